@@ -1,0 +1,61 @@
+// The one Function model. Every discovery source (template.yaml, serverless.yml, a lone handler file,
+// the local control plane) produces this shape, and everything else consumes it.
+import { z } from 'zod';
+
+export const NODE_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
+export const PYTHON_RUNTIMES = ['python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14'] as const;
+export const PROVIDED_RUNTIMES = ['provided.al2023', 'provided.al2', 'provided'] as const;
+export const RUNTIMES = [...NODE_RUNTIMES, ...PYTHON_RUNTIMES, ...PROVIDED_RUNTIMES, 'wasi'] as const;
+
+export const Runtime = z.enum(RUNTIMES);
+export type Runtime = z.infer<typeof Runtime>;
+
+export const Architecture = z.enum(['x86_64', 'arm64']);
+export type Architecture = z.infer<typeof Architecture>;
+
+/** Where a function was defined, so errors and CodeLenses can point at it. */
+export const SourceLocation = z.object({
+  file: z.string(),
+  line: z.number().int().nonnegative(), // 1-based; 0 when unknown
+});
+
+export const FunctionSpec = z.object({
+  /** Logical name: the template's resource id, the serverless.yml key, or the file stem. */
+  name: z.string().min(1).max(140).regex(/^[A-Za-z0-9_\-.]+$/, 'letters, digits, - _ . only'),
+  runtime: Runtime,
+  /** `file.export` for Node/Python, ignored by provided runtimes (passed as _HANDLER). */
+  handler: z.string().default(''),
+  /** Absolute directory holding the code (LAMBDA_TASK_ROOT). */
+  codeUri: z.string(),
+  architecture: Architecture.default('x86_64'),
+  memorySize: z.number().int().min(128).max(10240).default(128),
+  /** Seconds; Lambda's default is 3 and its maximum 900. */
+  timeout: z.number().positive().max(900).default(3),
+  environment: z.record(z.string(), z.string()).default({}),
+  /** Per-function concurrency cap; callers beyond it get 429 TooManyRequestsException. */
+  concurrency: z.number().int().min(1).max(1000).default(10),
+  /** Which Node runtime client runs the handler. */
+  runtimeClient: z.enum(['open-runtime', 'aws-lambda-ric']).default('open-runtime'),
+  /** Directories whose `extensions/` executables start with each environment (local layers). */
+  layers: z.array(z.string()).default([]),
+  /** Names of runner-level middlewares, in declared order. */
+  middlewares: z.array(z.string()).default([]),
+  source: SourceLocation.optional(),
+});
+export type FunctionSpec = z.infer<typeof FunctionSpec>;
+export type FunctionInput = z.input<typeof FunctionSpec>;
+
+export function runtimeFamily(runtime: Runtime): 'node' | 'python' | 'provided' | 'wasi' {
+  if (runtime.startsWith('nodejs')) return 'node';
+  if (runtime.startsWith('python')) return 'python';
+  if (runtime === 'wasi') return 'wasi';
+  return 'provided';
+}
+
+/** Parse with a readable message: `Function "X": timeout: must be <= 900`. */
+export function parseFunction(input: unknown, where: string): FunctionSpec {
+  const result = FunctionSpec.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(function)'}: ${i.message}`).join('; ');
+  throw new Error(`${where}: ${problems}`);
+}

@@ -1,0 +1,97 @@
+// The control API between the extension (or any tool) and the runner. One module, zod-typed, imported by
+// both sides. Every route lives under CONTROL_PREFIX on the runner's main port and needs
+// `Authorization: Bearer <token>`, the per-session token the extension passes in OPEN_RUNTIME_TOKEN.
+import { z } from 'zod';
+import { FunctionSpec } from './functions/model.ts';
+
+export const CONTROL_PREFIX = '/__open-runtime/v1';
+export const TOKEN_ENV = 'OPEN_RUNTIME_TOKEN';
+
+/** First line the runner prints on stdout in `serve` mode, so a parent knows where it listens. */
+export const ReadyLine = z.object({ ready: z.literal(true), port: z.number().int(), pid: z.number().int() });
+export type ReadyLine = z.infer<typeof ReadyLine>;
+
+export const DefinitionError = z.object({
+  file: z.string(),
+  line: z.number().int(),
+  message: z.string(),
+});
+export type DefinitionError = z.infer<typeof DefinitionError>;
+
+/** GET /functions */
+export const FunctionList = z.object({
+  functions: z.array(FunctionSpec),
+  errors: z.array(DefinitionError),
+});
+export type FunctionList = z.infer<typeof FunctionList>;
+
+/** POST /functions/infer: make a function out of a lone handler file (zero config). */
+export const InferRequest = z.object({ file: z.string(), exportName: z.string().optional() });
+export const InferResponse = z.object({ function: FunctionSpec });
+
+/** POST /invoke */
+export const InvokeRequest = z.object({
+  function: z.string(),
+  /** The event as JSON text, exactly as the function will receive it. */
+  payload: z.string(),
+  clientContext: z.record(z.string(), z.unknown()).optional(),
+  /** Start the environment with the language's debugger listening; see DebugInfo. */
+  debug: z.boolean().optional(),
+});
+export type InvokeRequest = z.infer<typeof InvokeRequest>;
+
+export const Report = z.object({
+  durationMs: z.number(),
+  billedDurationMs: z.number(),
+  memorySizeMB: z.number(),
+  maxMemoryUsedMB: z.number(),
+  initDurationMs: z.number().optional(),
+});
+export type Report = z.infer<typeof Report>;
+
+export const FunctionError = z.object({
+  errorType: z.string(),
+  errorMessage: z.string(),
+  stackTrace: z.array(z.string()).optional(),
+});
+export type FunctionError = z.infer<typeof FunctionError>;
+
+export const InvokeResult = z.object({
+  requestId: z.string(),
+  function: z.string(),
+  /** Response payload as text (JSON for buffered responses; the concatenated body for streams). */
+  payload: z.string(),
+  /** Set when the function failed: `Unhandled` like Lambda's X-Amz-Function-Error. */
+  functionError: z.enum(['Unhandled', 'Handled']).optional(),
+  error: FunctionError.optional(),
+  streamed: z.boolean(),
+  /** For streamed HTTP-integration responses: the prelude. */
+  httpPrelude: z.object({ statusCode: z.number().optional(), headers: z.record(z.string(), z.string()).optional(), cookies: z.array(z.string()).optional() }).optional(),
+  report: Report,
+  logs: z.string(),
+});
+export type InvokeResult = z.infer<typeof InvokeResult>;
+
+/** GET /status */
+export const RunnerStatus = z.object({
+  port: z.number(),
+  pid: z.number(),
+  environments: z.array(z.object({ id: z.string(), function: z.string(), state: z.enum(['initializing', 'idle', 'busy', 'stopping']) })),
+});
+export type RunnerStatus = z.infer<typeof RunnerStatus>;
+
+/** GET /events: newline-delimited JSON, one RunnerEvent per line, until the client disconnects. */
+export const RunnerEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('log'), function: z.string(), requestId: z.string().optional(), line: z.string() }),
+  z.object({ type: z.literal('invoke-start'), function: z.string(), requestId: z.string() }),
+  z.object({ type: z.literal('chunk'), function: z.string(), requestId: z.string(), data: z.string() }),
+  z.object({ type: z.literal('invoke-end'), result: InvokeResult }),
+  z.object({ type: z.literal('environments'), count: z.number() }),
+  z.object({ type: z.literal('debug-ready'), function: z.string(), requestId: z.string(), language: z.enum(['node', 'python']), port: z.number() }),
+  z.object({ type: z.literal('functions-changed') }),
+]);
+export type RunnerEvent = z.infer<typeof RunnerEvent>;
+
+/** Error body of every control route: a sentence for the user plus a Lambda-style type when one exists. */
+export const ControlError = z.object({ errorType: z.string(), message: z.string() });
+export type ControlError = z.infer<typeof ControlError>;
