@@ -1,0 +1,216 @@
+// `npm run test:e2e`: the extension in a real VS Code (code-server), two ways:
+//  1. the mocha suite in test/e2e/suite/ runs inside VS Code's extension host (commands, CodeLens
+//     provider, event picker, invocations, the debugger stopping on a TypeScript breakpoint);
+//  2. the UI flow in test/e2e/ui/ drives the workbench in Debian Chromium with Playwright, as a user would.
+// Each part gets a fresh copy of examples/, so saved events and history start empty every run.
+// Screenshots and logs go to test-results/e2e/. `--only suite` or `--only ui` runs one part.
+import * as esbuild from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, appendFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseArgs, format } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CACHE_DIR, CHROMIUM_ARGS, CHROMIUM_PATH, EXAMPLES_DIR, REPO_ROOT,
+  buildExtension, freePort, installCodeServer, rel, startCodeServer, type VsCodeHost,
+} from '../../scripts/vscode-host.ts';
+import type { SuiteResult } from './suite/index.ts';
+import { uiTests, type UiContext } from './ui/flow.ts';
+
+const RESULTS_DIR = join(REPO_ROOT, 'test-results/e2e');
+const SUITE_TIMEOUT_MS = Number(process.env.E2E_SUITE_TIMEOUT_MS ?? 300_000);
+
+interface Outcome { part: string; title: string; passed: boolean; error?: string }
+const outcomes: Outcome[] = [];
+const log = (line: string) => console.log(`[e2e] ${line}`);
+
+function report(outcome: Outcome, durationMs?: number): void {
+  outcomes.push(outcome);
+  const time = durationMs === undefined ? '' : ` (${(durationMs / 1000).toFixed(1)} s)`;
+  console.log(`  ${outcome.passed ? 'ok  ' : 'FAIL'} ${outcome.part}: ${outcome.title}${time}`);
+  if (outcome.error) console.log(indent(outcome.error, '         '));
+}
+
+function indent(text: string, prefix: string): string {
+  return text.split('\n').slice(0, 25).map((l) => prefix + l).join('\n');
+}
+
+/** A private copy of examples/ (without build output or saved state); node_modules is linked, not copied. */
+function copyExamples(into: string): string {
+  if (!existsSync(EXAMPLES_DIR)) throw new Error(`${rel(EXAMPLES_DIR)}/ is missing: the E2E tests open that workspace.`);
+  const target = join(into, 'examples');
+  const skip = new Set(['node_modules', 'target', '.open-runtime', '__pycache__', '.aws-sam']);
+  cpSync(EXAMPLES_DIR, target, { recursive: true, filter: (src) => !skip.has(basename(src)) });
+  if (existsSync(join(EXAMPLES_DIR, 'node_modules'))) symlinkSync(join(EXAMPLES_DIR, 'node_modules'), join(target, 'node_modules'));
+  return target;
+}
+
+/** Bundles the in-host suite: index.cjs (the runner VS Code loads) and tests.cjs (every *.test.ts). */
+async function bundleSuite(outdir: string): Promise<string> {
+  const suiteDir = join(REPO_ROOT, 'test/e2e/suite');
+  const testFiles = readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts')).sort();
+  const common: esbuild.BuildOptions = {
+    bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline', logLevel: 'warning',
+    // vscode is provided by the extension host; mocha is the repo's own copy, resolved from node_modules.
+    external: ['vscode', 'mocha'], outdir, outExtension: { '.js': '.cjs' },
+  };
+  await esbuild.build({ ...common, entryPoints: { index: join(suiteDir, 'index.ts') } });
+  await esbuild.build({
+    ...common,
+    stdin: { contents: testFiles.map((f) => `import './${f}';`).join('\n'), resolveDir: suiteDir, sourcefile: 'tests.ts' },
+    outfile: join(outdir, 'tests.cjs'), outdir: undefined,
+  });
+  return join(outdir, 'index.cjs');
+}
+
+async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: install Debian's chromium (apt-get install -y chromium).`);
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Keeps the browser console (which carries the extension host's log while tests run) in a file. */
+function recordConsole(page: Page, file: string): void {
+  writeFileSync(file, '');
+  page.on('console', async (message) => {
+    let line = message.text();
+    try {
+      const args = await Promise.all(message.args().map((a) => a.jsonValue()));
+      // The workbench forwards extension host output as ['%c INFO', 'color: ...', format, ...args].
+      if (typeof args[0] === 'string' && args[0].startsWith('%c')) line = `${args[0].slice(2).trim()} ${format(...args.slice(2))}`;
+    } catch { /* page navigated: keep the plain text */ }
+    appendFileSync(file, `${line}\n`);
+  });
+  page.on('pageerror', (error) => appendFileSync(file, `PAGE ERROR ${error.stack ?? error.message}\n`));
+}
+
+async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string): Promise<void> {
+  const folder = copyExamples(join(runDir, 'suite-workspace'));
+  const testsPath = await bundleSuite(join(runDir, 'suite'));
+  const resultsFile = join(runDir, 'suite/results.jsonl');
+  log(`in-host mocha suite: ${host.workbenchUrl({ folder })}`);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  recordConsole(page, join(RESULTS_DIR, 'suite-console.log'));
+  let exitCode: number | undefined;
+  // The workbench calls this when the extension host has run the tests (the host itself always exits 0).
+  await page.exposeFunction('codeAutomationExit', (code: number) => { exitCode = code; });
+  const t0 = Date.now();
+  let printed = 0;
+  let done: SuiteResult | undefined;
+  const printNew = () => {
+    if (!existsSync(resultsFile)) return;
+    const lines = readFileSync(resultsFile, 'utf8').split('\n').filter(Boolean);
+    for (; printed < lines.length; printed++) {
+      const result = JSON.parse(lines[printed]!) as SuiteResult;
+      if (result.state === 'done') { done = result; continue; }
+      report({ part: 'in-host', title: result.title ?? '?', passed: result.state === 'passed', error: result.error }, result.durationMs);
+    }
+  };
+  try {
+    await page.goto(host.workbenchUrl({ folder, extensionTestsPath: testsPath }));
+    while (exitCode === undefined && Date.now() - t0 < SUITE_TIMEOUT_MS) {
+      printNew();
+      await sleep(250);
+    }
+    await sleep(250);
+    printNew();
+    await page.screenshot({ path: join(RESULTS_DIR, 'suite-00-workbench-after-tests.png') }).catch(() => {});
+    if (exitCode === undefined) {
+      report({ part: 'in-host', title: 'the suite finishes', passed: false,
+        error: `The in-host suite did not finish within ${SUITE_TIMEOUT_MS / 1000} s; see ${rel(join(RESULTS_DIR, 'suite-console.log'))}.` });
+    } else if (!done) {
+      report({ part: 'in-host', title: 'the suite runs', passed: false,
+        error: `The extension host ended the tests (exit code ${exitCode}) without running the mocha suite; see ${rel(join(RESULTS_DIR, 'suite-console.log'))}.` });
+    } else if (exitCode !== 0 && done.failures === 0) {
+      report({ part: 'in-host', title: 'the extension host exits cleanly', passed: false, error: `codeAutomationExit(${exitCode}) although no test failed.` });
+    }
+    log(`in-host suite finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } finally {
+    await page.close().catch(() => {});
+  }
+}
+
+async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string): Promise<void> {
+  const folder = copyExamples(join(runDir, 'ui-workspace'));
+  const url = host.workbenchUrl({ folder });
+  log(`UI flow: ${url}`);
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  recordConsole(page, join(RESULTS_DIR, 'ui-console.log'));
+  let shot = 0;
+  const context: UiContext = {
+    page, folder, url,
+    async screenshot(name: string) {
+      shot++;
+      const file = join(RESULTS_DIR, `ui-${String(shot).padStart(2, '0')}-${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+  };
+  try {
+    for (const test of uiTests) {
+      const t0 = Date.now();
+      try {
+        await test.run(context);
+        report({ part: 'ui', title: test.title, passed: true }, Date.now() - t0);
+      } catch (error) {
+        await context.screenshot(`FAILED-${test.slug}`).catch(() => {});
+        report({ part: 'ui', title: test.title, passed: false, error: error instanceof Error ? error.message : String(error) }, Date.now() - t0);
+        // Leave the workbench in a known state for the next test (close pickers, menus).
+        await page.keyboard.press('Escape').catch(() => {});
+        await page.keyboard.press('Escape').catch(() => {});
+      }
+    }
+  } finally {
+    await page.close().catch(() => {});
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { only: { type: 'string' } } });
+  if (values.only && values.only !== 'suite' && values.only !== 'ui') throw new Error('--only takes "suite" or "ui".');
+  const t0 = Date.now();
+  rmSync(RESULTS_DIR, { recursive: true, force: true });
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  buildExtension(log);
+  const entry = await installCodeServer(log);
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const runDir = mkdtempSync(join(CACHE_DIR, 'e2e-'));
+  let host: VsCodeHost | undefined;
+  let browser: Browser | undefined;
+  const stopAll = async () => {
+    await browser?.close().catch(() => {});
+    await host?.stop();
+  };
+  // Ctrl-C: still stop code-server (and the runner and functions it started).
+  const onSignal = () => void stopAll().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    host = await startCodeServer({
+      entry, port: await freePort(), stateDir: runDir, logFile: join(RESULTS_DIR, 'code-server.log'), log,
+      // Keep the workbench quiet and deterministic: no auto-save surprises, no restored editors between parts.
+      extraSettings: { 'files.autoSave': 'off', 'workbench.editor.restoreViewState': false, 'window.restoreWindows': 'none' },
+    });
+    browser = await launchBrowser();
+    if (values.only !== 'ui') await runInHostSuite(browser, host, runDir);
+    if (values.only !== 'suite') await runUiFlow(browser, host, runDir);
+  } catch (error) {
+    report({ part: 'harness', title: 'start VS Code and run the tests', passed: false, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+  } finally {
+    await stopAll();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+  const failed = outcomes.filter((o) => !o.passed);
+  if (failed.length) {
+    console.log('\nFailed:');
+    for (const f of failed) console.log(`  - ${f.part}: ${f.title}`);
+  }
+  console.log(`\nScreenshots and logs: ${rel(RESULTS_DIR)}/ (${((Date.now() - t0) / 1000).toFixed(0)} s in all)`);
+  console.log(`e2e: ${outcomes.length - failed.length} passed, ${failed.length} failed`);
+  return failed.length || outcomes.length === 0 ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (error: unknown) => {
+  console.error(`e2e: could not run: ${error instanceof Error ? error.message : String(error)}`);
+  console.log('e2e: 0 passed, 1 failed');
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+// The test runner the extension host loads (payload `extensionTestsPath`): runs the mocha suite bundled
+// next to it (tests.cjs) inside VS Code's real Node extension host. Test output in there only reaches the
+// browser console, so each result is also appended as one JSON line to results.jsonl, which
+// test/e2e/run.ts prints as it arrives.
+import Mocha from 'mocha';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface SuiteResult {
+  state: 'passed' | 'failed' | 'done';
+  title?: string;
+  durationMs?: number;
+  error?: string;
+  passes?: number;
+  failures?: number;
+}
+
+export function run(): Promise<void> {
+  const resultsFile = join(__dirname, 'results.jsonl');
+  writeFileSync(resultsFile, '');
+  const record = (result: SuiteResult) => appendFileSync(resultsFile, JSON.stringify(result) + '\n');
+
+  // Generous: a cold CI machine starts the runner, compiles TypeScript and attaches a debugger.
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 90_000, slow: 10_000, reporter: 'spec' });
+  mocha.addFile(join(__dirname, 'tests.cjs'));
+  return new Promise((resolve, reject) => {
+    let passes = 0;
+    let failures = 0;
+    const runner = mocha.run(() => {
+      record({ state: 'done', passes, failures });
+      if (failures > 0) reject(new Error(`${failures} in-host test(s) failed.`));
+      else resolve();
+    });
+    runner.on('pass', (test) => {
+      passes++;
+      record({ state: 'passed', title: test.fullTitle(), durationMs: test.duration });
+    });
+    runner.on('fail', (test, error: Error) => {
+      failures++;
+      record({ state: 'failed', title: test.fullTitle(), durationMs: test.duration, error: error.stack ?? String(error) });
+    });
+  });
+}
