@@ -1,0 +1,238 @@
+// open-runtime: the runner's command line. The extension uses `serve`; people and CI use the rest.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { handleControlApi } from './control.ts';
+import { discoverFunctions, loadFunctionsFrom } from './functions/discover.ts';
+import { inferFunction } from './functions/infer.ts';
+import { parseFunction, type FunctionSpec } from './functions/model.ts';
+import { handleInvokeApi } from './invoke/invoke-api.ts';
+import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
+import { TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
+
+const USAGE = `Usage:
+  open-runtime invoke <function> [--event <file>|-] [--template <path>] [--workspace <dir>]
+      Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
+  open-runtime start [--port N] [--template <path>] [--workspace <dir>]
+      Serve the Lambda Invoke API for every function (like sam local start-lambda), on 127.0.0.1.
+  open-runtime serve [--port N] [--workspace <dir>]
+      The editor's sidecar: Invoke API + control API (token in ${TOKEN_ENV}); prints a ready line.
+  open-runtime rie [--runtime-interface-emulator-address H:P] [--runtime-api-address H:P] BOOTSTRAP [ARGS...]
+      A drop-in for the AWS Runtime Interface Emulator: POST /2015-03-31/functions/function/invocations.
+  open-runtime list [--template <path>] [--workspace <dir>]
+      Print the functions found (JSON).`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'invoke':
+      return invokeCommand(rest);
+    case 'start':
+      return serveCommand(rest, false);
+    case 'serve':
+      return serveCommand(rest, true);
+    case 'rie':
+      return rieCommand(rest);
+    case 'list':
+      return listCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command ? 0 : 2;
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+const WORKSPACE_OPTIONS = {
+  template: { type: 'string', short: 't' },
+  workspace: { type: 'string', short: 'w' },
+} as const;
+
+async function loadWorkspace(values: { template?: string | undefined; workspace?: string | undefined }): Promise<{ functions: FunctionSpec[]; errors: DefinitionError[] }> {
+  if (values.template) {
+    const path = resolve(values.template);
+    if (!existsSync(path)) throw new UsageError(`Template ${path} does not exist.`);
+    return loadFunctionsFrom(path);
+  }
+  return discoverFunctions(resolve(values.workspace ?? process.cwd()));
+}
+
+function reportDefinitionErrors(errors: DefinitionError[]): void {
+  for (const e of errors) process.stderr.write(`${e.file}:${e.line}: ${e.message}\n`);
+}
+
+async function invokeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...WORKSPACE_OPTIONS, event: { type: 'string', short: 'e' } } });
+  const name = positionals[0];
+  if (!name) throw new UsageError('Which function? open-runtime invoke <function>.');
+  const { functions, errors } = await loadWorkspace(values);
+  reportDefinitionErrors(errors);
+  let payload: Buffer = Buffer.from('{}');
+  if (values.event === '-') payload = readFileSync(0);
+  else if (values.event) {
+    const path = resolve(values.event);
+    if (!existsSync(path)) throw new UsageError(`Event file ${path} does not exist.`);
+    payload = readFileSync(path);
+  }
+  try {
+    JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    throw new UsageError(`The event is not valid JSON: ${(err as Error).message}`);
+  }
+  const lambda = new LocalLambda({ hotReload: false });
+  lambda.setFunctions(functions, errors);
+  await lambda.listen();
+  lambda.subscribe((event) => {
+    if (event.type === 'log') process.stderr.write(`${event.line}\n`);
+  });
+  try {
+    const inv = lambda.invoke(name, payload);
+    const completion = await inv.completed;
+    const result = invokeResult(name, inv, completion);
+    process.stdout.write(`${completion.outcome.body.toString('utf8')}\n`);
+    return result.functionError ? 1 : 0;
+  } catch (err) {
+    if (err instanceof FunctionNotFoundError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    await lambda.close();
+  }
+}
+
+async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, quiet: { type: 'boolean', short: 'q' } } });
+  const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
+  const lambda = new LocalLambda({ port });
+  const reload = async () => {
+    const { functions, errors } = await loadWorkspace(values);
+    lambda.setFunctions(functions, errors);
+    lambda.emit({ type: 'functions-changed' });
+    if (!sidecar) reportDefinitionErrors(errors);
+  };
+  await reload();
+  const token = process.env[TOKEN_ENV] ?? (sidecar ? undefined : randomBytes(24).toString('hex'));
+  if (!token) throw new UsageError(`serve needs a per-session token in ${TOKEN_ENV}.`);
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    void lambda.close().then(() => process.exit(0));
+  };
+  const workspace = resolve(values.workspace ?? process.cwd());
+  lambda.routeMain((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) return;
+    const control = {
+      token,
+      reload,
+      infer: (file: string, exportName: string | undefined) => inferFunction(resolve(workspace, file), { workspaceDir: workspace, exportName }),
+      shutdown,
+    };
+    if (handleControlApi(lambda, control, req, res, url.pathname)) return;
+    req.resume();
+    res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ Type: 'User', message: `No route ${req.method} ${url.pathname}` }));
+  });
+  if (!values.quiet) {
+    lambda.subscribe((event) => {
+      if (event.type === 'log') process.stderr.write(`[${event.function}] ${event.line}\n`);
+    });
+  }
+  const actual = await lambda.listen();
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  if (sidecar) {
+    const ready: ReadyLine = { ready: true, port: actual, pid: process.pid };
+    process.stdout.write(`${JSON.stringify(ready)}\n`);
+    // The extension owns the sidecar: when it goes away (stdin closes), so does the runner.
+    process.stdin.on('end', shutdown).resume();
+  } else {
+    const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})`).join('\n');
+    process.stderr.write(
+      `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
+        `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n`,
+    );
+  }
+  return new Promise<number>(() => undefined); // runs until a signal
+}
+
+async function rieCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'runtime-interface-emulator-address': { type: 'string' },
+      'runtime-api-address': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const [bootstrap, ...bootstrapArgs] = positionals;
+  if (!bootstrap) throw new UsageError('rie needs the BOOTSTRAP command to run, e.g. open-runtime rie ./bootstrap');
+  const invokeAddress = parseAddress(values['runtime-interface-emulator-address'] ?? '127.0.0.1:8080');
+  const runtimeAddress = values['runtime-api-address'] ? parseAddress(values['runtime-api-address']) : undefined;
+  const fn = parseFunction(
+    {
+      name: 'function',
+      runtime: 'provided.al2023',
+      handler: process.env._HANDLER ?? 'function.handler',
+      codeUri: process.env.LAMBDA_TASK_ROOT ?? process.cwd(),
+      timeout: Number(process.env.AWS_LAMBDA_FUNCTION_TIMEOUT ?? 300),
+      memorySize: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 3008),
+      concurrency: 1,
+    },
+    'rie',
+  );
+  const lambda = new LocalLambda({ port: invokeAddress.port, hotReload: false });
+  lambda.setFunctions([fn]);
+  lambda.setLaunchOverride(fn.name, { command: resolve(bootstrap), args: bootstrapArgs }, runtimeAddress?.port);
+  lambda.routeMain((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) return;
+    req.resume();
+    res.writeHead(404).end();
+  });
+  lambda.subscribe((event) => {
+    if (event.type === 'log') process.stderr.write(`${event.line}\n`);
+  });
+  const port = await lambda.listen();
+  process.stderr.write(`Open Runtime RIE: POST http://127.0.0.1:${port}/2015-03-31/functions/function/invocations\n`);
+  const stop = () => void lambda.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return new Promise<number>(() => undefined);
+}
+
+async function listCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: WORKSPACE_OPTIONS });
+  const result = await loadWorkspace(values);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return result.errors.length ? 1 : 0;
+}
+
+function parseAddress(value: string): { host: string; port: number } {
+  const match = /^(?:(.*):)?(\d+)$/.exec(value);
+  if (!match) throw new UsageError(`Bad address "${value}": expected HOST:PORT.`);
+  const host = match[1] || '127.0.0.1';
+  if (host !== '127.0.0.1' && host !== 'localhost') {
+    process.stderr.write(`Open Runtime binds 127.0.0.1 only; ignoring host ${host}.\n`);
+  }
+  return { host: '127.0.0.1', port: Number(match[2]) };
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`open-runtime: ${(err as Error).message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`open-runtime: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

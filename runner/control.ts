@@ -1,0 +1,140 @@
+// The control API the extension uses (routes and types in protocol.ts), on the main port, behind the
+// per-session token.
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { BodyTooLargeError, readBody, sendJson } from './http-util.ts';
+import { FunctionNotFoundError, invokeResult, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
+import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RunnerStatus } from './protocol.ts';
+import { runtimeFamily, type FunctionSpec } from './functions/model.ts';
+
+export interface ControlOptions {
+  token: string;
+  /** Re-reads the workspace's templates. */
+  reload(): Promise<void>;
+  infer(file: string, exportName: string | undefined): FunctionSpec;
+  shutdown(): void;
+}
+
+export function handleControlApi(lambda: LocalLambda, opts: ControlOptions, req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  if (!path.startsWith(CONTROL_PREFIX)) return false;
+  if (!authorized(req, opts.token)) {
+    req.resume();
+    sendControlError(res, 401, { errorType: 'Unauthorized', message: 'Missing or wrong control token (Authorization: Bearer <OPEN_RUNTIME_TOKEN>).' });
+    return true;
+  }
+  const route = `${req.method} ${path.slice(CONTROL_PREFIX.length)}`;
+  void routeControl(lambda, opts, req, res, route).catch((err) => {
+    if (res.headersSent) return void res.destroy();
+    if (err instanceof BodyTooLargeError) return sendControlError(res, 413, { errorType: 'RequestTooLargeException', message: `Request must be smaller than 6291456 bytes.` });
+    if (err instanceof z.ZodError) return sendControlError(res, 400, { errorType: 'InvalidRequest', message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    sendControlError(res, 500, { errorType: 'ServiceException', message: (err as Error).message });
+  });
+  return true;
+}
+
+async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+  switch (route) {
+    case 'GET /functions': {
+      req.resume();
+      const body: FunctionList = { functions: lambda.listFunctions(), errors: lambda.definitionErrors };
+      return sendJson(res, 200, body);
+    }
+    case 'POST /functions/reload': {
+      req.resume();
+      await opts.reload();
+      return sendJson(res, 200, { functions: lambda.listFunctions(), errors: lambda.definitionErrors } satisfies FunctionList);
+    }
+    case 'POST /functions/infer': {
+      const request = InferRequest.parse(await readJson(req));
+      const fn = opts.infer(request.file, request.exportName);
+      lambda.addFunction(fn);
+      return sendJson(res, 200, { function: fn });
+    }
+    case 'POST /invoke':
+      return invokeFromControl(lambda, InvokeRequest.parse(await readJson(req)), res);
+    case 'GET /status': {
+      req.resume();
+      const status: RunnerStatus = {
+        port: lambda.port,
+        pid: process.pid,
+        environments: lambda.environments().map((env) => ({ id: env.id, function: env.fn.name, state: env.state })),
+      };
+      return sendJson(res, 200, status);
+    }
+    case 'GET /events':
+      return streamEvents(lambda, req, res);
+    case 'POST /shutdown':
+      req.resume();
+      sendJson(res, 202, { status: 'stopping' });
+      return opts.shutdown();
+  }
+  req.resume();
+  sendControlError(res, 404, { errorType: 'NotFound', message: `No control route ${route}.` });
+}
+
+async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, res: ServerResponse): Promise<void> {
+  const payload = Buffer.from(request.payload || '{}');
+  try {
+    JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    return sendControlError(res, 400, { errorType: 'InvalidRequestContentException', message: `The event is not valid JSON: ${(err as Error).message}` });
+  }
+  const fn = lambda.getFunction(request.function);
+  let debug: { language: 'node' | 'python'; port: number } | undefined;
+  if (request.debug && fn) {
+    const family = runtimeFamily(fn.runtime);
+    if (family !== 'node' && family !== 'python') {
+      return sendControlError(res, 400, { errorType: 'DebugUnsupported', message: `Debugging ${fn.runtime} functions is not supported yet: only Node and Python functions.` });
+    }
+    // Node picks its own inspector port (0) and prints it; debugpy needs one chosen up front.
+    debug = { language: family, port: family === 'node' ? 0 : await freePort() };
+  }
+  try {
+    const inv = lambda.invoke(request.function, payload, {
+      clientContext: request.clientContext ? JSON.stringify(request.clientContext) : undefined,
+      debug,
+    });
+    const completion = await inv.completed;
+    sendJson(res, 200, invokeResult(request.function, inv, completion));
+  } catch (err) {
+    if (err instanceof FunctionNotFoundError) return sendControlError(res, 404, { errorType: 'ResourceNotFoundException', message: err.message });
+    if (err instanceof TooManyRequestsError) return sendControlError(res, 429, { errorType: 'TooManyRequestsException', message: err.message });
+    throw err;
+  }
+}
+
+function streamEvents(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
+  res.write(`${JSON.stringify({ type: 'environments', count: lambda.environments().length })}\n`);
+  const unsubscribe = lambda.subscribe((event) => res.write(`${JSON.stringify(event)}\n`));
+  res.on('close', unsubscribe);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, 6_291_456 + 64 * 1024);
+  return JSON.parse(body.toString('utf8') || '{}');
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const given = Buffer.from(req.headers.authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function sendControlError(res: ServerResponse, status: number, error: ControlError): void {
+  sendJson(res, status, error);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,416 @@
+// One execution environment: one OS process running a function's runtime, its own Runtime API address,
+// one invocation at a time, Lambda's lifecycle (init cap, timeout with graceful SIGTERM, exit errors, REPORT).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import type { FunctionSpec } from '../functions/model.ts';
+import { planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
+import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
+import { ExtensionHost } from '../runtime-api/extensions.ts';
+import { TelemetryHub } from '../runtime-api/telemetry.ts';
+import type { Report } from '../protocol.ts';
+
+export type EnvironmentState = 'initializing' | 'idle' | 'busy' | 'stopping';
+
+export interface EnvironmentHooks {
+  /** Every line the environment logs: the function's output and the platform's START/END/REPORT. */
+  log(fn: FunctionSpec, line: string, requestId: string | undefined): void;
+  /** The environment is gone (exited, timed out, stopped). */
+  gone(env: Environment): void;
+  /** The environment can take another invocation. */
+  idle(env: Environment): void;
+  /** A debugger is listening for this invocation. */
+  debugReady?(env: Environment, language: 'node' | 'python', port: number): void;
+  /** Wires a socket listener for this environment's own Runtime API address into the shared HTTP server. */
+  attach(env: Environment, server: Server): void;
+}
+
+export interface EnvironmentOptions {
+  region: string;
+  initTimeoutMs: number;
+  debug?: { language: 'node' | 'python'; port: number } | undefined;
+  /** Fixed Runtime API address (the `rie` command's --runtime-api-address); a free port otherwise. */
+  runtimeApiPort?: number | undefined;
+  /** Replaces the planned command (the `rie` command runs the given BOOTSTRAP). */
+  command?: { command: string; args: string[] } | undefined;
+}
+
+const GRACEFUL_KILL_MS = 500;
+let counter = 0;
+
+export class Environment {
+  readonly id: string;
+  readonly fn: FunctionSpec;
+  readonly logStreamName: string;
+  state: EnvironmentState = 'initializing';
+  /** Code changed since this environment started: replace it before the next invoke. */
+  stale = false;
+  readonly extensions: ExtensionHost;
+  readonly telemetry: TelemetryHub;
+  current: Invocation | undefined;
+  port = 0;
+
+  private readonly hooks: EnvironmentHooks;
+  private readonly opts: EnvironmentOptions;
+  private proc: ChildProcess | undefined;
+  private listener: Server | undefined;
+  private pendingNext: ServerResponse | undefined;
+  private initStartedAt = 0;
+  private initDurationMs: number | undefined;
+  private initReported = false;
+  private initTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Request ids this environment answered, to tell 403 (second answer) from 400 (unknown id). */
+  private readonly answered = new Set<string>();
+  private initError: Outcome | undefined;
+  private exited = false;
+
+  constructor(fn: FunctionSpec, hooks: EnvironmentHooks, opts: EnvironmentOptions) {
+    this.id = `${fn.name}-${++counter}`;
+    this.fn = fn;
+    this.hooks = hooks;
+    this.opts = opts;
+    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+    this.logStreamName = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+    this.extensions = new ExtensionHost(this);
+    this.telemetry = new TelemetryHub(this);
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get debugging(): boolean {
+    return this.opts.debug !== undefined;
+  }
+
+  /** Listens on this environment's own address, then starts its extensions and its runtime process. */
+  async start(): Promise<void> {
+    this.initStartedAt = performance.now();
+    this.listener = createServer();
+    await new Promise<void>((resolve, reject) => {
+      this.listener!.once('error', reject);
+      this.listener!.listen(this.opts.runtimeApiPort ?? 0, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.listener.address() as AddressInfo).port;
+    this.hooks.attach(this, this.listener);
+    if (!this.debugging) {
+      this.initTimer = setTimeout(() => this.failInit('Runtime.InitError', `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`), this.opts.initTimeoutMs);
+    }
+    this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: this.fn.name, functionVersion: '$LATEST' });
+    let plan: LaunchPlan;
+    try {
+      plan = await planLaunch(this.fn, {
+        runtimeApi: `127.0.0.1:${this.port}`,
+        logStreamName: this.logStreamName,
+        region: this.opts.region,
+        debug: this.opts.debug ? { port: this.opts.debug.port } : undefined,
+      });
+      if (this.opts.command) plan = { ...plan, ...this.opts.command };
+      await this.extensions.startAll(this.fn.layers, plan.env, this.opts.initTimeoutMs);
+    } catch (err) {
+      const type = err instanceof LaunchError ? err.errorType : 'Runtime.InitError';
+      this.failInit(type, (err as Error).message);
+      return;
+    }
+    if (this.state === 'stopping') return;
+    this.spawnRuntime(plan);
+  }
+
+  private spawnRuntime(plan: LaunchPlan): void {
+    const proc = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    proc.stdout!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stdout'));
+    proc.stderr!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stderr'));
+    proc.on('error', (err) => {
+      this.failInit('Runtime.InvalidEntrypoint', `Could not start ${plan.command}: ${err.message}`);
+    });
+    proc.on('exit', (code, signal) => this.onExit(code, signal));
+  }
+
+  // ---- output -------------------------------------------------------------------------------------------
+
+  private partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+
+  private captureOutput(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
+    const text = this.partial[stream] + chunk.toString('utf8');
+    const lines = text.split('\n');
+    this.partial[stream] = lines.pop()!;
+    for (const line of lines) this.logLine(line, stream);
+  }
+
+  private flushOutput(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.partial[stream]) this.logLine(this.partial[stream], stream);
+      this.partial[stream] = '';
+    }
+  }
+
+  private logLine(line: string, stream: 'stdout' | 'stderr'): void {
+    if (this.opts.debug && stream === 'stderr') this.detectDebugger(line);
+    this.platformLog(line, true);
+  }
+
+  /** A line in the function's log stream. Function output is also sent to telemetry subscribers. */
+  platformLog(line: string, fromFunction = false): void {
+    const inv = this.current;
+    if (inv) inv.logs.push(line);
+    if (fromFunction) this.telemetry.functionLog(line);
+    this.hooks.log(this.fn, line, inv?.requestId);
+  }
+
+  private detectDebugger(line: string): void {
+    const node = /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line);
+    const python = /^OPEN_RUNTIME_DEBUGPY_LISTENING (\d+)/.exec(line);
+    const match = node ?? python;
+    if (match) this.hooks.debugReady?.(this, node ? 'node' : 'python', Number(match[1]));
+  }
+
+  // ---- invocations -----------------------------------------------------------------------------------------
+
+  /** Hands an invocation to this environment. It is delivered on the runtime's next `/next`. */
+  assign(inv: Invocation): void {
+    this.current = inv;
+    this.state = 'busy';
+    if (this.initError) {
+      inv.settle(this.initError);
+      this.finish(inv);
+      return;
+    }
+    this.deliverIfReady();
+  }
+
+  /** Runtime API `GET /next`: parks until there is an event and every extension is ready for it. */
+  onNext(res: ServerResponse): void {
+    if (this.pendingNext && !this.pendingNext.writableEnded) {
+      // A runtime polling twice (e.g. one /next per thread): keep the newest, let the old one wait forever.
+    }
+    this.pendingNext = res;
+    res.on('close', () => {
+      if (this.pendingNext === res) this.pendingNext = undefined;
+    });
+    if (this.initDurationMs === undefined) this.endInit();
+    this.deliverIfReady();
+  }
+
+  private endInit(): void {
+    this.initDurationMs = performance.now() - this.initStartedAt;
+    clearTimeout(this.initTimer);
+    this.telemetry.platform('platform.initRuntimeDone', { initializationType: 'on-demand', phase: 'init', status: 'success' });
+    this.telemetry.platform('platform.initReport', { initializationType: 'on-demand', phase: 'init', status: 'success', metrics: { durationMs: round(this.initDurationMs) } });
+    if (!this.current) {
+      this.state = 'idle';
+      this.hooks.idle(this);
+    }
+  }
+
+  /** Called again when an extension becomes ready, since the runtime's event waits for all of them. */
+  deliverIfReady(): void {
+    const inv = this.current;
+    const res = this.pendingNext;
+    if (!inv || !res || inv.deliveredAt || inv.done || !this.extensions.readyForInvoke()) return;
+    this.pendingNext = undefined;
+    inv.deliveredAt = performance.now();
+    inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
+    this.platformLog(`START RequestId: ${inv.requestId} Version: $LATEST`);
+    this.telemetry.platform('platform.start', { requestId: inv.requestId, version: '$LATEST' });
+    this.extensions.dispatchInvoke(inv);
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/json',
+      'Content-Length': inv.payload.length,
+      'Lambda-Runtime-Aws-Request-Id': inv.requestId,
+      'Lambda-Runtime-Deadline-Ms': inv.deadlineMs,
+      'Lambda-Runtime-Invoked-Function-Arn': functionArn(this.fn),
+      'Lambda-Runtime-Trace-Id': inv.traceId,
+    };
+    if (inv.clientContext) headers['Lambda-Runtime-Client-Context'] = inv.clientContext;
+    if (inv.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = inv.cognitoIdentity;
+    res.writeHead(200, headers);
+    res.end(inv.payload);
+    if (!this.debugging) {
+      this.deadlineTimer = setTimeout(() => this.timeOut(inv), this.fn.timeout * 1000);
+    }
+  }
+
+  /** Finds the invocation a Runtime API POST names, answering 400/403 itself when it can't be answered. */
+  claim(requestId: string): Invocation | 'unknown' | 'answered' {
+    const inv = this.current;
+    if (inv && inv.requestId === requestId && inv.deliveredAt) {
+      if (inv.answered || inv.done) return 'answered';
+      return inv;
+    }
+    return this.answered.has(requestId) ? 'answered' : 'unknown';
+  }
+
+  /** The runtime answered (response or error); the caller gets `outcome`. */
+  answer(inv: Invocation, outcome: Outcome): void {
+    if (inv.done) return;
+    inv.settle(outcome);
+    this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: outcome.ok ? 'success' : 'error', ...(outcome.ok ? {} : { errorType: outcome.errorType }) });
+    this.finish(inv);
+  }
+
+  /** After the answer: END/REPORT once the function's last output is in, then the environment is free. */
+  private finish(inv: Invocation): void {
+    clearTimeout(this.deadlineTimer);
+    this.answered.add(inv.requestId);
+    if (this.answered.size > 64) this.answered.delete(this.answered.values().next().value!);
+    const durationMs = inv.deliveredAt ? performance.now() - inv.deliveredAt : 0;
+    // Two turns of the event loop: output the function wrote before answering is read from its pipes first.
+    setImmediate(() => setImmediate(() => void this.report(inv, durationMs)));
+  }
+
+  private async report(inv: Invocation, durationMs: number): Promise<void> {
+    const maxMemoryUsedMB = await this.maxMemoryUsedMB();
+    const report: Report = {
+      durationMs: round(durationMs),
+      billedDurationMs: Math.max(1, Math.ceil(durationMs)),
+      memorySizeMB: this.fn.memorySize,
+      maxMemoryUsedMB,
+    };
+    if (!this.initReported && this.initDurationMs !== undefined) {
+      report.initDurationMs = round(this.initDurationMs);
+      this.initReported = true;
+    }
+    if (inv.deliveredAt) {
+      this.platformLog(`END RequestId: ${inv.requestId}`);
+      this.platformLog(
+        `REPORT RequestId: ${inv.requestId}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${report.billedDurationMs} ms\t` +
+          `Memory Size: ${report.memorySizeMB} MB\tMax Memory Used: ${maxMemoryUsedMB} MB` +
+          (report.initDurationMs !== undefined ? `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms` : '') + '\t',
+      );
+      this.telemetry.platform('platform.report', {
+        requestId: inv.requestId,
+        status: inv.outcome?.ok ? 'success' : inv.outcome?.errorType === 'Sandbox.Timedout' ? 'timeout' : 'error',
+        metrics: { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, memorySizeMB: report.memorySizeMB, maxMemoryUsedMB, ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}) },
+      });
+    }
+    inv.complete(report);
+    // The environment is free once every extension that saw this invoke asked for its next event.
+    await this.extensions.invokeDone();
+    if (this.current === inv) this.current = undefined;
+    if (this.state === 'busy') {
+      if (this.debugging || this.stale) {
+        void this.stop('spindown');
+      } else {
+        this.state = 'idle';
+        this.hooks.idle(this);
+      }
+    }
+  }
+
+  private async maxMemoryUsedMB(): Promise<number> {
+    const pid = this.proc?.pid;
+    if (!pid || this.exited) return 0;
+    try {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return Math.ceil(kb / 1024);
+    } catch {
+      return 0;
+    }
+  }
+
+  private timeOut(inv: Invocation): void {
+    if (inv.done) return;
+    const seconds = this.fn.timeout.toFixed(2);
+    this.platformLog(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`);
+    inv.settle(errorOutcome('Sandbox.Timedout', `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`));
+    this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: 'timeout' });
+    this.finish(inv);
+    void this.stop('timeout');
+  }
+
+  /** `/runtime/init/error`: the pending invoke fails with the runtime's error; the environment is discarded. */
+  initFailed(errorType: string, body: Buffer): void {
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      parsed = { errorMessage: body.toString('utf8') };
+    }
+    const type = typeof parsed.errorType === 'string' ? parsed.errorType : errorType;
+    const message = typeof parsed.errorMessage === 'string' ? parsed.errorMessage : 'The runtime failed to initialize.';
+    this.failInit(type, message, parsed);
+  }
+
+  private failInit(errorType: string, errorMessage: string, extra: Record<string, unknown> = {}): void {
+    if (this.initError) return;
+    clearTimeout(this.initTimer);
+    const outcome = errorOutcome(errorType, errorMessage, { ...extra, errorType, errorMessage });
+    this.initError = outcome;
+    this.platformLog(`INIT_REPORT Init Duration: ${(performance.now() - this.initStartedAt).toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${errorType}`);
+    this.telemetry.platform('platform.initRuntimeDone', { initializationType: 'on-demand', phase: 'init', status: 'error', errorType });
+    const inv = this.current;
+    if (inv && !inv.done) {
+      inv.logs.push(`${errorType}: ${errorMessage}`);
+      inv.settle(outcome);
+      this.finish(inv);
+    }
+    void this.stop('failure');
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exited = true;
+    this.flushOutput();
+    const inv = this.current;
+    if (inv && !inv.done) {
+      const status = signal ? `signal: ${signal}` : `exit status ${code}`;
+      const outcome = errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
+      if (!inv.deliveredAt && this.initDurationMs === undefined) {
+        this.failInit('Runtime.ExitError', `Runtime exited during init with error: ${status}`);
+      } else {
+        this.platformLog(`RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}\nRuntime.ExitError`);
+        inv.settle(outcome);
+        this.finish(inv);
+      }
+    } else if (this.initDurationMs === undefined && !this.initError && this.state !== 'stopping') {
+      this.failInit('Runtime.ExitError', `Runtime exited during init with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}`);
+    }
+    void this.stop('failure');
+  }
+
+  /**
+   * Lambda's shutdown: extensions get SHUTDOWN, the runtime SIGTERM, and whatever still runs
+   * GRACEFUL_KILL_MS later is killed.
+   */
+  async stop(reason: 'spindown' | 'timeout' | 'failure'): Promise<void> {
+    if (this.state === 'stopping') return this.stopped;
+    this.state = 'stopping';
+    clearTimeout(this.initTimer);
+    clearTimeout(this.deadlineTimer);
+    this.stopped = (async () => {
+      const deadlineMs = Date.now() + GRACEFUL_KILL_MS;
+      const extensionsDone = this.extensions.shutdown(reason, deadlineMs);
+      const proc = this.proc;
+      if (proc && !this.exited) {
+        proc.kill('SIGTERM');
+        const killer = setTimeout(() => proc.kill('SIGKILL'), GRACEFUL_KILL_MS);
+        await new Promise<void>((resolve) => (this.exited ? resolve() : proc.once('exit', () => resolve())));
+        clearTimeout(killer);
+      }
+      await extensionsDone;
+      this.pendingNext?.destroy();
+      await this.telemetry.flush();
+      this.listener?.close();
+      const inv = this.current;
+      if (inv && !inv.done) {
+        inv.settle(errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: The execution environment was stopped (${reason}).`));
+        this.finish(inv);
+      }
+      this.hooks.gone(this);
+    })();
+    return this.stopped;
+  }
+  private stopped: Promise<void> = Promise.resolve();
+}
+
+export function functionArn(fn: FunctionSpec): string {
+  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${fn.name}`;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

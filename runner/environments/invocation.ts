@@ -1,0 +1,75 @@
+// One invocation: its event, where it stands, and how it ended.
+import { randomUUID } from 'node:crypto';
+import type { Report } from '../protocol.ts';
+
+export type Outcome =
+  | { ok: true; body: Buffer; streamed: boolean; contentType: string }
+  | { ok: false; errorType: string; body: Buffer; streamed: boolean };
+
+/** Receives a streamed response as it arrives (the Invoke API's streaming route, the control API). */
+export interface StreamListener {
+  start(contentType: string): void;
+  chunk(data: Buffer): void;
+}
+
+export interface Completion {
+  outcome: Outcome;
+  report: Report;
+  logs: string[];
+}
+
+export class Invocation {
+  readonly requestId: string = randomUUID();
+  readonly traceId: string;
+  readonly payload: Buffer;
+  /** JSON text of the client context, as the Runtime API hands it to the function. */
+  readonly clientContext: string | undefined;
+  readonly cognitoIdentity: string | undefined;
+  readonly logs: string[] = [];
+  streamListener: StreamListener | undefined;
+  deadlineMs = 0;
+  deliveredAt = 0;
+  /** The runtime has started or finished answering: a second answer is an invalid state transition. */
+  answered = false;
+  outcome: Outcome | undefined;
+
+  readonly settled: Promise<Outcome>;
+  readonly completed: Promise<Completion>;
+  private resolveSettled!: (o: Outcome) => void;
+  private resolveCompleted!: (c: Completion) => void;
+
+  constructor(payload: Buffer, clientContext?: string, cognitoIdentity?: string) {
+    this.payload = payload;
+    this.clientContext = clientContext;
+    this.cognitoIdentity = cognitoIdentity;
+    this.traceId = xrayTraceId();
+    this.settled = new Promise((r) => (this.resolveSettled = r));
+    this.completed = new Promise((r) => (this.resolveCompleted = r));
+  }
+
+  get done(): boolean {
+    return this.outcome !== undefined;
+  }
+
+  /** The caller's answer is known. Logs and the REPORT follow in `complete`. */
+  settle(outcome: Outcome): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.resolveSettled(outcome);
+  }
+
+  complete(report: Report): void {
+    this.resolveCompleted({ outcome: this.outcome!, report, logs: this.logs });
+  }
+}
+
+export function errorOutcome(errorType: string, errorMessage: string, extra: Record<string, unknown> = {}): Outcome {
+  return { ok: false, errorType, streamed: false, body: Buffer.from(JSON.stringify({ errorType, errorMessage, ...extra })) };
+}
+
+function xrayTraceId(): string {
+  const time = Math.floor(Date.now() / 1000).toString(16);
+  const id = randomUUID().replace(/-/g, '').slice(0, 24);
+  const parent = randomUUID().replace(/-/g, '').slice(0, 16);
+  return `Root=1-${time}-${id};Parent=${parent};Sampled=0;Lineage=1:${id.slice(0, 8)}:0`;
+}

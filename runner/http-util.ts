@@ -1,0 +1,63 @@
+// Small HTTP helpers shared by the Runtime, Invoke and control APIs.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export class BodyTooLargeError extends Error {
+  readonly received: number;
+  constructor(limit: number, received: number) {
+    super(`body exceeds ${limit} bytes`);
+    this.received = received;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Reads a whole request body (Content-Length or chunked, trailers included) up to `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(new BodyTooLargeError(limit, declared));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(new BodyTooLargeError(limit, size));
+        return; // keep draining so the connection stays usable
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (failed) return;
+      resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** The AWS JSON error shape of the Lambda service (restJson1): type in a header and in the body. */
+export function sendAwsError(res: ServerResponse, status: number, type: string, message: string, extra: Record<string, unknown> = {}): void {
+  sendJson(res, status, { Type: status >= 500 ? 'Service' : 'User', Message: message, message, __type: type, ...extra }, {
+    'X-Amzn-ErrorType': type,
+    'X-Amzn-RequestId': crypto.randomUUID(),
+  });
+}
+
+/** Runtime API error shape: `{"errorMessage", "errorType"}`. */
+export function sendRuntimeError(res: ServerResponse, status: number, errorType: string, errorMessage: string): void {
+  sendJson(res, status, { errorMessage, errorType });
+}

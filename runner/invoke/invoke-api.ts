@@ -1,0 +1,205 @@
+// The Lambda Invoke API, as the AWS CLI, the SDKs and `sam local start-lambda` callers use it:
+//   POST /2015-03-31/functions/{name}/invocations
+//   POST /2021-11-15/functions/{name}/response-streaming-invocations  (event-stream framing)
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { BodyTooLargeError, readBody, sendAwsError } from '../http-util.ts';
+import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
+import type { Completion, Outcome } from '../environments/invocation.ts';
+
+export const MAX_SYNC_PAYLOAD = 6_291_456;
+export const MAX_ASYNC_PAYLOAD = 1_048_576;
+const MAX_CLIENT_CONTEXT = 3_583;
+const LOG_TAIL_BYTES = 4096;
+
+const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+const STREAM = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/;
+
+const codec = new EventStreamCodec(toUtf8, fromUtf8);
+
+/** Answers the request if it is an Invoke API call; returns false otherwise. */
+export function handleInvokeApi(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+  const buffered = INVOKE.exec(path);
+  const streaming = buffered ? null : STREAM.exec(path);
+  const match = buffered ?? streaming;
+  if (!match) return false;
+  if (req.method !== 'POST') {
+    req.resume();
+    sendAwsError(res, 405, 'MethodNotAllowedException', `Use POST for ${path}.`);
+    return true;
+  }
+  void invoke(lambda, req, res, functionName(decodeURIComponent(match[1]!)), query, streaming !== null).catch((err) => {
+    if (!res.headersSent) sendAwsError(res, 500, 'ServiceException', `The runner failed: ${(err as Error).message}`);
+    else res.destroy();
+  });
+  return true;
+}
+
+/** Accepts a name, a partial ARN or a full ARN, with or without a qualifier. */
+function functionName(nameOrArn: string): string {
+  const arn = /^(?:arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:)?([A-Za-z0-9_\-.]+)(?::(?:\$LATEST|[A-Za-z0-9_-]+))?$/.exec(nameOrArn);
+  if (arn) return arn[1]!;
+  const partial = /^\d{12}:function:([A-Za-z0-9_\-.]+)/.exec(nameOrArn);
+  return partial ? partial[1]! : nameOrArn;
+}
+
+async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, name: string, query: URLSearchParams, streaming: boolean): Promise<void> {
+  const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
+  const tail = header(req, 'x-amz-log-type') === 'Tail';
+  if (!['RequestResponse', 'Event', 'DryRun'].includes(type) || (streaming && type === 'Event')) {
+    req.resume();
+    return sendAwsError(res, 400, 'InvalidParameterValueException', `Unsupported X-Amz-Invocation-Type "${type}": use RequestResponse, Event or DryRun${streaming ? ' (streaming takes RequestResponse or DryRun)' : ''}.`);
+  }
+  const qualifier = query.get('Qualifier');
+  if (qualifier && qualifier !== '$LATEST') {
+    req.resume();
+    return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}:${qualifier}. The local runner serves $LATEST only.`);
+  }
+  if (!lambda.getFunction(name)) {
+    req.resume();
+    return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}`);
+  }
+  const limit = type === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
+  let payload: Buffer;
+  try {
+    payload = await readBody(req, limit);
+  } catch (err) {
+    if (!(err instanceof BodyTooLargeError)) throw err;
+    return sendAwsError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${type === 'Event' ? 'InvokeAsync' : 'InvokeFunction'} operation`);
+  }
+  if (payload.length === 0) payload = Buffer.from('{}');
+  const jsonProblem = checkJson(payload);
+  if (jsonProblem) return sendAwsError(res, 400, 'InvalidRequestContentException', `Could not parse request body into json: ${jsonProblem}`);
+
+  let clientContext: string | undefined;
+  const rawContext = header(req, 'x-amz-client-context');
+  if (rawContext) {
+    const decoded = Buffer.from(rawContext, 'base64').toString('utf8');
+    if (decoded.length > MAX_CLIENT_CONTEXT) return sendAwsError(res, 400, 'InvalidRequestContentException', `Client context must be at most ${MAX_CLIENT_CONTEXT} bytes once decoded.`);
+    if (checkJson(Buffer.from(decoded))) return sendAwsError(res, 400, 'InvalidRequestContentException', 'X-Amz-Client-Context must be base64-encoded JSON.');
+    clientContext = decoded;
+  }
+
+  if (type === 'DryRun') {
+    res.writeHead(204, { 'X-Amz-Executed-Version': '$LATEST', 'X-Amzn-RequestId': crypto.randomUUID() });
+    return void res.end();
+  }
+
+  const started = startInvocation(lambda, res, name, payload, clientContext, type === 'Event', streaming);
+  if (!started) return;
+  const { inv, stream } = started;
+  if (type === 'Event') {
+    res.writeHead(202, { 'X-Amzn-RequestId': inv.requestId, 'Content-Length': 0 });
+    return void res.end();
+  }
+  if (stream) return stream.finish(await inv.completed, tail);
+  const outcome = await inv.settled;
+  const headers: Record<string, string | number> = {
+    'Content-Type': outcome.ok ? outcome.contentType : 'application/json',
+    'X-Amz-Executed-Version': '$LATEST',
+    'X-Amzn-RequestId': inv.requestId,
+    'Content-Length': outcome.body.length,
+  };
+  if (!outcome.ok) headers['X-Amz-Function-Error'] = 'Unhandled';
+  if (tail) headers['X-Amz-Log-Result'] = logTail((await inv.completed).logs);
+  res.writeHead(200, headers);
+  res.end(outcome.body);
+}
+
+function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, clientContext: string | undefined, queue: boolean, streaming: boolean) {
+  const stream = streaming ? new EventStreamResponse(res) : undefined;
+  try {
+    const inv = lambda.invoke(name, payload, { clientContext, queue, streamListener: stream });
+    return { inv, stream };
+  } catch (err) {
+    if (err instanceof TooManyRequestsError) {
+      sendAwsError(res, 429, 'TooManyRequestsException', err.message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    } else if (err instanceof FunctionNotFoundError) {
+      sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}`);
+    } else throw err;
+    return undefined;
+  }
+}
+
+/**
+ * InvokeWithResponseStream's answer: `PayloadChunk` events as the function writes, then `InvokeComplete`.
+ * The HTTP Content-Type is the function's own stream content type (the SDK's ResponseStreamContentType).
+ */
+class EventStreamResponse {
+  private readonly res: ServerResponse;
+  private started = false;
+  constructor(res: ServerResponse) {
+    this.res = res;
+  }
+
+  start(contentType: string): void {
+    if (this.started) return;
+    this.started = true;
+    this.res.writeHead(200, { 'Content-Type': contentType, 'X-Amz-Executed-Version': '$LATEST', 'Transfer-Encoding': 'chunked' });
+    this.res.flushHeaders();
+  }
+
+  chunk(data: Buffer): void {
+    this.res.write(this.encode('PayloadChunk', 'application/octet-stream', data));
+  }
+
+  finish({ outcome, logs }: Completion, tail: boolean): void {
+    if (!outcome.streamed) {
+      // A buffered response (or an error before any stream started) arrives as one chunk.
+      this.start(outcome.ok ? outcome.contentType : 'application/json');
+      if (outcome.ok) this.chunk(outcome.body);
+    }
+    const complete: Record<string, string> = {};
+    if (!outcome.ok) {
+      complete.ErrorCode = outcome.errorType;
+      complete.ErrorDetails = errorDetails(outcome);
+    }
+    if (tail) complete.LogResult = logTail(logs);
+    this.res.end(this.encode('InvokeComplete', 'application/json', Buffer.from(JSON.stringify(complete))));
+  }
+
+  private encode(eventType: string, contentType: string, body: Buffer): Uint8Array {
+    return codec.encode({
+      headers: {
+        ':message-type': { type: 'string', value: 'event' },
+        ':event-type': { type: 'string', value: eventType },
+        ':content-type': { type: 'string', value: contentType },
+      },
+      body,
+    });
+  }
+}
+
+function errorDetails(outcome: Extract<Outcome, { ok: false }>): string {
+  try {
+    const parsed = JSON.parse(outcome.body.toString('utf8')) as { errorMessage?: string };
+    return parsed.errorMessage ?? outcome.body.toString('utf8');
+  } catch {
+    return outcome.body.toString('utf8');
+  }
+}
+
+export function logTail(lines: string[]): string {
+  const text = Buffer.from(lines.join('\n') + '\n');
+  return text.subarray(Math.max(0, text.length - LOG_TAIL_BYTES)).toString('base64');
+}
+
+/** Returns why the payload is not JSON, or undefined when it is. */
+function checkJson(payload: Buffer): string | undefined {
+  try {
+    JSON.parse(payload.toString('utf8'));
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function arnOf(name: string): string {
+  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${name}`;
+}

@@ -1,0 +1,251 @@
+// The local Lambda service: the functions, their environments, and the one HTTP server that serves the Invoke
+// API and control API on the main port and each environment's Runtime API on that environment's own port.
+import { watch, type FSWatcher } from 'node:fs';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { relative } from 'node:path';
+import type { FunctionSpec } from './functions/model.ts';
+import type { DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
+import { Environment, type EnvironmentHooks } from './environments/environment.ts';
+import { Invocation, type Completion, type StreamListener } from './environments/invocation.ts';
+import { FunctionPool, TooManyRequestsError } from './environments/pool.ts';
+import { handleEnvironmentRequest } from './runtime-api/runtime.ts';
+import { forgetCompiled } from './runtimes/spawn.ts';
+
+export { TooManyRequestsError };
+export class FunctionNotFoundError extends Error {}
+
+export type MainRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface LocalLambdaOptions {
+  port?: number;
+  region?: string;
+  initTimeoutMs?: number;
+  /** Replace warm environments when a function's code changes. */
+  hotReload?: boolean;
+}
+
+export interface InvokeOptions {
+  clientContext?: string | undefined;
+  cognitoIdentity?: string | undefined;
+  streamListener?: StreamListener | undefined;
+  /** Wait for a free environment instead of answering 429 (asynchronous `Event` invocations). */
+  queue?: boolean;
+  debug?: { language: 'node' | 'python'; port: number } | undefined;
+}
+
+export class LocalLambda {
+  readonly http: HttpServer;
+  port = 0;
+  private functions = new Map<string, FunctionSpec>();
+  definitionErrors: DefinitionError[] = [];
+  private readonly pools = new Map<string, FunctionPool>();
+  private readonly socketOwner = new WeakMap<Socket, Environment>();
+  private readonly listeners = new Set<(event: RunnerEvent) => void>();
+  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly launchOverrides = new Map<string, { command: { command: string; args: string[] }; runtimeApiPort: number | undefined }>();
+  private mainRoutes: MainRouteHandler = (_req, res) => {
+    res.writeHead(404).end();
+  };
+  private readonly opts: Required<LocalLambdaOptions>;
+  private readonly hooks: EnvironmentHooks;
+
+  constructor(opts: LocalLambdaOptions = {}) {
+    this.opts = { port: 0, region: process.env.AWS_REGION ?? 'us-east-1', initTimeoutMs: Number(process.env.OPEN_RUNTIME_INIT_TIMEOUT_MS ?? 10_000), hotReload: true, ...opts };
+    this.http = createServer({ keepAlive: true, noDelay: true, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5 * 60_000 }, (req, res) => {
+      const env = this.socketOwner.get(req.socket);
+      if (env) handleEnvironmentRequest(env, req, res);
+      else this.mainRoutes(req, res);
+    });
+    // A runtime parks on /next for as long as it is idle: no server-side timeout may close it.
+    this.http.timeout = 0;
+    this.hooks = {
+      log: (fn, line, requestId) => this.emit({ type: 'log', function: fn.name, requestId, line }),
+      gone: () => undefined,
+      idle: () => undefined,
+      debugReady: (env, language, port) => {
+        const requestId = env.current?.requestId ?? '';
+        this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port });
+      },
+      attach: (env, listener: Server) => {
+        listener.on('connection', (socket: Socket) => {
+          this.socketOwner.set(socket, env);
+          this.http.emit('connection', socket);
+        });
+      },
+    };
+  }
+
+  /** Serves the main routes (Invoke API, control API) on the main port. */
+  routeMain(handler: MainRouteHandler): void {
+    this.mainRoutes = handler;
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.opts.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.http.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  // ---- functions --------------------------------------------------------------------------------------------
+
+  setFunctions(functions: FunctionSpec[], errors: DefinitionError[] = []): void {
+    const next = new Map(functions.map((fn) => [fn.name, fn]));
+    for (const [name, pool] of this.pools) {
+      const fn = next.get(name);
+      if (!fn) {
+        void pool.stopAll();
+        this.pools.delete(name);
+      } else if (JSON.stringify(fn) !== JSON.stringify(pool.fn)) {
+        pool.replaceEnvironments(fn);
+      }
+    }
+    this.functions = next;
+    this.definitionErrors = errors;
+    if (this.opts.hotReload) this.watchCode();
+  }
+
+  listFunctions(): FunctionSpec[] {
+    return [...this.functions.values()];
+  }
+
+  getFunction(name: string): FunctionSpec | undefined {
+    return this.functions.get(name);
+  }
+
+  addFunction(fn: FunctionSpec): void {
+    this.setFunctions([...this.functions.values()].filter((f) => f.name !== fn.name).concat(fn), this.definitionErrors);
+  }
+
+  // ---- invocations ------------------------------------------------------------------------------------------
+
+  /** Starts an invocation. Throws FunctionNotFoundError or TooManyRequestsError when it can't run. */
+  invoke(name: string, payload: Buffer, opts: InvokeOptions = {}): Invocation {
+    const fn = this.functions.get(name);
+    if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
+    let pool = this.pools.get(name);
+    if (!pool) {
+      const override = this.launchOverrides.get(name);
+      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort };
+      pool = new FunctionPool(fn, this.hooks, options, () => this.emitEnvironmentCount());
+      this.pools.set(name, pool);
+    }
+    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
+    const caller = opts.streamListener;
+    inv.streamListener = {
+      start: (contentType) => caller?.start(contentType),
+      chunk: (data) => {
+        caller?.chunk(data);
+        if (this.listeners.size) this.emit({ type: 'chunk', function: name, requestId: inv.requestId, data: data.toString('utf8') });
+      },
+    };
+    pool.run(inv, { queue: opts.queue, debug: opts.debug });
+    if (this.listeners.size) {
+      this.emit({ type: 'invoke-start', function: name, requestId: inv.requestId });
+      void inv.completed.then((completion) => this.emit({ type: 'invoke-end', result: invokeResult(name, inv, completion) }));
+    }
+    return inv;
+  }
+
+  /** The `rie` command runs a given BOOTSTRAP, optionally on a fixed Runtime API port. */
+  setLaunchOverride(name: string, command: { command: string; args: string[] }, runtimeApiPort?: number): void {
+    this.launchOverrides.set(name, { command, runtimeApiPort });
+  }
+
+  environments(): Environment[] {
+    return [...this.pools.values()].flatMap((p) => p.environments());
+  }
+
+  // ---- events -----------------------------------------------------------------------------------------------
+
+  subscribe(listener: (event: RunnerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: RunnerEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private emitEnvironmentCount(): void {
+    this.emit({ type: 'environments', count: this.environments().length });
+  }
+
+  // ---- hot reload -------------------------------------------------------------------------------------------
+
+  private watchCode(): void {
+    const dirs = new Set([...this.functions.values()].filter((fn) => fn.runtime !== 'wasi').map((fn) => fn.codeUri));
+    for (const [dir, watcher] of this.watchers) {
+      if (!dirs.has(dir)) {
+        watcher.close();
+        this.watchers.delete(dir);
+      }
+    }
+    for (const dir of dirs) {
+      if (this.watchers.has(dir)) continue;
+      try {
+        const watcher = watch(dir, { recursive: true, persistent: false }, (_event, file) => {
+          if (file && /(^|\/)(node_modules|__pycache__|\.open-runtime|\.git)(\/|$)/.test(String(file))) return;
+          this.codeChanged(dir);
+        });
+        watcher.on('error', () => undefined);
+        this.watchers.set(dir, watcher);
+      } catch {
+        // A directory that can't be watched just doesn't hot-reload.
+      }
+    }
+  }
+
+  private codeChanged(dir: string): void {
+    for (const pool of this.pools.values()) {
+      const rel = relative(dir, pool.fn.codeUri);
+      if (rel === '' && pool.size > 0) {
+        forgetCompiled(pool.fn);
+        pool.replaceEnvironments(pool.fn);
+      } else if (rel === '') {
+        forgetCompiled(pool.fn);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
+    await Promise.all([...this.pools.values()].map((p) => p.stopAll()));
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+}
+
+/** The control API's view of a finished invocation. */
+export function invokeResult(name: string, inv: Invocation, { outcome, report, logs }: Completion): InvokeResult {
+  const text = outcome.body.toString('utf8');
+  const result: InvokeResult = { requestId: inv.requestId, function: name, payload: text, streamed: outcome.streamed, report, logs: logs.join('\n') };
+  if (!outcome.ok) {
+    result.functionError = 'Unhandled';
+    try {
+      const parsed = JSON.parse(text) as { errorType?: string; errorMessage?: string; stackTrace?: unknown; trace?: unknown };
+      const stack = Array.isArray(parsed.stackTrace) ? parsed.stackTrace : Array.isArray(parsed.trace) ? parsed.trace : undefined;
+      result.error = { errorType: parsed.errorType ?? outcome.errorType, errorMessage: parsed.errorMessage ?? text, ...(stack ? { stackTrace: stack.map(String) } : {}) };
+    } catch {
+      result.error = { errorType: outcome.errorType, errorMessage: text };
+    }
+  } else if (outcome.streamed && outcome.contentType === HTTP_INTEGRATION) {
+    const split = outcome.body.indexOf(PRELUDE_SEPARATOR);
+    if (split >= 0) {
+      try {
+        result.httpPrelude = JSON.parse(outcome.body.subarray(0, split).toString('utf8'));
+        result.payload = outcome.body.subarray(split + PRELUDE_SEPARATOR.length).toString('utf8');
+      } catch {
+        // Not a prelude after all: show the raw body.
+      }
+    }
+  }
+  return result;
+}
+
+export const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response';
+const PRELUDE_SEPARATOR = Buffer.alloc(8);

@@ -1,0 +1,15 @@
+// Where the runner's own files are, whether it runs from source (runner/*.ts) or from the bundle (dist/runner.js).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+function findPackageRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'open-runtime') return dir;
+    if (dirname(dir) === dir) throw new Error(`open-runtime: cannot find the package root above ${start}`);
+  }
+}
+
+export const PACKAGE_ROOT = findPackageRoot(import.meta.dirname);
+export const NODE_RUNTIME_CLIENT = join(PACKAGE_ROOT, 'dist', 'node-runtime.cjs');
+export const PYTHON_RUNTIME_CLIENT = join(PACKAGE_ROOT, 'runner', 'runtimes', 'python', 'bootstrap.py');

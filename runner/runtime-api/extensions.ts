@@ -1,0 +1,211 @@
+// Extensions API 2020-01-01 for one execution environment: external extensions (executables in a local layer's
+// `extensions/` folder) start before the runtime, register, and receive INVOKE and SHUTDOWN events.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readBody, sendJson, sendRuntimeError } from '../http-util.ts';
+import type { Environment } from '../environments/environment.ts';
+import type { Invocation } from '../environments/invocation.ts';
+import { LaunchError } from '../runtimes/spawn.ts';
+
+const MAX_EXTENSIONS = 10;
+const RegisterBody = z.object({ events: z.array(z.enum(['INVOKE', 'SHUTDOWN'])).default([]) });
+
+interface RegisteredExtension {
+  id: string;
+  name: string;
+  events: Set<'INVOKE' | 'SHUTDOWN'>;
+  parked: ServerResponse | undefined;
+  queued: unknown[];
+  /** Saw the current INVOKE and has not yet asked for its next event. */
+  busy: boolean;
+  /** Called event/next at least once: its init is done. */
+  initDone: boolean;
+}
+
+export class ExtensionHost {
+  private readonly env: Environment;
+  private readonly byId = new Map<string, RegisteredExtension>();
+  private readonly processes: ChildProcess[] = [];
+  private invokeWaiters: Array<() => void> = [];
+  private shuttingDown = false;
+
+  constructor(env: Environment) {
+    this.env = env;
+  }
+
+  get count(): number {
+    return this.byId.size;
+  }
+
+  /** Starts every extension executable of the function's layers and waits until each registered or exited. */
+  async startAll(layers: string[], env: Record<string, string>, timeoutMs: number): Promise<void> {
+    const executables = layers.flatMap((layer) => listExtensions(join(layer, 'extensions')));
+    if (executables.length === 0) return;
+    const registeredOrExited = executables.map((file) => {
+      const name = file.split('/').pop()!;
+      const proc = spawn(file, [], { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+      this.processes.push(proc);
+      const log = (chunk: Buffer) => {
+        for (const line of chunk.toString('utf8').split('\n')) if (line) this.env.telemetry.extensionLog(name, line), this.env.platformLog(line);
+      };
+      proc.stdout!.on('data', log);
+      proc.stderr!.on('data', log);
+      return new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if ([...this.byId.values()].some((e) => e.name === name)) done();
+        }, 2);
+        const done = () => {
+          clearInterval(check);
+          resolve();
+        };
+        proc.once('exit', done);
+        proc.once('error', done);
+      });
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LaunchError('Extension.InitError', `An extension did not register within ${timeoutMs / 1000} s.`)), timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all(registeredOrExited), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Every extension finished init and waits for the next event: the runtime may get its event. */
+  readyForInvoke(): boolean {
+    for (const ext of this.byId.values()) {
+      if (!ext.initDone || ext.busy || (ext.events.has('INVOKE') && !ext.parked)) return false;
+    }
+    return true;
+  }
+
+  dispatchInvoke(inv: Invocation): void {
+    for (const ext of this.byId.values()) {
+      if (!ext.events.has('INVOKE')) continue;
+      ext.busy = true;
+      this.send(ext, {
+        eventType: 'INVOKE',
+        deadlineMs: inv.deadlineMs,
+        requestId: inv.requestId,
+        invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${this.env.fn.name}`,
+        tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
+      });
+    }
+  }
+
+  /** Resolves once every extension that saw the invoke asked for its next event. */
+  invokeDone(): Promise<void> {
+    if (this.shuttingDown || ![...this.byId.values()].some((e) => e.busy)) return Promise.resolve();
+    return new Promise((resolve) => this.invokeWaiters.push(resolve));
+  }
+
+  async shutdown(reason: 'spindown' | 'timeout' | 'failure', deadlineMs: number): Promise<void> {
+    this.shuttingDown = true;
+    for (const waiter of this.invokeWaiters.splice(0)) waiter();
+    for (const ext of this.byId.values()) {
+      if (ext.events.has('SHUTDOWN')) this.send(ext, { eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs });
+    }
+    const alive = this.processes.filter((p) => p.exitCode === null && p.signalCode === null);
+    await Promise.all(
+      alive.map(
+        (proc) =>
+          new Promise<void>((resolve) => {
+            const killer = setTimeout(() => proc.kill('SIGKILL'), Math.max(0, deadlineMs - Date.now()));
+            proc.once('exit', () => {
+              clearTimeout(killer);
+              resolve();
+            });
+          }),
+      ),
+    );
+    for (const ext of this.byId.values()) ext.parked?.destroy();
+  }
+
+  // ---- HTTP routes under /2020-01-01/extension ----------------------------------------------------------------
+
+  async handle(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+    if (req.method === 'POST' && route === '/register') return this.register(req, res);
+    if (req.method === 'GET' && route === '/event/next') return this.next(req, res);
+    if (req.method === 'POST' && (route === '/init/error' || route === '/exit/error')) return this.reportError(req, res, route);
+    sendRuntimeError(res, 404, 'NotFound', `No such Extensions API route: ${req.method} ${route}`);
+  }
+
+  private async register(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const name = header(req, 'lambda-extension-name');
+    const body = await readBody(req, 64 * 1024);
+    if (!name) return sendRuntimeError(res, 400, 'InvalidRequest', 'Missing header Lambda-Extension-Name.');
+    let parsed: z.infer<typeof RegisterBody>;
+    try {
+      parsed = RegisterBody.parse(body.length ? JSON.parse(body.toString('utf8')) : {});
+    } catch (err) {
+      return sendRuntimeError(res, 400, 'InvalidRequest', `Bad register body: ${(err as Error).message}`);
+    }
+    if (this.byId.size >= MAX_EXTENSIONS) return sendRuntimeError(res, 400, 'TooManyExtensions', `At most ${MAX_EXTENSIONS} extensions can register.`);
+    if ([...this.byId.values()].some((e) => e.name === name)) return sendRuntimeError(res, 409, 'ExtensionAlreadyRegistered', `An extension named ${name} is already registered.`);
+    const id = randomUUID();
+    this.byId.set(id, { id, name, events: new Set(parsed.events), parked: undefined, queued: [], busy: false, initDone: false });
+    sendJson(res, 200, { functionName: this.env.fn.name, functionVersion: '$LATEST', handler: this.env.fn.handler }, { 'Lambda-Extension-Identifier': id });
+  }
+
+  private next(req: IncomingMessage, res: ServerResponse): void {
+    const ext = this.byId.get(header(req, 'lambda-extension-identifier') ?? '');
+    if (!ext) return sendRuntimeError(res, 403, 'Extension.Unknown', 'Unknown or missing Lambda-Extension-Identifier.');
+    ext.initDone = true;
+    ext.parked = res;
+    res.on('close', () => {
+      if (ext.parked === res) ext.parked = undefined;
+    });
+    if (ext.busy) {
+      ext.busy = false;
+      if (![...this.byId.values()].some((e) => e.busy)) for (const waiter of this.invokeWaiters.splice(0)) waiter();
+    }
+    const queued = ext.queued.shift();
+    if (queued) this.send(ext, queued);
+    else this.env.deliverIfReady();
+  }
+
+  private async reportError(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+    const ext = this.byId.get(header(req, 'lambda-extension-identifier') ?? '');
+    const body = await readBody(req, 1024 * 1024);
+    if (!ext) return sendRuntimeError(res, 403, 'Extension.Unknown', 'Unknown or missing Lambda-Extension-Identifier.');
+    const errorType = header(req, 'lambda-extension-function-error-type') ?? 'Extension.Unknown';
+    sendJson(res, 202, { status: 'OK' });
+    this.env.platformLog(`EXTENSION ${ext.name} reported ${route.slice(1)}: ${errorType} ${body.toString('utf8')}`);
+    if (route === '/init/error') this.env.initFailed(errorType, Buffer.from(JSON.stringify({ errorType, errorMessage: `Extension ${ext.name} failed to initialize: ${body.toString('utf8') || errorType}` })));
+  }
+
+  private send(ext: RegisteredExtension, event: unknown): void {
+    const res = ext.parked;
+    if (!res) {
+      ext.queued.push(event);
+      return;
+    }
+    ext.parked = undefined;
+    sendJson(res, 200, event, { 'Lambda-Extension-Event-Identifier': randomUUID() });
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function listExtensions(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((name) => join(dir, name))
+    .filter((file) => {
+      try {
+        accessSync(file, constants.X_OK);
+        return statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    });
+}

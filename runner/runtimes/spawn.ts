@@ -1,0 +1,205 @@
+// How each kind of function starts: the command line and environment of one execution environment's process.
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { arch as hostArch } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
+import * as esbuild from 'esbuild';
+import type { FunctionSpec } from '../functions/model.ts';
+import { runtimeFamily } from '../functions/model.ts';
+import { NODE_RUNTIME_CLIENT, PYTHON_RUNTIME_CLIENT } from '../paths.ts';
+
+export interface LaunchPlan {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+/** A problem that prevents the environment from starting: reported to the caller as this Lambda error type. */
+export class LaunchError extends Error {
+  readonly errorType: string;
+  constructor(errorType: string, message: string) {
+    super(message);
+    this.errorType = errorType;
+  }
+}
+
+export interface LaunchOptions {
+  runtimeApi: string; // host:port of this environment's Runtime API
+  logStreamName: string;
+  debug?: { port: number } | undefined;
+  region: string;
+}
+
+const PASS_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'PYTHONPATH_OPEN_RUNTIME'];
+
+/** The Lambda environment of a function's process: Lambda's reserved variables plus the function's own, nothing else of the runner's. */
+export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of PASS_THROUGH) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  Object.assign(env, {
+    LANG: env.LANG ?? 'en_US.UTF-8',
+    TZ: ':UTC',
+    AWS_LAMBDA_RUNTIME_API: opts.runtimeApi,
+    _HANDLER: handler,
+    LAMBDA_TASK_ROOT: fn.codeUri,
+    LAMBDA_RUNTIME_DIR: dirname(NODE_RUNTIME_CLIENT),
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: opts.logStreamName,
+    AWS_REGION: opts.region,
+    AWS_DEFAULT_REGION: opts.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    LD_LIBRARY_PATH: [process.env.LD_LIBRARY_PATH, join(fn.codeUri, 'lib')].filter(Boolean).join(':'),
+    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+  });
+  // The function's own variables win over everything but the reserved ones Lambda forbids overriding.
+  for (const [key, value] of Object.entries(fn.environment)) {
+    if (!RESERVED.has(key)) env[key] = value;
+  }
+  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+  return env;
+}
+
+const RESERVED = new Set(['_HANDLER', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_EXECUTION_ENV']);
+
+export async function planLaunch(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> {
+  if (!existsSync(fn.codeUri) || !statSync(fn.codeUri).isDirectory()) {
+    throw new LaunchError('Runtime.InvalidEntrypoint', `The code directory ${fn.codeUri} of function ${fn.name} does not exist. Check CodeUri in the template.`);
+  }
+  switch (runtimeFamily(fn.runtime)) {
+    case 'node':
+      return planNode(fn, opts);
+    case 'python':
+      return planPython(fn, opts);
+    case 'provided':
+      return planProvided(fn, opts);
+    case 'wasi':
+      throw new LaunchError('Runtime.InvalidRuntime', `Function ${fn.name} is a WASI component; components do not run as processes.`);
+  }
+}
+
+async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> {
+  const { modulePath, exportName } = splitHandler(fn);
+  const source = findSource(fn.codeUri, modulePath, ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
+  const env = lambdaEnvironment(fn, opts, fn.handler);
+  const nodeArgs = ['--enable-source-maps'];
+  if (opts.debug) nodeArgs.push(`--inspect-brk=127.0.0.1:${opts.debug.port}`);
+  if (source && /\.[mc]?ts$/.test(source)) {
+    const compiled = await compileTypeScript(fn, source);
+    env.OPEN_RUNTIME_HANDLER_MODULE = compiled;
+    if (fn.runtimeClient === 'aws-lambda-ric') {
+      // The official client resolves _HANDLER itself, relative to LAMBDA_TASK_ROOT.
+      env._HANDLER = `${relative(fn.codeUri, compiled).replace(/\.mjs$/, '')}.${exportName}`;
+    }
+  }
+  if (fn.runtimeClient === 'aws-lambda-ric') {
+    const ric = join(dirname(createRequire(import.meta.url).resolve('aws-lambda-ric/package.json')), 'index.mjs');
+    return { command: process.execPath, args: [...nodeArgs, ric, env._HANDLER!], env, cwd: fn.codeUri };
+  }
+  if (!existsSync(NODE_RUNTIME_CLIENT)) {
+    throw new LaunchError('Runtime.InvalidEntrypoint', `The Node runtime client ${NODE_RUNTIME_CLIENT} is missing: run "npm run build".`);
+  }
+  return { command: process.execPath, args: [...nodeArgs, NODE_RUNTIME_CLIENT], env, cwd: fn.codeUri };
+}
+
+function planPython(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
+  const env = lambdaEnvironment(fn, opts, fn.handler);
+  env.PYTHONUNBUFFERED = '1';
+  env.PYTHONDONTWRITEBYTECODE = '1';
+  if (opts.debug) env.OPEN_RUNTIME_DEBUGPY_PORT = String(opts.debug.port);
+  const python = process.env.OPEN_RUNTIME_PYTHON ?? 'python3';
+  return { command: python, args: ['-u', PYTHON_RUNTIME_CLIENT], env, cwd: fn.codeUri };
+}
+
+function planProvided(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
+  const bootstrap = join(fn.codeUri, 'bootstrap');
+  if (!existsSync(bootstrap)) {
+    throw new LaunchError('Runtime.InvalidEntrypoint', `Function ${fn.name} (${fn.runtime}) has no bootstrap file in ${fn.codeUri}. A custom runtime needs an executable named "bootstrap".`);
+  }
+  try {
+    accessSync(bootstrap, constants.X_OK);
+  } catch {
+    throw new LaunchError('Runtime.InvalidEntrypoint', `${bootstrap} is not executable. Run: chmod +x ${bootstrap}`);
+  }
+  const env = lambdaEnvironment(fn, opts, fn.handler);
+  const emulator = emulatorFor(fn.architecture);
+  if (emulator) return { command: emulator, args: [bootstrap], env, cwd: fn.codeUri };
+  return { command: bootstrap, args: [], env, cwd: fn.codeUri };
+}
+
+/** An arm64 bootstrap on an x86_64 machine (or the reverse) runs under qemu-user when it is installed. */
+function emulatorFor(architecture: FunctionSpec['architecture']): string | undefined {
+  const host = hostArch() === 'arm64' ? 'arm64' : 'x86_64';
+  if (architecture === host) return undefined;
+  const qemu = architecture === 'arm64' ? 'qemu-aarch64-static' : 'qemu-x86_64-static';
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(join(dir, qemu))) return join(dir, qemu);
+  }
+  return undefined; // let the kernel try; a clear ExitError follows if it cannot run it
+}
+
+export function splitHandler(fn: FunctionSpec): { modulePath: string; exportName: string } {
+  const dot = fn.handler.lastIndexOf('.');
+  if (dot <= 0 || dot === fn.handler.length - 1) {
+    throw new LaunchError('Runtime.MalformedHandlerName', `Bad handler "${fn.handler}" for function ${fn.name}: expected "file.export", e.g. "app.handler".`);
+  }
+  return { modulePath: fn.handler.slice(0, dot), exportName: fn.handler.slice(dot + 1) };
+}
+
+function findSource(root: string, modulePath: string, extensions: string[]): string | undefined {
+  for (const ext of extensions) {
+    const candidate = join(root, modulePath + ext);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const compiled = new Map<string, { mtimeMs: number; output: string }>();
+
+/**
+ * TypeScript handlers are bundled on the fly with esbuild, with a source map whose paths point at the
+ * original .ts files (stack traces and breakpoints land in the source). The output sits in
+ * `<codeUri>/node_modules/.cache/open-runtime/` so bare imports resolve from the function's own node_modules.
+ */
+export async function compileTypeScript(fn: FunctionSpec, source: string): Promise<string> {
+  const outDir = join(fn.codeUri, 'node_modules', '.cache', 'open-runtime', fn.name);
+  const output = join(outDir, basename(source).replace(/\.[mc]?ts$/, '.mjs'));
+  const cached = compiled.get(output);
+  const mtimeMs = statSync(source).mtimeMs;
+  if (cached && cached.mtimeMs === mtimeMs && existsSync(output)) return output;
+  mkdirSync(outDir, { recursive: true });
+  try {
+    await esbuild.build({
+      entryPoints: [source],
+      outfile: output,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: `node${process.versions.node.split('.')[0]}`,
+      sourcemap: 'linked',
+      sourcesContent: true,
+      logLevel: 'silent',
+      banner: { js: "import { createRequire as __orCreateRequire } from 'node:module'; const require = __orCreateRequire(import.meta.url);" },
+    });
+  } catch (err) {
+    const errors = (err as { errors?: esbuild.Message[] }).errors ?? [];
+    const where = errors.map((e) => `${e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}: ` : ''}${e.text}`).join('\n');
+    throw new LaunchError('Runtime.UserCodeSyntaxError', `Could not compile ${source}:\n${where || String(err)}`);
+  }
+  compiled.set(output, { mtimeMs, output });
+  return output;
+}
+
+/** Forget compiled output, so the next environment compiles again (hot reload). */
+export function forgetCompiled(fn: FunctionSpec): void {
+  const prefix = join(fn.codeUri, 'node_modules', '.cache', 'open-runtime', fn.name);
+  for (const key of compiled.keys()) if (key.startsWith(prefix)) compiled.delete(key);
+}
