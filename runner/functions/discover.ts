@@ -1,0 +1,148 @@
+// Finds every function of a workspace: the definition files in its root and one level below, read by
+// template.ts or serverless.ts, with names checked for uniqueness across the workspace. Also the one place
+// that maps a handler string back to its source file (for compiling TypeScript and for CodeLenses).
+import { existsSync, statSync } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
+import type { DefinitionError } from '../protocol.ts';
+import { runtimeFamily, type FunctionSpec } from './model.ts';
+import { parseTemplate, looksLikeTemplate, type TemplateOptions } from './template.ts';
+import { parseServerless, type ServerlessOptions } from './serverless.ts';
+import { NODE_EXTENSIONS } from './infer.ts';
+
+export interface Discovery {
+  functions: FunctionSpec[];
+  errors: DefinitionError[];
+  /** The definition files read, so a caller can watch them. */
+  files: string[];
+}
+
+export type DiscoveryOptions = TemplateOptions & ServerlessOptions;
+
+/** In the order they are read within a folder. */
+export const DEFINITION_FILES = ['template.yaml', 'template.yml', 'template.json', 'serverless.yml', 'serverless.yaml'] as const;
+
+/** Folders that hold dependencies, build output or tool state rather than the user's definitions. */
+const SKIPPED_FOLDERS = new Set(['node_modules', '__pycache__', 'cdk.out', 'venv']);
+
+export async function discoverFunctions(workspaceDir: string, options: DiscoveryOptions = {}): Promise<Discovery> {
+  const root = resolve(workspaceDir);
+  const folders = [root];
+  let children: string[] = [];
+  try {
+    children = (await readdir(root, { withFileTypes: true }))
+      // Dot-folders (.git, .open-runtime, .aws-sam with its built copies of template.yaml) are skipped too.
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && !SKIPPED_FOLDERS.has(d.name))
+      .map((d) => d.name)
+      .sort();
+  } catch (error) {
+    return { functions: [], errors: [{ file: root, line: 0, message: `Could not read the workspace folder ${root}: ${(error as Error).message}.` }], files: [] };
+  }
+  folders.push(...children.map((c) => join(root, c)));
+
+  const found: string[] = [];
+  for (const folder of folders) {
+    for (const name of DEFINITION_FILES) {
+      const file = join(folder, name);
+      if (await isFile(file)) found.push(file);
+    }
+  }
+
+  const result: Discovery = { functions: [], errors: [], files: [] };
+  for (const file of found) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue; // vanished between listing and reading; the next discovery sees it
+    // Any JSON file may be called template.json; only CloudFormation ones are definitions.
+    if (file.endsWith('.json') && !looksLikeTemplate(text, file)) continue;
+    result.files.push(file);
+    const definitions = parseDefinitions(text, file, options);
+    result.functions.push(...definitions.functions);
+    result.errors.push(...definitions.errors);
+  }
+  return withUniqueNames(result, root);
+}
+
+/**
+ * The functions of one definition file, for the CLI's `--template`. A folder is discovered like a
+ * workspace.
+ */
+export async function loadFunctionsFrom(templatePath: string, options: DiscoveryOptions = {}): Promise<Discovery> {
+  const file = resolve(templatePath);
+  let text: string;
+  try {
+    if ((await stat(file)).isDirectory()) return discoverFunctions(file, options);
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} doesn't exist` : `Could not read ${file}: ${(error as Error).message}`;
+    return { functions: [], errors: [{ file, line: 0, message: `${reason}. Pass the path of a template.yaml or serverless.yml.` }], files: [] };
+  }
+  const definitions = parseDefinitions(text, file, options);
+  return withUniqueNames({ ...definitions, files: [file] }, resolve(file, '..'));
+}
+
+function parseDefinitions(text: string, file: string, options: DiscoveryOptions) {
+  return basename(file).startsWith('serverless.') ? parseServerless(text, file, options) : parseTemplate(text, file, options);
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The first definition of a name wins; each later one is an error pointing at both. */
+function withUniqueNames(result: Discovery, root: string): Discovery {
+  const seen = new Map<string, FunctionSpec>();
+  const functions: FunctionSpec[] = [];
+  const errors = [...result.errors];
+  for (const fn of result.functions) {
+    const first = seen.get(fn.name);
+    if (!first) {
+      seen.set(fn.name, fn);
+      functions.push(fn);
+      continue;
+    }
+    const where = first.source ? `${relative(root, first.source.file) || basename(first.source.file)} line ${first.source.line}` : 'another definition';
+    errors.push({
+      file: fn.source?.file ?? root,
+      line: fn.source?.line ?? 0,
+      message: `Function "${fn.name}" is also defined in ${where}; function names must be unique in the workspace, so this one is ignored. Rename one of them.`,
+    });
+  }
+  return { functions, errors, files: result.files };
+}
+
+/**
+ * The source file of a Node or Python handler: `src/app.handler` -> the existing one of
+ * src/app.ts, .mts, .cts, .js, .mjs, .cjs (TypeScript first: it is the source when both exist),
+ * or src/app.py. Undefined for other runtimes or when no file exists yet.
+ */
+export function resolveHandlerSource(fn: FunctionSpec): string | undefined {
+  const family = runtimeFamily(fn.runtime);
+  const handler = fn.handler.trim();
+  if (!handler) return undefined;
+  if (family === 'node') {
+    // Like the Node runtime: the folder is up to the last '/', the module up to the first '.' after it.
+    const slash = handler.lastIndexOf('/');
+    const folder = handler.slice(0, slash + 1);
+    const moduleName = handler.slice(slash + 1).split('.')[0];
+    if (!moduleName) return undefined;
+    const base = join(fn.codeUri, folder, moduleName);
+    return NODE_EXTENSIONS.map((ext) => base + ext).find(isExistingFile);
+  }
+  if (family === 'python') {
+    // Like the Python runtime: the module is everything before the last '.', with '/' read as '.'.
+    const dot = handler.lastIndexOf('.');
+    if (dot <= 0) return undefined;
+    const modulePath = handler.slice(0, dot).replace(/\//g, '.').split('.').filter(Boolean).join('/');
+    const candidates = [join(fn.codeUri, `${modulePath}.py`), join(fn.codeUri, modulePath, '__init__.py')];
+    return candidates.find(isExistingFile);
+  }
+  return undefined;
+}
+
+function isExistingFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}

@@ -1,0 +1,285 @@
+// Resolves CloudFormation intrinsic functions as far as a local run sensibly can: parameters take their
+// Default (or an override), pseudo parameters take SAM CLI's local values, conditions, mappings, joins and
+// substitutions are evaluated. What only a deployed stack knows (GetAtt, ImportValue, ...) becomes an
+// `Unresolved` holding readable text such as `!GetAtt Table.Arn`, so an environment variable still gets a
+// string and the user can see what it stands for.
+
+/** A value only a deployed stack could give; `text` is what to show in its place. */
+export class Unresolved {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/** `!Ref AWS::NoValue`: the property or list item disappears. */
+export const NO_VALUE: unique symbol = Symbol('AWS::NoValue');
+
+/** The same local stand-ins SAM CLI uses for pseudo parameters. */
+export const DEFAULT_REGION = 'us-east-1';
+export const DEFAULT_ACCOUNT_ID = '123456789012';
+
+export interface StackOptions {
+  /** Parameter values that replace the template's Defaults, like `sam local invoke --parameter-overrides`. */
+  parameterOverrides?: Record<string, string>;
+  region?: string;
+  accountId?: string;
+}
+
+export interface StackContext {
+  parameters: Map<string, unknown>;
+  pseudo: Map<string, unknown>;
+  mappings: Record<string, unknown>;
+  conditions: Record<string, unknown>;
+  resources: Set<string>;
+}
+
+export function createStackContext(template: Record<string, unknown>, options: StackOptions = {}): StackContext {
+  const region = options.region ?? DEFAULT_REGION;
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  const pseudo = new Map<string, unknown>([
+    ['AWS::Region', region],
+    ['AWS::AccountId', accountId],
+    ['AWS::Partition', 'aws'],
+    ['AWS::URLSuffix', 'amazonaws.com'],
+    ['AWS::StackName', 'local'],
+    ['AWS::StackId', `arn:aws:cloudformation:${region}:${accountId}:stack/local/51af3dc0-da77-11e4-872e-1234567db123`],
+    ['AWS::NotificationARNs', []],
+    ['AWS::NoValue', NO_VALUE],
+  ]);
+  const parameters = new Map<string, unknown>();
+  for (const [name, declaration] of Object.entries(asRecord(template.Parameters))) {
+    const spec = asRecord(declaration);
+    const given = options.parameterOverrides?.[name] ?? spec.Default;
+    parameters.set(name, given === undefined || given === null ? new Unresolved(`!Ref ${name}`) : typedParameter(given, spec.Type));
+  }
+  return {
+    parameters,
+    pseudo,
+    mappings: asRecord(template.Mappings),
+    conditions: asRecord(template.Conditions),
+    resources: new Set(Object.keys(asRecord(template.Resources))),
+  };
+}
+
+/** Parameters arrive as strings (overrides) or YAML scalars (Defaults); give them their declared type. */
+function typedParameter(value: unknown, type: unknown): unknown {
+  const declared = typeof type === 'string' ? type : 'String';
+  if (declared === 'Number' && !Number.isNaN(Number(value))) return Number(value);
+  if (declared === 'CommaDelimitedList' || declared.startsWith('List<')) {
+    return Array.isArray(value) ? value.map(String) : String(value).split(',').map((s) => s.trim());
+  }
+  return typeof value === 'string' ? value : String(value);
+}
+
+export function asRecord(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** `{ Ref: x }` or `{ 'Fn::Something': x }`: the intrinsic's name and argument. */
+export function intrinsicOf(value: unknown): { name: string; arg: unknown } | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return undefined;
+  const name = keys[0]!;
+  if (name !== 'Ref' && !name.startsWith('Fn::')) return undefined;
+  return { name, arg: (value as Record<string, unknown>)[name] };
+}
+
+/** The readable text an intrinsic is shown as when it can't be resolved: its short YAML form. */
+export function describeValue(value: unknown): string {
+  if (value instanceof Unresolved) return value.text;
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `[${value.map(describeValue).join(', ')}]`;
+  const intrinsic = intrinsicOf(value);
+  if (intrinsic) {
+    const short = intrinsic.name === 'Ref' ? 'Ref' : intrinsic.name.slice('Fn::'.length);
+    if (short === 'GetAtt' && Array.isArray(intrinsic.arg)) return `!GetAtt ${intrinsic.arg.map(describeValue).join('.')}`;
+    return `!${short} ${describeValue(intrinsic.arg)}`;
+  }
+  if (Object.keys(value).length === 1 && 'Condition' in value) return `!Condition ${describeValue((value as { Condition: unknown }).Condition)}`;
+  return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${describeValue(v)}`).join(', ')} }`;
+}
+
+/** Resolves every intrinsic inside `value`; `AWS::NoValue` entries are dropped. */
+export function resolveValue(value: unknown, ctx: StackContext, depth = 0): unknown {
+  if (depth > 64) return new Unresolved(describeValue(value));
+  if (Array.isArray(value)) {
+    return value.map((v) => resolveValue(v, ctx, depth + 1)).filter((v) => v !== NO_VALUE);
+  }
+  if (!value || typeof value !== 'object' || value instanceof Unresolved) return value;
+  const intrinsic = intrinsicOf(value);
+  if (intrinsic) return resolveIntrinsic(intrinsic.name, intrinsic.arg, value, ctx, depth + 1);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const resolved = resolveValue(v, ctx, depth + 1);
+    if (resolved !== NO_VALUE) out[k] = resolved;
+  }
+  return out;
+}
+
+export function resolveRef(name: string, ctx: StackContext): unknown {
+  if (ctx.pseudo.has(name)) return ctx.pseudo.get(name);
+  if (ctx.parameters.has(name)) return ctx.parameters.get(name);
+  // Ref to a resource is its physical name; locally the logical id is the stand-in (a function's name is its id).
+  if (ctx.resources.has(name)) return name;
+  return new Unresolved(`!Ref ${name}`);
+}
+
+function resolveIntrinsic(name: string, arg: unknown, original: unknown, ctx: StackContext, depth: number): unknown {
+  const unresolved = () => new Unresolved(describeValue(original));
+  const resolve = (v: unknown) => resolveValue(v, ctx, depth);
+  const list = Array.isArray(arg) ? arg : [arg];
+  switch (name) {
+    case 'Ref':
+      return typeof arg === 'string' ? resolveRef(arg, ctx) : unresolved();
+    case 'Fn::Sub':
+      return substitute(arg, ctx, depth);
+    case 'Fn::Join': {
+      const [delimiter, items] = list;
+      const parts = resolve(items);
+      if (typeof delimiter !== 'string' || !Array.isArray(parts)) return unresolved();
+      const text = parts.map((p) => (Array.isArray(p) ? p.join(',') : describeValue(p))).join(delimiter);
+      return parts.some((p) => p instanceof Unresolved) ? new Unresolved(text) : text;
+    }
+    case 'Fn::Select': {
+      const index = Number(resolve(list[0]));
+      const items = resolve(list[1]);
+      return Array.isArray(items) && Number.isInteger(index) && index >= 0 && index < items.length ? items[index] : unresolved();
+    }
+    case 'Fn::Split': {
+      const delimiter = list[0];
+      const source = resolve(list[1]);
+      return typeof delimiter === 'string' && typeof source === 'string' ? source.split(delimiter) : unresolved();
+    }
+    case 'Fn::FindInMap': {
+      const [mapName, topKey, secondKey] = list.slice(0, 3).map(resolve);
+      const found = [mapName, topKey, secondKey].every((k) => typeof k === 'string' || typeof k === 'number')
+        ? asRecord(asRecord(ctx.mappings[String(mapName)])[String(topKey)])[String(secondKey)]
+        : undefined;
+      if (found !== undefined) return resolve(found);
+      const fallback = asRecord(list[3]).DefaultValue; // AWS::LanguageExtensions' default
+      return fallback !== undefined ? resolve(fallback) : unresolved();
+    }
+    case 'Fn::If': {
+      const [condition, whenTrue, whenFalse] = list;
+      const holds = typeof condition === 'string' ? evaluateCondition(condition, ctx, depth) : undefined;
+      if (holds === undefined) return unresolved();
+      return resolve(holds ? whenTrue : whenFalse);
+    }
+    case 'Fn::Equals':
+    case 'Fn::And':
+    case 'Fn::Or':
+    case 'Fn::Not': {
+      const holds = evaluateConditionExpression(original, ctx, depth);
+      return holds === undefined ? unresolved() : holds;
+    }
+    case 'Fn::GetAZs': {
+      const region = resolve(arg);
+      const r = typeof region === 'string' && region ? region : String(ctx.pseudo.get('AWS::Region'));
+      return [`${r}a`, `${r}b`, `${r}c`];
+    }
+    case 'Fn::Base64': {
+      const text = resolve(arg);
+      return typeof text === 'string' ? Buffer.from(text).toString('base64') : unresolved();
+    }
+    case 'Fn::Length': {
+      const items = resolve(arg);
+      return Array.isArray(items) ? items.length : unresolved();
+    }
+    case 'Fn::ToJsonString': {
+      const resolved = resolve(arg);
+      return containsUnresolved(resolved) ? unresolved() : JSON.stringify(resolved);
+    }
+    default:
+      // Fn::GetAtt, Fn::ImportValue, Fn::Cidr, Fn::Transform and the rest only exist in a deployed stack.
+      return unresolved();
+  }
+}
+
+function containsUnresolved(value: unknown): boolean {
+  if (value instanceof Unresolved) return true;
+  if (Array.isArray(value)) return value.some(containsUnresolved);
+  if (value && typeof value === 'object') return Object.values(value).some(containsUnresolved);
+  return false;
+}
+
+/** Fn::Sub: `${Param}`, `${AWS::Region}` and the given variables are filled in; `${Res.Attr}` stays as written. */
+function substitute(arg: unknown, ctx: StackContext, depth: number): unknown {
+  const [template, variables] = Array.isArray(arg) ? arg : [arg, {}];
+  if (typeof template !== 'string') return new Unresolved(describeValue({ 'Fn::Sub': arg }));
+  const vars = asRecord(variables);
+  let incomplete = false;
+  const text = template.replace(/\$\{([^}]*)\}/g, (whole, inner: string) => {
+    if (inner.startsWith('!')) return `\${${inner.slice(1)}}`; // `${!Literal}` is an escaped `${Literal}`
+    const name = inner.trim();
+    let value: unknown;
+    if (name in vars) value = resolveValue(vars[name], ctx, depth + 1);
+    else if (name.includes('.') && !ctx.pseudo.has(name)) value = new Unresolved(whole); // GetAtt shorthand
+    else value = resolveRef(name, ctx);
+    if (value instanceof Unresolved || value === NO_VALUE || (value && typeof value === 'object' && !Array.isArray(value))) {
+      incomplete = true;
+      return whole;
+    }
+    return Array.isArray(value) ? value.join(',') : String(value);
+  });
+  return incomplete ? new Unresolved(text) : text;
+}
+
+/** true/false when the condition can be decided locally, undefined when it depends on a deployed stack. */
+export function evaluateCondition(name: string, ctx: StackContext, depth = 0, seen = new Set<string>()): boolean | undefined {
+  if (seen.has(name) || !(name in ctx.conditions)) return undefined;
+  // `seen` is the chain being evaluated, so a cycle is caught but two uses of one condition are not.
+  seen.add(name);
+  const holds = evaluateConditionExpression(ctx.conditions[name], ctx, depth + 1, seen);
+  seen.delete(name);
+  return holds;
+}
+
+function evaluateConditionExpression(expr: unknown, ctx: StackContext, depth: number, seen = new Set<string>()): boolean | undefined {
+  if (typeof expr === 'boolean') return expr;
+  if (depth > 64) return undefined;
+  const record = asRecord(expr);
+  if (Object.keys(record).length === 1 && typeof record.Condition === 'string') {
+    return evaluateCondition(record.Condition, ctx, depth + 1, seen);
+  }
+  const intrinsic = intrinsicOf(expr);
+  if (!intrinsic) return undefined;
+  const args = Array.isArray(intrinsic.arg) ? intrinsic.arg : [intrinsic.arg];
+  const sub = (e: unknown) => evaluateConditionExpression(e, ctx, depth + 1, seen);
+  switch (intrinsic.name) {
+    case 'Fn::Equals': {
+      const [a, b] = args.map((v) => resolveValue(v, ctx, depth + 1));
+      if (containsUnresolved(a) || containsUnresolved(b)) return undefined;
+      return JSON.stringify(typeof a === 'number' ? String(a) : a) === JSON.stringify(typeof b === 'number' ? String(b) : b);
+    }
+    case 'Fn::Not': {
+      const v = sub(args[0]);
+      return v === undefined ? undefined : !v;
+    }
+    case 'Fn::And': {
+      const values = args.map(sub);
+      if (values.includes(false)) return false;
+      return values.includes(undefined) ? undefined : true;
+    }
+    case 'Fn::Or': {
+      const values = args.map(sub);
+      if (values.includes(true)) return true;
+      return values.includes(undefined) ? undefined : false;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** What an environment variable gets: the text of any value, placeholders included. */
+export function toText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Unresolved) return value.text;
+  if (value === null || value === undefined || value === NO_VALUE) return '';
+  if (Array.isArray(value)) return value.map(toText).join(',');
+  if (typeof value === 'object') return JSON.stringify(value, (_k, v: unknown) => (v instanceof Unresolved ? v.text : v));
+  return String(value);
+}
