@@ -1,0 +1,111 @@
+// Open Runtime's Node runtime client: the program each Node function's process runs (bundled to
+// dist/node-runtime.cjs, Node built-ins only). It loads the handler named by _HANDLER, then loops on the Runtime
+// API 2018-06-01 at AWS_LAMBDA_RUNTIME_API exactly as Lambda's own Node runtime does: same context, same handler
+// styles, same error types, same log format.
+import { logRuntimeError, patchConsole } from './console-logs.ts';
+import { nodeJsExitError, toRuntimeErrorBody, unhandledPromiseRejection } from './errors.ts';
+import { activeInvocation, onBeforeExit, readFunctionEnvironment, runInvocation, Runtime } from './invoke.ts';
+import type { InvokeDependencies } from './invoke.ts';
+import { InvokeStore } from './invoke-store.ts';
+import { checkCallbackHandlerSupported, loadHandler } from './load-handler.ts';
+import type { LoadedHandler } from './load-handler.ts';
+import { HttpResponseStream, streamifyResponse } from './response-stream.ts';
+import { RuntimeApiClient } from './runtime-api.ts';
+
+// Exit codes Lambda's Node runtime uses when user code crashes the process.
+const EXIT_UNCAUGHT_EXCEPTION = 129;
+const EXIT_UNHANDLED_REJECTION = 128;
+const EXIT_INIT_FAILED = 1;
+
+function stop(message: string): never {
+  process.stderr.write(`open-runtime: ${message}\n`);
+  process.exit(1);
+}
+
+/** The `awslambda` global Lambda provides before user code loads (unless AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA). */
+function installAwsLambdaGlobal(store: InvokeStore): void {
+  const flag = process.env.AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA;
+  if (flag === '1' || flag === 'true') return;
+  const global = globalThis as { awslambda?: Record<string, unknown> };
+  global.awslambda = { ...global.awslambda, streamifyResponse, HttpResponseStream, InvokeStore: store };
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const address = env.AWS_LAMBDA_RUNTIME_API;
+  const handlerSetting = env._HANDLER;
+  if (!address) stop('AWS_LAMBDA_RUNTIME_API is not set. This program runs inside a function started by the runner.');
+  if (!handlerSetting) stop('_HANDLER is not set. Set the function\'s handler (FILE.EXPORT, e.g. index.handler).');
+  const taskRoot = env.LAMBDA_TASK_ROOT || process.cwd();
+
+  patchConsole();
+  const store = new InvokeStore();
+  installAwsLambdaGlobal(store);
+  let api: RuntimeApiClient;
+  try {
+    api = new RuntimeApiClient(address);
+  } catch (error) {
+    stop((error as Error).message);
+  }
+
+  let initialised = false;
+  let initFailed = false;
+  const failInit = (error: unknown) => {
+    if (initFailed) return;
+    initFailed = true;
+    logRuntimeError('Init Error', error);
+    const exit = () => process.exit(EXIT_INIT_FAILED);
+    api.postInitError(toRuntimeErrorBody(error)).then(exit, (failure) => {
+      process.stderr.write(`open-runtime: could not post the init error to the Runtime API: ${String(failure)}\n`);
+      exit();
+    });
+  };
+
+  // User code crashing the process: report it against the invocation in flight (or as an init error), then exit.
+  const crash = (error: unknown, exitCode: number) => {
+    const current = activeInvocation();
+    if (current) current.crash(error, exitCode);
+    else if (!initialised) failInit(error);
+    else process.exit(exitCode);
+  };
+  process.on('uncaughtException', (error) => {
+    logRuntimeError('Uncaught Exception', error);
+    crash(error, EXIT_UNCAUGHT_EXCEPTION);
+  });
+  process.on('unhandledRejection', (reason, promise) => {
+    const error = unhandledPromiseRejection(reason, promise);
+    logRuntimeError('Unhandled Promise Rejection', error);
+    crash(error, EXIT_UNHANDLED_REJECTION);
+  });
+  process.on('beforeExit', () => {
+    // During init an empty event loop means the module waits (top-level await) on something that cannot happen.
+    if (initialised) onBeforeExit();
+    else failInit(nodeJsExitError());
+  });
+
+  let loaded: LoadedHandler;
+  try {
+    loaded = await loadHandler(taskRoot, handlerSetting, env.OPEN_RUNTIME_HANDLER_MODULE || undefined);
+    checkCallbackHandlerSupported(loaded, env);
+  } catch (error) {
+    failInit(error);
+    return;
+  }
+  if (initFailed) return;
+  initialised = true;
+
+  const deps: InvokeDependencies = { api, loaded, runtime: new Runtime(loaded.handler), fn: readFunctionEnvironment(env), store };
+  for (;;) {
+    let invocation;
+    try {
+      invocation = await api.next();
+    } catch (error) {
+      stop(`could not get the next invocation from the Runtime API at ${address}: ${String(error)}. The runner has probably stopped.`);
+    }
+    await runInvocation(deps, invocation);
+  }
+}
+
+main().catch((error: unknown) => {
+  stop(`the runtime client failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+});
