@@ -82,7 +82,7 @@ class RuntimeApiStandIn {
     return `http://${this.address}/test-gate/${requestId}/${bytes}`;
   }
 
-  invoke(event: unknown, headers: Record<string, string> = {}, requestId = randomUUID()): Promise<Posted> {
+  invoke(event: unknown, headers: Record<string, string> = {}, requestId: string = randomUUID()): Promise<Posted> {
     return new Promise((resolve) => {
       this.queue.push({
         requestId,

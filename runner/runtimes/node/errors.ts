@@ -109,7 +109,7 @@ export function intoError(value: unknown): Error {
 function withEnumerableProperties(_key: string, value: unknown): unknown {
   if (!(value instanceof Error)) return value;
   const shown: Record<string, unknown> = Object.assign(
-    { errorType: value.name, errorMessage: value.message, code: (value as { code?: unknown }).code },
+    { errorType: value.name, errorMessage: value.message, code: (value as { code?: unknown }).code } as Record<string, unknown>,
     value,
   );
   if (typeof value.stack === 'string') shown.stack = value.stack.split('\n');

@@ -124,7 +124,7 @@ export class HttpResponseStream {
 }
 
 export function streamifyResponse<T extends (...args: never[]) => unknown>(handler: T, options?: { highWaterMark?: number }): T {
-  const marked = handler as T & Record<symbol, unknown>;
+  const marked = handler as unknown as Record<symbol, unknown>;
   marked[HANDLER_STREAMING] = 'response';
   if (typeof options?.highWaterMark === 'number') marked[HANDLER_HIGHWATERMARK] = Math.trunc(options.highWaterMark);
   return handler;
