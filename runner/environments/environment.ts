@@ -65,6 +65,8 @@ export class Environment {
   /** Request ids this environment answered, to tell 403 (second answer) from 400 (unknown id). */
   private readonly answered = new Set<string>();
   private initError: Outcome | undefined;
+  /** The invocation whose END/REPORT is being written; the next one waits for it. */
+  private reporting: Invocation | undefined;
   private exited = false;
 
   constructor(fn: FunctionSpec, hooks: EnvironmentHooks, opts: EnvironmentOptions) {
@@ -155,7 +157,8 @@ export class Environment {
 
   /** A line in the function's log stream. Function output is also sent to telemetry subscribers. */
   platformLog(line: string, fromFunction = false): void {
-    const inv = this.current;
+    // Until the next invocation is delivered, output still belongs to the one being reported.
+    const inv = this.current?.deliveredAt ? this.current : (this.reporting ?? this.current);
     if (inv) inv.logs.push(line);
     if (fromFunction) this.telemetry.functionLog(line);
     this.hooks.log(this.fn, line, inv?.requestId);
@@ -210,7 +213,7 @@ export class Environment {
   deliverIfReady(): void {
     const inv = this.current;
     const res = this.pendingNext;
-    if (!inv || !res || inv.deliveredAt || inv.done || !this.extensions.readyForInvoke()) return;
+    if (!inv || !res || inv.deliveredAt || inv.done || this.reporting || !this.extensions.readyForInvoke()) return;
     this.pendingNext = undefined;
     inv.deliveredAt = performance.now();
     inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
@@ -252,12 +255,22 @@ export class Environment {
     this.finish(inv);
   }
 
-  /** After the answer: END/REPORT once the function's last output is in, then the environment is free. */
+  /**
+   * After the answer the environment takes the next invocation at once (the caller may invoke again right away,
+   * and Lambda would reuse this environment), but delivers it only after END/REPORT of this one, once the
+   * function's last output is in and every extension that saw this invoke asked for its next event.
+   */
   private finish(inv: Invocation): void {
     clearTimeout(this.deadlineTimer);
     this.answered.add(inv.requestId);
     if (this.answered.size > 64) this.answered.delete(this.answered.values().next().value!);
     const durationMs = inv.deliveredAt ? performance.now() - inv.deliveredAt : 0;
+    this.reporting = inv;
+    if (this.current === inv) this.current = undefined;
+    if (this.state === 'busy' && !this.debugging && !this.initError && !this.exited) {
+      this.state = 'idle';
+      this.hooks.idle(this);
+    }
     // Two turns of the event loop: output the function wrote before answering is read from its pipes first.
     setImmediate(() => setImmediate(() => void this.report(inv, durationMs)));
   }
@@ -288,17 +301,10 @@ export class Environment {
       });
     }
     inv.complete(report);
-    // The environment is free once every extension that saw this invoke asked for its next event.
     await this.extensions.invokeDone();
-    if (this.current === inv) this.current = undefined;
-    if (this.state === 'busy') {
-      if (this.debugging || this.stale) {
-        void this.stop('spindown');
-      } else {
-        this.state = 'idle';
-        this.hooks.idle(this);
-      }
-    }
+    if (this.reporting === inv) this.reporting = undefined;
+    if (this.debugging && this.state !== 'stopping') return void this.stop('spindown');
+    this.deliverIfReady();
   }
 
   private async maxMemoryUsedMB(): Promise<number> {
@@ -319,8 +325,8 @@ export class Environment {
     this.platformLog(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`);
     inv.settle(errorOutcome('Sandbox.Timedout', `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`));
     this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: 'timeout' });
-    this.finish(inv);
     void this.stop('timeout');
+    this.finish(inv);
   }
 
   /** `/runtime/init/error`: the pending invoke fails with the runtime's error; the environment is discarded. */
