@@ -18,7 +18,7 @@ export function functionError(file: string, name: string, problems: Problem[]): 
   // Top to bottom, as the user will read the file; the error points at the first.
   const sorted = [...problems].sort((a, b) => a.line - b.line);
   const message = sorted
-    .map((p, i) => (i === 0 ? `Function "${name}" ${p.text}` : `Line ${p.line}: it ${p.text}`))
+    .map((p, i) => (i === 0 ? `Function "${name}" ${p.text}` : p.line === sorted[0]!.line ? `It also ${p.text}` : `Line ${p.line}: it ${p.text}`))
     .join(' ');
   return { file, line: sorted[0]!.line, message };
 }
@@ -35,6 +35,7 @@ export function finishFunction(input: FunctionInput, line: number, problems: Pro
 }
 
 function shown(value: unknown): string {
+  if (value === null || value === undefined) return '(empty)';
   return typeof value === 'string' ? `"${value}"` : describeValue(value);
 }
 

@@ -28,8 +28,8 @@ const INTRINSIC_TAGS: Record<string, string> = {
 };
 
 export interface SyntaxProblem {
-  /** Character offset in the file, to tell which resource the problem sits in. */
-  offset: number;
+  /** The yaml library's error code, e.g. BAD_INDENT, DUPLICATE_KEY, BAD_ALIAS. */
+  code: string;
   line: number;
   message: string;
 }
@@ -49,9 +49,6 @@ export interface Entry {
   /** Line of the key, which is where a person looks for the setting. */
   line: number;
   value: unknown;
-  /** Offsets from the key's start to the value's end. */
-  start: number;
-  end: number;
 }
 
 export function parseYaml(text: string, file: string): YamlFile {
@@ -60,7 +57,7 @@ export function parseYaml(text: string, file: string): YamlFile {
   const doc = parseDocument(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true });
   const lineAt = (offset: number) => lines.linePos(offset).line;
   const syntaxErrors = doc.errors.map((e) => ({
-    offset: e.pos[0],
+    code: e.code,
     line: lineAt(e.pos[0]),
     message: e.message.replace(/\s+at line \d+, column \d+:?[\s\S]*$/, '').trim(),
   }));
@@ -77,13 +74,76 @@ export function entriesOf(node: unknown, yaml: YamlFile): Entry[] {
   if (!isMap(node)) return [];
   const entries: Entry[] = [];
   for (const pair of node.items) {
-    const keyNode = pair.key as { range?: [number, number, number] } | null;
     const key = isScalar(pair.key) ? String(pair.key.value) : String(yaml.plain(pair.key));
-    const valueRange = (pair.value as { range?: [number, number, number] } | null)?.range;
-    const start = keyNode?.range?.[0] ?? 0;
-    entries.push({ key, line: yaml.lineOf(pair.key), value: pair.value, start, end: valueRange?.[1] ?? keyNode?.range?.[1] ?? start });
+    entries.push({ key, line: yaml.lineOf(pair.key), value: pair.value });
   }
   return entries;
+}
+
+export interface BrokenEntry {
+  key: string;
+  line: number;
+  message: string;
+}
+
+export interface IsolatedParse {
+  yaml: YamlFile;
+  /** Children of the section whose own text is not valid YAML; they were cut out of `yaml`. */
+  broken: BrokenEntry[];
+  /** YAML errors outside those children: the file as a whole can't be trusted. */
+  fileErrors: SyntaxProblem[];
+}
+
+/**
+ * Parses a definition file so that a YAML mistake inside one function (an unclosed quote, a tab, a bad
+ * indent) breaks only that function. When the file has errors, each child of the top-level block
+ * `section` (Resources, functions) is parsed on its own; the ones that fail are blanked out, keeping
+ * their lines so every line number stays true, and the rest is parsed again. The children are found
+ * by indentation alone, because a broken child can swallow its neighbours in a normal parse.
+ */
+export function parseIsolating(text: string, file: string, section: string): IsolatedParse {
+  const first = parseYaml(text, file);
+  if (!first.syntaxErrors.length) return { yaml: first, broken: [], fileErrors: [] };
+  const lines = text.split('\n');
+  const broken: BrokenEntry[] = [];
+  for (const child of blockChildren(lines, section)) {
+    const own = parseYaml(lines.slice(child.first, child.last + 1).join('\n'), file);
+    // An alias to an anchor elsewhere in the file is only an error out of context.
+    const problem = own.syntaxErrors.find((e) => e.code !== 'BAD_ALIAS');
+    if (!problem) continue;
+    // The whole file's parse words some mistakes better (it knows the context); use it when it points here.
+    const inContext = first.syntaxErrors.find((e) => e.line - 1 >= child.first && e.line - 1 <= child.last && e.code !== 'BAD_ALIAS');
+    const reported = inContext ?? { ...problem, line: child.first + problem.line };
+    broken.push({ key: child.key, line: reported.line, message: reported.message });
+    for (let i = child.first; i <= child.last; i++) lines[i] = '';
+  }
+  if (!broken.length) return { yaml: first, broken, fileErrors: first.syntaxErrors };
+  const rest = parseYaml(lines.join('\n'), file);
+  return { yaml: rest, broken, fileErrors: rest.syntaxErrors };
+}
+
+/** The children of a top-level block mapping key, as 0-based line ranges. */
+function blockChildren(lines: string[], section: string): { key: string; first: number; last: number }[] {
+  const header = new RegExp(`^["']?${section}["']?\\s*:\\s*(#.*)?$`);
+  const start = lines.findIndex((l) => header.test(l.replace(/\r$/, '')));
+  if (start < 0) return [];
+  const children: { key: string; first: number; last: number }[] = [];
+  let indent = -1;
+  for (let i = start + 1; i < lines.length; i++) {
+    const line = lines[i]!.replace(/\r$/, '');
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    const leading = line.slice(0, line.length - line.trimStart().length);
+    const depth = leading.length;
+    if (depth === 0) break; // the next top-level key
+    if (indent < 0) indent = depth;
+    // A tab in the indentation is a mistake inside the current child, not the start of a new one.
+    if (depth <= indent && !leading.includes('\t')) {
+      const key = /^\s*(?:"([^"]*)"|'([^']*)'|([^\s:#][^:#]*?))\s*:(\s|$)/.exec(line);
+      children.push({ key: key ? (key[1] ?? key[2] ?? key[3] ?? '').trim() : line.trim(), first: i, last: i });
+    }
+    children.at(-1)!.last = i;
+  }
+  return children;
 }
 
 export function entryOf(node: unknown, key: string, yaml: YamlFile): Entry | undefined {

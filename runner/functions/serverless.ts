@@ -15,7 +15,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isSeq, parse } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
-import { entriesOf, entryOf, parseYaml, type YamlFile } from './read-yaml.ts';
+import { entriesOf, entryOf, parseIsolating, type YamlFile } from './read-yaml.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
 import {
   checkArchitecture,
@@ -61,28 +61,29 @@ export async function loadServerless(file: string, options: ServerlessOptions = 
 /** A setting with the line a person would look at: its key's line, or the function's when it came from elsewhere. */
 interface Setting {
   value: unknown;
+  /** With variables resolved but CloudFormation references (`{ Ref: XLambdaLayer }`) kept. */
+  raw: unknown;
   line: number;
 }
 type Settings = (key: string) => Setting | undefined;
 
 export function parseServerless(text: string, file: string, options: ServerlessOptions = {}): Definitions {
-  const yaml = parseYaml(text, file);
+  const { yaml, broken, fileErrors } = parseIsolating(text, file, 'functions');
   const name = basename(file);
+  if (fileErrors.length) {
+    return {
+      functions: [],
+      errors: fileErrors.map((e) => ({ file, line: e.line, message: `${name} is not valid YAML: ${e.message}. Fix it and save; no function in this file can run until then.` })),
+    };
+  }
+  // A YAML mistake inside one function only breaks that function.
+  const errors: DefinitionError[] = broken.map((b) => ({
+    file,
+    line: b.line,
+    message: `Function "${b.key}" is not valid YAML: ${b.message}. Fix it and save; the rest of ${name} still loads.`,
+  }));
   const root = yaml.doc.contents;
   const functionsEntry = entryOf(root, 'functions', yaml);
-  const functionEntries = functionsEntry ? entriesOf(functionsEntry.value, yaml) : [];
-
-  const broken = new Map<string, { line: number; message: string }>();
-  const fileErrors: DefinitionError[] = [];
-  for (const problem of yaml.syntaxErrors) {
-    const owner = functionEntries.find((f) => f.start < problem.offset && problem.offset < f.end);
-    if (owner) {
-      if (!broken.has(owner.key)) broken.set(owner.key, problem);
-    } else {
-      fileErrors.push({ file, line: problem.line, message: `${name} is not valid YAML: ${problem.message}. Fix it and save; no function in this file can run until then.` });
-    }
-  }
-  if (fileErrors.length) return { functions: [], errors: fileErrors };
   if (!isMap(root)) {
     return { functions: [], errors: [{ file, line: 1, message: `${name} is not a Serverless Framework service: it should be a mapping with provider and functions.` }] };
   }
@@ -92,6 +93,10 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   // serverless.yml may also use CloudFormation intrinsics (`!Ref`, `Fn::Join`) in environment values.
   const stack = createStackContext({ Resources: asRecord(asRecord(config.resources).Resources) }, { region: vars.region() });
   const valueOf = (node: unknown) => resolveValue(vars.resolve(yaml.plain(node)), stack);
+  const settingOf = (node: unknown, line: number): Setting => {
+    const raw = vars.resolve(yaml.plain(node));
+    return { value: resolveValue(raw, stack), raw, line };
+  };
   const providerNode = entryOf(root, 'provider', yaml);
   const providerName = vars.resolve(asRecord(config.provider).name);
   if (providerName !== undefined && providerName !== 'aws') {
@@ -103,7 +108,7 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   const providerEntries = new Map(entriesOf(providerNode?.value, yaml).map((e) => [e.key, e]));
   const provider: Settings = (key) => {
     const entry = providerEntries.get(key);
-    return entry ? { value: valueOf(entry.value), line: entry.line } : undefined;
+    return entry ? settingOf(entry.value, entry.line) : undefined;
   };
 
   // `functions` is normally a mapping; it may also be a list of mappings, or come from ${file(...)}.
@@ -116,7 +121,7 @@ export function parseServerless(text: string, file: string, options: ServerlessO
         line: entry.line,
         settings: (key) => {
           const e = own.get(key);
-          return e ? { value: valueOf(e.value), line: e.line } : undefined;
+          return e ? settingOf(e.value, e.line) : undefined;
         },
       });
     }
@@ -128,7 +133,11 @@ export function parseServerless(text: string, file: string, options: ServerlessO
     const list = Array.isArray(resolved) ? resolved : [resolved];
     for (const group of list) {
       for (const [key, definition] of Object.entries(asRecord(group))) {
-        declared.push({ key, line: functionsEntry.line, settings: (k) => (k in asRecord(definition) ? { value: asRecord(definition)[k], line: functionsEntry.line } : undefined) });
+        const settings: Settings = (k) => {
+          const value = asRecord(definition)[k];
+          return value === undefined ? undefined : { value: resolveValue(value, stack), raw: value, line: functionsEntry.line };
+        };
+        declared.push({ key, line: functionsEntry.line, settings });
       }
     }
     if (!declared.length) {
@@ -140,19 +149,13 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   const projectSettings = asRecord(asRecord(asRecord(asRecord(config.custom).openRuntime).functions));
 
   const functions: FunctionSpec[] = [];
-  const errors: DefinitionError[] = [];
   for (const fn of declared) {
-    const problem = broken.get(fn.key);
-    if (problem) {
-      errors.push({ file, line: problem.line, message: `Function "${fn.key}" has a YAML syntax error: ${problem.message}. Fix it and save; the rest of ${name} still loads.` });
-      continue;
-    }
     const problems: Problem[] = [];
     const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file) });
     if (spec) functions.push(spec);
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
-  return { functions, errors };
+  return { functions, errors: errors.sort((a, b) => a.line - b.line) };
 }
 
 interface ServiceContext {
@@ -217,8 +220,8 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
   // service (the framework's normalized name); ARNs of published layers have nothing local to add.
   const layersSetting = either('layers');
   const layerDirs: string[] = [];
-  if (layersSetting && Array.isArray(layersSetting.value)) {
-    for (const item of layersSetting.value) {
+  if (layersSetting && Array.isArray(layersSetting.raw)) {
+    for (const item of layersSetting.raw) {
       const ref = asRecord(item).Ref;
       const layerName = typeof ref === 'string' ? Object.keys(service.layers).find((n) => `${normalizeName(n)}LambdaLayer` === ref) : undefined;
       if (!layerName) continue;
@@ -226,8 +229,8 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
       const dir = checkCodeFolder(path ?? '', `a layer "${layerName}" whose path`, serviceDir, layersSetting.line, problems);
       if (dir && !layerDirs.includes(dir)) layerDirs.push(dir);
     }
-  } else if (layersSetting && layersSetting.value !== null) {
-    problems.push({ line: layersSetting.line, text: `has layers ${describeValue(layersSetting.value)}; it must be a list such as [{ Ref: MyLayerLambdaLayer }].` });
+  } else if (layersSetting && layersSetting.raw !== null) {
+    problems.push({ line: layersSetting.line, text: `has layers ${describeValue(layersSetting.raw)}; it must be a list such as [{ Ref: MyLayerLambdaLayer }].` });
   }
   input.layers = layerDirs;
 
@@ -258,6 +261,9 @@ function normalizeName(name: string): string {
   const upper = name.charAt(0).toUpperCase() + name.slice(1);
   return upper.replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
 }
+
+/** How the framework's own variables start; anything else in `${...}` belongs to CloudFormation. */
+const VARIABLE_SOURCE = /^\s*(self|env|opt|sls|aws|ssm|s3|cf|param|git|strToBool|file\(|[A-Za-z][\w-]*:(?!:))/;
 
 /** Resolves `${source:address, fallback}` variables in any value. */
 export class VariableResolver {
@@ -303,6 +309,8 @@ export class VariableResolver {
   private evaluate(expression: string, depth: number): unknown {
     // Variables nested in the expression (`${self:custom.${opt:stage}}`) are resolved first.
     const inner = expression.includes('${') ? toText(this.resolveText(expression, depth + 1)) : expression;
+    // `${AWS::Region}` or `${Param}` inside a CloudFormation Fn::Sub is not the framework's to resolve.
+    if (!VARIABLE_SOURCE.test(inner)) return `\${${expression}}`;
     for (const candidate of splitFallbacks(inner)) {
       const value = this.candidate(candidate.trim(), depth);
       if (value !== undefined && value !== null) return value;

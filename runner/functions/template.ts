@@ -14,7 +14,7 @@ import { basename, dirname } from 'node:path';
 import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
-import { entriesOf, entryOf, parseYaml, type Entry, type YamlFile } from './read-yaml.ts';
+import { entriesOf, entryOf, parseIsolating, parseYaml, type Entry, type YamlFile } from './read-yaml.ts';
 import {
   asRecord,
   createStackContext,
@@ -76,28 +76,27 @@ export function looksLikeTemplate(text: string, file: string): boolean {
 }
 
 export function parseTemplate(text: string, file: string, options: TemplateOptions = {}): Definitions {
-  const yaml = parseYaml(text, file);
+  const { yaml, broken, fileErrors } = parseIsolating(text, file, 'Resources');
   const name = basename(file);
+  if (fileErrors.length) {
+    return {
+      functions: [],
+      errors: fileErrors.map((e) => ({ file, line: e.line, message: `${name} is not valid YAML: ${e.message}. Fix it and save; no function in this file can run until then.` })),
+    };
+  }
+  // A YAML mistake inside one resource only breaks that resource.
+  const errors: DefinitionError[] = broken.map((b) => ({
+    file,
+    line: b.line,
+    message: `Resource "${b.key}" is not valid YAML: ${b.message}. Fix it and save; the rest of ${name} still loads.`,
+  }));
   const root = yaml.doc.contents;
   const resourcesEntry = entryOf(root, 'Resources', yaml);
   const resources = resourcesEntry ? entriesOf(resourcesEntry.value, yaml) : [];
-
-  // A syntax error inside one resource only breaks that resource; anywhere else it breaks the file.
-  const brokenResources = new Map<string, { line: number; message: string }>();
-  const fileErrors: DefinitionError[] = [];
-  for (const problem of yaml.syntaxErrors) {
-    const owner = resources.find((r) => r.start < problem.offset && problem.offset < r.end);
-    if (owner) {
-      if (!brokenResources.has(owner.key)) brokenResources.set(owner.key, problem);
-    } else {
-      fileErrors.push({ file, line: problem.line, message: `${name} is not valid YAML: ${problem.message}. Fix it and save; no function in this file can run until then.` });
-    }
-  }
-  if (fileErrors.length) return { functions: [], errors: fileErrors };
-  if (!isMap(root)) {
+  if (!isMap(root) && !broken.length) {
     return { functions: [], errors: [{ file, line: 1, message: `${name} is not a CloudFormation template: it should be a mapping with a Resources section.` }] };
   }
-  if (!resourcesEntry || !isMap(resourcesEntry.value)) {
+  if ((!resourcesEntry || !isMap(resourcesEntry.value)) && !broken.length) {
     const line = resourcesEntry?.line ?? 1;
     return { functions: [], errors: [{ file, line, message: `${name} has no Resources mapping; add the functions under "Resources:".` }] };
   }
@@ -109,13 +108,7 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
   const layers = new Map(resources.map((r) => [r.key, asRecord(yaml.plain(r.value))] as const).filter(([, raw]) => typeof raw.Type === 'string' && raw.Type in LAYER_CONTENT));
 
   const functions: FunctionSpec[] = [];
-  const errors: DefinitionError[] = [];
   for (const resource of resources) {
-    const broken = brokenResources.get(resource.key);
-    if (broken) {
-      errors.push({ file, line: broken.line, message: `Resource "${resource.key}" has a YAML syntax error: ${broken.message}. Fix it and save; the rest of ${name} still loads.` });
-      continue;
-    }
     const raw = asRecord(yaml.plain(resource.value));
     if (raw.Type !== SAM_FUNCTION && raw.Type !== LAMBDA_FUNCTION) continue;
     // A resource whose Condition is false with these parameters does not exist in the stack.
@@ -125,7 +118,7 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     if (spec) functions.push(spec);
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
   }
-  return { functions, errors };
+  return { functions, errors: errors.sort((a, b) => a.line - b.line) };
 }
 
 function byKey(entries: Entry[]): Map<string, Entry> {
