@@ -605,6 +605,28 @@ describe('node runtime client: response streaming', TEST_TIMEOUT, () => {
     assert.equal(next.body.toString(), 'partial');
   });
 
+  it('still writes the prelude when the handler ends an HttpResponseStream without a body', async (t) => {
+    const { api } = await withRuntime(t, 'index.httpWithoutBody', STREAMING);
+    const posted = await api.invoke({});
+    assert.equal(posted.headers['content-type'], 'application/vnd.awslambda.http-integration-response');
+    assert.deepEqual(posted.body, Buffer.concat([Buffer.from('{"statusCode":204}'), Buffer.alloc(8)]));
+  });
+
+  it('JSON-encodes objects written to the response stream, like Lambda', async (t) => {
+    const { api } = await withRuntime(t, 'index.writesObjects', STREAMING);
+    assert.equal((await api.invoke({})).body.toString(), '{"a":1}!');
+  });
+
+  it('waits for the event loop to empty before asking for the next event (callbackWaitsForEmptyEventLoop)', async (t) => {
+    const { api, runtime } = await withRuntime(t, 'index.lingers', STREAMING);
+    assert.equal((await api.invoke({}, {}, 'req-linger-1')).body.toString(), 'done');
+    // Queued at once; the client must not take it while the first invoke's timer is pending, so the timer's
+    // log line still carries the first request id.
+    assert.equal((await api.invoke({}, {}, 'req-linger-2')).body.toString(), 'done');
+    const line = await waitForOutput(runtime, /\t[^\t]+\tINFO\ttimer after the stream\n/);
+    assert.match(line, /^\treq-linger-1\t/, 'the timer ran before the client asked for the next event');
+  });
+
   it('accepts a stream.pipeline into the response stream', async (t) => {
     const { api } = await withRuntime(t, 'index.piped', STREAMING);
     const posted = await api.invoke({});
