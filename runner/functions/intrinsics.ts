@@ -194,8 +194,9 @@ function resolveIntrinsic(name: string, arg: unknown, original: unknown, ctx: St
       return containsUnresolved(resolved) ? unresolved() : JSON.stringify(resolved);
     }
     default:
-      // Fn::GetAtt, Fn::ImportValue, Fn::Cidr, Fn::Transform and the rest only exist in a deployed stack.
-      return unresolved();
+      // Fn::GetAtt, Fn::ImportValue, Fn::Cidr, Fn::Transform and the rest only exist in a deployed stack;
+      // their arguments are still resolved, so the placeholder reads `!ImportValue qa-vpc`.
+      return new Unresolved(describeValue({ [name]: resolve(arg) }));
   }
 }
 

@@ -285,3 +285,93 @@ test('a template that cannot be read is an error naming the file', async () => {
   assert.equal(errors[0]!.file, file);
   assert.match(errors[0]!.message, /^Could not read .*template\.yaml: .*Check that the file exists and is readable\.$/);
 });
+
+test('every intrinsic tag and long form parses, and environment variables always get a string', () => {
+  const text = `Parameters:
+  Env:
+    Type: String
+    Default: qa
+  Zones:
+    Type: List<AWS::EC2::AvailabilityZone::Name>
+    Default: us-east-1a,us-east-1b
+Conditions:
+  IsQa: !Equals [!Ref Env, qa]
+  IsProd: !Equals [prod, !Ref Env]
+  QaOrProd: !Or [!Condition IsQa, !Condition IsProd]
+  NotQa: !Not [!Condition IsQa]
+  Both: !And [!Condition IsQa, !Condition QaOrProd]
+  Unknowable: !Equals [!ImportValue flag, 'on']
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: app.handler
+      Runtime: nodejs22.x
+      Environment:
+        Variables:
+          REF: !Ref Env
+          SUB: !Sub '\${Env}-\${AWS::StackName}-\${AWS::URLSuffix}'
+          SUB_LIST: !Sub ['\${A}/\${B}', { A: !Ref Env, B: !Select [1, !Ref Zones] }]
+          GETATT: !GetAtt Queue.QueueName
+          JOIN: !Join [',', !Ref Zones]
+          IF_OR: !If [QaOrProd, either, neither]
+          IF_NOT: !If [NotQa, not-qa, qa]
+          IF_AND: !If [Both, both, not-both]
+          IF_UNKNOWABLE: !If [Unknowable, a, b]
+          SELECT: !Select ['0', !GetAZs 'eu-central-1']
+          SPLIT_JOIN: !Join ['+', !Split ['/', 'a/b/c']]
+          FIND: !FindInMap [Missing, a, b]
+          IMPORT: !ImportValue { 'Fn::Sub': '\${Env}-vpc' }
+          AZS: !GetAZs ''
+          B64: !Base64 { 'Fn::Join': ['', [x, y]] }
+          CIDR: !Cidr [!GetAtt Vpc.CidrBlock, 2, 8]
+          EQUALS: !Equals [a, a]
+          AND: !And [!Equals [a, a], !Equals [b, c]]
+          OR: !Or [!Equals [a, b], !Condition IsQa]
+          NOT: !Not [!Equals [a, b]]
+          CONDITION: !If [IsProd, p, !Ref AWS::NoValue]
+          LENGTH: !Length [a, b, c]
+          JSON: !ToJsonString { a: !Ref Env }
+          TRANSFORM: { 'Fn::Transform': { Name: AWS::Include, Parameters: { Location: s3://b/k } } }
+          LONG_GETATT: { 'Fn::GetAtt': [Queue, Arn] }
+          LONG_IF: { 'Fn::If': [IsQa, { 'Fn::Base64': abc }, none] }
+          LONG_SELECT: { 'Fn::Select': [2, { 'Fn::Split': [',', 'x,y,z'] }] }
+          LONG_FIND: { 'Fn::FindInMap': [Missing, a, b, { DefaultValue: fallback }] }
+  Queue:
+    Type: AWS::SQS::Queue
+  Vpc:
+    Type: AWS::EC2::VPC
+`;
+  const { functions, errors } = parseTemplate(text, join(FIXTURES, 'sam', 'template.yaml'));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(functions[0]!.environment, {
+    REF: 'qa',
+    SUB: 'qa-local-amazonaws.com',
+    SUB_LIST: 'qa/us-east-1b',
+    GETATT: '!GetAtt Queue.QueueName',
+    JOIN: 'us-east-1a,us-east-1b',
+    IF_OR: 'either',
+    IF_NOT: 'qa',
+    IF_AND: 'both',
+    IF_UNKNOWABLE: '!If [Unknowable, a, b]',
+    SELECT: 'eu-central-1a',
+    SPLIT_JOIN: 'a+b+c',
+    FIND: '!FindInMap [Missing, a, b]',
+    IMPORT: '!ImportValue qa-vpc', // arguments are resolved even when the function can't be
+    AZS: 'us-east-1a,us-east-1b,us-east-1c',
+    B64: Buffer.from('xy').toString('base64'),
+    CIDR: '!Cidr [!GetAtt Vpc.CidrBlock, 2, 8]',
+    EQUALS: 'true',
+    AND: 'false',
+    OR: 'true',
+    NOT: 'true',
+    LENGTH: '3',
+    JSON: '{"a":"qa"}',
+    TRANSFORM: '!Transform { Name: AWS::Include, Parameters: { Location: s3://b/k } }',
+    LONG_GETATT: '!GetAtt Queue.Arn',
+    LONG_IF: Buffer.from('abc').toString('base64'),
+    LONG_SELECT: 'z',
+    LONG_FIND: 'fallback',
+  });
+});
