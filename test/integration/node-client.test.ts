@@ -46,6 +46,7 @@ class RuntimeApiStandIn {
   readonly server: Server;
   port = 0;
   connections = 0;
+  nextRequests = 0;
   /** Status to answer /response POSTs with (413 to play a payload that is too large). */
   responseStatus = 202;
   private readonly queue: Pending[] = [];
@@ -121,6 +122,7 @@ class RuntimeApiStandIn {
   private route(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '';
     if (req.method === 'GET' && url === '/2018-06-01/runtime/invocation/next') {
+      this.nextRequests += 1;
       this.waiting = res;
       this.dispatch();
       return;
@@ -482,6 +484,14 @@ describe('node runtime client: function errors', TEST_TIMEOUT, () => {
     assert.equal(body.errorType, 'Error');
     assert.equal(body.errorMessage, 'thrown from a timer');
     assert.equal(await runtime.exited, 129);
+  });
+
+  it('exits after a crash without asking for another event', async (t) => {
+    const { api, runtime } = await withRuntime(t, 'index.respondsThenCrashes', ESM);
+    const posted = await api.invoke({});
+    assert.equal(posted.body.toString(), '"sent"');
+    assert.equal(await runtime.exited, 129);
+    assert.equal(api.nextRequests, 1, 'only the first /next: a dying process must not take another event');
   });
 
   it('reports an async handler whose promise never settles as Runtime.NodeJsExit', async (t) => {

@@ -25,6 +25,10 @@ export function activeInvocation(): ActiveInvocation | undefined {
   return active;
 }
 
+// Set once user code has crashed the process: it only finishes reporting and exits, and must not ask the runner
+// for another event on the way out (the runner would hand it one, to a dying process).
+let exiting = false;
+
 // Lambda's runtime keeps one `beforeExit` listener and swaps what it does per state of the invocation.
 let whenEventLoopEmpties: (() => void) | undefined;
 export function onBeforeExit(): void {
@@ -138,6 +142,7 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
     const self: ActiveInvocation = {
       requestId,
       crash(error, exitCode) {
+        exiting = true;
         if (!reported) {
           reported = true;
           posting = api.postError(requestId, toRuntimeErrorBody(error));
@@ -152,7 +157,7 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
     const finish = () => {
       if (active === self) active = undefined;
       whenEventLoopEmpties = undefined;
-      readyForNext();
+      if (!exiting) readyForNext();
     };
 
     const sendResponse = (result: unknown) => {
@@ -206,7 +211,6 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
     const succeed = firstOnly((result?: unknown) => done(null, result));
     const fail = firstOnly((error?: unknown) => (error === undefined || error === null ? done('handled') : done(error, null)));
 
-
     // Nothing reported and nothing left to run.
     whenEventLoopEmpties = () => {
       answered = true;
@@ -248,6 +252,7 @@ function runStreamingInvocation(deps: InvokeDependencies, invocation: Invocation
     const self: ActiveInvocation = {
       requestId,
       crash(error, exitCode) {
+        exiting = true;
         failed = true;
         stream.fail(error);
         const exit = () => process.exit(exitCode);
@@ -258,7 +263,7 @@ function runStreamingInvocation(deps: InvokeDependencies, invocation: Invocation
 
     // Like Lambda, a streaming function waits for an empty event loop (unless told not to) before the next event.
     const finish = () => {
-      if (finished) return;
+      if (finished || exiting) return;
       finished = true;
       if (active === self) active = undefined;
       if (!waitForEmptyEventLoop) {
