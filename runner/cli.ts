@@ -95,7 +95,13 @@ async function invokeCommand(args: string[]): Promise<number> {
     const inv = lambda.invoke(name, payload);
     const completion = await inv.completed;
     const result = invokeResult(name, inv, completion);
-    process.stdout.write(`${completion.outcome.body.toString('utf8')}\n`);
+    if (result.httpPrelude) {
+      // A streamed HTTP response: status and headers to stderr, the body as it is to stdout.
+      process.stderr.write(`HTTP ${result.httpPrelude.statusCode ?? 200} ${JSON.stringify(result.httpPrelude.headers ?? {})}\n`);
+      process.stdout.write(result.payload);
+    } else {
+      process.stdout.write(`${completion.outcome.body.toString('utf8')}\n`);
+    }
     return result.functionError ? 1 : 0;
   } catch (err) {
     if (err instanceof FunctionNotFoundError) throw new UsageError(err.message);

@@ -59,7 +59,7 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
       const status: RunnerStatus = {
         port: lambda.port,
         pid: process.pid,
-        environments: lambda.environments().map((env) => ({ id: env.id, function: env.fn.name, state: env.state })),
+        environments: lambda.environments().map((env) => ({ id: env.id, function: env.fn.name, state: env.state, pid: env.pid, coldStartOverheadMs: env.coldStartOverheadMs })),
       };
       return sendJson(res, 200, status);
     }

@@ -76,7 +76,16 @@ export type InvokeResult = z.infer<typeof InvokeResult>;
 export const RunnerStatus = z.object({
   port: z.number(),
   pid: z.number(),
-  environments: z.array(z.object({ id: z.string(), function: z.string(), state: z.enum(['initializing', 'idle', 'busy', 'stopping']) })),
+  environments: z.array(
+    z.object({
+      id: z.string(),
+      function: z.string(),
+      state: z.enum(['initializing', 'idle', 'busy', 'stopping']),
+      pid: z.number().optional(),
+      /** Runner time of the cold start: invoke to spawn, plus the runtime's first /next to its event. */
+      coldStartOverheadMs: z.number().optional(),
+    }),
+  ),
 });
 export type RunnerStatus = z.infer<typeof RunnerStatus>;
 

@@ -1,7 +1,6 @@
 // Finds and imports the function's handler the way Lambda's Node runtime does, turning every way that can fail
 // into Lambda's init error types (Runtime.ImportModuleError, Runtime.HandlerNotFound, Runtime.UserCodeSyntaxError,
 // Runtime.MalformedHandlerName, Runtime.CallbackHandlerDeprecated).
-import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
@@ -89,6 +88,8 @@ function locateSyntaxError(error: SyntaxError, file: string): string | undefined
   if (/^.+:\d+$/.test(first)) return first;
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // never start a debugger or a loader for this check
+  // Loaded here rather than at the top: child_process costs every cold start about a millisecond.
+  const { spawnSync } = process.getBuiltinModule('node:child_process');
   const check = spawnSync(process.execPath, ['--check', file], { env, encoding: 'utf8', timeout: 5_000 });
   const location = check.stderr?.split('\n', 1)[0] ?? '';
   return /^.+:\d+$/.test(location) ? location : undefined;

@@ -1,0 +1,119 @@
+// npm run bench: figures, one JSON line each on stdout ({"metric","value","unit","client"}); progress on stderr.
+// The runner runs as its own process (`open-runtime serve`), the caller is this process with a keep-alive
+// connection, exactly as the AWS SDK or CLI would call it.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CONTROL_PREFIX, ReadyLine, RunnerStatus, TOKEN_ENV } from '../runner/protocol.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const SEQUENTIAL = Number(process.env.BENCH_INVOKES ?? 500);
+const WARMUP = 30;
+
+function emit(metric: string, value: number, unit: 'ms' | 'ops/s' | 'MB' | 'x', client: string): void {
+  process.stdout.write(`${JSON.stringify({ metric, value: Math.round(value * 1000) / 1000, unit, client })}\n`);
+}
+
+const token = randomBytes(16).toString('hex');
+const runner = spawn(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--template', join(ROOT, 'bench', 'template.yaml')], {
+  env: { ...process.env, [TOKEN_ENV]: token },
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const ready = ReadyLine.parse(JSON.parse(await new Promise<string>((resolve) => createInterface({ input: runner.stdout! }).once('line', resolve))));
+const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+
+function post(path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: ready.port, method: 'POST', path, agent, headers: { 'Content-Length': Buffer.byteLength(body), ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function invoke(fn: string, payload = '{"bench":true}') {
+  return post(`/2015-03-31/functions/${fn}/invocations`, payload);
+}
+
+async function status(): Promise<RunnerStatus> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port: ready.port, path: `${CONTROL_PREFIX}/status`, agent, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(RunnerStatus.parse(JSON.parse(text))));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function sequential(fn: string, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    const res = await invoke(fn);
+    times.push(performance.now() - start);
+    if (res.status !== 200) throw new Error(`${fn} answered ${res.status}: ${res.body}`);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+try {
+  const clients: Array<[string, string]> = [
+    ['NodeClient', 'open-runtime node client'],
+    ['AwsLambdaRic', 'aws-lambda-ric'],
+    ['PythonClient', 'open-runtime python client'],
+    ['ProvidedBootstrap', 'provided bash+curl bootstrap'],
+  ];
+  for (const [fn, client] of clients) {
+    const first = await invoke(fn);
+    if (first.status !== 200 || first.body.includes('errorType')) throw new Error(`${fn} does not work: ${first.body}`);
+    await sequential(fn, WARMUP);
+    const count = fn === 'ProvidedBootstrap' ? Math.min(SEQUENTIAL, 100) : SEQUENTIAL;
+    process.stderr.write(`bench: ${count} sequential warm invokes of ${fn}\n`);
+    const times = await sequential(fn, count);
+    emit('warm_invoke_p50', percentile(times, 50), 'ms', client);
+    emit('warm_invoke_p99', percentile(times, 99), 'ms', client);
+  }
+
+  // Throughput: the same number of invokes from one caller, then from two concurrent callers.
+  const total = SEQUENTIAL * 2;
+  let start = performance.now();
+  await sequential('NodeClient', total);
+  const sequentialRate = total / ((performance.now() - start) / 1000);
+  await Promise.all([invoke('NodeClient'), invoke('NodeClient')]); // a second warm environment
+  start = performance.now();
+  await Promise.all([sequential('NodeClient', total / 2), sequential('NodeClient', total / 2)]);
+  const concurrentRate = total / ((performance.now() - start) / 1000);
+  emit('throughput_1_caller', sequentialRate, 'ops/s', 'open-runtime node client');
+  emit('throughput_2_callers', concurrentRate, 'ops/s', 'open-runtime node client');
+  emit('throughput_2_callers_speedup', concurrentRate / sequentialRate, 'x', 'open-runtime node client');
+
+  // Cold start overhead and RSS with 10 warm environments: 10 concurrent slow invokes of a fresh function.
+  process.stderr.write('bench: 10 concurrent cold starts\n');
+  const cold = await Promise.all(Array.from({ length: 10 }, () => invoke('Sleeper', '{"sleepMs":300}')));
+  if (cold.some((r) => r.status !== 200)) throw new Error(`cold starts failed: ${cold.map((r) => r.body).join(' ')}`);
+  const envs = (await status()).environments.filter((e) => e.function === 'Sleeper' && e.coldStartOverheadMs !== undefined);
+  const overheads = envs.map((e) => e.coldStartOverheadMs!).sort((a, b) => a - b);
+  emit('cold_start_overhead_p50', percentile(overheads, 50), 'ms', 'runner');
+  emit('cold_start_overhead_max', overheads.at(-1)!, 'ms', 'runner');
+  await sleep(200);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))![1]);
+  const warm = (await status()).environments.length;
+  emit(`runner_rss_with_${warm}_warm_environments`, rssKb / 1024, 'MB', 'runner');
+} finally {
+  agent.destroy();
+  runner.kill('SIGTERM');
+}

@@ -1,0 +1,637 @@
+"""Open Runtime's Python runtime client: one Lambda execution environment for a Python handler.
+
+The runner starts it as `python3 -u bootstrap.py` in LAMBDA_TASK_ROOT with the Lambda environment.
+It loads the handler named by _HANDLER, then loops over the Runtime API: GET the next event, call
+handler(event, context), POST the result or the error. Everything a handler can observe (error types
+and messages, error bodies, the context object, the log format) matches awslambdaric, the client
+Lambda's managed Python runtimes use, so code behaves here as it does in the cloud.
+
+Standard library only, Python 3.9+. The hot path is kept lean: one keep-alive connection, no
+per-invoke imports, no per-invoke objects beyond the context.
+"""
+
+import decimal
+import http.client
+import importlib
+import json
+import logging
+import os
+import re
+import select
+import signal
+import sys
+import time
+import traceback
+
+RUNTIME_PATH = "/2018-06-01/runtime"
+NEXT_PATH = RUNTIME_PATH + "/invocation/next"
+INIT_ERROR_PATH = RUNTIME_PATH + "/init/error"
+USER_AGENT = "open-runtime-python/%d.%d.%d" % sys.version_info[:3]
+THIS_FILE = os.path.abspath(__file__)
+
+# Lambda's X-Ray cause header is capped at 1 MiB by awslambdaric; locally nothing consumes it and
+# HTTP servers commonly refuse headers over 16 KiB, so a big one is dropped rather than risking the
+# whole error report.
+XRAY_CAUSE_LIMIT = 8 * 1024
+
+# The request id the root logger stamps on each line; "" outside an invocation, as in Lambda.
+current_request_id = ""
+
+
+class FaultException(Exception):
+    """A failure that Lambda reports with its own `Runtime.*` error type rather than the exception's."""
+
+    MARSHAL_ERROR = "Runtime.MarshalError"
+    UNMARSHAL_ERROR = "Runtime.UnmarshalError"
+    USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
+    HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
+    IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
+    BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
+    MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
+    LAMBDA_CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
+    DEBUGGER_UNAVAILABLE = "Runtime.DebuggerUnavailable"
+
+    def __init__(self, error_type, message, trace=None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.trace = trace
+
+
+class RuntimeApiGone(Exception):
+    """The runner refused a request for good or cannot be reached: the environment must end."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Runtime API client: one persistent keep-alive connection, reopened when the runner closed it.
+
+
+def connection_was_closed(sock):
+    """True when an idle keep-alive socket is readable, i.e. the runner closed it (or broke protocol)."""
+    try:
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable)
+    except (OSError, ValueError):
+        return True
+
+
+class RuntimeApi:
+    def __init__(self, address):
+        self.address = address
+        self.connection = http.client.HTTPConnection(address)
+        self.get_headers = {"User-Agent": USER_AGENT}
+
+    def request(self, method, path, body=None, headers=None):
+        """Send one request; if the kept-alive connection turns out to be closed, retry once on a new one."""
+        connection = self.connection
+        for attempt in (1, 2):
+            if connection.sock is not None and connection_was_closed(connection.sock):
+                connection.close()
+            try:
+                connection.request(method, path, body, headers or self.get_headers)
+                response = connection.getresponse()
+                return response, response.read()
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                if attempt == 2:
+                    raise RuntimeApiGone(
+                        "The Runtime API at %s could not be reached (%s %s failed: %s). "
+                        "The runner has probably stopped; this environment ends here."
+                        % (self.address, method, path, error or type(error).__name__)
+                    ) from error
+
+    def next_invocation(self):
+        response, body = self.request("GET", NEXT_PATH)
+        if response.status != 200:
+            raise RuntimeApiGone(
+                "The Runtime API answered %d to GET %s (%s); this environment ends here."
+                % (response.status, NEXT_PATH, body.decode("utf-8", "replace").strip())
+            )
+        return response.headers, body
+
+    def post_response(self, request_id, payload, content_type):
+        path = RUNTIME_PATH + "/invocation/" + request_id + "/response"
+        response, body = self.request("POST", path, payload, {"User-Agent": USER_AGENT, "Content-Type": content_type})
+        self.check_accepted(response, body, path)
+
+    def post_error(self, request_id, error_json, xray_cause):
+        path = RUNTIME_PATH + "/invocation/" + request_id + "/error"
+        headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
+        if xray_cause:
+            headers["Lambda-Runtime-Function-XRay-Error-Cause"] = xray_cause
+        response, body = self.request("POST", path, error_json.encode("utf-8"), headers)
+        self.check_accepted(response, body, path)
+
+    def post_init_error(self, error):
+        headers = {"User-Agent": USER_AGENT, "Lambda-Runtime-Function-Error-Type": error["errorType"]}
+        response, body = self.request("POST", INIT_ERROR_PATH, to_json(error).encode("utf-8"), headers)
+        self.check_accepted(response, body, INIT_ERROR_PATH)
+
+    @staticmethod
+    def check_accepted(response, body, path):
+        if 200 <= response.status < 300:
+            return
+        detail = body.decode("utf-8", "replace").strip()
+        if response.status >= 500:
+            # The Runtime API spec: a 500 means a non-recoverable state and the runtime should exit.
+            raise RuntimeApiGone(
+                "The Runtime API answered %d to POST %s (%s); this environment ends here." % (response.status, path, detail)
+            )
+        # 4xx (unknown request id, second response, payload too large): the runner has already settled
+        # this invocation, so say so and keep serving.
+        sys.stderr.write("The Runtime API refused POST %s with %d: %s\n" % (path, response.status, detail))
+
+
+# ---------------------------------------------------------------------------------------------
+# Marshalling, as awslambdaric does it (JSON in, JSON out; bytes pass through; Decimals as numbers).
+
+if os.environ.get("AWS_EXECUTION_ENV") == "AWS_Lambda_python3.12":
+    # awslambdaric writes non-ASCII as-is on this runtime only.
+    encode_response = json.JSONEncoder(ensure_ascii=False).encode
+    ENSURE_ASCII = False
+else:
+    encode_response = json.dumps
+    ENSURE_ASCII = True
+
+DECIMAL_MARK = "__open_runtime_decimal_%s_" % os.urandom(6).hex()
+DECIMAL_PLACEHOLDER = re.compile('"' + DECIMAL_MARK + r'(\d+)"')
+
+
+def encode_with_decimals(value):
+    """Encode like awslambdaric's simplejson setup: a Decimal becomes the exact number it holds."""
+    numbers = []
+
+    def encode_other(obj):
+        if isinstance(obj, decimal.Decimal):
+            if obj.is_nan():
+                return float("nan")
+            numbers.append(str(obj))
+            return DECIMAL_MARK + str(len(numbers) - 1)
+        raise TypeError("Object of type %s is not JSON serializable" % obj.__class__.__name__)
+
+    text = json.JSONEncoder(default=encode_other, ensure_ascii=ENSURE_ASCII).encode(value)
+    if not numbers:
+        return text
+    return DECIMAL_PLACEHOLDER.sub(lambda match: numbers[int(match.group(1))], text)
+
+
+def to_json(value):
+    try:
+        return encode_response(value)
+    except TypeError:
+        return encode_with_decimals(value)
+
+
+def marshal_response(result):
+    if isinstance(result, bytes):
+        return result, "application/unknown"
+    try:
+        return to_json(result).encode("utf-8"), "application/json"
+    except Exception as error:
+        raise FaultException(FaultException.MARSHAL_ERROR, "Unable to marshal response: %s" % error)
+
+
+def unmarshal_event(body, content_type):
+    if content_type != "application/json":
+        return body
+    try:
+        return json.loads(body)
+    except Exception as error:
+        raise FaultException(FaultException.UNMARSHAL_ERROR, "Unable to unmarshal input: %s" % error)
+
+
+# ---------------------------------------------------------------------------------------------
+# The context object handed to the handler (same attributes and types as awslambdaric's).
+
+
+class CognitoIdentity(object):
+    __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+
+    def __repr__(self):
+        return "CognitoIdentity([cognito_identity_id=%s,cognito_identity_pool_id=%s])" % (
+            self.cognito_identity_id,
+            self.cognito_identity_pool_id,
+        )
+
+
+class Client(object):
+    __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name"]
+
+    def __repr__(self):
+        return "Client([%s])" % ",".join("%s=%s" % (name, getattr(self, name)) for name in self.__slots__)
+
+
+class ClientContext(object):
+    __slots__ = ["custom", "env", "client"]
+
+    def __repr__(self):
+        return "ClientContext([custom=%s,env=%s,client=%s])" % (self.custom, self.env, self.client)
+
+
+def object_from_fields(cls, fields):
+    if fields is None:
+        return None
+    obj = cls()
+    for name in cls.__slots__:
+        setattr(obj, name, fields.get(name))
+    return obj
+
+
+def parse_json_header(value, name):
+    try:
+        return json.loads(value)
+    except Exception as error:
+        raise FaultException(
+            FaultException.LAMBDA_CONTEXT_UNMARSHAL_ERROR, "Unable to parse %s JSON: %s" % (name, error)
+        )
+
+
+class LambdaContext(object):
+    def __init__(self, request_id, client_context, cognito_identity, deadline_ms, invoked_function_arn, tenant_id=None):
+        environ = os.environ
+        self.aws_request_id = request_id
+        self.log_group_name = environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        # A string, exactly as in Lambda's Python runtime (code there does int(context.memory_limit_in_mb)).
+        self.memory_limit_in_mb = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = invoked_function_arn
+        self.tenant_id = tenant_id
+
+        self.client_context = object_from_fields(ClientContext, client_context)
+        if self.client_context is not None:
+            self.client_context.client = object_from_fields(Client, self.client_context.client)
+
+        self.identity = object_from_fields(CognitoIdentity, {})
+        if cognito_identity is not None:
+            self.identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
+            self.identity.cognito_identity_pool_id = cognito_identity.get("cognitoIdentityPoolId")
+
+        self._epoch_deadline_time_in_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        remaining = self._epoch_deadline_time_in_ms - int(time.time() * 1000)
+        return remaining if remaining > 0 else 0
+
+    def log(self, msg):
+        sys.stdout.write(str(msg))
+
+    def __repr__(self):
+        return (
+            "LambdaContext([aws_request_id=%s,log_group_name=%s,log_stream_name=%s,function_name=%s,"
+            "memory_limit_in_mb=%s,function_version=%s,invoked_function_arn=%s,client_context=%s,identity=%s,"
+            "tenant_id=%s])"
+            % (
+                self.aws_request_id,
+                self.log_group_name,
+                self.log_stream_name,
+                self.function_name,
+                self.memory_limit_in_mb,
+                self.function_version,
+                self.invoked_function_arn,
+                self.client_context,
+                self.identity,
+                self.tenant_id,
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Logs: stdout/stderr are the function's logs; the root logger gets Lambda's handler and format.
+
+LOG_FORMAT_IS_JSON = (os.environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+NO_BREAK_SPACE = "\u00a0"
+
+
+class WriteThrough(object):
+    """Flushes after every write, so print() reaches the logs at once even without `python -u`."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+    def write(self, text):
+        written = self.stream.write(text)
+        self.stream.flush()
+        return written
+
+    def writelines(self, lines):
+        self.stream.writelines(lines)
+        self.stream.flush()
+
+
+def make_output_unbuffered():
+    if sys.flags.unbuffered:
+        return  # `python -u` / PYTHONUNBUFFERED already writes through
+    sys.stdout = WriteThrough(sys.stdout)
+    sys.stderr = WriteThrough(sys.stderr)
+
+
+class LambdaLogHandler(logging.Handler):
+    def emit(self, record):
+        try:
+            sys.stdout.write(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = current_request_id
+        record.tenant_id = None
+        return True
+
+
+# Attributes every LogRecord has; anything else was passed with `extra=` and goes into JSON logs.
+STANDARD_RECORD_FIELDS = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+) | {"message", "asctime", "aws_request_id", "tenant_id"}
+
+
+class JsonLogFormatter(logging.Formatter):
+    """Lambda's JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON): one object per line."""
+
+    def format(self, record):
+        level = min(50, max(0, record.levelno)) // 10 * 10
+        exc_info = record.exc_info
+        entry = {
+            "timestamp": time.strftime(TIME_FORMAT, time.gmtime(record.created)) + ".%03dZ" % int(record.msecs),
+            "level": logging.getLevelName(level),
+            "message": record.getMessage(),
+            "logger": record.name,
+        }
+        if exc_info:
+            entry["stackTrace"] = traceback.format_tb(exc_info[2])
+            entry["errorType"] = exc_info[0].__name__
+            entry["errorMessage"] = str(exc_info[1])
+        if record.aws_request_id is not None:
+            entry["requestId"] = record.aws_request_id
+        if exc_info:
+            entry["location"] = "%s:%s:%s" % (record.pathname, record.funcName, record.lineno)
+        for key, value in record.__dict__.items():
+            if key not in STANDARD_RECORD_FIELDS and key not in entry and value is not None:
+                entry[key] = value
+        return json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+
+
+def set_up_logging():
+    logging.Formatter.converter = time.gmtime  # Lambda's log times are UTC, marked Z
+    handler = LambdaLogHandler()
+    if LOG_FORMAT_IS_JSON:
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter(
+                "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", TIME_FORMAT
+            )
+        )
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    if level:
+        level = "DEBUG" if level.upper() == "TRACE" else level.upper()
+        if isinstance(logging.getLevelName(level), int):
+            root.setLevel(level)
+    root.addHandler(handler)
+
+
+def indent_with_no_break_spaces(line):
+    stripped = line.lstrip(" ")
+    return NO_BREAK_SPACE * (len(line) - len(stripped)) + stripped
+
+
+def log_error(error):
+    """Write an invoke or init error to the logs the way Lambda shows it."""
+    if LOG_FORMAT_IS_JSON:
+        entry = {"timestamp": time.strftime(TIME_FORMAT, time.gmtime()), "level": "ERROR"}
+        entry.update(error)
+        sys.stdout.write(to_json(entry) + "\n")
+        return
+    description = "[ERROR]"
+    if error.get("errorType"):
+        description += " " + error["errorType"]
+    if error.get("errorMessage"):
+        if error.get("errorType"):
+            description += ":"
+        description += " " + error["errorMessage"]
+    lines = [description]
+    stack_trace = error.get("stackTrace")
+    if stack_trace is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in stack_trace:
+            if element == "":
+                lines.append("")
+            else:
+                lines.extend(indent_with_no_break_spaces(line) for line in element.splitlines())
+    # In the cloud this record is one multi-line log event; "\n" keeps it readable locally too.
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors, shaped like awslambdaric's.
+
+
+def make_error(message, error_type, stack_trace, request_id=None):
+    return {
+        "errorMessage": message if message else "",
+        "errorType": error_type if error_type else "",
+        "requestId": request_id if request_id is not None else "",
+        "stackTrace": stack_trace if stack_trace else [],
+    }
+
+
+def user_frames(tb):
+    """The traceback without this client's own leading frames, as (file, line, function, code) tuples."""
+    frames = [(frame.filename, frame.lineno, frame.name, frame.line) for frame in traceback.extract_tb(tb)]
+    own_file = user_frames.__code__.co_filename  # exactly as frames of this file are reported
+    for index, frame in enumerate(frames):
+        if frame[0] != own_file:
+            return frames[index:]
+    return frames
+
+
+def xray_cause(error_type, message, frames):
+    cause = {
+        "working_directory": os.getcwd(),
+        "exceptions": [
+            {
+                "message": message,
+                "type": error_type,
+                "stack": [{"label": name, "path": path, "line": line} for path, line, name, _ in frames],
+            }
+        ],
+        "paths": sorted({frame[0] for frame in frames}),
+    }
+    text = json.dumps(cause)
+    return text if len(text) < XRAY_CAUSE_LIMIT else ""
+
+
+def error_from_exception(exc_info, request_id=None):
+    error_class, value, tb = exc_info
+    frames = user_frames(tb)
+    stack_trace = traceback.format_list(frames)
+    return make_error(str(value), error_class.__name__, stack_trace, request_id), frames
+
+
+# ---------------------------------------------------------------------------------------------
+# Init: find and import the handler.
+
+
+def put_task_root_on_path(task_root):
+    # `python bootstrap.py` puts this client's folder first on sys.path; user modules must not
+    # resolve against it, and the task root comes first, as in Lambda.
+    if sys.path and sys.path[0] and os.path.abspath(sys.path[0]) == os.path.dirname(THIS_FILE):
+        del sys.path[0]
+    sys.path.insert(0, task_root)
+
+
+def load_handler(handler_name):
+    try:
+        module_name, function_name = handler_name.rsplit(".", 1)
+    except ValueError as error:
+        raise FaultException(FaultException.MALFORMED_HANDLER_NAME, "Bad handler '%s': %s" % (handler_name, error))
+
+    try:
+        if module_name.split(".")[0] in sys.builtin_module_names:
+            raise FaultException(
+                FaultException.BUILT_IN_MODULE_CONFLICT,
+                "Cannot use built-in module %s as a handler module" % module_name,
+            )
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as error:
+        raise FaultException(
+            FaultException.IMPORT_MODULE_ERROR, "Unable to import module '%s': %s" % (module_name, error)
+        )
+    except SyntaxError as error:
+        trace = ['  File "%s" Line %s\n    %s' % (error.filename, error.lineno, error.text)]
+        raise FaultException(
+            FaultException.USER_CODE_SYNTAX_ERROR, "Syntax error in module '%s': %s" % (module_name, error), trace
+        )
+
+    try:
+        return getattr(module, function_name)
+    except AttributeError:
+        raise FaultException(
+            FaultException.HANDLER_NOT_FOUND, "Handler '%s' missing on module '%s'" % (function_name, module_name)
+        )
+
+
+def wait_for_debugger(port_text):
+    """Listen for a debugpy client (VS Code's Python debugger) and wait until it attaches."""
+    try:
+        import debugpy
+    except ImportError:
+        raise FaultException(
+            FaultException.DEBUGGER_UNAVAILABLE,
+            "Debugging needs the debugpy package, which is not installed for the Python interpreter at %s. "
+            "Install it with: %s -m pip install debugpy (or pip install debugpy into that interpreter), "
+            "then start debugging again." % (sys.executable, sys.executable),
+        )
+    try:
+        port = int(port_text)
+        debugpy.listen(("127.0.0.1", port))
+    except Exception as error:
+        raise FaultException(
+            FaultException.DEBUGGER_UNAVAILABLE,
+            "The debugger could not listen on 127.0.0.1:%s (%s). Free that port or pick another one, "
+            "then start debugging again." % (port_text, error),
+        )
+    sys.stderr.write("OPEN_RUNTIME_DEBUGPY_LISTENING %d\n" % port)
+    sys.stderr.flush()
+    debugpy.wait_for_client()
+
+
+# ---------------------------------------------------------------------------------------------
+# The invoke loop.
+
+
+def handle_invocation(api, handler, request_id, headers, body):
+    try:
+        client_context = headers.get("Lambda-Runtime-Client-Context")
+        cognito_identity = headers.get("Lambda-Runtime-Cognito-Identity")
+        context = LambdaContext(
+            request_id,
+            parse_json_header(client_context, "Client Context") if client_context else None,
+            parse_json_header(cognito_identity, "Cognito Identity") if cognito_identity else None,
+            int(headers.get("Lambda-Runtime-Deadline-Ms") or 0),
+            headers.get("Lambda-Runtime-Invoked-Function-Arn"),
+            headers.get("Lambda-Runtime-Aws-Tenant-Id"),
+        )
+        event = unmarshal_event(body, headers.get("Content-Type"))
+        payload, content_type = marshal_response(handler(event, context))
+    except FaultException as fault:
+        error = make_error(fault.message, fault.error_type, fault.trace, request_id)
+        cause = xray_cause("LambdaValidationError", fault.message, [])
+    except Exception:
+        error, frames = error_from_exception(sys.exc_info(), request_id)
+        cause = xray_cause(error["errorType"], error["errorMessage"], frames)
+    else:
+        api.post_response(request_id, payload, content_type)
+        return
+    log_error(error)
+    api.post_error(request_id, to_json(error), cause)
+
+
+def serve_invocations(api, handler):
+    global current_request_id
+    environ = os.environ
+    while True:
+        headers, body = api.next_invocation()
+        request_id = headers.get("Lambda-Runtime-Aws-Request-Id") or ""
+        current_request_id = request_id
+        trace_id = headers.get("Lambda-Runtime-Trace-Id")
+        if trace_id is not None:
+            environ["_X_AMZN_TRACE_ID"] = trace_id
+        elif "_X_AMZN_TRACE_ID" in environ:
+            del environ["_X_AMZN_TRACE_ID"]
+        handle_invocation(api, handler, request_id, headers, body)
+
+
+def main():
+    # The runner stops environments with SIGTERM; end at once even if our parent ignored it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    make_output_unbuffered()
+
+    address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
+    if not address:
+        sys.stderr.write(
+            "AWS_LAMBDA_RUNTIME_API is not set, so there is no Runtime API to serve. "
+            "Start this client through the Open Runtime runner (or set it to host:port).\n"
+        )
+        return 1
+    api = RuntimeApi(address)
+    put_task_root_on_path(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
+    set_up_logging()
+
+    try:
+        try:
+            debug_port = os.environ.get("OPEN_RUNTIME_DEBUGPY_PORT")
+            if debug_port:
+                wait_for_debugger(debug_port)
+            handler = load_handler(os.environ.get("_HANDLER", ""))
+        except FaultException as fault:
+            error = make_error(fault.message, fault.error_type, fault.trace)
+            log_error(error)
+            api.post_init_error(error)
+            return 1
+        except Exception:
+            error, _ = error_from_exception(sys.exc_info())
+            log_error(error)
+            api.post_init_error(error)
+            return 1
+        serve_invocations(api, handler)
+    except RuntimeApiGone as gone:
+        sys.stderr.write("%s\n" % gone)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
