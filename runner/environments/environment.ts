@@ -127,6 +127,7 @@ export class Environment {
   }
 
   private spawnRuntime(plan: LaunchPlan): void {
+    if (plan.notice) this.platformLog(`NOTICE ${plan.notice}`);
     this.spawnedAt = performance.now();
     const proc = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;

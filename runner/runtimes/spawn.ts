@@ -1,4 +1,5 @@
 // How each kind of function starts: the command line and environment of one execution environment's process.
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch as hostArch } from 'node:os';
@@ -13,6 +14,8 @@ export interface LaunchPlan {
   args: string[];
   env: Record<string, string>;
   cwd: string;
+  /** Said once in the function's log when the environment starts (e.g. a runtime version substituted). */
+  notice?: string | undefined;
 }
 
 /** A problem that prevents the environment from starting: reported to the caller as this Lambda error type. */
@@ -99,14 +102,54 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
       env._HANDLER = `${relative(fn.codeUri, compiled).replace(/\.mjs$/, '')}.${exportName}`;
     }
   }
+  const node = nodeFor(fn.runtime);
+  const notice = node.exact ? undefined : `${fn.runtime}: no Node ${node.wanted} found (set OPEN_RUNTIME_NODE_${node.wanted}); running on Node ${node.version}.`;
   if (fn.runtimeClient === 'aws-lambda-ric') {
     const ric = join(dirname(createRequire(import.meta.url).resolve('aws-lambda-ric/package.json')), 'index.mjs');
-    return { command: process.execPath, args: [...nodeArgs, ric, env._HANDLER!], env, cwd: fn.codeUri };
+    return { command: node.path, args: [...nodeArgs, ric, env._HANDLER!], env, cwd: fn.codeUri, notice };
   }
   if (!existsSync(NODE_RUNTIME_CLIENT)) {
     throw new LaunchError('Runtime.InvalidEntrypoint', `The Node runtime client ${NODE_RUNTIME_CLIENT} is missing: run "npm run build".`);
   }
-  return { command: process.execPath, args: [...nodeArgs, NODE_RUNTIME_CLIENT], env, cwd: fn.codeUri };
+  return { command: node.path, args: [...nodeArgs, NODE_RUNTIME_CLIENT], env, cwd: fn.codeUri, notice };
+}
+
+interface NodeBinary {
+  path: string;
+  version: string;
+  wanted: string;
+  /** The major version matches the function's runtime. */
+  exact: boolean;
+}
+
+const nodeVersions = new Map<string, string | undefined>();
+
+function versionOf(bin: string): string | undefined {
+  if (!nodeVersions.has(bin)) {
+    const out = spawnSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 5000 });
+    nodeVersions.set(bin, out.status === 0 ? out.stdout.trim() : undefined);
+  }
+  return nodeVersions.get(bin);
+}
+
+/**
+ * Each nodejsNN.x function runs on Node NN, as in Lambda (Node 24 has no callback handlers, for one):
+ * OPEN_RUNTIME_NODE_NN, then `node` on PATH, then the runner's own Node. Without a match the runner's Node is used
+ * and the function's log says so.
+ */
+export function nodeFor(runtime: string): NodeBinary {
+  const wanted = /^nodejs(\d+)/.exec(runtime)?.[1] ?? process.versions.node.split('.')[0]!;
+  const candidates = [
+    process.env[`OPEN_RUNTIME_NODE_${wanted}`],
+    ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, 'node')),
+    process.execPath,
+  ];
+  for (const path of candidates) {
+    if (!path || !existsSync(path)) continue;
+    const version = versionOf(path);
+    if (version?.split('.')[0] === wanted) return { path, version, wanted, exact: true };
+  }
+  return { path: process.execPath, version: process.versions.node, wanted, exact: false };
 }
 
 function planPython(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
@@ -183,7 +226,7 @@ export async function compileTypeScript(fn: FunctionSpec, source: string): Promi
       packages: 'external',
       platform: 'node',
       format: 'esm',
-      target: `node${process.versions.node.split('.')[0]}`,
+      target: `node${/^nodejs(\d+)/.exec(fn.runtime)?.[1] ?? '20'}`,
       sourcemap: 'linked',
       sourcesContent: true,
       logLevel: 'silent',
