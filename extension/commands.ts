@@ -1,0 +1,167 @@
+// Every command, registered in one place. Each is a small factory `(ctx) => handler`; the modules that do
+// the work (runner client, catalogue, pickers) are loaded on first use, which keeps activation cheap.
+// Commands return their outcome (an InvokeResult, a path...) so tests and other extensions can use them.
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx.ts';
+import { entryOutcome, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
+import type { NewFunctionArgs } from './new-function.ts';
+
+type CommandFactory = (ctx: Ctx) => (...args: never[]) => unknown;
+
+const invokeWithEvent: CommandFactory = (ctx) => async (args?: unknown) =>
+  (await import('./invoke.ts')).invokeWithEvent(ctx, args, { debug: false });
+
+const debugWithEvent: CommandFactory = (ctx) => async (args?: unknown) =>
+  (await import('./invoke.ts')).invokeWithEvent(ctx, args, { debug: true });
+
+const newFunction: CommandFactory = (ctx) => async (args?: NewFunctionArgs) =>
+  (await import('./new-function.ts')).newFunction(ctx, args);
+
+/** Pick (or create from a template) an event for a function, and open it when it is a saved one. */
+const pickEvent: CommandFactory = (ctx) => async (args?: unknown) => {
+  const { functionFor } = await import('./invoke.ts');
+  const target = await functionFor(ctx, args);
+  if (!target) return undefined;
+  const { pickEvent: pick } = await import('./pick-event.ts');
+  const chosen = await pick(ctx, target.folder, target.fn);
+  if (chosen?.savedPath) await vscode.window.showTextDocument(vscode.Uri.file(chosen.savedPath), { preview: false });
+  return chosen;
+};
+
+/** Saves the response of the most recent invocation as a saved event of a function you choose. */
+const saveLastResultAsEvent: CommandFactory = (ctx) => async (args?: { functionName?: string; name?: string }) => {
+  const last = ctx.history.lastResultOf();
+  if (!last?.result) {
+    void vscode.window.showInformationMessage('There is no result to save yet: invoke a function first.');
+    return undefined;
+  }
+  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.toString() === last.folder) ?? ctx.folderFor();
+  if (!folder) return undefined;
+  const { checkJson } = await import('../runner/events/json-check.ts');
+  if (!checkJson(last.result.payload).ok) {
+    void vscode.window.showErrorMessage(`The last result of ${last.functionName} is not JSON, so it cannot be an event. Return an object from the handler to use its result as an event.`);
+    return undefined;
+  }
+  let functionName = args?.functionName;
+  if (!functionName) {
+    const { functions } = await ctx.functions.get(folder);
+    const names = [last.functionName, ...functions.map((f) => f.name).filter((n) => n !== last.functionName)];
+    functionName = await vscode.window.showQuickPick(names, { title: 'Save the last result as an event of which function?', placeHolder: `The response of ${last.functionName} becomes its input` });
+    if (!functionName) return undefined;
+  }
+  const { askEventName, prettyJsonText } = await import('./pick-event.ts');
+  const name = args?.name ?? await askEventName(folder.uri.fsPath, { name: functionName }, `${last.functionName}-result`);
+  if (!name) return undefined;
+  try {
+    const { saveEvent } = await import('../runner/events/saved.ts');
+    const saved = await saveEvent(folder.uri.fsPath, functionName, name, prettyJsonText(last.result.payload), { overwrite: true });
+    if (!args?.name) await vscode.window.showTextDocument(vscode.Uri.file(saved.path), { preview: false });
+    return saved.path;
+  } catch (err) {
+    void vscode.window.showErrorMessage((err as Error).message);
+    return undefined;
+  }
+};
+
+const restartRunner: CommandFactory = (ctx) => async () => {
+  try {
+    await ctx.restartRunners();
+    return true;
+  } catch (err) {
+    void vscode.window.showErrorMessage((err as Error).message, 'Show Output').then((c) => { if (c) ctx.output.show(true); });
+    return false;
+  }
+};
+
+const showOutput: CommandFactory = (ctx) => () => ctx.output.show(true);
+
+const showHistory: CommandFactory = () => () => vscode.commands.executeCommand(`${HISTORY_VIEW_ID}.focus`);
+
+const rerun: CommandFactory = (ctx) => async (entry?: HistoryEntry) => {
+  const target = entry ?? ctx.history.all[0];
+  if (!target) {
+    void vscode.window.showInformationMessage('Nothing to re-run yet: invoke a function first.');
+    return undefined;
+  }
+  return (await import('./invoke.ts')).rerunEntry(ctx, target);
+};
+
+const openEvent: CommandFactory = (ctx) => async (entry?: HistoryEntry) => {
+  const target = entry ?? ctx.history.all[0];
+  if (!target) return undefined;
+  // The saved file when there is one (editable), else a read-only copy of what was sent.
+  if (target.savedEventPath) {
+    try {
+      await vscode.workspace.fs.stat(vscode.Uri.file(target.savedEventPath));
+      return vscode.window.showTextDocument(vscode.Uri.file(target.savedEventPath), { preview: false });
+    } catch { /* deleted since: show the copy */ }
+  }
+  const doc = await vscode.workspace.openTextDocument(ctx.history.eventUri(target));
+  await vscode.languages.setTextDocumentLanguage(doc, 'json');
+  return vscode.window.showTextDocument(doc, { preview: true });
+};
+
+const showResult: CommandFactory = (ctx) => async (entry?: HistoryEntry) => {
+  const target = entry ?? ctx.history.all[0];
+  if (!target) return;
+  const { describeResult } = await import('./result-model.ts');
+  if (target.result) ctx.results.show(describeResult(target.result, { eventLabel: target.eventLabel, debug: target.debug }), target.codeRoot);
+  else ctx.results.show({ functionName: target.functionName, state: 'failed', eventLabel: target.eventLabel, message: target.failure ?? 'No result.' }, target.codeRoot);
+};
+
+/** Diffs two results (older on the left). With one selected, asks for the other. */
+const compare: CommandFactory = (ctx) => async (entry?: HistoryEntry, selected?: HistoryEntry[]) => {
+  let pair = (selected?.length === 2 ? selected : [entry ?? ctx.history.all[0]]).filter((e): e is HistoryEntry => e !== undefined);
+  if (pair.length === 0) {
+    void vscode.window.showInformationMessage('Invoke a function twice to compare two results.');
+    return undefined;
+  }
+  if (pair.length === 1) {
+    const first = pair[0]!;
+    const others = ctx.history.all.filter((e) => e.id !== first.id);
+    if (others.length === 0) {
+      void vscode.window.showInformationMessage('There is only one invocation in the history; invoke again to compare.');
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(others.map((e) => ({
+      label: e.functionName,
+      description: `${entryOutcome(e) === 'ok' ? 'ok' : 'error'} · ${new Date(e.startedAt).toLocaleTimeString()}`,
+      detail: `event: ${e.eventLabel}`,
+      entry: e,
+    })), { title: `Compare the result of ${first.functionName} (${new Date(first.startedAt).toLocaleTimeString()}) with...` });
+    if (!picked) return undefined;
+    pair = [first, picked.entry];
+  }
+  const [a, b] = [...pair].sort((x, y) => x.startedAt - y.startedAt) as [HistoryEntry, HistoryEntry];
+  const when = (e: HistoryEntry) => `${e.functionName} ${new Date(e.startedAt).toLocaleTimeString()}`;
+  await vscode.commands.executeCommand('vscode.diff', ctx.history.resultUri(a), ctx.history.resultUri(b), `${when(a)} ↔ ${when(b)}`);
+  return [a.id, b.id];
+};
+
+const clearHistory: CommandFactory = (ctx) => () => ctx.history.clear();
+
+/** For tests and diagnostics: how long activation took, in milliseconds. */
+const activationTime: CommandFactory = (ctx) => () => ctx.activationMs;
+
+export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
+  'openRuntime.invokeWithEvent': invokeWithEvent,
+  'openRuntime.debugWithEvent': debugWithEvent,
+  'openRuntime.newFunction': newFunction,
+  'openRuntime.pickEvent': pickEvent,
+  'openRuntime.saveLastResultAsEvent': saveLastResultAsEvent,
+  'openRuntime.restartRunner': restartRunner,
+  'openRuntime.showOutput': showOutput,
+  'openRuntime.showHistory': showHistory,
+  'openRuntime.history.rerun': rerun,
+  'openRuntime.history.openEvent': openEvent,
+  'openRuntime.history.compare': compare,
+  'openRuntime.history.showResult': showResult,
+  'openRuntime.history.clear': clearHistory,
+  'openRuntime.activationTime': activationTime,
+};
+
+export function registerCommands(ctx: Ctx): void {
+  for (const [id, factory] of Object.entries(COMMANDS)) {
+    ctx.push(vscode.commands.registerCommand(id, factory(ctx) as (...args: unknown[]) => unknown));
+  }
+}

@@ -1,0 +1,62 @@
+// Entry point. Activation only wires things up (no runner start, no heavy module): the runner starts on the
+// first invocation or when the Open Runtime view is shown. The time taken is logged and available through
+// the `openRuntime.activationTime` command.
+import { bundleStartedAt } from './activation-clock.ts';
+import * as vscode from 'vscode';
+import { registerCommands } from './commands.ts';
+import { Ctx } from './ctx.ts';
+import { watchSavedEvents } from './event-diagnostics.ts';
+import { HandlerLensProvider, LENS_SELECTOR } from './handler-lenses.ts';
+import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
+import { streamLogsToOutput } from './logs.ts';
+import type { ResultModel } from './result-model.ts';
+
+let ctx: Ctx | undefined;
+
+/** What other extensions and the in-host tests can reach through `extension.exports`. */
+export interface OpenRuntimeApi {
+  readonly activationMs: number;
+  history(): readonly HistoryEntry[];
+  /** What the result view shows now (undefined before the first invocation). */
+  resultModel(): ResultModel | undefined;
+  resultViewOpen(): boolean;
+  /** State of each started runner, by workspace folder URI. */
+  runners(): ReadonlyArray<{ folder: string; state: string; environments: number }>;
+}
+
+export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
+  const activateStartedAt = performance.now();
+  const c = new Ctx(context);
+  ctx = c;
+  registerCommands(c);
+  c.push(vscode.languages.registerCodeLensProvider(LENS_SELECTOR, new HandlerLensProvider(c, c.functions)));
+  const historyView = vscode.window.createTreeView(HISTORY_VIEW_ID, { treeDataProvider: c.history, canSelectMany: true });
+  c.push(historyView, vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, c.history));
+  // Showing the view counts as "using" the extension: have the runner ready for the first invoke.
+  c.push(historyView.onDidChangeVisibility((e) => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (e.visible && folder) c.runnerFor(folder).catch((err: Error) => c.log(err.message));
+  }));
+  streamLogsToOutput(c);
+  watchSavedEvents(c);
+
+  const done = performance.now();
+  c.activationMs = done - bundleStartedAt;
+  c.log(`Open Runtime activated in ${c.activationMs.toFixed(1)} ms (activate() ${(done - activateStartedAt).toFixed(1)} ms). The runner starts on the first invocation.`);
+
+  return {
+    get activationMs() { return c.activationMs; },
+    history: () => c.history.all,
+    resultModel: () => c.results.currentModel,
+    resultViewOpen: () => c.results.isOpen,
+    runners: () => c.liveRunners.map(({ folder, runner }) => ({
+      folder, state: runner.state.kind, environments: runner.state.kind === 'ready' ? runner.state.environments : 0,
+    })),
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  const c = ctx;
+  ctx = undefined;
+  await c?.dispose();
+}

@@ -1,0 +1,27 @@
+// Arguments of openRuntime.invokeWithEvent / openRuntime.debugWithEvent. CodeLenses pass the function part;
+// tests (and other extensions) may also pass the event part, which skips the picker.
+export interface InvokeArgs {
+  /** A function the runner knows (template / serverless.yml name, or an inferred one). */
+  readonly functionName?: string;
+  /** A handler file (absolute path or file: URI) to run without a template. */
+  readonly file?: string;
+  /** The export (Node) or function (Python) in `file`; `handler` when not given. */
+  readonly exportName?: string;
+
+  /** A saved event of the function, by name (`.open-runtime/events/<function>/<name>.json`). */
+  readonly eventName?: string;
+  /** A catalogue template id (e.g. `sqs-message`), rendered with `fieldValues` over its defaults. */
+  readonly eventTemplate?: string;
+  readonly fieldValues?: Readonly<Record<string, string>>;
+  /** With eventTemplate: also save the rendered event under this name. */
+  readonly saveAs?: string;
+  /** The event itself: JSON text, or any value (sent as its JSON). */
+  readonly payload?: unknown;
+}
+
+export function isInvokeArgs(value: unknown): value is InvokeArgs {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  const optionalString = (k: string) => v[k] === undefined || typeof v[k] === 'string';
+  return ['functionName', 'file', 'exportName', 'eventName', 'eventTemplate', 'saveAs'].every(optionalString);
+}

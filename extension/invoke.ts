@@ -1,0 +1,244 @@
+// "Invoke with event" and "Debug": resolve the function (template, or inferred from a lone handler file),
+// choose the event, send it to the runner, and show what happens as it happens: logs in the output
+// channel, streamed chunks and the final result in the result view, the debugger attached when asked.
+// Returns the InvokeResult so tests and other extensions can use it.
+import * as path from 'node:path';
+import { existsSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { FunctionSpec } from '../runner/functions/model.ts';
+import type { InvokeResult, RunnerEvent } from '../runner/protocol.ts';
+import type { Ctx } from './ctx.ts';
+import { attachDebugger, PYTHON_DEBUGGER_MISSING, pythonDebuggerAvailable } from './debug.ts';
+import { findHandlers, languageOfFile } from './find-handlers.ts';
+import type { HistoryEntry } from './history.ts';
+import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
+import { chooseEvent, rememberEvent, type ChosenEvent } from './pick-event.ts';
+import { describeResult, type ResultModel } from './result-model.ts';
+import { RunnerError, type RunnerSidecar } from './runner-client.ts';
+
+export interface InvokeOptions {
+  readonly debug: boolean;
+  /** Re-run: the event is already known. */
+  readonly event?: ChosenEvent;
+}
+
+export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: InvokeOptions): Promise<InvokeResult | undefined> {
+  const args: InvokeArgs = isInvokeArgs(rawArgs) ? rawArgs : rawArgs instanceof vscode.Uri ? { file: rawArgs.fsPath } : {};
+  const file = args.file ? toPath(args.file) : undefined;
+  const folder = ctx.folderFor(file ?? vscode.window.activeTextEditor?.document.uri);
+  if (!folder) {
+    void vscode.window.showErrorMessage('Open Runtime needs a workspace folder: open the folder that holds your functions (File > Open Folder), then invoke again.');
+    return undefined;
+  }
+
+  let runner: RunnerSidecar;
+  let fn: FunctionSpec | undefined;
+  try {
+    runner = await startRunner(ctx, folder);
+    fn = await resolveFunction(ctx, runner, folder, { ...args, ...(file ? { file } : {}) });
+  } catch (err) {
+    reportFailure(ctx, args.functionName ?? (file ? path.basename(file) : 'function'), err);
+    return undefined;
+  }
+  if (!fn) return undefined;
+
+  if (options.debug && fn.runtime.startsWith('python') && !pythonDebuggerAvailable()) {
+    void vscode.window.showErrorMessage(PYTHON_DEBUGGER_MISSING);
+    return undefined;
+  }
+  if (options.debug && !fn.runtime.startsWith('python') && !fn.runtime.startsWith('nodejs')) {
+    void vscode.window.showErrorMessage(`Debugging ${fn.runtime} functions is not supported yet: "Debug" works for Node.js and Python functions. Use "Invoke with event" to run ${fn.name}.`);
+    return undefined;
+  }
+
+  let event: ChosenEvent | undefined;
+  try {
+    event = options.event ?? await chooseEvent(ctx, folder, fn, args);
+  } catch (err) {
+    reportFailure(ctx, fn.name, err);
+    return undefined;
+  }
+  if (!event) return undefined; // the user cancelled the picker
+
+  return runInvocation(ctx, runner, folder, fn, event, { debug: options.debug, ...(file ? { file } : {}), ...(args.exportName ? { exportName: args.exportName } : {}) });
+}
+
+/** Runs one invocation and shows it; used by invoke, debug and re-run. */
+export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, fn: FunctionSpec, event: ChosenEvent,
+  opts: { debug: boolean; file?: string; exportName?: string }): Promise<InvokeResult | undefined> {
+  const startedAt = Date.now();
+  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, ...(opts.debug ? { debug: true } : {}) };
+  ctx.results.show(running, fn.codeUri);
+  if (ctx.config.revealOutput === 'always') ctx.output.show(true);
+  ctx.log(`— ${opts.debug ? 'Debugging' : 'Invoking'} ${fn.name} with ${event.label}`);
+
+  // Follow this invocation on the event stream: its request id, streamed chunks, the debugger port.
+  let requestId: string | undefined;
+  let attaching: Promise<boolean> | undefined;
+  const follow = runner.onEvent((e: RunnerEvent) => {
+    if (e.type === 'invoke-start' && e.function === fn.name && requestId === undefined) {
+      requestId = e.requestId;
+      ctx.results.setRequestId(fn.name, e.requestId);
+    } else if (e.type === 'chunk' && e.function === fn.name && (requestId === undefined || e.requestId === requestId)) {
+      ctx.results.appendChunk(fn.name, e.requestId, e.data);
+    } else if (e.type === 'debug-ready' && opts.debug && e.function === fn.name && !attaching && (requestId === undefined || e.requestId === requestId)) {
+      ctx.log(`Debugger listening for ${fn.name} on 127.0.0.1:${e.port} (${e.language}); attaching.`);
+      attaching = attachDebugger(fn, folder, e.language, e.port);
+    }
+  });
+
+  const base = {
+    functionName: fn.name, folder: folder.uri.toString(), startedAt, debug: opts.debug, payload: event.payload, eventLabel: event.label,
+    codeRoot: fn.codeUri,
+    ...(event.savedPath ? { savedEventPath: event.savedPath } : {}),
+    ...(opts.file ? { file: opts.file } : {}),
+    ...(opts.exportName ? { exportName: opts.exportName } : {}),
+  };
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `$(sync~spin) ${fn.name}` },
+      () => runner.invoke({ function: fn.name, payload: event.payload, ...(opts.debug ? { debug: true } : {}) }),
+    );
+    const entry: HistoryEntry = { ...base, id: result.requestId || `${startedAt}`, result };
+    ctx.history.add(entry);
+    ctx.results.show(describeResult(result, { eventLabel: event.label, debug: opts.debug }), fn.codeUri);
+    if (event.remember) await rememberEvent(folder, fn, event).catch((err: Error) => ctx.log(err.message));
+    const failed = result.functionError !== undefined || result.error !== undefined;
+    if (failed && ctx.config.revealOutput === 'onError') ctx.output.show(true);
+    if (failed) ctx.log(`${fn.name} failed: ${result.error?.errorType ?? 'Unhandled'}: ${result.error?.errorMessage ?? result.payload}`);
+    return result;
+  } catch (err) {
+    const message = failureMessage(err);
+    ctx.history.add({ ...base, id: `${startedAt}-${Math.random().toString(36).slice(2, 8)}`, failure: message });
+    ctx.results.show({ functionName: fn.name, state: 'failed', eventLabel: event.label, message }, fn.codeUri);
+    reportFailure(ctx, fn.name, err);
+    return undefined;
+  } finally {
+    follow.dispose();
+    if (attaching) await attaching.catch(() => false);
+  }
+}
+
+async function startRunner(ctx: Ctx, folder: vscode.WorkspaceFolder): Promise<RunnerSidecar> {
+  const live = ctx.liveRunners.find((r) => r.folder === folder.uri.toString());
+  if (live && live.runner.state.kind === 'ready') return live.runner;
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: '$(loading~spin) Starting the Open Runtime runner' },
+    () => ctx.runnerFor(folder),
+  );
+}
+
+/** The function to invoke: by name, by handler file, or picked by the user. */
+async function resolveFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, args: InvokeArgs): Promise<FunctionSpec | undefined> {
+  if (args.functionName) {
+    const { functions } = await runner.listFunctions();
+    const fn = functions.find((f) => f.name === args.functionName);
+    if (fn) return fn;
+    if (args.file) return inferFromFile(runner, args.file, args.exportName);
+    const known = functions.map((f) => f.name);
+    throw new RunnerError('ResourceNotFoundException', `There is no function named "${args.functionName}" in this workspace${known.length ? ` (it has ${known.join(', ')})` : ''}. Check template.yaml / serverless.yml, or open the handler file and use the lens above it.`);
+  }
+  if (args.file) return inferFromFile(runner, args.file, args.exportName);
+  return pickFunction(ctx, runner, folder);
+}
+
+async function inferFromFile(runner: RunnerSidecar, file: string, exportName?: string): Promise<FunctionSpec> {
+  const language = languageOfFile(file);
+  if (language === 'go' || language === 'rust') {
+    // Custom runtimes run a built `bootstrap`; without a template, use the one next to the source.
+    const bootstrap = [path.join(path.dirname(file), 'bootstrap'), path.join(path.dirname(file), '..', 'bootstrap')].find((p) => existsSync(p));
+    if (!bootstrap) {
+      const build = language === 'go'
+        ? 'GOOS=linux CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap .'
+        : 'cargo lambda build --release (then point a template.yaml function at target/lambda/<name>/)';
+      throw new RunnerError('Runtime.InvalidEntrypoint', `${path.basename(file)} needs to be built before it can run: build it into a file named bootstrap next to it (${build}), or add the function to template.yaml with Runtime: provided.al2023.`);
+    }
+    return runner.inferFunction(bootstrap);
+  }
+  return runner.inferFunction(file, exportName);
+}
+
+async function pickFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder): Promise<FunctionSpec | undefined> {
+  type Item = vscode.QuickPickItem & { fn?: FunctionSpec; infer?: { file: string; exportName: string } };
+  const items: Item[] = [];
+  const editor = vscode.window.activeTextEditor;
+  const language = editor ? languageOfFile(editor.document.uri.fsPath) : undefined;
+  if (editor && language && editor.document.uri.scheme === 'file') {
+    const handlers = findHandlers(editor.document.getText(), language);
+    if (handlers.length) items.push({ label: 'In this file', kind: vscode.QuickPickItemKind.Separator });
+    for (const h of handlers) {
+      items.push({ label: `$(symbol-function) ${h.exportName}`, description: path.basename(editor.document.uri.fsPath), infer: { file: editor.document.uri.fsPath, exportName: h.exportName } });
+    }
+  }
+  const { functions, errors } = await runner.listFunctions();
+  if (functions.length) items.push({ label: 'Functions in templates', kind: vscode.QuickPickItemKind.Separator });
+  for (const fn of functions) {
+    items.push({ label: `$(symbol-event) ${fn.name}`, description: `${fn.runtime}${fn.handler ? ` · ${fn.handler}` : ''}`, detail: vscode.workspace.asRelativePath(fn.codeUri), fn });
+  }
+  if (items.length === 0) {
+    const why = errors.length ? ` The definitions have problems: ${errors[0]!.message}` : '';
+    void vscode.window.showInformationMessage(`No functions found in ${folder.name}: add a template.yaml (Open Runtime: New Function...) or open a handler file and use "Invoke with event" above it.${why}`);
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(items, { title: 'Invoke which function?', placeHolder: 'Pick a function or a handler', matchOnDescription: true, matchOnDetail: true });
+  if (!picked) return undefined;
+  if (picked.fn) return picked.fn;
+  if (picked.infer) return inferFromFile(runner, picked.infer.file, picked.infer.exportName);
+  return undefined;
+}
+
+/** The function a command is about (by name, by file, or picked), with its folder and running runner. */
+export async function functionFor(ctx: Ctx, rawArgs: unknown): Promise<{ folder: vscode.WorkspaceFolder; runner: RunnerSidecar; fn: FunctionSpec } | undefined> {
+  const args: InvokeArgs = isInvokeArgs(rawArgs) ? rawArgs : {};
+  const file = args.file ? toPath(args.file) : undefined;
+  const folder = ctx.folderFor(file ?? vscode.window.activeTextEditor?.document.uri);
+  if (!folder) {
+    void vscode.window.showErrorMessage('Open Runtime needs a workspace folder: open the folder that holds your functions (File > Open Folder).');
+    return undefined;
+  }
+  try {
+    const runner = await startRunner(ctx, folder);
+    const fn = await resolveFunction(ctx, runner, folder, { ...args, ...(file ? { file } : {}) });
+    return fn ? { folder, runner, fn } : undefined;
+  } catch (err) {
+    reportFailure(ctx, args.functionName ?? 'function', err);
+    return undefined;
+  }
+}
+
+/** Re-run a history entry with the same event, without asking anything. */
+export async function rerunEntry(ctx: Ctx, entry: HistoryEntry, debug = entry.debug): Promise<InvokeResult | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.toString() === entry.folder) ?? ctx.folderFor(entry.file);
+  if (!folder) {
+    void vscode.window.showErrorMessage(`The folder ${entry.folder} of this invocation is no longer open; open it to re-run ${entry.functionName}.`);
+    return undefined;
+  }
+  try {
+    const runner = await startRunner(ctx, folder);
+    const args: InvokeArgs = { functionName: entry.functionName, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}) };
+    const fn = await resolveFunction(ctx, runner, folder, args);
+    if (!fn) return undefined;
+    const event: ChosenEvent = { payload: entry.payload, label: entry.eventLabel, ...(entry.savedEventPath ? { savedPath: entry.savedEventPath } : {}) };
+    return runInvocation(ctx, runner, folder, fn, event, { debug, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}) });
+  } catch (err) {
+    reportFailure(ctx, entry.functionName, err);
+    return undefined;
+  }
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof RunnerError) return err.message;
+  return `Something went wrong in the extension: ${(err as Error)?.message ?? String(err)}. See the "Open Runtime" output.`;
+}
+
+function reportFailure(ctx: Ctx, what: string, err: unknown): void {
+  const message = failureMessage(err);
+  const type = err instanceof RunnerError ? ` [${err.errorType}]` : '';
+  ctx.log(`${what}: ${message}${type}`);
+  if (!(err instanceof RunnerError)) ctx.log(String((err as Error)?.stack ?? err));
+  void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => { if (choice) ctx.output.show(true); });
+}
+
+function toPath(file: string): string {
+  return file.includes('://') ? vscode.Uri.parse(file).fsPath : file;
+}

@@ -1,0 +1,242 @@
+// The event payload picker: the function's saved events first (the last used one on top, marked), then
+// "new from template" items from the catalogue grouped by the service that sends them. A template asks its
+// fields (prefilled with defaults, checked as you type), is saved as a saved event, and is used.
+// Malformed saved JSON gets a diagnostic at the exact spot and a message, never a crash.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { findEventTemplate, listEventTemplates, renderEvent, renderEventText, type EventTemplate } from '../runner/events/catalogue.ts';
+import {
+  checkEventName, checkJson, lastUsed, listSavedEvents, readSavedEvent, rememberLastUsed, saveEvent,
+  type LastUsedChoice, type SavedEvent,
+} from '../runner/events/saved.ts';
+import type { FunctionSpec } from '../runner/functions/model.ts';
+import type { Ctx } from './ctx.ts';
+import { showJsonProblem } from './event-diagnostics.ts';
+import type { InvokeArgs } from './invoke-args.ts';
+
+export interface ChosenEvent {
+  /** The event as JSON text. */
+  readonly payload: string;
+  /** How the result view and history name it: `saved: big-order`, `template: SQS message batch`... */
+  readonly label: string;
+  readonly savedPath?: string;
+  /** Remembered after a successful invocation, so the picker offers it first next time. */
+  readonly remember?: LastUsedChoice;
+}
+
+/** The event for an invocation: from the arguments when given (tests, re-run), else from the picker. */
+export async function chooseEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, args: InvokeArgs): Promise<ChosenEvent | undefined> {
+  const ws = folder.uri.fsPath;
+  if (args.payload !== undefined) {
+    const text = typeof args.payload === 'string' ? args.payload : JSON.stringify(args.payload);
+    const checked = checkJson(text);
+    if (!checked.ok) throw new Error(`The event passed to the command is not JSON: line ${checked.line}, column ${checked.column}: ${checked.message}`);
+    return { payload: text, label: 'inline JSON' };
+  }
+  if (args.eventName) {
+    const saved = (await listSavedEvents(ws, fn.name)).find((e) => e.name === checkEventName(args.eventName!));
+    if (!saved) throw new Error(`${fn.name} has no saved event "${args.eventName}" (looked in ${path.join('.open-runtime', 'events', fn.name)}).`);
+    return useSavedEvent(ctx, saved);
+  }
+  if (args.eventTemplate) {
+    const template = findEventTemplate(args.eventTemplate);
+    const text = renderEventText(args.eventTemplate, args.fieldValues ?? {});
+    if (args.saveAs) {
+      const saved = await saveEvent(ws, fn.name, args.saveAs, text, { overwrite: true });
+      return { payload: text, label: `saved: ${saved.name}`, savedPath: saved.path, remember: { kind: 'saved', name: saved.name } };
+    }
+    return { payload: text, label: `template: ${template?.label ?? args.eventTemplate}`, remember: { kind: 'template', id: args.eventTemplate, ...(args.fieldValues ? { values: { ...args.fieldValues } } : {}) } };
+  }
+  return pickEvent(ctx, folder, fn);
+}
+
+type PickItem = vscode.QuickPickItem & (
+  | { action: 'saved'; saved: SavedEvent }
+  | { action: 'last-template'; choice: Extract<LastUsedChoice, { kind: 'template' }> }
+  | { action: 'template'; template: EventTemplate }
+  | { action: 'empty' }
+  | { action: 'last-result' }
+  | { action: 'none' }
+);
+
+const EDIT_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Open this saved event to edit it' };
+
+/** The picker itself (openRuntime.pickEvent uses it too). */
+export async function pickEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec): Promise<ChosenEvent | undefined> {
+  const ws = folder.uri.fsPath;
+  const [saved, last] = await Promise.all([listSavedEvents(ws, fn.name), lastUsed(ws, fn.name)]);
+  const items: PickItem[] = [];
+
+  // Saved events of this function, the last used one first.
+  const ordered = [...saved].sort((a, b) => Number(isLast(b, last)) - Number(isLast(a, last)));
+  if (last?.kind === 'template') {
+    const template = findEventTemplate(last.id);
+    if (template) {
+      items.push({ label: `Last used for ${fn.name}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+      items.push({ label: `$(history) ${template.label}`, description: 'last used', detail: describeValues(last.values), action: 'last-template', choice: last });
+    }
+  }
+  if (ordered.length) items.push({ label: `Saved events of ${fn.name}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+  for (const s of ordered) {
+    const lastOne = isLast(s, last);
+    items.push({
+      label: `${lastOne ? '$(star-full)' : '$(file-code)'} ${s.name}`,
+      description: lastOne ? 'last used' : '',
+      detail: vscode.workspace.asRelativePath(s.path),
+      buttons: [EDIT_BUTTON],
+      action: 'saved',
+      saved: s,
+    });
+  }
+  const lastResult = ctx.history.lastResultOf();
+  items.push({ label: 'Other', kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+  items.push({ label: '$(json) Empty event', description: '{}', action: 'empty' });
+  if (lastResult?.result && lastResult.result.payload.trim()) {
+    items.push({ label: '$(reply) Last result as event', description: `response of ${lastResult.functionName}`, detail: 'Saves it as a saved event of this function, then uses it', action: 'last-result' });
+  }
+
+  // New from template, grouped by the service that sends the event.
+  let source = '';
+  for (const t of listEventTemplates()) {
+    if (t.source !== source) {
+      source = t.source;
+      items.push({ label: `${source} · new from template`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+    }
+    items.push({ label: `$(add) ${t.label}`, description: t.id, detail: t.description, action: 'template', template: t });
+  }
+
+  const picked = await new Promise<PickItem | undefined>((resolve) => {
+    const qp = vscode.window.createQuickPick<PickItem>();
+    qp.title = `Event for ${fn.name}`;
+    qp.placeholder = `Pick a saved event or a template (${listEventTemplates().length} event types)`;
+    qp.matchOnDescription = true;
+    qp.matchOnDetail = true;
+    qp.items = items;
+    const firstReal = items.find((i) => i.kind !== vscode.QuickPickItemKind.Separator);
+    if (firstReal) qp.activeItems = [firstReal];
+    let done = false;
+    qp.onDidAccept(() => { done = true; resolve(qp.selectedItems[0]); qp.hide(); });
+    qp.onDidTriggerItemButton((e) => {
+      if (e.item.action === 'saved') { done = true; resolve(undefined); qp.hide(); void vscode.window.showTextDocument(vscode.Uri.file(e.item.saved.path)); }
+    });
+    qp.onDidHide(() => { if (!done) resolve(undefined); qp.dispose(); });
+    qp.show();
+  });
+  if (!picked) return undefined;
+
+  switch (picked.action) {
+    case 'saved': return useSavedEvent(ctx, picked.saved);
+    case 'last-template': {
+      const template = findEventTemplate(picked.choice.id)!;
+      return { payload: renderEventText(template.id, picked.choice.values ?? {}), label: `template: ${template.label}`, remember: picked.choice };
+    }
+    case 'empty': return { payload: '{}', label: 'empty event' };
+    case 'last-result': {
+      const name = await askEventName(ws, fn, `${lastResult!.functionName}-result`);
+      if (name === undefined) return undefined;
+      const text = prettyJsonText(lastResult!.result!.payload);
+      const s = await saveEvent(ws, fn.name, name, text, { overwrite: true });
+      return { payload: text, label: `saved: ${s.name}`, savedPath: s.path, remember: { kind: 'saved', name: s.name } };
+    }
+    case 'template': return newFromTemplate(ws, fn, picked.template);
+    case 'none': return undefined;
+  }
+}
+
+/** Asks each field of the template (defaults prefilled, checked as typed), then a name; saves and uses it. */
+async function newFromTemplate(ws: string, fn: FunctionSpec, template: EventTemplate): Promise<ChosenEvent | undefined> {
+  const values: Record<string, string> = {};
+  const total = template.fields.length;
+  for (const [i, field] of template.fields.entries()) {
+    const title = `${template.label} (${i + 1}/${total + 1})`;
+    let value: string | undefined;
+    if (field.kind === 'choice' && field.choices) {
+      const choices = [field.default, ...field.choices.filter((c) => c !== field.default)];
+      value = await vscode.window.showQuickPick(choices, { title, placeHolder: field.prompt, ignoreFocusOut: true });
+    } else {
+      value = await vscode.window.showInputBox({
+        title,
+        prompt: field.prompt,
+        value: field.default,
+        ignoreFocusOut: true,
+        validateInput: (text) => {
+          try {
+            renderEvent(template.id, { ...values, [field.name]: text });
+            return undefined;
+          } catch (err) {
+            return (err as Error).message;
+          }
+        },
+      });
+    }
+    if (value === undefined) return undefined;
+    values[field.name] = value;
+  }
+  const text = renderEventText(template.id, values);
+  const name = await askEventName(ws, fn, template.id, `${template.label} (${total + 1}/${total + 1})`);
+  if (name === undefined) return undefined;
+  const saved = await saveEvent(ws, fn.name, name, text, { overwrite: true });
+  return { payload: text, label: `saved: ${saved.name}`, savedPath: saved.path, remember: { kind: 'saved', name: saved.name } };
+}
+
+export async function askEventName(ws: string, fn: FunctionSpec | { name: string }, suggested: string, title?: string): Promise<string | undefined> {
+  const existing = new Set((await listSavedEvents(ws, fn.name)).map((e) => e.name));
+  const name = await vscode.window.showInputBox({
+    title: title ?? `Save event for ${fn.name}`,
+    prompt: `Name of the saved event (.open-runtime/events/${fn.name}/<name>.json)`,
+    value: suggested,
+    ignoreFocusOut: true,
+    validateInput: (text) => {
+      try {
+        const clean = checkEventName(text.trim());
+        if (existing.has(clean)) return { message: `${fn.name} already has an event "${clean}"; it will be replaced.`, severity: vscode.InputBoxValidationSeverity.Warning };
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+  });
+  return name === undefined ? undefined : name.trim();
+}
+
+/** Reads a saved event; malformed JSON becomes a diagnostic at the exact spot plus a message. */
+async function useSavedEvent(ctx: Ctx, saved: SavedEvent): Promise<ChosenEvent | undefined> {
+  const checked = await readSavedEvent(saved.path);
+  const uri = vscode.Uri.file(saved.path);
+  if (!checked.ok) {
+    showJsonProblem(ctx, uri, checked);
+    const choice = await vscode.window.showErrorMessage(
+      `The saved event "${saved.name}" is not valid JSON (line ${checked.line}, column ${checked.column}): ${checked.message} Fix it and invoke again.`,
+      'Open Event',
+    );
+    if (choice) {
+      const at = new vscode.Position(checked.line - 1, checked.column - 1);
+      await vscode.window.showTextDocument(uri, { selection: new vscode.Range(at, at) });
+    }
+    return undefined;
+  }
+  ctx.eventDiagnostics.delete(uri);
+  return { payload: checked.text, label: `saved: ${saved.name}`, savedPath: saved.path, remember: { kind: 'saved', name: saved.name } };
+}
+
+/** After a successful invocation: offer this event first next time. */
+export async function rememberEvent(folder: vscode.WorkspaceFolder, fn: FunctionSpec, event: ChosenEvent): Promise<void> {
+  if (event.remember) await rememberLastUsed(folder.uri.fsPath, fn.name, event.remember);
+}
+
+function isLast(s: SavedEvent, last: LastUsedChoice | undefined): boolean {
+  return last?.kind === 'saved' && last.name === s.name;
+}
+
+function describeValues(values: Readonly<Record<string, string>> | undefined): string {
+  if (!values || Object.keys(values).length === 0) return 'with the template defaults';
+  return Object.entries(values).map(([k, v]) => `${k}=${v.length > 30 ? `${v.slice(0, 30)}…` : v}`).join(', ');
+}
+
+export function prettyJsonText(text: string): string {
+  try {
+    return `${JSON.stringify(JSON.parse(text), null, 2)}\n`;
+  } catch {
+    return text;
+  }
+}

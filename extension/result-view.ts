@@ -1,0 +1,183 @@
+// The result view: one webview panel (viewType openRuntime.result, titled "Result: <function>") that shows
+// the current invocation as it runs and ends. Strict CSP with a nonce; it only talks through postMessage.
+// The page itself is webview/result.ts (built to dist/webview/result.js).
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx.ts';
+import type { FromResultView, ResultModel, ToResultView } from './result-model.ts';
+
+export const RESULT_VIEW_TYPE = 'openRuntime.result';
+
+export interface ResultViewActions {
+  rerun(): void;
+  saveAsEvent(): void;
+}
+
+export class ResultView implements vscode.Disposable {
+  private readonly ctx: Ctx;
+  private readonly actions: ResultViewActions;
+  private panel: vscode.WebviewPanel | undefined;
+  private ready = false;
+  private model: ResultModel | undefined;
+  /** The folder stack frames are resolved against (Lambda's /var/task maps to the function's code). */
+  private codeRoot: string | undefined;
+
+  constructor(ctx: Ctx, actions: ResultViewActions) {
+    this.ctx = ctx;
+    this.actions = actions;
+  }
+
+  get currentModel(): ResultModel | undefined { return this.model; }
+  get isOpen(): boolean { return this.panel !== undefined; }
+
+  /** Shows a fresh model (running, finished or failed) and brings the panel forward without taking focus. */
+  show(model: ResultModel, codeRoot?: string): void {
+    this.model = model;
+    if (codeRoot !== undefined) this.codeRoot = codeRoot;
+    const panel = this.ensurePanel();
+    panel.title = `Result: ${model.functionName}`;
+    if (!panel.visible) panel.reveal(vscode.ViewColumn.Beside, true);
+    this.post({ type: 'model', model });
+  }
+
+  /** Streamed response data as it arrives, for the invocation being shown. */
+  appendChunk(functionName: string, requestId: string | undefined, data: string): void {
+    const m = this.model;
+    if (!m || m.state !== 'running' || m.functionName !== functionName) return;
+    if (m.requestId !== undefined && requestId !== undefined && m.requestId !== requestId) return;
+    this.model = { ...m, requestId: m.requestId ?? requestId, streamed: true, chunks: [...(m.chunks ?? []), data] };
+    this.post({ type: 'chunk', data });
+  }
+
+  /** Records the request id of the running invocation once the runner announces it. */
+  setRequestId(functionName: string, requestId: string): void {
+    const m = this.model;
+    if (m && m.state === 'running' && m.functionName === functionName && m.requestId === undefined) this.model = { ...m, requestId };
+  }
+
+  private ensurePanel(): vscode.WebviewPanel {
+    if (this.panel) return this.panel;
+    const distWebview = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'webview');
+    const panel = vscode.window.createWebviewPanel(RESULT_VIEW_TYPE, 'Result', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      enableFindWidget: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [distWebview],
+    });
+    panel.iconPath = new vscode.ThemeIcon('output');
+    this.ready = false;
+    panel.webview.html = resultHtml(panel.webview, vscode.Uri.joinPath(distWebview, 'result.js'));
+    panel.webview.onDidReceiveMessage((msg: FromResultView) => this.onMessage(msg));
+    panel.onDidDispose(() => { this.panel = undefined; this.ready = false; });
+    this.panel = panel;
+    return panel;
+  }
+
+  private post(message: ToResultView): void {
+    // Until the page says it is ready, it would drop messages; it asks for the whole model when it is.
+    if (this.panel && this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  private onMessage(msg: FromResultView): void {
+    switch (msg.type) {
+      case 'ready':
+        this.ready = true;
+        if (this.model) this.post({ type: 'model', model: this.model });
+        return;
+      case 'open-frame':
+        void this.openFrame(msg.file, msg.line, msg.column);
+        return;
+      case 'rerun':
+        this.actions.rerun();
+        return;
+      case 'save-as-event':
+        this.actions.saveAsEvent();
+        return;
+    }
+  }
+
+  private async openFrame(file: string, line: number, column: number): Promise<void> {
+    const candidates: string[] = [];
+    if (this.codeRoot && file.startsWith('/var/task/')) candidates.push(vscode.Uri.joinPath(vscode.Uri.file(this.codeRoot), file.slice('/var/task/'.length)).fsPath);
+    if (file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file)) candidates.push(file);
+    else if (this.codeRoot) candidates.push(vscode.Uri.joinPath(vscode.Uri.file(this.codeRoot), file).fsPath);
+    for (const candidate of candidates) {
+      const uri = vscode.Uri.file(candidate);
+      try {
+        await vscode.workspace.fs.stat(uri);
+      } catch {
+        continue;
+      }
+      const position = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));
+      await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(position, position) });
+      return;
+    }
+    void vscode.window.showWarningMessage(`Cannot open ${file}: the file is not on this machine (it may be inside a runtime or a layer).`);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    this.panel = undefined;
+  }
+}
+
+function resultHtml(webview: vscode.Webview, script: vscode.Uri): string {
+  const nonce = randomBytes(16).toString('base64');
+  const csp = [
+    "default-src 'none'",
+    `style-src 'nonce-${nonce}'`,
+    `script-src 'nonce-${nonce}'`,
+    `img-src ${webview.cspSource} data:`,
+    `font-src ${webview.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>Result</title>
+<style nonce="${nonce}">${RESULT_CSS}</style>
+</head>
+<body>
+<main id="result" aria-live="polite">
+  <p id="empty">No invocation yet. Use "Invoke with event" above a handler.</p>
+</main>
+<script nonce="${nonce}" src="${webview.asWebviewUri(script).toString()}"></script>
+</body>
+</html>`;
+}
+
+const RESULT_CSS = `
+body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 16px 24px; }
+header { display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; padding: 12px 0 8px; border-bottom: 1px solid var(--vscode-panel-border); }
+h1 { font-size: 1.2em; margin: 0; font-weight: 600; }
+h2 { font-size: 1em; margin: 18px 0 6px; font-weight: 600; text-transform: uppercase; letter-spacing: .04em; color: var(--vscode-descriptionForeground); }
+.badge { padding: 1px 8px; border-radius: 10px; font-size: .85em; font-weight: 600; }
+.badge.running { background: var(--vscode-badge-background); color: var(--vscode-badge-foreground); }
+.badge.succeeded { background: var(--vscode-testing-iconPassed, #388a34); color: #fff; }
+.badge.failed { background: var(--vscode-testing-iconFailed, #c72e0f); color: #fff; }
+.meta { color: var(--vscode-descriptionForeground); font-size: .9em; }
+.actions { margin-left: auto; display: flex; gap: 6px; }
+button { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); border: none; padding: 3px 10px; cursor: pointer; border-radius: 2px; }
+button:hover { background: var(--vscode-button-secondaryHoverBackground); }
+pre { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); background: var(--vscode-textCodeBlock-background); padding: 8px 10px; overflow: auto; white-space: pre-wrap; word-break: break-word; margin: 0; }
+table { border-collapse: collapse; font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
+td, th { text-align: left; padding: 2px 14px 2px 0; vertical-align: top; }
+th { color: var(--vscode-descriptionForeground); font-weight: normal; }
+#http-status { font-size: 1.1em; font-weight: 600; }
+#http-status.ok { color: var(--vscode-testing-iconPassed, #388a34); }
+#http-status.bad { color: var(--vscode-testing-iconFailed, #c72e0f); }
+#report dl { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; margin: 0; }
+#report dt { color: var(--vscode-descriptionForeground); }
+#report dd { margin: 0; font-family: var(--vscode-editor-font-family); }
+#error-type { color: var(--vscode-errorForeground); font-weight: 600; font-family: var(--vscode-editor-font-family); }
+#error-message { white-space: pre-wrap; margin: 4px 0 8px; }
+#stack { list-style: none; padding: 0; margin: 0; font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
+.stack-frame { padding: 1px 0; white-space: pre; overflow-x: auto; }
+.stack-frame a { color: var(--vscode-textLink-foreground); text-decoration: none; cursor: pointer; }
+.stack-frame a:hover { text-decoration: underline; }
+.chunk { border-left: 2px solid var(--vscode-focusBorder); padding-left: 6px; margin-bottom: 2px; }
+#message { color: var(--vscode-errorForeground); white-space: pre-wrap; }
+details summary { cursor: pointer; color: var(--vscode-descriptionForeground); margin-top: 18px; }
+`;
