@@ -1,0 +1,224 @@
+// Shared by the lifecycle, extensions, telemetry and rie tests: a real runner process started from the built
+// CLI (`node dist/runner.js start --port 0 --template X`), SAM templates written for it, real HTTP calls to
+// its Invoke API, and small waits on what real processes do.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+export const CLI = join(ROOT, 'dist', 'runner.js');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+/** The scriptable custom runtime (a `#!/usr/bin/env node` bootstrap) and the tutorial's sh + curl one. */
+export const NODE_BOOTSTRAP_DIR = join(FIXTURES, 'lifecycle', 'runtime');
+export const SHELL_BOOTSTRAP_DIR = join(FIXTURES, 'lifecycle', 'shell');
+export const RECORDER_LAYER = join(FIXTURES, 'extensions', 'recorder-layer');
+
+/** Fixture bootstraps run `node` from PATH: put this Node first so they run on the same Node as the runner. */
+export const FIXTURE_PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+
+export function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" before the integration tests.`);
+}
+
+// ---- temp files ---------------------------------------------------------------------------------------------
+
+const temps: string[] = [];
+
+/** A fresh temp directory, removed by removeTemps(). Marker files go here, never into a function's code folder
+ *  (a write there is a code change and would hot-reload the function). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `or-${prefix}-`));
+  temps.push(dir);
+  return dir;
+}
+
+export function removeTemps(): void {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+// ---- templates ----------------------------------------------------------------------------------------------
+
+export interface TemplateFunction {
+  name: string;
+  codeUri: string;
+  runtime?: string;
+  handler?: string;
+  timeout?: number;
+  memorySize?: number;
+  environment?: Record<string, string>;
+  concurrency?: number;
+  /** Local layer folders; each becomes an AWS::Serverless::LayerVersion referenced with !Ref. */
+  layers?: string[];
+}
+
+/** Writes a SAM template the way people write them (block style, !Ref for layers) and returns its path. */
+export function writeTemplate(dir: string, functions: TemplateFunction[]): string {
+  const lines = ["AWSTemplateFormatVersion: '2010-09-09'", 'Transform: AWS::Serverless-2016-10-31', 'Resources:'];
+  const layerIds = new Map<string, string>();
+  for (const fn of functions) {
+    for (const layer of fn.layers ?? []) {
+      if (layerIds.has(layer)) continue;
+      const id = `Layer${layerIds.size + 1}`;
+      layerIds.set(layer, id);
+      lines.push(`  ${id}:`, '    Type: AWS::Serverless::LayerVersion', '    Properties:', `      ContentUri: ${JSON.stringify(layer)}`);
+    }
+  }
+  for (const fn of functions) {
+    lines.push(`  ${fn.name}:`, '    Type: AWS::Serverless::Function');
+    if (fn.concurrency !== undefined) lines.push('    Metadata:', '      OpenRuntime:', `        concurrency: ${fn.concurrency}`);
+    lines.push(
+      '    Properties:',
+      `      Runtime: ${fn.runtime ?? 'provided.al2023'}`,
+      `      Handler: ${fn.handler ?? 'function.handler'}`,
+      `      CodeUri: ${JSON.stringify(fn.codeUri)}`,
+      `      Timeout: ${fn.timeout ?? 10}`,
+      `      MemorySize: ${fn.memorySize ?? 128}`,
+    );
+    if (fn.environment && Object.keys(fn.environment).length) {
+      lines.push('      Environment:', '        Variables:');
+      for (const [key, value] of Object.entries(fn.environment)) lines.push(`          ${key}: ${JSON.stringify(value)}`);
+    }
+    if (fn.layers?.length) {
+      lines.push('      Layers:');
+      for (const layer of fn.layers) lines.push(`        - !Ref ${layerIds.get(layer)}`);
+    }
+  }
+  const file = join(dir, 'template.yaml');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+// ---- the runner process -------------------------------------------------------------------------------------
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+  json: () => any;
+}
+
+export interface Runner {
+  port: number;
+  endpoint: string;
+  proc: ChildProcess;
+  /** Everything the runner wrote to stderr so far (its banner and the functions' logs). */
+  stderr(): string;
+  invoke(name: string, payload: unknown, headers?: Record<string, string>): Promise<Reply>;
+  /** SIGTERM, as a person pressing Ctrl-C would; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+const BANNER = /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/;
+
+export async function startRunner(template: string, env: Record<string, string> = {}): Promise<Runner> {
+  assertBuilt();
+  const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', '--template', template], {
+    cwd: dirname(template),
+    env: { ...process.env, PATH: FIXTURE_PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  proc.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`The runner printed no banner within 20 s. Its stderr:\n${stderr}`)), 20_000);
+    const check = () => {
+      const match = BANNER.exec(stderr);
+      if (!match) return;
+      clearTimeout(timer);
+      proc.stderr!.off('data', check);
+      resolve(Number(match[1]));
+    };
+    proc.stderr!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`The runner exited (code ${code}) before serving. Its stderr:\n${stderr}`));
+    });
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    port,
+    endpoint,
+    proc,
+    stderr: () => stderr,
+    invoke: (name, payload, headers = {}) => post(`${endpoint}/2015-03-31/functions/${name}/invocations`, JSON.stringify(payload), headers),
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
+    },
+  };
+}
+
+/** One HTTP POST on a new connection; the whole reply. */
+export function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const data = Buffer.concat(chunks);
+        const text = data.toString('utf8');
+        resolve({ status: res.statusCode!, headers: res.headers, body: data, text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The decoded X-Amz-Log-Result of an invoke made with X-Amz-Log-Type: Tail. */
+export function logTail(reply: Reply): string {
+  const value = reply.headers['x-amz-log-result'];
+  if (typeof value !== 'string') throw new Error(`No X-Amz-Log-Result header in the reply (status ${reply.status}).`);
+  return Buffer.from(value, 'base64').toString('utf8');
+}
+
+// ---- waiting on real processes ------------------------------------------------------------------------------
+
+/** Polls until `check` returns a value other than undefined/false; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`Gave up after ${timeoutMs} ms waiting for ${what}.`);
+    await sleep(10);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The JSON lines the recorder extension and the runtime fixture append to RECORD_FILE. */
+export function readRecords(file: string): Array<Record<string, any>> {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+/** A port nobody listens on right now (for commands that take a fixed address). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
