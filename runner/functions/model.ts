@@ -19,9 +19,35 @@ export const SourceLocation = z.object({
   line: z.number().int().nonnegative(), // 1-based; 0 when unknown
 });
 
+/** Settings of a WASI 0.2 component function (runtime `wasi`); `handler` is the .wasm path relative to codeUri. */
+export const ComponentSettings = z.object({
+  /** `handler`: the project's handler world; `http`: a wasi:http/proxy component fed API Gateway / Function URL events. */
+  world: z.enum(['handler', 'http']).default('handler'),
+  /** Reuse one instance across invocations (state leaks between calls): an explicit opt-in. */
+  reuseInstance: z.boolean().default(false),
+  /** Host directories the guest may see, and where. Nothing else of the filesystem is visible. */
+  preopens: z.array(z.object({ host: z.string(), guest: z.string(), readOnly: z.boolean().default(true) })).default([]),
+  /** Hosts the guest may reach over outgoing HTTP; everything else is refused. */
+  allowedHosts: z.array(z.string()).default([]),
+  /** How `open-runtime build` makes the .wasm from source. */
+  build: z
+    .object({
+      language: z.enum(['js', 'c']),
+      source: z.string(),
+      backend: z.enum(['starlingmonkey', 'quickjs']).optional(),
+    })
+    .optional(),
+});
+export type ComponentSettings = z.infer<typeof ComponentSettings>;
+
 export const FunctionSpec = z.object({
   /** Logical name: the template's resource id, the serverless.yml key, or the file stem. */
-  name: z.string().min(1).max(140).regex(/^[A-Za-z0-9_\-.]+$/, 'letters, digits, - _ . only'),
+  name: z
+    .string()
+    .min(1)
+    .max(140)
+    .regex(/^[A-Za-z0-9_\-.]+$/, 'letters, digits, - _ . only')
+    .refine((n) => n !== '.' && n !== '..', 'not "." or ".."'),
   runtime: Runtime,
   /** `file.export` for Node/Python, ignored by provided runtimes (passed as _HANDLER). */
   handler: z.string().default(''),
@@ -40,6 +66,8 @@ export const FunctionSpec = z.object({
   layers: z.array(z.string()).default([]),
   /** Names of runner-level middlewares, in declared order. */
   middlewares: z.array(z.string()).default([]),
+  /** Only for runtime `wasi`. */
+  component: ComponentSettings.optional(),
   source: SourceLocation.optional(),
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
