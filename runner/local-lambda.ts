@@ -17,6 +17,17 @@ export class FunctionNotFoundError extends Error {}
 
 export type MainRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * Runs functions that are not processes (WASI components). It must settle and complete each invocation it is
+ * given, with START/END/REPORT lines in `inv.logs` and through `log`, like an execution environment does.
+ */
+export interface InProcessRunner {
+  run(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): void;
+  /** Compiled code or configuration changed: drop what is cached for this function. */
+  forget?(fn: FunctionSpec): void;
+  close(): Promise<void>;
+}
+
 export interface LocalLambdaOptions {
   port?: number;
   region?: string;
@@ -43,6 +54,7 @@ export class LocalLambda {
   private readonly socketOwner = new WeakMap<Socket, Environment>();
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private readonly watchers = new Map<string, FSWatcher>();
+  private componentRunner: InProcessRunner | undefined;
   private readonly launchOverrides = new Map<string, { command: { command: string; args: string[] }; runtimeApiPort: number | undefined }>();
   private mainRoutes: MainRouteHandler = (_req, res) => {
     res.writeHead(404).end();
@@ -126,6 +138,7 @@ export class LocalLambda {
   invoke(name: string, payload: Buffer, opts: InvokeOptions = {}): Invocation {
     const fn = this.functions.get(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
+    if (fn.runtime === 'wasi') return this.invokeComponent(fn, payload, opts);
     let pool = this.pools.get(name);
     if (!pool) {
       const override = this.launchOverrides.get(name);
@@ -153,6 +166,23 @@ export class LocalLambda {
   /** The `rie` command runs a given BOOTSTRAP, optionally on a fixed Runtime API port. */
   setLaunchOverride(name: string, command: { command: string; args: string[] }, runtimeApiPort?: number): void {
     this.launchOverrides.set(name, { command, runtimeApiPort });
+  }
+
+  /** Registers the runner of WASI component functions (loaded lazily: most sessions never need it). */
+  setComponentRunner(runner: InProcessRunner): void {
+    this.componentRunner = runner;
+  }
+
+  private invokeComponent(fn: FunctionSpec, payload: Buffer, opts: InvokeOptions): Invocation {
+    if (!this.componentRunner) throw new Error('No component runner is configured: this runner cannot run WASI functions.');
+    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
+    inv.streamListener = opts.streamListener;
+    if (this.listeners.size) {
+      this.emit({ type: 'invoke-start', function: fn.name, requestId: inv.requestId });
+      void inv.completed.then((completion) => this.emit({ type: 'invoke-end', result: invokeResult(fn.name, inv, completion) }));
+    }
+    this.componentRunner.run(fn, inv, (line) => this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }));
+    return inv;
   }
 
   environments(): Environment[] {
@@ -215,6 +245,7 @@ export class LocalLambda {
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
     await Promise.all([...this.pools.values()].map((p) => p.stopAll()));
+    await this.componentRunner?.close();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
