@@ -41,6 +41,11 @@ export class ExtensionHost {
     return this.byId.size;
   }
 
+  /** The name an extension registered with, or undefined for an identifier no extension of this environment got. */
+  nameOf(id: string): string | undefined {
+    return this.byId.get(id)?.name;
+  }
+
   /** Starts every extension executable of the function's layers and waits until each registered or exited. */
   async startAll(layers: string[], env: Record<string, string>, timeoutMs: number): Promise<void> {
     const executables = layers.flatMap((layer) => listExtensions(join(layer, 'extensions')));

@@ -103,10 +103,16 @@ export class TelemetryHub {
     await Promise.all([...this.subscribers.values()].map((s) => s.sending));
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, extensionId: string | undefined, knownExtension: boolean): Promise<void> {
-    if (req.method !== 'PUT') return sendRuntimeError(res, 405, 'MethodNotAllowed', 'The Telemetry API takes PUT /2022-07-01/telemetry.');
+  /** `registered` is the caller's rough check (some extension registered); the identifier itself is checked here. */
+  async handle(req: IncomingMessage, res: ServerResponse, extensionId: string | undefined, registered: boolean): Promise<void> {
+    if (req.method !== 'PUT') {
+      req.resume();
+      return sendRuntimeError(res, 405, 'MethodNotAllowed', 'The Telemetry API takes PUT /2022-07-01/telemetry.');
+    }
     const body = await readBody(req, 64 * 1024);
-    if (!extensionId || !knownExtension) return sendRuntimeError(res, 403, 'Telemetry.Unknown', 'Subscribe with the Lambda-Extension-Identifier of a registered extension.');
+    // Only an extension of this environment may subscribe: an unknown identifier would otherwise receive the function's logs.
+    const extensionName = registered && extensionId !== undefined ? this.env.extensions.nameOf(extensionId) : undefined;
+    if (!extensionId || !extensionName) return sendRuntimeError(res, 403, 'Telemetry.Unknown', 'Subscribe with the Lambda-Extension-Identifier of a registered extension.');
     let parsed: z.infer<typeof SubscribeBody>;
     try {
       parsed = SubscribeBody.parse(JSON.parse(body.toString('utf8')));
@@ -132,7 +138,7 @@ export class TelemetryHub {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.end('OK');
     for (const { category, event } of this.backlog) if (sub.types.has(category)) this.enqueue(sub, event);
-    this.platform('platform.telemetrySubscription', { name: extensionId, state: 'Subscribed', types: parsed.types });
+    this.platform('platform.telemetrySubscription', { name: extensionName, state: 'Subscribed', types: parsed.types });
   }
 }
 

@@ -108,7 +108,7 @@ test('N parallel invokes run in N distinct processes at the same time', async ()
 
 test('one caller over the concurrency cap gets 429 TooManyRequestsException while the others succeed', async () => {
   const held = tempDir('held');
-  const release = join(held, '..', `${held.split('/').pop()}.release`);
+  const release = join(tempDir('release'), 'release');
   const running = [1, 2].map(() => runner.invoke('Capped', { holdUntil: { dir: held, release } }));
   await waitFor('both environments of Capped to hold an event', () => readdirSync(held).length === 2);
 
