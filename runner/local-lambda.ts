@@ -28,6 +28,23 @@ export interface InProcessRunner {
   close(): Promise<void>;
 }
 
+/**
+ * Runs a function's runner-level middlewares (runner/middleware/) around it. `run` must settle and complete `outer`,
+ * the invocation the caller holds; `dispatch` starts the function itself with the (possibly replaced) event and may
+ * throw TooManyRequestsError. `middlewares` are the names to run, in declared order.
+ */
+export interface MiddlewareRunner {
+  run(fn: FunctionSpec, middlewares: string[], outer: Invocation, dispatch: (payload: Buffer) => Invocation, log: (line: string) => void): void;
+  close(): Promise<void>;
+}
+
+/** Middleware names of a function: its declared list, or the Serverless Open Runtime SLSMIDDLEWARES variable. */
+export function middlewaresOf(fn: FunctionSpec): string[] {
+  if (fn.middlewares.length) return fn.middlewares;
+  const fromEnv = fn.environment.SLSMIDDLEWARES;
+  return fromEnv ? fromEnv.split(',').map((m) => m.trim()).filter(Boolean) : [];
+}
+
 export interface LocalLambdaOptions {
   port?: number;
   region?: string;
@@ -55,6 +72,7 @@ export class LocalLambda {
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private readonly watchers = new Map<string, FSWatcher>();
   private componentRunner: InProcessRunner | undefined;
+  private middlewareRunner: MiddlewareRunner | undefined;
   private readonly launchOverrides = new Map<string, { command: { command: string; args: string[] }; runtimeApiPort: number | undefined }>();
   private mainRoutes: MainRouteHandler = (_req, res) => {
     res.writeHead(404).end();
@@ -138,6 +156,21 @@ export class LocalLambda {
   invoke(name: string, payload: Buffer, opts: InvokeOptions = {}): Invocation {
     const fn = this.functions.get(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
+    const middlewares = this.middlewareRunner ? middlewaresOf(fn) : [];
+    if (middlewares.length) {
+      const outer = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
+      this.announce(fn.name, outer);
+      this.middlewareRunner!.run(fn, middlewares, outer, (replaced) => this.dispatch(fn, replaced, { ...opts, quiet: true }), (line) =>
+        this.emit({ type: 'log', function: fn.name, requestId: outer.requestId, line }),
+      );
+      return outer;
+    }
+    return this.dispatch(fn, payload, opts);
+  }
+
+  /** Starts the function itself: an environment from its pool, or the component runner. */
+  private dispatch(fn: FunctionSpec, payload: Buffer, opts: InvokeOptions & { quiet?: boolean }): Invocation {
+    const name = fn.name;
     if (fn.runtime === 'wasi') return this.invokeComponent(fn, payload, opts);
     let pool = this.pools.get(name);
     if (!pool) {
@@ -156,11 +189,15 @@ export class LocalLambda {
       },
     };
     pool.run(inv, { queue: opts.queue, debug: opts.debug });
-    if (this.listeners.size) {
-      this.emit({ type: 'invoke-start', function: name, requestId: inv.requestId });
-      void inv.completed.then((completion) => this.emit({ type: 'invoke-end', result: invokeResult(name, inv, completion) }));
-    }
+    if (!opts.quiet) this.announce(name, inv);
     return inv;
+  }
+
+  /** invoke-start now, invoke-end with the result when it completes. */
+  private announce(name: string, inv: Invocation): void {
+    if (!this.listeners.size) return;
+    this.emit({ type: 'invoke-start', function: name, requestId: inv.requestId });
+    void inv.completed.then((completion) => this.emit({ type: 'invoke-end', result: invokeResult(name, inv, completion) }));
   }
 
   /** The `rie` command runs a given BOOTSTRAP, optionally on a fixed Runtime API port. */
@@ -173,14 +210,16 @@ export class LocalLambda {
     this.componentRunner = runner;
   }
 
-  private invokeComponent(fn: FunctionSpec, payload: Buffer, opts: InvokeOptions): Invocation {
+  /** Registers the runner of runner-level middleware chains. */
+  setMiddlewareRunner(runner: MiddlewareRunner): void {
+    this.middlewareRunner = runner;
+  }
+
+  private invokeComponent(fn: FunctionSpec, payload: Buffer, opts: InvokeOptions & { quiet?: boolean }): Invocation {
     if (!this.componentRunner) throw new Error('No component runner is configured: this runner cannot run WASI functions.');
     const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
     inv.streamListener = opts.streamListener;
-    if (this.listeners.size) {
-      this.emit({ type: 'invoke-start', function: fn.name, requestId: inv.requestId });
-      void inv.completed.then((completion) => this.emit({ type: 'invoke-end', result: invokeResult(fn.name, inv, completion) }));
-    }
+    if (!opts.quiet) this.announce(fn.name, inv);
     this.componentRunner.run(fn, inv, (line) => this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }));
     return inv;
   }
@@ -246,6 +285,7 @@ export class LocalLambda {
     this.watchers.clear();
     await Promise.all([...this.pools.values()].map((p) => p.stopAll()));
     await this.componentRunner?.close();
+    await this.middlewareRunner?.close();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
