@@ -63,6 +63,19 @@ async function bundleSuite(outdir: string): Promise<string> {
   return join(outdir, 'index.cjs');
 }
 
+/** VS Code writes each output channel to a log file; keep "Open Runtime"'s (one per window) for diagnosis. */
+function keepOutputChannelLogs(runDir: string): void {
+  const logs = join(runDir, 'user-data/logs');
+  if (!existsSync(logs)) return;
+  let n = 0;
+  for (const entry of readdirSync(logs, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && /Open Runtime\.log$/.test(entry.name)) {
+      n++;
+      cpSync(join(entry.parentPath, entry.name), join(RESULTS_DIR, `output-open-runtime-${n}.log`));
+    }
+  }
+}
+
 async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: install Debian's chromium (apt-get install -y chromium).`);
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
@@ -197,6 +210,7 @@ async function main(): Promise<number> {
     report({ part: 'harness', title: 'start VS Code and run the tests', passed: false, error: error instanceof Error ? error.stack ?? error.message : String(error) });
   } finally {
     await stopAll();
+    keepOutputChannelLogs(runDir);
     rmSync(runDir, { recursive: true, force: true });
   }
   const failed = outcomes.filter((o) => !o.passed);

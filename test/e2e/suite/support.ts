@@ -1,0 +1,142 @@
+// What the in-host tests share: the extension's API, the examples workspace, and where each example
+// function's handler is declared, worked out from template.yaml and the source text on their own (not
+// through the extension), so the tests check the extension against an independent answer.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { parseDocument } from 'yaml';
+import type { InvokeResult } from '../../../runner/protocol.ts';
+import type { OpenRuntimeApi } from '../../../extension/extension.ts';
+
+export const EXTENSION_ID = 'open-runtime.open-runtime';
+export const INVOKE_TITLE = 'Invoke with event';
+export const DEBUG_TITLE = 'Debug';
+
+export async function openRuntime(): Promise<OpenRuntimeApi> {
+  const extension = vscode.extensions.getExtension<OpenRuntimeApi>(EXTENSION_ID);
+  assert.ok(extension, `the extension ${EXTENSION_ID} is loaded from the repo (extensionDevelopmentPath)`);
+  return extension.activate();
+}
+
+export function workspaceDir(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'a workspace folder is open');
+  return folder.uri.fsPath;
+}
+
+export interface ExampleFunction {
+  name: string;
+  runtime: string;
+  /** Absolute path of the handler's source file; undefined for custom runtimes (a bootstrap). */
+  file?: string;
+  exportName?: string;
+  /** 0-based line of the handler's declaration in `file`. */
+  line?: number;
+  /** 0-based line of the resource id in template.yaml. */
+  templateLine: number;
+}
+
+const SOURCE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs', '.py'];
+
+/** The functions of examples/template.yaml, with where their handlers are declared. */
+export function exampleFunctions(): ExampleFunction[] {
+  const dir = workspaceDir();
+  const text = readFileSync(join(dir, 'template.yaml'), 'utf8');
+  // CloudFormation tags (!Ref, !Sub ...) are irrelevant here: keep them as plain values.
+  const doc = parseDocument(text, { logLevel: 'silent' });
+  const resources = (doc.toJS({}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
+  const lines = text.split('\n');
+  const result: ExampleFunction[] = [];
+  for (const [name, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Serverless::Function') continue;
+    const props = resource.Properties ?? {};
+    const runtime = String(props.Runtime ?? '');
+    const templateLine = lines.findIndex((l) => new RegExp(`^\\s{2}${name}:\\s*$`).test(l));
+    const fn: ExampleFunction = { name, runtime, templateLine };
+    if (!runtime.startsWith('provided')) {
+      const handler = String(props.Handler ?? '');
+      const dot = handler.lastIndexOf('.');
+      const modulePath = join(dir, String(props.CodeUri ?? '.'), handler.slice(0, dot));
+      const file = SOURCE_EXTENSIONS.map((ext) => modulePath + ext).find((f) => existsSync(f));
+      assert.ok(file, `the handler file of ${name} (${modulePath}.*) exists`);
+      fn.file = file;
+      fn.exportName = handler.slice(dot + 1);
+      fn.line = declarationLine(readFileSync(file, 'utf8'), fn.exportName, file.endsWith('.py'));
+      assert.ok(fn.line >= 0, `${fn.exportName} is declared in ${file}`);
+    }
+    result.push(fn);
+  }
+  return result;
+}
+
+export function exampleFunction(name: string): ExampleFunction {
+  const fn = exampleFunctions().find((f) => f.name === name);
+  assert.ok(fn, `examples/template.yaml defines ${name}`);
+  return fn;
+}
+
+/** 0-based line where `name` is declared as an export (JS/TS) or a top-level def (Python); -1 when absent. */
+export function declarationLine(source: string, name: string, python: boolean): number {
+  const patterns = python
+    ? [new RegExp(`^(async\\s+)?def\\s+${name}\\s*\\(`)]
+    : [
+      new RegExp(`^export\\s+(async\\s+)?function\\s*\\*?\\s*${name}\\b`),
+      new RegExp(`^export\\s+(const|let|var)\\s+${name}\\b`),
+      new RegExp(`^(module\\.)?exports\\.${name}\\s*=`),
+    ];
+  return source.split('\n').findIndex((line) => patterns.some((p) => p.test(line)));
+}
+
+/** An example event from examples/events/, parsed. */
+export function exampleEvent(file: string): unknown {
+  return JSON.parse(readFileSync(join(workspaceDir(), 'events', file), 'utf8'));
+}
+
+/** Runs `openRuntime.invokeWithEvent` and checks it returned an InvokeResult. */
+export async function invoke(args: Record<string, unknown>): Promise<InvokeResult> {
+  const result = await vscode.commands.executeCommand<InvokeResult | undefined>('openRuntime.invokeWithEvent', args);
+  assert.ok(result, `openRuntime.invokeWithEvent(${JSON.stringify(args).slice(0, 200)}) returned a result (see the "Open Runtime" output for why not)`);
+  return result;
+}
+
+/** The parsed response payload. */
+export function payloadOf(result: InvokeResult): any {
+  try {
+    return JSON.parse(result.payload);
+  } catch {
+    assert.fail(`the response of ${result.function} is JSON: ${result.payload.slice(0, 300)}`);
+  }
+}
+
+export function assertSucceeded(result: InvokeResult): void {
+  assert.equal(result.functionError, undefined, `${result.function} succeeded, but failed with ${result.error?.errorType}: ${result.error?.errorMessage}\n${result.logs}`);
+}
+
+export async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
+  // The provider runs on an open document, as in the editor.
+  await vscode.window.showTextDocument(uri);
+  // Resolve every lens: a provider may fill in commands lazily.
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 1000);
+  return (lenses ?? []).filter((l) => l.command?.command.startsWith('openRuntime.'));
+}
+
+/** `[line, title]` of each of our lenses, sorted: easy to compare and to read in a failure. */
+export function lensTable(lenses: vscode.CodeLens[]): Array<[number, string]> {
+  return lenses.map((l): [number, string] => [l.range.start.line, l.command!.title])
+    .sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+}
+
+export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function tabLabels(): string[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label);
+}

@@ -1,0 +1,150 @@
+// What a user does in the VS Code workbench, as Playwright steps: open a file from the explorer, find the
+// CodeLenses and the lines they sit on, answer a QuickPick, read a webview and an output channel.
+// Selectors are the ones verified on code-server 4.139 (VS Code 1.139); see ENVIRONMENT.md.
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+
+/** Cold CI machines: the first CodeLens can take up to a minute after the editor opens. */
+export const LENS_TIMEOUT_MS = Number(process.env.E2E_LENS_TIMEOUT_MS ?? 60_000);
+/** Starting the runner, compiling TypeScript and a function's cold start, on a slow machine. */
+export const INVOKE_TIMEOUT_MS = Number(process.env.E2E_INVOKE_TIMEOUT_MS ?? 90_000);
+
+export async function openWorkbench(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+}
+
+/** Matches the whole text; spaces match any whitespace (Monaco renders some as no-break spaces). */
+export function exactly(text: string): RegExp {
+  const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ +/g, '\\s+');
+  return new RegExp(`^\\s*${escaped}\\s*$`);
+}
+
+/** The explorer row whose label is exactly `name` at tree depth `level` (1 = top level of the folder). */
+export function explorerRow(page: Page, name: string, level: number): Locator {
+  return page.locator(`.explorer-folders-view .monaco-list-row[aria-level="${level}"]`)
+    .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) });
+}
+
+/** Opens `relativePath` (e.g. `functions/hello/app.ts`) by clicking through the explorer like a user. */
+export async function openFromExplorer(page: Page, relativePath: string): Promise<void> {
+  const parts = relativePath.split('/');
+  for (const [index, name] of parts.entries()) {
+    const row = explorerRow(page, name, index + 1);
+    await row.waitFor({ timeout: 30_000 });
+    const isFolder = index < parts.length - 1;
+    if (isFolder) {
+      if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+      await page.locator(`.explorer-folders-view .monaco-list-row[aria-level="${index + 1}"][aria-expanded="true"]`)
+        .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) }).waitFor({ timeout: 10_000 });
+    } else {
+      await row.click();
+    }
+  }
+  const fileName = parts.at(-1)!;
+  await page.locator('.tabs-container .tab.active', { hasText: fileName }).waitFor({ timeout: 30_000 });
+  await activeEditor(page).locator('.view-lines .view-line').first().waitFor({ timeout: 30_000 });
+}
+
+/** The text editor of the active editor group. */
+export function activeEditor(page: Page): Locator {
+  return page.locator('.part.editor .editor-group-container.active .editor-instance .monaco-editor').first();
+}
+
+export function lenses(page: Page, title: string): Locator {
+  return activeEditor(page).locator('.codelens-decoration a', { hasText: exactly(title) });
+}
+
+/**
+ * The 1-based line number each CodeLens titled `title` sits above, in the active editor. A lens is drawn in
+ * a view zone right above its line, so its line is the first line number at or below the lens.
+ * The file must fit in the editor (no scrolling): true for the examples' handlers.
+ */
+export async function lensLines(page: Page, title: string): Promise<number[]> {
+  const editor = activeEditor(page);
+  const numbers = await editor.locator('.margin-view-overlays .line-numbers').evaluateAll((elements) =>
+    elements.map((e) => ({ line: Number(e.textContent?.trim()), top: e.getBoundingClientRect().top })));
+  const lensTops = await lenses(page, title).evaluateAll((elements) =>
+    elements.map((e) => e.getBoundingClientRect().bottom));
+  return lensTops.map((bottom) => {
+    const below = numbers.filter((n) => n.top >= bottom - 2).sort((a, b) => a.top - b.top)[0];
+    return below ? below.line : -1;
+  }).sort((a, b) => a - b);
+}
+
+export function quickInput(page: Page): Locator {
+  return page.locator('.quick-input-widget');
+}
+
+/** The labels of the rows the QuickPick shows right now (separators excluded). */
+export async function quickPickLabels(page: Page): Promise<string[]> {
+  const rows = quickInput(page).locator('.quick-input-list .monaco-list-row');
+  await rows.first().waitFor({ timeout: 30_000 });
+  return (await rows.locator('.label-name, .monaco-icon-label .label-name').allInnerTexts()).map((t) => t.trim());
+}
+
+/** Types into the QuickPick filter and picks the first row whose label contains `label`. */
+export async function pickQuickPickItem(page: Page, label: string, filter = label): Promise<void> {
+  const input = quickInput(page).locator('.quick-input-box input');
+  await input.waitFor({ timeout: 30_000 });
+  await input.fill(filter);
+  const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+}
+
+/**
+ * Accepts whatever the open input boxes / pickers propose (a template's field defaults) with Enter until no
+ * quick input is left, or `max` prompts were answered. Returns the prompts answered, for the test's message.
+ */
+export async function acceptDefaults(page: Page, max = 12): Promise<string[]> {
+  const answered: string[] = [];
+  const widget = quickInput(page);
+  for (let i = 0; i < max; i++) {
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 3000 });
+    } catch {
+      break;
+    }
+    const prompt = (await widget.locator('.quick-input-title, .quick-input-message').allInnerTexts()).join(' ').trim();
+    const value = await widget.locator('.quick-input-box input').inputValue().catch(() => '');
+    answered.push(`${prompt || '(no prompt)'} = ${value}`);
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(400);
+  }
+  return answered;
+}
+
+/** Runs a command through the Command Palette, like a user typing its title. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('Control+Shift+P');
+  const input = quickInput(page).locator('.quick-input-box input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The content of the visible webview whose tab is active (VS Code nests it: iframe.webview > #active-frame). */
+export function activeWebview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready:visible').first().frameLocator('#active-frame');
+}
+
+/** Shows the output channel `name` in the panel and returns its text view. */
+export async function showOutputChannel(page: Page, name: string): Promise<Locator> {
+  const view = page.locator('.part.panel .monaco-editor .view-lines');
+  const selected = page.locator('.part.panel select.monaco-select-box');
+  const current = await selected.evaluate((s: HTMLSelectElement) => s.options[s.selectedIndex]?.text ?? '').catch(() => '');
+  if (current !== name) {
+    await runCommand(page, 'Output: Show Output Channels...');
+    await pickQuickPickItem(page, name);
+  }
+  await view.first().waitFor({ timeout: 30_000 });
+  return view.first();
+}
+
+export async function closeAllEditors(page: Page): Promise<void> {
+  await runCommand(page, 'View: Close All Editors');
+  await page.locator('.part.editor .tabs-container .tab').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+}
