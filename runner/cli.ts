@@ -8,6 +8,7 @@ import { discoverFunctions, loadFunctionsFrom } from './functions/discover.ts';
 import { inferFunction } from './functions/infer.ts';
 import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
+import { handleControlPlane } from './invoke/control-plane.ts';
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
 import { TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 
@@ -135,6 +136,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   lambda.routeMain((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) return;
+    if (handleControlPlane(lambda, req, res, url.pathname, url.searchParams)) return;
     const control = {
       token,
       reload,
