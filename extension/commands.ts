@@ -68,6 +68,7 @@ const restartRunner: CommandFactory = (ctx) => async () => {
     await ctx.restartRunners();
     return true;
   } catch (err) {
+    ctx.log(`Could not restart the runner: ${(err as Error).message}`);
     void vscode.window.showErrorMessage((err as Error).message, 'Show Output').then((c) => { if (c) ctx.output.show(true); });
     return false;
   }

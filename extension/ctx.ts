@@ -81,6 +81,9 @@ export class Ctx implements vscode.Disposable {
 
   log(line: string): void {
     this.output.appendLine(line);
+    // Under test (and when developing the extension) the output also goes to the extension host's log,
+    // which is where an E2E failure is investigated from.
+    if (this.extension.extensionMode !== vscode.ExtensionMode.Production) console.log(`[open-runtime] ${line}`);
   }
 
   fireFunctionsChanged(): void {
@@ -135,7 +138,7 @@ export class Ctx implements vscode.Disposable {
       workspace: folder.uri.fsPath,
       runnerScript: vscode.Uri.joinPath(this.extension.extensionUri, 'dist', 'runner.js').fsPath,
       nodePath: this.config.nodePath,
-      log: (line) => this.output.appendLine(`[runner] ${line}`),
+      log: (line) => this.log(`[runner] ${line}`),
     });
     runner.onState(() => this.updateStatusBar());
     runner.onEvent((event) => {

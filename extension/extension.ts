@@ -11,6 +11,9 @@ import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts
 import { streamLogsToOutput } from './logs.ts';
 import type { ResultModel } from './result-model.ts';
 
+// Top-level code of this file runs after every module it imports eagerly: loading is done here.
+const bundleEvaluatedAt = performance.now();
+
 let ctx: Ctx | undefined;
 
 /** What other extensions and the in-host tests can reach through `extension.exports`. */
@@ -40,9 +43,11 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   streamLogsToOutput(c);
   watchSavedEvents(c);
 
-  const done = performance.now();
-  c.activationMs = done - bundleStartedAt;
-  c.log(`Open Runtime activated in ${c.activationMs.toFixed(1)} ms (activate() ${(done - activateStartedAt).toFixed(1)} ms). The runner starts on the first invocation.`);
+  // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
+  const loading = bundleEvaluatedAt - bundleStartedAt;
+  const activating = performance.now() - activateStartedAt;
+  c.activationMs = loading + activating;
+  c.log(`Open Runtime activated in ${c.activationMs.toFixed(1)} ms (loading ${loading.toFixed(1)} ms, activate() ${activating.toFixed(1)} ms). The runner starts on the first invocation.`);
 
   return {
     get activationMs() { return c.activationMs; },

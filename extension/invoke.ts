@@ -131,8 +131,13 @@ async function startRunner(ctx: Ctx, folder: vscode.WorkspaceFolder): Promise<Ru
 /** The function to invoke: by name, by handler file, or picked by the user. */
 async function resolveFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, args: InvokeArgs): Promise<FunctionSpec | undefined> {
   if (args.functionName) {
-    const { functions } = await runner.listFunctions();
-    const fn = functions.find((f) => f.name === args.functionName);
+    let { functions } = await runner.listFunctions();
+    let fn = functions.find((f) => f.name === args.functionName);
+    if (!fn) {
+      // Maybe just added to a template: have the runner read the templates again before giving up.
+      ({ functions } = await runner.reloadFunctions().catch(() => ({ functions })));
+      fn = functions.find((f) => f.name === args.functionName);
+    }
     if (fn) return fn;
     if (args.file) return inferFromFile(runner, args.file, args.exportName);
     const known = functions.map((f) => f.name);

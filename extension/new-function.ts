@@ -59,6 +59,8 @@ export async function newFunction(ctx: Ctx, rawArgs?: NewFunctionArgs): Promise<
     const saved = await saveEvent(folder.uri.fsPath, plan.name, plan.eventName, renderEventText(plan.eventTemplate), { overwrite: true });
     await rememberLastUsed(folder.uri.fsPath, plan.name, { kind: 'saved', name: saved.name });
     ctx.fireFunctionsChanged();
+    const live = ctx.liveRunners.find((r) => r.folder === folder.uri.toString());
+    if (live?.runner.state.kind === 'ready') await live.runner.reloadFunctions().catch((err: Error) => ctx.log(err.message));
 
     const main = vscode.Uri.file(path.join(folder.uri.fsPath, plan.mainFile));
     await vscode.window.showTextDocument(main, { preview: false });

@@ -136,7 +136,7 @@ function describeBody(raw: string, base64: boolean, headers: ReadonlyArray<reado
   let text = raw;
   if (base64) {
     const bytes = decodeBase64(raw);
-    const decoded = bytes ? new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: false }) : undefined;
+    const decoded = bytes ? utf8OrUndefined(bytes) : undefined;
     if (decoded === undefined || /[\x00-\x08\x0e-\x1f]/.test(decoded)) {
       const type = headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? 'unknown type';
       return { body: `${bytes ? bytes.length : '?'} bytes of binary data (${type}), base64-encoded`, bodyKind: 'binary' };
@@ -147,6 +147,14 @@ function describeBody(raw: string, base64: boolean, headers: ReadonlyArray<reado
     return { body: JSON.stringify(JSON.parse(text), null, 2), bodyKind: 'json' };
   } catch {
     return { body: text, bodyKind: 'text' };
+  }
+}
+
+function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
   }
 }
 

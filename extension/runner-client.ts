@@ -112,6 +112,11 @@ export class RunnerSidecar {
     return this.call('GET', '/functions', undefined, FunctionList);
   }
 
+  /** Re-reads the workspace's templates now (after New Function, say) rather than when the watcher notices. */
+  async reloadFunctions(): Promise<FunctionList> {
+    return this.call('POST', '/functions/reload', {}, FunctionList);
+  }
+
   async inferFunction(file: string, exportName?: string): Promise<FunctionSpec> {
     const body = exportName ? { file, exportName } : { file };
     return (await this.call('POST', '/functions/infer', body, InferResponse)).function;
@@ -148,7 +153,8 @@ export class RunnerSidecar {
     const node = this.options.nodePath || process.execPath;
     const env: NodeJS.ProcessEnv = { ...process.env, [TOKEN_ENV]: this.token };
     if (useOwnNode) env.ELECTRON_RUN_AS_NODE = '1';
-    const args = [this.options.runnerScript, 'serve', '--workspace', this.options.workspace, '--port', '0'];
+    // --quiet: function logs arrive on /events; stderr then carries only the runner's own diagnostics.
+    const args = [this.options.runnerScript, 'serve', '--workspace', this.options.workspace, '--port', '0', '--quiet'];
     this.options.log(`Starting the runner: ${node} ${args.join(' ')}`);
     this.stderrTail = [];
 
@@ -187,7 +193,7 @@ export class RunnerSidecar {
       child.once('error', (err) => settle(() => reject(new RunnerError('Runner.StartFailed',
         `Could not start the runner with ${node}: ${err.message}. ${useOwnNode ? 'Set openRuntime.nodePath to a Node.js 20+ executable.' : 'Check the openRuntime.nodePath setting.'}`))));
       child.once('exit', (code, signal) => settle(() => reject(new RunnerError('Runner.StartFailed',
-        `The runner exited before it was ready (${signal ? `signal ${signal}` : `exit code ${code}`}).${this.stderrTail.length ? ` Its last words: ${this.stderrTail.slice(-3).join(' | ')}` : ''} See the "Open Runtime" output.`))));
+        `The runner exited before it was ready (${signal ? `signal ${signal}` : `exit code ${code}`}).${lastWords(this.stderrTail)} See the "Open Runtime" output.`))));
     }).catch((err: RunnerError) => {
       this.child = undefined;
       this.setState({ kind: 'failed', message: err.message });
@@ -353,6 +359,14 @@ function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void
     }
   });
   stream.on('end', () => { if (buffer) onLine(buffer); buffer = ''; });
+}
+
+/** The line of a dying process's stderr that says what went wrong, not its stack frames or Node banner. */
+function lastWords(tail: readonly string[]): string {
+  const meaningful = tail.map((l) => l.trim()).filter((l) => l && !/^at\s/.test(l) && !/^[{}[\]^)(]+$/.test(l) && !/^Node\.js v\d/.test(l) && !/^\w+: ['"[{]/.test(l));
+  const error = meaningful.find((l) => /\b\w*(Error|Exception)\b|error:/i.test(l));
+  const words = error ?? meaningful[meaningful.length - 1];
+  return words ? ` It said: ${words}` : '';
 }
 
 function safeJson(text: string): unknown {
