@@ -13,6 +13,7 @@ per-invoke imports, no per-invoke objects beyond the context.
 import decimal
 import http.client
 import importlib
+import io
 import json
 import logging
 import os
@@ -101,7 +102,7 @@ class RuntimeApi:
                     raise RuntimeApiGone(
                         "The Runtime API at %s could not be reached (%s %s failed: %s). "
                         "The runner has probably stopped; this environment ends here."
-                        % (self.address, method, path, error or type(error).__name__)
+                        % (self.address, method, path, str(error) or type(error).__name__)
                     ) from error
 
     def next_invocation(self):
@@ -328,11 +329,16 @@ class WriteThrough(object):
         self.stream.flush()
 
 
+def writes_through(stream):
+    """`python -u` (or PYTHONUNBUFFERED) gives text streams that write straight to the file descriptor."""
+    return getattr(stream, "write_through", False) and not isinstance(getattr(stream, "buffer", None), io.BufferedIOBase)
+
+
 def make_output_unbuffered():
-    if sys.flags.unbuffered:
-        return  # `python -u` / PYTHONUNBUFFERED already writes through
-    sys.stdout = WriteThrough(sys.stdout)
-    sys.stderr = WriteThrough(sys.stderr)
+    if not writes_through(sys.stdout):
+        sys.stdout = WriteThrough(sys.stdout)
+    if not writes_through(sys.stderr):
+        sys.stderr = WriteThrough(sys.stderr)
 
 
 class LambdaLogHandler(logging.Handler):
@@ -538,11 +544,18 @@ def wait_for_debugger(port_text):
     try:
         port = int(port_text)
         debugpy.listen(("127.0.0.1", port))
-    except Exception as error:
+    except OSError as error:
         raise FaultException(
             FaultException.DEBUGGER_UNAVAILABLE,
             "The debugger could not listen on 127.0.0.1:%s (%s). Free that port or pick another one, "
             "then start debugging again." % (port_text, error),
+        )
+    except Exception as error:
+        raise FaultException(
+            FaultException.DEBUGGER_UNAVAILABLE,
+            "debugpy could not start listening on 127.0.0.1:%s (%s: %s). Its installation for %s may be "
+            "broken: reinstall it with %s -m pip install --upgrade debugpy, then start debugging again."
+            % (port_text, type(error).__name__, error, sys.executable, sys.executable),
         )
     sys.stderr.write("OPEN_RUNTIME_DEBUGPY_LISTENING %d\n" % port)
     sys.stderr.flush()
