@@ -92,6 +92,9 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   const { modulePath, exportName } = splitHandler(fn);
   const source = findSource(fn.codeUri, modulePath, ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
   const env = lambdaEnvironment(fn, opts, fn.handler);
+  // Layers' nodejs/node_modules are on NODE_PATH, as /opt/nodejs/node_modules is in Lambda.
+  const layerModules = layerFolders(fn, join('nodejs', 'node_modules'));
+  if (layerModules.length) env.NODE_PATH = layerModules.join(':');
   const nodeArgs = ['--enable-source-maps'];
   if (opts.debug) nodeArgs.push(`--inspect-brk=127.0.0.1:${opts.debug.port}`);
   if (source && /\.[mc]?ts$/.test(source)) {
@@ -156,9 +159,16 @@ function planPython(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
   const env = lambdaEnvironment(fn, opts, fn.handler);
   env.PYTHONUNBUFFERED = '1';
   env.PYTHONDONTWRITEBYTECODE = '1';
-  if (opts.debug) env.OPEN_RUNTIME_DEBUGPY_PORT = String(opts.debug.port);
+  // Layers' python/ folders are importable, as /opt/python is in Lambda.
+  const layerPaths = layerFolders(fn, 'python');
+  if (layerPaths.length) env.PYTHONPATH = layerPaths.join(':');
+  const args = ['-u', PYTHON_RUNTIME_CLIENT];
+  if (opts.debug) {
+    env.OPEN_RUNTIME_DEBUGPY_PORT = String(opts.debug.port);
+    args.unshift('-X', 'frozen_modules=off');
+  }
   const python = process.env.OPEN_RUNTIME_PYTHON ?? 'python3';
-  return { command: python, args: ['-u', PYTHON_RUNTIME_CLIENT], env, cwd: fn.codeUri };
+  return { command: python, args, env, cwd: fn.codeUri };
 }
 
 function planProvided(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
@@ -186,6 +196,10 @@ function emulatorFor(architecture: FunctionSpec['architecture']): string | undef
     if (dir && existsSync(join(dir, qemu))) return join(dir, qemu);
   }
   return undefined; // let the kernel try; a clear ExitError follows if it cannot run it
+}
+
+function layerFolders(fn: FunctionSpec, sub: string): string[] {
+  return fn.layers.map((layer) => join(layer, sub)).filter((dir) => existsSync(dir));
 }
 
 export function splitHandler(fn: FunctionSpec): { modulePath: string; exportName: string } {
