@@ -29,8 +29,8 @@ const pickEvent: CommandFactory = (ctx) => async (args?: unknown) => {
 };
 
 /** Saves the response of the most recent invocation as a saved event of a function you choose. */
-const saveLastResultAsEvent: CommandFactory = (ctx) => async (args?: { functionName?: string; name?: string }) => {
-  const last = ctx.history.lastResultOf();
+const saveLastResultAsEvent: CommandFactory = (ctx) => async (args?: { functionName?: string; name?: string; entryId?: string }) => {
+  const last = (args?.entryId ? ctx.history.find(args.entryId) : undefined) ?? ctx.history.lastResultOf();
   if (!last?.result) {
     void vscode.window.showInformationMessage('There is no result to save yet: invoke a function first.');
     return undefined;
@@ -106,8 +106,8 @@ const showResult: CommandFactory = (ctx) => async (entry?: HistoryEntry) => {
   const target = entry ?? ctx.history.all[0];
   if (!target) return;
   const { describeResult } = await import('./result-model.ts');
-  if (target.result) ctx.results.show(describeResult(target.result, { eventLabel: target.eventLabel, debug: target.debug }), target.codeRoot);
-  else ctx.results.show({ functionName: target.functionName, state: 'failed', eventLabel: target.eventLabel, message: target.failure ?? 'No result.' }, target.codeRoot);
+  if (target.result) ctx.results.show(describeResult(target.result, { eventLabel: target.eventLabel, debug: target.debug }), target.codeRoot, target.id);
+  else ctx.results.show({ functionName: target.functionName, state: 'failed', eventLabel: target.eventLabel, message: target.failure ?? 'No result.' }, target.codeRoot, target.id);
 };
 
 /** Diffs two results (older on the left). With one selected, asks for the other. */

@@ -50,8 +50,8 @@ export class Ctx implements vscode.Disposable {
     this.functions = new WorkspaceFunctions(this);
     this.history = new InvocationHistory(extension.workspaceState, readConfig().historySize);
     this.results = new ResultView(this, {
-      rerun: () => void vscode.commands.executeCommand('openRuntime.history.rerun'),
-      saveAsEvent: () => void vscode.commands.executeCommand('openRuntime.saveLastResultAsEvent'),
+      rerun: (id) => void vscode.commands.executeCommand('openRuntime.history.rerun', id ? this.history.find(id) : undefined),
+      saveAsEvent: (id) => void vscode.commands.executeCommand('openRuntime.saveLastResultAsEvent', id ? { entryId: id } : undefined),
     });
     this.disposables.push(this.functions, this.history, this.results);
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {

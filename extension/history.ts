@@ -137,7 +137,7 @@ export class InvocationHistory implements vscode.TreeDataProvider<HistoryEntry>,
   }
 }
 
-/** What "compare two results" diffs: the response and the outcome, not ids and timings that always differ. */
+/** What "compare two results" diffs: the outcome, the response, then the REPORT figures (no request ids). */
 export function resultDocument(e: HistoryEntry): Record<string, unknown> {
   if (!e.result) return { function: e.functionName, event: e.eventLabel, failure: e.failure ?? 'no result' };
   let response: unknown = e.result.payload;
@@ -150,7 +150,6 @@ export function resultDocument(e: HistoryEntry): Record<string, unknown> {
     ...(e.result.httpPrelude ? { httpPrelude: e.result.httpPrelude } : {}),
     response,
     report: e.result.report,
-    requestId: e.result.requestId,
   };
 }
 

@@ -101,7 +101,7 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     );
     const entry: HistoryEntry = { ...base, id: result.requestId || `${startedAt}`, result };
     ctx.history.add(entry);
-    ctx.results.show(describeResult(result, { eventLabel: event.label, debug: opts.debug }), fn.codeUri);
+    ctx.results.show(describeResult(result, { eventLabel: event.label, debug: opts.debug }), fn.codeUri, entry.id);
     if (event.remember) await rememberEvent(folder, fn, event).catch((err: Error) => ctx.log(err.message));
     const failed = result.functionError !== undefined || result.error !== undefined;
     if (failed && ctx.config.revealOutput === 'onError') ctx.output.show(true);
@@ -109,8 +109,9 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     return result;
   } catch (err) {
     const message = failureMessage(err);
-    ctx.history.add({ ...base, id: `${startedAt}-${Math.random().toString(36).slice(2, 8)}`, failure: message });
-    ctx.results.show({ functionName: fn.name, state: 'failed', eventLabel: event.label, message }, fn.codeUri);
+    const id = `${startedAt}-${Math.random().toString(36).slice(2, 8)}`;
+    ctx.history.add({ ...base, id, failure: message });
+    ctx.results.show({ functionName: fn.name, state: 'failed', eventLabel: event.label, message }, fn.codeUri, id);
     reportFailure(ctx, fn.name, err);
     return undefined;
   } finally {

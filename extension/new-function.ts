@@ -41,13 +41,16 @@ export async function newFunction(ctx: Ctx, rawArgs?: NewFunctionArgs): Promise<
   ))?.id;
   if (!source) return undefined;
 
-  const suggested = logicalIdFor(`${SCAFFOLD_SOURCES.find((s) => s.id === source)?.label ?? ''} function`);
+  const taken = new Set((await ctx.functions.get(folder)).functions.map((f) => f.name));
+  const base = logicalIdFor(`${SCAFFOLD_SOURCES.find((s) => s.id === source)?.label ?? ''} function`);
+  let suggested = base;
+  for (let n = 2; taken.has(suggested); n++) suggested = `${base}${n}`;
   const name = args.name ?? (await vscode.window.showInputBox({
     title: 'New Function (3/3): name',
     prompt: 'Logical id in template.yaml (letters and digits); the code goes to functions/<name>/',
     value: suggested,
     ignoreFocusOut: true,
-    validateInput: validateFunctionName,
+    validateInput: (text) => validateFunctionName(text) ?? (taken.has(text.trim()) ? `There is already a function named ${text.trim()}; choose another name.` : undefined),
   }))?.trim();
   if (!name) return undefined;
 

@@ -9,8 +9,9 @@ import type { FromResultView, ResultModel, ToResultView } from './result-model.t
 export const RESULT_VIEW_TYPE = 'openRuntime.result';
 
 export interface ResultViewActions {
-  rerun(): void;
-  saveAsEvent(): void;
+  /** The history entry shown, when the view shows a finished invocation. */
+  rerun(entryId: string | undefined): void;
+  saveAsEvent(entryId: string | undefined): void;
 }
 
 export class ResultView implements vscode.Disposable {
@@ -21,6 +22,7 @@ export class ResultView implements vscode.Disposable {
   private model: ResultModel | undefined;
   /** The folder stack frames are resolved against (Lambda's /var/task maps to the function's code). */
   private codeRoot: string | undefined;
+  private entryId: string | undefined;
 
   constructor(ctx: Ctx, actions: ResultViewActions) {
     this.ctx = ctx;
@@ -31,8 +33,9 @@ export class ResultView implements vscode.Disposable {
   get isOpen(): boolean { return this.panel !== undefined; }
 
   /** Shows a fresh model (running, finished or failed) and brings the panel forward without taking focus. */
-  show(model: ResultModel, codeRoot?: string): void {
+  show(model: ResultModel, codeRoot?: string, entryId?: string): void {
     this.model = model;
+    this.entryId = entryId;
     if (codeRoot !== undefined) this.codeRoot = codeRoot;
     const panel = this.ensurePanel();
     panel.title = `Result: ${model.functionName}`;
@@ -88,10 +91,10 @@ export class ResultView implements vscode.Disposable {
         void this.openFrame(msg.file, msg.line, msg.column);
         return;
       case 'rerun':
-        this.actions.rerun();
+        this.actions.rerun(this.entryId);
         return;
       case 'save-as-event':
-        this.actions.saveAsEvent();
+        this.actions.saveAsEvent(this.entryId);
         return;
     }
   }

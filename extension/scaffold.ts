@@ -73,7 +73,8 @@ export interface ScaffoldPlan {
 /** A CloudFormation logical id: what the user typed, made valid ("orders api" -> "OrdersApi"). */
 export function logicalIdFor(input: string): string {
   const words = input.trim().split(/[^A-Za-z0-9]+/).filter(Boolean);
-  const id = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  // "HTTP API" -> "HttpApi": all-caps words become capitalised, mixed-case ones ("OrdersAPI") stay as typed.
+  const id = words.map((w) => w[0]!.toUpperCase() + (w === w.toUpperCase() ? w.slice(1).toLowerCase() : w.slice(1))).join('');
   return /^[A-Za-z]/.test(id) ? id.slice(0, 64) : `Fn${id}`.slice(0, 64);
 }
 

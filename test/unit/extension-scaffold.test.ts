@@ -96,6 +96,8 @@ describe('names', () => {
   it('turns what the user typed into a logical id and a folder', () => {
     assert.equal(logicalIdFor('orders api'), 'OrdersApi');
     assert.equal(logicalIdFor('2fa-check'), 'Fn2faCheck');
+    assert.equal(logicalIdFor('HTTP API function'), 'HttpApiFunction');
+    assert.equal(logicalIdFor('OrdersAPI handler'), 'OrdersAPIHandler');
     assert.equal(folderNameFor('OrdersAPIHandler'), 'orders-api-handler');
     assert.equal(validateFunctionName('OrdersApi'), undefined);
     assert.match(validateFunctionName('orders-api') ?? '', /letters and digits.*OrdersApi/);
