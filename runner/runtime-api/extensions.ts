@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readBody, sendJson, sendRuntimeError } from '../http-util.ts';
 import type { Environment } from '../environments/environment.ts';
-import type { Invocation } from '../environments/invocation.ts';
+import { errorOutcome, type Invocation } from '../environments/invocation.ts';
 import { LaunchError } from '../runtimes/spawn.ts';
 
 const MAX_EXTENSIONS = 10;
@@ -31,6 +31,8 @@ export class ExtensionHost {
   private readonly byId = new Map<string, RegisteredExtension>();
   private readonly processes: ChildProcess[] = [];
   private invokeWaiters: Array<() => void> = [];
+  private readonly registrationWaiters = new Map<string, () => void>();
+  private initTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
 
   constructor(env: Environment) {
@@ -46,10 +48,15 @@ export class ExtensionHost {
     return this.byId.get(id)?.name;
   }
 
-  /** Starts every extension executable of the function's layers and waits until each registered or exited. */
+  /**
+   * Starts every extension executable of the function's layers and waits until each registered or exited. The
+   * rest of the init cap is then the extensions' time to ask for their first event: Lambda's init phase ends only
+   * when the runtime and every extension have called next.
+   */
   async startAll(layers: string[], env: Record<string, string>, timeoutMs: number): Promise<void> {
     const executables = layers.flatMap((layer) => listExtensions(join(layer, 'extensions')));
     if (executables.length === 0) return;
+    const startedAt = Date.now();
     const registeredOrExited = executables.map((file) => {
       const name = file.split('/').pop()!;
       const proc = spawn(file, [], { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -59,16 +66,14 @@ export class ExtensionHost {
       };
       proc.stdout!.on('data', log);
       proc.stderr!.on('data', log);
+      proc.once('exit', (code, signal) => this.extensionExited(name, signal ? `signal ${signal}` : `exit status ${code}`));
       return new Promise<void>((resolve) => {
-        const check = setInterval(() => {
-          if ([...this.byId.values()].some((e) => e.name === name)) done();
-        }, 2);
-        const done = () => {
-          clearInterval(check);
+        this.registrationWaiters.set(name, resolve);
+        proc.once('exit', () => resolve());
+        proc.once('error', (err) => {
+          this.env.platformLog(`EXTENSION ${name} could not start: ${err.message}. Check that ${file} is an executable for this machine.`);
           resolve();
-        };
-        proc.once('exit', done);
-        proc.once('error', done);
+        });
       });
     });
     let timer: NodeJS.Timeout | undefined;
@@ -79,7 +84,47 @@ export class ExtensionHost {
       await Promise.race([Promise.all(registeredOrExited), timeout]);
     } finally {
       clearTimeout(timer);
+      this.registrationWaiters.clear();
     }
+    if (!this.env.debugging && !this.initComplete()) {
+      this.initTimer = setTimeout(() => this.initTimedOut(timeoutMs), Math.max(0, timeoutMs - (Date.now() - startedAt)));
+    }
+  }
+
+  private initComplete(): boolean {
+    return [...this.byId.values()].every((e) => e.initDone);
+  }
+
+  private initTimedOut(timeoutMs: number): void {
+    const late = [...this.byId.values()].filter((e) => !e.initDone).map((e) => e.name);
+    if (late.length === 0 || this.shuttingDown) return;
+    const errorMessage =
+      `Extension ${late.join(', ')} did not ask for its first event (GET /2020-01-01/extension/event/next) within ${timeoutMs / 1000} s, ` +
+      'so the execution environment never finished its init. An extension must call event/next once it is ready.';
+    this.env.initFailed('Extension.InitError', Buffer.from(JSON.stringify({ errorType: 'Extension.InitError', errorMessage })));
+  }
+
+  /**
+   * An extension process ended outside of SHUTDOWN. A registered one has crashed: Lambda fails the invoke with
+   * Extension.Crash and resets the environment, so the next invoke gets a new one instead of waiting on it forever.
+   */
+  private extensionExited(name: string, status: string): void {
+    if (this.shuttingDown || this.env.state === 'stopping') return;
+    const ext = [...this.byId.values()].find((e) => e.name === name);
+    if (!ext) {
+      this.env.platformLog(`EXTENSION ${name} exited (${status}) without registering; the function runs without it.`);
+      return;
+    }
+    const message = `Extension ${name} crashed (${status}). The execution environment is reset, as Lambda does; the next invoke starts a new one.`;
+    this.env.platformLog(`EXTENSION\tName: ${name}\tState: Crashed\tEvents: [${[...ext.events].join(',')}]\tError Type: Extension.Crash`);
+    if (!ext.initDone) {
+      this.env.initFailed('Extension.Crash', Buffer.from(JSON.stringify({ errorType: 'Extension.Crash', errorMessage: message })));
+      return;
+    }
+    const inv = this.env.current;
+    // Stop first, so the environment is not offered another invocation once this one is answered.
+    void this.env.stop('failure');
+    if (inv && !inv.done) this.env.answer(inv, errorOutcome('Extension.Crash', `RequestId: ${inv.requestId} Error: ${message}`));
   }
 
   /** Every extension finished init and waits for the next event: the runtime may get its event. */
@@ -112,6 +157,7 @@ export class ExtensionHost {
 
   async shutdown(reason: 'spindown' | 'timeout' | 'failure', deadlineMs: number): Promise<void> {
     this.shuttingDown = true;
+    clearTimeout(this.initTimer);
     for (const waiter of this.invokeWaiters.splice(0)) waiter();
     for (const ext of this.byId.values()) {
       if (ext.events.has('SHUTDOWN')) this.send(ext, { eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs });
@@ -156,12 +202,14 @@ export class ExtensionHost {
     const id = randomUUID();
     this.byId.set(id, { id, name, events: new Set(parsed.events), parked: undefined, queued: [], busy: false, initDone: false });
     sendJson(res, 200, { functionName: this.env.fn.name, functionVersion: '$LATEST', handler: this.env.fn.handler }, { 'Lambda-Extension-Identifier': id });
+    this.registrationWaiters.get(name)?.();
   }
 
   private next(req: IncomingMessage, res: ServerResponse): void {
     const ext = this.byId.get(header(req, 'lambda-extension-identifier') ?? '');
     if (!ext) return sendRuntimeError(res, 403, 'Extension.Unknown', 'Unknown or missing Lambda-Extension-Identifier.');
     ext.initDone = true;
+    if (this.initComplete()) clearTimeout(this.initTimer);
     ext.parked = res;
     res.on('close', () => {
       if (ext.parked === res) ext.parked = undefined;

@@ -37,6 +37,7 @@ before(async () => {
     withRecorder('TimedOut', { timeout: 1 }),
     withRecorder('ExtensionInitError', { environment: { EXTENSION_MODE: 'init-error' } }),
     withRecorder('Probe'),
+    withRecorder('CrashOnInvoke', { environment: { EXTENSION_MODE: 'crash-on-invoke', CRASH_ONCE_FILE: join(work, 'crashed-once') } }),
     { name: 'Plain', codeUri: SHELL_BOOTSTRAP_DIR },
   ]);
   runner = await startRunner(template);
@@ -128,8 +129,9 @@ test('an extension reporting /init/error fails the invoke with its error type', 
   const body = reply.json();
   assert.equal(body.errorType, 'Extension.RecorderFailed');
   assert.match(body.errorMessage, /recorder/);
-  const initError = readRecords(records('ExtensionInitError')).find((r) => r.kind === 'init-error');
-  assert.equal(initError?.reply.status, 202);
+  // The extension notes the 202 it got; the caller's answer may come first.
+  const initError = await waitFor('the extension to note its /init/error reply', () => readRecords(records('ExtensionInitError')).find((r) => r.kind === 'init-error'));
+  assert.equal(initError.reply.status, 202);
   assertOk(await runner.invoke('Plain', {}), 'another function after the failed init');
 });
 
@@ -141,6 +143,42 @@ test('an unknown Lambda-Extension-Identifier gets 403 from the Extensions and Te
   assert.equal(telemetry.status, 403, `telemetry subscribe: ${telemetry.body}`);
   // The probe changed nothing: the function and its extension keep working.
   assertOk(await runner.invoke('Probe', {}), 'invoke after the probe');
+});
+
+test('an extension crashing during an invoke fails it with Extension.Crash; the next invoke gets a new environment', async () => {
+  const file = records('CrashOnInvoke');
+  // The function works for a while, so the extension (which exits on INVOKE) crashes before the runtime answers.
+  const crashed = await runner.invoke('CrashOnInvoke', { sleepMs: 500 }, {}, 8000);
+  assert.equal(crashed.status, 200, crashed.text);
+  assert.equal(crashed.headers['x-amz-function-error'], 'Unhandled', crashed.text);
+  assert.equal(crashed.json().errorType, 'Extension.Crash');
+  const first = readRecords(file).find((r) => r.kind === 'registered')!;
+  await waitFor(`the crashed extension (pid ${first.pid}) to be gone`, () => !isAlive(first.pid), 5000);
+
+  const next = await runner.invoke('CrashOnInvoke', {}, {}, 8000);
+  assertOk(next, 'the invoke after the crash');
+  const registrations = readRecords(file).filter((r) => r.kind === 'registered');
+  assert.equal(registrations.length, 2, 'a new environment, with the extension started again');
+  assert.notEqual(registrations[1]!.pid, first.pid);
+});
+
+test('an extension that never asks for its first event fails the invoke at the init cap', async () => {
+  const dir = tempDir('ext-never-ready');
+  const template = writeTemplate(dir, [
+    { name: 'NeverReady', codeUri: NODE_BOOTSTRAP_DIR, layers: [RECORDER_LAYER], environment: { RECORD_FILE: join(dir, 'records.jsonl'), EXTENSION_MODE: 'never-next' } },
+    { name: 'Plain', codeUri: SHELL_BOOTSTRAP_DIR },
+  ]);
+  const own = await startRunner(template, { OPEN_RUNTIME_INIT_TIMEOUT_MS: '1500' });
+  try {
+    const reply = await own.invoke('NeverReady', {}, {}, 8000);
+    assert.equal(reply.headers['x-amz-function-error'], 'Unhandled', reply.text);
+    const body = reply.json();
+    assert.equal(body.errorType, 'Extension.InitError');
+    assert.match(body.errorMessage, /recorder/, 'the message names the extension');
+    assertOk(await own.invoke('Plain', {}), 'another function after the failed init');
+  } finally {
+    await own.stop();
+  }
 });
 
 test('stopping the runner sends SHUTDOWN with reason spindown and the extension exits', async () => {

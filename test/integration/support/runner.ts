@@ -102,24 +102,28 @@ export interface Reply {
   json: () => any;
 }
 
-export interface Runner {
+/** A running `open-runtime` command that serves HTTP on 127.0.0.1. */
+export interface CliProcess {
   port: number;
   endpoint: string;
   proc: ChildProcess;
-  /** Everything the runner wrote to stderr so far (its banner and the functions' logs). */
+  /** Everything the command wrote to stderr so far (its banner and the functions' logs). */
   stderr(): string;
-  invoke(name: string, payload: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** SIGTERM, as a person pressing Ctrl-C would; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
 
-const BANNER = /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/;
+export interface Runner extends CliProcess {
+  /** Fails after `timeoutMs` (default 20 s) without an answer, so a hung invoke fails its test instead of the suite. */
+  invoke(name: string, payload: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<Reply>;
+}
 
-export async function startRunner(template: string, env: Record<string, string> = {}): Promise<Runner> {
+/** Runs `node dist/runner.js ARGS` and waits for the line of its banner that names the port it serves. */
+export async function startCli(args: string[], opts: { cwd: string; env?: Record<string, string>; banner: RegExp }): Promise<CliProcess> {
   assertBuilt();
-  const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', '--template', template], {
-    cwd: dirname(template),
-    env: { ...process.env, PATH: FIXTURE_PATH, ...env },
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, PATH: FIXTURE_PATH, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -127,9 +131,9 @@ export async function startRunner(template: string, env: Record<string, string> 
   proc.stdout!.resume();
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The runner printed no banner within 20 s. Its stderr:\n${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`open-runtime ${args[0]} printed no banner within 20 s. Its stderr:\n${stderr}`)), 20_000);
     const check = () => {
-      const match = BANNER.exec(stderr);
+      const match = opts.banner.exec(stderr);
       if (!match) return;
       clearTimeout(timer);
       proc.stderr!.off('data', check);
@@ -138,16 +142,14 @@ export async function startRunner(template: string, env: Record<string, string> 
     proc.stderr!.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`The runner exited (code ${code}) before serving. Its stderr:\n${stderr}`));
+      reject(new Error(`open-runtime ${args[0]} exited (code ${code}) before serving. Its stderr:\n${stderr}`));
     });
   });
-  const endpoint = `http://127.0.0.1:${port}`;
   return {
     port,
-    endpoint,
+    endpoint: `http://127.0.0.1:${port}`,
     proc,
     stderr: () => stderr,
-    invoke: (name, payload, headers = {}) => post(`${endpoint}/2015-03-31/functions/${name}/invocations`, JSON.stringify(payload), headers),
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
@@ -158,20 +160,34 @@ export async function startRunner(template: string, env: Record<string, string> 
   };
 }
 
-/** One HTTP POST on a new connection; the whole reply. */
-export function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Reply> {
+/** `open-runtime start --port 0 --template X`, the Invoke API for every function of the template. */
+export async function startRunner(template: string, env: Record<string, string> = {}): Promise<Runner> {
+  const cli = await startCli(['start', '--port', '0', '--template', template], { cwd: dirname(template), env, banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
+  return {
+    ...cli,
+    invoke: (name, payload, headers = {}, timeoutMs) => post(`${cli.endpoint}/2015-03-31/functions/${name}/invocations`, JSON.stringify(payload), headers, timeoutMs),
+  };
+}
+
+/** One HTTP POST on a new connection; the whole reply, or an error after `timeoutMs` without one. */
+export function post(url: string, body: string, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Reply> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => req.destroy(new Error(`No answer from POST ${url} within ${timeoutMs / 1000} s.`)), timeoutMs);
     const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
       res.on('end', () => {
+        clearTimeout(timer);
         const data = Buffer.concat(chunks);
         const text = data.toString('utf8');
         resolve({ status: res.statusCode!, headers: res.headers, body: data, text, json: () => JSON.parse(text) });
       });
     });
-    req.on('error', reject);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     req.end(body);
   });
 }
