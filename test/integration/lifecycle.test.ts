@@ -162,6 +162,21 @@ test('a timed-out invoke is Sandbox.Timedout; the runtime gets SIGTERM, then is 
   assert.notEqual(next, pid, 'a new environment replaces the timed-out one');
 });
 
+test('a timed-out environment is stopped whole: processes the function started are gone too', async () => {
+  const dir = tempDir('hang-child');
+  const hang = { pidFile: join(dir, 'pid'), termFile: join(dir, 'term'), childPidFile: join(dir, 'child') };
+  assertFunctionError(await runner.invoke('Hang', { hang }), 'Sandbox.Timedout');
+  const pid = Number(readFileSync(hang.pidFile, 'utf8'));
+  const child = Number(readFileSync(hang.childPidFile, 'utf8'));
+  await waitFor(`the timed-out runtime (pid ${pid}) to be killed`, () => !isAlive(pid), 5000);
+  try {
+    // Lambda discards the whole execution environment; a local one must not leave the function's processes running.
+    await waitFor(`the function's own child process (pid ${child}) to be stopped with its environment`, () => !isAlive(child), 3000);
+  } finally {
+    if (isAlive(child)) process.kill(child, 'SIGKILL');
+  }
+});
+
 test('a runtime exiting mid-invoke is Runtime.ExitError with its exit status', async () => {
   const before = assertOk(await runner.invoke('Crash', {}), 'warm-up').pid as number;
   const error = assertFunctionError(await runner.invoke('Crash', { exit: 3 }), 'Runtime.ExitError');
