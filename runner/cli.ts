@@ -171,16 +171,20 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
 }
 
 async function rieCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      'runtime-interface-emulator-address': { type: 'string' },
-      'runtime-api-address': { type: 'string' },
-      'log-level': { type: 'string' },
-    },
-  });
-  const [bootstrap, ...bootstrapArgs] = positionals;
+  // Like aws-lambda-rie, only options before BOOTSTRAP are its own; the rest goes to the command untouched
+  // (`rie python -m awslambdaric app.handler`).
+  const own = ['--runtime-interface-emulator-address', '--runtime-api-address', '--log-level'];
+  const values: Record<string, string> = {};
+  let at = 0;
+  while (at < args.length && args[at]!.startsWith('-')) {
+    const [flag, inline] = args[at]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (!own.includes(flag)) throw new UsageError(`Unknown rie option ${flag}. Its options are ${own.join(', ')}.`);
+    const value = inline ?? args[at + 1];
+    if (value === undefined) throw new UsageError(`${flag} needs a value.`);
+    values[flag.slice(2)] = value;
+    at += inline === undefined ? 2 : 1;
+  }
+  const [bootstrap, ...bootstrapArgs] = args.slice(at);
   if (!bootstrap) throw new UsageError('rie needs the BOOTSTRAP command to run, e.g. open-runtime rie ./bootstrap');
   const invokeAddress = parseAddress(values['runtime-interface-emulator-address'] ?? '127.0.0.1:8080');
   const runtimeAddress = values['runtime-api-address'] ? parseAddress(values['runtime-api-address']) : undefined;
@@ -188,7 +192,8 @@ async function rieCommand(args: string[]): Promise<number> {
     {
       name: 'function',
       runtime: 'provided.al2023',
-      handler: process.env._HANDLER ?? 'function.handler',
+      // aws-lambda-rie takes the handler from the command's last argument when _HANDLER is not set.
+      handler: process.env._HANDLER ?? bootstrapArgs.at(-1) ?? 'function.handler',
       codeUri: process.env.LAMBDA_TASK_ROOT ?? process.cwd(),
       timeout: Number(process.env.AWS_LAMBDA_FUNCTION_TIMEOUT ?? 300),
       memorySize: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 3008),
@@ -198,7 +203,8 @@ async function rieCommand(args: string[]): Promise<number> {
   );
   const lambda = new LocalLambda({ port: invokeAddress.port, hotReload: false });
   lambda.setFunctions([fn]);
-  lambda.setLaunchOverride(fn.name, { command: resolve(bootstrap), args: bootstrapArgs }, runtimeAddress?.port);
+  const command = bootstrap.includes('/') ? resolve(bootstrap) : bootstrap;
+  lambda.setLaunchOverride(fn.name, { command, args: bootstrapArgs }, runtimeAddress?.port);
   lambda.routeMain((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) return;

@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import type { FunctionSpec } from '../functions/model.ts';
-import { planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
+import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
@@ -109,13 +109,13 @@ export class Environment {
     this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: this.fn.name, functionVersion: '$LATEST' });
     let plan: LaunchPlan;
     try {
-      plan = await planLaunch(this.fn, {
+      const launch = {
         runtimeApi: `127.0.0.1:${this.port}`,
         logStreamName: this.logStreamName,
         region: this.opts.region,
         debug: this.opts.debug ? { port: this.opts.debug.port } : undefined,
-      });
-      if (this.opts.command) plan = { ...plan, ...this.opts.command };
+      };
+      plan = this.opts.command ? planCommand(this.fn, launch, this.opts.command) : await planLaunch(this.fn, launch);
       await this.extensions.startAll(this.fn.layers, plan.env, this.opts.initTimeoutMs);
     } catch (err) {
       const type = err instanceof LaunchError ? err.errorType : 'Runtime.InitError';
@@ -129,7 +129,8 @@ export class Environment {
   private spawnRuntime(plan: LaunchPlan): void {
     if (plan.notice) this.platformLog(`NOTICE ${plan.notice}`);
     this.spawnedAt = performance.now();
-    const proc = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so whatever the function starts is stopped with it.
+    const proc = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.proc = proc;
     proc.stdout!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stdout'));
     proc.stderr!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stderr'));
@@ -411,11 +412,13 @@ export class Environment {
       const extensionsDone = this.extensions.shutdown(reason, deadlineMs);
       const proc = this.proc;
       if (proc && !this.exited) {
-        proc.kill('SIGTERM');
-        const killer = setTimeout(() => proc.kill('SIGKILL'), GRACEFUL_KILL_MS);
+        signalGroup(proc, 'SIGTERM');
+        const killer = setTimeout(() => signalGroup(proc, 'SIGKILL'), GRACEFUL_KILL_MS);
         await new Promise<void>((resolve) => (this.exited ? resolve() : proc.once('exit', () => resolve())));
         clearTimeout(killer);
       }
+      // Children the function started (and that outlived it) go too.
+      if (proc) signalGroup(proc, 'SIGKILL');
       await extensionsDone;
       this.pendingNext?.destroy();
       await this.telemetry.flush();
@@ -430,6 +433,15 @@ export class Environment {
     return this.stopped;
   }
   private stopped: Promise<void> = Promise.resolve();
+}
+
+function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
+  if (!proc.pid) return;
+  try {
+    process.kill(-proc.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
 }
 
 export function functionArn(fn: FunctionSpec): string {

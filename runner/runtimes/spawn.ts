@@ -57,11 +57,12 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
     AWS_LAMBDA_LOG_STREAM_NAME: opts.logStreamName,
     AWS_REGION: opts.region,
     AWS_DEFAULT_REGION: opts.region,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     LD_LIBRARY_PATH: [process.env.LD_LIBRARY_PATH, join(fn.codeUri, 'lib')].filter(Boolean).join(':'),
     AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
   });
+  // Lambda defines AWS_EXECUTION_ENV for its managed runtimes only, not for provided ones.
+  if (runtimeFamily(fn.runtime) === 'node' || runtimeFamily(fn.runtime) === 'python') env.AWS_EXECUTION_ENV = `AWS_Lambda_${fn.runtime}`;
   // The function's own variables win over everything but the reserved ones Lambda forbids overriding.
   for (const [key, value] of Object.entries(fn.environment)) {
     if (!RESERVED.has(key)) env[key] = value;
@@ -153,6 +154,15 @@ export function nodeFor(runtime: string): NodeBinary {
     if (version?.split('.')[0] === wanted) return { path, version, wanted, exact: true };
   }
   return { path: process.execPath, version: process.versions.node, wanted, exact: false };
+}
+
+/**
+ * The `rie` command's launch: the given command with the caller's own environment plus Lambda's, like the
+ * AWS Runtime Interface Emulator inside a container. A bare name is looked up on PATH.
+ */
+export function planCommand(fn: FunctionSpec, opts: LaunchOptions, command: { command: string; args: string[] }): LaunchPlan {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  return { command: command.command, args: command.args, env: { ...inherited, ...lambdaEnvironment(fn, opts, fn.handler) }, cwd: fn.codeUri };
 }
 
 function planPython(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
