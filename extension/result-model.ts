@@ -35,6 +35,8 @@ export interface ResultModel {
   readonly response?: ResponseView;
   readonly streamed?: boolean;
   readonly chunks?: readonly string[];
+  /** While a streamed HTTP response arrives: its status and headers (the prelude), once received. */
+  readonly streamPrelude?: { readonly statusCode: number; readonly headers: Readonly<Record<string, string>> };
   readonly report?: Report;
   readonly error?: { readonly errorType: string; readonly errorMessage: string; readonly frames: readonly StackFrame[] };
   /** A failure before or around the invocation (runner unreachable, bad event...): one sentence. */
@@ -166,6 +168,26 @@ function decodeBase64(text: string): Uint8Array | undefined {
     return bytes;
   } catch {
     return undefined;
+  }
+}
+
+const PRELUDE_DELIMITER = '\u0000'.repeat(8);
+
+/**
+ * A streamed HTTP-integration response starts with a JSON prelude (status, headers) and 8 NUL bytes, then
+ * the body. Given what has arrived so far: the prelude and the body after it, or just body when the stream
+ * has no prelude, or undefined while the prelude may still be arriving.
+ */
+export function takeHttpPrelude(arrived: string): { prelude?: NonNullable<ResultModel['streamPrelude']>; body: string } | undefined {
+  if (!arrived.trimStart().startsWith('{')) return { body: arrived };
+  const at = arrived.indexOf(PRELUDE_DELIMITER);
+  if (at < 0) return arrived.length > 64 * 1024 ? { body: arrived } : undefined;
+  try {
+    const p = JSON.parse(arrived.slice(0, at)) as { statusCode?: unknown; headers?: Record<string, unknown> };
+    const headers = Object.fromEntries(Object.entries(p.headers ?? {}).map(([k, v]) => [k, String(v)]));
+    return { prelude: { statusCode: typeof p.statusCode === 'number' ? p.statusCode : 200, headers }, body: arrived.slice(at + PRELUDE_DELIMITER.length) };
+  } catch {
+    return { body: arrived };
   }
 }
 

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx.ts';
-import type { FromResultView, ResultModel, ToResultView } from './result-model.ts';
+import { takeHttpPrelude, type FromResultView, type ResultModel, type ToResultView } from './result-model.ts';
 
 export const RESULT_VIEW_TYPE = 'openRuntime.result';
 
@@ -23,6 +23,8 @@ export class ResultView implements vscode.Disposable {
   /** The folder stack frames are resolved against (Lambda's /var/task maps to the function's code). */
   private codeRoot: string | undefined;
   private entryId: string | undefined;
+  /** Streamed data held back until we know whether it starts with an HTTP prelude. */
+  private streamHead: string | undefined = '';
 
   constructor(ctx: Ctx, actions: ResultViewActions) {
     this.ctx = ctx;
@@ -36,6 +38,7 @@ export class ResultView implements vscode.Disposable {
   show(model: ResultModel, codeRoot?: string, entryId?: string): void {
     this.model = model;
     this.entryId = entryId;
+    this.streamHead = '';
     if (codeRoot !== undefined) this.codeRoot = codeRoot;
     const panel = this.ensurePanel();
     panel.title = `Result: ${model.functionName}`;
@@ -48,7 +51,17 @@ export class ResultView implements vscode.Disposable {
     const m = this.model;
     if (!m || m.state !== 'running' || m.functionName !== functionName) return;
     if (m.requestId !== undefined && requestId !== undefined && m.requestId !== requestId) return;
-    this.model = { ...m, requestId: m.requestId ?? requestId, streamed: true, chunks: [...(m.chunks ?? []), data] };
+    const id = m.requestId ?? requestId;
+    if (this.streamHead !== undefined) {
+      const split = takeHttpPrelude(this.streamHead + data);
+      if (!split) { this.streamHead += data; return; }
+      this.streamHead = undefined;
+      const chunks = split.body ? [split.body] : [];
+      this.model = { ...m, requestId: id, streamed: true, chunks, ...(split.prelude ? { streamPrelude: split.prelude } : {}) };
+      this.post({ type: 'model', model: this.model });
+      return;
+    }
+    this.model = { ...m, requestId: id, streamed: true, chunks: [...(m.chunks ?? []), data] };
     this.post({ type: 'chunk', data });
   }
 

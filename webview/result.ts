@@ -43,8 +43,12 @@ function render(model: ResultModel): void {
   const sections: Child[] = [header];
   if (model.message) sections.push(el('p', { id: 'message', role: 'alert' }, model.message));
   if (model.state === 'running') {
-    sections.push(el('section', { id: 'response' },
+    const prelude = model.streamPrelude;
+    sections.push(el('section', { id: 'response', 'data-kind': 'stream' },
       el('h2', {}, model.streamed || model.chunks?.length ? 'Streaming response' : 'Waiting for the response'),
+      prelude && el('div', { id: 'http-status', class: prelude.statusCode < 400 ? 'ok' : 'bad' }, `${prelude.statusCode} ${HTTP_REASONS[prelude.statusCode] ?? ''}`.trim()),
+      prelude && Object.keys(prelude.headers).length > 0 && el('table', { id: 'http-headers' },
+        ...Object.entries(prelude.headers).map(([k, v]) => el('tr', { class: 'http-header' }, el('th', {}, k), el('td', {}, v)))),
       el('div', { id: 'chunks' }, ...(model.chunks ?? []).map(chunkNode)),
     ));
   }

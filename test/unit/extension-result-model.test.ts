@@ -76,3 +76,14 @@ describe('errors', () => {
 it('summarises REPORT like Lambda', () => {
   assert.equal(reportSummary({ ...report, initDurationMs: 100.5 }), 'Duration: 12.35 ms  Billed Duration: 13 ms  Memory Size: 128 MB  Max Memory Used: 61 MB  Init Duration: 100.50 ms');
 });
+
+describe('streamed HTTP preludes', () => {
+  it('waits for the prelude, then splits it from the body', async () => {
+    const { takeHttpPrelude } = await import('../../extension/result-model.ts');
+    const nul8 = '\u0000'.repeat(8);
+    assert.equal(takeHttpPrelude('{"statusCode":201,"head'), undefined);
+    assert.deepEqual(takeHttpPrelude(`{"statusCode":201,"headers":{"x":"1"}}${nul8}chunk 1`), { prelude: { statusCode: 201, headers: { x: '1' } }, body: 'chunk 1' });
+    assert.deepEqual(takeHttpPrelude('plain text stream'), { body: 'plain text stream' });
+    assert.deepEqual(takeHttpPrelude(`{not json${nul8}x`), { body: `{not json${nul8}x` });
+  });
+});
