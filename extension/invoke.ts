@@ -144,8 +144,21 @@ async function resolveFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.W
     const known = functions.map((f) => f.name);
     throw new RunnerError('ResourceNotFoundException', `There is no function named "${args.functionName}" in this workspace${known.length ? ` (it has ${known.join(', ')})` : ''}. Check template.yaml / serverless.yml, or open the handler file and use the lens above it.`);
   }
-  if (args.file) return inferFromFile(runner, args.file, args.exportName);
+  if (args.file) return (await templateFunctionFor(ctx, runner, folder, args.file, args.exportName)) ?? inferFromFile(runner, args.file, args.exportName);
   return pickFunction(ctx, runner, folder);
+}
+
+/** The template function whose handler is this file (and export), so a file invoked from the explorer keeps its settings. */
+async function templateFunctionFor(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, file: string, exportName?: string): Promise<FunctionSpec | undefined> {
+  const { functions } = await ctx.functions.get(folder);
+  const matches: FunctionSpec[] = [];
+  for (const fn of functions) {
+    const target = await ctx.functions.handlerTarget(fn);
+    if (target && path.resolve(target.file) === path.resolve(file) && (exportName === undefined || target.exportName === exportName)) matches.push(fn);
+  }
+  if (matches.length !== 1) return undefined;
+  const { functions: known } = await runner.listFunctions();
+  return known.find((f) => f.name === matches[0]!.name);
 }
 
 async function inferFromFile(runner: RunnerSidecar, file: string, exportName?: string): Promise<FunctionSpec> {
