@@ -1,8 +1,674 @@
-// The local Lambda control plane (CreateFunction, UpdateFunctionCode, ... on the runner's main port).
-// Being written for issue 6; until then no route is claimed here.
+// The local Lambda control plane, on the runner's main port next to the Invoke API, so that
+// `aws lambda create-function --endpoint-url http://127.0.0.1:PORT`, the SDKs and `open-runtime deploy --target local`
+// can deploy a .zip package and invoke it right after:
+//   POST   /2015-03-31/functions                              CreateFunction
+//   GET    /2015-03-31/functions/                             ListFunctions (?FunctionVersion=ALL&Marker&MaxItems)
+//   GET    /2015-03-31/functions/{name}                       GetFunction (?Qualifier)
+//   DELETE /2015-03-31/functions/{name}                       DeleteFunction (?Qualifier)
+//   GET|PUT /2015-03-31/functions/{name}/configuration        GetFunctionConfiguration / UpdateFunctionConfiguration
+//   PUT    /2015-03-31/functions/{name}/code                  UpdateFunctionCode
+//   POST|GET /2015-03-31/functions/{name}/versions            PublishVersion / ListVersionsByFunction
+//   POST|GET /2015-03-31/functions/{name}/aliases[/{alias}]   CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases
+// with Lambda's JSON shapes and error types. The code is unpacked into `<deploy root>/<name>/<sha256 hex>/` and
+// the function is added to the runner, so the Invoke API runs it. Changes apply at once: State is Active and
+// LastUpdateStatus Successful in every answer, which is what the SDK waiters wait for.
+//
+// The control plane's functions are those deployed to it. A deployed function takes precedence over a template
+// function of the same name (the template's comes back on DeleteFunction). Published versions and aliases are
+// recorded and listed; invoking them by qualifier is up to the Invoke API (resolveQualifier below).
+import { createHash, randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { checkPackage, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../build/check-package.ts';
+import { RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
+import { BodyTooLargeError, readBody, sendAwsError, sendJson } from '../http-util.ts';
 import type { LocalLambda } from '../local-lambda.ts';
+import { writeZip } from '../build/zip.ts';
 
-export function handleControlPlane(_lambda: LocalLambda, _req: IncomingMessage, _res: ServerResponse, _path: string, _query: URLSearchParams): boolean {
-  return false;
+const ACCOUNT = '123456789012';
+/** Lambda's limit on a CreateFunction / UpdateFunctionCode request (a 50 MB zip, base64-encoded, plus JSON). */
+export const MAX_CODE_REQUEST_BYTES = 70_167_211;
+const MAX_CONFIG_REQUEST_BYTES = 1_048_576;
+const ENVIRONMENT_LIMIT_BYTES = 4096;
+
+const TEMP_ROOT = join(tmpdir(), `open-runtime-deployed-${process.pid}`);
+let deployRoot = TEMP_ROOT;
+// The default root is this process's own: it goes with it.
+process.once('exit', () => {
+  if (existsSync(TEMP_ROOT)) rmSync(TEMP_ROOT, { recursive: true, force: true });
+});
+
+/** Where deployed code is unpacked; the runner sets `<workspace>/.open-runtime/deployed`. Default: a temp folder. */
+export function setDeployRoot(dir: string): void {
+  deployRoot = dir;
+}
+
+export function getDeployRoot(): string {
+  return deployRoot;
+}
+
+// ---- the registry ---------------------------------------------------------------------------------------------
+
+interface FunctionConfiguration {
+  FunctionName: string;
+  FunctionArn: string;
+  Runtime: Runtime;
+  Role: string;
+  Handler: string;
+  CodeSize: number;
+  Description: string;
+  Timeout: number;
+  MemorySize: number;
+  LastModified: string;
+  CodeSha256: string;
+  Version: string;
+  Environment?: { Variables: Record<string, string> };
+  TracingConfig: { Mode: string };
+  RevisionId: string;
+  State: 'Active';
+  LastUpdateStatus: 'Successful';
+  PackageType: 'Zip';
+  Architectures: Architecture[];
+  EphemeralStorage: { Size: number };
+  SnapStart: { ApplyOn: 'None'; OptimizationStatus: 'Off' };
+  LoggingConfig: { LogFormat: 'Text'; LogGroup: string };
+  RuntimeVersionConfig?: { RuntimeVersionArn: string };
+}
+
+interface PublishedVersion {
+  config: FunctionConfiguration;
+  codeDir: string;
+}
+
+interface Alias {
+  AliasArn: string;
+  Name: string;
+  FunctionVersion: string;
+  Description: string;
+  RevisionId: string;
+}
+
+interface DeployedFunction {
+  latest: FunctionConfiguration;
+  codeDir: string;
+  versions: PublishedVersion[];
+  nextVersion: number;
+  aliases: Map<string, Alias>;
+  /** The template's function of the same name, put back when this one is deleted. */
+  shadowed: FunctionSpec | undefined;
+}
+
+const registries = new WeakMap<LocalLambda, Map<string, DeployedFunction>>();
+
+function registryOf(lambda: LocalLambda): Map<string, DeployedFunction> {
+  let registry = registries.get(lambda);
+  if (!registry) {
+    const created = new Map<string, DeployedFunction>();
+    registry = created;
+    registries.set(lambda, created);
+    // Re-reading the templates replaces the runner's function list: keep what was deployed on top of it.
+    lambda.subscribe((event) => {
+      if (event.type !== 'functions-changed') return;
+      for (const [name, fn] of created) {
+        const current = lambda.getFunction(name);
+        if (current && current.codeUri !== fn.codeDir) fn.shadowed = current;
+        else if (!current) fn.shadowed = undefined;
+        if (current?.codeUri !== fn.codeDir) lambda.addFunction(specOf(fn.latest, fn.codeDir));
+      }
+    });
+  }
+  return registry;
+}
+
+/** Deployed functions' specs, for a runner that rebuilds its function list (they go on top of the template's). */
+export function deployedFunctions(lambda: LocalLambda): FunctionSpec[] {
+  return [...(registries.get(lambda)?.values() ?? [])].map((fn) => specOf(fn.latest, fn.codeDir));
+}
+
+/**
+ * What a qualified invoke (`--qualifier 3`, `--qualifier live`) runs: the code folder and configuration of that
+ * version, or undefined when the name is not deployed or the qualifier is unknown. For the Invoke API.
+ */
+export function resolveQualifier(lambda: LocalLambda, name: string, qualifier: string): FunctionSpec | undefined {
+  const fn = registries.get(lambda)?.get(name);
+  if (!fn) return undefined;
+  const version = qualifier === '$LATEST' ? undefined : (fn.aliases.get(qualifier)?.FunctionVersion ?? qualifier);
+  if (version === undefined || version === '$LATEST') return specOf(fn.latest, fn.codeDir);
+  const published = fn.versions.find((v) => v.config.Version === version);
+  return published ? specOf(published.config, published.codeDir) : undefined;
+}
+
+function specOf(config: FunctionConfiguration, codeDir: string): FunctionSpec {
+  return {
+    name: config.FunctionName,
+    runtime: config.Runtime,
+    handler: config.Handler,
+    codeUri: codeDir,
+    architecture: config.Architectures[0] ?? 'x86_64',
+    memorySize: config.MemorySize,
+    timeout: config.Timeout,
+    environment: config.Environment?.Variables ?? {},
+    concurrency: 10,
+    runtimeClient: 'open-runtime',
+    layers: [],
+    middlewares: [],
+  };
+}
+
+// ---- routing --------------------------------------------------------------------------------------------------
+
+const FUNCTIONS = /^\/2015-03-31\/functions\/?$/;
+const FUNCTION = /^\/2015-03-31\/functions\/([^/]+)(?:\/(configuration|code|versions|aliases|code\.zip)(?:\/([^/]+))?)?\/?$/;
+
+/** Answers the request if it is a control-plane call; returns false otherwise. */
+export function handleControlPlane(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+  const method = req.method ?? 'GET';
+  let operation: (() => Promise<void>) | undefined;
+  const ctx = { lambda, req, res, query, registry: registryOf(lambda) };
+  if (FUNCTIONS.test(path)) {
+    if (method === 'POST') operation = () => createFunction(ctx);
+    else if (method === 'GET') operation = () => listFunctions(ctx);
+  } else {
+    const match = FUNCTION.exec(path);
+    if (!match) return false;
+    const { name, qualifier } = splitName(decodeURIComponent(match[1]!));
+    const sub = match[2];
+    const subName = match[3] ? decodeURIComponent(match[3]) : undefined;
+    const q = qualifier ?? query.get('Qualifier') ?? undefined;
+    const at = { ...ctx, name, qualifier: q };
+    if (!sub && !subName) {
+      if (method === 'GET') operation = () => getFunction(at);
+      else if (method === 'DELETE') operation = () => deleteFunction(at);
+    } else if (sub === 'configuration' && !subName) {
+      if (method === 'GET') operation = () => getFunctionConfiguration(at);
+      else if (method === 'PUT') operation = () => updateFunctionConfiguration(at);
+    } else if (sub === 'code' && !subName && method === 'PUT') {
+      operation = () => updateFunctionCode(at);
+    } else if (sub === 'code.zip' && !subName && method === 'GET') {
+      operation = () => downloadCode(at);
+    } else if (sub === 'versions' && !subName) {
+      if (method === 'POST') operation = () => publishVersion(at);
+      else if (method === 'GET') operation = () => listVersions(at);
+    } else if (sub === 'aliases') {
+      if (!subName && method === 'POST') operation = () => createAlias(at);
+      else if (!subName && method === 'GET') operation = () => listAliases(at);
+      else if (subName && method === 'GET') operation = () => getAlias(at, subName);
+      else if (subName && method === 'PUT') operation = () => updateAlias(at, subName);
+      else if (subName && method === 'DELETE') operation = () => deleteAlias(at, subName);
+    }
+  }
+  if (!operation) {
+    req.resume();
+    sendAwsError(res, 404, 'UnknownOperationException', `The local Lambda control plane has no ${method} ${path}. It serves CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, ListFunctions, DeleteFunction, PublishVersion, ListVersionsByFunction and aliases.`);
+    return true;
+  }
+  operation().catch((err: unknown) => {
+    if (err instanceof AwsError) sendAwsError(res, err.status, err.type, err.message);
+    else if (!res.headersSent) sendAwsError(res, 500, 'ServiceException', `The local control plane failed: ${(err as Error).message}`);
+  });
+  return true;
+}
+
+class AwsError extends Error {
+  readonly status: number;
+  readonly type: string;
+  constructor(status: number, type: string, message: string) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+const notFound = (name: string, qualifier?: string) => new AwsError(404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}${qualifier ? `:${qualifier}` : ''}`);
+const invalid = (message: string) => new AwsError(400, 'InvalidParameterValueException', message);
+const validation = (problems: string[]) =>
+  new AwsError(400, 'ValidationException', `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected: ${problems.join('; ')}`);
+
+interface Ctx {
+  lambda: LocalLambda;
+  req: IncomingMessage;
+  res: ServerResponse;
+  query: URLSearchParams;
+  registry: Map<string, DeployedFunction>;
+}
+interface At extends Ctx {
+  name: string;
+  qualifier: string | undefined;
+}
+
+function arnOf(name: string): string {
+  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:${ACCOUNT}:function:${name}`;
+}
+
+/** A name, a partial ARN (123456789012:function:name) or a full ARN, each optionally with `:qualifier`. */
+function splitName(raw: string): { name: string; qualifier: string | undefined } {
+  const arn = /^(?:arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:|\d{12}:function:)?([^:]+)(?::([^:]+))?$/.exec(raw);
+  return arn ? { name: arn[1]!, qualifier: arn[2] } : { name: raw, qualifier: undefined };
+}
+
+async function readJson(req: IncomingMessage, limit: number, operation: string): Promise<Record<string, unknown>> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, limit);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
+    throw err;
+  }
+  if (!body.length) return {};
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new AwsError(400, 'SerializationException', `The ${operation} request body is not a JSON object.`);
+}
+
+function existing(at: At): DeployedFunction {
+  const fn = at.registry.get(at.name);
+  if (!fn) {
+    const inTemplate = at.lambda.getFunction(at.name);
+    if (inTemplate) {
+      throw new AwsError(404, 'ResourceNotFoundException', `Function not found: ${arnOf(at.name)}. ${at.name} comes from ${inTemplate.source?.file ?? 'the runner\'s template'}, not from the control plane: create it with CreateFunction to deploy a package under that name.`);
+    }
+    throw notFound(at.name);
+  }
+  return fn;
+}
+
+/** The configuration a qualifier names: $LATEST (or none), a published version, or an alias. */
+function configAt(fn: DeployedFunction, name: string, qualifier: string | undefined): PublishedVersion {
+  if (!qualifier || qualifier === '$LATEST') return { config: fn.latest, codeDir: fn.codeDir };
+  const version = fn.aliases.get(qualifier)?.FunctionVersion ?? qualifier;
+  if (version === '$LATEST') return { config: fn.latest, codeDir: fn.codeDir };
+  const found = fn.versions.find((v) => v.config.Version === version);
+  if (!found) throw notFound(name, qualifier);
+  return found;
+}
+
+// ---- checking input -------------------------------------------------------------------------------------------
+
+const NAME = /^[a-zA-Z0-9-_]{1,64}$/;
+const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
+const RESERVED_VARIABLES = ['_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR'];
+const RETIRED_RUNTIMES = new Set(['nodejs', 'nodejs4.3', 'nodejs6.10', 'nodejs8.10', 'nodejs10.x', 'nodejs12.x', 'nodejs14.x', 'nodejs16.x', 'nodejs18.x', 'python2.7', 'python3.6', 'python3.7', 'python3.8', 'go1.x', 'ruby2.5', 'ruby2.7', 'dotnetcore1.0', 'dotnetcore2.1', 'dotnetcore3.1', 'java8']);
+
+interface ConfigInput {
+  Runtime?: Runtime;
+  Role?: string;
+  Handler?: string;
+  Description?: string;
+  Timeout?: number;
+  MemorySize?: number;
+  Environment?: Record<string, string>;
+  Architectures?: Architecture[];
+}
+
+/** Reads the configuration members both CreateFunction and UpdateFunctionConfiguration take. */
+function readConfigInput(body: Record<string, unknown>): ConfigInput {
+  const problems: string[] = [];
+  const out: ConfigInput = {};
+  const at = (member: string, value: unknown, constraint: string) => problems.push(`Value ${JSON.stringify(value) ?? 'null'} at '${member}' failed to satisfy constraint: ${constraint}`);
+  if (body.Role !== undefined) {
+    if (typeof body.Role !== 'string' || !ROLE.test(body.Role)) at('role', body.Role, `Member must satisfy regular expression pattern: ${ROLE.source.slice(1, -1)}`);
+    else out.Role = body.Role;
+  }
+  if (body.Runtime !== undefined) {
+    const runtime = String(body.Runtime);
+    if (RETIRED_RUNTIMES.has(runtime)) {
+      throw invalid(`The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`);
+    }
+    if (!(RUNTIMES as readonly string[]).includes(runtime)) {
+      throw invalid(`The runtime parameter of ${runtime} is not supported by the local runner. It runs ${RUNTIMES.filter((r) => r !== 'wasi').join(', ')}.`);
+    }
+    out.Runtime = runtime as Runtime;
+  }
+  if (body.Handler !== undefined) {
+    if (typeof body.Handler !== 'string' || body.Handler.length > 128 || !/^[^\s]+$/.test(body.Handler)) at('handler', body.Handler, 'Member must satisfy regular expression pattern: [^\\s]+');
+    else out.Handler = body.Handler;
+  }
+  if (body.Description !== undefined) {
+    if (typeof body.Description !== 'string' || body.Description.length > 256) at('description', body.Description, 'Member must have length less than or equal to 256');
+    else out.Description = body.Description;
+  }
+  if (body.Timeout !== undefined) {
+    const t = body.Timeout;
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 1) at('timeout', t, 'Member must have value greater than or equal to 1');
+    else if (t > 900) at('timeout', t, 'Member must have value less than or equal to 900');
+    else out.Timeout = t;
+  }
+  if (body.MemorySize !== undefined) {
+    const m = body.MemorySize;
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 128) at('memorySize', m, 'Member must have value greater than or equal to 128');
+    else if (m > 10240) at('memorySize', m, 'Member must have value less than or equal to 10240');
+    else out.MemorySize = m;
+  }
+  if (body.Architectures !== undefined) {
+    const a = body.Architectures;
+    if (!Array.isArray(a) || a.length !== 1) at('architectures', a, 'Member must have length less than or equal to 1 and greater than or equal to 1');
+    else if (a[0] !== 'x86_64' && a[0] !== 'arm64') at('architectures', a, 'Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]');
+    else out.Architectures = [a[0]];
+  }
+  if (body.Environment !== undefined) {
+    const variables = (body.Environment as { Variables?: unknown } | null)?.Variables ?? {};
+    if (typeof variables !== 'object' || variables === null || Object.values(variables).some((v) => typeof v !== 'string')) {
+      at('environment.variables', variables, 'Member must be a map of strings');
+    } else {
+      const vars = variables as Record<string, string>;
+      const reserved = Object.keys(vars).filter((k) => RESERVED_VARIABLES.includes(k));
+      if (reserved.length) throw invalid(`Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`);
+      if (Buffer.byteLength(JSON.stringify(vars)) > ENVIRONMENT_LIMIT_BYTES) throw invalid('Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit.');
+      out.Environment = vars;
+    }
+  }
+  if (Array.isArray(body.Layers) && body.Layers.length) {
+    throw invalid('The local runner can\'t fetch layers by ARN. Put the layer\'s files in the package, or run the function from its template with a local layer folder.');
+  }
+  if (problems.length) throw validation(problems);
+  return out;
+}
+
+/** The ZipFile of a request, checked like Lambda would check it (plus the architecture of its native code). */
+function readCode(body: Record<string, unknown>, operation: string): Buffer {
+  const code = (operation === 'CreateFunction' ? body.Code : body) as Record<string, unknown> | undefined;
+  if (body.PackageType === 'Image' || code?.ImageUri) throw invalid('The local runner runs .zip packages only, not container images. Deploy the function\'s code as a ZipFile.');
+  if (code?.S3Bucket || code?.S3Key) throw invalid('The local control plane takes the code as ZipFile only: it can\'t read S3. Pass the zip itself (aws lambda ... --zip-file fileb://function.zip).');
+  if (typeof code?.ZipFile !== 'string' || !code.ZipFile) {
+    throw invalid(operation === 'CreateFunction' ? 'Code is required: pass Code.ZipFile (aws lambda create-function --zip-file fileb://function.zip).' : 'ZipFile is required: pass the new package (aws lambda update-function-code --zip-file fileb://function.zip).');
+  }
+  const zip = Buffer.from(code.ZipFile, 'base64');
+  if (zip.length > MAX_ZIPPED_BYTES) throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes for the ${operation} operation`);
+  return zip;
+}
+
+/** Unpacks a checked package into `<root>/<name>/<sha hex>/` and returns the folder and the zip's CodeSha256. */
+function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: string; Architectures: Architecture[] }, operation: string): { codeDir: string; sha256: string; size: number } {
+  const checked = checkPackage(zip, { architecture: config.Architectures[0] ?? 'x86_64', runtime: config.Runtime, handler: config.Handler });
+  for (const p of checked.problems) {
+    if (p.kind === 'format') throw invalid(`Could not unzip uploaded file. Please check your file, then try to upload again. (${p.message})`);
+    if (p.kind === 'size' && checked.unzippedSize > MAX_UNZIPPED_BYTES) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
+    if (p.kind === 'size') throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes for the ${operation} operation`);
+    // Lambda itself would accept the upload and fail at the first invoke; the local runner says so now.
+    if (p.kind === 'architecture') throw invalid(p.message);
+  }
+  const digest = createHash('sha256').update(zip);
+  const sha256 = digest.copy().digest('base64');
+  const codeDir = join(deployRoot, name, digest.digest('hex'));
+  if (!existsSync(join(codeDir, '.complete'))) {
+    rmSync(codeDir, { recursive: true, force: true });
+    for (const file of checked.files) {
+      const target = join(codeDir, file.name);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, file.data);
+      chmodSync(target, file.mode & 0o777);
+    }
+    mkdirSync(codeDir, { recursive: true });
+    writeFileSync(join(codeDir, '.complete'), '');
+  }
+  // Bootstrap or handler problems are left for the invoke, as in Lambda: the package deploys, the function fails.
+  return { codeDir, sha256, size: zip.length };
+}
+
+function lastModified(): string {
+  return new Date().toISOString().replace('Z', '+0000');
+}
+
+// ---- operations -----------------------------------------------------------------------------------------------
+
+async function createFunction(ctx: Ctx): Promise<void> {
+  const body = await readJson(ctx.req, MAX_CODE_REQUEST_BYTES, 'CreateFunction');
+  const name = typeof body.FunctionName === 'string' ? splitName(body.FunctionName).name : undefined;
+  const problems: string[] = [];
+  if (!name) problems.push("Value null at 'functionName' failed to satisfy constraint: Member must not be null");
+  else if (!NAME.test(name)) problems.push(`Value '${name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+ and have length less than or equal to 64`);
+  if (body.Role === undefined || body.Role === null) problems.push("Value null at 'role' failed to satisfy constraint: Member must not be null");
+  if (problems.length) throw validation(problems);
+  if (ctx.registry.has(name!)) throw new AwsError(409, 'ResourceConflictException', `Function already exist: ${name}`);
+  const input = readConfigInput(body);
+  if (!input.Runtime || !input.Handler) throw invalid('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
+  const architectures = input.Architectures ?? ['x86_64'];
+  const zip = readCode(body, 'CreateFunction');
+  const { codeDir, sha256, size } = unpack(name!, zip, { Runtime: input.Runtime, Handler: input.Handler, Architectures: architectures }, 'CreateFunction');
+  const latest: FunctionConfiguration = {
+    FunctionName: name!,
+    FunctionArn: arnOf(name!),
+    Runtime: input.Runtime,
+    Role: input.Role!,
+    Handler: input.Handler,
+    CodeSize: size,
+    Description: input.Description ?? '',
+    Timeout: input.Timeout ?? 3,
+    MemorySize: input.MemorySize ?? 128,
+    LastModified: lastModified(),
+    CodeSha256: sha256,
+    Version: '$LATEST',
+    ...(input.Environment ? { Environment: { Variables: input.Environment } } : {}),
+    TracingConfig: { Mode: (body.TracingConfig as { Mode?: string } | undefined)?.Mode ?? 'PassThrough' },
+    RevisionId: randomUUID(),
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+    PackageType: 'Zip',
+    Architectures: architectures,
+    EphemeralStorage: { Size: Number((body.EphemeralStorage as { Size?: number } | undefined)?.Size ?? 512) },
+    SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
+    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${name}` },
+  };
+  const fn: DeployedFunction = { latest, codeDir, versions: [], nextVersion: 1, aliases: new Map(), shadowed: ctx.lambda.getFunction(name!) };
+  ctx.registry.set(name!, fn);
+  ctx.lambda.addFunction(specOf(latest, codeDir));
+  const answer = body.Publish === true ? publish(fn, undefined).config : latest;
+  sendJson(ctx.res, 201, answer);
+}
+
+async function getFunction(at: At): Promise<void> {
+  at.req.resume();
+  const fn = existing(at);
+  const { config } = configAt(fn, at.name, at.qualifier);
+  const host = at.req.headers.host ?? `127.0.0.1:${at.lambda.port}`;
+  const location = `http://${host}/2015-03-31/functions/${encodeURIComponent(at.name)}/code.zip?Qualifier=${encodeURIComponent(config.Version)}`;
+  sendJson(at.res, 200, { Configuration: config, Code: { RepositoryType: 'S3', Location: location }, Tags: {} });
+}
+
+async function getFunctionConfiguration(at: At): Promise<void> {
+  at.req.resume();
+  sendJson(at.res, 200, configAt(existing(at), at.name, at.qualifier).config);
+}
+
+/** GetFunction's Code.Location: the deployed files, zipped again (same files and modes as the upload). */
+async function downloadCode(at: At): Promise<void> {
+  at.req.resume();
+  const { codeDir } = configAt(existing(at), at.name, at.qualifier);
+  const files: { name: string; data: Uint8Array; mode: number }[] = [];
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(join(codeDir, rel))) {
+      const relPath = rel ? `${rel}/${entry}` : entry;
+      if (relPath === '.complete') continue;
+      const info = lstatSync(join(codeDir, relPath));
+      if (info.isDirectory()) walk(relPath);
+      else files.push({ name: relPath, data: readFileSync(join(codeDir, relPath)), mode: info.mode & 0o777 });
+    }
+  };
+  walk('');
+  const zip = writeZip(files);
+  at.res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Length': zip.length }).end(zip);
+}
+
+async function listFunctions(ctx: Ctx): Promise<void> {
+  ctx.req.resume();
+  const all = ctx.query.get('FunctionVersion') === 'ALL';
+  const configs = [...ctx.registry.values()]
+    .sort((a, b) => (a.latest.FunctionName < b.latest.FunctionName ? -1 : 1))
+    .flatMap((fn) => (all ? [fn.latest, ...fn.versions.map((v) => v.config)] : [fn.latest]));
+  sendJson(ctx.res, 200, paginate(ctx.query, configs, 'Functions'));
+}
+
+function paginate<T>(query: URLSearchParams, items: T[], key: string): Record<string, unknown> {
+  const start = Number(query.get('Marker') ?? 0) || 0;
+  const max = Math.min(10_000, Math.max(1, Number(query.get('MaxItems') ?? 50) || 50));
+  const page = items.slice(start, start + max);
+  const next = start + max < items.length ? String(start + max) : undefined;
+  return { [key]: page, ...(next ? { NextMarker: next } : {}) };
+}
+
+async function updateFunctionCode(at: At): Promise<void> {
+  const body = await readJson(at.req, MAX_CODE_REQUEST_BYTES, 'UpdateFunctionCode');
+  const fn = existing(at);
+  checkRevision(fn.latest, body.RevisionId);
+  const architectures = body.Architectures !== undefined ? readConfigInput({ Architectures: body.Architectures }).Architectures! : fn.latest.Architectures;
+  const zip = readCode(body, 'UpdateFunctionCode');
+  const { codeDir, sha256, size } = unpack(at.name, zip, { Runtime: fn.latest.Runtime, Handler: fn.latest.Handler, Architectures: architectures }, 'UpdateFunctionCode');
+  if (body.DryRun === true) {
+    sendJson(at.res, 200, { ...fn.latest, CodeSha256: sha256, CodeSize: size, Architectures: architectures });
+    return;
+  }
+  fn.latest = { ...fn.latest, CodeSha256: sha256, CodeSize: size, Architectures: architectures, LastModified: lastModified(), RevisionId: randomUUID() };
+  fn.codeDir = codeDir;
+  at.lambda.addFunction(specOf(fn.latest, codeDir));
+  sendJson(at.res, 200, body.Publish === true ? publish(fn, undefined).config : fn.latest);
+}
+
+async function updateFunctionConfiguration(at: At): Promise<void> {
+  const body = await readJson(at.req, MAX_CONFIG_REQUEST_BYTES, 'UpdateFunctionConfiguration');
+  const fn = existing(at);
+  checkRevision(fn.latest, body.RevisionId);
+  const input = readConfigInput(body);
+  const { Environment, ...rest } = input;
+  const next: FunctionConfiguration = { ...fn.latest, ...rest, LastModified: lastModified(), RevisionId: randomUUID() };
+  if (Environment) next.Environment = { Variables: Environment };
+  fn.latest = next;
+  at.lambda.addFunction(specOf(fn.latest, fn.codeDir));
+  sendJson(at.res, 200, fn.latest);
+}
+
+function checkRevision(config: FunctionConfiguration, revision: unknown): void {
+  if (revision !== undefined && revision !== config.RevisionId) {
+    throw new AwsError(412, 'PreconditionFailedException', 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+  }
+}
+
+/** A new version from $LATEST, or the newest one when nothing changed since (as Lambda does). */
+function publish(fn: DeployedFunction, description: string | undefined): PublishedVersion {
+  const newest = fn.versions[fn.versions.length - 1];
+  const sameAsNewest = newest && fingerprint(newest.config) === fingerprint(fn.latest);
+  if (sameAsNewest) return newest;
+  const version = String(fn.nextVersion++);
+  const config: FunctionConfiguration = {
+    ...fn.latest,
+    Version: version,
+    FunctionArn: `${arnOf(fn.latest.FunctionName)}:${version}`,
+    Description: description ?? fn.latest.Description,
+    RevisionId: randomUUID(),
+  };
+  const published = { config, codeDir: fn.codeDir };
+  fn.versions.push(published);
+  return published;
+}
+
+function fingerprint(c: FunctionConfiguration): string {
+  return JSON.stringify([c.CodeSha256, c.Runtime, c.Handler, c.Role, c.Timeout, c.MemorySize, c.Environment ?? null, c.Architectures, c.TracingConfig, c.EphemeralStorage]);
+}
+
+async function publishVersion(at: At): Promise<void> {
+  const body = await readJson(at.req, MAX_CONFIG_REQUEST_BYTES, 'PublishVersion');
+  const fn = existing(at);
+  checkRevision(fn.latest, body.RevisionId);
+  if (typeof body.CodeSha256 === 'string' && body.CodeSha256 !== fn.latest.CodeSha256) {
+    throw invalid(`CodeSHA256 (${body.CodeSha256}) is different from current CodeSHA256 in $LATEST (${fn.latest.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`);
+  }
+  sendJson(at.res, 201, publish(fn, typeof body.Description === 'string' ? body.Description : undefined).config);
+}
+
+async function listVersions(at: At): Promise<void> {
+  at.req.resume();
+  const fn = existing(at);
+  sendJson(at.res, 200, paginate(at.query, [fn.latest, ...fn.versions.map((v) => v.config)], 'Versions'));
+}
+
+async function deleteFunction(at: At): Promise<void> {
+  at.req.resume();
+  const fn = existing(at);
+  if (at.qualifier && at.qualifier !== '$LATEST') {
+    const index = fn.versions.findIndex((v) => v.config.Version === at.qualifier);
+    if (index < 0) throw notFound(at.name, at.qualifier);
+    const aliased = [...fn.aliases.values()].find((a) => a.FunctionVersion === at.qualifier);
+    if (aliased) throw new AwsError(409, 'ResourceConflictException', `Unable to delete version because the following aliases reference it: [${aliased.Name}]`);
+    fn.versions.splice(index, 1);
+  } else if (at.qualifier === '$LATEST') {
+    throw invalid('$LATEST version cannot be deleted without deleting the function.');
+  } else {
+    at.registry.delete(at.name);
+    const others = at.lambda.listFunctions().filter((f) => f.name !== at.name);
+    at.lambda.setFunctions(fn.shadowed ? [...others, fn.shadowed] : others, at.lambda.definitionErrors);
+    rmSync(join(deployRoot, at.name), { recursive: true, force: true });
+  }
+  at.res.writeHead(204, { 'X-Amzn-RequestId': randomUUID() }).end();
+}
+
+// ---- aliases --------------------------------------------------------------------------------------------------
+
+const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
+
+function aliasVersion(fn: DeployedFunction, name: string, version: unknown): string {
+  if (typeof version !== 'string' || !version) throw validation(["Value null at 'functionVersion' failed to satisfy constraint: Member must not be null"]);
+  if (version !== '$LATEST' && !fn.versions.some((v) => v.config.Version === version)) throw notFound(name, version);
+  return version;
+}
+
+async function createAlias(at: At): Promise<void> {
+  const body = await readJson(at.req, MAX_CONFIG_REQUEST_BYTES, 'CreateAlias');
+  const fn = existing(at);
+  const aliasName = body.Name;
+  if (typeof aliasName !== 'string' || !ALIAS_NAME.test(aliasName) || aliasName.length > 128) {
+    throw validation([`Value ${JSON.stringify(aliasName) ?? 'null'} at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)`]);
+  }
+  const arn = `${arnOf(at.name)}:${aliasName}`;
+  if (fn.aliases.has(aliasName)) throw new AwsError(409, 'ResourceConflictException', `Alias already exists: ${arn}`);
+  const alias: Alias = { AliasArn: arn, Name: aliasName, FunctionVersion: aliasVersion(fn, at.name, body.FunctionVersion), Description: typeof body.Description === 'string' ? body.Description : '', RevisionId: randomUUID() };
+  fn.aliases.set(aliasName, alias);
+  sendJson(at.res, 201, alias);
+}
+
+function existingAlias(at: At, aliasName: string): { fn: DeployedFunction; alias: Alias } {
+  const fn = existing(at);
+  const alias = fn.aliases.get(aliasName);
+  if (!alias) throw new AwsError(404, 'ResourceNotFoundException', `Alias not found: ${arnOf(at.name)}:${aliasName}`);
+  return { fn, alias };
+}
+
+async function getAlias(at: At, aliasName: string): Promise<void> {
+  at.req.resume();
+  sendJson(at.res, 200, existingAlias(at, aliasName).alias);
+}
+
+async function updateAlias(at: At, aliasName: string): Promise<void> {
+  const body = await readJson(at.req, MAX_CONFIG_REQUEST_BYTES, 'UpdateAlias');
+  const { fn, alias } = existingAlias(at, aliasName);
+  if (body.RevisionId !== undefined && body.RevisionId !== alias.RevisionId) {
+    throw new AwsError(412, 'PreconditionFailedException', 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+  }
+  const updated: Alias = {
+    ...alias,
+    FunctionVersion: body.FunctionVersion !== undefined ? aliasVersion(fn, at.name, body.FunctionVersion) : alias.FunctionVersion,
+    Description: typeof body.Description === 'string' ? body.Description : alias.Description,
+    RevisionId: randomUUID(),
+  };
+  fn.aliases.set(aliasName, updated);
+  sendJson(at.res, 200, updated);
+}
+
+async function deleteAlias(at: At, aliasName: string): Promise<void> {
+  at.req.resume();
+  const { fn } = existingAlias(at, aliasName);
+  fn.aliases.delete(aliasName);
+  at.res.writeHead(204).end();
+}
+
+async function listAliases(at: At): Promise<void> {
+  at.req.resume();
+  const fn = existing(at);
+  const version = at.query.get('FunctionVersion');
+  const aliases = [...fn.aliases.values()].filter((a) => !version || a.FunctionVersion === version);
+  sendJson(at.res, 200, paginate(at.query, aliases, 'Aliases'));
 }
