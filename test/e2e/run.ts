@@ -7,7 +7,7 @@
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, appendFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs, format } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -17,7 +17,8 @@ import {
 import type { SuiteResult } from './suite/index.ts';
 import { uiTests, type UiContext } from './ui/flow.ts';
 
-const RESULTS_DIR = join(REPO_ROOT, 'test-results/e2e');
+// E2E_RESULTS_DIR: keeps two runs at once (two engineers, CI and a developer) from mixing their screenshots.
+const RESULTS_DIR = process.env.E2E_RESULTS_DIR ? resolve(process.env.E2E_RESULTS_DIR) : join(REPO_ROOT, 'test-results/e2e');
 const SUITE_TIMEOUT_MS = Number(process.env.E2E_SUITE_TIMEOUT_MS ?? 300_000);
 
 interface Outcome { part: string; title: string; passed: boolean; error?: string }
@@ -84,6 +85,8 @@ async function launchBrowser(): Promise<Browser> {
 /** Keeps the browser console (which carries the extension host's log while tests run) in a file. */
 function recordConsole(page: Page, file: string): void {
   writeFileSync(file, '');
+  // A log line lost (results folder removed under us) must not crash the run.
+  const append = (text: string) => { try { appendFileSync(file, text); } catch { /* ignore */ } };
   page.on('console', async (message) => {
     let line = message.text();
     try {
@@ -91,9 +94,9 @@ function recordConsole(page: Page, file: string): void {
       // The workbench forwards extension host output as ['%c INFO', 'color: ...', format, ...args].
       if (typeof args[0] === 'string' && args[0].startsWith('%c')) line = `${args[0].slice(2).trim()} ${format(...args.slice(2))}`;
     } catch { /* page navigated: keep the plain text */ }
-    appendFileSync(file, `${line}\n`);
+    append(`${line}\n`);
   });
-  page.on('pageerror', (error) => appendFileSync(file, `PAGE ERROR ${error.stack ?? error.message}\n`));
+  page.on('pageerror', (error) => append(`PAGE ERROR ${error.stack ?? error.message}\n`));
 }
 
 async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string): Promise<void> {
@@ -115,6 +118,7 @@ async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string
     for (; printed < lines.length; printed++) {
       const result = JSON.parse(lines[printed]!) as SuiteResult;
       if (result.state === 'done') { done = result; continue; }
+      if (result.state === 'note') { console.log(`       ${result.text}`); continue; }
       report({ part: 'in-host', title: result.title ?? '?', passed: result.state === 'passed', error: result.error }, result.durationMs);
     }
   };
@@ -201,7 +205,7 @@ async function main(): Promise<number> {
     host = await startCodeServer({
       entry, port: await freePort(), stateDir: runDir, logFile: join(RESULTS_DIR, 'code-server.log'), log,
       // Keep the workbench quiet and deterministic: no auto-save surprises, no restored editors between parts.
-      extraSettings: { 'files.autoSave': 'off', 'workbench.editor.restoreViewState': false, 'window.restoreWindows': 'none' },
+      extraSettings: { 'explorer.compactFolders': false, 'files.autoSave': 'off', 'workbench.editor.restoreViewState': false, 'window.restoreWindows': 'none' },
     });
     browser = await launchBrowser();
     if (values.only !== 'ui') await runInHostSuite(browser, host, runDir);

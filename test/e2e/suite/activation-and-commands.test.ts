@@ -2,7 +2,7 @@
 // manifest promises.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, openRuntime, until, workspaceDir } from './support.ts';
+import { EXTENSION_ID, note, openRuntime, until, workspaceDir } from './support.ts';
 
 const EXPECTED_COMMANDS = [
   'openRuntime.invokeWithEvent', 'openRuntime.debugWithEvent', 'openRuntime.newFunction', 'openRuntime.pickEvent',
@@ -12,14 +12,14 @@ const EXPECTED_COMMANDS = [
 
 describe('activation and commands', () => {
   it('runs in a real VS Code on the examples workspace', () => {
-    console.log(`    VS Code ${vscode.version}, ${vscode.env.appHost}, Node ${process.version}, workspace ${workspaceDir()}`);
+    note(`VS Code ${vscode.version}, ${vscode.env.appHost}, Node ${process.version}, workspace ${workspaceDir()}`);
     assert.equal(vscode.workspace.workspaceFolders?.[0]?.name, 'examples');
   });
 
   it('activates and records how long activation took', async () => {
     const api = await openRuntime();
     const ms = await vscode.commands.executeCommand<number>('openRuntime.activationTime');
-    console.log(`    activation took ${typeof ms === 'number' ? ms.toFixed(1) : ms} ms`);
+    note(`activation took ${typeof ms === 'number' ? ms.toFixed(1) : ms} ms`);
     assert.equal(typeof ms, 'number');
     assert.ok(Number.isFinite(ms) && ms > 0, `activation time is a positive number of ms, got ${ms}`);
     assert.equal(api.activationMs, ms, 'the API and the command report the same activation time');

@@ -7,7 +7,9 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SuiteResult {
-  state: 'passed' | 'failed' | 'done';
+  /** note: a line a test wants shown in the terminal (see `note` in support.ts). */
+  state: 'passed' | 'failed' | 'done' | 'note';
+  text?: string;
   title?: string;
   durationMs?: number;
   error?: string;
@@ -16,6 +18,7 @@ export interface SuiteResult {
 }
 
 export function run(): Promise<void> {
+  // support.ts's note() appends here too: both are bundled next to each other.
   const resultsFile = join(__dirname, 'results.jsonl');
   writeFileSync(resultsFile, '');
   const record = (result: SuiteResult) => appendFileSync(resultsFile, JSON.stringify(result) + '\n');

@@ -2,7 +2,7 @@
 // function's handler is declared, worked out from template.yaml and the source text on their own (not
 // through the extension), so the tests check the extension against an independent answer.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseDocument } from 'yaml';
@@ -12,6 +12,12 @@ import type { OpenRuntimeApi } from '../../../extension/extension.ts';
 export const EXTENSION_ID = 'open-runtime.open-runtime';
 export const INVOKE_TITLE = 'Invoke with event';
 export const DEBUG_TITLE = 'Debug';
+
+/** Shows a line in the terminal running the tests (console output in here only reaches the browser). */
+export function note(text: string): void {
+  console.log(text);
+  appendFileSync(join(__dirname, 'results.jsonl'), JSON.stringify({ state: 'note', text }) + '\n');
+}
 
 export async function openRuntime(): Promise<OpenRuntimeApi> {
   const extension = vscode.extensions.getExtension<OpenRuntimeApi>(EXTENSION_ID);

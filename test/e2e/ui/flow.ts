@@ -1,4 +1,16 @@
+// The UI flow, as a user does it in the browser: open the examples, open the TypeScript handler from the
+// explorer, see the lenses on the handler's line only, invoke it with a new event made from a template
+// (saved on the way), read the response in the result view and the REPORT line in the output channel,
+// invoke the failing example and see its error, then invoke again and get the saved event offered first.
+// The tests run in order on one page; each one says what it needs from the previous.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import {
+  INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, activeWebview, acceptDefaults, lensLines, lenses, openFromExplorer,
+  openWorkbench, quickInput, quickPickLabels, showOutputChannel,
+} from './workbench.ts';
 
 export interface UiContext {
   page: Page;
@@ -11,15 +23,186 @@ export interface UiContext {
 
 export interface UiTest { title: string; slug: string; run(context: UiContext): Promise<void> }
 
+const HELLO_TS = 'functions/hello-ts/app.ts';
+const FAILING_JS = 'functions/failing-js/index.mjs';
+/** The catalogue template the flow creates its event from, by the label the picker shows. */
+const TEMPLATE_LABEL = 'HTTP API request (payload 2.0)';
+const TEMPLATE_ID = 'apigw-http';
+
+/** 1-based line of `export const handler` / `export async function handler` in a workspace file. */
+function handlerLine(folder: string, file: string): number {
+  const lines = readFileSync(join(folder, file), 'utf8').split('\n');
+  const index = lines.findIndex((l) => /^export\s+(const|let|var|async\s+function|function)\s+handler\b/.test(l));
+  assert.ok(index >= 0, `${file} declares an exported handler`);
+  return index + 1;
+}
+
+async function waitForLenses(page: Page, file: string): Promise<void> {
+  try {
+    await lenses(page, 'Invoke with event').first().waitFor({ timeout: LENS_TIMEOUT_MS });
+  } catch {
+    throw new Error(`No "Invoke with event" CodeLens appeared in ${file} within ${LENS_TIMEOUT_MS / 1000} s.`);
+  }
+}
+
+/**
+ * Clicks "Invoke with event" and waits for the event picker. Lenses are redrawn when the function list
+ * changes, so a click can land on a lens that is being replaced: then click the new one.
+ */
+async function clickLens(page: Page, file: string): Promise<void> {
+  await waitForLenses(page, file);
+  for (let attempt = 1; ; attempt++) {
+    await lenses(page, 'Invoke with event').first().click();
+    try {
+      await quickInput(page).waitFor({ state: 'visible', timeout: attempt < 3 ? 20_000 : INVOKE_TIMEOUT_MS });
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw new Error(`Clicking "Invoke with event" in ${file} opened no event picker.`, { cause: error });
+    }
+  }
+}
+
+/** The request id the result view shows now ('' when it is not open yet). */
+async function shownRequestId(page: Page): Promise<string> {
+  if (await page.locator('.tabs-container .tab', { hasText: /^Result: / }).count() === 0) return '';
+  return (await activeWebview(page).locator('#request-id').innerText({ timeout: 5000 }).catch(() => '')).trim();
+}
+
+/**
+ * Waits until the result view shows a finished invocation of `functionName` other than `previousRequestId`
+ * (Running… / Debugging… are not final) and returns its state label.
+ */
+async function finalStatus(page: Page, functionName: string, previousRequestId: string): Promise<string> {
+  await page.locator('.tabs-container .tab', { hasText: `Result: ${functionName}` }).first().waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  const view = activeWebview(page);
+  await view.locator('#function', { hasText: functionName }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  await view.locator('#status[data-state="succeeded"], #status[data-state="failed"]').waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  const deadline = Date.now() + INVOKE_TIMEOUT_MS;
+  while (previousRequestId && (await shownRequestId(page)) === previousRequestId && Date.now() < deadline) await page.waitForTimeout(200);
+  await view.locator('#status[data-state="succeeded"], #status[data-state="failed"]').waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  return (await view.locator('#status').innerText()).trim();
+}
+
 export const uiTests: UiTest[] = [
   {
-    title: 'the workbench opens the examples workspace',
-    slug: 'workbench',
+    title: 'opens the examples workspace and the TypeScript handler from the explorer',
+    slug: 'open-handler',
     async run({ page, url, screenshot }) {
-      await page.goto(url);
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      await page.locator('.explorer-folders-view').waitFor({ timeout: 60_000 });
+      await openWorkbench(page, url);
       await screenshot('workbench');
+      await openFromExplorer(page, HELLO_TS);
+      await activeEditor(page).locator('.view-lines', { hasText: 'export const handler' }).waitFor({ timeout: 30_000 });
+      await screenshot('hello-ts-open');
+    },
+  },
+  {
+    title: 'shows "Invoke with event" and "Debug" on the handler line and nowhere else',
+    slug: 'lenses',
+    async run({ page, folder, screenshot }) {
+      await waitForLenses(page, HELLO_TS);
+      await lenses(page, 'Debug').first().waitFor({ timeout: 10_000 });
+      const line = handlerLine(folder, HELLO_TS);
+      await screenshot('hello-ts-lenses');
+      assert.deepEqual(await lensLines(page, 'Invoke with event'), [line], `"Invoke with event" lenses (by line) in ${HELLO_TS}; the handler is on line ${line}`);
+      assert.deepEqual(await lensLines(page, 'Debug'), [line], `"Debug" lenses (by line) in ${HELLO_TS}`);
+      // Nothing else of ours in the file (nameFrom() takes an `event` too, but is not exported).
+      const ours = await activeEditor(page).locator('.codelens-decoration a').allInnerTexts();
+      assert.deepEqual(ours.map((t) => t.replace(/\s+/g, ' ').trim()).sort(), ['Debug', 'Invoke with event']);
+    },
+  },
+  {
+    title: 'invokes HelloTs with a new event from a template, saves it, and shows the response and the REPORT line',
+    slug: 'invoke-template',
+    async run({ page, folder, screenshot }) {
+      const previous = await shownRequestId(page);
+      await clickLens(page, HELLO_TS);
+      const labels = await quickPickLabels(page);
+      await quickInput(page).locator('.quick-input-title', { hasText: 'HelloTs' }).waitFor({ timeout: 10_000 });
+      await screenshot('event-picker');
+      // Scroll-independent check of what the picker offers: filter for the template we want.
+      assert.ok(labels.length > 0, 'the picker lists events');
+      const input = quickInput(page).locator('.quick-input-box input');
+      await input.fill(TEMPLATE_ID);
+      const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: TEMPLATE_LABEL }).first();
+      await row.waitFor({ timeout: 10_000 });
+      await screenshot('event-picker-filtered');
+      await row.click();
+      // The template's fields (method, route, path, query, body, cookies, headers), then the event's name.
+      await quickInput(page).waitFor({ state: 'visible', timeout: 10_000 });
+      await screenshot('template-first-field');
+      const answered = await acceptDefaults(page);
+      assert.ok(answered.length >= 2, `the template asked for its fields and a name: ${answered.join(' | ')}`);
+      assert.ok(answered.some((a) => a.includes(`= ${TEMPLATE_ID}`)), `the last prompt proposed the name "${TEMPLATE_ID}": ${answered.join(' | ')}`);
+
+      const status = await finalStatus(page, 'HelloTs', previous);
+      await screenshot('hello-ts-result');
+      const view = activeWebview(page);
+      assert.equal(status, 'Succeeded');
+      assert.equal((await view.locator('#function').innerText()).trim(), 'HelloTs');
+      assert.match(await view.locator('#http-status').innerText(), /^200\b/);
+      // The template's defaults carry no name, so the handler greets the world.
+      const body = JSON.parse(await view.locator('#http-body').innerText());
+      assert.equal(body.message, 'Hello, world!');
+      assert.match(await view.locator('#event-label').innerText(), new RegExp(`saved: ${TEMPLATE_ID}`));
+      assert.match(await view.locator('#report').innerText(), /Billed duration/);
+
+      const saved = join(folder, '.open-runtime', 'events', 'HelloTs', `${TEMPLATE_ID}.json`);
+      assert.ok(existsSync(saved), `the event was saved as ${saved}`);
+      assert.equal(JSON.parse(readFileSync(saved, 'utf8')).version, '2.0');
+
+      const output = await showOutputChannel(page, 'Open Runtime');
+      await output.locator('.view-line', { hasText: /REPORT\s+RequestId:/ }).first().waitFor({ timeout: 30_000 });
+      await screenshot('output-report-line');
+    },
+  },
+  {
+    title: 'shows the error type and stack of the failing example in the result view',
+    slug: 'failing',
+    async run({ page, folder, screenshot }) {
+      await openFromExplorer(page, FAILING_JS);
+      await waitForLenses(page, FAILING_JS);
+      assert.deepEqual(await lensLines(page, 'Invoke with event'), [handlerLine(folder, FAILING_JS)]);
+      const previous = await shownRequestId(page);
+      await clickLens(page, FAILING_JS);
+      await quickPickLabels(page);
+      const input = quickInput(page).locator('.quick-input-box input');
+      await input.fill('Empty event');
+      await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: 'Empty event' }).first().click();
+      const status = await finalStatus(page, 'FailingJs', previous);
+      await screenshot('failing-result');
+      const view = activeWebview(page);
+      assert.equal(status, 'Failed');
+      assert.equal((await view.locator('#error-type').innerText()).trim(), 'OrderNotFoundError');
+      assert.match(await view.locator('#error-message').innerText(), /Order unknown does not exist/);
+      const frames = view.locator('.stack-frame');
+      assert.ok(await frames.count() > 0, 'the stack trace is shown');
+      // A frame in the handler's file is a link that opens the source line.
+      const link = view.locator('.stack-frame-link', { hasText: 'index.mjs' }).first();
+      await link.click();
+      await page.locator('.tabs-container .tab.active', { hasText: 'index.mjs' }).waitFor({ timeout: 10_000 });
+      await screenshot('failing-frame-opened');
+    },
+  },
+  {
+    title: 'offers the saved event first when invoking again, and reuses it',
+    slug: 'reuse-saved',
+    async run({ page, screenshot }) {
+      await openFromExplorer(page, HELLO_TS);
+      const previous = await shownRequestId(page);
+      await clickLens(page, HELLO_TS);
+      const labels = await quickPickLabels(page);
+      await screenshot('event-picker-saved-first');
+      assert.match(labels[0] ?? '', new RegExp(TEMPLATE_ID), `the first item is the saved event "${TEMPLATE_ID}": ${labels.slice(0, 5).join(' | ')}`);
+      const first = quickInput(page).locator('.quick-input-list .monaco-list-row').first();
+      assert.match(await first.innerText(), /last used/, 'it is marked as the last used event');
+      await quickInput(page).locator('.quick-input-box input').press('Enter');
+      const status = await finalStatus(page, 'HelloTs', previous);
+      const view = activeWebview(page);
+      await view.locator('#event-label', { hasText: `saved: ${TEMPLATE_ID}` }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+      await screenshot('hello-ts-result-saved-event');
+      assert.equal(status, 'Succeeded');
+      assert.equal(JSON.parse(await view.locator('#http-body').innerText()).message, 'Hello, world!');
+      assert.equal(await page.locator('.tabs-container .tab.dirty').count(), 0, 'no key press of the flow went into an editor');
     },
   },
 ];

@@ -61,15 +61,29 @@ export function lenses(page: Page, title: string): Locator {
  * The file must fit in the editor (no scrolling): true for the examples' handlers.
  */
 export async function lensLines(page: Page, title: string): Promise<number[]> {
-  const editor = activeEditor(page);
-  const numbers = await editor.locator('.margin-view-overlays .line-numbers').evaluateAll((elements) =>
-    elements.map((e) => ({ line: Number(e.textContent?.trim()), top: e.getBoundingClientRect().top })));
-  const lensTops = await lenses(page, title).evaluateAll((elements) =>
-    elements.map((e) => e.getBoundingClientRect().bottom));
-  return lensTops.map((bottom) => {
-    const below = numbers.filter((n) => n.top >= bottom - 2).sort((a, b) => a.top - b.top)[0];
-    return below ? below.line : -1;
-  }).sort((a, b) => a - b);
+  const pattern = exactly(title);
+  // Lenses fade in and push the lines below them down: read both in one go, until two readings agree.
+  const read = () => activeEditor(page).evaluate((editor, source) => {
+    const matcher = new RegExp(source);
+    const numbers = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')]
+      .map((e) => ({ line: Number(e.textContent?.trim()), top: e.getBoundingClientRect().top }));
+    return [...editor.querySelectorAll('.codelens-decoration a')]
+      .filter((a) => matcher.test(a.textContent ?? ''))
+      .map((a) => {
+        const bottom = a.getBoundingClientRect().bottom;
+        const below = numbers.filter((n) => n.top >= bottom - 2).sort((x, y) => x.top - y.top)[0];
+        return below ? below.line : -1;
+      })
+      .sort((x, y) => x - y);
+  }, pattern.source);
+  let previous = await read();
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(250);
+    const current = await read();
+    if (JSON.stringify(current) === JSON.stringify(previous)) return current;
+    previous = current;
+  }
+  return previous;
 }
 
 export function quickInput(page: Page): Locator {
@@ -100,17 +114,31 @@ export async function pickQuickPickItem(page: Page, label: string, filter = labe
 export async function acceptDefaults(page: Page, max = 12): Promise<string[]> {
   const answered: string[] = [];
   const widget = quickInput(page);
+  const input = widget.locator('.quick-input-box input');
+  const promptOf = async () => (await widget.locator('.quick-input-title, .quick-input-message').allInnerTexts()).join(' ').trim();
   for (let i = 0; i < max; i++) {
     try {
       await widget.waitFor({ state: 'visible', timeout: 3000 });
     } catch {
       break;
     }
-    const prompt = (await widget.locator('.quick-input-title, .quick-input-message').allInnerTexts()).join(' ').trim();
-    const value = await widget.locator('.quick-input-box input').inputValue().catch(() => '');
+    const prompt = await promptOf();
+    const value = await input.inputValue().catch(() => '');
+    // Press Enter in the input itself: a key sent to the page while the widget closes would edit the file.
+    try {
+      await input.press('Enter', { timeout: 2000 });
+    } catch {
+      break;
+    }
     answered.push(`${prompt || '(no prompt)'} = ${value}`);
-    await page.keyboard.press('Enter');
-    await page.waitForTimeout(400);
+    // The widget closes (or moves on) only once the extension host has answered: until then it still shows
+    // this prompt, and another Enter could reach the editor behind it when it closes.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (!(await widget.isVisible()) || (await promptOf()) !== prompt) break;
+      if (Date.now() > deadline) throw new Error(`The prompt "${prompt}" did not accept "${value}" within 30 s.`);
+      await page.waitForTimeout(100);
+    }
   }
   return answered;
 }
@@ -123,7 +151,12 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await input.fill(`>${title}`);
   const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  await input.press('Enter');
+  // Wait for the palette to go (or give way to the command's own picker) before the next step types.
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && (await quickInput(page).isVisible()) && (await input.inputValue().catch(() => '')) === `>${title}`) {
+    await page.waitForTimeout(100);
+  }
 }
 
 /** The content of the visible webview whose tab is active (VS Code nests it: iframe.webview > #active-frame). */
