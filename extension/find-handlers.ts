@@ -29,11 +29,13 @@ export function languageOfFile(fileName: string): SourceLanguage | undefined {
   return SOURCE_EXTENSIONS[fileName.slice(dot).toLowerCase()];
 }
 
-/** Names that say "I am a Lambda entry point" on their own. `*Handler` is accepted only as an export. */
-const HANDLER_NAME = /^(handler|lambdaHandler|lambda_handler|[A-Za-z][\w$]*Handler|[a-z][a-z0-9_]*_handler)$/;
+/** Names that say "I am a Lambda entry point" on their own. */
+const HANDLER_NAME = /^(handler|lambdaHandler|lambda_handler)$/;
+/** `createOrderHandler`, `process_handler`: handlers by convention, when the rest agrees (an event parameter, a wrapper). */
+const HANDLER_SUFFIX = /^([A-Za-z][\w$]*Handler|[a-z][a-z0-9_]*_handler)$/;
 /** First parameter names that mean "the event". */
 const EVENT_PARAM = /^(event|evt|ev|_event|_evt|lambdaEvent|[a-z][A-Za-z0-9]*Event|[a-z][a-z0-9_]*_event)$/;
-/** Second parameter names that mean "the Lambda context". */
+/** Second parameter names that mean "the Lambda context" (after an event parameter). */
 const CONTEXT_PARAM = /^(context|_context|lambdaContext|lambda_context|_ctx|ctx|_)$/;
 /** Types from @types/aws-lambda (and Powertools) that only a handler's parameters carry. */
 const LAMBDA_PARAM_TYPE = /\b(Context|APIGateway\w*|ALB\w*|SQS\w*|SNS\w*|S3\w*|DynamoDBStream\w*|Kinesis\w*|EventBridge\w*|ScheduledEvent|CloudWatch\w*|Cognito\w*Event|Firehose\w*|LambdaFunctionURL\w*|MSK\w*|SelfManagedKafka\w*|AppSync\w*|CloudFormationCustomResource\w*|SES\w*Event|IoT\w*Event|Handler\w*|Callback)\b/;
@@ -59,17 +61,22 @@ function readParams(masked: string, open: number): { params: Params; end: number
   return { params: { names, types, count: parts.length }, end };
 }
 
+/**
+ * `(event, context)`, `(event, context, callback)`, or parameters typed with Lambda's types. One untyped
+ * `event` parameter is not enough on its own: exported helpers take events too (`isValid(event)`).
+ */
 function shapedByParams(p: Params): boolean {
   if (p.count < 1 || p.count > 3) return false;
-  if (EVENT_PARAM.test(p.names[0]!)) return true;
-  if (p.count >= 2 && /^(context|_context|lambdaContext)$/.test(p.names[1]!)) return true;
-  return p.types.some((t) => LAMBDA_PARAM_TYPE.test(t));
+  if (p.types.some((t) => LAMBDA_PARAM_TYPE.test(t))) return true;
+  if (p.count < 2) return false;
+  return (EVENT_PARAM.test(p.names[0]!) && CONTEXT_PARAM.test(p.names[1]!)) || /^(context|_context|lambdaContext)$/.test(p.names[1]!);
 }
 
 /** A handler-named export may take zero params (`async () => ({ statusCode: 200 })`); never more than 3. */
 function shapedFunction(exportName: string, p: Params): boolean {
   if (p.count > 3) return false;
-  return shapedByParams(p) || HANDLER_NAME.test(exportName);
+  if (HANDLER_NAME.test(exportName) || shapedByParams(p)) return true;
+  return HANDLER_SUFFIX.test(exportName) && p.count >= 1 && EVENT_PARAM.test(p.names[0]!);
 }
 
 type Initializer =
@@ -79,7 +86,7 @@ type Initializer =
   | { kind: 'other' };
 
 /** Classify what follows `=` in `export const x = ...` / `exports.x = ...`. */
-function classifyInitializer(masked: string, at: number): Initializer {
+function classifyInitializer(masked: string, at: number, depth = 0): Initializer {
   let i = skipSpace(masked, at);
   const rest = masked.slice(i, i + 200);
   const asyncMatch = /^async\b\s*/.exec(rest);
@@ -103,6 +110,8 @@ function classifyInitializer(masked: string, at: number): Initializer {
       let k = skipSpace(masked, r.end);
       if (masked[k] === ':') k = skipReturnType(masked, k + 1);
       if (masked.startsWith('=>', skipSpace(masked, k))) return { kind: 'function', params: r.params };
+      // A parenthesised expression (`(async (event) => ...) satisfies Handler`): look inside.
+      if (!asyncMatch && depth < 3) return classifyInitializer(masked, j + 1, depth + 1);
     }
     return { kind: 'other' };
   }
@@ -135,7 +144,7 @@ function shapedInitializer(exportName: string, init: Initializer, typeAnnotation
       const root = init.callee.split('.')[0]!;
       const last = init.callee.split('.').pop()!;
       if (WRAPPER_CALLEE.test(root) || WRAPPER_CALLEE.test(last) || WRAPPER_CALLEE.test(init.callee)) return 'wrapped';
-      return HANDLER_NAME.test(exportName) ? 'wrapped' : undefined;
+      return HANDLER_NAME.test(exportName) || HANDLER_SUFFIX.test(exportName) ? 'wrapped' : undefined;
     }
     case 'identifier': return HANDLER_NAME.test(exportName) ? 'alias' : undefined;
     case 'other': return undefined;
@@ -252,13 +261,14 @@ function findPythonHandlers(masked: string): FoundHandler[] {
     const takesTwo = (positional.length >= 2 || hasVarArgs) && required <= 2;
     if (!takesTwo || positional[0] === 'self' || positional[0] === 'cls') continue;
     const [first = '', second = ''] = positional;
-    if (HANDLER_NAME.test(m[1]!) || EVENT_PARAM.test(first) || /^(context|_context|lambda_context)$/.test(second)) {
+    const named = HANDLER_NAME.test(m[1]!) || (HANDLER_SUFFIX.test(m[1]!) && EVENT_PARAM.test(first));
+    if (named || (EVENT_PARAM.test(first) && CONTEXT_PARAM.test(second)) || /^(context|_context|lambda_context)$/.test(second)) {
       found.push({ exportName: m[1]!, line: lineAt(masked, m.index), kind: 'python-def' });
     }
   }
   // handler = Mangum(app) / lambda_handler = wrap(fn): a top-level handler-named value built by a call.
   for (const m of masked.matchAll(/^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*([A-Za-z_][\w.]*)[ \t]*\(/gm)) {
-    if (HANDLER_NAME.test(m[1]!) && !found.some((f) => f.exportName === m[1])) {
+    if ((HANDLER_NAME.test(m[1]!) || HANDLER_SUFFIX.test(m[1]!)) && !found.some((f) => f.exportName === m[1])) {
       found.push({ exportName: m[1]!, line: lineAt(masked, m.index), kind: 'python-wrapped' });
     }
   }

@@ -13,7 +13,11 @@ describe('TypeScript / JavaScript handlers', () => {
     ['exported function with typed params', 'import type { SQSEvent } from "aws-lambda";\n\nexport function process(records: SQSEvent) {}', ['process@2']],
     ['exported arrow', 'export const handler = async (event) => ({ statusCode: 200 });', ['handler@0']],
     ['arrow without params named handler', 'export const handler = async () => {\n  return { ok: true };\n};', ['handler@0']],
-    ['single-param arrow without parens', 'export const main = event => event;', ['main@0']],
+    ['single-param arrow without parens', 'export const handler = event => event;', ['handler@0']],
+    ['parenthesised with satisfies', 'export const handler = (async (event) => 1) satisfies Handler;', ['handler@0']],
+    ['(event, context) under any name', 'export const main = async (event, context) => event;', ['main@0']],
+    ['*Handler name with an event parameter', 'export const createOrderHandler = async (event) => event;', ['createOrderHandler@0']],
+    ['typed multi-line parameters', 'export async function consume(\n  records: SQSEvent,\n  context: Context,\n): Promise<void> {\n}', ['consume@0']],
     ['typed const', 'export const api: APIGatewayProxyHandlerV2 = async (e) => ({ statusCode: 200 });', ['api@0']],
     ['generic arrow with return type', 'export const handler = async <T,>(event: T): Promise<{ ok: boolean }> => ({ ok: true });', ['handler@0']],
     ['middy-wrapped', "import middy from '@middy/core';\nconst base = async (event) => event;\nexport const handler = middy(base)\n  .use(jsonBodyParser())\n  .use(httpErrorHandler());", ['handler@2']],
@@ -23,10 +27,10 @@ describe('TypeScript / JavaScript handlers', () => {
     ['module.exports.handler', "'use strict';\nmodule.exports.handler = async (event) => event;", ['handler@1']],
     ['module.exports object', 'async function handler(event) { return event; }\nfunction add(a, b) { return a + b; }\nmodule.exports = { handler, add };', ['handler@2']],
     ['export list with alias', 'const impl = async (event, context) => 1;\nexport { impl as handler };', ['handler@1']],
-    ['two handlers', 'export async function create(event) {}\n\nexport async function remove(evt) {}', ['create@0', 'remove@2']],
+    ['two handlers', 'export async function create(event, context) {}\n\nexport async function remove(evt, ctx) {}', ['create@0', 'remove@2']],
     ['callback-style handler', 'exports.handler = function (event, context, callback) { callback(null, 1); };', ['handler@0']],
     ['handler alias of a local', 'const impl = async (event) => 1;\nexport const handler = impl;', ['handler@1']],
-    ['sqsEvent-style param name', 'export async function consume(sqsEvent: unknown) {}', ['consume@0']],
+    ['sqsEvent-style param name', 'export async function consume(sqsEvent, context) {}', ['consume@0']],
   ];
   for (const [title, text, expected] of cases) {
     it(`finds: ${title}`, () => assert.deepEqual(found(text), expected));
@@ -44,6 +48,8 @@ describe('TypeScript / JavaScript handlers', () => {
     ['an instance made with new', 'export const handler = new Router();'],
     ['too many params (Express error middleware)', 'export function errorHandler(err, req, res, next) {}'],
     ['a re-export from another module', "export { handler } from './impl';"],
+    ['an exported helper that takes an event', 'export function isEventValid(event) { return !!event; }\nexport async function saveEvent(event: Record<string, unknown>) {}'],
+    ['a UI click handler', 'export const onClickHandler = (e) => console.log(e);\nexport const Button = (props) => null;'],
     ['a type', 'export type Handler = (event: unknown) => Promise<void>;\nexport interface EventHandler { (event: unknown): void }'],
   ];
   for (const [title, text] of none) {
