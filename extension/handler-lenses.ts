@@ -91,9 +91,11 @@ export class HandlerLensProvider implements vscode.CodeLensProvider {
     const result: Array<{ fn: FunctionSpec; line: number; exportName: string | undefined }> = [];
     for (const fn of functions) {
       if (language === 'go' || language === 'rust') {
-        // Custom runtimes run a built bootstrap; the source is the handler found in the function's folder.
-        if (!fn.runtime.startsWith('provided') || handlerLines.length === 0 || !isInside(file, fn.codeUri)) continue;
-        result.push({ fn, line: handlerLines[0]!, exportName: undefined });
+        // Custom runtimes run a built bootstrap; the source is the handler found in the function's folder,
+        // or its main() when the program runs the Runtime API loop itself.
+        if (!fn.runtime.startsWith('provided') || !isInside(file, fn.codeUri)) continue;
+        const line = handlerLines[0] ?? findDeclarationLine(text, language, 'main');
+        if (line !== undefined) result.push({ fn, line, exportName: undefined });
         continue;
       }
       const target = await this.functions.handlerTarget(fn);
