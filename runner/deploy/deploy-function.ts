@@ -1,0 +1,257 @@
+// `open-runtime deploy <function>` and the editor's "Build and Deploy Function...": build the package for the
+// chosen architecture, check it, then CreateFunction (or UpdateFunctionCode + UpdateFunctionConfiguration),
+// wait until LastUpdateStatus is Successful, publish a version and point an alias at it. The target is AWS
+// Lambda (credentials and region from the standard AWS chain, an optional endpoint URL) or the runner's own
+// control plane. Everything that can fail without AWS (build, package checks, role, credentials, region) is
+// done before the first call that changes anything, so a failure there leaves nothing half-deployed.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { LambdaClient as LambdaClientType } from '@aws-sdk/client-lambda';
+import type { Architecture, FunctionSpec } from '../functions/model.ts';
+import { buildFunction, BuildError } from '../build/build-function.ts';
+import { checkPackage, describeProblems } from '../build/check-package.ts';
+import { roleFromTemplate } from './template-role.ts';
+
+export type DeployTarget = 'aws' | 'local';
+
+export interface DeployOptions {
+  target: DeployTarget;
+  /** Default: the function's own. */
+  architecture?: Architecture | undefined;
+  /** AWS: an alternative endpoint (LocalStack, a proxy ...); local: the runner, http://127.0.0.1:PORT (required). */
+  endpointUrl?: string | undefined;
+  region?: string | undefined;
+  profile?: string | undefined;
+  /** IAM role ARN; default: the template's Role. */
+  role?: string | undefined;
+  /** Name in Lambda; default: the function's logical name. */
+  functionName?: string | undefined;
+  /** Point this alias at the new version (created when missing). */
+  alias?: string | undefined;
+  /** Deploy this zip instead of building. */
+  zipPath?: string | undefined;
+  workspace?: string | undefined;
+  log?: ((line: string) => void) | undefined;
+  /** Each step as it starts; `cancellable` turns false once AWS has been changed. */
+  progress?: ((step: DeployStep, message: string, cancellable: boolean) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export type DeployStep = 'build' | 'check' | 'connect' | 'upload' | 'configure' | 'wait' | 'publish' | 'alias' | 'done';
+
+export interface DeployResult {
+  target: DeployTarget;
+  functionName: string;
+  functionArn: string;
+  version: string;
+  /** Qualified ARN of the version. */
+  versionArn: string;
+  codeSha256: string;
+  architecture: Architecture;
+  created: boolean;
+  alias?: string | undefined;
+  region: string;
+  endpointUrl?: string | undefined;
+  /** An AWS CLI command that invokes what was deployed. */
+  invokeCommand: string;
+}
+
+/** A deploy that did not happen or did not finish; `message` says what happened and what to do. */
+export class DeployError extends Error {
+  /** True when AWS was changed before the failure (the function exists in some state). */
+  readonly changedRemote: boolean;
+  constructor(message: string, changedRemote = false) {
+    super(message);
+    this.name = 'DeployError';
+    this.changedRemote = changedRemote;
+  }
+}
+
+/** The local control plane does not assume roles; a deploy there needs one only as Lambda's API does. */
+export const LOCAL_ROLE = 'arn:aws:iam::123456789012:role/open-runtime-local';
+const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
+
+export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Promise<DeployResult> {
+  const log = opts.log ?? (() => undefined);
+  const step = (s: DeployStep, message: string, cancellable: boolean) => {
+    log(message);
+    opts.progress?.(s, message, cancellable);
+  };
+  const architecture = opts.architecture ?? fn.architecture;
+  const functionName = opts.functionName ?? fn.name;
+  const cancelled = () => {
+    if (opts.signal?.aborted) throw new DeployError('The deploy was cancelled before anything was changed.');
+  };
+
+  // ---- everything that can fail without touching Lambda --------------------------------------------------
+  if (!/^[a-zA-Z0-9-_]{1,64}$/.test(functionName)) {
+    throw new DeployError(`"${functionName}" can't be a Lambda function name: use 1 to 64 letters, digits, - or _ (pass --function-name).`);
+  }
+  if (opts.target === 'local' && !opts.endpointUrl) {
+    throw new DeployError('Deploying to the local runner needs its address: pass --endpoint-url http://127.0.0.1:PORT (the port "open-runtime start" prints).');
+  }
+  const role = resolveRole(fn, opts);
+  if (opts.alias !== undefined && (!/^[a-zA-Z0-9-_]{1,128}$/.test(opts.alias) || /^\d+$/.test(opts.alias))) {
+    throw new DeployError(`"${opts.alias}" can't be an alias name: use letters, digits, - or _, not only digits.`);
+  }
+
+  let zip: Buffer;
+  if (opts.zipPath) {
+    const path = resolve(opts.zipPath);
+    if (!existsSync(path)) throw new DeployError(`The package ${path} does not exist. Build it first (open-runtime build ${fn.name}) or leave out --zip.`);
+    zip = readFileSync(path);
+  } else {
+    step('build', `Building ${fn.name} for ${architecture}...`, true);
+    try {
+      zip = readFileSync((await buildFunction(fn, architecture, { workspace: opts.workspace, log, signal: opts.signal })).zipPath);
+    } catch (err) {
+      if (opts.signal?.aborted) throw new DeployError('The deploy was cancelled during the build; nothing was deployed.');
+      if (err instanceof BuildError) throw new DeployError(`Nothing was deployed: the build failed. ${err.message}`);
+      throw err;
+    }
+  }
+  cancelled();
+  step('check', 'Checking the package...', true);
+  const checked = checkPackage(zip, { architecture, runtime: fn.runtime, handler: fn.handler });
+  if (checked.problems.length) throw new DeployError(`Nothing was deployed: ${describeProblems(checked.problems)}`);
+  const codeSha256 = createHash('sha256').update(zip).digest('base64');
+
+  step('connect', opts.target === 'local' ? `Connecting to the local runner at ${opts.endpointUrl}...` : 'Resolving AWS credentials and region...', true);
+  const sdk = await import('@aws-sdk/client-lambda');
+  const client = await createClient(sdk, opts);
+  const region = await client.config.region();
+  cancelled();
+
+  // ---- from here on Lambda changes ------------------------------------------------------------------------
+  let changed = false;
+  const fail = (what: string, err: unknown): never => {
+    const e = err as { name?: string; message?: string };
+    const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
+    throw new DeployError(`${what} failed: ${name}${e.message ?? String(err)}${changed ? ` The function ${functionName} was changed before this step; run the deploy again once the cause is fixed.` : ' Nothing was changed.'}`, changed);
+  };
+  const waiter = { client, maxWaitTime: 300, minDelay: 1, maxDelay: 5 };
+  try {
+    let exists = true;
+    try {
+      await client.send(new sdk.GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ResourceNotFoundException') exists = false;
+      else fail(`Looking up ${functionName}`, err);
+    }
+    const configuration = {
+      Runtime: fn.runtime === 'wasi' ? undefined : fn.runtime,
+      Handler: fn.handler || 'bootstrap',
+      Role: role,
+      Timeout: Math.round(fn.timeout),
+      MemorySize: fn.memorySize,
+      Environment: { Variables: fn.environment },
+    };
+    if (fn.runtime === 'wasi') throw new DeployError('WASI components have no Lambda runtime: deploy them where a component host runs them. Nothing was deployed.');
+    let created = false;
+    if (!exists) {
+      step('upload', `Creating ${functionName} (${architecture})...`, false);
+      changed = true;
+      await client
+        .send(new sdk.CreateFunctionCommand({ FunctionName: functionName, ...configuration, Runtime: fn.runtime as never, Architectures: [architecture], PackageType: 'Zip', Code: { ZipFile: zip } }))
+        .catch((err) => fail('CreateFunction', err));
+      created = true;
+      step('wait', 'Waiting until the function is active...', false);
+      await sdk.waitUntilFunctionActiveV2(waiter, { FunctionName: functionName }).catch((err) => fail('Waiting for the function to become active', err));
+    } else {
+      step('upload', `Uploading the new code of ${functionName} (${architecture})...`, false);
+      changed = true;
+      await client.send(new sdk.UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile: zip, Architectures: [architecture] })).catch((err) => fail('UpdateFunctionCode', err));
+      step('wait', 'Waiting until the code update is done...', false);
+      await sdk.waitUntilFunctionUpdatedV2(waiter, { FunctionName: functionName }).catch((err) => fail('Waiting for the code update', err));
+      step('configure', `Updating the configuration of ${functionName}...`, false);
+      await client.send(new sdk.UpdateFunctionConfigurationCommand({ FunctionName: functionName, ...configuration, Runtime: fn.runtime as never })).catch((err) => fail('UpdateFunctionConfiguration', err));
+    }
+    step('wait', 'Waiting until LastUpdateStatus is Successful...', false);
+    await sdk.waitUntilFunctionUpdatedV2(waiter, { FunctionName: functionName }).catch((err) => fail('Waiting for the update', err));
+    step('publish', 'Publishing a version...', false);
+    const published = await client.send(new sdk.PublishVersionCommand({ FunctionName: functionName, CodeSha256: codeSha256 })).catch((err) => fail('PublishVersion', err));
+    const version = published.Version!;
+    if (opts.alias) {
+      step('alias', `Pointing alias ${opts.alias} at version ${version}...`, false);
+      const current = await client.send(new sdk.GetAliasCommand({ FunctionName: functionName, Name: opts.alias })).catch((err) => {
+        if ((err as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+        return fail(`Looking up alias ${opts.alias}`, err);
+      });
+      if (current) await client.send(new sdk.UpdateAliasCommand({ FunctionName: functionName, Name: opts.alias, FunctionVersion: version })).catch((err) => fail('UpdateAlias', err));
+      else await client.send(new sdk.CreateAliasCommand({ FunctionName: functionName, Name: opts.alias, FunctionVersion: version })).catch((err) => fail('CreateAlias', err));
+    }
+    const qualifier = opts.alias ?? version;
+    const result: DeployResult = {
+      target: opts.target,
+      functionName,
+      functionArn: published.FunctionArn!.replace(/:[^:]+$/, ''),
+      version,
+      versionArn: published.FunctionArn!,
+      codeSha256,
+      architecture,
+      created,
+      alias: opts.alias,
+      region,
+      endpointUrl: opts.endpointUrl,
+      invokeCommand: [
+        'aws lambda invoke',
+        opts.endpointUrl ? `--endpoint-url ${opts.endpointUrl}` : '',
+        opts.target === 'aws' ? `--region ${region}` : '',
+        `--function-name ${functionName}`,
+        opts.target === 'aws' ? `--qualifier ${qualifier}` : '',
+        "--cli-binary-format raw-in-base64-out --payload '{}' response.json",
+      ].filter(Boolean).join(' '),
+    };
+    step('done', `Deployed ${functionName} version ${version}${opts.alias ? ` (alias ${opts.alias})` : ''} to ${opts.target === 'local' ? `the local runner at ${opts.endpointUrl}` : `AWS Lambda in ${region}`}.`, false);
+    return result;
+  } finally {
+    client.destroy();
+  }
+}
+
+function resolveRole(fn: FunctionSpec, opts: DeployOptions): string {
+  if (opts.role) {
+    if (!ROLE.test(opts.role)) throw new DeployError(`"${opts.role}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>). Nothing was deployed.`);
+    return opts.role;
+  }
+  const fromTemplate = roleFromTemplate(fn);
+  if (fromTemplate.kind === 'arn') return fromTemplate.arn;
+  if (opts.target === 'local') return LOCAL_ROLE;
+  if (fromTemplate.kind === 'unresolved') {
+    throw new DeployError(`${fn.name}'s Role in the template is ${fromTemplate.text}, which only CloudFormation can resolve. Pass the role's ARN with --role (or the openRuntime.deploy.role setting). Nothing was deployed.`);
+  }
+  throw new DeployError(`${fn.name} has no execution role: Lambda needs one to run it. Set Role in the template to an IAM role ARN, or pass --role arn:aws:iam::<account>:role/<name> (openRuntime.deploy.role in the editor). Nothing was deployed.`);
+}
+
+async function createClient(sdk: typeof import('@aws-sdk/client-lambda'), opts: DeployOptions): Promise<LambdaClientType> {
+  if (opts.target === 'local') {
+    // The local control plane checks no signature; the SDK still wants something to sign with.
+    return new sdk.LambdaClient({
+      endpoint: opts.endpointUrl,
+      region: opts.region ?? 'us-east-1',
+      credentials: { accessKeyId: 'open-runtime', secretAccessKey: 'open-runtime' },
+      maxAttempts: 1,
+    });
+  }
+  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+  const credentials = fromNodeProviderChain(opts.profile ? { profile: opts.profile } : {});
+  try {
+    await credentials();
+  } catch (err) {
+    throw new DeployError(`No AWS credentials were found${opts.profile ? ` for profile ${opts.profile}` : ''} (${(err as Error).message}). Run "aws configure" (or "aws sso login"), set AWS_PROFILE, or pass --profile. Nothing was deployed.`);
+  }
+  const client = new sdk.LambdaClient({
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.endpointUrl ? { endpoint: opts.endpointUrl } : {}),
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    credentials,
+  });
+  try {
+    await client.config.region();
+  } catch {
+    client.destroy();
+    throw new DeployError('No AWS region is set. Pass --region, set AWS_REGION, or set a region in ~/.aws/config. Nothing was deployed.');
+  }
+  return client;
+}
