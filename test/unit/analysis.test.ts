@@ -1,0 +1,161 @@
+// The chain analyzer on a corpus of real chains (test/fixtures/chains) built with the real @middy packages and
+// Powertools parser: the type text at each step, as the checker prints it, and the diagnostics.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { analyzeChains, ChainReport, type MiddyChain } from '../../runner/analysis/index.ts';
+
+const CHAINS = resolve(import.meta.dirname, '..', 'fixtures', 'chains');
+
+async function chainsOf(file: string): Promise<Map<string, MiddyChain>> {
+  const report = await analyzeChains(join(CHAINS, file));
+  ChainReport.parse(report);
+  assert.deepEqual(report.problems, []);
+  assert.equal(report.tsconfig, join(CHAINS, 'tsconfig.json'));
+  return new Map(report.chains.map((c) => [c.name, c]));
+}
+
+/** [kind, middleware, eventType, contextType, responseType] per step. */
+function table(chain: MiddyChain | undefined): string[][] {
+  assert.ok(chain, 'chain found');
+  return chain.steps.map((s) => [s.kind, s.middleware, s.eventType, s.contextType, s.responseType]);
+}
+
+const codes = (chain: MiddyChain | undefined) => chain!.diagnostics.map((d) => `${d.code}@${d.range.start.line}:${d.range.start.column}`);
+
+test('an exported middy(handler) chain: steps, packages, roles, hooks and types', async () => {
+  const chain = (await chainsOf('http-basic.ts')).get('handler');
+  assert.equal(chain?.exported, true);
+  assert.deepEqual(table(chain), [
+    ['origin', 'middy', 'APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
+    ['use', 'httpJsonBodyParser', 'RequestEvent & APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
+    ['use', 'httpErrorHandler', 'RequestEvent & APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
+    ['handler', 'base', 'APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
+  ]);
+  assert.deepEqual(chain!.steps.map((s) => [s.package, s.role, s.hooks.join('+')]), [
+    [undefined, undefined, ''],
+    ['@middy/http-json-body-parser', 'body-parser', 'before'],
+    ['@middy/http-error-handler', 'error-handler', 'onError'],
+    [undefined, undefined, ''],
+  ]);
+  assert.deepEqual(chain!.steps[1]!.range.start, { line: 10, column: 40 });
+  assert.deepEqual(chain!.handlerRange?.start, { line: 6, column: 14 });
+  const body = chain!.steps[0]!.eventFields.find((f) => f.name === 'body');
+  assert.deepEqual(body, { name: 'body', type: 'string | null', optional: false });
+  assert.deepEqual(chain!.diagnostics, []);
+});
+
+test('a body read as an object with no body parser in the chain', async () => {
+  const chain = (await chainsOf('body-not-parsed.ts')).get('handler');
+  assert.deepEqual(table(chain), [
+    ['origin', 'middy', 'CreateUser', 'Context', 'APIGatewayProxyResult'],
+    ['use', 'httpErrorHandler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', 'Context', 'APIGatewayProxyResult'],
+    ['handler', 'handler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', 'Context', '{ statusCode: number; body: string; }'],
+  ]);
+  // event.body.name and the destructured email; event.body.length is a string's own field and fine.
+  assert.deepEqual(codes(chain), ['body-not-parsed@12:48', 'body-not-parsed@12:68']);
+  const [name] = chain!.diagnostics;
+  assert.equal(name!.severity, 'error');
+  assert.match(name!.message, /^event\.body\.name reads a field of the body, but no middleware in this chain parses the body/);
+  assert.match(name!.explanation, /httpJsonBodyParser/);
+});
+
+test('Powertools parser: the event becomes the schema output, with or without an envelope', async () => {
+  const chains = await chainsOf('parser.ts');
+  const order = '{ id: number; item: string; quantity: number; }';
+  assert.deepEqual(table(chains.get('placeOrder')), [
+    ['origin', 'middy', 'unknown', 'Context', 'any'],
+    ['use', 'parser', order, 'Context', 'any'],
+    ['handler', 'handler', order, 'Context', '{ accepted: number; item: string; }'],
+  ]);
+  assert.equal(chains.get('placeOrder')!.steps[1]!.package, '@aws-lambda-powertools/parser/middleware');
+  assert.equal(chains.get('placeOrder')!.steps[1]!.role, 'schema-parser');
+  assert.deepEqual(table(chains.get('drainQueue')).map((r) => r[2]), ['unknown', `${order}[]`, `${order}[]`]);
+  assert.deepEqual(codes(chains.get('placeOrder')), []);
+  assert.deepEqual(codes(chains.get('drainQueue')), []);
+});
+
+test('Powertools parser replaces the event: reading a field of the original event is reported', async () => {
+  const chain = (await chainsOf('parser.ts')).get('fromApi');
+  const order = '{ id: number; item: string; quantity: number; }';
+  assert.deepEqual(table(chain)[2], ['handler', 'handler', `${order} & APIGatewayProxyEvent`, 'Context', '{ id: number; agent: string | undefined; }']);
+  assert.equal(chain!.steps[2]!.runtimeEventType, order);
+  assert.deepEqual(codes(chain), ['missing-field@20:53']);
+  assert.match(chain!.diagnostics[0]!.message, /^event\.headers is not provided by this chain: parser\(\.\.\.\) replaces the event with its schema's output/);
+});
+
+test('.use([a, b]): kept types are shown, lost ones reported', async () => {
+  const chains = await chainsOf('use-array.ts');
+  assert.deepEqual(table(chains.get('grouped')).map((r) => r[2]), ['unknown', 'WithUser & WithTenant', 'WithUser & WithTenant', 'WithUser & WithTenant']);
+  assert.deepEqual(chains.get('grouped')!.steps.map((s) => s.group), [undefined, 0, 0, undefined]);
+  assert.deepEqual(codes(chains.get('grouped')), []);
+  assert.deepEqual(table(chains.get('chained')).map((r) => r[2]), ['unknown', 'WithUser', 'WithTenant & WithUser', 'WithTenant & WithUser']);
+  const lost = chains.get('parsedTogether');
+  assert.deepEqual(table(lost).map((r) => r[2]), ['unknown', 'any', 'any', 'any']);
+  assert.deepEqual(codes(lost), ['use-array-loses-types@36:8', 'any-leak@37:19']);
+  assert.match(lost!.diagnostics[0]!.message, /lost the event type of parser: after this call the event is any/);
+  assert.match(lost!.diagnostics[1]!.message, /became any in \.use\(\[\.\.\.\]\)/);
+});
+
+test('orders that defeat middlewares', async () => {
+  const chains = await chainsOf('order.ts');
+  assert.deepEqual(codes(chains.get('errorsFirst')), ['error-handler-order@12:50']);
+  assert.match(chains.get('errorsFirst')!.diagnostics[0]!.message, /without CORS headers/);
+  assert.deepEqual(codes(chains.get('validatesText')), ['validate-before-parse@14:52']);
+  assert.deepEqual(codes(chains.get('normalizesLate')), ['normalize-after-read@16:79']);
+  assert.deepEqual(codes(chains.get('wellOrdered')), []);
+  assert.deepEqual(chains.get('wellOrdered')!.steps.map((s) => s.hooks.join('+')), ['', 'before', 'before+after+onError', 'before', 'before+after', 'onError', '']);
+});
+
+test('any leaking into the handler from a middleware typed any', async () => {
+  const chain = (await chainsOf('any-leak.ts')).get('handler');
+  assert.deepEqual(table(chain), [
+    ['origin', 'middy', 'unknown', 'Context', 'any'],
+    ['use', 'legacyAuth', 'any', 'Context', 'any'],
+    ['handler', 'handler', 'any', 'Context', '{ user: any; }'],
+  ]);
+  assert.deepEqual(codes(chain), ['any-leak@13:19']);
+  assert.equal(chain!.diagnostics[0]!.step, 1);
+});
+
+test('custom middleware objects, bare hooks and a handler declared apart', async () => {
+  const chain = (await chainsOf('custom.ts')).get('chain');
+  assert.equal(chain?.exported, false);
+  assert.deepEqual(
+    chain!.steps.map((s) => [s.kind, s.middleware, s.hooks.join('+'), s.contextType]),
+    [
+      ['origin', 'middy', '', 'Context'],
+      ['use', 'timing', 'before+after+onError', 'any'],
+      ['use', 'logger', 'before+after+onError', 'any'],
+      ['before', 'checkSize', 'before', 'any'],
+      ['onError', 'inline onError', 'onError', 'any'],
+      ['handler', 'processBatch', '', 'Context'],
+    ],
+  );
+  assert.deepEqual(chain!.steps.map((s) => s.eventType), Array(6).fill('SQSEvent & Timed'));
+  assert.equal(chain!.steps[2]!.package, '@middy/input-output-logger');
+  assert.deepEqual(chain!.diagnostics, []);
+});
+
+test('after an edit (unsaved text), the analysis sees the new chain', async () => {
+  const file = join(CHAINS, 'body-not-parsed.ts');
+  const original = readFileSync(file, 'utf8');
+  const fixed = original
+    .replace("import httpErrorHandler from '@middy/http-error-handler';", "import httpErrorHandler from '@middy/http-error-handler';\nimport httpJsonBodyParser from '@middy/http-json-body-parser';")
+    .replace('.use(httpErrorHandler())', '.use(httpJsonBodyParser()).use(httpErrorHandler())');
+  const edited = await analyzeChains(file, { text: fixed });
+  assert.deepEqual(edited.chains[0]!.steps.map((s) => s.middleware), ['middy', 'httpJsonBodyParser', 'httpErrorHandler', 'handler']);
+  assert.deepEqual(edited.chains[0]!.diagnostics, []);
+  const back = await analyzeChains(file);
+  assert.deepEqual(codes(back.chains[0]), ['body-not-parsed@12:48', 'body-not-parsed@12:68']);
+});
+
+test('a file without chains, and one that does not exist', async () => {
+  const none = await analyzeChains(join(CHAINS, 'no-chain.ts'));
+  assert.deepEqual(none.problems, []);
+  assert.deepEqual(none.chains, []);
+  const missing = await analyzeChains(join(CHAINS, 'nope.ts'));
+  assert.equal(missing.chains.length, 0);
+  assert.match(missing.problems[0]!, /could not be read as TypeScript/);
+});
