@@ -125,7 +125,7 @@ export async function toCloudEvents(event: unknown, functionName: string): Promi
       const host = e.requestContext?.domainName ?? headers.host ?? 'localhost';
       const contentType = headers['content-type'] ?? '';
       const data = body === undefined ? undefined : /json/i.test(contentType) ? jsonOrText(body) : { data: body, datacontenttype: contentType || 'text/plain' };
-      const type = kind === 'alb' ? 'com.amazonaws.elasticloadbalancing.request' : 'com.amazonaws.apigateway.request';
+      const type = kind === 'alb' ? 'com.amazonaws.elasticloadbalancing.request' : /\.lambda-url\./.test(host) ? 'com.amazonaws.lambda.url.request' : 'com.amazonaws.apigateway.request';
       return { kind, events: [make({ id: e.requestContext?.requestId, source: `https://${host}${path}`, type, time: epochToIso(e.requestContext?.timeEpoch ?? e.requestContext?.requestTimeEpoch, 'ms'), httpmethod: method, ...(data ?? {}) })] };
     }
     default:
