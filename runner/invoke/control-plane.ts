@@ -17,7 +17,7 @@
 // function of the same name (the template's comes back on DeleteFunction). Published versions and aliases are
 // recorded and listed; invoking them by qualifier is up to the Invoke API (resolveQualifier below).
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,7 +25,6 @@ import { checkPackage, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../build/che
 import { RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
 import { BodyTooLargeError, readBody, sendAwsError, sendJson } from '../http-util.ts';
 import type { LocalLambda } from '../local-lambda.ts';
-import { writeZip } from '../build/zip.ts';
 
 const ACCOUNT = '123456789012';
 /** Lambda's limit on a CreateFunction / UpdateFunctionCode request (a 50 MB zip, base64-encoded, plus JSON). */
@@ -396,7 +395,8 @@ function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: 
   const digest = createHash('sha256').update(zip);
   const sha256 = digest.copy().digest('base64');
   const codeDir = join(deployRoot, name, digest.digest('hex'));
-  if (!existsSync(join(codeDir, '.complete'))) {
+  // The zip next to the folder is written last: its presence means the folder is complete.
+  if (!existsSync(`${codeDir}.zip`)) {
     rmSync(codeDir, { recursive: true, force: true });
     for (const file of checked.files) {
       const target = join(codeDir, file.name);
@@ -405,7 +405,7 @@ function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: 
       chmodSync(target, file.mode & 0o777);
     }
     mkdirSync(codeDir, { recursive: true });
-    writeFileSync(join(codeDir, '.complete'), '');
+    writeFileSync(`${codeDir}.zip`, zip);
   }
   // Bootstrap or handler problems are left for the invoke, as in Lambda: the package deploys, the function fails.
   return { codeDir, sha256, size: zip.length };
@@ -476,22 +476,11 @@ async function getFunctionConfiguration(at: At): Promise<void> {
   sendJson(at.res, 200, configAt(existing(at), at.name, at.qualifier).config);
 }
 
-/** GetFunction's Code.Location: the deployed files, zipped again (same files and modes as the upload). */
+/** GetFunction's Code.Location: the package exactly as it was uploaded (its SHA-256 is CodeSha256). */
 async function downloadCode(at: At): Promise<void> {
   at.req.resume();
   const { codeDir } = configAt(existing(at), at.name, at.qualifier);
-  const files: { name: string; data: Uint8Array; mode: number }[] = [];
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(join(codeDir, rel))) {
-      const relPath = rel ? `${rel}/${entry}` : entry;
-      if (relPath === '.complete') continue;
-      const info = lstatSync(join(codeDir, relPath));
-      if (info.isDirectory()) walk(relPath);
-      else files.push({ name: relPath, data: readFileSync(join(codeDir, relPath)), mode: info.mode & 0o777 });
-    }
-  };
-  walk('');
-  const zip = writeZip(files);
+  const zip = readFileSync(`${codeDir}.zip`);
   at.res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Length': zip.length }).end(zip);
 }
 

@@ -1,0 +1,265 @@
+// The local Lambda control plane of a real runner (`open-runtime start`), driven by the real AWS CLI v2
+// (/usr/bin/aws, Debian awscli) and @aws-sdk/client-lambda: create-function with --zip-file fileb://, invoke,
+// update-function-code, update-function-configuration, publish-version, get-function (and its code download),
+// list-functions, delete-function; an arm64 Go package deployed and run under qemu; and the bad inputs, each a
+// Lambda error type with a clear message, after which nothing was created.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CreateFunctionCommand, GetFunctionCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { buildFunction } from '../../runner/build/build-function.ts';
+import { discoverFunctions } from '../../runner/functions/discover.ts';
+import { ROOT, removeTemps, startRunner, tempDir, type Runner } from './support/runner.ts';
+
+const AWS = '/usr/bin/aws'; // AWS CLI v2; the `aws` first on PATH may be a v1
+const ROLE = 'arn:aws:iam::123456789012:role/lambda-test';
+
+let runner: Runner;
+let work: string;
+let awsEnv: Record<string, string>;
+
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  json: () => any;
+}
+
+function aws(...args: string[]): CliResult {
+  const out = spawnSync(AWS, ['lambda', ...args, '--endpoint-url', runner.endpoint, '--output', 'json'], { encoding: 'utf8', env: awsEnv, cwd: work, maxBuffer: 64 * 1024 * 1024 });
+  return { status: out.status, stdout: out.stdout, stderr: out.stderr, json: () => JSON.parse(out.stdout) };
+}
+
+function awsOk(...args: string[]): any {
+  const result = aws(...args);
+  assert.equal(result.status, 0, `aws lambda ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout.trim() ? result.json() : undefined;
+}
+
+/** `aws lambda invoke` and the function's response. */
+function invoke(name: string, payload: unknown, ...extra: string[]): { meta: any; response: any } {
+  const out = join(work, `out-${Math.random().toString(36).slice(2)}.json`);
+  const meta = awsOk('invoke', '--function-name', name, '--cli-binary-format', 'raw-in-base64-out', '--payload', JSON.stringify(payload), ...extra, out);
+  return { meta, response: JSON.parse(readFileSync(out, 'utf8')) };
+}
+
+/** A Node handler zipped with the real zip command, as people deploy them. */
+function nodeZip(name: string, version: number): string {
+  const dir = join(work, `${name}-src`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'index.mjs'), `export const handler = async (event, context) => ({ version: ${version}, echo: event, greeting: process.env.GREETING ?? null, fn: context.functionName, memory: context.memoryLimitInMB });\n`);
+  const zip = join(work, `${name}.zip`);
+  const made = spawnSync('zip', ['-q', '-X', zip, 'index.mjs'], { cwd: dir });
+  assert.equal(made.status, 0);
+  return zip;
+}
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('base64');
+
+before(async () => {
+  work = tempDir('control-plane');
+  awsEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: work,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_PAGER: '',
+    AWS_CONFIG_FILE: join(work, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
+  };
+  const template = join(work, 'template.yaml');
+  writeFileSync(template, `Resources:\n  FromTemplate:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(join(ROOT, 'examples', 'functions', 'callback-js'))}\n      Handler: index.handler\n      Runtime: nodejs22.x\n`);
+  runner = await startRunner(template);
+});
+
+after(async () => {
+  await runner?.stop();
+  removeTemps();
+});
+
+describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
+  let v1: string;
+  let v2: string;
+  before(() => {
+    v1 = nodeZip('v1', 1);
+    v2 = nodeZip('v2', 2);
+  });
+
+  test('create-function answers Active / Successful with the zip\'s CodeSha256, and invoke runs it at once', () => {
+    const created = awsOk('create-function', '--function-name', 'Hello', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--memory-size', '256', '--zip-file', `fileb://${v1}`);
+    assert.equal(created.FunctionName, 'Hello');
+    assert.equal(created.FunctionArn, 'arn:aws:lambda:us-east-1:123456789012:function:Hello');
+    assert.equal(created.State, 'Active');
+    assert.equal(created.LastUpdateStatus, 'Successful');
+    assert.equal(created.Version, '$LATEST');
+    assert.equal(created.CodeSha256, sha256(v1));
+    assert.equal(created.CodeSize, readFileSync(v1).length);
+    assert.deepEqual(created.Architectures, ['x86_64']);
+    assert.equal(created.Timeout, 3);
+    assert.equal(created.MemorySize, 256);
+    const { meta, response } = invoke('Hello', { n: 1 });
+    assert.equal(meta.StatusCode, 200);
+    assert.deepEqual(response, { version: 1, echo: { n: 1 }, greeting: null, fn: 'Hello', memory: '256' });
+  });
+
+  test('creating it again is a ResourceConflictException', () => {
+    const again = aws('create-function', '--function-name', 'Hello', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${v1}`);
+    assert.notEqual(again.status, 0);
+    assert.match(again.stderr, /ResourceConflictException.*Function already exist: Hello/);
+  });
+
+  test('update-function-code and update-function-configuration change what the next invoke runs', () => {
+    const updated = awsOk('update-function-code', '--function-name', 'Hello', '--zip-file', `fileb://${v2}`);
+    assert.equal(updated.CodeSha256, sha256(v2));
+    assert.equal(updated.LastUpdateStatus, 'Successful');
+    assert.equal(invoke('Hello', {}).response.version, 2);
+    const configured = awsOk('update-function-configuration', '--function-name', 'Hello', '--environment', 'Variables={GREETING=Hi}', '--timeout', '5');
+    assert.deepEqual(configured.Environment, { Variables: { GREETING: 'Hi' } });
+    assert.equal(configured.Timeout, 5);
+    assert.equal(configured.CodeSha256, sha256(v2), 'the code stays');
+    assert.equal(invoke('Hello', {}).response.greeting, 'Hi');
+    // The AWS CLI's waiter reads LastUpdateStatus through GetFunctionConfiguration.
+    awsOk('wait', 'function-updated-v2', '--function-name', 'Hello');
+  });
+
+  test('publish-version numbers versions, and publishes nothing new when nothing changed', () => {
+    const first = awsOk('publish-version', '--function-name', 'Hello', '--description', 'first');
+    assert.equal(first.Version, '1');
+    assert.equal(first.FunctionArn, 'arn:aws:lambda:us-east-1:123456789012:function:Hello:1');
+    assert.equal(first.Description, 'first');
+    assert.equal(awsOk('publish-version', '--function-name', 'Hello').Version, '1');
+    awsOk('update-function-code', '--function-name', 'Hello', '--zip-file', `fileb://${v1}`);
+    const second = awsOk('publish-version', '--function-name', 'Hello', '--code-sha256', sha256(v1));
+    assert.equal(second.Version, '2');
+    const wrongSha = aws('publish-version', '--function-name', 'Hello', '--code-sha256', sha256(v2));
+    assert.match(wrongSha.stderr, /InvalidParameterValueException.*is different from current CodeSHA256 in \$LATEST/);
+    const v1Config = awsOk('get-function-configuration', '--function-name', 'Hello', '--qualifier', '1');
+    assert.equal(v1Config.CodeSha256, sha256(v2));
+    assert.equal(v1Config.Version, '1');
+  });
+
+  test('get-function gives the configuration and a Code.Location that downloads the uploaded zip', async () => {
+    const got = awsOk('get-function', '--function-name', 'Hello');
+    assert.equal(got.Configuration.CodeSha256, sha256(v1));
+    assert.equal(got.Code.RepositoryType, 'S3');
+    const download = await fetch(got.Code.Location);
+    assert.equal(download.status, 200);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    assert.equal(createHash('sha256').update(bytes).digest('base64'), got.Configuration.CodeSha256);
+  });
+
+  test('list-functions lists what was deployed (with --function-version ALL, every version)', () => {
+    const listed = awsOk('list-functions');
+    assert.deepEqual(listed.Functions.map((f: any) => [f.FunctionName, f.Version]), [['Hello', '$LATEST']]);
+    const all = awsOk('list-functions', '--function-version', 'ALL');
+    assert.deepEqual(all.Functions.map((f: any) => f.Version), ['$LATEST', '1', '2']);
+  });
+
+  test('delete-function removes it: get-function and invoke answer ResourceNotFoundException', () => {
+    awsOk('delete-function', '--function-name', 'Hello');
+    const got = aws('get-function', '--function-name', 'Hello');
+    assert.notEqual(got.status, 0);
+    assert.match(got.stderr, /ResourceNotFoundException.*Function not found: arn:aws:lambda:us-east-1:123456789012:function:Hello/);
+    const invoked = aws('invoke', '--function-name', 'Hello', join(work, 'gone.json'));
+    assert.match(invoked.stderr, /ResourceNotFoundException/);
+    assert.deepEqual(awsOk('list-functions').Functions, []);
+  });
+});
+
+test('an arm64 Go package deploys with --architectures arm64 and runs under qemu', async () => {
+  const { functions } = await discoverFunctions(join(ROOT, 'examples'));
+  const build = await buildFunction(functions.find((f) => f.name === 'GoHello')!, 'arm64', { workspace: work });
+  const created = awsOk('create-function', '--function-name', 'GoArm', '--runtime', 'provided.al2023', '--handler', 'bootstrap', '--role', ROLE, '--architectures', 'arm64', '--timeout', '30', '--zip-file', `fileb://${build.zipPath}`);
+  assert.deepEqual(created.Architectures, ['arm64']);
+  assert.equal(created.CodeSha256, build.codeSha256);
+  const { response } = invoke('GoArm', { name: 'Lambda' });
+  assert.equal(response.message, 'Hello, Lambda!');
+  assert.equal(response.architecture, 'arm64');
+
+  // The same package declared x86_64 is refused, and nothing is created.
+  const wrong = aws('create-function', '--function-name', 'GoWrongArch', '--runtime', 'provided.al2023', '--handler', 'bootstrap', '--role', ROLE, '--architectures', 'x86_64', '--zip-file', `fileb://${build.zipPath}`);
+  assert.notEqual(wrong.status, 0);
+  assert.match(wrong.stderr, /InvalidParameterValueException.*The function is x86_64, but the package holds native code for another processor: bootstrap \(arm64\)/);
+  assert.match(aws('get-function', '--function-name', 'GoWrongArch').stderr, /ResourceNotFoundException/);
+  // So is an update to the other architecture; the function keeps its code.
+  const wrongUpdate = aws('update-function-code', '--function-name', 'GoArm', '--architectures', 'x86_64', '--zip-file', `fileb://${build.zipPath}`);
+  assert.match(wrongUpdate.stderr, /InvalidParameterValueException/);
+  assert.equal(invoke('GoArm', { name: 'again' }).response.architecture, 'arm64');
+  awsOk('delete-function', '--function-name', 'GoArm');
+});
+
+describe('bad input', () => {
+  const sdk = () => new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+
+  test('a missing role is a ValidationException naming the member; a malformed one names the pattern', async () => {
+    const client = sdk();
+    try {
+      const zip = readFileSync(nodeZip('norole', 1));
+      await assert.rejects(
+        client.send(new CreateFunctionCommand({ FunctionName: 'NoRole', Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: zip } } as never)),
+        (err: Error) => err.name === 'ValidationException' && /Value null at 'role' failed to satisfy constraint: Member must not be null/.test(err.message),
+      );
+      const cli = aws('create-function', '--function-name', 'BadRole', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', 'lambda-role', '--zip-file', `fileb://${join(work, 'norole.zip')}`);
+      assert.match(cli.stderr, /ValidationException.*Value "lambda-role" at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern/);
+      await assert.rejects(client.send(new GetFunctionCommand({ FunctionName: 'NoRole' })), { name: 'ResourceNotFoundException' });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test('an unknown function is a ResourceNotFoundException for every operation', () => {
+    for (const args of [
+      ['get-function', '--function-name', 'Nope'],
+      ['get-function-configuration', '--function-name', 'Nope'],
+      ['update-function-configuration', '--function-name', 'Nope', '--timeout', '5'],
+      ['publish-version', '--function-name', 'Nope'],
+      ['delete-function', '--function-name', 'Nope'],
+    ]) {
+      const result = aws(...args);
+      assert.notEqual(result.status, 0, args.join(' '));
+      assert.match(result.stderr, /ResourceNotFoundException.*Function not found: arn:aws:lambda:us-east-1:123456789012:function:Nope/, args.join(' '));
+    }
+    // A function of the runner's template is not the control plane's to change; the message says so.
+    assert.match(aws('get-function', '--function-name', 'FromTemplate').stderr, /ResourceNotFoundException.*FromTemplate comes from .*template\.yaml, not from the control plane/);
+  });
+
+  test('a package over 250 MB unzipped is refused (InvalidParameterValueException); over 50 MB zipped, RequestEntityTooLargeException', () => {
+    const dir = join(work, 'big');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => 1;\n');
+    spawnSync('truncate', ['-s', '251M', join(dir, 'zeros.bin')]);
+    assert.equal(spawnSync('zip', ['-q', join(work, 'bomb.zip'), 'index.mjs', 'zeros.bin'], { cwd: dir }).status, 0);
+    const bomb = aws('create-function', '--function-name', 'TooBig', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${join(work, 'bomb.zip')}`);
+    assert.match(bomb.stderr, /InvalidParameterValueException.*Unzipped size must be smaller than 262144000 bytes/);
+
+    // 51 MB that does not compress.
+    const random = Buffer.alloc(51 * 1024 * 1024);
+    for (let i = 0; i < random.length; i += 64) createHash('sha512').update(`${i}`).digest().copy(random, i);
+    writeFileSync(join(dir, 'random.bin'), random);
+    assert.equal(spawnSync('zip', ['-q', '-0', join(work, 'large.zip'), 'index.mjs', 'random.bin'], { cwd: dir }).status, 0);
+    const large = aws('create-function', '--function-name', 'TooBig', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${join(work, 'large.zip')}`);
+    assert.match(large.stderr, /RequestEntityTooLargeException.*Request must be smaller than 70167211 bytes for the CreateFunction operation/);
+    assert.match(aws('get-function', '--function-name', 'TooBig').stderr, /ResourceNotFoundException/);
+  });
+
+  test('a runtime the runner does not run, or one Lambda retired, is an InvalidParameterValueException', () => {
+    const zip = `fileb://${nodeZip('rt', 1)}`;
+    assert.match(aws('create-function', '--function-name', 'Java', '--runtime', 'java21', '--handler', 'x::y', '--role', ROLE, '--zip-file', zip).stderr, /InvalidParameterValueException.*java21 is not supported by the local runner/);
+    assert.match(aws('create-function', '--function-name', 'Old', '--runtime', 'nodejs16.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', zip).stderr, /InvalidParameterValueException.*nodejs16\.x is no longer supported/);
+    assert.match(aws('create-function', '--function-name', 'Env', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--environment', 'Variables={AWS_REGION=eu-west-1}', '--zip-file', zip).stderr, /reserved keys .* AWS_REGION/);
+  });
+
+  test('what was refused left nothing behind', async () => {
+    const client = sdk();
+    try {
+      const listed = await client.send(new ListFunctionsCommand({}));
+      assert.deepEqual(listed.Functions?.map((f) => f.FunctionName), []);
+    } finally {
+      client.destroy();
+    }
+  });
+});
