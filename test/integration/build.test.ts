@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildFunction, type BuildResult } from '../../runner/build/build-function.ts';
-import { buildCommand } from '../../runner/build/command.ts';
 import { builtPackageFor } from '../../runner/build/built-package.ts';
 import { readZip } from '../../runner/build/zip.ts';
 import { discoverFunctions } from '../../runner/functions/discover.ts';
@@ -168,26 +167,20 @@ test('a Go compile error fails the build at the source line, replaces no package
   mkdirSync(stale, { recursive: true });
   writeFileSync(join(stale, 'function.zip'), 'old');
 
-  const { code, stderr } = await captureStderr(() => buildCommand(['Broken', '--arch', 'x86_64', '--template', template, '--workspace', workspace], async () => {
-    const { loadFunctionsFrom } = await import('../../runner/functions/discover.ts');
-    return loadFunctionsFrom(template);
-  }));
+  const { code, stderr } = runBuildVerb(['Broken', '--arch', 'x86_64', '--workspace', workspace], template);
   assert.equal(code, 1);
   assert.ok(stderr.includes(`${join(codeUri, 'main.go')}:5:2: error: undefined: undefinedFunction`), stderr);
   assert.match(stderr, new RegExp(`${template.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:1: error: Build of Broken for x86_64 failed: go build failed for Broken`));
   assert.equal(existsSync(join(stale, 'function.zip')), false);
 });
 
-async function captureStderr(run: () => Promise<number>): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await run(), stderr };
-  } finally {
-    process.stderr.write = write;
-  }
+/** Runs the build verb in its own Node process (not yet routed in runner/cli.ts, so the process calls buildCommand itself). */
+function runBuildVerb(args: string[], template: string): { code: number; stderr: string } {
+  const script = [
+    `import { buildCommand } from ${JSON.stringify(join(ROOT, 'runner', 'build', 'command.ts'))};`,
+    `import { loadFunctionsFrom } from ${JSON.stringify(join(ROOT, 'runner', 'functions', 'discover.ts'))};`,
+    `process.exitCode = await buildCommand(JSON.parse(process.argv[1]), () => loadFunctionsFrom(${JSON.stringify(template)}));`,
+  ].join('\n');
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(args)], { encoding: 'utf8' });
+  return { code: out.status ?? 1, stderr: out.stderr };
 }
