@@ -164,14 +164,15 @@ const FUNCTION = /^\/2015-03-31\/functions\/([^/]+)(?:\/(configuration|code|vers
 /** Answers the request if it is a control-plane call; returns false otherwise. */
 export function handleControlPlane(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
   const method = req.method ?? 'GET';
+  if (!FUNCTIONS.test(path) && !FUNCTION.test(path)) return false;
   let operation: (() => Promise<void>) | undefined;
+  // The registry (and its listener on the runner) exists from the first control-plane call on.
   const ctx = { lambda, req, res, query, registry: registryOf(lambda) };
   if (FUNCTIONS.test(path)) {
     if (method === 'POST') operation = () => createFunction(ctx);
     else if (method === 'GET') operation = () => listFunctions(ctx);
   } else {
-    const match = FUNCTION.exec(path);
-    if (!match) return false;
+    const match = FUNCTION.exec(path)!;
     const { name, qualifier } = splitName(decodeURIComponent(match[1]!));
     const sub = match[2];
     const subName = match[3] ? decodeURIComponent(match[3]) : undefined;
