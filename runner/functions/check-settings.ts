@@ -135,6 +135,8 @@ export function checkCodeFolder(value: unknown, setting: string, baseDir: string
 
 export const OPEN_RUNTIME_SETTINGS = ['concurrency', 'runtimeClient', 'middlewares'] as const;
 
+type OpenRuntimeInput = Pick<FunctionInput, 'concurrency' | 'runtimeClient' | 'middlewares' | 'component'>;
+
 /**
  * Project-specific settings (`Metadata.OpenRuntime` in a template, `custom.openRuntime.functions.<name>`
  * in serverless.yml). Unknown keys are reported: a misspelt setting that silently does nothing is worse.
@@ -143,8 +145,8 @@ export function checkOpenRuntimeSettings(
   entries: { key: string; line: number; value: unknown }[],
   where: string,
   problems: Problem[],
-): Pick<FunctionInput, 'concurrency' | 'runtimeClient' | 'middlewares'> {
-  const out: Pick<FunctionInput, 'concurrency' | 'runtimeClient' | 'middlewares'> = {};
+): OpenRuntimeInput {
+  const out: OpenRuntimeInput = {};
   for (const { key, line, value } of entries) {
     if (key === 'concurrency') {
       const n = toNumber(value);
@@ -156,9 +158,94 @@ export function checkOpenRuntimeSettings(
     } else if (key === 'middlewares') {
       if (Array.isArray(value) && value.every((m) => typeof m === 'string' && m.trim())) out.middlewares = value as string[];
       else problems.push({ line, text: `has ${where}.middlewares ${shown(value)}; it must be a list of middleware names, such as [cors, logger].` });
+    } else if (key === 'component') {
+      const component = checkComponentSettings(value, `${where}.component`, line, problems);
+      if (component) out.component = component;
     } else {
-      problems.push({ line, text: `has an unknown ${where} setting "${key}"; the settings are ${OPEN_RUNTIME_SETTINGS.join(', ')}.` });
+      problems.push({ line, text: `has an unknown ${where} setting "${key}"; the settings are ${OPEN_RUNTIME_SETTINGS.join(', ')}. Runtime wasi functions also take component.` });
     }
   }
   return out;
+}
+
+const COMPONENT_SETTINGS = ['world', 'reuseInstance', 'preopens', 'allowedHosts', 'build'] as const;
+
+/**
+ * The settings of a WASI component function (Runtime wasi):
+ *   component:
+ *     world: handler | http         # the project's handler world (default) or wasi:http
+ *     reuseInstance: false          # true keeps one instance across invocations (state persists)
+ *     preopens: [{ host: ./data, guest: /data, readOnly: true }]
+ *     allowedHosts: [api.example.com]
+ *     build: { language: js | c, source: index.js, backend: starlingmonkey | quickjs }
+ */
+export function checkComponentSettings(value: unknown, where: string, line: number, problems: Problem[]): NonNullable<FunctionInput['component']> | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || value instanceof Unresolved) {
+    problems.push({ line, text: `has ${where} ${shown(value)}; it must be a mapping such as "component: { world: handler }".` });
+    return undefined;
+  }
+  const record = value as Record<string, unknown>;
+  const out: NonNullable<FunctionInput['component']> = {};
+  const before = problems.length;
+  const bad = (text: string) => problems.push({ line, text });
+  for (const [key, v] of Object.entries(record)) {
+    if (key === 'world') {
+      if (v === 'handler' || v === 'http') out.world = v;
+      else bad(`has ${where}.world ${shown(v)}; it must be "handler" (the project's handler world) or "http" (a wasi:http component).`);
+    } else if (key === 'reuseInstance') {
+      if (typeof v === 'boolean') out.reuseInstance = v;
+      else bad(`has ${where}.reuseInstance ${shown(v)}; it must be true or false.`);
+    } else if (key === 'allowedHosts') {
+      if (Array.isArray(v) && v.every((h) => typeof h === 'string' && h.trim())) out.allowedHosts = v as string[];
+      else bad(`has ${where}.allowedHosts ${shown(v)}; it must be a list of host names, such as [api.example.com, "*.example.org", "localhost:8080"].`);
+    } else if (key === 'preopens') {
+      const list = Array.isArray(v) ? v : undefined;
+      const preopens = list?.map((p) => asRecord(p));
+      const valid = preopens?.every(
+        (p) => typeof p.host === 'string' && p.host.trim() && typeof p.guest === 'string' && p.guest.startsWith('/') && (p.readOnly === undefined || typeof p.readOnly === 'boolean') && Object.keys(p).every((k) => ['host', 'guest', 'readOnly'].includes(k)),
+      );
+      if (preopens && valid) out.preopens = preopens.map((p) => ({ host: p.host as string, guest: p.guest as string, ...(p.readOnly !== undefined ? { readOnly: p.readOnly as boolean } : {}) }));
+      else bad(`has ${where}.preopens ${shown(v)}; it must be a list of { host: ./folder, guest: /path, readOnly: true }, the host folder relative to CodeUri and the guest path absolute.`);
+    } else if (key === 'build') {
+      const b = asRecord(v);
+      const language = b.language;
+      const backend = b.backend;
+      const unknown = Object.keys(b).filter((k) => !['language', 'source', 'backend'].includes(k));
+      if (language !== 'js' && language !== 'c') bad(`has ${where}.build.language ${shown(language)}; it must be "js" (componentize-js) or "c" (clang, wasm32-wasi).`);
+      else if (typeof b.source !== 'string' || !b.source.trim()) bad(`has ${where}.build.source ${shown(b.source)}; it must be the source file relative to CodeUri, such as index.js or hello.c.`);
+      else if (backend !== undefined && backend !== 'starlingmonkey' && backend !== 'quickjs') bad(`has ${where}.build.backend ${shown(backend)}; it must be "starlingmonkey" (the default) or "quickjs".`);
+      else if (backend !== undefined && language !== 'js') bad(`has ${where}.build.backend, which only applies to language js.`);
+      else if (unknown.length) bad(`has an unknown ${where}.build setting "${unknown[0]}"; the settings are language, source, backend.`);
+      else out.build = { language, source: b.source, ...(backend ? { backend } : {}) };
+    } else {
+      bad(`has an unknown ${where} setting "${key}"; the settings are ${COMPONENT_SETTINGS.join(', ')}.`);
+    }
+  }
+  return problems.length === before ? out : undefined;
+}
+
+/**
+ * Checks that need the whole function: a wasi function's Handler is its .wasm file, component settings
+ * belong to wasi functions only, and preopened host folders must exist.
+ */
+export function checkComponentFunction(input: FunctionInput, handlerLine: number | undefined, line: number, problems: Problem[]): void {
+  if (input.runtime !== 'wasi') {
+    if (input.component) problems.push({ line, text: `has component settings, which only apply to Runtime wasi (WebAssembly components); remove them or set "Runtime: wasi".` });
+    return;
+  }
+  if (!input.handler) {
+    problems.push({ line: handlerLine ?? line, text: 'has no Handler. For Runtime wasi, Handler is the component\'s .wasm file relative to CodeUri, such as "Handler: build/hello.wasm".' });
+  } else if (!input.handler.endsWith('.wasm')) {
+    problems.push({ line: handlerLine ?? line, text: `has Handler "${input.handler}"; for Runtime wasi it is the component's .wasm file relative to CodeUri, such as "build/hello.wasm".` });
+  }
+  for (const preopen of input.component?.preopens ?? []) {
+    const folder = resolve(input.codeUri, preopen.host);
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(folder).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDirectory) problems.push({ line, text: `preopens "${preopen.host}" for the component, but ${folder} is not a folder. Create it or fix component.preopens (host paths are relative to CodeUri).` });
+  }
 }

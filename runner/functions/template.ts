@@ -9,6 +9,9 @@
 //       concurrency: 4              # environments at once; callers beyond get 429
 //       runtimeClient: aws-lambda-ric
 //       middlewares: [cors, logger] # runner-level middlewares, in order
+//       component:                  # Runtime wasi only (Handler is the .wasm file): see checkComponentSettings
+//         world: http
+//         build: { language: js, source: server.js }
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { isMap } from 'yaml';
@@ -30,6 +33,7 @@ import {
 import {
   checkArchitecture,
   checkCodeFolder,
+  checkComponentFunction,
   checkHandler,
   checkMemorySize,
   checkOpenRuntimeSettings,
@@ -227,6 +231,7 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
       Object.assign(input, checkOpenRuntimeSettings(entries, 'Metadata.OpenRuntime', problems));
     }
   }
+  checkComponentFunction(input, handlerEntry?.line, metadata?.line ?? resource.line, problems);
 
   return finishFunction(input, resource.line, problems);
 }

@@ -1,0 +1,197 @@
+// The runner of WASI 0.2 component functions (Runtime `wasi`): LocalLambda hands it each invocation, and it
+// answers like an execution environment would, with START/END/REPORT lines, the guest's output as log lines
+// and Lambda-style error types. Components run in a pool of worker threads, in a fresh instance per
+// invocation unless the function opted into reuse.
+import { relative, resolve } from 'node:path';
+import type { FunctionSpec } from '../../functions/model.ts';
+import { ComponentSettings } from '../../functions/model.ts';
+import type { Report } from '../../protocol.ts';
+import { errorOutcome, type Invocation, type Outcome } from '../../environments/invocation.ts';
+import { functionArn } from '../../environments/environment.ts';
+import { TooManyRequestsError } from '../../environments/pool.ts';
+import type { InProcessRunner } from '../../local-lambda.ts';
+import { ComponentLoadError, ComponentStore, defaultCacheDir, type CompiledComponent } from './component-store.ts';
+import type { GuestSettings } from './messages.ts';
+import { WorkerPool, spawnWorker, type JobEnd } from './worker-pool.ts';
+import { checkComponent } from './world.ts';
+
+export interface ComponentRunnerOptions {
+  /** Where transpiled components are cached, by content hash. Default: `$XDG_CACHE_HOME/open-runtime/wasi`. */
+  cacheDir?: string;
+  /** Worker threads running invocations. Default: one per core. */
+  workers?: number;
+}
+
+export interface ComponentRunner extends InProcessRunner {
+  /** Worker threads alive now. */
+  readonly workerCount: number;
+}
+
+const MIB = 1024 * 1024;
+
+export function createComponentRunner(options: ComponentRunnerOptions = {}): ComponentRunner {
+  const store = new ComponentStore(options.cacheDir ?? defaultCacheDir(), () => spawnWorker('prepare'));
+  const pool = new WorkerPool(options.workers);
+  const inFlight = new Map<string, number>();
+  const lastKey = new Map<string, string>();
+
+  return {
+    get workerCount() {
+      return pool.workerCount;
+    },
+    run(fn, inv, log) {
+      const running = inFlight.get(fn.name) ?? 0;
+      if (running >= fn.concurrency) {
+        throw new TooManyRequestsError(`Rate Exceeded. Function ${fn.name} already runs ${running} concurrent invocations (its concurrency limit is ${fn.concurrency}).`);
+      }
+      inFlight.set(fn.name, running + 1);
+      void invokeComponent(fn, inv, log).finally(() => {
+        const left = (inFlight.get(fn.name) ?? 1) - 1;
+        if (left > 0) inFlight.set(fn.name, left);
+        else inFlight.delete(fn.name);
+      });
+    },
+    forget(fn) {
+      store.forget(componentPath(fn));
+      pool.forget(fn.name);
+    },
+    async close() {
+      await pool.close();
+    },
+  };
+
+  async function invokeComponent(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): Promise<void> {
+    const settings = ComponentSettings.parse(fn.component ?? {});
+    const platform = (line: string) => {
+      inv.logs.push(line);
+      log(line);
+    };
+    const reporter = new Reporter(fn, inv, platform);
+    const file = componentPath(fn);
+    const shown = `${relative(fn.codeUri, file) || file} (function ${fn.name})`;
+    const initStarted = performance.now();
+    let compiled: CompiledComponent;
+    let exportName: string;
+    let initMs = 0;
+    try {
+      const { component, didWork } = await store.prepare(file, shown);
+      const check = checkComponent(component.world, settings, shown);
+      if (!check.ok) throw new ComponentLoadError(check.errorType, check.errorMessage);
+      exportName = check.exportName;
+      const build = store.compile(component, fn.memorySize, shown);
+      compiled = await build.compiled;
+      if (didWork || build.didWork) initMs = performance.now() - initStarted;
+      // The same function with a new component: instances of the old one must not be reused.
+      if (lastKey.get(fn.name) !== compiled.key) {
+        if (lastKey.has(fn.name)) pool.forget(fn.name);
+        lastKey.set(fn.name, compiled.key);
+      }
+    } catch (error) {
+      const { errorType, message } = error instanceof ComponentLoadError ? error : { errorType: 'Runtime.InvalidEntrypoint', message: String(error) };
+      reporter.begin();
+      platform(`${errorType}: ${message}`);
+      reporter.finish(errorOutcome(errorType, message), 0, performance.now() - initStarted);
+      return;
+    }
+
+    const guest: GuestSettings = {
+      functionName: fn.name,
+      functionArn: functionArn(fn),
+      memorySizeMB: fn.memorySize,
+      world: settings.world,
+      exportName,
+      reuseInstance: settings.reuseInstance,
+      environment: fn.environment,
+      preopens: settings.preopens.map((p) => ({ host: resolve(fn.codeUri, p.host), guest: p.guest, readOnly: p.readOnly })),
+      allowedHosts: settings.allowedHosts,
+    };
+    await new Promise<void>((done) => {
+      pool.run({
+        functionName: fn.name,
+        reuseInstance: settings.reuseInstance,
+        timeoutMs: fn.timeout * 1000,
+        component: compiled,
+        settings: guest,
+        start(waitedForWorkerMs) {
+          initMs += waitedForWorkerMs;
+          reporter.begin();
+          return { payload: inv.payload.toString('utf8'), requestId: inv.requestId, deadlineMs: inv.deadlineMs, clientContext: inv.clientContext };
+        },
+        line(_stream, line) {
+          platform(line);
+        },
+        end(end: JobEnd) {
+          reporter.finish(outcomeOf(end, fn, inv, platform), end.kind === 'result' ? end.memoryBytes : 0, initMs);
+          done();
+        },
+      });
+    });
+  }
+}
+
+/** The component's file: Handler, relative to CodeUri. */
+function componentPath(fn: FunctionSpec): string {
+  return resolve(fn.codeUri, fn.handler || 'component.wasm');
+}
+
+function outcomeOf(end: JobEnd, fn: FunctionSpec, inv: Invocation, platform: (line: string) => void): Outcome {
+  if (end.kind === 'timeout') {
+    const seconds = fn.timeout.toFixed(2);
+    platform(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`);
+    return errorOutcome('Sandbox.Timedout', `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`);
+  }
+  if (end.kind === 'crash') {
+    platform(`Runtime.ExitError: ${end.message}`);
+    return errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: ${end.message}`);
+  }
+  const { result } = end;
+  if (result.ok) return { ok: true, body: Buffer.from(result.body, 'utf8'), streamed: false, contentType: 'application/json' };
+  // Failures the runner detected are logged like a runtime would; a guest's own error is its business to log.
+  if (result.errorType.startsWith('Runtime.')) platform(`${result.errorType}: ${result.errorMessage}`);
+  return errorOutcome(result.errorType, result.errorMessage, result.stackTrace ? { stackTrace: result.stackTrace } : {});
+}
+
+/** START, END and REPORT, in the exact Lambda format. */
+class Reporter {
+  private startedAt = 0;
+  private readonly fn: FunctionSpec;
+  private readonly inv: Invocation;
+  private readonly platform: (line: string) => void;
+  constructor(fn: FunctionSpec, inv: Invocation, platform: (line: string) => void) {
+    this.fn = fn;
+    this.inv = inv;
+    this.platform = platform;
+  }
+
+  begin(): void {
+    this.startedAt = performance.now();
+    this.inv.deliveredAt = this.startedAt;
+    this.inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
+    this.platform(`START RequestId: ${this.inv.requestId} Version: $LATEST`);
+  }
+
+  finish(outcome: Outcome, memoryBytes: number, initMs: number): void {
+    this.inv.settle(outcome);
+    const durationMs = performance.now() - this.startedAt;
+    const report: Report = {
+      durationMs: round(durationMs),
+      billedDurationMs: Math.max(1, Math.ceil(durationMs)),
+      memorySizeMB: this.fn.memorySize,
+      // The guest's linear memory: what a component can use of MemorySize.
+      maxMemoryUsedMB: Math.ceil(memoryBytes / MIB),
+    };
+    if (initMs > 0) report.initDurationMs = round(initMs);
+    this.platform(`END RequestId: ${this.inv.requestId}`);
+    this.platform(
+      `REPORT RequestId: ${this.inv.requestId}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${report.billedDurationMs} ms\t` +
+        `Memory Size: ${report.memorySizeMB} MB\tMax Memory Used: ${report.maxMemoryUsedMB} MB` +
+        (report.initDurationMs !== undefined ? `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms` : '') +
+        '\t',
+    );
+    this.inv.complete(report);
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,69 @@
+// Messages between the runner's main thread and the worker threads that prepare and run components.
+// Types only: both sides import this file.
+
+/** What a worker does: `prepare` transpiles one component and exits; `run` serves invocations until terminated. */
+export type WorkerRole = 'prepare' | 'run';
+
+export interface PrepareRequest {
+  /** The component's bytes. */
+  bytes: Uint8Array;
+  /** Where the transpiled files go (a folder named after the content hash). */
+  outDir: string;
+}
+
+export type PrepareResult =
+  | { ok: true; wit: string; coreFiles: string[]; glue: string }
+  | { ok: false; stage: 'wit' | 'transpile'; message: string };
+
+/** Everything a run worker needs to know about the function, besides the compiled component. */
+export interface GuestSettings {
+  functionName: string;
+  functionArn: string;
+  memorySizeMB: number;
+  world: 'handler' | 'http';
+  /** The export that serves the world, as the transpiled component names it (e.g. `wasi:http/incoming-handler@0.2.10`). */
+  exportName: string;
+  reuseInstance: boolean;
+  environment: Record<string, string>;
+  /** Absolute host directory -> guest path. */
+  preopens: Array<{ host: string; guest: string; readOnly: boolean }>;
+  allowedHosts: string[];
+}
+
+export interface LoadedComponent {
+  /** Content hash + memory cap: one compiled set of core modules. */
+  key: string;
+  /** file:// URL of the transpiled glue (component.js). */
+  glueUrl: string;
+  /** Compiled core modules by file name; sent once per worker. */
+  modules?: Record<string, WebAssembly.Module>;
+}
+
+export interface RunRequest {
+  type: 'run';
+  id: number;
+  component: LoadedComponent;
+  settings: GuestSettings;
+  payload: string;
+  requestId: string;
+  deadlineMs: number;
+  clientContext: string | undefined;
+}
+
+export interface ForgetRequest {
+  type: 'forget';
+  /** Drop instances of this function and, when given, the compiled component with this key. */
+  functionName?: string;
+  key?: string;
+}
+
+export type ToWorker = RunRequest | ForgetRequest;
+
+export type GuestResult =
+  | { ok: true; body: string }
+  | { ok: false; errorType: string; errorMessage: string; stackTrace?: string[] };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'output'; id: number; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'result'; id: number; result: GuestResult; memoryBytes: number; instantiated: boolean; /** The instance stays for the function's next invocation. */ kept: boolean };
