@@ -15,7 +15,8 @@ export const CODE_SERVER_VERSION = '4.139.1';
 /** Node headers for code-server's native addons; same version as the repo's `node` devDependency. */
 export const NODE_VERSION = '24.21.0';
 
-const INSTALL_DIR = join(CACHE_DIR, 'code-server');
+/** OPEN_RUNTIME_CODE_SERVER_DIR: install elsewhere, e.g. a folder CI keeps between runs. */
+const INSTALL_DIR = process.env.OPEN_RUNTIME_CODE_SERVER_DIR ? resolve(process.env.OPEN_RUNTIME_CODE_SERVER_DIR) : join(CACHE_DIR, 'code-server');
 const CODE_SERVER_ENTRY = join(INSTALL_DIR, 'node_modules/code-server/out/node/entry.js');
 /** spdlog backs the Output panel: if code-server's postinstall did not build it, output channels stay empty. */
 const SPDLOG_ADDON = join(INSTALL_DIR, 'node_modules/code-server/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node');
@@ -54,10 +55,10 @@ function findNodeHeaders(): string | undefined {
 }
 
 /** npm with Node 24 first on PATH, so `#!/usr/bin/env node` scripts (npm itself, node-gyp) run on Node 24. */
-async function runNpm(args: string[], env: NodeJS.ProcessEnv, logFile: string): Promise<number> {
+async function runNpm(args: string[], env: NodeJS.ProcessEnv, logFile: string, cwd = INSTALL_DIR): Promise<number> {
   const fd = openSync(logFile, 'a');
   try {
-    const child = spawn('npm', args, { cwd: INSTALL_DIR, env, stdio: ['ignore', fd, fd] });
+    const child = spawn('npm', args, { cwd, env, stdio: ['ignore', fd, fd] });
     return await new Promise<number>((done, fail) => {
       child.on('error', (error) => fail(new Error(`Could not run npm (${error.message}). Install npm and try again.`)));
       child.on('exit', (code) => done(code ?? 1));
@@ -95,8 +96,8 @@ export async function installCodeServer(log: Log): Promise<string> {
 }
 
 async function lockInstall(log: Log): Promise<() => void> {
-  mkdirSync(CACHE_DIR, { recursive: true });
-  const lock = join(CACHE_DIR, 'code-server-install.lock');
+  mkdirSync(dirname(INSTALL_DIR), { recursive: true });
+  const lock = `${INSTALL_DIR}.install-lock`;
   for (let waited = 0; ; waited++) {
     try {
       writeFileSync(lock, String(process.pid), { flag: 'wx' });
@@ -149,6 +150,12 @@ async function installCodeServerNow(log: Log): Promise<string> {
   let status: number;
   try {
     status = await runNpm(['install', '--save-exact', `code-server@${CODE_SERVER_VERSION}`], env, logFile);
+    // An earlier install that stopped half-way leaves code-server without its native modules, and
+    // `npm install` then has nothing to do: build them again where its postinstall does (lib/vscode).
+    if (status === 0 && existsSync(CODE_SERVER_ENTRY) && !existsSync(SPDLOG_ADDON)) {
+      log('code-server is there but its native modules are not: rebuilding them ...');
+      status = await runNpm(['rebuild'], env, logFile, join(INSTALL_DIR, 'node_modules/code-server/lib/vscode'));
+    }
   } finally {
     clearInterval(ticker);
   }

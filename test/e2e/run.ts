@@ -3,7 +3,8 @@
 //     provider, event picker, invocations, the debugger stopping on a TypeScript breakpoint);
 //  2. the UI flow in test/e2e/ui/ drives the workbench in Debian Chromium with Playwright, as a user would.
 // Each part gets a fresh copy of examples/, so saved events and history start empty every run.
-// Screenshots and logs go to test-results/e2e/. `--only suite` or `--only ui` runs one part.
+// Screenshots and logs go to test-results/e2e/. `--only suite` or `--only ui` runs one part; `--grep text`
+// runs the in-host tests whose title contains text.
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, appendFileSync, writeFileSync } from 'node:fs';
@@ -47,13 +48,15 @@ function copyExamples(into: string): string {
 }
 
 /** Bundles the in-host suite: index.cjs (the runner VS Code loads) and tests.cjs (every *.test.ts). */
-async function bundleSuite(outdir: string): Promise<string> {
+async function bundleSuite(outdir: string, grep: string | undefined): Promise<string> {
   const suiteDir = join(REPO_ROOT, 'test/e2e/suite');
   const testFiles = readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts')).sort();
   const common: esbuild.BuildOptions = {
     bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline', logLevel: 'warning',
     // vscode is provided by the extension host; mocha is the repo's own copy, resolved from node_modules.
     external: ['vscode', 'mocha'], outdir, outExtension: { '.js': '.cjs' },
+    // --grep reaches mocha inside the extension host through the bundle (its environment is not ours).
+    define: { 'process.env.E2E_GREP': JSON.stringify(grep ?? '') },
   };
   await esbuild.build({ ...common, entryPoints: { index: join(suiteDir, 'index.ts') } });
   await esbuild.build({
@@ -99,9 +102,9 @@ function recordConsole(page: Page, file: string): void {
   page.on('pageerror', (error) => append(`PAGE ERROR ${error.stack ?? error.message}\n`));
 }
 
-async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string): Promise<void> {
+async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string, grep: string | undefined): Promise<void> {
   const folder = copyExamples(join(runDir, 'suite-workspace'));
-  const testsPath = await bundleSuite(join(runDir, 'suite'));
+  const testsPath = await bundleSuite(join(runDir, 'suite'), grep);
   const resultsFile = join(runDir, 'suite/results.jsonl');
   log(`in-host mocha suite: ${host.workbenchUrl({ folder })}`);
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -182,7 +185,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string): Pr
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, grep: { type: 'string' } } });
   if (values.only && values.only !== 'suite' && values.only !== 'ui') throw new Error('--only takes "suite" or "ui".');
   const t0 = Date.now();
   rmSync(RESULTS_DIR, { recursive: true, force: true });
@@ -208,7 +211,7 @@ async function main(): Promise<number> {
       extraSettings: { 'explorer.compactFolders': false, 'files.autoSave': 'off', 'workbench.editor.restoreViewState': false, 'window.restoreWindows': 'none' },
     });
     browser = await launchBrowser();
-    if (values.only !== 'ui') await runInHostSuite(browser, host, runDir);
+    if (values.only !== 'ui') await runInHostSuite(browser, host, runDir, values.grep);
     if (values.only !== 'suite') await runUiFlow(browser, host, runDir);
   } catch (error) {
     report({ part: 'harness', title: 'start VS Code and run the tests', passed: false, error: error instanceof Error ? error.stack ?? error.message : String(error) });

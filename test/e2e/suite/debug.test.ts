@@ -53,11 +53,15 @@ describe('debugging', () => {
     const invoking = Promise.resolve(vscode.commands.executeCommand<InvokeResult | undefined>(
       'openRuntime.debugWithEvent', { functionName: 'HelloTs', payload: exampleEvent('hello-query.json') }));
     let settled = false;
-    void invoking.then(() => { settled = true; }, () => { settled = true; });
+    let outcome = 'no result';
+    void invoking.then((r) => {
+      settled = true;
+      outcome = r ? (r.error ? `${r.error.errorType}: ${r.error.errorMessage}` : 'succeeded') : 'no result';
+    }, (e: Error) => { settled = true; outcome = e.message; });
 
     const stop = await until('the debugger to stop on the breakpoint', () => {
       if (settled && !stops.some((s) => s.reason === 'breakpoint')) {
-        assert.fail(`the invocation finished without stopping (sessions: ${sessions.map((s) => `${s.type}:${s.name}`).join(', ') || 'none'}; stops: ${stops.map((s) => s.reason).join(', ') || 'none'})`);
+        assert.fail(`the invocation finished (${outcome}) without stopping on the breakpoint (sessions: ${sessions.map((s) => `${s.type}:${s.name}`).join(', ') || 'none'}; stops: ${stops.map((s) => s.reason).join(', ') || 'none'})`);
       }
       return stops.find((s) => s.reason === 'breakpoint');
     }, 90_000);

@@ -25,6 +25,7 @@ export function run(): Promise<void> {
 
   // Generous: a cold CI machine starts the runner, compiles TypeScript and attaches a debugger.
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 90_000, slow: 10_000, reporter: 'spec' });
+  if (process.env.E2E_GREP) mocha.grep(process.env.E2E_GREP);
   mocha.addFile(join(__dirname, 'tests.cjs'));
   return new Promise((resolve, reject) => {
     let passes = 0;

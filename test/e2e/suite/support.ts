@@ -34,7 +34,7 @@ export function workspaceDir(): string {
 export interface ExampleFunction {
   name: string;
   runtime: string;
-  /** Absolute path of the handler's source file; undefined for custom runtimes (a bootstrap). */
+  /** Absolute path of the handler's source file; undefined for custom runtimes and components. */
   file?: string;
   exportName?: string;
   /** 0-based line of the handler's declaration in `file`. */
@@ -60,7 +60,8 @@ export function exampleFunctions(): ExampleFunction[] {
     const runtime = String(props.Runtime ?? '');
     const templateLine = lines.findIndex((l) => new RegExp(`^\\s{2}${name}:\\s*$`).test(l));
     const fn: ExampleFunction = { name, runtime, templateLine };
-    if (!runtime.startsWith('provided')) {
+    // Node and Python handlers are `module.export`; custom runtimes and WASI components run a built file.
+    if (runtime.startsWith('nodejs') || runtime.startsWith('python')) {
       const handler = String(props.Handler ?? '');
       const dot = handler.lastIndexOf('.');
       const modulePath = join(dir, String(props.CodeUri ?? '.'), handler.slice(0, dot));

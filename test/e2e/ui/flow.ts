@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import {
-  INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, activeWebview, acceptDefaults, lensLines, lenses, openFromExplorer,
+  INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, exactly, activeWebview, acceptDefaults, lensLines, lenses, openFromExplorer,
   openWorkbench, quickInput, quickPickLabels, showOutputChannel,
 } from './workbench.ts';
 
@@ -28,6 +28,8 @@ const FAILING_JS = 'functions/failing-js/index.mjs';
 /** The catalogue template the flow creates its event from, by the label the picker shows. */
 const TEMPLATE_LABEL = 'HTTP API request (payload 2.0)';
 const TEMPLATE_ID = 'apigw-http';
+/** A few of the templates the picker must offer, by id. */
+const PICKER_SAMPLES = ['sqs', 'sns', 'eventbridge-scheduled', 'dynamodb-insert', 's3-put', 'function-url', 'alb', 'cloudevents'];
 
 /** 1-based line of `export const handler` / `export async function handler` in a workspace file. */
 function handlerLine(folder: string, file: string): number {
@@ -119,9 +121,17 @@ export const uiTests: UiTest[] = [
       const labels = await quickPickLabels(page);
       await quickInput(page).locator('.quick-input-title', { hasText: 'HelloTs' }).waitFor({ timeout: 10_000 });
       await screenshot('event-picker');
-      // Scroll-independent check of what the picker offers: filter for the template we want.
       assert.ok(labels.length > 0, 'the picker lists events');
+      // Templates come grouped by the service that sends them.
+      assert.match(await quickInput(page).locator('.quick-input-list').innerText(), /Amazon API Gateway · new from template/);
+      // The list is virtualised (only visible rows exist): check what it offers by filtering, as a user would.
       const input = quickInput(page).locator('.quick-input-box input');
+      for (const id of PICKER_SAMPLES) {
+        await input.fill(id);
+        const row = quickInput(page).locator('.quick-input-list .monaco-list-row')
+          .filter({ has: page.locator('.label-description', { hasText: exactly(id) }) });
+        await row.first().waitFor({ timeout: 10_000 }).catch(() => { throw new Error(`The event picker offers no "${id}" template.`); });
+      }
       await input.fill(TEMPLATE_ID);
       const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: TEMPLATE_LABEL }).first();
       await row.waitFor({ timeout: 10_000 });
