@@ -29,12 +29,19 @@ export interface ChainMiddlewareRunner extends MiddlewareRunner {
 
 export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): ChainMiddlewareRunner {
   const longLived = new Map<string, { key: string; process: LongLivedMiddleware }>();
+  /** Hash of a function's environment, per FunctionSpec object (a reload makes new objects). */
+  const environmentKeys = new WeakMap<FunctionSpec, string>();
   let closed = false;
 
   /** One long-lived process per function and middleware; a changed command or environment starts a new one. */
   function longLivedFor(fn: FunctionSpec, mw: Extract<ResolvedMiddleware, { kind: 'executable' }>): LongLivedMiddleware {
     const slot = `${fn.name}\0${mw.name}`;
-    const key = createHash('sha1').update(JSON.stringify([mw.command, mw.args, fn.environment])).digest('hex');
+    let envKey = environmentKeys.get(fn);
+    if (envKey === undefined) {
+      envKey = createHash('sha1').update(JSON.stringify(fn.environment)).digest('hex');
+      environmentKeys.set(fn, envKey);
+    }
+    const key = `${mw.command}\0${mw.args.join('\0')}\0${envKey}`;
     const existing = longLived.get(slot);
     if (existing?.key === key) return existing.process;
     void existing?.process.close();

@@ -45,7 +45,11 @@ export function resolveMiddleware(fn: FunctionSpec, name: string): ResolvedMiddl
     if (manifest?.command) {
       const [command, ...args] = manifest.command;
       const local = join(dir, command!);
-      return { name, kind: 'executable', path: manifestPath, command: existsSync(local) ? local : command!, args: args.map((a) => (existsSync(join(dir, a)) ? join(dir, a) : a)), manifest };
+      const localArgs = args.map((a) => (existsSync(join(dir, a)) ? join(dir, a) : a));
+      // ["shared.mjs", "--flag"]: a script of the folder runs with its interpreter, like a file found by name.
+      const interpreter = isFile(local) ? interpreterFor(local) : undefined;
+      if (interpreter) return { name, kind: 'executable', path: local, command: interpreter, args: [local, ...localArgs], manifest };
+      return { name, kind: 'executable', path: isFile(local) ? local : manifestPath, command: isFile(local) ? local : command!, args: localArgs, manifest };
     }
     for (const suffix of CANDIDATE_SUFFIXES) {
       const path = join(dir, name + suffix);

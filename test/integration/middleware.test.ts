@@ -1,7 +1,7 @@
 // Runner-level middleware chains, end to end: a real LocalLambda with the chain runner, real executable
 // middlewares in bash, Node and Python (per call and long-lived), around real Node, Python and provided functions.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseFunction, type FunctionInput } from '../../runner/functions/model.ts';
@@ -10,6 +10,8 @@ import { createMiddlewareRunner } from '../../runner/middleware/index.ts';
 import { renderEvent } from '../../runner/events/catalogue.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
+// Middlewares without a manifest get this per-hook timeout: room for a slow process start on a busy CI machine.
+process.env.OPEN_RUNTIME_MIDDLEWARE_TIMEOUT_MS = '15000';
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'middleware');
 const TEMPLATE = join(FIXTURE, 'template.yaml');
 
@@ -209,7 +211,7 @@ describe('long-lived middlewares (manifest "longLived": true): started once, fed
 
   test('a hang past its timeout, invalid JSON and an answer without output each fail one call; the next one works', async () => {
     const hung = await invoke('Counted', { hang: true });
-    assert.match(hung.body.errorMessage, /did not answer within its 500 ms timeout/);
+    assert.match(hung.body.errorMessage, /did not answer within its 1500 ms timeout/);
     const bad = await invoke('Counted', { badjson: true });
     assert.match(bad.body.errorMessage, /printed invalid JSON.*counter says hello/s);
     const empty = await invoke('Counted', { noanswer: true });
@@ -265,5 +267,54 @@ describe('the built-in cloudevents middleware', () => {
     // trace-node ran once around the whole HTTP request (it comes before cloudevents in the chain).
     assert.equal(r.logs.filter((l) => l.startsWith('MIDDLEWARE trace-node before')).length, 1);
     assert.equal(r.logs.filter((l) => l.startsWith('MIDDLEWARE trace-node after')).length, 1);
+  });
+});
+
+describe('the examples workspace (examples/template.yaml and examples/middlewares)', () => {
+  const examples = new LocalLambda({ hotReload: false });
+  const exampleChains = createMiddlewareRunner();
+
+  before(async () => {
+    const { loadFunctionsFrom } = await import('../../runner/functions/discover.ts');
+    const { functions } = await loadFunctionsFrom(join(ROOT, 'examples', 'template.yaml'));
+    examples.setMiddlewareRunner(exampleChains);
+    examples.setFunctions(functions.filter((f) => ['HelloGuarded', 'PythonGuarded', 'OrdersCloudEvents'].includes(f.name)));
+    await examples.listen();
+  });
+  after(() => examples.close());
+
+  async function run(name: string, event: unknown) {
+    const { outcome, logs } = await examples.invoke(name, Buffer.from(JSON.stringify(event))).completed;
+    return { ok: outcome.ok, body: JSON.parse(outcome.body.toString('utf8')), logs };
+  }
+  const hello = JSON.parse(readFileSync(join(ROOT, 'examples', 'events', 'hello-query.json'), 'utf8')) as { headers: Record<string, string> };
+
+  test('HelloGuarded: 401 without the token, the greeting with CORS headers with it', async () => {
+    const denied = await run('HelloGuarded', hello);
+    assert.equal(denied.body.statusCode, 401);
+    // An early answer skips every after hook (Middy's rule), cors's included.
+    assert.equal(denied.body.headers['access-control-allow-origin'], undefined);
+    assert.ok(denied.logs.includes('[request-log] request-log: GET /hello'));
+    const allowed = await run('HelloGuarded', { ...hello, headers: { ...hello.headers, authorization: 'Bearer demo' } });
+    assert.equal(allowed.body.statusCode, 200);
+    assert.match(JSON.parse(allowed.body.body).message, /Ada/);
+    assert.equal(allowed.body.headers['access-control-allow-origin'], 'https://example.com');
+    assert.ok(allowed.logs.includes('[request-log] request-log: answered 200'));
+  });
+
+  test('PythonGuarded: the same middlewares through SLSMIDDLEWARES around a Python function', async () => {
+    const denied = await run('PythonGuarded', hello);
+    assert.equal(denied.body.statusCode, 401);
+    assert.ok(!denied.logs.some((l) => l.startsWith('START RequestId')));
+    const allowed = await run('PythonGuarded', { ...hello, headers: { ...hello.headers, authorization: 'Bearer demo' } });
+    assert.equal(allowed.ok, true);
+    assert.equal(allowed.body.message, 'Hello, world!');
+  });
+
+  test('OrdersCloudEvents: an SQS batch as CloudEvents, a rejected record reported', async () => {
+    const event = renderEvent('sqs', { count: '2' }) as { Records: Array<{ messageId: string; body: string }> };
+    event.Records[1]!.body = '{"reject":true}';
+    const r = await run('OrdersCloudEvents', event);
+    assert.deepEqual(r.body, { batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }] });
   });
 });
