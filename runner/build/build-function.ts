@@ -4,7 +4,7 @@
 // would not run on Lambda is an error here, not at deploy time.
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { runtimeFamily, type Architecture, type FunctionSpec } from '../functions/model.ts';
 import { checkPackage, describeProblems, type PackageProblem } from './check-package.ts';
 import { buildGo, isGoFunction } from './go.ts';
@@ -53,14 +53,6 @@ export class PackageCheckError extends BuildError {
     this.name = 'PackageCheckError';
     this.problems = problems;
   }
-}
-
-/** Builds WASI components (runner/build/components.ts, the WASI engineer's); set once that builder exists. */
-let componentBuilder: ((fn: FunctionSpec) => Promise<string>) | undefined;
-
-/** Registers the builder of WASI components: it returns the path of the built .wasm. */
-export function setComponentBuilder(builder: (fn: FunctionSpec) => Promise<string>): void {
-  componentBuilder = builder;
 }
 
 export function buildDirOf(fn: FunctionSpec, architecture: Architecture, workspace?: string): string {
@@ -129,12 +121,21 @@ function producerFor(fn: FunctionSpec): { kind: string; produce: PackageProducer
   }
 }
 
-const buildComponentPackage: PackageProducer = async ({ fn, staging }) => {
-  if (!componentBuilder) {
-    throw new BuildError(`${fn.name} is a WASI component, and this runner has no component builder yet (runner/build/components.ts). Build the .wasm with its own toolchain for now.`);
+/** The component runner/build/components.ts builds from the function's source, or the .wasm the Handler names as it is. */
+const buildComponentPackage: PackageProducer = async ({ fn, staging, log }) => {
+  let wasm = join(fn.codeUri, fn.handler);
+  if (fn.component?.build) {
+    const { buildComponent, ComponentBuildError } = await import('./components.ts');
+    try {
+      wasm = (await buildComponent(fn, { log })).output;
+    } catch (err) {
+      if (err instanceof ComponentBuildError) throw new BuildError(err.message);
+      throw err;
+    }
+  } else if (!fn.handler.endsWith('.wasm') || !existsSync(wasm)) {
+    throw new BuildError(`${fn.name} is a WASI component without build settings, and its Handler "${fn.handler}" is not an existing .wasm file. Add Metadata.OpenRuntime.component.build, or build the .wasm with your own toolchain first.`);
   }
-  const wasm = await componentBuilder(fn);
-  const target = join(staging, fn.handler || basename(wasm));
+  const target = join(staging, fn.handler);
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(wasm, target);
   return { notes: ['WASI components are architecture-independent: the same component serves arm64 and x86_64.'], architectureIndependent: true };

@@ -171,3 +171,18 @@ test('a handler that names a missing file fails the build with the fix, and leav
   const provided = parseFunction({ name: 'NoBootstrap', runtime: 'provided.al2023', codeUri: join(FIXTURES, 'node-cjs') }, 'test');
   await assert.rejects(buildFunction(provided, 'x86_64', { workspace }), (err: unknown) => err instanceof PackageCheckError && /needs an executable named "bootstrap"/.test(err.message));
 });
+
+test('a WASI component is packaged once for any architecture: the same zip for arm64 and x86_64', async () => {
+  const codeUri = temp();
+  writeFileSync(join(codeUri, 'fn.wasm'), new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]));
+  const fn = parseFunction({ name: 'Component', runtime: 'wasi', handler: 'fn.wasm', codeUri }, 'test');
+  const workspace = temp();
+  const arm = await buildFunction(fn, 'arm64', { workspace });
+  const x86 = await buildFunction(fn, 'x86_64', { workspace });
+  assert.equal(arm.architectureIndependent, true);
+  assert.match(arm.notes.join(' '), /architecture-independent: the same component serves arm64 and x86_64/);
+  assert.equal(arm.codeSha256, x86.codeSha256);
+  assert.deepEqual(readZip(readFileSync(arm.zipPath)).map((e) => e.name), ['fn.wasm']);
+  const missing = parseFunction({ name: 'NoWasm', runtime: 'wasi', handler: 'absent.wasm', codeUri }, 'test');
+  await assert.rejects(buildFunction(missing, 'arm64', { workspace }), /WASI component without build settings, and its Handler "absent\.wasm" is not an existing \.wasm file/);
+});
