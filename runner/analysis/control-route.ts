@@ -3,11 +3,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { FunctionSpec } from '../functions/model.ts';
 import { describeRunnerChains } from '../middleware/describe.ts';
-import { analyzeChains } from './index.ts';
+import type { ChainAnalyzer } from './in-worker.ts';
 import { ChainRequest, type ChainReport } from './report.ts';
 
-export async function chainReportFor(body: unknown, workspaceDir: string, functions: FunctionSpec[]): Promise<ChainReport> {
+/** `analyzer` is one createChainAnalyzer() kept for the runner's lifetime (closed with it). */
+export async function chainReportFor(analyzer: ChainAnalyzer, body: unknown, workspaceDir: string, functions: FunctionSpec[]): Promise<ChainReport> {
   const request = ChainRequest.parse(body);
   const file = isAbsolute(request.file) ? request.file : resolve(workspaceDir, request.file);
-  return analyzeChains(file, { ...(request.text !== undefined ? { text: request.text } : {}), runnerChains: describeRunnerChains(functions, file) });
+  return analyzer.analyze(file, { ...(request.text !== undefined ? { text: request.text } : {}), runnerChains: describeRunnerChains(functions, file) });
 }

@@ -1,0 +1,29 @@
+// The chain analysis in a worker thread (what the runner's control route uses): the same report as in-process,
+// requests for the same file coalesced while the worker is busy, and a clean close.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { createChainAnalyzer } from '../../runner/analysis/in-worker.ts';
+
+const CHAINS = resolve(import.meta.dirname, '..', 'fixtures', 'chains');
+
+test('the worker answers ChainReports; queued requests for one file get the latest text', async () => {
+  const analyzer = createChainAnalyzer();
+  try {
+    const order = await analyzer.analyze(join(CHAINS, 'order.ts'));
+    assert.deepEqual(order.chains.map((c) => c.name), ['errorsFirst', 'validatesText', 'normalizesLate', 'wellOrdered']);
+    const file = join(CHAINS, 'http-basic.ts');
+    const text = readFileSync(file, 'utf8');
+    const busy = analyzer.analyze(join(CHAINS, 'parser.ts'));
+    const first = analyzer.analyze(file, { text: text.replace('.use(httpErrorHandler())', '') });
+    const latest = analyzer.analyze(file, { text });
+    const [, a, b] = await Promise.all([busy, first, latest]);
+    // Both callers got the analysis of the latest text: the chain with httpErrorHandler.
+    assert.deepEqual(a.chains[0]!.steps.map((s) => s.middleware), ['middy', 'httpJsonBodyParser', 'httpErrorHandler', 'base']);
+    assert.deepEqual(b, a);
+  } finally {
+    await analyzer.close();
+  }
+  await assert.rejects(analyzer.analyze(join(CHAINS, 'order.ts')), /closed/);
+});
