@@ -4,6 +4,8 @@
 import { bundleStartedAt } from './activation-clock.ts';
 import * as vscode from 'vscode';
 import { registerCommands } from './commands.ts';
+import { registerDeployCommand } from './deploy.ts';
+import { registerBuildTasks } from './tasks.ts';
 import { Ctx } from './ctx.ts';
 import { watchSavedEvents } from './event-diagnostics.ts';
 import { HandlerLensProvider, LENS_SELECTOR } from './handler-lenses.ts';
@@ -42,6 +44,8 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   }));
   streamLogsToOutput(c);
   watchSavedEvents(c);
+  registerBuildTasks(c);
+  registerDeployCommand(c);
 
   // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
   const loading = bundleEvaluatedAt - bundleStartedAt;

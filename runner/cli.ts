@@ -1,14 +1,16 @@
 // open-runtime: the runner's command line. The extension uses `serve`; people and CI use the rest.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { handleControlApi } from './control.ts';
 import { discoverFunctions, loadFunctionsFrom } from './functions/discover.ts';
 import { inferFunction } from './functions/infer.ts';
 import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
-import { handleControlPlane } from './invoke/control-plane.ts';
+import { handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
+import { BUILD_USAGE } from './build/command.ts';
+import { DEPLOY_USAGE } from './deploy/command.ts';
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
 import { TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 
@@ -22,7 +24,9 @@ const USAGE = `Usage:
   open-runtime rie [--runtime-interface-emulator-address H:P] [--runtime-api-address H:P] BOOTSTRAP [ARGS...]
       A drop-in for the AWS Runtime Interface Emulator: POST /2015-03-31/functions/function/invocations.
   open-runtime list [--template <path>] [--workspace <dir>]
-      Print the functions found (JSON).`;
+      Print the functions found (JSON).
+${BUILD_USAGE}
+${DEPLOY_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -39,6 +43,10 @@ async function main(argv: string[]): Promise<number> {
       return rieCommand(rest);
     case 'list':
       return listCommand(rest);
+    case 'build':
+      return (await import('./build/command.ts')).buildCommand(rest, loadWorkspace);
+    case 'deploy':
+      return (await import('./deploy/command.ts')).deployCommand(rest, loadWorkspace);
     case undefined:
     case '-h':
     case '--help':
@@ -133,6 +141,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     void lambda.close().then(() => process.exit(0));
   };
   const workspace = resolve(values.workspace ?? process.cwd());
+  setDeployRoot(join(workspace, '.open-runtime', 'deployed'));
   lambda.routeMain((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) return;

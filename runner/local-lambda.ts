@@ -257,7 +257,7 @@ export class LocalLambda {
       if (this.watchers.has(dir)) continue;
       try {
         const watcher = watch(dir, { recursive: true, persistent: false }, (_event, file) => {
-          if (file && /(^|\/)(node_modules|__pycache__|\.open-runtime|\.git)(\/|$)/.test(String(file))) return;
+          if (file && /(^|\/)(node_modules|__pycache__|\.open-runtime|\.git|target)(\/|$)/.test(String(file))) return;
           this.codeChanged(dir);
         });
         watcher.on('error', () => undefined);

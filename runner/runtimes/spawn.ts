@@ -1,6 +1,8 @@
 // How each kind of function starts: the command line and environment of one execution environment's process.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { builtPackageFor } from '../build/built-package.ts';
+import { architectureOf, readElf } from '../build/elf.ts';
 import { createRequire } from 'node:module';
 import { arch as hostArch } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
@@ -181,7 +183,19 @@ function planPython(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
   return { command: python, args, env, cwd: fn.codeUri };
 }
 
-function planProvided(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
+function planProvided(declared: FunctionSpec, opts: LaunchOptions): LaunchPlan {
+  // Go and Rust functions hold source: they run from their latest build (the build task makes it).
+  let fn = declared;
+  let notice: string | undefined;
+  try {
+    const built = builtPackageFor(declared);
+    if (built) {
+      fn = { ...declared, codeUri: built.dir };
+      notice = built.notice;
+    }
+  } catch (err) {
+    throw new LaunchError('Runtime.InvalidEntrypoint', (err as Error).message);
+  }
   const bootstrap = join(fn.codeUri, 'bootstrap');
   if (!existsSync(bootstrap)) {
     throw new LaunchError('Runtime.InvalidEntrypoint', `Function ${fn.name} (${fn.runtime}) has no bootstrap file in ${fn.codeUri}. A custom runtime needs an executable named "bootstrap".`);
@@ -192,15 +206,27 @@ function planProvided(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
     throw new LaunchError('Runtime.InvalidEntrypoint', `${bootstrap} is not executable. Run: chmod +x ${bootstrap}`);
   }
   const env = lambdaEnvironment(fn, opts, fn.handler);
-  const emulator = emulatorFor(fn.architecture);
-  if (emulator) return { command: emulator, args: [bootstrap], env, cwd: fn.codeUri };
-  return { command: bootstrap, args: [], env, cwd: fn.codeUri };
+  const emulator = emulatorFor(bootstrap);
+  if (emulator) return { command: emulator, args: [bootstrap], env, cwd: fn.codeUri, notice };
+  return { command: bootstrap, args: [], env, cwd: fn.codeUri, notice };
 }
 
-/** An arm64 bootstrap on an x86_64 machine (or the reverse) runs under qemu-user when it is installed. */
-function emulatorFor(architecture: FunctionSpec['architecture']): string | undefined {
+/**
+ * A bootstrap binary built for the other architecture (arm64 on x86_64, or the reverse) runs under qemu-user when
+ * it is installed. The binary's own ELF header decides; scripts run as they are.
+ */
+function emulatorFor(bootstrap: string): string | undefined {
+  const header = Buffer.alloc(64);
+  const fd = openSync(bootstrap, 'r');
+  try {
+    readSync(fd, header, 0, 64, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const elf = readElf(header);
+  const architecture = elf ? architectureOf(elf) : undefined;
   const host = hostArch() === 'arm64' ? 'arm64' : 'x86_64';
-  if (architecture === host) return undefined;
+  if (!architecture || architecture === host) return undefined;
   const qemu = architecture === 'arm64' ? 'qemu-aarch64-static' : 'qemu-x86_64-static';
   for (const dir of (process.env.PATH ?? '').split(':')) {
     if (dir && existsSync(join(dir, qemu))) return join(dir, qemu);
