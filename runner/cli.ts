@@ -10,6 +10,8 @@ import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { BUILD_USAGE } from './build/command.ts';
+import { CHAIN_USAGE } from './analysis/chain-command.ts';
+import { createMiddlewareRunner } from './middleware/index.ts';
 import { DEPLOY_USAGE } from './deploy/command.ts';
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
 import { TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
@@ -26,7 +28,8 @@ const USAGE = `Usage:
   open-runtime list [--template <path>] [--workspace <dir>]
       Print the functions found (JSON).
 ${BUILD_USAGE}
-${DEPLOY_USAGE}`;
+${DEPLOY_USAGE}
+${CHAIN_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -47,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./build/command.ts')).buildCommand(rest, loadWorkspace);
     case 'deploy':
       return (await import('./deploy/command.ts')).deployCommand(rest, loadWorkspace);
+    case 'chain':
+      return (await import('./analysis/chain-command.ts')).chainCommand(rest, async (v) => (await loadWorkspace(v)).functions);
     case undefined:
     case '-h':
     case '--help':
@@ -95,6 +100,7 @@ async function invokeCommand(args: string[]): Promise<number> {
     throw new UsageError(`The event is not valid JSON: ${(err as Error).message}`);
   }
   const lambda = new LocalLambda({ hotReload: false });
+  lambda.setMiddlewareRunner(createMiddlewareRunner());
   lambda.setFunctions(functions, errors);
   await lambda.listen();
   lambda.subscribe((event) => {
@@ -125,6 +131,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
   const lambda = new LocalLambda({ port });
+  lambda.setMiddlewareRunner(createMiddlewareRunner());
   const reload = async () => {
     const { functions, errors } = await loadWorkspace(values);
     lambda.setFunctions(functions, errors);
@@ -138,10 +145,17 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    void lambda.close().then(() => process.exit(0));
+    void Promise.all([lambda.close(), analyzer?.then((a) => a.close())]).then(() => process.exit(0));
   };
   const workspace = resolve(values.workspace ?? process.cwd());
   setDeployRoot(join(workspace, '.open-runtime', 'deployed'));
+  // The TypeScript chain analysis runs in a worker thread, started on the first request.
+  let analyzer: Promise<import('./analysis/in-worker.ts').ChainAnalyzer> | undefined;
+  const chains = async (body: unknown) => {
+    const analysis = await import('./analysis/control-route.ts');
+    analyzer ??= import('./analysis/in-worker.ts').then((m) => m.createChainAnalyzer());
+    return analysis.chainReportFor(await analyzer, body, workspace, lambda.listFunctions());
+  };
   lambda.routeMain((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) return;
@@ -150,6 +164,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
       token,
       reload,
       infer: (file: string, exportName: string | undefined) => inferFunction(resolve(workspace, file), { workspaceDir: workspace, exportName }),
+      chains,
       shutdown,
     };
     if (handleControlApi(lambda, control, req, res, url.pathname)) return;

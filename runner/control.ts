@@ -14,6 +14,8 @@ export interface ControlOptions {
   /** Re-reads the workspace's templates. */
   reload(): Promise<void>;
   infer(file: string, exportName: string | undefined): FunctionSpec;
+  /** POST /chains: the middleware chains of a file (ChainRequest -> ChainReport). */
+  chains(body: unknown): Promise<unknown>;
   shutdown(): void;
 }
 
@@ -52,6 +54,8 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
       lambda.addFunction(fn);
       return sendJson(res, 200, { function: fn });
     }
+    case 'POST /chains':
+      return sendJson(res, 200, await opts.chains(await readJson(req)));
     case 'POST /invoke':
       return invokeFromControl(lambda, InvokeRequest.parse(await readJson(req)), res);
     case 'GET /status': {

@@ -101,6 +101,9 @@ export const RunnerEvent = z.discriminatedUnion('type', [
 ]);
 export type RunnerEvent = z.infer<typeof RunnerEvent>;
 
+/** POST /chains: the Middy and runner-level middleware chains of a file, for the chain visualizer. */
+export { ChainRequest, ChainReport } from './analysis/report.ts';
+
 /** Error body of every control route: a sentence for the user plus a Lambda-style type when one exists. */
 export const ControlError = z.object({ errorType: z.string(), message: z.string() });
 export type ControlError = z.infer<typeof ControlError>;
