@@ -75,6 +75,7 @@ export class ComponentStore {
   private readonly files = new Map<string, FileState>();
   private readonly compiled = new Map<string, Promise<CompiledComponent>>();
   private readonly version = transpilerVersion();
+  private readonly preparing = new Set<Worker>();
 
   constructor(cacheDir: string, spawnPrepareWorker: () => Worker) {
     this.cacheDir = cacheDir;
@@ -139,13 +140,20 @@ export class ComponentStore {
     return { hash, dir, wit: result.wit, coreFiles: result.coreFiles, world: readWorld(result.wit), glueUrl: pathToFileURL(join(dir, result.glue)).href };
   }
 
+  /** Stops transpiling: the runner is closing. */
+  async close(): Promise<void> {
+    await Promise.all([...this.preparing].map((worker) => worker.terminate()));
+  }
+
   private transpileInWorker(request: PrepareRequest): Promise<PrepareResult> {
     return new Promise((resolve, reject) => {
       const worker = this.spawnPrepareWorker();
+      this.preparing.add(worker);
       let settled = false;
       const done = (fn: () => void) => {
         if (settled) return;
         settled = true;
+        this.preparing.delete(worker);
         fn();
         void worker.terminate();
       };

@@ -2,6 +2,7 @@
 // answers like an execution environment would, with START/END/REPORT lines, the guest's output as log lines
 // and Lambda-style error types. Components run in a pool of worker threads, in a fresh instance per
 // invocation unless the function opted into reuse.
+import { statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { FunctionSpec } from '../../functions/model.ts';
 import { ComponentSettings } from '../../functions/model.ts';
@@ -34,6 +35,12 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
   const pool = new WorkerPool(options.workers);
   const inFlight = new Map<string, number>();
   const lastKey = new Map<string, string>();
+  /**
+   * The function's component, checked and compiled, with what its worker needs. Kept per FunctionSpec object
+   * (LocalLambda replaces it when the definition changes) and reused while the .wasm keeps its size, mtime and
+   * inode: the hot path of an invocation is one stat.
+   */
+  const ready = new WeakMap<FunctionSpec, Ready>();
 
   return {
     get workerCount() {
@@ -52,66 +59,76 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
       });
     },
     forget(fn) {
+      ready.delete(fn);
       store.forget(componentPath(fn));
       pool.forget(fn.name);
     },
     async close() {
-      await pool.close();
+      await Promise.all([pool.close(), store.close()]);
     },
   };
 
-  async function invokeComponent(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): Promise<void> {
-    const settings = ComponentSettings.parse(fn.component ?? {});
-    const platform = (line: string) => {
-      inv.logs.push(line);
-      log(line);
-    };
-    const reporter = new Reporter(fn, inv, platform);
+  async function load(fn: FunctionSpec): Promise<{ ready: Ready; initMs: number }> {
     const file = componentPath(fn);
+    const known = ready.get(fn);
+    const info = statSync(file, { throwIfNoEntry: false });
+    if (known && info && known.mtimeMs === info.mtimeMs && known.size === info.size && known.ino === info.ino) return { ready: known, initMs: 0 };
+    const started = performance.now();
+    const settings = ComponentSettings.parse(fn.component ?? {});
     const shown = `${relative(fn.codeUri, file) || file} (function ${fn.name})`;
-    const initStarted = performance.now();
-    let compiled: CompiledComponent;
-    let exportName: string;
-    let initMs = 0;
-    try {
-      const { component, didWork } = await store.prepare(file, shown);
-      const check = checkComponent(component.world, settings, shown);
-      if (!check.ok) throw new ComponentLoadError(check.errorType, check.errorMessage);
-      exportName = check.exportName;
-      const build = store.compile(component, fn.memorySize, shown);
-      compiled = await build.compiled;
-      if (didWork || build.didWork) initMs = performance.now() - initStarted;
-      // The same function with a new component: instances of the old one must not be reused.
-      if (lastKey.get(fn.name) !== compiled.key) {
-        if (lastKey.has(fn.name)) pool.forget(fn.name);
-        lastKey.set(fn.name, compiled.key);
-      }
-    } catch (error) {
-      const { errorType, message } = error instanceof ComponentLoadError ? error : { errorType: 'Runtime.InvalidEntrypoint', message: String(error) };
-      reporter.begin();
-      platform(`${errorType}: ${message}`);
-      reporter.finish(errorOutcome(errorType, message), 0, performance.now() - initStarted);
-      return;
+    const { component, didWork } = await store.prepare(file, shown);
+    const check = checkComponent(component.world, settings, shown);
+    if (!check.ok) throw new ComponentLoadError(check.errorType, check.errorMessage);
+    const build = store.compile(component, fn.memorySize, shown);
+    const compiled = await build.compiled;
+    // The same function with a new component: instances of the old one must not be reused.
+    if (lastKey.get(fn.name) !== compiled.key) {
+      if (lastKey.has(fn.name)) pool.forget(fn.name);
+      lastKey.set(fn.name, compiled.key);
     }
-
     const guest: GuestSettings = {
       functionName: fn.name,
       functionArn: functionArn(fn),
       memorySizeMB: fn.memorySize,
       world: settings.world,
-      exportName,
+      exportName: check.exportName,
       reuseInstance: settings.reuseInstance,
       environment: fn.environment,
       preopens: settings.preopens.map((p) => ({ host: resolve(fn.codeUri, p.host), guest: p.guest, readOnly: p.readOnly })),
       allowedHosts: settings.allowedHosts,
     };
+    const entry: Ready = { compiled, guest, mtimeMs: info?.mtimeMs ?? 0, size: info?.size ?? 0, ino: info?.ino ?? 0 };
+    ready.set(fn, entry);
+    return { ready: entry, initMs: didWork || build.didWork ? performance.now() - started : 0 };
+  }
+
+  async function invokeComponent(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): Promise<void> {
+    const platform = (line: string) => {
+      inv.logs.push(line);
+      log(line);
+    };
+    const reporter = new Reporter(fn, inv, platform);
+    const loadStarted = performance.now();
+    let loaded: Ready;
+    let initMs: number;
+    try {
+      ({ ready: loaded, initMs } = await load(fn));
+    } catch (error) {
+      ready.delete(fn);
+      const { errorType, message } = error instanceof ComponentLoadError ? error : { errorType: 'Runtime.InvalidEntrypoint', message: String(error) };
+      reporter.begin();
+      platform(`${errorType}: ${message}`);
+      reporter.finish(errorOutcome(errorType, message), 0, performance.now() - loadStarted);
+      return;
+    }
+
     await new Promise<void>((done) => {
       pool.run({
         functionName: fn.name,
-        reuseInstance: settings.reuseInstance,
+        reuseInstance: loaded.guest.reuseInstance,
         timeoutMs: fn.timeout * 1000,
-        component: compiled,
-        settings: guest,
+        component: loaded.compiled,
+        settings: loaded.guest,
         start(waitedForWorkerMs) {
           initMs += waitedForWorkerMs;
           reporter.begin();
@@ -127,6 +144,14 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
       });
     });
   }
+}
+
+interface Ready {
+  compiled: CompiledComponent;
+  guest: GuestSettings;
+  mtimeMs: number;
+  size: number;
+  ino: number;
 }
 
 /** The component's file: Handler, relative to CodeUri. */

@@ -182,6 +182,8 @@ async function runInvocation(port: MessagePort, request: RunRequest): Promise<vo
       (handlerExport as { handle(request: unknown, outparam: unknown): void }).handle(exchange.request, exchange.outparam);
       const outcome = exchangeOutcome(exchange);
       if (!outcome.ok) {
+        // The guest answered badly but did not trap: its instance is as usable as after a typed error.
+        if (settings.reuseInstance) kept.set(settings.functionName, live);
         finish({ ok: false, errorType: 'Runtime.InvalidResponse', errorMessage: outcome.reason }, live, instantiated);
         return;
       }

@@ -14,8 +14,14 @@ export function workerUrl(): URL {
 }
 
 export function spawnWorker(role: WorkerRole): Worker {
-  // No execArgv from the parent: test runners' and debuggers' flags are not for these threads.
-  return new Worker(workerUrl(), { workerData: { role }, execArgv: [], stdout: true, stderr: true });
+  // No execArgv from the parent: test runners' and debuggers' flags are not for these threads. Their own
+  // stdout/stderr never reach the runner's (in `serve` mode its stdout speaks to the extension).
+  const worker = new Worker(workerUrl(), { workerData: { role }, execArgv: [], stdout: true, stderr: true });
+  if (role === 'prepare') {
+    worker.stdout.resume();
+    worker.stderr.resume();
+  }
+  return worker;
 }
 
 export type JobEnd =
