@@ -14,7 +14,7 @@ import { handleInvokeApi } from '../../runner/invoke/invoke-api.ts';
 import { parseFunction, type FunctionInput } from '../../runner/functions/model.ts';
 import { createComponentRunner, type ComponentRunner } from '../../runner/runtimes/wasi/index.ts';
 import { buildComponent, WIT_DIR } from '../../runner/build/components.ts';
-import { componentInterface } from '../../runner/runtimes/wasi/component-wit.ts';
+import { componentInterface, componentInterfaceOfFile } from '../../runner/runtimes/wasi/component-wit.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let dir: string;
@@ -402,4 +402,6 @@ test('Show Component Interface prints the WIT of a component, and says so for an
   await assert.rejects(componentInterface(readFileSync(join(dir, 'code', 'core-module.wasm'))), /core WebAssembly module, not a component/);
   await assert.rejects(componentInterface(readFileSync(join(dir, 'code', 'garbage.wasm'))), /not WebAssembly/);
   await assert.rejects(componentInterface(readFileSync(join(dir, 'code', 'truncated.wasm'))), /could not be read: /);
+  assert.equal(await componentInterfaceOfFile(join(dir, 'code', 'misbehave.wasm')), wit);
+  await assert.rejects(componentInterfaceOfFile(join(dir, 'code', 'nowhere.wasm')), /nowhere\.wasm: it does not exist\. Build the component first/);
 });

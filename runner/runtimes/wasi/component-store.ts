@@ -179,6 +179,11 @@ export class ComponentStore {
     return { compiled, didWork: true };
   }
 
+  /** Forgets compiled modules no function uses any more (a rebuilt component's previous version). */
+  dropCompiled(key: string): void {
+    this.compiled.delete(key);
+  }
+
   private async compileModules(component: PreparedComponent, key: string, maxPages: number, memorySizeMB: number, shown: string): Promise<CompiledComponent> {
     const modules: Record<string, WebAssembly.Module> = {};
     await Promise.all(

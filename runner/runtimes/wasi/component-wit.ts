@@ -1,5 +1,7 @@
 // "Show Component Interface": the WIT world of any .wasm component (what it imports and exports), as
 // `wasm-tools component wit` prints it.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { kindOfBinary } from './component-store.ts';
 
 export class NotAComponentError extends Error {}
@@ -20,5 +22,33 @@ export async function componentInterface(bytes: Uint8Array): Promise<string> {
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).replace(/^(Component)?Error:\s*/, '');
     throw new NotAComponentError(`This file looks like a component but could not be read: ${message}. It may be truncated or built by an incompatible toolchain.`);
+  }
+}
+
+/** The WIT of the component at `file`; a missing or unreadable file is a NotAComponentError sentence too. */
+export async function componentInterfaceOfFile(file: string): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new NotAComponentError(`Could not read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}. Build the component first (open-runtime build <function>).`);
+  }
+  return componentInterface(bytes);
+}
+
+/** `open-runtime wit <file.wasm>`: prints the component's WIT on stdout. */
+export async function witCommand(args: string[]): Promise<number> {
+  const file = args.find((a) => !a.startsWith('-'));
+  if (!file || args.includes('--help') || args.includes('-h')) {
+    process.stderr.write('Usage: open-runtime wit <component.wasm>   prints the WIT world of a WebAssembly component\n');
+    return file ? 0 : 2;
+  }
+  try {
+    process.stdout.write(await componentInterfaceOfFile(resolve(file)));
+    return 0;
+  } catch (error) {
+    if (!(error instanceof NotAComponentError)) throw error;
+    process.stderr.write(`open-runtime wit: ${error.message}\n`);
+    return 1;
   }
 }

@@ -81,10 +81,16 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
     if (!check.ok) throw new ComponentLoadError(check.errorType, check.errorMessage);
     const build = store.compile(component, fn.memorySize, shown);
     const compiled = await build.compiled;
-    // The same function with a new component: instances of the old one must not be reused.
-    if (lastKey.get(fn.name) !== compiled.key) {
-      if (lastKey.has(fn.name)) pool.forget(fn.name);
+    // The same function with a new component: instances of the old one must not be reused, and the old
+    // compiled modules go once no function runs them.
+    const previous = lastKey.get(fn.name);
+    if (previous !== compiled.key) {
       lastKey.set(fn.name, compiled.key);
+      if (previous) {
+        const stillUsed = [...lastKey.values()].includes(previous);
+        if (!stillUsed) store.dropCompiled(previous);
+        pool.forget(fn.name, stillUsed ? undefined : previous);
+      }
     }
     const guest: GuestSettings = {
       functionName: fn.name,
