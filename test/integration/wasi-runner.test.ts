@@ -395,6 +395,13 @@ test('concurrency: past the function\'s limit the caller gets 429 TooManyRequest
   assert.equal((await invoke('Single', {})).json.count, 1);
 });
 
+test('more invocations at once than worker threads: they queue for a worker, each in its own instance', async () => {
+  const replies = await Promise.all(Array.from({ length: 6 }, () => invoke('Guest', {})));
+  for (const reply of replies) assert.equal(reply.json.count, 1, JSON.stringify(reply.json));
+  assert.equal(new Set(replies.map((r) => r.json.requestId)).size, 6);
+  assert.ok(runner.workerCount <= 2);
+});
+
 test('Show Component Interface prints the WIT of a component, and says so for anything else', async () => {
   const wit = await componentInterface(readFileSync(join(dir, 'code', 'misbehave.wasm')));
   assert.match(wit, /export open-runtime:lambda\/handler@0\.1\.0;/);
