@@ -8,6 +8,27 @@ import type { NewFunctionArgs } from './new-function.ts';
 
 type CommandFactory = (ctx: Ctx) => (...args: never[]) => unknown;
 
+/** Opens the WIT world of a .wasm component (explorer context menu, or the active/chosen file). Returns the WIT. */
+const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri) => {
+  let target = uri ?? vscode.window.activeTextEditor?.document.uri;
+  if (!target || !target.fsPath.endsWith('.wasm')) {
+    const picked = await vscode.window.showOpenDialog({ filters: { 'WebAssembly component': ['wasm'] }, canSelectMany: false });
+    target = picked?.[0];
+  }
+  if (!target) return undefined;
+  const folder = vscode.workspace.getWorkspaceFolder(target) ?? ctx.folderFor();
+  if (!folder) return undefined;
+  try {
+    const wit = await (await ctx.runnerFor(folder)).componentInterface(target.fsPath);
+    const doc = await vscode.workspace.openTextDocument({ language: 'wit', content: wit });
+    await vscode.window.showTextDocument(doc, { preview: false });
+    return wit;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Open Runtime: ${(err as Error).message}`);
+    return undefined;
+  }
+};
+
 const invokeWithEvent: CommandFactory = (ctx) => async (args?: unknown) =>
   (await import('./invoke.ts')).invokeWithEvent(ctx, args, { debug: false });
 
@@ -159,6 +180,7 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'openRuntime.history.showResult': showResult,
   'openRuntime.history.clear': clearHistory,
   'openRuntime.activationTime': activationTime,
+  'openRuntime.showComponentInterface': showComponentInterface,
 };
 
 export function registerCommands(ctx: Ctx): void {

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { Agent } from 'undici';
 import type { z } from 'zod';
 import {
-  CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine, RunnerEvent, RunnerStatus,
-  TOKEN_ENV, type InvokeRequest,
+  ChainReport, ComponentInterface, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
+  RunnerEvent, RunnerStatus, TOKEN_ENV, type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 
@@ -125,6 +125,16 @@ export class RunnerSidecar {
   /** Blocks until the invocation ends; a function error is a normal result with `error` set. */
   async invoke(req: InvokeRequest, signal?: AbortSignal): Promise<InvokeResult> {
     return this.call('POST', '/invoke', req, InvokeResult, { timeoutMs: 0, signal });
+  }
+
+  /** The WIT world of a .wasm component (the runner reads it with jco). */
+  async componentInterface(file: string): Promise<string> {
+    return (await this.call('POST', '/component-interface', { file }, ComponentInterface)).wit;
+  }
+
+  /** The middleware chains of a file, for the chain view (`text`: the unsaved editor contents). */
+  async chains(file: string, text?: string): Promise<ChainReport> {
+    return this.call('POST', '/chains', text === undefined ? { file } : { file, text }, ChainReport, { timeoutMs: 60_000 });
   }
 
   async status(): Promise<RunnerStatus> {

@@ -12,6 +12,7 @@ import { handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { BUILD_USAGE } from './build/command.ts';
 import { CHAIN_USAGE } from './analysis/chain-command.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
+import { createComponentRunner } from './runtimes/wasi/index.ts';
 import { DEPLOY_USAGE } from './deploy/command.ts';
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
 import { TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
@@ -29,7 +30,9 @@ const USAGE = `Usage:
       Print the functions found (JSON).
 ${BUILD_USAGE}
 ${DEPLOY_USAGE}
-${CHAIN_USAGE}`;
+${CHAIN_USAGE}
+  open-runtime wit <component.wasm>
+      Print a WebAssembly component's WIT world.`;
 
 class UsageError extends Error {}
 
@@ -50,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./build/command.ts')).buildCommand(rest, loadWorkspace);
     case 'deploy':
       return (await import('./deploy/command.ts')).deployCommand(rest, loadWorkspace);
+    case 'wit':
+      return (await import('./runtimes/wasi/component-wit.ts')).witCommand(rest);
     case 'chain':
       return (await import('./analysis/chain-command.ts')).chainCommand(rest, async (v) => (await loadWorkspace(v)).functions);
     case undefined:
@@ -101,6 +106,7 @@ async function invokeCommand(args: string[]): Promise<number> {
   }
   const lambda = new LocalLambda({ hotReload: false });
   lambda.setMiddlewareRunner(createMiddlewareRunner());
+  lambda.setComponentRunner(createComponentRunner());
   lambda.setFunctions(functions, errors);
   await lambda.listen();
   lambda.subscribe((event) => {
@@ -132,6 +138,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
   const lambda = new LocalLambda({ port });
   lambda.setMiddlewareRunner(createMiddlewareRunner());
+  lambda.setComponentRunner(createComponentRunner());
   const reload = async () => {
     const { functions, errors } = await loadWorkspace(values);
     lambda.setFunctions(functions, errors);
@@ -165,6 +172,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
       reload,
       infer: (file: string, exportName: string | undefined) => inferFunction(resolve(workspace, file), { workspaceDir: workspace, exportName }),
       chains,
+      componentInterface: async (file: string) => (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file)),
       shutdown,
     };
     if (handleControlApi(lambda, control, req, res, url.pathname)) return;

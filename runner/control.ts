@@ -16,6 +16,8 @@ export interface ControlOptions {
   infer(file: string, exportName: string | undefined): FunctionSpec;
   /** POST /chains: the middleware chains of a file (ChainRequest -> ChainReport). */
   chains(body: unknown): Promise<unknown>;
+  /** POST /component-interface {file}: the WIT world of a .wasm component. */
+  componentInterface(file: string): Promise<string>;
   shutdown(): void;
 }
 
@@ -56,6 +58,14 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
     }
     case 'POST /chains':
       return sendJson(res, 200, await opts.chains(await readJson(req)));
+    case 'POST /component-interface': {
+      const { file } = z.object({ file: z.string() }).parse(await readJson(req));
+      try {
+        return sendJson(res, 200, { wit: await opts.componentInterface(file) });
+      } catch (err) {
+        return sendControlError(res, 400, { errorType: 'InvalidComponent', message: (err as Error).message });
+      }
+    }
     case 'POST /invoke':
       return invokeFromControl(lambda, InvokeRequest.parse(await readJson(req)), res);
     case 'GET /status': {

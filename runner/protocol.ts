@@ -101,6 +101,9 @@ export const RunnerEvent = z.discriminatedUnion('type', [
 ]);
 export type RunnerEvent = z.infer<typeof RunnerEvent>;
 
+/** POST /component-interface {file}: the WIT world of a .wasm component. */
+export const ComponentInterface = z.object({ wit: z.string() });
+
 /** POST /chains: the Middy and runner-level middleware chains of a file, for the chain visualizer. */
 export { ChainRequest, ChainReport } from './analysis/report.ts';
 

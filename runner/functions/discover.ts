@@ -140,6 +140,11 @@ export function resolveHandlerSource(fn: FunctionSpec): string | undefined {
     const candidates = [join(fn.codeUri, `${modulePath}.py`), join(fn.codeUri, modulePath, '__init__.py')];
     return candidates.find(isExistingFile);
   }
+  if (family === 'wasi') {
+    // A component's source is what its build compiles.
+    const source = fn.component?.build?.source;
+    return source ? [join(fn.codeUri, source)].find(isExistingFile) : undefined;
+  }
   return undefined;
 }
 

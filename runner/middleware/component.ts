@@ -1,5 +1,5 @@
 // Component middlewares: a `middlewares/<name>.wasm` WebAssembly component of the `middleware` world in
-// wit/middleware.wit, run by the WASI runner (a fresh instance per call, like handlers). This file adapts the
+// wit/middleware/middleware.wit, run by the WASI runner (a fresh instance per call, like handlers). This file adapts the
 // world's typed `before` / `after` / `on-error` exports to the chain's hook answers; the host that instantiates
 // components is the WASI runner's (runner/runtimes/wasi/), handed in through createMiddlewareRunner().
 import { MiddlewareFailure, readHookValue, type HookAnswer } from './hook-answer.ts';

@@ -7,7 +7,7 @@ import { middlewaresOf } from '../local-lambda.ts';
 import { HOOKS } from './manifest.ts';
 import { resolveMiddleware } from './resolve.ts';
 
-/** The exports of wit/middleware.wit's `middleware` world (a unit test keeps the two in step). */
+/** The exports of wit/middleware/middleware.wit's `middleware` world (a unit test keeps the two in step). */
 export const MIDDLEWARE_WORLD_EXPORTS = [
   'export before: func(event: string, ctx: context) -> answer;',
   'export after: func(response: string, ctx: context) -> answer;',

@@ -44,6 +44,7 @@ test('the examples workspace has every example function with the right settings'
     functions.map((f) => [f.name, { runtime: f.runtime, handler: f.handler, codeUri: f.codeUri, memorySize: f.memorySize, timeout: f.timeout }]),
   );
   const at = (folder: string) => join(EXAMPLES, 'functions', folder);
+  const component = (folder: string) => join(EXAMPLES, 'components', folder);
   assert.deepEqual(summary, {
     HelloTs: { runtime: 'nodejs22.x', handler: 'app.handler', codeUri: at('hello-ts'), memorySize: 256, timeout: 10 },
     CallbackJs: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('callback-js'), memorySize: 256, timeout: 5 },
@@ -51,6 +52,14 @@ test('the examples workspace has every example function with the right settings'
     PythonHello: { runtime: 'python3.12', handler: 'app.handler', codeUri: at('python-hello'), memorySize: 128, timeout: 10 },
     BashCurl: { runtime: 'provided.al2023', handler: 'function.handler', codeUri: at('bash-curl'), memorySize: 256, timeout: 10 },
     FailingJs: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('failing-js'), memorySize: 256, timeout: 10 },
+    GoHello: { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: at('go-hello'), memorySize: 256, timeout: 10 },
+    NodeNative: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('node-native'), memorySize: 256, timeout: 10 },
+    HelloComponentJs: { runtime: 'wasi', handler: 'build/hello.wasm', codeUri: component('js-hello'), memorySize: 128, timeout: 10 },
+    HelloComponentC: { runtime: 'wasi', handler: 'build/hello.wasm', codeUri: component('c-hello'), memorySize: 128, timeout: 10 },
+    HttpComponentJs: { runtime: 'wasi', handler: 'build/server.wasm', codeUri: component('js-http'), memorySize: 128, timeout: 10 },
+    HelloGuarded: { runtime: 'nodejs22.x', handler: 'app.handler', codeUri: at('hello-ts'), memorySize: 256, timeout: 10 },
+    PythonGuarded: { runtime: 'python3.12', handler: 'app.handler', codeUri: at('python-hello'), memorySize: 256, timeout: 10 },
+    OrdersCloudEvents: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('cloudevents-js'), memorySize: 256, timeout: 10 },
   });
   const hello = functions.find((f) => f.name === 'HelloTs')!;
   assert.equal(hello.concurrency, 4);
@@ -61,7 +70,7 @@ test('the examples workspace has every example function with the right settings'
     QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/greetings-dev',
   });
   for (const fn of functions) {
-    assert.equal(fn.architecture, 'x86_64');
+    assert.equal(fn.architecture, fn.name === 'GoHello' || fn.name === 'NodeNative' ? 'arm64' : 'x86_64', fn.name);
     assert.equal(fn.source?.file, join(EXAMPLES, 'template.yaml'));
     assert.ok(FunctionSpec.safeParse(fn).success);
   }
@@ -78,6 +87,14 @@ test('every example handler maps back to its source file', async () => {
     PythonHello: at('python-hello/app.py'),
     BashCurl: undefined, // a custom runtime's handler is not a source file
     FailingJs: at('failing-js/index.mjs'),
+    GoHello: undefined,
+    NodeNative: at('node-native/index.mjs'),
+    HelloComponentJs: join(EXAMPLES, 'components', 'js-hello', 'hello.js'), // a component's source is what its build compiles
+    HelloComponentC: join(EXAMPLES, 'components', 'c-hello', 'hello.c'),
+    HttpComponentJs: join(EXAMPLES, 'components', 'js-http', 'server.js'),
+    HelloGuarded: at('hello-ts/app.ts'),
+    PythonGuarded: at('python-hello/app.py'),
+    OrdersCloudEvents: at('cloudevents-js/index.mjs'),
   });
 });
 

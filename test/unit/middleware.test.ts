@@ -122,7 +122,7 @@ describe('runner-level chains for the visualizer', () => {
   });
 
   test('the WIT world declares the exports the runner describes', () => {
-    const wit = readFileSync(join(ROOT, 'wit', 'middleware.wit'), 'utf8');
+    const wit = readFileSync(join(ROOT, 'wit', 'middleware', 'middleware.wit'), 'utf8');
     for (const line of MIDDLEWARE_WORLD_EXPORTS) assert.ok(wit.includes(line), line);
     assert.match(wit, /^package open-runtime:middleware@0\.1\.0;/);
   });
