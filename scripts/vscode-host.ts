@@ -259,9 +259,13 @@ export async function startCodeServer(options: StartOptions): Promise<VsCodeHost
   child.on('exit', (code, signal) => { exited = signal ? `signal ${signal}` : `exit code ${code}`; });
 
   let stopped = false;
+  // Safety net: if this script dies without stopping it (an uncaught error), do not leave code-server behind.
+  const killOnExit = () => { if (!stopped) killGroup(pgid, 'SIGKILL'); };
+  process.once('exit', killOnExit);
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    process.removeListener('exit', killOnExit);
     killGroup(pgid, 'SIGTERM');
     // Give it a moment to dispose extension hosts (and the runner they started), then make sure.
     for (let i = 0; i < 30 && groupAlive(pgid); i++) await sleep(100);

@@ -7,7 +7,7 @@
 // runs the in-host tests whose title contains text.
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, appendFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, statSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, appendFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, format } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -65,6 +65,24 @@ async function bundleSuite(outdir: string, grep: string | undefined): Promise<st
     outfile: join(outdir, 'tests.cjs'), outdir: undefined,
   });
   return join(outdir, 'index.cjs');
+}
+
+/** Run folders of e2e runs that were killed before cleaning up (another run at the same time keeps its own). */
+function removeAbandonedRuns(): void {
+  for (const name of readdirSync(CACHE_DIR)) {
+    if (!name.startsWith('e2e-')) continue;
+    const dir = join(CACHE_DIR, name);
+    let owner = 0;
+    try {
+      owner = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+    } catch {
+      // No pid yet: a run that is just starting, unless the folder is old.
+      if (Date.now() - statSync(dir).mtimeMs < 60_000) continue;
+    }
+    let alive = false;
+    try { if (owner) { process.kill(owner, 0); alive = true; } } catch { /* gone */ }
+    if (!alive) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** VS Code writes each output channel to a log file; keep "Open Runtime"'s (one per window) for diagnosis. */
@@ -193,7 +211,9 @@ async function main(): Promise<number> {
   buildExtension(log);
   const entry = await installCodeServer(log);
   mkdirSync(CACHE_DIR, { recursive: true });
+  removeAbandonedRuns();
   const runDir = mkdtempSync(join(CACHE_DIR, 'e2e-'));
+  writeFileSync(join(runDir, 'pid'), String(process.pid));
   let host: VsCodeHost | undefined;
   let browser: Browser | undefined;
   const stopAll = async () => {

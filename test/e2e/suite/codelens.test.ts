@@ -6,26 +6,34 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import {
-  DEBUG_TITLE, INVOKE_TITLE, assertSucceeded, exampleFunctions, invoke, lensTable, lensesOf, openRuntime, payloadOf, workspaceDir,
+  DEBUG_TITLE, INVOKE_TITLE, assertSucceeded, exampleFunctions, type ExampleFunction, invoke, lensTable, lensesOf, openRuntime, payloadOf, workspaceDir,
 } from './support.ts';
 
 describe('CodeLens', () => {
   before(openRuntime);
 
-  for (const fn of exampleFunctionsOrEmpty()) {
-    if (!fn.file) continue;
-    it(`puts "Invoke with event" and "Debug" on the handler of ${fn.name} and nowhere else in its file`, async () => {
-      const uri = vscode.Uri.file(fn.file!);
-      await vscode.window.showTextDocument(uri);
+  // Every handler file the template points at, with the functions that use it.
+  const byFile = new Map<string, ExampleFunction[]>();
+  for (const fn of exampleFunctionsOrEmpty()) if (fn.file) byFile.set(fn.file, [...(byFile.get(fn.file) ?? []), fn]);
+  for (const [file, fns] of byFile) {
+    const names = fns.map((f) => f.name).join(', ');
+    it(`puts "Invoke with event" and "Debug" on the handler of ${names} and nowhere else in its file`, async () => {
+      const uri = vscode.Uri.file(file);
       const lenses = await lensesOf(uri);
-      assert.deepEqual(lensTable(lenses), [[fn.line!, DEBUG_TITLE], [fn.line!, INVOKE_TITLE]],
-        `lenses of ${vscode.workspace.asRelativePath(uri)} (0-based line, title); the handler ${fn.exportName} is on line ${fn.line}`);
-      const invokeLens = lenses.find((l) => l.command!.title === INVOKE_TITLE)!;
-      const debugLens = lenses.find((l) => l.command!.title === DEBUG_TITLE)!;
-      assert.equal(invokeLens.command!.command, 'openRuntime.invokeWithEvent');
-      assert.equal(debugLens.command!.command, 'openRuntime.debugWithEvent');
-      assert.equal((invokeLens.command!.arguments?.[0] as { functionName?: string }).functionName, fn.name,
-        'the lens invokes the template function by name');
+      // One pair per function; when several functions share a handler, each title names its function.
+      const title = (base: string, fn: ExampleFunction) => (fns.length > 1 ? `${base} (${fn.name})` : base);
+      const expected = fns.flatMap((fn): Array<[number, string]> => [[fn.line!, title(DEBUG_TITLE, fn)], [fn.line!, title(INVOKE_TITLE, fn)]])
+        .sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+      assert.deepEqual(lensTable(lenses), expected,
+        `lenses of ${vscode.workspace.asRelativePath(uri)} (0-based line, title); handlers: ${fns.map((f) => `${f.name} ${f.exportName} line ${f.line}`).join('; ')}`);
+      for (const fn of fns) {
+        const invokeLens = lenses.find((l) => l.command!.title === title(INVOKE_TITLE, fn));
+        const debugLens = lenses.find((l) => l.command!.title === title(DEBUG_TITLE, fn));
+        assert.equal(invokeLens?.command!.command, 'openRuntime.invokeWithEvent');
+        assert.equal(debugLens?.command!.command, 'openRuntime.debugWithEvent');
+        assert.equal((invokeLens!.command!.arguments?.[0] as { functionName?: string }).functionName, fn.name,
+          `the lens invokes ${fn.name} by name`);
+      }
     });
   }
 

@@ -51,8 +51,9 @@ export function activeEditor(page: Page): Locator {
   return page.locator('.part.editor .editor-group-container.active .editor-instance .monaco-editor').first();
 }
 
-export function lenses(page: Page, title: string): Locator {
-  return activeEditor(page).locator('.codelens-decoration a', { hasText: exactly(title) });
+/** Clickable CodeLenses of the active editor whose whole title is `title` (or matches it). */
+export function lenses(page: Page, title: string | RegExp): Locator {
+  return activeEditor(page).locator('.codelens-decoration a', { hasText: typeof title === 'string' ? exactly(title) : title });
 }
 
 /**
@@ -60,8 +61,8 @@ export function lenses(page: Page, title: string): Locator {
  * a view zone right above its line, so its line is the first line number at or below the lens.
  * The file must fit in the editor (no scrolling): true for the examples' handlers.
  */
-export async function lensLines(page: Page, title: string): Promise<number[]> {
-  const pattern = exactly(title);
+export async function lensLines(page: Page, title: string | RegExp): Promise<number[]> {
+  const pattern = typeof title === 'string' ? exactly(title) : title;
   // Lenses fade in and push the lines below them down: read both in one go, until two readings agree.
   const read = () => activeEditor(page).evaluate((editor, source) => {
     const matcher = new RegExp(source);
