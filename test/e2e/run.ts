@@ -37,13 +37,30 @@ function indent(text: string, prefix: string): string {
   return text.split('\n').slice(0, 25).map((l) => prefix + l).join('\n');
 }
 
-/** A private copy of examples/ (without build output or saved state); node_modules is linked, not copied. */
+/**
+ * A private copy of examples/ without build output or saved state. Installed packages are linked, not
+ * copied; node_modules/.cache is left out, since the runner's compile cache there holds source maps that
+ * point at the files they were built from.
+ */
 function copyExamples(into: string): string {
   if (!existsSync(EXAMPLES_DIR)) throw new Error(`${rel(EXAMPLES_DIR)}/ is missing: the E2E tests open that workspace.`);
   const target = join(into, 'examples');
   const skip = new Set(['node_modules', 'target', '.open-runtime', '__pycache__', '.aws-sam']);
   cpSync(EXAMPLES_DIR, target, { recursive: true, filter: (src) => !skip.has(basename(src)) });
-  if (existsSync(join(EXAMPLES_DIR, 'node_modules'))) symlinkSync(join(EXAMPLES_DIR, 'node_modules'), join(target, 'node_modules'));
+  const linkPackages = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || (skip.has(entry.name) && entry.name !== 'node_modules')) continue;
+      const source = join(dir, entry.name);
+      if (entry.name !== 'node_modules') { linkPackages(source); continue; }
+      const copy = join(target, source.slice(EXAMPLES_DIR.length));
+      for (const pkg of readdirSync(source)) {
+        if (pkg === '.cache') continue;
+        mkdirSync(copy, { recursive: true });
+        symlinkSync(join(source, pkg), join(copy, pkg));
+      }
+    }
+  };
+  linkPackages(EXAMPLES_DIR);
   return target;
 }
 
