@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from './ctx.ts';
 import { entryOutcome, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import type { NewFunctionArgs } from './new-function.ts';
+import type { ShowChainArgs } from './chain-view.ts';
 
 type CommandFactory = (ctx: Ctx) => (...args: never[]) => unknown;
 
@@ -28,6 +29,10 @@ const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri)
     return undefined;
   }
 };
+
+/** Draws the middleware chains of a file (default: the active editor's) in the chain view. Returns the ChainReport. */
+const showMiddlewareChain: CommandFactory = (ctx) => async (args?: ShowChainArgs | vscode.Uri) =>
+  (await import('./chain-view.ts')).showMiddlewareChain(ctx, args);
 
 const invokeWithEvent: CommandFactory = (ctx) => async (args?: unknown) =>
   (await import('./invoke.ts')).invokeWithEvent(ctx, args, { debug: false });
@@ -181,6 +186,7 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'openRuntime.history.clear': clearHistory,
   'openRuntime.activationTime': activationTime,
   'openRuntime.showComponentInterface': showComponentInterface,
+  'openRuntime.showMiddlewareChain': showMiddlewareChain,
 };
 
 export function registerCommands(ctx: Ctx): void {

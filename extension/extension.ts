@@ -3,6 +3,9 @@
 // the `openRuntime.activationTime` command.
 import { bundleStartedAt } from './activation-clock.ts';
 import * as vscode from 'vscode';
+import { watchChainDiagnostics } from './chain-diagnostics.ts';
+import { registerChainLenses } from './chain-lenses.ts';
+import { shownChain } from './chain-view.ts';
 import { registerCommands } from './commands.ts';
 import { registerDeployCommand } from './deploy.ts';
 import { registerBuildTasks } from './tasks.ts';
@@ -11,6 +14,7 @@ import { watchSavedEvents } from './event-diagnostics.ts';
 import { HandlerLensProvider, LENS_SELECTOR } from './handler-lenses.ts';
 import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import { streamLogsToOutput } from './logs.ts';
+import type { ChainReport } from '../runner/protocol.ts';
 import type { ResultModel } from './result-model.ts';
 
 // Top-level code of this file runs after every module it imports eagerly: loading is done here.
@@ -27,6 +31,8 @@ export interface OpenRuntimeApi {
   resultViewOpen(): boolean;
   /** State of each started runner, by workspace folder URI. */
   runners(): ReadonlyArray<{ folder: string; state: string; environments: number }>;
+  /** What the middleware chain view draws now (undefined while it is closed), with the document version. */
+  chainView(): { file: string; version: number; report: ChainReport } | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
@@ -35,6 +41,8 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   ctx = c;
   registerCommands(c);
   c.push(vscode.languages.registerCodeLensProvider(LENS_SELECTOR, new HandlerLensProvider(c, c.functions)));
+  registerChainLenses(c);
+  watchChainDiagnostics(c);
   const historyView = vscode.window.createTreeView(HISTORY_VIEW_ID, { treeDataProvider: c.history, canSelectMany: true });
   c.push(historyView, vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, c.history));
   // Showing the view counts as "using" the extension: have the runner ready for the first invoke.
@@ -61,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
     runners: () => c.liveRunners.map(({ folder, runner }) => ({
       folder, state: runner.state.kind, environments: runner.state.kind === 'ready' ? runner.state.environments : 0,
     })),
+    chainView: () => shownChain(c),
   };
 }
 
