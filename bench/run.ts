@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTROL_PREFIX, ReadyLine, RunnerStatus, TOKEN_ENV } from '../runner/protocol.ts';
+import { CONTROL_PREFIX, ReadyLine, RUNNER_NODE_FLAGS, RunnerStatus, TOKEN_ENV } from '../runner/protocol.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SEQUENTIAL = Number(process.env.BENCH_INVOKES ?? 500);
@@ -19,7 +19,8 @@ function emit(metric: string, value: number, unit: 'ms' | 'ops/s' | 'MB' | 'x', 
 }
 
 const token = randomBytes(16).toString('hex');
-const runner = spawn(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--template', join(ROOT, 'bench', 'template.yaml')], {
+// Started as the editor starts its sidecar.
+const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--template', join(ROOT, 'bench', 'template.yaml')], {
   env: { ...process.env, [TOKEN_ENV]: token },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
@@ -111,8 +112,11 @@ try {
   emit('cold_start_overhead_max', overheads.at(-1)!, 'ms', 'runner');
   await sleep(200);
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))![1]);
+  // PSS splits the pages shared with other processes (the node binary the runtimes also map) among them.
+  const pssKb = Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/smaps_rollup`, 'utf8'))![1]);
   const warm = (await status()).environments.length;
   emit(`runner_rss_with_${warm}_warm_environments`, rssKb / 1024, 'MB', 'runner');
+  emit(`runner_pss_with_${warm}_warm_environments`, pssKb / 1024, 'MB', 'runner');
 } finally {
   agent.destroy();
   runner.kill('SIGTERM');

@@ -10,6 +10,7 @@ import {
   RunnerEvent, RunnerStatus, TOKEN_ENV, type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
+import { RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
 
 export type RunnerState =
   | { readonly kind: 'stopped' }
@@ -164,7 +165,7 @@ export class RunnerSidecar {
     const env: NodeJS.ProcessEnv = { ...process.env, [TOKEN_ENV]: this.token };
     if (useOwnNode) env.ELECTRON_RUN_AS_NODE = '1';
     // --quiet: function logs arrive on /events; stderr then carries only the runner's own diagnostics.
-    const args = [this.options.runnerScript, 'serve', '--workspace', this.options.workspace, '--port', '0', '--quiet'];
+    const args = [...RUNNER_NODE_FLAGS, this.options.runnerScript, 'serve', '--workspace', this.options.workspace, '--port', '0', '--quiet'];
     this.options.log(`Starting the runner: ${node} ${args.join(' ')}`);
     this.stderrTail = [];
 

@@ -9,15 +9,12 @@ import { inferFunction } from './functions/infer.ts';
 import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
-import { BUILD_USAGE } from './build/command.ts';
-import { CHAIN_USAGE } from './analysis/chain-command.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
-import { DEPLOY_USAGE } from './deploy/command.ts';
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
 import { TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 
-const USAGE = `Usage:
+const BASE_USAGE = `Usage:
   open-runtime invoke <function> [--event <file>|-] [--template <path>] [--workspace <dir>]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
   open-runtime start [--port N] [--template <path>] [--workspace <dir>]
@@ -28,11 +25,14 @@ const USAGE = `Usage:
       A drop-in for the AWS Runtime Interface Emulator: POST /2015-03-31/functions/function/invocations.
   open-runtime list [--template <path>] [--workspace <dir>]
       Print the functions found (JSON).
-${BUILD_USAGE}
-${DEPLOY_USAGE}
-${CHAIN_USAGE}
   open-runtime wit <component.wasm>
       Print a WebAssembly component's WIT world.`;
+
+/** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
+async function usage(): Promise<string> {
+  const [build, deploy, chain] = await Promise.all([import('./build/command.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts')]);
+  return `${BASE_USAGE}\n${build.BUILD_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
+}
 
 class UsageError extends Error {}
 
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
     case '--help':
     case 'help':
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(`${await usage()}\n`);
       return command ? 0 : 2;
     default:
       throw new UsageError(`Unknown command "${command}".`);
@@ -273,9 +273,9 @@ function parseAddress(value: string): { host: string; port: number } {
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (err) => {
+  async (err) => {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`open-runtime: ${(err as Error).message}\n\n${USAGE}\n`);
+      process.stderr.write(`open-runtime: ${(err as Error).message}\n\n${await usage()}\n`);
       process.exit(2);
     }
     process.stderr.write(`open-runtime: ${(err as Error).stack ?? String(err)}\n`);

@@ -22,7 +22,7 @@ export type MainRouteHandler = (req: IncomingMessage, res: ServerResponse) => vo
  * given, with START/END/REPORT lines in `inv.logs` and through `log`, like an execution environment does.
  */
 export interface InProcessRunner {
-  run(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): void;
+  run(fn: FunctionSpec, inv: Invocation, log: (line: string) => void, opts?: { queue?: boolean }): void;
   /** Compiled code or configuration changed: drop what is cached for this function. */
   forget?(fn: FunctionSpec): void;
   close(): Promise<void>;
@@ -220,7 +220,7 @@ export class LocalLambda {
     const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
     inv.streamListener = opts.streamListener;
     if (!opts.quiet) this.announce(fn.name, inv);
-    this.componentRunner.run(fn, inv, (line) => this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }));
+    this.componentRunner.run(fn, inv, (line) => this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }), { queue: opts.queue });
     return inv;
   }
 

@@ -1,6 +1,7 @@
 // Where the runner's own files are, whether it runs from source (runner/*.ts) or from the bundle (dist/runner.js).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 function findPackageRoot(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
@@ -13,3 +14,11 @@ function findPackageRoot(start: string): string {
 export const PACKAGE_ROOT = findPackageRoot(import.meta.dirname);
 export const NODE_RUNTIME_CLIENT = join(PACKAGE_ROOT, 'dist', 'node-runtime.cjs');
 export const PYTHON_RUNTIME_CLIENT = join(PACKAGE_ROOT, 'runner', 'runtimes', 'python', 'bootstrap.py');
+
+/**
+ * A worker thread's entry: the .ts file next to the caller when running from source, else the bundled entry in
+ * dist/ (the caller itself may sit in dist/chunks/, so its own URL can't be used).
+ */
+export function workerEntry(callerUrl: string, sourceFile: string, distFile: string): URL {
+  return callerUrl.endsWith('.ts') ? new URL(sourceFile, callerUrl) : pathToFileURL(join(PACKAGE_ROOT, 'dist', distFile));
+}

@@ -7,6 +7,12 @@ import { FunctionSpec } from './functions/model.ts';
 export const CONTROL_PREFIX = '/__open-runtime/v1';
 export const TOKEN_ENV = 'OPEN_RUNTIME_TOKEN';
 
+/**
+ * Node flags the runner runs with (the CLI's shebang has them too): a small young generation keeps the sidecar's
+ * memory low; its short-lived garbage (one invocation's buffers) is collected often and cheaply.
+ */
+export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=1'];
+
 /** First line the runner prints on stdout in `serve` mode, so a parent knows where it listens. */
 export const ReadyLine = z.object({ ready: z.literal(true), port: z.number().int(), pid: z.number().int() });
 export type ReadyLine = z.infer<typeof ReadyLine>;

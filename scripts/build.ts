@@ -13,7 +13,9 @@ const webviews = existsSync('webview')
 const builds: esbuild.BuildOptions[] = [
   // The runner: sidecar + CLI. ESM, dependencies resolved from node_modules at run time.
   { ...common, entryPoints: { runner: 'runner/cli.ts', 'analysis-worker': 'runner/analysis/analysis-worker.ts', 'wasi-worker': 'runner/runtimes/wasi/worker.ts' }, outdir: 'dist', platform: 'node', format: 'esm',
-    packages: 'external', banner: { js: '#!/usr/bin/env node' } },
+    packages: 'external', banner: { js: '#!/usr/bin/env -S node --max-semi-space-size=1' },
+    // Heavy, rarely used parts (TypeScript analysis, the AWS SDK, jco) load in their own chunks, on demand.
+    splitting: true, chunkNames: 'chunks/[name]-[hash]' },
   // The Node runtime client runs inside each function's process: self-contained, CommonJS, no dependencies.
   { ...common, entryPoints: { 'node-runtime': 'runner/runtimes/node/client.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' },
     platform: 'node', format: 'cjs' },

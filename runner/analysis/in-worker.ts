@@ -1,6 +1,7 @@
 // The chain analysis off the runner's event loop: a cold analysis takes hundreds of milliseconds of CPU, which
 // must not hold up invocations. One worker thread keeps the TypeScript programs warm between analyses; while it
 // works, newer requests for the same file replace older queued ones (typing fast only costs the last text).
+import { workerEntry } from '../paths.ts';
 import { Worker } from 'node:worker_threads';
 import type { AnalyzeOptions } from './index.ts';
 import { ChainReport } from './report.ts';
@@ -17,7 +18,7 @@ interface Queued {
 }
 
 function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts') ? new URL('./analysis-worker.ts', import.meta.url) : new URL('./analysis-worker.js', import.meta.url);
+  return workerEntry(import.meta.url, './analysis-worker.ts', 'analysis-worker.js');
 }
 
 export function createChainAnalyzer(): ChainAnalyzer {

@@ -2,8 +2,7 @@
 //   POST /2015-03-31/functions/{name}/invocations
 //   POST /2021-11-15/functions/{name}/response-streaming-invocations  (event-stream framing)
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EventStreamCodec } from '@smithy/core/event-streams';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import type { EventStreamCodec } from '@smithy/core/event-streams';
 import { BodyTooLargeError, readBody, sendAwsError } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
@@ -16,7 +15,15 @@ const LOG_TAIL_BYTES = 4096;
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const STREAM = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/;
 
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
+/** The event-stream encoder loads with the first streaming invocation. */
+let codec: EventStreamCodec | undefined;
+async function loadCodec(): Promise<EventStreamCodec> {
+  if (!codec) {
+    const [{ EventStreamCodec: Codec }, { fromUtf8, toUtf8 }] = await Promise.all([import('@smithy/core/event-streams'), import('@smithy/util-utf8')]);
+    codec = new Codec(toUtf8, fromUtf8);
+  }
+  return codec;
+}
 
 /** Answers the request if it is an Invoke API call; returns false otherwise. */
 export function handleInvokeApi(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
@@ -86,6 +93,7 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     return void res.end();
   }
 
+  if (streaming) await loadCodec();
   const started = startInvocation(lambda, res, name, payload, clientContext, type === 'Event', streaming);
   if (!started) return;
   const { inv, stream } = started;
@@ -160,7 +168,7 @@ class EventStreamResponse {
   }
 
   private encode(eventType: string, contentType: string, body: Buffer): Uint8Array {
-    return codec.encode({
+    return codec!.encode({
       headers: {
         ':message-type': { type: 'string', value: 'event' },
         ':event-type': { type: 'string', value: eventType },

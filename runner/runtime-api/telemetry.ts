@@ -2,7 +2,6 @@
 // receives platform.*, function and extension events, batched by its buffering settings, POSTed to its
 // HTTP destination as Lambda does.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { request } from 'undici';
 import { z } from 'zod';
 import { readBody, sendRuntimeError } from '../http-util.ts';
 import type { Environment } from '../environments/environment.ts';
@@ -89,6 +88,8 @@ export class TelemetryHub {
     // Batches go out in order, one at a time per subscriber, like Lambda's delivery.
     sub.sending = sub.sending.then(async () => {
       try {
+        // undici loads on the first delivery: most environments have no telemetry subscriber.
+        const { request } = await import('undici');
         const res = await request(sub.uri, { method: 'POST', body: JSON.stringify(batch), headers: { 'content-type': 'application/json' }, headersTimeout: 5000, bodyTimeout: 5000 });
         await res.body.dump();
       } catch (err) {

@@ -6,7 +6,7 @@ import { architectureOf, readElf } from '../build/elf.ts';
 import { createRequire } from 'node:module';
 import { arch as hostArch } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
 import { runtimeFamily } from '../functions/model.ts';
 import { NODE_RUNTIME_CLIENT, PYTHON_RUNTIME_CLIENT } from '../paths.ts';
@@ -269,7 +269,9 @@ export async function compileTypeScript(fn: FunctionSpec, source: string): Promi
   if (cached && cached.mtimeMs === mtimeMs && existsSync(output)) return output;
   mkdirSync(outDir, { recursive: true });
   try {
-    await esbuild.build({
+    // esbuild loads with the first TypeScript function, not with the runner.
+    const { build } = await import('esbuild');
+    await build({
       entryPoints: [source],
       outfile: output,
       bundle: true,

@@ -26,6 +26,20 @@ export interface ComponentRunnerOptions {
 export interface ComponentRunner extends InProcessRunner {
   /** Worker threads alive now. */
   readonly workerCount: number;
+  /** Its worker pool and transpile cache, which component middlewares share (middleware-host.ts). */
+  readonly shared: SharedComponentParts;
+}
+
+export interface SharedComponentParts {
+  store: ComponentStore;
+  pool: WorkerPool;
+}
+
+/** An asynchronous (Event) invocation waiting for the function to run fewer than its concurrency. */
+interface Waiting {
+  fn: FunctionSpec;
+  inv: Invocation;
+  log: (line: string) => void;
 }
 
 const MIB = 1024 * 1024;
@@ -34,6 +48,7 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
   const store = new ComponentStore(options.cacheDir ?? defaultCacheDir(), () => spawnWorker('prepare'));
   const pool = new WorkerPool(options.workers);
   const inFlight = new Map<string, number>();
+  const waiting = new Map<string, Waiting[]>();
   const lastKey = new Map<string, string>();
   /**
    * The function's component, checked and compiled, with what its worker needs. Kept per FunctionSpec object
@@ -41,22 +56,28 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
    * inode: the hot path of an invocation is one stat.
    */
   const ready = new WeakMap<FunctionSpec, Ready>();
+  let closed = false;
 
   return {
     get workerCount() {
       return pool.workerCount;
     },
-    run(fn, inv, log) {
+    get shared() {
+      return { store, pool };
+    },
+    run(fn, inv, log, opts) {
       const running = inFlight.get(fn.name) ?? 0;
       if (running >= fn.concurrency) {
+        // Lambda keeps asynchronous events and retries them; locally they wait for a free slot.
+        if (opts?.queue && !closed) {
+          const queue = waiting.get(fn.name) ?? [];
+          queue.push({ fn, inv, log });
+          waiting.set(fn.name, queue);
+          return;
+        }
         throw new TooManyRequestsError(`Rate Exceeded. Function ${fn.name} already runs ${running} concurrent invocations (its concurrency limit is ${fn.concurrency}).`);
       }
-      inFlight.set(fn.name, running + 1);
-      void invokeComponent(fn, inv, log).finally(() => {
-        const left = (inFlight.get(fn.name) ?? 1) - 1;
-        if (left > 0) inFlight.set(fn.name, left);
-        else inFlight.delete(fn.name);
-      });
+      start(fn, inv, log);
     },
     forget(fn) {
       ready.delete(fn);
@@ -64,9 +85,40 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
       pool.forget(fn.name);
     },
     async close() {
+      closed = true;
+      for (const queue of waiting.values()) {
+        for (const { fn, inv, log } of queue.splice(0)) refuseQueued(fn, inv, log);
+      }
+      waiting.clear();
       await Promise.all([pool.close(), store.close()]);
     },
   };
+
+  function start(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): void {
+    inFlight.set(fn.name, (inFlight.get(fn.name) ?? 0) + 1);
+    void invokeComponent(fn, inv, log).finally(() => {
+      const left = (inFlight.get(fn.name) ?? 1) - 1;
+      if (left > 0) inFlight.set(fn.name, left);
+      else inFlight.delete(fn.name);
+      const queue = waiting.get(fn.name);
+      const next = queue?.shift();
+      if (!queue?.length) waiting.delete(fn.name);
+      if (next) start(next.fn, next.inv, next.log);
+    });
+  }
+
+  /** A queued event that will not run: the runner is closing. It still gets its answer and log lines. */
+  function refuseQueued(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): void {
+    const platform = (line: string) => {
+      inv.logs.push(line);
+      log(line);
+    };
+    const reporter = new Reporter(fn, inv, platform);
+    reporter.begin();
+    const message = 'The runner shut down before this queued event could run. Invoke it again once the runner has restarted.';
+    platform(`ServiceException: ${message}`);
+    reporter.finish(errorOutcome('ServiceException', message), 0, 0);
+  }
 
   async function load(fn: FunctionSpec): Promise<{ ready: Ready; initMs: number }> {
     const file = componentPath(fn);

@@ -20,8 +20,9 @@ export interface GuestSettings {
   functionName: string;
   functionArn: string;
   memorySizeMB: number;
-  world: 'handler' | 'http';
-  /** The export that serves the world, as the transpiled component names it (e.g. `wasi:http/incoming-handler@0.2.10`). */
+  /** `middleware`: a component middleware (wit/middleware/middleware.wit); `exportName` is the hook's export. */
+  world: 'handler' | 'http' | 'middleware';
+  /** The export that serves the world, as the transpiled component names it (e.g. `wasi:http/incoming-handler@0.2.10`, `onError`). */
   exportName: string;
   reuseInstance: boolean;
   environment: Record<string, string>;
@@ -44,6 +45,7 @@ export interface RunRequest {
   id: number;
   component: LoadedComponent;
   settings: GuestSettings;
+  /** The event as JSON text; for a middleware's on-error hook, its error-info record as JSON. */
   payload: string;
   requestId: string;
   deadlineMs: number;

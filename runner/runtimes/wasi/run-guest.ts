@@ -188,6 +188,11 @@ async function runInvocation(port: MessagePort, request: RunRequest): Promise<vo
         return;
       }
       body = JSON.stringify(resultFromResponse(outcome.response, httpRequest.version));
+    } else if (settings.world === 'middleware') {
+      // A hook of a component middleware: its answer variant ({tag, val}) goes back as JSON.
+      const context = { requestId: request.requestId, functionName: settings.functionName, deadlineMs: BigInt(request.deadlineMs) };
+      const input: unknown = settings.exportName === 'onError' ? JSON.parse(request.payload) : request.payload;
+      body = JSON.stringify((handlerExport as (input: unknown, context: unknown) => unknown)(input, context));
     } else {
       const context = {
         requestId: request.requestId,

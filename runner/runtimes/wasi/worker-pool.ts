@@ -3,6 +3,7 @@
 // past its deadline can't be interrupted from inside (a guest loop never yields), so its worker is terminated,
 // the caller gets the timeout, and a new worker takes its place.
 import { availableParallelism } from 'node:os';
+import { workerEntry } from '../../paths.ts';
 import { Worker } from 'node:worker_threads';
 import { createInterface } from 'node:readline';
 import type { CompiledComponent } from './component-store.ts';
@@ -10,7 +11,7 @@ import type { FromWorker, GuestResult, GuestSettings, RunRequest, WorkerRole } f
 
 /** The worker entry: the .ts file when running from source, the bundled file next to dist/runner.js otherwise. */
 export function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts') ? new URL('./worker.ts', import.meta.url) : new URL('./wasi-worker.js', import.meta.url);
+  return workerEntry(import.meta.url, './worker.ts', 'wasi-worker.js');
 }
 
 export function spawnWorker(role: WorkerRole): Worker {

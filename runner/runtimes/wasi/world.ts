@@ -168,6 +168,46 @@ function refuseImport(item: WorldItem, settings: Pick<ComponentSettings, 'allowe
   return 'Open Runtime does not provide it. A component may import WASI 0.2 (io, clocks, random, cli, filesystem, http) and nothing else.';
 }
 
+export const MIDDLEWARE_TYPES = 'open-runtime:middleware/types';
+export const MIDDLEWARE_VERSION = '0.1.0';
+/** The hooks of the middleware world, by export name, with the name the transpiled component gives each. */
+export const MIDDLEWARE_EXPORTS = { before: 'before', after: 'after', 'on-error': 'onError' } as const;
+
+/**
+ * Whether a component is a middleware of wit/middleware/middleware.wit that the runner may run. A middleware is
+ * granted less than a function: the function's environment variables, stdout/stderr, clocks and random; no
+ * files, no network.
+ */
+export function checkMiddlewareComponent(world: ComponentWorld, where: string): { ok: true } | { ok: false; errorType: 'Runtime.InvalidEntrypoint' | 'Runtime.ImportNotGranted'; errorMessage: string } {
+  const missing = Object.keys(MIDDLEWARE_EXPORTS).filter((hook) => !world.exports.some((e) => e.kind === 'func' && e.name === hook));
+  if (missing.length) {
+    const handler = world.exports.find((e) => e.name === HANDLER_INTERFACE || e.name === HTTP_INTERFACE);
+    const what = handler ? `is a function component (it exports ${itemText(handler)}), not a middleware` : `does not export ${missing.join(', ')}; it exports ${describeExports(world)}`;
+    return {
+      ok: false,
+      errorType: 'Runtime.InvalidEntrypoint',
+      errorMessage: `${where} ${what}. Build it for the world "middleware" in the project's wit/middleware/middleware.wit (exports before, after and on-error).`,
+    };
+  }
+  for (const item of world.imports) {
+    const refusal = refuseMiddlewareImport(item);
+    if (refusal) {
+      return { ok: false, errorType: 'Runtime.ImportNotGranted', errorMessage: `${where} imports ${itemText(item)}, which a component middleware is not granted: ${refusal}` };
+    }
+  }
+  return { ok: true };
+}
+
+function refuseMiddlewareImport(item: WorldItem): string | undefined {
+  if (item.name === MIDDLEWARE_TYPES) {
+    return sameMinor(item.version, MIDDLEWARE_VERSION) ? undefined : `this runner speaks ${MIDDLEWARE_TYPES}@${MIDDLEWARE_VERSION}. Rebuild it against the project's wit/middleware/middleware.wit.`;
+  }
+  if (item.name === 'wasi:http/outgoing-handler' || item.name.startsWith('wasi:sockets/')) {
+    return 'a middleware gets no network. Make the call in the function, or use an executable middleware (runner/middleware/PROTOCOL.md) for work that needs it.';
+  }
+  return refuseImport(item, { allowedHosts: [] });
+}
+
 function sameMinor(version: string | undefined, wanted: string): boolean {
   if (!version) return false;
   const [a, b] = [version.split('.'), wanted.split('.')];
