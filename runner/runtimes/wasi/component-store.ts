@@ -85,8 +85,9 @@ export class ComponentStore {
   /**
    * The component at `file` (absolute), prepared. `shown` names it in messages (e.g. "build/hello.wasm of
    * function Hello"). `didWork` tells whether this call had to read, transpile or load it (an init cost).
+   * `role` picks the world a message tells to build for: a function's or a middleware's.
    */
-  async prepare(file: string, shown: string): Promise<{ component: PreparedComponent; didWork: boolean }> {
+  async prepare(file: string, shown: string, role: 'function' | 'middleware' = 'function'): Promise<{ component: PreparedComponent; didWork: boolean }> {
     let info;
     try {
       info = await stat(file);
@@ -98,7 +99,7 @@ export class ComponentStore {
     if (known && known.mtimeMs === info.mtimeMs && known.size === info.size && known.ino === info.ino) {
       return { component: await known.prepared, didWork: false };
     }
-    const prepared = this.readAndPrepare(file, shown);
+    const prepared = this.readAndPrepare(file, shown, role);
     this.files.set(file, { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino, prepared });
     return { component: await prepared, didWork: true };
   }
@@ -108,7 +109,7 @@ export class ComponentStore {
     this.files.delete(file);
   }
 
-  private async readAndPrepare(file: string, shown: string): Promise<PreparedComponent> {
+  private async readAndPrepare(file: string, shown: string, role: 'function' | 'middleware'): Promise<PreparedComponent> {
     const bytes = await readFile(file);
     const kind = kindOfBinary(bytes);
     if (kind === 'not-wasm') {
@@ -121,7 +122,9 @@ export class ComponentStore {
     if (kind === 'core-module') {
       throw new ComponentLoadError(
         'Runtime.InvalidEntrypoint',
-        `${shown} is a core WebAssembly module, not a component. Make it a component for the world "function" in the project's wit/lambda.wit: \`jco embed\` its WIT, then \`jco new --wasi-reactor\` (open-runtime build does both for C).`,
+        role === 'middleware'
+          ? `${shown} is a core WebAssembly module, not a component. Make it a component of the world "middleware" in the project's wit/middleware/middleware.wit: \`jco embed\` its WIT, then \`jco new --wasi-reactor\`.`
+          : `${shown} is a core WebAssembly module, not a component. Make it a component for the world "function" in the project's wit/lambda.wit: \`jco embed\` its WIT, then \`jco new --wasi-reactor\` (open-runtime build does both for C).`,
       );
     }
     const hash = createHash('sha256').update(bytes).digest('hex');

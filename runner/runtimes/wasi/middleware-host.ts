@@ -35,7 +35,7 @@ export function createComponentMiddlewareHost(runner: ComponentRunner): Componen
     const info = statSync(wasmPath, { throwIfNoEntry: false });
     const known = loaded.get(wasmPath);
     if (known && info && known.mtimeMs === info.mtimeMs && known.size === info.size && known.ino === info.ino) return known.compiled;
-    const { component } = await store.prepare(wasmPath, shown);
+    const { component } = await store.prepare(wasmPath, shown, 'middleware');
     const check = checkMiddlewareComponent(component.world, shown);
     if (!check.ok) throw new ComponentLoadError(check.errorType, check.errorMessage);
     const compiled = await store.compile(component, MIDDLEWARE_MEMORY_MB, shown).compiled;

@@ -208,9 +208,10 @@ async function runInvocation(port: MessagePort, request: RunRequest): Promise<vo
     finish({ ok: true, body }, live, instantiated);
   } catch (error) {
     const typed = typedError(error);
-    // A guest's own error leaves the instance usable; after a trap or exit it can't be entered again.
+    // A guest's own error leaves the instance usable; after a trap or exit it can't be entered again. (Only
+    // this instance goes: a middleware's trap leaves the function's kept instance alone.)
     if (typed && settings.reuseInstance) kept.set(settings.functionName, live);
-    else kept.delete(settings.functionName);
+    else if (kept.get(settings.functionName) === live) kept.delete(settings.functionName);
     finish(typed ?? failure(error, live, settings, writer), live, instantiated);
   }
 }
