@@ -61,6 +61,7 @@ test('the examples workspace has every example function with the right settings'
     PythonGuarded: { runtime: 'python3.12', handler: 'app.handler', codeUri: at('python-hello'), memorySize: 256, timeout: 10 },
     OrdersCloudEvents: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('cloudevents-js'), memorySize: 256, timeout: 10 },
     MiddyTs: { runtime: 'nodejs22.x', handler: 'app.handler', codeUri: at('middy-ts'), memorySize: 256, timeout: 10 },
+    HelloWasmGuarded: { runtime: 'nodejs22.x', handler: 'app.handler', codeUri: at('hello-ts'), memorySize: 256, timeout: 10 },
   });
   const hello = functions.find((f) => f.name === 'HelloTs')!;
   assert.equal(hello.concurrency, 4);
@@ -97,6 +98,7 @@ test('every example handler maps back to its source file', async () => {
     PythonGuarded: at('python-hello/app.py'),
     OrdersCloudEvents: at('cloudevents-js/index.mjs'),
     MiddyTs: at('middy-ts/app.ts'),
+    HelloWasmGuarded: at('hello-ts/app.ts'),
   });
 });
 
