@@ -11,6 +11,7 @@ import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
+import { createComponentMiddlewareHost } from './runtimes/wasi/middleware-host.ts';
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
 import { TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 
@@ -68,6 +69,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Components and middleware chains; component middlewares share the component runner's workers and cache. */
+function attachRunners(lambda: LocalLambda): void {
+  const components = createComponentRunner();
+  lambda.setComponentRunner(components);
+  lambda.setMiddlewareRunner(createMiddlewareRunner({ components: createComponentMiddlewareHost(components) }));
+}
+
 const WORKSPACE_OPTIONS = {
   template: { type: 'string', short: 't' },
   workspace: { type: 'string', short: 'w' },
@@ -105,8 +113,7 @@ async function invokeCommand(args: string[]): Promise<number> {
     throw new UsageError(`The event is not valid JSON: ${(err as Error).message}`);
   }
   const lambda = new LocalLambda({ hotReload: false });
-  lambda.setMiddlewareRunner(createMiddlewareRunner());
-  lambda.setComponentRunner(createComponentRunner());
+  attachRunners(lambda);
   lambda.setFunctions(functions, errors);
   await lambda.listen();
   lambda.subscribe((event) => {
@@ -137,8 +144,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
   const lambda = new LocalLambda({ port });
-  lambda.setMiddlewareRunner(createMiddlewareRunner());
-  lambda.setComponentRunner(createComponentRunner());
+  attachRunners(lambda);
   const reload = async () => {
     const { functions, errors } = await loadWorkspace(values);
     lambda.setFunctions(functions, errors);

@@ -99,7 +99,11 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   const layerModules = layerFolders(fn, join('nodejs', 'node_modules'));
   if (layerModules.length) env.NODE_PATH = layerModules.join(':');
   const nodeArgs = ['--enable-source-maps'];
-  if (opts.debug) nodeArgs.push(`--inspect-brk=127.0.0.1:${opts.debug.port}`);
+  if (opts.debug) {
+    // The client waits for the debugger itself (OPEN_RUNTIME_WAIT_FOR_DEBUGGER); aws-lambda-ric cannot, so it breaks on entry.
+    nodeArgs.push(fn.runtimeClient === 'aws-lambda-ric' ? `--inspect-brk=127.0.0.1:${opts.debug.port}` : `--inspect=127.0.0.1:${opts.debug.port}`);
+    env.OPEN_RUNTIME_WAIT_FOR_DEBUGGER = '1';
+  }
   if (source && /\.[mc]?ts$/.test(source)) {
     const compiled = await compileTypeScript(fn, source);
     env.OPEN_RUNTIME_HANDLER_MODULE = compiled;

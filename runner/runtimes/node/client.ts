@@ -83,6 +83,11 @@ async function main(): Promise<void> {
     else failInit(nodeJsExitError());
   });
 
+  if (env.OPEN_RUNTIME_WAIT_FOR_DEBUGGER) {
+    // Debug sessions: wait here (not paused on a first line, as --inspect-brk would) until the debugger attached and
+    // set its breakpoints. Pausing at the entry made V8 abort in its scope iterator now and then (nodejs/node#58632).
+    require('node:inspector').waitForDebugger();
+  }
   let loaded: LoadedHandler;
   try {
     loaded = await loadHandler(taskRoot, handlerSetting, env.OPEN_RUNTIME_HANDLER_MODULE || undefined);
