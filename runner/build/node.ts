@@ -61,7 +61,9 @@ export const buildNode: PackageProducer = async ({ fn, architecture, staging, bu
   // A CommonJS handler (exports.handler = ...) stays CommonJS: bundled as ESM its exports would turn into a default export.
   const entryKey = relative(fn.codeUri, entry).split('\\').join('/');
   const format = esm.metafile!.inputs[entryKey]?.format === 'cjs' ? 'cjs' : 'esm';
-  const outfile = join(staging, `${modulePath}.${format === 'esm' ? 'mjs' : 'js'}`);
+  // .mjs / .cjs say the module type themselves: no package.json above the unpacked code (the deploy folder may sit in
+  // an ES-module project) can change how Node reads it.
+  const outfile = join(staging, `${modulePath}.${format === 'esm' ? 'mjs' : 'cjs'}`);
   const result = await bundle(
     {
       ...options,

@@ -143,13 +143,13 @@ test('compiler locations become absolute file:line:col: error: lines for the pro
   assert.equal(absoluteRustLocation('/src/fn', '  --> src/main.rs:2:5'), '  --> /src/fn/src/main.rs:2:5');
 });
 
-test('a CommonJS handler is bundled as CommonJS (index.js) and still exports handler', async () => {
+test('a CommonJS handler is bundled as CommonJS (index.cjs) and still exports handler', async () => {
   const workspace = temp();
   const fn = parseFunction({ name: 'Cjs', runtime: 'nodejs20.x', handler: 'index.handler', codeUri: join(FIXTURES, 'node-cjs') }, 'test');
   const result = await buildFunction(fn, 'arm64', { workspace });
   const names = readZip(readFileSync(result.zipPath)).map((e) => e.name).sort();
-  assert.deepEqual(names, ['index.js', 'index.js.map']);
-  const mod = createRequire(import.meta.url)(join(result.packageDir, 'index.js')) as { handler: (e: unknown) => Promise<unknown> };
+  assert.deepEqual(names, ['index.cjs', 'index.cjs.map']);
+  const mod = createRequire(import.meta.url)(join(result.packageDir, 'index.cjs')) as { handler: (e: unknown) => Promise<unknown> };
   assert.deepEqual(await mod.handler({ text: 'hey' }), { said: 'HEY!' });
 });
 
