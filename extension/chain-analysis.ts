@@ -1,7 +1,7 @@
 // The Middy chain analysis of open documents, shared by the chain lenses, the chain diagnostics and the chain
 // view: the runner computes it (POST /chains, in its analysis worker), so the extension host stays responsive.
 // One analysis per document version is asked for, whoever asks; edits are analysed ~300 ms after typing stops,
-// with the unsaved text. Files without `middy(` never reach the runner unless the chain view shows them
+// with the unsaved text. Files without a `middy(` call never reach the runner unless the chain view shows them
 // (it also draws runner-level chains, which any handler file can have).
 import * as vscode from 'vscode';
 import type { ChainReport } from '../runner/protocol.ts';
@@ -15,9 +15,11 @@ export function isChainSource(doc: vscode.TextDocument): boolean {
   return doc.uri.scheme === 'file' && CHAIN_LANGUAGES.has(doc.languageId);
 }
 
-/** The cheap check before asking the runner: no `middy(` in the text, no Middy chain. */
+const MIDDY_CALL = /\bmiddy\s*[(<]/;
+
+/** The cheap check before asking the runner: no `middy(` or `middy<...>(` in the text, no Middy chain. */
 export function mayHoldChain(text: string): boolean {
-  return text.includes('middy(');
+  return MIDDY_CALL.test(text);
 }
 
 export interface ChainAnalysis {
