@@ -10,9 +10,10 @@ import type { Ctx } from './ctx.ts';
 export const CHAIN_LANGUAGES: ReadonlySet<string> = new Set(['typescript', 'typescriptreact', 'javascript', 'javascriptreact']);
 export const EDIT_DEBOUNCE_MS = 300;
 
-/** A TS/JS file on disk: what the analyzer can read (with its tsconfig and node_modules). */
+/** A TS/JS file of the user's on disk: what the analyzer can read (with its tsconfig and node_modules). */
 export function isChainSource(doc: vscode.TextDocument): boolean {
-  return doc.uri.scheme === 'file' && CHAIN_LANGUAGES.has(doc.languageId);
+  // Dependencies opened by "Go to Definition" (@middy/core's own files) are not the user's chains.
+  return doc.uri.scheme === 'file' && CHAIN_LANGUAGES.has(doc.languageId) && !/[\\/]node_modules[\\/]/.test(doc.uri.fsPath);
 }
 
 const MIDDY_CALL = /\bmiddy\s*[(<]/;
@@ -39,12 +40,14 @@ export function toRange(range: { start: { line: number; column: number }; end: {
 
 export class ChainAnalyses implements vscode.Disposable {
   private readonly ctx: Ctx;
-  /** The analysis asked for each document's latest asked-for version. */
-  private readonly pending = new Map<string, { version: number; report: Promise<ChainReport> }>();
+  /** The analysis asked for, per document, for its latest version asked about (kept: one request per version). */
+  private readonly asked = new Map<string, { version: number; report: Promise<ChainReport> }>();
   /** Version of the last analysis announced per document: an older answer arriving late is not announced. */
   private readonly announced = new Map<string, number>();
   /** Documents the chain view shows: analysed on edit even without `middy(`. */
   private readonly followed = new Set<string>();
+  /** Documents whose last analysis found chains: analysed on edit so removing them clears what was shown. */
+  private readonly chained = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly analyzedEmitter = new vscode.EventEmitter<ChainAnalysis>();
   private readonly failedEmitter = new vscode.EventEmitter<{ uri: vscode.Uri; version: number; message: string }>();
@@ -68,8 +71,7 @@ export class ChainAnalyses implements vscode.Disposable {
   /** Whether an edit of this document is analysed on its own (the lenses, diagnostics and view need it). */
   private watches(doc: vscode.TextDocument): boolean {
     const key = doc.uri.toString();
-    // Once analysed, keep analysing: deleting the last `middy(` must clear what the previous report showed.
-    return isChainSource(doc) && (this.followed.has(key) || this.announced.has(key) || this.pending.has(key) || mayHoldChain(doc.getText()));
+    return isChainSource(doc) && (this.followed.has(key) || this.chained.has(key) || mayHoldChain(doc.getText()));
   }
 
   private onEdit(doc: vscode.TextDocument): void {
@@ -96,19 +98,21 @@ export class ChainAnalyses implements vscode.Disposable {
   analyze(doc: vscode.TextDocument): Promise<ChainReport> {
     const key = doc.uri.toString();
     const version = doc.version;
-    const existing = this.pending.get(key);
+    const existing = this.asked.get(key);
     if (existing && existing.version === version) return existing.report;
     const report = this.ask(doc);
-    this.pending.set(key, { version, report });
+    this.asked.set(key, { version, report });
     report.then(
       (r) => {
         if (doc.isClosed || (this.announced.get(key) ?? -1) > version) return;
         this.announced.set(key, version);
+        if (r.chains.length > 0) this.chained.add(key);
+        else this.chained.delete(key);
         this.analyzedEmitter.fire({ uri: doc.uri, version, report: r });
       },
       (err: Error) => {
         // Ask again next time rather than keep a failure for this version.
-        if (this.pending.get(key)?.report === report) this.pending.delete(key);
+        if (this.asked.get(key)?.report === report) this.asked.delete(key);
         this.failedEmitter.fire({ uri: doc.uri, version, message: err.message });
       },
     );
@@ -127,8 +131,9 @@ export class ChainAnalyses implements vscode.Disposable {
     const key = uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
-    this.pending.delete(key);
+    this.asked.delete(key);
     this.announced.delete(key);
+    this.chained.delete(key);
   }
 
   dispose(): void {
