@@ -17,6 +17,7 @@ import {
 } from '../../scripts/vscode-host.ts';
 import type { SuiteResult } from './suite/index.ts';
 import { uiTests, type UiContext } from './ui/flow.ts';
+import { chainViewUiTest } from './ui/chain-view.ts';
 
 // E2E_RESULTS_DIR: keeps two runs at once (two engineers, CI and a developer) from mixing their screenshots.
 const RESULTS_DIR = process.env.E2E_RESULTS_DIR ? resolve(process.env.E2E_RESULTS_DIR) : join(REPO_ROOT, 'test-results/e2e');
@@ -201,7 +202,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string): Pr
     },
   };
   try {
-    for (const test of uiTests) {
+    for (const test of [...uiTests, chainViewUiTest]) {
       const t0 = Date.now();
       try {
         await test.run(context);
