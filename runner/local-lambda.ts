@@ -60,6 +60,8 @@ export interface InvokeOptions {
   /** Wait for a free environment instead of answering 429 (asynchronous `Event` invocations). */
   queue?: boolean;
   debug?: { language: 'node' | 'python'; port: number } | undefined;
+  /** A published version (local control plane) to run instead of $LATEST. */
+  version?: FunctionSpec | undefined;
 }
 
 export class LocalLambda {
@@ -125,6 +127,14 @@ export class LocalLambda {
   setFunctions(functions: FunctionSpec[], errors: DefinitionError[] = []): void {
     const next = new Map(functions.map((fn) => [fn.name, fn]));
     for (const [name, pool] of this.pools) {
+      // A published version's pool ("name:3") keeps its own code; it goes only with its function.
+      if (name.includes(':')) {
+        if (!next.has(name.slice(0, name.indexOf(':')))) {
+          void pool.stopAll();
+          this.pools.delete(name);
+        }
+        continue;
+      }
       const fn = next.get(name);
       if (!fn) {
         void pool.stopAll();
@@ -154,7 +164,7 @@ export class LocalLambda {
 
   /** Starts an invocation. Throws FunctionNotFoundError or TooManyRequestsError when it can't run. */
   invoke(name: string, payload: Buffer, opts: InvokeOptions = {}): Invocation {
-    const fn = this.functions.get(name);
+    const fn = opts.version ?? this.functions.get(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
     const middlewares = this.middlewareRunner ? middlewaresOf(fn) : [];
     if (middlewares.length) {
@@ -172,12 +182,14 @@ export class LocalLambda {
   private dispatch(fn: FunctionSpec, payload: Buffer, opts: InvokeOptions & { quiet?: boolean }): Invocation {
     const name = fn.name;
     if (fn.runtime === 'wasi') return this.invokeComponent(fn, payload, opts);
-    let pool = this.pools.get(name);
+    // Each published version has its own environments, as in Lambda.
+    const poolKey = fn.version === '$LATEST' ? name : `${name}:${fn.version}`;
+    let pool = this.pools.get(poolKey);
     if (!pool) {
       const override = this.launchOverrides.get(name);
       const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort };
       pool = new FunctionPool(fn, this.hooks, options, () => this.emitEnvironmentCount());
-      this.pools.set(name, pool);
+      this.pools.set(poolKey, pool);
     }
     const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
     const caller = opts.streamListener;

@@ -228,8 +228,8 @@ export class Environment {
     this.pendingNext = undefined;
     inv.deliveredAt = performance.now();
     inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
-    this.platformLog(`START RequestId: ${inv.requestId} Version: $LATEST`);
-    this.telemetry.platform('platform.start', { requestId: inv.requestId, version: '$LATEST' });
+    this.platformLog(`START RequestId: ${inv.requestId} Version: ${this.fn.version}`);
+    this.telemetry.platform('platform.start', { requestId: inv.requestId, version: this.fn.version });
     this.extensions.dispatchInvoke(inv);
     const headers: Record<string, string | number> = {
       'Content-Type': 'application/json',
@@ -445,7 +445,8 @@ function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 export function functionArn(fn: FunctionSpec): string {
-  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${fn.name}`;
+  const qualified = fn.version === '$LATEST' ? '' : `:${fn.version}`;
+  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${fn.name}${qualified}`;
 }
 
 function round(ms: number): number {

@@ -66,6 +66,8 @@ export const FunctionSpec = z.object({
   layers: z.array(z.string()).default([]),
   /** Names of runner-level middlewares, in declared order. */
   middlewares: z.array(z.string()).default([]),
+  /** `$LATEST`, or the number of a version published to the local control plane. */
+  version: z.string().default('$LATEST'),
   /** Only for runtime `wasi`. */
   component: ComponentSettings.optional(),
   source: SourceLocation.optional(),

@@ -153,6 +153,7 @@ function specOf(config: FunctionConfiguration, codeDir: string): FunctionSpec {
     runtimeClient: 'open-runtime',
     layers: [],
     middlewares: [],
+    version: config.Version,
   };
 }
 

@@ -6,6 +6,8 @@ import type { EventStreamCodec } from '@smithy/core/event-streams';
 import { BodyTooLargeError, readBody, sendAwsError } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
+import type { FunctionSpec } from '../functions/model.ts';
+import { resolveQualifier } from './control-plane.ts';
 
 export const MAX_SYNC_PAYLOAD = 6_291_456;
 export const MAX_ASYNC_PAYLOAD = 1_048_576;
@@ -36,34 +38,39 @@ export function handleInvokeApi(lambda: LocalLambda, req: IncomingMessage, res: 
     sendAwsError(res, 405, 'MethodNotAllowedException', `Use POST for ${path}.`);
     return true;
   }
-  void invoke(lambda, req, res, functionName(decodeURIComponent(match[1]!)), query, streaming !== null).catch((err) => {
+  const target = functionTarget(decodeURIComponent(match[1]!));
+  const qualifier = query.get('Qualifier') ?? target.qualifier;
+  void invoke(lambda, req, res, target.name, qualifier, streaming !== null).catch((err) => {
     if (!res.headersSent) sendAwsError(res, 500, 'ServiceException', `The runner failed: ${(err as Error).message}`);
     else res.destroy();
   });
   return true;
 }
 
-/** Accepts a name, a partial ARN or a full ARN, with or without a qualifier. */
-function functionName(nameOrArn: string): string {
-  const arn = /^(?:arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:)?([A-Za-z0-9_\-.]+)(?::(?:\$LATEST|[A-Za-z0-9_-]+))?$/.exec(nameOrArn);
-  if (arn) return arn[1]!;
-  const partial = /^\d{12}:function:([A-Za-z0-9_\-.]+)/.exec(nameOrArn);
-  return partial ? partial[1]! : nameOrArn;
+/** Accepts a name, a partial ARN or a full ARN, each with or without a `:qualifier` (version or alias). */
+function functionTarget(nameOrArn: string): { name: string; qualifier: string | undefined } {
+  const match = /^(?:(?:arn:aws[\w-]*:lambda:[\w-]+:)?\d{12}:function:)?([A-Za-z0-9_\-.]+)(?::(\$LATEST|[A-Za-z0-9_-]+))?$/.exec(nameOrArn);
+  return match ? { name: match[1]!, qualifier: match[2] } : { name: nameOrArn, qualifier: undefined };
 }
 
-async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, name: string, query: URLSearchParams, streaming: boolean): Promise<void> {
+async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, name: string, qualifier: string | undefined, streaming: boolean): Promise<void> {
   const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
   const tail = header(req, 'x-amz-log-type') === 'Tail';
   if (!['RequestResponse', 'Event', 'DryRun'].includes(type) || (streaming && type === 'Event')) {
     req.resume();
     return sendAwsError(res, 400, 'InvalidParameterValueException', `Unsupported X-Amz-Invocation-Type "${type}": use RequestResponse, Event or DryRun${streaming ? ' (streaming takes RequestResponse or DryRun)' : ''}.`);
   }
-  const qualifier = query.get('Qualifier');
+  // A published version or an alias of a function deployed to the local control plane runs its own code.
+  let version: { fn: FunctionSpec; label: string } | undefined;
   if (qualifier && qualifier !== '$LATEST') {
-    req.resume();
-    return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}:${qualifier}. The local runner serves $LATEST only.`);
+    const fn = resolveQualifier(lambda, name, qualifier);
+    if (!fn) {
+      req.resume();
+      return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}:${qualifier}`);
+    }
+    version = { fn, label: fn.version };
   }
-  if (!lambda.getFunction(name)) {
+  if (!version && !lambda.getFunction(name)) {
     req.resume();
     return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}`);
   }
@@ -94,7 +101,7 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   }
 
   if (streaming) await loadCodec();
-  const started = startInvocation(lambda, res, name, payload, clientContext, type === 'Event', streaming);
+  const started = startInvocation(lambda, res, name, payload, clientContext, type === 'Event', streaming, version?.fn);
   if (!started) return;
   const { inv, stream } = started;
   if (type === 'Event') {
@@ -105,7 +112,7 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   const outcome = await inv.settled;
   const headers: Record<string, string | number> = {
     'Content-Type': outcome.ok ? outcome.contentType : 'application/json',
-    'X-Amz-Executed-Version': '$LATEST',
+    'X-Amz-Executed-Version': executedVersion(version?.fn),
     'X-Amzn-RequestId': inv.requestId,
     'Content-Length': outcome.body.length,
   };
@@ -115,10 +122,10 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   res.end(outcome.body);
 }
 
-function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, clientContext: string | undefined, queue: boolean, streaming: boolean) {
-  const stream = streaming ? new EventStreamResponse(res) : undefined;
+function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, clientContext: string | undefined, queue: boolean, streaming: boolean, version: FunctionSpec | undefined) {
+  const stream = streaming ? new EventStreamResponse(res, executedVersion(version)) : undefined;
   try {
-    const inv = lambda.invoke(name, payload, { clientContext, queue, streamListener: stream });
+    const inv = lambda.invoke(name, payload, { clientContext, queue, streamListener: stream, version });
     return { inv, stream };
   } catch (err) {
     if (err instanceof TooManyRequestsError) {
@@ -136,15 +143,17 @@ function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string,
  */
 class EventStreamResponse {
   private readonly res: ServerResponse;
+  private readonly version: string;
   private started = false;
-  constructor(res: ServerResponse) {
+  constructor(res: ServerResponse, version: string) {
     this.res = res;
+    this.version = version;
   }
 
   start(contentType: string): void {
     if (this.started) return;
     this.started = true;
-    this.res.writeHead(200, { 'Content-Type': contentType, 'X-Amz-Executed-Version': '$LATEST', 'Transfer-Encoding': 'chunked' });
+    this.res.writeHead(200, { 'Content-Type': contentType, 'X-Amz-Executed-Version': this.version, 'Transfer-Encoding': 'chunked' });
     this.res.flushHeaders();
   }
 
@@ -201,6 +210,10 @@ function checkJson(payload: Buffer): string | undefined {
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+function executedVersion(fn: FunctionSpec | undefined): string {
+  return fn?.version ?? '$LATEST';
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

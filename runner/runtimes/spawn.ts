@@ -53,7 +53,7 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
     LAMBDA_TASK_ROOT: fn.codeUri,
     LAMBDA_RUNTIME_DIR: dirname(NODE_RUNTIME_CLIENT),
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_VERSION: fn.version,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: opts.logStreamName,

@@ -142,6 +142,23 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
     assert.equal(v1Config.Version, '1');
   });
 
+  test('invoke --qualifier runs a published version (or an alias) with its own code, and says which ran', () => {
+    // Version 1 holds v2's code, version 2 holds v1's (published in the test above).
+    const one = invoke('Hello', {}, '--qualifier', '1');
+    assert.equal(one.meta.ExecutedVersion, '1');
+    assert.equal(one.response.version, 2);
+    const two = invoke('Hello:2', {});
+    assert.equal(two.meta.ExecutedVersion, '2');
+    assert.equal(two.response.version, 1);
+    assert.equal(invoke('Hello', {}).meta.ExecutedVersion, '$LATEST');
+    awsOk('create-alias', '--function-name', 'Hello', '--name', 'live', '--function-version', '1');
+    const live = invoke('Hello', {}, '--qualifier', 'live');
+    assert.equal(live.meta.ExecutedVersion, '1');
+    assert.equal(live.response.version, 2);
+    const missing = aws('invoke', '--function-name', 'Hello', '--qualifier', '9', join(work, 'v9.json'));
+    assert.match(missing.stderr, /ResourceNotFoundException/);
+  });
+
   test('get-function gives the configuration and a Code.Location that downloads the uploaded zip', async () => {
     const got = awsOk('get-function', '--function-name', 'Hello');
     assert.equal(got.Configuration.CodeSha256, sha256(v1));
