@@ -1,6 +1,8 @@
 // Reads a definition file (YAML or JSON) keeping what discovery needs and plain YAML libraries drop:
 // the line of every node, for errors and CodeLenses, and CloudFormation's short-form tags (`!Ref`,
 // `!Sub`, ...), which become their long forms (`{ Ref: ... }`, `{ 'Fn::Sub': ... }`) instead of warnings.
+import { basename } from 'node:path';
+import type { DefinitionError } from '../protocol.ts';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 
 /** Short-form CloudFormation tags and the long-form key each stands for. */
@@ -184,4 +186,28 @@ function toPlain(node: unknown, doc: Document.Parsed, depth: number): unknown {
     value = dot < 0 ? [value] : [value.slice(0, dot), value.slice(dot + 1)];
   }
   return { [longForm]: value };
+}
+
+/**
+ * Reads a definitions file (template or serverless.yml) so that a YAML mistake inside one entry of `section`
+ * breaks only that entry: either the parsed file with one error per broken entry, or, when the file itself
+ * can't be read, the errors that say so.
+ */
+export function readDefinitionFile(
+  text: string,
+  file: string,
+  section: string,
+  entryKind: 'Resource' | 'Function',
+): { yaml: YamlFile; errors: DefinitionError[]; broken: BrokenEntry[] } | { failed: DefinitionError[] } {
+  const { yaml, broken, fileErrors } = parseIsolating(text, file, section);
+  const name = basename(file);
+  if (fileErrors.length) {
+    return { failed: fileErrors.map((e) => ({ file, line: e.line, message: `${name} is not valid YAML: ${e.message}. Fix it and save; no function in this file can run until then.` })) };
+  }
+  const errors = broken.map((b) => ({
+    file,
+    line: b.line,
+    message: `${entryKind} "${b.key}" is not valid YAML: ${b.message}. Fix it and save; the rest of ${name} still loads.`,
+  }));
+  return { yaml, errors, broken };
 }

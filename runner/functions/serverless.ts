@@ -15,7 +15,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isSeq, parse } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
-import { entriesOf, entryOf, parseIsolating, type YamlFile } from './read-yaml.ts';
+import { entriesOf, entryOf, readDefinitionFile, type YamlFile } from './read-yaml.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
 import {
   checkArchitecture,
@@ -68,20 +68,10 @@ interface Setting {
 type Settings = (key: string) => Setting | undefined;
 
 export function parseServerless(text: string, file: string, options: ServerlessOptions = {}): Definitions {
-  const { yaml, broken, fileErrors } = parseIsolating(text, file, 'functions');
+  const read = readDefinitionFile(text, file, 'functions', 'Function');
+  if ('failed' in read) return { functions: [], errors: read.failed };
+  const { yaml, errors, broken } = read;
   const name = basename(file);
-  if (fileErrors.length) {
-    return {
-      functions: [],
-      errors: fileErrors.map((e) => ({ file, line: e.line, message: `${name} is not valid YAML: ${e.message}. Fix it and save; no function in this file can run until then.` })),
-    };
-  }
-  // A YAML mistake inside one function only breaks that function.
-  const errors: DefinitionError[] = broken.map((b) => ({
-    file,
-    line: b.line,
-    message: `Function "${b.key}" is not valid YAML: ${b.message}. Fix it and save; the rest of ${name} still loads.`,
-  }));
   const root = yaml.doc.contents;
   const functionsEntry = entryOf(root, 'functions', yaml);
   if (!isMap(root)) {

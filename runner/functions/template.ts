@@ -17,7 +17,7 @@ import { basename, dirname } from 'node:path';
 import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
-import { entriesOf, entryOf, parseIsolating, parseYaml, type Entry, type YamlFile } from './read-yaml.ts';
+import { entriesOf, entryOf, parseYaml, readDefinitionFile, type Entry, type YamlFile } from './read-yaml.ts';
 import {
   asRecord,
   createStackContext,
@@ -80,20 +80,10 @@ export function looksLikeTemplate(text: string, file: string): boolean {
 }
 
 export function parseTemplate(text: string, file: string, options: TemplateOptions = {}): Definitions {
-  const { yaml, broken, fileErrors } = parseIsolating(text, file, 'Resources');
+  const read = readDefinitionFile(text, file, 'Resources', 'Resource');
+  if ('failed' in read) return { functions: [], errors: read.failed };
+  const { yaml, errors, broken } = read;
   const name = basename(file);
-  if (fileErrors.length) {
-    return {
-      functions: [],
-      errors: fileErrors.map((e) => ({ file, line: e.line, message: `${name} is not valid YAML: ${e.message}. Fix it and save; no function in this file can run until then.` })),
-    };
-  }
-  // A YAML mistake inside one resource only breaks that resource.
-  const errors: DefinitionError[] = broken.map((b) => ({
-    file,
-    line: b.line,
-    message: `Resource "${b.key}" is not valid YAML: ${b.message}. Fix it and save; the rest of ${name} still loads.`,
-  }));
   const root = yaml.doc.contents;
   const resourcesEntry = entryOf(root, 'Resources', yaml);
   const resources = resourcesEntry ? entriesOf(resourcesEntry.value, yaml) : [];

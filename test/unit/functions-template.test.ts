@@ -232,6 +232,7 @@ test('AWS::Lambda::Function in a JSON template: local Code loads, S3 and inline 
       runtimeClient: 'open-runtime',
       layers: [],
       middlewares: [],
+      version: '$LATEST',
       source: undefined,
     },
   );
