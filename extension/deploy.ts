@@ -2,6 +2,7 @@
 // or this workspace's local runner), then run `open-runtime deploy ... --json-lines` (the CLI's unit, out of the
 // extension host) with its steps shown as progress. Cancel works until the first call that changes Lambda; the
 // end is the deployed version with a way to invoke it. Arguments skip the pickers (tests, keybindings).
+import { onLines } from '../runner/lines.ts';
 import { spawn } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { FunctionSpec } from '../runner/functions/model.ts';
@@ -120,7 +121,9 @@ function runDeploy(ctx: Ctx, folder: vscode.WorkspaceFolder, args: string[], pro
         progress.report({ message: 'Lambda is being changed already: finishing the deploy (it can no longer be cancelled).' });
       }
     });
-    lines(child.stdout, (line) => {
+    onLines(child.stdout, (line) => {
+      line = line.trim();
+      if (!line) return;
       let parsed: { progress?: { message: string; cancellable: boolean }; result?: DeployResult; error?: { message: string } };
       try {
         parsed = JSON.parse(line);
@@ -137,7 +140,9 @@ function runDeploy(ctx: Ctx, folder: vscode.WorkspaceFolder, args: string[], pro
         error = parsed.error.message;
       }
     });
-    lines(child.stderr, (line) => ctx.log(`[deploy] ${line}`));
+    onLines(child.stderr, (line) => {
+      if (line.trim()) ctx.log(`[deploy] ${line.trim()}`);
+    });
     child.once('error', (err) => {
       cancel.dispose();
       resolve({ error: `Could not start the deploy (${err.message}). Check the openRuntime.nodePath setting.` });
@@ -206,19 +211,3 @@ async function pickTarget(): Promise<'aws' | 'local' | undefined> {
   return picked?.target;
 }
 
-function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let buffer = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (line) onLine(line);
-    }
-  });
-  stream.on('end', () => {
-    if (buffer.trim()) onLine(buffer.trim());
-  });
-}

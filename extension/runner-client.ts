@@ -11,6 +11,7 @@ import {
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 import { RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
+import { onLines } from '../runner/lines.ts';
 
 export type RunnerState =
   | { readonly kind: 'stopped' }
@@ -188,7 +189,7 @@ export class RunnerSidecar {
         child.kill('SIGKILL');
         reject(new RunnerError('Runner.StartTimeout', `The runner did not report ready within ${timeoutMs / 1000} s. Its log is in the "Open Runtime" output.`));
       }), timeoutMs);
-      readLines(child.stdout!, (line) => {
+      onLines(child.stdout!, (line) => {
         if (!settled) {
           const parsed = safeJson(line);
           const r = parsed === undefined ? undefined : ReadyLine.safeParse(parsed);
@@ -196,7 +197,7 @@ export class RunnerSidecar {
         }
         this.options.log(line);
       });
-      readLines(child.stderr!, (line) => {
+      onLines(child.stderr!, (line) => {
         this.stderrTail.push(line);
         if (this.stderrTail.length > 20) this.stderrTail.shift();
         this.options.log(line);
@@ -358,19 +359,6 @@ export class RunnerSidecar {
   }
 }
 
-function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let buffer = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      onLine(buffer.slice(0, nl).replace(/\r$/, ''));
-      buffer = buffer.slice(nl + 1);
-    }
-  });
-  stream.on('end', () => { if (buffer) onLine(buffer); buffer = ''; });
-}
 
 /** The line of a dying process's stderr that says what went wrong, not its stack frames or Node banner. */
 function lastWords(tail: readonly string[]): string {

@@ -1,5 +1,6 @@
 // Runs a build tool (go, cargo, npm, pip) the way a terminal would, with its output passed on line by line
 // (so a task's problem matchers see it) and kept for the error message, and stopped when the build is cancelled.
+import { onLines } from '../lines.ts';
 import { spawn } from 'node:child_process';
 
 export class BuildError extends Error {
@@ -54,22 +55,8 @@ export function runTool(run: ToolRun): Promise<ToolResult> {
       if (lines.length > 400) lines.splice(0, lines.length - 400);
       run.log?.(shown);
     };
-    for (const stream of [child.stdout!, child.stderr!]) {
-      let buffer = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        buffer += chunk;
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          onLine(buffer.slice(0, nl).replace(/\r$/, ''));
-          buffer = buffer.slice(nl + 1);
-        }
-      });
-      stream.on('end', () => {
-        if (buffer) onLine(buffer);
-        buffer = '';
-      });
-    }
+    onLines(child.stdout!, onLine);
+    onLines(child.stderr!, onLine);
     const cancel = () => {
       try {
         process.kill(-child.pid!, 'SIGTERM');
