@@ -68,9 +68,14 @@ async function runNpm(args: string[], env: NodeJS.ProcessEnv, logFile: string, c
   }
 }
 
-/** PATH with the Node 24 that runs this script first. */
+/**
+ * PATH with the Node 24 that runs this script first, and none of the npm_* variables of an outer `npm run`:
+ * npm reads them as its own config, and code-server's postinstall checks the Node version in
+ * npm_config_user_agent, which an outer npm running on another Node (`npm test` on Node 20) would have set.
+ */
 export function node24Env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, PATH: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), ...extra };
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+  return { ...inherited, PATH: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), ...extra };
 }
 
 /**

@@ -81,9 +81,12 @@ export async function showMiddlewareChain({ page, folder, screenshot }: UiContex
   const source = chainInSource(folder);
   const names = source.used.map((u) => u.name);
   await quickOpen(page, MIDDY_TS);
-  // The chain is at the end of the file: bring it into view (a click in the text only moves the cursor).
+  // The chain is at the end of the file: bring its line to the middle of the editor with Go to Line (a lens is
+  // drawn above its line, so the line must not be the first one shown, and Monaco only renders what is visible).
   await activeEditor(page).locator('.view-lines').click();
-  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Control+G');
+  await quickInput(page).locator('.quick-input-box input').fill(`:${source.line}`);
+  await page.keyboard.press('Enter');
   try {
     await lenses(page, exactly(LENS_TITLE)).first().waitFor({ timeout: LENS_TIMEOUT_MS });
   } catch {

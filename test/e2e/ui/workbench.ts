@@ -77,11 +77,12 @@ export async function lensLines(page: Page, title: string | RegExp): Promise<num
       })
       .sort((x, y) => x - y);
   }, pattern.source);
+  // A provider refresh removes and re-adds lenses: an empty reading only counts once it lasted the whole wait.
   let previous = await read();
   for (let i = 0; i < 20; i++) {
     await page.waitForTimeout(250);
     const current = await read();
-    if (JSON.stringify(current) === JSON.stringify(previous)) return current;
+    if (current.length && JSON.stringify(current) === JSON.stringify(previous)) return current;
     previous = current;
   }
   return previous;
