@@ -286,7 +286,7 @@ export class Environment {
       this.hooks.idle(this);
     }
     // Two turns of the event loop: output the function wrote before answering is read from its pipes first.
-    setImmediate(() => setImmediate(() => void this.report(inv, durationMs)));
+    setImmediate(() => void this.report(inv, durationMs));
   }
 
   private async report(inv: Invocation, durationMs: number): Promise<void> {

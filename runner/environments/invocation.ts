@@ -55,8 +55,13 @@ export class Invocation {
   settle(outcome: Outcome): void {
     if (this.outcome) return;
     this.outcome = outcome;
+    // The caller's answer goes out now, before whatever the runner does next (e.g. the runtime's 202).
+    this.onSettle?.(outcome);
     this.resolveSettled(outcome);
   }
+
+  /** Called synchronously when the outcome is known: the hot path of a waiting caller. */
+  onSettle: ((outcome: Outcome) => void) | undefined;
 
   complete(report: Report): void {
     this.resolveCompleted({ outcome: this.outcome!, report, logs: this.logs });

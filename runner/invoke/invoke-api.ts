@@ -109,17 +109,25 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     return void res.end();
   }
   if (stream) return stream.finish(await inv.completed, tail);
-  const outcome = await inv.settled;
-  const headers: Record<string, string | number> = {
-    'Content-Type': outcome.ok ? outcome.contentType : 'application/json',
-    'X-Amz-Executed-Version': executedVersion(version?.fn),
-    'X-Amzn-RequestId': inv.requestId,
-    'Content-Length': outcome.body.length,
+  const answer = (outcome: Outcome, logs?: string[]) => {
+    const headers: Record<string, string | number> = {
+      'Content-Type': outcome.ok ? outcome.contentType : 'application/json',
+      'X-Amz-Executed-Version': executedVersion(version?.fn),
+      'X-Amzn-RequestId': inv.requestId,
+      'Content-Length': outcome.body.length,
+    };
+    if (!outcome.ok) headers['X-Amz-Function-Error'] = 'Unhandled';
+    if (logs) headers['X-Amz-Log-Result'] = logTail(logs);
+    res.writeHead(200, headers);
+    res.end(outcome.body);
   };
-  if (!outcome.ok) headers['X-Amz-Function-Error'] = 'Unhandled';
-  if (tail) headers['X-Amz-Log-Result'] = logTail((await inv.completed).logs);
-  res.writeHead(200, headers);
-  res.end(outcome.body);
+  if (tail) {
+    const { outcome, logs } = await inv.completed;
+    return answer(outcome, logs);
+  }
+  // Answered the moment the runtime answers, synchronously (no promise hop on the hot path).
+  if (inv.outcome) return answer(inv.outcome);
+  inv.onSettle = (outcome) => answer(outcome);
 }
 
 function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, clientContext: string | undefined, queue: boolean, streaming: boolean, version: FunctionSpec | undefined) {
