@@ -2,7 +2,7 @@
 // the ChainReport of a TS/JS file as an onion (webview/chain.ts, built to dist/webview/chain.js). It follows the
 // active editor and redraws as the user types (analysis ~300 ms after the last keystroke, with the unsaved
 // text). Strict CSP with a nonce; it only talks through postMessage: `reveal` opens the source position.
-import { randomBytes } from 'node:crypto';
+import { webviewHtml } from './webview-html.ts';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ChainReport } from '../runner/protocol.ts';
@@ -92,7 +92,11 @@ export class ChainView implements vscode.Disposable {
     });
     panel.iconPath = new vscode.ThemeIcon('type-hierarchy');
     this.ready = false;
-    panel.webview.html = chainHtml(panel.webview, vscode.Uri.joinPath(distWebview, 'chain.js'));
+    // The page's styles are a constructed style sheet made by its script.
+    panel.webview.html = webviewHtml(panel.webview, vscode.Uri.joinPath(distWebview, 'chain.js'), {
+      title: 'Middleware chain',
+      main: '<main id="chain" aria-live="polite" aria-busy="true"></main>',
+    });
     panel.webview.onDidReceiveMessage((msg: FromChainView) => this.onMessage(msg));
     panel.onDidDispose(() => {
       this.panel = undefined;
@@ -199,27 +203,3 @@ export async function showMiddlewareChain(ctx: Ctx, args?: ShowChainArgs | vscod
   }
 }
 
-function chainHtml(webview: vscode.Webview, script: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('base64');
-  const csp = [
-    "default-src 'none'",
-    // The page's styles are a constructed style sheet made by its script; nothing inline without the nonce.
-    `style-src 'nonce-${nonce}'`,
-    `script-src 'nonce-${nonce}'`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Middleware chain</title>
-</head>
-<body>
-<main id="chain" aria-live="polite" aria-busy="true"></main>
-<script nonce="${nonce}" src="${webview.asWebviewUri(script).toString()}"></script>
-</body>
-</html>`;
-}

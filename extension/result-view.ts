@@ -1,7 +1,7 @@
 // The result view: one webview panel (viewType openRuntime.result, titled "Result: <function>") that shows
 // the current invocation as it runs and ends. Strict CSP with a nonce; it only talks through postMessage.
 // The page itself is webview/result.ts (built to dist/webview/result.js).
-import { randomBytes } from 'node:crypto';
+import { webviewHtml } from './webview-html.ts';
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx.ts';
 import { takeHttpPrelude, type FromResultView, type ResultModel, type ToResultView } from './result-model.ts';
@@ -82,7 +82,11 @@ export class ResultView implements vscode.Disposable {
     });
     panel.iconPath = new vscode.ThemeIcon('output');
     this.ready = false;
-    panel.webview.html = resultHtml(panel.webview, vscode.Uri.joinPath(distWebview, 'result.js'));
+    panel.webview.html = webviewHtml(panel.webview, vscode.Uri.joinPath(distWebview, 'result.js'), {
+      title: 'Result',
+      css: RESULT_CSS,
+      main: '<main id="result" aria-live="polite">\n  <p id="empty">No invocation yet. Use "Invoke with event" above a handler.</p>\n</main>',
+    });
     panel.webview.onDidReceiveMessage((msg: FromResultView) => this.onMessage(msg));
     panel.onDidDispose(() => { this.panel = undefined; this.ready = false; });
     this.panel = panel;
@@ -137,32 +141,6 @@ export class ResultView implements vscode.Disposable {
   }
 }
 
-function resultHtml(webview: vscode.Webview, script: vscode.Uri): string {
-  const nonce = randomBytes(16).toString('base64');
-  const csp = [
-    "default-src 'none'",
-    `style-src 'nonce-${nonce}'`,
-    `script-src 'nonce-${nonce}'`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Result</title>
-<style nonce="${nonce}">${RESULT_CSS}</style>
-</head>
-<body>
-<main id="result" aria-live="polite">
-  <p id="empty">No invocation yet. Use "Invoke with event" above a handler.</p>
-</main>
-<script nonce="${nonce}" src="${webview.asWebviewUri(script).toString()}"></script>
-</body>
-</html>`;
-}
 
 const RESULT_CSS = `
 body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 16px 24px; }
