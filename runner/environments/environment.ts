@@ -229,6 +229,7 @@ export class Environment {
     inv.deliveredAt = performance.now();
     inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
     this.platformLog(`START RequestId: ${inv.requestId} Version: ${this.fn.version}`);
+    this.telemetry.closeBacklog();
     this.telemetry.platform('platform.start', { requestId: inv.requestId, version: this.fn.version });
     this.extensions.dispatchInvoke(inv);
     const headers: Record<string, string | number> = {

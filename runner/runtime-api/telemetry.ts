@@ -39,33 +39,48 @@ interface Subscriber {
   sending: Promise<void>;
 }
 
-/** Events from the environment's start are kept so a subscriber that joins during init still sees init. */
+/**
+ * Events from the environment's start are kept so a subscriber that joins during init (extensions subscribe
+ * before their first event/next) still sees init. The backlog closes with the first invocation.
+ */
 const BACKLOG_LIMIT = 1000;
 
 export class TelemetryHub {
   private readonly env: Environment;
   private readonly subscribers = new Map<string, Subscriber>();
-  private readonly backlog: Array<{ category: Category; event: TelemetryEvent }> = [];
+  private backlog: Array<{ category: Category; event: TelemetryEvent }> | undefined = [];
 
   constructor(env: Environment) {
     this.env = env;
   }
 
+  /** Nobody listens and nothing is kept: the hot path makes no events at all. */
+  private get unheard(): boolean {
+    return this.subscribers.size === 0 && (this.backlog === undefined || this.backlog.length >= BACKLOG_LIMIT);
+  }
+
+  /** The first invocation starts: init is over, and so is the backlog for late subscribers. */
+  closeBacklog(): void {
+    this.backlog = undefined;
+  }
+
   platform(type: string, record: unknown): void {
+    if (this.unheard) return;
     this.publish('platform', { time: new Date().toISOString(), type, record });
   }
 
   functionLog(line: string): void {
-    if (this.subscribers.size === 0 && this.backlog.length >= BACKLOG_LIMIT) return;
+    if (this.unheard) return;
     this.publish('function', { time: new Date().toISOString(), type: 'function', record: line });
   }
 
   extensionLog(name: string, line: string): void {
+    if (this.unheard) return;
     this.publish('extension', { time: new Date().toISOString(), type: 'extension', record: { extensionName: name, message: line } });
   }
 
   private publish(category: Category, event: TelemetryEvent): void {
-    if (this.backlog.length < BACKLOG_LIMIT) this.backlog.push({ category, event });
+    if (this.backlog && this.backlog.length < BACKLOG_LIMIT) this.backlog.push({ category, event });
     for (const sub of this.subscribers.values()) if (sub.types.has(category)) this.enqueue(sub, event);
   }
 
@@ -138,7 +153,7 @@ export class TelemetryHub {
     this.subscribers.set(extensionId, sub);
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.end('OK');
-    for (const { category, event } of this.backlog) if (sub.types.has(category)) this.enqueue(sub, event);
+    for (const { category, event } of this.backlog ?? []) if (sub.types.has(category)) this.enqueue(sub, event);
     this.platform('platform.telemetrySubscription', { name: extensionName, state: 'Subscribed', types: parsed.types });
   }
 }
