@@ -9,7 +9,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalLambda } from '../../runner/local-lambda.ts';
@@ -18,6 +17,7 @@ import { parseFunction, type FunctionInput } from '../../runner/functions/model.
 import { loadTemplate } from '../../runner/functions/template.ts';
 import { createMiddlewareRunner } from '../../runner/middleware/index.ts';
 import { createComponentRunner, type ComponentRunner } from '../../runner/runtimes/wasi/index.ts';
+import { invokeWithTail, type TailReply } from './support/runner.ts';
 import { createComponentMiddlewareHost } from '../../runner/runtimes/wasi/middleware-host.ts';
 import { buildComponent, WIT_DIR } from '../../runner/build/components.ts';
 import { buildMiddlewareComponent, exampleMiddlewares } from '../../examples/middlewares/components/build.ts';
@@ -224,45 +224,17 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-  json: Record<string, any>;
-  logs: string;
-}
-
 /** The Invoke API, as the AWS SDK calls it, with the log tail. */
-function invoke(name: string, payload: unknown, type: 'RequestResponse' | 'Event' = 'RequestResponse'): Promise<Reply> {
-  const body = JSON.stringify(payload);
-  return new Promise((resolve, reject) => {
-    const headers = { 'X-Amz-Log-Type': 'Tail', 'X-Amz-Invocation-Type': type, 'Content-Length': Buffer.byteLength(body) };
-    const req = request({ host: '127.0.0.1', port: lambda.port, method: 'POST', path: `/2015-03-31/functions/${name}/invocations`, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        let json: Record<string, any> = {};
-        try {
-          json = JSON.parse(text);
-        } catch {
-          // not JSON: the test looks at `body`
-        }
-        const logs = Buffer.from(String(res.headers['x-amz-log-result'] ?? ''), 'base64').toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, body: text, json, logs });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+function invoke(name: string, payload: unknown, type: 'RequestResponse' | 'Event' = 'RequestResponse'): Promise<TailReply> {
+  return invokeWithTail(`http://127.0.0.1:${lambda.port}`, name, payload, { 'X-Amz-Invocation-Type': type });
 }
 
-function assertSucceeded(reply: Reply): void {
+function assertSucceeded(reply: TailReply): void {
   assert.equal(reply.status, 200, reply.body);
   assert.equal(reply.headers['x-amz-function-error'], undefined, reply.body);
 }
 
-function assertFailed(reply: Reply, errorType: string, message: RegExp): void {
+function assertFailed(reply: TailReply, errorType: string, message: RegExp): void {
   assert.equal(reply.status, 200, reply.body);
   assert.equal(reply.headers['x-amz-function-error'], 'Unhandled', reply.body);
   assert.equal(reply.json.errorType, errorType, reply.body);
@@ -270,7 +242,7 @@ function assertFailed(reply: Reply, errorType: string, message: RegExp): void {
 }
 
 /** A broken middleware fails the invocation naming itself and its hook, and the runner serves on. */
-async function assertBroken(name: string, event: unknown, middleware: string, hook: string, what: RegExp): Promise<Reply> {
+async function assertBroken(name: string, event: unknown, middleware: string, hook: string, what: RegExp): Promise<TailReply> {
   const reply = await invoke(name, event);
   assertFailed(reply, 'Middleware.Failed', new RegExp(`^Middleware "${middleware}" failed in its ${hook} hook: `));
   assert.match(reply.json.errorMessage, what);

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { loadTemplate } from '../../runner/functions/template.ts';
 import type { FunctionSpec } from '../../runner/functions/model.ts';
 import { createComponentRunner } from '../../runner/runtimes/wasi/index.ts';
 import { buildComponent } from '../../runner/build/components.ts';
+import { invokeWithTail } from './support/runner.ts';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
 let cacheDir: string;
@@ -90,29 +91,15 @@ interface Reply {
   logs: string;
 }
 
-function invoke(name: string, payload: unknown): Promise<Reply> {
-  const body = JSON.stringify(payload);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: lambda.port, method: 'POST', path: `/2015-03-31/functions/${name}/invocations`, headers: { 'X-Amz-Log-Type': 'Tail', 'Content-Length': Buffer.byteLength(body) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode!,
-            functionError: res.headers['x-amz-function-error'] as string | undefined,
-            requestId: String(res.headers['x-amzn-requestid']),
-            json: JSON.parse(text),
-            logs: Buffer.from(String(res.headers['x-amz-log-result'] ?? ''), 'base64').toString('utf8'),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+async function invoke(name: string, payload: unknown): Promise<Reply> {
+  const reply = await invokeWithTail(`http://127.0.0.1:${lambda.port}`, name, payload);
+  return {
+    status: reply.status,
+    functionError: reply.headers['x-amz-function-error'] as string | undefined,
+    requestId: String(reply.headers['x-amzn-requestid']),
+    json: JSON.parse(reply.body),
+    logs: reply.logs,
+  };
 }
 
 test('JavaScript on StarlingMonkey: the result, console.log in the log, the deadline in the context, a typed error', async () => {

@@ -6,7 +6,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalLambda } from '../../runner/local-lambda.ts';
@@ -15,6 +14,7 @@ import { parseFunction, type FunctionInput } from '../../runner/functions/model.
 import { createComponentRunner, type ComponentRunner } from '../../runner/runtimes/wasi/index.ts';
 import { buildComponent, WIT_DIR } from '../../runner/build/components.ts';
 import { componentInterface, componentInterfaceOfFile } from '../../runner/runtimes/wasi/component-wit.ts';
+import { invokeWithTail, type TailReply } from './support/runner.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let dir: string;
@@ -220,42 +220,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-  json: Record<string, unknown>;
-  logs: string;
-}
-
 /** The Invoke API, as the AWS SDK calls it, with the log tail. */
-function invoke(name: string, payload: unknown): Promise<Reply> {
-  const body = JSON.stringify(payload);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: lambda.port, method: 'POST', path: `/2015-03-31/functions/${name}/invocations`, headers: { 'X-Amz-Log-Type': 'Tail', 'Content-Length': Buffer.byteLength(body) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          let json: Record<string, unknown> = {};
-          try {
-            json = JSON.parse(text);
-          } catch {
-            // not JSON: the test looks at `body`
-          }
-          const logs = Buffer.from(String(res.headers['x-amz-log-result'] ?? ''), 'base64').toString('utf8');
-          resolve({ status: res.statusCode!, headers: res.headers, body: text, json, logs });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+function invoke(name: string, payload: unknown): Promise<TailReply> {
+  return invokeWithTail(`http://127.0.0.1:${lambda.port}`, name, payload);
 }
 
-function assertFailed(reply: Reply, errorType: string, message: RegExp): void {
+function assertFailed(reply: TailReply, errorType: string, message: RegExp): void {
   assert.equal(reply.status, 200, reply.body);
   assert.equal(reply.headers['x-amz-function-error'], 'Unhandled');
   assert.equal(reply.json.errorType, errorType, reply.body);

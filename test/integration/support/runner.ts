@@ -193,6 +193,28 @@ export function post(url: string, body: string, headers: Record<string, string> 
 }
 
 /** The decoded X-Amz-Log-Result of an invoke made with X-Amz-Log-Type: Tail. */
+/** An Invoke API reply asked with `X-Amz-Log-Type: Tail`: its JSON ({} when the body is not JSON) and decoded logs. */
+export interface TailReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  json: Record<string, any>;
+  logs: string;
+}
+
+/** Invokes through the Invoke API at `endpoint` with the log tail, as the AWS SDK does with LogType: Tail. */
+export async function invokeWithTail(endpoint: string, name: string, payload: unknown, headers: Record<string, string> = {}): Promise<TailReply> {
+  const reply = await post(`${endpoint}/2015-03-31/functions/${name}/invocations`, JSON.stringify(payload), { 'X-Amz-Log-Type': 'Tail', ...headers });
+  let json: Record<string, any> = {};
+  try {
+    json = reply.json();
+  } catch {
+    // not JSON: the test looks at `body`
+  }
+  const logs = Buffer.from(String(reply.headers['x-amz-log-result'] ?? ''), 'base64').toString('utf8');
+  return { status: reply.status, headers: reply.headers, body: reply.text, json, logs };
+}
+
 export function logTail(reply: Reply): string {
   const value = reply.headers['x-amz-log-result'];
   if (typeof value !== 'string') throw new Error(`No X-Amz-Log-Result header in the reply (status ${reply.status}).`);
