@@ -284,13 +284,9 @@ export class LocalLambda {
 
   private codeChanged(dir: string): void {
     for (const pool of this.pools.values()) {
-      const rel = relative(dir, pool.fn.codeUri);
-      if (rel === '' && pool.size > 0) {
-        forgetCompiled(pool.fn);
-        pool.replaceEnvironments(pool.fn);
-      } else if (rel === '') {
-        forgetCompiled(pool.fn);
-      }
+      if (relative(dir, pool.fn.codeUri) !== '') continue;
+      forgetCompiled(pool.fn);
+      if (pool.size > 0) pool.replaceEnvironments(pool.fn);
     }
   }
 

@@ -195,9 +195,8 @@ export class Environment {
 
   /** Runtime API `GET /next`: parks until there is an event and every extension is ready for it. */
   onNext(res: ServerResponse): void {
-    if (this.pendingNext && !this.pendingNext.writableEnded) {
-      // A runtime polling twice (e.g. one /next per thread): keep the newest, let the old one wait forever.
-    }
+    // A runtime polling twice (one /next per thread, as aws-lambda-ric does): the newest gets the next event,
+    // the older one waits on.
     this.pendingNext = res;
     res.on('close', () => {
       if (this.pendingNext === res) this.pendingNext = undefined;
