@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTROL_PREFIX, ReadyLine, RUNNER_NODE_FLAGS, RunnerStatus, TOKEN_ENV } from '../runner/protocol.ts';
+import { CONTROL_PREFIX, ReadyLine, RUNNER_ENV, RUNNER_NODE_FLAGS, RunnerStatus, TOKEN_ENV } from '../runner/protocol.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SEQUENTIAL = Number(process.env.BENCH_INVOKES ?? 500);
@@ -21,7 +21,7 @@ function emit(metric: string, value: number, unit: 'ms' | 'ops/s' | 'MB' | 'x', 
 const token = randomBytes(16).toString('hex');
 // Started as the editor starts its sidecar.
 const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--template', join(ROOT, 'bench', 'template.yaml')], {
-  env: { ...process.env, [TOKEN_ENV]: token },
+  env: { ...process.env, ...RUNNER_ENV, [TOKEN_ENV]: token },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
 const ready = ReadyLine.parse(JSON.parse(await new Promise<string>((resolve) => createInterface({ input: runner.stdout! }).once('line', resolve))));

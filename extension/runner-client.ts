@@ -10,7 +10,7 @@ import {
   RunnerEvent, RunnerStatus, TOKEN_ENV, type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
-import { RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
+import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
 import { onLines } from '../runner/lines.ts';
 
 export type RunnerState =
@@ -163,7 +163,7 @@ export class RunnerSidecar {
     this.token = randomBytes(24).toString('hex');
     const useOwnNode = !this.options.nodePath;
     const node = this.options.nodePath || process.execPath;
-    const env: NodeJS.ProcessEnv = { ...process.env, [TOKEN_ENV]: this.token };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...RUNNER_ENV, [TOKEN_ENV]: this.token };
     if (useOwnNode) env.ELECTRON_RUN_AS_NODE = '1';
     // --quiet: function logs arrive on /events; stderr then carries only the runner's own diagnostics.
     const args = [...RUNNER_NODE_FLAGS, this.options.runnerScript, 'serve', '--workspace', this.options.workspace, '--port', '0', '--quiet'];

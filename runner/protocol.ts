@@ -12,6 +12,11 @@ export const TOKEN_ENV = 'OPEN_RUNTIME_TOKEN';
  * memory low; its short-lived garbage (one invocation's buffers) is collected often and cheaply.
  */
 export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=1'];
+/**
+ * Environment the runner starts with (the CLI's shebang sets it too): one malloc arena. Node's helper threads
+ * (GC, compiler, libuv) would each get their own, megabytes that an I/O-bound sidecar never needs.
+ */
+export const RUNNER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
 
 /** First line the runner prints on stdout in `serve` mode, so a parent knows where it listens. */
 export const ReadyLine = z.object({ ready: z.literal(true), port: z.number().int(), pid: z.number().int() });

@@ -5,7 +5,7 @@
 // platform) into a staging folder and shipped in node_modules, with everything they need and nothing else.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
 import type { Architecture } from '../functions/model.ts';
 import { BuildError, runTool } from './run-tool.ts';
 import type { PackageProducer } from './producer.ts';
@@ -84,7 +84,9 @@ export const buildNode: PackageProducer = async ({ fn, architecture, staging, bu
 
 async function bundle(options: esbuild.BuildOptions, codeUri: string, log: (line: string) => void): Promise<esbuild.BuildResult> {
   try {
-    const result = await esbuild.build(options);
+    // esbuild loads when a build runs, not with the runner.
+    const { build } = await import('esbuild');
+    const result = await build(options);
     for (const w of result.warnings) log(formatMessage(codeUri, w, 'warning'));
     return result;
   } catch (err) {

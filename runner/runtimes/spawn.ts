@@ -1,6 +1,6 @@
 // How each kind of function starts: the command line and environment of one execution environment's process.
-import { spawnSync } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { builtPackageFor } from '../build/built-package.ts';
 import { architectureOf, readElf } from '../build/elf.ts';
 import { createRequire } from 'node:module';
@@ -112,7 +112,7 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
       env._HANDLER = `${relative(fn.codeUri, compiled).replace(/\.mjs$/, '')}.${exportName}`;
     }
   }
-  const node = nodeFor(fn.runtime);
+  const node = await nodeFor(fn.runtime);
   const notice = node.exact ? undefined : `${fn.runtime}: no Node ${node.wanted} found (set OPEN_RUNTIME_NODE_${node.wanted}); running on Node ${node.version}.`;
   if (fn.runtimeClient === 'aws-lambda-ric') {
     const ric = join(dirname(createRequire(import.meta.url).resolve('aws-lambda-ric/package.json')), 'index.mjs');
@@ -132,14 +132,28 @@ interface NodeBinary {
   exact: boolean;
 }
 
-const nodeVersions = new Map<string, string | undefined>();
+/** Versions by real path: each binary is asked once, and the runner's own Node is never asked. */
+const nodeVersions = new Map<string, Promise<string | undefined>>([[realpathSync(process.execPath), Promise.resolve(process.versions.node)]]);
+/** The Node for each wanted major, decided once per runner. */
+const nodesByMajor = new Map<string, Promise<NodeBinary>>();
 
-function versionOf(bin: string): string | undefined {
-  if (!nodeVersions.has(bin)) {
-    const out = spawnSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 5000 });
-    nodeVersions.set(bin, out.status === 0 ? out.stdout.trim() : undefined);
+function versionOf(bin: string): Promise<string | undefined> {
+  let real: string;
+  try {
+    real = realpathSync(bin);
+  } catch {
+    return Promise.resolve(undefined);
   }
-  return nodeVersions.get(bin);
+  let version = nodeVersions.get(real);
+  if (!version) {
+    // Asynchronous: a cold start elsewhere must not wait while a PATH entry (a pyenv or nvm shim, say) answers.
+    version = new Promise((resolve) => {
+      execFile(real, ['-p', 'process.versions.node'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 5000 },
+        (err, stdout) => resolve(err ? undefined : stdout.trim()));
+    });
+    nodeVersions.set(real, version);
+  }
+  return version;
 }
 
 /**
@@ -147,16 +161,27 @@ function versionOf(bin: string): string | undefined {
  * OPEN_RUNTIME_NODE_NN, then `node` on PATH, then the runner's own Node. Without a match the runner's Node is used
  * and the function's log says so.
  */
-export function nodeFor(runtime: string): NodeBinary {
+export function nodeFor(runtime: string): Promise<NodeBinary> {
   const wanted = /^nodejs(\d+)/.exec(runtime)?.[1] ?? process.versions.node.split('.')[0]!;
+  let found = nodesByMajor.get(wanted);
+  if (!found) {
+    found = findNode(wanted);
+    nodesByMajor.set(wanted, found);
+  }
+  return found;
+}
+
+async function findNode(wanted: string): Promise<NodeBinary> {
+  if (process.versions.node.split('.')[0] === wanted && !process.env[`OPEN_RUNTIME_NODE_${wanted}`]) {
+    return { path: process.execPath, version: process.versions.node, wanted, exact: true };
+  }
   const candidates = [
     process.env[`OPEN_RUNTIME_NODE_${wanted}`],
     ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, 'node')),
-    process.execPath,
   ];
   for (const path of candidates) {
     if (!path || !existsSync(path)) continue;
-    const version = versionOf(path);
+    const version = await versionOf(path);
     if (version?.split('.')[0] === wanted) return { path, version, wanted, exact: true };
   }
   return { path: process.execPath, version: process.versions.node, wanted, exact: false };
