@@ -143,6 +143,7 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
       requestId,
       crash(error, exitCode) {
         exiting = true;
+        api.stopAsking();
         if (!reported) {
           reported = true;
           posting = api.postError(requestId, toRuntimeErrorBody(error));
@@ -253,6 +254,7 @@ function runStreamingInvocation(deps: InvokeDependencies, invocation: Invocation
       requestId,
       crash(error, exitCode) {
         exiting = true;
+        api.stopAsking();
         failed = true;
         stream.fail(error);
         const exit = () => process.exit(exitCode);

@@ -1,8 +1,9 @@
-// The HTTP side of the Runtime API 2018-06-01, over one keep-alive connection (as Lambda's own Node client).
-// This is the hot path of every invoke: options objects are built once, bodies are sent in one piece with a
-// Content-Length, and a POST is considered done as soon as its status line arrives.
+// The HTTP side of the Runtime API 2018-06-01. This is the hot path of every invoke: /next and buffered answers go
+// over one pipelined keep-alive connection (connection.ts), an answer and the next /next in one write; streamed
+// answers use node:http (chunked, with trailers) on a socket of their own.
 import { Agent, request } from 'node:http';
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, RequestOptions } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Connection, type RawRequest, type RawResponse } from './connection.ts';
 import type { RuntimeErrorBody } from './errors.ts';
 
 const PREFIX = '/2018-06-01/runtime';
@@ -30,74 +31,89 @@ function parseAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, colon).replace(/^\[|\]$/g, ''), port };
 }
 
-const JSON_HEADERS: OutgoingHttpHeaders = { 'Content-Type': 'application/json' };
+const JSON_HEADERS = 'Content-Type: application/json\r\n';
+const NEXT: RawRequest = { method: 'GET', path: `${PREFIX}/invocation/next` };
 
-/** A request that died on a kept-alive socket the server had just closed is safe to send again once. */
-function isStaleSocketError(req: ClientRequest, error: NodeJS.ErrnoException): boolean {
-  return req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+/** A header value cannot carry a line break (the error type comes from user code). */
+function headerSafe(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ');
 }
+
 
 export class RuntimeApiClient {
   readonly address: string;
   private readonly agent: Agent;
   private readonly host: string;
   private readonly port: number;
-  private readonly nextOptions: RequestOptions;
+  private readonly connection: Connection;
+  /**
+   * The /next that follows an answer: 'scheduled' until it goes out, then its response. There is never more than
+   * one /next in flight: the pipeline answers in order, and a server answers only the newest /next.
+   */
+  private following: 'none' | 'scheduled' | Promise<RawResponse> = 'none';
+  private stopped = false;
 
   constructor(address: string) {
     this.address = address;
     const { host, port } = parseAddress(address);
     this.host = host;
     this.port = port;
-    // One socket, reused for every call; Node unrefs it while idle, so it never keeps the event loop alive
-    // (callbackWaitsForEmptyEventLoop depends on that).
+    this.connection = new Connection(host, port);
+    // Streamed responses go through node:http on their own socket; Node unrefs it while idle, so it never keeps
+    // the event loop alive (callbackWaitsForEmptyEventLoop depends on that).
     this.agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    this.nextOptions = { agent: this.agent, host, port, method: 'GET', path: `${PREFIX}/invocation/next` };
   }
 
   /** GET /invocation/next: waits (without any timeout) until the runner has an event. */
-  next(): Promise<Invocation> {
-    return new Promise((resolve, reject) => {
-      const send = (retried: boolean) => {
-        const req = request(this.nextOptions, (res) => {
-          if (res.statusCode !== 200) {
-            res.resume();
-            reject(new RuntimeApiError(`GET ${PREFIX}/invocation/next answered ${res.statusCode}.`));
-            return;
-          }
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            body += chunk;
-          });
-          res.on('end', () => resolve({ headers: res.headers, body }));
-          res.on('error', reject);
-        });
-        req.on('error', (error: NodeJS.ErrnoException) => {
-          if (!retried && isStaleSocketError(req, error)) send(true);
-          else reject(error);
-        });
-        req.end();
-      };
-      send(false);
-    });
+  async next(): Promise<Invocation> {
+    if (this.stopped) throw new RuntimeApiError('The process is exiting.');
+    const pending = this.following instanceof Promise ? this.following : this.sendNext();
+    this.following = 'none';
+    const res = await pending;
+    if (res.status !== 200) throw new RuntimeApiError(`GET ${PREFIX}/invocation/next answered ${res.status}.`);
+    return { headers: res.headers, body: res.body.toString('utf8') };
   }
 
   /** POST /invocation/{id}/response. Resolves with the status (202, or 413 when the payload is too large). */
   postResponse(requestId: string, body: string): Promise<number> {
-    return this.post(`${PREFIX}/invocation/${encodeURIComponent(requestId)}/response`, JSON_HEADERS, body);
+    return this.postThenNext(`${PREFIX}/invocation/${encodeURIComponent(requestId)}/response`, JSON_HEADERS, body);
   }
 
   postError(requestId: string, error: RuntimeErrorBody): Promise<number> {
-    return this.post(`${PREFIX}/invocation/${encodeURIComponent(requestId)}/error`, JSON_HEADERS, JSON.stringify(error));
+    return this.postThenNext(`${PREFIX}/invocation/${encodeURIComponent(requestId)}/error`, JSON_HEADERS, JSON.stringify(error));
   }
 
   postInitError(error: RuntimeErrorBody): Promise<number> {
-    return this.post(
-      `${PREFIX}/init/error`,
-      { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': error.errorType },
-      JSON.stringify(error),
-    );
+    const [posted] = this.connection.send([{ method: 'POST', path: `${PREFIX}/init/error`, headers: `${JSON_HEADERS}Lambda-Runtime-Function-Error-Type: ${headerSafe(error.errorType)}\r\n`, body: JSON.stringify(error) }]);
+    return posted!.then((res) => res.status);
+  }
+
+  /**
+   * An invocation's answer, then the request for the next one without waiting for the 202 (HTTP/1.1 pipelining on
+   * the one connection; the runner answers in order). The /next goes out after the callbacks already queued
+   * (setImmediate): a handler's last setImmediate that crashes the process stops it (stopAsking), so a dying
+   * process does not take another event.
+   */
+  private postThenNext(path: string, headers: string, body: string): Promise<number> {
+    const [posted] = this.connection.send([{ method: 'POST', path, headers, body }]);
+    this.following = 'scheduled';
+    setImmediate(() => {
+      // next() may have sent it already (the 202 came first); a crash stops it.
+      if (this.following === 'scheduled') this.following = this.stopped ? 'none' : this.sendNext();
+    });
+    return posted!.then((res) => res.status);
+  }
+
+  private sendNext(): Promise<RawResponse> {
+    const sent = this.connection.send([NEXT])[0]!;
+    // A failure is reported by next(), which awaits it.
+    sent.catch(() => undefined);
+    return sent;
+  }
+
+  /** The process is exiting: no more /next. */
+  stopAsking(): void {
+    this.stopped = true;
   }
 
   /**
@@ -121,22 +137,5 @@ export class RuntimeApiClient {
       },
       onResponse,
     );
-  }
-
-  private post(path: string, headers: OutgoingHttpHeaders, body: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const send = (retried: boolean) => {
-        const req = request({ agent: this.agent, host: this.host, port: this.port, method: 'POST', path, headers }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', (error: NodeJS.ErrnoException) => {
-          if (!retried && isStaleSocketError(req, error)) send(true);
-          else reject(error);
-        });
-        req.end(body);
-      };
-      send(false);
-    });
   }
 }
