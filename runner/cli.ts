@@ -13,7 +13,7 @@ import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
 import { createComponentMiddlewareHost } from './runtimes/wasi/middleware-host.ts';
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
-import { TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
+import { ALLOCATOR_ENV_MARK, RUNNER_ENV, TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 
 const BASE_USAGE = `Usage:
   open-runtime invoke <function> [--event <file>|-] [--template <path>] [--workspace <dir>]
@@ -38,6 +38,10 @@ async function usage(): Promise<string> {
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
+  if (process.env[ALLOCATOR_ENV_MARK]) {
+    // glibc read these when the runner started (protocol.ts RUNNER_ENV); the runner's children start without them.
+    for (const key of Object.keys(RUNNER_ENV)) delete process.env[key];
+  }
   const [command, ...rest] = argv;
   switch (command) {
     case 'invoke':

@@ -8,15 +8,23 @@ export const CONTROL_PREFIX = '/__open-runtime/v1';
 export const TOKEN_ENV = 'OPEN_RUNTIME_TOKEN';
 
 /**
- * Node flags the runner runs with (the CLI's shebang has them too): a small young generation keeps the sidecar's
- * memory low; its short-lived garbage (one invocation's buffers) is collected often and cheaply.
+ * Node flags the runner runs with (the CLI's shebang has them too): a small young generation (its short-lived
+ * garbage, one invocation's buffers, is collected often and cheaply) and an old generation that grows by a quarter
+ * over what is live instead of V8's default up to 4x, which left a busy sidecar holding 15 MB of empty pages.
  */
-export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=1'];
+export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=25'];
 /**
- * Environment the runner starts with (the CLI's shebang sets it too): one malloc arena. Node's helper threads
- * (GC, compiler, libuv) would each get their own, megabytes that an I/O-bound sidecar never needs.
+ * Environment the runner starts with (the CLI's shebang sets it too): one malloc arena (Node's helper threads
+ * would each get their own) and blocks of 32 KiB and more mapped on their own, so that the compilers' short-lived
+ * zones go back to the system instead of fragmenting the heap. The runner removes these from its own environment
+ * at start (ALLOCATOR_ENV_MARK), so that build tools and other children get the allocator they expect.
  */
-export const RUNNER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
+export const RUNNER_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '1',
+  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=32768',
+  OPEN_RUNTIME_ALLOCATOR_ENV: '1',
+};
+export const ALLOCATOR_ENV_MARK = 'OPEN_RUNTIME_ALLOCATOR_ENV';
 
 /** First line the runner prints on stdout in `serve` mode, so a parent knows where it listens. */
 export const ReadyLine = z.object({ ready: z.literal(true), port: z.number().int(), pid: z.number().int() });

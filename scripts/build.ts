@@ -2,6 +2,7 @@
 import * as esbuild from 'esbuild';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
 
 const watch = process.argv.includes('--watch');
 /** Packages the runner loads from node_modules rather than from its bundle. */
@@ -30,7 +31,7 @@ const builds: esbuild.BuildOptions[] = [
   // in node_modules and load on demand.
   { ...common, entryPoints: { runner: 'runner/cli.ts', 'analysis-worker': 'runner/analysis/analysis-worker.ts', 'wasi-worker': 'runner/runtimes/wasi/worker.ts' }, outdir: 'dist', platform: 'node', format: 'esm',
     external: RUNNER_EXTERNAL, // Bundled CommonJS code (yaml) requires Node's built-ins: give the ES modules a `require`.
-    banner: { js: "#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: { js: `#!/usr/bin/env -S ${Object.entries(RUNNER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} node ${RUNNER_NODE_FLAGS.join(' ')}\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
     // Heavy, rarely used parts (TypeScript analysis, the AWS SDK, jco) load in their own chunks, on demand.
     splitting: true, chunkNames: 'chunks/[name]-[hash]', plugins: [requireBuiltins],
     // Every module's source stays in memory: no whitespace or comments (a comment in another alphabet makes the
