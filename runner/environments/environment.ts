@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { ServerResponse } from 'node:http';
-import type { FunctionSpec } from '../functions/model.ts';
+import { functionArn, type FunctionSpec } from '../functions/model.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { ExtensionHost } from '../runtime-api/extensions.ts';
@@ -444,11 +444,6 @@ function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // The group is already gone.
   }
-}
-
-export function functionArn(fn: FunctionSpec): string {
-  const qualified = fn.version === '$LATEST' ? '' : `:${fn.version}`;
-  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${fn.name}${qualified}`;
 }
 
 function round(ms: number): number {

@@ -1,5 +1,5 @@
 // One invocation: its event, where it stands, and how it ended.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Report } from '../protocol.ts';
 
 export type Outcome =
@@ -74,7 +74,8 @@ export function errorOutcome(errorType: string, errorMessage: string, extra: Rec
 
 function xrayTraceId(): string {
   const time = Math.floor(Date.now() / 1000).toString(16);
-  const id = randomUUID().replace(/-/g, '').slice(0, 24);
-  const parent = randomUUID().replace(/-/g, '').slice(0, 16);
+  const hex = randomBytes(20).toString('hex');
+  const id = hex.slice(0, 24);
+  const parent = hex.slice(24);
   return `Root=1-${time}-${id};Parent=${parent};Sampled=0;Lineage=1:${id.slice(0, 8)}:0`;
 }

@@ -2,6 +2,26 @@
 // the local control plane) produces this shape, and everything else consumes it.
 import { z } from 'zod';
 
+/** The account id local ARNs carry (Lambda's documentation example account). */
+export const LOCAL_ACCOUNT = '123456789012';
+
+/** A function's ARN as Lambda writes it, in AWS_REGION (or us-east-1), optionally with a version or alias. */
+export function lambdaArn(name: string, qualifier?: string): string {
+  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:${LOCAL_ACCOUNT}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
+}
+
+const arns = new WeakMap<FunctionSpec, string>();
+
+/** A function's ARN with its version, built once per function (it is on every event's headers). */
+export function functionArn(fn: FunctionSpec): string {
+  let arn = arns.get(fn);
+  if (arn === undefined) {
+    arn = lambdaArn(fn.name, fn.version === '$LATEST' ? undefined : fn.version);
+    arns.set(fn, arn);
+  }
+  return arn;
+}
+
 export const NODE_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
 export const PYTHON_RUNTIMES = ['python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14'] as const;
 export const PROVIDED_RUNTIMES = ['provided.al2023', 'provided.al2', 'provided'] as const;

@@ -22,11 +22,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkPackage, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../build/check-package.ts';
-import { RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
+import { lambdaArn, RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
 import { BodyTooLargeError, readBody, sendAwsError, sendJson } from '../http-util.ts';
 import type { LocalLambda } from '../local-lambda.ts';
 
-const ACCOUNT = '123456789012';
 /** Lambda's limit on a CreateFunction / UpdateFunctionCode request (a 50 MB zip, base64-encoded, plus JSON). */
 export const MAX_CODE_REQUEST_BYTES = 70_167_211;
 const MAX_CONFIG_REQUEST_BYTES = 1_048_576;
@@ -222,7 +221,7 @@ class AwsError extends Error {
   }
 }
 
-const notFound = (name: string, qualifier?: string) => new AwsError(404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}${qualifier ? `:${qualifier}` : ''}`);
+const notFound = (name: string, qualifier?: string) => new AwsError(404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}${qualifier ? `:${qualifier}` : ''}`);
 const invalid = (message: string) => new AwsError(400, 'InvalidParameterValueException', message);
 const validation = (problems: string[]) =>
   new AwsError(400, 'ValidationException', `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected: ${problems.join('; ')}`);
@@ -239,9 +238,6 @@ interface At extends Ctx {
   qualifier: string | undefined;
 }
 
-function arnOf(name: string): string {
-  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:${ACCOUNT}:function:${name}`;
-}
 
 /** A name, a partial ARN (123456789012:function:name) or a full ARN, each optionally with `:qualifier`. */
 function splitName(raw: string): { name: string; qualifier: string | undefined } {
@@ -272,7 +268,7 @@ function existing(at: At): DeployedFunction {
   if (!fn) {
     const inTemplate = at.lambda.getFunction(at.name);
     if (inTemplate) {
-      throw new AwsError(404, 'ResourceNotFoundException', `Function not found: ${arnOf(at.name)}. ${at.name} comes from ${inTemplate.source?.file ?? 'the runner\'s template'}, not from the control plane: create it with CreateFunction to deploy a package under that name.`);
+      throw new AwsError(404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(at.name)}. ${at.name} comes from ${inTemplate.source?.file ?? 'the runner\'s template'}, not from the control plane: create it with CreateFunction to deploy a package under that name.`);
     }
     throw notFound(at.name);
   }
@@ -435,7 +431,7 @@ async function createFunction(ctx: Ctx): Promise<void> {
   const { codeDir, sha256, size } = unpack(name!, zip, { Runtime: input.Runtime, Handler: input.Handler, Architectures: architectures }, 'CreateFunction');
   const latest: FunctionConfiguration = {
     FunctionName: name!,
-    FunctionArn: arnOf(name!),
+    FunctionArn: lambdaArn(name!),
     Runtime: input.Runtime,
     Role: input.Role!,
     Handler: input.Handler,
@@ -548,7 +544,7 @@ function publish(fn: DeployedFunction, description: string | undefined): Publish
   const config: FunctionConfiguration = {
     ...fn.latest,
     Version: version,
-    FunctionArn: `${arnOf(fn.latest.FunctionName)}:${version}`,
+    FunctionArn: `${lambdaArn(fn.latest.FunctionName)}:${version}`,
     Description: description ?? fn.latest.Description,
     RevisionId: randomUUID(),
   };
@@ -614,7 +610,7 @@ async function createAlias(at: At): Promise<void> {
   if (typeof aliasName !== 'string' || !ALIAS_NAME.test(aliasName) || aliasName.length > 128) {
     throw validation([`Value ${JSON.stringify(aliasName) ?? 'null'} at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)`]);
   }
-  const arn = `${arnOf(at.name)}:${aliasName}`;
+  const arn = `${lambdaArn(at.name)}:${aliasName}`;
   if (fn.aliases.has(aliasName)) throw new AwsError(409, 'ResourceConflictException', `Alias already exists: ${arn}`);
   const alias: Alias = { AliasArn: arn, Name: aliasName, FunctionVersion: aliasVersion(fn, at.name, body.FunctionVersion), Description: typeof body.Description === 'string' ? body.Description : '', RevisionId: randomUUID() };
   fn.aliases.set(aliasName, alias);
@@ -624,7 +620,7 @@ async function createAlias(at: At): Promise<void> {
 function existingAlias(at: At, aliasName: string): { fn: DeployedFunction; alias: Alias } {
   const fn = existing(at);
   const alias = fn.aliases.get(aliasName);
-  if (!alias) throw new AwsError(404, 'ResourceNotFoundException', `Alias not found: ${arnOf(at.name)}:${aliasName}`);
+  if (!alias) throw new AwsError(404, 'ResourceNotFoundException', `Alias not found: ${lambdaArn(at.name)}:${aliasName}`);
   return { fn, alias };
 }
 

@@ -6,7 +6,7 @@ import type { EventStreamCodec } from '@smithy/core/event-streams';
 import { BodyTooLargeError, readBody, sendAwsError } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
-import type { FunctionSpec } from '../functions/model.ts';
+import { lambdaArn, type FunctionSpec } from '../functions/model.ts';
 import { resolveQualifier } from './control-plane.ts';
 
 export const MAX_SYNC_PAYLOAD = 6_291_456;
@@ -66,13 +66,13 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     const fn = resolveQualifier(lambda, name, qualifier);
     if (!fn) {
       req.resume();
-      return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}:${qualifier}`);
+      return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}:${qualifier}`);
     }
     version = { fn, label: fn.version };
   }
   if (!version && !lambda.getFunction(name)) {
     req.resume();
-    return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}`);
+    return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}`);
   }
   const limit = type === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
   let payload: Buffer;
@@ -139,7 +139,7 @@ function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string,
     if (err instanceof TooManyRequestsError) {
       sendAwsError(res, 429, 'TooManyRequestsException', err.message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
     } else if (err instanceof FunctionNotFoundError) {
-      sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}`);
+      sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}`);
     } else throw err;
     return undefined;
   }
@@ -229,6 +229,3 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function arnOf(name: string): string {
-  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${name}`;
-}

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readBody, sendJson, sendRuntimeError } from '../http-util.ts';
 import type { Environment } from '../environments/environment.ts';
+import { functionArn } from '../functions/model.ts';
 import { errorOutcome, type Invocation } from '../environments/invocation.ts';
 import { LaunchError } from '../runtimes/spawn.ts';
 
@@ -143,7 +144,7 @@ export class ExtensionHost {
         eventType: 'INVOKE',
         deadlineMs: inv.deadlineMs,
         requestId: inv.requestId,
-        invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${this.env.fn.name}`,
+        invokedFunctionArn: functionArn(this.env.fn),
         tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
       });
     }

@@ -8,7 +8,7 @@ import type { FunctionSpec } from '../../functions/model.ts';
 import { ComponentSettings } from '../../functions/model.ts';
 import type { Report } from '../../protocol.ts';
 import { errorOutcome, type Invocation, type Outcome } from '../../environments/invocation.ts';
-import { functionArn } from '../../environments/environment.ts';
+import { functionArn } from '../../functions/model.ts';
 import { TooManyRequestsError } from '../../environments/pool.ts';
 import type { InProcessRunner } from '../../local-lambda.ts';
 import { ComponentLoadError, ComponentStore, defaultCacheDir, type CompiledComponent } from './component-store.ts';
