@@ -3,6 +3,7 @@
 // `!Sub`, ...), which become their long forms (`{ Ref: ... }`, `{ 'Fn::Sub': ... }`) instead of warnings.
 import { basename } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
+import type { FunctionSpec } from './model.ts';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 
 /** Short-form CloudFormation tags and the long-form key each stands for. */
@@ -28,6 +29,12 @@ const INTRINSIC_TAGS: Record<string, string> = {
   '!Length': 'Fn::Length',
   '!ToJsonString': 'Fn::ToJsonString',
 };
+
+/** What reading one definition file (template.yaml, serverless.yml) gives: its functions and its problems. */
+export interface Definitions {
+  functions: FunctionSpec[];
+  errors: DefinitionError[];
+}
 
 export interface SyntaxProblem {
   /** The yaml library's error code, e.g. BAD_INDENT, DUPLICATE_KEY, BAD_ALIAS. */

@@ -15,7 +15,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isSeq, parse } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
-import { entriesOf, entryOf, readDefinitionFile, type YamlFile } from './read-yaml.ts';
+import { entriesOf, entryOf, readDefinitionFile, type Definitions, type YamlFile } from './read-yaml.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
 import {
   checkArchitecture,
@@ -37,11 +37,6 @@ export interface ServerlessOptions {
   region?: string;
   /** Where `${env:X}` looks; the runner's own environment by default. */
   env?: Record<string, string | undefined>;
-}
-
-export interface Definitions {
-  functions: FunctionSpec[];
-  errors: DefinitionError[];
 }
 
 /** The framework's own defaults, which differ from Lambda's (128 MB, 3 s). */

@@ -17,7 +17,7 @@ import { basename, dirname } from 'node:path';
 import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
-import { entriesOf, entryOf, parseYaml, readDefinitionFile, type Entry, type YamlFile } from './read-yaml.ts';
+import { entriesOf, entryOf, parseYaml, readDefinitionFile, type Definitions, type Entry, type YamlFile } from './read-yaml.ts';
 import {
   asRecord,
   createStackContext,
@@ -43,11 +43,6 @@ import {
   functionError,
   type Problem,
 } from './check-settings.ts';
-
-export interface Definitions {
-  functions: FunctionSpec[];
-  errors: DefinitionError[];
-}
 
 export type TemplateOptions = StackOptions;
 
