@@ -3,7 +3,7 @@
 //   POST /2021-11-15/functions/{name}/response-streaming-invocations  (event-stream framing)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventStreamCodec } from '@smithy/core/event-streams';
-import { BodyTooLargeError, readBody, sendAwsError } from '../http-util.ts';
+import { BodyTooLargeError, headerValue, readBody, sendAwsError } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
 import { lambdaArn, type FunctionSpec } from '../functions/model.ts';
@@ -54,8 +54,8 @@ function functionTarget(nameOrArn: string): { name: string; qualifier: string | 
 }
 
 async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, name: string, qualifier: string | undefined, streaming: boolean): Promise<void> {
-  const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
-  const tail = header(req, 'x-amz-log-type') === 'Tail';
+  const type = headerValue(req, 'x-amz-invocation-type') ?? 'RequestResponse';
+  const tail = headerValue(req, 'x-amz-log-type') === 'Tail';
   if (!['RequestResponse', 'Event', 'DryRun'].includes(type) || (streaming && type === 'Event')) {
     req.resume();
     return sendAwsError(res, 400, 'InvalidParameterValueException', `Unsupported X-Amz-Invocation-Type "${type}": use RequestResponse, Event or DryRun${streaming ? ' (streaming takes RequestResponse or DryRun)' : ''}.`);
@@ -87,7 +87,7 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   if (jsonProblem) return sendAwsError(res, 400, 'InvalidRequestContentException', `Could not parse request body into json: ${jsonProblem}`);
 
   let clientContext: string | undefined;
-  const rawContext = header(req, 'x-amz-client-context');
+  const rawContext = headerValue(req, 'x-amz-client-context');
   if (rawContext) {
     const decoded = Buffer.from(rawContext, 'base64').toString('utf8');
     if (decoded.length > MAX_CLIENT_CONTEXT) return sendAwsError(res, 400, 'InvalidRequestContentException', `Client context must be at most ${MAX_CLIENT_CONTEXT} bytes once decoded.`);
@@ -222,10 +222,5 @@ function checkJson(payload: Buffer): string | undefined {
 
 function executedVersion(fn: FunctionSpec | undefined): string {
   return fn?.version ?? '$LATEST';
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 

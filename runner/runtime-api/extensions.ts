@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:f
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readBody, sendJson, sendRuntimeError } from '../http-util.ts';
+import { headerValue, readBody, sendJson, sendRuntimeError } from '../http-util.ts';
 import type { Environment } from '../environments/environment.ts';
 import { functionArn } from '../functions/model.ts';
 import { errorOutcome, type Invocation } from '../environments/invocation.ts';
@@ -189,7 +189,7 @@ export class ExtensionHost {
   }
 
   private async register(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const name = header(req, 'lambda-extension-name');
+    const name = headerValue(req, 'lambda-extension-name');
     const body = await readBody(req, 64 * 1024);
     if (!name) return sendRuntimeError(res, 400, 'InvalidRequest', 'Missing header Lambda-Extension-Name.');
     let parsed: z.infer<typeof RegisterBody>;
@@ -207,7 +207,7 @@ export class ExtensionHost {
   }
 
   private next(req: IncomingMessage, res: ServerResponse): void {
-    const ext = this.byId.get(header(req, 'lambda-extension-identifier') ?? '');
+    const ext = this.byId.get(headerValue(req, 'lambda-extension-identifier') ?? '');
     if (!ext) return sendRuntimeError(res, 403, 'Extension.Unknown', 'Unknown or missing Lambda-Extension-Identifier.');
     ext.initDone = true;
     if (this.initComplete()) clearTimeout(this.initTimer);
@@ -225,10 +225,10 @@ export class ExtensionHost {
   }
 
   private async reportError(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
-    const ext = this.byId.get(header(req, 'lambda-extension-identifier') ?? '');
+    const ext = this.byId.get(headerValue(req, 'lambda-extension-identifier') ?? '');
     const body = await readBody(req, 1024 * 1024);
     if (!ext) return sendRuntimeError(res, 403, 'Extension.Unknown', 'Unknown or missing Lambda-Extension-Identifier.');
-    const errorType = header(req, 'lambda-extension-function-error-type') ?? 'Extension.Unknown';
+    const errorType = headerValue(req, 'lambda-extension-function-error-type') ?? 'Extension.Unknown';
     sendJson(res, 202, { status: 'OK' });
     this.env.platformLog(`EXTENSION ${ext.name} reported ${route.slice(1)}: ${errorType} ${body.toString('utf8')}`);
     if (route === '/init/error') this.env.initFailed(errorType, Buffer.from(JSON.stringify({ errorType, errorMessage: `Extension ${ext.name} failed to initialize: ${body.toString('utf8') || errorType}` })));
@@ -243,11 +243,6 @@ export class ExtensionHost {
     ext.parked = undefined;
     sendJson(res, 200, event, { 'Lambda-Extension-Event-Identifier': randomUUID() });
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function listExtensions(dir: string): string[] {

@@ -1,6 +1,6 @@
 // Runtime API 2018-06-01, Extensions API and Telemetry API routes of one execution environment's address.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, readBody, sendJson, sendRuntimeError } from '../http-util.ts';
+import { BodyTooLargeError, headerValue, readBody, sendJson, sendRuntimeError } from '../http-util.ts';
 import type { Environment } from '../environments/environment.ts';
 import { errorOutcome, type Invocation } from '../environments/invocation.ts';
 
@@ -148,9 +148,4 @@ function failRequest(res: ServerResponse, err: unknown): void {
   }
   if (err instanceof BodyTooLargeError) return sendRuntimeError(res, 413, 'RequestEntityTooLarge', err.message);
   sendJson(res, 500, { errorType: 'ServiceException', errorMessage: `Runner error: ${(err as Error).message}` });
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
