@@ -12,12 +12,11 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalLambda } from '../../runner/local-lambda.ts';
-import { handleInvokeApi } from '../../runner/invoke/invoke-api.ts';
 import { parseFunction, type FunctionInput } from '../../runner/functions/model.ts';
 import { loadTemplate } from '../../runner/functions/template.ts';
 import { createMiddlewareRunner } from '../../runner/middleware/index.ts';
 import { createComponentRunner, type ComponentRunner } from '../../runner/runtimes/wasi/index.ts';
-import { invokeWithTail, type TailReply } from './support/runner.ts';
+import { invokeWithTail, serveInvokeApi, type TailReply } from './support/runner.ts';
 import { createComponentMiddlewareHost } from '../../runner/runtimes/wasi/middleware-host.ts';
 import { buildComponent, WIT_DIR } from '../../runner/build/components.ts';
 import { buildMiddlewareComponent, exampleMiddlewares } from '../../examples/middlewares/components/build.ts';
@@ -212,10 +211,7 @@ before(async () => {
     if (event.type === 'invoke-end') announced.push({ type: event.type, requestId: event.result.requestId, function: event.result.function, payload: event.result.payload, functionError: event.result.functionError });
     else if (event.type === 'log') announced.push({ type: event.type, requestId: event.requestId, function: event.function, line: event.line });
   });
-  lambda.routeMain((req, res) => {
-    const url = new URL(req.url!, 'http://127.0.0.1');
-    if (!handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) res.writeHead(404).end();
-  });
+  serveInvokeApi(lambda);
   await lambda.listen();
 });
 

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { LocalLambda } from '../../runner/local-lambda.ts';
-import { handleInvokeApi } from '../../runner/invoke/invoke-api.ts';
+import { serveInvokeApi } from './support/runner.ts';
 import { parseFunction } from '../../runner/functions/model.ts';
 
 let lambda: LocalLambda;
@@ -31,10 +31,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-runtime-api-'));
   lambda = new LocalLambda({ hotReload: false });
   lambda.setFunctions([manualFunction('Manual'), manualFunction('Other'), manualFunction('Streamer')]);
-  lambda.routeMain((req, res) => {
-    const url = new URL(req.url!, 'http://127.0.0.1');
-    if (!handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) res.writeHead(404).end();
-  });
+  serveInvokeApi(lambda);
   await lambda.listen();
 });
 

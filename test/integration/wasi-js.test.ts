@@ -10,12 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalLambda } from '../../runner/local-lambda.ts';
-import { handleInvokeApi } from '../../runner/invoke/invoke-api.ts';
 import { loadTemplate } from '../../runner/functions/template.ts';
 import type { FunctionSpec } from '../../runner/functions/model.ts';
 import { createComponentRunner } from '../../runner/runtimes/wasi/index.ts';
 import { buildComponent } from '../../runner/build/components.ts';
-import { invokeWithTail } from './support/runner.ts';
+import { invokeWithTail, serveInvokeApi } from './support/runner.ts';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
 let cacheDir: string;
@@ -70,10 +69,7 @@ before(async () => {
     { ...http, name: 'HttpNoHosts', component: { ...http.component!, allowedHosts: [] } },
     { ...http, name: 'HttpAsHandler', component: { ...http.component!, world: 'handler' } },
   ]);
-  lambda.routeMain((req, res) => {
-    const url = new URL(req.url!, 'http://127.0.0.1');
-    if (!handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) res.writeHead(404).end();
-  });
+  serveInvokeApi(lambda);
   await lambda.listen();
 });
 

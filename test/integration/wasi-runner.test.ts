@@ -9,12 +9,11 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalLambda } from '../../runner/local-lambda.ts';
-import { handleInvokeApi } from '../../runner/invoke/invoke-api.ts';
 import { parseFunction, type FunctionInput } from '../../runner/functions/model.ts';
 import { createComponentRunner, type ComponentRunner } from '../../runner/runtimes/wasi/index.ts';
 import { buildComponent, WIT_DIR } from '../../runner/build/components.ts';
 import { componentInterface, componentInterfaceOfFile } from '../../runner/runtimes/wasi/component-wit.ts';
-import { invokeWithTail, type TailReply } from './support/runner.ts';
+import { invokeWithTail, serveInvokeApi, type TailReply } from './support/runner.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let dir: string;
@@ -208,10 +207,7 @@ before(async () => {
     fn('Vault', 'vault.wasm'),
     fn('Missing', 'build/not-built.wasm'),
   ]);
-  lambda.routeMain((req, res) => {
-    const url = new URL(req.url!, 'http://127.0.0.1');
-    if (!handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) res.writeHead(404).end();
-  });
+  serveInvokeApi(lambda);
   await lambda.listen();
 });
 

@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { handleInvokeApi } from '../../../runner/invoke/invoke-api.ts';
+import type { LocalLambda } from '../../../runner/local-lambda.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'runner.js');
@@ -41,6 +43,14 @@ export function removeTemps(): void {
 }
 
 // ---- templates ----------------------------------------------------------------------------------------------
+
+/** An in-process LocalLambda's main port serves the Invoke API (and 404 elsewhere), as `open-runtime start` does. */
+export function serveInvokeApi(lambda: LocalLambda): void {
+  lambda.routeMain((req, res) => {
+    const url = new URL(req.url!, 'http://127.0.0.1');
+    if (!handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) res.writeHead(404).end();
+  });
+}
 
 export interface TemplateFunction {
   name: string;
