@@ -1,5 +1,5 @@
-// One keep-alive HTTP/1.1 connection to the Runtime API, with pipelining: the client posts an invocation's
-// response and asks for the next invocation in one write, and reads the answers in order. node:http's client
+// One keep-alive HTTP/1.1 connection to the Runtime API, with pipelining: the client asks for the next invocation
+// right after posting a response, without waiting for the 202, and reads the answers in order. node:http's client
 // cannot pipeline, and its per-request machinery (agent, ClientRequest, IncomingMessage streams) costs more than
 // the rest of an invoke in the runtime; Lambda's own Node client uses a native (libcurl) client here for the same
 // reason. The responses it reads are the Runtime API's: a status line, headers, and a body with a Content-Length
@@ -68,15 +68,13 @@ export class Connection {
     this.hostHeader = `Host: ${host.includes(':') ? `[${host}]` : host}:${port}\r\n`;
   }
 
-  /** Sends the requests in one write; each promise resolves with its response, in order. */
-  send(requests: RawRequest[]): Array<Promise<RawResponse>> {
+  /** Sends a request now, behind any still waiting for their answers; resolves with its response, in order. */
+  request(request: RawRequest): Promise<RawResponse> {
     const socket = this.socket ?? this.open();
     socket.ref();
-    const promises = requests.map(
-      (request) => new Promise<RawResponse>((resolve, reject) => this.queue.push({ request, resolve, reject, reused: this.answered > 0, retried: false })),
-    );
-    socket.write(requests.map((r) => this.format(r)).join(''));
-    return promises;
+    const answered = new Promise<RawResponse>((resolve, reject) => this.queue.push({ request, resolve, reject, reused: this.answered > 0, retried: false }));
+    socket.write(this.format(request));
+    return answered;
   }
 
   private format(r: RawRequest): string {

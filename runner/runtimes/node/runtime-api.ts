@@ -1,6 +1,6 @@
 // The HTTP side of the Runtime API 2018-06-01. This is the hot path of every invoke: /next and buffered answers go
-// over one pipelined keep-alive connection (connection.ts), an answer and the next /next in one write; streamed
-// answers use node:http (chunked, with trailers) on a socket of their own.
+// over one pipelined keep-alive connection (connection.ts): the next /next follows an answer without waiting for
+// its 202. Streamed answers use node:http (chunked, with trailers) on a socket of their own.
 import { Agent, request } from 'node:http';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Connection, type RawRequest, type RawResponse } from './connection.ts';
@@ -38,7 +38,6 @@ const NEXT: RawRequest = { method: 'GET', path: `${PREFIX}/invocation/next` };
 function headerSafe(value: string): string {
   return value.replace(/[\r\n]+/g, ' ');
 }
-
 
 export class RuntimeApiClient {
   readonly address: string;
@@ -84,8 +83,8 @@ export class RuntimeApiClient {
   }
 
   postInitError(error: RuntimeErrorBody): Promise<number> {
-    const [posted] = this.connection.send([{ method: 'POST', path: `${PREFIX}/init/error`, headers: `${JSON_HEADERS}Lambda-Runtime-Function-Error-Type: ${headerSafe(error.errorType)}\r\n`, body: JSON.stringify(error) }]);
-    return posted!.then((res) => res.status);
+    const headers = `${JSON_HEADERS}Lambda-Runtime-Function-Error-Type: ${headerSafe(error.errorType)}\r\n`;
+    return this.connection.request({ method: 'POST', path: `${PREFIX}/init/error`, headers, body: JSON.stringify(error) }).then((res) => res.status);
   }
 
   /**
@@ -95,17 +94,17 @@ export class RuntimeApiClient {
    * process does not take another event.
    */
   private postThenNext(path: string, headers: string, body: string): Promise<number> {
-    const [posted] = this.connection.send([{ method: 'POST', path, headers, body }]);
+    const posted = this.connection.request({ method: 'POST', path, headers, body });
     this.following = 'scheduled';
     setImmediate(() => {
       // next() may have sent it already (the 202 came first); a crash stops it.
       if (this.following === 'scheduled') this.following = this.stopped ? 'none' : this.sendNext();
     });
-    return posted!.then((res) => res.status);
+    return posted.then((res) => res.status);
   }
 
   private sendNext(): Promise<RawResponse> {
-    const sent = this.connection.send([NEXT])[0]!;
+    const sent = this.connection.request(NEXT);
     // A failure is reported by next(), which awaits it.
     sent.catch(() => undefined);
     return sent;
