@@ -30,7 +30,9 @@ const builds: esbuild.BuildOptions[] = [
   // are bundled in: one module to load instead of ~180, which is start time and memory. Big or native ones stay
   // in node_modules and load on demand.
   { ...common, entryPoints: { runner: 'runner/cli.ts', 'analysis-worker': 'runner/analysis/analysis-worker.ts', 'wasi-worker': 'runner/runtimes/wasi/worker.ts' }, outdir: 'dist', platform: 'node', format: 'esm',
-    external: RUNNER_EXTERNAL, // Bundled CommonJS code (yaml) requires Node's built-ins: give the ES modules a `require`.
+    external: RUNNER_EXTERNAL,
+    // The shebang carries the runner's flags and allocator settings; bundled CommonJS code (yaml) requires Node's
+    // built-ins, so the ES modules get a `require`.
     banner: { js: `#!/usr/bin/env -S ${Object.entries(RUNNER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} node ${RUNNER_NODE_FLAGS.join(' ')}\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
     // Heavy, rarely used parts (TypeScript analysis, the AWS SDK, jco) load in their own chunks, on demand.
     splitting: true, chunkNames: 'chunks/[name]-[hash]', plugins: [requireBuiltins],

@@ -96,8 +96,8 @@ export class Environment {
   /** Listens on this environment's own address, then starts its extensions and its runtime process. */
   async start(): Promise<void> {
     this.initStartedAt = performance.now();
-    // No Nagle: a runtime that pipelines (posts an answer and asks for the next event in one write) sends nothing
-    // after the 202, so the event written later would wait for a delayed ACK (40 ms).
+    // No Nagle: a runtime that pipelines (asks for the next event before the 202 of its answer arrives) sends
+    // nothing after the 202, so the event written later would wait for its delayed ACK (40 ms).
     this.listener = createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       this.listener!.once('error', reject);
