@@ -22,7 +22,7 @@ export class Invocation {
   readonly requestId: string = randomUUID();
   readonly traceId: string;
   readonly payload: Buffer;
-  /** JSON text of the client context, as the Runtime API hands it to the function. */
+  /** JSON text of the client context, as the Runtime API hands it to the function (in a header: see headerJson). */
   readonly clientContext: string | undefined;
   readonly cognitoIdentity: string | undefined;
   readonly logs: string[] = [];
@@ -40,8 +40,8 @@ export class Invocation {
 
   constructor(payload: Buffer, clientContext?: string, cognitoIdentity?: string) {
     this.payload = payload;
-    this.clientContext = clientContext;
-    this.cognitoIdentity = cognitoIdentity;
+    this.clientContext = clientContext === undefined ? undefined : headerJson(clientContext);
+    this.cognitoIdentity = cognitoIdentity === undefined ? undefined : headerJson(cognitoIdentity);
     this.traceId = xrayTraceId();
     this.settled = new Promise((r) => (this.resolveSettled = r));
     this.completed = new Promise((r) => (this.resolveCompleted = r));
@@ -70,6 +70,20 @@ export class Invocation {
 
 export function errorOutcome(errorType: string, errorMessage: string, extra: Record<string, unknown> = {}): Outcome {
   return { ok: false, errorType, streamed: false, body: Buffer.from(JSON.stringify({ errorType, errorMessage, ...extra })) };
+}
+
+/**
+ * JSON that can travel in an HTTP header: on one line, with characters beyond ASCII escaped (\\uXXXX). The same
+ * value for the function; a pretty-printed or non-Latin client context otherwise breaks the header.
+ */
+export function headerJson(text: string): string {
+  let compact: string;
+  try {
+    compact = JSON.stringify(JSON.parse(text));
+  } catch {
+    compact = JSON.stringify(text);
+  }
+  return compact.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function xrayTraceId(): string {

@@ -49,6 +49,14 @@ describe('Python runtime client under the runner', { timeout: 60_000 }, () => {
     assert.match(fields.trace_id, /^Root=1-/);
   });
 
+  test('a pretty-printed client context beyond Latin-1 reaches the function as sent; the runner serves on', async () => {
+    const text = JSON.stringify({ custom: { greeting: 'Grüß €uro 日本' }, env: {}, client: {} }, null, 2);
+    const reply = await runner.invoke('Context', {}, { 'X-Amz-Client-Context': Buffer.from(text).toString('base64') });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(reply.json().client_context.custom, { greeting: 'Grüß €uro 日本' });
+    assert.equal((await runner.invoke('Context', {})).status, 200);
+  });
+
   test('an unhandled exception reaches the caller as Lambda returns it', async () => {
     const reply = await runner.invoke('Raises', {});
     assert.equal(reply.status, 200);
