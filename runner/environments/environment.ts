@@ -4,15 +4,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import type { ServerResponse } from 'node:http';
 import { functionArn, type FunctionSpec } from '../functions/model.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
+import { directSocketPath, listenDirect } from '../runtime-api/direct.ts';
 import type { Report } from '../protocol.ts';
 
 export type EnvironmentState = 'initializing' | 'idle' | 'busy' | 'stopping';
+
+/** A runtime's parked `GET /next`, whichever address it came to (node:http on TCP, or the direct socket). */
+export interface NextRequest {
+  /** Answers with the event: 200, these headers, the payload. */
+  send(headers: Record<string, string | number>, payload: Buffer): void;
+  /** Calls back once if the request goes away unanswered (its connection closed). */
+  onGone(callback: () => void): void;
+  destroy(): void;
+}
 
 export interface EnvironmentHooks {
   /** Every line the environment logs: the function's output and the platform's START/END/REPORT. */
@@ -40,6 +49,7 @@ export interface EnvironmentOptions {
 const GRACEFUL_KILL_MS = 500;
 const STATUS_BUFFER = Buffer.alloc(4096);
 let counter = 0;
+let sockets = 0;
 
 export class Environment {
   readonly id: string;
@@ -57,7 +67,8 @@ export class Environment {
   private readonly opts: EnvironmentOptions;
   private proc: ChildProcess | undefined;
   private listener: Server | undefined;
-  private pendingNext: ServerResponse | undefined;
+  private direct: Server | undefined;
+  private pendingNext: NextRequest | undefined;
   private initStartedAt = 0;
   private spawnedAt = 0;
   private firstNextAt = 0;
@@ -111,20 +122,30 @@ export class Environment {
     this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: this.fn.name, functionVersion: '$LATEST' });
     let plan: LaunchPlan;
     try {
+      // The Runtime API's hot routes on a Unix socket too (runtime-api/direct.ts), for the project's own clients.
+      const directSocket = process.platform === 'win32' || this.opts.command ? undefined : directSocketPath(String(++sockets));
+      if (directSocket) this.direct = await listenDirect(this, directSocket);
       const launch = {
         runtimeApi: `127.0.0.1:${this.port}`,
         logStreamName: this.logStreamName,
         region: this.opts.region,
         debug: this.opts.debug ? { port: this.opts.debug.port } : undefined,
+        directSocket,
       };
       plan = this.opts.command ? planCommand(this.fn, launch, this.opts.command) : await planLaunch(this.fn, launch);
       await this.extensions.startAll(this.fn.layers, plan.env, this.opts.initTimeoutMs);
     } catch (err) {
       const type = err instanceof LaunchError ? err.errorType : 'Runtime.InitError';
+      const stopping = this.state === 'stopping';
       this.failInit(type, (err as Error).message);
+      // A stop that began while the socket was opening could not close it.
+      if (stopping) this.direct?.close();
       return;
     }
-    if (this.state === 'stopping') return;
+    if (this.state === 'stopping') {
+      this.direct?.close();
+      return;
+    }
     this.spawnRuntime(plan);
   }
 
@@ -196,12 +217,12 @@ export class Environment {
   }
 
   /** Runtime API `GET /next`: parks until there is an event and every extension is ready for it. */
-  onNext(res: ServerResponse): void {
+  onNext(next: NextRequest): void {
     // A runtime polling twice (one /next per thread, as aws-lambda-ric does): the newest gets the next event,
     // the older one waits on.
-    this.pendingNext = res;
-    res.on('close', () => {
-      if (this.pendingNext === res) this.pendingNext = undefined;
+    this.pendingNext = next;
+    next.onGone(() => {
+      if (this.pendingNext === next) this.pendingNext = undefined;
     });
     if (this.initDurationMs === undefined) {
       this.firstNextAt = performance.now();
@@ -224,8 +245,8 @@ export class Environment {
   /** Called again when an extension becomes ready, since the runtime's event waits for all of them. */
   deliverIfReady(): void {
     const inv = this.current;
-    const res = this.pendingNext;
-    if (!inv || !res || inv.deliveredAt || inv.done || this.reporting || !this.extensions.readyForInvoke()) return;
+    const next = this.pendingNext;
+    if (!inv || !next || inv.deliveredAt || inv.done || this.reporting || !this.extensions.readyForInvoke()) return;
     this.pendingNext = undefined;
     inv.deliveredAt = performance.now();
     inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
@@ -243,8 +264,7 @@ export class Environment {
     };
     if (inv.clientContext) headers['Lambda-Runtime-Client-Context'] = inv.clientContext;
     if (inv.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = inv.cognitoIdentity;
-    res.writeHead(200, headers);
-    res.end(inv.payload);
+    next.send(headers, inv.payload);
     if (this.coldStartOverheadMs === undefined && this.firstNextAt) {
       this.coldStartOverheadMs = round(this.spawnedAt - this.initStartedAt + (performance.now() - this.firstNextAt));
     }
@@ -425,6 +445,7 @@ export class Environment {
       this.pendingNext?.destroy();
       await this.telemetry.flush();
       this.listener?.close();
+      this.direct?.close();
       const inv = this.current;
       if (inv && !inv.done) {
         inv.settle(errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: The execution environment was stopped (${reason}).`));

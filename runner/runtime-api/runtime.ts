@@ -2,13 +2,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, headerValue, readBody, sendJson, sendRuntimeError } from '../http-util.ts';
 import type { Environment } from '../environments/environment.ts';
-import { errorOutcome, type Invocation } from '../environments/invocation.ts';
+import { errorOutcome, Invocation } from '../environments/invocation.ts';
 
 /** 6 MiB + 100 bytes: the largest buffered response Lambda accepts from a runtime. */
 export const MAX_RESPONSE_BYTES = 6_291_556;
 /** Streamed responses may go up to 20 MiB (Lambda's soft limit). */
 export const MAX_STREAMED_BYTES = 20 * 1024 * 1024;
-const MAX_ERROR_BYTES = 1024 * 1024;
+export const MAX_ERROR_BYTES = 1024 * 1024;
 
 const RUNTIME = '/2018-06-01/runtime/';
 const INVOCATION = '/2018-06-01/runtime/invocation/';
@@ -31,7 +31,14 @@ export function handleEnvironmentRequest(env: Environment, req: IncomingMessage,
       if (req.method !== 'GET') return sendRuntimeError(res, 405, 'MethodNotAllowed', 'Use GET for /runtime/invocation/next.');
       // The body of a GET is ignored, but it must be drained for the connection to be reused.
       req.resume();
-      return env.onNext(res);
+      return env.onNext({
+        send(headers, payload) {
+          res.writeHead(200, headers);
+          res.end(payload);
+        },
+        onGone: (callback) => res.once('close', callback),
+        destroy: () => res.destroy(),
+      });
     }
     const slash = rest.indexOf('/');
     const requestId = decodeURIComponent(rest.slice(0, slash));
@@ -61,47 +68,70 @@ export function handleEnvironmentRequest(env: Environment, req: IncomingMessage,
 }
 
 async function answerInvocation(env: Environment, req: IncomingMessage, res: ServerResponse, requestId: string, action: 'response' | 'error'): Promise<void> {
-  const claimed = env.claim(requestId);
-  if (claimed === 'unknown') {
+  const inv = claimAnswer(env, requestId, action);
+  if (!(inv instanceof Invocation)) {
     req.resume();
-    return sendRuntimeError(res, 400, 'InvalidRequestID', `Invalid request ID: ${requestId}`);
+    return sendRuntimeError(res, inv.status, inv.errorType, inv.errorMessage);
   }
-  if (claimed === 'answered') {
-    req.resume();
-    return sendRuntimeError(res, 403, 'InvalidStateTransition', `Transition from RUNNING to ${action.toUpperCase()} is not allowed: invocation ${requestId} already has an answer.`);
-  }
-  const inv = claimed;
-  inv.answered = true;
-  if (action === 'error') return answerError(env, inv, req, res);
-  if (headerValue(req, 'lambda-runtime-function-response-mode')?.toLowerCase() === 'streaming') return answerStream(env, inv, req, res);
-  let body: Buffer;
+  if (action === 'response' && headerValue(req, 'lambda-runtime-function-response-mode')?.toLowerCase() === 'streaming') return answerStream(env, inv, req, res);
+  const limit = action === 'error' ? MAX_ERROR_BYTES : MAX_RESPONSE_BYTES;
+  let body: Buffer | BodyTooLargeError;
   try {
-    body = await readBody(req, MAX_RESPONSE_BYTES);
+    body = await readBody(req, limit);
   } catch (err) {
     if (!(err instanceof BodyTooLargeError)) throw err;
-    sendRuntimeError(res, 413, 'RequestEntityTooLarge', `Response payload size (${err.received} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`);
-    env.answer(inv, errorOutcome('Function.ResponseSizeTooLarge', `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`));
-    return;
+    body = err;
   }
-  env.answer(inv, { ok: true, body, streamed: false, contentType: headerValue(req, 'content-type') ?? 'application/json' });
+  const reply = settleAnswer(env, inv, action, body, (name) => headerValue(req, name));
+  if (reply) return sendRuntimeError(res, reply.status, reply.errorType, reply.errorMessage);
   accepted(res);
 }
 
-async function answerError(env: Environment, inv: Invocation, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let body = await readBody(req, MAX_ERROR_BYTES).catch((err) => {
-    if (err instanceof BodyTooLargeError) return Buffer.from(JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: 'The error body was larger than 1 MB.' }));
-    throw err;
-  });
-  // Lambda-Runtime-Function-Error-Type is optional: most clients put the type only in the body.
-  let errorType = headerValue(req, 'lambda-runtime-function-error-type');
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as { errorType?: unknown };
-    if (typeof parsed.errorType === 'string' && parsed.errorType) errorType = parsed.errorType;
-  } catch {
-    body = Buffer.from(JSON.stringify({ errorType: errorType ?? 'Runtime.Unknown', errorMessage: body.toString('utf8') }));
+/** A Runtime API error reply: status and the `{errorType, errorMessage}` body. */
+export interface RuntimeErrorReply {
+  status: number;
+  errorType: string;
+  errorMessage: string;
+}
+
+/**
+ * The invocation a POST answers, or the reply when it cannot be answered (400 unknown id, 403 second answer). A
+ * claimed invocation counts as answered from here on.
+ */
+export function claimAnswer(env: Environment, requestId: string, action: 'response' | 'error'): Invocation | RuntimeErrorReply {
+  const claimed = env.claim(requestId);
+  if (claimed === 'unknown') return { status: 400, errorType: 'InvalidRequestID', errorMessage: `Invalid request ID: ${requestId}` };
+  if (claimed === 'answered') {
+    return { status: 403, errorType: 'InvalidStateTransition', errorMessage: `Transition from RUNNING to ${action.toUpperCase()} is not allowed: invocation ${requestId} already has an answer.` };
   }
-  env.answer(inv, { ok: false, errorType: errorType ?? 'Unhandled', body, streamed: false });
-  accepted(res);
+  claimed.answered = true;
+  return claimed;
+}
+
+/**
+ * A buffered answer (a response, or an error) of a claimed invocation, whatever carried it: the caller gets its
+ * outcome. Returns the error reply for the runtime, or undefined for 202.
+ */
+export function settleAnswer(env: Environment, inv: Invocation, action: 'response' | 'error', body: Buffer | BodyTooLargeError, header: (name: string) => string | undefined): RuntimeErrorReply | undefined {
+  if (action === 'error') {
+    if (body instanceof BodyTooLargeError) body = Buffer.from(JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: 'The error body was larger than 1 MB.' }));
+    // Lambda-Runtime-Function-Error-Type is optional: most clients put the type only in the body.
+    let errorType = header('lambda-runtime-function-error-type');
+    try {
+      const parsed = JSON.parse(body.toString('utf8')) as { errorType?: unknown };
+      if (typeof parsed.errorType === 'string' && parsed.errorType) errorType = parsed.errorType;
+    } catch {
+      body = Buffer.from(JSON.stringify({ errorType: errorType ?? 'Runtime.Unknown', errorMessage: body.toString('utf8') }));
+    }
+    env.answer(inv, { ok: false, errorType: errorType ?? 'Unhandled', body, streamed: false });
+    return undefined;
+  }
+  if (body instanceof BodyTooLargeError) {
+    env.answer(inv, errorOutcome('Function.ResponseSizeTooLarge', `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`));
+    return { status: 413, errorType: 'RequestEntityTooLarge', errorMessage: `Response payload size (${body.received} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` };
+  }
+  env.answer(inv, { ok: true, body, streamed: false, contentType: header('content-type') ?? 'application/json' });
+  return undefined;
 }
 
 /** A streamed response: chunks reach the caller as they arrive; a mid-stream error comes in the trailers. */

@@ -10,6 +10,7 @@ import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
 import { runtimeFamily } from '../functions/model.ts';
 import { NODE_RUNTIME_CLIENT, PYTHON_RUNTIME_CLIENT } from '../paths.ts';
+import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
 
 export interface LaunchPlan {
   command: string;
@@ -31,6 +32,8 @@ export class LaunchError extends Error {
 
 export interface LaunchOptions {
   runtimeApi: string; // host:port of this environment's Runtime API
+  /** The environment's direct socket (runtime-api/direct.ts), where the runner listens too. */
+  directSocket?: string | undefined;
   logStreamName: string;
   debug?: { port: number } | undefined;
   region: string;
@@ -63,6 +66,7 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
     LD_LIBRARY_PATH: [process.env.LD_LIBRARY_PATH, join(fn.codeUri, 'lib')].filter(Boolean).join(':'),
     AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
   });
+  if (opts.directSocket) env[DIRECT_SOCKET_ENV] = opts.directSocket;
   // Lambda defines AWS_EXECUTION_ENV for its managed runtimes only, not for provided ones.
   if (runtimeFamily(fn.runtime) === 'node' || runtimeFamily(fn.runtime) === 'python') env.AWS_EXECUTION_ENV = `AWS_Lambda_${fn.runtime}`;
   // The function's own variables win over everything but the reserved ones Lambda forbids overriding.

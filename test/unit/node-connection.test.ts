@@ -2,7 +2,10 @@
 // that answer with exactly the bytes a test gives: pipelined requests, every way a body can end, and broken input.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Connection, ConnectionError } from '../../runner/runtimes/node/connection.ts';
 
@@ -38,7 +41,7 @@ describe('node runtime client connection', () => {
         socket.write('HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{"status":"OK"}HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r2\r\nContent-Length: 7\r\n\r\n{"n":2}');
       }
     });
-    const connection = new Connection('127.0.0.1', port);
+    const connection = new Connection({ host: '127.0.0.1', port });
     const posted = connection.request({ method: 'POST', path: '/2018-06-01/runtime/invocation/r1/response', headers: 'Content-Type: application/json\r\n', body: '"é"' });
     const next = connection.request({ method: 'GET', path: '/2018-06-01/runtime/invocation/next' });
     const a = await posted;
@@ -58,7 +61,7 @@ describe('node runtime client connection', () => {
       seen = text;
       socket.write('HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n');
     });
-    const posted = new Connection('127.0.0.1', port).request({ method: 'POST', path: '/x', body: '"é"' });
+    const posted = new Connection({ host: '127.0.0.1', port }).request({ method: 'POST', path: '/x', body: '"é"' });
     await posted;
     assert.match(seen, /^POST \/x HTTP\/1\.1\r\nHost: 127\.0\.0\.1:\d+\r\nContent-Length: 4\r\n\r\n"é"$/);
   });
@@ -68,7 +71,7 @@ describe('node runtime client connection', () => {
       socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel');
       setTimeout(() => socket.write('lo\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n'), 20);
     });
-    const res = new Connection('127.0.0.1', port).request({ method: 'GET', path: '/next' });
+    const res = new Connection({ host: '127.0.0.1', port }).request({ method: 'GET', path: '/next' });
     assert.equal((await res).body.toString(), 'hello world');
   });
 
@@ -76,7 +79,7 @@ describe('node runtime client connection', () => {
     const { port } = await rawServer(t, (socket) => {
       socket.end('HTTP/1.1 200 OK\r\n\r\n{"till":"close"}');
     });
-    const res = new Connection('127.0.0.1', port).request({ method: 'GET', path: '/next' });
+    const res = new Connection({ host: '127.0.0.1', port }).request({ method: 'GET', path: '/next' });
     assert.equal((await res).body.toString(), '{"till":"close"}');
   });
 
@@ -84,7 +87,7 @@ describe('node runtime client connection', () => {
     const { port } = await rawServer(t, (socket) => {
       socket.write('HTTP/1.1 200 OK\r\nX-A: 1\r\nx-a: 2\r\nContent-Length: 0\r\n\r\n');
     });
-    const res = new Connection('127.0.0.1', port).request({ method: 'GET', path: '/next' });
+    const res = new Connection({ host: '127.0.0.1', port }).request({ method: 'GET', path: '/next' });
     assert.equal((await res).headers['x-a'], '1, 2');
   });
 
@@ -92,7 +95,7 @@ describe('node runtime client connection', () => {
     const { port } = await rawServer(t, (socket) => {
       socket.write('SSH-2.0-OpenSSH\r\n\r\n');
     });
-    const connection = new Connection('127.0.0.1', port);
+    const connection = new Connection({ host: '127.0.0.1', port });
     const a = connection.request({ method: 'GET', path: '/next' });
     const b = connection.request({ method: 'GET', path: '/next' });
     await assert.rejects(a, (err: Error) => err instanceof ConnectionError && /not an HTTP\/1\.1 status line/.test(err.message));
@@ -101,7 +104,7 @@ describe('node runtime client connection', () => {
 
   it('fails a request when the server closes before answering it', async (t) => {
     const { port } = await rawServer(t, (socket) => socket.destroy());
-    const res = new Connection('127.0.0.1', port).request({ method: 'GET', path: '/next' });
+    const res = new Connection({ host: '127.0.0.1', port }).request({ method: 'GET', path: '/next' });
     await assert.rejects(res, (err: NodeJS.ErrnoException) => err instanceof ConnectionError);
   });
 
@@ -119,10 +122,68 @@ describe('node runtime client connection', () => {
         socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2');
       }
     });
-    const connection = new Connection('127.0.0.1', port);
+    const connection = new Connection({ host: '127.0.0.1', port });
     assert.equal((await connection.request({ method: 'GET', path: '/next' })).body.toString(), '1');
     assert.equal((await connection.request({ method: 'GET', path: '/next' })).body.toString(), '2');
     assert.equal(answered, 2);
     assert.equal(connections(), 2);
+  });
+
+  it('holds a request until the next is sent: both go out in one write', async (t) => {
+    const reads: string[] = [];
+    const { port } = await rawServer(t, (socket, received) => {
+      reads.push(received);
+      if (requestsIn(received).length === 2) socket.write('HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2');
+    });
+    const connection = new Connection({ host: '127.0.0.1', port });
+    const posted = connection.request({ method: 'POST', path: '/r1/response', body: '1' }, true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(reads.length, 0, 'a held request is not written');
+    const next = connection.request({ method: 'GET', path: '/next' });
+    assert.equal((await posted).status, 202);
+    assert.equal((await next).body.toString(), '2');
+    assert.equal(reads.length, 1, 'one write carried both');
+  });
+
+  it('end() sends what is held, ends its side, and still reads the answers owed', async (t) => {
+    let ended = false;
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      let received = '';
+      socket.on('data', (d) => (received += d.toString('latin1')));
+      socket.on('end', () => {
+        ended = true;
+        if (requestsIn(received).length === 1) socket.end('HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const connection = new Connection({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
+    const posted = connection.request({ method: 'POST', path: '/r1/error', body: '{}' }, true);
+    connection.end();
+    assert.equal((await posted).status, 202);
+    assert.ok(ended);
+    await assert.rejects(connection.request({ method: 'GET', path: '/next' }), /was ended/);
+  });
+
+  it('speaks the same HTTP on a Unix socket', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'or-conn-'));
+    const path = join(dir, 'api.sock');
+    let head = '';
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('data', (d) => {
+        head = d.toString('latin1');
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const res = await new Connection({ path }).request({ method: 'GET', path: '/next' });
+    assert.equal(res.body.toString(), 'ok');
+    assert.match(head, /^GET \/next HTTP\/1\.1\r\nHost: localhost\r\n\r\n$/);
   });
 });

@@ -11,6 +11,7 @@ import { checkCallbackHandlerSupported, loadHandler } from './load-handler.ts';
 import type { LoadedHandler } from './load-handler.ts';
 import { HttpResponseStream, streamifyResponse } from './response-stream.ts';
 import { RuntimeApiClient } from './runtime-api.ts';
+import { DIRECT_SOCKET_ENV } from './direct-socket.ts';
 
 // Exit codes Lambda's Node runtime uses when user code crashes the process.
 const EXIT_UNCAUGHT_EXCEPTION = 129;
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   installAwsLambdaGlobal(store);
   let api: RuntimeApiClient;
   try {
-    api = new RuntimeApiClient(address);
+    api = new RuntimeApiClient(address, env[DIRECT_SOCKET_ENV] || undefined);
   } catch (error) {
     stop((error as Error).message);
   }

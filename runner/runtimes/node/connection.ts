@@ -52,29 +52,53 @@ interface Head {
   chunks: Buffer[];
 }
 
+/** Where the Runtime API is: its TCP address, or a Unix socket path (the runner's direct socket). */
+export type Target = { host: string; port: number } | { path: string };
+
 export class Connection {
   private socket: Socket | undefined;
   private readonly queue: Pending[] = [];
   private buffer: Buffer = EMPTY;
   private head: Head | undefined;
   private answered = 0;
+  /** Requests formatted but not yet written (held). */
+  private unsent = '';
+  private ended = false;
   private readonly hostHeader: string;
-  private readonly host: string;
-  private readonly port: number;
+  private readonly target: Target;
 
-  constructor(host: string, port: number) {
-    this.host = host;
-    this.port = port;
-    this.hostHeader = `Host: ${host.includes(':') ? `[${host}]` : host}:${port}\r\n`;
+  constructor(target: Target) {
+    this.target = target;
+    this.hostHeader = 'path' in target ? 'Host: localhost\r\n' : `Host: ${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}\r\n`;
   }
 
-  /** Sends a request now, behind any still waiting for their answers; resolves with its response, in order. */
-  request(request: RawRequest): Promise<RawResponse> {
+  /**
+   * Sends a request, behind any still waiting for their answers; resolves with its response, in order. A held request
+   * waits for the next one that is sent, or for send(): both go out in one write.
+   */
+  request(request: RawRequest, hold = false): Promise<RawResponse> {
+    if (this.ended) return Promise.reject(new ConnectionError('The connection to the Runtime API was ended.'));
     const socket = this.socket ?? this.open();
     socket.ref();
     const answered = new Promise<RawResponse>((resolve, reject) => this.queue.push({ request, resolve, reject, reused: this.answered > 0, retried: false }));
-    socket.write(this.format(request));
+    this.unsent += this.format(request);
+    if (!hold) this.send();
     return answered;
+  }
+
+  /** Writes the held requests. */
+  send(): void {
+    if (!this.unsent) return;
+    const data = this.unsent;
+    this.unsent = '';
+    this.socket?.write(data);
+  }
+
+  /** Nothing more will be sent (the process is exiting): the server answers what it has and closes. */
+  end(): void {
+    this.send();
+    this.ended = true;
+    this.socket?.end();
   }
 
   private format(r: RawRequest): string {
@@ -84,8 +108,9 @@ export class Connection {
   }
 
   private open(): Socket {
-    const socket = connect({ host: this.host, port: this.port, noDelay: true });
+    const socket = 'path' in this.target ? connect({ path: this.target.path }) : connect({ ...this.target, noDelay: true });
     this.socket = socket;
+    this.unsent = '';
     this.buffer = EMPTY;
     this.head = undefined;
     this.answered = 0;
@@ -116,6 +141,7 @@ export class Connection {
     const stale = waiting[0] && waiting[0].reused && !waiting[0].retried && !this.head && (code === 'ECONNRESET' || code === 'EPIPE');
     this.head = undefined;
     this.buffer = EMPTY;
+    this.unsent = '';
     if (!stale) {
       for (const p of waiting) p.reject(error);
       return;

@@ -52,12 +52,16 @@ export class RuntimeApiClient {
   private following: 'none' | 'scheduled' | Promise<RawResponse> = 'none';
   private stopped = false;
 
-  constructor(address: string) {
+  /**
+   * `directSocket`: the runner's Unix socket for /next and buffered answers (cheaper than TCP for both sides);
+   * everything still works on `address` alone.
+   */
+  constructor(address: string, directSocket?: string) {
     this.address = address;
     const { host, port } = parseAddress(address);
     this.host = host;
     this.port = port;
-    this.connection = new Connection(host, port);
+    this.connection = new Connection(directSocket ? { path: directSocket } : { host, port });
     // Streamed responses go through node:http on their own socket; Node unrefs it while idle, so it never keeps
     // the event loop alive (callbackWaitsForEmptyEventLoop depends on that).
     this.agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -89,16 +93,19 @@ export class RuntimeApiClient {
 
   /**
    * An invocation's answer, then the request for the next one without waiting for the 202 (HTTP/1.1 pipelining on
-   * the one connection; the runner answers in order). The /next goes out after the callbacks already queued
-   * (setImmediate): a handler's last setImmediate that crashes the process stops it (stopAsking), so a dying
-   * process does not take another event.
+   * the one connection; the runner answers in order). Both go out in one write after the callbacks already queued
+   * (setImmediate): a handler's last setImmediate that crashes the process stops the /next (stopAsking, which sends
+   * the answer alone), so a dying process does not take another event. The runner's direct socket sends the 202 with
+   * the next event.
    */
   private postThenNext(path: string, headers: string, body: string): Promise<number> {
-    const posted = this.connection.request({ method: 'POST', path, headers, body });
+    if (this.stopped) return this.connection.request({ method: 'POST', path, headers, body }).then((res) => res.status);
+    const posted = this.connection.request({ method: 'POST', path, headers, body }, true);
     this.following = 'scheduled';
     setImmediate(() => {
-      // next() may have sent it already (the 202 came first); a crash stops it.
-      if (this.following === 'scheduled') this.following = this.stopped ? 'none' : this.sendNext();
+      // next() may have sent it already (the 202 came first).
+      if (this.following === 'scheduled') this.following = this.sendNext();
+      this.connection.send();
     });
     return posted.then((res) => res.status);
   }
@@ -110,9 +117,20 @@ export class RuntimeApiClient {
     return sent;
   }
 
-  /** The process is exiting: no more /next. */
+  /**
+   * The process is exiting: no more /next. An answer still held goes out alone; a /next already sent is withdrawn by
+   * ending the connection, so that the runner sends the 202 it keeps for the next event now.
+   */
   stopAsking(): void {
+    if (this.stopped) return;
     this.stopped = true;
+    if (this.following === 'scheduled') {
+      this.following = 'none';
+      this.connection.send();
+    } else if (this.following instanceof Promise) {
+      this.following = 'none';
+      this.connection.end();
+    }
   }
 
   /**
