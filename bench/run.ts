@@ -92,9 +92,9 @@ try {
   }
 
   // Throughput: the same number of invokes from one caller, then from two concurrent callers (two environments,
-  // both warmed first). Rounds alternate the two so that a slower moment of a shared machine weighs on both; each
-  // figure is the median of the rounds.
-  const total = SEQUENTIAL * 2;
+  // both warmed first). Five rounds of a second or so each alternate the two, so that a slower moment of a shared
+  // machine weighs on both; each figure is the median of the rounds.
+  const total = 3000;
   const rate = async (callers: number) => {
     const start = performance.now();
     await Promise.all(Array.from({ length: callers }, () => sequential('NodeClient', total / callers)));
@@ -102,7 +102,7 @@ try {
   };
   await rate(2);
   const rounds: Array<[number, number]> = [];
-  for (let r = 0; r < 3; r++) rounds.push([await rate(1), await rate(2)]);
+  for (let r = 0; r < 5; r++) rounds.push([await rate(1), await rate(2)]);
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const sequentialRate = median(rounds.map((r) => r[0]));
   const concurrentRate = median(rounds.map((r) => r[1]));
@@ -118,13 +118,21 @@ try {
   const overheads = envs.map((e) => e.coldStartOverheadMs!).sort((a, b) => a - b);
   emit('cold_start_overhead_p50', percentile(overheads, 50), 'ms', 'runner');
   emit('cold_start_overhead_max', overheads.at(-1)!, 'ms', 'runner');
+  const memory = () => ({
+    rssKb: Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))![1]),
+    // PSS splits the pages shared with other processes (the node binary the runtimes also map) among them.
+    pssKb: Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/smaps_rollup`, 'utf8'))![1]),
+  });
   await sleep(200);
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))![1]);
-  // PSS splits the pages shared with other processes (the node binary the runtimes also map) among them.
-  const pssKb = Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/smaps_rollup`, 'utf8'))![1]);
+  const busy = memory();
+  // At rest: the environments stay warm, and the runner has had the second of quiet after which it gives back
+  // the memory its busy period grew into (runner/idle-trim.ts).
+  await sleep(1800);
+  const rest = memory();
   const warm = (await status()).environments.length;
-  emit(`runner_rss_with_${warm}_warm_environments`, rssKb / 1024, 'MB', 'runner');
-  emit(`runner_pss_with_${warm}_warm_environments`, pssKb / 1024, 'MB', 'runner');
+  emit(`runner_rss_with_${warm}_warm_environments`, rest.rssKb / 1024, 'MB', 'runner');
+  emit(`runner_pss_with_${warm}_warm_environments`, rest.pssKb / 1024, 'MB', 'runner');
+  emit(`runner_rss_right_after_load_with_${warm}_warm_environments`, busy.rssKb / 1024, 'MB', 'runner');
 } finally {
   agent.destroy();
   runner.kill('SIGTERM');

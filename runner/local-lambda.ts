@@ -11,6 +11,7 @@ import { Invocation, type Completion, type StreamListener } from './environments
 import { FunctionPool, TooManyRequestsError } from './environments/pool.ts';
 import { handleEnvironmentRequest } from './runtime-api/runtime.ts';
 import { forgetCompiled } from './runtimes/spawn.ts';
+import { IdleTrim } from './idle-trim.ts';
 
 export { TooManyRequestsError };
 export class FunctionNotFoundError extends Error {}
@@ -81,6 +82,7 @@ export class LocalLambda {
   };
   private readonly opts: Required<LocalLambdaOptions>;
   private readonly hooks: EnvironmentHooks;
+  private readonly idleTrim = new IdleTrim();
 
   constructor(opts: LocalLambdaOptions = {}) {
     this.opts = { port: 0, region: process.env.AWS_REGION ?? 'us-east-1', initTimeoutMs: Number(process.env.OPEN_RUNTIME_INIT_TIMEOUT_MS ?? 10_000), hotReload: true, ...opts };
@@ -96,7 +98,7 @@ export class LocalLambda {
     this.hooks = {
       log: (fn, line, requestId) => this.emit({ type: 'log', function: fn.name, requestId, line }),
       gone: () => undefined,
-      idle: () => undefined,
+      idle: () => this.idleTrim.activity(),
       debugReady: (env, language, port) => {
         const requestId = env.current?.requestId ?? '';
         this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port });
@@ -291,6 +293,7 @@ export class LocalLambda {
   }
 
   async close(): Promise<void> {
+    this.idleTrim.dispose();
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
     await Promise.all([...this.pools.values()].map((p) => p.stopAll()));

@@ -10,9 +10,10 @@ export const TOKEN_ENV = 'OPEN_RUNTIME_TOKEN';
 /**
  * Node flags the runner runs with (the CLI's shebang has them too): a small young generation (its short-lived
  * garbage, one invocation's buffers, is collected often and cheaply) and an old generation that grows by a quarter
- * over what is live instead of V8's default up to 4x, which left a busy sidecar holding 15 MB of empty pages.
+ * over what is live instead of V8's default up to 4x, which left a busy sidecar holding 15 MB of empty pages; and
+ * `gc`, which the runner calls once when it goes quiet after work (idle-trim.ts).
  */
-export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=25'];
+export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=25', '--expose-gc'];
 /**
  * Environment the runner starts with (the CLI's shebang sets it too): one malloc arena (Node's helper threads
  * would each get their own) and blocks of 32 KiB and more mapped on their own, so that the compilers' short-lived
