@@ -255,8 +255,15 @@ export class LocalLambda {
     for (const listener of this.listeners) listener(event);
   }
 
+  private environmentCount = 0;
+
+  /** Says how many environments there are when that changes (pools call this whenever one starts, idles or goes). */
   private emitEnvironmentCount(): void {
-    this.emit({ type: 'environments', count: this.environments().length });
+    let count = 0;
+    for (const pool of this.pools.values()) count += pool.size;
+    if (count === this.environmentCount) return;
+    this.environmentCount = count;
+    this.emit({ type: 'environments', count });
   }
 
   // ---- hot reload -------------------------------------------------------------------------------------------

@@ -216,6 +216,7 @@ function errorReply(status: number, errorType: string, errorMessage: string): Bu
 }
 
 function safeDecode(text: string): string {
+  if (!text.includes('%')) return text;
   try {
     return decodeURIComponent(text);
   } catch {
