@@ -119,6 +119,15 @@ function post(id: string, action: 'response' | 'error', body: string, headers = 
   return `POST /2018-06-01/runtime/invocation/${id}/${action} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
+/** An invoke, and its event taken by a fresh connection to the environment's socket. */
+async function eventOnNewConnection(payload: unknown): Promise<{ caller: Promise<Reply>; runtime: RawRuntime; id: string; event: Reply }> {
+  const caller = invoke(payload);
+  const runtime = await RawRuntime.open();
+  runtime.send(NEXT);
+  const [event] = await runtime.replyCount(1);
+  return { caller, runtime, id: event!.headers['lambda-runtime-aws-request-id']!, event: event! };
+}
+
 test('the event comes with the Lambda headers; an answer pipelined with the next /next gets its 202 with the next event, in one write', async () => {
   const clientContext = Buffer.from(JSON.stringify({ custom: { a: 1 } })).toString('base64');
   const first = invoke({ n: 1 }, { 'X-Amz-Client-Context': clientContext });
@@ -157,11 +166,8 @@ test('the event comes with the Lambda headers; an answer pipelined with the next
 });
 
 test('ending the connection after a pipelined /next gets the 202 at once, and withdraws the /next', async () => {
-  const caller = invoke({ n: 3 });
-  const runtime = await RawRuntime.open();
-  runtime.send(NEXT);
-  const [event] = await runtime.replyCount(1);
-  runtime.send(post(event!.headers['lambda-runtime-aws-request-id']!, 'error', '{"errorType":"Crash","errorMessage":"gone"}') + NEXT);
+  const { caller, runtime, id } = await eventOnNewConnection({ n: 3 });
+  runtime.send(post(id, 'error', '{"errorType":"Crash","errorMessage":"gone"}') + NEXT);
   runtime.socket.end();
   const replies = await runtime.replyCount(3);
   assert.equal(replies[1]!.status, 202);
@@ -172,22 +178,15 @@ test('ending the connection after a pipelined /next gets the 202 at once, and wi
   assert.deepEqual(JSON.parse(result.body), { errorType: 'Crash', errorMessage: 'gone' });
 
   // The environment still takes invokes: this runtime asks again on a new connection.
-  const again = await RawRuntime.open();
-  const later = invoke({ n: 4 });
-  again.send(NEXT);
-  const [next] = await again.replyCount(1);
-  assert.deepEqual(JSON.parse(next!.body), { n: 4 });
-  again.send(post(next!.headers['lambda-runtime-aws-request-id']!, 'response', '4'));
-  assert.equal((await later).body, '4');
-  again.socket.destroy();
+  const again = await eventOnNewConnection({ n: 4 });
+  assert.deepEqual(JSON.parse(again.event.body), { n: 4 });
+  again.runtime.send(post(again.id, 'response', '4'));
+  assert.equal((await again.caller).body, '4');
+  again.runtime.socket.destroy();
 });
 
 test('unknown ids get 400, second answers 403, oversized answers 413; the connection stays usable', async () => {
-  const caller = invoke({ n: 5 });
-  const runtime = await RawRuntime.open();
-  runtime.send(NEXT);
-  const [event] = await runtime.replyCount(1);
-  const id = event!.headers['lambda-runtime-aws-request-id']!;
+  const { caller, runtime, id } = await eventOnNewConnection({ n: 5 });
   runtime.send(post('not-a-request', 'response', '{}'));
   const [, unknown] = await runtime.replyCount(2);
   assert.equal(unknown!.status, 400);
@@ -223,11 +222,8 @@ test('what the socket cannot read gets a 400 naming the problem and a closed con
   assert.equal(notFound!.status, 404);
   unknownRoute.socket.destroy();
 
-  const caller = invoke({ n: 6 });
-  const runtime = await RawRuntime.open();
-  runtime.send(NEXT);
-  const [event] = await runtime.replyCount(1);
-  runtime.send(post(event!.headers['lambda-runtime-aws-request-id']!, 'response', '6'));
+  const { caller, runtime, id } = await eventOnNewConnection({ n: 6 });
+  runtime.send(post(id, 'response', '6'));
   assert.equal((await caller).body, '6');
   runtime.socket.destroy();
 });
