@@ -124,7 +124,15 @@ export class Environment {
     try {
       // The Runtime API's hot routes on a Unix socket too (runtime-api/direct.ts), for the project's own clients.
       const directSocket = process.platform === 'win32' || this.opts.command ? undefined : directSocketPath(String(++sockets));
-      if (directSocket) this.direct = await listenDirect(this, directSocket);
+      // Opened while the launch is planned: both are on the cold start's path.
+      const listening = directSocket
+        ? listenDirect(this, directSocket).then((server) => {
+            this.direct = server;
+            // A stop that began meanwhile may be past the point where it closes the socket (closing twice is harmless).
+            if (this.state === 'stopping') server.close();
+          })
+        : undefined;
+      listening?.catch(() => undefined);
       const launch = {
         runtimeApi: `127.0.0.1:${this.port}`,
         logStreamName: this.logStreamName,
@@ -133,19 +141,14 @@ export class Environment {
         directSocket,
       };
       plan = this.opts.command ? planCommand(this.fn, launch, this.opts.command) : await planLaunch(this.fn, launch);
+      await listening;
       await this.extensions.startAll(this.fn.layers, plan.env, this.opts.initTimeoutMs);
     } catch (err) {
       const type = err instanceof LaunchError ? err.errorType : 'Runtime.InitError';
-      const stopping = this.state === 'stopping';
       this.failInit(type, (err as Error).message);
-      // A stop that began while the socket was opening could not close it.
-      if (stopping) this.direct?.close();
       return;
     }
-    if (this.state === 'stopping') {
-      this.direct?.close();
-      return;
-    }
+    if (this.state === 'stopping') return;
     this.spawnRuntime(plan);
   }
 
