@@ -25,6 +25,7 @@ before(async () => {
     { name: 'TypeScriptFails', codeUri: join(NODE, 'typescript'), runtime: 'nodejs22.x', handler: 'src/app.fails' },
     { name: 'Streams', codeUri: join(NODE, 'streaming'), runtime: 'nodejs22.x', handler: 'index.chunks' },
     { name: 'NoExport', codeUri: join(NODE, 'broken'), runtime: 'nodejs22.x', handler: 'exports.handler' },
+    { name: 'CrashesLater', codeUri: join(NODE, 'esm'), runtime: 'nodejs22.x', handler: 'index.respondsThenCrashesLater' },
   ]);
   runner = await startRunner(template);
   lambda = new LambdaClient({
@@ -52,6 +53,18 @@ describe('node runtime client behind the runner', { timeout: 60_000 }, () => {
     assert.deepEqual(payload.echo, { hello: 'sdk' });
     assert.equal(payload.kind, 'esm');
     assert.match(payload.requestId, /^[0-9a-f-]{36}$/);
+  });
+
+  it('a process that crashes a while after answering exits at once, and the next invoke gets a fresh environment', async () => {
+    // The client has already asked for its next event by then (the runner keeps the 202 of the answer for it): the
+    // crash must withdraw that /next, or the process would wait for the next invoke and fail it.
+    const first = await invoke('CrashesLater', {});
+    assert.equal(first.functionError, undefined);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const second = await invoke('CrashesLater', {});
+    assert.equal(second.functionError, undefined, JSON.stringify(second.payload));
+    assert.equal(second.payload.sent, true);
+    assert.notEqual(second.payload.pid, first.payload.pid, 'a new process');
   });
 
   it('fills the context from the function definition', async () => {
