@@ -76,8 +76,9 @@ class DirectConnection {
   constructor(env: Environment, socket: Socket) {
     this.env = env;
     this.socket = socket;
-    socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => {
+      // After a refusal nothing more is read (the connection is closing).
+      if (this.closed) return;
       this.buffer = this.buffer.length ? Buffer.concat([this.buffer, data]) : data;
       this.parsing = true;
       try {
