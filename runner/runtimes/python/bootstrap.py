@@ -20,6 +20,7 @@ import os
 import re
 import select
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -80,10 +81,28 @@ def connection_was_closed(sock):
         return True
 
 
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP/1.1 on the runner's direct socket (OPEN_RUNTIME_RUNTIME_API_SOCKET): the Runtime API's /next and buffered
+    answers on a Unix socket, cheaper for both sides than loopback TCP. Bodies always have a Content-Length there."""
+
+    def __init__(self, path):
+        super().__init__("localhost")
+        self.path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(self.path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
 class RuntimeApi:
-    def __init__(self, address):
+    def __init__(self, address, direct_socket=None):
         self.address = address
-        self.connection = http.client.HTTPConnection(address)
+        self.connection = UnixHTTPConnection(direct_socket) if direct_socket else http.client.HTTPConnection(address)
         self.get_headers = {"User-Agent": USER_AGENT}
 
     def request(self, method, path, body=None, headers=None):
@@ -620,7 +639,7 @@ def main():
             "Start this client through the Open Runtime runner (or set it to host:port).\n"
         )
         return 1
-    api = RuntimeApi(address)
+    api = RuntimeApi(address, os.environ.get("OPEN_RUNTIME_RUNTIME_API_SOCKET"))
     put_task_root_on_path(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
     set_up_logging()
 
