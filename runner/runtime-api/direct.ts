@@ -1,8 +1,8 @@
-// The Runtime API on a Unix socket of the environment's own, for the project's Node and Python runtime clients: /next,
-// buffered answers and init errors, with Content-Length bodies, read without node:http. An invoke is two requests of the
-// runtime's; on the loopback TCP address node:http's per-request streams and the TCP stack cost the runner about as
-// much as the rest of the invoke. The environment's TCP address (AWS_LAMBDA_RUNTIME_API) still serves every route to
-// every client, and the Node client's streamed answers go there (chunked, with trailers).
+// The Runtime API on a Unix socket of the environment's own, for the project's Node and Python runtime clients:
+// /next, buffered answers and init errors, with Content-Length bodies, read without node:http. An invoke is two
+// requests of the runtime's; on the loopback TCP address node:http's per-request streams and the TCP stack cost the
+// runner about as much as the rest of the invoke. The environment's TCP address (AWS_LAMBDA_RUNTIME_API) still serves
+// every route to every client, and the Node client's streamed answers go there (chunked, with trailers).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
