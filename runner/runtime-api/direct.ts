@@ -10,10 +10,8 @@ import { join } from 'node:path';
 import type { Environment, NextRequest } from '../environments/environment.ts';
 import { Invocation } from '../environments/invocation.ts';
 import { BodyTooLargeError } from '../http-util.ts';
-import { claimAnswer, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, settleAnswer } from './runtime.ts';
+import { answerRoute, claimAnswer, INIT_ERROR_PATH, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, NEXT_PATH, settleAnswer } from './runtime.ts';
 
-const INVOCATION = '/2018-06-01/runtime/invocation/';
-const INIT_ERROR = '/2018-06-01/runtime/init/error';
 const MAX_HEAD = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 202: 'Accepted', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
@@ -123,7 +121,7 @@ class DirectConnection {
         this.buffer = this.buffer.subarray(end + 4);
         if (typeof head === 'string') return this.refuse(400, head);
         this.head = head;
-        const limit = head.path === INIT_ERROR || head.path.endsWith('/error') ? MAX_ERROR_BYTES : MAX_RESPONSE_BYTES;
+        const limit = head.path === INIT_ERROR_PATH || head.path.endsWith('/error') ? MAX_ERROR_BYTES : MAX_RESPONSE_BYTES;
         if (head.length > limit) {
           // Answered now; the body is skipped so that the connection stays usable.
           this.head = undefined;
@@ -145,25 +143,22 @@ class DirectConnection {
     const slot: Slot = { data: undefined };
     this.slots.push(slot);
     const { method, path } = head;
-    if (path === `${INVOCATION}next`) {
+    if (path === NEXT_PATH) {
       if (method !== 'GET') return this.reply(slot, errorReply(405, 'MethodNotAllowed', 'Use GET for /runtime/invocation/next.'));
       return this.env.onNext(this.parkNext(slot));
     }
-    if (method === 'POST' && path.startsWith(INVOCATION)) {
-      const rest = path.slice(INVOCATION.length);
-      const slash = rest.indexOf('/');
-      const action = rest.slice(slash + 1);
-      if (slash > 0 && (action === 'response' || action === 'error')) {
-        if (action === 'response' && head.headers.get('lambda-runtime-function-response-mode')?.toLowerCase() === 'streaming') {
-          return this.reply(slot, errorReply(400, 'InvalidRequest', 'Streamed responses go to AWS_LAMBDA_RUNTIME_API, not to the direct socket.'));
-        }
-        const inv = claimAnswer(this.env, safeDecode(rest.slice(0, slash)), action);
-        if (!(inv instanceof Invocation)) return this.reply(slot, errorReply(inv.status, inv.errorType, inv.errorMessage));
-        const problem = settleAnswer(this.env, inv, action, body, (name) => head.headers.get(name));
-        return this.reply(slot, problem ? errorReply(problem.status, problem.errorType, problem.errorMessage) : ACCEPTED);
+    const answer = method === 'POST' ? answerRoute(path) : undefined;
+    if (answer) {
+      const { requestId, action } = answer;
+      if (action === 'response' && head.headers.get('lambda-runtime-function-response-mode')?.toLowerCase() === 'streaming') {
+        return this.reply(slot, errorReply(400, 'InvalidRequest', 'Streamed responses go to AWS_LAMBDA_RUNTIME_API, not to the direct socket.'));
       }
+      const inv = claimAnswer(this.env, requestId, action);
+      if (!(inv instanceof Invocation)) return this.reply(slot, errorReply(inv.status, inv.errorType, inv.errorMessage));
+      const problem = settleAnswer(this.env, inv, action, body, (name) => head.headers.get(name));
+      return this.reply(slot, problem ? errorReply(problem.status, problem.errorType, problem.errorMessage) : ACCEPTED);
     }
-    if (method === 'POST' && path === INIT_ERROR) {
+    if (method === 'POST' && path === INIT_ERROR_PATH) {
       if (body instanceof BodyTooLargeError) return this.reply(slot, errorReply(413, 'RequestEntityTooLarge', body.message));
       this.reply(slot, ACCEPTED);
       return this.env.initFailed(head.headers.get('lambda-runtime-function-error-type') ?? 'Runtime.InitError', body);
@@ -214,15 +209,6 @@ class DirectConnection {
 function errorReply(status: number, errorType: string, errorMessage: string): Buffer {
   const body = JSON.stringify({ errorMessage, errorType });
   return Buffer.from(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-}
-
-function safeDecode(text: string): string {
-  if (!text.includes('%')) return text;
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 /** A request head, or why it cannot be read. Bodies need a Content-Length (the Node client always sends one). */

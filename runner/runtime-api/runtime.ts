@@ -10,8 +10,9 @@ export const MAX_RESPONSE_BYTES = 6_291_556;
 export const MAX_STREAMED_BYTES = 20 * 1024 * 1024;
 export const MAX_ERROR_BYTES = 1024 * 1024;
 
-const RUNTIME = '/2018-06-01/runtime/';
 const INVOCATION = '/2018-06-01/runtime/invocation/';
+export const NEXT_PATH = `${INVOCATION}next`;
+export const INIT_ERROR_PATH = '/2018-06-01/runtime/init/error';
 const EXTENSION = '/2020-01-01/extension';
 const TELEMETRY = '/2022-07-01/telemetry';
 
@@ -26,8 +27,7 @@ export function handleEnvironmentRequest(env: Environment, req: IncomingMessage,
   const url = req.url ?? '/';
   const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
   if (path.startsWith(INVOCATION)) {
-    const rest = path.slice(INVOCATION.length);
-    if (rest === 'next') {
+    if (path === NEXT_PATH) {
       if (req.method !== 'GET') return sendRuntimeError(res, 405, 'MethodNotAllowed', 'Use GET for /runtime/invocation/next.');
       // The body of a GET is ignored, but it must be drained for the connection to be reused.
       req.resume();
@@ -40,14 +40,12 @@ export function handleEnvironmentRequest(env: Environment, req: IncomingMessage,
         destroy: () => res.destroy(),
       });
     }
-    const slash = rest.indexOf('/');
-    const requestId = decodeURIComponent(rest.slice(0, slash));
-    const action = rest.slice(slash + 1);
-    if (req.method === 'POST' && slash > 0 && (action === 'response' || action === 'error')) {
-      void answerInvocation(env, req, res, requestId, action).catch((err) => failRequest(res, err));
+    const answer = req.method === 'POST' ? answerRoute(path) : undefined;
+    if (answer) {
+      void answerInvocation(env, req, res, answer.requestId, answer.action).catch((err) => failRequest(res, err));
       return;
     }
-  } else if (path === `${RUNTIME}init/error` && req.method === 'POST') {
+  } else if (path === INIT_ERROR_PATH && req.method === 'POST') {
     void readBody(req, MAX_ERROR_BYTES)
       .then((body) => {
         accepted(res);
@@ -65,6 +63,25 @@ export function handleEnvironmentRequest(env: Environment, req: IncomingMessage,
   }
   req.resume();
   sendRuntimeError(res, 404, 'NotFound', `No such route on the Runtime API: ${req.method} ${path}`);
+}
+
+/**
+ * `/invocation/{id}/response` or `/invocation/{id}/error`: the request id and the action. The id is percent-decoded;
+ * one with a broken escape stays as sent (and is then unknown: 400).
+ */
+export function answerRoute(path: string): { requestId: string; action: 'response' | 'error' } | undefined {
+  if (!path.startsWith(INVOCATION)) return undefined;
+  const rest = path.slice(INVOCATION.length);
+  const slash = rest.indexOf('/');
+  const action = rest.slice(slash + 1);
+  if (slash <= 0 || (action !== 'response' && action !== 'error')) return undefined;
+  const id = rest.slice(0, slash);
+  if (!id.includes('%')) return { requestId: id, action };
+  try {
+    return { requestId: decodeURIComponent(id), action };
+  } catch {
+    return { requestId: id, action };
+  }
 }
 
 async function answerInvocation(env: Environment, req: IncomingMessage, res: ServerResponse, requestId: string, action: 'response' | 'error'): Promise<void> {

@@ -191,16 +191,20 @@ test('unknown ids get 400, second answers 403, oversized answers 413; the connec
   const [, unknown] = await runtime.replyCount(2);
   assert.equal(unknown!.status, 400);
   assert.equal(JSON.parse(unknown!.body).errorType, 'InvalidRequestID');
+  runtime.send(post('%E0', 'response', '{}'));
+  const [, , brokenEscape] = await runtime.replyCount(3);
+  assert.equal(brokenEscape!.status, 400);
+  assert.equal(JSON.parse(brokenEscape!.body).errorType, 'InvalidRequestID');
 
   runtime.send(post(id, 'response', `"${'x'.repeat(6_291_556 - 1)}"`));
-  const [, , tooLarge] = await runtime.replyCount(3);
+  const [, , , tooLarge] = await runtime.replyCount(4);
   assert.equal(tooLarge!.status, 413);
   assert.equal(JSON.parse(tooLarge!.body).errorType, 'RequestEntityTooLarge');
   const result = await caller;
   assert.equal(JSON.parse(result.body).errorType, 'Function.ResponseSizeTooLarge');
 
   runtime.send(post(id, 'response', '{}'));
-  const [, , , second] = await runtime.replyCount(4);
+  const [, , , , second] = await runtime.replyCount(5);
   assert.equal(second!.status, 403);
   assert.equal(JSON.parse(second!.body).errorType, 'InvalidStateTransition');
   runtime.socket.destroy();

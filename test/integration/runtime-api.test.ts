@@ -105,6 +105,9 @@ test('next delivers the event with the Lambda headers; response is 202 and reach
   const unknown = await call(api, 'POST', respond('not-a-request'), { body: '{}' });
   assert.equal(unknown.status, 400);
   assert.equal(JSON.parse(unknown.body.toString()).errorType, 'InvalidRequestID');
+  const brokenEscape = await call(api, 'POST', respond('%E0'), { body: '{}' });
+  assert.equal(brokenEscape.status, 400, 'a request id with a broken percent-escape is unknown, and the runner serves on');
+  assert.equal(JSON.parse(brokenEscape.body.toString()).errorType, 'InvalidRequestID');
 });
 
 test('error without the optional Error-Type header: 202, caller gets Unhandled and the body', async () => {
