@@ -4,6 +4,7 @@
 // runner about as much as the rest of the invoke. The environment's TCP address (AWS_LAMBDA_RUNTIME_API) still serves
 // every route to every client, and the Node client's streamed answers go there (chunked, with trailers).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,6 @@ import { answerRoute, claimAnswer, INIT_ERROR_PATH, MAX_ERROR_BYTES, MAX_RESPONS
 
 const MAX_HEAD = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 202: 'Accepted', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 const ACCEPTED = Buffer.from('HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"OK"}', 'latin1');
 
 let socketDir: string | undefined;
@@ -208,7 +208,7 @@ class DirectConnection {
 
 function errorReply(status: number, errorType: string, errorMessage: string): Buffer {
   const body = JSON.stringify({ errorMessage, errorType });
-  return Buffer.from(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  return Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 /** A request head, or why it cannot be read. Bodies need a Content-Length (the Node client always sends one). */
