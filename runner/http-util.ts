@@ -11,13 +11,13 @@ export class BodyTooLargeError extends Error {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Reads a whole request body (Content-Length or chunked, trailers included) up to `limit` bytes. */
 /** A request header as one string: the first, when a client sent it more than once. */
 export function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Reads a whole request body (Content-Length or chunked, trailers included) up to `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {

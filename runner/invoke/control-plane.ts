@@ -221,7 +221,7 @@ class AwsError extends Error {
   }
 }
 
-const notFound = (name: string, qualifier?: string) => new AwsError(404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}${qualifier ? `:${qualifier}` : ''}`);
+const notFound = (name: string, qualifier?: string) => new AwsError(404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name, qualifier)}`);
 const invalid = (message: string) => new AwsError(400, 'InvalidParameterValueException', message);
 const validation = (problems: string[]) =>
   new AwsError(400, 'ValidationException', `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected: ${problems.join('; ')}`);
@@ -237,7 +237,6 @@ interface At extends Ctx {
   name: string;
   qualifier: string | undefined;
 }
-
 
 /** A name, a partial ARN (123456789012:function:name) or a full ARN, each optionally with `:qualifier`. */
 function splitName(raw: string): { name: string; qualifier: string | undefined } {
@@ -544,7 +543,7 @@ function publish(fn: DeployedFunction, description: string | undefined): Publish
   const config: FunctionConfiguration = {
     ...fn.latest,
     Version: version,
-    FunctionArn: `${lambdaArn(fn.latest.FunctionName)}:${version}`,
+    FunctionArn: lambdaArn(fn.latest.FunctionName, version),
     Description: description ?? fn.latest.Description,
     RevisionId: randomUUID(),
   };
@@ -610,7 +609,7 @@ async function createAlias(at: At): Promise<void> {
   if (typeof aliasName !== 'string' || !ALIAS_NAME.test(aliasName) || aliasName.length > 128) {
     throw validation([`Value ${JSON.stringify(aliasName) ?? 'null'} at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)`]);
   }
-  const arn = `${lambdaArn(at.name)}:${aliasName}`;
+  const arn = lambdaArn(at.name, aliasName);
   if (fn.aliases.has(aliasName)) throw new AwsError(409, 'ResourceConflictException', `Alias already exists: ${arn}`);
   const alias: Alias = { AliasArn: arn, Name: aliasName, FunctionVersion: aliasVersion(fn, at.name, body.FunctionVersion), Description: typeof body.Description === 'string' ? body.Description : '', RevisionId: randomUUID() };
   fn.aliases.set(aliasName, alias);
@@ -620,7 +619,7 @@ async function createAlias(at: At): Promise<void> {
 function existingAlias(at: At, aliasName: string): { fn: DeployedFunction; alias: Alias } {
   const fn = existing(at);
   const alias = fn.aliases.get(aliasName);
-  if (!alias) throw new AwsError(404, 'ResourceNotFoundException', `Alias not found: ${lambdaArn(at.name)}:${aliasName}`);
+  if (!alias) throw new AwsError(404, 'ResourceNotFoundException', `Alias not found: ${lambdaArn(at.name, aliasName)}`);
   return { fn, alias };
 }
 

@@ -66,7 +66,7 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     const fn = resolveQualifier(lambda, name, qualifier);
     if (!fn) {
       req.resume();
-      return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}:${qualifier}`);
+      return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name, qualifier)}`);
     }
     version = { fn, label: fn.version };
   }
