@@ -3,34 +3,23 @@
 // (pipelined), and plays the caller through the Invoke API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalLambda } from '../../runner/local-lambda.ts';
-import { parseFunction } from '../../runner/functions/model.ts';
-import { serveInvokeApi } from './support/runner.ts';
+import { manualFunction, serveInvokeApi } from './support/runner.ts';
 
 let lambda: LocalLambda;
 let dir: string;
 
-/** A bootstrap that records its direct socket's path and waits: the test is the runtime. */
-function manualFunction(name: string) {
-  const code = join(dir, name);
-  mkdirSync(code, { recursive: true });
-  writeFileSync(join(code, 'bootstrap'), `#!/bin/sh\necho "$OPEN_RUNTIME_RUNTIME_API_SOCKET" > "${join(code, 'socket')}"\nexec sleep 600\n`);
-  chmodSync(join(code, 'bootstrap'), 0o755);
-  return parseFunction({ name, runtime: 'provided.al2023', handler: 'manual.handler', codeUri: code, timeout: 30 }, 'test');
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-direct-'));
   lambda = new LocalLambda({ hotReload: false });
-  lambda.setFunctions([manualFunction('Manual')]);
-  serveInvokeApi(lambda);
-  await lambda.listen();
+  lambda.setFunctions([manualFunction(dir, 'Manual')]);
+  await serveInvokeApi(lambda);
 });
 
 after(async () => {
@@ -233,7 +222,7 @@ test('what the socket cannot read gets a 400 naming the problem and a closed con
 });
 
 test('init/error on the socket answers 202 and fails the pending invoke with the runtime error', async () => {
-  lambda.addFunction(manualFunction('InitFails'));
+  lambda.addFunction(manualFunction(dir, 'InitFails'));
   const caller = invoke({ n: 7 }, {}, 'InitFails');
   const runtime = await RawRuntime.open('InitFails');
   const body = JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: 'no module' });

@@ -211,8 +211,7 @@ before(async () => {
     if (event.type === 'invoke-end') announced.push({ type: event.type, requestId: event.result.requestId, function: event.result.function, payload: event.result.payload, functionError: event.result.functionError });
     else if (event.type === 'log') announced.push({ type: event.type, requestId: event.requestId, function: event.function, line: event.line });
   });
-  serveInvokeApi(lambda);
-  await lambda.listen();
+  await serveInvokeApi(lambda);
 });
 
 after(async () => {

@@ -2,7 +2,7 @@
 // bodies with trailers) against the runner's real server, and plays the caller through the Invoke API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,28 +11,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { LocalLambda } from '../../runner/local-lambda.ts';
-import { serveInvokeApi } from './support/runner.ts';
-import { parseFunction } from '../../runner/functions/model.ts';
+import { manualFunction, serveInvokeApi } from './support/runner.ts';
 
 let lambda: LocalLambda;
 let dir: string;
 
-/** A bootstrap that only records its Runtime API address and waits: the test is the runtime. */
-function manualFunction(name: string, extra: Record<string, unknown> = {}) {
-  const code = join(dir, name);
-  mkdirSync(code, { recursive: true });
-  const marker = join(code, 'address');
-  writeFileSync(join(code, 'bootstrap'), `#!/bin/sh\necho "$AWS_LAMBDA_RUNTIME_API" > "${marker}"\nexec sleep 600\n`);
-  chmodSync(join(code, 'bootstrap'), 0o755);
-  return parseFunction({ name, runtime: 'provided.al2023', handler: 'manual.handler', codeUri: code, timeout: 30, ...extra }, 'test');
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-runtime-api-'));
   lambda = new LocalLambda({ hotReload: false });
-  lambda.setFunctions([manualFunction('Manual'), manualFunction('Other'), manualFunction('Streamer')]);
-  serveInvokeApi(lambda);
-  await lambda.listen();
+  lambda.setFunctions([manualFunction(dir, 'Manual'), manualFunction(dir, 'Other'), manualFunction(dir, 'Streamer')]);
+  await serveInvokeApi(lambda);
 });
 
 after(async () => {
@@ -275,7 +263,7 @@ test('streamed responses reach the caller chunk by chunk; a mid-stream error arr
 });
 
 test('init/error answers 202 and fails the pending invoke with the runtime error', async () => {
-  const fn = manualFunction('InitFails');
+  const fn = manualFunction(dir, 'InitFails');
   lambda.addFunction(fn);
   const caller = invoke('InitFails', {});
   const api = await runtimeAddress('InitFails');

@@ -69,8 +69,7 @@ before(async () => {
     { ...http, name: 'HttpNoHosts', component: { ...http.component!, allowedHosts: [] } },
     { ...http, name: 'HttpAsHandler', component: { ...http.component!, world: 'handler' } },
   ]);
-  serveInvokeApi(lambda);
-  await lambda.listen();
+  await serveInvokeApi(lambda);
 });
 
 after(async () => {

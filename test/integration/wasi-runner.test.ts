@@ -207,8 +207,7 @@ before(async () => {
     fn('Vault', 'vault.wasm'),
     fn('Missing', 'build/not-built.wasm'),
   ]);
-  serveInvokeApi(lambda);
-  await lambda.listen();
+  await serveInvokeApi(lambda);
 });
 
 after(async () => {

@@ -2,7 +2,7 @@
 // CLI (`node dist/runner.js start --port 0 --template X`), SAM templates written for it, real HTTP calls to
 // its Invoke API, and small waits on what real processes do.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { handleInvokeApi } from '../../../runner/invoke/invoke-api.ts';
 import type { LocalLambda } from '../../../runner/local-lambda.ts';
+import { parseFunction, type FunctionSpec } from '../../../runner/functions/model.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'runner.js');
@@ -45,11 +46,25 @@ export function removeTemps(): void {
 // ---- templates ----------------------------------------------------------------------------------------------
 
 /** An in-process LocalLambda's main port serves the Invoke API (and 404 elsewhere), as `open-runtime start` does. */
-export function serveInvokeApi(lambda: LocalLambda): void {
+export async function serveInvokeApi(lambda: LocalLambda): Promise<void> {
   lambda.routeMain((req, res) => {
     const url = new URL(req.url!, 'http://127.0.0.1');
     if (!handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) res.writeHead(404).end();
   });
+  await lambda.listen();
+}
+
+/**
+ * A `provided` function whose bootstrap only records its Runtime API addresses and waits: the test is the runtime.
+ * AWS_LAMBDA_RUNTIME_API goes to `<codeUri>/address`, the direct socket's path to `<codeUri>/socket`.
+ */
+export function manualFunction(dir: string, name: string, extra: Record<string, unknown> = {}): FunctionSpec {
+  const code = join(dir, name);
+  mkdirSync(code, { recursive: true });
+  const bootstrap = join(code, 'bootstrap');
+  writeFileSync(bootstrap, `#!/bin/sh\necho "$AWS_LAMBDA_RUNTIME_API" > "${join(code, 'address')}"\necho "$OPEN_RUNTIME_RUNTIME_API_SOCKET" > "${join(code, 'socket')}"\nexec sleep 600\n`);
+  chmodSync(bootstrap, 0o755);
+  return parseFunction({ name, runtime: 'provided.al2023', handler: 'manual.handler', codeUri: code, timeout: 30, ...extra }, 'test');
 }
 
 export interface TemplateFunction {
