@@ -103,7 +103,7 @@ try {
   await rate(2);
   const rounds: Array<[number, number]> = [];
   for (let r = 0; r < 5; r++) rounds.push([await rate(1), await rate(2)]);
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
   const sequentialRate = median(rounds.map((r) => r[0]));
   const concurrentRate = median(rounds.map((r) => r[1]));
   emit('throughput_1_caller', sequentialRate, 'ops/s', 'open-runtime node client');
