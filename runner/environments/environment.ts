@@ -49,10 +49,11 @@ export interface EnvironmentOptions {
 const GRACEFUL_KILL_MS = 500;
 const STATUS_BUFFER = Buffer.alloc(4096);
 let counter = 0;
-let sockets = 0;
 
 export class Environment {
   readonly id: string;
+  /** Unique in this runner; names the environment's direct socket (a function name could make the path too long). */
+  private readonly serial: number;
   readonly fn: FunctionSpec;
   readonly logStreamName: string;
   state: EnvironmentState = 'initializing';
@@ -86,7 +87,8 @@ export class Environment {
   private exited = false;
 
   constructor(fn: FunctionSpec, hooks: EnvironmentHooks, opts: EnvironmentOptions) {
-    this.id = `${fn.name}-${++counter}`;
+    this.serial = ++counter;
+    this.id = `${fn.name}-${this.serial}`;
     this.fn = fn;
     this.hooks = hooks;
     this.opts = opts;
@@ -123,7 +125,7 @@ export class Environment {
     let plan: LaunchPlan;
     try {
       // The Runtime API's hot routes on a Unix socket too (runtime-api/direct.ts), for the project's own clients.
-      const directSocket = process.platform === 'win32' || this.opts.command ? undefined : directSocketPath(String(++sockets));
+      const directSocket = process.platform === 'win32' || this.opts.command ? undefined : directSocketPath(String(this.serial));
       // Opened while the launch is planned: both are on the cold start's path.
       const listening = directSocket
         ? listenDirect(this, directSocket).then((server) => {
