@@ -15,6 +15,7 @@ import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
 import { chooseEvent, rememberEvent, type ChosenEvent } from './pick-event.ts';
 import { describeResult, type ResultModel } from './result-model.ts';
 import { RunnerError, type RunnerSidecar } from './runner-client.ts';
+import { RUNTIME_INVALID_ENTRYPOINT } from '../runner/lambda-errors.ts';
 
 export interface InvokeOptions {
   readonly debug: boolean;
@@ -170,7 +171,7 @@ async function inferFromFile(runner: RunnerSidecar, file: string, exportName?: s
       const build = language === 'go'
         ? 'GOOS=linux CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap .'
         : 'cargo lambda build --release (then point a template.yaml function at target/lambda/<name>/)';
-      throw new RunnerError('Runtime.InvalidEntrypoint', `${path.basename(file)} needs to be built before it can run: build it into a file named bootstrap next to it (${build}), or add the function to template.yaml with Runtime: provided.al2023.`);
+      throw new RunnerError(RUNTIME_INVALID_ENTRYPOINT, `${path.basename(file)} needs to be built before it can run: build it into a file named bootstrap next to it (${build}), or add the function to template.yaml with Runtime: provided.al2023.`);
     }
     return runner.inferFunction(bootstrap);
   }

@@ -1,6 +1,18 @@
 // The error types Lambda's Node runtime reports, and the two shapes an error takes: the JSON body posted to the
 // Runtime API (`{errorType, errorMessage, trace}`) and the text written to the function's log.
 import { types } from 'node:util';
+import {
+  RUNTIME_CALLBACK_HANDLER_DEPRECATED,
+  RUNTIME_HANDLER_NOT_FOUND,
+  RUNTIME_IMPORT_MODULE_ERROR,
+  RUNTIME_INVALID_STREAMING_OPERATION,
+  RUNTIME_JSON_STRINGIFY_ERROR,
+  RUNTIME_MALFORMED_HANDLER_NAME,
+  RUNTIME_MALFORMED_STREAMING_HANDLER,
+  RUNTIME_NODE_JS_EXIT,
+  RUNTIME_UNHANDLED_PROMISE_REJECTION,
+  RUNTIME_USER_CODE_SYNTAX_ERROR,
+} from '../../lambda-errors.ts';
 
 /** Errors the runtime itself raises carry Lambda's `Runtime.*` names, which callers match on. */
 function runtimeError(name: string, message: string): Error {
@@ -10,43 +22,43 @@ function runtimeError(name: string, message: string): Error {
 }
 
 export function importModuleError(message: string): Error {
-  return runtimeError('Runtime.ImportModuleError', message);
+  return runtimeError(RUNTIME_IMPORT_MODULE_ERROR, message);
 }
 
 export function handlerNotFoundError(message: string): Error {
-  return runtimeError('Runtime.HandlerNotFound', message);
+  return runtimeError(RUNTIME_HANDLER_NOT_FOUND, message);
 }
 
 export function malformedHandlerNameError(message: string): Error {
-  return runtimeError('Runtime.MalformedHandlerName', message);
+  return runtimeError(RUNTIME_MALFORMED_HANDLER_NAME, message);
 }
 
 export function callbackHandlerDeprecatedError(message: string): Error {
-  return runtimeError('Runtime.CallbackHandlerDeprecated', message);
+  return runtimeError(RUNTIME_CALLBACK_HANDLER_DEPRECATED, message);
 }
 
 export function malformedStreamingHandlerError(message: string): Error {
-  return runtimeError('Runtime.MalformedStreamingHandler', message);
+  return runtimeError(RUNTIME_MALFORMED_STREAMING_HANDLER, message);
 }
 
 export function invalidStreamingOperationError(message: string): Error {
-  return runtimeError('Runtime.InvalidStreamingOperation', message);
+  return runtimeError(RUNTIME_INVALID_STREAMING_OPERATION, message);
 }
 
 export function jsonStringifyError(): Error {
-  return runtimeError('Runtime.JSONStringifyError', 'Unable to stringify response body');
+  return runtimeError(RUNTIME_JSON_STRINGIFY_ERROR, 'Unable to stringify response body');
 }
 
 /** Keeps the original stack, and names the offending line when it is known (`file:line`). */
 export function userCodeSyntaxError(original: Error, location: string | undefined): Error {
-  const error = runtimeError('Runtime.UserCodeSyntaxError', location ? `${String(original)} (at ${location})` : String(original));
+  const error = runtimeError(RUNTIME_USER_CODE_SYNTAX_ERROR, location ? `${String(original)} (at ${location})` : String(original));
   error.stack = original.stack;
   return error;
 }
 
 /** Like Lambda: the message is the stringified reason, and the reason itself stays attached for the log. */
 export function unhandledPromiseRejection(reason: unknown, promise: Promise<unknown>): Error {
-  const error = runtimeError('Runtime.UnhandledPromiseRejection', String(reason));
+  const error = runtimeError(RUNTIME_UNHANDLED_PROMISE_REJECTION, String(reason));
   Object.assign(error, { reason, promise });
   return error;
 }
@@ -54,7 +66,7 @@ export function unhandledPromiseRejection(reason: unknown, promise: Promise<unkn
 /** A handler whose promise never settled while nothing else was left to run. */
 export function nodeJsExitError(): Error {
   return runtimeError(
-    'Runtime.NodeJsExit',
+    RUNTIME_NODE_JS_EXIT,
     'The Lambda runtime client detected an unexpected Node.js exit code. This is most commonly caused by a Promise ' +
       'that was never settled. For more information, see https://nodejs.org/docs/latest/api/process.html#exit-codes',
   );
