@@ -76,25 +76,15 @@ export class WorkspaceFunctions implements vscode.Disposable {
     const { resolveHandlerSource } = await import('../runner/functions/discover.ts');
     const file = resolveHandlerSource(fn);
     if (!file) return undefined;
-    return { file, exportName: handlerExportName(fn) };
+    // The export as the function's runtime reads it: `index.handlers.main` is `handlers.main` in Node, `main` in Python.
+    const { runtimeFamily } = await import('../runner/functions/model.ts');
+    const { tryParseHandler } = await import('../runner/functions/handler.ts');
+    const family = runtimeFamily(fn.runtime);
+    const exportName = family === 'node' || family === 'python' ? tryParseHandler(fn.handler.trim(), family)?.exportPath : undefined;
+    return { file, exportName };
   }
 
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-/** `src/app.handler` -> `handler` (Node: after the module's first dot; Python: after the last dot). */
-export function handlerExportName(fn: Pick<FunctionSpec, 'runtime' | 'handler'>): string | undefined {
-  const handler = fn.handler.trim();
-  if (fn.runtime.startsWith('nodejs')) {
-    const afterSlash = handler.slice(handler.lastIndexOf('/') + 1);
-    const dot = afterSlash.indexOf('.');
-    return dot > 0 ? afterSlash.slice(dot + 1) : undefined;
-  }
-  if (fn.runtime.startsWith('python')) {
-    const dot = handler.lastIndexOf('.');
-    return dot > 0 ? handler.slice(dot + 1) : undefined;
-  }
-  return undefined;
 }

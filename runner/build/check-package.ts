@@ -3,6 +3,7 @@
 // ELF file is for the function's architecture, a custom runtime's `bootstrap` is there and executable, the
 // handler file exists, and the sizes are within Lambda's limits.
 import { runtimeFamily, type Architecture, type Runtime } from '../functions/model.ts';
+import { tryParseHandler, type HandlerFamily } from '../functions/handler.ts';
 import { architectureOf, readElf } from './elf.ts';
 import { readZip, unsafeEntryName, ZipFormatError } from './zip.ts';
 
@@ -97,7 +98,7 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation): Check
       problem('bootstrap', `bootstrap is not executable in the package${bootstrap.hasUnixMode ? '' : ' (the zip has no Unix permissions: was it made on Windows?)'}, so Lambda can't start it. chmod 755 bootstrap before zipping, or build with open-runtime build.`);
     }
   } else if ((family === 'node' || family === 'python') && expect.handler) {
-    const missing = missingHandlerFile(result.files.map((f) => f.name), expect.runtime, expect.handler);
+    const missing = missingHandlerFile(result.files.map((f) => f.name), family, expect.handler);
     if (missing) problem('handler', missing);
   }
   return result;
@@ -109,12 +110,11 @@ function listNames(files: PackageFile[]): string {
   return files.length > 5 ? `${names} and ${files.length - 5} more files` : names;
 }
 
-/** Lambda looks for the handler module at the package root: `app.handler` is app.js/.mjs/.cjs or app.py. */
-function missingHandlerFile(names: string[], runtime: Runtime, handler: string): string | undefined {
-  const dot = handler.lastIndexOf('.');
-  if (dot <= 0) return `The handler "${handler}" is not "file.function" (e.g. "app.handler").`;
-  const module = handler.slice(0, dot);
-  const candidates = runtime.startsWith('python') ? [`${module.replace(/\./g, '/')}.py`] : ['.js', '.mjs', '.cjs'].map((ext) => module + ext);
+/** Lambda looks for the handler module from the package root: `src/app.handler` is src/app.js/.mjs/.cjs or src/app.py. */
+function missingHandlerFile(names: string[], family: HandlerFamily, handler: string): string | undefined {
+  const parsed = tryParseHandler(handler, family);
+  if (!parsed) return `The handler "${handler}" is not "file.function" (e.g. "app.handler").`;
+  const candidates = family === 'python' ? [`${parsed.modulePath}.py`, `${parsed.modulePath}/__init__.py`] : ['.js', '.mjs', '.cjs'].map((ext) => parsed.modulePath + ext);
   if (candidates.some((c) => names.includes(c))) return undefined;
   return `The handler is "${handler}", but the package has no ${candidates.join(' or ')}. Check the Handler setting, or build the package with open-runtime build.`;
 }

@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { dirname, join, relative, resolve } from 'node:path';
 import type * as esbuild from 'esbuild';
 import type { Architecture } from '../functions/model.ts';
+import { tryParseHandler } from '../functions/handler.ts';
 import { BuildError, runTool } from './run-tool.ts';
 import type { PackageProducer } from './producer.ts';
 
@@ -23,9 +24,9 @@ interface PackageJson {
 }
 
 export const buildNode: PackageProducer = async ({ fn, architecture, staging, buildDir, log, signal }) => {
-  const dot = fn.handler.lastIndexOf('.');
-  if (dot <= 0 || dot === fn.handler.length - 1) throw new BuildError(`The handler "${fn.handler}" of ${fn.name} is not "file.export" (e.g. "app.handler"). Fix Handler in the template.`);
-  const modulePath = fn.handler.slice(0, dot);
+  const parsed = tryParseHandler(fn.handler, 'node');
+  if (!parsed) throw new BuildError(`The handler "${fn.handler}" of ${fn.name} is not "file.export" (e.g. "app.handler"). Fix Handler in the template.`);
+  const { modulePath } = parsed;
   const entry = SOURCE_EXTENSIONS.map((ext) => join(fn.codeUri, modulePath + ext)).find((f) => existsSync(f));
   if (!entry) throw new BuildError(`${fn.name}'s handler "${fn.handler}" names ${modulePath}, but ${fn.codeUri} has no ${modulePath}${SOURCE_EXTENSIONS.join(' / ')}. Fix Handler or CodeUri in the template.`);
 

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
 import { FunctionSpec, RUNTIMES, type FunctionInput, type Runtime } from './model.ts';
 import { Unresolved, asRecord, describeValue } from './intrinsics.ts';
+import { tryParseHandler } from './handler.ts';
 
 export interface Problem {
   line: number;
@@ -53,8 +54,8 @@ export function checkRuntime(value: unknown, setting: string, line: number, prob
   return undefined;
 }
 
-/** Node and Python handlers are `path/file.export`; the module part must have the dot. */
-export function checkHandler(value: unknown, setting: string, line: number, problems: Problem[], needsExport: boolean): string | undefined {
+/** Node and Python handlers are FILE.EXPORT, read by the runtime's own rule (handler.ts); other runtimes take any text. */
+export function checkHandler(value: unknown, setting: string, line: number, problems: Problem[], family: string | undefined): string | undefined {
   if (value instanceof Unresolved) {
     problems.push({ line, text: unresolvedText(setting, value) });
     return undefined;
@@ -63,9 +64,11 @@ export function checkHandler(value: unknown, setting: string, line: number, prob
     problems.push({ line, text: `has ${setting} ${shown(value)}, which should be text such as "app.handler".` });
     return undefined;
   }
-  const afterSlash = value.slice(value.lastIndexOf('/') + 1);
-  if (needsExport && !/^[^.]+\.[^.].*$/.test(afterSlash)) {
-    problems.push({ line, text: `has ${setting} "${value}", which should be the file and the exported function joined by a dot, such as "app.handler".` });
+  if ((family === 'node' || family === 'python') && !tryParseHandler(value, family)) {
+    const text = family === 'node' && value.includes('..')
+      ? `has ${setting} "${value}", which Lambda's Node runtime refuses because of its "..": name the file from CodeUri down, such as "src/app.handler".`
+      : `has ${setting} "${value}", which should be the file and the exported function joined by a dot, such as "app.handler".`;
+    problems.push({ line, text });
     return undefined;
   }
   return value;

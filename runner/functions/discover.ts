@@ -9,6 +9,7 @@ import { runtimeFamily, type FunctionSpec } from './model.ts';
 import { parseTemplate, looksLikeTemplate, type TemplateOptions } from './template.ts';
 import { parseServerless, type ServerlessOptions } from './serverless.ts';
 import { NODE_EXTENSIONS } from './infer.ts';
+import { tryParseHandler } from './handler.ts';
 
 export interface Discovery {
   functions: FunctionSpec[];
@@ -123,21 +124,11 @@ export function resolveHandlerSource(fn: FunctionSpec): string | undefined {
   const family = runtimeFamily(fn.runtime);
   const handler = fn.handler.trim();
   if (!handler) return undefined;
-  if (family === 'node') {
-    // Like the Node runtime: the folder is up to the last '/', the module up to the first '.' after it.
-    const slash = handler.lastIndexOf('/');
-    const folder = handler.slice(0, slash + 1);
-    const moduleName = handler.slice(slash + 1).split('.')[0];
-    if (!moduleName) return undefined;
-    const base = join(fn.codeUri, folder, moduleName);
-    return NODE_EXTENSIONS.map((ext) => base + ext).find(isExistingFile);
-  }
-  if (family === 'python') {
-    // Like the Python runtime: the module is everything before the last '.', with '/' read as '.'.
-    const dot = handler.lastIndexOf('.');
-    if (dot <= 0) return undefined;
-    const modulePath = handler.slice(0, dot).replace(/\//g, '.').split('.').filter(Boolean).join('/');
-    const candidates = [join(fn.codeUri, `${modulePath}.py`), join(fn.codeUri, modulePath, '__init__.py')];
+  if (family === 'node' || family === 'python') {
+    const parsed = tryParseHandler(handler, family);
+    if (!parsed) return undefined;
+    const base = join(fn.codeUri, parsed.modulePath);
+    const candidates = family === 'node' ? NODE_EXTENSIONS.map((ext) => base + ext) : [`${base}.py`, join(base, '__init__.py')];
     return candidates.find(isExistingFile);
   }
   if (family === 'wasi') {

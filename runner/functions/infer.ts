@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FunctionSpec, type Runtime } from './model.ts';
+import { handlerSetting } from './handler.ts';
 
 export const INFERRED_NODE_RUNTIME: Runtime = 'nodejs22.x';
 export const INFERRED_PYTHON_RUNTIME: Runtime = 'python3.12';
@@ -63,16 +64,21 @@ export function inferFunction(file: string, options: InferOptions = {}): Functio
     throw new Error(`"${exportName}" is not a name a handler can be exported as; use the exported function's name, such as "handler".`);
   }
   if (stem.includes('.')) {
-    // Lambda's handler string splits the module from the export at the first dot.
+    // Both runtimes would read the dot as the end of the module (handler.ts).
     throw new Error(`${basename(path)} has a dot in its name, which Lambda's "file.export" handler format can't express. Rename the file (for example to ${stem.replace(/\./g, '-')}${ext}).`);
   }
 
   const codeUri = projectRoot(fileDir, PROJECT_MARKERS[family], workspaceDir);
   const modulePath = relative(codeUri, join(fileDir, stem)).split(sep).join('/');
+  // The setting the runtime reads back as this file and export, if there is one.
+  const handler = handlerSetting(modulePath, exportName, family);
+  if (!handler) {
+    throw new Error(`Lambda's ${family === 'node' ? 'Node' : 'Python'} runtime can't name "${exportName}" in ${modulePath}${ext} with a handler setting: a dot in a Python folder's name reads as a package, and a Python handler is one function name. Rename the folder, or export a plain function.`);
+  }
   return FunctionSpec.parse({
     name: functionName(stem, exportName),
     runtime: family === 'node' ? INFERRED_NODE_RUNTIME : INFERRED_PYTHON_RUNTIME,
-    handler: `${modulePath}.${exportName}`,
+    handler,
     codeUri,
     source: { file: path, line: exportLine(path, exportName, family) },
   });

@@ -176,7 +176,7 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
 
   const handler = own('handler');
   if (handler) {
-    const value = checkHandler(handler.value, 'handler', handler.line, problems, needsHandler);
+    const value = checkHandler(handler.value, 'handler', handler.line, problems, family);
     if (value) input.handler = value;
   } else if (needsHandler) {
     problems.push({ line: fn.line, text: 'has no handler. Add one such as "handler: handler.hello" (the file, a dot, the exported function).' });

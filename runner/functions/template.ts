@@ -154,7 +154,7 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
 
   const handlerEntry = setting('Handler');
   if (handlerEntry) {
-    const handler = checkHandler(valueOf(handlerEntry), 'Handler', handlerEntry.line, problems, needsHandler);
+    const handler = checkHandler(valueOf(handlerEntry), 'Handler', handlerEntry.line, problems, family);
     if (handler) input.handler = handler;
   } else if (needsHandler) {
     problems.push({ line: resource.line, text: `has no Handler. Add one such as "Handler: app.handler" (the file, a dot, the exported function) ${where}.` });

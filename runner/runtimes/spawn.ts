@@ -9,6 +9,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
 import { runtimeFamily } from '../functions/model.ts';
+import { tryParseHandler } from '../functions/handler.ts';
 import { NODE_RUNTIME_CLIENT, PYTHON_RUNTIME_CLIENT } from '../paths.ts';
 import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
 
@@ -272,11 +273,11 @@ function layerFolders(fn: FunctionSpec, sub: string): string[] {
 }
 
 export function splitHandler(fn: FunctionSpec): { modulePath: string; exportName: string } {
-  const dot = fn.handler.lastIndexOf('.');
-  if (dot <= 0 || dot === fn.handler.length - 1) {
+  const parsed = tryParseHandler(fn.handler, 'node');
+  if (!parsed) {
     throw new LaunchError('Runtime.MalformedHandlerName', `Bad handler "${fn.handler}" for function ${fn.name}: expected "file.export", e.g. "app.handler".`);
   }
-  return { modulePath: fn.handler.slice(0, dot), exportName: fn.handler.slice(dot + 1) };
+  return { modulePath: parsed.modulePath, exportName: parsed.exportPath };
 }
 
 function findSource(root: string, modulePath: string, extensions: string[]): string | undefined {

@@ -125,6 +125,36 @@ test('the Node example packaged for arm64 holds the arm64 binary of its native d
   }
 });
 
+test('a TypeScript function with Handler: index.handlers.main builds to index.mjs, which the official Node runtime client runs', async () => {
+  // Lambda's Node runtime reads the module up to the first dot: the build must bundle index.ts, not look for index.handlers.ts.
+  const fn = parseFunction({ name: 'Nested', runtime: 'nodejs22.x', handler: 'index.handlers.main', codeUri: join(FIXTURES, 'node', 'typescript-nested') }, 'test');
+  const built = await buildFunction(fn, 'x86_64', { workspace: tempDir('build-ts-nested') });
+  assert.deepEqual(readZip(readFileSync(built.zipPath)).map((e) => e.name).sort(), ['index.mjs', 'index.mjs.map']);
+  const dir = tempDir('ts-nested-built');
+  const template = join(dir, 'template.yaml');
+  writeFileSync(template, [
+    'Resources:',
+    '  Nested:',
+    '    Type: AWS::Serverless::Function',
+    '    Metadata:',
+    '      OpenRuntime:',
+    '        runtimeClient: aws-lambda-ric',
+    '    Properties:',
+    `      CodeUri: ${JSON.stringify(built.packageDir)}`,
+    '      Handler: index.handlers.main',
+    '      Runtime: nodejs22.x',
+    '',
+  ].join('\n'));
+  const runner = await startRunner(template);
+  try {
+    const reply = await runner.invoke('Nested', { id: 'o-2' });
+    assert.equal(reply.status, 200, reply.text);
+    assert.deepEqual(reply.json(), { handled: 'o-2', by: 'handlers.main' });
+  } finally {
+    await runner.stop();
+  }
+});
+
 test('Rust builds with cargo for this machine, and names the missing standard library for the other architecture', async () => {
   const workspace = tempDir('build-rust');
   process.env.CARGO_TARGET_DIR = join(workspace, 'target'); // keep the fixture folder clean

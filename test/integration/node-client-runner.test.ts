@@ -23,6 +23,7 @@ before(async () => {
     { name: 'Callback', codeUri: join(NODE, 'callback'), runtime: 'nodejs22.x', handler: 'index.handler' },
     { name: 'TypeScript', codeUri: join(NODE, 'typescript'), runtime: 'nodejs22.x', handler: 'src/app.handler' },
     { name: 'TypeScriptFails', codeUri: join(NODE, 'typescript'), runtime: 'nodejs22.x', handler: 'src/app.fails' },
+    { name: 'TypeScriptNested', codeUri: join(NODE, 'typescript-nested'), runtime: 'nodejs22.x', handler: 'index.handlers.main' },
     { name: 'Streams', codeUri: join(NODE, 'streaming'), runtime: 'nodejs22.x', handler: 'index.chunks' },
     { name: 'NoExport', codeUri: join(NODE, 'broken'), runtime: 'nodejs22.x', handler: 'exports.handler' },
     { name: 'CrashesLater', codeUri: join(NODE, 'esm'), runtime: 'nodejs22.x', handler: 'index.respondsThenCrashesLater' },
@@ -95,6 +96,12 @@ describe('node runtime client behind the runner', { timeout: 60_000 }, () => {
     assert.equal(payload.errorMessage, 'thrown from TypeScript');
     const trace: string[] = payload.trace ?? payload.stackTrace;
     assert.ok(trace.some((line) => /src\/app\.ts:12:\d+/.test(line)), `a frame in src/app.ts:12 (the throw), got:\n${trace.join('\n')}`);
+  });
+
+  it('runs a TypeScript handler exported as a nested property (Handler: index.handlers.main), as Lambda\'s Node runtime reads it', async () => {
+    const { functionError, payload } = await invoke('TypeScriptNested', { id: 'o-1' });
+    assert.equal(functionError, undefined, JSON.stringify(payload));
+    assert.deepEqual(payload, { handled: 'o-1', by: 'handlers.main' });
   });
 
   it('reports a missing export as Runtime.HandlerNotFound', async () => {

@@ -7,7 +7,6 @@ import {
   RUNTIME_IMPORT_MODULE_ERROR,
   RUNTIME_INVALID_STREAMING_OPERATION,
   RUNTIME_JSON_STRINGIFY_ERROR,
-  RUNTIME_MALFORMED_HANDLER_NAME,
   RUNTIME_MALFORMED_STREAMING_HANDLER,
   RUNTIME_NODE_JS_EXIT,
   RUNTIME_UNHANDLED_PROMISE_REJECTION,
@@ -27,10 +26,6 @@ export function importModuleError(message: string): Error {
 
 export function handlerNotFoundError(message: string): Error {
   return runtimeError(RUNTIME_HANDLER_NOT_FOUND, message);
-}
-
-export function malformedHandlerNameError(message: string): Error {
-  return runtimeError(RUNTIME_MALFORMED_HANDLER_NAME, message);
 }
 
 export function callbackHandlerDeprecatedError(message: string): Error {

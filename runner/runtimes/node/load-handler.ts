@@ -9,10 +9,10 @@ import {
   callbackHandlerDeprecatedError,
   handlerNotFoundError,
   importModuleError,
-  malformedHandlerNameError,
   malformedStreamingHandlerError,
   userCodeSyntaxError,
 } from './errors.ts';
+import { parseHandler } from '../../functions/handler.ts';
 
 // The symbols `awslambda.streamifyResponse` marks a handler with; libraries set them directly too.
 export const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
@@ -29,30 +29,6 @@ export interface LoadedHandler {
 }
 
 const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs'];
-
-interface HandlerSetting {
-  /** `src/app` for `src/app.handler`. */
-  modulePath: string;
-  /** `handler`, or `a.b` for a nested export. */
-  exportPath: string;
-}
-
-/** `src/app.handler` -> module `src/app`, export `handler` (split at the first dot of the last path segment). */
-export function parseHandlerSetting(setting: string): HandlerSetting {
-  if (setting.includes('..')) {
-    throw malformedHandlerNameError(
-      `'${setting}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
-    );
-  }
-  const last = basename(setting);
-  const match = /^([^.]*)\.(.*)$/.exec(last);
-  if (!match || match[1] === '' || match[2] === '') {
-    throw malformedHandlerNameError(
-      `Bad handler '${setting}': the handler must be FILE.EXPORT, such as index.handler or src/app.handler.`,
-    );
-  }
-  return { modulePath: setting.slice(0, setting.length - last.length) + match[1], exportPath: match[2]! };
-}
 
 function isFile(path: string): boolean {
   try {
@@ -117,13 +93,13 @@ function findExport(exportPath: string, container: unknown): unknown {
 
 /**
  * @param setting `_HANDLER`, e.g. `src/app.handler`.
- * @param moduleFile when set (OPEN_RUNTIME_HANDLER_MODULE: a compiled TypeScript handler), the module to load; the
- *   export is then the part of the setting after its last dot.
+ * @param moduleFile when set (OPEN_RUNTIME_HANDLER_MODULE: a compiled TypeScript handler), the module to load in
+ *   place of the setting's; the export is the setting's all the same.
  */
 export async function loadHandler(taskRoot: string, setting: string, moduleFile: string | undefined): Promise<LoadedHandler> {
-  const { modulePath, exportPath: firstDotExport } = parseHandlerSetting(setting);
+  // A malformed setting throws Runtime.MalformedHandlerName, the error's name, as the Node runtime does.
+  const { modulePath, exportPath } = parseHandler(setting, 'node');
   let file: string;
-  let exportPath = firstDotExport;
   if (moduleFile) {
     if (!isFile(moduleFile)) {
       throw importModuleError(
@@ -131,7 +107,6 @@ export async function loadHandler(taskRoot: string, setting: string, moduleFile:
       );
     }
     file = moduleFile;
-    exportPath = setting.slice(setting.lastIndexOf('.') + 1);
   } else {
     file = findModuleFile(taskRoot, modulePath);
   }
