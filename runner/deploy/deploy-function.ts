@@ -12,6 +12,7 @@ import type { Architecture, FunctionSpec } from '../functions/model.ts';
 import { buildFunction, BuildError } from '../build/build-function.ts';
 import { checkPackage, describeProblems } from '../build/check-package.ts';
 import { roleFromTemplate } from './template-role.ts';
+import { reservedVariablesIn } from '../functions/reserved-variables.ts';
 
 export type DeployTarget = 'aws' | 'local';
 
@@ -90,6 +91,10 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
   }
   if (opts.target === 'local' && !opts.endpointUrl) {
     throw new DeployError('Deploying to the local runner needs its address: pass --endpoint-url http://127.0.0.1:PORT (the port "open-runtime start" prints).');
+  }
+  const reserved = reservedVariablesIn(Object.keys(fn.environment));
+  if (reserved.length) {
+    throw new DeployError(`Nothing was deployed: ${fn.name} sets ${reserved.join(', ')}, which Lambda reserves for itself and refuses in a function's environment. Remove ${reserved.length > 1 ? 'them' : 'it'} from the function's variables.`);
   }
   const role = resolveRole(fn, opts);
   if (opts.alias !== undefined && (!/^[a-zA-Z0-9-_]{1,128}$/.test(opts.alias) || /^\d+$/.test(opts.alias))) {

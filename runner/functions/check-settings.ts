@@ -7,6 +7,7 @@ import type { DefinitionError } from '../protocol.ts';
 import { FunctionSpec, RUNTIMES, type FunctionInput, type Runtime } from './model.ts';
 import { Unresolved, asRecord, describeValue } from './intrinsics.ts';
 import { tryParseHandler } from './handler.ts';
+import { reservedVariablesIn } from './reserved-variables.ts';
 
 export interface Problem {
   line: number;
@@ -72,6 +73,17 @@ export function checkHandler(value: unknown, setting: string, line: number, prob
     return undefined;
   }
   return value;
+}
+
+/**
+ * Lambda refuses a function whose variables name one it reserves (reserved-variables.ts) at deploy, so refuse it
+ * here too, rather than run it locally with a variable that can never reach Lambda.
+ */
+export function checkReservedVariables(variables: Array<{ key: string; line: number }>, setting: string, problems: Problem[]): void {
+  for (const { key, line } of variables) {
+    if (!reservedVariablesIn([key]).length) continue;
+    problems.push({ line, text: `sets ${key} in ${setting}, but Lambda reserves ${key} for itself and refuses to create or update a function that sets it. Remove it: Lambda (and Open Runtime) set it.` });
+  }
 }
 
 function toNumber(value: unknown): number | undefined {

@@ -21,6 +21,7 @@ import {
   checkArchitecture,
   checkCodeFolder,
   checkHandler,
+  checkReservedVariables,
   checkMemorySize,
   checkOpenRuntimeSettings,
   checkRuntime,
@@ -198,6 +199,7 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
       continue;
     }
     for (const [key, value] of Object.entries(setting.value)) environment[key] = toText(value);
+    checkReservedVariables(Object.keys(setting.value).map((key) => ({ key, line: setting.line })), 'environment', problems);
   }
   input.environment = environment;
 

@@ -35,6 +35,7 @@ import {
   checkCodeFolder,
   checkComponentFunction,
   checkHandler,
+  checkReservedVariables,
   checkMemorySize,
   checkOpenRuntimeSettings,
   checkRuntime,
@@ -181,6 +182,7 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
       continue;
     }
     for (const [key, v] of Object.entries(asRecord(variables))) environment[key] = toText(v);
+    checkReservedVariables(entriesOf(entryOf(entry.value, 'Variables', yaml)?.value, yaml), 'Environment.Variables', problems);
   }
   input.environment = environment;
 

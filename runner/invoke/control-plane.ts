@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkPackage, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../build/check-package.ts';
 import { lambdaArn, RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
+import { reservedVariablesIn, reservedVariablesMessage } from '../functions/reserved-variables.ts';
 import { BodyTooLargeError, readBody, sendAwsError, sendJson } from '../http-util.ts';
 import type { LocalLambda } from '../local-lambda.ts';
 
@@ -288,7 +289,6 @@ function configAt(fn: DeployedFunction, name: string, qualifier: string | undefi
 
 const NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
-const RESERVED_VARIABLES = ['_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR'];
 const RETIRED_RUNTIMES = new Set(['nodejs', 'nodejs4.3', 'nodejs6.10', 'nodejs8.10', 'nodejs10.x', 'nodejs12.x', 'nodejs14.x', 'nodejs16.x', 'nodejs18.x', 'python2.7', 'python3.6', 'python3.7', 'python3.8', 'go1.x', 'ruby2.5', 'ruby2.7', 'dotnetcore1.0', 'dotnetcore2.1', 'dotnetcore3.1', 'java8']);
 
 interface ConfigInput {
@@ -353,8 +353,8 @@ function readConfigInput(body: Record<string, unknown>): ConfigInput {
       at('environment.variables', variables, 'Member must be a map of strings');
     } else {
       const vars = variables as Record<string, string>;
-      const reserved = Object.keys(vars).filter((k) => RESERVED_VARIABLES.includes(k));
-      if (reserved.length) throw invalid(`Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`);
+      const reserved = reservedVariablesIn(Object.keys(vars));
+      if (reserved.length) throw invalid(reservedVariablesMessage(reserved));
       if (Buffer.byteLength(JSON.stringify(vars)) > ENVIRONMENT_LIMIT_BYTES) throw invalid('Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit.');
       out.Environment = vars;
     }
