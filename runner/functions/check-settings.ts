@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
-import { FunctionSpec, RUNTIMES, type FunctionInput, type Runtime } from './model.ts';
+import { FunctionSpec, RUNTIMES, type FunctionInput, type Runtime, type runtimeFamily } from './model.ts';
 import { Unresolved, asRecord, describeValue } from './intrinsics.ts';
 import { tryParseHandler } from './handler.ts';
 import { reservedVariablesIn } from './reserved-variables.ts';
@@ -56,7 +56,7 @@ export function checkRuntime(value: unknown, setting: string, line: number, prob
 }
 
 /** Node and Python handlers are FILE.EXPORT, read by the runtime's own rule (handler.ts); other runtimes take any text. */
-export function checkHandler(value: unknown, setting: string, line: number, problems: Problem[], family: string | undefined): string | undefined {
+export function checkHandler(value: unknown, setting: string, line: number, problems: Problem[], family: ReturnType<typeof runtimeFamily> | undefined): string | undefined {
   if (value instanceof Unresolved) {
     problems.push({ line, text: unresolvedText(setting, value) });
     return undefined;
