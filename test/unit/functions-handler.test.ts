@@ -3,6 +3,7 @@
 // inference, template checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +35,36 @@ const TABLE: Array<[HandlerFamily, string, string, string]> = [
 test('each runtime family splits a handler setting the way its Lambda runtime does', () => {
   for (const [family, setting, modulePath, exportPath] of TABLE) {
     assert.deepEqual(parseHandler(setting, family), { modulePath, exportPath }, `${family}: ${setting}`);
+  }
+});
+
+test('the Python runtime loads each Python row of the table from the file and function parseHandler names', () => {
+  // Each row's function sits only where parseHandler says; the runtime's own load_handler must find it there.
+  const root = tempDir();
+  try {
+    const rows = TABLE.filter(([family]) => family === 'python');
+    for (const [, setting, modulePath, exportPath] of rows) {
+      const parts = modulePath.split('/');
+      for (let i = 1; i < parts.length; i++) write(root, join(...parts.slice(0, i), '__init__.py'));
+      write(root, `${modulePath}.py`, `def ${exportPath}(event, context):\n    return ${JSON.stringify(setting)}\n`);
+    }
+    const bootstrap = join(import.meta.dirname, '..', '..', 'runner', 'runtimes', 'python');
+    const script = [
+      'import sys, json',
+      `sys.path.insert(0, ${JSON.stringify(bootstrap)})`,
+      'import bootstrap',
+      `bootstrap.put_task_root_on_path(${JSON.stringify(root)})`,
+      `print(json.dumps({s: bootstrap.load_handler(s)(None, None) for s in ${JSON.stringify(rows.map((r) => r[1]))}}))`,
+    ].join('\n');
+    const run = spawnSync('python3', ['-c', script], { encoding: 'utf8', env: { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9' } });
+    assert.equal(run.status, 0, run.stderr);
+    const loaded = JSON.parse(run.stdout) as Record<string, string>;
+    // pkg.jobs.nightly.run and its '/' spellings share one file, so the last row written answers for all three.
+    for (const [, setting] of rows) assert.ok(loaded[setting], `${setting} loaded`);
+    assert.equal(loaded['index.handlers.main'], 'index.handlers.main');
+    assert.equal(loaded['app.handler'], 'app.handler');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
 
