@@ -125,9 +125,10 @@ test('the Node example packaged for arm64 holds the arm64 binary of its native d
   }
 });
 
-test('a TypeScript function with Handler: index.handlers.main builds to index.mjs, which the official Node runtime client runs', async () => {
+test('a TypeScript function with Handler: index.handlers.main builds to index.mjs; the official Node runtime client runs the build and the source', async () => {
   // Lambda's Node runtime reads the module up to the first dot: the build must bundle index.ts, not look for index.handlers.ts.
-  const fn = parseFunction({ name: 'Nested', runtime: 'nodejs22.x', handler: 'index.handlers.main', codeUri: join(FIXTURES, 'node', 'typescript-nested') }, 'test');
+  const source = join(FIXTURES, 'node', 'typescript-nested');
+  const fn = parseFunction({ name: 'Nested', runtime: 'nodejs22.x', handler: 'index.handlers.main', codeUri: source }, 'test');
   const built = await buildFunction(fn, 'x86_64', { workspace: tempDir('build-ts-nested') });
   assert.deepEqual(readZip(readFileSync(built.zipPath)).map((e) => e.name).sort(), ['index.mjs', 'index.mjs.map']);
   const dir = tempDir('ts-nested-built');
@@ -143,13 +144,25 @@ test('a TypeScript function with Handler: index.handlers.main builds to index.mj
     `      CodeUri: ${JSON.stringify(built.packageDir)}`,
     '      Handler: index.handlers.main',
     '      Runtime: nodejs22.x',
+    // The same source compiled by the runner: its _HANDLER for aws-lambda-ric names the compiled module.
+    '  NestedSource:',
+    '    Type: AWS::Serverless::Function',
+    '    Metadata:',
+    '      OpenRuntime:',
+    '        runtimeClient: aws-lambda-ric',
+    '    Properties:',
+    `      CodeUri: ${JSON.stringify(source)}`,
+    '      Handler: index.handlers.main',
+    '      Runtime: nodejs22.x',
     '',
   ].join('\n'));
   const runner = await startRunner(template);
   try {
-    const reply = await runner.invoke('Nested', { id: 'o-2' });
-    assert.equal(reply.status, 200, reply.text);
-    assert.deepEqual(reply.json(), { handled: 'o-2', by: 'handlers.main' });
+    for (const name of ['Nested', 'NestedSource']) {
+      const reply = await runner.invoke(name, { id: 'o-2' });
+      assert.equal(reply.status, 200, `${name}: ${reply.text}`);
+      assert.deepEqual(reply.json(), { handled: 'o-2', by: 'handlers.main' }, name);
+    }
   } finally {
     await runner.stop();
   }
