@@ -194,11 +194,17 @@ export async function startRunner(template: string, env: Record<string, string> 
   };
 }
 
-/** One HTTP POST on a new connection; the whole reply, or an error after `timeoutMs` without one. */
+/**
+ * What an AWS client's signed request carries: `start` and `serve` check the shape of this header (not the
+ * signature), as they refuse what a web page can send (runner/request-guard.ts).
+ */
+export const SIGNED = { Authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000' } as const;
+
+/** One HTTP POST on a new connection, signed as AWS clients sign; the whole reply, or an error after `timeoutMs` without one. */
 export function post(url: string, body: string, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => req.destroy(new Error(`No answer from POST ${url} within ${timeoutMs / 1000} s.`)), timeoutMs);
-    const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, agent: false }, (res) => {
+    const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...SIGNED, ...headers }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
