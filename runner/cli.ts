@@ -8,7 +8,7 @@ import { discoverFunctions, loadFunctionsFrom } from './functions/discover.ts';
 import { inferFunction } from './functions/infer.ts';
 import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
-import { handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
+import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
@@ -189,7 +189,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     shutdown,
   };
   serveMainPort(lambda, {
-    surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : 'aws'),
+    surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : CODE_DOWNLOAD.test(path) ? 'unsigned' : 'aws'),
     routes: [
       (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
       (req, res, path, query) => handleControlPlane(lambda, req, res, path, query),
