@@ -5,16 +5,15 @@
 // zips that lie about themselves.
 import { test, after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
-import { CLI, FIXTURE_PATH, SHELL_BOOTSTRAP_DIR, SIGNED, assertBuilt, isAlive, removeTemps, startCli, startRunner, tempDir, waitFor, writeTemplate, type CliProcess, type Runner } from './support/runner.ts';
-import { CONTROL_PREFIX, ReadyLine, RUNNER_ENV } from '../../runner/protocol.ts';
+import { SHELL_BOOTSTRAP_DIR, SIGNED, assertBuilt, isAlive, removeTemps, startCli, startRunner, startServe, stopServe, tempDir, waitFor, writeTemplate, type CliProcess, type Runner, type Serve } from './support/runner.ts';
+import { CONTROL_PREFIX, RUNNER_ENV } from '../../runner/protocol.ts';
 
 interface Answer {
   status: number;
@@ -236,37 +235,6 @@ describe('a request body that stops arriving', () => {
 });
 
 // ---- serve: the control token and /events -----------------------------------------------------------------------
-
-interface Serve {
-  proc: ChildProcess;
-  port: number;
-  pid: number;
-  token: string;
-  stderr: () => string;
-}
-
-async function startServe(workspace: string, token: string): Promise<Serve> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--quiet', '--workspace', workspace], { cwd: workspace, env: { ...process.env, PATH: FIXTURE_PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  proc.stdin!.write(`${token}\n`);
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no ready line within 20 s. Its stderr:\n${stderr}`)), 20_000);
-    createInterface({ input: proc.stdout! }).once('line', (l) => {
-      clearTimeout(timer);
-      resolve(l);
-    });
-    proc.once('exit', (code) => reject(new Error(`serve exited (${code}) before it was ready. Its stderr:\n${stderr}`)));
-  });
-  const ready = ReadyLine.parse(JSON.parse(line));
-  return { proc, port: ready.port, pid: ready.pid, token, stderr: () => stderr };
-}
-
-async function stopServe(serve: Serve): Promise<void> {
-  const exited = new Promise((resolve) => serve.proc.once('exit', resolve));
-  serve.proc.stdin!.end(); // the editor going away
-  await exited;
-}
 
 describe('serve', () => {
   let serve: Serve;
