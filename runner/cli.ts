@@ -215,7 +215,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})`).join('\n');
     process.stderr.write(
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
-        `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n`,
+        `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +
+        `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n`,
     );
   }
   return new Promise<number>(() => undefined); // runs until a signal

@@ -33,6 +33,7 @@ export function handleControlApi(lambda: LocalLambda, opts: ControlOptions, req:
     if (res.headersSent) return void res.destroy();
     if (err instanceof BodyTooLargeError) return sendControlError(res, 413, { errorType: 'RequestTooLargeException', message: `Request must be smaller than 6291456 bytes.` });
     if (err instanceof z.ZodError) return sendControlError(res, 400, { errorType: 'InvalidRequest', message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    if (err instanceof SyntaxError) return sendControlError(res, 400, { errorType: 'InvalidRequestContentException', message: `The request body is not JSON (${err.message}). Send a JSON object.` });
     sendControlError(res, 500, { errorType: 'ServiceException', message: (err as Error).message });
   });
   return true;

@@ -303,6 +303,12 @@ done
     assert.equal(wrong.status, 401);
   });
 
+  test('a control API body that is not JSON is a 400 saying so, not a 500', async () => {
+    const reply = await send(serve.port, 'POST', `${CONTROL_PREFIX}/invoke`, { Authorization: `Bearer ${serve.token}`, 'Content-Type': 'application/json' }, '{"function":');
+    assert.equal(reply.status, 400, reply.text);
+    assert.equal(reply.json().errorType, 'InvalidRequestContentException');
+  });
+
   test('/events holds a bounded amount for a reader that stopped reading, then says how many it dropped', async () => {
     const socket = connect(serve.port, '127.0.0.1');
     let received = '';
