@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTROL_PREFIX, ReadyLine, RUNNER_ENV, RUNNER_NODE_FLAGS, RunnerStatus, TOKEN_ENV } from '../runner/protocol.ts';
+import { CONTROL_PREFIX, ReadyLine, RUNNER_ENV, RUNNER_NODE_FLAGS, RunnerStatus } from '../runner/protocol.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SEQUENTIAL = Number(process.env.BENCH_INVOKES ?? 500);
@@ -23,15 +23,18 @@ function emit(metric: string, value: number, unit: 'ms' | 'ops/s' | 'MB' | 'x', 
 const token = randomBytes(16).toString('hex');
 // Started as the editor starts its sidecar.
 const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--template', join(ROOT, 'bench', 'template.yaml')], {
-  env: { ...process.env, ...RUNNER_ENV, [TOKEN_ENV]: token },
+  env: { ...process.env, ...RUNNER_ENV },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
+runner.stdin!.write(`${token}\n`); // the control token travels on stdin
+// What the AWS SDK sends; the runner checks the header's shape, not the signature.
+const SIGNED = { Authorization: 'AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' };
 const ready = ReadyLine.parse(JSON.parse(await new Promise<string>((resolve) => createInterface({ input: runner.stdout! }).once('line', resolve))));
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
 function post(path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: ready.port, method: 'POST', path, agent, headers: { 'Content-Length': Buffer.byteLength(body), ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port: ready.port, method: 'POST', path, agent, headers: { 'Content-Length': Buffer.byteLength(body), ...SIGNED, ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));

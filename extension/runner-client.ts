@@ -7,7 +7,7 @@ import type { Agent } from 'undici';
 import type { z } from 'zod';
 import {
   ChainReport, ComponentInterface, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
-  RunnerEvent, RunnerStatus, TOKEN_ENV, type InvokeRequest,
+  RunnerEvent, RunnerStatus, type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
@@ -163,7 +163,7 @@ export class RunnerSidecar {
     this.token = randomBytes(24).toString('hex');
     const useOwnNode = !this.options.nodePath;
     const node = this.options.nodePath || process.execPath;
-    const env: NodeJS.ProcessEnv = { ...process.env, ...RUNNER_ENV, [TOKEN_ENV]: this.token };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...RUNNER_ENV };
     if (useOwnNode) env.ELECTRON_RUN_AS_NODE = '1';
     // --quiet: function logs arrive on /events; stderr then carries only the runner's own diagnostics.
     const args = [...RUNNER_NODE_FLAGS, this.options.runnerScript, 'serve', '--workspace', this.options.workspace, '--port', '0', '--quiet'];
@@ -172,8 +172,11 @@ export class RunnerSidecar {
 
     let child: ChildProcess;
     try {
-      // stdin stays open as a pipe: the runner can tell that the editor went away when it closes.
+      // stdin stays open as a pipe: the runner can tell that the editor went away when it closes. Its first line is
+      // the control token (not the environment: the runner's functions could read that in /proc).
       child = spawn(node, args, { cwd: this.options.workspace, env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      child.stdin!.on('error', () => undefined); // a runner that died before reading it; 'exit' reports that
+      child.stdin!.write(`${this.token}\n`);
     } catch (err) {
       const message = `Could not start the runner with ${node}: ${(err as Error).message}. Check the openRuntime.nodePath setting.`;
       this.setState({ kind: 'failed', message });
@@ -305,6 +308,10 @@ export class RunnerSidecar {
     const parsed = RunnerEvent.safeParse(safeJson(line));
     if (!parsed.success) { this.options.log(`Ignoring an event the extension does not understand: ${line.slice(0, 200)}`); return; }
     const event = parsed.data;
+    if (event.type === 'events-dropped') {
+      this.options.log(`The runner left out ${event.count} events (logs, results) that the editor did not read in time; the output may have gaps.`);
+      return;
+    }
     if (event.type === 'environments' && this.currentState.kind === 'ready') {
       this.setState({ ...this.currentState, environments: event.count });
     }

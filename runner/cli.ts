@@ -8,22 +8,27 @@ import { discoverFunctions, loadFunctionsFrom } from './functions/discover.ts';
 import { inferFunction } from './functions/infer.ts';
 import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
-import { handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
+import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
+import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
+import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
 import { createComponentMiddlewareHost } from './runtimes/wasi/middleware-host.ts';
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
-import { ALLOCATOR_ENV_MARK, RUNNER_ENV, TOKEN_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
+import { ALLOCATOR_ENV_MARK, CONTROL_PREFIX, RUNNER_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 
 const BASE_USAGE = `Usage:
   open-runtime invoke <function> [--event <file>|-] [--template <path>] [--workspace <dir>]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
-  open-runtime start [--port N] [--template <path>] [--workspace <dir>]
+  open-runtime start [--port N] [--template <path>] [--workspace <dir>] [--allow-origin <origin>]...
       Serve the Lambda Invoke API for every function (like sam local start-lambda), on 127.0.0.1.
-  open-runtime serve [--port N] [--workspace <dir>]
-      The editor's sidecar: Invoke API + control API (token in ${TOKEN_ENV}); prints a ready line.
+      Callers sign their requests as AWS clients do (any credentials); web pages are refused unless allowed.
+  open-runtime serve [--port N] [--workspace <dir>] [--allow-origin <origin>]...
+      The editor's sidecar: Invoke API + control API. Reads the control API's token from the first line of
+      stdin, prints a ready line, and stops when stdin closes.
   open-runtime rie [--runtime-interface-emulator-address H:P] [--runtime-api-address H:P] BOOTSTRAP [ARGS...]
-      A drop-in for the AWS Runtime Interface Emulator: POST /2015-03-31/functions/function/invocations.
+      A drop-in for the AWS Runtime Interface Emulator: POST /2015-03-31/functions/function/invocations
+      (unsigned, as with aws-lambda-rie; web pages are refused unless allowed by OPEN_RUNTIME_ALLOW_ORIGINS).
   open-runtime list [--template <path>] [--workspace <dir>]
       Print the functions found (JSON).
   open-runtime wit <component.wasm>
@@ -144,7 +149,8 @@ async function invokeCommand(args: string[]): Promise<number> {
 }
 
 async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, quiet: { type: 'boolean', short: 'q' } } });
+  const { values } = parseArgs({ args, options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } } });
+  const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
   const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
   const lambda = new LocalLambda({ port });
@@ -156,8 +162,9 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     if (!sidecar) reportDefinitionErrors(errors);
   };
   await reload();
-  const token = process.env[TOKEN_ENV] ?? (sidecar ? undefined : randomBytes(24).toString('hex'));
-  if (!token) throw new UsageError(`serve needs a per-session token in ${TOKEN_ENV}.`);
+  // The sidecar's token comes on stdin, not in the environment: every function is a child of the runner, under
+  // the same user, and could read the runner's environment in /proc/<pid>/environ.
+  const token = sidecar ? await readTokenLine() : randomBytes(24).toString('hex');
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;
@@ -173,21 +180,23 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     analyzer ??= import('./analysis/in-worker.ts').then((m) => m.createChainAnalyzer());
     return analysis.chainReportFor(await analyzer, body, workspace, lambda.listFunctions());
   };
-  lambda.routeMain((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) return;
-    if (handleControlPlane(lambda, req, res, url.pathname, url.searchParams)) return;
-    const control = {
-      token,
-      reload,
-      infer: (file: string, exportName: string | undefined) => inferFunction(resolve(workspace, file), { workspaceDir: workspace, exportName }),
-      chains,
-      componentInterface: async (file: string) => (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file)),
-      shutdown,
-    };
-    if (handleControlApi(lambda, control, req, res, url.pathname)) return;
-    req.resume();
-    res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ Type: 'User', message: `No route ${req.method} ${url.pathname}` }));
+  const control = {
+    token,
+    reload,
+    infer: (file: string, exportName: string | undefined) => inferFunction(resolve(workspace, file), { workspaceDir: workspace, exportName }),
+    chains,
+    componentInterface: async (file: string) => (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file)),
+    shutdown,
+  };
+  serveMainPort(lambda, {
+    surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : CODE_DOWNLOAD.test(path) ? 'unsigned' : 'aws'),
+    routes: [
+      (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
+      (req, res, path, query) => handleControlPlane(lambda, req, res, path, query),
+      (req, res, path) => handleControlApi(lambda, control, req, res, path),
+    ],
+    allowedOrigins,
+    bodyIdleMs: bodyIdleMsFromEnv(),
   });
   if (!values.quiet) {
     lambda.subscribe((event) => {
@@ -201,12 +210,13 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     const ready: ReadyLine = { ready: true, port: actual, pid: process.pid };
     process.stdout.write(`${JSON.stringify(ready)}\n`);
     // The extension owns the sidecar: when it goes away (stdin closes), so does the runner.
-    process.stdin.on('end', shutdown).resume();
+    process.stdin.on('end', shutdown).on('data', () => undefined).resume();
   } else {
     const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})`).join('\n');
     process.stderr.write(
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
-        `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n`,
+        `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +
+        `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n`,
     );
   }
   return new Promise<number>(() => undefined); // runs until a signal
@@ -247,11 +257,11 @@ async function rieCommand(args: string[]): Promise<number> {
   lambda.setFunctions([fn]);
   const command = bootstrap.includes('/') ? resolve(bootstrap) : bootstrap;
   lambda.setLaunchOverride(fn.name, { command, args: bootstrapArgs }, runtimeAddress?.port);
-  lambda.routeMain((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (handleInvokeApi(lambda, req, res, url.pathname, url.searchParams)) return;
-    req.resume();
-    res.writeHead(404).end();
+  serveMainPort(lambda, {
+    surfaceOf: () => 'unsigned',
+    routes: [(req, res, path, query) => handleInvokeApi(lambda, req, res, path, query)],
+    allowedOrigins: originsOrExit([]),
+    bodyIdleMs: bodyIdleMsFromEnv(),
   });
   lambda.subscribe((event) => {
     if (event.type === 'log') process.stderr.write(`${event.line}\n`);
@@ -269,6 +279,37 @@ async function listCommand(args: string[]): Promise<number> {
   const result = await loadWorkspace(values);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   return result.errors.length ? 1 : 0;
+}
+
+/** --allow-origin values and OPEN_RUNTIME_ALLOW_ORIGINS, checked. */
+function originsOrExit(flags: string[]): Set<string> {
+  const { origins, bad } = allowedOriginsFrom(flags, process.env.OPEN_RUNTIME_ALLOW_ORIGINS);
+  if (bad.length) throw new UsageError(`Not an origin: ${bad.map((b) => JSON.stringify(b)).join(', ')}. An origin is scheme://host[:port], e.g. http://localhost:5173.`);
+  return origins;
+}
+
+/** The first line of stdin: the control API's per-session token, written there by the editor. */
+function readTokenLine(): Promise<string> {
+  if (process.stdin.isTTY) {
+    return Promise.reject(new UsageError('serve reads its control token from the first line of stdin and stops when stdin closes; it is meant to be started by the editor. For a terminal, use open-runtime start.'));
+  }
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const finish = (error?: Error) => {
+      process.stdin.off('data', onData).off('end', onEnd).pause();
+      if (error) return reject(error);
+      const token = text.slice(0, text.indexOf('\n')).trim();
+      if (!/^[A-Za-z0-9_-]{16,256}$/.test(token)) reject(new UsageError('The first line of stdin must be the control token: 16 to 256 letters, digits, - or _.'));
+      else resolve(token);
+    };
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (text.includes('\n')) finish();
+      else if (text.length > 1024) finish(new UsageError('The first line of stdin must be the control token, and it is longer than any token.'));
+    };
+    const onEnd = () => finish(new UsageError('serve reads its control token from the first line of stdin, but stdin closed before a line arrived.'));
+    process.stdin.on('data', onData).on('end', onEnd);
+  });
 }
 
 function parseAddress(value: string): { host: string; port: number } {

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { BodyTooLargeError, readBody, sendJson } from './http-util.ts';
 import { FunctionNotFoundError, invokeResult, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
-import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RunnerStatus } from './protocol.ts';
+import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
 import { runtimeFamily, type FunctionSpec } from './functions/model.ts';
 
 export interface ControlOptions {
@@ -25,7 +25,7 @@ export function handleControlApi(lambda: LocalLambda, opts: ControlOptions, req:
   if (!path.startsWith(CONTROL_PREFIX)) return false;
   if (!authorized(req, opts.token)) {
     req.resume();
-    sendControlError(res, 401, { errorType: 'Unauthorized', message: 'Missing or wrong control token (Authorization: Bearer <OPEN_RUNTIME_TOKEN>).' });
+    sendControlError(res, 401, { errorType: 'Unauthorized', message: 'Missing or wrong control token: send Authorization: Bearer <token>, the token written to the runner\'s stdin when it started.' });
     return true;
   }
   const route = `${req.method} ${path.slice(CONTROL_PREFIX.length)}`;
@@ -33,6 +33,7 @@ export function handleControlApi(lambda: LocalLambda, opts: ControlOptions, req:
     if (res.headersSent) return void res.destroy();
     if (err instanceof BodyTooLargeError) return sendControlError(res, 413, { errorType: 'RequestTooLargeException', message: `Request must be smaller than 6291456 bytes.` });
     if (err instanceof z.ZodError) return sendControlError(res, 400, { errorType: 'InvalidRequest', message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    if (err instanceof SyntaxError) return sendControlError(res, 400, { errorType: 'InvalidRequestContentException', message: `The request body is not JSON (${err.message}). Send a JSON object.` });
     sendControlError(res, 500, { errorType: 'ServiceException', message: (err as Error).message });
   });
   return true;
@@ -119,11 +120,28 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
   }
 }
 
+/**
+ * How much of /events may wait for a reader. One that stops reading (a hung editor, a client that never reads) would
+ * otherwise make the runner keep every log line of every function in memory: past this, events are dropped and
+ * counted, and once the reader has caught up it gets one `events-dropped` line saying how many.
+ */
+export const EVENTS_BUFFER_LIMIT = 4 * 1_048_576;
+
 function streamEvents(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
   res.write(`${JSON.stringify({ type: 'environments', count: lambda.environments().length })}\n`);
-  const unsubscribe = lambda.subscribe((event) => res.write(`${JSON.stringify(event)}\n`));
+  let dropped = 0;
+  const unsubscribe = lambda.subscribe((event) => {
+    if (dropped > 0 || res.writableLength > EVENTS_BUFFER_LIMIT) dropped++;
+    else res.write(`${JSON.stringify(event)}\n`);
+  });
+  res.on('drain', () => {
+    if (dropped === 0) return;
+    const notice: RunnerEvent = { type: 'events-dropped', count: dropped };
+    dropped = 0;
+    res.write(`${JSON.stringify(notice)}\n`);
+  });
   res.on('close', unsubscribe);
 }
 

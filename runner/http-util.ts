@@ -1,6 +1,21 @@
 // Small HTTP helpers shared by the Runtime, Invoke and control APIs.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/**
+ * A failure the caller gets as Lambda's JSON error shape: an HTTP status and an AWS error code
+ * (`ResourceNotFoundException`, `InvalidParameterValueException` ...), with a sentence saying what to do.
+ * Handlers throw it; the route that owns the response sends it with sendAwsError.
+ */
+export class AwsError extends Error {
+  readonly status: number;
+  readonly type: string;
+  constructor(status: number, type: string, message: string) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
 export class BodyTooLargeError extends Error {
   readonly received: number;
   constructor(limit: number, received: number) {
@@ -15,6 +30,22 @@ const EMPTY = Buffer.alloc(0);
 export function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** A request target split into its path and query, without throwing on anything a client can send. */
+export function splitTarget(url: string | undefined): { path: string; query: URLSearchParams } {
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  return q < 0 ? { path: raw, query: new URLSearchParams() } : { path: raw.slice(0, q), query: new URLSearchParams(raw.slice(q + 1)) };
+}
+
+/** A percent-encoded path segment, decoded; an AwsError (400) instead of decodeURIComponent's URIError. */
+export function decodeSegment(segment: string, what: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AwsError(400, 'InvalidParameterValueException', `The ${what} in the request path, "${segment.slice(0, 200)}", is not valid percent-encoding (a % must be followed by two hex digits of UTF-8). Encode it with encodeURIComponent.`);
+  }
 }
 
 /** Reads a whole request body (Content-Length or chunked, trailers included) up to `limit` bytes. */

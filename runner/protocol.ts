@@ -1,11 +1,11 @@
 // The control API between the extension (or any tool) and the runner. One module, zod-typed, imported by
 // both sides. Every route lives under CONTROL_PREFIX on the runner's main port and needs
-// `Authorization: Bearer <token>`, the per-session token the extension passes in OPEN_RUNTIME_TOKEN.
+// `Authorization: Bearer <token>`, the per-session token the extension writes as the first line of the runner's
+// stdin (never in its environment or command line, which every function the runner starts could read in /proc).
 import { z } from 'zod';
 import { FunctionSpec } from './functions/model.ts';
 
 export const CONTROL_PREFIX = '/__open-runtime/v1';
-export const TOKEN_ENV = 'OPEN_RUNTIME_TOKEN';
 
 /**
  * Node flags the runner runs with (the CLI's shebang has them too): a small young generation (its short-lived
@@ -118,6 +118,8 @@ export const RunnerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('environments'), count: z.number() }),
   z.object({ type: z.literal('debug-ready'), function: z.string(), requestId: z.string(), language: z.enum(['node', 'python']), port: z.number() }),
   z.object({ type: z.literal('functions-changed') }),
+  /** Only on /events: `count` events were left out because this reader was not reading them (control.ts). */
+  z.object({ type: z.literal('events-dropped'), count: z.number() }),
 ]);
 export type RunnerEvent = z.infer<typeof RunnerEvent>;
 

@@ -2,10 +2,12 @@
 // produced, what `open-runtime deploy` is about to upload and what the local control plane receives: every
 // ELF file is for the function's architecture, a custom runtime's `bootstrap` is there and executable, the
 // handler file exists, and the sizes are within Lambda's limits.
+import { chmodSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
 import { runtimeFamily, type Architecture, type Runtime } from '../functions/model.ts';
 import { tryParseHandler, type HandlerFamily } from '../functions/handler.ts';
 import { architectureOf, readElf } from './elf.ts';
-import { readZip, unsafeEntryName, ZipFormatError } from './zip.ts';
+import { readZip, unsafeEntryName, ZipFormatError, type ZipEntry } from './zip.ts';
 
 /** Lambda's quotas for a .zip deployment package uploaded directly. */
 export const MAX_ZIPPED_BYTES = 52_428_800; // 50 MB
@@ -23,7 +25,8 @@ export interface PackageFile {
   /** Unix permission bits; 0o644 (or 0o755 for bootstrap, which Lambda then refuses to run) when the zip has none. */
   mode: number;
   hasUnixMode: boolean;
-  data: Uint8Array;
+  /** Bytes it really inflated to. */
+  size: number;
 }
 
 export interface CheckedPackage {
@@ -41,8 +44,16 @@ export interface PackageExpectation {
 
 const MB = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
 
-/** Reads and checks a package; `problems` is empty when Lambda would accept and start it. */
-export function checkPackage(zip: Uint8Array, expect: PackageExpectation): CheckedPackage {
+/** The first bytes of each file are kept for the checks that look at content (is it ELF, and for which processor?). */
+const HEAD_BYTES = 64;
+
+/**
+ * Reads and checks a package; `problems` is empty when Lambda would accept and start it. With `extractTo`, the
+ * files are written into that (new) folder as they are inflated; after a problem it holds part of the package,
+ * so the caller unpacks into a temporary folder and removes it. Sizes are the bytes really inflated, never the
+ * ones the zip declares, and inflating stops at the 250 MB limit.
+ */
+export function checkPackage(zip: Uint8Array, expect: PackageExpectation, opts: { extractTo?: string } = {}): CheckedPackage {
   const result: CheckedPackage = { files: [], zippedSize: zip.length, unzippedSize: 0, problems: [] };
   const problem = (kind: ProblemKind, message: string) => result.problems.push({ kind, message });
   if (zip.length > MAX_ZIPPED_BYTES) {
@@ -56,32 +67,64 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation): Check
     problem('format', `The package could not be read: ${err instanceof ZipFormatError ? err.message : (err as Error).message}. Upload a .zip file made with zip, the build task or any zip tool.`);
     return result;
   }
-  result.unzippedSize = entries.reduce((sum, e) => sum + e.size, 0);
-  if (result.unzippedSize > MAX_UNZIPPED_BYTES) {
-    problem('size', `The package unzips to ${MB(result.unzippedSize)}; Lambda allows at most 250 MB (${MAX_UNZIPPED_BYTES} bytes) unzipped, layers included. Leave out what the function doesn't need at run time.`);
+  const declared = entries.reduce((sum, e) => sum + e.size, 0);
+  if (declared > MAX_UNZIPPED_BYTES) {
+    result.unzippedSize = declared;
+    problem('size', unzippedTooLarge(declared));
+    return result;
+  }
+  const conflict = conflictingEntry(entries);
+  if (conflict) {
+    problem('format', conflict);
     return result;
   }
   const wrongArch: string[] = [];
   for (const entry of entries) {
-    if (entry.directory) continue;
     if (unsafeEntryName(entry.name)) {
       problem('format', `The package has an entry named "${entry.name}", which points outside the function's folder. Make the zip from inside the folder (cd dist && zip -r ../function.zip .).`);
       continue;
     }
-    let data: Uint8Array;
-    try {
-      data = entry.read();
-    } catch (err) {
-      problem('format', `The package could not be read: ${(err as Error).message}.`);
+    if (entry.directory) {
+      if (opts.extractTo) mkdirSync(join(opts.extractTo, entry.name), { recursive: true });
       continue;
     }
+    const mode = entry.mode !== undefined ? entry.mode & 0o7777 : 0o644;
+    let head = new Uint8Array(0);
+    let size = 0;
+    let fd: number | undefined;
+    const target = opts.extractTo ? join(opts.extractTo, entry.name) : undefined;
+    try {
+      if (target) {
+        mkdirSync(dirname(target), { recursive: true });
+        fd = openSync(target, 'wx', 0o600);
+      }
+      entry.stream((chunk) => {
+        size += chunk.length;
+        if (result.unzippedSize + size > MAX_UNZIPPED_BYTES) throw new UnzippedTooLarge();
+        if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+        if (fd !== undefined) for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+      });
+    } catch (err) {
+      if (err instanceof UnzippedTooLarge) {
+        result.unzippedSize += size;
+        problem('size', unzippedTooLarge(result.unzippedSize));
+        return result;
+      }
+      if (!(err instanceof ZipFormatError)) throw err; // the disk, not the package
+      problem('format', `The package could not be read: ${err.message}.`);
+      return result;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    if (target) chmodSync(target, mode & 0o777);
+    result.unzippedSize += size;
     const executable = entry.name === 'bootstrap' || entry.name.endsWith('/bootstrap');
-    result.files.push({ name: entry.name, mode: entry.mode !== undefined ? entry.mode & 0o7777 : 0o644, hasUnixMode: entry.mode !== undefined, data });
-    const elf = readElf(data);
+    result.files.push({ name: entry.name, mode, hasUnixMode: entry.mode !== undefined, size });
+    const elf = readElf(head);
     if (elf) {
       const arch = architectureOf(elf);
       if (arch !== expect.architecture) wrongArch.push(`${entry.name} (${elf.machineName}${elf.bits === 32 ? ', 32-bit' : ''})`);
-    } else if (executable && data.length === 0) {
+    } else if (executable && size === 0) {
       problem('bootstrap', `${entry.name} is empty.`);
     }
   }
@@ -102,6 +145,34 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation): Check
     if (missing) problem('handler', missing);
   }
   return result;
+}
+
+class UnzippedTooLarge extends Error {}
+
+function unzippedTooLarge(bytes: number): string {
+  return `The package unzips to ${bytes > MAX_UNZIPPED_BYTES + 1 ? MB(bytes) : 'more than 250 MB'}; Lambda allows at most 250 MB (${MAX_UNZIPPED_BYTES} bytes) unzipped, layers included. Leave out what the function doesn't need at run time.`;
+}
+
+/**
+ * Two entries that can't both be unpacked: the same path twice (which one would Lambda run?), or a path that is
+ * a file in one entry and a folder in another (`lib` and `lib/x.js`).
+ */
+function conflictingEntry(entries: ZipEntry[]): string | undefined {
+  const files = new Set<string>();
+  const folders = new Set<string>();
+  for (const entry of entries) {
+    const path = posix.normalize(entry.name.replace(/\\/g, '/')).replace(/\/+$/, '');
+    if (path === '.' || path === '') continue;
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join('/'));
+    if (entry.directory) folders.add(path);
+    else if (files.has(path)) return `The package has two entries named "${path}". Make the zip again from one folder (zip -r), so each file is in it once.`;
+    else files.add(path);
+  }
+  for (const path of files) {
+    if (folders.has(path)) return `The package has "${path}" both as a file and as a folder. Make the zip again from one folder (zip -r).`;
+  }
+  return undefined;
 }
 
 function listNames(files: PackageFile[]): string {

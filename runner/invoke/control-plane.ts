@@ -16,15 +16,15 @@
 // The control plane's functions are those deployed to it. A deployed function takes precedence over a template
 // function of the same name (the template's comes back on DeleteFunction). Published versions and aliases are
 // recorded and listed; invoking them by qualifier is up to the Invoke API (resolveQualifier below).
-import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { checkPackage, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../build/check-package.ts';
 import { lambdaArn, RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
 import { reservedVariablesIn, reservedVariablesMessage } from '../functions/reserved-variables.ts';
-import { BodyTooLargeError, readBody, sendAwsError, sendJson } from '../http-util.ts';
+import { AwsError, BodyTooLargeError, decodeSegment, readBody, sendAwsError, sendJson } from '../http-util.ts';
 import type { LocalLambda } from '../local-lambda.ts';
 
 /** Lambda's limit on a CreateFunction / UpdateFunctionCode request (a 50 MB zip, base64-encoded, plus JSON). */
@@ -161,65 +161,69 @@ function specOf(config: FunctionConfiguration, codeDir: string): FunctionSpec {
 
 const FUNCTIONS = /^\/2015-03-31\/functions\/?$/;
 const FUNCTION = /^\/2015-03-31\/functions\/([^/]+)(?:\/(configuration|code|versions|aliases|code\.zip)(?:\/([^/]+))?)?\/?$/;
+/** GetFunction's Code.Location, which callers fetch unsigned (it stands for a presigned S3 URL). */
+export const CODE_DOWNLOAD = /^\/2015-03-31\/functions\/[^/]+\/code\.zip$/;
+
+type Operation = (at: At, subName: string) => Promise<void>;
+/**
+ * The operations: method, what follows /functions/{name} ('' for the function itself, null for /functions),
+ * whether it takes a /{name} of its own (an alias), and what runs.
+ */
+const OPERATIONS: ReadonlyArray<readonly [method: string, sub: string | null, named: boolean, run: Operation]> = [
+  ['POST', null, false, (at) => createFunction(at)],
+  ['GET', null, false, (at) => listFunctions(at)],
+  ['GET', '', false, (at) => getFunction(at)],
+  ['DELETE', '', false, (at) => deleteFunction(at)],
+  ['GET', 'configuration', false, (at) => getFunctionConfiguration(at)],
+  ['PUT', 'configuration', false, (at) => updateFunctionConfiguration(at)],
+  ['PUT', 'code', false, (at) => updateFunctionCode(at)],
+  ['GET', 'code.zip', false, (at) => downloadCode(at)],
+  ['POST', 'versions', false, (at) => publishVersion(at)],
+  ['GET', 'versions', false, (at) => listVersions(at)],
+  ['POST', 'aliases', false, (at) => createAlias(at)],
+  ['GET', 'aliases', false, (at) => listAliases(at)],
+  ['GET', 'aliases', true, getAlias],
+  ['PUT', 'aliases', true, updateAlias],
+  ['DELETE', 'aliases', true, deleteAlias],
+];
 
 /** Answers the request if it is a control-plane call; returns false otherwise. */
 export function handleControlPlane(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
   const method = req.method ?? 'GET';
-  if (!FUNCTIONS.test(path) && !FUNCTION.test(path)) return false;
-  let operation: (() => Promise<void>) | undefined;
-  // The registry (and its listener on the runner) exists from the first control-plane call on.
-  const ctx = { lambda, req, res, query, registry: registryOf(lambda) };
-  if (FUNCTIONS.test(path)) {
-    if (method === 'POST') operation = () => createFunction(ctx);
-    else if (method === 'GET') operation = () => listFunctions(ctx);
-  } else {
-    const match = FUNCTION.exec(path)!;
-    const { name, qualifier } = splitName(decodeURIComponent(match[1]!));
-    const sub = match[2];
-    const subName = match[3] ? decodeURIComponent(match[3]) : undefined;
-    const q = qualifier ?? query.get('Qualifier') ?? undefined;
-    const at = { ...ctx, name, qualifier: q };
-    if (!sub && !subName) {
-      if (method === 'GET') operation = () => getFunction(at);
-      else if (method === 'DELETE') operation = () => deleteFunction(at);
-    } else if (sub === 'configuration' && !subName) {
-      if (method === 'GET') operation = () => getFunctionConfiguration(at);
-      else if (method === 'PUT') operation = () => updateFunctionConfiguration(at);
-    } else if (sub === 'code' && !subName && method === 'PUT') {
-      operation = () => updateFunctionCode(at);
-    } else if (sub === 'code.zip' && !subName && method === 'GET') {
-      operation = () => downloadCode(at);
-    } else if (sub === 'versions' && !subName) {
-      if (method === 'POST') operation = () => publishVersion(at);
-      else if (method === 'GET') operation = () => listVersions(at);
-    } else if (sub === 'aliases') {
-      if (!subName && method === 'POST') operation = () => createAlias(at);
-      else if (!subName && method === 'GET') operation = () => listAliases(at);
-      else if (subName && method === 'GET') operation = () => getAlias(at, subName);
-      else if (subName && method === 'PUT') operation = () => updateAlias(at, subName);
-      else if (subName && method === 'DELETE') operation = () => deleteAlias(at, subName);
+  const list = FUNCTIONS.test(path);
+  const match = list ? null : FUNCTION.exec(path);
+  if (!list && !match) return false;
+  const fail = (err: unknown) => {
+    if (err instanceof AwsError) sendAwsError(res, err.status, err.type, err.message);
+    else if (!res.headersSent) sendAwsError(res, 500, 'ServiceException', `The local control plane failed: ${(err as Error).message}`);
+    else res.destroy();
+  };
+  let at: At;
+  let sub: string | null = null;
+  let subName = '';
+  try {
+    // The registry (and its listener on the runner) exists from the first control-plane call on.
+    const ctx = { lambda, req, res, query, registry: registryOf(lambda) };
+    if (!match) at = { ...ctx, name: '', qualifier: undefined };
+    else {
+      const { name, qualifier } = splitName(decodeSegment(match[1]!, 'function name'));
+      sub = match[2] ?? '';
+      subName = match[3] ? decodeSegment(match[3], 'alias name') : '';
+      at = { ...ctx, name, qualifier: qualifier ?? query.get('Qualifier') ?? undefined };
     }
+  } catch (err) {
+    req.resume();
+    fail(err);
+    return true;
   }
+  const operation = OPERATIONS.find(([m, s, named]) => m === method && s === sub && named === (subName !== ''));
   if (!operation) {
     req.resume();
     sendAwsError(res, 404, 'UnknownOperationException', `The local Lambda control plane has no ${method} ${path}. It serves CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, ListFunctions, DeleteFunction, PublishVersion, ListVersionsByFunction and aliases.`);
     return true;
   }
-  operation().catch((err: unknown) => {
-    if (err instanceof AwsError) sendAwsError(res, err.status, err.type, err.message);
-    else if (!res.headersSent) sendAwsError(res, 500, 'ServiceException', `The local control plane failed: ${(err as Error).message}`);
-  });
+  operation[3](at, subName).catch(fail);
   return true;
-}
-
-class AwsError extends Error {
-  readonly status: number;
-  readonly type: string;
-  constructor(status: number, type: string, message: string) {
-    super(message);
-    this.status = status;
-    this.type = type;
-  }
 }
 
 const notFound = (name: string, qualifier?: string) => new AwsError(404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name, qualifier)}`);
@@ -379,30 +383,34 @@ function readCode(body: Record<string, unknown>, operation: string): Buffer {
   return zip;
 }
 
-/** Unpacks a checked package into `<root>/<name>/<sha hex>/` and returns the folder and the zip's CodeSha256. */
+/**
+ * Unpacks a checked package into `<root>/<name>/<sha hex>/` and returns the folder and the zip's CodeSha256. It is
+ * unpacked into a temporary folder next to it and renamed into place, so no half-unpacked folder is ever left.
+ */
 function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: string; Architectures: Architecture[] }, operation: string): { codeDir: string; sha256: string; size: number } {
-  const checked = checkPackage(zip, { architecture: config.Architectures[0] ?? 'x86_64', runtime: config.Runtime, handler: config.Handler });
-  for (const p of checked.problems) {
-    if (p.kind === 'format') throw invalid(`Could not unzip uploaded file. Please check your file, then try to upload again. (${p.message})`);
-    if (p.kind === 'size' && checked.unzippedSize > MAX_UNZIPPED_BYTES) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
-    if (p.kind === 'size') throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes for the ${operation} operation`);
-    // Lambda itself would accept the upload and fail at the first invoke; the local runner says so now.
-    if (p.kind === 'architecture') throw invalid(p.message);
-  }
   const digest = createHash('sha256').update(zip);
   const sha256 = digest.copy().digest('base64');
   const codeDir = join(deployRoot, name, digest.digest('hex'));
   // The zip next to the folder is written last: its presence means the folder is complete.
-  if (!existsSync(`${codeDir}.zip`)) {
-    rmSync(codeDir, { recursive: true, force: true });
-    for (const file of checked.files) {
-      const target = join(codeDir, file.name);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, file.data);
-      chmodSync(target, file.mode & 0o777);
+  const unpacked = existsSync(`${codeDir}.zip`);
+  const partial = `${codeDir}.partial-${randomUUID()}`;
+  if (!unpacked) mkdirSync(partial, { recursive: true });
+  try {
+    const checked = checkPackage(zip, { architecture: config.Architectures[0] ?? 'x86_64', runtime: config.Runtime, handler: config.Handler }, unpacked ? {} : { extractTo: partial });
+    for (const p of checked.problems) {
+      if (p.kind === 'format') throw invalid(`Could not unzip uploaded file. Please check your file, then try to upload again. (${p.message})`);
+      if (p.kind === 'size' && checked.unzippedSize > MAX_UNZIPPED_BYTES) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
+      if (p.kind === 'size') throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes for the ${operation} operation`);
+      // Lambda itself would accept the upload and fail at the first invoke; the local runner says so now.
+      if (p.kind === 'architecture') throw invalid(p.message);
     }
-    mkdirSync(codeDir, { recursive: true });
-    writeFileSync(`${codeDir}.zip`, zip);
+    if (!unpacked) {
+      rmSync(codeDir, { recursive: true, force: true });
+      renameSync(partial, codeDir);
+      writeFileSync(`${codeDir}.zip`, zip);
+    }
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
   }
   // Bootstrap or handler problems are left for the invoke, as in Lambda: the package deploys, the function fails.
   return { codeDir, sha256, size: zip.length };
@@ -464,7 +472,7 @@ async function getFunction(at: At): Promise<void> {
   const fn = existing(at);
   const { config } = configAt(fn, at.name, at.qualifier);
   const host = at.req.headers.host ?? `127.0.0.1:${at.lambda.port}`;
-  const location = `http://${host}/2015-03-31/functions/${encodeURIComponent(at.name)}/code.zip?Qualifier=${encodeURIComponent(config.Version)}`;
+  const location = `http://${host}/2015-03-31/functions/${encodeURIComponent(at.name)}/code.zip?Qualifier=${encodeURIComponent(config.Version)}&X-Amz-Signature=${downloadSignature(at.name, config.Version)}`;
   sendJson(at.res, 200, { Configuration: config, Code: { RepositoryType: 'S3', Location: location }, Tags: {} });
 }
 
@@ -473,9 +481,23 @@ async function getFunctionConfiguration(at: At): Promise<void> {
   sendJson(at.res, 200, configAt(existing(at), at.name, at.qualifier).config);
 }
 
+/**
+ * Code.Location is fetched unsigned, like the presigned S3 URL it stands for: what proves the caller got it from a
+ * signed GetFunction is an HMAC of the function and version under a key that lives and dies with this runner.
+ */
+const DOWNLOAD_KEY = randomBytes(32);
+function downloadSignature(name: string, version: string): string {
+  return createHmac('sha256', DOWNLOAD_KEY).update(`${name}\n${version}`).digest('hex');
+}
+
 /** GetFunction's Code.Location: the package exactly as it was uploaded (its SHA-256 is CodeSha256). */
 async function downloadCode(at: At): Promise<void> {
   at.req.resume();
+  const expected = Buffer.from(downloadSignature(at.name, at.qualifier ?? '$LATEST'));
+  const given = Buffer.from(at.query.get('X-Amz-Signature') ?? '');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new AwsError(403, 'AccessDeniedException', 'This code download link is not valid for this runner. Get a fresh one from GetFunction (Code.Location).');
+  }
   const { codeDir } = configAt(existing(at), at.name, at.qualifier);
   const zip = readFileSync(`${codeDir}.zip`);
   at.res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Length': zip.length }).end(zip);

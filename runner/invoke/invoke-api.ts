@@ -3,7 +3,7 @@
 //   POST /2021-11-15/functions/{name}/response-streaming-invocations  (event-stream framing)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventStreamCodec } from '@smithy/core/event-streams';
-import { BodyTooLargeError, headerValue, readBody, sendAwsError } from '../http-util.ts';
+import { AwsError, BodyTooLargeError, decodeSegment, headerValue, readBody, sendAwsError } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
 import { lambdaArn, type FunctionSpec } from '../functions/model.ts';
@@ -38,7 +38,15 @@ export function handleInvokeApi(lambda: LocalLambda, req: IncomingMessage, res: 
     sendAwsError(res, 405, 'MethodNotAllowedException', `Use POST for ${path}.`);
     return true;
   }
-  const target = functionTarget(decodeURIComponent(match[1]!));
+  let target: { name: string; qualifier: string | undefined };
+  try {
+    target = functionTarget(decodeSegment(match[1]!, 'function name'));
+  } catch (err) {
+    req.resume();
+    const { status, type, message } = err as AwsError;
+    sendAwsError(res, status, type, message);
+    return true;
+  }
   const qualifier = query.get('Qualifier') ?? target.qualifier;
   void invoke(lambda, req, res, target.name, qualifier, streaming !== null).catch((err) => {
     if (!res.headersSent) sendAwsError(res, 500, 'ServiceException', `The runner failed: ${(err as Error).message}`);

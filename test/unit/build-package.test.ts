@@ -186,3 +186,41 @@ test('a WASI component is packaged once for any architecture: the same zip for a
   const missing = parseFunction({ name: 'NoWasm', runtime: 'wasi', handler: 'absent.wasm', codeUri }, 'test');
   await assert.rejects(buildFunction(missing, 'arm64', { workspace }), /WASI component without build settings, and its Handler "absent\.wasm" is not an existing \.wasm file/);
 });
+
+/** Offset of the first central directory record (PK\1\2) of a zip. */
+const centralRecord = (zip: Uint8Array) => Buffer.from(zip).indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+
+test('an entry is held to its declared size and CRC-32, whichever way its central directory lies', () => {
+  const original = writeZip([{ name: 'app.js', data: text('exports.handler = async () => "x".repeat(100);\n'.repeat(20)), mode: 0o644 }]);
+  const lie = (field: number, value: number) => {
+    const zip = Buffer.from(original);
+    zip.writeUInt32LE(value, centralRecord(zip) + field);
+    return readZip(zip)[0]!;
+  };
+  const size = readZip(original)[0]!.size;
+  assert.throws(() => lie(24, 10).read(), /inflates to more than the 10 bytes its central directory declares/);
+  assert.throws(() => lie(24, size + 1000).read(), new RegExp(`declares ${size + 1000} bytes but holds ${size}`));
+  assert.throws(() => lie(16, 0xdeadbeef).read(), /fails its CRC-32 check/);
+  const stored = Buffer.from(readZip(original)[0]!.read()).toString();
+  assert.match(stored, /^exports\.handler/);
+});
+
+test('an entry is inflated a slice at a time: a 64 MB entry never reaches the sink in one piece', () => {
+  const zip = writeZip([{ name: 'zeros.bin', data: new Uint8Array(64 * 1_048_576), mode: 0o644 }]);
+  let largest = 0;
+  let total = 0;
+  readZip(zip)[0]!.stream((chunk) => {
+    largest = Math.max(largest, chunk.length);
+    total += chunk.length;
+  });
+  assert.equal(total, 64 * 1_048_576);
+  assert.ok(largest <= 2 * 1_048_576, `largest piece ${largest} bytes`);
+});
+
+test('a package with the same path twice, or a path that is both a file and a folder, is a format problem', () => {
+  const conflict = checkPackage(writeZip([{ name: 'lib', data: text('x'), mode: 0o644 }, { name: 'lib/a.js', data: text('y'), mode: 0o644 }]), { architecture: 'x86_64', runtime: 'nodejs22.x' });
+  assert.match(conflict.problems[0]!.message, /"lib" both as a file and as a folder/);
+  const twice = Buffer.from(writeZip([{ name: 'a.js', data: text('1'), mode: 0o644 }, { name: 'b.js', data: text('2'), mode: 0o644 }]));
+  for (let at = twice.indexOf('b.js'); at >= 0; at = twice.indexOf('b.js', at + 1)) twice.write('a.js', at, 'latin1');
+  assert.match(checkPackage(twice, { architecture: 'x86_64', runtime: 'nodejs22.x' }).problems[0]!.message, /two entries named "a\.js"/);
+});

@@ -67,7 +67,8 @@ describe('component interface and deploy', () => {
       assert.deepEqual([command[1], command[2]], [result.endpointUrl, 'CallbackJs']);
       const event = exampleEvent('callback.json');
       const res = await fetch(`${command[1]}/2015-03-31/functions/${command[2]}/invocations`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event),
+        // Signed-shaped, as the AWS CLI sends it: the runner refuses unsigned (web-page-shaped) requests.
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' }, body: JSON.stringify(event),
       });
       const text = await res.text();
       assert.equal(res.status, 200, text);

@@ -7,10 +7,12 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { handleInvokeApi } from '../../../runner/invoke/invoke-api.ts';
 import type { LocalLambda } from '../../../runner/local-lambda.ts';
 import { parseFunction, type FunctionSpec } from '../../../runner/functions/model.ts';
+import { ReadyLine } from '../../../runner/protocol.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'runner.js');
@@ -194,11 +196,17 @@ export async function startRunner(template: string, env: Record<string, string> 
   };
 }
 
-/** One HTTP POST on a new connection; the whole reply, or an error after `timeoutMs` without one. */
+/**
+ * What an AWS client's signed request carries: `start` and `serve` check the shape of this header (not the
+ * signature), as they refuse what a web page can send (runner/request-guard.ts).
+ */
+export const SIGNED = { Authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000' } as const;
+
+/** One HTTP POST on a new connection, signed as AWS clients sign; the whole reply, or an error after `timeoutMs` without one. */
 export function post(url: string, body: string, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => req.destroy(new Error(`No answer from POST ${url} within ${timeoutMs / 1000} s.`)), timeoutMs);
-    const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, agent: false }, (res) => {
+    const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...SIGNED, ...headers }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
@@ -217,7 +225,41 @@ export function post(url: string, body: string, headers: Record<string, string> 
   });
 }
 
-/** The decoded X-Amz-Log-Result of an invoke made with X-Amz-Log-Type: Tail. */
+/** `open-runtime serve` as the editor starts it: the control token on the first line of stdin, a ready line on stdout. */
+export interface Serve {
+  proc: ChildProcess;
+  port: number;
+  pid: number;
+  token: string;
+  stderr: () => string;
+}
+
+export async function startServe(workspace: string, token: string): Promise<Serve> {
+  assertBuilt();
+  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--quiet', '--workspace', workspace], { cwd: workspace, env: { ...process.env, PATH: FIXTURE_PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  proc.stdin!.write(`${token}\n`);
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no ready line within 20 s. Its stderr:\n${stderr}`)), 20_000);
+    createInterface({ input: proc.stdout! }).once('line', (l) => {
+      clearTimeout(timer);
+      resolve(l);
+    });
+    proc.once('exit', (code) => reject(new Error(`serve exited (${code}) before it was ready. Its stderr:\n${stderr}`)));
+  });
+  const ready = ReadyLine.parse(JSON.parse(line));
+  return { proc, port: ready.port, pid: ready.pid, token, stderr: () => stderr };
+}
+
+/** Closes serve's stdin, as the editor going away does, and waits for it to exit. */
+export async function stopServe(serve: Serve): Promise<void> {
+  if (serve.proc.exitCode !== null || serve.proc.signalCode !== null) return;
+  const exited = new Promise((resolve) => serve.proc.once('exit', resolve));
+  serve.proc.stdin!.end();
+  await exited;
+}
+
 /** An Invoke API reply asked with `X-Amz-Log-Type: Tail`: its JSON ({} when the body is not JSON) and decoded logs. */
 export interface TailReply {
   status: number;
