@@ -1,0 +1,243 @@
+// Keeps an execution environment inside its limits, as Lambda's microVM does: its processes together may not
+// use more than the function's MemorySize (past it the environment is killed and the invocation fails with
+// Runtime.OutOfMemory), and when the environment stops, nothing it started keeps running, not even a process
+// that left the process group with setsid and was reparented to init.
+//
+// How it knows the environment's processes, without root and without cgroups (a user's machine rarely lets
+// one be created): the root process, its descendants from periodic reads of the process table (pid + start
+// time, so a reused pid is never mistaken for one of ours), and a marker variable in the launch environment
+// that every descendant inherits unless it scrubs its environment (found in /proc/<pid>/environ of the user's
+// own processes when the environment stops).
+//
+// Platforms: all of this reads /proc, so it is Linux only. On macOS and Windows an environment gets what its
+// process group gives: stop() still signals the group (Windows: the root process only), MemorySize is not
+// enforced, REPORT's Max Memory Used is 0 (no VmHWM), and a setsid'd or double-forked child can outlive it.
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  descendantsOf,
+  overMemorySize,
+  processesToStop,
+  reportedMaxMemoryMB,
+  SAMPLE_EVERY_MS,
+  sameProcess,
+  scansTree,
+  type ProcessEntry,
+} from './memory-size-policy.ts';
+
+/** The launch environment's marker variable: its value names one execution environment of one runner. */
+export const ENVIRONMENT_MARKER = 'OPEN_RUNTIME_ENVIRONMENT_ID';
+
+const LINUX = process.platform === 'linux';
+const STATUS_BUFFER = Buffer.alloc(4096);
+const KIB = 1024;
+
+export interface ContainmentOptions {
+  memorySizeMB: number;
+  /** Whether the environment is initializing or running an invocation: sampling runs only then. */
+  busy(): boolean;
+  /** MemorySize is enforced (not while a debugger holds the process: the inspector's memory is not the function's). */
+  enforce: boolean;
+}
+
+export class Containment {
+  /** The value of ENVIRONMENT_MARKER in this environment's processes. */
+  readonly marker = `${process.pid}-${randomBytes(8).toString('hex')}`;
+  /** The environment was killed for passing its MemorySize. */
+  stoppedForMemory = false;
+  private readonly opts: ContainmentOptions;
+  private root: ProcessEntry | undefined;
+  private rootStatusFd: number | undefined;
+  /** Every descendant seen while the environment ran, by pid. */
+  private readonly known = new Map<number, ProcessEntry>();
+  private timer: NodeJS.Timeout | undefined;
+  private samples = 0;
+  private peakBytes = 0;
+  /** Time spent sampling, for the figures in bench and reports. */
+  sampledMs = 0;
+  sampleCount = 0;
+
+  constructor(opts: ContainmentOptions) {
+    this.opts = opts;
+  }
+
+  /** The runtime process started: watch it through its init. */
+  attach(pid: number | undefined): void {
+    if (!LINUX || pid === undefined) return;
+    this.root = readStat(pid) ?? { pid, ppid: process.pid, startTime: -1 };
+    try {
+      this.rootStatusFd = openSync(`/proc/${pid}/status`, 'r');
+    } catch {
+      // Gone already: its exit is reported by the environment.
+    }
+    this.watch();
+  }
+
+  /** An invocation was handed to the environment: sample until it is idle again. */
+  watch(): void {
+    if (!LINUX || this.timer || !this.root || this.rootStatusFd === undefined) return;
+    this.timer = setInterval(() => this.sample(), SAMPLE_EVERY_MS);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    if (!this.opts.busy() || this.rootStatusFd === undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    const started = performance.now();
+    const root = this.readRoot();
+    if (!root) return;
+    if (scansTree(this.samples++)) {
+      for (const entry of descendantsOf(this.root!.pid, readProcessTable())) this.known.set(entry.pid, entry);
+    }
+    let totalRssBytes = root.rssBytes;
+    for (const entry of this.known.values()) {
+      const rss = rssOf(entry);
+      if (rss === undefined) this.known.delete(entry.pid);
+      else totalRssBytes += rss;
+    }
+    this.peakBytes = Math.max(this.peakBytes, totalRssBytes, root.peakBytes);
+    this.sampledMs += performance.now() - started;
+    this.sampleCount++;
+    if (this.opts.enforce && overMemorySize({ totalRssBytes, rootPeakBytes: root.peakBytes }, this.opts.memorySizeMB)) this.killForMemory();
+  }
+
+  /**
+   * The runtime answered: a spike of the root process between two samples (its VmHWM) still fails the invocation,
+   * as the kernel would have stopped it in Lambda. True when the environment was killed for it.
+   */
+  overLimitAtAnswer(): boolean {
+    if (!this.opts.enforce || this.stoppedForMemory) return this.stoppedForMemory;
+    const root = this.readRoot();
+    if (!root) return false;
+    this.peakBytes = Math.max(this.peakBytes, root.peakBytes);
+    if (!overMemorySize({ totalRssBytes: 0, rootPeakBytes: root.peakBytes }, this.opts.memorySizeMB)) return false;
+    this.killForMemory();
+    return true;
+  }
+
+  /** REPORT's Max Memory Used, in MB. */
+  maxMemoryUsedMB(): number {
+    const root = this.readRoot();
+    if (root) this.peakBytes = Math.max(this.peakBytes, root.peakBytes);
+    return reportedMaxMemoryMB(this.peakBytes, this.opts.memorySizeMB, this.stoppedForMemory);
+  }
+
+  private readRoot(): { rssBytes: number; peakBytes: number } | undefined {
+    if (this.rootStatusFd === undefined) return undefined;
+    try {
+      const length = readSync(this.rootStatusFd, STATUS_BUFFER, 0, STATUS_BUFFER.length, 0);
+      const text = STATUS_BUFFER.toString('latin1', 0, length);
+      return { rssBytes: kbField(text, 'VmRSS') * KIB, peakBytes: kbField(text, 'VmHWM') * KIB };
+    } catch {
+      // The root exited (a zombie's status has no Vm lines, so it reads as 0).
+      return undefined;
+    }
+  }
+
+  private killForMemory(): void {
+    this.stoppedForMemory = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.stopAll();
+  }
+
+  /** The root process exited: its status file is no use any more (its descendants are still tracked). */
+  detach(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.rootStatusFd !== undefined) closeSync(this.rootStatusFd);
+    this.rootStatusFd = undefined;
+  }
+
+  /**
+   * Kills every process of the environment that is still running (SIGKILL: Lambda's SIGTERM grace went to the
+   * runtime already). Repeated while it finds any, since one may fork between the read and the kill.
+   */
+  stopAll(): number {
+    if (!LINUX) return 0;
+    let killed = 0;
+    for (let round = 0; round < 5; round++) {
+      const table = readProcessTable();
+      const rootAlive = this.root && sameProcess(this.root, table.find((e) => e.pid === this.root!.pid));
+      const victims = processesToStop(this.known.values(), table, rootAlive ? this.root!.pid : undefined, markedProcesses(this.marker), process.pid);
+      if (rootAlive) victims.push(this.root!);
+      if (!victims.length) break;
+      for (const victim of victims) {
+        this.known.set(victim.pid, victim);
+        try {
+          process.kill(victim.pid, 'SIGKILL');
+          killed++;
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+    }
+    return killed;
+  }
+}
+
+function kbField(status: string, name: string): number {
+  const at = status.indexOf(`${name}:`);
+  if (at < 0) return 0;
+  return Number.parseInt(status.slice(at + name.length + 1).trimStart(), 10) || 0;
+}
+
+/** pid, parent and start time from /proc/<pid>/stat (the command name may hold spaces and parentheses). */
+function readStat(pid: number): ProcessEntry | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // After the name: state (field 3), ppid (4), ... starttime (22).
+  const state = fields[0];
+  if (state === 'Z' || state === 'X') return undefined;
+  return { pid, ppid: Number(fields[1]), startTime: Number(fields[19]) };
+}
+
+/** Every live process on the machine (other users' too: /proc/<pid>/stat is world-readable). */
+function readProcessTable(): ProcessEntry[] {
+  const table: ProcessEntry[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const entry = readStat(pid);
+    if (entry) table.push(entry);
+  }
+  return table;
+}
+
+/** Resident memory of a tracked process, or undefined once it is gone (or its pid is another process's now). */
+function rssOf(entry: ProcessEntry): number | undefined {
+  if (!sameProcess(entry, readStat(entry.pid))) return undefined;
+  try {
+    return kbField(readFileSync(`/proc/${entry.pid}/status`, 'latin1'), 'VmRSS') * KIB;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The user's own processes whose initial environment holds this environment's marker. */
+function markedProcesses(marker: string): number[] {
+  const needle = Buffer.from(`\0${ENVIRONMENT_MARKER}=${marker}\0`);
+  const first = needle.subarray(1);
+  const uid = process.getuid?.();
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      if (uid !== undefined && statSync(`/proc/${pid}`).uid !== uid) continue;
+      const environ = readFileSync(`/proc/${pid}/environ`);
+      if (environ.includes(needle) || (environ.subarray(0, first.length).equals(first))) found.push(pid);
+    } catch {
+      // Gone, or not readable: not ours.
+    }
+  }
+  return found;
+}
