@@ -12,10 +12,11 @@
 // Platforms: all of this reads /proc, so it is Linux only. On macOS and Windows an environment gets what its
 // process group gives: stop() still signals the group (Windows: the root process only), MemorySize is not
 // enforced, REPORT's Max Memory Used is 0 (no VmHWM), and a setsid'd or double-forked child can outlive it.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import {
   descendantsOf,
+  markerCandidates,
   overMemorySize,
   processesToStop,
   reportedMaxMemoryMB,
@@ -29,8 +30,12 @@ import {
 export const ENVIRONMENT_MARKER = 'OPEN_RUNTIME_ENVIRONMENT_ID';
 
 const LINUX = process.platform === 'linux';
+/** The kernel lists each thread's children (CONFIG_PROC_CHILDREN): the cheap way to find descendants. */
+const CHILDREN_FILES = LINUX && existsSync(`/proc/self/task/${process.pid}/children`);
 const STATUS_BUFFER = Buffer.alloc(4096);
 const KIB = 1024;
+/** Start times in /proc/<pid>/stat are in USER_HZ clock ticks, 100 a second on every Linux ABI Node runs on. */
+const USER_HZ = 100;
 
 export interface ContainmentOptions {
   memorySizeMB: number;
@@ -56,9 +61,12 @@ export class Containment {
   /** Time spent sampling, for the figures in bench and reports. */
   sampledMs = 0;
   sampleCount = 0;
+  /** Boot-relative clock ticks when the environment was created, less a second: its processes started later. */
+  private readonly createdAtTicks: number;
 
   constructor(opts: ContainmentOptions) {
     this.opts = opts;
+    this.createdAtTicks = LINUX ? ticksSinceBoot() - USER_HZ : 0;
   }
 
   /** The runtime process started: watch it through its init. */
@@ -89,12 +97,15 @@ export class Containment {
     const started = performance.now();
     const root = this.readRoot();
     if (!root) return;
-    if (scansTree(this.samples++)) {
-      for (const entry of descendantsOf(this.root!.pid, readProcessTable())) this.known.set(entry.pid, entry);
+    if (scansTree(this.samples++, CHILDREN_FILES ? 'children' : 'table')) {
+      const found = CHILDREN_FILES ? descendantsFromChildrenFiles(this.root!.pid) : descendantsOf(this.root!.pid, readProcessTable());
+      for (const entry of found) this.known.set(entry.pid, entry);
     }
     let totalRssBytes = root.rssBytes;
     for (const entry of this.known.values()) {
-      const rss = rssOf(entry);
+      // Between two tree scans a pid is taken as still the same process (start times are checked at each scan
+      // and before any kill): a pid reused within 100-500 ms would at worst add a stranger's memory once.
+      const rss = rssOf(entry.pid);
       if (rss === undefined) this.known.delete(entry.pid);
       else totalRssBytes += rss;
     }
@@ -158,24 +169,27 @@ export class Containment {
    */
   stopAll(): number {
     if (!LINUX) return 0;
-    let killed = 0;
+    const signalled = new Set<string>();
     for (let round = 0; round < 5; round++) {
       const table = readProcessTable();
-      const rootAlive = this.root && sameProcess(this.root, table.find((e) => e.pid === this.root!.pid));
-      const victims = processesToStop(this.known.values(), table, rootAlive ? this.root!.pid : undefined, markedProcesses(this.marker), process.pid);
+      const rootAlive = this.root !== undefined && sameProcess(this.root, table.find((e) => e.pid === this.root!.pid));
+      const marked = markedProcesses(this.marker, markerCandidates(table, this.createdAtTicks, process.pid));
+      const victims = processesToStop(this.known.values(), table, rootAlive ? this.root!.pid : undefined, marked, process.pid);
       if (rootAlive) victims.push(this.root!);
-      if (!victims.length) break;
-      for (const victim of victims) {
+      // Only processes not signalled yet: a killed one may still be listed until its parent (or init) reaps it.
+      const fresh = victims.filter((victim) => !signalled.has(`${victim.pid}@${victim.startTime}`));
+      if (!fresh.length) break;
+      for (const victim of fresh) {
+        signalled.add(`${victim.pid}@${victim.startTime}`);
         this.known.set(victim.pid, victim);
         try {
           process.kill(victim.pid, 'SIGKILL');
-          killed++;
         } catch {
           // Gone meanwhile.
         }
       }
     }
-    return killed;
+    return signalled.size;
   }
 }
 
@@ -212,29 +226,69 @@ function readProcessTable(): ProcessEntry[] {
   return table;
 }
 
-/** Resident memory of a tracked process, or undefined once it is gone (or its pid is another process's now). */
-function rssOf(entry: ProcessEntry): number | undefined {
-  if (!sameProcess(entry, readStat(entry.pid))) return undefined;
+/** Resident memory of a process, or undefined once it is gone. */
+function rssOf(pid: number): number | undefined {
   try {
-    return kbField(readFileSync(`/proc/${entry.pid}/status`, 'latin1'), 'VmRSS') * KIB;
+    return kbField(readFileSync(`/proc/${pid}/status`, 'latin1'), 'VmRSS') * KIB;
   } catch {
     return undefined;
   }
 }
 
-/** The user's own processes whose initial environment holds this environment's marker. */
-function markedProcesses(marker: string): number[] {
+/** Every process below `rootPid`, through each thread's children file (a child belongs to the thread that forked it). */
+function descendantsFromChildrenFiles(rootPid: number): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
+  const seen = new Set<number>([rootPid]);
+  const queue = [rootPid];
+  while (queue.length) {
+    const pid = queue.shift()!;
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      let children: string;
+      try {
+        children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
+      } catch {
+        continue;
+      }
+      for (const word of children.split(' ')) {
+        const child = Number(word);
+        if (!word || seen.has(child)) continue;
+        seen.add(child);
+        const entry = readStat(child);
+        if (!entry) continue;
+        found.push(entry);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+/** Clock ticks since boot now, the unit of start times in /proc/<pid>/stat. */
+function ticksSinceBoot(): number {
+  try {
+    return Math.floor(Number.parseFloat(readFileSync('/proc/uptime', 'latin1')) * USER_HZ);
+  } catch {
+    return 0;
+  }
+}
+
+/** Those of `candidates` that are the user's own and whose initial environment holds this environment's marker. */
+function markedProcesses(marker: string, candidates: readonly ProcessEntry[]): number[] {
   const needle = Buffer.from(`\0${ENVIRONMENT_MARKER}=${marker}\0`);
   const first = needle.subarray(1);
   const uid = process.getuid?.();
   const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
+  for (const { pid } of candidates) {
     try {
       if (uid !== undefined && statSync(`/proc/${pid}`).uid !== uid) continue;
       const environ = readFileSync(`/proc/${pid}/environ`);
-      if (environ.includes(needle) || (environ.subarray(0, first.length).equals(first))) found.push(pid);
+      if (environ.includes(needle) || environ.subarray(0, first.length).equals(first)) found.push(pid);
     } catch {
       // Gone, or not readable: not ours.
     }

@@ -16,14 +16,18 @@ export interface ProcessEntry {
  * hundred MB at most before it is stopped.
  */
 export const SAMPLE_EVERY_MS = 50;
-/** Every this many samples, the whole process table is read to find the root's descendants (a few ms each). */
-export const TREE_SCAN_EVERY_SAMPLES = 5;
+/**
+ * Every this many samples the root's descendants are looked for again: through /proc/<pid>/task/<tid>/children
+ * when the kernel has them (a few reads per process), or by reading the whole process table (about 2 ms per 100
+ * processes on the machine), less often.
+ */
+export const TREE_SCAN_EVERY_SAMPLES = { children: 2, table: 10 } as const;
 
 const MIB = 1024 * 1024;
 
 /** Whether this sample is one where the process tree is read again (the first one is, to find early children). */
-export function scansTree(sample: number): boolean {
-  return sample % TREE_SCAN_EVERY_SAMPLES === 0;
+export function scansTree(sample: number, how: keyof typeof TREE_SCAN_EVERY_SAMPLES): boolean {
+  return sample % TREE_SCAN_EVERY_SAMPLES[how] === 0;
 }
 
 /** Every process below `rootPid` in `table`, children before grandchildren. */
@@ -87,4 +91,13 @@ export function processesToStop(known: Iterable<ProcessEntry>, table: readonly P
   }
   out.delete(selfPid);
   return [...out.values()];
+}
+
+/**
+ * The processes whose environment is worth reading for the marker: the user's processes started since the
+ * execution environment was created (an older process cannot carry its marker). Keeps the scan at stop to a
+ * few reads on a machine running hundreds of processes.
+ */
+export function markerCandidates(table: readonly ProcessEntry[], createdAtTicks: number, selfPid: number): ProcessEntry[] {
+  return table.filter((entry) => entry.startTime >= createdAtTicks && entry.pid !== selfPid);
 }

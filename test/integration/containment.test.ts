@@ -24,6 +24,9 @@ export const handler = async (event) => {
   if (event.escape === 'setsid') {
     // setsid (not a group leader here) calls setsid() and execs sleep: same pid, its own session and group.
     escaped = spawn('setsid', ['sleep', '600'], { stdio: 'ignore' }).pid;
+  } else if (event.escape === 'scrubbed') {
+    // Leaves the group and drops every variable, the marker too: only the process tree seen while it ran knows it.
+    escaped = spawn('env', ['-i', 'setsid', 'sleep', '600'], { stdio: 'ignore' }).pid;
   } else if (event.escape === 'double-fork') {
     // The shell starts sleep in a new session and exits: sleep is reparented to init.
     escaped = Number(execFileSync('sh', ['-c', 'setsid sleep 600 >/dev/null 2>&1 </dev/null & echo $!'], { encoding: 'utf8' }).trim());
@@ -130,10 +133,10 @@ test('a function that stays under its MemorySize is never killed, and REPORT sho
   assert.ok(used >= 150 && used < 256, `Max Memory Used ${used} MB`);
 });
 
-/** Fails unless `pid` is a process in a session of its own (it really left the runtime's process group). */
-function assertLeftTheGroup(pid: number, runtimePid: number): void {
-  const fields = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  assert.notEqual(fields(pid)[2], fields(runtimePid)[2], 'the child is in a process group of its own');
+/** Fails unless `pid` moves to a process group of its own (it really leaves the runtime's; setsid does it just after the spawn). */
+async function assertLeftTheGroup(pid: number, runtimePid: number): Promise<void> {
+  const group = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[2];
+  await waitFor(`the child (pid ${pid}) to be in a process group of its own`, () => group(pid) !== group(runtimePid), 2000);
 }
 
 async function assertStoppedWithEnvironment(pid: number, what: string): Promise<void> {
@@ -144,8 +147,14 @@ async function assertStoppedWithEnvironment(pid: number, what: string): Promise<
   }
 }
 
-for (const escape of ['setsid', 'double-fork'] as const) {
-  test(`a child started with ${escape} is gone once its environment times out`, async () => {
+const ESCAPES = {
+  setsid: 'a child started with setsid',
+  'double-fork': 'a double-forked child in a new session (reparented to init)',
+  scrubbed: 'a child started with setsid and an empty environment',
+} as const;
+
+for (const escape of Object.keys(ESCAPES) as Array<keyof typeof ESCAPES>) {
+  test(`${ESCAPES[escape]} is gone once its environment times out`, async () => {
     const pidFile = join(tempDir('escape'), 'pid');
     const reply = await runner.invoke('Escaper', { escape, pidFile, hangMs: 5000 });
     assert.equal(reply.json().errorType, 'Sandbox.Timedout', reply.text);
@@ -154,7 +163,7 @@ for (const escape of ['setsid', 'double-fork'] as const) {
     await assertStoppedWithEnvironment(escaped, `the ${escape} child`);
   });
 
-  test(`a child started with ${escape} is gone once the runner closes`, async () => {
+  test(`${ESCAPES[escape]} is gone once the runner closes`, async () => {
     const dir = tempDir('escape-close');
     const code = join(dir, 'node');
     mkdirSync(code);
@@ -162,10 +171,12 @@ for (const escape of ['setsid', 'double-fork'] as const) {
     const own = await startRunner(writeTemplate(dir, [{ name: 'Escaper', codeUri: code, runtime: 'nodejs24.x', handler: 'index.handler' }]));
     let escaped = 0;
     try {
-      const body = assertOk(await own.invoke('Escaper', { escape }), 'Escaper');
+      // The scrubbed child is found by the samples taken while the invocation runs.
+      const body = assertOk(await own.invoke('Escaper', { escape, hangMs: escape === 'scrubbed' ? 500 : 0 }), 'Escaper');
       escaped = body.escaped;
       assert.ok(isAlive(escaped), 'the child runs while its environment does');
-      assertLeftTheGroup(escaped, body.pid);
+      await assertLeftTheGroup(escaped, body.pid);
+      if (escape === 'scrubbed') assert.doesNotMatch(readFileSync(`/proc/${escaped}/environ`, 'latin1'), /OPEN_RUNTIME/, 'no marker');
       if (escape === 'double-fork') assert.notEqual(Number(readFileSync(`/proc/${escaped}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]), body.pid, 'reparented');
     } finally {
       await own.stop();

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   descendantsOf,
+  markerCandidates,
   overMemorySize,
   processesToStop,
   reportedMaxMemoryMB,
@@ -58,9 +59,17 @@ test('Max Memory Used: the peak in whole MB; the MemorySize itself when the envi
   assert.equal(reportedMaxMemoryMB(90 * MIB, 128, true), 128);
 });
 
-test('the tree is read on the first sample and then every few samples', () => {
-  const scans = Array.from({ length: 3 * TREE_SCAN_EVERY_SAMPLES }, (_, i) => i).filter(scansTree);
-  assert.deepEqual(scans, [0, TREE_SCAN_EVERY_SAMPLES, 2 * TREE_SCAN_EVERY_SAMPLES]);
+test('the tree is read on the first sample, then often through children files, less often through the whole table', () => {
+  const scans = (how: 'children' | 'table') => Array.from({ length: 21 }, (_, i) => i).filter((i) => scansTree(i, how));
+  assert.deepEqual(scans('children'), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
+  assert.deepEqual(scans('table'), [0, 10, 20]);
+  assert.ok(TREE_SCAN_EVERY_SAMPLES.table > TREE_SCAN_EVERY_SAMPLES.children);
+});
+
+test('marker candidates: only processes started since the environment was created, never the runner', () => {
+  const table = [p(1, 0, 5), p(10, 1, 50), p(20, 10, 300), p(21, 1, 301), p(30, 1, 299)];
+  assert.deepEqual(markerCandidates(table, 300, 10).map((e) => e.pid), [20, 21]);
+  assert.deepEqual(markerCandidates(table, 0, 10).map((e) => e.pid), [1, 20, 21, 30]);
 });
 
 test('stopping: known processes still the same, the live tree, marked processes; never a reused pid, never the runner', () => {
