@@ -39,6 +39,9 @@ export const handler = async (event) => {
 
 const PYTHON_HANDLER = `
 import os, time
+if os.environ.get('ALLOCATE_AT_INIT_MB'):
+    _held = bytearray(b'\\x01') * (int(os.environ['ALLOCATE_AT_INIT_MB']) << 20)
+    time.sleep(2)
 def handler(event, context):
     mb = event.get('allocateMB')
     if mb:
@@ -75,6 +78,7 @@ before(async () => {
     { name: 'NodeHog', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 128 },
     { name: 'NodeUnder', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 256 },
     { name: 'PythonHog', codeUri: python, runtime: 'python3.12', handler: 'app.handler', memorySize: 128 },
+    { name: 'PythonInitHog', codeUri: python, runtime: 'python3.12', handler: 'app.handler', memorySize: 128, environment: { ALLOCATE_AT_INIT_MB: '600' } },
     { name: 'ShellHog', codeUri: shell, memorySize: 128 },
     { name: 'Escaper', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', timeout: 1 },
   ]);
@@ -115,6 +119,15 @@ test('a Node function allocating 600 MB in 128 MB fails with Runtime.OutOfMemory
 
 test('a Python function allocating 600 MB in 128 MB fails with Runtime.OutOfMemory; the next invoke gets a fresh environment', async () => {
   await assertOutOfMemory('PythonHog', { allocateMB: 600, holdMs: 2000 });
+});
+
+test('a Python function allocating 600 MB in 128 MB during its init fails with Runtime.OutOfMemory', async () => {
+  const reply = await runner.invoke('PythonInitHog', {}, { 'X-Amz-Log-Type': 'Tail' });
+  assert.equal(reply.headers['x-amz-function-error'], 'Unhandled', reply.text);
+  const body = reply.json();
+  assert.equal(body.errorType, 'Runtime.OutOfMemory', reply.text);
+  assert.match(body.errorMessage, /Runtime exited during init with error: signal: killed/);
+  assert.match(logTail(reply), /INIT_REPORT .*Status: error\tError Type: Runtime\.OutOfMemory/);
 });
 
 test("a provided function whose child process holds 600 MB in 128 MB fails with Runtime.OutOfMemory (the environment's memory is its processes' together)", async () => {
