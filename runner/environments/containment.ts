@@ -43,6 +43,8 @@ export interface ContainmentOptions {
   busy(): boolean;
   /** MemorySize is enforced (not while a debugger holds the process: the inspector's memory is not the function's). */
   enforce: boolean;
+  /** How descendants are found: the kernel's children files when it has them (the default), else the whole table. */
+  treeSource?: 'children' | 'table' | undefined;
 }
 
 export class Containment {
@@ -63,9 +65,11 @@ export class Containment {
   sampleCount = 0;
   /** Boot-relative clock ticks when the environment was created, less a second: its processes started later. */
   private readonly createdAtTicks: number;
+  private readonly treeSource: 'children' | 'table';
 
   constructor(opts: ContainmentOptions) {
     this.opts = opts;
+    this.treeSource = opts.treeSource ?? (CHILDREN_FILES ? 'children' : 'table');
     this.createdAtTicks = LINUX ? ticksSinceBoot() - USER_HZ : 0;
   }
 
@@ -97,8 +101,8 @@ export class Containment {
     const started = performance.now();
     const root = this.readRoot();
     if (!root) return;
-    if (scansTree(this.samples++, CHILDREN_FILES ? 'children' : 'table')) {
-      const found = CHILDREN_FILES ? descendantsFromChildrenFiles(this.root!.pid) : descendantsOf(this.root!.pid, readProcessTable());
+    if (scansTree(this.samples++, this.treeSource)) {
+      const found = this.treeSource === 'children' ? descendantsFromChildrenFiles(this.root!.pid) : descendantsOf(this.root!.pid, readProcessTable());
       for (const entry of found) this.known.set(entry.pid, entry);
     }
     let totalRssBytes = root.rssBytes;
