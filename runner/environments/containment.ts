@@ -16,6 +16,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { randomBytes } from 'node:crypto';
 import {
   descendantsOf,
+  environmentResidentBytes,
   markerCandidates,
   overMemorySize,
   processesToStop,
@@ -24,6 +25,7 @@ import {
   sameProcess,
   scansTree,
   type ProcessEntry,
+  type Resident,
 } from './memory-size-policy.ts';
 
 /** The launch environment's marker variable: its value names one execution environment of one runner. */
@@ -57,6 +59,8 @@ export class Containment {
   private rootStatusFd: number | undefined;
   /** Every descendant seen while the environment ran, by pid. */
   private readonly known = new Map<number, ProcessEntry>();
+  /** Processes started beside the runtime (extensions, children of the runner): their trees count too. */
+  private extensions: ProcessEntry[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private samples = 0;
   private peakBytes = 0;
@@ -101,22 +105,37 @@ export class Containment {
     const started = performance.now();
     const root = this.readRoot();
     if (!root) return;
+    // Off the cold start's path: the extensions, started before the runtime, are looked for at the first sample.
+    this.extensions ??= this.findExtensions();
     if (scansTree(this.samples++, this.treeSource)) {
-      const found = this.treeSource === 'children' ? descendantsFromChildrenFiles(this.root!.pid) : descendantsOf(this.root!.pid, readProcessTable());
-      for (const entry of found) this.known.set(entry.pid, entry);
+      const table = this.treeSource === 'table' ? readProcessTable() : undefined;
+      for (const top of [this.root!, ...this.extensions]) {
+        const found = table ? descendantsOf(top.pid, table) : descendantsFromChildrenFiles(top.pid);
+        for (const entry of found) this.known.set(entry.pid, entry);
+      }
     }
-    let totalRssBytes = root.rssBytes;
+    const residents: Resident[] = [root];
     for (const entry of this.known.values()) {
       // Between two tree scans a pid is taken as still the same process (start times are checked at each scan
       // and before any kill): a pid reused within 100-500 ms would at worst add a stranger's memory once.
-      const rss = rssOf(entry.pid);
-      if (rss === undefined) this.known.delete(entry.pid);
-      else totalRssBytes += rss;
+      const resident = residentOf(entry.pid);
+      if (resident === undefined) this.known.delete(entry.pid);
+      else residents.push(resident);
     }
+    const totalRssBytes = environmentResidentBytes(residents);
     this.peakBytes = Math.max(this.peakBytes, totalRssBytes, root.peakBytes);
     this.sampledMs += performance.now() - started;
     this.sampleCount++;
     if (this.opts.enforce && overMemorySize({ totalRssBytes, rootPeakBytes: root.peakBytes }, this.opts.memorySizeMB)) this.killForMemory();
+  }
+
+  /** The runner's other children that carry this environment's marker: its extensions (Lambda counts their memory). */
+  private findExtensions(): ProcessEntry[] {
+    const children = this.treeSource === 'children' ? descendantsFromChildrenFiles(process.pid, 1) : readProcessTable().filter((e) => e.ppid === process.pid);
+    const marked = new Set(markedProcesses(this.marker, children.filter((e) => e.pid !== this.root?.pid)));
+    const extensions = children.filter((e) => marked.has(e.pid));
+    for (const entry of extensions) this.known.set(entry.pid, entry);
+    return extensions;
   }
 
   /**
@@ -140,12 +159,12 @@ export class Containment {
     return reportedMaxMemoryMB(this.peakBytes, this.opts.memorySizeMB, this.stoppedForMemory);
   }
 
-  private readRoot(): { rssBytes: number; peakBytes: number } | undefined {
+  private readRoot(): (Resident & { peakBytes: number }) | undefined {
     if (this.rootStatusFd === undefined) return undefined;
     try {
       const length = readSync(this.rootStatusFd, STATUS_BUFFER, 0, STATUS_BUFFER.length, 0);
       const text = STATUS_BUFFER.toString('latin1', 0, length);
-      return { rssBytes: kbField(text, 'VmRSS') * KIB, peakBytes: kbField(text, 'VmHWM') * KIB };
+      return { ...resident(text), peakBytes: kbField(text, 'VmHWM') * KIB };
     } catch {
       // The root exited (a zombie's status has no Vm lines, so it reads as 0).
       return undefined;
@@ -179,7 +198,8 @@ export class Containment {
       const rootAlive = this.root !== undefined && sameProcess(this.root, table.find((e) => e.pid === this.root!.pid));
       const marked = markedProcesses(this.marker, markerCandidates(table, this.createdAtTicks, process.pid));
       const victims = processesToStop(this.known.values(), table, rootAlive ? this.root!.pid : undefined, marked, process.pid);
-      if (rootAlive) victims.push(this.root!);
+      // The runtime first: killed after its children, it could exit on its own (a shell's `wait` returning).
+      if (rootAlive) victims.unshift(this.root!);
       // Only processes not signalled yet: a killed one may still be listed until its parent (or init) reaps it.
       const fresh = victims.filter((victim) => !signalled.has(`${victim.pid}@${victim.startTime}`));
       if (!fresh.length) break;
@@ -231,21 +251,29 @@ function readProcessTable(): ProcessEntry[] {
 }
 
 /** Resident memory of a process, or undefined once it is gone. */
-function rssOf(pid: number): number | undefined {
+function residentOf(pid: number): Resident | undefined {
   try {
-    return kbField(readFileSync(`/proc/${pid}/status`, 'latin1'), 'VmRSS') * KIB;
+    return resident(readFileSync(`/proc/${pid}/status`, 'latin1'));
   } catch {
     return undefined;
   }
 }
 
-/** Every process below `rootPid`, through each thread's children file (a child belongs to the thread that forked it). */
-function descendantsFromChildrenFiles(rootPid: number): ProcessEntry[] {
+function resident(status: string): Resident {
+  return { anonBytes: (kbField(status, 'RssAnon') + kbField(status, 'RssShmem')) * KIB, fileBytes: kbField(status, 'RssFile') * KIB };
+}
+
+/**
+ * Every process below `rootPid` (down to `depth` generations), through each thread's children file (a child belongs
+ * to the thread that forked it).
+ */
+function descendantsFromChildrenFiles(rootPid: number, depth = Infinity): ProcessEntry[] {
   const found: ProcessEntry[] = [];
   const seen = new Set<number>([rootPid]);
-  const queue = [rootPid];
+  const queue: Array<[number, number]> = [[rootPid, 0]];
   while (queue.length) {
-    const pid = queue.shift()!;
+    const [pid, generation] = queue.shift()!;
+    if (generation >= depth) continue;
     let tasks: string[];
     try {
       tasks = readdirSync(`/proc/${pid}/task`);
@@ -266,7 +294,7 @@ function descendantsFromChildrenFiles(rootPid: number): ProcessEntry[] {
         const entry = readStat(child);
         if (!entry) continue;
         found.push(entry);
-        queue.push(child);
+        queue.push([child, generation + 1]);
       }
     }
   }

@@ -57,6 +57,29 @@ export function sameProcess(known: ProcessEntry, now: ProcessEntry | undefined):
   return now !== undefined && now.pid === known.pid && now.startTime === known.startTime;
 }
 
+/** One process's resident memory, as /proc/<pid>/status splits it. */
+export interface Resident {
+  /** RssAnon + RssShmem: the process's own memory. */
+  anonBytes: number;
+  /** RssFile: mapped files, mostly the runtime's binary and libraries, shared between processes running them. */
+  fileBytes: number;
+}
+
+/**
+ * The environment's resident memory, as its memory cgroup in Lambda would count it: every process's own memory,
+ * and mapped files once (a Node runtime and a Node extension share some 35 MB of `node`'s pages, which summing their
+ * RSS would count twice). The largest process's file pages stand for the shared ones.
+ */
+export function environmentResidentBytes(processes: readonly Resident[]): number {
+  let anon = 0;
+  let file = 0;
+  for (const p of processes) {
+    anon += p.anonBytes;
+    file = Math.max(file, p.fileBytes);
+  }
+  return anon + file;
+}
+
 /**
  * Lambda stops an environment whose processes together use more than MemorySize. `rootPeakBytes` is the root's
  * VmHWM: a spike between two samples still counts, as the kernel's cgroup limit in Lambda would have caught it.

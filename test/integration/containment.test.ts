@@ -60,6 +60,17 @@ handler () {
 }
 `;
 
+/** An external extension in Python: registers, holds EXTENSION_HOLDS_MB megabytes, and waits for events. */
+const HOG_EXTENSION = `#!/usr/bin/env python3
+import json, os, urllib.request
+base = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2020-01-01/extension'
+request = urllib.request.Request(base + '/register', data=json.dumps({'events': ['INVOKE', 'SHUTDOWN']}).encode(), headers={'Lambda-Extension-Name': 'hog'}, method='POST')
+identifier = urllib.request.urlopen(request).headers['Lambda-Extension-Identifier']
+held = bytearray(b'\\x01') * (int(os.environ.get('EXTENSION_HOLDS_MB', '0')) << 20)
+while True:
+    urllib.request.urlopen(urllib.request.Request(base + '/event/next', headers={'Lambda-Extension-Identifier': identifier})).read()
+`;
+
 let runner: Runner;
 let work: string;
 
@@ -74,7 +85,12 @@ before(async () => {
   const shell = join(work, 'shell');
   cpSync(SHELL_BOOTSTRAP_DIR, shell, { recursive: true });
   writeFileSync(join(shell, 'function.sh'), SHELL_HANDLER);
+  const layer = join(work, 'hog-layer');
+  mkdirSync(join(layer, 'extensions'), { recursive: true });
+  writeFileSync(join(layer, 'extensions', 'hog'), HOG_EXTENSION, { mode: 0o755 });
   const template = writeTemplate(work, [
+    { name: 'ExtensionHog', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 128, layers: [layer], environment: { EXTENSION_HOLDS_MB: '300' } },
+    { name: 'ExtensionLight', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 128, layers: [layer] },
     { name: 'NodeHog', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 128 },
     { name: 'NodeUnder', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 256 },
     { name: 'PythonHog', codeUri: python, runtime: 'python3.12', handler: 'app.handler', memorySize: 128 },
@@ -136,6 +152,14 @@ test("a provided function whose child process holds 600 MB in 128 MB fails with 
 
 test('a Node function allocating 600 MB at once and returning at once is still out of memory (its peak counts)', async () => {
   await assertOutOfMemory('NodeHog', { allocateMB: 600 });
+});
+
+test("an extension's memory is the environment's too: one holding 300 MB in a 128 MB function is Runtime.OutOfMemory", async () => {
+  const reply = await runner.invoke('ExtensionHog', {}, { 'X-Amz-Log-Type': 'Tail' });
+  assert.equal(reply.headers['x-amz-function-error'], 'Unhandled', reply.text);
+  assert.equal(reply.json().errorType, 'Runtime.OutOfMemory', reply.text);
+  // The same extension holding nothing stays within 128 MB beside the Node runtime.
+  for (let i = 0; i < 3; i++) assertOk(await runner.invoke('ExtensionLight', {}), 'a Node function with a light extension');
 });
 
 test('a function that stays under its MemorySize is never killed, and REPORT shows what it used', async () => {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   descendantsOf,
+  environmentResidentBytes,
   markerCandidates,
   overMemorySize,
   processesToStop,
@@ -35,6 +36,17 @@ test('a pid is the same process only with the same start time', () => {
   assert.equal(sameProcess(p(21, 20, 5), p(21, 1, 5)), true, 'reparented to init is still the same process');
   assert.equal(sameProcess(p(21, 20, 5), p(21, 20, 6)), false, 'a reused pid is another process');
   assert.equal(sameProcess(p(21, 20, 5), undefined), false);
+});
+
+test("the environment's memory: each process's own, and mapped files once", () => {
+  // A Node runtime (8 MB own, 35 MB of node's pages) and a Node extension (6 MB own, the same 34 MB of pages).
+  const total = environmentResidentBytes([
+    { anonBytes: 8 * MIB, fileBytes: 35 * MIB },
+    { anonBytes: 6 * MIB, fileBytes: 34 * MIB },
+  ]);
+  assert.equal(total, 49 * MIB);
+  assert.equal(environmentResidentBytes([{ anonBytes: 300 * MIB, fileBytes: 2 * MIB }]), 302 * MIB, 'one process: its RSS');
+  assert.equal(environmentResidentBytes([]), 0);
 });
 
 test('over MemorySize: the total resident memory, or the root alone at its peak, past the limit', () => {
