@@ -21,7 +21,7 @@ export const SAMPLE_EVERY_MS = 50;
  * when the kernel has them (a few reads per process), or by reading the whole process table (about 2 ms per 100
  * processes on the machine), less often.
  */
-export const TREE_SCAN_EVERY_SAMPLES = { children: 2, table: 10 } as const;
+export const TREE_SCAN_EVERY_SAMPLES = { children: 4, table: 10 } as const;
 
 const MIB = 1024 * 1024;
 
