@@ -4,10 +4,12 @@
 // that left the process group with setsid and was reparented to init.
 //
 // How it knows the environment's processes, without root and without cgroups (a user's machine rarely lets
-// one be created): the root process, its descendants from periodic reads of the process table (pid + start
-// time, so a reused pid is never mistaken for one of ours), and a marker variable in the launch environment
-// that every descendant inherits unless it scrubs its environment (found in /proc/<pid>/environ of the user's
-// own processes when the environment stops).
+// one be created): the runtime process, its extensions (the runner's children carrying the marker below), their
+// descendants from the kernel's children files or the process table, sampled while the environment is busy
+// (pid + start time, so a reused pid is never mistaken for one of ours), and a marker variable in the launch
+// environment that every descendant inherits unless it scrubs its environment (looked for in /proc/<pid>/environ
+// of the user's own processes when the environment stops). Memory is what a memory cgroup would charge: each
+// process's own pages, mapped files once.
 //
 // Platforms: all of this reads /proc, so it is Linux only. On macOS and Windows an environment gets what its
 // process group gives: stop() still signals the group (Windows: the root process only), MemorySize is not
