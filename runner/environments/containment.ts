@@ -11,9 +11,10 @@
 // of the user's own processes when the environment stops). Memory is what a memory cgroup would charge: each
 // process's own pages, mapped files once.
 //
-// Platforms: all of this reads /proc, so it is Linux only. On macOS and Windows an environment gets what its
-// process group gives: stop() still signals the group (Windows: the root process only), MemorySize is not
-// enforced, REPORT's Max Memory Used is 0 (no VmHWM), and a setsid'd or double-forked child can outlive it.
+// Platforms: all of this reads /proc, so it is Linux only. On macOS an environment gets what its process group
+// gives: stop() signals the group, MemorySize is not enforced, REPORT's Max Memory Used is 0 (no VmHWM), and a
+// setsid'd or double-forked child can outlive it. Windows has no process groups to signal (environment.ts's
+// `process.kill(-pid)` fails there; a job object or `taskkill /T` would be its equivalent), and nothing else either.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import {
