@@ -300,7 +300,7 @@ test('an infinite loop is stopped at the deadline with Sandbox.Timedout; its out
 
 test('memory is capped by MemorySize: exhausting it is Runtime.OutOfMemory, and the runner keeps serving', async () => {
   const reply = await invoke('Reused', { mode: 'alloc' });
-  assertFailed(reply, 'Runtime.OutOfMemory', /ran out of memory: its linear memory reached 1\d\d MB of the 128 MB/);
+  assertFailed(reply, 'Runtime.OutOfMemory', /ran out of memory: it grew its linear memory past the 128 MB its MemorySize allows \(it had 1\d\d MB\)/);
   // As a Lambda process past its memory is killed, the guest is stopped when it grows past the cap: its malloc
   // never returns NULL.
   assert.doesNotMatch(reply.logs, /malloc failed/);
@@ -312,7 +312,7 @@ test('a guest that writes through what malloc returned fails with Runtime.OutOfM
   // With a failed memory.grow, malloc returned NULL, and address 0 is writable linear memory: the guest wrote
   // over its own heap and spun until the Timeout (5 s here).
   const reply = await invoke('Reused', { mode: 'touch' });
-  assertFailed(reply, 'Runtime.OutOfMemory', /ran out of memory: its linear memory reached 128 MB of the 128 MB/);
+  assertFailed(reply, 'Runtime.OutOfMemory', /ran out of memory: it grew its linear memory past the 128 MB its MemorySize allows \(it had 12\d MB\)/);
   assert.match(reply.logs, /Max Memory Used: 128 MB/);
   await assertStillServing();
 });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { limitMemory, MemoryLimitError } from '../../runner/runtimes/wasi/memory-limit.ts';
-import { trapOnFailedGrow } from '../../runner/runtimes/wasi/grow-or-trap.ts';
+import { GROW_PAST_MEMORY_SIZE, trapOnFailedGrow } from '../../runner/runtimes/wasi/grow-or-trap.ts';
 
 /** (module (memory (export "memory") <min> [max]) (func (export "grow") (param i32) (result i32) memory.grow)) + a custom section after. */
 function moduleWithMemory(min: number, max?: number): Uint8Array {
@@ -90,7 +90,7 @@ test('only real memory.grow instructions are rewritten; imported functions keep 
   const instance = new WebAssembly.Instance(new WebAssembly.Module(rewritten as Uint8Array<ArrayBuffer>), { env: { f: () => undefined } });
   const { grow, decoy } = instance.exports as { grow(pages: number): number; decoy(): void };
   assert.equal(grow(1), 1);
-  assert.throws(() => grow(1), WebAssembly.RuntimeError, 'past its own maximum of 2 pages');
+  assert.throws(() => grow(1), (error: Error) => error instanceof WebAssembly.RuntimeError && error.stack!.includes(GROW_PAST_MEMORY_SIZE), 'past its own maximum of 2 pages, a trap named in the stack');
   assert.throws(() => decoy(), /unreachable/, 'the decoy still runs its own code');
 });
 

@@ -10,6 +10,10 @@
 
 class Unsupported extends Error {}
 
+/** The added function's name in the module's name section, so a trap's stack says the memory cap was hit. */
+export const GROW_PAST_MEMORY_SIZE = 'open_runtime_grow_past_memory_size';
+const NAME = new TextEncoder().encode('name');
+
 interface Section {
   id: number;
   /** Where its id byte is (its size may be a padded LEB128, so the header is copied as it was). */
@@ -97,10 +101,19 @@ function rewrite(bytes: Uint8Array): Uint8Array {
   replaced.set(10, [Uint8Array.from(leb(bodies.length)), ...bodies.flatMap((pieces) => [Uint8Array.from(leb(length(pieces))), ...pieces])]);
 
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
+  let named = false;
   for (const section of sections) {
-    const content = section.id !== 0 ? replaced.get(section.id) : undefined;
+    let content = section.id !== 0 ? replaced.get(section.id) : undefined;
+    if (section.id === 0 && isNameSection(bytes, section)) {
+      content = withHelperName(bytes, section, helperIndex);
+      named = true;
+    }
     if (content) parts.push(Uint8Array.from([section.id, ...leb(length(content))]), ...content);
     else parts.push(bytes.subarray(section.headerStart, section.end));
+  }
+  if (!named) {
+    const content = [Uint8Array.from([...leb(NAME.length), ...NAME]), ...functionNames(undefined, helperIndex)];
+    parts.push(Uint8Array.from([0, ...leb(length(content))]), ...content);
   }
   const result = new Uint8Array(length(parts));
   let offset = 0;
@@ -113,6 +126,54 @@ function rewrite(bytes: Uint8Array): Uint8Array {
 
 function length(pieces: readonly Uint8Array[]): number {
   return pieces.reduce((sum, piece) => sum + piece.length, 0);
+}
+
+function isNameSection(bytes: Uint8Array, section: Section): boolean {
+  const reader = new Reader(bytes, section.start);
+  const length = reader.u32();
+  return length === NAME.length && NAME.every((byte, i) => bytes[reader.at + i] === byte);
+}
+
+/** Subsection 1 (function names) with the helper's name appended: it has the highest index, so the order holds. */
+function functionNames(entries: Uint8Array | undefined, helperIndex: number): Uint8Array[] {
+  const name = new TextEncoder().encode(GROW_PAST_MEMORY_SIZE);
+  let count = 0;
+  let rest: Uint8Array = new Uint8Array(0);
+  if (entries) {
+    const reader = new Reader(entries, 0);
+    count = reader.u32();
+    rest = entries.subarray(reader.at);
+  }
+  const content = [Uint8Array.from(leb(count + 1)), rest, Uint8Array.from([...leb(helperIndex), ...leb(name.length), ...name])];
+  return [Uint8Array.from([0x01, ...leb(length(content))]), ...content];
+}
+
+/** The name section's content with the helper named (subsections stay in id order: module 0, functions 1, ...). */
+function withHelperName(bytes: Uint8Array, section: Section, helperIndex: number): Uint8Array[] {
+  const reader = new Reader(bytes, section.start);
+  const nameLength = reader.u32();
+  reader.at += nameLength;
+  const out: Uint8Array[] = [bytes.subarray(section.start, reader.at)];
+  let done = false;
+  while (reader.at < section.end) {
+    const start = reader.at;
+    const id = reader.byte();
+    const size = reader.u32();
+    const end = reader.at + size;
+    if (id === 1) {
+      out.push(...functionNames(bytes.subarray(reader.at, end), helperIndex));
+      done = true;
+    } else {
+      if (id > 1 && !done) {
+        out.push(...functionNames(undefined, helperIndex));
+        done = true;
+      }
+      out.push(bytes.subarray(start, end));
+    }
+    reader.at = end;
+  }
+  if (!done) out.push(...functionNames(undefined, helperIndex));
+  return out;
 }
 
 /** Function types only (no GC rec groups): their count is the next type index. */
