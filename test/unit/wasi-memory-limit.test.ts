@@ -104,3 +104,15 @@ test('a module that never grows memory, or uses an instruction the decoder does 
   patched[body] = 0xfb;
   assert.equal(trapOnFailedGrow(patched), patched);
 });
+
+test("a module's own name section keeps its names and gains the grow function's", () => {
+  // moduleWithDecoy plus a name section naming function 1 "mygrow" (module name subsection 0 first).
+  const names = [0x00, 0x02, 0x01, 0x6d, 0x01, 0x09, 0x01, 0x01, 0x06, ...Buffer.from('mygrow')];
+  const custom = [0x04, ...Buffer.from('name'), ...names];
+  const module = Uint8Array.from([...moduleWithDecoy(), 0x00, custom.length, ...custom]);
+  const rewritten = trapOnFailedGrow(module);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(rewritten as Uint8Array<ArrayBuffer>), { env: { f: () => undefined } });
+  const { grow } = instance.exports as { grow(pages: number): number };
+  assert.equal(grow(1), 1);
+  assert.throws(() => grow(1), (error: Error) => error.stack!.includes(GROW_PAST_MEMORY_SIZE) && error.stack!.includes('mygrow'), 'both names in the stack');
+});
