@@ -70,7 +70,7 @@ export class Containment {
   private peakBytes = 0;
   /** When the root's peak was last read at an answer (one /proc read per invocation on the hot path, not two). */
   private peakReadAt = -Infinity;
-  /** Time spent sampling, for the figures in bench and reports. */
+  /** Time spent sampling and samples taken: what the sampling costs, measurable from outside. */
   sampledMs = 0;
   sampleCount = 0;
   /** Boot-relative clock ticks when the environment was created, less a second: its processes started later. */
@@ -123,7 +123,7 @@ export class Containment {
     const residents: Resident[] = [root];
     for (const entry of this.known.values()) {
       // Between two tree scans a pid is taken as still the same process (start times are checked at each scan
-      // and before any kill): a pid reused within 100-500 ms would at worst add a stranger's memory once.
+      // and before any kill): a pid reused between two scans (200-500 ms) would at worst add a stranger's memory once.
       const resident = residentOf(entry.pid);
       if (resident === undefined) this.known.delete(entry.pid);
       else residents.push(resident);
