@@ -2,7 +2,6 @@
 // one invocation at a time, Lambda's lifecycle (init cap, timeout with graceful SIGTERM, exit errors, REPORT).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { functionArn, type FunctionSpec } from '../functions/model.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
@@ -11,6 +10,7 @@ import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
 import { directSocketPath, listenDirect } from '../runtime-api/direct.ts';
 import type { Report } from '../protocol.ts';
+import { Containment } from './containment.ts'; // contain: MemorySize and no process left behind
 
 export type EnvironmentState = 'initializing' | 'idle' | 'busy' | 'stopping';
 
@@ -47,7 +47,6 @@ export interface EnvironmentOptions {
 }
 
 const GRACEFUL_KILL_MS = 500;
-const STATUS_BUFFER = Buffer.alloc(4096);
 let counter = 0;
 
 export class Environment {
@@ -85,6 +84,8 @@ export class Environment {
   /** The invocation whose END/REPORT is being written; the next one waits for it. */
   private reporting: Invocation | undefined;
   private exited = false;
+  /** contain: knows every process of this environment and their memory (containment.ts). */
+  private readonly containment: Containment;
 
   constructor(fn: FunctionSpec, hooks: EnvironmentHooks, opts: EnvironmentOptions) {
     this.serial = ++counter;
@@ -96,6 +97,7 @@ export class Environment {
     this.logStreamName = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
     this.extensions = new ExtensionHost(this);
     this.telemetry = new TelemetryHub(this);
+    this.containment = new Containment({ memorySizeMB: fn.memorySize, busy: () => this.state === 'initializing' || this.state === 'busy', enforce: !opts.debug }); // contain
   }
 
   get pid(): number | undefined {
@@ -141,6 +143,7 @@ export class Environment {
         region: this.opts.region,
         debug: this.opts.debug ? { port: this.opts.debug.port } : undefined,
         directSocket,
+        environmentMarker: this.containment.marker, // contain
       };
       plan = this.opts.command ? planCommand(this.fn, launch, this.opts.command) : await planLaunch(this.fn, launch);
       await listening;
@@ -160,6 +163,7 @@ export class Environment {
     // Its own process group, so whatever the function starts is stopped with it.
     const proc = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.proc = proc;
+    this.containment.attach(proc.pid); // contain
     proc.stdout!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stdout'));
     proc.stderr!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stderr'));
     proc.on('error', (err) => {
@@ -213,6 +217,7 @@ export class Environment {
   assign(inv: Invocation): void {
     this.current = inv;
     this.state = 'busy';
+    this.containment.watch(); // contain
     if (this.initError) {
       inv.settle(this.initError);
       this.finish(inv);
@@ -291,6 +296,7 @@ export class Environment {
   /** The runtime answered (response or error); the caller gets `outcome`. */
   answer(inv: Invocation, outcome: Outcome): void {
     if (inv.done) return;
+    if (this.containment.overLimitAtAnswer()) return; // contain: killed for its memory; onExit fails the invoke
     inv.settle(outcome);
     this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: outcome.ok ? 'success' : 'error', ...(outcome.ok ? {} : { errorType: outcome.errorType }) });
     this.finish(inv);
@@ -348,20 +354,9 @@ export class Environment {
     this.deliverIfReady();
   }
 
-  private statusFd: number | undefined;
-
-  /** Peak RSS (VmHWM) of the runtime process. A kept-open /proc fd makes this a ~10 µs read on the hot path. */
+  /** Peak memory of the environment's processes (containment.ts). */
   private maxMemoryUsedMB(): number {
-    const pid = this.proc?.pid;
-    if (!pid || this.exited) return 0;
-    try {
-      this.statusFd ??= openSync(`/proc/${pid}/status`, 'r');
-      const length = readSync(this.statusFd, STATUS_BUFFER, 0, STATUS_BUFFER.length, 0);
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(STATUS_BUFFER.toString('latin1', 0, length))?.[1] ?? 0);
-      return Math.ceil(kb / 1024);
-    } catch {
-      return 0;
-    }
+    return this.containment.maxMemoryUsedMB(); // contain
   }
 
   private timeOut(inv: Invocation): void {
@@ -405,22 +400,24 @@ export class Environment {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exited = true;
-    if (this.statusFd !== undefined) closeSync(this.statusFd);
-    this.statusFd = undefined;
+    this.containment.detach(); // contain
     this.flushOutput();
     const inv = this.current;
+    // contain: killed for passing MemorySize is Lambda's Runtime.OutOfMemory, with Go's wording of SIGKILL.
+    const oom = this.containment.stoppedForMemory;
+    const exitType = oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+    const status = oom ? 'signal: killed' : signal ? `signal: ${signal}` : `exit status ${code}`;
     if (inv && !inv.done) {
-      const status = signal ? `signal: ${signal}` : `exit status ${code}`;
-      const outcome = errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
+      const outcome = errorOutcome(exitType, `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
       if (!inv.deliveredAt && this.initDurationMs === undefined) {
-        this.failInit('Runtime.ExitError', `Runtime exited during init with error: ${status}`);
+        this.failInit(exitType, `Runtime exited during init with error: ${status}`);
       } else {
-        this.platformLog(`RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}\nRuntime.ExitError`);
+        this.platformLog(`RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}\n${exitType}`);
         inv.settle(outcome);
         this.finish(inv);
       }
     } else if (this.initDurationMs === undefined && !this.initError && this.state !== 'stopping') {
-      this.failInit('Runtime.ExitError', `Runtime exited during init with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}`);
+      this.failInit(exitType, `Runtime exited during init with error: ${status}`);
     }
     void this.stop('failure');
   }
@@ -447,6 +444,7 @@ export class Environment {
       // Children the function started (and that outlived it) go too.
       if (proc) signalGroup(proc, 'SIGKILL');
       await extensionsDone;
+      this.containment.stopAll(); // contain: whatever left the group (setsid, reparented to init) goes too
       this.pendingNext?.destroy();
       await this.telemetry.flush();
       this.listener?.close();

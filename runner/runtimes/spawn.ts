@@ -12,6 +12,7 @@ import { runtimeFamily } from '../functions/model.ts';
 import { tryParseHandler } from '../functions/handler.ts';
 import { NODE_RUNTIME_CLIENT, PYTHON_RUNTIME_CLIENT } from '../paths.ts';
 import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
+import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
 
 export interface LaunchPlan {
   command: string;
@@ -38,6 +39,8 @@ export interface LaunchOptions {
   logStreamName: string;
   debug?: { port: number } | undefined;
   region: string;
+  /** Names the execution environment in every process it starts (environments/containment.ts finds them by it). */
+  environmentMarker?: string | undefined;
 }
 
 const PASS_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'PYTHONPATH_OPEN_RUNTIME'];
@@ -74,6 +77,8 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
   for (const [key, value] of Object.entries(fn.environment)) {
     if (!RESERVED.has(key)) env[key] = value;
   }
+  // After the function's own variables: a function cannot take the marker off its processes.
+  if (opts.environmentMarker) env[ENVIRONMENT_MARKER] = opts.environmentMarker;
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   return env;
 }

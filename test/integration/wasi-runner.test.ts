@@ -66,6 +66,15 @@ lambda_result lambda_handle(const char *event, size_t event_len, const lambda_co
       kept = p;
     }
   }
+  if (!strcmp(mode, "touch")) {
+    /* Code written for Linux, where malloc never fails: it writes through whatever malloc returned. */
+    for (;;) {
+      char *p = malloc(1 << 20);
+      memset(p, 1, 1 << 20);
+      *(void **)p = kept;
+      kept = p;
+    }
+  }
   if (!strcmp(mode, "fail")) return lambda_error("OrderNotFound", "no order %d", 42);
   if (!strcmp(mode, "env")) {
     char *secret = json_or_null(getenv("SECRET")), *home = json_or_null(getenv("HOME")), *pth = json_or_null(getenv("PATH"));
@@ -291,9 +300,20 @@ test('an infinite loop is stopped at the deadline with Sandbox.Timedout; its out
 
 test('memory is capped by MemorySize: exhausting it is Runtime.OutOfMemory, and the runner keeps serving', async () => {
   const reply = await invoke('Reused', { mode: 'alloc' });
-  assertFailed(reply, 'Runtime.OutOfMemory', /ran out of memory: its linear memory reached 1\d\d MB of the 128 MB/);
-  assert.match(reply.logs, /malloc failed after \d+ MB/);
+  assertFailed(reply, 'Runtime.OutOfMemory', /ran out of memory: it grew its linear memory past the 128 MB its MemorySize allows \(it had 1\d\d MB\)/);
+  // As a Lambda process past its memory is killed, the guest is stopped when it grows past the cap: its malloc
+  // never returns NULL.
+  assert.doesNotMatch(reply.logs, /malloc failed/);
   assert.match(reply.logs, /Max Memory Used: 1[0-2]\d MB/);
+  await assertStillServing();
+});
+
+test('a guest that writes through what malloc returned fails with Runtime.OutOfMemory at the cap, not at its Timeout', async () => {
+  // With a failed memory.grow, malloc returned NULL, and address 0 is writable linear memory: the guest wrote
+  // over its own heap and spun until the Timeout (5 s here).
+  const reply = await invoke('Reused', { mode: 'touch' });
+  assertFailed(reply, 'Runtime.OutOfMemory', /ran out of memory: it grew its linear memory past the 128 MB its MemorySize allows \(it had 12\d MB\)/);
+  assert.match(reply.logs, /Max Memory Used: 128 MB/);
   await assertStillServing();
 });
 

@@ -1,7 +1,9 @@
 // Caps the linear memory a core WebAssembly module may grow to. A component's memory is defined inside its
 // core modules, so the host can't set a maximum from outside (and worker resourceLimits don't count wasm
-// memory): the memory section's limits are rewritten before compiling. A guest at the cap gets a failed
-// `memory.grow` (malloc returns NULL), never the host's memory.
+// memory): the memory section's limits are rewritten before compiling. A guest growing past the cap traps
+// (grow-or-trap.ts: a failed `memory.grow` would hand C code a NULL it writes through, spinning until the
+// Timeout), and never gets the host's memory.
+import { trapOnFailedGrow } from './grow-or-trap.ts';
 
 export const WASM_PAGE = 64 * 1024;
 
@@ -13,7 +15,10 @@ export interface LimitedModule {
 
 export class MemoryLimitError extends Error {}
 
-/** Rewrites every memory the module defines to grow to at most `maxPages` pages. Imported memories are left alone. */
+/**
+ * Rewrites every memory the module defines to grow to at most `maxPages` pages (imported memories are capped where
+ * they are defined), and makes growing past that a trap.
+ */
 export function limitMemory(bytes: Uint8Array, maxPages: number): LimitedModule {
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new MemoryLimitError('not a WebAssembly module');
@@ -33,11 +38,11 @@ export function limitMemory(bytes: Uint8Array, maxPages: number): LimitedModule 
       out.set(header, offset);
       out.set(content, offset + header.length);
       out.set(bytes.subarray(contentEnd), offset + header.length + content.length);
-      return { bytes: out, initialPages };
+      return { bytes: trapOnFailedGrow(out), initialPages };
     }
     offset = contentEnd;
   }
-  return { bytes, initialPages: [] };
+  return { bytes: trapOnFailedGrow(bytes), initialPages: [] };
 }
 
 function rewriteMemorySection(section: Uint8Array, maxPages: number): { content: Uint8Array; initialPages: number[] } {

@@ -7,6 +7,7 @@ import type { FromWorker, GuestResult, GuestSettings, RunRequest, ToWorker } fro
 import { GuestExit, guestImports, type GuestOutput } from './guest-imports.ts';
 import { exchangeOutcome, incomingExchange } from './guest-http.ts';
 import { NotAnHttpEventError, requestFromEvent, resultFromResponse } from './http-event.ts';
+import { GROW_PAST_MEMORY_SIZE } from './grow-or-trap.ts';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -245,6 +246,15 @@ function failure(error: unknown, live: Live | undefined, settings: GuestSettings
   const capBytes = settings.memorySizeMB * MIB;
   const used = memoryBytes(live);
   const trap = error instanceof WebAssembly.RuntimeError;
+  // The trap of a memory.grow past the cap (grow-or-trap.ts), named in the stack; or an engine that said so itself.
+  const grewPast = trap && (error.stack ?? '').includes(GROW_PAST_MEMORY_SIZE);
+  if (grewPast) {
+    return {
+      ok: false,
+      errorType: 'Runtime.OutOfMemory',
+      errorMessage: `The component ran out of memory${during}: it grew its linear memory past the ${settings.memorySizeMB} MB its MemorySize allows (it had ${Math.ceil(used / MIB)} MB). Raise MemorySize or make it use less.`,
+    };
+  }
   if (/out of memory/i.test(`${message}\n${writer.stderrTail}`) || (trap && used >= capBytes * 0.875)) {
     return {
       ok: false,
