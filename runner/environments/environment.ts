@@ -354,6 +354,11 @@ export class Environment {
     this.deliverIfReady();
   }
 
+  /** contain: its processes were killed for passing MemorySize (whichever of them exits first, that is the cause). */
+  get stoppedForMemory(): boolean {
+    return this.containment.stoppedForMemory;
+  }
+
   /** Peak memory of the environment's processes (containment.ts). */
   private maxMemoryUsedMB(): number {
     return this.containment.maxMemoryUsedMB(); // contain

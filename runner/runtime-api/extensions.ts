@@ -111,6 +111,8 @@ export class ExtensionHost {
    */
   private extensionExited(name: string, status: string): void {
     if (this.shuttingDown || this.env.state === 'stopping') return;
+    // Killed with the rest of the environment for its memory: the runtime's exit reports Runtime.OutOfMemory.
+    if (this.env.stoppedForMemory) return;
     const ext = [...this.byId.values()].find((e) => e.name === name);
     if (!ext) {
       this.env.platformLog(`EXTENSION ${name} exited (${status}) without registering; the function runs without it.`);
