@@ -66,6 +66,26 @@ export interface InvokeOptions {
   debug?: { language: 'node' | 'python'; port: number } | undefined;
   /** A published version (local control plane) to run instead of $LATEST. */
   version?: FunctionSpec | undefined;
+  /**
+   * For a queued invocation, asked when it gets its slot: a reason means it no longer runs (an event past its age
+   * limit) and is answered as a ServiceException with that reason.
+   */
+  abandonIf?: (() => string | undefined) | undefined;
+  /** The request id the caller already has (an asynchronous event's, from its 202). */
+  requestId?: string | undefined;
+}
+
+/**
+ * Where asynchronous (Event) invocations wait, are retried and end (invoke/event-queue.ts). Without one, an Event
+ * invocation waits in memory for a slot and runs once.
+ */
+export interface EventQueue {
+  /** Keeps the event and answers its request id; throws when the queue is full or closing. */
+  enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined): Promise<string>;
+  /** Functions were added, changed or removed. */
+  functionsChanged(): void;
+  /** Runs nothing more; what waits stays where it is kept. */
+  close(): Promise<void>;
 }
 
 export class LocalLambda {
@@ -81,6 +101,8 @@ export class LocalLambda {
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private readonly watchers = new Map<string, FSWatcher>();
   private componentRunner: InProcessRunner | undefined;
+  /** Asynchronous invocations, when a workspace keeps them (start, serve). */
+  eventQueue: EventQueue | undefined;
   private middlewareRunner: MiddlewareRunner | undefined;
   private readonly launchOverrides = new Map<string, { command: { command: string; args: string[] }; runtimeApiPort: number | undefined }>();
   private mainRoutes: MainRouteHandler = (_req, res) => {
@@ -162,6 +184,7 @@ export class LocalLambda {
     }
     this.functions = next;
     this.definitionErrors = errors;
+    this.eventQueue?.functionsChanged();
     if (this.opts.hotReload) this.watchCode();
   }
 
@@ -188,7 +211,7 @@ export class LocalLambda {
     if (this.closing) throw new RunnerClosingError('The runner is shutting down; invoke again once it has restarted.');
     const fn = opts.version ?? this.functions.get(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
-    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
+    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId);
     const start = () => this.start(fn, inv, opts);
     // A debug session gets its own environment, outside the function's concurrency.
     if (opts.debug) return start();
@@ -205,6 +228,8 @@ export class LocalLambda {
       ? gate.acquireOrWait({
           grant: () => {
             take();
+            const abandoned = opts.abandonIf?.();
+            if (abandoned) return settleUnrun(inv, abandoned);
             try {
               this.startGuarded(start, inv);
             } catch {
@@ -376,6 +401,7 @@ export class LocalLambda {
   async close(): Promise<void> {
     // Nothing new starts from here on; events waiting for a slot are handed back to whoever queued them.
     this.closing = true;
+    await this.eventQueue?.close();
     for (const gate of this.gates.values()) {
       for (const waiter of gate.drain('the runner is shutting down')) waiter.refuse('The runner shut down before this queued event could run. Invoke it again once the runner has restarted.');
     }
