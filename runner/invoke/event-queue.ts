@@ -111,6 +111,8 @@ export class DiskEventQueue implements EventQueue {
   private timer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
   private closed = false;
+  /** Functions defined since the queue opened: only their removal drops events. */
+  private defined = new Set<string>();
 
   /** `root`: the workspace's .open-runtime folder. */
   constructor(lambda: LocalLambda, root: string, options: EventQueueOptions = {}) {
@@ -150,7 +152,8 @@ export class DiskEventQueue implements EventQueue {
       this.bytes += entry.size;
     }
     for (const [fn, { queued, rerun }] of restored) {
-      this.log(fn, undefined, `${queued + rerun} asynchronous events restored from ${this.dir}${rerun ? ` (${rerun} were running when the runner stopped: they run again)` : ''}.`);
+      const waiting = this.lambda.getFunction(fn) ? '' : ` They wait: function ${fn} is not defined now.`;
+      this.log(fn, undefined, `${queued + rerun} asynchronous events restored from ${this.dir}${rerun ? ` (${rerun} were running when the runner stopped: they run again)` : ''}.${waiting}`);
     }
     this.functionsChanged();
   }
@@ -184,11 +187,18 @@ export class DiskEventQueue implements EventQueue {
     return requestId;
   }
 
-  /** Events of functions that are gone are dropped, with a line saying so; the rest may run. */
+  /**
+   * Events of a function that was defined and no longer is are dropped, with a line saying so. A function that is
+   * missing because its definition has an error, or was not defined when the runner started, keeps its events.
+   */
   functionsChanged(): void {
+    const now = new Set(this.lambda.listFunctions().map((fn) => fn.name));
+    const broken = (name: string) => this.lambda.definitionErrors.some((e) => e.message.startsWith(`Function "${name}" `));
+    const removed = new Set([...this.defined].filter((name) => !now.has(name) && !broken(name)));
+    this.defined = new Set([...this.defined].filter((name) => !removed.has(name)).concat([...now]));
     const dropped = new Map<string, string[]>();
     for (const [id, entry] of this.entries) {
-      if (entry.state !== 'queued' || this.lambda.getFunction(entry.function)) continue;
+      if (entry.state !== 'queued' || !removed.has(entry.function)) continue;
       dropped.set(entry.function, [...(dropped.get(entry.function) ?? []), id]);
     }
     for (const [fn, ids] of dropped) {
@@ -199,8 +209,30 @@ export class DiskEventQueue implements EventQueue {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    await rm(this.lockFile, { force: true });
+  }
+
+  private get lockFile(): string {
+    return join(this.dir, 'runner.pid');
+  }
+
+  /** Takes the workspace's queue for this process; answers the pid of a live runner that has it. */
+  async lock(): Promise<number | undefined> {
+    await mkdir(this.dir, { recursive: true });
+    try {
+      await writeFile(this.lockFile, String(process.pid), { flag: 'wx' });
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number((await readFile(this.lockFile, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) return holder;
+    // Left by a runner that did not stop cleanly.
+    await writeFile(this.lockFile, String(process.pid));
+    return undefined;
   }
 
   /** How many events are kept (tests, the bench). */
@@ -231,7 +263,13 @@ export class DiskEventQueue implements EventQueue {
       }
       this.active.set(fn.name, active + 1);
       entry.state = 'running';
-      void this.attempt(id, entry, fn).finally(() => {
+      void this.attempt(id, entry, fn)
+        .catch((err: Error) => {
+          // The event can't be run (its files are unreadable, the disk is full): said once, and not retried forever.
+          this.log(fn.name, entry.requestId, `Asynchronous event ${entry.requestId} was dropped: it could not be run (${err.message}).`);
+          return this.forget(id).catch(() => undefined);
+        })
+        .finally(() => {
         const left = (this.active.get(fn.name) ?? 1) - 1;
         if (left > 0) this.active.set(fn.name, left);
         else this.active.delete(fn.name);
@@ -377,13 +415,34 @@ function settingsOf(fn: FunctionSpec): EventInvokeSettings {
   return fn.eventInvoke ?? EventInvokeSettings.parse({});
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function formatDelay(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s` : `${Math.round(ms)} ms`;
 }
 
-/** Opens the queue of a workspace's `.open-runtime` folder and makes it the runner's. */
-export async function useEventQueue(lambda: LocalLambda, root: string, options: EventQueueOptions = eventQueueOptionsFromEnv()): Promise<DiskEventQueue> {
+/**
+ * Opens the queue of a workspace's `.open-runtime` folder and makes it the runner's. One runner per workspace keeps
+ * the queue (events/runner.pid): a second one (a terminal `start` beside the editor's sidecar) would run the same
+ * events twice, so it keeps its own events in memory instead, and says so.
+ */
+export async function useEventQueue(lambda: LocalLambda, root: string, options: EventQueueOptions = eventQueueOptionsFromEnv()): Promise<DiskEventQueue | undefined> {
   const queue = new DiskEventQueue(lambda, root, options);
+  const holder = await queue.lock();
+  if (holder !== undefined) {
+    process.stderr.write(
+      `Open Runtime: another runner (pid ${holder}) keeps the asynchronous invocations of this workspace in ${queue.dir}; ` +
+        `this one keeps its own Event invocations in memory, where they are not retried and are lost when it stops.\n`,
+    );
+    return undefined;
+  }
   lambda.eventQueue = queue;
   await queue.open();
   return queue;

@@ -301,7 +301,7 @@ test('removing a function drops its queued events with a log line; they never ru
     await sleep(2000);
     assert.deepEqual(readRecords(ws.records).filter((r) => r.phase === 'start').map((r) => r.event.id), ['r0'], 'only the event already running ran');
     for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} of the removed function is gone`);
-    assert.deepEqual(readdirSync(join(ws.dir, '.open-runtime', 'events')), [], 'nothing of Slow is kept');
+    assert.deepEqual(readdirSync(join(ws.dir, '.open-runtime', 'events')).filter((n) => n !== 'runner.pid'), [], 'nothing of Slow is kept');
   } finally {
     await lambda.close();
   }
@@ -333,4 +333,25 @@ test('1,000 queued events of 512 KB wait on disk, not in the runner\'s memory', 
   } finally {
     await runner.stop();
   }
+});
+
+test('a second runner in the same workspace leaves the queue to the first, says so, and still runs its own events', async () => {
+  const ws = workspace('two-runners', `  Worker:
+    Type: AWS::Serverless::Function
+`);
+  const first = await startRunner(ws.template);
+  try {
+    const second = await startRunner(ws.template);
+    try {
+      assert.match(second.stderr(), new RegExp(`another runner \\(pid ${first.proc.pid}\\) keeps the asynchronous invocations of this workspace in .*events; this one keeps its own Event invocations in memory`));
+      assert.equal((await sendEvent(second, 'Worker', { id: 'from-second' })).status, 202);
+      await waitFor('the second runner\'s event to run', () => readRecords(ws.records).some((r) => r.phase === 'done' && r.event.id === 'from-second'), 20_000);
+    } finally {
+      await second.stop();
+    }
+    assert.equal(readFileSync(join(ws.dir, '.open-runtime', 'events', 'runner.pid'), 'utf8'), String(first.proc.pid), 'the first runner still holds the queue');
+  } finally {
+    await first.stop();
+  }
+  assert.equal(existsSync(join(ws.dir, '.open-runtime', 'events', 'runner.pid')), false, 'the lock goes with the runner');
 });
