@@ -113,6 +113,8 @@ export class DiskEventQueue implements EventQueue {
   private closed = false;
   /** Functions defined since the queue opened: only their removal drops events. */
   private defined = new Set<string>();
+  /** Functions removed (not just broken) and not defined again: their events are dropped. */
+  private removed = new Set<string>();
 
   /** `root`: the workspace's .open-runtime folder. */
   constructor(lambda: LocalLambda, root: string, options: EventQueueOptions = {}) {
@@ -196,6 +198,7 @@ export class DiskEventQueue implements EventQueue {
     const broken = (name: string) => this.lambda.definitionErrors.some((e) => e.message.startsWith(`Function "${name}" `));
     const removed = new Set([...this.defined].filter((name) => !now.has(name) && !broken(name)));
     this.defined = new Set([...this.defined].filter((name) => !removed.has(name)).concat([...now]));
+    this.removed = new Set([...this.removed, ...removed].filter((name) => !now.has(name)));
     const dropped = new Map<string, string[]>();
     for (const [id, entry] of this.entries) {
       if (entry.state !== 'queued' || !removed.has(entry.function)) continue;
@@ -305,15 +308,12 @@ export class DiskEventQueue implements EventQueue {
       if (expired && !this.closed) return this.expire(id, entry, fn);
     } catch (err) {
       if (err instanceof RunnerClosingError || this.closed) return;
-      if (err instanceof FunctionNotFoundError) return void this.forget(id);
+      if (err instanceof FunctionNotFoundError) return this.functionGone(id, entry, fn);
       throw err;
     }
     // Cut short by the runner stopping: it stays on disk as running and runs again at the next start.
     if (this.closed) return;
-    if (!this.lambda.getFunction(fn.name)) {
-      this.log(fn.name, entry.requestId, `Asynchronous event ${entry.requestId} dropped: function ${fn.name} is no longer defined.`);
-      return this.forget(id);
-    }
+    if (!this.lambda.getFunction(fn.name)) return this.functionGone(id, entry, fn);
     entry.attempts++;
     if (outcome.ok) return this.end(id, entry, fn, 'Success', payload, outcome);
     if (entry.attempts <= settings.maximumRetryAttempts) {
@@ -326,6 +326,16 @@ export class DiskEventQueue implements EventQueue {
     }
     this.log(fn.name, entry.requestId, `Asynchronous event ${entry.requestId} failed ${entry.attempts} time${entry.attempts === 1 ? '' : 's'} (${outcome.errorType}): no retries left.`);
     return this.end(id, entry, fn, 'RetriesExhausted', payload, outcome);
+  }
+
+  /** The function went while this event was starting: dropped if it was removed, else it waits for its return. */
+  private async functionGone(id: string, entry: Entry, fn: FunctionSpec): Promise<void> {
+    if (this.removed.has(fn.name)) {
+      this.log(fn.name, entry.requestId, `Asynchronous event ${entry.requestId} dropped: function ${fn.name} is no longer defined.`);
+      return this.forget(id);
+    }
+    entry.state = 'queued';
+    await this.persist(id, entry);
   }
 
   private async expire(id: string, entry: Entry, fn: FunctionSpec): Promise<void> {

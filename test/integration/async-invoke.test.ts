@@ -355,3 +355,31 @@ test('a second runner in the same workspace leaves the queue to the first, says 
   }
   assert.equal(existsSync(join(ws.dir, '.open-runtime', 'events', 'runner.pid')), false, 'the lock goes with the runner');
 });
+
+test('a function whose definition breaks keeps its queued events; they run once it is fixed', async () => {
+  const ws = workspace('broken', '');
+  const lambda = new LocalLambda({ hotReload: false });
+  const spec = (name: string) => parseFunction({ name, runtime: 'nodejs22.x', handler: 'app.handler', codeUri: join(ws.dir, 'src'), environment: { RECORD_FILE: ws.records }, concurrency: 1 }, 'test');
+  const lines: string[] = [];
+  lambda.subscribe((e) => {
+    if (e.type === 'log') lines.push(`[${e.function}] ${e.line}`);
+  });
+  lambda.setFunctions([spec('Keep'), spec('Fragile')]);
+  await serveInvokeApi(lambda);
+  await useEventQueue(lambda, join(ws.dir, '.open-runtime'));
+  const endpoint = `http://127.0.0.1:${lambda.port}`;
+  try {
+    const holder = post(`${endpoint}/2015-03-31/functions/Fragile/invocations`, JSON.stringify({ id: 'holder', sleepMs: 1000 }), { Authorization: SIGV4 });
+    await waitFor('the holder to start', () => readRecords(ws.records).some((r) => r.event?.id === 'holder'), 20_000);
+    assert.equal((await post(`${endpoint}/2015-03-31/functions/Fragile/invocations`, JSON.stringify({ id: 'waits' }), { 'X-Amz-Invocation-Type': 'Event', Authorization: SIGV4 })).status, 202);
+    // The template now has an error in Fragile: it is not defined, but it was not removed either.
+    lambda.setFunctions([spec('Keep')], [{ file: join(ws.dir, 'template.yaml'), line: 3, message: 'Function "Fragile" has Timeout "soon"; it must be a number of seconds above 0 and at most 900.' }]);
+    await holder;
+    await sleep(500);
+    assert.equal(lines.some((l) => l.includes('dropped')), false, lines.join('\n'));
+    lambda.setFunctions([spec('Keep'), spec('Fragile')]);
+    await waitFor('the kept event to run', () => readRecords(ws.records).some((r) => r.phase === 'done' && r.event.id === 'waits'), 20_000);
+  } finally {
+    await lambda.close();
+  }
+});
