@@ -383,3 +383,34 @@ test('a function whose definition breaks keeps its queued events; they run once 
     await lambda.close();
   }
 });
+
+test('an event that finds the function at its concurrency (throttled) waits for the next free slot; the throttle is not an attempt', async () => {
+  const ws = workspace('throttled', `  Narrow:
+    Type: AWS::Serverless::Function
+    Metadata:
+      OpenRuntime:
+        concurrency: 1
+    Properties:
+      EventInvokeConfig:
+        DestinationConfig:
+          OnSuccess:
+            Type: Lambda
+            Destination: !GetAtt Audit.Arn
+${AUDIT}`);
+  const runner = await startRunner(ws.template, FAST);
+  try {
+    const holding = runner.invoke('Narrow', { id: 'holder', sleepMs: 1000 }, { Authorization: SIGV4 });
+    await waitFor('the holder to start', () => readRecords(ws.records).some((r) => r.event?.id === 'holder'), 20_000);
+    // A synchronous caller is refused now; the event is accepted and runs once the slot frees.
+    assert.equal((await runner.invoke('Narrow', { id: 'refused' }, { Authorization: SIGV4 })).status, 429);
+    assert.equal((await sendEvent(runner, 'Narrow', { id: 'patient' })).status, 202);
+    assert.equal((await holding).status, 200);
+    const audit = await waitFor('the OnSuccess record', () => readRecords(ws.records).find((r) => r.fn === 'Audit' && r.phase === 'done'), 20_000);
+    assert.deepEqual(audit.event.requestPayload, { id: 'patient' });
+    assert.equal(audit.event.requestContext.approximateInvokeCount, 1);
+    const narrow = readRecords(ws.records).filter((r) => r.fn === 'Narrow' && r.phase === 'start').map((r) => r.event.id);
+    assert.deepEqual(narrow, ['holder', 'patient']);
+  } finally {
+    await runner.stop();
+  }
+});
