@@ -203,6 +203,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
       if (event.type === 'log') process.stderr.write(`[${event.function}] ${event.line}\n`);
     });
   }
+  // Asynchronous invocations wait, and survive restarts, in the workspace (invoke/event-queue.ts).
+  await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
   const actual = await lambda.listen();
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

@@ -7,14 +7,17 @@ import { relative } from 'node:path';
 import type { FunctionSpec } from './functions/model.ts';
 import type { DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
 import { Environment, type EnvironmentHooks } from './environments/environment.ts';
-import { Invocation, type Completion, type StreamListener } from './environments/invocation.ts';
+import { errorOutcome, Invocation, type Completion, type StreamListener } from './environments/invocation.ts';
 import { FunctionPool, TooManyRequestsError } from './environments/pool.ts';
+import { ConcurrencyGate, throttleMessage } from './environments/concurrency-gate.ts';
 import { handleEnvironmentRequest } from './runtime-api/runtime.ts';
 import { forgetCompiled } from './runtimes/spawn.ts';
 import { IdleTrim } from './idle-trim.ts';
 
 export { TooManyRequestsError };
 export class FunctionNotFoundError extends Error {}
+/** The runner is closing: nothing new starts (the caller gets a 503-style ServiceException). */
+export class RunnerClosingError extends Error {}
 
 export type MainRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -23,7 +26,7 @@ export type MainRouteHandler = (req: IncomingMessage, res: ServerResponse) => vo
  * given, with START/END/REPORT lines in `inv.logs` and through `log`, like an execution environment does.
  */
 export interface InProcessRunner {
-  run(fn: FunctionSpec, inv: Invocation, log: (line: string) => void, opts?: { queue?: boolean }): void;
+  run(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): void;
   /** Compiled code or configuration changed: drop what is cached for this function. */
   forget?(fn: FunctionSpec): void;
   close(): Promise<void>;
@@ -31,8 +34,8 @@ export interface InProcessRunner {
 
 /**
  * Runs a function's runner-level middlewares (runner/middleware/) around it. `run` must settle and complete `outer`,
- * the invocation the caller holds; `dispatch` starts the function itself with the (possibly replaced) event and may
- * throw TooManyRequestsError. `middlewares` are the names to run, in declared order.
+ * the invocation the caller holds; `dispatch` starts the function itself with the (possibly replaced) event, under the
+ * concurrency slot `outer` already holds (taken before any hook runs). `middlewares` are the names to run, in order.
  */
 export interface MiddlewareRunner {
   run(fn: FunctionSpec, middlewares: string[], outer: Invocation, dispatch: (payload: Buffer) => Invocation, log: (line: string) => void): void;
@@ -63,6 +66,26 @@ export interface InvokeOptions {
   debug?: { language: 'node' | 'python'; port: number } | undefined;
   /** A published version (local control plane) to run instead of $LATEST. */
   version?: FunctionSpec | undefined;
+  /**
+   * For a queued invocation, asked when it gets its slot: a reason means it no longer runs (an event past its age
+   * limit) and is answered as a ServiceException with that reason.
+   */
+  abandonIf?: (() => string | undefined) | undefined;
+  /** The request id the caller already has (an asynchronous event's, from its 202). */
+  requestId?: string | undefined;
+}
+
+/**
+ * Where asynchronous (Event) invocations wait, are retried and end (invoke/event-queue.ts). Without one, an Event
+ * invocation waits in memory for a slot and runs once.
+ */
+export interface EventQueue {
+  /** Keeps the event and answers its request id; throws when the queue is full or closing. */
+  enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined): Promise<string>;
+  /** Functions were added, changed or removed. */
+  functionsChanged(): void;
+  /** Runs nothing more; what waits stays where it is kept. */
+  close(): Promise<void>;
 }
 
 export class LocalLambda {
@@ -71,10 +94,15 @@ export class LocalLambda {
   private functions = new Map<string, FunctionSpec>();
   definitionErrors: DefinitionError[] = [];
   private readonly pools = new Map<string, FunctionPool>();
+  /** One concurrency gate per function (and published version): processes and components alike. */
+  private readonly gates = new Map<string, ConcurrencyGate<QueuedWaiter>>();
+  private closing = false;
   private readonly socketOwner = new WeakMap<Socket, Environment>();
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private readonly watchers = new Map<string, FSWatcher>();
   private componentRunner: InProcessRunner | undefined;
+  /** Asynchronous invocations, when a workspace keeps them (start, serve). */
+  eventQueue: EventQueue | undefined;
   private middlewareRunner: MiddlewareRunner | undefined;
   private readonly launchOverrides = new Map<string, { command: { command: string; args: string[] }; runtimeApiPort: number | undefined }>();
   private mainRoutes: MainRouteHandler = (_req, res) => {
@@ -147,8 +175,16 @@ export class LocalLambda {
         pool.replaceEnvironments(fn);
       }
     }
+    for (const [key, gate] of this.gates) {
+      const fn = next.get(key.includes(':') ? key.slice(0, key.indexOf(':')) : key);
+      if (!fn) {
+        for (const waiter of gate.drain(`function ${key} was removed`)) waiter.refuse(`Function ${key} was removed before this queued event could run.`);
+        this.gates.delete(key);
+      } else if (!key.includes(':')) gate.setLimit(fn.concurrency);
+    }
     this.functions = next;
     this.definitionErrors = errors;
+    this.eventQueue?.functionsChanged();
     if (this.opts.hotReload) this.watchCode();
   }
 
@@ -166,36 +202,100 @@ export class LocalLambda {
 
   // ---- invocations ------------------------------------------------------------------------------------------
 
-  /** Starts an invocation. Throws FunctionNotFoundError or TooManyRequestsError when it can't run. */
+  /**
+   * Starts an invocation. Its concurrency slot is taken first, before any middleware hook runs, and given back
+   * when the caller has its answer. Throws FunctionNotFoundError, TooManyRequestsError (no slot, and the caller
+   * can't wait) or RunnerClosingError. With `queue`, the invocation waits for a slot instead of being refused.
+   */
   invoke(name: string, payload: Buffer, opts: InvokeOptions = {}): Invocation {
+    if (this.closing) throw new RunnerClosingError('The runner is shutting down; invoke again once it has restarted.');
     const fn = opts.version ?? this.functions.get(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
+    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId);
+    const start = () => this.start(fn, inv, opts);
+    // A debug session gets its own environment, outside the function's concurrency.
+    if (opts.debug) return start();
+    const gate = this.gateOf(fn);
+    let held = false;
+    const take = () => {
+      held = true;
+      void inv.settled.then(() => {
+        if (held) gate.release();
+        held = false;
+      });
+    };
+    const admission = opts.queue
+      ? gate.acquireOrWait({
+          grant: () => {
+            take();
+            const abandoned = opts.abandonIf?.();
+            if (abandoned) return settleUnrun(inv, abandoned);
+            try {
+              this.startGuarded(start, inv);
+            } catch {
+              // Answered as a ServiceException by startGuarded.
+            }
+          },
+          refuse: (message) => {
+            this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line: `ServiceException: ${message}` });
+            settleUnrun(inv, message);
+          },
+        })
+      : gate.tryAcquire();
+    if (admission === 'refused') throw new TooManyRequestsError(throttleMessage(fn.name, gate));
+    if (admission === 'drained') throw new RunnerClosingError(`Function ${fn.name} no longer takes invocations: ${gate.drainReason}.`);
+    if (admission === 'waiting') return inv;
+    take();
+    return this.startGuarded(start, inv);
+  }
+
+  /** A start that throws still answers its caller, so its slot goes back. */
+  private startGuarded(start: () => Invocation, inv: Invocation): Invocation {
+    try {
+      return start();
+    } catch (err) {
+      settleUnrun(inv, (err as Error).message);
+      throw err;
+    }
+  }
+
+  /** The gate of a function (or of one published version), created on first use. */
+  gateOf(fn: FunctionSpec): ConcurrencyGate<QueuedWaiter> {
+    const key = poolKey(fn);
+    let gate = this.gates.get(key);
+    if (!gate) {
+      gate = new ConcurrencyGate<QueuedWaiter>(fn.concurrency);
+      this.gates.set(key, gate);
+    }
+    return gate;
+  }
+
+  /** The invocation, its slot held: through the function's middleware chain, or straight to the function. */
+  private start(fn: FunctionSpec, inv: Invocation, opts: InvokeOptions): Invocation {
     const middlewares = this.middlewareRunner ? middlewaresOf(fn) : [];
     if (middlewares.length) {
-      const outer = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
-      this.announce(fn.name, outer);
-      this.middlewareRunner!.run(fn, middlewares, outer, (replaced) => this.dispatch(fn, replaced, { ...opts, quiet: true }), (line) =>
-        this.emit({ type: 'log', function: fn.name, requestId: outer.requestId, line }),
+      this.announce(fn.name, inv);
+      this.middlewareRunner!.run(fn, middlewares, inv, (replaced) => this.dispatch(fn, new Invocation(replaced, opts.clientContext, opts.cognitoIdentity), { ...opts, quiet: true }), (line) =>
+        this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }),
       );
-      return outer;
+      return inv;
     }
-    return this.dispatch(fn, payload, opts);
+    return this.dispatch(fn, inv, opts);
   }
 
   /** Starts the function itself: an environment from its pool, or the component runner. */
-  private dispatch(fn: FunctionSpec, payload: Buffer, opts: InvokeOptions & { quiet?: boolean }): Invocation {
+  private dispatch(fn: FunctionSpec, inv: Invocation, opts: InvokeOptions & { quiet?: boolean }): Invocation {
     const name = fn.name;
-    if (fn.runtime === 'wasi') return this.invokeComponent(fn, payload, opts);
+    if (fn.runtime === 'wasi') return this.invokeComponent(fn, inv, opts);
     // Each published version has its own environments, as in Lambda.
-    const poolKey = fn.version === '$LATEST' ? name : `${name}:${fn.version}`;
-    let pool = this.pools.get(poolKey);
+    const key = poolKey(fn);
+    let pool = this.pools.get(key);
     if (!pool) {
       const override = this.launchOverrides.get(name);
       const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort };
       pool = new FunctionPool(fn, this.hooks, options, () => this.emitEnvironmentCount());
-      this.pools.set(poolKey, pool);
+      this.pools.set(key, pool);
     }
-    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
     const caller = opts.streamListener;
     inv.streamListener = {
       start: (contentType) => caller?.start(contentType),
@@ -204,7 +304,7 @@ export class LocalLambda {
         if (this.listeners.size) this.emit({ type: 'chunk', function: name, requestId: inv.requestId, data: data.toString('utf8') });
       },
     };
-    pool.run(inv, { queue: opts.queue, debug: opts.debug });
+    pool.run(inv, { debug: opts.debug });
     if (!opts.quiet) this.announce(name, inv);
     return inv;
   }
@@ -231,12 +331,11 @@ export class LocalLambda {
     this.middlewareRunner = runner;
   }
 
-  private invokeComponent(fn: FunctionSpec, payload: Buffer, opts: InvokeOptions & { quiet?: boolean }): Invocation {
+  private invokeComponent(fn: FunctionSpec, inv: Invocation, opts: InvokeOptions & { quiet?: boolean }): Invocation {
     if (!this.componentRunner) throw new Error('No component runner is configured: this runner cannot run WASI functions.');
-    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity);
     inv.streamListener = opts.streamListener;
     if (!opts.quiet) this.announce(fn.name, inv);
-    this.componentRunner.run(fn, inv, (line) => this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }), { queue: opts.queue });
+    this.componentRunner.run(fn, inv, (line) => this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }));
     return inv;
   }
 
@@ -300,6 +399,12 @@ export class LocalLambda {
   }
 
   async close(): Promise<void> {
+    // Nothing new starts from here on; events waiting for a slot are handed back to whoever queued them.
+    this.closing = true;
+    await this.eventQueue?.close();
+    for (const gate of this.gates.values()) {
+      for (const waiter of gate.drain('the runner is shutting down')) waiter.refuse('The runner shut down before this queued event could run. Invoke it again once the runner has restarted.');
+    }
     this.idleTrim.dispose();
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
@@ -309,6 +414,24 @@ export class LocalLambda {
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
+}
+
+/** An invocation waiting for a slot: started when granted, answered with the reason when its gate is drained. */
+interface QueuedWaiter {
+  grant(): void;
+  refuse(message: string): void;
+}
+
+/** Answers an invocation that never reached its function (a ServiceException, as Lambda's service would). */
+function settleUnrun(inv: Invocation, message: string): void {
+  if (inv.done) return;
+  inv.settle(errorOutcome('ServiceException', message));
+  inv.complete({ durationMs: 0, billedDurationMs: 0, memorySizeMB: 0, maxMemoryUsedMB: 0 });
+}
+
+/** Each published version has its own environments and concurrency, as in Lambda. */
+function poolKey(fn: FunctionSpec): string {
+  return fn.version === '$LATEST' ? fn.name : `${fn.name}:${fn.version}`;
 }
 
 /** The control API's view of a finished invocation. */

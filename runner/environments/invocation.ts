@@ -19,7 +19,7 @@ export interface Completion {
 }
 
 export class Invocation {
-  readonly requestId: string = randomUUID();
+  readonly requestId: string;
   readonly traceId: string;
   readonly payload: Buffer;
   /** JSON text of the client context, as the Runtime API hands it to the function (in a header: see headerJson). */
@@ -38,7 +38,9 @@ export class Invocation {
   private resolveSettled!: (o: Outcome) => void;
   private resolveCompleted!: (c: Completion) => void;
 
-  constructor(payload: Buffer, clientContext?: string, cognitoIdentity?: string) {
+  /** `requestId`: an asynchronous event keeps the id its caller got with the 202 through every attempt. */
+  constructor(payload: Buffer, clientContext?: string, cognitoIdentity?: string, requestId: string = randomUUID()) {
+    this.requestId = requestId;
     this.payload = payload;
     this.clientContext = clientContext === undefined ? undefined : headerJson(clientContext);
     this.cognitoIdentity = cognitoIdentity === undefined ? undefined : headerJson(cognitoIdentity);

@@ -1,18 +1,24 @@
-// The execution environments of one function: warm ones are reused, new ones start up to the
-// function's concurrency cap, and callers beyond it are told so (429), like Lambda.
+// The execution environments of one function: warm ones are reused and new ones start when none is idle. How
+// many run at once is not decided here: LocalLambda takes a slot of the function's ConcurrencyGate
+// (concurrency-gate.ts, shared with WASI components) before an invocation reaches the pool.
 import type { FunctionSpec } from '../functions/model.ts';
 import { Environment, type EnvironmentHooks, type EnvironmentOptions } from './environment.ts';
 import type { Invocation } from './invocation.ts';
 
+/** Over the function's concurrency: the caller gets 429 TooManyRequestsException. */
 export class TooManyRequestsError extends Error {}
+
+/** The pool's hooks, including the retry of an invocation that never reached its function. */
+type PoolHooks = EnvironmentHooks & {
+  /** This invocation never reached the function: run it on a fresh environment. It already holds a slot. */
+  retry(env: Environment, inv: Invocation): void;
+};
 
 export class FunctionPool {
   fn: FunctionSpec;
   private readonly envs = new Set<Environment>();
   private readonly idle: Environment[] = [];
-  /** Asynchronous (Event) invocations wait here for a free environment instead of being refused. */
-  private readonly queued: Invocation[] = [];
-  private readonly hooks: EnvironmentHooks;
+  private readonly hooks: PoolHooks;
   private readonly options: Omit<EnvironmentOptions, 'debug'>;
   private readonly changed: () => void;
 
@@ -24,8 +30,6 @@ export class FunctionPool {
       ...hooks,
       idle: (env) => {
         hooks.idle(env);
-        const next = this.queued.shift();
-        if (next) return env.assign(next);
         if (env.stale) return void env.stop('spindown');
         this.idle.push(env);
         this.changed();
@@ -36,10 +40,9 @@ export class FunctionPool {
         if (at >= 0) this.idle.splice(at, 1);
         hooks.gone(env);
         this.changed();
-        // A queued event gets the capacity the environment freed.
-        const next = this.queued.shift();
-        if (next) this.run(next, { queue: true });
       },
+      // Never refused: the invocation's slot was taken when it first arrived.
+      retry: (_env, inv) => void this.startEnvironment(inv),
     };
   }
 
@@ -51,20 +54,15 @@ export class FunctionPool {
     return [...this.envs];
   }
 
-  /** Runs an invocation in a warm environment, or a new one while under the cap. */
-  run(inv: Invocation, opts: { queue?: boolean; debug?: EnvironmentOptions['debug'] } = {}): Environment | undefined {
+  /** Runs an invocation (which holds a concurrency slot) in a warm environment, or a new one. */
+  run(inv: Invocation, opts: { debug?: EnvironmentOptions['debug'] } = {}): Environment {
     if (opts.debug) return this.startEnvironment(inv, opts.debug);
     const warm = this.idle.pop();
     if (warm) {
       warm.assign(inv);
       return warm;
     }
-    if (this.envs.size < this.fn.concurrency) return this.startEnvironment(inv);
-    if (opts.queue) {
-      this.queued.push(inv);
-      return undefined;
-    }
-    throw new TooManyRequestsError(`Rate Exceeded. Function ${this.fn.name} already runs ${this.envs.size} concurrent invocations (its concurrency limit is ${this.fn.concurrency}).`);
+    return this.startEnvironment(inv);
   }
 
   private startEnvironment(inv: Invocation, debug?: EnvironmentOptions['debug']): Environment {

@@ -60,6 +60,31 @@ export const ComponentSettings = z.object({
 });
 export type ComponentSettings = z.infer<typeof ComponentSettings>;
 
+/** Where an asynchronous invocation's record goes: a local function, or a service that only exists in AWS. */
+export const Destination = z.object({
+  type: z.enum(['Lambda', 'SQS', 'SNS', 'EventBridge', 'S3']),
+  /** For Lambda: the function's name when the template defines it, else its ARN. For the rest: the ARN or logical id. */
+  target: z.string().min(1),
+});
+export type Destination = z.infer<typeof Destination>;
+
+/**
+ * How Lambda handles the function's asynchronous (Event) invocations: SAM's EventInvokeConfig, CloudFormation's
+ * AWS::Lambda::EventInvokeConfig and DeadLetterQueue/DeadLetterConfig, serverless.yml's maximumRetryAttempts,
+ * maximumEventAge, destinations and onError. Absent: Lambda's defaults (2 retries, 6 hours, no destination).
+ */
+export const EventInvokeSettings = z.object({
+  /** Retries after a failed attempt: 0 to 2. */
+  maximumRetryAttempts: z.number().int().min(0).max(2).default(2),
+  /** How long an event may wait, retries included: 60 to 21600 seconds. */
+  maximumEventAgeSeconds: z.number().int().min(60).max(21600).default(21600),
+  onSuccess: Destination.optional(),
+  onFailure: Destination.optional(),
+  /** A dead-letter queue (SQS or SNS): gets the event itself once every attempt failed. */
+  deadLetter: Destination.optional(),
+});
+export type EventInvokeSettings = z.infer<typeof EventInvokeSettings>;
+
 export const FunctionSpec = z.object({
   /** Logical name: the template's resource id, the serverless.yml key, or the file stem. */
   name: z
@@ -90,6 +115,7 @@ export const FunctionSpec = z.object({
   version: z.string().default('$LATEST'),
   /** Only for runtime `wasi`. */
   component: ComponentSettings.optional(),
+  eventInvoke: EventInvokeSettings.optional(),
   source: SourceLocation.optional(),
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;

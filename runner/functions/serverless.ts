@@ -14,7 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isSeq, parse } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
-import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { dropUndefined, readDestination, readEventAge, readRetryAttempts, type KindOf } from './event-invoke.ts';
 import { entriesOf, entryOf, readDefinitionFile, type Definitions, type YamlFile } from './read-yaml.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
 import {
@@ -134,10 +135,12 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   const layers = asRecord(vars.resolve(config.layers));
   const projectSettings = asRecord(asRecord(asRecord(asRecord(config.custom).openRuntime).functions));
 
+  const names = new Set(declared.map((d) => d.key));
+  const kindOf: KindOf = (name) => (names.has(name) ? 'Lambda' : undefined);
   const functions: FunctionSpec[] = [];
   for (const fn of declared) {
     const problems: Problem[] = [];
-    const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file) });
+    const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf });
     if (spec) functions.push(spec);
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
@@ -152,6 +155,7 @@ interface ServiceContext {
   valueOf: (node: unknown) => unknown;
   problems: Problem[];
   serviceDir: string;
+  kindOf: KindOf;
 }
 
 function readFunction(fn: { key: string; line: number; settings: Settings }, service: ServiceContext): FunctionSpec | undefined {
@@ -220,6 +224,23 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
     problems.push({ line: layersSetting.line, text: `has layers ${describeValue(layersSetting.raw)}; it must be a list such as [{ Ref: MyLayerLambdaLayer }].` });
   }
   input.layers = layerDirs;
+
+  // Asynchronous invocations: retries, age limit, destinations (a function of this service or an ARN), onError (DLQ).
+  const eventInvoke: Partial<EventInvokeSettings> = {};
+  const retries = own('maximumRetryAttempts');
+  if (retries) eventInvoke.maximumRetryAttempts = readRetryAttempts(retries.value, 'maximumRetryAttempts', retries.line, problems);
+  const age = own('maximumEventAge');
+  if (age) eventInvoke.maximumEventAgeSeconds = readEventAge(age.value, 'maximumEventAge', age.line, problems);
+  const destinations = own('destinations');
+  if (destinations) {
+    const record = destinations.value && typeof destinations.value === 'object' ? (destinations.value as Record<string, unknown>) : {};
+    for (const key of ['onSuccess', 'onFailure'] as const) {
+      if (record[key] !== undefined) eventInvoke[key] = readDestination(record[key], undefined, `destinations.${key}`, destinations.line, service.kindOf, problems);
+    }
+  }
+  const onError = either('onError');
+  if (onError) eventInvoke.deadLetter = readDestination(onError.value, undefined, 'onError', onError.line, service.kindOf, problems);
+  if (Object.keys(dropUndefined(eventInvoke)).length && !problems.length) input.eventInvoke = EventInvokeSettings.parse(dropUndefined(eventInvoke));
 
   if (service.projectSettings !== undefined) {
     const settingsEntry = findSettingsEntry(yaml, fn.key);

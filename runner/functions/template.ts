@@ -16,7 +16,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
-import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { RESOURCE_KINDS, dropUndefined, readDeadLetter, readEventInvokeConfig, type KindOf } from './event-invoke.ts';
 import { entriesOf, entryOf, parseYaml, readDefinitionFile, type Definitions, type Entry, type YamlFile } from './read-yaml.ts';
 import {
   asRecord,
@@ -49,6 +50,7 @@ export type TemplateOptions = StackOptions;
 
 const SAM_FUNCTION = 'AWS::Serverless::Function';
 const LAMBDA_FUNCTION = 'AWS::Lambda::Function';
+const EVENT_INVOKE_CONFIG = 'AWS::Lambda::EventInvokeConfig';
 /** Layer resource types and the property that holds their content. */
 const LAYER_CONTENT: Record<string, string> = {
   'AWS::Serverless::LayerVersion': 'ContentUri',
@@ -97,6 +99,8 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
   const globals = byKey(entriesOf(globalsFunction?.value, yaml));
   const layers = new Map(resources.map((r) => [r.key, asRecord(yaml.plain(r.value))] as const).filter(([, raw]) => typeof raw.Type === 'string' && raw.Type in LAYER_CONTENT));
 
+  const resourceTypes = asRecord(template.Resources);
+  const kindOf: KindOf = (id) => RESOURCE_KINDS[String(asRecord(resourceTypes[id]).Type)];
   const functions: FunctionSpec[] = [];
   for (const resource of resources) {
     const raw = asRecord(yaml.plain(resource.value));
@@ -104,9 +108,24 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     // A resource whose Condition is false with these parameters does not exist in the stack.
     if (typeof raw.Condition === 'string' && evaluateCondition(raw.Condition, ctx) === false) continue;
     const problems: Problem[] = [];
-    const spec = readFunction({ yaml, ctx, resource, isSam: raw.Type === SAM_FUNCTION, globals, layers, problems });
+    const spec = readFunction({ yaml, ctx, resource, isSam: raw.Type === SAM_FUNCTION, globals, layers, kindOf, problems });
     if (spec) functions.push(spec);
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
+  }
+  // AWS::Lambda::EventInvokeConfig resources configure a function defined elsewhere in the template.
+  for (const resource of resources) {
+    const raw = asRecord(yaml.plain(resource.value));
+    if (raw.Type !== EVENT_INVOKE_CONFIG) continue;
+    const props = asRecord(resolveValue(raw.Properties, ctx));
+    const target = functions.find((fn) => fn.name === props.FunctionName || (typeof props.FunctionName === 'string' && props.FunctionName.endsWith(`:function:${fn.name}`)));
+    const problems: Problem[] = [];
+    if (!target) {
+      problems.push({ line: resource.line, text: `configures FunctionName ${describeValue(props.FunctionName) || '(empty)'}, which is no function of this template; use !Ref of one.` });
+    } else {
+      const read = readEventInvokeConfig(props, 'Properties', resource.line, kindOf, problems);
+      if (!problems.length) target.eventInvoke = EventInvokeSettings.parse({ ...target.eventInvoke, ...read });
+    }
+    if (problems.length) errors.push({ file, line: resource.line, message: `Resource "${resource.key}" ${problems.map((p) => p.text).join(' It also ')}` });
   }
   return { functions, errors: errors.sort((a, b) => a.line - b.line) };
 }
@@ -122,10 +141,11 @@ interface FunctionSource {
   isSam: boolean;
   globals: Map<string, Entry>;
   layers: Map<string, Record<string, unknown>>;
+  kindOf: KindOf;
   problems: Problem[];
 }
 
-function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers, problems }: FunctionSource): FunctionSpec | undefined {
+function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers, kindOf, problems }: FunctionSource): FunctionSpec | undefined {
   const id = resource.key;
   const templateDir = dirname(yaml.file);
   const own = byKey(entriesOf(entryOf(resource.value, 'Properties', yaml)?.value, yaml));
@@ -208,6 +228,14 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
     }
   }
   input.layers = layerDirs;
+
+  // Asynchronous invocations: SAM's EventInvokeConfig and DeadLetterQueue, CloudFormation's DeadLetterConfig.
+  const eventInvoke: Partial<EventInvokeSettings> = {};
+  const invokeConfig = isSam ? setting('EventInvokeConfig') : undefined;
+  if (invokeConfig) Object.assign(eventInvoke, readEventInvokeConfig(valueOf(invokeConfig), 'EventInvokeConfig', invokeConfig.line, kindOf, problems));
+  const deadLetter = isSam ? setting('DeadLetterQueue') : own.get('DeadLetterConfig');
+  if (deadLetter) eventInvoke.deadLetter = readDeadLetter(valueOf(deadLetter), isSam ? 'DeadLetterQueue' : 'DeadLetterConfig', deadLetter.line, kindOf, problems);
+  if (Object.keys(dropUndefined(eventInvoke)).length) input.eventInvoke = EventInvokeSettings.parse(dropUndefined(eventInvoke));
 
   const metadata = entryOf(entryOf(resource.value, 'Metadata', yaml)?.value, 'OpenRuntime', yaml);
   if (metadata) {

@@ -4,7 +4,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventStreamCodec } from '@smithy/core/event-streams';
 import { AwsError, BodyTooLargeError, decodeSegment, headerValue, readBody, sendAwsError } from '../http-util.ts';
-import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
+import { FunctionNotFoundError, RunnerClosingError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
+import { EventQueueFullError } from './event-queue.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
 import { lambdaArn, type FunctionSpec } from '../functions/model.ts';
 import { resolveQualifier } from './control-plane.ts';
@@ -108,6 +109,20 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     return void res.end();
   }
 
+  // An asynchronous event is kept (on disk, in start and serve) before its 202: it survives the runner stopping.
+  const queue = lambda.eventQueue;
+  if (type === 'Event' && queue && !version) {
+    try {
+      const requestId = await queue.enqueue(lambda.getFunction(name)!, payload, clientContext);
+      res.writeHead(202, { 'X-Amzn-RequestId': requestId, 'Content-Length': 0 });
+      return void res.end();
+    } catch (err) {
+      if (err instanceof EventQueueFullError) return sendAwsError(res, 429, 'TooManyRequestsException', err.message, { Reason: 'EventQueueFull' });
+      if (err instanceof RunnerClosingError) return sendAwsError(res, 503, 'ServiceException', err.message);
+      throw err;
+    }
+  }
+
   if (streaming) await loadCodec();
   const started = startInvocation(lambda, res, name, payload, clientContext, type === 'Event', streaming, version?.fn);
   if (!started) return;
@@ -148,6 +163,8 @@ function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string,
       sendAwsError(res, 429, 'TooManyRequestsException', err.message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
     } else if (err instanceof FunctionNotFoundError) {
       sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}`);
+    } else if (err instanceof RunnerClosingError) {
+      sendAwsError(res, 503, 'ServiceException', err.message);
     } else throw err;
     return undefined;
   }

@@ -15,7 +15,7 @@ export type ChainResult =
   | { kind: 'response'; body: Buffer; streamed: boolean; contentType: string }
   /** An application error: error hooks see it. */
   | { kind: 'error'; error: LambdaError }
-  /** The chain itself failed (Middleware.Failed, TooManyRequestsException ...): no hook sees it. */
+  /** The chain itself failed (Middleware.Failed, ServiceException ...): no hook sees it. */
   | { kind: 'failed'; error: LambdaError };
 
 export interface ChainMiddleware {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { FunctionSpec } from '../functions/model.ts';
 import type { Report } from '../protocol.ts';
 import type { Invocation, Outcome } from '../environments/invocation.ts';
-import { TooManyRequestsError, type MiddlewareRunner } from '../local-lambda.ts';
+import type { MiddlewareRunner } from '../local-lambda.ts';
 import { runChain, errorFromBody, type ChainMiddleware, type ChainResult, type ChainRun } from './chain.ts';
 import { runCloudEvents } from './cloudevents.ts';
 import { callComponentHook, type ComponentMiddlewareHost } from './component.ts';
@@ -82,7 +82,7 @@ export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): C
         try {
           inv = dispatch(payload);
         } catch (err) {
-          if (err instanceof TooManyRequestsError) return { kind: 'failed', error: { errorType: 'TooManyRequestsException', errorMessage: err.message } };
+          // The concurrency slot was taken before the chain ran (a throttle never reaches here): the runner failed.
           return { kind: 'failed', error: { errorType: 'ServiceException', errorMessage: (err as Error).message } };
         }
         const completion = await inv.completed;

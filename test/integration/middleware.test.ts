@@ -5,9 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseFunction, type FunctionInput } from '../../runner/functions/model.ts';
-import { LocalLambda } from '../../runner/local-lambda.ts';
+import { LocalLambda, TooManyRequestsError } from '../../runner/local-lambda.ts';
 import { createMiddlewareRunner } from '../../runner/middleware/index.ts';
 import { renderEvent } from '../../runner/events/catalogue.ts';
+import { post, serveInvokeApi } from './support/runner.ts';
+
+/** The Invoke API's callers sign their requests; only the header's shape matters locally. */
+const SIGV4 = 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 // Middlewares without a manifest get this per-hook timeout: room for a slow process start on a busy CI machine.
@@ -58,7 +62,7 @@ before(async () => {
   assert.ok(existsSync(join(ROOT, 'dist', 'node-runtime.cjs')), 'run "npm run build" before the integration tests');
   lambda.setMiddlewareRunner(chains);
   lambda.setFunctions(functions);
-  await lambda.listen();
+  await serveInvokeApi(lambda);
 });
 
 after(async () => {
@@ -177,13 +181,26 @@ describe('every failure mode fails the invocation with Middleware.Failed naming 
     assert.match(r.body.errorMessage, /Middleware "no-such-middleware" of function Missing was not found: .*test\/fixtures\/middleware\/middlewares/);
   });
 
-  test('over the concurrency cap, the chain fails with TooManyRequestsException', async () => {
+  test('over the concurrency cap the caller is refused before any hook runs: TooManyRequestsException, not a function error', async () => {
     const slow = invoke('Single', { trace: 'a', sleepMs: 1500 });
     // Wait until the first one holds the only environment.
     while (!lambda.environments().some((e) => e.fn.name === 'Single' && e.state === 'busy')) await new Promise((r) => setTimeout(r, 20));
-    const refused = await invoke('Single', { trace: 'b' });
-    assert.equal(refused.errorType, 'TooManyRequestsException');
-    assert.match(refused.body.errorMessage, /concurrency limit is 1/);
+    const lines: string[] = [];
+    const unsubscribe = lambda.subscribe((e) => {
+      if (e.type === 'log' && e.function === 'Single') lines.push(e.line);
+    });
+    try {
+      assert.throws(() => lambda.invoke('Single', Buffer.from(JSON.stringify({ trace: 'b' }))), (err: Error) => err instanceof TooManyRequestsError && /concurrency limit is 1/.test(err.message));
+      // Over real HTTP, as the AWS CLI or SDK sees it: a service error (429), not 200 + X-Amz-Function-Error.
+      const reply = await post(`http://127.0.0.1:${lambda.port}/2015-03-31/functions/Single/invocations`, JSON.stringify({ trace: 'c' }), { Authorization: SIGV4 });
+      assert.equal(reply.status, 429, reply.text);
+      assert.equal(reply.headers['x-amz-function-error'], undefined);
+      assert.equal(reply.json().__type ?? reply.headers['x-amzn-errortype'], 'TooManyRequestsException');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(lines.filter((l) => l.startsWith('MIDDLEWARE')), [], 'no hook ran for the refused invocation');
+    } finally {
+      unsubscribe();
+    }
     assert.equal((await slow).ok, true);
   });
 });

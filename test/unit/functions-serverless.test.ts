@@ -150,3 +150,39 @@ functions:
   assert.deepEqual(errors, []);
   assert.deepEqual(functions.map((f) => [f.name, f.handler, f.timeout, f.source?.line]), [['first', 'a.first', 6, 6], ['second', 'b.second', 9, 8]]);
 });
+
+test('asynchronous invocation settings: maximumRetryAttempts, maximumEventAge, destinations and onError', () => {
+  const text = `
+service: shop
+provider:
+  name: aws
+  runtime: nodejs22.x
+functions:
+  orders:
+    handler: app.handler
+    maximumRetryAttempts: 0
+    maximumEventAge: 600
+    destinations:
+      onSuccess: audit
+      onFailure:
+        type: sqs
+        arn: arn:aws:sqs:us-east-1:123456789012:failed-orders
+    onError: arn:aws:sns:us-east-1:123456789012:dead-orders
+  audit:
+    handler: app.handler
+  wrong:
+    handler: app.handler
+    maximumRetryAttempts: 9
+`;
+  const { functions, errors } = parseServerless(text, join(SERVICE, 'serverless.yml'));
+  assert.deepEqual(byName(functions, 'orders').eventInvoke, {
+    maximumRetryAttempts: 0,
+    maximumEventAgeSeconds: 600,
+    onSuccess: { type: 'Lambda', target: 'audit' },
+    onFailure: { type: 'SQS', target: 'arn:aws:sqs:us-east-1:123456789012:failed-orders' },
+    deadLetter: { type: 'SNS', target: 'arn:aws:sns:us-east-1:123456789012:dead-orders' },
+  });
+  assert.equal(byName(functions, 'audit').eventInvoke, undefined);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /Function "wrong" has maximumRetryAttempts 9; it must be a whole number from 0 to 2\./);
+});

@@ -376,3 +376,84 @@ Resources:
     LONG_FIND: 'fallback',
   });
 });
+
+test('asynchronous invocation settings: SAM EventInvokeConfig, DeadLetterQueue, CloudFormation EventInvokeConfig and DeadLetterConfig', () => {
+  const text = `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs22.x
+      Handler: app.handler
+      EventInvokeConfig:
+        MaximumRetryAttempts: 1
+        MaximumEventAgeInSeconds: 120
+        DestinationConfig:
+          OnSuccess:
+            Type: Lambda
+            Destination: !GetAtt Audit.Arn
+          OnFailure:
+            Type: SQS
+            Destination: !GetAtt Failed.Arn
+      DeadLetterQueue:
+        Type: SNS
+        TargetArn: arn:aws:sns:us-east-1:123456789012:dead-orders
+  Audit:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs22.x
+      Handler: app.handler
+  Failed:
+    Type: AWS::SQS::Queue
+  Plain:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: nodejs22.x
+      Handler: app.handler
+      Code: .
+      DeadLetterConfig:
+        TargetArn: !GetAtt Failed.Arn
+  PlainConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Plain
+      Qualifier: $LATEST
+      MaximumRetryAttempts: 0
+      DestinationConfig:
+        OnFailure:
+          Destination: arn:aws:lambda:us-east-1:123456789012:function:Audit
+  BadConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: Nowhere
+      MaximumRetryAttempts: 5
+  TooMany:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs22.x
+      Handler: app.handler
+      EventInvokeConfig:
+        MaximumRetryAttempts: 3
+        MaximumEventAgeInSeconds: 30
+`;
+  const { functions, errors } = parseTemplate(text, join(FIXTURES, 'sam', 'template.yaml'));
+  assert.deepEqual(byName(functions, 'Orders').eventInvoke, {
+    maximumRetryAttempts: 1,
+    maximumEventAgeSeconds: 120,
+    onSuccess: { type: 'Lambda', target: 'Audit' },
+    onFailure: { type: 'SQS', target: 'Failed' },
+    deadLetter: { type: 'SNS', target: 'arn:aws:sns:us-east-1:123456789012:dead-orders' },
+  });
+  assert.equal(byName(functions, 'Audit').eventInvoke, undefined, 'no settings: Lambda defaults');
+  assert.deepEqual(byName(functions, 'Plain').eventInvoke, {
+    maximumRetryAttempts: 0,
+    maximumEventAgeSeconds: 21600,
+    onFailure: { type: 'Lambda', target: 'Audit' },
+    deadLetter: { type: 'SQS', target: 'Failed' },
+  });
+  const messages = errors.map((e) => e.message).join('\n');
+  assert.match(messages, /Resource "BadConfig" configures FunctionName Nowhere, which is no function of this template/);
+  assert.match(messages, /Function "TooMany" has EventInvokeConfig.MaximumRetryAttempts 3; it must be a whole number from 0 to 2\./);
+  assert.match(messages, /EventInvokeConfig.MaximumEventAgeInSeconds 30; it must be a whole number of seconds from 60 to 21600\./);
+});

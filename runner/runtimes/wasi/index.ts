@@ -9,7 +9,6 @@ import { ComponentSettings } from '../../functions/model.ts';
 import type { Report } from '../../protocol.ts';
 import { errorOutcome, type Invocation, type Outcome } from '../../environments/invocation.ts';
 import { functionArn } from '../../functions/model.ts';
-import { TooManyRequestsError } from '../../environments/pool.ts';
 import type { InProcessRunner } from '../../local-lambda.ts';
 import { ComponentLoadError, ComponentStore, defaultCacheDir, type CompiledComponent } from './component-store.ts';
 import type { GuestSettings } from './messages.ts';
@@ -35,20 +34,11 @@ export interface SharedComponentParts {
   pool: WorkerPool;
 }
 
-/** An asynchronous (Event) invocation waiting for the function to run fewer than its concurrency. */
-interface Waiting {
-  fn: FunctionSpec;
-  inv: Invocation;
-  log: (line: string) => void;
-}
-
 const MIB = 1024 * 1024;
 
 export function createComponentRunner(options: ComponentRunnerOptions = {}): ComponentRunner {
   const store = new ComponentStore(options.cacheDir ?? defaultCacheDir(), () => spawnWorker('prepare'));
   const pool = new WorkerPool(options.workers);
-  const inFlight = new Map<string, number>();
-  const waiting = new Map<string, Waiting[]>();
   const lastKey = new Map<string, string>();
   /**
    * The function's component, checked and compiled, with what its worker needs. Kept per FunctionSpec object
@@ -56,7 +46,6 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
    * inode: the hot path of an invocation is one stat.
    */
   const ready = new WeakMap<FunctionSpec, Ready>();
-  let closed = false;
 
   return {
     get workerCount() {
@@ -65,19 +54,9 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
     get shared() {
       return { store, pool };
     },
-    run(fn, inv, log, opts) {
-      const running = inFlight.get(fn.name) ?? 0;
-      if (running >= fn.concurrency) {
-        // Lambda keeps asynchronous events and retries them; locally they wait for a free slot.
-        if (opts?.queue && !closed) {
-          const queue = waiting.get(fn.name) ?? [];
-          queue.push({ fn, inv, log });
-          waiting.set(fn.name, queue);
-          return;
-        }
-        throw new TooManyRequestsError(`Rate Exceeded. Function ${fn.name} already runs ${running} concurrent invocations (its concurrency limit is ${fn.concurrency}).`);
-      }
-      start(fn, inv, log);
+    // How many run at once is LocalLambda's concurrency gate's business (environments/concurrency-gate.ts).
+    run(fn, inv, log) {
+      void invokeComponent(fn, inv, log);
     },
     forget(fn) {
       ready.delete(fn);
@@ -85,40 +64,9 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
       pool.forget(fn.name);
     },
     async close() {
-      closed = true;
-      for (const queue of waiting.values()) {
-        for (const { fn, inv, log } of queue.splice(0)) refuseQueued(fn, inv, log);
-      }
-      waiting.clear();
       await Promise.all([pool.close(), store.close()]);
     },
   };
-
-  function start(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): void {
-    inFlight.set(fn.name, (inFlight.get(fn.name) ?? 0) + 1);
-    void invokeComponent(fn, inv, log).finally(() => {
-      const left = (inFlight.get(fn.name) ?? 1) - 1;
-      if (left > 0) inFlight.set(fn.name, left);
-      else inFlight.delete(fn.name);
-      const queue = waiting.get(fn.name);
-      const next = queue?.shift();
-      if (!queue?.length) waiting.delete(fn.name);
-      if (next) start(next.fn, next.inv, next.log);
-    });
-  }
-
-  /** A queued event that will not run: the runner is closing. It still gets its answer and log lines. */
-  function refuseQueued(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): void {
-    const platform = (line: string) => {
-      inv.logs.push(line);
-      log(line);
-    };
-    const reporter = new Reporter(fn, inv, platform);
-    reporter.begin();
-    const message = 'The runner shut down before this queued event could run. Invoke it again once the runner has restarted.';
-    platform(`ServiceException: ${message}`);
-    reporter.finish(errorOutcome('ServiceException', message), 0, 0);
-  }
 
   async function load(fn: FunctionSpec): Promise<{ ready: Ready; initMs: number }> {
     const file = componentPath(fn);
