@@ -10,6 +10,7 @@ import { Environment, type EnvironmentHooks } from './environments/environment.t
 import { Invocation, type Completion, type StreamListener } from './environments/invocation.ts';
 import { FunctionPool, TooManyRequestsError } from './environments/pool.ts';
 import { handleEnvironmentRequest } from './runtime-api/runtime.ts';
+import { PEER_CHECKS, type RuntimeApiAccess } from './runtime-api/access.ts';
 import { forgetCompiled } from './runtimes/spawn.ts';
 import { IdleTrim } from './idle-trim.ts';
 
@@ -52,6 +53,11 @@ export interface LocalLambdaOptions {
   initTimeoutMs?: number;
   /** Replace warm environments when a function's code changes. */
   hotReload?: boolean;
+  /**
+   * Who may use an environment's Runtime API: 'environment' (the default, and always the CLI's) admits only that
+   * environment's own processes; 'any' admits every local process, for tests that play the runtime themselves.
+   */
+  runtimeApiAccess?: RuntimeApiAccess;
 }
 
 export interface InvokeOptions {
@@ -85,7 +91,7 @@ export class LocalLambda {
   private readonly idleTrim = new IdleTrim();
 
   constructor(opts: LocalLambdaOptions = {}) {
-    this.opts = { port: 0, region: process.env.AWS_REGION ?? 'us-east-1', initTimeoutMs: Number(process.env.OPEN_RUNTIME_INIT_TIMEOUT_MS ?? 10_000), hotReload: true, ...opts };
+    this.opts = { port: 0, region: process.env.AWS_REGION ?? 'us-east-1', initTimeoutMs: Number(process.env.OPEN_RUNTIME_INIT_TIMEOUT_MS ?? 10_000), hotReload: true, runtimeApiAccess: 'environment', ...opts };
     this.http = createServer({ keepAlive: true, noDelay: true, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5 * 60_000 }, (req, res) => {
       // No Date header: one less thing to format on every answer of the hot path (Lambda's Runtime API sends none).
       res.sendDate = false;
@@ -105,6 +111,8 @@ export class LocalLambda {
       },
       attach: (env, listener: Server) => {
         listener.on('connection', (socket: Socket) => {
+          // Checked before node:http reads a byte: another local process must not use this environment's API.
+          if (!env.admit(socket, 'tcp')) return;
           this.socketOwner.set(socket, env);
           this.http.emit('connection', socket);
         });
@@ -123,6 +131,9 @@ export class LocalLambda {
       this.http.listen(this.opts.port, '127.0.0.1', () => resolve());
     });
     this.port = (this.http.address() as AddressInfo).port;
+    if (!PEER_CHECKS && this.opts.runtimeApiAccess === 'environment') {
+      console.error(`Note: on ${process.platform} the runner cannot tell which process connects to a function's Runtime API, so any local process can use it (only Linux checks).`);
+    }
     return this.port;
   }
 
@@ -191,7 +202,7 @@ export class LocalLambda {
     let pool = this.pools.get(poolKey);
     if (!pool) {
       const override = this.launchOverrides.get(name);
-      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort };
+      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort, runtimeApiAccess: this.opts.runtimeApiAccess };
       pool = new FunctionPool(fn, this.hooks, options, () => this.emitEnvironmentCount());
       this.pools.set(poolKey, pool);
     }

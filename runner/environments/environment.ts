@@ -3,13 +3,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { functionArn, type FunctionSpec } from '../functions/model.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
 import { directSocketPath, listenDirect } from '../runtime-api/direct.ts';
+import { directSocketAllowed, refuseConnection, refuseTcpPeer, refuseUnixPeer, type RuntimeApiAccess } from '../runtime-api/access.ts';
 import type { Report } from '../protocol.ts';
 
 export type EnvironmentState = 'initializing' | 'idle' | 'busy' | 'stopping';
@@ -44,6 +45,8 @@ export interface EnvironmentOptions {
   runtimeApiPort?: number | undefined;
   /** Replaces the planned command (the `rie` command runs the given BOOTSTRAP). */
   command?: { command: string; args: string[] } | undefined;
+  /** Who may use this environment's Runtime API addresses (runtime-api/access.ts); 'environment' when unset. */
+  runtimeApiAccess?: RuntimeApiAccess | undefined;
 }
 
 const GRACEFUL_KILL_MS = 500;
@@ -125,7 +128,9 @@ export class Environment {
     let plan: LaunchPlan;
     try {
       // The Runtime API's hot routes on a Unix socket too (runtime-api/direct.ts), for the project's own clients.
-      const directSocket = process.platform === 'win32' || this.opts.command ? undefined : directSocketPath(String(this.serial));
+      // Only where its peers can be checked: otherwise any local process could take this environment's events there.
+      const offerDirect = process.platform !== 'win32' && !this.opts.command && directSocketAllowed(this.access);
+      const directSocket = offerDirect ? directSocketPath(String(this.serial)) : undefined;
       // Opened while the launch is planned: both are on the cold start's path.
       const listening = directSocket
         ? listenDirect(this, directSocket).then((server) => {
@@ -166,6 +171,26 @@ export class Environment {
       this.failInit('Runtime.InvalidEntrypoint', `Could not start ${plan.command}: ${err.message}`);
     });
     proc.on('exit', (code, signal) => this.onExit(code, signal));
+  }
+
+  private get access(): RuntimeApiAccess {
+    return this.opts.runtimeApiAccess ?? 'environment';
+  }
+
+  /**
+   * A new connection to this environment's Runtime API (its TCP listener, or its direct socket): kept if one of the
+   * environment's own processes made it; otherwise ended with a 403 that says why, and one line in the runner's log.
+   */
+  admit(socket: Socket, via: 'tcp' | 'unix'): boolean {
+    if (this.access === 'any') return true;
+    const family = { runtimePid: this.proc?.pid, extensionPids: this.extensions.pids };
+    const reason = via === 'tcp' ? refuseTcpPeer(socket, this.port, family) : refuseUnixPeer(socket, family);
+    if (reason === undefined) return true;
+    const where = via === 'tcp' ? `Runtime API address 127.0.0.1:${this.port}` : 'direct Runtime API socket';
+    const message = `Refused a connection to the ${where} of execution environment ${this.id}: ${reason}. An environment's Runtime API serves only its own runtime and extensions.`;
+    this.hooks.log(this.fn, message, undefined);
+    refuseConnection(socket, message);
+    return false;
   }
 
   // ---- output -------------------------------------------------------------------------------------------

@@ -32,7 +32,9 @@ export function directSocketPath(name: string): string {
 /** Listens on `path` for the environment's runtime. */
 export async function listenDirect(env: Environment, path: string): Promise<Server> {
   // Half-open: a runtime that exits ends its side, and still gets the replies it is owed.
-  const server = createServer({ allowHalfOpen: true }, (socket) => new DirectConnection(env, socket));
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    if (env.admit(socket, 'unix')) new DirectConnection(env, socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => resolve());

@@ -44,6 +44,11 @@ export class ExtensionHost {
     return this.byId.size;
   }
 
+  /** The extension processes still running: they may use the environment's Runtime API. */
+  get pids(): number[] {
+    return this.processes.filter((p) => p.exitCode === null && p.signalCode === null && p.pid !== undefined).map((p) => p.pid!);
+  }
+
   /** The name an extension registered with, or undefined for an identifier no extension of this environment got. */
   nameOf(id: string): string | undefined {
     return this.byId.get(id)?.name;

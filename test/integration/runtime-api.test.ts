@@ -18,7 +18,9 @@ let dir: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-runtime-api-'));
-  lambda = new LocalLambda({ hotReload: false });
+  // The test process plays the runtime, so it must be let in: by default only an environment's own processes are
+  // (runtime-api-access.test.ts shows that).
+  lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
   lambda.setFunctions([manualFunction(dir, 'Manual'), manualFunction(dir, 'Other'), manualFunction(dir, 'Streamer')]);
   await serveInvokeApi(lambda);
 });
