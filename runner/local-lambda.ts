@@ -87,7 +87,7 @@ export class LocalLambda {
     res.writeHead(404).end();
   };
   private readonly opts: Required<LocalLambdaOptions>;
-  private readonly hooks: EnvironmentHooks;
+  private readonly hooks: Omit<EnvironmentHooks, 'retry'>;
   private readonly idleTrim = new IdleTrim();
 
   constructor(opts: LocalLambdaOptions = {}) {

@@ -7,13 +7,14 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { functionArn, type FunctionSpec } from '../functions/model.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
+import { shownState, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
 import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
 import { directSocketPath, listenDirect } from '../runtime-api/direct.ts';
 import { directSocketAllowed, refuseConnection, refuseTcpPeer, refuseUnixPeer, type RuntimeApiAccess } from '../runtime-api/access.ts';
 import type { Report } from '../protocol.ts';
 
-export type EnvironmentState = 'initializing' | 'idle' | 'busy' | 'stopping';
+export type EnvironmentState = ReturnType<typeof shownState>;
 
 /** A runtime's parked `GET /next`, whichever address it came to (node:http on TCP, or the direct socket). */
 export interface NextRequest {
@@ -27,10 +28,20 @@ export interface NextRequest {
 export interface EnvironmentHooks {
   /** Every line the environment logs: the function's output and the platform's START/END/REPORT. */
   log(fn: FunctionSpec, line: string, requestId: string | undefined): void;
-  /** The environment is gone (exited, timed out, stopped). */
+  /**
+   * The environment takes no more invocations and no longer counts against the function's concurrency: it began to
+   * stop (exited, timed out, failed its init, spun down). Called once, before the caller of a failed invocation has
+   * its answer, so that the caller's next invoke finds the slot free; the processes may take a moment more to go.
+   */
   gone(env: Environment): void;
   /** The environment can take another invocation. */
   idle(env: Environment): void;
+  /**
+   * This invocation never reached the function (its event was never written to a /next response) and this environment
+   * cannot run it (its runtime exited, or it is stopping): run it on another environment. It holds its concurrency
+   * slot already.
+   */
+  retry(env: Environment, inv: Invocation): void;
   /** A debugger is listening for this invocation. */
   debugReady?(env: Environment, language: 'node' | 'python', port: number): void;
   /** Wires a socket listener for this environment's own Runtime API address into the shared HTTP server. */
@@ -59,7 +70,8 @@ export class Environment {
   private readonly serial: number;
   readonly fn: FunctionSpec;
   readonly logStreamName: string;
-  state: EnvironmentState = 'initializing';
+  /** Where it stands (lifecycle.ts); it moves only through `move`. */
+  private lifecycle: LifecycleState = 'initializing';
   /** Code changed since this environment started: replace it before the next invoke. */
   stale = false;
   readonly extensions: ExtensionHost;
@@ -99,6 +111,19 @@ export class Environment {
     this.logStreamName = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
     this.extensions = new ExtensionHost(this);
     this.telemetry = new TelemetryHub(this);
+  }
+
+  /** Its state as the control API shows it. */
+  get state(): EnvironmentState {
+    return shownState(this.lifecycle);
+  }
+
+  /** Takes the lifecycle's move for `event`; false (and nothing changes) when lifecycle.ts does not allow it. */
+  private move(event: LifecycleEvent): boolean {
+    const next = transition(this.lifecycle, event);
+    if (next === undefined) return false;
+    this.lifecycle = next;
+    return true;
   }
 
   get pid(): number | undefined {
@@ -236,13 +261,9 @@ export class Environment {
 
   /** Hands an invocation to this environment. It is delivered on the runtime's next `/next`. */
   assign(inv: Invocation): void {
+    // Stopping, or already holding one: the event has not gone anywhere, so another environment runs it.
+    if (!this.move('assign')) return this.hooks.retry(this, inv);
     this.current = inv;
-    this.state = 'busy';
-    if (this.initError) {
-      inv.settle(this.initError);
-      this.finish(inv);
-      return;
-    }
     this.deliverIfReady();
   }
 
@@ -266,10 +287,7 @@ export class Environment {
     clearTimeout(this.initTimer);
     this.telemetry.platform('platform.initRuntimeDone', { initializationType: 'on-demand', phase: 'init', status: 'success' });
     this.telemetry.platform('platform.initReport', { initializationType: 'on-demand', phase: 'init', status: 'success', metrics: { durationMs: round(this.initDurationMs) } });
-    if (!this.current) {
-      this.state = 'idle';
-      this.hooks.idle(this);
-    }
+    if (this.move('initDone') && this.lifecycle === 'idle') this.hooks.idle(this);
   }
 
   /** Called again when an extension becomes ready, since the runtime's event waits for all of them. */
@@ -333,10 +351,8 @@ export class Environment {
     const durationMs = inv.deliveredAt ? performance.now() - inv.deliveredAt : 0;
     this.reporting = inv;
     if (this.current === inv) this.current = undefined;
-    if (this.state === 'busy' && !this.debugging && !this.initError && !this.exited) {
-      this.state = 'idle';
-      this.hooks.idle(this);
-    }
+    // A debugged environment serves one invocation and stops after its REPORT; one whose runtime exited stops now.
+    if (!this.debugging && !this.exited && this.move('finish') && this.lifecycle === 'idle') this.hooks.idle(this);
     // Two turns of the event loop: output the function wrote before answering is read from its pipes first.
     setImmediate(() => void this.report(inv, durationMs));
   }
@@ -393,13 +409,23 @@ export class Environment {
     if (inv.done) return;
     const seconds = this.fn.timeout.toFixed(2);
     this.platformLog(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`);
+    // Stopping first frees the environment's concurrency slot before the caller has its answer.
+    void this.stop('timeout');
     inv.settle(errorOutcome('Sandbox.Timedout', `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`));
     this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: 'timeout' });
-    void this.stop('timeout');
     this.finish(inv);
   }
 
-  /** `/runtime/init/error`: the pending invoke fails with the runtime's error; the environment is discarded. */
+  /**
+   * Whether the runtime may post `/runtime/init/error` now: only during init. After init it is an invalid state
+   * transition: Lambda and the RIE answer 403 and nothing changes (minlambda posts one after a 413, and its next
+   * invoke must still run).
+   */
+  acceptsInitError(): boolean {
+    return transition(this.lifecycle, 'initError') !== undefined;
+  }
+
+  /** Init failed (the runtime's init error, or an extension's): the pending invoke fails; the environment is discarded. */
   initFailed(errorType: string, body: Buffer): void {
     let parsed: Record<string, unknown> = {};
     try {
@@ -419,16 +445,20 @@ export class Environment {
     this.initError = outcome;
     this.platformLog(`INIT_REPORT Init Duration: ${(performance.now() - this.initStartedAt).toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${errorType}`);
     this.telemetry.platform('platform.initRuntimeDone', { initializationType: 'on-demand', phase: 'init', status: 'error', errorType });
+    // Stopping first frees the environment's concurrency slot before the caller has its answer: a caller that invokes
+    // again at once (concurrency 1, as with `rie`) gets the init error again, not a 429.
+    void this.stop('failure');
     const inv = this.current;
     if (inv && !inv.done) {
       inv.logs.push(`${errorType}: ${errorMessage}`);
       inv.settle(outcome);
       this.finish(inv);
     }
-    void this.stop('failure');
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    // The runner asked it to stop (spindown, timeout, failure): what it held ends as the stop says.
+    const stopRequested = this.lifecycle === 'stopping';
     this.exited = true;
     if (this.statusFd !== undefined) closeSync(this.statusFd);
     this.statusFd = undefined;
@@ -439,6 +469,12 @@ export class Environment {
       const outcome = errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
       if (!inv.deliveredAt && this.initDurationMs === undefined) {
         this.failInit('Runtime.ExitError', `Runtime exited during init with error: ${status}`);
+      } else if (!inv.deliveredAt && !stopRequested) {
+        // It exited after answering its previous invocation (an uncaught error after the answer, or on purpose after
+        // a 413 as aws-lambda-go and the Python RIC do): this event never reached it, so a fresh environment runs it.
+        this.current = undefined;
+        void this.stop('failure');
+        this.hooks.retry(this, inv);
       } else {
         this.platformLog(`RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}\nRuntime.ExitError`);
         inv.settle(outcome);
@@ -455,10 +491,12 @@ export class Environment {
    * GRACEFUL_KILL_MS later is killed.
    */
   async stop(reason: 'spindown' | 'timeout' | 'failure'): Promise<void> {
-    if (this.state === 'stopping') return this.stopped;
-    this.state = 'stopping';
+    if (!this.move('stop')) return this.stopped;
     clearTimeout(this.initTimer);
     clearTimeout(this.deadlineTimer);
+    // A fixed Runtime API port (`rie --runtime-api-address`) is needed by the environment that replaces this one.
+    if (this.opts.runtimeApiPort !== undefined) this.listener?.close();
+    this.hooks.gone(this);
     this.stopped = (async () => {
       const deadlineMs = Date.now() + GRACEFUL_KILL_MS;
       const extensionsDone = this.extensions.shutdown(reason, deadlineMs);
@@ -481,7 +519,7 @@ export class Environment {
         inv.settle(errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: The execution environment was stopped (${reason}).`));
         this.finish(inv);
       }
-      this.hooks.gone(this);
+      this.move('stopped');
     })();
     return this.stopped;
   }

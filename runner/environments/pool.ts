@@ -16,7 +16,7 @@ export class FunctionPool {
   private readonly options: Omit<EnvironmentOptions, 'debug'>;
   private readonly changed: () => void;
 
-  constructor(fn: FunctionSpec, hooks: EnvironmentHooks, options: Omit<EnvironmentOptions, 'debug'>, changed: () => void) {
+  constructor(fn: FunctionSpec, hooks: Omit<EnvironmentHooks, 'retry'>, options: Omit<EnvironmentOptions, 'debug'>, changed: () => void) {
     this.fn = fn;
     this.options = options;
     this.changed = changed;
@@ -30,6 +30,8 @@ export class FunctionPool {
         this.idle.push(env);
         this.changed();
       },
+      // It holds a concurrency slot already: a fresh environment, never a 429.
+      retry: (_env, inv) => void this.startEnvironment(inv),
       gone: (env) => {
         this.envs.delete(env);
         const at = this.idle.indexOf(env);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Environment, NextRequest } from '../environments/environment.ts';
 import { Invocation } from '../environments/invocation.ts';
 import { BodyTooLargeError } from '../http-util.ts';
-import { answerRoute, claimAnswer, INIT_ERROR_PATH, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, NEXT_PATH, settleAnswer } from './runtime.ts';
+import { answerRoute, claimAnswer, INIT_ERROR_PATH, lateInitError, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, NEXT_PATH, settleAnswer } from './runtime.ts';
 
 const MAX_HEAD = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -162,6 +162,10 @@ class DirectConnection {
     }
     if (method === 'POST' && path === INIT_ERROR_PATH) {
       if (body instanceof BodyTooLargeError) return this.reply(slot, errorReply(413, 'RequestEntityTooLarge', body.message));
+      if (!this.env.acceptsInitError()) {
+        const late = lateInitError();
+        return this.reply(slot, errorReply(late.status, late.errorType, late.errorMessage));
+      }
       this.reply(slot, ACCEPTED);
       return this.env.initFailed(head.headers.get('lambda-runtime-function-error-type') ?? 'Runtime.InitError', body);
     }

@@ -48,6 +48,10 @@ export function handleEnvironmentRequest(env: Environment, req: IncomingMessage,
   } else if (path === INIT_ERROR_PATH && req.method === 'POST') {
     void readBody(req, MAX_ERROR_BYTES)
       .then((body) => {
+        if (!env.acceptsInitError()) {
+          const late = lateInitError();
+          return sendRuntimeError(res, late.status, late.errorType, late.errorMessage);
+        }
         accepted(res);
         env.initFailed(headerValue(req, 'lambda-runtime-function-error-type') ?? 'Runtime.InitError', body);
       })
@@ -109,6 +113,11 @@ export interface RuntimeErrorReply {
   status: number;
   errorType: string;
   errorMessage: string;
+}
+
+/** The reply to a /runtime/init/error once init is over (as the RIE's): refused, and nothing changes. */
+export function lateInitError(): RuntimeErrorReply {
+  return { status: 403, errorType: 'InvalidStateTransition', errorMessage: 'Transition from READY to INIT_ERROR is not allowed: the runtime finished its init (it asked for an event), so /runtime/init/error no longer applies. Report an invocation\'s failure with /runtime/invocation/{id}/error.' };
 }
 
 /**

@@ -285,3 +285,23 @@ test('init/error answers 202 and fails the pending invoke with the runtime error
   await call(await runtimeAddress('Manual'), 'POST', respond(manual.headers['lambda-runtime-aws-request-id'] as string), { body: '"fine"' });
   assert.equal((await next).body.toString(), '"fine"');
 });
+
+test('init/error after init (as minlambda posts one after a 413) is 403 InvalidStateTransition and changes nothing', async () => {
+  const caller = invoke('Manual', { n: 1 });
+  const api = await runtimeAddress('Manual');
+  const next = await call(api, 'GET', NEXT);
+  const oversized = await call(api, 'POST', respond(next.headers['lambda-runtime-aws-request-id'] as string), { body: 'x'.repeat(6_291_557) });
+  assert.equal(oversized.status, 413);
+  assert.equal(JSON.parse((await caller).body.toString()).errorType, 'Function.ResponseSizeTooLarge');
+  const late = await call(api, 'POST', '/2018-06-01/runtime/init/error', { body: JSON.stringify({ errorMessage: 'response too large', errorType: 'Runtime.Unknown' }) });
+  assert.equal(late.status, 403);
+  assert.equal(JSON.parse(late.body.toString()).errorType, 'InvalidStateTransition');
+  // The environment serves on, with the same address: the next invoke runs.
+  const again = invoke('Manual', { n: 2 });
+  const event = await call(api, 'GET', NEXT);
+  assert.deepEqual(JSON.parse(event.body.toString()), { n: 2 });
+  await call(api, 'POST', respond(event.headers['lambda-runtime-aws-request-id'] as string), { body: '"still here"' });
+  const reply = await again;
+  assert.equal(reply.headers['x-amz-function-error'], undefined, reply.body.toString());
+  assert.equal(reply.body.toString(), '"still here"');
+});
