@@ -22,6 +22,11 @@ export interface NextRequest {
   send(headers: Record<string, string | number>, payload: Buffer): void;
   /** Calls back once if the request goes away unanswered (its connection closed). */
   onGone(callback: () => void): void;
+  /**
+   * After `send`: the runtime closed the connection without reading the event (the kernel resets a connection closed
+   * with unread bytes). Known once the runner has read from the connection after the runtime exited.
+   */
+  unread(): boolean;
   destroy(): void;
 }
 
@@ -85,6 +90,8 @@ export class Environment {
   private listener: Server | undefined;
   private direct: Server | undefined;
   private pendingNext: NextRequest | undefined;
+  /** The /next that carried the current invocation's event. */
+  private deliveredOn: NextRequest | undefined;
   private initStartedAt = 0;
   private spawnedAt = 0;
   private firstNextAt = 0;
@@ -296,6 +303,7 @@ export class Environment {
     const next = this.pendingNext;
     if (!inv || !next || inv.deliveredAt || inv.done || this.reporting || !this.extensions.readyForInvoke()) return;
     this.pendingNext = undefined;
+    this.deliveredOn = next;
     inv.deliveredAt = performance.now();
     inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
     this.platformLog(`START RequestId: ${inv.requestId} Version: ${this.fn.version}`);
@@ -463,15 +471,28 @@ export class Environment {
     if (this.statusFd !== undefined) closeSync(this.statusFd);
     this.statusFd = undefined;
     this.flushOutput();
+    const held = this.current;
+    // An event written to the runtime may still have been unread when it exited: its connection's reset, which the
+    // kernel set before the exit was signalled, is read in this turn of the event loop. Decide after it.
+    if (held && held.deliveredAt && !held.done && !stopRequested) return void setImmediate(() => this.afterExit(code, signal, stopRequested));
+    this.afterExit(code, signal, stopRequested);
+  }
+
+  private afterExit(code: number | null, signal: NodeJS.Signals | null, stopRequested: boolean): void {
     const inv = this.current;
     if (inv && !inv.done) {
       const status = signal ? `signal: ${signal}` : `exit status ${code}`;
       const outcome = errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
       if (!inv.deliveredAt && this.initDurationMs === undefined) {
         this.failInit('Runtime.ExitError', `Runtime exited during init with error: ${status}`);
-      } else if (!inv.deliveredAt && !stopRequested) {
+      } else if ((!inv.deliveredAt || this.deliveredOn?.unread()) && !stopRequested) {
         // It exited after answering its previous invocation (an uncaught error after the answer, or on purpose after
-        // a 413 as aws-lambda-go and the Python RIC do): this event never reached it, so a fresh environment runs it.
+        // a 413 as aws-lambda-go and the Python RIC do), before its event reached it (never written, or written and
+        // never read): the function never saw it, so a fresh environment runs it.
+        if (inv.deliveredAt) {
+          this.platformLog(`RequestId: ${inv.requestId} The runtime exited (${status}) before it read this event; it runs in a new execution environment.`);
+          inv.deliveredAt = 0;
+        }
         this.current = undefined;
         void this.stop('failure');
         this.hooks.retry(this, inv);

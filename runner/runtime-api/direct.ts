@@ -69,6 +69,8 @@ class DirectConnection {
   /** The runtime ended its side: it sends nothing more and takes no more events. */
   private ended = false;
   private parsing = false;
+  /** The runtime closed the connection without reading everything sent to it (or before it was sent). */
+  private reset = false;
 
   private readonly env: Environment;
   private readonly socket: Socket;
@@ -98,7 +100,11 @@ class DirectConnection {
       this.flush();
       socket.end();
     });
-    socket.on('error', () => undefined);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // The runtime closed its side with bytes it never read (ECONNRESET), or before they were written (EPIPE): an
+      // event written then never reached it (environment.ts runs it elsewhere).
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.reset = true;
+    });
     socket.on('close', () => {
       this.closed = true;
       for (const slot of this.slots.splice(0)) slot.gone?.();
@@ -187,6 +193,7 @@ class DirectConnection {
         if (this.closed) callback();
         else slot.gone = callback;
       },
+      unread: () => this.reset,
       destroy: () => this.socket.destroy(),
     };
   }

@@ -1,5 +1,6 @@
 // Runtime API 2018-06-01, Extensions API and Telemetry API routes of one execution environment's address.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { BodyTooLargeError, headerValue, readBody, sendJson, sendRuntimeError } from '../http-util.ts';
 import type { Environment } from '../environments/environment.ts';
 import { errorOutcome, Invocation } from '../environments/invocation.ts';
@@ -37,6 +38,7 @@ export function handleEnvironmentRequest(env: Environment, req: IncomingMessage,
           res.end(payload);
         },
         onGone: (callback) => res.once('close', callback),
+        unread: watchResets(req.socket),
         destroy: () => res.destroy(),
       });
     }
@@ -67,6 +69,23 @@ export function handleEnvironmentRequest(env: Environment, req: IncomingMessage,
   }
   req.resume();
   sendRuntimeError(res, 404, 'NotFound', `No such route on the Runtime API: ${req.method} ${path}`);
+}
+
+const resetSockets = new WeakSet<Socket>();
+const watchedSockets = new WeakSet<Socket>();
+
+/**
+ * Whether the runtime closed `socket` with bytes it never read (ECONNRESET) or before they could be written (EPIPE);
+ * one listener per connection.
+ */
+function watchResets(socket: Socket): () => boolean {
+  if (!watchedSockets.has(socket)) {
+    watchedSockets.add(socket);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') resetSockets.add(socket);
+    });
+  }
+  return () => resetSockets.has(socket);
 }
 
 /**

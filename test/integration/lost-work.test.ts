@@ -52,6 +52,15 @@ after(async () => {
   removeTemps();
 });
 
+test('a function that fails asynchronously after answering: 20 invokes back to back all succeed', async () => {
+  const failures: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const reply = await runner.invoke('LateThrow', { i });
+    if (reply.status !== 200 || reply.headers['x-amz-function-error'] || reply.json().ok !== i) failures.push(`invoke ${i}: ${reply.status} ${reply.text}`);
+  }
+  assert.deepEqual(failures, [], 'no invocation fails for an exit that happened before its event was delivered');
+});
+
 test('a runtime that exits after a 413: each invoke gets Function.ResponseSizeTooLarge, never Runtime.ExitError', async () => {
   const types: string[] = [];
   for (let i = 0; i < 10; i++) {
