@@ -81,10 +81,10 @@ interface TcpPeer {
 /**
  * The connecting socket: local address and port = the accepted socket's remote ones, remote port = the listener's.
  * By its four-tuple through the addon's sock_diag lookup where it can; else (and for IPv4-mapped IPv6 sockets) from
- * /proc/net/tcp and tcp6.
+ * /proc/net/tcp and tcp6 (`via: 'proc'` forces that, for tests).
  */
-export function findTcpPeer(clientAddress: string, clientPort: number, listenerPort: number): TcpPeer | undefined {
-  const lookup = loadAddon()?.tcpSocketInode;
+export function findTcpPeer(clientAddress: string, clientPort: number, listenerPort: number, via: 'any' | 'proc' = 'any'): TcpPeer | undefined {
+  const lookup = via === 'proc' ? undefined : loadAddon()?.tcpSocketInode;
   const ip = ipv4(clientAddress);
   if (lookup && ip !== undefined) {
     const inode = lookup(ip, clientPort, LISTEN_IP, listenerPort);
