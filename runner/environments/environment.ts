@@ -12,23 +12,12 @@ import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
 import { directSocketPath, listenDirect } from '../runtime-api/direct.ts';
 import { directSocketAllowed, refuseConnection, refuseTcpPeer, refuseUnixPeer, type RuntimeApiAccess } from '../runtime-api/access.ts';
+import type { ExtensionsEnvironment, NextRequest, ServedEnvironment, TelemetryEnvironment } from '../runtime-api/served-environment.ts';
 import type { Report } from '../protocol.ts';
 
 export type EnvironmentState = ReturnType<typeof shownState>;
 
-/** A runtime's parked `GET /next`, whichever address it came to (node:http on TCP, or the direct socket). */
-export interface NextRequest {
-  /** Answers with the event: 200, these headers, the payload. */
-  send(headers: Record<string, string | number>, payload: Buffer): void;
-  /** Calls back once if the request goes away unanswered (its connection closed). */
-  onGone(callback: () => void): void;
-  /**
-   * After `send`: the runtime closed the connection without reading the event (the kernel resets a connection closed
-   * with unread bytes). Known once the runner has read from the connection after the runtime exited.
-   */
-  unread(): boolean;
-  destroy(): void;
-}
+export type { NextRequest };
 
 export interface EnvironmentHooks {
   /** Every line the environment logs: the function's output and the platform's START/END/REPORT. */
@@ -69,7 +58,7 @@ const GRACEFUL_KILL_MS = 500;
 const STATUS_BUFFER = Buffer.alloc(4096);
 let counter = 0;
 
-export class Environment {
+export class Environment implements ServedEnvironment, ExtensionsEnvironment, TelemetryEnvironment {
   readonly id: string;
   /** Unique in this runner; names the environment's direct socket (a function name could make the path too long). */
   private readonly serial: number;

@@ -8,7 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Environment, NextRequest } from '../environments/environment.ts';
+import type { NextRequest, ServedEnvironment } from './served-environment.ts';
 import { Invocation } from '../environments/invocation.ts';
 import { BodyTooLargeError } from '../http-util.ts';
 import { answerRoute, claimAnswer, INIT_ERROR_PATH, lateInitError, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, NEXT_PATH, settleAnswer } from './runtime.ts';
@@ -30,7 +30,7 @@ export function directSocketPath(name: string): string {
 }
 
 /** Listens on `path` for the environment's runtime. */
-export async function listenDirect(env: Environment, path: string): Promise<Server> {
+export async function listenDirect(env: ServedEnvironment, path: string): Promise<Server> {
   // Half-open: a runtime that exits ends its side, and still gets the replies it is owed.
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     if (env.admit(socket, 'unix')) new DirectConnection(env, socket);
@@ -72,10 +72,10 @@ class DirectConnection {
   /** The runtime closed the connection without reading everything sent to it (or before it was sent). */
   private reset = false;
 
-  private readonly env: Environment;
+  private readonly env: ServedEnvironment;
   private readonly socket: Socket;
 
-  constructor(env: Environment, socket: Socket) {
+  constructor(env: ServedEnvironment, socket: Socket) {
     this.env = env;
     this.socket = socket;
     socket.on('data', (data: Buffer) => {

@@ -305,3 +305,20 @@ test('init/error after init (as minlambda posts one after a 413) is 403 InvalidS
   assert.equal(reply.headers['x-amz-function-error'], undefined, reply.body.toString());
   assert.equal(reply.body.toString(), '"still here"');
 });
+
+test('the route table: a known path with another method is 405 naming the method; an unknown path is 404', async () => {
+  const caller = invoke('Manual', {});
+  const api = await runtimeAddress('Manual');
+  const wrongMethod = await call(api, 'POST', NEXT);
+  assert.equal(wrongMethod.status, 405);
+  assert.match(JSON.parse(wrongMethod.body.toString()).errorMessage, /^Use GET for \/2018-06-01\/runtime\/invocation\/next\.$/);
+  const getAnswer = await call(api, 'GET', respond('some-id'));
+  assert.equal(getAnswer.status, 405);
+  assert.match(JSON.parse(getAnswer.body.toString()).errorMessage, /^Use POST for /);
+  const unknown = await call(api, 'GET', '/2018-06-01/runtime/nowhere');
+  assert.equal(unknown.status, 404);
+  assert.equal(JSON.parse(unknown.body.toString()).errorType, 'NotFound');
+  const next = await call(api, 'GET', NEXT);
+  await call(api, 'POST', respond(next.headers['lambda-runtime-aws-request-id'] as string), { body: '"ok"' });
+  assert.equal((await caller).body.toString(), '"ok"');
+});
