@@ -55,6 +55,11 @@ export interface EnvironmentOptions {
 }
 
 const GRACEFUL_KILL_MS = 500;
+/**
+ * How many fresh environments an invocation that never reached its function gets: enough for the runtime that exits
+ * after each answer, bounded for one that exits before it reads any event (its caller gets Runtime.ExitError).
+ */
+const MAX_RETRIES = 2;
 const STATUS_BUFFER = Buffer.alloc(4096);
 let counter = 0;
 
@@ -474,7 +479,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       const outcome = errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
       if (!inv.deliveredAt && this.initDurationMs === undefined) {
         this.failInit('Runtime.ExitError', `Runtime exited during init with error: ${status}`);
-      } else if ((!inv.deliveredAt || this.deliveredOn?.unread()) && !stopRequested) {
+      } else if ((!inv.deliveredAt || this.deliveredOn?.unread()) && !stopRequested && inv.retries < MAX_RETRIES) {
         // It exited after answering its previous invocation (an uncaught error after the answer, or on purpose after
         // a 413 as aws-lambda-go and the Python RIC do), before its event reached it (never written, or written and
         // never read): the function never saw it, so a fresh environment runs it.
@@ -482,6 +487,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
           this.platformLog(`RequestId: ${inv.requestId} The runtime exited (${status}) before it read this event; it runs in a new execution environment.`);
           inv.deliveredAt = 0;
         }
+        inv.retries++;
         this.current = undefined;
         void this.stop('failure');
         this.hooks.retry(this, inv);

@@ -40,7 +40,23 @@ const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtim
 `,
   );
   chmodSync(join(exitAfter413, 'bootstrap'), 0o755);
+  const neverReads = join(work, 'never-reads');
+  mkdirSync(neverReads);
+  // Asks for an event, never reads it, and exits: the event never reaches a function, whatever environment runs it.
+  writeFileSync(
+    join(neverReads, 'bootstrap'),
+    `#!/usr/bin/env node
+const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+const socket = require('node:net').connect(Number(port), host, () => {
+  socket.pause();
+  socket.write('GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n');
+  setTimeout(() => process.exit(2), 200);
+});
+`,
+  );
+  chmodSync(join(neverReads, 'bootstrap'), 0o755);
   const template = writeTemplate(work, [
+    { name: 'NeverReads', codeUri: neverReads },
     { name: 'LateThrow', codeUri: lateThrow, runtime: 'nodejs22.x', handler: 'index.handler' },
     { name: 'ExitAfter413', codeUri: exitAfter413 },
   ]);
@@ -69,4 +85,12 @@ test('a runtime that exits after a 413: each invoke gets Function.ResponseSizeTo
     types.push(reply.json().errorType);
   }
   assert.deepEqual(types, Array(10).fill('Function.ResponseSizeTooLarge'));
+});
+
+test('a runtime that exits before it reads any event: the invocation gets two fresh environments, then Runtime.ExitError', async () => {
+  const reply = await runner.invoke('NeverReads', {});
+  assert.equal(reply.status, 200, reply.text);
+  assert.equal(reply.json().errorType, 'Runtime.ExitError');
+  const retried = runner.stderr().match(/\[NeverReads\] RequestId: \S+ The runtime exited \(exit status 2\) before it read this event; it runs in a new execution environment\./g) ?? [];
+  assert.equal(retried.length, 2, 'retried twice, then failed');
 });
