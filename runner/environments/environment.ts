@@ -31,9 +31,9 @@ export interface EnvironmentHooks {
   /** The environment can take another invocation. */
   idle(env: Environment): void;
   /**
-   * This invocation never reached the function (its event was never written to a /next response) and this environment
-   * cannot run it (its runtime exited, or it is stopping): run it on another environment. It holds its concurrency
-   * slot already.
+   * This invocation never reached the function (its event was never written to a /next response, or the runtime
+   * exited without reading it) and this environment cannot run it (its runtime exited, or it is stopping): run it on
+   * another environment. It holds its concurrency slot already.
    */
   retry(env: Environment, inv: Invocation): void;
   /** A debugger is listening for this invocation. */
