@@ -11,6 +11,7 @@ import { errorOutcome, Invocation, type Completion, type StreamListener } from '
 import { FunctionPool, TooManyRequestsError } from './environments/pool.ts';
 import { ConcurrencyGate, throttleMessage } from './environments/concurrency-gate.ts';
 import { handleEnvironmentRequest } from './runtime-api/runtime.ts';
+import { PEER_CHECKS, type RuntimeApiAccess } from './runtime-api/access.ts';
 import { forgetCompiled } from './runtimes/spawn.ts';
 import { IdleTrim } from './idle-trim.ts';
 
@@ -55,6 +56,11 @@ export interface LocalLambdaOptions {
   initTimeoutMs?: number;
   /** Replace warm environments when a function's code changes. */
   hotReload?: boolean;
+  /**
+   * Who may use an environment's Runtime API: 'environment' (the default, and always the CLI's) admits only that
+   * environment's own processes; 'any' admits every local process, for tests that play the runtime themselves.
+   */
+  runtimeApiAccess?: RuntimeApiAccess;
 }
 
 export interface InvokeOptions {
@@ -109,11 +115,11 @@ export class LocalLambda {
     res.writeHead(404).end();
   };
   private readonly opts: Required<LocalLambdaOptions>;
-  private readonly hooks: EnvironmentHooks;
+  private readonly hooks: Omit<EnvironmentHooks, 'retry'>;
   private readonly idleTrim = new IdleTrim();
 
   constructor(opts: LocalLambdaOptions = {}) {
-    this.opts = { port: 0, region: process.env.AWS_REGION ?? 'us-east-1', initTimeoutMs: Number(process.env.OPEN_RUNTIME_INIT_TIMEOUT_MS ?? 10_000), hotReload: true, ...opts };
+    this.opts = { port: 0, region: process.env.AWS_REGION ?? 'us-east-1', initTimeoutMs: Number(process.env.OPEN_RUNTIME_INIT_TIMEOUT_MS ?? 10_000), hotReload: true, runtimeApiAccess: 'environment', ...opts };
     this.http = createServer({ keepAlive: true, noDelay: true, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5 * 60_000 }, (req, res) => {
       // No Date header: one less thing to format on every answer of the hot path (Lambda's Runtime API sends none).
       res.sendDate = false;
@@ -133,6 +139,8 @@ export class LocalLambda {
       },
       attach: (env, listener: Server) => {
         listener.on('connection', (socket: Socket) => {
+          // Checked before node:http reads a byte: another local process must not use this environment's API.
+          if (!env.admit(socket, 'tcp')) return;
           this.socketOwner.set(socket, env);
           this.http.emit('connection', socket);
         });
@@ -151,6 +159,9 @@ export class LocalLambda {
       this.http.listen(this.opts.port, '127.0.0.1', () => resolve());
     });
     this.port = (this.http.address() as AddressInfo).port;
+    if (!PEER_CHECKS && this.opts.runtimeApiAccess === 'environment') {
+      console.error(`Note: on ${process.platform} the runner cannot tell which process connects to a function's Runtime API, so any local process can use it (only Linux checks).`);
+    }
     return this.port;
   }
 
@@ -292,7 +303,7 @@ export class LocalLambda {
     let pool = this.pools.get(key);
     if (!pool) {
       const override = this.launchOverrides.get(name);
-      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort };
+      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort, runtimeApiAccess: this.opts.runtimeApiAccess };
       pool = new FunctionPool(fn, this.hooks, options, () => this.emitEnvironmentCount());
       this.pools.set(key, pool);
     }

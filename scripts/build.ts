@@ -60,6 +60,7 @@ if (watch) {
 } else {
   await Promise.all(present.map((b) => esbuild.build(b)));
   buildMallocTrim();
+  buildPeerPid();
 }
 
 /**
@@ -71,4 +72,15 @@ function buildMallocTrim(): void {
   const cc = process.env.CC ?? 'cc';
   const built = spawnSync(cc, ['-O2', '-shared', '-fPIC', '-o', join('dist', 'malloc-trim.node'), join('runner', 'malloc-trim.c')], { encoding: 'utf8' });
   if (built.status !== 0) console.log(`build: no dist/malloc-trim.node (${built.error?.message ?? built.stderr.trim().split('\n')[0]}); the runner works without it`);
+}
+
+/**
+ * dist/peer-pid.node (runner/peer-pid.c): who is at the other end of an environment's direct socket. Optional: without
+ * it the runner offers no direct socket (runtimes use their checked TCP address, a little slower).
+ */
+function buildPeerPid(): void {
+  if (process.platform !== 'linux') return;
+  const cc = process.env.CC ?? 'cc';
+  const built = spawnSync(cc, ['-O2', '-shared', '-fPIC', '-o', join('dist', 'peer-pid.node'), join('runner', 'peer-pid.c')], { encoding: 'utf8' });
+  if (built.status !== 0) console.log(`build: no dist/peer-pid.node (${built.error?.message ?? built.stderr.trim().split('\n')[0]}); runtimes use their TCP address instead of the direct socket`);
 }

@@ -2,34 +2,40 @@
 // one invocation at a time, Lambda's lifecycle (init cap, timeout with graceful SIGTERM, exit errors, REPORT).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { functionArn, type FunctionSpec } from '../functions/model.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
+import { shownState, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
 import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
 import { directSocketPath, listenDirect } from '../runtime-api/direct.ts';
+import { directSocketAllowed, refuseConnection, refuseTcpPeer, refuseUnixPeer, type RuntimeApiAccess } from '../runtime-api/access.ts';
+import type { ExtensionsEnvironment, NextRequest, ServedEnvironment, TelemetryEnvironment } from '../runtime-api/served-environment.ts';
 import type { Report } from '../protocol.ts';
 import { Containment } from './containment.ts'; // contain: MemorySize and no process left behind
 
-export type EnvironmentState = 'initializing' | 'idle' | 'busy' | 'stopping';
+export type EnvironmentState = ReturnType<typeof shownState>;
 
-/** A runtime's parked `GET /next`, whichever address it came to (node:http on TCP, or the direct socket). */
-export interface NextRequest {
-  /** Answers with the event: 200, these headers, the payload. */
-  send(headers: Record<string, string | number>, payload: Buffer): void;
-  /** Calls back once if the request goes away unanswered (its connection closed). */
-  onGone(callback: () => void): void;
-  destroy(): void;
-}
+export type { NextRequest };
 
 export interface EnvironmentHooks {
   /** Every line the environment logs: the function's output and the platform's START/END/REPORT. */
   log(fn: FunctionSpec, line: string, requestId: string | undefined): void;
-  /** The environment is gone (exited, timed out, stopped). */
+  /**
+   * The environment takes no more invocations and no longer counts against the function's concurrency: it began to
+   * stop (exited, timed out, failed its init, spun down). Called once, before the caller of a failed invocation has
+   * its answer, so that the caller's next invoke finds the slot free; the processes may take a moment more to go.
+   */
   gone(env: Environment): void;
   /** The environment can take another invocation. */
   idle(env: Environment): void;
+  /**
+   * This invocation never reached the function (its event was never written to a /next response, or the runtime
+   * exited without reading it) and this environment cannot run it (its runtime exited, or it is stopping): run it on
+   * another environment. It holds its concurrency slot already.
+   */
+  retry(env: Environment, inv: Invocation): void;
   /** A debugger is listening for this invocation. */
   debugReady?(env: Environment, language: 'node' | 'python', port: number): void;
   /** Wires a socket listener for this environment's own Runtime API address into the shared HTTP server. */
@@ -44,18 +50,26 @@ export interface EnvironmentOptions {
   runtimeApiPort?: number | undefined;
   /** Replaces the planned command (the `rie` command runs the given BOOTSTRAP). */
   command?: { command: string; args: string[] } | undefined;
+  /** Who may use this environment's Runtime API addresses (runtime-api/access.ts); 'environment' when unset. */
+  runtimeApiAccess?: RuntimeApiAccess | undefined;
 }
 
 const GRACEFUL_KILL_MS = 500;
+/**
+ * How many fresh environments an invocation that never reached its function gets: enough for the runtime that exits
+ * after each answer, bounded for one that exits before it reads any event (its caller gets Runtime.ExitError).
+ */
+const MAX_RETRIES = 2;
 let counter = 0;
 
-export class Environment {
+export class Environment implements ServedEnvironment, ExtensionsEnvironment, TelemetryEnvironment {
   readonly id: string;
   /** Unique in this runner; names the environment's direct socket (a function name could make the path too long). */
   private readonly serial: number;
   readonly fn: FunctionSpec;
   readonly logStreamName: string;
-  state: EnvironmentState = 'initializing';
+  /** Where it stands (lifecycle.ts); it moves only through `move`. */
+  private lifecycle: LifecycleState = 'initializing';
   /** Code changed since this environment started: replace it before the next invoke. */
   stale = false;
   readonly extensions: ExtensionHost;
@@ -69,6 +83,8 @@ export class Environment {
   private listener: Server | undefined;
   private direct: Server | undefined;
   private pendingNext: NextRequest | undefined;
+  /** The /next that carried the current invocation's event. */
+  private deliveredOn: NextRequest | undefined;
   private initStartedAt = 0;
   private spawnedAt = 0;
   private firstNextAt = 0;
@@ -100,6 +116,19 @@ export class Environment {
     this.containment = new Containment({ memorySizeMB: fn.memorySize, busy: () => this.state === 'initializing' || this.state === 'busy', enforce: !opts.debug }); // contain
   }
 
+  /** Its state as the control API shows it. */
+  get state(): EnvironmentState {
+    return shownState(this.lifecycle);
+  }
+
+  /** Takes the lifecycle's move for `event`; false (and nothing changes) when lifecycle.ts does not allow it. */
+  private move(event: LifecycleEvent): boolean {
+    const next = transition(this.lifecycle, event);
+    if (next === undefined) return false;
+    this.lifecycle = next;
+    return true;
+  }
+
   get pid(): number | undefined {
     return this.proc?.pid;
   }
@@ -127,7 +156,9 @@ export class Environment {
     let plan: LaunchPlan;
     try {
       // The Runtime API's hot routes on a Unix socket too (runtime-api/direct.ts), for the project's own clients.
-      const directSocket = process.platform === 'win32' || this.opts.command ? undefined : directSocketPath(String(this.serial));
+      // Only where its peers can be checked: otherwise any local process could take this environment's events there.
+      const offerDirect = process.platform !== 'win32' && !this.opts.command && directSocketAllowed(this.access);
+      const directSocket = offerDirect ? directSocketPath(String(this.serial)) : undefined;
       // Opened while the launch is planned: both are on the cold start's path.
       const listening = directSocket
         ? listenDirect(this, directSocket).then((server) => {
@@ -170,6 +201,26 @@ export class Environment {
       this.failInit('Runtime.InvalidEntrypoint', `Could not start ${plan.command}: ${err.message}`);
     });
     proc.on('exit', (code, signal) => this.onExit(code, signal));
+  }
+
+  private get access(): RuntimeApiAccess {
+    return this.opts.runtimeApiAccess ?? 'environment';
+  }
+
+  /**
+   * A new connection to this environment's Runtime API (its TCP listener, or its direct socket): kept if one of the
+   * environment's own processes made it; otherwise ended with a 403 that says why, and one line in the runner's log.
+   */
+  admit(socket: Socket, via: 'tcp' | 'unix'): boolean {
+    if (this.access === 'any') return true;
+    const family = { runtimePid: this.proc?.pid, extensionPids: this.extensions.pids };
+    const reason = via === 'tcp' ? refuseTcpPeer(socket, this.port, family) : refuseUnixPeer(socket, family);
+    if (reason === undefined) return true;
+    const where = via === 'tcp' ? `Runtime API address 127.0.0.1:${this.port}` : 'direct Runtime API socket';
+    const message = `Refused a connection to the ${where} of execution environment ${this.id}: ${reason}. An environment's Runtime API serves only its own runtime and extensions.`;
+    this.hooks.log(this.fn, message, undefined);
+    refuseConnection(socket, message);
+    return false;
   }
 
   // ---- output -------------------------------------------------------------------------------------------
@@ -215,14 +266,10 @@ export class Environment {
 
   /** Hands an invocation to this environment. It is delivered on the runtime's next `/next`. */
   assign(inv: Invocation): void {
+    // Stopping, or already holding one: the event has not gone anywhere, so another environment runs it.
+    if (!this.move('assign')) return this.hooks.retry(this, inv);
     this.current = inv;
-    this.state = 'busy';
     this.containment.watch(); // contain
-    if (this.initError) {
-      inv.settle(this.initError);
-      this.finish(inv);
-      return;
-    }
     this.deliverIfReady();
   }
 
@@ -246,10 +293,7 @@ export class Environment {
     clearTimeout(this.initTimer);
     this.telemetry.platform('platform.initRuntimeDone', { initializationType: 'on-demand', phase: 'init', status: 'success' });
     this.telemetry.platform('platform.initReport', { initializationType: 'on-demand', phase: 'init', status: 'success', metrics: { durationMs: round(this.initDurationMs) } });
-    if (!this.current) {
-      this.state = 'idle';
-      this.hooks.idle(this);
-    }
+    if (this.move('initDone') && this.lifecycle === 'idle') this.hooks.idle(this);
   }
 
   /** Called again when an extension becomes ready, since the runtime's event waits for all of them. */
@@ -258,6 +302,7 @@ export class Environment {
     const next = this.pendingNext;
     if (!inv || !next || inv.deliveredAt || inv.done || this.reporting || !this.extensions.readyForInvoke()) return;
     this.pendingNext = undefined;
+    this.deliveredOn = next;
     inv.deliveredAt = performance.now();
     inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
     this.platformLog(`START RequestId: ${inv.requestId} Version: ${this.fn.version}`);
@@ -314,10 +359,8 @@ export class Environment {
     const durationMs = inv.deliveredAt ? performance.now() - inv.deliveredAt : 0;
     this.reporting = inv;
     if (this.current === inv) this.current = undefined;
-    if (this.state === 'busy' && !this.debugging && !this.initError && !this.exited) {
-      this.state = 'idle';
-      this.hooks.idle(this);
-    }
+    // A debugged environment serves one invocation and stops after its REPORT; one whose runtime exited stops now.
+    if (!this.debugging && !this.exited && this.move('finish') && this.lifecycle === 'idle') this.hooks.idle(this);
     // Two turns of the event loop: output the function wrote before answering is read from its pipes first.
     setImmediate(() => void this.report(inv, durationMs));
   }
@@ -368,13 +411,23 @@ export class Environment {
     if (inv.done) return;
     const seconds = this.fn.timeout.toFixed(2);
     this.platformLog(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`);
+    // Stopping first frees the environment's concurrency slot before the caller has its answer.
+    void this.stop('timeout');
     inv.settle(errorOutcome('Sandbox.Timedout', `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`));
     this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: 'timeout' });
-    void this.stop('timeout');
     this.finish(inv);
   }
 
-  /** `/runtime/init/error`: the pending invoke fails with the runtime's error; the environment is discarded. */
+  /**
+   * Whether the runtime may post `/runtime/init/error` now: only during init. After init it is an invalid state
+   * transition: Lambda and the RIE answer 403 and nothing changes (minlambda posts one after a 413, and its next
+   * invoke must still run).
+   */
+  acceptsInitError(): boolean {
+    return transition(this.lifecycle, 'initError') !== undefined;
+  }
+
+  /** Init failed (the runtime's init error, or an extension's): the pending invoke fails; the environment is discarded. */
   initFailed(errorType: string, body: Buffer): void {
     let parsed: Record<string, unknown> = {};
     try {
@@ -394,19 +447,31 @@ export class Environment {
     this.initError = outcome;
     this.platformLog(`INIT_REPORT Init Duration: ${(performance.now() - this.initStartedAt).toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${errorType}`);
     this.telemetry.platform('platform.initRuntimeDone', { initializationType: 'on-demand', phase: 'init', status: 'error', errorType });
+    // Stopping first frees the environment's concurrency slot before the caller has its answer: a caller that invokes
+    // again at once (concurrency 1, as with `rie`) gets the init error again, not a 429.
+    void this.stop('failure');
     const inv = this.current;
     if (inv && !inv.done) {
       inv.logs.push(`${errorType}: ${errorMessage}`);
       inv.settle(outcome);
       this.finish(inv);
     }
-    void this.stop('failure');
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    // The runner asked it to stop (spindown, timeout, failure): what it held ends as the stop says.
+    const stopRequested = this.lifecycle === 'stopping';
     this.exited = true;
     this.containment.detach(); // contain
     this.flushOutput();
+    const held = this.current;
+    // An event written to the runtime may still have been unread when it exited: its connection's reset, which the
+    // kernel set before the exit was signalled, is read in this turn of the event loop. Decide after it.
+    if (held && held.deliveredAt && !held.done && !stopRequested) return void setImmediate(() => this.afterExit(code, signal, stopRequested));
+    this.afterExit(code, signal, stopRequested);
+  }
+
+  private afterExit(code: number | null, signal: NodeJS.Signals | null, stopRequested: boolean): void {
     const inv = this.current;
     // contain: killed for passing MemorySize is Lambda's Runtime.OutOfMemory, with Go's wording of SIGKILL.
     const oom = this.containment.stoppedForMemory;
@@ -416,6 +481,18 @@ export class Environment {
       const outcome = errorOutcome(exitType, `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
       if (!inv.deliveredAt && this.initDurationMs === undefined) {
         this.failInit(exitType, `Runtime exited during init with error: ${status}`);
+      } else if ((!inv.deliveredAt || this.deliveredOn?.unread()) && !stopRequested && !oom && inv.retries < MAX_RETRIES) {
+        // It exited after answering its previous invocation (an uncaught error after the answer, or on purpose after
+        // a 413 as aws-lambda-go and the Python RIC do), before its event reached it (never written, or written and
+        // never read): the function never saw it, so a fresh environment runs it.
+        if (inv.deliveredAt) {
+          this.platformLog(`RequestId: ${inv.requestId} The runtime exited (${status}) before it read this event; it runs in a new execution environment.`);
+          inv.deliveredAt = 0;
+        }
+        inv.retries++;
+        this.current = undefined;
+        void this.stop('failure');
+        this.hooks.retry(this, inv);
       } else {
         this.platformLog(`RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}\n${exitType}`);
         inv.settle(outcome);
@@ -432,10 +509,12 @@ export class Environment {
    * GRACEFUL_KILL_MS later is killed.
    */
   async stop(reason: 'spindown' | 'timeout' | 'failure'): Promise<void> {
-    if (this.state === 'stopping') return this.stopped;
-    this.state = 'stopping';
+    if (!this.move('stop')) return this.stopped;
     clearTimeout(this.initTimer);
     clearTimeout(this.deadlineTimer);
+    // A fixed Runtime API port (`rie --runtime-api-address`) is needed by the environment that replaces this one.
+    if (this.opts.runtimeApiPort !== undefined) this.listener?.close();
+    this.hooks.gone(this);
     this.stopped = (async () => {
       const deadlineMs = Date.now() + GRACEFUL_KILL_MS;
       const extensionsDone = this.extensions.shutdown(reason, deadlineMs);
@@ -459,7 +538,7 @@ export class Environment {
         inv.settle(errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: The execution environment was stopped (${reason}).`));
         this.finish(inv);
       }
-      this.hooks.gone(this);
+      this.move('stopped');
     })();
     return this.stopped;
   }

@@ -29,6 +29,8 @@ export class Invocation {
   streamListener: StreamListener | undefined;
   deadlineMs = 0;
   deliveredAt = 0;
+  /** Fresh environments it was given after one whose runtime exited before it reached the function. */
+  retries = 0;
   /** The runtime has started or finished answering: a second answer is an invalid state transition. */
   answered = false;
   outcome: Outcome | undefined;

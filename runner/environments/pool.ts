@@ -22,7 +22,7 @@ export class FunctionPool {
   private readonly options: Omit<EnvironmentOptions, 'debug'>;
   private readonly changed: () => void;
 
-  constructor(fn: FunctionSpec, hooks: EnvironmentHooks, options: Omit<EnvironmentOptions, 'debug'>, changed: () => void) {
+  constructor(fn: FunctionSpec, hooks: Omit<EnvironmentHooks, 'retry'>, options: Omit<EnvironmentOptions, 'debug'>, changed: () => void) {
     this.fn = fn;
     this.options = options;
     this.changed = changed;

@@ -8,10 +8,10 @@ import { STATUS_CODES } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Environment, NextRequest } from '../environments/environment.ts';
+import type { NextRequest, ServedEnvironment } from './served-environment.ts';
 import { Invocation } from '../environments/invocation.ts';
 import { BodyTooLargeError } from '../http-util.ts';
-import { answerRoute, claimAnswer, INIT_ERROR_PATH, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, NEXT_PATH, settleAnswer } from './runtime.ts';
+import { answerRoute, claimAnswer, INIT_ERROR_PATH, lateInitError, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, NEXT_PATH, settleAnswer } from './runtime.ts';
 
 const MAX_HEAD = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -30,9 +30,11 @@ export function directSocketPath(name: string): string {
 }
 
 /** Listens on `path` for the environment's runtime. */
-export async function listenDirect(env: Environment, path: string): Promise<Server> {
+export async function listenDirect(env: ServedEnvironment, path: string): Promise<Server> {
   // Half-open: a runtime that exits ends its side, and still gets the replies it is owed.
-  const server = createServer({ allowHalfOpen: true }, (socket) => new DirectConnection(env, socket));
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    if (env.admit(socket, 'unix')) new DirectConnection(env, socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => resolve());
@@ -67,11 +69,13 @@ class DirectConnection {
   /** The runtime ended its side: it sends nothing more and takes no more events. */
   private ended = false;
   private parsing = false;
+  /** The runtime closed the connection without reading everything sent to it (or before it was sent). */
+  private reset = false;
 
-  private readonly env: Environment;
+  private readonly env: ServedEnvironment;
   private readonly socket: Socket;
 
-  constructor(env: Environment, socket: Socket) {
+  constructor(env: ServedEnvironment, socket: Socket) {
     this.env = env;
     this.socket = socket;
     socket.on('data', (data: Buffer) => {
@@ -96,7 +100,11 @@ class DirectConnection {
       this.flush();
       socket.end();
     });
-    socket.on('error', () => undefined);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // The runtime closed its side with bytes it never read (ECONNRESET), or before they were written (EPIPE): an
+      // event written then never reached it (environment.ts runs it elsewhere).
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.reset = true;
+    });
     socket.on('close', () => {
       this.closed = true;
       for (const slot of this.slots.splice(0)) slot.gone?.();
@@ -160,6 +168,10 @@ class DirectConnection {
     }
     if (method === 'POST' && path === INIT_ERROR_PATH) {
       if (body instanceof BodyTooLargeError) return this.reply(slot, errorReply(413, 'RequestEntityTooLarge', body.message));
+      if (!this.env.acceptsInitError()) {
+        const late = lateInitError();
+        return this.reply(slot, errorReply(late.status, late.errorType, late.errorMessage));
+      }
       this.reply(slot, ACCEPTED);
       return this.env.initFailed(head.headers.get('lambda-runtime-function-error-type') ?? 'Runtime.InitError', body);
     }
@@ -181,6 +193,7 @@ class DirectConnection {
         if (this.closed) callback();
         else slot.gone = callback;
       },
+      unread: () => this.reset,
       destroy: () => this.socket.destroy(),
     };
   }

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { headerValue, readBody, sendJson, sendRuntimeError } from '../http-util.ts';
-import type { Environment } from '../environments/environment.ts';
+import type { ExtensionsEnvironment } from './served-environment.ts';
 import { functionArn } from '../functions/model.ts';
 import { errorOutcome, type Invocation } from '../environments/invocation.ts';
 import { LaunchError } from '../runtimes/spawn.ts';
@@ -28,7 +28,7 @@ interface RegisteredExtension {
 }
 
 export class ExtensionHost {
-  private readonly env: Environment;
+  private readonly env: ExtensionsEnvironment;
   private readonly byId = new Map<string, RegisteredExtension>();
   private readonly processes: ChildProcess[] = [];
   private invokeWaiters: Array<() => void> = [];
@@ -36,12 +36,17 @@ export class ExtensionHost {
   private initTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
 
-  constructor(env: Environment) {
+  constructor(env: ExtensionsEnvironment) {
     this.env = env;
   }
 
   get count(): number {
     return this.byId.size;
+  }
+
+  /** The extension processes still running: they may use the environment's Runtime API. */
+  get pids(): number[] {
+    return this.processes.filter((p) => p.exitCode === null && p.signalCode === null && p.pid !== undefined).map((p) => p.pid!);
   }
 
   /** The name an extension registered with, or undefined for an identifier no extension of this environment got. */
@@ -183,10 +188,18 @@ export class ExtensionHost {
 
   // ---- HTTP routes under /2020-01-01/extension ----------------------------------------------------------------
 
+  /** The Extensions API's routes, one line each: method, route under /2020-01-01/extension, handler. */
+  private readonly routes: Array<[string, string, (req: IncomingMessage, res: ServerResponse, route: string) => Promise<void> | void]> = [
+    ['POST', '/register', (req, res) => this.register(req, res)],
+    ['GET', '/event/next', (req, res) => this.next(req, res)],
+    ['POST', '/init/error', (req, res, route) => this.reportError(req, res, route)],
+    ['POST', '/exit/error', (req, res, route) => this.reportError(req, res, route)],
+  ];
+
   async handle(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
-    if (req.method === 'POST' && route === '/register') return this.register(req, res);
-    if (req.method === 'GET' && route === '/event/next') return this.next(req, res);
-    if (req.method === 'POST' && (route === '/init/error' || route === '/exit/error')) return this.reportError(req, res, route);
+    const found = this.routes.find(([method, path]) => method === req.method && path === route);
+    if (found) return found[2](req, res, route);
+    req.resume();
     sendRuntimeError(res, 404, 'NotFound', `No such Extensions API route: ${req.method} ${route}`);
   }
 

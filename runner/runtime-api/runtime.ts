@@ -1,7 +1,8 @@
-// Runtime API 2018-06-01, Extensions API and Telemetry API routes of one execution environment's address.
+// Runtime API 2018-06-01, Extensions API and Telemetry API routes of one execution environment's address, as a table.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { BodyTooLargeError, headerValue, readBody, sendJson, sendRuntimeError } from '../http-util.ts';
-import type { Environment } from '../environments/environment.ts';
+import type { ServedEnvironment } from './served-environment.ts';
 import { errorOutcome, Invocation } from '../environments/invocation.ts';
 
 /** 6 MiB + 100 bytes: the largest buffered response Lambda accepts from a runtime. */
@@ -23,46 +24,98 @@ function accepted(res: ServerResponse): void {
   res.end(ACCEPTED);
 }
 
-export function handleEnvironmentRequest(env: Environment, req: IncomingMessage, res: ServerResponse): void {
+/** One route: the method, the path (exact, or a test), and its handler, which gets the path without its query. */
+interface Route {
+  method: 'GET' | 'POST' | 'PUT' | '*';
+  path: string | ((path: string) => boolean);
+  handle(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse, path: string): void;
+}
+
+/**
+ * Every route of an environment's address, one line each (as the AWS RIE's route table). A path that matches with
+ * another method is 405; no path, 404. The Extensions API dispatches its own routes (extensions.ts).
+ */
+const ROUTES: Route[] = [
+  { method: 'GET', path: NEXT_PATH, handle: nextInvocation },
+  { method: 'POST', path: (path) => answerRoute(path) !== undefined, handle: postAnswer },
+  { method: 'POST', path: INIT_ERROR_PATH, handle: postInitError },
+  { method: '*', path: (path) => path.startsWith(EXTENSION), handle: extensionsApi },
+  { method: '*', path: (path) => path === TELEMETRY || path === `${TELEMETRY}/`, handle: telemetryApi },
+];
+
+export function handleEnvironmentRequest(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
   const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
-  if (path.startsWith(INVOCATION)) {
-    if (path === NEXT_PATH) {
-      if (req.method !== 'GET') return sendRuntimeError(res, 405, 'MethodNotAllowed', 'Use GET for /runtime/invocation/next.');
-      // The body of a GET is ignored, but it must be drained for the connection to be reused.
-      req.resume();
-      return env.onNext({
-        send(headers, payload) {
-          res.writeHead(200, headers);
-          res.end(payload);
-        },
-        onGone: (callback) => res.once('close', callback),
-        destroy: () => res.destroy(),
-      });
-    }
-    const answer = req.method === 'POST' ? answerRoute(path) : undefined;
-    if (answer) {
-      void answerInvocation(env, req, res, answer.requestId, answer.action).catch((err) => failRequest(res, err));
-      return;
-    }
-  } else if (path === INIT_ERROR_PATH && req.method === 'POST') {
-    void readBody(req, MAX_ERROR_BYTES)
-      .then((body) => {
-        accepted(res);
-        env.initFailed(headerValue(req, 'lambda-runtime-function-error-type') ?? 'Runtime.InitError', body);
-      })
-      .catch((err) => failRequest(res, err));
-    return;
-  } else if (path.startsWith(EXTENSION)) {
-    void env.extensions.handle(req, res, path.slice(EXTENSION.length)).catch((err) => failRequest(res, err));
-    return;
-  } else if (path === TELEMETRY || path === `${TELEMETRY}/`) {
-    const id = headerValue(req, 'lambda-extension-identifier');
-    void env.telemetry.handle(req, res, id, env.extensions.count > 0 && id !== undefined).catch((err) => failRequest(res, err));
-    return;
+  let allowed: string | undefined;
+  for (const route of ROUTES) {
+    if (typeof route.path === 'string' ? route.path !== path : !route.path(path)) continue;
+    if (route.method === '*' || route.method === req.method) return route.handle(env, req, res, path);
+    allowed = route.method;
   }
   req.resume();
+  if (allowed) return sendRuntimeError(res, 405, 'MethodNotAllowed', `Use ${allowed} for ${path}.`);
   sendRuntimeError(res, 404, 'NotFound', `No such route on the Runtime API: ${req.method} ${path}`);
+}
+
+/** GET /runtime/invocation/next: parks until the environment has an event for the runtime. */
+function nextInvocation(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse): void {
+  // The body of a GET is ignored, but it must be drained for the connection to be reused.
+  req.resume();
+  env.onNext({
+    send(headers, payload) {
+      res.writeHead(200, headers);
+      res.end(payload);
+    },
+    onGone: (callback) => res.once('close', callback),
+    unread: watchResets(req.socket),
+    destroy: () => res.destroy(),
+  });
+}
+
+/** POST /runtime/invocation/{id}/response and /error. */
+function postAnswer(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse, path: string): void {
+  const { requestId, action } = answerRoute(path)!;
+  void answerInvocation(env, req, res, requestId, action).catch((err) => failRequest(res, err));
+}
+
+/** POST /runtime/init/error: only during init (lifecycle.ts); 403 InvalidStateTransition after. */
+function postInitError(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse): void {
+  void readBody(req, MAX_ERROR_BYTES)
+    .then((body) => {
+      if (!env.acceptsInitError()) {
+        const late = lateInitError();
+        return sendRuntimeError(res, late.status, late.errorType, late.errorMessage);
+      }
+      accepted(res);
+      env.initFailed(headerValue(req, 'lambda-runtime-function-error-type') ?? 'Runtime.InitError', body);
+    })
+    .catch((err) => failRequest(res, err));
+}
+
+function extensionsApi(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse, path: string): void {
+  void env.extensions.handle(req, res, path.slice(EXTENSION.length)).catch((err) => failRequest(res, err));
+}
+
+function telemetryApi(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse): void {
+  const id = headerValue(req, 'lambda-extension-identifier');
+  void env.telemetry.handle(req, res, id, env.extensions.count > 0 && id !== undefined).catch((err) => failRequest(res, err));
+}
+
+const resetSockets = new WeakSet<Socket>();
+const watchedSockets = new WeakSet<Socket>();
+
+/**
+ * Whether the runtime closed `socket` with bytes it never read (ECONNRESET) or before they could be written (EPIPE);
+ * one listener per connection.
+ */
+function watchResets(socket: Socket): () => boolean {
+  if (!watchedSockets.has(socket)) {
+    watchedSockets.add(socket);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') resetSockets.add(socket);
+    });
+  }
+  return () => resetSockets.has(socket);
 }
 
 /**
@@ -84,7 +137,7 @@ export function answerRoute(path: string): { requestId: string; action: 'respons
   }
 }
 
-async function answerInvocation(env: Environment, req: IncomingMessage, res: ServerResponse, requestId: string, action: 'response' | 'error'): Promise<void> {
+async function answerInvocation(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse, requestId: string, action: 'response' | 'error'): Promise<void> {
   const inv = claimAnswer(env, requestId, action);
   if (!(inv instanceof Invocation)) {
     req.resume();
@@ -111,11 +164,16 @@ export interface RuntimeErrorReply {
   errorMessage: string;
 }
 
+/** The reply to a /runtime/init/error once init is over (as the RIE's): refused, and nothing changes. */
+export function lateInitError(): RuntimeErrorReply {
+  return { status: 403, errorType: 'InvalidStateTransition', errorMessage: 'Transition from READY to INIT_ERROR is not allowed: the runtime finished its init (it asked for an event), so /runtime/init/error no longer applies. Report an invocation\'s failure with /runtime/invocation/{id}/error.' };
+}
+
 /**
  * The invocation a POST answers, or the reply when it cannot be answered (400 unknown id, 403 second answer). A
  * claimed invocation counts as answered from here on.
  */
-export function claimAnswer(env: Environment, requestId: string, action: 'response' | 'error'): Invocation | RuntimeErrorReply {
+export function claimAnswer(env: ServedEnvironment, requestId: string, action: 'response' | 'error'): Invocation | RuntimeErrorReply {
   const claimed = env.claim(requestId);
   if (claimed === 'unknown') return { status: 400, errorType: 'InvalidRequestID', errorMessage: `Invalid request ID: ${requestId}` };
   if (claimed === 'answered') {
@@ -129,7 +187,7 @@ export function claimAnswer(env: Environment, requestId: string, action: 'respon
  * A buffered answer (a response, or an error) of a claimed invocation, whatever carried it: the caller gets its
  * outcome. Returns the error reply for the runtime, or undefined for 202.
  */
-export function settleAnswer(env: Environment, inv: Invocation, action: 'response' | 'error', body: Buffer | BodyTooLargeError, header: (name: string) => string | undefined): RuntimeErrorReply | undefined {
+export function settleAnswer(env: ServedEnvironment, inv: Invocation, action: 'response' | 'error', body: Buffer | BodyTooLargeError, header: (name: string) => string | undefined): RuntimeErrorReply | undefined {
   if (action === 'error') {
     if (body instanceof BodyTooLargeError) body = Buffer.from(JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: 'The error body was larger than 1 MB.' }));
     // Lambda-Runtime-Function-Error-Type is optional: most clients put the type only in the body.
@@ -152,7 +210,7 @@ export function settleAnswer(env: Environment, inv: Invocation, action: 'respons
 }
 
 /** A streamed response: chunks reach the caller as they arrive; a mid-stream error comes in the trailers. */
-function answerStream(env: Environment, inv: Invocation, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function answerStream(env: ServedEnvironment, inv: Invocation, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const contentType = headerValue(req, 'content-type') ?? 'application/octet-stream';
   inv.streamListener?.start(contentType);
   const chunks: Buffer[] = [];

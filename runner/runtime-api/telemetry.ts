@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { readBody, sendRuntimeError } from '../http-util.ts';
-import type { Environment } from '../environments/environment.ts';
+import type { TelemetryEnvironment } from './served-environment.ts';
 
 export const SubscribeBody = z.object({
   schemaVersion: z.string().default('2022-12-13'),
@@ -46,11 +46,11 @@ interface Subscriber {
 const BACKLOG_LIMIT = 1000;
 
 export class TelemetryHub {
-  private readonly env: Environment;
+  private readonly env: TelemetryEnvironment;
   private readonly subscribers = new Map<string, Subscriber>();
   private backlog: Array<{ category: Category; event: TelemetryEvent }> | undefined = [];
 
-  constructor(env: Environment) {
+  constructor(env: TelemetryEnvironment) {
     this.env = env;
   }
 

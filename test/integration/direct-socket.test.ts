@@ -17,7 +17,9 @@ let dir: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-direct-'));
-  lambda = new LocalLambda({ hotReload: false });
+  // The test process plays the runtime, so it must be let in: by default only an environment's own processes are
+  // (runtime-api-access.test.ts shows that).
+  lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
   lambda.setFunctions([manualFunction(dir, 'Manual')]);
   await serveInvokeApi(lambda);
 });
@@ -232,5 +234,26 @@ test('init/error on the socket answers 202 and fails the pending invoke with the
   const result = await caller;
   assert.equal(result.headers['x-amz-function-error'], 'Unhandled');
   assert.equal(JSON.parse(result.body).errorType, 'Runtime.ImportModuleError');
+  runtime.socket.destroy();
+});
+
+test('init/error on the socket after init is 403 InvalidStateTransition, and the next invoke still runs', async () => {
+  const { caller, runtime, id } = await eventOnNewConnection({ n: 8 });
+  runtime.send(post(id, 'response', '8'));
+  assert.equal((await caller).body, '8');
+  const body = JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: 'late' });
+  runtime.send(`POST /2018-06-01/runtime/init/error HTTP/1.1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  // Replies so far: the event, the 202 of the response, and the init error's.
+  const late = (await runtime.replyCount(3))[2];
+  assert.equal(late!.status, 403);
+  assert.equal(JSON.parse(late!.body).errorType, 'InvalidStateTransition');
+  const next = invoke({ n: 9 });
+  runtime.send(NEXT);
+  const event = (await runtime.replyCount(4))[3];
+  assert.deepEqual(JSON.parse(event!.body), { n: 9 });
+  runtime.send(post(event!.headers['lambda-runtime-aws-request-id']!, 'response', '9'));
+  const reply = await next;
+  assert.equal(reply.headers['x-amz-function-error'], undefined, reply.body);
+  assert.equal(reply.body, '9');
   runtime.socket.destroy();
 });

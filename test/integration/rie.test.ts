@@ -3,7 +3,7 @@
 // run as a real process with the AWS tutorial's sh + curl bootstrap, called over real HTTP.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, isAlive, post, removeTemps, SHELL_BOOTSTRAP_DIR, startCli, tempDir, waitFor, type CliProcess } from './support/runner.ts';
 
@@ -80,4 +80,21 @@ test('rie passes ARGS that look like options (e.g. python -m awslambdaric) to th
   const reply = await invokeRie(rie, {});
   assert.equal(reply.status, 200, reply.text);
   assert.equal(reply.json().args, '-m function.handler');
+});
+
+test('after an init failure (concurrency 1), a caller invoking one at a time gets the init error every time, never a 429', async () => {
+  const dir = tempDir('rie-init-error');
+  writeFileSync(
+    join(dir, 'bootstrap'),
+    `#!/bin/sh\ncurl -sS -o /dev/null -X POST "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/init/error" -d '{"errorType":"Fixture.Broken","errorMessage":"cannot start"}'\nexit 1\n`,
+  );
+  chmodSync(join(dir, 'bootstrap'), 0o755);
+  // A fixed Runtime API port too: each new environment needs the one the failed environment had.
+  const rie = await startRie(['--runtime-interface-emulator-address', `127.0.0.1:${await freePort()}`, '--runtime-api-address', `127.0.0.1:${await freePort()}`, './bootstrap'], dir);
+  const answers: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const reply = await invokeRie(rie, { i });
+    answers.push(reply.status === 200 ? reply.json().errorType : `${reply.status} ${reply.text}`);
+  }
+  assert.deepEqual(answers, Array(12).fill('Fixture.Broken'));
 });

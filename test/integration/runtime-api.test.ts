@@ -18,7 +18,9 @@ let dir: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-runtime-api-'));
-  lambda = new LocalLambda({ hotReload: false });
+  // The test process plays the runtime, so it must be let in: by default only an environment's own processes are
+  // (runtime-api-access.test.ts shows that).
+  lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
   lambda.setFunctions([manualFunction(dir, 'Manual'), manualFunction(dir, 'Other'), manualFunction(dir, 'Streamer')]);
   await serveInvokeApi(lambda);
 });
@@ -282,4 +284,41 @@ test('init/error answers 202 and fails the pending invoke with the runtime error
   const manual = await call(await runtimeAddress('Manual'), 'GET', NEXT);
   await call(await runtimeAddress('Manual'), 'POST', respond(manual.headers['lambda-runtime-aws-request-id'] as string), { body: '"fine"' });
   assert.equal((await next).body.toString(), '"fine"');
+});
+
+test('init/error after init (as minlambda posts one after a 413) is 403 InvalidStateTransition and changes nothing', async () => {
+  const caller = invoke('Manual', { n: 1 });
+  const api = await runtimeAddress('Manual');
+  const next = await call(api, 'GET', NEXT);
+  const oversized = await call(api, 'POST', respond(next.headers['lambda-runtime-aws-request-id'] as string), { body: 'x'.repeat(6_291_557) });
+  assert.equal(oversized.status, 413);
+  assert.equal(JSON.parse((await caller).body.toString()).errorType, 'Function.ResponseSizeTooLarge');
+  const late = await call(api, 'POST', '/2018-06-01/runtime/init/error', { body: JSON.stringify({ errorMessage: 'response too large', errorType: 'Runtime.Unknown' }) });
+  assert.equal(late.status, 403);
+  assert.equal(JSON.parse(late.body.toString()).errorType, 'InvalidStateTransition');
+  // The environment serves on, with the same address: the next invoke runs.
+  const again = invoke('Manual', { n: 2 });
+  const event = await call(api, 'GET', NEXT);
+  assert.deepEqual(JSON.parse(event.body.toString()), { n: 2 });
+  await call(api, 'POST', respond(event.headers['lambda-runtime-aws-request-id'] as string), { body: '"still here"' });
+  const reply = await again;
+  assert.equal(reply.headers['x-amz-function-error'], undefined, reply.body.toString());
+  assert.equal(reply.body.toString(), '"still here"');
+});
+
+test('the route table: a known path with another method is 405 naming the method; an unknown path is 404', async () => {
+  const caller = invoke('Manual', {});
+  const api = await runtimeAddress('Manual');
+  const wrongMethod = await call(api, 'POST', NEXT);
+  assert.equal(wrongMethod.status, 405);
+  assert.match(JSON.parse(wrongMethod.body.toString()).errorMessage, /^Use GET for \/2018-06-01\/runtime\/invocation\/next\.$/);
+  const getAnswer = await call(api, 'GET', respond('some-id'));
+  assert.equal(getAnswer.status, 405);
+  assert.match(JSON.parse(getAnswer.body.toString()).errorMessage, /^Use POST for /);
+  const unknown = await call(api, 'GET', '/2018-06-01/runtime/nowhere');
+  assert.equal(unknown.status, 404);
+  assert.equal(JSON.parse(unknown.body.toString()).errorType, 'NotFound');
+  const next = await call(api, 'GET', NEXT);
+  await call(api, 'POST', respond(next.headers['lambda-runtime-aws-request-id'] as string), { body: '"ok"' });
+  assert.equal((await caller).body.toString(), '"ok"');
 });

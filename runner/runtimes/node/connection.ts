@@ -94,6 +94,11 @@ export class Connection {
     this.socket?.write(data);
   }
 
+  /** Everything requested so far is written out (in the kernel's hands: it reaches the server even if this process exits). */
+  written(): boolean {
+    return !this.unsent && (this.socket?.writableLength ?? 0) === 0;
+  }
+
   /** Nothing more will be sent (the process is exiting): the server answers what it has and closes. */
   end(): void {
     this.send();

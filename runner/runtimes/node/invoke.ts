@@ -143,12 +143,16 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
       requestId,
       crash(error, exitCode) {
         exiting = true;
+        const exit = () => process.exit(exitCode);
+        // Answered, and the answer written: exit at once, without waiting for its 202 (the runner may send the next
+        // event with it) and without ending the connection first. An event this process never read makes the close a
+        // reset, which tells the runner that the event never reached the function (it runs it elsewhere).
+        if (reported && api.answersWritten()) return exit();
         api.stopAsking();
         if (!reported) {
           reported = true;
           posting = api.postError(requestId, toRuntimeErrorBody(error));
         }
-        const exit = () => process.exit(exitCode);
         if (posting) posting.then(exit, exit);
         else exit();
       },

@@ -133,6 +133,11 @@ export class RuntimeApiClient {
     }
   }
 
+  /** The answers posted so far are written out: a process that must exit need not wait for their 202. */
+  answersWritten(): boolean {
+    return this.connection.written();
+  }
+
   /**
    * The streaming form of /response: chunked, with the error trailers declared up front. Nothing is sent until the
    * first write or end, so the content type can still change until then.
