@@ -34,6 +34,8 @@ const INTRINSIC_TAGS: Record<string, string> = {
 export interface Definitions {
   functions: FunctionSpec[];
   errors: DefinitionError[];
+  /** What was passed over on purpose and why (a nested stack only in S3, ...): not mistakes, but never silent. */
+  skipped?: DefinitionError[];
 }
 
 export interface SyntaxProblem {
