@@ -286,11 +286,22 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
   const lambda = new LocalLambda({ port, region });
   attachRunners(lambda);
+  let firstLoad = true;
   const reload = async () => {
     const { functions, errors, skipped } = await loadWorkspace(values, verb);
-    // `start A B` serves only the functions named (cargo lambda watch style); a name that matches none is an error.
-    const served = positionals.length ? positionals.map((address) => functionNamed(functions, address)) : functions;
-    lambda.setFunctions(served, errors);
+    // `start A B` serves only the functions named (cargo lambda watch style). A name that matches none stops
+    // the start; after an edit it is only reported, so a half-saved template doesn't end the server.
+    const served: FunctionSpec[] = [];
+    for (const address of positionals) {
+      try {
+        served.push(functionNamed(functions, address));
+      } catch (error) {
+        if (firstLoad) throw error;
+        process.stderr.write(`open-runtime: ${(error as Error).message}\n`);
+      }
+    }
+    firstLoad = false;
+    lambda.setFunctions(positionals.length ? served : functions, errors);
     lambda.emit({ type: 'functions-changed' });
     if (!sidecar) reportDefinitionErrors(errors, skipped);
   };

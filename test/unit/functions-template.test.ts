@@ -117,7 +117,7 @@ test('each bad function gets one error with its line while the good one still lo
     ['NoHandler', lineOf(file, '  NoHandler:'), /Function "NoHandler" has no Handler\. Add one such as "Handler: app\.handler"/],
     ['UnknownRuntime', lineOf(file, 'Runtime: java21'), /Function "UnknownRuntime" has Runtime "java21", which Open Runtime can't run\. Use one of: nodejs20\.x/],
     ['BadValues', lineOf(file, 'MemorySize: 64'), /MemorySize 64; it must be a whole number of MB from 128 to 10240\./],
-    ['S3Code', lineOf(file, 'CodeUri:', '  S3Code:'), /Function "S3Code" has CodeUri in S3 .*can't run locally\. Point CodeUri at the local folder/],
+    ['S3Code', lineOf(file, 'CodeUri:', '  S3Code:'), /Function "S3Code" has CodeUri in S3 .*can't run locally, and no Metadata "aws:asset:path" naming a local copy\. Point CodeUri at the local folder/],
     ['MissingFolder', lineOf(file, 'CodeUri: does-not-exist/'), /Function "MissingFolder" has CodeUri "does-not-exist\/", but .*does-not-exist doesn't exist\. Create the folder or fix the path\./],
     ['ZipCode', lineOf(file, 'CodeUri: code.zip'), /Function "ZipCode" has CodeUri "code\.zip", which is a file/],
     ['Inline', lineOf(file, 'InlineCode:'), /Function "Inline" uses InlineCode, which Open Runtime does not run/],
