@@ -49,6 +49,7 @@ export async function loadCloudAssembly(dir: string, options: TemplateOptions = 
     result.functions.push(...stack.functions);
     result.errors.push(...stack.errors);
     result.skipped!.push(...(stack.skipped ?? []));
+    result.files.push(...(stack.included ?? []));
   }
   return result;
 }

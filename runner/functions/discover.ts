@@ -82,6 +82,7 @@ function addDefinitions(result: Discovery, definitions: Definitions): void {
   result.functions.push(...definitions.functions);
   result.errors.push(...definitions.errors);
   result.skipped.push(...(definitions.skipped ?? []));
+  result.files.push(...(definitions.included ?? []));
 }
 
 /**
@@ -104,7 +105,7 @@ export async function loadFunctionsFrom(templatePath: string, options: Discovery
     return { functions: [], errors: [{ file, line: 0, message: `${reason}. Pass the path of a template.yaml, serverless.yml or a CDK app's cdk.out.` }], files: [], skipped: [] };
   }
   const definitions = parseDefinitions(text, file, options);
-  return withUniqueNames(withSkipped({ ...definitions, files: [file] }), resolve(file, '..'));
+  return withUniqueNames(withSkipped({ ...definitions, files: [file, ...(definitions.included ?? [])] }), resolve(file, '..'));
 }
 
 function withSkipped(definitions: Definitions & { files: string[] }): Discovery {

@@ -36,6 +36,8 @@ export interface Definitions {
   errors: DefinitionError[];
   /** What was passed over on purpose and why (a nested stack only in S3, ...): not mistakes, but never silent. */
   skipped?: DefinitionError[];
+  /** Other definition files this one brought in (nested applications' templates), so a caller can watch them too. */
+  included?: string[];
 }
 
 export interface SyntaxProblem {

@@ -145,12 +145,14 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
   }
   errors.sort((a, b) => a.line - b.line);
+  const included: string[] = [];
   for (const child of nested) {
     functions.push(...child.functions);
     errors.push(...child.errors);
     skipped.push(...(child.skipped ?? []));
+    included.push(...(child.included ?? []));
   }
-  return { functions, errors, skipped };
+  return { functions, errors, skipped, included };
 }
 
 /**
@@ -204,12 +206,8 @@ function readNestedStack(
     if (value instanceof Unresolved || value === null || value === undefined) continue;
     parameterOverrides[key] = Array.isArray(value) ? value.map(toText).join(',') : toText(value);
   }
-  return parseTemplate(text, file, {
-    ...options,
-    parameterOverrides,
-    stackPath,
-    ancestors: [...ancestors, real],
-  });
+  const child = parseTemplate(text, file, { ...options, parameterOverrides, stackPath, ancestors: [...ancestors, real] });
+  return { ...child, included: [file, ...(child.included ?? [])] };
 }
 
 function realpathOr(file: string): string {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadTemplate, parseTemplate } from '../../runner/functions/template.ts';
 import { findFunction, ambiguityMessage } from '../../runner/functions/address.ts';
+import { loadFunctionsFrom } from '../../runner/functions/discover.ts';
 import type { FunctionSpec } from '../../runner/functions/model.ts';
 
 const PROJECTS = join(import.meta.dirname, '..', 'fixtures', 'projects');
@@ -38,6 +39,11 @@ test('nested applications with a local template load their functions, with the p
   assert.equal(skipped?.length, 2);
   assert.match(skipped![0]!.message, /^Nested application "FromRepository" is skipped: it is a Serverless Application Repository application/);
   assert.match(skipped![1]!.message, /^Nested application "OnlyInS3" is skipped: its TemplateURL \(https:\/\/s3\.amazonaws\.com\/some-bucket\/child\.yaml\) is not a local file\. Point TemplateURL at/);
+});
+
+test('the nested templates read are listed with the root one, so a watcher sees an edit to a child', async () => {
+  const { files } = await loadFunctionsFrom(join(NESTED, 'template.yaml'));
+  assert.deepEqual(files, [join(NESTED, 'template.yaml'), join(NESTED, 'orders', 'template.yaml'), join(NESTED, 'orders', 'audit', 'template.yaml'), join(NESTED, 'billing', 'template.yaml')]);
 });
 
 test('a parameter override at the root reaches every nested stack that is passed it', async () => {
