@@ -39,6 +39,8 @@ export interface StackContext {
   /** Every resource by logical id: its Type and Properties, for `!Ref` and `!GetAtt`. */
   resources: Map<string, Record<string, unknown>>;
   stackPath: string[];
+  /** The Outputs of nested stacks loaded from local templates, by the nested resource's logical id. */
+  nestedOutputs: Map<string, Record<string, unknown>>;
 }
 
 export function createStackContext(template: Record<string, unknown>, options: StackOptions = {}): StackContext {
@@ -68,6 +70,7 @@ export function createStackContext(template: Record<string, unknown>, options: S
     conditions: asRecord(template.Conditions),
     resources: new Map(Object.entries(asRecord(template.Resources)).map(([id, r]) => [id, asRecord(r)])),
     stackPath: options.stackPath ?? [],
+    nestedOutputs: new Map(),
   };
 }
 
@@ -209,6 +212,11 @@ function resourceValue(id: string, attribute: string | undefined, ctx: StackCont
   const region = String(ctx.pseudo.get('AWS::Region'));
   const account = String(ctx.pseudo.get('AWS::AccountId'));
   const describe = () => new Unresolved(attribute ? `!GetAtt ${id}.${attribute}` : `!Ref ${id}`);
+  if (attribute?.startsWith('Outputs.') && ctx.nestedOutputs.has(id)) {
+    // A nested stack's output, as its own template resolved it.
+    const output = ctx.nestedOutputs.get(id)![attribute.slice('Outputs.'.length)];
+    return output === undefined ? describe() : output;
+  }
   if (FUNCTION_TYPES.has(type)) {
     // The function as it runs here: addressed by its FunctionName, or by its local name.
     const given = resolveValue(asRecord(resource.Properties).FunctionName, ctx, depth + 1);

@@ -38,6 +38,8 @@ export interface Definitions {
   skipped?: DefinitionError[];
   /** Other definition files this one brought in (nested applications' templates), so a caller can watch them too. */
   included?: string[];
+  /** A nested template's Outputs, resolved in it, for the parent's `!GetAtt Child.Outputs.Name`. */
+  outputs?: Record<string, unknown>;
 }
 
 export interface SyntaxProblem {

@@ -129,16 +129,20 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
   const functions: FunctionSpec[] = [];
   const skipped: DefinitionError[] = [];
   const nested: Definitions[] = [];
+  // A resource whose Condition is false with these parameters does not exist in the stack.
+  const exists = (raw: Record<string, unknown>) => typeof raw.Condition !== 'string' || evaluateCondition(raw.Condition, ctx) !== false;
+  // Nested stacks first: the functions here may use their Outputs (`!GetAtt Child.Outputs.Name`).
+  for (const resource of resources) {
+    const raw = asRecord(yaml.plain(resource.value));
+    if (!(String(raw.Type) in NESTED_LOCATION) || !exists(raw)) continue;
+    const child = readNestedStack(yaml, ctx, resource, raw, options, skipped);
+    if (child.outputs) ctx.nestedOutputs.set(resource.key, child.outputs);
+    nested.push(child);
+  }
   for (const resource of resources) {
     const raw = asRecord(yaml.plain(resource.value));
     const type = String(raw.Type);
-    if (type !== SAM_FUNCTION && type !== LAMBDA_FUNCTION && !(type in NESTED_LOCATION)) continue;
-    // A resource whose Condition is false with these parameters does not exist in the stack.
-    if (typeof raw.Condition === 'string' && evaluateCondition(raw.Condition, ctx) === false) continue;
-    if (type in NESTED_LOCATION) {
-      nested.push(readNestedStack(yaml, ctx, resource, raw, options, skipped));
-      continue;
-    }
+    if ((type !== SAM_FUNCTION && type !== LAMBDA_FUNCTION) || !exists(raw)) continue;
     const problems: Problem[] = [];
     const spec = readFunction({ yaml, ctx, resource, isSam: type === SAM_FUNCTION, globals, layers, problems, options });
     if (spec) functions.push(spec);
@@ -152,7 +156,10 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     skipped.push(...(child.skipped ?? []));
     included.push(...(child.included ?? []));
   }
-  return { functions, errors, skipped, included };
+  // Outputs resolved here, for a parent's `!GetAtt ThisStack.Outputs.Name`.
+  const outputs: Record<string, unknown> = {};
+  for (const [name, output] of Object.entries(asRecord(template.Outputs))) outputs[name] = resolveValue(asRecord(output).Value, ctx);
+  return { functions, errors, skipped, included, outputs };
 }
 
 /**

@@ -27,7 +27,8 @@ test('nested applications with a local template load their functions, with the p
   assert.equal(place.logicalId, 'PlaceOrder');
   assert.equal(place.functionName, 'place-order-dev'); // !Sub of a parameter the parent passed
   assert.equal(place.codeUri, join(NESTED, 'orders', 'src', 'place')); // relative to the child's template
-  assert.deepEqual(place.environment, { STAGE: 'dev', TABLE: 'orders-dev' });
+  // AUDIT_ARN: the child's output, resolved in the child: its function's local ARN.
+  assert.deepEqual(place.environment, { STAGE: 'dev', TABLE: 'orders-dev', AUDIT_ARN: 'arn:aws:lambda:us-east-1:123456789012:function:Orders-Audit-Record' });
 
   const record = byPath(functions, 'Orders/Audit/Record');
   assert.equal(record.runtime, 'python3.12');
