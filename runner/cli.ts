@@ -183,7 +183,7 @@ function noticeContainerFlags(values: Record<string, unknown>): void {
 }
 
 /** The project's settings from the flags, samconfig, env.json and .env, with the one region order. */
-function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions & { region: string; template?: string } {
+function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions & { region: string; template?: string; settingsError?: DefinitionError } {
   const dir = resolve(values.workspace ?? (values.template ? dirname(resolve(values.template)) : process.cwd()));
   try {
     const config = readSamConfig(values.workspace ? dir : process.cwd(), verb, values['config-env'], values['config-file']);
@@ -199,19 +199,26 @@ function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions
       template: values.template ?? config?.templateFile,
     };
   } catch (error) {
-    if (error instanceof ProjectSettingsError) throw new UsageError(error.message);
-    throw error;
+    if (!(error instanceof ProjectSettingsError)) throw error;
+    // The editor's sidecar keeps running on a broken samconfig or env.json: the mistake is shown with the
+    // definition errors, and the project loads without those settings. A terminal command stops on it.
+    if (verb !== 'serve') throw new UsageError(error.message);
+    return { region: resolveRegion({}), settingsError: { file: dir, line: 0, message: error.message } };
   }
 }
 
 async function loadWorkspace(values: WorkspaceValues, verb = 'list'): Promise<Discovery> {
   const options = projectOptions(values, verb);
+  let result: Discovery;
   if (options.template) {
     const path = resolve(options.template);
     if (!existsSync(path)) throw new UsageError(`Template ${path} does not exist.`);
-    return loadFunctionsFrom(path, options);
+    result = await loadFunctionsFrom(path, options);
+  } else {
+    result = await discoverFunctions(resolve(values.workspace ?? process.cwd()), options);
   }
-  return discoverFunctions(resolve(values.workspace ?? process.cwd()), options);
+  if (options.settingsError) result.errors.unshift(options.settingsError);
+  return result;
 }
 
 /** The function a person named: by name, full path, FunctionName or (when only one has it) logical id. */
