@@ -193,6 +193,7 @@ function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions
     const region = resolveRegion({ flag: values.region, samconfig: config?.region, profile: values.profile ?? config?.profile });
     return {
       region,
+      regionFlag: values.region,
       parameterOverrides,
       envVars: envVarsFile ? readEnvVarsFile(envVarsFile) : undefined,
       dotEnv: readDotEnv(dir),

@@ -23,7 +23,14 @@ export interface Discovery {
   skipped: DefinitionError[];
 }
 
-export type DiscoveryOptions = TemplateOptions & ServerlessOptions;
+export type DiscoveryOptions = TemplateOptions &
+  ServerlessOptions & {
+    /**
+     * `--region` as typed. `region` is the resolved one (flag, samconfig, environment, profile) that SAM templates
+     * use; serverless.yml keeps the Serverless Framework's own order: the flag, then its provider.region.
+     */
+    regionFlag?: string;
+  };
 
 /** In the order they are read within a folder. */
 export const DEFINITION_FILES = ['template.yaml', 'template.yml', 'template.json', 'serverless.yml', 'serverless.yaml'] as const;
@@ -113,7 +120,10 @@ function withSkipped(definitions: Definitions & { files: string[] }): Discovery 
 }
 
 function parseDefinitions(text: string, file: string, options: DiscoveryOptions) {
-  return basename(file).startsWith('serverless.') ? parseServerless(text, file, options) : parseTemplate(text, file, options);
+  if (basename(file).startsWith('serverless.')) {
+    return parseServerless(text, file, { ...options, region: 'regionFlag' in options ? options.regionFlag : options.region });
+  }
+  return parseTemplate(text, file, options);
 }
 
 async function isFile(path: string): Promise<boolean> {

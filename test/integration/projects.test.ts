@@ -128,6 +128,17 @@ test('one region order for AWS::Region and AWS_REGION: --region > AWS_REGION > A
   assert.deepEqual(both(invokeEcho(dir, ['--region', 'sa-east-1'], { AWS_REGION: 'us-west-2' })), ['sa-east-1', 'sa-east-1']);
 });
 
+test('serverless.yml keeps its own region order: --region, then provider.region', () => {
+  const dir = tempDir('serverless');
+  writeFileSync(join(dir, 'handler.mjs'), 'export const hello = async () => ({ region: process.env.REGION });\n');
+  writeFileSync(join(dir, 'serverless.yml'), 'service: s\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  region: eu-west-1\nfunctions:\n  hello:\n    handler: handler.hello\n    environment:\n      REGION: ${aws:region}\n');
+  const own = cli(['invoke', 'hello', '--workspace', dir], { AWS_REGION: 'us-west-2' }, dir);
+  assert.equal(own.code, 0, own.stderr);
+  assert.equal(JSON.parse(own.stdout).region, 'eu-west-1');
+  const flag = cli(['invoke', 'hello', '--workspace', dir, '--region', 'ap-east-1'], {}, dir);
+  assert.equal(JSON.parse(flag.stdout).region, 'ap-east-1');
+});
+
 test('parameters: --parameter-overrides (both of SAM\'s syntaxes) > samconfig (--config-env) > Default', () => {
   const dir = echoProject();
   writeFileSync(
