@@ -67,20 +67,27 @@ export async function discoverFunctions(workspaceDir: string, options: Discovery
     if (await isFile(manifest)) found.push(manifest);
   }
 
-  const result: Discovery = { functions: [], errors: [], files: [], skipped: [] };
+  const read: { file: string; definitions: Definitions; files: string[] }[] = [];
   for (const file of found) {
     if (basename(file) === CDK_MANIFEST) {
       const assembly = await loadCloudAssembly(dirname(file), options);
-      addDefinitions(result, assembly);
-      result.files.push(...assembly.files);
+      read.push({ file, definitions: assembly, files: assembly.files });
       continue;
     }
     const text = await readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) continue; // vanished between listing and reading; the next discovery sees it
     // Any JSON file may be called template.json; only CloudFormation ones are definitions.
     if (file.endsWith('.json') && !looksLikeTemplate(text, file)) continue;
-    result.files.push(file);
-    addDefinitions(result, parseDefinitions(text, file, options));
+    read.push({ file, definitions: parseDefinitions(text, file, options), files: [file] });
+  }
+  // A template another one nests (orders/template.yaml under the root's AWS::Serverless::Application) belongs to
+  // its parent, which passes its parameters: read on its own it would be a second, broken copy.
+  const nested = new Set(read.flatMap((r) => r.definitions.included ?? []));
+  const result: Discovery = { functions: [], errors: [], files: [], skipped: [] };
+  for (const { file, definitions, files } of read) {
+    if (nested.has(file)) continue;
+    result.files.push(...files);
+    addDefinitions(result, definitions);
   }
   return withUniqueNames(result, root);
 }

@@ -175,3 +175,12 @@ test('!Ref and !GetAtt of the template\'s functions, queues, tables and roles gi
     ONLY_IN_ENV_VARS: 'given',
   });
 });
+
+test('a workspace whose root template nests its neighbours loads each child once, as part of its parent', async () => {
+  const { discoverFunctions } = await import('../../runner/functions/discover.ts');
+  const { functions, errors, files } = await discoverFunctions(NESTED);
+  assert.deepEqual(errors, []);
+  // orders/ and billing/ hold child templates (read through the root one); built/ holds a template of its own.
+  assert.deepEqual(functions.map((f) => f.path ?? f.name), ['Health', 'Orders/PlaceOrder', 'Orders/Audit/Record', 'Billing/Record', 'Built']);
+  assert.ok(files.includes(join(NESTED, 'orders', 'template.yaml')));
+});
