@@ -184,3 +184,21 @@ test('a workspace whose root template nests its neighbours loads each child once
   assert.deepEqual(functions.map((f) => f.path ?? f.name), ['Health', 'Orders/PlaceOrder', 'Orders/Audit/Record', 'Billing/Record', 'Built']);
   assert.ok(files.includes(join(NESTED, 'orders', 'template.yaml')));
 });
+
+test('a nested application whose template is missing, or that nests itself, is an error at its line', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'or-nested-'));
+  try {
+    const file = join(dir, 'template.yaml');
+    writeFileSync(file, 'Resources:\n  Missing:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: ./nope/template.yaml\n  Self:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: ./template.yaml\n');
+    const { functions, errors } = await loadTemplate(file);
+    assert.deepEqual(functions, []);
+    assert.deepEqual(errors.map((e) => [e.line, e.message]), [
+      [2, `Nested application "Missing" has Location "./nope/template.yaml", but ${join(dir, 'nope', 'template.yaml')} doesn't exist. Fix the path.`],
+      [6, 'Nested application "Self" nests template.yaml inside itself (or more than 10 deep); its functions are not loaded. Remove the cycle.'],
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
