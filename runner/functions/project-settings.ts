@@ -116,11 +116,16 @@ export function readSamConfig(dir: string, verb: string, configEnv = 'default', 
   };
 }
 
-/** SAM's env.json: `{ "Function": { "VAR": "value" }, "Parameters": { "VAR": "value" } }`; numbers and booleans become text. */
+/**
+ * SAM's env.json: `{ "Function": { "VAR": "value" }, "Parameters": { "VAR": "value" } }`; numbers and booleans become
+ * text. A dotenv file (`.env`, `prod.env`), which SAM CLI also takes, gives values for every function (`Parameters`).
+ */
 export function readEnvVarsFile(file: string): EnvVarsFile {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    const text = readFileSync(file, 'utf8');
+    if (/(^|\.)env$/.test(basename(file))) return { Parameters: parseDotEnv(text) };
+    data = JSON.parse(text);
   } catch (error) {
     throw new ProjectSettingsError(`Could not read the --env-vars file ${file}: ${(error as Error).message}. It must be JSON such as { "MyFunction": { "TABLE": "local" } }.`);
   }

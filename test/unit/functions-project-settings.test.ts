@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProjectSettingsError, parseDotEnv, parseParameterOverrides, profileRegion, readSamConfig, resolveRegion } from '../../runner/functions/project-settings.ts';
+import { ProjectSettingsError, parseDotEnv, parseParameterOverrides, profileRegion, readEnvVarsFile, readSamConfig, resolveRegion } from '../../runner/functions/project-settings.ts';
 
 test('--parameter-overrides takes Key=Value, ParameterKey=K,ParameterValue=V, quotes and several strings', () => {
   assert.deepEqual(parseParameterOverrides('Stage=prod ParameterKey=Table,ParameterValue=orders Name="a b" Empty= Eq=a=b'), {
@@ -51,6 +51,20 @@ test('a profile\'s region comes from [profile name] (or [default]) of AWS_CONFIG
       templateFile: join(dir, 'infra', 'template.yaml'),
     });
     assert.equal(readSamConfig(dir, 'invoke')!.region, 'eu-west-1');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--env-vars takes SAM\'s env.json, or a dotenv file whose values go to every function', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'or-envvars-'));
+  try {
+    writeFileSync(join(dir, 'env.json'), JSON.stringify({ Fn: { A: 'x', N: 3 }, Parameters: { B: true } }));
+    assert.deepEqual(readEnvVarsFile(join(dir, 'env.json')), { Fn: { A: 'x', N: '3' }, Parameters: { B: 'true' } });
+    writeFileSync(join(dir, 'prod.env'), 'A=1\nB="two"\n');
+    assert.deepEqual(readEnvVarsFile(join(dir, 'prod.env')), { Parameters: { A: '1', B: 'two' } });
+    writeFileSync(join(dir, 'bad.json'), '{ nope');
+    assert.throws(() => readEnvVarsFile(join(dir, 'bad.json')), (e: Error) => e instanceof ProjectSettingsError && /^Could not read the --env-vars file .*bad\.json: .*It must be JSON/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
