@@ -10,7 +10,7 @@ import type { Definitions } from './read-yaml.ts';
 import { runtimeFamily, type FunctionSpec } from './model.ts';
 import { parseTemplate, looksLikeTemplate, type TemplateOptions } from './template.ts';
 import { parseServerless, type ServerlessOptions } from './serverless.ts';
-import { CDK_MANIFEST, loadCloudAssembly } from './cdk.ts';
+import { CDK_MANIFEST, isAssemblyStack, loadCloudAssembly } from './cdk.ts';
 import { NODE_EXTENSIONS } from './infer.ts';
 import { tryParseHandler } from './handler.ts';
 
@@ -113,6 +113,8 @@ export async function loadFunctionsFrom(templatePath: string, options: Discovery
       return discoverFunctions(file, options);
     }
     if (basename(file) === CDK_MANIFEST) return withUniqueNames(withSkipped(await loadCloudAssembly(dirname(file), options)), dirname(file));
+    // One stack of a CDK app: read through its assembly, so its functions have the same names as in the whole app.
+    if (await isAssemblyStack(file)) return withUniqueNames(withSkipped(await loadCloudAssembly(dirname(file), options, file)), dirname(file));
     text = await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} doesn't exist` : `Could not read ${file}: ${(error as Error).message}`;

@@ -106,7 +106,7 @@ test('a CDK app synthesized by the aws-cdk CLI runs its functions by construct p
   assert.equal(result.from, 'cdk hello');
   assert.equal(result.region, 'us-west-2');
   assert.match(result.queue, /^https:\/\/sqs\.us-west-2\.amazonaws\.com\/123456789012\/Jobs[0-9A-F]{8}$/);
-  assert.match(result.report, /^arn:aws:lambda:us-west-2:123456789012:function:Report[0-9A-F]{8}$/);
+  assert.match(result.report, /^arn:aws:lambda:us-west-2:123456789012:function:OrdersStack-Report[0-9A-F]{8}$/);
   const report = cli(['invoke', 'OrdersStack/Report', '--workspace', workspace], {}, workspace);
   assert.equal(report.code, 0, report.stderr);
   assert.deepEqual(JSON.parse(report.stdout), { from: 'cdk report' });

@@ -37,9 +37,11 @@ function byPath(functions: FunctionSpec[], path: string): FunctionSpec {
 }
 
 function checkApp(functions: FunctionSpec[]): void {
-  assert.deepEqual(functions.map((f) => f.path).sort(), ['OrdersStack/Billing/Charge', 'OrdersStack/Hello', 'OrdersStack/Report']);
+  assert.deepEqual(functions.map((f) => f.path).sort(), ['OrdersStack/Billing/Charge', 'OrdersStack/Hello', 'OrdersStack/Report', 'ReportsStack/Hello']);
   const hello = byPath(functions, 'OrdersStack/Hello');
-  assert.match(hello.name, /^Hello[0-9A-F]{8}$/); // the logical id
+  // The stack and the logical id, as deployed names begin: two stacks may hold the same logical id.
+  assert.match(hello.name, /^OrdersStack-Hello[0-9A-F]{8}$/);
+  assert.equal(byPath(functions, 'ReportsStack/Hello').name, hello.name.replace('OrdersStack', 'ReportsStack'));
   assert.equal(hello.runtime, 'nodejs22.x');
   assert.ok(existsSync(join(hello.codeUri, 'index.mjs')), `${hello.codeUri} is the staged asset`);
   assert.ok(hello.codeUri.startsWith(cdkOut));
@@ -55,6 +57,8 @@ function checkApp(functions: FunctionSpec[]): void {
   // Found the ways SAM finds CDK functions: construct path and logical id.
   assert.equal((findFunction(functions, 'OrdersStack/Billing/Charge') as { found: FunctionSpec }).found, charge);
   assert.equal((findFunction(functions, hello.name) as { found: FunctionSpec }).found, hello);
+  assert.equal((findFunction(functions, report.logicalId!) as { found: FunctionSpec }).found, report);
+  assert.deepEqual((findFunction(functions, hello.logicalId!) as { ambiguous: FunctionSpec[] }).ambiguous.map((f) => f.path), ['OrdersStack/Hello', 'ReportsStack/Hello']);
 }
 
 test('discovery finds cdk.out/manifest.json in the workspace and loads every stack, nested ones included', async () => {
@@ -67,7 +71,11 @@ test('--template takes the cdk.out folder or one stack template inside it', asyn
   const folder = await loadFunctionsFrom(cdkOut);
   assert.deepEqual(folder.errors, []);
   checkApp(folder.functions);
+  // One stack's template: the same functions, under the same names, as through the whole assembly.
   const stack = await loadFunctionsFrom(join(cdkOut, 'OrdersStack.template.json'));
   assert.deepEqual(stack.errors, []);
-  checkApp(stack.functions);
+  assert.deepEqual(
+    stack.functions.map((f) => [f.path, f.name]),
+    folder.functions.filter((f) => f.path!.startsWith('OrdersStack/')).map((f) => [f.path, f.name]),
+  );
 });
