@@ -52,7 +52,7 @@ export class WorkspaceFunctions implements vscode.Disposable {
       return discovery;
     } catch (err) {
       this.ctx.log(`Could not read the function definitions in ${folder.uri.fsPath}: ${(err as Error).message}`);
-      return { functions: [], errors: [], files: [] };
+      return { functions: [], errors: [], files: [], skipped: [] };
     }
   }
 

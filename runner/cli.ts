@@ -1,10 +1,19 @@
 // open-runtime: the runner's command line. The extension uses `serve`; people and CI use the rest.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { handleControlApi } from './control.ts';
-import { discoverFunctions, loadFunctionsFrom } from './functions/discover.ts';
+import { discoverFunctions, loadFunctionsFrom, type Discovery, type DiscoveryOptions } from './functions/discover.ts';
+import { ambiguityMessage, findFunction } from './functions/address.ts';
+import {
+  ProjectSettingsError,
+  parseParameterOverrides,
+  readDotEnv,
+  readEnvVarsFile,
+  readSamConfig,
+  resolveRegion,
+} from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
 import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
@@ -17,27 +26,45 @@ import { createComponentMiddlewareHost } from './runtimes/wasi/middleware-host.t
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
 import { ALLOCATOR_ENV_MARK, CONTROL_PREFIX, RUNNER_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 
-const BASE_USAGE = `Usage:
-  open-runtime invoke <function> [--event <file>|-] [--template <path>] [--workspace <dir>]
+/** What invoke, start, serve and list take to read a project as SAM CLI does (see functions/project-settings.ts). */
+const PROJECT_USAGE = `      Project: [--template <path>] [--workspace <dir>] [--parameter-overrides K=V ...] [--env-vars env.json]
+        [--config-file samconfig.toml] [--config-env NAME] [--region R] [--profile P]`;
+
+const VERB_USAGE: Record<string, string> = {
+  invoke: `  open-runtime invoke <function> [--event <file>|-] [project options]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
-  open-runtime start [--port N] [--template <path>] [--workspace <dir>] [--allow-origin <origin>]...
-      Serve the Lambda Invoke API for every function (like sam local start-lambda), on 127.0.0.1.
+      <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
+${PROJECT_USAGE}`,
+  start: `  open-runtime start [<function>...] [--port N] [--allow-origin <origin>]... [project options]
+      Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1, for every function or only those named.
       Callers sign their requests as AWS clients do (any credentials); web pages are refused unless allowed.
-  open-runtime serve [--port N] [--workspace <dir>] [--allow-origin <origin>]...
+${PROJECT_USAGE}`,
+  serve: `  open-runtime serve [--port N] [--workspace <dir>] [--allow-origin <origin>]...
       The editor's sidecar: Invoke API + control API. Reads the control API's token from the first line of
-      stdin, prints a ready line, and stops when stdin closes.
-  open-runtime rie [--runtime-interface-emulator-address H:P] [--runtime-api-address H:P] BOOTSTRAP [ARGS...]
+      stdin, prints a ready line, and stops when stdin closes.`,
+  rie: `  open-runtime rie [--runtime-interface-emulator-address H:P] [--runtime-api-address H:P] BOOTSTRAP [ARGS...]
       A drop-in for the AWS Runtime Interface Emulator: POST /2015-03-31/functions/function/invocations
-      (unsigned, as with aws-lambda-rie; web pages are refused unless allowed by OPEN_RUNTIME_ALLOW_ORIGINS).
-  open-runtime list [--template <path>] [--workspace <dir>]
-      Print the functions found (JSON).
-  open-runtime wit <component.wasm>
-      Print a WebAssembly component's WIT world.`;
+      (unsigned, as with aws-lambda-rie; web pages are refused unless allowed by OPEN_RUNTIME_ALLOW_ORIGINS).`,
+  list: `  open-runtime list [project options]
+      Print the functions found, the definition errors and what was skipped and why (JSON).
+${PROJECT_USAGE}`,
+  wit: `  open-runtime wit <component.wasm>
+      Print a WebAssembly component's WIT world.`,
+};
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
 async function usage(): Promise<string> {
   const [build, deploy, chain] = await Promise.all([import('./build/command.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts')]);
-  return `${BASE_USAGE}\n${build.BUILD_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
+  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${build.BUILD_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
+}
+
+/** One verb's usage, for a mistake in that verb's arguments; the whole text when the verb itself is unknown. */
+async function usageOf(verb: string | undefined): Promise<string> {
+  if (verb && verb in VERB_USAGE) return `Usage:\n${VERB_USAGE[verb]}`;
+  if (verb === 'build') return `Usage:\n${(await import('./build/command.ts')).BUILD_USAGE}`;
+  if (verb === 'deploy') return `Usage:\n${(await import('./deploy/command.ts')).DEPLOY_USAGE}`;
+  if (verb === 'chain') return `Usage:\n${(await import('./analysis/chain-command.ts')).CHAIN_USAGE}`;
+  return usage();
 }
 
 class UsageError extends Error {}
@@ -85,30 +112,144 @@ function attachRunners(lambda: LocalLambda): void {
   lambda.setMiddlewareRunner(createMiddlewareRunner({ components: createComponentMiddlewareHost(components) }));
 }
 
+/**
+ * SAM CLI flags about containers. Functions here are local processes, so these change nothing; a script written
+ * for `sam local` keeps working and is told so in one line. --debug-port is not among them: a debugger waiting
+ * for a port that never opens is worse than an error (see CONTAINER_ONLY_REFUSED).
+ */
+const CONTAINER_OPTIONS = {
+  'docker-network': { type: 'string' },
+  'docker-volume-basedir': { type: 'string' },
+  'skip-pull-image': { type: 'boolean' },
+  'warm-containers': { type: 'string' },
+  'container-env-vars': { type: 'string' },
+  'container-host': { type: 'string' },
+  'container-host-interface': { type: 'string' },
+  'add-host': { type: 'string', multiple: true },
+  'force-image-build': { type: 'boolean' },
+  shutdown: { type: 'boolean' },
+} as const;
+
+const CONTAINER_ONLY_REFUSED: Record<string, string> = {
+  '--debug-port': 'Open Runtime runs functions as local processes: debug them with the editor\'s Debug action, or pass NODE_OPTIONS=--inspect (Node) / debugpy (Python) through --env-vars.',
+  '--debugger-path': 'there is no container to mount a debugger into; functions run as local processes.',
+  '--debug-args': 'there is no container to pass debugger arguments to; functions run as local processes.',
+};
+
 const WORKSPACE_OPTIONS = {
   template: { type: 'string', short: 't' },
   workspace: { type: 'string', short: 'w' },
+  'parameter-overrides': { type: 'string', multiple: true },
+  'env-vars': { type: 'string', short: 'n' },
+  'config-file': { type: 'string' },
+  'config-env': { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  ...CONTAINER_OPTIONS,
 } as const;
 
-async function loadWorkspace(values: { template?: string | undefined; workspace?: string | undefined }): Promise<{ functions: FunctionSpec[]; errors: DefinitionError[] }> {
-  if (values.template) {
-    const path = resolve(values.template);
-    if (!existsSync(path)) throw new UsageError(`Template ${path} does not exist.`);
-    return loadFunctionsFrom(path);
-  }
-  return discoverFunctions(resolve(values.workspace ?? process.cwd()));
+interface WorkspaceValues {
+  template?: string | undefined;
+  workspace?: string | undefined;
+  'parameter-overrides'?: string[] | undefined;
+  'env-vars'?: string | undefined;
+  'config-file'?: string | undefined;
+  'config-env'?: string | undefined;
+  region?: string | undefined;
+  profile?: string | undefined;
 }
 
-function reportDefinitionErrors(errors: DefinitionError[]): void {
+/**
+ * Arguments written for SAM CLI, made ready for node:util's parseArgs. SAM takes `--parameter-overrides A=1 B=2`
+ * as one option followed by several words; parseArgs takes one value per option, so the Key=Value words after
+ * it join its value. The debugger flags SAM has for containers are refused here, before parsing, with the reason.
+ */
+function samStyleArgs(args: string[]): string[] {
+  for (const arg of args) {
+    const flag = arg.split('=')[0]!;
+    if (flag in CONTAINER_ONLY_REFUSED) throw new UsageError(`${flag} is not supported: ${CONTAINER_ONLY_REFUSED[flag]}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    out.push(args[i]!);
+    if (args[i] !== '--parameter-overrides') continue;
+    const words: string[] = [];
+    while (i + 1 < args.length && !args[i + 1]!.startsWith('-') && (words.length === 0 || args[i + 1]!.includes('='))) words.push(args[++i]!);
+    if (words.length) out.push(words.join(' '));
+  }
+  return out;
+}
+
+/** One notice per container flag given: it is accepted, and changes nothing. */
+function noticeContainerFlags(values: Record<string, unknown>): void {
+  for (const name of Object.keys(CONTAINER_OPTIONS)) {
+    if (values[name] !== undefined) process.stderr.write(`open-runtime: --${name} has no effect: functions run as local processes, not in containers.\n`);
+  }
+}
+
+/** The project's settings from the flags, samconfig, env.json and .env, with the one region order. */
+function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions & { region: string; template?: string; settingsError?: DefinitionError } {
+  const dir = resolve(values.workspace ?? (values.template ? dirname(resolve(values.template)) : process.cwd()));
+  try {
+    const config = readSamConfig(values.workspace ? dir : process.cwd(), verb, values['config-env'], values['config-file']);
+    const flagged = values['parameter-overrides']?.length ? parseParameterOverrides(values['parameter-overrides']) : undefined;
+    const parameterOverrides = { ...config?.parameterOverrides, ...flagged };
+    const envVarsFile = values['env-vars'] ? resolve(values['env-vars']) : config?.envVars;
+    const region = resolveRegion({ flag: values.region, samconfig: config?.region, profile: values.profile ?? config?.profile });
+    return {
+      region,
+      regionFlag: values.region,
+      parameterOverrides,
+      envVars: envVarsFile ? readEnvVarsFile(envVarsFile) : undefined,
+      dotEnv: readDotEnv(dir),
+      template: values.template ?? config?.templateFile,
+    };
+  } catch (error) {
+    if (!(error instanceof ProjectSettingsError)) throw error;
+    // The editor's sidecar keeps running on a broken samconfig or env.json: the mistake is shown with the
+    // definition errors, and the project loads without those settings. A terminal command stops on it.
+    if (verb !== 'serve') throw new UsageError(error.message);
+    return { region: resolveRegion({}), settingsError: { file: dir, line: 0, message: error.message } };
+  }
+}
+
+async function loadWorkspace(values: WorkspaceValues, verb = 'list'): Promise<Discovery> {
+  const options = projectOptions(values, verb);
+  let result: Discovery;
+  if (options.template) {
+    const path = resolve(options.template);
+    if (!existsSync(path)) throw new UsageError(`Template ${path} does not exist.`);
+    result = await loadFunctionsFrom(path, options);
+  } else {
+    result = await discoverFunctions(resolve(values.workspace ?? process.cwd()), options);
+  }
+  if (options.settingsError) result.errors.unshift(options.settingsError);
+  return result;
+}
+
+/** The function a person named: by name, full path, FunctionName or (when only one has it) logical id. */
+function functionNamed(functions: FunctionSpec[], address: string): FunctionSpec {
+  const lookup = findFunction(functions, address);
+  if ('found' in lookup) return lookup.found;
+  if ('ambiguous' in lookup) throw new UsageError(ambiguityMessage(address, lookup.ambiguous));
+  throw new UsageError(`No function "${address}". Known functions: ${functions.map((fn) => fn.path ?? fn.name).join(', ') || '(none)'}.`);
+}
+
+function reportDefinitionErrors(errors: DefinitionError[], skipped: DefinitionError[] = []): void {
   for (const e of errors) process.stderr.write(`${e.file}:${e.line}: ${e.message}\n`);
+  for (const e of skipped) process.stderr.write(`${e.file}:${e.line}: note: ${e.message}\n`);
 }
 
 async function invokeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...WORKSPACE_OPTIONS, event: { type: 'string', short: 'e' } } });
-  const name = positionals[0];
-  if (!name) throw new UsageError('Which function? open-runtime invoke <function>.');
-  const { functions, errors } = await loadWorkspace(values);
+  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, event: { type: 'string', short: 'e' } } });
+  noticeContainerFlags(values);
+  const address = positionals[0];
+  if (!address) throw new UsageError('Which function? open-runtime invoke <function>.');
+  const { region } = projectOptions(values, 'invoke');
+  process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
+  const { functions, errors } = await loadWorkspace(values, 'invoke');
   reportDefinitionErrors(errors);
+  const name = functionNamed(functions, address).name;
   let payload: Buffer = Buffer.from('{}');
   if (values.event === '-') payload = readFileSync(0);
   else if (values.event) {
@@ -121,7 +262,7 @@ async function invokeCommand(args: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError(`The event is not valid JSON: ${(err as Error).message}`);
   }
-  const lambda = new LocalLambda({ hotReload: false });
+  const lambda = new LocalLambda({ hotReload: false, region });
   attachRunners(lambda);
   lambda.setFunctions(functions, errors);
   await lambda.listen();
@@ -149,17 +290,38 @@ async function invokeCommand(args: string[]): Promise<number> {
 }
 
 async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } } });
+  const { values, positionals } = parseArgs({
+    args: samStyleArgs(args),
+    allowPositionals: !sidecar,
+    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } },
+  });
+  noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
   const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
-  const lambda = new LocalLambda({ port });
+  const verb = sidecar ? 'serve' : 'start';
+  const { region } = projectOptions(values, verb);
+  process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
+  const lambda = new LocalLambda({ port, region });
   attachRunners(lambda);
+  let firstLoad = true;
   const reload = async () => {
-    const { functions, errors } = await loadWorkspace(values);
-    lambda.setFunctions(functions, errors);
+    const { functions, errors, skipped } = await loadWorkspace(values, verb);
+    // `start A B` serves only the functions named (cargo lambda watch style). A name that matches none stops
+    // the start; after an edit it is only reported, so a half-saved template doesn't end the server.
+    const served: FunctionSpec[] = [];
+    for (const address of positionals) {
+      try {
+        served.push(functionNamed(functions, address));
+      } catch (error) {
+        if (firstLoad) throw error;
+        process.stderr.write(`open-runtime: ${(error as Error).message}\n`);
+      }
+    }
+    firstLoad = false;
+    lambda.setFunctions(positionals.length ? served : functions, errors);
     lambda.emit({ type: 'functions-changed' });
-    if (!sidecar) reportDefinitionErrors(errors);
+    if (!sidecar) reportDefinitionErrors(errors, skipped);
   };
   await reload();
   // The sidecar's token comes on stdin, not in the environment: every function is a child of the runner, under
@@ -214,7 +376,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     // The extension owns the sidecar: when it goes away (stdin closes), so does the runner.
     process.stdin.on('end', shutdown).on('data', () => undefined).resume();
   } else {
-    const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})`).join('\n');
+    const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})${fn.path && fn.path !== fn.name ? ` ${fn.path}` : ''}`).join('\n');
     process.stderr.write(
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
         `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +
@@ -277,9 +439,13 @@ async function rieCommand(args: string[]): Promise<number> {
 }
 
 async function listCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: WORKSPACE_OPTIONS });
-  const result = await loadWorkspace(values);
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  const { values } = parseArgs({ args: samStyleArgs(args), options: WORKSPACE_OPTIONS });
+  noticeContainerFlags(values);
+  const result = await loadWorkspace(values, 'list');
+  process.stdout.write(`${JSON.stringify({ functions: result.functions, errors: result.errors, skipped: result.skipped, files: result.files }, null, 2)}\n`);
+  // Never a silent zero: say on stderr what was found and what was passed over.
+  process.stderr.write(`${result.functions.length} function${result.functions.length === 1 ? '' : 's'}, ${result.errors.length} with errors, ${result.skipped.length} skipped.\n`);
+  reportDefinitionErrors([], result.skipped);
   return result.errors.length ? 1 : 0;
 }
 
@@ -328,7 +494,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   async (err) => {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`open-runtime: ${(err as Error).message}\n\n${await usage()}\n`);
+      // One line naming the mistake, then only the usage of the verb it was made in.
+      const line = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument starting with a '-'.*$/, '.');
+      process.stderr.write(`open-runtime: ${line}\n\n${await usageOf(process.argv[2])}\n`);
       process.exit(2);
     }
     process.stderr.write(`open-runtime: ${(err as Error).stack ?? String(err)}\n`);

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { relative } from 'node:path';
 import type { FunctionSpec } from './functions/model.ts';
+import { findFunction } from './functions/address.ts';
 import type { DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
 import { Environment, type EnvironmentHooks } from './environments/environment.ts';
 import { errorOutcome, Invocation, type Completion, type StreamListener } from './environments/invocation.ts';
@@ -203,8 +204,10 @@ export class LocalLambda {
     return [...this.functions.values()];
   }
 
+  /** By name, or by another address SAM accepts (full path, FunctionName, a logical id only one function has). */
   getFunction(name: string): FunctionSpec | undefined {
-    return this.functions.get(name);
+    const lookup = this.functions.has(name) ? undefined : findFunction(this.functions.values(), name);
+    return this.functions.get(name) ?? (lookup && 'found' in lookup ? lookup.found : undefined);
   }
 
   addFunction(fn: FunctionSpec): void {
@@ -220,7 +223,7 @@ export class LocalLambda {
    */
   invoke(name: string, payload: Buffer, opts: InvokeOptions = {}): Invocation {
     if (this.closing) throw new RunnerClosingError('The runner is shutting down; invoke again once it has restarted.');
-    const fn = opts.version ?? this.functions.get(name);
+    const fn = opts.version ?? this.getFunction(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
     const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId);
     const start = () => this.start(fn, inv, opts);

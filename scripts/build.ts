@@ -27,7 +27,7 @@ const webviews = existsSync('webview')
   : [];
 
 const builds: esbuild.BuildOptions[] = [
-  // The runner: sidecar + CLI. ESM. The small pure-JS libraries it needs at start (zod, yaml, fflate)
+  // The runner: sidecar + CLI. ESM. The small pure-JS libraries it needs at start (zod, yaml, fflate, smol-toml)
   // are bundled in: one module to load instead of ~180, which is start time and memory. Big or native ones stay
   // in node_modules and load on demand.
   { ...common, entryPoints: { runner: 'runner/cli.ts', 'analysis-worker': 'runner/analysis/analysis-worker.ts', 'wasi-worker': 'runner/runtimes/wasi/worker.ts' }, outdir: 'dist', platform: 'node', format: 'esm',

@@ -126,7 +126,10 @@ export function checkCodeFolder(value: unknown, setting: string, baseDir: string
   const record = asRecord(value);
   const inS3 = (typeof value === 'string' && value.startsWith('s3://')) || 'Bucket' in record || 'S3Bucket' in record;
   if (inS3) {
-    problems.push({ line, text: `has ${setting} in S3 (${describeValue(value)}), which can't run locally. Point ${setting} at the local folder holding the code.` });
+    problems.push({
+      line,
+      text: `has ${setting} in S3 (${describeValue(value)}), which can't run locally, and no Metadata "aws:asset:path" naming a local copy. Point ${setting} at the local folder holding the code (a CDK app's cdk.out from "cdk synth" names its assets).`,
+    });
     return undefined;
   }
   if (typeof value !== 'string' || !value.trim()) {

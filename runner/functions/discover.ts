@@ -1,13 +1,16 @@
 // Finds every function of a workspace: the definition files in its root and one level below, read by
-// template.ts or serverless.ts, with names checked for uniqueness across the workspace. Also the one place
+// template.ts or serverless.ts, and CDK cloud assemblies (cdk.out/manifest.json) there, read by cdk.ts,
+// with names checked for uniqueness across the workspace. Also the one place
 // that maps a handler string back to its source file (for compiling TypeScript and for CodeLenses).
 import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
+import type { Definitions } from './read-yaml.ts';
 import { runtimeFamily, type FunctionSpec } from './model.ts';
 import { parseTemplate, looksLikeTemplate, type TemplateOptions } from './template.ts';
 import { parseServerless, type ServerlessOptions } from './serverless.ts';
+import { CDK_MANIFEST, isAssemblyStack, loadCloudAssembly } from './cdk.ts';
 import { NODE_EXTENSIONS } from './infer.ts';
 import { tryParseHandler } from './handler.ts';
 
@@ -16,12 +19,24 @@ export interface Discovery {
   errors: DefinitionError[];
   /** The definition files read, so a caller can watch them. */
   files: string[];
+  /** What was passed over on purpose, with the reason (a nested stack with no local template, ...). */
+  skipped: DefinitionError[];
 }
 
-export type DiscoveryOptions = TemplateOptions & ServerlessOptions;
+export type DiscoveryOptions = TemplateOptions &
+  ServerlessOptions & {
+    /**
+     * `--region` as typed. `region` is the resolved one (flag, samconfig, environment, profile) that SAM templates
+     * use; serverless.yml keeps the Serverless Framework's own order: the flag, then its provider.region.
+     */
+    regionFlag?: string;
+  };
 
 /** In the order they are read within a folder. */
 export const DEFINITION_FILES = ['template.yaml', 'template.yml', 'template.json', 'serverless.yml', 'serverless.yaml'] as const;
+
+/** The folder `cdk synth` writes a CDK app's cloud assembly to, by default. */
+const CDK_OUT = 'cdk.out';
 
 /** Folders that hold dependencies, build output or tool state rather than the user's definitions. */
 const SKIPPED_FOLDERS = new Set(['node_modules', '__pycache__', 'cdk.out', 'venv']);
@@ -37,7 +52,7 @@ export async function discoverFunctions(workspaceDir: string, options: Discovery
       .map((d) => d.name)
       .sort();
   } catch (error) {
-    return { functions: [], errors: [{ file: root, line: 0, message: `Could not read the workspace folder ${root}: ${(error as Error).message}.` }], files: [] };
+    return { functions: [], errors: [{ file: root, line: 0, message: `Could not read the workspace folder ${root}: ${(error as Error).message}.` }], files: [], skipped: [] };
   }
   folders.push(...children.map((c) => join(root, c)));
 
@@ -47,20 +62,41 @@ export async function discoverFunctions(workspaceDir: string, options: Discovery
       const file = join(folder, name);
       if (await isFile(file)) found.push(file);
     }
+    // A CDK app is found by its synthesized cloud assembly, not by its source.
+    const manifest = join(folder, CDK_OUT, CDK_MANIFEST);
+    if (await isFile(manifest)) found.push(manifest);
   }
 
-  const result: Discovery = { functions: [], errors: [], files: [] };
+  const read: { file: string; definitions: Definitions; files: string[] }[] = [];
   for (const file of found) {
+    if (basename(file) === CDK_MANIFEST) {
+      const assembly = await loadCloudAssembly(dirname(file), options);
+      read.push({ file, definitions: assembly, files: assembly.files });
+      continue;
+    }
     const text = await readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) continue; // vanished between listing and reading; the next discovery sees it
     // Any JSON file may be called template.json; only CloudFormation ones are definitions.
     if (file.endsWith('.json') && !looksLikeTemplate(text, file)) continue;
-    result.files.push(file);
-    const definitions = parseDefinitions(text, file, options);
-    result.functions.push(...definitions.functions);
-    result.errors.push(...definitions.errors);
+    read.push({ file, definitions: parseDefinitions(text, file, options), files: [file] });
+  }
+  // A template another one nests (orders/template.yaml under the root's AWS::Serverless::Application) belongs to
+  // its parent, which passes its parameters: read on its own it would be a second, broken copy.
+  const nested = new Set(read.flatMap((r) => r.definitions.included ?? []));
+  const result: Discovery = { functions: [], errors: [], files: [], skipped: [] };
+  for (const { file, definitions, files } of read) {
+    if (nested.has(file)) continue;
+    result.files.push(...files);
+    addDefinitions(result, definitions);
   }
   return withUniqueNames(result, root);
+}
+
+function addDefinitions(result: Discovery, definitions: Definitions): void {
+  result.functions.push(...definitions.functions);
+  result.errors.push(...definitions.errors);
+  result.skipped.push(...(definitions.skipped ?? []));
+  result.files.push(...(definitions.included ?? []));
 }
 
 /**
@@ -71,18 +107,32 @@ export async function loadFunctionsFrom(templatePath: string, options: Discovery
   const file = resolve(templatePath);
   let text: string;
   try {
-    if ((await stat(file)).isDirectory()) return discoverFunctions(file, options);
+    if ((await stat(file)).isDirectory()) {
+      // A cloud assembly folder (cdk.out) is read through its manifest; any other folder like a workspace.
+      if (await isFile(join(file, CDK_MANIFEST))) return withUniqueNames(withSkipped(await loadCloudAssembly(file, options)), file);
+      return discoverFunctions(file, options);
+    }
+    if (basename(file) === CDK_MANIFEST) return withUniqueNames(withSkipped(await loadCloudAssembly(dirname(file), options)), dirname(file));
+    // One stack of a CDK app: read through its assembly, so its functions have the same names as in the whole app.
+    if (await isAssemblyStack(file)) return withUniqueNames(withSkipped(await loadCloudAssembly(dirname(file), options, file)), dirname(file));
     text = await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} doesn't exist` : `Could not read ${file}: ${(error as Error).message}`;
-    return { functions: [], errors: [{ file, line: 0, message: `${reason}. Pass the path of a template.yaml or serverless.yml.` }], files: [] };
+    return { functions: [], errors: [{ file, line: 0, message: `${reason}. Pass the path of a template.yaml, serverless.yml or a CDK app's cdk.out.` }], files: [], skipped: [] };
   }
   const definitions = parseDefinitions(text, file, options);
-  return withUniqueNames({ ...definitions, files: [file] }, resolve(file, '..'));
+  return withUniqueNames(withSkipped({ ...definitions, files: [file, ...(definitions.included ?? [])] }), resolve(file, '..'));
+}
+
+function withSkipped(definitions: Definitions & { files: string[] }): Discovery {
+  return { ...definitions, skipped: definitions.skipped ?? [] };
 }
 
 function parseDefinitions(text: string, file: string, options: DiscoveryOptions) {
-  return basename(file).startsWith('serverless.') ? parseServerless(text, file, options) : parseTemplate(text, file, options);
+  if (basename(file).startsWith('serverless.')) {
+    return parseServerless(text, file, { ...options, region: 'regionFlag' in options ? options.regionFlag : options.region });
+  }
+  return parseTemplate(text, file, options);
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -112,7 +162,7 @@ function withUniqueNames(result: Discovery, root: string): Discovery {
       message: `Function "${fn.name}" is also defined in ${where}; function names must be unique in the workspace, so this one is ignored. Rename one of them.`,
     });
   }
-  return { functions, errors, files: result.files };
+  return { functions, errors, files: result.files, skipped: result.skipped };
 }
 
 /**

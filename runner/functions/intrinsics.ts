@@ -1,8 +1,9 @@
 // Resolves CloudFormation intrinsic functions as far as a local run sensibly can: parameters take their
 // Default (or an override), pseudo parameters take SAM CLI's local values, conditions, mappings, joins and
-// substitutions are evaluated. What only a deployed stack knows (GetAtt, ImportValue, ...) becomes an
-// `Unresolved` holding readable text such as `!GetAtt Table.Arn`, so an environment variable still gets a
-// string and the user can see what it stands for.
+// substitutions are evaluated. `!Ref` and `!GetAtt` of the template's own resources give what CloudFormation
+// would return, with local names (a queue's URL, a table's ARN, a function's local name and ARN). What only a
+// deployed stack knows (ImportValue, a parameter with no value, ...) becomes an `Unresolved` holding readable
+// text such as `!ImportValue vpc`, which callers turn into a definition error where it would reach a function.
 
 /** A value only a deployed stack could give; `text` is what to show in its place. */
 export class Unresolved {
@@ -24,6 +25,10 @@ export interface StackOptions {
   parameterOverrides?: Record<string, string>;
   region?: string;
   accountId?: string;
+  /** The nested stacks this template sits in (logical ids, outermost first); its functions' local names carry them. */
+  stackPath?: string[];
+  /** AWS::StackName; `local` as in SAM CLI. */
+  stackName?: string;
 }
 
 export interface StackContext {
@@ -31,19 +36,24 @@ export interface StackContext {
   pseudo: Map<string, unknown>;
   mappings: Record<string, unknown>;
   conditions: Record<string, unknown>;
-  resources: Set<string>;
+  /** Every resource by logical id: its Type and Properties, for `!Ref` and `!GetAtt`. */
+  resources: Map<string, Record<string, unknown>>;
+  stackPath: string[];
+  /** The Outputs of nested stacks loaded from local templates, by the nested resource's logical id. */
+  nestedOutputs: Map<string, Record<string, unknown>>;
 }
 
 export function createStackContext(template: Record<string, unknown>, options: StackOptions = {}): StackContext {
   const region = options.region ?? DEFAULT_REGION;
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  const stackName = options.stackName ?? 'local';
   const pseudo = new Map<string, unknown>([
     ['AWS::Region', region],
     ['AWS::AccountId', accountId],
     ['AWS::Partition', 'aws'],
     ['AWS::URLSuffix', 'amazonaws.com'],
-    ['AWS::StackName', 'local'],
-    ['AWS::StackId', `arn:aws:cloudformation:${region}:${accountId}:stack/local/51af3dc0-da77-11e4-872e-1234567db123`],
+    ['AWS::StackName', stackName],
+    ['AWS::StackId', `arn:aws:cloudformation:${region}:${accountId}:stack/${stackName}/51af3dc0-da77-11e4-872e-1234567db123`],
     ['AWS::NotificationARNs', []],
     ['AWS::NoValue', NO_VALUE],
   ]);
@@ -58,7 +68,9 @@ export function createStackContext(template: Record<string, unknown>, options: S
     pseudo,
     mappings: asRecord(template.Mappings),
     conditions: asRecord(template.Conditions),
-    resources: new Set(Object.keys(asRecord(template.Resources))),
+    resources: new Map(Object.entries(asRecord(template.Resources)).map(([id, r]) => [id, asRecord(r)])),
+    stackPath: options.stackPath ?? [],
+    nestedOutputs: new Map(),
   };
 }
 
@@ -123,9 +135,122 @@ export function resolveValue(value: unknown, ctx: StackContext, depth = 0): unkn
 export function resolveRef(name: string, ctx: StackContext): unknown {
   if (ctx.pseudo.has(name)) return ctx.pseudo.get(name);
   if (ctx.parameters.has(name)) return ctx.parameters.get(name);
-  // Ref to a resource is its physical name; locally the logical id is the stand-in (a function's name is its id).
-  if (ctx.resources.has(name)) return name;
+  if (ctx.resources.has(name)) return resourceValue(name, undefined, ctx);
   return new Unresolved(`!Ref ${name}`);
+}
+
+/** The local name of a function with this logical id: nested stacks prefix their functions' names (Child-Fn). */
+export function localFunctionName(logicalId: string, ctx: Pick<StackContext, 'stackPath'>): string {
+  return [...ctx.stackPath, logicalId].join('-');
+}
+
+type Naming = { region: string; account: string; name: string };
+/**
+ * What `!Ref` (attribute undefined) and `!GetAtt` return for the resource types functions usually reference,
+ * as CloudFormation documents them: the name property when the template sets one, else the logical id as the
+ * local stand-in for the generated physical name.
+ */
+const RESOURCE_VALUES: Record<string, { nameProperty: string; ref: (n: Naming) => string; attributes: Record<string, (n: Naming) => string> }> = {
+  'AWS::SQS::Queue': {
+    nameProperty: 'QueueName',
+    ref: (n) => `https://sqs.${n.region}.amazonaws.com/${n.account}/${n.name}`,
+    attributes: { Arn: (n) => `arn:aws:sqs:${n.region}:${n.account}:${n.name}`, QueueName: (n) => n.name, QueueUrl: (n) => `https://sqs.${n.region}.amazonaws.com/${n.account}/${n.name}` },
+  },
+  'AWS::DynamoDB::Table': {
+    nameProperty: 'TableName',
+    ref: (n) => n.name,
+    attributes: {
+      Arn: (n) => `arn:aws:dynamodb:${n.region}:${n.account}:table/${n.name}`,
+      StreamArn: (n) => `arn:aws:dynamodb:${n.region}:${n.account}:table/${n.name}/stream/1970-01-01T00:00:00.000`,
+    },
+  },
+  'AWS::IAM::Role': {
+    nameProperty: 'RoleName',
+    ref: (n) => n.name,
+    attributes: { Arn: (n) => `arn:aws:iam::${n.account}:role/${n.name}`, RoleId: () => 'AROA0000000000LOCAL000' },
+  },
+  'AWS::S3::Bucket': {
+    nameProperty: 'BucketName',
+    ref: (n) => n.name.toLowerCase(),
+    attributes: { Arn: (n) => `arn:aws:s3:::${n.name.toLowerCase()}`, DomainName: (n) => `${n.name.toLowerCase()}.s3.amazonaws.com` },
+  },
+  'AWS::SNS::Topic': {
+    nameProperty: 'TopicName',
+    ref: (n) => `arn:aws:sns:${n.region}:${n.account}:${n.name}`,
+    attributes: { TopicArn: (n) => `arn:aws:sns:${n.region}:${n.account}:${n.name}`, TopicName: (n) => n.name },
+  },
+  'AWS::Events::EventBus': {
+    nameProperty: 'Name',
+    ref: (n) => n.name,
+    attributes: { Arn: (n) => `arn:aws:events:${n.region}:${n.account}:event-bus/${n.name}`, Name: (n) => n.name },
+  },
+  'AWS::Kinesis::Stream': {
+    nameProperty: 'Name',
+    ref: (n) => n.name,
+    attributes: { Arn: (n) => `arn:aws:kinesis:${n.region}:${n.account}:stream/${n.name}` },
+  },
+  'AWS::StepFunctions::StateMachine': {
+    nameProperty: 'StateMachineName',
+    ref: (n) => `arn:aws:states:${n.region}:${n.account}:stateMachine:${n.name}`,
+    attributes: { Arn: (n) => `arn:aws:states:${n.region}:${n.account}:stateMachine:${n.name}`, Name: (n) => n.name },
+  },
+  'AWS::Logs::LogGroup': {
+    nameProperty: 'LogGroupName',
+    ref: (n) => n.name,
+    attributes: { Arn: (n) => `arn:aws:logs:${n.region}:${n.account}:log-group:${n.name}:*` },
+  },
+  'AWS::SSM::Parameter': { nameProperty: 'Name', ref: (n) => n.name, attributes: { Type: () => 'String' } },
+};
+RESOURCE_VALUES['AWS::Serverless::SimpleTable'] = RESOURCE_VALUES['AWS::DynamoDB::Table']!;
+RESOURCE_VALUES['AWS::Serverless::StateMachine'] = RESOURCE_VALUES['AWS::StepFunctions::StateMachine']!;
+const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
+
+/** `!Ref Id` (attribute undefined) or `!GetAtt Id.Attribute` of a resource in this template. */
+function resourceValue(id: string, attribute: string | undefined, ctx: StackContext, depth = 0): unknown {
+  const resource = ctx.resources.get(id)!;
+  const type = String(resource.Type);
+  const region = String(ctx.pseudo.get('AWS::Region'));
+  const account = String(ctx.pseudo.get('AWS::AccountId'));
+  const describe = () => new Unresolved(attribute ? `!GetAtt ${id}.${attribute}` : `!Ref ${id}`);
+  if (attribute?.startsWith('Outputs.') && ctx.nestedOutputs.has(id)) {
+    // A nested stack's output, as its own template resolved it.
+    const output = ctx.nestedOutputs.get(id)![attribute.slice('Outputs.'.length)];
+    return output === undefined ? describe() : output;
+  }
+  if (FUNCTION_TYPES.has(type)) {
+    // The function as it runs here: addressed by its FunctionName, or by its local name.
+    const given = resolveValue(asRecord(resource.Properties).FunctionName, ctx, depth + 1);
+    const name = typeof given === 'string' && given ? given : localFunctionName(id, ctx);
+    if (attribute === undefined) return name;
+    if (attribute === 'Arn') return `arn:aws:lambda:${region}:${account}:function:${name}`;
+    return describe();
+  }
+  const known = RESOURCE_VALUES[type];
+  // Ref of any other resource is its physical name; locally the logical id stands in for it.
+  if (!known) return attribute === undefined ? id : describe();
+  const given = resolveValue(asRecord(resource.Properties)[known.nameProperty], ctx, depth + 1);
+  const naming = { region, account, name: typeof given === 'string' && given ? given : id };
+  if (attribute === undefined) return known.ref(naming);
+  const attr = known.attributes[attribute];
+  return attr ? attr(naming) : describe();
+}
+
+/** The parameters a value refers to that have no Default and were given no value. */
+export function parametersWithoutValue(value: unknown, ctx: StackContext): string[] {
+  const found = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (!v || typeof v !== 'object') return;
+    const intrinsic = intrinsicOf(v);
+    if (intrinsic?.name === 'Ref' && typeof intrinsic.arg === 'string' && ctx.parameters.get(intrinsic.arg) instanceof Unresolved) found.add(intrinsic.arg);
+    if (intrinsic?.name === 'Fn::Sub') {
+      const text = Array.isArray(intrinsic.arg) ? intrinsic.arg[0] : intrinsic.arg;
+      for (const m of String(text).matchAll(/\$\{([^}!.]+)\}/g)) if (ctx.parameters.get(m[1]!.trim()) instanceof Unresolved) found.add(m[1]!.trim());
+    }
+    Object.values(v).forEach(visit);
+  };
+  visit(value);
+  return [...found];
 }
 
 function resolveIntrinsic(name: string, arg: unknown, original: unknown, ctx: StackContext, depth: number): unknown {
@@ -189,6 +314,15 @@ function resolveIntrinsic(name: string, arg: unknown, original: unknown, ctx: St
       const items = resolve(arg);
       return Array.isArray(items) ? items.length : unresolved();
     }
+    case 'Fn::GetAtt': {
+      // `!GetAtt Queue.Arn` (short form) or `[Queue, Arn]` (long form) of a resource in this template.
+      const parts = typeof arg === 'string' ? arg.split(/\.(.*)/s, 2) : Array.isArray(arg) ? arg.map(resolve) : [];
+      const [id, attribute] = parts;
+      if (typeof id === 'string' && typeof attribute === 'string' && ctx.resources.has(id)) {
+        return resourceValue(id, attribute, ctx, depth);
+      }
+      return new Unresolved(describeValue({ [name]: resolve(arg) }));
+    }
     case 'Fn::ToJsonString': {
       const resolved = resolve(arg);
       return containsUnresolved(resolved) ? unresolved() : JSON.stringify(resolved);
@@ -218,7 +352,11 @@ function substitute(arg: unknown, ctx: StackContext, depth: number): unknown {
     const name = inner.trim();
     let value: unknown;
     if (name in vars) value = resolveValue(vars[name], ctx, depth + 1);
-    else if (name.includes('.') && !ctx.pseudo.has(name)) value = new Unresolved(whole); // GetAtt shorthand
+    else if (name.includes('.') && !ctx.pseudo.has(name)) {
+      // GetAtt shorthand: `${Queue.Arn}`.
+      const [id, attribute] = name.split(/\.(.*)/s, 2) as [string, string];
+      value = ctx.resources.has(id) ? resourceValue(id, attribute, ctx, depth) : new Unresolved(whole);
+    }
     else value = resolveRef(name, ctx);
     if (value instanceof Unresolved || value === NO_VALUE || (value && typeof value === 'object' && !Array.isArray(value))) {
       incomplete = true;

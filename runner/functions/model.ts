@@ -117,6 +117,15 @@ export const FunctionSpec = z.object({
   component: ComponentSettings.optional(),
   eventInvoke: EventInvokeSettings.optional(),
   source: SourceLocation.optional(),
+  /**
+   * Where the function sits in its application, as SAM addresses it: `Parent/Child/Function` inside nested
+   * stacks, the construct path (`MyStack/MyFunction`) in a CDK app. Another address for invoke and the Invoke API.
+   */
+  path: z.string().optional(),
+  /** The resource's logical id in its own template, when the name is not it (nested stacks, CDK apps). */
+  logicalId: z.string().optional(),
+  /** The template's FunctionName, another address for the function. */
+  functionName: z.string().optional(),
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 export type FunctionInput = z.input<typeof FunctionSpec>;

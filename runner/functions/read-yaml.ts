@@ -34,6 +34,12 @@ const INTRINSIC_TAGS: Record<string, string> = {
 export interface Definitions {
   functions: FunctionSpec[];
   errors: DefinitionError[];
+  /** What was passed over on purpose and why (a nested stack only in S3, ...): not mistakes, but never silent. */
+  skipped?: DefinitionError[];
+  /** Other definition files this one brought in (nested applications' templates), so a caller can watch them too. */
+  included?: string[];
+  /** A nested template's Outputs, resolved in it, for the parent's `!GetAtt Child.Outputs.Name`. */
+  outputs?: Record<string, unknown>;
 }
 
 export interface SyntaxProblem {

@@ -12,8 +12,15 @@
 //       component:                  # Runtime wasi only (Handler is the .wasm file): see checkComponentSettings
 //         world: http
 //         build: { language: js, source: server.js }
+//
+// Nested applications (AWS::Serverless::Application, AWS::CloudFormation::Stack) whose template is on this
+// machine load too, with the Parameters the parent passes; their functions are addressed as SAM addresses them,
+// `Parent/Child/Function`. A CDK app's templates (cdk.out) load the same way: code from `aws:asset:path`, the
+// path from `aws:cdk:path`. What is passed over (a nested stack only in S3, a SAR application) is listed in
+// `skipped` with the reason, so nothing disappears silently.
+import { readFileSync, realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
@@ -25,6 +32,8 @@ import {
   describeValue,
   evaluateCondition,
   intrinsicOf,
+  localFunctionName,
+  parametersWithoutValue,
   resolveValue,
   toText,
   Unresolved,
@@ -46,11 +55,31 @@ import {
   type Problem,
 } from './check-settings.ts';
 
-export type TemplateOptions = StackOptions;
+/**
+ * `--env-vars` (SAM's env.json): per function (by logical id or full path) and for all (`Parameters`), values for
+ * the environment variables the template declares; others are ignored, as in SAM.
+ */
+export type EnvVarsFile = Record<string, Record<string, string>>;
+
+export interface TemplateOptions extends StackOptions {
+  envVars?: EnvVarsFile;
+  /** Values from the workspace's .env for template-declared variables; below --env-vars. */
+  dotEnv?: Record<string, string>;
+  /** Realpaths of the templates above this one, to refuse a stack that nests itself. */
+  ancestors?: string[];
+}
+
+/** How deep nested applications may go; CloudFormation's own limit is far above any real project. */
+const MAX_NESTING = 10;
 
 const SAM_FUNCTION = 'AWS::Serverless::Function';
 const LAMBDA_FUNCTION = 'AWS::Lambda::Function';
 const EVENT_INVOKE_CONFIG = 'AWS::Lambda::EventInvokeConfig';
+/** Nested stack resource types and the property naming the child template. */
+const NESTED_LOCATION: Record<string, string> = {
+  'AWS::Serverless::Application': 'Location',
+  'AWS::CloudFormation::Stack': 'TemplateURL',
+};
 /** Layer resource types and the property that holds their content. */
 const LAYER_CONTENT: Record<string, string> = {
   'AWS::Serverless::LayerVersion': 'ContentUri',
@@ -102,13 +131,24 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
   const resourceTypes = asRecord(template.Resources);
   const kindOf: KindOf = (id) => RESOURCE_KINDS[String(asRecord(resourceTypes[id]).Type)];
   const functions: FunctionSpec[] = [];
+  const skipped: DefinitionError[] = [];
+  const nested: Definitions[] = [];
+  // A resource whose Condition is false with these parameters does not exist in the stack.
+  const exists = (raw: Record<string, unknown>) => typeof raw.Condition !== 'string' || evaluateCondition(raw.Condition, ctx) !== false;
+  // Nested stacks first: the functions here may use their Outputs (`!GetAtt Child.Outputs.Name`).
   for (const resource of resources) {
     const raw = asRecord(yaml.plain(resource.value));
-    if (raw.Type !== SAM_FUNCTION && raw.Type !== LAMBDA_FUNCTION) continue;
-    // A resource whose Condition is false with these parameters does not exist in the stack.
-    if (typeof raw.Condition === 'string' && evaluateCondition(raw.Condition, ctx) === false) continue;
+    if (!(String(raw.Type) in NESTED_LOCATION) || !exists(raw)) continue;
+    const child = readNestedStack(yaml, ctx, resource, raw, options, skipped);
+    if (child.outputs) ctx.nestedOutputs.set(resource.key, child.outputs);
+    nested.push(child);
+  }
+  for (const resource of resources) {
+    const raw = asRecord(yaml.plain(resource.value));
+    const type = String(raw.Type);
+    if ((type !== SAM_FUNCTION && type !== LAMBDA_FUNCTION) || !exists(raw)) continue;
     const problems: Problem[] = [];
-    const spec = readFunction({ yaml, ctx, resource, isSam: raw.Type === SAM_FUNCTION, globals, layers, kindOf, problems });
+    const spec = readFunction({ yaml, ctx, resource, isSam: type === SAM_FUNCTION, globals, layers, kindOf, problems, options });
     if (spec) functions.push(spec);
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
   }
@@ -127,7 +167,81 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     }
     if (problems.length) errors.push({ file, line: resource.line, message: `Resource "${resource.key}" ${problems.map((p) => p.text).join(' It also ')}` });
   }
-  return { functions, errors: errors.sort((a, b) => a.line - b.line) };
+  errors.sort((a, b) => a.line - b.line);
+  const included: string[] = [];
+  for (const child of nested) {
+    functions.push(...child.functions);
+    errors.push(...child.errors);
+    skipped.push(...(child.skipped ?? []));
+    included.push(...(child.included ?? []));
+  }
+  // Outputs resolved here, for a parent's `!GetAtt ThisStack.Outputs.Name`.
+  const outputs: Record<string, unknown> = {};
+  for (const [name, output] of Object.entries(asRecord(template.Outputs))) outputs[name] = resolveValue(asRecord(output).Value, ctx);
+  return { functions, errors, skipped, included, outputs };
+}
+
+/**
+ * The functions of a nested application whose template is on this machine: a local path in Location /
+ * TemplateURL (SAM), or the `aws:asset:path` CDK writes next to an S3 TemplateURL. The parent's Parameters,
+ * resolved in the parent, are the child's parameter values.
+ */
+function readNestedStack(
+  yaml: YamlFile,
+  ctx: StackContext,
+  resource: Entry,
+  raw: Record<string, unknown>,
+  options: TemplateOptions,
+  skipped: DefinitionError[],
+): Definitions {
+  const type = String(raw.Type);
+  const property = NESTED_LOCATION[type]!;
+  const props = asRecord(raw.Properties);
+  const location = resolveValue(props[property], ctx);
+  const asset = asRecord(raw.Metadata)['aws:asset:path'];
+  const skip = (why: string): Definitions => {
+    skipped.push({ file: yaml.file, line: resource.line, message: `Nested application "${resource.key}" is skipped: ${why}` });
+    return { functions: [], errors: [] };
+  };
+  let path: string | undefined;
+  if (typeof location === 'string' && location && !/^(https?|s3):\/\//.test(location)) path = location;
+  else if (typeof asset === 'string' && asset) path = asset;
+  else if ('ApplicationId' in asRecord(location)) {
+    return skip(`it is a Serverless Application Repository application (${describeValue(asRecord(location).ApplicationId)}), whose template is not on this machine. Download its template and point ${property} at the file to run its functions.`);
+  } else {
+    return skip(`its ${property} (${describeValue(location) || 'empty'}) is not a local file. Point ${property} at the child template's path, e.g. "./child/template.yaml", to run its functions.`);
+  }
+  const file = resolvePath(dirname(yaml.file), path);
+  const stackPath = [...ctx.stackPath, resource.key];
+  let real: string;
+  let text: string;
+  try {
+    real = realpathSync(file);
+    text = readFileSync(real, 'utf8');
+  } catch (error) {
+    const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} doesn't exist` : (error as Error).message;
+    return { functions: [], errors: [{ file: yaml.file, line: resource.line, message: `Nested application "${resource.key}" has ${property} "${path}", but ${message}. Fix the path.` }] };
+  }
+  const ancestors = [...(options.ancestors ?? [realpathOr(yaml.file)])];
+  if (ancestors.includes(real) || stackPath.length > MAX_NESTING) {
+    return { functions: [], errors: [{ file: yaml.file, line: resource.line, message: `Nested application "${resource.key}" nests ${basename(file)} inside itself (or more than ${MAX_NESTING} deep); its functions are not loaded. Remove the cycle.` }] };
+  }
+  const parameterOverrides: Record<string, string> = {};
+  for (const [key, value] of Object.entries(asRecord(resolveValue(props.Parameters, ctx)))) {
+    // A value only a deployed stack knows is not passed: the child's Default (or its error) applies.
+    if (value instanceof Unresolved || value === null || value === undefined) continue;
+    parameterOverrides[key] = Array.isArray(value) ? value.map(toText).join(',') : toText(value);
+  }
+  const child = parseTemplate(text, file, { ...options, parameterOverrides, stackPath, ancestors: [...ancestors, real] });
+  return { ...child, included: [file, ...(child.included ?? [])] };
+}
+
+function realpathOr(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 function byKey(entries: Entry[]): Map<string, Entry> {
@@ -143,10 +257,12 @@ interface FunctionSource {
   layers: Map<string, Record<string, unknown>>;
   kindOf: KindOf;
   problems: Problem[];
+  options: TemplateOptions;
 }
 
-function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers, kindOf, problems }: FunctionSource): FunctionSpec | undefined {
+function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers, kindOf, problems, options }: FunctionSource): FunctionSpec | undefined {
   const id = resource.key;
+  const metadataOf = asRecord(yaml.plain(entryOf(resource.value, 'Metadata', yaml)?.value));
   const templateDir = dirname(yaml.file);
   const own = byKey(entriesOf(entryOf(resource.value, 'Properties', yaml)?.value, yaml));
   // Globals.Function only applies to SAM functions; the function's own value wins over the global one.
@@ -154,7 +270,16 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   const setting = (key: string) => own.get(key) ?? globals.get(key);
   const valueOf = (entry: Entry) => resolveValue(yaml.plain(entry.value), ctx);
   const where = isSam ? 'to its Properties or to Globals.Function' : 'to its Properties';
-  const input: FunctionInput = { name: id, runtime: 'nodejs22.x', codeUri: templateDir, source: { file: yaml.file, line: resource.line } };
+  const input: FunctionInput = { name: localFunctionName(id, ctx), runtime: 'nodejs22.x', codeUri: templateDir, source: { file: yaml.file, line: resource.line } };
+  // SAM's address for the function: the CDK construct path (without its trailing /Resource), else the
+  // nested stacks' logical ids and the function's.
+  const cdkPath = metadataOf['aws:cdk:path'];
+  const path = typeof cdkPath === 'string' && cdkPath ? cdkPath.replace(/\/Resource$/, '') : [...ctx.stackPath, id].join('/');
+  if (path !== input.name) input.path = path;
+  if (input.name !== id) input.logicalId = id;
+  const functionNameEntry = own.get('FunctionName');
+  const functionName = functionNameEntry ? valueOf(functionNameEntry) : undefined;
+  if (typeof functionName === 'string' && functionName && functionName !== input.name) input.functionName = functionName;
 
   const packageType = setting('PackageType');
   if (packageType && valueOf(packageType) === 'Image') {
@@ -181,7 +306,12 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
     problems.push({ line: resource.line, text: `has no Handler. Add one such as "Handler: app.handler" (the file, a dot, the exported function) ${where}.` });
   }
 
-  const codeUri = readCode(yaml, resource, own, setting, valueOf, isSam, problems);
+  const asset = metadataOf['aws:asset:path'];
+  // `aws:asset:path` (written by CDK, and by `sam build`) is where the code really is: it wins over the
+  // S3 location or source folder the properties name.
+  const codeUri = typeof asset === 'string' && asset
+    ? checkCodeFolder(asset, 'Metadata aws:asset:path', templateDir, entryOf(resource.value, 'Metadata', yaml)?.line ?? resource.line, problems)
+    : readCode(yaml, resource, own, setting, valueOf, isSam, problems);
   if (codeUri) input.codeUri = codeUri;
 
   const memory = setting('MemorySize');
@@ -193,6 +323,7 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
 
   // Environment variables merge key by key, the function's own winning over Globals.
   const environment: Record<string, string> = {};
+  const unknown = new Map<string, { line: number; raw: unknown; value: unknown }>();
   for (const entry of [globals.get('Environment'), own.get('Environment')]) {
     if (!entry) continue;
     const value = valueOf(entry);
@@ -201,8 +332,33 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
       problems.push({ line: entry.line, text: 'has an Environment that is not a mapping with Variables; write it as "Environment: { Variables: { NAME: value } }".' });
       continue;
     }
-    for (const [key, v] of Object.entries(asRecord(variables))) environment[key] = toText(v);
-    checkReservedVariables(entriesOf(entryOf(entry.value, 'Variables', yaml)?.value, yaml), 'Environment.Variables', problems);
+    const entries = entriesOf(entryOf(entry.value, 'Variables', yaml)?.value, yaml);
+    for (const [key, v] of Object.entries(asRecord(variables))) {
+      environment[key] = toText(v);
+      unknown.delete(key);
+      const variable = entries.find((e) => e.key === key);
+      if (containsUnresolved(v)) unknown.set(key, { line: variable?.line ?? entry.line, raw: variable ? yaml.plain(variable.value) : undefined, value: v });
+    }
+    checkReservedVariables(entries, 'Environment.Variables', problems);
+  }
+  // Values given for the variables the template declares: --env-vars for this function, then its global
+  // Parameters, then .env. A variable the template does not declare is not added (SAM's rule).
+  const envVars = options.envVars ?? {};
+  for (const key of Object.keys(environment)) {
+    const given = envVars[path]?.[key] ?? envVars[id]?.[key] ?? envVars.Parameters?.[key] ?? options.dotEnv?.[key];
+    if (given === undefined) continue;
+    environment[key] = given;
+    unknown.delete(key);
+  }
+  // A value only a deployed stack could give must not reach the function as the text of an intrinsic.
+  for (const [key, { line, raw, value }] of unknown) {
+    const missing = parametersWithoutValue(raw, ctx);
+    problems.push({
+      line,
+      text: missing.length
+        ? `has Environment variable ${key} from parameter ${missing.join(', ')}, which has no Default and was given no value. Set it with --parameter-overrides ${missing[0]}=value (or parameter_overrides in samconfig.toml), or give the parameter a Default.`
+        : `has Environment variable ${key} = ${describeValue(value)}, which only a deployed stack knows. Give it a local value with --env-vars (env.json: { "${id}": { "${key}": "value" } }) or in .env.`,
+    });
   }
   input.environment = environment;
 
@@ -249,6 +405,13 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   checkComponentFunction(input, handlerEntry?.line, metadata?.line ?? resource.line, problems);
 
   return finishFunction(input, resource.line, problems);
+}
+
+function containsUnresolved(value: unknown): boolean {
+  if (value instanceof Unresolved) return true;
+  if (Array.isArray(value)) return value.some(containsUnresolved);
+  if (value && typeof value === 'object') return Object.values(value).some(containsUnresolved);
+  return false;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -163,7 +163,7 @@ test('loadFunctionsFrom reads one file for --template, a folder like a workspace
   const missing = join(dir, 'nope.yaml');
   const none = await loadFunctionsFrom(missing);
   assert.deepEqual(none.functions, []);
-  assert.deepEqual(none.errors, [{ file: missing, line: 0, message: `${missing} doesn't exist. Pass the path of a template.yaml or serverless.yml.` }]);
+  assert.deepEqual(none.errors, [{ file: missing, line: 0, message: `${missing} doesn't exist. Pass the path of a template.yaml, serverless.yml or a CDK app's cdk.out.` }]);
 }));
 
 test('a workspace folder that does not exist is one error, not an exception', async () => {

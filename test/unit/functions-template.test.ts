@@ -55,20 +55,17 @@ test('environment variables merge with Globals and every intrinsic gives a strin
     SHARED: 'from-function', // the function's own value wins over Globals
     LOG_LEVEL: 'debug', // !FindInMap with a nested !Ref
     TABLE_NAME: 'OrdersTable', // !Ref of a resource: its logical id stands in for the physical name
-    TABLE_ARN: '!GetAtt OrdersTable.Arn', // only a deployed stack knows it: readable placeholder
-    TABLE_STREAM: '!GetAtt OrdersTable.StreamArn',
+    TABLE_ARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/OrdersTable', // !GetAtt: the local table's ARN
+    TABLE_STREAM: 'arn:aws:dynamodb:us-east-1:123456789012:table/OrdersTable/stream/1970-01-01T00:00:00.000',
     BUCKET_ARN: 'arn:aws:s3:::orders-dev-123456789012/*',
     QUEUE: 'https://sqs.us-east-1.amazonaws.com/123456789012/orders-dev', // !Sub with a variable map and !Join
-    DETAIL: '${OrdersTable.Arn}/stream ${Literal}', // GetAtt shorthand kept; ${!Literal} unescaped
+    DETAIL: 'arn:aws:dynamodb:us-east-1:123456789012:table/OrdersTable/stream ${Literal}', // GetAtt shorthand; ${!Literal} unescaped
     SIZE: 'small', // !If on a false condition
     DEV_EAST: 'yes', // !And of !Condition and !Equals with AWS::Region
     FIRST_SUBNET: 'subnet-a', // CommaDelimitedList parameter
     SECOND_PART: 'b',
     ZONE: 'us-east-1a',
     ENCODED: Buffer.from('hello').toString('base64'),
-    IMPORTED: '!ImportValue shared-vpc-id',
-    CIDRS: '!Cidr [10.0.0.0/16, 4, 8]',
-    KEY: '!Ref ApiKey', // a parameter without Default
     REGION_LONG: 'us-east-1', // long form Fn::Sub
     JOINED_LONG: 'adev', // long form Fn::Join with { Ref }
     PORT: '8080',
@@ -120,7 +117,7 @@ test('each bad function gets one error with its line while the good one still lo
     ['NoHandler', lineOf(file, '  NoHandler:'), /Function "NoHandler" has no Handler\. Add one such as "Handler: app\.handler"/],
     ['UnknownRuntime', lineOf(file, 'Runtime: java21'), /Function "UnknownRuntime" has Runtime "java21", which Open Runtime can't run\. Use one of: nodejs20\.x/],
     ['BadValues', lineOf(file, 'MemorySize: 64'), /MemorySize 64; it must be a whole number of MB from 128 to 10240\./],
-    ['S3Code', lineOf(file, 'CodeUri:', '  S3Code:'), /Function "S3Code" has CodeUri in S3 .*can't run locally\. Point CodeUri at the local folder/],
+    ['S3Code', lineOf(file, 'CodeUri:', '  S3Code:'), /Function "S3Code" has CodeUri in S3 .*can't run locally, and no Metadata "aws:asset:path" naming a local copy\. Point CodeUri at the local folder/],
     ['MissingFolder', lineOf(file, 'CodeUri: does-not-exist/'), /Function "MissingFolder" has CodeUri "does-not-exist\/", but .*does-not-exist doesn't exist\. Create the folder or fix the path\./],
     ['ZipCode', lineOf(file, 'CodeUri: code.zip'), /Function "ZipCode" has CodeUri "code\.zip", which is a file/],
     ['Inline', lineOf(file, 'InlineCode:'), /Function "Inline" uses InlineCode, which Open Runtime does not run/],
@@ -227,7 +224,7 @@ test('AWS::Lambda::Function in a JSON template: local Code loads, S3 and inline 
       architecture: 'arm64',
       memorySize: 1024,
       timeout: 60,
-      environment: { STAGE: 'test', TOPIC: 'arn:aws:sns:us-east-1:123456789012:test-events', BUCKET: '!GetAtt Bucket.Arn' },
+      environment: { STAGE: 'test', TOPIC: 'arn:aws:sns:us-east-1:123456789012:test-events', BUCKET: 'arn:aws:s3:::bucket' },
       concurrency: 10,
       runtimeClient: 'open-runtime',
       layers: [],
@@ -319,14 +316,10 @@ Resources:
           IF_OR: !If [QaOrProd, either, neither]
           IF_NOT: !If [NotQa, not-qa, qa]
           IF_AND: !If [Both, both, not-both]
-          IF_UNKNOWABLE: !If [Unknowable, a, b]
           SELECT: !Select ['0', !GetAZs 'eu-central-1']
           SPLIT_JOIN: !Join ['+', !Split ['/', 'a/b/c']]
-          FIND: !FindInMap [Missing, a, b]
-          IMPORT: !ImportValue { 'Fn::Sub': '\${Env}-vpc' }
           AZS: !GetAZs ''
           B64: !Base64 { 'Fn::Join': ['', [x, y]] }
-          CIDR: !Cidr [!GetAtt Vpc.CidrBlock, 2, 8]
           EQUALS: !Equals [a, a]
           AND: !And [!Equals [a, a], !Equals [b, c]]
           OR: !Or [!Equals [a, b], !Condition IsQa]
@@ -334,43 +327,56 @@ Resources:
           CONDITION: !If [IsProd, p, !Ref AWS::NoValue]
           LENGTH: !Length [a, b, c]
           JSON: !ToJsonString { a: !Ref Env }
-          TRANSFORM: { 'Fn::Transform': { Name: AWS::Include, Parameters: { Location: s3://b/k } } }
           LONG_GETATT: { 'Fn::GetAtt': [Queue, Arn] }
           LONG_IF: { 'Fn::If': [IsQa, { 'Fn::Base64': abc }, none] }
           LONG_SELECT: { 'Fn::Select': [2, { 'Fn::Split': [',', 'x,y,z'] }] }
           LONG_FIND: { 'Fn::FindInMap': [Missing, a, b, { DefaultValue: fallback }] }
+  Unknowable:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: app.handler
+      Runtime: nodejs22.x
+      Environment:
+        Variables:
+          IF_UNKNOWABLE: !If [Unknowable, a, b]
+          FIND: !FindInMap [Missing, a, b]
+          IMPORT: !ImportValue { 'Fn::Sub': '\${Env}-vpc' }
+          CIDR: !Cidr [!GetAtt Vpc.CidrBlock, 2, 8]
+          TRANSFORM: { 'Fn::Transform': { Name: AWS::Include, Parameters: { Location: s3://b/k } } }
   Queue:
     Type: AWS::SQS::Queue
   Vpc:
     Type: AWS::EC2::VPC
 `;
   const { functions, errors } = parseTemplate(text, join(FIXTURES, 'sam', 'template.yaml'));
-  assert.deepEqual(errors, []);
+  // What only a deployed stack knows never reaches a function as text: one error, each value shown as written.
+  assert.equal(functions.length, 1);
+  assert.equal(errors.length, 1);
+  for (const shown of ['IF_UNKNOWABLE = !If [Unknowable, a, b]', 'FIND = !FindInMap [Missing, a, b]', 'IMPORT = !ImportValue qa-vpc', 'CIDR = !Cidr [!GetAtt Vpc.CidrBlock, 2, 8]', 'TRANSFORM = !Transform { Name: AWS::Include, Parameters: { Location: s3://b/k } }']) {
+    assert.ok(errors[0]!.message.includes(shown), `${shown} in ${errors[0]!.message}`);
+  }
+  assert.match(errors[0]!.message, /^Function "Unknowable" has Environment variable IF_UNKNOWABLE = .*which only a deployed stack knows\. Give it a local value with --env-vars/);
   assert.deepEqual(functions[0]!.environment, {
     REF: 'qa',
     SUB: 'qa-local-amazonaws.com',
     SUB_LIST: 'qa/us-east-1b',
-    GETATT: '!GetAtt Queue.QueueName',
+    GETATT: 'Queue', // a queue's name: the logical id stands in when QueueName is not set
     JOIN: 'us-east-1a,us-east-1b',
     IF_OR: 'either',
     IF_NOT: 'qa',
     IF_AND: 'both',
-    IF_UNKNOWABLE: '!If [Unknowable, a, b]',
     SELECT: 'eu-central-1a',
     SPLIT_JOIN: 'a+b+c',
-    FIND: '!FindInMap [Missing, a, b]',
-    IMPORT: '!ImportValue qa-vpc', // arguments are resolved even when the function can't be
     AZS: 'us-east-1a,us-east-1b,us-east-1c',
     B64: Buffer.from('xy').toString('base64'),
-    CIDR: '!Cidr [!GetAtt Vpc.CidrBlock, 2, 8]',
     EQUALS: 'true',
     AND: 'false',
     OR: 'true',
     NOT: 'true',
     LENGTH: '3',
     JSON: '{"a":"qa"}',
-    TRANSFORM: '!Transform { Name: AWS::Include, Parameters: { Location: s3://b/k } }',
-    LONG_GETATT: '!GetAtt Queue.Arn',
+    LONG_GETATT: 'arn:aws:sqs:us-east-1:123456789012:Queue',
     LONG_IF: Buffer.from('abc').toString('base64'),
     LONG_SELECT: 'z',
     LONG_FIND: 'fallback',
