@@ -448,7 +448,7 @@ Resources:
     maximumRetryAttempts: 1,
     maximumEventAgeSeconds: 120,
     onSuccess: { type: 'Lambda', target: 'Audit' },
-    onFailure: { type: 'SQS', target: 'Failed' },
+    onFailure: { type: 'SQS', target: 'arn:aws:sqs:us-east-1:123456789012:Failed' },
     deadLetter: { type: 'SNS', target: 'arn:aws:sns:us-east-1:123456789012:dead-orders' },
   });
   assert.equal(byName(functions, 'Audit').eventInvoke, undefined, 'no settings: Lambda defaults');
@@ -456,7 +456,7 @@ Resources:
     maximumRetryAttempts: 0,
     maximumEventAgeSeconds: 21600,
     onFailure: { type: 'Lambda', target: 'Audit' },
-    deadLetter: { type: 'SQS', target: 'Failed' },
+    deadLetter: { type: 'SQS', target: 'arn:aws:sqs:us-east-1:123456789012:Failed' },
   });
   const messages = errors.map((e) => e.message).join('\n');
   assert.match(messages, /Resource "BadConfig" configures FunctionName Nowhere, which is no function of this template/);
