@@ -15,6 +15,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isSeq, parse } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { serverlessHttpEvents, withHttpEvents } from './http-events.ts';
 import { entriesOf, entryOf, readDefinitionFile, type Definitions, type YamlFile } from './read-yaml.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
 import {
@@ -138,7 +139,8 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   for (const fn of declared) {
     const problems: Problem[] = [];
     const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file) });
-    if (spec) functions.push(spec);
+    const providerConfig = { ...asRecord(vars.resolve(config.provider)), ...(options.stage ? { stage: options.stage } : {}) };
+    if (spec) functions.push(withHttpEvents(spec, serverlessHttpEvents(spec.name, fn.settings('events')?.value, fn.settings('url')?.value, providerConfig)));
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
   return { functions, errors: errors.sort((a, b) => a.line - b.line) };

@@ -17,6 +17,7 @@ import { basename, dirname } from 'node:path';
 import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { samHttpEvents, withHttpEvents } from './http-events.ts';
 import { entriesOf, entryOf, parseYaml, readDefinitionFile, type Definitions, type Entry, type YamlFile } from './read-yaml.ts';
 import {
   asRecord,
@@ -105,7 +106,7 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     if (typeof raw.Condition === 'string' && evaluateCondition(raw.Condition, ctx) === false) continue;
     const problems: Problem[] = [];
     const spec = readFunction({ yaml, ctx, resource, isSam: raw.Type === SAM_FUNCTION, globals, layers, problems });
-    if (spec) functions.push(spec);
+    if (spec) functions.push(withHttpEvents(spec, samHttpEvents(spec.name, raw, template, (v) => resolveValue(v, ctx))));
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
   }
   return { functions, errors: errors.sort((a, b) => a.line - b.line) };
