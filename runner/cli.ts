@@ -10,6 +10,7 @@ import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
+import { describeRoutes, Gateway } from './gateway/server.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
@@ -20,8 +21,9 @@ import { ALLOCATOR_ENV_MARK, CONTROL_PREFIX, RUNNER_ENV, type DefinitionError, t
 const BASE_USAGE = `Usage:
   open-runtime invoke <function> [--event <file>|-] [--template <path>] [--workspace <dir>]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
-  open-runtime start [--port N] [--template <path>] [--workspace <dir>] [--allow-origin <origin>]...
-      Serve the Lambda Invoke API for every function (like sam local start-lambda), on 127.0.0.1.
+  open-runtime start [--port N] [--api-port N] [--template <path>] [--workspace <dir>] [--allow-origin <origin>]...
+      Serve the Lambda Invoke API for every function (like sam local start-lambda), on 127.0.0.1 (port 3001), and
+      the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
       Callers sign their requests as AWS clients do (any credentials); web pages are refused unless allowed.
   open-runtime serve [--port N] [--workspace <dir>] [--allow-origin <origin>]...
       The editor's sidecar: Invoke API + control API. Reads the control API's token from the first line of
@@ -149,7 +151,7 @@ async function invokeCommand(args: string[]): Promise<number> {
 }
 
 async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } } });
+  const { values } = parseArgs({ args, options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } } });
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
   const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
@@ -169,7 +171,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    void Promise.all([lambda.close(), analyzer?.then((a) => a.close())]).then(() => process.exit(0));
+    void Promise.all([gateway?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => process.exit(0));
   };
   const workspace = resolve(values.workspace ?? process.cwd());
   setDeployRoot(join(workspace, '.open-runtime', 'deployed'));
@@ -204,6 +206,13 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     });
   }
   const actual = await lambda.listen();
+  // start also serves the project's HTTP routes (runner/gateway/), on --api-port (3000; 0: any free port).
+  const apiPort = sidecar ? undefined : Number(values['api-port'] ?? 3000);
+  if (apiPort !== undefined && (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)) throw new UsageError(`Bad API port "${values['api-port']}".`);
+  const gateway = apiPort === undefined ? undefined : new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
+  const gatewayPort = await gateway?.listen(values['api-port'] === undefined).catch((error: Error) => {
+    throw new UsageError(error.message);
+  });
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   if (sidecar) {
@@ -216,7 +225,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     process.stderr.write(
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
         `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +
-        `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n`,
+        `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n` +
+        `Open Runtime: HTTP APIs on http://127.0.0.1:${gatewayPort}\n${gateway!.routes().length ? describeRoutes(gateway!.routes(), gatewayPort!) : '  (no HTTP routes: add Api / HttpApi events or a FunctionUrlConfig to a function)'}\n`,
     );
   }
   return new Promise<number>(() => undefined); // runs until a signal
