@@ -8,6 +8,7 @@
 //        moves to `cookies`; absent fields are left out.
 //   Bodies: REST passes text, or base64 when the Content-Type is one of the API's BinaryMediaTypes; HTTP APIs and
 //   URLs base64-encode every body whose Content-Type is not text.
+import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { LOCAL_ACCOUNT } from '../functions/model.ts';
 import type { RouteMatch } from './routes.ts';
@@ -158,6 +159,33 @@ export function httpEvent(req: GatewayRequest, match: RouteMatch): APIGatewayPro
     isBase64Encoded: binary && req.body.length > 0,
   };
   return event;
+}
+
+/**
+ * The request's headers with those API Gateway's edge adds: X-Forwarded-For (the caller's address appended to any
+ * the client sent), X-Forwarded-Port, X-Forwarded-Proto, and an X-Amzn-Trace-Id when the client sent none.
+ * Frameworks behind Lambda (serverless-http, Mangum ...) read them to rebuild the public URL.
+ */
+export function withEdgeHeaders(rawHeaders: readonly string[], sourceIp: string, port: number): string[] {
+  const out: string[] = [];
+  let forwardedFor = false;
+  let trace = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (lower === 'x-forwarded-port' || lower === 'x-forwarded-proto') continue;
+    if (lower === 'x-forwarded-for' && !forwardedFor) {
+      forwardedFor = true;
+      out.push(name, `${rawHeaders[i + 1]}, ${sourceIp}`);
+      continue;
+    }
+    if (lower === 'x-amzn-trace-id') trace = true;
+    out.push(name, rawHeaders[i + 1]!);
+  }
+  if (!forwardedFor) out.push('X-Forwarded-For', sourceIp);
+  out.push('X-Forwarded-Port', String(port), 'X-Forwarded-Proto', 'http');
+  if (!trace) out.push('X-Amzn-Trace-Id', `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`);
+  return out;
 }
 
 /** Query pairs in order, decoded as API Gateway decodes them ("+" is a space). */

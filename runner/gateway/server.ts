@@ -13,7 +13,7 @@ import type { FunctionSpec } from '../functions/model.ts';
 import { BodyTooLargeError, readBody, splitTarget } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import { isLoopbackHost } from '../request-guard.ts';
-import { httpEvent, restEvent, type GatewayRequest } from './events.ts';
+import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './events.ts';
 import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
 import { matchRoute, noRouteKind, routeTable, type Route } from './routes.ts';
 
@@ -105,13 +105,14 @@ export class Gateway {
     const kind = route.event.kind;
     readBody(req, MAX_REQUEST_BYTES).then(
       (body) => {
+        const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
         const request: GatewayRequest = {
           method,
           rawPath: path,
           rawQuery,
-          rawHeaders: req.rawHeaders,
+          rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, this.port),
           body,
-          sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+          sourceIp,
           domainName: req.headers.host ?? 'localhost',
           requestId: randomUUID(),
           timeEpoch: Date.now(),

@@ -196,6 +196,11 @@ test('curl reaches a REST route; the event is payload 1.0 with path parameters, 
   assert.equal(event.body, null);
   assert.equal(event.isBase64Encoded, false);
   assert.equal(event.stageVariables, null);
+  // What API Gateway's edge adds.
+  assert.equal(event.headers['X-Forwarded-For'], '127.0.0.1');
+  assert.equal(event.headers['X-Forwarded-Proto'], 'http');
+  assert.equal(event.headers['X-Forwarded-Port'], String(apiPort));
+  assert.match(event.headers['X-Amzn-Trace-Id'] ?? '', /^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
 });
 
 test('REST priority: a literal route beats a parameter, an explicit API keeps its own stage, the greedy route takes the rest', async () => {
@@ -226,6 +231,7 @@ test('an HTTP API route gets payload 2.0: lower-case headers, joined values, coo
   assert.deepEqual(event.queryStringParameters, { tag: 'a,b' });
   assert.equal(event.headers['x-two'], 'x,y');
   assert.equal(event.headers.cookie, undefined);
+  assert.equal(event.headers['x-forwarded-for'], '127.0.0.1');
   assert.deepEqual(event.cookies, ['c1=1', 'c2=2']);
   assert.deepEqual(event.pathParameters, { id: '7' });
   assert.equal(event.requestContext.http.method, 'GET');

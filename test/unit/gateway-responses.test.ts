@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Outcome } from '../../runner/environments/invocation.ts';
 import type { HttpEvent } from '../../runner/functions/model.ts';
-import { isTextType, matchesMediaType } from '../../runner/gateway/events.ts';
+import { isTextType, matchesMediaType, withEdgeHeaders } from '../../runner/gateway/events.ts';
 import { answerOf } from '../../runner/gateway/responses.ts';
 
 const event = (kind: HttpEvent['kind'], payloadVersion: HttpEvent['payloadVersion'], binaryMediaTypes: string[] = []): HttpEvent => ({
@@ -93,4 +93,12 @@ test('REST BinaryMediaTypes match exactly or with wildcards, ignoring parameters
     ['image/png', [], false],
   ];
   for (const [type, types, expected] of cases) assert.equal(matchesMediaType(type, types), expected, `${type} in ${types.join(',')}`);
+});
+
+test("the edge's headers: X-Forwarded-For appends the caller to the client's, port and proto are the gateway's, a client's trace id stays", () => {
+  const headers = withEdgeHeaders(['Host', 'localhost', 'x-forwarded-for', '10.0.0.1', 'X-Forwarded-Proto', 'https', 'X-Amzn-Trace-Id', 'Root=1-a-b'], '127.0.0.1', 3000);
+  assert.deepEqual(headers, ['Host', 'localhost', 'x-forwarded-for', '10.0.0.1, 127.0.0.1', 'X-Amzn-Trace-Id', 'Root=1-a-b', 'X-Forwarded-Port', '3000', 'X-Forwarded-Proto', 'http']);
+  const fresh = withEdgeHeaders([], '127.0.0.1', 3000);
+  assert.deepEqual(fresh.slice(0, 6), ['X-Forwarded-For', '127.0.0.1', 'X-Forwarded-Port', '3000', 'X-Forwarded-Proto', 'http']);
+  assert.equal(fresh[6], 'X-Amzn-Trace-Id');
 });
