@@ -26,6 +26,8 @@ export interface GatewayOptions {
   port: number;
   /** One line per request and per problem; absent: quiet. */
   log?: (line: string) => void;
+  /** API Gateway's integration timeouts, per API kind (tests shorten them). */
+  integrationTimeoutMs?: Partial<Record<Route['event']['kind'], number>>;
 }
 
 export class Gateway {
@@ -142,7 +144,7 @@ export class Gateway {
       return answer(gatewayError('functionError', kind, `the runner could not start ${route.function}: ${(error as Error).message}`));
     }
     let done = false;
-    const limit = INTEGRATION_TIMEOUT_MS[kind];
+    const limit = this.opts.integrationTimeoutMs?.[kind] ?? INTEGRATION_TIMEOUT_MS[kind];
     const timer = Number.isFinite(limit)
       ? setTimeout(() => {
           done = true;
