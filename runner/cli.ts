@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { handleControlApi } from './control.ts';
 import { discoverFunctions, loadFunctionsFrom } from './functions/discover.ts';
 import { inferFunction } from './functions/infer.ts';
+import { watchDefinitions } from './functions/watch-definitions.ts';
 import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
@@ -213,6 +214,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const gatewayPort = await gateway?.listen(values['api-port'] === undefined).catch((error: Error) => {
     throw new UsageError(error.message);
   });
+  if (!sidecar) watchDefinitions(values.template && resolve(values.template), workspace, () => void reload().catch((error: Error) => process.stderr.write(`open-runtime: could not reload the functions: ${error.message}\n`)));
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   if (sidecar) {

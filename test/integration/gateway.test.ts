@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
@@ -374,6 +374,15 @@ test('a REST-only project answers an unknown path with 403 Missing Authenticatio
     assert.equal(answer.headers['x-amzn-errortype'], 'MissingAuthenticationTokenException');
     const post = await call('POST', '/only', { port: rest.port });
     assert.equal(post.status, 403); // a method the resource does not have
+    // An edit to the template is served without a restart.
+    writeFileSync(join(dir, 'template.yaml'), readFileSync(join(dir, 'template.yaml'), 'utf8').replace('Path: /only', 'Path: /renamed'));
+    let renamed = await call('GET', '/renamed', { port: rest.port });
+    for (let i = 0; i < 100 && renamed.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      renamed = await call('GET', '/renamed', { port: rest.port });
+    }
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.equal((await call('GET', '/only', { port: rest.port })).status, 403);
   } finally {
     await rest.stop();
   }
