@@ -15,8 +15,6 @@ import type { RouteMatch } from './routes.ts';
 
 export interface GatewayRequest {
   method: string;
-  /** The request path as sent, without the query. */
-  rawPath: string;
   /** After the "?", '' when none. */
   rawQuery: string;
   /** Node's rawHeaders: name, value, name, value ... in arrival order and case. */

@@ -15,7 +15,7 @@ import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '.
 import { isLoopbackHost } from '../request-guard.ts';
 import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './events.ts';
 import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
-import { matchRoute, noRouteKind, routeTable, type Route } from './routes.ts';
+import { matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
@@ -41,7 +41,13 @@ export class Gateway {
   constructor(lambda: LocalLambda, opts: GatewayOptions) {
     this.lambda = lambda;
     this.opts = opts;
-    this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => this.handle(req, res));
+    this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+      try {
+        this.handle(req, res);
+      } catch {
+        res.destroy(); // a bug of the gateway's own costs this request, not the runner
+      }
+    });
     this.setFunctions(lambda.listFunctions());
     this.unsubscribe = lambda.subscribe((event) => {
       if (event.type === 'functions-changed') this.setFunctions(lambda.listFunctions());
@@ -90,7 +96,11 @@ export class Gateway {
     const { path } = splitTarget(req.url);
     const rawQuery = req.url && req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
     const finish = (answer: GatewayAnswer, target: string) => {
-      send(res, answer);
+      try {
+        send(res, answer);
+      } catch {
+        res.destroy(); // nothing a request or a function sends may throw out of here: that would end the runner
+      }
       this.opts.log?.(`${method} ${path} -> ${target} ${answer.status} (${(performance.now() - started).toFixed(1)} ms)${answer.problem ? `: ${answer.problem}` : ''}`);
     };
     if (req.headers.host !== undefined && !isLoopbackHost(req.headers.host)) {
@@ -106,30 +116,39 @@ export class Gateway {
     const { route } = match;
     const kind = route.event.kind;
     readBody(req, MAX_REQUEST_BYTES).then(
-      (body) => {
-        const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
-        const request: GatewayRequest = {
-          method,
-          rawPath: path,
-          rawQuery,
-          rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, this.port),
-          body,
-          sourceIp,
-          domainName: req.headers.host ?? 'localhost',
-          requestId: randomUUID(),
-          timeEpoch: Date.now(),
-        };
-        const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
-        this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, (answer) => {
-          answer.headers.push(kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]);
-          finish(answer, route.function);
-        });
-      },
+      (body) => this.run(req, body, match, rawQuery, finish),
       (error) => {
         if (error instanceof BodyTooLargeError) finish(gatewayError('tooLarge', kind, `the request body is over ${MAX_REQUEST_BYTES} bytes, Lambda's limit for a synchronous invocation.`), route.function);
         else res.destroy(); // the client went away mid-body
       },
     );
+  }
+
+  /** Builds the event and answers with what the invocation gives. */
+  private run(req: IncomingMessage, body: Buffer, match: RouteMatch, rawQuery: string, finish: (answer: GatewayAnswer, target: string) => void): void {
+    const { route } = match;
+    const kind = route.event.kind;
+    try {
+      const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+      const request: GatewayRequest = {
+        method: req.method ?? 'GET',
+        rawQuery,
+        rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, this.port),
+        body,
+        sourceIp,
+        domainName: req.headers.host ?? 'localhost',
+        requestId: randomUUID(),
+        timeEpoch: Date.now(),
+      };
+      const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
+      this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, (answer) => {
+        answer.headers.push(kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]);
+        finish(answer, route.function);
+      });
+    } catch (error) {
+      // A bug of the gateway's own must cost this request, not the runner.
+      finish(gatewayError('functionError', kind, `the gateway failed on this request: ${(error as Error).message}`), route.function);
+    }
   }
 
   /** Runs the function and answers once: with its response, or with API Gateway's error when it fails or takes too long. */

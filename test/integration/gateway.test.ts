@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -356,6 +357,40 @@ test('the Invoke API is still on its own port and still wants a signature', asyn
   assert.equal(invoke.status, 403);
   const gateway = await call('POST', '/2015-03-31/functions/Simple/invocations', { body: '{}' });
   assert.equal(gateway.status, 404); // not a route of the project's APIs
+});
+
+test('a body over 6 MB is 413 without reaching the function', async () => {
+  const answer = await call('POST', '/http/big', { headers: { 'content-type': 'text/plain' }, body: Buffer.alloc(6 * 1024 * 1024 + 1, 'a') });
+  assert.equal(answer.status, 413);
+  assert.deepEqual(JSON.parse(answer.text), { message: 'Request Entity Too Large' });
+});
+
+test('malformed requests from a raw socket cost only themselves: the runner stays up and serves', async () => {
+  const raw = [
+    'GET /%ZZ HTTP/1.1\r\nHost: localhost\r\n\r\n',
+    'GET /rest/items/%E0%A4%A?%=%&a=%FF HTTP/1.1\r\nHost: localhost\r\nCookie: ;;; =; a\r\n\r\n',
+    'GET /lambda-url/Url/%00/../.. HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+    'GET /rest/items/1 HTTP/1.0\r\n\r\n',
+    'OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n',
+    'GET http://localhost/rest/items/1 HTTP/1.1\r\nHost: localhost\r\n\r\n',
+    'BREW /rest/x HTTP/1.1\r\nHost: localhost\r\n\r\n',
+    'POST /http/x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+    'POST /http/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc',
+    'POST /rest-bytes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\n\xff\xfe\x00',
+    'GET /rest/items/1 HTTP/1.1\r\nHost: [::1]:1\r\nX-Forwarded-For: \x7f\r\n\r\n',
+  ];
+  for (const request of raw) {
+    await new Promise<void>((resolve) => {
+      const socket = connect(apiPort, '127.0.0.1', () => socket.end(Buffer.from(request, 'latin1')));
+      socket.on('data', () => undefined);
+      socket.on('error', () => resolve());
+      socket.on('close', () => resolve());
+      setTimeout(() => (socket.destroy(), resolve()), 1000);
+    });
+  }
+  assert.equal(runner.proc.exitCode, null, runner.stderr().slice(-2000));
+  assert.doesNotMatch(runner.stderr(), /the gateway failed on this request/);
+  assert.equal((await call('GET', '/simple/string')).text, 'hello');
 });
 
 test('a REST-only project answers an unknown path with 403 Missing Authentication Token', async () => {
