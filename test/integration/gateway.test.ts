@@ -422,3 +422,32 @@ test('a REST-only project answers an unknown path with 403 Missing Authenticatio
     await rest.stop();
   }
 });
+
+test('a serverless.yml service: http routes are REST (payload 1.0, the stage in requestContext), httpApi routes payload 2.0, url a Function URL', async () => {
+  const dir = tempDir('gateway-sls');
+  writeFileSync(join(dir, 'handler.mjs'), HANDLERS);
+  writeFileSync(
+    join(dir, 'serverless.yml'),
+    `service: shop
+provider: { name: aws, runtime: nodejs22.x, stage: beta }
+functions:
+  rest: { handler: handler.echo, events: [{ http: 'GET users/{id}' }] }
+  http: { handler: handler.echo, url: true, events: [{ httpApi: 'POST /things' }, { httpApi: '*' }] }
+`,
+  );
+  const sls = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'serverless.yml')], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  try {
+    const rest = restEventOf(await call('GET', '/users/7', { port: sls.port }));
+    assert.deepEqual(rest.pathParameters, { id: '7' });
+    assert.equal(rest.requestContext.stage, 'beta');
+    assert.equal(rest.requestContext.path, '/beta/users/7');
+    const http = httpEventOf(await call('POST', '/things', { port: sls.port, headers: { 'content-type': 'application/json' }, body: '[]' }));
+    assert.equal(http.routeKey, 'POST /things');
+    const fallback = httpEventOf(await call('GET', '/anything/else', { port: sls.port }));
+    assert.equal(fallback.routeKey, '$default');
+    const url = httpEventOf(await call('GET', '/lambda-url/http/x', { port: sls.port }), LambdaFunctionUrlSchema);
+    assert.equal(url.rawPath, '/x');
+  } finally {
+    await sls.stop();
+  }
+});
