@@ -10,7 +10,9 @@
 //   3. an explicit method beats ANY;
 //   4. HTTP API's `$default` route comes last, after every path;
 //   5. otherwise the order of declaration.
-// A request takes the first route in that order whose path and method both match.
+// A request takes the first route in that order whose path and method both match; but a REST API first picks its
+// resource (the most specific path that matches) and then the method on it, so a REST request whose resource lacks
+// the method matches nothing of that API (403 in AWS), where an HTTP API would try its next route.
 import type { FunctionSpec, HttpEvent } from '../functions/model.ts';
 
 export const FUNCTION_URL_PREFIX = '/lambda-url/';
@@ -90,11 +92,22 @@ export function compareRoutes(a: Route, b: Route): number {
 /** The route a request takes, or undefined when none matches. `path` is the raw request path (no query). */
 export function matchRoute(table: readonly Route[], method: string, path: string): RouteMatch | undefined {
   const parts = splitPath(path);
+  let restResources: Map<string, string> | undefined; // REST API -> the resource the request picked in it
   for (const route of table) {
-    if (route.event.method !== 'ANY' && route.event.method !== method) continue;
-    if (route.isDefault) return { route, pathParameters: null, path };
+    const methodMatches = route.event.method === 'ANY' || route.event.method === method;
+    if (route.isDefault) {
+      if (methodMatches) return { route, pathParameters: null, path };
+      continue;
+    }
+    if (!methodMatches && route.event.kind !== 'rest') continue;
     const params = matchSegments(route.segments, parts);
     if (!params) continue;
+    if (route.event.kind === 'rest') {
+      restResources ??= new Map();
+      const resource = restResources.get(route.event.api);
+      if (resource === undefined) restResources.set(route.event.api, route.servedPath);
+      if (!methodMatches || (resource !== undefined && resource !== route.servedPath)) continue;
+    }
     return { route, pathParameters: Object.keys(params).length ? params : null, path: route.prefix ? path.slice(route.prefix.length) || '/' : path };
   }
   return undefined;

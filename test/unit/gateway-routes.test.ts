@@ -80,6 +80,26 @@ test('without a catch-all, an unknown path matches nothing; REST-only projects a
   assert.equal(noRouteKind([]), 'http');
 });
 
+test('a REST API picks its resource first, then the method: a resource without the method matches nothing of that API', () => {
+  const rest = (path: string, method: string, api = 'Api') => ({ kind: 'rest' as const, path, method, payloadVersion: '1.0' as const, api });
+  const table = routeTable([
+    fn('Proxy', [rest('/{proxy+}', 'ANY')]),
+    fn('ItemGet', [rest('/items/{id}', 'GET')]),
+    fn('ItemPut', [rest('/items/{id}', 'PUT')]),
+    fn('OtherApi', [rest('/items/{id}', 'DELETE', 'Other')]),
+    fn('HttpRoute', [{ path: '/items/{id}', method: 'POST' }]),
+  ]);
+  const cases: [string, string, string | undefined][] = [
+    ['GET', '/items/1', 'ItemGet'],
+    ['PUT', '/items/1', 'ItemPut'],
+    ['PATCH', '/items/1', undefined], // /items/{id} is Api's resource and has no PATCH; Api's /{proxy+} does not get it
+    ['DELETE', '/items/1', 'OtherApi'], // another REST API has its own resources
+    ['POST', '/items/1', 'HttpRoute'], // an HTTP API route still matches
+    ['PATCH', '/other', 'Proxy'],
+  ];
+  for (const [method, path, expected] of cases) assert.equal(matchRoute(table, method, path)?.route.function, expected, `${method} ${path}`);
+});
+
 test('equal routes keep the order of declaration', () => {
   const table = routeTable([fn('First', [{ path: '/x/{a}' }]), fn('Second', [{ path: '/x/{b}' }])]);
   assert.equal(matchRoute(table, 'GET', '/x/1')?.route.function, 'First');
