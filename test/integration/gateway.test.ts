@@ -5,14 +5,14 @@
 // functions receive parsed with @aws-lambda-powertools/parser's schemas.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { removeTemps, startCli, tempDir, type CliProcess } from './support/runner.ts';
+import { removeTemps, ROOT, startCli, tempDir, type CliProcess } from './support/runner.ts';
 
 const HANDLERS = `
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -449,5 +449,30 @@ functions:
     assert.equal(url.rawPath, '/x');
   } finally {
     await sls.stop();
+  }
+});
+
+test('ports: the default 3000, when taken, falls back to a free port and says so; a chosen port that is taken is an error sentence', async () => {
+  const dir = tempDir('gateway-ports');
+  mkdirSync(join(dir, 'src'));
+  writeFileSync(join(dir, 'src', 'index.mjs'), HANDLERS);
+  writeFileSync(join(dir, 'template.yaml'), TEMPLATE);
+  // Hold 3000 (or find it held already): either way it is taken while the runner starts.
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.once('error', () => resolve()).listen(3000, '127.0.0.1', () => resolve()));
+  try {
+    const fallback = await startCli(['start', '--port', '0', '--template', join(dir, 'template.yaml')], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+    try {
+      assert.notEqual(fallback.port, 3000);
+      assert.match(fallback.stderr(), /port 3000 is in use; serving the HTTP APIs on port \d+ instead \(choose one with --api-port N\)/);
+      assert.equal((await call('GET', '/simple/string', { port: fallback.port })).text, 'hello');
+    } finally {
+      await fallback.stop();
+    }
+    const chosen = spawnSync(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'start', '--port', '0', '--api-port', '3000', '--template', join(dir, 'template.yaml')], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(chosen.status, 2, chosen.stderr);
+    assert.match(chosen.stderr, /Port 3000 is in use, so the HTTP APIs can't be served there\. Choose another with --api-port N \(0: any free port\)\./);
+  } finally {
+    holder.close();
   }
 });
