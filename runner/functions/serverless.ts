@@ -135,11 +135,11 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   const layers = asRecord(vars.resolve(config.layers));
   const projectSettings = asRecord(asRecord(asRecord(asRecord(config.custom).openRuntime).functions));
 
+  const providerConfig = { ...asRecord(vars.resolve(config.provider)), ...(options.stage ? { stage: options.stage } : {}) };
   const functions: FunctionSpec[] = [];
   for (const fn of declared) {
     const problems: Problem[] = [];
     const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file) });
-    const providerConfig = { ...asRecord(vars.resolve(config.provider)), ...(options.stage ? { stage: options.stage } : {}) };
     if (spec) functions.push(withHttpEvents(spec, serverlessHttpEvents(spec.name, fn.settings('events')?.value, fn.settings('url')?.value, providerConfig)));
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
