@@ -15,10 +15,12 @@ import {
   resolveRegion,
 } from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
+import { watchDefinitions } from './functions/watch-definitions.ts';
 import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
+import { describeRoutes, Gateway } from './gateway/server.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
@@ -35,9 +37,10 @@ const VERB_USAGE: Record<string, string> = {
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
-  start: `  open-runtime start [<function>...] [--port N] [--allow-origin <origin>]... [project options]
-      Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1, for every function or only those named.
-      Callers sign their requests as AWS clients do (any credentials); web pages are refused unless allowed.
+  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--allow-origin <origin>]... [project options]
+      Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1 (port 3001), for every function or only
+      those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
+      Invoke API callers sign their requests as AWS clients do (any credentials); web pages are refused there unless allowed.
 ${PROJECT_USAGE}`,
   serve: `  open-runtime serve [--port N] [--workspace <dir>] [--allow-origin <origin>]...
       The editor's sidecar: Invoke API + control API. Reads the control API's token from the first line of
@@ -293,7 +296,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args: samStyleArgs(args),
     allowPositionals: !sidecar,
-    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } },
+    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } },
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
@@ -331,7 +334,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    void Promise.all([lambda.close(), analyzer?.then((a) => a.close())]).then(() => process.exit(0));
+    void Promise.all([gateway?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => process.exit(0));
   };
   const workspace = resolve(values.workspace ?? process.cwd());
   setDeployRoot(join(workspace, '.open-runtime', 'deployed'));
@@ -368,6 +371,14 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   // Asynchronous invocations wait, and survive restarts, in the workspace (invoke/event-queue.ts).
   await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
   const actual = await lambda.listen();
+  // start also serves the project's HTTP routes (runner/gateway/), on --api-port (3000; 0: any free port).
+  const apiPort = sidecar ? undefined : Number(values['api-port'] ?? 3000);
+  if (apiPort !== undefined && (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)) throw new UsageError(`Bad API port "${values['api-port']}".`);
+  const gateway = apiPort === undefined ? undefined : new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
+  const gatewayPort = await gateway?.listen(values['api-port'] === undefined).catch((error: Error) => {
+    throw new UsageError(error.message);
+  });
+  if (!sidecar) watchDefinitions(values.template && resolve(values.template), workspace, () => void reload().catch((error: Error) => process.stderr.write(`open-runtime: could not reload the functions: ${error.message}\n`)));
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   if (sidecar) {
@@ -380,7 +391,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     process.stderr.write(
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
         `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +
-        `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n`,
+        `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n` +
+        `Open Runtime: HTTP APIs on http://127.0.0.1:${gatewayPort}\n${gateway!.routes().length ? describeRoutes(gateway!.routes(), gatewayPort!) : '  (no HTTP routes: add Api / HttpApi events or a FunctionUrlConfig to a function)'}\n`,
     );
   }
   return new Promise<number>(() => undefined); // runs until a signal

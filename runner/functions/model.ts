@@ -85,6 +85,27 @@ export const EventInvokeSettings = z.object({
 });
 export type EventInvokeSettings = z.infer<typeof EventInvokeSettings>;
 
+/**
+ * One HTTP route the definition file declares for a function (SAM `Api` / `HttpApi` events, `FunctionUrlConfig`,
+ * serverless.yml `http` / `httpApi` / `url`), read by runner/functions/http-events.ts and served by runner/gateway/.
+ */
+export const HttpEvent = z.object({
+  /** `rest`: API Gateway REST API; `http`: HTTP API; `url`: Lambda Function URL. */
+  kind: z.enum(['rest', 'http', 'url']),
+  /** Upper case, or `ANY`. */
+  method: z.string(),
+  /** `/orders/{id}`, `/{proxy+}`, or `$default` (HTTP API). */
+  path: z.string(),
+  payloadVersion: z.enum(['1.0', '2.0']),
+  /** The API's logical id (`ServerlessRestApi` / `ServerlessHttpApi` when implicit); the function's name for a URL. */
+  api: z.string(),
+  stage: z.string(),
+  /** REST only: request/response content types passed base64-encoded (`image/png`, `image/*`, `*\/*`). */
+  binaryMediaTypes: z.array(z.string()).default([]),
+  line: z.number().int().nonnegative().default(0),
+});
+export type HttpEvent = z.infer<typeof HttpEvent>;
+
 export const FunctionSpec = z.object({
   /** Logical name: the template's resource id, the serverless.yml key, or the file stem. */
   name: z
@@ -116,6 +137,8 @@ export const FunctionSpec = z.object({
   /** Only for runtime `wasi`. */
   component: ComponentSettings.optional(),
   eventInvoke: EventInvokeSettings.optional(),
+  /** HTTP routes to this function (the gateway of `open-runtime start`); absent when it has none. */
+  httpEvents: z.array(HttpEvent).optional(),
   source: SourceLocation.optional(),
   /**
    * Where the function sits in its application, as SAM addresses it: `Parent/Child/Function` inside nested

@@ -16,6 +16,7 @@ import { isMap, isSeq, parse } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
 import { dropUndefined, readDestination, readEventAge, readRetryAttempts, type KindOf } from './event-invoke.ts';
+import { serverlessHttpEvents, withHttpEvents } from './http-events.ts';
 import { entriesOf, entryOf, readDefinitionFile, type Definitions, type YamlFile } from './read-yaml.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
 import {
@@ -135,13 +136,14 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   const layers = asRecord(vars.resolve(config.layers));
   const projectSettings = asRecord(asRecord(asRecord(asRecord(config.custom).openRuntime).functions));
 
+  const providerConfig = { ...asRecord(vars.resolve(config.provider)), ...(options.stage ? { stage: options.stage } : {}) };
   const names = new Set(declared.map((d) => d.key));
   const kindOf: KindOf = (name) => (names.has(name) ? 'Lambda' : undefined);
   const functions: FunctionSpec[] = [];
   for (const fn of declared) {
     const problems: Problem[] = [];
     const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf });
-    if (spec) functions.push(spec);
+    if (spec) functions.push(withHttpEvents(spec, serverlessHttpEvents(spec.name, fn.settings('events')?.value, fn.settings('url')?.value, providerConfig)));
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
   return { functions, errors: errors.sort((a, b) => a.line - b.line) };

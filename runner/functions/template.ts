@@ -25,6 +25,7 @@ import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
 import { RESOURCE_KINDS, dropUndefined, readDeadLetter, readEventInvokeConfig, type KindOf } from './event-invoke.ts';
+import { samHttpEvents, withHttpEvents } from './http-events.ts';
 import { entriesOf, entryOf, parseYaml, readDefinitionFile, type Definitions, type Entry, type YamlFile } from './read-yaml.ts';
 import {
   asRecord,
@@ -149,7 +150,7 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     if ((type !== SAM_FUNCTION && type !== LAMBDA_FUNCTION) || !exists(raw)) continue;
     const problems: Problem[] = [];
     const spec = readFunction({ yaml, ctx, resource, isSam: type === SAM_FUNCTION, globals, layers, kindOf, problems, options });
-    if (spec) functions.push(spec);
+    if (spec) functions.push(withHttpEvents(spec, samHttpEvents(spec.name, raw, template, (v) => resolveValue(v, ctx))));
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
   }
   // AWS::Lambda::EventInvokeConfig resources configure a function defined elsewhere in the template.

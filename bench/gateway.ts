@@ -1,0 +1,106 @@
+// npm run bench, the local HTTP gateway: what a request through `open-runtime start`'s API port costs over the same
+// invocation through the Invoke API. One runner process (`start --quiet`), one trivial Node handler behind an HTTP API
+// route, one keep-alive caller; the same number of sequential requests each way, interleaved in rounds so background
+// load hits both alike. Figures as JSON lines on stdout ({"metric","value","unit","client"}), like bench/run.ts.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const PER_ROUND = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 500);
+const ROUNDS = 4;
+const WARMUP = 1000;
+
+function emit(metric: string, value: number, unit: 'ms' | 'ops/s', client: string): void {
+  process.stdout.write(`${JSON.stringify({ metric, value: Math.round(value * 1000) / 1000, unit, client })}\n`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'or-bench-gateway-'));
+writeFileSync(join(dir, 'index.mjs'), `export const handler = async () => ({ statusCode: 200, body: 'ok' });\n`);
+writeFileSync(
+  join(dir, 'template.yaml'),
+  `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Ping:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs22.x
+      Handler: index.handler
+      CodeUri: .
+      Events:
+        Get: { Type: HttpApi, Properties: { Path: /ping, Method: GET } }
+`,
+);
+
+const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'start', '--quiet', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], {
+  env: { ...process.env, ...RUNNER_ENV },
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+const ports = await new Promise<{ invoke: number; api: number }>((resolve, reject) => {
+  let text = '';
+  runner.stderr!.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+    const invoke = /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+    const api = /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+    if (invoke && api) resolve({ invoke: Number(invoke[1]), api: Number(api[1]) });
+  });
+  runner.once('exit', (code) => reject(new Error(`the runner exited (${code}) before serving:\n${text}`)));
+});
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const SIGNED = { Authorization: 'AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' };
+
+function call(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${path} answered ${res.statusCode}`))));
+    })
+      .on('error', reject)
+      .end(body);
+  });
+}
+
+const viaGateway = () => call(ports.api, 'GET', '/ping', {});
+const viaInvokeApi = () => call(ports.invoke, 'POST', '/2015-03-31/functions/Ping/invocations', { ...SIGNED, 'Content-Length': '2' }, '{}');
+
+async function timed(fn: () => Promise<void>, count: number, into: number[]): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await fn();
+    into.push(performance.now() - t);
+  }
+  return performance.now() - start;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+try {
+  process.stderr.write(`gateway bench: warming up (${WARMUP} requests each way)\n`);
+  await timed(viaGateway, WARMUP, []);
+  await timed(viaInvokeApi, WARMUP, []);
+  const gateway: number[] = [];
+  const invoke: number[] = [];
+  let gatewayMs = 0;
+  let invokeMs = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    gatewayMs += await timed(viaGateway, PER_ROUND, gateway);
+    invokeMs += await timed(viaInvokeApi, PER_ROUND, invoke);
+  }
+  gateway.sort((a, b) => a - b);
+  invoke.sort((a, b) => a - b);
+  emit('gateway_requests_per_s_1_caller', (gateway.length / gatewayMs) * 1000, 'ops/s', 'gateway (HTTP API, payload 2.0)');
+  emit('gateway_p50', percentile(gateway, 50), 'ms', 'gateway (HTTP API, payload 2.0)');
+  emit('gateway_p99', percentile(gateway, 99), 'ms', 'gateway (HTTP API, payload 2.0)');
+  emit('invoke_api_requests_per_s_1_caller', (invoke.length / invokeMs) * 1000, 'ops/s', 'Invoke API');
+  emit('invoke_api_p50', percentile(invoke, 50), 'ms', 'Invoke API');
+  emit('invoke_api_p99', percentile(invoke, 99), 'ms', 'Invoke API');
+  emit('gateway_added_p50', percentile(gateway, 50) - percentile(invoke, 50), 'ms', 'gateway over Invoke API');
+} finally {
+  agent.destroy();
+  runner.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,129 @@
+// The HTTP routes a definition file declares for a function, as HttpEvents on the Function model: SAM `Api` and
+// `HttpApi` events and `FunctionUrlConfig`, serverless.yml `http`, `httpApi` and `url`. Kept apart from template.ts
+// and serverless.ts (which each call one function here) so reading routes does not tangle with reading functions,
+// and so the gateway (runner/gateway/) gets one shape whatever the source.
+//
+// What is read, and the defaults SAM and the Serverless Framework apply:
+//   SAM Api       Path, Method, RestApiId (!Ref to an AWS::Serverless::Api: its StageName and BinaryMediaTypes,
+//                 Globals.Api's otherwise); the implicit API is ServerlessRestApi, stage "Prod". Payload 1.0.
+//   SAM HttpApi   Path, Method (no Properties: the $default route), ApiId, PayloadFormatVersion (default "2.0");
+//                 the implicit API is ServerlessHttpApi, stage "$default".
+//   FunctionUrlConfig   one URL per function, payload 2.0.
+//   serverless.yml  http: "GET hello" | { method, path } (stage: provider.stage or "dev"; payload 1.0),
+//                 httpApi: "*" | "GET /x" | { method, path } (payload provider.httpApi.payload or "2.0"), url: true | {...}.
+// OpenAPI DefinitionBody, authorizers and CORS are not read yet.
+import type { FunctionSpec, HttpEvent } from './model.ts';
+import { asRecord, intrinsicOf } from './intrinsics.ts';
+
+type Resolve = (value: unknown) => unknown;
+
+/** The function with its HTTP events, or as it is when it has none (the field stays absent). */
+export function withHttpEvents(fn: FunctionSpec, events: HttpEvent[] | undefined): FunctionSpec {
+  return events ? { ...fn, httpEvents: events } : fn;
+}
+
+/** The HTTP events of one SAM / CloudFormation function resource (its plain, unresolved mapping). */
+export function samHttpEvents(name: string, resource: Record<string, unknown>, template: Record<string, unknown>, resolve: Resolve): HttpEvent[] | undefined {
+  const properties = asRecord(resource.Properties);
+  const resources = asRecord(template.Resources);
+  const globals = asRecord(template.Globals);
+  const events: HttpEvent[] = [];
+  for (const raw of Object.values(asRecord(properties.Events))) {
+    const event = asRecord(raw);
+    const type = resolve(event.Type);
+    const props = asRecord(resolve(event.Properties ?? {}));
+    if (type === 'Api') {
+      const api = referencedApi(asRecord(raw).Properties, 'RestApiId', resources) ?? 'ServerlessRestApi';
+      const apiProps = { ...asRecord(globals.Api), ...asRecord(resolve(asRecord(resources[api]).Properties)) };
+      events.push({
+        kind: 'rest',
+        method: methodOf(props.Method),
+        path: pathOf(props.Path),
+        payloadVersion: '1.0',
+        api,
+        stage: text(apiProps.StageName) ?? 'Prod',
+        binaryMediaTypes: listOf(apiProps.BinaryMediaTypes).map((t) => t.replaceAll('~1', '/')),
+        line: 0,
+      });
+    } else if (type === 'HttpApi') {
+      const api = referencedApi(asRecord(raw).Properties, 'ApiId', resources) ?? 'ServerlessHttpApi';
+      const apiProps = { ...asRecord(globals.HttpApi), ...asRecord(resolve(asRecord(resources[api]).Properties)) };
+      const path = props.Path === undefined ? '$default' : pathOf(props.Path);
+      events.push({
+        kind: 'http',
+        method: path === '$default' ? 'ANY' : methodOf(props.Method),
+        path,
+        payloadVersion: text(props.PayloadFormatVersion) === '1.0' ? '1.0' : '2.0',
+        api,
+        stage: text(apiProps.StageName) ?? '$default',
+        binaryMediaTypes: [],
+        line: 0,
+      });
+    }
+  }
+  if (properties.FunctionUrlConfig !== undefined) events.push(functionUrl(name));
+  return events.length ? events : undefined;
+}
+
+/** The HTTP events of one serverless.yml function, from its resolved `events` list and `url`. */
+export function serverlessHttpEvents(name: string, eventList: unknown, url: unknown, provider: Record<string, unknown>): HttpEvent[] | undefined {
+  const stage = text(provider.stage) ?? 'dev';
+  const httpPayload = text(asRecord(provider.httpApi).payload) === '1.0' ? '1.0' : '2.0';
+  const binaryMediaTypes = listOf(asRecord(provider.apiGateway).binaryMediaTypes);
+  const events: HttpEvent[] = [];
+  for (const item of Array.isArray(eventList) ? eventList : []) {
+    const entry = asRecord(item);
+    if (entry.http !== undefined) {
+      const { method, path } = methodAndPath(entry.http);
+      events.push({ kind: 'rest', method, path, payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage, binaryMediaTypes, line: 0 });
+    } else if (entry.httpApi !== undefined) {
+      const { method, path } = entry.httpApi === '*' ? { method: 'ANY', path: '$default' } : methodAndPath(entry.httpApi);
+      events.push({ kind: 'http', method, path, payloadVersion: httpPayload, api: 'HttpApi', stage: '$default', binaryMediaTypes: [], line: 0 });
+    }
+  }
+  if (url !== undefined && url !== false && url !== null) events.push(functionUrl(name));
+  return events.length ? events : undefined;
+}
+
+function functionUrl(name: string): HttpEvent {
+  return { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: name, stage: '$default', binaryMediaTypes: [], line: 0 };
+}
+
+/** `"GET /hello"` or `{ method, path }`, as serverless.yml writes an event. */
+function methodAndPath(value: unknown): { method: string; path: string } {
+  if (typeof value === 'string') {
+    const [method, path] = value.trim().split(/\s+/, 2);
+    return path === undefined ? { method: 'ANY', path: pathOf(method) } : { method: methodOf(method), path: pathOf(path) };
+  }
+  const record = asRecord(value);
+  return { method: methodOf(record.method), path: pathOf(record.path) };
+}
+
+/** The logical id a `!Ref Api` (or `{ Ref: Api }`) names, when it is a resource of this template. */
+function referencedApi(props: unknown, key: string, resources: Record<string, unknown>): string | undefined {
+  const ref = intrinsicOf(asRecord(props)[key]);
+  const id = ref?.name === 'Ref' && typeof ref.arg === 'string' ? ref.arg : undefined;
+  return id && id in resources ? id : undefined;
+}
+
+/** Upper case; SAM's `any` and the framework's `*` are API Gateway's ANY. */
+function methodOf(value: unknown): string {
+  const method = (text(value) ?? 'ANY').toUpperCase();
+  return method === '*' ? 'ANY' : method;
+}
+
+/** A leading slash always (the framework writes `hello/{id}`), no trailing one except for the root. */
+function pathOf(value: unknown): string {
+  const raw = text(value) ?? '/';
+  const path = raw.startsWith('/') ? raw : `/${raw}`;
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function text(value: unknown): string | undefined {
+  // An Unresolved value (a parameter without a value) counts as absent: the default applies.
+  return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+function listOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}

@@ -1,0 +1,200 @@
+// The local HTTP gateway of `open-runtime start`: every HTTP route the project declares (API Gateway REST and
+// HTTP APIs, Function URLs), served on its own port (3000 by default, 127.0.0.1 only), so `curl localhost:3000/hello`
+// works as with `sam local start-api`. It is an ordinary client of LocalLambda.invoke: the same environments,
+// logs, timeouts and throttling as any other invocation, and no second way of running functions.
+//
+// Unlike the Invoke API it takes unsigned requests and browsers' requests (it serves the user's own API, which a
+// page of theirs calls), but only addressed to a loopback name: a web page re-pointing its DNS name at 127.0.0.1
+// must not reach it. The route table follows the functions: it is rebuilt whenever the runner reloads them.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FunctionSpec } from '../functions/model.ts';
+import { BodyTooLargeError, readBody, splitTarget } from '../http-util.ts';
+import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
+import { isLoopbackHost } from '../request-guard.ts';
+import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './events.ts';
+import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
+import { matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
+
+/** Lambda's synchronous payload limit: a bigger request could never reach the function. */
+const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+/** API Gateway's integration timeouts. Function URLs have none beyond the function's own. */
+const INTEGRATION_TIMEOUT_MS = { rest: 29_000, http: 30_000, url: Infinity } as const;
+
+export interface GatewayOptions {
+  port: number;
+  /** One line per request and per problem; absent: quiet. */
+  log?: (line: string) => void;
+  /** API Gateway's integration timeouts, per API kind (tests shorten them). */
+  integrationTimeoutMs?: Partial<Record<Route['event']['kind'], number>>;
+}
+
+export class Gateway {
+  private table: Route[] = [];
+  private readonly server: Server;
+  private readonly unsubscribe: () => void;
+  private readonly lambda: LocalLambda;
+  private readonly opts: GatewayOptions;
+  port = 0;
+
+  constructor(lambda: LocalLambda, opts: GatewayOptions) {
+    this.lambda = lambda;
+    this.opts = opts;
+    this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+      try {
+        this.handle(req, res);
+      } catch {
+        res.destroy(); // a bug of the gateway's own costs this request, not the runner
+      }
+    });
+    this.setFunctions(lambda.listFunctions());
+    this.unsubscribe = lambda.subscribe((event) => {
+      if (event.type === 'functions-changed') this.setFunctions(lambda.listFunctions());
+    });
+  }
+
+  setFunctions(functions: readonly FunctionSpec[]): void {
+    this.table = routeTable(functions);
+  }
+
+  routes(): readonly Route[] {
+    return this.table;
+  }
+
+  /** Listens on the port asked for; with `orAnyPort` (the default port, not one the user chose), on a free one if it is taken. */
+  async listen(orAnyPort = false): Promise<number> {
+    const listenOn = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(port, '127.0.0.1', () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
+    try {
+      await listenOn(this.opts.port);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      if (!orAnyPort) throw new Error(`Port ${this.opts.port} is in use, so the HTTP APIs can't be served there. Choose another with --api-port N (0: any free port).`);
+      await listenOn(0);
+      this.opts.log?.(`port ${this.opts.port} is in use; serving the HTTP APIs on port ${(this.server.address() as AddressInfo).port} instead (choose one with --api-port N).`);
+    }
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    const { path } = splitTarget(req.url);
+    const rawQuery = req.url && req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
+    const finish = (answer: GatewayAnswer, target: string) => {
+      try {
+        send(res, answer);
+      } catch {
+        res.destroy(); // nothing a request or a function sends may throw out of here: that would end the runner
+      }
+      this.opts.log?.(`${method} ${path} -> ${target} ${answer.status} (${(performance.now() - started).toFixed(1)} ms)${answer.problem ? `: ${answer.problem}` : ''}`);
+    };
+    if (req.headers.host !== undefined && !isLoopbackHost(req.headers.host)) {
+      req.resume();
+      return finish(gatewayError('forbiddenHost', noRouteKind(this.table), `refused: it was addressed to "${req.headers.host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends). Call http://127.0.0.1:${this.port}.`), '(refused)');
+    }
+    const match = matchRoute(this.table, method, path);
+    if (!match) {
+      req.resume();
+      const known = this.table.length ? `The routes are listed when the runner starts (${this.table.length} of them).` : 'The project declares no HTTP routes: add an Api or HttpApi event, or a FunctionUrlConfig, to a function.';
+      return finish(gatewayError('noRoute', noRouteKind(this.table), `no route matches. ${known}`), '(no route)');
+    }
+    const { route } = match;
+    const kind = route.event.kind;
+    readBody(req, MAX_REQUEST_BYTES).then(
+      (body) => this.run(req, body, match, rawQuery, finish),
+      (error) => {
+        if (error instanceof BodyTooLargeError) finish(gatewayError('tooLarge', kind, `the request body is over ${MAX_REQUEST_BYTES} bytes, Lambda's limit for a synchronous invocation.`), route.function);
+        else res.destroy(); // the client went away mid-body
+      },
+    );
+  }
+
+  /** Builds the event and answers with what the invocation gives. */
+  private run(req: IncomingMessage, body: Buffer, match: RouteMatch, rawQuery: string, finish: (answer: GatewayAnswer, target: string) => void): void {
+    const { route } = match;
+    const kind = route.event.kind;
+    try {
+      const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+      const request: GatewayRequest = {
+        method: req.method ?? 'GET',
+        rawQuery,
+        rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, this.port),
+        body,
+        sourceIp,
+        domainName: req.headers.host ?? 'localhost',
+        requestId: randomUUID(),
+        timeEpoch: Date.now(),
+      };
+      const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
+      this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, (answer) => {
+        answer.headers.push(kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]);
+        finish(answer, route.function);
+      });
+    } catch (error) {
+      // A bug of the gateway's own must cost this request, not the runner.
+      finish(gatewayError('functionError', kind, `the gateway failed on this request: ${(error as Error).message}`), route.function);
+    }
+  }
+
+  /** Runs the function and answers once: with its response, or with API Gateway's error when it fails or takes too long. */
+  private invoke(route: Route, payload: Buffer, accept: string | undefined, answer: (a: GatewayAnswer) => void): void {
+    const kind = route.event.kind;
+    let inv;
+    try {
+      inv = this.lambda.invoke(route.function, payload);
+    } catch (error) {
+      if (error instanceof TooManyRequestsError) return answer(gatewayError('throttled', kind, `${route.function} is at its concurrency limit (${error.message}); Lambda throttled the request.`));
+      if (error instanceof FunctionNotFoundError) return answer(gatewayError('functionError', kind, error.message));
+      return answer(gatewayError('functionError', kind, `the runner could not start ${route.function}: ${(error as Error).message}`));
+    }
+    let done = false;
+    const limit = this.opts.integrationTimeoutMs?.[kind] ?? INTEGRATION_TIMEOUT_MS[kind];
+    const timer = Number.isFinite(limit)
+      ? setTimeout(() => {
+          done = true;
+          answer(gatewayError('timeout', kind, `${route.function} did not answer within API Gateway's ${limit / 1000} s integration timeout; it keeps running until its own Timeout.`));
+        }, limit)
+      : undefined;
+    void inv.settled.then((outcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      answer(answerOf(outcome, route.event, route.function, accept));
+    });
+  }
+}
+
+function send(res: ServerResponse, answer: GatewayAnswer): void {
+  if (res.headersSent || res.destroyed) return;
+  const headers: [string, string][] = [...answer.headers, ['content-length', String(answer.body.length)]];
+  res.writeHead(answer.status, headers.flat());
+  res.end(answer.body);
+}
+
+/** The route table as printed when the runner starts: method, URL, function, API kind. */
+export function describeRoutes(routes: readonly Route[], port: number): string {
+  const rows = routes
+    .filter((r) => !(r.event.kind === 'url' && r.servedPath.endsWith('{proxy+}')))
+    .map((r) => {
+      const kind = r.event.kind === 'rest' ? `REST API (${r.event.stage}, payload 1.0)` : r.event.kind === 'http' ? `HTTP API (payload ${r.event.payloadVersion})` : 'Function URL (payload 2.0)';
+      const path = r.isDefault ? '/* ($default)' : r.event.kind === 'url' ? `${r.servedPath}/*` : r.servedPath;
+      return [r.event.method, `http://127.0.0.1:${port}${path}`, r.function, kind];
+    });
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')).join('\n');
+}
