@@ -16,6 +16,7 @@ import type { Report } from '../protocol.ts';
 import { Containment } from './containment.ts'; // contain: MemorySize and no process left behind
 
 export type EnvironmentState = ReturnType<typeof shownState>;
+import { RUNTIME_EXIT_ERROR, RUNTIME_INIT_ERROR, RUNTIME_INVALID_ENTRYPOINT, RUNTIME_OUT_OF_MEMORY, SANDBOX_TIMEDOUT } from '../lambda-errors.ts';
 
 export type { NextRequest };
 
@@ -150,7 +151,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     this.port = (this.listener.address() as AddressInfo).port;
     this.hooks.attach(this, this.listener);
     if (!this.debugging) {
-      this.initTimer = setTimeout(() => this.failInit('Runtime.InitError', `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`), this.opts.initTimeoutMs);
+      this.initTimer = setTimeout(() => this.failInit(RUNTIME_INIT_ERROR, `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`), this.opts.initTimeoutMs);
     }
     this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: this.fn.name, functionVersion: '$LATEST' });
     let plan: LaunchPlan;
@@ -180,7 +181,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       await listening;
       await this.extensions.startAll(this.fn.layers, plan.env, this.opts.initTimeoutMs);
     } catch (err) {
-      const type = err instanceof LaunchError ? err.errorType : 'Runtime.InitError';
+      const type = err instanceof LaunchError ? err.errorType : RUNTIME_INIT_ERROR;
       this.failInit(type, (err as Error).message);
       return;
     }
@@ -198,7 +199,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     proc.stdout!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stdout'));
     proc.stderr!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stderr'));
     proc.on('error', (err) => {
-      this.failInit('Runtime.InvalidEntrypoint', `Could not start ${plan.command}: ${err.message}`);
+      this.failInit(RUNTIME_INVALID_ENTRYPOINT, `Could not start ${plan.command}: ${err.message}`);
     });
     proc.on('exit', (code, signal) => this.onExit(code, signal));
   }
@@ -386,7 +387,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       );
       this.telemetry.platform('platform.report', {
         requestId: inv.requestId,
-        status: inv.outcome?.ok ? 'success' : inv.outcome?.errorType === 'Sandbox.Timedout' ? 'timeout' : 'error',
+        status: inv.outcome?.ok ? 'success' : inv.outcome?.errorType === SANDBOX_TIMEDOUT ? 'timeout' : 'error',
         metrics: { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, memorySizeMB: report.memorySizeMB, maxMemoryUsedMB, ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}) },
       });
     }
@@ -413,7 +414,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     this.platformLog(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`);
     // Stopping first frees the environment's concurrency slot before the caller has its answer.
     void this.stop('timeout');
-    inv.settle(errorOutcome('Sandbox.Timedout', `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`));
+    inv.settle(errorOutcome(SANDBOX_TIMEDOUT, `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`));
     this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: 'timeout' });
     this.finish(inv);
   }
@@ -475,7 +476,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     const inv = this.current;
     // contain: killed for passing MemorySize is Lambda's Runtime.OutOfMemory, with Go's wording of SIGKILL.
     const oom = this.containment.stoppedForMemory;
-    const exitType = oom ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+    const exitType = oom ? RUNTIME_OUT_OF_MEMORY : RUNTIME_EXIT_ERROR;
     const status = oom ? 'signal: killed' : signal ? `signal: ${signal}` : `exit status ${code}`;
     if (inv && !inv.done) {
       const outcome = errorOutcome(exitType, `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
@@ -535,7 +536,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       this.direct?.close();
       const inv = this.current;
       if (inv && !inv.done) {
-        inv.settle(errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: The execution environment was stopped (${reason}).`));
+        inv.settle(errorOutcome(RUNTIME_EXIT_ERROR, `RequestId: ${inv.requestId} Error: The execution environment was stopped (${reason}).`));
         this.finish(inv);
       }
       this.move('stopped');

@@ -12,6 +12,7 @@ import type { NextRequest, ServedEnvironment } from './served-environment.ts';
 import { Invocation } from '../environments/invocation.ts';
 import { BodyTooLargeError } from '../http-util.ts';
 import { answerRoute, claimAnswer, INIT_ERROR_PATH, lateInitError, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, NEXT_PATH, settleAnswer } from './runtime.ts';
+import { RUNTIME_INIT_ERROR } from '../lambda-errors.ts';
 
 const MAX_HEAD = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -173,7 +174,7 @@ class DirectConnection {
         return this.reply(slot, errorReply(late.status, late.errorType, late.errorMessage));
       }
       this.reply(slot, ACCEPTED);
-      return this.env.initFailed(head.headers.get('lambda-runtime-function-error-type') ?? 'Runtime.InitError', body);
+      return this.env.initFailed(head.headers.get('lambda-runtime-function-error-type') ?? RUNTIME_INIT_ERROR, body);
     }
     this.reply(slot, errorReply(404, 'NotFound', `No such route on the direct socket: ${method} ${path}`));
   }

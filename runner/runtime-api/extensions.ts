@@ -11,6 +11,7 @@ import type { ExtensionsEnvironment } from './served-environment.ts';
 import { functionArn } from '../functions/model.ts';
 import { errorOutcome, type Invocation } from '../environments/invocation.ts';
 import { LaunchError } from '../runtimes/spawn.ts';
+import { EXTENSION_CRASH, EXTENSION_INIT_ERROR, EXTENSION_UNKNOWN } from '../lambda-errors.ts';
 
 const MAX_EXTENSIONS = 10;
 const RegisterBody = z.object({ events: z.array(z.enum(['INVOKE', 'SHUTDOWN'])).default([]) });
@@ -84,7 +85,7 @@ export class ExtensionHost {
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LaunchError('Extension.InitError', `An extension did not register within ${timeoutMs / 1000} s.`)), timeoutMs);
+      timer = setTimeout(() => reject(new LaunchError(EXTENSION_INIT_ERROR, `An extension did not register within ${timeoutMs / 1000} s.`)), timeoutMs);
     });
     try {
       await Promise.race([Promise.all(registeredOrExited), timeout]);
@@ -107,7 +108,7 @@ export class ExtensionHost {
     const errorMessage =
       `Extension ${late.join(', ')} did not ask for its first event (GET /2020-01-01/extension/event/next) within ${timeoutMs / 1000} s, ` +
       'so the execution environment never finished its init. An extension must call event/next once it is ready.';
-    this.env.initFailed('Extension.InitError', Buffer.from(JSON.stringify({ errorType: 'Extension.InitError', errorMessage })));
+    this.env.initFailed(EXTENSION_INIT_ERROR, Buffer.from(JSON.stringify({ errorType: EXTENSION_INIT_ERROR, errorMessage })));
   }
 
   /**
@@ -126,13 +127,13 @@ export class ExtensionHost {
     const message = `Extension ${name} crashed (${status}). The execution environment is reset, as Lambda does; the next invoke starts a new one.`;
     this.env.platformLog(`EXTENSION\tName: ${name}\tState: Crashed\tEvents: [${[...ext.events].join(',')}]\tError Type: Extension.Crash`);
     if (!ext.initDone) {
-      this.env.initFailed('Extension.Crash', Buffer.from(JSON.stringify({ errorType: 'Extension.Crash', errorMessage: message })));
+      this.env.initFailed(EXTENSION_CRASH, Buffer.from(JSON.stringify({ errorType: EXTENSION_CRASH, errorMessage: message })));
       return;
     }
     const inv = this.env.current;
     // Stop first, so the environment is not offered another invocation once this one is answered.
     void this.env.stop('failure');
-    if (inv && !inv.done) this.env.answer(inv, errorOutcome('Extension.Crash', `RequestId: ${inv.requestId} Error: ${message}`));
+    if (inv && !inv.done) this.env.answer(inv, errorOutcome(EXTENSION_CRASH, `RequestId: ${inv.requestId} Error: ${message}`));
   }
 
   /** Every extension finished init and waits for the next event: the runtime may get its event. */
@@ -223,7 +224,7 @@ export class ExtensionHost {
 
   private next(req: IncomingMessage, res: ServerResponse): void {
     const ext = this.byId.get(headerValue(req, 'lambda-extension-identifier') ?? '');
-    if (!ext) return sendRuntimeError(res, 403, 'Extension.Unknown', 'Unknown or missing Lambda-Extension-Identifier.');
+    if (!ext) return sendRuntimeError(res, 403, EXTENSION_UNKNOWN, 'Unknown or missing Lambda-Extension-Identifier.');
     ext.initDone = true;
     if (this.initComplete()) clearTimeout(this.initTimer);
     ext.parked = res;
@@ -242,8 +243,8 @@ export class ExtensionHost {
   private async reportError(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
     const ext = this.byId.get(headerValue(req, 'lambda-extension-identifier') ?? '');
     const body = await readBody(req, 1024 * 1024);
-    if (!ext) return sendRuntimeError(res, 403, 'Extension.Unknown', 'Unknown or missing Lambda-Extension-Identifier.');
-    const errorType = headerValue(req, 'lambda-extension-function-error-type') ?? 'Extension.Unknown';
+    if (!ext) return sendRuntimeError(res, 403, EXTENSION_UNKNOWN, 'Unknown or missing Lambda-Extension-Identifier.');
+    const errorType = headerValue(req, 'lambda-extension-function-error-type') ?? EXTENSION_UNKNOWN;
     sendJson(res, 202, { status: 'OK' });
     this.env.platformLog(`EXTENSION ${ext.name} reported ${route.slice(1)}: ${errorType} ${body.toString('utf8')}`);
     if (route === '/init/error') this.env.initFailed(errorType, Buffer.from(JSON.stringify({ errorType, errorMessage: `Extension ${ext.name} failed to initialize: ${body.toString('utf8') || errorType}` })));

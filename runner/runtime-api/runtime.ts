@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { BodyTooLargeError, headerValue, readBody, sendJson, sendRuntimeError } from '../http-util.ts';
 import type { ServedEnvironment } from './served-environment.ts';
 import { errorOutcome, Invocation } from '../environments/invocation.ts';
+import { FUNCTION_RESPONSE_SIZE_TOO_LARGE, RUNTIME_INIT_ERROR, RUNTIME_UNKNOWN } from '../lambda-errors.ts';
 
 /** 6 MiB + 100 bytes: the largest buffered response Lambda accepts from a runtime. */
 export const MAX_RESPONSE_BYTES = 6_291_556;
@@ -87,7 +88,7 @@ function postInitError(env: ServedEnvironment, req: IncomingMessage, res: Server
         return sendRuntimeError(res, late.status, late.errorType, late.errorMessage);
       }
       accepted(res);
-      env.initFailed(headerValue(req, 'lambda-runtime-function-error-type') ?? 'Runtime.InitError', body);
+      env.initFailed(headerValue(req, 'lambda-runtime-function-error-type') ?? RUNTIME_INIT_ERROR, body);
     })
     .catch((err) => failRequest(res, err));
 }
@@ -189,20 +190,20 @@ export function claimAnswer(env: ServedEnvironment, requestId: string, action: '
  */
 export function settleAnswer(env: ServedEnvironment, inv: Invocation, action: 'response' | 'error', body: Buffer | BodyTooLargeError, header: (name: string) => string | undefined): RuntimeErrorReply | undefined {
   if (action === 'error') {
-    if (body instanceof BodyTooLargeError) body = Buffer.from(JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: 'The error body was larger than 1 MB.' }));
+    if (body instanceof BodyTooLargeError) body = Buffer.from(JSON.stringify({ errorType: RUNTIME_UNKNOWN, errorMessage: 'The error body was larger than 1 MB.' }));
     // Lambda-Runtime-Function-Error-Type is optional: most clients put the type only in the body.
     let errorType = header('lambda-runtime-function-error-type');
     try {
       const parsed = JSON.parse(body.toString('utf8')) as { errorType?: unknown };
       if (typeof parsed.errorType === 'string' && parsed.errorType) errorType = parsed.errorType;
     } catch {
-      body = Buffer.from(JSON.stringify({ errorType: errorType ?? 'Runtime.Unknown', errorMessage: body.toString('utf8') }));
+      body = Buffer.from(JSON.stringify({ errorType: errorType ?? RUNTIME_UNKNOWN, errorMessage: body.toString('utf8') }));
     }
     env.answer(inv, { ok: false, errorType: errorType ?? 'Unhandled', body, streamed: false });
     return undefined;
   }
   if (body instanceof BodyTooLargeError) {
-    env.answer(inv, errorOutcome('Function.ResponseSizeTooLarge', `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`));
+    env.answer(inv, errorOutcome(FUNCTION_RESPONSE_SIZE_TOO_LARGE, `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`));
     return { status: 413, errorType: 'RequestEntityTooLarge', errorMessage: `Response payload size (${body.received} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` };
   }
   env.answer(inv, { ok: true, body, streamed: false, contentType: header('content-type') ?? 'application/json' });
@@ -232,7 +233,7 @@ function answerStream(env: ServedEnvironment, inv: Invocation, req: IncomingMess
       const errorType = req.trailers['lambda-runtime-function-error-type'];
       const errorBody = req.trailers['lambda-runtime-function-error-body'];
       if (tooLarge) {
-        env.answer(inv, { ...errorOutcome('Function.ResponseSizeTooLarge', `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_BYTES} bytes).`), streamed: true });
+        env.answer(inv, { ...errorOutcome(FUNCTION_RESPONSE_SIZE_TOO_LARGE, `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_BYTES} bytes).`), streamed: true });
       } else if (errorType) {
         let body = Buffer.from(errorBody ?? '', 'base64');
         if (body.length === 0) body = Buffer.from(JSON.stringify({ errorType, errorMessage: 'The function failed while streaming its response.' }));

@@ -11,6 +11,7 @@ import type { Worker } from 'node:worker_threads';
 import type { PrepareRequest, PrepareResult } from './messages.ts';
 import { limitMemory, MemoryLimitError, WASM_PAGE } from './memory-limit.ts';
 import { readWorld, type ComponentWorld } from './world.ts';
+import { RUNTIME_INVALID_ENTRYPOINT, RUNTIME_OUT_OF_MEMORY } from '../../lambda-errors.ts';
 
 /** A component that can't be run; `errorType` is the Lambda-style type the invocation fails with. */
 export class ComponentLoadError extends Error {
@@ -93,7 +94,7 @@ export class ComponentStore {
       info = await stat(file);
     } catch {
       this.files.delete(file);
-      throw new ComponentLoadError('Runtime.InvalidEntrypoint', `${shown} does not exist (${file}). Build it (open-runtime build) or point Handler at the component's .wasm file.`);
+      throw new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `${shown} does not exist (${file}). Build it (open-runtime build) or point Handler at the component's .wasm file.`);
     }
     const known = this.files.get(file);
     if (known && known.mtimeMs === info.mtimeMs && known.size === info.size && known.ino === info.ino) {
@@ -115,13 +116,13 @@ export class ComponentStore {
     if (kind === 'not-wasm') {
       const start = bytes.subarray(0, 8).toString('hex').replace(/(..)/g, '$1 ').trim() || '(empty file)';
       throw new ComponentLoadError(
-        'Runtime.InvalidEntrypoint',
+        RUNTIME_INVALID_ENTRYPOINT,
         `${shown} is not a WebAssembly component: it doesn't start with the WebAssembly preamble (its first bytes are ${start}). Rebuild it, and check that Handler names the .wasm file.`,
       );
     }
     if (kind === 'core-module') {
       throw new ComponentLoadError(
-        'Runtime.InvalidEntrypoint',
+        RUNTIME_INVALID_ENTRYPOINT,
         role === 'middleware'
           ? `${shown} is a core WebAssembly module, not a component. Make it a component of the world "middleware" in the project's wit/middleware/middleware.wit: \`jco embed\` its WIT, then \`jco new --wasi-reactor\`.`
           : `${shown} is a core WebAssembly module, not a component. Make it a component for the world "function" in the project's wit/lambda.wit: \`jco embed\` its WIT, then \`jco new --wasi-reactor\` (open-runtime build does both for C).`,
@@ -134,7 +135,7 @@ export class ComponentStore {
     const result = await this.transpileInWorker({ bytes, outDir: dir });
     if (!result.ok) {
       throw new ComponentLoadError(
-        'Runtime.InvalidEntrypoint',
+        RUNTIME_INVALID_ENTRYPOINT,
         result.stage === 'wit'
           ? `${shown} is not a valid WebAssembly component: ${result.message}. Rebuild it with a component toolchain (componentize-js, jco new, cargo component).`
           : `${shown} could not be prepared to run (jco transpile failed): ${result.message}.`,
@@ -164,8 +165,8 @@ export class ComponentStore {
         if ('type' in message) worker.postMessage(request);
         else done(() => resolve(message));
       });
-      worker.on('error', (error) => done(() => reject(new ComponentLoadError('Runtime.InvalidEntrypoint', `Preparing the component failed: ${error.message}`))));
-      worker.on('exit', (code) => done(() => reject(new ComponentLoadError('Runtime.InvalidEntrypoint', `Preparing the component failed: its worker stopped (exit code ${code}).`))));
+      worker.on('error', (error) => done(() => reject(new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `Preparing the component failed: ${error.message}`))));
+      worker.on('exit', (code) => done(() => reject(new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `Preparing the component failed: its worker stopped (exit code ${code}).`))));
     });
   }
 
@@ -196,18 +197,18 @@ export class ComponentStore {
         try {
           limited = limitMemory(bytes, maxPages);
         } catch (error) {
-          if (error instanceof MemoryLimitError) throw new ComponentLoadError('Runtime.InvalidEntrypoint', `${shown} has a malformed core module (${name}): ${error.message}.`);
+          if (error instanceof MemoryLimitError) throw new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `${shown} has a malformed core module (${name}): ${error.message}.`);
           throw error;
         }
         const needed = Math.max(0, ...limited.initialPages);
         if (needed > maxPages) {
           const mb = Math.ceil((needed * WASM_PAGE) / (1024 * 1024));
-          throw new ComponentLoadError('Runtime.OutOfMemory', `${shown} needs ${mb} MB of memory just to start, more than its MemorySize of ${memorySizeMB} MB. Raise MemorySize to at least ${mb}.`);
+          throw new ComponentLoadError(RUNTIME_OUT_OF_MEMORY, `${shown} needs ${mb} MB of memory just to start, more than its MemorySize of ${memorySizeMB} MB. Raise MemorySize to at least ${mb}.`);
         }
         try {
           modules[name] = await WebAssembly.compile(limited.bytes as Uint8Array<ArrayBuffer>);
         } catch (error) {
-          throw new ComponentLoadError('Runtime.InvalidEntrypoint', `${shown} could not be compiled (${name}): ${(error as Error).message}.`);
+          throw new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `${shown} could not be compiled (${name}): ${(error as Error).message}.`);
         }
       }),
     );

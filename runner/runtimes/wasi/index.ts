@@ -14,6 +14,7 @@ import { ComponentLoadError, ComponentStore, defaultCacheDir, type CompiledCompo
 import type { GuestSettings } from './messages.ts';
 import { WorkerPool, spawnWorker, type JobEnd } from './worker-pool.ts';
 import { checkComponent } from './world.ts';
+import { RUNTIME_EXIT_ERROR, RUNTIME_INVALID_ENTRYPOINT, SANDBOX_TIMEDOUT } from '../../lambda-errors.ts';
 
 export interface ComponentRunnerOptions {
   /** Where transpiled components are cached, by content hash. Default: `$XDG_CACHE_HOME/open-runtime/wasi`. */
@@ -121,7 +122,7 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
       ({ ready: loaded, initMs } = await load(fn));
     } catch (error) {
       ready.delete(fn);
-      const { errorType, message } = error instanceof ComponentLoadError ? error : { errorType: 'Runtime.InvalidEntrypoint', message: String(error) };
+      const { errorType, message } = error instanceof ComponentLoadError ? error : { errorType: RUNTIME_INVALID_ENTRYPOINT, message: String(error) };
       reporter.begin();
       platform(`${errorType}: ${message}`);
       reporter.finish(errorOutcome(errorType, message), 0, performance.now() - loadStarted);
@@ -169,11 +170,11 @@ function outcomeOf(end: JobEnd, fn: FunctionSpec, inv: Invocation, platform: (li
   if (end.kind === 'timeout') {
     const seconds = fn.timeout.toFixed(2);
     platform(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`);
-    return errorOutcome('Sandbox.Timedout', `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`);
+    return errorOutcome(SANDBOX_TIMEDOUT, `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`);
   }
   if (end.kind === 'crash') {
     platform(`Runtime.ExitError: ${end.message}`);
-    return errorOutcome('Runtime.ExitError', `RequestId: ${inv.requestId} Error: ${end.message}`);
+    return errorOutcome(RUNTIME_EXIT_ERROR, `RequestId: ${inv.requestId} Error: ${end.message}`);
   }
   const { result } = end;
   if (result.ok) return { ok: true, body: Buffer.from(result.body, 'utf8'), streamed: false, contentType: 'application/json' };

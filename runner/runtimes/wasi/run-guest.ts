@@ -8,6 +8,7 @@ import { GuestExit, guestImports, type GuestOutput } from './guest-imports.ts';
 import { exchangeOutcome, incomingExchange } from './guest-http.ts';
 import { NotAnHttpEventError, requestFromEvent, resultFromResponse } from './http-event.ts';
 import { GROW_PAST_MEMORY_SIZE } from './grow-or-trap.ts';
+import { RUNTIME_EXIT_ERROR, RUNTIME_INVALID_EVENT, RUNTIME_INVALID_RESPONSE, RUNTIME_OUT_OF_MEMORY, RUNTIME_UNKNOWN, RUNTIME_WASM_TRAP } from '../../lambda-errors.ts';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -45,7 +46,7 @@ export function serveInvocations(port: MessagePort): void {
     }
     void runInvocation(port, message).catch((error: unknown) => {
       // Only a bug in this file gets here; the invocation still gets an answer.
-      post(port, { type: 'result', id: message.id, result: { ok: false, errorType: 'Runtime.Unknown', errorMessage: `The runner failed while running the component: ${String(error)}` }, memoryBytes: 0, instantiated: false, kept: false });
+      post(port, { type: 'result', id: message.id, result: { ok: false, errorType: RUNTIME_UNKNOWN, errorMessage: `The runner failed while running the component: ${String(error)}` }, memoryBytes: 0, instantiated: false, kept: false });
     });
   });
   post(port, { type: 'ready' });
@@ -156,7 +157,7 @@ async function runInvocation(port: MessagePort, request: RunRequest): Promise<vo
       httpRequest = requestFromEvent(JSON.parse(request.payload));
     } catch (error) {
       const message = error instanceof NotAnHttpEventError ? error.message : `The event is not JSON: ${String(error)}`;
-      return finish({ ok: false, errorType: 'Runtime.InvalidEvent', errorMessage: message }, undefined, false);
+      return finish({ ok: false, errorType: RUNTIME_INVALID_EVENT, errorMessage: message }, undefined, false);
     }
   }
 
@@ -185,7 +186,7 @@ async function runInvocation(port: MessagePort, request: RunRequest): Promise<vo
       if (!outcome.ok) {
         // The guest answered badly but did not trap: its instance is as usable as after a typed error.
         if (settings.reuseInstance) kept.set(settings.functionName, live);
-        finish({ ok: false, errorType: 'Runtime.InvalidResponse', errorMessage: outcome.reason }, live, instantiated);
+        finish({ ok: false, errorType: RUNTIME_INVALID_RESPONSE, errorMessage: outcome.reason }, live, instantiated);
         return;
       }
       body = JSON.stringify(resultFromResponse(outcome.response, httpRequest.version));
@@ -238,7 +239,7 @@ function failure(error: unknown, live: Live | undefined, settings: GuestSettings
   if (error instanceof GuestExit) {
     return {
       ok: false,
-      errorType: 'Runtime.ExitError',
+      errorType: RUNTIME_EXIT_ERROR,
       errorMessage: `The component called exit (${error.status})${during} instead of returning. The runner discarded the instance and keeps serving; return a result or a function-error instead of exiting.`,
     };
   }
@@ -251,14 +252,14 @@ function failure(error: unknown, live: Live | undefined, settings: GuestSettings
   if (grewPast) {
     return {
       ok: false,
-      errorType: 'Runtime.OutOfMemory',
+      errorType: RUNTIME_OUT_OF_MEMORY,
       errorMessage: `The component ran out of memory${during}: it grew its linear memory past the ${settings.memorySizeMB} MB its MemorySize allows (it had ${Math.ceil(used / MIB)} MB). Raise MemorySize or make it use less.`,
     };
   }
   if (/out of memory/i.test(`${message}\n${writer.stderrTail}`) || (trap && used >= capBytes * 0.875)) {
     return {
       ok: false,
-      errorType: 'Runtime.OutOfMemory',
+      errorType: RUNTIME_OUT_OF_MEMORY,
       errorMessage: `The component ran out of memory${during}: its linear memory reached ${Math.ceil(used / MIB)} MB of the ${settings.memorySizeMB} MB its MemorySize allows (${message}). Raise MemorySize or make it use less.`,
     };
   }
@@ -266,7 +267,7 @@ function failure(error: unknown, live: Live | undefined, settings: GuestSettings
   const what = trap || error instanceof RangeError ? 'trapped' : 'failed';
   return {
     ok: false,
-    errorType: 'Runtime.WasmTrap',
+    errorType: RUNTIME_WASM_TRAP,
     errorMessage: `The component ${what}${during}: ${message}.`,
     ...(stackTrace.length ? { stackTrace } : {}),
   };

@@ -2,6 +2,7 @@
 // its world needs must be there, and every import must be something the function was granted. Refusing at
 // load time names the import; a guest that only found out at run time would fail somewhere in the middle.
 import type { ComponentSettings } from '../../functions/model.ts';
+import { RUNTIME_IMPORT_NOT_GRANTED, RUNTIME_INVALID_ENTRYPOINT } from '../../lambda-errors.ts';
 
 export interface WorldItem {
   /** `wasi:io/poll` for an interface (without the version), the plain name for a function or inline interface. */
@@ -89,7 +90,7 @@ const ALWAYS_GRANTED = new Set([
 
 export type ComponentCheck =
   | { ok: true; exportName: string }
-  | { ok: false; errorType: 'Runtime.InvalidEntrypoint' | 'Runtime.ImportNotGranted'; errorMessage: string };
+  | { ok: false; errorType: typeof RUNTIME_INVALID_ENTRYPOINT | typeof RUNTIME_IMPORT_NOT_GRANTED; errorMessage: string };
 
 /** Whether `fn` may run a component with this world, and which export serves its invocations. */
 export function checkComponent(world: ComponentWorld, settings: Pick<ComponentSettings, 'world' | 'allowedHosts'>, where: string): ComponentCheck {
@@ -100,7 +101,7 @@ export function checkComponent(world: ComponentWorld, settings: Pick<ComponentSe
     if (refusal) {
       return {
         ok: false,
-        errorType: 'Runtime.ImportNotGranted',
+        errorType: RUNTIME_IMPORT_NOT_GRANTED,
         errorMessage: `${where} imports ${itemText(item)}, which the function was not granted: ${refusal}`,
       };
     }
@@ -111,7 +112,7 @@ export function checkComponent(world: ComponentWorld, settings: Pick<ComponentSe
 function checkExports(world: ComponentWorld, wanted: 'handler' | 'http', where: string): ComponentCheck {
   const handler = world.exports.find((e) => e.name === HANDLER_INTERFACE);
   const http = world.exports.find((e) => e.name === HTTP_INTERFACE);
-  const invalid = (errorMessage: string): ComponentCheck => ({ ok: false, errorType: 'Runtime.InvalidEntrypoint', errorMessage });
+  const invalid = (errorMessage: string): ComponentCheck => ({ ok: false, errorType: RUNTIME_INVALID_ENTRYPOINT, errorMessage });
   if (wanted === 'handler') {
     if (handler) {
       if (!sameMinor(handler.version, HANDLER_VERSION)) {
@@ -178,21 +179,21 @@ export const MIDDLEWARE_EXPORTS = { before: 'before', after: 'after', 'on-error'
  * granted less than a function: the function's environment variables, stdout/stderr, clocks and random; no
  * files, no network.
  */
-export function checkMiddlewareComponent(world: ComponentWorld, where: string): { ok: true } | { ok: false; errorType: 'Runtime.InvalidEntrypoint' | 'Runtime.ImportNotGranted'; errorMessage: string } {
+export function checkMiddlewareComponent(world: ComponentWorld, where: string): { ok: true } | { ok: false; errorType: typeof RUNTIME_INVALID_ENTRYPOINT | typeof RUNTIME_IMPORT_NOT_GRANTED; errorMessage: string } {
   const missing = Object.keys(MIDDLEWARE_EXPORTS).filter((hook) => !world.exports.some((e) => e.kind === 'func' && e.name === hook));
   if (missing.length) {
     const handler = world.exports.find((e) => e.name === HANDLER_INTERFACE || e.name === HTTP_INTERFACE);
     const what = handler ? `is a function component (it exports ${itemText(handler)}), not a middleware` : `does not export ${missing.join(', ')}; it exports ${describeExports(world)}`;
     return {
       ok: false,
-      errorType: 'Runtime.InvalidEntrypoint',
+      errorType: RUNTIME_INVALID_ENTRYPOINT,
       errorMessage: `${where} ${what}. Build it for the world "middleware" in the project's wit/middleware/middleware.wit (exports before, after and on-error).`,
     };
   }
   for (const item of world.imports) {
     const refusal = refuseMiddlewareImport(item);
     if (refusal) {
-      return { ok: false, errorType: 'Runtime.ImportNotGranted', errorMessage: `${where} imports ${itemText(item)}, which a component middleware is not granted: ${refusal}` };
+      return { ok: false, errorType: RUNTIME_IMPORT_NOT_GRANTED, errorMessage: `${where} imports ${itemText(item)}, which a component middleware is not granted: ${refusal}` };
     }
   }
   return { ok: true };
