@@ -353,7 +353,8 @@ class Reader {
   }
 }
 
-function leb(value: number): number[] {
+/** An unsigned LEB128 number, as the binary format writes counts, sizes and indices (memory-limit.ts too). */
+export function leb(value: number): number[] {
   const out: number[] = [];
   do {
     let byte = value & 0x7f;

@@ -3,7 +3,7 @@
 // memory): the memory section's limits are rewritten before compiling. A guest growing past the cap traps
 // (grow-or-trap.ts: a failed `memory.grow` would hand C code a NULL it writes through, spinning until the
 // Timeout), and never gets the host's memory.
-import { trapOnFailedGrow } from './grow-or-trap.ts';
+import { leb as writeU32, trapOnFailedGrow } from './grow-or-trap.ts';
 
 export const WASM_PAGE = 64 * 1024;
 
@@ -83,15 +83,4 @@ function readU32(bytes: Uint8Array, offset: number): { value: number; length: nu
     shift += 7;
   }
   throw new MemoryLimitError('LEB128 number too long');
-}
-
-function writeU32(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value) byte |= 0x80;
-    out.push(byte);
-  } while (value);
-  return out;
 }
