@@ -97,6 +97,8 @@ export const FunctionSpec = z.object({
   runtimeClient: z.enum(['open-runtime', 'aws-lambda-ric']).default('open-runtime'),
   /** Directories whose `extensions/` executables start with each environment (local layers). */
   layers: z.array(z.string()).default([]),
+  /** Published layer versions' ARNs (arn:aws:lambda:...:layer:NAME:N): not on this machine; the function's log says so. */
+  layerArns: z.array(z.string()).optional(),
   /** Names of runner-level middlewares, in declared order. */
   middlewares: z.array(z.string()).default([]),
   /** `$LATEST`, or the number of a version published to the local control plane. */

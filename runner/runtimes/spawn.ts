@@ -13,6 +13,7 @@ import { tryParseHandler } from '../functions/handler.ts';
 import { NODE_RUNTIME_CLIENT, PACKAGE_ROOT, PYTHON_RUNTIME_CLIENT } from '../paths.ts';
 import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
 import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
+import { withLayers } from './layers.ts';
 
 export interface LaunchPlan {
   command: string;
@@ -90,7 +91,7 @@ export async function planLaunch(fn: FunctionSpec, opts: LaunchOptions): Promise
     throw new LaunchError('Runtime.InvalidEntrypoint', `The code directory ${fn.codeUri} of function ${fn.name} does not exist. Check CodeUri in the template.`);
   }
   const plan = await planFamily(fn, opts);
-  return withNotice(plan, deprecationNotice(fn.runtime));
+  return withLayers(fn, withNotice(plan, deprecationNotice(fn.runtime)));
 }
 
 function planFamily(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> | LaunchPlan {
@@ -123,9 +124,6 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   const { modulePath, exportName } = splitHandler(fn);
   const source = findSource(fn.codeUri, modulePath, ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
   const env = lambdaEnvironment(fn, opts, fn.handler);
-  // Layers' nodejs/node_modules are on NODE_PATH, as /opt/nodejs/node_modules is in Lambda.
-  const layerModules = layerFolders(fn, join('nodejs', 'node_modules'));
-  if (layerModules.length) env.NODE_PATH = layerModules.join(':');
   const nodeArgs = ['--enable-source-maps'];
   if (opts.debug) {
     // The client waits for the debugger itself (OPEN_RUNTIME_WAIT_FOR_DEBUGGER); aws-lambda-ric cannot, so it breaks on entry.
@@ -253,9 +251,6 @@ async function planPython(fn: FunctionSpec, opts: LaunchOptions): Promise<Launch
   const env = lambdaEnvironment(fn, opts, fn.handler);
   env.PYTHONUNBUFFERED = '1';
   env.PYTHONDONTWRITEBYTECODE = '1';
-  // Layers' python/ folders are importable, as /opt/python is in Lambda.
-  const layerPaths = layerFolders(fn, 'python');
-  if (layerPaths.length) env.PYTHONPATH = layerPaths.join(':');
   const args = ['-u', PYTHON_RUNTIME_CLIENT];
   if (opts.debug) {
     env.OPEN_RUNTIME_DEBUGPY_PORT = String(opts.debug.port);
@@ -397,10 +392,6 @@ function emulatorFor(header: Buffer): string | undefined {
   const host = hostArch() === 'arm64' ? 'arm64' : 'x86_64';
   if (!architecture || architecture === host) return undefined;
   return findOnPath(architecture === 'arm64' ? 'qemu-aarch64-static' : 'qemu-x86_64-static'); // else the kernel tries; a clear ExitError follows if it cannot
-}
-
-function layerFolders(fn: FunctionSpec, sub: string): string[] {
-  return fn.layers.map((layer) => join(layer, sub)).filter((dir) => existsSync(dir));
 }
 
 export function splitHandler(fn: FunctionSpec): { modulePath: string; exportName: string } {
