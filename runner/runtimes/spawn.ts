@@ -1,10 +1,11 @@
 // How each kind of function starts: the command line and environment of one execution environment's process.
 import { execFile } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { builtPackageFor } from '../build/built-package.ts';
 import { architectureOf, readElf } from '../build/elf.ts';
 import { createRequire } from 'node:module';
-import { arch as hostArch } from 'node:os';
+import { homedir, arch as hostArch } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
@@ -124,6 +125,9 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   const { modulePath, exportName } = splitHandler(fn);
   const source = findSource(fn.codeUri, modulePath, ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
   const env = lambdaEnvironment(fn, opts, fn.handler);
+  // The AWS SDK v3 resolves as it does on Lambda (its /var/runtime/node_modules), after the function's own copy.
+  const sdk = awsSdkFolder();
+  if (sdk) env.NODE_PATH = [env.NODE_PATH, sdk].filter(Boolean).join(':');
   const nodeArgs = ['--enable-source-maps'];
   if (opts.debug) {
     // The client waits for the debugger itself (OPEN_RUNTIME_WAIT_FOR_DEBUGGER); aws-lambda-ric cannot, so it breaks on entry.
@@ -236,6 +240,33 @@ function ancestors(dir: string): string[] {
     all.push(at);
     if (dirname(at) === at) return all;
   }
+}
+
+let sdkFolder: string | null | undefined;
+
+/**
+ * A node_modules folder holding only `@aws-sdk` (a link to the SDK packages the runner depends on itself), for
+ * NODE_PATH: the function gets the SDK as on Lambda, and none of the runner's other packages. It lives in the user's
+ * cache folder (not /tmp, where another user could plant it). Undefined when the runner has no SDK beside it.
+ */
+function awsSdkFolder(): string | undefined {
+  if (sdkFolder !== undefined) return sdkFolder ?? undefined;
+  sdkFolder = null;
+  const target = ancestors(PACKAGE_ROOT).map((dir) => join(dir, 'node_modules', '@aws-sdk')).find((dir) => existsSync(join(dir, 'client-lambda')));
+  if (!target) return undefined;
+  const folder = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'open-runtime', 'aws-sdk', createHash('sha256').update(target).digest('hex').slice(0, 16), 'node_modules');
+  const link = join(folder, '@aws-sdk');
+  try {
+    if (!existsSync(link) || realpathSync(link) !== realpathSync(target)) {
+      mkdirSync(folder, { recursive: true });
+      rmSync(link, { force: true });
+      symlinkSync(target, link);
+    }
+    sdkFolder = folder;
+  } catch {
+    // A read-only home: the function imports the SDK from its own node_modules, as before.
+  }
+  return sdkFolder ?? undefined;
 }
 
 /**
