@@ -322,6 +322,20 @@ export function pythonFor(runtime: string): Promise<PythonBinary> {
   return found;
 }
 
+/**
+ * A Python binary named for its version (/usr/bin/python3 -> python3.11, pyenv's bin/python3.12) says its major.minor
+ * without being run: the first cold start does not wait for a Python to start. Shims (scripts) are asked instead.
+ */
+function versionInName(path: string): string | undefined {
+  try {
+    const real = realpathSync(path);
+    const version = /^python(\d+\.\d+)$/.exec(basename(real))?.[1];
+    return version && readElf(readHeader(real)) ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function findPython(wanted: string): Promise<PythonBinary> {
   const chosen = process.env.OPEN_RUNTIME_PYTHON;
   if (chosen) return { path: chosen, version: await askVersion(pythonVersions, chosen, PYTHON_VERSION), wanted, exact: true };
@@ -344,7 +358,7 @@ async function findPython(wanted: string): Promise<PythonBinary> {
   let fallback: PythonBinary | undefined;
   for (const path of candidates) {
     if (!existsSync(path)) continue;
-    const version = await askVersion(pythonVersions, path, PYTHON_VERSION);
+    const version = versionInName(path) ?? (await askVersion(pythonVersions, path, PYTHON_VERSION));
     if (!version) continue;
     if (version.startsWith(`${wanted}.`)) return { path, version, wanted, exact: true };
     if (basename(path) === 'python3') fallback ??= { path, version, wanted, exact: false };
