@@ -9,8 +9,9 @@
 // process group, its pipes and its signals, so containment (/proc scans, group kills) sees what it saw before.
 // The cost is an exec of unshare, sh and mount per cold start (measured in the report of issue 12: a few ms).
 //
-// Where namespaces are unavailable (macOS, Windows, a kernel or container without user namespaces) the layers stay
-// in their folders and the same paths point into them, as before, with a notice once per runner.
+// Where namespaces are unavailable (macOS, Windows, a kernel or container without user namespaces), or the user
+// turns this off (OPEN_RUNTIME_LAYERS_AT_OPT=0), the layers stay in their folders and the same paths point into
+// them, as before, with a notice once per runner.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +101,10 @@ async function optMount(layers: string[]): Promise<Wrapper | undefined> {
 }
 
 function optTools(): { unshare: string; mount: string } | undefined {
+  if (process.env.OPEN_RUNTIME_LAYERS_AT_OPT === '0') {
+    optUnavailable ||= 'OPEN_RUNTIME_LAYERS_AT_OPT=0 turns that off';
+    return undefined;
+  }
   if (process.platform !== 'linux') {
     optUnavailable ||= `${process.platform} has no mount namespaces`;
     return undefined;

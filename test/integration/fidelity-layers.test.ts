@@ -2,7 +2,7 @@
 // later layers over earlier ones, with Lambda's paths into them (/opt/nodejs/node_modules, /opt/python), while the
 // runtime stays the runner's own child (same pid, same uid, killed at its timeout). A published layer's ARN is named
 // in a notice saying it was not fetched.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -138,4 +138,19 @@ exports.handler = async () => {
   const [command, ...args] = [...user, process.execPath, CLI, 'invoke', 'Alone', '--template', template];
   const stdout = execFileSync(command!, args, { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, HOME: own }, timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
   assert.deepEqual(JSON.parse(stdout), { greeting: 'hello from a folder layer', tool: 'tool', writable: false, uid: user.length ? 65534 : process.getuid!() });
+});
+
+test('without /opt (OPEN_RUNTIME_LAYERS_AT_OPT=0, or no namespaces) layers stay on the paths, and a notice says /opt is not there', async () => {
+  const own = tempDir('layer-paths');
+  const layer = files(join(own, 'layer'), { 'nodejs/node_modules/greet/index.js': "module.exports = () => 'from the layer folder';\n", 'python/pymod.py': 'X = 1\n' });
+  const code = files(join(own, 'code'), { 'app.cjs': "exports.handler = async () => ({ greet: require('greet')(), opt: require('node:fs').existsSync('/opt/nodejs') });\n" });
+  const template = writeTemplate(own, [{ name: 'Paths', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler', layers: [layer] }]);
+  const env = { ...process.env, PATH: FIXTURE_PATH, OPEN_RUNTIME_LAYERS_AT_OPT: '0' };
+  const run = () =>
+    new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(process.execPath, [CLI, 'invoke', 'Paths', '--template', template], { encoding: 'utf8', env, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(err) : resolve({ stdout, stderr }))),
+    );
+  const { stdout, stderr } = await run();
+  assert.deepEqual(JSON.parse(stdout), { greet: 'from the layer folder', opt: false });
+  assert.match(stderr, /NOTICE .*The layers of Paths are not shown at \/opt: OPEN_RUNTIME_LAYERS_AT_OPT=0 turns that off\. Code finds them through NODE_PATH/);
 });
