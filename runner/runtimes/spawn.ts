@@ -297,7 +297,7 @@ async function planPython(fn: FunctionSpec, opts: LaunchOptions): Promise<Launch
 
 interface PythonBinary {
   path: string;
-  /** major.minor.patch, when the binary could be asked. */
+  /** major.minor(.patch): from its name, or asked; undefined when neither told. */
   version: string | undefined;
   wanted: string;
   exact: boolean;
@@ -365,8 +365,6 @@ async function findPython(wanted: string): Promise<PythonBinary> {
   }
   return fallback ?? { path: 'python3', version: undefined, wanted, exact: false };
 }
-
-
 
 function planProvided(declared: FunctionSpec, opts: LaunchOptions): LaunchPlan {
   // Go and Rust functions hold source: they run from their latest build (the build task makes it).

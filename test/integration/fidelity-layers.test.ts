@@ -154,3 +154,27 @@ test('without /opt (OPEN_RUNTIME_LAYERS_AT_OPT=0, or no namespaces) layers stay 
   assert.deepEqual(JSON.parse(stdout), { greet: 'from the layer folder', opt: false });
   assert.match(stderr, /NOTICE .*The layers of Paths are not shown at \/opt: OPEN_RUNTIME_LAYERS_AT_OPT=0 turns that off\. Code finds them through NODE_PATH/);
 });
+
+test('behind /opt, a process the function started with setsid is still found and stopped with its environment', { skip: !LINUX }, async () => {
+  const own = tempDir('layer-setsid');
+  chmodSync(own, 0o777);
+  const layer = files(join(own, 'layer'), { 'data/x.txt': 'x' });
+  const pidFile = join(own, 'escaped.pid');
+  const code = files(join(own, 'code'), {
+    'app.cjs': `const { spawn } = require('node:child_process');
+exports.handler = async () => {
+  const child = spawn('setsid', ['sleep', '600'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  await new Promise((r) => setTimeout(r, 200));
+  require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(child.pid));
+  return require('node:fs').readFileSync('/opt/data/x.txt', 'utf8');
+};
+`,
+  });
+  const template = writeTemplate(own, [{ name: 'Escapes', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler', layers: [layer] }]);
+  const [command, ...args] = [...asNormalUser(), process.execPath, CLI, 'invoke', 'Escapes', '--template', template];
+  const stdout = execFileSync(command!, args, { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, HOME: own }, timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(JSON.parse(stdout), 'x');
+  const escaped = Number(readFileSync(pidFile, 'utf8'));
+  await waitFor(`the setsid'd sleep (pid ${escaped}) to be stopped with its environment`, () => !isAlive(escaped), 5000);
+});
