@@ -5,6 +5,7 @@
 // resolved from the NODE_PATH folders, as Lambda resolves it. The function's own copy always wins.
 import * as moduleApi from 'node:module';
 import type { ResolveHookContext } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -37,8 +38,11 @@ function resolveSdk(specifier: string, context: ResolveHookContext, nextResolve:
   }
 }
 
-/** Installs the hook for ES modules (in-thread where Node has module.registerHooks, else as a loader thread). */
-export function resolveAwsSdkFromNodePath(env: NodeJS.ProcessEnv): void {
+/**
+ * Installs the hook for ES modules: in-thread where Node has module.registerHooks (22.15+), else as a loader thread,
+ * which costs ~30 ms of cold start, so only for a handler that is an ES module (`require` needs no hook).
+ */
+export function resolveAwsSdkFromNodePath(env: NodeJS.ProcessEnv, handlerIsEsm: () => boolean): void {
   const parents = sdkParents(env.NODE_PATH);
   if (!parents.length) return;
   const nodeModule = moduleApi as { registerHooks?: (hooks: object) => void; register?: (specifier: string) => void };
@@ -46,7 +50,7 @@ export function resolveAwsSdkFromNodePath(env: NodeJS.ProcessEnv): void {
     nodeModule.registerHooks({ resolve: (specifier: string, context: ResolveHookContext, next: NextResolve) => resolveSdk(specifier, context, next, parents) });
     return;
   }
-  if (typeof nodeModule.register !== 'function') return;
+  if (typeof nodeModule.register !== 'function' || !handlerIsEsm()) return;
   // Node 20 and early 22: the same rule as an asynchronous loader (its own module, so given as a data: URL).
   const loader = `const parents = ${JSON.stringify(parents)};
 export async function resolve(specifier, context, next) {
@@ -57,6 +61,23 @@ export async function resolve(specifier, context, next) {
   }
 }`;
   nodeModule.register(`data:text/javascript,${encodeURIComponent(loader)}`);
+}
+
+/** Whether a handler's module is an ES module: compiled TypeScript (.mjs), .mjs, or .js under "type": "module". */
+export function isEsmHandler(taskRoot: string, handlerSetting: string, compiledModule: string | undefined): boolean {
+  if (compiledModule) return true;
+  const modulePath = handlerSetting.slice(0, handlerSetting.lastIndexOf('.'));
+  const base = join(taskRoot, modulePath);
+  if (existsSync(`${base}.mjs`)) return true;
+  if (!existsSync(`${base}.js`)) return false;
+  for (let dir = dirname(base); ; dir = dirname(dir)) {
+    try {
+      return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).type === 'module';
+    } catch {
+      // no (readable) package.json here: look further up
+    }
+    if (dirname(dir) === dir) return false;
+  }
 }
 
 /** The sentence added to "Cannot find package '@aws-sdk/x'": what Lambda would have had, and how to get it here. */
