@@ -1,7 +1,7 @@
 // Zip layers unpack once per content into the project's .open-runtime/layers cache, keep their executables'
 // modes, and never write outside their folder (zip-slip entries are refused, links are made last).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { writeZip } from '../../runner/build/zip.ts';
 import { isLayerArn, layerFolder } from '../../runner/functions/layers.ts';
 import type { Problem } from '../../runner/functions/check-settings.ts';
+import { parseTemplate } from '../../runner/functions/template.ts';
+import { parseServerless } from '../../runner/functions/serverless.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'or-layer-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,4 +60,42 @@ test('a missing zip is a sentence naming the path; layer ARNs are told apart fro
   assert.match(problems[0]!.text, /has ContentUri "build\/missing\.zip", but .*missing\.zip doesn't exist\. Build the layer \(e\.g\. sam build\) or fix the path\./);
   assert.equal(isLayerArn('arn:aws:lambda:us-east-1:123456789012:layer:tools:3'), true);
   assert.equal(isLayerArn('arn:aws:s3:::bucket'), false);
+});
+
+test('a template keeps published layer ARNs beside its local layers, a zip ContentUri among them', () => {
+  mkdirSync(join(dir, 'fn'), { recursive: true });
+  writeFileSync(join(dir, 'tools.zip'), writeZip([{ name: 'bin/t', data: text('t'), mode: 0o755 }]));
+  const template = [
+    'Transform: AWS::Serverless-2016-10-31',
+    'Parameters:',
+    '  Region: { Type: String, Default: eu-west-1 }',
+    'Resources:',
+    '  Tools:',
+    '    Type: AWS::Serverless::LayerVersion',
+    '    Properties: { ContentUri: ./tools.zip }',
+    '  Fn:',
+    '    Type: AWS::Serverless::Function',
+    '    Properties:',
+    '      Runtime: python3.12',
+    '      Handler: app.handler',
+    '      CodeUri: ./fn',
+    '      Layers:',
+    '        - !Ref Tools',
+    '        - arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7',
+    '        - !Sub arn:aws:lambda:${Region}:123456789012:layer:shared:2',
+  ].join('\n');
+  const { functions, errors } = parseTemplate(template, join(dir, 'template.yaml'));
+  assert.deepEqual(errors, []);
+  assert.match(functions[0]!.layers[0]!, /\.open-runtime\/layers\/[0-9a-f]{24}$/);
+  assert.deepEqual(functions[0]!.layerArns, [
+    'arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7',
+    'arn:aws:lambda:eu-west-1:123456789012:layer:shared:2',
+  ]);
+});
+
+test('serverless.yml keeps published layer ARNs too', () => {
+  const yml = ['service: s', 'provider: { name: aws, runtime: nodejs22.x }', 'functions:', '  f:', '    handler: fn/app.handler', '    layers:', '      - arn:aws:lambda:us-east-1:123456789012:layer:tools:3'].join('\n');
+  const { functions, errors } = parseServerless(yml, join(dir, 'serverless.yml'));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(functions[0]!.layerArns, ['arn:aws:lambda:us-east-1:123456789012:layer:tools:3']);
 });
