@@ -144,7 +144,7 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   }
   const node = await nodeFor(fn.runtime, fn.codeUri);
   const notice = node.exact
-    ? undefined
+    ? node.offPath ? `${fn.runtime} runs on Node ${node.version} from ${node.path} (no Node ${node.wanted} on PATH).` : undefined
     : `${fn.runtime}: no Node ${node.wanted} found (looked at OPEN_RUNTIME_NODE_${node.wanted}, node on PATH and the project's node_modules); running on Node ${node.version}. Install Node ${node.wanted} (e.g. with nvm or fnm, or "npm install --save-dev node@${node.wanted}") or set OPEN_RUNTIME_NODE_${node.wanted} to its path.`;
   if (fn.runtimeClient === 'aws-lambda-ric') {
     const ric = join(dirname(createRequire(import.meta.url).resolve('aws-lambda-ric/package.json')), 'index.mjs');
@@ -162,6 +162,8 @@ interface NodeBinary {
   wanted: string;
   /** The major version matches the function's runtime. */
   exact: boolean;
+  /** Found outside PATH (the project's node_modules): the log says which Node runs. */
+  offPath?: boolean;
 }
 
 /** Versions by real path: each binary is asked once, and the runner's own Node is never asked. */
@@ -228,7 +230,7 @@ async function findNode(wanted: string, codeUri: string | undefined): Promise<No
   for (const path of candidates) {
     if (!path || !existsSync(path)) continue;
     const version = await versionOf(path);
-    if (version?.split('.')[0] === wanted) return { path, version, wanted, exact: true };
+    if (version?.split('.')[0] === wanted) return { path, version, wanted, exact: true, offPath: projectNodes.includes(path) };
   }
   return { path: process.execPath, version: process.versions.node, wanted, exact: false };
 }
@@ -289,7 +291,7 @@ async function planPython(fn: FunctionSpec, opts: LaunchOptions): Promise<Launch
   }
   const python = await pythonFor(fn.runtime);
   const notice = python.exact
-    ? undefined
+    ? python.offPath ? `${fn.runtime} runs on Python ${python.version} from ${python.path} (no python${python.wanted} on PATH).` : undefined
     : `${fn.runtime}: no Python ${python.wanted} found (looked for python${python.wanted} on PATH, in pyenv and in uv); running on Python ${python.version ?? 'from python3'}. ` +
       `Install Python ${python.wanted} (apt install python${python.wanted}, pyenv install ${python.wanted}, or uv python install ${python.wanted}) or set OPEN_RUNTIME_PYTHON to its path.`;
   return { command: python.path, args, env, cwd: fn.codeUri, notice };
@@ -301,6 +303,8 @@ interface PythonBinary {
   version: string | undefined;
   wanted: string;
   exact: boolean;
+  /** Found outside PATH (pyenv's or uv's installs): the log says which Python runs. */
+  offPath?: boolean;
 }
 
 const pythonVersions = new Map<string, Promise<string | undefined>>();
@@ -349,6 +353,7 @@ async function findPython(wanted: string): Promise<PythonBinary> {
     }
   };
   const escaped = wanted.replace('.', '\\.');
+  const onPath = (process.env.PATH ?? '').split(':').filter(Boolean).flatMap((dir) => [join(dir, name), join(dir, 'python3')]);
   const candidates = [
     ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, name)),
     ...installed(join(process.env.PYENV_ROOT ?? join(home, '.pyenv'), 'versions'), new RegExp(`^${escaped}\\.\\d+$`), join('bin', name)),
@@ -360,7 +365,7 @@ async function findPython(wanted: string): Promise<PythonBinary> {
     if (!existsSync(path)) continue;
     const version = versionInName(path) ?? (await askVersion(pythonVersions, path, PYTHON_VERSION));
     if (!version) continue;
-    if (version.startsWith(`${wanted}.`)) return { path, version, wanted, exact: true };
+    if (version === wanted || version.startsWith(`${wanted}.`)) return { path, version, wanted, exact: true, offPath: !onPath.includes(path) };
     if (basename(path) === 'python3') fallback ??= { path, version, wanted, exact: false };
   }
   return fallback ?? { path: 'python3', version: undefined, wanted, exact: false };

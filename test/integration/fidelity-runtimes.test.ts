@@ -54,6 +54,7 @@ test('nodejs24.x runs on Node 24 from the project\'s node_modules when the runne
   const { stdout, stderr } = await invokeCli(template, 'V24', { PATH: `/usr/bin:/bin` }, OTHER_NODE);
   assert.match(JSON.parse(stdout), /^v24\./, stderr);
   assert.doesNotMatch(stderr, /no Node 24 found/);
+  assert.match(stderr, /NOTICE nodejs24\.x runs on Node 24\.\d+\.\d+ from \/.*node_modules\/.*node \(no Node 24 on PATH\)\./);
 });
 
 test('a deprecated Node runtime (nodejs18.x) runs, with a notice saying Lambda deprecated it', async () => {
@@ -91,7 +92,19 @@ test('python3.12 runs on Python 3.12 when python3.12 is on PATH', { skip: realPy
   const template = functionIn(dir, { name: 'Py312', runtime: 'python3.12', handler: 'app.handler' }, PYTHON_VERSION);
   const { stdout, stderr } = await invokeCli(template, 'Py312', { PATH: `${bin}:${FIXTURE_PATH}`, PYENV_ROOT: join(dir, 'no-pyenv') });
   assert.equal(JSON.parse(stdout), '3.12', stderr);
-  assert.doesNotMatch(stderr, /no Python 3\.12 found/);
+  assert.doesNotMatch(stderr, /no Python 3\.12 found|runs on Python 3\.12 from/);
+});
+
+test('python3.12 runs on a pyenv-installed Python 3.12 when PATH has none, and the log says which', { skip: realPython312() ? false : 'no Python 3.12 on this machine' }, async () => {
+  const dir = tempDir('py312-pyenv');
+  const bin = join(dir, 'pyenv', 'versions', '3.12.99', 'bin');
+  mkdirSync(bin, { recursive: true });
+  symlinkSync(realPython312()!, join(bin, 'python3.12'));
+  const template = functionIn(dir, { name: 'Pyenv312', runtime: 'python3.12', handler: 'app.handler' }, PYTHON_VERSION);
+  const path = FIXTURE_PATH.split(':').filter((d) => !d.includes('pyenv')).join(':');
+  const { stdout, stderr } = await invokeCli(template, 'Pyenv312', { PATH: path, PYENV_ROOT: join(dir, 'pyenv') });
+  assert.equal(JSON.parse(stdout), '3.12', stderr);
+  assert.match(stderr, /NOTICE python3\.12 runs on Python 3\.12 from .*\/pyenv\/versions\/3\.12\.99\/bin\/python3\.12 \(no python3\.12 on PATH\)\./);
 });
 
 test('a Python version that is not installed runs on the host\'s python3, with a notice naming both and how to install it', async () => {
