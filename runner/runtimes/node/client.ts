@@ -8,6 +8,7 @@ import { activeInvocation, onBeforeExit, readFunctionEnvironment, runInvocation,
 import type { InvokeDependencies } from './invoke.ts';
 import { InvokeStore } from './invoke-store.ts';
 import { checkCallbackHandlerSupported, loadHandler } from './load-handler.ts';
+import { isEsmHandler, resolveAwsSdkFromNodePath } from './aws-sdk.ts';
 import type { LoadedHandler } from './load-handler.ts';
 import { HttpResponseStream, streamifyResponse } from './response-stream.ts';
 import { RuntimeApiClient } from './runtime-api.ts';
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
   }
   let loaded: LoadedHandler;
   try {
+    resolveAwsSdkFromNodePath(env, () => isEsmHandler(taskRoot, handlerSetting, env.OPEN_RUNTIME_HANDLER_MODULE || undefined));
     loaded = await loadHandler(taskRoot, handlerSetting, env.OPEN_RUNTIME_HANDLER_MODULE || undefined);
     checkCallbackHandlerSupported(loaded, env);
   } catch (error) {

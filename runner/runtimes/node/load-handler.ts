@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { missingSdkAdvice } from './aws-sdk.ts';
 import {
   callbackHandlerDeprecatedError,
   handlerNotFoundError,
@@ -77,7 +78,10 @@ async function importUserModule(file: string): Promise<Record<string, unknown>> 
   } catch (error) {
     if (error instanceof SyntaxError) throw userCodeSyntaxError(error, locateSyntaxError(error, file));
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') throw importModuleError(String(error));
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+      const advice = missingSdkAdvice(String(error), process.env.LAMBDA_TASK_ROOT || process.cwd());
+      throw importModuleError(advice ? `${String(error)}\n${advice}` : String(error));
+    }
     // Anything else thrown while the module initialises is reported as it is, like Lambda does.
     throw error;
   }

@@ -1,0 +1,52 @@
+// Lambda's Node runtimes ship the AWS SDK v3, so functions import it without installing it: the same here, for
+// `import` and `require`, from the SDK packages the runner has; a package it does not have fails with a sentence
+// naming the package and the command that installs it.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CLI, FIXTURE_PATH, removeTemps, tempDir, writeTemplate } from './support/runner.ts';
+
+test.after(removeTemps);
+
+function invoke(files: Record<string, string>, runtime: string, handler: string, env: Record<string, string> = {}, node = process.execPath): Promise<{ stdout: string; stderr: string }> {
+  const dir = tempDir('sdk');
+  const code = join(dir, 'code');
+  mkdirSync(code);
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(code, file), text);
+  const template = writeTemplate(dir, [{ name: 'Sdk', codeUri: code, runtime, handler }]);
+  return new Promise((resolve, reject) => {
+    execFile(node, [CLI, 'invoke', 'Sdk', '--template', template], { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
+      err && typeof err.code !== 'number' ? reject(err) : resolve({ stdout, stderr }),
+    );
+  });
+}
+
+const ESM = { 'app.mjs': "import { LambdaClient } from '@aws-sdk/client-lambda';\nexport const handler = async () => typeof LambdaClient;\n" };
+
+test('an ES module handler imports @aws-sdk/client-lambda without installing it, as on Lambda', async () => {
+  const { stdout, stderr } = await invoke(ESM, 'nodejs24.x', 'app.handler');
+  assert.equal(stdout.trim(), '"function"', stderr);
+});
+
+test('a CommonJS handler requires @aws-sdk/client-lambda without installing it', async () => {
+  const { stdout, stderr } = await invoke({ 'app.js': "const { LambdaClient } = require('@aws-sdk/client-lambda');\nexports.handler = async () => typeof LambdaClient;\n" }, 'nodejs24.x', 'app.handler');
+  assert.equal(stdout.trim(), '"function"', stderr);
+});
+
+const NODE_20 = ['/usr/bin/node'].find((p) => existsSync(p) && /^v20\./.test(execFileSync(p, ['-p', 'process.version'], { encoding: 'utf8' })));
+
+test('on Node 20 (no module.registerHooks) an ES module handler imports the SDK too', { skip: NODE_20 ? false : 'no Node 20 on this machine' }, async () => {
+  const { stdout, stderr } = await invoke({ ...ESM, 'app.mjs': ESM['app.mjs'].replace('typeof LambdaClient', '[typeof LambdaClient, process.version]') }, 'nodejs20.x', 'app.handler', { PATH: `/usr/bin:${FIXTURE_PATH}` });
+  const [type, version] = JSON.parse(stdout);
+  assert.equal(type, 'function', stderr);
+  assert.match(version, /^v20\./);
+});
+
+test('an SDK package the runner does not have fails with the package named and the command that installs it', async () => {
+  const { stdout } = await invoke({ 'app.mjs': "import { S3Client } from '@aws-sdk/client-s3';\nexport const handler = async () => typeof S3Client;\n" }, 'nodejs24.x', 'app.handler');
+  const error = JSON.parse(stdout);
+  assert.equal(error.errorType, 'Runtime.ImportModuleError');
+  assert.match(error.errorMessage, /Install it for the function: cd .+ && npm install @aws-sdk\/client-s3/);
+});
