@@ -29,6 +29,11 @@ export const RESERVED_VARIABLES: readonly string[] = [
 
 const RESERVED = new Set(RESERVED_VARIABLES);
 
+/** One of Lambda's own variables, which a function's configuration cannot set (the launch keeps Lambda's value). */
+export function isReservedVariable(name: string): boolean {
+  return RESERVED.has(name);
+}
+
 /** The reserved names among `names`, in their order. */
 export function reservedVariablesIn(names: Iterable<string>): string[] {
   return [...names].filter((name) => RESERVED.has(name));

@@ -15,6 +15,7 @@ import { NODE_RUNTIME_CLIENT, PACKAGE_ROOT, PYTHON_RUNTIME_CLIENT } from '../pat
 import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
 import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
 import { withLayers } from './layers.ts';
+import { isReservedVariable } from '../functions/reserved-variables.ts';
 
 export interface LaunchPlan {
   command: string;
@@ -77,7 +78,7 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
   if (runtimeFamily(fn.runtime) === 'node' || runtimeFamily(fn.runtime) === 'python') env.AWS_EXECUTION_ENV = `AWS_Lambda_${fn.runtime}`;
   // The function's own variables win over everything but the reserved ones Lambda forbids overriding.
   for (const [key, value] of Object.entries(fn.environment)) {
-    if (!RESERVED.has(key)) env[key] = value;
+    if (!isReservedVariable(key)) env[key] = value;
   }
   // After the function's own variables: a function cannot take the marker off its processes.
   if (opts.environmentMarker) env[ENVIRONMENT_MARKER] = opts.environmentMarker;
@@ -85,7 +86,6 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
   return env;
 }
 
-const RESERVED = new Set(['_HANDLER', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_EXECUTION_ENV']);
 
 export async function planLaunch(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> {
   if (!existsSync(fn.codeUri) || !statSync(fn.codeUri).isDirectory()) {

@@ -102,3 +102,12 @@ test('deploy refuses a function with a reserved variable before building or call
     (err: unknown) => err instanceof DeployError && !err.changedRemote && /^Nothing was deployed: Api sets AWS_REGION, which Lambda reserves/.test(err.message),
   );
 });
+
+test('a function that reaches the launch with a reserved variable anyway (an in-process FunctionSpec) keeps Lambda\'s value', async () => {
+  const { lambdaEnvironment } = await import('../../runner/runtimes/spawn.ts');
+  const fn = FunctionSpec.parse({ name: 'Sneaky', runtime: 'nodejs22.x', handler: 'index.handler', codeUri: '/tmp', environment: { AWS_REGION: 'evil-1', AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start', MINE: 'kept' } });
+  const env = lambdaEnvironment(fn, { runtimeApi: '127.0.0.1:1', logStreamName: 'stream', region: 'eu-west-1' }, 'index.handler');
+  assert.equal(env.AWS_REGION, 'eu-west-1');
+  assert.equal(env.AWS_LAMBDA_INITIALIZATION_TYPE, 'on-demand');
+  assert.equal(env.MINE, 'kept');
+});
