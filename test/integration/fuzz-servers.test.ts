@@ -36,6 +36,8 @@ const bytes = (rand: Rand, n: number) => Buffer.from(Array.from({ length: n }, (
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'HEAD', 'TRACE', 'PROPFIND', 'BREW', 'G\tET', ''];
 const SEGMENTS = ['Echo', '%', '%ZZ', '%E0%A4%A', '%C3%28', '%00', '..', '.', '', 'a'.repeat(5000), 'Echo:%', 'arn:aws:lambda:us-east-1:123456789012:function:Echo:1', '\u00e9', '%F0%9F%98%80', 'Echo?Qualifier=%', '$LATEST'];
 const PATHS = [
+  '/items/{}',
+  '/lambda-url/{}/x',
   '/2015-03-31/functions/{}/invocations',
   '/2021-11-15/functions/{}/response-streaming-invocations',
   '/2015-03-31/functions',
@@ -78,6 +80,8 @@ function malformedRequest(rand: Rand, token: string | undefined): Buffer {
   let path = pick(rand, PATHS);
   // Never ask a runner to stop: that is an operation, not malformed input.
   while (path.includes('{}')) path = path.replace('{}', pick(rand, SEGMENTS));
+  // Nor delete the function the test invokes afterwards: DeleteFunction of it is a valid operation too.
+  if (method === 'DELETE') path = path.replaceAll('Echo', 'Nobody');
   if (rand() < 0.1) path += `?${pick(rand, ['Qualifier=%', 'Marker=-1&MaxItems=1e309', 'FunctionVersion=ALL', '%=%', 'a'.repeat(3000)])}`;
   const head: Array<Buffer | string> = [`${method} ${path} ${pick(rand, ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/9.9', 'HTCPCP/1.0'])}\r\n`];
   if (rand() < 0.9) head.push(`Host: ${pick(rand, ['127.0.0.1', 'localhost:1', '[::1]', 'attacker.example', '', '127.0.0.1:99999999'])}\r\n`);
@@ -152,10 +156,20 @@ before(async () => {
   copyFileSync(join(SHELL_BOOTSTRAP_DIR, 'function.sh'), join(addressed, 'function.sh'));
   writeFileSync(join(addressed, 'bootstrap'), `#!/bin/sh\necho "$AWS_LAMBDA_RUNTIME_API" > "${join(dir, 'address')}"\nexec "${join(SHELL_BOOTSTRAP_DIR, 'bootstrap')}"\n`);
   chmodSync(join(addressed, 'bootstrap'), 0o755);
-  const template = writeTemplate(dir, [
+  const written = writeTemplate(dir, [
     { name: 'Echo', codeUri: SHELL_BOOTSTRAP_DIR },
     { name: 'Addressed', codeUri: addressed },
   ]);
+  // Echo is also behind the gateway of `start`: a REST route with a path parameter and the HTTP API's $default
+  // (whose 2.0 simple response turns Echo's answer into a 200).
+  const template = written;
+  writeFileSync(
+    template,
+    readFileSync(template, 'utf8').replace(
+      '  Echo:\n    Type: AWS::Serverless::Function\n    Properties:\n',
+      '  Echo:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        Rest:\n          Type: Api\n          Properties:\n            Path: /items/{id}\n            Method: ANY\n        Default:\n          Type: HttpApi\n',
+    ),
+  );
   [start, serve, rie] = await Promise.all([
     startRunner(template),
     startServe(dir, 'fuzz-token-0123456789abcdef'),
@@ -182,6 +196,10 @@ test(`every server survives malformed input (seed ${SEED})`, async () => {
   await assertAlive('serve', serve.pid, serve.stderr(), SEED + 1);
   await fuzz(rie.port, SEED + 2, undefined);
   await assertAlive('rie', rie.proc.pid!, rie.stderr(), SEED + 2);
+  // The gateway of start: the user's own API, unsigned and from browsers, but the same input must not kill it.
+  assert.ok(start.apiPort > 0, start.stderr());
+  await fuzz(start.apiPort, SEED + 4, undefined);
+  await assertAlive('start (its HTTP gateway)', start.proc.pid!, start.stderr(), SEED + 4);
   // The environment's own address: after the merge only its own processes may connect, and refusals are fine.
   await fuzz(Number(runtimeApi.split(':')[1]), SEED + 3, undefined);
   await assertAlive('start (owner of the fuzzed environment)', start.proc.pid!, start.stderr(), SEED + 3);
@@ -190,6 +208,8 @@ test(`every server survives malformed input (seed ${SEED})`, async () => {
   const invoked = await start.invoke('Echo', { after: 'fuzz' });
   assert.equal(invoked.status, 200, invoked.text);
   assert.deepEqual(invoked.json().event, { after: 'fuzz' });
+  const viaGateway = await fetch(`http://127.0.0.1:${start.apiPort}/anything/else`, { method: 'POST', body: '{"after":"fuzz"}' });
+  assert.equal(viaGateway.status, 200, await viaGateway.text());
   const viaServe = await post(`http://127.0.0.1:${serve.port}/2015-03-31/functions/Echo/invocations`, '{"after":"fuzz"}');
   assert.equal(viaServe.status, 200, viaServe.text);
   const viaControl = await post(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}/invoke`, JSON.stringify({ function: 'Echo', payload: '{"control":true}' }), { Authorization: `Bearer ${serve.token}` });

@@ -141,6 +141,8 @@ export interface CliProcess {
 }
 
 export interface Runner extends CliProcess {
+  /** The port of its HTTP gateway (`start --api-port 0`: a free one, never the user's 3000). */
+  apiPort: number;
   /** Fails after `timeoutMs` (default 20 s) without an answer, so a hung invoke fails its test instead of the suite. */
   invoke(name: string, payload: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<Reply>;
 }
@@ -189,9 +191,12 @@ export async function startCli(args: string[], opts: { cwd: string; env?: Record
 
 /** `open-runtime start --port 0 --template X`, the Invoke API for every function of the template. */
 export async function startRunner(template: string, env: Record<string, string> = {}): Promise<Runner> {
-  const cli = await startCli(['start', '--port', '0', '--template', template], { cwd: dirname(template), env, banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
+  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template], { cwd: dirname(template), env, banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
+  // The banner is one write: the gateway's line is in it.
+  const apiPort = Number(/HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stderr())?.[1] ?? 0);
   return {
     ...cli,
+    apiPort,
     invoke: (name, payload, headers = {}, timeoutMs) => post(`${cli.endpoint}/2015-03-31/functions/${name}/invocations`, JSON.stringify(payload), headers, timeoutMs),
   };
 }
