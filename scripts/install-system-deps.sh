@@ -4,6 +4,11 @@
 # clang + wasi-libc for C components, Go for the Go example, qemu-user for running arm64 builds on x86_64, gcc for
 # the runner's malloc_trim addon (scripts/build.ts).
 set -euo pipefail
+# apt needs root: as root (CI, a fresh container without sudo) it runs as it is; otherwise through sudo.
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-system-deps: run this as root (apt-get needs it), or install sudo." >&2; exit 1; }
+  exec sudo "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
