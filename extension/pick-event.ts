@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findEventTemplate, listEventTemplates, renderEvent, renderEventText, type EventTemplate } from '../runner/events/catalogue.ts';
-import { declaredFieldValues, projectEvents, triggerMismatch, triggerTemplates, type ProjectEvent } from '../runner/events/for-function.ts';
+import { declaredFieldValues, projectEvents, triggerMismatch, triggerName, triggerTemplates, type ProjectEvent } from '../runner/events/for-function.ts';
 import {
   checkEventName, checkJson, lastUsed, listSavedEvents, readSavedEvent, rememberLastUsed, saveEvent,
   type LastUsedChoice, type SavedEvent,
@@ -117,7 +117,11 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
   if (ofProject.length) {
     const where = vscode.workspace.asRelativePath(path.dirname(ofProject[0]!.path));
     items.push({ label: `Events of the project · ${where}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
-    for (const e of ofProject) items.push({ label: `$(file) ${e.name}`, description: 'project event', detail: vscode.workspace.asRelativePath(e.path), action: 'project', event: e });
+    for (const e of ofProject) {
+      const source = e.trigger && triggerName(e.trigger);
+      const description = e.fits === false ? `project event · ${source} event, not a trigger of this function` : source ? `project event · ${source}` : 'project event';
+      items.push({ label: `$(file) ${e.name}`, description, detail: vscode.workspace.asRelativePath(e.path), action: 'project', event: e });
+    }
   }
   // Templates of what the template says triggers the function, with its declared route filled in.
   const triggered = triggerTemplates(fn);

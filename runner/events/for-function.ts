@@ -2,7 +2,7 @@
 // writes next to template.yaml), the catalogue templates of the triggers the function declares (an SQS-triggered
 // function gets SQS first; an `HttpApi GET /hello` one an HTTP API request for GET /hello), and the source an
 // event came from, so sending an SQS batch to an HTTP handler gets a one-line hint. The editor's picker uses it.
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FunctionSpec } from '../functions/model.ts';
 import { findEventTemplate, listEventTemplates, type EventTemplate } from './catalogue.ts';
@@ -48,14 +48,32 @@ export interface ProjectEvent {
   /** The file name without .json. */
   readonly name: string;
   readonly path: string;
+  /** The trigger its shape says it comes from, when it has a known shape. */
+  readonly trigger?: string;
+  /** Whether that trigger is one the function declares; undefined when either is unknown. */
+  readonly fits?: boolean;
 }
 
-/** `events/*.json` next to the function's definition file: the project's own sample events. */
+/**
+ * `events/*.json` next to the function's definition file: the project's own sample events. One events/ folder
+ * may serve a template of many functions, so the ones shaped like this function's triggers come first, those of
+ * other sources last.
+ */
 export async function projectEvents(fn: FunctionSpec): Promise<ProjectEvent[]> {
   if (!fn.source?.file) return [];
   const folder = join(dirname(fn.source.file), 'events');
-  const names = await readdir(folder).catch(() => [] as string[]);
-  return names.filter((n) => n.endsWith('.json')).sort().map((n) => ({ name: n.slice(0, -'.json'.length), path: join(folder, n) }));
+  const names = (await readdir(folder).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+  const events = await Promise.all(names.map(async (n): Promise<ProjectEvent> => {
+    const path = join(folder, n);
+    const name = n.slice(0, -'.json'.length);
+    let parsed: unknown;
+    try { parsed = JSON.parse(await readFile(path, 'utf8')); } catch { return { name, path }; }
+    const trigger = eventTriggerOf(parsed);
+    if (!trigger) return { name, path };
+    return { name, path, trigger, ...(fn.triggers?.length ? { fits: triggerMismatch(fn, parsed) === undefined } : {}) };
+  }));
+  const rank = (e: ProjectEvent) => (e.fits === true ? 0 : e.fits === false ? 2 : 1);
+  return events.sort((a, b) => rank(a) - rank(b));
 }
 
 /** The catalogue templates of the function's declared triggers, in trigger order; empty when it declares none. */
@@ -113,8 +131,13 @@ export function triggerMismatch(fn: FunctionSpec, event: unknown, displayName = 
   if (!declared.length || !source) return undefined;
   const fits = declared.some((t) => t === source || (SAME_SHAPE[t] ?? []).includes(source) || (t === 'HttpApi' && source === 'Api' && fn.httpEvents?.some((h) => h.payloadVersion === '1.0')));
   if (fits) return undefined;
-  const name = (t: string) => TRIGGER_NAMES[t] ?? t;
+  const name = triggerName;
   return `This is ${article(name(source))} ${name(source)} event, but ${displayName} is triggered by ${[...new Set(declared.map(name))].join(', ')}: the handler may not expect its shape.`;
+}
+
+/** A trigger as the user knows it: `API Gateway HTTP API` for HttpApi. */
+export function triggerName(trigger: string): string {
+  return TRIGGER_NAMES[trigger] ?? trigger;
 }
 
 function article(word: string): string {

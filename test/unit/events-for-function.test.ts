@@ -46,7 +46,14 @@ test("the project's events/*.json are offered, other files are not", async () =>
   const { dir, byPath } = await workspace();
   try {
     assert.deepEqual(await projectEvents(byPath('queue/HelloWorldFunction')), [{ name: 'message', path: join(dir, 'queue', 'events', 'message.json') }]);
-    assert.deepEqual(await projectEvents(byPath('http/HelloWorldFunction')), []);
+    // One events/ folder for several functions: this function's trigger's events first, other sources last.
+    const events = join(dir, 'http', 'events');
+    mkdirSync(events, { recursive: true });
+    writeFileSync(join(events, 'a-queue.json'), JSON.stringify(renderEvent('sqs')));
+    writeFileSync(join(events, 'b-plain.json'), '{"name":"Ada"}');
+    writeFileSync(join(events, 'c-hello.json'), JSON.stringify(renderEvent('apigw-http')));
+    assert.deepEqual((await projectEvents(byPath('http/HelloWorldFunction'))).map((e) => [e.name, e.trigger, e.fits]),
+      [['c-hello', 'HttpApi', true], ['b-plain', undefined, undefined], ['a-queue', 'SQS', false]]);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
