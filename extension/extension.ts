@@ -10,7 +10,7 @@ import { registerCommands } from './commands.ts';
 import { registerDeployCommand } from './deploy.ts';
 import { registerBuildTasks } from './tasks.ts';
 import { Ctx } from './ctx.ts';
-import { watchSavedEvents } from './event-diagnostics.ts';
+import { watchSavedEvents } from './events/event-diagnostics.ts';
 import { HandlerLensProvider, LENS_SELECTOR } from './handler-lenses.ts';
 import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import { streamLogsToOutput } from './logs.ts';

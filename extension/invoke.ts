@@ -12,7 +12,7 @@ import { attachDebugger, PYTHON_DEBUGGER_MISSING, pythonDebuggerAvailable } from
 import { findHandlers, languageOfFile } from './find-handlers.ts';
 import type { HistoryEntry } from './history.ts';
 import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
-import { chooseEvent, rememberEvent, type ChosenEvent } from './pick-event.ts';
+import { chooseEvent, rememberEvent, type ChosenEvent } from './events/pick-event.ts';
 import { describeResult, type ResultModel } from './result-model.ts';
 import { RunnerError, type RunnerSidecar } from './runner-client.ts';
 import { RUNTIME_INVALID_ENTRYPOINT } from '../runner/lambda-errors.ts';

@@ -6,16 +6,16 @@
 // diagnostic at the exact spot and a message, never a crash.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findEventTemplate, listEventTemplates, renderEvent, renderEventText, type EventTemplate } from '../runner/events/catalogue.ts';
-import { declaredFieldValues, projectEvents, triggerMismatch, triggerName, triggerTemplates, type ProjectEvent } from '../runner/events/for-function.ts';
+import { findEventTemplate, listEventTemplates, renderEvent, renderEventText, type EventTemplate } from '../../runner/events/catalogue.ts';
+import { declaredFieldValues, projectEvents, triggerMismatch, triggerName, triggerTemplates, type ProjectEvent } from '../../runner/events/for-function.ts';
 import {
   checkEventName, checkJson, lastUsed, listSavedEvents, readSavedEvent, rememberLastUsed, saveEvent,
   type LastUsedChoice, type SavedEvent,
-} from '../runner/events/saved.ts';
-import type { FunctionSpec } from '../runner/functions/model.ts';
-import type { Ctx } from './ctx.ts';
+} from '../../runner/events/saved.ts';
+import type { FunctionSpec } from '../../runner/functions/model.ts';
+import type { Ctx } from '../ctx.ts';
 import { showJsonProblem } from './event-diagnostics.ts';
-import type { InvokeArgs } from './invoke-args.ts';
+import type { InvokeArgs } from '../invoke-args.ts';
 
 export interface ChosenEvent {
   /** The event as JSON text. */
