@@ -48,7 +48,7 @@ const pickEvent: CommandFactory = (ctx) => async (args?: unknown) => {
   const { functionFor } = await import('./invoke.ts');
   const target = await functionFor(ctx, args);
   if (!target) return undefined;
-  const { pickEvent: pick } = await import('./pick-event.ts');
+  const { pickEvent: pick } = await import('./events/pick-event.ts');
   const chosen = await pick(ctx, target.folder, target.fn);
   if (chosen?.savedPath) await vscode.window.showTextDocument(vscode.Uri.file(chosen.savedPath), { preview: false });
   return chosen;
@@ -75,7 +75,7 @@ const saveLastResultAsEvent: CommandFactory = (ctx) => async (args?: { functionN
     functionName = await vscode.window.showQuickPick(names, { title: 'Save the last result as an event of which function?', placeHolder: `The response of ${last.functionName} becomes its input` });
     if (!functionName) return undefined;
   }
-  const { askEventName, prettyJsonText } = await import('./pick-event.ts');
+  const { askEventName, prettyJsonText } = await import('./events/pick-event.ts');
   const name = args?.name ?? await askEventName(folder.uri.fsPath, { name: functionName }, `${last.functionName}-result`);
   if (!name) return undefined;
   try {

@@ -10,7 +10,7 @@ import { affectsRunner, readConfig, type Config } from './config.ts';
 import { InvocationHistory } from './history.ts';
 import { ResultView } from './result-view.ts';
 import type { RunnerSidecar, RunnerState } from './runner-client.ts';
-import { RunnerStatusBar } from './status-bar.ts';
+import { DeployedStatusBar, RunnerStatusBar } from './status-bar.ts';
 import { WorkspaceFunctions } from './workspace-functions.ts';
 
 export interface FolderEvent {
@@ -24,6 +24,8 @@ export class Ctx implements vscode.Disposable {
   /** Problems in saved event files (malformed JSON), shown where they are. */
   readonly eventDiagnostics: vscode.DiagnosticCollection;
   readonly statusBar: RunnerStatusBar;
+  /** The last deploy, kept in the status bar with its next step. */
+  readonly deployStatus: DeployedStatusBar;
   /** The functions the workspace's templates define (for CodeLenses and pickers). */
   readonly functions: WorkspaceFunctions;
   readonly history: InvocationHistory;
@@ -46,7 +48,8 @@ export class Ctx implements vscode.Disposable {
     this.output = vscode.window.createOutputChannel('Open Runtime');
     this.eventDiagnostics = vscode.languages.createDiagnosticCollection('open-runtime-events');
     this.statusBar = new RunnerStatusBar();
-    this.disposables.push(this.output, this.eventDiagnostics, this.statusBar, this.runnerEventEmitter, this.functionsChangedEmitter);
+    this.deployStatus = new DeployedStatusBar();
+    this.disposables.push(this.output, this.eventDiagnostics, this.statusBar, this.deployStatus, this.runnerEventEmitter, this.functionsChangedEmitter);
     this.functions = new WorkspaceFunctions(this);
     this.history = new InvocationHistory(extension.workspaceState, readConfig().historySize);
     this.results = new ResultView(this, {

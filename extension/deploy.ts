@@ -89,11 +89,13 @@ export async function buildAndDeploy(ctx: Ctx, args: DeployArgs): Promise<Deploy
 
   const where = target === 'local' ? 'the local runner' : 'AWS Lambda';
   ctx.log(`Deploying ${fn.name} (${arch}) to ${where}: open-runtime ${cliArgs.join(' ')}`);
+  ctx.deployStatus.deploying(`${fn.name} to ${target === 'local' ? 'the runner' : 'AWS'}`);
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Deploying ${fn.name} (${arch}) to ${where}`, cancellable: true },
     (progress, token) => runDeploy(ctx, folder, cliArgs, progress, token),
   );
   if ('error' in outcome) {
+    ctx.deployStatus.hide();
     void vscode.window.showErrorMessage(outcome.error, 'Show Output').then((choice) => {
       if (choice) ctx.output.show(true);
     });
@@ -161,6 +163,10 @@ function announce(ctx: Ctx, result: DeployResult): void {
   const where = result.target === 'local' ? 'the local runner' : `AWS Lambda (${result.region})`;
   const message = `Deployed ${result.functionName} version ${result.version}${result.alias ? ` (alias ${result.alias})` : ''} to ${where}.`;
   ctx.log(`${message} ${result.versionArn}`);
+  // Stays in the status bar, clickable, after the notification has gone to the notification centre.
+  const short = `${result.functionName} v${result.version} deployed${result.target === 'local' ? ' · Invoke' : ''}`;
+  ctx.deployStatus.deployed(short, `${message}\n\n${result.target === 'local' ? 'Click to invoke it.' : `Invoke it with:\n${result.invokeCommand}\n\nClick to show the output.`}`,
+    result.target === 'local' ? { title: 'Invoke', command: 'openRuntime.invokeWithEvent', arguments: [{ functionName: result.functionName }] } : undefined);
   const actions = result.target === 'local' ? ['Invoke', 'Copy Invoke Command'] : ['Copy Invoke Command', 'Open in AWS Console'];
   void vscode.window.showInformationMessage(message, ...actions).then(async (choice) => {
     if (choice === 'Invoke') {

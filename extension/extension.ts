@@ -10,7 +10,7 @@ import { registerCommands } from './commands.ts';
 import { registerDeployCommand } from './deploy.ts';
 import { registerBuildTasks } from './tasks.ts';
 import { Ctx } from './ctx.ts';
-import { watchSavedEvents } from './event-diagnostics.ts';
+import { watchSavedEvents } from './events/event-diagnostics.ts';
 import { HandlerLensProvider, LENS_SELECTOR } from './handler-lenses.ts';
 import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import { streamLogsToOutput } from './logs.ts';
@@ -33,6 +33,8 @@ export interface OpenRuntimeApi {
   runners(): ReadonlyArray<{ folder: string; state: string; environments: number }>;
   /** What the middleware chain view draws now (undefined while it is closed), with the document version. */
   chainView(): { file: string; version: number; report: ChainReport } | undefined;
+  /** The last deploy's status bar entry: its text and the command a click runs. */
+  deployStatus(): { text: string; command: string | undefined; arguments: unknown[] };
 }
 
 export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
@@ -70,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
       folder, state: runner.state.kind, environments: runner.state.kind === 'ready' ? runner.state.environments : 0,
     })),
     chainView: () => shownChain(c),
+    deployStatus: () => c.deployStatus.shown,
   };
 }
 

@@ -21,6 +21,8 @@ export interface HistoryEntry {
   readonly debug: boolean;
   readonly payload: string;
   readonly eventLabel: string;
+  /** The hint given when the event's source was not one of the function's declared triggers. */
+  readonly eventHint?: string;
   readonly savedEventPath?: string;
   readonly result?: InvokeResult;
   /** Why there is no result (runner unreachable, rejected request...). */

@@ -12,7 +12,7 @@ import { attachDebugger, PYTHON_DEBUGGER_MISSING, pythonDebuggerAvailable } from
 import { findHandlers, languageOfFile } from './find-handlers.ts';
 import type { HistoryEntry } from './history.ts';
 import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
-import { chooseEvent, rememberEvent, type ChosenEvent } from './pick-event.ts';
+import { chooseEvent, rememberEvent, type ChosenEvent } from './events/pick-event.ts';
 import { describeResult, type ResultModel } from './result-model.ts';
 import { RunnerError, type RunnerSidecar } from './runner-client.ts';
 import { RUNTIME_INVALID_ENTRYPOINT } from '../runner/lambda-errors.ts';
@@ -68,10 +68,12 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
 export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, fn: FunctionSpec, event: ChosenEvent,
   opts: { debug: boolean; file?: string; exportName?: string }): Promise<InvokeResult | undefined> {
   const startedAt = Date.now();
-  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, ...(opts.debug ? { debug: true } : {}) };
+  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), ...(opts.debug ? { debug: true } : {}) };
   ctx.results.show(running, fn.codeUri);
   if (ctx.config.revealOutput === 'always') ctx.output.show(true);
   ctx.log(`— ${opts.debug ? 'Debugging' : 'Invoking'} ${fn.name} with ${event.label}`);
+  // Sent anyway (trying an unexpected shape is legitimate), but said in the result view, above the response.
+  if (event.hint) ctx.log(event.hint);
 
   // Follow this invocation on the event stream: its request id, streamed chunks, the debugger port.
   let requestId: string | undefined;
@@ -92,6 +94,7 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     functionName: fn.name, folder: folder.uri.toString(), startedAt, debug: opts.debug, payload: event.payload, eventLabel: event.label,
     codeRoot: fn.codeUri,
     ...(event.savedPath ? { savedEventPath: event.savedPath } : {}),
+    ...(event.hint ? { eventHint: event.hint } : {}),
     ...(opts.file ? { file: opts.file } : {}),
     ...(opts.exportName ? { exportName: opts.exportName } : {}),
   };
@@ -102,7 +105,7 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     );
     const entry: HistoryEntry = { ...base, id: result.requestId || `${startedAt}`, result };
     ctx.history.add(entry);
-    ctx.results.show(describeResult(result, { eventLabel: event.label, debug: opts.debug }), fn.codeUri, entry.id);
+    ctx.results.show(describeResult(result, { eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), debug: opts.debug }), fn.codeUri, entry.id);
     if (event.remember) await rememberEvent(folder, fn, event).catch((err: Error) => ctx.log(err.message));
     const failed = result.functionError !== undefined || result.error !== undefined;
     if (failed && ctx.config.revealOutput === 'onError') ctx.output.show(true);

@@ -37,7 +37,8 @@ export async function newFunction(ctx: Ctx, rawArgs?: NewFunctionArgs): Promise<
 
   const source = args.source ?? (await vscode.window.showQuickPick(
     SCAFFOLD_SOURCES.map((s) => ({ label: s.label, description: s.eventTemplate, detail: `Triggered by ${s.description}`, id: s.id })),
-    { title: 'New Function (2/3): event source', placeHolder: 'What triggers it?', ignoreFocusOut: true },
+    // The service's name (SQS, SNS, S3, EventBridge...) is in the detail: search it too.
+    { title: 'New Function (2/3): event source', placeHolder: 'What triggers it? (type a service: SQS, SNS, S3, API Gateway...)', ignoreFocusOut: true, matchOnDescription: true, matchOnDetail: true },
   ))?.id;
   if (!source) return undefined;
 

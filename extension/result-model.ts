@@ -31,6 +31,8 @@ export interface ResultModel {
   readonly requestId?: string;
   /** Which event was sent: a saved event's name, a template, or "inline JSON". */
   readonly eventLabel?: string;
+  /** One line when the event's source is not one of the function's declared triggers. */
+  readonly eventHint?: string;
   readonly debug?: boolean;
   readonly response?: ResponseView;
   readonly streamed?: boolean;
@@ -56,7 +58,7 @@ export type FromResultView =
   | { readonly type: 'rerun' }
   | { readonly type: 'save-as-event' };
 
-export function describeResult(result: InvokeResult, extra: { eventLabel?: string; debug?: boolean } = {}): ResultModel {
+export function describeResult(result: InvokeResult, extra: { eventLabel?: string; eventHint?: string; debug?: boolean } = {}): ResultModel {
   const failed = result.functionError !== undefined || result.error !== undefined;
   const base = {
     functionName: result.function,
@@ -66,6 +68,7 @@ export function describeResult(result: InvokeResult, extra: { eventLabel?: strin
     report: result.report,
     logs: result.logs,
     ...(extra.eventLabel !== undefined ? { eventLabel: extra.eventLabel } : {}),
+    ...(extra.eventHint !== undefined ? { eventHint: extra.eventHint } : {}),
     ...(extra.debug ? { debug: true } : {}),
   };
   if (failed) {

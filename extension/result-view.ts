@@ -152,6 +152,7 @@ h2 { font-size: 1em; margin: 18px 0 6px; font-weight: 600; text-transform: upper
 .badge.succeeded { background: var(--vscode-testing-iconPassed, #388a34); color: #fff; }
 .badge.failed { background: var(--vscode-testing-iconFailed, #c72e0f); color: #fff; }
 .meta { color: var(--vscode-descriptionForeground); font-size: .9em; }
+.hint { color: var(--vscode-editorWarning-foreground); margin: .4em 0; }
 .actions { margin-left: auto; display: flex; gap: 6px; }
 button { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); border: none; padding: 3px 10px; cursor: pointer; border-radius: 2px; }
 button:hover { background: var(--vscode-button-secondaryHoverBackground); }

@@ -1,4 +1,5 @@
-// The runner's state in the status bar: stopped / starting / ready / N warm environments / failed.
+// The runner's state in the status bar: stopped / starting / ready / N warm environments / failed. And the last
+// deploy, which stays there with its next step (a notification's button times out into the notification centre).
 import * as vscode from 'vscode';
 import type { RunnerState } from './runner-client.ts';
 
@@ -39,6 +40,45 @@ export class RunnerStatusBar implements vscode.Disposable {
       item.tooltip = 'The local runner starts on the first invocation.';
       item.command = 'openRuntime.showOutput';
     }
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
+
+/** "Deployed X v3": shown from a deploy's success until the next deploy; clicking it invokes the deployed function. */
+export class DeployedStatusBar implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+
+  constructor() {
+    this.item = vscode.window.createStatusBarItem('openRuntime.lastDeploy', vscode.StatusBarAlignment.Left, 19);
+    this.item.name = 'Open Runtime last deploy';
+  }
+
+  /** While deploying: a spinner that says what is being deployed (the notification may be collapsed). */
+  deploying(what: string): void {
+    this.item.text = `$(loading~spin) Deploying ${what}`;
+    this.item.tooltip = `Deploying ${what}. Its progress is in the notification and the "Open Runtime" output.`;
+    this.item.command = 'openRuntime.showOutput';
+    this.item.show();
+  }
+
+  deployed(text: string, tooltip: string, command: vscode.Command | undefined): void {
+    this.item.text = `$(cloud-upload) ${text}`;
+    this.item.tooltip = tooltip;
+    this.item.command = command ?? 'openRuntime.showOutput';
+    this.item.show();
+  }
+
+  hide(): void {
+    this.item.hide();
+  }
+
+  /** What it shows now, for the in-host tests. */
+  get shown(): { text: string; command: string | undefined; arguments: unknown[] } {
+    const c = this.item.command;
+    return typeof c === 'string' || c === undefined ? { text: this.item.text, command: c, arguments: [] } : { text: this.item.text, command: c.command, arguments: c.arguments ?? [] };
   }
 
   dispose(): void {

@@ -69,7 +69,8 @@ export function buildTask(ctx: Ctx, folder: vscode.WorkspaceFolder, definition: 
   task.detail = wasi
     ? 'WASI component: built once, architecture-independent (the same component serves arm64 and x86_64)'
     : `.open-runtime/build/${definition.function}/${definition.arch ?? fn?.architecture ?? '<arch>'}/function.zip${fn ? ` (${fn.runtime})` : ''}`;
-  task.presentationOptions = { reveal: vscode.TaskRevealKind.Silent, clear: true, showReuseMessage: false };
+  // Shown as it runs: a build takes seconds to minutes, and a hidden terminal looks like nothing happening.
+  task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, focus: false, clear: true, showReuseMessage: false };
   return task;
 }
 

@@ -41,6 +41,7 @@ function render(model: ResultModel): void {
     ),
   );
   const sections: Child[] = [header];
+  if (model.eventHint) sections.push(el('p', { id: 'event-hint', class: 'hint' }, `⚠ ${model.eventHint}`));
   if (model.message) sections.push(el('p', { id: 'message', role: 'alert' }, model.message));
   if (model.state === 'running') {
     const prelude = model.streamPrelude;

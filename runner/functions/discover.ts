@@ -1,6 +1,6 @@
 // Finds every function of a workspace: the definition files in its root and one level below, read by
 // template.ts or serverless.ts, and CDK cloud assemblies (cdk.out/manifest.json) there, read by cdk.ts,
-// with names checked for uniqueness across the workspace. Also the one place
+// with names made unique across the workspace (projects side by side that share a name are told apart by folder). Also the one place
 // that maps a handler string back to its source file (for compiling TypeScript and for CodeLenses).
 import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
@@ -83,13 +83,45 @@ export async function discoverFunctions(workspaceDir: string, options: Discovery
   // A template another one nests (orders/template.yaml under the root's AWS::Serverless::Application) belongs to
   // its parent, which passes its parameters: read on its own it would be a second, broken copy.
   const nested = new Set(read.flatMap((r) => r.definitions.included ?? []));
+  const projects = read.filter((r) => !nested.has(r.file));
+  const shared = namesInSeveralProjects(projects.map((p) => ({ project: projectLabel(root, p.file), functions: p.definitions.functions })));
   const result: Discovery = { functions: [], errors: [], files: [], skipped: [] };
-  for (const { file, definitions, files } of read) {
-    if (nested.has(file)) continue;
+  for (const { file, definitions, files } of projects) {
     result.files.push(...files);
-    addDefinitions(result, definitions);
+    const project = projectLabel(root, file);
+    addDefinitions(result, { ...definitions, functions: definitions.functions.map((fn) => (shared.has(fn.name) ? inProject(fn, project) : fn)) });
   }
   return withUniqueNames(result, root);
+}
+
+/**
+ * Names that several projects of the workspace define: every `sam init` project calls its function
+ * HelloWorldFunction. Those are told apart by their project (see inProject); names only one project uses
+ * stay as they are, so a single-project workspace keeps its names.
+ */
+function namesInSeveralProjects(files: { project: string; functions: FunctionSpec[] }[]): Set<string> {
+  // A project is a folder: template.yaml and serverless.yml side by side are one project, where a name twice is an error.
+  const projectsOf = new Map<string, Set<string>>();
+  for (const { project, functions } of files) {
+    for (const fn of functions) projectsOf.set(fn.name, (projectsOf.get(fn.name) ?? new Set()).add(project));
+  }
+  return new Set([...projectsOf].filter(([, projects]) => projects.size > 1).map(([name]) => name));
+}
+
+/** The folder a definition file sits in, relative to the workspace (the workspace's own name for its root). */
+function projectLabel(root: string, file: string): string {
+  const folder = relative(root, dirname(file)).split(/[\\/]/).filter((p) => p && p !== CDK_OUT).join('/');
+  return folder || basename(root);
+}
+
+/**
+ * A function of one project among several defining the same name: named `<project folder>-<name>` (a valid,
+ * unique Lambda name, like SAM's `<stack>-<LogicalId>-…`), addressed by the path `<project folder>/<name>`,
+ * and still by its logical id when only one project has it.
+ */
+export function inProject(fn: FunctionSpec, project: string): FunctionSpec {
+  const prefix = project.replace(/[^A-Za-z0-9_\-.]+/g, '-');
+  return { ...fn, name: `${prefix}-${fn.name}`.slice(0, 140), path: `${project}/${fn.path ?? fn.name}`, logicalId: fn.logicalId ?? fn.name };
 }
 
 function addDefinitions(result: Discovery, definitions: Definitions): void {

@@ -154,6 +154,8 @@ export const FunctionSpec = z.object({
   eventInvoke: EventInvokeSettings.optional(),
   /** HTTP routes to this function (the gateway of `open-runtime start`); absent when it has none. */
   httpEvents: z.array(HttpEvent).optional(),
+  /** What sends the function events, as SAM event types (`SQS`, `HttpApi`, `Schedule`, `FunctionUrl` ...); absent when none is declared. */
+  triggers: z.array(z.string()).optional(),
   source: SourceLocation.optional(),
   /**
    * Where the function sits in its application, as SAM addresses it: `Parent/Child/Function` inside nested

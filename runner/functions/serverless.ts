@@ -17,6 +17,7 @@ import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
 import { dropUndefined, readDestination, readEventAge, readRetryAttempts, type KindOf } from './event-invoke.ts';
 import { serverlessHttpEvents, withHttpEvents } from './http-events.ts';
+import { serverlessTriggers, withTriggers } from './triggers.ts';
 import { entriesOf, entryOf, readDefinitionFile, type Definitions, type YamlFile } from './read-yaml.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
 import {
@@ -143,7 +144,9 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   for (const fn of declared) {
     const problems: Problem[] = [];
     const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf });
-    if (spec) functions.push(withHttpEvents(spec, serverlessHttpEvents(spec.name, fn.settings('events')?.value, fn.settings('url')?.value, providerConfig)));
+    const events = fn.settings('events')?.value;
+    const url = fn.settings('url')?.value;
+    if (spec) functions.push(withTriggers(withHttpEvents(spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessTriggers(events, url)));
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
   return { functions, errors: errors.sort((a, b) => a.line - b.line) };

@@ -26,6 +26,7 @@ import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
 import { RESOURCE_KINDS, dropUndefined, readDeadLetter, readEventInvokeConfig, type KindOf } from './event-invoke.ts';
 import { samHttpEvents, withHttpEvents } from './http-events.ts';
+import { samTriggers, withTriggers } from './triggers.ts';
 import { entriesOf, entryOf, parseYaml, readDefinitionFile, type Definitions, type Entry, type YamlFile } from './read-yaml.ts';
 import {
   asRecord,
@@ -151,7 +152,8 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     if ((type !== SAM_FUNCTION && type !== LAMBDA_FUNCTION) || !exists(raw)) continue;
     const problems: Problem[] = [];
     const spec = readFunction({ yaml, ctx, resource, isSam: type === SAM_FUNCTION, globals, layers, kindOf, problems, options });
-    if (spec) functions.push(withHttpEvents(spec, samHttpEvents(spec.name, raw, template, (v) => resolveValue(v, ctx))));
+    const resolve = (v: unknown) => resolveValue(v, ctx);
+    if (spec) functions.push(withTriggers(withHttpEvents(spec, samHttpEvents(spec.name, raw, template, resolve)), samTriggers(raw, resolve)));
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
   }
   // AWS::Lambda::EventInvokeConfig resources configure a function defined elsewhere in the template.

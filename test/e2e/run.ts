@@ -2,7 +2,8 @@
 //  1. the mocha suite in test/e2e/suite/ runs inside VS Code's extension host (commands, CodeLens
 //     provider, event picker, invocations, the debugger stopping on a TypeScript breakpoint);
 //  2. the UI flow in test/e2e/ui/ drives the workbench in Debian Chromium with Playwright, as a user would.
-// Each part gets a fresh copy of examples/, so saved events and history start empty every run.
+// Each part gets a fresh copy of examples/ (plus three sam-init projects side by side, sam-projects.ts), so saved
+// events and history start empty every run.
 // Screenshots and logs go to test-results/e2e/. `--only suite` or `--only ui` runs one part; `--grep text`
 // runs the in-host tests whose title contains text.
 import * as esbuild from 'esbuild';
@@ -18,6 +19,8 @@ import {
 import type { SuiteResult } from './suite/index.ts';
 import { uiTests, type UiContext } from './ui/flow.ts';
 import { chainViewUiTest } from './ui/chain-view.ts';
+import { multiProjectUiTest } from './ui/multi-project.ts';
+import { addSamProjects } from './sam-projects.ts';
 
 // E2E_RESULTS_DIR: keeps two runs at once (two engineers, CI and a developer) from mixing their screenshots.
 const RESULTS_DIR = process.env.E2E_RESULTS_DIR ? resolve(process.env.E2E_RESULTS_DIR) : join(REPO_ROOT, 'test-results/e2e');
@@ -62,6 +65,8 @@ function copyExamples(into: string): string {
     }
   };
   linkPackages(EXAMPLES_DIR);
+  // Several sam-init projects side by side, with the same function name (see sam-projects.ts).
+  addSamProjects(target);
   return target;
 }
 
@@ -202,7 +207,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string): Pr
     },
   };
   try {
-    for (const test of [...uiTests, chainViewUiTest]) {
+    for (const test of [...uiTests, chainViewUiTest, multiProjectUiTest]) {
       const t0 = Date.now();
       try {
         await test.run(context);

@@ -6,6 +6,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { discoverFunctions, loadFunctionsFrom, resolveHandlerSource } from '../../runner/functions/discover.ts';
+import { findFunction } from '../../runner/functions/address.ts';
 import { FunctionSpec } from '../../runner/functions/model.ts';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
@@ -123,17 +124,33 @@ test('definitions are found in the root and one level below, never in dependenci
   assert.equal(functions.find((f) => f.name === 'ApiFn')!.codeUri, join(dir, 'api'));
 }));
 
-test('a name defined twice is an error at the second definition pointing at the first', withWorkspace(async (dir) => {
+test('two projects side by side with the same function name both load, each named and addressed by its project', withWorkspace(async (dir) => {
+  // Every `sam init` project calls its function HelloWorldFunction.
+  write(join(dir, 'orders', 'template.yaml'), samFunction('HelloWorldFunction'));
+  write(join(dir, 'billing', 'template.yaml'), `# billing\n${samFunction('HelloWorldFunction', 'billing.handler')}`);
+  write(join(dir, 'billing', 'serverless.yml'), 'service: b\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  Unique:\n    handler: u.run\n');
+  const { functions, errors } = await discoverFunctions(dir);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(functions.map((f) => [f.name, f.path, f.logicalId, f.handler]), [
+    ['billing-HelloWorldFunction', 'billing/HelloWorldFunction', 'HelloWorldFunction', 'billing.handler'],
+    ['Unique', undefined, undefined, 'u.run'], // a name only one project uses keeps it
+    ['orders-HelloWorldFunction', 'orders/HelloWorldFunction', 'HelloWorldFunction', 'app.handler'],
+  ]);
+  assert.equal(functions[0]!.codeUri, join(dir, 'billing'));
+  // The path names each; the logical id alone is ambiguous and says which paths to use.
+  assert.equal((findFunction(functions, 'orders/HelloWorldFunction') as { found: { name: string } }).found.name, 'orders-HelloWorldFunction');
+  assert.ok('ambiguous' in findFunction(functions, 'HelloWorldFunction'));
+}));
+
+test('a name defined twice in one project is an error at the second definition pointing at the first', withWorkspace(async (dir) => {
   write(join(dir, 'template.yaml'), samFunction('Orders'));
-  const second = write(join(dir, 'billing', 'template.yaml'), `# billing\n${samFunction('Orders', 'billing.handler')}`);
+  const second = write(join(dir, 'serverless.yml'), 'service: b\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  Orders:\n    handler: u.run\n');
   const { functions, errors } = await discoverFunctions(dir);
   assert.equal(functions.length, 1);
   assert.equal(functions[0]!.handler, 'app.handler'); // the first definition wins
-  assert.deepEqual(errors, [{
-    file: second,
-    line: 4,
-    message: 'Function "Orders" is also defined in template.yaml line 3; function names must be unique in the workspace, so this one is ignored. Rename one of them.',
-  }]);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.file, second);
+  assert.match(errors[0]!.message, /^Function "Orders" is also defined in template.yaml line 3; .* Rename one of them\.$/);
 }));
 
 test('errors from every file are collected while the good functions load', withWorkspace(async (dir) => {

@@ -61,6 +61,10 @@ describe('component interface and deploy', () => {
       assert.match(result.version, /^[1-9]\d*$/, 'a published version number');
       assert.equal(result.versionArn, `${result.functionArn}:${result.version}`);
       assert.ok(result.endpointUrl?.startsWith('http://127.0.0.1:'), `deployed to the runner on 127.0.0.1: ${result.endpointUrl}`);
+      // The success stays in the status bar with its next step, after the notification has timed out.
+      const shown = (await openRuntime()).deployStatus();
+      assert.equal(shown.text, `$(cloud-upload) CallbackJs v${result.version} deployed · Invoke`);
+      assert.deepEqual([shown.command, shown.arguments], ['openRuntime.invokeWithEvent', [{ functionName: 'CallbackJs' }]]);
       // The invoke command it hands out, run through Lambda's Invoke API on the runner as the AWS CLI would run it.
       const command = /--endpoint-url (\S+) --function-name (\S+)/.exec(result.invokeCommand);
       assert.ok(command, `an AWS CLI invoke command with the runner's endpoint: ${result.invokeCommand}`);

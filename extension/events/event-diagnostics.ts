@@ -2,8 +2,8 @@
 // diagnostic at the exact line and column (as you type, and when the picker reads the file), and clears
 // once fixed. The check is runner/events/json-check.ts, the same one the runner and CLI use.
 import * as vscode from 'vscode';
-import type { JsonCheck } from '../runner/events/json-check.ts';
-import type { Ctx } from './ctx.ts';
+import type { JsonCheck } from '../../runner/events/json-check.ts';
+import type { Ctx } from '../ctx.ts';
 
 const SAVED_EVENT_PATH = /[\\/]\.open-runtime[\\/]events[\\/][^\\/]+[\\/][^\\/]+\.json$/;
 
@@ -23,7 +23,7 @@ export function showJsonProblem(ctx: Ctx, uri: vscode.Uri, problem: Extract<Json
 export function watchSavedEvents(ctx: Ctx): void {
   const check = async (doc: vscode.TextDocument) => {
     if (!isSavedEventFile(doc.uri)) return;
-    const { checkJson } = await import('../runner/events/json-check.ts');
+    const { checkJson } = await import('../../runner/events/json-check.ts');
     const result = checkJson(doc.getText());
     if (result.ok) ctx.eventDiagnostics.delete(doc.uri);
     else showJsonProblem(ctx, doc.uri, result);

@@ -1,18 +1,21 @@
-// The event payload picker: the function's saved events first (the last used one on top, marked), then
-// "new from template" items from the catalogue grouped by the service that sends them. A template asks its
-// fields (prefilled with defaults, checked as you type), is saved as a saved event, and is used.
-// Malformed saved JSON gets a diagnostic at the exact spot and a message, never a crash.
+// The event payload picker: the function's saved events first (the last used one on top, marked), then its
+// project's own events/*.json, then templates of the triggers the function declares (prefilled with its declared
+// route), then every other "new from template" item grouped by the service that sends it (searchable by that
+// service's name). A template asks its fields (prefilled, checked as you type), is saved as a saved event, and is
+// used. An event whose source is not a declared trigger carries a one-line hint. Malformed saved JSON gets a
+// diagnostic at the exact spot and a message, never a crash.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findEventTemplate, listEventTemplates, renderEvent, renderEventText, type EventTemplate } from '../runner/events/catalogue.ts';
+import { findEventTemplate, listEventTemplates, renderEvent, renderEventText, type EventTemplate } from '../../runner/events/catalogue.ts';
+import { declaredFieldValues, projectEvents, triggerMismatch, triggerName, triggerTemplates, type ProjectEvent } from '../../runner/events/for-function.ts';
 import {
   checkEventName, checkJson, lastUsed, listSavedEvents, readSavedEvent, rememberLastUsed, saveEvent,
   type LastUsedChoice, type SavedEvent,
-} from '../runner/events/saved.ts';
-import type { FunctionSpec } from '../runner/functions/model.ts';
-import type { Ctx } from './ctx.ts';
+} from '../../runner/events/saved.ts';
+import type { FunctionSpec } from '../../runner/functions/model.ts';
+import type { Ctx } from '../ctx.ts';
 import { showJsonProblem } from './event-diagnostics.ts';
-import type { InvokeArgs } from './invoke-args.ts';
+import type { InvokeArgs } from '../invoke-args.ts';
 
 export interface ChosenEvent {
   /** The event as JSON text. */
@@ -22,10 +25,25 @@ export interface ChosenEvent {
   readonly savedPath?: string;
   /** Remembered after a successful invocation, so the picker offers it first next time. */
   readonly remember?: LastUsedChoice;
+  /** One line when the event's source is not a trigger the function declares (an SQS batch for an HTTP handler). */
+  readonly hint?: string;
+}
+
+/** The event with its hint, when its source doesn't match the function's declared triggers. */
+function withHint(fn: FunctionSpec, event: ChosenEvent | undefined): ChosenEvent | undefined {
+  if (!event) return undefined;
+  let parsed: unknown;
+  try { parsed = JSON.parse(event.payload); } catch { return event; }
+  const hint = triggerMismatch(fn, parsed);
+  return hint ? { ...event, hint } : event;
 }
 
 /** The event for an invocation: from the arguments when given (tests, re-run), else from the picker. */
 export async function chooseEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, args: InvokeArgs): Promise<ChosenEvent | undefined> {
+  return withHint(fn, await chooseEventOf(ctx, folder, fn, args));
+}
+
+async function chooseEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, args: InvokeArgs): Promise<ChosenEvent | undefined> {
   const ws = folder.uri.fsPath;
   if (args.payload !== undefined) {
     const text = typeof args.payload === 'string' ? args.payload : JSON.stringify(args.payload);
@@ -40,7 +58,8 @@ export async function chooseEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: 
   }
   if (args.eventTemplate) {
     const template = findEventTemplate(args.eventTemplate);
-    const text = renderEventText(args.eventTemplate, args.fieldValues ?? {});
+    // The function's declared route (method, path) under the given values, as the picker prefills it.
+    const text = renderEventText(args.eventTemplate, { ...(template ? declaredFieldValues(fn, template) : {}), ...args.fieldValues });
     if (args.saveAs) {
       const saved = await saveEvent(ws, fn.name, args.saveAs, text, { overwrite: true });
       return { payload: text, label: `saved: ${saved.name}`, savedPath: saved.path, remember: { kind: 'saved', name: saved.name } };
@@ -53,7 +72,8 @@ export async function chooseEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: 
 type PickItem = vscode.QuickPickItem & (
   | { action: 'saved'; saved: SavedEvent }
   | { action: 'last-template'; choice: Extract<LastUsedChoice, { kind: 'template' }> }
-  | { action: 'template'; template: EventTemplate }
+  | { action: 'template'; template: EventTemplate; values?: Record<string, string> }
+  | { action: 'project'; event: ProjectEvent }
   | { action: 'empty' }
   | { action: 'last-result' }
   | { action: 'none' }
@@ -63,8 +83,13 @@ const EDIT_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('e
 
 /** The picker itself (openRuntime.pickEvent uses it too). */
 export async function pickEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec): Promise<ChosenEvent | undefined> {
+  return withHint(fn, await pickEventOf(ctx, folder, fn));
+}
+
+async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec): Promise<ChosenEvent | undefined> {
   const ws = folder.uri.fsPath;
-  const [saved, last] = await Promise.all([listSavedEvents(ws, fn.name), lastUsed(ws, fn.name)]);
+  const [saved, last, ofProject] = await Promise.all([listSavedEvents(ws, fn.name), lastUsed(ws, fn.name), projectEvents(fn)]);
+  const shownName = fn.path ?? fn.name;
   const items: PickItem[] = [];
 
   // Saved events of this function, the last used one first.
@@ -72,11 +97,11 @@ export async function pickEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Fu
   if (last?.kind === 'template') {
     const template = findEventTemplate(last.id);
     if (template) {
-      items.push({ label: `Last used for ${fn.name}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+      items.push({ label: `Last used for ${shownName}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
       items.push({ label: `$(history) ${template.label}`, description: 'last used', detail: describeValues(last.values), action: 'last-template', choice: last });
     }
   }
-  if (ordered.length) items.push({ label: `Saved events of ${fn.name}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+  if (ordered.length) items.push({ label: `Saved events of ${shownName}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
   for (const s of ordered) {
     const lastOne = isLast(s, last);
     items.push({
@@ -88,26 +113,50 @@ export async function pickEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Fu
       saved: s,
     });
   }
-  const lastResult = ctx.history.lastResultOf();
+  // The project's own sample events (sam init's events/event.json), next to its template.
+  if (ofProject.length) {
+    const where = vscode.workspace.asRelativePath(path.dirname(ofProject[0]!.path));
+    items.push({ label: `Events of the project · ${where}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+    for (const e of ofProject) {
+      const source = e.trigger && triggerName(e.trigger);
+      const description = e.fits === false ? `project event · ${source} event, not a trigger of this function` : source ? `project event · ${source}` : 'project event';
+      items.push({ label: `$(file) ${e.name}`, description, detail: vscode.workspace.asRelativePath(e.path), action: 'project', event: e });
+    }
+  }
+  // Templates of what the template says triggers the function, with its declared route filled in.
+  const triggered = triggerTemplates(fn);
+  if (triggered.length) {
+    items.push({ label: `Triggers of ${shownName} · ${(fn.triggers ?? []).join(', ')}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+    for (const t of triggered) {
+      const values = declaredFieldValues(fn, t);
+      const declared = Object.keys(values).length ? ` · ${[values.method, values.route ?? values.resource].filter(Boolean).join(' ')}` : '';
+      items.push({ label: `$(add) ${t.label}`, description: t.id, detail: `${t.source}${declared}: ${t.description}`, action: 'template', template: t, values });
+    }
+  }
+  // Only this function's own last response: another function's is rarely this one's input.
+  const lastResult = ctx.history.lastResultOf(fn.name);
   items.push({ label: 'Other', kind: vscode.QuickPickItemKind.Separator, action: 'none' });
   items.push({ label: '$(json) Empty event', description: '{}', action: 'empty' });
   if (lastResult?.result && lastResult.result.payload.trim()) {
     items.push({ label: '$(reply) Last result as event', description: `response of ${lastResult.functionName}`, detail: 'Saves it as a saved event of this function, then uses it', action: 'last-result' });
   }
 
-  // New from template, grouped by the service that sends the event.
+  // New from template, grouped by the service that sends the event; the service is in each item's detail too,
+  // since a search never matches a group's heading.
   let source = '';
+  const shown = new Set(triggered.map((t) => t.id));
   for (const t of listEventTemplates()) {
+    if (shown.has(t.id)) continue;
     if (t.source !== source) {
       source = t.source;
       items.push({ label: `${source} · new from template`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
     }
-    items.push({ label: `$(add) ${t.label}`, description: t.id, detail: t.description, action: 'template', template: t });
+    items.push({ label: `$(add) ${t.label}`, description: t.id, detail: `${t.source}: ${t.description}`, action: 'template', template: t });
   }
 
   const picked = await new Promise<PickItem | undefined>((resolve) => {
     const qp = vscode.window.createQuickPick<PickItem>();
-    qp.title = `Event for ${fn.name}`;
+    qp.title = `Event for ${shownName}`;
     qp.placeholder = `Pick a saved event or a template (${listEventTemplates().length} event types)`;
     qp.matchOnDescription = true;
     qp.matchOnDetail = true;
@@ -138,26 +187,28 @@ export async function pickEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Fu
       const s = await saveEvent(ws, fn.name, name, text, { overwrite: true });
       return { payload: text, label: `saved: ${s.name}`, savedPath: s.path, remember: { kind: 'saved', name: s.name } };
     }
-    case 'template': return newFromTemplate(ws, fn, picked.template);
+    case 'template': return newFromTemplate(ws, fn, picked.template, picked.values);
+    case 'project': return useProjectEvent(ctx, fn, picked.event);
     case 'none': return undefined;
   }
 }
 
 /** Asks each field of the template (defaults prefilled, checked as typed), then a name; saves and uses it. */
-async function newFromTemplate(ws: string, fn: FunctionSpec, template: EventTemplate): Promise<ChosenEvent | undefined> {
+async function newFromTemplate(ws: string, fn: FunctionSpec, template: EventTemplate, presets: Record<string, string> = {}): Promise<ChosenEvent | undefined> {
   const values: Record<string, string> = {};
   const total = template.fields.length;
   for (const [i, field] of template.fields.entries()) {
     const title = `${template.label} (${i + 1}/${total + 1})`;
+    const preset = presets[field.name] ?? field.default;
     let value: string | undefined;
     if (field.kind === 'choice' && field.choices) {
-      const choices = [field.default, ...field.choices.filter((c) => c !== field.default)];
+      const choices = [preset, ...field.choices.filter((c) => c !== preset)];
       value = await vscode.window.showQuickPick(choices, { title, placeHolder: field.prompt, ignoreFocusOut: true });
     } else {
       value = await vscode.window.showInputBox({
         title,
         prompt: field.prompt,
-        value: field.default,
+        value: preset,
         ignoreFocusOut: true,
         validateInput: (text) => {
           try {
@@ -197,6 +248,12 @@ export async function askEventName(ws: string, fn: FunctionSpec | { name: string
     },
   });
   return name === undefined ? undefined : name.trim();
+}
+
+/** A project's events/*.json, used as it is (checked like a saved event). */
+async function useProjectEvent(ctx: Ctx, fn: FunctionSpec, event: ProjectEvent): Promise<ChosenEvent | undefined> {
+  const used = await useSavedEvent(ctx, { name: event.name, path: event.path, function: fn.name });
+  return used && { payload: used.payload, label: `project: ${vscode.workspace.asRelativePath(event.path)}` };
 }
 
 /** Reads a saved event; malformed JSON becomes a diagnostic at the exact spot plus a message. */
