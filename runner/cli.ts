@@ -344,6 +344,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   // the same user, and could read the runner's environment in /proc/<pid>/environ.
   const token = sidecar ? await readTokenLine() : randomBytes(24).toString('hex');
   let stopping = false;
+  // Declared before shutdown, which may run (a control API /shutdown) before the gateway exists.
+  let gateway: Gateway | undefined;
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
@@ -387,7 +389,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   // start also serves the project's HTTP routes (runner/gateway/), on --api-port (3000; 0: any free port).
   const apiPort = sidecar ? undefined : Number(values['api-port'] ?? 3000);
   if (apiPort !== undefined && (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)) throw new UsageError(`Bad API port "${values['api-port']}".`);
-  const gateway = apiPort === undefined ? undefined : new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
+  gateway = apiPort === undefined ? undefined : new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
   const gatewayPort = await gateway?.listen(values['api-port'] === undefined).catch((error: Error) => {
     throw new UsageError(error.message);
   });
