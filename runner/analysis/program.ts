@@ -66,7 +66,9 @@ function readOptions(tsconfig: string | undefined, problems: string[]): ts.Compi
   // come from (those are imported), so they are left out for speed.
   // Likewise a tsconfig without `lib` gets the DOM declarations (1.5 MB): a Lambda handler's chain never needs them.
   const lib = parsed.options.lib ?? [defaultLib(parsed.options.target)];
-  return { ...parsed.options, noEmit: true, skipLibCheck: true, types: parsed.options.types ?? [], lib };
+  // allowJs: a JavaScript handler is analysed too when a tsconfig above it (a TypeScript monorepo, a parent project)
+  // leaves JS out; only analysed files are roots, so this reads no more of the project than they import.
+  return { ...parsed.options, noEmit: true, skipLibCheck: true, allowJs: true, types: parsed.options.types ?? [], lib };
 }
 
 /** The ES library of a target, without DOM: `lib.es2022.d.ts`. */

@@ -159,3 +159,21 @@ test('a file without chains, and one that does not exist', async () => {
   assert.equal(missing.chains.length, 0);
   assert.match(missing.problems[0]!, /could not be read as TypeScript/);
 });
+
+test('a JavaScript handler under a tsconfig.json without allowJs is still read (no "could not be read as TypeScript")', async () => {
+  const { mkdtempSync, writeFileSync, mkdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'or-analysis-js-'));
+  try {
+    // A TypeScript project higher up (as when a SAM project with JS handlers sits inside a TS monorepo).
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext' }, include: ['src'] }));
+    mkdirSync(join(dir, 'hello_world'));
+    const file = join(dir, 'hello_world', 'app.mjs');
+    writeFileSync(file, 'export const lambdaHandler = async (event) => ({ statusCode: 200, body: "hi" });\n');
+    const report = await analyzeChains(file);
+    assert.deepEqual(report.problems, []);
+    assert.deepEqual(report.chains, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
