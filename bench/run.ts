@@ -124,7 +124,7 @@ try {
   const memory = () => ({
     rssKb: Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))![1]),
     // PSS splits the pages shared with other processes (the node binary the runtimes also map) among them.
-    pssKb: Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${ready.pid}/smaps_rollup`, 'utf8'))![1]),
+    pssKb: pssKb(ready.pid),
   });
   await sleep(200);
   const busy = memory();
@@ -134,9 +134,20 @@ try {
   const rest = memory();
   const warm = (await status()).environments.length;
   emit(`runner_rss_with_${warm}_warm_environments`, rest.rssKb / 1024, 'MB', 'runner');
-  emit(`runner_pss_with_${warm}_warm_environments`, rest.pssKb / 1024, 'MB', 'runner');
+  // The runner is non-dumpable (functions must not read its memory): only root may read its smaps.
+  if (rest.pssKb !== undefined) emit(`runner_pss_with_${warm}_warm_environments`, rest.pssKb / 1024, 'MB', 'runner');
+  else console.log('bench: no PSS figure: the runner is non-dumpable, and only root may read its /proc/<pid>/smaps_rollup');
   emit(`runner_rss_right_after_load_with_${warm}_warm_environments`, busy.rssKb / 1024, 'MB', 'runner');
 } finally {
   agent.destroy();
   runner.kill('SIGTERM');
+}
+
+/** PSS of a process, when this user may read it. */
+function pssKb(pid: number): number | undefined {
+  try {
+    return Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]);
+  } catch {
+    return undefined;
+  }
 }

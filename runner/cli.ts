@@ -27,6 +27,7 @@ import { createComponentRunner } from './runtimes/wasi/index.ts';
 import { createComponentMiddlewareHost } from './runtimes/wasi/middleware-host.ts';
 import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
 import { ALLOCATOR_ENV_MARK, CONTROL_PREFIX, RUNNER_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
+import { forbidInspection } from './runtime-api/access.ts';
 
 /** What invoke, start, serve and list take to read a project as SAM CLI does (see functions/project-settings.ts). */
 const PROJECT_USAGE = `      Project: [--template <path>] [--workspace <dir>] [--parameter-overrides K=V ...] [--env-vars env.json]
@@ -313,6 +314,11 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
+  // Functions run as the same user: without this they could read the runner's memory (the token, other functions'
+  // events) through ptrace or /proc/<pid>/mem. Linux, with the build's addon; elsewhere the OS's own rules apply.
+  if (process.platform === 'linux' && !forbidInspection()) {
+    process.stderr.write('Open Runtime: the runner could not make itself non-dumpable (dist/peer-pid.node is missing: build with a C compiler); functions running as your user could read its memory.\n');
+  }
   const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
   const verb = sidecar ? 'serve' : 'start';

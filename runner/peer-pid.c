@@ -7,6 +7,9 @@
 //    with NETLINK_SOCK_DIAG (a hash lookup in the kernel, ~10 us). Without it the runner reads /proc/net/tcp, which
 //    the kernel writes out whole: milliseconds once a client that opens a connection per request has left
 //    thousands of TIME_WAIT rows.
+//  - forbidInspection(): prctl(PR_SET_DUMPABLE, 0). Functions run as the same user as the runner; without it (and
+//    without Yama, as on many kernels) any of them could ptrace the runner or read /proc/<runner>/mem and environ,
+//    and with them the control token and every other environment's events. Non-dumpable, those need root.
 // Node-API and sock_diag declarations are written out: no headers beyond libc's are needed.
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 
 // <linux/netlink.h>, <linux/sock_diag.h>, <linux/inet_diag.h>: the kernel's stable ABI.
 #define NETLINK_SOCK_DIAG 4
@@ -106,9 +110,18 @@ static napi_value tcp_socket_inode(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/** forbidInspection(): 0 when the runner is no longer dumpable, -1 when the kernel refused. */
+static napi_value forbid_inspection(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_int32(env, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : -1, &result);
+  return result;
+}
+
 napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   napi_value fn;
   if (napi_create_function(env, "peerPid", (size_t)-1, peer_pid, NULL, &fn) == 0) napi_set_named_property(env, exports, "peerPid", fn);
   if (napi_create_function(env, "tcpSocketInode", (size_t)-1, tcp_socket_inode, NULL, &fn) == 0) napi_set_named_property(env, exports, "tcpSocketInode", fn);
+  if (napi_create_function(env, "forbidInspection", (size_t)-1, forbid_inspection, NULL, &fn) == 0) napi_set_named_property(env, exports, "forbidInspection", fn);
   return exports;
 }

@@ -243,10 +243,19 @@ function readdirSafe(dir: string): string[] {
 
 interface Addon {
   peerPid(fd: number): number;
+  forbidInspection(): number;
   tcpSocketInode(srcIp: number, srcPort: number, dstIp: number, dstPort: number): number;
 }
 
 let addon: Addon | null | undefined;
+
+/**
+ * Makes the runner non-dumpable (Linux, with the addon): a function, running as the same user, can then no longer
+ * ptrace the runner or read its /proc/<pid>/mem and environ (only root can). False when that could not be done.
+ */
+export function forbidInspection(): boolean {
+  return loadAddon()?.forbidInspection() === 0;
+}
 
 /** SO_PEERCRED and sock_diag, from the addon the build makes on Linux (runner/peer-pid.c); undefined without it. */
 function loadAddon(): Addon | undefined {

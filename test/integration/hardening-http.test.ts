@@ -253,7 +253,7 @@ API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
 while true; do
   ID=$(curl -sS -D - -o /dev/null "$API/invocation/next" | tr -d '\\r' | sed -n 's/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: *//p')
   OUT="$SNOOP_DIR/$ID"
-  { echo "ppid=$PPID"; echo "--- runner environ"; tr '\\0' '\\n' < /proc/$PPID/environ; echo "--- runner cmdline"; tr '\\0' ' ' < /proc/$PPID/cmdline; echo; echo "--- own environ"; tr '\\0' '\\n' < /proc/$$/environ; } > "$OUT"
+  { echo "ppid=$PPID"; echo "--- runner environ"; tr '\\0' '\\n' < /proc/$PPID/environ || echo DENIED; echo "--- runner cmdline"; tr '\\0' ' ' < /proc/$PPID/cmdline; echo; echo "--- own environ"; tr '\\0' '\\n' < /proc/$$/environ; } > "$OUT"
   curl -sS -o /dev/null -X POST "$API/invocation/$ID/response" -d "{\\"file\\":\\"$OUT\\"}"
 done
 `,
@@ -296,7 +296,9 @@ done
     const file = JSON.parse(reply.json().payload).file as string;
     const seen = readFileSync(file, 'utf8');
     assert.match(seen, new RegExp(`^ppid=${serve.pid}$`, 'm'), `the function is a child of the runner (pid ${serve.pid}), so it read the runner's /proc entries:\n${seen.slice(0, 500)}`);
-    assert.match(seen, /--- runner environ\n[A-Z_]+=/, 'the runner environment was readable, so the check means something');
+    // As root (CI) the environment is readable, so the check means something; as a normal user the runner is
+    // non-dumpable and it is not readable at all (the test below).
+    assert.match(seen, /--- runner environ\n([A-Z_]+=|DENIED)/, seen.slice(0, 500));
     assert.ok(!seen.includes(TOKEN), 'the token is in neither the runner\'s environment, nor its command line, nor the function\'s environment');
     assert.ok(!seen.includes('OPEN_RUNTIME_TOKEN'));
     const wrong = await send(serve.port, 'GET', `${CONTROL_PREFIX}/status`, { Authorization: 'Bearer not-the-token' });
@@ -380,5 +382,46 @@ describe('zip packages sent to the local control plane', () => {
     assert.equal(statSync(join(deployed('Bomb'), codeDir!, 'zeros.bin')).size, 200 * 1_048_576);
     const invoked = await sdk(runner.endpoint).send(new InvokeCommand({ FunctionName: 'Bomb', Payload: Buffer.from('{"a":1}') }));
     assert.deepEqual(JSON.parse(Buffer.from(invoked.Payload!).toString()), { ok: true, event: { a: 1 } });
+  });
+});
+
+describe('a function cannot inspect the runner', () => {
+  // Functions run as the runner's user. Without Yama (this kernel has none) such a process may ptrace the runner
+  // and read /proc/<runner>/mem and environ; `start` and `serve` make the runner non-dumpable, so only root can.
+  // As root, the runner runs as nobody here, to be a normal user's runner (root reads everything anyway).
+  test('reading /proc/<runner>/environ and opening /proc/<runner>/mem are refused', { skip: process.platform !== 'linux' }, async () => {
+    const dir = tempDir('inspect');
+    chmodSync(dir, 0o777);
+    const code = join(dir, 'code');
+    mkdirSync(code);
+    writeFileSync(
+      join(code, 'bootstrap'),
+      `#!/bin/sh
+API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+while true; do
+  ID=$(curl -sS -D - -o /dev/null "$API/invocation/next" | tr -d '\\r' | sed -n 's/^[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: *//p')
+  if head -c 1 /proc/$PPID/environ >/dev/null 2>&1; then ENV=read; else ENV=denied; fi
+  if (exec 3</proc/$PPID/mem) 2>/dev/null; then MEM=opened; else MEM=denied; fi
+  curl -sS -o /dev/null -X POST "$API/invocation/$ID/response" -d "{\\"ppid\\":$PPID,\\"environ\\":\\"$ENV\\",\\"mem\\":\\"$MEM\\"}"
+done
+`,
+    );
+    chmodSync(join(code, 'bootstrap'), 0o755);
+    const template = writeTemplate(dir, [{ name: 'Inspector', codeUri: code }]);
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template], {
+      cwd: dir,
+      banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/,
+      prefix: asUser,
+    });
+    try {
+      const reply = await send(runner.port, 'POST', '/2015-03-31/functions/Inspector/invocations', { ...SIGNED }, '{}');
+      assert.equal(reply.status, 200, reply.text);
+      const seen = reply.json() as { ppid: number; environ: string; mem: string };
+      assert.equal(seen.ppid, runner.proc.pid, 'the function is a child of the runner (setpriv execs it: same pid)');
+      assert.deepEqual({ environ: seen.environ, mem: seen.mem }, { environ: 'denied', mem: 'denied' }, runner.stderr());
+    } finally {
+      await runner.stop();
+    }
   });
 });

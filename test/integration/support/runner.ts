@@ -148,9 +148,11 @@ export interface Runner extends CliProcess {
 }
 
 /** Runs `node dist/runner.js ARGS` and waits for the line of its banner that names the port it serves. */
-export async function startCli(args: string[], opts: { cwd: string; env?: Record<string, string>; banner: RegExp }): Promise<CliProcess> {
+export async function startCli(args: string[], opts: { cwd: string; env?: Record<string, string>; banner: RegExp; prefix?: string[] }): Promise<CliProcess> {
   assertBuilt();
-  const proc = spawn(process.execPath, [CLI, ...args], {
+  // `prefix` runs the runner through another command that execs it (setpriv, to be another user).
+  const [command, ...commandArgs] = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
+  const proc = spawn(command!, commandArgs, {
     cwd: opts.cwd,
     env: { ...process.env, PATH: FIXTURE_PATH, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
