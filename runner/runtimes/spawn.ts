@@ -24,6 +24,8 @@ export interface LaunchPlan {
   cwd: string;
   /** Said once in the function's log when the environment starts (e.g. a runtime version substituted). */
   notice?: string | undefined;
+  /** The command prefix that shows the function's layers at /opt (runtimes/layers.ts): its extensions start through it too. */
+  atOpt?: { command: string; args: string[] } | undefined;
 }
 
 /** A problem that prevents the environment from starting: reported to the caller as this Lambda error type. */
