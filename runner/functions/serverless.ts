@@ -143,7 +143,7 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   const functions: FunctionSpec[] = [];
   for (const fn of declared) {
     const problems: Problem[] = [];
-    const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf });
+    const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf, region: vars.region() });
     const events = fn.settings('events')?.value;
     const url = fn.settings('url')?.value;
     if (spec) functions.push(withTriggers(withHttpEvents(spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessTriggers(events, url)));
@@ -161,6 +161,8 @@ interface ServiceContext {
   problems: Problem[];
   serviceDir: string;
   kindOf: KindOf;
+  /** The service's region as the Framework resolves it (--region > provider.region > us-east-1): the functions run there. */
+  region: string;
 }
 
 function readFunction(fn: { key: string; line: number; settings: Settings }, service: ServiceContext): FunctionSpec | undefined {
@@ -168,7 +170,7 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
   const own = fn.settings;
   const either = (key: string) => own(key) ?? provider(key);
   // The whole service folder is packaged (package.artifact is a deploy concern and ignored here).
-  const input: FunctionInput = { name: fn.key, runtime: 'nodejs22.x', codeUri: serviceDir, source: { file: yaml.file, line: fn.line } };
+  const input: FunctionInput = { name: fn.key, runtime: 'nodejs22.x', codeUri: serviceDir, region: service.region, source: { file: yaml.file, line: fn.line } };
 
   const image = own('image');
   if (image) {
