@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { handleControlApi } from './control.ts';
 import { discoverFunctions, loadFunctionsFrom, type Discovery, type DiscoveryOptions } from './functions/discover.ts';
-import { ambiguityMessage, findFunction } from './functions/address.ts';
+import { functionAddressed } from './functions/address.ts';
 import {
   ProjectSettingsError,
   parseParameterOverrides,
@@ -233,10 +233,9 @@ async function loadWorkspace(values: WorkspaceValues, verb = 'list'): Promise<Di
 
 /** The function a person named: by name, full path, FunctionName or (when only one has it) logical id. */
 function functionNamed(functions: FunctionSpec[], address: string): FunctionSpec {
-  const lookup = findFunction(functions, address);
-  if ('found' in lookup) return lookup.found;
-  if ('ambiguous' in lookup) throw new UsageError(ambiguityMessage(address, lookup.ambiguous));
-  throw new UsageError(`No function "${address}". Known functions: ${functions.map((fn) => fn.path ?? fn.name).join(', ') || '(none)'}.`);
+  const addressed = functionAddressed(functions, address);
+  if ('problem' in addressed) throw new UsageError(addressed.problem);
+  return addressed.fn;
 }
 
 function reportDefinitionErrors(errors: DefinitionError[], skipped: DefinitionError[] = []): void {

@@ -3,6 +3,7 @@
 // function's template line, which the `$open-runtime` problem matcher turns into a diagnostic there.
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { functionAddressed } from '../functions/address.ts';
 import { Architecture, type FunctionSpec } from '../functions/model.ts';
 import type { DefinitionError } from '../protocol.ts';
 import { BuildCancelledError, BuildError, buildFunction, type BuildResult } from './build-function.ts';
@@ -34,9 +35,11 @@ export async function buildCommand(args: string[], loadWorkspace: LoadWorkspace)
   if (!positionals.length && !values.all) return usage('Which function? open-runtime build <function> (or --all).');
   const { functions, errors } = await loadWorkspace(values);
   for (const e of errors) process.stderr.write(`${e.file}:${e.line}:1: error: ${e.message}\n`);
-  const chosen = values.all ? functions : positionals.map((name) => functions.find((f) => f.name === name) ?? name);
-  const unknown = chosen.filter((f): f is string => typeof f === 'string');
-  if (unknown.length) return usage(`No function named ${unknown.join(', ')}. Known functions: ${functions.map((f) => f.name).join(', ') || '(none)'}.`);
+  // The addresses invoke and start take (name, full path, FunctionName, logical id), with their sentences.
+  const addressed = values.all ? functions.map((fn) => ({ fn })) : positionals.map((address) => functionAddressed(functions, address));
+  const problems = addressed.flatMap((a) => ('problem' in a ? [a.problem] : []));
+  if (problems.length) return usage(problems.join(' '));
+  const chosen = addressed.map((a) => (a as { fn: FunctionSpec }).fn);
 
   const abort = new AbortController();
   const cancel = () => abort.abort();
@@ -45,7 +48,7 @@ export async function buildCommand(args: string[], loadWorkspace: LoadWorkspace)
   const results: BuildResult[] = [];
   let failed = 0;
   try {
-    for (const fn of chosen as FunctionSpec[]) {
+    for (const fn of chosen) {
       const arches: Architecture[] = values.arch === 'all' ? ['x86_64', 'arm64'] : [(values.arch as Architecture | undefined) ?? fn.architecture];
       for (const arch of arches) {
         try {

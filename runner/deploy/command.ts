@@ -3,7 +3,8 @@
 // while it runs, then {"result":{...}} or {"error":{message,changedRemote}}: what the editor reads. SIGTERM or
 // SIGINT cancels up to the first call that changes Lambda.
 import { parseArgs } from 'node:util';
-import { Architecture, type FunctionSpec } from '../functions/model.ts';
+import { functionAddressed } from '../functions/address.ts';
+import { Architecture } from '../functions/model.ts';
 import type { LoadWorkspace } from '../build/command.ts';
 import { DeployError, deployFunction, type DeployResult } from './deploy-function.ts';
 
@@ -41,11 +42,13 @@ export async function deployCommand(args: string[], loadWorkspace: LoadWorkspace
   const target = values.target ?? 'aws';
   if (target !== 'aws' && target !== 'local') return usage(`Unknown target "${target}": use aws or local.`);
   if (values.arch && !Architecture.safeParse(values.arch).success) return usage(`Unknown architecture "${values.arch}": use arm64 or x86_64.`);
-  const name = positionals[0];
-  if (!name || positionals.length > 1) return usage('Which function? open-runtime deploy <function> (one at a time).');
+  const address = positionals[0];
+  if (!address || positionals.length > 1) return usage('Which function? open-runtime deploy <function> (one at a time).');
   const { functions } = await loadWorkspace(values);
-  const fn: FunctionSpec | undefined = functions.find((f) => f.name === name);
-  if (!fn) return usage(`No function named ${name}. Known functions: ${functions.map((f) => f.name).join(', ') || '(none)'}.`);
+  // The addresses invoke and start take (name, full path, FunctionName, logical id), with their sentences.
+  const addressed = functionAddressed(functions, address);
+  if ('problem' in addressed) return usage(addressed.problem);
+  const { fn } = addressed;
 
   const emit = (line: unknown) => {
     if (json) process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -26,7 +26,7 @@ export interface DeployOptions {
   profile?: string | undefined;
   /** IAM role ARN; default: the template's Role. */
   role?: string | undefined;
-  /** Name in Lambda; default: the function's logical name. */
+  /** Name in Lambda; default: the template's FunctionName, else the function's local name. */
   functionName?: string | undefined;
   /** Point this alias at the new version (created when missing). */
   alias?: string | undefined;
@@ -80,7 +80,8 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
     opts.progress?.(s, message, cancellable);
   };
   const architecture = opts.architecture ?? fn.architecture;
-  const functionName = opts.functionName ?? fn.name;
+  // The name the template gives the function in Lambda (FunctionName) is where it lives; else its local name.
+  const functionName = opts.functionName ?? fn.functionName ?? fn.name;
   const cancelled = () => {
     if (opts.signal?.aborted) throw new DeployError('The deploy was cancelled before anything was changed.');
   };

@@ -183,7 +183,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       };
       plan = this.opts.command ? planCommand(this.fn, launch, this.opts.command) : await planLaunch(this.fn, launch);
       await listening;
-      await this.extensions.startAll(this.fn.layers, plan.env, this.opts.initTimeoutMs);
+      await this.extensions.startAll(this.fn.layers, plan, this.opts.initTimeoutMs);
     } catch (err) {
       const type = err instanceof LaunchError ? err.errorType : RUNTIME_INIT_ERROR;
       this.failInit(type, (err as Error).message);

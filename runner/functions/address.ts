@@ -22,6 +22,17 @@ export function findFunction(functions: Iterable<FunctionSpec>, address: string)
   return { missing: true };
 }
 
+/**
+ * The function a person named on a command line (invoke, start, build, deploy), or the sentence that says why no
+ * one function is: an ambiguous logical id lists the paths, an unknown address the functions there are.
+ */
+export function functionAddressed(functions: FunctionSpec[], address: string): { fn: FunctionSpec } | { problem: string } {
+  const lookup = findFunction(functions, address);
+  if ('found' in lookup) return { fn: lookup.found };
+  if ('ambiguous' in lookup) return { problem: ambiguityMessage(address, lookup.ambiguous) };
+  return { problem: `No function "${address}". Known functions: ${functions.map((fn) => fn.path ?? fn.name).join(', ') || '(none)'}.` };
+}
+
 /** The sentence for an ambiguous address, listing the paths that tell the functions apart. */
 export function ambiguityMessage(address: string, matches: FunctionSpec[]): string {
   const paths = matches.map((fn) => fn.path ?? fn.name);

@@ -5,9 +5,12 @@ import { z } from 'zod';
 /** The account id local ARNs carry (Lambda's documentation example account). */
 export const LOCAL_ACCOUNT = '123456789012';
 
-/** A function's ARN as Lambda writes it, in AWS_REGION (or us-east-1), optionally with a version or alias. */
-export function lambdaArn(name: string, qualifier?: string): string {
-  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:${LOCAL_ACCOUNT}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
+/**
+ * A function's ARN as Lambda writes it, in `region` (its own, see FunctionSpec.region) or the runner's AWS_REGION (or
+ * us-east-1), optionally with a version or alias.
+ */
+export function lambdaArn(name: string, qualifier?: string, region = process.env.AWS_REGION ?? 'us-east-1'): string {
+  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
 }
 
 const arns = new WeakMap<FunctionSpec, string>();
@@ -16,7 +19,7 @@ const arns = new WeakMap<FunctionSpec, string>();
 export function functionArn(fn: FunctionSpec): string {
   let arn = arns.get(fn);
   if (arn === undefined) {
-    arn = lambdaArn(fn.name, fn.version === '$LATEST' ? undefined : fn.version);
+    arn = lambdaArn(fn.name, fn.version === '$LATEST' ? undefined : fn.version, fn.region);
     arns.set(fn, arn);
   }
   return arn;
@@ -166,6 +169,11 @@ export const FunctionSpec = z.object({
   logicalId: z.string().optional(),
   /** The template's FunctionName, another address for the function. */
   functionName: z.string().optional(),
+  /**
+   * The region the function runs in (AWS_REGION, its ARN) when its project decides it rather than the runner: a
+   * serverless.yml service's region as the Serverless Framework resolves it. Absent: the runner's region.
+   */
+  region: z.string().optional(),
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 export type FunctionInput = z.input<typeof FunctionSpec>;

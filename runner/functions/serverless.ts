@@ -138,12 +138,16 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   const projectSettings = asRecord(asRecord(asRecord(asRecord(config.custom).openRuntime).functions));
 
   const providerConfig = { ...asRecord(vars.resolve(config.provider)), ...(options.stage ? { stage: options.stage } : {}) };
+  // The Framework deploys a function as SERVICE-STAGE-KEY (`service` may be a string or, in v1, { name }).
+  const serviceSetting = vars.resolve(config.service);
+  const serviceName = typeof serviceSetting === 'string' ? serviceSetting : asRecord(serviceSetting).name;
+  const deployedPrefix = typeof serviceName === 'string' && serviceName ? `${serviceName}-${vars.stage()}-` : undefined;
   const names = new Set(declared.map((d) => d.key));
   const kindOf: KindOf = (name) => (names.has(name) ? 'Lambda' : undefined);
   const functions: FunctionSpec[] = [];
   for (const fn of declared) {
     const problems: Problem[] = [];
-    const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf });
+    const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf, region: vars.region(), deployedPrefix });
     const events = fn.settings('events')?.value;
     const url = fn.settings('url')?.value;
     if (spec) functions.push(withTriggers(withHttpEvents(spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessTriggers(events, url)));
@@ -161,6 +165,10 @@ interface ServiceContext {
   problems: Problem[];
   serviceDir: string;
   kindOf: KindOf;
+  /** The service's region as the Framework resolves it (--region > provider.region > us-east-1): the functions run there. */
+  region: string;
+  /** `SERVICE-STAGE-`: with the function's key, its name in Lambda unless it sets `name:`. */
+  deployedPrefix: string | undefined;
 }
 
 function readFunction(fn: { key: string; line: number; settings: Settings }, service: ServiceContext): FunctionSpec | undefined {
@@ -168,7 +176,11 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
   const own = fn.settings;
   const either = (key: string) => own(key) ?? provider(key);
   // The whole service folder is packaged (package.artifact is a deploy concern and ignored here).
-  const input: FunctionInput = { name: fn.key, runtime: 'nodejs22.x', codeUri: serviceDir, source: { file: yaml.file, line: fn.line } };
+  const input: FunctionInput = { name: fn.key, runtime: 'nodejs22.x', codeUri: serviceDir, region: service.region, source: { file: yaml.file, line: fn.line } };
+  // Its name in Lambda: another address for it (functions/address.ts), and where `deploy` puts it.
+  const deployedName = own('name')?.value;
+  if (typeof deployedName === 'string' && deployedName) input.functionName = deployedName;
+  else if (service.deployedPrefix) input.functionName = `${service.deployedPrefix}${fn.key}`;
 
   const image = own('image');
   if (image) {
@@ -370,7 +382,7 @@ export class VariableResolver {
     }
   }
 
-  private stage(depth: number): string {
+  stage(depth = 0): string {
     if (this.options.stage) return this.options.stage;
     const declared = this.resolve(asRecord(this.config.provider).stage, depth + 1);
     return typeof declared === 'string' && declared ? declared : 'dev';

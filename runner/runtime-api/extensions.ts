@@ -1,5 +1,7 @@
 // Extensions API 2020-01-01 for one execution environment: external extensions (executables in a local layer's
-// `extensions/` folder) start before the runtime, register, and receive INVOKE and SHUTDOWN events.
+// `extensions/` folder) start before the runtime, register, and receive INVOKE and SHUTDOWN events. Where the
+// layers are shown at /opt (runtimes/layers.ts), each starts there as Lambda starts it, /opt/extensions/NAME, inside
+// the same view of /opt as the runtime, since extensions read their own files under /opt.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { headerValue, readBody, sendJson, sendRuntimeError } from '../http-util.
 import type { ExtensionsEnvironment } from './served-environment.ts';
 import { functionArn } from '../functions/model.ts';
 import { errorOutcome, type Invocation } from '../environments/invocation.ts';
-import { LaunchError } from '../runtimes/spawn.ts';
+import { LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { EXTENSION_CRASH, EXTENSION_INIT_ERROR, EXTENSION_UNKNOWN } from '../lambda-errors.ts';
 
 const MAX_EXTENSIONS = 10;
@@ -60,13 +62,14 @@ export class ExtensionHost {
    * rest of the init cap is then the extensions' time to ask for their first event: Lambda's init phase ends only
    * when the runtime and every extension have called next.
    */
-  async startAll(layers: string[], env: Record<string, string>, timeoutMs: number): Promise<void> {
-    const executables = layers.flatMap((layer) => listExtensions(join(layer, 'extensions')));
+  async startAll(layers: string[], plan: Pick<LaunchPlan, 'env' | 'atOpt'>, timeoutMs: number): Promise<void> {
+    const executables = listExtensions(layers);
     if (executables.length === 0) return;
+    const { env, atOpt } = plan;
     const startedAt = Date.now();
-    const registeredOrExited = executables.map((file) => {
-      const name = file.split('/').pop()!;
-      const proc = spawn(file, [], { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    const registeredOrExited = executables.map(({ name, file }) => {
+      const [command, args] = atOpt ? [atOpt.command, [...atOpt.args, `/opt/extensions/${name}`]] : [file, []];
+      const proc = spawn(command, args, { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
       this.processes.push(proc);
       const log = (chunk: Buffer) => {
         for (const line of chunk.toString('utf8').split('\n')) if (line) this.env.telemetry.extensionLog(name, line), this.env.platformLog(line);
@@ -261,16 +264,24 @@ export class ExtensionHost {
   }
 }
 
-function listExtensions(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((name) => join(dir, name))
-    .filter((file) => {
+/**
+ * The executables in the layers' `extensions/` folders, by name. As in /opt/extensions, where Lambda extracts the
+ * layers in order, an extension of a later layer replaces one of the same name in an earlier layer.
+ */
+function listExtensions(layers: string[]): Array<{ name: string; file: string }> {
+  const byName = new Map<string, string>();
+  for (const layer of layers) {
+    const dir = join(layer, 'extensions');
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const file = join(dir, name);
       try {
         accessSync(file, constants.X_OK);
-        return statSync(file).isFile();
+        if (statSync(file).isFile()) byName.set(name, file);
       } catch {
-        return false;
+        // Not an executable file: Lambda would not start it either.
       }
-    });
+    }
+  }
+  return [...byName].map(([name, file]) => ({ name, file }));
 }

@@ -7,6 +7,7 @@
 // a user namespace (`unshare -rm`), then a second user namespace maps the user back to their own uid, so the
 // function never runs as (namespaced) root. Every step execs: the runtime keeps the pid the runner spawned, its
 // process group, its pipes and its signals, so containment (/proc scans, group kills) sees what it saw before.
+// The layers' extensions start through the same wrapper, as /opt/extensions/NAME, and see the same /opt.
 // The cost is an exec of unshare, sh and mount per cold start (measured in the report of issue 12: a few ms).
 //
 // Where namespaces are unavailable (macOS, Windows, a kernel or container without user namespaces), or the user
@@ -36,7 +37,7 @@ export async function withLayers(fn: FunctionSpec, plan: LaunchPlan): Promise<La
   let result = plan;
   if (layers.length) {
     const mount = await optMount(layers);
-    if (mount) result = { ...plan, command: mount.command, args: [...mount.args, plan.command, ...plan.args] };
+    if (mount) result = { ...plan, command: mount.command, args: [...mount.args, plan.command, ...plan.args], atOpt: mount };
     else if (!warnedNoOpt) {
       warnedNoOpt = true;
       notices.push(`The layers of ${fn.name} are not shown at /opt: ${optUnavailable}. Code finds them through NODE_PATH, PYTHONPATH, PATH and LD_LIBRARY_PATH, but a path written as /opt/... will not exist.`);

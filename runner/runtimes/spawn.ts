@@ -24,6 +24,8 @@ export interface LaunchPlan {
   cwd: string;
   /** Said once in the function's log when the environment starts (e.g. a runtime version substituted). */
   notice?: string | undefined;
+  /** The command prefix that shows the function's layers at /opt (runtimes/layers.ts): its extensions start through it too. */
+  atOpt?: { command: string; args: string[] } | undefined;
 }
 
 /** A problem that prevents the environment from starting: reported to the caller as this Lambda error type. */
@@ -67,8 +69,8 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: opts.logStreamName,
-    AWS_REGION: opts.region,
-    AWS_DEFAULT_REGION: opts.region,
+    AWS_REGION: fn.region ?? opts.region,
+    AWS_DEFAULT_REGION: fn.region ?? opts.region,
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     LD_LIBRARY_PATH: [process.env.LD_LIBRARY_PATH, join(fn.codeUri, 'lib')].filter(Boolean).join(':'),
     AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',

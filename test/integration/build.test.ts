@@ -227,3 +227,22 @@ function runBuildVerb(args: string[], template: string): { code: number; stderr:
   const out = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(args)], { encoding: 'utf8' });
   return { code: out.status ?? 1, stderr: out.stderr };
 }
+
+test('the build verb takes the addresses invoke takes: a nested function\'s full path or FunctionName; an ambiguous logical id lists the paths', () => {
+  const template = join(FIXTURES, 'projects', 'nested', 'template.yaml');
+  const workspace = tempDir('build-nested');
+  const build = (address: string) => spawnSync(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'build', address, '--arch', 'x86_64', '--template', template, '--workspace', workspace], { encoding: 'utf8', timeout: 60_000 });
+  const zip = join(workspace, '.open-runtime', 'build', 'Orders-PlaceOrder', 'x86_64', 'function.zip');
+  for (const address of ['Orders/PlaceOrder', 'place-order-dev']) {
+    const run = build(address);
+    assert.equal(run.status, 0, `${address}: ${run.stderr}`);
+    assert.match(run.stdout, /^Orders-PlaceOrder x86_64: /);
+    assert.ok(readZip(readFileSync(zip)).some((e) => e.name === 'app.mjs'), 'the package holds the handler');
+  }
+  const ambiguous = build('Record');
+  assert.equal(ambiguous.status, 2);
+  assert.match(ambiguous.stderr, /^open-runtime build: "Record" is the logical id of 2 functions: Orders\/Audit\/Record, Billing\/Record\. Name one by its full path/);
+  const unknown = build('Nope');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /^open-runtime build: No function "Nope"\. Known functions: Health, Orders\/PlaceOrder, Orders\/Audit\/Record, Billing\/Record\./);
+});

@@ -3,7 +3,7 @@
 // environment). Then invoked through the runner's Invoke API. Bad input (missing or unresolvable role, failed
 // build, wrong architecture, unknown function, cancel) fails before any call that changes Lambda: nothing half-deployed.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -194,7 +194,7 @@ describe('bad input changes nothing', () => {
   test('the CLI verb: an unknown function is a usage error; --json-lines reports progress, then the result', async () => {
     const unknown = await runDeployVerb(['Nope', '--target', 'local', '--endpoint-url', runner.endpoint]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /No function named Nope\. Known functions: GoHello, NodeNative, NoRole, RoleFromStack, Broken\./);
+    assert.match(unknown.stderr, /No function "Nope"\. Known functions: GoHello, NodeNative, NoRole, RoleFromStack, Broken\./);
     const local = await runDeployVerb(['NodeNative', '--target', 'local']);
     assert.equal(local.code, 1);
     assert.match(local.stderr, /Deploying to the local runner needs its address: pass --endpoint-url/);
@@ -205,6 +205,24 @@ describe('bad input changes nothing', () => {
     assert.equal(lines.at(-1).result.functionName, 'ViaCli');
     assert.equal(lines.at(-1).result.version, '1');
   });
+});
+
+test('the deploy verb takes the addresses invoke takes, and deploys a function to the FunctionName its template gives it', async () => {
+  const nested = join(FIXTURES, 'projects', 'nested', 'template.yaml');
+  const deploy = (address: string, ...flags: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'deploy', address, '--target', 'local', '--endpoint-url', runner.endpoint, '--template', nested, '--workspace', workspace, '--json-lines', ...flags], { encoding: 'utf8', timeout: 60_000 });
+  const byFunctionName = deploy('place-order-dev');
+  assert.equal(byFunctionName.status, 0, byFunctionName.stderr);
+  assert.equal(JSON.parse(byFunctionName.stdout.trim().split('\n').at(-1)!).result.functionName, 'place-order-dev');
+  const byPath = deploy('Orders/PlaceOrder', '--function-name', 'PlaceOrderByPath');
+  assert.equal(byPath.status, 0, byPath.stderr);
+  assert.ok((await deployedNames()).includes('place-order-dev'));
+  const reply = await runner.invoke('PlaceOrderByPath', {});
+  assert.equal(reply.status, 200, reply.text);
+  assert.deepEqual(reply.json(), { from: 'orders/src/place' });
+  const ambiguous = deploy('Record');
+  assert.equal(ambiguous.status, 2);
+  assert.match(ambiguous.stderr, /^open-runtime deploy: "Record" is the logical id of 2 functions: Orders\/Audit\/Record, Billing\/Record\. Name one by its full path/);
 });
 
 /**

@@ -3,7 +3,7 @@
 // runtime stays the runner's own child (same pid, same uid, killed at its timeout). A published layer's ARN is named
 // in a notice saying it was not fetched.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -177,4 +177,35 @@ exports.handler = async () => {
   assert.equal(JSON.parse(stdout), 'x');
   const escaped = Number(readFileSync(pidFile, 'utf8'));
   await waitFor(`the setsid'd sleep (pid ${escaped}) to be stopped with its environment`, () => !isAlive(escaped), 5000);
+});
+
+test('a layer extension starts as /opt/extensions/NAME in the same /opt, reads its own files there, and registers', { skip: !LINUX }, async () => {
+  const own = tempDir('layer-extension');
+  chmodSync(own, 0o755);
+  const out = join(own, 'out');
+  mkdirSync(out);
+  chmodSync(out, 0o777);
+  // What every real extension does: it lives in /opt/extensions/ and reads its own files under /opt.
+  const layer = files(join(own, 'layer'), {
+    'reader/config.txt': 'settings from /opt/reader',
+    'extensions/reader': `#!/bin/sh
+config=$(cat /opt/reader/config.txt) || exit 1
+api="http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension"
+id=$(curl -sS -D - -o /dev/null -X POST -H 'Lambda-Extension-Name: reader' -d '{"events":["INVOKE","SHUTDOWN"]}' "$api/register" | tr -d '\\r' | sed -n 's/^[Ll]ambda-[Ee]xtension-[Ii]dentifier: //p')
+[ -n "$id" ] || exit 1
+printf '%s\\n' "$0" "$config" > "$READ_FILE"
+while event=$(curl -sS -H "Lambda-Extension-Identifier: $id" "$api/event/next"); do
+  case "$event" in *SHUTDOWN*) exit 0 ;; esac
+done
+`,
+  });
+  chmodSync(join(layer, 'extensions', 'reader'), 0o755);
+  const code = files(join(own, 'code'), { 'app.cjs': "exports.handler = async () => require('node:fs').readFileSync('/opt/reader/config.txt', 'utf8');\n" });
+  const readFile = join(out, 'read.txt');
+  const template = writeTemplate(own, [{ name: 'WithExtension', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler', layers: [layer], environment: { READ_FILE: readFile } }]);
+  const [command, ...args] = [...asNormalUser(), process.execPath, CLI, 'invoke', 'WithExtension', '--template', template];
+  const stdout = execFileSync(command!, args, { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, HOME: own }, timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(JSON.parse(stdout), 'settings from /opt/reader');
+  // Registered (so the Runtime API's access check admitted it), then wrote its path and what it read under /opt.
+  assert.equal(existsSync(readFile) ? readFileSync(readFile, 'utf8') : 'the extension did not register', '/opt/extensions/reader\nsettings from /opt/reader\n');
 });

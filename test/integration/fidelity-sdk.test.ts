@@ -1,6 +1,7 @@
 // Lambda's Node runtimes ship the AWS SDK v3, so functions import it without installing it: the same here, for
 // `import` and `require`, from the SDK packages the runner has; a package it does not have fails with a sentence
-// naming the package and the command that installs it.
+// naming the package and the command that installs it. Lambda's Python runtimes ship boto3: a Python without it
+// fails with the commands that install it.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,4 +50,13 @@ test('an SDK package the runner does not have fails with the package named and t
   const error = JSON.parse(stdout);
   assert.equal(error.errorType, 'Runtime.ImportModuleError');
   assert.match(error.errorMessage, /Install it for the function: cd .+ && npm install @aws-sdk\/client-s3/);
+});
+
+test('a Python function importing boto3 where this machine\'s Python has none fails with what Lambda has and the commands that install it', async (t) => {
+  const { stdout, stderr } = await invoke({ 'app.py': 'import boto3\n\ndef handler(event, context):\n    return boto3.__version__\n' }, 'python3.12', 'app.handler');
+  const error = JSON.parse(stdout);
+  if (typeof error === 'string') return t.skip(`this machine's Python ${'3.12'} has boto3 ${error}`);
+  assert.equal(error.errorType, 'Runtime.ImportModuleError', stderr);
+  assert.match(error.errorMessage, /^Unable to import module 'app': No module named 'boto3'\. Lambda's Python runtimes include boto3 and botocore/);
+  assert.match(error.errorMessage, /Install it there: \S+ -m pip install boto3 \(or into the function's folder: pip install boto3 -t \S+\/code\)/);
 });

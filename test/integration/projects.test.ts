@@ -139,6 +139,25 @@ test('serverless.yml keeps its own region order: --region, then provider.region'
   assert.equal(JSON.parse(flag.stdout).region, 'ap-east-1');
 });
 
+test('a serverless.yml function runs in its service\'s region (--region > provider.region > us-east-1): AWS_REGION and its ARN, not the shell\'s', () => {
+  const service = (region: string) => {
+    const dir = tempDir('serverless-region');
+    writeFileSync(join(dir, 'handler.mjs'), 'export const hello = async (_event, context) => ({ region: process.env.AWS_REGION, defaultRegion: process.env.AWS_DEFAULT_REGION, arn: context.invokedFunctionArn });\n');
+    writeFileSync(join(dir, 'serverless.yml'), `service: s\nprovider:\n  name: aws\n  runtime: nodejs22.x\n${region}functions:\n  hello:\n    handler: handler.hello\n`);
+    return dir;
+  };
+  const run = (dir: string, flags: string[]) => {
+    const result = cli(['invoke', 'hello', '--workspace', dir, ...flags], { AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'us-west-2' }, dir);
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout);
+  };
+  const expect = (region: string) => ({ region, defaultRegion: region, arn: `arn:aws:lambda:${region}:123456789012:function:hello` });
+  const declared = service('  region: eu-west-1\n');
+  assert.deepEqual(run(declared, []), expect('eu-west-1'));
+  assert.deepEqual(run(declared, ['--region', 'ap-east-1']), expect('ap-east-1'));
+  assert.deepEqual(run(service(''), []), expect('us-east-1'), 'the Serverless Framework\'s default, whatever the shell says');
+});
+
 test('parameters: --parameter-overrides (both of SAM\'s syntaxes) > samconfig (--config-env) > Default', () => {
   const dir = echoProject();
   writeFileSync(

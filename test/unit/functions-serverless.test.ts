@@ -80,6 +80,28 @@ test('--stage and --region options change the resolved values', async () => {
   assert.equal(env.HOME_DIR, '/nowhere'); // the env fallback when the variable is unset
 });
 
+test('each function has the name the Framework deploys it as (SERVICE-STAGE-KEY, or its own name:) and the service\'s region', async () => {
+  const text = `service: \${self:custom.base}-api
+custom:
+  base: shop
+provider:
+  name: aws
+  runtime: python3.11
+  stage: \${opt:stage, 'dev'}
+  region: eu-central-1
+functions:
+  ping:
+    handler: app.ping
+  pong:
+    handler: app.pong
+    name: \${self:service}-pong-\${sls:stage}
+`;
+  const file = join(SERVICE, 'serverless.yml');
+  const names = (options = {}) => parseServerless(text, file, options).functions.map((f) => [f.name, f.functionName, f.region]);
+  assert.deepEqual(names(), [['ping', 'shop-api-dev-ping', 'eu-central-1'], ['pong', 'shop-api-pong-dev', 'eu-central-1']]);
+  assert.deepEqual(names({ stage: 'prod', region: 'us-west-2' }), [['ping', 'shop-api-prod-ping', 'us-west-2'], ['pong', 'shop-api-pong-prod', 'us-west-2']]);
+});
+
 test('the framework defaults (1024 MB, 6 s) apply when the service sets none', () => {
   const text = `service: tiny
 provider:

@@ -533,7 +533,8 @@ def load_handler(handler_name):
         module = importlib.import_module(module_name.replace("/", "."))
     except ImportError as error:
         raise FaultException(
-            FaultException.IMPORT_MODULE_ERROR, "Unable to import module '%s': %s" % (module_name, error)
+            FaultException.IMPORT_MODULE_ERROR,
+            "Unable to import module '%s': %s%s" % (module_name, error, missing_sdk_advice(error)),
         )
     except SyntaxError as error:
         trace = ['  File "%s" Line %s\n    %s' % (error.filename, error.lineno, error.text)]
@@ -547,6 +548,23 @@ def load_handler(handler_name):
         raise FaultException(
             FaultException.HANDLER_NOT_FOUND, "Handler '%s' missing on module '%s'" % (function_name, module_name)
         )
+
+
+# Lambda's Python runtimes include the AWS SDK for Python, so functions import it without packaging it.
+SHIPPED_BY_LAMBDA = ("boto3", "botocore")
+
+
+def missing_sdk_advice(error):
+    """The sentence added to "No module named 'boto3'": what Lambda would have had, and how to get it here."""
+    name = (getattr(error, "name", None) or "").split(".")[0]
+    if name not in SHIPPED_BY_LAMBDA:
+        return ""
+    return (
+        ". Lambda's Python runtimes include boto3 and botocore, so functions import them without packaging them; "
+        "the Python running this function here (%s) has no %s. Install it there: %s -m pip install boto3 "
+        "(or into the function's folder: pip install boto3 -t %s)"
+        % (sys.executable, name, sys.executable, os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
+    )
 
 
 def wait_for_debugger(port_text):
