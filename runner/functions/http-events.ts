@@ -8,9 +8,9 @@
 //                 Globals.Api's otherwise); the implicit API is ServerlessRestApi, stage "Prod". Payload 1.0.
 //   SAM HttpApi   Path, Method (no Properties: the $default route), ApiId, PayloadFormatVersion (default "2.0");
 //                 the implicit API is ServerlessHttpApi, stage "$default".
-//   FunctionUrlConfig   one URL per function, payload 2.0.
+//   FunctionUrlConfig   one URL per function, payload 2.0; InvokeMode (RESPONSE_STREAM streams the body).
 //   serverless.yml  http: "GET hello" | { method, path } (stage: provider.stage or "dev"; payload 1.0),
-//                 httpApi: "*" | "GET /x" | { method, path } (payload provider.httpApi.payload or "2.0"), url: true | {...}.
+//                 httpApi: "*" | "GET /x" | { method, path } (payload provider.httpApi.payload or "2.0"), url: true | { invokeMode }.
 // OpenAPI DefinitionBody, authorizers and CORS are not read yet.
 import type { FunctionSpec, HttpEvent } from './model.ts';
 import { asRecord, intrinsicOf } from './intrinsics.ts';
@@ -61,7 +61,10 @@ export function samHttpEvents(name: string, resource: Record<string, unknown>, t
       });
     }
   }
-  if (properties.FunctionUrlConfig !== undefined) events.push(functionUrl(name));
+  if (properties.FunctionUrlConfig !== undefined) {
+    const config = asRecord(resolve(properties.FunctionUrlConfig));
+    events.push(functionUrl(name, text(config.InvokeMode)));
+  }
   return events.length ? events : undefined;
 }
 
@@ -81,12 +84,14 @@ export function serverlessHttpEvents(name: string, eventList: unknown, url: unkn
       events.push({ kind: 'http', method, path, payloadVersion: httpPayload, api: 'HttpApi', stage: '$default', binaryMediaTypes: [], line: 0 });
     }
   }
-  if (url !== undefined && url !== false && url !== null) events.push(functionUrl(name));
+  if (url !== undefined && url !== false && url !== null) events.push(functionUrl(name, text(asRecord(url).invokeMode)));
   return events.length ? events : undefined;
 }
 
-function functionUrl(name: string): HttpEvent {
-  return { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: name, stage: '$default', binaryMediaTypes: [], line: 0 };
+function functionUrl(name: string, invokeMode: string | undefined): HttpEvent {
+  const event: HttpEvent = { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: name, stage: '$default', binaryMediaTypes: [], line: 0 };
+  if (invokeMode?.toUpperCase() === 'RESPONSE_STREAM') event.invokeMode = 'RESPONSE_STREAM';
+  return event;
 }
 
 /** `"GET /hello"` or `{ method, path }`, as serverless.yml writes an event. */
