@@ -15,7 +15,8 @@ import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '.
 import { isLoopbackHost } from '../request-guard.ts';
 import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './events.ts';
 import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
-import { matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
+import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.ts';
+import { matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 import { StreamedHttpResponse } from './streaming.ts';
 
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
@@ -108,6 +109,17 @@ export class Gateway {
       req.resume();
       return finish(gatewayError('forbiddenHost', noRouteKind(this.table), `refused: it was addressed to "${req.headers.host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends). Call http://127.0.0.1:${this.port}.`), '(refused)');
     }
+    if (method === 'OPTIONS') {
+      // A CORS preflight the API answers itself (cors.ts), before any route is chosen by method.
+      const found = matchPath(this.table, path);
+      const cors = found?.match.route.event.cors;
+      const corsRequest = { method, origin: req.headers.origin, requestMethod: header(req.headers['access-control-request-method']) };
+      if (found && cors && isPreflight(found.match.route.event.kind, cors, corsRequest)) {
+        req.resume();
+        const { status, headers } = preflightAnswer(found.match.route.event.kind, cors, corsRequest, found.methods);
+        return finish({ status, headers, body: Buffer.alloc(0) }, '(CORS preflight)');
+      }
+    }
     const match = matchRoute(this.table, method, path);
     if (!match) {
       req.resume();
@@ -142,10 +154,11 @@ export class Gateway {
         timeEpoch: Date.now(),
       };
       const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
-      const ownHeaders = (): [string, string][] => [kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]];
-      const stream = route.event.invokeMode === 'RESPONSE_STREAM' ? new StreamedHttpResponse(res, ownHeaders) : undefined;
+      const decorate = (headers: [string, string][]) =>
+        withCorsHeaders(kind, route.event.cors, req.headers.origin, [...headers, kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]]);
+      const stream = route.event.invokeMode === 'RESPONSE_STREAM' ? new StreamedHttpResponse(res, decorate) : undefined;
       this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, stream, (answer) => {
-        answer.headers.push(...ownHeaders());
+        answer.headers = decorate(answer.headers);
         finish(answer, route.function);
       });
     } catch (error) {
@@ -191,6 +204,10 @@ export class Gateway {
       answer(answerOf(outcome, route.event, route.function, accept));
     });
   }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function send(res: ServerResponse, answer: GatewayAnswer): void {

@@ -14,7 +14,7 @@ const MAX_PRELUDE_BYTES = 64 * 1024;
 
 export class StreamedHttpResponse implements StreamListener {
   private readonly res: ServerResponse;
-  private readonly extraHeaders: () => [string, string][];
+  private readonly decorate: (headers: [string, string][]) => [string, string][];
   private pending: Buffer = Buffer.alloc(0);
   private awaitingPrelude = false;
   /** The status sent, once the head has gone out. */
@@ -22,10 +22,10 @@ export class StreamedHttpResponse implements StreamListener {
   /** Why the stream could not be sent as HTTP (a malformed prelude); the settled outcome is then answered whole. */
   problem: string | undefined;
 
-  /** `extraHeaders`: what the gateway adds to every answer (request id, CORS), asked when the head goes out. */
-  constructor(res: ServerResponse, extraHeaders: () => [string, string][]) {
+  /** `decorate`: what the gateway does to every answer's headers (request id, CORS), applied when the head goes out. */
+  constructor(res: ServerResponse, decorate: (headers: [string, string][]) => [string, string][]) {
     this.res = res;
-    this.extraHeaders = extraHeaders;
+    this.decorate = decorate;
   }
 
   get sent(): boolean {
@@ -74,7 +74,7 @@ export class StreamedHttpResponse implements StreamListener {
 
   private head(status: number, headers: [string, string][]): void {
     if (this.res.headersSent || this.res.destroyed) return;
-    this.res.writeHead(status, [...headers, ...this.extraHeaders()].flat());
+    this.res.writeHead(status, this.decorate(headers).flat());
     this.res.flushHeaders();
     this.status = status;
   }
