@@ -12,7 +12,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { removeTemps, ROOT, startCli, tempDir, type CliProcess } from './support/runner.ts';
+import { CONTROL_PREFIX, RunnerStatus } from '../../runner/protocol.ts';
+import { removeTemps, ROOT, startCli, startServe, stopServe, tempDir, type CliProcess } from './support/runner.ts';
 
 const HANDLERS = `
 import { existsSync } from 'node:fs';
@@ -557,5 +558,25 @@ test('ports: the default 3000, when taken, falls back to a free port and says so
     assert.match(chosen.stderr, /Port 3000 is in use, so the HTTP APIs can't be served there\. Choose another with --api-port N \(0: any free port\)\./);
   } finally {
     holder.close();
+  }
+});
+
+test("serve (the editor's sidecar) serves the HTTP routes too, on a free port named in its ready line and GET /status", async () => {
+  const dir = tempDir('gateway-serve');
+  mkdirSync(join(dir, 'src'));
+  writeFileSync(join(dir, 'src', 'index.mjs'), HANDLERS);
+  writeFileSync(join(dir, 'template.yaml'), TEMPLATE);
+  const token = 'gateway-serve-token-0123456789';
+  const serve = await startServe(dir, token);
+  try {
+    assert.ok(serve.apiPort, 'the ready line names the gateway port');
+    assert.notEqual(serve.apiPort, serve.port);
+    assert.equal((await call('GET', '/simple/string', { port: serve.apiPort })).text, 'hello');
+    const status = RunnerStatus.parse(JSON.parse((await call('GET', `${CONTROL_PREFIX}/status`, { port: serve.port, headers: { authorization: `Bearer ${token}` } })).text));
+    assert.equal(status.apiPort, serve.apiPort);
+    // Still loopback-only, like start's.
+    assert.equal((await call('GET', '/simple/string', { port: serve.apiPort, headers: { host: 'evil.example' } })).status, 403);
+  } finally {
+    await stopServe(serve);
   }
 });
