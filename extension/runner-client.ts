@@ -16,7 +16,7 @@ import { onLines } from '../runner/lines.ts';
 export type RunnerState =
   | { readonly kind: 'stopped' }
   | { readonly kind: 'starting' }
-  | { readonly kind: 'ready'; readonly port: number; readonly pid: number; readonly environments: number }
+  | { readonly kind: 'ready'; readonly port: number; readonly pid: number; readonly environments: number; readonly apiPort?: number | undefined }
   | { readonly kind: 'failed'; readonly message: string };
 
 export interface RunnerOptions {
@@ -218,8 +218,8 @@ export class RunnerSidecar {
     this.port = ready.port;
     this.agent = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
     child.once('exit', (code, signal) => this.onExit(child, code, signal));
-    this.options.log(`Runner ready on 127.0.0.1:${ready.port} (pid ${ready.pid}).`);
-    this.setState({ kind: 'ready', port: ready.port, pid: ready.pid, environments: 0 });
+    this.options.log(`Runner ready on 127.0.0.1:${ready.port} (pid ${ready.pid}).${ready.apiPort ? ` The project's HTTP APIs (API Gateway routes, Function URLs) are on http://127.0.0.1:${ready.apiPort}.` : ''}`);
+    this.setState({ kind: 'ready', port: ready.port, pid: ready.pid, environments: 0, apiPort: ready.apiPort });
     this.followEvents();
   }
 

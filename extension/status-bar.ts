@@ -33,7 +33,9 @@ export class RunnerStatusBar implements vscode.Disposable {
       const warm = ready.reduce((n, s) => n + s.environments, 0);
       item.text = warm > 0 ? `$(vm-running) Open Runtime: ${warm} warm` : '$(vm-active) Open Runtime: ready';
       const where = ready.map((s) => `127.0.0.1:${s.port} (pid ${s.pid})`).join(', ');
-      item.tooltip = `Runner ready on ${where}; ${warm} warm environment${warm === 1 ? '' : 's'}.\n\nClick to show the output.`;
+      const apis = ready.filter((s) => s.apiPort).map((s) => `http://127.0.0.1:${s.apiPort}`);
+      const served = apis.length ? `\nHTTP APIs (API Gateway routes, Function URLs) on ${apis.join(', ')}.` : '';
+      item.tooltip = `Runner ready on ${where}; ${warm} warm environment${warm === 1 ? '' : 's'}.${served}\n\nClick to show the output.`;
       item.command = 'openRuntime.showOutput';
     } else {
       item.text = '$(vm-outline) Open Runtime: stopped';

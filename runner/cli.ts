@@ -43,9 +43,10 @@ ${PROJECT_USAGE}`,
       those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
       Invoke API callers sign their requests as AWS clients do (any credentials); web pages are refused there unless allowed.
 ${PROJECT_USAGE}`,
-  serve: `  open-runtime serve [--port N] [--workspace <dir>] [--allow-origin <origin>]...
-      The editor's sidecar: Invoke API + control API. Reads the control API's token from the first line of
-      stdin, prints a ready line, and stops when stdin closes.`,
+  serve: `  open-runtime serve [--port N] [--api-port N] [--workspace <dir>] [--allow-origin <origin>]...
+      The editor's sidecar: Invoke API + control API, and the project's HTTP routes on --api-port (a free port by
+      default). Reads the control API's token from the first line of stdin, prints a ready line (with apiPort), and
+      stops when stdin closes.`,
   rie: `  open-runtime rie [--runtime-interface-emulator-address H:P] [--runtime-api-address H:P] BOOTSTRAP [ARGS...]
       A drop-in for the AWS Runtime Interface Emulator: POST /2015-03-31/functions/function/invocations
       (unsigned, as with aws-lambda-rie; web pages are refused unless allowed by OPEN_RUNTIME_ALLOW_ORIGINS).`,
@@ -372,6 +373,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     chains,
     componentInterface: async (file: string) => (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file)),
     shutdown,
+    apiPort: () => (gateway?.port ? gateway.port : undefined),
   };
   serveMainPort(lambda, {
     surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : CODE_DOWNLOAD.test(path) ? 'unsigned' : 'aws'),
@@ -391,18 +393,19 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   // Asynchronous invocations wait, and survive restarts, in the workspace (invoke/event-queue.ts).
   await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
   const actual = await lambda.listen();
-  // start also serves the project's HTTP routes (runner/gateway/), on --api-port (3000; 0: any free port).
-  const apiPort = sidecar ? undefined : Number(values['api-port'] ?? 3000);
-  if (apiPort !== undefined && (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)) throw new UsageError(`Bad API port "${values['api-port']}".`);
-  gateway = apiPort === undefined ? undefined : new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
-  const gatewayPort = await gateway?.listen(values['api-port'] === undefined).catch((error: Error) => {
+  // Both serve the project's HTTP routes (runner/gateway/): start on --api-port (3000; 0: any free port), the editor's
+  // sidecar on a free port unless told one (two editor windows must not fight over 3000), reported in its ready line.
+  const apiPort = Number(values['api-port'] ?? (sidecar ? 0 : 3000));
+  if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`Bad API port "${values['api-port']}".`);
+  gateway = new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
+  const gatewayPort = await gateway.listen(values['api-port'] === undefined).catch((error: Error) => {
     throw new UsageError(error.message);
   });
   if (!sidecar) watchDefinitions(values.template && resolve(values.template), workspace, () => void reload().catch((error: Error) => process.stderr.write(`open-runtime: could not reload the functions: ${error.message}\n`)));
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   if (sidecar) {
-    const ready: ReadyLine = { ready: true, port: actual, pid: process.pid };
+    const ready: ReadyLine = { ready: true, port: actual, pid: process.pid, apiPort: gatewayPort };
     process.stdout.write(`${JSON.stringify(ready)}\n`);
     // The extension owns the sidecar: when it goes away (stdin closes), so does the runner.
     process.stdin.on('end', shutdown).on('data', () => undefined).resume();
@@ -412,7 +415,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
         `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +
         `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n` +
-        `Open Runtime: HTTP APIs on http://127.0.0.1:${gatewayPort}\n${gateway!.routes().length ? describeRoutes(gateway!.routes(), gatewayPort!) : '  (no HTTP routes: add Api / HttpApi events or a FunctionUrlConfig to a function)'}\n`,
+        `Open Runtime: HTTP APIs on http://127.0.0.1:${gatewayPort}\n${gateway.routes().length ? describeRoutes(gateway.routes(), gatewayPort) : '  (no HTTP routes: add Api / HttpApi events or a FunctionUrlConfig to a function)'}\n`,
     );
   }
   return new Promise<number>(() => undefined); // runs until a signal

@@ -11,6 +11,8 @@ import { runtimeFamily, type FunctionSpec } from './functions/model.ts';
 
 export interface ControlOptions {
   token: string;
+  /** The HTTP gateway's port, once it listens (GET /status reports it). */
+  apiPort?: () => number | undefined;
   /** Re-reads the workspace's templates. */
   reload(): Promise<void>;
   infer(file: string, exportName: string | undefined): FunctionSpec;
@@ -74,6 +76,7 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
       const status: RunnerStatus = {
         port: lambda.port,
         pid: process.pid,
+        ...(opts.apiPort?.() !== undefined ? { apiPort: opts.apiPort()! } : {}),
         environments: lambda.environments().map((env) => ({ id: env.id, function: env.fn.name, state: env.state, pid: env.pid, coldStartOverheadMs: env.coldStartOverheadMs })),
       };
       return sendJson(res, 200, status);

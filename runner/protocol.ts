@@ -28,7 +28,13 @@ export const RUNNER_ENV: Readonly<Record<string, string>> = {
 export const ALLOCATOR_ENV_MARK = 'OPEN_RUNTIME_ALLOCATOR_ENV';
 
 /** First line the runner prints on stdout in `serve` mode, so a parent knows where it listens. */
-export const ReadyLine = z.object({ ready: z.literal(true), port: z.number().int(), pid: z.number().int() });
+export const ReadyLine = z.object({
+  ready: z.literal(true),
+  port: z.number().int(),
+  pid: z.number().int(),
+  /** Where the project's HTTP routes are served (runner/gateway/); absent from runners that predate it. */
+  apiPort: z.number().int().optional(),
+});
 export type ReadyLine = z.infer<typeof ReadyLine>;
 
 export const DefinitionError = z.object({
@@ -96,6 +102,8 @@ export type InvokeResult = z.infer<typeof InvokeResult>;
 export const RunnerStatus = z.object({
   port: z.number(),
   pid: z.number(),
+  /** The HTTP gateway's port (the project's API Gateway routes and Function URLs), when the runner serves one. */
+  apiPort: z.number().optional(),
   environments: z.array(
     z.object({
       id: z.string(),

@@ -8,11 +8,20 @@
 //                 Globals.Api's otherwise); the implicit API is ServerlessRestApi, stage "Prod". Payload 1.0.
 //   SAM HttpApi   Path, Method (no Properties: the $default route), ApiId, PayloadFormatVersion (default "2.0");
 //                 the implicit API is ServerlessHttpApi, stage "$default".
-//   FunctionUrlConfig   one URL per function, payload 2.0.
+//   FunctionUrlConfig   one URL per function, payload 2.0; InvokeMode (RESPONSE_STREAM streams the body).
 //   serverless.yml  http: "GET hello" | { method, path } (stage: provider.stage or "dev"; payload 1.0),
-//                 httpApi: "*" | "GET /x" | { method, path } (payload provider.httpApi.payload or "2.0"), url: true | {...}.
-// OpenAPI DefinitionBody, authorizers and CORS are not read yet.
-import type { FunctionSpec, HttpEvent } from './model.ts';
+//                 httpApi: "*" | "GET /x" | { method, path } (payload provider.httpApi.payload or "2.0"), url: true | { invokeMode }.
+// CORS (applied by runner/gateway/cors.ts):
+//   SAM Api       the API's (or Globals.Api's) Cors: "'origin'" or { AllowOrigin, AllowMethods, AllowHeaders, MaxAge,
+//                 AllowCredentials }, values quoted as API Gateway header mappings ("'GET,POST'").
+//   SAM HttpApi   CorsConfiguration: true (every origin, header and method) or { AllowOrigins, AllowMethods,
+//                 AllowHeaders, ExposeHeaders, MaxAge, AllowCredentials }.
+//   FunctionUrlConfig.Cors   the same fields as HttpApi's.
+//   serverless.yml  http: { cors: true | { origin, origins, headers, methods, allowCredentials, maxAge } };
+//                 provider.httpApi.cors and url.cors: true | { allowedOrigins, allowedHeaders, allowedMethods,
+//                 allowCredentials, exposedResponseHeaders, maxAge }; `true` takes the framework's defaults.
+// OpenAPI DefinitionBody and authorizers are not read yet.
+import type { FunctionSpec, HttpCors, HttpEvent } from './model.ts';
 import { asRecord, intrinsicOf } from './intrinsics.ts';
 
 type Resolve = (value: unknown) => unknown;
@@ -43,6 +52,7 @@ export function samHttpEvents(name: string, resource: Record<string, unknown>, t
         api,
         stage: text(apiProps.StageName) ?? 'Prod',
         binaryMediaTypes: listOf(apiProps.BinaryMediaTypes).map((t) => t.replaceAll('~1', '/')),
+        ...corsField(samRestCors(resolve(apiProps.Cors))),
         line: 0,
       });
     } else if (type === 'HttpApi') {
@@ -57,11 +67,15 @@ export function samHttpEvents(name: string, resource: Record<string, unknown>, t
         api,
         stage: text(apiProps.StageName) ?? '$default',
         binaryMediaTypes: [],
+        ...corsField(listCors(resolve(apiProps.CorsConfiguration), PASCAL, ALLOW_ALL)),
         line: 0,
       });
     }
   }
-  if (properties.FunctionUrlConfig !== undefined) events.push(functionUrl(name));
+  if (properties.FunctionUrlConfig !== undefined) {
+    const config = asRecord(resolve(properties.FunctionUrlConfig));
+    events.push(functionUrl(name, text(config.InvokeMode), listCors(config.Cors, PASCAL, ALLOW_ALL)));
+  }
   return events.length ? events : undefined;
 }
 
@@ -70,23 +84,27 @@ export function serverlessHttpEvents(name: string, eventList: unknown, url: unkn
   const stage = text(provider.stage) ?? 'dev';
   const httpPayload = text(asRecord(provider.httpApi).payload) === '1.0' ? '1.0' : '2.0';
   const binaryMediaTypes = listOf(asRecord(provider.apiGateway).binaryMediaTypes);
+  const httpCors = listCors(asRecord(provider.httpApi).cors, CAMEL, SERVERLESS_DEFAULTS);
   const events: HttpEvent[] = [];
   for (const item of Array.isArray(eventList) ? eventList : []) {
     const entry = asRecord(item);
     if (entry.http !== undefined) {
       const { method, path } = methodAndPath(entry.http);
-      events.push({ kind: 'rest', method, path, payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage, binaryMediaTypes, line: 0 });
+      const cors = serverlessRestCors(asRecord(entry.http).cors);
+      events.push({ kind: 'rest', method, path, payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage, binaryMediaTypes, ...corsField(cors), line: 0 });
     } else if (entry.httpApi !== undefined) {
       const { method, path } = entry.httpApi === '*' ? { method: 'ANY', path: '$default' } : methodAndPath(entry.httpApi);
-      events.push({ kind: 'http', method, path, payloadVersion: httpPayload, api: 'HttpApi', stage: '$default', binaryMediaTypes: [], line: 0 });
+      events.push({ kind: 'http', method, path, payloadVersion: httpPayload, api: 'HttpApi', stage: '$default', binaryMediaTypes: [], ...corsField(httpCors), line: 0 });
     }
   }
-  if (url !== undefined && url !== false && url !== null) events.push(functionUrl(name));
+  if (url !== undefined && url !== false && url !== null) events.push(functionUrl(name, text(asRecord(url).invokeMode), listCors(asRecord(url).cors, CAMEL, SERVERLESS_DEFAULTS)));
   return events.length ? events : undefined;
 }
 
-function functionUrl(name: string): HttpEvent {
-  return { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: name, stage: '$default', binaryMediaTypes: [], line: 0 };
+function functionUrl(name: string, invokeMode: string | undefined, cors: HttpCors | undefined): HttpEvent {
+  const event: HttpEvent = { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: name, stage: '$default', binaryMediaTypes: [], ...corsField(cors), line: 0 };
+  if (invokeMode?.toUpperCase() === 'RESPONSE_STREAM') event.invokeMode = 'RESPONSE_STREAM';
+  return event;
 }
 
 /** `"GET /hello"` or `{ method, path }`, as serverless.yml writes an event. */
@@ -126,4 +144,78 @@ function text(value: unknown): string | undefined {
 
 function listOf(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** `{ cors }` when there is one, nothing otherwise (the field stays absent). */
+function corsField(cors: HttpCors | undefined): { cors?: HttpCors } {
+  return cors ? { cors } : {};
+}
+
+const noCors = (): HttpCors => ({ allowOrigins: [], allowMethods: [], allowHeaders: [], exposeHeaders: [], allowCredentials: false });
+
+/** "'GET,POST'" -> ["GET", "POST"]: SAM's REST values are quoted for API Gateway's header mappings. */
+function quotedList(value: unknown): string[] {
+  const raw = text(value);
+  if (raw === undefined) return [];
+  return raw.replace(/^'(.*)'$/s, '$1').split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+/** SAM `Cors` of a REST API: a string (the allowed origin) or an object of quoted strings. */
+function samRestCors(value: unknown): HttpCors | undefined {
+  if (value === undefined || value === null || value === false) return undefined;
+  if (typeof value === 'string') return { ...noCors(), allowOrigins: quotedList(value) };
+  const record = asRecord(value);
+  const maxAge = Number(quotedList(record.MaxAge)[0]);
+  return {
+    allowOrigins: quotedList(record.AllowOrigin),
+    allowMethods: quotedList(record.AllowMethods),
+    allowHeaders: quotedList(record.AllowHeaders),
+    exposeHeaders: [],
+    ...(Number.isInteger(maxAge) ? { maxAge } : {}),
+    allowCredentials: record.AllowCredentials === true,
+  };
+}
+
+/** Field names of a list-shaped CORS configuration: SAM / CloudFormation's, and serverless.yml's. */
+const PASCAL = { origins: 'AllowOrigins', methods: 'AllowMethods', headers: 'AllowHeaders', expose: 'ExposeHeaders', maxAge: 'MaxAge', credentials: 'AllowCredentials' };
+const CAMEL = { origins: 'allowedOrigins', methods: 'allowedMethods', headers: 'allowedHeaders', expose: 'exposedResponseHeaders', maxAge: 'maxAge', credentials: 'allowCredentials' };
+/** SAM's `CorsConfiguration: true`: every origin, header and method. */
+const ALLOW_ALL: HttpCors = { ...noCors(), allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'] };
+/** The Serverless Framework's `cors: true`. */
+const SERVERLESS_HEADERS = ['Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key', 'X-Amz-Security-Token', 'X-Amz-User-Agent', 'X-Amzn-Trace-Id'];
+const SERVERLESS_DEFAULTS: HttpCors = { ...noCors(), allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: SERVERLESS_HEADERS };
+
+/** HTTP API / Function URL CORS: `true` (the defaults) or an object of lists. */
+function listCors(value: unknown, names: typeof PASCAL, whenTrue: HttpCors): HttpCors | undefined {
+  if (value === undefined || value === null || value === false) return undefined;
+  if (value === true) return { ...whenTrue };
+  const record = asRecord(value);
+  const maxAge = Number(record[names.maxAge]);
+  return {
+    allowOrigins: listOf(record[names.origins]),
+    allowMethods: listOf(record[names.methods]).map((m) => m.toUpperCase()),
+    allowHeaders: listOf(record[names.headers]),
+    exposeHeaders: listOf(record[names.expose]),
+    ...(record[names.maxAge] !== undefined && Number.isInteger(maxAge) ? { maxAge } : {}),
+    allowCredentials: record[names.credentials] === true,
+  };
+}
+
+/** serverless.yml `http: { cors }`: true, or { origin, origins, headers, methods, allowCredentials, maxAge }. */
+function serverlessRestCors(value: unknown): HttpCors | undefined {
+  if (value === undefined || value === null || value === false) return undefined;
+  // No methods: the preflight allows those declared at the path, as the framework does.
+  const methods: string[] = [];
+  if (value === true) return { ...noCors(), allowOrigins: ['*'], allowMethods: methods, allowHeaders: SERVERLESS_HEADERS };
+  const record = asRecord(value);
+  const origins = [...listOf(record.origins), ...(text(record.origin) ? [text(record.origin)!] : [])];
+  const maxAge = Number(record.maxAge);
+  return {
+    allowOrigins: origins.length ? origins : ['*'],
+    allowMethods: listOf(record.methods).length ? listOf(record.methods) : methods,
+    allowHeaders: record.headers === undefined ? SERVERLESS_HEADERS : listOf(record.headers),
+    exposeHeaders: [],
+    ...(record.maxAge !== undefined && Number.isInteger(maxAge) ? { maxAge } : {}),
+    allowCredentials: record.allowCredentials === true,
+  };
 }

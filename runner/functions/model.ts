@@ -102,6 +102,22 @@ export const EventInvokeSettings = z.object({
 export type EventInvokeSettings = z.infer<typeof EventInvokeSettings>;
 
 /**
+ * The CORS an API (or a Function URL) is configured with, in one shape whatever the source: SAM `Cors` (REST),
+ * `CorsConfiguration` (HTTP API), `FunctionUrlConfig.Cors`, serverless.yml `cors`. Empty lists mean "not set";
+ * runner/gateway/cors.ts applies it as AWS does.
+ */
+export const HttpCors = z.object({
+  allowOrigins: z.array(z.string()).default([]),
+  allowMethods: z.array(z.string()).default([]),
+  allowHeaders: z.array(z.string()).default([]),
+  exposeHeaders: z.array(z.string()).default([]),
+  /** Seconds. */
+  maxAge: z.number().int().optional(),
+  allowCredentials: z.boolean().default(false),
+});
+export type HttpCors = z.infer<typeof HttpCors>;
+
+/**
  * One HTTP route the definition file declares for a function (SAM `Api` / `HttpApi` events, `FunctionUrlConfig`,
  * serverless.yml `http` / `httpApi` / `url`), read by runner/functions/http-events.ts and served by runner/gateway/.
  */
@@ -118,6 +134,10 @@ export const HttpEvent = z.object({
   stage: z.string(),
   /** REST only: request/response content types passed base64-encoded (`image/png`, `image/*`, `*\/*`). */
   binaryMediaTypes: z.array(z.string()).default([]),
+  /** Function URLs: `RESPONSE_STREAM` sends the body to the caller as the function writes it. Absent: BUFFERED. */
+  invokeMode: z.enum(['BUFFERED', 'RESPONSE_STREAM']).optional(),
+  /** The API's CORS configuration; absent when it configures none (the function answers for itself). */
+  cors: HttpCors.optional(),
   line: z.number().int().nonnegative().default(0),
 });
 export type HttpEvent = z.infer<typeof HttpEvent>;

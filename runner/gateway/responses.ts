@@ -136,15 +136,25 @@ function answerV2(value: unknown, raw: Buffer, malformed: (why: string) => Gatew
 
 /** A streamed response (awslambda.HttpResponseStream): JSON prelude, 8 NUL bytes, then the body as it is. */
 function streamedAnswer(body: Buffer, malformed: (why: string) => GatewayAnswer): GatewayAnswer {
-  const split = body.indexOf(Buffer.alloc(8));
+  const split = body.indexOf(PRELUDE_END);
   if (split < 0) return malformed('a streamed HTTP response without its prelude.');
-  const prelude: unknown = JSON.parse(body.subarray(0, split).toString('utf8'));
-  const record = isRecord(prelude) ? prelude : {};
+  return { ...preludeOf(body.subarray(0, split)), body: body.subarray(split + 8) };
+}
+
+/** What ends the prelude of an HTTP-integration stream. */
+export const PRELUDE_END = Buffer.alloc(8);
+
+/**
+ * The status and headers a streamed response's JSON prelude ({ statusCode, headers, cookies }) gives: 200 when it
+ * has no valid statusCode. Throws (a reason) when it is not JSON or a header can't be sent.
+ */
+export function preludeOf(prelude: Buffer): { status: number; headers: [string, string][] } {
+  const value: unknown = JSON.parse(prelude.toString('utf8'));
+  const record = isRecord(value) ? value : {};
   const headers: [string, string][] = [];
   for (const [name, v] of Object.entries(isRecord(record.headers) ? record.headers : {})) pushHeader(headers, name, v);
   if (Array.isArray(record.cookies)) for (const cookie of record.cookies) pushHeader(headers, 'set-cookie', cookie);
-  const status = validStatus(record.statusCode) ? Number(record.statusCode) : 200;
-  return { status, headers, body: body.subarray(split + 8) };
+  return { status: validStatus(record.statusCode) ? Number(record.statusCode) : 200, headers };
 }
 
 /** Headers the gateway sets itself: a function's own would contradict the body actually sent. */

@@ -113,6 +113,21 @@ export function matchRoute(table: readonly Route[], method: string, path: string
   return undefined;
 }
 
+/**
+ * The route a path reaches whatever the method (the CORS preflight's lookup: SAM's OPTIONS method sits on every
+ * resource), with the methods declared at that path in that API.
+ */
+export function matchPath(table: readonly Route[], path: string): { match: RouteMatch; methods: string[] } | undefined {
+  const parts = splitPath(path);
+  for (const route of table) {
+    const params = route.isDefault ? {} : matchSegments(route.segments, parts);
+    if (!params) continue;
+    const methods = table.filter((r) => r.event.api === route.event.api && r.event.kind === route.event.kind && r.servedPath === route.servedPath).map((r) => r.event.method);
+    return { match: { route, pathParameters: Object.keys(params).length ? params : null, path: route.prefix ? path.slice(route.prefix.length) || '/' : path }, methods };
+  }
+  return undefined;
+}
+
 function matchSegments(segments: Segment[], parts: string[]): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i++) {

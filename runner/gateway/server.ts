@@ -15,7 +15,9 @@ import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '.
 import { isLoopbackHost } from '../request-guard.ts';
 import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './events.ts';
 import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
-import { matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
+import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.ts';
+import { matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
+import { StreamedHttpResponse } from './streaming.ts';
 
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
@@ -107,6 +109,17 @@ export class Gateway {
       req.resume();
       return finish(gatewayError('forbiddenHost', noRouteKind(this.table), `refused: it was addressed to "${req.headers.host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends). Call http://127.0.0.1:${this.port}.`), '(refused)');
     }
+    if (method === 'OPTIONS') {
+      // A CORS preflight the API answers itself (cors.ts), before any route is chosen by method.
+      const found = matchPath(this.table, path);
+      const cors = found?.match.route.event.cors;
+      const corsRequest = { method, origin: req.headers.origin, requestMethod: header(req.headers['access-control-request-method']) };
+      if (found && cors && isPreflight(found.match.route.event.kind, cors, corsRequest)) {
+        req.resume();
+        const { status, headers } = preflightAnswer(found.match.route.event.kind, cors, corsRequest, found.methods);
+        return finish({ status, headers, body: Buffer.alloc(0) }, '(CORS preflight)');
+      }
+    }
     const match = matchRoute(this.table, method, path);
     if (!match) {
       req.resume();
@@ -116,7 +129,7 @@ export class Gateway {
     const { route } = match;
     const kind = route.event.kind;
     readBody(req, MAX_REQUEST_BYTES).then(
-      (body) => this.run(req, body, match, rawQuery, finish),
+      (body) => this.run(req, res, body, match, rawQuery, finish),
       (error) => {
         if (error instanceof BodyTooLargeError) finish(gatewayError('tooLarge', kind, `the request body is over ${MAX_REQUEST_BYTES} bytes, Lambda's limit for a synchronous invocation.`), route.function);
         else res.destroy(); // the client went away mid-body
@@ -125,7 +138,7 @@ export class Gateway {
   }
 
   /** Builds the event and answers with what the invocation gives. */
-  private run(req: IncomingMessage, body: Buffer, match: RouteMatch, rawQuery: string, finish: (answer: GatewayAnswer, target: string) => void): void {
+  private run(req: IncomingMessage, res: ServerResponse, body: Buffer, match: RouteMatch, rawQuery: string, finish: (answer: GatewayAnswer, target: string) => void): void {
     const { route } = match;
     const kind = route.event.kind;
     try {
@@ -141,8 +154,11 @@ export class Gateway {
         timeEpoch: Date.now(),
       };
       const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
-      this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, (answer) => {
-        answer.headers.push(kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]);
+      const decorate = (headers: [string, string][]) =>
+        withCorsHeaders(kind, route.event.cors, req.headers.origin, [...headers, kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]]);
+      const stream = route.event.invokeMode === 'RESPONSE_STREAM' ? new StreamedHttpResponse(res, decorate) : undefined;
+      this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, stream, (answer) => {
+        answer.headers = decorate(answer.headers);
         finish(answer, route.function);
       });
     } catch (error) {
@@ -151,12 +167,16 @@ export class Gateway {
     }
   }
 
-  /** Runs the function and answers once: with its response, or with API Gateway's error when it fails or takes too long. */
-  private invoke(route: Route, payload: Buffer, accept: string | undefined, answer: (a: GatewayAnswer) => void): void {
+  /**
+   * Runs the function and answers once: with its response, or with API Gateway's error when it fails or takes too
+   * long. With a `stream` (a RESPONSE_STREAM Function URL) the response goes out as the function writes it, and
+   * `answer` is only called when nothing could be streamed (a buffered handler, an error before the first byte).
+   */
+  private invoke(route: Route, payload: Buffer, accept: string | undefined, stream: StreamedHttpResponse | undefined, answer: (a: GatewayAnswer) => void): void {
     const kind = route.event.kind;
     let inv;
     try {
-      inv = this.lambda.invoke(route.function, payload);
+      inv = this.lambda.invoke(route.function, payload, { streamListener: stream });
     } catch (error) {
       if (error instanceof TooManyRequestsError) return answer(gatewayError('throttled', kind, `${route.function} is at its concurrency limit (${error.message}); Lambda throttled the request.`));
       if (error instanceof FunctionNotFoundError) return answer(gatewayError('functionError', kind, error.message));
@@ -174,9 +194,20 @@ export class Gateway {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      if (stream?.sent) {
+        stream.end(outcome);
+        // For the log only: the answer has gone out already, so send() leaves it alone.
+        const problem = outcome.ok ? undefined : `${route.function} failed with ${outcome.errorType} after its streamed response had started, so the stream was cut (its log has the details).`;
+        return answer({ status: stream.status!, headers: [], body: Buffer.alloc(0), problem });
+      }
+      if (stream?.problem) return answer(gatewayError('malformed', kind, `${route.function} returned a response Lambda can't send: ${stream.problem}`));
       answer(answerOf(outcome, route.event, route.function, accept));
     });
   }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function send(res: ServerResponse, answer: GatewayAnswer): void {

@@ -5,16 +5,18 @@
 // functions receive parsed with @aws-lambda-powertools/parser's schemas.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { removeTemps, ROOT, startCli, tempDir, type CliProcess } from './support/runner.ts';
+import { CONTROL_PREFIX, RunnerStatus } from '../../runner/protocol.ts';
+import { removeTemps, ROOT, startCli, startServe, stopServe, tempDir, type CliProcess } from './support/runner.ts';
 
 const HANDLERS = `
+import { existsSync } from 'node:fs';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const echo = async (event) => ({
   statusCode: 200,
@@ -35,6 +37,17 @@ export const fail = async () => { throw new Error('boom'); };
 export const malformed = async (event) => (event.version === '2.0' ? { statusCode: 200, body: { not: 'a string' } } : { body: 'no statusCode' });
 export const slow = async () => { await sleep(10_000); return 'late'; };
 export const busy = async () => { await sleep(1500); return 'done'; };
+// Writes, then waits until the caller says it has the first chunk (a file appears), then writes again: a gateway
+// that buffered the response would never let the caller see "first" before the function ends.
+export const stream = globalThis.awslambda?.streamifyResponse(async (event, responseStream) => {
+  const out = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { 'content-type': 'text/plain', 'x-streamed': 'yes' }, cookies: ['s=1'] });
+  out.write('first\\n');
+  const flag = event.queryStringParameters.flag;
+  while (!existsSync(flag)) await sleep(20);
+  if (event.queryStringParameters.fail) throw new Error('broken mid-stream');
+  out.write('second\\n');
+  out.end();
+});
 `;
 
 const TEMPLATE = `
@@ -67,6 +80,11 @@ Resources:
     Properties:
       Handler: index.echo
       FunctionUrlConfig: { AuthType: NONE }
+  Stream:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.stream
+      FunctionUrlConfig: { AuthType: NONE, InvokeMode: RESPONSE_STREAM }
   Bytes:
     Type: AWS::Serverless::Function
     Properties:
@@ -272,6 +290,72 @@ test('a Function URL is served under /lambda-url/<function>/ and sees its own pa
   assert.equal(root.rawPath, '/');
 });
 
+/** A request to the streaming URL, logging what reaches the client in order; the function goes on once "first" has. */
+function streamed(query: string): Promise<{ events: string[]; headers: Record<string, string | string[] | undefined>; status: number }> {
+  const flag = join(tempDir('gateway-flag'), 'go');
+  const events: string[] = [];
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port: apiPort, path: `/lambda-url/Stream/?flag=${encodeURIComponent(flag)}${query}` }, (res) => {
+      events.push(`head ${res.statusCode}`);
+      res.on('data', (chunk: Buffer) => {
+        events.push(`chunk ${chunk.toString().trim()}`);
+        if (chunk.toString().includes('first')) {
+          writeFileSync(flag, '');
+          events.push('let the function go on');
+        }
+      });
+      const done = (how: string) => () => {
+        events.push(how);
+        resolve({ events, headers: res.headers, status: res.statusCode! });
+      };
+      res.on('end', done('end'));
+      res.on('aborted', done('aborted'));
+      res.on('error', () => undefined);
+    });
+    req.on('error', () => undefined);
+    req.end();
+  });
+}
+
+test('a RESPONSE_STREAM Function URL: status and headers from the prelude, then each chunk as the function writes it', async () => {
+  const { events, headers } = await streamed('');
+  assert.deepEqual(events, ['head 201', 'chunk first', 'let the function go on', 'chunk second', 'end']);
+  assert.equal(headers['transfer-encoding'], 'chunked');
+  assert.equal(headers['content-type'], 'text/plain');
+  assert.equal(headers['x-streamed'], 'yes');
+  assert.deepEqual(headers['set-cookie'], ['s=1']);
+  assert.equal(headers['content-length'], undefined);
+});
+
+test('curl -N gets a streamed URL chunk by chunk', async () => {
+  const flag = join(tempDir('gateway-curl'), 'go');
+  const curl = spawn('curl', ['-N', '-s', '-i', `http://127.0.0.1:${apiPort}/lambda-url/Stream/?flag=${encodeURIComponent(flag)}`]);
+  let out = '';
+  const seen: string[] = [];
+  curl.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.includes('first') && !seen.includes('first')) {
+      seen.push('first', out.includes('second') ? 'second too' : 'not second yet');
+      writeFileSync(flag, '');
+    }
+  });
+  await new Promise((resolve) => curl.on('close', resolve));
+  assert.deepEqual(seen, ['first', 'not second yet']);
+  assert.match(out, /^HTTP\/1\.1 201/);
+  assert.match(out, /transfer-encoding: chunked/i);
+  assert.match(out, /first\nsecond\n$/);
+});
+
+test('a streamed URL whose function fails mid-stream is cut short, not completed', async () => {
+  const { events, status } = await streamed('&fail=1');
+  assert.equal(status, 201); // the head had gone out
+  assert.deepEqual(events.slice(0, 3), ['head 201', 'chunk first', 'let the function go on']);
+  assert.equal(events.at(-1), 'aborted');
+  assert.ok(!events.includes('chunk second'));
+  for (let i = 0; i < 100 && !/the stream was cut/.test(runner.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(runner.stderr(), /Stream failed with Error after its streamed response had started, so the stream was cut/);
+});
+
 test('binary bodies: base64 in and out, for REST BinaryMediaTypes and for HTTP API non-text types', async () => {
   const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 10, 13]);
   const rest = await call('POST', '/rest-bytes', { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
@@ -474,5 +558,25 @@ test('ports: the default 3000, when taken, falls back to a free port and says so
     assert.match(chosen.stderr, /Port 3000 is in use, so the HTTP APIs can't be served there\. Choose another with --api-port N \(0: any free port\)\./);
   } finally {
     holder.close();
+  }
+});
+
+test("serve (the editor's sidecar) serves the HTTP routes too, on a free port named in its ready line and GET /status", async () => {
+  const dir = tempDir('gateway-serve');
+  mkdirSync(join(dir, 'src'));
+  writeFileSync(join(dir, 'src', 'index.mjs'), HANDLERS);
+  writeFileSync(join(dir, 'template.yaml'), TEMPLATE);
+  const token = 'gateway-serve-token-0123456789';
+  const serve = await startServe(dir, token);
+  try {
+    assert.ok(serve.apiPort, 'the ready line names the gateway port');
+    assert.notEqual(serve.apiPort, serve.port);
+    assert.equal((await call('GET', '/simple/string', { port: serve.apiPort })).text, 'hello');
+    const status = RunnerStatus.parse(JSON.parse((await call('GET', `${CONTROL_PREFIX}/status`, { port: serve.port, headers: { authorization: `Bearer ${token}` } })).text));
+    assert.equal(status.apiPort, serve.apiPort);
+    // Still loopback-only, like start's.
+    assert.equal((await call('GET', '/simple/string', { port: serve.apiPort, headers: { host: 'evil.example' } })).status, 403);
+  } finally {
+    await stopServe(serve);
   }
 });

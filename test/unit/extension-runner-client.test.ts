@@ -44,6 +44,16 @@ describe('RunnerSidecar with the real runner', () => {
     assert.deepEqual(states.slice(0, 2), ['starting', 'ready']);
   });
 
+  it("names where the project's HTTP APIs are served, and serves them there", async () => {
+    await runner.ensureStarted();
+    const s = runner.state as RunnerState;
+    assert.ok(s.kind === 'ready' && s.apiPort && s.apiPort !== s.port, JSON.stringify(s));
+    assert.ok(logs.some((l) => l.includes(`HTTP APIs (API Gateway routes, Function URLs) are on http://127.0.0.1:${s.apiPort}`)), logs.join('\n'));
+    const res = await fetch(`http://127.0.0.1:${s.apiPort}/no-such-route`);
+    assert.equal(res.status, 404); // the gateway's own answer: the examples declare no route there
+    await res.body?.cancel();
+  });
+
   it('lists the workspace functions through the control API', async () => {
     const { functions } = await runner.listFunctions();
     assert.ok(functions.some((f) => f.name === 'BashCurl' && f.runtime === 'provided.al2023'), functions.map((f) => f.name).join(', '));

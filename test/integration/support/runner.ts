@@ -237,6 +237,8 @@ export interface Serve {
   proc: ChildProcess;
   port: number;
   pid: number;
+  /** The HTTP gateway's port, from the ready line. */
+  apiPort: number | undefined;
   token: string;
   stderr: () => string;
 }
@@ -256,7 +258,7 @@ export async function startServe(workspace: string, token: string): Promise<Serv
     proc.once('exit', (code) => reject(new Error(`serve exited (${code}) before it was ready. Its stderr:\n${stderr}`)));
   });
   const ready = ReadyLine.parse(JSON.parse(line));
-  return { proc, port: ready.port, pid: ready.pid, token, stderr: () => stderr };
+  return { proc, port: ready.port, pid: ready.pid, apiPort: ready.apiPort, token, stderr: () => stderr };
 }
 
 /** Closes serve's stdin, as the editor going away does, and waits for it to exit. */
