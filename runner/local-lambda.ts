@@ -118,6 +118,8 @@ export class LocalLambda {
   private readonly opts: Required<LocalLambdaOptions>;
   private readonly hooks: Omit<EnvironmentHooks, 'retry'>;
   private readonly idleTrim = new IdleTrim();
+  /** Runtime NOTICEs already said, per function (EnvironmentHooks.firstNotice). */
+  private readonly noticesSaid = new Set<string>();
 
   constructor(opts: LocalLambdaOptions = {}) {
     this.opts = { port: 0, region: process.env.AWS_REGION ?? 'us-east-1', initTimeoutMs: Number(process.env.OPEN_RUNTIME_INIT_TIMEOUT_MS ?? 10_000), hotReload: true, runtimeApiAccess: 'environment', ...opts };
@@ -134,6 +136,12 @@ export class LocalLambda {
       log: (fn, line, requestId) => this.emit({ type: 'log', function: fn.name, requestId, line }),
       gone: () => undefined,
       idle: () => this.idleTrim.activity(),
+      firstNotice: (fn, notice) => {
+        const key = `${fn.name}\0${notice}`;
+        if (this.noticesSaid.has(key)) return false;
+        this.noticesSaid.add(key);
+        return true;
+      },
       debugReady: (env, language, port) => {
         const requestId = env.current?.requestId ?? '';
         this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port });

@@ -41,6 +41,11 @@ export interface EnvironmentHooks {
   debugReady?(env: Environment, language: 'node' | 'python', port: number): void;
   /** Wires a socket listener for this environment's own Runtime API address into the shared HTTP server. */
   attach(env: Environment, server: Server): void;
+  /**
+   * True the first time this runner is told `notice` for this function: a runtime NOTICE ("no Node 22 found", a
+   * deprecated runtime) is said at the first cold start, not at every one. Absent: always.
+   */
+  firstNotice?(fn: FunctionSpec, notice: string): boolean;
 }
 
 export interface EnvironmentOptions {
@@ -194,7 +199,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   }
 
   private spawnRuntime(plan: LaunchPlan): void {
-    if (plan.notice) this.platformLog(`NOTICE ${plan.notice}`);
+    if (plan.notice && (this.hooks.firstNotice?.(this.fn, plan.notice) ?? true)) this.platformLog(`NOTICE ${plan.notice}`);
     this.spawnedAt = performance.now();
     // Its own process group, so whatever the function starts is stopped with it.
     const proc = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -137,3 +137,32 @@ done
   assert.equal(code, 0, stderr);
   assert.equal(JSON.parse(stdout), 'bash');
 });
+
+test('a runtime NOTICE is said at the function\'s first cold start in a runner, not at every one', async () => {
+  const { LocalLambda } = await import('../../runner/local-lambda.ts');
+  const { parseFunction } = await import('../../runner/functions/model.ts');
+  const dir = tempDir('notice-once');
+  const code = join(dir, 'code');
+  mkdirSync(code);
+  writeFileSync(join(code, 'app.mjs'), 'export const handler = async () => process.version;\n');
+  const lambda = new LocalLambda({ hotReload: false });
+  const lines: string[] = [];
+  lambda.subscribe((event) => {
+    if (event.type === 'log') lines.push(event.line);
+  });
+  try {
+    lambda.setFunctions([parseFunction({ name: 'Old', runtime: 'nodejs18.x', handler: 'app.handler', codeUri: code, timeout: 10 }, 'test')]);
+    await lambda.listen();
+    for (let cold = 0; cold < 2; cold++) {
+      const { outcome } = await lambda.invoke('Old', Buffer.from('{}')).completed;
+      assert.ok(outcome.ok, outcome.body.toString());
+      // A new environment for the next invoke: the second is a cold start too.
+      await Promise.all(lambda.environments().map((env) => env.stop('spindown')));
+    }
+    assert.equal(lines.filter((l) => l.startsWith('START ')).length, 2, lines.join('\n'));
+    assert.equal(lines.filter((l) => /^NOTICE .*nodejs18\.x is deprecated/.test(l)).length, 1, lines.join('\n'));
+  } finally {
+    await lambda.close();
+    removeTemps();
+  }
+});
