@@ -30,6 +30,7 @@ import {
   type ProcessEntry,
   type Resident,
 } from './memory-size-policy.ts';
+import { childrenOf, readStat } from '../processes.ts';
 
 /** The launch environment's marker variable: its value names one execution environment of one runner. */
 export const ENVIRONMENT_MARKER = 'OPEN_RUNTIME_ENVIRONMENT_ID';
@@ -86,7 +87,7 @@ export class Containment {
   /** The runtime process started: watch it through its init. */
   attach(pid: number | undefined): void {
     if (!LINUX || pid === undefined) return;
-    this.root = readStat(pid) ?? { pid, ppid: process.pid, startTime: -1 };
+    this.root = readEntry(pid) ?? { pid, ppid: process.pid, startTime: -1 };
     try {
       this.rootStatusFd = openSync(`/proc/${pid}/status`, 'r');
     } catch {
@@ -233,19 +234,11 @@ function kbField(status: string, name: string): number {
   return Number.parseInt(status.slice(at + name.length + 1).trimStart(), 10) || 0;
 }
 
-/** pid, parent and start time from /proc/<pid>/stat (the command name may hold spaces and parentheses). */
-function readStat(pid: number): ProcessEntry | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // After the name: state (field 3), ppid (4), ... starttime (22).
-  const state = fields[0];
-  if (state === 'Z' || state === 'X') return undefined;
-  return { pid, ppid: Number(fields[1]), startTime: Number(fields[19]) };
+/** pid, parent and start time of a live process (a zombie's or a dead one's memory is no longer anyone's). */
+function readEntry(pid: number): ProcessEntry | undefined {
+  const stat = readStat(pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return undefined;
+  return { pid, ppid: stat.ppid, startTime: stat.startTime };
 }
 
 /** Every live process on the machine (other users' too: /proc/<pid>/stat is world-readable). */
@@ -254,7 +247,7 @@ function readProcessTable(): ProcessEntry[] {
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    const entry = readStat(pid);
+    const entry = readEntry(pid);
     if (entry) table.push(entry);
   }
   return table;
@@ -274,8 +267,7 @@ function resident(status: string): Resident {
 }
 
 /**
- * Every process below `rootPid` (down to `depth` generations), through each thread's children file (a child belongs
- * to the thread that forked it).
+ * Every process below `rootPid` (down to `depth` generations), through each thread's children file.
  */
 function descendantsFromChildrenFiles(rootPid: number, depth = Infinity): ProcessEntry[] {
   const found: ProcessEntry[] = [];
@@ -284,28 +276,13 @@ function descendantsFromChildrenFiles(rootPid: number, depth = Infinity): Proces
   while (queue.length) {
     const [pid, generation] = queue.shift()!;
     if (generation >= depth) continue;
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tasks) {
-      let children: string;
-      try {
-        children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
-      } catch {
-        continue;
-      }
-      for (const word of children.split(' ')) {
-        const child = Number(word);
-        if (!word || seen.has(child)) continue;
-        seen.add(child);
-        const entry = readStat(child);
-        if (!entry) continue;
-        found.push(entry);
-        queue.push([child, generation + 1]);
-      }
+    for (const child of childrenOf(pid)) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      const entry = readEntry(child);
+      if (!entry) continue;
+      found.push(entry);
+      queue.push([child, generation + 1]);
     }
   }
   return found;

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../paths.ts';
+import { childrenOf, readStat } from '../processes.ts';
 
 /** 'environment': only the environment's own processes (the default, and always the CLI's); 'any': every local process. */
 export type RuntimeApiAccess = 'environment' | 'any';
@@ -152,7 +153,7 @@ export function holderOf(inode: number, family: ProcessFamily): number | undefin
   for (const name of readdirSafe('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || seen.has(pid)) continue;
-    if (statOf(pid)?.pgrp === family.runtimePid && holds(pid, link)) return pid;
+    if (readStat(pid)?.pgrp === family.runtimePid && holds(pid, link)) return pid;
   }
   return undefined;
 }
@@ -163,7 +164,7 @@ export function inFamily(pid: number, family: ProcessFamily): boolean {
   let current = pid;
   for (let depth = 0; depth < 64 && current > 1; depth++) {
     if (roots.has(current)) return true;
-    const stat = statOf(current);
+    const stat = readStat(current);
     if (!stat) return false;
     if (family.runtimePid !== undefined && stat.pgrp === family.runtimePid) return true;
     current = stat.ppid;
@@ -196,30 +197,6 @@ function readlinkSafe(path: string): string | undefined {
     return readlinkSync(path);
   } catch {
     return undefined; // the fd closed meanwhile
-  }
-}
-
-/** Children of every thread of `pid` (/proc/PID/task/TID/children). */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const tid of readdirSafe(`/proc/${pid}/task`)) {
-    try {
-      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) if (child) children.push(Number(child));
-    } catch {
-      // Gone, or a kernel without CONFIG_PROC_CHILDREN: the process-group scan still finds the runtime's descendants.
-    }
-  }
-  return children;
-}
-
-function statOf(pid: number): { ppid: number; pgrp: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so read after the last ')'.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), pgrp: Number(fields[2]) };
-  } catch {
-    return undefined;
   }
 }
 
