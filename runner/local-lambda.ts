@@ -484,4 +484,5 @@ export function invokeResult(name: string, inv: Invocation, { outcome, report, l
 }
 
 export const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response';
-const PRELUDE_SEPARATOR = Buffer.alloc(8);
+/** What ends the JSON prelude of an HTTP-integration stream (the result view and the gateway split there). */
+export const PRELUDE_SEPARATOR = Buffer.alloc(8);

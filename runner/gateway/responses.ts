@@ -6,7 +6,7 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Outcome } from '../environments/invocation.ts';
 import type { HttpEvent } from '../functions/model.ts';
-import { HTTP_INTEGRATION } from '../local-lambda.ts';
+import { HTTP_INTEGRATION, PRELUDE_SEPARATOR } from '../local-lambda.ts';
 import { matchesMediaType } from './events.ts';
 
 export interface GatewayAnswer {
@@ -136,13 +136,10 @@ function answerV2(value: unknown, raw: Buffer, malformed: (why: string) => Gatew
 
 /** A streamed response (awslambda.HttpResponseStream): JSON prelude, 8 NUL bytes, then the body as it is. */
 function streamedAnswer(body: Buffer, malformed: (why: string) => GatewayAnswer): GatewayAnswer {
-  const split = body.indexOf(PRELUDE_END);
+  const split = body.indexOf(PRELUDE_SEPARATOR);
   if (split < 0) return malformed('a streamed HTTP response without its prelude.');
-  return { ...preludeOf(body.subarray(0, split)), body: body.subarray(split + 8) };
+  return { ...preludeOf(body.subarray(0, split)), body: body.subarray(split + PRELUDE_SEPARATOR.length) };
 }
-
-/** What ends the prelude of an HTTP-integration stream. */
-export const PRELUDE_END = Buffer.alloc(8);
 
 /**
  * The status and headers a streamed response's JSON prelude ({ statusCode, headers, cookies }) gives: 200 when it

@@ -7,7 +7,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Outcome, StreamListener } from '../environments/invocation.ts';
 import { HTTP_INTEGRATION } from '../local-lambda.ts';
-import { PRELUDE_END, preludeOf } from './responses.ts';
+import { PRELUDE_SEPARATOR } from '../local-lambda.ts';
+import { preludeOf } from './responses.ts';
 
 /** A prelude longer than this is not one: the stream is answered as malformed once it ends. */
 const MAX_PRELUDE_BYTES = 64 * 1024;
@@ -44,7 +45,7 @@ export class StreamedHttpResponse implements StreamListener {
       return;
     }
     const all = this.pending.length ? Buffer.concat([this.pending, data]) : data;
-    const split = all.indexOf(PRELUDE_END);
+    const split = all.indexOf(PRELUDE_SEPARATOR);
     if (split < 0) {
       if (all.length > MAX_PRELUDE_BYTES) this.problem = `its stream's prelude is over ${MAX_PRELUDE_BYTES} bytes without the 8 NUL bytes that end it.`;
       this.pending = all;
@@ -59,7 +60,7 @@ export class StreamedHttpResponse implements StreamListener {
       this.problem = `its stream's prelude can't be sent: ${(error as Error).message}.`;
       return;
     }
-    const rest = all.subarray(split + PRELUDE_END.length);
+    const rest = all.subarray(split + PRELUDE_SEPARATOR.length);
     if (rest.length && !this.res.destroyed) this.res.write(rest);
   }
 
