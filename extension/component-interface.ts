@@ -134,6 +134,7 @@ h1 { font-size: 1.2em; font-weight: 600; }
 .muted { color: var(--vscode-descriptionForeground); }
 .error { color: var(--vscode-errorForeground); }
 pre { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); line-height: 1.45; white-space: pre; }
+pre code { background: none; padding: 0; color: inherit; font-family: inherit; }
 .keyword { color: var(--vscode-symbolIcon-keywordForeground, var(--vscode-textLink-foreground)); }
 .comment { color: var(--vscode-descriptionForeground); font-style: italic; }
 .name { color: var(--vscode-symbolIcon-namespaceForeground, var(--vscode-textPreformat-foreground)); }

@@ -15,7 +15,9 @@ export const componentViewUiTest: UiTest = {
   slug: 'component-view',
   async run({ page, folder, screenshot }) {
     execFileSync(process.execPath, [RUNNER, 'build', 'HelloComponentC'], { cwd: folder, stdio: 'pipe', timeout: 180_000 });
-    await openFromExplorer(page, WASM);
+    // Alone on screen, so the webview found is the component view's (the result and chain views are webviews too).
+    await closeAllEditors(page);
+    await openFromExplorer(page, WASM, { textEditor: false });
     const view = activeWebview(page);
     const wit = view.locator('pre');
     await wit.filter({ hasText: 'interface handler' }).waitFor({ timeout: 60_000 });
