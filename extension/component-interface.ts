@@ -135,9 +135,9 @@ h1 { font-size: 1.2em; font-weight: 600; }
 .error { color: var(--vscode-errorForeground); }
 pre { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); line-height: 1.45; white-space: pre; }
 pre code { background: none; padding: 0; color: inherit; font-family: inherit; }
-.keyword { color: var(--vscode-symbolIcon-keywordForeground, var(--vscode-textLink-foreground)); }
+.keyword { color: var(--vscode-textLink-foreground); }
 .comment { color: var(--vscode-descriptionForeground); font-style: italic; }
-.name { color: var(--vscode-symbolIcon-namespaceForeground, var(--vscode-textPreformat-foreground)); }
+.name { color: var(--vscode-debugTokenExpression-string, var(--vscode-textPreformat-foreground)); }
 a { color: var(--vscode-textLink-foreground); }
 </style></head>
 <body><h1>${escape(name)}: WebAssembly component</h1>${body}</body></html>`;
