@@ -9,26 +9,9 @@ import type { ShowChainArgs } from './chain-view.ts';
 
 type CommandFactory = (ctx: Ctx) => (...args: never[]) => unknown;
 
-/** Opens the WIT world of a .wasm component (explorer context menu, or the active/chosen file). Returns the WIT. */
-const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri) => {
-  let target = uri ?? vscode.window.activeTextEditor?.document.uri;
-  if (!target || !target.fsPath.endsWith('.wasm')) {
-    const picked = await vscode.window.showOpenDialog({ filters: { 'WebAssembly component': ['wasm'] }, canSelectMany: false });
-    target = picked?.[0];
-  }
-  if (!target) return undefined;
-  const folder = vscode.workspace.getWorkspaceFolder(target) ?? ctx.folderFor();
-  if (!folder) return undefined;
-  try {
-    const wit = await (await ctx.runnerFor(folder)).componentInterface(target.fsPath);
-    const doc = await vscode.workspace.openTextDocument({ language: 'wit', content: wit });
-    await vscode.window.showTextDocument(doc, { preview: false });
-    return wit;
-  } catch (err) {
-    void vscode.window.showErrorMessage(`Open Runtime: ${(err as Error).message}`);
-    return undefined;
-  }
-};
+/** Opens the WIT of a .wasm component read-only (explorer context menu, the active file or component view, or a chosen file). Returns the WIT. */
+const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri) =>
+  (await import('./component-interface.ts')).showComponentInterface(ctx, uri);
 
 /** Draws the middleware chains of a file (default: the active editor's) in the chain view. Returns the ChainReport. */
 const showMiddlewareChain: CommandFactory = (ctx) => async (args?: ShowChainArgs | vscode.Uri) =>

@@ -141,6 +141,8 @@ export class Ctx implements vscode.Disposable {
       workspace: folder.uri.fsPath,
       runnerScript: vscode.Uri.joinPath(this.extension.extensionUri, 'dist', 'runner.js').fsPath,
       nodePath: this.config.nodePath,
+      // Compiled handlers, transpiled components: in the extension's storage, never in the user's folders.
+      cacheDir: vscode.Uri.joinPath(this.extension.globalStorageUri, 'cache').fsPath,
       log: (line) => this.log(`[runner] ${line}`),
     });
     runner.onState(() => this.updateStatusBar());

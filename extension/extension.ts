@@ -7,6 +7,7 @@ import { watchChainDiagnostics } from './chain-diagnostics.ts';
 import { registerChainLenses } from './chain-lenses.ts';
 import { shownChain } from './chain-view.ts';
 import { registerCommands } from './commands.ts';
+import { registerComponentViews } from './component-interface.ts';
 import { registerDeployCommand } from './deploy.ts';
 import { registerBuildTasks } from './tasks.ts';
 import { Ctx } from './ctx.ts';
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   watchSavedEvents(c);
   registerBuildTasks(c);
   registerDeployCommand(c);
+  registerComponentViews(c);
 
   // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
   const loading = bundleEvaluatedAt - bundleStartedAt;

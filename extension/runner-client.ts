@@ -29,6 +29,8 @@ export interface RunnerOptions {
   /** The runner's own diagnostics and lifecycle messages, one line at a time. */
   readonly log: (line: string) => void;
   readonly startTimeoutMs?: number;
+  /** Where the runner keeps its caches (OPEN_RUNTIME_CACHE_DIR); absent: the user's cache folder. */
+  readonly cacheDir?: string;
 }
 
 /** A failure reported by the runner (ControlError) or about reaching it; `message` is a sentence for the user. */
@@ -165,6 +167,7 @@ export class RunnerSidecar {
     const node = this.options.nodePath || process.execPath;
     const env: NodeJS.ProcessEnv = { ...process.env, ...RUNNER_ENV };
     if (useOwnNode) env.ELECTRON_RUN_AS_NODE = '1';
+    if (this.options.cacheDir) env.OPEN_RUNTIME_CACHE_DIR = this.options.cacheDir;
     // --quiet: function logs arrive on /events; stderr then carries only the runner's own diagnostics.
     const args = [...RUNNER_NODE_FLAGS, this.options.runnerScript, 'serve', '--workspace', this.options.workspace, '--port', '0', '--quiet'];
     this.options.log(`Starting the runner: ${node} ${args.join(' ')}`);
