@@ -6,6 +6,7 @@
 // activation stays well under 50 ms.
 import * as vscode from 'vscode';
 import type { RunnerEvent } from '../runner/protocol.ts';
+import type { ClickTimer } from './click-timer.ts';
 import { affectsRunner, readConfig, type Config } from './config.ts';
 import { InvocationHistory } from './history.ts';
 import { ResultView } from './result-view.ts';
@@ -87,6 +88,11 @@ export class Ctx implements vscode.Disposable {
     // Under test (and when developing the extension) the output also goes to the extension host's log,
     // which is where an E2E failure is investigated from.
     if (this.extension.extensionMode !== vscode.ExtensionMode.Production) console.log(`[open-runtime] ${line}`);
+  }
+
+  /** Under development and test: where the time of a click went (see click-timer.ts), for the E2E timings. */
+  logTiming(what: string, timer: ClickTimer): void {
+    if (this.extension.extensionMode !== vscode.ExtensionMode.Production) this.log(`Timing ${what}: ${timer.describe()}`);
   }
 
   fireFunctionsChanged(): void {

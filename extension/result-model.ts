@@ -48,12 +48,15 @@ export interface ResultModel {
 
 /** Messages from the extension to the webview. */
 export type ToResultView =
-  | { readonly type: 'model'; readonly model: ResultModel }
+  /** `seq` numbers the models shown, so the page can say which one it has drawn. */
+  | { readonly type: 'model'; readonly model: ResultModel; readonly seq?: number }
   | { readonly type: 'chunk'; readonly data: string };
 
 /** Messages from the webview to the extension. */
 export type FromResultView =
   | { readonly type: 'ready' }
+  /** The model numbered `seq` is on screen. */
+  | { readonly type: 'drawn'; readonly seq: number }
   | { readonly type: 'open-frame'; readonly file: string; readonly line: number; readonly column: number }
   | { readonly type: 'rerun' }
   | { readonly type: 'save-as-event' };

@@ -79,6 +79,12 @@ export class RunnerSidecar {
   private currentState: RunnerState = { kind: 'stopped' };
   private readonly stateListeners = new Set<(s: RunnerState) => void>();
   private readonly eventListeners = new Set<(e: RunnerEvent) => void>();
+  /**
+   * The runner's function list, asked once and kept until the runner says it changed (functions-changed), a
+   * function is inferred, or the runner (or its event stream) restarts: every click on a lens or Re-run needs it,
+   * and asking each time cost a round trip and a parse of every function on the click's path.
+   */
+  private functionList: Promise<FunctionList> | undefined;
 
   constructor(options: RunnerOptions) {
     this.options = options;
@@ -113,17 +119,27 @@ export class RunnerSidecar {
   }
 
   async listFunctions(): Promise<FunctionList> {
-    return this.call('GET', '/functions', undefined, FunctionList);
+    if (!this.functionList) {
+      const asked = this.call('GET', '/functions', undefined, FunctionList);
+      this.functionList = asked;
+      asked.catch(() => { if (this.functionList === asked) this.functionList = undefined; });
+    }
+    return this.functionList;
   }
 
   /** Re-reads the workspace's templates now (after New Function, say) rather than when the watcher notices. */
   async reloadFunctions(): Promise<FunctionList> {
-    return this.call('POST', '/functions/reload', {}, FunctionList);
+    this.functionList = undefined;
+    const list = await this.call('POST', '/functions/reload', {}, FunctionList);
+    this.functionList = Promise.resolve(list);
+    return list;
   }
 
   async inferFunction(file: string, exportName?: string): Promise<FunctionSpec> {
     const body = exportName ? { file, exportName } : { file };
-    return (await this.call('POST', '/functions/infer', body, InferResponse)).function;
+    const { function: fn } = await this.call('POST', '/functions/infer', body, InferResponse);
+    this.functionList = undefined; // the runner added it
+    return fn;
   }
 
   /** Blocks until the invocation ends; a function error is a normal result with `error` set. */
@@ -160,6 +176,7 @@ export class RunnerSidecar {
 
   private async start(): Promise<void> {
     this.stopping = false;
+    this.functionList = undefined;
     this.setState({ kind: 'starting' });
     const { Agent } = await loadUndici();
     this.token = randomBytes(24).toString('hex');
@@ -286,6 +303,8 @@ export class RunnerSidecar {
             const text = await res.body.text();
             throw new Error(`GET /events answered ${res.statusCode}: ${text.slice(0, 200)}`);
           }
+          // A functions-changed may have gone by while the stream was down.
+          this.functionList = undefined;
           const decoder = new TextDecoder();
           let buffer = '';
           for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
@@ -315,6 +334,7 @@ export class RunnerSidecar {
       this.options.log(`The runner left out ${event.count} events (logs, results) that the editor did not read in time; the output may have gaps.`);
       return;
     }
+    if (event.type === 'functions-changed') this.functionList = undefined;
     if (event.type === 'environments' && this.currentState.kind === 'ready') {
       this.setState({ ...this.currentState, environments: event.count });
     }

@@ -143,7 +143,10 @@ const HTTP_REASONS: Record<number, string> = {
 
 window.addEventListener('message', (event: MessageEvent<ToResultView>) => {
   const msg = event.data;
-  if (msg.type === 'model') render(msg.model);
+  if (msg.type === 'model') {
+    render(msg.model);
+    if (msg.seq !== undefined) vscode.postMessage({ type: 'drawn', seq: msg.seq });
+  }
   else if (msg.type === 'chunk') {
     const chunks = document.getElementById('chunks');
     if (chunks) chunks.append(chunkNode(msg.data));

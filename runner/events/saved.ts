@@ -108,9 +108,13 @@ export async function rememberLastUsed(workspaceDir: string, functionName: strin
   const checked = LastUsedChoice.parse(choice);
   if (checked.kind === 'saved') checkEventName(checked.name);
   const dir = savedEventsDir(workspaceDir, functionName);
+  const file = path.join(dir, LAST_USED_FILE);
+  const text = `${JSON.stringify(checked)}\n`;
+  // Invoking with the same event again (the usual case) leaves the file alone: no write, no file watchers woken.
+  if (await readFile(file, 'utf8').then((old) => old === text, () => false)) return;
   try {
     await mkdir(dir, { recursive: true });
-    await writeAtomically(path.join(dir, LAST_USED_FILE), `${JSON.stringify(checked)}\n`);
+    await writeAtomically(file, text);
   } catch (error) {
     throw new Error(`Could not remember the last event used for ${functionName} in ${dir}: ${(error as Error).message}.`);
   }

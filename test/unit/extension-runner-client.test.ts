@@ -59,6 +59,17 @@ describe('RunnerSidecar with the real runner', () => {
     assert.ok(functions.some((f) => f.name === 'BashCurl' && f.runtime === 'provided.al2023'), functions.map((f) => f.name).join(', '));
   });
 
+  it('asks the runner for its functions once, and again after it reloaded them', async () => {
+    const first = await runner.listFunctions();
+    assert.equal(await runner.listFunctions(), first, 'the second click reuses the list (no request to the runner)');
+    const reloaded = await runner.reloadFunctions();
+    assert.notEqual(reloaded, first);
+    await waitFor('functions-changed on /events', () => events.some((e) => e.type === 'functions-changed') || undefined);
+    const after = await runner.listFunctions();
+    assert.notEqual(after, first, 'functions-changed drops the kept list');
+    assert.deepEqual(after.functions.map((f) => f.name), first.functions.map((f) => f.name));
+  });
+
   it('invokes, and streams the logs and the environment count on /events', async () => {
     const result = await runner.invoke({ function: 'BashCurl', payload: '{"hello":"runner"}' });
     assert.equal(result.function, 'BashCurl');
