@@ -13,7 +13,7 @@ import { findHandlers, languageOfFile } from './find-handlers.ts';
 import type { HistoryEntry } from './history.ts';
 import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
 import { chooseEvent, rememberEvent, type ChosenEvent } from './events/pick-event.ts';
-import { describeResult, type ResultModel } from './result-model.ts';
+import { describeResult, eventRequestView, type ResultModel } from './result-model.ts';
 import { RunnerError, type RunnerSidecar } from './runner-client.ts';
 import { RUNTIME_INVALID_ENTRYPOINT } from '../runner/lambda-errors.ts';
 
@@ -68,7 +68,8 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
 export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, fn: FunctionSpec, event: ChosenEvent,
   opts: { debug: boolean; file?: string; exportName?: string }): Promise<InvokeResult | undefined> {
   const startedAt = Date.now();
-  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), ...(opts.debug ? { debug: true } : {}) };
+  const request = eventRequestView(event.payload);
+  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, request, ...(event.hint ? { eventHint: event.hint } : {}), ...(opts.debug ? { debug: true } : {}) };
   ctx.results.show(running, fn.codeUri);
   if (ctx.config.revealOutput === 'always') ctx.output.show(true);
   ctx.log(`— ${opts.debug ? 'Debugging' : 'Invoking'} ${fn.name} with ${event.label}`);
@@ -105,7 +106,7 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     );
     const entry: HistoryEntry = { ...base, id: result.requestId || `${startedAt}`, result };
     ctx.history.add(entry);
-    ctx.results.show(describeResult(result, { eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), debug: opts.debug }), fn.codeUri, entry.id);
+    ctx.results.show(describeResult(result, { eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), debug: opts.debug, request }), fn.codeUri, entry.id);
     if (event.remember) await rememberEvent(folder, fn, event).catch((err: Error) => ctx.log(err.message));
     const failed = result.functionError !== undefined || result.error !== undefined;
     if (failed && ctx.config.revealOutput === 'onError') ctx.output.show(true);
@@ -115,7 +116,7 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     const message = failureMessage(err);
     const id = `${startedAt}-${Math.random().toString(36).slice(2, 8)}`;
     ctx.history.add({ ...base, id, failure: message });
-    ctx.results.show({ functionName: fn.name, state: 'failed', eventLabel: event.label, message }, fn.codeUri, id);
+    ctx.results.show({ functionName: fn.name, state: 'failed', eventLabel: event.label, request, message }, fn.codeUri, id);
     reportFailure(ctx, fn.name, err);
     return undefined;
   } finally {
