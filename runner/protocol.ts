@@ -149,6 +149,11 @@ export const GatewayRoute = z.object({
   api: z.string(),
   /** How callers authenticate, when the gateway knows (`none`); absent when it does not. */
   auth: z.string().optional(),
+  /**
+   * Another function declared the same method and path first (two projects' `GET /hello` in one workspace): the gateway
+   * serves every API on one port, so that function takes these requests and this route is never reached.
+   */
+  shadowedBy: z.string().optional(),
 });
 export type GatewayRoute = z.infer<typeof GatewayRoute>;
 

@@ -95,12 +95,13 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const { route } = node;
     const item = new vscode.TreeItem(`${route.method} ${route.path}`, vscode.TreeItemCollapsibleState.None);
     item.id = `${node.folder}|${route.function}|${route.method}|${route.path}`;
-    item.description = route.functionPath ?? route.function;
+    item.description = `${route.functionPath ?? route.function}${route.shadowedBy ? ` (unreachable: ${route.shadowedBy} takes it)` : ''}`;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${route.method} ${route.path}** → ${route.functionPath ?? route.function}  \n`);
     tip.appendMarkdown(`${route.url}  \n${route.kindLabel}${route.auth ? ` · auth: ${route.auth}` : ''}`);
+    if (route.shadowedBy) tip.appendMarkdown(`  \n$(warning) ${route.shadowedBy} declares the same route first, and the local gateway serves every API on one port: requests here reach ${route.shadowedBy}.`);
     item.tooltip = tip;
-    item.iconPath = new vscode.ThemeIcon('globe');
+    item.iconPath = new vscode.ThemeIcon(route.shadowedBy ? 'warning' : 'globe');
     item.contextValue = takesGet(route) ? 'openRuntime.route.get' : 'openRuntime.route';
     item.command = { command: 'openRuntime.routes.sendRequest', title: 'Send request', arguments: [node] };
     item.accessibilityInformation = { label: `${route.method} ${route.path}, ${route.function}, ${route.kindLabel}` };

@@ -58,7 +58,8 @@ export async function sendRequestToRoute(ctx: Ctx, args: SendRequestArgs = {}): 
   }
   if (!request) return undefined; // cancelled
   await saveRequest(folder.uri.fsPath, key, request).catch((err: Error) => ctx.log(err.message));
-  return sendAndShow(ctx, folder, runner, key, request);
+  if (route.shadowedBy) ctx.log(`${route.method} ${route.path} of ${route.function} is declared first by ${route.shadowedBy}, which takes the request.`);
+  return sendAndShow(ctx, folder, runner, key, request, route.shadowedBy);
 }
 
 /** "Re-run" of a history entry caused by an HTTP request: the same request, to the gateway of today's runner. */
@@ -71,7 +72,7 @@ export async function resendEntry(ctx: Ctx, entry: HistoryEntry): Promise<SentRe
     return undefined;
   }
   try {
-    return await sendAndShow(ctx, folder, await ctx.runnerFor(folder), sent.route, sent.sent);
+    return await sendAndShow(ctx, folder, await ctx.runnerFor(folder), sent.route, sent.sent, entry.functionName !== sent.route.function ? entry.functionName : undefined);
   } catch (err) {
     void vscode.window.showErrorMessage((err as Error).message);
     return undefined;
@@ -111,21 +112,25 @@ export function httpEntryModel(entry: HistoryEntry): ResultModel {
   const port = Number(/^http:\/\/127\.0\.0\.1:(\d+)/.exec(sent.url)?.[1]) || undefined;
   const request = httpRequestView(sent.sent, port, sent.route);
   const eventLabel = `${sent.sent.method} ${sent.sent.path}`;
-  if (!sent.response) return { functionName: entry.functionName, state: 'failed', eventLabel, request, message: entry.failure ?? 'No response.' };
+  const hint = entry.eventHint ? { eventHint: entry.eventHint } : {};
+  if (!sent.response) return { functionName: entry.functionName, state: 'failed', eventLabel, ...hint, request, message: entry.failure ?? 'No response.' };
   const response = httpResponseView(sent.response);
-  if (entry.result) return { ...describeResult(entry.result, { eventLabel, request }), response };
+  if (entry.result) return { ...describeResult(entry.result, { eventLabel, request, ...hint }), response };
   // No invocation ran (no route matched, a preflight the API answered, throttled): the gateway's own answer.
-  return { functionName: entry.functionName, state: sent.response.status < 500 ? 'succeeded' : 'failed', eventLabel, request, response };
+  return { functionName: entry.functionName, state: sent.response.status < 500 ? 'succeeded' : 'failed', eventLabel, ...hint, request, response };
 }
 
-async function sendAndShow(ctx: Ctx, folder: vscode.WorkspaceFolder, runner: RunnerSidecar, route: RouteKey, request: HttpRequestSpec): Promise<SentRequest> {
+/** `takenBy`: the function that really takes the route's requests, when another declared the same route first. */
+async function sendAndShow(ctx: Ctx, folder: vscode.WorkspaceFolder, runner: RunnerSidecar, route: RouteKey, request: HttpRequestSpec, takenBy?: string): Promise<SentRequest> {
   const apiPort = gatewayPort(runner);
+  const fnName = takenBy ?? route.function;
+  const hint = takenBy ? `${takenBy} declares ${route.method} ${route.path} first, and the local gateway serves every API on one port: this request reaches ${takenBy}, not ${route.function}.` : undefined;
   const url = requestUrl(apiPort, request.path);
   const startedAt = Date.now();
-  const codeRoot = (await runner.listFunctions().catch(() => undefined))?.functions.find((f) => f.name === route.function)?.codeUri;
+  const codeRoot = (await runner.listFunctions().catch(() => undefined))?.functions.find((f) => f.name === fnName)?.codeUri;
   const label = `${request.method} ${request.path}`;
-  ctx.results.show({ functionName: route.function, state: 'running', eventLabel: label, request: httpRequestView(request, apiPort, route) }, codeRoot);
-  ctx.log(`— Sending ${request.method} ${url} (${route.method} ${route.path} → ${route.function})`);
+  ctx.results.show({ functionName: fnName, state: 'running', eventLabel: label, ...(hint ? { eventHint: hint } : {}), request: httpRequestView(request, apiPort, route) }, codeRoot);
+  ctx.log(`— Sending ${request.method} ${url} (${route.method} ${route.path} → ${fnName})`);
 
   // The invocation the request causes, followed on the event stream as invoke.ts follows its own.
   let requestId: string | undefined;
@@ -133,18 +138,18 @@ async function sendAndShow(ctx: Ctx, folder: vscode.WorkspaceFolder, runner: Run
   let ended: () => void = () => undefined;
   const end = new Promise<void>((resolve) => { ended = resolve; });
   const follow = runner.onEvent((e) => {
-    if (e.type === 'invoke-start' && e.function === route.function && requestId === undefined) {
+    if (e.type === 'invoke-start' && e.function === fnName && requestId === undefined) {
       requestId = e.requestId;
-      ctx.results.setRequestId(route.function, e.requestId);
-    } else if (e.type === 'invoke-end' && e.result.function === route.function && (requestId === undefined || e.result.requestId === requestId)) {
+      ctx.results.setRequestId(fnName, e.requestId);
+    } else if (e.type === 'invoke-end' && e.result.function === fnName && (requestId === undefined || e.result.requestId === requestId)) {
       result ??= e.result;
       ended();
     }
   });
   const base = {
-    functionName: route.function, folder: folder.uri.toString(), startedAt, debug: false,
+    functionName: fnName, folder: folder.uri.toString(), startedAt, debug: false,
     payload: JSON.stringify({ method: request.method, url, headers: request.headers, body: request.body }),
-    eventLabel: label, ...(codeRoot ? { codeRoot } : {}),
+    eventLabel: label, ...(codeRoot ? { codeRoot } : {}), ...(hint ? { eventHint: hint } : {}),
   };
   let entry: HistoryEntry;
   try {

@@ -16,11 +16,14 @@ export function apiKindLabel(event: HttpEvent): string {
 /** The rows of the table, most specific route first (the order requests are matched in). */
 export function listRoutes(routes: readonly Route[], port: number, functions: readonly FunctionSpec[] = []): GatewayRoute[] {
   const pathOf = new Map(functions.filter((fn) => fn.path && fn.path !== fn.name).map((fn) => [fn.name, fn.path!]));
+  const firstOf = new Map<string, string>(); // "METHOD path" -> the function that takes it
   return routes
     .filter((r) => !(r.event.kind === 'url' && r.servedPath.endsWith('{proxy+}')))
     .map((r) => {
       const path = r.isDefault ? '$default' : r.event.kind === 'url' ? `${r.servedPath}/` : r.servedPath;
       const functionPath = pathOf.get(r.function);
+      const taker = firstOf.get(`${r.event.method} ${path}`);
+      if (taker === undefined) firstOf.set(`${r.event.method} ${path}`, r.function);
       return {
         method: r.event.method,
         path,
@@ -30,6 +33,7 @@ export function listRoutes(routes: readonly Route[], port: number, functions: re
         kind: r.event.kind,
         kindLabel: apiKindLabel(r.event),
         api: r.event.api,
+        ...(taker !== undefined && taker !== r.function ? { shadowedBy: taker } : {}),
       };
     });
 }

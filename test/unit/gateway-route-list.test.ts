@@ -48,3 +48,13 @@ test('the terminal table says the same as the rows', () => {
 test('no routes: no rows', () => {
   assert.deepEqual(listRoutes(routeTable([fn('Plain', [])]), 1), []);
 });
+
+test('a route another function declared first is marked as never reached (two projects in one workspace)', () => {
+  const functions = [fn('HelloTs', [{ method: 'GET', path: '/hello' }]), fn('sam-hello-HelloWorld', [{ method: 'GET', path: '/hello' }, { method: 'POST', path: '/hello' }])];
+  const rows = listRoutes(routeTable(functions), 1);
+  assert.deepEqual(rows.map((r) => [r.method, r.path, r.function, r.shadowedBy]), [
+    ['GET', '/hello', 'HelloTs', undefined],
+    ['GET', '/hello', 'sam-hello-HelloWorld', 'HelloTs'],
+    ['POST', '/hello', 'sam-hello-HelloWorld', undefined],
+  ]);
+});
