@@ -3,12 +3,12 @@
 // handler over real HTTP through the runner's gateway, the result view showing that request beside the response,
 // the history entry carrying the request (and "Re-run" sending it again), and "Open in browser" on a GET route.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseDocument } from 'yaml';
 import type { SentRequest } from '../../../extension/routes/send-request.ts';
-import { openRuntime, workspaceDir } from './support.ts';
+import { openRuntime, until, workspaceDir } from './support.ts';
 
 /** `[method, path, function]` of each route the examples' template declares: HttpApi events and Function URLs. */
 function declaredRoutes(): Array<[string, string, string]> {
@@ -112,6 +112,32 @@ describe('the Routes view and Send request', () => {
     const sent = await vscode.commands.executeCommand<SentRequest | undefined>('openRuntime.routes.sendRequest', { route: HELLO, request: { path: '//evil.example/x' } });
     assert.equal(sent, undefined);
     assert.equal(api.history().length, before, 'nothing was sent');
+  });
+
+  it('follows the template: a route added to it appears, takes path parameters and a body, and goes when removed', async () => {
+    const api = await openRuntime();
+    const file = join(workspaceDir(), 'template.yaml');
+    const original = readFileSync(file, 'utf8');
+    const anchor = '      Handler: index.handler\n      Runtime: nodejs22.x\n      Timeout: 5\n';
+    assert.ok(original.includes(anchor), 'CallbackJs is declared as this test expects');
+    const label = 'POST /echo/{id}';
+    try {
+      writeFileSync(file, original.replace(anchor, `${anchor}      Events:\n        Echo:\n          Type: HttpApi\n          Properties:\n            Path: /echo/{id}\n            Method: POST\n`));
+      const row = await until('the new route in the Routes view', async () => (await api.routeRows()).find((r) => r.label === label));
+      assert.equal(row.description, 'CallbackJs');
+      assert.equal(row.contextValue, 'openRuntime.route', 'no "Open in browser" for a POST route');
+      const sent = await vscode.commands.executeCommand<SentRequest | undefined>('openRuntime.routes.sendRequest', {
+        route: { function: 'CallbackJs', method: 'POST', path: '/echo/{id}' },
+        request: { method: 'POST', pathParameters: { id: 'order 7' }, headers: { 'content-type': 'application/json' }, body: '{"qty":2}' },
+      });
+      assert.equal(sent?.request.path, '/echo/order%207');
+      assert.equal(sent?.response?.status, 200, sent?.response?.body);
+      const echo = JSON.parse(sent!.response!.body).echo;
+      assert.deepEqual({ id: echo.pathParameters?.id, body: echo.body, routeKey: echo.routeKey }, { id: 'order 7', body: '{"qty":2}', routeKey: label });
+    } finally {
+      writeFileSync(file, original);
+    }
+    await until('the removed route to leave the Routes view', async () => ((await api.routeRows()).some((r) => r.label === label) ? undefined : true));
   });
 
   it('opens a GET route in the browser through asExternalUri', async () => {

@@ -45,7 +45,8 @@ export const routesUiTest: UiTest = {
     await runCommand(page, 'Open Runtime: Focus on Routes View');
     const row = page.locator(`.monaco-list-row[aria-label^="${ROW_LABEL}"]`);
     await row.waitFor({ timeout: INVOKE_TIMEOUT_MS });
-    assert.match(await row.innerText(), /GET \/hello\s+HelloTs/);
+    assert.equal((await row.locator('.label-name').innerText()).trim(), 'GET /hello');
+    assert.equal((await row.locator('.label-description').innerText()).trim(), 'HelloTs');
     await page.locator('.monaco-list-row[aria-label*="Function URL"]').first().waitFor({ timeout: 10_000 });
     await screenshot('routes-view');
 
@@ -58,16 +59,35 @@ export const routesUiTest: UiTest = {
     await view.locator('#http-status', { hasText: '200' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
     await view.locator('#http-body', { hasText: 'Hello, Grace!' }).waitFor({ timeout: 10_000 });
     assert.match(await view.locator('#request-line').innerText(), /^GET http:\/\/127\.0\.0\.1:\d+\/hello\?name=Grace$/);
-    await screenshot('routes-request-and-response');
-    const request = await view.locator('#request').boundingBox();
-    const response = await view.locator('#response').boundingBox();
-    assert.ok(request && response && request.x + request.width <= response.x + 1 && Math.abs(request.y - response.y) < 40,
-      `the request sits beside the response: request ${JSON.stringify(request)}, response ${JSON.stringify(response)}`);
-
-    // The request can be folded away; the response then takes the room.
-    await view.locator('#request > summary').click();
-    await view.locator('#request:not([open])').waitFor({ timeout: 5000 });
-    await screenshot('routes-request-folded');
-    await view.locator('#request > summary').click();
+    // Beside the editor the view is narrow: the request comes first, kept short, and the status is on the first screen.
+    await screenshot('routes-request-and-response-narrow');
+    const narrowRequest = await view.locator('#request').boundingBox();
+    const narrowStatus = await view.locator('#http-status').boundingBox();
+    assert.ok(narrowRequest && narrowStatus && narrowRequest.y < narrowStatus.y && narrowStatus.y < 700,
+      `the request sits above the response, whose status shows without scrolling: request ${JSON.stringify(narrowRequest)}, status ${JSON.stringify(narrowStatus)}`);
+    // Given the room (the result's group maximized), request and response sit side by side, as in REST Client.
+    await page.locator('.tabs-container .tab', { hasText: 'Result: HelloTs' }).first().click();
+    await runCommand(page, 'View: Toggle Maximize Editor Group');
+    try {
+      // Which visible webview is the result's changes when the other group hides: find it again.
+      const wide = await resultWithRequest(page, '/hello?name=Grace');
+      const deadline = Date.now() + 10_000;
+      let request, response;
+      do {
+        await page.waitForTimeout(200);
+        request = await wide.locator('#request').boundingBox();
+        response = await wide.locator('#response').boundingBox();
+      } while (!(request && response && request.x + request.width <= response.x + 1) && Date.now() < deadline);
+      assert.ok(request && response && request.x + request.width <= response.x + 1 && Math.abs(request.y - response.y) < 40,
+        `the request sits beside the response: request ${JSON.stringify(request)}, response ${JSON.stringify(response)}`);
+      await screenshot('routes-request-and-response');
+      // The request can be folded away; the response then takes the room.
+      await wide.locator('#request > summary').click();
+      await wide.locator('#request:not([open])').waitFor({ timeout: 5000 });
+      await screenshot('routes-request-folded');
+      await wide.locator('#request > summary').click();
+    } finally {
+      await runCommand(page, 'View: Toggle Maximize Editor Group');
+    }
   },
 };
