@@ -42,7 +42,13 @@ export const routesUiTest: UiTest = {
   title: 'lists the routes in the Routes view, sends a request from a row, and shows the request beside the response',
   slug: 'routes-send-request',
   async run({ page, screenshot }) {
-    await runCommand(page, 'Open Runtime: Focus on Routes View');
+    // Through the activity bar, as a user does (the Command Palette may not get the keys while a webview has focus).
+    const container = page.locator('.activitybar .action-item').filter({ has: page.locator('a.action-label[aria-label^="Open Runtime"]') }).first();
+    await container.waitFor({ timeout: 10_000 });
+    if (!(await container.evaluate((e) => e.classList.contains('checked')))) await container.click();
+    const header = page.locator('.pane-header').filter({ hasText: /^\s*Routes/ }).first();
+    await header.waitFor({ timeout: 10_000 });
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
     const row = page.locator(`.monaco-list-row[aria-label^="${ROW_LABEL}"]`);
     await row.waitFor({ timeout: INVOKE_TIMEOUT_MS });
     assert.equal((await row.locator('.label-name').innerText()).trim(), 'GET /hello');
