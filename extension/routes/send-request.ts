@@ -232,7 +232,7 @@ async function chooseRoute(ctx: Ctx, args: RouteArgs, title: string, offered: (r
 
 /** A request given by a caller, completed from the saved one and the route; invalid fields are an error. */
 function completeRequest(route: GatewayRoute, given: Partial<HttpRequestSpec>, saved: HttpRequestSpec | undefined): HttpRequestSpec {
-  const method = given.method ?? saved?.method ?? methodChoices(route.method)[0]!;
+  const method = (given.method ?? saved?.method ?? methodChoices(route.method)[0]!).toUpperCase();
   const pathParameters = { ...saved?.pathParameters, ...given.pathParameters };
   const path = given.path ?? (given.pathParameters ? undefined : saved?.path) ?? fillPath(route.path, pathParameters);
   requestUrl(1, path); // the same check as at sending time, before anything is saved
