@@ -14,7 +14,7 @@ import type { HistoryEntry } from './history.ts';
 import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
 import { chooseEvent, rememberEvent, type ChosenEvent } from './events/pick-event.ts';
 import { ClickTimer } from './click-timer.ts';
-import { describeResult, type ResultModel } from './result-model.ts';
+import { describeResult, eventRequestView, type ResultModel } from './result-model.ts';
 import { RunnerError, type RunnerSidecar } from './runner-client.ts';
 import { RUNTIME_INVALID_ENTRYPOINT } from '../runner/lambda-errors.ts';
 
@@ -78,7 +78,8 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
   opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer }): Promise<InvokeResult | undefined> {
   const startedAt = Date.now();
   const timer = opts.timer ?? new ClickTimer();
-  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), ...(opts.debug ? { debug: true } : {}) };
+  const request = eventRequestView(event.payload);
+  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, request, ...(event.hint ? { eventHint: event.hint } : {}), ...(opts.debug ? { debug: true } : {}) };
   // Most invocations answer within a few milliseconds: "Running…" is drawn only for those that don't.
   ctx.results.showRunning(running, fn.codeUri, opts.debug ? 0 : RUNNING_SHOWN_AFTER_MS);
   if (ctx.config.revealOutput === 'always') ctx.output.show(true);
@@ -118,7 +119,7 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     timer.mark(opts.debug ? 'debugging' : 'invoke');
     const entry: HistoryEntry = { ...base, id: result.requestId || `${startedAt}`, result };
     // The result first: the history (a tree refresh and a workspace-state write) is not what the user waits for.
-    ctx.results.show(describeResult(result, { eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), debug: opts.debug }), fn.codeUri, entry.id);
+    ctx.results.show(describeResult(result, { eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), debug: opts.debug, request }), fn.codeUri, entry.id);
     ctx.history.add(entry);
     void ctx.results.drawn().then((drawn) => {
       timer.mark(drawn ? 'drawn' : 'not drawn');
@@ -133,7 +134,7 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     const message = failureMessage(err);
     const id = `${startedAt}-${Math.random().toString(36).slice(2, 8)}`;
     ctx.history.add({ ...base, id, failure: message });
-    ctx.results.show({ functionName: fn.name, state: 'failed', eventLabel: event.label, message }, fn.codeUri, id);
+    ctx.results.show({ functionName: fn.name, state: 'failed', eventLabel: event.label, request, message }, fn.codeUri, id);
     reportFailure(ctx, fn.name, err);
     return undefined;
   } finally {

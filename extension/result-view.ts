@@ -237,4 +237,11 @@ th { color: var(--vscode-descriptionForeground); font-weight: normal; }
 .chunk { border-left: 2px solid var(--vscode-focusBorder); padding-left: 6px; margin-bottom: 2px; }
 #message { color: var(--vscode-errorForeground); white-space: pre-wrap; }
 details summary { cursor: pointer; color: var(--vscode-descriptionForeground); margin-top: 18px; }
+.exchange { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 24px; align-items: start; }
+.exchange:has(> #request:not([open])) { grid-template-columns: minmax(0, max-content) minmax(0, 1fr); }
+@media (max-width: 720px) { .exchange { grid-template-columns: minmax(0, 1fr); } #request pre { max-height: 12em; } }
+#request > summary { font-weight: 600; text-transform: uppercase; letter-spacing: .04em; font-size: 1em; }
+#request pre { max-height: 60vh; }
+#request-line { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); margin: 6px 0 2px; word-break: break-all; }
+#request-line .method { font-weight: 600; }
 `;

@@ -7,7 +7,7 @@ import type { Agent } from 'undici';
 import type { z } from 'zod';
 import {
   ChainReport, ComponentInterface, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
-  RunnerEvent, RunnerStatus, type InvokeRequest,
+  RouteList, RunnerEvent, RunnerStatus, type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
@@ -55,7 +55,7 @@ let undiciModule: Promise<Undici> | undefined;
  * bundled, its 1.4 MB would be parsed on every activation (~20 ms), although nothing needs it until the
  * runner starts. The specifier is a variable so the bundler leaves the import alone.
  */
-function loadUndici(): Promise<Undici> {
+export function loadUndici(): Promise<Undici> {
   const specifier = 'undici';
   undiciModule ??= (import(specifier) as Promise<Undici & { default?: Undici }>).then((m) => (typeof m.request === 'function' ? m : m.default!));
   return undiciModule;
@@ -133,6 +133,11 @@ export class RunnerSidecar {
     const list = await this.call('POST', '/functions/reload', {}, FunctionList);
     this.functionList = Promise.resolve(list);
     return list;
+  }
+
+  /** The HTTP gateway's routes (method, path, local URL, function, API kind), as the Routes view lists them. */
+  async listRoutes(): Promise<RouteList> {
+    return this.call('GET', '/routes', undefined, RouteList);
   }
 
   async inferFunction(file: string, exportName?: string): Promise<FunctionSpec> {

@@ -161,14 +161,14 @@ export function checkEventName(name: string): string {
   return trimmed;
 }
 
-function checkFunctionName(functionName: string): void {
+export function checkFunctionName(functionName: string): void {
   const valid = FunctionSpec.shape.name.safeParse(functionName).success && functionName !== '.' && functionName !== '..';
   if (!valid) {
     throw new Error(`"${functionName}" is not a function name (letters, digits, - _ . only); saved events are kept per function.`);
   }
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+export async function writeAtomically(file: string, text: string): Promise<void> {
   // Write then rename, so a crash or a concurrent reader never sees half a file.
   const temporary = `${file}.${randomUUID()}.tmp`;
   try {

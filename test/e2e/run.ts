@@ -21,6 +21,7 @@ import { uiTests, type UiContext } from './ui/flow.ts';
 import { chainViewUiTest } from './ui/chain-view.ts';
 import { multiProjectUiTest } from './ui/multi-project.ts';
 import { componentViewUiTest } from './ui/component-view.ts';
+import { routesUiTest } from './ui/routes.ts';
 import { timingsUiTest } from './ui/timings.ts';
 import { addSamProjects } from './sam-projects.ts';
 
@@ -210,7 +211,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
   };
   try {
     // The timings come last: they restart the runner and leave the Run and Debug view open.
-    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
+    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, routesUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
     for (const test of tests) {
       const t0 = Date.now();
       try {
