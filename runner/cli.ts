@@ -341,6 +341,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
       }
     }
     firstLoad = false;
+    lambda.notEmulatedRoutes = skipped.flatMap((s) => (s.route ? [s.route] : []));
     lambda.setFunctions(positionals.length ? served : functions, errors);
     lambda.emit({ type: 'functions-changed' });
     if (!sidecar) reportDefinitionErrors(errors, skipped);

@@ -3,7 +3,7 @@
 // `Authorization: Bearer <token>`, the per-session token the extension writes as the first line of the runner's
 // stdin (never in its environment or command line, which every function the runner starts could read in /proc).
 import { z } from 'zod';
-import { FunctionSpec } from './functions/model.ts';
+import { FunctionSpec, HttpEvent } from './functions/model.ts';
 
 export const CONTROL_PREFIX = '/__open-runtime/v1';
 
@@ -41,6 +41,8 @@ export const DefinitionError = z.object({
   file: z.string(),
   line: z.number().int(),
   message: z.string(),
+  /** A skipped HTTP route the gateway still answers (with 501: its integration is not emulated). */
+  route: HttpEvent.optional(),
 });
 export type DefinitionError = z.infer<typeof DefinitionError>;
 

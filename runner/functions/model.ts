@@ -138,6 +138,8 @@ export const HttpEvent = z.object({
   invokeMode: z.enum(['BUFFERED', 'RESPONSE_STREAM']).optional(),
   /** The API's CORS configuration; absent when it configures none (the function answers for itself). */
   cors: HttpCors.optional(),
+  /** A route whose integration is not a Lambda proxy (mock, http, an AWS service): why the gateway answers it with 501. */
+  notEmulated: z.string().optional(),
   line: z.number().int().nonnegative().default(0),
 });
 export type HttpEvent = z.infer<typeof HttpEvent>;
