@@ -1,0 +1,229 @@
+// Every way a template declares HTTP beyond SAM events, served by a real `open-runtime start` and driven with real
+// HTTP (node:http, curl): raw API Gateway REST resources (Resource tree with {proxy+}, Method, Stage), raw HTTP API
+// routes and integrations, a quick-create HTTP API, AWS::Lambda::Url, OpenAPI definitions (inline with a SAM event
+// merged in, DefinitionUri, AWS::Include) with their binary media types and CORS, non-proxy integrations answered
+// with 501 and listed as skipped, a CORS preflight to a path no route has, and hot reload of a new raw route. Each
+// event is parsed with @aws-lambda-powertools/parser's schemas. Fixture: test/fixtures/gateway-cfn/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { CLI, FIXTURES, removeTemps, startCli, tempDir, type CliProcess } from './support/runner.ts';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  text: string;
+}
+
+function call(port: number, method: string, path: string, opts: { headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: opts.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode!, headers: res.headers, body, text: body.toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+function v1(answer: Answer): APIGatewayProxyEvent {
+  assert.equal(answer.status, 200, answer.text);
+  const event = JSON.parse(answer.text) as APIGatewayProxyEvent;
+  APIGatewayProxyEventSchema.parse(event);
+  return event;
+}
+
+function v2(answer: Answer, schema = APIGatewayProxyEventV2Schema): APIGatewayProxyEventV2 {
+  assert.equal(answer.status, 200, answer.text);
+  const event = JSON.parse(answer.text) as APIGatewayProxyEventV2;
+  schema.parse(event);
+  return event;
+}
+
+let runner: CliProcess;
+let port: number;
+const get = (path: string, opts?: Parameters<typeof call>[3]) => call(port, 'GET', path, opts);
+
+before(async () => {
+  const dir = tempDir('gateway-cfn');
+  cpSync(join(FIXTURES, 'gateway-cfn'), dir, { recursive: true });
+  runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  port = runner.port;
+});
+
+after(async () => {
+  await runner?.stop();
+  removeTemps();
+});
+
+test('list: what is not served is a skipped line saying why (unresolvable target, dangling Target, non-proxy integrations)', () => {
+  const out = JSON.parse(execFileSync(process.execPath, [CLI, 'list', '--template', join(FIXTURES, 'gateway-cfn', 'template.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as {
+    skipped: { line: number; message: string; route?: { method: string; path: string; notEmulated?: string } }[];
+  };
+  const messages = out.skipped.map((s) => s.message);
+  assert.ok(messages.some((m) => /^Method "ShopElsewhere" \(POST \/shop\) is not served: its target .*\$\{SomeImportedArn\}.* can't be resolved without a deployed stack/.test(m)), messages.join('\n'));
+  assert.ok(messages.some((m) => /^Route "OrdersDangling" \(GET \/dangling\) is not served: its Target \(integrations\/NoSuchIntegration\)/.test(m)));
+  assert.ok(messages.some((m) => /^Method "ShopMock" \(GET \/shop\) is not emulated: it has an integration of type MOCK\. Only Lambda proxy \(AWS_PROXY\)/.test(m)));
+  assert.ok(messages.some((m) => /^GET \/uri\/mock of the OpenAPI definition of "UriApi" is not emulated/.test(m)));
+  assert.ok(messages.some((m) => /^GET \/included-http of the OpenAPI definition of "IncludedApi" is not emulated: it has an integration of type HTTP_PROXY/.test(m)));
+  const mock = out.skipped.find((s) => s.route?.path === '/shop');
+  assert.equal(mock?.route?.method, 'GET');
+  assert.ok(out.skipped.every((s) => s.line > 0), 'each skipped line names its resource line');
+});
+
+test('the route table lists raw and OpenAPI routes, and the non-proxy ones as not emulated', () => {
+  const out = runner.stderr();
+  assert.match(out, new RegExp(`GET +http://127\\.0\\.0\\.1:${port}/shop/\\{id\\} +RestFn +REST API \\(live, payload 1\\.0\\)`));
+  assert.match(out, /ANY +http:\/\/127\.0\.0\.1:\d+\/shop\/\{proxy\+\} +BytesFn +REST API \(live/);
+  assert.match(out, /GET +http:\/\/127\.0\.0\.1:\d+\/orders\/\{id\} +HttpFn +HTTP API \(payload 1\.0\)/);
+  assert.match(out, /ANY +http:\/\/127\.0\.0\.1:\d+\/\* \(\$default\) +HttpFn +HTTP API \(payload 2\.0\)/);
+  assert.match(out, /POST +http:\/\/127\.0\.0\.1:\d+\/quick +QuickFn/);
+  assert.match(out, /ANY +http:\/\/127\.0\.0\.1:\d+\/lambda-url\/UrlFn\/\* +UrlFn +Function URL/);
+  assert.match(out, /GET +http:\/\/127\.0\.0\.1:\d+\/shop +\(not emulated: 501\) +REST API/);
+});
+
+test('raw REST API: the Resource tree gives /shop/{id}; the Stage resource names the stage in requestContext and its path', () => {
+  const text = execFileSync('curl', ['-s', `http://127.0.0.1:${port}/shop/42?a=1&a=2`], { encoding: 'utf8' });
+  const event = v1({ status: 200, headers: {}, body: Buffer.from(text), text });
+  assert.equal(event.resource, '/shop/{id}');
+  assert.equal(event.path, '/shop/42');
+  assert.deepEqual(event.pathParameters, { id: '42' });
+  assert.deepEqual(event.multiValueQueryStringParameters, { a: ['1', '2'] });
+  assert.equal(event.requestContext.stage, 'live');
+  assert.equal(event.requestContext.path, '/live/shop/42');
+  assert.equal(event.requestContext.resourcePath, '/shop/{id}');
+  assert.equal((event as unknown as { version?: string }).version, undefined);
+});
+
+test('raw REST API: {proxy+} under a Resource (Fn::Join Uri) takes any method and depth; the API\'s BinaryMediaTypes apply', async () => {
+  const bytes = Buffer.from([0, 1, 2, 250, 255]);
+  const answer = await call(port, 'PUT', '/shop/a/b/c', { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+  assert.equal(answer.status, 200, answer.text);
+  assert.equal(answer.headers['x-was-base64'], 'true');
+  assert.deepEqual(answer.body, bytes);
+});
+
+test('a method with a mock integration answers 501 naming what is not emulated, without running anything', async () => {
+  const answer = await get('/shop');
+  assert.equal(answer.status, 501);
+  assert.match(JSON.parse(answer.text).message, /^Not Implemented: Method "ShopMock" \(GET \/shop\) has an integration of type MOCK, which Open Runtime does not emulate/);
+  const http = await get('/included-http');
+  assert.equal(http.status, 501);
+  assert.match(JSON.parse(http.text).message, /HTTP_PROXY \(https:\/\/example\.com\/\)/);
+});
+
+test('raw HTTP API: a Route to an Integration with PayloadFormatVersion 1.0, and $default with 2.0, on the Stage resource\'s stage', async () => {
+  const one = v1(await get('/orders/7'));
+  assert.equal((one as unknown as { version: string }).version, '1.0');
+  assert.deepEqual(one.pathParameters, { id: '7' });
+  assert.equal(one.requestContext.stage, 'beta');
+  assert.equal(one.requestContext.path, '/orders/7');
+  const two = v2(await call(port, 'DELETE', '/any/thing?x=1'));
+  assert.equal(two.routeKey, '$default');
+  assert.equal(two.rawPath, '/any/thing');
+  assert.equal(two.requestContext.stage, 'beta');
+  assert.equal(two.requestContext.http.method, 'DELETE');
+});
+
+test('quick-create HTTP API: the Api\'s Target and RouteKey are one route, payload 2.0, stage $default', async () => {
+  const event = v2(await call(port, 'POST', '/quick', { headers: { 'content-type': 'application/json' }, body: '{"q":1}' }));
+  assert.equal(event.routeKey, 'POST /quick');
+  assert.equal(event.requestContext.stage, '$default');
+  assert.equal(event.body, '{"q":1}');
+});
+
+test('AWS::Lambda::Url: served under /lambda-url/<function>/ with its Cors', async () => {
+  const answer = await call(port, 'POST', '/lambda-url/UrlFn/p?x=1', { headers: { origin: 'https://any.example', 'content-type': 'text/plain' }, body: 'hi' });
+  const event = v2(answer, LambdaFunctionUrlSchema);
+  assert.equal(event.rawPath, '/p');
+  assert.equal(event.body, 'hi');
+  assert.equal(event.requestContext.accountId, 'anonymous');
+  assert.equal(answer.headers['access-control-allow-origin'], '*');
+});
+
+test('OpenAPI DefinitionUri: a REST route from the file, its x-amazon-apigateway-binary-media-types, its stage', async () => {
+  const event = v1(await get('/uri/items/5'));
+  assert.equal(event.resource, '/uri/items/{id}');
+  assert.equal(event.requestContext.stage, 'uri');
+  const png = Buffer.from([137, 80, 78, 71, 0, 255]);
+  const binary = await call(port, 'POST', '/uri/bytes', { headers: { 'content-type': 'image/png' }, body: png });
+  assert.equal(binary.headers['x-was-base64'], 'true');
+  const text = await call(port, 'POST', '/uri/bytes', { headers: { 'content-type': 'text/plain' }, body: 'plain' });
+  assert.equal(text.headers['x-was-base64'], 'false');
+});
+
+test('OpenAPI DefinitionBody inline: a greedy any-method route, image/* binary, and a SAM event merged into the definition', async () => {
+  const jpeg = Buffer.from([255, 216, 255, 0]);
+  const binary = await call(port, 'PATCH', '/inline/x/y', { headers: { 'content-type': 'image/jpeg' }, body: jpeg });
+  assert.equal(binary.headers['x-was-base64'], 'true');
+  const merged = v1(await get('/inline/event'));
+  assert.equal(merged.resource, '/inline/event');
+  assert.equal(merged.requestContext.stage, 'inline');
+});
+
+test('OpenAPI through AWS::Include: intrinsics resolved, payloadFormatVersion per operation, x-amazon-apigateway-cors', async () => {
+  const one = v1(await get('/included/bob', { headers: { origin: 'https://app.example' } }));
+  assert.equal((one as unknown as { version: string }).version, '1.0');
+  assert.deepEqual(one.pathParameters, { name: 'bob' });
+  const answer = await call(port, 'PUT', '/included-v2', { headers: { origin: 'https://app.example' } });
+  const two = v2(answer);
+  assert.equal(two.routeKey, 'ANY /included-v2');
+  assert.equal(answer.headers['access-control-allow-origin'], 'https://app.example');
+  const preflight = await call(port, 'OPTIONS', '/included-v2', { headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers['access-control-allow-methods'], 'GET,POST');
+  assert.equal(preflight.headers['access-control-max-age'], '300');
+});
+
+test('an HTTP API with CORS answers the preflight of a path no route has; hot reload serves a raw route added to the template', async () => {
+  const small = tempDir('gateway-cfn-small');
+  cpSync(join(FIXTURES, 'gateway-cfn', 'src'), join(small, 'src'), { recursive: true });
+  const template = `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn: { Type: AWS::Serverless::Function, Properties: { Runtime: nodejs22.x, CodeUri: ./src, Handler: index.echo } }
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: { Name: small, ProtocolType: HTTP, CorsConfiguration: { AllowOrigins: ['https://page.example'], AllowMethods: [GET] } }
+  Integ:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: { ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn, PayloadFormatVersion: '2.0' }
+  One:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: { ApiId: !Ref Api, RouteKey: 'GET /one', Target: !Sub 'integrations/\${Integ}' }
+`;
+  writeFileSync(join(small, 'template.yaml'), template);
+  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(small, 'template.yaml')], { cwd: small, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  try {
+    const preflight = await call(cli.port, 'OPTIONS', '/no/route/here', { headers: { origin: 'https://page.example', 'access-control-request-method': 'GET' } });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'https://page.example');
+    assert.equal(preflight.headers['access-control-allow-methods'], 'GET');
+    // Not a preflight (no Access-Control-Request-Method): the path still has no route.
+    assert.equal((await call(cli.port, 'OPTIONS', '/no/route/here', { headers: { origin: 'https://page.example' } })).status, 404);
+
+    assert.equal((await call(cli.port, 'GET', '/two')).status, 404);
+    writeFileSync(
+      join(small, 'template.yaml'),
+      `${template}  Two:\n    Type: AWS::ApiGatewayV2::Route\n    Properties: { ApiId: !Ref Api, RouteKey: 'GET /two', Target: !Join ['/', [integrations, !Ref Integ]] }\n`,
+    );
+    let answer = await call(cli.port, 'GET', '/two');
+    for (let i = 0; i < 100 && answer.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      answer = await call(cli.port, 'GET', '/two');
+    }
+    assert.equal(v2(answer).routeKey, 'GET /two');
+  } finally {
+    await cli.stop();
+  }
+});
