@@ -13,6 +13,8 @@ export interface ControlOptions {
   token: string;
   /** The HTTP gateway's port, once it listens (GET /status reports it). */
   apiPort?: () => number | undefined;
+  /** The ALB listeners and their ports. */
+  loadBalancers?: () => { listener: string; port: number }[];
   /** Re-reads the workspace's templates. */
   reload(): Promise<void>;
   infer(file: string, exportName: string | undefined): FunctionSpec;
@@ -77,6 +79,7 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
         port: lambda.port,
         pid: process.pid,
         ...(opts.apiPort?.() !== undefined ? { apiPort: opts.apiPort()! } : {}),
+        ...(opts.loadBalancers?.().length ? { loadBalancers: opts.loadBalancers() } : {}),
         environments: lambda.environments().map((env) => ({ id: env.id, function: env.fn.name, state: env.state, pid: env.pid, coldStartOverheadMs: env.coldStartOverheadMs })),
       };
       return sendJson(res, 200, status);

@@ -106,6 +106,8 @@ export const RunnerStatus = z.object({
   pid: z.number(),
   /** The HTTP gateway's port (the project's API Gateway routes and Function URLs), when the runner serves one. */
   apiPort: z.number().optional(),
+  /** The project's ALB listeners, each served on a port of its own (runner/gateway/alb.ts). */
+  loadBalancers: z.array(z.object({ listener: z.string(), port: z.number() })).optional(),
   environments: z.array(
     z.object({
       id: z.string(),

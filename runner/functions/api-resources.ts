@@ -1,6 +1,7 @@
 // The HTTP routes a template declares outside a function's own Events: raw CloudFormation API resources
 // (AWS::ApiGateway::RestApi + Resource + Method + Stage/Deployment, AWS::ApiGatewayV2::Api + Route + Integration +
-// Stage and the quick-create Api with a Target, AWS::Lambda::Url) and OpenAPI definitions (SAM DefinitionBody /
+// Stage and the quick-create Api with a Target, AWS::Lambda::Url, ALB ListenerRules / Listener default actions
+// forwarding to a TargetType lambda TargetGroup) and OpenAPI definitions (SAM DefinitionBody /
 // DefinitionUri, AWS::Include, a raw API's Body / local BodyS3Location) with x-amazon-apigateway-integration.
 // They become HttpEvents on the functions they reach, the same shape SAM events give (http-events.ts), so the
 // gateway serves them all alike. Integrations are followed to a function through the intrinsics resolver (the Uri's
@@ -10,7 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
-import type { FunctionSpec, HttpCors, HttpEvent } from './model.ts';
+import type { AlbRule, FunctionSpec, HttpCors, HttpEvent } from './model.ts';
+import { cfnAlbConditions, forwardTarget, targetGroupArn } from './alb-rules.ts';
 import { asRecord, describeValue, intrinsicOf, Unresolved } from './intrinsics.ts';
 import { CAMEL_OPENAPI, functionUrl, listCors, ALLOW_ALL, PASCAL } from './http-events.ts';
 import { parseYaml } from './read-yaml.ts';
@@ -54,11 +56,13 @@ export function withTemplateRoutes(functions: FunctionSpec[], source: TemplateSo
   found.readHttpApis();
   found.readFunctionUrls();
   found.readSamDefinitions();
+  found.readLoadBalancers();
   const out = functions.map((fn) => {
     const own = (fn.httpEvents ?? []).map((event) => found.withExtras(event));
     const added = (found.events.get(fn.name) ?? []).filter((event) => !own.some((e) => sameRoute(e, event)));
     const all = [...own, ...added];
-    return all.length ? { ...fn, httpEvents: all } : fn;
+    const albRules = found.albRules.get(fn.name);
+    return { ...fn, ...(all.length ? { httpEvents: all } : {}), ...(albRules ? { albRules } : {}) };
   });
   return { functions: out, skipped: found.skipped };
 }
@@ -69,6 +73,7 @@ function sameRoute(a: HttpEvent, b: HttpEvent): boolean {
 
 class Collector {
   readonly events = new Map<string, HttpEvent[]>();
+  readonly albRules = new Map<string, AlbRule[]>();
   readonly skipped: DefinitionError[] = [];
   private readonly extras = new Map<string, ApiExtras>();
   private readonly resources: Record<string, unknown>;
@@ -248,6 +253,63 @@ class Collector {
       if (fn.httpEvents?.some((e) => e.kind === 'url')) continue; // FunctionUrlConfig made the same URL
       this.add(fn, functionUrl(fn.name, text(props.InvokeMode), listCors(props.Cors, PASCAL, ALLOW_ALL)));
     }
+  }
+
+  // ---- Application Load Balancers: ListenerRule / Listener DefaultActions -> TargetGroup (TargetType lambda) -------
+
+  readLoadBalancers(): void {
+    const region = String(this.source.resolve({ Ref: 'AWS::Region' }));
+    const account = String(this.source.resolve({ Ref: 'AWS::AccountId' }));
+    const groups = new Map<string, { fn: FunctionSpec | string; arn: string; multiValueHeaders: boolean }>();
+    for (const [id, raw] of this.ofType('AWS::ElasticLoadBalancingV2::TargetGroup')) {
+      const props = asRecord(this.source.resolve(raw.Properties));
+      if (text(props.TargetType)?.toLowerCase() !== 'lambda') continue;
+      const target = asRecord((Array.isArray(props.Targets) ? props.Targets : [])[0]).Id;
+      const attributes = (Array.isArray(props.TargetGroupAttributes) ? props.TargetGroupAttributes : []).map((a) => asRecord(a));
+      const multi = attributes.some((a) => a.Key === 'lambda.multi_value_headers.enabled' && String(a.Value).toLowerCase() === 'true');
+      groups.set(id, { fn: target === undefined ? 'it registers no target (Targets: [{ Id: !GetAtt Fn.Arn }]).' : this.functionOf(target), arn: targetGroupArn(text(props.Name) ?? id, region, account), multiValueHeaders: multi });
+    }
+    const listeners = new Map<string, { fixed?: AlbRule['listenerDefault'] }>();
+    const forward = (id: string, what: string, listener: string, priority: number, conditions: AlbRule['conditions'], actions: unknown): void => {
+      const target = forwardTarget(actions);
+      if (!target) return this.skip(id, `${what} is not served: it has no forward action.`);
+      if ('other' in target) return this.skip(id, `${what} is not served: its ${target.other} action is not emulated; only forward actions to a Lambda target group run locally.`);
+      const groupRef = refOrRoot(target.targetGroup)?.id ?? text(this.source.resolve(target.targetGroup));
+      const group = groupRef ? groups.get(groupRef) : undefined;
+      if (!group) return this.skip(id, `${what} is not served: it forwards to ${describeValue(this.source.resolve(target.targetGroup)) || 'nothing'}, which is no target group of this template with TargetType lambda.`);
+      if (typeof group.fn === 'string') return this.skip(id, `${what} is not served: its target group ${groupRef} ${group.fn.replace(/^its target/, 'targets')}`);
+      const fixed = listeners.get(listener)?.fixed;
+      const rule: AlbRule = { listener, priority, conditions, targetGroupArn: group.arn, multiValueHeaders: group.multiValueHeaders, ...(fixed ? { listenerDefault: fixed } : {}) };
+      const list = this.albRules.get(group.fn.name) ?? [];
+      list.push(rule);
+      this.albRules.set(group.fn.name, list);
+    };
+    const listenerResources = this.ofType('AWS::ElasticLoadBalancingV2::Listener');
+    for (const [id, raw] of listenerResources) {
+      const actions = asRecord(this.source.resolve(raw.Properties)).DefaultActions;
+      const fixed = (Array.isArray(actions) ? actions : []).map((a) => asRecord(a)).find((a) => a.Type === 'fixed-response');
+      if (fixed) {
+        const config = asRecord(fixed.FixedResponseConfig);
+        listeners.set(id, { fixed: { status: Number(config.StatusCode ?? 200), ...(text(config.ContentType) ? { contentType: text(config.ContentType)! } : {}), body: text(config.MessageBody) ?? '' } });
+      } else listeners.set(id, {});
+    }
+    for (const [id, raw] of this.ofType('AWS::ElasticLoadBalancingV2::ListenerRule')) {
+      const rawProps = asRecord(raw.Properties);
+      const props = asRecord(this.source.resolve(rawProps));
+      const listener = refOrRoot(rawProps.ListenerArn)?.id ?? (describeValue(props.ListenerArn) || 'listener');
+      const priority = Number(props.Priority);
+      const conditions = cfnAlbConditions(props.Conditions);
+      const what = `Listener rule "${id}" (priority ${describeValue(props.Priority)})`;
+      if (typeof conditions === 'string') this.skip(id, `${what} is not served: ${conditions}`);
+      else if (!Number.isInteger(priority) || priority < 1 || priority > 50000) this.skip(id, `${what} is not served: Priority must be a whole number from 1 to 50000.`);
+      else forward(id, what, listener, priority, conditions, props.Actions);
+    }
+    for (const [id, raw] of listenerResources) {
+      const actions = asRecord(this.source.resolve(raw.Properties)).DefaultActions;
+      if (!listeners.get(id)?.fixed) forward(id, `The default action of listener "${id}"`, id, 50001, [], actions);
+    }
+    // Rules read before a listener's fixed-response default was known still learn it.
+    for (const rules of this.albRules.values()) for (const rule of rules) if (!rule.listenerDefault && listeners.get(rule.listener)?.fixed) rule.listenerDefault = listeners.get(rule.listener)!.fixed;
   }
 
   // ---- OpenAPI definitions ------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { AlbSchema, APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
+import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { CLI, FIXTURES, removeTemps, startCli, tempDir, type CliProcess } from './support/runner.ts';
 
 interface Answer {
@@ -226,4 +226,109 @@ Resources:
   } finally {
     await cli.stop();
   }
+});
+
+// ---- Application Load Balancer ---------------------------------------------------------------------------------
+
+function listenerPort(name: string, stderr = runner.stderr()): number {
+  const found = new RegExp(`ALB listener ${name} on http://127\\.0\\.0\\.1:(\\d+)`).exec(stderr);
+  assert.ok(found, `the banner names listener ${name}'s port:\n${stderr}`);
+  return Number(found[1]);
+}
+
+function albEventOf(answer: Answer): ALBEvent {
+  assert.equal(answer.status, 201, answer.text);
+  const event = JSON.parse(answer.text) as ALBEvent;
+  AlbSchema.parse(event);
+  return event;
+}
+
+test('ALB: each listener on its own port, printed with its rules in priority order', () => {
+  const out = runner.stderr();
+  const first = listenerPort('Listener');
+  const second = listenerPort('SecondListener');
+  assert.notEqual(first, second);
+  assert.notEqual(first, port);
+  assert.match(out, /ALB listener Listener on http:\/\/127\.0\.0\.1:\d+\n {2}#5 {2}path-pattern \/api\/special\? -> AlbMultiFn \(multi-value headers\)\n {2}#10 {2}path-pattern \/api\/\* and http-request-method GET\|POST -> AlbFn\n/);
+  assert.match(out, /ALB listener SecondListener on http:\/\/127\.0\.0\.1:\d+\n {2}default {2}\(any request\) -> AlbDefaultFn/);
+});
+
+test('ALB event: targetGroupArn, path as sent, query values URL-encoded as sent (last value wins), lower-case headers, body "" and isBase64Encoded', async () => {
+  const albPort = listenerPort('Listener');
+  const answer = await call(albPort, 'GET', '/api/items?name=J%C3%BCrgen&a=1&a=2&sp=x+y', { headers: { 'X-Two': 'x', 'User-Agent': 'test' } });
+  const event = albEventOf(answer);
+  assert.equal(event.requestContext.elb.targetGroupArn.replace(/[0-9a-f]{16}$/, 'HASH'), 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/alb-targets/HASH');
+  assert.equal(event.httpMethod, 'GET');
+  assert.equal(event.path, '/api/items');
+  assert.deepEqual(event.queryStringParameters, { name: 'J%C3%BCrgen', a: '2', sp: 'x+y' });
+  assert.equal(event.multiValueQueryStringParameters, undefined);
+  assert.equal(event.multiValueHeaders, undefined);
+  assert.equal(event.headers?.['x-two'], 'x');
+  assert.equal(event.headers?.['user-agent'], 'test');
+  assert.equal(event.headers?.['x-forwarded-for'], '127.0.0.1');
+  assert.equal(event.headers?.['x-forwarded-proto'], 'http');
+  assert.equal(event.headers?.['x-forwarded-port'], String(albPort));
+  assert.match(event.headers?.['x-amzn-trace-id'] ?? '', /^Root=1-/);
+  assert.equal(event.body, '');
+  assert.equal(event.isBase64Encoded, false);
+  // The answer: statusDescription is the reason phrase; without multi-value headers ALB reads `headers` only.
+  assert.equal(answer.headers['x-single'], 'yes');
+  assert.equal(answer.headers['x-multi'], undefined);
+  const binary = albEventOf(await call(albPort, 'POST', '/api/upload', { headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 255, 1]) }));
+  assert.equal(binary.isBase64Encoded, true);
+  assert.deepEqual(Buffer.from(binary.body ?? '', 'base64'), Buffer.from([0, 255, 1]));
+});
+
+test('ALB: statusDescription becomes the reason phrase (curl shows it)', () => {
+  const head = execFileSync('curl', ['-s', '-i', `http://127.0.0.1:${listenerPort('Listener')}/api/x`], { encoding: 'utf8' });
+  assert.match(head, /^HTTP\/1\.1 201 Made It\r\n/);
+});
+
+test('ALB rules: priority order, wildcards, method, header, query, source-ip and host conditions; a target group with multi-value headers', async () => {
+  const albPort = listenerPort('Listener');
+  // #5 (/api/special?) beats #10 (/api/*); its target group has multi-value headers on.
+  const special = await call(albPort, 'GET', '/api/special1?a=1&a=2', { headers: { 'X-Two': 'x' } });
+  const multi = albEventOf(special);
+  assert.deepEqual(multi.multiValueQueryStringParameters, { a: ['1', '2'] });
+  assert.deepEqual(multi.multiValueHeaders?.['x-two'], ['x']);
+  assert.equal(multi.headers, undefined);
+  assert.equal(multi.queryStringParameters, undefined);
+  assert.equal(special.headers['x-multi'], 'a, b'); // multiValueHeaders read, headers ignored
+  assert.equal(special.headers['x-single'], undefined);
+  // `?` is one character: /api/special12 is not #5's, so #10 takes it.
+  assert.match(albEventOf(await call(albPort, 'GET', '/api/special12')).requestContext.elb.targetGroupArn, /targetgroup\/alb-targets\//);
+  // #10 wants GET or POST: a DELETE falls through to the next rules, then to the listener's fixed response.
+  const deleted = await call(albPort, 'DELETE', '/api/x');
+  assert.equal(deleted.status, 418);
+  assert.equal(deleted.text, 'no rule for you');
+  assert.equal(deleted.headers['content-type'], 'text/plain');
+  // #20: a header value matched case-insensitively with a wildcard.
+  assert.ok(albEventOf(await call(albPort, 'DELETE', '/x', { headers: { 'x-env': 'PRODUCTION' } })).multiValueHeaders);
+  // #30: a query pair.
+  assert.ok(albEventOf(await call(albPort, 'PUT', '/y?version=2.1')).multiValueQueryStringParameters);
+  assert.equal((await call(albPort, 'PUT', '/y?version=1')).status, 418);
+  // #40 (source 10.0.0.0/8) never matches from 127.0.0.1; #50 needs a Host like LOCAL* from 127.0.0.0/8.
+  const host = albEventOf(await call(albPort, 'PATCH', '/z', { headers: { host: 'localhost' } }));
+  assert.equal(host.headers?.host, 'localhost');
+  assert.equal((await call(albPort, 'PATCH', '/z', { headers: { host: '127.0.0.1' } })).status, 418);
+});
+
+test('ALB errors: a function error and a malformed answer are the load balancer\'s 502 page, a timeout its 504; a listener whose default forwards takes every path', async () => {
+  const second = listenerPort('SecondListener');
+  const failed = await call(second, 'GET', '/anything?mode=fail');
+  assert.equal(failed.status, 502);
+  assert.equal(failed.headers.server, 'awselb/2.0');
+  assert.equal(failed.headers['content-type'], 'text/html');
+  assert.match(failed.text, /<title>502 Bad Gateway<\/title>/);
+  const malformed = await call(second, 'GET', '/else?mode=malformed');
+  assert.equal(malformed.status, 502);
+  const why = /AlbDefaultFn returned a response the load balancer can't send: statusCode undefined is not an HTTP status/;
+  for (let i = 0; i < 100 && !why.test(runner.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(runner.stderr(), why);
+  const slow = await call(second, 'GET', '/slow?mode=slow');
+  assert.equal(slow.status, 504);
+  assert.match(slow.text, /<title>504 Gateway Timeout<\/title>/);
+  const ok = albEventOf(await call(second, 'POST', '/deep/path', { headers: { 'content-type': 'application/json' }, body: '{"x":1}' }));
+  assert.equal(ok.body, '{"x":1}');
+  assert.equal(ok.isBase64Encoded, false);
 });
