@@ -6,13 +6,15 @@
 // event is parsed with @aws-lambda-powertools/parser's schemas. Fixture: test/fixtures/gateway-cfn/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { AlbSchema, APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { CLI, FIXTURES, removeTemps, startCli, tempDir, type CliProcess } from './support/runner.ts';
+import { buildComponent } from '../../runner/build/components.ts';
+import { loadTemplate } from '../../runner/functions/template.ts';
+import { CLI, FIXTURES, post, removeTemps, ROOT, SIGNED, startCli, tempDir, type CliProcess } from './support/runner.ts';
 
 interface Answer {
   status: number;
@@ -331,4 +333,82 @@ test('ALB errors: a function error and a malformed answer are the load balancer\
   const ok = albEventOf(await call(second, 'POST', '/deep/path', { headers: { 'content-type': 'application/json' }, body: '{"x":1}' }));
   assert.equal(ok.body, '{"x":1}');
   assert.equal(ok.isBase64Encoded, false);
+});
+
+test('serverless.yml alb events: one listener by its listenerArn, rules by priority with each condition, multiValueHeaders; no match is 404', async () => {
+  const service = tempDir('gateway-cfn-sls');
+  cpSync(join(FIXTURES, 'gateway-cfn', 'serverless'), service, { recursive: true });
+  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(service, 'serverless.yml')], { cwd: service, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  try {
+    const albPort = listenerPort('arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2', cli.stderr());
+    const users = albEventOf(await call(albPort, 'GET', '/users/7?view=full', { headers: { 'x-tenant': 'ACME-eu' } }));
+    assert.match(users.requestContext.elb.targetGroupArn, /^arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup\/users-2\/[0-9a-f]{16}$/);
+    assert.deepEqual(users.queryStringParameters, { view: 'full' });
+    // Without the header, #2 doesn't match; #9 (multi-value, Host local*) does.
+    const catchall = albEventOf(await call(albPort, 'GET', '/users/7?view=full', { headers: { host: 'localhost' } }));
+    assert.deepEqual(catchall.multiValueQueryStringParameters, { view: ['full'] });
+    assert.match(catchall.requestContext.elb.targetGroupArn, /targetgroup\/catchall-9\//);
+    const none = await call(albPort, 'GET', '/elsewhere', { headers: { host: 'localhost' } });
+    assert.equal(none.status, 404);
+    assert.match(none.text, /no listener rule matches/);
+  } finally {
+    await cli.stop();
+  }
+});
+
+test('a wasi:http component on HttpApi, Api and ALB routes answers through the gateway as it does through invoke', async () => {
+  const component = join(ROOT, 'examples', 'components', 'js-http');
+  const project = tempDir('gateway-cfn-wasi');
+  const template = join(project, 'template.yaml');
+  writeFileSync(
+    template,
+    `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Web:
+    Type: AWS::Serverless::Function
+    Metadata: { OpenRuntime: { component: { world: http, build: { language: js, source: server.js } } } }
+    Properties:
+      CodeUri: ${component}
+      Handler: build/server.wasm
+      Runtime: wasi
+      MemorySize: 128
+      Events:
+        Hello: { Type: HttpApi, Properties: { Path: /hello, Method: GET } }
+        Echo: { Type: Api, Properties: { Path: /echo, Method: POST } }
+  WebTargets:
+    Type: AWS::ElasticLoadBalancingV2::TargetGroup
+    Properties: { TargetType: lambda, Targets: [{ Id: !GetAtt Web.Arn }] }
+  WebListener:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties: { DefaultActions: [{ Type: forward, TargetGroupArn: !Ref WebTargets }] }
+`,
+  );
+  // Built from source (incremental: unchanged sources keep the last build).
+  const { functions } = await loadTemplate(template);
+  await buildComponent(functions.find((f) => f.name === 'Web')!);
+  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template], { cwd: project, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  try {
+    const invokePort = Number(/Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stderr())![1]);
+    const viaInvoke = (await post(`http://127.0.0.1:${invokePort}/2015-03-31/functions/Web/invocations`, readFileSync(join(ROOT, 'examples', 'components', 'events', 'http-get.json'), 'utf8'), SIGNED)).json();
+    const hello = await call(cli.port, 'GET', '/hello?name=Ada');
+    assert.equal(hello.status, viaInvoke.statusCode);
+    assert.equal(hello.text, viaInvoke.body);
+    assert.equal(hello.text, 'Hello, Ada!');
+    assert.equal(hello.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.deepEqual(hello.headers['set-cookie'], ['visited=1']);
+
+    const echo = await call(cli.port, 'POST', '/echo', { headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
+    assert.equal(echo.status, 200, echo.text);
+    assert.deepEqual(JSON.parse(echo.text), { echo: '{"n":1}', contentType: 'application/json' });
+
+    // ALB passes query values URL-encoded: the component must see them decoded once, not twice.
+    const albPort = listenerPort('WebListener', cli.stderr());
+    const viaAlb = await call(albPort, 'GET', '/hello?name=J%C3%BCrgen');
+    assert.equal(viaAlb.status, 200, viaAlb.text);
+    assert.equal(viaAlb.text, 'Hello, Jürgen!');
+    assert.equal((await call(albPort, 'GET', '/nowhere')).status, 404);
+  } finally {
+    await cli.stop();
+  }
 });
