@@ -14,7 +14,8 @@ import { AlbSchema, APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, La
 import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { buildComponent } from '../../runner/build/components.ts';
 import { loadTemplate } from '../../runner/functions/template.ts';
-import { CLI, FIXTURES, post, removeTemps, ROOT, SIGNED, startCli, tempDir, type CliProcess } from './support/runner.ts';
+import { CONTROL_PREFIX, RunnerStatus } from '../../runner/protocol.ts';
+import { CLI, FIXTURES, post, removeTemps, ROOT, SIGNED, startCli, startServe, stopServe, tempDir, type CliProcess } from './support/runner.ts';
 
 interface Answer {
   status: number;
@@ -410,5 +411,23 @@ Resources:
     assert.equal((await call(albPort, 'GET', '/nowhere')).status, 404);
   } finally {
     await cli.stop();
+  }
+});
+
+test("serve (the editor's sidecar) reports each ALB listener's port in GET /status, and it answers there", async () => {
+  const workspace = tempDir('gateway-cfn-serve');
+  cpSync(join(FIXTURES, 'gateway-cfn'), workspace, { recursive: true, filter: (src) => !src.includes('serverless') });
+  const token = 'gateway-cfn-serve-token-0123456789';
+  const serve = await startServe(workspace, token);
+  try {
+    const status = RunnerStatus.parse(JSON.parse((await call(serve.port, 'GET', `${CONTROL_PREFIX}/status`, { headers: { authorization: `Bearer ${token}` } })).text));
+    const listeners = Object.fromEntries((status.loadBalancers ?? []).map((l) => [l.listener, l.port]));
+    assert.deepEqual(Object.keys(listeners).sort(), ['Listener', 'SecondListener']);
+    assert.ok(![serve.port, serve.apiPort].includes(listeners.Listener));
+    assert.equal((await call(listeners.Listener!, 'DELETE', '/nothing')).status, 418);
+    // Loopback names only, like the gateway.
+    assert.equal((await call(listeners.SecondListener!, 'GET', '/x', { headers: { host: 'evil.example' } })).status, 403);
+  } finally {
+    await stopServe(serve);
   }
 });
