@@ -328,8 +328,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const lambda = new LocalLambda({ port, region });
   attachRunners(lambda);
   let firstLoad = true;
+  let definitionFiles: string[] = [];
   const reload = async () => {
-    const { functions, errors, skipped } = await loadWorkspace(values, verb);
+    const { functions, errors, skipped, files } = await loadWorkspace(values, verb);
+    definitionFiles = files;
     // `start A B` serves only the functions named (cargo lambda watch style). A name that matches none stops
     // the start; after an edit it is only reported, so a half-saved template doesn't end the server.
     const served: FunctionSpec[] = [];
@@ -408,7 +410,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   // ALB listeners each get a port of their own (gateway/alb.ts), printed below and reported by /status.
   loadBalancers = new LoadBalancers(lambda, { log: values.quiet ? undefined : (line) => process.stderr.write(`[alb] ${line}\n`) });
   await loadBalancers.sync();
-  if (!sidecar) watchDefinitions(values.template && resolve(values.template), workspace, () => void reload().catch((error: Error) => process.stderr.write(`open-runtime: could not reload the functions: ${error.message}\n`)));
+  if (!sidecar) watchDefinitions(values.template && resolve(values.template), workspace, () => void reload().catch((error: Error) => process.stderr.write(`open-runtime: could not reload the functions: ${error.message}\n`)), () => definitionFiles);
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   if (sidecar) {

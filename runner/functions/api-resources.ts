@@ -50,7 +50,7 @@ interface ApiExtras {
  * what was passed over. SAM events on an API with a definition get its binary media types and CORS, as SAM merges
  * the events into the definition.
  */
-export function withTemplateRoutes(functions: FunctionSpec[], source: TemplateSource): { functions: FunctionSpec[]; skipped: DefinitionError[] } {
+export function withTemplateRoutes(functions: FunctionSpec[], source: TemplateSource): { functions: FunctionSpec[]; skipped: DefinitionError[]; included: string[] } {
   const found = new Collector(functions, source);
   found.readRestApis();
   found.readHttpApis();
@@ -64,7 +64,7 @@ export function withTemplateRoutes(functions: FunctionSpec[], source: TemplateSo
     const albRules = found.albRules.get(fn.name);
     return { ...fn, ...(all.length ? { httpEvents: all } : {}), ...(albRules ? { albRules } : {}) };
   });
-  return { functions: out, skipped: found.skipped };
+  return { functions: out, skipped: found.skipped, included: found.included };
 }
 
 function sameRoute(a: HttpEvent, b: HttpEvent): boolean {
@@ -74,6 +74,8 @@ function sameRoute(a: HttpEvent, b: HttpEvent): boolean {
 class Collector {
   readonly events = new Map<string, HttpEvent[]>();
   readonly albRules = new Map<string, AlbRule[]>();
+  /** The OpenAPI files read (DefinitionUri, AWS::Include), so that `start` reloads when one changes. */
+  readonly included: string[] = [];
   readonly skipped: DefinitionError[] = [];
   private readonly extras = new Map<string, ApiExtras>();
   private readonly resources: Record<string, unknown>;
@@ -357,6 +359,7 @@ class Collector {
       return undefined;
     }
     const file = resolvePath(dirname(this.source.file), location);
+    if (!this.included.includes(file)) this.included.push(file);
     try {
       const yaml = parseYaml(readFileSync(file, 'utf8'), file);
       if (yaml.syntaxErrors.length) throw new Error(`line ${yaml.syntaxErrors[0]!.line}: ${yaml.syntaxErrors[0]!.message}`);

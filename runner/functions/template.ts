@@ -162,6 +162,7 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
   const withRoutes = withTemplateRoutes(functions, { template, file, lineOf: (id) => lines.get(id) ?? 0, resolve: (v) => resolveValue(v, ctx) });
   functions.splice(0, functions.length, ...withRoutes.functions);
   skipped.push(...withRoutes.skipped);
+  const included: string[] = [...withRoutes.included];
   // AWS::Lambda::EventInvokeConfig resources configure a function defined elsewhere in the template.
   for (const resource of resources) {
     const raw = asRecord(yaml.plain(resource.value));
@@ -178,7 +179,6 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     if (problems.length) errors.push({ file, line: resource.line, message: `Resource "${resource.key}" ${problems.map((p) => p.text).join(' It also ')}` });
   }
   errors.sort((a, b) => a.line - b.line);
-  const included: string[] = [];
   for (const child of nested) {
     functions.push(...child.functions);
     errors.push(...child.errors);

@@ -53,14 +53,15 @@ function v2(answer: Answer, schema = APIGatewayProxyEventV2Schema): APIGatewayPr
   return event;
 }
 
+let runnerDir: string;
 let runner: CliProcess;
 let port: number;
 const get = (path: string, opts?: Parameters<typeof call>[3]) => call(port, 'GET', path, opts);
 
 before(async () => {
-  const dir = tempDir('gateway-cfn');
-  cpSync(join(FIXTURES, 'gateway-cfn'), dir, { recursive: true });
-  runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  runnerDir = tempDir('gateway-cfn');
+  cpSync(join(FIXTURES, 'gateway-cfn'), runnerDir, { recursive: true });
+  runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(runnerDir, 'template.yaml')], { cwd: runnerDir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
   port = runner.port;
 });
 
@@ -229,6 +230,20 @@ Resources:
   } finally {
     await cli.stop();
   }
+});
+
+test('hot reload: a path added to a DefinitionUri file next to the template is served without a restart', async () => {
+  const isNewRoute = (a: Answer) => a.status === 200 && (JSON.parse(a.text) as { resource?: string }).resource === '/uri/added';
+  assert.equal(v2(await get('/uri/added')).routeKey, '$default'); // before: the $default route of Orders takes it
+  const file = join(runnerDir, 'api-uri.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('  /uri/bytes:', '  /uri/added:\n    get:\n      x-amazon-apigateway-integration: { type: aws_proxy, uri: arn:aws:lambda:us-east-1:123456789012:function:OpenApiFn }\n  /uri/bytes:'));
+  let answer = await get('/uri/added');
+  for (let i = 0; i < 100 && !isNewRoute(answer); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    answer = await get('/uri/added');
+  }
+  assert.equal(v1(answer).requestContext.stage, 'uri');
+  assert.ok(isNewRoute(answer));
 });
 
 // ---- Application Load Balancer ---------------------------------------------------------------------------------
