@@ -15,6 +15,8 @@ export interface ControlOptions {
   apiPort?: () => number | undefined;
   /** GET /routes: the HTTP gateway's route table (runner/gateway/route-list.ts); none when there is no gateway. */
   routes?: () => RouteList;
+  /** The ALB listeners and their ports. */
+  loadBalancers?: () => { listener: string; port: number }[];
   /** Re-reads the workspace's templates. */
   reload(): Promise<void>;
   infer(file: string, exportName: string | undefined): FunctionSpec;
@@ -82,6 +84,7 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
         port: lambda.port,
         pid: process.pid,
         ...(opts.apiPort?.() !== undefined ? { apiPort: opts.apiPort()! } : {}),
+        ...(opts.loadBalancers?.().length ? { loadBalancers: opts.loadBalancers() } : {}),
         environments: lambda.environments().map((env) => ({ id: env.id, function: env.fn.name, state: env.state, pid: env.pid, coldStartOverheadMs: env.coldStartOverheadMs })),
       };
       return sendJson(res, 200, status);

@@ -3,7 +3,7 @@
 // `Authorization: Bearer <token>`, the per-session token the extension writes as the first line of the runner's
 // stdin (never in its environment or command line, which every function the runner starts could read in /proc).
 import { z } from 'zod';
-import { FunctionSpec } from './functions/model.ts';
+import { FunctionSpec, HttpEvent } from './functions/model.ts';
 
 export const CONTROL_PREFIX = '/__open-runtime/v1';
 
@@ -41,6 +41,8 @@ export const DefinitionError = z.object({
   file: z.string(),
   line: z.number().int(),
   message: z.string(),
+  /** A skipped HTTP route the gateway still answers (with 501: its integration is not emulated). */
+  route: HttpEvent.optional(),
 });
 export type DefinitionError = z.infer<typeof DefinitionError>;
 
@@ -104,6 +106,8 @@ export const RunnerStatus = z.object({
   pid: z.number(),
   /** The HTTP gateway's port (the project's API Gateway routes and Function URLs), when the runner serves one. */
   apiPort: z.number().optional(),
+  /** The project's ALB listeners, each served on a port of its own (runner/gateway/alb.ts). */
+  loadBalancers: z.array(z.object({ listener: z.string(), port: z.number() })).optional(),
   environments: z.array(
     z.object({
       id: z.string(),

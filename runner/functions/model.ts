@@ -138,9 +138,41 @@ export const HttpEvent = z.object({
   invokeMode: z.enum(['BUFFERED', 'RESPONSE_STREAM']).optional(),
   /** The API's CORS configuration; absent when it configures none (the function answers for itself). */
   cors: HttpCors.optional(),
+  /** A route whose integration is not a Lambda proxy (mock, http, an AWS service): why the gateway answers it with 501. */
+  notEmulated: z.string().optional(),
   line: z.number().int().nonnegative().default(0),
 });
 export type HttpEvent = z.infer<typeof HttpEvent>;
+
+/** One condition of an ALB listener rule; its values are OR-ed, a rule's conditions AND-ed (runner/gateway/alb.ts). */
+export const AlbCondition = z.object({
+  field: z.enum(['path-pattern', 'http-request-method', 'host-header', 'query-string', 'http-header', 'source-ip']),
+  /** Patterns (`*` any characters, `?` one), methods, CIDRs or header values. */
+  values: z.array(z.string()).default([]),
+  /** http-header: the header's name. */
+  headerName: z.string().optional(),
+  /** query-string: key/value patterns; no key matches any key. */
+  pairs: z.array(z.object({ key: z.string().optional(), value: z.string() })).optional(),
+});
+export type AlbCondition = z.infer<typeof AlbCondition>;
+
+/**
+ * An Application Load Balancer listener rule (or a listener's default action) forwarding to a target group whose
+ * target is the function: CloudFormation's AWS::ElasticLoadBalancingV2::* or serverless.yml `alb` events.
+ */
+export const AlbRule = z.object({
+  /** The listener: its logical id, or the listenerArn a serverless.yml event names. Each is served on its own port. */
+  listener: z.string(),
+  /** 1 to 50000, lowest first; a listener's default action comes after every rule (50001). */
+  priority: z.number().int().min(1).max(50001),
+  conditions: z.array(AlbCondition).default([]),
+  targetGroupArn: z.string(),
+  /** The target group's lambda.multi_value_headers.enabled: multiValueHeaders / multiValueQueryStringParameters. */
+  multiValueHeaders: z.boolean().default(false),
+  /** The listener's default fixed-response, when it declares one: the answer when no rule matches. */
+  listenerDefault: z.object({ status: z.number().int(), contentType: z.string().optional(), body: z.string().default('') }).optional(),
+});
+export type AlbRule = z.infer<typeof AlbRule>;
 
 export const FunctionSpec = z.object({
   /** Logical name: the template's resource id, the serverless.yml key, or the file stem. */
@@ -177,6 +209,8 @@ export const FunctionSpec = z.object({
   eventInvoke: EventInvokeSettings.optional(),
   /** HTTP routes to this function (the gateway of `open-runtime start`); absent when it has none. */
   httpEvents: z.array(HttpEvent).optional(),
+  /** ALB listener rules forwarding to the function; absent when none. */
+  albRules: z.array(AlbRule).optional(),
   /** What sends the function events, as SAM event types (`SQS`, `HttpApi`, `Schedule`, `FunctionUrl` ...); absent when none is declared. */
   triggers: z.array(z.string()).optional(),
   source: SourceLocation.optional(),

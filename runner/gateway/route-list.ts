@@ -28,7 +28,7 @@ export function listRoutes(routes: readonly Route[], port: number, functions: re
         method: r.event.method,
         path,
         url: `http://127.0.0.1:${port}${r.isDefault ? '/' : path}`,
-        function: r.function,
+        function: r.event.notEmulated ? '(not emulated: 501)' : r.function,
         ...(functionPath ? { functionPath } : {}),
         kind: r.event.kind,
         kindLabel: apiKindLabel(r.event),

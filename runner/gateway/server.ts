@@ -17,7 +17,7 @@ import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './ev
 import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
 import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.ts';
 import { listRoutes } from './route-list.ts';
-import { matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
+import { anyPathCors, matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 import { StreamedHttpResponse } from './streaming.ts';
 
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
@@ -58,7 +58,7 @@ export class Gateway {
   }
 
   setFunctions(functions: readonly FunctionSpec[]): void {
-    this.table = routeTable(functions);
+    this.table = routeTable(functions, this.lambda.notEmulatedRoutes);
   }
 
   routes(): readonly Route[] {
@@ -113,11 +113,12 @@ export class Gateway {
     if (method === 'OPTIONS') {
       // A CORS preflight the API answers itself (cors.ts), before any route is chosen by method.
       const found = matchPath(this.table, path);
-      const cors = found?.match.route.event.cors;
+      const route = found?.match.route ?? anyPathCors(this.table);
+      const cors = route?.event.cors;
       const corsRequest = { method, origin: req.headers.origin, requestMethod: header(req.headers['access-control-request-method']) };
-      if (found && cors && isPreflight(found.match.route.event.kind, cors, corsRequest)) {
+      if (route && cors && isPreflight(route.event.kind, cors, corsRequest)) {
         req.resume();
-        const { status, headers } = preflightAnswer(found.match.route.event.kind, cors, corsRequest, found.methods);
+        const { status, headers } = preflightAnswer(route.event.kind, cors, corsRequest, found?.methods);
         return finish({ status, headers, body: Buffer.alloc(0) }, '(CORS preflight)');
       }
     }
@@ -129,6 +130,11 @@ export class Gateway {
     }
     const { route } = match;
     const kind = route.event.kind;
+    if (route.event.notEmulated) {
+      req.resume();
+      const answer = { status: 501, headers: [['content-type', 'application/json']] as [string, string][], body: Buffer.from(JSON.stringify({ message: `Not Implemented: ${route.event.notEmulated}` })), problem: route.event.notEmulated };
+      return finish(answer, '(not emulated)');
+    }
     readBody(req, MAX_REQUEST_BYTES).then(
       (body) => this.run(req, res, body, match, rawQuery, finish),
       (error) => {
