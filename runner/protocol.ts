@@ -41,6 +41,8 @@ export const DefinitionError = z.object({
   file: z.string(),
   line: z.number().int(),
   message: z.string(),
+  /** The template parameters (no Default, no value) this error comes from: the editor asks for them. */
+  missingParameters: z.array(z.string()).optional(),
 });
 export type DefinitionError = z.infer<typeof DefinitionError>;
 

@@ -164,7 +164,7 @@ function checkFunctionName(functionName: string): void {
   }
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+export async function writeAtomically(file: string, text: string): Promise<void> {
   // Write then rename, so a crash or a concurrent reader never sees half a file.
   const temporary = `${file}.${randomUUID()}.tmp`;
   try {
