@@ -20,14 +20,19 @@ export class WorkspaceFunctions implements vscode.Disposable {
   private readonly cache = new Map<string, Promise<Discovery>>();
   private readonly diagnostics: vscode.DiagnosticCollection;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Template parameters the user was already offered to set (once per editor session). */
+  private readonly askedParameters = new Set<string>();
 
   constructor(ctx: Ctx) {
     this.ctx = ctx;
     this.diagnostics = vscode.languages.createDiagnosticCollection('open-runtime-templates');
     const watcher = vscode.workspace.createFileSystemWatcher(DEFINITION_GLOB);
+    // Parameter values saved by hand (or by the CLI user) change what loads, as a template edit does.
+    const parameters = vscode.workspace.createFileSystemWatcher('**/.open-runtime/parameters.json');
     const changed = () => { this.cache.clear(); ctx.fireFunctionsChanged(); };
     this.disposables.push(
-      this.diagnostics, watcher,
+      this.diagnostics, watcher, parameters,
+      parameters.onDidChange(changed), parameters.onDidCreate(changed), parameters.onDidDelete(changed),
       watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
       ctx.onFunctionsChanged(() => this.cache.clear()),
     );
@@ -49,6 +54,9 @@ export class WorkspaceFunctions implements vscode.Disposable {
       const { discoverFunctions } = await import('../runner/functions/discover.ts');
       const discovery = await discoverFunctions(folder.uri.fsPath);
       this.showErrors(folder, discovery);
+      if (discovery.errors.some((e) => e.missingParameters?.length)) {
+        void import('./parameters.ts').then((m) => m.offerMissingParameters(this.ctx, folder, discovery, this.askedParameters));
+      }
       return discovery;
     } catch (err) {
       this.ctx.log(`Could not read the function definitions in ${folder.uri.fsPath}: ${(err as Error).message}`);
