@@ -8,12 +8,10 @@ import type { FunctionSpec } from '../runner/functions/model.ts';
 import type { Ctx } from './ctx.ts';
 import { findDeclarationLine, findHandlers, languageOfFile, type SourceLanguage } from './find-handlers.ts';
 import type { InvokeArgs } from './invoke-args.ts';
-import type { WorkspaceFunctions } from './workspace-functions.ts';
+import { DEFINITION_FILE, type WorkspaceFunctions } from './workspace-functions.ts';
 
 export const INVOKE_TITLE = 'Invoke with event';
 export const DEBUG_TITLE = 'Debug';
-
-const DEFINITION_FILE = /^(template\.(ya?ml|json)|serverless\.ya?ml)$/;
 
 export const LENS_SELECTOR: vscode.DocumentSelector = [
   { scheme: 'file', language: 'typescript' },

@@ -7,6 +7,8 @@ import type { FunctionSpec } from '../runner/functions/model.ts';
 import type { Ctx } from './ctx.ts';
 
 export const DEFINITION_GLOB = '**/{template.yaml,template.yml,template.json,serverless.yml,serverless.yaml}';
+/** The file names DEFINITION_GLOB matches. */
+export const DEFINITION_FILE = /^(template\.(ya?ml|json)|serverless\.ya?ml)$/;
 
 export interface HandlerTarget {
   /** Absolute source file of the handler. */
@@ -35,6 +37,8 @@ export class WorkspaceFunctions implements vscode.Disposable {
       parameters.onDidChange(changed), parameters.onDidCreate(changed), parameters.onDidDelete(changed),
       watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
       ctx.onFunctionsChanged(() => this.cache.clear()),
+      // A definition file opened that the last reading did not include (created while file events were missed).
+      vscode.workspace.onDidOpenTextDocument((doc) => void this.readAgainIfNew(doc.uri)),
     );
   }
 
@@ -77,6 +81,16 @@ export class WorkspaceFunctions implements vscode.Disposable {
       byFile.set(e.file, [...(byFile.get(e.file) ?? []), d]);
     }
     for (const [file, list] of byFile) this.diagnostics.set(vscode.Uri.file(file), list);
+  }
+
+  private async readAgainIfNew(uri: vscode.Uri): Promise<void> {
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    const pending = folder && this.cache.get(folder.uri.toString());
+    if (!pending || uri.scheme !== 'file' || !DEFINITION_FILE.test(uri.path.split('/').pop() ?? '')) return;
+    const { files } = await pending;
+    if (files.some((f) => vscode.Uri.file(f).toString() === uri.toString())) return;
+    this.cache.clear();
+    this.ctx.fireFunctionsChanged();
   }
 
   /** Where a function's handler lives, when its runtime lets us tell. */

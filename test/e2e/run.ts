@@ -20,6 +20,7 @@ import type { SuiteResult } from './suite/index.ts';
 import { uiTests, type UiContext } from './ui/flow.ts';
 import { chainViewUiTest } from './ui/chain-view.ts';
 import { multiProjectUiTest } from './ui/multi-project.ts';
+import { editorWorkflowUiTest } from './ui/editor-workflow.ts';
 import { addSamProjects } from './sam-projects.ts';
 
 // E2E_RESULTS_DIR: keeps two runs at once (two engineers, CI and a developer) from mixing their screenshots.
@@ -207,7 +208,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string): Pr
     },
   };
   try {
-    for (const test of [...uiTests, chainViewUiTest, multiProjectUiTest]) {
+    for (const test of [...uiTests, chainViewUiTest, multiProjectUiTest, editorWorkflowUiTest]) {
       const t0 = Date.now();
       try {
         await test.run(context);
