@@ -29,7 +29,9 @@ export function offerMissingParameters(ctx: Ctx, folder: vscode.WorkspaceFolder,
       asked.add(key);
       const where = vscode.workspace.asRelativePath(error.file);
       const action = `Set ${name}`;
-      void vscode.window.showWarningMessage(`${where}: parameter ${name} has no Default and no value, so a function using it does not load. Set a local value (saved in .open-runtime/parameters.json, used by the CLI too).`, action)
+      const message = `${where}: parameter ${name} has no Default and no value, so a function using it does not load. Set a local value (saved in .open-runtime/parameters.json, used by the CLI too).`;
+      ctx.log(`${message} Or run "Open Runtime: Set Template Parameters...".`);
+      void vscode.window.showWarningMessage(message, action)
         .then((choice) => { if (choice === action) void promptParameter(ctx, folder, error.file, name); });
     }
   }

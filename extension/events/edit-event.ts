@@ -41,7 +41,10 @@ export async function openDraft(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Fu
   }
   await ctx.extension.workspaceState.update(ORIGINS_KEY, { ...ctx.extension.workspaceState.get<Record<string, DraftOrigin>>(ORIGINS_KEY, {}), [file]: origin });
   ctx.eventDiagnostics.delete(uri);
-  await vscode.window.showTextDocument(uri, { preview: false });
+  // In the main editor group (where the handler usually is), or where this draft is shown already: a new split per
+  // draft would leave each too narrow for its "Send to" lens.
+  const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === file);
+  await vscode.window.showTextDocument(uri, { preview: false, viewColumn: shown?.viewColumn ?? vscode.ViewColumn.One });
   ctx.log(`Editing the event for ${fn.name} (${origin.label}) in ${vscode.workspace.asRelativePath(file)}: "Send to ${fn.name}" above it sends it.`);
   return file;
 }
@@ -105,8 +108,9 @@ export async function saveEditedEvent(ctx: Ctx, arg?: unknown, args: { name?: st
     const saved = await saveEvent(target.workspaceDir, target.functionName, name, await pretty(text), { overwrite: true });
     await rememberLastUsed(target.workspaceDir, target.functionName, { kind: 'saved', name: saved.name });
     // The saved file takes the draft's place in the editor; it has the same "Send to" lens.
+    const column = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === uri.fsPath)?.viewColumn ?? vscode.ViewColumn.One;
     if (vscode.window.activeTextEditor?.document.uri.fsPath === uri.fsPath) await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
-    await vscode.window.showTextDocument(vscode.Uri.file(saved.path), { preview: false });
+    await vscode.window.showTextDocument(vscode.Uri.file(saved.path), { preview: false, viewColumn: column });
     return saved.path;
   } catch (err) {
     void vscode.window.showErrorMessage((err as Error).message);

@@ -15,9 +15,12 @@ export async function openByQuickOpen(page: Page, relativePath: string): Promise
   await input.waitFor({ timeout: 10_000 });
   await input.fill(relativePath);
   const name = relativePath.split('/').pop()!;
-  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
-  await input.press('Enter');
-  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+  const folder = relativePath.split('/').slice(0, -1).join('/');
+  // The row of this very file (several projects have an app.mjs), clicked rather than Enter on whatever is first.
+  const row = quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ hasText: name }).filter({ hasText: folder }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+  await page.locator('.part.editor .editor-group-container.active .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
   await activeEditor(page).locator('.view-lines', { hasText: /lambdaHandler|handler|Resources/ }).waitFor({ timeout: 30_000 });
 }
 
