@@ -162,6 +162,28 @@ const compare: CommandFactory = (ctx) => async (entry?: HistoryEntry, selected?:
 
 const clearHistory: CommandFactory = (ctx) => () => ctx.history.clear();
 
+/** Opens an event (template, saved, inline, or the picker's choice) as editable JSON before sending. Returns the draft's path. */
+const editEventBeforeSending: CommandFactory = (ctx) => async (args?: unknown) => {
+  const { functionFor } = await import('./invoke.ts');
+  const target = await functionFor(ctx, args);
+  if (!target) return undefined;
+  const { chooseEvent } = await import('./events/pick-event.ts');
+  const { isInvokeArgs } = await import('./invoke-args.ts');
+  const chosen = await chooseEvent(ctx, target.folder, target.fn, isInvokeArgs(args) ? args : {});
+  if (!chosen) return undefined;
+  const { openDraft } = await import('./events/edit-event.ts');
+  return openDraft(ctx, target.folder, target.fn, chosen.payload, { label: chosen.label, suggestedName: chosen.label.replace(/^\w+: /, '').replace(/[^\w.-]+/g, '-') });
+};
+
+const sendEditedEvent: CommandFactory = (ctx) => async (uri?: unknown, options?: { debug?: boolean }) =>
+  (await import('./events/edit-event.ts')).sendEditedEvent(ctx, uri, options);
+
+const saveEditedEvent: CommandFactory = (ctx) => async (uri?: unknown, args?: { name?: string }) =>
+  (await import('./events/edit-event.ts')).saveEditedEvent(ctx, uri, args);
+
+const setTemplateParameters: CommandFactory = (ctx) => async (args?: { template?: string; name?: string; value?: string }) =>
+  (await import('./parameters.ts')).setTemplateParameters(ctx, args);
+
 /** For tests and diagnostics: how long activation took, in milliseconds. */
 const activationTime: CommandFactory = (ctx) => () => ctx.activationMs;
 
@@ -184,6 +206,10 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'openRuntime.activationTime': activationTime,
   'openRuntime.showComponentInterface': showComponentInterface,
   'openRuntime.showMiddlewareChain': showMiddlewareChain,
+  'openRuntime.editEventBeforeSending': editEventBeforeSending,
+  'openRuntime.sendEditedEvent': sendEditedEvent,
+  'openRuntime.saveEditedEvent': saveEditedEvent,
+  'openRuntime.setTemplateParameters': setTemplateParameters,
 };
 
 export function registerCommands(ctx: Ctx): void {

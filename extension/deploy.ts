@@ -198,17 +198,24 @@ function announce(ctx: Ctx, result: DeployResult): void {
 
 async function pickFunction(functions: FunctionSpec[], name: string | undefined): Promise<FunctionSpec | undefined> {
   if (name) {
-    const fn = functions.find((f) => f.name === name);
-    if (!fn) void vscode.window.showErrorMessage(`No function named ${name} in this workspace's templates. Known functions: ${functions.map((f) => f.name).join(', ') || '(none)'}.`);
-    return fn;
+    // The same addresses as the CLI's `deploy`: name, full path (sam-hello/HelloWorldFunction), FunctionName, or a
+    // logical id only one project has.
+    const { functionAddressed } = await import('../runner/functions/address.ts');
+    const addressed = functionAddressed(functions, name);
+    if ('problem' in addressed) {
+      void vscode.window.showErrorMessage(`Cannot deploy: ${addressed.problem}`);
+      return undefined;
+    }
+    return addressed.fn;
   }
   if (!functions.length) {
     void vscode.window.showErrorMessage('No functions found: add one to template.yaml (or serverless.yml), or run "Open Runtime: New Function...".');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    functions.map((fn) => ({ label: fn.name, description: `${fn.runtime} · ${fn.architecture}`, fn })),
-    { title: 'Build and deploy which function?', matchOnDescription: true },
+    // Labelled by full path, so two projects' HelloWorldFunction are told apart.
+    functions.map((fn) => ({ label: fn.path ?? fn.name, description: `${fn.runtime} · ${fn.architecture}`, detail: fn.source ? vscode.workspace.asRelativePath(fn.source.file) : undefined, fn })),
+    { title: 'Build and deploy which function?', matchOnDescription: true, matchOnDetail: true },
   );
   return picked?.fn;
 }

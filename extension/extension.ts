@@ -12,6 +12,7 @@ import { registerDeployCommand } from './deploy.ts';
 import { registerBuildTasks } from './tasks.ts';
 import { Ctx } from './ctx.ts';
 import { watchSavedEvents } from './events/event-diagnostics.ts';
+import { EVENT_FILE_SELECTOR, EventFileLensProvider } from './events/edit-event.ts';
 import { HandlerLensProvider, LENS_SELECTOR } from './handler-lenses.ts';
 import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import { streamLogsToOutput } from './logs.ts';
@@ -47,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   ctx = c;
   registerCommands(c);
   c.push(vscode.languages.registerCodeLensProvider(LENS_SELECTOR, new HandlerLensProvider(c, c.functions)));
+  c.push(vscode.languages.registerCodeLensProvider(EVENT_FILE_SELECTOR, new EventFileLensProvider()));
   registerChainLenses(c);
   watchChainDiagnostics(c);
   const historyView = vscode.window.createTreeView(HISTORY_VIEW_ID, { treeDataProvider: c.history, canSelectMany: true });

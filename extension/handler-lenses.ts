@@ -1,4 +1,5 @@
-// "Invoke with event" and "Debug" CodeLenses: above every handler a template function points to, above
+// "Invoke with event" and "Debug" CodeLenses: above every handler a template function points to (one row, plus
+// "N functions", when several functions share it: the function is picked after the click), above
 // handler-shaped code that no template mentions (it runs through inference), and above each function
 // resource in template.yaml / serverless.yml. The detection itself is find-handlers.ts (vscode-free).
 import * as path from 'node:path';
@@ -7,12 +8,10 @@ import type { FunctionSpec } from '../runner/functions/model.ts';
 import type { Ctx } from './ctx.ts';
 import { findDeclarationLine, findHandlers, languageOfFile, type SourceLanguage } from './find-handlers.ts';
 import type { InvokeArgs } from './invoke-args.ts';
-import type { WorkspaceFunctions } from './workspace-functions.ts';
+import { DEFINITION_FILE, type WorkspaceFunctions } from './workspace-functions.ts';
 
 export const INVOKE_TITLE = 'Invoke with event';
 export const DEBUG_TITLE = 'Debug';
-
-const DEFINITION_FILE = /^(template\.(ya?ml|json)|serverless\.ya?ml)$/;
 
 export const LENS_SELECTOR: vscode.DocumentSelector = [
   { scheme: 'file', language: 'typescript' },
@@ -73,7 +72,17 @@ export class HandlerLensProvider implements vscode.CodeLensProvider {
       if (p.exportName) covered.add(p.exportName);
     }
     for (const [line, fns] of byLine) {
-      for (const fn of fns) lenses.push(...lensPair(line, { functionName: fn.name }, fn.name, fns.length > 1));
+      if (fns.length === 1) {
+        lenses.push(...lensPair(line, { functionName: fns[0]!.name }, fns[0]!.name));
+        continue;
+      }
+      // One row however many functions share the handler: the function is chosen after the click.
+      const exportName = pointing.find((p) => p.line === line)?.exportName;
+      const names = fns.map((fn) => fn.path ?? fn.name);
+      lenses.push(
+        ...lensPair(line, { file, ...(exportName ? { exportName } : {}), sharedBy: fns.map((fn) => fn.name) }, `one of ${names.join(', ')}`),
+        new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title: `${fns.length} functions`, command: '', tooltip: `This handler runs as ${names.join(', ')}: "Invoke with event" and "Debug" ask which one` }),
+      );
     }
     // Go and Rust: one program per folder, so any template function for this folder covers the file.
     const goOrRustCovered = (language === 'go' || language === 'rust') && pointing.length > 0;
@@ -108,12 +117,11 @@ export class HandlerLensProvider implements vscode.CodeLensProvider {
   }
 }
 
-function lensPair(line: number, args: InvokeArgs, what: string, qualify = false): vscode.CodeLens[] {
+function lensPair(line: number, args: InvokeArgs, what: string): vscode.CodeLens[] {
   const range = new vscode.Range(line, 0, line, 0);
-  const suffix = qualify && args.functionName ? ` (${args.functionName})` : '';
   return [
-    new vscode.CodeLens(range, { title: INVOKE_TITLE + suffix, command: 'openRuntime.invokeWithEvent', arguments: [args], tooltip: `Invoke ${what} locally with an event you pick` }),
-    new vscode.CodeLens(range, { title: DEBUG_TITLE + suffix, command: 'openRuntime.debugWithEvent', arguments: [args], tooltip: `Invoke ${what} locally with the debugger attached` }),
+    new vscode.CodeLens(range, { title: INVOKE_TITLE, command: 'openRuntime.invokeWithEvent', arguments: [args], tooltip: `Invoke ${what} locally with an event you pick` }),
+    new vscode.CodeLens(range, { title: DEBUG_TITLE, command: 'openRuntime.debugWithEvent', arguments: [args], tooltip: `Invoke ${what} locally with the debugger attached` }),
   ];
 }
 

@@ -7,6 +7,11 @@ export interface InvokeArgs {
   readonly file?: string;
   /** The export (Node) or function (Python) in `file`; `handler` when not given. */
   readonly exportName?: string;
+  /**
+   * Names of the template functions that share this handler (the lens row of a shared handler): the user picks one
+   * after the click, and the pick is remembered for the handler. Ignored when functionName is given.
+   */
+  readonly sharedBy?: readonly string[];
 
   /** A saved event of the function, by name (`.open-runtime/events/<function>/<name>.json`). */
   readonly eventName?: string;
@@ -23,5 +28,6 @@ export function isInvokeArgs(value: unknown): value is InvokeArgs {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
   const optionalString = (k: string) => v[k] === undefined || typeof v[k] === 'string';
-  return ['functionName', 'file', 'exportName', 'eventName', 'eventTemplate', 'saveAs'].every(optionalString);
+  const sharedBy = v.sharedBy === undefined || (Array.isArray(v.sharedBy) && v.sharedBy.every((n) => typeof n === 'string'));
+  return sharedBy && ['functionName', 'file', 'exportName', 'eventName', 'eventTemplate', 'saveAs'].every(optionalString);
 }

@@ -167,8 +167,38 @@ async function resolveFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.W
     const known = functions.map((f) => f.name);
     throw new RunnerError('ResourceNotFoundException', `There is no function named "${args.functionName}" in this workspace${known.length ? ` (it has ${known.join(', ')})` : ''}. Check template.yaml / serverless.yml, or open the handler file and use the lens above it.`);
   }
+  if (args.sharedBy?.length) {
+    const chosen = await chooseSharedFunction(ctx, runner, folder, args.sharedBy, args.file, args.exportName);
+    if (!chosen) return undefined;
+    return chosen;
+  }
   if (args.file) return (await templateFunctionFor(ctx, runner, folder, args.file, args.exportName)) ?? inferFromFile(runner, args.file, args.exportName);
   return pickFunction(ctx, runner, folder);
+}
+
+const SHARED_CHOICES_KEY = 'openRuntime.sharedHandlerChoices';
+
+/** One of the functions that share a handler, picked by the user (the last pick for this handler offered first). */
+async function chooseSharedFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, names: readonly string[], file: string | undefined, exportName: string | undefined): Promise<FunctionSpec | undefined> {
+  const { handlerKey, orderChoices } = await import('./function-choices.ts');
+  let { functions } = await runner.listFunctions();
+  if (!names.every((n) => functions.some((f) => f.name === n))) ({ functions } = await runner.reloadFunctions().catch(() => ({ functions })));
+  const sharing = names.map((n) => functions.find((f) => f.name === n)).filter((f): f is FunctionSpec => f !== undefined);
+  if (sharing.length === 0) {
+    throw new RunnerError('ResourceNotFoundException', `None of ${names.join(', ')} is defined any more in this workspace's templates. Save the template, then click the lens again.`);
+  }
+  if (sharing.length === 1) return sharing[0];
+  const key = file ? handlerKey(file, exportName) : names.join(',');
+  const remembered = ctx.extension.workspaceState.get<Record<string, string>>(SHARED_CHOICES_KEY, {});
+  const choices = orderChoices(sharing, folder.uri.fsPath, remembered[key]);
+  const where = file ? `${path.basename(file)}${exportName ? ` ${exportName}` : ''}` : 'this handler';
+  const picked = await vscode.window.showQuickPick(
+    choices.map((c) => ({ label: `$(symbol-event) ${c.label}`, description: c.description, detail: c.detail, choice: c })),
+    { title: `${sharing.length} functions run ${where}: which one?`, placeHolder: 'Each runs with its own template settings (timeout, environment, middlewares)', matchOnDescription: true, matchOnDetail: true },
+  );
+  if (!picked) return undefined;
+  await ctx.extension.workspaceState.update(SHARED_CHOICES_KEY, { ...remembered, [key]: picked.choice.fn.name });
+  return picked.choice.fn;
 }
 
 /** The template function whose handler is this file (and export), so a file invoked from the explorer keeps its settings. */

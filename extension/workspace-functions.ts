@@ -7,6 +7,8 @@ import type { FunctionSpec } from '../runner/functions/model.ts';
 import type { Ctx } from './ctx.ts';
 
 export const DEFINITION_GLOB = '**/{template.yaml,template.yml,template.json,serverless.yml,serverless.yaml}';
+/** The file names DEFINITION_GLOB matches. */
+export const DEFINITION_FILE = /^(template\.(ya?ml|json)|serverless\.ya?ml)$/;
 
 export interface HandlerTarget {
   /** Absolute source file of the handler. */
@@ -20,16 +22,23 @@ export class WorkspaceFunctions implements vscode.Disposable {
   private readonly cache = new Map<string, Promise<Discovery>>();
   private readonly diagnostics: vscode.DiagnosticCollection;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Template parameters the user was already offered to set (once per editor session). */
+  private readonly askedParameters = new Set<string>();
 
   constructor(ctx: Ctx) {
     this.ctx = ctx;
     this.diagnostics = vscode.languages.createDiagnosticCollection('open-runtime-templates');
     const watcher = vscode.workspace.createFileSystemWatcher(DEFINITION_GLOB);
+    // Parameter values saved by hand (or by the CLI user) change what loads, as a template edit does.
+    const parameters = vscode.workspace.createFileSystemWatcher('**/.open-runtime/parameters.json');
     const changed = () => { this.cache.clear(); ctx.fireFunctionsChanged(); };
     this.disposables.push(
-      this.diagnostics, watcher,
+      this.diagnostics, watcher, parameters,
+      parameters.onDidChange(changed), parameters.onDidCreate(changed), parameters.onDidDelete(changed),
       watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
       ctx.onFunctionsChanged(() => this.cache.clear()),
+      // A definition file opened that the last reading did not include (created while file events were missed).
+      vscode.workspace.onDidOpenTextDocument((doc) => void this.readAgainIfNew(doc.uri)),
     );
   }
 
@@ -49,6 +58,9 @@ export class WorkspaceFunctions implements vscode.Disposable {
       const { discoverFunctions } = await import('../runner/functions/discover.ts');
       const discovery = await discoverFunctions(folder.uri.fsPath);
       this.showErrors(folder, discovery);
+      if (discovery.errors.some((e) => e.missingParameters?.length)) {
+        void import('./parameters.ts').then((m) => m.offerMissingParameters(this.ctx, folder, discovery, this.askedParameters));
+      }
       return discovery;
     } catch (err) {
       this.ctx.log(`Could not read the function definitions in ${folder.uri.fsPath}: ${(err as Error).message}`);
@@ -69,6 +81,16 @@ export class WorkspaceFunctions implements vscode.Disposable {
       byFile.set(e.file, [...(byFile.get(e.file) ?? []), d]);
     }
     for (const [file, list] of byFile) this.diagnostics.set(vscode.Uri.file(file), list);
+  }
+
+  private async readAgainIfNew(uri: vscode.Uri): Promise<void> {
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    const pending = folder && this.cache.get(folder.uri.toString());
+    if (!pending || uri.scheme !== 'file' || !DEFINITION_FILE.test(uri.path.split('/').pop() ?? '')) return;
+    const { files } = await pending;
+    if (files.some((f) => vscode.Uri.file(f).toString() === uri.toString())) return;
+    this.cache.clear();
+    this.ctx.fireFunctionsChanged();
   }
 
   /** Where a function's handler lives, when its runtime lets us tell. */

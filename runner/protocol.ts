@@ -43,6 +43,8 @@ export const DefinitionError = z.object({
   message: z.string(),
   /** A skipped HTTP route the gateway still answers (with 501: its integration is not emulated). */
   route: HttpEvent.optional(),
+  /** The template parameters (no Default, no value) this error comes from: the editor asks for them. */
+  missingParameters: z.array(z.string()).optional(),
 });
 export type DefinitionError = z.infer<typeof DefinitionError>;
 

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { JsonCheck } from '../../runner/events/json-check.ts';
 import type { Ctx } from '../ctx.ts';
+import { eventFileOf } from './event-files.ts';
 
 const SAVED_EVENT_PATH = /[\\/]\.open-runtime[\\/]events[\\/][^\\/]+[\\/][^\\/]+\.json$/;
 
@@ -22,7 +23,8 @@ export function showJsonProblem(ctx: Ctx, uri: vscode.Uri, problem: Extract<Json
 /** Checks saved-event documents when opened, edited and saved. */
 export function watchSavedEvents(ctx: Ctx): void {
   const check = async (doc: vscode.TextDocument) => {
-    if (!isSavedEventFile(doc.uri)) return;
+    // Drafts being edited before sending (edit-event.ts) are checked as typed too.
+    if (!isSavedEventFile(doc.uri) && !(doc.uri.scheme === 'file' && eventFileOf(doc.uri.fsPath))) return;
     const { checkJson } = await import('../../runner/events/json-check.ts');
     const result = checkJson(doc.getText());
     if (result.ok) ctx.eventDiagnostics.delete(doc.uri);

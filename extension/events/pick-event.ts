@@ -1,12 +1,13 @@
 // The event payload picker: the function's saved events first (the last used one on top, marked), then its
 // project's own events/*.json, then templates of the triggers the function declares (prefilled with its declared
 // route), then every other "new from template" item grouped by the service that sends it (searchable by that
-// service's name). A template asks its fields (prefilled, checked as you type), is saved as a saved event, and is
-// used. An event whose source is not a declared trigger carries a one-line hint. Malformed saved JSON gets a
+// service's name). A template, filled with the function's declared trigger, opens as editable JSON (edit-event.ts)
+// with "Send to <function>" above it; every other item sends at once, or opens for editing with its "Edit before
+// sending" button. An event whose source is not a declared trigger carries a one-line hint. Malformed saved JSON gets a
 // diagnostic at the exact spot and a message, never a crash.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findEventTemplate, listEventTemplates, renderEvent, renderEventText, type EventTemplate } from '../../runner/events/catalogue.ts';
+import { findEventTemplate, listEventTemplates, renderEventText, type EventTemplate } from '../../runner/events/catalogue.ts';
 import { declaredFieldValues, projectEvents, triggerMismatch, triggerName, triggerTemplates, type ProjectEvent } from '../../runner/events/for-function.ts';
 import {
   checkEventName, checkJson, lastUsed, listSavedEvents, readSavedEvent, rememberLastUsed, saveEvent,
@@ -30,7 +31,7 @@ export interface ChosenEvent {
 }
 
 /** The event with its hint, when its source doesn't match the function's declared triggers. */
-function withHint(fn: FunctionSpec, event: ChosenEvent | undefined): ChosenEvent | undefined {
+export function withHint(fn: FunctionSpec, event: ChosenEvent | undefined): ChosenEvent | undefined {
   if (!event) return undefined;
   let parsed: unknown;
   try { parsed = JSON.parse(event.payload); } catch { return event; }
@@ -79,7 +80,8 @@ type PickItem = vscode.QuickPickItem & (
   | { action: 'none' }
 );
 
-const EDIT_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Open this saved event to edit it' };
+/** On every event item: open its JSON in an editor first, with "Send to <function>" above it. */
+const EDIT_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Edit before sending' };
 
 /** The picker itself (openRuntime.pickEvent uses it too). */
 export async function pickEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec): Promise<ChosenEvent | undefined> {
@@ -98,7 +100,7 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
     const template = findEventTemplate(last.id);
     if (template) {
       items.push({ label: `Last used for ${shownName}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
-      items.push({ label: `$(history) ${template.label}`, description: 'last used', detail: describeValues(last.values), action: 'last-template', choice: last });
+      items.push({ label: `$(history) ${template.label}`, description: 'last used', detail: describeValues(last.values), buttons: [EDIT_BUTTON], action: 'last-template', choice: last });
     }
   }
   if (ordered.length) items.push({ label: `Saved events of ${shownName}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
@@ -120,7 +122,7 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
     for (const e of ofProject) {
       const source = e.trigger && triggerName(e.trigger);
       const description = e.fits === false ? `project event · ${source} event, not a trigger of this function` : source ? `project event · ${source}` : 'project event';
-      items.push({ label: `$(file) ${e.name}`, description, detail: vscode.workspace.asRelativePath(e.path), action: 'project', event: e });
+      items.push({ label: `$(file) ${e.name}`, description, detail: vscode.workspace.asRelativePath(e.path), buttons: [EDIT_BUTTON], action: 'project', event: e });
     }
   }
   // Templates of what the template says triggers the function, with its declared route filled in.
@@ -130,13 +132,13 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
     for (const t of triggered) {
       const values = declaredFieldValues(fn, t);
       const declared = Object.keys(values).length ? ` · ${[values.method, values.route ?? values.resource].filter(Boolean).join(' ')}` : '';
-      items.push({ label: `$(add) ${t.label}`, description: t.id, detail: `${t.source}${declared}: ${t.description}`, action: 'template', template: t, values });
+      items.push({ label: `$(add) ${t.label}`, description: t.id, detail: `${t.source}${declared}: ${t.description} · opens for editing`, action: 'template', template: t, values });
     }
   }
   // Only this function's own last response: another function's is rarely this one's input.
   const lastResult = ctx.history.lastResultOf(fn.name);
   items.push({ label: 'Other', kind: vscode.QuickPickItemKind.Separator, action: 'none' });
-  items.push({ label: '$(json) Empty event', description: '{}', action: 'empty' });
+  items.push({ label: '$(json) Empty event', description: '{}', buttons: [EDIT_BUTTON], action: 'empty' });
   if (lastResult?.result && lastResult.result.payload.trim()) {
     items.push({ label: '$(reply) Last result as event', description: `response of ${lastResult.functionName}`, detail: 'Saves it as a saved event of this function, then uses it', action: 'last-result' });
   }
@@ -151,10 +153,10 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
       source = t.source;
       items.push({ label: `${source} · new from template`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
     }
-    items.push({ label: `$(add) ${t.label}`, description: t.id, detail: `${t.source}: ${t.description}`, action: 'template', template: t });
+    items.push({ label: `$(add) ${t.label}`, description: t.id, detail: `${t.source}: ${t.description} · opens for editing`, action: 'template', template: t });
   }
 
-  const picked = await new Promise<PickItem | undefined>((resolve) => {
+  const picked = await new Promise<{ item: PickItem; edit: boolean } | undefined>((resolve) => {
     const qp = vscode.window.createQuickPick<PickItem>();
     qp.title = `Event for ${shownName}`;
     qp.placeholder = `Pick a saved event or a template (${listEventTemplates().length} event types)`;
@@ -164,22 +166,32 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
     const firstReal = items.find((i) => i.kind !== vscode.QuickPickItemKind.Separator);
     if (firstReal) qp.activeItems = [firstReal];
     let done = false;
-    qp.onDidAccept(() => { done = true; resolve(qp.selectedItems[0]); qp.hide(); });
-    qp.onDidTriggerItemButton((e) => {
-      if (e.item.action === 'saved') { done = true; resolve(undefined); qp.hide(); void vscode.window.showTextDocument(vscode.Uri.file(e.item.saved.path)); }
-    });
+    qp.onDidAccept(() => { done = true; const item = qp.selectedItems[0]; resolve(item && { item, edit: false }); qp.hide(); });
+    qp.onDidTriggerItemButton((e) => { done = true; resolve({ item: e.item, edit: true }); qp.hide(); });
     qp.onDidHide(() => { if (!done) resolve(undefined); qp.dispose(); });
     qp.show();
   });
   if (!picked) return undefined;
+  const { item, edit } = picked;
+  // A saved event is edited in place: its file has the same "Send to" lens as a draft.
+  if (edit && item.action === 'saved') {
+    await vscode.window.showTextDocument(vscode.Uri.file(item.saved.path), { preview: false });
+    return undefined;
+  }
 
-  switch (picked.action) {
-    case 'saved': return useSavedEvent(ctx, picked.saved);
+  const { openDraft } = await import('./edit-event.ts');
+  switch (item.action) {
+    case 'saved': return useSavedEvent(ctx, item.saved);
     case 'last-template': {
-      const template = findEventTemplate(picked.choice.id)!;
-      return { payload: renderEventText(template.id, picked.choice.values ?? {}), label: `template: ${template.label}`, remember: picked.choice };
+      const template = findEventTemplate(item.choice.id)!;
+      const event = { payload: renderEventText(template.id, item.choice.values ?? {}), label: `template: ${template.label}`, remember: item.choice };
+      if (edit) await openDraft(ctx, folder, fn, event.payload, { label: event.label, suggestedName: template.id });
+      return edit ? undefined : event;
     }
-    case 'empty': return { payload: '{}', label: 'empty event' };
+    case 'empty': {
+      if (edit) await openDraft(ctx, folder, fn, '{}', { label: 'empty event', suggestedName: 'event' });
+      return edit ? undefined : { payload: '{}', label: 'empty event' };
+    }
     case 'last-result': {
       const name = await askEventName(ws, fn, `${lastResult!.functionName}-result`);
       if (name === undefined) return undefined;
@@ -187,47 +199,19 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
       const s = await saveEvent(ws, fn.name, name, text, { overwrite: true });
       return { payload: text, label: `saved: ${s.name}`, savedPath: s.path, remember: { kind: 'saved', name: s.name } };
     }
-    case 'template': return newFromTemplate(ws, fn, picked.template, picked.values);
-    case 'project': return useProjectEvent(ctx, fn, picked.event);
+    case 'template': {
+      // No field-by-field prompts: the template filled with the declared trigger's values opens for editing.
+      const text = renderEventText(item.template.id, { ...item.values });
+      await openDraft(ctx, folder, fn, text, { label: `template: ${item.template.label}`, suggestedName: item.template.id });
+      return undefined;
+    }
+    case 'project': {
+      const used = await useProjectEvent(ctx, fn, item.event);
+      if (edit && used) await openDraft(ctx, folder, fn, used.payload, { label: used.label, suggestedName: item.event.name });
+      return edit ? undefined : used;
+    }
     case 'none': return undefined;
   }
-}
-
-/** Asks each field of the template (defaults prefilled, checked as typed), then a name; saves and uses it. */
-async function newFromTemplate(ws: string, fn: FunctionSpec, template: EventTemplate, presets: Record<string, string> = {}): Promise<ChosenEvent | undefined> {
-  const values: Record<string, string> = {};
-  const total = template.fields.length;
-  for (const [i, field] of template.fields.entries()) {
-    const title = `${template.label} (${i + 1}/${total + 1})`;
-    const preset = presets[field.name] ?? field.default;
-    let value: string | undefined;
-    if (field.kind === 'choice' && field.choices) {
-      const choices = [preset, ...field.choices.filter((c) => c !== preset)];
-      value = await vscode.window.showQuickPick(choices, { title, placeHolder: field.prompt, ignoreFocusOut: true });
-    } else {
-      value = await vscode.window.showInputBox({
-        title,
-        prompt: field.prompt,
-        value: preset,
-        ignoreFocusOut: true,
-        validateInput: (text) => {
-          try {
-            renderEvent(template.id, { ...values, [field.name]: text });
-            return undefined;
-          } catch (err) {
-            return (err as Error).message;
-          }
-        },
-      });
-    }
-    if (value === undefined) return undefined;
-    values[field.name] = value;
-  }
-  const text = renderEventText(template.id, values);
-  const name = await askEventName(ws, fn, template.id, `${template.label} (${total + 1}/${total + 1})`);
-  if (name === undefined) return undefined;
-  const saved = await saveEvent(ws, fn.name, name, text, { overwrite: true });
-  return { payload: text, label: `saved: ${saved.name}`, savedPath: saved.path, remember: { kind: 'saved', name: saved.name } };
 }
 
 export async function askEventName(ws: string, fn: FunctionSpec | { name: string }, suggested: string, title?: string): Promise<string | undefined> {

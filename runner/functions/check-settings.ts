@@ -13,6 +13,8 @@ export interface Problem {
   line: number;
   /** Continues "Function "X" ...": a sentence saying what is wrong and what to do. */
   text: string;
+  /** Parameters without a Default or a value that the problem comes from (the editor offers to set them). */
+  missingParameters?: string[];
 }
 
 /** One DefinitionError per bad function, at the line of its first problem, naming every problem. */
@@ -22,7 +24,8 @@ export function functionError(file: string, name: string, problems: Problem[]): 
   const message = sorted
     .map((p, i) => (i === 0 ? `Function "${name}" ${p.text}` : p.line === sorted[0]!.line ? `It also ${p.text}` : `Line ${p.line}: it ${p.text}`))
     .join(' ');
-  return { file, line: sorted[0]!.line, message };
+  const missing = [...new Set(sorted.flatMap((p) => p.missingParameters ?? []))];
+  return { file, line: sorted[0]!.line, message, ...(missing.length ? { missingParameters: missing } : {}) };
 }
 
 /** Validates the assembled input with the one model; anything it rejects becomes a Problem. */

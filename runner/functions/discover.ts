@@ -1,6 +1,6 @@
 // Finds every function of a workspace: the definition files in its root and one level below, read by
 // template.ts or serverless.ts, and CDK cloud assemblies (cdk.out/manifest.json) there, read by cdk.ts,
-// with names made unique across the workspace (projects side by side that share a name are told apart by folder). Also the one place
+// with the parameter values saved in .open-runtime/parameters.json (saved-parameters.ts) and names made unique across the workspace (projects side by side that share a name are told apart by folder). Also the one place
 // that maps a handler string back to its source file (for compiling TypeScript and for CodeLenses).
 import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { parseServerless, type ServerlessOptions } from './serverless.ts';
 import { CDK_MANIFEST, isAssemblyStack, loadCloudAssembly } from './cdk.ts';
 import { NODE_EXTENSIONS } from './infer.ts';
 import { tryParseHandler } from './handler.ts';
+import { readSavedParameters, savedParametersOf } from './saved-parameters.ts';
 
 export interface Discovery {
   functions: FunctionSpec[];
@@ -68,6 +69,8 @@ export async function discoverFunctions(workspaceDir: string, options: Discovery
   }
 
   const read: { file: string; definitions: Definitions; files: string[] }[] = [];
+  // Values the person saved for parameters without a Default (the editor asks once): below overrides and samconfig.
+  const saved = readSavedParameters(root);
   for (const file of found) {
     if (basename(file) === CDK_MANIFEST) {
       const assembly = await loadCloudAssembly(dirname(file), options);
@@ -78,14 +81,16 @@ export async function discoverFunctions(workspaceDir: string, options: Discovery
     if (text === undefined) continue; // vanished between listing and reading; the next discovery sees it
     // Any JSON file may be called template.json; only CloudFormation ones are definitions.
     if (file.endsWith('.json') && !looksLikeTemplate(text, file)) continue;
-    read.push({ file, definitions: parseDefinitions(text, file, options), files: [file] });
+    const given = savedParametersOf(saved.parameters, root, file);
+    const withSaved = Object.keys(given).length ? { ...options, parameterOverrides: { ...given, ...options.parameterOverrides } } : options;
+    read.push({ file, definitions: parseDefinitions(text, file, withSaved), files: [file] });
   }
   // A template another one nests (orders/template.yaml under the root's AWS::Serverless::Application) belongs to
   // its parent, which passes its parameters: read on its own it would be a second, broken copy.
   const nested = new Set(read.flatMap((r) => r.definitions.included ?? []));
   const projects = read.filter((r) => !nested.has(r.file));
   const shared = namesInSeveralProjects(projects.map((p) => ({ project: projectLabel(root, p.file), functions: p.definitions.functions })));
-  const result: Discovery = { functions: [], errors: [], files: [], skipped: [] };
+  const result: Discovery = { functions: [], errors: saved.problem ? [saved.problem] : [], files: [], skipped: [] };
   for (const { file, definitions, files } of projects) {
     result.files.push(...files);
     const project = projectLabel(root, file);

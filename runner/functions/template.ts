@@ -366,8 +366,9 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
     problems.push({
       line,
       text: missing.length
-        ? `has Environment variable ${key} from parameter ${missing.join(', ')}, which has no Default and was given no value. Set it with --parameter-overrides ${missing[0]}=value (or parameter_overrides in samconfig.toml), or give the parameter a Default.`
+        ? `has Environment variable ${key} from parameter ${missing.join(', ')}, which has no Default and was given no value. Set it with --parameter-overrides ${missing[0]}=value (or parameter_overrides in samconfig.toml, or in the editor, which saves it in .open-runtime/parameters.json), or give the parameter a Default.`
         : `has Environment variable ${key} = ${describeValue(value)}, which only a deployed stack knows. Give it a local value with --env-vars (env.json: { "${id}": { "${key}": "value" } }) or in .env.`,
+      ...(missing.length ? { missingParameters: missing } : {}),
     });
   }
   input.environment = environment;

@@ -23,6 +23,7 @@ import { multiProjectUiTest } from './ui/multi-project.ts';
 import { componentViewUiTest } from './ui/component-view.ts';
 import { routesUiTest } from './ui/routes.ts';
 import { timingsUiTest } from './ui/timings.ts';
+import { editorWorkflowUiTest } from './ui/editor-workflow.ts';
 import { addSamProjects } from './sam-projects.ts';
 
 // E2E_RESULTS_DIR: keeps two runs at once (two engineers, CI and a developer) from mixing their screenshots.
@@ -211,7 +212,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
   };
   try {
     // The timings come last: they restart the runner and leave the Run and Debug view open.
-    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, routesUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
+    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, editorWorkflowUiTest, componentViewUiTest, routesUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
     for (const test of tests) {
       const t0 = Date.now();
       try {

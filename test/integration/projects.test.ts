@@ -213,6 +213,35 @@ test('a parameter with no value stops the function with a sentence naming file:l
   assert.equal(given.code, 0, given.stderr);
 });
 
+test('a value saved by the editor in .open-runtime/parameters.json is used by the CLI, below --parameter-overrides', () => {
+  const dir = echoProject(`  NeedsKey:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: nodejs22.x
+      Environment:
+        Variables:
+          SECRET: !Ref ApiKey
+`, `  ApiKey:
+    Type: String
+`);
+  mkdirSync(join(dir, '.open-runtime'));
+  // As the editor writes it: keyed by the template's path in the workspace.
+  writeFileSync(join(dir, '.open-runtime', 'parameters.json'), JSON.stringify({ 'template.yaml': { ApiKey: 'from-the-editor' } }));
+  const saved = cli(['invoke', 'NeedsKey', '--workspace', dir], {}, dir);
+  assert.equal(saved.code, 0, saved.stderr);
+  assert.equal(JSON.parse(saved.stdout).secret, 'from-the-editor');
+  const flagged = cli(['invoke', 'NeedsKey', '--workspace', dir, '--parameter-overrides', 'ApiKey=flag'], {}, dir);
+  assert.equal(flagged.code, 0, flagged.stderr);
+  assert.equal(JSON.parse(flagged.stdout).secret, 'flag');
+  // A broken file is named, and the function stays unloaded with its own error, instead of running with a guess.
+  writeFileSync(join(dir, '.open-runtime', 'parameters.json'), '{ "template.yaml": ');
+  const broken = cli(['invoke', 'NeedsKey', '--workspace', dir], {}, dir);
+  assert.equal(broken.code, 2);
+  assert.match(broken.stderr, /parameters\.json is not valid JSON .* Fix it, or set the values again with "Open Runtime: Set Template Parameters\.\.\."/);
+});
+
 test('flags: an unknown one is one line and the verb\'s usage; SAM\'s container flags get a notice; --debug-port is refused', () => {
   const dir = echoProject();
   const unknown = cli(['invoke', 'Echo', '--workspace', dir, '--bogus'], {}, dir);

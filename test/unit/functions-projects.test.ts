@@ -105,9 +105,11 @@ Resources:
   assert.equal(errors[0]!.line, 13);
   assert.equal(
     errors[0]!.message,
-    'Function "Fn" has Environment variable KEY from parameter ApiKey, which has no Default and was given no value. Set it with --parameter-overrides ApiKey=value (or parameter_overrides in samconfig.toml), or give the parameter a Default. ' +
-      'Line 14: it has Environment variable URL from parameter ApiKey, which has no Default and was given no value. Set it with --parameter-overrides ApiKey=value (or parameter_overrides in samconfig.toml), or give the parameter a Default.',
+    'Function "Fn" has Environment variable KEY from parameter ApiKey, which has no Default and was given no value. Set it with --parameter-overrides ApiKey=value (or parameter_overrides in samconfig.toml, or in the editor, which saves it in .open-runtime/parameters.json), or give the parameter a Default. ' +
+      'Line 14: it has Environment variable URL from parameter ApiKey, which has no Default and was given no value. Set it with --parameter-overrides ApiKey=value (or parameter_overrides in samconfig.toml, or in the editor, which saves it in .open-runtime/parameters.json), or give the parameter a Default.',
   );
+  // The editor reads which parameters to ask for from the error itself.
+  assert.deepEqual(errors[0]!.missingParameters, ['ApiKey']);
   // Given a value, the same function loads.
   const given = parseTemplate(text, file, { parameterOverrides: { ApiKey: 'k1' } });
   assert.deepEqual(given.errors, []);

@@ -42,11 +42,27 @@ function handlerLine(folder: string, file: string): number {
 }
 
 /**
- * A lens of function `fn`: "Invoke with event", or "Invoke with event (HelloTs)" when several template
- * functions share the handler (HelloTs and HelloGuarded do).
+ * The lens of function `fn`'s handler: "Invoke with event" (one row per handler, even when several template
+ * functions share it, as HelloTs and HelloGuarded do: the click then asks which one, see chooseFunction).
  */
-function lensTitle(base: 'Invoke with event' | 'Debug', fn: string): RegExp {
-  return new RegExp(`^\\s*${base.replace(/ /g, '\\s+')}(\\s+\\(${fn}\\))?\\s*$`);
+function lensTitle(base: 'Invoke with event' | 'Debug', _fn: string): RegExp {
+  return new RegExp(`^\\s*${base.replace(/ /g, '\\s+')}\\s*$`);
+}
+
+/** Answers the chooser of a shared handler (when it shows) with `fn`, and waits for `fn`'s event picker. */
+async function chooseFunction(page: Page, fn: string, screenshot?: (name: string) => Promise<string>): Promise<{ chooser: string[] }> {
+  const title = quickInput(page).locator('.quick-input-title');
+  await title.filter({ hasText: /which one\?|Event for/ }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  let chooser: string[] = [];
+  if (/which one\?/.test(await title.innerText())) {
+    chooser = await quickPickLabels(page);
+    if (screenshot) await screenshot('shared-handler-chooser');
+    const input = quickInput(page).locator('.quick-input-box input');
+    await input.fill(fn);
+    await quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactly(fn) }) }).first().click();
+  }
+  await title.filter({ hasText: `Event for ${fn}` }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  return { chooser };
 }
 
 async function waitForLenses(page: Page, file: string, fn: string): Promise<void> {
@@ -118,6 +134,16 @@ export const uiTests: UiTest[] = [
       assert.deepEqual(await lensLines(page, lensTitle('Invoke with event', 'HelloTs')), [line], `"Invoke with event" lenses of HelloTs (by line) in ${HELLO_TS}; the handler is on line ${line}`);
       assert.deepEqual(await lensLines(page, lensTitle('Debug', 'HelloTs')), [line], `"Debug" lenses of HelloTs (by line) in ${HELLO_TS}`);
       // No lens anywhere else in the file (nameFrom() takes an `event` too, but is not exported).
+      // One row for the three functions sharing this handler: it says so, and fits in the editor of a 1400 px window.
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      await page.waitForTimeout(500);
+      await screenshot('hello-ts-lenses-1400px');
+      const row = activeEditor(page).locator('.codelens-decoration', { hasText: /3 functions/ }).first();
+      await row.waitFor({ timeout: 10_000 });
+      const [rowBox, editorBox] = [await row.boundingBox(), await activeEditor(page).boundingBox()];
+      assert.ok(rowBox && editorBox && rowBox.x + rowBox.width <= editorBox.x + editorBox.width - 20,
+        `the lens row "${(await row.innerText()).trim()}" ends inside the editor: ${JSON.stringify(rowBox)} in ${JSON.stringify(editorBox)}`);
+      await page.setViewportSize({ width: 1600, height: 1000 });
       const everyLens = await lensLines(page, /\S/);
       assert.ok(everyLens.length >= 2 && everyLens.every((l) => l === line), `every lens is on line ${line}: ${everyLens.join(', ')}`);
     },
@@ -128,8 +154,11 @@ export const uiTests: UiTest[] = [
     async run({ page, folder, screenshot }) {
       const previous = await shownRequestId(page);
       await clickLens(page, HELLO_TS, 'HelloTs');
+      const { chooser } = await chooseFunction(page, 'HelloTs', screenshot);
+      for (const name of ['HelloTs', 'HelloGuarded', 'HelloWasmGuarded']) {
+        assert.ok(chooser.includes(name), `the chooser lists ${name}, which shares the handler: ${chooser.join(' | ')}`);
+      }
       const labels = await quickPickLabels(page);
-      await quickInput(page).locator('.quick-input-title', { hasText: 'HelloTs' }).waitFor({ timeout: 10_000 });
       await screenshot('event-picker');
       assert.ok(labels.length > 0, 'the picker lists events');
       // The list is virtualised (only visible rows exist): check what it offers by filtering, as a user would.
@@ -149,12 +178,18 @@ export const uiTests: UiTest[] = [
       await row.waitFor({ timeout: 10_000 });
       await screenshot('event-picker-filtered');
       await row.click();
-      // The template's fields (method, route, path, query, body, cookies, headers), then the event's name.
-      await quickInput(page).waitFor({ state: 'visible', timeout: 10_000 });
-      await screenshot('template-first-field');
+      // No field-by-field prompts: the template, filled with HelloTs's declared HttpApi GET /hello, opens as JSON.
+      await page.locator('.tabs-container .tab.active', { hasText: 'HelloTs.json' }).waitFor({ timeout: 30_000 });
+      await activeEditor(page).locator('.view-lines', { hasText: '"routeKey": "GET /hello"' }).waitFor({ timeout: 30_000 });
+      await lenses(page, /Send\s+to\s+HelloTs/).first().waitFor({ timeout: LENS_TIMEOUT_MS });
+      await screenshot('template-preview');
+      // Kept as a named event: the saved file takes the draft's place, with the same "Send to" lens.
+      await lenses(page, /Save\s+as\s+event/).first().click();
       const answered = await acceptDefaults(page);
-      assert.ok(answered.length >= 2, `the template asked for its fields and a name: ${answered.join(' | ')}`);
-      assert.ok(answered.some((a) => a.includes(`= ${TEMPLATE_ID}`)), `the last prompt proposed the name "${TEMPLATE_ID}": ${answered.join(' | ')}`);
+      assert.equal(answered.length, 1, `one prompt, the event's name: ${answered.join(' | ')}`);
+      assert.ok(answered[0]!.includes(`= ${TEMPLATE_ID}`), `the name proposed is "${TEMPLATE_ID}": ${answered.join(' | ')}`);
+      await page.locator('.tabs-container .tab.active', { hasText: `${TEMPLATE_ID}.json` }).waitFor({ timeout: 30_000 });
+      await lenses(page, /Send\s+to\s+HelloTs/).first().click();
 
       const status = await finalStatus(page, 'HelloTs', previous);
       await screenshot('hello-ts-result');
@@ -212,6 +247,14 @@ export const uiTests: UiTest[] = [
       await openFromExplorer(page, HELLO_TS);
       const previous = await shownRequestId(page);
       await clickLens(page, HELLO_TS, 'HelloTs');
+      const title = quickInput(page).locator('.quick-input-title');
+      await title.filter({ hasText: /which one\?/ }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+      const chooser = quickInput(page).locator('.quick-input-list .monaco-list-row').first();
+      await chooser.waitFor({ timeout: 10_000 });
+      assert.match(await chooser.innerText(), /HelloTs[\s\S]*last used/, 'the function chosen last for this handler is offered first');
+      await screenshot('shared-handler-chooser-remembered');
+      await quickInput(page).locator('.quick-input-box input').press('Enter');
+      await title.filter({ hasText: 'Event for HelloTs' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
       const labels = await quickPickLabels(page);
       await screenshot('event-picker-saved-first');
       assert.match(labels[0] ?? '', new RegExp(TEMPLATE_ID), `the first item is the saved event "${TEMPLATE_ID}": ${labels.slice(0, 5).join(' | ')}`);

@@ -1,23 +1,27 @@
 // The event picker of a function in a workspace of several sam-init projects (test/e2e/sam-projects.ts), as a user
 // sees it: opened from sam-hello's handler lens, it names the project's function, offers the project's events/ first
 // and the HttpApi templates next; typing a service name ("API Gateway", "SQS") finds its templates; the HTTP API
-// template proposes the declared GET; and an SQS event sent to this HTTP handler is sent with a one-line hint.
+// template opens as JSON with the declared GET /hello, without prompts; and an SQS event sent to this HTTP handler is sent with a one-line hint.
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { UiTest } from './flow.ts';
-import { INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, acceptDefaults, activeEditor, activeWebview, exactly, lenses, quickInput, quickPickLabels, runCommand } from './workbench.ts';
+import { INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, activeWebview, exactly, lenses, quickInput, quickPickLabels, runCommand } from './workbench.ts';
 
 const FILE = 'sam-hello/hello_world/app.mjs';
 
-async function openByQuickOpen(page: Page, relativePath: string): Promise<void> {
+export async function openByQuickOpen(page: Page, relativePath: string): Promise<void> {
   await page.keyboard.press('Control+P');
   const input = quickInput(page).locator('.quick-input-box input');
   await input.waitFor({ timeout: 10_000 });
   await input.fill(relativePath);
-  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: 'app.mjs' }).first().waitFor({ timeout: 30_000 });
-  await input.press('Enter');
-  await page.locator('.tabs-container .tab.active', { hasText: 'app.mjs' }).waitFor({ timeout: 30_000 });
-  await activeEditor(page).locator('.view-lines', { hasText: 'lambdaHandler' }).waitFor({ timeout: 30_000 });
+  const name = relativePath.split('/').pop()!;
+  const folder = relativePath.split('/').slice(0, -1).join('/');
+  // The row of this very file (several projects have an app.mjs), clicked rather than Enter on whatever is first.
+  const row = quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ hasText: name }).filter({ hasText: folder }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+  await page.locator('.part.editor .editor-group-container.active .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+  await activeEditor(page).locator('.view-lines', { hasText: /lambdaHandler|handler|Resources/ }).waitFor({ timeout: 30_000 });
 }
 
 async function openPicker(page: Page): Promise<void> {
@@ -51,21 +55,20 @@ export const multiProjectUiTest: UiTest = {
       if (typed === 'API Gateway') await screenshot('event-picker-search-api-gateway');
     }
 
-    // The HTTP API template proposes the declared method first.
+    // The HTTP API template opens as JSON with the declared route filled in: no field-by-field prompts.
     await input.fill('apigw-http');
     await rows.filter({ has: page.locator('.label-description', { hasText: exactly('apigw-http') }) }).first().click();
-    await quickInput(page).locator('.quick-input-title', { hasText: 'HTTP API request (payload 2.0) (1/' }).waitFor({ timeout: 10_000 });
-    const firstChoice = (await quickPickLabels(page))[0];
-    await screenshot('template-declared-method');
-    assert.equal(firstChoice, 'GET', 'HttpApi GET /hello: GET is proposed first');
-    await input.press('Escape');
-    await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
+    await page.locator('.tabs-container .tab.active', { hasText: 'sam-hello-HelloWorldFunction.json' }).waitFor({ timeout: 30_000 });
+    await activeEditor(page).locator('.view-lines', { hasText: '"routeKey": "GET /hello"' }).waitFor({ timeout: 30_000 });
+    assert.equal(await quickInput(page).isVisible(), false, 'no prompt follows the template');
+    await screenshot('template-declared-route-preview');
 
     // An SQS batch sent to this HTTP handler: it runs, and a one-line hint says so.
+    await openByQuickOpen(page, FILE);
     await openPicker(page);
     await input.fill('sqs');
     await rows.filter({ has: page.locator('.label-description', { hasText: exactly('sqs') }) }).first().click();
-    await acceptDefaults(page);
+    await lenses(page, /Send\s+to\s+sam-hello-HelloWorldFunction/).first().click({ timeout: LENS_TIMEOUT_MS });
     const view = activeWebview(page);
     await view.locator('#function', { hasText: 'sam-hello-HelloWorldFunction' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
     await view.locator('#status[data-state="succeeded"]').waitFor({ timeout: INVOKE_TIMEOUT_MS });
