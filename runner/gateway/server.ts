@@ -18,6 +18,8 @@ import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
 import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.ts';
 import { matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 import { StreamedHttpResponse } from './streaming.ts';
+import { applyGrant, GatewayAuth, methodArnOf, type AuthOptions, type AuthOutcome, type AuthRequest, type Grant } from './auth/authorize.ts';
+import { describeAuth } from './auth/config.ts';
 
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
@@ -30,6 +32,8 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** API Gateway's integration timeouts, per API kind (tests shorten them). */
   integrationTimeoutMs?: Partial<Record<Route['event']['kind'], number>>;
+  /** How routes with authorizers, AWS_IAM or API keys are checked (runner/gateway/auth/); absent: signatures checked, no extra keys, no credentials. */
+  auth?: Partial<AuthOptions>;
 }
 
 export class Gateway {
@@ -38,11 +42,14 @@ export class Gateway {
   private readonly unsubscribe: () => void;
   private readonly lambda: LocalLambda;
   private readonly opts: GatewayOptions;
+  private readonly auth: GatewayAuth;
   port = 0;
 
   constructor(lambda: LocalLambda, opts: GatewayOptions) {
     this.lambda = lambda;
     this.opts = opts;
+    const invokeAuthorizer = (fn: string, payload: Buffer) => this.lambda.invoke(fn, payload).settled;
+    this.auth = new GatewayAuth(invokeAuthorizer, { jwt: { verifySignatures: true }, apiKeys: [], ...opts.auth });
     this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
       try {
         this.handle(req, res);
@@ -58,6 +65,7 @@ export class Gateway {
 
   setFunctions(functions: readonly FunctionSpec[]): void {
     this.table = routeTable(functions);
+    this.auth?.clear(); // authorizers may have changed: AWS would have redeployed the API
   }
 
   routes(): readonly Route[] {
@@ -117,7 +125,14 @@ export class Gateway {
       if (found && cors && isPreflight(found.match.route.event.kind, cors, corsRequest)) {
         req.resume();
         const { status, headers } = preflightAnswer(found.match.route.event.kind, cors, corsRequest, found.methods);
-        return finish({ status, headers, body: Buffer.alloc(0) }, '(CORS preflight)');
+        const preflight = { status, headers, body: Buffer.alloc(0) };
+        const authorizer = found.match.route.event.auth?.preflightAuthorizer;
+        if (!authorizer) return finish(preflight, '(CORS preflight)');
+        // SAM puts a REST API's DefaultAuthorizer on the OPTIONS method too unless AddDefaultAuthorizerToCorsPreflight
+        // is false: a browser's preflight carries no Authorization, so it gets the 401 it gets from AWS.
+        const route = { ...found.match.route, event: { ...found.match.route.event, auth: { authorizer, iam: false, apiKeyRequired: false, apiKeys: [], scopes: [] } } };
+        const request = { method, rawQuery, rawHeaders: req.rawHeaders, body: Buffer.alloc(0), sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', domainName: req.headers.host ?? 'localhost', requestId: randomUUID(), timeEpoch: Date.now() };
+        return this.authorize(req, { ...found.match, route }, request, (outcome) => finish(outcome.ok ? preflight : outcome.answer, `(CORS preflight, authorized by ${authorizer.name})`));
       }
     }
     const match = matchRoute(this.table, method, path);
@@ -153,18 +168,52 @@ export class Gateway {
         requestId: randomUUID(),
         timeEpoch: Date.now(),
       };
-      const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
       const decorate = (headers: [string, string][]) =>
         withCorsHeaders(kind, route.event.cors, req.headers.origin, [...headers, kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]]);
-      const stream = route.event.invokeMode === 'RESPONSE_STREAM' ? new StreamedHttpResponse(res, decorate) : undefined;
-      this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, stream, (answer) => {
-        answer.headers = decorate(answer.headers);
-        finish(answer, route.function);
+      const proceed = (grant: Grant | undefined) => {
+        const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
+        if (grant) applyGrant(event, grant);
+        const stream = route.event.invokeMode === 'RESPONSE_STREAM' ? new StreamedHttpResponse(res, decorate) : undefined;
+        this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, stream, (answer) => {
+          answer.headers = decorate(answer.headers);
+          finish(answer, route.function);
+        });
+      };
+      if (!route.event.auth) return proceed(undefined);
+      // Authorization first (runner/gateway/auth/): a refusal answers without invoking the function.
+      this.authorize(req, match, request, (outcome) => {
+        if (outcome.ok) return proceed(outcome.grant);
+        outcome.answer.headers = decorate(outcome.answer.headers);
+        finish(outcome.answer, `${route.function} (not authorized)`);
       });
     } catch (error) {
       // A bug of the gateway's own must cost this request, not the runner.
       finish(gatewayError('functionError', kind, `the gateway failed on this request: ${(error as Error).message}`), route.function);
     }
+  }
+
+  /** Asks the route's authorization; whatever fails in it is API Gateway's 500 for a broken authorizer, never a crash. */
+  private authorize(req: IncomingMessage, match: RouteMatch, request: GatewayRequest, then: (outcome: AuthOutcome) => void): void {
+    const { route } = match;
+    const authRequest: AuthRequest = {
+      route,
+      match,
+      request,
+      clientRawHeaders: req.rawHeaders,
+      rawPath: splitTarget(req.url).path,
+      methodArn: methodArnOf(route, request.method, match.path),
+      proxyEvent: (format) => (format === '1.0' ? restEvent(request, match) : httpEvent(request, match)),
+    };
+    this.auth.authorize(authRequest).then(
+      (outcome) => {
+        try {
+          then(outcome);
+        } catch (error) {
+          then({ ok: false, answer: gatewayError('functionError', route.event.kind, `the gateway failed on this request: ${(error as Error).message}`) });
+        }
+      },
+      (error: Error) => then({ ok: false, answer: gatewayError('authorizerError', route.event.kind, `the gateway could not authorize the request: ${error.message}`) }),
+    );
   }
 
   /**
@@ -224,7 +273,8 @@ export function describeRoutes(routes: readonly Route[], port: number): string {
     .map((r) => {
       const kind = r.event.kind === 'rest' ? `REST API (${r.event.stage}, payload 1.0)` : r.event.kind === 'http' ? `HTTP API (payload ${r.event.payloadVersion})` : 'Function URL (payload 2.0)';
       const path = r.isDefault ? '/* ($default)' : r.event.kind === 'url' ? `${r.servedPath}/*` : r.servedPath;
-      return [r.event.method, `http://127.0.0.1:${port}${path}`, r.function, kind];
+      const auth = describeAuth(r.event.auth);
+      return [r.event.method, `http://127.0.0.1:${port}${path}`, r.function, auth ? `${kind}  auth: ${auth}` : kind];
     });
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')).join('\n');
