@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -354,6 +355,36 @@ test('a REST API\'s CORS preflight goes through its DefaultAuthorizer as SAM con
   assert.equal(allowed.headers['access-control-allow-origin'], 'http://app.example');
   // The route itself opted out (Authorizer: NONE).
   assert.equal((await get('/open')).status, 200);
+});
+
+test('serverless.yml: an http authorizer, a private route with an apiKeys value (and OPEN_RUNTIME_API_KEYS), httpApi jwt and request authorizers; JWT keys from a --jwks file', async () => {
+  const dir = tempDir('gateway-auth-sls');
+  const keysFile = join(dir, 'jwks.json');
+  writeFileSync(keysFile, JSON.stringify({ keys: [{ ...stranger.publicKey.export({ format: 'jwk' }), kid: 'local-1', alg: 'RS256' }] }));
+  const sls = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(FIXTURES, 'gateway-auth', 'serverless.yml'), '--workspace', dir, '--jwks', keysFile], {
+    cwd: dir,
+    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+    env: { JWT_ISSUER: issuer, OPEN_RUNTIME_API_KEYS: 'env-key-0123456789, other', AWS_REGION: 'us-east-1' },
+  });
+  try {
+    const at = (path: string, headers: Record<string, string> = {}) => call(sls.port, 'GET', path, headers);
+    assert.match(sls.stderr(), /\/token +echo +REST API \(beta, payload 1\.0\) +auth: tokenAuth \(Lambda TOKEN -> tokenAuth\)/);
+    const allowed = restEvent(await at('/token', { Authorization: 'Bearer allow-sls' }));
+    assert.equal((allowed.requestContext.authorizer as Record<string, unknown>).principalId, 'user-1');
+    assert.match(JSON.parse((allowed.requestContext.authorizer as Record<string, string>).event!).methodArn, /\/beta\/GET\/token$/);
+    assert.equal((await at('/token', { Authorization: 'Bearer deny-sls' })).status, 403);
+    assert.equal((await at('/token')).status, 401);
+    assert.equal((await at('/private')).status, 403);
+    assert.equal(restEvent(await at('/private', { 'x-api-key': 'sls-key-0123456789' })).requestContext.identity.apiKey, 'sls-key-0123456789');
+    assert.equal((await at('/private', { 'x-api-key': 'env-key-0123456789' })).status, 200);
+    // The --jwks file, not the issuer's keys, is what signatures are checked against.
+    assert.equal((await at('/jwt', { Authorization: jwt({}, { key: stranger.privateKey, kid: 'local-1' }) })).status, 200);
+    assert.equal((await at('/jwt', { Authorization: jwt({}) })).status, 401);
+    assert.equal((await at('/simple', { Authorization: 'allow-sls' })).status, 200);
+    assert.equal((await at('/simple', { Authorization: 'deny-sls' })).status, 403);
+  } finally {
+    await sls.stop();
+  }
 });
 
 test('the runner is still serving after all of that', async () => {

@@ -14,6 +14,9 @@ import { evaluatePolicy } from './iam-policy.ts';
 type LambdaAuthorizer = Extract<HttpAuthorizer, { type: 'lambda' }>;
 export type InvokeAuthorizer = (fn: string, payload: Buffer) => Promise<Outcome>;
 
+/** Cached answers kept at most: another local process sending endless fresh tokens must not grow the runner without bound. */
+const MAX_CACHED = 10_000;
+
 interface Cached {
   expires: number;
   response: Record<string, unknown>;
@@ -65,7 +68,10 @@ export class LambdaAuthorizers {
       const parsed = parseJson(outcome.body);
       if (!parsed) return deny('authorizerError', kind, `${authorizer.function} (authorizer ${authorizer.name}) returned ${outcome.body.toString('utf8').slice(0, 200) || 'nothing'}, not an object; it must return ${expectedAnswer(authorizer)}.`);
       response = parsed;
-      if (key !== undefined) this.cache.set(key, { expires: Date.now() + authorizer.ttlSeconds * 1000, response });
+      if (key !== undefined) {
+        if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!); // the oldest
+        this.cache.set(key, { expires: Date.now() + authorizer.ttlSeconds * 1000, response });
+      }
     }
     return judge(authorizer, r, response, latency);
   }
