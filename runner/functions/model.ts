@@ -163,6 +163,8 @@ export const HttpAuth = z.object({
   scopes: z.array(z.string()).default([]),
   /** REST: the authorizer of the CORS preflight (OPTIONS) at this path: SAM gives it the API's DefaultAuthorizer unless AddDefaultAuthorizerToCorsPreflight is false. */
   preflightAuthorizer: HttpAuthorizer.optional(),
+  /** An authorizer the route names that the gateway can't apply (Cognito user pools, a missing definition): why, for the route table. */
+  unchecked: z.string().optional(),
 });
 export type HttpAuth = z.infer<typeof HttpAuth>;
 

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { samHttpEvents, serverlessHttpEvents } from '../../runner/functions/http-events.ts';
+import { describeAuth } from '../../runner/gateway/auth/config.ts';
 import { evaluatePolicy, wildcardMatch } from '../../runner/gateway/auth/iam-policy.ts';
 
 const ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/orders/42';
@@ -48,6 +49,7 @@ test('SAM: Api Auth with a default TOKEN authorizer, per-event NONE / AWS_IAM / 
             ApiKeyRequired: true,
             Authorizers: {
               Tok: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:AuthFn', Identity: { Header: 'X-Token', ValidationExpression: '^x', ReauthorizeEvery: 60 } },
+              Pool: { UserPoolArn: 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x' },
               Req: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:ReqFn', FunctionPayloadType: 'REQUEST', Identity: { Headers: ['H'], QueryStrings: ['q'], StageVariables: ['s'], Context: ['identity.sourceIp'] } },
             },
           },
@@ -57,8 +59,12 @@ test('SAM: Api Auth with a default TOKEN authorizer, per-event NONE / AWS_IAM / 
     },
   };
   const event = (props: Record<string, unknown>) => ({ Type: 'Api', Properties: { RestApiId: { Ref: 'Api' }, Path: '/p', Method: 'get', ...props } });
-  const events = samHttpEvents('F', { Properties: { Events: { A: event({}), B: event({ Auth: { Authorizer: 'NONE', ApiKeyRequired: false } }), C: event({ Auth: { Authorizer: 'AWS_IAM' } }), D: event({ Auth: { Authorizer: 'Req' } }) } } }, template, id)!;
-  const [a, b, c, d] = events.map((e) => e.auth);
+  const events = samHttpEvents('F', { Properties: { Events: { A: event({}), B: event({ Auth: { Authorizer: 'NONE', ApiKeyRequired: false } }), C: event({ Auth: { Authorizer: 'AWS_IAM' } }), D: event({ Auth: { Authorizer: 'Req' } }), E: event({ Auth: { Authorizer: 'Pool' } }), G: event({ Auth: { Authorizer: 'Typo' } }) } } }, template, id)!;
+  const [a, b, c, d, e, g] = events.map((x) => x.auth);
+  // What the gateway can't apply is served without it, and the route table says so.
+  assert.match(describeAuth(e), /NOT CHECKED: Pool is a Cognito user pool authorizer/);
+  assert.match(describeAuth(g), /NOT CHECKED: Typo is not among the API's Authorizers/);
+  assert.equal(describeAuth(a), 'Tok (Lambda TOKEN -> AuthFn) + API key');
   assert.deepEqual(a, {
     authorizer: { type: 'lambda', name: 'Tok', function: 'AuthFn', payload: 'TOKEN', payloadVersion: '1.0', identitySources: ['method.request.header.X-Token'], ttlSeconds: 60, validationExpression: '^x', simpleResponses: false },
     iam: false,

@@ -34,16 +34,26 @@ export function samRouteAuth(kind: Kind, apiAuthValue: unknown, eventAuthValue: 
   const apiKeyRequired = kind === 'rest' && (typeof eventAuth.ApiKeyRequired === 'boolean' ? eventAuth.ApiKeyRequired : apiAuth.ApiKeyRequired === true);
   const iam = chosen === 'AWS_IAM';
   let authorizer: HttpAuthorizer | undefined;
+  let unchecked: string | undefined;
   if (chosen && chosen !== 'NONE' && !iam) {
     const config = asRecord(authorizers[chosen]);
     authorizer = kind === 'rest' ? samRestAuthorizer(chosen, config) : samHttpAuthorizer(chosen, config);
+    if (!authorizer) unchecked = uncheckedReason(chosen, authorizers[chosen]);
   }
   const scopes = listOf(eventAuth.AuthorizationScopes ?? asRecord(authorizers[chosen ?? '']).AuthorizationScopes);
   const defaultName = text(apiAuth.DefaultAuthorizer);
   const preflightAuthorizer =
     kind === 'rest' && defaultName && defaultName !== 'NONE' && defaultName !== 'AWS_IAM' && apiAuth.AddDefaultAuthorizerToCorsPreflight !== false ? samRestAuthorizer(defaultName, asRecord(authorizers[defaultName])) : undefined;
-  if (!authorizer && !iam && !apiKeyRequired && !preflightAuthorizer) return undefined;
-  return { ...(authorizer ? { authorizer } : {}), iam, apiKeyRequired, apiKeys, scopes, ...(preflightAuthorizer ? { preflightAuthorizer } : {}) };
+  if (!authorizer && !iam && !apiKeyRequired && !preflightAuthorizer && !unchecked) return undefined;
+  return { ...(authorizer ? { authorizer } : {}), iam, apiKeyRequired, apiKeys, scopes, ...(preflightAuthorizer ? { preflightAuthorizer } : {}), ...(unchecked ? { unchecked } : {}) };
+}
+
+/** Why a named authorizer is not applied locally: the route is served without it, and the route table says so. */
+function uncheckedReason(name: string, config: unknown): string {
+  const record = asRecord(config);
+  if (config === undefined) return `${name} is not among the API's Authorizers`;
+  if (record.UserPoolArn !== undefined) return `${name} is a Cognito user pool authorizer, not checked locally`;
+  return `${name}'s FunctionArn does not name a function (${JSON.stringify(record.FunctionArn ?? null)})`;
 }
 
 function samRestAuthorizer(name: string, config: Record<string, unknown>): HttpAuthorizer | undefined {
@@ -207,6 +217,7 @@ export function describeAuth(auth: HttpAuth | undefined): string {
   if (auth.authorizer?.type === 'jwt') parts.push(`${auth.authorizer.name} (JWT ${auth.authorizer.issuer})`);
   if (auth.iam) parts.push('AWS_IAM');
   if (auth.apiKeyRequired) parts.push('API key');
+  if (auth.unchecked) parts.push(`NOT CHECKED: ${auth.unchecked}`);
   if (!parts.length && auth.preflightAuthorizer) parts.push(`none (CORS preflight: ${auth.preflightAuthorizer.name})`);
   return parts.join(' + ');
 }
