@@ -48,13 +48,13 @@ export class JwtAuthorizers {
     if (!header || !claims) return invalid('the token is not a JWT (three base64url JSON parts)', authorizer);
     if (this.opts.verifySignatures) {
       const problem = await this.checkSignature(authorizer, header, parts as [string, string, string]);
-      if (problem) return invalid(problem, authorizer);
+      if (problem) return invalid(problem.reason, authorizer, problem.detail);
     }
-    if (claims.iss !== authorizer.issuer) return invalid(`the token's issuer ${JSON.stringify(claims.iss)} is not ${authorizer.issuer}`, authorizer);
+    if (claims.iss !== authorizer.issuer) return invalid('the token has an invalid issuer', authorizer, `(${quote(claims.iss)}, the authorizer expects ${authorizer.issuer})`);
     if (authorizer.audience.length) {
       const aud = Array.isArray(claims.aud) ? claims.aud : claims.aud === undefined ? [] : [claims.aud];
       const audiences = aud.length ? aud : claims.client_id === undefined ? [] : [claims.client_id];
-      if (!audiences.some((a) => authorizer.audience.includes(String(a)))) return invalid(`the token does not have a valid audience (it has ${JSON.stringify(audiences)}, the authorizer accepts ${authorizer.audience.join(', ')})`, authorizer);
+      if (!audiences.some((a) => authorizer.audience.includes(String(a)))) return invalid('the token does not have a valid audience', authorizer, `(it has ${quote(audiences)}, the authorizer accepts ${authorizer.audience.join(', ')})`);
     }
     const now = Date.now() / 1000;
     if (typeof claims.exp !== 'number') return invalid('the token has no exp claim', authorizer);
@@ -69,21 +69,21 @@ export class JwtAuthorizers {
     return { ok: true, grant: { jwt: { claims: claimStrings(claims), scopes: tokenScopes.length ? tokenScopes : null } } };
   }
 
-  /** A sentence saying why the signature can't be trusted, or undefined when it checks out. */
-  private async checkSignature(authorizer: JwtAuthorizer, header: Record<string, unknown>, [h, p, s]: [string, string, string]): Promise<string | undefined> {
+  /** Why the signature can't be trusted (what the caller is told, and more for the log), or undefined when it checks out. */
+  private async checkSignature(authorizer: JwtAuthorizer, header: Record<string, unknown>, [h, p, s]: [string, string, string]): Promise<{ reason: string; detail?: string } | undefined> {
     const alg = String(header.alg);
     const hash = HASHES[alg];
-    if (!hash) return `signing method ${alg} is invalid (RS256, RS384, RS512, ES256, ES384 or ES512 are checked)`;
+    if (!hash) return { reason: 'the token signing method is invalid', detail: `(${quote(header.alg)}; RS256, RS384, RS512, ES256, ES384 and ES512 are checked)` };
     const source = this.opts.jwks ?? `${authorizer.issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
     let key: KeyObject | undefined;
     try {
       key = await this.keyFor(source, header.kid, alg);
     } catch (error) {
-      return `the signing keys could not be read from ${source} (${(error as Error).message}); give a JWKS file with --jwks <file>, or start with --no-verify-jwt to skip signatures`;
+      return { reason: 'the signing keys could not be read', detail: `from ${source} (${(error as Error).message}); give a JWKS file with --jwks <file>, or start with --no-verify-jwt to skip signatures` };
     }
-    if (!key) return `no key in ${source} matches the token's kid ${JSON.stringify(header.kid)}`;
+    if (!key) return { reason: 'no signing key matches the token', detail: `(no key in ${source} has the kid ${quote(header.kid)})` };
     const ok = verify(hash, Buffer.from(`${h}.${p}`), alg.startsWith('ES') ? { key, dsaEncoding: 'ieee-p1363' } : key, Buffer.from(s, 'base64url'));
-    return ok ? undefined : 'the token signature is invalid';
+    return ok ? undefined : { reason: 'the token signature is invalid' };
   }
 
   private async keyFor(source: string, kid: unknown, alg: string): Promise<KeyObject | undefined> {
@@ -128,8 +128,14 @@ function claimStrings(claims: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-function invalid(reason: string, authorizer: JwtAuthorizer): AuthOutcome {
-  return unauthorized(`${reason} (JWT authorizer ${authorizer.name}).`, `Bearer scope="" error="invalid_token" error_description="${reason.replaceAll('"', "'")}"`);
+/** A value from the token, short, for the log. */
+function quote(value: unknown): string {
+  return (JSON.stringify(value) ?? 'nothing').slice(0, 200);
+}
+
+/** `reason` is fixed text (it goes into a response header); `detail`, which may quote the token, only to the log. */
+function invalid(reason: string, authorizer: JwtAuthorizer, detail?: string): AuthOutcome {
+  return unauthorized(`${reason}${detail ? ` ${detail}` : ''} (JWT authorizer ${authorizer.name}).`, `Bearer scope="" error="invalid_token" error_description="${reason}"`);
 }
 
 function unauthorized(problem: string, wwwAuthenticate: string): AuthOutcome {
