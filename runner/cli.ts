@@ -446,10 +446,14 @@ async function gatewayAuthOptions(values: { jwks?: string; 'no-verify-jwt'?: boo
   const apiKeys = [...(values['api-key'] ?? []), ...(process.env.OPEN_RUNTIME_API_KEYS ?? '').split(',').map((k) => k.trim())].filter(Boolean);
   const events = functions.flatMap((fn) => fn.httpEvents ?? []);
   if (!verifySignatures) process.stderr.write('Open Runtime: JWT signatures are NOT checked (--no-verify-jwt): any token with the right issuer, audience and expiry is accepted. Never expose this gateway.\n');
-  const { findOwnCredentials } = await import('./gateway/auth/sigv4.ts');
-  const credentials = await findOwnCredentials();
-  if (!credentials && events.some((e) => e.auth?.iam)) process.stderr.write('Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature.\n');
-  return { jwt: { verifySignatures, ...(jwks ? { jwks: /^https?:\/\//i.test(jwks) ? jwks : resolve(jwks) } : {}) }, apiKeys, ...(credentials ? { credentials } : {}) };
+  // Credentials are looked for only when a route needs them: at start if one does (to say so now), else on the
+  // first AWS_IAM request after a reload adds one.
+  let credentials: Promise<import('./gateway/auth/sigv4.ts').SigningCredentials | undefined> | undefined;
+  const findCredentials = () => (credentials ??= import('./gateway/auth/sigv4.ts').then((m) => m.findOwnCredentials()));
+  if (events.some((e) => e.auth?.iam) && !(await findCredentials())) {
+    process.stderr.write('Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature.\n');
+  }
+  return { jwt: { verifySignatures, ...(jwks ? { jwks: /^https?:\/\//i.test(jwks) ? jwks : resolve(jwks) } : {}) }, apiKeys, findCredentials };
 }
 
 async function rieCommand(args: string[]): Promise<number> {

@@ -6,6 +6,7 @@
 // Unlike the Invoke API it takes unsigned requests and browsers' requests (it serves the user's own API, which a
 // page of theirs calls), but only addressed to a loopback name: a web page re-pointing its DNS name at 127.0.0.1
 // must not reach it. The route table follows the functions: it is rebuilt whenever the runner reloads them.
+// A route's authorizer, AWS_IAM and API key (auth/) are checked before its function is invoked.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -65,7 +66,7 @@ export class Gateway {
 
   setFunctions(functions: readonly FunctionSpec[]): void {
     this.table = routeTable(functions);
-    this.auth?.clear(); // authorizers may have changed: AWS would have redeployed the API
+    this.auth.clear(); // authorizers may have changed: AWS would have redeployed the API
   }
 
   routes(): readonly Route[] {
@@ -131,7 +132,7 @@ export class Gateway {
         // SAM puts a REST API's DefaultAuthorizer on the OPTIONS method too unless AddDefaultAuthorizerToCorsPreflight
         // is false: a browser's preflight carries no Authorization, so it gets the 401 it gets from AWS.
         const route = { ...found.match.route, event: { ...found.match.route.event, auth: { authorizer, iam: false, apiKeyRequired: false, apiKeys: [], scopes: [] } } };
-        const request = { method, rawQuery, rawHeaders: req.rawHeaders, body: Buffer.alloc(0), sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', domainName: req.headers.host ?? 'localhost', requestId: randomUUID(), timeEpoch: Date.now() };
+        const request = { method, rawQuery, rawHeaders: req.rawHeaders, body: Buffer.alloc(0), sourceIp: sourceIpOf(req), domainName: req.headers.host ?? 'localhost', requestId: randomUUID(), timeEpoch: Date.now() };
         return this.authorize(req, { ...found.match, route }, request, (outcome) => finish(outcome.ok ? preflight : outcome.answer, `(CORS preflight, authorized by ${authorizer.name})`));
       }
     }
@@ -157,7 +158,7 @@ export class Gateway {
     const { route } = match;
     const kind = route.event.kind;
     try {
-      const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+      const sourceIp = sourceIpOf(req);
       const request: GatewayRequest = {
         method: req.method ?? 'GET',
         rawQuery,
@@ -204,15 +205,16 @@ export class Gateway {
       methodArn: methodArnOf(route, request.method, match.path),
       proxyEvent: (format) => (format === '1.0' ? restEvent(request, match) : httpEvent(request, match)),
     };
-    this.auth.authorize(authRequest).then(
-      (outcome) => {
-        try {
-          then(outcome);
-        } catch (error) {
-          then({ ok: false, answer: gatewayError('functionError', route.event.kind, `the gateway failed on this request: ${(error as Error).message}`) });
-        }
-      },
-      (error: Error) => then({ ok: false, answer: gatewayError('authorizerError', route.event.kind, `the gateway could not authorize the request: ${error.message}`) }),
+    // Nothing may throw out of these callbacks: an unhandled rejection would end the runner.
+    const settle = (outcome: AuthOutcome) => {
+      try {
+        then(outcome);
+      } catch {
+        req.destroy();
+      }
+    };
+    this.auth.authorize(authRequest).then(settle, (error: Error) =>
+      settle({ ok: false, answer: gatewayError('authorizerError', route.event.kind, `the gateway could not authorize the request: ${error.message}`) }),
     );
   }
 
@@ -253,6 +255,10 @@ export class Gateway {
       answer(answerOf(outcome, route.event, route.function, accept));
     });
   }
+}
+
+function sourceIpOf(req: IncomingMessage): string {
+  return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -33,6 +33,7 @@ let runner: CliProcess;
 let lax: CliProcess; // --no-verify-jwt, no credentials of the user's
 let jwks: Server;
 let issuer: string;
+let unreachableIssuer: string;
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }); // signs tokens the JWKS does not vouch for
@@ -125,7 +126,12 @@ before(async () => {
   });
   await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
-  const args = (cwd: string) => ['start', '--port', '0', '--api-port', '0', '--template', TEMPLATE, '--workspace', cwd, '--parameter-overrides', `Issuer=${issuer}`];
+  // An issuer nobody answers for: a port that was free a moment ago.
+  const gone = createServer();
+  await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+  unreachableIssuer = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
+  await new Promise((resolve) => gone.close(resolve));
+  const args = (cwd: string) => ['start', '--port', '0', '--api-port', '0', '--template', TEMPLATE, '--workspace', cwd, '--parameter-overrides', `Issuer=${issuer}`, `UnreachableIssuer=${unreachableIssuer}`];
   const banner = /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/;
   const cwd = tempDir('gateway-auth');
   runner = await startCli([...args(cwd), '--api-key', EXTRA_KEY, '--api-key', AUTHORIZER_KEY], { cwd, banner, env: { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_REGION: 'us-east-1' } });
@@ -295,6 +301,15 @@ test('JWT: a route with AuthorizationScopes needs one of them (403 otherwise)', 
   assert.deepEqual([answer.status, JSON.parse(answer.text)], [403, { message: 'Forbidden' }]);
   assert.match(String(answer.headers['www-authenticate']), /insufficient_scope/);
   assert.equal((await get('/jwt-admin', { Authorization: jwt({ scope: 'read admin' }) })).status, 200);
+});
+
+test('JWT: an issuer whose JWKS can\'t be read is 401 with the reason in the log (and how to give the keys instead)', async () => {
+  for (let i = 0; i < 2; i++) {
+    const answer = await get('/jwt-unreachable', { Authorization: jwt({ iss: unreachableIssuer }) });
+    assert.equal(answer.status, 401);
+    assert.match(String(answer.headers['www-authenticate']), /the signing keys could not be read/);
+  }
+  await logged(runner, /signing keys could not be read from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json .*--jwks <file>/);
 });
 
 test('--no-verify-jwt: signatures are not checked (with a warning at start), the claims still are', async () => {

@@ -4,44 +4,23 @@
 // key) into the event's requestContext the way AWS fills it for each payload format.
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { LOCAL_ACCOUNT } from '../../functions/model.ts';
-import type { GatewayRequest } from '../events.ts';
 import { localApiId } from '../events.ts';
-import type { GatewayAnswer } from '../responses.ts';
-import type { Route, RouteMatch } from '../routes.ts';
+import type { Route } from '../routes.ts';
 import { checkApiKey } from './api-keys.ts';
 import { JwtAuthorizers, type JwtOptions } from './jwt.ts';
 import { LambdaAuthorizers, type InvokeAuthorizer } from './lambda-authorizer.ts';
+import type { AuthOutcome, AuthRequest, Grant } from './outcome.ts';
 import { checkSignature, type SigningCredentials } from './sigv4.ts';
 
-export interface AuthRequest {
-  route: Route;
-  match: RouteMatch;
-  /** The request as the function will see it (with the edge's X-Forwarded-* headers). */
-  request: GatewayRequest;
-  /** The headers exactly as the client sent them (what it signed). */
-  clientRawHeaders: readonly string[];
-  /** The request path as sent, without the query. */
-  rawPath: string;
-  /** `arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path>`: REST's methodArn, HTTP API's routeArn. */
-  methodArn: string;
-  /** The request as a payload 1.0 or 2.0 event (without authorizer fields), built on demand: REQUEST authorizers' events start from it. */
-  proxyEvent(format: '1.0' | '2.0'): APIGatewayProxyEvent | APIGatewayProxyEventV2;
-}
-
-/** What authorization established about the caller. */
-export interface Grant {
-  lambda?: { principalId?: string; context: Record<string, unknown> | null; latency: number; usageIdentifierKey?: string };
-  jwt?: { claims: Record<string, string>; scopes: string[] | null };
-  iam?: { accessKey: string; accountId: string; caller: string; user: string; userArn: string };
-  apiKey?: { key: string; id: string };
-}
-
-export type AuthOutcome = { ok: true; grant: Grant } | { ok: false; answer: GatewayAnswer };
+export type { AuthOutcome, AuthRequest, Grant } from './outcome.ts';
 
 export interface AuthOptions {
   jwt: JwtOptions;
-  /** The user's own credentials: AWS_IAM signatures are checked with them; absent: only their shape. */
-  credentials?: SigningCredentials;
+  /**
+   * Finds the user's own credentials, asked once on the first AWS_IAM request (so a project without such routes never
+   * loads the credential chain): signatures are checked with them; undefined: only their shape.
+   */
+  findCredentials?: () => Promise<SigningCredentials | undefined>;
   /** API keys given to the runner (--api-key, OPEN_RUNTIME_API_KEYS), valid on every route that requires one. */
   apiKeys: readonly string[];
 }
@@ -51,6 +30,7 @@ export class GatewayAuth {
   private readonly jwts: JwtAuthorizers;
   private readonly opts: AuthOptions;
   private readonly apiKeys: ReadonlySet<string>;
+  private credentials: Promise<SigningCredentials | undefined> | undefined;
 
   constructor(invoke: InvokeAuthorizer, opts: AuthOptions) {
     this.lambdas = new LambdaAuthorizers(invoke);
@@ -70,7 +50,8 @@ export class GatewayAuth {
     if (!auth) return { ok: true, grant: {} };
     let grant: Grant = {};
     if (auth.iam) {
-      const outcome = await checkSignature(r, this.opts.credentials);
+      this.credentials ??= this.opts.findCredentials?.() ?? Promise.resolve(undefined);
+      const outcome = await checkSignature(r, await this.credentials);
       if (!outcome.ok) return outcome;
       grant = { ...grant, ...outcome.grant };
     }

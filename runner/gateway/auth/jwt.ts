@@ -9,7 +9,7 @@ import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:c
 import { readFile } from 'node:fs/promises';
 import type { HttpAuthorizer } from '../../functions/model.ts';
 import { gatewayError } from '../responses.ts';
-import type { AuthOutcome, AuthRequest } from './authorize.ts';
+import type { AuthOutcome, AuthRequest } from './outcome.ts';
 import { identityValues } from './lambda-authorizer.ts';
 
 type JwtAuthorizer = Extract<HttpAuthorizer, { type: 'jwt' }>;
@@ -28,7 +28,7 @@ const JWKS_TTL_MS = 5 * 60_000;
 export class JwtAuthorizers {
   private readonly opts: JwtOptions;
   /** JWKS by where it was read from. */
-  private readonly keySets = new Map<string, { read: number; keys: JsonWebKey[] }>();
+  private readonly keySets = new Map<string, { read: number; keys: JsonWebKey[]; error?: Error }>();
 
   constructor(opts: JwtOptions) {
     this.opts = opts;
@@ -89,11 +89,16 @@ export class JwtAuthorizers {
   private async keyFor(source: string, kid: unknown, alg: string): Promise<KeyObject | undefined> {
     const pick = (keys: JsonWebKey[]) => keys.find((k) => (kid === undefined || k.kid === kid) && (k.alg === undefined || k.alg === alg) && (k.kty === (alg.startsWith('ES') ? 'EC' : 'RSA')));
     let set = this.keySets.get(source);
-    // An unknown kid reads the set again (the provider rotated its keys), at most every 10 s.
+    // An unknown kid reads the set again (the provider rotated its keys), and so does a failed read, at most every
+    // 10 s: an unreachable issuer costs each request its answer, not a 5 s wait.
     if (!set || Date.now() - set.read > JWKS_TTL_MS || (!pick(set.keys) && Date.now() - set.read > 10_000)) {
-      set = { read: Date.now(), keys: await readJwks(source) };
+      set = await readJwks(source).then(
+        (keys) => ({ read: Date.now(), keys }),
+        (error: Error) => ({ read: Date.now(), keys: [], error }),
+      );
       this.keySets.set(source, set);
     }
+    if (set.error) throw set.error;
     const jwk = pick(set.keys);
     return jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : undefined;
   }

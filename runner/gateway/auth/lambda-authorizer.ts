@@ -7,8 +7,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Outcome } from '../../environments/invocation.ts';
 import type { HttpAuthorizer } from '../../functions/model.ts';
-import { gatewayError } from '../responses.ts';
-import type { AuthOutcome, AuthRequest } from './authorize.ts';
+import { refuse, type AuthOutcome, type AuthRequest } from './outcome.ts';
 import { evaluatePolicy } from './iam-policy.ts';
 
 type LambdaAuthorizer = Extract<HttpAuthorizer, { type: 'lambda' }>;
@@ -39,10 +38,10 @@ export class LambdaAuthorizers {
     const kind = r.route.event.kind;
     const values = identityValues(authorizer.identitySources, r);
     if (values.some((v) => v === undefined)) {
-      return deny('unauthorized', kind, `${authorizer.name} needs ${authorizer.identitySources.join(', ')} and the request lacks one, so API Gateway answers 401 without calling ${authorizer.function}.`);
+      return refuse('unauthorized', kind, `${authorizer.name} needs ${authorizer.identitySources.join(', ')} and the request lacks one, so API Gateway answers 401 without calling ${authorizer.function}.`);
     }
     if (authorizer.payload === 'TOKEN' && authorizer.validationExpression && !new RegExp(`^(?:${authorizer.validationExpression})$`).test(values[0]!)) {
-      return deny('unauthorized', kind, `the token does not match ${authorizer.name}'s ValidationExpression, so API Gateway answers 401 without calling ${authorizer.function}.`);
+      return refuse('unauthorized', kind, `the token does not match ${authorizer.name}'s ValidationExpression, so API Gateway answers 401 without calling ${authorizer.function}.`);
     }
     const key = authorizer.ttlSeconds > 0 && values.length ? [r.route.event.api, authorizer.name, ...(values as string[])].join('\0') : undefined;
     const cached = key === undefined ? undefined : this.cache.get(key);
@@ -57,16 +56,16 @@ export class LambdaAuthorizers {
       try {
         outcome = await this.invoke(authorizer.function, Buffer.from(JSON.stringify(event)));
       } catch (error) {
-        return deny('authorizerError', kind, `the authorizer ${authorizer.name} could not run ${authorizer.function}: ${(error as Error).message}`);
+        return refuse('authorizerError', kind, `the authorizer ${authorizer.name} could not run ${authorizer.function}: ${(error as Error).message}`);
       }
       latency = Math.round(performance.now() - started);
       if (!outcome.ok) {
         const message = errorMessageOf(outcome.body);
-        if (message === 'Unauthorized') return deny('unauthorized', kind, `${authorizer.function} (authorizer ${authorizer.name}) answered "Unauthorized".`);
-        return deny('authorizerError', kind, `${authorizer.function} (authorizer ${authorizer.name}) failed with ${outcome.errorType}: ${message ?? ''}; API Gateway answers 500. Throw "Unauthorized" for a 401, or return a Deny policy for a 403.`);
+        if (message === 'Unauthorized') return refuse('unauthorized', kind, `${authorizer.function} (authorizer ${authorizer.name}) answered "Unauthorized".`);
+        return refuse('authorizerError', kind, `${authorizer.function} (authorizer ${authorizer.name}) failed with ${outcome.errorType}: ${message ?? ''}; API Gateway answers 500. Throw "Unauthorized" for a 401, or return a Deny policy for a 403.`);
       }
       const parsed = parseJson(outcome.body);
-      if (!parsed) return deny('authorizerError', kind, `${authorizer.function} (authorizer ${authorizer.name}) returned ${outcome.body.toString('utf8').slice(0, 200) || 'nothing'}, not an object; it must return ${expectedAnswer(authorizer)}.`);
+      if (!parsed) return refuse('authorizerError', kind, `${authorizer.function} (authorizer ${authorizer.name}) returned ${outcome.body.toString('utf8').slice(0, 200) || 'nothing'}, not an object; it must return ${expectedAnswer(authorizer)}.`);
       response = parsed;
       if (key !== undefined) {
         if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!); // the oldest
@@ -83,21 +82,21 @@ function judge(authorizer: LambdaAuthorizer, r: AuthRequest, response: Record<st
   const who = `${authorizer.function} (authorizer ${authorizer.name})`;
   const simple = kind === 'http' && authorizer.payloadVersion === '2.0' && authorizer.simpleResponses;
   const context = response.context;
-  if (context !== undefined && context !== null && (typeof context !== 'object' || Array.isArray(context))) return deny('authorizerError', kind, `${who} returned a context that is not an object.`);
+  if (context !== undefined && context !== null && (typeof context !== 'object' || Array.isArray(context))) return refuse('authorizerError', kind, `${who} returned a context that is not an object.`);
   if (kind === 'rest' && context) {
     const bad = Object.entries(context).find(([, v]) => !['string', 'number', 'boolean'].includes(typeof v));
-    if (bad) return deny('authorizerError', kind, `${who} returned context.${bad[0]} as ${Array.isArray(bad[1]) ? 'an array' : typeof bad[1]}; API Gateway passes only strings, numbers and booleans (JSON.stringify it).`);
+    if (bad) return refuse('authorizerError', kind, `${who} returned context.${bad[0]} as ${Array.isArray(bad[1]) ? 'an array' : typeof bad[1]}; API Gateway passes only strings, numbers and booleans (JSON.stringify it).`);
   }
   const grantContext = (context ?? null) as Record<string, unknown> | null;
   if (simple) {
-    if (typeof response.isAuthorized !== 'boolean') return deny('authorizerError', kind, `${who} must return { isAuthorized: true | false, context } (EnableSimpleResponses), and isAuthorized is ${JSON.stringify(response.isAuthorized)}.`);
-    if (!response.isAuthorized) return deny('notAuthorized', kind, `${who} answered isAuthorized: false.`);
+    if (typeof response.isAuthorized !== 'boolean') return refuse('authorizerError', kind, `${who} must return { isAuthorized: true | false, context } (EnableSimpleResponses), and isAuthorized is ${JSON.stringify(response.isAuthorized)}.`);
+    if (!response.isAuthorized) return refuse('notAuthorized', kind, `${who} answered isAuthorized: false.`);
     return { ok: true, grant: { lambda: { context: grantContext, latency } } };
   }
   const verdict = evaluatePolicy(response.policyDocument, r.methodArn);
-  if (verdict === undefined) return deny('authorizerError', kind, `${who} returned no valid policyDocument; it must return ${expectedAnswer(authorizer)}.`);
-  if (verdict === 'explicit-deny') return deny('explicitDeny', kind, `${who}'s policy denies ${r.methodArn}.`);
-  if (verdict === 'implicit-deny') return deny('notAuthorized', kind, `${who}'s policy does not allow ${r.methodArn}${authorizer.ttlSeconds > 0 ? ` (the answer is cached for ${authorizer.ttlSeconds} s per identity: a policy naming only the first method ARN denies the others)` : ''}.`);
+  if (verdict === undefined) return refuse('authorizerError', kind, `${who} returned no valid policyDocument; it must return ${expectedAnswer(authorizer)}.`);
+  if (verdict === 'explicit-deny') return refuse('explicitDeny', kind, `${who}'s policy denies ${r.methodArn}.`);
+  if (verdict === 'implicit-deny') return refuse('notAuthorized', kind, `${who}'s policy does not allow ${r.methodArn}${authorizer.ttlSeconds > 0 ? ` (the answer is cached for ${authorizer.ttlSeconds} s per identity: a policy naming only the first method ARN denies the others)` : ''}.`);
   const principalId = typeof response.principalId === 'string' ? response.principalId : undefined;
   const usageIdentifierKey = typeof response.usageIdentifierKey === 'string' ? response.usageIdentifierKey : undefined;
   return { ok: true, grant: { lambda: { context: grantContext, latency, ...(principalId !== undefined ? { principalId } : {}), ...(usageIdentifierKey ? { usageIdentifierKey } : {}) } } };
@@ -168,8 +167,4 @@ function parseJson(body: Buffer): Record<string, unknown> | undefined {
 function errorMessageOf(body: Buffer): string | undefined {
   const parsed = parseJson(body);
   return typeof parsed?.errorMessage === 'string' ? parsed.errorMessage : undefined;
-}
-
-function deny(error: Parameters<typeof gatewayError>[0], kind: AuthRequest['route']['event']['kind'], problem: string): AuthOutcome {
-  return { ok: false, answer: gatewayError(error, kind, problem) };
 }

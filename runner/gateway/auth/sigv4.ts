@@ -6,8 +6,8 @@
 // stands in for the IAM user, under the local account.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { LOCAL_ACCOUNT } from '../../functions/model.ts';
-import { gatewayError } from '../responses.ts';
-import type { AuthOutcome, AuthRequest } from './authorize.ts';
+import { headerOf } from '../events.ts';
+import { refuse, type AuthOutcome, type AuthRequest } from './outcome.ts';
 
 export interface SigningCredentials {
   accessKeyId: string;
@@ -91,13 +91,4 @@ function safeDecode(path: string): string {
   } catch {
     return path;
   }
-}
-
-function headerOf(rawHeaders: readonly string[], lower: string): string | undefined {
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === lower) return rawHeaders[i + 1];
-  return undefined;
-}
-
-function refuse(error: Parameters<typeof gatewayError>[0], kind: AuthRequest['route']['event']['kind'], problem: string): AuthOutcome {
-  return { ok: false, answer: gatewayError(error, kind, problem) };
 }
