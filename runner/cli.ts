@@ -440,7 +440,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
  * The gateway's auth settings from flags and environment, with the one-line notices a user needs at start: JWT
  * signatures not checked, AWS_IAM routes checked for shape only (no credentials of the user's found).
  */
-async function gatewayAuthOptions(values: { jwks?: string; 'no-verify-jwt'?: boolean; 'api-key'?: string[] }, functions: readonly FunctionSpec[]): Promise<import('./gateway/auth/authorize.ts').AuthOptions> {
+async function gatewayAuthOptions(values: { jwks?: string; 'no-verify-jwt'?: boolean; 'api-key'?: string[]; profile?: string }, functions: readonly FunctionSpec[]): Promise<import('./gateway/auth/authorize.ts').AuthOptions> {
   const verifySignatures = !(values['no-verify-jwt'] || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_NO_VERIFY_JWT ?? ''));
   const jwks = values.jwks ?? (process.env.OPEN_RUNTIME_JWKS || undefined);
   const apiKeys = [...(values['api-key'] ?? []), ...(process.env.OPEN_RUNTIME_API_KEYS ?? '').split(',').map((k) => k.trim())].filter(Boolean);
@@ -449,7 +449,7 @@ async function gatewayAuthOptions(values: { jwks?: string; 'no-verify-jwt'?: boo
   // Credentials are looked for only when a route needs them: at start if one does (to say so now), else on the
   // first AWS_IAM request after a reload adds one.
   let credentials: Promise<import('./gateway/auth/sigv4.ts').SigningCredentials | undefined> | undefined;
-  const findCredentials = () => (credentials ??= import('./gateway/auth/sigv4.ts').then((m) => m.findOwnCredentials()));
+  const findCredentials = () => (credentials ??= import('./gateway/auth/sigv4.ts').then((m) => m.findOwnCredentials(values.profile)));
   if (events.some((e) => e.auth?.iam) && !(await findCredentials())) {
     process.stderr.write('Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature.\n');
   }

@@ -15,10 +15,10 @@ export interface SigningCredentials {
   sessionToken?: string;
 }
 
-/** The user's credentials as the AWS CLI would find them (environment, then profile), or undefined. */
-export async function findOwnCredentials(): Promise<SigningCredentials | undefined> {
+/** The user's credentials as the AWS CLI would find them (environment, then `profile` or the default one), or undefined. */
+export async function findOwnCredentials(profile?: string): Promise<SigningCredentials | undefined> {
   const { fromEnv, fromIni } = await import('@aws-sdk/credential-providers');
-  for (const provider of [fromEnv(), fromIni()]) {
+  for (const provider of [fromEnv(), fromIni(profile ? { profile } : {})]) {
     try {
       const c = await provider();
       if (c.accessKeyId && c.secretAccessKey) return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
