@@ -261,6 +261,15 @@ test('HTTP API payload 1.0 authorizer with an IAM policy: allowed and denied, th
   assert.deepEqual([denied.status, JSON.parse(denied.text)], [403, { message: 'Forbidden' }]);
 });
 
+test('HTTP API payload 2.0 authorizer answering with an IAM policy (no EnableSimpleResponses): evaluated against the routeArn', async () => {
+  const event = httpEvent(await get('/policy2', { Authorization: 'allow-policy' }));
+  const lambda = (event.requestContext as unknown as { authorizer: { lambda: Record<string, unknown> } }).authorizer.lambda;
+  assert.equal(lambda.tenant, 'acme');
+  APIGatewayRequestAuthorizerEventV2Schema.parse(JSON.parse(lambda.event as string));
+  const denied = await get('/policy2', { Authorization: 'deny-policy' });
+  assert.deepEqual([denied.status, JSON.parse(denied.text)], [403, { message: 'Forbidden' }]);
+});
+
 test('JWT: RS256 and ES256 tokens signed with the issuer\'s keys pass; claims and scopes reach requestContext.authorizer.jwt', async () => {
   for (const alg of ['RS256', 'ES256'] as const) {
     const event = httpEvent(await get('/jwt', { Authorization: `Bearer ${jwt({ scope: 'read write', groups: ['a', 'b'] }, { alg })}` }));
