@@ -102,9 +102,9 @@ class TestSha256 {
   }
 }
 
-async function sdkSigned(port: number, path: string, secret: string): Promise<Answer> {
+async function sdkSigned(port: number, path: string, secret: string, signingDate = new Date()): Promise<Answer> {
   const signer = new SignatureV4({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: secret }, region: 'us-east-1', service: 'execute-api', sha256: TestSha256 as never });
-  const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}` } });
+  const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}` } }, { signingDate });
   return call(port, 'GET', path, signed.headers as Record<string, string>);
 }
 
@@ -342,12 +342,16 @@ test('AWS_IAM: unsigned is 403 Missing Authentication Token; curl and the SDK si
   assert.equal((http.requestContext as unknown as { authorizer: { iam: { accessKey: string } } }).authorizer.iam.accessKey, ACCESS_KEY);
 });
 
-test('AWS_IAM: a wrong secret or another access key is 403, as AWS answers', async () => {
+test('AWS_IAM: a wrong secret, another access key or a stale signature is 403, as AWS answers', async () => {
   const wrong = curlSigned(runner.port, '/iam', ACCESS_KEY, 'not-the-secret');
   assert.equal(wrong.status, 403);
   assert.match(JSON.parse(wrong.body).message, /^The request signature we calculated does not match the signature you provided/);
   const sdkWrong = await sdkSigned(runner.port, '/http-iam', 'not-the-secret');
   assert.equal(sdkWrong.status, 403);
+  // Right secret, but signed 20 minutes ago: a replayed request.
+  const stale = await sdkSigned(runner.port, '/http-iam', SECRET, new Date(Date.now() - 20 * 60_000));
+  assert.equal(stale.status, 403);
+  await logged(runner, /more than 15 minutes from now: AWS answers "Signature expired"/);
   const stranger = curlSigned(runner.port, '/iam', 'AKIDSOMEONEELSE00000', SECRET);
   assert.equal(stranger.status, 403);
   assert.deepEqual(JSON.parse(stranger.body), { message: 'The security token included in the request is invalid.' });

@@ -29,6 +29,7 @@ export async function findOwnCredentials(profile?: string): Promise<SigningCrede
   return undefined;
 }
 
+const SIGNATURE_WINDOW_MS = 15 * 60_000;
 const AUTH_SHAPE = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([a-z0-9\-;]+),\s*Signature=([0-9a-f]{64})$/;
 
 /** Checks an AWS_IAM route's signature; `credentials` undefined: the shape only. */
@@ -44,6 +45,9 @@ export async function checkSignature(r: AuthRequest, credentials: SigningCredent
   if (accessKeyId !== credentials.accessKeyId) return refuse('unknownAccessKey', kind, `the request is signed with the access key ${accessKeyId}, and the runner knows only yours (${credentials.accessKeyId}, from the environment or your AWS profile).`);
   const amzDate = headerOf(r.clientRawHeaders, 'x-amz-date');
   if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) return refuse('badSignature', kind, 'the signed request has no X-Amz-Date header.');
+  const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  // AWS refuses a signature more than 15 minutes from its own clock (a captured request can't be replayed later).
+  if (!(Math.abs(Date.now() - date.getTime()) <= SIGNATURE_WINDOW_MS)) return refuse('badSignature', kind, `the signature is dated ${amzDate}, more than 15 minutes from now: AWS answers "Signature expired". Sign the request again.`);
   const signed = new Set(signedHeaders.split(';'));
   const headers: Record<string, string> = {};
   for (let i = 0; i < r.clientRawHeaders.length; i += 2) {
@@ -58,7 +62,6 @@ export async function checkSignature(r: AuthRequest, credentials: SigningCredent
   // Loaded on the first signed request only: the runner's start does not pay for it.
   const { SignatureV4 } = await import('@smithy/signature-v4');
   const signer = new SignatureV4({ credentials, region, service, sha256: NodeHash, uriEscapePath: true, applyChecksum: false });
-  const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
   const again = await signer.sign(
     { method: r.request.method, protocol: 'http:', hostname: '127.0.0.1', path: safeDecode(r.rawPath), query, headers, body: r.request.body },
     { signingDate: date, signingRegion: region, signingService: service, signableHeaders: signed },
