@@ -1,8 +1,12 @@
 // npm run bench, the local HTTP gateway: what a request through `open-runtime start`'s API port costs over the same
 // invocation through the Invoke API. One runner process (`start --quiet`), one trivial Node handler behind an HTTP API
-// route (and behind an ALB listener's default action, on the listener's own port), one keep-alive caller; the same number of sequential requests each way, interleaved in rounds so background
-// load hits both alike. Figures as JSON lines on stdout ({"metric","value","unit","client"}), like bench/run.ts.
+// route (and behind an ALB listener's default action, on the listener's own port), one keep-alive caller; the same
+// number of sequential requests each way, interleaved in rounds so background load hits all alike. Also what auth adds
+// (runner/gateway/auth/): the same route behind a Lambda authorizer whose answer is cached (the common case: one
+// invocation per token per TTL) and behind a JWT authorizer (an RS256 signature checked per request against a --jwks
+// file). Figures as JSON lines on stdout ({"metric","value","unit","client"}), like bench/run.ts.
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -19,7 +23,13 @@ function emit(metric: string, value: number, unit: 'ms' | 'ops/s', client: strin
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'or-bench-gateway-'));
-writeFileSync(join(dir, 'index.mjs'), `export const handler = async () => ({ statusCode: 200, body: 'ok' });\n`);
+writeFileSync(join(dir, 'index.mjs'), `export const handler = async () => ({ statusCode: 200, body: 'ok' });\nexport const authorize = async () => ({ isAuthorized: true, context: { user: 'bench' } });\n`);
+const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...keys.publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'RS256' }] }));
+const ISSUER = 'https://issuer.bench.invalid';
+const claims = Buffer.from(JSON.stringify({ iss: ISSUER, aud: 'bench', sub: 'u', exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');
+const unsigned = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'bench' })).toString('base64url')}.${claims}`;
+const TOKEN = `${unsigned}.${sign('sha256', Buffer.from(unsigned), keys.privateKey).toString('base64url')}`;
 writeFileSync(
   join(dir, 'template.yaml'),
   `Transform: AWS::Serverless-2016-10-31
@@ -32,6 +42,24 @@ Resources:
       CodeUri: .
       Events:
         Get: { Type: HttpApi, Properties: { Path: /ping, Method: GET } }
+        Cached: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: /cached, Method: GET, Auth: { Authorizer: Cached } } }
+        Jwt: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: /jwt, Method: GET, Auth: { Authorizer: Jwt } } }
+  Authorizer:
+    Type: AWS::Serverless::Function
+    Properties: { Runtime: nodejs22.x, Handler: index.authorize, CodeUri: . }
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        Authorizers:
+          Cached:
+            FunctionArn: !GetAtt Authorizer.Arn
+            AuthorizerPayloadFormatVersion: '2.0'
+            EnableSimpleResponses: true
+            Identity: { Headers: [Authorization], ReauthorizeEvery: 300 }
+          Jwt:
+            JwtConfiguration: { issuer: ${ISSUER}, audience: [bench] }
+            IdentitySource: $request.header.Authorization
   PingTargets:
     Type: AWS::ElasticLoadBalancingV2::TargetGroup
     Properties: { TargetType: lambda, Targets: [{ Id: !GetAtt Ping.Arn }] }
@@ -41,7 +69,7 @@ Resources:
 `,
 );
 
-const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'start', '--quiet', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], {
+const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'start', '--quiet', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml'), '--jwks', join(dir, 'jwks.json')], {
   env: { ...process.env, ...RUNNER_ENV },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
@@ -72,6 +100,8 @@ function call(port: number, method: string, path: string, headers: Record<string
 
 const viaGateway = () => call(ports.api, 'GET', '/ping', {});
 const viaAlb = () => call(ports.alb, 'GET', '/ping', {});
+const viaCachedAuthorizer = () => call(ports.api, 'GET', '/cached', { Authorization: 'bench-token' });
+const viaJwt = () => call(ports.api, 'GET', '/jwt', { Authorization: `Bearer ${TOKEN}` });
 const viaInvokeApi = () => call(ports.invoke, 'POST', '/2015-03-31/functions/Ping/invocations', { ...SIGNED, 'Content-Length': '2' }, '{}');
 
 async function timed(fn: () => Promise<void>, count: number, into: number[]): Promise<number> {
@@ -91,10 +121,14 @@ try {
   await timed(viaGateway, WARMUP, []);
   await timed(viaInvokeApi, WARMUP, []);
   await timed(viaAlb, WARMUP, []);
+  await timed(viaCachedAuthorizer, WARMUP, []);
+  await timed(viaJwt, WARMUP, []);
   const gateway: number[] = [];
   const alb: number[] = [];
   let albMs = 0;
   const invoke: number[] = [];
+  const cached: number[] = [];
+  const jwt: number[] = [];
   let gatewayMs = 0;
   let invokeMs = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -103,6 +137,11 @@ try {
     albMs += await timed(viaAlb, PER_ROUND, alb);
   }
   alb.sort((a, b) => a - b);
+    await timed(viaCachedAuthorizer, PER_ROUND, cached);
+    await timed(viaJwt, PER_ROUND, jwt);
+  }
+  cached.sort((a, b) => a - b);
+  jwt.sort((a, b) => a - b);
   gateway.sort((a, b) => a - b);
   invoke.sort((a, b) => a - b);
   emit('gateway_requests_per_s_1_caller', (gateway.length / gatewayMs) * 1000, 'ops/s', 'gateway (HTTP API, payload 2.0)');
@@ -116,6 +155,10 @@ try {
   emit('alb_p99', percentile(alb, 99), 'ms', 'ALB listener (default forward)');
   emit('alb_added_p50', percentile(alb, 50) - percentile(invoke, 50), 'ms', 'ALB listener over Invoke API');
   emit('gateway_added_p50', percentile(gateway, 50) - percentile(invoke, 50), 'ms', 'gateway over Invoke API');
+  emit('gateway_cached_authorizer_p50', percentile(cached, 50), 'ms', 'gateway, Lambda authorizer (cached answer)');
+  emit('gateway_cached_authorizer_added_p50', percentile(cached, 50) - percentile(gateway, 50), 'ms', 'cached Lambda authorizer over no auth');
+  emit('gateway_jwt_p50', percentile(jwt, 50), 'ms', 'gateway, JWT authorizer (RS256)');
+  emit('gateway_jwt_added_p50', percentile(jwt, 50) - percentile(gateway, 50), 'ms', 'JWT authorizer over no auth');
 } finally {
   agent.destroy();
   runner.kill('SIGTERM');

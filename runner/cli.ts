@@ -35,20 +35,27 @@ import { forbidInspection } from './runtime-api/access.ts';
 const PROJECT_USAGE = `      Project: [--template <path>] [--workspace <dir>] [--parameter-overrides K=V ...] [--env-vars env.json]
         [--config-file samconfig.toml] [--config-env NAME] [--region R] [--profile P]`;
 
+const GATEWAY_AUTH_USAGE = `      Gateway auth options (routes with authorizers, AWS_IAM or API keys):
+        --jwks <file|url>   the JWKS JWT signatures are checked against (OPEN_RUNTIME_JWKS); default: <issuer>/.well-known/jwks.json
+        --no-verify-jwt     check JWT claims but not signatures (OPEN_RUNTIME_NO_VERIFY_JWT=1)
+        --api-key <value>   a valid x-api-key besides the template's (repeatable; OPEN_RUNTIME_API_KEYS, comma-separated)`;
+
 const VERB_USAGE: Record<string, string> = {
   invoke: `  open-runtime invoke <function> [--event <file>|-] [project options]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
-  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--allow-origin <origin>]... [project options]
+  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--allow-origin <origin>]... [gateway auth options] [project options]
       Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1 (port 3001), for every function or only
       those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
       Invoke API callers sign their requests as AWS clients do (any credentials); web pages are refused there unless allowed.
+${GATEWAY_AUTH_USAGE}
 ${PROJECT_USAGE}`,
   serve: `  open-runtime serve [--port N] [--api-port N] [--workspace <dir>] [--allow-origin <origin>]...
       The editor's sidecar: Invoke API + control API, and the project's HTTP routes on --api-port (a free port by
       default). Reads the control API's token from the first line of stdin, prints a ready line (with apiPort), and
-      stops when stdin closes.`,
+      stops when stdin closes.
+${GATEWAY_AUTH_USAGE}`,
   rie: `  open-runtime rie [--runtime-interface-emulator-address H:P] [--runtime-api-address H:P] BOOTSTRAP [ARGS...]
       A drop-in for the AWS Runtime Interface Emulator: POST /2015-03-31/functions/function/invocations
       (unsigned, as with aws-lambda-rie; web pages are refused unless allowed by OPEN_RUNTIME_ALLOW_ORIGINS).`,
@@ -142,6 +149,13 @@ const CONTAINER_ONLY_REFUSED: Record<string, string> = {
   '--debugger-path': 'there is no container to mount a debugger into; functions run as local processes.',
   '--debug-args': 'there is no container to pass debugger arguments to; functions run as local processes.',
 };
+
+/** How the gateway checks routes' auth: see GATEWAY_AUTH_USAGE. */
+const GATEWAY_AUTH_OPTIONS = {
+  jwks: { type: 'string' },
+  'no-verify-jwt': { type: 'boolean' },
+  'api-key': { type: 'string', multiple: true },
+} as const;
 
 const WORKSPACE_OPTIONS = {
   template: { type: 'string', short: 't' },
@@ -312,7 +326,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args: samStyleArgs(args),
     allowPositionals: !sidecar,
-    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } },
+    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
@@ -405,7 +419,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   // sidecar on a free port unless told one (two editor windows must not fight over 3000), reported in its ready line.
   const apiPort = Number(values['api-port'] ?? (sidecar ? 0 : 3000));
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`Bad API port "${values['api-port']}".`);
-  gateway = new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
+  const auth = await gatewayAuthOptions(values, lambda.listFunctions());
+  gateway = new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`), auth });
   const gatewayPort = await gateway.listen(values['api-port'] === undefined).catch((error: Error) => {
     throw new UsageError(error.message);
   });
@@ -431,6 +446,26 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     );
   }
   return new Promise<number>(() => undefined); // runs until a signal
+}
+
+/**
+ * The gateway's auth settings from flags and environment, with the one-line notices a user needs at start: JWT
+ * signatures not checked, AWS_IAM routes checked for shape only (no credentials of the user's found).
+ */
+async function gatewayAuthOptions(values: { jwks?: string; 'no-verify-jwt'?: boolean; 'api-key'?: string[]; profile?: string }, functions: readonly FunctionSpec[]): Promise<import('./gateway/auth/authorize.ts').AuthOptions> {
+  const verifySignatures = !(values['no-verify-jwt'] || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_NO_VERIFY_JWT ?? ''));
+  const jwks = values.jwks ?? (process.env.OPEN_RUNTIME_JWKS || undefined);
+  const apiKeys = [...(values['api-key'] ?? []), ...(process.env.OPEN_RUNTIME_API_KEYS ?? '').split(',').map((k) => k.trim())].filter(Boolean);
+  const events = functions.flatMap((fn) => fn.httpEvents ?? []);
+  if (!verifySignatures) process.stderr.write('Open Runtime: JWT signatures are NOT checked (--no-verify-jwt): any token with the right issuer, audience and expiry is accepted. Never expose this gateway.\n');
+  // Credentials are looked for only when a route needs them: at start if one does (to say so now), else on the
+  // first AWS_IAM request after a reload adds one.
+  let credentials: Promise<import('./gateway/auth/sigv4.ts').SigningCredentials | undefined> | undefined;
+  const findCredentials = () => (credentials ??= import('./gateway/auth/sigv4.ts').then((m) => m.findOwnCredentials(values.profile)));
+  if (events.some((e) => e.auth?.iam) && !(await findCredentials())) {
+    process.stderr.write('Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature.\n');
+  }
+  return { jwt: { verifySignatures, ...(jwks ? { jwks: /^https?:\/\//i.test(jwks) ? jwks : resolve(jwks) } : {}) }, apiKeys, findCredentials };
 }
 
 async function rieCommand(args: string[]): Promise<number> {

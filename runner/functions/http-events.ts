@@ -20,9 +20,11 @@
 //   serverless.yml  http: { cors: true | { origin, origins, headers, methods, allowCredentials, maxAge } };
 //                 provider.httpApi.cors and url.cors: true | { allowedOrigins, allowedHeaders, allowedMethods,
 //                 allowCredentials, exposedResponseHeaders, maxAge }; `true` takes the framework's defaults.
-// Routes from raw CloudFormation API resources and OpenAPI definitions: api-resources.ts. Authorizers are not read yet.
-import type { FunctionSpec, HttpCors, HttpEvent } from './model.ts';
+// Routes from raw CloudFormation API resources and OpenAPI definitions: api-resources.ts. Auth (authorizers, AWS_IAM,
+// API keys) is read by runner/gateway/auth/config.ts.
+import type { FunctionSpec, HttpAuth, HttpCors, HttpEvent } from './model.ts';
 import { asRecord, intrinsicOf } from './intrinsics.ts';
+import { samRouteAuth, serverlessApiKeys, serverlessHttpAuth, serverlessRestAuth, templateApiKeys } from '../gateway/auth/config.ts';
 
 type Resolve = (value: unknown) => unknown;
 
@@ -37,6 +39,8 @@ export function samHttpEvents(name: string, resource: Record<string, unknown>, t
   const resources = asRecord(template.Resources);
   const globals = asRecord(template.Globals);
   const events: HttpEvent[] = [];
+  let apiKeys: string[] | undefined;
+  const keys = () => (apiKeys ??= templateApiKeys(resources, resolve));
   for (const raw of Object.values(asRecord(properties.Events))) {
     const event = asRecord(raw);
     const type = resolve(event.Type);
@@ -53,6 +57,7 @@ export function samHttpEvents(name: string, resource: Record<string, unknown>, t
         stage: text(apiProps.StageName) ?? 'Prod',
         binaryMediaTypes: listOf(apiProps.BinaryMediaTypes).map((t) => t.replaceAll('~1', '/')),
         ...corsField(samRestCors(resolve(apiProps.Cors))),
+        ...authField(samRouteAuth('rest', resolve(apiProps.Auth), props.Auth, keys())),
         line: 0,
       });
     } else if (type === 'HttpApi') {
@@ -68,6 +73,7 @@ export function samHttpEvents(name: string, resource: Record<string, unknown>, t
         stage: text(apiProps.StageName) ?? '$default',
         binaryMediaTypes: [],
         ...corsField(listCors(resolve(apiProps.CorsConfiguration), PASCAL, ALLOW_ALL)),
+        ...authField(samRouteAuth('http', resolve(apiProps.Auth), props.Auth, [])),
         line: 0,
       });
     }
@@ -85,16 +91,19 @@ export function serverlessHttpEvents(name: string, eventList: unknown, url: unkn
   const httpPayload = text(asRecord(provider.httpApi).payload) === '1.0' ? '1.0' : '2.0';
   const binaryMediaTypes = listOf(asRecord(provider.apiGateway).binaryMediaTypes);
   const httpCors = listCors(asRecord(provider.httpApi).cors, CAMEL, SERVERLESS_DEFAULTS);
+  const apiKeys = serverlessApiKeys(provider);
   const events: HttpEvent[] = [];
   for (const item of Array.isArray(eventList) ? eventList : []) {
     const entry = asRecord(item);
     if (entry.http !== undefined) {
       const { method, path } = methodAndPath(entry.http);
       const cors = serverlessRestCors(asRecord(entry.http).cors);
-      events.push({ kind: 'rest', method, path, payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage, binaryMediaTypes, ...corsField(cors), line: 0 });
+      const auth = serverlessRestAuth(asRecord(entry.http), apiKeys);
+      events.push({ kind: 'rest', method, path, payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage, binaryMediaTypes, ...corsField(cors), ...authField(auth), line: 0 });
     } else if (entry.httpApi !== undefined) {
       const { method, path } = entry.httpApi === '*' ? { method: 'ANY', path: '$default' } : methodAndPath(entry.httpApi);
-      events.push({ kind: 'http', method, path, payloadVersion: httpPayload, api: 'HttpApi', stage: '$default', binaryMediaTypes: [], ...corsField(httpCors), line: 0 });
+      const auth = serverlessHttpAuth(asRecord(entry.httpApi), provider);
+      events.push({ kind: 'http', method, path, payloadVersion: httpPayload, api: 'HttpApi', stage: '$default', binaryMediaTypes: [], ...corsField(httpCors), ...authField(auth), line: 0 });
     }
   }
   if (url !== undefined && url !== false && url !== null) events.push(functionUrl(name, text(asRecord(url).invokeMode), listCors(asRecord(url).cors, CAMEL, SERVERLESS_DEFAULTS)));
@@ -149,6 +158,11 @@ function listOf(value: unknown): string[] {
 /** `{ cors }` when there is one, nothing otherwise (the field stays absent). */
 function corsField(cors: HttpCors | undefined): { cors?: HttpCors } {
   return cors ? { cors } : {};
+}
+
+/** `{ auth }` when the route has any, nothing otherwise. */
+function authField(auth: HttpAuth | undefined): { auth?: HttpAuth } {
+  return auth ? { auth } : {};
 }
 
 const noCors = (): HttpCors => ({ allowOrigins: [], allowMethods: [], allowHeaders: [], exposeHeaders: [], allowCredentials: false });

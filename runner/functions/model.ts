@@ -118,6 +118,57 @@ export const HttpCors = z.object({
 export type HttpCors = z.infer<typeof HttpCors>;
 
 /**
+ * Who may call an HTTP route, in one shape whatever the source (SAM `Auth`, serverless.yml `authorizer` / `private`),
+ * read by runner/gateway/auth/config.ts and enforced by runner/gateway/auth/ as API Gateway enforces it.
+ */
+export const HttpAuthorizer = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('lambda'),
+    /** The authorizer's name in the definition file, for the route table and the log. */
+    name: z.string(),
+    /** The local function that decides. */
+    function: z.string(),
+    /** REST: TOKEN or REQUEST; HTTP API: REQUEST with payload 1.0 or 2.0. */
+    payload: z.enum(['TOKEN', 'REQUEST']),
+    payloadVersion: z.enum(['1.0', '2.0']).default('1.0'),
+    /** AWS notation: `method.request.header.Authorization` (REST), `$request.header.Authorization` (HTTP API). */
+    identitySources: z.array(z.string()).default([]),
+    /** Seconds a result is reused for the same identity values; 0: every request asks the authorizer. */
+    ttlSeconds: z.number().int().min(0).max(3600).default(300),
+    /** REST TOKEN: a regular expression the token must match, or 401 without calling the authorizer. */
+    validationExpression: z.string().optional(),
+    /** HTTP API payload 2.0: the authorizer answers { isAuthorized, context } instead of an IAM policy. */
+    simpleResponses: z.boolean().default(false),
+  }),
+  z.object({
+    type: z.literal('jwt'),
+    name: z.string(),
+    issuer: z.string(),
+    /** Accepted `aud` (or `client_id`) values. */
+    audience: z.array(z.string()).default([]),
+    identitySource: z.string().default('$request.header.Authorization'),
+  }),
+]);
+export type HttpAuthorizer = z.infer<typeof HttpAuthorizer>;
+
+export const HttpAuth = z.object({
+  authorizer: HttpAuthorizer.optional(),
+  /** `AWS_IAM`: requests must be signed with SigV4. */
+  iam: z.boolean().default(false),
+  /** REST: requests need a valid `x-api-key`. */
+  apiKeyRequired: z.boolean().default(false),
+  /** The API keys the definition file declares values for (AWS::ApiGateway::ApiKey, provider.apiGateway.apiKeys). */
+  apiKeys: z.array(z.string()).default([]),
+  /** JWT: scopes the route needs (any one of them). */
+  scopes: z.array(z.string()).default([]),
+  /** REST: the authorizer of the CORS preflight (OPTIONS) at this path: SAM gives it the API's DefaultAuthorizer unless AddDefaultAuthorizerToCorsPreflight is false. */
+  preflightAuthorizer: HttpAuthorizer.optional(),
+  /** An authorizer the route names that the gateway can't apply (Cognito user pools, a missing definition): why, for the route table. */
+  unchecked: z.string().optional(),
+});
+export type HttpAuth = z.infer<typeof HttpAuth>;
+
+/**
  * One HTTP route the definition file declares for a function (SAM `Api` / `HttpApi` events, `FunctionUrlConfig`,
  * serverless.yml `http` / `httpApi` / `url`), read by runner/functions/http-events.ts and served by runner/gateway/.
  */
@@ -140,6 +191,8 @@ export const HttpEvent = z.object({
   cors: HttpCors.optional(),
   /** A route whose integration is not a Lambda proxy (mock, http, an AWS service): why the gateway answers it with 501. */
   notEmulated: z.string().optional(),
+  /** Authorizer, AWS_IAM and API key of the route; absent when anyone may call it. */
+  auth: HttpAuth.optional(),
   line: z.number().int().nonnegative().default(0),
 });
 export type HttpEvent = z.infer<typeof HttpEvent>;

@@ -194,7 +194,8 @@ function splitQuery(rawQuery: string): [string, string][] {
   return pairs;
 }
 
-function headerOf(rawHeaders: readonly string[], lowerName: string): string | undefined {
+/** The first value of a header in Node's rawHeaders, by its lower-case name. */
+export function headerOf(rawHeaders: readonly string[], lowerName: string): string | undefined {
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === lowerName) return rawHeaders[i + 1];
   return undefined;
 }

@@ -19,7 +19,23 @@ export interface GatewayAnswer {
 }
 
 type Kind = HttpEvent['kind'];
-type GatewayError = 'noRoute' | 'functionError' | 'malformed' | 'timeout' | 'throttled' | 'tooLarge' | 'forbiddenHost';
+type GatewayError =
+  | 'noRoute'
+  | 'functionError'
+  | 'malformed'
+  | 'timeout'
+  | 'throttled'
+  | 'tooLarge'
+  | 'forbiddenHost'
+  | 'unauthorized'
+  | 'notAuthorized'
+  | 'explicitDeny'
+  | 'authorizerError'
+  | 'missingSignature'
+  | 'badSignature'
+  | 'unknownAccessKey'
+  | 'apiKey';
+const SIGNATURE_MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
 /**
  * API Gateway's own answers, per API kind: status, message, and the x-amzn-ErrorType REST adds. A function error
@@ -27,7 +43,11 @@ type GatewayError = 'noRoute' | 'functionError' | 'malformed' | 'timeout' | 'thr
  * HTTP API, 502 from a Function URL. The integration timeout (29 s REST, 30 s HTTP API, or the function's own
  * timeout when shorter) is 504 for all.
  */
-const ERRORS: Record<GatewayError, Record<Kind, { status: number; message: string; type?: string }>> = {
+// Authorization (runner/gateway/auth/): a missing or rejected identity is 401 "Unauthorized"; a policy that does not
+// allow the call is 403, REST's body spelled {"Message": ...}; an authorizer that fails or answers something else is
+// 500, REST's {"message": null} (AuthorizerConfigurationException); AWS_IAM without a signature is 403 "Missing
+// Authentication Token"; a route that needs an API key answers 403 "Forbidden" without a valid one.
+const ERRORS: Record<GatewayError, Record<Kind, { status: number; message: string | null; type?: string; key?: 'Message' }>> = {
   noRoute: {
     rest: { status: 403, message: 'Missing Authentication Token', type: 'MissingAuthenticationTokenException' },
     http: { status: 404, message: 'Not Found' },
@@ -63,13 +83,53 @@ const ERRORS: Record<GatewayError, Record<Kind, { status: number; message: strin
     http: { status: 403, message: 'Forbidden' },
     url: { status: 403, message: 'Forbidden' },
   },
+  unauthorized: {
+    rest: { status: 401, message: 'Unauthorized', type: 'UnauthorizedException' },
+    http: { status: 401, message: 'Unauthorized' },
+    url: { status: 401, message: 'Unauthorized' },
+  },
+  notAuthorized: {
+    rest: { status: 403, message: 'User is not authorized to access this resource', type: 'AccessDeniedException', key: 'Message' },
+    http: { status: 403, message: 'Forbidden' },
+    url: { status: 403, message: 'Forbidden' },
+  },
+  explicitDeny: {
+    rest: { status: 403, message: 'User is not authorized to access this resource with an explicit deny', type: 'AccessDeniedException', key: 'Message' },
+    http: { status: 403, message: 'Forbidden' },
+    url: { status: 403, message: 'Forbidden' },
+  },
+  authorizerError: {
+    rest: { status: 500, message: null, type: 'AuthorizerConfigurationException' },
+    http: { status: 500, message: 'Internal Server Error' },
+    url: { status: 500, message: 'Internal Server Error' },
+  },
+  missingSignature: {
+    rest: { status: 403, message: 'Missing Authentication Token', type: 'MissingAuthenticationTokenException' },
+    http: { status: 403, message: 'Forbidden' },
+    url: { status: 403, message: 'Forbidden' },
+  },
+  badSignature: {
+    rest: { status: 403, message: SIGNATURE_MISMATCH, type: 'InvalidSignatureException' },
+    http: { status: 403, message: SIGNATURE_MISMATCH },
+    url: { status: 403, message: SIGNATURE_MISMATCH },
+  },
+  unknownAccessKey: {
+    rest: { status: 403, message: 'The security token included in the request is invalid.', type: 'UnrecognizedClientException' },
+    http: { status: 403, message: 'The security token included in the request is invalid.' },
+    url: { status: 403, message: 'The security token included in the request is invalid.' },
+  },
+  apiKey: {
+    rest: { status: 403, message: 'Forbidden', type: 'ForbiddenException' },
+    http: { status: 403, message: 'Forbidden' },
+    url: { status: 403, message: 'Forbidden' },
+  },
 };
 
 export function gatewayError(error: GatewayError, kind: Kind, problem: string): GatewayAnswer {
-  const { status, message, type } = ERRORS[error][kind];
+  const { status, message, type, key = 'message' } = ERRORS[error][kind];
   const headers: [string, string][] = [['content-type', 'application/json']];
   if (type) headers.push(['x-amzn-ErrorType', type]);
-  return { status, headers, body: Buffer.from(JSON.stringify({ message })), problem };
+  return { status, headers, body: Buffer.from(JSON.stringify({ [key]: message })), problem };
 }
 
 /** The HTTP answer to a settled invocation. `accept` is the request's Accept header (REST binary responses). */

@@ -5,6 +5,7 @@
 import type { FunctionSpec, HttpEvent } from '../functions/model.ts';
 import type { GatewayRoute } from '../protocol.ts';
 import type { Route } from './routes.ts';
+import { describeAuth } from './auth/config.ts';
 
 /** `REST API (Prod, payload 1.0)`, `HTTP API (payload 2.0)`, `Function URL (payload 2.0)`. */
 export function apiKindLabel(event: HttpEvent): string {
@@ -33,6 +34,7 @@ export function listRoutes(routes: readonly Route[], port: number, functions: re
         kind: r.event.kind,
         kindLabel: apiKindLabel(r.event),
         api: r.event.api,
+        ...(describeAuth(r.event.auth) ? { auth: describeAuth(r.event.auth) } : {}),
         ...(taker !== undefined && taker !== r.function ? { shadowedBy: taker } : {}),
       };
     });

@@ -6,6 +6,7 @@
 // Unlike the Invoke API it takes unsigned requests and browsers' requests (it serves the user's own API, which a
 // page of theirs calls), but only addressed to a loopback name: a web page re-pointing its DNS name at 127.0.0.1
 // must not reach it. The route table follows the functions: it is rebuilt whenever the runner reloads them.
+// A route's authorizer, AWS_IAM and API key (auth/) are checked before its function is invoked.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,8 @@ import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.ts';
 import { listRoutes } from './route-list.ts';
 import { anyPathCors, matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 import { StreamedHttpResponse } from './streaming.ts';
+import { applyGrant, GatewayAuth, methodArnOf, type AuthOptions, type AuthOutcome, type AuthRequest, type Grant } from './auth/authorize.ts';
+import { describeAuth } from './auth/config.ts';
 
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
@@ -31,6 +34,8 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** API Gateway's integration timeouts, per API kind (tests shorten them). */
   integrationTimeoutMs?: Partial<Record<Route['event']['kind'], number>>;
+  /** How routes with authorizers, AWS_IAM or API keys are checked (runner/gateway/auth/); absent: signatures checked, no extra keys, no credentials. */
+  auth?: Partial<AuthOptions>;
 }
 
 export class Gateway {
@@ -39,11 +44,14 @@ export class Gateway {
   private readonly unsubscribe: () => void;
   private readonly lambda: LocalLambda;
   private readonly opts: GatewayOptions;
+  private readonly auth: GatewayAuth;
   port = 0;
 
   constructor(lambda: LocalLambda, opts: GatewayOptions) {
     this.lambda = lambda;
     this.opts = opts;
+    const invokeAuthorizer = (fn: string, payload: Buffer) => this.lambda.invoke(fn, payload).settled;
+    this.auth = new GatewayAuth(invokeAuthorizer, { jwt: { verifySignatures: true }, apiKeys: [], ...opts.auth });
     this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
       try {
         this.handle(req, res);
@@ -59,6 +67,7 @@ export class Gateway {
 
   setFunctions(functions: readonly FunctionSpec[]): void {
     this.table = routeTable(functions, this.lambda.notEmulatedRoutes);
+    this.auth.clear(); // authorizers may have changed: AWS would have redeployed the API
   }
 
   routes(): readonly Route[] {
@@ -119,7 +128,14 @@ export class Gateway {
       if (route && cors && isPreflight(route.event.kind, cors, corsRequest)) {
         req.resume();
         const { status, headers } = preflightAnswer(route.event.kind, cors, corsRequest, found?.methods);
-        return finish({ status, headers, body: Buffer.alloc(0) }, '(CORS preflight)');
+        const preflight = { status, headers, body: Buffer.alloc(0) };
+        const authorizer = found?.match.route.event.auth?.preflightAuthorizer;
+        if (!found || !authorizer) return finish(preflight, '(CORS preflight)');
+        // SAM puts a REST API's DefaultAuthorizer on the OPTIONS method too unless AddDefaultAuthorizerToCorsPreflight
+        // is false: a browser's preflight carries no Authorization, so it gets the 401 it gets from AWS.
+        const guarded = { ...found.match.route, event: { ...found.match.route.event, auth: { authorizer, iam: false, apiKeyRequired: false, apiKeys: [], scopes: [] } } };
+        const request = { method, rawQuery, rawHeaders: req.rawHeaders, body: Buffer.alloc(0), sourceIp: sourceIpOf(req), domainName: req.headers.host ?? 'localhost', requestId: randomUUID(), timeEpoch: Date.now() };
+        return this.authorize(req, { ...found.match, route: guarded }, request, (outcome) => finish(outcome.ok ? preflight : outcome.answer, `(CORS preflight, authorized by ${authorizer.name})`));
       }
     }
     const match = matchRoute(this.table, method, path);
@@ -149,7 +165,7 @@ export class Gateway {
     const { route } = match;
     const kind = route.event.kind;
     try {
-      const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+      const sourceIp = sourceIpOf(req);
       const request: GatewayRequest = {
         method: req.method ?? 'GET',
         rawQuery,
@@ -160,18 +176,53 @@ export class Gateway {
         requestId: randomUUID(),
         timeEpoch: Date.now(),
       };
-      const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
       const decorate = (headers: [string, string][]) =>
         withCorsHeaders(kind, route.event.cors, req.headers.origin, [...headers, kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]]);
-      const stream = route.event.invokeMode === 'RESPONSE_STREAM' ? new StreamedHttpResponse(res, decorate) : undefined;
-      this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, stream, (answer) => {
-        answer.headers = decorate(answer.headers);
-        finish(answer, route.function);
+      const proceed = (grant: Grant | undefined) => {
+        const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
+        if (grant) applyGrant(event, grant);
+        const stream = route.event.invokeMode === 'RESPONSE_STREAM' ? new StreamedHttpResponse(res, decorate) : undefined;
+        this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, stream, (answer) => {
+          answer.headers = decorate(answer.headers);
+          finish(answer, route.function);
+        });
+      };
+      if (!route.event.auth) return proceed(undefined);
+      // Authorization first (runner/gateway/auth/): a refusal answers without invoking the function.
+      this.authorize(req, match, request, (outcome) => {
+        if (outcome.ok) return proceed(outcome.grant);
+        outcome.answer.headers = decorate(outcome.answer.headers);
+        finish(outcome.answer, `${route.function} (not authorized)`);
       });
     } catch (error) {
       // A bug of the gateway's own must cost this request, not the runner.
       finish(gatewayError('functionError', kind, `the gateway failed on this request: ${(error as Error).message}`), route.function);
     }
+  }
+
+  /** Asks the route's authorization; whatever fails in it is API Gateway's 500 for a broken authorizer, never a crash. */
+  private authorize(req: IncomingMessage, match: RouteMatch, request: GatewayRequest, then: (outcome: AuthOutcome) => void): void {
+    const { route } = match;
+    const authRequest: AuthRequest = {
+      route,
+      match,
+      request,
+      clientRawHeaders: req.rawHeaders,
+      rawPath: splitTarget(req.url).path,
+      methodArn: methodArnOf(route, request.method, match.path),
+      proxyEvent: (format) => (format === '1.0' ? restEvent(request, match) : httpEvent(request, match)),
+    };
+    // Nothing may throw out of these callbacks: an unhandled rejection would end the runner.
+    const settle = (outcome: AuthOutcome) => {
+      try {
+        then(outcome);
+      } catch {
+        req.destroy();
+      }
+    };
+    this.auth.authorize(authRequest).then(settle, (error: Error) =>
+      settle({ ok: false, answer: gatewayError('authorizerError', route.event.kind, `the gateway could not authorize the request: ${error.message}`) }),
+    );
   }
 
   /**
@@ -213,6 +264,10 @@ export class Gateway {
   }
 }
 
+function sourceIpOf(req: IncomingMessage): string {
+  return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+}
+
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -226,7 +281,7 @@ function send(res: ServerResponse, answer: GatewayAnswer): void {
 
 /** The route table as printed when the runner starts: method, URL, function, API kind (route-list.ts). */
 export function describeRoutes(routes: readonly Route[], port: number): string {
-  const rows = listRoutes(routes, port).map((r) => [r.method, r.path === '$default' ? `${r.url}* ($default)` : r.kind === 'url' ? `${r.url}*` : r.url, r.function, r.kindLabel]);
+  const rows = listRoutes(routes, port).map((r) => [r.method, r.path === '$default' ? `${r.url}* ($default)` : r.kind === 'url' ? `${r.url}*` : r.url, r.function, r.auth ? `${r.kindLabel}  auth: ${r.auth}` : r.kindLabel]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')).join('\n');
 }

@@ -1,0 +1,151 @@
+// The gateway's auth rules as tables: how an authorizer's IAM policy is evaluated against a method ARN
+// (runner/gateway/auth/iam-policy.ts), and how SAM and serverless.yml auth settings are read into the Function model
+// (runner/gateway/auth/config.ts through runner/functions/http-events.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { samHttpEvents, serverlessHttpEvents } from '../../runner/functions/http-events.ts';
+import { describeAuth } from '../../runner/gateway/auth/config.ts';
+import { evaluatePolicy, wildcardMatch } from '../../runner/gateway/auth/iam-policy.ts';
+
+const ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/orders/42';
+const statement = (Effect: string, Resource: unknown, Action: unknown = 'execute-api:Invoke') => ({ Effect, Resource, Action });
+const policy = (...Statement: unknown[]) => ({ Version: '2012-10-17', Statement });
+
+test('IAM policies: Deny wins, then Allow, else implicit deny; wildcards * and ?; broken documents are undefined (a 500)', () => {
+  const table: [string, unknown, ReturnType<typeof evaluatePolicy>][] = [
+    ['exact allow', policy(statement('Allow', ARN)), 'allow'],
+    ['allow on another path', policy(statement('Allow', 'arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/orders')), 'implicit-deny'],
+    ['* spans slashes', policy(statement('Allow', 'arn:aws:execute-api:us-east-1:123456789012:abc123/*')), 'allow'],
+    ['? is one character', policy(statement('Allow', 'arn:aws:execute-api:us-east-1:123456789012:abc123/v?/GET/orders/4?')), 'allow'],
+    ['? is not two', policy(statement('Allow', 'arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/orders/?')), 'implicit-deny'],
+    ['deny beats allow', policy(statement('Allow', '*'), statement('Deny', ARN)), 'explicit-deny'],
+    ['deny elsewhere', policy(statement('Allow', '*'), statement('Deny', 'arn:aws:execute-api:*:*:*/v1/POST/*')), 'allow'],
+    ['a list of resources', policy(statement('Allow', ['arn:x', ARN])), 'allow'],
+    ['a single statement object', { Version: '2012-10-17', Statement: statement('Allow', ARN) }, 'allow'],
+    ['execute-api:* action', policy(statement('Allow', ARN, 'execute-api:*')), 'allow'],
+    ['another action', policy(statement('Allow', ARN, 's3:GetObject')), 'implicit-deny'],
+    ['resource case matters', policy(statement('Allow', ARN.toUpperCase())), 'implicit-deny'],
+    ['regex characters are literal', policy(statement('Allow', 'arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/orders/4.')), 'implicit-deny'],
+    ['no statements', policy(), 'implicit-deny'],
+    ['no document', undefined, undefined],
+    ['no Statement', { Version: '2012-10-17' }, undefined],
+    ['bad Effect', policy(statement('Permit', ARN)), undefined],
+  ];
+  for (const [name, document, expected] of table) assert.equal(evaluatePolicy(document, ARN), expected, name);
+  assert.equal(wildcardMatch('EXECUTE-API:invoke', 'execute-api:Invoke', true), true);
+});
+
+const id = (v: unknown) => v;
+
+test('SAM: Api Auth with a default TOKEN authorizer, per-event NONE / AWS_IAM / REQUEST / ApiKeyRequired, API key values, preflight', () => {
+  const template = {
+    Resources: {
+      Api: {
+        Type: 'AWS::Serverless::Api',
+        Properties: {
+          StageName: 'v1',
+          Auth: {
+            DefaultAuthorizer: 'Tok',
+            ApiKeyRequired: true,
+            Authorizers: {
+              Tok: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:AuthFn', Identity: { Header: 'X-Token', ValidationExpression: '^x', ReauthorizeEvery: 60 } },
+              Pool: { UserPoolArn: 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x' },
+              Req: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:ReqFn', FunctionPayloadType: 'REQUEST', Identity: { Headers: ['H'], QueryStrings: ['q'], StageVariables: ['s'], Context: ['identity.sourceIp'] } },
+            },
+          },
+        },
+      },
+      K: { Type: 'AWS::ApiGateway::ApiKey', Properties: { Value: 'k-1' } },
+    },
+  };
+  const event = (props: Record<string, unknown>) => ({ Type: 'Api', Properties: { RestApiId: { Ref: 'Api' }, Path: '/p', Method: 'get', ...props } });
+  const events = samHttpEvents('F', { Properties: { Events: { A: event({}), B: event({ Auth: { Authorizer: 'NONE', ApiKeyRequired: false } }), C: event({ Auth: { Authorizer: 'AWS_IAM' } }), D: event({ Auth: { Authorizer: 'Req' } }), E: event({ Auth: { Authorizer: 'Pool' } }), G: event({ Auth: { Authorizer: 'Typo' } }) } } }, template, id)!;
+  const [a, b, c, d, e, g] = events.map((x) => x.auth);
+  // What the gateway can't apply is served without it, and the route table says so.
+  assert.match(describeAuth(e), /NOT CHECKED: Pool is a Cognito user pool authorizer/);
+  assert.match(describeAuth(g), /NOT CHECKED: Typo is not among the API's Authorizers/);
+  assert.equal(describeAuth(a), 'Tok (Lambda TOKEN -> AuthFn) + API key');
+  assert.deepEqual(a, {
+    authorizer: { type: 'lambda', name: 'Tok', function: 'AuthFn', payload: 'TOKEN', payloadVersion: '1.0', identitySources: ['method.request.header.X-Token'], ttlSeconds: 60, validationExpression: '^x', simpleResponses: false },
+    iam: false,
+    apiKeyRequired: true,
+    apiKeys: ['k-1'],
+    scopes: [],
+    preflightAuthorizer: a!.authorizer,
+  });
+  assert.equal(b!.authorizer, undefined);
+  assert.equal(b!.apiKeyRequired, false);
+  assert.ok(b!.preflightAuthorizer, 'the OPTIONS method still has the default authorizer');
+  assert.equal(c!.iam, true);
+  assert.equal(d!.authorizer?.type === 'lambda' && d!.authorizer.ttlSeconds, 300);
+  assert.deepEqual(d!.authorizer?.type === 'lambda' && d!.authorizer.identitySources, ['method.request.header.H', 'method.request.querystring.q', 'stageVariables.s', 'context.identity.sourceIp']);
+  const noPreflight = { Resources: { Api: { ...template.Resources.Api, Properties: { Auth: { ...template.Resources.Api.Properties.Auth, AddDefaultAuthorizerToCorsPreflight: false } } } } };
+  assert.equal(samHttpEvents('F', { Properties: { Events: { A: event({}) } } }, noPreflight, id)![0]!.auth!.preflightAuthorizer, undefined);
+  assert.equal(samHttpEvents('F', { Properties: { Events: { A: { Type: 'Api', Properties: { Path: '/x', Method: 'get' } } } } }, { Resources: {} }, id)![0]!.auth, undefined);
+});
+
+test('SAM: HttpApi Lambda (simple, 1.0) and JWT authorizers, scopes, AWS_IAM', () => {
+  const template = {
+    Resources: {
+      H: {
+        Type: 'AWS::Serverless::HttpApi',
+        Properties: {
+          Auth: {
+            DefaultAuthorizer: 'Jwt',
+            Authorizers: {
+              Jwt: { JwtConfiguration: { issuer: 'https://issuer.test', audience: ['app'] }, IdentitySource: '$request.header.Authorization' },
+              Lam: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:L', AuthorizerPayloadFormatVersion: '2.0', EnableSimpleResponses: true, Identity: { Headers: ['Authorization'], ReauthorizeEvery: 30 } },
+              Old: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:L', AuthorizerPayloadFormatVersion: '1.0' },
+            },
+          },
+        },
+      },
+    },
+  };
+  const event = (props: Record<string, unknown>) => ({ Type: 'HttpApi', Properties: { ApiId: { Ref: 'H' }, Path: '/p', Method: 'GET', ...props } });
+  const [jwt, lam, old, iam] = samHttpEvents('F', { Properties: { Events: { A: event({ Auth: { AuthorizationScopes: ['admin'] } }), B: event({ Auth: { Authorizer: 'Lam' } }), C: event({ Auth: { Authorizer: 'Old' } }), D: event({ Auth: { Authorizer: 'AWS_IAM' } }) } } }, template, id)!.map((e) => e.auth!);
+  assert.deepEqual(jwt!.authorizer, { type: 'jwt', name: 'Jwt', issuer: 'https://issuer.test', audience: ['app'], identitySource: '$request.header.Authorization' });
+  assert.deepEqual(jwt!.scopes, ['admin']);
+  assert.deepEqual(lam!.authorizer, { type: 'lambda', name: 'Lam', function: 'L', payload: 'REQUEST', payloadVersion: '2.0', identitySources: ['$request.header.Authorization'], ttlSeconds: 30, simpleResponses: true });
+  assert.equal(old!.authorizer?.type === 'lambda' && old!.authorizer.payloadVersion, '1.0');
+  assert.equal(old!.authorizer?.type === 'lambda' && old!.authorizer.ttlSeconds, 0);
+  assert.equal(iam!.iam, true);
+  assert.equal(iam!.authorizer, undefined);
+});
+
+test('serverless.yml: http authorizer (name, arn, request type), aws_iam, private with apiKeys values; httpApi jwt and request authorizers', () => {
+  const provider = {
+    apiGateway: { apiKeys: ['named-only', { name: 'k', value: 'sls-key-1' }, { free: [{ name: 'k2', value: 'sls-key-2' }] }] },
+    httpApi: {
+      authorizers: {
+        jwtAuth: { type: 'jwt', identitySource: '$request.header.Authorization', issuerUrl: 'https://cognito.test/pool', audience: ['client-1'] },
+        reqAuth: { type: 'request', functionName: 'authFn', enableSimpleResponses: true, identitySource: ['$request.header.X-Key'], resultTtlInSeconds: 10 },
+      },
+    },
+  };
+  const events = serverlessHttpEvents(
+    'f',
+    [
+      { http: { method: 'get', path: 'a', authorizer: 'authFn' } },
+      { http: { method: 'get', path: 'b', authorizer: { name: 'authFn', type: 'request', identitySource: 'method.request.header.X-A, method.request.querystring.q', resultTtlInSeconds: 0 } } },
+      { http: { method: 'get', path: 'c', authorizer: { arn: 'arn:aws:lambda:us-east-1:123456789012:function:other-auth' } } },
+      { http: { method: 'get', path: 'd', authorizer: 'aws_iam', private: true } },
+      { httpApi: { method: 'GET', path: '/e', authorizer: { name: 'jwtAuth', scopes: ['read'] } } },
+      { httpApi: { method: 'GET', path: '/f', authorizer: { name: 'reqAuth' } } },
+      { httpApi: { method: 'GET', path: '/g', authorizer: { type: 'aws_iam' } } },
+      { http: 'GET h' },
+    ],
+    undefined,
+    provider,
+  )!;
+  const [a, b, c, d, e, f, g, h] = events.map((x) => x.auth);
+  assert.deepEqual(a!.authorizer, { type: 'lambda', name: 'authFn', function: 'authFn', payload: 'TOKEN', payloadVersion: '1.0', identitySources: ['method.request.header.Authorization'], ttlSeconds: 300, simpleResponses: false });
+  assert.deepEqual(b!.authorizer?.type === 'lambda' && [b!.authorizer.payload, b!.authorizer.identitySources, b!.authorizer.ttlSeconds], ['REQUEST', ['method.request.header.X-A', 'method.request.querystring.q'], 0]);
+  assert.equal(c!.authorizer?.type === 'lambda' && c!.authorizer.function, 'other-auth');
+  assert.deepEqual([d!.iam, d!.apiKeyRequired, d!.apiKeys], [true, true, ['sls-key-1', 'sls-key-2']]);
+  assert.deepEqual(e!.authorizer, { type: 'jwt', name: 'jwtAuth', issuer: 'https://cognito.test/pool', audience: ['client-1'], identitySource: '$request.header.Authorization' });
+  assert.deepEqual(e!.scopes, ['read']);
+  assert.deepEqual(f!.authorizer, { type: 'lambda', name: 'reqAuth', function: 'authFn', payload: 'REQUEST', payloadVersion: '2.0', identitySources: ['$request.header.X-Key'], ttlSeconds: 10, simpleResponses: true });
+  assert.equal(g!.iam, true);
+  assert.equal(h, undefined);
+});
