@@ -21,6 +21,7 @@ import { uiTests, type UiContext } from './ui/flow.ts';
 import { chainViewUiTest } from './ui/chain-view.ts';
 import { multiProjectUiTest } from './ui/multi-project.ts';
 import { componentViewUiTest } from './ui/component-view.ts';
+import { portsUiTest } from './ui/ports.ts';
 import { timingsUiTest } from './ui/timings.ts';
 import { addSamProjects } from './sam-projects.ts';
 
@@ -209,8 +210,9 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
     },
   };
   try {
+    // The ports are counted once several functions have run and before the timings restart the runner.
     // The timings come last: they restart the runner and leave the Run and Debug view open.
-    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
+    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, portsUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
     for (const test of tests) {
       const t0 = Date.now();
       try {
