@@ -104,6 +104,8 @@ export class LocalLambda {
   private readonly socketOwner = new WeakMap<Socket, Environment>();
   /** Environments whose Runtime API is served on the main port, from their start until they have stopped. */
   private readonly sharedEnvironments = new Set<Environment>();
+  /** The environment whose process made the last new Runtime API connection (the likeliest to make the next). */
+  private lastRuntimeApiOwner: Environment | undefined;
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private readonly watchers = new Map<string, FSWatcher>();
   private componentRunner: InProcessRunner | undefined;
@@ -178,9 +180,13 @@ export class LocalLambda {
    * says why (and closed), and the runner logs one line.
    */
   private routeRuntimeApi(req: IncomingMessage, res: ServerResponse): void {
-    const found = tcpPeerOwner(req.socket, this.port, [...this.sharedEnvironments], (env) => env.family);
+    // The environment that connected last first: a bootstrap that opens a connection per request (curl) is found there.
+    const last = this.lastRuntimeApiOwner;
+    const candidates = last && this.sharedEnvironments.has(last) ? [last, ...[...this.sharedEnvironments].filter((env) => env !== last)] : [...this.sharedEnvironments];
+    const found = tcpPeerOwner(req.socket, this.port, candidates, (env) => env.family);
     if ('owner' in found) {
       this.socketOwner.set(req.socket, found.owner);
+      this.lastRuntimeApiOwner = found.owner;
       return handleEnvironmentRequest(found.owner, req, res);
     }
     const message = `Refused a connection to the Runtime API at 127.0.0.1:${this.port}: ${found.refused}. The Runtime API serves only the runtimes and extensions of this runner's execution environments, each its own environment's events.`;

@@ -151,24 +151,29 @@ export function holderOf(inode: number, family: ProcessFamily): number | undefin
 }
 
 /**
- * The process that holds socket `inode`, and which of `families` it belongs to: the runtimes and the extensions first
- * (nearly every connection is theirs), then their descendants, then processes left in a runtime's group by a parent
- * that exited (one pass over /proc for all families).
+ * The process that holds socket `inode`, and which of `families` it belongs to. Family by family, in the order given
+ * (callers put the likeliest first): its runtime and extensions (nearly every connection is theirs), then their
+ * descendants (a bootstrap's curl); last, one pass over /proc for processes left in a runtime's group by a parent
+ * that exited.
  */
 export function holderAmong(inode: number, families: readonly ProcessFamily[]): { index: number; pid: number } | undefined {
   const link = `socket:[${inode}]`;
-  const familyOf = new Map<number, number>();
-  families.forEach((family, index) => {
-    for (const pid of [family.runtimePid, ...family.extensionPids]) if (pid !== undefined && !familyOf.has(pid)) familyOf.set(pid, index);
-  });
-  for (const [pid, index] of familyOf) if (holds(pid, link)) return { index, pid };
-  const queue = [...familyOf].flatMap(([pid, index]) => childrenOf(pid).map((child) => [child, index] as const));
-  while (queue.length) {
-    const [pid, index] = queue.shift()!;
-    if (familyOf.has(pid)) continue;
-    familyOf.set(pid, index);
-    if (holds(pid, link)) return { index, pid };
-    queue.push(...childrenOf(pid).map((child) => [child, index] as const));
+  const seen = new Set<number>();
+  for (let index = 0; index < families.length; index++) {
+    const family = families[index]!;
+    const roots = [family.runtimePid, ...family.extensionPids].filter((pid): pid is number => pid !== undefined && !seen.has(pid));
+    for (const pid of roots) {
+      seen.add(pid);
+      if (holds(pid, link)) return { index, pid };
+    }
+    const queue = roots.flatMap(childrenOf);
+    while (queue.length) {
+      const pid = queue.shift()!;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      if (holds(pid, link)) return { index, pid };
+      queue.push(...childrenOf(pid));
+    }
   }
   const byGroup = new Map<number, number>();
   families.forEach((family, index) => {
@@ -177,7 +182,7 @@ export function holderAmong(inode: number, families: readonly ProcessFamily[]): 
   if (byGroup.size === 0) return undefined;
   for (const name of readdirSafe('/proc')) {
     const pid = Number(name);
-    if (!Number.isInteger(pid) || familyOf.has(pid)) continue;
+    if (!Number.isInteger(pid) || seen.has(pid)) continue;
     const index = byGroup.get(readStat(pid)?.pgrp ?? -1);
     if (index !== undefined && holds(pid, link)) return { index, pid };
   }
