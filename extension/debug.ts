@@ -1,6 +1,7 @@
 // Attaching the language's debugger to an environment the runner started with its debugger listening
 // (`debug-ready` on /events). Node: VS Code's built-in js-debug, with source maps so breakpoints in
-// TypeScript sources bind. Python: debugpy through the Python Debugger extension, when installed.
+// TypeScript sources bind. Python: debugpy through the Python Debugger extension, when installed. Either way the
+// runner's own code (its runtime clients, which call the handler) is not the user's: a stack starts at their handler.
 import * as vscode from 'vscode';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 
@@ -13,8 +14,16 @@ export function pythonDebuggerAvailable(): boolean {
 export const PYTHON_DEBUGGER_MISSING =
   'Debugging Python functions needs the "Python Debugger" extension (ms-python.debugpy) in VS Code, and debugpy in the function\'s Python (pip install debugpy). Install them, then click "Debug" again.';
 
+/**
+ * The runner's own files, which a debugger skips: its bundle (dist/, where the Node runtime client runs from) and its
+ * sources (runner/, where that bundle's source map points, and where the Python runtime client is).
+ */
+export function runnerFiles(extensionRoot: string): string[] {
+  return [`${extensionRoot}/dist/**`, `${extensionRoot}/runner/**`];
+}
+
 /** The attach configuration for a debug-ready environment. Exported for the in-host tests. */
-export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: 'node' | 'python', port: number): vscode.DebugConfiguration {
+export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: 'node' | 'python', port: number, extensionRoot: string): vscode.DebugConfiguration {
   if (language === 'node') {
     return {
       type: 'node',
@@ -33,7 +42,8 @@ export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFo
       // and a whole workspace (every project, every build output) cost seconds of the Debug click.
       outFiles: [`${fn.codeUri}/**/*.(m|c|)js`, '!**/node_modules/**'],
       pauseForSourceMap: true,
-      skipFiles: ['<node_internals>/**'],
+      // Node's internals and the runner's runtime client: stepping and the call stack stay in the user's code.
+      skipFiles: ['<node_internals>/**', ...runnerFiles(extensionRoot)],
       attachExistingChildren: false,
       autoAttachChildProcesses: false,
       openRuntimeFunction: fn.name,
@@ -46,6 +56,8 @@ export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFo
     connect: { host: '127.0.0.1', port },
     pathMappings: [{ localRoot: fn.codeUri, remoteRoot: fn.codeUri }],
     justMyCode: true,
+    // The runner's bootstrap.py lives outside site-packages, so justMyCode alone would count it as the user's.
+    rules: runnerFiles(extensionRoot).map((path) => ({ path, include: false })),
     openRuntimeFunction: fn.name,
   };
 }
@@ -65,12 +77,12 @@ export function prepareDebugger(runtime: string): void {
 }
 
 /** Starts the debug session; resolves to false (after telling the user) when it could not start. */
-export async function attachDebugger(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: 'node' | 'python', port: number): Promise<boolean> {
+export async function attachDebugger(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: 'node' | 'python', port: number, extensionRoot: string): Promise<boolean> {
   if (language === 'python' && !pythonDebuggerAvailable()) {
     void vscode.window.showErrorMessage(PYTHON_DEBUGGER_MISSING);
     return false;
   }
-  const config = attachConfiguration(fn, folder, language, port);
+  const config = attachConfiguration(fn, folder, language, port, extensionRoot);
   const started = await vscode.debug.startDebugging(folder, config, { suppressDebugView: false });
   if (!started) {
     void vscode.window.showErrorMessage(`Could not attach the ${language === 'node' ? 'Node.js' : 'Python'} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`);

@@ -99,7 +99,7 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     } else if (e.type === 'debug-ready' && opts.debug && e.function === fn.name && !attaching && (requestId === undefined || e.requestId === requestId)) {
       ctx.log(`Debugger listening for ${fn.name} on 127.0.0.1:${e.port} (${e.language}); attaching.`);
       timer.mark('debuggee ready');
-      attaching = attachDebugger(fn, folder, e.language, e.port).finally(() => timer.mark('debugger attached'));
+      attaching = attachDebugger(fn, folder, e.language, e.port, ctx.extension.extensionUri.fsPath).finally(() => timer.mark('debugger attached'));
     }
   });
 

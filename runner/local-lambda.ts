@@ -1,5 +1,7 @@
 // The local Lambda service: the functions, their environments, and the one HTTP server that serves the Invoke
-// API and control API on the main port and each environment's Runtime API on that environment's own port.
+// API and control API on the main port and every environment's Runtime API there too (a connection to a Runtime API
+// path belongs to the environment whose process made it: runtime-api/access.ts), so that a remote editor forwards one
+// port, not one per environment. Where the runner cannot tell who connects, each environment has its own port.
 import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -11,8 +13,9 @@ import { Environment, type EnvironmentHooks } from './environments/environment.t
 import { errorOutcome, Invocation, type Completion, type StreamListener } from './environments/invocation.ts';
 import { FunctionPool, TooManyRequestsError } from './environments/pool.ts';
 import { ConcurrencyGate, throttleMessage } from './environments/concurrency-gate.ts';
-import { handleEnvironmentRequest } from './runtime-api/runtime.ts';
-import { PEER_CHECKS, type RuntimeApiAccess } from './runtime-api/access.ts';
+import { handleEnvironmentRequest, isRuntimeApiPath } from './runtime-api/runtime.ts';
+import { PEER_CHECKS, tcpPeerOwner, type RuntimeApiAccess } from './runtime-api/access.ts';
+import { sendRuntimeError } from './http-util.ts';
 import { forgetCompiled } from './runtimes/spawn.ts';
 import { IdleTrim } from './idle-trim.ts';
 
@@ -99,7 +102,12 @@ export class LocalLambda {
   /** One concurrency gate per function (and published version): processes and components alike. */
   private readonly gates = new Map<string, ConcurrencyGate<QueuedWaiter>>();
   private closing = false;
+  /** The environment each Runtime API connection belongs to, found once per connection. */
   private readonly socketOwner = new WeakMap<Socket, Environment>();
+  /** Environments whose Runtime API is served on the main port, from their start until they have stopped. */
+  private readonly sharedEnvironments = new Set<Environment>();
+  /** The environment whose process made the last new Runtime API connection (the likeliest to make the next). */
+  private lastRuntimeApiOwner: Environment | undefined;
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private readonly watchers = new Map<string, FSWatcher>();
   private componentRunner: InProcessRunner | undefined;
@@ -123,6 +131,7 @@ export class LocalLambda {
       res.sendDate = false;
       const env = this.socketOwner.get(req.socket);
       if (env) handleEnvironmentRequest(env, req, res);
+      else if (this.sharedEnvironments.size && isRuntimeApiPath(req.url)) this.routeRuntimeApi(req, res);
       else this.mainRoutes(req, res);
     });
     // A runtime parks on /next for as long as it is idle: no server-side timeout may close it.
@@ -141,6 +150,12 @@ export class LocalLambda {
         const requestId = env.current?.requestId ?? '';
         this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port });
       },
+      heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.current?.requestId === requestId),
+      shareRuntimeApi: (env) => {
+        if (!this.sharesRuntimeApi) return undefined;
+        this.sharedEnvironments.add(env);
+        return { port: this.port, leave: () => this.sharedEnvironments.delete(env) };
+      },
       attach: (env, listener: Server) => {
         listener.on('connection', (socket: Socket) => {
           // Checked before node:http reads a byte: another local process must not use this environment's API.
@@ -150,6 +165,37 @@ export class LocalLambda {
         });
       },
     };
+  }
+
+  /**
+   * Whether environments serve their Runtime API on the main port: once it listens, where the runner can tell which
+   * process connects (Linux), and unless every local process may use any environment's API (tests that play the
+   * runtime connect to one environment's own port).
+   */
+  private get sharesRuntimeApi(): boolean {
+    return this.port !== 0 && PEER_CHECKS && this.opts.runtimeApiAccess === 'environment';
+  }
+
+  /**
+   * The first Runtime API request of a connection to the main port: the connection belongs, for its life, to the
+   * environment one of whose processes made it; one that no environment's process made is refused with a 403 that
+   * says why (and closed), and the runner logs one line.
+   */
+  private routeRuntimeApi(req: IncomingMessage, res: ServerResponse): void {
+    // The environment that connected last first: a bootstrap that opens a connection per request (curl) is found there.
+    const last = this.lastRuntimeApiOwner;
+    const candidates = last && this.sharedEnvironments.has(last) ? [last, ...[...this.sharedEnvironments].filter((env) => env !== last)] : [...this.sharedEnvironments];
+    const found = tcpPeerOwner(req.socket, this.port, candidates, (env) => env.family);
+    if ('owner' in found) {
+      this.socketOwner.set(req.socket, found.owner);
+      this.lastRuntimeApiOwner = found.owner;
+      return handleEnvironmentRequest(found.owner, req, res);
+    }
+    const message = `Refused a connection to the Runtime API at 127.0.0.1:${this.port}: ${found.refused}. The Runtime API serves only the runtimes and extensions of this runner's execution environments, each its own environment's events.`;
+    process.stderr.write(`open-runtime: ${message}\n`);
+    req.resume();
+    res.setHeader('Connection', 'close');
+    sendRuntimeError(res, 403, 'AccessDenied', message);
   }
 
   /** Serves the main routes (Invoke API, control API) on the main port. */
@@ -164,7 +210,7 @@ export class LocalLambda {
     });
     this.port = (this.http.address() as AddressInfo).port;
     if (!PEER_CHECKS && this.opts.runtimeApiAccess === 'environment') {
-      console.error(`Note: on ${process.platform} the runner cannot tell which process connects to a function's Runtime API, so any local process can use it (only Linux checks).`);
+      console.error(`Note: on ${process.platform} the runner cannot tell which process connects to a function's Runtime API, so any local process can use it (only Linux checks), and each execution environment gets a Runtime API port of its own (a remote editor forwards each one).`);
     }
     return this.port;
   }

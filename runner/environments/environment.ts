@@ -1,5 +1,5 @@
-// One execution environment: one OS process running a function's runtime, its own Runtime API address,
-// one invocation at a time, Lambda's lifecycle (init cap, timeout with graceful SIGTERM, exit errors, REPORT).
+// One execution environment: one OS process running a function's runtime, its Runtime API (on the runner's shared
+// port, or on its own where the runner cannot route by peer), one invocation at a time, Lambda's lifecycle (init cap, timeout with graceful SIGTERM, exit errors, REPORT).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -10,7 +10,7 @@ import { shownState, transition, type LifecycleEvent, type LifecycleState } from
 import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
 import { directSocketPath, listenDirect } from '../runtime-api/direct.ts';
-import { directSocketAllowed, refuseConnection, refuseTcpPeer, refuseUnixPeer, type RuntimeApiAccess } from '../runtime-api/access.ts';
+import { directSocketAllowed, refuseConnection, refuseTcpPeer, refuseUnixPeer, type ProcessFamily, type RuntimeApiAccess } from '../runtime-api/access.ts';
 import type { ExtensionsEnvironment, NextRequest, ServedEnvironment, TelemetryEnvironment } from '../runtime-api/served-environment.ts';
 import type { Report } from '../protocol.ts';
 import { Containment } from './containment.ts'; // contain: MemorySize and no process left behind
@@ -39,8 +39,15 @@ export interface EnvironmentHooks {
   retry(env: Environment, inv: Invocation): void;
   /** A debugger is listening for this invocation. */
   debugReady?(env: Environment, language: 'node' | 'python', port: number): void;
+  /** Whether another environment holds invocation `requestId` now (a runtime answering it is refused, 403). */
+  heldElsewhere?(env: Environment, requestId: string): boolean;
   /** Wires a socket listener for this environment's own Runtime API address into the shared HTTP server. */
   attach(env: Environment, server: Server): void;
+  /**
+   * Serves this environment's Runtime API on the runner's main port, routed there by who connects: the port, and the
+   * call that ends it when the environment has stopped. Undefined: the environment listens on its own port.
+   */
+  shareRuntimeApi?(env: Environment): { port: number; leave(): void } | undefined;
   /**
    * True the first time this runner is told `notice` for this function: a runtime NOTICE ("no Node 22 found", a
    * deprecated runtime) is said at the first cold start, not at every one. Absent: always.
@@ -91,6 +98,8 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   private readonly opts: EnvironmentOptions;
   private proc: ChildProcess | undefined;
   private listener: Server | undefined;
+  /** Ends the routing of the runner's shared port to this environment (when it serves its Runtime API there). */
+  private leaveShared: (() => void) | undefined;
   private direct: Server | undefined;
   private pendingNext: NextRequest | undefined;
   /** The /next that carried the current invocation's event. */
@@ -150,15 +159,22 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   /** Listens on this environment's own address, then starts its extensions and its runtime process. */
   async start(): Promise<void> {
     this.initStartedAt = performance.now();
-    // No Nagle: a runtime that pipelines (asks for the next event before the 202 of its answer arrives) sends
-    // nothing after the 202, so the event written later would wait for its delayed ACK (40 ms).
-    this.listener = createServer({ noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      this.listener!.once('error', reject);
-      this.listener!.listen(this.opts.runtimeApiPort ?? 0, '127.0.0.1', () => resolve());
-    });
-    this.port = (this.listener.address() as AddressInfo).port;
-    this.hooks.attach(this, this.listener);
+    // A fixed address (`rie --runtime-api-address`) is its own; otherwise the runner's shared port where it can route.
+    const shared = this.opts.runtimeApiPort === undefined ? this.hooks.shareRuntimeApi?.(this) : undefined;
+    if (shared) {
+      this.port = shared.port;
+      this.leaveShared = shared.leave;
+    } else {
+      // No Nagle: a runtime that pipelines (asks for the next event before the 202 of its answer arrives) sends
+      // nothing after the 202, so the event written later would wait for its delayed ACK (40 ms).
+      this.listener = createServer({ noDelay: true });
+      await new Promise<void>((resolve, reject) => {
+        this.listener!.once('error', reject);
+        this.listener!.listen(this.opts.runtimeApiPort ?? 0, '127.0.0.1', () => resolve());
+      });
+      this.port = (this.listener.address() as AddressInfo).port;
+      this.hooks.attach(this, this.listener);
+    }
     if (!this.debugging) {
       this.initTimer = setTimeout(() => this.failInit(RUNTIME_INIT_ERROR, `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`), this.opts.initTimeoutMs);
     }
@@ -223,7 +239,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
    */
   admit(socket: Socket, via: 'tcp' | 'unix'): boolean {
     if (this.access === 'any') return true;
-    const family = { runtimePid: this.proc?.pid, extensionPids: this.extensions.pids };
+    const family = this.family;
     const reason = via === 'tcp' ? refuseTcpPeer(socket, this.port, family) : refuseUnixPeer(socket, family);
     if (reason === undefined) return true;
     const where = via === 'tcp' ? `Runtime API address 127.0.0.1:${this.port}` : 'direct Runtime API socket';
@@ -231,6 +247,11 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     this.hooks.log(this.fn, message, undefined);
     refuseConnection(socket, message);
     return false;
+  }
+
+  /** Its processes, as the Runtime API's access check knows them. */
+  get family(): ProcessFamily {
+    return { runtimePid: this.proc?.pid, extensionPids: this.extensions.pids };
   }
 
   // ---- output -------------------------------------------------------------------------------------------
@@ -356,13 +377,14 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   }
 
   /** Finds the invocation a Runtime API POST names, answering 400/403 itself when it can't be answered. */
-  claim(requestId: string): Invocation | 'unknown' | 'answered' {
+  claim(requestId: string): Invocation | 'unknown' | 'answered' | 'foreign' {
     const inv = this.current;
     if (inv && inv.requestId === requestId && inv.deliveredAt) {
       if (inv.answered || inv.done) return 'answered';
       return inv;
     }
-    return this.answered.has(requestId) ? 'answered' : 'unknown';
+    if (this.answered.has(requestId)) return 'answered';
+    return this.hooks.heldElsewhere?.(this, requestId) ? 'foreign' : 'unknown';
   }
 
   /** The runtime answered (response or error); the caller gets `outcome`. */
@@ -560,6 +582,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       this.pendingNext?.destroy();
       await this.telemetry.flush();
       this.listener?.close();
+      this.leaveShared?.();
       this.direct?.close();
       const inv = this.current;
       if (inv && !inv.done) {

@@ -2,14 +2,16 @@
 // the runtime starts, its extensions and theirs). Any local process can connect to 127.0.0.1:port or to a Unix socket
 // of the same user, and could otherwise park on another environment's /next and take its event, or post an init error
 // to a warm environment. Real clients only know host:port (AWS_LAMBDA_RUNTIME_API), so no secret can travel in the
-// address: the runner asks the kernel who is at the other end instead.
+// address: the runner asks the kernel who is at the other end instead. The same answer routes a connection: every
+// environment's Runtime API shares the runner's main port, and a connection belongs to the environment whose process
+// made it (one port for a remote editor to forward, not one per environment).
 //  - TCP (Linux): the peer's socket is found by its four-tuple (local port = the accepted socket's remote port, remote
 //    port = the listener's) with sock_diag (dist/peer-pid.node, runner/peer-pid.c), or in /proc/net/tcp without the
 //    addon; its inode must be an open fd of one of the environment's processes (/proc/PID/fd/N -> socket:[inode]).
 //  - Unix socket (Linux): SO_PEERCRED names the peer's pid (the same addon); it must be one of the environment's
 //    processes. Without the addon no direct socket is offered.
 // Elsewhere (macOS, Windows: no /proc) nothing can be checked cheaply, and every local process is admitted; the
-// runner says so once.
+// runner says so once, and gives each environment its own port (nothing to route by).
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
@@ -38,14 +40,25 @@ const UID = process.getuid?.() ?? -1;
  * (a few /proc reads), so the socket is checked before node:http reads a byte of it.
  */
 export function refuseTcpPeer(socket: Socket, listenerPort: number, family: ProcessFamily): string | undefined {
-  if (!PEER_CHECKS) return undefined;
+  const owner = tcpPeerOwner(socket, listenerPort, [family], (f) => f, 'this execution environment');
+  return 'refused' in owner ? owner.refused : undefined;
+}
+
+/**
+ * Which of `candidates` (each with its process family) made a TCP connection to `listenerPort`, or why none did: the
+ * routing of the shared Runtime API port. One kernel lookup and a few /proc reads; the caller keeps the answer for
+ * the connection's life. Where peers cannot be checked, the first candidate (callers share a port only where they can).
+ */
+export function tcpPeerOwner<T>(socket: Socket, listenerPort: number, candidates: readonly T[], familyOf: (candidate: T) => ProcessFamily, whose = 'any execution environment'): { owner: T } | { refused: string } {
+  if (!PEER_CHECKS) return candidates.length ? { owner: candidates[0]! } : { refused: 'the runner cannot tell who is connected' };
   const clientPort = socket.remotePort;
-  if (clientPort === undefined) return 'the connection closed before it could be checked';
+  if (clientPort === undefined) return { refused: 'the connection closed before it could be checked' };
   const peer = findTcpPeer(socket.remoteAddress ?? '', clientPort, listenerPort);
-  if (!peer) return `no local socket 127.0.0.1:${clientPort} is connected to it (the peer is gone, or not on this machine)`;
-  if (peer.uid !== undefined && peer.uid !== UID) return `the connection from port ${clientPort} belongs to user ${peer.uid}, not to this runner's user`;
-  if (holderOf(peer.inode, family) === undefined) return `the connection from port ${clientPort} is not made by a process of this execution environment`;
-  return undefined;
+  if (!peer) return { refused: `no local socket 127.0.0.1:${clientPort} is connected to it (the peer is gone, or not on this machine)` };
+  if (peer.uid !== undefined && peer.uid !== UID) return { refused: `the connection from port ${clientPort} belongs to user ${peer.uid}, not to this runner's user` };
+  const found = holderAmong(peer.inode, candidates.map(familyOf));
+  if (found === undefined) return { refused: `the connection from port ${clientPort} is not made by a process of ${whose}` };
+  return { owner: candidates[found.index]! };
 }
 
 /** Why a connection to an environment's direct socket is refused, or undefined if one of `family` made it. */
@@ -132,28 +145,46 @@ function hex4(port: number): string {
   return port.toString(16).toUpperCase().padStart(4, '0');
 }
 
-/**
- * The process of `family` that holds socket `inode`: the runtime and the extensions first (nearly every connection is
- * theirs), then their descendants, then processes left in the runtime's group by a parent that exited.
- */
+/** The process of `family` that holds socket `inode`. */
 export function holderOf(inode: number, family: ProcessFamily): number | undefined {
+  return holderAmong(inode, [family])?.pid;
+}
+
+/**
+ * The process that holds socket `inode`, and which of `families` it belongs to. Family by family, in the order given
+ * (callers put the likeliest first): its runtime and extensions (nearly every connection is theirs), then their
+ * descendants (a bootstrap's curl); last, one pass over /proc for processes left in a runtime's group by a parent
+ * that exited.
+ */
+export function holderAmong(inode: number, families: readonly ProcessFamily[]): { index: number; pid: number } | undefined {
   const link = `socket:[${inode}]`;
-  const roots = [family.runtimePid, ...family.extensionPids].filter((pid): pid is number => pid !== undefined);
-  for (const pid of roots) if (holds(pid, link)) return pid;
-  const seen = new Set(roots);
-  const queue = roots.flatMap(childrenOf);
-  while (queue.length) {
-    const pid = queue.shift()!;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    if (holds(pid, link)) return pid;
-    queue.push(...childrenOf(pid));
+  const seen = new Set<number>();
+  for (let index = 0; index < families.length; index++) {
+    const family = families[index]!;
+    const roots = [family.runtimePid, ...family.extensionPids].filter((pid): pid is number => pid !== undefined && !seen.has(pid));
+    for (const pid of roots) {
+      seen.add(pid);
+      if (holds(pid, link)) return { index, pid };
+    }
+    const queue = roots.flatMap(childrenOf);
+    while (queue.length) {
+      const pid = queue.shift()!;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      if (holds(pid, link)) return { index, pid };
+      queue.push(...childrenOf(pid));
+    }
   }
-  if (family.runtimePid === undefined) return undefined;
+  const byGroup = new Map<number, number>();
+  families.forEach((family, index) => {
+    if (family.runtimePid !== undefined) byGroup.set(family.runtimePid, index);
+  });
+  if (byGroup.size === 0) return undefined;
   for (const name of readdirSafe('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || seen.has(pid)) continue;
-    if (readStat(pid)?.pgrp === family.runtimePid && holds(pid, link)) return pid;
+    const index = byGroup.get(readStat(pid)?.pgrp ?? -1);
+    if (index !== undefined && holds(pid, link)) return { index, pid };
   }
   return undefined;
 }

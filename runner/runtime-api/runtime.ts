@@ -12,7 +12,8 @@ export const MAX_RESPONSE_BYTES = 6_291_556;
 export const MAX_STREAMED_BYTES = 20 * 1024 * 1024;
 export const MAX_ERROR_BYTES = 1024 * 1024;
 
-const INVOCATION = '/2018-06-01/runtime/invocation/';
+const RUNTIME = '/2018-06-01/runtime/';
+const INVOCATION = `${RUNTIME}invocation/`;
 export const NEXT_PATH = `${INVOCATION}next`;
 export const INIT_ERROR_PATH = '/2018-06-01/runtime/init/error';
 const EXTENSION = '/2020-01-01/extension';
@@ -43,6 +44,11 @@ const ROUTES: Route[] = [
   { method: '*', path: (path) => path.startsWith(EXTENSION), handle: extensionsApi },
   { method: '*', path: (path) => path === TELEMETRY || path === `${TELEMETRY}/`, handle: telemetryApi },
 ];
+
+/** Whether a request target is one of the Runtime, Extensions or Telemetry APIs' (which share the runner's main port). */
+export function isRuntimeApiPath(url: string | undefined): boolean {
+  return url !== undefined && (url.startsWith(RUNTIME) || url.startsWith(EXTENSION) || url.startsWith(TELEMETRY));
+}
 
 export function handleEnvironmentRequest(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
@@ -177,6 +183,8 @@ export function lateInitError(): RuntimeErrorReply {
 export function claimAnswer(env: ServedEnvironment, requestId: string, action: 'response' | 'error'): Invocation | RuntimeErrorReply {
   const claimed = env.claim(requestId);
   if (claimed === 'unknown') return { status: 400, errorType: 'InvalidRequestID', errorMessage: `Invalid request ID: ${requestId}` };
+  // Every environment shares the runner's port: a process of one must not settle another's invocation.
+  if (claimed === 'foreign') return { status: 403, errorType: 'AccessDenied', errorMessage: `Invocation ${requestId} belongs to another execution environment: a runtime answers only the events its own /next gave it.` };
   if (claimed === 'answered') {
     return { status: 403, errorType: 'InvalidStateTransition', errorMessage: `Transition from RUNNING to ${action.toUpperCase()} is not allowed: invocation ${requestId} already has an answer.` };
   }

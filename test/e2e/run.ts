@@ -22,6 +22,7 @@ import { chainViewUiTest } from './ui/chain-view.ts';
 import { multiProjectUiTest } from './ui/multi-project.ts';
 import { componentViewUiTest } from './ui/component-view.ts';
 import { routesUiTest } from './ui/routes.ts';
+import { portsUiTest } from './ui/ports.ts';
 import { timingsUiTest } from './ui/timings.ts';
 import { editorWorkflowUiTest } from './ui/editor-workflow.ts';
 import { addSamProjects } from './sam-projects.ts';
@@ -211,8 +212,9 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
     },
   };
   try {
+    // The ports are counted once several functions have run and before the timings restart the runner.
     // The timings come last: they restart the runner and leave the Run and Debug view open.
-    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, editorWorkflowUiTest, componentViewUiTest, routesUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
+    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, editorWorkflowUiTest, componentViewUiTest, routesUiTest, portsUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
     for (const test of tests) {
       const t0 = Date.now();
       try {

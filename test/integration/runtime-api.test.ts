@@ -200,13 +200,14 @@ test("an environment's address only sees its own function's invocations", async 
   const otherNext = await call(otherApi, 'GET', NEXT);
   const otherId = otherNext.headers['lambda-runtime-aws-request-id'] as string;
   const cross = await call(manualApi, 'POST', respond(otherId), { body: '"stolen"' });
-  assert.equal(cross.status, 400);
+  assert.equal(cross.status, 403);
+  assert.equal(JSON.parse(cross.body.toString()).errorType, 'AccessDenied');
   await call(otherApi, 'POST', respond(otherId), { body: '"other"' });
   await call(manualApi, 'POST', respond(next.headers['lambda-runtime-aws-request-id'] as string), { body: '"manual"' });
   assert.equal((await other).body.toString(), '"other"');
   assert.equal((await mine).body.toString(), '"manual"');
   const onMainPort = await call(`127.0.0.1:${lambda.port}`, 'GET', NEXT);
-  assert.equal(onMainPort.status, 404, 'the Runtime API is not served on the main port');
+  assert.equal(onMainPort.status, 404, 'where any process may use any environment (this test plays the runtimes), each environment keeps its own port and the main port serves no Runtime API');
 });
 
 function decodeEvents(body: Buffer) {

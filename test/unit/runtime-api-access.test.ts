@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { findTcpPeer, holderOf, inFamily, PEER_CHECKS, refuseTcpPeer } from '../../runner/runtime-api/access.ts';
+import { findTcpPeer, holderAmong, holderOf, inFamily, PEER_CHECKS, refuseTcpPeer, tcpPeerOwner } from '../../runner/runtime-api/access.ts';
 
 const linux = { skip: !PEER_CHECKS && 'only Linux can tell who connects' };
 
@@ -76,4 +76,17 @@ test('family membership: the runtime, its descendants and its process group; not
   assert.equal(inFamily(process.pid, family), false);
   assert.equal(inFamily(stranger.pid!, family), false);
   assert.equal(inFamily(1, family), false);
+});
+
+test('among several families, the one whose process holds the socket owns the connection; none, and it is refused', linux, () => {
+  const socket = accepted[0]!;
+  const { inode } = findTcpPeer(socket.remoteAddress!, socket.remotePort!, port)!;
+  const families = [{ runtimePid: stranger.pid, extensionPids: [] }, { runtimePid: parent.pid, extensionPids: [] }];
+  assert.deepEqual(holderAmong(inode, families), { index: 1, pid: childPid }, "found through the second family's runtime, as its child");
+  assert.equal(holderAmong(inode, [families[0]!]), undefined);
+  const names = ['stranger', 'runtime'];
+  assert.deepEqual(tcpPeerOwner(socket, port, names, (name) => families[names.indexOf(name)]!), { owner: 'runtime' });
+  const refused = tcpPeerOwner(socket, port, ['stranger'], () => families[0]!);
+  assert.ok('refused' in refused && /is not made by a process of any execution environment$/.test(refused.refused), JSON.stringify(refused));
+  assert.deepEqual(tcpPeerOwner(socket, port, [], () => families[0]!), { refused: `the connection from port ${socket.remotePort} is not made by a process of any execution environment` });
 });

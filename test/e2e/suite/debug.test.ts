@@ -1,10 +1,11 @@
 // "Debug" must stop on a breakpoint in the TypeScript source (the AWS Toolkit's users report TS
 // breakpoints that are never hit): a breakpoint in examples' HelloTs handler is hit, the top stack frame
-// is that .ts file and line, and after continuing the invocation completes.
+// is that .ts file and line, the runner's own frames (its runtime client, which calls the handler) are skipped,
+// and after continuing the invocation completes.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { InvokeResult } from '../../../runner/protocol.ts';
-import { assertSucceeded, exampleEvent, exampleFunction, openRuntime, payloadOf, until } from './support.ts';
+import { assertSucceeded, EXTENSION_ID, exampleEvent, exampleFunction, openRuntime, payloadOf, until } from './support.ts';
 
 interface Stop { session: vscode.DebugSession; reason: string; threadId: number }
 
@@ -68,14 +69,23 @@ describe('debugging', () => {
     assert.ok(sessions.length > 0, 'a debug session started');
     assert.ok(sessions.some((s) => s.configuration.request === 'attach'), 'the debugger attached to the function');
 
-    const trace = await stop.session.customRequest('stackTrace', { threadId: stop.threadId, startFrame: 0, levels: 1 }) as
-      { stackFrames: Array<{ name: string; line: number; source?: { path?: string } }> };
+    type Frame = { name: string; line: number; presentationHint?: string; source?: { path?: string; presentationHint?: string; origin?: string } };
+    const trace = await stop.session.customRequest('stackTrace', { threadId: stop.threadId, startFrame: 0, levels: 50 }) as { stackFrames: Frame[] };
     const top = trace.stackFrames[0];
     assert.ok(top, 'the stopped thread has a stack');
     // In a remote window (code-server) VS Code hands DAP paths to extensions as vscode-remote:// URIs.
-    const framePath = top.source?.path?.includes('://') ? vscode.Uri.parse(top.source.path).path : top.source?.path;
+    const pathOf = (frame: Frame) => (frame.source?.path?.includes('://') ? vscode.Uri.parse(frame.source.path).path : frame.source?.path);
+    const framePath = pathOf(top);
     assert.equal(framePath, file, `the top frame is in the TypeScript source (frame: ${JSON.stringify(top)})`);
     assert.equal(top.line, line + 1, 'the top frame is on the breakpoint line (1-based)');
+    // Below the handler, the runner's runtime client called it: those frames are skipped (skipFiles), so the call
+    // stack a user reads is theirs. VS Code folds skipped frames away; none is shown as the user's code.
+    const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+    const runnerFrames = trace.stackFrames.filter((frame) => ['/runner/', '/dist/'].some((dir) => pathOf(frame)?.startsWith(`${root}${dir}`)));
+    const describe = (frames: Frame[]) => frames.map((f) => `${f.name} ${pathOf(f) ?? '?'}:${f.line} [${f.presentationHint ?? ''}/${f.source?.presentationHint ?? ''}]`).join('\n');
+    assert.ok(trace.stackFrames.length > runnerFrames.length, `the stack has the user's frames:\n${describe(trace.stackFrames)}`);
+    const shown = runnerFrames.filter((frame) => frame.source?.presentationHint !== 'deemphasize' && frame.presentationHint !== 'deemphasize');
+    assert.deepEqual(describe(shown), '', `no frame of the runner's ${root} is shown as the user's code; the whole stack:\n${describe(trace.stackFrames)}`);
 
     await stop.session.customRequest('continue', { threadId: stop.threadId });
     await until('the invocation to complete after continuing', () => settled || undefined, 60_000);
