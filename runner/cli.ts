@@ -21,6 +21,7 @@ import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
+import { describeWebSocketApis } from './gateway/websocket-routes.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
@@ -38,9 +39,10 @@ const VERB_USAGE: Record<string, string> = {
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
-  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--allow-origin <origin>]... [project options]
+  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--allow-origin <origin>]... [project options]
       Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1 (port 3001), for every function or only
       those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
+      WebSocket APIs are on the same port at ws://127.0.0.1:3000/<stage>; an idle connection closes after --ws-idle-timeout (600 s).
       Invoke API callers sign their requests as AWS clients do (any credentials); web pages are refused there unless allowed.
 ${PROJECT_USAGE}`,
   serve: `  open-runtime serve [--port N] [--api-port N] [--workspace <dir>] [--allow-origin <origin>]...
@@ -310,7 +312,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args: samStyleArgs(args),
     allowPositionals: !sidecar,
-    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } },
+    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, 'ws-idle-timeout': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } },
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
@@ -397,7 +399,9 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   // sidecar on a free port unless told one (two editor windows must not fight over 3000), reported in its ready line.
   const apiPort = Number(values['api-port'] ?? (sidecar ? 0 : 3000));
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`Bad API port "${values['api-port']}".`);
-  gateway = new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
+  const idleSeconds = Number(values['ws-idle-timeout'] ?? 600);
+  if (!(idleSeconds > 0)) throw new UsageError(`Bad --ws-idle-timeout "${values['ws-idle-timeout']}": give the seconds an idle WebSocket connection stays open (API Gateway's are 600).`);
+  gateway = new Gateway(lambda, { port: apiPort, webSocket: { idleTimeoutMs: idleSeconds * 1000 }, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
   const gatewayPort = await gateway.listen(values['api-port'] === undefined).catch((error: Error) => {
     throw new UsageError(error.message);
   });
@@ -415,7 +419,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
         `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +
         `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n` +
-        `Open Runtime: HTTP APIs on http://127.0.0.1:${gatewayPort}\n${gateway.routes().length ? describeRoutes(gateway.routes(), gatewayPort) : '  (no HTTP routes: add Api / HttpApi events or a FunctionUrlConfig to a function)'}\n`,
+        `Open Runtime: HTTP APIs on http://127.0.0.1:${gatewayPort}\n${gateway.routes().length ? describeRoutes(gateway.routes(), gatewayPort) : '  (no HTTP routes: add Api / HttpApi events or a FunctionUrlConfig to a function)'}\n` +
+        (gateway.webSocketApis().length ? `Open Runtime: WebSocket APIs\n${describeWebSocketApis(gateway.webSocketApis(), gatewayPort)}\n` : ''),
     );
   }
   return new Promise<number>(() => undefined); // runs until a signal

@@ -17,6 +17,7 @@ import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
 import { dropUndefined, readDestination, readEventAge, readRetryAttempts, type KindOf } from './event-invoke.ts';
 import { serverlessHttpEvents, withHttpEvents } from './http-events.ts';
+import { serverlessWebSocketEvents, withWebSocketEvents } from './websocket-events.ts';
 import { serverlessTriggers, withTriggers } from './triggers.ts';
 import { entriesOf, entryOf, readDefinitionFile, type Definitions, type YamlFile } from './read-yaml.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
@@ -150,7 +151,7 @@ export function parseServerless(text: string, file: string, options: ServerlessO
     const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf, region: vars.region(), deployedPrefix });
     const events = fn.settings('events')?.value;
     const url = fn.settings('url')?.value;
-    if (spec) functions.push(withTriggers(withHttpEvents(spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessTriggers(events, url)));
+    if (spec) functions.push(withTriggers(withWebSocketEvents(withHttpEvents(spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessWebSocketEvents(events, providerConfig)), serverlessTriggers(events, url)));
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
   return { functions, errors: errors.sort((a, b) => a.line - b.line) };

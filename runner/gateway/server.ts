@@ -6,9 +6,11 @@
 // Unlike the Invoke API it takes unsigned requests and browsers' requests (it serves the user's own API, which a
 // page of theirs calls), but only addressed to a loopback name: a web page re-pointing its DNS name at 127.0.0.1
 // must not reach it. The route table follows the functions: it is rebuilt whenever the runner reloads them.
+// WebSocket APIs share the port, at /<stage> (websocket.ts).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FunctionSpec } from '../functions/model.ts';
 import { BodyTooLargeError, readBody, splitTarget } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
@@ -18,6 +20,8 @@ import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
 import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.ts';
 import { matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 import { StreamedHttpResponse } from './streaming.ts';
+import { WebSocketGateway } from './websocket.ts';
+import type { WebSocketApi } from './websocket-routes.ts';
 
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
@@ -30,6 +34,8 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** API Gateway's integration timeouts, per API kind (tests shorten them). */
   integrationTimeoutMs?: Partial<Record<Route['event']['kind'], number>>;
+  /** WebSocket APIs: the idle timeout (10 minutes) and the integration timeout (29 s), as API Gateway's. */
+  webSocket?: { idleTimeoutMs?: number; integrationTimeoutMs?: number };
 }
 
 export class Gateway {
@@ -38,6 +44,7 @@ export class Gateway {
   private readonly unsubscribe: () => void;
   private readonly lambda: LocalLambda;
   private readonly opts: GatewayOptions;
+  private readonly webSockets: WebSocketGateway;
   port = 0;
 
   constructor(lambda: LocalLambda, opts: GatewayOptions) {
@@ -50,6 +57,14 @@ export class Gateway {
         res.destroy(); // a bug of the gateway's own costs this request, not the runner
       }
     });
+    this.webSockets = new WebSocketGateway(lambda, { log: opts.log, ...opts.webSocket, port: () => this.port });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        this.webSockets.upgrade(req, socket, head);
+      } catch {
+        socket.destroy(); // as for requests: a bug of the gateway's own costs this connection, not the runner
+      }
+    });
     this.setFunctions(lambda.listFunctions());
     this.unsubscribe = lambda.subscribe((event) => {
       if (event.type === 'functions-changed') this.setFunctions(lambda.listFunctions());
@@ -58,6 +73,11 @@ export class Gateway {
 
   setFunctions(functions: readonly FunctionSpec[]): void {
     this.table = routeTable(functions);
+    this.webSockets.setFunctions(functions);
+  }
+
+  webSocketApis(): readonly WebSocketApi[] {
+    return this.webSockets.list();
   }
 
   routes(): readonly Route[] {
@@ -88,6 +108,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     this.unsubscribe();
+    await this.webSockets.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -109,6 +130,7 @@ export class Gateway {
       req.resume();
       return finish(gatewayError('forbiddenHost', noRouteKind(this.table), `refused: it was addressed to "${req.headers.host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends). Call http://127.0.0.1:${this.port}.`), '(refused)');
     }
+    if (this.webSockets.manage(req, res, path)) return;
     if (method === 'OPTIONS') {
       // A CORS preflight the API answers itself (cors.ts), before any route is chosen by method.
       const found = matchPath(this.table, path);
