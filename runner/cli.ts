@@ -22,6 +22,7 @@ import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/contr
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
 import { describeWebSocketApis } from './gateway/websocket-routes.ts';
+import { makeLocalCertificate } from './gateway/local-tls.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
@@ -348,6 +349,11 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     if (!sidecar) reportDefinitionErrors(errors, skipped);
   };
   await reload();
+  // HTTPS beside HTTP on the gateway's port, for WebSocket handlers that call https://${domainName}/${stage}: made
+  // before any function starts, since their processes take the certificate from the environment they start with.
+  const certificate = lambda.listFunctions().some((fn) => fn.websocketEvents?.length) ? makeLocalCertificate() : undefined;
+  if (certificate && 'problem' in certificate) process.stderr.write(`open-runtime: the gateway serves no HTTPS: ${certificate.problem}. WebSocket handlers must call the @connections API at http://\${domainName}/\${stage} here.\n`);
+  else if (certificate) Object.assign(process.env, certificate.environment); // passed to functions by runtimes/spawn.ts
   // The sidecar's token comes on stdin, not in the environment: every function is a child of the runner, under
   // the same user, and could read the runner's environment in /proc/<pid>/environ.
   const token = sidecar ? await readTokenLine() : randomBytes(24).toString('hex');
@@ -357,7 +363,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    void Promise.all([gateway?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => process.exit(0));
+    void Promise.all([gateway?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => {
+      if (certificate && 'dispose' in certificate) certificate.dispose();
+      process.exit(0);
+    });
   };
   const workspace = resolve(values.workspace ?? process.cwd());
   setDeployRoot(join(workspace, '.open-runtime', 'deployed'));
@@ -401,7 +410,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`Bad API port "${values['api-port']}".`);
   const idleSeconds = Number(values['ws-idle-timeout'] ?? 600);
   if (!(idleSeconds > 0)) throw new UsageError(`Bad --ws-idle-timeout "${values['ws-idle-timeout']}": give the seconds an idle WebSocket connection stays open (API Gateway's are 600).`);
-  gateway = new Gateway(lambda, { port: apiPort, webSocket: { idleTimeoutMs: idleSeconds * 1000 }, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
+  gateway = new Gateway(lambda, { port: apiPort, webSocket: { idleTimeoutMs: idleSeconds * 1000 }, tls: certificate && 'key' in certificate ? certificate : undefined, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`) });
   const gatewayPort = await gateway.listen(values['api-port'] === undefined).catch((error: Error) => {
     throw new UsageError(error.message);
   });

@@ -9,7 +9,7 @@
 // WebSocket APIs share the port, at /<stage> (websocket.ts).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FunctionSpec } from '../functions/model.ts';
 import { BodyTooLargeError, readBody, splitTarget } from '../http-util.ts';
@@ -21,6 +21,7 @@ import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.ts';
 import { matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 import { StreamedHttpResponse } from './streaming.ts';
 import { WebSocketGateway } from './websocket.ts';
+import { acceptPlainAndTls, type LocalCertificate } from './local-tls.ts';
 import type { WebSocketApi } from './websocket-routes.ts';
 
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   integrationTimeoutMs?: Partial<Record<Route['event']['kind'], number>>;
   /** WebSocket APIs: the idle timeout (10 minutes) and the integration timeout (29 s), as API Gateway's. */
   webSocket?: { idleTimeoutMs?: number; integrationTimeoutMs?: number };
+  /** A certificate for HTTPS on the same port (local-tls.ts); absent: plain HTTP only. */
+  tls?: Pick<LocalCertificate, 'key' | 'cert'> | undefined;
 }
 
 export class Gateway {
@@ -45,6 +48,8 @@ export class Gateway {
   private readonly lambda: LocalLambda;
   private readonly opts: GatewayOptions;
   private readonly webSockets: WebSocketGateway;
+  /** Takes the connections: plain HTTP, or TLS when there is a certificate, both handed to `server`. */
+  private readonly listener: NetServer;
   port = 0;
 
   constructor(lambda: LocalLambda, opts: GatewayOptions) {
@@ -57,6 +62,7 @@ export class Gateway {
         res.destroy(); // a bug of the gateway's own costs this request, not the runner
       }
     });
+    this.listener = acceptPlainAndTls(this.server, opts.tls);
     this.webSockets = new WebSocketGateway(lambda, { log: opts.log, ...opts.webSocket, port: () => this.port });
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
@@ -88,9 +94,11 @@ export class Gateway {
   async listen(orAnyPort = false): Promise<number> {
     const listenOn = (port: number) =>
       new Promise<void>((resolve, reject) => {
-        this.server.once('error', reject);
-        this.server.listen(port, '127.0.0.1', () => {
-          this.server.off('error', reject);
+        this.listener.once('error', reject);
+        this.listener.listen(port, '127.0.0.1', () => {
+          this.listener.off('error', reject);
+          // node:http starts its header and request timeouts when it listens; it takes its connections from `listener`.
+          this.server.emit('listening');
           resolve();
         });
       });
@@ -100,9 +108,9 @@ export class Gateway {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
       if (!orAnyPort) throw new Error(`Port ${this.opts.port} is in use, so the HTTP APIs can't be served there. Choose another with --api-port N (0: any free port).`);
       await listenOn(0);
-      this.opts.log?.(`port ${this.opts.port} is in use; serving the HTTP APIs on port ${(this.server.address() as AddressInfo).port} instead (choose one with --api-port N).`);
+      this.opts.log?.(`port ${this.opts.port} is in use; serving the HTTP APIs on port ${(this.listener.address() as AddressInfo).port} instead (choose one with --api-port N).`);
     }
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = (this.listener.address() as AddressInfo).port;
     return this.port;
   }
 
@@ -110,7 +118,7 @@ export class Gateway {
     this.unsubscribe();
     await this.webSockets.close();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([new Promise<void>((resolve) => this.listener.close(() => resolve())), new Promise<void>((resolve) => this.server.close(() => resolve()))]);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
