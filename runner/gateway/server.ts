@@ -8,8 +8,8 @@
 // must not reach it. The route table follows the functions: it is rebuilt whenever the runner reloads them.
 // WebSocket APIs share the port, at /<stage> (websocket.ts).
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FunctionSpec } from '../functions/model.ts';
 import { BodyTooLargeError, readBody, splitTarget } from '../http-util.ts';
@@ -55,7 +55,8 @@ export class Gateway {
   constructor(lambda: LocalLambda, opts: GatewayOptions) {
     this.lambda = lambda;
     this.opts = opts;
-    this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    // Only WebSocket handshakes are upgrades: any other Upgrade (curl --http2's h2c) is an ordinary request.
+    this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000, shouldUpgradeCallback: isWebSocketUpgrade }, (req, res) => {
       try {
         this.handle(req, res);
       } catch {
@@ -66,7 +67,8 @@ export class Gateway {
     this.webSockets = new WebSocketGateway(lambda, { log: opts.log, ...opts.webSocket, port: () => this.port });
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
-        this.webSockets.upgrade(req, socket, head);
+        if (isWebSocketUpgrade(req)) this.webSockets.upgrade(req, socket, head);
+        else this.answerUnupgraded(req, socket, head);
       } catch {
         socket.destroy(); // as for requests: a bug of the gateway's own costs this connection, not the runner
       }
@@ -167,6 +169,20 @@ export class Gateway {
     );
   }
 
+  /**
+   * A request with an Upgrade that is not WebSocket, on a Node without shouldUpgradeCallback (before 24.9), which hands
+   * it over as an upgrade: answered as the ordinary request it is, with the body bytes that came with its head.
+   */
+  private answerUnupgraded(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.on('finish', () => socket.end());
+    if (head.length) req.push(head);
+    req.push(null);
+    this.handle(req, res);
+  }
+
   /** Builds the event and answers with what the invocation gives. */
   private run(req: IncomingMessage, res: ServerResponse, body: Buffer, match: RouteMatch, rawQuery: string, finish: (answer: GatewayAnswer, target: string) => void): void {
     const { route } = match;
@@ -234,6 +250,10 @@ export class Gateway {
       answer(answerOf(outcome, route.event, route.function, accept));
     });
   }
+}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return header(req.headers.upgrade)?.toLowerCase() === 'websocket';
 }
 
 function header(value: string | string[] | undefined): string | undefined {

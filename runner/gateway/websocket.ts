@@ -123,6 +123,8 @@ export class WebSocketGateway {
     const found = apiAt(this.apis, path);
     const id = found && /^\/@connections\/([^/]+)$/.exec(found.rest)?.[1];
     if (id === undefined) return false;
+    const started = performance.now();
+    res.on('finish', () => this.opts.log?.(`${req.method} ${path} -> ${res.statusCode} (@connections, ${(performance.now() - started).toFixed(1)} ms)`));
     const verdict = judgeRequest('aws', { method: req.method, host: req.headers.host, origin: headerValue(req, 'origin'), authorization: headerValue(req, 'authorization'), secFetchSite: headerValue(req, 'sec-fetch-site'), preflightMethod: headerValue(req, 'access-control-request-method') }, NO_ORIGINS);
     if (verdict.kind === 'refuse') {
       req.resume();

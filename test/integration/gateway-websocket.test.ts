@@ -7,6 +7,7 @@
 // management API refused to callers without an AWS signature and to web pages.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -321,6 +322,13 @@ test('serverless.yml: routes by its own selection expression, a two-way route re
   } finally {
     client.ws.close();
   }
+});
+
+test('an HTTP route beside the WebSocket API still answers requests that ask for another Upgrade (curl --http2) and HTTPS', () => {
+  const h2c = execFileSync('curl', ['-s', '--http2', `http://127.0.0.1:${sls.port}/health`], { encoding: 'utf8' });
+  assert.equal(h2c, 'ok over HTTP/1.1');
+  const tls = execFileSync('curl', ['-s', '--insecure', `https://127.0.0.1:${sls.port}/health`], { encoding: 'utf8' });
+  assert.equal(tls, 'ok over HTTP/1.1');
 });
 
 test('an idle connection is closed after --ws-idle-timeout with 1001 "Going away", and $disconnect says so', async () => {

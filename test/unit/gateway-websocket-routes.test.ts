@@ -54,7 +54,7 @@ test('serverless.yml: `websocket: $connect` and `websocket: { route, routeRespon
   assert.deepEqual(errors, []);
   const routes = Object.fromEntries(functions.map((fn) => [fn.name, fn.websocketEvents]));
   const event = (routeKey: string, twoWay = false) => [{ api: 'WebsocketsApi', routeKey, stage: 'local', routeSelectionExpression: '$request.body.type', twoWay }];
-  assert.deepEqual(routes, { connect: event('$connect'), disconnect: event('$disconnect'), echo: event('echo', true), shout: event('shout') });
+  assert.deepEqual(routes, { connect: event('$connect'), disconnect: event('$disconnect'), echo: event('echo', true), shout: event('shout'), health: undefined });
 });
 
 const API: WebSocketApi = {
