@@ -2,7 +2,8 @@
 // @connections API at `https://${event.requestContext.domainName}/${stage}` (the AWS SDK's ApiGatewayManagementApiClient;
 // boto3's apigatewaymanagementapi client), and locally domainName is 127.0.0.1:<port>. The port takes plain HTTP and
 // TLS alike (the first byte of a TLS connection is 0x16, which no HTTP request starts with), with a certificate made
-// for this run by `openssl` for 127.0.0.1, [::1] and localhost. The runner's functions trust it: the runner points
+// for this run by `openssl` for 127.0.0.1, [::1] and localhost, and for nothing else (not a CA, so trusting it vouches for
+// no other certificate). The runner's functions trust it: the runner points
 // NODE_EXTRA_CA_CERTS (Node) and AWS_CA_BUNDLE (boto3, with the usual public roots kept in the bundle) at it. Nothing
 // else does, and its private key never touches the disk after it is read.
 import { spawnSync } from 'node:child_process';
@@ -30,7 +31,7 @@ export function makeLocalCertificate(env: NodeJS.ProcessEnv = process.env): Loca
   const certFile = join(dir, 'gateway.pem');
   const made = spawnSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', '/CN=Open Runtime local gateway', '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost', '-keyout', keyFile, '-out', certFile],
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', '/CN=Open Runtime local gateway', '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'extendedKeyUsage=serverAuth', '-keyout', keyFile, '-out', certFile],
     { encoding: 'utf8', timeout: 10_000 },
   );
   if (made.status !== 0 || !existsSync(keyFile) || !existsSync(certFile)) {

@@ -188,6 +188,7 @@ export class WebSocketGateway {
     socket.on('close', (code: number, reason: Buffer) => {
       clearTimeout(connection.idle);
       this.connections.delete(facts.connectionId);
+      this.followReload(connection);
       const disconnect = connection.api.routes.get('$disconnect');
       if (!disconnect) return;
       const closed = connection.closedBy ?? { code, reason: reason.length ? reason.toString('utf8') : code === 1005 ? 'Client-side close frame status not set' : `Client-side close frame status set to ${code}` };
@@ -197,6 +198,7 @@ export class WebSocketGateway {
 
   private message(connection: Connection, data: Buffer, binary: boolean): void {
     this.touch(connection);
+    this.followReload(connection);
     const routeKey = selectRoute(connection.api, binary ? undefined : data.toString('utf8'));
     if (routeKey === undefined) {
       const requestId = webSocketId();
@@ -244,6 +246,12 @@ export class WebSocketGateway {
       if (outcome.ok) return finish({ kind: 'ok', outcome });
       finish({ kind: outcome.errorType === 'Sandbox.Timedout' ? 'timeout' : 'failed', problem: `${name} failed with ${outcome.errorType} (its log has the details).` });
     });
+  }
+
+  /** An open connection takes the routes of its API as the runner last loaded them (a changed template, hot reload). */
+  private followReload(connection: Connection): void {
+    const current = this.apis.find((a) => a.api === connection.api.api);
+    if (current) connection.api = current;
   }
 
   private sendFrame(connection: Connection, data: Buffer, binary: boolean): void {

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -187,7 +187,6 @@ test('a handler broadcasts with PostToConnection to every connection; one that h
   const bob = await open(sam.port, '/Prod?token=letmein&name=bob');
   // A connection id the chat remembers but the gateway has never had (a client that went away without $disconnect).
   const ghost = 'GhostGhostGhost=';
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(join(samState, 'connections', ghost), 'ghost');
   try {
     alice.ws.send(JSON.stringify({ action: 'sendmessage', message: 'hello all' }));
@@ -329,6 +328,32 @@ test('an HTTP route beside the WebSocket API still answers requests that ask for
   assert.equal(h2c, 'ok over HTTP/1.1');
   const tls = execFileSync('curl', ['-s', '--insecure', `https://127.0.0.1:${sls.port}/health`], { encoding: 'utf8' });
   assert.equal(tls, 'ok over HTTP/1.1');
+});
+
+test('a changed definition file reloads the routes, and an open connection follows them', async () => {
+  const dir = tempDir('ws-reload');
+  const service = (routes: string[]) =>
+    `service: reload\nprovider: { name: aws, runtime: nodejs22.x, stage: dev }\nfunctions:\n  answer:\n    handler: handler.answer\n    events:\n${routes.map((r) => `      - websocket: { route: ${r}, routeResponseSelectionExpression: $default }\n`).join('')}`;
+  writeFileSync(join(dir, 'handler.mjs'), 'export const answer = async (event) => ({ statusCode: 200, body: `answered ${event.requestContext.routeKey}` });\n');
+  writeFileSync(join(dir, 'serverless.yml'), service(['first']));
+  const runner = await startCli(['start', '--port', '0', '--api-port', '0'], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  try {
+    const client = await open(runner.port, '/dev');
+    client.ws.send('{"action":"second"}');
+    assert.equal(JSON.parse((await client.next()).text).message, 'Forbidden');
+    writeFileSync(join(dir, 'serverless.yml'), service(['first', 'second']));
+    // The runner notices the file within a moment; until then the message still gets "Forbidden".
+    let reply = '';
+    for (let i = 0; i < 100 && reply !== 'answered second'; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      client.ws.send('{"action":"second"}');
+      reply = (await client.next()).text;
+    }
+    assert.equal(reply, 'answered second');
+    client.ws.close();
+  } finally {
+    await runner.stop();
+  }
 });
 
 test('an idle connection is closed after --ws-idle-timeout with 1001 "Going away", and $disconnect says so', async () => {
