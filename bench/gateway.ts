@@ -1,12 +1,15 @@
 // npm run bench, the local HTTP gateway: what a request through `open-runtime start`'s API port costs over the same
 // invocation through the Invoke API. One runner process (`start --quiet`), one trivial Node handler behind an HTTP API
 // route, one keep-alive caller; the same number of sequential requests each way, interleaved in rounds so background
-// load hits both alike. Figures as JSON lines on stdout ({"metric","value","unit","client"}), like bench/run.ts.
+// load hits both alike. Then WebSocket round trips: a message on one open connection to a two-way $default route of
+// the same handler, answered with its body. Figures as JSON lines on stdout ({"metric","value","unit","client"}),
+// like bench/run.ts.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -32,6 +35,18 @@ Resources:
       CodeUri: .
       Events:
         Get: { Type: HttpApi, Properties: { Path: /ping, Method: GET } }
+  Ws:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: { ProtocolType: WEBSOCKET }
+  WsDefault:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: { ApiId: !Ref Ws, RouteKey: $default, RouteResponseSelectionExpression: $default, Target: !Sub 'integrations/\${WsIntegration}' }
+  WsIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: { ApiId: !Ref Ws, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Ping.Arn }
+  WsStage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: { ApiId: !Ref Ws, StageName: bench }
 `,
 );
 
@@ -99,6 +114,23 @@ try {
   emit('invoke_api_p50', percentile(invoke, 50), 'ms', 'Invoke API');
   emit('invoke_api_p99', percentile(invoke, 99), 'ms', 'Invoke API');
   emit('gateway_added_p50', percentile(gateway, 50) - percentile(invoke, 50), 'ms', 'gateway over Invoke API');
+
+  const ws = new WebSocket(`ws://127.0.0.1:${ports.api}/bench`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const roundTrip = () =>
+    new Promise<void>((resolve, reject) => {
+      ws.once('message', (data: Buffer) => (data.toString() === 'ok' ? resolve() : reject(new Error(`the WebSocket route answered ${data.toString().slice(0, 200)}`))));
+      ws.send('{"ping":1}');
+    });
+  await timed(roundTrip, WARMUP, []);
+  const messages: number[] = [];
+  let messagesMs = 0;
+  for (let round = 0; round < ROUNDS; round++) messagesMs += await timed(roundTrip, PER_ROUND, messages);
+  messages.sort((a, b) => a - b);
+  ws.close();
+  emit('websocket_round_trips_per_s_1_connection', (messages.length / messagesMs) * 1000, 'ops/s', 'gateway (WebSocket API, two-way $default)');
+  emit('websocket_round_trip_p50', percentile(messages, 50), 'ms', 'gateway (WebSocket API, two-way $default)');
+  emit('websocket_round_trip_p99', percentile(messages, 99), 'ms', 'gateway (WebSocket API, two-way $default)');
 } finally {
   agent.destroy();
   runner.kill('SIGTERM');
