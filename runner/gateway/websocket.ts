@@ -172,6 +172,7 @@ export class WebSocketGateway {
   async close(): Promise<void> {
     for (const connection of this.connections.values()) {
       clearTimeout(connection.idle);
+      connection.socket.removeAllListeners('close'); // the runner is stopping: no $disconnect can run any more
       connection.socket.terminate();
     }
     this.connections.clear();

@@ -52,9 +52,9 @@ interface Client {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-function open(port: number, path: string, headers: Record<string, string> = {}): Promise<Client> {
+function open(port: number, path: string, headers: Record<string, string> = {}, protocols: string[] = []): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocols, { headers });
     const inbox: { text: string; binary: boolean }[] = [];
     const waiting: ((m: { text: string; binary: boolean }) => void)[] = [];
     ws.on('message', (data: Buffer, binary: boolean) => {
@@ -154,6 +154,12 @@ test('$connect gets the query string and headers; a two-way route answers with t
   } finally {
     client.ws.close();
   }
+});
+
+test('the subprotocol $connect answers with (its Sec-WebSocket-Protocol header) is the connection\'s', async () => {
+  const client = await open(sam.port, '/Prod?token=letmein', {}, ['v2.chat', 'chat']);
+  assert.equal(client.ws.protocol, 'chat');
+  client.ws.close();
 });
 
 test('$connect answering 401 refuses the upgrade with that status and its body', async () => {
