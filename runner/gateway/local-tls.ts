@@ -51,6 +51,7 @@ export function makeLocalCertificate(env: NodeJS.ProcessEnv = process.env): Loca
   return { key, cert, environment: { NODE_EXTRA_CA_CERTS: nodeFile, AWS_CA_BUNDLE: bundleFile }, dispose };
 }
 
+const FIRST_BYTE_TIMEOUT_MS = 60_000;
 /** TLS's first byte: a handshake record. */
 const TLS_HANDSHAKE = 0x16;
 
@@ -68,7 +69,10 @@ export function acceptPlainAndTls(http: HttpServer, certificate: Pick<LocalCerti
       socket.resume();
       return;
     }
+    // A connection that never says its first byte is not kept for ever (node:http's header timeout starts after it).
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(first);
       if (first[0] === TLS_HANDSHAKE) tls.emit('connection', socket);
