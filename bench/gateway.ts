@@ -1,6 +1,6 @@
 // npm run bench, the local HTTP gateway: what a request through `open-runtime start`'s API port costs over the same
 // invocation through the Invoke API. One runner process (`start --quiet`), one trivial Node handler behind an HTTP API
-// route, one keep-alive caller; the same number of sequential requests each way, interleaved in rounds so background
+// route (and behind an ALB listener's default action, on the listener's own port), one keep-alive caller; the same number of sequential requests each way, interleaved in rounds so background
 // load hits both alike. Then WebSocket round trips: a message on one open connection to a two-way $default route of
 // the same handler, answered with its body. Figures as JSON lines on stdout ({"metric","value","unit","client"}),
 // like bench/run.ts.
@@ -35,6 +35,12 @@ Resources:
       CodeUri: .
       Events:
         Get: { Type: HttpApi, Properties: { Path: /ping, Method: GET } }
+  PingTargets:
+    Type: AWS::ElasticLoadBalancingV2::TargetGroup
+    Properties: { TargetType: lambda, Targets: [{ Id: !GetAtt Ping.Arn }] }
+  PingListener:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties: { DefaultActions: [{ Type: forward, TargetGroupArn: !Ref PingTargets }] }
   Ws:
     Type: AWS::ApiGatewayV2::Api
     Properties: { ProtocolType: WEBSOCKET }
@@ -54,13 +60,14 @@ const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist',
   env: { ...process.env, ...RUNNER_ENV },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
-const ports = await new Promise<{ invoke: number; api: number }>((resolve, reject) => {
+const ports = await new Promise<{ invoke: number; api: number; alb: number }>((resolve, reject) => {
   let text = '';
   runner.stderr!.on('data', (chunk: Buffer) => {
     text += chunk.toString('utf8');
     const invoke = /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
     const api = /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
-    if (invoke && api) resolve({ invoke: Number(invoke[1]), api: Number(api[1]) });
+    const alb = /ALB listener PingListener on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+    if (invoke && api && alb) resolve({ invoke: Number(invoke[1]), api: Number(api[1]), alb: Number(alb[1]) });
   });
   runner.once('exit', (code) => reject(new Error(`the runner exited (${code}) before serving:\n${text}`)));
 });
@@ -79,6 +86,7 @@ function call(port: number, method: string, path: string, headers: Record<string
 }
 
 const viaGateway = () => call(ports.api, 'GET', '/ping', {});
+const viaAlb = () => call(ports.alb, 'GET', '/ping', {});
 const viaInvokeApi = () => call(ports.invoke, 'POST', '/2015-03-31/functions/Ping/invocations', { ...SIGNED, 'Content-Length': '2' }, '{}');
 
 async function timed(fn: () => Promise<void>, count: number, into: number[]): Promise<number> {
@@ -97,14 +105,19 @@ try {
   process.stderr.write(`gateway bench: warming up (${WARMUP} requests each way)\n`);
   await timed(viaGateway, WARMUP, []);
   await timed(viaInvokeApi, WARMUP, []);
+  await timed(viaAlb, WARMUP, []);
   const gateway: number[] = [];
+  const alb: number[] = [];
+  let albMs = 0;
   const invoke: number[] = [];
   let gatewayMs = 0;
   let invokeMs = 0;
   for (let round = 0; round < ROUNDS; round++) {
     gatewayMs += await timed(viaGateway, PER_ROUND, gateway);
     invokeMs += await timed(viaInvokeApi, PER_ROUND, invoke);
+    albMs += await timed(viaAlb, PER_ROUND, alb);
   }
+  alb.sort((a, b) => a - b);
   gateway.sort((a, b) => a - b);
   invoke.sort((a, b) => a - b);
   emit('gateway_requests_per_s_1_caller', (gateway.length / gatewayMs) * 1000, 'ops/s', 'gateway (HTTP API, payload 2.0)');
@@ -113,6 +126,10 @@ try {
   emit('invoke_api_requests_per_s_1_caller', (invoke.length / invokeMs) * 1000, 'ops/s', 'Invoke API');
   emit('invoke_api_p50', percentile(invoke, 50), 'ms', 'Invoke API');
   emit('invoke_api_p99', percentile(invoke, 99), 'ms', 'Invoke API');
+  emit('alb_requests_per_s_1_caller', (alb.length / albMs) * 1000, 'ops/s', 'ALB listener (default forward)');
+  emit('alb_p50', percentile(alb, 50), 'ms', 'ALB listener (default forward)');
+  emit('alb_p99', percentile(alb, 99), 'ms', 'ALB listener (default forward)');
+  emit('alb_added_p50', percentile(alb, 50) - percentile(invoke, 50), 'ms', 'ALB listener over Invoke API');
   emit('gateway_added_p50', percentile(gateway, 50) - percentile(invoke, 50), 'ms', 'gateway over Invoke API');
 
   const ws = new WebSocket(`ws://127.0.0.1:${ports.api}/bench`);

@@ -23,6 +23,8 @@ import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
 import { describeWebSocketApis } from './gateway/websocket-routes.ts';
 import { makeLocalCertificate } from './gateway/local-tls.ts';
+import { listRoutes } from './gateway/route-list.ts';
+import { describeListeners, LoadBalancers } from './gateway/alb.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
@@ -330,8 +332,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const lambda = new LocalLambda({ port, region });
   attachRunners(lambda);
   let firstLoad = true;
+  let definitionFiles: string[] = [];
   const reload = async () => {
-    const { functions, errors, skipped } = await loadWorkspace(values, verb);
+    const { functions, errors, skipped, files } = await loadWorkspace(values, verb);
+    definitionFiles = files;
     // `start A B` serves only the functions named (cargo lambda watch style). A name that matches none stops
     // the start; after an edit it is only reported, so a half-saved template doesn't end the server.
     const served: FunctionSpec[] = [];
@@ -344,6 +348,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
       }
     }
     firstLoad = false;
+    lambda.notEmulatedRoutes = skipped.flatMap((s) => (s.route ? [s.route] : []));
     lambda.setFunctions(positionals.length ? served : functions, errors);
     lambda.emit({ type: 'functions-changed' });
     if (!sidecar) reportDefinitionErrors(errors, skipped);
@@ -360,10 +365,11 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   let stopping = false;
   // Declared before shutdown, which may run (a control API /shutdown) before the gateway exists.
   let gateway: Gateway | undefined;
+  let loadBalancers: LoadBalancers | undefined;
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    void Promise.all([gateway?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => {
+    void Promise.all([gateway?.close(), loadBalancers?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => {
       if (certificate && 'dispose' in certificate) certificate.dispose();
       process.exit(0);
     });
@@ -385,6 +391,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     componentInterface: async (file: string) => (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file)),
     shutdown,
     apiPort: () => (gateway?.port ? gateway.port : undefined),
+    routes: () => (gateway?.port ? { apiPort: gateway.port, routes: listRoutes(gateway.routes(), gateway.port, lambda.listFunctions()) } : { routes: [] }),
+    loadBalancers: () => loadBalancers?.describe().map(({ listener, port }) => ({ listener, port })) ?? [],
   };
   serveMainPort(lambda, {
     surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : CODE_DOWNLOAD.test(path) ? 'unsigned' : 'aws'),
@@ -414,7 +422,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const gatewayPort = await gateway.listen(values['api-port'] === undefined).catch((error: Error) => {
     throw new UsageError(error.message);
   });
-  if (!sidecar) watchDefinitions(values.template && resolve(values.template), workspace, () => void reload().catch((error: Error) => process.stderr.write(`open-runtime: could not reload the functions: ${error.message}\n`)));
+  // ALB listeners each get a port of their own (gateway/alb.ts), printed below and reported by /status.
+  loadBalancers = new LoadBalancers(lambda, { log: values.quiet ? undefined : (line) => process.stderr.write(`[alb] ${line}\n`) });
+  await loadBalancers.sync();
+  if (!sidecar) watchDefinitions(values.template && resolve(values.template), workspace, () => void reload().catch((error: Error) => process.stderr.write(`open-runtime: could not reload the functions: ${error.message}\n`)), () => definitionFiles);
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   if (sidecar) {
@@ -429,7 +440,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
         `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +
         `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n` +
         `Open Runtime: HTTP APIs on http://127.0.0.1:${gatewayPort}\n${gateway.routes().length ? describeRoutes(gateway.routes(), gatewayPort) : '  (no HTTP routes: add Api / HttpApi events or a FunctionUrlConfig to a function)'}\n` +
-        (gateway.webSocketApis().length ? `Open Runtime: WebSocket APIs\n${describeWebSocketApis(gateway.webSocketApis(), gatewayPort)}\n` : ''),
+        (gateway.webSocketApis().length ? `Open Runtime: WebSocket APIs\n${describeWebSocketApis(gateway.webSocketApis(), gatewayPort)}\n` : '') +
+        (loadBalancers.describe().length ? `Open Runtime: load balancers\n${describeListeners(loadBalancers.describe())}\n` : ''),
     );
   }
   return new Promise<number>(() => undefined); // runs until a signal

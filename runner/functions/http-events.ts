@@ -20,7 +20,7 @@
 //   serverless.yml  http: { cors: true | { origin, origins, headers, methods, allowCredentials, maxAge } };
 //                 provider.httpApi.cors and url.cors: true | { allowedOrigins, allowedHeaders, allowedMethods,
 //                 allowCredentials, exposedResponseHeaders, maxAge }; `true` takes the framework's defaults.
-// OpenAPI DefinitionBody and authorizers are not read yet.
+// Routes from raw CloudFormation API resources and OpenAPI definitions: api-resources.ts. Authorizers are not read yet.
 import type { FunctionSpec, HttpCors, HttpEvent } from './model.ts';
 import { asRecord, intrinsicOf } from './intrinsics.ts';
 
@@ -101,7 +101,7 @@ export function serverlessHttpEvents(name: string, eventList: unknown, url: unkn
   return events.length ? events : undefined;
 }
 
-function functionUrl(name: string, invokeMode: string | undefined, cors: HttpCors | undefined): HttpEvent {
+export function functionUrl(name: string, invokeMode: string | undefined, cors: HttpCors | undefined): HttpEvent {
   const event: HttpEvent = { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: name, stage: '$default', binaryMediaTypes: [], ...corsField(cors), line: 0 };
   if (invokeMode?.toUpperCase() === 'RESPONSE_STREAM') event.invokeMode = 'RESPONSE_STREAM';
   return event;
@@ -177,16 +177,18 @@ function samRestCors(value: unknown): HttpCors | undefined {
 }
 
 /** Field names of a list-shaped CORS configuration: SAM / CloudFormation's, and serverless.yml's. */
-const PASCAL = { origins: 'AllowOrigins', methods: 'AllowMethods', headers: 'AllowHeaders', expose: 'ExposeHeaders', maxAge: 'MaxAge', credentials: 'AllowCredentials' };
+export const PASCAL = { origins: 'AllowOrigins', methods: 'AllowMethods', headers: 'AllowHeaders', expose: 'ExposeHeaders', maxAge: 'MaxAge', credentials: 'AllowCredentials' };
 const CAMEL = { origins: 'allowedOrigins', methods: 'allowedMethods', headers: 'allowedHeaders', expose: 'exposedResponseHeaders', maxAge: 'maxAge', credentials: 'allowCredentials' };
+/** An OpenAPI definition's x-amazon-apigateway-cors. */
+export const CAMEL_OPENAPI = { origins: 'allowOrigins', methods: 'allowMethods', headers: 'allowHeaders', expose: 'exposeHeaders', maxAge: 'maxAge', credentials: 'allowCredentials' };
 /** SAM's `CorsConfiguration: true`: every origin, header and method. */
-const ALLOW_ALL: HttpCors = { ...noCors(), allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'] };
+export const ALLOW_ALL: HttpCors = { ...noCors(), allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'] };
 /** The Serverless Framework's `cors: true`. */
 const SERVERLESS_HEADERS = ['Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key', 'X-Amz-Security-Token', 'X-Amz-User-Agent', 'X-Amzn-Trace-Id'];
 const SERVERLESS_DEFAULTS: HttpCors = { ...noCors(), allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: SERVERLESS_HEADERS };
 
 /** HTTP API / Function URL CORS: `true` (the defaults) or an object of lists. */
-function listCors(value: unknown, names: typeof PASCAL, whenTrue: HttpCors): HttpCors | undefined {
+export function listCors(value: unknown, names: typeof PASCAL, whenTrue: HttpCors): HttpCors | undefined {
   if (value === undefined || value === null || value === false) return undefined;
   if (value === true) return { ...whenTrue };
   const record = asRecord(value);

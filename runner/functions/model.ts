@@ -138,6 +138,8 @@ export const HttpEvent = z.object({
   invokeMode: z.enum(['BUFFERED', 'RESPONSE_STREAM']).optional(),
   /** The API's CORS configuration; absent when it configures none (the function answers for itself). */
   cors: HttpCors.optional(),
+  /** A route whose integration is not a Lambda proxy (mock, http, an AWS service): why the gateway answers it with 501. */
+  notEmulated: z.string().optional(),
   line: z.number().int().nonnegative().default(0),
 });
 export type HttpEvent = z.infer<typeof HttpEvent>;
@@ -159,6 +161,36 @@ export const WebSocketEvent = z.object({
   twoWay: z.boolean().default(false),
 });
 export type WebSocketEvent = z.infer<typeof WebSocketEvent>;
+
+/** One condition of an ALB listener rule; its values are OR-ed, a rule's conditions AND-ed (runner/gateway/alb.ts). */
+export const AlbCondition = z.object({
+  field: z.enum(['path-pattern', 'http-request-method', 'host-header', 'query-string', 'http-header', 'source-ip']),
+  /** Patterns (`*` any characters, `?` one), methods, CIDRs or header values. */
+  values: z.array(z.string()).default([]),
+  /** http-header: the header's name. */
+  headerName: z.string().optional(),
+  /** query-string: key/value patterns; no key matches any key. */
+  pairs: z.array(z.object({ key: z.string().optional(), value: z.string() })).optional(),
+});
+export type AlbCondition = z.infer<typeof AlbCondition>;
+
+/**
+ * An Application Load Balancer listener rule (or a listener's default action) forwarding to a target group whose
+ * target is the function: CloudFormation's AWS::ElasticLoadBalancingV2::* or serverless.yml `alb` events.
+ */
+export const AlbRule = z.object({
+  /** The listener: its logical id, or the listenerArn a serverless.yml event names. Each is served on its own port. */
+  listener: z.string(),
+  /** 1 to 50000, lowest first; a listener's default action comes after every rule (50001). */
+  priority: z.number().int().min(1).max(50001),
+  conditions: z.array(AlbCondition).default([]),
+  targetGroupArn: z.string(),
+  /** The target group's lambda.multi_value_headers.enabled: multiValueHeaders / multiValueQueryStringParameters. */
+  multiValueHeaders: z.boolean().default(false),
+  /** The listener's default fixed-response, when it declares one: the answer when no rule matches. */
+  listenerDefault: z.object({ status: z.number().int(), contentType: z.string().optional(), body: z.string().default('') }).optional(),
+});
+export type AlbRule = z.infer<typeof AlbRule>;
 
 export const FunctionSpec = z.object({
   /** Logical name: the template's resource id, the serverless.yml key, or the file stem. */
@@ -197,6 +229,9 @@ export const FunctionSpec = z.object({
   httpEvents: z.array(HttpEvent).optional(),
   /** WebSocket API routes to this function; absent when it has none. */
   websocketEvents: z.array(WebSocketEvent).optional(),
+
+  /** ALB listener rules forwarding to the function; absent when none. */
+  albRules: z.array(AlbRule).optional(),
   /** What sends the function events, as SAM event types (`SQS`, `HttpApi`, `Schedule`, `FunctionUrl` ...); absent when none is declared. */
   triggers: z.array(z.string()).optional(),
   source: SourceLocation.optional(),
@@ -231,4 +266,11 @@ export function parseFunction(input: unknown, where: string): FunctionSpec {
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(function)'}: ${i.message}`).join('; ');
   throw new Error(`${where}: ${problems}`);
+}
+
+/** Middleware names of a function: its declared list, or the Serverless Open Runtime SLSMIDDLEWARES variable. */
+export function middlewaresOf(fn: FunctionSpec): string[] {
+  if (fn.middlewares.length) return fn.middlewares;
+  const fromEnv = fn.environment.SLSMIDDLEWARES;
+  return fromEnv ? fromEnv.split(',').map((m) => m.trim()).filter(Boolean) : [];
 }

@@ -14,10 +14,11 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isSeq, parse } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
-import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { EventInvokeSettings, LOCAL_ACCOUNT, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
 import { dropUndefined, readDestination, readEventAge, readRetryAttempts, type KindOf } from './event-invoke.ts';
 import { serverlessHttpEvents, withHttpEvents } from './http-events.ts';
 import { serverlessWebSocketEvents, withWebSocketEvents } from './websocket-events.ts';
+import { serverlessAlbRules } from './alb-rules.ts';
 import { serverlessTriggers, withTriggers } from './triggers.ts';
 import { entriesOf, entryOf, readDefinitionFile, type Definitions, type YamlFile } from './read-yaml.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Unresolved, asRecord, createStackContext, describeValue, resolveValue, toText } from './intrinsics.ts';
@@ -151,7 +152,8 @@ export function parseServerless(text: string, file: string, options: ServerlessO
     const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf, region: vars.region(), deployedPrefix });
     const events = fn.settings('events')?.value;
     const url = fn.settings('url')?.value;
-    if (spec) functions.push(withTriggers(withWebSocketEvents(withHttpEvents(spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessWebSocketEvents(events, providerConfig)), serverlessTriggers(events, url)));
+    const albRules = spec && serverlessAlbRules(spec.name, events, vars.region(), LOCAL_ACCOUNT);
+    if (spec) functions.push(withTriggers(withWebSocketEvents(withHttpEvents(albRules ? { ...spec, albRules } : spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessWebSocketEvents(events, providerConfig)), serverlessTriggers(events, url)));
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
   return { functions, errors: errors.sort((a, b) => a.line - b.line) };

@@ -27,6 +27,7 @@ import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSp
 import { RESOURCE_KINDS, dropUndefined, readDeadLetter, readEventInvokeConfig, type KindOf } from './event-invoke.ts';
 import { samHttpEvents, withHttpEvents } from './http-events.ts';
 import { samWebSocketEvents, withWebSocketEvents } from './websocket-events.ts';
+import { withTemplateRoutes } from './api-resources.ts';
 import { samTriggers, withTriggers } from './triggers.ts';
 import { entriesOf, entryOf, parseYaml, readDefinitionFile, type Definitions, type Entry, type YamlFile } from './read-yaml.ts';
 import {
@@ -158,6 +159,12 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     if (spec) functions.push(withTriggers(withWebSocketEvents(withHttpEvents(spec, samHttpEvents(spec.name, raw, template, resolve)), samWebSocketEvents(names, template, resolve)), samTriggers(raw, resolve)));
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
   }
+  // Routes from raw API resources, Function URLs and OpenAPI definitions reach functions read above.
+  const lines = new Map(resources.map((r) => [r.key, r.line] as const));
+  const withRoutes = withTemplateRoutes(functions, { template, file, lineOf: (id) => lines.get(id) ?? 0, resolve: (v) => resolveValue(v, ctx) });
+  functions.splice(0, functions.length, ...withRoutes.functions);
+  skipped.push(...withRoutes.skipped);
+  const included: string[] = [...withRoutes.included];
   // AWS::Lambda::EventInvokeConfig resources configure a function defined elsewhere in the template.
   for (const resource of resources) {
     const raw = asRecord(yaml.plain(resource.value));
@@ -174,7 +181,6 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     if (problems.length) errors.push({ file, line: resource.line, message: `Resource "${resource.key}" ${problems.map((p) => p.text).join(' It also ')}` });
   }
   errors.sort((a, b) => a.line - b.line);
-  const included: string[] = [];
   for (const child of nested) {
     functions.push(...child.functions);
     errors.push(...child.errors);

@@ -157,7 +157,7 @@ export function preludeOf(prelude: Buffer): { status: number; headers: [string, 
 /** Headers the gateway sets itself: a function's own would contradict the body actually sent. */
 const OWN_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
-function pushHeader(headers: [string, string][], name: string, value: unknown): void {
+export function pushHeader(headers: [string, string][], name: string, value: unknown): void {
   if (OWN_HEADERS.has(name.toLowerCase()) || value === null || value === undefined) return;
   const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
   if (text === undefined) throw new Error(`header "${name}" has a value that is not a string, number or boolean`);
@@ -167,7 +167,7 @@ function pushHeader(headers: [string, string][], name: string, value: unknown): 
 }
 
 /** A function error's errorMessage, on one line; the body as it is when it is not Lambda's error shape. */
-function errorMessageOf(body: Buffer): string {
+export function errorMessageOf(body: Buffer): string {
   const text = body.toString('utf8');
   try {
     const message = (JSON.parse(text) as { errorMessage?: unknown }).errorMessage;
@@ -178,7 +178,7 @@ function errorMessageOf(body: Buffer): string {
   return text.replace(/\s+/g, ' ').slice(0, 300);
 }
 
-function validStatus(value: unknown): boolean {
+export function validStatus(value: unknown): boolean {
   const n = typeof value === 'string' && /^\d{3}$/.test(value) ? Number(value) : value;
   return typeof n === 'number' && Number.isInteger(n) && n >= 100 && n <= 599;
 }

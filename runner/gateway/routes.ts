@@ -39,9 +39,13 @@ export interface RouteMatch {
   path: string;
 }
 
-/** Every route of every function, sorted by priority. */
-export function routeTable(functions: readonly FunctionSpec[]): Route[] {
-  const routes: Route[] = [];
+/**
+ * Every route of every function, sorted by priority. `notEmulated`: routes the project declares with an integration
+ * that isn't a Lambda proxy; they take their place in the table (so they shadow what they shadow in AWS) and are
+ * answered with 501 by the server.
+ */
+export function routeTable(functions: readonly FunctionSpec[], notEmulated: readonly HttpEvent[] = []): Route[] {
+  const routes: Route[] = notEmulated.filter((e) => e.kind !== 'url').map((event) => makeRoute('', event, event.path, ''));
   for (const fn of functions) {
     for (const event of fn.httpEvents ?? []) {
       if (event.kind === 'url') {
@@ -157,6 +161,15 @@ function decode(text: string): string {
   } catch {
     return text;
   }
+}
+
+/**
+ * The CORS configuration that answers a preflight to a path no route has: an HTTP API with CORS answers every path's
+ * preflight ("even if there isn't an OPTIONS route configured"); a REST API's OPTIONS methods sit only on its
+ * resources, and a Function URL's path always matches its own route.
+ */
+export function anyPathCors(table: readonly Route[]): Route | undefined {
+  return table.find((r) => r.event.kind === 'http' && r.event.cors);
 }
 
 /** What a request matching no route gets: REST answers 403 Missing Authentication Token, HTTP APIs 404. */

@@ -18,7 +18,8 @@ import { isLoopbackHost } from '../request-guard.ts';
 import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './events.ts';
 import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
 import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.ts';
-import { matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
+import { listRoutes } from './route-list.ts';
+import { anyPathCors, matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 import { StreamedHttpResponse } from './streaming.ts';
 import { WebSocketGateway } from './websocket.ts';
 import { acceptPlainAndTls, type LocalCertificate } from './local-tls.ts';
@@ -80,7 +81,7 @@ export class Gateway {
   }
 
   setFunctions(functions: readonly FunctionSpec[]): void {
-    this.table = routeTable(functions);
+    this.table = routeTable(functions, this.lambda.notEmulatedRoutes);
     this.webSockets.setFunctions(functions);
   }
 
@@ -144,11 +145,12 @@ export class Gateway {
     if (method === 'OPTIONS') {
       // A CORS preflight the API answers itself (cors.ts), before any route is chosen by method.
       const found = matchPath(this.table, path);
-      const cors = found?.match.route.event.cors;
+      const route = found?.match.route ?? anyPathCors(this.table);
+      const cors = route?.event.cors;
       const corsRequest = { method, origin: req.headers.origin, requestMethod: header(req.headers['access-control-request-method']) };
-      if (found && cors && isPreflight(found.match.route.event.kind, cors, corsRequest)) {
+      if (route && cors && isPreflight(route.event.kind, cors, corsRequest)) {
         req.resume();
-        const { status, headers } = preflightAnswer(found.match.route.event.kind, cors, corsRequest, found.methods);
+        const { status, headers } = preflightAnswer(route.event.kind, cors, corsRequest, found?.methods);
         return finish({ status, headers, body: Buffer.alloc(0) }, '(CORS preflight)');
       }
     }
@@ -160,6 +162,11 @@ export class Gateway {
     }
     const { route } = match;
     const kind = route.event.kind;
+    if (route.event.notEmulated) {
+      req.resume();
+      const answer = { status: 501, headers: [['content-type', 'application/json']] as [string, string][], body: Buffer.from(JSON.stringify({ message: `Not Implemented: ${route.event.notEmulated}` })), problem: route.event.notEmulated };
+      return finish(answer, '(not emulated)');
+    }
     readBody(req, MAX_REQUEST_BYTES).then(
       (body) => this.run(req, res, body, match, rawQuery, finish),
       (error) => {
@@ -267,15 +274,9 @@ function send(res: ServerResponse, answer: GatewayAnswer): void {
   res.end(answer.body);
 }
 
-/** The route table as printed when the runner starts: method, URL, function, API kind. */
+/** The route table as printed when the runner starts: method, URL, function, API kind (route-list.ts). */
 export function describeRoutes(routes: readonly Route[], port: number): string {
-  const rows = routes
-    .filter((r) => !(r.event.kind === 'url' && r.servedPath.endsWith('{proxy+}')))
-    .map((r) => {
-      const kind = r.event.kind === 'rest' ? `REST API (${r.event.stage}, payload 1.0)` : r.event.kind === 'http' ? `HTTP API (payload ${r.event.payloadVersion})` : 'Function URL (payload 2.0)';
-      const path = r.isDefault ? '/* ($default)' : r.event.kind === 'url' ? `${r.servedPath}/*` : r.servedPath;
-      return [r.event.method, `http://127.0.0.1:${port}${path}`, r.function, kind];
-    });
+  const rows = listRoutes(routes, port).map((r) => [r.method, r.path === '$default' ? `${r.url}* ($default)` : r.kind === 'url' ? `${r.url}*` : r.url, r.function, r.kindLabel]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')).join('\n');
 }

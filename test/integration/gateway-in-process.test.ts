@@ -38,14 +38,15 @@ before(async () => {
   mkdirSync(code);
   writeFileSync(
     join(code, 'index.mjs'),
-    `export const slow = async () => { await new Promise((r) => setTimeout(r, 1500)); return { statusCode: 200, body: 'late' }; };
+    `export const slow = async () => { await new Promise((r) => setTimeout(r, 6000)); return { statusCode: 200, body: 'late' }; };
 export const hello = async () => ({ statusCode: 200, body: 'hello' });
 `,
   );
   lambda = new LocalLambda({ hotReload: false });
   lambda.setFunctions([fn('Slow', 'index.slow', '/slow'), fn('Hello', 'index.hello', '/hello')]);
   await lambda.listen();
-  gateway = new Gateway(lambda, { port: 0, integrationTimeoutMs: { rest: 300 } });
+  // Short enough for a test, long enough that Hello's cold start on a busy machine (seconds at load 25) is not a 504.
+  gateway = new Gateway(lambda, { port: 0, integrationTimeoutMs: { rest: 3000 } });
   await gateway.listen();
 });
 
@@ -65,7 +66,7 @@ test("past the integration timeout the caller gets 504 while the function runs o
     assert.equal(answer.status, 504);
     assert.deepEqual(JSON.parse(answer.text), { message: 'Endpoint request timed out' });
     assert.deepEqual(ends, []); // not finished when the gateway gave up
-    for (let i = 0; i < 100 && !ends.length; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 300 && !ends.length; i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(ends.map((p) => JSON.parse(p).body), ['late']);
   } finally {
     unsubscribe();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FunctionSpec, HttpEvent } from '../../runner/functions/model.ts';
 import { parseTemplate } from '../../runner/functions/template.ts';
 import { parseServerless } from '../../runner/functions/serverless.ts';
-import { matchRoute, noRouteKind, routeTable } from '../../runner/gateway/routes.ts';
+import { anyPathCors, matchRoute, noRouteKind, routeTable } from '../../runner/gateway/routes.ts';
 
 function fn(name: string, events: Partial<HttpEvent>[]): FunctionSpec {
   return {
@@ -192,4 +192,20 @@ functions:
     { kind: 'http', method: 'PUT', path: '/things/{id}', payloadVersion: '1.0', api: 'HttpApi', stage: '$default', binaryMediaTypes: [] },
     { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: 'hello', stage: '$default', binaryMediaTypes: [] },
   ]);
+});
+
+test('a route whose integration is not a Lambda proxy takes its place in the table (shadowing as in AWS), with no function', () => {
+  const mock: HttpEvent = { kind: 'http', method: 'GET', path: '/items/special', payloadVersion: '2.0', api: 'Api', stage: '$default', binaryMediaTypes: [], line: 0, notEmulated: 'a MOCK integration' };
+  const table = routeTable([fn('Items', [{ path: '/items/{id}', method: 'GET' }])], [mock]);
+  const special = matchRoute(table, 'GET', '/items/special');
+  assert.equal(special?.route.event.notEmulated, 'a MOCK integration');
+  assert.equal(special?.route.function, '');
+  assert.equal(matchRoute(table, 'GET', '/items/7')?.route.function, 'Items');
+});
+
+test('anyPathCors: an HTTP API with CORS answers a route-less preflight; a REST API with CORS does not', () => {
+  const cors = { allowOrigins: ['*'], allowMethods: [], allowHeaders: [], exposeHeaders: [], allowCredentials: false };
+  assert.equal(anyPathCors(routeTable([fn('Rest', [{ kind: 'rest', path: '/a', payloadVersion: '1.0', cors }])])), undefined);
+  assert.equal(anyPathCors(routeTable([fn('Plain', [{ path: '/a' }]), fn('Cors', [{ path: '/b', cors }])]))?.function, 'Cors');
+  assert.equal(anyPathCors(routeTable([fn('Plain', [{ path: '/a' }])])), undefined);
 });

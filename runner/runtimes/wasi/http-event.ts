@@ -98,7 +98,9 @@ function fromV1(e: Json, context: Json): HttpRequest {
   } else {
     for (const [name, value] of Object.entries(record(e.queryStringParameters))) params.append(name, text(value) ?? '');
   }
-  const query = params.toString();
+  // ALB passes query names and values URL-encoded, as the client sent them: they go into the URL as they are,
+  // where re-encoding them would turn "J%C3%BCrgen" into "J%25C3%25BCrgen".
+  const query = 'elb' in context ? [...params].map(([name, value]) => `${name}=${value}`).join('&') : params.toString();
   const path = text(e.path) ?? '/';
   return {
     method: String(e.httpMethod).toUpperCase(),

@@ -1,0 +1,200 @@
+// How an Application Load Balancer listener treats a request for a Lambda target, as AWS documents it
+// (docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html and load-balancer-listeners.html):
+// pure policy, a table in test/unit/gateway-alb.test.ts; runner/gateway/alb.ts serves it.
+//   Rules     lowest Priority first; a rule matches when every condition does, a condition when any of its values
+//             does. path-pattern is case-sensitive, host-header, http-header and query-string values are not;
+//             `*` is any run of characters and `?` one; http-request-method is exact; source-ip takes CIDRs.
+//             The listener's default action (priority 50001 here) comes after every rule.
+//   Event     requestContext.elb.targetGroupArn, httpMethod, path as sent, query values URL-encoded as sent, header
+//             names lower case; without multi-value headers the last value of a repeated header or query name wins,
+//             with them (the target group's lambda.multi_value_headers.enabled) multiValueHeaders and
+//             multiValueQueryStringParameters carry all, and the single-value fields are absent. body is "" when
+//             there is none; isBase64Encoded is always present (binary bodies are base64).
+//   Answer    { statusCode, statusDescription, headers | multiValueHeaders (per the same setting), body,
+//             isBase64Encoded }. Anything else, and a function error, is ALB's own 502 Bad Gateway page; a timeout
+//             504; no matching rule, the listener's default fixed-response (404 when it is not in the template).
+import { BlockList, isIPv6 } from 'node:net';
+import type { ALBEvent } from 'aws-lambda';
+import type { Outcome } from '../environments/invocation.ts';
+import type { AlbCondition, AlbRule } from '../functions/model.ts';
+import { isTextType } from './events.ts';
+import { errorMessageOf, pushHeader, validStatus, type GatewayAnswer } from './responses.ts';
+
+export interface AlbTarget {
+  function: string;
+  rule: AlbRule;
+}
+
+export interface AlbRequest {
+  method: string;
+  /** The path as sent, without the query. */
+  path: string;
+  /** After the "?", '' when none. */
+  rawQuery: string;
+  /** Node's rawHeaders (name, value, ...), with the edge headers ALB adds. */
+  rawHeaders: readonly string[];
+  body: Buffer;
+  sourceIp: string;
+}
+
+export interface AlbAnswer extends GatewayAnswer {
+  /** The reason phrase (statusDescription "200 OK" -> "OK"). */
+  statusText?: string;
+}
+
+/** The targets of one listener in the order ALB evaluates its rules. */
+export function listenerOrder(targets: AlbTarget[]): AlbTarget[] {
+  return [...targets].sort((a, b) => a.rule.priority - b.rule.priority);
+}
+
+/** The first target whose rule matches the request, or undefined. `targets` in listenerOrder. */
+export function matchAlbRule(targets: readonly AlbTarget[], req: AlbRequest): AlbTarget | undefined {
+  return targets.find((t) => t.rule.conditions.every((c) => conditionHolds(c, req)));
+}
+
+function conditionHolds(condition: AlbCondition, req: AlbRequest): boolean {
+  switch (condition.field) {
+    case 'path-pattern':
+      return condition.values.some((v) => wildcard(v, false).test(req.path));
+    case 'http-request-method':
+      return condition.values.includes(req.method);
+    case 'host-header': {
+      const host = headerValues(req.rawHeaders, 'host')[0] ?? '';
+      return condition.values.some((v) => wildcard(v, true).test(host) || wildcard(v, true).test(host.replace(/:\d+$/, '')));
+    }
+    case 'http-header': {
+      const values = headerValues(req.rawHeaders, (condition.headerName ?? '').toLowerCase());
+      return condition.values.some((v) => values.some((h) => wildcard(v, true).test(h)));
+    }
+    case 'query-string': {
+      const pairs = decodedQuery(req.rawQuery);
+      return (condition.pairs ?? []).some((p) => pairs.some(([k, v]) => (p.key === undefined || wildcard(p.key, true).test(k)) && wildcard(p.value, true).test(v)));
+    }
+    case 'source-ip':
+      return condition.values.some((cidr) => inCidr(req.sourceIp, cidr));
+  }
+}
+
+/** An ALB pattern (`*` any run, `?` one character) as an anchored regular expression. */
+function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  const [address, bits] = cidr.split('/');
+  const type = isIPv6(address ?? '') ? 'ipv6' : 'ipv4';
+  try {
+    const list = new BlockList();
+    list.addSubnet(address!, bits === undefined ? (type === 'ipv6' ? 128 : 32) : Number(bits), type);
+    return list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+  } catch {
+    return false;
+  }
+}
+
+function headerValues(rawHeaders: readonly string[], lowerName: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === lowerName) out.push(rawHeaders[i + 1]!);
+  return out;
+}
+
+/** Query pairs exactly as sent (ALB passes them URL-encoded). */
+function rawQueryPairs(rawQuery: string): [string, string][] {
+  if (!rawQuery) return [];
+  return rawQuery.split('&').filter(Boolean).map((part) => {
+    const at = part.indexOf('=');
+    return at < 0 ? [part, ''] : [part.slice(0, at), part.slice(at + 1)];
+  });
+}
+
+function decodedQuery(rawQuery: string): [string, string][] {
+  return [...new URLSearchParams(rawQuery)];
+}
+
+/** The event ALB sends a Lambda target. */
+export function albEvent(req: AlbRequest, rule: AlbRule): ALBEvent {
+  const contentType = headerValues(req.rawHeaders, 'content-type')[0];
+  const binary = req.body.length > 0 && !isTextType(contentType);
+  const event: ALBEvent = {
+    requestContext: { elb: { targetGroupArn: rule.targetGroupArn } },
+    httpMethod: req.method,
+    path: req.path,
+    body: req.body.toString(binary ? 'base64' : 'utf8'),
+    isBase64Encoded: binary,
+  };
+  if (rule.multiValueHeaders) {
+    const multiValueHeaders: Record<string, string[]> = {};
+    for (let i = 0; i < req.rawHeaders.length; i += 2) (multiValueHeaders[req.rawHeaders[i]!.toLowerCase()] ??= []).push(req.rawHeaders[i + 1]!);
+    const multiValueQueryStringParameters: Record<string, string[]> = {};
+    for (const [k, v] of rawQueryPairs(req.rawQuery)) (multiValueQueryStringParameters[k] ??= []).push(v);
+    event.multiValueHeaders = multiValueHeaders;
+    event.multiValueQueryStringParameters = multiValueQueryStringParameters;
+  } else {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers[req.rawHeaders[i]!.toLowerCase()] = req.rawHeaders[i + 1]!;
+    const queryStringParameters: Record<string, string> = {};
+    for (const [k, v] of rawQueryPairs(req.rawQuery)) queryStringParameters[k] = v;
+    event.headers = headers;
+    event.queryStringParameters = queryStringParameters;
+  }
+  return event;
+}
+
+const REASONS: Record<number, string> = { 404: 'Not Found', 413: 'Request Entity Too Large', 403: 'Forbidden', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Timeout' };
+
+/** ALB's own error page (status, an HTML body, `Server: awselb/2.0`), with the reason for the log. */
+export function albError(status: 403 | 404 | 413 | 502 | 503 | 504, problem: string): AlbAnswer {
+  const title = `${status} ${REASONS[status]}`;
+  const body = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`;
+  return { status, headers: [['server', 'awselb/2.0'], ['content-type', 'text/html']], body: Buffer.from(body), problem };
+}
+
+/** The answer when no rule matches: the listener's default fixed-response, or 404 when the template has none. */
+export function noRuleAnswer(targets: readonly AlbTarget[]): AlbAnswer {
+  const fixed = targets.find((t) => t.rule.listenerDefault)?.rule.listenerDefault;
+  const headers: [string, string][] = [['server', 'awselb/2.0']];
+  if (fixed) {
+    if (fixed.contentType) headers.push(['content-type', fixed.contentType]);
+    return { status: fixed.status, headers, body: Buffer.from(fixed.body), problem: 'no rule matches: the listener\'s default fixed-response' };
+  }
+  headers.push(['content-type', 'text/plain; charset=utf-8']);
+  return { status: 404, headers, body: Buffer.from('Not Found: no listener rule matches this request, and the listener\'s default action is not in the project.\n'), problem: 'no rule matches' };
+}
+
+/** The HTTP answer to a settled invocation of an ALB target. */
+export function albAnswer(outcome: Outcome, rule: AlbRule, functionName: string): AlbAnswer {
+  if (!outcome.ok) {
+    if (outcome.errorType === 'Sandbox.Timedout') return albError(504, `${functionName} timed out (${outcome.errorType}); raise its Timeout if the work needs longer.`);
+    return albError(502, `${functionName} failed with ${outcome.errorType}: ${errorMessageOf(outcome.body)} (its log has the details).`);
+  }
+  const malformed = (why: string) => albError(502, `${functionName} returned a response the load balancer can't send: ${why}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(outcome.body.toString('utf8'));
+  } catch {
+    return malformed('it is not JSON; answer { "statusCode": 200, "body": "..." }.');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return malformed('it is not an object with a statusCode.');
+  const record = value as Record<string, unknown>;
+  if (!validStatus(record.statusCode)) return malformed(`statusCode ${JSON.stringify(record.statusCode)} is not an HTTP status (100 to 599).`);
+  if (record.body !== undefined && record.body !== null && typeof record.body !== 'string') return malformed('body must be a string (JSON.stringify an object first).');
+  const headers: [string, string][] = [];
+  try {
+    if (rule.multiValueHeaders) {
+      // With multi-value headers on, ALB reads only multiValueHeaders.
+      for (const [name, list] of Object.entries(asObject(record.multiValueHeaders))) for (const v of Array.isArray(list) ? list : [list]) pushHeader(headers, name, v);
+    } else {
+      for (const [name, v] of Object.entries(asObject(record.headers))) pushHeader(headers, name, v);
+    }
+  } catch (error) {
+    return malformed(`${(error as Error).message}.`);
+  }
+  const description = typeof record.statusDescription === 'string' ? record.statusDescription.replace(/^\d{3}\s*/, '') : undefined;
+  const text = typeof record.body === 'string' ? record.body : '';
+  return { status: Number(record.statusCode), headers, body: Buffer.from(text, record.isBase64Encoded === true ? 'base64' : 'utf8'), ...(description ? { statusText: description } : {}) };
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

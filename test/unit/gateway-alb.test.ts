@@ -1,0 +1,90 @@
+// An ALB listener's policy as a table (runner/gateway/alb-routing.ts): which rule a request takes (priority, each
+// condition kind, wildcards, case), the event it builds with and without multi-value headers, and how a function's
+// answer or failure becomes HTTP.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AlbCondition, AlbRule } from '../../runner/functions/model.ts';
+import { albAnswer, albEvent, listenerOrder, matchAlbRule, noRuleAnswer, type AlbRequest, type AlbTarget } from '../../runner/gateway/alb-routing.ts';
+
+const rule = (priority: number, conditions: AlbCondition[], extra: Partial<AlbRule> = {}): AlbRule => ({ listener: 'L', priority, conditions, targetGroupArn: `tg-${priority}`, multiValueHeaders: false, ...extra });
+const req = (over: Partial<AlbRequest> = {}): AlbRequest => ({ method: 'GET', path: '/', rawQuery: '', rawHeaders: ['Host', 'localhost:8080'], body: Buffer.alloc(0), sourceIp: '127.0.0.1', ...over });
+
+const targets: AlbTarget[] = listenerOrder([
+  { function: 'Catch', rule: rule(50001, []) },
+  { function: 'Api', rule: rule(10, [{ field: 'path-pattern', values: ['/api/*'] }, { field: 'http-request-method', values: ['GET'] }]) },
+  { function: 'One', rule: rule(5, [{ field: 'path-pattern', values: ['/api/v?'] }]) },
+  { function: 'Header', rule: rule(20, [{ field: 'http-header', headerName: 'X-Env', values: ['prod*'] }]) },
+  { function: 'Query', rule: rule(30, [{ field: 'query-string', values: [], pairs: [{ value: 'y?s' }, { key: 'k', value: 'a b' }] }]) },
+  { function: 'Net', rule: rule(40, [{ field: 'source-ip', values: ['192.168.0.0/16', '::1/128'] }]) },
+  { function: 'Host', rule: rule(45, [{ field: 'host-header', values: ['*.EXAMPLE.com'] }]) },
+]);
+
+const cases: [string, Partial<AlbRequest>, string][] = [
+  ['the lower priority number wins', { path: '/api/v1' }, 'One'],
+  ['? is exactly one character', { path: '/api/v12' }, 'Api'],
+  ['path patterns are case-sensitive', { path: '/API/x' }, 'Catch'],
+  ['a rule needs every condition: POST is not GET', { path: '/api/x', method: 'POST' }, 'Catch'],
+  ['header values: wildcard, any case', { rawHeaders: ['X-ENV', 'PRODUCTION'] }, 'Header'],
+  ['query pairs: value only, wildcard', { rawQuery: 'x=YES' }, 'Query'],
+  ['query pairs: decoded before matching', { rawQuery: 'k=a%20b' }, 'Query'],
+  ['source-ip by CIDR, IPv4', { sourceIp: '192.168.4.5' }, 'Net'],
+  ['source-ip by CIDR, IPv6', { sourceIp: '::1' }, 'Net'],
+  ['host-header: wildcard, any case, without the port', { rawHeaders: ['Host', 'app.example.COM:9000'] }, 'Host'],
+  ['nothing else: the listener default', { path: '/other' }, 'Catch'],
+];
+for (const [why, request, expected] of cases) {
+  test(`ALB rules: ${why}`, () => {
+    assert.equal(matchAlbRule(targets, req(request))?.function, expected);
+  });
+}
+
+test('ALB event without multi-value headers: last values, lower-case names, query as sent, body "" and isBase64Encoded false', () => {
+  const event = albEvent(req({ rawQuery: 'a=1&a=%C3%BC&b', rawHeaders: ['X-A', '1', 'x-a', '2'] }), rule(1, []));
+  assert.deepEqual(event, {
+    requestContext: { elb: { targetGroupArn: 'tg-1' } },
+    httpMethod: 'GET',
+    path: '/',
+    body: '',
+    isBase64Encoded: false,
+    headers: { 'x-a': '2' },
+    queryStringParameters: { a: '%C3%BC', b: '' },
+  });
+});
+
+test('ALB event with multi-value headers: every value, no single-value fields; a binary body is base64', () => {
+  const event = albEvent(req({ rawQuery: 'a=1&a=2', rawHeaders: ['X-A', '1', 'x-a', '2', 'Content-Type', 'image/png'], body: Buffer.from([1, 2]) }), rule(1, [], { multiValueHeaders: true }));
+  assert.deepEqual(event.multiValueHeaders, { 'x-a': ['1', '2'], 'content-type': ['image/png'] });
+  assert.deepEqual(event.multiValueQueryStringParameters, { a: ['1', '2'] });
+  assert.equal(event.headers, undefined);
+  assert.equal(event.queryStringParameters, undefined);
+  assert.equal(event.body, 'AQI=');
+  assert.equal(event.isBase64Encoded, true);
+});
+
+const ok = (value: unknown) => ({ ok: true as const, body: Buffer.from(JSON.stringify(value)), streamed: false, contentType: 'application/json' });
+
+test('ALB answers: statusDescription, headers or multiValueHeaders per the target group, base64 bodies', () => {
+  const response = { statusCode: 202, statusDescription: '202 Accepted Locally', headers: { a: '1' }, multiValueHeaders: { b: ['1', '2'] }, body: 'aGk=', isBase64Encoded: true };
+  const single = albAnswer(ok(response), rule(1, []), 'Fn');
+  assert.deepEqual([single.status, single.statusText, single.headers, single.body.toString()], [202, 'Accepted Locally', [['a', '1']], 'hi']);
+  const multi = albAnswer(ok(response), rule(1, [], { multiValueHeaders: true }), 'Fn');
+  assert.deepEqual(multi.headers, [['b', '1'], ['b', '2']]);
+});
+
+test('ALB answers: a malformed response and a function error are 502, a timeout 504, with the reason for the log', () => {
+  for (const bad of [{ body: 'x' }, 'text', { statusCode: 200, body: { an: 'object' } }, { statusCode: 200, headers: { 'bad name': 'x' } }]) {
+    const answer = albAnswer(ok(bad), rule(1, []), 'Fn');
+    assert.equal(answer.status, 502, JSON.stringify(bad));
+    assert.match(answer.problem ?? '', /^Fn returned a response the load balancer can't send/);
+    assert.match(answer.body.toString(), /<h1>502 Bad Gateway<\/h1>/);
+  }
+  const failed = albAnswer({ ok: false, errorType: 'Error', body: Buffer.from('{"errorMessage":"boom"}'), streamed: false }, rule(1, []), 'Fn');
+  assert.deepEqual([failed.status, failed.problem], [502, 'Fn failed with Error: boom (its log has the details).']);
+  assert.equal(albAnswer({ ok: false, errorType: 'Sandbox.Timedout', body: Buffer.from('{}'), streamed: false }, rule(1, []), 'Fn').status, 504);
+});
+
+test('no rule matches: the listener default fixed-response, else 404', () => {
+  const fixed = noRuleAnswer([{ function: 'F', rule: rule(1, [], { listenerDefault: { status: 503, contentType: 'text/plain', body: 'down' } }) }]);
+  assert.deepEqual([fixed.status, fixed.body.toString(), fixed.headers], [503, 'down', [['server', 'awselb/2.0'], ['content-type', 'text/plain']]]);
+  assert.equal(noRuleAnswer([{ function: 'F', rule: rule(1, []) }]).status, 404);
+});
