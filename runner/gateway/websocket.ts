@@ -58,6 +58,7 @@ export class WebSocketGateway {
   private readonly server: WebSocketServer;
   private readonly lambda: LocalLambda;
   private readonly opts: WebSocketOptions;
+  private stopping = false;
 
   constructor(lambda: LocalLambda, opts: WebSocketOptions) {
     this.lambda = lambda;
@@ -170,9 +171,9 @@ export class WebSocketGateway {
   }
 
   async close(): Promise<void> {
+    this.stopping = true; // no $disconnect can run any more
     for (const connection of this.connections.values()) {
       clearTimeout(connection.idle);
-      connection.socket.removeAllListeners('close'); // the runner is stopping: no $disconnect can run any more
       connection.socket.terminate();
     }
     this.connections.clear();
@@ -191,7 +192,7 @@ export class WebSocketGateway {
       this.connections.delete(facts.connectionId);
       this.followReload(connection);
       const disconnect = connection.api.routes.get('$disconnect');
-      if (!disconnect) return;
+      if (!disconnect || this.stopping) return;
       const closed = connection.closedBy ?? { code, reason: reason.length ? reason.toString('utf8') : code === 1005 ? 'Client-side close frame status not set' : `Client-side close frame status set to ${code}` };
       this.invoke(disconnect.function, connection, { type: 'DISCONNECT', statusCode: closed.code, reason: closed.reason }, () => undefined);
     });

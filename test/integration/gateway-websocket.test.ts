@@ -336,7 +336,7 @@ test('an HTTP route beside the WebSocket API still answers requests that ask for
   assert.equal(tls, 'ok over HTTP/1.1');
 });
 
-test('a changed definition file reloads the routes, and an open connection follows them', async () => {
+test('a changed definition file reloads the routes, an open connection follows them, and stopping the runner closes it', async () => {
   const dir = tempDir('ws-reload');
   const service = (routes: string[]) =>
     `service: reload\nprovider: { name: aws, runtime: nodejs22.x, stage: dev }\nfunctions:\n  answer:\n    handler: handler.answer\n    events:\n${routes.map((r) => `      - websocket: { route: ${r}, routeResponseSelectionExpression: $default }\n`).join('')}`;
@@ -356,7 +356,9 @@ test('a changed definition file reloads the routes, and an open connection follo
       reply = (await client.next()).text;
     }
     assert.equal(reply, 'answered second');
-    client.ws.close();
+    // Stopping with the connection still open: the runner closes it and exits (0), it does not hang.
+    assert.equal(await runner.stop(), 0);
+    assert.equal((await client.closed).code, 1006);
   } finally {
     await runner.stop();
   }
