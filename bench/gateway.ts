@@ -4,13 +4,15 @@
 // number of sequential requests each way, interleaved in rounds so background load hits all alike. Also what auth adds
 // (runner/gateway/auth/): the same route behind a Lambda authorizer whose answer is cached (the common case: one
 // invocation per token per TTL) and behind a JWT authorizer (an RS256 signature checked per request against a --jwks
-// file). Figures as JSON lines on stdout ({"metric","value","unit","client"}), like bench/run.ts.
+// file). Then WebSocket round trips: a message on one open connection to a two-way $default route of the same
+// handler, answered with its body. Figures as JSON lines on stdout ({"metric","value","unit","client"}), like bench/run.ts.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -66,6 +68,18 @@ Resources:
   PingListener:
     Type: AWS::ElasticLoadBalancingV2::Listener
     Properties: { DefaultActions: [{ Type: forward, TargetGroupArn: !Ref PingTargets }] }
+  Ws:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: { ProtocolType: WEBSOCKET }
+  WsDefault:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: { ApiId: !Ref Ws, RouteKey: $default, RouteResponseSelectionExpression: $default, Target: !Sub 'integrations/\${WsIntegration}' }
+  WsIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: { ApiId: !Ref Ws, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Ping.Arn }
+  WsStage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: { ApiId: !Ref Ws, StageName: bench }
 `,
 );
 
@@ -158,6 +172,23 @@ try {
   emit('gateway_cached_authorizer_added_p50', percentile(cached, 50) - percentile(gateway, 50), 'ms', 'cached Lambda authorizer over no auth');
   emit('gateway_jwt_p50', percentile(jwt, 50), 'ms', 'gateway, JWT authorizer (RS256)');
   emit('gateway_jwt_added_p50', percentile(jwt, 50) - percentile(gateway, 50), 'ms', 'JWT authorizer over no auth');
+
+  const ws = new WebSocket(`ws://127.0.0.1:${ports.api}/bench`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const roundTrip = () =>
+    new Promise<void>((resolve, reject) => {
+      ws.once('message', (data: Buffer) => (data.toString() === 'ok' ? resolve() : reject(new Error(`the WebSocket route answered ${data.toString().slice(0, 200)}`))));
+      ws.send('{"ping":1}');
+    });
+  await timed(roundTrip, WARMUP, []);
+  const messages: number[] = [];
+  let messagesMs = 0;
+  for (let round = 0; round < ROUNDS; round++) messagesMs += await timed(roundTrip, PER_ROUND, messages);
+  messages.sort((a, b) => a - b);
+  ws.close();
+  emit('websocket_round_trips_per_s_1_connection', (messages.length / messagesMs) * 1000, 'ops/s', 'gateway (WebSocket API, two-way $default)');
+  emit('websocket_round_trip_p50', percentile(messages, 50), 'ms', 'gateway (WebSocket API, two-way $default)');
+  emit('websocket_round_trip_p99', percentile(messages, 99), 'ms', 'gateway (WebSocket API, two-way $default)');
 } finally {
   agent.destroy();
   runner.kill('SIGTERM');

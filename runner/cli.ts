@@ -21,6 +21,8 @@ import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
+import { describeWebSocketApis } from './gateway/websocket-routes.ts';
+import { makeLocalCertificate } from './gateway/local-tls.ts';
 import { listRoutes } from './gateway/route-list.ts';
 import { describeListeners, LoadBalancers } from './gateway/alb.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
@@ -45,9 +47,10 @@ const VERB_USAGE: Record<string, string> = {
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
-  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--allow-origin <origin>]... [gateway auth options] [project options]
+  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--allow-origin <origin>]... [gateway auth options] [project options]
       Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1 (port 3001), for every function or only
       those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
+      WebSocket APIs are on the same port at ws://127.0.0.1:3000/<stage>; an idle connection closes after --ws-idle-timeout (600 s).
       Invoke API callers sign their requests as AWS clients do (any credentials); web pages are refused there unless allowed.
 ${GATEWAY_AUTH_USAGE}
 ${PROJECT_USAGE}`,
@@ -326,7 +329,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args: samStyleArgs(args),
     allowPositionals: !sidecar,
-    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
+    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, 'ws-idle-timeout': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
@@ -365,6 +368,11 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     if (!sidecar) reportDefinitionErrors(errors, skipped);
   };
   await reload();
+  // HTTPS beside HTTP on the gateway's port, for WebSocket handlers that call https://${domainName}/${stage}: made
+  // before any function starts, since their processes take the certificate from the environment they start with.
+  const certificate = lambda.listFunctions().some((fn) => fn.websocketEvents?.length) ? makeLocalCertificate() : undefined;
+  if (certificate && 'problem' in certificate) process.stderr.write(`open-runtime: the gateway serves no HTTPS: ${certificate.problem}. WebSocket handlers must call the @connections API at http://\${domainName}/\${stage} here.\n`);
+  else if (certificate) Object.assign(process.env, certificate.environment); // passed to functions by runtimes/spawn.ts
   // The sidecar's token comes on stdin, not in the environment: every function is a child of the runner, under
   // the same user, and could read the runner's environment in /proc/<pid>/environ.
   const token = sidecar ? await readTokenLine() : randomBytes(24).toString('hex');
@@ -375,7 +383,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    void Promise.all([gateway?.close(), loadBalancers?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => process.exit(0));
+    void Promise.all([gateway?.close(), loadBalancers?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => {
+      if (certificate && 'dispose' in certificate) certificate.dispose();
+      process.exit(0);
+    });
   };
   const workspace = resolve(values.workspace ?? process.cwd());
   setDeployRoot(join(workspace, '.open-runtime', 'deployed'));
@@ -420,7 +431,9 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const apiPort = Number(values['api-port'] ?? (sidecar ? 0 : 3000));
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`Bad API port "${values['api-port']}".`);
   const auth = await gatewayAuthOptions(values, lambda.listFunctions());
-  gateway = new Gateway(lambda, { port: apiPort, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`), auth });
+  const idleSeconds = Number(values['ws-idle-timeout'] ?? 600);
+  if (!(idleSeconds > 0)) throw new UsageError(`Bad --ws-idle-timeout "${values['ws-idle-timeout']}": give the seconds an idle WebSocket connection stays open (API Gateway's are 600).`);
+  gateway = new Gateway(lambda, { port: apiPort, webSocket: { idleTimeoutMs: idleSeconds * 1000 }, tls: certificate && 'key' in certificate ? certificate : undefined, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`), auth });
   const gatewayPort = await gateway.listen(values['api-port'] === undefined).catch((error: Error) => {
     throw new UsageError(error.message);
   });
@@ -442,6 +455,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
         `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +
         `(Requests must be signed as AWS clients sign them; any credentials do, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.)\n` +
         `Open Runtime: HTTP APIs on http://127.0.0.1:${gatewayPort}\n${gateway.routes().length ? describeRoutes(gateway.routes(), gatewayPort) : '  (no HTTP routes: add Api / HttpApi events or a FunctionUrlConfig to a function)'}\n` +
+        (gateway.webSocketApis().length ? `Open Runtime: WebSocket APIs\n${describeWebSocketApis(gateway.webSocketApis(), gatewayPort)}\n` : '') +
         (loadBalancers.describe().length ? `Open Runtime: load balancers\n${describeListeners(loadBalancers.describe())}\n` : ''),
     );
   }

@@ -197,6 +197,24 @@ export const HttpEvent = z.object({
 });
 export type HttpEvent = z.infer<typeof HttpEvent>;
 
+/**
+ * One route of a WebSocket API that leads to a function (CloudFormation `AWS::ApiGatewayV2::Route` of a `WEBSOCKET`
+ * API, serverless.yml `websocket` events), read by runner/functions/websocket-events.ts and served by
+ * runner/gateway/websocket.ts.
+ */
+export const WebSocketEvent = z.object({
+  /** The API's logical id (`WebsocketsApi` for serverless.yml). */
+  api: z.string(),
+  /** `$connect`, `$disconnect`, `$default`, or the value the route selection expression picks (`sendmessage`). */
+  routeKey: z.string(),
+  stage: z.string(),
+  /** `$request.body.action` by default. */
+  routeSelectionExpression: z.string(),
+  /** A two-way route (it has a route response): the function's response body goes back to the client. */
+  twoWay: z.boolean().default(false),
+});
+export type WebSocketEvent = z.infer<typeof WebSocketEvent>;
+
 /** One condition of an ALB listener rule; its values are OR-ed, a rule's conditions AND-ed (runner/gateway/alb.ts). */
 export const AlbCondition = z.object({
   field: z.enum(['path-pattern', 'http-request-method', 'host-header', 'query-string', 'http-header', 'source-ip']),
@@ -262,6 +280,9 @@ export const FunctionSpec = z.object({
   eventInvoke: EventInvokeSettings.optional(),
   /** HTTP routes to this function (the gateway of `open-runtime start`); absent when it has none. */
   httpEvents: z.array(HttpEvent).optional(),
+  /** WebSocket API routes to this function; absent when it has none. */
+  websocketEvents: z.array(WebSocketEvent).optional(),
+
   /** ALB listener rules forwarding to the function; absent when none. */
   albRules: z.array(AlbRule).optional(),
   /** What sends the function events, as SAM event types (`SQS`, `HttpApi`, `Schedule`, `FunctionUrl` ...); absent when none is declared. */

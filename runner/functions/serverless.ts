@@ -17,6 +17,7 @@ import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, LOCAL_ACCOUNT, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
 import { dropUndefined, readDestination, readEventAge, readRetryAttempts, type KindOf } from './event-invoke.ts';
 import { serverlessHttpEvents, withHttpEvents } from './http-events.ts';
+import { serverlessWebSocketEvents, withWebSocketEvents } from './websocket-events.ts';
 import { serverlessAlbRules } from './alb-rules.ts';
 import { serverlessTriggers, withTriggers } from './triggers.ts';
 import { entriesOf, entryOf, readDefinitionFile, type Definitions, type YamlFile } from './read-yaml.ts';
@@ -152,7 +153,7 @@ export function parseServerless(text: string, file: string, options: ServerlessO
     const events = fn.settings('events')?.value;
     const url = fn.settings('url')?.value;
     const albRules = spec && serverlessAlbRules(spec.name, events, vars.region(), LOCAL_ACCOUNT);
-    if (spec) functions.push(withTriggers(withHttpEvents(albRules ? { ...spec, albRules } : spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessTriggers(events, url)));
+    if (spec) functions.push(withTriggers(withWebSocketEvents(withHttpEvents(albRules ? { ...spec, albRules } : spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessWebSocketEvents(events, providerConfig)), serverlessTriggers(events, url)));
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
   return { functions, errors: errors.sort((a, b) => a.line - b.line) };

@@ -26,6 +26,7 @@ import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
 import { RESOURCE_KINDS, dropUndefined, readDeadLetter, readEventInvokeConfig, type KindOf } from './event-invoke.ts';
 import { samHttpEvents, withHttpEvents } from './http-events.ts';
+import { samWebSocketEvents, withWebSocketEvents } from './websocket-events.ts';
 import { withTemplateRoutes } from './api-resources.ts';
 import { samTriggers, withTriggers } from './triggers.ts';
 import { entriesOf, entryOf, parseYaml, readDefinitionFile, type Definitions, type Entry, type YamlFile } from './read-yaml.ts';
@@ -154,7 +155,8 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     const problems: Problem[] = [];
     const spec = readFunction({ yaml, ctx, resource, isSam: type === SAM_FUNCTION, globals, layers, kindOf, problems, options });
     const resolve = (v: unknown) => resolveValue(v, ctx);
-    if (spec) functions.push(withTriggers(withHttpEvents(spec, samHttpEvents(spec.name, raw, template, resolve)), samTriggers(raw, resolve)));
+    const names = [spec?.name, spec?.functionName].filter((n): n is string => !!n);
+    if (spec) functions.push(withTriggers(withWebSocketEvents(withHttpEvents(spec, samHttpEvents(spec.name, raw, template, resolve)), samWebSocketEvents(names, template, resolve)), samTriggers(raw, resolve)));
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
   }
   // Routes from raw API resources, Function URLs and OpenAPI definitions reach functions read above.

@@ -7,9 +7,11 @@
 // page of theirs calls), but only addressed to a loopback name: a web page re-pointing its DNS name at 127.0.0.1
 // must not reach it. The route table follows the functions: it is rebuilt whenever the runner reloads them.
 // A route's authorizer, AWS_IAM and API key (auth/) are checked before its function is invoked.
+// WebSocket APIs share the port, at /<stage> (websocket.ts).
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FunctionSpec } from '../functions/model.ts';
 import { BodyTooLargeError, readBody, splitTarget } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
@@ -22,6 +24,9 @@ import { anyPathCors, matchPath, matchRoute, noRouteKind, routeTable, type Route
 import { StreamedHttpResponse } from './streaming.ts';
 import { applyGrant, GatewayAuth, methodArnOf, type AuthOptions, type AuthOutcome, type AuthRequest, type Grant } from './auth/authorize.ts';
 import { describeAuth } from './auth/config.ts';
+import { WebSocketGateway } from './websocket.ts';
+import { acceptPlainAndTls, type LocalCertificate } from './local-tls.ts';
+import type { WebSocketApi } from './websocket-routes.ts';
 
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
@@ -36,6 +41,10 @@ export interface GatewayOptions {
   integrationTimeoutMs?: Partial<Record<Route['event']['kind'], number>>;
   /** How routes with authorizers, AWS_IAM or API keys are checked (runner/gateway/auth/); absent: signatures checked, no extra keys, no credentials. */
   auth?: Partial<AuthOptions>;
+  /** WebSocket APIs: the idle timeout (10 minutes) and the integration timeout (29 s), as API Gateway's. */
+  webSocket?: { idleTimeoutMs?: number; integrationTimeoutMs?: number };
+  /** A certificate for HTTPS on the same port (local-tls.ts); absent: plain HTTP only. */
+  tls?: Pick<LocalCertificate, 'key' | 'cert'> | undefined;
 }
 
 export class Gateway {
@@ -45,6 +54,9 @@ export class Gateway {
   private readonly lambda: LocalLambda;
   private readonly opts: GatewayOptions;
   private readonly auth: GatewayAuth;
+  private readonly webSockets: WebSocketGateway;
+  /** Takes the connections: plain HTTP, or TLS when there is a certificate, both handed to `server`. */
+  private readonly listener: NetServer;
   port = 0;
 
   constructor(lambda: LocalLambda, opts: GatewayOptions) {
@@ -52,11 +64,22 @@ export class Gateway {
     this.opts = opts;
     const invokeAuthorizer = (fn: string, payload: Buffer) => this.lambda.invoke(fn, payload).settled;
     this.auth = new GatewayAuth(invokeAuthorizer, { jwt: { verifySignatures: true }, apiKeys: [], ...opts.auth });
-    this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    // Only WebSocket handshakes are upgrades: any other Upgrade (curl --http2's h2c) is an ordinary request.
+    this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000, shouldUpgradeCallback: isWebSocketUpgrade }, (req, res) => {
       try {
         this.handle(req, res);
       } catch {
         res.destroy(); // a bug of the gateway's own costs this request, not the runner
+      }
+    });
+    this.listener = acceptPlainAndTls(this.server, opts.tls);
+    this.webSockets = new WebSocketGateway(lambda, { log: opts.log, ...opts.webSocket, port: () => this.port });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        if (isWebSocketUpgrade(req)) this.webSockets.upgrade(req, socket, head);
+        else this.answerUnupgraded(req, socket, head);
+      } catch {
+        socket.destroy(); // as for requests: a bug of the gateway's own costs this connection, not the runner
       }
     });
     this.setFunctions(lambda.listFunctions());
@@ -68,6 +91,11 @@ export class Gateway {
   setFunctions(functions: readonly FunctionSpec[]): void {
     this.table = routeTable(functions, this.lambda.notEmulatedRoutes);
     this.auth.clear(); // authorizers may have changed: AWS would have redeployed the API
+    this.webSockets.setFunctions(functions);
+  }
+
+  webSocketApis(): readonly WebSocketApi[] {
+    return this.webSockets.list();
   }
 
   routes(): readonly Route[] {
@@ -78,9 +106,11 @@ export class Gateway {
   async listen(orAnyPort = false): Promise<number> {
     const listenOn = (port: number) =>
       new Promise<void>((resolve, reject) => {
-        this.server.once('error', reject);
-        this.server.listen(port, '127.0.0.1', () => {
-          this.server.off('error', reject);
+        this.listener.once('error', reject);
+        this.listener.listen(port, '127.0.0.1', () => {
+          this.listener.off('error', reject);
+          // node:http starts its header and request timeouts when it listens; it takes its connections from `listener`.
+          this.server.emit('listening');
           resolve();
         });
       });
@@ -90,16 +120,17 @@ export class Gateway {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
       if (!orAnyPort) throw new Error(`Port ${this.opts.port} is in use, so the HTTP APIs can't be served there. Choose another with --api-port N (0: any free port).`);
       await listenOn(0);
-      this.opts.log?.(`port ${this.opts.port} is in use; serving the HTTP APIs on port ${(this.server.address() as AddressInfo).port} instead (choose one with --api-port N).`);
+      this.opts.log?.(`port ${this.opts.port} is in use; serving the HTTP APIs on port ${(this.listener.address() as AddressInfo).port} instead (choose one with --api-port N).`);
     }
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = (this.listener.address() as AddressInfo).port;
     return this.port;
   }
 
   async close(): Promise<void> {
     this.unsubscribe();
+    await this.webSockets.close();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([new Promise<void>((resolve) => this.listener.close(() => resolve())), new Promise<void>((resolve) => this.server.close(() => resolve()))]);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -119,6 +150,7 @@ export class Gateway {
       req.resume();
       return finish(gatewayError('forbiddenHost', noRouteKind(this.table), `refused: it was addressed to "${req.headers.host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends). Call http://127.0.0.1:${this.port}.`), '(refused)');
     }
+    if (this.webSockets.manage(req, res, path)) return;
     if (method === 'OPTIONS') {
       // A CORS preflight the API answers itself (cors.ts), before any route is chosen by method.
       const found = matchPath(this.table, path);
@@ -158,6 +190,20 @@ export class Gateway {
         else res.destroy(); // the client went away mid-body
       },
     );
+  }
+
+  /**
+   * A request with an Upgrade that is not WebSocket, on a Node without shouldUpgradeCallback (before 24.9), which hands
+   * it over as an upgrade: answered as the ordinary request it is, with the body bytes that came with its head.
+   */
+  private answerUnupgraded(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.on('finish', () => socket.end());
+    if (head.length) req.push(head);
+    req.push(null);
+    this.handle(req, res);
   }
 
   /** Builds the event and answers with what the invocation gives. */
@@ -266,6 +312,10 @@ export class Gateway {
 
 function sourceIpOf(req: IncomingMessage): string {
   return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return header(req.headers.upgrade)?.toLowerCase() === 'websocket';
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -49,7 +49,8 @@ export interface LaunchOptions {
   environmentMarker?: string | undefined;
 }
 
-const PASS_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'PYTHONPATH_OPEN_RUNTIME'];
+// NODE_EXTRA_CA_CERTS and AWS_CA_BUNDLE: a proxy's CA the user trusts, and the gateway's local certificate (gateway/local-tls.ts).
+const PASS_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'PYTHONPATH_OPEN_RUNTIME', 'NODE_EXTRA_CA_CERTS', 'AWS_CA_BUNDLE'];
 
 /** The Lambda environment of a function's process: Lambda's reserved variables plus the function's own, nothing else of the runner's. */
 export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler: string): Record<string, string> {

@@ -1,6 +1,7 @@
 // Malformed input at every server the runner runs, from raw sockets (node:net) so that no client library tidies
 // it up: the main port of `start` and `serve` (Invoke API, streaming invoke, local control plane, control API with
-// and without the token), `rie`, and an environment's Runtime / Extensions / Telemetry API address. Afterwards
+// and without the token), `rie`, the HTTP gateway (WebSocket upgrades, frames after them, the @connections API, and
+// TLS handshakes on its port), and an environment's Runtime / Extensions / Telemetry API address. Afterwards
 // every runner process is still alive and a normal invoke works. A seeded PRNG picks the requests: a failure names
 // its seed and case, and FUZZ_SEED=<seed> replays it. Bounded: a fixed number of cases, each given at most
 // CASE_MS to be answered before its socket is dropped (a bound on the test, not an assertion on speed).
@@ -9,6 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { CONTROL_PREFIX } from '../../runner/protocol.ts';
 import { SHELL_BOOTSTRAP_DIR, SIGNED, isAlive, post, removeTemps, startCli, startRunner, startServe, stopServe, tempDir, waitFor, writeTemplate, type CliProcess, type Runner, type Serve } from './support/runner.ts';
 
@@ -38,6 +40,11 @@ const SEGMENTS = ['Echo', '%', '%ZZ', '%E0%A4%A', '%C3%28', '%00', '..', '.', ''
 const PATHS = [
   '/items/{}',
   '/lambda-url/{}/x',
+  '/ws',
+  '/ws/',
+  '/ws?{}',
+  '/ws/@connections/{}',
+  '/ws/@connections/',
   '/2015-03-31/functions/{}/invocations',
   '/2021-11-15/functions/{}/response-streaming-invocations',
   '/2015-03-31/functions',
@@ -83,8 +90,10 @@ function malformedRequest(rand: Rand, token: string | undefined): Buffer {
   // Nor delete the function the test invokes afterwards: DeleteFunction of it is a valid operation too.
   if (method === 'DELETE') path = path.replaceAll('Echo', 'Nobody');
   if (rand() < 0.1) path += `?${pick(rand, ['Qualifier=%', 'Marker=-1&MaxItems=1e309', 'FunctionVersion=ALL', '%=%', 'a'.repeat(3000)])}`;
-  const head: Array<Buffer | string> = [`${method} ${path} ${pick(rand, ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/9.9', 'HTCPCP/1.0'])}\r\n`];
-  if (rand() < 0.9) head.push(`Host: ${pick(rand, ['127.0.0.1', 'localhost:1', '[::1]', 'attacker.example', '', '127.0.0.1:99999999'])}\r\n`);
+  // Most requests to the WebSocket API are real handshakes (a GET to a loopback Host), so that hostile frames reach it.
+  const handshake = path.startsWith('/ws') && rand() < 0.7;
+  const head: Array<Buffer | string> = [handshake ? `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n` : `${method} ${path} ${pick(rand, ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/9.9', 'HTCPCP/1.0'])}\r\n`];
+  if (!handshake && rand() < 0.9) head.push(`Host: ${pick(rand, ['127.0.0.1', 'localhost:1', '[::1]', 'attacker.example', '', '127.0.0.1:99999999'])}\r\n`);
   const auth = rand();
   if (auth < 0.5) head.push(`Authorization: ${SIGNED.Authorization}\r\n`);
   else if (auth < 0.7 && token) head.push(`Authorization: Bearer ${token}\r\n`);
@@ -101,9 +110,14 @@ function malformedRequest(rand: Rand, token: string | undefined): Buffer {
     ['Lambda-Runtime-Function-Error-Type', ['Unhandled', '\u00e9']],
     ['Access-Control-Request-Method', ['POST', 'DELETE']],
     ['Sec-Fetch-Site', ['cross-site', 'none']],
+    ['Upgrade', ['websocket', 'WebSocket', 'h2c', '']],
+    ['Sec-WebSocket-Key', ['dGhlIHNhbXBsZSBub25jZQ==', '%', '']],
+    ['Sec-WebSocket-Version', ['13', '8', '99']],
+    ['Sec-WebSocket-Protocol', ['chat', '\u00e9, ,', '']],
   ] as const) {
     if (rand() < 0.15) head.push(`${name}: ${pick(rand, values)}\r\n`);
   }
+  if (handshake) head.push('Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n');
   if (rand() < 0.1) head.push(`X-Long: ${'b'.repeat(Math.floor(rand() * 20_000))}\r\n`);
   if (rand() < 0.1) head.push(Buffer.concat([Buffer.from('X-Bytes: '), bytes(rand, 40).map((b) => (b === 10 || b === 13 ? 32 : b)), Buffer.from('\r\n')]));
   let body: Buffer = rand() < 0.6 ? Buffer.from(pick(rand, BODIES)) : bytes(rand, Math.floor(rand() * 2000));
@@ -116,8 +130,11 @@ function malformedRequest(rand: Rand, token: string | undefined): Buffer {
       ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
       : Buffer.concat([Buffer.from(`${pick(rand, ['zz', 'ffffffffffffffff', '-5', '5;ext="\u00ff"'])}\r\n`), body, Buffer.from(pick(rand, ['\r\n', '', '\r\n0\r\nX-Trailer: %\r\n\r\n']))]);
   } else if (framing < 0.75) head.push('Transfer-Encoding: gzip, chunked\r\nContent-Length: 5\r\n');
-  head.push('Connection: close\r\n\r\n');
-  return Buffer.concat([...head.map((h) => (typeof h === 'string' ? Buffer.from(h, 'latin1') : h)), body]);
+  // An upgrade keeps the socket: what follows the head reaches the WebSocket as frames (unmasked, oversized, garbage).
+  head.push(handshake || rand() < 0.2 ? 'Connection: Upgrade\r\n\r\n' : 'Connection: close\r\n\r\n');
+  const request = Buffer.concat([...head.map((h) => (typeof h === 'string' ? Buffer.from(h, 'latin1') : h)), body]);
+  // A TLS handshake record's first bytes, then anything: the gateway's port takes TLS too.
+  return rand() < 0.05 ? Buffer.concat([Buffer.from([0x16, 0x03, pick(rand, [0x01, 0x03, 0xff])]), bytes(rand, Math.floor(rand() * 600))]) : request;
 }
 
 /** Sends raw bytes and waits for an answer, the server closing, or CASE_MS; refusals and resets are answers too. */
@@ -170,6 +187,26 @@ before(async () => {
       '  Echo:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        Rest:\n          Type: Api\n          Properties:\n            Path: /items/{id}\n            Method: ANY\n        Default:\n          Type: HttpApi\n',
     ),
   );
+  // And on the gateway's WebSocket API, at /ws: $connect and a two-way $default route.
+  writeFileSync(
+    template,
+    `${readFileSync(template, 'utf8')}  Ws:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: { ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action }
+  WsConnect:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: { ApiId: !Ref Ws, RouteKey: $connect, Target: !Sub 'integrations/\${WsIntegration}' }
+  WsDefault:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: { ApiId: !Ref Ws, RouteKey: $default, RouteResponseSelectionExpression: $default, Target: !Sub 'integrations/\${WsIntegration}' }
+  WsIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: { ApiId: !Ref Ws, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Echo.Arn }
+  WsStage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: { ApiId: !Ref Ws, StageName: ws }
+`,
+  );
   [start, serve, rie] = await Promise.all([
     startRunner(template),
     startServe(dir, 'fuzz-token-0123456789abcdef'),
@@ -200,6 +237,7 @@ test(`every server survives malformed input (seed ${SEED})`, async () => {
   assert.ok(start.apiPort > 0, start.stderr());
   await fuzz(start.apiPort, SEED + 4, undefined);
   await assertAlive('start (its HTTP gateway)', start.proc.pid!, start.stderr(), SEED + 4);
+  assert.match(start.stderr(), /WebSocket \/ws connected/, 'some cases were WebSocket handshakes that the API accepted, so their frames reached it');
   // The environment's own address: after the merge only its own processes may connect, and refusals are fine.
   await fuzz(Number(runtimeApi.split(':')[1]), SEED + 3, undefined);
   await assertAlive('start (owner of the fuzzed environment)', start.proc.pid!, start.stderr(), SEED + 3);
@@ -210,6 +248,16 @@ test(`every server survives malformed input (seed ${SEED})`, async () => {
   assert.deepEqual(invoked.json().event, { after: 'fuzz' });
   const viaGateway = await fetch(`http://127.0.0.1:${start.apiPort}/anything/else`, { method: 'POST', body: '{"after":"fuzz"}' });
   assert.equal(viaGateway.status, 200, await viaGateway.text());
+  const viaWebSocket = await new Promise<string>((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${start.apiPort}/ws`);
+    ws.on('open', () => ws.send('{"after":"fuzz"}'));
+    ws.on('message', (data: Buffer) => {
+      resolve(data.toString('utf8'));
+      ws.close();
+    });
+    ws.on('error', reject);
+  });
+  assert.equal(JSON.parse(viaWebSocket).event.body, '{"after":"fuzz"}');
   const viaServe = await post(`http://127.0.0.1:${serve.port}/2015-03-31/functions/Echo/invocations`, '{"after":"fuzz"}');
   assert.equal(viaServe.status, 200, viaServe.text);
   const viaControl = await post(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}/invoke`, JSON.stringify({ function: 'Echo', payload: '{"control":true}' }), { Authorization: `Bearer ${serve.token}` });
