@@ -193,7 +193,7 @@ function noticeContainerFlags(values: Record<string, unknown>): void {
 }
 
 /** The project's settings from the flags, samconfig, env.json and .env, with the one region order. */
-function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions & { region: string; template?: string; settingsError?: DefinitionError } {
+function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions & { region: string; profile?: string | undefined; template?: string; settingsError?: DefinitionError } {
   const dir = resolve(values.workspace ?? (values.template ? dirname(resolve(values.template)) : process.cwd()));
   try {
     const config = readSamConfig(values.workspace ? dir : process.cwd(), verb, values['config-env'], values['config-file']);
@@ -203,6 +203,7 @@ function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions
     const region = resolveRegion({ flag: values.region, samconfig: config?.region, profile: values.profile ?? config?.profile });
     return {
       region,
+      profile: values.profile ?? config?.profile,
       regionFlag: values.region,
       parameterOverrides,
       envVars: envVarsFile ? readEnvVarsFile(envVarsFile) : undefined,
@@ -249,8 +250,9 @@ async function invokeCommand(args: string[]): Promise<number> {
   noticeContainerFlags(values);
   const address = positionals[0];
   if (!address) throw new UsageError('Which function? open-runtime invoke <function>.');
-  const { region } = projectOptions(values, 'invoke');
+  const { region, profile } = projectOptions(values, 'invoke');
   process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
+  if (profile) process.env.AWS_PROFILE = profile; // as with SAM, the functions and the published layers' fetch use it
   const { functions, errors } = await loadWorkspace(values, 'invoke');
   reportDefinitionErrors(errors);
   const name = functionNamed(functions, address).name;
@@ -322,8 +324,9 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
   const verb = sidecar ? 'serve' : 'start';
-  const { region } = projectOptions(values, verb);
+  const { region, profile } = projectOptions(values, verb);
   process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
+  if (profile) process.env.AWS_PROFILE = profile; // as with SAM, the functions and the published layers' fetch use it
   const lambda = new LocalLambda({ port, region });
   attachRunners(lambda);
   let firstLoad = true;

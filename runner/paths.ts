@@ -1,5 +1,6 @@
 // Where the runner's own files are, whether it runs from source (runner/*.ts) or from the bundle (dist/runner.js).
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -21,4 +22,13 @@ export const PYTHON_RUNTIME_CLIENT = join(PACKAGE_ROOT, 'runner', 'runtimes', 'p
  */
 export function workerEntry(callerUrl: string, sourceFile: string, distFile: string): URL {
   return callerUrl.endsWith('.ts') ? new URL(sourceFile, callerUrl) : pathToFileURL(join(PACKAGE_ROOT, 'dist', distFile));
+}
+
+/**
+ * The user's cache folder for what the runner downloads or derives (published layers, Node versions, the AWS SDK
+ * link, transpiled components): `$XDG_CACHE_HOME/open-runtime/...` (or ~/.cache/open-runtime/...). Per user, not in
+ * /tmp, where another user could plant content for the runner to run.
+ */
+export function userCacheDir(...parts: string[]): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'open-runtime', ...parts);
 }

@@ -159,9 +159,6 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     });
     this.port = (this.listener.address() as AddressInfo).port;
     this.hooks.attach(this, this.listener);
-    if (!this.debugging) {
-      this.initTimer = setTimeout(() => this.failInit(RUNTIME_INIT_ERROR, `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`), this.opts.initTimeoutMs);
-    }
     this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: this.fn.name, functionVersion: '$LATEST' });
     let plan: LaunchPlan;
     try {
@@ -187,8 +184,13 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
         environmentMarker: this.containment.marker, // contain
       };
       plan = this.opts.command ? planCommand(this.fn, launch, this.opts.command) : await planLaunch(this.fn, launch);
+      // Init's clock starts once the launch is planned: a published layer or a Node version downloaded for the
+      // first cold start (runtimes/layers.ts, runtimes/node-download.ts) is not the function's init.
+      if (!this.debugging && this.state !== 'stopping') {
+        this.initTimer = setTimeout(() => this.failInit(RUNTIME_INIT_ERROR, `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`), this.opts.initTimeoutMs);
+      }
       await listening;
-      await this.extensions.startAll(this.fn.layers, plan, this.opts.initTimeoutMs);
+      await this.extensions.startAll(plan.layers ?? this.fn.layers, plan, this.opts.initTimeoutMs);
     } catch (err) {
       const type = err instanceof LaunchError ? err.errorType : RUNTIME_INIT_ERROR;
       this.failInit(type, (err as Error).message);

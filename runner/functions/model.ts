@@ -166,7 +166,7 @@ export const FunctionSpec = z.object({
   runtimeClient: z.enum(['open-runtime', 'aws-lambda-ric']).default('open-runtime'),
   /** Directories whose `extensions/` executables start with each environment (local layers). */
   layers: z.array(z.string()).default([]),
-  /** Published layer versions' ARNs (arn:aws:lambda:...:layer:NAME:N): not on this machine; the function's log says so. */
+  /** Published layer versions' ARNs (arn:aws:lambda:...:layer:NAME:N): fetched at a cold start (functions/layer-fetch.ts), after `layers`. */
   layerArns: z.array(z.string()).optional(),
   /** Names of runner-level middlewares, in declared order. */
   middlewares: z.array(z.string()).default([]),

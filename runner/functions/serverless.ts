@@ -234,7 +234,7 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
       const ref = asRecord(item).Ref;
       const layerName = typeof ref === 'string' ? Object.keys(service.layers).find((n) => `${normalizeName(n)}LambdaLayer` === ref) : undefined;
       if (!layerName) {
-        if (isLayerArn(item) && !layerArns.includes(item)) layerArns.push(item); // fidelity: kept for its notice
+        if (isLayerArn(item) && !layerArns.includes(item)) layerArns.push(item); // fidelity: fetched at the cold start (layer-fetch.ts)
         continue;
       }
       const path = asRecord(service.layers[layerName]).path;

@@ -366,8 +366,8 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   }
   input.environment = environment;
 
-  // Layers are additive: Globals' first, then the function's. Only layers defined in this template have
-  // local content; a published layer's ARN has nothing on this machine to add: the function's log will say so.
+  // Layers are additive: Globals' first, then the function's. Layers defined in this template have local
+  // content; a published layer's ARN is fetched with the user's credentials when the function starts (layer-fetch.ts).
   const layerDirs: string[] = [];
   const layerArns: string[] = [];
   for (const entry of [globals.get('Layers'), own.get('Layers')]) {
@@ -382,7 +382,7 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
       const layerId = ref?.name === 'Ref' && typeof ref.arg === 'string' ? ref.arg : undefined;
       const layer = layerId ? layers.get(layerId) : undefined;
       if (!layerId || !layer) {
-        const arn = resolveValue(item, ctx); // fidelity: a published layer's ARN, kept for its notice (layers.ts)
+        const arn = resolveValue(item, ctx); // fidelity: a published layer's ARN, fetched at the cold start
         if (isLayerArn(arn) && !layerArns.includes(arn)) layerArns.push(arn);
         continue;
       }

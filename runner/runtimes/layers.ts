@@ -19,25 +19,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionSpec } from '../functions/model.ts';
 import { runtimeFamily } from '../functions/model.ts';
-import type { LaunchPlan } from './spawn.ts';
+import { LaunchError, type LaunchPlan } from './spawn.ts';
+import { fetchLayer, LayerFetchError } from '../functions/layer-fetch.ts';
+import { RUNTIME_INIT_ERROR } from '../lambda-errors.ts';
 
 const OPT = '/opt';
 
 /** The plan with the function's layers on Lambda's paths, at /opt when this machine can show them there. */
 export async function withLayers(fn: FunctionSpec, plan: LaunchPlan): Promise<LaunchPlan> {
   const notices: string[] = [];
-  const arns = fn.layerArns ?? [];
-  if (arns.length) {
-    notices.push(
-      `Layer${arns.length > 1 ? 's' : ''} ${arns.join(', ')} ${arns.length > 1 ? 'were' : 'was'} not fetched: published layers are not downloaded yet (fetching them with your AWS credentials is planned). ` +
-        'Until then, put the layer\'s content in a folder or .zip and reference it as an AWS::Serverless::LayerVersion with ContentUri.',
-    );
+  // Published layers come after the template's own (their order among those is not kept by the Function model).
+  const fetched: string[] = [];
+  for (const arn of fn.layerArns ?? []) {
+    try {
+      fetched.push(await fetchLayer(arn, { region: plan.env.AWS_REGION ?? 'us-east-1', profile: process.env.AWS_PROFILE, progress: (line) => process.stderr.write(`open-runtime: ${line}\n`) }));
+    } catch (err) {
+      if (err instanceof LayerFetchError) throw new LaunchError(RUNTIME_INIT_ERROR, `Function ${fn.name} cannot start: ${err.message}`);
+      throw err;
+    }
   }
-  const layers = fn.layers.filter((dir) => existsSync(dir));
-  let result = plan;
+  const layers = [...fn.layers, ...fetched].filter((dir) => existsSync(dir));
+  let result: LaunchPlan = { ...plan, layers };
   if (layers.length) {
     const mount = await optMount(layers);
-    if (mount) result = { ...plan, command: mount.command, args: [...mount.args, plan.command, ...plan.args], atOpt: mount };
+    if (mount) result = { ...result, command: mount.command, args: [...mount.args, plan.command, ...plan.args], atOpt: mount };
     else if (!warnedNoOpt) {
       warnedNoOpt = true;
       notices.push(`The layers of ${fn.name} are not shown at /opt: ${optUnavailable}. Code finds them through NODE_PATH, PYTHONPATH, PATH and LD_LIBRARY_PATH, but a path written as /opt/... will not exist.`);

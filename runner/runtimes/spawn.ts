@@ -26,6 +26,8 @@ export interface LaunchPlan {
   notice?: string | undefined;
   /** The command prefix that shows the function's layers at /opt (runtimes/layers.ts): its extensions start through it too. */
   atOpt?: { command: string; args: string[] } | undefined;
+  /** Every layer's folder, the published ones fetched (runtimes/layers.ts): their extensions start with the runtime. */
+  layers?: string[] | undefined;
 }
 
 /** A problem that prevents the environment from starting: reported to the caller as this Lambda error type. */

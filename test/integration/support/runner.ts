@@ -78,7 +78,7 @@ export interface TemplateFunction {
   memorySize?: number;
   environment?: Record<string, string>;
   concurrency?: number;
-  /** Local layer folders; each becomes an AWS::Serverless::LayerVersion referenced with !Ref. */
+  /** Local layer folders, each an AWS::Serverless::LayerVersion referenced with !Ref, or published layers' ARNs as they are. */
   layers?: string[];
 }
 
@@ -88,7 +88,7 @@ export function writeTemplate(dir: string, functions: TemplateFunction[]): strin
   const layerIds = new Map<string, string>();
   for (const fn of functions) {
     for (const layer of fn.layers ?? []) {
-      if (layerIds.has(layer)) continue;
+      if (layerIds.has(layer) || layer.startsWith('arn:')) continue;
       const id = `Layer${layerIds.size + 1}`;
       layerIds.set(layer, id);
       lines.push(`  ${id}:`, '    Type: AWS::Serverless::LayerVersion', '    Properties:', `      ContentUri: ${JSON.stringify(layer)}`);
@@ -111,7 +111,7 @@ export function writeTemplate(dir: string, functions: TemplateFunction[]): strin
     }
     if (fn.layers?.length) {
       lines.push('      Layers:');
-      for (const layer of fn.layers) lines.push(`        - !Ref ${layerIds.get(layer)}`);
+      for (const layer of fn.layers) lines.push(layer.startsWith('arn:') ? `        - ${layer}` : `        - !Ref ${layerIds.get(layer)}`);
     }
   }
   const file = join(dir, 'template.yaml');
