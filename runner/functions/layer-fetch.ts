@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { networkCause } from '../http-util.ts';
 import { userCacheDir } from '../paths.ts';
 import { unpackLayerBytes } from './layers.ts';
 
@@ -97,7 +98,7 @@ async function download(arn: string, location: string, size: number | undefined,
   try {
     response = await fetch(location, { signal: AbortSignal.timeout(10 * 60_000) });
   } catch (err) {
-    throw new LayerFetchError(`Layer ${arn} could not be downloaded: ${causeOf(err)}. Check your connection and start the function again. ${WHAT_TO_DO}`);
+    throw new LayerFetchError(`Layer ${arn} could not be downloaded: ${networkCause(err)}. Check your connection and start the function again. ${WHAT_TO_DO}`);
   }
   if (!response.ok || !response.body) {
     throw new LayerFetchError(`Layer ${arn} could not be downloaded: its download URL answered HTTP ${response.status} (a URL from Lambda is valid for 10 minutes). Start the function again to get a fresh one. ${WHAT_TO_DO}`);
@@ -119,7 +120,7 @@ async function download(arn: string, location: string, size: number | undefined,
       }
     }
   } catch (err) {
-    throw new LayerFetchError(`Layer ${arn} could not be downloaded: the download stopped after ${megabytes(received)} (${causeOf(err)}). Start the function again to retry. ${WHAT_TO_DO}`);
+    throw new LayerFetchError(`Layer ${arn} could not be downloaded: the download stopped after ${megabytes(received)} (${networkCause(err)}). Start the function again to retry. ${WHAT_TO_DO}`);
   }
   tell?.(`Downloaded layer ${arn} (${megabytes(received)}).`);
   return Buffer.concat(chunks);
@@ -129,12 +130,6 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** The innermost cause of a network failure (fetch wraps ECONNREFUSED, ENOTFOUND ... in `cause`). */
-function causeOf(err: unknown): string {
-  let at = err as { message?: string; code?: string; cause?: unknown } | undefined;
-  while (at?.cause && typeof at.cause === 'object') at = at.cause as typeof at;
-  return [at?.code, at?.message].filter(Boolean).join(': ') || String(err);
-}
 
 /** What went wrong asking Lambda for the layer, and what the user can do about it. */
 function describeAwsFailure(arn: string, region: string, profile: string | undefined, err: unknown): string {
@@ -152,7 +147,7 @@ function describeAwsFailure(arn: string, region: string, profile: string | undef
     return `Layer ${arn} could not be fetched: ResourceNotFoundException: ${e.message}. Check the layer's name, version and region (${region}) in the template. ${WHAT_TO_DO}`;
   }
   if (!e.$metadata?.httpStatusCode) {
-    return `Layer ${arn} could not be fetched: Lambda in ${region} could not be reached (${causeOf(err)}). Are you offline? Connect and start the function again. ${WHAT_TO_DO}`;
+    return `Layer ${arn} could not be fetched: Lambda in ${region} could not be reached (${networkCause(err)}). Are you offline? Connect and start the function again. ${WHAT_TO_DO}`;
   }
   return `Layer ${arn} could not be fetched: ${name}: ${e.message}. ${WHAT_TO_DO}`;
 }

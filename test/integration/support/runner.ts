@@ -25,6 +25,11 @@ export const RECORDER_LAYER = join(FIXTURES, 'extensions', 'recorder-layer');
 /** Fixture bootstraps run `node` from PATH: put this Node first so they run on the same Node as the runner. */
 export const FIXTURE_PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 
+// A nodejsNN.x function without Node NN on this machine runs on Node NN installed from the npm registry
+// (runner/runtimes/node-download.ts). Only fidelity-node-download.test.ts downloads; every other runner a test
+// starts, in this process or as a child, runs on the Node there is.
+process.env.OPEN_RUNTIME_NO_NODE_DOWNLOAD ??= '1';
+
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" before the integration tests.`);
 }
