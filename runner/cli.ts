@@ -59,8 +59,8 @@ ${PROJECT_USAGE}`,
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
 async function usage(): Promise<string> {
-  const [build, deploy, chain] = await Promise.all([import('./build/command.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts')]);
-  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${build.BUILD_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
+  const [build, deploy, chain, events] = await Promise.all([import('./build/command.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts'), import('./events/generate-command.ts')]);
+  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
 }
 
 /** One verb's usage, for a mistake in that verb's arguments; the whole text when the verb itself is unknown. */
@@ -69,6 +69,7 @@ async function usageOf(verb: string | undefined): Promise<string> {
   if (verb === 'build') return `Usage:\n${(await import('./build/command.ts')).BUILD_USAGE}`;
   if (verb === 'deploy') return `Usage:\n${(await import('./deploy/command.ts')).DEPLOY_USAGE}`;
   if (verb === 'chain') return `Usage:\n${(await import('./analysis/chain-command.ts')).CHAIN_USAGE}`;
+  if (verb === 'generate-event') return `Usage:\n${(await import('./events/generate-command.ts')).GENERATE_EVENT_USAGE}`;
   return usage();
 }
 
@@ -97,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./deploy/command.ts')).deployCommand(rest, loadWorkspace);
     case 'wit':
       return (await import('./runtimes/wasi/component-wit.ts')).witCommand(rest);
+    case 'generate-event':
+      return generateEvent(rest);
     case 'chain':
       return (await import('./analysis/chain-command.ts')).chainCommand(rest, async (v) => (await loadWorkspace(v)).functions);
     case undefined:
@@ -107,6 +110,17 @@ async function main(argv: string[]): Promise<number> {
       return command ? 0 : 2;
     default:
       throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+/** The event catalogue as SAM's generate-event names it; its mistakes are usage mistakes. */
+async function generateEvent(args: string[]): Promise<number> {
+  const { generateEventCommand, GenerateEventUsageError } = await import('./events/generate-command.ts');
+  try {
+    return generateEventCommand(args);
+  } catch (err) {
+    if (err instanceof GenerateEventUsageError) throw new UsageError(err.message);
+    throw err;
   }
 }
 
