@@ -16,7 +16,7 @@ import {
 } from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
 import { watchDefinitions } from './functions/watch-definitions.ts';
-import { parseFunction, type FunctionSpec } from './functions/model.ts';
+import { debuggerLanguage, parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
@@ -34,11 +34,12 @@ const PROJECT_USAGE = `      Project: [--template <path>] [--workspace <dir>] [-
         [--config-file samconfig.toml] [--config-env NAME] [--region R] [--profile P]`;
 
 const VERB_USAGE: Record<string, string> = {
-  invoke: `  open-runtime invoke <function> [--event <file>|-] [project options]
+  invoke: `  open-runtime invoke <function> [--event <file>|-] [--debug-port N] [project options]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
+      --debug-port N (-d): a Node or Python function waits for a debugger on 127.0.0.1:N before it runs.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
-  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--allow-origin <origin>]... [project options]
+  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--debug-port N] [--allow-origin <origin>]... [project options]
       Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1 (port 3001), for every function or only
       those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
       Invoke API callers sign their requests as AWS clients do (any credentials); web pages are refused there unless allowed.
@@ -133,8 +134,8 @@ function attachRunners(lambda: LocalLambda): void {
 
 /**
  * SAM CLI flags about containers. Functions here are local processes, so these change nothing; a script written
- * for `sam local` keeps working and is told so in one line. --debug-port is not among them: a debugger waiting
- * for a port that never opens is worse than an error (see CONTAINER_ONLY_REFUSED).
+ * for `sam local` keeps working and is told so in one line. The debugger flags that only make sense in a container
+ * are refused instead (CONTAINER_ONLY_REFUSED): a debugger waiting for something that never happens is worse.
  */
 const CONTAINER_OPTIONS = {
   'docker-network': { type: 'string' },
@@ -150,10 +151,28 @@ const CONTAINER_OPTIONS = {
 } as const;
 
 const CONTAINER_ONLY_REFUSED: Record<string, string> = {
-  '--debug-port': 'Open Runtime runs functions as local processes: debug them with the editor\'s Debug action, or pass NODE_OPTIONS=--inspect (Node) / debugpy (Python) through --env-vars.',
   '--debugger-path': 'there is no container to mount a debugger into; functions run as local processes.',
   '--debug-args': 'there is no container to pass debugger arguments to; functions run as local processes.',
 };
+
+/** SAM's -d / --debug-port: the function waits for a debugger there (Node's inspector, Python's debugpy). */
+const DEBUG_OPTION = { 'debug-port': { type: 'string', short: 'd' } } as const;
+
+function debugPortOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`Bad debug port "${value}": give the port your debugger attaches to, 1 to 65535.`);
+  return port;
+}
+
+/** What a person attaches, said once the function waits (the runtime's own line is in the log too). */
+function sayDebuggerReady(lambda: LocalLambda): void {
+  lambda.subscribe((event) => {
+    if (event.type !== 'debug-ready') return;
+    const how = event.language === 'node' ? 'a Node debugger (VS Code "Attach", chrome://inspect)' : 'a Python debugger (VS Code\'s debugpy "Attach")';
+    process.stderr.write(`open-runtime: ${event.function} waits for ${how} on 127.0.0.1:${event.port}; it runs once one attaches.\n`);
+  });
+}
 
 const WORKSPACE_OPTIONS = {
   template: { type: 'string', short: 't' },
@@ -260,16 +279,20 @@ function reportDefinitionErrors(errors: DefinitionError[], skipped: DefinitionEr
 }
 
 async function invokeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, event: { type: 'string', short: 'e' } } });
+  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, ...DEBUG_OPTION, event: { type: 'string', short: 'e' } } });
   noticeContainerFlags(values);
   const address = positionals[0];
   if (!address) throw new UsageError('Which function? open-runtime invoke <function>.');
+  const debugPort = debugPortOf(values['debug-port']);
   const { region, profile } = projectOptions(values, 'invoke');
   process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
   if (profile) process.env.AWS_PROFILE = profile; // as with SAM, the functions and the published layers' fetch use it
   const { functions, errors } = await loadWorkspace(values, 'invoke');
   reportDefinitionErrors(errors);
-  const name = functionNamed(functions, address).name;
+  const fn = functionNamed(functions, address);
+  const name = fn.name;
+  const language = debugPort ? debuggerLanguage(fn.runtime) : undefined;
+  if (debugPort && !language) throw new UsageError(`--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector) and Python (debugpy) functions can wait for a debugger. Invoke it without --debug-port.`);
   let payload: Buffer = Buffer.from('{}');
   if (values.event === '-') payload = readFileSync(0);
   else if (values.event) {
@@ -289,8 +312,9 @@ async function invokeCommand(args: string[]): Promise<number> {
   lambda.subscribe((event) => {
     if (event.type === 'log') process.stderr.write(`${event.line}\n`);
   });
+  sayDebuggerReady(lambda);
   try {
-    const inv = lambda.invoke(name, payload);
+    const inv = lambda.invoke(name, payload, language ? { debug: { language, port: debugPort! } } : {});
     const completion = await inv.completed;
     const result = invokeResult(name, inv, completion);
     if (result.httpPrelude) {
@@ -326,7 +350,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args: samStyleArgs(args),
     allowPositionals: !sidecar,
-    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } },
+    options: { ...WORKSPACE_OPTIONS, ...(sidecar ? {} : DEBUG_OPTION), port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true } },
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
@@ -341,8 +365,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { region, profile } = projectOptions(values, verb);
   process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
   if (profile) process.env.AWS_PROFILE = profile; // as with SAM, the functions and the published layers' fetch use it
-  const lambda = new LocalLambda({ port, region });
+  const debugPort = debugPortOf((values as { 'debug-port'?: string })['debug-port']);
+  const lambda = new LocalLambda({ port, region, debugPort });
   attachRunners(lambda);
+  if (debugPort) sayDebuggerReady(lambda);
   let firstLoad = true;
   const reload = async () => {
     const { functions, errors, skipped } = await loadWorkspace(values, verb);
@@ -428,6 +454,11 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     process.stdin.on('end', shutdown).on('data', () => undefined).resume();
   } else {
     const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})${fn.path && fn.path !== fn.name ? ` ${fn.path}` : ''}`).join('\n');
+    const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn.runtime)) : [];
+    if (debugPort) {
+      process.stderr.write(`Open Runtime: each invocation of a Node or Python function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
+      if (undebuggable.length) process.stderr.write(`Open Runtime: --debug-port is not supported for ${undebuggable.map((fn) => `${fn.name} (${fn.runtime})`).join(', ')}: they run without a debugger.\n`);
+    }
     process.stderr.write(
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
         `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +

@@ -285,7 +285,9 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   }
 
   private detectDebugger(line: string): void {
-    const node = /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line);
+    // Open Runtime's Node client says when it waits (runtimes/node/client.ts); aws-lambda-ric runs under --inspect-brk,
+    // where Node itself waits from the moment it listens.
+    const node = this.fn.runtimeClient === 'aws-lambda-ric' ? /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line) : /^OPEN_RUNTIME_INSPECTOR_WAITING (\d+)$/.exec(line);
     const python = /^OPEN_RUNTIME_DEBUGPY_LISTENING (\d+)/.exec(line);
     const match = node ?? python;
     if (match) this.hooks.debugReady?.(this, node ? 'node' : 'python', Number(match[1]));

@@ -205,6 +205,12 @@ export function runtimeFamily(runtime: Runtime): 'node' | 'python' | 'provided' 
   return 'provided';
 }
 
+/** The debugger a function's runtime takes (Node's inspector, Python's debugpy), or undefined when it has none here. */
+export function debuggerLanguage(runtime: Runtime): 'node' | 'python' | undefined {
+  const family = runtimeFamily(runtime);
+  return family === 'node' || family === 'python' ? family : undefined;
+}
+
 /** Parse with a readable message: `Function "X": timeout: must be <= 900`. */
 export function parseFunction(input: unknown, where: string): FunctionSpec {
   const result = FunctionSpec.safeParse(input);

@@ -213,7 +213,7 @@ test('a parameter with no value stops the function with a sentence naming file:l
   assert.equal(given.code, 0, given.stderr);
 });
 
-test('flags: an unknown one is one line and the verb\'s usage; SAM\'s container flags get a notice; --debug-port is refused', () => {
+test('flags: an unknown one is one line and the verb\'s usage; SAM\'s container flags get a notice; --debugger-path is refused', () => {
   const dir = echoProject();
   const unknown = cli(['invoke', 'Echo', '--workspace', dir, '--bogus'], {}, dir);
   assert.equal(unknown.code, 2);
@@ -224,8 +224,8 @@ test('flags: an unknown one is one line and the verb\'s usage; SAM\'s container 
   assert.equal(container.code, 0, container.stderr);
   assert.match(container.stderr, /^open-runtime: --docker-network has no effect: functions run as local processes, not in containers\.$/m);
   assert.match(container.stderr, /^open-runtime: --warm-containers has no effect/m);
-  const debug = cli(['invoke', 'Echo', '--workspace', dir, '--debug-port', '5858'], {}, dir);
+  const debug = cli(['invoke', 'Echo', '--workspace', dir, '--debugger-path', '/tmp/dbg'], {}, dir);
   assert.equal(debug.code, 2);
-  assert.match(debug.stderr, /^open-runtime: --debug-port is not supported: Open Runtime runs functions as local processes/);
+  assert.match(debug.stderr, /^open-runtime: --debugger-path is not supported: there is no container to mount a debugger into/);
 });
 

@@ -2,6 +2,7 @@
 // dist/node-runtime.cjs, Node built-ins only). It loads the handler named by _HANDLER, then loops on the Runtime
 // API 2018-06-01 at AWS_LAMBDA_RUNTIME_API exactly as Lambda's own Node runtime does: same context, same handler
 // styles, same error types, same log format.
+import { writeSync } from 'node:fs';
 import { logRuntimeError, patchConsole } from './console-logs.ts';
 import { nodeJsExitError, toRuntimeErrorBody, unhandledPromiseRejection } from './errors.ts';
 import { activeInvocation, onBeforeExit, readFunctionEnvironment, runInvocation, Runtime } from './invoke.ts';
@@ -88,6 +89,9 @@ async function main(): Promise<void> {
   if (env.OPEN_RUNTIME_WAIT_FOR_DEBUGGER) {
     // Debug sessions: wait here (not paused on a first line, as --inspect-brk would) until the debugger attached and
     // set its breakpoints. Pausing at the entry made V8 abort in its scope iterator now and then (nodejs/node#58632).
+    // Said just before waiting: a debugger told to run before this point would be forgotten, and the runtime would
+    // wait forever (environments/environment.ts reports the environment debug-ready on this line, not on Node's own).
+    writeSync(2, `OPEN_RUNTIME_INSPECTOR_WAITING ${process.debugPort}\n`); // synchronous: the wait blocks the event loop
     require('node:inspector').waitForDebugger();
   }
   let loaded: LoadedHandler;
