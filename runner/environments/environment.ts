@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { functionArn, type FunctionSpec } from '../functions/model.ts';
+import { deployedName, functionArn, type FunctionSpec } from '../functions/model.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { shownState, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
@@ -159,7 +159,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     });
     this.port = (this.listener.address() as AddressInfo).port;
     this.hooks.attach(this, this.listener);
-    this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: this.fn.name, functionVersion: '$LATEST' });
+    this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: deployedName(this.fn), functionVersion: '$LATEST' });
     let plan: LaunchPlan;
     try {
       // The Runtime API's hot routes on a Unix socket too (runtime-api/direct.ts), for the project's own clients.

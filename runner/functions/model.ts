@@ -13,13 +13,21 @@ export function lambdaArn(name: string, qualifier?: string, region = process.env
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
 }
 
+/**
+ * The name the function has in Lambda, as its code sees it (AWS_LAMBDA_FUNCTION_NAME, its log group, its ARN): the
+ * FunctionName its template declares (or the Serverless Framework's deployed name), else its logical id, as SAM names it.
+ */
+export function deployedName(fn: Pick<FunctionSpec, 'name' | 'functionName' | 'logicalId'>): string {
+  return fn.functionName ?? fn.logicalId ?? fn.name;
+}
+
 const arns = new WeakMap<FunctionSpec, string>();
 
-/** A function's ARN with its version, built once per function (it is on every event's headers). */
+/** A function's ARN (its deployed name) with its version, built once per function (it is on every event's headers). */
 export function functionArn(fn: FunctionSpec): string {
   let arn = arns.get(fn);
   if (arn === undefined) {
-    arn = lambdaArn(fn.name, fn.version === '$LATEST' ? undefined : fn.version, fn.region);
+    arn = lambdaArn(deployedName(fn), fn.version === '$LATEST' ? undefined : fn.version, fn.region);
     arns.set(fn, arn);
   }
   return arn;

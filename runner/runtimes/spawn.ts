@@ -9,7 +9,7 @@ import { arch as hostArch } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
-import { DEPRECATED_RUNTIMES, runtimeFamily } from '../functions/model.ts';
+import { DEPRECATED_RUNTIMES, deployedName, runtimeFamily } from '../functions/model.ts';
 import { tryParseHandler } from '../functions/handler.ts';
 import { NODE_RUNTIME_CLIENT, PACKAGE_ROOT, PYTHON_RUNTIME_CLIENT, userCacheDir } from '../paths.ts';
 import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
@@ -67,10 +67,10 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
     _HANDLER: handler,
     LAMBDA_TASK_ROOT: fn.codeUri,
     LAMBDA_RUNTIME_DIR: dirname(NODE_RUNTIME_CLIENT),
-    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_NAME: deployedName(fn),
     AWS_LAMBDA_FUNCTION_VERSION: fn.version,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${deployedName(fn)}`,
     AWS_LAMBDA_LOG_STREAM_NAME: opts.logStreamName,
     AWS_REGION: fn.region ?? opts.region,
     AWS_DEFAULT_REGION: fn.region ?? opts.region,
