@@ -240,10 +240,25 @@ async function findNode(wanted: string, codeUri: string | undefined): Promise<No
     const version = await versionOf(path);
     if (version?.split('.')[0] === wanted) return { path, version, wanted, exact: true, offPath: projectNodes.includes(path) };
   }
-  // Nowhere on this machine: the one installed from the npm registry earlier, else installed now (node-download.ts).
-  const downloaded = cachedNode(wanted) ?? (await downloadNode(wanted, (line) => process.stderr.write(`open-runtime: ${line}\n`)));
-  if ('path' in downloaded) return { ...downloaded, wanted, exact: true, offPath: true };
-  return { path: process.execPath, version: process.versions.node, wanted, exact: false, notDownloaded: downloaded.problem };
+  return nodeFromRegistry(wanted);
+}
+
+/**
+ * Nowhere on this machine: Node `wanted` installed from the npm registry earlier, else installed now
+ * (node-download.ts). Decided once per major, whichever functions ask: cold starts at once share one download.
+ */
+function nodeFromRegistry(wanted: string): Promise<NodeBinary> {
+  const key = `${wanted}\0npm registry`;
+  let found = nodesByMajor.get(key);
+  if (!found) {
+    found = (async () => {
+      const downloaded = cachedNode(wanted) ?? (await downloadNode(wanted, (line) => process.stderr.write(`open-runtime: ${line}\n`)));
+      if ('path' in downloaded) return { ...downloaded, wanted, exact: true, offPath: true };
+      return { path: process.execPath, version: process.versions.node, wanted, exact: false, notDownloaded: downloaded.problem };
+    })();
+    nodesByMajor.set(key, found);
+  }
+  return found;
 }
 
 /** A folder and every folder above it. */

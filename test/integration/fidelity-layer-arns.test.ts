@@ -16,11 +16,13 @@ const LINUX = process.platform === 'linux';
 const GOOD = 'arn:aws:lambda:eu-west-1:123456789012:layer:tools:3';
 const TAMPERED = 'arn:aws:lambda:eu-west-1:123456789012:layer:tampered:1';
 const FORBIDDEN = 'arn:aws:lambda:eu-west-1:210987654321:layer:private:9';
+const BIG = 'arn:aws:lambda:eu-west-1:123456789012:layer:big-data:1';
 
 let dir: string;
 let aws: Server;
 let endpoint: string;
 let zip: Buffer;
+let bigZip: Buffer;
 const requests: string[] = [];
 
 before(async () => {
@@ -33,13 +35,17 @@ before(async () => {
   // A zip made by Python's zipfile, as a layer publisher's tool would make it.
   execFileSync('python3', ['-c', 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2])', join(dir, 'layer'), source]);
   zip = readFileSync(join(dir, 'layer.zip'));
+  // A layer big enough to report progress: 8 MB that do not compress, plus the same greeting and module.
+  execFileSync('python3', ['-c', 'import os, shutil, sys, zipfile\nshutil.copy(sys.argv[2], sys.argv[1])\nwith zipfile.ZipFile(sys.argv[1], "a") as z: z.writestr("data/big.bin", os.urandom(8 << 20))', join(dir, 'big.zip'), join(dir, 'layer.zip')]);
+  bigZip = readFileSync(join(dir, 'big.zip'));
   const sha = createHash('sha256').update(zip).digest('base64');
 
   aws = createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     requests.push(`${req.method} ${url.pathname}${url.searchParams.get('Arn') ? ` ${url.searchParams.get('Arn')}` : ''}`);
-    if (url.pathname === '/layer.zip') {
-      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length }).end(zip);
+    if (url.pathname === '/layer.zip' || url.pathname === '/big.zip') {
+      const body = url.pathname === '/big.zip' ? bigZip : zip;
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': body.length }).end(body);
       return;
     }
     // GetLayerVersionByArn: GET /2018-10-31/layers?find=LayerVersion&Arn=...
@@ -51,6 +57,11 @@ before(async () => {
     if (arn === FORBIDDEN) {
       res.writeHead(403, { 'x-amzn-errortype': 'AccessDeniedException', 'content-type': 'application/json' });
       res.end(JSON.stringify({ Message: `User: arn:aws:iam::123456789012:user/dev is not authorized to perform: lambda:GetLayerVersion on resource: ${FORBIDDEN}` }));
+      return;
+    }
+    if (arn === BIG) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ LayerVersionArn: arn, Version: 1, Content: { Location: `${endpoint}/big.zip`, CodeSha256: createHash('sha256').update(bigZip).digest('base64'), CodeSize: bigZip.length } }));
       return;
     }
     const codeSha = arn === TAMPERED ? createHash('sha256').update('other bytes').digest('base64') : sha;
@@ -112,6 +123,17 @@ test('the next cold start uses the cached layer without asking AWS, even offline
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).greeting, 'hello from a published layer');
   assert.deepEqual(requests, [], 'no request for a layer version already fetched');
+});
+
+test('a big layer says how far its download is, on stderr', { skip: !LINUX }, async () => {
+  const template = project('BigLayer', [BIG]);
+  const result = await invoke('BigLayer', template);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).greeting, 'hello from a published layer');
+  const size = `${(bigZip.length / 1024 / 1024).toFixed(1)} MB`;
+  assert.match(result.stderr, new RegExp(`^open-runtime: Downloading layer ${BIG} \\(${size}\\)\\.\\.\\.$`, 'm'));
+  assert.match(result.stderr, new RegExp(`^open-runtime: Downloading layer ${BIG}: \\d+\\.\\d MB of ${size}$`, 'm'));
+  assert.match(result.stderr, new RegExp(`^open-runtime: Downloaded layer ${BIG} \\(${size}\\)\\.$`, 'm'));
 });
 
 test('a download whose SHA-256 differs from CodeSha256 is refused, nothing is kept, and the function does not start', async () => {

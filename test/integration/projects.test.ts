@@ -151,7 +151,8 @@ test('a serverless.yml function runs in its service\'s region (--region > provid
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout);
   };
-  const expect = (region: string) => ({ region, defaultRegion: region, arn: `arn:aws:lambda:${region}:123456789012:function:hello` });
+  // The ARN names the function as the Framework deploys it: service-stage-function.
+  const expect = (region: string) => ({ region, defaultRegion: region, arn: `arn:aws:lambda:${region}:123456789012:function:s-dev-hello` });
   const declared = service('  region: eu-west-1\n');
   assert.deepEqual(run(declared, []), expect('eu-west-1'));
   assert.deepEqual(run(declared, ['--region', 'ap-east-1']), expect('ap-east-1'));
