@@ -174,8 +174,10 @@ export const FunctionSpec = z.object({
   runtimeClient: z.enum(['open-runtime', 'aws-lambda-ric']).default('open-runtime'),
   /** Directories whose `extensions/` executables start with each environment (local layers). */
   layers: z.array(z.string()).default([]),
-  /** Published layer versions' ARNs (arn:aws:lambda:...:layer:NAME:N): fetched at a cold start (functions/layer-fetch.ts), after `layers`. */
+  /** Published layer versions' ARNs (arn:aws:lambda:...:layer:NAME:N): fetched at a cold start (functions/layer-fetch.ts). */
   layerArns: z.array(z.string()).optional(),
+  /** With published layers among them, every layer (folder or ARN) in declared order: later ones win at /opt, as in Lambda. */
+  layerOrder: z.array(z.string()).optional(),
   /** Names of runner-level middlewares, in declared order. */
   middlewares: z.array(z.string()).default([]),
   /** `$LATEST`, or the number of a version published to the local control plane. */

@@ -28,17 +28,18 @@ const OPT = '/opt';
 /** The plan with the function's layers on Lambda's paths, at /opt when this machine can show them there. */
 export async function withLayers(fn: FunctionSpec, plan: LaunchPlan): Promise<LaunchPlan> {
   const notices: string[] = [];
-  // Published layers come after the template's own (their order among those is not kept by the Function model).
-  const fetched: string[] = [];
+  const fetched = new Map<string, string>();
   for (const arn of fn.layerArns ?? []) {
     try {
-      fetched.push(await fetchLayer(arn, { region: plan.env.AWS_REGION ?? 'us-east-1', profile: process.env.AWS_PROFILE, progress: (line) => process.stderr.write(`open-runtime: ${line}\n`) }));
+      fetched.set(arn, await fetchLayer(arn, { region: plan.env.AWS_REGION ?? 'us-east-1', profile: process.env.AWS_PROFILE, progress: (line) => process.stderr.write(`open-runtime: ${line}\n`) }));
     } catch (err) {
       if (err instanceof LayerFetchError) throw new LaunchError(RUNTIME_INIT_ERROR, `Function ${fn.name} cannot start: ${err.message}`);
       throw err;
     }
   }
-  const layers = [...fn.layers, ...fetched].filter((dir) => existsSync(dir));
+  // In the order the template declares them (published layers among the local ones), as Lambda stacks them.
+  const declared = fn.layerOrder ?? [...fn.layers, ...(fn.layerArns ?? [])];
+  const layers = declared.map((layer) => fetched.get(layer) ?? layer).filter((dir) => existsSync(dir));
   let result: LaunchPlan = { ...plan, layers };
   if (layers.length) {
     const mount = await optMount(layers);

@@ -116,6 +116,18 @@ test('a published layer is fetched with the SDK, checked, unpacked into the user
   assert.equal(readFileSync(join(dir, 'cache', 'open-runtime', 'layers', cached[0]!, 'data', 'greeting.txt'), 'utf8'), 'hello from a published layer');
 });
 
+test('published and local layers stack in the order the template lists them: the later one wins at /opt', { skip: !LINUX }, async () => {
+  const folder = join(dir, 'folder-layer');
+  mkdirSync(join(folder, 'data'), { recursive: true });
+  writeFileSync(join(folder, 'data', 'greeting.txt'), 'hello from a folder layer');
+  const folderLast = await invoke('FolderLast', project('FolderLast', [GOOD, folder]));
+  assert.equal(folderLast.code, 0, folderLast.stderr);
+  assert.equal(JSON.parse(folderLast.stdout).greeting, 'hello from a folder layer');
+  const publishedLast = await invoke('PublishedLast', project('PublishedLast', [folder, GOOD]));
+  assert.equal(publishedLast.code, 0, publishedLast.stderr);
+  assert.equal(JSON.parse(publishedLast.stdout).greeting, 'hello from a published layer');
+});
+
 test('the next cold start uses the cached layer without asking AWS, even offline', { skip: !LINUX }, async () => {
   const template = project('PublishedAgain', [GOOD]);
   requests.length = 0;
