@@ -1,5 +1,7 @@
 // A function's layers where Lambda puts them: at /opt, with Lambda's paths into them (/opt/nodejs/node_modules,
 // /opt/python, /opt/bin, /opt/lib ...), so code that reads `/opt/...` or a library found through those paths works.
+// Published layers (ARNs) are fetched here first (functions/layer-fetch.ts): one that cannot be fetched stops the
+// cold start with a Runtime.InitError saying why, rather than running the function without it.
 //
 // How /opt is shown without root: the runtime starts inside its own mount namespace (unshare), where the layers
 // are mounted at /opt (one layer: a read-only bind mount; several: a read-only overlay, later layers over earlier
