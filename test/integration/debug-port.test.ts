@@ -4,6 +4,7 @@
 // Python needs debugpy (a clear init error when it is missing); other runtimes are refused in one line.
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,6 +111,22 @@ test('invoke --debug-port on a provided function is refused in one line naming t
   const bad = await invokeCli(['Custom', '--template', template, '-d', 'abc']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^open-runtime: Bad debug port "abc"/);
+});
+
+test('invoke --debug-port on a port something else holds: a Runtime.DebuggerUnavailable init error saying so, not a wait forever', async () => {
+  const template = project([NODE_FN]);
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as AddressInfo).port;
+  try {
+    const result = await invokeCli(['NodeDebugged', '--template', template, '--debug-port', String(port)]);
+    assert.equal(result.code, 1, result.stderr);
+    const error = JSON.parse(result.stdout);
+    assert.equal(error.errorType, 'Runtime.DebuggerUnavailable');
+    assert.match(error.errorMessage, new RegExp(`The debugger could not listen on 127\\.0\\.0\\.1:${port}: the port is taken`));
+  } finally {
+    holder.close();
+  }
 });
 
 test('invoke --debug-port on a Python function without debugpy: the init error says how to install it', async (t) => {

@@ -4,7 +4,7 @@
 // styles, same error types, same log format.
 import { writeSync } from 'node:fs';
 import { logRuntimeError, patchConsole } from './console-logs.ts';
-import { nodeJsExitError, toRuntimeErrorBody, unhandledPromiseRejection } from './errors.ts';
+import { debuggerUnavailableError, nodeJsExitError, toRuntimeErrorBody, unhandledPromiseRejection } from './errors.ts';
 import { activeInvocation, onBeforeExit, readFunctionEnvironment, runInvocation, Runtime } from './invoke.ts';
 import type { InvokeDependencies } from './invoke.ts';
 import { InvokeStore } from './invoke-store.ts';
@@ -91,8 +91,14 @@ async function main(): Promise<void> {
     // set its breakpoints. Pausing at the entry made V8 abort in its scope iterator now and then (nodejs/node#58632).
     // Said just before waiting: a debugger told to run before this point would be forgotten, and the runtime would
     // wait forever (environments/environment.ts reports the environment debug-ready on this line, not on Node's own).
+    const inspector = require('node:inspector') as typeof import('node:inspector');
+    if (!inspector.url()) {
+      // Node could not listen (its own line in the log says why): nothing could ever attach.
+      failInit(debuggerUnavailableError(`The debugger could not listen on 127.0.0.1:${process.debugPort}: the port is taken (by another debug session of this or another function?). Let that session end, or debug on another port.`));
+      return;
+    }
     writeSync(2, `OPEN_RUNTIME_INSPECTOR_WAITING ${process.debugPort}\n`); // synchronous: the wait blocks the event loop
-    require('node:inspector').waitForDebugger();
+    inspector.waitForDebugger();
   }
   let loaded: LoadedHandler;
   try {
