@@ -91,6 +91,9 @@ export class ChainAnalyses implements vscode.Disposable {
     if (isChainSource(doc) && mayHoldChain(doc.getText())) this.analyze(doc).catch(() => undefined);
   }
 
+  /** Whether the document's last analysis found chains. */
+  heldChains(uri: vscode.Uri): boolean { return this.chained.has(uri.toString()); }
+
   follow(uri: vscode.Uri): void { this.followed.add(uri.toString()); }
   unfollow(uri: vscode.Uri): void { this.followed.delete(uri.toString()); }
 

@@ -1,13 +1,13 @@
 // The middleware chain view: one webview panel (viewType openRuntime.chain, titled "Chain: <file>") that draws
 // the ChainReport of a TS/JS file as an onion (webview/chain.ts, built to dist/webview/chain.js). It follows the
-// active editor and redraws as the user types (analysis ~300 ms after the last keystroke, with the unsaved
+// active editor to files with chains (others leave the last chain on screen) and redraws as the user types (analysis ~300 ms after the last keystroke, with the unsaved
 // text). Strict CSP with a nonce; it only talks through postMessage: `reveal` opens the source position.
 import { webviewHtml } from './webview-html.ts';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ChainReport } from '../runner/protocol.ts';
 import type { FromChainView, ToChainView } from '../webview/chain.ts';
-import { chainAnalyses, isChainSource, type ChainAnalyses } from './chain-analysis.ts';
+import { chainAnalyses, isChainSource, mayHoldChain, type ChainAnalyses } from './chain-analysis.ts';
 import type { Ctx } from './ctx.ts';
 
 export const CHAIN_VIEW_TYPE = 'openRuntime.chain';
@@ -40,8 +40,11 @@ export class ChainView implements vscode.Disposable {
         if (this.panel && this.doc && uri.toString() === this.doc.uri.toString()) this.post({ type: 'failed', message: failure(message) });
       }),
       vscode.window.onDidChangeActiveTextEditor((editor) => {
-        // Focus moving into the panel leaves no active editor: keep drawing what was there.
-        if (this.panel && editor && isChainSource(editor.document) && editor.document !== this.doc) void this.follow(editor.document).catch(() => undefined);
+        // Focus moving into the panel leaves no active editor: keep drawing what was there. A file with no chain to
+        // draw (most files a user switches to) keeps the last chain on screen and costs no analysis.
+        const doc = editor?.document;
+        if (!this.panel || !doc || !isChainSource(doc) || doc === this.doc) return;
+        void this.hasChainsToDraw(doc).then((yes) => (yes && this.panel && vscode.window.activeTextEditor?.document === doc ? this.follow(doc) : undefined)).catch(() => undefined);
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => {
         if (doc === this.doc) this.doc = undefined;
@@ -60,6 +63,19 @@ export class ChainView implements vscode.Disposable {
     const panel = this.ensurePanel();
     if (!panel.visible) panel.reveal(vscode.ViewColumn.Beside, true);
     return this.follow(doc);
+  }
+
+  /**
+   * Whether switching to this file should redraw the view: it may hold a Middy chain (the cheap text check), it held
+   * one at its last analysis, or it is the handler of a function with runner-level middlewares.
+   */
+  private async hasChainsToDraw(doc: vscode.TextDocument): Promise<boolean> {
+    if (mayHoldChain(doc.getText()) || this.analyses.heldChains(doc.uri)) return true;
+    const folder = this.ctx.folderFor(doc.uri);
+    if (!folder) return false;
+    const { resolveHandlerSource } = await import('../runner/functions/discover.ts');
+    const { functions } = await this.ctx.functions.get(folder);
+    return functions.some((fn) => fn.middlewares.length > 0 && resolveHandlerSource(fn) === doc.uri.fsPath);
   }
 
   private async follow(doc: vscode.TextDocument): Promise<ChainReport> {

@@ -6,29 +6,13 @@ import type { Ctx } from './ctx.ts';
 import { entryOutcome, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import type { NewFunctionArgs } from './new-function.ts';
 import type { ShowChainArgs } from './chain-view.ts';
+import type { RouteArgs, SendRequestArgs } from './routes/send-request.ts';
 
 type CommandFactory = (ctx: Ctx) => (...args: never[]) => unknown;
 
-/** Opens the WIT world of a .wasm component (explorer context menu, or the active/chosen file). Returns the WIT. */
-const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri) => {
-  let target = uri ?? vscode.window.activeTextEditor?.document.uri;
-  if (!target || !target.fsPath.endsWith('.wasm')) {
-    const picked = await vscode.window.showOpenDialog({ filters: { 'WebAssembly component': ['wasm'] }, canSelectMany: false });
-    target = picked?.[0];
-  }
-  if (!target) return undefined;
-  const folder = vscode.workspace.getWorkspaceFolder(target) ?? ctx.folderFor();
-  if (!folder) return undefined;
-  try {
-    const wit = await (await ctx.runnerFor(folder)).componentInterface(target.fsPath);
-    const doc = await vscode.workspace.openTextDocument({ language: 'wit', content: wit });
-    await vscode.window.showTextDocument(doc, { preview: false });
-    return wit;
-  } catch (err) {
-    void vscode.window.showErrorMessage(`Open Runtime: ${(err as Error).message}`);
-    return undefined;
-  }
-};
+/** Opens the WIT of a .wasm component read-only (explorer context menu, the active file or component view, or a chosen file). Returns the WIT. */
+const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri) =>
+  (await import('./component-interface.ts')).showComponentInterface(ctx, uri);
 
 /** Draws the middleware chains of a file (default: the active editor's) in the chain view. Returns the ChainReport. */
 const showMiddlewareChain: CommandFactory = (ctx) => async (args?: ShowChainArgs | vscode.Uri) =>
@@ -89,6 +73,14 @@ const saveLastResultAsEvent: CommandFactory = (ctx) => async (args?: { functionN
   }
 };
 
+/** "Send request" on a route (Routes view row, or picked): returns the SentRequest (response, invocation, history entry id). */
+const sendRequest: CommandFactory = (ctx) => async (args?: SendRequestArgs) =>
+  (await import('./routes/send-request.ts')).sendRequestToRoute(ctx, args);
+
+/** "Open in browser" on a GET route: returns the URL opened. */
+const openRouteInBrowser: CommandFactory = (ctx) => async (args?: RouteArgs) =>
+  (await import('./routes/send-request.ts')).openRouteInBrowser(ctx, args);
+
 const restartRunner: CommandFactory = (ctx) => async () => {
   try {
     await ctx.restartRunners();
@@ -110,6 +102,7 @@ const rerun: CommandFactory = (ctx) => async (entry?: HistoryEntry) => {
     void vscode.window.showInformationMessage('Nothing to re-run yet: invoke a function first.');
     return undefined;
   }
+  if (target.request) return (await import('./routes/send-request.ts')).resendEntry(ctx, target);
   return (await import('./invoke.ts')).rerunEntry(ctx, target);
 };
 
@@ -131,9 +124,11 @@ const openEvent: CommandFactory = (ctx) => async (entry?: HistoryEntry) => {
 const showResult: CommandFactory = (ctx) => async (entry?: HistoryEntry) => {
   const target = entry ?? ctx.history.all[0];
   if (!target) return;
-  const { describeResult } = await import('./result-model.ts');
-  if (target.result) ctx.results.show(describeResult(target.result, { eventLabel: target.eventLabel, debug: target.debug }), target.codeRoot, target.id);
-  else ctx.results.show({ functionName: target.functionName, state: 'failed', eventLabel: target.eventLabel, message: target.failure ?? 'No result.' }, target.codeRoot, target.id);
+  if (target.request) return ctx.results.show((await import('./routes/send-request.ts')).httpEntryModel(target), target.codeRoot, target.id);
+  const { describeResult, eventRequestView } = await import('./result-model.ts');
+  const request = eventRequestView(target.payload);
+  if (target.result) ctx.results.show(describeResult(target.result, { eventLabel: target.eventLabel, debug: target.debug, request }), target.codeRoot, target.id);
+  else ctx.results.show({ functionName: target.functionName, state: 'failed', eventLabel: target.eventLabel, request, message: target.failure ?? 'No result.' }, target.codeRoot, target.id);
 };
 
 /** Diffs two results (older on the left). With one selected, asks for the other. */
@@ -176,6 +171,8 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'openRuntime.newFunction': newFunction,
   'openRuntime.pickEvent': pickEvent,
   'openRuntime.saveLastResultAsEvent': saveLastResultAsEvent,
+  'openRuntime.routes.sendRequest': sendRequest,
+  'openRuntime.routes.openInBrowser': openRouteInBrowser,
   'openRuntime.restartRunner': restartRunner,
   'openRuntime.showOutput': showOutput,
   'openRuntime.showHistory': showHistory,

@@ -6,6 +6,7 @@
 // activation stays well under 50 ms.
 import * as vscode from 'vscode';
 import type { RunnerEvent } from '../runner/protocol.ts';
+import type { ClickTimer } from './click-timer.ts';
 import { affectsRunner, readConfig, type Config } from './config.ts';
 import { InvocationHistory } from './history.ts';
 import { ResultView } from './result-view.ts';
@@ -89,6 +90,11 @@ export class Ctx implements vscode.Disposable {
     if (this.extension.extensionMode !== vscode.ExtensionMode.Production) console.log(`[open-runtime] ${line}`);
   }
 
+  /** Under development and test: where the time of a click went (see click-timer.ts), for the E2E timings. */
+  logTiming(what: string, timer: ClickTimer): void {
+    if (this.extension.extensionMode !== vscode.ExtensionMode.Production) this.log(`Timing ${what}: ${timer.describe()}`);
+  }
+
   fireFunctionsChanged(): void {
     this.functionsChangedEmitter.fire();
   }
@@ -141,6 +147,8 @@ export class Ctx implements vscode.Disposable {
       workspace: folder.uri.fsPath,
       runnerScript: vscode.Uri.joinPath(this.extension.extensionUri, 'dist', 'runner.js').fsPath,
       nodePath: this.config.nodePath,
+      // Compiled handlers, transpiled components: in the extension's storage, never in the user's folders.
+      cacheDir: vscode.Uri.joinPath(this.extension.globalStorageUri, 'cache').fsPath,
       log: (line) => this.log(`[runner] ${line}`),
     });
     runner.onState(() => this.updateStatusBar());

@@ -29,7 +29,9 @@ export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFo
       // wherever they are, and pause on each new script until its source map has been applied, so a
       // breakpoint in the .ts source binds before that code runs.
       resolveSourceMapLocations: null,
-      outFiles: [`${folder.uri.fsPath}/**/*.(m|c|)js`, '!**/node_modules/**'],
+      // The function's own folder, not the workspace: js-debug walks these globs for source maps when it attaches,
+      // and a whole workspace (every project, every build output) cost seconds of the Debug click.
+      outFiles: [`${fn.codeUri}/**/*.(m|c|)js`, '!**/node_modules/**'],
       pauseForSourceMap: true,
       skipFiles: ['<node_internals>/**'],
       attachExistingChildren: false,
@@ -46,6 +48,20 @@ export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFo
     justMyCode: true,
     openRuntimeFunction: fn.name,
   };
+}
+
+const NODE_DEBUGGER_EXTENSION = 'ms-vscode.js-debug';
+
+/**
+ * Loads the debugger extension a Debug click will attach with, while the event picker and the function's start go
+ * on: activated only when the attach came, js-debug's start-up was part of the wait for the breakpoint.
+ */
+export function prepareDebugger(runtime: string): void {
+  const ids = runtime.startsWith('python') ? PYTHON_DEBUGGER_EXTENSIONS : [NODE_DEBUGGER_EXTENSION];
+  for (const id of ids) {
+    const extension = vscode.extensions.getExtension(id);
+    if (extension && !extension.isActive) void Promise.resolve(extension.activate()).catch(() => undefined);
+  }
 }
 
 /** Starts the debug session; resolves to false (after telling the user) when it could not start. */

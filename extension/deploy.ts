@@ -24,6 +24,8 @@ export interface DeployArgs {
   readonly profile?: string;
   /** Name in Lambda; default: the function's. */
   readonly deployedName?: string;
+  /** A function with middlewares: deploy the handler alone without asking (true) or refuse (false). */
+  readonly withoutMiddlewares?: boolean;
 }
 
 interface DeploySettings {
@@ -62,6 +64,19 @@ export async function buildAndDeploy(ctx: Ctx, args: DeployArgs): Promise<Deploy
   const target = args.target ?? (await pickTarget());
   if (!target) return undefined;
   const settings = readDeploySettings(folder);
+  // Middlewares can't ship with the function yet: say what Lambda would run, and deploy only if the user agrees.
+  const { middlewaresOf } = await import('../runner/functions/model.ts');
+  const chain = middlewaresOf(fn);
+  let withoutMiddlewares = false;
+  if (chain.length) {
+    const choice = args.withoutMiddlewares ?? (await vscode.window.showWarningMessage(
+      `${fn.name} runs the middlewares ${chain.join(', ')} around its handler here. Open Runtime can't ship them with the function yet, so the deployed function would run without them (a check such as auth would be gone).`,
+      { modal: true },
+      'Deploy Without Middlewares',
+    )) === 'Deploy Without Middlewares';
+    if (!choice) return undefined;
+    withoutMiddlewares = true;
+  }
 
   let endpointUrl = args.endpointUrl ?? (target === 'aws' ? settings.endpointUrl : '');
   if (target === 'local') {
@@ -82,6 +97,7 @@ export async function buildAndDeploy(ctx: Ctx, args: DeployArgs): Promise<Deploy
   option('--role', args.role ?? settings.role);
   option('--alias', args.alias ?? settings.alias);
   option('--function-name', args.deployedName);
+  if (withoutMiddlewares) cliArgs.push('--without-middlewares');
   if (target === 'aws') {
     option('--region', args.region ?? settings.region);
     option('--profile', args.profile ?? settings.profile);

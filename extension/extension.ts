@@ -7,6 +7,7 @@ import { watchChainDiagnostics } from './chain-diagnostics.ts';
 import { registerChainLenses } from './chain-lenses.ts';
 import { shownChain } from './chain-view.ts';
 import { registerCommands } from './commands.ts';
+import { registerComponentViews } from './component-interface.ts';
 import { registerDeployCommand } from './deploy.ts';
 import { registerBuildTasks } from './tasks.ts';
 import { Ctx } from './ctx.ts';
@@ -14,6 +15,7 @@ import { watchSavedEvents } from './events/event-diagnostics.ts';
 import { HandlerLensProvider, LENS_SELECTOR } from './handler-lenses.ts';
 import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import { streamLogsToOutput } from './logs.ts';
+import { registerRoutesView, type RouteRow } from './routes/routes-view.ts';
 import type { ChainReport } from '../runner/protocol.ts';
 import type { ResultModel } from './result-model.ts';
 
@@ -33,6 +35,8 @@ export interface OpenRuntimeApi {
   runners(): ReadonlyArray<{ folder: string; state: string; environments: number }>;
   /** What the middleware chain view draws now (undefined while it is closed), with the document version. */
   chainView(): { file: string; version: number; report: ChainReport } | undefined;
+  /** The Routes view's rows (asks the runners for their route tables). */
+  routeRows(): Promise<RouteRow[]>;
   /** The last deploy's status bar entry: its text and the command a click runs. */
   deployStatus(): { text: string; command: string | undefined; arguments: unknown[] };
 }
@@ -56,6 +60,8 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   watchSavedEvents(c);
   registerBuildTasks(c);
   registerDeployCommand(c);
+  registerComponentViews(c);
+  const routesView = registerRoutesView(c);
 
   // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
   const loading = bundleEvaluatedAt - bundleStartedAt;
@@ -73,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
     })),
     chainView: () => shownChain(c),
     deployStatus: () => c.deployStatus.shown,
+    routeRows: () => routesView.rows(),
   };
 }
 

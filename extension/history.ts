@@ -3,12 +3,23 @@
 // read-only virtual documents (the event sent, the result) so two results can be compared with vscode.diff.
 import * as vscode from 'vscode';
 import type { InvokeResult } from '../runner/protocol.ts';
+import type { HttpRequestSpec, RouteKey } from '../runner/events/saved-requests.ts';
+import type { HttpExchange } from './routes/http-request.ts';
 
 export const HISTORY_VIEW_ID = 'openRuntime.history';
 export const HISTORY_SCHEME = 'open-runtime-history';
 const STATE_KEY = 'openRuntime.history.v1';
 /** Bigger payloads are cut in the stored copy so workspace state stays small. */
 const MAX_STORED_CHARS = 256 * 1024;
+
+/** The HTTP request that caused an invocation through the gateway ("Send request" in the Routes view), and its answer. */
+export interface HistoryHttpRequest {
+  readonly route: RouteKey;
+  readonly sent: HttpRequestSpec;
+  /** Where it went (the gateway's port changes with each runner; re-run sends to the current one). */
+  readonly url: string;
+  readonly response?: HttpExchange;
+}
 
 export interface HistoryEntry {
   readonly id: string;
@@ -28,9 +39,13 @@ export interface HistoryEntry {
   /** Why there is no result (runner unreachable, rejected request...). */
   readonly failure?: string;
   readonly codeRoot?: string;
+  /** Set when an HTTP request to a route caused the invocation; re-run sends it again. */
+  readonly request?: HistoryHttpRequest;
 }
 
 export function entryOutcome(e: HistoryEntry): 'ok' | 'error' {
+  // A request answered by the API counts as ok unless the function failed or the gateway answered 5xx.
+  if (e.request?.response) return e.request.response.status < 500 && !e.result?.functionError ? 'ok' : 'error';
   return e.result && !e.result.functionError && !e.result.error ? 'ok' : 'error';
 }
 
@@ -94,13 +109,13 @@ export class InvocationHistory implements vscode.TreeDataProvider<HistoryEntry>,
     const ok = entryOutcome(e) === 'ok';
     const time = new Date(e.startedAt).toLocaleTimeString();
     const duration = e.result ? `${Math.round(e.result.report.durationMs)} ms` : '';
-    const outcome = e.result ? (ok ? 'ok' : e.result.error?.errorType ?? 'error') : 'failed';
+    const outcome = e.request?.response ? `${e.request.sent.method} ${e.request.response.status}` : e.result ? (ok ? 'ok' : e.result.error?.errorType ?? 'error') : 'failed';
     item.id = e.id;
     item.description = [outcome, duration, time].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon(ok ? 'pass' : 'error', new vscode.ThemeColor(ok ? 'testing.iconPassed' : 'testing.iconFailed'));
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${escapeMd(e.functionName)}**${e.debug ? ' (debug)' : ''}  \n`);
-    tip.appendMarkdown(`${new Date(e.startedAt).toLocaleString()}  \nEvent: ${escapeMd(e.eventLabel)}  \n`);
+    tip.appendMarkdown(`${new Date(e.startedAt).toLocaleString()}  \n${e.request ? `Request: ${escapeMd(`${e.request.sent.method} ${e.request.sent.path}`)}` : `Event: ${escapeMd(e.eventLabel)}`}  \n`);
     if (e.result) {
       tip.appendMarkdown(`Request ID: \`${e.result.requestId}\`  \n`);
       if (e.result.error) tip.appendMarkdown(`Error: \`${escapeMd(e.result.error.errorType)}\` ${escapeMd(e.result.error.errorMessage)}  \n`);
@@ -150,6 +165,7 @@ export function resultDocument(e: HistoryEntry): Record<string, unknown> {
     outcome: entryOutcome(e) === 'ok' ? 'succeeded' : 'failed',
     ...(e.result.error ? { error: e.result.error } : {}),
     ...(e.result.httpPrelude ? { httpPrelude: e.result.httpPrelude } : {}),
+    ...(e.request?.response ? { httpStatus: e.request.response.status } : {}),
     response,
     report: e.result.report,
   };
@@ -165,6 +181,8 @@ function prettyJson(text: string): string {
 
 function forStorage(e: HistoryEntry): HistoryEntry {
   const cut = (s: string) => (s.length > MAX_STORED_CHARS ? s.slice(0, MAX_STORED_CHARS) : s);
+  const response = e.request?.response;
+  if (response && response.body.length > MAX_STORED_CHARS) e = { ...e, request: { ...e.request!, response: { ...response, body: cut(response.body) } } };
   if (e.payload.length <= MAX_STORED_CHARS && (!e.result || (e.result.payload.length <= MAX_STORED_CHARS && e.result.logs.length <= MAX_STORED_CHARS))) return e;
   return { ...e, payload: cut(e.payload), ...(e.result ? { result: { ...e.result, payload: cut(e.result.payload), logs: cut(e.result.logs) } } : {}) };
 }

@@ -8,14 +8,18 @@ import * as vscode from 'vscode';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 import type { InvokeResult, RunnerEvent } from '../runner/protocol.ts';
 import type { Ctx } from './ctx.ts';
-import { attachDebugger, PYTHON_DEBUGGER_MISSING, pythonDebuggerAvailable } from './debug.ts';
+import { attachDebugger, prepareDebugger, PYTHON_DEBUGGER_MISSING, pythonDebuggerAvailable } from './debug.ts';
 import { findHandlers, languageOfFile } from './find-handlers.ts';
 import type { HistoryEntry } from './history.ts';
 import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
 import { chooseEvent, rememberEvent, type ChosenEvent } from './events/pick-event.ts';
-import { describeResult, type ResultModel } from './result-model.ts';
+import { ClickTimer } from './click-timer.ts';
+import { describeResult, eventRequestView, type ResultModel } from './result-model.ts';
 import { RunnerError, type RunnerSidecar } from './runner-client.ts';
 import { RUNTIME_INVALID_ENTRYPOINT } from '../runner/lambda-errors.ts';
+
+/** How long an invocation runs before the result view says "Running…" (sooner would flash for a 3 ms function). */
+const RUNNING_SHOWN_AFTER_MS = 150;
 
 export interface InvokeOptions {
   readonly debug: boolean;
@@ -24,6 +28,7 @@ export interface InvokeOptions {
 }
 
 export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: InvokeOptions): Promise<InvokeResult | undefined> {
+  const timer = new ClickTimer();
   const args: InvokeArgs = isInvokeArgs(rawArgs) ? rawArgs : rawArgs instanceof vscode.Uri ? { file: rawArgs.fsPath } : {};
   const file = args.file ? toPath(args.file) : undefined;
   const folder = ctx.folderFor(file ?? vscode.window.activeTextEditor?.document.uri);
@@ -36,7 +41,9 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
   let fn: FunctionSpec | undefined;
   try {
     runner = await startRunner(ctx, folder);
+    timer.mark('runner');
     fn = await resolveFunction(ctx, runner, folder, { ...args, ...(file ? { file } : {}) });
+    timer.mark('function');
   } catch (err) {
     reportFailure(ctx, args.functionName ?? (file ? path.basename(file) : 'function'), err);
     return undefined;
@@ -51,6 +58,7 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
     void vscode.window.showErrorMessage(`Debugging ${fn.runtime} functions is not supported yet: "Debug" works for Node.js and Python functions. Use "Invoke with event" to run ${fn.name}.`);
     return undefined;
   }
+  if (options.debug) prepareDebugger(fn.runtime);
 
   let event: ChosenEvent | undefined;
   try {
@@ -60,16 +68,20 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
     return undefined;
   }
   if (!event) return undefined; // the user cancelled the picker
+  timer.mark(options.event ? 'event' : 'picker');
 
-  return runInvocation(ctx, runner, folder, fn, event, { debug: options.debug, ...(file ? { file } : {}), ...(args.exportName ? { exportName: args.exportName } : {}) });
+  return runInvocation(ctx, runner, folder, fn, event, { debug: options.debug, timer, ...(file ? { file } : {}), ...(args.exportName ? { exportName: args.exportName } : {}) });
 }
 
 /** Runs one invocation and shows it; used by invoke, debug and re-run. */
 export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, fn: FunctionSpec, event: ChosenEvent,
-  opts: { debug: boolean; file?: string; exportName?: string }): Promise<InvokeResult | undefined> {
+  opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer }): Promise<InvokeResult | undefined> {
   const startedAt = Date.now();
-  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), ...(opts.debug ? { debug: true } : {}) };
-  ctx.results.show(running, fn.codeUri);
+  const timer = opts.timer ?? new ClickTimer();
+  const request = eventRequestView(event.payload);
+  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, request, ...(event.hint ? { eventHint: event.hint } : {}), ...(opts.debug ? { debug: true } : {}) };
+  // Most invocations answer within a few milliseconds: "Running…" is drawn only for those that don't.
+  ctx.results.showRunning(running, fn.codeUri, opts.debug ? 0 : RUNNING_SHOWN_AFTER_MS);
   if (ctx.config.revealOutput === 'always') ctx.output.show(true);
   ctx.log(`— ${opts.debug ? 'Debugging' : 'Invoking'} ${fn.name} with ${event.label}`);
   // Sent anyway (trying an unexpected shape is legitimate), but said in the result view, above the response.
@@ -86,7 +98,8 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
       ctx.results.appendChunk(fn.name, e.requestId, e.data);
     } else if (e.type === 'debug-ready' && opts.debug && e.function === fn.name && !attaching && (requestId === undefined || e.requestId === requestId)) {
       ctx.log(`Debugger listening for ${fn.name} on 127.0.0.1:${e.port} (${e.language}); attaching.`);
-      attaching = attachDebugger(fn, folder, e.language, e.port);
+      timer.mark('debuggee ready');
+      attaching = attachDebugger(fn, folder, e.language, e.port).finally(() => timer.mark('debugger attached'));
     }
   });
 
@@ -103,9 +116,15 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
       { location: vscode.ProgressLocation.Window, title: `$(sync~spin) ${fn.name}` },
       () => runner.invoke({ function: fn.name, payload: event.payload, ...(opts.debug ? { debug: true } : {}) }),
     );
+    timer.mark(opts.debug ? 'debugging' : 'invoke');
     const entry: HistoryEntry = { ...base, id: result.requestId || `${startedAt}`, result };
+    // The result first: the history (a tree refresh and a workspace-state write) is not what the user waits for.
+    ctx.results.show(describeResult(result, { eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), debug: opts.debug, request }), fn.codeUri, entry.id);
     ctx.history.add(entry);
-    ctx.results.show(describeResult(result, { eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), debug: opts.debug }), fn.codeUri, entry.id);
+    void ctx.results.drawn().then((drawn) => {
+      timer.mark(drawn ? 'drawn' : 'not drawn');
+      ctx.logTiming(`${opts.debug ? 'debug' : 'invoke'} ${fn.name} (function ${result.report.durationMs.toFixed(1)} ms)`, timer);
+    });
     if (event.remember) await rememberEvent(folder, fn, event).catch((err: Error) => ctx.log(err.message));
     const failed = result.functionError !== undefined || result.error !== undefined;
     if (failed && ctx.config.revealOutput === 'onError') ctx.output.show(true);
@@ -115,7 +134,7 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     const message = failureMessage(err);
     const id = `${startedAt}-${Math.random().toString(36).slice(2, 8)}`;
     ctx.history.add({ ...base, id, failure: message });
-    ctx.results.show({ functionName: fn.name, state: 'failed', eventLabel: event.label, message }, fn.codeUri, id);
+    ctx.results.show({ functionName: fn.name, state: 'failed', eventLabel: event.label, request, message }, fn.codeUri, id);
     reportFailure(ctx, fn.name, err);
     return undefined;
   } finally {
@@ -236,13 +255,17 @@ export async function rerunEntry(ctx: Ctx, entry: HistoryEntry, debug = entry.de
     void vscode.window.showErrorMessage(`The folder ${entry.folder} of this invocation is no longer open; open it to re-run ${entry.functionName}.`);
     return undefined;
   }
+  const timer = new ClickTimer();
   try {
     const runner = await startRunner(ctx, folder);
+    timer.mark('runner');
     const args: InvokeArgs = { functionName: entry.functionName, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}) };
     const fn = await resolveFunction(ctx, runner, folder, args);
+    timer.mark('function');
     if (!fn) return undefined;
     const event: ChosenEvent = { payload: entry.payload, label: entry.eventLabel, ...(entry.savedEventPath ? { savedPath: entry.savedEventPath } : {}) };
-    return runInvocation(ctx, runner, folder, fn, event, { debug, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}) });
+    if (debug) prepareDebugger(fn.runtime);
+    return runInvocation(ctx, runner, folder, fn, event, { debug, timer, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}) });
   } catch (err) {
     reportFailure(ctx, entry.functionName, err);
     return undefined;

@@ -23,6 +23,21 @@ export type ResponseView =
     readonly cookies: readonly string[];
     readonly body: string;
     readonly bodyKind: 'json' | 'text' | 'binary';
+    /** Sent over HTTP from the editor: milliseconds from the request's first byte to the response's last. */
+    readonly timeMs?: number;
+  };
+
+/** What was sent, shown beside the response: the event of an invoke, or the HTTP request sent to a route. */
+export type RequestView =
+  | { readonly kind: 'event'; readonly text: string }
+  | {
+    readonly kind: 'http';
+    readonly method: string;
+    readonly url: string;
+    /** The route it was sent to (`GET /orders/{id}`). */
+    readonly route?: string;
+    readonly headers: ReadonlyArray<readonly [string, string]>;
+    readonly body: string;
   };
 
 export interface ResultModel {
@@ -31,6 +46,8 @@ export interface ResultModel {
   readonly requestId?: string;
   /** Which event was sent: a saved event's name, a template, or "inline JSON". */
   readonly eventLabel?: string;
+  /** What was sent (the event, or the HTTP request), shown beside the response. */
+  readonly request?: RequestView;
   /** One line when the event's source is not one of the function's declared triggers. */
   readonly eventHint?: string;
   readonly debug?: boolean;
@@ -48,17 +65,31 @@ export interface ResultModel {
 
 /** Messages from the extension to the webview. */
 export type ToResultView =
-  | { readonly type: 'model'; readonly model: ResultModel }
+  /** `seq` numbers the models shown, so the page can say which one it has drawn. */
+  | { readonly type: 'model'; readonly model: ResultModel; readonly seq?: number }
   | { readonly type: 'chunk'; readonly data: string };
 
 /** Messages from the webview to the extension. */
 export type FromResultView =
   | { readonly type: 'ready' }
+  /** The model numbered `seq` is on screen. */
+  | { readonly type: 'drawn'; readonly seq: number }
   | { readonly type: 'open-frame'; readonly file: string; readonly line: number; readonly column: number }
   | { readonly type: 'rerun' }
   | { readonly type: 'save-as-event' };
 
-export function describeResult(result: InvokeResult, extra: { eventLabel?: string; eventHint?: string; debug?: boolean } = {}): ResultModel {
+/** Shown in full up to this size; a bigger event is cut in the view (the history keeps what was sent). */
+const SHOWN_EVENT_CHARS = 64 * 1024;
+
+/** The event of an invoke as the result view shows it: pretty JSON, cut when it is very large. */
+export function eventRequestView(payload: string): RequestView {
+  let text = payload;
+  try { text = JSON.stringify(JSON.parse(payload), null, 2); } catch { /* show it as sent */ }
+  if (text.length > SHOWN_EVENT_CHARS) text = `${text.slice(0, SHOWN_EVENT_CHARS)}\n… (${text.length - SHOWN_EVENT_CHARS} more characters: "Open Event" in the history shows all of it)`;
+  return { kind: 'event', text };
+}
+
+export function describeResult(result: InvokeResult, extra: { eventLabel?: string; eventHint?: string; debug?: boolean; request?: RequestView } = {}): ResultModel {
   const failed = result.functionError !== undefined || result.error !== undefined;
   const base = {
     functionName: result.function,
@@ -70,6 +101,7 @@ export function describeResult(result: InvokeResult, extra: { eventLabel?: strin
     ...(extra.eventLabel !== undefined ? { eventLabel: extra.eventLabel } : {}),
     ...(extra.eventHint !== undefined ? { eventHint: extra.eventHint } : {}),
     ...(extra.debug ? { debug: true } : {}),
+    ...(extra.request ? { request: extra.request } : {}),
   };
   if (failed) {
     const fromPayload = errorFromPayload(result.payload);
@@ -98,7 +130,7 @@ function errorFromPayload(payload: string): { errorType?: string; errorMessage?:
 export function describeResponse(result: Pick<InvokeResult, 'payload' | 'streamed' | 'httpPrelude'>): ResponseView {
   if (result.streamed && result.httpPrelude) {
     const headers = Object.entries(result.httpPrelude.headers ?? {});
-    return { kind: 'http', statusCode: result.httpPrelude.statusCode ?? 200, headers, cookies: result.httpPrelude.cookies ?? [], ...describeBody(result.payload, false, headers) };
+    return { kind: 'http', statusCode: result.httpPrelude.statusCode ?? 200, headers, cookies: result.httpPrelude.cookies ?? [], ...describeHttpBody(result.payload, false, headers) };
   }
   let value: unknown;
   try {
@@ -114,7 +146,7 @@ export function describeResponse(result: Pick<InvokeResult, 'payload' | 'streame
     const body = typeof value.body === 'string' ? value.body : value.body === undefined ? '' : JSON.stringify(value.body);
     return {
       kind: 'http', statusCode: value.statusCode, headers, cookies: Array.isArray(value.cookies) ? value.cookies.map(String) : [],
-      ...describeBody(body, value.isBase64Encoded === true, headers),
+      ...describeHttpBody(body, value.isBase64Encoded === true, headers),
     };
   }
   return { kind: 'json', text: JSON.stringify(value, null, 2) };
@@ -137,7 +169,8 @@ export function isHttpShaped(value: unknown): value is HttpShaped {
     && ('body' in v || 'headers' in v || 'multiValueHeaders' in v || 'cookies' in v);
 }
 
-function describeBody(raw: string, base64: boolean, headers: ReadonlyArray<readonly [string, string]>): { body: string; bodyKind: 'json' | 'text' | 'binary' } {
+/** A response body for display: decoded from base64, pretty JSON, or a line saying it is binary. */
+export function describeHttpBody(raw: string, base64: boolean, headers: ReadonlyArray<readonly [string, string]>): { body: string; bodyKind: 'json' | 'text' | 'binary' } {
   let text = raw;
   if (base64) {
     const bytes = decodeBase64(raw);

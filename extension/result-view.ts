@@ -25,6 +25,12 @@ export class ResultView implements vscode.Disposable {
   private entryId: string | undefined;
   /** Streamed data held back until we know whether it starts with an HTTP prelude. */
   private streamHead: string | undefined = '';
+  /** Numbers the models posted; the page answers `drawn` with the number it has on screen. */
+  private seq = 0;
+  private drawnSeq = 0;
+  private readonly drawnWaiters = new Set<() => void>();
+  /** A "Running…" not drawn yet (see showRunning). */
+  private pendingRunning: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ctx: Ctx, actions: ResultViewActions) {
     this.ctx = ctx;
@@ -36,6 +42,7 @@ export class ResultView implements vscode.Disposable {
 
   /** Shows a fresh model (running, finished or failed) and brings the panel forward without taking focus. */
   show(model: ResultModel, codeRoot?: string, entryId?: string): void {
+    this.cancelPendingRunning();
     this.model = model;
     this.entryId = entryId;
     this.streamHead = '';
@@ -43,7 +50,56 @@ export class ResultView implements vscode.Disposable {
     const panel = this.ensurePanel();
     panel.title = `Result: ${model.functionName}`;
     if (!panel.visible) panel.reveal(vscode.ViewColumn.Beside, true);
-    this.post({ type: 'model', model });
+    this.postModel();
+  }
+
+  /**
+   * A running invocation: drawn only if it is still running after `afterMs`, so an invocation that answers
+   * within that time goes straight from the previous result to its own (one drawing, no "Running…" flash); the
+   * panel is created and brought forward at once. The model is current right away (resultModel(), chunks).
+   */
+  showRunning(model: ResultModel, codeRoot: string | undefined, afterMs: number): void {
+    if (!this.panel || afterMs <= 0) { this.show(model, codeRoot); return; }
+    this.cancelPendingRunning();
+    this.model = model;
+    this.entryId = undefined;
+    this.streamHead = '';
+    if (codeRoot !== undefined) this.codeRoot = codeRoot;
+    if (!this.panel.visible) this.panel.reveal(vscode.ViewColumn.Beside, true);
+    this.pendingRunning = setTimeout(() => this.flushPendingRunning(), afterMs);
+  }
+
+  private cancelPendingRunning(): void {
+    if (this.pendingRunning !== undefined) clearTimeout(this.pendingRunning);
+    this.pendingRunning = undefined;
+  }
+
+  /** Draws the running model now (its time has come, or streamed data needs it on the page). */
+  private flushPendingRunning(): void {
+    if (this.pendingRunning === undefined) return;
+    this.cancelPendingRunning();
+    if (this.panel && this.model) this.panel.title = `Result: ${this.model.functionName}`;
+    this.postModel();
+  }
+
+  /** Resolves once the page has drawn the model shown last (false when it did not within `timeoutMs`). */
+  drawn(timeoutMs = 5_000): Promise<boolean> {
+    const wanted = this.seq;
+    if (this.drawnSeq >= wanted) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.drawnWaiters.delete(check); resolve(false); }, timeoutMs);
+      const check = () => {
+        if (this.drawnSeq < wanted) return;
+        clearTimeout(timer);
+        this.drawnWaiters.delete(check);
+        resolve(true);
+      };
+      this.drawnWaiters.add(check);
+    });
+  }
+
+  private postModel(): void {
+    if (this.model) this.post({ type: 'model', model: this.model, seq: ++this.seq });
   }
 
   /** Streamed response data as it arrives, for the invocation being shown. */
@@ -52,13 +108,14 @@ export class ResultView implements vscode.Disposable {
     if (!m || m.state !== 'running' || m.functionName !== functionName) return;
     if (m.requestId !== undefined && requestId !== undefined && m.requestId !== requestId) return;
     const id = m.requestId ?? requestId;
+    this.flushPendingRunning();
     if (this.streamHead !== undefined) {
       const split = takeHttpPrelude(this.streamHead + data);
       if (!split) { this.streamHead += data; return; }
       this.streamHead = undefined;
       const chunks = split.body ? [split.body] : [];
       this.model = { ...m, requestId: id, streamed: true, chunks, ...(split.prelude ? { streamPrelude: split.prelude } : {}) };
-      this.post({ type: 'model', model: this.model });
+      this.postModel();
       return;
     }
     this.model = { ...m, requestId: id, streamed: true, chunks: [...(m.chunks ?? []), data] };
@@ -102,7 +159,11 @@ export class ResultView implements vscode.Disposable {
     switch (msg.type) {
       case 'ready':
         this.ready = true;
-        if (this.model) this.post({ type: 'model', model: this.model });
+        this.postModel();
+        return;
+      case 'drawn':
+        this.drawnSeq = Math.max(this.drawnSeq, msg.seq);
+        for (const check of [...this.drawnWaiters]) check();
         return;
       case 'open-frame':
         void this.openFrame(msg.file, msg.line, msg.column);
@@ -136,6 +197,7 @@ export class ResultView implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.cancelPendingRunning();
     this.panel?.dispose();
     this.panel = undefined;
   }
@@ -175,4 +237,11 @@ th { color: var(--vscode-descriptionForeground); font-weight: normal; }
 .chunk { border-left: 2px solid var(--vscode-focusBorder); padding-left: 6px; margin-bottom: 2px; }
 #message { color: var(--vscode-errorForeground); white-space: pre-wrap; }
 details summary { cursor: pointer; color: var(--vscode-descriptionForeground); margin-top: 18px; }
+.exchange { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 24px; align-items: start; }
+.exchange:has(> #request:not([open])) { grid-template-columns: minmax(0, max-content) minmax(0, 1fr); }
+@media (max-width: 720px) { .exchange { grid-template-columns: minmax(0, 1fr); } #request pre { max-height: 12em; } }
+#request > summary { font-weight: 600; text-transform: uppercase; letter-spacing: .04em; font-size: 1em; }
+#request pre { max-height: 60vh; }
+#request-line { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); margin: 6px 0 2px; word-break: break-all; }
+#request-line .method { font-weight: 600; }
 `;

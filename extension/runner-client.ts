@@ -7,7 +7,7 @@ import type { Agent } from 'undici';
 import type { z } from 'zod';
 import {
   ChainReport, ComponentInterface, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
-  RunnerEvent, RunnerStatus, type InvokeRequest,
+  RouteList, RunnerEvent, RunnerStatus, type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
@@ -29,6 +29,8 @@ export interface RunnerOptions {
   /** The runner's own diagnostics and lifecycle messages, one line at a time. */
   readonly log: (line: string) => void;
   readonly startTimeoutMs?: number;
+  /** Where the runner keeps its caches (OPEN_RUNTIME_CACHE_DIR); absent: the user's cache folder. */
+  readonly cacheDir?: string;
 }
 
 /** A failure reported by the runner (ControlError) or about reaching it; `message` is a sentence for the user. */
@@ -53,7 +55,7 @@ let undiciModule: Promise<Undici> | undefined;
  * bundled, its 1.4 MB would be parsed on every activation (~20 ms), although nothing needs it until the
  * runner starts. The specifier is a variable so the bundler leaves the import alone.
  */
-function loadUndici(): Promise<Undici> {
+export function loadUndici(): Promise<Undici> {
   const specifier = 'undici';
   undiciModule ??= (import(specifier) as Promise<Undici & { default?: Undici }>).then((m) => (typeof m.request === 'function' ? m : m.default!));
   return undiciModule;
@@ -77,6 +79,12 @@ export class RunnerSidecar {
   private currentState: RunnerState = { kind: 'stopped' };
   private readonly stateListeners = new Set<(s: RunnerState) => void>();
   private readonly eventListeners = new Set<(e: RunnerEvent) => void>();
+  /**
+   * The runner's function list, asked once and kept until the runner says it changed (functions-changed), a
+   * function is inferred, or the runner (or its event stream) restarts: every click on a lens or Re-run needs it,
+   * and asking each time cost a round trip and a parse of every function on the click's path.
+   */
+  private functionList: Promise<FunctionList> | undefined;
 
   constructor(options: RunnerOptions) {
     this.options = options;
@@ -111,17 +119,32 @@ export class RunnerSidecar {
   }
 
   async listFunctions(): Promise<FunctionList> {
-    return this.call('GET', '/functions', undefined, FunctionList);
+    if (!this.functionList) {
+      const asked = this.call('GET', '/functions', undefined, FunctionList);
+      this.functionList = asked;
+      asked.catch(() => { if (this.functionList === asked) this.functionList = undefined; });
+    }
+    return this.functionList;
   }
 
   /** Re-reads the workspace's templates now (after New Function, say) rather than when the watcher notices. */
   async reloadFunctions(): Promise<FunctionList> {
-    return this.call('POST', '/functions/reload', {}, FunctionList);
+    this.functionList = undefined;
+    const list = await this.call('POST', '/functions/reload', {}, FunctionList);
+    this.functionList = Promise.resolve(list);
+    return list;
+  }
+
+  /** The HTTP gateway's routes (method, path, local URL, function, API kind), as the Routes view lists them. */
+  async listRoutes(): Promise<RouteList> {
+    return this.call('GET', '/routes', undefined, RouteList);
   }
 
   async inferFunction(file: string, exportName?: string): Promise<FunctionSpec> {
     const body = exportName ? { file, exportName } : { file };
-    return (await this.call('POST', '/functions/infer', body, InferResponse)).function;
+    const { function: fn } = await this.call('POST', '/functions/infer', body, InferResponse);
+    this.functionList = undefined; // the runner added it
+    return fn;
   }
 
   /** Blocks until the invocation ends; a function error is a normal result with `error` set. */
@@ -158,6 +181,7 @@ export class RunnerSidecar {
 
   private async start(): Promise<void> {
     this.stopping = false;
+    this.functionList = undefined;
     this.setState({ kind: 'starting' });
     const { Agent } = await loadUndici();
     this.token = randomBytes(24).toString('hex');
@@ -165,6 +189,7 @@ export class RunnerSidecar {
     const node = this.options.nodePath || process.execPath;
     const env: NodeJS.ProcessEnv = { ...process.env, ...RUNNER_ENV };
     if (useOwnNode) env.ELECTRON_RUN_AS_NODE = '1';
+    if (this.options.cacheDir) env.OPEN_RUNTIME_CACHE_DIR = this.options.cacheDir;
     // --quiet: function logs arrive on /events; stderr then carries only the runner's own diagnostics.
     const args = [...RUNNER_NODE_FLAGS, this.options.runnerScript, 'serve', '--workspace', this.options.workspace, '--port', '0', '--quiet'];
     this.options.log(`Starting the runner: ${node} ${args.join(' ')}`);
@@ -283,6 +308,8 @@ export class RunnerSidecar {
             const text = await res.body.text();
             throw new Error(`GET /events answered ${res.statusCode}: ${text.slice(0, 200)}`);
           }
+          // A functions-changed may have gone by while the stream was down.
+          this.functionList = undefined;
           const decoder = new TextDecoder();
           let buffer = '';
           for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
@@ -312,6 +339,7 @@ export class RunnerSidecar {
       this.options.log(`The runner left out ${event.count} events (logs, results) that the editor did not read in time; the output may have gaps.`);
       return;
     }
+    if (event.type === 'functions-changed') this.functionList = undefined;
     if (event.type === 'environments' && this.currentState.kind === 'ready') {
       this.setState({ ...this.currentState, environments: event.count });
     }

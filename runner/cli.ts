@@ -21,6 +21,7 @@ import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
+import { listRoutes } from './gateway/route-list.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
@@ -417,6 +418,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     componentInterface: async (file: string) => (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file)),
     shutdown,
     apiPort: () => (gateway?.port ? gateway.port : undefined),
+    routes: () => (gateway?.port ? { apiPort: gateway.port, routes: listRoutes(gateway.routes(), gateway.port, lambda.listFunctions()) } : { routes: [] }),
   };
   serveMainPort(lambda, {
     surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : CODE_DOWNLOAD.test(path) ? 'unsigned' : 'aws'),

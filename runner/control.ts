@@ -6,13 +6,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { BodyTooLargeError, readBody, sendJson } from './http-util.ts';
 import { FunctionNotFoundError, invokeResult, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
-import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
+import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
 import { runtimeFamily, type FunctionSpec } from './functions/model.ts';
 
 export interface ControlOptions {
   token: string;
   /** The HTTP gateway's port, once it listens (GET /status reports it). */
   apiPort?: () => number | undefined;
+  /** GET /routes: the HTTP gateway's route table (runner/gateway/route-list.ts); none when there is no gateway. */
+  routes?: () => RouteList;
   /** Re-reads the workspace's templates. */
   reload(): Promise<void>;
   infer(file: string, exportName: string | undefined): FunctionSpec;
@@ -53,6 +55,9 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
       await opts.reload();
       return sendJson(res, 200, { functions: lambda.listFunctions(), errors: lambda.definitionErrors } satisfies FunctionList);
     }
+    case 'GET /routes':
+      req.resume();
+      return sendJson(res, 200, opts.routes?.() ?? ({ routes: [] } satisfies RouteList));
     case 'POST /functions/infer': {
       const request = InferRequest.parse(await readJson(req));
       const fn = opts.infer(request.file, request.exportName);

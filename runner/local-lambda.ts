@@ -4,7 +4,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { relative } from 'node:path';
-import { debuggerLanguage, type FunctionSpec } from './functions/model.ts';
+import { debuggerLanguage, middlewaresOf, type FunctionSpec } from './functions/model.ts';
 import { findFunction } from './functions/address.ts';
 import type { DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
 import { Environment, type EnvironmentHooks } from './environments/environment.ts';
@@ -42,13 +42,6 @@ export interface InProcessRunner {
 export interface MiddlewareRunner {
   run(fn: FunctionSpec, middlewares: string[], outer: Invocation, dispatch: (payload: Buffer) => Invocation, log: (line: string) => void): void;
   close(): Promise<void>;
-}
-
-/** Middleware names of a function: its declared list, or the Serverless Open Runtime SLSMIDDLEWARES variable. */
-export function middlewaresOf(fn: FunctionSpec): string[] {
-  if (fn.middlewares.length) return fn.middlewares;
-  const fromEnv = fn.environment.SLSMIDDLEWARES;
-  return fromEnv ? fromEnv.split(',').map((m) => m.trim()).filter(Boolean) : [];
 }
 
 export interface LocalLambdaOptions {

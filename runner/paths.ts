@@ -25,10 +25,11 @@ export function workerEntry(callerUrl: string, sourceFile: string, distFile: str
 }
 
 /**
- * The user's cache folder for what the runner downloads or derives (published layers, Node versions, the AWS SDK
- * link, transpiled components): `$XDG_CACHE_HOME/open-runtime/...` (or ~/.cache/open-runtime/...). Per user, not in
- * /tmp, where another user could plant content for the runner to run.
+ * The runner's caches (compiled TypeScript, transpiled components, the AWS SDK link, ...): never the user's project
+ * folders. `OPEN_RUNTIME_CACHE_DIR` (the editor passes its own storage folder), else `$XDG_CACHE_HOME/open-runtime`, else
+ * `~/.cache/open-runtime`: the user's own folder, not /tmp, where another user could plant files.
  */
 export function userCacheDir(...parts: string[]): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'open-runtime', ...parts);
+  const root = process.env.OPEN_RUNTIME_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'open-runtime');
+  return join(root, ...parts);
 }

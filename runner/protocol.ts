@@ -131,6 +131,40 @@ export const RunnerEvent = z.discriminatedUnion('type', [
 ]);
 export type RunnerEvent = z.infer<typeof RunnerEvent>;
 
+/** One route of the HTTP gateway (runner/gateway/), as the editor's Routes view lists it. */
+export const GatewayRoute = z.object({
+  /** Upper case, or `ANY`. */
+  method: z.string(),
+  /** The route's path as declared (`/orders/{id}`, `/{proxy+}`); `$default` for an HTTP API's catch-all; `/lambda-url/<function>/` for a Function URL. */
+  path: z.string(),
+  /** Where it is served locally: the path on the gateway's port, `{parameters}` left in. */
+  url: z.string(),
+  function: z.string(),
+  /** The function's full path (nested stacks, CDK apps) when it differs from its name. */
+  functionPath: z.string().optional(),
+  kind: z.enum(['rest', 'http', 'url']),
+  /** What the user reads: `REST API (Prod, payload 1.0)`, `HTTP API (payload 2.0)`, `Function URL (payload 2.0)`. */
+  kindLabel: z.string(),
+  /** The API's logical id (`ServerlessHttpApi` when implicit); the function's name for a Function URL. */
+  api: z.string(),
+  /** How callers authenticate, when the gateway knows (`none`); absent when it does not. */
+  auth: z.string().optional(),
+  /**
+   * Another function declared the same method and path first (two projects' `GET /hello` in one workspace): the gateway
+   * serves every API on one port, so that function takes these requests and this route is never reached.
+   */
+  shadowedBy: z.string().optional(),
+});
+export type GatewayRoute = z.infer<typeof GatewayRoute>;
+
+/** GET /routes: the gateway's route table, most specific first (the order requests are matched in). */
+export const RouteList = z.object({
+  /** The gateway's port; absent while it does not listen yet. */
+  apiPort: z.number().int().optional(),
+  routes: z.array(GatewayRoute),
+});
+export type RouteList = z.infer<typeof RouteList>;
+
 /** POST /component-interface {file}: the WIT world of a .wasm component. */
 export const ComponentInterface = z.object({ wit: z.string() });
 

@@ -1,25 +1,30 @@
 // `npm start`: opens a real VS Code (code-server, in your browser) on examples/ with this extension loaded
-// from source. Installs code-server on first run. `npm start -- --port 9000` or `PORT=9000 npm start`.
+// from source. Installs code-server on first run. `npm start -- --port 9000` or `PORT=9000 npm start`; without
+// either, 8080, or a free port when 8080 is taken.
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { EXAMPLES_DIR, CACHE_DIR, buildExtension, installCodeServer, startCodeServer, rel } from './vscode-host.ts';
+import { EXAMPLES_DIR, CACHE_DIR, buildExtension, installCodeServer, portToServeOn, startCodeServer, rel } from './vscode-host.ts';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 
-function chosenPort(): number {
+/** The port asked for (--port, PORT), or 8080 when none was. */
+function chosenPort(): { port: number; byUser: boolean } {
   const { values } = parseArgs({ options: { port: { type: 'string', short: 'p' } }, allowPositionals: false });
-  const text = values.port ?? process.env.PORT ?? '8080';
+  const asked = values.port ?? process.env.PORT;
+  const text = asked ?? '8080';
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`"${text}" is not a port number; use e.g. --port 8080 or PORT=8080.`);
   }
-  return port;
+  return { port, byUser: asked !== undefined };
 }
 
 async function main(): Promise<void> {
-  const port = chosenPort();
+  const chosen = chosenPort();
   buildExtension(log);
   const entry = await installCodeServer(log);
+  // Checked after the install (minutes on a first run), when the port is about to be used.
+  const port = await portToServeOn(chosen.port, chosen.byUser, log);
   const stateDir = join(CACHE_DIR, 'start');
   const host = await startCodeServer({ entry, port, stateDir, logFile: join(stateDir, 'code-server.log'), log });
 

@@ -3,7 +3,7 @@
 // 127.0.0.1, and opened on a folder with this repo loaded as an unpackaged extension.
 // @vscode/test-electron cannot work on our machines (no VS Code/Electron download); see ENVIRONMENT.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -150,8 +150,10 @@ async function installCodeServerNow(log: Log): Promise<string> {
   // ~/.npmrc may say nodedir=/usr (Node 20's headers): the addons would then fail to load in Node 24.
   env.npm_config_nodedir = headers;
 
-  log(`installing code-server ${CODE_SERVER_VERSION} into ${rel(INSTALL_DIR)} (first run only, 1.5-3 minutes; log: ${rel(logFile)}) ...`);
-  const ticker = setInterval(() => log(`  ... still installing code-server (${Math.round((Date.now() - t0) / 1000)} s)`), 30_000);
+  // Measured: 1.5-2.5 minutes on a quiet 2-core machine, 6 on a busy one (npm downloads ~100 MB, then node-gyp
+  // builds its native modules): say the range, then where it is every 20 s.
+  log(`installing code-server ${CODE_SERVER_VERSION} into ${rel(INSTALL_DIR)}: first run only, usually 2-6 minutes (download, then native modules built with node-gyp); log: ${rel(logFile)} ...`);
+  const ticker = setInterval(() => log(`  ... still installing code-server (${Math.round((Date.now() - t0) / 1000)} s; ${installPhase()})`), 20_000);
   let status: number;
   try {
     status = await runNpm(['install', '--save-exact', `code-server@${CODE_SERVER_VERSION}`], env, logFile);
@@ -174,6 +176,17 @@ async function installCodeServerNow(log: Log): Promise<string> {
   return CODE_SERVER_ENTRY;
 }
 
+/** How far the npm install has got: the packages unpacked so far (code-server's tree has ~500; then node-gyp builds). */
+function installPhase(): string {
+  try {
+    const top = readdirSync(join(INSTALL_DIR, 'node_modules'), { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'));
+    const count = top.reduce((n, e) => n + (e.name.startsWith('@') ? readdirSync(join(INSTALL_DIR, 'node_modules', e.name)).length : 1), 0);
+    return `${count} packages unpacked so far`;
+  } catch {
+    return 'downloading';
+  }
+}
+
 /** Builds the extension (dist/) with the repo's own build script. */
 export function buildExtension(log: Log): void {
   log('building the extension (npm run build) ...');
@@ -182,6 +195,28 @@ export function buildExtension(log: Log): void {
   if (!existsSync(join(REPO_ROOT, 'dist/extension.cjs'))) {
     log('warning: dist/extension.cjs was not built (extension/extension.ts is missing?): VS Code will load no extension code.');
   }
+}
+
+/** Whether `port` on 127.0.0.1 can be listened on now. */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
+  });
+}
+
+/**
+ * The port to serve on: the one asked for if it is free; the default one taken (another code-server, a dev server
+ * on 8080) falls back to a free port and says so; a port the user chose that is taken is an error naming it.
+ */
+export async function portToServeOn(wanted: number, chosenByUser: boolean, log: Log): Promise<number> {
+  if (await portIsFree(wanted)) return wanted;
+  if (chosenByUser) throw new Error(`Port ${wanted} is in use on 127.0.0.1. Choose another with --port N (or PORT=N), or leave it out to take a free one.`);
+  const port = await freePort();
+  log(`port ${wanted} is in use; using port ${port} instead (choose one with --port N).`);
+  return port;
 }
 
 /** A free TCP port on 127.0.0.1. */

@@ -2,7 +2,7 @@
 // extension posts, appends streamed chunks as they arrive, and turns stack frames into links that ask the
 // extension to open the source line. Everything is built with textContent: no HTML from the function's
 // output ever reaches innerHTML.
-import type { FromResultView, ResultModel, ResponseView, StackFrame, ToResultView } from '../extension/result-model.ts';
+import type { FromResultView, RequestView, ResultModel, ResponseView, StackFrame, ToResultView } from '../extension/result-model.ts';
 
 interface VsCodeApi {
   postMessage(message: FromResultView): void;
@@ -43,9 +43,11 @@ function render(model: ResultModel): void {
   const sections: Child[] = [header];
   if (model.eventHint) sections.push(el('p', { id: 'event-hint', class: 'hint' }, `⚠ ${model.eventHint}`));
   if (model.message) sections.push(el('p', { id: 'message', role: 'alert' }, model.message));
+  // What came back; with the request beside it when the model has one (REST Client's layout), else as before.
+  const exchange: Child[] = [];
   if (model.state === 'running') {
     const prelude = model.streamPrelude;
-    sections.push(el('section', { id: 'response', 'data-kind': 'stream' },
+    exchange.push(el('section', { id: 'response', 'data-kind': 'stream' },
       el('h2', {}, model.streamed || model.chunks?.length ? 'Streaming response' : 'Waiting for the response'),
       prelude && el('div', { id: 'http-status', class: prelude.statusCode < 400 ? 'ok' : 'bad' }, `${prelude.statusCode} ${HTTP_REASONS[prelude.statusCode] ?? ''}`.trim()),
       prelude && Object.keys(prelude.headers).length > 0 && el('table', { id: 'http-headers' },
@@ -53,8 +55,11 @@ function render(model: ResultModel): void {
       el('div', { id: 'chunks' }, ...(model.chunks ?? []).map(chunkNode)),
     ));
   }
-  if (model.response) sections.push(responseSection(model.response, model));
-  if (model.error) sections.push(errorSection(model.error));
+  if (model.response) exchange.push(responseSection(model.response, model));
+  if (model.error) exchange.push(errorSection(model.error));
+  if (model.request) {
+    sections.push(el('div', { id: 'exchange', class: 'exchange' }, requestSection(model.request), el('div', { class: 'exchange-response' }, ...exchange)));
+  } else sections.push(...exchange);
   if (model.report) sections.push(reportSection(model.report));
   if (model.logs) sections.push(el('details', { id: 'logs' }, el('summary', {}, 'Logs of this invocation'), el('pre', { id: 'log-text' }, model.logs)));
   root.replaceChildren(...sections.filter((s): s is Node => s instanceof Node));
@@ -77,7 +82,8 @@ function responseSection(response: ResponseView, model: ResultModel): HTMLElemen
     const ok = response.statusCode < 400;
     return el('section', { id: 'response', 'data-kind': 'http' },
       el('h2', {}, title),
-      el('div', { id: 'http-status', class: ok ? 'ok' : 'bad' }, `${response.statusCode}${reason ? ` ${reason}` : ''}`),
+      el('div', { id: 'http-status', class: ok ? 'ok' : 'bad' }, `${response.statusCode}${reason ? ` ${reason}` : ''}`,
+        response.timeMs !== undefined && el('span', { id: 'http-time', class: 'meta' }, ` · ${response.timeMs.toFixed(1)} ms`)),
       response.headers.length > 0 && el('h2', {}, 'Headers'),
       response.headers.length > 0 && el('table', { id: 'http-headers' },
         ...response.headers.map(([k, v]) => el('tr', { class: 'http-header' }, el('th', {}, k), el('td', {}, v)))),
@@ -100,6 +106,26 @@ function rawPayload(model: ResultModel): string {
   if (r?.kind !== 'http') return '';
   const headers = Object.fromEntries(r.headers);
   return JSON.stringify({ statusCode: r.statusCode, headers, ...(r.cookies.length ? { cookies: r.cookies } : {}), body: r.body }, null, 2);
+}
+
+/** The request that was sent, collapsible: the HTTP request line, headers and body, or the event's JSON. */
+function requestSection(request: RequestView): HTMLElement {
+  if (request.kind === 'event') {
+    return el('details', { id: 'request', 'data-kind': 'event', open: '' },
+      el('summary', {}, 'Request (event)'),
+      el('pre', { id: 'request-event' }, request.text || '(empty event)'),
+    );
+  }
+  return el('details', { id: 'request', 'data-kind': 'http', open: '' },
+    el('summary', {}, 'Request'),
+    el('div', { id: 'request-line' }, el('span', { class: 'method' }, request.method), ' ', request.url),
+    request.route !== undefined && el('div', { id: 'request-route', class: 'meta' }, `route: ${request.route}`),
+    request.headers.length > 0 && el('h2', {}, 'Headers'),
+    request.headers.length > 0 && el('table', { id: 'request-headers' },
+      ...request.headers.map(([k, v]) => el('tr', { class: 'http-header' }, el('th', {}, k), el('td', {}, v)))),
+    request.body !== '' && el('h2', {}, 'Body'),
+    request.body !== '' && el('pre', { id: 'request-body' }, request.body),
+  );
 }
 
 function errorSection(error: NonNullable<ResultModel['error']>): HTMLElement {
@@ -143,7 +169,10 @@ const HTTP_REASONS: Record<number, string> = {
 
 window.addEventListener('message', (event: MessageEvent<ToResultView>) => {
   const msg = event.data;
-  if (msg.type === 'model') render(msg.model);
+  if (msg.type === 'model') {
+    render(msg.model);
+    if (msg.seq !== undefined) vscode.postMessage({ type: 'drawn', seq: msg.seq });
+  }
   else if (msg.type === 'chunk') {
     const chunks = document.getElementById('chunks');
     if (chunks) chunks.append(chunkNode(msg.data));

@@ -1,19 +1,20 @@
 // What makes a zip a deployment package Lambda will run, checked the same way for what `open-runtime build`
 // produced, what `open-runtime deploy` is about to upload and what the local control plane receives: every
-// ELF file is for the function's architecture, a custom runtime's `bootstrap` is there and executable, the
-// handler file exists, and the sizes are within Lambda's limits.
+// ELF file is for the function's architecture and needs no newer glibc than the runtime's Amazon Linux has, a custom
+// runtime's `bootstrap` is there and executable, the handler file exists, and the sizes are within Lambda's limits.
 import { chmodSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { runtimeFamily, type Architecture, type Runtime } from '../functions/model.ts';
 import { tryParseHandler, type HandlerFamily } from '../functions/handler.ts';
-import { architectureOf, readElf } from './elf.ts';
+import { architectureOf, hasElfMagic, readElf } from './elf.ts';
+import { glibcOfRuntime, glibcTooNew, neededGlibcVersions } from './glibc.ts';
 import { readZip, unsafeEntryName, ZipFormatError, type ZipEntry } from './zip.ts';
 
 /** Lambda's quotas for a .zip deployment package uploaded directly. */
 export const MAX_ZIPPED_BYTES = 52_428_800; // 50 MB
 export const MAX_UNZIPPED_BYTES = 262_144_000; // 250 MB
 
-export type ProblemKind = 'format' | 'size' | 'architecture' | 'bootstrap' | 'handler';
+export type ProblemKind = 'format' | 'size' | 'architecture' | 'glibc' | 'bootstrap' | 'handler';
 
 export interface PackageProblem {
   kind: ProblemKind;
@@ -79,6 +80,8 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation, opts: 
     return result;
   }
   const wrongArch: string[] = [];
+  const glibc = glibcOfRuntime(expect.runtime);
+  const tooNewGlibc: string[] = [];
   for (const entry of entries) {
     if (unsafeEntryName(entry.name)) {
       problem('format', `The package has an entry named "${entry.name}", which points outside the function's folder. Make the zip from inside the folder (cd dist && zip -r ../function.zip .).`);
@@ -90,6 +93,8 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation, opts: 
     }
     const mode = entry.mode !== undefined ? entry.mode & 0o7777 : 0o644;
     let head = new Uint8Array(0);
+    // An ELF file is kept whole for the glibc check (its version needs are in sections anywhere in the file).
+    let whole: Buffer[] | undefined;
     let size = 0;
     let fd: number | undefined;
     const target = opts.extractTo ? join(opts.extractTo, entry.name) : undefined;
@@ -101,7 +106,11 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation, opts: 
       entry.stream((chunk) => {
         size += chunk.length;
         if (result.unzippedSize + size > MAX_UNZIPPED_BYTES) throw new UnzippedTooLarge();
-        if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+        if (head.length < HEAD_BYTES) {
+          head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+          if (glibc && hasElfMagic(head)) whole ??= [];
+        }
+        whole?.push(Buffer.from(chunk));
         if (fd !== undefined) for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
       });
     } catch (err) {
@@ -124,6 +133,8 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation, opts: 
     if (elf) {
       const arch = architectureOf(elf);
       if (arch !== expect.architecture) wrongArch.push(`${entry.name} (${elf.machineName}${elf.bits === 32 ? ', 32-bit' : ''})`);
+      const tooNew = whole && glibc ? glibcTooNew(neededGlibcVersions(Buffer.concat(whole)), glibc.version) : [];
+      if (tooNew.length) tooNewGlibc.push(`${entry.name} needs ${tooNew.slice(0, 3).map((n) => `${n.version}${n.symbols.length ? ` (${n.symbols.slice(0, 3).join(', ')})` : ''}`).join(', ')}`);
     } else if (executable && size === 0) {
       problem('bootstrap', `${entry.name} is empty.`);
     }
@@ -131,6 +142,10 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation, opts: 
   if (wrongArch.length) {
     const shown = wrongArch.slice(0, 5).join(', ') + (wrongArch.length > 5 ? ` and ${wrongArch.length - 5} more` : '');
     problem('architecture', `The function is ${expect.architecture}, but the package holds native code for another processor: ${shown}. Build it for ${expect.architecture} (open-runtime build <function> --arch ${expect.architecture}), or set the function's architecture to match.`);
+  }
+  if (tooNewGlibc.length && glibc) {
+    const shown = tooNewGlibc.slice(0, 3).join('; ') + (tooNewGlibc.length > 3 ? `; and ${tooNewGlibc.length - 3} more files` : '');
+    problem('glibc', `${expect.runtime} runs on ${glibc.os}, whose glibc is ${glibc.version}, but ${shown}: Lambda would fail to load it ("version \`GLIBC_x' not found"). Build it against glibc ${glibc.version} or older (in an ${glibc.os} container, or with cargo zigbuild --target <arch>-unknown-linux-gnu.${glibc.version}), or link it statically (musl, or CGO_ENABLED=0 for Go).`);
   }
   const family = runtimeFamily(expect.runtime);
   if (family === 'provided') {

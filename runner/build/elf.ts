@@ -25,9 +25,14 @@ export interface ElfInfo {
   bits: 32 | 64;
 }
 
+/** Whether the bytes start with ELF's magic number (\x7fELF). */
+export function hasElfMagic(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+}
+
 /** The ELF header's facts, or undefined when the bytes are not an ELF file. */
 export function readElf(bytes: Uint8Array): ElfInfo | undefined {
-  if (bytes.length < 20 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) return undefined;
+  if (bytes.length < 20 || !hasElfMagic(bytes)) return undefined;
   const littleEndian = bytes[5] !== 2;
   const machine = littleEndian ? bytes[18]! | (bytes[19]! << 8) : (bytes[18]! << 8) | bytes[19]!;
   return { machine, machineName: machineName(machine), bits: bytes[4] === 2 ? 64 : 32 };

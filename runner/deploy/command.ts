@@ -9,9 +9,11 @@ import type { LoadWorkspace } from '../build/command.ts';
 import { DeployError, deployFunction, type DeployResult } from './deploy-function.ts';
 
 export const DEPLOY_USAGE = `  open-runtime deploy <function> [--target aws|local] [--arch arm64|x86_64] [--endpoint-url URL] [--region R]
-      [--profile P] [--role ARN] [--alias NAME] [--function-name NAME] [--zip FILE] [--json-lines] [--template <path>] [--workspace <dir>]
+      [--profile P] [--role ARN] [--alias NAME] [--function-name NAME] [--zip FILE] [--without-middlewares] [--json-lines]
+      [--template <path>] [--workspace <dir>]
       Build, check and deploy a function to AWS Lambda (default) or to a runner's local control plane
-      (--target local --endpoint-url http://127.0.0.1:PORT); publishes a version and optionally points an alias at it.`;
+      (--target local --endpoint-url http://127.0.0.1:PORT); publishes a version and optionally points an alias at it.
+      A function with middlewares is refused unless --without-middlewares (they can't ship with it yet).`;
 
 export async function deployCommand(args: string[], loadWorkspace: LoadWorkspace): Promise<number> {
   let parsed;
@@ -29,6 +31,7 @@ export async function deployCommand(args: string[], loadWorkspace: LoadWorkspace
         alias: { type: 'string' },
         'function-name': { type: 'string' },
         zip: { type: 'string' },
+        'without-middlewares': { type: 'boolean' },
         'json-lines': { type: 'boolean' },
         template: { type: 'string', short: 't' },
         workspace: { type: 'string', short: 'w' },
@@ -68,6 +71,7 @@ export async function deployCommand(args: string[], loadWorkspace: LoadWorkspace
       alias: values.alias,
       functionName: values['function-name'],
       zipPath: values.zip,
+      withoutMiddlewares: values['without-middlewares'] === true,
       workspace: values.workspace,
       log: (line) => process.stderr.write(`${line}\n`),
       progress: (step, message, cancellable) => emit({ progress: { step, message, cancellable } }),

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LambdaClient as LambdaClientType } from '@aws-sdk/client-lambda';
-import type { Architecture, FunctionSpec } from '../functions/model.ts';
+import { middlewaresOf, type Architecture, type FunctionSpec } from '../functions/model.ts';
 import { buildFunction, BuildError } from '../build/build-function.ts';
 import { checkPackage, describeProblems } from '../build/check-package.ts';
 import { roleFromTemplate } from './template-role.ts';
@@ -32,6 +32,8 @@ export interface DeployOptions {
   alias?: string | undefined;
   /** Deploy this zip instead of building. */
   zipPath?: string | undefined;
+  /** Deploy a function that has middlewares without them, knowingly (they can't ship with it yet). */
+  withoutMiddlewares?: boolean | undefined;
   workspace?: string | undefined;
   log?: ((line: string) => void) | undefined;
   /** Each step as it starts; `cancellable` turns false once AWS has been changed. */
@@ -97,6 +99,15 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
   if (reserved.length) {
     throw new DeployError(`Nothing was deployed: ${fn.name} sets ${reserved.join(', ')}, which Lambda reserves for itself and refuses in a function's environment. Remove ${reserved.length > 1 ? 'them' : 'it'} from the function's variables.`);
   }
+  // The chain runs here around the handler; Lambda would run the handler alone (an auth check gone without a word).
+  const chain = middlewaresOf(fn);
+  if (chain.length && !opts.withoutMiddlewares) {
+    throw new DeployError(
+      `Nothing was deployed: ${fn.name} runs the middlewares ${chain.join(', ')} around its handler here, and on Lambda it would run without them ` +
+        `(a check such as auth would be gone). Open Runtime can't ship a middleware chain with a function yet. To deploy the handler alone, knowingly, ` +
+        `pass --without-middlewares (the editor asks); or remove the middlewares from the function.`,
+    );
+  }
   const role = resolveRole(fn, opts);
   if (opts.alias !== undefined && (!/^[a-zA-Z0-9-_]{1,128}$/.test(opts.alias) || /^\d+$/.test(opts.alias))) {
     throw new DeployError(`"${opts.alias}" can't be an alias name: use letters, digits, - or _, not only digits.`);
@@ -151,7 +162,7 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
       Role: role,
       Timeout: Math.round(fn.timeout),
       MemorySize: fn.memorySize,
-      Environment: { Variables: fn.environment },
+      Environment: { Variables: deployedEnvironment(fn, opts) },
     };
     if (fn.runtime === 'wasi') throw new DeployError('WASI components have no Lambda runtime: deploy them where a component host runs them. Nothing was deployed.');
     let created = false;
@@ -260,4 +271,11 @@ async function createClient(sdk: typeof import('@aws-sdk/client-lambda'), opts: 
     throw new DeployError('No AWS region is set. Pass --region, set AWS_REGION, or set a region in ~/.aws/config. Nothing was deployed.');
   }
   return client;
+}
+
+/** The variables Lambda gets: without SLSMIDDLEWARES when the chain is left behind (it names middlewares the package lacks). */
+function deployedEnvironment(fn: FunctionSpec, opts: DeployOptions): Record<string, string> {
+  if (!opts.withoutMiddlewares) return fn.environment;
+  const { SLSMIDDLEWARES: _dropped, ...rest } = fn.environment;
+  return rest;
 }

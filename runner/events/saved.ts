@@ -108,9 +108,13 @@ export async function rememberLastUsed(workspaceDir: string, functionName: strin
   const checked = LastUsedChoice.parse(choice);
   if (checked.kind === 'saved') checkEventName(checked.name);
   const dir = savedEventsDir(workspaceDir, functionName);
+  const file = path.join(dir, LAST_USED_FILE);
+  const text = `${JSON.stringify(checked)}\n`;
+  // Invoking with the same event again (the usual case) leaves the file alone: no write, no file watchers woken.
+  if (await readFile(file, 'utf8').then((old) => old === text, () => false)) return;
   try {
     await mkdir(dir, { recursive: true });
-    await writeAtomically(path.join(dir, LAST_USED_FILE), `${JSON.stringify(checked)}\n`);
+    await writeAtomically(file, text);
   } catch (error) {
     throw new Error(`Could not remember the last event used for ${functionName} in ${dir}: ${(error as Error).message}.`);
   }
@@ -157,14 +161,14 @@ export function checkEventName(name: string): string {
   return trimmed;
 }
 
-function checkFunctionName(functionName: string): void {
+export function checkFunctionName(functionName: string): void {
   const valid = FunctionSpec.shape.name.safeParse(functionName).success && functionName !== '.' && functionName !== '..';
   if (!valid) {
     throw new Error(`"${functionName}" is not a function name (letters, digits, - _ . only); saved events are kept per function.`);
   }
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+export async function writeAtomically(file: string, text: string): Promise<void> {
   // Write then rename, so a crash or a concurrent reader never sees half a file.
   const temporary = `${file}.${randomUUID()}.tmp`;
   try {

@@ -228,3 +228,10 @@ export function parseFunction(input: unknown, where: string): FunctionSpec {
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(function)'}: ${i.message}`).join('; ');
   throw new Error(`${where}: ${problems}`);
 }
+
+/** Middleware names of a function: its declared list, or the Serverless Open Runtime SLSMIDDLEWARES variable. */
+export function middlewaresOf(fn: FunctionSpec): string[] {
+  if (fn.middlewares.length) return fn.middlewares;
+  const fromEnv = fn.environment.SLSMIDDLEWARES;
+  return fromEnv ? fromEnv.split(',').map((m) => m.trim()).filter(Boolean) : [];
+}

@@ -16,6 +16,7 @@ import { isLoopbackHost } from '../request-guard.ts';
 import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './events.ts';
 import { answerOf, gatewayError, type GatewayAnswer } from './responses.ts';
 import { isPreflight, preflightAnswer, withCorsHeaders } from './cors.ts';
+import { listRoutes } from './route-list.ts';
 import { matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 import { StreamedHttpResponse } from './streaming.ts';
 
@@ -217,15 +218,9 @@ function send(res: ServerResponse, answer: GatewayAnswer): void {
   res.end(answer.body);
 }
 
-/** The route table as printed when the runner starts: method, URL, function, API kind. */
+/** The route table as printed when the runner starts: method, URL, function, API kind (route-list.ts). */
 export function describeRoutes(routes: readonly Route[], port: number): string {
-  const rows = routes
-    .filter((r) => !(r.event.kind === 'url' && r.servedPath.endsWith('{proxy+}')))
-    .map((r) => {
-      const kind = r.event.kind === 'rest' ? `REST API (${r.event.stage}, payload 1.0)` : r.event.kind === 'http' ? `HTTP API (payload ${r.event.payloadVersion})` : 'Function URL (payload 2.0)';
-      const path = r.isDefault ? '/* ($default)' : r.event.kind === 'url' ? `${r.servedPath}/*` : r.servedPath;
-      return [r.event.method, `http://127.0.0.1:${port}${path}`, r.function, kind];
-    });
+  const rows = listRoutes(routes, port).map((r) => [r.method, r.path === '$default' ? `${r.url}* ($default)` : r.kind === 'url' ? `${r.url}*` : r.url, r.function, r.kindLabel]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')).join('\n');
 }

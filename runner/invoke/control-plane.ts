@@ -402,7 +402,7 @@ function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: 
       if (p.kind === 'size' && checked.unzippedSize > MAX_UNZIPPED_BYTES) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
       if (p.kind === 'size') throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes for the ${operation} operation`);
       // Lambda itself would accept the upload and fail at the first invoke; the local runner says so now.
-      if (p.kind === 'architecture') throw invalid(p.message);
+      if (p.kind === 'architecture' || p.kind === 'glibc') throw invalid(p.message);
     }
     if (!unpacked) {
       rmSync(codeDir, { recursive: true, force: true });

@@ -1,9 +1,8 @@
 // Runner-level chains as the chain visualizer draws them: each declared middleware of a function, resolved the
 // way an invocation resolves it, with what it declares (hooks, JSON Schemas, the WIT world of components).
 import { relative, resolve } from 'node:path';
-import type { FunctionSpec } from '../functions/model.ts';
 import type { RunnerChain, RunnerMiddleware } from '../analysis/report.ts';
-import { middlewaresOf } from '../local-lambda.ts';
+import { middlewaresOf, type FunctionSpec } from '../functions/model.ts';
 import { HOOKS } from './manifest.ts';
 import { resolveMiddleware } from './resolve.ts';
 

@@ -1,6 +1,7 @@
-// Finds a middleware by name in the function's workspace: the `middlewares/` folder next to its template (then in
-// its code folder). Executables are run directly or with the interpreter their extension names; `.wasm` files are
-// component middlewares; `cloudevents` is built in.
+// Finds a middleware by name in the function's workspace: the `middlewares/` folder next to its template, then in
+// its code folder, then in its layers (`/opt/middlewares` on Lambda, where the Serverless Open Runtime design keeps
+// them; the last layer first, as a later layer's files win at /opt). Executables are run directly or with the
+// interpreter their extension names; `.wasm` files are component middlewares; `cloudevents` is built in.
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { FunctionSpec } from '../functions/model.ts';
@@ -29,7 +30,11 @@ const CANDIDATE_SUFFIXES = ['', '.sh', '.py', '.js', '.mjs', '.cjs', '.ts', '.wa
 
 /** The folders searched, in order. */
 export function middlewareDirs(fn: FunctionSpec): string[] {
-  const dirs = [fn.source?.file ? join(dirname(resolve(fn.source.file)), 'middlewares') : undefined, join(fn.codeUri, 'middlewares')];
+  const dirs = [
+    fn.source?.file ? join(dirname(resolve(fn.source.file)), 'middlewares') : undefined,
+    join(fn.codeUri, 'middlewares'),
+    ...[...fn.layers].reverse().map((layer) => join(layer, 'middlewares')),
+  ];
   return [...new Set(dirs.filter((d): d is string => !!d))];
 }
 

@@ -4,9 +4,10 @@ import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, read
 import { createHash } from 'node:crypto';
 import { builtPackageFor } from '../build/built-package.ts';
 import { architectureOf, readElf } from '../build/elf.ts';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { arch as hostArch } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
 import { DEPRECATED_RUNTIMES, deployedName, runtimeFamily } from '../functions/model.ts';
@@ -143,8 +144,9 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
     const compiled = await compileTypeScript(fn, source);
     env.OPEN_RUNTIME_HANDLER_MODULE = compiled;
     if (fn.runtimeClient === 'aws-lambda-ric') {
-      // The official client resolves _HANDLER itself, relative to LAMBDA_TASK_ROOT.
-      env._HANDLER = `${relative(fn.codeUri, compiled).replace(/\.mjs$/, '')}.${exportName}`;
+      // The official client resolves _HANDLER itself; the compiled module is outside LAMBDA_TASK_ROOT, so by its
+      // absolute path (which the client accepts, unlike a relative path going up).
+      env._HANDLER = `${compiled.replace(/\.mjs$/, '')}.${exportName}`;
     }
   }
   const node = await nodeFor(fn.runtime, fn.codeUri);
@@ -282,7 +284,7 @@ function awsSdkFolder(): string | undefined {
   sdkFolder = null;
   const target = ancestors(PACKAGE_ROOT).map((dir) => join(dir, 'node_modules', '@aws-sdk')).find((dir) => existsSync(join(dir, 'client-lambda')));
   if (!target) return undefined;
-  const folder = join(userCacheDir('aws-sdk'), createHash('sha256').update(target).digest('hex').slice(0, 16), 'node_modules');
+  const folder = userCacheDir('aws-sdk', createHash('sha256').update(target).digest('hex').slice(0, 16), 'node_modules');
   const link = join(folder, '@aws-sdk');
   try {
     if (!existsSync(link) || realpathSync(link) !== realpathSync(target)) {
@@ -488,11 +490,13 @@ const compiled = new Map<string, { mtimeMs: number; output: string }>();
 
 /**
  * TypeScript handlers are bundled on the fly with esbuild, with a source map whose paths point at the
- * original .ts files (stack traces and breakpoints land in the source). The output sits in
- * `<codeUri>/node_modules/.cache/open-runtime/` so bare imports resolve from the function's own node_modules.
+ * original .ts files (stack traces and breakpoints land in the source). The output sits in the runner's cache
+ * (`userCacheDir`), not in the user's folders; the packages the handler imports stay where they are: each bare import
+ * is resolved from the source file, as Node would from there, and written into the output as that file's URL. Imports
+ * that resolve to the project's own sources (tsconfig paths, workspaces) are bundled like relative ones.
  */
 export async function compileTypeScript(fn: FunctionSpec, source: string): Promise<string> {
-  const outDir = join(fn.codeUri, 'node_modules', '.cache', 'open-runtime', fn.name);
+  const outDir = compiledFolder(fn);
   const output = join(outDir, basename(source).replace(/\.[mc]?ts$/, '.mjs'));
   const cached = compiled.get(output);
   const mtimeMs = statSync(source).mtimeMs;
@@ -505,14 +509,15 @@ export async function compileTypeScript(fn: FunctionSpec, source: string): Promi
       entryPoints: [source],
       outfile: output,
       bundle: true,
-      packages: 'external',
+      plugins: [packagesWhereTheyAre],
       platform: 'node',
       format: 'esm',
       target: `node${/^nodejs(\d+)/.exec(fn.runtime)?.[1] ?? '20'}`,
       sourcemap: 'linked',
       sourcesContent: true,
       logLevel: 'silent',
-      banner: { js: "import { createRequire as __orCreateRequire } from 'node:module'; const require = __orCreateRequire(import.meta.url);" },
+      // `require` of the handler's own packages resolves from its source file, as before bundling.
+      banner: { js: `import { createRequire as __orCreateRequire } from 'node:module'; const require = __orCreateRequire(${JSON.stringify(pathToFileURL(source).href)});` },
     });
   } catch (err) {
     const errors = (err as { errors?: esbuild.Message[] }).errors ?? [];
@@ -523,8 +528,35 @@ export async function compileTypeScript(fn: FunctionSpec, source: string): Promi
   return output;
 }
 
+/** Where one function's compiled handler goes: per code folder and function, in the runner's cache. */
+function compiledFolder(fn: FunctionSpec): string {
+  return userCacheDir('typescript', createHash('sha256').update(`${fn.codeUri}\0${fn.name}`).digest('hex').slice(0, 16));
+}
+
+const RESOLVING = Symbol('resolving a bare import');
+
+/**
+ * Bare imports (`lodash`, `@middy/core`, `node:fs`) stay imports: a package found in a node_modules folder is imported
+ * by its file URL (so the output can live anywhere), Node's built-ins and packages that can't be found (Lambda's SDK
+ * through NODE_PATH, a layer's /opt/nodejs) keep their name for Node to resolve when the handler loads.
+ */
+const packagesWhereTheyAre: esbuild.Plugin = {
+  name: 'packages-where-they-are',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === RESOLVING || args.kind === 'entry-point' || /^[a-zA-Z]:[\\/]/.test(args.path)) return undefined;
+      if (isBuiltin(args.path)) return { path: args.path, external: true };
+      const found = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: RESOLVING });
+      if (found.errors.length > 0 || !found.path) return { path: args.path, external: true };
+      if (!found.path.split(/[\\/]/).includes('node_modules')) return undefined; // the project's own source: bundled
+      // import takes a URL; require (through the banner's createRequire) a path.
+      return { path: args.kind === 'require-call' || args.kind === 'require-resolve' ? found.path : pathToFileURL(found.path).href, external: true };
+    });
+  },
+};
+
 /** Forget compiled output, so the next environment compiles again (hot reload). */
 export function forgetCompiled(fn: FunctionSpec): void {
-  const prefix = join(fn.codeUri, 'node_modules', '.cache', 'open-runtime', fn.name);
+  const prefix = compiledFolder(fn);
   for (const key of compiled.keys()) if (key.startsWith(prefix)) compiled.delete(key);
 }

@@ -4,8 +4,8 @@
 //  2. the UI flow in test/e2e/ui/ drives the workbench in Debian Chromium with Playwright, as a user would.
 // Each part gets a fresh copy of examples/ (plus three sam-init projects side by side, sam-projects.ts), so saved
 // events and history start empty every run.
-// Screenshots and logs go to test-results/e2e/. `--only suite` or `--only ui` runs one part; `--grep text`
-// runs the in-host tests whose title contains text.
+// Screenshots and logs go to test-results/e2e/ (with ui-timings.json, the UI round trips timed by ui/timings.ts).
+// `--only suite` or `--only ui` runs one part; `--grep text` runs the tests (in-host and UI) whose title contains text.
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cpSync, existsSync, statSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, appendFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,9 @@ import type { SuiteResult } from './suite/index.ts';
 import { uiTests, type UiContext } from './ui/flow.ts';
 import { chainViewUiTest } from './ui/chain-view.ts';
 import { multiProjectUiTest } from './ui/multi-project.ts';
+import { componentViewUiTest } from './ui/component-view.ts';
+import { routesUiTest } from './ui/routes.ts';
+import { timingsUiTest } from './ui/timings.ts';
 import { addSamProjects } from './sam-projects.ts';
 
 // E2E_RESULTS_DIR: keeps two runs at once (two engineers, CI and a developer) from mixing their screenshots.
@@ -193,7 +196,7 @@ async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string
   }
 }
 
-async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string): Promise<void> {
+async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, grep: string | undefined): Promise<void> {
   const folder = copyExamples(join(runDir, 'ui-workspace'));
   const url = host.workbenchUrl({ folder });
   log(`UI flow: ${url}`);
@@ -201,7 +204,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string): Pr
   recordConsole(page, join(RESULTS_DIR, 'ui-console.log'));
   let shot = 0;
   const context: UiContext = {
-    page, folder, url,
+    page, folder, url, resultsDir: RESULTS_DIR,
     async screenshot(name: string) {
       shot++;
       const file = join(RESULTS_DIR, `ui-${String(shot).padStart(2, '0')}-${name}.png`);
@@ -210,7 +213,9 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string): Pr
     },
   };
   try {
-    for (const test of [...uiTests, chainViewUiTest, multiProjectUiTest]) {
+    // The timings come last: they restart the runner and leave the Run and Debug view open.
+    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, routesUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
+    for (const test of tests) {
       const t0 = Date.now();
       try {
         await test.run(context);
@@ -258,7 +263,7 @@ async function main(): Promise<number> {
     });
     browser = await launchBrowser();
     if (values.only !== 'ui') await runInHostSuite(browser, host, runDir, values.grep);
-    if (values.only !== 'suite') await runUiFlow(browser, host, runDir);
+    if (values.only !== 'suite') await runUiFlow(browser, host, runDir, values.grep);
   } catch (error) {
     report({ part: 'harness', title: 'start VS Code and run the tests', passed: false, error: error instanceof Error ? error.stack ?? error.message : String(error) });
   } finally {

@@ -98,7 +98,7 @@ function invoke(name: string, template: string, env: Record<string, string> = {}
       {
         encoding: 'utf8',
         timeout: 60_000,
-        env: { ...process.env, PATH: FIXTURE_PATH, XDG_CACHE_HOME: join(dir, 'cache'), AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_ENDPOINT_URL_LAMBDA: endpoint, ...env },
+        env: { ...process.env, PATH: FIXTURE_PATH, XDG_CACHE_HOME: join(dir, 'cache'), OPEN_RUNTIME_CACHE_DIR: '', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_ENDPOINT_URL_LAMBDA: endpoint, ...env },
       },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

@@ -35,7 +35,7 @@ function versionFunction(name: string): string {
 function invoke(name: string, template: string, env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
   const { OPEN_RUNTIME_NO_NODE_DOWNLOAD: _, ...inherited } = process.env;
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'invoke', name, '--template', template], { encoding: 'utf8', timeout: 600_000, env: { ...inherited, PATH: FIXTURE_PATH, ...env } }, (err, stdout, stderr) =>
+    execFile(process.execPath, [CLI, 'invoke', name, '--template', template], { encoding: 'utf8', timeout: 600_000, env: { ...inherited, PATH: FIXTURE_PATH, OPEN_RUNTIME_CACHE_DIR: '', ...env } }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

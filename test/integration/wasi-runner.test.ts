@@ -391,6 +391,10 @@ test('Show Component Interface prints the WIT of a component, and says so for an
   const wit = await componentInterface(readFileSync(join(dir, 'code', 'misbehave.wasm')));
   assert.match(wit, /export open-runtime:lambda\/handler@0\.1\.0;/);
   assert.match(wit, /import wasi:cli\/stdout@0\.2\.\d+;/);
+  // The interfaces it names come with their contents: the handler's function signature and the types it uses.
+  assert.match(wit, /package open-runtime:lambda@0\.1\.0 \{[\s\S]*interface handler \{[\s\S]*handle: func\(event: string, context: context\) -> result<string, function-error>;/);
+  assert.match(wit, /interface types \{[\s\S]*record context \{[\s\S]*request-id: string,/);
+  assert.match(wit, /interface stdout \{[\s\S]*get-stdout: func\(\) -> output-stream;/);
   await assert.rejects(componentInterface(readFileSync(join(dir, 'code', 'core-module.wasm'))), /core WebAssembly module, not a component/);
   await assert.rejects(componentInterface(readFileSync(join(dir, 'code', 'garbage.wasm'))), /not WebAssembly/);
   await assert.rejects(componentInterface(readFileSync(join(dir, 'code', 'truncated.wasm'))), /could not be read: /);

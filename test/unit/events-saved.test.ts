@@ -1,6 +1,6 @@
 // Saved events on a real file system (a temporary workspace per test), and where malformed JSON is reported.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -151,6 +151,20 @@ describe('last used event', () => {
     assert.deepEqual(await lastUsed(workspace, 'Fn'), { kind: 'saved', name: 'happy path' });
     assert.equal(await lastUsed(workspace, 'Other'), undefined);
     assert.deepEqual(JSON.parse(await readFile(path.join(savedEventsDir(workspace, 'Fn'), '.last-used'), 'utf8')), { kind: 'saved', name: 'happy path' });
+  });
+
+  it('leaves the file alone when the same event is used again (no write for file watchers to see)', async () => {
+    await saveEvent(workspace, 'Fn', 'same', '{}');
+    await rememberLastUsed(workspace, 'Fn', { kind: 'saved', name: 'same' });
+    const file = path.join(savedEventsDir(workspace, 'Fn'), '.last-used');
+    const before = await stat(file);
+    await new Promise((r) => setTimeout(r, 20));
+    await rememberLastUsed(workspace, 'Fn', { kind: 'saved', name: 'same' });
+    const after = await stat(file);
+    assert.equal(after.ino, before.ino, 'not replaced by a new file');
+    assert.equal(after.mtimeMs, before.mtimeMs, 'not written');
+    await rememberLastUsed(workspace, 'Fn', { kind: 'template', id: 'sqs' });
+    assert.deepEqual(await lastUsed(workspace, 'Fn'), { kind: 'template', id: 'sqs' }, 'a different choice is still written');
   });
 
   it('remembers a template with its values, and forgets what no longer exists', async () => {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { RunnerError, RunnerSidecar, type RunnerState } from '../../extension/runner-client.ts';
 import type { RunnerEvent } from '../../runner/protocol.ts';
+import { sendHttpRequest } from '../../extension/routes/http-request.ts';
+import * as undici from 'undici';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLES = `${ROOT}examples`;
@@ -54,9 +56,33 @@ describe('RunnerSidecar with the real runner', () => {
     await res.body?.cancel();
   });
 
+  it("lists the gateway's routes (GET /routes) with their local URLs, and a request sent there reaches the handler", async () => {
+    const { apiPort, routes } = await runner.listRoutes();
+    const s = runner.state as RunnerState;
+    assert.ok(s.kind === 'ready' && apiPort === s.apiPort, `the table names the gateway's port: ${apiPort}`);
+    const hello = routes.find((r) => r.function === 'HelloTs');
+    assert.deepEqual(hello && { method: hello.method, path: hello.path, url: hello.url, kind: hello.kind, kindLabel: hello.kindLabel },
+      { method: 'GET', path: '/hello', url: `http://127.0.0.1:${apiPort}/hello`, kind: 'http', kindLabel: 'HTTP API (payload 2.0)' }, JSON.stringify(routes));
+    assert.ok(routes.some((r) => r.function === 'StreamJs' && r.kind === 'url' && r.path === '/lambda-url/StreamJs/'), JSON.stringify(routes));
+    const exchange = await sendHttpRequest(undici, apiPort!, { method: 'GET', path: '/hello?name=Ada', pathParameters: {}, headers: {}, body: '' });
+    assert.equal(exchange.status, 200);
+    assert.equal(JSON.parse(exchange.body).message, 'Hello, Ada!');
+  });
+
   it('lists the workspace functions through the control API', async () => {
     const { functions } = await runner.listFunctions();
     assert.ok(functions.some((f) => f.name === 'BashCurl' && f.runtime === 'provided.al2023'), functions.map((f) => f.name).join(', '));
+  });
+
+  it('asks the runner for its functions once, and again after it reloaded them', async () => {
+    const first = await runner.listFunctions();
+    assert.equal(await runner.listFunctions(), first, 'the second click reuses the list (no request to the runner)');
+    const reloaded = await runner.reloadFunctions();
+    assert.notEqual(reloaded, first);
+    await waitFor('functions-changed on /events', () => events.some((e) => e.type === 'functions-changed') || undefined);
+    const after = await runner.listFunctions();
+    assert.notEqual(after, first, 'functions-changed drops the kept list');
+    assert.deepEqual(after.functions.map((f) => f.name), first.functions.map((f) => f.name));
   });
 
   it('invokes, and streams the logs and the environment count on /events', async () => {

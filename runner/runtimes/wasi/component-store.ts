@@ -3,7 +3,7 @@
 // memory cap. A changed .wasm (a rebuild) is noticed on the next invocation by its size, mtime and inode.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { userCacheDir } from '../../paths.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ interface FileState {
 
 /** The default transpile cache: `$XDG_CACHE_HOME/open-runtime/wasi` (or ~/.cache/...). */
 export function defaultCacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'open-runtime', 'wasi');
+  return userCacheDir('wasi');
 }
 
 /** The transpiler's version is part of the cache path: a new jco may generate different glue. */

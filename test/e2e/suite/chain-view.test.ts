@@ -110,6 +110,20 @@ describe('middleware chain view', () => {
     assert.deepEqual(api.chainView()?.report, report);
   });
 
+  it('stays on the last chain when the user switches to a file without one, and analyses nothing for it', async function () {
+    this.timeout(ANALYSIS_TIMEOUT_MS);
+    const shownFile = api.chainView()?.file;
+    assert.equal(shownFile, fixture('http-basic.ts'), 'the view shows http-basic.ts (previous test)');
+    // no-chain.ts has no `middy(` and never held a chain: switching to it must not replace the drawing with "0 chains".
+    await vscode.window.showTextDocument(vscode.Uri.file(fixture('no-chain.ts')));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(api.chainView()?.file, shownFile, 'the view still draws the last chain');
+    assert.ok(api.chainView()!.report.chains.length > 0);
+    // A file with a chain is followed.
+    await vscode.window.showTextDocument(vscode.Uri.file(fixture('order.ts')));
+    await until('the view to follow order.ts', () => (api.chainView()?.file === fixture('order.ts') ? true : undefined), ANALYSIS_TIMEOUT_MS);
+  });
+
   it('shows chain problems as diagnostics with their code and explanation', async function () {
     this.timeout(ANALYSIS_TIMEOUT_MS * 2);
     const uri = vscode.Uri.file(fixture('body-not-parsed.ts'));

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DeployResult } from '../../../runner/deploy/deploy-function.ts';
-import { EXTENSION_ID, exampleEvent, openRuntime, workspaceDir } from './support.ts';
+import { EXTENSION_ID, exampleEvent, openRuntime, until, workspaceDir } from './support.ts';
 
 /** Runs the runner's CLI (dist/runner.js) in the workspace with the Node running this host; rejects with its output. */
 function runnerCli(args: string[]): Promise<string> {
@@ -42,11 +42,30 @@ describe('component interface and deploy', () => {
       assert.match(wit, /^world [\w-]+ \{$/m, `a world declaration:\n${wit}`);
       // What makes it a function: it exports Open Runtime's handler interface.
       assert.match(wit, /^\s*export open-runtime:lambda\/handler@[\d.]+;$/m);
-      // Shown as a WIT document.
+      // With the interfaces it names, their functions and types (the world alone names them only).
+      assert.match(wit, /interface handler \{[\s\S]*handle: func\(event: string, context: context\)/);
+      // Shown as a read-only WIT document: not an Untitled buffer, nothing to save on close.
       const editor = vscode.window.activeTextEditor;
       assert.equal(editor?.document.languageId, 'wit');
       assert.equal(editor?.document.getText(), wit);
-      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      assert.equal(editor?.document.uri.scheme, 'open-runtime-wit');
+      assert.equal(editor?.document.isUntitled, false);
+      assert.equal(editor?.document.isDirty, false);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      assert.ok(!vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputText && t.input.uri.scheme === 'open-runtime-wit'), 'closed without a save prompt');
+    });
+
+    it('opens a .wasm in the component view (not the binary-file warning), and the command then uses that file', async () => {
+      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(wasm()));
+      const tab = await until('the .wasm tab', () => vscode.window.tabGroups.activeTabGroup.activeTab, 30_000);
+      assert.ok(tab.input instanceof vscode.TabInputCustom, `a custom editor tab: ${tab.label}`);
+      assert.equal(tab.input.viewType, 'openRuntime.component');
+      assert.equal(tab.input.uri.fsPath, wasm());
+      // No argument: the active component view's file, no file dialog.
+      const wit = await vscode.commands.executeCommand<string | undefined>('openRuntime.showComponentInterface');
+      assert.match(wit ?? '', /export open-runtime:lambda\/handler@/);
+      assert.equal(vscode.window.activeTextEditor?.document.uri.path, `${vscode.Uri.file(wasm()).path}.wit`);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     });
   });
 

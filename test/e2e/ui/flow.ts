@@ -17,6 +17,8 @@ export interface UiContext {
   /** The workspace folder opened in the workbench (a fresh copy of examples/). */
   folder: string;
   url: string;
+  /** test-results/e2e/ (or E2E_RESULTS_DIR): where figures and screenshots go. */
+  resultsDir: string;
   /** Saves a numbered screenshot into test-results/e2e/ and returns its path. */
   screenshot(name: string): Promise<string>;
 }

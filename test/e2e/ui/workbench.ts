@@ -26,8 +26,11 @@ export function explorerRow(page: Page, name: string, level: number): Locator {
     .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) });
 }
 
-/** Opens `relativePath` (e.g. `functions/hello/app.ts`) by clicking through the explorer like a user. */
-export async function openFromExplorer(page: Page, relativePath: string): Promise<void> {
+/**
+ * Opens `relativePath` (e.g. `functions/hello/app.ts`) by clicking through the explorer like a user; waits for its
+ * text editor, or only for its tab when it opens in a custom editor (`{ textEditor: false }`).
+ */
+export async function openFromExplorer(page: Page, relativePath: string, opts: { textEditor?: boolean } = {}): Promise<void> {
   const parts = relativePath.split('/');
   for (const [index, name] of parts.entries()) {
     const row = explorerRow(page, name, index + 1);
@@ -43,7 +46,7 @@ export async function openFromExplorer(page: Page, relativePath: string): Promis
   }
   const fileName = parts.at(-1)!;
   await page.locator('.tabs-container .tab.active', { hasText: fileName }).waitFor({ timeout: 30_000 });
-  await activeEditor(page).locator('.view-lines .view-line').first().waitFor({ timeout: 30_000 });
+  if (opts.textEditor !== false) await activeEditor(page).locator('.view-lines .view-line').first().waitFor({ timeout: 30_000 });
 }
 
 /** The text editor of the active editor group. */

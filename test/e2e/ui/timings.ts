@@ -1,0 +1,221 @@
+// How fast the editor feels, measured as a user meets it (issue 14, item 10): real clicks in Chromium, timed from
+// the click to the result on screen in the result view, for a cold invoke (first after "Restart Runner"), a warm
+// invoke through the event picker, "Re-run" in the result view, and "Debug" to stopped at a breakpoint. The figures
+// (median of several rounds) are printed and written to test-results/e2e/ui-timings.json with the extension's own
+// breakdown ("Timing" lines: runner, function, picker, invoke, drawn); nothing here asserts a time, the bars are
+// judged from the printed figures.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConsoleMessage, Frame, Locator, Page } from 'playwright-core';
+import type { UiTest } from './flow.ts';
+import { INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, closeAllEditors, lenses, openWorkbench, quickInput, runCommand } from './workbench.ts';
+
+const HELLO_TS = 'functions/hello-ts/app.ts';
+const ROUNDS = { cold: 3, warm: 5, rerun: 5, debug: 3 };
+
+type Kind = keyof typeof ROUNDS;
+interface Round { totalMs: number; pickerShownMs?: number }
+
+/** The result view's page (the frame holding main#result), found among the workbench's frames; waits `timeoutMs` for it. */
+async function resultFrame(page: Page, timeoutMs = INVOKE_TIMEOUT_MS): Promise<Frame | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  do {
+    for (const frame of page.frames()) {
+      if (await frame.$('main#result').catch(() => null)) return frame;
+    }
+    await page.waitForTimeout(10);
+  } while (Date.now() < deadline);
+  return undefined;
+}
+
+async function openResultFrame(page: Page): Promise<Frame> {
+  const frame = await resultFrame(page);
+  if (!frame) throw new Error('The result view did not open.');
+  return frame;
+}
+
+async function shownRequestId(frame: Frame): Promise<string> {
+  return frame.evaluate(() => document.getElementById('request-id')?.textContent?.trim() ?? '').catch(() => '');
+}
+
+/** Waits (polling the page every few ms, not through Playwright locators) for a finished result other than `previous`. */
+async function newResult(frame: Frame, previous: string): Promise<void> {
+  await frame.waitForFunction((prev) => {
+    const id = document.getElementById('request-id')?.textContent?.trim();
+    const state = document.getElementById('status')?.getAttribute('data-state');
+    return !!id && id !== prev && (state === 'succeeded' || state === 'failed');
+  }, previous, { polling: 5, timeout: INVOKE_TIMEOUT_MS });
+}
+
+/** Where to click `locator` (lenses are redrawn now and then: wait until one stays on screen). */
+async function centre(locator: Locator): Promise<{ x: number; y: number }> {
+  const deadline = Date.now() + LENS_TIMEOUT_MS;
+  for (;;) {
+    await locator.waitFor({ timeout: LENS_TIMEOUT_MS });
+    const box = await locator.boundingBox().catch(() => null);
+    if (box && box.width > 0) return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    assert.ok(Date.now() < deadline, 'the element to click stays on screen');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const lensOf = (page: Page, base: string) => lenses(page, new RegExp(`^\\s*${base.replace(/ /g, '\\s+')}(\\s+\\(HelloTs\\))?\\s*$`)).first();
+
+/** Click a lens, take the first event the picker offers (the saved event used last), until the result is shown. */
+async function invokeThroughPicker(page: Page, lens: 'Invoke with event' | 'Debug', until: (frame: Frame, previous: string) => Promise<void>): Promise<Round> {
+  const before = await resultFrame(page, 0);
+  const previous = before ? await shownRequestId(before) : '';
+  const at = await centre(lensOf(page, lens));
+  const t0 = performance.now();
+  await page.mouse.click(at.x, at.y);
+  await quickInput(page).locator('.quick-input-title', { hasText: 'HelloTs' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  await quickInput(page).locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: INVOKE_TIMEOUT_MS });
+  const pickerShownMs = performance.now() - t0;
+  await quickInput(page).locator('.quick-input-box input').press('Enter');
+  await until(before ?? await openResultFrame(page), previous);
+  return { totalMs: performance.now() - t0, pickerShownMs };
+}
+
+/** The debugger stopped in the handler: the debug toolbar is up and the editor marks the paused line. */
+async function stoppedAtBreakpoint(page: Page): Promise<void> {
+  await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: INVOKE_TIMEOUT_MS });
+  await activeEditor(page).locator('.codicon-debug-stackframe').first().waitFor({ state: 'visible', timeout: INVOKE_TIMEOUT_MS });
+}
+
+async function openByQuickOpen(page: Page, relativePath: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = quickInput(page).locator('.quick-input-box input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(relativePath);
+  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: 'app.ts' }).first().waitFor({ timeout: 30_000 });
+  await input.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: 'app.ts' }).waitFor({ timeout: 30_000 });
+  await activeEditor(page).locator('.view-lines', { hasText: 'export const handler' }).waitFor({ timeout: 30_000 });
+}
+
+/** F9 on `line` of app.ts in the first editor group, through Go to Line, then back to the top where the lenses are. */
+async function toggleBreakpoint(page: Page, line: number): Promise<void> {
+  // (Not a click into .view-lines: Playwright would scroll that wide element sideways, lenses out of sight.)
+  await page.locator('.part.editor .editor-group-container').first().locator('.tab', { hasText: 'app.ts' }).first().click();
+  await page.keyboard.press('Control+G');
+  await quickInput(page).locator('.quick-input-box input').fill(`:${line}`);
+  await quickInput(page).locator('.quick-input-box input').press('Enter');
+  await page.keyboard.press('F9');
+  await page.keyboard.press('Control+Home');
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** "Timing invoke HelloTs (function 2.3 ms): runner 0 ms · function 3 ms · picker 80 ms · ..." from the extension's log. */
+function timingLine(message: ConsoleMessage): string | undefined {
+  const match = /Timing (.+?)(?:\s+color:.*)?$/.exec(message.text());
+  return match?.[1]?.trim();
+}
+
+export const timingsUiTest: UiTest = {
+  title: 'times cold invoke, warm invoke through the picker, Re-run and Debug to stopped, as a user clicks them (figures, no assertion on time)',
+  slug: 'timings',
+  async run({ page, folder, url, screenshot, resultsDir }) {
+    const breakdown: Record<Kind, string[]> = { cold: [], warm: [], rerun: [], debug: [] };
+    let kind: Kind = 'cold';
+    const onConsole = (message: ConsoleMessage) => {
+      const line = timingLine(message);
+      if (line) breakdown[kind].push(line);
+    };
+    page.on('console', onConsole);
+    const rounds: Record<Kind, Round[]> = { cold: [], warm: [], rerun: [], debug: [] };
+    try {
+      // Run alone (--grep), the workbench is not open yet.
+      if (await page.locator('.monaco-workbench').count() === 0) await openWorkbench(page, url);
+      // A saved event, so the picker's first row is one (the flow before this test saved and used one already).
+      const events = join(folder, '.open-runtime', 'events', 'HelloTs');
+      mkdirSync(events, { recursive: true });
+      writeFileSync(join(events, 'timing.json'), '{ "queryStringParameters": { "name": "timing" } }\n');
+      // One app.ts open (the flow before left others, and the explorer shows several app.ts), found like a user would.
+      await closeAllEditors(page);
+      await openByQuickOpen(page, HELLO_TS);
+      await lensOf(page, 'Invoke with event').waitFor({ timeout: LENS_TIMEOUT_MS });
+
+      // Cold: a fresh runner (its function environments gone), then the first invoke.
+      for (let i = 0; i < ROUNDS.cold; i++) {
+        await runCommand(page, 'Open Runtime: Restart Runner');
+        await page.locator('.statusbar-item', { hasText: 'Open Runtime: ready' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+        await page.waitForTimeout(300); // the lenses redraw once the new runner lists the functions
+        rounds.cold.push(await invokeThroughPicker(page, 'Invoke with event', newResult));
+      }
+      await screenshot('timings-cold-invoke');
+
+      kind = 'warm';
+      for (let i = 0; i < ROUNDS.warm; i++) rounds.warm.push(await invokeThroughPicker(page, 'Invoke with event', newResult));
+      await screenshot('timings-warm-invoke');
+
+      kind = 'rerun';
+      const frame = await openResultFrame(page);
+      for (let i = 0; i < ROUNDS.rerun; i++) {
+        const previous = await shownRequestId(frame);
+        const button = frame.locator('#rerun');
+        const at = await centre(button);
+        const t0 = performance.now();
+        await page.mouse.click(at.x, at.y);
+        await newResult(frame, previous);
+        rounds.rerun.push({ totalMs: performance.now() - t0 });
+      }
+      await screenshot('timings-rerun');
+
+      // Debug: a breakpoint on the handler's first statement, then Debug -> stopped there; continue to the result.
+      kind = 'debug';
+      const lines = readFileSync(join(folder, HELLO_TS), 'utf8').split('\n');
+      const handlerLine = lines.findIndex((l) => l.startsWith('export const handler')) + 1;
+      assert.ok(handlerLine > 0, `${HELLO_TS} has an exported handler`);
+      // Re-run's clicks left the focus in the result view: toggleBreakpoint goes back to the handler's editor first.
+      await toggleBreakpoint(page, handlerLine + 1);
+      await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
+      for (let i = 0; i < ROUNDS.debug; i++) {
+        rounds.debug.push(await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page)));
+        if (i === 0) await screenshot('timings-debug-stopped');
+        const frameNow = await openResultFrame(page);
+        const previous = await shownRequestId(frameNow);
+        await page.locator('.debug-toolbar .codicon-debug-continue').click();
+        await newResult(frameNow, previous);
+        // The debugged environment ends with its invocation, and the session with it.
+        await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 }).catch(async () => {
+          await page.locator('.debug-toolbar .codicon-debug-disconnect, .debug-toolbar .codicon-debug-stop').first().click();
+          await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+        });
+      }
+      await screenshot('timings-debug-done');
+      await toggleBreakpoint(page, handlerLine + 1);
+      await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      page.off('console', onConsole);
+      // Printed even when a later part failed: the figures measured so far still say where the time goes.
+      const figures = Object.fromEntries((Object.keys(rounds) as Kind[]).map((k) => {
+        const totals = rounds[k].map((r) => Math.round(r.totalMs));
+        const picker = rounds[k].flatMap((r) => (r.pickerShownMs === undefined ? [] : [Math.round(r.pickerShownMs)]));
+        return [k, { medianMs: Math.round(median(totals)), roundsMs: totals, ...(picker.length ? { pickerShownMedianMs: Math.round(median(picker)) } : {}), inExtension: breakdown[k] }];
+      }));
+      const labels: Record<Kind, string> = {
+        cold: 'cold invoke (first after Restart Runner), click -> result',
+        warm: 'warm invoke through the picker, click -> result',
+        rerun: 'Re-run in the result view, click -> result',
+        debug: 'Debug, click -> stopped at the breakpoint',
+      };
+      console.log('       UI timings (median of rounds; the picker part is click -> picker shown):');
+      for (const k of Object.keys(rounds) as Kind[]) {
+        const f = figures[k] as { medianMs: number; roundsMs: number[]; pickerShownMedianMs?: number; inExtension: string[] };
+        if (f.roundsMs.length === 0) { console.log(`         ${labels[k]}: not measured`); continue; }
+        const picker = f.pickerShownMedianMs === undefined ? '' : `, picker shown after ${f.pickerShownMedianMs} ms`;
+        console.log(`         ${labels[k]}: ${f.medianMs} ms (rounds ${f.roundsMs.join(', ')} ms${picker})`);
+        for (const line of f.inExtension.slice(-2)) console.log(`           in the extension: ${line}`);
+      }
+      writeFileSync(join(resultsDir, 'ui-timings.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), figures }, null, 2)}\n`);
+    }
+
+    for (const k of Object.keys(rounds) as Kind[]) assert.equal(rounds[k].length, ROUNDS[k], `${ROUNDS[k]} ${k} rounds ran`);
+  },
+};
