@@ -16,7 +16,7 @@ import {
 } from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
 import { watchDefinitions } from './functions/watch-definitions.ts';
-import { parseFunction, type FunctionSpec } from './functions/model.ts';
+import { debuggerLanguage, parseFunction, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
@@ -43,11 +43,12 @@ const GATEWAY_AUTH_USAGE = `      Gateway auth options (routes with authorizers,
         --api-key <value>   a valid x-api-key besides the template's (repeatable; OPEN_RUNTIME_API_KEYS, comma-separated)`;
 
 const VERB_USAGE: Record<string, string> = {
-  invoke: `  open-runtime invoke <function> [--event <file>|-] [project options]
+  invoke: `  open-runtime invoke <function> [--event <file>|-] [--debug-port N] [project options]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
+      --debug-port N (-d): a Node or Python function waits for a debugger on 127.0.0.1:N before it runs.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
-  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--allow-origin <origin>]... [gateway auth options] [project options]
+  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--debug-port N] [--allow-origin <origin>]... [gateway auth options] [project options]
       Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1 (port 3001), for every function or only
       those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
       WebSocket APIs are on the same port at ws://127.0.0.1:3000/<stage>; an idle connection closes after --ws-idle-timeout (600 s).
@@ -71,8 +72,8 @@ ${PROJECT_USAGE}`,
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
 async function usage(): Promise<string> {
-  const [build, deploy, chain] = await Promise.all([import('./build/command.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts')]);
-  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${build.BUILD_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
+  const [build, deploy, chain, events] = await Promise.all([import('./build/command.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts'), import('./events/generate-command.ts')]);
+  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
 }
 
 /** One verb's usage, for a mistake in that verb's arguments; the whole text when the verb itself is unknown. */
@@ -81,6 +82,7 @@ async function usageOf(verb: string | undefined): Promise<string> {
   if (verb === 'build') return `Usage:\n${(await import('./build/command.ts')).BUILD_USAGE}`;
   if (verb === 'deploy') return `Usage:\n${(await import('./deploy/command.ts')).DEPLOY_USAGE}`;
   if (verb === 'chain') return `Usage:\n${(await import('./analysis/chain-command.ts')).CHAIN_USAGE}`;
+  if (verb === 'generate-event') return `Usage:\n${(await import('./events/generate-command.ts')).GENERATE_EVENT_USAGE}`;
   return usage();
 }
 
@@ -109,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./deploy/command.ts')).deployCommand(rest, loadWorkspace);
     case 'wit':
       return (await import('./runtimes/wasi/component-wit.ts')).witCommand(rest);
+    case 'generate-event':
+      return generateEvent(rest);
     case 'chain':
       return (await import('./analysis/chain-command.ts')).chainCommand(rest, async (v) => (await loadWorkspace(v)).functions);
     case undefined:
@@ -122,6 +126,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The event catalogue as SAM's generate-event names it; its mistakes are usage mistakes. */
+async function generateEvent(args: string[]): Promise<number> {
+  const { generateEventCommand, GenerateEventUsageError } = await import('./events/generate-command.ts');
+  try {
+    return generateEventCommand(args);
+  } catch (err) {
+    if (err instanceof GenerateEventUsageError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 /** Components and middleware chains; component middlewares share the component runner's workers and cache. */
 function attachRunners(lambda: LocalLambda): void {
   const components = createComponentRunner();
@@ -131,8 +146,8 @@ function attachRunners(lambda: LocalLambda): void {
 
 /**
  * SAM CLI flags about containers. Functions here are local processes, so these change nothing; a script written
- * for `sam local` keeps working and is told so in one line. --debug-port is not among them: a debugger waiting
- * for a port that never opens is worse than an error (see CONTAINER_ONLY_REFUSED).
+ * for `sam local` keeps working and is told so in one line. The debugger flags that only make sense in a container
+ * are refused instead (CONTAINER_ONLY_REFUSED): a debugger waiting for something that never happens is worse.
  */
 const CONTAINER_OPTIONS = {
   'docker-network': { type: 'string' },
@@ -148,7 +163,6 @@ const CONTAINER_OPTIONS = {
 } as const;
 
 const CONTAINER_ONLY_REFUSED: Record<string, string> = {
-  '--debug-port': 'Open Runtime runs functions as local processes: debug them with the editor\'s Debug action, or pass NODE_OPTIONS=--inspect (Node) / debugpy (Python) through --env-vars.',
   '--debugger-path': 'there is no container to mount a debugger into; functions run as local processes.',
   '--debug-args': 'there is no container to pass debugger arguments to; functions run as local processes.',
 };
@@ -159,6 +173,25 @@ const GATEWAY_AUTH_OPTIONS = {
   'no-verify-jwt': { type: 'boolean' },
   'api-key': { type: 'string', multiple: true },
 } as const;
+
+/** SAM's -d / --debug-port: the function waits for a debugger there (Node's inspector, Python's debugpy). */
+const DEBUG_OPTION = { 'debug-port': { type: 'string', short: 'd' } } as const;
+
+function debugPortOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`Bad debug port "${value}": give the port your debugger attaches to, 1 to 65535.`);
+  return port;
+}
+
+/** What a person attaches, said once the function waits (the runtime's own line is in the log too). */
+function sayDebuggerReady(lambda: LocalLambda): void {
+  lambda.subscribe((event) => {
+    if (event.type !== 'debug-ready') return;
+    const how = event.language === 'node' ? 'a Node debugger (VS Code "Attach", chrome://inspect)' : 'a Python debugger (VS Code\'s debugpy "Attach")';
+    process.stderr.write(`open-runtime: ${event.function} waits for ${how} on 127.0.0.1:${event.port}; it runs once one attaches.\n`);
+  });
+}
 
 const WORKSPACE_OPTIONS = {
   template: { type: 'string', short: 't' },
@@ -212,7 +245,7 @@ function noticeContainerFlags(values: Record<string, unknown>): void {
 }
 
 /** The project's settings from the flags, samconfig, env.json and .env, with the one region order. */
-function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions & { region: string; template?: string; settingsError?: DefinitionError } {
+function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions & { region: string; profile?: string | undefined; template?: string; settingsError?: DefinitionError } {
   const dir = resolve(values.workspace ?? (values.template ? dirname(resolve(values.template)) : process.cwd()));
   try {
     const config = readSamConfig(values.workspace ? dir : process.cwd(), verb, values['config-env'], values['config-file']);
@@ -222,6 +255,7 @@ function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions
     const region = resolveRegion({ flag: values.region, samconfig: config?.region, profile: values.profile ?? config?.profile });
     return {
       region,
+      profile: values.profile ?? config?.profile,
       regionFlag: values.region,
       parameterOverrides,
       envVars: envVarsFile ? readEnvVarsFile(envVarsFile) : undefined,
@@ -264,15 +298,20 @@ function reportDefinitionErrors(errors: DefinitionError[], skipped: DefinitionEr
 }
 
 async function invokeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, event: { type: 'string', short: 'e' } } });
+  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, ...DEBUG_OPTION, event: { type: 'string', short: 'e' } } });
   noticeContainerFlags(values);
   const address = positionals[0];
   if (!address) throw new UsageError('Which function? open-runtime invoke <function>.');
-  const { region } = projectOptions(values, 'invoke');
+  const debugPort = debugPortOf(values['debug-port']);
+  const { region, profile } = projectOptions(values, 'invoke');
   process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
+  if (profile) process.env.AWS_PROFILE = profile; // as with SAM, the functions and the published layers' fetch use it
   const { functions, errors } = await loadWorkspace(values, 'invoke');
   reportDefinitionErrors(errors);
-  const name = functionNamed(functions, address).name;
+  const fn = functionNamed(functions, address);
+  const name = fn.name;
+  const language = debugPort ? debuggerLanguage(fn.runtime) : undefined;
+  if (debugPort && !language) throw new UsageError(`--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector) and Python (debugpy) functions can wait for a debugger. Invoke it without --debug-port.`);
   let payload: Buffer = Buffer.from('{}');
   if (values.event === '-') payload = readFileSync(0);
   else if (values.event) {
@@ -292,8 +331,9 @@ async function invokeCommand(args: string[]): Promise<number> {
   lambda.subscribe((event) => {
     if (event.type === 'log') process.stderr.write(`${event.line}\n`);
   });
+  sayDebuggerReady(lambda);
   try {
-    const inv = lambda.invoke(name, payload);
+    const inv = lambda.invoke(name, payload, language ? { debug: { language, port: debugPort! } } : {});
     const completion = await inv.completed;
     const result = invokeResult(name, inv, completion);
     if (result.httpPrelude) {
@@ -329,7 +369,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args: samStyleArgs(args),
     allowPositionals: !sidecar,
-    options: { ...WORKSPACE_OPTIONS, port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, 'ws-idle-timeout': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
+    options: { ...WORKSPACE_OPTIONS, ...(sidecar ? {} : DEBUG_OPTION), port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, 'ws-idle-timeout': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
@@ -341,10 +381,13 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
   const verb = sidecar ? 'serve' : 'start';
-  const { region } = projectOptions(values, verb);
+  const { region, profile } = projectOptions(values, verb);
   process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
-  const lambda = new LocalLambda({ port, region });
+  if (profile) process.env.AWS_PROFILE = profile; // as with SAM, the functions and the published layers' fetch use it
+  const debugPort = debugPortOf((values as { 'debug-port'?: string })['debug-port']);
+  const lambda = new LocalLambda({ port, region, debugPort });
   attachRunners(lambda);
+  if (debugPort) sayDebuggerReady(lambda);
   let firstLoad = true;
   let definitionFiles: string[] = [];
   const reload = async () => {
@@ -450,6 +493,11 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     process.stdin.on('end', shutdown).on('data', () => undefined).resume();
   } else {
     const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})${fn.path && fn.path !== fn.name ? ` ${fn.path}` : ''}`).join('\n');
+    const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn.runtime)) : [];
+    if (debugPort) {
+      process.stderr.write(`Open Runtime: each invocation of a Node or Python function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
+      if (undebuggable.length) process.stderr.write(`Open Runtime: --debug-port is not supported for ${undebuggable.map((fn) => `${fn.name} (${fn.runtime})`).join(', ')}: they run without a debugger.\n`);
+    }
     process.stderr.write(
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
         `Try: aws lambda invoke --endpoint-url http://127.0.0.1:${actual} --function-name <name> --cli-binary-format raw-in-base64-out --payload '{}' out.json\n` +

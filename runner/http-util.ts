@@ -98,3 +98,10 @@ export function sendAwsError(res: ServerResponse, status: number, type: string, 
 export function sendRuntimeError(res: ServerResponse, status: number, errorType: string, errorMessage: string): void {
   sendJson(res, status, { errorMessage, errorType });
 }
+
+/** The innermost cause of an outgoing request's failure (fetch and the AWS SDK wrap ECONNREFUSED, ENOTFOUND ... in `cause`). */
+export function networkCause(err: unknown): string {
+  let at = err as { message?: string; code?: string; cause?: unknown } | undefined;
+  while (at?.cause && typeof at.cause === 'object') at = at.cause as typeof at;
+  return [at?.code, at?.message].filter(Boolean).join(': ') || String(err);
+}

@@ -64,7 +64,7 @@ export const RUNTIME_UNMARSHAL_ERROR = 'Runtime.UnmarshalError';
 export const RUNTIME_LAMBDA_CONTEXT_UNMARSHAL_ERROR = 'Runtime.LambdaContextUnmarshalError';
 
 // ---- Open Runtime's own (no Lambda equivalent; named in Lambda's style so callers match them the same way) ---------
-/** Python: the debugger was asked for but debugpy is not installed. */
+/** The debugger was asked for but cannot listen: debugpy is not installed (Python), or the port is taken. */
 export const RUNTIME_DEBUGGER_UNAVAILABLE = 'Runtime.DebuggerUnavailable';
 /** WASI: the component trapped (unreachable, out-of-bounds access ...). */
 export const RUNTIME_WASM_TRAP = 'Runtime.WasmTrap';

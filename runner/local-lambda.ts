@@ -6,7 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { relative } from 'node:path';
-import { middlewaresOf, type FunctionSpec, type HttpEvent } from './functions/model.ts';
+import { debuggerLanguage, middlewaresOf, type FunctionSpec, type HttpEvent } from './functions/model.ts';
 import { findFunction } from './functions/address.ts';
 import type { DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
 import { Environment, type EnvironmentHooks } from './environments/environment.ts';
@@ -58,6 +58,11 @@ export interface LocalLambdaOptions {
    * environment's own processes; 'any' admits every local process, for tests that play the runtime themselves.
    */
   runtimeApiAccess?: RuntimeApiAccess;
+  /**
+   * Every invocation of a Node or Python function waits for a debugger on this port (`start --debug-port`, as
+   * `sam local start-lambda -d`); like an editor's debug session, each gets an environment of its own.
+   */
+  debugPort?: number | undefined;
 }
 
 export interface InvokeOptions {
@@ -118,7 +123,7 @@ export class LocalLambda {
   private mainRoutes: MainRouteHandler = (_req, res) => {
     res.writeHead(404).end();
   };
-  private readonly opts: Required<LocalLambdaOptions>;
+  private readonly opts: Required<Omit<LocalLambdaOptions, 'debugPort'>> & Pick<LocalLambdaOptions, 'debugPort'>;
   private readonly hooks: Omit<EnvironmentHooks, 'retry'>;
   private readonly idleTrim = new IdleTrim();
   /** Runtime NOTICEs already said, per function (EnvironmentHooks.firstNotice). */
@@ -275,6 +280,8 @@ export class LocalLambda {
     const fn = opts.version ?? this.getFunction(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
     const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId);
+    const language = this.opts.debugPort && !opts.debug ? debuggerLanguage(fn.runtime) : undefined;
+    if (language) opts = { ...opts, debug: { language, port: this.opts.debugPort! } };
     const start = () => this.start(fn, inv, opts);
     // A debug session gets its own environment, outside the function's concurrency.
     if (opts.debug) return start();

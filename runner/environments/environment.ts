@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { functionArn, type FunctionSpec } from '../functions/model.ts';
+import { deployedName, functionArn, type FunctionSpec } from '../functions/model.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { shownState, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
@@ -175,10 +175,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       this.port = (this.listener.address() as AddressInfo).port;
       this.hooks.attach(this, this.listener);
     }
-    if (!this.debugging) {
-      this.initTimer = setTimeout(() => this.failInit(RUNTIME_INIT_ERROR, `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`), this.opts.initTimeoutMs);
-    }
-    this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: this.fn.name, functionVersion: '$LATEST' });
+    this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: deployedName(this.fn), functionVersion: '$LATEST' });
     let plan: LaunchPlan;
     try {
       // The Runtime API's hot routes on a Unix socket too (runtime-api/direct.ts), for the project's own clients.
@@ -203,8 +200,13 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
         environmentMarker: this.containment.marker, // contain
       };
       plan = this.opts.command ? planCommand(this.fn, launch, this.opts.command) : await planLaunch(this.fn, launch);
+      // Init's clock starts once the launch is planned: a published layer or a Node version downloaded for the
+      // first cold start (runtimes/layers.ts, runtimes/node-download.ts) is not the function's init.
+      if (!this.debugging && this.state !== 'stopping') {
+        this.initTimer = setTimeout(() => this.failInit(RUNTIME_INIT_ERROR, `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`), this.opts.initTimeoutMs);
+      }
       await listening;
-      await this.extensions.startAll(this.fn.layers, plan, this.opts.initTimeoutMs);
+      await this.extensions.startAll(plan.layers ?? this.fn.layers, plan, this.opts.initTimeoutMs);
     } catch (err) {
       const type = err instanceof LaunchError ? err.errorType : RUNTIME_INIT_ERROR;
       this.failInit(type, (err as Error).message);
@@ -304,7 +306,9 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   }
 
   private detectDebugger(line: string): void {
-    const node = /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line);
+    // Open Runtime's Node client says when it waits (runtimes/node/client.ts); aws-lambda-ric runs under --inspect-brk,
+    // where Node itself waits from the moment it listens.
+    const node = this.fn.runtimeClient === 'aws-lambda-ric' ? /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line) : /^OPEN_RUNTIME_INSPECTOR_WAITING (\d+)$/.exec(line);
     const python = /^OPEN_RUNTIME_DEBUGPY_LISTENING (\d+)/.exec(line);
     const match = node ?? python;
     if (match) this.hooks.debugReady?.(this, node ? 'node' : 'python', Number(match[1]));

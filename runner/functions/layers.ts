@@ -1,8 +1,8 @@
 // Where a layer's files are on this machine. A layer is a folder, or a .zip (what `sam build`, CDK and the
 // Serverless Framework package, and what Lambda itself takes): a zip is unpacked once into
 // `<project>/.open-runtime/layers/<content hash>/`, so the same bytes are unpacked once and a changed zip gets a
-// fresh folder. A published layer's ARN has nothing on this machine: the function keeps it, so its log can say
-// the layer was not fetched.
+// fresh folder. A published layer's ARN is kept on the function and fetched at its cold start (layer-fetch.ts),
+// into the user's cache by the same unpacker.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
@@ -35,7 +35,14 @@ export function isLayerArn(value: unknown): value is string {
 
 /** Unpacks a zip layer into `cacheDir/<hash>` unless that folder is there already; returns the folder. */
 export function unpackLayerZip(zip: string, cacheDir: string): string {
-  const bytes = readFileSync(zip);
+  return unpackLayerBytes(readFileSync(zip), cacheDir);
+}
+
+/**
+ * A layer zip's bytes unpacked into `cacheDir/<hash of the bytes>` (content-addressed: the same bytes, from a
+ * project's zip or a published layer, are unpacked once); returns the folder.
+ */
+export function unpackLayerBytes(bytes: Buffer, cacheDir: string): string {
   const folder = join(cacheDir, createHash('sha256').update(bytes).digest('hex').slice(0, 24));
   if (existsSync(folder)) return folder;
   // Unpacked beside, then renamed: a runner stopped half-way, or two runners at once, never leave half a layer.

@@ -13,13 +13,21 @@ export function lambdaArn(name: string, qualifier?: string, region = process.env
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
 }
 
+/**
+ * The name the function has in Lambda, as its code sees it (AWS_LAMBDA_FUNCTION_NAME, its log group, its ARN): the
+ * FunctionName its template declares (or the Serverless Framework's deployed name), else its logical id, as SAM names it.
+ */
+export function deployedName(fn: Pick<FunctionSpec, 'name' | 'functionName' | 'logicalId'>): string {
+  return fn.functionName ?? fn.logicalId ?? fn.name;
+}
+
 const arns = new WeakMap<FunctionSpec, string>();
 
-/** A function's ARN with its version, built once per function (it is on every event's headers). */
+/** A function's ARN (its deployed name) with its version, built once per function (it is on every event's headers). */
 export function functionArn(fn: FunctionSpec): string {
   let arn = arns.get(fn);
   if (arn === undefined) {
-    arn = lambdaArn(fn.name, fn.version === '$LATEST' ? undefined : fn.version, fn.region);
+    arn = lambdaArn(deployedName(fn), fn.version === '$LATEST' ? undefined : fn.version, fn.region);
     arns.set(fn, arn);
   }
   return arn;
@@ -269,8 +277,10 @@ export const FunctionSpec = z.object({
   runtimeClient: z.enum(['open-runtime', 'aws-lambda-ric']).default('open-runtime'),
   /** Directories whose `extensions/` executables start with each environment (local layers). */
   layers: z.array(z.string()).default([]),
-  /** Published layer versions' ARNs (arn:aws:lambda:...:layer:NAME:N): not on this machine; the function's log says so. */
+  /** Published layer versions' ARNs (arn:aws:lambda:...:layer:NAME:N): fetched at a cold start (functions/layer-fetch.ts). */
   layerArns: z.array(z.string()).optional(),
+  /** With published layers among them, every layer (folder or ARN) in declared order: later ones win at /opt, as in Lambda. */
+  layerOrder: z.array(z.string()).optional(),
   /** Names of runner-level middlewares, in declared order. */
   middlewares: z.array(z.string()).default([]),
   /** `$LATEST`, or the number of a version published to the local control plane. */
@@ -311,6 +321,12 @@ export function runtimeFamily(runtime: Runtime): 'node' | 'python' | 'provided' 
   if (runtime.startsWith('python')) return 'python';
   if (runtime === 'wasi') return 'wasi';
   return 'provided';
+}
+
+/** The debugger a function's runtime takes (Node's inspector, Python's debugpy), or undefined when it has none here. */
+export function debuggerLanguage(runtime: Runtime): 'node' | 'python' | undefined {
+  const family = runtimeFamily(runtime);
+  return family === 'node' || family === 'python' ? family : undefined;
 }
 
 /** Parse with a readable message: `Function "X": timeout: must be <= 900`. */

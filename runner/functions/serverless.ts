@@ -228,27 +228,35 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
   input.environment = environment;
 
   // A function's layers replace provider.layers. `{ Ref: HelloLambdaLayer }` names a layer of this
-  // service (the framework's normalized name); ARNs of published layers have nothing local to add.
+  // service (the framework's normalized name); ARNs of published layers are fetched when the function starts.
   const layersSetting = either('layers');
   const layerDirs: string[] = [];
   const layerArns: string[] = [];
+  const layerOrder: string[] = [];
   if (layersSetting && Array.isArray(layersSetting.raw)) {
     for (const item of layersSetting.raw) {
       const ref = asRecord(item).Ref;
       const layerName = typeof ref === 'string' ? Object.keys(service.layers).find((n) => `${normalizeName(n)}LambdaLayer` === ref) : undefined;
       if (!layerName) {
-        if (isLayerArn(item) && !layerArns.includes(item)) layerArns.push(item); // fidelity: kept for its notice
+        // fidelity: fetched at the cold start (layer-fetch.ts)
+        if (isLayerArn(item) && !layerArns.includes(item)) {
+          layerArns.push(item);
+          layerOrder.push(item);
+        }
         continue;
       }
       const path = asRecord(service.layers[layerName]).path;
       const dir = layerFolder(path ?? '', `a layer "${layerName}" whose path`, serviceDir, layersSetting.line, problems);
-      if (dir && !layerDirs.includes(dir)) layerDirs.push(dir);
+      if (dir && !layerDirs.includes(dir)) {
+        layerDirs.push(dir);
+        layerOrder.push(dir);
+      }
     }
   } else if (layersSetting && layersSetting.raw !== null) {
     problems.push({ line: layersSetting.line, text: `has layers ${describeValue(layersSetting.raw)}; it must be a list such as [{ Ref: MyLayerLambdaLayer }].` });
   }
   input.layers = layerDirs;
-  if (layerArns.length) input.layerArns = layerArns;
+  if (layerArns.length) Object.assign(input, { layerArns, layerOrder });
 
   // Asynchronous invocations: retries, age limit, destinations (a function of this service or an ARN), onError (DLQ).
   const eventInvoke: Partial<EventInvokeSettings> = {};

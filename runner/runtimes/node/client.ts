@@ -2,8 +2,9 @@
 // dist/node-runtime.cjs, Node built-ins only). It loads the handler named by _HANDLER, then loops on the Runtime
 // API 2018-06-01 at AWS_LAMBDA_RUNTIME_API exactly as Lambda's own Node runtime does: same context, same handler
 // styles, same error types, same log format.
+import { writeSync } from 'node:fs';
 import { logRuntimeError, patchConsole } from './console-logs.ts';
-import { nodeJsExitError, toRuntimeErrorBody, unhandledPromiseRejection } from './errors.ts';
+import { debuggerUnavailableError, nodeJsExitError, toRuntimeErrorBody, unhandledPromiseRejection } from './errors.ts';
 import { activeInvocation, onBeforeExit, readFunctionEnvironment, runInvocation, Runtime } from './invoke.ts';
 import type { InvokeDependencies } from './invoke.ts';
 import { InvokeStore } from './invoke-store.ts';
@@ -88,7 +89,16 @@ async function main(): Promise<void> {
   if (env.OPEN_RUNTIME_WAIT_FOR_DEBUGGER) {
     // Debug sessions: wait here (not paused on a first line, as --inspect-brk would) until the debugger attached and
     // set its breakpoints. Pausing at the entry made V8 abort in its scope iterator now and then (nodejs/node#58632).
-    require('node:inspector').waitForDebugger();
+    // Said just before waiting: a debugger told to run before this point would be forgotten, and the runtime would
+    // wait forever (environments/environment.ts reports the environment debug-ready on this line, not on Node's own).
+    const inspector = require('node:inspector') as typeof import('node:inspector');
+    if (!inspector.url()) {
+      // Node could not listen (its own line in the log says why): nothing could ever attach.
+      failInit(debuggerUnavailableError(`The debugger could not listen on 127.0.0.1:${process.debugPort}: the port is taken (by another debug session of this or another function?). Let that session end, or debug on another port.`));
+      return;
+    }
+    writeSync(2, `OPEN_RUNTIME_INSPECTOR_WAITING ${process.debugPort}\n`); // synchronous: the wait blocks the event loop
+    inspector.waitForDebugger();
   }
   let loaded: LoadedHandler;
   try {

@@ -3,6 +3,7 @@
 import { types } from 'node:util';
 import {
   RUNTIME_CALLBACK_HANDLER_DEPRECATED,
+  RUNTIME_DEBUGGER_UNAVAILABLE,
   RUNTIME_HANDLER_NOT_FOUND,
   RUNTIME_IMPORT_MODULE_ERROR,
   RUNTIME_INVALID_STREAMING_OPERATION,
@@ -38,6 +39,10 @@ export function malformedStreamingHandlerError(message: string): Error {
 
 export function invalidStreamingOperationError(message: string): Error {
   return runtimeError(RUNTIME_INVALID_STREAMING_OPERATION, message);
+}
+
+export function debuggerUnavailableError(message: string): Error {
+  return runtimeError(RUNTIME_DEBUGGER_UNAVAILABLE, message);
 }
 
 export function jsonStringifyError(): Error {

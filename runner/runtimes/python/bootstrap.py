@@ -575,7 +575,7 @@ def wait_for_debugger(port_text):
         raise FaultException(
             FaultException.DEBUGGER_UNAVAILABLE,
             "Debugging needs the debugpy package, which is not installed for the Python interpreter at %s. "
-            "Install it with: %s -m pip install debugpy (or pip install debugpy into that interpreter), "
+            "Install it with: %s -m pip install debugpy (on Debian or Ubuntu: apt install python3-debugpy), "
             "then start debugging again." % (sys.executable, sys.executable),
         )
     try:

@@ -8,7 +8,7 @@ import type { FunctionSpec } from '../../functions/model.ts';
 import { ComponentSettings } from '../../functions/model.ts';
 import type { Report } from '../../protocol.ts';
 import { errorOutcome, type Invocation, type Outcome } from '../../environments/invocation.ts';
-import { functionArn } from '../../functions/model.ts';
+import { deployedName, functionArn } from '../../functions/model.ts';
 import type { InProcessRunner } from '../../local-lambda.ts';
 import { ComponentLoadError, ComponentStore, defaultCacheDir, type CompiledComponent } from './component-store.ts';
 import type { GuestSettings } from './messages.ts';
@@ -94,7 +94,7 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
       }
     }
     const guest: GuestSettings = {
-      functionName: fn.name,
+      functionName: deployedName(fn),
       functionArn: functionArn(fn),
       memorySizeMB: fn.memorySize,
       world: settings.world,

@@ -25,6 +25,11 @@ export const RECORDER_LAYER = join(FIXTURES, 'extensions', 'recorder-layer');
 /** Fixture bootstraps run `node` from PATH: put this Node first so they run on the same Node as the runner. */
 export const FIXTURE_PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 
+// A nodejsNN.x function without Node NN on this machine runs on Node NN installed from the npm registry
+// (runner/runtimes/node-download.ts). Only fidelity-node-download.test.ts downloads; every other runner a test
+// starts, in this process or as a child, runs on the Node there is.
+process.env.OPEN_RUNTIME_NO_NODE_DOWNLOAD ??= '1';
+
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" before the integration tests.`);
 }
@@ -78,7 +83,7 @@ export interface TemplateFunction {
   memorySize?: number;
   environment?: Record<string, string>;
   concurrency?: number;
-  /** Local layer folders; each becomes an AWS::Serverless::LayerVersion referenced with !Ref. */
+  /** Local layer folders, each an AWS::Serverless::LayerVersion referenced with !Ref, or published layers' ARNs as they are. */
   layers?: string[];
 }
 
@@ -88,7 +93,7 @@ export function writeTemplate(dir: string, functions: TemplateFunction[]): strin
   const layerIds = new Map<string, string>();
   for (const fn of functions) {
     for (const layer of fn.layers ?? []) {
-      if (layerIds.has(layer)) continue;
+      if (layerIds.has(layer) || layer.startsWith('arn:')) continue;
       const id = `Layer${layerIds.size + 1}`;
       layerIds.set(layer, id);
       lines.push(`  ${id}:`, '    Type: AWS::Serverless::LayerVersion', '    Properties:', `      ContentUri: ${JSON.stringify(layer)}`);
@@ -111,7 +116,7 @@ export function writeTemplate(dir: string, functions: TemplateFunction[]): strin
     }
     if (fn.layers?.length) {
       lines.push('      Layers:');
-      for (const layer of fn.layers) lines.push(`        - !Ref ${layerIds.get(layer)}`);
+      for (const layer of fn.layers) lines.push(layer.startsWith('arn:') ? `        - ${layer}` : `        - !Ref ${layerIds.get(layer)}`);
     }
   }
   const file = join(dir, 'template.yaml');
