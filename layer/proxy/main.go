@@ -87,10 +87,15 @@ func main() {
 			DialContext: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
 		}},
 	}
+	names := chainNames()
+	if len(names) == 0 {
+		// No chain: the proxy gets out of the way and the runtime talks to Lambda itself (no per-invoke cost).
+		execRuntime(os.Args[1], os.Args[2:])
+	}
 	if v, err := strconv.ParseInt(os.Getenv("OPEN_RUNTIME_TIMEOUT_MARGIN_MS"), 10, 64); err == nil && v > 0 {
 		p.marginMs = v
 	}
-	for _, name := range chainNames() {
+	for _, name := range names {
 		mw, err := resolveMiddleware(name)
 		if err != nil {
 			// Every invocation fails with it (as the local runner does); the runtime still starts and init errors stay its own.
@@ -105,8 +110,18 @@ func main() {
 		fmt.Fprintf(os.Stderr, "open-runtime-proxy: could not listen on 127.0.0.1: %v\n", err)
 		os.Exit(1)
 	}
-	go func() { _ = http.Serve(listener, p) }()
+	go func() { _ = http.Serve(guardedListener{listener, listener.Addr().(*net.TCPAddr).Port}, p) }()
 	os.Exit(runRuntime(os.Args[1], os.Args[2:], listener.Addr().String(), upstream))
+}
+
+// execRuntime replaces the proxy with the runtime, as a wrapper's `exec "$@"` does.
+func execRuntime(command string, args []string) {
+	path, err := exec.LookPath(command)
+	if err == nil {
+		err = syscall.Exec(path, append([]string{command}, args...), os.Environ())
+	}
+	fmt.Fprintf(os.Stderr, "open-runtime-proxy: could not start the runtime %s: %v\n", command, err)
+	os.Exit(127)
 }
 
 // runRuntime starts the runtime pointed at the proxy, passes signals on, and exits as it exits.

@@ -93,11 +93,7 @@ func middlewareDirs() []string {
 	if root := os.Getenv("LAMBDA_TASK_ROOT"); root != "" {
 		dirs = append(dirs, filepath.Join(root, "middlewares"))
 	}
-	opt := os.Getenv("OPEN_RUNTIME_LAYER_ROOT")
-	if opt == "" {
-		opt = "/opt"
-	}
-	return append(dirs, filepath.Join(opt, "middlewares"))
+	return append(dirs, "/opt/middlewares")
 }
 
 // chainNames: OPEN_RUNTIME_MIDDLEWARES (what deploy sets), else the Serverless Open Runtime's SLSMIDDLEWARES.

@@ -111,7 +111,8 @@ before(async () => {
     ...pair('Context', ['trace-node'], { codeUri: join(FIXTURE, 'functions', 'context-echo') }),
     ...pair('Slow', ['trace-node'], { timeout: 3, environment: { OPEN_RUNTIME_TIMEOUT_MARGIN_MS: '1000' } }),
     ...['crash', 'hang', 'badjson', 'silent', 'raise', 'recover'].flatMap((mode) =>
-      (['before', 'after', 'error'] as const).flatMap((hook) => pair(`Misbehave-${mode}-${hook}`, ['trace-node', 'misbehave'], { environment: { MISBEHAVE: `${mode}:${hook}` } })),
+      // On Lambda the hooks run inside the function's timeout (the local chain does not count them): room for a hang.
+      (['before', 'after', 'error'] as const).flatMap((hook) => pair(`Misbehave-${mode}-${hook}`, ['trace-node', 'misbehave'], { timeout: 10, environment: { MISBEHAVE: `${mode}:${hook}` } })),
     ),
   ];
   const provided = pair('EchoProvided', TRACE, { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: join(FIXTURE, 'functions', 'provided-echo') });
@@ -190,7 +191,7 @@ describe('early answers and raised errors', () => {
   test('the runtime is handed every Runtime API header unchanged: request id, deadline, ARN, client context', async () => {
     const clientContext = JSON.stringify({ custom: { tenant: 'acme' }, client: { app_title: 'demo' }, env: {} });
     for (const where of WHERE) {
-      const r = await invoke(where, 'Context', { trace: 'c' }, Buffer.from(clientContext).toString('base64'));
+      const r = await invoke(where, 'Context', { trace: 'c' }, clientContext);
       assert.equal(r.ok, true, JSON.stringify(r.body));
       // On Lambda the function sees the caller's request id. The proxy hands it on; the local chain runs the function
       // as an inner invocation of its own (runner/middleware/index.ts), so there it is the inner one's.
@@ -200,6 +201,22 @@ describe('early answers and raised errors', () => {
       assert.deepEqual(r.body.clientContext?.custom, { tenant: 'acme' }, where);
       assert.ok(r.body.remainingMs > 0 && r.body.remainingMs <= 3000, `${where}: ${r.body.remainingMs}`);
       assert.equal(r.body.event.trace, 'c,node:before');
+    }
+  });
+});
+
+describe('who may use the Runtime API the runtime talks to', () => {
+  test('another local process is refused with a 403 that says why, at the proxy as at the runner', async () => {
+    for (const where of WHERE) {
+      const { body } = await invoke(where, 'Context', {});
+      assert.match(body.runtimeApi, /^127\.0\.0\.1:\d+$/);
+      // This test process is not the function's runtime: without the check it would park on /next and take an event.
+      const reply = await fetch(`http://${body.runtimeApi}/2018-06-01/runtime/invocation/next`, { signal: AbortSignal.timeout(5000) });
+      assert.equal(reply.status, 403, where);
+      const refusal = (await reply.json()) as { errorType: string; errorMessage: string };
+      assert.equal(refusal.errorType, 'AccessDenied');
+      assert.match(refusal.errorMessage, /^Refused a connection to the .*Runtime API address 127\.0\.0\.1:\d+.*: .*serves only/);
+      assert.equal((await invoke(where, 'Context', { trace: 'after' })).body.event.trace, 'after,node:before', `${where} keeps serving`);
     }
   });
 });
