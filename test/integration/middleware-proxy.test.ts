@@ -7,11 +7,16 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { buildLayer } from '../../runner/build/layer.ts';
+import { architectureOf, readElf } from '../../runner/build/elf.ts';
+import { neededGlibcVersions } from '../../runner/build/glibc.ts';
+import { readZip } from '../../runner/build/zip.ts';
 import { parseFunction, type FunctionInput } from '../../runner/functions/model.ts';
 import { LocalLambda } from '../../runner/local-lambda.ts';
 import { createMiddlewareRunner } from '../../runner/middleware/index.ts';
-import { assertBuilt, removeTemps, tempDir } from './support/runner.ts';
+import { assertBuilt, CLI, removeTemps, tempDir } from './support/runner.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'middleware');
@@ -54,6 +59,19 @@ function pair(name: string, middlewares: string[], variant: Variant = {}): Funct
     },
   ];
 }
+
+/** A wrapper as Lambda's documentation shows them: it changes the runtime's environment, then execs its command. */
+function plainWrapper(): { dir: string; code: string } {
+  const dir = tempDir('mw-proxy-wrapper');
+  writeFileSync(join(dir, 'wrapper'), '#!/bin/sh\nexport WRAPPED_BY="wrapper with $# arguments"\nexec "$@"\n');
+  chmodSync(join(dir, 'wrapper'), 0o755);
+  writeFileSync(join(dir, 'not-executable'), '#!/bin/sh\nexec "$@"\n');
+  const code = tempDir('mw-proxy-wrapped');
+  writeFileSync(join(code, 'index.mjs'), 'export const handler = async () => ({ wrappedBy: process.env.WRAPPED_BY ?? null });\n');
+  writeFileSync(join(code, 'app.py'), 'import os\n\ndef handler(event, context):\n    return {"wrappedBy": os.environ.get("WRAPPED_BY")}\n');
+  return { dir, code };
+}
+const WRAPPER = plainWrapper();
 
 /** A custom runtime has no AWS_LAMBDA_EXEC_WRAPPER on Lambda: its bootstrap starts the layer's wrapper itself. */
 function providedThroughWrapper(): string {
@@ -115,6 +133,17 @@ before(async () => {
       (['before', 'after', 'error'] as const).flatMap((hook) => pair(`Misbehave-${mode}-${hook}`, ['trace-node', 'misbehave'], { timeout: 10, environment: { MISBEHAVE: `${mode}:${hook}` } })),
     ),
   ];
+  const wrapped = (name: string, wrapper: string, variant: Partial<FunctionInput> = {}): FunctionInput => ({
+    name, runtime: 'nodejs22.x', handler: 'index.handler', codeUri: WRAPPER.code, environment: { AWS_LAMBDA_EXEC_WRAPPER: wrapper }, ...variant,
+  });
+  functions.push(
+    wrapped('WrappedNode', join(WRAPPER.dir, 'wrapper')),
+    wrapped('WrappedPython', join(WRAPPER.dir, 'wrapper'), { runtime: 'python3.12', handler: 'app.handler' }),
+    wrapped('WrapperMissing', join(WRAPPER.dir, 'no-such-wrapper')),
+    wrapped('WrapperMissingInLayer', '/opt/no-such-wrapper', { layers: [LAYER_DIR] }),
+    wrapped('WrapperNotExecutable', join(WRAPPER.dir, 'not-executable')),
+    wrapped('WrapperProvided', join(WRAPPER.dir, 'no-such-wrapper'), { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: join(FIXTURE, 'functions', 'provided-echo') }),
+  );
   const provided = pair('EchoProvided', TRACE, { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: join(FIXTURE, 'functions', 'provided-echo') });
   provided[1] = { ...provided[1]!, codeUri: providedThroughWrapper() };
   functions.push(...provided);
@@ -124,6 +153,30 @@ before(async () => {
 after(async () => {
   await lambda.close();
   removeTemps();
+});
+
+describe('open-runtime build-layer', () => {
+  test('both architectures: a static, stripped proxy, the wrapper at the root and the project\'s middlewares, executable in the zip', () => {
+    const out = tempDir('mw-proxy-build-layer');
+    const printed = execFileSync(process.execPath, [CLI, 'build-layer', '--arch', 'all', '--out', out, '--middlewares', join(FIXTURE, 'middlewares')], { encoding: 'utf8' });
+    for (const architecture of ['x86_64', 'arm64'] as const) {
+      assert.match(printed, new RegExp(`^${architecture}: .*open-runtime-layer\\.zip \\(zip \\d+ KiB, proxy \\d+ KiB\\)$`, 'm'));
+      const entries = new Map(readZip(readFileSync(join(out, architecture, 'open-runtime-layer.zip'))).map((e) => [e.name, e]));
+      const proxy = entries.get('bin/open-runtime-proxy')!;
+      assert.equal(proxy.mode! & 0o777, 0o755);
+      assert.equal(entries.get('open-runtime-wrapper')!.mode! & 0o777, 0o755);
+      assert.ok(entries.has('middlewares/deny.sh') && entries.has('middlewares/counter-ll.json'));
+      const bytes = proxy.read();
+      assert.equal(architectureOf(readElf(bytes)!), architecture);
+      // Static: no dynamic loader and no glibc version to match Lambda's.
+      assert.deepEqual(neededGlibcVersions(bytes), []);
+      assert.ok(!Buffer.from(bytes).includes('ld-linux'), `${architecture}: the proxy is not static`);
+    }
+  });
+
+  test('a bad option is a sentence and exit code 2', () => {
+    assert.throws(() => execFileSync(process.execPath, [CLI, 'build-layer', '--arch', 'mips'], { encoding: 'utf8', stdio: 'pipe' }), (err: { status: number; stderr: string }) => err.status === 2 && /Unknown architecture "mips": use arm64, x86_64 or all\./.test(err.stderr));
+  });
 });
 
 describe('order: before in declared order, after and error in reverse', () => {
@@ -202,6 +255,38 @@ describe('early answers and raised errors', () => {
       assert.ok(r.body.remainingMs > 0 && r.body.remainingMs <= 3000, `${where}: ${r.body.remainingMs}`);
       assert.equal(r.body.event.trace, 'c,node:before');
     }
+  });
+});
+
+describe('AWS_LAMBDA_EXEC_WRAPPER, as Lambda honours it', () => {
+  async function run(name: string) {
+    const { outcome } = await lambda.invoke(name, Buffer.from('{"trace":"w"}')).completed;
+    return { ok: outcome.ok, errorType: outcome.ok ? undefined : outcome.errorType, body: JSON.parse(outcome.body.toString('utf8')) };
+  }
+
+  test('Node and Python runtimes start through the wrapper, with their command line as its arguments', async () => {
+    for (const name of ['WrappedNode', 'WrappedPython']) {
+      const r = await run(name);
+      assert.equal(r.ok, true, JSON.stringify(r.body));
+      assert.match(r.body.wrappedBy, /^wrapper with [1-9]\d* arguments$/, name);
+    }
+  });
+
+  test('a wrapper that is missing or not executable is a clear Runtime.InvalidEntrypoint error', async () => {
+    const missing = await run('WrapperMissing');
+    assert.equal(missing.errorType, 'Runtime.InvalidEntrypoint');
+    assert.match(missing.body.errorMessage, /AWS_LAMBDA_EXEC_WRAPPER of function WrapperMissing is ".*no-such-wrapper", which does not exist\. Point AWS_LAMBDA_EXEC_WRAPPER at/);
+    const inLayer = await run('WrapperMissingInLayer');
+    assert.match(inLayer.body.errorMessage, /"\/opt\/no-such-wrapper", which does not exist in its layers\./);
+    const notExecutable = await run('WrapperNotExecutable');
+    assert.equal(notExecutable.errorType, 'Runtime.InvalidEntrypoint');
+    assert.match(notExecutable.body.errorMessage, /which is not executable\. Run: chmod \+x /);
+  });
+
+  test('custom runtimes ignore it, as on Lambda', async () => {
+    const r = await run('WrapperProvided');
+    assert.equal(r.ok, true, JSON.stringify(r.body));
+    assert.equal(r.body.trace, 'w,handler');
   });
 });
 
