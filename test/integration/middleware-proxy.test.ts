@@ -127,6 +127,8 @@ before(async () => {
     ...pair('Shouted', ['upper-ll']),
     ...pair('Missing', ['trace-node', 'no-such-middleware']),
     ...pair('Context', ['trace-node'], { codeUri: join(FIXTURE, 'functions', 'context-echo') }),
+    ...pair('Streamed', ['trace-node'], { handler: 'index.piped', codeUri: join(ROOT, 'test', 'fixtures', 'node', 'streaming') }),
+    ...pair('StreamedHttp', ['trace-node'], { handler: 'index.http', codeUri: join(ROOT, 'test', 'fixtures', 'node', 'streaming') }),
     ...pair('Slow', ['trace-node'], { timeout: 3, environment: { OPEN_RUNTIME_TIMEOUT_MARGIN_MS: '1000' } }),
     ...['crash', 'hang', 'badjson', 'silent', 'raise', 'recover'].flatMap((mode) =>
       // On Lambda the hooks run inside the function's timeout (the local chain does not count them): room for a hang.
@@ -380,6 +382,30 @@ describe('long-lived middlewares ("longLived": true): one `serve` process for ev
       assert.equal(r.body.name, 'ADA');
       assert.match(r.body.headers['x-served-by'], /^upper-ll\/\d+$/);
     }, (r) => r.body.name);
+  });
+});
+
+describe('streamed responses', () => {
+  async function stream(where: Where, name: string) {
+    const chunks: string[] = [];
+    let contentType = '';
+    const inv = lambda.invoke(`${where}-${name}`, Buffer.from('{"trace":""}'), { streamListener: { start: (type) => (contentType = type), chunk: (data) => chunks.push(data.toString('utf8')) } });
+    const { outcome, logs } = await inv.completed;
+    return { ok: outcome.ok, streamed: outcome.streamed, contentType, body: chunks.join(''), logs };
+  }
+
+  test('reach the caller as the function writes them; before hooks run, after hooks are skipped and the logs say so', async () => {
+    for (const where of WHERE) {
+      const r = await stream(where, 'Streamed');
+      assert.equal(r.ok, true, `${where}: ${r.logs.join('\n')}`);
+      assert.equal(r.streamed, true, where);
+      assert.equal(r.body, 'abc', where);
+      assert.ok(r.logs.some((l) => /^MIDDLEWARE trace-node before [\d.]+ ms$/.test(l)), where);
+      assert.ok(r.logs.includes('MIDDLEWARE after hooks skipped: the response was streamed to the caller as the function wrote it'), `${where}: ${r.logs.join('\n')}`);
+      const http = await stream(where, 'StreamedHttp');
+      assert.equal(http.contentType, 'application/vnd.awslambda.http-integration-response', where);
+      assert.match(http.body, /"statusCode":201.*\0{8}<h1>hello<\/h1>$/s, where);
+    }
   });
 });
 
