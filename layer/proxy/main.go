@@ -44,6 +44,12 @@ type invocation struct {
 	timer    *time.Timer
 }
 
+func (inv *invocation) isAnswered() bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.answered
+}
+
 // claim: the first of the runtime's answer and the graceful timeout wins; the other is dropped.
 func (inv *invocation) claim() bool {
 	inv.mu.Lock()
@@ -311,6 +317,10 @@ func (p *proxy) next(w http.ResponseWriter, r *http.Request) {
 				p.forget(requestID)
 				p.postAndDrop(requestID, *early)
 			}
+			continue
+		}
+		if inv.isAnswered() {
+			// The graceful timeout answered while the befores ran: the function has nothing left to do for it.
 			continue
 		}
 		if bytes.Equal(handed, input) {
