@@ -430,24 +430,25 @@ func (l *longLived) start() error {
 	if err != nil {
 		return err
 	}
-	l.stderr = &stderrLogger{name: l.mw.name}
-	cmd.Stderr = l.stderr
+	stderr := &stderrLogger{name: l.mw.name}
+	l.stderr = stderr
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	l.cmd = cmd
 	l.stdin = stdin
-	go l.read(cmd, stdout)
+	go l.read(cmd, stdout, stderr)
 	return nil
 }
 
-func (l *longLived) read(cmd *exec.Cmd, stdout interface{ Read([]byte) (int, error) }) {
+func (l *longLived) read(cmd *exec.Cmd, stdout interface{ Read([]byte) (int, error) }, stderr *stderrLogger) {
 	scanner := bufio.NewScanner(stdout)
 	scanner.Buffer(make([]byte, 64*1024), maxOutput)
 	for scanner.Scan() {
 		line := string(scanner.Bytes())
 		if strings.TrimSpace(line) == "" {
-			l.failOldest(cmd, `it printed an empty line instead of an answer (print {"id": ..., "output": ...})`, line, false)
+			l.failOldest(cmd, stderr, `it printed an empty line instead of an answer (print {"id": ..., "output": ...})`, line, false)
 			continue
 		}
 		var answer map[string]json.RawMessage
@@ -456,7 +457,7 @@ func (l *longLived) read(cmd *exec.Cmd, stdout interface{ Read([]byte) (int, err
 			if err != nil {
 				what = fmt.Sprintf("it printed invalid JSON (%v)", err)
 			}
-			l.failOldest(cmd, what, line, true)
+			l.failOldest(cmd, stderr, what, line, true)
 			continue
 		}
 		l.mu.Lock()
@@ -483,12 +484,12 @@ func (l *longLived) read(cmd *exec.Cmd, stdout interface{ Read([]byte) (int, err
 		}
 		l.mu.Unlock()
 		if !known || !found {
-			l.failOldest(cmd, fmt.Sprintf(`it answered with an unknown id %s (answers are {"id": <the request's id>, "output": ...})`, answer["id"]), line, true)
+			l.failOldest(cmd, stderr, fmt.Sprintf(`it answered with an unknown id %s (answers are {"id": <the request's id>, "output": ...})`, answer["id"]), line, true)
 			continue
 		}
 		output, ok := answer["output"]
 		if !ok {
-			call.ch <- serveAnswer{err: &hookFailure{middleware: l.mw.name, what: `it answered without an "output" (print {"id": ..., "output": <the replacement value>})`, stdout: line, stderr: l.stderr.String()}}
+			call.ch <- serveAnswer{err: &hookFailure{middleware: l.mw.name, what: `it answered without an "output" (print {"id": ..., "output": <the replacement value>})`, stdout: line, stderr: stderr.String()}}
 			continue
 		}
 		call.ch <- serveAnswer{output: append([]byte{}, output...)}
@@ -499,10 +500,10 @@ func (l *longLived) read(cmd *exec.Cmd, stdout interface{ Read([]byte) (int, err
 		l.cmd = nil
 	}
 	l.mu.Unlock()
-	l.failAll(cmd, "its long-lived process "+exitDescription(cmd.ProcessState))
+	l.failAll(cmd, stderr, "its long-lived process "+exitDescription(cmd.ProcessState))
 }
 
-func (l *longLived) failOldest(cmd *exec.Cmd, what, line string, restart bool) {
+func (l *longLived) failOldest(cmd *exec.Cmd, stderr *stderrLogger, what, line string, restart bool) {
 	l.mu.Lock()
 	oldest := -1
 	for id, p := range l.pending {
@@ -523,11 +524,11 @@ func (l *longLived) failOldest(cmd *exec.Cmd, what, line string, restart bool) {
 		killTree(cmd)
 	}
 	if ch != nil {
-		ch <- serveAnswer{err: &hookFailure{middleware: l.mw.name, hook: "?", what: what, stdout: line, stderr: l.stderr.String()}}
+		ch <- serveAnswer{err: &hookFailure{middleware: l.mw.name, hook: "?", what: what, stdout: line, stderr: stderr.String()}}
 	}
 }
 
-func (l *longLived) failAll(cmd *exec.Cmd, why string) {
+func (l *longLived) failAll(cmd *exec.Cmd, stderr *stderrLogger, why string) {
 	l.mu.Lock()
 	waiting := []chan serveAnswer{}
 	for id, p := range l.pending {
@@ -538,7 +539,7 @@ func (l *longLived) failAll(cmd *exec.Cmd, why string) {
 	}
 	l.mu.Unlock()
 	for _, ch := range waiting {
-		ch <- serveAnswer{err: &hookFailure{middleware: l.mw.name, what: why, stderr: l.stderr.String()}}
+		ch <- serveAnswer{err: &hookFailure{middleware: l.mw.name, what: why, stderr: stderr.String()}}
 	}
 }
 
@@ -550,7 +551,7 @@ func (l *longLived) call(hook string, input []byte, ctx hookContext) ([]byte, er
 			return nil, &hookFailure{middleware: l.mw.name, hook: hook, what: startFailure(l.mw.command, err)}
 		}
 	}
-	cmd := l.cmd
+	cmd, stderr := l.cmd, l.stderr
 	l.nextID++
 	id := l.nextID
 	ch := make(chan serveAnswer, 1)
@@ -579,8 +580,7 @@ func (l *longLived) call(hook string, input []byte, ctx hookContext) ([]byte, er
 			l.cmd = nil
 		}
 		l.mu.Unlock()
-		stderr := l.stderr.String()
 		killTree(cmd)
-		return nil, &hookFailure{middleware: l.mw.name, hook: hook, what: fmt.Sprintf("it did not answer within its %d ms timeout; the long-lived process was stopped and starts again on the next call", timeout.Milliseconds()), stderr: stderr}
+		return nil, &hookFailure{middleware: l.mw.name, hook: hook, what: fmt.Sprintf("it did not answer within its %d ms timeout; the long-lived process was stopped and starts again on the next call", timeout.Milliseconds()), stderr: stderr.String()}
 	}
 }
