@@ -3,9 +3,15 @@
 // stderr. Chain overhead is the p50 of an invoke with the chain minus the p50 of the same function without it,
 // through a real LocalLambda with real middleware processes. Analysis "cold" is a fresh process's first analysis
 // of a 200-line file with a 6-middleware chain; "after an edit" is the same program reanalysed with changed text.
+// The Open Runtime layer (layer/proxy) is measured under the local runner as Lambda runs it (AWS_LAMBDA_EXEC_WRAPPER,
+// the layer at /opt): its per-invoke overhead with no middleware and with 3 long-lived ones, against the same function
+// started through a wrapper that only execs (the runtime on HTTP, as behind the proxy) and against the plain function;
+// its cold start (the proxy starting a no-op runtime, minus that runtime alone); its size per architecture.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildLayer } from '../runner/build/layer.ts';
 import { parseFunction } from '../runner/functions/model.ts';
 import { LocalLambda } from '../runner/local-lambda.ts';
 import { createMiddlewareRunner } from '../runner/middleware/index.ts';
@@ -19,7 +25,7 @@ const WARMUP = 300;
 const ROUNDS = 5;
 const CLIENT = 'open-runtime middleware chain';
 
-function emit(metric: string, value: number, unit: 'ms' | 'ops/s', client = CLIENT): void {
+function emit(metric: string, value: number, unit: 'ms' | 'ops/s' | 'KiB', client = CLIENT): void {
   process.stdout.write(`${JSON.stringify({ metric, value: Math.round(value * 1000) / 1000, unit, client })}\n`);
 }
 const p50 = (sorted: number[]) => sorted[Math.floor(sorted.length / 2)]!;
@@ -93,5 +99,90 @@ function analysis(): void {
   emit('chain analysis after an edit, p50 of 20', p50(edits), 'ms', 'typescript 6 checker');
 }
 
-await chainOverhead();
-analysis();
+const LAYER_CLIENT = 'open-runtime layer proxy';
+
+async function proxyOverhead(layerDir: string): Promise<void> {
+  const fn = (name: string, environment: Record<string, string>, layers: string[] = []) =>
+    parseFunction({ name, runtime: 'nodejs22.x', handler: 'index.handler', codeUri: join(BENCH, 'function'), source: { file: join(BENCH, 'template.yaml'), line: 1 }, environment, layers, concurrency: 1 }, 'bench');
+  const proxied = (middlewares: string) => ({ AWS_LAMBDA_EXEC_WRAPPER: '/opt/open-runtime-wrapper', OPEN_RUNTIME_MIDDLEWARES: middlewares });
+  const lambda = new LocalLambda({ hotReload: false });
+  const names = ['Bare', 'HttpBare', 'ProxyNone', 'ProxyPass', 'Proxy3'] as const;
+  lambda.setFunctions([
+    fn('Bare', {}),
+    fn('HttpBare', { AWS_LAMBDA_EXEC_WRAPPER: join(BENCH, 'plain-wrapper', 'exec-wrapper') }),
+    fn('ProxyNone', proxied(''), [layerDir]),
+    fn('ProxyPass', proxied('on-error'), [layerDir]),
+    fn('Proxy3', proxied('ll-a,ll-b,ll-c'), [layerDir]),
+  ]);
+  await lambda.listen();
+  try {
+    for (const name of names) await invokeTimes(lambda, name, WARMUP);
+    const rounds: Array<Record<(typeof names)[number], number>> = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const round = {} as Record<(typeof names)[number], number>;
+      for (const name of names) round[name] = p50(await invokeTimes(lambda, name, INVOKES));
+      rounds.push(round);
+    }
+    const median = (values: number[]) => p50([...values].sort((a, b) => a - b));
+    const over = (name: (typeof names)[number], base: (typeof names)[number]) => median(rounds.map((r) => r[name] - r[base]));
+    process.stderr.write(`rounds (${names.join(' / ')} p50, ms): ${rounds.map((r) => names.map((n) => r[n].toFixed(3)).join(' / ')).join(', ')}\n`);
+    emit('layer invoke p50 overhead, no middleware configured (the proxy execs the runtime; vs the runtime on HTTP)', over('ProxyNone', 'HttpBare'), 'ms', LAYER_CLIENT);
+    emit('layer invoke p50 overhead, proxy in the path, no hook to run (an error-only middleware; vs the runtime on HTTP)', over('ProxyPass', 'HttpBare'), 'ms', LAYER_CLIENT);
+    emit('layer invoke p50 overhead, 3 long-lived executable middlewares (vs the runtime on HTTP)', over('Proxy3', 'HttpBare'), 'ms', LAYER_CLIENT);
+    emit('layer chain cost p50, 3 long-lived executable middlewares (vs the proxy with no hook to run)', over('Proxy3', 'ProxyPass'), 'ms', LAYER_CLIENT);
+    emit('the runtime on HTTP vs the runner\'s direct socket, p50 (what any exec wrapper costs under the local runner)', over('HttpBare', 'Bare'), 'ms', LAYER_CLIENT);
+  } finally {
+    await lambda.close();
+  }
+}
+
+/**
+ * Cold start: the layer's wrapper starting a no-op runtime (/bin/true), minus that runtime alone. With no middleware
+ * the proxy execs the runtime; with a chain it resolves it, listens on 127.0.0.1 and starts the runtime as its child.
+ */
+function proxyColdStart(layerDir: string): void {
+  const wrapper = join(layerDir, 'open-runtime-wrapper');
+  const base = { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9', LAMBDA_TASK_ROOT: layerDir };
+  const time = (command: string, args: string[], env: NodeJS.ProcessEnv) => {
+    const started = performance.now();
+    const run = spawnSync(command, args, { env });
+    if (run.status !== 0) throw new Error(`${command} failed: ${run.stderr}`);
+    return performance.now() - started;
+  };
+  const runs = 40;
+  const cases = { alone: { ...base }, none: { ...base, OPEN_RUNTIME_MIDDLEWARES: '' }, chain: { ...base, OPEN_RUNTIME_MIDDLEWARES: 'on-error' } };
+  for (let i = 0; i < 5; i++) time(wrapper, ['/bin/true'], cases.chain);
+  const times = { alone: [] as number[], none: [] as number[], chain: [] as number[] };
+  for (let i = 0; i < runs; i++) {
+    times.alone.push(time('/bin/true', [], cases.alone));
+    times.none.push(time(wrapper, ['/bin/true'], cases.none));
+    times.chain.push(time(wrapper, ['/bin/true'], cases.chain));
+  }
+  const alone = p50(times.alone.sort((a, b) => a - b));
+  emit(`layer cold start p50, no middleware (wrapper + proxy exec; ${runs} runs)`, p50(times.none.sort((a, b) => a - b)) - alone, 'ms', LAYER_CLIENT);
+  emit(`layer cold start p50, with a chain (wrapper + proxy: resolve, listen on 127.0.0.1, start the runtime; ${runs} runs)`, p50(times.chain.sort((a, b) => a - b)) - alone, 'ms', LAYER_CLIENT);
+}
+
+async function layer(): Promise<void> {
+  const out = mkdtempSync(join(tmpdir(), 'or-bench-layer-'));
+  try {
+    const host = arch() === 'arm64' ? 'arm64' : 'x86_64';
+    for (const architecture of ['x86_64', 'arm64'] as const) {
+      const built = await buildLayer(architecture, { out, middlewares: join(BENCH, 'middlewares') });
+      emit(`layer proxy binary size, ${architecture} (static, stripped)`, built.proxyBytes / 1024, 'KiB', LAYER_CLIENT);
+      emit(`layer zip size, ${architecture}`, built.zipBytes / 1024, 'KiB', LAYER_CLIENT);
+    }
+    const layerDir = join(out, host, 'layer');
+    proxyColdStart(layerDir);
+    await proxyOverhead(layerDir);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+// `node bench/middleware.ts layer`: the layer's figures only.
+if (process.argv[2] !== 'layer') {
+  await chainOverhead();
+  analysis();
+}
+await layer();

@@ -72,14 +72,15 @@ ${PROJECT_USAGE}`,
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
 async function usage(): Promise<string> {
-  const [build, deploy, chain, events] = await Promise.all([import('./build/command.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts'), import('./events/generate-command.ts')]);
-  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
+  const [build, layer, deploy, chain, events] = await Promise.all([import('./build/command.ts'), import('./build/layer.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts'), import('./events/generate-command.ts')]);
+  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
 }
 
 /** One verb's usage, for a mistake in that verb's arguments; the whole text when the verb itself is unknown. */
 async function usageOf(verb: string | undefined): Promise<string> {
   if (verb && verb in VERB_USAGE) return `Usage:\n${VERB_USAGE[verb]}`;
   if (verb === 'build') return `Usage:\n${(await import('./build/command.ts')).BUILD_USAGE}`;
+  if (verb === 'build-layer') return `Usage:\n${(await import('./build/layer.ts')).BUILD_LAYER_USAGE}`;
   if (verb === 'deploy') return `Usage:\n${(await import('./deploy/command.ts')).DEPLOY_USAGE}`;
   if (verb === 'chain') return `Usage:\n${(await import('./analysis/chain-command.ts')).CHAIN_USAGE}`;
   if (verb === 'generate-event') return `Usage:\n${(await import('./events/generate-command.ts')).GENERATE_EVENT_USAGE}`;
@@ -107,6 +108,8 @@ async function main(argv: string[]): Promise<number> {
       return listCommand(rest);
     case 'build':
       return (await import('./build/command.ts')).buildCommand(rest, loadWorkspace);
+    case 'build-layer':
+      return (await import('./build/layer.ts')).buildLayerCommand(rest);
     case 'deploy':
       return (await import('./deploy/command.ts')).deployCommand(rest, loadWorkspace);
     case 'wit':

@@ -98,8 +98,35 @@ export async function planLaunch(fn: FunctionSpec, opts: LaunchOptions): Promise
   if (!existsSync(fn.codeUri) || !statSync(fn.codeUri).isDirectory()) {
     throw new LaunchError('Runtime.InvalidEntrypoint', `The code directory ${fn.codeUri} of function ${fn.name} does not exist. Check CodeUri in the template.`);
   }
-  const plan = await planFamily(fn, opts);
+  const plan = withExecWrapper(fn, await planFamily(fn, opts));
   return withLayers(fn, withNotice(plan, deprecationNotice(fn.runtime)));
+}
+
+/**
+ * AWS_LAMBDA_EXEC_WRAPPER, as Lambda honours it for its managed runtimes (Node, Python; not `provided`): the wrapper
+ * starts with the runtime's command line as its arguments and is expected to `exec "$@"` (the Open Runtime layer's
+ * proxy starts this way). A path under /opt is looked for in the function's layers, as Lambda would find it there.
+ */
+function withExecWrapper(fn: FunctionSpec, plan: LaunchPlan): LaunchPlan {
+  const wrapper = plan.env.AWS_LAMBDA_EXEC_WRAPPER;
+  const family = runtimeFamily(fn.runtime);
+  if (!wrapper || (family !== 'node' && family !== 'python')) return plan;
+  const where = wrapper.startsWith('/opt/') ? [...fn.layers].reverse().map((layer) => join(layer, wrapper.slice('/opt/'.length))) : [wrapper];
+  const found = where.find((path) => existsSync(path));
+  const fix = 'Point AWS_LAMBDA_EXEC_WRAPPER at an executable script in the function\'s package or one of its layers, or remove the variable.';
+  if (!wrapper.startsWith('/') || !found) {
+    throw new LaunchError('Runtime.InvalidEntrypoint', `AWS_LAMBDA_EXEC_WRAPPER of function ${fn.name} is "${wrapper}", which ${wrapper.startsWith('/') ? `does not exist${wrapper.startsWith('/opt/') ? ' in its layers' : ''}` : 'is not an absolute path'}. ${fix}`);
+  }
+  try {
+    accessSync(found, constants.X_OK);
+  } catch {
+    throw new LaunchError('Runtime.InvalidEntrypoint', `AWS_LAMBDA_EXEC_WRAPPER of function ${fn.name} is ${found}, which is not executable. Run: chmod +x ${found}`);
+  }
+  // The runtime must talk HTTP to what the wrapper started, not to the runner's direct socket around it.
+  const env = { ...plan.env };
+  delete env[DIRECT_SOCKET_ENV];
+  // Its real path: it exists whether or not this machine can show the layers at /opt.
+  return { ...plan, command: found, args: [plan.command, ...plan.args], env };
 }
 
 function planFamily(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> | LaunchPlan {

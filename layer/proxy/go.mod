@@ -1,0 +1,3 @@
+module github.com/open-runtime/layer/proxy
+
+go 1.19
