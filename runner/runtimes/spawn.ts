@@ -1,6 +1,6 @@
 // How each kind of function starts: the command line and environment of one execution environment's process.
 import { execFile } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { builtPackageFor } from '../build/built-package.ts';
 import { architectureOf, readElf } from '../build/elf.ts';
@@ -14,6 +14,7 @@ import { DEPRECATED_RUNTIMES, deployedName, runtimeFamily } from '../functions/m
 import { tryParseHandler } from '../functions/handler.ts';
 import { NODE_RUNTIME_CLIENT, PACKAGE_ROOT, PYTHON_RUNTIME_CLIENT, userCacheDir } from '../paths.ts';
 import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
+import { ensureSdkPackages, type SdkDownload } from './node/sdk-download.ts';
 import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
 import { withLayers } from './layers.ts';
 import { cachedNode, downloadNode } from './node-download.ts';
@@ -161,7 +162,10 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   const env = lambdaEnvironment(fn, opts, fn.handler);
   // The AWS SDK v3 resolves as it does on Lambda (its /var/runtime/node_modules), after the function's own copy.
   const sdk = awsSdkFolder();
-  if (sdk) env.NODE_PATH = [env.NODE_PATH, sdk].filter(Boolean).join(':');
+  // SDK packages the runner does not carry, installed from the npm registry at its SDK version (sdk-download.ts).
+  const downloaded = sdk ? await sdkPackagesFor(fn, sdk) : undefined;
+  env.NODE_PATH = [env.NODE_PATH, sdk, downloaded?.folder].filter(Boolean).join(':');
+  if (!env.NODE_PATH) delete env.NODE_PATH;
   const nodeArgs = ['--enable-source-maps'];
   if (opts.debug) {
     // The client waits for the debugger itself (OPEN_RUNTIME_WAIT_FOR_DEBUGGER); aws-lambda-ric cannot, so it breaks on entry.
@@ -298,6 +302,29 @@ function ancestors(dir: string): string[] {
     all.push(at);
     if (dirname(at) === at) return all;
   }
+}
+
+/** Per code folder: the SDK packages it imports, installed (or why not) once per runner. */
+const sdkDownloads = new Map<string, Promise<SdkDownload>>();
+
+/** The downloaded SDK packages for a function, installing what it imports that nothing provides yet. */
+async function sdkPackagesFor(fn: FunctionSpec, carriedFolder: string): Promise<SdkDownload | undefined> {
+  const carried = join(carriedFolder, '@aws-sdk');
+  let version: string;
+  try {
+    version = JSON.parse(readFileSync(join(carried, 'client-lambda', 'package.json'), 'utf8')).version;
+  } catch {
+    return undefined;
+  }
+  let pending = sdkDownloads.get(fn.codeUri);
+  if (!pending) {
+    pending = ensureSdkPackages(fn.codeUri, carried, version, (line) => process.stderr.write(`open-runtime: ${line}\n`));
+    sdkDownloads.set(fn.codeUri, pending);
+  }
+  const result = await pending;
+  // Said at each cold start, but tried once per runner: offline, every cold start would otherwise wait for npm.
+  if (result.problem) process.stderr.write(`open-runtime: ${result.problem}\n`);
+  return result;
 }
 
 let sdkFolder: string | null | undefined;

@@ -31,6 +31,7 @@ import { addSamProjects } from './sam-projects.ts';
 // The examples' nodejs22.x functions run on the Node there is, with their notice: installing Node 22 from the npm
 // registry (runner/runtimes/node-download.ts) is tested once, in test/integration/fidelity-node-download.test.ts.
 process.env.OPEN_RUNTIME_NO_NODE_DOWNLOAD ??= '1';
+process.env.OPEN_RUNTIME_NO_SDK_DOWNLOAD ??= '1';
 const RESULTS_DIR = process.env.E2E_RESULTS_DIR ? resolve(process.env.E2E_RESULTS_DIR) : join(REPO_ROOT, 'test-results/e2e');
 const SUITE_TIMEOUT_MS = Number(process.env.E2E_SUITE_TIMEOUT_MS ?? 300_000);
 

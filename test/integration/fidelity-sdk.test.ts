@@ -3,11 +3,11 @@
 // naming the package and the command that installs it. Lambda's Python runtimes ship boto3: a Python without it
 // fails with the commands that install it.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLI, FIXTURE_PATH, removeTemps, tempDir, writeTemplate } from './support/runner.ts';
+import { CLI, FIXTURE_PATH, ROOT, removeTemps, tempDir, writeTemplate } from './support/runner.ts';
 
 test.after(removeTemps);
 
@@ -45,7 +45,23 @@ test('on Node 20 (no module.registerHooks) an ES module handler imports the SDK 
   assert.match(version, /^v20\./);
 });
 
-test('an SDK package the runner does not have fails with the package named and the command that installs it', async () => {
+test('an SDK package the runner does not carry is installed from the npm registry at the first cold start, at the runner\'s SDK version, once', async () => {
+  // The one test here that really installs (from the registry npm is configured with), into a cache of its own.
+  const cache = tempDir('sdk-cache');
+  const files = { 'app.mjs': "import { S3Client } from '@aws-sdk/client-s3';\nexport const handler = async () => [typeof S3Client, new S3Client({ region: 'us-east-1' }).config.region ? 'configured' : 'no'];\n" };
+  const env = { OPEN_RUNTIME_NO_SDK_DOWNLOAD: '', OPEN_RUNTIME_CACHE_DIR: cache };
+  const first = await invoke(files, 'nodejs24.x', 'app.handler', env);
+  assert.deepEqual(JSON.parse(first.stdout), ['function', 'configured'], first.stderr);
+  const lambdaVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules', '@aws-sdk', 'client-lambda', 'package.json'), 'utf8')).version;
+  assert.match(first.stderr, new RegExp(`installing @aws-sdk/client-s3@${lambdaVersion.replace(/\./g, '\\.')} from the npm registry`));
+  assert.equal(JSON.parse(readFileSync(join(cache, 'aws-sdk-packages', lambdaVersion, 'node_modules', '@aws-sdk', 'client-s3', 'package.json'), 'utf8')).version, lambdaVersion);
+  // A later runner finds it installed and asks no registry.
+  const again = await invoke(files, 'nodejs24.x', 'app.handler', env);
+  assert.deepEqual(JSON.parse(again.stdout), ['function', 'configured'], again.stderr);
+  assert.doesNotMatch(again.stderr, /installing @aws-sdk/);
+});
+
+test('an SDK package that is not installed (OPEN_RUNTIME_NO_SDK_DOWNLOAD=1, or offline) fails with the package named and the command that installs it', async () => {
   const { stdout } = await invoke({ 'app.mjs': "import { S3Client } from '@aws-sdk/client-s3';\nexport const handler = async () => typeof S3Client;\n" }, 'nodejs24.x', 'app.handler');
   const error = JSON.parse(stdout);
   assert.equal(error.errorType, 'Runtime.ImportModuleError');

@@ -85,7 +85,8 @@ export function missingSdkAdvice(message: string, taskRoot: string): string | un
   const name = /['"](@aws-sdk\/[a-z0-9-]+)/.exec(message)?.[1];
   if (!name) return undefined;
   return (
-    `Lambda's Node runtime includes the AWS SDK v3, so ${name} works there without installing it; Open Runtime has only the SDK packages it uses itself ` +
-    `(such as @aws-sdk/client-lambda) and cannot download others offline. Install it for the function: cd ${taskRoot} && npm install ${name} (a dev dependency is enough if you deploy with Lambda's own copy).`
+    `Lambda's Node runtime includes the AWS SDK v3, so ${name} works there without installing it; Open Runtime installs the SDK packages a function's ` +
+    `own files import from the npm registry at its first cold start, and this one could not be (the runner's log says why: offline, or imported from a dependency). ` +
+    `Install it for the function: cd ${taskRoot} && npm install ${name} (a dev dependency is enough if you deploy with Lambda's own copy).`
   );
 }

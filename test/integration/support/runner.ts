@@ -29,6 +29,7 @@ export const FIXTURE_PATH = `${dirname(process.execPath)}:${process.env.PATH ?? 
 // (runner/runtimes/node-download.ts). Only fidelity-node-download.test.ts downloads; every other runner a test
 // starts, in this process or as a child, runs on the Node there is.
 process.env.OPEN_RUNTIME_NO_NODE_DOWNLOAD ??= '1';
+process.env.OPEN_RUNTIME_NO_SDK_DOWNLOAD ??= '1';
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" before the integration tests.`);
