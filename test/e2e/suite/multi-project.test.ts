@@ -27,7 +27,8 @@ describe('several SAM projects side by side', () => {
       assertSucceeded(result);
       const body = JSON.parse(payloadOf(result).body);
       assert.equal(body.greeting, project.greeting, `${project.folder}'s own environment`);
-      assert.equal(body.functionName, nameOf(project.folder));
+      // The name the code sees is the template's (its logical id, as SAM and Lambda give it), not the editor's label.
+      assert.equal(body.functionName, 'HelloWorldFunction');
       assert.ok(body.remainingMs > 3000 && body.remainingMs <= project.timeout * 1000,
         `${project.folder}'s Timeout of ${project.timeout} s, not the default 3 s: ${body.remainingMs} ms were left`);
       const problems = vscode.languages.getDiagnostics(vscode.Uri.file(join(workspaceDir(), project.folder, 'template.yaml')));

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { UiTest } from './flow.ts';
-import { INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, activeWebview, exactly, lenses, quickInput, quickPickLabels, runCommand } from './workbench.ts';
+import { INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, activeWebview, exactly, lenses, quickInput, quickPickLabels, runCommand, focusWorkbench } from './workbench.ts';
 
 const FILE = 'sam-hello/hello_world/app.mjs';
 
 export async function openByQuickOpen(page: Page, relativePath: string): Promise<void> {
+  await focusWorkbench(page);
   await page.keyboard.press('Control+P');
   const input = quickInput(page).locator('.quick-input-box input');
   await input.waitFor({ timeout: 10_000 });

@@ -73,7 +73,9 @@ export const routesUiTest: UiTest = {
       `the request sits above the response, whose status shows without scrolling: request ${JSON.stringify(narrowRequest)}, status ${JSON.stringify(narrowStatus)}`);
     // Given the room (the result's group maximized), request and response sit side by side, as in REST Client.
     await page.locator('.tabs-container .tab', { hasText: 'Result: HelloTs' }).first().click();
-    await runCommand(page, 'View: Toggle Maximize Editor Group');
+    // With one editor group the result already has the width (and VS Code offers no "maximize" then).
+    const maximize = (await page.locator('.part.editor .editor-group-container').count()) > 1;
+    if (maximize) await runCommand(page, 'View: Toggle Maximize Editor Group');
     try {
       // Which visible webview is the result's changes when the other group hides: find it again.
       const wide = await resultWithRequest(page, '/hello?name=Grace');
@@ -93,7 +95,7 @@ export const routesUiTest: UiTest = {
       await screenshot('routes-request-folded');
       await wide.locator('#request > summary').click();
     } finally {
-      await runCommand(page, 'View: Toggle Maximize Editor Group');
+      if (maximize) await runCommand(page, 'View: Toggle Maximize Editor Group');
     }
   },
 };

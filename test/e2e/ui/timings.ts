@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConsoleMessage, Frame, Locator, Page } from 'playwright-core';
 import type { UiTest } from './flow.ts';
-import { INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, closeAllEditors, lenses, openWorkbench, quickInput, runCommand } from './workbench.ts';
+import { INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, closeAllEditors, lenses, openWorkbench, quickInput, runCommand, focusWorkbench } from './workbench.ts';
 
 const HELLO_TS = 'functions/hello-ts/app.ts';
 const ROUNDS = { cold: 3, warm: 5, rerun: 5, debug: 3 };
@@ -84,12 +84,15 @@ async function stoppedAtBreakpoint(page: Page): Promise<void> {
 }
 
 async function openByQuickOpen(page: Page, relativePath: string): Promise<void> {
+  await focusWorkbench(page);
   await page.keyboard.press('Control+P');
   const input = quickInput(page).locator('.quick-input-box input');
   await input.waitFor({ timeout: 10_000 });
   await input.fill(relativePath);
-  await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: 'app.ts' }).first().waitFor({ timeout: 30_000 });
-  await input.press('Enter');
+  // The row of this very file (the explorer has several app.ts, and recently opened files are listed first).
+  const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: 'app.ts' }).filter({ hasText: 'hello-ts' }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
   await page.locator('.tabs-container .tab.active', { hasText: 'app.ts' }).waitFor({ timeout: 30_000 });
   await activeEditor(page).locator('.view-lines', { hasText: 'export const handler' }).waitFor({ timeout: 30_000 });
 }

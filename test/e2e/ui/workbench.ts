@@ -148,8 +148,21 @@ export async function acceptDefaults(page: Page, max = 12): Promise<string[]> {
   return answered;
 }
 
+/**
+ * Takes the keyboard focus out of a webview (the result, chain or component view keep it after a click, and their
+ * frame then receives the keys a shortcut needs), so that the next shortcut reaches the workbench, as it does for a
+ * user who clicks back into the window.
+ */
+export async function focusWorkbench(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const active = document.activeElement as HTMLElement | null;
+    if (active && active.tagName === 'IFRAME') active.blur();
+  });
+}
+
 /** Runs a command through the Command Palette, like a user typing its title. */
 export async function runCommand(page: Page, title: string): Promise<void> {
+  await focusWorkbench(page);
   await page.keyboard.press('Control+Shift+P');
   const input = quickInput(page).locator('.quick-input-box input');
   await input.waitFor({ timeout: 10_000 });
