@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { UiTest } from './flow.ts';
-import { activeWebview, closeAllEditors, openFromExplorer } from './workbench.ts';
+import { activeWebview, closeAllEditors, openFromExplorer, runCommand } from './workbench.ts';
 
 const RUNNER = join(import.meta.dirname, '..', '..', '..', 'dist', 'runner.js');
 const WASM = 'components/c-hello/build/hello.wasm';
@@ -15,8 +15,10 @@ export const componentViewUiTest: UiTest = {
   slug: 'component-view',
   async run({ page, folder, screenshot }) {
     execFileSync(process.execPath, [RUNNER, 'build', 'HelloComponentC'], { cwd: folder, stdio: 'pipe', timeout: 180_000 });
-    // Alone on screen, so the webview found is the component view's (the result and chain views are webviews too).
+    // Alone on screen, so the webview found is the component view's (the result and chain views are webviews too),
+    // and from the Explorer, whichever view the tests before left in the side bar.
     await closeAllEditors(page);
+    await runCommand(page, 'View: Show Explorer');
     await openFromExplorer(page, WASM, { textEditor: false });
     const view = activeWebview(page);
     const wit = view.locator('pre');
