@@ -216,9 +216,11 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
     },
   };
   try {
-    // The ports are counted once several functions have run and before the timings restart the runner.
+    // The component view opens its .wasm from the explorer before the editor workflow adds projects that scroll the
+    // explorer's top rows out of view. The ports are counted once several functions have run and before the timings
+    // restart the runner.
     // The timings come last: they restart the runner and leave the Run and Debug view open.
-    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, editorWorkflowUiTest, componentViewUiTest, routesUiTest, portsUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
+    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, editorWorkflowUiTest, routesUiTest, portsUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
     for (const test of tests) {
       const t0 = Date.now();
       try {
