@@ -28,6 +28,8 @@ export async function openByQuickOpen(page: Page, relativePath: string): Promise
 async function openPicker(page: Page): Promise<void> {
   const lens = lenses(page, 'Invoke with event').first();
   await lens.waitFor({ timeout: LENS_TIMEOUT_MS });
+  // A hover left open by the mouse's last position (over the editor) would take the click: move it away first.
+  await page.mouse.move(0, 0);
   await lens.click();
   await quickInput(page).locator('.quick-input-title', { hasText: 'sam-hello/HelloWorldFunction' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
 }
@@ -69,6 +71,7 @@ export const multiProjectUiTest: UiTest = {
     await openPicker(page);
     await input.fill('sqs');
     await rows.filter({ has: page.locator('.label-description', { hasText: exactly('sqs') }) }).first().click();
+    await page.mouse.move(0, 0);
     await lenses(page, /Send\s+to\s+sam-hello-HelloWorldFunction/).first().click({ timeout: LENS_TIMEOUT_MS });
     const view = activeWebview(page);
     await view.locator('#function', { hasText: 'sam-hello-HelloWorldFunction' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
