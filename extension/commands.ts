@@ -167,10 +167,10 @@ const editEventBeforeSending: CommandFactory = (ctx) => async (args?: unknown) =
   const { functionFor } = await import('./invoke.ts');
   const target = await functionFor(ctx, args);
   if (!target) return undefined;
-  const { chooseEvent } = await import('./events/pick-event.ts');
+  const { chooseEvent, isSwitch } = await import('./events/pick-event.ts');
   const { isInvokeArgs } = await import('./invoke-args.ts');
   const chosen = await chooseEvent(ctx, target.folder, target.fn, isInvokeArgs(args) ? args : {});
-  if (!chosen) return undefined;
+  if (!chosen || isSwitch(chosen)) return undefined;
   const { openDraft } = await import('./events/edit-event.ts');
   return openDraft(ctx, target.folder, target.fn, chosen.payload, { label: chosen.label, suggestedName: chosen.label.replace(/^\w+: /, '').replace(/[^\w.-]+/g, '-') });
 };
