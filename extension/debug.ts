@@ -1,18 +1,25 @@
 // Attaching the language's debugger to an environment the runner started with its debugger listening
 // (`debug-ready` on /events). Node: VS Code's built-in js-debug, with source maps so breakpoints in
-// TypeScript sources bind. Python: debugpy through the Python Debugger extension, when installed. Either way the
-// runner's own code (its runtime clients, which call the handler) is not the user's: a stack starts at their handler.
+// TypeScript sources bind. Python: debugpy, which serves the Debug Adapter Protocol itself on the port the runner gave
+// it, so VS Code talks to it directly (our own debug type, `openruntime-python`, whose adapter is that port): no
+// Python extension is needed. Either way the runner's own code (its runtime clients, which call the handler) is not
+// the user's: a stack starts at their handler.
 import * as vscode from 'vscode';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 
-const PYTHON_DEBUGGER_EXTENSIONS = ['ms-python.debugpy', 'ms-python.python'];
+/** The debug type of a Python function's session: its adapter is debugpy, listening in the function's process. */
+export const PYTHON_DEBUG_TYPE = 'openruntime-python';
 
-export function pythonDebuggerAvailable(): boolean {
-  return PYTHON_DEBUGGER_EXTENSIONS.some((id) => vscode.extensions.getExtension(id) !== undefined);
+/** VS Code reaches the debugpy of a debug-ready Python environment at the port in the session's configuration. */
+export function registerDebugAdapters(): vscode.Disposable {
+  return vscode.debug.registerDebugAdapterDescriptorFactory(PYTHON_DEBUG_TYPE, {
+    createDebugAdapterDescriptor(session) {
+      const connect = session.configuration.connect as { host?: string; port?: number } | undefined;
+      if (!connect?.port) throw new Error(`The ${PYTHON_DEBUG_TYPE} session "${session.name}" has no connect.port: start it with "Debug" above a Python handler.`);
+      return new vscode.DebugAdapterServer(connect.port, connect.host ?? '127.0.0.1');
+    },
+  });
 }
-
-export const PYTHON_DEBUGGER_MISSING =
-  'Debugging Python functions needs the "Python Debugger" extension (ms-python.debugpy) in VS Code, and debugpy in the function\'s Python (pip install debugpy). Install them, then click "Debug" again.';
 
 /**
  * The runner's own files, which a debugger skips: its bundle (dist/, where the Node runtime client runs from) and its
@@ -50,7 +57,7 @@ export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFo
     };
   }
   return {
-    type: 'debugpy',
+    type: PYTHON_DEBUG_TYPE,
     request: 'attach',
     name: `Open Runtime: ${fn.name}`,
     connect: { host: '127.0.0.1', port },
@@ -65,23 +72,17 @@ export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFo
 const NODE_DEBUGGER_EXTENSION = 'ms-vscode.js-debug';
 
 /**
- * Loads the debugger extension a Debug click will attach with, while the event picker and the function's start go
- * on: activated only when the attach came, js-debug's start-up was part of the wait for the breakpoint.
+ * Loads js-debug, which a Node function's Debug click attaches with, while the event picker and the function's start
+ * go on: activated only when the attach came, js-debug's start-up was part of the wait for the breakpoint.
  */
 export function prepareDebugger(runtime: string): void {
-  const ids = runtime.startsWith('python') ? PYTHON_DEBUGGER_EXTENSIONS : [NODE_DEBUGGER_EXTENSION];
-  for (const id of ids) {
-    const extension = vscode.extensions.getExtension(id);
-    if (extension && !extension.isActive) void Promise.resolve(extension.activate()).catch(() => undefined);
-  }
+  if (!runtime.startsWith('nodejs')) return;
+  const extension = vscode.extensions.getExtension(NODE_DEBUGGER_EXTENSION);
+  if (extension && !extension.isActive) void Promise.resolve(extension.activate()).catch(() => undefined);
 }
 
 /** Starts the debug session; resolves to false (after telling the user) when it could not start. */
 export async function attachDebugger(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: 'node' | 'python', port: number, extensionRoot: string): Promise<boolean> {
-  if (language === 'python' && !pythonDebuggerAvailable()) {
-    void vscode.window.showErrorMessage(PYTHON_DEBUGGER_MISSING);
-    return false;
-  }
   const config = attachConfiguration(fn, folder, language, port, extensionRoot);
   const started = await vscode.debug.startDebugging(folder, config, { suppressDebugView: false });
   if (!started) {

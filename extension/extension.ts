@@ -8,6 +8,7 @@ import { registerChainLenses } from './chain-lenses.ts';
 import { shownChain } from './chain-view.ts';
 import { registerCommands } from './commands.ts';
 import { registerComponentViews } from './component-interface.ts';
+import { registerDebugAdapters } from './debug.ts';
 import { registerDeployCommand } from './deploy.ts';
 import { registerBuildTasks } from './tasks.ts';
 import { Ctx } from './ctx.ts';
@@ -62,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   watchSavedEvents(c);
   registerBuildTasks(c);
   registerDeployCommand(c);
+  c.push(registerDebugAdapters());
   registerComponentViews(c);
   const routesView = registerRoutesView(c);
 

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 import type { InvokeResult, RunnerEvent } from '../runner/protocol.ts';
 import type { Ctx } from './ctx.ts';
-import { attachDebugger, prepareDebugger, PYTHON_DEBUGGER_MISSING, pythonDebuggerAvailable } from './debug.ts';
+import { attachDebugger, prepareDebugger } from './debug.ts';
 import { findHandlers, languageOfFile } from './find-handlers.ts';
 import type { HistoryEntry } from './history.ts';
 import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
@@ -193,10 +193,6 @@ const SHARED_CHOICES_KEY = 'openRuntime.sharedHandlerChoices';
 /** Whether `fn` can run under the debugger here; says why not when it can't. */
 function debuggable(fn: FunctionSpec, debug: boolean): boolean {
   if (!debug) return true;
-  if (fn.runtime.startsWith('python') && !pythonDebuggerAvailable()) {
-    void vscode.window.showErrorMessage(PYTHON_DEBUGGER_MISSING);
-    return false;
-  }
   if (!fn.runtime.startsWith('python') && !fn.runtime.startsWith('nodejs')) {
     void vscode.window.showErrorMessage(`Debugging ${fn.runtime} functions is not supported yet: "Debug" works for Node.js and Python functions. Use "Invoke with event" to run ${fn.name}.`);
     return false;

@@ -191,7 +191,7 @@ function debugPortOf(value: string | undefined): number | undefined {
 function sayDebuggerReady(lambda: LocalLambda): void {
   lambda.subscribe((event) => {
     if (event.type !== 'debug-ready') return;
-    const how = event.language === 'node' ? 'a Node debugger (VS Code "Attach", chrome://inspect)' : 'a Python debugger (VS Code\'s debugpy "Attach")';
+    const how = event.language === 'node' ? 'a Node debugger (VS Code "Attach", chrome://inspect)' : 'a Python debugger (debugpy serves the Debug Adapter Protocol: VS Code, nvim-dap or any DAP client attaches)';
     process.stderr.write(`open-runtime: ${event.function} waits for ${how} on 127.0.0.1:${event.port}; it runs once one attaches.\n`);
   });
 }

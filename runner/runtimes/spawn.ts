@@ -370,6 +370,8 @@ async function planPython(fn: FunctionSpec, opts: LaunchOptions): Promise<Launch
   const args = ['-u', PYTHON_RUNTIME_CLIENT];
   if (opts.debug) {
     env.OPEN_RUNTIME_DEBUGPY_PORT = String(opts.debug.port);
+    // Where the client looks for debugpy when the function's Python has none (Debian's python3-debugpy by default).
+    if (process.env.OPEN_RUNTIME_DEBUGPY_PATH) env.OPEN_RUNTIME_DEBUGPY_PATH = process.env.OPEN_RUNTIME_DEBUGPY_PATH;
     args.unshift('-X', 'frozen_modules=off');
   }
   const python = await pythonFor(fn.runtime);

@@ -567,11 +567,57 @@ def missing_sdk_advice(error):
     )
 
 
-def wait_for_debugger(port_text):
-    """Listen for a debugpy client (VS Code's Python debugger) and wait until it attaches."""
+# Where Debian and Ubuntu's python3-debugpy puts debugpy (and `bytecode`, which Debian's build of it imports);
+# OPEN_RUNTIME_DEBUGPY_PATH (set in the runner's environment) names another such folder.
+SYSTEM_DIST_PACKAGES = os.environ.get("OPEN_RUNTIME_DEBUGPY_PATH") or "/usr/lib/python3/dist-packages"
+
+
+class SystemDebugpyFinder:
+    """Finds debugpy and what Debian's debugpy imports in the system's dist-packages, and nothing else there.
+
+    A pyenv or uv Python does not see the system's dist-packages, yet debugpy from there runs in it (pure Python, with
+    a Cython speed-up used only by the system's own Python version). Putting the whole folder on sys.path would let
+    the function import every Debian package; this finder answers only for these names, so the function still sees
+    only its own packages, as on Lambda.
+    """
+
+    NAMES = ("debugpy", "bytecode")
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name not in cls.NAMES:
+            return None
+        import importlib.machinery
+
+        return importlib.machinery.PathFinder.find_spec(name, [SYSTEM_DIST_PACKAGES])
+
+
+def import_debugpy():
+    """debugpy from the function's Python, else Debian's python3-debugpy through SystemDebugpyFinder; None if neither."""
     try:
         import debugpy
+
+        return debugpy
     except ImportError:
+        pass
+    if not os.path.isdir(os.path.join(SYSTEM_DIST_PACKAGES, "debugpy")):
+        return None
+    sys.meta_path.append(SystemDebugpyFinder)
+    # Frozen standard modules make pydevd print a warning on every start; breakpoints in the user's code are unaffected.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    try:
+        import debugpy
+
+        return debugpy
+    except ImportError:
+        sys.meta_path.remove(SystemDebugpyFinder)
+        return None
+
+
+def wait_for_debugger(port_text):
+    """Listen for a debugpy client (VS Code's Python debugger) and wait until it attaches."""
+    debugpy = import_debugpy()
+    if debugpy is None:
         raise FaultException(
             FaultException.DEBUGGER_UNAVAILABLE,
             "Debugging needs the debugpy package, which is not installed for the Python interpreter at %s. "
