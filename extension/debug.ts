@@ -2,23 +2,30 @@
 // (`debug-ready` on /events). Node: VS Code's built-in js-debug, with source maps so breakpoints in
 // TypeScript sources bind. Python: debugpy, which serves the Debug Adapter Protocol itself on the port the runner gave
 // it, so VS Code talks to it directly (our own debug type, `openruntime-python`, whose adapter is that port): no
-// Python extension is needed. Either way the runner's own code (its runtime clients, which call the handler) is not
+// Python extension is needed. Go: Delve's headless server runs the function's debug build and serves DAP the same way
+// (`openruntime-go`, attach in mode "remote"), without the Go extension. Either way the runner's own code (its runtime clients, which call the handler) is not
 // the user's: a stack starts at their handler.
 import * as vscode from 'vscode';
-import type { FunctionSpec } from '../runner/functions/model.ts';
+import type { DebuggerLanguage, FunctionSpec } from '../runner/functions/model.ts';
 
 /** The debug type of a Python function's session: its adapter is debugpy, listening in the function's process. */
 export const PYTHON_DEBUG_TYPE = 'openruntime-python';
+/** The debug type of a Go function's session: its adapter is Delve's headless server, which runs the function. */
+export const GO_DEBUG_TYPE = 'openruntime-go';
 
-/** VS Code reaches the debugpy of a debug-ready Python environment at the port in the session's configuration. */
+/** VS Code reaches the DAP server of a debug-ready environment (debugpy, Delve) at the port in the session's configuration. */
 export function registerDebugAdapters(): vscode.Disposable {
-  return vscode.debug.registerDebugAdapterDescriptorFactory(PYTHON_DEBUG_TYPE, {
+  const factory: vscode.DebugAdapterDescriptorFactory = {
     createDebugAdapterDescriptor(session) {
       const connect = session.configuration.connect as { host?: string; port?: number } | undefined;
-      if (!connect?.port) throw new Error(`The ${PYTHON_DEBUG_TYPE} session "${session.name}" has no connect.port: start it with "Debug" above a Python handler.`);
+      if (!connect?.port) throw new Error(`The ${session.type} session "${session.name}" has no connect.port: start it with "Debug" above a handler.`);
       return new vscode.DebugAdapterServer(connect.port, connect.host ?? '127.0.0.1');
     },
-  });
+  };
+  return vscode.Disposable.from(
+    vscode.debug.registerDebugAdapterDescriptorFactory(PYTHON_DEBUG_TYPE, factory),
+    vscode.debug.registerDebugAdapterDescriptorFactory(GO_DEBUG_TYPE, factory),
+  );
 }
 
 /**
@@ -30,7 +37,7 @@ export function runnerFiles(extensionRoot: string): string[] {
 }
 
 /** The attach configuration for a debug-ready environment. Exported for the in-host tests. */
-export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: 'node' | 'python', port: number, extensionRoot: string): vscode.DebugConfiguration {
+export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: DebuggerLanguage, port: number, extensionRoot: string): vscode.DebugConfiguration {
   if (language === 'node') {
     return {
       type: 'node',
@@ -53,6 +60,17 @@ export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFo
       skipFiles: ['<node_internals>/**', ...runnerFiles(extensionRoot)],
       attachExistingChildren: false,
       autoAttachChildProcesses: false,
+      openRuntimeFunction: fn.name,
+    };
+  }
+  if (language === 'go') {
+    return {
+      type: GO_DEBUG_TYPE,
+      request: 'attach',
+      // Delve's headless server already runs the function's debug build: attach to it over DAP.
+      mode: 'remote',
+      name: `Open Runtime: ${fn.name}`,
+      connect: { host: '127.0.0.1', port },
       openRuntimeFunction: fn.name,
     };
   }
@@ -82,11 +100,11 @@ export function prepareDebugger(runtime: string): void {
 }
 
 /** Starts the debug session; resolves to false (after telling the user) when it could not start. */
-export async function attachDebugger(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: 'node' | 'python', port: number, extensionRoot: string): Promise<boolean> {
+export async function attachDebugger(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: DebuggerLanguage, port: number, extensionRoot: string): Promise<boolean> {
   const config = attachConfiguration(fn, folder, language, port, extensionRoot);
   const started = await vscode.debug.startDebugging(folder, config, { suppressDebugView: false });
   if (!started) {
-    void vscode.window.showErrorMessage(`Could not attach the ${language === 'node' ? 'Node.js' : 'Python'} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`);
+    void vscode.window.showErrorMessage(`Could not attach the ${{ node: 'Node.js', python: 'Python', go: 'Go' }[language]} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`);
   }
   return started;
 }

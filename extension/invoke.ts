@@ -193,8 +193,9 @@ const SHARED_CHOICES_KEY = 'openRuntime.sharedHandlerChoices';
 /** Whether `fn` can run under the debugger here; says why not when it can't. */
 function debuggable(fn: FunctionSpec, debug: boolean): boolean {
   if (!debug) return true;
-  if (!fn.runtime.startsWith('python') && !fn.runtime.startsWith('nodejs')) {
-    void vscode.window.showErrorMessage(`Debugging ${fn.runtime} functions is not supported yet: "Debug" works for Node.js and Python functions. Use "Invoke with event" to run ${fn.name}.`);
+  // Node, Python and (provided) Go functions: the runner says when a provided function is not a Go one.
+  if (!fn.runtime.startsWith('python') && !fn.runtime.startsWith('nodejs') && !fn.runtime.startsWith('provided')) {
+    void vscode.window.showErrorMessage(`Debugging ${fn.runtime} functions is not supported yet: "Debug" works for Node.js, Python and Go functions. Use "Invoke with event" to run ${fn.name}.`);
     return false;
   }
   return true;

@@ -16,7 +16,8 @@ import {
 } from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
 import { watchDefinitions } from './functions/watch-definitions.ts';
-import { debuggerLanguage, parseFunction, type FunctionSpec } from './functions/model.ts';
+import { parseFunction, type FunctionSpec } from './functions/model.ts';
+import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
@@ -191,7 +192,9 @@ function debugPortOf(value: string | undefined): number | undefined {
 function sayDebuggerReady(lambda: LocalLambda): void {
   lambda.subscribe((event) => {
     if (event.type !== 'debug-ready') return;
-    const how = event.language === 'node' ? 'a Node debugger (VS Code "Attach", chrome://inspect)' : 'a Python debugger (debugpy serves the Debug Adapter Protocol: VS Code, nvim-dap or any DAP client attaches)';
+    const how = event.language === 'node' ? 'a Node debugger (VS Code "Attach", chrome://inspect)'
+      : event.language === 'python' ? 'a Python debugger (debugpy serves the Debug Adapter Protocol: VS Code, nvim-dap or any DAP client attaches)'
+        : 'a Go debugger (Delve serves the Debug Adapter Protocol: attach with mode "remote" from VS Code, nvim-dap or any DAP client)';
     process.stderr.write(`open-runtime: ${event.function} waits for ${how} on 127.0.0.1:${event.port}; it runs once one attaches.\n`);
   });
 }
@@ -313,8 +316,8 @@ async function invokeCommand(args: string[]): Promise<number> {
   reportDefinitionErrors(errors);
   const fn = functionNamed(functions, address);
   const name = fn.name;
-  const language = debugPort ? debuggerLanguage(fn.runtime) : undefined;
-  if (debugPort && !language) throw new UsageError(`--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector) and Python (debugpy) functions can wait for a debugger. Invoke it without --debug-port.`);
+  const language = debugPort ? debuggerLanguage(fn) : undefined;
+  if (debugPort && !language) throw new UsageError(`--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector), Python (debugpy) and Go (Delve) functions can wait for a debugger. Invoke it without --debug-port.`);
   let payload: Buffer = Buffer.from('{}');
   if (values.event === '-') payload = readFileSync(0);
   else if (values.event) {
@@ -496,7 +499,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     process.stdin.on('end', shutdown).on('data', () => undefined).resume();
   } else {
     const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})${fn.path && fn.path !== fn.name ? ` ${fn.path}` : ''}`).join('\n');
-    const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn.runtime)) : [];
+    const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn)) : [];
     if (debugPort) {
       process.stderr.write(`Open Runtime: each invocation of a Node or Python function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
       if (undebuggable.length) process.stderr.write(`Open Runtime: --debug-port is not supported for ${undebuggable.map((fn) => `${fn.name} (${fn.runtime})`).join(', ')}: they run without a debugger.\n`);

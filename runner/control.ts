@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { BodyTooLargeError, readBody, sendJson } from './http-util.ts';
 import { FunctionNotFoundError, invokeResult, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
 import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
-import { runtimeFamily, type FunctionSpec } from './functions/model.ts';
+import type { DebuggerLanguage, FunctionSpec } from './functions/model.ts';
+import { debuggerLanguage } from './runtimes/go-debug.ts';
 
 export interface ControlOptions {
   token: string;
@@ -108,14 +109,14 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
     return sendControlError(res, 400, { errorType: 'InvalidRequestContentException', message: `The event is not valid JSON: ${(err as Error).message}` });
   }
   const fn = lambda.getFunction(request.function);
-  let debug: { language: 'node' | 'python'; port: number } | undefined;
+  let debug: { language: DebuggerLanguage; port: number } | undefined;
   if (request.debug && fn) {
-    const family = runtimeFamily(fn.runtime);
-    if (family !== 'node' && family !== 'python') {
-      return sendControlError(res, 400, { errorType: 'DebugUnsupported', message: `Debugging ${fn.runtime} functions is not supported yet: only Node and Python functions.` });
+    const language = debuggerLanguage(fn);
+    if (!language) {
+      return sendControlError(res, 400, { errorType: 'DebugUnsupported', message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. Use "Invoke with event" to run ${fn.name}.` });
     }
-    // Node picks its own inspector port (0) and prints it; debugpy needs one chosen up front.
-    debug = { language: family, port: family === 'node' ? 0 : await freePort() };
+    // Node picks its own inspector port (0) and prints it; debugpy and Delve need one chosen up front.
+    debug = { language, port: language === 'node' ? 0 : await freePort() };
   }
   try {
     const inv = lambda.invoke(request.function, payload, {

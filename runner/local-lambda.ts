@@ -6,7 +6,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { relative } from 'node:path';
-import { debuggerLanguage, middlewaresOf, type FunctionSpec, type HttpEvent } from './functions/model.ts';
+import { middlewaresOf, type DebuggerLanguage, type FunctionSpec, type HttpEvent } from './functions/model.ts';
+import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { findFunction } from './functions/address.ts';
 import type { DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
 import { Environment, type EnvironmentHooks } from './environments/environment.ts';
@@ -71,7 +72,7 @@ export interface InvokeOptions {
   streamListener?: StreamListener | undefined;
   /** Wait for a free environment instead of answering 429 (asynchronous `Event` invocations). */
   queue?: boolean;
-  debug?: { language: 'node' | 'python'; port: number } | undefined;
+  debug?: { language: DebuggerLanguage; port: number } | undefined;
   /** A published version (local control plane) to run instead of $LATEST. */
   version?: FunctionSpec | undefined;
   /**
@@ -280,7 +281,7 @@ export class LocalLambda {
     const fn = opts.version ?? this.getFunction(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
     const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId);
-    const language = this.opts.debugPort && !opts.debug ? debuggerLanguage(fn.runtime) : undefined;
+    const language = this.opts.debugPort && !opts.debug ? debuggerLanguage(fn) : undefined;
     if (language) opts = { ...opts, debug: { language, port: this.opts.debugPort! } };
     const start = () => this.start(fn, inv, opts);
     // A debug session gets its own environment, outside the function's concurrency.

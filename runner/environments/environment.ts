@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { deployedName, functionArn, type FunctionSpec } from '../functions/model.ts';
+import { deployedName, functionArn, type DebuggerLanguage, type FunctionSpec } from '../functions/model.ts';
+import { DELVE_LISTENING } from '../runtimes/go-debug.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { shownState, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
@@ -38,7 +39,7 @@ export interface EnvironmentHooks {
    */
   retry(env: Environment, inv: Invocation): void;
   /** A debugger is listening for this invocation. */
-  debugReady?(env: Environment, language: 'node' | 'python', port: number): void;
+  debugReady?(env: Environment, language: DebuggerLanguage, port: number): void;
   /** Whether another environment holds invocation `requestId` now (a runtime answering it is refused, 403). */
   heldElsewhere?(env: Environment, requestId: string): boolean;
   /** Wires a socket listener for this environment's own Runtime API address into the shared HTTP server. */
@@ -58,7 +59,7 @@ export interface EnvironmentHooks {
 export interface EnvironmentOptions {
   region: string;
   initTimeoutMs: number;
-  debug?: { language: 'node' | 'python'; port: number } | undefined;
+  debug?: { language: DebuggerLanguage; port: number } | undefined;
   /** Fixed Runtime API address (the `rie` command's --runtime-api-address); a free port otherwise. */
   runtimeApiPort?: number | undefined;
   /** Replaces the planned command (the `rie` command runs the given BOOTSTRAP). */
@@ -292,7 +293,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   }
 
   private logLine(line: string, stream: 'stdout' | 'stderr'): void {
-    if (this.opts.debug && stream === 'stderr') this.detectDebugger(line);
+    if (this.opts.debug) this.detectDebugger(line);
     this.platformLog(line, true);
   }
 
@@ -310,8 +311,9 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     // where Node itself waits from the moment it listens.
     const node = this.fn.runtimeClient === 'aws-lambda-ric' ? /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line) : /^OPEN_RUNTIME_INSPECTOR_WAITING (\d+)$/.exec(line);
     const python = /^OPEN_RUNTIME_DEBUGPY_LISTENING (\d+)/.exec(line);
-    const match = node ?? python;
-    if (match) this.hooks.debugReady?.(this, node ? 'node' : 'python', Number(match[1]));
+    const go = DELVE_LISTENING.exec(line);
+    const match = node ?? python ?? go;
+    if (match) this.hooks.debugReady?.(this, node ? 'node' : python ? 'python' : 'go', Number(match[1]));
   }
 
   // ---- invocations -----------------------------------------------------------------------------------------

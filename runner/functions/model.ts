@@ -323,11 +323,8 @@ export function runtimeFamily(runtime: Runtime): 'node' | 'python' | 'provided' 
   return 'provided';
 }
 
-/** The debugger a function's runtime takes (Node's inspector, Python's debugpy), or undefined when it has none here. */
-export function debuggerLanguage(runtime: Runtime): 'node' | 'python' | undefined {
-  const family = runtimeFamily(runtime);
-  return family === 'node' || family === 'python' ? family : undefined;
-}
+/** The debuggers functions wait for: Node's inspector, debugpy, Delve (the last two serve the Debug Adapter Protocol). */
+export type DebuggerLanguage = 'node' | 'python' | 'go';
 
 /** Parse with a readable message: `Function "X": timeout: must be <= 900`. */
 export function parseFunction(input: unknown, where: string): FunctionSpec {

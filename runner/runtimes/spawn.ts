@@ -17,6 +17,8 @@ import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
 import { ensureSdkPackages, type SdkDownload } from './node/sdk-download.ts';
 import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
 import { withLayers } from './layers.ts';
+import { debuggerLanguage, planGoDebug } from './go-debug.ts';
+import { RUNTIME_DEBUGGER_UNAVAILABLE } from '../lambda-errors.ts';
 import { cachedNode, downloadNode } from './node-download.ts';
 import { isReservedVariable } from '../functions/reserved-variables.ts';
 
@@ -137,7 +139,7 @@ function planFamily(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> 
     case 'python':
       return planPython(fn, opts);
     case 'provided':
-      return planProvided(fn, opts);
+      return opts.debug && debuggerLanguage(fn) === 'go' ? planGoUnderDelve(fn, opts, opts.debug.port) : planProvided(fn, opts);
     case 'wasi':
       throw new LaunchError('Runtime.InvalidRuntime', `Function ${fn.name} is a WASI component; components do not run as processes.`);
   }
@@ -485,6 +487,17 @@ function planProvided(declared: FunctionSpec, opts: LaunchOptions): LaunchPlan {
   const shell = shellFor(header);
   if (shell) return { command: shell, args: [bootstrap], env, cwd: fn.codeUri, notice };
   return { command: bootstrap, args: [], env, cwd: fn.codeUri, notice };
+}
+
+/** A Go function under Delve's headless DAP server, built for debugging (go-debug.ts). */
+async function planGoUnderDelve(fn: FunctionSpec, opts: LaunchOptions, port: number): Promise<LaunchPlan> {
+  try {
+    const launch = await planGoDebug(fn, port);
+    const env = lambdaEnvironment({ ...fn, codeUri: launch.dir }, opts, fn.handler);
+    return { command: launch.command, args: launch.args, env, cwd: launch.dir, notice: launch.notice };
+  } catch (err) {
+    throw new LaunchError(RUNTIME_DEBUGGER_UNAVAILABLE, (err as Error).message);
+  }
 }
 
 function readHeader(bootstrap: string): Buffer {

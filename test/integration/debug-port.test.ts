@@ -4,7 +4,7 @@
 // Python waits for debugpy, reached by a real DAP client (debugpy serves the Debug Adapter Protocol itself; Debian's
 // python3-debugpy is found for any Python 3), with a clear init error when there is none; other runtimes are refused.
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -214,6 +214,56 @@ test('invoke --debug-port on a Python function: any DAP client attaches to debug
     assert.equal(await exited, 0, stderr);
     dap.close();
     assert.deepEqual(JSON.parse(stdout), { debugged: true, order: 7 });
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('invoke --debug-port on a Go function: built for debugging, run under Delve, any DAP client attaches (mode remote), stops on a breakpoint, reads a local and continues', async () => {
+  const example = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'go-hello');
+  const source = readFileSync(join(example, 'main.go'), 'utf8');
+  // An arm64 function: Delve cannot debug under qemu, so the session runs a build for this machine and says so.
+  const template = project([{ name: 'GoDebugged', runtime: 'provided.al2023', handler: 'bootstrap', architectures: ['arm64'], files: { 'main.go': source, 'go.mod': readFileSync(join(example, 'go.mod'), 'utf8') } }]);
+  const file = join(dirname(template), 'GoDebugged', 'main.go');
+  const line = source.split('\n').findIndex((l) => l.includes('if e.Name == ""')) + 1;
+  assert.ok(line > 0, 'the handler checks the name');
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'invoke', 'GoDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], { env: { ...process.env, PATH: FIXTURE_PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end('{"name":"Ada"}');
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    // The first debug build compiles the standard library without optimisations: give it time on a busy machine.
+    await waitFor('the Go function to wait for a debugger', () => stderr.includes(`waits for a Go debugger`) || undefined, 180_000).catch(() => assert.fail(stderr));
+    assert.match(stderr, /GoDebugged is an arm64 function; Delve cannot debug under qemu, so this debug session runs a build for this machine/);
+    const dap = await dapClient(port);
+    await dap.request('initialize', { adapterID: 'go', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const attached = dap.request('attach', { mode: 'remote' });
+    await dap.event('initialized');
+    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] });
+    assert.equal(set.breakpoints[0].verified, true, JSON.stringify(set));
+    await dap.request('configurationDone');
+    await attached;
+    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
+    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
+    assert.equal(stackFrames[0].source.path, file);
+    assert.equal(stackFrames[0].line, line);
+    assert.equal(stackFrames[0].name, 'main.handle');
+    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
+    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    const e = variables.find((v: { name: string }) => v.name === 'e');
+    assert.ok(e, JSON.stringify(variables));
+    const fields = await dap.request('variables', { variablesReference: e.variablesReference });
+    assert.equal(fields.variables.find((v: { name: string }) => v.name === 'Name')?.value, '"Ada"', JSON.stringify(fields.variables));
+    await dap.request('continue', { threadId: stopped.threadId });
+    assert.equal(await exited, 0, stderr);
+    dap.close();
+    const answer = JSON.parse(stdout);
+    assert.equal(answer.message, 'Hello, Ada!');
+    assert.equal(answer.architecture, process.arch === 'arm64' ? 'arm64' : 'amd64', 'the debug build is for this machine');
   } finally {
     child.kill('SIGKILL');
   }

@@ -86,6 +86,8 @@ export interface TemplateFunction {
   concurrency?: number;
   /** Local layer folders, each an AWS::Serverless::LayerVersion referenced with !Ref, or published layers' ARNs as they are. */
   layers?: string[];
+  /** Architectures, as the template says them (x86_64 when absent). */
+  architectures?: string[];
 }
 
 /** Writes a SAM template the way people write them (block style, !Ref for layers) and returns its path. */
@@ -111,6 +113,7 @@ export function writeTemplate(dir: string, functions: TemplateFunction[]): strin
       `      Timeout: ${fn.timeout ?? 10}`,
       `      MemorySize: ${fn.memorySize ?? 128}`,
     );
+    if (fn.architectures?.length) lines.push(`      Architectures: [${fn.architectures.join(', ')}]`);
     if (fn.environment && Object.keys(fn.environment).length) {
       lines.push('      Environment:', '        Variables:');
       for (const [key, value] of Object.entries(fn.environment)) lines.push(`          ${key}: ${JSON.stringify(value)}`);
