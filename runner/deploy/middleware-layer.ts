@@ -80,6 +80,7 @@ export async function buildChainLayer(
   opts: { workspace?: string | undefined; log?: ((line: string) => void) | undefined; signal?: AbortSignal | undefined },
 ): Promise<ChainLayer> {
   const middlewares = shippableChain(fn, chain);
+  for (const warning of interpreterWarnings(fn, middlewares)) opts.log?.(warning);
   const out = join(buildDirOf(fn, architecture, opts.workspace), 'middleware-layer');
   const staging = join(out, 'middlewares');
   rmSync(staging, { recursive: true, force: true });
@@ -105,6 +106,20 @@ export async function buildChainLayer(
   const environment: Record<string, string> = { OPEN_RUNTIME_MIDDLEWARES: chain.join(',') };
   if (runtimeFamily(fn.runtime) !== 'provided') environment.AWS_LAMBDA_EXEC_WRAPPER = WRAPPER_AT_OPT;
   return { name: chainLayerName(functionName), built, zip, codeSha256, description, environment };
+}
+
+/**
+ * Middlewares whose interpreter is another language's: here it is on PATH, on Lambda the runtime's image has its own
+ * language only (a Python runtime has no node; a Node runtime's image is not promised a python3). Said, not refused:
+ * the user may ship the interpreter in a layer.
+ */
+export function interpreterWarnings(fn: FunctionSpec, middlewares: Array<Extract<ResolvedMiddleware, { kind: 'executable' }>>): string[] {
+  const family = runtimeFamily(fn.runtime);
+  return middlewares.flatMap((m) => {
+    const language = /\.py$/.test(m.path) ? 'python' : /\.(m|c)?js$|\.ts$/.test(m.path) ? 'node' : undefined;
+    if (!language || language === family) return [];
+    return [`Note: the middleware ${m.name} (${basename(m.path)}) runs with ${language === 'python' ? 'python3' : 'node'}, which the ${fn.runtime} runtime's image on Lambda may not have. If it fails there with Middleware.Failed, ship it as a program or a script in the runtime's language, or its interpreter in a layer.`];
+  });
 }
 
 /** A middleware's files: its program, its manifest, and the files its manifest's command names in its folder. */
