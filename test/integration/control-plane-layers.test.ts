@@ -161,6 +161,14 @@ test('the SDK publishes and finds layer versions too', async () => {
   }
 });
 
+test('a deployed function runs as on Lambda: SLSMIDDLEWARES without the Open Runtime layer means nothing, not Middleware.NotFound', async () => {
+  const code = zipOf('sls-env', { 'index.mjs': 'export const handler = async () => ({ ran: true, chain: process.env.SLSMIDDLEWARES });\n' });
+  awsOk('create-function', '--function-name', 'SlsEnv', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${code}`, '--environment', 'Variables={SLSMIDDLEWARES=auth}');
+  const reply = await runner.invoke('SlsEnv', {});
+  assert.equal(reply.headers['x-amz-function-error'], undefined, reply.text);
+  assert.deepEqual(reply.json(), { ran: true, chain: 'auth' });
+});
+
 test('bad layer input: an unknown or malformed layer ARN, too many layers, two versions of one layer, a broken zip, S3 content', async () => {
   const code = zipOf('plain', { 'index.mjs': 'export const handler = async () => 1;\n' });
   const create = (...layers: string[]) => aws('create-function', '--function-name', 'BadLayers', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${code}`, '--layers', ...layers);
