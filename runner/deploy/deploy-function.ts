@@ -15,7 +15,7 @@ import { buildFunction, BuildError } from '../build/build-function.ts';
 import { checkPackage, describeProblems } from '../build/check-package.ts';
 import { roleFromTemplate } from './template-role.ts';
 import { reservedVariablesIn } from '../functions/reserved-variables.ts';
-import { buildChainLayer, ChainNotShippable, wrapBootstrap, type ChainLayer } from './middleware-layer.ts';
+import { buildChainLayer, chainLayerName, ChainNotShippable, wrapBootstrap, type ChainLayer } from './middleware-layer.ts';
 
 export type DeployTarget = 'aws' | 'local';
 
@@ -167,8 +167,10 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
   const waiter = { client, maxWaitTime: 300, minDelay: 1, maxDelay: 5 };
   try {
     let exists = true;
+    let currentLayers: string[] = [];
     try {
-      await client.send(new sdk.GetFunctionConfigurationCommand({ FunctionName: functionName }));
+      const current = await client.send(new sdk.GetFunctionConfigurationCommand({ FunctionName: functionName }));
+      currentLayers = (current.Layers ?? []).map((l) => l.Arn!).filter(Boolean);
     } catch (err) {
       if ((err as { name?: string }).name === 'ResourceNotFoundException') exists = false;
       else fail(`Looking up ${functionName}`, err);
@@ -185,8 +187,7 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
       Timeout: Math.round(fn.timeout),
       MemorySize: fn.memorySize,
       Environment: { Variables: { ...deployedEnvironment(fn, opts), ...layer?.environment } },
-      // Only the chain's layer is set: without one, the function's layers are left as they are.
-      ...(shippedLayer ? { Layers: [shippedLayer.arn] } : {}),
+      ...layersAfterDeploy(currentLayers, chainLayerName(functionName), shippedLayer?.arn),
     };
     let created = false;
     if (!exists) {
@@ -334,6 +335,18 @@ async function publishChainLayer(
     }),
   );
   return { arn: published.LayerVersionArn!, version: published.Version!, reused: false };
+}
+
+/**
+ * The function's Layers after the deploy: the ones it has (set by someone else) kept in their order, an older version
+ * of its chain layer replaced by the new one (last: its files win at /opt), or removed when the chain is left behind.
+ * Unset (left as they are) when there is nothing to change.
+ */
+export function layersAfterDeploy(current: string[], chainLayer: string, shipped: string | undefined): { Layers?: string[] } {
+  const isChainLayer = (arn: string) => arn.split(':')[6] === chainLayer;
+  const others = current.filter((arn) => !isChainLayer(arn));
+  if (shipped) return { Layers: [...others, shipped] };
+  return others.length !== current.length ? { Layers: others } : {};
 }
 
 /** The variables Lambda gets: without SLSMIDDLEWARES when the chain is left behind (it names middlewares the package lacks). */

@@ -167,6 +167,12 @@ describe('deployed to the local control plane, the chain runs in the layer\'s pr
     try {
       const versions = await client.send(new ListLayerVersionsCommand({ LayerName: 'open-runtime-HelloAgain' }));
       assert.deepEqual(versions.LayerVersions?.map((v) => v.Version), [2, 1]);
+      // Left behind knowingly: the chain's layer comes off the function and the handler answers alone.
+      await deployFunction(fn('HelloGuarded'), { target: 'local', endpointUrl: runner.endpoint, functionName: 'HelloAgain', workspace, withoutMiddlewares: true });
+      const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'HelloAgain' }));
+      assert.equal(config.Layers, undefined);
+      assert.equal(config.Environment?.Variables?.AWS_LAMBDA_EXEC_WRAPPER, undefined);
+      assert.equal((await runner.invoke('HelloAgain', NO_TOKEN)).json().statusCode, 200);
     } finally {
       client.destroy();
     }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { readZip, writeZip } from '../../runner/build/zip.ts';
 import { parseFunction } from '../../runner/functions/model.ts';
+import { layersAfterDeploy } from '../../runner/deploy/deploy-function.ts';
 import { ChainNotShippable, chainLayerName, interpreterWarnings, shippableChain, WRAPPED_BOOTSTRAP, wrapBootstrap } from '../../runner/deploy/middleware-layer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'or-mw-layer-'));
@@ -75,4 +76,15 @@ test('a middleware in another language than the runtime\'s gets a note; one in t
 test('the layer is named after the function, within Lambda\'s 140 characters', () => {
   assert.equal(chainLayerName('HelloGuarded'), 'open-runtime-HelloGuarded');
   assert.ok(chainLayerName('x'.repeat(64)).length <= 140);
+});
+
+test('a deploy keeps the function\'s other layers, puts its chain layer last (replacing an older version), and takes it off when the chain stays behind', () => {
+  const other = 'arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:4';
+  const old = 'arn:aws:lambda:us-east-1:123456789012:layer:open-runtime-F:1';
+  const fresh = 'arn:aws:lambda:us-east-1:123456789012:layer:open-runtime-F:2';
+  assert.deepEqual(layersAfterDeploy([], 'open-runtime-F', fresh), { Layers: [fresh] });
+  assert.deepEqual(layersAfterDeploy([old, other], 'open-runtime-F', fresh), { Layers: [other, fresh] });
+  assert.deepEqual(layersAfterDeploy([other, old], 'open-runtime-F', undefined), { Layers: [other] });
+  assert.deepEqual(layersAfterDeploy([other], 'open-runtime-F', undefined), {}, 'nothing to change: Layers left as they are');
+  assert.deepEqual(layersAfterDeploy(['arn:aws:lambda:us-east-1:123456789012:layer:open-runtime-Fx:1'], 'open-runtime-F', undefined), {}, 'another function\'s layer is not this one\'s');
 });
