@@ -20,6 +20,7 @@ import { parseFunction, type FunctionSpec } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
+import { LAYER_DOWNLOAD } from './invoke/control-plane-layers.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
 import { describeWebSocketApis } from './gateway/websocket-routes.ts';
@@ -458,7 +459,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     loadBalancers: () => loadBalancers?.describe().map(({ listener, port }) => ({ listener, port })) ?? [],
   };
   serveMainPort(lambda, {
-    surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : CODE_DOWNLOAD.test(path) ? 'unsigned' : 'aws'),
+    surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : CODE_DOWNLOAD.test(path) || LAYER_DOWNLOAD.test(path) ? 'unsigned' : 'aws'),
     routes: [
       (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
       (req, res, path, query) => handleControlPlane(lambda, req, res, path, query),

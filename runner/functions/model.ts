@@ -13,6 +13,11 @@ export function lambdaArn(name: string, qualifier?: string, region = process.env
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
 }
 
+/** A layer's ARN as Lambda writes it (the local control plane's layers), optionally with a version. */
+export function layerArn(name: string, version?: number, region = process.env.AWS_REGION ?? 'us-east-1'): string {
+  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:layer:${name}${version !== undefined ? `:${version}` : ''}`;
+}
+
 /**
  * The name the function has in Lambda, as its code sees it (AWS_LAMBDA_FUNCTION_NAME, its log group, its ARN): the
  * FunctionName its template declares (or the Serverless Framework's deployed name), else its logical id, as SAM names it.
@@ -283,6 +288,11 @@ export const FunctionSpec = z.object({
   layerOrder: z.array(z.string()).optional(),
   /** Names of runner-level middlewares, in declared order. */
   middlewares: z.array(z.string()).default([]),
+  /**
+   * Deployed to the local control plane: it runs as on Lambda, its package and layers only. The runner's own chain
+   * does not run around it (on Lambda, SLSMIDDLEWARES means something only to the Open Runtime layer's proxy).
+   */
+  deployed: z.boolean().optional(),
   /** `$LATEST`, or the number of a version published to the local control plane. */
   version: z.string().default('$LATEST'),
   /** Only for runtime `wasi`. */
@@ -336,6 +346,7 @@ export function parseFunction(input: unknown, where: string): FunctionSpec {
 
 /** Middleware names of a function: its declared list, or the Serverless Open Runtime SLSMIDDLEWARES variable. */
 export function middlewaresOf(fn: FunctionSpec): string[] {
+  if (fn.deployed) return [];
   if (fn.middlewares.length) return fn.middlewares;
   const fromEnv = fn.environment.SLSMIDDLEWARES;
   return fromEnv ? fromEnv.split(',').map((m) => m.trim()).filter(Boolean) : [];
