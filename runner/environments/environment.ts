@@ -1,7 +1,7 @@
 // One execution environment: one OS process running a function's runtime, its Runtime API (on the runner's shared
 // port, or on its own where the runner cannot route by peer), one invocation at a time, Lambda's lifecycle (init cap, timeout with graceful SIGTERM, exit errors, REPORT).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { deployedName, functionArn, type FunctionSpec } from '../functions/model.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
@@ -9,6 +9,7 @@ import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { shownState, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
 import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
+import { eventHeaders } from '../runtime-api/event-headers.ts';
 import { directSocketPath, listenDirect } from '../runtime-api/direct.ts';
 import { directSocketAllowed, refuseConnection, refuseTcpPeer, refuseUnixPeer, type ProcessFamily, type RuntimeApiAccess } from '../runtime-api/access.ts';
 import type { ExtensionsEnvironment, NextRequest, ServedEnvironment, TelemetryEnvironment } from '../runtime-api/served-environment.ts';
@@ -115,6 +116,8 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   private deadlineTimer: NodeJS.Timeout | undefined;
   /** Request ids this environment answered, to tell 403 (second answer) from 400 (unknown id). */
   private readonly answered = new Set<string>();
+  /** Invocation ids (attempts) that timed out here: their late answers get 410 (runtime-api/runtime.ts). */
+  private readonly timedOut = new Set<string>();
   private initError: Outcome | undefined;
   /** The invocation whose END/REPORT is being written; the next one waits for it. */
   private reporting: Invocation | undefined;
@@ -361,16 +364,8 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     this.telemetry.closeBacklog();
     this.telemetry.platform('platform.start', { requestId: inv.requestId, version: this.fn.version });
     this.extensions.dispatchInvoke(inv);
-    const headers: Record<string, string | number> = {
-      'Content-Type': 'application/json',
-      'Content-Length': inv.payload.length,
-      'Lambda-Runtime-Aws-Request-Id': inv.requestId,
-      'Lambda-Runtime-Deadline-Ms': inv.deadlineMs,
-      'Lambda-Runtime-Invoked-Function-Arn': functionArn(this.fn),
-      'Lambda-Runtime-Trace-Id': inv.traceId,
-    };
-    if (inv.clientContext) headers['Lambda-Runtime-Client-Context'] = inv.clientContext;
-    if (inv.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = inv.cognitoIdentity;
+    inv.invocationId = randomUUID();
+    const headers = eventHeaders(inv, functionArn(this.fn));
     next.send(headers, inv.payload);
     if (this.coldStartOverheadMs === undefined && this.firstNextAt) {
       this.coldStartOverheadMs = round(this.spawnedAt - this.initStartedAt + (performance.now() - this.firstNextAt));
@@ -380,10 +375,15 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     }
   }
 
-  /** Finds the invocation a Runtime API POST names, answering 400/403 itself when it can't be answered. */
-  claim(requestId: string): Invocation | 'unknown' | 'answered' | 'foreign' {
+  /**
+   * Finds the invocation a Runtime API POST names, or why it can't be answered. `invocationId`: the attempt the
+   * runtime echoes (Lambda-Runtime-Invocation-Id), checked when it sends one, as Lambda does.
+   */
+  claim(requestId: string, invocationId?: string): Invocation | 'unknown' | 'answered' | 'foreign' | 'timed-out' {
+    if (invocationId !== undefined && this.timedOut.has(invocationId)) return 'timed-out';
     const inv = this.current;
     if (inv && inv.requestId === requestId && inv.deliveredAt) {
+      if (invocationId !== undefined && invocationId !== inv.invocationId) return 'unknown';
       if (inv.answered || inv.done) return 'answered';
       return inv;
     }
@@ -464,6 +464,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   private timeOut(inv: Invocation): void {
     if (inv.done) return;
     const seconds = this.fn.timeout.toFixed(2);
+    this.timedOut.add(inv.invocationId);
     this.platformLog(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`);
     // Stopping first frees the environment's concurrency slot before the caller has its answer.
     void this.stop('timeout');
