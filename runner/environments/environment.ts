@@ -66,6 +66,8 @@ export interface EnvironmentOptions {
   command?: { command: string; args: string[] } | undefined;
   /** Who may use this environment's Runtime API addresses (runtime-api/access.ts); 'environment' when unset. */
   runtimeApiAccess?: RuntimeApiAccess | undefined;
+  /** The one tenant this environment serves (tenant-isolated functions); undefined for every other function. */
+  tenantId?: string | undefined;
 }
 
 const GRACEFUL_KILL_MS = 500;
@@ -319,8 +321,15 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
 
   // ---- invocations -----------------------------------------------------------------------------------------
 
+  /** The tenant it serves: its environment variables, memory and files never see another tenant's invocations. */
+  get tenantId(): string | undefined {
+    return this.opts.tenantId;
+  }
+
   /** Hands an invocation to this environment. It is delivered on the runtime's next `/next`. */
   assign(inv: Invocation): void {
+    // Another tenant's invocation never runs here (FunctionPool.run picks by tenant; this is the rule itself).
+    if (inv.tenantId !== this.tenantId) return this.hooks.retry(this, inv);
     // Stopping, or already holding one: the event has not gone anywhere, so another environment runs it.
     if (!this.move('assign')) return this.hooks.retry(this, inv);
     this.current = inv;
@@ -362,7 +371,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
     this.platformLog(`START RequestId: ${inv.requestId} Version: ${this.fn.version}`);
     this.telemetry.closeBacklog();
-    this.telemetry.platform('platform.start', { requestId: inv.requestId, version: this.fn.version });
+    this.telemetry.platform('platform.start', withTenant({ requestId: inv.requestId, version: this.fn.version }, inv));
     this.extensions.dispatchInvoke(inv);
     inv.invocationId = randomUUID();
     const headers = eventHeaders(inv, functionArn(this.fn));
@@ -396,7 +405,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     if (inv.done) return;
     if (this.containment.overLimitAtAnswer()) return; // contain: killed for its memory; onExit fails the invoke
     inv.settle(outcome);
-    this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: outcome.ok ? 'success' : 'error', ...(outcome.ok ? {} : { errorType: outcome.errorType }) });
+    this.telemetry.platform('platform.runtimeDone', withTenant({ requestId: inv.requestId, status: outcome.ok ? 'success' : 'error', ...(outcome.ok ? {} : { errorType: outcome.errorType }) }, inv));
     this.finish(inv);
   }
 
@@ -438,11 +447,11 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
           `Memory Size: ${report.memorySizeMB} MB\tMax Memory Used: ${maxMemoryUsedMB} MB` +
           (report.initDurationMs !== undefined ? `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms` : '') + '\t',
       );
-      this.telemetry.platform('platform.report', {
+      this.telemetry.platform('platform.report', withTenant({
         requestId: inv.requestId,
         status: inv.outcome?.ok ? 'success' : inv.outcome?.errorType === SANDBOX_TIMEDOUT ? 'timeout' : 'error',
         metrics: { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, memorySizeMB: report.memorySizeMB, maxMemoryUsedMB, ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}) },
-      });
+      }, inv));
     }
     inv.complete(report);
     await this.extensions.invokeDone();
@@ -469,7 +478,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     // Stopping first frees the environment's concurrency slot before the caller has its answer.
     void this.stop('timeout');
     inv.settle(errorOutcome(SANDBOX_TIMEDOUT, `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`));
-    this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: 'timeout' });
+    this.telemetry.platform('platform.runtimeDone', withTenant({ requestId: inv.requestId, status: 'timeout' }, inv));
     this.finish(inv);
   }
 
@@ -608,6 +617,11 @@ function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // The group is already gone.
   }
+}
+
+/** A platform event's record with the invocation's tenant (telemetry schema 2025-01-29; telemetry.ts drops it for older ones). */
+function withTenant<T extends Record<string, unknown>>(record: T, inv: Invocation): T {
+  return inv.tenantId === undefined ? record : { ...record, tenantId: inv.tenantId };
 }
 
 function round(ms: number): number {

@@ -330,6 +330,12 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   if (memory) input.memorySize = checkMemorySize(valueOf(memory), 'MemorySize', memory.line, problems);
   const timeout = setting('Timeout');
   if (timeout) input.timeout = checkTimeout(valueOf(timeout), 'Timeout', timeout.line, problems);
+  const tenancy = setting('TenancyConfig');
+  if (tenancy) {
+    const mode = asRecord(valueOf(tenancy)).TenantIsolationMode;
+    if (mode === 'PER_TENANT') input.tenantIsolation = 'PER_TENANT';
+    else problems.push({ line: tenancy.line, text: `has TenancyConfig TenantIsolationMode ${describeValue(mode) || '(none)'}; the only mode Lambda has is PER_TENANT.` });
+  }
   const architectures = setting('Architectures');
   if (architectures) input.architecture = checkArchitecture(valueOf(architectures), 'Architectures', architectures.line, problems, true);
 

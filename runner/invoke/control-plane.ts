@@ -74,6 +74,8 @@ interface FunctionConfiguration {
   SnapStart: { ApplyOn: 'None'; OptimizationStatus: 'Off' };
   LoggingConfig: { LogFormat: 'Text'; LogGroup: string };
   RuntimeVersionConfig?: { RuntimeVersionArn: string };
+  /** Set at creation only (Lambda refuses to change it after). */
+  TenancyConfig?: { TenantIsolationMode: 'PER_TENANT' };
 }
 
 interface PublishedVersion {
@@ -154,6 +156,7 @@ function specOf(config: FunctionConfiguration, codeDir: string): FunctionSpec {
     layers: [],
     middlewares: [],
     version: config.Version,
+    ...(config.TenancyConfig ? { tenantIsolation: config.TenancyConfig.TenantIsolationMode } : {}),
   };
 }
 
@@ -416,6 +419,14 @@ function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: 
   return { codeDir, sha256, size: zip.length };
 }
 
+/** CreateFunction's TenancyConfig: absent, or {TenantIsolationMode: PER_TENANT}. */
+function readTenancy(value: unknown): FunctionConfiguration['TenancyConfig'] {
+  if (value === undefined || value === null) return undefined;
+  const mode = (value as { TenantIsolationMode?: unknown }).TenantIsolationMode;
+  if (mode !== 'PER_TENANT') throw validation([`Value ${JSON.stringify(mode) ?? 'null'} at 'tenancyConfig.tenantIsolationMode' failed to satisfy constraint: Member must satisfy enum value set: [PER_TENANT]`]);
+  return { TenantIsolationMode: 'PER_TENANT' };
+}
+
 function lastModified(): string {
   return new Date().toISOString().replace('Z', '+0000');
 }
@@ -434,6 +445,7 @@ async function createFunction(ctx: Ctx): Promise<void> {
   const input = readConfigInput(body);
   if (!input.Runtime || !input.Handler) throw invalid('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
   const architectures = input.Architectures ?? ['x86_64'];
+  const tenancy = readTenancy(body.TenancyConfig);
   const zip = readCode(body, 'CreateFunction');
   const { codeDir, sha256, size } = unpack(name!, zip, { Runtime: input.Runtime, Handler: input.Handler, Architectures: architectures }, 'CreateFunction');
   const latest: FunctionConfiguration = {
@@ -459,6 +471,7 @@ async function createFunction(ctx: Ctx): Promise<void> {
     EphemeralStorage: { Size: Number((body.EphemeralStorage as { Size?: number } | undefined)?.Size ?? 512) },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${name}` },
+    ...(tenancy ? { TenancyConfig: tenancy } : {}),
   };
   const fn: DeployedFunction = { latest, codeDir, versions: [], nextVersion: 1, aliases: new Map(), shadowed: ctx.lambda.getFunction(name!) };
   ctx.registry.set(name!, fn);
@@ -541,6 +554,7 @@ async function updateFunctionConfiguration(at: At): Promise<void> {
   const body = await readJson(at.req, MAX_CONFIG_REQUEST_BYTES, 'UpdateFunctionConfiguration');
   const fn = existing(at);
   checkRevision(fn.latest, body.RevisionId);
+  if (body.TenancyConfig !== undefined) throw invalid('Tenant isolation configuration cannot be modified after function creation: TenancyConfig is set by CreateFunction only.');
   const input = readConfigInput(body);
   const { Environment, ...rest } = input;
   const next: FunctionConfiguration = { ...fn.latest, ...rest, LastModified: lastModified(), RevisionId: randomUUID() };
