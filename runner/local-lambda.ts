@@ -375,6 +375,7 @@ export class LocalLambda {
       this.pools.set(key, pool);
     }
     const caller = opts.streamListener;
+    inv.callerStreams = caller !== undefined;
     inv.streamListener = {
       start: (contentType) => caller?.start(contentType),
       chunk: (data) => {

@@ -41,6 +41,8 @@ export class Invocation {
   invocationId = '';
   readonly logs: string[] = [];
   streamListener: StreamListener | undefined;
+  /** Its caller takes the response as a stream (InvokeWithResponseStream, a RESPONSE_STREAM Function URL). */
+  callerStreams = false;
   deadlineMs = 0;
   deliveredAt = 0;
   /** Fresh environments it was given after one whose runtime exited before it reached the function. */

@@ -150,7 +150,7 @@ async function answerInvocation(env: ServedEnvironment, req: IncomingMessage, re
     req.resume();
     return sendRuntimeError(res, inv.status, inv.errorType, inv.errorMessage);
   }
-  if (action === 'response' && headerValue(req, 'lambda-runtime-function-response-mode')?.toLowerCase() === 'streaming') return answerStream(env, inv, req, res);
+  if (action === 'response' && streamsResponse(inv, headerValue(req, 'lambda-runtime-function-response-mode'), headerValue(req, 'transfer-encoding'))) return answerStream(env, inv, req, res);
   const limit = action === 'error' ? MAX_ERROR_BYTES : MAX_RESPONSE_BYTES;
   let body: Buffer | BodyTooLargeError;
   try {
@@ -162,6 +162,17 @@ async function answerInvocation(env: ServedEnvironment, req: IncomingMessage, re
   const reply = settleAnswer(env, inv, action, body, (name) => headerValue(req, name));
   if (reply) return sendRuntimeError(res, reply.status, reply.errorType, reply.errorMessage);
   accepted(res);
+}
+
+/**
+ * Whether a `/response` reaches its caller as it arrives. Declared (Lambda-Runtime-Function-Response-Mode: streaming),
+ * or, as Lambda does, any chunked body when the caller takes a stream: aws-lambda-go sends every answer chunked and
+ * declares nothing, and its lambdaurl handlers stream to InvokeWithResponseStream callers and RESPONSE_STREAM URLs all
+ * the same. A buffered caller gets a chunked body whole.
+ */
+export function streamsResponse(inv: Invocation, mode: string | undefined, transferEncoding: string | undefined): boolean {
+  if (mode?.toLowerCase() === 'streaming') return true;
+  return inv.callerStreams && transferEncoding !== undefined && transferEncoding.toLowerCase().includes('chunked');
 }
 
 /** A Runtime API error reply: status and the `{errorType, errorMessage}` body. */

@@ -9,6 +9,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { LocalLambda } from '../../runner/local-lambda.ts';
 import { parseFunction } from '../../runner/functions/model.ts';
 import { manualFunction, serveInvokeApi } from './support/runner.ts';
@@ -30,7 +31,7 @@ function stubbornFunction(name: string, timeout: number) {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-lambda-2026-'));
   lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
-  lambda.setFunctions([manualFunction(dir, 'Manual'), manualFunction(dir, 'Tenanted', { tenantIsolation: 'PER_TENANT' }), stubbornFunction('Slow', 1)]);
+  lambda.setFunctions([manualFunction(dir, 'Manual'), manualFunction(dir, 'Tenanted', { tenantIsolation: 'PER_TENANT' }), stubbornFunction('Slow', 1), manualFunction(dir, 'GoStyle')]);
   await serveInvokeApi(lambda);
 });
 
@@ -126,7 +127,7 @@ test("the caller's X-Amzn-Trace-Id keeps its Root and Sampled; the function's se
   await caller;
 
   // Without a trace header, or with one without a valid Root, the invocation starts a trace of its own.
-  for (const headers of [{}, { 'X-Amzn-Trace-Id': 'Sampled=1' }]) {
+  for (const headers of [{}, { 'X-Amzn-Trace-Id': 'Sampled=1' }] as Record<string, string>[]) {
     const fresh = invoke('Manual', {}, headers);
     const n = await call(api, 'GET', NEXT);
     const t = n.headers['lambda-runtime-trace-id'] as string;
@@ -158,4 +159,67 @@ test('a tenant-isolated function gets Lambda-Runtime-Aws-Tenant-Id; Lambda refus
   const invalid = await invoke('Tenanted', {}, { 'X-Amz-Tenant-Id': 'no#hash' });
   assert.equal(invalid.status, 400);
   assert.match(JSON.parse(invalid.body.toString()).message, /is not valid/);
+});
+
+/** Opens a chunked /response without Lambda-Runtime-Function-Response-Mode, as aws-lambda-go (and its lambdaurl) post. */
+function chunkedAnswer(api: string, requestId: string): { write(text: string): void; end(): Promise<number> } {
+  const [host, port] = api.split(':');
+  let status: Promise<number>;
+  const req = request({ host, port: Number(port), method: 'POST', path: respond(requestId), agent: false, headers: { 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked', Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body' } });
+  status = new Promise((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+  });
+  req.flushHeaders();
+  return {
+    write: (text) => void req.write(text),
+    end: () => {
+      req.end();
+      return status;
+    },
+  };
+}
+
+test('a chunked answer without the streaming header reaches an InvokeWithResponseStream caller chunk by chunk (as Lambda streams aws-lambda-go lambdaurl); a buffered caller gets it whole', async () => {
+  const sdk = new LambdaClient({ endpoint: `http://127.0.0.1:${lambda.port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    const reply = sdk.send(new InvokeWithResponseStreamCommand({ FunctionName: 'GoStyle', Payload: Buffer.from('{}') }));
+    const api = await runtimeAddress('GoStyle');
+    const next = await call(api, 'GET', NEXT);
+    const answer = chunkedAnswer(api, next.headers['lambda-runtime-aws-request-id'] as string);
+    answer.write('first chunk;');
+    let events!: AsyncIterator<{ PayloadChunk?: { Payload?: Uint8Array }; InvokeComplete?: unknown }>;
+    const firstEvent = reply.then((r) => {
+      events = r.EventStream![Symbol.asyncIterator]();
+      return events.next();
+    });
+    // The second chunk is written only once the caller has the first: a runner that buffers to the end never gets here.
+    const first = await Promise.race([firstEvent, sleep(5000).then(() => 'timed out' as const)]);
+    assert.notEqual(first, 'timed out', 'the first chunk reached the caller before the body ended');
+    assert.equal(Buffer.from((first as IteratorResult<{ PayloadChunk?: { Payload?: Uint8Array } }>).value.PayloadChunk!.Payload!).toString(), 'first chunk;');
+    answer.write('second chunk');
+    assert.equal(await answer.end(), 202);
+    let rest = '';
+    let complete: unknown;
+    for (let item = await events.next(); !item.done; item = await events.next()) {
+      if (item.value.PayloadChunk) rest += Buffer.from(item.value.PayloadChunk.Payload!).toString();
+      if (item.value.InvokeComplete) complete = item.value.InvokeComplete;
+    }
+    assert.equal(rest, 'second chunk');
+    assert.deepEqual(complete, {}, 'InvokeComplete without an error');
+
+    // A buffered caller: the same kind of answer arrives whole.
+    const buffered = sdk.send(new InvokeCommand({ FunctionName: 'GoStyle', Payload: Buffer.from('{}') }));
+    const next2 = await call(api, 'GET', NEXT);
+    const answer2 = chunkedAnswer(api, next2.headers['lambda-runtime-aws-request-id'] as string);
+    answer2.write('{"whole":');
+    answer2.write('true}');
+    assert.equal(await answer2.end(), 202);
+    assert.deepEqual(JSON.parse(Buffer.from((await buffered).Payload!).toString()), { whole: true });
+  } finally {
+    sdk.destroy();
+  }
 });
