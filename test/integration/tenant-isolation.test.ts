@@ -5,8 +5,8 @@
 // --tenant-id` does the same from a terminal.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -77,6 +77,19 @@ after(async () => {
   removeTemps();
 });
 
+/**
+ * An AWS CLI that has `aws lambda invoke --tenant-id`: Debian's v2 (2.9) predates it; the AWS CLI v1 that pyenv installs
+ * here (1.45) has it. Undefined when no CLI on this machine has it.
+ */
+function awsCliWithTenantId(): string | undefined {
+  for (const candidate of ['/usr/bin/aws', 'aws']) {
+    const help = spawnSync(candidate, ['lambda', 'invoke', 'help'], { encoding: 'utf8', env: { ...process.env, AWS_PAGER: '', PAGER: 'cat' } });
+    if (help.status === 0 && help.stdout.includes('--tenant-id')) return candidate;
+  }
+  return undefined;
+}
+const AWS_WITH_TENANT = awsCliWithTenantId();
+
 async function invoke(name: string, tenantId?: string): Promise<Record<string, unknown>> {
   const reply = await lambda.send(new InvokeCommand({ FunctionName: name, TenantId: tenantId, Payload: Buffer.from('{}') }));
   assert.equal(reply.FunctionError, undefined, Buffer.from(reply.Payload ?? []).toString());
@@ -135,6 +148,17 @@ describe('tenant isolation', { timeout: 120_000 }, () => {
     assert.equal(a2.calls, 2);
     assert.notEqual(b1.pid, a1.pid);
     assert.equal(b1.calls, 1);
+  });
+
+  it('aws lambda invoke --tenant-id reaches the function', { skip: AWS_WITH_TENANT ? false : 'no AWS CLI with --tenant-id on this machine' }, () => {
+    const out = join(tempDir('tenant-cli'), 'out.json');
+    const env = { PATH: process.env.PATH ?? '', HOME: tempDir('tenant-cli-home'), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
+    const run = spawnSync(AWS_WITH_TENANT!, ['lambda', 'invoke', '--function-name', 'Tenants', '--tenant-id', 'from-aws-cli', '--endpoint-url', runner.endpoint, out], { encoding: 'utf8', env });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(JSON.parse(readFileSync(out, 'utf8')).tenantId, 'from-aws-cli');
+    const refused = spawnSync(AWS_WITH_TENANT!, ['lambda', 'invoke', '--function-name', 'Tenants', '--endpoint-url', runner.endpoint, out], { encoding: 'utf8', env });
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /InvalidParameterValueException/);
   });
 
   it('open-runtime invoke --tenant-id passes the tenant; without it the CLI says why Lambda refuses', async () => {
