@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CreateFunctionCommand, GetFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { buildFunction } from '../../runner/build/build-function.ts';
 import { discoverFunctions } from '../../runner/functions/discover.ts';
 import { ROOT, removeTemps, startRunner, tempDir, type Runner } from './support/runner.ts';
@@ -230,6 +230,8 @@ describe('tenant isolation (TenancyConfig) through the SDK', () => {
         { name: 'ValidationException' },
       );
     } finally {
+      // The 'bad input' tests expect a control plane with nothing deployed.
+      await client.send(new DeleteFunctionCommand({ FunctionName: 'PerTenant' })).catch(() => undefined);
       client.destroy();
     }
   });

@@ -17,8 +17,12 @@ let runner: Runner;
 let lambda: LambdaClient;
 let template: string;
 
-const NODE_HANDLER = `let calls = 0;
-export const handler = async (event, context) => ({ tenantId: context.tenantId ?? null, pid: process.pid, calls: ++calls });
+const NODE_HANDLER = `import { appendFileSync } from 'node:fs';
+let calls = 0;
+export const handler = async (event, context) => {
+  if (event.recordTo) appendFileSync(event.recordTo, JSON.stringify({ tenantId: context.tenantId }) + '\\n');
+  return { tenantId: context.tenantId ?? null, pid: process.pid, calls: ++calls };
+};
 `;
 const MIDDY_HANDLER = `import middy from '@middy/core';
 const seen = [];
@@ -130,6 +134,26 @@ describe('tenant isolation', { timeout: 120_000 }, () => {
     assert.match(extra.message, /does not have tenant isolation enabled/);
     const shared = await invoke('Shared');
     assert.equal(shared.tenantId, null, 'a function without tenant isolation has no tenant');
+  });
+
+  it('an asynchronous (Event) invocation keeps its tenant through the queue', async () => {
+    const record = join(tempDir('tenant-async'), 'seen.jsonl');
+    const reply = await lambda.send(new InvokeCommand({ FunctionName: 'Tenants', InvocationType: 'Event', TenantId: 'queued', Payload: Buffer.from(JSON.stringify({ recordTo: record })) }));
+    assert.equal(reply.StatusCode, 202);
+    const missing = await lambda.send(new InvokeCommand({ FunctionName: 'Tenants', InvocationType: 'Event', Payload: Buffer.from('{}') })).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    assert.equal(missing?.name, 'InvalidParameterValueException', 'refused before it is queued');
+    let seen = '';
+    for (let i = 0; i < 200 && !seen; i++) {
+      try {
+        seen = readFileSync(record, 'utf8');
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assert.deepEqual(JSON.parse(seen.trim()), { tenantId: 'queued' });
   });
 
   it("a Middy 7 middleware sees the tenant id in the request's context", async () => {
