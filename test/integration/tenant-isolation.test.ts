@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CLI, FIXTURE_PATH, ROOT, removeTemps, startRunner, tempDir } from './support/runner.ts';
+import { CLI, FIXTURE_PATH, ROOT, removeTemps, startRunner, tempDir, waitFor } from './support/runner.ts';
 import type { Runner } from './support/runner.ts';
 
 let runner: Runner;
@@ -22,6 +22,10 @@ let calls = 0;
 export const handler = async (event, context) => {
   if (event.recordTo) appendFileSync(event.recordTo, JSON.stringify({ tenantId: context.tenantId }) + '\\n');
   return { tenantId: context.tenantId ?? null, pid: process.pid, calls: ++calls };
+};
+export const logs = async () => {
+  console.log('work for the tenant');
+  return 'logged';
 };
 `;
 const MIDDY_HANDLER = `import middy from '@middy/core';
@@ -48,7 +52,7 @@ before(async () => {
   // Middy 7 from the project's own node_modules, as a bundled function would carry it.
   symlinkSync(join(ROOT, 'node_modules'), join(middy, 'node_modules'));
   writeFileSync(join(python, 'app.py'), PYTHON_HANDLER);
-  const fn = (name: string, code: string, runtime: string, handler: string, tenancy: boolean) => [
+  const fn = (name: string, code: string, runtime: string, handler: string, tenancy: boolean, variables: Record<string, string> = {}) => [
     `  ${name}:`,
     '    Type: AWS::Serverless::Function',
     '    Properties:',
@@ -57,6 +61,7 @@ before(async () => {
     `      Handler: ${handler}`,
     '      Timeout: 10',
     ...(tenancy ? ['      TenancyConfig:', '        TenantIsolationMode: PER_TENANT'] : []),
+    ...(Object.keys(variables).length ? ['      Environment:', '        Variables:', ...Object.entries(variables).map(([k, v]) => `          ${k}: ${v}`)] : []),
   ];
   template = join(dir, 'template.yaml');
   writeFileSync(
@@ -67,6 +72,7 @@ before(async () => {
       'Resources:',
       ...fn('Tenants', node, 'nodejs24.x', 'index.handler', true),
       ...fn('Shared', node, 'nodejs24.x', 'index.handler', false),
+      ...fn('JsonLogs', node, 'nodejs24.x', 'index.logs', true, { AWS_LAMBDA_LOG_FORMAT: 'JSON' }),
       ...fn('MiddyTenants', middy, 'nodejs24.x', 'index.handler', true),
       ...fn('PyTenants', python, 'python3.11', 'app.handler', true),
     ].join('\n') + '\n',
@@ -154,6 +160,16 @@ describe('tenant isolation', { timeout: 120_000 }, () => {
       }
     }
     assert.deepEqual(JSON.parse(seen.trim()), { tenantId: 'queued' });
+  });
+
+  it("the function's JSON log records carry the tenant", async () => {
+    await invoke('JsonLogs', 'logging-tenant');
+    const logged = () => runner.stderr().split('\n').find((l) => l.includes('work for the tenant'));
+    await waitFor('the JSON log line in the runner\'s output', () => logged() !== undefined);
+    const line = logged()!;
+    const record = JSON.parse(line.slice(line.indexOf('{')));
+    assert.equal(record.message, 'work for the tenant');
+    assert.equal(record.tenantId, 'logging-tenant');
   });
 
   it("a Middy 7 middleware sees the tenant id in the request's context", async () => {
