@@ -161,7 +161,7 @@ export class LocalLambda {
         const requestId = env.current?.requestId ?? '';
         this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port });
       },
-      heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.current?.requestId === requestId),
+      heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.holdsRequest(requestId)),
       shareRuntimeApi: (env) => {
         if (!this.sharesRuntimeApi) return undefined;
         this.sharedEnvironments.add(env);

@@ -60,6 +60,12 @@ export class FunctionPool {
    */
   run(inv: Invocation, opts: { debug?: EnvironmentOptions['debug'] } = {}): Environment {
     if (opts.debug) return this.startEnvironment(inv, opts.debug);
+    // Lambda Managed Instances: an environment running fewer than its maxConcurrency invocations takes one more.
+    const joinable = this.fn.maxConcurrency !== undefined && this.fn.maxConcurrency > 1 ? [...this.envs].find((env) => env.hasRoom(inv)) : undefined;
+    if (joinable) {
+      joinable.assign(inv);
+      return joinable;
+    }
     const at = this.idle.findLastIndex((env) => env.tenantId === inv.tenantId);
     if (at >= 0) {
       const warm = this.idle.splice(at, 1)[0]!;

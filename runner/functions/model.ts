@@ -290,6 +290,11 @@ export const FunctionSpec = z.object({
    * each tenant gets execution environments of its own. Absent: no tenant isolation (a tenant id is refused).
    */
   tenantIsolation: z.literal('PER_TENANT').optional(),
+  /**
+   * Lambda Managed Instances (a capacity provider config): how many invocations one execution environment runs at once
+   * (PerExecutionEnvironmentMaxConcurrency, the runtime's AWS_LAMBDA_MAX_CONCURRENCY). Absent: one, Lambda's default.
+   */
+  maxConcurrency: z.number().int().min(1).max(1000).optional(),
   /** Only for runtime `wasi`. */
   component: ComponentSettings.optional(),
   eventInvoke: EventInvokeSettings.optional(),
@@ -320,6 +325,14 @@ export const FunctionSpec = z.object({
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 export type FunctionInput = z.input<typeof FunctionSpec>;
+
+/**
+ * PerExecutionEnvironmentMaxConcurrency when a capacity provider config leaves it out: the runtime's default for one
+ * vCPU (Node.js 64, Python 16, as Lambda documents; 16 for the others).
+ */
+export function defaultMaxConcurrency(runtime: Runtime): number {
+  return runtimeFamily(runtime) === 'node' ? 64 : 16;
+}
 
 /** Lambda's TenantId: 1 to 256 characters of letters, digits and `._:/=+-@` and space. */
 export const TENANT_ID = /^[a-zA-Z0-9._:/=+\-@ ]{1,256}$/;

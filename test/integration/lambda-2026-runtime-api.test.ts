@@ -28,10 +28,20 @@ function stubbornFunction(name: string, timeout: number) {
   return parseFunction({ name, runtime: 'provided.al2023', handler: 'manual.handler', codeUri: code, timeout }, 'test');
 }
 
+/** A function the test answers for, run on Lambda Managed Instances: up to `max` invocations at once per environment. */
+function managedFunction(name: string, max: number) {
+  const code = join(dir, name);
+  mkdirSync(code, { recursive: true });
+  const bootstrap = join(code, 'bootstrap');
+  writeFileSync(bootstrap, `#!/bin/sh\necho "$AWS_LAMBDA_MAX_CONCURRENCY" > "${join(code, 'max')}"\necho "$AWS_LAMBDA_RUNTIME_API" > "${join(code, 'address')}"\nexec sleep 600\n`);
+  chmodSync(bootstrap, 0o755);
+  return parseFunction({ name, runtime: 'provided.al2023', handler: 'manual.handler', codeUri: code, timeout: 30, maxConcurrency: max }, 'test');
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-lambda-2026-'));
   lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
-  lambda.setFunctions([manualFunction(dir, 'Manual'), manualFunction(dir, 'Tenanted', { tenantIsolation: 'PER_TENANT' }), stubbornFunction('Slow', 1), manualFunction(dir, 'GoStyle')]);
+  lambda.setFunctions([manualFunction(dir, 'Manual'), manualFunction(dir, 'Tenanted', { tenantIsolation: 'PER_TENANT' }), stubbornFunction('Slow', 1), manualFunction(dir, 'GoStyle'), managedFunction('Managed', 3)]);
   await serveInvokeApi(lambda);
 });
 
@@ -222,4 +232,30 @@ test('a chunked answer without the streaming header reaches an InvokeWithRespons
   } finally {
     sdk.destroy();
   }
+});
+
+test('Managed Instances: one environment takes AWS_LAMBDA_MAX_CONCURRENCY events at once, on concurrent /next, answered in any order', async () => {
+  const callers = [1, 2, 3].map((n) => invoke('Managed', { n }));
+  const api = await runtimeAddress('Managed');
+  assert.equal(readFileSync(join(dir, 'Managed', 'max'), 'utf8').trim(), '3', 'the runtime is told how many it may run at once');
+  // Three /next in flight at once, each on its own connection: each gets an event of its own.
+  const nexts = await Promise.all([1, 2, 3].map(() => call(api, 'GET', NEXT)));
+  const events = nexts.map((next) => ({ id: next.headers['lambda-runtime-aws-request-id'] as string, n: JSON.parse(next.body.toString()).n as number }));
+  assert.deepEqual(events.map((e) => e.n).sort(), [1, 2, 3]);
+  assert.equal(new Set(events.map((e) => e.id)).size, 3);
+  assert.equal(lambda.environments().filter((env) => env.fn.name === 'Managed').length, 1, 'all three run in one execution environment');
+  // Answered last to first: each caller gets its own answer.
+  for (const event of [...events].reverse()) {
+    const answered = await call(api, 'POST', respond(event.id), { body: JSON.stringify({ answer: event.n }) });
+    assert.equal(answered.status, 202, answered.body.toString());
+  }
+  const replies = await Promise.all(callers);
+  assert.deepEqual(replies.map((r) => JSON.parse(r.body.toString()).answer), [1, 2, 3]);
+
+  // A second round reuses the same environment.
+  const again = [4, 5].map((n) => invoke('Managed', { n }));
+  const nexts2 = await Promise.all([1, 2].map(() => call(api, 'GET', NEXT)));
+  for (const next of nexts2) await call(api, 'POST', respond(next.headers['lambda-runtime-aws-request-id'] as string), { body: next.body.toString() });
+  assert.deepEqual((await Promise.all(again)).map((r) => JSON.parse(r.body.toString()).n), [4, 5]);
+  assert.equal(lambda.environments().filter((env) => env.fn.name === 'Managed').length, 1);
 });
