@@ -654,6 +654,19 @@ def serve_invocations(api, handler):
         handle_invocation(api, handler, request_id, headers, body)
 
 
+def start_workers(max_concurrency):
+    """Lambda Managed Instances: as Lambda's Python runtime, AWS_LAMBDA_MAX_CONCURRENCY processes, each with its own
+    init (the handler's module loads in each) and its own Runtime API connection, each running one invocation at a
+    time. This process is one of them; the others are forked from it before anything is loaded or connected."""
+    try:
+        workers = int(max_concurrency or "1")
+    except ValueError:
+        workers = 1
+    for _ in range(min(workers, 1000) - 1):
+        if os.fork() == 0:
+            return
+
+
 def main():
     # The runner stops environments with SIGTERM; end at once even if our parent ignored it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -666,6 +679,7 @@ def main():
             "Start this client through the Open Runtime runner (or set it to host:port).\n"
         )
         return 1
+    start_workers(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"))
     api = RuntimeApi(address, os.environ.get("OPEN_RUNTIME_RUNTIME_API_SOCKET"))
     put_task_root_on_path(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
     set_up_logging()
