@@ -237,6 +237,30 @@ describe('tenant isolation (TenancyConfig) through the SDK', () => {
   });
 });
 
+describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
+  test('CreateFunction with a CapacityProviderConfig: the configuration keeps it, and the function is told its AWS_LAMBDA_MAX_CONCURRENCY', async () => {
+    const client = new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const dir = join(work, 'managed-src');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? null;\n');
+    assert.equal(spawnSync('zip', ['-q', '-X', join(work, 'managed.zip'), 'index.mjs'], { cwd: dir }).status, 0);
+    const capacity = { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: 'arn:aws:lambda:us-east-1:123456789012:capacity-provider:local', PerExecutionEnvironmentMaxConcurrency: 8 } };
+    try {
+      const created = await client.send(new CreateFunctionCommand({ FunctionName: 'Managed', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: readFileSync(join(work, 'managed.zip')) }, CapacityProviderConfig: capacity }));
+      assert.deepEqual(created.CapacityProviderConfig, capacity);
+      const ran = await client.send(new InvokeCommand({ FunctionName: 'Managed', Payload: Buffer.from('{}') }));
+      assert.equal(Buffer.from(ran.Payload!).toString(), '"8"');
+      await assert.rejects(
+        client.send(new CreateFunctionCommand({ FunctionName: 'BadManaged', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: readFileSync(join(work, 'managed.zip')) }, CapacityProviderConfig: { LambdaManagedInstancesCapacityProviderConfig: {} } } as never)),
+        { name: 'ValidationException' },
+      );
+    } finally {
+      await client.send(new DeleteFunctionCommand({ FunctionName: 'Managed' })).catch(() => undefined);
+      client.destroy();
+    }
+  });
+});
+
 describe('bad input', () => {
   const sdk = () => new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 
