@@ -94,3 +94,26 @@ test("the editor's invoke arguments take a tenant id (a string)", () => {
   assert.equal(isInvokeArgs({ functionName: 'Fn', tenantId: 'blue' }), true);
   assert.equal(isInvokeArgs({ functionName: 'Fn', tenantId: 7 }), false);
 });
+
+test('CapacityProviderConfig (Managed Instances) is read from a template: its PerExecutionEnvironmentMaxConcurrency, else the runtime default', () => {
+  const template = (runtime: string, max: string) => `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: ${runtime}
+      Handler: app.handler
+      CodeUri: .
+      CapacityProviderConfig:
+        LambdaManagedInstancesCapacityProviderConfig:
+          CapacityProviderArn: arn:aws:lambda:us-east-1:123456789012:capacity-provider:p
+${max}`;
+  const file = join(tmpdir(), 'template.yaml');
+  assert.equal(parseTemplate(template('nodejs24.x', '          PerExecutionEnvironmentMaxConcurrency: 8\n'), file).functions[0]!.maxConcurrency, 8);
+  assert.equal(parseTemplate(template('nodejs24.x', ''), file).functions[0]!.maxConcurrency, 64);
+  assert.equal(parseTemplate(template('python3.13', ''), file).functions[0]!.maxConcurrency, 16);
+  const bad = parseTemplate(template('python3.13', '          PerExecutionEnvironmentMaxConcurrency: 0\n'), file);
+  assert.equal(bad.errors.length, 1);
+  assert.match(bad.errors[0]!.message, /PerExecutionEnvironmentMaxConcurrency 0; it must be a whole number from 1 to 1000/);
+});
