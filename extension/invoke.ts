@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { FunctionSpec } from '../runner/functions/model.ts';
+import { TENANT_ID, type FunctionSpec } from '../runner/functions/model.ts';
 import type { InvokeResult, RunnerEvent } from '../runner/protocol.ts';
 import type { Ctx } from './ctx.ts';
 import { attachDebugger, prepareDebugger } from './debug.ts';
@@ -81,13 +81,33 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
   }
   if (!event) return undefined; // the user cancelled the picker
   timer.mark(options.event ? 'event' : 'picker');
+  const tenantId = args.tenantId ?? (fn.tenantIsolation === 'PER_TENANT' ? await chooseTenant(ctx, fn) : undefined);
+  if (fn.tenantIsolation === 'PER_TENANT' && tenantId === undefined) return undefined; // cancelled
 
-  return runInvocation(ctx, runner, folder, fn, event, { debug: options.debug, timer, ...(file ? { file } : {}), ...(args.exportName ? { exportName: args.exportName } : {}) });
+  return runInvocation(ctx, runner, folder, fn, event, { debug: options.debug, timer, ...(file ? { file } : {}), ...(args.exportName ? { exportName: args.exportName } : {}), ...(tenantId !== undefined ? { tenantId } : {}) });
+}
+
+/**
+ * The tenant to invoke a tenant-isolated function for, as `aws lambda invoke --tenant-id` takes it: the last one used
+ * for this function is offered first. Undefined when the user cancels.
+ */
+async function chooseTenant(ctx: Ctx, fn: FunctionSpec): Promise<string | undefined> {
+  const key = `openRuntime.tenant.${fn.name}`;
+  const last = ctx.extension.workspaceState.get<string>(key);
+  const tenantId = await vscode.window.showInputBox({
+    title: `Tenant of ${fn.name}`,
+    prompt: `${fn.name} has tenant isolation (TenancyConfig PER_TENANT): each tenant gets execution environments of its own. Which tenant is this invocation for?`,
+    value: last ?? '',
+    placeHolder: 'tenant id, e.g. blue',
+    validateInput: (value) => (TENANT_ID.test(value) ? undefined : 'Use 1 to 256 letters, digits, spaces and . _ : / = + - @.'),
+  });
+  if (tenantId !== undefined) await ctx.extension.workspaceState.update(key, tenantId);
+  return tenantId;
 }
 
 /** Runs one invocation and shows it; used by invoke, debug and re-run. */
 export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, fn: FunctionSpec, event: ChosenEvent,
-  opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer }): Promise<InvokeResult | undefined> {
+  opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer; tenantId?: string }): Promise<InvokeResult | undefined> {
   const startedAt = Date.now();
   const timer = opts.timer ?? new ClickTimer();
   const request = eventRequestView(event.payload);
@@ -122,11 +142,12 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     ...(event.hint ? { eventHint: event.hint } : {}),
     ...(opts.file ? { file: opts.file } : {}),
     ...(opts.exportName ? { exportName: opts.exportName } : {}),
+    ...(opts.tenantId !== undefined ? { tenantId: opts.tenantId } : {}),
   };
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: `$(sync~spin) ${fn.name}` },
-      () => runner.invoke({ function: fn.name, payload: event.payload, ...(opts.debug ? { debug: true } : {}) }),
+      () => runner.invoke({ function: fn.name, payload: event.payload, ...(opts.debug ? { debug: true } : {}), ...(opts.tenantId !== undefined ? { tenantId: opts.tenantId } : {}) }),
     );
     timer.mark(opts.debug ? 'debugging' : 'invoke');
     const entry: HistoryEntry = { ...base, id: result.requestId || `${startedAt}`, result };
@@ -348,7 +369,7 @@ export async function rerunEntry(ctx: Ctx, entry: HistoryEntry, debug = entry.de
     if (!fn) return undefined;
     const event: ChosenEvent = { payload: entry.payload, label: entry.eventLabel, ...(entry.savedEventPath ? { savedPath: entry.savedEventPath } : {}) };
     if (debug) prepareDebugger(fn.runtime);
-    return runInvocation(ctx, runner, folder, fn, event, { debug, timer, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}) });
+    return runInvocation(ctx, runner, folder, fn, event, { debug, timer, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}), ...(entry.tenantId !== undefined ? { tenantId: entry.tenantId } : {}) });
   } catch (err) {
     reportFailure(ctx, entry.functionName, err);
     return undefined;

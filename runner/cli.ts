@@ -31,7 +31,7 @@ import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
 import { createComponentMiddlewareHost } from './runtimes/wasi/middleware-host.ts';
-import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
+import { invokeResult, LocalLambda, FunctionNotFoundError, InvalidParameterValueError } from './local-lambda.ts';
 import { ALLOCATOR_ENV_MARK, CONTROL_PREFIX, RUNNER_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 import { forbidInspection } from './runtime-api/access.ts';
 
@@ -45,8 +45,9 @@ const GATEWAY_AUTH_USAGE = `      Gateway auth options (routes with authorizers,
         --api-key <value>   a valid x-api-key besides the template's (repeatable; OPEN_RUNTIME_API_KEYS, comma-separated)`;
 
 const VERB_USAGE: Record<string, string> = {
-  invoke: `  open-runtime invoke <function> [--event <file>|-] [--debug-port N] [project options]
+  invoke: `  open-runtime invoke <function> [--event <file>|-] [--tenant-id <id>] [--debug-port N] [project options]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
+      --tenant-id <id>: the tenant of a tenant-isolated function (TenancyConfig PER_TENANT), as aws lambda invoke --tenant-id.
       --debug-port N (-d): a Node or Python function waits for a debugger on 127.0.0.1:N before it runs.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
@@ -305,10 +306,11 @@ function reportDefinitionErrors(errors: DefinitionError[], skipped: DefinitionEr
 }
 
 async function invokeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, ...DEBUG_OPTION, event: { type: 'string', short: 'e' } } });
+  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, ...DEBUG_OPTION, event: { type: 'string', short: 'e' }, 'tenant-id': { type: 'string' } } });
   noticeContainerFlags(values);
   const address = positionals[0];
   if (!address) throw new UsageError('Which function? open-runtime invoke <function>.');
+  const tenantId = values['tenant-id'];
   const debugPort = debugPortOf(values['debug-port']);
   const { region, profile } = projectOptions(values, 'invoke');
   process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
@@ -340,7 +342,7 @@ async function invokeCommand(args: string[]): Promise<number> {
   });
   sayDebuggerReady(lambda);
   try {
-    const inv = lambda.invoke(name, payload, language ? { debug: { language, port: debugPort! } } : {});
+    const inv = lambda.invoke(name, payload, { tenantId, ...(language ? { debug: { language, port: debugPort! } } : {}) });
     const completion = await inv.completed;
     const result = invokeResult(name, inv, completion);
     if (result.httpPrelude) {
@@ -355,7 +357,7 @@ async function invokeCommand(args: string[]): Promise<number> {
     }
     return result.functionError ? 1 : 0;
   } catch (err) {
-    if (err instanceof FunctionNotFoundError) throw new UsageError(err.message);
+    if (err instanceof FunctionNotFoundError || err instanceof InvalidParameterValueError) throw new UsageError(err.message);
     throw err;
   } finally {
     await lambda.close();

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { BodyTooLargeError, readBody, sendJson } from './http-util.ts';
-import { FunctionNotFoundError, invokeResult, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
+import { FunctionNotFoundError, invokeResult, InvalidParameterValueError, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
 import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
 import type { DebuggerLanguage, FunctionSpec } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
@@ -121,6 +121,7 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
   try {
     const inv = lambda.invoke(request.function, payload, {
       clientContext: request.clientContext ? JSON.stringify(request.clientContext) : undefined,
+      tenantId: request.tenantId,
       debug,
     });
     const completion = await inv.completed;
@@ -128,6 +129,7 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
   } catch (err) {
     if (err instanceof FunctionNotFoundError) return sendControlError(res, 404, { errorType: 'ResourceNotFoundException', message: err.message });
     if (err instanceof TooManyRequestsError) return sendControlError(res, 429, { errorType: 'TooManyRequestsException', message: err.message });
+    if (err instanceof InvalidParameterValueError) return sendControlError(res, 400, { errorType: 'InvalidParameterValueException', message: err.message });
     throw err;
   }
 }

@@ -6,7 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { relative } from 'node:path';
-import { middlewaresOf, type DebuggerLanguage, type FunctionSpec, type HttpEvent } from './functions/model.ts';
+import { middlewaresOf, tenantProblem, type DebuggerLanguage, type FunctionSpec, type HttpEvent } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { findFunction } from './functions/address.ts';
 import type { DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
@@ -24,6 +24,8 @@ export { TooManyRequestsError };
 export class FunctionNotFoundError extends Error {}
 /** The runner is closing: nothing new starts (the caller gets a 503-style ServiceException). */
 export class RunnerClosingError extends Error {}
+/** An invocation Lambda refuses for its parameters (a tenant id where none goes, or none where one must): 400 InvalidParameterValueException. */
+export class InvalidParameterValueError extends Error {}
 
 export type MainRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -82,6 +84,10 @@ export interface InvokeOptions {
   abandonIf?: (() => string | undefined) | undefined;
   /** The request id the caller already has (an asynchronous event's, from its 202). */
   requestId?: string | undefined;
+  /** X-Amz-Tenant-Id: required by a tenant-isolated function, refused by any other. */
+  tenantId?: string | undefined;
+  /** The caller's X-Amzn-Trace-Id. */
+  traceHeader?: string | undefined;
 }
 
 /**
@@ -90,7 +96,7 @@ export interface InvokeOptions {
  */
 export interface EventQueue {
   /** Keeps the event and answers its request id; throws when the queue is full or closing. */
-  enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined): Promise<string>;
+  enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined, caller?: { tenantId?: string | undefined; traceHeader?: string | undefined }): Promise<string>;
   /** Functions were added, changed or removed. */
   functionsChanged(): void;
   /** Runs nothing more; what waits stays where it is kept. */
@@ -156,7 +162,7 @@ export class LocalLambda {
         const requestId = env.current?.requestId ?? '';
         this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port });
       },
-      heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.current?.requestId === requestId),
+      heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.holdsRequest(requestId)),
       shareRuntimeApi: (env) => {
         if (!this.sharesRuntimeApi) return undefined;
         this.sharedEnvironments.add(env);
@@ -280,7 +286,9 @@ export class LocalLambda {
     if (this.closing) throw new RunnerClosingError('The runner is shutting down; invoke again once it has restarted.');
     const fn = opts.version ?? this.getFunction(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
-    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId);
+    const tenantRefusal = tenantProblem(fn, opts.tenantId);
+    if (tenantRefusal) throw new InvalidParameterValueError(tenantRefusal);
+    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId, opts);
     const language = this.opts.debugPort && !opts.debug ? debuggerLanguage(fn) : undefined;
     if (language) opts = { ...opts, debug: { language, port: this.opts.debugPort! } };
     const start = () => this.start(fn, inv, opts);
@@ -346,7 +354,7 @@ export class LocalLambda {
     const middlewares = this.middlewareRunner ? middlewaresOf(fn) : [];
     if (middlewares.length) {
       this.announce(fn.name, inv);
-      this.middlewareRunner!.run(fn, middlewares, inv, (replaced) => this.dispatch(fn, new Invocation(replaced, opts.clientContext, opts.cognitoIdentity), { ...opts, quiet: true }), (line) =>
+      this.middlewareRunner!.run(fn, middlewares, inv, (replaced) => this.dispatch(fn, new Invocation(replaced, opts.clientContext, opts.cognitoIdentity, undefined, opts), { ...opts, quiet: true }), (line) =>
         this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }),
       );
       return inv;
@@ -368,6 +376,7 @@ export class LocalLambda {
       this.pools.set(key, pool);
     }
     const caller = opts.streamListener;
+    inv.callerStreams = caller !== undefined;
     inv.streamListener = {
       start: (contentType) => caller?.start(contentType),
       chunk: (data) => {

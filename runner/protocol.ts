@@ -65,6 +65,8 @@ export const InvokeRequest = z.object({
   /** The event as JSON text, exactly as the function will receive it. */
   payload: z.string(),
   clientContext: z.record(z.string(), z.unknown()).optional(),
+  /** X-Amz-Tenant-Id: the tenant of a tenant-isolated function (required there, refused elsewhere). */
+  tenantId: z.string().optional(),
   /** Start the environment with the language's debugger listening; see DebugInfo. */
   debug: z.boolean().optional(),
 });

@@ -295,6 +295,16 @@ export const FunctionSpec = z.object({
   deployed: z.boolean().optional(),
   /** `$LATEST`, or the number of a version published to the local control plane. */
   version: z.string().default('$LATEST'),
+  /**
+   * TenancyConfig.TenantIsolationMode: `PER_TENANT` functions are invoked with a tenant id (X-Amz-Tenant-Id) and
+   * each tenant gets execution environments of its own. Absent: no tenant isolation (a tenant id is refused).
+   */
+  tenantIsolation: z.literal('PER_TENANT').optional(),
+  /**
+   * Lambda Managed Instances (a capacity provider config): how many invocations one execution environment runs at once
+   * (PerExecutionEnvironmentMaxConcurrency, the runtime's AWS_LAMBDA_MAX_CONCURRENCY). Absent: one, Lambda's default.
+   */
+  maxConcurrency: z.number().int().min(1).max(1000).optional(),
   /** Only for runtime `wasi`. */
   component: ComponentSettings.optional(),
   eventInvoke: EventInvokeSettings.optional(),
@@ -325,6 +335,31 @@ export const FunctionSpec = z.object({
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 export type FunctionInput = z.input<typeof FunctionSpec>;
+
+/**
+ * PerExecutionEnvironmentMaxConcurrency when a capacity provider config leaves it out: the runtime's default for one
+ * vCPU (Node.js 64, Python 16, as Lambda documents; 16 for the others).
+ */
+export function defaultMaxConcurrency(runtime: Runtime): number {
+  return runtimeFamily(runtime) === 'node' ? 64 : 16;
+}
+
+/** Lambda's TenantId: 1 to 256 characters of letters, digits and `._:/=+-@` and space. */
+export const TENANT_ID = /^[a-zA-Z0-9._:/=+\-@ ]{1,256}$/;
+
+/**
+ * Why `tenantId` may not go with an invocation of `fn`, or undefined when it may: a tenant-isolated function needs one,
+ * any other takes none (Lambda answers both with InvalidParameterValueException).
+ */
+export function tenantProblem(fn: Pick<FunctionSpec, 'name' | 'tenantIsolation'>, tenantId: string | undefined): string | undefined {
+  if (fn.tenantIsolation === 'PER_TENANT') {
+    if (tenantId === undefined) return `Function ${fn.name} has tenant isolation enabled (TenancyConfig TenantIsolationMode PER_TENANT): invoke it with a tenant id (X-Amz-Tenant-Id, --tenant-id, TenantId).`;
+    if (!TENANT_ID.test(tenantId)) return `Tenant id "${tenantId.slice(0, 300)}" is not valid: use 1 to 256 letters, digits, spaces and . _ : / = + - @.`;
+    return undefined;
+  }
+  if (tenantId !== undefined) return `Function ${fn.name} does not have tenant isolation enabled, so it takes no tenant id: invoke it without X-Amz-Tenant-Id (--tenant-id, TenantId), or create it with TenancyConfig TenantIsolationMode PER_TENANT.`;
+  return undefined;
+}
 
 export function runtimeFamily(runtime: Runtime): 'node' | 'python' | 'provided' | 'wasi' {
   if (runtime.startsWith('nodejs')) return 'node';

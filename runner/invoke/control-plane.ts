@@ -24,7 +24,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPackage, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../build/check-package.ts';
-import { lambdaArn, RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
+import { defaultMaxConcurrency, lambdaArn, RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
 import { reservedVariablesIn, reservedVariablesMessage } from '../functions/reserved-variables.ts';
 import { AwsError, BodyTooLargeError, decodeSegment, pageOf, readBody, sendAwsError, sendJson } from '../http-util.ts';
 import type { LocalLambda } from '../local-lambda.ts';
@@ -79,6 +79,10 @@ interface FunctionConfiguration {
   SnapStart: { ApplyOn: 'None'; OptimizationStatus: 'Off' };
   LoggingConfig: { LogFormat: 'Text'; LogGroup: string };
   RuntimeVersionConfig?: { RuntimeVersionArn: string };
+  /** Set at creation only (Lambda refuses to change it after). */
+  TenancyConfig?: { TenantIsolationMode: 'PER_TENANT' };
+  /** Lambda Managed Instances: the capacity provider and how many invocations an environment runs at once. */
+  CapacityProviderConfig?: { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: string; PerExecutionEnvironmentMaxConcurrency?: number } };
 }
 
 interface PublishedVersion {
@@ -163,6 +167,10 @@ function specOf(config: FunctionConfiguration, codeDir: string, layerDirs: strin
     middlewares: [],
     deployed: true,
     version: config.Version,
+    ...(config.TenancyConfig ? { tenantIsolation: config.TenancyConfig.TenantIsolationMode } : {}),
+    ...(config.CapacityProviderConfig
+      ? { maxConcurrency: config.CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency ?? defaultMaxConcurrency(config.Runtime) }
+      : {}),
   };
 }
 
@@ -427,6 +435,27 @@ function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: 
   return { codeDir, sha256, size: zip.length };
 }
 
+/** CreateFunction's TenancyConfig: absent, or {TenantIsolationMode: PER_TENANT}. */
+function readTenancy(value: unknown): FunctionConfiguration['TenancyConfig'] {
+  if (value === undefined || value === null) return undefined;
+  const mode = (value as { TenantIsolationMode?: unknown }).TenantIsolationMode;
+  if (mode !== 'PER_TENANT') throw validation([`Value ${JSON.stringify(mode) ?? 'null'} at 'tenancyConfig.tenantIsolationMode' failed to satisfy constraint: Member must satisfy enum value set: [PER_TENANT]`]);
+  return { TenantIsolationMode: 'PER_TENANT' };
+}
+
+/** CreateFunction's CapacityProviderConfig (Lambda Managed Instances): absent, or a provider ARN and an optional maximum. */
+function readCapacityProvider(value: unknown): FunctionConfiguration['CapacityProviderConfig'] {
+  if (value === undefined || value === null) return undefined;
+  const managed = (value as { LambdaManagedInstancesCapacityProviderConfig?: Record<string, unknown> }).LambdaManagedInstancesCapacityProviderConfig;
+  const arn = managed?.CapacityProviderArn;
+  if (typeof arn !== 'string' || !arn) throw validation(["Value null at 'capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig.capacityProviderArn' failed to satisfy constraint: Member must not be null"]);
+  const max = managed!.PerExecutionEnvironmentMaxConcurrency;
+  if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 1000)) {
+    throw validation([`Value ${JSON.stringify(max)} at 'capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig.perExecutionEnvironmentMaxConcurrency' failed to satisfy constraint: Member must be a whole number from 1 to 1000`]);
+  }
+  return { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: arn, ...(max !== undefined ? { PerExecutionEnvironmentMaxConcurrency: max } : {}) } };
+}
+
 function lastModified(): string {
   return new Date().toISOString().replace('Z', '+0000');
 }
@@ -445,6 +474,8 @@ async function createFunction(ctx: Ctx): Promise<void> {
   const input = readConfigInput(body, ctx.lambda);
   if (!input.Runtime || !input.Handler) throw invalid('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
   const architectures = input.Architectures ?? ['x86_64'];
+  const tenancy = readTenancy(body.TenancyConfig);
+  const capacity = readCapacityProvider(body.CapacityProviderConfig);
   const zip = readCode(body, 'CreateFunction');
   const { codeDir, sha256, size } = unpack(name!, zip, { Runtime: input.Runtime, Handler: input.Handler, Architectures: architectures }, 'CreateFunction');
   const latest: FunctionConfiguration = {
@@ -471,6 +502,8 @@ async function createFunction(ctx: Ctx): Promise<void> {
     EphemeralStorage: { Size: Number((body.EphemeralStorage as { Size?: number } | undefined)?.Size ?? 512) },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${name}` },
+    ...(tenancy ? { TenancyConfig: tenancy } : {}),
+    ...(capacity ? { CapacityProviderConfig: capacity } : {}),
   };
   const fn: DeployedFunction = { latest, codeDir, layerDirs: input.Layers?.map((l) => l.dir) ?? [], versions: [], nextVersion: 1, aliases: new Map(), shadowed: ctx.lambda.getFunction(name!) };
   ctx.registry.set(name!, fn);
@@ -532,6 +565,7 @@ async function updateFunctionConfiguration(at: At): Promise<void> {
   const body = await readJson(at.req, MAX_CONFIG_REQUEST_BYTES, 'UpdateFunctionConfiguration');
   const fn = existing(at);
   checkRevision(fn.latest, body.RevisionId);
+  if (body.TenancyConfig !== undefined) throw invalid('Tenant isolation configuration cannot be modified after function creation: TenancyConfig is set by CreateFunction only.');
   const input = readConfigInput(body, at.lambda);
   const { Environment, Layers, ...rest } = input;
   const next: FunctionConfiguration = { ...fn.latest, ...rest, LastModified: lastModified(), RevisionId: randomUUID() };

@@ -4,10 +4,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventStreamCodec } from '@smithy/core/event-streams';
 import { AwsError, BodyTooLargeError, decodeSegment, headerValue, readBody, sendAwsError } from '../http-util.ts';
-import { FunctionNotFoundError, RunnerClosingError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
+import { FunctionNotFoundError, InvalidParameterValueError, RunnerClosingError, TooManyRequestsError, type InvokeOptions, type LocalLambda } from '../local-lambda.ts';
 import { EventQueueFullError } from './event-queue.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
-import { lambdaArn, type FunctionSpec } from '../functions/model.ts';
+import { lambdaArn, tenantProblem, type FunctionSpec } from '../functions/model.ts';
 import { resolveQualifier } from './control-plane.ts';
 
 export const MAX_SYNC_PAYLOAD = 6_291_456;
@@ -79,9 +79,16 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     }
     version = { fn, label: fn.version };
   }
-  if (!version && !lambda.getFunction(name)) {
+  const target = version?.fn ?? lambda.getFunction(name);
+  if (!target) {
     req.resume();
     return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}`);
+  }
+  const caller = { tenantId: headerValue(req, 'x-amz-tenant-id'), traceHeader: headerValue(req, 'x-amzn-trace-id') };
+  const tenantRefusal = tenantProblem(target, caller.tenantId);
+  if (tenantRefusal) {
+    req.resume();
+    return sendAwsError(res, 400, 'InvalidParameterValueException', tenantRefusal);
   }
   const limit = type === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
   let payload: Buffer;
@@ -113,7 +120,7 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   const queue = lambda.eventQueue;
   if (type === 'Event' && queue && !version) {
     try {
-      const requestId = await queue.enqueue(lambda.getFunction(name)!, payload, clientContext);
+      const requestId = await queue.enqueue(target, payload, clientContext, caller);
       res.writeHead(202, { 'X-Amzn-RequestId': requestId, 'Content-Length': 0 });
       return void res.end();
     } catch (err) {
@@ -124,7 +131,7 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   }
 
   if (streaming) await loadCodec();
-  const started = startInvocation(lambda, res, name, payload, clientContext, type === 'Event', streaming, version?.fn);
+  const started = startInvocation(lambda, res, name, payload, { clientContext, ...caller }, type === 'Event', streaming, version?.fn);
   if (!started) return;
   const { inv, stream } = started;
   if (type === 'Event') {
@@ -153,10 +160,10 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   inv.onSettle = (outcome) => answer(outcome);
 }
 
-function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, clientContext: string | undefined, queue: boolean, streaming: boolean, version: FunctionSpec | undefined) {
+function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, caller: Pick<InvokeOptions, 'clientContext' | 'tenantId' | 'traceHeader'>, queue: boolean, streaming: boolean, version: FunctionSpec | undefined) {
   const stream = streaming ? new EventStreamResponse(res, executedVersion(version)) : undefined;
   try {
-    const inv = lambda.invoke(name, payload, { clientContext, queue, streamListener: stream, version });
+    const inv = lambda.invoke(name, payload, { ...caller, queue, streamListener: stream, version });
     return { inv, stream };
   } catch (err) {
     if (err instanceof TooManyRequestsError) {
@@ -165,6 +172,8 @@ function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string,
       sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}`);
     } else if (err instanceof RunnerClosingError) {
       sendAwsError(res, 503, 'ServiceException', err.message);
+    } else if (err instanceof InvalidParameterValueError) {
+      sendAwsError(res, 400, 'InvalidParameterValueException', err.message);
     } else throw err;
     return undefined;
   }

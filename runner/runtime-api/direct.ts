@@ -162,7 +162,7 @@ class DirectConnection {
       if (action === 'response' && head.headers.get('lambda-runtime-function-response-mode')?.toLowerCase() === 'streaming') {
         return this.reply(slot, errorReply(400, 'InvalidRequest', 'Streamed responses go to AWS_LAMBDA_RUNTIME_API, not to the direct socket.'));
       }
-      const inv = claimAnswer(this.env, requestId, action);
+      const inv = claimAnswer(this.env, requestId, action, head.headers.get('lambda-runtime-invocation-id'));
       if (!(inv instanceof Invocation)) return this.reply(slot, errorReply(inv.status, inv.errorType, inv.errorMessage));
       const problem = settleAnswer(this.env, inv, action, body, (name) => head.headers.get(name));
       return this.reply(slot, problem ? errorReply(problem.status, problem.errorType, problem.errorMessage) : ACCEPTED);

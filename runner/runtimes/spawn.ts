@@ -84,6 +84,8 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
     AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
   });
   if (opts.directSocket) env[DIRECT_SOCKET_ENV] = opts.directSocket;
+  // Lambda Managed Instances: the runtime may run this many invocations at once.
+  if (fn.maxConcurrency !== undefined) env.AWS_LAMBDA_MAX_CONCURRENCY = String(fn.maxConcurrency);
   // Lambda defines AWS_EXECUTION_ENV for its managed runtimes only, not for provided ones.
   if (runtimeFamily(fn.runtime) === 'node' || runtimeFamily(fn.runtime) === 'python') env.AWS_EXECUTION_ENV = `AWS_Lambda_${fn.runtime}`;
   // The function's own variables win over everything but the reserved ones Lambda forbids overriding.

@@ -113,10 +113,27 @@ async function main(): Promise<void> {
   initialised = true;
 
   const deps: InvokeDependencies = { api, loaded, runtime: new Runtime(loaded.handler), fn: readFunctionEnvironment(env), store };
+  // Lambda Managed Instances: up to AWS_LAMBDA_MAX_CONCURRENCY invocations at once in this one process, each loop on a
+  // Runtime API connection of its own (concurrent /next and answers), sharing the handler and its module state.
+  const loops = [serveInvocations(deps, address!)];
+  for (let i = 1; i < maxConcurrency(env.AWS_LAMBDA_MAX_CONCURRENCY); i++) {
+    loops.push(serveInvocations({ ...deps, api: new RuntimeApiClient(address!, env[DIRECT_SOCKET_ENV] || undefined) }, address!));
+  }
+  await Promise.all(loops);
+}
+
+/** AWS_LAMBDA_MAX_CONCURRENCY as a count of invocations at once: 1 without it (or with nonsense). */
+function maxConcurrency(value: string | undefined): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 1 ? Math.min(n, 1000) : 1;
+}
+
+/** Takes events one after the other on `deps.api` for as long as the process lives. */
+async function serveInvocations(deps: InvokeDependencies, address: string): Promise<void> {
   for (;;) {
     let invocation;
     try {
-      invocation = await api.next();
+      invocation = await deps.api.next();
     } catch (error) {
       stop(`could not get the next invocation from the Runtime API at ${address}: ${String(error)}. The runner has probably stopped.`);
     }

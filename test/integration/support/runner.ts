@@ -84,6 +84,8 @@ export interface TemplateFunction {
   memorySize?: number;
   environment?: Record<string, string>;
   concurrency?: number;
+  /** TenancyConfig: {TenantIsolationMode: PER_TENANT}. */
+  perTenant?: boolean;
   /** Local layer folders, each an AWS::Serverless::LayerVersion referenced with !Ref, or published layers' ARNs as they are. */
   layers?: string[];
   /** Architectures, as the template says them (x86_64 when absent). */
@@ -118,6 +120,7 @@ export function writeTemplate(dir: string, functions: TemplateFunction[]): strin
       lines.push('      Environment:', '        Variables:');
       for (const [key, value] of Object.entries(fn.environment)) lines.push(`          ${key}: ${JSON.stringify(value)}`);
     }
+    if (fn.perTenant) lines.push('      TenancyConfig:', '        TenantIsolationMode: PER_TENANT');
     if (fn.layers?.length) {
       lines.push('      Layers:');
       for (const layer of fn.layers) lines.push(layer.startsWith('arn:') ? `        - ${layer}` : `        - !Ref ${layerIds.get(layer)}`);
