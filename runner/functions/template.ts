@@ -24,6 +24,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { readDurableConfig } from '../durable/config.ts';
 import { RESOURCE_KINDS, dropUndefined, readDeadLetter, readEventInvokeConfig, type KindOf } from './event-invoke.ts';
 import { samHttpEvents, withHttpEvents } from './http-events.ts';
 import { samWebSocketEvents, withWebSocketEvents } from './websocket-events.ts';
@@ -330,6 +331,12 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   if (memory) input.memorySize = checkMemorySize(valueOf(memory), 'MemorySize', memory.line, problems);
   const timeout = setting('Timeout');
   if (timeout) input.timeout = checkTimeout(valueOf(timeout), 'Timeout', timeout.line, problems);
+  const durable = setting('DurableConfig');
+  if (durable) {
+    const read = readDurableConfig(valueOf(durable));
+    if ('problems' in read) problems.push(...read.problems.map((text) => ({ line: durable.line, text: `has an invalid DurableConfig: ${text}` })));
+    else input.durable = read;
+  }
   const architectures = setting('Architectures');
   if (architectures) input.architecture = checkArchitecture(valueOf(architectures), 'Architectures', architectures.line, problems, true);
 

@@ -26,6 +26,7 @@ import { lambdaArn, RUNTIMES, type Architecture, type FunctionSpec, type Runtime
 import { reservedVariablesIn, reservedVariablesMessage } from '../functions/reserved-variables.ts';
 import { AwsError, BodyTooLargeError, decodeSegment, readBody, sendAwsError, sendJson } from '../http-util.ts';
 import type { LocalLambda } from '../local-lambda.ts';
+import { durableConfigOut, readDurableConfig } from '../durable/config.ts';
 
 /** Lambda's limit on a CreateFunction / UpdateFunctionCode request (a 50 MB zip, base64-encoded, plus JSON). */
 export const MAX_CODE_REQUEST_BYTES = 70_167_211;
@@ -74,6 +75,7 @@ interface FunctionConfiguration {
   SnapStart: { ApplyOn: 'None'; OptimizationStatus: 'Off' };
   LoggingConfig: { LogFormat: 'Text'; LogGroup: string };
   RuntimeVersionConfig?: { RuntimeVersionArn: string };
+  DurableConfig?: { ExecutionTimeout: number; RetentionPeriodInDays: number };
 }
 
 interface PublishedVersion {
@@ -154,6 +156,7 @@ function specOf(config: FunctionConfiguration, codeDir: string): FunctionSpec {
     layers: [],
     middlewares: [],
     version: config.Version,
+    ...(config.DurableConfig ? { durable: { executionTimeout: config.DurableConfig.ExecutionTimeout, retentionPeriodInDays: config.DurableConfig.RetentionPeriodInDays } } : {}),
   };
 }
 
@@ -304,6 +307,7 @@ interface ConfigInput {
   MemorySize?: number;
   Environment?: Record<string, string>;
   Architectures?: Architecture[];
+  DurableConfig?: { ExecutionTimeout: number; RetentionPeriodInDays: number };
 }
 
 /** Reads the configuration members both CreateFunction and UpdateFunctionConfiguration take. */
@@ -362,6 +366,11 @@ function readConfigInput(body: Record<string, unknown>): ConfigInput {
       if (Buffer.byteLength(JSON.stringify(vars)) > ENVIRONMENT_LIMIT_BYTES) throw invalid('Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit.');
       out.Environment = vars;
     }
+  }
+  if (body.DurableConfig !== undefined) {
+    const read = readDurableConfig(body.DurableConfig);
+    if ('problems' in read) throw invalid(read.problems.join(' '));
+    out.DurableConfig = durableConfigOut(read);
   }
   if (Array.isArray(body.Layers) && body.Layers.length) {
     throw invalid('The local runner can\'t fetch layers by ARN. Put the layer\'s files in the package, or run the function from its template with a local layer folder.');
@@ -459,6 +468,7 @@ async function createFunction(ctx: Ctx): Promise<void> {
     EphemeralStorage: { Size: Number((body.EphemeralStorage as { Size?: number } | undefined)?.Size ?? 512) },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${name}` },
+    ...(input.DurableConfig ? { DurableConfig: input.DurableConfig } : {}),
   };
   const fn: DeployedFunction = { latest, codeDir, versions: [], nextVersion: 1, aliases: new Map(), shadowed: ctx.lambda.getFunction(name!) };
   ctx.registry.set(name!, fn);
