@@ -494,11 +494,12 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const queue = await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
   // Durable executions too, kept by the runner that holds the workspace (durable/orchestrator.ts); --skip-waits ends
   // their waits and retry delays at once.
-  await useDurableExecutions(lambda, queue ? join(workspace, '.open-runtime') : undefined, {
+  const durable = await useDurableExecutions(lambda, queue ? join(workspace, '.open-runtime') : undefined, {
     skipWaits: values['skip-waits'] === true || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
     log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
   });
   const actual = await lambda.listen();
+  durable.open();
   // Both serve the project's HTTP routes (runner/gateway/): start on --api-port (3000; 0: any free port), the editor's
   // sidecar on a free port unless told one (two editor windows must not fight over 3000), reported in its ready line.
   const apiPort = Number(values['api-port'] ?? (sidecar ? 0 : 3000));

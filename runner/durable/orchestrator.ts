@@ -282,12 +282,12 @@ export function durableOf(lambda: LocalLambda): DurableExecutions | undefined {
 
 /**
  * Makes the runner run durable executions, kept under `root` (the workspace's .open-runtime folder) or, without one
- * (another runner holds the workspace), in memory. Resumes the executions kept there.
+ * (another runner holds the workspace), in memory. The caller opens them (resuming the kept ones) once the runner
+ * listens: a resumed function must be started with the runner's endpoint (AWS_ENDPOINT_URL_LAMBDA).
  */
 export async function useDurableExecutions(lambda: LocalLambda, root: string | undefined, options: DurableOptions = {}): Promise<DurableExecutions> {
   const store = root ? new (await import('./store.ts')).ExecutionStore(root) : undefined;
   const durable = new DurableExecutions(lambda, store, options);
   runners.set(lambda, durable);
-  durable.open();
   return durable;
 }

@@ -5,7 +5,7 @@
 // out, and survive a runner restart mid-execution (a wait in progress, a callback waited for).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -22,7 +22,7 @@ import {
   type Event,
 } from '@aws-sdk/client-lambda';
 import { LocalDurableTestRunner, WaitingOperationStatus } from '@aws/durable-execution-sdk-js-testing';
-import { CLI, ROOT, assertBuilt, post, removeTemps, startRunner, tempDir, waitFor, type Runner } from './support/runner.ts';
+import { CLI, ROOT, assertBuilt, post, removeTemps, startRunner, tempDir, type Runner } from './support/runner.ts';
 
 const run = promisify(execFile);
 const EXAMPLE = join(ROOT, 'examples', 'functions', 'durable-order');
@@ -54,23 +54,26 @@ ${variables ? `      Environment:\n        Variables:\n${variables}\n` : ''}    
 }
 
 /**
- * A durable handler of the test's own, in a folder beside the example (so that it finds the SDK the same way): it
- * appends each step it really runs (not replays) to STEP_LOG.
+ * A durable handler of the tests' own (test/fixtures/durable/<name>/app.mjs), beside the example so that it finds the
+ * SDK the same way: it appends each step it really runs (not replays) to STEP_LOG.
  */
-function ownWorkflow(name: string, body: string): string {
-  const dir = join(ROOT, 'test', 'fixtures', 'durable', name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'app.mjs'),
-    `import { appendFileSync } from 'node:fs';
-import { withDurableExecution } from '@aws/durable-execution-sdk-js';
-const ran = (what) => appendFileSync(process.env.STEP_LOG, what + '\\n');
-export const handler = withDurableExecution(async (event, context) => {
-${body}
-});
-`,
-  );
-  return dir;
+function fixture(name: string): string {
+  return join(ROOT, 'test', 'fixtures', 'durable', name);
+}
+
+/** Polls an asynchronous check until it holds (support/runner.ts's waitFor takes synchronous ones). */
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`Gave up after ${timeoutMs} ms waiting for ${what}.`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits for an execution to end; returns its status. */
+async function ended(lambda: LambdaClient, arn: string, timeoutMs = 20_000): Promise<string | undefined> {
+  await eventually(`${arn} to end`, async () => (await statusOf(lambda, arn)) !== 'RUNNING', timeoutMs);
+  return statusOf(lambda, arn);
 }
 
 function client(runner: Runner): LambdaClient {
@@ -192,5 +195,126 @@ test('the example workflow reaches the same result and history under the runner 
     assert.equal(clash.headers['x-amzn-errortype'], 'DurableExecutionAlreadyStartedException');
   } finally {
     await runner.stop();
+  }
+});
+
+test('a runner stopped during a wait and during a callback resumes both executions at its next start, without redoing finished steps', async () => {
+  const code = fixture('restart');
+  const log = join(tempDir('durable-restart-log'), 'steps.log');
+  appendFileSync(log, '');
+  const template = workspace('durable-restart', { codeUri: code, environment: { STEP_LOG: log } });
+  let runner = await startRunner(template);
+  let lambda = client(runner);
+  const waiting = await startAsync(runner, { id: 1, waitSeconds: 3 });
+  const calling = await startAsync(runner, { id: 2, waitSeconds: 0, callback: true });
+  // Stopped once both are checkpointed as waiting (a step that ran but was not yet checkpointed would run again,
+  // at least once, as in Lambda).
+  await eventually('the wait to start', async () => (await history(lambda, waiting)).some((e) => e.EventType === 'WaitStarted'));
+  await eventually('the callback submitter to be checkpointed', async () => (await history(lambda, calling)).some((e) => e.EventType === 'StepSucceeded' && e.Name === undefined));
+  assert.equal(await statusOf(lambda, waiting), 'RUNNING');
+  assert.equal(await runner.stop(), 0);
+  lambda.destroy();
+
+  runner = await startRunner(template);
+  try {
+    lambda = client(runner);
+    // The wait ends on time after the restart, and the execution carries on to its end.
+    assert.equal(await ended(lambda, waiting), 'SUCCEEDED', JSON.stringify((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: waiting }))).Error) + runner.stderr().slice(-3000));
+    assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: waiting }))).Result!), { first: 10, second: 11, answer: null });
+    // The callback started before the restart is completed after it, with the CLI.
+    assert.equal(await statusOf(lambda, calling), 'RUNNING');
+    const id = await callbackIdOf(lambda, calling);
+    const cli = await run(process.execPath, [CLI, 'callback', 'succeed', id, '--port', String(runner.port), '--result', '{"ok":true}']);
+    assert.equal(cli.stdout.trim(), '{}');
+    assert.equal(await ended(lambda, calling), 'SUCCEEDED');
+    assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: calling }))).Result!), { first: 20, second: 21, answer: '{"ok":true}' });
+    // Each step's work ran once: replays after the restart took the checkpointed results.
+    const lines = readFileSync(log, 'utf8').trim().split('\n').sort();
+    assert.deepEqual(lines.filter((l) => !l.startsWith('callback')), ['first 1', 'first 2', 'second 1', 'second 2']);
+    assert.equal(lines.filter((l) => l.startsWith('callback')).length, 1);
+    // The CLI lists and shows them as the API does.
+    const listed = JSON.parse((await run(process.execPath, [CLI, 'execution', 'list', 'Workflow', '--port', String(runner.port), '--status', 'SUCCEEDED'])).stdout);
+    assert.deepEqual(listed.DurableExecutions.map((e: { DurableExecutionArn: string }) => e.DurableExecutionArn).sort(), [waiting, calling].sort());
+    const shown = JSON.parse((await run(process.execPath, [CLI, 'execution', 'history', calling, '--port', String(runner.port)])).stdout);
+    assert.deepEqual(
+      shown.Events.filter((e: Event) => e.EventType !== 'InvocationCompleted').map((e: Event) => `${e.EventType} ${e.Name ?? ''}`),
+      ['ExecutionStarted ', 'StepStarted first', 'StepSucceeded first', 'WaitStarted pause', 'WaitSucceeded pause', 'ContextStarted answer', 'CallbackStarted ', 'StepStarted ', 'StepSucceeded ', 'CallbackSucceeded ', 'ContextSucceeded answer', 'StepStarted second', 'StepSucceeded second', 'ExecutionSucceeded '],
+    );
+  } finally {
+    lambda.destroy();
+    await runner.stop();
+  }
+});
+
+test('callbacks fail, heartbeat and time out; executions stop and time out; tokens and ids that are not the runner\'s are refused', async () => {
+  const code = fixture('control');
+  const runner = await startRunner(workspace('durable-control', { codeUri: code, executionTimeout: 4 }));
+  const lambda = client(runner);
+  try {
+    // A failure reaches the function as an error it can catch.
+    const failing = await startAsync(runner, {});
+    await lambda.send(new SendDurableExecutionCallbackFailureCommand({ CallbackId: await callbackIdOf(lambda, failing), Error: { ErrorType: 'Rejected', ErrorMessage: 'not approved' } }));
+    assert.equal(await ended(lambda, failing), 'SUCCEEDED');
+    assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: failing }))).Result!), { failed: 'not approved' });
+
+    // Heartbeats keep a callback with a 1 s heartbeat timeout alive for 2 s; without them it times out.
+    const beating = await startAsync(runner, { heartbeat: 1 });
+    const beatingId = await callbackIdOf(lambda, beating);
+    const silent = await startAsync(runner, { heartbeat: 1 });
+    for (let i = 0; i < 4; i++) {
+      await lambda.send(new SendDurableExecutionCallbackHeartbeatCommand({ CallbackId: beatingId }));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(await statusOf(lambda, beating), 'RUNNING');
+    await lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: beatingId, Result: Buffer.from('"yes"') }));
+    assert.equal(await ended(lambda, beating), 'SUCCEEDED');
+    assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: beating }))).Result!), { value: '"yes"' });
+    const silentEvents = await history(lambda, silent);
+    assert.ok(silentEvents.some((e) => e.EventType === 'CallbackTimedOut'), 'the silent callback timed out');
+    assert.match(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: silent }))).Result!).failed, /timed out/i);
+    // A completed callback can't complete again.
+    await assert.rejects(lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: beatingId, Result: Buffer.from('"again"') })), /already completed/);
+    await assert.rejects(lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: 'bm90LWEtY2FsbGJhY2s', Result: Buffer.from('1') })), { name: 'ResourceNotFoundException' });
+
+    // StopDurableExecution ends a running execution with the caller's error; a stopped one can't be stopped again.
+    const stopping = await startAsync(runner, { mode: 'sleep' });
+    await eventually('the wait to start', async () => (await history(lambda, stopping)).some((e) => e.EventType === 'WaitStarted'));
+    const stopped = await lambda.send(new StopDurableExecutionCommand({ DurableExecutionArn: stopping, Error: { ErrorType: 'Cancelled', ErrorMessage: 'by the test' } }));
+    assert.ok(stopped.StopTimestamp instanceof Date);
+    const afterStop = await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: stopping }));
+    assert.equal(afterStop.Status, 'STOPPED');
+    assert.deepEqual(afterStop.Error, { ErrorType: 'Cancelled', ErrorMessage: 'by the test' });
+    assert.equal((await history(lambda, stopping)).at(-1)!.EventType, 'ExecutionStopped');
+    await assert.rejects(lambda.send(new StopDurableExecutionCommand({ DurableExecutionArn: stopping })), /already ended/);
+
+    // The ExecutionTimeout (4 s) ends an execution that sleeps 60 s.
+    const sleeping = await startAsync(runner, { mode: 'sleep' });
+    assert.equal(await ended(lambda, sleeping), 'TIMED_OUT');
+    assert.equal((await history(lambda, sleeping)).at(-1)!.EventType, 'ExecutionTimedOut');
+
+    // The function's own API calls need its invocation's token: a made-up or stale one is refused.
+    const forged = await post(`${runner.endpoint}/2025-12-01/durable-executions/${encodeURIComponent(sleeping)}/checkpoint`, JSON.stringify({ CheckpointToken: 'bm9wZQ', Updates: [] }));
+    assert.equal(forged.status, 400);
+    assert.equal(forged.headers['x-amzn-errortype'], 'InvalidParameterValueException');
+    const unknown = await post(`${runner.endpoint}/2025-12-01/durable-executions/${encodeURIComponent(sleeping.replace(/[0-9a-f-]{36}$/, '00000000-0000-0000-0000-000000000000'))}/checkpoint`, JSON.stringify({ CheckpointToken: 'x', Updates: [] }));
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers['x-amzn-errortype'], 'ResourceNotFoundException');
+    await assert.rejects(lambda.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: 'NoSuchFunction' })), { name: 'ResourceNotFoundException' });
+  } finally {
+    lambda.destroy();
+    await runner.stop();
+  }
+});
+
+test('--skip-waits ends waits and retry delays at once', async () => {
+  const code = fixture('skip');
+  const template = workspace('durable-skip', { codeUri: code });
+  const cli = await (await import('./support/runner.ts')).startCli(['start', '--port', '0', '--api-port', '0', '--skip-waits', '--template', template], { cwd: join(template, '..'), banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
+  try {
+    const answer = await post(`${cli.endpoint}/2015-03-31/functions/Workflow/invocations`, '{}', {}, 30_000);
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(answer.json(), { tries: 2 });
+  } finally {
+    await cli.stop();
   }
 });
