@@ -9,7 +9,10 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
+import { zipSync } from 'fflate';
 import {
+  CreateFunctionCommand,
+  GetFunctionConfigurationCommand,
   GetDurableExecutionCommand,
   GetDurableExecutionHistoryCommand,
   InvokeCommand,
@@ -316,5 +319,46 @@ test('--skip-waits ends waits and retry delays at once', async () => {
     assert.deepEqual(answer.json(), { tries: 2 });
   } finally {
     await cli.stop();
+  }
+});
+
+test('CreateFunction takes a DurableConfig; the function then runs as a durable execution, also when the AWS CLI invokes it', async () => {
+  const runner = await startRunner(workspace('durable-control-plane'));
+  const lambda = client(runner);
+  try {
+    // A handler that speaks the durable invocation protocol itself (no SDK in the package): it answers SUCCEEDED
+    // with what it was given, so the test sees the invocation event the runner sends.
+    const code = `export const handler = async (event) => ({ Status: 'SUCCEEDED', Result: JSON.stringify({ arn: event.DurableExecutionArn, token: typeof event.CheckpointToken, operations: event.InitialExecutionState.Operations.map((o) => [o.Type, o.Status, o.ExecutionDetails?.InputPayload]) }) });`;
+    const zip = zipSync({ 'index.mjs': Buffer.from(code) });
+    const created = await lambda.send(new CreateFunctionCommand({ FunctionName: 'Deployed', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: 'arn:aws:iam::123456789012:role/r', Code: { ZipFile: zip }, DurableConfig: { ExecutionTimeout: 120 } }));
+    assert.deepEqual(created.DurableConfig, { ExecutionTimeout: 120, RetentionPeriodInDays: 14 });
+    assert.deepEqual((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'Deployed' }))).DurableConfig, { ExecutionTimeout: 120, RetentionPeriodInDays: 14 });
+    const answer = await lambda.send(new InvokeCommand({ FunctionName: 'Deployed', Payload: Buffer.from('{"n":1}') }));
+    const seen = JSON.parse(Buffer.from(answer.Payload!).toString('utf8'));
+    assert.equal(seen.arn, answer.DurableExecutionArn);
+    assert.equal(seen.token, 'string');
+    assert.deepEqual(seen.operations, [['EXECUTION', 'STARTED', '{"n":1}']]);
+    await assert.rejects(
+      lambda.send(new CreateFunctionCommand({ FunctionName: 'Bad', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: 'arn:aws:iam::123456789012:role/r', Code: { ZipFile: zip }, DurableConfig: { ExecutionTimeout: 0 } })),
+      (err: Error) => err.name === 'InvalidParameterValueException' && /ExecutionTimeout is 0/.test(err.message),
+    );
+
+    // The AWS CLI v2 (an Invoke like any other) gets the example workflow's result once its callback is completed.
+    const out = join(tempDir('durable-cli-out'), 'out.json');
+    const cli = run('/usr/bin/aws', ['lambda', 'invoke', '--endpoint-url', runner.endpoint, '--function-name', 'Workflow', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"orderId":"cli-1","items":["cup"]}', out], { env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' } });
+    let arn: string | undefined;
+    await eventually('the CLI\'s execution', async () => {
+      arn = (await lambda.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: 'Workflow' }))).DurableExecutions?.[0]?.DurableExecutionArn;
+      return arn !== undefined;
+    });
+    await lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: await callbackIdOf(lambda, arn!), Result: Buffer.from(APPROVAL) }));
+    const { stdout } = await cli;
+    assert.equal(JSON.parse(stdout).StatusCode, 200);
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(result.orderId, 'cli-1');
+    assert.deepEqual(result.approval, { approved: true, by: 'test' });
+  } finally {
+    lambda.destroy();
+    await runner.stop();
   }
 });
