@@ -347,6 +347,26 @@ export class DurableExecution {
     this.markUpdated(op.Id);
   }
 
+  /** A chained invoke's target answered: its result or error goes to the operation, for the next invocation. */
+  completeChainedInvoke(operationId: string, now: number, outcome: { result?: string; error?: ErrorObject }): void {
+    const op = this.byId.get(operationId);
+    if (!op || op.Type !== 'CHAINED_INVOKE' || op.Status !== 'STARTED' || !this.running) return;
+    op.ChainedInvokeDetails = outcome.error ? { Error: outcome.error } : { Result: outcome.result };
+    if (outcome.error) this.finish(op, 'FAILED', now, 'ChainedInvokeFailed', { Error: { Payload: outcome.error } });
+    else this.finish(op, 'SUCCEEDED', now, 'ChainedInvokeSucceeded', { Result: { Payload: outcome.result } });
+    this.markUpdated(op.Id);
+  }
+
+  /** The chained invokes started and not answered yet, with what to invoke. */
+  pendingChainedInvokes(): Array<{ id: string; functionName: string; payload: string }> {
+    return this.record.operations
+      .filter((op) => op.Type === 'CHAINED_INVOKE' && op.Status === 'STARTED')
+      .map((op) => {
+        const started = this.record.events.find((e) => e.Id === op.Id && e.EventType === 'ChainedInvokeStarted')?.ChainedInvokeStartedDetails as { FunctionName?: string; Input?: { Payload?: string } } | undefined;
+        return { id: op.Id, functionName: started?.FunctionName ?? '', payload: started?.Input?.Payload ?? '' };
+      });
+  }
+
   /** A heartbeat pushes a callback's heartbeat deadline on. */
   heartbeat(operationId: string, now: number): void {
     const op = this.byId.get(operationId);

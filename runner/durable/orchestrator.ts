@@ -33,6 +33,8 @@ export class DurableExecutions {
   /** Executions whose function is being invoked now. */
   private readonly invoking = new Set<string>();
   private readonly waiters = new Map<string, Array<() => void>>();
+  /** Chained invokes running now, as `<execution id>/<operation id>`. */
+  private readonly chained = new Set<string>();
   private closed = false;
   skipWaits: boolean;
   private readonly log: (line: string) => void;
@@ -125,7 +127,10 @@ export class DurableExecutions {
     const changed = exec.checkpoint((updates ?? []) as never[], Date.now(), (operationId) => callbackId(exec.record.id, operationId));
     this.save(exec);
     if (!exec.running) this.finished(exec);
-    else this.schedule(exec);
+    else {
+      this.schedule(exec);
+      this.runChainedInvokes(exec);
+    }
     return { CheckpointToken: checkpointToken(exec.record.id, invocationId), NewExecutionState: { Operations: changed.map((op) => withWireTimes(op)) } };
   }
 
@@ -172,6 +177,46 @@ export class DurableExecutions {
     if (!exec.running) return this.finished(exec);
     if (!running && (replay || exec.record.operations.length === 1 || exec.record.updated.length > 0)) void this.invoke(exec);
     this.schedule(exec);
+    this.runChainedInvokes(exec);
+  }
+
+  /**
+   * context.invoke(): the target function runs with the given payload (a durable one as a durable execution of its
+   * own), and its answer completes the operation. One run per operation; after a restart, unanswered ones run again.
+   */
+  private runChainedInvokes(exec: DurableExecution): void {
+    for (const call of exec.pendingChainedInvokes()) {
+      const key = `${exec.record.id}/${call.id}`;
+      if (this.chained.has(key)) continue;
+      this.chained.add(key);
+      void this.chainedOutcome(call.functionName, call.payload).then((outcome) => {
+        this.chained.delete(key);
+        if (this.closed) return;
+        exec.completeChainedInvoke(call.id, Date.now(), outcome);
+        this.changed(exec);
+      });
+    }
+  }
+
+  private async chainedOutcome(functionName: string, payload: string): Promise<{ result?: string; error?: ErrorObject }> {
+    const name = /:function:([^:]+)/.exec(functionName)?.[1] ?? functionName.split(':')[0]!;
+    const fn = this.lambda.getFunction(name) ?? this.lambda.listFunctions().find((f) => deployedName(f) === name);
+    if (!fn) return { error: { ErrorType: 'ResourceNotFoundException', ErrorMessage: `Function not found: ${functionName}. The runner has ${this.lambda.listFunctions().map((f) => f.name).join(', ') || 'no functions'}.` } };
+    try {
+      if (fn.durable) {
+        const child = this.start(fn, payload || '{}');
+        await this.whenDone(child);
+        return child.record.status === 'SUCCEEDED' ? { result: child.record.result ?? '' } : { error: child.record.error ?? { ErrorType: `Execution.${child.record.status}` } };
+      }
+      const inv = this.lambda.invoke(fn.name, Buffer.from(payload || '{}'), { queue: true });
+      const { outcome } = await inv.completed;
+      const text = outcome.body.toString('utf8');
+      if (outcome.ok) return { result: text };
+      const parsed = parseJson(text) as { errorType?: string; errorMessage?: string } | undefined;
+      return { error: { ErrorType: parsed?.errorType ?? outcome.errorType, ErrorMessage: parsed?.errorMessage ?? text } };
+    } catch (err) {
+      return { error: { ErrorType: 'ServiceException', ErrorMessage: (err as Error).message } };
+    }
   }
 
   private schedule(exec: DurableExecution): void {

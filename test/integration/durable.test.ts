@@ -35,7 +35,7 @@ assertBuilt();
 after(() => removeTemps());
 
 /** A workspace whose template runs `codeUri` (default: the example) as a durable function named Workflow. */
-function workspace(name: string, opts: { codeUri?: string; executionTimeout?: number; environment?: Record<string, string> } = {}): string {
+function workspace(name: string, opts: { codeUri?: string; executionTimeout?: number; environment?: Record<string, string>; more?: string } = {}): string {
   const dir = tempDir(name);
   const variables = Object.entries(opts.environment ?? {}).map(([k, v]) => `          ${k}: ${JSON.stringify(v)}`).join('\n');
   writeFileSync(
@@ -51,7 +51,7 @@ Resources:
       Timeout: 30
 ${variables ? `      Environment:\n        Variables:\n${variables}\n` : ''}      DurableConfig:
         ExecutionTimeout: ${opts.executionTimeout ?? 600}
-`,
+${opts.more ?? ''}`,
   );
   return join(dir, 'template.yaml');
 }
@@ -357,6 +357,29 @@ test('CreateFunction takes a DurableConfig; the function then runs as a durable 
     const result = JSON.parse(readFileSync(out, 'utf8'));
     assert.equal(result.orderId, 'cli-1');
     assert.deepEqual(result.approval, { approved: true, by: 'test' });
+  } finally {
+    lambda.destroy();
+    await runner.stop();
+  }
+});
+
+test('context.invoke runs a plain function, a durable one as an execution of its own, and reports a missing one', async () => {
+  const code = fixture('chained');
+  const runner = await startRunner(workspace('durable-chained', { codeUri: code, more: `  Helper:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${code}\n      Handler: helper.handler\n      Runtime: nodejs24.x\n` }));
+  const lambda = client(runner);
+  try {
+    const answer = await runner.invoke('Workflow', {}, {}, 30_000);
+    assert.equal(answer.status, 200, answer.text);
+    const result = answer.json();
+    assert.deepEqual(result.helped, { plusOne: 21 });
+    assert.equal(result.doubled, 42);
+    assert.match(result.missing, /NoSuchFunction/);
+    const arn = answer.headers['x-amz-durable-execution-arn'] as string;
+    const events = (await history(lambda, arn)).map((e) => `${e.EventType} ${e.Name ?? ''}`).filter((e) => e.startsWith('ChainedInvoke'));
+    assert.deepEqual(events, ['ChainedInvokeStarted help', 'ChainedInvokeSucceeded help', 'ChainedInvokeStarted double', 'ChainedInvokeSucceeded double', 'ChainedInvokeStarted missing', 'ChainedInvokeFailed missing']);
+    // The durable target ran as an execution of its own.
+    const executions = (await lambda.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: 'Workflow' }))).DurableExecutions ?? [];
+    assert.equal(executions.length, 2);
   } finally {
     lambda.destroy();
     await runner.stop();
