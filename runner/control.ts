@@ -4,9 +4,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { BodyTooLargeError, readBody, sendJson } from './http-util.ts';
+import { AwsError, BodyTooLargeError, readBody, sendJson } from './http-util.ts';
+import { durableOf } from './durable/orchestrator.ts';
 import { FunctionNotFoundError, invokeResult, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
-import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
+import { CallbackCompletion, CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
 import { runtimeFamily, type FunctionSpec } from './functions/model.ts';
 
 export interface ControlOptions {
@@ -75,6 +76,21 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
       } catch (err) {
         return sendControlError(res, 400, { errorType: 'InvalidComponent', message: (err as Error).message });
       }
+    }
+    case 'GET /durable-executions': {
+      req.resume();
+      const { durableExecutionList } = await import('./durable/control-route.ts');
+      return sendJson(res, 200, durableExecutionList(durableOf(lambda)));
+    }
+    case 'POST /durable-callbacks': {
+      const { completeCallbackFromControl } = await import('./durable/control-route.ts');
+      try {
+        completeCallbackFromControl(durableOf(lambda), CallbackCompletion.parse(await readJson(req)));
+      } catch (err) {
+        if (err instanceof AwsError) return sendControlError(res, err.status, { errorType: err.type, message: err.message });
+        throw err;
+      }
+      return sendJson(res, 200, {});
     }
     case 'POST /invoke':
       return invokeFromControl(lambda, InvokeRequest.parse(await readJson(req)), res);

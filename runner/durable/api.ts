@@ -15,7 +15,7 @@ import type { LocalLambda } from '../local-lambda.ts';
 import { functionArn } from '../functions/model.ts';
 import type { DurableExecution, ErrorObject } from './execution.ts';
 import { describeExecution, type DurableExecutions } from './orchestrator.ts';
-import { executionIdOf, readCallbackId, readCheckpointToken, withWireTimes } from './wire.ts';
+import { executionIdOf, readCheckpointToken, withWireTimes } from './wire.ts';
 
 /** Lambda's limits: a checkpoint request, a callback's result. */
 const MAX_CHECKPOINT_BYTES = 6_291_456;
@@ -177,12 +177,7 @@ function listByFunction(at: At): void {
 }
 
 function callbackOf(at: At): { exec: DurableExecution; operationId: string } {
-  const read = readCallbackId(at.target);
-  const exec = read ? at.durable.get(read.executionId) : undefined;
-  if (!read || !exec || !exec.operation(read.operationId) || exec.operation(read.operationId)!.CallbackDetails?.CallbackId !== at.target) {
-    throw new AwsError(404, 'ResourceNotFoundException', 'No callback has this CallbackId. Use the CallbackId the function got from createCallback or waitForCallback.');
-  }
-  return { exec, operationId: read.operationId };
+  return at.durable.callback(at.target);
 }
 
 async function completeCallback(at: At, status: 'SUCCEEDED' | 'FAILED'): Promise<void> {

@@ -14,7 +14,7 @@ import { RunnerClosingError, type LocalLambda } from '../local-lambda.ts';
 import { AwsError } from '../http-util.ts';
 import { DurableExecution, type ErrorObject, type ExecutionRecord } from './execution.ts';
 import type { ExecutionStore } from './store.ts';
-import { callbackId, checkpointToken, executionArn, withWireTimes } from './wire.ts';
+import { callbackId, checkpointToken, executionArn, readCallbackId, withWireTimes } from './wire.ts';
 
 export interface DurableOptions {
   skipWaits?: boolean;
@@ -138,6 +138,16 @@ export class DurableExecutions {
     if (!exec.running || exec.record.invocation?.id !== invocationId) {
       throw new AwsError(400, 'InvalidParameterValueException', 'Invalid checkpoint token: it belongs to an invocation of this execution that has ended, or to an execution that has ended.');
     }
+  }
+
+  /** The execution and operation of a callback id this runner gave out, or a 404 saying so. */
+  callback(id: string): { exec: DurableExecution; operationId: string } {
+    const read = readCallbackId(id);
+    const exec = read ? this.executions.get(read.executionId) : undefined;
+    if (!read || !exec || exec.operation(read.operationId)?.CallbackDetails?.CallbackId !== id) {
+      throw new AwsError(404, 'ResourceNotFoundException', 'No callback has this CallbackId. Use the CallbackId the function got from createCallback or waitForCallback.');
+    }
+    return { exec, operationId: read.operationId };
   }
 
   completeCallback(exec: DurableExecution, operationId: string, status: 'SUCCEEDED' | 'FAILED', outcome: { result?: string; error?: ErrorObject }): void {

@@ -25,7 +25,9 @@ import {
   type Event,
 } from '@aws-sdk/client-lambda';
 import { LocalDurableTestRunner, WaitingOperationStatus } from '@aws/durable-execution-sdk-js-testing';
-import { CLI, ROOT, assertBuilt, post, removeTemps, startRunner, tempDir, type Runner } from './support/runner.ts';
+import { CLI, ROOT, assertBuilt, post, removeTemps, startRunner, startServe, stopServe, tempDir, type Runner } from './support/runner.ts';
+import { CONTROL_PREFIX, DurableExecutionList } from '../../runner/protocol.ts';
+import { dirname } from 'node:path';
 
 const run = promisify(execFile);
 const EXAMPLE = join(ROOT, 'examples', 'functions', 'durable-order');
@@ -383,5 +385,41 @@ test('context.invoke runs a plain function, a durable one as an execution of its
   } finally {
     lambda.destroy();
     await runner.stop();
+  }
+});
+
+test('the editor\'s control API lists executions with their steps and completes a callback', async () => {
+  const serve = await startServe(dirname(workspace('durable-editor')), 'durable-editor-token-0123456789');
+  const control = async (method: string, route: string, body?: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}${route}`, { method, headers: { Authorization: `Bearer ${serve.token}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, json: (await res.json()) as any };
+  };
+  try {
+    const started = await post(`http://127.0.0.1:${serve.port}/2015-03-31/functions/Workflow/invocations`, JSON.stringify({ orderId: 'ed-1' }), { 'X-Amz-Invocation-Type': 'Event' });
+    assert.equal(started.status, 202);
+    let callbackId: string | undefined;
+    await eventually('a waiting callback in the list', async () => {
+      const list = DurableExecutionList.parse((await control('GET', '/durable-executions')).json);
+      callbackId = list.executions[0]?.steps.find((s) => s.type === 'CALLBACK' && s.status === 'STARTED')?.callbackId;
+      return callbackId !== undefined;
+    });
+    const notJson = await control('POST', '/durable-callbacks', { callbackId, outcome: 'succeed', result: 'yes' });
+    assert.equal(notJson.status, 400);
+    assert.match(notJson.json.message, /must be JSON/);
+    assert.equal((await control('POST', '/durable-callbacks', { callbackId: 'unknown', outcome: 'succeed' })).status, 404);
+    assert.equal((await control('POST', '/durable-callbacks', { callbackId, outcome: 'succeed', result: '{"approved":true}' })).status, 200);
+    let done: DurableExecutionList['executions'][number] | undefined;
+    await eventually('the execution to succeed', async () => {
+      done = DurableExecutionList.parse((await control('GET', '/durable-executions')).json).executions[0];
+      return done?.status === 'SUCCEEDED';
+    });
+    assert.deepEqual(JSON.parse(done!.result!).approval, { approved: true });
+    const reserve = done!.steps.find((s) => s.name === 'reserve-stock')!;
+    assert.equal(reserve.attempts, 3);
+    assert.equal(reserve.status, 'SUCCEEDED');
+    const price = done!.steps.find((s) => s.name === 'price')!;
+    assert.deepEqual(done!.steps.filter((s) => s.parentId === price.id).map((s) => s.name), ['base-price', 'tax']);
+  } finally {
+    await stopServe(serve);
   }
 });
