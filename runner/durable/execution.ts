@@ -11,6 +11,7 @@
 // Times are epoch milliseconds here and epoch seconds on the wire (wire.ts).
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../http-util.ts';
+import { DURABLE_CALLBACK_TIMED_OUT, DURABLE_EXECUTION_TIMED_OUT } from '../lambda-errors.ts';
 
 export type OperationType = 'EXECUTION' | 'CONTEXT' | 'STEP' | 'WAIT' | 'CALLBACK' | 'CHAINED_INVOKE';
 export type OperationStatus = 'STARTED' | 'PENDING' | 'READY' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT' | 'STOPPED';
@@ -398,7 +399,7 @@ export class DurableExecution {
   fireDue(now: number, skipWaits = false): boolean {
     if (!this.running) return false;
     if (now >= this.record.startTimestamp + this.record.executionTimeout * 1000) {
-      this.end('TIMED_OUT', now, { error: { ErrorType: 'Execution.TimedOut', ErrorMessage: `The execution ran longer than its ExecutionTimeout of ${this.record.executionTimeout} seconds.` } });
+      this.end('TIMED_OUT', now, { error: { ErrorType: DURABLE_EXECUTION_TIMED_OUT, ErrorMessage: `The execution ran longer than its ExecutionTimeout of ${this.record.executionTimeout} seconds.` } });
       return true;
     }
     let changed = false;
@@ -418,7 +419,7 @@ export class DurableExecution {
       const timedOut = (d.timeoutAt !== undefined && d.timeoutAt <= now) || (d.heartbeatAt !== undefined && d.heartbeatAt <= now);
       if (!timedOut) continue;
       const onHeartbeat = d.heartbeatAt !== undefined && d.heartbeatAt <= now && !(d.timeoutAt !== undefined && d.timeoutAt <= now);
-      this.completeCallback(id, 'TIMED_OUT', now, { error: { ErrorType: 'Callback.Timeout', ErrorMessage: onHeartbeat ? 'Callback timed out on heartbeat' : 'Callback timed out' } });
+      this.completeCallback(id, 'TIMED_OUT', now, { error: { ErrorType: DURABLE_CALLBACK_TIMED_OUT, ErrorMessage: onHeartbeat ? 'Callback timed out on heartbeat' : 'Callback timed out' } });
       changed = true;
     }
     return changed;

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { deployedName, functionArn, type FunctionSpec } from '../functions/model.ts';
 import { RunnerClosingError, type LocalLambda } from '../local-lambda.ts';
 import { AwsError } from '../http-util.ts';
+import { DURABLE_EXECUTION_STOPPED, DURABLE_INVALID_RESPONSE, DURABLE_INVOCATION_INTERRUPTED } from '../lambda-errors.ts';
 import { DurableExecution, type ErrorObject, type ExecutionRecord } from './execution.ts';
 import type { ExecutionStore } from './store.ts';
 import { callbackId, checkpointToken, executionArn, readCallbackId, withWireTimes } from './wire.ts';
@@ -56,7 +57,7 @@ export class DurableExecutions {
       if (!exec.running) continue;
       // An invocation in flight when the runner stopped never answered: the function replays from its log.
       const cutShort = record.invocation !== undefined;
-      if (cutShort) exec.invocationEnded(record.invocation!.id, record.invocation!.started, Date.now(), { ErrorType: 'Runtime.RunnerStopped', ErrorMessage: 'The runner stopped during this invocation; the execution replays from its checkpoints.' });
+      if (cutShort) exec.invocationEnded(record.invocation!.id, record.invocation!.started, Date.now(), { ErrorType: DURABLE_INVOCATION_INTERRUPTED, ErrorMessage: 'The runner stopped during this invocation; the execution replays from its checkpoints.' });
       this.save(exec);
       this.advance(exec, cutShort);
     }
@@ -164,7 +165,7 @@ export class DurableExecutions {
   stop(exec: DurableExecution, error: ErrorObject | undefined): number {
     if (!exec.running) throw new AwsError(409, 'InvalidParameterValueException', `The execution has already ended (${exec.record.status}).`);
     const now = Date.now();
-    exec.end('STOPPED', now, { error: error ?? { ErrorType: 'Execution.Stopped', ErrorMessage: 'The execution was stopped.' } });
+    exec.end('STOPPED', now, { error: error ?? { ErrorType: DURABLE_EXECUTION_STOPPED, ErrorMessage: 'The execution was stopped.' } });
     this.changed(exec);
     return now;
   }
@@ -270,7 +271,7 @@ export class DurableExecutions {
       } else {
         answer = parseJson(text) as typeof answer;
         if (!answer || !['SUCCEEDED', 'FAILED', 'PENDING'].includes(String(answer.Status))) {
-          error = { ErrorType: 'Runtime.InvalidDurableResponse', ErrorMessage: `The function answered ${text.slice(0, 200)}, not a durable invocation output ({"Status": "SUCCEEDED" | "FAILED" | "PENDING"}). Wrap its handler with withDurableExecution from @aws/durable-execution-sdk-js.` };
+          error = { ErrorType: DURABLE_INVALID_RESPONSE, ErrorMessage: `The function answered ${text.slice(0, 200)}, not a durable invocation output ({"Status": "SUCCEEDED" | "FAILED" | "PENDING"}). Wrap its handler with withDurableExecution from @aws/durable-execution-sdk-js.` };
         }
       }
     } catch (err) {
