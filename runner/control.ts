@@ -124,6 +124,10 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
     return sendControlError(res, 400, { errorType: 'InvalidRequestContentException', message: `The event is not valid JSON: ${(err as Error).message}` });
   }
   const fn = lambda.getFunction(request.function);
+  const durable = durableOf(lambda);
+  if (fn?.durable && durable && !request.debug) {
+    return sendJson(res, 200, await (await import('./durable/control-route.ts')).invokeDurableFromControl(durable, fn, payload.toString('utf8')));
+  }
   let debug: { language: 'node' | 'python'; port: number } | undefined;
   if (request.debug && fn) {
     const family = runtimeFamily(fn.runtime);

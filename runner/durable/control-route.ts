@@ -2,7 +2,9 @@
 //   GET  /durable-executions   every execution with its operations (status, times, attempts, payloads)
 //   POST /durable-callbacks    completes a callback (succeed with a JSON result, or fail with an error)
 // The AWS-shaped API (api.ts) serves the same executions to SDKs and the CLI; this one is shaped for a tree view.
-import type { DurableExecutionList, CallbackCompletion } from '../protocol.ts';
+// The editor's Invoke (POST /invoke) of a durable function starts an execution too (invokeDurableFromControl).
+import type { DurableExecutionList, CallbackCompletion, InvokeResult } from '../protocol.ts';
+import type { FunctionSpec } from '../functions/model.ts';
 import type { DurableExecutions } from './orchestrator.ts';
 import { AwsError } from '../http-util.ts';
 
@@ -55,4 +57,29 @@ export function completeCallbackFromControl(durable: DurableExecutions | undefin
   } else {
     durable.completeCallback(exec, operationId, 'FAILED', { error: { ErrorType: request.errorType ?? 'CallbackFailed', ErrorMessage: request.errorMessage ?? 'Failed from the editor.' } });
   }
+}
+
+/**
+ * The editor's Invoke of a durable function: an execution, answered when it ends (its steps show in the Durable
+ * Executions view meanwhile, where a callback it waits for can be completed). The report covers the whole execution;
+ * memory is measured per invocation, not per execution, so it says 0.
+ */
+export async function invokeDurableFromControl(durable: DurableExecutions, fn: FunctionSpec, payload: string): Promise<InvokeResult> {
+  const exec = durable.start(fn, payload);
+  await durable.whenDone(exec);
+  const { record } = exec;
+  const durationMs = (record.endTimestamp ?? Date.now()) - record.startTimestamp;
+  const result: InvokeResult = {
+    requestId: record.id,
+    function: fn.name,
+    payload: record.result ?? '',
+    streamed: false,
+    report: { durationMs, billedDurationMs: Math.ceil(durationMs), memorySizeMB: fn.memorySize, maxMemoryUsedMB: 0 },
+    logs: `Durable execution ${record.arn} ended ${record.status}.`,
+  };
+  if (record.status !== 'SUCCEEDED') {
+    const error = { errorType: record.error?.ErrorType ?? `Execution.${record.status}`, errorMessage: record.error?.ErrorMessage ?? `The durable execution ended ${record.status}.` };
+    Object.assign(result, { functionError: 'Unhandled', error, payload: JSON.stringify(error) });
+  }
+  return result;
 }

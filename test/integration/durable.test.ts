@@ -419,6 +419,20 @@ test('the editor\'s control API lists executions with their steps and completes 
     assert.equal(reserve.status, 'SUCCEEDED');
     const price = done!.steps.find((s) => s.name === 'price')!;
     assert.deepEqual(done!.steps.filter((s) => s.parentId === price.id).map((s) => s.name), ['base-price', 'tax']);
+
+    // The editor's Invoke of a durable function is an execution too, answered when it ends.
+    const invoked = control('POST', '/invoke', { function: 'Workflow', payload: JSON.stringify({ orderId: 'ed-2' }) });
+    let second: string | undefined;
+    await eventually('the invoked execution\'s callback', async () => {
+      const list = DurableExecutionList.parse((await control('GET', '/durable-executions')).json);
+      second = list.executions.find((e) => JSON.parse(e.input).orderId === 'ed-2')?.steps.find((s) => s.type === 'CALLBACK' && s.status === 'STARTED')?.callbackId;
+      return second !== undefined;
+    });
+    assert.equal((await control('POST', '/durable-callbacks', { callbackId: second, outcome: 'fail', errorMessage: 'Rejected in the editor' })).status, 200);
+    const answer = await invoked;
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.functionError, 'Unhandled');
+    assert.equal(answer.json.error.errorMessage, 'Rejected in the editor');
   } finally {
     await stopServe(serve);
   }
