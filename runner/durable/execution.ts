@@ -107,6 +107,8 @@ const ACTIONS: Record<OperationType, readonly string[]> = {
   CHAINED_INVOKE: ['START', 'CANCEL'],
 };
 const TERMINAL: readonly OperationStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'STOPPED'];
+/** The longest wait, retry delay or callback timeout: an execution lasts at most a (leap) year. */
+const MAX_SECONDS = 31_622_400;
 /** Lambda's limit on an operation's error payload. */
 const MAX_ERROR_BYTES = 32_768;
 
@@ -202,8 +204,17 @@ export class DurableExecution {
     for (const u of updates) {
       if (!u.Id || typeof u.Id !== 'string') throw invalid('Every operation update needs an Id.');
       const type = u.Type as OperationType;
-      if (!(type in ACTIONS)) throw invalid(`Operation ${u.Id} has Type ${JSON.stringify(u.Type)}; it must be one of ${Object.keys(ACTIONS).join(', ')}.`);
+      if (typeof type !== 'string' || !Object.hasOwn(ACTIONS, type)) throw invalid(`Operation ${u.Id} has Type ${JSON.stringify(u.Type)}; it must be one of ${Object.keys(ACTIONS).join(', ')}.`);
       if (!u.Action || !ACTIONS[type].includes(u.Action)) throw invalid(`Invalid action ${u.Action} for an operation of type ${type}; it takes ${ACTIONS[type].join(', ')}.`);
+      const seconds = (value: unknown, what: string) => {
+        if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_SECONDS)) {
+          throw invalid(`${what} of operation ${u.Id} is ${JSON.stringify(value)}; it must be a whole number of seconds from 0 to ${MAX_SECONDS}.`);
+        }
+      };
+      seconds(u.WaitOptions?.WaitSeconds, 'WaitOptions.WaitSeconds');
+      seconds(u.StepOptions?.NextAttemptDelaySeconds, 'StepOptions.NextAttemptDelaySeconds');
+      seconds(u.CallbackOptions?.TimeoutSeconds, 'CallbackOptions.TimeoutSeconds');
+      seconds(u.CallbackOptions?.HeartbeatTimeoutSeconds, 'CallbackOptions.HeartbeatTimeoutSeconds');
       if (u.Error && Buffer.byteLength(JSON.stringify(u.Error)) > MAX_ERROR_BYTES) throw invalid(`The error of operation ${u.Id} is larger than ${MAX_ERROR_BYTES} bytes.`);
       if (type === 'EXECUTION') executionUpdates++;
       const existing = this.byId.get(u.Id);

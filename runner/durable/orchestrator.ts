@@ -124,7 +124,9 @@ export class DurableExecutions {
   /** A checkpoint from the function's SDK: the token must be the one of the invocation in flight. */
   checkpoint(exec: DurableExecution, invocationId: string, updates: unknown): { CheckpointToken: string; NewExecutionState: { Operations: unknown[] } } {
     this.checkInvocation(exec, invocationId);
-    if (updates !== undefined && !Array.isArray(updates)) throw new AwsError(400, 'InvalidParameterValueException', 'Updates must be a list of operation updates.');
+    if (updates !== undefined && (!Array.isArray(updates) || updates.some((u) => typeof u !== 'object' || u === null || Array.isArray(u)))) {
+      throw new AwsError(400, 'InvalidParameterValueException', 'Updates must be a list of operation updates (objects with Id, Type and Action).');
+    }
     const changed = exec.checkpoint((updates ?? []) as never[], Date.now(), (operationId) => callbackId(exec.record.id, operationId));
     this.save(exec);
     if (!exec.running) this.finished(exec);
@@ -186,7 +188,7 @@ export class DurableExecutions {
     const running = this.invoking.has(exec.record.id);
     if (exec.fireDue(Date.now(), this.skipWaits && !running)) this.save(exec);
     if (!exec.running) return this.finished(exec);
-    if (!running && (replay || exec.record.operations.length === 1 || exec.record.updated.length > 0)) void this.invoke(exec);
+    if (!running && (replay || exec.record.operations.length === 1 || exec.record.updated.length > 0)) void this.invoke(exec).catch((err: Error) => this.report(exec, err));
     this.schedule(exec);
     this.runChainedInvokes(exec);
   }
@@ -200,12 +202,14 @@ export class DurableExecutions {
       const key = `${exec.record.id}/${call.id}`;
       if (this.chained.has(key)) continue;
       this.chained.add(key);
-      void this.chainedOutcome(call.functionName, call.payload).then((outcome) => {
-        this.chained.delete(key);
-        if (this.closed) return;
-        exec.completeChainedInvoke(call.id, Date.now(), outcome);
-        this.changed(exec);
-      });
+      void this.chainedOutcome(call.functionName, call.payload)
+        .then((outcome) => {
+          this.chained.delete(key);
+          if (this.closed) return;
+          exec.completeChainedInvoke(call.id, Date.now(), outcome);
+          this.changed(exec);
+        })
+        .catch((err: Error) => this.report(exec, err));
     }
   }
 
@@ -238,7 +242,11 @@ export class DurableExecutions {
     if (due === undefined || this.closed) return;
     const timer = setTimeout(() => {
       this.timers.delete(id);
-      this.advance(exec);
+      try {
+        this.advance(exec);
+      } catch (err) {
+        this.report(exec, err as Error);
+      }
     }, Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())));
     timer.unref();
     this.timers.set(id, timer);
@@ -294,6 +302,11 @@ export class DurableExecutions {
     this.save(exec);
     if (!exec.running) return this.finished(exec);
     this.advance(exec);
+  }
+
+  /** Work done in the background (a timer, an invocation's end) that failed, e.g. the store could not be written. */
+  private report(exec: DurableExecution, err: Error): void {
+    this.log(`The durable execution ${exec.record.arn} could not move on: ${err.message}. It carries on from its last saved state when the runner restarts.`);
   }
 
   private finished(exec: DurableExecution): void {

@@ -87,6 +87,9 @@ test('updates Lambda refuses are refused with its error type and a sentence', ()
   const refuse = (updates: OperationUpdate[], message: RegExp) => assert.throws(() => exec.checkpoint(updates, T0, cb), (err: Error & { type?: string }) => err.type === 'InvalidParameterValueException' && message.test(err.message));
   refuse([{ Type: 'STEP', Action: 'START' }], /needs an Id/);
   refuse([{ Id: 'x', Type: 'TIMER', Action: 'START' }], /Type "TIMER"/);
+  refuse([{ Id: 'x', Type: 'toString', Action: 'START' }], /Type "toString"/);
+  refuse([{ Id: 'x', Type: 'WAIT', Action: 'START', WaitOptions: { WaitSeconds: 'soon' as never } }], /WaitSeconds of operation x is "soon"/);
+  refuse([{ Id: 'x', Type: 'STEP', Action: 'RETRY', StepOptions: { NextAttemptDelaySeconds: -1 } }], /NextAttemptDelaySeconds/);
   refuse([{ Id: 'x', Type: 'WAIT', Action: 'SUCCEED' }], /Invalid action SUCCEED/);
   refuse([{ Id: 'x', Type: 'STEP', Action: 'START', ParentId: 'ghost' }], /parent ghost/);
   refuse([{ Id: 'x', Type: 'STEP', Action: 'FAIL', Error: { ErrorMessage: 'x'.repeat(40_000) } }], /larger than 32768/);
