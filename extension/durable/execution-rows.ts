@@ -15,6 +15,8 @@ export interface DurableRow {
   state: 'running' | 'succeeded' | 'failed' | 'waiting' | 'stopped';
   /** Set on a callback that waits: completing it from the view uses this id. */
   callbackId?: string;
+  /** Set on an execution: what "Run Again" invokes. */
+  rerun?: { function: string; input: string };
   children: DurableRow[];
 }
 
@@ -74,6 +76,7 @@ export function durableRows(list: DurableExecutionList, now = Date.now()): Durab
       description: `${exec.status.toLowerCase().replace('_', ' ')}${waiting ? ' (waiting for a callback)' : ''} · ${duration(exec.startTimestamp, exec.endTimestamp, now)}`,
       tooltip: tip.join('\n'),
       state: waiting ? 'waiting' : stateOf(exec.status, false),
+      rerun: { function: exec.function, input: exec.input },
       children,
     };
   });

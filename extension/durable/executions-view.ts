@@ -1,7 +1,8 @@
 // The "Durable Executions" view in the Open Runtime container: each workspace folder's durable executions (from its
 // runner's control API, GET /durable-executions) with their steps, waits, callbacks and child contexts nested as the
 // function ran them (status, duration, attempts; payloads in the tooltip; durable/execution-rows.ts), and "Complete
-// Callback" on a callback that waits. It redraws when a function logs (an invocation ran), at most twice a second.
+// Callback" on a callback that waits, "Run Again" (same function, same input) on an execution. It redraws when a
+// function logs (an invocation ran), at most twice a second.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx.ts';
 import { durableRows, type DurableRow } from './execution-rows.ts';
@@ -58,7 +59,7 @@ export class DurableExecutionsView implements vscode.TreeDataProvider<Node>, vsc
     item.tooltip = row.tooltip;
     const [icon, color] = ICONS[row.state];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
-    item.contextValue = row.callbackId ? 'openRuntime.durable.callback' : 'openRuntime.durable';
+    item.contextValue = row.callbackId ? 'openRuntime.durable.callback' : row.rerun ? 'openRuntime.durable.execution' : 'openRuntime.durable';
     return item;
   }
 
@@ -90,11 +91,26 @@ async function completeCallback(ctx: Ctx, view: DurableExecutionsView, node: Nod
   view.refresh();
 }
 
+/** Starts a new execution of the same function with the same input (the editor's Invoke answers when it ends). */
+async function runAgain(ctx: Ctx, view: DurableExecutionsView, node: Node | undefined): Promise<void> {
+  const rerun = node?.row.rerun;
+  if (!node || !rerun) return;
+  const runner = await ctx.runnerFor(node.folder);
+  const finished = runner.invoke({ function: rerun.function, payload: rerun.input });
+  setTimeout(() => view.refresh(), 300);
+  const result = await finished;
+  view.refresh();
+  if (result.error) void vscode.window.showWarningMessage(`${rerun.function}'s execution failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+}
+
 export function registerDurableExecutionsView(ctx: Ctx): DurableExecutionsView {
   const provider = new DurableExecutionsView(ctx);
   const view = vscode.window.createTreeView(DURABLE_VIEW_ID, { treeDataProvider: provider });
   ctx.push(provider, view,
     vscode.commands.registerCommand('openRuntime.durable.refresh', () => provider.refresh()),
+    vscode.commands.registerCommand('openRuntime.durable.runAgain', (node?: Node) => runAgain(ctx, provider, node).catch((err: Error) => {
+      void vscode.window.showErrorMessage(`Could not run the execution again: ${err.message}`);
+    })),
     vscode.commands.registerCommand('openRuntime.durable.completeCallback', (node?: Node) => completeCallback(ctx, provider, node).catch((err: Error) => {
       void vscode.window.showErrorMessage(`Could not complete the callback: ${err.message}`);
     })),

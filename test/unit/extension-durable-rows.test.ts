@@ -48,6 +48,8 @@ test('operations nest under their parents in start order, with status, duration 
   assert.equal(failed!.description, 'failed · 1 min 1 s');
   assert.match(failed!.tooltip, /Error: \{"ErrorMessage":"no"\}/);
   assert.equal(failed!.callbackId, undefined);
+  assert.deepEqual(failed!.rerun, { function: 'Flow', input: '{}' });
+  assert.equal(running!.children[0]!.rerun, undefined, 'only executions run again');
 });
 
 test('durations read as a person would say them', () => {
