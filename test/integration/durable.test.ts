@@ -262,11 +262,11 @@ test('callbacks fail, heartbeat and time out; executions stop and time out; toke
     assert.equal(await ended(lambda, failing), 'SUCCEEDED');
     assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: failing }))).Result!), { failed: 'not approved' });
 
-    // Heartbeats keep a callback with a 1 s heartbeat timeout alive for 2 s; without them it times out.
-    const beating = await startAsync(runner, { heartbeat: 1 });
+    // Heartbeats keep a callback with a 2 s heartbeat timeout alive for 3 s; without them it times out.
+    const beating = await startAsync(runner, { heartbeat: 2 });
     const beatingId = await callbackIdOf(lambda, beating);
-    const silent = await startAsync(runner, { heartbeat: 1 });
-    for (let i = 0; i < 4; i++) {
+    const silent = await startAsync(runner, { heartbeat: 2 });
+    for (let i = 0; i < 6; i++) {
       await lambda.send(new SendDurableExecutionCallbackHeartbeatCommand({ CallbackId: beatingId }));
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -274,6 +274,7 @@ test('callbacks fail, heartbeat and time out; executions stop and time out; toke
     await lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: beatingId, Result: Buffer.from('"yes"') }));
     assert.equal(await ended(lambda, beating), 'SUCCEEDED');
     assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: beating }))).Result!), { value: '"yes"' });
+    assert.equal(await ended(lambda, silent), 'SUCCEEDED');
     const silentEvents = await history(lambda, silent);
     assert.ok(silentEvents.some((e) => e.EventType === 'CallbackTimedOut'), 'the silent callback timed out');
     assert.match(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: silent }))).Result!).failed, /timed out/i);
