@@ -253,7 +253,7 @@ test('a runner stopped during a wait and during a callback resumes both executio
 
 test('callbacks fail, heartbeat and time out; executions stop and time out; tokens and ids that are not the runner\'s are refused', async () => {
   const code = fixture('control');
-  const runner = await startRunner(workspace('durable-control', { codeUri: code, executionTimeout: 4 }));
+  const runner = await startRunner(workspace('durable-control', { codeUri: code, executionTimeout: 8 }));
   const lambda = client(runner);
   try {
     // A failure reaches the function as an error it can catch.
@@ -293,7 +293,7 @@ test('callbacks fail, heartbeat and time out; executions stop and time out; toke
     assert.equal((await history(lambda, stopping)).at(-1)!.EventType, 'ExecutionStopped');
     await assert.rejects(lambda.send(new StopDurableExecutionCommand({ DurableExecutionArn: stopping })), /already ended/);
 
-    // The ExecutionTimeout (4 s) ends an execution that sleeps 60 s.
+    // The ExecutionTimeout (8 s) ends an execution that sleeps 60 s.
     const sleeping = await startAsync(runner, { mode: 'sleep' });
     assert.equal(await ended(lambda, sleeping), 'TIMED_OUT');
     assert.equal((await history(lambda, sleeping)).at(-1)!.EventType, 'ExecutionTimedOut');
