@@ -18,6 +18,7 @@ import { HandlerLensProvider, LENS_SELECTOR } from './handler-lenses.ts';
 import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import { streamLogsToOutput } from './logs.ts';
 import { registerRoutesView, type RouteRow } from './routes/routes-view.ts';
+import { registerDurableExecutionsView } from './durable/executions-view.ts';
 import type { ChainReport } from '../runner/protocol.ts';
 import type { ResultModel } from './result-model.ts';
 
@@ -66,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   c.push(registerDebugAdapters());
   registerComponentViews(c);
   const routesView = registerRoutesView(c);
+  registerDurableExecutionsView(c);
 
   // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
   const loading = bundleEvaluatedAt - bundleStartedAt;

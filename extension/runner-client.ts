@@ -7,7 +7,7 @@ import type { Agent } from 'undici';
 import type { z } from 'zod';
 import {
   ChainReport, ComponentInterface, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
-  RouteList, RunnerEvent, RunnerStatus, type InvokeRequest,
+  RouteList, RunnerEvent, RunnerStatus, DurableExecutionList, type CallbackCompletion, type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
@@ -160,6 +160,16 @@ export class RunnerSidecar {
   /** The middleware chains of a file, for the chain view (`text`: the unsaved editor contents). */
   async chains(file: string, text?: string): Promise<ChainReport> {
     return this.call('POST', '/chains', text === undefined ? { file } : { file, text }, ChainReport, { timeoutMs: 60_000 });
+  }
+
+  /** The runner's durable executions with their operations (the Durable Executions view). */
+  async durableExecutions(): Promise<DurableExecutionList> {
+    return this.call('GET', '/durable-executions', undefined, DurableExecutionList);
+  }
+
+  /** Completes a callback a durable execution waits for. */
+  async completeDurableCallback(completion: CallbackCompletion): Promise<void> {
+    await this.call('POST', '/durable-callbacks', completion, undefined);
   }
 
   async status(): Promise<RunnerStatus> {

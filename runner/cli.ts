@@ -21,6 +21,8 @@ import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { LAYER_DOWNLOAD } from './invoke/control-plane-layers.ts';
+import { handleDurableApi } from './durable/api.ts';
+import { durableOf, useDurableExecutions } from './durable/orchestrator.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
 import { describeWebSocketApis } from './gateway/websocket-routes.ts';
@@ -51,11 +53,13 @@ const VERB_USAGE: Record<string, string> = {
       --debug-port N (-d): a Node or Python function waits for a debugger on 127.0.0.1:N before it runs.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
-  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--debug-port N] [--allow-origin <origin>]... [gateway auth options] [project options]
+  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--debug-port N] [--skip-waits] [--allow-origin <origin>]... [gateway auth options] [project options]
       Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1 (port 3001), for every function or only
       those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
       WebSocket APIs are on the same port at ws://127.0.0.1:3000/<stage>; an idle connection closes after --ws-idle-timeout (600 s).
       Invoke API callers sign their requests as AWS clients do (any credentials); web pages are refused there unless allowed.
+      Functions with a DurableConfig run as durable executions, kept in .open-runtime/durable-executions/;
+      --skip-waits (OPEN_RUNTIME_DURABLE_SKIP_WAITS=1) ends their waits and retry delays at once.
 ${GATEWAY_AUTH_USAGE}
 ${PROJECT_USAGE}`,
   serve: `  open-runtime serve [--port N] [--api-port N] [--workspace <dir>] [--allow-origin <origin>]...
@@ -75,8 +79,8 @@ ${PROJECT_USAGE}`,
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
 async function usage(): Promise<string> {
-  const [build, layer, deploy, chain, events] = await Promise.all([import('./build/command.ts'), import('./build/layer.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts'), import('./events/generate-command.ts')]);
-  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
+  const [build, layer, deploy, chain, events, durable] = await Promise.all([import('./build/command.ts'), import('./build/layer.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts'), import('./events/generate-command.ts'), import('./durable/command.ts')]);
+  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}\n${durable.DURABLE_USAGE}`;
 }
 
 /** One verb's usage, for a mistake in that verb's arguments; the whole text when the verb itself is unknown. */
@@ -86,6 +90,7 @@ async function usageOf(verb: string | undefined): Promise<string> {
   if (verb === 'build-layer') return `Usage:\n${(await import('./build/layer.ts')).BUILD_LAYER_USAGE}`;
   if (verb === 'deploy') return `Usage:\n${(await import('./deploy/command.ts')).DEPLOY_USAGE}`;
   if (verb === 'chain') return `Usage:\n${(await import('./analysis/chain-command.ts')).CHAIN_USAGE}`;
+  if (verb === 'execution' || verb === 'callback') return `Usage:\n${(await import('./durable/command.ts')).DURABLE_USAGE}`;
   if (verb === 'generate-event') return `Usage:\n${(await import('./events/generate-command.ts')).GENERATE_EVENT_USAGE}`;
   return usage();
 }
@@ -119,6 +124,9 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./runtimes/wasi/component-wit.ts')).witCommand(rest);
     case 'generate-event':
       return generateEvent(rest);
+    case 'execution':
+    case 'callback':
+      return durableExecutionCommand(command, rest);
     case 'chain':
       return (await import('./analysis/chain-command.ts')).chainCommand(rest, async (v) => (await loadWorkspace(v)).functions);
     case undefined:
@@ -129,6 +137,16 @@ async function main(argv: string[]): Promise<number> {
       return command ? 0 : 2;
     default:
       throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+/** `execution ...` and `callback ...` (durable/command.ts); their mistakes are usage mistakes. */
+async function durableExecutionCommand(noun: string, args: string[]): Promise<number> {
+  const { durableCommand, DurableUsageError } = await import('./durable/command.ts');
+  try {
+    return await durableCommand(noun, args);
+  } catch (err) {
+    throw err instanceof DurableUsageError ? new UsageError(err.message) : err;
   }
 }
 
@@ -378,7 +396,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args: samStyleArgs(args),
     allowPositionals: !sidecar,
-    options: { ...WORKSPACE_OPTIONS, ...(sidecar ? {} : DEBUG_OPTION), port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, 'ws-idle-timeout': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
+    options: { ...WORKSPACE_OPTIONS, ...(sidecar ? {} : DEBUG_OPTION), port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, 'ws-idle-timeout': { type: 'string' }, 'skip-waits': { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
@@ -435,6 +453,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
+    // Durable executions first: an invocation the stop cuts short replays at the next start instead of failing.
+    durableOf(lambda)?.close();
     void Promise.all([gateway?.close(), loadBalancers?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => {
       if (certificate && 'dispose' in certificate) certificate.dispose();
       process.exit(0);
@@ -465,6 +485,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     routes: [
       (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
       (req, res, path, query) => handleControlPlane(lambda, req, res, path, query),
+      (req, res, path, query) => handleDurableApi(lambda, durableOf(lambda), req, res, path, query),
       (req, res, path) => handleControlApi(lambda, control, req, res, path),
     ],
     allowedOrigins,
@@ -476,8 +497,15 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     });
   }
   // Asynchronous invocations wait, and survive restarts, in the workspace (invoke/event-queue.ts).
-  await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
+  const queue = await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
+  // Durable executions too, kept by the runner that holds the workspace (durable/orchestrator.ts); --skip-waits ends
+  // their waits and retry delays at once.
+  const durable = await useDurableExecutions(lambda, queue ? join(workspace, '.open-runtime') : undefined, {
+    skipWaits: values['skip-waits'] === true || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
+    log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
+  });
   const actual = await lambda.listen();
+  durable.open();
   // Both serve the project's HTTP routes (runner/gateway/): start on --api-port (3000; 0: any free port), the editor's
   // sidecar on a free port unless told one (two editor windows must not fight over 3000), reported in its ready line.
   const apiPort = Number(values['api-port'] ?? (sidecar ? 0 : 3000));

@@ -4,9 +4,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { BodyTooLargeError, readBody, sendJson } from './http-util.ts';
+import { AwsError, BodyTooLargeError, readBody, sendJson } from './http-util.ts';
+import { durableOf } from './durable/orchestrator.ts';
 import { FunctionNotFoundError, invokeResult, InvalidParameterValueError, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
-import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
+import { CallbackCompletion, CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
 import type { DebuggerLanguage, FunctionSpec } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
 
@@ -77,6 +78,21 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
         return sendControlError(res, 400, { errorType: 'InvalidComponent', message: (err as Error).message });
       }
     }
+    case 'GET /durable-executions': {
+      req.resume();
+      const { durableExecutionList } = await import('./durable/control-route.ts');
+      return sendJson(res, 200, durableExecutionList(durableOf(lambda)));
+    }
+    case 'POST /durable-callbacks': {
+      const { completeCallbackFromControl } = await import('./durable/control-route.ts');
+      try {
+        completeCallbackFromControl(durableOf(lambda), CallbackCompletion.parse(await readJson(req)));
+      } catch (err) {
+        if (err instanceof AwsError) return sendControlError(res, err.status, { errorType: err.type, message: err.message });
+        throw err;
+      }
+      return sendJson(res, 200, {});
+    }
     case 'POST /invoke':
       return invokeFromControl(lambda, InvokeRequest.parse(await readJson(req)), res);
     case 'GET /status': {
@@ -109,6 +125,10 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
     return sendControlError(res, 400, { errorType: 'InvalidRequestContentException', message: `The event is not valid JSON: ${(err as Error).message}` });
   }
   const fn = lambda.getFunction(request.function);
+  const durable = durableOf(lambda);
+  if (fn?.durable && durable && !request.debug) {
+    return sendJson(res, 200, await (await import('./durable/control-route.ts')).invokeDurableFromControl(durable, fn, payload.toString('utf8')));
+  }
   let debug: { language: DebuggerLanguage; port: number } | undefined;
   if (request.debug && fn) {
     const language = debuggerLanguage(fn);

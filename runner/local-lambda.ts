@@ -371,7 +371,7 @@ export class LocalLambda {
     let pool = this.pools.get(key);
     if (!pool) {
       const override = this.launchOverrides.get(name);
-      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort, runtimeApiAccess: this.opts.runtimeApiAccess };
+      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort, runtimeApiAccess: this.opts.runtimeApiAccess, lambdaEndpoint: this.lambdaEndpoint() };
       pool = new FunctionPool(fn, this.hooks, options, () => this.emitEnvironmentCount());
       this.pools.set(key, pool);
     }
@@ -394,6 +394,14 @@ export class LocalLambda {
     if (!this.listeners.size) return;
     this.emit({ type: 'invoke-start', function: name, requestId: inv.requestId });
     void inv.completed.then((completion) => this.emit({ type: 'invoke-end', result: invokeResult(name, inv, completion) }));
+  }
+
+  /**
+   * Where a function's AWS SDK finds Lambda (AWS_ENDPOINT_URL_LAMBDA): this runner's main port once it listens, so
+   * that function-to-function Invoke stays local and a durable function's SDK checkpoints here. `rie` has none.
+   */
+  lambdaEndpoint(): string | undefined {
+    return this.port && !this.launchOverrides.size ? `http://127.0.0.1:${this.port}` : undefined;
   }
 
   /** The `rie` command runs a given BOOTSTRAP, optionally on a fixed Runtime API port. */

@@ -173,6 +173,55 @@ export const RouteList = z.object({
 });
 export type RouteList = z.infer<typeof RouteList>;
 
+/** One operation of a durable execution (a step, wait, callback, child context ...), as the editor's view shows it. */
+export const DurableStep = z.object({
+  id: z.string(),
+  parentId: z.string().optional(),
+  name: z.string().optional(),
+  type: z.string(),
+  subType: z.string().optional(),
+  status: z.string(),
+  /** Epoch milliseconds. */
+  startTimestamp: z.number(),
+  endTimestamp: z.number().optional(),
+  /** Attempts made (steps). */
+  attempts: z.number().int().optional(),
+  /** A callback's id, to complete it. */
+  callbackId: z.string().optional(),
+  result: z.string().optional(),
+  error: z.string().optional(),
+});
+export type DurableStep = z.infer<typeof DurableStep>;
+
+/** GET /durable-executions: the runner's durable executions, newest first, each with its operations in start order. */
+export const DurableExecutionList = z.object({
+  executions: z.array(
+    z.object({
+      arn: z.string(),
+      name: z.string(),
+      function: z.string(),
+      status: z.string(),
+      startTimestamp: z.number(),
+      endTimestamp: z.number().optional(),
+      input: z.string(),
+      result: z.string().optional(),
+      error: z.string().optional(),
+      steps: z.array(DurableStep),
+    }),
+  ),
+});
+export type DurableExecutionList = z.infer<typeof DurableExecutionList>;
+
+/** POST /durable-callbacks: completes a callback a durable execution waits for (result: JSON text). */
+export const CallbackCompletion = z.object({
+  callbackId: z.string().min(1),
+  outcome: z.enum(['succeed', 'fail']),
+  result: z.string().optional(),
+  errorType: z.string().optional(),
+  errorMessage: z.string().optional(),
+});
+export type CallbackCompletion = z.infer<typeof CallbackCompletion>;
+
 /** POST /component-interface {file}: the WIT world of a .wasm component. */
 export const ComponentInterface = z.object({ wit: z.string() });
 

@@ -69,6 +69,8 @@ export interface EnvironmentOptions {
   runtimeApiAccess?: RuntimeApiAccess | undefined;
   /** The one tenant this environment serves (tenant-isolated functions); undefined for every other function. */
   tenantId?: string | undefined;
+  /** The runner's Lambda API for the function's SDK (AWS_ENDPOINT_URL_LAMBDA); none under `rie`. */
+  lambdaEndpoint?: string | undefined;
 }
 
 const GRACEFUL_KILL_MS = 500;
@@ -234,6 +236,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
         debug: this.opts.debug ? { port: this.opts.debug.port } : undefined,
         directSocket,
         environmentMarker: this.containment.marker, // contain
+        lambdaEndpoint: this.opts.lambdaEndpoint,
       };
       plan = this.opts.command ? planCommand(this.fn, launch, this.opts.command) : await planLaunch(this.fn, launch);
       // Init's clock starts once the launch is planned: a published layer or a Node version downloaded for the

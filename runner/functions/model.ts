@@ -1,6 +1,7 @@
 // The one Function model. Every discovery source (template.yaml, serverless.yml, a lone handler file,
 // the local control plane) produces this shape, and everything else consumes it.
 import { z } from 'zod';
+import { DurableSettings } from '../durable/config.ts';
 
 /** The account id local ARNs carry (Lambda's documentation example account). */
 export const LOCAL_ACCOUNT = '123456789012';
@@ -276,6 +277,8 @@ export const FunctionSpec = z.object({
   /** Seconds; Lambda's default is 3 and its maximum 900. */
   timeout: z.number().positive().max(900).default(3),
   environment: z.record(z.string(), z.string()).default({}),
+  /** DurableConfig: the function runs as a durable execution (runner/durable/), checkpointing and replaying. */
+  durable: DurableSettings.optional(),
   /** Per-function concurrency cap; callers beyond it get 429 TooManyRequestsException. */
   concurrency: z.number().int().min(1).max(1000).default(10),
   /** Which Node runtime client runs the handler. */

@@ -24,6 +24,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
 import { defaultMaxConcurrency, EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { readDurableConfig } from '../durable/config.ts';
 import { RESOURCE_KINDS, dropUndefined, readDeadLetter, readEventInvokeConfig, type KindOf } from './event-invoke.ts';
 import { samHttpEvents, withHttpEvents } from './http-events.ts';
 import { samWebSocketEvents, withWebSocketEvents } from './websocket-events.ts';
@@ -343,6 +344,12 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
     if (max === undefined) input.maxConcurrency = defaultMaxConcurrency(input.runtime);
     else if (typeof max === 'number' && Number.isInteger(max) && max >= 1 && max <= 1000) input.maxConcurrency = max;
     else problems.push({ line: capacity.line, text: `has PerExecutionEnvironmentMaxConcurrency ${describeValue(max)}; it must be a whole number from 1 to 1000.` });
+  }
+  const durable = setting('DurableConfig');
+  if (durable) {
+    const read = readDurableConfig(valueOf(durable));
+    if ('problems' in read) problems.push(...read.problems.map((text) => ({ line: durable.line, text: `has an invalid DurableConfig: ${text}` })));
+    else input.durable = read;
   }
   const architectures = setting('Architectures');
   if (architectures) input.architecture = checkArchitecture(valueOf(architectures), 'Architectures', architectures.line, problems, true);

@@ -30,6 +30,7 @@ import { AwsError, BodyTooLargeError, decodeSegment, pageOf, readBody, sendAwsEr
 import type { LocalLambda } from '../local-lambda.ts';
 import { attachLayers, handleLayers, type AttachedLayer } from './control-plane-layers.ts';
 import { checkDownloadSignature, downloadSignature } from './download-link.ts';
+import { durableConfigOut, readDurableConfig } from '../durable/config.ts';
 
 /** Lambda's limit on a CreateFunction / UpdateFunctionCode request (a 50 MB zip, base64-encoded, plus JSON). */
 export const MAX_CODE_REQUEST_BYTES = 70_167_211;
@@ -83,6 +84,7 @@ interface FunctionConfiguration {
   TenancyConfig?: { TenantIsolationMode: 'PER_TENANT' };
   /** Lambda Managed Instances: the capacity provider and how many invocations an environment runs at once. */
   CapacityProviderConfig?: { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: string; PerExecutionEnvironmentMaxConcurrency?: number } };
+  DurableConfig?: { ExecutionTimeout: number; RetentionPeriodInDays: number };
 }
 
 interface PublishedVersion {
@@ -171,6 +173,7 @@ function specOf(config: FunctionConfiguration, codeDir: string, layerDirs: strin
     ...(config.CapacityProviderConfig
       ? { maxConcurrency: config.CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency ?? defaultMaxConcurrency(config.Runtime) }
       : {}),
+    ...(config.DurableConfig ? { durable: { executionTimeout: config.DurableConfig.ExecutionTimeout, retentionPeriodInDays: config.DurableConfig.RetentionPeriodInDays } } : {}),
   };
 }
 
@@ -324,6 +327,7 @@ interface ConfigInput {
   Environment?: Record<string, string>;
   Architectures?: Architecture[];
   Layers?: AttachedLayer[];
+  DurableConfig?: { ExecutionTimeout: number; RetentionPeriodInDays: number };
 }
 
 /** Reads the configuration members both CreateFunction and UpdateFunctionConfiguration take. */
@@ -385,6 +389,11 @@ function readConfigInput(body: Record<string, unknown>, lambda: LocalLambda): Co
   }
   // Layers published to this control plane; [] detaches them all.
   if (body.Layers !== undefined) out.Layers = attachLayers(lambda, body.Layers);
+  if (body.DurableConfig !== undefined) {
+    const read = readDurableConfig(body.DurableConfig);
+    if ('problems' in read) throw invalid(read.problems.join(' '));
+    out.DurableConfig = durableConfigOut(read);
+  }
   if (problems.length) throw validation(problems);
   return out;
 }
@@ -504,6 +513,7 @@ async function createFunction(ctx: Ctx): Promise<void> {
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${name}` },
     ...(tenancy ? { TenancyConfig: tenancy } : {}),
     ...(capacity ? { CapacityProviderConfig: capacity } : {}),
+    ...(input.DurableConfig ? { DurableConfig: input.DurableConfig } : {}),
   };
   const fn: DeployedFunction = { latest, codeDir, layerDirs: input.Layers?.map((l) => l.dir) ?? [], versions: [], nextVersion: 1, aliases: new Map(), shadowed: ctx.lambda.getFunction(name!) };
   ctx.registry.set(name!, fn);

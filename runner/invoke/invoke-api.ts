@@ -9,6 +9,7 @@ import { EventQueueFullError } from './event-queue.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
 import { lambdaArn, tenantProblem, type FunctionSpec } from '../functions/model.ts';
 import { resolveQualifier } from './control-plane.ts';
+import { durableOf, type DurableExecutions } from '../durable/orchestrator.ts';
 
 export const MAX_SYNC_PAYLOAD = 6_291_456;
 export const MAX_ASYNC_PAYLOAD = 1_048_576;
@@ -116,6 +117,11 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     return void res.end();
   }
 
+  // A function with a DurableConfig runs as a durable execution (runner/durable/), where the runner has them.
+  const durable = version ? undefined : durableOf(lambda);
+  const durableFn = lambda.getFunction(name);
+  if (durable && durableFn?.durable) return invokeDurable(durable, durableFn, req, res, payload, type);
+
   // An asynchronous event is kept (on disk, in start and serve) before its 202: it survives the runner stopping.
   const queue = lambda.eventQueue;
   if (type === 'Event' && queue && !version) {
@@ -158,6 +164,36 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   // Answered the moment the runtime answers, synchronously (no promise hop on the hot path).
   if (inv.outcome) return answer(inv.outcome);
   inv.onSettle = (outcome) => answer(outcome);
+}
+
+/**
+ * Invoke of a durable function: starts an execution (or finds the one of the same X-Amz-Durable-Execution-Name and
+ * input). Event answers 202 at once; RequestResponse waits for the execution's end and answers its result or error
+ * (Lambda's callers stop waiting after 15 minutes, as for any synchronous invocation).
+ */
+async function invokeDurable(durable: DurableExecutions, fn: FunctionSpec, req: IncomingMessage, res: ServerResponse, payload: Buffer, type: string): Promise<void> {
+  let exec;
+  try {
+    exec = durable.start(fn, payload.toString('utf8'), headerValue(req, 'x-amz-durable-execution-name'));
+  } catch (err) {
+    if (err instanceof AwsError) return sendAwsError(res, err.status, err.type, err.message);
+    throw err;
+  }
+  const headers = { 'X-Amz-Durable-Execution-Arn': exec.record.arn, 'X-Amzn-RequestId': crypto.randomUUID(), 'X-Amz-Executed-Version': fn.version };
+  if (type === 'Event') {
+    res.writeHead(202, { ...headers, 'Content-Length': 0 });
+    return void res.end();
+  }
+  await durable.whenDone(exec);
+  const { status, result, error } = exec.record;
+  if (status === 'SUCCEEDED') {
+    const body = Buffer.from(result ?? '');
+    res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length });
+    return void res.end(body);
+  }
+  const body = Buffer.from(JSON.stringify({ errorType: error?.ErrorType ?? `Execution.${status}`, errorMessage: error?.ErrorMessage ?? `The durable execution ended ${status}.`, ...(error?.StackTrace ? { stackTrace: error.StackTrace } : {}) }));
+  res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length, 'X-Amz-Function-Error': 'Unhandled' });
+  res.end(body);
 }
 
 function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, caller: Pick<InvokeOptions, 'clientContext' | 'tenantId' | 'traceHeader'>, queue: boolean, streaming: boolean, version: FunctionSpec | undefined) {

@@ -53,6 +53,8 @@ export interface LaunchOptions {
   region: string;
   /** Names the execution environment in every process it starts (environments/containment.ts finds them by it). */
   environmentMarker?: string | undefined;
+  /** The runner's Lambda API (Invoke, durable executions): AWS_ENDPOINT_URL_LAMBDA unless the function sets its own. */
+  lambdaEndpoint?: string | undefined;
 }
 
 // NODE_EXTRA_CA_CERTS and AWS_CA_BUNDLE: a proxy's CA the user trusts, and the gateway's local certificate (gateway/local-tls.ts).
@@ -86,6 +88,15 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
   if (opts.directSocket) env[DIRECT_SOCKET_ENV] = opts.directSocket;
   // Lambda Managed Instances: the runtime may run this many invocations at once.
   if (fn.maxConcurrency !== undefined) env.AWS_LAMBDA_MAX_CONCURRENCY = String(fn.maxConcurrency);
+  if (opts.lambdaEndpoint) {
+    env.AWS_ENDPOINT_URL_LAMBDA = opts.lambdaEndpoint;
+    // The runner's Lambda API takes any SigV4-signed request; a function with no credentials of the user's gets
+    // placeholder ones, or its SDK could not sign a checkpoint or a local Invoke at all.
+    if (!env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !existsSync(env.AWS_SHARED_CREDENTIALS_FILE ?? join(env.HOME ?? '/nonexistent', '.aws', 'credentials'))) {
+      env.AWS_ACCESS_KEY_ID = 'local';
+      env.AWS_SECRET_ACCESS_KEY = 'local';
+    }
+  }
   // Lambda defines AWS_EXECUTION_ENV for its managed runtimes only, not for provided ones.
   if (runtimeFamily(fn.runtime) === 'node' || runtimeFamily(fn.runtime) === 'python') env.AWS_EXECUTION_ENV = `AWS_Lambda_${fn.runtime}`;
   // The function's own variables win over everything but the reserved ones Lambda forbids overriding.

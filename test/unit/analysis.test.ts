@@ -122,14 +122,18 @@ test('any leaking into the handler from a middleware typed any', async () => {
 test('custom middleware objects, bare hooks and a handler declared apart', async () => {
   const chain = (await chainsOf('custom.ts')).get('chain');
   assert.equal(chain?.exported, false);
+  // Middy 7 types a middleware's context as Lambda's or a durable function's (once @aws/durable-execution-sdk-js is
+  // installed); the checker writes the intersection's members in either order.
+  const sorted = (type: string) => type.replace(/\(([^()]*)\)/g, (_, inner: string) => `(${inner.split(' & ').sort().join(' & ')})`);
+  const durableOrLambda = 'Context | (Context & DurableContext<DurableLogger>)';
   assert.deepEqual(
-    chain!.steps.map((s) => [s.kind, s.middleware, s.hooks.join('+'), s.contextType]),
+    chain!.steps.map((s) => [s.kind, s.middleware, s.hooks.join('+'), sorted(s.contextType)]),
     [
       ['origin', 'middy', '', 'Context'],
-      ['use', 'timing', 'before+after+onError', 'any'],
-      ['use', 'logger', 'before+after+onError', 'any'],
-      ['before', 'checkSize', 'before', 'any'],
-      ['onError', 'inline onError', 'onError', 'any'],
+      ['use', 'timing', 'before+after+onError', durableOrLambda],
+      ['use', 'logger', 'before+after+onError', durableOrLambda],
+      ['before', 'checkSize', 'before', durableOrLambda],
+      ['onError', 'inline onError', 'onError', durableOrLambda],
       ['handler', 'processBatch', '', 'Context'],
     ],
   );

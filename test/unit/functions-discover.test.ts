@@ -49,6 +49,7 @@ test('the examples workspace has every example function with the right settings'
   assert.deepEqual(summary, {
     HelloTs: { runtime: 'nodejs22.x', handler: 'app.handler', codeUri: at('hello-ts'), memorySize: 256, timeout: 10 },
     CallbackJs: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('callback-js'), memorySize: 256, timeout: 5 },
+    DurableOrder: { runtime: 'nodejs24.x', handler: 'app.handler', codeUri: at('durable-order'), memorySize: 256, timeout: 30 },
     StreamJs: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('stream-js'), memorySize: 256, timeout: 10 },
     PythonHello: { runtime: 'python3.12', handler: 'app.handler', codeUri: at('python-hello'), memorySize: 128, timeout: 10 },
     BashCurl: { runtime: 'provided.al2023', handler: 'function.handler', codeUri: at('bash-curl'), memorySize: 256, timeout: 10 },
@@ -66,6 +67,8 @@ test('the examples workspace has every example function with the right settings'
   });
   const hello = functions.find((f) => f.name === 'HelloTs')!;
   assert.equal(hello.concurrency, 4);
+  assert.deepEqual(functions.find((f) => f.name === 'DurableOrder')!.durable, { executionTimeout: 3600, retentionPeriodInDays: 7 });
+  assert.equal(hello.durable, undefined);
   assert.deepEqual(hello.environment, {
     STAGE: 'dev',
     LOG_LEVEL: 'debug',
@@ -86,6 +89,7 @@ test('every example handler maps back to its source file', async () => {
   assert.deepEqual(sources, {
     HelloTs: at('hello-ts/app.ts'),
     CallbackJs: at('callback-js/index.js'),
+    DurableOrder: at('durable-order/app.mjs'),
     StreamJs: at('stream-js/index.js'),
     PythonHello: at('python-hello/app.py'),
     BashCurl: undefined, // a custom runtime's handler is not a source file
