@@ -91,19 +91,29 @@ export function headerJson(text: string): string {
 }
 
 /**
- * Random bytes for trace ids, 20 per invocation from a pool refilled every 200 invocations: one call to the system's
- * random source instead of one per invocation.
+ * Random bytes for trace ids, from a pool refilled every 4000 bytes (200 invocations): one call to the system's random
+ * source instead of one per invocation.
  */
 const TRACE_POOL = Buffer.alloc(4000);
 let traceOffset = TRACE_POOL.length;
 
-function xrayTraceId(): string {
-  const time = Math.floor(Date.now() / 1000).toString(16);
-  if (traceOffset === TRACE_POOL.length) {
+/** `bytes` random bytes from the pool, as hex. */
+function randomHex(bytes: number): string {
+  if (traceOffset + bytes > TRACE_POOL.length) {
     randomFillSync(TRACE_POOL);
     traceOffset = 0;
   }
-  const hex = TRACE_POOL.toString('hex', traceOffset, (traceOffset += 20));
+  return TRACE_POOL.toString('hex', traceOffset, (traceOffset += bytes));
+}
+
+/** A new X-Ray trace's root, `Root=1-<epoch seconds, hex>-<24 hex digits>`, as AWS's edge writes X-Amzn-Trace-Id. */
+export function traceRoot(): string {
+  return `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomHex(12)}`;
+}
+
+function xrayTraceId(): string {
+  const time = Math.floor(Date.now() / 1000).toString(16);
+  const hex = randomHex(20);
   const id = hex.slice(0, 24);
   const parent = hex.slice(24);
   return `Root=1-${time}-${id};Parent=${parent};Sampled=0;Lineage=1:${id.slice(0, 8)}:0`;
