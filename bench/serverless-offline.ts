@@ -5,7 +5,9 @@
 // ({"metric","value","unit","client"}), like bench/run.ts. bench/gateway.ts measures the gateway's other paths.
 // Beside the rates, the CPU one request costs each process (the caller, the runner, the function's process; the
 // serverless-offline process with its worker threads), over the one-caller rounds: requests/s on a shared machine
-// move with its load, what a request costs in CPU much less, and it shows where the floor is.
+// move with its load, what a request costs in CPU much less, and it shows where the floor is. The floor itself is
+// measured too: bench/bare-relay.ts, the same three processes with nothing but the mechanics (raw HTTP in, a JSON line
+// to a worker process and back).
 //
 // serverless-offline is installed on first use into .bench-cache/ (npm registry, ~20 s; pinned versions), never into the
 // project's node_modules: the project does not depend on it. Where it cannot be installed or started, the bench says
@@ -152,10 +154,14 @@ async function concurrent(t: Target, count: number): Promise<void> {
 }
 
 let offline: Awaited<ReturnType<typeof startServerlessOffline>> | undefined;
+let relay: ChildProcess | undefined;
 try {
   const gateway = target('gateway', 'gateway (HTTP API, payload 2.0)', runner.child.pid!, (agent) => call(agent, ports.api, 'GET', '/ping', {}, undefined, 'ok'));
   const invokeApi = target('invoke_api', 'Invoke API', runner.child.pid!, (agent) => call(agent, ports.invoke, 'POST', '/2015-03-31/functions/Ping/invocations', { ...SIGNED, 'Content-Length': '2' }, '{}', 'ok'));
   const targets = [gateway, invokeApi];
+  relay = spawn(process.execPath, [join(ROOT, 'bench', 'bare-relay.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const relayPort = Number((await waitForOutput(relay, [/bare relay on port (\d+)/], 'the bare relay', 30_000))[0]![1]);
+  targets.push(target('bare_relay', 'bare relay (floor: raw HTTP front + worker process, no runner)', relay.pid!, (agent) => call(agent, relayPort, 'GET', '/ping', {}, undefined, 'ok')));
   offline = await startServerlessOffline();
   if (typeof offline === 'string') note('serverless_offline', `not measured: ${offline}`);
   else {
@@ -179,7 +185,10 @@ try {
     const perRequest = (ms: number) => ms / t.latencies.length;
     emit(`${t.metric}_cpu_per_request_caller`, perRequest(t.cpu.client), 'ms', `${t.client}: the calling (bench) process`);
     if (t.metric === 'serverless_offline') emit(`${t.metric}_cpu_per_request_server`, perRequest(t.cpu.server + t.cpu.children), 'ms', `${t.client}: its process (worker threads included)`);
-    else {
+    else if (t.metric === 'bare_relay') {
+      emit(`${t.metric}_cpu_per_request_front`, perRequest(t.cpu.server), 'ms', `${t.client}: the front`);
+      emit(`${t.metric}_cpu_per_request_worker`, perRequest(t.cpu.children), 'ms', `${t.client}: the worker process`);
+    } else {
       emit(`${t.metric}_cpu_per_request_runner`, perRequest(t.cpu.server), 'ms', `${t.client}: the runner`);
       emit(`${t.metric}_cpu_per_request_function`, perRequest(t.cpu.children), 'ms', `${t.client}: the function's process (runtime client and handler)`);
     }
@@ -205,5 +214,6 @@ try {
   }
 } finally {
   if (offline && typeof offline !== 'string') kill(offline.child);
+  relay?.kill('SIGTERM'); // it stops its worker
   runner.stop();
 }
