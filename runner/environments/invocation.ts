@@ -108,11 +108,25 @@ export function headerJson(text: string): string {
 }
 
 /**
- * Random bytes for trace ids, 20 per invocation from a pool refilled every 200 invocations: one call to the system's
- * random source instead of one per invocation.
+ * Random bytes for trace ids, from a pool refilled every 4000 bytes (200 invocations): one call to the system's random
+ * source instead of one per invocation.
  */
 const TRACE_POOL = Buffer.alloc(4000);
 let traceOffset = TRACE_POOL.length;
+
+/** `bytes` random bytes from the pool, as hex. */
+function randomHex(bytes: number): string {
+  if (traceOffset + bytes > TRACE_POOL.length) {
+    randomFillSync(TRACE_POOL);
+    traceOffset = 0;
+  }
+  return TRACE_POOL.toString('hex', traceOffset, (traceOffset += bytes));
+}
+
+/** A new X-Ray trace's root, `Root=1-<epoch seconds, hex>-<24 hex digits>`, as AWS's edge writes X-Amzn-Trace-Id. */
+export function traceRoot(): string {
+  return `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomHex(12)}`;
+}
 
 /**
  * The invocation's X-Ray trace header. As Lambda: a caller's `X-Amzn-Trace-Id` keeps its Root and its sampling
@@ -120,11 +134,7 @@ let traceOffset = TRACE_POOL.length;
  * starts a fresh trace, not sampled.
  */
 export function xrayTraceId(callerHeader?: string): string {
-  if (traceOffset === TRACE_POOL.length) {
-    randomFillSync(TRACE_POOL);
-    traceOffset = 0;
-  }
-  const hex = TRACE_POOL.toString('hex', traceOffset, (traceOffset += 20));
+  const hex = randomHex(20);
   const parent = hex.slice(24);
   const caller = callerHeader ? parseTraceHeader(callerHeader) : undefined;
   if (caller) return `Root=${caller.root};Parent=${parent};Sampled=${caller.sampled ?? '0'}${caller.lineage ? `;Lineage=${caller.lineage}` : ''}`;
