@@ -1,9 +1,10 @@
 // npm run bench: memory under sustained load, one JSON line per figure on stdout; progress on stderr.
-// A keep-alive caller invokes a trivial Node function BENCH_MEMORY_INVOKES times (100,000) through the runner started
-// as a person starts it (`open-runtime start`) and as the editor does (`open-runtime serve`), and reads the runner's
-// and the function environment's resident memory from /proc after 4 s idle (the idle trim has run), at each tenth.
-// Bar: each grows by <= 10% from the first tenth (a warm process: JIT settled, V8's young generation at the size its
-// MemorySize allows) to the end.
+// A keep-alive caller invokes a trivial Node function through the runner started as a person starts it
+// (`open-runtime start`) and as the editor does (`open-runtime serve`): BENCH_MEMORY_WARMUP invokes (10,000) to warm
+// both processes (JIT settled, V8's young generation grown to the size the function's MemorySize allows), then
+// BENCH_MEMORY_INVOKES (100,000). It reads the runner's and the function environment's resident memory from /proc
+// after 4 s idle (the runner's idle trim has run) after the warm-up and at each tenth of the run.
+// Bar: each grows by <= 10% over the run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadyLine, RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
 
 const ROOT = join(import.meta.dirname, '..');
+const WARMUP = Number(process.env.BENCH_MEMORY_WARMUP ?? 10_000);
 const INVOKES = Number(process.env.BENCH_MEMORY_INVOKES ?? 100_000);
 const STEPS = 10;
 const IDLE_MS = 4000;
@@ -82,8 +84,8 @@ async function measure(mode: 'start' | 'serve'): Promise<void> {
     const step = INVOKES / STEPS;
     const figures: Array<{ runner: number; environment: number }> = [];
     let done = 0;
-    for (let s = 0; s < STEPS; s++) {
-      for (; done < step * (s + 1); done++) await invoke(done);
+    for (let s = 0; s <= STEPS; s++) {
+      for (; done < WARMUP + step * s; done++) await invoke(done);
       await sleep(IDLE_MS);
       const environment = environmentPid(runner.pid!);
       figures.push({ runner: rssMb(runner.pid!), environment: rssMb(environment) });
@@ -91,12 +93,11 @@ async function measure(mode: 'start' | 'serve'): Promise<void> {
     }
     const first = figures[0]!;
     const last = figures.at(-1)!;
-    emit(`runner RSS after ${step} invokes (${mode})`, first.runner, 'MB', 'node');
-    emit(`runner RSS after ${INVOKES} invokes (${mode})`, last.runner, 'MB', 'node');
-    emit(`runner RSS growth over ${INVOKES - step} invokes (${mode}, bar 10)`, ((last.runner - first.runner) / first.runner) * 100, '%', 'node');
-    emit(`environment RSS after ${step} invokes (${mode})`, first.environment, 'MB', 'node');
-    emit(`environment RSS after ${INVOKES} invokes (${mode})`, last.environment, 'MB', 'node');
-    emit(`environment RSS growth over ${INVOKES - step} invokes (${mode}, bar 10)`, ((last.environment - first.environment) / first.environment) * 100, '%', 'node');
+    for (const who of ['runner', 'environment'] as const) {
+      emit(`${who} RSS after ${WARMUP} warm-up invokes (${mode})`, first[who], 'MB', 'node');
+      emit(`${who} RSS after ${INVOKES} more (${mode})`, last[who], 'MB', 'node');
+      emit(`${who} RSS growth over ${INVOKES} invokes (${mode}, bar 10)`, ((last[who] - first[who]) / first[who]) * 100, '%', 'node');
+    }
   } finally {
     agent.destroy();
     runner.kill('SIGTERM');
