@@ -46,7 +46,8 @@ writeFileSync(join(project, 'template.yaml'), ['Transform: AWS::Serverless-2016-
 
 async function startRunner(mode: 'start' | 'serve'): Promise<{ runner: ChildProcess; port: number }> {
   // `start` as a person runs it, printing every START/END/REPORT line (read and dropped here).
-  const args = [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), mode, ...(mode === 'serve' ? ['--quiet'] : []), '--port', '0', '--api-port', '0', '--template', join(project, 'template.yaml')];
+  // BENCH_RUNNER: another build's runner.js (and so its Node runtime client), for A/B figures.
+  const args = [...RUNNER_NODE_FLAGS, process.env.BENCH_RUNNER ?? join(ROOT, 'dist', 'runner.js'), mode, ...(mode === 'serve' ? ['--quiet'] : []), '--port', '0', '--api-port', '0', '--template', join(project, 'template.yaml')];
   const runner = spawn(process.execPath, args, { env: { ...process.env, ...RUNNER_ENV }, stdio: ['pipe', 'pipe', 'pipe'], cwd: project });
   if (mode === 'serve') {
     runner.stdin!.write(`${randomBytes(16).toString('hex')}\n`);
