@@ -68,8 +68,6 @@ class RuntimeConnection {
   private readonly env: ServedEnvironment;
   private readonly socket: Socket;
   private readonly handOff: HandOff | undefined;
-  /** Each event's listener (their arguments differ). */
-  private readonly listeners: Array<[string, (...args: any[]) => void]>;
   private readonly halfOpen: boolean;
 
   constructor(env: ServedEnvironment, socket: Socket, handOff: HandOff | undefined) {
@@ -79,27 +77,32 @@ class RuntimeConnection {
     // Half-open: a runtime that exits ends its side, and still gets the replies it is owed.
     this.halfOpen = socket.allowHalfOpen;
     socket.allowHalfOpen = true;
-    this.listeners = [
-      ['data', (data: Buffer) => this.receive(data)],
-      ['end', () => this.onEnd()],
-      [
-        'error',
-        (err: NodeJS.ErrnoException) => {
-          // The runtime closed its side with bytes it never read (ECONNRESET), or before they were written (EPIPE): an
-          // event written then never reached it (environment.ts runs it elsewhere).
-          if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.reset = true;
-        },
-      ],
-      [
-        'close',
-        () => {
-          this.closed = true;
-          for (const slot of this.slots.splice(0)) slot.gone?.();
-        },
-      ],
-    ];
-    for (const [event, listener] of this.listeners) socket.on(event, listener);
+    socket.on('data', this.onData).on('end', this.onEnd).on('error', this.onError).on('close', this.onClose);
   }
+
+  private readonly onData = (data: Buffer): void => this.receive(data);
+
+  private readonly onError = (err: NodeJS.ErrnoException): void => {
+    // The runtime closed its side with bytes it never read (ECONNRESET), or before they were written (EPIPE): an
+    // event written then never reached it (environment.ts runs it elsewhere).
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.reset = true;
+  };
+
+  private readonly onClose = (): void => {
+    this.closed = true;
+    for (const slot of this.slots.splice(0)) slot.gone?.();
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.slots = this.slots.filter((slot) => {
+      if (slot.data) return true;
+      slot.gone?.();
+      return false;
+    });
+    this.flush();
+    if (!this.handingOff) this.socket.end();
+  };
 
   receive(data: Buffer): void {
     // After a refusal nothing more is read (the connection is closing).
@@ -112,17 +115,6 @@ class RuntimeConnection {
       this.parsing = false;
     }
     this.flush();
-  }
-
-  private onEnd(): void {
-    this.ended = true;
-    this.slots = this.slots.filter((slot) => {
-      if (slot.data) return true;
-      slot.gone?.();
-      return false;
-    });
-    this.flush();
-    if (!this.handingOff) this.socket.end();
   }
 
   private parse(): void {
@@ -278,7 +270,7 @@ class RuntimeConnection {
 
   private giveAway(): void {
     this.closed = true;
-    for (const [event, listener] of this.listeners) this.socket.off(event, listener);
+    this.socket.off('data', this.onData).off('end', this.onEnd).off('error', this.onError).off('close', this.onClose);
     this.socket.allowHalfOpen = this.halfOpen;
     const unread = this.buffer;
     this.buffer = EMPTY;
