@@ -17,6 +17,7 @@ import { ConcurrencyGate, throttleMessage } from './environments/concurrency-gat
 import { handleEnvironmentRequest, isRuntimeApiPath } from './runtime-api/runtime.ts';
 import { PEER_CHECKS, tcpPeerOwner, type RuntimeApiAccess } from './runtime-api/access.ts';
 import { sendRuntimeError } from './http-util.ts';
+import { serveRuntimeConnection } from './runtime-api/runtime-connection.ts';
 import { forgetCompiled } from './runtimes/spawn.ts';
 import { IdleTrim } from './idle-trim.ts';
 
@@ -133,6 +134,10 @@ export class LocalLambda {
   private readonly opts: Required<Omit<LocalLambdaOptions, 'debugPort'>> & Pick<LocalLambdaOptions, 'debugPort'>;
   private readonly hooks: Omit<EnvironmentHooks, 'retry'>;
   private readonly idleTrim = new IdleTrim();
+  /** Gives a connection, with the bytes read from it but not answered, to node:http. */
+  private readonly toNodeHttp: (socket: Socket, unread: Buffer) => void;
+  /** Runtime API connections served without node:http: closed with the runner. */
+  private readonly runtimeConnections = new Set<Socket>();
   /** Runtime NOTICEs already said, per function (EnvironmentHooks.firstNotice). */
   private readonly noticesSaid = new Set<string>();
 
@@ -148,6 +153,17 @@ export class LocalLambda {
     });
     // A runtime parks on /next for as long as it is idle: no server-side timeout may close it.
     this.http.timeout = 0;
+    // A runtime's connection is served without node:http (runtime-api/runtime-connection.ts); node:http gets the rest,
+    // from the runner's own handler of new connections in place of its own.
+    const [nodeHttp] = this.http.listeners('connection') as Array<(socket: Socket) => void>;
+    this.http.removeListener('connection', nodeHttp!);
+    this.toNodeHttp = (socket, unread) => {
+      socket.pause();
+      if (unread.length) socket.unshift(unread);
+      nodeHttp!.call(this.http, socket);
+      socket.resume();
+    };
+    this.http.on('connection', (socket: Socket) => this.onMainPortConnection(socket));
     this.hooks = {
       log: (fn, line, requestId) => this.emit({ type: 'log', function: fn.name, requestId, line }),
       gone: () => undefined,
@@ -173,7 +189,9 @@ export class LocalLambda {
           // Checked before node:http reads a byte: another local process must not use this environment's API.
           if (!env.admit(socket, 'tcp')) return;
           this.socketOwner.set(socket, env);
-          this.http.emit('connection', socket);
+          this.runtimeConnections.add(socket);
+          socket.once('close', () => this.runtimeConnections.delete(socket));
+          serveRuntimeConnection(env, socket, this.toNodeHttp);
         });
       },
     };
@@ -189,15 +207,42 @@ export class LocalLambda {
   }
 
   /**
+   * A new connection to the main port. Once environments serve their Runtime API there, its first bytes say whether
+   * it is a runtime's: one that asks for /runtime/ and comes from an environment's process is served as the
+   * environment's own (runtime-connection.ts); everything else goes to node:http as it came.
+   */
+  private onMainPortConnection(socket: Socket): void {
+    if (!this.sharedEnvironments.size) return this.toNodeHttp(socket, EMPTY);
+    const failed = () => socket.destroy();
+    socket.once('error', failed);
+    socket.once('data', (first: Buffer) => {
+      socket.off('error', failed);
+      const start = first.toString('latin1', 0, Math.min(first.length, 32));
+      const owner = RUNTIME_REQUEST.test(start) ? this.runtimeApiOwner(socket) : undefined;
+      if (!owner || !('owner' in owner)) return this.toNodeHttp(socket, first);
+      this.socketOwner.set(socket, owner.owner);
+      this.lastRuntimeApiOwner = owner.owner;
+      this.runtimeConnections.add(socket);
+      socket.once('close', () => this.runtimeConnections.delete(socket));
+      serveRuntimeConnection(owner.owner, socket, this.toNodeHttp, first);
+    });
+  }
+
+  /** The environment one of whose processes made the connection, or why none did. */
+  private runtimeApiOwner(socket: Socket): ReturnType<typeof tcpPeerOwner<Environment>> {
+    // The environment that connected last first: a bootstrap that opens a connection per request (curl) is found there.
+    const last = this.lastRuntimeApiOwner;
+    const candidates = last && this.sharedEnvironments.has(last) ? [last, ...[...this.sharedEnvironments].filter((env) => env !== last)] : [...this.sharedEnvironments];
+    return tcpPeerOwner(socket, this.port, candidates, (env) => env.family);
+  }
+
+  /**
    * The first Runtime API request of a connection to the main port: the connection belongs, for its life, to the
    * environment one of whose processes made it; one that no environment's process made is refused with a 403 that
    * says why (and closed), and the runner logs one line.
    */
   private routeRuntimeApi(req: IncomingMessage, res: ServerResponse): void {
-    // The environment that connected last first: a bootstrap that opens a connection per request (curl) is found there.
-    const last = this.lastRuntimeApiOwner;
-    const candidates = last && this.sharedEnvironments.has(last) ? [last, ...[...this.sharedEnvironments].filter((env) => env !== last)] : [...this.sharedEnvironments];
-    const found = tcpPeerOwner(req.socket, this.port, candidates, (env) => env.family);
+    const found = this.runtimeApiOwner(req.socket);
     if ('owner' in found) {
       this.socketOwner.set(req.socket, found.owner);
       this.lastRuntimeApiOwner = found.owner;
@@ -500,9 +545,14 @@ export class LocalLambda {
     await this.componentRunner?.close();
     await this.middlewareRunner?.close();
     this.http.closeAllConnections();
+    for (const socket of this.runtimeConnections) socket.destroy();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+/** The start of a Runtime API request (runtime-connection.ts serves these). */
+const RUNTIME_REQUEST = /^(GET|POST) \/2018-06-01\/runtime\//;
 
 /** An invocation waiting for a slot: started when granted, answered with the reason when its gate is drained. */
 interface QueuedWaiter {

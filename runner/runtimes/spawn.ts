@@ -171,6 +171,20 @@ function withNotice(plan: LaunchPlan, notice: string | undefined): LaunchPlan {
   return { ...plan, notice: plan.notice ? `${plan.notice} ${notice}` : notice };
 }
 
+/**
+ * The heap limits Lambda's Node bootstrap (/var/runtime/bootstrap) derives from the function's MemorySize: a tenth
+ * for the young generation (two semi-spaces), the rest for the old one. Without them V8 sizes itself for the machine
+ * (16 MB semi-spaces here) and a busy environment's young generation grows by ~20 MB that it never gives back. A
+ * limit the function sets itself in NODE_OPTIONS wins, as the user meant it to.
+ */
+export function nodeMemoryArgs(memorySize: number, nodeOptions = ''): string[] {
+  const newSpace = Math.floor(memorySize / 10);
+  const args: string[] = [];
+  if (!nodeOptions.includes('--max-semi-space-size')) args.push(`--max-semi-space-size=${Math.floor(newSpace / 2)}`);
+  if (!nodeOptions.includes('--max-old-space-size')) args.push(`--max-old-space-size=${memorySize - newSpace}`);
+  return args;
+}
+
 async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> {
   const { modulePath, exportName } = splitHandler(fn);
   const source = findSource(fn.codeUri, modulePath, ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
@@ -181,7 +195,7 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   const downloaded = sdk ? await sdkPackagesFor(fn, sdk) : undefined;
   env.NODE_PATH = [env.NODE_PATH, sdk, downloaded?.folder].filter(Boolean).join(':');
   if (!env.NODE_PATH) delete env.NODE_PATH;
-  const nodeArgs = ['--enable-source-maps'];
+  const nodeArgs = ['--enable-source-maps', ...nodeMemoryArgs(fn.memorySize, env.NODE_OPTIONS)];
   if (opts.debug) {
     // The client waits for the debugger itself (OPEN_RUNTIME_WAIT_FOR_DEBUGGER); aws-lambda-ric cannot, so it breaks on entry.
     nodeArgs.push(fn.runtimeClient === 'aws-lambda-ric' ? `--inspect-brk=127.0.0.1:${opts.debug.port}` : `--inspect=127.0.0.1:${opts.debug.port}`);

@@ -14,6 +14,7 @@ import type { LoadedHandler } from './load-handler.ts';
 import { HttpResponseStream, streamifyResponse } from './response-stream.ts';
 import { RuntimeApiClient } from './runtime-api.ts';
 import { DIRECT_SOCKET_ENV } from './direct-socket.ts';
+import { installTraceEnvironment } from './trace-env.ts';
 
 // Exit codes Lambda's Node runtime uses when user code crashes the process.
 const EXIT_UNCAUGHT_EXCEPTION = 129;
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   const taskRoot = env.LAMBDA_TASK_ROOT || process.cwd();
 
   patchConsole();
+  // Before user code: the per-invoke _X_AMZN_TRACE_ID (invoke.ts) must not grow the C library's heap (trace-env.ts).
+  installTraceEnvironment();
   const store = new InvokeStore();
   installAwsLambdaGlobal(store);
   let api: RuntimeApiClient;
