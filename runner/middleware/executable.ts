@@ -35,7 +35,7 @@ function processEnv(ctx: Pick<HookContext, 'environment' | 'functionName'>, extr
 }
 
 /** Kills a middleware and anything it started (it runs in its own process group). */
-function killTree(child: ChildProcess): void {
+export function killTree(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid, 'SIGKILL');
@@ -44,13 +44,13 @@ function killTree(child: ChildProcess): void {
   }
 }
 
-function startFailure(spec: ExecutableSpec, err: NodeJS.ErrnoException): string {
+export function startFailure(spec: Pick<ExecutableSpec, 'command'>, err: NodeJS.ErrnoException): string {
   if (err.code === 'ENOENT') return `it could not be started: ${spec.command} was not found (is it installed and on PATH?)`;
   if (err.code === 'EACCES') return `it could not be started: ${spec.command} is not executable (chmod +x it)`;
   return `it could not be started: ${err.message}`;
 }
 
-function exitDescription(code: number | null, signal: NodeJS.Signals | null): string {
+export function exitDescription(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 

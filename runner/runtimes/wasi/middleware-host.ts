@@ -11,6 +11,7 @@ import { ComponentLoadError, type CompiledComponent } from './component-store.ts
 import type { GuestSettings } from './messages.ts';
 import type { JobEnd } from './worker-pool.ts';
 import { checkMiddlewareComponent, MIDDLEWARE_EXPORTS } from './world.ts';
+import { NO_CAPABILITIES } from './capabilities/grants.ts';
 
 /** Linear memory a middleware may use: a middleware transforms one event, it needs far less than a function. */
 export const MIDDLEWARE_MEMORY_MB = 128;
@@ -69,6 +70,7 @@ export function createComponentMiddlewareHost(runner: ComponentRunner): Componen
         environment: opts.environment,
         preopens: [],
         allowedHosts: [],
+        capabilities: NO_CAPABILITIES,
       };
       // The end of what it wrote on stderr: where a guest language says why it trapped (an uncaught exception).
       let stderrTail: string[] = [];
