@@ -285,7 +285,7 @@ export function checkComponentSettings(value: unknown, where: string, line: numb
   return problems.length === before ? out : undefined;
 }
 
-type CapabilityProviderInput = { provider?: 'local' | 'exec'; command?: string[] };
+type CapabilityProviderInput = { provider?: 'local' | 'exec'; command?: string[]; timeoutMs?: number };
 
 /**
  * A capability's provider: `local` (shorthand for { provider: local }), or { provider: exec, command: [program, args...] }.
@@ -302,9 +302,15 @@ function checkProvider(value: unknown, where: string, extra: string[], bad: (tex
     return undefined;
   }
   const record = value as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((k) => !['provider', 'command', ...extra].includes(k));
+  const known = ['provider', 'command', 'timeoutMs', ...extra];
+  const unknown = Object.keys(record).filter((k) => !known.includes(k));
   if (unknown.length) {
-    bad(`has an unknown ${where} setting "${unknown[0]}"; the settings are ${['provider', 'command', ...extra].join(', ')}.`);
+    bad(`has an unknown ${where} setting "${unknown[0]}"; the settings are ${known.join(', ')}.`);
+    return undefined;
+  }
+  const timeoutMs = record.timeoutMs;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+    bad(`has ${where}.timeoutMs ${shown(timeoutMs)}; it must be a whole number of milliseconds, such as 5000.`);
     return undefined;
   }
   const provider = record.provider ?? (record.command ? 'exec' : 'local');
@@ -319,7 +325,7 @@ function checkProvider(value: unknown, where: string, extra: string[], bad: (tex
       bad(`has ${where}.command ${shown(command)}; an exec provider needs the program and its arguments, such as [python3, provider.py].`);
       return undefined;
     }
-    return { provider, command: list as string[] };
+    return { provider, command: list as string[], ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}) };
   }
   if (command !== undefined) {
     bad(`has ${where}.command, but its provider is local; set "provider: exec" to run a program.`);

@@ -72,6 +72,8 @@ export const CapabilityProvider = z.object({
   provider: z.enum(['local', 'exec']).default('local'),
   /** exec: the program and its arguments; relative paths resolve against CodeUri. */
   command: z.array(z.string()).optional(),
+  /** exec: the longest one call may take (within the invocation's time left); then the program is restarted. */
+  timeoutMs: z.number().int().positive().default(5000),
 });
 export type CapabilityProvider = z.infer<typeof CapabilityProvider>;
 

@@ -10,9 +10,6 @@ import { guestKeyValue } from './capabilities/guest-keyvalue.ts';
 import { guestConfig } from './capabilities/guest-config.ts';
 import { guestMessaging } from './capabilities/guest-messaging.ts';
 
-/** The longest a provider may take to answer one call, within the invocation's own time left. */
-const PROVIDER_CALL_MS = 5000;
-
 /** Thrown through the guest's frames by `wasi:cli/exit`: the runner keeps running, the instance is discarded. */
 export class GuestExit extends Error {
   readonly status: string;
@@ -74,7 +71,8 @@ export function guestImports(settings: GuestSettings, output: GuestOutput): Reco
   // Granted capabilities (template component.keyValue, config, messaging); world.ts refused the component if it
   // imports one the function was not granted.
   const { capabilities } = settings;
-  const callMs = () => Math.max(1, Math.min(PROVIDER_CALL_MS, output.timeLeftMs()));
+  // A provider call gets the invocation's time left at most (each exec provider has its own, shorter, timeoutMs).
+  const callMs = () => Math.max(1, output.timeLeftMs());
   const notice = (line: string) => output.notice(line);
   if (Object.keys(capabilities.keyValue).length) Object.assign(imports, guestKeyValue(capabilities.keyValue, callMs, notice));
   if (capabilities.config) Object.assign(imports, guestConfig(capabilities.config, callMs, notice));

@@ -40,6 +40,8 @@ export interface ExecProvider {
   name: string;
   command: string[];
   cwd: string;
+  /** The longest one call may take. */
+  timeoutMs: number;
 }
 
 export interface GuestCapabilities {

@@ -8,7 +8,7 @@ import { CapabilityError, keyValueError } from './keyvalue-error.ts';
 
 /** One request to a provider; its answer's `result`, or a CapabilityError naming the provider. */
 export function askProvider(provider: ExecProvider, capability: HostCall['capability'], op: string, args: Record<string, unknown>, timeoutMs: number): Record<string, unknown> {
-  const answer = callHost({ provider, capability, op, args, timeoutMs });
+  const answer = callHost({ provider, capability, op, args, timeoutMs: Math.min(provider.timeoutMs, timeoutMs) });
   if (answer.ok) return answer.result;
   const error = answer.error;
   const what = `the ${capability} provider \`${provider.name}\` failed ${op}: ${error}`;

@@ -57,7 +57,7 @@ export function execProvider(provider: CapabilityProvider, cwd: string): ExecPro
   const [program, ...args] = provider.command;
   // A program given as a relative path (./kv.sh, providers/kv.py) is the project's; a bare name is found on PATH.
   const command = [program!.includes('/') ? resolve(cwd, program!) : program!, ...args];
-  return { kind: 'exec', name: provider.command.join(' '), command, cwd };
+  return { kind: 'exec', name: provider.command.join(' '), command, cwd, timeoutMs: provider.timeoutMs };
 }
 
 /** What the function's worker needs to serve its capabilities. Reads the config env file (a missing one is an error). */
