@@ -156,7 +156,7 @@ function witFingerprint(): string {
     }
   };
   walk(join(WIT_DIR, 'deps'));
-  for (const file of ['lambda.wit', 'http.wit', join('c', 'open_runtime_lambda.h')]) files.push(readFileSync(join(WIT_DIR, file), 'utf8'));
+  for (const file of ['lambda.wit', 'http.wit', join('c', 'open_runtime_lambda.h'), join('c', 'open_runtime_capabilities.h')]) files.push(readFileSync(join(WIT_DIR, file), 'utf8'));
   return hashOf(files);
 }
 
@@ -236,7 +236,7 @@ function cleanToolError(error: unknown): string {
 function cSources(source: string): string[] {
   const dir = dirname(source);
   const siblings = readdirSync(dir).filter((f) => /\.[ch]$/.test(f)).map((f) => join(dir, f));
-  return [...new Set([source, ...siblings, join(C_BINDING_DIR, 'open_runtime_lambda.h')])].filter((f) => statSync(f).isFile()).sort();
+  return [...new Set([source, ...siblings, join(C_BINDING_DIR, 'open_runtime_lambda.h'), join(C_BINDING_DIR, 'open_runtime_capabilities.h')])].filter((f) => statSync(f).isFile()).sort();
 }
 
 function runClang(args: string[], name: string): Promise<void> {
