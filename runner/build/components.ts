@@ -171,6 +171,9 @@ function toolVersion(backend: string): string {
   }
 }
 
+/** Imports a bundler leaves alone: WIT interfaces (wasi:keyvalue/store@..., wasmcloud:messaging/...), which componentize binds. */
+export const WIT_IMPORTS = ['wasi:*', 'wasmcloud:*'];
+
 async function bundleJs(source: string, name: string): Promise<string> {
   const esbuild = await import('esbuild');
   try {
@@ -183,8 +186,7 @@ async function bundleJs(source: string, name: string): Promise<string> {
       target: 'es2022',
       mainFields: ['module', 'main'],
       logLevel: 'silent',
-      // WIT imports (wasi:keyvalue/store@..., wasmcloud:messaging/...) are the component's, resolved by componentize.
-      external: ['wasi:*', 'wasmcloud:*'],
+      external: WIT_IMPORTS,
     });
     return result.outputFiles[0]!.text;
   } catch (error) {

@@ -218,6 +218,10 @@ function refuseMiddlewareImport(item: WorldItem, grants: Grants): string | undef
   if (item.name === 'wasi:http/outgoing-handler' || item.name.startsWith('wasi:sockets/')) {
     return 'a middleware gets no network. Make the call in the function, or use an executable middleware (runner/middleware/PROTOCOL.md) for work that needs it.';
   }
+  const capability = capabilityOf(item.name);
+  if (capability && item.version === CAPABILITY_IMPORTS[capability].version && !isGranted(capability, grants)) {
+    return `grant it in the middleware's manifest (middlewares/<name>.json) under "capabilities", with the settings a component function takes (${CAPABILITY_IMPORTS[capability].setting}; PROVIDERS.md).`;
+  }
   return refuseImport(item, { allowedHosts: [], ...grants });
 }
 
