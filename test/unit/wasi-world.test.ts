@@ -142,7 +142,7 @@ test('capabilities: key-value, config and messaging imports are granted by their
   const granted = { ...handler, keyValue: { default: provider }, config: { ...provider, values: {} }, messaging: { ...provider, subjects: {} } };
   assert.deepEqual(checkComponent(world(all), granted, 'app.wasm'), { ok: true, exportName: 'open-runtime:lambda/handler@0.1.0' });
 
-  const refusal = (imports: string[], settings: typeof handler & Partial<typeof granted>) => {
+  const refusal = (imports: string[], settings: Parameters<typeof checkComponent>[1]) => {
     const result = checkComponent(world(imports), settings, 'app.wasm');
     return result.ok ? 'granted' : result.errorMessage;
   };
