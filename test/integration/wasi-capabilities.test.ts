@@ -14,10 +14,13 @@ import { LocalLambda } from '../../runner/local-lambda.ts';
 import { FunctionSpec, type FunctionInput } from '../../runner/functions/model.ts';
 import { createComponentRunner, type ComponentRunner } from '../../runner/runtimes/wasi/index.ts';
 import { buildComponent } from '../../runner/build/components.ts';
+import { loadTemplate } from '../../runner/functions/template.ts';
 import { invokeWithTail, serveInvokeApi, FIXTURES, ROOT } from './support/runner.ts';
 
 const OPS = join(FIXTURES, 'components', 'kv-ops');
 const PYTHON_PROVIDER = join(ROOT, 'examples', 'providers', 'kv_provider.py');
+const BASH_PROVIDER = join(ROOT, 'examples', 'providers', 'kv-provider.sh');
+const EXAMPLES_TEMPLATE = join(ROOT, 'examples', 'template.yaml');
 let work: string;
 let lambda: LocalLambda;
 let runner: ComponentRunner;
@@ -51,6 +54,13 @@ before(async () => {
   writeFileSync(join(work, 'config.env'), 'region=eu-west-1\nfrom_file=yes\n');
   // Built once (incrementally: unchanged sources keep the last build); every function below runs this file.
   await buildComponent(opsFunction('OpsLocal', {}));
+  // The C example (clang + the project's canonical-ABI header), with its store in this test's project folder.
+  const { functions } = await loadTemplate(EXAMPLES_TEMPLATE);
+  const counterC = functions.find((f) => f.name === 'KvCounterC')!;
+  await buildComponent(counterC);
+  const inWork = { source: { file: join(work, 'template.yaml'), line: 1 } };
+  // Providers run in the runner's environment (they serve many functions): the bash one keeps its files here.
+  process.env.KV_DIR = join(work, 'bash-kv');
   runner = createComponentRunner({ cacheDir: join(work, 'cache'), workers: 2 });
   lambda = new LocalLambda({ hotReload: false });
   lambda.setComponentRunner(runner);
@@ -60,6 +70,8 @@ before(async () => {
     opsFunction('OpsPython', { keyValue: execKeyValue(['python3', PYTHON_PROVIDER]), config: { provider: 'exec', command: ['python3', PYTHON_PROVIDER], timeoutMs: 5000, values: {} } }, { environment: {} }),
     opsFunction('OpsFaulty', { keyValue: execKeyValue([process.execPath, 'faulty-provider.mjs'], 1500) }),
     opsFunction('OpsNoMessaging', { messaging: undefined }),
+    { ...counterC, ...inWork },
+    { ...counterC, ...inWork, name: 'KvCounterCBash', component: { ...counterC.component!, keyValue: { default: { provider: 'exec', command: [BASH_PROVIDER], timeoutMs: 5000 } } } },
   ]);
   await serveInvokeApi(lambda);
 });
@@ -227,4 +239,18 @@ test('a provider that crashes, hangs or prints garbage: an error naming it, and 
 
   // Other functions were served all along.
   assert.deepEqual((await ops('OpsLocal', [{ op: 'get', key: 'name' }])).results, [{ ok: 'Ada' }]);
+});
+
+test('the C example: key-value (atomics, get, set) and config from its env file, with the built-in store and, unchanged, the bash provider', async () => {
+  const first = await invoke('KvCounterC', { name: 'Ada' });
+  assert.equal(first.functionError, undefined, JSON.stringify(first.json));
+  assert.deepEqual(first.json, { message: 'Hi from config.env, Ada!', visits: 1, previous: '' });
+  assert.deepEqual((await invoke('KvCounterC', { name: 'Bob' })).json, { message: 'Hi from config.env, Bob!', visits: 1, previous: 'Ada' });
+  assert.deepEqual((await invoke('KvCounterC', { name: 'Ada' })).json, { message: 'Hi from config.env, Ada!', visits: 2, previous: 'Bob' });
+
+  // The same .wasm on the bash + jq provider: its own store (files under the runner's KV_DIR).
+  const bash = await invoke('KvCounterCBash', { name: 'Ada' });
+  assert.equal(bash.functionError, undefined, `${JSON.stringify(bash.json)}\n${bash.logs}`);
+  assert.deepEqual(bash.json, { message: 'Hi from config.env, Ada!', visits: 1, previous: '' });
+  assert.deepEqual((await invoke('KvCounterCBash', { name: 'Ada' })).json, { message: 'Hi from config.env, Ada!', visits: 2, previous: 'Ada' });
 });
