@@ -453,7 +453,12 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     reload,
     infer: (file: string, exportName: string | undefined) => inferFunction(resolve(workspace, file), { workspaceDir: workspace, exportName }),
     chains,
-    componentInterface: async (file: string) => (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file)),
+    componentInterface: async (file: string) => {
+      const wit = await (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file));
+      const { componentCapabilities } = await import('./runtimes/wasi/capabilities/describe.ts');
+      return { wit, capabilities: componentCapabilities(wit, resolve(workspace, file), lambda.listFunctions()) };
+    },
+    keyValue: async (store: string | undefined) => (await import('./runtimes/wasi/capabilities/describe.ts')).listKeyValue(workspace, store),
     shutdown,
     apiPort: () => (gateway?.port ? gateway.port : undefined),
     routes: () => (gateway?.port ? { apiPort: gateway.port, routes: listRoutes(gateway.routes(), gateway.port, lambda.listFunctions()) } : { routes: [] }),

@@ -15,6 +15,8 @@ import { FunctionSpec, type FunctionInput } from '../../runner/functions/model.t
 import { createComponentRunner, type ComponentRunner } from '../../runner/runtimes/wasi/index.ts';
 import { buildComponent } from '../../runner/build/components.ts';
 import { loadTemplate } from '../../runner/functions/template.ts';
+import { componentInterfaceOfFile } from '../../runner/runtimes/wasi/component-wit.ts';
+import { componentCapabilities, listKeyValue } from '../../runner/runtimes/wasi/capabilities/describe.ts';
 import { invokeWithTail, serveInvokeApi, FIXTURES, ROOT } from './support/runner.ts';
 
 const OPS = join(FIXTURES, 'components', 'kv-ops');
@@ -253,4 +255,28 @@ test('the C example: key-value (atomics, get, set) and config from its env file,
   assert.equal(bash.functionError, undefined, `${JSON.stringify(bash.json)}\n${bash.logs}`);
   assert.deepEqual(bash.json, { message: 'Hi from config.env, Ada!', visits: 1, previous: '' });
   assert.deepEqual((await invoke('KvCounterCBash', { name: 'Ada' })).json, { message: 'Hi from config.env, Ada!', visits: 2, previous: 'Ada' });
+});
+
+test('the editor\'s component view lists each capability and its provider per function; the key-value browser lists the stores and entries', async () => {
+  const file = join(OPS, 'build', 'ops.wasm');
+  const wit = await componentInterfaceOfFile(file);
+  // The WIT shows the capability interfaces' definitions too (shipped in wit/deps).
+  assert.match(wit, /import wasi:keyvalue\/store@0\.2\.0-draft;/);
+  assert.match(wit, /package wasi:keyvalue@0\.2\.0-draft \{[\s\S]*resource bucket \{[\s\S]*get: func\(key: string\) -> result<option<list<u8>>, error>;/);
+  const rows = componentCapabilities(wit, file, lambda.listFunctions());
+  const of = (fn: string) => rows.filter((r) => r.function === fn).map((r) => `${r.capability} ${r.name}: ${r.provider}`);
+  assert.deepEqual(of('OpsAudit'), [
+    `key-value default: built-in SQLite (${join(work, '.open-runtime', 'keyvalue', 'default.sqlite')})`,
+    `key-value other: built-in SQLite (${join(work, '.open-runtime', 'keyvalue', 'other.sqlite')})`,
+    'config config: built-in (3 values from the template / env file)',
+    'messaging messaging: built-in: audit -> OpsAudit, echo -> OpsAudit, broken -> Missing',
+  ]);
+  assert.match(of('OpsPython')[0]!, /^key-value default: exec: python3 .*kv_provider\.py$/);
+  assert.deepEqual(of('OpsNoMessaging').filter((r) => r.startsWith('messaging')), ['messaging : not granted: the runner refuses the component at load']);
+
+  const stores = listKeyValue(work, undefined);
+  assert.deepEqual(stores.stores, ['default', 'other']);
+  const entries = listKeyValue(work, 'other');
+  assert.deepEqual(entries.entries, [{ key: 'name', value: 'in the other store', bytes: 18 }]);
+  assert.throws(() => listKeyValue(work, 'nope'), /There is no built-in key-value store "nope" in .*; the stores are default, other\./);
 });
