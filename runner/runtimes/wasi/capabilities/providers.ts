@@ -3,9 +3,8 @@
 // JSON request per line by id, in any order; and the built-in messaging, which invokes local functions. Every
 // way a provider breaks (it cannot start, exits, hangs, prints a line that answers nothing) becomes an answer
 // naming it, and the next call starts it again: the runner keeps serving.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { exitDescription, killTree, startFailure } from '../../../middleware/executable.ts';
+import type { ChildProcess } from 'node:child_process';
+import { exitDescription, killTree, spawnLineProcess, startFailure, stopLongLived } from '../../../middleware/executable.ts';
 import type { ExecProvider, HostAnswer, HostCall } from '../messages.ts';
 
 /** How the built-in messaging reaches other functions: LocalLambda's invoke, settled. */
@@ -133,13 +132,9 @@ class ProviderProcess {
 
   private start(): ChildProcess {
     const [program, ...args] = this.provider.command;
-    const child = spawn(program!, args, { cwd: this.provider.cwd, env: { ...process.env, OPEN_RUNTIME_PROVIDER: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child: ChildProcess = spawnLineProcess(program!, args, { cwd: this.provider.cwd, env: { ...process.env, OPEN_RUNTIME_PROVIDER: '1' } }, (line) => this.answer(child, line));
     this.child = child;
     this.stderrTail = '';
-    child.stdin!.on('error', () => undefined);
-    child.stdout!.setEncoding('utf8');
-    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (line) => this.answer(child, line));
-    child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => {
       this.stderrTail = `${this.stderrTail}${text}`.slice(-4096);
     });
@@ -200,11 +195,6 @@ class ProviderProcess {
     const child = this.child;
     this.child = undefined;
     this.failAll(undefined, 'the runner is shutting down');
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.stdin!.end();
-      setTimeout(() => killTree(child), 500).unref();
-    });
+    return stopLongLived(child);
   }
 }
