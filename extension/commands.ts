@@ -14,6 +14,10 @@ type CommandFactory = (ctx: Ctx) => (...args: never[]) => unknown;
 const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri) =>
   (await import('./component-interface.ts')).showComponentInterface(ctx, uri);
 
+/** Browses the project's built-in key-value stores (the one named, or a picked one). Returns the listing shown. */
+const browseKeyValue: CommandFactory = (ctx) => async (store?: string) =>
+  (await import('./keyvalue-browser.ts')).browseKeyValue(ctx, typeof store === 'string' ? store : undefined);
+
 /** Draws the middleware chains of a file (default: the active editor's) in the chain view. Returns the ChainReport. */
 const showMiddlewareChain: CommandFactory = (ctx) => async (args?: ShowChainArgs | vscode.Uri) =>
   (await import('./chain-view.ts')).showMiddlewareChain(ctx, args);
@@ -205,6 +209,7 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'openRuntime.history.clear': clearHistory,
   'openRuntime.activationTime': activationTime,
   'openRuntime.showComponentInterface': showComponentInterface,
+  'openRuntime.browseKeyValue': browseKeyValue,
   'openRuntime.showMiddlewareChain': showMiddlewareChain,
   'openRuntime.editEventBeforeSending': editEventBeforeSending,
   'openRuntime.sendEditedEvent': sendEditedEvent,

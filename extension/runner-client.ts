@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Agent } from 'undici';
 import type { z } from 'zod';
 import {
-  ChainReport, ComponentInterface, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
+  ChainReport, ComponentInterface, KeyValueListing, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
   RouteList, RunnerEvent, RunnerStatus, DurableExecutionList, type CallbackCompletion, type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
@@ -153,8 +153,14 @@ export class RunnerSidecar {
   }
 
   /** The WIT world of a .wasm component (the runner reads it with jco). */
-  async componentInterface(file: string): Promise<string> {
-    return (await this.call('POST', '/component-interface', { file }, ComponentInterface)).wit;
+  /** The component's WIT, and who serves each capability it imports. */
+  async componentInterface(file: string): Promise<ComponentInterface> {
+    return this.call('POST', '/component-interface', { file }, ComponentInterface);
+  }
+
+  /** The project's built-in key-value stores, or (with `store`) that store's entries. */
+  async keyValue(store?: string): Promise<KeyValueListing> {
+    return this.call('POST', '/keyvalue', store === undefined ? {} : { store }, KeyValueListing);
   }
 
   /** The middleware chains of a file, for the chain view (`text`: the unsaved editor contents). */

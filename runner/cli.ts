@@ -1,7 +1,7 @@
 // open-runtime: the runner's command line. The extension uses `serve`; people and CI use the rest.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { handleControlApi } from './control.ts';
 import { discoverFunctions, loadFunctionsFrom, type Discovery, type DiscoveryOptions } from './functions/discover.ts';
@@ -75,6 +75,9 @@ ${GATEWAY_AUTH_USAGE}`,
 ${PROJECT_USAGE}`,
   wit: `  open-runtime wit <component.wasm>
       Print a WebAssembly component's WIT world.`,
+  export: `  open-runtime export [--out <dir>] [--name <app>] [--keyvalue-provider IMAGE] [--messaging-provider IMAGE] [project options]
+      Write spin.toml (Spin, SpinKube) and wadm.yaml (wasmCloud) for the project's component functions, their granted
+      key-value, config and messaging mapped; what an engine cannot take is listed in the files and on stderr.`,
 };
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
@@ -122,6 +125,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./deploy/command.ts')).deployCommand(rest, loadWorkspace);
     case 'wit':
       return (await import('./runtimes/wasi/component-wit.ts')).witCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     case 'generate-event':
       return generateEvent(rest);
     case 'execution':
@@ -474,7 +479,12 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     reload,
     infer: (file: string, exportName: string | undefined) => inferFunction(resolve(workspace, file), { workspaceDir: workspace, exportName }),
     chains,
-    componentInterface: async (file: string) => (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file)),
+    componentInterface: async (file: string) => {
+      const wit = await (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file));
+      const { componentCapabilities } = await import('./runtimes/wasi/capabilities/describe.ts');
+      return { wit, capabilities: componentCapabilities(wit, resolve(workspace, file), lambda.listFunctions()) };
+    },
+    keyValue: async (store: string | undefined) => (await import('./runtimes/wasi/capabilities/describe.ts')).listKeyValue(workspace, store),
     shutdown,
     apiPort: () => (gateway?.port ? gateway.port : undefined),
     routes: () => (gateway?.port ? { apiPort: gateway.port, routes: listRoutes(gateway.routes(), gateway.port, lambda.listFunctions()) } : { routes: [] }),
@@ -617,6 +627,30 @@ async function rieCommand(args: string[]): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   return new Promise<number>(() => undefined);
+}
+
+/** `open-runtime export`: spin.toml and wadm.yaml for the project's components (export/engines.ts). */
+async function exportCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: samStyleArgs(args),
+    options: { ...WORKSPACE_OPTIONS, out: { type: 'string' }, name: { type: 'string' }, 'keyvalue-provider': { type: 'string' }, 'messaging-provider': { type: 'string' } },
+  });
+  const result = await loadWorkspace(values, 'export');
+  reportDefinitionErrors(result.errors, result.skipped);
+  const projectDir = resolve(values.workspace ?? (values.template ? dirname(resolve(values.template)) : process.cwd()));
+  const out = resolve(values.out ?? projectDir);
+  const { exportManifests } = await import('./export/engines.ts');
+  const { spinToml, wadmYaml, notes } = exportManifests(result.functions, {
+    projectDir: out,
+    name: values.name ?? basename(projectDir),
+    keyValueProvider: values['keyvalue-provider'],
+    messagingProvider: values['messaging-provider'],
+  });
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'spin.toml'), spinToml);
+  writeFileSync(join(out, 'wadm.yaml'), wadmYaml);
+  process.stderr.write(`Wrote ${join(out, 'spin.toml')} and ${join(out, 'wadm.yaml')}.\n${notes.map((n) => `note: ${n}\n`).join('')}`);
+  return result.errors.length ? 1 : 0;
 }
 
 async function listCommand(args: string[]): Promise<number> {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AwsError, BodyTooLargeError, readBody, sendJson } from './http-util.ts';
 import { durableOf } from './durable/orchestrator.ts';
 import { FunctionNotFoundError, invokeResult, InvalidParameterValueError, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
-import { CallbackCompletion, CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
+import { CallbackCompletion, CONTROL_PREFIX, InferRequest, InvokeRequest, type ComponentInterface, type ControlError, type KeyValueListing, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
 import type { DebuggerLanguage, FunctionSpec } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
 
@@ -24,8 +24,10 @@ export interface ControlOptions {
   infer(file: string, exportName: string | undefined): FunctionSpec;
   /** POST /chains: the middleware chains of a file (ChainRequest -> ChainReport). */
   chains(body: unknown): Promise<unknown>;
-  /** POST /component-interface {file}: the WIT world of a .wasm component. */
-  componentInterface(file: string): Promise<string>;
+  /** POST /component-interface {file}: the WIT world of a .wasm component and who serves its capabilities. */
+  componentInterface(file: string): Promise<ComponentInterface>;
+  /** POST /keyvalue {store?}: the project's built-in key-value stores, or one store's entries. */
+  keyValue?(store: string | undefined): Promise<KeyValueListing>;
   shutdown(): void;
 }
 
@@ -73,7 +75,7 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
     case 'POST /component-interface': {
       const { file } = z.object({ file: z.string() }).parse(await readJson(req));
       try {
-        return sendJson(res, 200, { wit: await opts.componentInterface(file) });
+        return sendJson(res, 200, await opts.componentInterface(file));
       } catch (err) {
         return sendControlError(res, 400, { errorType: 'InvalidComponent', message: (err as Error).message });
       }
@@ -92,6 +94,14 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
         throw err;
       }
       return sendJson(res, 200, {});
+    }
+    case 'POST /keyvalue': {
+      const { store } = z.object({ store: z.string().optional() }).parse(await readJson(req));
+      try {
+        return sendJson(res, 200, (await opts.keyValue?.(store)) ?? { stores: [], entries: [], truncated: false });
+      } catch (err) {
+        return sendControlError(res, 400, { errorType: 'KeyValueError', message: (err as Error).message });
+      }
     }
     case 'POST /invoke':
       return invokeFromControl(lambda, InvokeRequest.parse(await readJson(req)), res);

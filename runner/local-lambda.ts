@@ -38,6 +38,8 @@ export interface InProcessRunner {
   run(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): void;
   /** Compiled code or configuration changed: drop what is cached for this function. */
   forget?(fn: FunctionSpec): void;
+  /** Gives it the runner's functions (a component's messages invoke them). */
+  attach?(lambda: LocalLambda): void;
   close(): Promise<void>;
 }
 
@@ -457,6 +459,7 @@ export class LocalLambda {
   /** Registers the runner of WASI component functions (loaded lazily: most sessions never need it). */
   setComponentRunner(runner: InProcessRunner): void {
     this.componentRunner = runner;
+    runner.attach?.(this);
   }
 
   /** Registers the runner of runner-level middleware chains. */

@@ -222,8 +222,23 @@ export const CallbackCompletion = z.object({
 });
 export type CallbackCompletion = z.infer<typeof CallbackCompletion>;
 
-/** POST /component-interface {file}: the WIT world of a .wasm component. */
-export const ComponentInterface = z.object({ wit: z.string() });
+/**
+ * POST /component-interface {file}: the WIT world of a .wasm component, and each capability it imports (key-value,
+ * config, messaging) with who serves it for each function running it ("not granted" when none grants it).
+ */
+export const ComponentCapability = z.object({ function: z.string().optional(), capability: z.string(), name: z.string(), provider: z.string() });
+export type ComponentCapability = z.infer<typeof ComponentCapability>;
+export const ComponentInterface = z.object({ wit: z.string(), capabilities: z.array(ComponentCapability).default([]) });
+export type ComponentInterface = z.infer<typeof ComponentInterface>;
+
+/** POST /keyvalue {store?}: the built-in stores of the project (.open-runtime/keyvalue), or one store's keys and values. */
+export const KeyValueListing = z.object({
+  stores: z.array(z.string()),
+  store: z.string().optional(),
+  entries: z.array(z.object({ key: z.string(), value: z.string(), bytes: z.number() })).default([]),
+  truncated: z.boolean().default(false),
+});
+export type KeyValueListing = z.infer<typeof KeyValueListing>;
 
 /** POST /chains: the Middy and runner-level middleware chains of a file, for the chain visualizer. */
 export { ChainRequest, ChainReport } from './analysis/report.ts';

@@ -69,6 +69,20 @@ export const SourceLocation = z.object({
   line: z.number().int().nonnegative(), // 1-based; 0 when unknown
 });
 
+/**
+ * Who serves a capability granted to a component (key-value, config, messaging): `local`, built into the runner
+ * (SQLite under .open-runtime/, the template's values, other local functions), or `exec`, a long-lived program
+ * speaking runner/runtimes/wasi/capabilities/PROVIDERS.md. Swapping one for the other needs no rebuild.
+ */
+export const CapabilityProvider = z.object({
+  provider: z.enum(['local', 'exec']).default('local'),
+  /** exec: the program and its arguments; relative paths resolve against CodeUri. */
+  command: z.array(z.string()).optional(),
+  /** exec: the longest one call may take (within the invocation's time left); then the program is restarted. */
+  timeoutMs: z.number().int().positive().default(5000),
+});
+export type CapabilityProvider = z.infer<typeof CapabilityProvider>;
+
 /** Settings of a WASI 0.2 component function (runtime `wasi`); `handler` is the .wasm path relative to codeUri. */
 export const ComponentSettings = z.object({
   /** `handler`: the project's handler world; `http`: a wasi:http/proxy component fed API Gateway / Function URL events. */
@@ -79,6 +93,24 @@ export const ComponentSettings = z.object({
   preopens: z.array(z.object({ host: z.string(), guest: z.string(), readOnly: z.boolean().default(true) })).default([]),
   /** Hosts the guest may reach over outgoing HTTP; everything else is refused. */
   allowedHosts: z.array(z.string()).default([]),
+  /** Key-value stores (wasi:keyvalue) the guest may open, by the name it opens them with, and who serves each. */
+  keyValue: z.record(z.string(), CapabilityProvider).default({}),
+  /** Configuration (wasi:config/store): values from the template and an env file, or a provider's. */
+  config: z
+    .object({
+      ...CapabilityProvider.shape,
+      values: z.record(z.string(), z.string()).default({}),
+      /** A KEY=value file relative to CodeUri; the template's values win over it. */
+      envFile: z.string().optional(),
+    })
+    .optional(),
+  /** Messaging (wasmcloud:messaging/consumer): subjects and the local function each one invokes, or a provider. */
+  messaging: z
+    .object({
+      ...CapabilityProvider.shape,
+      subjects: z.record(z.string(), z.string()).default({}),
+    })
+    .optional(),
   /** How `open-runtime build` makes the .wasm from source. */
   build: z
     .object({

@@ -59,6 +59,8 @@ test('the examples workspace has every example function with the right settings'
     HelloComponentJs: { runtime: 'wasi', handler: 'build/hello.wasm', codeUri: component('js-hello'), memorySize: 128, timeout: 10 },
     HelloComponentC: { runtime: 'wasi', handler: 'build/hello.wasm', codeUri: component('c-hello'), memorySize: 128, timeout: 10 },
     HttpComponentJs: { runtime: 'wasi', handler: 'build/server.wasm', codeUri: component('js-http'), memorySize: 128, timeout: 10 },
+    KvCounterC: { runtime: 'wasi', handler: 'build/counter.wasm', codeUri: component('c-kv'), memorySize: 128, timeout: 10 },
+    KvCounterJs: { runtime: 'wasi', handler: 'build/counter.wasm', codeUri: component('js-kv'), memorySize: 128, timeout: 10 },
     HelloGuarded: { runtime: 'nodejs22.x', handler: 'app.handler', codeUri: at('hello-ts'), memorySize: 256, timeout: 10 },
     PythonGuarded: { runtime: 'python3.12', handler: 'app.handler', codeUri: at('python-hello'), memorySize: 256, timeout: 10 },
     OrdersCloudEvents: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('cloudevents-js'), memorySize: 256, timeout: 10 },
@@ -99,6 +101,8 @@ test('every example handler maps back to its source file', async () => {
     HelloComponentJs: join(EXAMPLES, 'components', 'js-hello', 'hello.js'), // a component's source is what its build compiles
     HelloComponentC: join(EXAMPLES, 'components', 'c-hello', 'hello.c'),
     HttpComponentJs: join(EXAMPLES, 'components', 'js-http', 'server.js'),
+    KvCounterC: join(EXAMPLES, 'components', 'c-kv', 'counter.c'),
+    KvCounterJs: join(EXAMPLES, 'components', 'js-kv', 'counter.js'),
     HelloGuarded: at('hello-ts/app.ts'),
     PythonGuarded: at('python-hello/app.py'),
     OrdersCloudEvents: at('cloudevents-js/index.mjs'),
