@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { readBody, sendRuntimeError } from '../http-util.ts';
 import type { TelemetryEnvironment } from './served-environment.ts';
+import { importCommonJs } from '../import-commonjs.ts';
 
 export const SubscribeBody = z.object({
   schemaVersion: z.string().default('2022-12-13'),
@@ -104,7 +105,7 @@ export class TelemetryHub {
     sub.sending = sub.sending.then(async () => {
       try {
         // undici loads on the first delivery: most environments have no telemetry subscriber.
-        const { request } = await import('undici');
+        const { request } = await importCommonJs(import('undici'));
         const res = await request(sub.uri, { method: 'POST', body: JSON.stringify(batch), headers: { 'content-type': 'application/json' }, headersTimeout: 5000, bodyTimeout: 5000 });
         await res.body.dump();
       } catch (err) {
