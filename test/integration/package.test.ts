@@ -6,7 +6,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, removeTemps, tempDir } from './support/runner.ts';
 import { TARGETS, checkTarget, listEntries } from '../../scripts/package.ts';
@@ -66,6 +66,20 @@ describe('npm run package', () => {
     assert.equal(JSON.parse(JSON.parse(out.stdout).body).type, 'com.amazonaws.apigateway.request');
   });
 
+  it("the linux-x64 package's runner says how to get aws-lambda-ric, which it does not carry", () => {
+    const dir = tempDir('package-ric');
+    writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => "hi";\n');
+    writeFileSync(join(dir, 'template.yaml'), [
+      'Resources:', '  Ric:', '    Type: AWS::Serverless::Function',
+      '    Metadata: { OpenRuntime: { runtimeClient: aws-lambda-ric } }',
+      '    Properties: { Runtime: nodejs22.x, Handler: index.handler, CodeUri: . }', '',
+    ].join('\n'));
+    const out = invoke(join(unpacked, 'extension', 'dist', 'runner.js'), 'Ric', '-', dir);
+    const reply = JSON.parse(out.stdout);
+    assert.equal(reply.errorType, 'Runtime.InvalidEntrypoint', out.stdout + out.stderr);
+    assert.match(reply.errorMessage, /npm install --save-dev aws-lambda-ric@4\.0\.2/);
+  });
+
   it("the linux-x64 package's runner analyses a Middy chain with its own TypeScript", () => {
     const out = spawnSync(process.execPath, [join(unpacked, 'extension', 'dist', 'runner.js'), 'chain', 'functions/middy-ts/app.ts'], { cwd: join(ROOT, 'examples'), encoding: 'utf8', timeout: 120_000 });
     assert.equal(out.status, 0, out.stderr);
@@ -74,9 +88,9 @@ describe('npm run package', () => {
   });
 });
 
-function invoke(runner: string, name: string, event: string) {
+function invoke(runner: string, name: string, event: string, cwd = join(ROOT, 'examples')) {
   return spawnSync(process.execPath, [runner, 'invoke', name, '--event', event], {
-    cwd: join(ROOT, 'examples'), encoding: 'utf8', timeout: 120_000,
+    cwd, encoding: 'utf8', timeout: 120_000, input: '{}',
     env: { ...process.env, OPEN_RUNTIME_CACHE_DIR: tempDir('package-cache'), OPEN_RUNTIME_NO_SDK_DOWNLOAD: '1', OPEN_RUNTIME_NO_NODE_DOWNLOAD: '1' },
   });
 }
