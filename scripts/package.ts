@@ -103,7 +103,7 @@ function run(command: string, args: string[], cwd = ROOT): string {
 /** The package.json users get: the manifest without what only building and testing need. */
 function shippedManifest(): Record<string, unknown> {
   const manifest = manifestOf(ROOT);
-  for (const key of ['scripts', 'devDependencies', 'dependencies', 'allowScripts', 'private', 'bin']) delete manifest[key];
+  for (const key of ['scripts', 'devDependencies', 'dependencies', 'allowScripts', 'private', 'bin', 'files']) delete manifest[key];
   return manifest;
 }
 
