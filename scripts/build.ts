@@ -32,7 +32,7 @@ const requireBuiltins: esbuild.Plugin = {
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
   },
 };
-const common: esbuild.BuildOptions = { bundle: true, sourcemap: 'linked', logLevel: 'warning', target: 'node20' };
+const common: esbuild.BuildOptions = { bundle: true, sourcemap: 'linked', logLevel: 'warning', target: 'node22' };
 
 const webviews = existsSync('webview')
   ? readdirSync('webview').filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join('webview', f))
