@@ -6,7 +6,7 @@ import { builtPackageFor } from '../build/built-package.ts';
 import { architectureOf, readElf } from '../build/elf.ts';
 import { createRequire, isBuiltin } from 'node:module';
 import { arch as hostArch } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
