@@ -13,6 +13,7 @@ import { Invocation } from '../environments/invocation.ts';
 import { BodyTooLargeError } from '../http-util.ts';
 import { answerRoute, claimAnswer, INIT_ERROR_PATH, lateInitError, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, NEXT_PATH, settleAnswer } from './runtime.ts';
 import { RUNTIME_INIT_ERROR } from '../lambda-errors.ts';
+import { localSocketPath } from '../platform.ts';
 
 const MAX_HEAD = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -27,7 +28,7 @@ export function directSocketPath(name: string): string {
     socketDir = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
-  return join(socketDir, `${name}.sock`);
+  return localSocketPath(socketDir, name);
 }
 
 /** Listens on `path` for the environment's runtime. */

@@ -19,6 +19,7 @@ import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
 import { withLayers } from './layers.ts';
 import { cachedNode, downloadNode } from './node-download.ts';
 import { isReservedVariable } from '../functions/reserved-variables.ts';
+import { emulatorName } from '../platform.ts';
 
 export interface LaunchPlan {
   command: string;
@@ -533,8 +534,8 @@ function emulatorFor(header: Buffer): string | undefined {
   const elf = readElf(header);
   const architecture = elf ? architectureOf(elf) : undefined;
   const host = hostArch() === 'arm64' ? 'arm64' : 'x86_64';
-  if (!architecture || architecture === host) return undefined;
-  return findOnPath(architecture === 'arm64' ? 'qemu-aarch64-static' : 'qemu-x86_64-static'); // else the kernel tries; a clear ExitError follows if it cannot
+  const emulator = architecture && emulatorName(architecture, host);
+  return emulator && findOnPath(emulator); // else the kernel tries; a clear ExitError follows if it cannot
 }
 
 export function splitHandler(fn: FunctionSpec): { modulePath: string; exportName: string } {
