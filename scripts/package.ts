@@ -127,7 +127,7 @@ function packageTarget(target: string, dist: string, shipped: Map<string, string
     if (!version) throw new Error(`package: ${parent} no longer names ${name} among its optionalDependencies; update TARGETS in scripts/package.ts.`);
     copyPackage(fetchPackage(name, version), name, join(stage, 'dist', 'node_modules', name));
   }
-  for (const path of ['syntaxes', 'snippets', 'wit', 'layer', 'runner/runtimes/python', 'images/icon.png', 'LICENSE', 'CHANGELOG.md', '.vscodeignore']) {
+  for (const path of ['syntaxes', 'snippets', 'walkthroughs', 'wit', 'layer', 'runner/runtimes/python', 'images/icon.png', 'LICENSE', 'CHANGELOG.md', '.vscodeignore']) {
     cpSync(join(ROOT, path), join(stage, path), { recursive: true });
   }
   copyFileSync(join(ROOT, 'MARKETPLACE.md'), join(stage, 'README.md'));
@@ -168,7 +168,7 @@ export function checkTarget(target: string, files: string[]): string[] {
   if (has('node_modules/')) problems.push(`${target} ships a top-level node_modules/`);
   if (has('dist/node_modules/esbuild/bin/')) problems.push(`${target} ships esbuild/bin (the packaging machine's binary)`);
   if (!TARGETS[target].addons && has('dist/malloc-trim.node')) problems.push(`${target} carries this machine's malloc-trim.node`);
-  for (const needed of ['dist/extension.cjs', 'dist/runner.js', 'dist/node-runtime.cjs', 'runner/runtimes/python/bootstrap.py', 'dist/node_modules/typescript/lib/lib.es5.d.ts']) {
+  for (const needed of ['dist/extension.cjs', 'dist/runner.js', 'dist/node-runtime.cjs', 'runner/runtimes/python/bootstrap.py', 'dist/node_modules/typescript/lib/lib.es5.d.ts', 'walkthroughs/invoke.md']) {
     if (!has(needed)) problems.push(`${target} lacks ${needed}`);
   }
   return problems;
