@@ -197,6 +197,21 @@ export function buildExtension(log: Log): void {
   }
 }
 
+/**
+ * Opens the user's own VS Code (`code`, or the executable in VSCODE_BIN) on `folder` with the repo loaded as a
+ * development extension, as F5 would. The `code` command hands the window to the running app and returns.
+ */
+export function openInVsCode(folder: string, log: Log, bin = process.env.VSCODE_BIN || 'code'): string[] {
+  const args = ['--new-window', '--extensionDevelopmentPath', REPO_ROOT, folder];
+  log(`opening ${rel(folder)}/ in VS Code (${bin}) with the extension from ${REPO_ROOT}`);
+  const opened = spawnSync(bin, args, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+  if ((opened.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new Error(`There is no "${bin}" command: in VS Code run "Shell Command: Install 'code' command in PATH" (or set VSCODE_BIN to its executable), or leave out --vscode to use code-server.`);
+  }
+  if (opened.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed (${opened.error?.message ?? `exit code ${opened.status}`}).`);
+  return args;
+}
+
 /** Whether `port` on 127.0.0.1 can be listened on now. */
 export function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolveFree) => {
