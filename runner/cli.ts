@@ -36,6 +36,7 @@ import { createComponentMiddlewareHost } from './runtimes/wasi/middleware-host.t
 import { invokeResult, LocalLambda, FunctionNotFoundError, InvalidParameterValueError } from './local-lambda.ts';
 import { ALLOCATOR_ENV_MARK, CONTROL_PREFIX, RUNNER_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 import { forbidInspection } from './runtime-api/access.ts';
+import { nodeVersionProblem } from './node-version.ts';
 
 /** What invoke, start, serve and list take to read a project as SAM CLI does (see functions/project-settings.ts). */
 const PROJECT_USAGE = `      Project: [--template <path>] [--workspace <dir>] [--parameter-overrides K=V ...] [--env-vars env.json]
@@ -101,6 +102,11 @@ async function usageOf(verb: string | undefined): Promise<string> {
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
+  const tooOld = nodeVersionProblem(process.versions.node, process.execPath);
+  if (tooOld) {
+    process.stderr.write(`${tooOld}\n`);
+    return 2;
+  }
   if (process.env[ALLOCATOR_ENV_MARK]) {
     // glibc read these when the runner started (protocol.ts RUNNER_ENV); the runner's children start without them.
     for (const key of Object.keys(RUNNER_ENV)) delete process.env[key];

@@ -1,27 +1,33 @@
 // `npm start`: opens a real VS Code (code-server, in your browser) on examples/ with this extension loaded
 // from source. Installs code-server on first run. `npm start -- --port 9000` or `PORT=9000 npm start`; without
-// either, 8080, or a free port when 8080 is taken.
+// either, 8080, or a free port when 8080 is taken. `npm start -- --vscode`: your own VS Code instead (the `code`
+// command, or VSCODE_BIN), no code-server.
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { EXAMPLES_DIR, CACHE_DIR, buildExtension, installCodeServer, portToServeOn, startCodeServer, rel } from './vscode-host.ts';
+import { EXAMPLES_DIR, CACHE_DIR, buildExtension, installCodeServer, openInVsCode, portToServeOn, startCodeServer, rel } from './vscode-host.ts';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 
 /** The port asked for (--port, PORT), or 8080 when none was. */
-function chosenPort(): { port: number; byUser: boolean } {
-  const { values } = parseArgs({ options: { port: { type: 'string', short: 'p' } }, allowPositionals: false });
+function chosenPort(): { port: number; byUser: boolean; vscode: boolean } {
+  const { values } = parseArgs({ options: { port: { type: 'string', short: 'p' }, vscode: { type: 'boolean' } }, allowPositionals: false });
   const asked = values.port ?? process.env.PORT;
   const text = asked ?? '8080';
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`"${text}" is not a port number; use e.g. --port 8080 or PORT=8080.`);
   }
-  return { port, byUser: asked !== undefined };
+  return { port, byUser: asked !== undefined, vscode: values.vscode === true };
 }
 
 async function main(): Promise<void> {
   const chosen = chosenPort();
   buildExtension(log);
+  if (chosen.vscode) {
+    openInVsCode(EXAMPLES_DIR, log);
+    log('After changing the extension, run `npm run build` and "Developer: Reload Window" in VS Code.');
+    return;
+  }
   const entry = await installCodeServer(log);
   // Checked after the install (minutes on a first run), when the port is about to be used.
   const port = await portToServeOn(chosen.port, chosen.byUser, log);

@@ -197,6 +197,21 @@ export function buildExtension(log: Log): void {
   }
 }
 
+/**
+ * Opens the user's own VS Code (`code`, or the executable in VSCODE_BIN) on `folder` with the repo loaded as a
+ * development extension, as F5 would. The `code` command hands the window to the running app and returns.
+ */
+export function openInVsCode(folder: string, log: Log, bin = process.env.VSCODE_BIN || 'code'): string[] {
+  const args = ['--new-window', '--extensionDevelopmentPath', REPO_ROOT, folder];
+  log(`opening ${rel(folder)}/ in VS Code (${bin}) with the extension from ${REPO_ROOT}`);
+  const opened = spawnSync(bin, args, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+  if ((opened.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new Error(`There is no "${bin}" command: in VS Code run "Shell Command: Install 'code' command in PATH" (or set VSCODE_BIN to its executable), or leave out --vscode to use code-server.`);
+  }
+  if (opened.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed (${opened.error?.message ?? `exit code ${opened.status}`}).`);
+  return args;
+}
+
 /** Whether `port` on 127.0.0.1 can be listened on now. */
 export function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolveFree) => {
@@ -237,7 +252,7 @@ export interface VsCodeHost {
   /** `http://127.0.0.1:PORT` */
   origin: string;
   logFile: string;
-  /** The URL of a workbench opened on `folder`, with the extension at `extensionPath` loaded unpackaged. */
+  /** The URL of a workbench opened on `folder`, with the extension at `extensionPath` loaded unpackaged (or the installed .vsix). */
   workbenchUrl(options: WorkbenchOptions): string;
   /** Stops code-server and everything it started (extension hosts, the runner, functions). */
   stop(): Promise<void>;
@@ -260,6 +275,8 @@ export interface StartOptions {
   log: Log;
   extraSettings?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /** A .vsix to install (`code-server --install-extension`) and run instead of the repo folder: what users get. */
+  vsix?: string;
 }
 
 /** Starts code-server in its own process group and waits until it answers /healthz. */
@@ -282,6 +299,7 @@ export async function startCodeServer(options: StartOptions): Promise<VsCodeHost
   if (await isHealthy(origin)) {
     throw new Error(`Port ${port} on 127.0.0.1 is already in use by another code-server. Stop it or choose another port (PORT=... or --port ...).`);
   }
+  if (options.vsix) installVsix(entry, options.vsix, userDataDir, extensionsDir, options);
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, [entry,
     '--config', configFile,
@@ -327,12 +345,24 @@ export async function startCodeServer(options: StartOptions): Promise<VsCodeHost
     port, origin, logFile, stop,
     workbenchUrl({ folder, extensionPath = REPO_ROOT, extensionTestsPath }) {
       const remote = (path: string) => `vscode-remote://127.0.0.1:${port}${path}`;
-      const payload: [string, string][] = [['extensionDevelopmentPath', remote(extensionPath)]];
+      // VS Code runs extension tests only with a development path: with the .vsix installed, the tests' own folder
+      // (no package.json, so no second extension) stands in for it.
+      const developmentPath = options.vsix ? (extensionTestsPath && dirname(extensionTestsPath)) : extensionPath;
+      const payload: [string, string][] = developmentPath ? [['extensionDevelopmentPath', remote(developmentPath)]] : [];
       if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
       payload.push(['skipWelcome', 'true']);
       return `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     },
   };
+}
+
+/** Installs a .vsix into the extensions folder the server will use, as `code --install-extension` does for a user. */
+function installVsix(entry: string, vsix: string, userDataDir: string, extensionsDir: string, options: StartOptions): void {
+  const installed = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
+    { cwd: REPO_ROOT, env: node24Env(options.env), encoding: 'utf8', timeout: 120_000 });
+  const said = `${installed.stdout ?? ''}${installed.stderr ?? ''}`.trim();
+  if (installed.status !== 0 || !/successfully installed/i.test(said)) throw new Error(`code-server could not install ${rel(vsix)}: ${said || installed.error?.message}`);
+  options.log(`installed ${rel(vsix)} into ${rel(extensionsDir)}`);
 }
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {

@@ -2,6 +2,7 @@
 // (so a task's problem matchers see it) and kept for the error message, and stopped when the build is cancelled.
 import { onLines } from '../lines.ts';
 import { spawn } from 'node:child_process';
+import { ownProcessGroup, signalProcessTree } from '../platform.ts';
 
 export class BuildError extends Error {
   /** The tool's output, when a tool failed: shown after the message. */
@@ -45,7 +46,7 @@ export function runTool(run: ToolRun): Promise<ToolResult> {
       cwd: run.cwd,
       env: { ...process.env, ...run.env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group, so cancelling stops the compilers it started too
+      ...ownProcessGroup(), // its own process group, so cancelling stops the compilers it started too
     });
     const lines: string[] = [];
     const onLine = (line: string) => {
@@ -58,11 +59,7 @@ export function runTool(run: ToolRun): Promise<ToolResult> {
     onLines(child.stdout!, onLine);
     onLines(child.stderr!, onLine);
     const cancel = () => {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        child.kill('SIGTERM');
-      }
+      signalProcessTree(child, 'SIGTERM');
     };
     run.signal?.addEventListener('abort', cancel, { once: true });
     child.once('error', (err: NodeJS.ErrnoException) => {

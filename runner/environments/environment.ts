@@ -19,6 +19,7 @@ import { Containment } from './containment.ts'; // contain: MemorySize and no pr
 
 export type EnvironmentState = ReturnType<typeof shownState>;
 import { RUNTIME_EXIT_ERROR, RUNTIME_INIT_ERROR, RUNTIME_INVALID_ENTRYPOINT, RUNTIME_OUT_OF_MEMORY, SANDBOX_TIMEDOUT } from '../lambda-errors.ts';
+import { ownProcessGroup, signalProcessTree } from '../platform.ts';
 
 export type { NextRequest };
 
@@ -259,7 +260,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     if (plan.notice && (this.hooks.firstNotice?.(this.fn, plan.notice) ?? true)) this.platformLog(`NOTICE ${plan.notice}`);
     this.spawnedAt = performance.now();
     // Its own process group, so whatever the function starts is stopped with it.
-    const proc = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const proc = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: ['ignore', 'pipe', 'pipe'], ...ownProcessGroup() });
     this.proc = proc;
     this.containment.attach(proc.pid); // contain
     proc.stdout!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stdout'));
@@ -675,12 +676,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
 }
 
 function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
-  if (!proc.pid) return;
-  try {
-    process.kill(-proc.pid, signal);
-  } catch {
-    // The group is already gone.
-  }
+  signalProcessTree(proc, signal);
 }
 
 /** A platform event's record with the invocation's tenant (telemetry schema 2025-01-29; telemetry.ts drops it for older ones). */

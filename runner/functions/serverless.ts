@@ -13,7 +13,6 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isSeq, parse } from 'yaml';
-import type { DefinitionError } from '../protocol.ts';
 import { EventInvokeSettings, LOCAL_ACCOUNT, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
 import { dropUndefined, readDestination, readEventAge, readRetryAttempts, type KindOf } from './event-invoke.ts';
 import { serverlessHttpEvents, withHttpEvents } from './http-events.ts';

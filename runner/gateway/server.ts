@@ -23,7 +23,6 @@ import { listRoutes } from './route-list.ts';
 import { anyPathCors, matchPath, matchRoute, noRouteKind, routeTable, type Route, type RouteMatch } from './routes.ts';
 import { StreamedHttpResponse } from './streaming.ts';
 import { applyGrant, GatewayAuth, methodArnOf, type AuthOptions, type AuthOutcome, type AuthRequest, type Grant } from './auth/authorize.ts';
-import { describeAuth } from './auth/config.ts';
 import { WebSocketGateway } from './websocket.ts';
 import { acceptPlainAndTls, type LocalCertificate } from './local-tls.ts';
 import type { WebSocketApi } from './websocket-routes.ts';

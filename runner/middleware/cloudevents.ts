@@ -6,12 +6,13 @@
 // CloudEvents adapter documents where one exists (S3, SNS) and the same pattern for the rest.
 import type { CloudEvent as CloudEventClass, CloudEventV1 } from 'cloudevents';
 import type { LambdaError } from './hook-answer.ts';
+import { importCommonJs } from '../import-commonjs.ts';
 
 type Sdk = typeof import('cloudevents');
 let sdk: Promise<Sdk> | undefined;
 /** Loaded on first use (~100 ms): most chains never need it. */
 function loadSdk(): Promise<Sdk> {
-  sdk ??= import('cloudevents');
+  sdk ??= importCommonJs(import('cloudevents'));
   return sdk;
 }
 

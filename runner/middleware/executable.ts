@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MiddlewareFailure, readHookOutput, readHookValue, type HookAnswer } from './hook-answer.ts';
+import { ownProcessGroup, signalProcessTree } from '../platform.ts';
 import type { Hook } from './manifest.ts';
 
 /** What a hook knows about the invocation besides its input. */
@@ -37,11 +38,7 @@ function processEnv(ctx: Pick<HookContext, 'environment' | 'functionName'>, extr
 /** Kills a middleware and anything it started (it runs in its own process group). */
 export function killTree(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
+  signalProcessTree(child, 'SIGKILL');
 }
 
 /**
@@ -49,7 +46,7 @@ export function killTree(child: ChildProcess): void {
  * each stdout line goes to `onLine`; stderr is left to the caller, as UTF-8.
  */
 export function spawnLineProcess(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }, onLine: (line: string) => void): ChildProcess {
-  const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'], ...ownProcessGroup() });
   child.stdin!.on('error', () => undefined);
   child.stdout!.setEncoding('utf8');
   createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', onLine);
@@ -89,7 +86,7 @@ export function runHookProcess(spec: ExecutableSpec, hook: Hook, input: unknown,
         cwd: dirname(spec.path),
         env: processEnv(ctx, { OPEN_RUNTIME_HOOK: hook, OPEN_RUNTIME_REQUEST_ID: ctx.requestId, OPEN_RUNTIME_DEADLINE_MS: String(ctx.deadlineMs) }),
         stdio: ['pipe', 'pipe', 'pipe'],
-        detached: true,
+        ...ownProcessGroup(),
       });
     } catch (err) {
       return reject(new MiddlewareFailure(spec.name, hook, startFailure(spec, err as NodeJS.ErrnoException)));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServedEnvironment } from './served-environment.ts';
 import { serveRuntimeConnection } from './runtime-connection.ts';
+import { localSocketPath } from '../platform.ts';
 
 let socketDir: string | undefined;
 
@@ -18,7 +19,7 @@ export function directSocketPath(name: string): string {
     socketDir = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
-  return join(socketDir, `${name}.sock`);
+  return localSocketPath(socketDir, name);
 }
 
 /** Listens on `path` for the environment's runtime. */

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { readBody, sendRuntimeError } from '../http-util.ts';
 import type { TelemetryEnvironment } from './served-environment.ts';
+import { importCommonJs } from '../import-commonjs.ts';
 
 /**
  * Schema versions Lambda's Telemetry API takes. 2025-01-29 is the current one and the default; its platform events
@@ -114,7 +115,7 @@ export class TelemetryHub {
     sub.sending = sub.sending.then(async () => {
       try {
         // undici loads on the first delivery: most environments have no telemetry subscriber.
-        const { request } = await import('undici');
+        const { request } = await importCommonJs(import('undici'));
         const res = await request(sub.uri, { method: 'POST', body: JSON.stringify(batch), headers: { 'content-type': 'application/json' }, headersTimeout: 5000, bodyTimeout: 5000 });
         await res.body.dump();
       } catch (err) {

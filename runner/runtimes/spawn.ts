@@ -6,7 +6,7 @@ import { builtPackageFor } from '../build/built-package.ts';
 import { architectureOf, readElf } from '../build/elf.ts';
 import { createRequire, isBuiltin } from 'node:module';
 import { arch as hostArch } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 import type { FunctionSpec } from '../functions/model.ts';
@@ -21,6 +21,7 @@ import { debuggerLanguage, planGoDebug } from './go-debug.ts';
 import { RUNTIME_DEBUGGER_UNAVAILABLE } from '../lambda-errors.ts';
 import { cachedNode, downloadNode } from './node-download.ts';
 import { isReservedVariable } from '../functions/reserved-variables.ts';
+import { emulatorName } from '../platform.ts';
 
 export interface LaunchPlan {
   command: string;
@@ -215,13 +216,25 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
     ? node.offPath ? `${fn.runtime} runs on Node ${node.version} from ${node.path} (no Node ${node.wanted} on PATH).` : undefined
     : `${fn.runtime}: no Node ${node.wanted} found (looked at OPEN_RUNTIME_NODE_${node.wanted}, node on PATH and the project's node_modules) and it was not installed from the npm registry: ${node.notDownloaded}; running on Node ${node.version}. Install Node ${node.wanted} (e.g. with nvm or fnm, or "npm install --save-dev node@${node.wanted}") or set OPEN_RUNTIME_NODE_${node.wanted} to its path.`;
   if (fn.runtimeClient === 'aws-lambda-ric') {
-    const ric = join(dirname(createRequire(import.meta.url).resolve('aws-lambda-ric/package.json')), 'index.mjs');
-    return { command: node.path, args: [...nodeArgs, ric, env._HANDLER!], env, cwd: fn.codeUri, notice };
+    return { command: node.path, args: [...nodeArgs, awsLambdaRic(fn.name, fn.codeUri), env._HANDLER!], env, cwd: fn.codeUri, notice };
   }
   if (!existsSync(NODE_RUNTIME_CLIENT)) {
     throw new LaunchError('Runtime.InvalidEntrypoint', `The Node runtime client ${NODE_RUNTIME_CLIENT} is missing: run "npm run build".`);
   }
   return { command: node.path, args: [...nodeArgs, NODE_RUNTIME_CLIENT], env, cwd: fn.codeUri, notice };
+}
+
+/**
+ * aws-lambda-ric from the function's own node_modules (where a container image has it), else the runner's (a source
+ * checkout has it as a devDependency; the .vsix and the npm package do not carry this native addon).
+ */
+function awsLambdaRic(name: string, codeUri: string): string {
+  for (const from of [join(codeUri, 'noop.js'), import.meta.url]) {
+    try {
+      return join(dirname(createRequire(from).resolve('aws-lambda-ric/package.json')), 'index.mjs');
+    } catch { /* not there: the next place */ }
+  }
+  throw new LaunchError('Runtime.InvalidEntrypoint', `${name} uses runtimeClient aws-lambda-ric, which is not installed: run "npm install --save-dev aws-lambda-ric@4.0.2" in ${codeUri}, or remove runtimeClient to use Open Runtime's own client.`);
 }
 
 interface NodeBinary {
@@ -563,8 +576,8 @@ function emulatorFor(header: Buffer): string | undefined {
   const elf = readElf(header);
   const architecture = elf ? architectureOf(elf) : undefined;
   const host = hostArch() === 'arm64' ? 'arm64' : 'x86_64';
-  if (!architecture || architecture === host) return undefined;
-  return findOnPath(architecture === 'arm64' ? 'qemu-aarch64-static' : 'qemu-x86_64-static'); // else the kernel tries; a clear ExitError follows if it cannot
+  const emulator = architecture && emulatorName(architecture, host);
+  return emulator && findOnPath(emulator); // else the kernel tries; a clear ExitError follows if it cannot
 }
 
 export function splitHandler(fn: FunctionSpec): { modulePath: string; exportName: string } {

@@ -6,10 +6,13 @@
 // events and history start empty every run.
 // Screenshots and logs go to test-results/e2e/ (with ui-timings.json, the UI round trips timed by ui/timings.ts).
 // `--only suite` or `--only ui` runs one part; `--grep text` runs the tests (in-host and UI) whose title contains text.
+// `--package` makes the linux-x64 .vsix (scripts/package.ts) and runs everything against it, installed into code-server
+// as a user installs it, instead of the repo folder; `--vsix file` does the same with a given .vsix.
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cpSync, existsSync, statSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, appendFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { parseArgs, format } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -88,7 +91,8 @@ async function bundleSuite(outdir: string, grep: string | undefined): Promise<st
     // vscode is provided by the extension host; mocha is the repo's own copy, resolved from node_modules.
     external: ['vscode', 'mocha'], outdir, outExtension: { '.js': '.cjs' },
     // --grep reaches mocha inside the extension host through the bundle (its environment is not ours).
-    define: { 'process.env.E2E_GREP': JSON.stringify(grep ?? '') },
+    // E2E_REPO_ROOT: the repo's test fixtures, which the extension's folder holds only when it is the repo (not the .vsix).
+    define: { 'process.env.E2E_GREP': JSON.stringify(grep ?? ''), 'process.env.E2E_REPO_ROOT': JSON.stringify(REPO_ROOT) },
   };
   await esbuild.build({ ...common, entryPoints: { index: join(suiteDir, 'index.ts') } });
   await esbuild.build({
@@ -239,13 +243,25 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
   }
 }
 
+/** out/open-runtime-linux-x64-VERSION.vsix, made now (npm run package -- --target linux-x64). */
+function packageLinuxX64(): string {
+  log('packaging the linux-x64 .vsix (scripts/package.ts)');
+  const made = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'package.ts'), '--target', 'linux-x64'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const line = made.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (made.status !== 0 || !line) throw new Error(`npm run package failed:\n${made.stdout}${made.stderr}`);
+  const { file, megabytes, files } = JSON.parse(line) as { file: string; megabytes: number; files: number };
+  log(`${file}: ${megabytes} MB, ${files} files`);
+  return join(REPO_ROOT, file);
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, grep: { type: 'string' } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, grep: { type: 'string' }, package: { type: 'boolean' }, vsix: { type: 'string' } } });
   if (values.only && values.only !== 'suite' && values.only !== 'ui') throw new Error('--only takes "suite" or "ui".');
   const t0 = Date.now();
   rmSync(RESULTS_DIR, { recursive: true, force: true });
   mkdirSync(RESULTS_DIR, { recursive: true });
   buildExtension(log);
+  const vsix = values.package ? packageLinuxX64() : values.vsix && resolve(values.vsix);
   const entry = await installCodeServer(log);
   mkdirSync(CACHE_DIR, { recursive: true });
   removeAbandonedRuns();
@@ -266,6 +282,8 @@ async function main(): Promise<number> {
       entry, port: await freePort(), stateDir: runDir, logFile: join(RESULTS_DIR, 'code-server.log'), log,
       // Keep the workbench quiet and deterministic: no auto-save surprises, no restored editors between parts.
       extraSettings: { 'explorer.compactFolders': false, 'files.autoSave': 'off', 'workbench.editor.restoreViewState': false, 'window.restoreWindows': 'none' },
+      // The in-host suite checks which copy it tests (suite/support.ts).
+      ...(vsix ? { vsix, env: { OPEN_RUNTIME_E2E_INSTALLED: '1' } } : {}),
     });
     browser = await launchBrowser();
     if (values.only !== 'ui') await runInHostSuite(browser, host, runDir, values.grep);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ChainReport } from '../../../runner/protocol.ts';
 import type { OpenRuntimeApi } from '../../../extension/extension.ts';
-import { EXTENSION_ID, openRuntime, until, workspaceDir } from './support.ts';
+import { openRuntime, until, workspaceDir } from './support.ts';
 
 const SHOW_CHAIN = 'openRuntime.showMiddlewareChain';
 const SHOW_CHAIN_TITLE = 'Show middleware chain';
@@ -45,7 +45,7 @@ describe('middleware chain view', () => {
 
   before(async () => {
     api = await openRuntime();
-    const repo = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+    const repo = process.env.E2E_REPO_ROOT!;
     mkdirSync(dir(), { recursive: true });
     for (const name of FIXTURES) copyFileSync(join(repo, 'test', 'fixtures', 'chains', name), fixture(name));
     // Passes the cheap text check (`middy(` in a comment) but holds no chain: the analysis decides.

@@ -21,7 +21,11 @@ export function note(text: string): void {
 
 export async function openRuntime(): Promise<OpenRuntimeApi> {
   const extension = vscode.extensions.getExtension<OpenRuntimeApi>(EXTENSION_ID);
-  assert.ok(extension, `the extension ${EXTENSION_ID} is loaded from the repo (extensionDevelopmentPath)`);
+  assert.ok(extension, `the extension ${EXTENSION_ID} is loaded`);
+  // run.ts --package: the .vsix installed into code-server's extensions folder, not the repo folder.
+  if (process.env.OPEN_RUNTIME_E2E_INSTALLED) {
+    assert.match(extension.extensionPath, /[\\/]extensions[\\/]open-runtime\.open-runtime-[\d.]+(-linux-x64)?$/, `the installed .vsix is tested, not ${extension.extensionPath}`);
+  }
   return extension.activate();
 }
 
