@@ -11,7 +11,8 @@ interface EventAccess {
   node: ts.Node;
 }
 
-export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiagnostic[] {
+/** `unresolved`: module specifiers of the file's imports that do not resolve. */
+export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved: ReadonlySet<string> = new Set()): ChainDiagnostic[] {
   const out: ChainDiagnostic[] = [];
   const checker = reader.checker;
   const steps = chain.steps;
@@ -71,6 +72,31 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
     }
   }
 
+  // The chain is inferred from the handler (middy(handler)): the handler's own event type is the chain's, so the
+  // check above passes by construction. The fields its type adds to the event source's type must come from a
+  // middleware that declares them.
+  const param = chain.handler?.fn?.parameters[0];
+  if (param?.type && !chain.runtimeEvent && chain.handler) {
+    const split = splitEventType(checker, checker.getTypeFromTypeNode(param.type));
+    const opaque = registered.some((s) => s.step.hooks.includes('before') && (s.step.kind === 'before' || !s.declaredEvent || s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) && s.step.role === 'custom');
+    if (split && !opaque) {
+      const provided = new Set(registered.flatMap((s) => (s.declaredEvent && !(s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) ? checker.getPropertiesOfType(checker.getApparentType(s.declaredEvent)).map((p) => p.name) : [])));
+      for (const field of split.extras) {
+        if (provided.has(field)) continue;
+        const at = accesses.find((a) => a.path[0] === field)?.node ?? param;
+        add(
+          {
+            code: 'missing-field',
+            severity: 'warning',
+            message: `event.${field} is not provided by this chain: the handler's event type adds it to ${split.sources.map((t) => reader.typeText(t, param)).join(' & ')}, but no middleware registered on the chain declares it.`,
+            explanation: "middy(handler) takes its event type from the handler, so the typings accept any field the handler asks for. At run time the event has only what the event source sends and what the middlewares add. Register the middleware that sets the field (typed MiddlewareObj<{ ... }>), or remove it from the handler's event type.",
+          },
+          at,
+        );
+      }
+    }
+  }
+
   // .use([a, b]): Middy's typings infer one type from the array, and may lose the others' (or all, as any).
   const arrays = new Map<ts.CallExpression, StepModel[]>();
   for (const s of steps) if (s.useCall) arrays.set(s.useCall, [...(arrays.get(s.useCall) ?? []), s]);
@@ -100,7 +126,8 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
 
   // An error handler that runs its onError before other onError hooks.
   for (const handler of withRole('error-handler')) {
-    const later = registered.filter((s) => index(s) > index(handler) && s.step.hooks.includes('onError') && s.step.role !== 'response-serializer');
+    // Loggers are left out: their onError must run first, to see the error before the handler sanitises it.
+    const later = registered.filter((s) => index(s) > index(handler) && s.step.hooks.includes('onError') && !['response-serializer', 'logger', 'error-logger'].includes(s.step.role ?? ''));
     if (!later.length) continue;
     const names = later.map((s) => s.step.middleware).join(', ');
     const cors = later.some((s) => s.step.role === 'cors');
@@ -113,6 +140,22 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
         step: index(handler),
       },
       handler.node,
+    );
+  }
+
+  // An error logger whose onError runs after the error handler replaced the error with a generic 500.
+  for (const logger of withRole('error-logger').filter((s) => s.step.hooks.includes('onError'))) {
+    const handler = withRole('error-handler').find((h) => index(h) > index(logger));
+    if (!handler) continue;
+    add(
+      {
+        code: 'error-logged-after-handling',
+        severity: 'warning',
+        message: `${logger.step.middleware} is registered before ${handler.step.middleware}, so its onError runs after ${handler.step.middleware} has replaced an unexpected error with a generic 500: the log shows the sanitised error, not the one that was thrown.`,
+        explanation: `Middy runs onError hooks in reverse registration order. Register ${logger.step.middleware} after ${handler.step.middleware} (.use(${handler.step.middleware}(...)).use(${logger.step.middleware}(...))) so it logs the original error first.`,
+        step: index(logger),
+      },
+      logger.node,
     );
   }
 
@@ -192,12 +235,63 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
       }
     }
   }
+  // Steps built from an import that does not resolve: any, silently, in the typings.
+  for (const s of registered.filter((s) => s.step.package && unresolved.has(s.step.package))) {
+    add(
+      {
+        code: 'unresolved-import',
+        severity: 'warning',
+        message: `${s.step.middleware} comes from '${s.step.package}', which does not resolve from this file: this step is any, and the chain's types and checks after it are not real.`,
+        explanation: `Install ${s.step.package} where this file's node_modules are, or correct the import. Until it resolves the analysis does not know this middleware's role, hooks or types.`,
+        step: index(s),
+      },
+      s.node,
+    );
+  }
+
+  // Where the chain's variable goes and the analysis cannot follow it: steps may be missing.
+  for (const u of chain.unfollowed) {
+    add(
+      {
+        code: 'chain-not-followed',
+        severity: 'info',
+        message: `The chain ${chain.name} is not followed here: ${u.reason}.`,
+        explanation: 'The analysis follows a Middy handler through variables, reassignments and exports in this file, in the order the module runs. Registrations in functions, under conditions or in other modules are not part of the steps shown, and the diagnostics do not take them into account.',
+      },
+      u.node,
+    );
+  }
   return out;
 }
 
 function origin(step: StepModel): string {
   if (step.useCall) return 'became any in .use([...]), where Middy\'s typings lost the array\'s types';
   return `comes from ${step.step.kind === 'origin' ? 'middy()' : step.step.middleware}, whose typings say any`;
+}
+
+/** An event type as the event source's part (declared in node_modules) and the fields the user's code adds to it. */
+function splitEventType(checker: ts.TypeChecker, type: ts.Type): { sources: ts.Type[]; extras: string[] } | undefined {
+  // A type of a package (aws-lambda's APIGatewayProxyEvent), not of TypeScript's lib (Omit<...> is the user's shape).
+  const fromLibrary = (t: ts.Type) => !!(t.aliasSymbol ?? t.getSymbol())?.declarations?.some((d) => /\/node_modules\/(?!typescript\/lib\/)/.test(d.getSourceFile().fileName));
+  const sources: ts.Type[] = [];
+  const own: ts.Type[] = [];
+  for (const part of type.isIntersection() ? type.types : [type]) {
+    if (fromLibrary(part)) {
+      sources.push(part);
+      continue;
+    }
+    const bases = part.isClassOrInterface() ? (checker.getBaseTypes(part) ?? []) : [];
+    if (bases.length && bases.every(fromLibrary)) {
+      sources.push(...bases);
+      own.push(part);
+    } else own.push(part);
+  }
+  if (!sources.length || !own.length) return undefined;
+  const sourceFields = new Set(sources.flatMap((t) => checker.getPropertiesOfType(checker.getApparentType(t)).map((p) => p.name)));
+  // Optional fields are not demanded; the body is body-not-parsed's business.
+  const required = own.flatMap((t) => checker.getPropertiesOfType(checker.getApparentType(t)).filter((p) => !(p.flags & ts.SymbolFlags.Optional)).map((p) => p.name));
+  const extras = [...new Set(required)].filter((f) => f !== 'body' && !sourceFields.has(f));
+  return { sources, extras };
 }
 
 function hasStringBody(checker: ts.TypeChecker, type: ts.Type | undefined): boolean {

@@ -22,16 +22,20 @@ function table(chain: MiddyChain | undefined): string[][] {
   return chain.steps.map((s) => [s.kind, s.middleware, s.eventType, s.contextType, s.responseType]);
 }
 
+/** How the Context type prints in a file that does not import it: a name the file can use. */
+const CTX = 'import("aws-lambda").Context';
+
 const codes = (chain: MiddyChain | undefined) => chain!.diagnostics.map((d) => `${d.code}@${d.range.start.line}:${d.range.start.column}`);
 
 test('an exported middy(handler) chain: steps, packages, roles, hooks and types', async () => {
   const chain = (await chainsOf('http-basic.ts')).get('handler');
   assert.equal(chain?.exported, true);
   assert.deepEqual(table(chain), [
-    ['origin', 'middy', 'APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
-    ['use', 'httpJsonBodyParser', 'RequestEvent & APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
-    ['use', 'httpErrorHandler', 'RequestEvent & APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
-    ['handler', 'base', 'APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
+    ['origin', 'middy', 'APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
+    // RequestEvent is not imported by the file: printed as the import type it can name.
+    ['use', 'httpJsonBodyParser', 'import("@middy/http-json-body-parser").RequestEvent & APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
+    ['use', 'httpErrorHandler', 'import("@middy/http-json-body-parser").RequestEvent & APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
+    ['handler', 'base', 'APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
   ]);
   assert.deepEqual(chain!.steps.map((s) => [s.package, s.role, s.hooks.join('+')]), [
     [undefined, undefined, ''],
@@ -49,9 +53,9 @@ test('an exported middy(handler) chain: steps, packages, roles, hooks and types'
 test('a body read as an object with no body parser in the chain', async () => {
   const chain = (await chainsOf('body-not-parsed.ts')).get('handler');
   assert.deepEqual(table(chain), [
-    ['origin', 'middy', 'CreateUser', 'Context', 'APIGatewayProxyResult'],
-    ['use', 'httpErrorHandler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', 'Context', 'APIGatewayProxyResult'],
-    ['handler', 'handler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', 'Context', '{ statusCode: number; body: string; }'],
+    ['origin', 'middy', 'CreateUser', CTX, 'APIGatewayProxyResult'],
+    ['use', 'httpErrorHandler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', CTX, 'APIGatewayProxyResult'],
+    ['handler', 'handler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', CTX, '{ statusCode: number; body: string; }'],
   ]);
   // event.body.name and the destructured email; event.body.length is a string's own field and fine.
   assert.deepEqual(codes(chain), ['body-not-parsed@12:48', 'body-not-parsed@12:68']);
@@ -65,9 +69,9 @@ test('Powertools parser: the event becomes the schema output, with or without an
   const chains = await chainsOf('parser.ts');
   const order = '{ id: number; item: string; quantity: number; }';
   assert.deepEqual(table(chains.get('placeOrder')), [
-    ['origin', 'middy', 'unknown', 'Context', 'any'],
-    ['use', 'parser', order, 'Context', 'any'],
-    ['handler', 'handler', order, 'Context', '{ accepted: number; item: string; }'],
+    ['origin', 'middy', 'unknown', CTX, 'any'],
+    ['use', 'parser', order, CTX, 'any'],
+    ['handler', 'handler', order, CTX, '{ accepted: number; item: string; }'],
   ]);
   assert.equal(chains.get('placeOrder')!.steps[1]!.package, '@aws-lambda-powertools/parser/middleware');
   assert.equal(chains.get('placeOrder')!.steps[1]!.role, 'schema-parser');
@@ -79,7 +83,7 @@ test('Powertools parser: the event becomes the schema output, with or without an
 test('Powertools parser replaces the event: reading a field of the original event is reported', async () => {
   const chain = (await chainsOf('parser.ts')).get('fromApi');
   const order = '{ id: number; item: string; quantity: number; }';
-  assert.deepEqual(table(chain)[2], ['handler', 'handler', `${order} & APIGatewayProxyEvent`, 'Context', '{ id: number; agent: string | undefined; }']);
+  assert.deepEqual(table(chain)[2], ['handler', 'handler', `${order} & APIGatewayProxyEvent`, CTX, '{ id: number; agent: string | undefined; }']);
   assert.equal(chain!.steps[2]!.runtimeEventType, order);
   assert.deepEqual(codes(chain), ['missing-field@20:53']);
   assert.match(chain!.diagnostics[0]!.message, /^event\.headers is not provided by this chain: parser\(\.\.\.\) replaces the event with its schema's output/);
@@ -100,20 +104,20 @@ test('.use([a, b]): kept types are shown, lost ones reported', async () => {
 
 test('orders that defeat middlewares', async () => {
   const chains = await chainsOf('order.ts');
-  assert.deepEqual(codes(chains.get('errorsFirst')), ['error-handler-order@12:50']);
+  assert.deepEqual(codes(chains.get('errorsFirst')), ['error-handler-order@15:50']);
   assert.match(chains.get('errorsFirst')!.diagnostics[0]!.message, /without CORS headers/);
-  assert.deepEqual(codes(chains.get('validatesText')), ['validate-before-parse@14:52']);
-  assert.deepEqual(codes(chains.get('normalizesLate')), ['normalize-after-read@16:79']);
+  assert.deepEqual(codes(chains.get('validatesText')), ['validate-before-parse@17:52']);
+  assert.deepEqual(codes(chains.get('normalizesLate')), ['normalize-after-read@19:79']);
   assert.deepEqual(codes(chains.get('wellOrdered')), []);
-  assert.deepEqual(chains.get('wellOrdered')!.steps.map((s) => s.hooks.join('+')), ['', 'before', 'before+after+onError', 'before', 'before+after', 'onError', '']);
+  assert.deepEqual(chains.get('wellOrdered')!.steps.map((s) => s.hooks.join('+')), ['', 'before', 'before+after+onError', 'before', 'before', 'onError', '']);
 });
 
 test('any leaking into the handler from a middleware typed any', async () => {
   const chain = (await chainsOf('any-leak.ts')).get('handler');
   assert.deepEqual(table(chain), [
-    ['origin', 'middy', 'unknown', 'Context', 'any'],
-    ['use', 'legacyAuth', 'any', 'Context', 'any'],
-    ['handler', 'handler', 'any', 'Context', '{ user: any; }'],
+    ['origin', 'middy', 'unknown', CTX, 'any'],
+    ['use', 'legacyAuth', 'any', CTX, 'any'],
+    ['handler', 'handler', 'any', CTX, '{ user: any; }'],
   ]);
   assert.deepEqual(codes(chain), ['any-leak@13:19']);
   assert.equal(chain!.diagnostics[0]!.step, 1);
@@ -121,18 +125,22 @@ test('any leaking into the handler from a middleware typed any', async () => {
 
 test('custom middleware objects, bare hooks and a handler declared apart', async () => {
   const chain = (await chainsOf('custom.ts')).get('chain');
-  assert.equal(chain?.exported, false);
+  assert.equal(chain?.exported, true, 'export { chain } exports it');
   assert.deepEqual(
-    chain!.steps.map((s) => [s.kind, s.middleware, s.hooks.join('+'), s.contextType]),
+    chain!.steps.map((s) => [s.kind, s.middleware, s.hooks.join('+')]),
     [
-      ['origin', 'middy', '', 'Context'],
-      ['use', 'timing', 'before+after+onError', 'any'],
-      ['use', 'logger', 'before+after+onError', 'any'],
-      ['before', 'checkSize', 'before', 'any'],
-      ['onError', 'inline onError', 'onError', 'any'],
-      ['handler', 'processBatch', '', 'Context'],
+      ['origin', 'middy', ''],
+      ['use', 'timing', 'before+after+onError'],
+      ['use', 'logger', 'before+after+onError'],
+      ['before', 'checkSize', 'before'],
+      ['onError', 'inline onError', 'onError'],
+      ['handler', 'processBatch', ''],
     ],
   );
+  // Middy's context after a middleware is Context, or Context with the durable functions SDK's when that optional
+  // peer is installed; it is never printed with a name the file cannot use.
+  assert.deepEqual([chain!.steps[0]!.contextType, chain!.steps[5]!.contextType], ['Context', 'Context']);
+  for (const s of chain!.steps.slice(1, 5)) assert.match(s.contextType, /^(any|Context \| \(.*import\("@aws\/durable-execution-sdk-js"\)\.DurableContext.*\))$/);
   assert.deepEqual(chain!.steps.map((s) => s.eventType), Array(6).fill('SQSEvent & Timed'));
   assert.equal(chain!.steps[2]!.package, '@middy/input-output-logger');
   assert.deepEqual(chain!.diagnostics, []);
