@@ -78,7 +78,8 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
   const param = chain.handler?.fn?.parameters[0];
   if (param?.type && !chain.runtimeEvent && chain.handler) {
     const split = splitEventType(checker, checker.getTypeFromTypeNode(param.type));
-    const opaque = registered.some((s) => s.step.hooks.includes('before') && (s.step.kind === 'before' || !s.declaredEvent || s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) && s.step.role === 'custom');
+    // A bare .before() hook, or a middleware of the user's whose event type says nothing, may set any field.
+    const opaque = registered.some((s) => s.step.kind === 'before' || (s.step.role === 'custom' && s.step.hooks.includes('before') && (!s.declaredEvent || s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))));
     if (split && !opaque) {
       const provided = new Set(registered.flatMap((s) => (s.declaredEvent && !(s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) ? checker.getPropertiesOfType(checker.getApparentType(s.declaredEvent)).map((p) => p.name) : [])));
       for (const field of split.extras) {
