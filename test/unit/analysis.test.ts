@@ -185,3 +185,67 @@ test('a JavaScript handler under a tsconfig.json without allowJs is still read (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('chains across statements: a variable, reassignments, hooks on their own lines, exports of the variable', async () => {
+  const chains = await chainsOf('flow.ts');
+  assert.deepEqual([...chains.keys()], ['reported', 'reassigned', 'handler', 'default']);
+  const steps = (name: string) => chains.get(name)!.steps.map((s) => `${s.kind}:${s.middleware}`);
+  // The exact code of a real report: `const h = middy(fn); h.use(httpErrorHandler()).use(httpCors())`.
+  assert.deepEqual(steps('reported'), ['origin:middy', 'use:httpErrorHandler', 'use:httpCors', 'handler:base']);
+  assert.equal(chains.get('reported')!.exported, true);
+  assert.deepEqual(codes(chains.get('reported')), ['error-handler-order@13:7']);
+  assert.deepEqual(steps('reassigned'), ['origin:middy', 'use:httpJsonBodyParser', 'use:errorLogger', 'use:httpErrorHandler', 'handler:base']);
+  assert.deepEqual(codes(chains.get('reassigned')), ['error-logged-after-handling@18:29']);
+  assert.match(chains.get('reassigned')!.diagnostics[0]!.message, /^errorLogger is registered before httpErrorHandler, so its onError runs after httpErrorHandler has replaced an unexpected error with a generic 500/);
+  // httpErrorHandler then errorLogger is the right order: no advice to swap them.
+  assert.deepEqual(steps('handler'), ['origin:middy', 'use:httpErrorHandler', 'use:errorLogger', 'before:inline before', 'handler:base']);
+  assert.deepEqual(codes(chains.get('handler')), []);
+  // A registration under a condition is reported as not followed, not silently dropped.
+  assert.deepEqual(steps('default'), ['origin:middy', 'handler:base']);
+  const [skipped] = chains.get('default')!.diagnostics;
+  assert.equal(skipped?.code, 'chain-not-followed');
+  assert.equal(skipped?.severity, 'info');
+  assert.match(skipped!.message, /\.use\(\) on conditional runs under a condition/);
+});
+
+test('the tsconfig/ESM check: node10, CommonJS output and a CommonJS file, each with its fix; unresolved imports', async () => {
+  const { mkdtempSync, writeFileSync, rmSync, symlinkSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { forgetWorkspaces } = await import('../../runner/analysis/index.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'or-analysis-esm-'));
+  try {
+    symlinkSync(resolve(import.meta.dirname, '..', '..', 'node_modules'), join(dir, 'node_modules'));
+    const file = join(dir, 'app.ts');
+    writeFileSync(file, "import middy from '@middy/core';\nimport httpCors from '@middy/http-cors';\nimport nope from '@middy/not-installed';\nexport const handler = middy(async () => ({ statusCode: 200 })).use(httpCors()).use(nope());\n");
+    const check = async (compilerOptions: object, pkg: object) => {
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, types: [], ...compilerOptions } }, null, 2));
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+      forgetWorkspaces();
+      return analyzeChains(file);
+    };
+    const node10 = await check({ module: 'commonjs', moduleResolution: 'node10' }, { type: 'module' });
+    const esm = node10.diagnostics.find((d) => d.code === 'middy-esm-config');
+    assert.equal(esm?.severity, 'error');
+    assert.match(esm!.message, /sets moduleResolution node10, which ignores package\.json "exports"/);
+    assert.equal(esm!.range.file, join(dir, 'tsconfig.json'));
+    assert.deepEqual(esm!.fix?.edits.map((e) => [e.range.start.line, e.newText]), [[5, '"nodenext"'], [6, '"nodenext"']]);
+    const unresolved = node10.diagnostics.filter((d) => d.code === 'unresolved-import');
+    assert.deepEqual(unresolved.map((d) => d.range.start.line), [3]);
+    assert.match(unresolved[0]!.message, /'@middy\/not-installed' does not resolve from this file/);
+    assert.deepEqual(node10.chains[0]!.diagnostics.map((d) => d.code), ['unresolved-import']);
+
+    const cjs = await check({ module: 'commonjs' }, { type: 'module' });
+    assert.match(cjs.diagnostics.find((d) => d.code === 'middy-esm-config')!.message, /compiles to CommonJS \(module CommonJS\), so the output require\(\)s @middy\/core/);
+
+    const cjsFile = await check({ module: 'nodenext', moduleResolution: 'nodenext' }, { name: 'app' });
+    const typeFix = cjsFile.diagnostics.find((d) => d.code === 'middy-esm-config');
+    assert.match(typeFix!.message, /This file is compiled as CommonJS/);
+    assert.deepEqual(typeFix!.fix?.edits.map((e) => [e.range.file, e.newText]), [[join(dir, 'package.json'), ' "type": "module",']]);
+
+    const good = await check({ module: 'nodenext', moduleResolution: 'nodenext' }, { type: 'module' });
+    assert.deepEqual(good.diagnostics.map((d) => d.code), ['unresolved-import']);
+  } finally {
+    forgetWorkspaces();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
