@@ -1,0 +1,64 @@
+// Every rule of the chain analysis as a table, read from its documentation (docs/chain-rules.md): each rule's bad
+// example must get the rule's code, its good example no warning or error, and every diagnostic code has a section.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { analyzeChains, DIAGNOSTIC_CODES, forgetWorkspaces } from '../../runner/analysis/index.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const DOC = readFileSync(join(ROOT, 'docs', 'chain-rules.md'), 'utf8');
+const TSCONFIG = { compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true, types: [] } };
+
+interface Rule { code: string; bad: { lang: string; text: string }; good: { lang: string; text: string } }
+
+function rules(): Rule[] {
+  return DOC.split(/^## /m).slice(1).map((section) => {
+    const code = /^([a-z-]+)/.exec(section)![1]!;
+    const block = (kind: string) => {
+      const m = new RegExp('```(ts|json) ' + kind + '\\n([\\s\\S]*?)```').exec(section);
+      assert.ok(m, `${code} has a ${kind} example`);
+      return { lang: m[1]!, text: m[2]! };
+    };
+    return { code, bad: block('bad'), good: block('good') };
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'or-chain-rules-'));
+symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+after(() => {
+  forgetWorkspaces();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The codes of warnings and errors reported for an example (a handler, or a tsconfig for a fixed handler). */
+async function codesOf(example: { lang: string; text: string }, name: string): Promise<{ all: string[]; alarms: string[] }> {
+  const file = join(dir, `${name}.ts`);
+  if (example.lang === 'json') {
+    writeFileSync(join(dir, 'tsconfig.json'), example.text);
+    writeFileSync(file, "import middy from '@middy/core';\nexport const handler = middy(async () => ({ statusCode: 200 }));\n");
+  } else {
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
+    writeFileSync(file, example.text);
+  }
+  forgetWorkspaces();
+  const report = await analyzeChains(file);
+  const diagnostics = [...report.diagnostics, ...report.chains.flatMap((c) => c.diagnostics)];
+  return { all: diagnostics.map((d) => d.code), alarms: diagnostics.filter((d) => d.severity !== 'info').map((d) => d.code) };
+}
+
+test('every diagnostic code is documented with a bad and a good example', () => {
+  assert.deepEqual(rules().map((r) => r.code).sort(), [...DIAGNOSTIC_CODES].sort());
+});
+
+for (const rule of rules()) {
+  test(`${rule.code}: the bad example is reported, the good one is not`, async () => {
+    const bad = await codesOf(rule.bad, `${rule.code}-bad`);
+    assert.ok(bad.all.includes(rule.code), `bad example reports ${rule.code} (got ${bad.all.join(', ') || 'nothing'})`);
+    const good = await codesOf(rule.good, `${rule.code}-good`);
+    assert.deepEqual(good.alarms, [], 'good example gets no warning or error');
+    assert.ok(!good.all.includes(rule.code), `good example does not report ${rule.code}`);
+  });
+}
