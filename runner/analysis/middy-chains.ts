@@ -9,6 +9,9 @@ import { MIDDY_HOOKS, type ChainStep, type MiddyHook, type SourceRange, type Typ
 
 const TYPE_FLAGS = ts.TypeFormatFlags.NoTruncation;
 
+/** Fields of types declared by installed packages, by file and type text (see fields()). */
+const installedFields = new Map<string, TypeField[]>();
+
 /** A step with the checker's objects the diagnostics need. */
 export interface StepModel {
   step: ChainStep;
@@ -46,8 +49,17 @@ export class ChainReader {
     this.checker = program.getTypeChecker();
   }
 
+  /** Printed types of this analysis: steps share most of their fields' types (the same checker objects). */
+  private readonly printed = new Map<ts.Type, string>();
+
   typeText(type: ts.Type, at?: ts.Node): string {
-    return this.checker.typeToString(type, at, TYPE_FLAGS);
+    // Names are resolved from `at`; the chains of one file are printed at the top level, so one text per type.
+    let text = this.printed.get(type);
+    if (text === undefined) {
+      text = this.checker.typeToString(type, at, TYPE_FLAGS);
+      this.printed.set(type, text);
+    }
+    return text;
   }
 
   range(node: ts.Node): SourceRange {
@@ -57,14 +69,23 @@ export class ChainReader {
     return { file: sf.fileName, start: { line: start.line + 1, column: start.character + 1 }, end: { line: end.line + 1, column: end.character + 1 } };
   }
 
-  fields(type: ts.Type, at: ts.Node): TypeField[] {
+  fields(type: ts.Type, at: ts.Node, text = this.typeText(type, at)): TypeField[] {
     if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return [];
     const apparent = this.checker.getApparentType(type);
     if (apparent.flags & (ts.TypeFlags.StringLike | ts.TypeFlags.NumberLike | ts.TypeFlags.BooleanLike)) return [];
-    return this.checker
-      .getPropertiesOfType(apparent)
-      .slice(0, 80)
-      .map((p) => ({ name: p.name, type: this.typeText(this.checker.getTypeOfSymbolAtLocation(p, at), at), optional: (p.flags & ts.SymbolFlags.Optional) !== 0 }));
+    const properties = this.checker.getPropertiesOfType(apparent).slice(0, 80);
+    // Printing each field's type is most of an analysis's time; a type whose fields are all declared by installed
+    // packages prints the same after every edit, so it is printed once (per text and file, as names are per file).
+    const installed = properties.every((p) => p.declarations?.length && p.declarations.every((d) => d.getSourceFile().fileName.includes('/node_modules/')));
+    const key = `${at.getSourceFile().fileName}\0${text}`;
+    const cached = installed ? installedFields.get(key) : undefined;
+    if (cached) return cached;
+    const fields = properties.map((p) => ({ name: p.name, type: this.typeText(this.checker.getTypeOfSymbolAtLocation(p, at), at), optional: (p.flags & ts.SymbolFlags.Optional) !== 0 }));
+    if (installed) {
+      if (installedFields.size > 2000) installedFields.clear();
+      installedFields.set(key, fields);
+    }
+    return fields;
   }
 
   /** Every chain of a file, in source order. */
@@ -112,24 +133,27 @@ export class ChainReader {
     const steps: StepModel[] = [];
     // Consecutive steps often share a type: its fields are listed once.
     let lastFields: { type: ts.Type; fields: TypeField[] } | undefined;
-    const fieldsOf = (type: ts.Type, node: ts.Node) => {
-      if (lastFields?.type !== type) lastFields = { type, fields: this.fields(type, node) };
+    const fieldsOf = (type: ts.Type, node: ts.Node, text: string) => {
+      if (lastFields?.type !== type) lastFields = { type, fields: this.fields(type, node, text) };
       return lastFields.fields;
     };
-    const stepOf = (partial: Omit<ChainStep, 'eventType' | 'contextType' | 'responseType' | 'eventFields' | 'range'>, node: ts.Node, types: { event: ts.Type; response: ts.Type; context: ts.Type }, extra: Partial<StepModel> = {}): StepModel => ({
+    const stepOf = (partial: Omit<ChainStep, 'eventType' | 'contextType' | 'responseType' | 'eventFields' | 'range'>, node: ts.Node, types: { event: ts.Type; response: ts.Type; context: ts.Type }, extra: Partial<StepModel> = {}): StepModel => {
+      const eventType = this.typeText(types.event, node);
+      return {
       step: {
         ...partial,
-        eventType: this.typeText(types.event, node),
+        eventType,
         contextType: this.typeText(types.context, node),
         responseType: this.typeText(types.response, node),
-        eventFields: fieldsOf(types.event, node),
+        eventFields: fieldsOf(types.event, node, eventType),
         range: this.range(node),
       },
       node,
       event: types.event,
       context: types.context,
       ...extra,
-    });
+      };
+    };
     steps.push(stepOf({ middleware: 'middy', kind: 'origin', hooks: [] }, origin, originTypes));
     let current = originTypes;
     let handlerExpr = origin.arguments[0] && !ts.isObjectLiteralExpression(origin.arguments[0]) ? origin.arguments[0] : undefined;
