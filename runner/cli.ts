@@ -16,7 +16,7 @@ import {
 } from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
 import { watchDefinitions } from './functions/watch-definitions.ts';
-import { debuggerLanguage, parseFunction, type FunctionSpec } from './functions/model.ts';
+import { debuggerLanguage, parseFunction, runtimeFamily, type FunctionSpec } from './functions/model.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
@@ -438,6 +438,13 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   setDeployRoot(join(workspace, '.open-runtime', 'deployed'));
   // The TypeScript chain analysis runs in a worker thread, started on the first request.
   let analyzer: Promise<import('./analysis/in-worker.ts').ChainAnalyzer> | undefined;
+  const warmChainAnalysis = async () => {
+    const { middyDirs } = await import('./analysis/middy-installed.ts');
+    const dirs = middyDirs([workspace, ...lambda.listFunctions().filter((fn) => runtimeFamily(fn.runtime) === 'node').map((fn) => fn.codeUri)]);
+    if (!dirs.length || stopping) return;
+    analyzer ??= import('./analysis/in-worker.ts').then((m) => m.createChainAnalyzer());
+    await (await analyzer).warm(dirs).catch(() => undefined);
+  };
   const chains = async (body: unknown) => {
     const analysis = await import('./analysis/control-route.ts');
     analyzer ??= import('./analysis/in-worker.ts').then((m) => m.createChainAnalyzer());
@@ -472,6 +479,9 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   // Asynchronous invocations wait, and survive restarts, in the workspace (invoke/event-queue.ts).
   await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
   const actual = await lambda.listen();
+  // The editor asks for chain analyses as soon as a Middy file is open: the sidecar loads the TypeScript libs and
+  // @middy declarations in the analysis worker now, in the background, so the first analysis only checks its file.
+  if (sidecar) void warmChainAnalysis();
   // Both serve the project's HTTP routes (runner/gateway/): start on --api-port (3000; 0: any free port), the editor's
   // sidecar on a free port unless told one (two editor windows must not fight over 3000), reported in its ready line.
   const apiPort = Number(values['api-port'] ?? (sidecar ? 0 : 3000));

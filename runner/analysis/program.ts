@@ -1,9 +1,10 @@
 // The TypeScript programs the analysis runs on: one LanguageService per tsconfig.json (or per folder without
 // one), kept between analyses so that after an edit only the edited file is parsed and checked again; the
 // lib and node_modules declarations are reused.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
+import { installedMiddyModules } from './middy-installed.ts';
 
 const DEFAULT_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -55,7 +56,7 @@ const WARM_FILE = '__open-runtime-warm-up__.ts';
  * to load from `dir` (nothing to warm). The runner calls it when it starts (in the analysis worker).
  */
 export function warmUp(dir: string): boolean {
-  const modules = middyModulesFrom(dir);
+  const modules = installedMiddyModules(dir);
   if (!modules) return false;
   const root = join(dirname(findTsconfig(join(dir, 'x.ts')) ?? join(dir, 'x')), WARM_FILE);
   const workspace = workspaceFor(root);
@@ -68,17 +69,6 @@ export function warmUp(dir: string): boolean {
   // program; the parsed and bound files stay in the document registry for every program of this tsconfig).
   program.getTypeChecker().getTypeAtLocation(sf.statements[sf.statements.length - 1]!);
   return true;
-}
-
-/** `@middy/core` and the other installed @middy packages, as import specifiers, if @middy/core is reachable. */
-function middyModulesFrom(dir: string): string[] | undefined {
-  for (let d = resolve(dir); ; d = dirname(d)) {
-    const scope = join(d, 'node_modules', '@middy');
-    if (existsSync(join(scope, 'core', 'package.json'))) {
-      return readdirSync(scope).filter((name) => existsSync(join(scope, name, 'index.d.ts'))).map((name) => `@middy/${name}`);
-    }
-    if (dirname(d) === d) return undefined;
-  }
 }
 
 /** Drops every cached program (tests, or a changed tsconfig). */
