@@ -18,6 +18,19 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
   const steps = chain.steps;
   const index = (s: StepModel) => steps.indexOf(s);
   const add = (d: Omit<ChainDiagnostic, 'range'>, node: ts.Node) => out.push({ ...d, range: reader.range(node) });
+  /** Swapping two neighbouring `.use(x)` registrations: safe, as nothing registers between them. */
+  const swap = (a: StepModel, b: StepModel): Pick<ChainDiagnostic, 'fix'> => {
+    if (a.step.kind !== 'use' || b.step.kind !== 'use' || a.useCall || b.useCall || Math.abs(index(a) - index(b)) !== 1) return {};
+    return {
+      fix: {
+        title: `Register ${b.step.middleware} before ${a.step.middleware}`,
+        edits: [
+          { range: reader.range(a.node), newText: b.node.getText() },
+          { range: reader.range(b.node), newText: a.node.getText() },
+        ],
+      },
+    };
+  };
   const registered = steps.filter((s) => s.step.kind === 'use' || s.step.kind === 'before' || s.step.kind === 'after' || s.step.kind === 'onError');
   const withRole = (role: string) => registered.filter((s) => s.step.role === role);
   const accesses = chain.handler?.fn ? eventAccesses(checker, chain.handler.fn) : [];
@@ -139,6 +152,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
         message: `${handler.step.middleware} is registered before ${names}, so their onError hooks run first and it cannot see the errors they throw or answer themselves${cors ? "; httpCors's onError runs while there is no response yet, so error responses go out without CORS headers" : ''}.`,
         explanation: `Middy runs onError hooks in reverse registration order, and stops at the first hook that returns a response or throws. Register ${handler.step.middleware} after ${names} so it handles errors first and the others see its response.`,
         step: index(handler),
+        ...(later.length === 1 ? swap(handler, later[0]!) : {}),
       },
       handler.node,
     );
@@ -155,6 +169,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
         message: `${logger.step.middleware} is registered before ${handler.step.middleware}, so its onError runs after ${handler.step.middleware} has replaced an unexpected error with a generic 500: the log shows the sanitised error, not the one that was thrown.`,
         explanation: `Middy runs onError hooks in reverse registration order. Register ${logger.step.middleware} after ${handler.step.middleware} (.use(${handler.step.middleware}(...)).use(${logger.step.middleware}(...))) so it logs the original error first.`,
         step: index(logger),
+        ...swap(logger, handler),
       },
       logger.node,
     );
@@ -172,6 +187,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
         message: `${check.step.middleware} validates the event before ${parser.step.middleware} parses the body, so it sees event.body as a string and a schema for a JSON body fails.`,
         explanation: `before hooks run in registration order. Register ${parser.step.middleware} before ${check.step.middleware}.`,
         step: index(check),
+        ...swap(check, parser),
       },
       check.node,
     );
@@ -189,6 +205,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
         message: `${normalizer.step.middleware} runs after ${names}, which already read the headers with their original case (a Content-Type sent as CONTENT-TYPE is missed).`,
         explanation: `before hooks run in registration order. Register ${normalizer.step.middleware} first.`,
         step: index(normalizer),
+        ...(readers.length === 1 ? swap(readers[0]!, normalizer) : {}),
       },
       normalizer.node,
     );
