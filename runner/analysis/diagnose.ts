@@ -1,10 +1,12 @@
 // The chain diagnostics: problems the checker alone does not report, because they come from how Middy runs a
 // chain (every `before` runs before the handler in registration order, `after` and `onError` in reverse) and from
 // what the middlewares do to the event at run time.
+import { dirname } from 'node:path';
 import ts from 'typescript';
 import type { ChainModel, ChainReader, StepModel } from './middy-chains.ts';
 import { unwrap } from './middy-chains.ts';
-import type { ChainDiagnostic } from './report.ts';
+import { installedMiddyModules } from './middy-installed.ts';
+import type { ChainDiagnostic, QuickFix } from './report.ts';
 
 interface EventAccess {
   path: string[];
@@ -41,6 +43,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
   if (!parsesBody && httpLike) {
     const stringMembers = checker.getApparentType(checker.getStringType());
     const seen = new Set<string>();
+    const fix = addParserFix(reader, chain);
     for (const a of accesses) {
       if (a.path[0] !== 'body' || a.path.length < 2 || checker.getPropertyOfType(stringMembers, a.path[1]!)) continue;
       const text = `event.${a.path.join('.')}`;
@@ -52,6 +55,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
           severity: 'error',
           message: `${text} reads a field of the body, but no middleware in this chain parses the body: at run time event.body is still the raw JSON string, so ${text} is undefined.`,
           explanation: 'Middy runs every before hook ahead of the handler, and only a body parser replaces event.body with the parsed object. Add .use(httpJsonBodyParser()) (@middy/http-json-body-parser) to the chain, or parse the body with Powertools parser({ schema }).',
+          ...(fix ? { fix } : {}),
         },
         a.node,
       );
@@ -280,6 +284,34 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
     );
   }
   return out;
+}
+
+const JSON_PARSER = '@middy/http-json-body-parser';
+
+/**
+ * Adds httpJsonBodyParser() to a chain: registered right after middy(...) (or after the header normalizer, which must
+ * come first), imported if the file does not import it yet. Offered only when the package is installed.
+ */
+function addParserFix(reader: ChainReader, chain: ChainModel): QuickFix | undefined {
+  const origin = chain.steps[0];
+  if (!origin || origin.step.kind !== 'origin') return undefined;
+  const sf = origin.node.getSourceFile();
+  if (!installedMiddyModules(dirname(sf.fileName))?.includes(JSON_PARSER)) return undefined;
+  const imported = sf.statements.find((s): s is ts.ImportDeclaration => ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text === JSON_PARSER && !!s.importClause?.name);
+  const name = imported?.importClause?.name?.text ?? 'httpJsonBodyParser';
+  const normalizer = chain.steps.find((s) => s.step.role === 'header-normalizer' && !s.useCall && ts.isCallExpression(s.node.parent));
+  const after = normalizer ? normalizer.node.parent : origin.node;
+  const at = (pos: number) => {
+    const p = sf.getLineAndCharacterOfPosition(pos);
+    return { line: p.line + 1, column: p.character + 1 };
+  };
+  const point = (pos: number) => ({ file: sf.fileName, start: at(pos), end: at(pos) });
+  const edits: QuickFix['edits'] = [{ range: point(after.getEnd()), newText: `.use(${name}())` }];
+  if (!imported) {
+    const lastImport = [...sf.statements].reverse().find(ts.isImportDeclaration);
+    edits.unshift(lastImport ? { range: point(lastImport.getEnd()), newText: `\nimport ${name} from '${JSON_PARSER}';` } : { range: point(0), newText: `import ${name} from '${JSON_PARSER}';\n` });
+  }
+  return { title: `Parse the body: add .use(${name}()) to the chain`, edits };
 }
 
 function origin(step: StepModel): string {

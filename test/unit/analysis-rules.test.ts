@@ -34,7 +34,7 @@ after(() => {
 });
 
 /** Rules whose bad example must come with a quick fix (the fix is applied and the example analysed again). */
-const FIXED = ['error-handler-order', 'error-logged-after-handling', 'validate-before-parse', 'normalize-after-read', 'middy-esm-config'];
+const FIXED = ['body-not-parsed', 'error-handler-order', 'error-logged-after-handling', 'validate-before-parse', 'normalize-after-read', 'middy-esm-config'];
 
 /** Applies a quick fix's edits to the files on disk (1-based positions), last edit first. */
 function apply(fix: QuickFix): void {
