@@ -6,35 +6,20 @@
 // invocation per token per TTL) and behind a JWT authorizer (an RS256 signature checked per request against a --jwks
 // file). Then WebSocket round trips: a message on one open connection to a two-way $default route of the same
 // handler, answered with its body. Figures as JSON lines on stdout ({"metric","value","unit","client"}), like bench/run.ts.
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
+import { call as callOn, emit, percentile, PER_ROUND, ROUNDS, SIGNED, startRunner, WARMUP } from './http-bench.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const PER_ROUND = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 500);
-const ROUNDS = 4;
-const WARMUP = 1000;
-
-function emit(metric: string, value: number, unit: 'ms' | 'ops/s', client: string): void {
-  process.stdout.write(`${JSON.stringify({ metric, value: Math.round(value * 1000) / 1000, unit, client })}\n`);
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'or-bench-gateway-'));
-writeFileSync(join(dir, 'index.mjs'), `export const handler = async () => ({ statusCode: 200, body: 'ok' });\nexport const authorize = async () => ({ isAuthorized: true, context: { user: 'bench' } });\n`);
+const HANDLER = `export const handler = async () => ({ statusCode: 200, body: 'ok' });\nexport const authorize = async () => ({ isAuthorized: true, context: { user: 'bench' } });\n`;
 const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...keys.publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'RS256' }] }));
+const JWKS = JSON.stringify({ keys: [{ ...keys.publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'RS256' }] });
 const ISSUER = 'https://issuer.bench.invalid';
 const claims = Buffer.from(JSON.stringify({ iss: ISSUER, aud: 'bench', sub: 'u', exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');
 const unsigned = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'bench' })).toString('base64url')}.${claims}`;
 const TOKEN = `${unsigned}.${sign('sha256', Buffer.from(unsigned), keys.privateKey).toString('base64url')}`;
-writeFileSync(
-  join(dir, 'template.yaml'),
-  `Transform: AWS::Serverless-2016-10-31
+const TEMPLATE = `Transform: AWS::Serverless-2016-10-31
 Resources:
   Ping:
     Type: AWS::Serverless::Function
@@ -80,37 +65,12 @@ Resources:
   WsStage:
     Type: AWS::ApiGatewayV2::Stage
     Properties: { ApiId: !Ref Ws, StageName: bench }
-`,
-);
+`;
 
-const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'start', '--quiet', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml'), '--jwks', join(dir, 'jwks.json')], {
-  env: { ...process.env, ...RUNNER_ENV },
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-const ports = await new Promise<{ invoke: number; api: number; alb: number }>((resolve, reject) => {
-  let text = '';
-  runner.stderr!.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-    const invoke = /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
-    const api = /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
-    const alb = /ALB listener PingListener on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
-    if (invoke && api && alb) resolve({ invoke: Number(invoke[1]), api: Number(api[1]), alb: Number(alb[1]) });
-  });
-  runner.once('exit', (code) => reject(new Error(`the runner exited (${code}) before serving:\n${text}`)));
-});
+const runner = await startRunner({ 'index.mjs': HANDLER, 'template.yaml': TEMPLATE, 'jwks.json': JWKS }, [/ALB listener PingListener on http:\/\/127\.0\.0\.1:(\d+)/], (dir) => ['--jwks', join(dir, 'jwks.json')]);
+const ports = { invoke: runner.ports[0]!, api: runner.ports[1]!, alb: runner.ports[2]! };
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-const SIGNED = { Authorization: 'AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' };
-
-function call(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${path} answered ${res.statusCode}`))));
-    })
-      .on('error', reject)
-      .end(body);
-  });
-}
+const call = (port: number, method: string, path: string, headers: Record<string, string>, body?: string) => callOn(agent, port, method, path, headers, body);
 
 const viaGateway = () => call(ports.api, 'GET', '/ping', {});
 const viaAlb = () => call(ports.alb, 'GET', '/ping', {});
@@ -127,8 +87,6 @@ async function timed(fn: () => Promise<void>, count: number, into: number[]): Pr
   }
   return performance.now() - start;
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 try {
   process.stderr.write(`gateway bench: warming up (${WARMUP} requests each way)\n`);
@@ -191,6 +149,5 @@ try {
   emit('websocket_round_trip_p99', percentile(messages, 99), 'ms', 'gateway (WebSocket API, two-way $default)');
 } finally {
   agent.destroy();
-  runner.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  runner.stop();
 }

@@ -7,7 +7,7 @@
 // started through a wrapper that only execs (the runtime on HTTP, as behind the proxy) and against the plain function;
 // its cold start (the proxy starting a no-op runtime, minus that runtime alone); its size per architecture.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLayer } from '../runner/build/layer.ts';
@@ -105,9 +105,33 @@ async function proxyOverhead(layerDir: string): Promise<void> {
     emit('layer invoke p50 overhead, 3 long-lived executable middlewares (vs the runtime on HTTP)', over('Proxy3', 'HttpBare'), 'ms', LAYER_CLIENT);
     emit('layer chain cost p50, 3 long-lived executable middlewares (vs the proxy with no hook to run)', over('Proxy3', 'ProxyPass'), 'ms', LAYER_CLIENT);
     emit('the runtime on HTTP vs the runner\'s direct socket, p50 (what any exec wrapper costs under the local runner)', over('HttpBare', 'Bare'), 'ms', LAYER_CLIENT);
+    // CPU time, not wall time: what the proxy itself spends per invoke, which a loaded machine does not blur.
+    for (const [name, what] of [['ProxyPass', 'no hook to run'], ['Proxy3', '3 long-lived middlewares, the proxy\'s own share']] as const) {
+      const before = proxyCpuNs(layerDir, name);
+      await invokeTimes(lambda, name, INVOKES * 2);
+      emit(`layer proxy CPU time per invoke, ${what}`, (proxyCpuNs(layerDir, name) - before) / (INVOKES * 2) / 1e6, 'ms', LAYER_CLIENT);
+    }
   } finally {
     await lambda.close();
   }
+}
+
+/** CPU time (ns, every thread) of the layer's proxy processes serving `functionName`, from /proc/PID/task/TID/schedstat. */
+function proxyCpuNs(layerDir: string, functionName: string): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const exe = readlinkSync(`/proc/${pid}/exe`);
+      if (!exe.endsWith('/bin/open-runtime-proxy')) continue;
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      if (!env.includes(`AWS_LAMBDA_FUNCTION_NAME=${functionName}`)) continue;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  if (!total) throw new Error(`no open-runtime-proxy process of ${functionName} (layer ${layerDir}) was found in /proc`);
+  return total;
 }
 
 /**

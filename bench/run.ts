@@ -3,7 +3,7 @@
 // connection, exactly as the AWS SDK or CLI would call it.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,7 +22,8 @@ function emit(metric: string, value: number, unit: 'ms' | 'ops/s' | 'MB' | 'x', 
 
 const token = randomBytes(16).toString('hex');
 // Started as the editor starts its sidecar.
-const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--template', join(ROOT, 'bench', 'template.yaml')], {
+// BENCH_RUNNER: another build's runner.js, for A/B figures from the same run of the same clients.
+const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, process.env.BENCH_RUNNER ?? join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--template', join(ROOT, 'bench', 'template.yaml')], {
   env: { ...process.env, ...RUNNER_ENV },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
@@ -77,21 +78,37 @@ async function sequential(fn: string, count: number): Promise<number[]> {
 }
 
 try {
-  const clients: Array<[string, string]> = [
-    ['NodeClient', 'open-runtime node client'],
-    ['AwsLambdaRic', 'aws-lambda-ric'],
-    ['PythonClient', 'open-runtime python client'],
-    ['ProvidedBootstrap', 'provided bash+curl bootstrap'],
+  // The physical floor of an invoke: two bare loopback HTTP round trips (caller -> runner, runtime -> runner), each
+  // from this caller's keep-alive agent to a server that answers at once, in a process of its own.
+  const floor = await loopbackRoundTrip();
+  emit('loopback_round_trip_p50', floor, 'ms', 'bare loopback HTTP');
+  // [function, client, the bar on p50 / two round trips]: the project's own clients use the direct socket; the
+  // others use the TCP address, keep-alive (2.0) or a new connection per request (3.0). The bash bootstrap forks curl
+  // per call: its figures are curl's.
+  const clients: Array<[string, string, number | undefined]> = [
+    ['NodeClient', 'open-runtime node client', undefined],
+    ['PythonClient', 'open-runtime python client', undefined],
+    ['AwsLambdaRic', 'aws-lambda-ric', 2],
+    ['PythonClientTcp', 'open-runtime python client on TCP', 2],
+    ['KeepAliveClient', 'keep-alive client on TCP', 2],
+    ['PerRequestClient', 'connection-per-request chunked client on TCP', 3],
+    ['ProvidedBootstrap', 'provided bash+curl bootstrap', undefined],
   ];
-  for (const [fn, client] of clients) {
+  for (const [fn, client, bar] of clients) {
     const first = await invoke(fn);
     if (first.status !== 200 || first.body.includes('errorType')) throw new Error(`${fn} does not work: ${first.body}`);
     await sequential(fn, fn === 'ProvidedBootstrap' ? 30 : WARMUP);
     const count = fn === 'ProvidedBootstrap' ? Math.min(SEQUENTIAL, 100) : SEQUENTIAL;
     process.stderr.write(`bench: ${count} sequential warm invokes of ${fn}\n`);
+    const cpuBefore = cpuNs(ready.pid);
     const times = await sequential(fn, count);
-    emit('warm_invoke_p50', percentile(times, 50), 'ms', client);
+    // The runner's CPU per invoke, from the kernel's accounting: unlike the times, it barely moves on a busy machine.
+    emit('runner_cpu_per_invoke', (cpuNs(ready.pid) - cpuBefore) / count / 1e6, 'ms', client);
+    const p50 = percentile(times, 50);
+    emit('warm_invoke_p50', p50, 'ms', client);
     emit('warm_invoke_p99', percentile(times, 99), 'ms', client);
+    emit('warm_invoke_p99_over_p50 (bar 3)', percentile(times, 99) / p50, 'x', client);
+    emit(`warm_invoke_p50_over_two_round_trips${bar ? ` (bar ${bar})` : ''}`, p50 / (2 * floor), 'x', client);
   }
 
   // Throughput: the same number of invokes from one caller, then from two concurrent callers (two environments,
@@ -141,6 +158,44 @@ try {
 } finally {
   agent.destroy();
   runner.kill('SIGTERM');
+}
+
+/** p50 of a keep-alive round trip to a bare HTTP server (raw socket, fixed answer) in another process. */
+async function loopbackRoundTrip(): Promise<number> {
+  const server = spawn(process.execPath, ['-e', `
+    const reply = Buffer.from('HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\n{}');
+    const server = require('node:net').createServer({ noDelay: true }, (socket) => socket.on('data', (data) => { for (let at = data.indexOf('\\r\\n\\r\\n'); at >= 0; at = data.indexOf('\\r\\n\\r\\n', at + 4)) socket.write(reply); }));
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = Number(await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve)));
+    const once = () =>
+      new Promise<number>((resolve, reject) => {
+        const start = performance.now();
+        request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { 'Content-Length': 2 } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(performance.now() - start));
+        })
+          .on('error', reject)
+          .end('{}');
+      });
+    for (let i = 0; i < WARMUP; i++) await once();
+    const times: number[] = [];
+    for (let i = 0; i < SEQUENTIAL; i++) times.push(await once());
+    return percentile(times.sort((a, b) => a - b), 50);
+  } finally {
+    server.kill();
+  }
+}
+
+/** CPU time a process has used so far, all its threads, in ns (/proc/<pid>/task/<tid>/schedstat). */
+function cpuNs(pid: number): number {
+  return readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => {
+    try {
+      return sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      return sum; // the thread ended
+    }
+  }, 0);
 }
 
 /** PSS of a process, when this user may read it. */

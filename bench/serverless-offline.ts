@@ -3,38 +3,29 @@
 // and by serverless-offline, measured in the same run with keep-alive callers (1, then 4 at once), interleaved in rounds
 // so background load hits all alike; the Invoke API beside them as the floor. Figures as JSON lines on stdout
 // ({"metric","value","unit","client"}), like bench/run.ts. bench/gateway.ts measures the gateway's other paths.
+// Beside the rates, the CPU one request costs each process (the caller, the runner, the function's process; the
+// serverless-offline process with its worker threads), over the one-caller rounds: requests/s on a shared machine
+// move with its load, what a request costs in CPU much less, and it shows where the floor is. The floor itself is
+// measured too: bench/bare-relay.ts, the same three processes with nothing but the mechanics (raw HTTP in, a JSON line
+// to a worker process and back).
 //
 // serverless-offline is installed on first use into .bench-cache/ (npm registry, ~20 s; pinned versions), never into the
 // project's node_modules: the project does not depend on it. Where it cannot be installed or started, the bench says
 // why on stdout (a "note" line) instead of a figure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
+import { call, cpuBetween, cpuSnapshot, emit, machineLoad, note, ownCpuMs, percentile, PER_ROUND, ROOT, ROUNDS, SIGNED, startRunner, waitForOutput, WARMUP } from './http-bench.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const PER_ROUND = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 500);
-const ROUNDS = 4;
-const WARMUP = 1000;
 const CONCURRENT = 4;
 // The last Serverless Framework v3 (the one serverless-offline 13 supports; v4 needs an account) and its plugin.
 const SERVERLESS_OFFLINE = { dir: join(ROOT, '.bench-cache', 'serverless-offline'), packages: ['serverless@3.40.0', 'serverless-offline@13.10.1'] };
 
-function emit(metric: string, value: number, unit: 'ms' | 'ops/s' | 'x', client: string): void {
-  process.stdout.write(`${JSON.stringify({ metric, value: Math.round(value * 1000) / 1000, unit, client })}\n`);
-}
-function note(metric: string, text: string): void {
-  process.stdout.write(`${JSON.stringify({ metric, note: text })}\n`);
-}
-
 const HANDLER = `export const handler = async () => ({ statusCode: 200, body: 'ok' });\n`;
-const dir = mkdtempSync(join(tmpdir(), 'or-bench-gateway-'));
-writeFileSync(join(dir, 'index.mjs'), HANDLER);
-writeFileSync(
-  join(dir, 'template.yaml'),
-  `Transform: AWS::Serverless-2016-10-31
+const runner = await startRunner({
+  'index.mjs': HANDLER,
+  'template.yaml': `Transform: AWS::Serverless-2016-10-31
 Resources:
   Ping:
     Type: AWS::Serverless::Function
@@ -45,41 +36,9 @@ Resources:
       Events:
         Get: { Type: HttpApi, Properties: { Path: /ping, Method: GET } }
 `,
-);
-
-/** Resolves with the regexp matches once every pattern has appeared in the process's output. */
-function waitForOutput(child: ChildProcess, patterns: RegExp[], what: string, timeoutMs: number): Promise<RegExpExecArray[]> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not say it was ready within ${timeoutMs / 1000} s:\n${text.slice(-2000)}`)), timeoutMs);
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited (${code}) before serving:\n${text.slice(-2000)}`));
-    };
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      const found = patterns.map((p) => p.exec(text));
-      if (!found.every(Boolean)) return;
-      clearTimeout(timer);
-      // From here on the output (serverless-offline logs every request) is drained unread: matching it would cost
-      // the measuring process more than the servers it measures.
-      child.stdout?.off('data', onData).resume();
-      child.stderr?.off('data', onData).resume();
-      child.off('exit', onExit);
-      resolve(found as RegExpExecArray[]);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'start', '--quiet', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], {
-  env: { ...process.env, ...RUNNER_ENV },
-  stdio: ['ignore', 'ignore', 'pipe'],
 });
-const [invokeLine, apiLine] = await waitForOutput(runner, [/Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/, /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/], 'the runner', 30_000);
-const ports = { invoke: Number(invokeLine![1]), api: Number(apiLine![1]) };
+const dir = runner.dir;
+const ports = { invoke: runner.ports[0]!, api: runner.ports[1]! };
 
 /** serverless-offline on the same handler, or why it can't run here. */
 async function startServerlessOffline(): Promise<{ port: number; child: ChildProcess } | string> {
@@ -134,55 +93,52 @@ function kill(child: ChildProcess): void {
   }
 }
 
-const SIGNED = { Authorization: 'AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' };
-
 interface Target {
   client: string;
   metric: string;
   call(agent: Agent): Promise<void>;
+  /** The server's process: its CPU (and its children's) is measured over the one-caller rounds. */
+  pid: number;
   single: Agent;
   pool: Agent;
   latencies: number[];
   sequentialMs: number;
   concurrentRequests: number;
   concurrentMs: number;
+  cpu: { client: number; server: number; children: number };
 }
 
-function call(agent: Agent, port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => (res.statusCode === 200 && text.includes('ok') ? resolve() : reject(new Error(`${path} answered ${res.statusCode}: ${text.slice(0, 200)}`))));
-    })
-      .on('error', reject)
-      .end(body);
-  });
-}
-
-function target(metric: string, client: string, fn: (agent: Agent) => Promise<void>): Target {
+function target(metric: string, client: string, pid: number, fn: (agent: Agent) => Promise<void>): Target {
   return {
     metric,
     client,
     call: fn,
+    pid,
     single: new Agent({ keepAlive: true, maxSockets: 1 }),
     pool: new Agent({ keepAlive: true, maxSockets: CONCURRENT }),
     latencies: [],
     sequentialMs: 0,
     concurrentRequests: 0,
     concurrentMs: 0,
+    cpu: { client: 0, server: 0, children: 0 },
   };
 }
 
 async function sequential(t: Target, count: number, record: boolean): Promise<void> {
+  const before = cpuSnapshot(t.pid);
+  const ownBefore = ownCpuMs();
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     const s = performance.now();
     await t.call(t.single);
     if (record) t.latencies.push(performance.now() - s);
   }
-  if (record) t.sequentialMs += performance.now() - start;
+  if (!record) return;
+  t.sequentialMs += performance.now() - start;
+  const used = cpuBetween(before, cpuSnapshot(t.pid), t.pid);
+  t.cpu.client += ownCpuMs() - ownBefore;
+  t.cpu.server += used.root;
+  t.cpu.children += used.rest;
 }
 
 async function concurrent(t: Target, count: number): Promise<void> {
@@ -197,18 +153,20 @@ async function concurrent(t: Target, count: number): Promise<void> {
   t.concurrentRequests += count;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-
 let offline: Awaited<ReturnType<typeof startServerlessOffline>> | undefined;
+let relay: ChildProcess | undefined;
 try {
-  const gateway = target('gateway', 'gateway (HTTP API, payload 2.0)', (agent) => call(agent, ports.api, 'GET', '/ping', {}));
-  const invokeApi = target('invoke_api', 'Invoke API', (agent) => call(agent, ports.invoke, 'POST', '/2015-03-31/functions/Ping/invocations', { ...SIGNED, 'Content-Length': '2' }, '{}'));
+  const gateway = target('gateway', 'gateway (HTTP API, payload 2.0)', runner.child.pid!, (agent) => call(agent, ports.api, 'GET', '/ping', {}, undefined, 'ok'));
+  const invokeApi = target('invoke_api', 'Invoke API', runner.child.pid!, (agent) => call(agent, ports.invoke, 'POST', '/2015-03-31/functions/Ping/invocations', { ...SIGNED, 'Content-Length': '2' }, '{}', 'ok'));
   const targets = [gateway, invokeApi];
+  relay = spawn(process.execPath, [join(ROOT, 'bench', 'bare-relay.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const relayPort = Number((await waitForOutput(relay, [/bare relay on port (\d+)/], 'the bare relay', 30_000))[0]![1]);
+  targets.push(target('bare_relay', 'bare relay (floor: raw HTTP front + worker process, no runner)', relay.pid!, (agent) => call(agent, relayPort, 'GET', '/ping', {}, undefined, 'ok')));
   offline = await startServerlessOffline();
   if (typeof offline === 'string') note('serverless_offline', `not measured: ${offline}`);
   else {
     const port = offline.port;
-    targets.push(target('serverless_offline', 'serverless-offline 13.10.1 (Serverless 3.40.0), HTTP API', (agent) => call(agent, port, 'GET', '/ping', {})));
+    targets.push(target('serverless_offline', 'serverless-offline 13.10.1 (Serverless 3.40.0), HTTP API', offline.child.pid!, (agent) => call(agent, port, 'GET', '/ping', {}, undefined, 'ok')));
   }
 
   process.stderr.write(`gateway bench: warming up (${WARMUP} requests each)\n`);
@@ -223,7 +181,19 @@ try {
     emit(`${t.metric}_requests_per_s_${CONCURRENT}_callers`, (t.concurrentRequests / t.concurrentMs) * 1000, 'ops/s', t.client);
     emit(`${t.metric}_p50`, percentile(t.latencies, 50), 'ms', t.client);
     emit(`${t.metric}_p99`, percentile(t.latencies, 99), 'ms', t.client);
+    if (!t.cpu.server) continue; // no /proc: not Linux
+    const perRequest = (ms: number) => ms / t.latencies.length;
+    emit(`${t.metric}_cpu_per_request_caller`, perRequest(t.cpu.client), 'ms', `${t.client}: the calling (bench) process`);
+    if (t.metric === 'serverless_offline') emit(`${t.metric}_cpu_per_request_server`, perRequest(t.cpu.server + t.cpu.children), 'ms', `${t.client}: its process (worker threads included)`);
+    else if (t.metric === 'bare_relay') {
+      emit(`${t.metric}_cpu_per_request_front`, perRequest(t.cpu.server), 'ms', `${t.client}: the front`);
+      emit(`${t.metric}_cpu_per_request_worker`, perRequest(t.cpu.children), 'ms', `${t.client}: the worker process`);
+    } else {
+      emit(`${t.metric}_cpu_per_request_runner`, perRequest(t.cpu.server), 'ms', `${t.client}: the runner`);
+      emit(`${t.metric}_cpu_per_request_function`, perRequest(t.cpu.children), 'ms', `${t.client}: the function's process (runtime client and handler)`);
+    }
   }
+  note('load', `measured with ${machineLoad()} at the end`);
   emit('gateway_added_p50', percentile(gateway.latencies, 50) - percentile(invokeApi.latencies, 50), 'ms', 'gateway over Invoke API');
   const so = targets.find((t) => t.metric === 'serverless_offline');
   if (so) {
@@ -231,6 +201,12 @@ try {
     const rateConcurrent = (t: Target) => t.concurrentRequests / t.concurrentMs;
     emit('gateway_vs_serverless_offline_requests_per_s_1_caller', rate(gateway) / rate(so), 'x', 'gateway / serverless-offline');
     emit(`gateway_vs_serverless_offline_requests_per_s_${CONCURRENT}_callers`, rateConcurrent(gateway) / rateConcurrent(so), 'x', 'gateway / serverless-offline');
+    // How many gateway requests the CPU of one serverless-offline request pays for, servers only: the bound on the
+    // requests/s ratio once the CPUs are the limit (several callers), whatever the machine's speed.
+    if (so.cpu.server && gateway.cpu.server) {
+      const serverCpu = (t: Target) => (t.cpu.server + t.cpu.children) / t.latencies.length;
+      emit('gateway_vs_serverless_offline_server_cpu_per_request', serverCpu(so) / serverCpu(gateway), 'x', 'serverless-offline CPU per request / (runner + function) CPU per request');
+    }
   }
   for (const t of targets) {
     t.single.destroy();
@@ -238,6 +214,6 @@ try {
   }
 } finally {
   if (offline && typeof offline !== 'string') kill(offline.child);
-  runner.kill('SIGTERM'); // the runner stops its functions' processes itself
-  rmSync(dir, { recursive: true, force: true });
+  relay?.kill('SIGTERM'); // it stops its worker
+  runner.stop();
 }

@@ -14,6 +14,10 @@ type CommandFactory = (ctx: Ctx) => (...args: never[]) => unknown;
 const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri) =>
   (await import('./component-interface.ts')).showComponentInterface(ctx, uri);
 
+/** Browses the project's built-in key-value stores (the one named, or a picked one). Returns the listing shown. */
+const browseKeyValue: CommandFactory = (ctx) => async (store?: string) =>
+  (await import('./keyvalue-browser.ts')).browseKeyValue(ctx, typeof store === 'string' ? store : undefined);
+
 /** Draws the middleware chains of a file (default: the active editor's) in the chain view. Returns the ChainReport. */
 const showMiddlewareChain: CommandFactory = (ctx) => async (args?: ShowChainArgs | vscode.Uri) =>
   (await import('./chain-view.ts')).showMiddlewareChain(ctx, args);
@@ -167,10 +171,10 @@ const editEventBeforeSending: CommandFactory = (ctx) => async (args?: unknown) =
   const { functionFor } = await import('./invoke.ts');
   const target = await functionFor(ctx, args);
   if (!target) return undefined;
-  const { chooseEvent } = await import('./events/pick-event.ts');
+  const { chooseEvent, isSwitch } = await import('./events/pick-event.ts');
   const { isInvokeArgs } = await import('./invoke-args.ts');
   const chosen = await chooseEvent(ctx, target.folder, target.fn, isInvokeArgs(args) ? args : {});
-  if (!chosen) return undefined;
+  if (!chosen || isSwitch(chosen)) return undefined;
   const { openDraft } = await import('./events/edit-event.ts');
   return openDraft(ctx, target.folder, target.fn, chosen.payload, { label: chosen.label, suggestedName: chosen.label.replace(/^\w+: /, '').replace(/[^\w.-]+/g, '-') });
 };
@@ -205,6 +209,7 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'openRuntime.history.clear': clearHistory,
   'openRuntime.activationTime': activationTime,
   'openRuntime.showComponentInterface': showComponentInterface,
+  'openRuntime.browseKeyValue': browseKeyValue,
   'openRuntime.showMiddlewareChain': showMiddlewareChain,
   'openRuntime.editEventBeforeSending': editEventBeforeSending,
   'openRuntime.sendEditedEvent': sendEditedEvent,

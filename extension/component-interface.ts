@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx.ts';
+import type { ComponentCapability, ComponentInterface } from '../runner/protocol.ts';
 
 export const COMPONENT_EDITOR_VIEW_TYPE = 'openRuntime.component';
 /** Read-only WIT documents: `open-runtime-wit:/abs/path/file.wasm.wit`. */
@@ -19,11 +20,15 @@ function wasmOf(witUri: vscode.Uri): vscode.Uri {
   return vscode.Uri.file(witUri.path.replace(/\.wit$/, ''));
 }
 
-/** The WIT of a component, asked of the runner of the folder that holds it; throws a sentence for the user. */
-async function componentWit(ctx: Ctx, wasm: vscode.Uri): Promise<string> {
+/** The WIT of a component and who serves its capabilities, asked of the runner of the folder that holds it; throws a sentence for the user. */
+async function componentInterface(ctx: Ctx, wasm: vscode.Uri): Promise<ComponentInterface> {
   const folder = vscode.workspace.getWorkspaceFolder(wasm) ?? ctx.folderFor();
   if (!folder) throw new Error(`Open a workspace folder to read ${path.basename(wasm.fsPath)}: the runner that reads components serves a folder.`);
   return (await ctx.runnerFor(folder)).componentInterface(wasm.fsPath);
+}
+
+async function componentWit(ctx: Ctx, wasm: vscode.Uri): Promise<string> {
+  return (await componentInterface(ctx, wasm)).wit;
 }
 
 /** The .wasm the user means: the argument, the active editor's file, or the active tab's (the component view). */
@@ -88,18 +93,26 @@ class ComponentEditor implements vscode.CustomReadonlyEditorProvider {
     panel.webview.options = { enableScripts: false, enableCommandUris: ['openRuntime.showComponentInterface'] };
     panel.webview.html = componentPage(panel.webview, name, { state: 'reading' });
     let wit: string;
+    let capabilities: ComponentCapability[];
     try {
-      wit = await componentWit(this.ctx, document.uri);
+      ({ wit, capabilities } = await componentInterface(this.ctx, document.uri));
     } catch (err) {
       panel.webview.html = componentPage(panel.webview, name, { state: 'failed', message: (err as Error).message });
       return;
     }
     const open = `command:openRuntime.showComponentInterface?${encodeURIComponent(JSON.stringify([document.uri.toJSON()]))}`;
-    panel.webview.html = componentPage(panel.webview, name, { state: 'read', wit, open });
+    panel.webview.html = componentPage(panel.webview, name, { state: 'read', wit, open, capabilities });
   }
 }
 
-type PageState = { state: 'reading' } | { state: 'failed'; message: string } | { state: 'read'; wit: string; open: string };
+type PageState = { state: 'reading' } | { state: 'failed'; message: string } | { state: 'read'; wit: string; open: string; capabilities: ComponentCapability[] };
+
+/** The capabilities the component imports and who serves each (a table), or nothing when it imports none. */
+export function capabilityTable(rows: ComponentCapability[]): string {
+  if (!rows.length) return '';
+  const cells = rows.map((r) => `<tr><td>${escape(r.function ?? '')}</td><td>${escape(r.capability)}</td><td>${escape(r.name)}</td><td>${escape(r.provider)}</td></tr>`).join('');
+  return `<h2>Capabilities</h2><table aria-label="Capabilities and their providers"><thead><tr><th>Function</th><th>Capability</th><th>Name</th><th>Served by</th></tr></thead><tbody>${cells}</tbody></table>`;
+}
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -124,7 +137,7 @@ function componentPage(webview: vscode.Webview, name: string, page: PageState): 
       ? `<p class="muted">Reading the component…</p>`
       : page.state === 'failed'
         ? `<p class="error" role="alert">${escape(page.message)}</p>`
-        : `<p class="muted">What this component imports and exports, with the interfaces it names. <a href="${escape(page.open)}">Open as WIT text</a></p><pre><code>${highlightWit(page.wit)}</code></pre>`;
+        : `<p class="muted">What this component imports and exports, with the interfaces it names. <a href="${escape(page.open)}">Open as WIT text</a></p>${capabilityTable(page.capabilities)}<pre><code>${highlightWit(page.wit)}</code></pre>`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
 <title>${escape(name)}</title>
@@ -139,6 +152,10 @@ pre code { background: none; padding: 0; color: inherit; font-family: inherit; }
 .comment { color: var(--vscode-descriptionForeground); font-style: italic; }
 .name { color: var(--vscode-debugTokenExpression-string, var(--vscode-textPreformat-foreground)); }
 a { color: var(--vscode-textLink-foreground); }
+h2 { font-size: 1em; font-weight: 600; }
+table { border-collapse: collapse; }
+th, td { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
+th { color: var(--vscode-descriptionForeground); font-weight: normal; }
 </style></head>
 <body><h1>${escape(name)}: WebAssembly component</h1>${body}</body></html>`;
 }

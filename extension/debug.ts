@@ -1,18 +1,32 @@
 // Attaching the language's debugger to an environment the runner started with its debugger listening
 // (`debug-ready` on /events). Node: VS Code's built-in js-debug, with source maps so breakpoints in
-// TypeScript sources bind. Python: debugpy through the Python Debugger extension, when installed. Either way the
-// runner's own code (its runtime clients, which call the handler) is not the user's: a stack starts at their handler.
+// TypeScript sources bind. Python: debugpy, which serves the Debug Adapter Protocol itself on the port the runner gave
+// it, so VS Code talks to it directly (our own debug type, `openruntime-python`, whose adapter is that port): no
+// Python extension is needed. Go: Delve's headless server runs the function's debug build and serves DAP the same way
+// (`openruntime-go`, attach in mode "remote"), without the Go extension. Either way the runner's own code (its runtime clients, which call the handler) is not
+// the user's: a stack starts at their handler.
 import * as vscode from 'vscode';
-import type { FunctionSpec } from '../runner/functions/model.ts';
+import type { DebuggerLanguage, FunctionSpec } from '../runner/functions/model.ts';
 
-const PYTHON_DEBUGGER_EXTENSIONS = ['ms-python.debugpy', 'ms-python.python'];
+/** The debug type of a Python function's session: its adapter is debugpy, listening in the function's process. */
+export const PYTHON_DEBUG_TYPE = 'openruntime-python';
+/** The debug type of a Go function's session: its adapter is Delve's headless server, which runs the function. */
+export const GO_DEBUG_TYPE = 'openruntime-go';
 
-export function pythonDebuggerAvailable(): boolean {
-  return PYTHON_DEBUGGER_EXTENSIONS.some((id) => vscode.extensions.getExtension(id) !== undefined);
+/** VS Code reaches the DAP server of a debug-ready environment (debugpy, Delve) at the port in the session's configuration. */
+export function registerDebugAdapters(): vscode.Disposable {
+  const factory: vscode.DebugAdapterDescriptorFactory = {
+    createDebugAdapterDescriptor(session) {
+      const connect = session.configuration.connect as { host?: string; port?: number } | undefined;
+      if (!connect?.port) throw new Error(`The ${session.type} session "${session.name}" has no connect.port: start it with "Debug" above a handler.`);
+      return new vscode.DebugAdapterServer(connect.port, connect.host ?? '127.0.0.1');
+    },
+  };
+  return vscode.Disposable.from(
+    vscode.debug.registerDebugAdapterDescriptorFactory(PYTHON_DEBUG_TYPE, factory),
+    vscode.debug.registerDebugAdapterDescriptorFactory(GO_DEBUG_TYPE, factory),
+  );
 }
-
-export const PYTHON_DEBUGGER_MISSING =
-  'Debugging Python functions needs the "Python Debugger" extension (ms-python.debugpy) in VS Code, and debugpy in the function\'s Python (pip install debugpy). Install them, then click "Debug" again.';
 
 /**
  * The runner's own files, which a debugger skips: its bundle (dist/, where the Node runtime client runs from) and its
@@ -23,7 +37,7 @@ export function runnerFiles(extensionRoot: string): string[] {
 }
 
 /** The attach configuration for a debug-ready environment. Exported for the in-host tests. */
-export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: 'node' | 'python', port: number, extensionRoot: string): vscode.DebugConfiguration {
+export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: DebuggerLanguage, port: number, extensionRoot: string): vscode.DebugConfiguration {
   if (language === 'node') {
     return {
       type: 'node',
@@ -49,8 +63,19 @@ export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFo
       openRuntimeFunction: fn.name,
     };
   }
+  if (language === 'go') {
+    return {
+      type: GO_DEBUG_TYPE,
+      request: 'attach',
+      // Delve's headless server already runs the function's debug build: attach to it over DAP.
+      mode: 'remote',
+      name: `Open Runtime: ${fn.name}`,
+      connect: { host: '127.0.0.1', port },
+      openRuntimeFunction: fn.name,
+    };
+  }
   return {
-    type: 'debugpy',
+    type: PYTHON_DEBUG_TYPE,
     request: 'attach',
     name: `Open Runtime: ${fn.name}`,
     connect: { host: '127.0.0.1', port },
@@ -65,27 +90,21 @@ export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFo
 const NODE_DEBUGGER_EXTENSION = 'ms-vscode.js-debug';
 
 /**
- * Loads the debugger extension a Debug click will attach with, while the event picker and the function's start go
- * on: activated only when the attach came, js-debug's start-up was part of the wait for the breakpoint.
+ * Loads js-debug, which a Node function's Debug click attaches with, while the event picker and the function's start
+ * go on: activated only when the attach came, js-debug's start-up was part of the wait for the breakpoint.
  */
 export function prepareDebugger(runtime: string): void {
-  const ids = runtime.startsWith('python') ? PYTHON_DEBUGGER_EXTENSIONS : [NODE_DEBUGGER_EXTENSION];
-  for (const id of ids) {
-    const extension = vscode.extensions.getExtension(id);
-    if (extension && !extension.isActive) void Promise.resolve(extension.activate()).catch(() => undefined);
-  }
+  if (!runtime.startsWith('nodejs')) return;
+  const extension = vscode.extensions.getExtension(NODE_DEBUGGER_EXTENSION);
+  if (extension && !extension.isActive) void Promise.resolve(extension.activate()).catch(() => undefined);
 }
 
 /** Starts the debug session; resolves to false (after telling the user) when it could not start. */
-export async function attachDebugger(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: 'node' | 'python', port: number, extensionRoot: string): Promise<boolean> {
-  if (language === 'python' && !pythonDebuggerAvailable()) {
-    void vscode.window.showErrorMessage(PYTHON_DEBUGGER_MISSING);
-    return false;
-  }
+export async function attachDebugger(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: DebuggerLanguage, port: number, extensionRoot: string): Promise<boolean> {
   const config = attachConfiguration(fn, folder, language, port, extensionRoot);
   const started = await vscode.debug.startDebugging(folder, config, { suppressDebugView: false });
   if (!started) {
-    void vscode.window.showErrorMessage(`Could not attach the ${language === 'node' ? 'Node.js' : 'Python'} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`);
+    void vscode.window.showErrorMessage(`Could not attach the ${{ node: 'Node.js', python: 'Python', go: 'Go' }[language]} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`);
   }
   return started;
 }

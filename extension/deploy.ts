@@ -1,7 +1,8 @@
 // "Open Runtime: Build and Deploy Function...": pick the function, the architecture and the target (AWS Lambda,
 // or this workspace's local runner), then run `open-runtime deploy ... --json-lines` (the CLI's unit, out of the
 // extension host) with its steps shown as progress. Cancel works until the first call that changes Lambda; the
-// end is the deployed version with a way to invoke it. Arguments skip the pickers (tests, keybindings).
+// end is the deployed version with a way to invoke it. Arguments skip the pickers (tests, keybindings). A function
+// with middlewares ships them in the Open Runtime layer (runner/deploy/middleware-layer.ts), as the CLI does.
 import { onLines } from '../runner/lines.ts';
 import { spawn } from 'node:child_process';
 import * as vscode from 'vscode';
@@ -24,7 +25,7 @@ export interface DeployArgs {
   readonly profile?: string;
   /** Name in Lambda; default: the function's. */
   readonly deployedName?: string;
-  /** A function with middlewares: deploy the handler alone without asking (true) or refuse (false). */
+  /** A function with middlewares: deploy the handler alone, leaving its chain behind (default: the chain ships). */
   readonly withoutMiddlewares?: boolean;
 }
 
@@ -64,19 +65,8 @@ export async function buildAndDeploy(ctx: Ctx, args: DeployArgs): Promise<Deploy
   const target = args.target ?? (await pickTarget());
   if (!target) return undefined;
   const settings = readDeploySettings(folder);
-  // Middlewares can't ship with the function yet: say what Lambda would run, and deploy only if the user agrees.
-  const { middlewaresOf } = await import('../runner/functions/model.ts');
-  const chain = middlewaresOf(fn);
-  let withoutMiddlewares = false;
-  if (chain.length) {
-    const choice = args.withoutMiddlewares ?? (await vscode.window.showWarningMessage(
-      `${fn.name} runs the middlewares ${chain.join(', ')} around its handler here. Open Runtime can't ship them with the function yet, so the deployed function would run without them (a check such as auth would be gone).`,
-      { modal: true },
-      'Deploy Without Middlewares',
-    )) === 'Deploy Without Middlewares';
-    if (!choice) return undefined;
-    withoutMiddlewares = true;
-  }
+  // The chain ships in the Open Runtime layer; leaving it behind is only ever asked for explicitly.
+  const withoutMiddlewares = args.withoutMiddlewares === true;
 
   let endpointUrl = args.endpointUrl ?? (target === 'aws' ? settings.endpointUrl : '');
   if (target === 'local') {
@@ -177,7 +167,9 @@ function runDeploy(ctx: Ctx, folder: vscode.WorkspaceFolder, args: string[], pro
 /** "Deployed X version N" with what to do next: invoke it (local), or copy the CLI command / open the console (AWS). */
 function announce(ctx: Ctx, result: DeployResult): void {
   const where = result.target === 'local' ? 'the local runner' : `AWS Lambda (${result.region})`;
-  const message = `Deployed ${result.functionName} version ${result.version}${result.alias ? ` (alias ${result.alias})` : ''} to ${where}.`;
+  const layer = result.middlewareLayer;
+  const chain = layer ? ` Its middlewares ${layer.middlewares.join(', ')} run in the Open Runtime layer (${layer.reused ? 'unchanged, reused' : `version ${layer.version}`}).` : '';
+  const message = `Deployed ${result.functionName} version ${result.version}${result.alias ? ` (alias ${result.alias})` : ''} to ${where}.${chain}`;
   ctx.log(`${message} ${result.versionArn}`);
   // Stays in the status bar, clickable, after the notification has gone to the notification centre.
   const short = `${result.functionName} v${result.version} deployed${result.target === 'local' ? ' · Invoke' : ''}`;

@@ -8,6 +8,7 @@ import { registerChainLenses } from './chain-lenses.ts';
 import { shownChain } from './chain-view.ts';
 import { registerCommands } from './commands.ts';
 import { registerComponentViews } from './component-interface.ts';
+import { registerDebugAdapters } from './debug.ts';
 import { registerDeployCommand } from './deploy.ts';
 import { registerBuildTasks } from './tasks.ts';
 import { Ctx } from './ctx.ts';
@@ -17,6 +18,7 @@ import { HandlerLensProvider, LENS_SELECTOR } from './handler-lenses.ts';
 import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import { streamLogsToOutput } from './logs.ts';
 import { registerRoutesView, type RouteRow } from './routes/routes-view.ts';
+import { registerDurableExecutionsView } from './durable/executions-view.ts';
 import type { ChainReport } from '../runner/protocol.ts';
 import type { ResultModel } from './result-model.ts';
 
@@ -62,8 +64,10 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   watchSavedEvents(c);
   registerBuildTasks(c);
   registerDeployCommand(c);
+  c.push(registerDebugAdapters());
   registerComponentViews(c);
   const routesView = registerRoutesView(c);
+  registerDurableExecutionsView(c);
 
   // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
   const loading = bundleEvaluatedAt - bundleStartedAt;

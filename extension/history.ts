@@ -41,6 +41,8 @@ export interface HistoryEntry {
   readonly codeRoot?: string;
   /** Set when an HTTP request to a route caused the invocation; re-run sends it again. */
   readonly request?: HistoryHttpRequest;
+  /** The tenant it ran for (tenant-isolated functions); re-run uses it again. */
+  readonly tenantId?: string;
 }
 
 export function entryOutcome(e: HistoryEntry): 'ok' | 'error' {

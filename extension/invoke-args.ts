@@ -22,6 +22,8 @@ export interface InvokeArgs {
   readonly saveAs?: string;
   /** The event itself: JSON text, or any value (sent as its JSON). */
   readonly payload?: unknown;
+  /** The tenant of a tenant-isolated function (TenancyConfig PER_TENANT); asked for when not given. */
+  readonly tenantId?: string;
 }
 
 export function isInvokeArgs(value: unknown): value is InvokeArgs {
@@ -29,5 +31,5 @@ export function isInvokeArgs(value: unknown): value is InvokeArgs {
   const v = value as Record<string, unknown>;
   const optionalString = (k: string) => v[k] === undefined || typeof v[k] === 'string';
   const sharedBy = v.sharedBy === undefined || (Array.isArray(v.sharedBy) && v.sharedBy.every((n) => typeof n === 'string'));
-  return sharedBy && ['functionName', 'file', 'exportName', 'eventName', 'eventTemplate', 'saveAs'].every(optionalString);
+  return sharedBy && ['functionName', 'file', 'exportName', 'eventName', 'eventTemplate', 'saveAs', 'tenantId'].every(optionalString);
 }

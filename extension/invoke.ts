@@ -5,15 +5,16 @@
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { FunctionSpec } from '../runner/functions/model.ts';
+import { TENANT_ID, type FunctionSpec } from '../runner/functions/model.ts';
 import type { InvokeResult, RunnerEvent } from '../runner/protocol.ts';
 import type { Ctx } from './ctx.ts';
-import { attachDebugger, prepareDebugger, PYTHON_DEBUGGER_MISSING, pythonDebuggerAvailable } from './debug.ts';
+import { attachDebugger, prepareDebugger } from './debug.ts';
 import { findHandlers, languageOfFile } from './find-handlers.ts';
 import type { HistoryEntry } from './history.ts';
 import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
-import { chooseEvent, rememberEvent, type ChosenEvent } from './events/pick-event.ts';
+import { chooseEvent, isSwitch, rememberEvent, type ChosenEvent, type SharedHandler, type SwitchFunction } from './events/pick-event.ts';
 import { ClickTimer } from './click-timer.ts';
+import { handlerKey } from './function-choices.ts';
 import { describeResult, eventRequestView, type ResultModel } from './result-model.ts';
 import { RunnerError, type RunnerSidecar } from './runner-client.ts';
 import { RUNTIME_INVALID_ENTRYPOINT } from '../runner/lambda-errors.ts';
@@ -39,10 +40,17 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
 
   let runner: RunnerSidecar;
   let fn: FunctionSpec | undefined;
+  let shared: SharedHandler | undefined;
   try {
     runner = await startRunner(ctx, folder);
     timer.mark('runner');
-    fn = await resolveFunction(ctx, runner, folder, { ...args, ...(file ? { file } : {}) });
+    // A shared handler's row: the function used last for it goes straight to its event picker, the others offered there.
+    // (Only when the picker will show: an event given in the arguments leaves no place to offer the others.)
+    const picksEvent = !options.event && args.payload === undefined && !args.eventName && !args.eventTemplate;
+    const remembered = picksEvent && args.sharedBy && args.sharedBy.length > 1 && !args.functionName
+      ? await rememberedSharedFunction(ctx, runner, folder, args.sharedBy, file, args.exportName) : undefined;
+    if (remembered) ({ fn, shared } = remembered);
+    else fn = await resolveFunction(ctx, runner, folder, { ...args, ...(file ? { file } : {}) });
     timer.mark('function');
   } catch (err) {
     reportFailure(ctx, args.functionName ?? (file ? path.basename(file) : 'function'), err);
@@ -50,32 +58,56 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
   }
   if (!fn) return undefined;
 
-  if (options.debug && fn.runtime.startsWith('python') && !pythonDebuggerAvailable()) {
-    void vscode.window.showErrorMessage(PYTHON_DEBUGGER_MISSING);
-    return undefined;
-  }
-  if (options.debug && !fn.runtime.startsWith('python') && !fn.runtime.startsWith('nodejs')) {
-    void vscode.window.showErrorMessage(`Debugging ${fn.runtime} functions is not supported yet: "Debug" works for Node.js and Python functions. Use "Invoke with event" to run ${fn.name}.`);
-    return undefined;
-  }
-  if (options.debug) prepareDebugger(fn.runtime);
-
   let event: ChosenEvent | undefined;
-  try {
-    event = options.event ?? await chooseEvent(ctx, folder, fn, args);
-  } catch (err) {
-    reportFailure(ctx, fn.name, err);
-    return undefined;
+  for (;;) {
+    if (!debuggable(fn, options.debug)) return undefined;
+    if (options.debug) prepareDebugger(fn.runtime);
+    let chosen: ChosenEvent | SwitchFunction | undefined;
+    try {
+      chosen = options.event ?? await chooseEvent(ctx, folder, fn, args, shared);
+    } catch (err) {
+      reportFailure(ctx, fn.name, err);
+      return undefined;
+    }
+    if (!isSwitch(chosen)) {
+      event = chosen;
+      break;
+    }
+    // "Run as <other>": that function's picker, this one offered in its place; remembered for the handler.
+    const previous: FunctionSpec = fn;
+    fn = chosen.switchTo;
+    shared = shared && { where: shared.where, others: [previous, ...shared.others.filter((o) => o.name !== chosen.switchTo.name)] };
+    if (file) await rememberSharedChoice(ctx, sharedKey(file, args.exportName, args.sharedBy ?? []), fn.name);
   }
   if (!event) return undefined; // the user cancelled the picker
   timer.mark(options.event ? 'event' : 'picker');
+  const tenantId = args.tenantId ?? (fn.tenantIsolation === 'PER_TENANT' ? await chooseTenant(ctx, fn) : undefined);
+  if (fn.tenantIsolation === 'PER_TENANT' && tenantId === undefined) return undefined; // cancelled
 
-  return runInvocation(ctx, runner, folder, fn, event, { debug: options.debug, timer, ...(file ? { file } : {}), ...(args.exportName ? { exportName: args.exportName } : {}) });
+  return runInvocation(ctx, runner, folder, fn, event, { debug: options.debug, timer, ...(file ? { file } : {}), ...(args.exportName ? { exportName: args.exportName } : {}), ...(tenantId !== undefined ? { tenantId } : {}) });
+}
+
+/**
+ * The tenant to invoke a tenant-isolated function for, as `aws lambda invoke --tenant-id` takes it: the last one used
+ * for this function is offered first. Undefined when the user cancels.
+ */
+async function chooseTenant(ctx: Ctx, fn: FunctionSpec): Promise<string | undefined> {
+  const key = `openRuntime.tenant.${fn.name}`;
+  const last = ctx.extension.workspaceState.get<string>(key);
+  const tenantId = await vscode.window.showInputBox({
+    title: `Tenant of ${fn.name}`,
+    prompt: `${fn.name} has tenant isolation (TenancyConfig PER_TENANT): each tenant gets execution environments of its own. Which tenant is this invocation for?`,
+    value: last ?? '',
+    placeHolder: 'tenant id, e.g. blue',
+    validateInput: (value) => (TENANT_ID.test(value) ? undefined : 'Use 1 to 256 letters, digits, spaces and . _ : / = + - @.'),
+  });
+  if (tenantId !== undefined) await ctx.extension.workspaceState.update(key, tenantId);
+  return tenantId;
 }
 
 /** Runs one invocation and shows it; used by invoke, debug and re-run. */
 export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, fn: FunctionSpec, event: ChosenEvent,
-  opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer }): Promise<InvokeResult | undefined> {
+  opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer; tenantId?: string }): Promise<InvokeResult | undefined> {
   const startedAt = Date.now();
   const timer = opts.timer ?? new ClickTimer();
   const request = eventRequestView(event.payload);
@@ -110,11 +142,12 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     ...(event.hint ? { eventHint: event.hint } : {}),
     ...(opts.file ? { file: opts.file } : {}),
     ...(opts.exportName ? { exportName: opts.exportName } : {}),
+    ...(opts.tenantId !== undefined ? { tenantId: opts.tenantId } : {}),
   };
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: `$(sync~spin) ${fn.name}` },
-      () => runner.invoke({ function: fn.name, payload: event.payload, ...(opts.debug ? { debug: true } : {}) }),
+      () => runner.invoke({ function: fn.name, payload: event.payload, ...(opts.debug ? { debug: true } : {}), ...(opts.tenantId !== undefined ? { tenantId: opts.tenantId } : {}) }),
     );
     timer.mark(opts.debug ? 'debugging' : 'invoke');
     const entry: HistoryEntry = { ...base, id: result.requestId || `${startedAt}`, result };
@@ -178,26 +211,67 @@ async function resolveFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.W
 
 const SHARED_CHOICES_KEY = 'openRuntime.sharedHandlerChoices';
 
-/** One of the functions that share a handler, picked by the user (the last pick for this handler offered first). */
-async function chooseSharedFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, names: readonly string[], file: string | undefined, exportName: string | undefined): Promise<FunctionSpec | undefined> {
-  const { handlerKey, orderChoices } = await import('./function-choices.ts');
+/** Whether `fn` can run under the debugger here; says why not when it can't. */
+function debuggable(fn: FunctionSpec, debug: boolean): boolean {
+  if (!debug) return true;
+  // Node, Python and (provided) Go functions: the runner says when a provided function is not a Go one.
+  if (!fn.runtime.startsWith('python') && !fn.runtime.startsWith('nodejs') && !fn.runtime.startsWith('provided')) {
+    void vscode.window.showErrorMessage(`Debugging ${fn.runtime} functions is not supported yet: "Debug" works for Node.js, Python and Go functions. Use "Invoke with event" to run ${fn.name}.`);
+    return false;
+  }
+  return true;
+}
+
+function sharedKey(file: string | undefined, exportName: string | undefined, names: readonly string[]): string {
+  return file ? handlerKey(file, exportName) : names.join(',');
+}
+
+async function rememberSharedChoice(ctx: Ctx, key: string, name: string): Promise<void> {
+  const remembered = ctx.extension.workspaceState.get<Record<string, string>>(SHARED_CHOICES_KEY, {});
+  await ctx.extension.workspaceState.update(SHARED_CHOICES_KEY, { ...remembered, [key]: name });
+}
+
+/** The functions sharing a handler, as the runner knows them now (read again when one is missing). */
+async function sharingFunctions(runner: RunnerSidecar, names: readonly string[]): Promise<FunctionSpec[]> {
   let { functions } = await runner.listFunctions();
   if (!names.every((n) => functions.some((f) => f.name === n))) ({ functions } = await runner.reloadFunctions().catch(() => ({ functions })));
   const sharing = names.map((n) => functions.find((f) => f.name === n)).filter((f): f is FunctionSpec => f !== undefined);
   if (sharing.length === 0) {
     throw new RunnerError('ResourceNotFoundException', `None of ${names.join(', ')} is defined any more in this workspace's templates. Save the template, then click the lens again.`);
   }
+  return sharing;
+}
+
+function handlerWhere(file: string | undefined, exportName: string | undefined): string {
+  return file ? `${path.basename(file)}${exportName ? ` ${exportName}` : ''}` : 'this handler';
+}
+
+/** The function last chosen for this shared handler (and the others sharing it), or undefined when none is remembered. */
+async function rememberedSharedFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, names: readonly string[], file: string | undefined, exportName: string | undefined): Promise<{ fn: FunctionSpec; shared: SharedHandler } | undefined> {
+  const remembered = ctx.extension.workspaceState.get<Record<string, string>>(SHARED_CHOICES_KEY, {})[sharedKey(file, exportName, names)];
+  if (!remembered) return undefined;
+  const sharing = await sharingFunctions(runner, names);
+  const fn = sharing.find((f) => f.name === remembered);
+  if (!fn || sharing.length < 2) return undefined;
+  const { orderChoices } = await import('./function-choices.ts');
+  const others = orderChoices(sharing, folder.uri.fsPath, remembered).slice(1).map((c) => c.fn);
+  return { fn, shared: { where: handlerWhere(file, exportName), others } };
+}
+
+/** One of the functions that share a handler, picked by the user (the last pick for this handler offered first). */
+async function chooseSharedFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, names: readonly string[], file: string | undefined, exportName: string | undefined): Promise<FunctionSpec | undefined> {
+  const { orderChoices } = await import('./function-choices.ts');
+  const sharing = await sharingFunctions(runner, names);
   if (sharing.length === 1) return sharing[0];
-  const key = file ? handlerKey(file, exportName) : names.join(',');
+  const key = sharedKey(file, exportName, names);
   const remembered = ctx.extension.workspaceState.get<Record<string, string>>(SHARED_CHOICES_KEY, {});
   const choices = orderChoices(sharing, folder.uri.fsPath, remembered[key]);
-  const where = file ? `${path.basename(file)}${exportName ? ` ${exportName}` : ''}` : 'this handler';
   const picked = await vscode.window.showQuickPick(
     choices.map((c) => ({ label: `$(symbol-event) ${c.label}`, description: c.description, detail: c.detail, choice: c })),
-    { title: `${sharing.length} functions run ${where}: which one?`, placeHolder: 'Each runs with its own template settings (timeout, environment, middlewares)', matchOnDescription: true, matchOnDetail: true },
+    { title: `${sharing.length} functions run ${handlerWhere(file, exportName)}: which one?`, placeHolder: 'Each runs with its own template settings (timeout, environment, middlewares)', matchOnDescription: true, matchOnDetail: true },
   );
   if (!picked) return undefined;
-  await ctx.extension.workspaceState.update(SHARED_CHOICES_KEY, { ...remembered, [key]: picked.choice.fn.name });
+  await rememberSharedChoice(ctx, key, picked.choice.fn.name);
   return picked.choice.fn;
 }
 
@@ -295,7 +369,7 @@ export async function rerunEntry(ctx: Ctx, entry: HistoryEntry, debug = entry.de
     if (!fn) return undefined;
     const event: ChosenEvent = { payload: entry.payload, label: entry.eventLabel, ...(entry.savedEventPath ? { savedPath: entry.savedEventPath } : {}) };
     if (debug) prepareDebugger(fn.runtime);
-    return runInvocation(ctx, runner, folder, fn, event, { debug, timer, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}) });
+    return runInvocation(ctx, runner, folder, fn, event, { debug, timer, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}), ...(entry.tenantId !== undefined ? { tenantId: entry.tenantId } : {}) });
   } catch (err) {
     reportFailure(ctx, entry.functionName, err);
     return undefined;

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { Agent } from 'undici';
 import type { z } from 'zod';
 import {
-  ChainReport, ComponentInterface, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
-  RouteList, RunnerEvent, RunnerStatus, type InvokeRequest,
+  ChainReport, ComponentInterface, KeyValueListing, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
+  RouteList, RunnerEvent, RunnerStatus, DurableExecutionList, type CallbackCompletion, type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
@@ -153,13 +153,29 @@ export class RunnerSidecar {
   }
 
   /** The WIT world of a .wasm component (the runner reads it with jco). */
-  async componentInterface(file: string): Promise<string> {
-    return (await this.call('POST', '/component-interface', { file }, ComponentInterface)).wit;
+  /** The component's WIT, and who serves each capability it imports. */
+  async componentInterface(file: string): Promise<ComponentInterface> {
+    return this.call('POST', '/component-interface', { file }, ComponentInterface);
+  }
+
+  /** The project's built-in key-value stores, or (with `store`) that store's entries. */
+  async keyValue(store?: string): Promise<KeyValueListing> {
+    return this.call('POST', '/keyvalue', store === undefined ? {} : { store }, KeyValueListing);
   }
 
   /** The middleware chains of a file, for the chain view (`text`: the unsaved editor contents). */
   async chains(file: string, text?: string): Promise<ChainReport> {
     return this.call('POST', '/chains', text === undefined ? { file } : { file, text }, ChainReport, { timeoutMs: 60_000 });
+  }
+
+  /** The runner's durable executions with their operations (the Durable Executions view). */
+  async durableExecutions(): Promise<DurableExecutionList> {
+    return this.call('GET', '/durable-executions', undefined, DurableExecutionList);
+  }
+
+  /** Completes a callback a durable execution waits for. */
+  async completeDurableCallback(completion: CallbackCompletion): Promise<void> {
+    await this.call('POST', '/durable-callbacks', completion, undefined);
   }
 
   async status(): Promise<RunnerStatus> {

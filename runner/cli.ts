@@ -1,7 +1,7 @@
 // open-runtime: the runner's command line. The extension uses `serve`; people and CI use the rest.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { handleControlApi } from './control.ts';
 import { discoverFunctions, loadFunctionsFrom, type Discovery, type DiscoveryOptions } from './functions/discover.ts';
@@ -16,9 +16,13 @@ import {
 } from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
 import { watchDefinitions } from './functions/watch-definitions.ts';
-import { debuggerLanguage, parseFunction, runtimeFamily, type FunctionSpec } from './functions/model.ts';
+import { parseFunction, runtimeFamily, type FunctionSpec } from './functions/model.ts';
+import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
+import { LAYER_DOWNLOAD } from './invoke/control-plane-layers.ts';
+import { handleDurableApi } from './durable/api.ts';
+import { durableOf, useDurableExecutions } from './durable/orchestrator.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
 import { describeWebSocketApis } from './gateway/websocket-routes.ts';
@@ -29,7 +33,7 @@ import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
 import { createComponentMiddlewareHost } from './runtimes/wasi/middleware-host.ts';
-import { invokeResult, LocalLambda, FunctionNotFoundError } from './local-lambda.ts';
+import { invokeResult, LocalLambda, FunctionNotFoundError, InvalidParameterValueError } from './local-lambda.ts';
 import { ALLOCATOR_ENV_MARK, CONTROL_PREFIX, RUNNER_ENV, type DefinitionError, type ReadyLine } from './protocol.ts';
 import { forbidInspection } from './runtime-api/access.ts';
 
@@ -43,16 +47,19 @@ const GATEWAY_AUTH_USAGE = `      Gateway auth options (routes with authorizers,
         --api-key <value>   a valid x-api-key besides the template's (repeatable; OPEN_RUNTIME_API_KEYS, comma-separated)`;
 
 const VERB_USAGE: Record<string, string> = {
-  invoke: `  open-runtime invoke <function> [--event <file>|-] [--debug-port N] [project options]
+  invoke: `  open-runtime invoke <function> [--event <file>|-] [--tenant-id <id>] [--debug-port N] [project options]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
+      --tenant-id <id>: the tenant of a tenant-isolated function (TenancyConfig PER_TENANT), as aws lambda invoke --tenant-id.
       --debug-port N (-d): a Node or Python function waits for a debugger on 127.0.0.1:N before it runs.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
-  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--debug-port N] [--allow-origin <origin>]... [gateway auth options] [project options]
+  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--debug-port N] [--skip-waits] [--allow-origin <origin>]... [gateway auth options] [project options]
       Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1 (port 3001), for every function or only
       those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
       WebSocket APIs are on the same port at ws://127.0.0.1:3000/<stage>; an idle connection closes after --ws-idle-timeout (600 s).
       Invoke API callers sign their requests as AWS clients do (any credentials); web pages are refused there unless allowed.
+      Functions with a DurableConfig run as durable executions, kept in .open-runtime/durable-executions/;
+      --skip-waits (OPEN_RUNTIME_DURABLE_SKIP_WAITS=1) ends their waits and retry delays at once.
 ${GATEWAY_AUTH_USAGE}
 ${PROJECT_USAGE}`,
   serve: `  open-runtime serve [--port N] [--api-port N] [--workspace <dir>] [--allow-origin <origin>]...
@@ -68,12 +75,15 @@ ${GATEWAY_AUTH_USAGE}`,
 ${PROJECT_USAGE}`,
   wit: `  open-runtime wit <component.wasm>
       Print a WebAssembly component's WIT world.`,
+  export: `  open-runtime export [--out <dir>] [--name <app>] [--keyvalue-provider IMAGE] [--messaging-provider IMAGE] [project options]
+      Write spin.toml (Spin, SpinKube) and wadm.yaml (wasmCloud) for the project's component functions, their granted
+      key-value, config and messaging mapped; what an engine cannot take is listed in the files and on stderr.`,
 };
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
 async function usage(): Promise<string> {
-  const [build, layer, deploy, chain, events] = await Promise.all([import('./build/command.ts'), import('./build/layer.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts'), import('./events/generate-command.ts')]);
-  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}`;
+  const [build, layer, deploy, chain, events, durable] = await Promise.all([import('./build/command.ts'), import('./build/layer.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts'), import('./events/generate-command.ts'), import('./durable/command.ts')]);
+  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}\n${durable.DURABLE_USAGE}`;
 }
 
 /** One verb's usage, for a mistake in that verb's arguments; the whole text when the verb itself is unknown. */
@@ -83,6 +93,7 @@ async function usageOf(verb: string | undefined): Promise<string> {
   if (verb === 'build-layer') return `Usage:\n${(await import('./build/layer.ts')).BUILD_LAYER_USAGE}`;
   if (verb === 'deploy') return `Usage:\n${(await import('./deploy/command.ts')).DEPLOY_USAGE}`;
   if (verb === 'chain') return `Usage:\n${(await import('./analysis/chain-command.ts')).CHAIN_USAGE}`;
+  if (verb === 'execution' || verb === 'callback') return `Usage:\n${(await import('./durable/command.ts')).DURABLE_USAGE}`;
   if (verb === 'generate-event') return `Usage:\n${(await import('./events/generate-command.ts')).GENERATE_EVENT_USAGE}`;
   return usage();
 }
@@ -114,8 +125,13 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./deploy/command.ts')).deployCommand(rest, loadWorkspace);
     case 'wit':
       return (await import('./runtimes/wasi/component-wit.ts')).witCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     case 'generate-event':
       return generateEvent(rest);
+    case 'execution':
+    case 'callback':
+      return durableExecutionCommand(command, rest);
     case 'chain':
       return (await import('./analysis/chain-command.ts')).chainCommand(rest, async (v) => (await loadWorkspace(v)).functions);
     case undefined:
@@ -126,6 +142,16 @@ async function main(argv: string[]): Promise<number> {
       return command ? 0 : 2;
     default:
       throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+/** `execution ...` and `callback ...` (durable/command.ts); their mistakes are usage mistakes. */
+async function durableExecutionCommand(noun: string, args: string[]): Promise<number> {
+  const { durableCommand, DurableUsageError } = await import('./durable/command.ts');
+  try {
+    return await durableCommand(noun, args);
+  } catch (err) {
+    throw err instanceof DurableUsageError ? new UsageError(err.message) : err;
   }
 }
 
@@ -191,7 +217,9 @@ function debugPortOf(value: string | undefined): number | undefined {
 function sayDebuggerReady(lambda: LocalLambda): void {
   lambda.subscribe((event) => {
     if (event.type !== 'debug-ready') return;
-    const how = event.language === 'node' ? 'a Node debugger (VS Code "Attach", chrome://inspect)' : 'a Python debugger (VS Code\'s debugpy "Attach")';
+    const how = event.language === 'node' ? 'a Node debugger (VS Code "Attach", chrome://inspect)'
+      : event.language === 'python' ? 'a Python debugger (debugpy serves the Debug Adapter Protocol: VS Code, nvim-dap or any DAP client attaches)'
+        : 'a Go debugger (Delve serves the Debug Adapter Protocol: attach with mode "remote" from VS Code, nvim-dap or any DAP client)';
     process.stderr.write(`open-runtime: ${event.function} waits for ${how} on 127.0.0.1:${event.port}; it runs once one attaches.\n`);
   });
 }
@@ -301,10 +329,11 @@ function reportDefinitionErrors(errors: DefinitionError[], skipped: DefinitionEr
 }
 
 async function invokeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, ...DEBUG_OPTION, event: { type: 'string', short: 'e' } } });
+  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, ...DEBUG_OPTION, event: { type: 'string', short: 'e' }, 'tenant-id': { type: 'string' } } });
   noticeContainerFlags(values);
   const address = positionals[0];
   if (!address) throw new UsageError('Which function? open-runtime invoke <function>.');
+  const tenantId = values['tenant-id'];
   const debugPort = debugPortOf(values['debug-port']);
   const { region, profile } = projectOptions(values, 'invoke');
   process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
@@ -313,8 +342,8 @@ async function invokeCommand(args: string[]): Promise<number> {
   reportDefinitionErrors(errors);
   const fn = functionNamed(functions, address);
   const name = fn.name;
-  const language = debugPort ? debuggerLanguage(fn.runtime) : undefined;
-  if (debugPort && !language) throw new UsageError(`--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector) and Python (debugpy) functions can wait for a debugger. Invoke it without --debug-port.`);
+  const language = debugPort ? debuggerLanguage(fn) : undefined;
+  if (debugPort && !language) throw new UsageError(`--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector), Python (debugpy) and Go (Delve) functions can wait for a debugger. Invoke it without --debug-port.`);
   let payload: Buffer = Buffer.from('{}');
   if (values.event === '-') payload = readFileSync(0);
   else if (values.event) {
@@ -336,7 +365,7 @@ async function invokeCommand(args: string[]): Promise<number> {
   });
   sayDebuggerReady(lambda);
   try {
-    const inv = lambda.invoke(name, payload, language ? { debug: { language, port: debugPort! } } : {});
+    const inv = lambda.invoke(name, payload, { tenantId, ...(language ? { debug: { language, port: debugPort! } } : {}) });
     const completion = await inv.completed;
     const result = invokeResult(name, inv, completion);
     if (result.httpPrelude) {
@@ -351,7 +380,7 @@ async function invokeCommand(args: string[]): Promise<number> {
     }
     return result.functionError ? 1 : 0;
   } catch (err) {
-    if (err instanceof FunctionNotFoundError) throw new UsageError(err.message);
+    if (err instanceof FunctionNotFoundError || err instanceof InvalidParameterValueError) throw new UsageError(err.message);
     throw err;
   } finally {
     await lambda.close();
@@ -372,7 +401,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args: samStyleArgs(args),
     allowPositionals: !sidecar,
-    options: { ...WORKSPACE_OPTIONS, ...(sidecar ? {} : DEBUG_OPTION), port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, 'ws-idle-timeout': { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
+    options: { ...WORKSPACE_OPTIONS, ...(sidecar ? {} : DEBUG_OPTION), port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, 'ws-idle-timeout': { type: 'string' }, 'skip-waits': { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
@@ -429,6 +458,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
+    // Durable executions first: an invocation the stop cuts short replays at the next start instead of failing.
+    durableOf(lambda)?.close();
     void Promise.all([gateway?.close(), loadBalancers?.close(), lambda.close(), analyzer?.then((a) => a.close())]).then(() => {
       if (certificate && 'dispose' in certificate) certificate.dispose();
       process.exit(0);
@@ -455,17 +486,23 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     reload,
     infer: (file: string, exportName: string | undefined) => inferFunction(resolve(workspace, file), { workspaceDir: workspace, exportName }),
     chains,
-    componentInterface: async (file: string) => (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file)),
+    componentInterface: async (file: string) => {
+      const wit = await (await import('./runtimes/wasi/component-wit.ts')).componentInterfaceOfFile(resolve(workspace, file));
+      const { componentCapabilities } = await import('./runtimes/wasi/capabilities/describe.ts');
+      return { wit, capabilities: componentCapabilities(wit, resolve(workspace, file), lambda.listFunctions()) };
+    },
+    keyValue: async (store: string | undefined) => (await import('./runtimes/wasi/capabilities/describe.ts')).listKeyValue(workspace, store),
     shutdown,
     apiPort: () => (gateway?.port ? gateway.port : undefined),
     routes: () => (gateway?.port ? { apiPort: gateway.port, routes: listRoutes(gateway.routes(), gateway.port, lambda.listFunctions()) } : { routes: [] }),
     loadBalancers: () => loadBalancers?.describe().map(({ listener, port }) => ({ listener, port })) ?? [],
   };
   serveMainPort(lambda, {
-    surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : CODE_DOWNLOAD.test(path) ? 'unsigned' : 'aws'),
+    surfaceOf: (path) => (path.startsWith(CONTROL_PREFIX) ? 'token' : CODE_DOWNLOAD.test(path) || LAYER_DOWNLOAD.test(path) ? 'unsigned' : 'aws'),
     routes: [
       (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
       (req, res, path, query) => handleControlPlane(lambda, req, res, path, query),
+      (req, res, path, query) => handleDurableApi(lambda, durableOf(lambda), req, res, path, query),
       (req, res, path) => handleControlApi(lambda, control, req, res, path),
     ],
     allowedOrigins,
@@ -477,8 +514,15 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     });
   }
   // Asynchronous invocations wait, and survive restarts, in the workspace (invoke/event-queue.ts).
-  await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
+  const queue = await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
+  // Durable executions too, kept by the runner that holds the workspace (durable/orchestrator.ts); --skip-waits ends
+  // their waits and retry delays at once.
+  const durable = await useDurableExecutions(lambda, queue ? join(workspace, '.open-runtime') : undefined, {
+    skipWaits: values['skip-waits'] === true || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
+    log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
+  });
   const actual = await lambda.listen();
+  durable.open();
   // The editor asks for chain analyses as soon as a Middy file is open: the sidecar loads the TypeScript libs and
   // @middy declarations in the analysis worker now, in the background, so the first analysis only checks its file.
   if (sidecar) void warmChainAnalysis();
@@ -506,7 +550,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     process.stdin.on('end', shutdown).on('data', () => undefined).resume();
   } else {
     const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})${fn.path && fn.path !== fn.name ? ` ${fn.path}` : ''}`).join('\n');
-    const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn.runtime)) : [];
+    const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn)) : [];
     if (debugPort) {
       process.stderr.write(`Open Runtime: each invocation of a Node or Python function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
       if (undebuggable.length) process.stderr.write(`Open Runtime: --debug-port is not supported for ${undebuggable.map((fn) => `${fn.name} (${fn.runtime})`).join(', ')}: they run without a debugger.\n`);
@@ -593,6 +637,30 @@ async function rieCommand(args: string[]): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   return new Promise<number>(() => undefined);
+}
+
+/** `open-runtime export`: spin.toml and wadm.yaml for the project's components (export/engines.ts). */
+async function exportCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: samStyleArgs(args),
+    options: { ...WORKSPACE_OPTIONS, out: { type: 'string' }, name: { type: 'string' }, 'keyvalue-provider': { type: 'string' }, 'messaging-provider': { type: 'string' } },
+  });
+  const result = await loadWorkspace(values, 'export');
+  reportDefinitionErrors(result.errors, result.skipped);
+  const projectDir = resolve(values.workspace ?? (values.template ? dirname(resolve(values.template)) : process.cwd()));
+  const out = resolve(values.out ?? projectDir);
+  const { exportManifests } = await import('./export/engines.ts');
+  const { spinToml, wadmYaml, notes } = exportManifests(result.functions, {
+    projectDir: out,
+    name: values.name ?? basename(projectDir),
+    keyValueProvider: values['keyvalue-provider'],
+    messagingProvider: values['messaging-provider'],
+  });
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'spin.toml'), spinToml);
+  writeFileSync(join(out, 'wadm.yaml'), wadmYaml);
+  process.stderr.write(`Wrote ${join(out, 'spin.toml')} and ${join(out, 'wadm.yaml')}.\n${notes.map((n) => `note: ${n}\n`).join('')}`);
+  return result.errors.length ? 1 : 0;
 }
 
 async function listCommand(args: string[]): Promise<number> {

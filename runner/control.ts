@@ -4,10 +4,12 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { BodyTooLargeError, readBody, sendJson } from './http-util.ts';
-import { FunctionNotFoundError, invokeResult, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
-import { CONTROL_PREFIX, InferRequest, InvokeRequest, type ControlError, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
-import { runtimeFamily, type FunctionSpec } from './functions/model.ts';
+import { AwsError, BodyTooLargeError, readBody, sendJson } from './http-util.ts';
+import { durableOf } from './durable/orchestrator.ts';
+import { FunctionNotFoundError, invokeResult, InvalidParameterValueError, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
+import { CallbackCompletion, CONTROL_PREFIX, InferRequest, InvokeRequest, type ComponentInterface, type ControlError, type KeyValueListing, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
+import type { DebuggerLanguage, FunctionSpec } from './functions/model.ts';
+import { debuggerLanguage } from './runtimes/go-debug.ts';
 
 export interface ControlOptions {
   token: string;
@@ -22,8 +24,10 @@ export interface ControlOptions {
   infer(file: string, exportName: string | undefined): FunctionSpec;
   /** POST /chains: the middleware chains of a file (ChainRequest -> ChainReport). */
   chains(body: unknown): Promise<unknown>;
-  /** POST /component-interface {file}: the WIT world of a .wasm component. */
-  componentInterface(file: string): Promise<string>;
+  /** POST /component-interface {file}: the WIT world of a .wasm component and who serves its capabilities. */
+  componentInterface(file: string): Promise<ComponentInterface>;
+  /** POST /keyvalue {store?}: the project's built-in key-value stores, or one store's entries. */
+  keyValue?(store: string | undefined): Promise<KeyValueListing>;
   shutdown(): void;
 }
 
@@ -71,9 +75,32 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
     case 'POST /component-interface': {
       const { file } = z.object({ file: z.string() }).parse(await readJson(req));
       try {
-        return sendJson(res, 200, { wit: await opts.componentInterface(file) });
+        return sendJson(res, 200, await opts.componentInterface(file));
       } catch (err) {
         return sendControlError(res, 400, { errorType: 'InvalidComponent', message: (err as Error).message });
+      }
+    }
+    case 'GET /durable-executions': {
+      req.resume();
+      const { durableExecutionList } = await import('./durable/control-route.ts');
+      return sendJson(res, 200, durableExecutionList(durableOf(lambda)));
+    }
+    case 'POST /durable-callbacks': {
+      const { completeCallbackFromControl } = await import('./durable/control-route.ts');
+      try {
+        completeCallbackFromControl(durableOf(lambda), CallbackCompletion.parse(await readJson(req)));
+      } catch (err) {
+        if (err instanceof AwsError) return sendControlError(res, err.status, { errorType: err.type, message: err.message });
+        throw err;
+      }
+      return sendJson(res, 200, {});
+    }
+    case 'POST /keyvalue': {
+      const { store } = z.object({ store: z.string().optional() }).parse(await readJson(req));
+      try {
+        return sendJson(res, 200, (await opts.keyValue?.(store)) ?? { stores: [], entries: [], truncated: false });
+      } catch (err) {
+        return sendControlError(res, 400, { errorType: 'KeyValueError', message: (err as Error).message });
       }
     }
     case 'POST /invoke':
@@ -108,18 +135,23 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
     return sendControlError(res, 400, { errorType: 'InvalidRequestContentException', message: `The event is not valid JSON: ${(err as Error).message}` });
   }
   const fn = lambda.getFunction(request.function);
-  let debug: { language: 'node' | 'python'; port: number } | undefined;
+  const durable = durableOf(lambda);
+  if (fn?.durable && durable && !request.debug) {
+    return sendJson(res, 200, await (await import('./durable/control-route.ts')).invokeDurableFromControl(durable, fn, payload.toString('utf8')));
+  }
+  let debug: { language: DebuggerLanguage; port: number } | undefined;
   if (request.debug && fn) {
-    const family = runtimeFamily(fn.runtime);
-    if (family !== 'node' && family !== 'python') {
-      return sendControlError(res, 400, { errorType: 'DebugUnsupported', message: `Debugging ${fn.runtime} functions is not supported yet: only Node and Python functions.` });
+    const language = debuggerLanguage(fn);
+    if (!language) {
+      return sendControlError(res, 400, { errorType: 'DebugUnsupported', message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. Use "Invoke with event" to run ${fn.name}.` });
     }
-    // Node picks its own inspector port (0) and prints it; debugpy needs one chosen up front.
-    debug = { language: family, port: family === 'node' ? 0 : await freePort() };
+    // Node picks its own inspector port (0) and prints it; debugpy and Delve need one chosen up front.
+    debug = { language, port: language === 'node' ? 0 : await freePort() };
   }
   try {
     const inv = lambda.invoke(request.function, payload, {
       clientContext: request.clientContext ? JSON.stringify(request.clientContext) : undefined,
+      tenantId: request.tenantId,
       debug,
     });
     const completion = await inv.completed;
@@ -127,6 +159,7 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
   } catch (err) {
     if (err instanceof FunctionNotFoundError) return sendControlError(res, 404, { errorType: 'ResourceNotFoundException', message: err.message });
     if (err instanceof TooManyRequestsError) return sendControlError(res, 429, { errorType: 'TooManyRequestsException', message: err.message });
+    if (err instanceof InvalidParameterValueError) return sendControlError(res, 400, { errorType: 'InvalidParameterValueException', message: err.message });
     throw err;
   }
 }

@@ -86,6 +86,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** One page of a Lambda list (`Marker` is the index to start at, `MaxItems` at most `maxItems`), with NextMarker when more follow. */
+export function pageOf<T>(query: URLSearchParams, items: T[], key: string, maxItems: number): Record<string, unknown> {
+  const start = Number(query.get('Marker') ?? 0) || 0;
+  const max = Math.min(maxItems, Math.max(1, Number(query.get('MaxItems') ?? 50) || 50));
+  const next = start + max < items.length ? String(start + max) : undefined;
+  return { [key]: items.slice(start, start + max), ...(next ? { NextMarker: next } : {}) };
+}
+
 /** The AWS JSON error shape of the Lambda service (restJson1): type in a header and in the body. */
 export function sendAwsError(res: ServerResponse, status: number, type: string, message: string, extra: Record<string, unknown> = {}): void {
   sendJson(res, status, { Type: status >= 500 ? 'Service' : 'User', Message: message, message, __type: type, ...extra }, {

@@ -75,6 +75,18 @@ export const RUNTIME_INVALID_EVENT = 'Runtime.InvalidEvent';
 /** WASI: the component's answer is not a valid response. */
 export const RUNTIME_INVALID_RESPONSE = 'Runtime.InvalidResponse';
 
+// ---- durable executions (runner/durable/; Open Runtime's names where the service's are not documented) -------------
+/** The runner stopped during an invocation of a durable execution; it replays from its checkpoints at the next start. */
+export const DURABLE_INVOCATION_INTERRUPTED = 'Durable.InvocationInterrupted';
+/** A durable function answered something that is not a durable invocation output (no withDurableExecution). */
+export const DURABLE_INVALID_RESPONSE = 'Durable.InvalidResponse';
+/** The execution ran past its DurableConfig.ExecutionTimeout. */
+export const DURABLE_EXECUTION_TIMED_OUT = 'Durable.ExecutionTimedOut';
+/** StopDurableExecution without an error of the caller's. */
+export const DURABLE_EXECUTION_STOPPED = 'Durable.ExecutionStopped';
+/** A callback got no answer (or no heartbeat) in time. */
+export const DURABLE_CALLBACK_TIMED_OUT = 'Durable.CallbackTimedOut';
+
 /** Every type above, for checks that a string is one of them. */
 export const LAMBDA_ERROR_TYPES: readonly string[] = [
   RUNTIME_EXIT_ERROR, RUNTIME_INIT_ERROR, RUNTIME_UNKNOWN, RUNTIME_INVALID_ENTRYPOINT, RUNTIME_INVALID_RUNTIME,
@@ -86,4 +98,5 @@ export const LAMBDA_ERROR_TYPES: readonly string[] = [
   RUNTIME_JSON_STRINGIFY_ERROR, RUNTIME_UNHANDLED_PROMISE_REJECTION, RUNTIME_NODE_JS_EXIT,
   RUNTIME_MARSHAL_ERROR, RUNTIME_UNMARSHAL_ERROR, RUNTIME_LAMBDA_CONTEXT_UNMARSHAL_ERROR,
   RUNTIME_DEBUGGER_UNAVAILABLE, RUNTIME_WASM_TRAP, RUNTIME_IMPORT_NOT_GRANTED, RUNTIME_INVALID_EVENT, RUNTIME_INVALID_RESPONSE,
+  DURABLE_INVOCATION_INTERRUPTED, DURABLE_INVALID_RESPONSE, DURABLE_EXECUTION_TIMED_OUT, DURABLE_EXECUTION_STOPPED, DURABLE_CALLBACK_TIMED_OUT,
 ];

@@ -6,7 +6,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { relative } from 'node:path';
-import { debuggerLanguage, middlewaresOf, type FunctionSpec, type HttpEvent } from './functions/model.ts';
+import { middlewaresOf, tenantProblem, type DebuggerLanguage, type FunctionSpec, type HttpEvent } from './functions/model.ts';
+import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { findFunction } from './functions/address.ts';
 import type { DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
 import { Environment, type EnvironmentHooks } from './environments/environment.ts';
@@ -16,6 +17,7 @@ import { ConcurrencyGate, throttleMessage } from './environments/concurrency-gat
 import { handleEnvironmentRequest, isRuntimeApiPath } from './runtime-api/runtime.ts';
 import { PEER_CHECKS, tcpPeerOwner, type RuntimeApiAccess } from './runtime-api/access.ts';
 import { sendRuntimeError } from './http-util.ts';
+import { serveRuntimeConnection } from './runtime-api/runtime-connection.ts';
 import { forgetCompiled } from './runtimes/spawn.ts';
 import { IdleTrim } from './idle-trim.ts';
 
@@ -23,6 +25,8 @@ export { TooManyRequestsError };
 export class FunctionNotFoundError extends Error {}
 /** The runner is closing: nothing new starts (the caller gets a 503-style ServiceException). */
 export class RunnerClosingError extends Error {}
+/** An invocation Lambda refuses for its parameters (a tenant id where none goes, or none where one must): 400 InvalidParameterValueException. */
+export class InvalidParameterValueError extends Error {}
 
 export type MainRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -34,6 +38,8 @@ export interface InProcessRunner {
   run(fn: FunctionSpec, inv: Invocation, log: (line: string) => void): void;
   /** Compiled code or configuration changed: drop what is cached for this function. */
   forget?(fn: FunctionSpec): void;
+  /** Gives it the runner's functions (a component's messages invoke them). */
+  attach?(lambda: LocalLambda): void;
   close(): Promise<void>;
 }
 
@@ -71,7 +77,7 @@ export interface InvokeOptions {
   streamListener?: StreamListener | undefined;
   /** Wait for a free environment instead of answering 429 (asynchronous `Event` invocations). */
   queue?: boolean;
-  debug?: { language: 'node' | 'python'; port: number } | undefined;
+  debug?: { language: DebuggerLanguage; port: number } | undefined;
   /** A published version (local control plane) to run instead of $LATEST. */
   version?: FunctionSpec | undefined;
   /**
@@ -81,6 +87,10 @@ export interface InvokeOptions {
   abandonIf?: (() => string | undefined) | undefined;
   /** The request id the caller already has (an asynchronous event's, from its 202). */
   requestId?: string | undefined;
+  /** X-Amz-Tenant-Id: required by a tenant-isolated function, refused by any other. */
+  tenantId?: string | undefined;
+  /** The caller's X-Amzn-Trace-Id. */
+  traceHeader?: string | undefined;
 }
 
 /**
@@ -89,7 +99,7 @@ export interface InvokeOptions {
  */
 export interface EventQueue {
   /** Keeps the event and answers its request id; throws when the queue is full or closing. */
-  enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined): Promise<string>;
+  enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined, caller?: { tenantId?: string | undefined; traceHeader?: string | undefined }): Promise<string>;
   /** Functions were added, changed or removed. */
   functionsChanged(): void;
   /** Runs nothing more; what waits stays where it is kept. */
@@ -126,6 +136,10 @@ export class LocalLambda {
   private readonly opts: Required<Omit<LocalLambdaOptions, 'debugPort'>> & Pick<LocalLambdaOptions, 'debugPort'>;
   private readonly hooks: Omit<EnvironmentHooks, 'retry'>;
   private readonly idleTrim = new IdleTrim();
+  /** Gives a connection, with the bytes read from it but not answered, to node:http. */
+  private readonly toNodeHttp: (socket: Socket, unread: Buffer) => void;
+  /** Runtime API connections served without node:http: closed with the runner. */
+  private readonly runtimeConnections = new Set<Socket>();
   /** Runtime NOTICEs already said, per function (EnvironmentHooks.firstNotice). */
   private readonly noticesSaid = new Set<string>();
 
@@ -141,6 +155,17 @@ export class LocalLambda {
     });
     // A runtime parks on /next for as long as it is idle: no server-side timeout may close it.
     this.http.timeout = 0;
+    // A runtime's connection is served without node:http (runtime-api/runtime-connection.ts); node:http gets the rest,
+    // from the runner's own handler of new connections in place of its own.
+    const [nodeHttp] = this.http.listeners('connection') as Array<(socket: Socket) => void>;
+    this.http.removeListener('connection', nodeHttp!);
+    this.toNodeHttp = (socket, unread) => {
+      socket.pause();
+      if (unread.length) socket.unshift(unread);
+      nodeHttp!.call(this.http, socket);
+      socket.resume();
+    };
+    this.http.on('connection', (socket: Socket) => this.onMainPortConnection(socket));
     this.hooks = {
       log: (fn, line, requestId) => this.emit({ type: 'log', function: fn.name, requestId, line }),
       gone: () => undefined,
@@ -155,7 +180,7 @@ export class LocalLambda {
         const requestId = env.current?.requestId ?? '';
         this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port });
       },
-      heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.current?.requestId === requestId),
+      heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.holdsRequest(requestId)),
       shareRuntimeApi: (env) => {
         if (!this.sharesRuntimeApi) return undefined;
         this.sharedEnvironments.add(env);
@@ -166,7 +191,9 @@ export class LocalLambda {
           // Checked before node:http reads a byte: another local process must not use this environment's API.
           if (!env.admit(socket, 'tcp')) return;
           this.socketOwner.set(socket, env);
-          this.http.emit('connection', socket);
+          this.runtimeConnections.add(socket);
+          socket.once('close', () => this.runtimeConnections.delete(socket));
+          serveRuntimeConnection(env, socket, this.toNodeHttp);
         });
       },
     };
@@ -182,15 +209,42 @@ export class LocalLambda {
   }
 
   /**
+   * A new connection to the main port. Once environments serve their Runtime API there, its first bytes say whether
+   * it is a runtime's: one that asks for /runtime/ and comes from an environment's process is served as the
+   * environment's own (runtime-connection.ts); everything else goes to node:http as it came.
+   */
+  private onMainPortConnection(socket: Socket): void {
+    if (!this.sharedEnvironments.size) return this.toNodeHttp(socket, EMPTY);
+    const failed = () => socket.destroy();
+    socket.once('error', failed);
+    socket.once('data', (first: Buffer) => {
+      socket.off('error', failed);
+      const start = first.toString('latin1', 0, Math.min(first.length, 32));
+      const owner = RUNTIME_REQUEST.test(start) ? this.runtimeApiOwner(socket) : undefined;
+      if (!owner || !('owner' in owner)) return this.toNodeHttp(socket, first);
+      this.socketOwner.set(socket, owner.owner);
+      this.lastRuntimeApiOwner = owner.owner;
+      this.runtimeConnections.add(socket);
+      socket.once('close', () => this.runtimeConnections.delete(socket));
+      serveRuntimeConnection(owner.owner, socket, this.toNodeHttp, first);
+    });
+  }
+
+  /** The environment one of whose processes made the connection, or why none did. */
+  private runtimeApiOwner(socket: Socket): ReturnType<typeof tcpPeerOwner<Environment>> {
+    // The environment that connected last first: a bootstrap that opens a connection per request (curl) is found there.
+    const last = this.lastRuntimeApiOwner;
+    const candidates = last && this.sharedEnvironments.has(last) ? [last, ...[...this.sharedEnvironments].filter((env) => env !== last)] : [...this.sharedEnvironments];
+    return tcpPeerOwner(socket, this.port, candidates, (env) => env.family);
+  }
+
+  /**
    * The first Runtime API request of a connection to the main port: the connection belongs, for its life, to the
    * environment one of whose processes made it; one that no environment's process made is refused with a 403 that
    * says why (and closed), and the runner logs one line.
    */
   private routeRuntimeApi(req: IncomingMessage, res: ServerResponse): void {
-    // The environment that connected last first: a bootstrap that opens a connection per request (curl) is found there.
-    const last = this.lastRuntimeApiOwner;
-    const candidates = last && this.sharedEnvironments.has(last) ? [last, ...[...this.sharedEnvironments].filter((env) => env !== last)] : [...this.sharedEnvironments];
-    const found = tcpPeerOwner(req.socket, this.port, candidates, (env) => env.family);
+    const found = this.runtimeApiOwner(req.socket);
     if ('owner' in found) {
       this.socketOwner.set(req.socket, found.owner);
       this.lastRuntimeApiOwner = found.owner;
@@ -279,8 +333,10 @@ export class LocalLambda {
     if (this.closing) throw new RunnerClosingError('The runner is shutting down; invoke again once it has restarted.');
     const fn = opts.version ?? this.getFunction(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
-    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId);
-    const language = this.opts.debugPort && !opts.debug ? debuggerLanguage(fn.runtime) : undefined;
+    const tenantRefusal = tenantProblem(fn, opts.tenantId);
+    if (tenantRefusal) throw new InvalidParameterValueError(tenantRefusal);
+    const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId, opts);
+    const language = this.opts.debugPort && !opts.debug ? debuggerLanguage(fn) : undefined;
     if (language) opts = { ...opts, debug: { language, port: this.opts.debugPort! } };
     const start = () => this.start(fn, inv, opts);
     // A debug session gets its own environment, outside the function's concurrency.
@@ -345,7 +401,7 @@ export class LocalLambda {
     const middlewares = this.middlewareRunner ? middlewaresOf(fn) : [];
     if (middlewares.length) {
       this.announce(fn.name, inv);
-      this.middlewareRunner!.run(fn, middlewares, inv, (replaced) => this.dispatch(fn, new Invocation(replaced, opts.clientContext, opts.cognitoIdentity), { ...opts, quiet: true }), (line) =>
+      this.middlewareRunner!.run(fn, middlewares, inv, (replaced) => this.dispatch(fn, new Invocation(replaced, opts.clientContext, opts.cognitoIdentity, undefined, opts), { ...opts, quiet: true }), (line) =>
         this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }),
       );
       return inv;
@@ -362,11 +418,12 @@ export class LocalLambda {
     let pool = this.pools.get(key);
     if (!pool) {
       const override = this.launchOverrides.get(name);
-      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort, runtimeApiAccess: this.opts.runtimeApiAccess };
+      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort, runtimeApiAccess: this.opts.runtimeApiAccess, lambdaEndpoint: this.lambdaEndpoint() };
       pool = new FunctionPool(fn, this.hooks, options, () => this.emitEnvironmentCount());
       this.pools.set(key, pool);
     }
     const caller = opts.streamListener;
+    inv.callerStreams = caller !== undefined;
     inv.streamListener = {
       start: (contentType) => caller?.start(contentType),
       chunk: (data) => {
@@ -386,6 +443,14 @@ export class LocalLambda {
     void inv.completed.then((completion) => this.emit({ type: 'invoke-end', result: invokeResult(name, inv, completion) }));
   }
 
+  /**
+   * Where a function's AWS SDK finds Lambda (AWS_ENDPOINT_URL_LAMBDA): this runner's main port once it listens, so
+   * that function-to-function Invoke stays local and a durable function's SDK checkpoints here. `rie` has none.
+   */
+  lambdaEndpoint(): string | undefined {
+    return this.port && !this.launchOverrides.size ? `http://127.0.0.1:${this.port}` : undefined;
+  }
+
   /** The `rie` command runs a given BOOTSTRAP, optionally on a fixed Runtime API port. */
   setLaunchOverride(name: string, command: { command: string; args: string[] }, runtimeApiPort?: number): void {
     this.launchOverrides.set(name, { command, runtimeApiPort });
@@ -394,6 +459,7 @@ export class LocalLambda {
   /** Registers the runner of WASI component functions (loaded lazily: most sessions never need it). */
   setComponentRunner(runner: InProcessRunner): void {
     this.componentRunner = runner;
+    runner.attach?.(this);
   }
 
   /** Registers the runner of runner-level middleware chains. */
@@ -482,9 +548,14 @@ export class LocalLambda {
     await this.componentRunner?.close();
     await this.middlewareRunner?.close();
     this.http.closeAllConnections();
+    for (const socket of this.runtimeConnections) socket.destroy();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+/** The start of a Runtime API request (runtime-connection.ts serves these). */
+const RUNTIME_REQUEST = /^(GET|POST) \/2018-06-01\/runtime\//;
 
 /** An invocation waiting for a slot: started when granted, answered with the reason when its gate is drained. */
 interface QueuedWaiter {

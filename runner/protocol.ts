@@ -65,6 +65,8 @@ export const InvokeRequest = z.object({
   /** The event as JSON text, exactly as the function will receive it. */
   payload: z.string(),
   clientContext: z.record(z.string(), z.unknown()).optional(),
+  /** X-Amz-Tenant-Id: the tenant of a tenant-isolated function (required there, refused elsewhere). */
+  tenantId: z.string().optional(),
   /** Start the environment with the language's debugger listening; see DebugInfo. */
   debug: z.boolean().optional(),
 });
@@ -130,7 +132,7 @@ export const RunnerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chunk'), function: z.string(), requestId: z.string(), data: z.string() }),
   z.object({ type: z.literal('invoke-end'), result: InvokeResult }),
   z.object({ type: z.literal('environments'), count: z.number() }),
-  z.object({ type: z.literal('debug-ready'), function: z.string(), requestId: z.string(), language: z.enum(['node', 'python']), port: z.number() }),
+  z.object({ type: z.literal('debug-ready'), function: z.string(), requestId: z.string(), language: z.enum(['node', 'python', 'go']), port: z.number() }),
   z.object({ type: z.literal('functions-changed') }),
   /** Only on /events: `count` events were left out because this reader was not reading them (control.ts). */
   z.object({ type: z.literal('events-dropped'), count: z.number() }),
@@ -171,8 +173,72 @@ export const RouteList = z.object({
 });
 export type RouteList = z.infer<typeof RouteList>;
 
-/** POST /component-interface {file}: the WIT world of a .wasm component. */
-export const ComponentInterface = z.object({ wit: z.string() });
+/** One operation of a durable execution (a step, wait, callback, child context ...), as the editor's view shows it. */
+export const DurableStep = z.object({
+  id: z.string(),
+  parentId: z.string().optional(),
+  name: z.string().optional(),
+  type: z.string(),
+  subType: z.string().optional(),
+  status: z.string(),
+  /** Epoch milliseconds. */
+  startTimestamp: z.number(),
+  endTimestamp: z.number().optional(),
+  /** Attempts made (steps). */
+  attempts: z.number().int().optional(),
+  /** A callback's id, to complete it. */
+  callbackId: z.string().optional(),
+  result: z.string().optional(),
+  error: z.string().optional(),
+});
+export type DurableStep = z.infer<typeof DurableStep>;
+
+/** GET /durable-executions: the runner's durable executions, newest first, each with its operations in start order. */
+export const DurableExecutionList = z.object({
+  executions: z.array(
+    z.object({
+      arn: z.string(),
+      name: z.string(),
+      function: z.string(),
+      status: z.string(),
+      startTimestamp: z.number(),
+      endTimestamp: z.number().optional(),
+      input: z.string(),
+      result: z.string().optional(),
+      error: z.string().optional(),
+      steps: z.array(DurableStep),
+    }),
+  ),
+});
+export type DurableExecutionList = z.infer<typeof DurableExecutionList>;
+
+/** POST /durable-callbacks: completes a callback a durable execution waits for (result: JSON text). */
+export const CallbackCompletion = z.object({
+  callbackId: z.string().min(1),
+  outcome: z.enum(['succeed', 'fail']),
+  result: z.string().optional(),
+  errorType: z.string().optional(),
+  errorMessage: z.string().optional(),
+});
+export type CallbackCompletion = z.infer<typeof CallbackCompletion>;
+
+/**
+ * POST /component-interface {file}: the WIT world of a .wasm component, and each capability it imports (key-value,
+ * config, messaging) with who serves it for each function running it ("not granted" when none grants it).
+ */
+export const ComponentCapability = z.object({ function: z.string().optional(), capability: z.string(), name: z.string(), provider: z.string() });
+export type ComponentCapability = z.infer<typeof ComponentCapability>;
+export const ComponentInterface = z.object({ wit: z.string(), capabilities: z.array(ComponentCapability).default([]) });
+export type ComponentInterface = z.infer<typeof ComponentInterface>;
+
+/** POST /keyvalue {store?}: the built-in stores of the project (.open-runtime/keyvalue), or one store's keys and values. */
+export const KeyValueListing = z.object({
+  stores: z.array(z.string()),
+  store: z.string().optional(),
+  entries: z.array(z.object({ key: z.string(), value: z.string(), bytes: z.number() })).default([]),
+  truncated: z.boolean().default(false),
+});
+export type KeyValueListing = z.infer<typeof KeyValueListing>;
 
 /** POST /chains: the Middy and runner-level middleware chains of a file, for the chain visualizer. */
 export { ChainRequest, ChainReport } from './analysis/report.ts';

@@ -39,12 +39,30 @@ export function withHint(fn: FunctionSpec, event: ChosenEvent | undefined): Chos
   return hint ? { ...event, hint } : event;
 }
 
-/** The event for an invocation: from the arguments when given (tests, re-run), else from the picker. */
-export async function chooseEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, args: InvokeArgs): Promise<ChosenEvent | undefined> {
-  return withHint(fn, await chooseEventOf(ctx, folder, fn, args));
+/**
+ * Other functions that run the same handler (a shared handler's lens row): the picker of the function used last opens
+ * at once, and offers these as "Run <handler> as <other>" items, so one picker (not a chooser, then a picker) stands
+ * between the click and the result. Picking one answers `{ switchTo }`.
+ */
+export interface SharedHandler {
+  readonly where: string;
+  readonly others: readonly FunctionSpec[];
 }
 
-async function chooseEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, args: InvokeArgs): Promise<ChosenEvent | undefined> {
+/** The user chose to run the handler as another of the functions sharing it. */
+export interface SwitchFunction { readonly switchTo: FunctionSpec }
+
+export function isSwitch(choice: ChosenEvent | SwitchFunction | undefined): choice is SwitchFunction {
+  return !!choice && 'switchTo' in choice;
+}
+
+/** The event for an invocation: from the arguments when given (tests, re-run), else from the picker. */
+export async function chooseEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, args: InvokeArgs, shared?: SharedHandler): Promise<ChosenEvent | SwitchFunction | undefined> {
+  const chosen = await chooseEventOf(ctx, folder, fn, args, shared);
+  return isSwitch(chosen) ? chosen : withHint(fn, chosen);
+}
+
+async function chooseEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, args: InvokeArgs, shared?: SharedHandler): Promise<ChosenEvent | SwitchFunction | undefined> {
   const ws = folder.uri.fsPath;
   if (args.payload !== undefined) {
     const text = typeof args.payload === 'string' ? args.payload : JSON.stringify(args.payload);
@@ -67,7 +85,7 @@ async function chooseEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Funct
     }
     return { payload: text, label: `template: ${template?.label ?? args.eventTemplate}`, remember: { kind: 'template', id: args.eventTemplate, ...(args.fieldValues ? { values: { ...args.fieldValues } } : {}) } };
   }
-  return pickEvent(ctx, folder, fn);
+  return pickEventOf(ctx, folder, fn, shared);
 }
 
 type PickItem = vscode.QuickPickItem & (
@@ -77,6 +95,7 @@ type PickItem = vscode.QuickPickItem & (
   | { action: 'project'; event: ProjectEvent }
   | { action: 'empty' }
   | { action: 'last-result' }
+  | { action: 'switch'; fn: FunctionSpec }
   | { action: 'none' }
 );
 
@@ -85,10 +104,11 @@ const EDIT_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('e
 
 /** The picker itself (openRuntime.pickEvent uses it too). */
 export async function pickEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec): Promise<ChosenEvent | undefined> {
-  return withHint(fn, await pickEventOf(ctx, folder, fn));
+  const chosen = await pickEventOf(ctx, folder, fn);
+  return isSwitch(chosen) ? undefined : withHint(fn, chosen);
 }
 
-async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec): Promise<ChosenEvent | undefined> {
+async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, shared?: SharedHandler): Promise<ChosenEvent | SwitchFunction | undefined> {
   const ws = folder.uri.fsPath;
   const [saved, last, ofProject] = await Promise.all([listSavedEvents(ws, fn.name), lastUsed(ws, fn.name), projectEvents(fn)]);
   const shownName = fn.path ?? fn.name;
@@ -135,6 +155,13 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
       items.push({ label: `$(add) ${t.label}`, description: t.id, detail: `${t.source}${declared}: ${t.description} · opens for editing`, action: 'template', template: t, values });
     }
   }
+  // The other functions running this handler: searchable by name, one pick away (the picker then opens for that one).
+  if (shared?.others.length) {
+    items.push({ label: `Run ${shared.where} as another function`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
+    for (const other of shared.others) {
+      items.push({ label: `$(arrow-swap) Run as ${other.path ?? other.name}`, description: other.runtime, detail: 'Its own template settings (timeout, environment, middlewares) and events', action: 'switch', fn: other });
+    }
+  }
   // Only this function's own last response: another function's is rarely this one's input.
   const lastResult = ctx.history.lastResultOf(fn.name);
   items.push({ label: 'Other', kind: vscode.QuickPickItemKind.Separator, action: 'none' });
@@ -158,12 +185,14 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
 
   const picked = await new Promise<{ item: PickItem; edit: boolean } | undefined>((resolve) => {
     const qp = vscode.window.createQuickPick<PickItem>();
-    qp.title = `Event for ${shownName}`;
+    qp.title = shared?.others.length
+      ? `Event for ${shownName} · ${shared.where} also runs as ${shared.others.map((o) => o.path ?? o.name).join(', ')}`
+      : `Event for ${shownName}`;
     qp.placeholder = `Pick a saved event or a template (${listEventTemplates().length} event types)`;
     qp.matchOnDescription = true;
     qp.matchOnDetail = true;
     qp.items = items;
-    const firstReal = items.find((i) => i.kind !== vscode.QuickPickItemKind.Separator);
+    const firstReal = items.find((i) => i.kind !== vscode.QuickPickItemKind.Separator && i.action !== 'switch');
     if (firstReal) qp.activeItems = [firstReal];
     let done = false;
     qp.onDidAccept(() => { done = true; const item = qp.selectedItems[0]; resolve(item && { item, edit: false }); qp.hide(); });
@@ -173,6 +202,7 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
   });
   if (!picked) return undefined;
   const { item, edit } = picked;
+  if (item.action === 'switch') return { switchTo: item.fn };
   // A saved event is edited in place: its file has the same "Send to" lens as a draft.
   if (edit && item.action === 'saved') {
     await vscode.window.showTextDocument(vscode.Uri.file(item.saved.path), { preview: false });

@@ -65,15 +65,17 @@ func (inv *invocation) claim() bool {
 }
 
 type proxy struct {
-	upstream     string
-	client       *http.Client
-	up           *upstreamClient
-	chain        []*middleware
-	chainErr     error
-	marginMs     int64
-	functionName string
-	mu           sync.Mutex
-	invocations  map[string]*invocation
+	upstream string
+	client   *http.Client
+	up       *upstreamClient
+	chain    []*middleware
+	chainErr error
+	// Whether any middleware has a before / after hook: without one, events and responses pass untouched (no JSON work).
+	hasBefore, hasAfter bool
+	marginMs            int64
+	functionName        string
+	mu                  sync.Mutex
+	invocations         map[string]*invocation
 }
 
 func main() {
@@ -119,6 +121,7 @@ func main() {
 		}
 		p.chain = append(p.chain, mw)
 	}
+	p.hasBefore, p.hasAfter = hasHook(p.chain, "before"), hasHook(p.chain, "after")
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "open-runtime-proxy: could not listen on 127.0.0.1: %v\n", err)
@@ -310,8 +313,15 @@ func (p *proxy) next(w http.ResponseWriter, r *http.Request) {
 		if p.marginMs > 0 && deadline > 0 {
 			inv.timer = time.AfterFunc(time.Until(time.UnixMilli(deadline-p.marginMs)), func() { p.timedOut(inv) })
 		}
-		input := responseValue(event)
-		handed, early := runBefore(p.chain, input, ctx)
+		handed, early := event, (*outcome)(nil)
+		if p.hasBefore {
+			input := responseValue(event)
+			handed, early = runBefore(p.chain, input, ctx)
+			if early == nil && bytes.Equal(handed, input) {
+				// Nothing changed it: the function gets the event exactly as the caller sent it.
+				handed = event
+			}
+		}
 		if early != nil {
 			if inv.claim() {
 				p.forget(requestID)
@@ -322,10 +332,6 @@ func (p *proxy) next(w http.ResponseWriter, r *http.Request) {
 		if inv.isAnswered() {
 			// The graceful timeout answered while the befores ran: the function has nothing left to do for it.
 			continue
-		}
-		if bytes.Equal(handed, input) {
-			// Nothing changed it: the function gets the event exactly as the caller sent it.
-			handed = event
 		}
 		copyHeaders(w.Header(), res.Header)
 		w.Header().Set("Content-Length", strconv.Itoa(len(handed)))
@@ -375,6 +381,7 @@ func (p *proxy) relay(w http.ResponseWriter, requestID string, o outcome, header
 		return
 	}
 	copyHeaders(w.Header(), res.Header)
+	w.Header().Set("Content-Length", strconv.Itoa(len(res.Body)))
 	w.WriteHeader(res.StatusCode)
 	_, _ = w.Write(res.Body)
 }
@@ -393,7 +400,7 @@ func (p *proxy) response(w http.ResponseWriter, r *http.Request, requestID strin
 			return
 		}
 		p.forget(requestID)
-		if hasHook(p.chain, "after") {
+		if p.hasAfter {
 			logLine("MIDDLEWARE after hooks skipped: the response was streamed to the caller as the function wrote it")
 		}
 		p.pass(w, r)
@@ -409,6 +416,10 @@ func (p *proxy) response(w http.ResponseWriter, r *http.Request, requestID strin
 		return
 	}
 	p.forget(requestID)
+	if !p.hasAfter {
+		p.relay(w, requestID, outcome{ok: true, body: body}, r.Header)
+		return
+	}
 	headers := r.Header.Clone()
 	o := runAfter(p.chain, body, inv.ctx)
 	if !bytes.Equal(o.body, body) {

@@ -5,10 +5,11 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -79,16 +80,7 @@ func (c *upstreamClient) do(req *http.Request, body []byte) (*response, error) {
 }
 
 func (c *upstreamClient) roundTrip(uc *upstreamConn, req *http.Request, body []byte) (*response, bool, error) {
-	req.ContentLength = int64(len(body))
-	if body != nil {
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	} else {
-		req.Body = nil
-	}
-	req.Host = c.address
-	if err := req.Write(uc.w); err != nil {
-		return nil, false, err
-	}
+	writeRequest(uc.w, req, c.address, body)
 	if err := uc.w.Flush(); err != nil {
 		return nil, false, err
 	}
@@ -107,4 +99,34 @@ func (c *upstreamClient) roundTrip(uc *upstreamConn, req *http.Request, body []b
 		c.put(uc)
 	}
 	return &response{StatusCode: res.StatusCode, Header: res.Header, Body: data}, true, nil
+}
+
+// writeRequest writes an HTTP/1.1 request with its whole body, as Request.Write would, without its general path
+// (fmt.Fprintf and default headers: a tenth of the proxy's CPU per invoke went there). Header values never carry a
+// line break (net/http's parser refused them on the way in); one is replaced by a space all the same.
+func writeRequest(w *bufio.Writer, req *http.Request, host string, body []byte) {
+	w.WriteString(req.Method)
+	w.WriteByte(' ')
+	w.WriteString(req.URL.RequestURI())
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			w.WriteString(k)
+			w.WriteString(": ")
+			if strings.ContainsAny(v, "\r\n") {
+				v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+			}
+			w.WriteString(v)
+			w.WriteString("\r\n")
+		}
+	}
+	if body != nil || req.Method != http.MethodGet {
+		w.WriteString("Content-Length: ")
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(body)), 10))
+		w.WriteString("\r\n")
+	}
+	w.WriteString("\r\n")
+	w.Write(body)
 }

@@ -59,7 +59,7 @@ export function buildDirOf(fn: FunctionSpec, architecture: Architecture, workspa
   return join(workspaceOf(fn, workspace), '.open-runtime', 'build', fn.name, architecture);
 }
 
-function workspaceOf(fn: FunctionSpec, workspace?: string): string {
+export function workspaceOf(fn: FunctionSpec, workspace?: string): string {
   return workspace ?? (fn.source?.file ? dirname(fn.source.file) : fn.codeUri);
 }
 

@@ -41,7 +41,7 @@ export function builtPackageFor(fn: FunctionSpec, workspace?: string): BuiltPack
   return { dir, notice };
 }
 
-function newestSource(dir: string, depth = 0): number {
+export function newestSource(dir: string, depth = 0): number {
   let newest = 0;
   for (const name of readdirSync(dir)) {
     if (name.startsWith('.') || name === 'target' || name === 'node_modules') continue;

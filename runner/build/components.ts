@@ -14,6 +14,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ComponentSettings, type FunctionSpec } from '../functions/model.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
+import { grantedImports } from '../runtimes/wasi/capabilities/grants.ts';
 
 export class ComponentBuildError extends Error {}
 
@@ -56,17 +57,19 @@ export async function buildComponent(fn: FunctionSpec, options: BuildOptions = {
   if (!existsSync(source)) {
     throw new ComponentBuildError(`Function ${fn.name} builds from ${build.source}, but ${source} doesn't exist. Fix component.build.source (it is relative to CodeUri).`);
   }
-  const world = WORLD_NAMES[settings.world];
   const work = await mkdtemp(join(tmpdir(), 'open-runtime-build-'));
   try {
     const witDir = await lambdaWit(work);
+    // Granted capabilities (key-value, config, messaging) are imports of a world made for this function; the
+    // component then imports exactly what it may use, and a provider swap needs no rebuild.
+    const world = await worldWithCapabilities(witDir, WORLD_NAMES[settings.world], grantedImports(settings));
     if (build.language === 'js') {
       const backend = build.backend ?? 'starlingmonkey';
       // Outgoing HTTP only when the function may use it: the component then doesn't import what it wasn't granted.
       const disableFeatures = [...(settings.allowedHosts.length ? [] : ['http' as const]), ...(settings.world === 'handler' ? ['fetch-event' as const] : [])];
       log(`Bundling ${relative(fn.codeUri, source)} with esbuild`);
       const bundle = await bundleJs(source, fn.name);
-      const inputs = hashOf(['js', backend, world, disableFeatures.join(','), bundle, witFingerprint(), toolVersion(backend)]);
+      const inputs = hashOf(['js', backend, world, grantedImports(settings).join(','), disableFeatures.join(','), bundle, witFingerprint(), toolVersion(backend)]);
       if (!options.force && upToDate(output, inputs)) return { output, upToDate: true };
       const bundlePath = join(work, `${basename(source).replace(/\.[^.]+$/, '')}.js`);
       await writeFile(bundlePath, bundle);
@@ -80,7 +83,7 @@ export async function buildComponent(fn: FunctionSpec, options: BuildOptions = {
         );
       }
       const sources = cSources(source);
-      const inputs = hashOf(['c', world, ...sources.map((f) => `${f}\0${readFileSync(f, 'utf8')}`), witFingerprint()]);
+      const inputs = hashOf(['c', world, grantedImports(settings).join(','), ...sources.map((f) => `${f}\0${readFileSync(f, 'utf8')}`), witFingerprint()]);
       if (!options.force && upToDate(output, inputs)) return { output, upToDate: true };
       log(`Compiling ${relative(fn.codeUri, source)} with clang (wasm32-wasi, reactor)`);
       const core = join(work, 'core.wasm');
@@ -106,6 +109,14 @@ async function lambdaWit(work: string): Promise<string> {
   for (const file of ['lambda.wit', 'http.wit']) await cp(join(WIT_DIR, file), join(dir, file));
   await cp(join(WIT_DIR, 'deps'), join(dir, 'deps'), { recursive: true });
   return dir;
+}
+
+/** The base world, or a world including it plus the granted imports (written beside it) when there are any. */
+async function worldWithCapabilities(witDir: string, base: string, imports: string[]): Promise<string> {
+  if (!imports.length) return base;
+  const name = `${base}-with-capabilities`;
+  await writeFile(join(witDir, 'capabilities.wit'), `world ${name} {\n  include ${base};\n${imports.map((i) => `  ${i}\n`).join('')}}\n`);
+  return name;
 }
 
 function hashOf(parts: Array<string | Uint8Array>): string {
@@ -145,7 +156,7 @@ function witFingerprint(): string {
     }
   };
   walk(join(WIT_DIR, 'deps'));
-  for (const file of ['lambda.wit', 'http.wit', join('c', 'open_runtime_lambda.h')]) files.push(readFileSync(join(WIT_DIR, file), 'utf8'));
+  for (const file of ['lambda.wit', 'http.wit', join('c', 'open_runtime_lambda.h'), join('c', 'open_runtime_capabilities.h')]) files.push(readFileSync(join(WIT_DIR, file), 'utf8'));
   return hashOf(files);
 }
 
@@ -160,6 +171,9 @@ function toolVersion(backend: string): string {
   }
 }
 
+/** Imports a bundler leaves alone: WIT interfaces (wasi:keyvalue/store@..., wasmcloud:messaging/...), which componentize binds. */
+export const WIT_IMPORTS = ['wasi:*', 'wasmcloud:*'];
+
 async function bundleJs(source: string, name: string): Promise<string> {
   const esbuild = await import('esbuild');
   try {
@@ -172,6 +186,7 @@ async function bundleJs(source: string, name: string): Promise<string> {
       target: 'es2022',
       mainFields: ['module', 'main'],
       logLevel: 'silent',
+      external: WIT_IMPORTS,
     });
     return result.outputFiles[0]!.text;
   } catch (error) {
@@ -223,7 +238,7 @@ function cleanToolError(error: unknown): string {
 function cSources(source: string): string[] {
   const dir = dirname(source);
   const siblings = readdirSync(dir).filter((f) => /\.[ch]$/.test(f)).map((f) => join(dir, f));
-  return [...new Set([source, ...siblings, join(C_BINDING_DIR, 'open_runtime_lambda.h')])].filter((f) => statSync(f).isFile()).sort();
+  return [...new Set([source, ...siblings, join(C_BINDING_DIR, 'open_runtime_lambda.h'), join(C_BINDING_DIR, 'open_runtime_capabilities.h')])].filter((f) => statSync(f).isFile()).sort();
 }
 
 function runClang(args: string[], name: string): Promise<void> {

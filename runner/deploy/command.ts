@@ -13,7 +13,9 @@ export const DEPLOY_USAGE = `  open-runtime deploy <function> [--target aws|loca
       [--template <path>] [--workspace <dir>]
       Build, check and deploy a function to AWS Lambda (default) or to a runner's local control plane
       (--target local --endpoint-url http://127.0.0.1:PORT); publishes a version and optionally points an alias at it.
-      A function with middlewares is refused unless --without-middlewares (they can't ship with it yet).`;
+      A function with middlewares ships them: the Open Runtime layer (the Runtime API proxy and the middlewares) is
+      published as open-runtime-<name> (an unchanged version is reused) and attached, and the runtime starts through it.
+      --without-middlewares deploys the handler alone. Component middlewares and cloudevents are refused (the layer can't run them).`;
 
 export async function deployCommand(args: string[], loadWorkspace: LoadWorkspace): Promise<number> {
   let parsed;
@@ -78,7 +80,11 @@ export async function deployCommand(args: string[], loadWorkspace: LoadWorkspace
       signal: abort.signal,
     });
     if (json) emit({ result });
-    else process.stdout.write(`${result.functionName} version ${result.version}${result.alias ? ` (alias ${result.alias})` : ''}: ${result.versionArn}\nInvoke it: ${result.invokeCommand}\n`);
+    else {
+      const layer = result.middlewareLayer;
+      const chain = layer ? `Middlewares ${layer.middlewares.join(', ')} in layer ${layer.arn}${layer.reused ? ' (unchanged, reused)' : ''}\n` : '';
+      process.stdout.write(`${result.functionName} version ${result.version}${result.alias ? ` (alias ${result.alias})` : ''}: ${result.versionArn}\n${chain}Invoke it: ${result.invokeCommand}\n`);
+    }
     return 0;
   } catch (err) {
     const message = err instanceof DeployError ? err.message : `The deploy failed unexpectedly: ${(err as Error).stack ?? String(err)}`;

@@ -4,6 +4,8 @@
 // Lambda (credentials and region from the standard AWS chain, an optional endpoint URL) or the runner's own
 // control plane. Everything that can fail without AWS (build, package checks, role, credentials, region) is
 // done before the first call that changes anything, so a failure there leaves nothing half-deployed.
+// A function with middlewares ships them: the Open Runtime layer with its chain (middleware-layer.ts) is published
+// (or an unchanged version reused), attached, and the function set up to start through it.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +15,7 @@ import { buildFunction, BuildError } from '../build/build-function.ts';
 import { checkPackage, describeProblems } from '../build/check-package.ts';
 import { roleFromTemplate } from './template-role.ts';
 import { reservedVariablesIn } from '../functions/reserved-variables.ts';
+import { buildChainLayer, chainLayerName, ChainNotShippable, wrapBootstrap, type ChainLayer } from './middleware-layer.ts';
 
 export type DeployTarget = 'aws' | 'local';
 
@@ -32,7 +35,7 @@ export interface DeployOptions {
   alias?: string | undefined;
   /** Deploy this zip instead of building. */
   zipPath?: string | undefined;
-  /** Deploy a function that has middlewares without them, knowingly (they can't ship with it yet). */
+  /** Deploy a function that has middlewares without them, knowingly (the handler alone, no layer). */
   withoutMiddlewares?: boolean | undefined;
   workspace?: string | undefined;
   log?: ((line: string) => void) | undefined;
@@ -41,7 +44,7 @@ export interface DeployOptions {
   signal?: AbortSignal | undefined;
 }
 
-export type DeployStep = 'build' | 'check' | 'connect' | 'upload' | 'configure' | 'wait' | 'publish' | 'alias' | 'done';
+export type DeployStep = 'build' | 'check' | 'connect' | 'layer' | 'upload' | 'configure' | 'wait' | 'publish' | 'alias' | 'done';
 
 export interface DeployResult {
   target: DeployTarget;
@@ -58,6 +61,8 @@ export interface DeployResult {
   endpointUrl?: string | undefined;
   /** An AWS CLI command that invokes what was deployed. */
   invokeCommand: string;
+  /** The layer that runs the function's middlewares on Lambda, when it has any (and they were not left behind). */
+  middlewareLayer?: { arn: string; version: number; middlewares: string[]; reused: boolean } | undefined;
 }
 
 /** A deploy that did not happen or did not finish; `message` says what happened and what to do. */
@@ -99,13 +104,12 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
   if (reserved.length) {
     throw new DeployError(`Nothing was deployed: ${fn.name} sets ${reserved.join(', ')}, which Lambda reserves for itself and refuses in a function's environment. Remove ${reserved.length > 1 ? 'them' : 'it'} from the function's variables.`);
   }
-  // The chain runs here around the handler; Lambda would run the handler alone (an auth check gone without a word).
-  const chain = middlewaresOf(fn);
-  if (chain.length && !opts.withoutMiddlewares) {
+  // The chain runs here around the handler; it ships with the function (a layer), unless left behind knowingly.
+  const chain = opts.withoutMiddlewares || fn.runtime === 'wasi' ? [] : middlewaresOf(fn);
+  if (chain.length && fn.environment.AWS_LAMBDA_EXEC_WRAPPER) {
     throw new DeployError(
-      `Nothing was deployed: ${fn.name} runs the middlewares ${chain.join(', ')} around its handler here, and on Lambda it would run without them ` +
-        `(a check such as auth would be gone). Open Runtime can't ship a middleware chain with a function yet. To deploy the handler alone, knowingly, ` +
-        `pass --without-middlewares (the editor asks); or remove the middlewares from the function.`,
+      `Nothing was deployed: ${fn.name} sets AWS_LAMBDA_EXEC_WRAPPER (${fn.environment.AWS_LAMBDA_EXEC_WRAPPER}), and its middlewares ${chain.join(', ')} ship in the ` +
+        'Open Runtime layer, which starts the runtime through that same variable. Remove the variable (the layer\'s wrapper takes its place), or deploy without the middlewares (--without-middlewares).',
     );
   }
   const role = resolveRole(fn, opts);
@@ -132,6 +136,19 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
   step('check', 'Checking the package...', true);
   const checked = checkPackage(zip, { architecture, runtime: fn.runtime, handler: fn.handler });
   if (checked.problems.length) throw new DeployError(`Nothing was deployed: ${describeProblems(checked.problems)}`);
+  let layer: ChainLayer | undefined;
+  if (chain.length) {
+    step('layer', `Building the Open Runtime layer with the middlewares ${chain.join(', ')} for ${architecture}...`, true);
+    try {
+      layer = await buildChainLayer(fn, functionName, chain, architecture, { workspace: opts.workspace, log, signal: opts.signal });
+      if (fn.runtime.startsWith('provided')) zip = wrapBootstrap(zip);
+    } catch (err) {
+      if (opts.signal?.aborted) throw new DeployError('The deploy was cancelled while the middleware layer was built; nothing was deployed.');
+      if (err instanceof ChainNotShippable) throw new DeployError(err.message);
+      if (err instanceof BuildError) throw new DeployError(`Nothing was deployed: the Open Runtime layer could not be built. ${err.message}`);
+      throw err;
+    }
+  }
   const codeSha256 = createHash('sha256').update(zip).digest('base64');
 
   step('connect', opts.target === 'local' ? `Connecting to the local runner at ${opts.endpointUrl}...` : 'Resolving AWS credentials and region...', true);
@@ -150,21 +167,28 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
   const waiter = { client, maxWaitTime: 300, minDelay: 1, maxDelay: 5 };
   try {
     let exists = true;
+    let currentLayers: string[] = [];
     try {
-      await client.send(new sdk.GetFunctionConfigurationCommand({ FunctionName: functionName }));
+      const current = await client.send(new sdk.GetFunctionConfigurationCommand({ FunctionName: functionName }));
+      currentLayers = (current.Layers ?? []).map((l) => l.Arn!).filter(Boolean);
     } catch (err) {
       if ((err as { name?: string }).name === 'ResourceNotFoundException') exists = false;
       else fail(`Looking up ${functionName}`, err);
     }
+    if (fn.runtime === 'wasi') throw new DeployError('WASI components have no Lambda runtime: deploy them where a component host runs them. Nothing was deployed.');
+    let shippedLayer: DeployResult['middlewareLayer'];
+    if (layer) {
+      shippedLayer = { ...(await publishChainLayer(sdk, client, layer, architecture, fn, step).catch((err) => fail(`Publishing the middleware layer ${layer.name}`, err))), middlewares: chain };
+    }
     const configuration = {
-      Runtime: fn.runtime === 'wasi' ? undefined : fn.runtime,
+      Runtime: fn.runtime,
       Handler: fn.handler || 'bootstrap',
       Role: role,
       Timeout: Math.round(fn.timeout),
       MemorySize: fn.memorySize,
-      Environment: { Variables: deployedEnvironment(fn, opts) },
+      Environment: { Variables: { ...deployedEnvironment(fn, opts), ...layer?.environment } },
+      ...layersAfterDeploy(currentLayers, chainLayerName(functionName), shippedLayer?.arn),
     };
-    if (fn.runtime === 'wasi') throw new DeployError('WASI components have no Lambda runtime: deploy them where a component host runs them. Nothing was deployed.');
     let created = false;
     if (!exists) {
       step('upload', `Creating ${functionName} (${architecture})...`, false);
@@ -211,6 +235,7 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
       alias: opts.alias,
       region,
       endpointUrl: opts.endpointUrl,
+      middlewareLayer: shippedLayer,
       invokeCommand: [
         'aws lambda invoke',
         opts.endpointUrl ? `--endpoint-url ${opts.endpointUrl}` : '',
@@ -271,6 +296,57 @@ async function createClient(sdk: typeof import('@aws-sdk/client-lambda'), opts: 
     throw new DeployError('No AWS region is set. Pass --region, set AWS_REGION, or set a region in ~/.aws/config. Nothing was deployed.');
   }
   return client;
+}
+
+/**
+ * The chain's layer version in Lambda: an unchanged one reused (its Description names the content, its CodeSha256
+ * proves it), else a new version published. Layers are published before the function changes.
+ */
+async function publishChainLayer(
+  sdk: typeof import('@aws-sdk/client-lambda'),
+  client: LambdaClientType,
+  layer: ChainLayer,
+  architecture: Architecture,
+  fn: FunctionSpec,
+  step: (s: DeployStep, message: string, cancellable: boolean) => void,
+): Promise<{ arn: string; version: number; reused: boolean }> {
+  let marker: string | undefined;
+  do {
+    const page = await client.send(new sdk.ListLayerVersionsCommand({ LayerName: layer.name, Marker: marker }));
+    for (const candidate of page.LayerVersions ?? []) {
+      if (candidate.Description !== layer.description || !candidate.LayerVersionArn) continue;
+      const got = await client.send(new sdk.GetLayerVersionByArnCommand({ Arn: candidate.LayerVersionArn }));
+      if (got.Content?.CodeSha256 === layer.codeSha256) {
+        step('layer', `The middleware layer is unchanged: reusing ${candidate.LayerVersionArn}.`, false);
+        return { arn: candidate.LayerVersionArn, version: candidate.Version!, reused: true };
+      }
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  step('layer', `Publishing the middleware layer ${layer.name} (${Math.round(layer.zip.length / 1024)} KiB)...`, false);
+  const published = await client.send(
+    new sdk.PublishLayerVersionCommand({
+      LayerName: layer.name,
+      Description: layer.description,
+      Content: { ZipFile: layer.zip },
+      CompatibleArchitectures: [architecture],
+      CompatibleRuntimes: [fn.runtime as never],
+      LicenseInfo: 'Open Runtime layer; the middlewares are the function author\'s',
+    }),
+  );
+  return { arn: published.LayerVersionArn!, version: published.Version!, reused: false };
+}
+
+/**
+ * The function's Layers after the deploy: the ones it has (set by someone else) kept in their order, an older version
+ * of its chain layer replaced by the new one (last: its files win at /opt), or removed when the chain is left behind.
+ * Unset (left as they are) when there is nothing to change.
+ */
+export function layersAfterDeploy(current: string[], chainLayer: string, shipped: string | undefined): { Layers?: string[] } {
+  const isChainLayer = (arn: string) => arn.split(':')[6] === chainLayer;
+  const others = current.filter((arn) => !isChainLayer(arn));
+  if (shipped) return { Layers: [...others, shipped] };
+  return others.length !== current.length ? { Layers: others } : {};
 }
 
 /** The variables Lambda gets: without SLSMIDDLEWARES when the chain is left behind (it names middlewares the package lacks). */

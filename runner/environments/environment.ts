@@ -1,14 +1,16 @@
 // One execution environment: one OS process running a function's runtime, its Runtime API (on the runner's shared
 // port, or on its own where the runner cannot route by peer), one invocation at a time, Lambda's lifecycle (init cap, timeout with graceful SIGTERM, exit errors, REPORT).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { deployedName, functionArn, type FunctionSpec } from '../functions/model.ts';
+import { deployedName, functionArn, type DebuggerLanguage, type FunctionSpec } from '../functions/model.ts';
+import { DELVE_LISTENING } from '../runtimes/go-debug.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { shownState, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
 import { ExtensionHost } from '../runtime-api/extensions.ts';
 import { TelemetryHub } from '../runtime-api/telemetry.ts';
+import { eventHeaders } from '../runtime-api/event-headers.ts';
 import { directSocketPath, listenDirect } from '../runtime-api/direct.ts';
 import { directSocketAllowed, refuseConnection, refuseTcpPeer, refuseUnixPeer, type ProcessFamily, type RuntimeApiAccess } from '../runtime-api/access.ts';
 import type { ExtensionsEnvironment, NextRequest, ServedEnvironment, TelemetryEnvironment } from '../runtime-api/served-environment.ts';
@@ -38,7 +40,7 @@ export interface EnvironmentHooks {
    */
   retry(env: Environment, inv: Invocation): void;
   /** A debugger is listening for this invocation. */
-  debugReady?(env: Environment, language: 'node' | 'python', port: number): void;
+  debugReady?(env: Environment, language: DebuggerLanguage, port: number): void;
   /** Whether another environment holds invocation `requestId` now (a runtime answering it is refused, 403). */
   heldElsewhere?(env: Environment, requestId: string): boolean;
   /** Wires a socket listener for this environment's own Runtime API address into the shared HTTP server. */
@@ -58,13 +60,17 @@ export interface EnvironmentHooks {
 export interface EnvironmentOptions {
   region: string;
   initTimeoutMs: number;
-  debug?: { language: 'node' | 'python'; port: number } | undefined;
+  debug?: { language: DebuggerLanguage; port: number } | undefined;
   /** Fixed Runtime API address (the `rie` command's --runtime-api-address); a free port otherwise. */
   runtimeApiPort?: number | undefined;
   /** Replaces the planned command (the `rie` command runs the given BOOTSTRAP). */
   command?: { command: string; args: string[] } | undefined;
   /** Who may use this environment's Runtime API addresses (runtime-api/access.ts); 'environment' when unset. */
   runtimeApiAccess?: RuntimeApiAccess | undefined;
+  /** The one tenant this environment serves (tenant-isolated functions); undefined for every other function. */
+  tenantId?: string | undefined;
+  /** The runner's Lambda API for the function's SDK (AWS_ENDPOINT_URL_LAMBDA); none under `rie`. */
+  lambdaEndpoint?: string | undefined;
 }
 
 const GRACEFUL_KILL_MS = 500;
@@ -91,7 +97,11 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   stale = false;
   readonly extensions: ExtensionHost;
   readonly telemetry: TelemetryHub;
-  current: Invocation | undefined;
+  /**
+   * The invocations it holds (assigned, not finished): one, or up to the function's maxConcurrency with Lambda Managed
+   * Instances, whose runtimes take several events at once (concurrent /next and answers).
+   */
+  private readonly held: Invocation[] = [];
   port = 0;
 
   private readonly hooks: EnvironmentHooks;
@@ -101,9 +111,10 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   /** Ends the routing of the runner's shared port to this environment (when it serves its Runtime API there). */
   private leaveShared: (() => void) | undefined;
   private direct: Server | undefined;
-  private pendingNext: NextRequest | undefined;
-  /** The /next that carried the current invocation's event. */
-  private deliveredOn: NextRequest | undefined;
+  /** The runtime's parked /next requests (one, except with Lambda Managed Instances). */
+  private readonly parked: NextRequest[] = [];
+  /** The /next that carried each held invocation's event. */
+  private readonly deliveredOn = new Map<Invocation, NextRequest>();
   private initStartedAt = 0;
   private spawnedAt = 0;
   private firstNextAt = 0;
@@ -112,9 +123,12 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   private initDurationMs: number | undefined;
   private initReported = false;
   private initTimer: NodeJS.Timeout | undefined;
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Each delivered invocation's timeout. */
+  private readonly deadlines = new Map<Invocation, NodeJS.Timeout>();
   /** Request ids this environment answered, to tell 403 (second answer) from 400 (unknown id). */
   private readonly answered = new Set<string>();
+  /** Invocation ids (attempts) that timed out here: their late answers get 410 (runtime-api/runtime.ts). */
+  private readonly timedOut = new Set<string>();
   private initError: Outcome | undefined;
   /** The invocation whose END/REPORT is being written; the next one waits for it. */
   private reporting: Invocation | undefined;
@@ -133,6 +147,30 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     this.extensions = new ExtensionHost(this);
     this.telemetry = new TelemetryHub(this);
     this.containment = new Containment({ memorySizeMB: fn.memorySize, busy: () => this.state === 'initializing' || this.state === 'busy', enforce: !opts.debug }); // contain
+  }
+
+  /** The invocation it holds (the first, with Lambda Managed Instances). */
+  get current(): Invocation | undefined {
+    return this.held[0];
+  }
+
+  /** How many invocations it runs at once: the function's maxConcurrency (Lambda Managed Instances), else one. */
+  private get capacity(): number {
+    return this.opts.debug ? 1 : (this.fn.maxConcurrency ?? 1);
+  }
+
+  /**
+   * Whether `inv` can join the invocations it runs now (Lambda Managed Instances): room left, the same tenant, and it
+   * is running or starting them. An idle environment is the pool's to give out as usual.
+   */
+  hasRoom(inv: Invocation): boolean {
+    const running = this.lifecycle === 'busy' || this.lifecycle === 'initializing-invoked';
+    return running && this.capacity > 1 && this.held.length < this.capacity && inv.tenantId === this.tenantId;
+  }
+
+  /** Whether it holds invocation `requestId` now. */
+  holdsRequest(requestId: string): boolean {
+    return this.held.some((inv) => inv.requestId === requestId);
   }
 
   /** Its state as the control API shows it. */
@@ -198,6 +236,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
         debug: this.opts.debug ? { port: this.opts.debug.port } : undefined,
         directSocket,
         environmentMarker: this.containment.marker, // contain
+        lambdaEndpoint: this.opts.lambdaEndpoint,
       };
       plan = this.opts.command ? planCommand(this.fn, launch, this.opts.command) : await planLaunch(this.fn, launch);
       // Init's clock starts once the launch is planned: a published layer or a Node version downloaded for the
@@ -292,14 +331,15 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   }
 
   private logLine(line: string, stream: 'stdout' | 'stderr'): void {
-    if (this.opts.debug && stream === 'stderr') this.detectDebugger(line);
+    if (this.opts.debug) this.detectDebugger(line);
     this.platformLog(line, true);
   }
 
   /** A line in the function's log stream. Function output is also sent to telemetry subscribers. */
-  platformLog(line: string, fromFunction = false): void {
-    // Until the next invocation is delivered, output still belongs to the one being reported.
-    const inv = this.current?.deliveredAt ? this.current : (this.reporting ?? this.current);
+  platformLog(line: string, fromFunction = false, about?: Invocation): void {
+    // Until the next invocation is delivered, output still belongs to the one being reported. (With Managed Instances
+    // a function's output goes to the first invocation it runs: the lines do not say which one wrote them.)
+    const inv = about ?? (this.current?.deliveredAt ? this.current : (this.reporting ?? this.current));
     if (inv) inv.logs.push(line);
     if (fromFunction) this.telemetry.functionLog(line);
     this.hooks.log(this.fn, line, inv?.requestId);
@@ -310,17 +350,26 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     // where Node itself waits from the moment it listens.
     const node = this.fn.runtimeClient === 'aws-lambda-ric' ? /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line) : /^OPEN_RUNTIME_INSPECTOR_WAITING (\d+)$/.exec(line);
     const python = /^OPEN_RUNTIME_DEBUGPY_LISTENING (\d+)/.exec(line);
-    const match = node ?? python;
-    if (match) this.hooks.debugReady?.(this, node ? 'node' : 'python', Number(match[1]));
+    const go = DELVE_LISTENING.exec(line);
+    const match = node ?? python ?? go;
+    if (match) this.hooks.debugReady?.(this, node ? 'node' : python ? 'python' : 'go', Number(match[1]));
   }
 
   // ---- invocations -----------------------------------------------------------------------------------------
 
+  /** The tenant it serves: its environment variables, memory and files never see another tenant's invocations. */
+  get tenantId(): string | undefined {
+    return this.opts.tenantId;
+  }
+
   /** Hands an invocation to this environment. It is delivered on the runtime's next `/next`. */
   assign(inv: Invocation): void {
-    // Stopping, or already holding one: the event has not gone anywhere, so another environment runs it.
-    if (!this.move('assign')) return this.hooks.retry(this, inv);
-    this.current = inv;
+    // Another tenant's invocation never runs here (FunctionPool.run picks by tenant; this is the rule itself).
+    if (inv.tenantId !== this.tenantId) return this.hooks.retry(this, inv);
+    // Stopping, or already holding one (or, with Managed Instances, as many as it runs at once): the event has not
+    // gone anywhere, so another environment runs it.
+    if (!this.hasRoom(inv) && !this.move('assign')) return this.hooks.retry(this, inv);
+    this.held.push(inv);
     this.containment.watch(); // contain
     this.deliverIfReady();
   }
@@ -328,10 +377,12 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   /** Runtime API `GET /next`: parks until there is an event and every extension is ready for it. */
   onNext(next: NextRequest): void {
     // A runtime polling twice (one /next per thread, as aws-lambda-ric does): the newest gets the next event,
-    // the older one waits on.
-    this.pendingNext = next;
+    // the older one waits on. With Managed Instances every parked /next gets an event of its own.
+    if (this.capacity === 1) this.parked.length = 0;
+    this.parked.push(next);
     next.onGone(() => {
-      if (this.pendingNext === next) this.pendingNext = undefined;
+      const at = this.parked.indexOf(next);
+      if (at >= 0) this.parked.splice(at, 1);
     });
     if (this.initDurationMs === undefined) {
       this.firstNextAt = performance.now();
@@ -350,40 +401,44 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
 
   /** Called again when an extension becomes ready, since the runtime's event waits for all of them. */
   deliverIfReady(): void {
-    const inv = this.current;
-    const next = this.pendingNext;
-    if (!inv || !next || inv.deliveredAt || inv.done || this.reporting || !this.extensions.readyForInvoke()) return;
-    this.pendingNext = undefined;
-    this.deliveredOn = next;
+    for (;;) {
+      const inv = this.held.find((held) => !held.deliveredAt && !held.done);
+      const next = this.parked[this.parked.length - 1];
+      // One at a time: the next event waits for the END/REPORT of the previous one (not with Managed Instances).
+      if (!inv || !next || (this.capacity === 1 && this.reporting) || !this.extensions.readyForInvoke()) return;
+      this.parked.pop();
+      this.deliver(inv, next);
+    }
+  }
+
+  private deliver(inv: Invocation, next: NextRequest): void {
+    this.deliveredOn.set(inv, next);
     inv.deliveredAt = performance.now();
     inv.deadlineMs = Date.now() + this.fn.timeout * 1000;
-    this.platformLog(`START RequestId: ${inv.requestId} Version: ${this.fn.version}`);
+    this.platformLog(`START RequestId: ${inv.requestId} Version: ${this.fn.version}`, false, inv);
     this.telemetry.closeBacklog();
-    this.telemetry.platform('platform.start', { requestId: inv.requestId, version: this.fn.version });
+    this.telemetry.platform('platform.start', withTenant({ requestId: inv.requestId, version: this.fn.version }, inv));
     this.extensions.dispatchInvoke(inv);
-    const headers: Record<string, string | number> = {
-      'Content-Type': 'application/json',
-      'Content-Length': inv.payload.length,
-      'Lambda-Runtime-Aws-Request-Id': inv.requestId,
-      'Lambda-Runtime-Deadline-Ms': inv.deadlineMs,
-      'Lambda-Runtime-Invoked-Function-Arn': functionArn(this.fn),
-      'Lambda-Runtime-Trace-Id': inv.traceId,
-    };
-    if (inv.clientContext) headers['Lambda-Runtime-Client-Context'] = inv.clientContext;
-    if (inv.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = inv.cognitoIdentity;
+    inv.invocationId = randomUUID();
+    const headers = eventHeaders(inv, functionArn(this.fn));
     next.send(headers, inv.payload);
     if (this.coldStartOverheadMs === undefined && this.firstNextAt) {
       this.coldStartOverheadMs = round(this.spawnedAt - this.initStartedAt + (performance.now() - this.firstNextAt));
     }
     if (!this.debugging) {
-      this.deadlineTimer = setTimeout(() => this.timeOut(inv), this.fn.timeout * 1000);
+      this.deadlines.set(inv, setTimeout(() => this.timeOut(inv), this.fn.timeout * 1000));
     }
   }
 
-  /** Finds the invocation a Runtime API POST names, answering 400/403 itself when it can't be answered. */
-  claim(requestId: string): Invocation | 'unknown' | 'answered' | 'foreign' {
-    const inv = this.current;
-    if (inv && inv.requestId === requestId && inv.deliveredAt) {
+  /**
+   * Finds the invocation a Runtime API POST names, or why it can't be answered. `invocationId`: the attempt the
+   * runtime echoes (Lambda-Runtime-Invocation-Id), checked when it sends one, as Lambda does.
+   */
+  claim(requestId: string, invocationId?: string): Invocation | 'unknown' | 'answered' | 'foreign' | 'timed-out' {
+    if (invocationId !== undefined && this.timedOut.has(invocationId)) return 'timed-out';
+    const inv = this.held.find((held) => held.requestId === requestId && held.deliveredAt);
+    if (inv) {
+      if (invocationId !== undefined && invocationId !== inv.invocationId) return 'unknown';
       if (inv.answered || inv.done) return 'answered';
       return inv;
     }
@@ -396,7 +451,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     if (inv.done) return;
     if (this.containment.overLimitAtAnswer()) return; // contain: killed for its memory; onExit fails the invoke
     inv.settle(outcome);
-    this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: outcome.ok ? 'success' : 'error', ...(outcome.ok ? {} : { errorType: outcome.errorType }) });
+    this.telemetry.platform('platform.runtimeDone', withTenant({ requestId: inv.requestId, status: outcome.ok ? 'success' : 'error', ...(outcome.ok ? {} : { errorType: outcome.errorType }) }, inv));
     this.finish(inv);
   }
 
@@ -406,14 +461,17 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
    * function's last output is in and every extension that saw this invoke asked for its next event.
    */
   private finish(inv: Invocation): void {
-    clearTimeout(this.deadlineTimer);
+    clearTimeout(this.deadlines.get(inv));
+    this.deadlines.delete(inv);
+    this.deliveredOn.delete(inv);
     this.answered.add(inv.requestId);
     if (this.answered.size > 64) this.answered.delete(this.answered.values().next().value!);
     const durationMs = inv.deliveredAt ? performance.now() - inv.deliveredAt : 0;
     this.reporting = inv;
-    if (this.current === inv) this.current = undefined;
+    this.release(inv);
     // A debugged environment serves one invocation and stops after its REPORT; one whose runtime exited stops now.
-    if (!this.debugging && !this.exited && this.move('finish') && this.lifecycle === 'idle') this.hooks.idle(this);
+    // With Managed Instances it is idle once it holds none.
+    if (!this.debugging && !this.exited && this.held.length === 0 && this.move('finish') && this.lifecycle === 'idle') this.hooks.idle(this);
     // Two turns of the event loop: output the function wrote before answering is read from its pipes first.
     setImmediate(() => void this.report(inv, durationMs));
   }
@@ -432,17 +490,19 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     }
     if (inv.deliveredAt) {
       this.flushOutput(); // output capture: a partial line written during the invocation comes before its END
-      this.platformLog(`END RequestId: ${inv.requestId}`);
+      this.platformLog(`END RequestId: ${inv.requestId}`, false, inv);
       this.platformLog(
         `REPORT RequestId: ${inv.requestId}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${report.billedDurationMs} ms\t` +
           `Memory Size: ${report.memorySizeMB} MB\tMax Memory Used: ${maxMemoryUsedMB} MB` +
           (report.initDurationMs !== undefined ? `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms` : '') + '\t',
+        false,
+        inv,
       );
-      this.telemetry.platform('platform.report', {
+      this.telemetry.platform('platform.report', withTenant({
         requestId: inv.requestId,
         status: inv.outcome?.ok ? 'success' : inv.outcome?.errorType === SANDBOX_TIMEDOUT ? 'timeout' : 'error',
         metrics: { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, memorySizeMB: report.memorySizeMB, maxMemoryUsedMB, ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}) },
-      });
+      }, inv));
     }
     inv.complete(report);
     await this.extensions.invokeDone();
@@ -464,11 +524,13 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   private timeOut(inv: Invocation): void {
     if (inv.done) return;
     const seconds = this.fn.timeout.toFixed(2);
-    this.platformLog(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`);
-    // Stopping first frees the environment's concurrency slot before the caller has its answer.
-    void this.stop('timeout');
+    this.timedOut.add(inv.invocationId);
+    this.platformLog(`${new Date().toISOString()} ${inv.requestId} Task timed out after ${seconds} seconds`, false, inv);
+    // Stopping first frees the environment's concurrency slot before the caller has its answer. With Managed Instances
+    // the environment runs on (its other invocations with it); a late answer of this attempt gets 410.
+    if (this.capacity === 1) void this.stop('timeout');
     inv.settle(errorOutcome(SANDBOX_TIMEDOUT, `RequestId: ${inv.requestId} Error: Task timed out after ${seconds} seconds`));
-    this.telemetry.platform('platform.runtimeDone', { requestId: inv.requestId, status: 'timeout' });
+    this.telemetry.platform('platform.runtimeDone', withTenant({ requestId: inv.requestId, status: 'timeout' }, inv));
     this.finish(inv);
   }
 
@@ -504,8 +566,8 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     // Stopping first frees the environment's concurrency slot before the caller has its answer: a caller that invokes
     // again at once (concurrency 1, as with `rie`) gets the init error again, not a 429.
     void this.stop('failure');
-    const inv = this.current;
-    if (inv && !inv.done) {
+    for (const inv of [...this.held]) {
+      if (inv.done) continue;
       inv.logs.push(`${errorType}: ${errorMessage}`);
       inv.settle(outcome);
       this.finish(inv);
@@ -518,44 +580,56 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     this.exited = true;
     this.containment.detach(); // contain
     this.flushOutput();
-    const held = this.current;
+    const delivered = this.held.some((held) => held.deliveredAt && !held.done);
     // An event written to the runtime may still have been unread when it exited: its connection's reset, which the
     // kernel set before the exit was signalled, is read in this turn of the event loop. Decide after it.
-    if (held && held.deliveredAt && !held.done && !stopRequested) return void setImmediate(() => this.afterExit(code, signal, stopRequested));
+    if (delivered && !stopRequested) return void setImmediate(() => this.afterExit(code, signal, stopRequested));
     this.afterExit(code, signal, stopRequested);
   }
 
   private afterExit(code: number | null, signal: NodeJS.Signals | null, stopRequested: boolean): void {
-    const inv = this.current;
     // contain: killed for passing MemorySize is Lambda's Runtime.OutOfMemory, with Go's wording of SIGKILL.
     const oom = this.containment.stoppedForMemory;
     const exitType = oom ? RUNTIME_OUT_OF_MEMORY : RUNTIME_EXIT_ERROR;
     const status = oom ? 'signal: killed' : signal ? `signal: ${signal}` : `exit status ${code}`;
-    if (inv && !inv.done) {
-      const outcome = errorOutcome(exitType, `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
-      if (!inv.deliveredAt && this.initDurationMs === undefined) {
-        this.failInit(exitType, `Runtime exited during init with error: ${status}`);
-      } else if ((!inv.deliveredAt || this.deliveredOn?.unread()) && !stopRequested && !oom && inv.retries < MAX_RETRIES) {
-        // It exited after answering its previous invocation (an uncaught error after the answer, or on purpose after
-        // a 413 as aws-lambda-go and the Python RIC do), before its event reached it (never written, or written and
-        // never read): the function never saw it, so a fresh environment runs it.
-        if (inv.deliveredAt) {
-          this.platformLog(`RequestId: ${inv.requestId} The runtime exited (${status}) before it read this event; it runs in a new execution environment.`);
-          inv.deliveredAt = 0;
-        }
-        inv.retries++;
-        this.current = undefined;
-        void this.stop('failure');
-        this.hooks.retry(this, inv);
-      } else {
-        this.platformLog(`RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}\n${exitType}`);
-        inv.settle(outcome);
-        this.finish(inv);
-      }
-    } else if (this.initDurationMs === undefined && !this.initError && this.state !== 'stopping') {
+    const unfinished = this.held.filter((inv) => !inv.done);
+    for (const inv of unfinished) this.endAtExit(inv, exitType, status, stopRequested, oom);
+    if (unfinished.length === 0 && this.initDurationMs === undefined && !this.initError && this.state !== 'stopping') {
       this.failInit(exitType, `Runtime exited during init with error: ${status}`);
     }
     void this.stop('failure');
+  }
+
+  /** What becomes of an invocation the runtime held when it exited: retried elsewhere if it never saw it, else failed. */
+  private endAtExit(inv: Invocation, exitType: string, status: string, stopRequested: boolean, oom: boolean): void {
+    if (inv.done) return;
+    const outcome = errorOutcome(exitType, `RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}`);
+    if (!inv.deliveredAt && this.initDurationMs === undefined) {
+      this.failInit(exitType, `Runtime exited during init with error: ${status}`);
+    } else if ((!inv.deliveredAt || this.deliveredOn.get(inv)?.unread()) && !stopRequested && !oom && inv.retries < MAX_RETRIES) {
+      // It exited after answering its previous invocation (an uncaught error after the answer, or on purpose after
+      // a 413 as aws-lambda-go and the Python RIC do), before its event reached it (never written, or written and
+      // never read): the function never saw it, so a fresh environment runs it.
+      if (inv.deliveredAt) {
+        this.platformLog(`RequestId: ${inv.requestId} The runtime exited (${status}) before it read this event; it runs in a new execution environment.`);
+        inv.deliveredAt = 0;
+      }
+      inv.retries++;
+      this.release(inv);
+      this.deliveredOn.delete(inv);
+      void this.stop('failure');
+      this.hooks.retry(this, inv);
+    } else {
+      this.platformLog(`RequestId: ${inv.requestId} Error: Runtime exited with error: ${status}\n${exitType}`);
+      inv.settle(outcome);
+      this.finish(inv);
+    }
+  }
+
+  /** It no longer holds `inv` (finished, or gone to another environment). */
+  private release(inv: Invocation): void {
+    const at = this.held.indexOf(inv);
+    if (at >= 0) this.held.splice(at, 1);
   }
 
   /**
@@ -565,7 +639,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   async stop(reason: 'spindown' | 'timeout' | 'failure'): Promise<void> {
     if (!this.move('stop')) return this.stopped;
     clearTimeout(this.initTimer);
-    clearTimeout(this.deadlineTimer);
+    for (const timer of this.deadlines.values()) clearTimeout(timer);
     // A fixed Runtime API port (`rie --runtime-api-address`) is needed by the environment that replaces this one.
     if (this.opts.runtimeApiPort !== undefined) this.listener?.close();
     this.hooks.gone(this);
@@ -583,13 +657,13 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       if (proc) signalGroup(proc, 'SIGKILL');
       await extensionsDone;
       this.containment.stopAll(); // contain: whatever left the group (setsid, reparented to init) goes too
-      this.pendingNext?.destroy();
+      for (const next of this.parked.splice(0)) next.destroy();
       await this.telemetry.flush();
       this.listener?.close();
       this.leaveShared?.();
       this.direct?.close();
-      const inv = this.current;
-      if (inv && !inv.done) {
+      for (const inv of [...this.held]) {
+        if (inv.done) continue;
         inv.settle(errorOutcome(RUNTIME_EXIT_ERROR, `RequestId: ${inv.requestId} Error: The execution environment was stopped (${reason}).`));
         this.finish(inv);
       }
@@ -607,6 +681,11 @@ function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // The group is already gone.
   }
+}
+
+/** A platform event's record with the invocation's tenant (telemetry schema 2025-01-29; telemetry.ts drops it for older ones). */
+function withTenant<T extends Record<string, unknown>>(record: T, inv: Invocation): T {
+  return inv.tenantId === undefined ? record : { ...record, tenantId: inv.tenantId };
 }
 
 function round(ms: number): number {

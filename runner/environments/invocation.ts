@@ -12,6 +12,14 @@ export interface StreamListener {
   chunk(data: Buffer): void;
 }
 
+/** What the caller said about the invocation beyond its event (Invoke API headers). */
+export interface CallerContext {
+  /** X-Amz-Tenant-Id: the tenant of a tenant-isolated function (its environments serve no other tenant). */
+  tenantId?: string | undefined;
+  /** X-Amzn-Trace-Id: the caller's trace header, whose Root and Sampled decision the invocation keeps. */
+  traceHeader?: string | undefined;
+}
+
 export interface Completion {
   outcome: Outcome;
   report: Report;
@@ -25,8 +33,16 @@ export class Invocation {
   /** JSON text of the client context, as the Runtime API hands it to the function (in a header: see headerJson). */
   readonly clientContext: string | undefined;
   readonly cognitoIdentity: string | undefined;
+  readonly tenantId: string | undefined;
+  /**
+   * Lambda-Runtime-Invocation-Id: names one attempt of the request (a fresh one at each delivery to a runtime), so
+   * an answer from an attempt that timed out is told from one for the attempt in flight (runtime-api/runtime.ts).
+   */
+  invocationId = '';
   readonly logs: string[] = [];
   streamListener: StreamListener | undefined;
+  /** Its caller takes the response as a stream (InvokeWithResponseStream, a RESPONSE_STREAM Function URL). */
+  callerStreams = false;
   deadlineMs = 0;
   deliveredAt = 0;
   /** Fresh environments it was given after one whose runtime exited before it reached the function. */
@@ -41,12 +57,13 @@ export class Invocation {
   private resolveCompleted!: (c: Completion) => void;
 
   /** `requestId`: an asynchronous event keeps the id its caller got with the 202 through every attempt. */
-  constructor(payload: Buffer, clientContext?: string, cognitoIdentity?: string, requestId: string = randomUUID()) {
+  constructor(payload: Buffer, clientContext?: string, cognitoIdentity?: string, requestId: string = randomUUID(), caller: CallerContext = {}) {
     this.requestId = requestId;
     this.payload = payload;
     this.clientContext = clientContext === undefined ? undefined : headerJson(clientContext);
     this.cognitoIdentity = cognitoIdentity === undefined ? undefined : headerJson(cognitoIdentity);
-    this.traceId = xrayTraceId();
+    this.tenantId = caller.tenantId;
+    this.traceId = xrayTraceId(caller.traceHeader);
     this.settled = new Promise((r) => (this.resolveSettled = r));
     this.completed = new Promise((r) => (this.resolveCompleted = r));
   }
@@ -91,20 +108,55 @@ export function headerJson(text: string): string {
 }
 
 /**
- * Random bytes for trace ids, 20 per invocation from a pool refilled every 200 invocations: one call to the system's
- * random source instead of one per invocation.
+ * Random bytes for trace ids, from a pool refilled every 4000 bytes (200 invocations): one call to the system's random
+ * source instead of one per invocation.
  */
 const TRACE_POOL = Buffer.alloc(4000);
 let traceOffset = TRACE_POOL.length;
 
-function xrayTraceId(): string {
-  const time = Math.floor(Date.now() / 1000).toString(16);
-  if (traceOffset === TRACE_POOL.length) {
+/** `bytes` random bytes from the pool, as hex. */
+function randomHex(bytes: number): string {
+  if (traceOffset + bytes > TRACE_POOL.length) {
     randomFillSync(TRACE_POOL);
     traceOffset = 0;
   }
-  const hex = TRACE_POOL.toString('hex', traceOffset, (traceOffset += 20));
-  const id = hex.slice(0, 24);
+  return TRACE_POOL.toString('hex', traceOffset, (traceOffset += bytes));
+}
+
+/** A new X-Ray trace's root, `Root=1-<epoch seconds, hex>-<24 hex digits>`, as AWS's edge writes X-Amzn-Trace-Id. */
+export function traceRoot(): string {
+  return `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomHex(12)}`;
+}
+
+/**
+ * The invocation's X-Ray trace header. As Lambda: a caller's `X-Amzn-Trace-Id` keeps its Root and its sampling
+ * decision, and the function's segment gets a Parent of its own; without one (or without a valid Root) the invocation
+ * starts a fresh trace, not sampled.
+ */
+export function xrayTraceId(callerHeader?: string): string {
+  const hex = randomHex(20);
   const parent = hex.slice(24);
+  const caller = callerHeader ? parseTraceHeader(callerHeader) : undefined;
+  if (caller) return `Root=${caller.root};Parent=${parent};Sampled=${caller.sampled ?? '0'}${caller.lineage ? `;Lineage=${caller.lineage}` : ''}`;
+  const time = Math.floor(Date.now() / 1000).toString(16);
+  const id = hex.slice(0, 24);
   return `Root=1-${time}-${id};Parent=${parent};Sampled=0;Lineage=1:${id.slice(0, 8)}:0`;
+}
+
+const TRACE_ROOT = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+
+/** The parts of an `X-Amzn-Trace-Id` header Lambda carries on (`Root=1-...;Parent=...;Sampled=1`), or undefined without a valid Root. */
+export function parseTraceHeader(header: string): { root: string; sampled: '0' | '1' | undefined; lineage: string | undefined } | undefined {
+  let root: string | undefined;
+  let sampled: '0' | '1' | undefined;
+  let lineage: string | undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (key === 'Root') root = value;
+    else if (key === 'Sampled' && (value === '0' || value === '1')) sampled = value;
+    else if (key === 'Lineage' && /^[\w:]+$/.test(value)) lineage = value;
+  }
+  return root && TRACE_ROOT.test(root) ? { root, sampled, lineage } : undefined;
 }

@@ -54,11 +54,21 @@ export class FunctionPool {
     return [...this.envs];
   }
 
-  /** Runs an invocation (which holds a concurrency slot) in a warm environment, or a new one. */
+  /**
+   * Runs an invocation (which holds a concurrency slot) in a warm environment, or a new one. A tenant-isolated
+   * function's environments each serve one tenant: only an idle one of the invocation's tenant is warm for it.
+   */
   run(inv: Invocation, opts: { debug?: EnvironmentOptions['debug'] } = {}): Environment {
     if (opts.debug) return this.startEnvironment(inv, opts.debug);
-    const warm = this.idle.pop();
-    if (warm) {
+    // Lambda Managed Instances: an environment running fewer than its maxConcurrency invocations takes one more.
+    const joinable = this.fn.maxConcurrency !== undefined && this.fn.maxConcurrency > 1 ? [...this.envs].find((env) => env.hasRoom(inv)) : undefined;
+    if (joinable) {
+      joinable.assign(inv);
+      return joinable;
+    }
+    const at = this.idle.findLastIndex((env) => env.tenantId === inv.tenantId);
+    if (at >= 0) {
+      const warm = this.idle.splice(at, 1)[0]!;
       warm.assign(inv);
       return warm;
     }
@@ -66,7 +76,7 @@ export class FunctionPool {
   }
 
   private startEnvironment(inv: Invocation, debug?: EnvironmentOptions['debug']): Environment {
-    const env = new Environment(this.fn, this.hooks, { ...this.options, debug });
+    const env = new Environment(this.fn, this.hooks, { ...this.options, debug, tenantId: inv.tenantId });
     this.envs.add(env);
     env.assign(inv);
     void env.start();

@@ -191,7 +191,7 @@ export function checkOpenRuntimeSettings(
   return out;
 }
 
-const COMPONENT_SETTINGS = ['world', 'reuseInstance', 'preopens', 'allowedHosts', 'build'] as const;
+const COMPONENT_SETTINGS = ['world', 'reuseInstance', 'preopens', 'allowedHosts', 'keyValue', 'config', 'messaging', 'build'] as const;
 
 /**
  * The settings of a WASI component function (Runtime wasi):
@@ -200,6 +200,9 @@ const COMPONENT_SETTINGS = ['world', 'reuseInstance', 'preopens', 'allowedHosts'
  *     reuseInstance: false          # true keeps one instance across invocations (state persists)
  *     preopens: [{ host: ./data, guest: /data, readOnly: true }]
  *     allowedHosts: [api.example.com]
+ *     keyValue: { default: local, cache: { provider: exec, command: [python3, kv.py] } }
+ *     config: { values: { greeting: Hello }, envFile: config.env }      # or { provider: exec, command: [...] }
+ *     messaging: { subjects: { orders: OrderFunction } }                # or { provider: exec, command: [...] }
  *     build: { language: js | c, source: index.js, backend: starlingmonkey | quickjs }
  */
 export function checkComponentSettings(value: unknown, where: string, line: number, problems: Problem[]): NonNullable<FunctionInput['component']> | undefined {
@@ -229,6 +232,41 @@ export function checkComponentSettings(value: unknown, where: string, line: numb
       );
       if (preopens && valid) out.preopens = preopens.map((p) => ({ host: p.host as string, guest: p.guest as string, ...(p.readOnly !== undefined ? { readOnly: p.readOnly as boolean } : {}) }));
       else bad(`has ${where}.preopens ${shown(v)}; it must be a list of { host: ./folder, guest: /path, readOnly: true }, the host folder relative to CodeUri and the guest path absolute.`);
+    } else if (key === 'keyValue') {
+      const stores = v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v as Record<string, unknown>) : undefined;
+      if (!stores) {
+        bad(`has ${where}.keyValue ${shown(v)}; it must map each store name the component opens to its provider, such as "keyValue: { default: local }".`);
+        continue;
+      }
+      const served: Record<string, CapabilityProviderInput> = {};
+      for (const [store, spec] of stores) {
+        const provider = checkProvider(spec, `${where}.keyValue.${store}`, [], bad);
+        if (provider) served[store] = provider;
+      }
+      out.keyValue = served;
+    } else if (key === 'config') {
+      const config = checkProvider(v, `${where}.config`, ['values', 'envFile'], bad);
+      const values = asRecord(v).values;
+      const envFile = asRecord(v).envFile;
+      if (values !== undefined && (!values || typeof values !== 'object' || Array.isArray(values) || !Object.values(values).every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean'))) {
+        bad(`has ${where}.config.values ${shown(values)}; it must map keys to text values, such as "values: { greeting: Hello }".`);
+      } else if (envFile !== undefined && (typeof envFile !== 'string' || !envFile.trim())) {
+        bad(`has ${where}.config.envFile ${shown(envFile)}; it must be a KEY=value file relative to CodeUri, such as config.env.`);
+      } else if (config) {
+        out.config = {
+          ...config,
+          ...(values ? { values: Object.fromEntries(Object.entries(values as Record<string, unknown>).map(([k, x]) => [k, String(x)])) } : {}),
+          ...(envFile ? { envFile: envFile as string } : {}),
+        };
+      }
+    } else if (key === 'messaging') {
+      const messaging = checkProvider(v, `${where}.messaging`, ['subjects'], bad);
+      const subjects = asRecord(v).subjects;
+      if (subjects !== undefined && (!subjects || typeof subjects !== 'object' || Array.isArray(subjects) || !Object.values(subjects).every((x) => typeof x === 'string' && x.trim()))) {
+        bad(`has ${where}.messaging.subjects ${shown(subjects)}; it must map each subject to the local function it invokes, such as "subjects: { orders: OrderFunction }".`);
+      } else if (messaging) {
+        out.messaging = { ...messaging, ...(subjects ? { subjects: subjects as Record<string, string> } : {}) };
+      }
     } else if (key === 'build') {
       const b = asRecord(v);
       const language = b.language;
@@ -245,6 +283,55 @@ export function checkComponentSettings(value: unknown, where: string, line: numb
     }
   }
   return problems.length === before ? out : undefined;
+}
+
+type CapabilityProviderInput = { provider?: 'local' | 'exec'; command?: string[]; timeoutMs?: number };
+
+/**
+ * A capability's provider: `local` (shorthand for { provider: local }), or { provider: exec, command: [program, args...] }.
+ * `extra` are the other settings the capability takes beside the provider.
+ */
+function checkProvider(value: unknown, where: string, extra: string[], bad: (text: string) => void): CapabilityProviderInput | undefined {
+  if (value === 'local' || value === null || value === undefined) return { provider: 'local' };
+  if (value === 'exec') {
+    bad(`has ${where} "exec" without a command; write { provider: exec, command: [python3, provider.py] }.`);
+    return undefined;
+  }
+  if (typeof value !== 'object' || Array.isArray(value) || value instanceof Unresolved) {
+    bad(`has ${where} ${shown(value)}; it must be "local" or { provider: exec, command: [program, args...] }.`);
+    return undefined;
+  }
+  const record = value as Record<string, unknown>;
+  const known = ['provider', 'command', 'timeoutMs', ...extra];
+  const unknown = Object.keys(record).filter((k) => !known.includes(k));
+  if (unknown.length) {
+    bad(`has an unknown ${where} setting "${unknown[0]}"; the settings are ${known.join(', ')}.`);
+    return undefined;
+  }
+  const timeoutMs = record.timeoutMs;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+    bad(`has ${where}.timeoutMs ${shown(timeoutMs)}; it must be a whole number of milliseconds, such as 5000.`);
+    return undefined;
+  }
+  const provider = record.provider ?? (record.command ? 'exec' : 'local');
+  if (provider !== 'local' && provider !== 'exec') {
+    bad(`has ${where}.provider ${shown(provider)}; it must be "local" (built into the runner) or "exec" (a program, see PROVIDERS.md).`);
+    return undefined;
+  }
+  const command = record.command;
+  if (provider === 'exec') {
+    const list = typeof command === 'string' ? command.split(/\s+/).filter(Boolean) : command;
+    if (!Array.isArray(list) || !list.length || !list.every((c) => typeof c === 'string' && c)) {
+      bad(`has ${where}.command ${shown(command)}; an exec provider needs the program and its arguments, such as [python3, provider.py].`);
+      return undefined;
+    }
+    return { provider, command: list as string[], ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}) };
+  }
+  if (command !== undefined) {
+    bad(`has ${where}.command, but its provider is local; set "provider: exec" to run a program.`);
+    return undefined;
+  }
+  return { provider };
 }
 
 /**

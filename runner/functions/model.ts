@@ -1,6 +1,7 @@
 // The one Function model. Every discovery source (template.yaml, serverless.yml, a lone handler file,
 // the local control plane) produces this shape, and everything else consumes it.
 import { z } from 'zod';
+import { DurableSettings } from '../durable/config.ts';
 
 /** The account id local ARNs carry (Lambda's documentation example account). */
 export const LOCAL_ACCOUNT = '123456789012';
@@ -11,6 +12,11 @@ export const LOCAL_ACCOUNT = '123456789012';
  */
 export function lambdaArn(name: string, qualifier?: string, region = process.env.AWS_REGION ?? 'us-east-1'): string {
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
+}
+
+/** A layer's ARN as Lambda writes it (the local control plane's layers), optionally with a version. */
+export function layerArn(name: string, version?: number, region = process.env.AWS_REGION ?? 'us-east-1'): string {
+  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:layer:${name}${version !== undefined ? `:${version}` : ''}`;
 }
 
 /**
@@ -63,6 +69,20 @@ export const SourceLocation = z.object({
   line: z.number().int().nonnegative(), // 1-based; 0 when unknown
 });
 
+/**
+ * Who serves a capability granted to a component (key-value, config, messaging): `local`, built into the runner
+ * (SQLite under .open-runtime/, the template's values, other local functions), or `exec`, a long-lived program
+ * speaking runner/runtimes/wasi/capabilities/PROVIDERS.md. Swapping one for the other needs no rebuild.
+ */
+export const CapabilityProvider = z.object({
+  provider: z.enum(['local', 'exec']).default('local'),
+  /** exec: the program and its arguments; relative paths resolve against CodeUri. */
+  command: z.array(z.string()).optional(),
+  /** exec: the longest one call may take (within the invocation's time left); then the program is restarted. */
+  timeoutMs: z.number().int().positive().default(5000),
+});
+export type CapabilityProvider = z.infer<typeof CapabilityProvider>;
+
 /** Settings of a WASI 0.2 component function (runtime `wasi`); `handler` is the .wasm path relative to codeUri. */
 export const ComponentSettings = z.object({
   /** `handler`: the project's handler world; `http`: a wasi:http/proxy component fed API Gateway / Function URL events. */
@@ -73,6 +93,24 @@ export const ComponentSettings = z.object({
   preopens: z.array(z.object({ host: z.string(), guest: z.string(), readOnly: z.boolean().default(true) })).default([]),
   /** Hosts the guest may reach over outgoing HTTP; everything else is refused. */
   allowedHosts: z.array(z.string()).default([]),
+  /** Key-value stores (wasi:keyvalue) the guest may open, by the name it opens them with, and who serves each. */
+  keyValue: z.record(z.string(), CapabilityProvider).default({}),
+  /** Configuration (wasi:config/store): values from the template and an env file, or a provider's. */
+  config: z
+    .object({
+      ...CapabilityProvider.shape,
+      values: z.record(z.string(), z.string()).default({}),
+      /** A KEY=value file relative to CodeUri; the template's values win over it. */
+      envFile: z.string().optional(),
+    })
+    .optional(),
+  /** Messaging (wasmcloud:messaging/consumer): subjects and the local function each one invokes, or a provider. */
+  messaging: z
+    .object({
+      ...CapabilityProvider.shape,
+      subjects: z.record(z.string(), z.string()).default({}),
+    })
+    .optional(),
   /** How `open-runtime build` makes the .wasm from source. */
   build: z
     .object({
@@ -271,6 +309,8 @@ export const FunctionSpec = z.object({
   /** Seconds; Lambda's default is 3 and its maximum 900. */
   timeout: z.number().positive().max(900).default(3),
   environment: z.record(z.string(), z.string()).default({}),
+  /** DurableConfig: the function runs as a durable execution (runner/durable/), checkpointing and replaying. */
+  durable: DurableSettings.optional(),
   /** Per-function concurrency cap; callers beyond it get 429 TooManyRequestsException. */
   concurrency: z.number().int().min(1).max(1000).default(10),
   /** Which Node runtime client runs the handler. */
@@ -283,8 +323,23 @@ export const FunctionSpec = z.object({
   layerOrder: z.array(z.string()).optional(),
   /** Names of runner-level middlewares, in declared order. */
   middlewares: z.array(z.string()).default([]),
+  /**
+   * Deployed to the local control plane: it runs as on Lambda, its package and layers only. The runner's own chain
+   * does not run around it (on Lambda, SLSMIDDLEWARES means something only to the Open Runtime layer's proxy).
+   */
+  deployed: z.boolean().optional(),
   /** `$LATEST`, or the number of a version published to the local control plane. */
   version: z.string().default('$LATEST'),
+  /**
+   * TenancyConfig.TenantIsolationMode: `PER_TENANT` functions are invoked with a tenant id (X-Amz-Tenant-Id) and
+   * each tenant gets execution environments of its own. Absent: no tenant isolation (a tenant id is refused).
+   */
+  tenantIsolation: z.literal('PER_TENANT').optional(),
+  /**
+   * Lambda Managed Instances (a capacity provider config): how many invocations one execution environment runs at once
+   * (PerExecutionEnvironmentMaxConcurrency, the runtime's AWS_LAMBDA_MAX_CONCURRENCY). Absent: one, Lambda's default.
+   */
+  maxConcurrency: z.number().int().min(1).max(1000).optional(),
   /** Only for runtime `wasi`. */
   component: ComponentSettings.optional(),
   eventInvoke: EventInvokeSettings.optional(),
@@ -316,6 +371,31 @@ export const FunctionSpec = z.object({
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 export type FunctionInput = z.input<typeof FunctionSpec>;
 
+/**
+ * PerExecutionEnvironmentMaxConcurrency when a capacity provider config leaves it out: the runtime's default for one
+ * vCPU (Node.js 64, Python 16, as Lambda documents; 16 for the others).
+ */
+export function defaultMaxConcurrency(runtime: Runtime): number {
+  return runtimeFamily(runtime) === 'node' ? 64 : 16;
+}
+
+/** Lambda's TenantId: 1 to 256 characters of letters, digits and `._:/=+-@` and space. */
+export const TENANT_ID = /^[a-zA-Z0-9._:/=+\-@ ]{1,256}$/;
+
+/**
+ * Why `tenantId` may not go with an invocation of `fn`, or undefined when it may: a tenant-isolated function needs one,
+ * any other takes none (Lambda answers both with InvalidParameterValueException).
+ */
+export function tenantProblem(fn: Pick<FunctionSpec, 'name' | 'tenantIsolation'>, tenantId: string | undefined): string | undefined {
+  if (fn.tenantIsolation === 'PER_TENANT') {
+    if (tenantId === undefined) return `Function ${fn.name} has tenant isolation enabled (TenancyConfig TenantIsolationMode PER_TENANT): invoke it with a tenant id (X-Amz-Tenant-Id, --tenant-id, TenantId).`;
+    if (!TENANT_ID.test(tenantId)) return `Tenant id "${tenantId.slice(0, 300)}" is not valid: use 1 to 256 letters, digits, spaces and . _ : / = + - @.`;
+    return undefined;
+  }
+  if (tenantId !== undefined) return `Function ${fn.name} does not have tenant isolation enabled, so it takes no tenant id: invoke it without X-Amz-Tenant-Id (--tenant-id, TenantId), or create it with TenancyConfig TenantIsolationMode PER_TENANT.`;
+  return undefined;
+}
+
 export function runtimeFamily(runtime: Runtime): 'node' | 'python' | 'provided' | 'wasi' {
   if (runtime.startsWith('nodejs')) return 'node';
   if (runtime.startsWith('python')) return 'python';
@@ -323,11 +403,8 @@ export function runtimeFamily(runtime: Runtime): 'node' | 'python' | 'provided' 
   return 'provided';
 }
 
-/** The debugger a function's runtime takes (Node's inspector, Python's debugpy), or undefined when it has none here. */
-export function debuggerLanguage(runtime: Runtime): 'node' | 'python' | undefined {
-  const family = runtimeFamily(runtime);
-  return family === 'node' || family === 'python' ? family : undefined;
-}
+/** The debuggers functions wait for: Node's inspector, debugpy, Delve (the last two serve the Debug Adapter Protocol). */
+export type DebuggerLanguage = 'node' | 'python' | 'go';
 
 /** Parse with a readable message: `Function "X": timeout: must be <= 900`. */
 export function parseFunction(input: unknown, where: string): FunctionSpec {
@@ -339,6 +416,7 @@ export function parseFunction(input: unknown, where: string): FunctionSpec {
 
 /** Middleware names of a function: its declared list, or the Serverless Open Runtime SLSMIDDLEWARES variable. */
 export function middlewaresOf(fn: FunctionSpec): string[] {
+  if (fn.deployed) return [];
   if (fn.middlewares.length) return fn.middlewares;
   const fromEnv = fn.environment.SLSMIDDLEWARES;
   return fromEnv ? fromEnv.split(',').map((m) => m.trim()).filter(Boolean) : [];

@@ -23,7 +23,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { isMap } from 'yaml';
 import type { DefinitionError } from '../protocol.ts';
-import { EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { defaultMaxConcurrency, EventInvokeSettings, runtimeFamily, type FunctionInput, type FunctionSpec } from './model.ts';
+import { readDurableConfig } from '../durable/config.ts';
 import { RESOURCE_KINDS, dropUndefined, readDeadLetter, readEventInvokeConfig, type KindOf } from './event-invoke.ts';
 import { samHttpEvents, withHttpEvents } from './http-events.ts';
 import { samWebSocketEvents, withWebSocketEvents } from './websocket-events.ts';
@@ -330,6 +331,26 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   if (memory) input.memorySize = checkMemorySize(valueOf(memory), 'MemorySize', memory.line, problems);
   const timeout = setting('Timeout');
   if (timeout) input.timeout = checkTimeout(valueOf(timeout), 'Timeout', timeout.line, problems);
+  const tenancy = setting('TenancyConfig');
+  if (tenancy) {
+    const mode = asRecord(valueOf(tenancy)).TenantIsolationMode;
+    if (mode === 'PER_TENANT') input.tenantIsolation = 'PER_TENANT';
+    else problems.push({ line: tenancy.line, text: `has TenancyConfig TenantIsolationMode ${describeValue(mode) || '(none)'}; the only mode Lambda has is PER_TENANT.` });
+  }
+  const capacity = setting('CapacityProviderConfig');
+  if (capacity) {
+    const managed = asRecord(asRecord(valueOf(capacity)).LambdaManagedInstancesCapacityProviderConfig);
+    const max = managed.PerExecutionEnvironmentMaxConcurrency;
+    if (max === undefined) input.maxConcurrency = defaultMaxConcurrency(input.runtime);
+    else if (typeof max === 'number' && Number.isInteger(max) && max >= 1 && max <= 1000) input.maxConcurrency = max;
+    else problems.push({ line: capacity.line, text: `has PerExecutionEnvironmentMaxConcurrency ${describeValue(max)}; it must be a whole number from 1 to 1000.` });
+  }
+  const durable = setting('DurableConfig');
+  if (durable) {
+    const read = readDurableConfig(valueOf(durable));
+    if ('problems' in read) problems.push(...read.problems.map((text) => ({ line: durable.line, text: `has an invalid DurableConfig: ${text}` })));
+    else input.durable = read;
+  }
   const architectures = setting('Architectures');
   if (architectures) input.architecture = checkArchitecture(valueOf(architectures), 'Architectures', architectures.line, problems, true);
 

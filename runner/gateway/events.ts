@@ -8,9 +8,9 @@
 //        moves to `cookies`; absent fields are left out.
 //   Bodies: REST passes text, or base64 when the Content-Type is one of the API's BinaryMediaTypes; HTTP APIs and
 //   URLs base64-encode every body whose Content-Type is not text.
-import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { LOCAL_ACCOUNT } from '../functions/model.ts';
+import { traceRoot } from '../environments/invocation.ts';
 import type { RouteMatch } from './routes.ts';
 
 export interface GatewayRequest {
@@ -29,6 +29,18 @@ export interface GatewayRequest {
 
 /** Local API ids: 10 lower-case letters and digits like AWS's, stable per API name so logs stay comparable. */
 export function localApiId(api: string): string {
+  let id = apiIds.get(api);
+  if (id === undefined) {
+    id = apiIdOf(api);
+    // Names come from the project (APIs, resources, API keys): few, but bounded all the same.
+    if (apiIds.size >= 1000) apiIds.clear();
+    apiIds.set(api, id);
+  }
+  return id;
+}
+const apiIds = new Map<string, string>();
+
+function apiIdOf(api: string): string {
   let hash = 2166136261;
   for (let i = 0; i < api.length; i++) hash = Math.imul(hash ^ api.charCodeAt(i), 16777619) >>> 0;
   let id = '';
@@ -182,7 +194,7 @@ export function withEdgeHeaders(rawHeaders: readonly string[], sourceIp: string,
   }
   if (!forwardedFor) out.push('X-Forwarded-For', sourceIp);
   out.push('X-Forwarded-Port', String(port), 'X-Forwarded-Proto', 'http');
-  if (!trace) out.push('X-Amzn-Trace-Id', `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`);
+  if (!trace) out.push('X-Amzn-Trace-Id', traceRoot());
   return out;
 }
 
@@ -238,6 +250,14 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** `12/Mar/2020:19:03:58 +0000`, the request time as API Gateway writes it. */
 export function clfTime(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  if (second !== clfCache.second) clfCache = { second, text: formatClfTime(epochMs) };
+  return clfCache.text;
+}
+/** The last second formatted: requests in the same second share it. */
+let clfCache = { second: -1, text: '' };
+
+function formatClfTime(epochMs: number): string {
   const d = new Date(epochMs);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;

@@ -13,7 +13,7 @@ import { createServer, ServerResponse, type IncomingMessage, type Server } from 
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FunctionSpec } from '../functions/model.ts';
-import { BodyTooLargeError, readBody, splitTarget } from '../http-util.ts';
+import { BodyTooLargeError, readBody } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import { isLoopbackHost } from '../request-guard.ts';
 import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './events.ts';
@@ -136,8 +136,7 @@ export class Gateway {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const method = req.method ?? 'GET';
-    const { path } = splitTarget(req.url);
-    const rawQuery = req.url && req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
+    const { path, rawQuery } = splitRawTarget(req.url);
     const finish = (answer: GatewayAnswer, target: string) => {
       try {
         send(res, answer);
@@ -182,6 +181,11 @@ export class Gateway {
       req.resume();
       const answer = { status: 501, headers: [['content-type', 'application/json']] as [string, string][], body: Buffer.from(JSON.stringify({ message: `Not Implemented: ${route.event.notEmulated}` })), problem: route.event.notEmulated };
       return finish(answer, '(not emulated)');
+    }
+    // Most requests (GET, HEAD, DELETE) have no body: they are run now, without waiting for the stream's end.
+    if (!hasBody(req)) {
+      req.resume();
+      return this.run(req, res, EMPTY, match, rawQuery, finish);
     }
     readBody(req, MAX_REQUEST_BYTES).then(
       (body) => this.run(req, res, body, match, rawQuery, finish),
@@ -254,7 +258,7 @@ export class Gateway {
       match,
       request,
       clientRawHeaders: req.rawHeaders,
-      rawPath: splitTarget(req.url).path,
+      rawPath: splitRawTarget(req.url).path,
       methodArn: methodArnOf(route, request.method, match.path),
       proxyEvent: (format) => (format === '1.0' ? restEvent(request, match) : httpEvent(request, match)),
     };
@@ -308,6 +312,21 @@ export class Gateway {
       answer(answerOf(outcome, route.event, route.function, accept));
     });
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A request target's path and its query as sent (after the "?", '' when none). */
+function splitRawTarget(url: string | undefined): { path: string; rawQuery: string } {
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  return q < 0 ? { path: raw, rawQuery: '' } : { path: raw.slice(0, q), rawQuery: raw.slice(q + 1) };
+}
+
+/** Whether a request carries a body: HTTP/1.1 says so with Transfer-Encoding or a Content-Length above 0. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function sourceIpOf(req: IncomingMessage): string {

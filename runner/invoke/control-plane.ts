@@ -9,23 +9,28 @@
 //   PUT    /2015-03-31/functions/{name}/code                  UpdateFunctionCode
 //   POST|GET /2015-03-31/functions/{name}/versions            PublishVersion / ListVersionsByFunction
 //   POST|GET /2015-03-31/functions/{name}/aliases[/{alias}]   CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases
+//   /2018-10-31/layers/...                                    the layers API (control-plane-layers.ts), and Layers on functions
 // with Lambda's JSON shapes and error types. The code is unpacked into `<deploy root>/<name>/<sha256 hex>/` and
 // the function is added to the runner, so the Invoke API runs it. Changes apply at once: State is Active and
 // LastUpdateStatus Successful in every answer, which is what the SDK waiters wait for.
 //
 // The control plane's functions are those deployed to it. A deployed function takes precedence over a template
 // function of the same name (the template's comes back on DeleteFunction). Published versions and aliases are
-// recorded and listed; invoking them by qualifier is up to the Invoke API (resolveQualifier below).
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+// recorded and listed; invoking them by qualifier is up to the Invoke API (resolveQualifier below). A deployed
+// function runs as on Lambda: its package, its layers at /opt, and not the runner's own middleware chain.
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPackage, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../build/check-package.ts';
-import { lambdaArn, RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
+import { defaultMaxConcurrency, lambdaArn, RUNTIMES, type Architecture, type FunctionSpec, type Runtime } from '../functions/model.ts';
 import { reservedVariablesIn, reservedVariablesMessage } from '../functions/reserved-variables.ts';
-import { AwsError, BodyTooLargeError, decodeSegment, readBody, sendAwsError, sendJson } from '../http-util.ts';
+import { AwsError, BodyTooLargeError, decodeSegment, pageOf, readBody, sendAwsError, sendJson } from '../http-util.ts';
 import type { LocalLambda } from '../local-lambda.ts';
+import { attachLayers, handleLayers, type AttachedLayer } from './control-plane-layers.ts';
+import { checkDownloadSignature, downloadSignature } from './download-link.ts';
+import { durableConfigOut, readDurableConfig } from '../durable/config.ts';
 
 /** Lambda's limit on a CreateFunction / UpdateFunctionCode request (a 50 MB zip, base64-encoded, plus JSON). */
 export const MAX_CODE_REQUEST_BYTES = 70_167_211;
@@ -64,6 +69,7 @@ interface FunctionConfiguration {
   CodeSha256: string;
   Version: string;
   Environment?: { Variables: Record<string, string> };
+  Layers?: Array<{ Arn: string; CodeSize: number }>;
   TracingConfig: { Mode: string };
   RevisionId: string;
   State: 'Active';
@@ -74,11 +80,18 @@ interface FunctionConfiguration {
   SnapStart: { ApplyOn: 'None'; OptimizationStatus: 'Off' };
   LoggingConfig: { LogFormat: 'Text'; LogGroup: string };
   RuntimeVersionConfig?: { RuntimeVersionArn: string };
+  /** Set at creation only (Lambda refuses to change it after). */
+  TenancyConfig?: { TenantIsolationMode: 'PER_TENANT' };
+  /** Lambda Managed Instances: the capacity provider and how many invocations an environment runs at once. */
+  CapacityProviderConfig?: { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: string; PerExecutionEnvironmentMaxConcurrency?: number } };
+  DurableConfig?: { ExecutionTimeout: number; RetentionPeriodInDays: number };
 }
 
 interface PublishedVersion {
   config: FunctionConfiguration;
   codeDir: string;
+  /** The folders of its Layers, in order (shown at /opt). */
+  layerDirs: string[];
 }
 
 interface Alias {
@@ -92,6 +105,7 @@ interface Alias {
 interface DeployedFunction {
   latest: FunctionConfiguration;
   codeDir: string;
+  layerDirs: string[];
   versions: PublishedVersion[];
   nextVersion: number;
   aliases: Map<string, Alias>;
@@ -114,7 +128,7 @@ function registryOf(lambda: LocalLambda): Map<string, DeployedFunction> {
         const current = lambda.getFunction(name);
         if (current && current.codeUri !== fn.codeDir) fn.shadowed = current;
         else if (!current) fn.shadowed = undefined;
-        if (current?.codeUri !== fn.codeDir) lambda.addFunction(specOf(fn.latest, fn.codeDir));
+        if (current?.codeUri !== fn.codeDir) lambda.addFunction(specOf(fn.latest, fn.codeDir, fn.layerDirs));
       }
     });
   }
@@ -123,7 +137,7 @@ function registryOf(lambda: LocalLambda): Map<string, DeployedFunction> {
 
 /** Deployed functions' specs, for a runner that rebuilds its function list (they go on top of the template's). */
 export function deployedFunctions(lambda: LocalLambda): FunctionSpec[] {
-  return [...(registries.get(lambda)?.values() ?? [])].map((fn) => specOf(fn.latest, fn.codeDir));
+  return [...(registries.get(lambda)?.values() ?? [])].map((fn) => specOf(fn.latest, fn.codeDir, fn.layerDirs));
 }
 
 /**
@@ -134,12 +148,12 @@ export function resolveQualifier(lambda: LocalLambda, name: string, qualifier: s
   const fn = registries.get(lambda)?.get(name);
   if (!fn) return undefined;
   const version = qualifier === '$LATEST' ? undefined : (fn.aliases.get(qualifier)?.FunctionVersion ?? qualifier);
-  if (version === undefined || version === '$LATEST') return specOf(fn.latest, fn.codeDir);
+  if (version === undefined || version === '$LATEST') return specOf(fn.latest, fn.codeDir, fn.layerDirs);
   const published = fn.versions.find((v) => v.config.Version === version);
-  return published ? specOf(published.config, published.codeDir) : undefined;
+  return published ? specOf(published.config, published.codeDir, published.layerDirs) : undefined;
 }
 
-function specOf(config: FunctionConfiguration, codeDir: string): FunctionSpec {
+function specOf(config: FunctionConfiguration, codeDir: string, layerDirs: string[]): FunctionSpec {
   return {
     name: config.FunctionName,
     runtime: config.Runtime,
@@ -151,9 +165,15 @@ function specOf(config: FunctionConfiguration, codeDir: string): FunctionSpec {
     environment: config.Environment?.Variables ?? {},
     concurrency: 10,
     runtimeClient: 'open-runtime',
-    layers: [],
+    layers: layerDirs,
     middlewares: [],
+    deployed: true,
     version: config.Version,
+    ...(config.TenancyConfig ? { tenantIsolation: config.TenancyConfig.TenantIsolationMode } : {}),
+    ...(config.CapacityProviderConfig
+      ? { maxConcurrency: config.CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency ?? defaultMaxConcurrency(config.Runtime) }
+      : {}),
+    ...(config.DurableConfig ? { durable: { executionTimeout: config.DurableConfig.ExecutionTimeout, retentionPeriodInDays: config.DurableConfig.RetentionPeriodInDays } } : {}),
   };
 }
 
@@ -190,6 +210,7 @@ const OPERATIONS: ReadonlyArray<readonly [method: string, sub: string | null, na
 /** Answers the request if it is a control-plane call; returns false otherwise. */
 export function handleControlPlane(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
   const method = req.method ?? 'GET';
+  if (handleLayers(lambda, req, res, path, query, deployRoot)) return true;
   const list = FUNCTIONS.test(path);
   const match = list ? null : FUNCTION.exec(path);
   if (!list && !match) return false;
@@ -219,7 +240,7 @@ export function handleControlPlane(lambda: LocalLambda, req: IncomingMessage, re
   const operation = OPERATIONS.find(([m, s, named]) => m === method && s === sub && named === (subName !== ''));
   if (!operation) {
     req.resume();
-    sendAwsError(res, 404, 'UnknownOperationException', `The local Lambda control plane has no ${method} ${path}. It serves CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, ListFunctions, DeleteFunction, PublishVersion, ListVersionsByFunction and aliases.`);
+    sendAwsError(res, 404, 'UnknownOperationException', `The local Lambda control plane has no ${method} ${path}. It serves CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, ListFunctions, DeleteFunction, PublishVersion, ListVersionsByFunction, aliases and layers.`);
     return true;
   }
   operation[3](at, subName).catch(fail);
@@ -281,9 +302,10 @@ function existing(at: At): DeployedFunction {
 
 /** The configuration a qualifier names: $LATEST (or none), a published version, or an alias. */
 function configAt(fn: DeployedFunction, name: string, qualifier: string | undefined): PublishedVersion {
-  if (!qualifier || qualifier === '$LATEST') return { config: fn.latest, codeDir: fn.codeDir };
+  const latest = { config: fn.latest, codeDir: fn.codeDir, layerDirs: fn.layerDirs };
+  if (!qualifier || qualifier === '$LATEST') return latest;
   const version = fn.aliases.get(qualifier)?.FunctionVersion ?? qualifier;
-  if (version === '$LATEST') return { config: fn.latest, codeDir: fn.codeDir };
+  if (version === '$LATEST') return latest;
   const found = fn.versions.find((v) => v.config.Version === version);
   if (!found) throw notFound(name, qualifier);
   return found;
@@ -304,10 +326,12 @@ interface ConfigInput {
   MemorySize?: number;
   Environment?: Record<string, string>;
   Architectures?: Architecture[];
+  Layers?: AttachedLayer[];
+  DurableConfig?: { ExecutionTimeout: number; RetentionPeriodInDays: number };
 }
 
 /** Reads the configuration members both CreateFunction and UpdateFunctionConfiguration take. */
-function readConfigInput(body: Record<string, unknown>): ConfigInput {
+function readConfigInput(body: Record<string, unknown>, lambda: LocalLambda): ConfigInput {
   const problems: string[] = [];
   const out: ConfigInput = {};
   const at = (member: string, value: unknown, constraint: string) => problems.push(`Value ${JSON.stringify(value) ?? 'null'} at '${member}' failed to satisfy constraint: ${constraint}`);
@@ -363,8 +387,12 @@ function readConfigInput(body: Record<string, unknown>): ConfigInput {
       out.Environment = vars;
     }
   }
-  if (Array.isArray(body.Layers) && body.Layers.length) {
-    throw invalid('The local runner can\'t fetch layers by ARN. Put the layer\'s files in the package, or run the function from its template with a local layer folder.');
+  // Layers published to this control plane; [] detaches them all.
+  if (body.Layers !== undefined) out.Layers = attachLayers(lambda, body.Layers);
+  if (body.DurableConfig !== undefined) {
+    const read = readDurableConfig(body.DurableConfig);
+    if ('problems' in read) throw invalid(read.problems.join(' '));
+    out.DurableConfig = durableConfigOut(read);
   }
   if (problems.length) throw validation(problems);
   return out;
@@ -416,6 +444,27 @@ function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: 
   return { codeDir, sha256, size: zip.length };
 }
 
+/** CreateFunction's TenancyConfig: absent, or {TenantIsolationMode: PER_TENANT}. */
+function readTenancy(value: unknown): FunctionConfiguration['TenancyConfig'] {
+  if (value === undefined || value === null) return undefined;
+  const mode = (value as { TenantIsolationMode?: unknown }).TenantIsolationMode;
+  if (mode !== 'PER_TENANT') throw validation([`Value ${JSON.stringify(mode) ?? 'null'} at 'tenancyConfig.tenantIsolationMode' failed to satisfy constraint: Member must satisfy enum value set: [PER_TENANT]`]);
+  return { TenantIsolationMode: 'PER_TENANT' };
+}
+
+/** CreateFunction's CapacityProviderConfig (Lambda Managed Instances): absent, or a provider ARN and an optional maximum. */
+function readCapacityProvider(value: unknown): FunctionConfiguration['CapacityProviderConfig'] {
+  if (value === undefined || value === null) return undefined;
+  const managed = (value as { LambdaManagedInstancesCapacityProviderConfig?: Record<string, unknown> }).LambdaManagedInstancesCapacityProviderConfig;
+  const arn = managed?.CapacityProviderArn;
+  if (typeof arn !== 'string' || !arn) throw validation(["Value null at 'capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig.capacityProviderArn' failed to satisfy constraint: Member must not be null"]);
+  const max = managed!.PerExecutionEnvironmentMaxConcurrency;
+  if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 1000)) {
+    throw validation([`Value ${JSON.stringify(max)} at 'capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig.perExecutionEnvironmentMaxConcurrency' failed to satisfy constraint: Member must be a whole number from 1 to 1000`]);
+  }
+  return { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: arn, ...(max !== undefined ? { PerExecutionEnvironmentMaxConcurrency: max } : {}) } };
+}
+
 function lastModified(): string {
   return new Date().toISOString().replace('Z', '+0000');
 }
@@ -431,9 +480,11 @@ async function createFunction(ctx: Ctx): Promise<void> {
   if (body.Role === undefined || body.Role === null) problems.push("Value null at 'role' failed to satisfy constraint: Member must not be null");
   if (problems.length) throw validation(problems);
   if (ctx.registry.has(name!)) throw new AwsError(409, 'ResourceConflictException', `Function already exist: ${name}`);
-  const input = readConfigInput(body);
+  const input = readConfigInput(body, ctx.lambda);
   if (!input.Runtime || !input.Handler) throw invalid('Runtime and Handler are mandatory parameters for functions created with deployment packages.');
   const architectures = input.Architectures ?? ['x86_64'];
+  const tenancy = readTenancy(body.TenancyConfig);
+  const capacity = readCapacityProvider(body.CapacityProviderConfig);
   const zip = readCode(body, 'CreateFunction');
   const { codeDir, sha256, size } = unpack(name!, zip, { Runtime: input.Runtime, Handler: input.Handler, Architectures: architectures }, 'CreateFunction');
   const latest: FunctionConfiguration = {
@@ -450,6 +501,7 @@ async function createFunction(ctx: Ctx): Promise<void> {
     CodeSha256: sha256,
     Version: '$LATEST',
     ...(input.Environment ? { Environment: { Variables: input.Environment } } : {}),
+    ...(input.Layers?.length ? { Layers: input.Layers.map(({ Arn, CodeSize }) => ({ Arn, CodeSize })) } : {}),
     TracingConfig: { Mode: (body.TracingConfig as { Mode?: string } | undefined)?.Mode ?? 'PassThrough' },
     RevisionId: randomUUID(),
     State: 'Active',
@@ -459,10 +511,13 @@ async function createFunction(ctx: Ctx): Promise<void> {
     EphemeralStorage: { Size: Number((body.EphemeralStorage as { Size?: number } | undefined)?.Size ?? 512) },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${name}` },
+    ...(tenancy ? { TenancyConfig: tenancy } : {}),
+    ...(capacity ? { CapacityProviderConfig: capacity } : {}),
+    ...(input.DurableConfig ? { DurableConfig: input.DurableConfig } : {}),
   };
-  const fn: DeployedFunction = { latest, codeDir, versions: [], nextVersion: 1, aliases: new Map(), shadowed: ctx.lambda.getFunction(name!) };
+  const fn: DeployedFunction = { latest, codeDir, layerDirs: input.Layers?.map((l) => l.dir) ?? [], versions: [], nextVersion: 1, aliases: new Map(), shadowed: ctx.lambda.getFunction(name!) };
   ctx.registry.set(name!, fn);
-  ctx.lambda.addFunction(specOf(latest, codeDir));
+  ctx.lambda.addFunction(specOf(latest, codeDir, fn.layerDirs));
   const answer = body.Publish === true ? publish(fn, undefined).config : latest;
   sendJson(ctx.res, 201, answer);
 }
@@ -472,7 +527,7 @@ async function getFunction(at: At): Promise<void> {
   const fn = existing(at);
   const { config } = configAt(fn, at.name, at.qualifier);
   const host = at.req.headers.host ?? `127.0.0.1:${at.lambda.port}`;
-  const location = `http://${host}/2015-03-31/functions/${encodeURIComponent(at.name)}/code.zip?Qualifier=${encodeURIComponent(config.Version)}&X-Amz-Signature=${downloadSignature(at.name, config.Version)}`;
+  const location = `http://${host}/2015-03-31/functions/${encodeURIComponent(at.name)}/code.zip?Qualifier=${encodeURIComponent(config.Version)}&X-Amz-Signature=${downloadSignature('function', at.name, config.Version)}`;
   sendJson(at.res, 200, { Configuration: config, Code: { RepositoryType: 'S3', Location: location }, Tags: {} });
 }
 
@@ -481,23 +536,10 @@ async function getFunctionConfiguration(at: At): Promise<void> {
   sendJson(at.res, 200, configAt(existing(at), at.name, at.qualifier).config);
 }
 
-/**
- * Code.Location is fetched unsigned, like the presigned S3 URL it stands for: what proves the caller got it from a
- * signed GetFunction is an HMAC of the function and version under a key that lives and dies with this runner.
- */
-const DOWNLOAD_KEY = randomBytes(32);
-function downloadSignature(name: string, version: string): string {
-  return createHmac('sha256', DOWNLOAD_KEY).update(`${name}\n${version}`).digest('hex');
-}
-
 /** GetFunction's Code.Location: the package exactly as it was uploaded (its SHA-256 is CodeSha256). */
 async function downloadCode(at: At): Promise<void> {
   at.req.resume();
-  const expected = Buffer.from(downloadSignature(at.name, at.qualifier ?? '$LATEST'));
-  const given = Buffer.from(at.query.get('X-Amz-Signature') ?? '');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new AwsError(403, 'AccessDeniedException', 'This code download link is not valid for this runner. Get a fresh one from GetFunction (Code.Location).');
-  }
+  checkDownloadSignature(at.query, 'GetFunction (Code.Location)', 'function', at.name, at.qualifier ?? '$LATEST');
   const { codeDir } = configAt(existing(at), at.name, at.qualifier);
   const zip = readFileSync(`${codeDir}.zip`);
   at.res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Length': zip.length }).end(zip);
@@ -509,22 +551,14 @@ async function listFunctions(ctx: Ctx): Promise<void> {
   const configs = [...ctx.registry.values()]
     .sort((a, b) => (a.latest.FunctionName < b.latest.FunctionName ? -1 : 1))
     .flatMap((fn) => (all ? [fn.latest, ...fn.versions.map((v) => v.config)] : [fn.latest]));
-  sendJson(ctx.res, 200, paginate(ctx.query, configs, 'Functions'));
-}
-
-function paginate<T>(query: URLSearchParams, items: T[], key: string): Record<string, unknown> {
-  const start = Number(query.get('Marker') ?? 0) || 0;
-  const max = Math.min(10_000, Math.max(1, Number(query.get('MaxItems') ?? 50) || 50));
-  const page = items.slice(start, start + max);
-  const next = start + max < items.length ? String(start + max) : undefined;
-  return { [key]: page, ...(next ? { NextMarker: next } : {}) };
+  sendJson(ctx.res, 200, pageOf(ctx.query, configs, 'Functions', 10_000));
 }
 
 async function updateFunctionCode(at: At): Promise<void> {
   const body = await readJson(at.req, MAX_CODE_REQUEST_BYTES, 'UpdateFunctionCode');
   const fn = existing(at);
   checkRevision(fn.latest, body.RevisionId);
-  const architectures = body.Architectures !== undefined ? readConfigInput({ Architectures: body.Architectures }).Architectures! : fn.latest.Architectures;
+  const architectures = body.Architectures !== undefined ? readConfigInput({ Architectures: body.Architectures }, at.lambda).Architectures! : fn.latest.Architectures;
   const zip = readCode(body, 'UpdateFunctionCode');
   const { codeDir, sha256, size } = unpack(at.name, zip, { Runtime: fn.latest.Runtime, Handler: fn.latest.Handler, Architectures: architectures }, 'UpdateFunctionCode');
   if (body.DryRun === true) {
@@ -533,7 +567,7 @@ async function updateFunctionCode(at: At): Promise<void> {
   }
   fn.latest = { ...fn.latest, CodeSha256: sha256, CodeSize: size, Architectures: architectures, LastModified: lastModified(), RevisionId: randomUUID() };
   fn.codeDir = codeDir;
-  at.lambda.addFunction(specOf(fn.latest, codeDir));
+  at.lambda.addFunction(specOf(fn.latest, codeDir, fn.layerDirs));
   sendJson(at.res, 200, body.Publish === true ? publish(fn, undefined).config : fn.latest);
 }
 
@@ -541,12 +575,18 @@ async function updateFunctionConfiguration(at: At): Promise<void> {
   const body = await readJson(at.req, MAX_CONFIG_REQUEST_BYTES, 'UpdateFunctionConfiguration');
   const fn = existing(at);
   checkRevision(fn.latest, body.RevisionId);
-  const input = readConfigInput(body);
-  const { Environment, ...rest } = input;
+  if (body.TenancyConfig !== undefined) throw invalid('Tenant isolation configuration cannot be modified after function creation: TenancyConfig is set by CreateFunction only.');
+  const input = readConfigInput(body, at.lambda);
+  const { Environment, Layers, ...rest } = input;
   const next: FunctionConfiguration = { ...fn.latest, ...rest, LastModified: lastModified(), RevisionId: randomUUID() };
   if (Environment) next.Environment = { Variables: Environment };
+  if (Layers) {
+    next.Layers = Layers.map(({ Arn, CodeSize }) => ({ Arn, CodeSize }));
+    if (!Layers.length) delete next.Layers;
+    fn.layerDirs = Layers.map((l) => l.dir);
+  }
   fn.latest = next;
-  at.lambda.addFunction(specOf(fn.latest, fn.codeDir));
+  at.lambda.addFunction(specOf(fn.latest, fn.codeDir, fn.layerDirs));
   sendJson(at.res, 200, fn.latest);
 }
 
@@ -569,13 +609,13 @@ function publish(fn: DeployedFunction, description: string | undefined): Publish
     Description: description ?? fn.latest.Description,
     RevisionId: randomUUID(),
   };
-  const published = { config, codeDir: fn.codeDir };
+  const published = { config, codeDir: fn.codeDir, layerDirs: fn.layerDirs };
   fn.versions.push(published);
   return published;
 }
 
 function fingerprint(c: FunctionConfiguration): string {
-  return JSON.stringify([c.CodeSha256, c.Runtime, c.Handler, c.Role, c.Timeout, c.MemorySize, c.Environment ?? null, c.Architectures, c.TracingConfig, c.EphemeralStorage]);
+  return JSON.stringify([c.CodeSha256, c.Runtime, c.Handler, c.Role, c.Timeout, c.MemorySize, c.Environment ?? null, c.Layers ?? null, c.Architectures, c.TracingConfig, c.EphemeralStorage]);
 }
 
 async function publishVersion(at: At): Promise<void> {
@@ -591,7 +631,7 @@ async function publishVersion(at: At): Promise<void> {
 async function listVersions(at: At): Promise<void> {
   at.req.resume();
   const fn = existing(at);
-  sendJson(at.res, 200, paginate(at.query, [fn.latest, ...fn.versions.map((v) => v.config)], 'Versions'));
+  sendJson(at.res, 200, pageOf(at.query, [fn.latest, ...fn.versions.map((v) => v.config)], 'Versions', 10_000));
 }
 
 async function deleteFunction(at: At): Promise<void> {
@@ -678,5 +718,5 @@ async function listAliases(at: At): Promise<void> {
   const fn = existing(at);
   const version = at.query.get('FunctionVersion');
   const aliases = [...fn.aliases.values()].filter((a) => !version || a.FunctionVersion === version);
-  sendJson(at.res, 200, paginate(at.query, aliases, 'Aliases'));
+  sendJson(at.res, 200, pageOf(at.query, aliases, 'Aliases', 10_000));
 }

@@ -61,6 +61,9 @@ interface Entry {
   state: 'queued' | 'running';
   size: number;
   clientContext?: string | undefined;
+  /** The caller's X-Amz-Tenant-Id and X-Amzn-Trace-Id, kept for every attempt. */
+  tenantId?: string | undefined;
+  traceHeader?: string | undefined;
 }
 
 /** Lambda's invocation record, as a destination receives it. */
@@ -160,7 +163,7 @@ export class DiskEventQueue implements EventQueue {
     this.functionsChanged();
   }
 
-  async enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined): Promise<string> {
+  async enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined, caller: { tenantId?: string | undefined; traceHeader?: string | undefined } = {}): Promise<string> {
     if (this.closed) throw new RunnerClosingError('The runner is shutting down; invoke again once it has restarted.');
     const events = this.entries.size + this.reserved.events;
     const bytes = this.bytes + this.reserved.bytes;
@@ -175,7 +178,7 @@ export class DiskEventQueue implements EventQueue {
     const requestId = crypto.randomUUID();
     const enqueuedAt = Date.now();
     const id = `${enqueuedAt.toString(36).padStart(9, '0')}-${requestId}`;
-    const entry: Entry = { v: 1, requestId, function: fn.name, version: fn.version, enqueuedAt, attempts: 0, notBefore: enqueuedAt, state: 'queued', size: payload.length, clientContext };
+    const entry: Entry = { v: 1, requestId, function: fn.name, version: fn.version, enqueuedAt, attempts: 0, notBefore: enqueuedAt, state: 'queued', size: payload.length, clientContext, tenantId: caller.tenantId, traceHeader: caller.traceHeader };
     try {
       await writeFile(join(this.dir, `${id}.event`), payload);
       await this.persist(id, entry);
@@ -303,7 +306,7 @@ export class DiskEventQueue implements EventQueue {
       // Over the function's concurrency it waits for the next free slot: Lambda's retry of a throttled event.
       let expired = false;
       const abandonIf = () => ((expired = tooOld()) ? 'The event is older than its MaximumEventAgeInSeconds.' : undefined);
-      const inv = this.lambda.invoke(fn.name, payload, { queue: true, clientContext: entry.clientContext, requestId: entry.requestId, abandonIf });
+      const inv = this.lambda.invoke(fn.name, payload, { queue: true, clientContext: entry.clientContext, tenantId: entry.tenantId, traceHeader: entry.traceHeader, requestId: entry.requestId, abandonIf });
       outcome = (await inv.completed).outcome;
       if (expired && !this.closed) return this.expire(id, entry, fn);
     } catch (err) {

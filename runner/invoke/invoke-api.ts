@@ -4,11 +4,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventStreamCodec } from '@smithy/core/event-streams';
 import { AwsError, BodyTooLargeError, decodeSegment, headerValue, readBody, sendAwsError } from '../http-util.ts';
-import { FunctionNotFoundError, RunnerClosingError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
+import { FunctionNotFoundError, InvalidParameterValueError, RunnerClosingError, TooManyRequestsError, type InvokeOptions, type LocalLambda } from '../local-lambda.ts';
 import { EventQueueFullError } from './event-queue.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
-import { lambdaArn, type FunctionSpec } from '../functions/model.ts';
+import { lambdaArn, tenantProblem, type FunctionSpec } from '../functions/model.ts';
 import { resolveQualifier } from './control-plane.ts';
+import { durableOf, type DurableExecutions } from '../durable/orchestrator.ts';
 
 export const MAX_SYNC_PAYLOAD = 6_291_456;
 export const MAX_ASYNC_PAYLOAD = 1_048_576;
@@ -79,9 +80,16 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     }
     version = { fn, label: fn.version };
   }
-  if (!version && !lambda.getFunction(name)) {
+  const target = version?.fn ?? lambda.getFunction(name);
+  if (!target) {
     req.resume();
     return sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}`);
+  }
+  const caller = { tenantId: headerValue(req, 'x-amz-tenant-id'), traceHeader: headerValue(req, 'x-amzn-trace-id') };
+  const tenantRefusal = tenantProblem(target, caller.tenantId);
+  if (tenantRefusal) {
+    req.resume();
+    return sendAwsError(res, 400, 'InvalidParameterValueException', tenantRefusal);
   }
   const limit = type === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
   let payload: Buffer;
@@ -109,11 +117,16 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     return void res.end();
   }
 
+  // A function with a DurableConfig runs as a durable execution (runner/durable/), where the runner has them.
+  const durable = version ? undefined : durableOf(lambda);
+  const durableFn = lambda.getFunction(name);
+  if (durable && durableFn?.durable) return invokeDurable(durable, durableFn, req, res, payload, type);
+
   // An asynchronous event is kept (on disk, in start and serve) before its 202: it survives the runner stopping.
   const queue = lambda.eventQueue;
   if (type === 'Event' && queue && !version) {
     try {
-      const requestId = await queue.enqueue(lambda.getFunction(name)!, payload, clientContext);
+      const requestId = await queue.enqueue(target, payload, clientContext, caller);
       res.writeHead(202, { 'X-Amzn-RequestId': requestId, 'Content-Length': 0 });
       return void res.end();
     } catch (err) {
@@ -124,7 +137,7 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   }
 
   if (streaming) await loadCodec();
-  const started = startInvocation(lambda, res, name, payload, clientContext, type === 'Event', streaming, version?.fn);
+  const started = startInvocation(lambda, res, name, payload, { clientContext, ...caller }, type === 'Event', streaming, version?.fn);
   if (!started) return;
   const { inv, stream } = started;
   if (type === 'Event') {
@@ -153,10 +166,40 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   inv.onSettle = (outcome) => answer(outcome);
 }
 
-function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, clientContext: string | undefined, queue: boolean, streaming: boolean, version: FunctionSpec | undefined) {
+/**
+ * Invoke of a durable function: starts an execution (or finds the one of the same X-Amz-Durable-Execution-Name and
+ * input). Event answers 202 at once; RequestResponse waits for the execution's end and answers its result or error
+ * (Lambda's callers stop waiting after 15 minutes, as for any synchronous invocation).
+ */
+async function invokeDurable(durable: DurableExecutions, fn: FunctionSpec, req: IncomingMessage, res: ServerResponse, payload: Buffer, type: string): Promise<void> {
+  let exec;
+  try {
+    exec = durable.start(fn, payload.toString('utf8'), headerValue(req, 'x-amz-durable-execution-name'));
+  } catch (err) {
+    if (err instanceof AwsError) return sendAwsError(res, err.status, err.type, err.message);
+    throw err;
+  }
+  const headers = { 'X-Amz-Durable-Execution-Arn': exec.record.arn, 'X-Amzn-RequestId': crypto.randomUUID(), 'X-Amz-Executed-Version': fn.version };
+  if (type === 'Event') {
+    res.writeHead(202, { ...headers, 'Content-Length': 0 });
+    return void res.end();
+  }
+  await durable.whenDone(exec);
+  const { status, result, error } = exec.record;
+  if (status === 'SUCCEEDED') {
+    const body = Buffer.from(result ?? '');
+    res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length });
+    return void res.end(body);
+  }
+  const body = Buffer.from(JSON.stringify({ errorType: error?.ErrorType ?? `Execution.${status}`, errorMessage: error?.ErrorMessage ?? `The durable execution ended ${status}.`, ...(error?.StackTrace ? { stackTrace: error.StackTrace } : {}) }));
+  res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length, 'X-Amz-Function-Error': 'Unhandled' });
+  res.end(body);
+}
+
+function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, caller: Pick<InvokeOptions, 'clientContext' | 'tenantId' | 'traceHeader'>, queue: boolean, streaming: boolean, version: FunctionSpec | undefined) {
   const stream = streaming ? new EventStreamResponse(res, executedVersion(version)) : undefined;
   try {
-    const inv = lambda.invoke(name, payload, { clientContext, queue, streamListener: stream, version });
+    const inv = lambda.invoke(name, payload, { ...caller, queue, streamListener: stream, version });
     return { inv, stream };
   } catch (err) {
     if (err instanceof TooManyRequestsError) {
@@ -165,6 +208,8 @@ function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string,
       sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}`);
     } else if (err instanceof RunnerClosingError) {
       sendAwsError(res, 503, 'ServiceException', err.message);
+    } else if (err instanceof InvalidParameterValueError) {
+      sendAwsError(res, 400, 'InvalidParameterValueException', err.message);
     } else throw err;
     return undefined;
   }

@@ -4,7 +4,7 @@
 // components is the WASI runner's (runner/runtimes/wasi/), handed in through createMiddlewareRunner().
 import { MiddlewareFailure, readHookValue, type HookAnswer } from './hook-answer.ts';
 import type { HookContext } from './executable.ts';
-import type { Hook } from './manifest.ts';
+import type { Hook, MiddlewareCapabilities } from './manifest.ts';
 
 /** The world's `answer` variant, as jco lifts it. JSON values are UTF-8 JSON text. */
 export type ComponentAnswer = { tag: 'next'; val: string } | { tag: 'respond'; val: string } | { tag: 'fail'; val: { errorType: string; errorMessage: string } };
@@ -16,13 +16,22 @@ export interface ComponentMiddlewareHost {
     exportName: 'before' | 'after' | 'on-error',
     input: string | { errorType: string; errorMessage: string },
     ctx: { requestId: string; functionName: string; deadlineMs: bigint },
-    opts: { timeoutMs: number; environment: Record<string, string>; log(line: string): void },
+    opts: { timeoutMs: number; environment: Record<string, string>; log(line: string): void; capabilities?: MiddlewareCapabilities },
   ): Promise<ComponentAnswer>;
 }
 
 const EXPORTS: Record<Hook, 'before' | 'after' | 'on-error'> = { before: 'before', after: 'after', error: 'on-error' };
 
-export async function callComponentHook(host: ComponentMiddlewareHost | undefined, name: string, wasmPath: string, hook: Hook, input: unknown, ctx: HookContext, timeoutMs: number): Promise<HookAnswer> {
+export async function callComponentHook(
+  host: ComponentMiddlewareHost | undefined,
+  name: string,
+  wasmPath: string,
+  hook: Hook,
+  input: unknown,
+  ctx: HookContext,
+  timeoutMs: number,
+  capabilities?: MiddlewareCapabilities,
+): Promise<HookAnswer> {
   if (!host) {
     throw new MiddlewareFailure(name, hook, `it is a component middleware (${wasmPath}) and this runner has no WASI component host yet; use an executable middleware for now`);
   }
@@ -32,7 +41,7 @@ export async function callComponentHook(host: ComponentMiddlewareHost | undefine
       : JSON.stringify(input ?? null);
   let answer: ComponentAnswer;
   try {
-    answer = await host.callMiddleware(wasmPath, EXPORTS[hook], arg, { requestId: ctx.requestId, functionName: ctx.functionName, deadlineMs: BigInt(ctx.deadlineMs) }, { timeoutMs, environment: ctx.environment, log: ctx.log });
+    answer = await host.callMiddleware(wasmPath, EXPORTS[hook], arg, { requestId: ctx.requestId, functionName: ctx.functionName, deadlineMs: BigInt(ctx.deadlineMs) }, { timeoutMs, environment: ctx.environment, log: ctx.log, capabilities });
   } catch (err) {
     throw new MiddlewareFailure(name, hook, `the component trapped or could not run: ${(err as Error).message}`);
   }

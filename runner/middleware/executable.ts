@@ -35,7 +35,7 @@ function processEnv(ctx: Pick<HookContext, 'environment' | 'functionName'>, extr
 }
 
 /** Kills a middleware and anything it started (it runs in its own process group). */
-function killTree(child: ChildProcess): void {
+export function killTree(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid, 'SIGKILL');
@@ -44,13 +44,36 @@ function killTree(child: ChildProcess): void {
   }
 }
 
-function startFailure(spec: ExecutableSpec, err: NodeJS.ErrnoException): string {
+/**
+ * Starts a long-lived process speaking a line protocol, in its own process group (killTree stops what it starts):
+ * each stdout line goes to `onLine`; stderr is left to the caller, as UTF-8.
+ */
+export function spawnLineProcess(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }, onLine: (line: string) => void): ChildProcess {
+  const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  child.stdin!.on('error', () => undefined);
+  child.stdout!.setEncoding('utf8');
+  createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', onLine);
+  child.stderr!.setEncoding('utf8');
+  return child;
+}
+
+/** Stops a long-lived process: closing its stdin is the polite stop; one that ignores it is killed 500 ms later. */
+export function stopLongLived(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.stdin!.end();
+    setTimeout(() => killTree(child), 500).unref();
+  });
+}
+
+export function startFailure(spec: Pick<ExecutableSpec, 'command'>, err: NodeJS.ErrnoException): string {
   if (err.code === 'ENOENT') return `it could not be started: ${spec.command} was not found (is it installed and on PATH?)`;
   if (err.code === 'EACCES') return `it could not be started: ${spec.command} is not executable (chmod +x it)`;
   return `it could not be started: ${err.message}`;
 }
 
-function exitDescription(code: number | null, signal: NodeJS.Signals | null): string {
+export function exitDescription(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
@@ -175,18 +198,14 @@ export class LongLivedMiddleware {
   }
 
   private start(): ChildProcess {
-    const child = spawn(this.spec.command, [...this.spec.args, 'serve'], {
-      cwd: dirname(this.spec.path),
-      env: processEnv({ environment: this.environment, functionName: this.functionName }, { OPEN_RUNTIME_HOOK: 'serve' }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child: ChildProcess = spawnLineProcess(
+      this.spec.command,
+      [...this.spec.args, 'serve'],
+      { cwd: dirname(this.spec.path), env: processEnv({ environment: this.environment, functionName: this.functionName }, { OPEN_RUNTIME_HOOK: 'serve' }) },
+      (line) => this.answer(child, line),
+    );
     this.child = child;
     this.stderrTail = '';
-    child.stdin!.on('error', () => undefined);
-    child.stdout!.setEncoding('utf8');
-    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (line) => this.answer(child, line));
-    child.stderr!.setEncoding('utf8');
     createInterface({ input: child.stderr! }).on('line', (line) => {
       this.stderrTail = `${this.stderrTail}${line}\n`.slice(-4096);
       // Written while serving a call: it belongs to that call's logs (the oldest one waiting).
@@ -265,13 +284,7 @@ export class LongLivedMiddleware {
     const child = this.child;
     this.child = undefined;
     this.failAll(undefined, 'the runner is shutting down');
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      // Closing stdin is the polite stop; a middleware that ignores it is killed.
-      child.stdin!.end();
-      setTimeout(() => killTree(child), 500).unref();
-    });
+    return stopLongLived(child);
   }
 }
 

@@ -56,7 +56,7 @@ export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): C
     }
     const hooks = new Set<Hook>(mw.manifest?.hooks ?? HOOKS);
     if (mw.kind === 'component') {
-      return { name: mw.name, hooks, call: (hook, input, ctx) => callComponentHook(options.components, mw.name, mw.path, hook, input, ctx, hookTimeoutMs(mw.manifest, hook)) };
+      return { name: mw.name, hooks, call: (hook, input, ctx) => callComponentHook(options.components, mw.name, mw.path, hook, input, ctx, hookTimeoutMs(mw.manifest, hook), mw.manifest?.capabilities) };
     }
     const spec = { name: mw.name, path: mw.path, command: mw.command, args: mw.args };
     if (mw.manifest?.longLived) {

@@ -2,6 +2,7 @@
 // one process per hook call, the default timeout); how a middleware says it is long-lived, which hooks it has, its
 // per-hook timeouts and the JSON Schema of what it reads and hands on (drawn by the chain visualizer).
 import { z } from 'zod';
+import { ComponentSettings } from '../functions/model.ts';
 
 export const HOOKS = ['before', 'after', 'error'] as const;
 export const Hook = z.enum(HOOKS);
@@ -11,6 +12,10 @@ export type Hook = z.infer<typeof Hook>;
 const JsonSchema = z.union([z.record(z.string(), z.unknown()), z.boolean()]);
 
 const HookSchemas = z.object({ input: JsonSchema.optional(), output: JsonSchema.optional() }).strict();
+
+/** The capability settings of a component function, for a component middleware (relative paths: its folder). */
+export const MiddlewareCapabilities = ComponentSettings.pick({ keyValue: true, config: true, messaging: true }).strict();
+export type MiddlewareCapabilities = z.infer<typeof MiddlewareCapabilities>;
 
 export const MiddlewareManifest = z
   .object({
@@ -26,6 +31,8 @@ export const MiddlewareManifest = z
     command: z.array(z.string().min(1)).min(1).optional(),
     /** What each hook reads (input) and hands on (output), as JSON Schema. */
     schemas: z.object({ before: HookSchemas, after: HookSchemas, error: HookSchemas }).partial().strict().optional(),
+    /** A component middleware's key-value stores, config and messaging, as a component function grants them (PROVIDERS.md). */
+    capabilities: MiddlewareCapabilities.optional(),
   })
   .strict();
 export type MiddlewareManifest = z.infer<typeof MiddlewareManifest>;

@@ -145,12 +145,12 @@ export function answerRoute(path: string): { requestId: string; action: 'respons
 }
 
 async function answerInvocation(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse, requestId: string, action: 'response' | 'error'): Promise<void> {
-  const inv = claimAnswer(env, requestId, action);
+  const inv = claimAnswer(env, requestId, action, headerValue(req, 'lambda-runtime-invocation-id'));
   if (!(inv instanceof Invocation)) {
     req.resume();
     return sendRuntimeError(res, inv.status, inv.errorType, inv.errorMessage);
   }
-  if (action === 'response' && headerValue(req, 'lambda-runtime-function-response-mode')?.toLowerCase() === 'streaming') return answerStream(env, inv, req, res);
+  if (action === 'response' && streamsResponse(inv, headerValue(req, 'lambda-runtime-function-response-mode'), headerValue(req, 'transfer-encoding'))) return answerStream(env, inv, req, res);
   const limit = action === 'error' ? MAX_ERROR_BYTES : MAX_RESPONSE_BYTES;
   let body: Buffer | BodyTooLargeError;
   try {
@@ -162,6 +162,17 @@ async function answerInvocation(env: ServedEnvironment, req: IncomingMessage, re
   const reply = settleAnswer(env, inv, action, body, (name) => headerValue(req, name));
   if (reply) return sendRuntimeError(res, reply.status, reply.errorType, reply.errorMessage);
   accepted(res);
+}
+
+/**
+ * Whether a `/response` reaches its caller as it arrives. Declared (Lambda-Runtime-Function-Response-Mode: streaming),
+ * or, as Lambda does, any chunked body when the caller takes a stream: aws-lambda-go sends every answer chunked and
+ * declares nothing, and its lambdaurl handlers stream to InvokeWithResponseStream callers and RESPONSE_STREAM URLs all
+ * the same. A buffered caller gets a chunked body whole.
+ */
+export function streamsResponse(inv: Invocation, mode: string | undefined, transferEncoding: string | undefined): boolean {
+  if (mode?.toLowerCase() === 'streaming') return true;
+  return inv.callerStreams && transferEncoding !== undefined && transferEncoding.toLowerCase().includes('chunked');
 }
 
 /** A Runtime API error reply: status and the `{errorType, errorMessage}` body. */
@@ -180,8 +191,10 @@ export function lateInitError(): RuntimeErrorReply {
  * The invocation a POST answers, or the reply when it cannot be answered (400 unknown id, 403 second answer). A
  * claimed invocation counts as answered from here on.
  */
-export function claimAnswer(env: ServedEnvironment, requestId: string, action: 'response' | 'error'): Invocation | RuntimeErrorReply {
-  const claimed = env.claim(requestId);
+export function claimAnswer(env: ServedEnvironment, requestId: string, action: 'response' | 'error', invocationId?: string): Invocation | RuntimeErrorReply {
+  const claimed = env.claim(requestId, invocationId);
+  // An attempt that timed out (its runtime was still running): the caller already has Sandbox.Timedout.
+  if (claimed === 'timed-out') return { status: 410, errorType: 'ErrorRuntimeInvokeTimeout', errorMessage: `Invocation ${requestId} (attempt ${invocationId}) timed out: its caller already has the timeout error, so this ${action} is not accepted. Take the next event with /runtime/invocation/next.` };
   if (claimed === 'unknown') return { status: 400, errorType: 'InvalidRequestID', errorMessage: `Invalid request ID: ${requestId}` };
   // Every environment shares the runner's port: a process of one must not settle another's invocation.
   if (claimed === 'foreign') return { status: 403, errorType: 'AccessDenied', errorMessage: `Invocation ${requestId} belongs to another execution environment: a runtime answers only the events its own /next gave it.` };

@@ -24,8 +24,11 @@ export interface NextRequest {
 export interface ServedEnvironment {
   /** `GET /next`: parks until there is an event for the runtime. */
   onNext(next: NextRequest): void;
-  /** The invocation a POST names, or why it cannot be answered ('foreign': another environment holds it). */
-  claim(requestId: string): Invocation | 'unknown' | 'answered' | 'foreign';
+  /**
+   * The invocation a POST names, or why it cannot be answered ('foreign': another environment holds it; 'timed-out':
+   * the attempt `invocationId` names timed out).
+   */
+  claim(requestId: string, invocationId?: string): Invocation | 'unknown' | 'answered' | 'foreign' | 'timed-out';
   /** The runtime answered; the caller gets `outcome`. */
   answer(inv: Invocation, outcome: Outcome): void;
   /** Whether `/runtime/init/error` is a valid move now (only during init). */

@@ -6,8 +6,15 @@ import { z } from 'zod';
 import { readBody, sendRuntimeError } from '../http-util.ts';
 import type { TelemetryEnvironment } from './served-environment.ts';
 
+/**
+ * Schema versions Lambda's Telemetry API takes. 2025-01-29 is the current one and the default; its platform events
+ * carry the invocation's `tenantId` (tenant-isolated functions). Older subscribers get their events without it.
+ */
+export const SCHEMA_VERSIONS = ['2022-07-01', '2022-12-13', '2025-01-29'] as const;
+const TENANT_SCHEMA = '2025-01-29';
+
 export const SubscribeBody = z.object({
-  schemaVersion: z.string().default('2022-12-13'),
+  schemaVersion: z.enum(SCHEMA_VERSIONS).default(TENANT_SCHEMA),
   destination: z.object({ protocol: z.literal('HTTP'), URI: z.string().url() }),
   types: z.array(z.enum(['platform', 'function', 'extension'])).min(1),
   buffering: z
@@ -28,6 +35,8 @@ interface TelemetryEvent {
 
 interface Subscriber {
   extensionId: string;
+  /** Before 2025-01-29: records go without their tenantId. */
+  withoutTenant: boolean;
   uri: string;
   types: Set<Category>;
   maxItems: number;
@@ -85,6 +94,7 @@ export class TelemetryHub {
   }
 
   private enqueue(sub: Subscriber, event: TelemetryEvent): void {
+    if (sub.withoutTenant) event = withoutTenant(event);
     const size = JSON.stringify(event).length;
     if (sub.batch.length && sub.bytes + size > sub.maxBytes) this.send(sub);
     sub.batch.push(event);
@@ -142,6 +152,7 @@ export class TelemetryHub {
     if (destination.hostname === 'sandbox.localdomain') destination.hostname = '127.0.0.1';
     const sub: Subscriber = {
       extensionId,
+      withoutTenant: parsed.schemaVersion < TENANT_SCHEMA,
       uri: destination.toString(),
       types: new Set(parsed.types),
       ...parsed.buffering,
@@ -158,3 +169,11 @@ export class TelemetryHub {
   }
 }
 
+
+/** The event as a subscriber of a schema before 2025-01-29 gets it: the same, without the record's tenantId. */
+function withoutTenant(event: TelemetryEvent): TelemetryEvent {
+  const record = event.record;
+  if (record === null || typeof record !== 'object' || !('tenantId' in record)) return event;
+  const { tenantId: _dropped, ...rest } = record as Record<string, unknown>;
+  return { ...event, record: rest };
+}

@@ -17,6 +17,8 @@ import { DIRECT_SOCKET_ENV } from './node/direct-socket.ts';
 import { ensureSdkPackages, type SdkDownload } from './node/sdk-download.ts';
 import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
 import { withLayers } from './layers.ts';
+import { debuggerLanguage, planGoDebug } from './go-debug.ts';
+import { RUNTIME_DEBUGGER_UNAVAILABLE } from '../lambda-errors.ts';
 import { cachedNode, downloadNode } from './node-download.ts';
 import { isReservedVariable } from '../functions/reserved-variables.ts';
 
@@ -51,6 +53,8 @@ export interface LaunchOptions {
   region: string;
   /** Names the execution environment in every process it starts (environments/containment.ts finds them by it). */
   environmentMarker?: string | undefined;
+  /** The runner's Lambda API (Invoke, durable executions): AWS_ENDPOINT_URL_LAMBDA unless the function sets its own. */
+  lambdaEndpoint?: string | undefined;
 }
 
 // NODE_EXTRA_CA_CERTS and AWS_CA_BUNDLE: a proxy's CA the user trusts, and the gateway's local certificate (gateway/local-tls.ts).
@@ -82,6 +86,17 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
     AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
   });
   if (opts.directSocket) env[DIRECT_SOCKET_ENV] = opts.directSocket;
+  // Lambda Managed Instances: the runtime may run this many invocations at once.
+  if (fn.maxConcurrency !== undefined) env.AWS_LAMBDA_MAX_CONCURRENCY = String(fn.maxConcurrency);
+  if (opts.lambdaEndpoint) {
+    env.AWS_ENDPOINT_URL_LAMBDA = opts.lambdaEndpoint;
+    // The runner's Lambda API takes any SigV4-signed request; a function with no credentials of the user's gets
+    // placeholder ones, or its SDK could not sign a checkpoint or a local Invoke at all.
+    if (!env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !existsSync(env.AWS_SHARED_CREDENTIALS_FILE ?? join(env.HOME ?? '/nonexistent', '.aws', 'credentials'))) {
+      env.AWS_ACCESS_KEY_ID = 'local';
+      env.AWS_SECRET_ACCESS_KEY = 'local';
+    }
+  }
   // Lambda defines AWS_EXECUTION_ENV for its managed runtimes only, not for provided ones.
   if (runtimeFamily(fn.runtime) === 'node' || runtimeFamily(fn.runtime) === 'python') env.AWS_EXECUTION_ENV = `AWS_Lambda_${fn.runtime}`;
   // The function's own variables win over everything but the reserved ones Lambda forbids overriding.
@@ -137,7 +152,7 @@ function planFamily(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> 
     case 'python':
       return planPython(fn, opts);
     case 'provided':
-      return planProvided(fn, opts);
+      return opts.debug && debuggerLanguage(fn) === 'go' ? planGoUnderDelve(fn, opts, opts.debug.port) : planProvided(fn, opts);
     case 'wasi':
       throw new LaunchError('Runtime.InvalidRuntime', `Function ${fn.name} is a WASI component; components do not run as processes.`);
   }
@@ -156,6 +171,20 @@ function withNotice(plan: LaunchPlan, notice: string | undefined): LaunchPlan {
   return { ...plan, notice: plan.notice ? `${plan.notice} ${notice}` : notice };
 }
 
+/**
+ * The heap limits Lambda's Node bootstrap (/var/runtime/bootstrap) derives from the function's MemorySize: a tenth
+ * for the young generation (two semi-spaces), the rest for the old one. Without them V8 sizes itself for the machine
+ * (16 MB semi-spaces here) and a busy environment's young generation grows by ~20 MB that it never gives back. A
+ * limit the function sets itself in NODE_OPTIONS wins, as the user meant it to.
+ */
+export function nodeMemoryArgs(memorySize: number, nodeOptions = ''): string[] {
+  const newSpace = Math.floor(memorySize / 10);
+  const args: string[] = [];
+  if (!nodeOptions.includes('--max-semi-space-size')) args.push(`--max-semi-space-size=${Math.floor(newSpace / 2)}`);
+  if (!nodeOptions.includes('--max-old-space-size')) args.push(`--max-old-space-size=${memorySize - newSpace}`);
+  return args;
+}
+
 async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> {
   const { modulePath, exportName } = splitHandler(fn);
   const source = findSource(fn.codeUri, modulePath, ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
@@ -166,7 +195,7 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   const downloaded = sdk ? await sdkPackagesFor(fn, sdk) : undefined;
   env.NODE_PATH = [env.NODE_PATH, sdk, downloaded?.folder].filter(Boolean).join(':');
   if (!env.NODE_PATH) delete env.NODE_PATH;
-  const nodeArgs = ['--enable-source-maps'];
+  const nodeArgs = ['--enable-source-maps', ...nodeMemoryArgs(fn.memorySize, env.NODE_OPTIONS)];
   if (opts.debug) {
     // The client waits for the debugger itself (OPEN_RUNTIME_WAIT_FOR_DEBUGGER); aws-lambda-ric cannot, so it breaks on entry.
     nodeArgs.push(fn.runtimeClient === 'aws-lambda-ric' ? `--inspect-brk=127.0.0.1:${opts.debug.port}` : `--inspect=127.0.0.1:${opts.debug.port}`);
@@ -370,6 +399,8 @@ async function planPython(fn: FunctionSpec, opts: LaunchOptions): Promise<Launch
   const args = ['-u', PYTHON_RUNTIME_CLIENT];
   if (opts.debug) {
     env.OPEN_RUNTIME_DEBUGPY_PORT = String(opts.debug.port);
+    // Where the client looks for debugpy when the function's Python has none (Debian's python3-debugpy by default).
+    if (process.env.OPEN_RUNTIME_DEBUGPY_PATH) env.OPEN_RUNTIME_DEBUGPY_PATH = process.env.OPEN_RUNTIME_DEBUGPY_PATH;
     args.unshift('-X', 'frozen_modules=off');
   }
   const python = await pythonFor(fn.runtime);
@@ -483,6 +514,17 @@ function planProvided(declared: FunctionSpec, opts: LaunchOptions): LaunchPlan {
   const shell = shellFor(header);
   if (shell) return { command: shell, args: [bootstrap], env, cwd: fn.codeUri, notice };
   return { command: bootstrap, args: [], env, cwd: fn.codeUri, notice };
+}
+
+/** A Go function under Delve's headless DAP server, built for debugging (go-debug.ts). */
+async function planGoUnderDelve(fn: FunctionSpec, opts: LaunchOptions, port: number): Promise<LaunchPlan> {
+  try {
+    const launch = await planGoDebug(fn, port);
+    const env = lambdaEnvironment({ ...fn, codeUri: launch.dir }, opts, fn.handler);
+    return { command: launch.command, args: launch.args, env, cwd: launch.dir, notice: launch.notice };
+  } catch (err) {
+    throw new LaunchError(RUNTIME_DEBUGGER_UNAVAILABLE, (err as Error).message);
+  }
 }
 
 function readHeader(bootstrap: string): Buffer {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CreateFunctionCommand, GetFunctionCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { buildFunction } from '../../runner/build/build-function.ts';
 import { discoverFunctions } from '../../runner/functions/discover.ts';
 import { ROOT, removeTemps, startRunner, tempDir, type Runner } from './support/runner.ts';
@@ -207,6 +207,58 @@ test('an arm64 Go package deploys with --architectures arm64 and runs under qemu
   assert.match(wrongUpdate.stderr, /InvalidParameterValueException/);
   assert.equal(invoke('GoArm', { name: 'again' }).response.architecture, 'arm64');
   awsOk('delete-function', '--function-name', 'GoArm');
+});
+
+describe('tenant isolation (TenancyConfig) through the SDK', () => {
+  test('CreateFunction with TenancyConfig PER_TENANT: the configuration says so, invokes need a TenantId, and an update keeps it', async () => {
+    const client = new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    try {
+      const zip = readFileSync(nodeZip('tenants', 1));
+      const created = await client.send(new CreateFunctionCommand({ FunctionName: 'PerTenant', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip }, TenancyConfig: { TenantIsolationMode: 'PER_TENANT' } }));
+      assert.deepEqual(created.TenancyConfig, { TenantIsolationMode: 'PER_TENANT' });
+      const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'PerTenant' }));
+      assert.deepEqual(config.TenancyConfig, { TenantIsolationMode: 'PER_TENANT' });
+      await assert.rejects(client.send(new InvokeCommand({ FunctionName: 'PerTenant', Payload: Buffer.from('{}') })), { name: 'InvalidParameterValueException' });
+      const ran = await client.send(new InvokeCommand({ FunctionName: 'PerTenant', TenantId: 'blue', Payload: Buffer.from('{"a":1}') }));
+      assert.equal(ran.FunctionError, undefined);
+      assert.deepEqual(JSON.parse(Buffer.from(ran.Payload!).toString()).echo, { a: 1 });
+      // UpdateFunctionConfiguration has no TenancyConfig member (it is set at creation only): a change keeps it.
+      const updated = await client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'PerTenant', Timeout: 5 }));
+      assert.deepEqual(updated.TenancyConfig, { TenantIsolationMode: 'PER_TENANT' });
+      await assert.rejects(
+        client.send(new CreateFunctionCommand({ FunctionName: 'BadTenancy', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip }, TenancyConfig: { TenantIsolationMode: 'PER_REQUEST' } } as never)),
+        { name: 'ValidationException' },
+      );
+    } finally {
+      // The 'bad input' tests expect a control plane with nothing deployed.
+      await client.send(new DeleteFunctionCommand({ FunctionName: 'PerTenant' })).catch(() => undefined);
+      client.destroy();
+    }
+  });
+});
+
+describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
+  test('CreateFunction with a CapacityProviderConfig: the configuration keeps it, and the function is told its AWS_LAMBDA_MAX_CONCURRENCY', async () => {
+    const client = new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const dir = join(work, 'managed-src');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? null;\n');
+    assert.equal(spawnSync('zip', ['-q', '-X', join(work, 'managed.zip'), 'index.mjs'], { cwd: dir }).status, 0);
+    const capacity = { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: 'arn:aws:lambda:us-east-1:123456789012:capacity-provider:local', PerExecutionEnvironmentMaxConcurrency: 8 } };
+    try {
+      const created = await client.send(new CreateFunctionCommand({ FunctionName: 'Managed', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: readFileSync(join(work, 'managed.zip')) }, CapacityProviderConfig: capacity }));
+      assert.deepEqual(created.CapacityProviderConfig, capacity);
+      const ran = await client.send(new InvokeCommand({ FunctionName: 'Managed', Payload: Buffer.from('{}') }));
+      assert.equal(Buffer.from(ran.Payload!).toString(), '"8"');
+      await assert.rejects(
+        client.send(new CreateFunctionCommand({ FunctionName: 'BadManaged', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: readFileSync(join(work, 'managed.zip')) }, CapacityProviderConfig: { LambdaManagedInstancesCapacityProviderConfig: {} } } as never)),
+        { name: 'ValidationException' },
+      );
+    } finally {
+      await client.send(new DeleteFunctionCommand({ FunctionName: 'Managed' })).catch(() => undefined);
+      client.destroy();
+    }
+  });
 });
 
 describe('bad input', () => {

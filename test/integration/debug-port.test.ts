@@ -1,11 +1,12 @@
 // `--debug-port N` on `invoke` and `start`, as SAM's -d: a Node function waits for a debugger on 127.0.0.1:N and
 // runs once one attaches. The debugger here is a real inspector client: the test reads the inspector's /json/list
 // and speaks the Chrome DevTools Protocol over a WebSocket (Node's own), as VS Code and chrome://inspect do.
-// Python needs debugpy (a clear init error when it is missing); other runtimes are refused in one line.
+// Python waits for debugpy, reached by a real DAP client (debugpy serves the Debug Adapter Protocol itself; Debian's
+// python3-debugpy is found for any Python 3), with a clear init error when there is none; other runtimes are refused.
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLI, FIXTURE_PATH, freePort, post, removeTemps, startCli, tempDir, waitFor, writeTemplate, type TemplateFunction } from './support/runner.ts';
@@ -95,9 +96,9 @@ test('start --debug-port: an Invoke API call waits for the debugger, then answer
   }
 });
 
-function invokeCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function invokeCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'invoke', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: FIXTURE_PATH } }, (err, stdout, stderr) =>
+    execFile(process.execPath, [CLI, 'invoke', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: FIXTURE_PATH, ...env } }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -131,10 +132,139 @@ test('invoke --debug-port on a port something else holds: a Runtime.DebuggerUnav
 
 test('invoke --debug-port on a Python function without debugpy: the init error says how to install it', async (t) => {
   const hasDebugpy = await new Promise<boolean>((resolve) => execFile('python3', ['-c', 'import debugpy'], (err) => resolve(!err)));
-  if (hasDebugpy) return t.skip('debugpy is installed here: the missing-debugpy error cannot happen');
+  if (hasDebugpy) return t.skip('debugpy is installed into python3 itself here: the missing-debugpy error cannot happen');
   const template = project([{ name: 'PyDebugged', runtime: 'python3.11', handler: 'app.handler', files: { 'app.py': 'def handler(event, context):\n    return 1\n' } }]);
-  const result = await invokeCli(['PyDebugged', '--template', template, '--debug-port', String(await freePort())]);
+  // No system debugpy either: the folder where the client looks for Debian's python3-debugpy is empty.
+  const result = await invokeCli(['PyDebugged', '--template', template, '--debug-port', String(await freePort())], { OPEN_RUNTIME_DEBUGPY_PATH: tempDir('no-debugpy') });
   assert.equal(result.code, 1, result.stderr);
   const error = JSON.parse(result.stdout);
   assert.match(error.errorMessage, /Debugging needs the debugpy package, which is not installed .* apt install python3-debugpy/);
+});
+
+/** A Debug Adapter Protocol client over TCP (Content-Length framed JSON), as VS Code or any DAP editor speaks it. */
+async function dapClient(port: number): Promise<{ request: (command: string, args?: object) => Promise<any>; event: (name: string, test?: (body: any) => boolean) => Promise<any>; close: () => void }> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  let buffer = Buffer.alloc(0);
+  let seq = 0;
+  const pending = new Map<number, { resolve: (body: any) => void; reject: (e: Error) => void }>();
+  const events: any[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    for (;;) {
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/Content-Length: (\d+)/i.exec(buffer.subarray(0, end).toString())?.[1]);
+      if (buffer.length < end + 4 + length) return;
+      const message = JSON.parse(buffer.subarray(end + 4, end + 4 + length).toString('utf8'));
+      buffer = buffer.subarray(end + 4 + length);
+      if (message.type === 'response') {
+        const p = pending.get(message.request_seq);
+        pending.delete(message.request_seq);
+        if (message.success) p?.resolve(message.body ?? {});
+        else p?.reject(new Error(`${message.command}: ${message.message}`));
+      } else if (message.type === 'event') {
+        events.push(message);
+      }
+    }
+  });
+  const request = (command: string, args: object = {}) => new Promise<any>((resolve, reject) => {
+    const body = Buffer.from(JSON.stringify({ seq: ++seq, type: 'request', command, arguments: args }));
+    pending.set(seq, { resolve, reject });
+    socket.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]));
+  });
+  const event = (name: string, test: (body: any) => boolean = () => true) => waitFor(`the ${name} event`, () => {
+    const found = events.findIndex((e) => e.event === name && test(e.body ?? {}));
+    return found < 0 ? undefined : events.splice(found, 1)[0].body ?? {};
+  }, 30_000);
+  return { request, event, close: () => socket.destroy() };
+}
+
+test('invoke --debug-port on a Python function: any DAP client attaches to debugpy (Debian\'s python3-debugpy), stops on a breakpoint, reads a local and continues', async () => {
+  const source = 'def handler(event, context):\n    order = event["order"]\n    return {"debugged": True, "order": order}\n';
+  const template = project([{ name: 'PyDebugged', runtime: 'python3.11', handler: 'app.handler', files: { 'app.py': source } }]);
+  const file = join(dirname(template), 'PyDebugged', 'app.py');
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'invoke', 'PyDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], { env: { ...process.env, PATH: FIXTURE_PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end('{"order":7}');
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    await waitFor('the function to wait for a debugger', () => stderr.includes(`on 127.0.0.1:${port}`) || undefined, 30_000).catch(() => assert.fail(stderr));
+    assert.equal(stdout, '', 'nothing runs before a debugger attaches');
+    const dap = await dapClient(port);
+    await dap.request('initialize', { adapterID: 'debugpy', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const attached = dap.request('attach', { justMyCode: true });
+    await dap.event('initialized');
+    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line: 3 }] });
+    assert.equal(set.breakpoints.length, 1);
+    await dap.request('configurationDone');
+    await attached;
+    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
+    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
+    assert.equal(stackFrames[0].source.path, file);
+    assert.equal(stackFrames[0].line, 3);
+    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
+    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    assert.equal(variables.find((v: { name: string }) => v.name === 'order')?.value, '7', JSON.stringify(variables));
+    await dap.request('continue', { threadId: stopped.threadId });
+    assert.equal(await exited, 0, stderr);
+    dap.close();
+    assert.deepEqual(JSON.parse(stdout), { debugged: true, order: 7 });
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('invoke --debug-port on a Go function: built for debugging, run under Delve, any DAP client attaches (mode remote), stops on a breakpoint, reads a local and continues', async () => {
+  const example = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'go-hello');
+  const source = readFileSync(join(example, 'main.go'), 'utf8');
+  // An arm64 function: Delve cannot debug under qemu, so the session runs a build for this machine and says so.
+  const template = project([{ name: 'GoDebugged', runtime: 'provided.al2023', handler: 'bootstrap', architectures: ['arm64'], files: { 'main.go': source, 'go.mod': readFileSync(join(example, 'go.mod'), 'utf8') } }]);
+  const file = join(dirname(template), 'GoDebugged', 'main.go');
+  const line = source.split('\n').findIndex((l) => l.includes('if e.Name == ""')) + 1;
+  assert.ok(line > 0, 'the handler checks the name');
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'invoke', 'GoDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], { env: { ...process.env, PATH: FIXTURE_PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end('{"name":"Ada"}');
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    // The first debug build compiles the standard library without optimisations: give it time on a busy machine.
+    await waitFor('the Go function to wait for a debugger', () => stderr.includes(`waits for a Go debugger`) || undefined, 180_000).catch(() => assert.fail(stderr));
+    assert.match(stderr, /GoDebugged is an arm64 function; Delve cannot debug under qemu, so this debug session runs a build for this machine/);
+    const dap = await dapClient(port);
+    await dap.request('initialize', { adapterID: 'go', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const attached = dap.request('attach', { mode: 'remote' });
+    await dap.event('initialized');
+    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] });
+    assert.equal(set.breakpoints[0].verified, true, JSON.stringify(set));
+    await dap.request('configurationDone');
+    await attached;
+    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
+    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
+    assert.equal(stackFrames[0].source.path, file);
+    assert.equal(stackFrames[0].line, line);
+    assert.equal(stackFrames[0].name, 'main.handle');
+    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
+    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    const e = variables.find((v: { name: string }) => v.name === 'e');
+    assert.ok(e, JSON.stringify(variables));
+    const fields = await dap.request('variables', { variablesReference: e.variablesReference });
+    assert.equal(fields.variables.find((v: { name: string }) => v.name === 'Name')?.value, '"Ada"', JSON.stringify(fields.variables));
+    await dap.request('continue', { threadId: stopped.threadId });
+    assert.equal(await exited, 0, stderr);
+    dap.close();
+    const answer = JSON.parse(stdout);
+    assert.equal(answer.message, 'Hello, Ada!');
+    assert.equal(answer.architecture, process.arch === 'arm64' ? 'arm64' : 'amd64', 'the debug build is for this machine');
+  } finally {
+    child.kill('SIGKILL');
+  }
 });

@@ -245,24 +245,3 @@ function runDeployVerb(args: string[]): Promise<{ code: number; stdout: string; 
     child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
-
-test('a function with middlewares is not deployed without them unless asked: the examples\' HelloGuarded and PythonGuarded', async () => {
-  const examples = join(ROOT, 'examples', 'template.yaml');
-  const deploy = (address: string, ...flags: string[]) =>
-    spawnSync(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'deploy', address, '--target', 'local', '--endpoint-url', runner.endpoint, '--template', examples, '--workspace', workspace, '--json-lines', ...flags], { encoding: 'utf8', timeout: 120_000 });
-  const before = await deployedNames();
-  // Metadata.OpenRuntime.middlewares and SLSMIDDLEWARES alike: refused before anything changes, saying what would be lost.
-  for (const [name, chain] of [['HelloGuarded', 'request-log, auth, cors'], ['PythonGuarded', 'auth, cors']] as const) {
-    const refused = deploy(name, '--function-name', `${name}Refused`);
-    assert.equal(refused.status, 1, refused.stderr);
-    assert.match(refused.stderr, new RegExp(`Nothing was deployed: ${name} runs the middlewares ${chain} around its handler here, and on Lambda it would run without them`));
-    assert.match(refused.stderr, /pass --without-middlewares/);
-  }
-  assert.deepEqual(await deployedNames(), before, 'nothing was created');
-  // Knowingly without them: the handler alone, and no SLSMIDDLEWARES naming middlewares the package lacks.
-  const alone = deploy('PythonGuarded', '--without-middlewares', '--function-name', 'PythonAlone');
-  assert.equal(alone.status, 0, alone.stderr);
-  const reply = await runner.invoke('PythonAlone', { headers: {} });
-  assert.equal(reply.status, 200, reply.text);
-  assert.equal(reply.headers['x-amz-function-error'], undefined, `the deployed handler ran without Middleware.NotFound: ${reply.text}`);
-});

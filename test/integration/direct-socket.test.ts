@@ -202,12 +202,12 @@ test('unknown ids get 400, second answers 403, oversized answers 413; the connec
 });
 
 test('what the socket cannot read gets a 400 naming the problem and a closed connection; the runner serves on', async () => {
-  for (const bad of ['NOT HTTP\r\n\r\n', 'POST /2018-06-01/runtime/invocation/x/response HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n']) {
+  for (const bad of ['NOT HTTP\r\n\r\n', 'POST /2018-06-01/runtime/invocation/x/response HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n']) {
     const runtime = await RawRuntime.open();
     runtime.send(bad);
     const [reply] = await runtime.replyCount(1);
     assert.equal(reply!.status, 400);
-    assert.match(JSON.parse(reply!.body).errorMessage, /not an HTTP\/1.1 request line|Content-Length bodies only/);
+    assert.match(JSON.parse(reply!.body).errorMessage, /not an HTTP\/1.1 request line|"zz" is not a chunk size/);
     await runtime.replyCount(2);
     assert.ok(runtime.closed);
   }
@@ -220,6 +220,15 @@ test('what the socket cannot read gets a 400 naming the problem and a closed con
   const { caller, runtime, id } = await eventOnNewConnection({ n: 6 });
   runtime.send(post(id, 'response', '6'));
   assert.equal((await caller).body, '6');
+  runtime.socket.destroy();
+});
+
+test('a chunked answer, with trailers, is read as the TCP address reads it', async () => {
+  const { caller, runtime, id } = await eventOnNewConnection({ n: 8 });
+  runtime.send(`POST /2018-06-01/runtime/invocation/${id}/response HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n4;ext=1\r\n":8}\r\n0\r\nX-Trailer: t\r\n\r\n`);
+  const [, accepted] = await runtime.replyCount(2);
+  assert.equal(accepted!.status, 202);
+  assert.equal((await caller).body, '{"a":8}');
   runtime.socket.destroy();
 });
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -352,6 +352,34 @@ describe('node runtime client: handlers', TEST_TIMEOUT, () => {
     assert.equal(second.traceEnv, null);
     assert.equal(second.clientContext, null);
     assert.equal(second.identity, null);
+  });
+
+  it('shows _X_AMZN_TRACE_ID to user code and its child processes, and unsets it for an invoke without a trace', async (t) => {
+    const { api } = await withRuntime(t, 'index.traceEnvironment', ESM);
+    const trace = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    const traced = json(await api.invoke({}, { 'Lambda-Runtime-Trace-Id': trace }));
+    assert.deepEqual(traced, { read: trace, listed: true, has: true, spread: trace, child: trace });
+    const untraced = json(await api.invoke({}, {}));
+    assert.deepEqual(untraced, { read: null, listed: false, has: false, spread: null, child: 'unset' });
+  });
+
+  it('does not grow the C heap with each invocation\'s trace id (glibc keeps every value setenv was given)', async (t) => {
+    const { api, runtime } = await withRuntime(t, 'index.handler', ESM);
+    // The brk heap, where glibc's malloc puts small blocks; V8's heap is mapped elsewhere.
+    const heapKb = () => {
+      const smaps = readFileSync(`/proc/${runtime.child.pid}/smaps`, 'utf8');
+      const at = smaps.indexOf('[heap]');
+      return at < 0 ? 0 : Number(/Rss:\s+(\d+) kB/.exec(smaps.slice(at))![1]);
+    };
+    const padding = 'x'.repeat(2000);
+    const invokes = async (count: number) => {
+      for (let i = 0; i < count; i++) await api.invoke({}, { 'Lambda-Runtime-Trace-Id': `Root=1-${i.toString(16)}-${padding};Sampled=0` });
+    };
+    await invokes(500); // warm: the client's own allocations settle
+    const before = heapKb();
+    await invokes(5000); // setenv kept 5000 x 2 KB = 10 MB of these
+    const grown = heapKb() - before;
+    assert.ok(grown < 3000, `the C heap grew by ${grown} kB over 5000 invocations with distinct 2 KB trace ids`);
   });
 
   it('computes getRemainingTimeInMillis from Lambda-Runtime-Deadline-Ms', async (t) => {

@@ -188,6 +188,42 @@ test('keep-alive runtimes and connection-per-request runtimes both work', async 
   }
 });
 
+test('one TCP connection: a pipelined answer and /next, then a request node:http answers (405), then Connection: close', async () => {
+  const first = invoke('Manual', { n: 1 });
+  const api = await runtimeAddress('Manual');
+  const [host, port] = api.split(':');
+  const socket = connect({ host, port: Number(port) });
+  let received = '';
+  const arrivals: Array<() => void> = [];
+  socket.setEncoding('latin1').on('data', (text: string) => {
+    received += text;
+    for (const wake of arrivals.splice(0)) wake();
+  });
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  /** Waits until the text holds `count` replies (each a status line). */
+  const replies = async (count: number) => {
+    while ((received.match(/HTTP\/1\.1 \d{3}/g) ?? []).length < count) await new Promise<void>((resolve) => arrivals.push(resolve));
+    return received.match(/HTTP\/1\.1 \d{3}/g)!.map((line) => Number(line.slice(9)));
+  };
+  const idOf = (nth: number) => [...received.matchAll(/Lambda-Runtime-Aws-Request-Id: (\S+)/gi)][nth]![1]!;
+  const next = `GET ${NEXT} HTTP/1.1\r\nHost: ${api}\r\n\r\n`;
+
+  socket.write(next);
+  await replies(1);
+  // The answer and the next /next in one write: the 202 waits for the next event, and both arrive in order.
+  socket.write(`POST ${respond(idOf(0))} HTTP/1.1\r\nHost: ${api}\r\nContent-Length: 3\r\n\r\n"1"${next}`);
+  assert.equal((await first).body.toString(), '"1"');
+  const second = invoke('Manual', { n: 2 });
+  assert.deepEqual(await replies(3), [200, 202, 200]);
+  // A wrong method is node:http's to answer (the route table's 405); the connection goes on there.
+  socket.write(`GET ${respond(idOf(1))} HTTP/1.1\r\nHost: ${api}\r\n\r\n`);
+  assert.deepEqual(await replies(4), [200, 202, 200, 405]);
+  socket.write(`POST ${respond(idOf(1))} HTTP/1.1\r\nHost: ${api}\r\nContent-Length: 3\r\nConnection: close\r\n\r\n"2"`);
+  assert.equal((await second).body.toString(), '"2"');
+  assert.deepEqual(await replies(5), [200, 202, 200, 405, 202]);
+  await closed;
+});
+
 test("an environment's address only sees its own function's invocations", async () => {
   const other = invoke('Other', { for: 'other' });
   const mine = invoke('Manual', { for: 'manual' });

@@ -17,14 +17,14 @@ interface TelemetryEvent {
 let runner: Runner;
 let destination: Server;
 let recordFile: string;
-const batches: Array<{ contentType: string | undefined; body: unknown }> = [];
+const batches: Array<{ path: string | undefined; contentType: string | undefined; body: unknown }> = [];
 
 before(async () => {
   destination = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      batches.push({ contentType: req.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      batches.push({ path: req.url, contentType: req.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
       res.writeHead(200).end();
     });
   });
@@ -40,6 +40,14 @@ before(async () => {
       layers: [RECORDER_LAYER],
       environment: { RECORD_FILE: recordFile, TELEMETRY_URI: `http://sandbox.localdomain:${port}/telemetry` },
     },
+    // Tenant-isolated: one subscriber takes the default schema (2025-01-29), the other asks for 2022-12-13.
+    ...(['default', 'old'] as const).map((kind) => ({
+      name: kind === 'default' ? 'TenantTelemetry' : 'TenantOldSchema',
+      codeUri: NODE_BOOTSTRAP_DIR,
+      layers: [RECORDER_LAYER],
+      perTenant: true,
+      environment: { RECORD_FILE: join(work, `records-${kind}.jsonl`), TELEMETRY_URI: `http://sandbox.localdomain:${port}/tenant-${kind}`, TELEMETRY_SCHEMA: kind === 'default' ? 'none' : '2022-12-13' },
+    })),
   ]);
   runner = await startRunner(template);
 });
@@ -51,7 +59,7 @@ after(async () => {
   removeTemps();
 });
 
-const delivered = (): TelemetryEvent[] => batches.flatMap((b) => b.body as TelemetryEvent[]);
+const delivered = (path = '/telemetry'): TelemetryEvent[] => batches.filter((b) => b.path === path).flatMap((b) => b.body as TelemetryEvent[]);
 
 test('platform and function events reach the subscriber\'s destination in batches', async () => {
   // The function logs, then works a while: its start and its end fall into different buffering windows (25 ms).
@@ -61,7 +69,7 @@ test('platform and function events reach the subscriber\'s destination in batche
   const requestId = String(reply.headers['x-amzn-requestid']);
   await waitFor('platform.report of the invoke at the destination', () => delivered().some((e) => e.type === 'platform.report' && e.record?.requestId === requestId));
 
-  for (const batch of batches) {
+  for (const batch of batches.filter((b) => b.path === '/telemetry')) {
     assert.match(batch.contentType ?? '', /^application\/json/);
     assert.ok(Array.isArray(batch.body), 'each delivery is a JSON array of events');
     for (const event of batch.body as TelemetryEvent[]) {
@@ -120,4 +128,19 @@ test('the subscription answers: 200 for a good body, 400 with a clear message fo
   assert.match(JSON.parse(notJson.body).errorMessage, /JSON/i);
 
   assert.equal(reply('subscribe-unknown-extension').status, 403, reply('subscribe-unknown-extension').body);
+});
+
+test('schema 2025-01-29 is the default and carries the tenant on platform events; a 2022-12-13 subscriber gets them without it', async () => {
+  for (const [name, path, withTenant] of [['TenantTelemetry', '/tenant-default', true], ['TenantOldSchema', '/tenant-old', false]] as const) {
+    const reply = await runner.invoke(name, { log: ['tenant work'] }, { 'X-Amz-Tenant-Id': 'blue' });
+    assert.equal(reply.status, 200, reply.text);
+    const requestId = String(reply.headers['x-amzn-requestid']);
+    await waitFor(`platform.report of ${name}`, () => delivered(path).some((e) => e.type === 'platform.report' && e.record?.requestId === requestId));
+    for (const type of ['platform.start', 'platform.runtimeDone', 'platform.report']) {
+      const event = delivered(path).find((e) => e.type === type && e.record?.requestId === requestId);
+      assert.ok(event, `${type} of ${name}`);
+      if (withTenant) assert.equal(event.record.tenantId, 'blue', `${type} carries the tenant in schema 2025-01-29`);
+      else assert.equal('tenantId' in event.record, false, `${type} has no tenantId in schema 2022-12-13`);
+    }
+  }
 });

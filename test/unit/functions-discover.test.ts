@@ -49,6 +49,7 @@ test('the examples workspace has every example function with the right settings'
   assert.deepEqual(summary, {
     HelloTs: { runtime: 'nodejs22.x', handler: 'app.handler', codeUri: at('hello-ts'), memorySize: 256, timeout: 10 },
     CallbackJs: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('callback-js'), memorySize: 256, timeout: 5 },
+    DurableOrder: { runtime: 'nodejs24.x', handler: 'app.handler', codeUri: at('durable-order'), memorySize: 256, timeout: 30 },
     StreamJs: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('stream-js'), memorySize: 256, timeout: 10 },
     PythonHello: { runtime: 'python3.12', handler: 'app.handler', codeUri: at('python-hello'), memorySize: 128, timeout: 10 },
     BashCurl: { runtime: 'provided.al2023', handler: 'function.handler', codeUri: at('bash-curl'), memorySize: 256, timeout: 10 },
@@ -58,6 +59,8 @@ test('the examples workspace has every example function with the right settings'
     HelloComponentJs: { runtime: 'wasi', handler: 'build/hello.wasm', codeUri: component('js-hello'), memorySize: 128, timeout: 10 },
     HelloComponentC: { runtime: 'wasi', handler: 'build/hello.wasm', codeUri: component('c-hello'), memorySize: 128, timeout: 10 },
     HttpComponentJs: { runtime: 'wasi', handler: 'build/server.wasm', codeUri: component('js-http'), memorySize: 128, timeout: 10 },
+    KvCounterC: { runtime: 'wasi', handler: 'build/counter.wasm', codeUri: component('c-kv'), memorySize: 128, timeout: 10 },
+    KvCounterJs: { runtime: 'wasi', handler: 'build/counter.wasm', codeUri: component('js-kv'), memorySize: 128, timeout: 10 },
     HelloGuarded: { runtime: 'nodejs22.x', handler: 'app.handler', codeUri: at('hello-ts'), memorySize: 256, timeout: 10 },
     PythonGuarded: { runtime: 'python3.12', handler: 'app.handler', codeUri: at('python-hello'), memorySize: 256, timeout: 10 },
     OrdersCloudEvents: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('cloudevents-js'), memorySize: 256, timeout: 10 },
@@ -66,6 +69,8 @@ test('the examples workspace has every example function with the right settings'
   });
   const hello = functions.find((f) => f.name === 'HelloTs')!;
   assert.equal(hello.concurrency, 4);
+  assert.deepEqual(functions.find((f) => f.name === 'DurableOrder')!.durable, { executionTimeout: 3600, retentionPeriodInDays: 7 });
+  assert.equal(hello.durable, undefined);
   assert.deepEqual(hello.environment, {
     STAGE: 'dev',
     LOG_LEVEL: 'debug',
@@ -86,6 +91,7 @@ test('every example handler maps back to its source file', async () => {
   assert.deepEqual(sources, {
     HelloTs: at('hello-ts/app.ts'),
     CallbackJs: at('callback-js/index.js'),
+    DurableOrder: at('durable-order/app.mjs'),
     StreamJs: at('stream-js/index.js'),
     PythonHello: at('python-hello/app.py'),
     BashCurl: undefined, // a custom runtime's handler is not a source file
@@ -95,6 +101,8 @@ test('every example handler maps back to its source file', async () => {
     HelloComponentJs: join(EXAMPLES, 'components', 'js-hello', 'hello.js'), // a component's source is what its build compiles
     HelloComponentC: join(EXAMPLES, 'components', 'c-hello', 'hello.c'),
     HttpComponentJs: join(EXAMPLES, 'components', 'js-http', 'server.js'),
+    KvCounterC: join(EXAMPLES, 'components', 'c-kv', 'counter.c'),
+    KvCounterJs: join(EXAMPLES, 'components', 'js-kv', 'counter.js'),
     HelloGuarded: at('hello-ts/app.ts'),
     PythonGuarded: at('python-hello/app.py'),
     OrdersCloudEvents: at('cloudevents-js/index.mjs'),

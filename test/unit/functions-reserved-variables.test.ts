@@ -111,3 +111,26 @@ test('a function that reaches the launch with a reserved variable anyway (an in-
   assert.equal(env.AWS_LAMBDA_INITIALIZATION_TYPE, 'on-demand');
   assert.equal(env.MINE, 'kept');
 });
+
+test('functions find Lambda at the runner (AWS_ENDPOINT_URL_LAMBDA), with placeholder credentials only when the user has none', async () => {
+  const { lambdaEnvironment } = await import('../../runner/runtimes/spawn.ts');
+  const fn = FunctionSpec.parse({ name: 'Caller', runtime: 'nodejs24.x', handler: 'index.handler', codeUri: '/tmp' });
+  const launch = { runtimeApi: '127.0.0.1:1', logStreamName: 'stream', region: 'eu-west-1', lambdaEndpoint: 'http://127.0.0.1:3001' };
+  const saved = { ...process.env };
+  try {
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE']) delete process.env[key];
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials';
+    const none = lambdaEnvironment(fn, launch, 'index.handler');
+    assert.equal(none.AWS_ENDPOINT_URL_LAMBDA, 'http://127.0.0.1:3001');
+    assert.equal(none.AWS_ACCESS_KEY_ID, 'local');
+    process.env.AWS_PROFILE = 'work';
+    const withProfile = lambdaEnvironment(fn, launch, 'index.handler');
+    assert.equal(withProfile.AWS_ACCESS_KEY_ID, undefined, 'the user\'s profile is left to the SDK');
+    assert.equal(lambdaEnvironment(fn, { ...launch, lambdaEndpoint: undefined }, 'index.handler').AWS_ENDPOINT_URL_LAMBDA, undefined);
+    const own = FunctionSpec.parse({ ...fn, environment: { AWS_ENDPOINT_URL_LAMBDA: 'https://lambda.example' } });
+    assert.equal(lambdaEnvironment(own, launch, 'index.handler').AWS_ENDPOINT_URL_LAMBDA, 'https://lambda.example', 'a function that sets its own keeps it');
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+});

@@ -463,3 +463,25 @@ Resources:
   assert.match(messages, /Function "TooMany" has EventInvokeConfig.MaximumRetryAttempts 3; it must be a whole number from 0 to 2\./);
   assert.match(messages, /EventInvokeConfig.MaximumEventAgeInSeconds 30; it must be a whole number of seconds from 60 to 21600\./);
 });
+
+test('DurableConfig makes a durable function; a bad one is an error on its line', () => {
+  const file = join(FIXTURES, 'sam', 'template.yaml');
+  const text = (durable: string) => `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Flow:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: app.handler
+      Runtime: nodejs24.x
+      DurableConfig: ${durable}
+`;
+  const good = parseTemplate(text('{ ExecutionTimeout: 86400, RetentionPeriodInDays: 30 }'), file);
+  assert.deepEqual(good.errors, []);
+  assert.deepEqual(byName(good.functions, 'Flow').durable, { executionTimeout: 86400, retentionPeriodInDays: 30 });
+  const bad = parseTemplate(text('{ RetentionPeriodInDays: 30 }'), file);
+  assert.equal(bad.functions.length, 0);
+  assert.equal(bad.errors.length, 1);
+  assert.equal(bad.errors[0]!.line, 9);
+  assert.match(bad.errors[0]!.message, /invalid DurableConfig: DurableConfig needs ExecutionTimeout/);
+});

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Outcome } from '../../runner/environments/invocation.ts';
 import type { HttpEvent } from '../../runner/functions/model.ts';
-import { isTextType, matchesMediaType, withEdgeHeaders } from '../../runner/gateway/events.ts';
+import { clfTime, isTextType, matchesMediaType, withEdgeHeaders } from '../../runner/gateway/events.ts';
 import { answerOf } from '../../runner/gateway/responses.ts';
 
 const event = (kind: HttpEvent['kind'], payloadVersion: HttpEvent['payloadVersion'], binaryMediaTypes: string[] = []): HttpEvent => ({
@@ -101,4 +101,16 @@ test("the edge's headers: X-Forwarded-For appends the caller to the client's, po
   const fresh = withEdgeHeaders([], '127.0.0.1', 3000);
   assert.deepEqual(fresh.slice(0, 6), ['X-Forwarded-For', '127.0.0.1', 'X-Forwarded-Port', '3000', 'X-Forwarded-Proto', 'http']);
   assert.equal(fresh[6], 'X-Amzn-Trace-Id');
+  // New roots come from the invocations' pool of random bytes: well formed, and distinct across several refills.
+  const roots = new Set(Array.from({ length: 1000 }, () => withEdgeHeaders([], '127.0.0.1', 3000)[7]!));
+  assert.equal(roots.size, 1000);
+  for (const root of roots) assert.match(root, /^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+});
+
+test('request times as API Gateway writes them, the same within a second and not across seconds', () => {
+  const at = Date.UTC(2020, 2, 12, 19, 3, 58, 100);
+  assert.equal(clfTime(at), '12/Mar/2020:19:03:58 +0000');
+  assert.equal(clfTime(at + 850), '12/Mar/2020:19:03:58 +0000');
+  assert.equal(clfTime(at + 900), '12/Mar/2020:19:03:59 +0000');
+  assert.equal(clfTime(at), '12/Mar/2020:19:03:58 +0000');
 });

@@ -62,6 +62,7 @@ test('a wasi function with every component setting loads into the model', () => 
         { host: 'data', guest: '/scratch', readOnly: false },
       ],
       allowedHosts: ['api.example.com', '*.example.org'],
+      keyValue: {},
       build: { language: 'js', source: 'server.ts', backend: 'quickjs' },
     });
   });
@@ -105,7 +106,7 @@ test('component mistakes are sentences naming the setting and what it must be', 
     assert.match(message, /component\.preopens .*the host folder relative to CodeUri and the guest path absolute/);
     assert.match(message, /component\.allowedHosts "example\.com"; it must be a list of host names/);
     assert.match(message, /component\.build\.language "rust"; it must be "js" \(componentize-js\) or "c"/);
-    assert.match(message, /unknown Metadata\.OpenRuntime\.component setting "memory"; the settings are world, reuseInstance, preopens, allowedHosts, build/);
+    assert.match(message, /unknown Metadata\.OpenRuntime\.component setting "memory"; the settings are world, reuseInstance, preopens, allowedHosts, keyValue, config, messaging, build/);
   });
 });
 
@@ -151,5 +152,60 @@ test('wasi needs a .wasm Handler; component settings need Runtime wasi; preopene
     assert.match(byName('NodeWithComponent'), /has component settings, which only apply to Runtime wasi/);
     assert.match(byName('MissingPreopen'), /preopens "nowhere" for the component, but .*fn\/nowhere is not a folder/);
     assert.equal(errors.length, 4);
+  });
+});
+
+test('capabilities: keyValue, config and messaging with built-in or executable providers load into the model; mistakes are sentences', () => {
+  withFolder((dir) => {
+    const { functions, errors } = parseTemplate(
+      template(`  Orders:
+    Type: AWS::Serverless::Function
+    Metadata:
+      OpenRuntime:
+        component:
+          keyValue:
+            default: local
+            cache: { provider: exec, command: [python3, kv.py], timeoutMs: 800 }
+            short: { command: "./kv.sh --fast" }
+          config: { values: { greeting: Hello, retries: 3 }, envFile: config.env }
+          messaging: { subjects: { audit: Audit } }
+    Properties:
+      CodeUri: fn/
+      Handler: build/orders.wasm
+      Runtime: wasi
+  Bad:
+    Type: AWS::Serverless::Function
+    Metadata:
+      OpenRuntime:
+        component:
+          keyValue: { a: exec, b: { provider: redis }, c: { provider: local, command: [x] }, d: { provider: exec, command: [] }, e: { timeoutMs: -1 } }
+          config: { values: [1, 2] }
+          messaging: { subjects: { audit: 42 }, topic: x }
+    Properties:
+      CodeUri: fn/
+      Handler: build/bad.wasm
+      Runtime: wasi
+`),
+      join(dir, 'template.yaml'),
+    );
+    assert.deepEqual(functions.map((f) => f.name), ['Orders']);
+    const { keyValue, config, messaging } = functions[0]!.component!;
+    assert.deepEqual(keyValue, {
+      default: { provider: 'local', timeoutMs: 5000 },
+      cache: { provider: 'exec', command: ['python3', 'kv.py'], timeoutMs: 800 },
+      short: { provider: 'exec', command: ['./kv.sh', '--fast'], timeoutMs: 5000 },
+    });
+    assert.deepEqual(config, { provider: 'local', timeoutMs: 5000, values: { greeting: 'Hello', retries: '3' }, envFile: 'config.env' });
+    assert.deepEqual(messaging, { provider: 'local', timeoutMs: 5000, subjects: { audit: 'Audit' } });
+
+    assert.equal(errors.length, 1);
+    const { message } = errors[0]!;
+    assert.match(message, /component\.keyValue\.a "exec" without a command; write \{ provider: exec, command: \[python3, provider\.py\] \}/);
+    assert.match(message, /component\.keyValue\.b\.provider "redis"; it must be "local" \(built into the runner\) or "exec"/);
+    assert.match(message, /component\.keyValue\.c\.command, but its provider is local; set "provider: exec"/);
+    assert.match(message, /component\.keyValue\.d\.command .*an exec provider needs the program and its arguments/);
+    assert.match(message, /component\.keyValue\.e\.timeoutMs -1; it must be a whole number of milliseconds/);
+    assert.match(message, /component\.config\.values .*it must map keys to text values/);
+    assert.match(message, /unknown Metadata\.OpenRuntime\.component\.messaging setting "topic"; the settings are provider, command, timeoutMs, subjects/);
   });
 });

@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WIT_IMPORTS } from '../../../runner/build/components.ts';
 
 const HERE = import.meta.dirname;
 /** The project's middleware world. */
@@ -71,7 +72,7 @@ export function exampleMiddlewares(): Array<{ name: string; source: string; outp
 async function bundleSource(source: string): Promise<string> {
   const esbuild = await import('esbuild');
   try {
-    const result = await esbuild.build({ entryPoints: [source], bundle: true, write: false, format: 'esm', platform: 'neutral', target: 'es2022', mainFields: ['module', 'main'], logLevel: 'silent' });
+    const result = await esbuild.build({ entryPoints: [source], bundle: true, write: false, format: 'esm', platform: 'neutral', target: 'es2022', mainFields: ['module', 'main'], logLevel: 'silent', external: WIT_IMPORTS });
     return result.outputFiles[0]!.text;
   } catch (error) {
     const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors ?? [];

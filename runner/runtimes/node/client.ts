@@ -14,6 +14,7 @@ import type { LoadedHandler } from './load-handler.ts';
 import { HttpResponseStream, streamifyResponse } from './response-stream.ts';
 import { RuntimeApiClient } from './runtime-api.ts';
 import { DIRECT_SOCKET_ENV } from './direct-socket.ts';
+import { installTraceEnvironment } from './trace-env.ts';
 
 // Exit codes Lambda's Node runtime uses when user code crashes the process.
 const EXIT_UNCAUGHT_EXCEPTION = 129;
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   const taskRoot = env.LAMBDA_TASK_ROOT || process.cwd();
 
   patchConsole();
+  // Before user code: the per-invoke _X_AMZN_TRACE_ID (invoke.ts) must not grow the C library's heap (trace-env.ts).
+  installTraceEnvironment();
   const store = new InvokeStore();
   installAwsLambdaGlobal(store);
   let api: RuntimeApiClient;
@@ -113,10 +116,27 @@ async function main(): Promise<void> {
   initialised = true;
 
   const deps: InvokeDependencies = { api, loaded, runtime: new Runtime(loaded.handler), fn: readFunctionEnvironment(env), store };
+  // Lambda Managed Instances: up to AWS_LAMBDA_MAX_CONCURRENCY invocations at once in this one process, each loop on a
+  // Runtime API connection of its own (concurrent /next and answers), sharing the handler and its module state.
+  const loops = [serveInvocations(deps, address!)];
+  for (let i = 1; i < maxConcurrency(env.AWS_LAMBDA_MAX_CONCURRENCY); i++) {
+    loops.push(serveInvocations({ ...deps, api: new RuntimeApiClient(address!, env[DIRECT_SOCKET_ENV] || undefined) }, address!));
+  }
+  await Promise.all(loops);
+}
+
+/** AWS_LAMBDA_MAX_CONCURRENCY as a count of invocations at once: 1 without it (or with nonsense). */
+function maxConcurrency(value: string | undefined): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 1 ? Math.min(n, 1000) : 1;
+}
+
+/** Takes events one after the other on `deps.api` for as long as the process lives. */
+async function serveInvocations(deps: InvokeDependencies, address: string): Promise<void> {
   for (;;) {
     let invocation;
     try {
-      invocation = await api.next();
+      invocation = await deps.api.next();
     } catch (error) {
       stop(`could not get the next invocation from the Runtime API at ${address}: ${String(error)}. The runner has probably stopped.`);
     }

@@ -51,6 +51,11 @@ export class RuntimeApiClient {
    */
   private following: 'none' | 'scheduled' | Promise<RawResponse> = 'none';
   private stopped = false;
+  /**
+   * The attempt (Lambda-Runtime-Invocation-Id) of each event in hand, by request id: echoed on its answer so that the
+   * runner can refuse the answer of an attempt that timed out (410) rather than take it for a newer one.
+   */
+  private readonly attempts = new Map<string, string>();
 
   /**
    * `directSocket`: the runner's Unix socket for /next and buffered answers (cheaper than TCP for both sides);
@@ -74,16 +79,31 @@ export class RuntimeApiClient {
     this.following = 'none';
     const res = await pending;
     if (res.status !== 200) throw new RuntimeApiError(`GET ${PREFIX}/invocation/next answered ${res.status}.`);
+    const attempt = res.headers['lambda-runtime-invocation-id'];
+    const requestId = res.headers['lambda-runtime-aws-request-id'];
+    if (typeof attempt === 'string' && typeof requestId === 'string') this.attempts.set(requestId, attempt);
     return { headers: res.headers, body: res.body.toString('utf8') };
   }
 
   /** POST /invocation/{id}/response. Resolves with the status (202, or 413 when the payload is too large). */
   postResponse(requestId: string, body: string): Promise<number> {
-    return this.postThenNext(`${PREFIX}/invocation/${encodeURIComponent(requestId)}/response`, JSON_HEADERS, body);
+    return this.postThenNext(`${PREFIX}/invocation/${encodeURIComponent(requestId)}/response`, this.answerHeaders(requestId), body);
   }
 
   postError(requestId: string, error: RuntimeErrorBody): Promise<number> {
-    return this.postThenNext(`${PREFIX}/invocation/${encodeURIComponent(requestId)}/error`, JSON_HEADERS, JSON.stringify(error));
+    return this.postThenNext(`${PREFIX}/invocation/${encodeURIComponent(requestId)}/error`, this.answerHeaders(requestId), JSON.stringify(error));
+  }
+
+  /** The headers of an answer: JSON, and the attempt it answers when the runner named one (its last use). */
+  private answerHeaders(requestId: string): string {
+    const attempt = this.takeAttempt(requestId);
+    return attempt === undefined ? JSON_HEADERS : `${JSON_HEADERS}Lambda-Runtime-Invocation-Id: ${headerSafe(attempt)}\r\n`;
+  }
+
+  private takeAttempt(requestId: string): string | undefined {
+    const attempt = this.attempts.get(requestId);
+    this.attempts.delete(requestId);
+    return attempt;
   }
 
   postInitError(error: RuntimeErrorBody): Promise<number> {
@@ -143,6 +163,7 @@ export class RuntimeApiClient {
    * first write or end, so the content type can still change until then.
    */
   openResponseStream(requestId: string, onResponse: (res: IncomingMessage) => void): ClientRequest {
+    const attempt = this.takeAttempt(requestId);
     return request(
       {
         agent: this.agent,
@@ -155,6 +176,7 @@ export class RuntimeApiClient {
           'Content-Type': 'application/octet-stream',
           'Transfer-Encoding': 'chunked',
           Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+          ...(attempt === undefined ? {} : { 'Lambda-Runtime-Invocation-Id': attempt }),
         },
       },
       onResponse,

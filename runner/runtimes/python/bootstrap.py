@@ -133,14 +133,23 @@ class RuntimeApi:
             )
         return response.headers, body
 
-    def post_response(self, request_id, payload, content_type):
+    @staticmethod
+    def answer_headers(content_type, invocation_id):
+        """An answer's headers; it echoes the attempt's Lambda-Runtime-Invocation-Id when /next gave one (a late
+        answer of an attempt that timed out is then refused with 410 instead of taken for a newer attempt)."""
+        headers = {"User-Agent": USER_AGENT, "Content-Type": content_type}
+        if invocation_id:
+            headers["Lambda-Runtime-Invocation-Id"] = invocation_id
+        return headers
+
+    def post_response(self, request_id, payload, content_type, invocation_id=None):
         path = RUNTIME_PATH + "/invocation/" + request_id + "/response"
-        response, body = self.request("POST", path, payload, {"User-Agent": USER_AGENT, "Content-Type": content_type})
+        response, body = self.request("POST", path, payload, self.answer_headers(content_type, invocation_id))
         self.check_accepted(response, body, path)
 
-    def post_error(self, request_id, error_json, xray_cause):
+    def post_error(self, request_id, error_json, xray_cause, invocation_id=None):
         path = RUNTIME_PATH + "/invocation/" + request_id + "/error"
-        headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
+        headers = self.answer_headers("application/json", invocation_id)
         if xray_cause:
             headers["Lambda-Runtime-Function-XRay-Error-Cause"] = xray_cause
         response, body = self.request("POST", path, error_json.encode("utf-8"), headers)
@@ -567,11 +576,57 @@ def missing_sdk_advice(error):
     )
 
 
-def wait_for_debugger(port_text):
-    """Listen for a debugpy client (VS Code's Python debugger) and wait until it attaches."""
+# Where Debian and Ubuntu's python3-debugpy puts debugpy (and `bytecode`, which Debian's build of it imports);
+# OPEN_RUNTIME_DEBUGPY_PATH (set in the runner's environment) names another such folder.
+SYSTEM_DIST_PACKAGES = os.environ.get("OPEN_RUNTIME_DEBUGPY_PATH") or "/usr/lib/python3/dist-packages"
+
+
+class SystemDebugpyFinder:
+    """Finds debugpy and what Debian's debugpy imports in the system's dist-packages, and nothing else there.
+
+    A pyenv or uv Python does not see the system's dist-packages, yet debugpy from there runs in it (pure Python, with
+    a Cython speed-up used only by the system's own Python version). Putting the whole folder on sys.path would let
+    the function import every Debian package; this finder answers only for these names, so the function still sees
+    only its own packages, as on Lambda.
+    """
+
+    NAMES = ("debugpy", "bytecode")
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name not in cls.NAMES:
+            return None
+        import importlib.machinery
+
+        return importlib.machinery.PathFinder.find_spec(name, [SYSTEM_DIST_PACKAGES])
+
+
+def import_debugpy():
+    """debugpy from the function's Python, else Debian's python3-debugpy through SystemDebugpyFinder; None if neither."""
     try:
         import debugpy
+
+        return debugpy
     except ImportError:
+        pass
+    if not os.path.isdir(os.path.join(SYSTEM_DIST_PACKAGES, "debugpy")):
+        return None
+    sys.meta_path.append(SystemDebugpyFinder)
+    # Frozen standard modules make pydevd print a warning on every start; breakpoints in the user's code are unaffected.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    try:
+        import debugpy
+
+        return debugpy
+    except ImportError:
+        sys.meta_path.remove(SystemDebugpyFinder)
+        return None
+
+
+def wait_for_debugger(port_text):
+    """Listen for a debugpy client (VS Code's Python debugger) and wait until it attaches."""
+    debugpy = import_debugpy()
+    if debugpy is None:
         raise FaultException(
             FaultException.DEBUGGER_UNAVAILABLE,
             "Debugging needs the debugpy package, which is not installed for the Python interpreter at %s. "
@@ -624,10 +679,10 @@ def handle_invocation(api, handler, request_id, headers, body):
         error, frames = error_from_exception(sys.exc_info(), request_id)
         cause = xray_cause(error["errorType"], error["errorMessage"], frames)
     else:
-        api.post_response(request_id, payload, content_type)
+        api.post_response(request_id, payload, content_type, headers.get("Lambda-Runtime-Invocation-Id"))
         return
     log_error(error)
-    api.post_error(request_id, to_json(error), cause)
+    api.post_error(request_id, to_json(error), cause, headers.get("Lambda-Runtime-Invocation-Id"))
 
 
 def serve_invocations(api, handler):
@@ -645,6 +700,19 @@ def serve_invocations(api, handler):
         handle_invocation(api, handler, request_id, headers, body)
 
 
+def start_workers(max_concurrency):
+    """Lambda Managed Instances: as Lambda's Python runtime, AWS_LAMBDA_MAX_CONCURRENCY processes, each with its own
+    init (the handler's module loads in each) and its own Runtime API connection, each running one invocation at a
+    time. This process is one of them; the others are forked from it before anything is loaded or connected."""
+    try:
+        workers = int(max_concurrency or "1")
+    except ValueError:
+        workers = 1
+    for _ in range(min(workers, 1000) - 1):
+        if os.fork() == 0:
+            return
+
+
 def main():
     # The runner stops environments with SIGTERM; end at once even if our parent ignored it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -657,6 +725,7 @@ def main():
             "Start this client through the Open Runtime runner (or set it to host:port).\n"
         )
         return 1
+    start_workers(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"))
     api = RuntimeApi(address, os.environ.get("OPEN_RUNTIME_RUNTIME_API_SOCKET"))
     put_task_root_on_path(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd())
     set_up_logging()

@@ -6,6 +6,9 @@ import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import type { GuestSettings } from './messages.ts';
 import { CapturedOutputStream, MemoryInputStream, guestHttp } from './guest-http.ts';
 import { guestFilesystem, installFilesystemPolicy } from './guest-files.ts';
+import { guestKeyValue } from './capabilities/guest-keyvalue.ts';
+import { guestConfig } from './capabilities/guest-config.ts';
+import { guestMessaging } from './capabilities/guest-messaging.ts';
 
 /** Thrown through the guest's frames by `wasi:cli/exit`: the runner keeps running, the instance is discarded. */
 export class GuestExit extends Error {
@@ -21,6 +24,8 @@ export interface GuestOutput {
   write(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
   /** A line from the runner about the guest (a refused request), in the invocation's log. */
   notice(line: string): void;
+  /** Milliseconds until the running invocation's deadline. */
+  timeLeftMs(): number;
 }
 
 export function guestImports(settings: GuestSettings, output: GuestOutput): Record<string, unknown> {
@@ -62,5 +67,15 @@ export function guestImports(settings: GuestSettings, output: GuestOutput): Reco
     ),
     sandbox: { enableNetwork: false },
   });
-  return shim.getImportObject() as unknown as Record<string, unknown>;
+  const imports = shim.getImportObject() as unknown as Record<string, unknown>;
+  // Granted capabilities (template component.keyValue, config, messaging); world.ts refused the component if it
+  // imports one the function was not granted.
+  const { capabilities } = settings;
+  // A provider call gets the invocation's time left at most (each exec provider has its own, shorter, timeoutMs).
+  const callMs = () => Math.max(1, output.timeLeftMs());
+  const notice = (line: string) => output.notice(line);
+  if (Object.keys(capabilities.keyValue).length) Object.assign(imports, guestKeyValue(capabilities.keyValue, callMs, notice));
+  if (capabilities.config) Object.assign(imports, guestConfig(capabilities.config, callMs, notice));
+  if (capabilities.messaging) Object.assign(imports, guestMessaging(capabilities.messaging, callMs, notice));
+  return imports;
 }

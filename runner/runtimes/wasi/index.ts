@@ -14,6 +14,8 @@ import { ComponentLoadError, ComponentStore, defaultCacheDir, type CompiledCompo
 import type { GuestSettings } from './messages.ts';
 import { WorkerPool, spawnWorker, type JobEnd } from './worker-pool.ts';
 import { checkComponent } from './world.ts';
+import { guestCapabilities } from './capabilities/grants.ts';
+import { CapabilityProviders } from './capabilities/providers.ts';
 import { RUNTIME_EXIT_ERROR, RUNTIME_INVALID_ENTRYPOINT, SANDBOX_TIMEDOUT } from '../../lambda-errors.ts';
 
 export interface ComponentRunnerOptions {
@@ -28,6 +30,10 @@ export interface ComponentRunner extends InProcessRunner {
   readonly workerCount: number;
   /** Its worker pool and transpile cache, which component middlewares share (middleware-host.ts). */
   readonly shared: SharedComponentParts;
+  /** Executable capability providers and the built-in messaging (capabilities/providers.ts). */
+  readonly providers: CapabilityProviders;
+  /** Lets the built-in messaging invoke the runner's functions. */
+  attach(lambda: { invoke: (name: string, payload: Buffer) => { settled: Promise<{ ok: boolean; body: Buffer; errorType?: string }> } }): void;
 }
 
 export interface SharedComponentParts {
@@ -40,6 +46,8 @@ const MIB = 1024 * 1024;
 export function createComponentRunner(options: ComponentRunnerOptions = {}): ComponentRunner {
   const store = new ComponentStore(options.cacheDir ?? defaultCacheDir(), () => spawnWorker('prepare'));
   const pool = new WorkerPool(options.workers);
+  const providers = new CapabilityProviders();
+  pool.hostCalls = (call) => providers.answer(call);
   const lastKey = new Map<string, string>();
   /**
    * The function's component, checked and compiled, with what its worker needs. Kept per FunctionSpec object
@@ -55,6 +63,10 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
     get shared() {
       return { store, pool };
     },
+    providers,
+    attach(lambda) {
+      providers.connect((name, payload) => lambda.invoke(name, payload));
+    },
     // How many run at once is LocalLambda's concurrency gate's business (environments/concurrency-gate.ts).
     run(fn, inv, log) {
       void invokeComponent(fn, inv, log);
@@ -65,7 +77,7 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
       pool.forget(fn.name);
     },
     async close() {
-      await Promise.all([pool.close(), store.close()]);
+      await Promise.all([pool.close(), store.close(), providers.close()]);
     },
   };
 
@@ -103,6 +115,7 @@ export function createComponentRunner(options: ComponentRunnerOptions = {}): Com
       environment: fn.environment,
       preopens: settings.preopens.map((p) => ({ host: resolve(fn.codeUri, p.host), guest: p.guest, readOnly: p.readOnly })),
       allowedHosts: settings.allowedHosts,
+      capabilities: guestCapabilities(fn, settings),
     };
     const entry: Ready = { compiled, guest, mtimeMs: info?.mtimeMs ?? 0, size: info?.size ?? 0, ino: info?.ino ?? 0 };
     ready.set(fn, entry);

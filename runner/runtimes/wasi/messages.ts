@@ -29,7 +29,43 @@ export interface GuestSettings {
   /** Absolute host directory -> guest path. */
   preopens: Array<{ host: string; guest: string; readOnly: boolean }>;
   allowedHosts: string[];
+  /** Key-value stores, configuration and messaging the function was granted, and who serves each. */
+  capabilities: GuestCapabilities;
 }
+
+/** A program serving a capability over PROVIDERS.md's line protocol; one long-lived process per command and folder. */
+export interface ExecProvider {
+  kind: 'exec';
+  /** How errors name it: the command line as the template wrote it. */
+  name: string;
+  command: string[];
+  cwd: string;
+  /** The longest one call may take. */
+  timeoutMs: number;
+}
+
+export interface GuestCapabilities {
+  /** Store name (what the guest passes to `open`) -> its SQLite file (built-in provider) or a program. */
+  keyValue: Record<string, { kind: 'local'; file: string } | ExecProvider>;
+  config?: { kind: 'local'; values: Record<string, string> } | ExecProvider;
+  /** Local: each subject invokes a function of the runner. */
+  messaging?: { kind: 'local'; subjects: Record<string, string> } | ExecProvider;
+}
+
+/** One call from a guest to a capability served on the main thread (PROVIDERS.md's request, plus who serves it). */
+export interface HostCall {
+  id: number;
+  /** Absent for the built-in messaging provider (local functions). */
+  provider?: ExecProvider;
+  capability: 'keyvalue' | 'config' | 'messaging';
+  op: string;
+  args: Record<string, unknown>;
+  /** The function invoked on this subject (built-in messaging). */
+  target?: string;
+  timeoutMs: number;
+}
+
+export type HostAnswer = { id: number; ok: true; result: Record<string, unknown> } | { id: number; ok: false; error: string };
 
 export interface LoadedComponent {
   /** Content hash + memory cap: one compiled set of core modules. */
@@ -66,6 +102,7 @@ export type GuestResult =
   | { ok: false; errorType: string; errorMessage: string; stackTrace?: string[] };
 
 export type FromWorker =
-  | { type: 'ready' }
+  /** `hostPort`: where the worker's host calls arrive; the main thread answers there, then wakes it through `signal`. */
+  | { type: 'ready'; hostPort?: import('node:worker_threads').MessagePort; signal?: Int32Array }
   | { type: 'output'; id: number; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'result'; id: number; result: GuestResult; memoryBytes: number; instantiated: boolean; /** The instance stays for the function's next invocation. */ kept: boolean };

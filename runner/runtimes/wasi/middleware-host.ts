@@ -4,13 +4,17 @@
 // imports checked on load. runner/middleware/ calls `callMiddleware` for each hook; this file answers with the
 // hook's `answer` variant or throws a sentence saying why there is none.
 import { statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { ComponentMiddlewareHost, ComponentAnswer } from '../../middleware/component.ts';
 import type { ComponentRunner } from './index.ts';
 import { ComponentLoadError, type CompiledComponent } from './component-store.ts';
 import type { GuestSettings } from './messages.ts';
 import type { JobEnd } from './worker-pool.ts';
 import { checkMiddlewareComponent, MIDDLEWARE_EXPORTS } from './world.ts';
+import { NO_CAPABILITIES, guestCapabilities } from './capabilities/grants.ts';
+import { ComponentSettings } from '../../functions/model.ts';
+import type { MiddlewareCapabilities } from '../../middleware/manifest.ts';
+import type { GuestCapabilities } from './messages.ts';
 
 /** Linear memory a middleware may use: a middleware transforms one event, it needs far less than a function. */
 export const MIDDLEWARE_MEMORY_MB = 128;
@@ -31,12 +35,12 @@ export function createComponentMiddlewareHost(runner: ComponentRunner): Componen
   const { store, pool } = runner.shared;
   const loaded = new Map<string, Loaded>();
 
-  async function load(wasmPath: string, shown: string): Promise<CompiledComponent> {
+  async function load(wasmPath: string, shown: string, grants: Partial<MiddlewareCapabilities>): Promise<CompiledComponent> {
     const info = statSync(wasmPath, { throwIfNoEntry: false });
     const known = loaded.get(wasmPath);
     if (known && info && known.mtimeMs === info.mtimeMs && known.size === info.size && known.ino === info.ino) return known.compiled;
     const { component } = await store.prepare(wasmPath, shown, 'middleware');
-    const check = checkMiddlewareComponent(component.world, shown);
+    const check = checkMiddlewareComponent(component.world, shown, grants);
     if (!check.ok) throw new ComponentLoadError(check.errorType, check.errorMessage);
     const compiled = await store.compile(component, MIDDLEWARE_MEMORY_MB, shown).compiled;
     // A rebuilt middleware: workers drop the old modules unless another middleware file has the same bytes.
@@ -54,7 +58,7 @@ export function createComponentMiddlewareHost(runner: ComponentRunner): Componen
       const shown = `${basename(dirname(wasmPath))}/${basename(wasmPath)} (middleware ${name})`;
       let compiled: CompiledComponent;
       try {
-        compiled = await load(wasmPath, shown);
+        compiled = await load(wasmPath, shown, opts.capabilities ?? {});
       } catch (error) {
         loaded.delete(wasmPath);
         throw new Error(error instanceof ComponentLoadError ? `${error.errorType}: ${error.message}` : String(error));
@@ -69,6 +73,7 @@ export function createComponentMiddlewareHost(runner: ComponentRunner): Componen
         environment: opts.environment,
         preopens: [],
         allowedHosts: [],
+        capabilities: opts.capabilities ? middlewareCapabilities(wasmPath, name, opts.capabilities) : NO_CAPABILITIES,
       };
       // The end of what it wrote on stderr: where a guest language says why it trapped (an uncaught exception).
       let stderrTail: string[] = [];
@@ -96,6 +101,17 @@ export function createComponentMiddlewareHost(runner: ComponentRunner): Componen
       return readAnswer(end.result.body, exportName);
     },
   };
+}
+
+/**
+ * What a middleware's worker needs for the capabilities its manifest grants: paths relative to its folder, local
+ * stores in the project's .open-runtime/keyvalue/ (the project: the folder holding middlewares/), shared with the
+ * functions that open the same store names.
+ */
+function middlewareCapabilities(wasmPath: string, name: string, grants: MiddlewareCapabilities): GuestCapabilities {
+  const folder = dirname(wasmPath);
+  const settings = ComponentSettings.parse(grants);
+  return guestCapabilities({ name: `middleware ${name}`, codeUri: folder, source: { file: join(dirname(folder), 'template.yaml'), line: 0 } } as never, settings);
 }
 
 /** The pool's name for a middleware's jobs (instances are never kept, so it only scopes `forget`). */

@@ -8,6 +8,7 @@ import { GuestExit, guestImports, type GuestOutput } from './guest-imports.ts';
 import { exchangeOutcome, incomingExchange } from './guest-http.ts';
 import { NotAnHttpEventError, requestFromEvent, resultFromResponse } from './http-event.ts';
 import { GROW_PAST_MEMORY_SIZE } from './grow-or-trap.ts';
+import { openHostChannel } from './capabilities/host-call.ts';
 import { RUNTIME_EXIT_ERROR, RUNTIME_INVALID_EVENT, RUNTIME_INVALID_RESPONSE, RUNTIME_OUT_OF_MEMORY, RUNTIME_UNKNOWN, RUNTIME_WASM_TRAP } from '../../lambda-errors.ts';
 
 type Instantiate = (
@@ -49,11 +50,11 @@ export function serveInvocations(port: MessagePort): void {
       post(port, { type: 'result', id: message.id, result: { ok: false, errorType: RUNTIME_UNKNOWN, errorMessage: `The runner failed while running the component: ${String(error)}` }, memoryBytes: 0, instantiated: false, kept: false });
     });
   });
-  post(port, { type: 'ready' });
+  post(port, { type: 'ready', ...openHostChannel() });
 }
 
 function post(port: MessagePort, message: FromWorker): void {
-  port.postMessage(message);
+  port.postMessage(message, message.type === 'ready' && message.hostPort ? [message.hostPort] : []);
 }
 
 /** Splits an invocation's output into lines and posts them; a reused instance writes to the current invocation. */
@@ -94,6 +95,10 @@ class LineWriter {
 
 class SwitchableOutput implements GuestOutput {
   writer: LineWriter | undefined;
+  deadlineMs = 0;
+  timeLeftMs(): number {
+    return this.deadlineMs - Date.now();
+  }
   write(stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
     this.writer?.write(stream, bytes);
   }
@@ -175,6 +180,7 @@ async function runInvocation(port: MessagePort, request: RunRequest): Promise<vo
     }
   }
   live.output.writer = writer;
+  live.output.deadlineMs = request.deadlineMs;
 
   const handlerExport = exportNamed(live.exports, settings.exportName);
   try {

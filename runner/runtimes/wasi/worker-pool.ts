@@ -4,10 +4,10 @@
 // the caller gets the timeout, and a new worker takes its place.
 import { availableParallelism } from 'node:os';
 import { workerEntry } from '../../paths.ts';
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { createInterface } from 'node:readline';
 import type { CompiledComponent } from './component-store.ts';
-import type { FromWorker, GuestResult, GuestSettings, RunRequest, WorkerRole } from './messages.ts';
+import type { FromWorker, GuestResult, GuestSettings, HostAnswer, HostCall, RunRequest, WorkerRole } from './messages.ts';
 
 /** The worker entry: the .ts file when running from source, the bundled file next to dist/runner.js otherwise. */
 export function workerUrl(): URL {
@@ -65,6 +65,8 @@ export class WorkerPool {
   private readonly queue: Job[] = [];
   private nextId = 0;
   private closed = false;
+  /** Serves guests' calls to capabilities on the main thread (capabilities/providers.ts). */
+  hostCalls: ((call: HostCall) => Promise<HostAnswer>) | undefined;
 
   constructor(size = availableParallelism()) {
     this.size = Math.max(1, size);
@@ -154,6 +156,7 @@ export class WorkerPool {
   private onMessage(w: PoolWorker, message: FromWorker): void {
     if (message.type === 'ready') {
       w.ready = true;
+      if (message.hostPort && message.signal) this.serveHostCalls(w, message.hostPort, message.signal);
       const job = w.reservedFor;
       w.reservedFor = undefined;
       if (job) this.assign(w, job, performance.now() - w.spawnedAt);
@@ -171,6 +174,20 @@ export class WorkerPool {
     else w.kept.delete(job.functionName);
     job.end({ kind: 'result', result, memoryBytes: message.memoryBytes, instantiated: message.instantiated });
     this.dispatch();
+  }
+
+  /** Answers the worker's host calls on its channel, then wakes it (it sleeps on `signal`, host-call.ts). */
+  private serveHostCalls(w: PoolWorker, port: MessagePort, signal: Int32Array): void {
+    port.on('message', (call: HostCall) => {
+      const answered = this.hostCalls ? this.hostCalls(call) : Promise.resolve<HostAnswer>({ id: call.id, ok: false, error: 'this runner serves no capabilities' });
+      void answered.then((answer) => {
+        if (w.gone) return;
+        port.postMessage(answer);
+        Atomics.store(signal, 0, 1);
+        Atomics.notify(signal, 0);
+      });
+    });
+    w.worker.once('exit', () => port.close());
   }
 
   private assign(w: PoolWorker, job: Job, waitedMs: number): void {

@@ -3,6 +3,9 @@
 // load time names the import; a guest that only found out at run time would fail somewhere in the middle.
 import type { ComponentSettings } from '../../functions/model.ts';
 import { RUNTIME_IMPORT_NOT_GRANTED, RUNTIME_INVALID_ENTRYPOINT } from '../../lambda-errors.ts';
+import { CAPABILITY_IMPORTS, capabilityOf, isGranted } from './capabilities/grants.ts';
+
+type Grants = Partial<Pick<ComponentSettings, 'keyValue' | 'config' | 'messaging'>>;
 
 export interface WorldItem {
   /** `wasi:io/poll` for an interface (without the version), the plain name for a function or inline interface. */
@@ -93,7 +96,7 @@ export type ComponentCheck =
   | { ok: false; errorType: typeof RUNTIME_INVALID_ENTRYPOINT | typeof RUNTIME_IMPORT_NOT_GRANTED; errorMessage: string };
 
 /** Whether `fn` may run a component with this world, and which export serves its invocations. */
-export function checkComponent(world: ComponentWorld, settings: Pick<ComponentSettings, 'world' | 'allowedHosts'>, where: string): ComponentCheck {
+export function checkComponent(world: ComponentWorld, settings: Pick<ComponentSettings, 'world' | 'allowedHosts'> & Grants, where: string): ComponentCheck {
   const exported = checkExports(world, settings.world, where);
   if (!exported.ok) return exported;
   for (const item of world.imports) {
@@ -151,9 +154,18 @@ function describeExports(world: ComponentWorld): string {
 }
 
 /** Why an import can't be granted, or undefined when it can. */
-function refuseImport(item: WorldItem, settings: Pick<ComponentSettings, 'allowedHosts'>): string | undefined {
+function refuseImport(item: WorldItem, settings: Pick<ComponentSettings, 'allowedHosts'> & Grants): string | undefined {
   if (item.kind !== 'interface') {
     return 'Open Runtime provides WASI 0.2 interfaces only, not bare function or inline interface imports. Remove the import from the component\'s world.';
+  }
+  const capability = capabilityOf(item.name);
+  if (capability) {
+    const { version, setting } = CAPABILITY_IMPORTS[capability];
+    if (item.version !== version) {
+      return `this runner serves ${item.name.replace(/\/.*$/, '')}@${version}, and the component was built for ${item.version ?? 'no version'}. Rebuild it against the project's wit/deps (open-runtime build).`;
+    }
+    if (isGranted(capability, settings)) return undefined;
+    return `grant it in the template: add "${setting}" under Metadata.OpenRuntime.component (the built-in providers need nothing else; see PROVIDERS.md for your own).`;
   }
   if (item.name.startsWith('wasi:') && item.version && !item.version.startsWith('0.2.')) {
     return `this runner serves WASI 0.2 components, and this is WASI ${item.version}. Rebuild the component for WASI 0.2.`;
@@ -166,7 +178,7 @@ function refuseImport(item: WorldItem, settings: Pick<ComponentSettings, 'allowe
   if (item.name.startsWith('wasi:sockets/')) {
     return 'raw network sockets are not available to components; outgoing HTTP (wasi:http/outgoing-handler with allowedHosts) is.';
   }
-  return 'Open Runtime does not provide it. A component may import WASI 0.2 (io, clocks, random, cli, filesystem, http) and nothing else.';
+  return 'Open Runtime does not provide it. A component may import WASI 0.2 (io, clocks, random, cli, filesystem, http), and the capabilities granted in the template: wasi:keyvalue, wasi:config and wasmcloud:messaging.';
 }
 
 export const MIDDLEWARE_TYPES = 'open-runtime:middleware/types';
@@ -179,7 +191,7 @@ export const MIDDLEWARE_EXPORTS = { before: 'before', after: 'after', 'on-error'
  * granted less than a function: the function's environment variables, stdout/stderr, clocks and random; no
  * files, no network.
  */
-export function checkMiddlewareComponent(world: ComponentWorld, where: string): { ok: true } | { ok: false; errorType: typeof RUNTIME_INVALID_ENTRYPOINT | typeof RUNTIME_IMPORT_NOT_GRANTED; errorMessage: string } {
+export function checkMiddlewareComponent(world: ComponentWorld, where: string, grants: Grants = {}): { ok: true } | { ok: false; errorType: typeof RUNTIME_INVALID_ENTRYPOINT | typeof RUNTIME_IMPORT_NOT_GRANTED; errorMessage: string } {
   const missing = Object.keys(MIDDLEWARE_EXPORTS).filter((hook) => !world.exports.some((e) => e.kind === 'func' && e.name === hook));
   if (missing.length) {
     const handler = world.exports.find((e) => e.name === HANDLER_INTERFACE || e.name === HTTP_INTERFACE);
@@ -191,7 +203,7 @@ export function checkMiddlewareComponent(world: ComponentWorld, where: string): 
     };
   }
   for (const item of world.imports) {
-    const refusal = refuseMiddlewareImport(item);
+    const refusal = refuseMiddlewareImport(item, grants);
     if (refusal) {
       return { ok: false, errorType: RUNTIME_IMPORT_NOT_GRANTED, errorMessage: `${where} imports ${itemText(item)}, which a component middleware is not granted: ${refusal}` };
     }
@@ -199,14 +211,18 @@ export function checkMiddlewareComponent(world: ComponentWorld, where: string): 
   return { ok: true };
 }
 
-function refuseMiddlewareImport(item: WorldItem): string | undefined {
+function refuseMiddlewareImport(item: WorldItem, grants: Grants): string | undefined {
   if (item.name === MIDDLEWARE_TYPES) {
     return sameMinor(item.version, MIDDLEWARE_VERSION) ? undefined : `this runner speaks ${MIDDLEWARE_TYPES}@${MIDDLEWARE_VERSION}. Rebuild it against the project's wit/middleware/middleware.wit.`;
   }
   if (item.name === 'wasi:http/outgoing-handler' || item.name.startsWith('wasi:sockets/')) {
     return 'a middleware gets no network. Make the call in the function, or use an executable middleware (runner/middleware/PROTOCOL.md) for work that needs it.';
   }
-  return refuseImport(item, { allowedHosts: [] });
+  const capability = capabilityOf(item.name);
+  if (capability && item.version === CAPABILITY_IMPORTS[capability].version && !isGranted(capability, grants)) {
+    return `grant it in the middleware's manifest (middlewares/<name>.json) under "capabilities", with the settings a component function takes (${CAPABILITY_IMPORTS[capability].setting}; PROVIDERS.md).`;
+  }
+  return refuseImport(item, { allowedHosts: [], ...grants });
 }
 
 function sameMinor(version: string | undefined, wanted: string): boolean {

@@ -54,15 +54,31 @@ async function chooseFunction(page: Page, fn: string, screenshot?: (name: string
   const title = quickInput(page).locator('.quick-input-title');
   await title.filter({ hasText: /which one\?|Event for/ }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
   let chooser: string[] = [];
-  if (/which one\?/.test(await title.innerText())) {
+  const shown = await title.innerText();
+  if (/which one\?/.test(shown)) {
     chooser = await quickPickLabels(page);
     if (screenshot) await screenshot('shared-handler-chooser');
     const input = quickInput(page).locator('.quick-input-box input');
     await input.fill(fn);
     await quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactly(fn) }) }).first().click();
+  } else if (!eventPickerOf(fn).test(shown)) {
+    // The picker of the function used last for this handler: the others are "Run as <name>" items in it.
+    await switchFunction(page, fn);
   }
-  await title.filter({ hasText: `Event for ${fn}` }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  await title.filter({ hasText: eventPickerOf(fn) }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
   return { chooser };
+}
+
+/** The event picker's title for `fn` ("Event for HelloTs", or "Event for HelloTs · app.ts also runs as ..."). */
+function eventPickerOf(fn: string): RegExp {
+  return new RegExp(`^Event for ${fn}(\\s·|$)`);
+}
+
+/** In a shared handler's event picker, "Run as `fn`" (found by typing its name, as a user would). */
+async function switchFunction(page: Page, fn: string): Promise<void> {
+  await quickInput(page).locator('.quick-input-box input').fill(fn);
+  await quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactly(`Run as ${fn}`) }) }).first().click();
+  await quickInput(page).locator('.quick-input-title').filter({ hasText: eventPickerOf(fn) }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
 }
 
 async function waitForLenses(page: Page, file: string, fn: string): Promise<void> {
@@ -246,15 +262,21 @@ export const uiTests: UiTest[] = [
     async run({ page, screenshot }) {
       await openFromExplorer(page, HELLO_TS);
       const previous = await shownRequestId(page);
-      await clickLens(page, HELLO_TS, 'HelloTs');
+      // The function chosen last for this shared handler: its picker opens at once, the others offered in it.
       const title = quickInput(page).locator('.quick-input-title');
-      await title.filter({ hasText: /which one\?/ }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
-      const chooser = quickInput(page).locator('.quick-input-list .monaco-list-row').first();
-      await chooser.waitFor({ timeout: 10_000 });
-      assert.match(await chooser.innerText(), /HelloTs[\s\S]*last used/, 'the function chosen last for this handler is offered first');
-      await screenshot('shared-handler-chooser-remembered');
-      await quickInput(page).locator('.quick-input-box input').press('Enter');
-      await title.filter({ hasText: 'Event for HelloTs' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+      for (const [from, to] of [['HelloTs', 'HelloGuarded'], ['HelloGuarded', 'HelloTs']] as const) {
+        await clickLens(page, HELLO_TS, from);
+        await title.filter({ hasText: eventPickerOf(from) }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+        assert.match(await title.innerText(), new RegExp(`app\\.ts( handler)? also runs as .*${to}`), 'the title names the other functions running app.ts');
+        if (from === 'HelloTs') await screenshot('shared-handler-picker-remembered');
+        // "Run as HelloGuarded" opens HelloGuarded's picker; from there "Run as HelloTs" goes back (and is remembered).
+        await switchFunction(page, to);
+        if (to === 'HelloTs') break;
+        await page.keyboard.press('Escape');
+        await title.waitFor({ state: 'hidden', timeout: 10_000 });
+      }
+      // Typing a name filtered the list: clear it, then the saved event is first again.
+      await quickInput(page).locator('.quick-input-box input').fill('');
       const labels = await quickPickLabels(page);
       await screenshot('event-picker-saved-first');
       assert.match(labels[0] ?? '', new RegExp(TEMPLATE_ID), `the first item is the saved event "${TEMPLATE_ID}": ${labels.slice(0, 5).join(' | ')}`);

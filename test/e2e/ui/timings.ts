@@ -1,6 +1,6 @@
 // How fast the editor feels, measured as a user meets it (issue 14, item 10): real clicks in Chromium, timed from
 // the click to the result on screen in the result view, for a cold invoke (first after "Restart Runner"), a warm
-// invoke through the event picker, "Re-run" in the result view, and "Debug" to stopped at a breakpoint. The figures
+// invoke through the event picker, "Re-run" in the result view, and "Debug" to stopped at a breakpoint (Node, Python). The figures
 // (median of several rounds) are printed and written to test-results/e2e/ui-timings.json with the extension's own
 // breakdown ("Timing" lines: runner, function, picker, invoke, drawn); nothing here asserts a time, the bars are
 // judged from the printed figures.
@@ -12,7 +12,8 @@ import type { UiTest } from './flow.ts';
 import { INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, closeAllEditors, lenses, openWorkbench, quickInput, runCommand, focusWorkbench } from './workbench.ts';
 
 const HELLO_TS = 'functions/hello-ts/app.ts';
-const ROUNDS = { cold: 3, warm: 5, rerun: 5, debug: 3 };
+const PYTHON_HELLO = 'functions/python-hello/app.py';
+const ROUNDS = { cold: 3, warm: 5, rerun: 5, debug: 3, debugPython: 3 };
 
 type Kind = keyof typeof ROUNDS;
 interface Round { totalMs: number; pickerShownMs?: number }
@@ -60,22 +61,24 @@ async function centre(locator: Locator): Promise<{ x: number; y: number }> {
   }
 }
 
-const lensOf = (page: Page, base: string) => lenses(page, new RegExp(`^\\s*${base.replace(/ /g, '\\s+')}(\\s+\\(HelloTs\\))?\\s*$`)).first();
+const lensOf = (page: Page, base: string, fn = 'HelloTs') => lenses(page, new RegExp(`^\\s*${base.replace(/ /g, '\\s+')}(\\s+\\(${fn}\\))?\\s*$`)).first();
 
 /** Click a lens, take the first event the picker offers (the saved event used last), until the result is shown. */
-async function invokeThroughPicker(page: Page, lens: 'Invoke with event' | 'Debug', until: (frame: Frame, previous: string) => Promise<void>): Promise<Round> {
+async function invokeThroughPicker(page: Page, lens: 'Invoke with event' | 'Debug', until: (frame: Frame, previous: string) => Promise<void>, fn = 'HelloTs'): Promise<Round> {
   const before = await resultFrame(page, 0);
   const previous = before ? await shownRequestId(before) : '';
-  const at = await centre(lensOf(page, lens));
+  const at = await centre(lensOf(page, lens, fn));
   const t0 = performance.now();
   await page.mouse.click(at.x, at.y);
-  // app.ts is shared by three functions: the click first asks which one, with the one used last (HelloTs) first.
+  // app.ts is shared by three functions: the first click asks which one; later ones open the picker of the one used
+  // last (HelloTs) at once.
   const title = quickInput(page).locator('.quick-input-title');
-  await title.filter({ hasText: /which one\?|HelloTs/ }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  const pickerOf = new RegExp(`^Event for ${fn}(\\s·|$)`);
+  await title.filter({ hasText: new RegExp(`which one\\?|${pickerOf.source}`) }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
   if (/which one\?/.test(await title.innerText())) {
-    await quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ hasText: 'HelloTs' }).first().click();
+    await quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ hasText: fn }).first().click();
   }
-  await title.filter({ hasText: 'HelloTs' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  await title.filter({ hasText: pickerOf }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
   await quickInput(page).locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: INVOKE_TIMEOUT_MS });
   const pickerShownMs = performance.now() - t0;
   await quickInput(page).locator('.quick-input-box input').press('Enter');
@@ -96,17 +99,18 @@ async function openByQuickOpen(page: Page, relativePath: string): Promise<void> 
   await input.waitFor({ timeout: 10_000 });
   await input.fill(relativePath);
   // The row of this very file (the explorer has several app.ts, and recently opened files are listed first).
-  const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: 'app.ts' }).filter({ hasText: 'hello-ts' }).first();
+  const [dir, name] = relativePath.split('/').slice(-2) as [string, string];
+  const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: name }).filter({ hasText: dir }).first();
   await row.waitFor({ timeout: 30_000 });
   await row.click();
-  await page.locator('.tabs-container .tab.active', { hasText: 'app.ts' }).waitFor({ timeout: 30_000 });
-  await activeEditor(page).locator('.view-lines', { hasText: 'export const handler' }).waitFor({ timeout: 30_000 });
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+  await activeEditor(page).locator('.view-lines', { hasText: /export\s+const\s+handler|def\s+handler/ }).waitFor({ timeout: 30_000 });
 }
 
 /** F9 on `line` of app.ts in the first editor group, through Go to Line, then back to the top where the lenses are. */
-async function toggleBreakpoint(page: Page, line: number): Promise<void> {
+async function toggleBreakpoint(page: Page, line: number, tab = 'app.ts'): Promise<void> {
   // (Not a click into .view-lines: Playwright would scroll that wide element sideways, lenses out of sight.)
-  await page.locator('.part.editor .editor-group-container').first().locator('.tab', { hasText: 'app.ts' }).first().click();
+  await page.locator('.part.editor .editor-group-container').first().locator('.tab', { hasText: tab }).first().click();
   await page.keyboard.press('Control+G');
   await quickInput(page).locator('.quick-input-box input').fill(`:${line}`);
   await quickInput(page).locator('.quick-input-box input').press('Enter');
@@ -130,14 +134,14 @@ export const timingsUiTest: UiTest = {
   title: 'times cold invoke, warm invoke through the picker, Re-run and Debug to stopped, as a user clicks them (figures, no assertion on time)',
   slug: 'timings',
   async run({ page, folder, url, screenshot, resultsDir }) {
-    const breakdown: Record<Kind, string[]> = { cold: [], warm: [], rerun: [], debug: [] };
+    const breakdown: Record<Kind, string[]> = { cold: [], warm: [], rerun: [], debug: [], debugPython: [] };
     let kind: Kind = 'cold';
     const onConsole = (message: ConsoleMessage) => {
       const line = timingLine(message);
       if (line) breakdown[kind].push(line);
     };
     page.on('console', onConsole);
-    const rounds: Record<Kind, Round[]> = { cold: [], warm: [], rerun: [], debug: [] };
+    const rounds: Record<Kind, Round[]> = { cold: [], warm: [], rerun: [], debug: [], debugPython: [] };
     try {
       // Run alone (--grep), the workbench is not open yet.
       if (await page.locator('.monaco-workbench').count() === 0) await openWorkbench(page, url);
@@ -200,6 +204,32 @@ export const timingsUiTest: UiTest = {
       await screenshot('timings-debug-done');
       await toggleBreakpoint(page, handlerLine + 1);
       await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ state: 'detached', timeout: 10_000 });
+
+      // Debug a Python handler: debugpy in the function's process, reached over DAP by the extension itself.
+      kind = 'debugPython';
+      await closeAllEditors(page);
+      await openByQuickOpen(page, PYTHON_HELLO);
+      await lensOf(page, 'Debug', 'PythonHello').waitFor({ timeout: LENS_TIMEOUT_MS });
+      const pyLines = readFileSync(join(folder, PYTHON_HELLO), 'utf8').split('\n');
+      const pyHandler = pyLines.findIndex((l) => l.startsWith('def handler')) + 1;
+      assert.ok(pyHandler > 0, `${PYTHON_HELLO} defines handler`);
+      // app.py is shared by two functions: one untimed invoke answers the chooser, as a user's first click does.
+      await invokeThroughPicker(page, 'Invoke with event', newResult, 'PythonHello');
+      await toggleBreakpoint(page, pyHandler + 1, 'app.py');
+      await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
+      for (let i = 0; i < ROUNDS.debugPython; i++) {
+        rounds.debugPython.push(await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page), 'PythonHello'));
+        if (i === 0) await screenshot('timings-debug-python-stopped');
+        const frameNow = await openResultFrame(page);
+        const previous = await shownRequestId(frameNow);
+        await page.locator('.debug-toolbar .codicon-debug-continue').click();
+        await newResult(frameNow, previous);
+        await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 }).catch(async () => {
+          await page.locator('.debug-toolbar .codicon-debug-disconnect, .debug-toolbar .codicon-debug-stop').first().click();
+          await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+        });
+      }
+      await toggleBreakpoint(page, pyHandler + 1, 'app.py');
     } finally {
       page.off('console', onConsole);
       // Printed even when a later part failed: the figures measured so far still say where the time goes.
@@ -213,6 +243,7 @@ export const timingsUiTest: UiTest = {
         warm: 'warm invoke through the picker, click -> result',
         rerun: 'Re-run in the result view, click -> result',
         debug: 'Debug, click -> stopped at the breakpoint',
+        debugPython: 'Debug a Python handler (debugpy), click -> stopped at the breakpoint',
       };
       console.log('       UI timings (median of rounds; the picker part is click -> picker shown):');
       for (const k of Object.keys(rounds) as Kind[]) {

@@ -84,8 +84,12 @@ export interface TemplateFunction {
   memorySize?: number;
   environment?: Record<string, string>;
   concurrency?: number;
+  /** TenancyConfig: {TenantIsolationMode: PER_TENANT}. */
+  perTenant?: boolean;
   /** Local layer folders, each an AWS::Serverless::LayerVersion referenced with !Ref, or published layers' ARNs as they are. */
   layers?: string[];
+  /** Architectures, as the template says them (x86_64 when absent). */
+  architectures?: string[];
 }
 
 /** Writes a SAM template the way people write them (block style, !Ref for layers) and returns its path. */
@@ -111,10 +115,12 @@ export function writeTemplate(dir: string, functions: TemplateFunction[]): strin
       `      Timeout: ${fn.timeout ?? 10}`,
       `      MemorySize: ${fn.memorySize ?? 128}`,
     );
+    if (fn.architectures?.length) lines.push(`      Architectures: [${fn.architectures.join(', ')}]`);
     if (fn.environment && Object.keys(fn.environment).length) {
       lines.push('      Environment:', '        Variables:');
       for (const [key, value] of Object.entries(fn.environment)) lines.push(`          ${key}: ${JSON.stringify(value)}`);
     }
+    if (fn.perTenant) lines.push('      TenancyConfig:', '        TenantIsolationMode: PER_TENANT');
     if (fn.layers?.length) {
       lines.push('      Layers:');
       for (const layer of fn.layers) lines.push(layer.startsWith('arn:') ? `        - ${layer}` : `        - !Ref ${layerIds.get(layer)}`);
