@@ -1,8 +1,7 @@
-// node bench/middleware.ts (after npm run build): figures for runner-level middleware chains and the Middy chain
-// analysis, one JSON line each on stdout ({"metric","value","unit","client"}, as bench/run.ts prints); progress on
-// stderr. Chain overhead is the p50 of an invoke with the chain minus the p50 of the same function without it,
-// through a real LocalLambda with real middleware processes. Analysis "cold" is a fresh process's first analysis
-// of a 200-line file with a 6-middleware chain; "after an edit" is the same program reanalysed with changed text.
+// node bench/middleware.ts (after npm run build): figures for runner-level middleware chains, one JSON line each on
+// stdout ({"metric","value","unit","client"}, as bench/run.ts prints); progress on stderr. Chain overhead is the p50
+// of an invoke with the chain minus the p50 of the same function without it, through a real LocalLambda with real
+// middleware processes. (The Middy chain analysis has its own: bench/chain-analysis.ts.)
 // The Open Runtime layer (layer/proxy) is measured under the local runner as Lambda runs it (AWS_LAMBDA_EXEC_WRAPPER,
 // the layer at /opt): its per-invoke overhead with no middleware and with 3 long-lived ones, against the same function
 // started through a wrapper that only execs (the runtime on HTTP, as behind the proxy) and against the plain function;
@@ -15,11 +14,9 @@ import { buildLayer } from '../runner/build/layer.ts';
 import { parseFunction } from '../runner/functions/model.ts';
 import { LocalLambda } from '../runner/local-lambda.ts';
 import { createMiddlewareRunner } from '../runner/middleware/index.ts';
-import { analyzeChainsSync } from '../runner/analysis/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BENCH = join(ROOT, 'test', 'fixtures', 'middleware', 'bench');
-const CHAIN_FILE = join(ROOT, 'test', 'fixtures', 'chains', 'orders-api.ts');
 const INVOKES = Number(process.env.BENCH_INVOKES ?? 300);
 const WARMUP = 300;
 const ROUNDS = 5;
@@ -74,29 +71,6 @@ async function chainOverhead(): Promise<void> {
   } finally {
     await lambda.close();
   }
-}
-
-/** A fresh process's first analysis: what opening a file in a new editor session costs. */
-function coldAnalysis(): number {
-  const script = `import { analyzeChainsSync } from ${JSON.stringify(join(ROOT, 'runner', 'analysis', 'index.ts'))}; const r = analyzeChainsSync(${JSON.stringify(CHAIN_FILE)}); if (r.chains[0]?.steps.length !== 8) throw new Error('unexpected analysis'); process.stdout.write(String(r.durationMs));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`cold analysis failed: ${run.stderr}`);
-  return Number(run.stdout);
-}
-
-function analysis(): void {
-  const cold = Array.from({ length: 3 }, coldAnalysis).sort((a, b) => a - b);
-  emit('chain analysis, 200-line file with 6 middlewares, cold (median of 3 fresh processes)', cold[1]!, 'ms', 'typescript 6 checker');
-  const text = readFileSync(CHAIN_FILE, 'utf8');
-  analyzeChainsSync(CHAIN_FILE);
-  const edits: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    // A real edit inside the handler file: a new line in the handler's body, so the file is parsed and checked again.
-    const edited = text.replace("const order = toOrder(request, new Date());", `const order = toOrder(request, new Date());\n  const edit${i} = order.lines.length + ${i};`);
-    edits.push(analyzeChainsSync(CHAIN_FILE, { text: edited }).durationMs);
-  }
-  edits.sort((a, b) => a - b);
-  emit('chain analysis after an edit, p50 of 20', p50(edits), 'ms', 'typescript 6 checker');
 }
 
 const LAYER_CLIENT = 'open-runtime layer proxy';
@@ -207,6 +181,5 @@ async function layer(): Promise<void> {
 // `node bench/middleware.ts layer`: the layer's figures only.
 if (process.argv[2] !== 'layer') {
   await chainOverhead();
-  analysis();
 }
 await layer();

@@ -16,7 +16,7 @@ import {
 } from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
 import { watchDefinitions } from './functions/watch-definitions.ts';
-import { parseFunction, type FunctionSpec } from './functions/model.ts';
+import { parseFunction, runtimeFamily, type FunctionSpec } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
@@ -475,6 +475,13 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   setDeployRoot(join(workspace, '.open-runtime', 'deployed'));
   // The TypeScript chain analysis runs in a worker thread, started on the first request.
   let analyzer: Promise<import('./analysis/in-worker.ts').ChainAnalyzer> | undefined;
+  const warmChainAnalysis = async () => {
+    const { middyDirs } = await import('./analysis/middy-installed.ts');
+    const dirs = middyDirs([workspace, ...lambda.listFunctions().filter((fn) => runtimeFamily(fn.runtime) === 'node').map((fn) => fn.codeUri)]);
+    if (!dirs.length || stopping) return;
+    analyzer ??= import('./analysis/in-worker.ts').then((m) => m.createChainAnalyzer());
+    await (await analyzer).warm(dirs).catch(() => undefined);
+  };
   const chains = async (body: unknown) => {
     const analysis = await import('./analysis/control-route.ts');
     analyzer ??= import('./analysis/in-worker.ts').then((m) => m.createChainAnalyzer());
@@ -522,6 +529,9 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   });
   const actual = await lambda.listen();
   durable.open();
+  // The editor asks for chain analyses as soon as a Middy file is open: the sidecar loads the TypeScript libs and
+  // @middy declarations in the analysis worker now, in the background, so the first analysis only checks its file.
+  if (sidecar) void warmChainAnalysis();
   // Both serve the project's HTTP routes (runner/gateway/): start on --api-port (3000; 0: any free port), the editor's
   // sidecar on a free port unless told one (two editor windows must not fight over 3000), reported in its ready line.
   const apiPort = Number(values['api-port'] ?? (sidecar ? 0 : 3000));

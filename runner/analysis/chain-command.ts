@@ -1,6 +1,6 @@
 // `open-runtime chain <file.ts>`: the chain analysis as JSON on stdout (the ChainReport of report.ts), the
 // same result the editor's visualizer draws. Exit 1 when a chain has an error-severity diagnostic, so CI can
-// use it as a check.
+// use it as a check (a chain's diagnostics, or the project's: the tsconfig/ESM check).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,5 +35,5 @@ export async function chainCommand(args: string[], loadFunctions?: (values: { te
   }
   const report = await analyzeChains(path, { runnerChains: describeRunnerChains(functions, path) });
   process.stdout.write(`${JSON.stringify(report, null, values.compact ? undefined : 2)}\n`);
-  return report.chains.some((c) => c.diagnostics.some((d) => d.severity === 'error')) ? 1 : 0;
+  return [...report.diagnostics, ...report.chains.flatMap((c) => c.diagnostics)].some((d) => d.severity === 'error') ? 1 : 0;
 }

@@ -1,22 +1,38 @@
 // The chain diagnostics: problems the checker alone does not report, because they come from how Middy runs a
 // chain (every `before` runs before the handler in registration order, `after` and `onError` in reverse) and from
 // what the middlewares do to the event at run time.
+import { dirname } from 'node:path';
 import ts from 'typescript';
 import type { ChainModel, ChainReader, StepModel } from './middy-chains.ts';
 import { unwrap } from './middy-chains.ts';
-import type { ChainDiagnostic } from './report.ts';
+import { installedMiddyModules } from './middy-installed.ts';
+import type { ChainDiagnostic, QuickFix } from './report.ts';
 
 interface EventAccess {
   path: string[];
   node: ts.Node;
 }
 
-export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiagnostic[] {
+/** `unresolved`: module specifiers of the file's imports that do not resolve. */
+export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved: ReadonlySet<string> = new Set()): ChainDiagnostic[] {
   const out: ChainDiagnostic[] = [];
   const checker = reader.checker;
   const steps = chain.steps;
   const index = (s: StepModel) => steps.indexOf(s);
   const add = (d: Omit<ChainDiagnostic, 'range'>, node: ts.Node) => out.push({ ...d, range: reader.range(node) });
+  /** Swapping two neighbouring `.use(x)` registrations: safe, as nothing registers between them. */
+  const swap = (a: StepModel, b: StepModel): Pick<ChainDiagnostic, 'fix'> => {
+    if (a.step.kind !== 'use' || b.step.kind !== 'use' || a.useCall || b.useCall || Math.abs(index(a) - index(b)) !== 1) return {};
+    return {
+      fix: {
+        title: `Register ${b.step.middleware} before ${a.step.middleware}`,
+        edits: [
+          { range: reader.range(a.node), newText: b.node.getText() },
+          { range: reader.range(b.node), newText: a.node.getText() },
+        ],
+      },
+    };
+  };
   const registered = steps.filter((s) => s.step.kind === 'use' || s.step.kind === 'before' || s.step.kind === 'after' || s.step.kind === 'onError');
   const withRole = (role: string) => registered.filter((s) => s.step.role === role);
   const accesses = chain.handler?.fn ? eventAccesses(checker, chain.handler.fn) : [];
@@ -27,6 +43,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
   if (!parsesBody && httpLike) {
     const stringMembers = checker.getApparentType(checker.getStringType());
     const seen = new Set<string>();
+    const fix = addParserFix(reader, chain);
     for (const a of accesses) {
       if (a.path[0] !== 'body' || a.path.length < 2 || checker.getPropertyOfType(stringMembers, a.path[1]!)) continue;
       const text = `event.${a.path.join('.')}`;
@@ -38,6 +55,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
           severity: 'error',
           message: `${text} reads a field of the body, but no middleware in this chain parses the body: at run time event.body is still the raw JSON string, so ${text} is undefined.`,
           explanation: 'Middy runs every before hook ahead of the handler, and only a body parser replaces event.body with the parsed object. Add .use(httpJsonBodyParser()) (@middy/http-json-body-parser) to the chain, or parse the body with Powertools parser({ schema }).',
+          ...(fix ? { fix } : {}),
         },
         a.node,
       );
@@ -71,6 +89,32 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
     }
   }
 
+  // The chain is inferred from the handler (middy(handler)): the handler's own event type is the chain's, so the
+  // check above passes by construction. The fields its type adds to the event source's type must come from a
+  // middleware that declares them.
+  const param = chain.handler?.fn?.parameters[0];
+  if (param?.type && !chain.runtimeEvent && chain.handler) {
+    const split = splitEventType(checker, checker.getTypeFromTypeNode(param.type));
+    // A bare .before() hook, or a middleware of the user's whose event type says nothing, may set any field.
+    const opaque = registered.some((s) => s.step.kind === 'before' || (s.step.role === 'custom' && s.step.hooks.includes('before') && (!s.declaredEvent || s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))));
+    if (split && !opaque) {
+      const provided = new Set(registered.flatMap((s) => (s.declaredEvent && !(s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) ? checker.getPropertiesOfType(checker.getApparentType(s.declaredEvent)).map((p) => p.name) : [])));
+      for (const field of split.extras) {
+        if (provided.has(field)) continue;
+        const at = accesses.find((a) => a.path[0] === field)?.node ?? param;
+        add(
+          {
+            code: 'missing-field',
+            severity: 'warning',
+            message: `event.${field} is not provided by this chain: the handler's event type adds it to ${split.sources.map((t) => reader.typeText(t, param)).join(' & ')}, but no middleware registered on the chain declares it.`,
+            explanation: "middy(handler) takes its event type from the handler, so the typings accept any field the handler asks for. At run time the event has only what the event source sends and what the middlewares add. Register the middleware that sets the field (typed MiddlewareObj<{ ... }>), or remove it from the handler's event type.",
+          },
+          at,
+        );
+      }
+    }
+  }
+
   // .use([a, b]): Middy's typings infer one type from the array, and may lose the others' (or all, as any).
   const arrays = new Map<ts.CallExpression, StepModel[]>();
   for (const s of steps) if (s.useCall) arrays.set(s.useCall, [...(arrays.get(s.useCall) ?? []), s]);
@@ -100,7 +144,8 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
 
   // An error handler that runs its onError before other onError hooks.
   for (const handler of withRole('error-handler')) {
-    const later = registered.filter((s) => index(s) > index(handler) && s.step.hooks.includes('onError') && s.step.role !== 'response-serializer');
+    // Loggers are left out: their onError must run first, to see the error before the handler sanitises it.
+    const later = registered.filter((s) => index(s) > index(handler) && s.step.hooks.includes('onError') && !['response-serializer', 'logger', 'error-logger'].includes(s.step.role ?? ''));
     if (!later.length) continue;
     const names = later.map((s) => s.step.middleware).join(', ');
     const cors = later.some((s) => s.step.role === 'cors');
@@ -111,8 +156,26 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
         message: `${handler.step.middleware} is registered before ${names}, so their onError hooks run first and it cannot see the errors they throw or answer themselves${cors ? "; httpCors's onError runs while there is no response yet, so error responses go out without CORS headers" : ''}.`,
         explanation: `Middy runs onError hooks in reverse registration order, and stops at the first hook that returns a response or throws. Register ${handler.step.middleware} after ${names} so it handles errors first and the others see its response.`,
         step: index(handler),
+        ...(later.length === 1 ? swap(handler, later[0]!) : {}),
       },
       handler.node,
+    );
+  }
+
+  // An error logger whose onError runs after the error handler replaced the error with a generic 500.
+  for (const logger of withRole('error-logger').filter((s) => s.step.hooks.includes('onError'))) {
+    const handler = withRole('error-handler').find((h) => index(h) > index(logger));
+    if (!handler) continue;
+    add(
+      {
+        code: 'error-logged-after-handling',
+        severity: 'warning',
+        message: `${logger.step.middleware} is registered before ${handler.step.middleware}, so its onError runs after ${handler.step.middleware} has replaced an unexpected error with a generic 500: the log shows the sanitised error, not the one that was thrown.`,
+        explanation: `Middy runs onError hooks in reverse registration order. Register ${logger.step.middleware} after ${handler.step.middleware} (.use(${handler.step.middleware}(...)).use(${logger.step.middleware}(...))) so it logs the original error first.`,
+        step: index(logger),
+        ...swap(logger, handler),
+      },
+      logger.node,
     );
   }
 
@@ -128,6 +191,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
         message: `${check.step.middleware} validates the event before ${parser.step.middleware} parses the body, so it sees event.body as a string and a schema for a JSON body fails.`,
         explanation: `before hooks run in registration order. Register ${parser.step.middleware} before ${check.step.middleware}.`,
         step: index(check),
+        ...swap(check, parser),
       },
       check.node,
     );
@@ -145,6 +209,7 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
         message: `${normalizer.step.middleware} runs after ${names}, which already read the headers with their original case (a Content-Type sent as CONTENT-TYPE is missed).`,
         explanation: `before hooks run in registration order. Register ${normalizer.step.middleware} first.`,
         step: index(normalizer),
+        ...(readers.length === 1 ? swap(readers[0]!, normalizer) : {}),
       },
       normalizer.node,
     );
@@ -192,12 +257,91 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel): ChainDiag
       }
     }
   }
+  // Steps built from an import that does not resolve: any, silently, in the typings.
+  for (const s of registered.filter((s) => s.step.package && unresolved.has(s.step.package))) {
+    add(
+      {
+        code: 'unresolved-import',
+        severity: 'warning',
+        message: `${s.step.middleware} comes from '${s.step.package}', which does not resolve from this file: this step is any, and the chain's types and checks after it are not real.`,
+        explanation: `Install ${s.step.package} where this file's node_modules are, or correct the import. Until it resolves the analysis does not know this middleware's role, hooks or types.`,
+        step: index(s),
+      },
+      s.node,
+    );
+  }
+
+  // Where the chain's variable goes and the analysis cannot follow it: steps may be missing.
+  for (const u of chain.unfollowed) {
+    add(
+      {
+        code: 'chain-not-followed',
+        severity: 'info',
+        message: `The chain ${chain.name} is not followed here: ${u.reason}.`,
+        explanation: 'The analysis follows a Middy handler through variables, reassignments and exports in this file, in the order the module runs. Registrations in functions, under conditions or in other modules are not part of the steps shown, and the diagnostics do not take them into account.',
+      },
+      u.node,
+    );
+  }
   return out;
+}
+
+const JSON_PARSER = '@middy/http-json-body-parser';
+
+/**
+ * Adds httpJsonBodyParser() to a chain: registered right after middy(...) (or after the header normalizer, which must
+ * come first), imported if the file does not import it yet. Offered only when the package is installed.
+ */
+function addParserFix(reader: ChainReader, chain: ChainModel): QuickFix | undefined {
+  const origin = chain.steps[0];
+  if (!origin || origin.step.kind !== 'origin') return undefined;
+  const sf = origin.node.getSourceFile();
+  if (!installedMiddyModules(dirname(sf.fileName))?.includes(JSON_PARSER)) return undefined;
+  const imported = sf.statements.find((s): s is ts.ImportDeclaration => ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text === JSON_PARSER && !!s.importClause?.name);
+  const name = imported?.importClause?.name?.text ?? 'httpJsonBodyParser';
+  const normalizer = chain.steps.find((s) => s.step.role === 'header-normalizer' && !s.useCall && ts.isCallExpression(s.node.parent));
+  const after = normalizer ? normalizer.node.parent : origin.node;
+  const at = (pos: number) => {
+    const p = sf.getLineAndCharacterOfPosition(pos);
+    return { line: p.line + 1, column: p.character + 1 };
+  };
+  const point = (pos: number) => ({ file: sf.fileName, start: at(pos), end: at(pos) });
+  const edits: QuickFix['edits'] = [{ range: point(after.getEnd()), newText: `.use(${name}())` }];
+  if (!imported) {
+    const lastImport = [...sf.statements].reverse().find(ts.isImportDeclaration);
+    edits.unshift(lastImport ? { range: point(lastImport.getEnd()), newText: `\nimport ${name} from '${JSON_PARSER}';` } : { range: point(0), newText: `import ${name} from '${JSON_PARSER}';\n` });
+  }
+  return { title: `Parse the body: add .use(${name}()) to the chain`, edits };
 }
 
 function origin(step: StepModel): string {
   if (step.useCall) return 'became any in .use([...]), where Middy\'s typings lost the array\'s types';
   return `comes from ${step.step.kind === 'origin' ? 'middy()' : step.step.middleware}, whose typings say any`;
+}
+
+/** An event type as the event source's part (declared in node_modules) and the fields the user's code adds to it. */
+function splitEventType(checker: ts.TypeChecker, type: ts.Type): { sources: ts.Type[]; extras: string[] } | undefined {
+  // A type of a package (aws-lambda's APIGatewayProxyEvent), not of TypeScript's lib (Omit<...> is the user's shape).
+  const fromLibrary = (t: ts.Type) => !!(t.aliasSymbol ?? t.getSymbol())?.declarations?.some((d) => /\/node_modules\/(?!typescript\/lib\/)/.test(d.getSourceFile().fileName));
+  const sources: ts.Type[] = [];
+  const own: ts.Type[] = [];
+  for (const part of type.isIntersection() ? type.types : [type]) {
+    if (fromLibrary(part)) {
+      sources.push(part);
+      continue;
+    }
+    const bases = part.isClassOrInterface() ? (checker.getBaseTypes(part) ?? []) : [];
+    if (bases.length && bases.every(fromLibrary)) {
+      sources.push(...bases);
+      own.push(part);
+    } else own.push(part);
+  }
+  if (!sources.length || !own.length) return undefined;
+  const sourceFields = new Set(sources.flatMap((t) => checker.getPropertiesOfType(checker.getApparentType(t)).map((p) => p.name)));
+  // Optional fields are not demanded; the body is body-not-parsed's business.
+  const required = own.flatMap((t) => checker.getPropertiesOfType(checker.getApparentType(t)).filter((p) => !(p.flags & ts.SymbolFlags.Optional)).map((p) => p.name));
+  const extras = [...new Set(required)].filter((f) => f !== 'body' && !sourceFields.has(f));
+  return { sources, extras };
 }
 
 function hasStringBody(checker: ts.TypeChecker, type: ts.Type | undefined): boolean {

@@ -8,13 +8,20 @@ import { ChainReport } from './report.ts';
 
 export interface ChainAnalyzer {
   analyze(file: string, options?: AnalyzeOptions): Promise<ChainReport>;
+  /**
+   * Loads the lib files, types and @middy declarations of the tsconfigs of `dirs` (program.ts warmUp), so that the
+   * first analysis there only checks its file. Resolves with the directories that had @middy/core to warm.
+   */
+  warm(dirs: string[]): Promise<{ warmed: string[]; durationMs: number }>;
   close(): Promise<void>;
 }
 
 interface Queued {
   file: string;
   options: AnalyzeOptions;
-  waiters: Array<{ resolve(report: ChainReport): void; reject(err: Error): void }>;
+  /** A warm-up instead of an analysis. */
+  warm?: string[];
+  waiters: Array<{ resolve(answer: never): void; reject(err: Error): void }>;
 }
 
 function workerUrl(): URL {
@@ -31,14 +38,15 @@ export function createChainAnalyzer(): ChainAnalyzer {
   function start(): Worker {
     const w = new Worker(workerUrl(), { execArgv: [] });
     w.unref();
-    w.on('message', (message: { id: number; report?: unknown; error?: string }) => {
+    w.on('message', (message: { id: number; report?: unknown; error?: string; warmed?: string[]; durationMs?: number }) => {
       const done = current;
       if (!done || done.id !== message.id) return;
       current = undefined;
       if (message.error !== undefined) done.waiters.forEach((w) => w.reject(new Error(`The chain analysis of ${done.file} failed: ${message.error}`)));
+      else if (done.warm) done.waiters.forEach((w) => w.resolve({ warmed: message.warmed ?? [], durationMs: message.durationMs ?? 0 } as never));
       else {
         const report = ChainReport.parse(message.report);
-        done.waiters.forEach((w) => w.resolve(report));
+        done.waiters.forEach((w) => w.resolve(report as never));
       }
       pump();
     });
@@ -63,20 +71,27 @@ export function createChainAnalyzer(): ChainAnalyzer {
     if (!next) return;
     worker ??= start();
     current = { ...next, id: nextId++ };
-    worker.postMessage({ id: current.id, file: next.file, options: next.options });
+    worker.postMessage({ id: current.id, file: next.file, options: next.options, ...(next.warm ? { warm: next.warm } : {}) });
   }
 
   return {
     analyze(file, options = {}) {
       if (closed) return Promise.reject(new Error('The chain analyzer is closed.'));
       return new Promise((resolve, reject) => {
-        const queued = queue.find((q) => q.file === file);
+        const queued = queue.find((q) => q.file === file && !q.warm);
         if (queued) {
           queued.options = options;
           queued.waiters.push({ resolve, reject });
         } else {
           queue.push({ file, options, waiters: [{ resolve, reject }] });
         }
+        pump();
+      });
+    },
+    warm(dirs) {
+      if (closed) return Promise.reject(new Error('The chain analyzer is closed.'));
+      return new Promise((resolve, reject) => {
+        queue.push({ file: dirs.join(', '), options: {}, warm: dirs, waiters: [{ resolve, reject }] });
         pump();
       });
     },

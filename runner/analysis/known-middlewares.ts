@@ -1,58 +1,50 @@
-// What the analysis knows about middlewares it did not read the code of: the role of well-known packages (what
-// they do to the request, which the ordering diagnostics reason about) and, for any package, which hooks its
-// middleware object has (read from the package's JavaScript: typings declare all three as optional).
-import { existsSync, readFileSync } from 'node:fs';
+// What the analysis knows about well-known middleware packages beyond their typings: a refinement of what the
+// types say (middy-chains.ts reads roles and hooks from the declared MiddlewareObj type and from the value first).
+// Middy's typings declare all three hooks as optional and most packages' event as `unknown`, so a package's role
+// (what it does to the request, which the ordering rules reason about) and its hooks come from this table, and the
+// hooks a package's middleware really has can depend on its options (validator({ responseSchema }) has only `after`).
 import type { MiddlewareRole, MiddyHook } from './report.ts';
 
-const ROLES: Record<string, MiddlewareRole> = {
-  '@middy/http-json-body-parser': 'body-parser',
-  '@middy/http-urlencode-body-parser': 'body-parser',
-  '@middy/http-multipart-body-parser': 'body-parser',
-  '@middy/validator': 'validator',
-  '@middy/http-error-handler': 'error-handler',
-  '@middy/http-header-normalizer': 'header-normalizer',
-  '@middy/http-cors': 'cors',
-  '@middy/input-output-logger': 'logger',
-  '@middy/http-response-serializer': 'response-serializer',
-  '@aws-lambda-powertools/parser/middleware': 'schema-parser',
-  '@aws-lambda-powertools/parser': 'schema-parser',
-};
+interface Known {
+  role: MiddlewareRole;
+  hooks: MiddyHook[];
+  /** Hooks as the options object literal decides them: an option name present turns its hooks on. */
+  hooksByOption?: { [option: string]: MiddyHook[] };
+  /** An option that, set to `false`, turns every hook off (errorLogger({ logger: false })). */
+  offWhenFalse?: string;
+}
 
-/** Hooks of well-known packages, used when their code can't be read. */
-const HOOKS: Record<string, MiddyHook[]> = {
-  '@middy/http-json-body-parser': ['before'],
-  '@middy/http-urlencode-body-parser': ['before'],
-  '@middy/http-multipart-body-parser': ['before'],
-  '@middy/validator': ['before', 'after'],
-  '@middy/http-error-handler': ['onError'],
-  '@middy/http-header-normalizer': ['before'],
-  '@middy/http-cors': ['before', 'after', 'onError'],
-  '@middy/input-output-logger': ['before', 'after', 'onError'],
-  '@middy/http-response-serializer': ['after', 'onError'],
-  '@aws-lambda-powertools/parser/middleware': ['before', 'onError'],
+const KNOWN: Record<string, Known> = {
+  '@middy/http-json-body-parser': { role: 'body-parser', hooks: ['before'] },
+  '@middy/http-urlencode-body-parser': { role: 'body-parser', hooks: ['before'] },
+  '@middy/http-multipart-body-parser': { role: 'body-parser', hooks: ['before'] },
+  '@middy/validator': { role: 'validator', hooks: ['before', 'after'], hooksByOption: { eventSchema: ['before'], contextSchema: ['before'], responseSchema: ['after'] } },
+  '@middy/http-error-handler': { role: 'error-handler', hooks: ['onError'] },
+  '@middy/http-header-normalizer': { role: 'header-normalizer', hooks: ['before'] },
+  '@middy/http-cors': { role: 'cors', hooks: ['before', 'after', 'onError'] },
+  '@middy/input-output-logger': { role: 'logger', hooks: ['before', 'after', 'onError'] },
+  '@middy/error-logger': { role: 'error-logger', hooks: ['onError'], offWhenFalse: 'logger' },
+  '@middy/http-response-serializer': { role: 'response-serializer', hooks: ['after', 'onError'] },
+  '@middy/http-security-headers': { role: 'response-headers', hooks: ['after', 'onError'] },
+  '@middy/http-event-normalizer': { role: 'custom', hooks: ['before'] },
+  '@aws-lambda-powertools/parser/middleware': { role: 'schema-parser', hooks: ['before', 'onError'] },
+  '@aws-lambda-powertools/parser': { role: 'schema-parser', hooks: ['before', 'onError'] },
 };
 
 export function roleOf(pkg: string | undefined): MiddlewareRole | undefined {
-  return pkg ? ROLES[pkg] : undefined;
+  return pkg ? KNOWN[pkg]?.role : undefined;
 }
 
-const scanned = new Map<string, MiddyHook[] | undefined>();
-
 /**
- * Hooks of a package's middleware: the `before:` / `after:` / `onError:` keys of the object its JavaScript
- * returns (next to the resolved typings), else the table above.
+ * Hooks of a known package's middleware. `options` maps the property names of the options object literal to
+ * whether the value is the literal `false` (undefined when the options are not a literal: every hook it can have).
  */
-export function packageHooks(pkg: string, resolvedTypings: string | undefined): MiddyHook[] | undefined {
-  const key = `${pkg}\0${resolvedTypings ?? ''}`;
-  if (scanned.has(key)) return scanned.get(key);
-  let hooks: MiddyHook[] | undefined;
-  const js = resolvedTypings?.replace(/\.d\.(m|c)?ts$/, '.$1js');
-  if (js && js !== resolvedTypings && existsSync(js)) {
-    const code = readFileSync(js, 'utf8');
-    const found = (['before', 'after', 'onError'] as const).filter((h) => new RegExp(`(^|[\\s{,])${h}\\s*[:,}]`, 'm').test(code));
-    if (found.length) hooks = found;
-  }
-  hooks ??= HOOKS[pkg];
-  scanned.set(key, hooks);
-  return hooks;
+export function packageHooks(pkg: string, options: Map<string, boolean> | undefined): MiddyHook[] | undefined {
+  const known = KNOWN[pkg];
+  if (!known) return undefined;
+  if (!options) return known.hooks;
+  if (known.offWhenFalse && options.get(known.offWhenFalse) === true) return [];
+  if (!known.hooksByOption) return known.hooks;
+  const on = new Set(Object.entries(known.hooksByOption).filter(([o]) => options.has(o)).flatMap(([, h]) => h));
+  return known.hooks.filter((h) => on.has(h));
 }

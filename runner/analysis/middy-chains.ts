@@ -3,11 +3,14 @@
 // the user's code see them, plus what the analysis knows beyond the typings (roles, hooks, the event a
 // Powertools parser really hands on). The diagnostics (diagnose.ts) reason on this model.
 import ts from 'typescript';
+import { followChain, unwrap, type Unfollowed } from './chain-flow.ts';
 import { packageHooks, roleOf } from './known-middlewares.ts';
 import { MIDDY_HOOKS, type ChainStep, type MiddyHook, type SourceRange, type TypeField } from './report.ts';
 
-const CHAIN_METHODS = new Set(['use', 'before', 'after', 'onError', 'handler']);
-const TYPE_FLAGS = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope;
+const TYPE_FLAGS = ts.TypeFormatFlags.NoTruncation;
+
+/** Fields of types declared by installed packages, by file and type text (see fields()). */
+const installedFields = new Map<string, TypeField[]>();
 
 /** A step with the checker's objects the diagnostics need. */
 export interface StepModel {
@@ -31,6 +34,8 @@ export interface ChainModel {
   handler?: { node: ts.Node; fn?: ts.SignatureDeclaration; event: ts.Type; context: ts.Type };
   /** Middy's event type where the handler is attached (what the chain provides). */
   chainEvent: ts.Type;
+  /** Places where the chain's variable goes where the analysis cannot follow it. */
+  unfollowed: Unfollowed[];
   /** What the event really is when the handler runs, when the typings say otherwise (Powertools parser). */
   runtimeEvent?: { type: ts.Type; from: StepModel };
 }
@@ -44,8 +49,17 @@ export class ChainReader {
     this.checker = program.getTypeChecker();
   }
 
+  /** Printed types of this analysis: steps share most of their fields' types (the same checker objects). */
+  private readonly printed = new Map<ts.Type, string>();
+
   typeText(type: ts.Type, at?: ts.Node): string {
-    return this.checker.typeToString(type, at, TYPE_FLAGS);
+    // Names are resolved from `at`; the chains of one file are printed at the top level, so one text per type.
+    let text = this.printed.get(type);
+    if (text === undefined) {
+      text = this.checker.typeToString(type, at, TYPE_FLAGS);
+      this.printed.set(type, text);
+    }
+    return text;
   }
 
   range(node: ts.Node): SourceRange {
@@ -55,14 +69,23 @@ export class ChainReader {
     return { file: sf.fileName, start: { line: start.line + 1, column: start.character + 1 }, end: { line: end.line + 1, column: end.character + 1 } };
   }
 
-  fields(type: ts.Type, at: ts.Node): TypeField[] {
+  fields(type: ts.Type, at: ts.Node, text = this.typeText(type, at)): TypeField[] {
     if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return [];
     const apparent = this.checker.getApparentType(type);
     if (apparent.flags & (ts.TypeFlags.StringLike | ts.TypeFlags.NumberLike | ts.TypeFlags.BooleanLike)) return [];
-    return this.checker
-      .getPropertiesOfType(apparent)
-      .slice(0, 80)
-      .map((p) => ({ name: p.name, type: this.typeText(this.checker.getTypeOfSymbolAtLocation(p, at), at), optional: (p.flags & ts.SymbolFlags.Optional) !== 0 }));
+    const properties = this.checker.getPropertiesOfType(apparent).slice(0, 80);
+    // Printing each field's type is most of an analysis's time; a type whose fields are all declared by installed
+    // packages prints the same after every edit, so it is printed once (per text and file, as names are per file).
+    const installed = properties.every((p) => p.declarations?.length && p.declarations.every((d) => d.getSourceFile().fileName.includes('/node_modules/')));
+    const key = `${at.getSourceFile().fileName}\0${text}`;
+    const cached = installed ? installedFields.get(key) : undefined;
+    if (cached) return cached;
+    const fields = properties.map((p) => ({ name: p.name, type: this.typeText(this.checker.getTypeOfSymbolAtLocation(p, at), at), optional: (p.flags & ts.SymbolFlags.Optional) !== 0 }));
+    if (installed) {
+      if (installedFields.size > 2000) installedFields.clear();
+      installedFields.set(key, fields);
+    }
+    return fields;
   }
 
   /** Every chain of a file, in source order. */
@@ -106,38 +129,31 @@ export class ChainReader {
   private readChain(origin: ts.CallExpression): ChainModel | undefined {
     const originTypes = this.middyTypes(origin);
     if (!originTypes) return undefined;
-    const links: Array<{ method: string; call: ts.CallExpression }> = [];
-    let top: ts.Expression = origin;
-    for (;;) {
-      const access = top.parent;
-      if (!access || !ts.isPropertyAccessExpression(access) || access.expression !== top || !CHAIN_METHODS.has(access.name.text)) break;
-      const call = access.parent;
-      if (!ts.isCallExpression(call) || call.expression !== access) break;
-      links.push({ method: access.name.text, call });
-      top = call;
-    }
-    const { name, exported } = chainName(top, origin, origin.getSourceFile());
+    const { links, top, name, exported, unfollowed } = followChain(this.checker, origin);
     const steps: StepModel[] = [];
     // Consecutive steps often share a type: its fields are listed once.
     let lastFields: { type: ts.Type; fields: TypeField[] } | undefined;
-    const fieldsOf = (type: ts.Type, node: ts.Node) => {
-      if (lastFields?.type !== type) lastFields = { type, fields: this.fields(type, node) };
+    const fieldsOf = (type: ts.Type, node: ts.Node, text: string) => {
+      if (lastFields?.type !== type) lastFields = { type, fields: this.fields(type, node, text) };
       return lastFields.fields;
     };
-    const stepOf = (partial: Omit<ChainStep, 'eventType' | 'contextType' | 'responseType' | 'eventFields' | 'range'>, node: ts.Node, types: { event: ts.Type; response: ts.Type; context: ts.Type }, extra: Partial<StepModel> = {}): StepModel => ({
+    const stepOf = (partial: Omit<ChainStep, 'eventType' | 'contextType' | 'responseType' | 'eventFields' | 'range'>, node: ts.Node, types: { event: ts.Type; response: ts.Type; context: ts.Type }, extra: Partial<StepModel> = {}): StepModel => {
+      const eventType = this.typeText(types.event, node);
+      return {
       step: {
         ...partial,
-        eventType: this.typeText(types.event, node),
+        eventType,
         contextType: this.typeText(types.context, node),
         responseType: this.typeText(types.response, node),
-        eventFields: fieldsOf(types.event, node),
+        eventFields: fieldsOf(types.event, node, eventType),
         range: this.range(node),
       },
       node,
       event: types.event,
       context: types.context,
       ...extra,
-    });
+      };
+    };
     steps.push(stepOf({ middleware: 'middy', kind: 'origin', hooks: [] }, origin, originTypes));
     let current = originTypes;
     let handlerExpr = origin.arguments[0] && !ts.isObjectLiteralExpression(origin.arguments[0]) ? origin.arguments[0] : undefined;
@@ -157,8 +173,8 @@ export class ChainReader {
         const elements = ts.isArrayLiteralExpression(arg) ? arg.elements.filter((e) => !ts.isSpreadElement(e)) : [arg];
         for (const element of elements) {
           const pkg = this.packageOf(element);
-          const role = roleOf(pkg?.name) ?? 'custom';
           const declared = this.typeArgs(this.checker.getTypeAtLocation(element), 'MiddlewareObj');
+          const role = roleOf(pkg?.name) ?? this.roleFromType(declared?.[0], element) ?? 'custom';
           const model = stepOf(
             { middleware: this.middlewareName(element), kind: 'use', ...(pkg ? { package: pkg.name } : {}), role, hooks: this.hooksOf(element, pkg), ...(ts.isArrayLiteralExpression(arg) ? { group: index } : {}) },
             element,
@@ -203,11 +219,11 @@ export class ChainReader {
       steps.push(handlerAt);
       handler = { node, event, context, ...(fn ? { fn } : {}) };
     }
-    return { name, exported, node: top, steps, chainEvent, ...(handler ? { handler } : {}), ...(runtimeEvent ? { runtimeEvent } : {}) };
+    return { name, exported, node: top, steps, chainEvent, unfollowed, ...(handler ? { handler } : {}), ...(runtimeEvent ? { runtimeEvent } : {}) };
   }
 
   /** The package a middleware expression comes from: `httpCors()`, `cors` (= httpCors()), `parser({...})`. */
-  packageOf(expr: ts.Expression, depth = 0): { name: string; typings: string | undefined } | undefined {
+  packageOf(expr: ts.Expression, depth = 0): { name: string; typings: string | undefined; call?: ts.CallExpression } | undefined {
     expr = unwrap(expr);
     const id = ts.isCallExpression(expr) ? calleeIdentifier(expr.expression) : ts.isIdentifier(expr) ? expr : undefined;
     if (!id) return undefined;
@@ -217,15 +233,26 @@ export class ChainReader {
     const from = importedFrom(decl);
     if (from && !from.startsWith('.')) {
       const target = symbol.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(symbol) : symbol;
-      return { name: from, typings: target.declarations?.[0]?.getSourceFile().fileName };
+      return { name: from, typings: target.declarations?.[0]?.getSourceFile().fileName, ...(ts.isCallExpression(expr) ? { call: expr } : {}) };
     }
     if (depth < 2 && ts.isIdentifier(expr) && ts.isVariableDeclaration(decl) && decl.initializer) return this.packageOf(decl.initializer, depth + 1);
     return undefined;
   }
 
-  private hooksOf(expr: ts.Expression, pkg: { name: string; typings: string | undefined } | undefined): MiddyHook[] {
+  /** A middleware whose declared event has a `body` that is not a string hands the handler a parsed body. */
+  private roleFromType(event: ts.Type | undefined, at: ts.Node): 'body-parser' | undefined {
+    if (!event || event.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return undefined;
+    const body = this.checker.getPropertyOfType(this.checker.getApparentType(event), 'body');
+    if (!body) return undefined;
+    const type = this.checker.getNonNullableType(this.checker.getTypeOfSymbolAtLocation(body, at));
+    if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown | ts.TypeFlags.Never)) return undefined;
+    const parts = type.isUnion() ? type.types : [type];
+    return parts.some((t) => !(t.flags & ts.TypeFlags.StringLike)) ? 'body-parser' : undefined;
+  }
+
+  private hooksOf(expr: ts.Expression, pkg: { name: string; typings: string | undefined; call?: ts.CallExpression } | undefined): MiddyHook[] {
     if (pkg) {
-      const known = packageHooks(pkg.name, pkg.typings);
+      const known = packageHooks(pkg.name, optionsOf(pkg.call));
       if (known) return known;
     }
     const literal = this.objectLiteralOf(expr, 0);
@@ -305,9 +332,18 @@ export class ChainReader {
   }
 }
 
-export function unwrap(expr: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(expr) || ts.isAsExpression(expr) || ts.isSatisfiesExpression(expr) || ts.isNonNullExpression(expr) || ts.isTypeAssertionExpression(expr)) expr = expr.expression;
-  return expr;
+/** The options literal of a factory call: property name -> whether its value is the literal `false`. */
+function optionsOf(call: ts.CallExpression | undefined): Map<string, boolean> | undefined {
+  if (!call) return undefined;
+  const arg = call.arguments[0] && unwrap(call.arguments[0]);
+  if (!arg) return new Map();
+  if (!ts.isObjectLiteralExpression(arg) || arg.properties.some((p) => ts.isSpreadAssignment(p))) return undefined;
+  const options = new Map<string, boolean>();
+  for (const p of arg.properties) {
+    if (!p.name || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return undefined;
+    options.set(p.name.text, ts.isPropertyAssignment(p) && p.initializer.kind === ts.SyntaxKind.FalseKeyword);
+  }
+  return options;
 }
 
 function isFunctionLike(node: ts.Node): boolean {
@@ -331,16 +367,4 @@ function importedFrom(decl: ts.Node): string | undefined {
   return n && ts.isStringLiteral(n.moduleSpecifier) ? n.moduleSpecifier.text : undefined;
 }
 
-function chainName(top: ts.Expression, origin: ts.Node, sf: ts.SourceFile): { name: string; exported: boolean } {
-  let n: ts.Node = top;
-  while (ts.isParenthesizedExpression(n.parent) || ts.isAsExpression(n.parent) || ts.isSatisfiesExpression(n.parent)) n = n.parent;
-  const parent = n.parent;
-  if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) {
-    const statement = parent.parent?.parent;
-    const exported = !!statement && ts.isVariableStatement(statement) && !!statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
-    return { name: parent.name.text, exported };
-  }
-  if (parent && ts.isExportAssignment(parent)) return { name: 'default', exported: true };
-  if (parent && ts.isPropertyAssignment(parent)) return { name: parent.name.getText(sf), exported: false };
-  return { name: `middy@${sf.getLineAndCharacterOfPosition(origin.getStart(sf)).line + 1}`, exported: false };
-}
+export { unwrap };

@@ -2,8 +2,9 @@
 // one), kept between analyses so that after an edit only the edited file is parsed and checked again; the
 // lib and node_modules declarations are reused.
 import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
+import { installedMiddyModules } from './middy-installed.ts';
 
 const DEFAULT_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -43,6 +44,31 @@ export function workspaceFor(file: string): Workspace {
     workspaces.set(key, workspace);
   }
   return workspace;
+}
+
+/** The virtual root a warm-up adds to a workspace (never written to disk). */
+const WARM_FILE = '__open-runtime-warm-up__.ts';
+
+/**
+ * Loads, parses and binds what every Middy analysis under `dir`'s tsconfig needs (the lib files, the `types`, every
+ * installed @middy package and aws-lambda's types) before the first file is analysed, and type-checks `middy()`
+ * once: the first analysis then only parses and checks its own file. Returns false when there is no @middy/core
+ * to load from `dir` (nothing to warm). The runner calls it when it starts (in the analysis worker).
+ */
+export function warmUp(dir: string): boolean {
+  const modules = installedMiddyModules(dir);
+  if (!modules) return false;
+  const root = join(dirname(findTsconfig(join(dir, 'x.ts')) ?? join(dir, 'x')), WARM_FILE);
+  const workspace = workspaceFor(root);
+  const text = [...modules.map((m, i) => `import m${i} from '${m}';`), "import type { Context } from 'aws-lambda';", `export const warm = [${modules.map((_, i) => `m${i}`).join(', ')}];`, 'export type Warm = Context;', ''].join('\n');
+  workspace.open(root, text);
+  const program = workspace.service.getProgram();
+  const sf = program?.getSourceFile(root);
+  if (!program || !sf) return false;
+  // Type-checking one middy() call binds the declarations the analysis reads (the checker's caches go with the
+  // program; the parsed and bound files stay in the document registry for every program of this tsconfig).
+  program.getTypeChecker().getTypeAtLocation(sf.statements[sf.statements.length - 1]!);
+  return true;
 }
 
 /** Drops every cached program (tests, or a changed tsconfig). */
@@ -95,9 +121,13 @@ function createWorkspace(tsconfig: string | undefined, dir: string): Workspace {
   const roots = new Set<string>();
   const overlays = new Map<string, { text: string; version: number }>();
   const versions = new Map<string, string>();
+  const snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot }>();
   let projectVersion = 0;
 
-  const host: ts.LanguageServiceHost = {
+  const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
+    // Not in the public LanguageServiceHost type, but read by the language service's compiler host: with it, the
+    // package.json scopes of files (ESM or CommonJS) are looked up once, not on every program.
+    getModuleResolutionCache: () => resolutionCache,
     getCompilationSettings: () => options,
     getProjectVersion: () => String(projectVersion),
     getScriptFileNames: () => [...roots],
@@ -115,19 +145,31 @@ function createWorkspace(tsconfig: string | undefined, dir: string): Workspace {
     getScriptSnapshot: (file) => {
       const overlay = overlays.get(file);
       if (overlay) return ts.ScriptSnapshot.fromString(overlay.text);
+      // Every program asks for every file's snapshot (842 files with types: ["node"] and DOM): read each version once.
+      const version = host.getScriptVersion(file);
+      const known = snapshots.get(file);
+      if (known?.version === version) return known.snapshot;
       const text = ts.sys.readFile(file);
-      return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+      if (text === undefined) return undefined;
+      const snapshot = ts.ScriptSnapshot.fromString(text);
+      snapshots.set(file, { version, snapshot });
+      return snapshot;
     },
     getCurrentDirectory: () => (tsconfig ? dirname(tsconfig) : dir),
     getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
-    fileExists: ts.sys.fileExists,
-    readFile: ts.sys.readFile,
+    fileExists: installed(ts.sys.fileExists),
+    readFile: installed((file: string) => ts.sys.readFile(file)),
     readDirectory: ts.sys.readDirectory,
-    directoryExists: ts.sys.directoryExists,
+    directoryExists: installed(ts.sys.directoryExists),
     getDirectories: ts.sys.getDirectories,
-    realpath: ts.sys.realpath,
+    realpath: installed(ts.sys.realpath!),
+    resolveModuleNameLiterals: (literals, containingFile, redirected, compilerOptions, containingSourceFile) =>
+      literals.map((literal) => ts.resolveModuleName(literal.text, containingFile, compilerOptions, host, resolutionCache, redirected, ts.getModeForUsageLocation(containingSourceFile, literal, compilerOptions))),
     useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
   };
+  // Module resolution (package.json lookups, exports maps) is cached for the workspace's lifetime: after an edit
+  // the program is rebuilt without reading node_modules again.
+  const resolutionCache = ts.createModuleResolutionCache(host.getCurrentDirectory(), (f) => (ts.sys.useCaseSensitiveFileNames ? f : f.toLowerCase()), options);
   const service = ts.createLanguageService(host, registry);
   return {
     service,
@@ -156,6 +198,21 @@ function createWorkspace(tsconfig: string | undefined, dir: string): Workspace {
         }
       }
     },
+  };
+}
+
+/**
+ * A file-system query memoised for paths inside node_modules, which do not change while the runner runs (as the
+ * script versions above assume); other paths are asked every time.
+ */
+function installed<T>(query: (path: string) => T): (path: string) => T {
+  const cache = new Map<string, T>();
+  return (path) => {
+    if (!path.includes('/node_modules/')) return query(path);
+    if (cache.has(path)) return cache.get(path)!;
+    const value = query(path);
+    cache.set(path, value);
+    return value;
   };
 }
 

@@ -18,7 +18,7 @@ export const MiddyHook = z.enum(MIDDY_HOOKS);
 export type MiddyHook = z.infer<typeof MiddyHook>;
 
 /** What a known middleware does to the request, which the diagnostics reason about. */
-export const MiddlewareRole = z.enum(['body-parser', 'schema-parser', 'validator', 'error-handler', 'header-normalizer', 'cors', 'logger', 'response-serializer', 'custom']);
+export const MiddlewareRole = z.enum(['body-parser', 'schema-parser', 'validator', 'error-handler', 'header-normalizer', 'cors', 'logger', 'error-logger', 'response-serializer', 'response-headers', 'custom']);
 export type MiddlewareRole = z.infer<typeof MiddlewareRole>;
 
 export const ChainStep = z.object({
@@ -43,7 +43,15 @@ export const ChainStep = z.object({
 });
 export type ChainStep = z.infer<typeof ChainStep>;
 
-export const DIAGNOSTIC_CODES = ['body-not-parsed', 'missing-field', 'use-array-loses-types', 'error-handler-order', 'validate-before-parse', 'normalize-after-read', 'any-leak'] as const;
+export const DIAGNOSTIC_CODES = ['body-not-parsed', 'missing-field', 'use-array-loses-types', 'error-handler-order', 'validate-before-parse', 'normalize-after-read', 'any-leak', 'error-logged-after-handling', 'chain-not-followed', 'unresolved-import', 'middy-esm-config'] as const;
+/** One text replacement (an insertion when start = end), in any file (the handler, its tsconfig.json ...). */
+export const TextEdit = z.object({ range: SourceRange, newText: z.string() });
+export type TextEdit = z.infer<typeof TextEdit>;
+
+/** An edit that fixes a diagnostic and is safe to apply as is (the editor offers it as a quick fix). */
+export const QuickFix = z.object({ title: z.string(), edits: z.array(TextEdit).min(1) });
+export type QuickFix = z.infer<typeof QuickFix>;
+
 export const ChainDiagnostic = z.object({
   code: z.enum(DIAGNOSTIC_CODES),
   severity: z.enum(['error', 'warning', 'info']),
@@ -54,6 +62,7 @@ export const ChainDiagnostic = z.object({
   range: SourceRange,
   /** The step it is about, if one. */
   step: z.number().int().optional(),
+  fix: QuickFix.optional(),
 });
 export type ChainDiagnostic = z.infer<typeof ChainDiagnostic>;
 
@@ -92,6 +101,8 @@ export const ChainReport = z.object({
   tsconfig: z.string().optional(),
   chains: z.array(MiddyChain),
   runnerChains: z.array(RunnerChain).default([]),
+  /** Problems of the file's project rather than of one chain (the tsconfig/ESM check, unresolved imports). */
+  diagnostics: z.array(ChainDiagnostic).default([]),
   /** Sentences about what kept the analysis from being complete (unreadable tsconfig ...). */
   problems: z.array(z.string()).default([]),
   durationMs: z.number(),

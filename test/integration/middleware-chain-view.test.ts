@@ -59,8 +59,8 @@ test('the page says it is ready, then draws a report as an onion with the proble
 
   // Types on the edges: short text, the full type on hover (title), the full text and fields when expanded.
   const edge = page.locator('section[data-chain="wellOrdered"] .layer[data-middleware="httpJsonBodyParser"] > .hook-row.before details.edge');
-  assert.equal(await edge.getAttribute('data-type'), 'RequestEvent & APIGatewayProxyEvent');
-  assert.equal(await edge.locator('summary').getAttribute('title'), 'RequestEvent & APIGatewayProxyEvent');
+  assert.equal(await edge.getAttribute('data-type'), 'import("@middy/http-json-body-parser").RequestEvent & APIGatewayProxyEvent');
+  assert.equal(await edge.locator('summary').getAttribute('title'), 'import("@middy/http-json-body-parser").RequestEvent & APIGatewayProxyEvent');
   await edge.locator('summary').click();
   assert.equal(await edge.locator('.full-type').isVisible(), true);
   assert.ok((await edge.locator('.fields th').allTextContents()).includes('body'));
@@ -80,8 +80,8 @@ test('a click on a middleware or a problem asks the extension to reveal it', asy
   const messages = (await posted()).slice(-2);
   const file = join(ROOT, 'test', 'fixtures', 'chains', 'order.ts');
   assert.deepEqual(messages, [
-    { type: 'reveal', file, line: 14, column: 52 },
-    { type: 'reveal', file, line: 14, column: 52 },
+    { type: 'reveal', file, line: 17, column: 52 },
+    { type: 'reveal', file, line: 17, column: 52 },
   ]);
 });
 

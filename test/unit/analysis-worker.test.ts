@@ -27,3 +27,19 @@ test('the worker answers ChainReports; queued requests for one file get the late
   }
   await assert.rejects(analyzer.analyze(join(CHAINS, 'order.ts')), /closed/);
 });
+
+test('the worker warms a workspace with @middy/core ahead of the first analysis, and skips one without', async () => {
+  const { tmpdir } = await import('node:os');
+  const analyzer = createChainAnalyzer();
+  try {
+    const warm = await analyzer.warm([CHAINS, tmpdir()]);
+    assert.deepEqual(warm.warmed, [CHAINS]);
+    assert.ok(warm.durationMs > 0);
+    const report = await analyzer.analyze(join(CHAINS, 'http-basic.ts'));
+    assert.deepEqual(report.chains[0]!.steps.map((s) => s.middleware), ['middy', 'httpJsonBodyParser', 'httpErrorHandler', 'base']);
+    // The warm-up's own virtual file is never reported as a problem or a chain.
+    assert.deepEqual(report.problems, []);
+  } finally {
+    await analyzer.close();
+  }
+});

@@ -22,16 +22,20 @@ function table(chain: MiddyChain | undefined): string[][] {
   return chain.steps.map((s) => [s.kind, s.middleware, s.eventType, s.contextType, s.responseType]);
 }
 
+/** How the Context type prints in a file that does not import it: a name the file can use. */
+const CTX = 'import("aws-lambda").Context';
+
 const codes = (chain: MiddyChain | undefined) => chain!.diagnostics.map((d) => `${d.code}@${d.range.start.line}:${d.range.start.column}`);
 
 test('an exported middy(handler) chain: steps, packages, roles, hooks and types', async () => {
   const chain = (await chainsOf('http-basic.ts')).get('handler');
   assert.equal(chain?.exported, true);
   assert.deepEqual(table(chain), [
-    ['origin', 'middy', 'APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
-    ['use', 'httpJsonBodyParser', 'RequestEvent & APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
-    ['use', 'httpErrorHandler', 'RequestEvent & APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
-    ['handler', 'base', 'APIGatewayProxyEvent', 'Context', 'APIGatewayProxyResult'],
+    ['origin', 'middy', 'APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
+    // RequestEvent is not imported by the file: printed as the import type it can name.
+    ['use', 'httpJsonBodyParser', 'import("@middy/http-json-body-parser").RequestEvent & APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
+    ['use', 'httpErrorHandler', 'import("@middy/http-json-body-parser").RequestEvent & APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
+    ['handler', 'base', 'APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
   ]);
   assert.deepEqual(chain!.steps.map((s) => [s.package, s.role, s.hooks.join('+')]), [
     [undefined, undefined, ''],
@@ -49,9 +53,9 @@ test('an exported middy(handler) chain: steps, packages, roles, hooks and types'
 test('a body read as an object with no body parser in the chain', async () => {
   const chain = (await chainsOf('body-not-parsed.ts')).get('handler');
   assert.deepEqual(table(chain), [
-    ['origin', 'middy', 'CreateUser', 'Context', 'APIGatewayProxyResult'],
-    ['use', 'httpErrorHandler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', 'Context', 'APIGatewayProxyResult'],
-    ['handler', 'handler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', 'Context', '{ statusCode: number; body: string; }'],
+    ['origin', 'middy', 'CreateUser', CTX, 'APIGatewayProxyResult'],
+    ['use', 'httpErrorHandler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', CTX, 'APIGatewayProxyResult'],
+    ['handler', 'handler', 'Omit<APIGatewayProxyEvent, "body"> & { body: { name: string; email: string; }; }', CTX, '{ statusCode: number; body: string; }'],
   ]);
   // event.body.name and the destructured email; event.body.length is a string's own field and fine.
   assert.deepEqual(codes(chain), ['body-not-parsed@12:48', 'body-not-parsed@12:68']);
@@ -65,9 +69,9 @@ test('Powertools parser: the event becomes the schema output, with or without an
   const chains = await chainsOf('parser.ts');
   const order = '{ id: number; item: string; quantity: number; }';
   assert.deepEqual(table(chains.get('placeOrder')), [
-    ['origin', 'middy', 'unknown', 'Context', 'any'],
-    ['use', 'parser', order, 'Context', 'any'],
-    ['handler', 'handler', order, 'Context', '{ accepted: number; item: string; }'],
+    ['origin', 'middy', 'unknown', CTX, 'any'],
+    ['use', 'parser', order, CTX, 'any'],
+    ['handler', 'handler', order, CTX, '{ accepted: number; item: string; }'],
   ]);
   assert.equal(chains.get('placeOrder')!.steps[1]!.package, '@aws-lambda-powertools/parser/middleware');
   assert.equal(chains.get('placeOrder')!.steps[1]!.role, 'schema-parser');
@@ -79,7 +83,7 @@ test('Powertools parser: the event becomes the schema output, with or without an
 test('Powertools parser replaces the event: reading a field of the original event is reported', async () => {
   const chain = (await chainsOf('parser.ts')).get('fromApi');
   const order = '{ id: number; item: string; quantity: number; }';
-  assert.deepEqual(table(chain)[2], ['handler', 'handler', `${order} & APIGatewayProxyEvent`, 'Context', '{ id: number; agent: string | undefined; }']);
+  assert.deepEqual(table(chain)[2], ['handler', 'handler', `${order} & APIGatewayProxyEvent`, CTX, '{ id: number; agent: string | undefined; }']);
   assert.equal(chain!.steps[2]!.runtimeEventType, order);
   assert.deepEqual(codes(chain), ['missing-field@20:53']);
   assert.match(chain!.diagnostics[0]!.message, /^event\.headers is not provided by this chain: parser\(\.\.\.\) replaces the event with its schema's output/);
@@ -100,20 +104,20 @@ test('.use([a, b]): kept types are shown, lost ones reported', async () => {
 
 test('orders that defeat middlewares', async () => {
   const chains = await chainsOf('order.ts');
-  assert.deepEqual(codes(chains.get('errorsFirst')), ['error-handler-order@12:50']);
+  assert.deepEqual(codes(chains.get('errorsFirst')), ['error-handler-order@15:50']);
   assert.match(chains.get('errorsFirst')!.diagnostics[0]!.message, /without CORS headers/);
-  assert.deepEqual(codes(chains.get('validatesText')), ['validate-before-parse@14:52']);
-  assert.deepEqual(codes(chains.get('normalizesLate')), ['normalize-after-read@16:79']);
+  assert.deepEqual(codes(chains.get('validatesText')), ['validate-before-parse@17:52']);
+  assert.deepEqual(codes(chains.get('normalizesLate')), ['normalize-after-read@19:79']);
   assert.deepEqual(codes(chains.get('wellOrdered')), []);
-  assert.deepEqual(chains.get('wellOrdered')!.steps.map((s) => s.hooks.join('+')), ['', 'before', 'before+after+onError', 'before', 'before+after', 'onError', '']);
+  assert.deepEqual(chains.get('wellOrdered')!.steps.map((s) => s.hooks.join('+')), ['', 'before', 'before+after+onError', 'before', 'before', 'onError', '']);
 });
 
 test('any leaking into the handler from a middleware typed any', async () => {
   const chain = (await chainsOf('any-leak.ts')).get('handler');
   assert.deepEqual(table(chain), [
-    ['origin', 'middy', 'unknown', 'Context', 'any'],
-    ['use', 'legacyAuth', 'any', 'Context', 'any'],
-    ['handler', 'handler', 'any', 'Context', '{ user: any; }'],
+    ['origin', 'middy', 'unknown', CTX, 'any'],
+    ['use', 'legacyAuth', 'any', CTX, 'any'],
+    ['handler', 'handler', 'any', CTX, '{ user: any; }'],
   ]);
   assert.deepEqual(codes(chain), ['any-leak@13:19']);
   assert.equal(chain!.diagnostics[0]!.step, 1);
@@ -121,22 +125,22 @@ test('any leaking into the handler from a middleware typed any', async () => {
 
 test('custom middleware objects, bare hooks and a handler declared apart', async () => {
   const chain = (await chainsOf('custom.ts')).get('chain');
-  assert.equal(chain?.exported, false);
-  // Middy 7 types a middleware's context as Lambda's or a durable function's (once @aws/durable-execution-sdk-js is
-  // installed); the checker writes the intersection's members in either order.
-  const sorted = (type: string) => type.replace(/\(([^()]*)\)/g, (_, inner: string) => `(${inner.split(' & ').sort().join(' & ')})`);
-  const durableOrLambda = 'Context | (Context & DurableContext<DurableLogger>)';
+  assert.equal(chain?.exported, true, 'export { chain } exports it');
   assert.deepEqual(
-    chain!.steps.map((s) => [s.kind, s.middleware, s.hooks.join('+'), sorted(s.contextType)]),
+    chain!.steps.map((s) => [s.kind, s.middleware, s.hooks.join('+')]),
     [
-      ['origin', 'middy', '', 'Context'],
-      ['use', 'timing', 'before+after+onError', durableOrLambda],
-      ['use', 'logger', 'before+after+onError', durableOrLambda],
-      ['before', 'checkSize', 'before', durableOrLambda],
-      ['onError', 'inline onError', 'onError', durableOrLambda],
-      ['handler', 'processBatch', '', 'Context'],
+      ['origin', 'middy', ''],
+      ['use', 'timing', 'before+after+onError'],
+      ['use', 'logger', 'before+after+onError'],
+      ['before', 'checkSize', 'before'],
+      ['onError', 'inline onError', 'onError'],
+      ['handler', 'processBatch', ''],
     ],
   );
+  // Middy's context after a middleware is Context, or Context with the durable functions SDK's when that optional
+  // peer is installed; it is never printed with a name the file cannot use.
+  assert.deepEqual([chain!.steps[0]!.contextType, chain!.steps[5]!.contextType], ['Context', 'Context']);
+  for (const s of chain!.steps.slice(1, 5)) assert.match(s.contextType, /^(any|Context \| \(.*import\("@aws\/durable-execution-sdk-js"\)\.DurableContext.*\))$/);
   assert.deepEqual(chain!.steps.map((s) => s.eventType), Array(6).fill('SQSEvent & Timed'));
   assert.equal(chain!.steps[2]!.package, '@middy/input-output-logger');
   assert.deepEqual(chain!.diagnostics, []);
@@ -178,6 +182,70 @@ test('a JavaScript handler under a tsconfig.json without allowJs is still read (
     assert.deepEqual(report.problems, []);
     assert.deepEqual(report.chains, []);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('chains across statements: a variable, reassignments, hooks on their own lines, exports of the variable', async () => {
+  const chains = await chainsOf('flow.ts');
+  assert.deepEqual([...chains.keys()], ['reported', 'reassigned', 'handler', 'default']);
+  const steps = (name: string) => chains.get(name)!.steps.map((s) => `${s.kind}:${s.middleware}`);
+  // The exact code of a real report: `const h = middy(fn); h.use(httpErrorHandler()).use(httpCors())`.
+  assert.deepEqual(steps('reported'), ['origin:middy', 'use:httpErrorHandler', 'use:httpCors', 'handler:base']);
+  assert.equal(chains.get('reported')!.exported, true);
+  assert.deepEqual(codes(chains.get('reported')), ['error-handler-order@13:7']);
+  assert.deepEqual(steps('reassigned'), ['origin:middy', 'use:httpJsonBodyParser', 'use:errorLogger', 'use:httpErrorHandler', 'handler:base']);
+  assert.deepEqual(codes(chains.get('reassigned')), ['error-logged-after-handling@18:29']);
+  assert.match(chains.get('reassigned')!.diagnostics[0]!.message, /^errorLogger is registered before httpErrorHandler, so its onError runs after httpErrorHandler has replaced an unexpected error with a generic 500/);
+  // httpErrorHandler then errorLogger is the right order: no advice to swap them.
+  assert.deepEqual(steps('handler'), ['origin:middy', 'use:httpErrorHandler', 'use:errorLogger', 'before:inline before', 'handler:base']);
+  assert.deepEqual(codes(chains.get('handler')), []);
+  // A registration under a condition is reported as not followed, not silently dropped.
+  assert.deepEqual(steps('default'), ['origin:middy', 'handler:base']);
+  const [skipped] = chains.get('default')!.diagnostics;
+  assert.equal(skipped?.code, 'chain-not-followed');
+  assert.equal(skipped?.severity, 'info');
+  assert.match(skipped!.message, /\.use\(\) on conditional runs under a condition/);
+});
+
+test('the tsconfig/ESM check: node10, CommonJS output and a CommonJS file, each with its fix; unresolved imports', async () => {
+  const { mkdtempSync, writeFileSync, rmSync, symlinkSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { forgetWorkspaces } = await import('../../runner/analysis/index.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'or-analysis-esm-'));
+  try {
+    symlinkSync(resolve(import.meta.dirname, '..', '..', 'node_modules'), join(dir, 'node_modules'));
+    const file = join(dir, 'app.ts');
+    writeFileSync(file, "import middy from '@middy/core';\nimport httpCors from '@middy/http-cors';\nimport nope from '@middy/not-installed';\nexport const handler = middy(async () => ({ statusCode: 200 })).use(httpCors()).use(nope());\n");
+    const check = async (compilerOptions: object, pkg: object) => {
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, types: [], ...compilerOptions } }, null, 2));
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+      forgetWorkspaces();
+      return analyzeChains(file);
+    };
+    const node10 = await check({ module: 'commonjs', moduleResolution: 'node10' }, { type: 'module' });
+    const esm = node10.diagnostics.find((d) => d.code === 'middy-esm-config');
+    assert.equal(esm?.severity, 'error');
+    assert.match(esm!.message, /sets moduleResolution node10, which ignores package\.json "exports"/);
+    assert.equal(esm!.range.file, join(dir, 'tsconfig.json'));
+    assert.deepEqual(esm!.fix?.edits.map((e) => [e.range.start.line, e.newText]), [[5, '"nodenext"'], [6, '"nodenext"']]);
+    const unresolved = node10.diagnostics.filter((d) => d.code === 'unresolved-import');
+    assert.deepEqual(unresolved.map((d) => d.range.start.line), [3]);
+    assert.match(unresolved[0]!.message, /'@middy\/not-installed' does not resolve from this file/);
+    assert.deepEqual(node10.chains[0]!.diagnostics.map((d) => d.code), ['unresolved-import']);
+
+    const cjs = await check({ module: 'commonjs' }, { type: 'module' });
+    assert.match(cjs.diagnostics.find((d) => d.code === 'middy-esm-config')!.message, /compiles to CommonJS \(module CommonJS\), so the output require\(\)s @middy\/core/);
+
+    const cjsFile = await check({ module: 'nodenext', moduleResolution: 'nodenext' }, { name: 'app' });
+    const typeFix = cjsFile.diagnostics.find((d) => d.code === 'middy-esm-config');
+    assert.match(typeFix!.message, /This file is compiled as CommonJS/);
+    assert.deepEqual(typeFix!.fix?.edits.map((e) => [e.range.file, e.newText]), [[join(dir, 'package.json'), ' "type": "module",']]);
+
+    const good = await check({ module: 'nodenext', moduleResolution: 'nodenext' }, { type: 'module' });
+    assert.deepEqual(good.diagnostics.map((d) => d.code), ['unresolved-import']);
+  } finally {
+    forgetWorkspaces();
     rmSync(dir, { recursive: true, force: true });
   }
 });
