@@ -335,7 +335,7 @@ function reportDefinitionErrors(errors: DefinitionError[], skipped: DefinitionEr
 }
 
 async function invokeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, ...DEBUG_OPTION, event: { type: 'string', short: 'e' }, 'tenant-id': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, ...DEBUG_OPTION, event: { type: 'string', short: 'e' }, 'tenant-id': { type: 'string' }, 'skip-waits': { type: 'boolean' } } });
   noticeContainerFlags(values);
   const address = positionals[0];
   if (!address) throw new UsageError('Which function? open-runtime invoke <function>.');
@@ -365,11 +365,48 @@ async function invokeCommand(args: string[]): Promise<number> {
   const lambda = new LocalLambda({ hotReload: false, region });
   attachRunners(lambda);
   lambda.setFunctions(functions, errors);
-  await lambda.listen();
+  // A durable function runs as an execution (durable/orchestrator.ts), kept in memory for this one invoke: the runner's
+  // port serves the durable execution API its SDK checkpoints to, and the Invoke API for its context.invoke calls.
+  const durable = fn.durable && !language
+    ? await useDurableExecutions(lambda, undefined, {
+      skipWaits: values['skip-waits'] === true || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
+      log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
+    })
+    : undefined;
+  if (durable) {
+    serveMainPort(lambda, {
+      surfaceOf: () => 'aws',
+      routes: [
+        (req, res, path, query) => handleDurableApi(lambda, durable, req, res, path, query),
+        (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
+      ],
+      allowedOrigins: originsOrExit([]),
+      bodyIdleMs: bodyIdleMsFromEnv(),
+    });
+  }
+  const port = await lambda.listen();
+  durable?.open();
   lambda.subscribe((event) => {
     if (event.type === 'log') process.stderr.write(`${event.line}\n`);
   });
   sayDebuggerReady(lambda);
+  if (durable) {
+    try {
+      process.stderr.write(`open-runtime: ${name} is a durable function: this invoke runs its execution to the end (callbacks: open-runtime callback succeed <id> --port ${port}).\n`);
+      const exec = durable.start(fn, payload.toString('utf8'));
+      await durable.whenDone(exec);
+      const { status, result, error } = exec.record;
+      if (status === 'SUCCEEDED') {
+        process.stdout.write(`${result ?? ''}\n`);
+        return 0;
+      }
+      process.stdout.write(`${JSON.stringify({ errorType: error?.ErrorType ?? `Execution.${status}`, errorMessage: error?.ErrorMessage ?? `The durable execution ended ${status}.` })}\n`);
+      return 1;
+    } finally {
+      durable.close();
+      await lambda.close();
+    }
+  }
   try {
     const inv = lambda.invoke(name, payload, { tenantId, ...(language ? { debug: { language, port: debugPort! } } : {}) });
     const completion = await inv.completed;

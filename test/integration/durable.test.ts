@@ -438,3 +438,29 @@ test('the editor\'s control API lists executions with their steps and completes 
     await stopServe(serve);
   }
 });
+
+test('open-runtime invoke on a durable function runs its execution to the end: waits skipped, a callback completed with open-runtime callback on the port it names', async () => {
+  const template = workspace('durable-invoke');
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [CLI, 'invoke', 'Workflow', '--template', template, '--skip-waits', '--event', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(JSON.stringify({ orderId: 'o-cli', items: ['book', 'pen'] }));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    await eventually('the callback id in the log', async () => /callback succeed (\S+) --result/.test(stderr), 60_000).catch(() => assert.fail(stderr));
+    const port = /callbacks: open-runtime callback succeed <id> --port (\d+)/.exec(stderr)?.[1];
+    assert.ok(port, `the invoke names its port for callbacks:\n${stderr}`);
+    const callbackId = /callback succeed (\S+) --result/.exec(stderr)![1]!;
+    await run(process.execPath, [CLI, 'callback', 'succeed', callbackId, '--port', port, '--result', APPROVAL]);
+    assert.equal(await exited, 0, stderr);
+    const result = JSON.parse(stdout);
+    assert.equal(result.orderId, 'o-cli');
+    assert.deepEqual(result.approval, JSON.parse(APPROVAL));
+    assert.deepEqual(result.labels, ['o-cli-book', 'o-cli-pen']);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
