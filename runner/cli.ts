@@ -51,7 +51,7 @@ const VERB_USAGE: Record<string, string> = {
   invoke: `  open-runtime invoke <function> [--event <file>|-] [--tenant-id <id>] [--debug-port N] [project options]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
       --tenant-id <id>: the tenant of a tenant-isolated function (TenancyConfig PER_TENANT), as aws lambda invoke --tenant-id.
-      --debug-port N (-d): a Node or Python function waits for a debugger on 127.0.0.1:N before it runs.
+      --debug-port N (-d): a Node, Python or Go function waits for a debugger on 127.0.0.1:N before it runs.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
   start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--debug-port N] [--skip-waits] [--allow-origin <origin>]... [gateway auth options] [project options]
@@ -595,7 +595,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})${fn.path && fn.path !== fn.name ? ` ${fn.path}` : ''}`).join('\n');
     const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn)) : [];
     if (debugPort) {
-      process.stderr.write(`Open Runtime: each invocation of a Node or Python function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
+      process.stderr.write(`Open Runtime: each invocation of a Node, Python or Go function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
       if (undebuggable.length) process.stderr.write(`Open Runtime: --debug-port is not supported for ${undebuggable.map((fn) => `${fn.name} (${fn.runtime})`).join(', ')}: they run without a debugger.\n`);
     }
     process.stderr.write(

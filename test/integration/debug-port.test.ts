@@ -82,7 +82,7 @@ test('start --debug-port: an Invoke API call waits for the debugger, then answer
   const port = await freePort();
   const runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template, '--debug-port', String(port)], { cwd: tempDir('debug-start'), banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
   try {
-    assert.match(runner.stderr(), new RegExp(`each invocation of a Node or Python function waits for a debugger on 127\\.0\\.0\\.1:${port}`));
+    assert.match(runner.stderr(), new RegExp(`each invocation of a Node, Python or Go function waits for a debugger on 127\\.0\\.0\\.1:${port}`));
     assert.match(runner.stderr(), /--debug-port is not supported for Shell \(provided\.al2023\): they run without a debugger\./);
     const reply = post(`${runner.endpoint}/2015-03-31/functions/NodeDebugged/invocations`, '{"n":1}', { Authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' }, 30_000);
     await waitFor('the function to wait for a debugger', () => runner.stderr().includes(`waits for a Node debugger (VS Code "Attach", chrome://inspect) on 127.0.0.1:${port}`), 20_000);
@@ -108,7 +108,7 @@ test('invoke --debug-port on a provided function is refused in one line naming t
   const template = project([{ name: 'Custom', runtime: 'provided.al2023', handler: 'x', files: { bootstrap: '#!/bin/sh\nexit 1\n' } }]);
   const refused = await invokeCli(['Custom', '--template', template, '--debug-port', String(await freePort())]);
   assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /^open-runtime: --debug-port is not supported for provided\.al2023 \(Custom\): only Node \(inspector\) and Python \(debugpy\) functions can wait for a debugger\./);
+  assert.match(refused.stderr, /^open-runtime: --debug-port is not supported for provided\.al2023 \(Custom\): only Node \(inspector\), Python \(debugpy\) and Go \(Delve\) functions can wait for a debugger\./);
   const bad = await invokeCli(['Custom', '--template', template, '-d', 'abc']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^open-runtime: Bad debug port "abc"/);

@@ -2,13 +2,14 @@
 // first on PATH (the project's own node_modules may carry it), pythonN.NN on that Python when it is installed (and a
 // notice saying what runs instead when it is not), deprecated runtimes with a notice (Lambda still runs them), and
 // a `#!/bin/sh` bootstrap with bash, which is what /bin/sh is on Amazon Linux.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLI, FIXTURE_PATH, removeTemps, tempDir, writeTemplate, type TemplateFunction } from './support/runner.ts';
+import { cachedNode, downloadNode } from '../../runner/runtimes/node-download.ts';
 
 test.after(removeTemps);
 
@@ -38,20 +39,28 @@ function functionIn(dir: string, fn: Omit<TemplateFunction, 'codeUri'>, files: R
 const NODE_VERSION = { 'app.mjs': 'export const handler = async () => process.version;\n' };
 const PYTHON_VERSION = { 'app.py': 'import sys\ndef handler(event, context):\n    return "%d.%d" % sys.version_info[:2]\n' };
 
-/** A Node whose major is not 24 (Debian's), to run the runner on and to put first on PATH. */
-const OTHER_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p) && !/^v24\./.test(versionOf(p)));
-function versionOf(node: string): string {
+/**
+ * Node 22 from the npm registry (the runner's own downloader, kept in the user cache): another Node than the project's
+ * 24 to run the runner on (the CLI needs 22 or newer), while PATH has only the system's (Debian's 20).
+ */
+async function otherNode(): Promise<string> {
+  const cached = cachedNode('22');
+  if (cached) return cached.path;
+  const saved = process.env.OPEN_RUNTIME_NO_NODE_DOWNLOAD;
+  delete process.env.OPEN_RUNTIME_NO_NODE_DOWNLOAD;
   try {
-    return execFileSync(node, ['-p', 'process.version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'v24 (could not run)';
+    const got = await downloadNode('22', () => {});
+    assert.ok('path' in got, `Node 22 from the npm registry: ${'problem' in got ? got.problem : ''}`);
+    return got.path;
+  } finally {
+    if (saved !== undefined) process.env.OPEN_RUNTIME_NO_NODE_DOWNLOAD = saved;
   }
 }
 
-test('nodejs24.x runs on Node 24 from the project\'s node_modules when the runner and PATH have another Node', { skip: OTHER_NODE ? false : 'no Node other than 24 on this machine' }, async () => {
+test('nodejs24.x runs on Node 24 from the project\'s node_modules when the runner and PATH have another Node', async () => {
   const dir = tempDir('node24');
   const template = functionIn(dir, { name: 'V24', runtime: 'nodejs24.x', handler: 'app.handler' }, NODE_VERSION);
-  const { stdout, stderr } = await invokeCli(template, 'V24', { PATH: `/usr/bin:/bin` }, OTHER_NODE);
+  const { stdout, stderr } = await invokeCli(template, 'V24', { PATH: `/usr/bin:/bin` }, await otherNode());
   assert.match(JSON.parse(stdout), /^v24\./, stderr);
   assert.doesNotMatch(stderr, /no Node 24 found/);
   assert.match(stderr, /NOTICE nodejs24\.x runs on Node 24\.\d+\.\d+ from \/.*node_modules\/.*node \(no Node 24 on PATH\)\./);

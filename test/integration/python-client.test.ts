@@ -681,7 +681,8 @@ describe('Python runtime client: connection', { timeout: TEST_TIMEOUT }, () => {
 
 describe('Python runtime client: debugging and signals', { timeout: TEST_TIMEOUT }, () => {
   test('debugging without debugpy installed posts Runtime.DebuggerUnavailable saying how to install it', async () => {
-    await withClient('handlers.echo', { env: { OPEN_RUNTIME_DEBUGPY_PORT: '5678' } }, async (api, client) => {
+    // No debugpy in this Python, nor where the client looks for Debian's python3-debugpy (an empty folder).
+    await withClient('handlers.echo', { env: { OPEN_RUNTIME_DEBUGPY_PORT: '5678', OPEN_RUNTIME_DEBUGPY_PATH: await mkdtemp(path.join(tmpdir(), 'no-debugpy-')) } }, async (api, client) => {
       const posted = await api.nextInitError();
       const error = json(posted);
       assert.equal(error.errorType, 'Runtime.DebuggerUnavailable');

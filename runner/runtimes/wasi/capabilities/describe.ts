@@ -3,11 +3,11 @@
 // (the key-value browser). Read on request; nothing is kept.
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { ComponentSettings, type FunctionSpec } from '../../../functions/model.ts';
 import type { ComponentCapability, KeyValueListing } from '../../../protocol.ts';
 import { readWorld } from '../world.ts';
 import { capabilityOf, describeProviders, guestCapabilities, isGranted, type Capability } from './grants.ts';
+import { sqlite } from './local-keyvalue.ts';
 
 const NAMES: Record<Capability, string> = { keyValue: 'key-value', config: 'config', messaging: 'messaging' };
 
@@ -46,7 +46,7 @@ export function listKeyValue(projectDir: string, store: string | undefined): Key
   const stores = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sqlite')).map((f) => decodeURIComponent(f.slice(0, -'.sqlite'.length))).sort() : [];
   if (store === undefined) return { stores, entries: [], truncated: false };
   if (!stores.includes(store)) throw new Error(`There is no built-in key-value store "${store}" in ${dir}; the stores are ${stores.join(', ') || 'none yet (a component creates one when it first opens it)'}.`);
-  const db = new DatabaseSync(join(dir, `${encodeURIComponent(store)}.sqlite`), { readOnly: true });
+  const db = new (sqlite().DatabaseSync)(join(dir, `${encodeURIComponent(store)}.sqlite`), { readOnly: true });
   try {
     const rows = db.prepare('SELECT key, value FROM kv ORDER BY key LIMIT ?').all(MAX_ENTRIES + 1) as Array<{ key: string; value: Uint8Array }>;
     const decoder = new TextDecoder('utf-8', { fatal: true });

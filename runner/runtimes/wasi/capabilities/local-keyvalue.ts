@@ -3,17 +3,25 @@
 // worker opens the file itself; WAL and a busy timeout let them and the editor's key-value browser share it.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { KeyValueBackend } from './guest-keyvalue.ts';
 import { keyValueError } from './keyvalue-error.ts';
 
 const PAGE = 1000;
+
+/**
+ * node:sqlite, loaded when a store is first opened: a static import would be hoisted to the top of the runner's
+ * bundle, and every command would then need it at start (on an older Node the CLI could not even say which it needs).
+ */
+export function sqlite(): typeof import('node:sqlite') {
+  return process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
+}
 const opened = new Map<string, KeyValueBackend>();
 
 /** Opens (creating) the store's file and its one table. */
 export function openStoreDatabase(file: string): DatabaseSync {
   mkdirSync(dirname(file), { recursive: true });
-  const db = new DatabaseSync(file);
+  const db = new (sqlite().DatabaseSync)(file);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
   db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID');
   return db;
