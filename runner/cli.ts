@@ -568,7 +568,8 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   durable.open();
   // The editor asks for chain analyses as soon as a Middy file is open: the sidecar loads the TypeScript libs and
   // @middy declarations in the analysis worker now, in the background, so the first analysis only checks its file.
-  if (sidecar) void warmChainAnalysis();
+  // (It costs the sidecar about 300 MB while it lives; OPEN_RUNTIME_CHAIN_WARMUP=0 leaves it to the first analysis.)
+  if (sidecar && process.env.OPEN_RUNTIME_CHAIN_WARMUP !== '0') void warmChainAnalysis();
   // Both serve the project's HTTP routes (runner/gateway/): start on --api-port (3000; 0: any free port), the editor's
   // sidecar on a free port unless told one (two editor windows must not fight over 3000), reported in its ready line.
   const apiPort = Number(values['api-port'] ?? (sidecar ? 0 : 3000));
