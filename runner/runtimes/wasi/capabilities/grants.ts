@@ -93,7 +93,7 @@ export function describeProviders(capabilities: GuestCapabilities): Array<{ capa
     rows.push({ capability: 'keyValue', name: store, provider: spec.kind === 'local' ? `built-in SQLite (${spec.file})` : `exec: ${spec.name}` });
   }
   const config = capabilities.config;
-  if (config) rows.push({ capability: 'config', name: 'config', provider: config.kind === 'local' ? `built-in (${Object.keys(config.values).length} values from the template / env file)` : `exec: ${config.name}` });
+  if (config) rows.push({ capability: 'config', name: 'config', provider: config.kind === 'local' ? `built-in (${plural(Object.keys(config.values).length, 'value')} from the template / env file)` : `exec: ${config.name}` });
   const messaging = capabilities.messaging;
   if (messaging) {
     rows.push({
@@ -103,4 +103,8 @@ export function describeProviders(capabilities: GuestCapabilities): Array<{ capa
     });
   }
   return rows;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
