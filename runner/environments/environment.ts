@@ -332,7 +332,8 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   }
 
   private logLine(line: string, stream: 'stdout' | 'stderr'): void {
-    if (this.opts.debug) this.detectDebugger(line);
+    // The runtime clients' own "waiting for a debugger" markers are for the runner, not the function's log.
+    if (this.opts.debug && this.detectDebugger(line) && line.startsWith('OPEN_RUNTIME_')) return;
     this.platformLog(line, true);
   }
 
@@ -346,7 +347,8 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     this.hooks.log(this.fn, line, inv?.requestId);
   }
 
-  private detectDebugger(line: string): void {
+  /** Whether `line` says a debugger can attach now (the runtime's, its client's or Delve's words). */
+  private detectDebugger(line: string): boolean {
     // Open Runtime's Node client says when it waits (runtimes/node/client.ts); aws-lambda-ric runs under --inspect-brk,
     // where Node itself waits from the moment it listens.
     const node = this.fn.runtimeClient === 'aws-lambda-ric' ? /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line) : /^OPEN_RUNTIME_INSPECTOR_WAITING (\d+)$/.exec(line);
@@ -354,6 +356,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     const go = DELVE_LISTENING.exec(line);
     const match = node ?? python ?? go;
     if (match) this.hooks.debugReady?.(this, node ? 'node' : python ? 'python' : 'go', Number(match[1]));
+    return match !== null;
   }
 
   // ---- invocations -----------------------------------------------------------------------------------------
