@@ -24,6 +24,7 @@ import { uiTests, type UiContext } from './ui/flow.ts';
 import { chainViewUiTest } from './ui/chain-view.ts';
 import { multiProjectUiTest } from './ui/multi-project.ts';
 import { componentViewUiTest } from './ui/component-view.ts';
+import { durableViewUiTest } from './ui/durable-view.ts';
 import { routesUiTest } from './ui/routes.ts';
 import { portsUiTest } from './ui/ports.ts';
 import { timingsUiTest } from './ui/timings.ts';
@@ -224,7 +225,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
     // explorer's top rows out of view. The ports are counted once several functions have run and before the timings
     // restart the runner.
     // The timings come last: they restart the runner and leave the Run and Debug view open.
-    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, editorWorkflowUiTest, routesUiTest, portsUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
+    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, editorWorkflowUiTest, routesUiTest, durableViewUiTest, portsUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
     for (const test of tests) {
       const t0 = Date.now();
       try {
