@@ -464,3 +464,13 @@ test('open-runtime invoke on a durable function runs its execution to the end: w
     child.kill('SIGKILL');
   }
 });
+
+test('Middy 7 in its durable execution mode: the chain runs around the durable handler on every replay, and a wait is skipped with --skip-waits', async () => {
+  const template = workspace('durable-middy', { codeUri: fixture('middy') });
+  const { stdout, stderr } = await run(process.execPath, [CLI, 'invoke', 'Workflow', '--template', template, '--skip-waits', '--event', join(fixture('middy'), '..', 'middy-event.json')]).catch((err: { stdout: string; stderr: string }) => assert.fail(`${err.stderr}\n${err.stdout}`));
+  const result = JSON.parse(stdout);
+  assert.equal(result.doubled, 42, stderr);
+  assert.equal(result.stamped, true, 'the before middleware ran on the replay that produced the answer');
+  assert.equal(result.wrapped, true, 'the after middleware wrapped the answer');
+  assert.equal(result.function, 'Workflow', 'the durable context carries the Lambda context');
+});
