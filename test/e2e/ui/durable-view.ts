@@ -19,7 +19,9 @@ export const durableViewUiTest: UiTest = {
     const events = join(folder, '.open-runtime', 'events', 'DurableOrder');
     mkdirSync(events, { recursive: true });
     writeFileSync(join(events, 'order.json'), '{ "orderId": "o-ui", "items": ["book", "pen"] }\n');
+    // From the Explorer, whichever view the steps before left in the side bar, with its folders folded.
     await closeAllEditors(page);
+    await runCommand(page, 'View: Show Explorer');
     await runCommand(page, 'Collapse Folders in Explorer');
     await openFromExplorer(page, APP);
     const lens = lenses(page, /^\s*Invoke\s+with\s+event\s*$/).first();
