@@ -67,7 +67,10 @@ function speed(): void {
   const cpus: number[] = [];
   for (let i = 0; i < 20; i++) {
     // A real edit inside the handler file: a new line in the handler's body, so the file is parsed and checked again.
-    const edited = text.replace('const order = toOrder(request, new Date());', `const order = toOrder(request, new Date());\n  const edit${i} = order.lines.length + ${i};`);
+    const edited = text.replace(
+      'const order = toOrder(request, new Date());',
+      `const order = toOrder(request, new Date());\n  const edit${i} = order.lines.length + ${i};`,
+    );
     cpu = threadCpuMs();
     const started = performance.now();
     analyzeChainsSync(FILE, { text: edited });
@@ -81,7 +84,9 @@ function speed(): void {
 
 async function quality(): Promise<void> {
   const score = await scoreCorpus((file) => analyzeChains(file));
-  process.stderr.write(`corpus: ${score.buggy} buggy, ${score.correct} correct handlers; missed ${score.missed.length}, false alarms ${score.falseAlarms.length}\n`);
+  process.stderr.write(
+    `corpus: ${score.buggy} buggy, ${score.correct} correct handlers; missed ${score.missed.length}, false alarms ${score.falseAlarms.length}\n`,
+  );
   emit(`chain analysis recall on the corpus (${score.buggy} buggy handlers)`, score.recall * 100, '%', 'open-runtime chain');
   emit(`chain analysis false-positive rate on the corpus (${score.correct} correct handlers)`, score.falsePositiveRate * 100, '%', 'open-runtime chain');
 }

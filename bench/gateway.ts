@@ -67,7 +67,11 @@ Resources:
     Properties: { ApiId: !Ref Ws, StageName: bench }
 `;
 
-const runner = await startRunner({ 'index.mjs': HANDLER, 'template.yaml': TEMPLATE, 'jwks.json': JWKS }, [/ALB listener PingListener on http:\/\/127\.0\.0\.1:(\d+)/], (dir) => ['--jwks', join(dir, 'jwks.json')]);
+const runner = await startRunner(
+  { 'index.mjs': HANDLER, 'template.yaml': TEMPLATE, 'jwks.json': JWKS },
+  [/ALB listener PingListener on http:\/\/127\.0\.0\.1:(\d+)/],
+  (dir) => ['--jwks', join(dir, 'jwks.json')],
+);
 const ports = { invoke: runner.ports[0]!, api: runner.ports[1]!, alb: runner.ports[2]! };
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 const call = (port: number, method: string, path: string, headers: Record<string, string>, body?: string) => callOn(agent, port, method, path, headers, body);
@@ -135,7 +139,9 @@ try {
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const roundTrip = () =>
     new Promise<void>((resolve, reject) => {
-      ws.once('message', (data: Buffer) => (data.toString() === 'ok' ? resolve() : reject(new Error(`the WebSocket route answered ${data.toString().slice(0, 200)}`))));
+      ws.once('message', (data: Buffer) =>
+        data.toString() === 'ok' ? resolve() : reject(new Error(`the WebSocket route answered ${data.toString().slice(0, 200)}`)),
+      );
       ws.send('{"ping":1}');
     });
   await timed(roundTrip, WARMUP, []);

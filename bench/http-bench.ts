@@ -70,16 +70,37 @@ export interface BenchRunner {
 export async function startRunner(files: Record<string, string>, extra: RegExp[] = [], args: (dir: string) => string[] = () => []): Promise<BenchRunner> {
   const dir = mkdtempSync(join(tmpdir(), 'or-bench-gateway-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const child = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'start', '--quiet', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml'), ...args(dir)], {
-    env: { ...process.env, ...RUNNER_ENV },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...RUNNER_NODE_FLAGS,
+      join(ROOT, 'dist', 'runner.js'),
+      'start',
+      '--quiet',
+      '--port',
+      '0',
+      '--api-port',
+      '0',
+      '--template',
+      join(dir, 'template.yaml'),
+      ...args(dir),
+    ],
+    {
+      env: { ...process.env, ...RUNNER_ENV },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const stop = () => {
     child.kill('SIGTERM'); // the runner stops its functions' processes itself
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const found = await waitForOutput(child, [/Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/, /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/, ...extra], 'the runner', 30_000);
+    const found = await waitForOutput(
+      child,
+      [/Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/, /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/, ...extra],
+      'the runner',
+      30_000,
+    );
     return { dir, child, ports: found.map((m) => Number(m[1])), stop };
   } catch (error) {
     stop();
@@ -94,7 +115,11 @@ export function call(agent: Agent, port: number, method: string, path: string, h
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
-      res.on('end', () => (res.statusCode === 200 && (expect === undefined || text.includes(expect)) ? resolve() : reject(new Error(`${path} answered ${res.statusCode}: ${text.slice(0, 200)}`))));
+      res.on('end', () =>
+        res.statusCode === 200 && (expect === undefined || text.includes(expect))
+          ? resolve()
+          : reject(new Error(`${path} answered ${res.statusCode}: ${text.slice(0, 200)}`)),
+      );
     })
       .on('error', reject)
       .end(body);

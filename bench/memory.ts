@@ -27,13 +27,17 @@ function emit(metric: string, value: number, unit: 'MB' | '%', client: string): 
 
 /** Resident memory of a process in MB, from the kernel. */
 function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
 /** The function's environment: the runner's child running the project's Node runtime client. */
 function environmentPid(runnerPid: number): number {
-  const children = readdirSync(`/proc/${runnerPid}/task`).flatMap((task) => readFileSync(`/proc/${runnerPid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  const children = readdirSync(`/proc/${runnerPid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${runnerPid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+  );
   const pid = children.find((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('node-runtime'));
   if (!pid) throw new Error(`no function environment among the runner's children (${children.join(', ')})`);
   return pid;
@@ -42,12 +46,36 @@ function environmentPid(runnerPid: number): number {
 const project = mkdtempSync(join(tmpdir(), 'open-runtime-memory-'));
 mkdirSync(join(project, 'fn'));
 writeFileSync(join(project, 'fn', 'index.mjs'), 'export const handler = async (event) => ({ ok: true, n: event.n });\n');
-writeFileSync(join(project, 'template.yaml'), ['Transform: AWS::Serverless-2016-10-31', 'Resources:', '  Trivial:', '    Type: AWS::Serverless::Function', '    Properties:', '      CodeUri: fn/', '      Handler: index.handler', '      Runtime: nodejs22.x', ''].join('\n'));
+writeFileSync(
+  join(project, 'template.yaml'),
+  [
+    'Transform: AWS::Serverless-2016-10-31',
+    'Resources:',
+    '  Trivial:',
+    '    Type: AWS::Serverless::Function',
+    '    Properties:',
+    '      CodeUri: fn/',
+    '      Handler: index.handler',
+    '      Runtime: nodejs22.x',
+    '',
+  ].join('\n'),
+);
 
 async function startRunner(mode: 'start' | 'serve'): Promise<{ runner: ChildProcess; port: number }> {
   // `start` as a person runs it, printing every START/END/REPORT line (read and dropped here).
   // BENCH_RUNNER: another build's runner.js (and so its Node runtime client), for A/B figures.
-  const args = [...RUNNER_NODE_FLAGS, process.env.BENCH_RUNNER ?? join(ROOT, 'dist', 'runner.js'), mode, ...(mode === 'serve' ? ['--quiet'] : []), '--port', '0', '--api-port', '0', '--template', join(project, 'template.yaml')];
+  const args = [
+    ...RUNNER_NODE_FLAGS,
+    process.env.BENCH_RUNNER ?? join(ROOT, 'dist', 'runner.js'),
+    mode,
+    ...(mode === 'serve' ? ['--quiet'] : []),
+    '--port',
+    '0',
+    '--api-port',
+    '0',
+    '--template',
+    join(project, 'template.yaml'),
+  ];
   const runner = spawn(process.execPath, args, { env: { ...process.env, ...RUNNER_ENV }, stdio: ['pipe', 'pipe', 'pipe'], cwd: project });
   if (mode === 'serve') {
     runner.stdin!.write(`${randomBytes(16).toString('hex')}\n`);
@@ -74,10 +102,23 @@ async function measure(mode: 'start' | 'serve'): Promise<void> {
   const invoke = (n: number) =>
     new Promise<void>((resolve, reject) => {
       const body = `{"n":${n}}`;
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/2015-03-31/functions/Trivial/invocations', agent, headers: { 'Content-Length': body.length, Authorization: 'AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`invoke answered ${res.statusCode}`))));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/2015-03-31/functions/Trivial/invocations',
+          agent,
+          headers: {
+            'Content-Length': body.length,
+            Authorization: 'AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0',
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`invoke answered ${res.statusCode}`))));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -90,7 +131,9 @@ async function measure(mode: 'start' | 'serve'): Promise<void> {
       await sleep(IDLE_MS);
       const environment = environmentPid(runner.pid!);
       figures.push({ runner: rssMb(runner.pid!), environment: rssMb(environment) });
-      process.stderr.write(`${mode}: ${done} invokes, runner ${figures.at(-1)!.runner.toFixed(1)} MB, environment ${figures.at(-1)!.environment.toFixed(1)} MB\n`);
+      process.stderr.write(
+        `${mode}: ${done} invokes, runner ${figures.at(-1)!.runner.toFixed(1)} MB, environment ${figures.at(-1)!.environment.toFixed(1)} MB\n`,
+      );
     }
     const first = figures[0]!;
     const last = figures.at(-1)!;

@@ -39,11 +39,28 @@ async function invokeTimes(lambda: LocalLambda, name: string, count: number): Pr
 }
 
 async function chainOverhead(): Promise<void> {
-  const fn = (name: string, middlewares: string[]) => parseFunction({ name, runtime: 'nodejs22.x', handler: 'index.handler', codeUri: join(BENCH, 'function'), source: { file: join(BENCH, 'template.yaml'), line: 1 }, middlewares, concurrency: 1 }, 'bench');
+  const fn = (name: string, middlewares: string[]) =>
+    parseFunction(
+      {
+        name,
+        runtime: 'nodejs22.x',
+        handler: 'index.handler',
+        codeUri: join(BENCH, 'function'),
+        source: { file: join(BENCH, 'template.yaml'), line: 1 },
+        middlewares,
+        concurrency: 1,
+      },
+      'bench',
+    );
   const lambda = new LocalLambda({ hotReload: false });
   const chains = createMiddlewareRunner();
   lambda.setMiddlewareRunner(chains);
-  lambda.setFunctions([fn('Bare', []), fn('LongLived3', ['ll-a', 'll-b', 'll-c']), fn('NodeProcess3', ['node-a', 'node-b', 'node-c']), fn('BashProcess3', ['sh-a', 'sh-b', 'sh-c'])]);
+  lambda.setFunctions([
+    fn('Bare', []),
+    fn('LongLived3', ['ll-a', 'll-b', 'll-c']),
+    fn('NodeProcess3', ['node-a', 'node-b', 'node-c']),
+    fn('BashProcess3', ['sh-a', 'sh-b', 'sh-c']),
+  ]);
   await lambda.listen();
   try {
     // Warm: environments, middleware processes, and the JIT of all three processes (steady state, as a busy
@@ -77,7 +94,19 @@ const LAYER_CLIENT = 'open-runtime layer proxy';
 
 async function proxyOverhead(layerDir: string): Promise<void> {
   const fn = (name: string, environment: Record<string, string>, layers: string[] = []) =>
-    parseFunction({ name, runtime: 'nodejs22.x', handler: 'index.handler', codeUri: join(BENCH, 'function'), source: { file: join(BENCH, 'template.yaml'), line: 1 }, environment, layers, concurrency: 1 }, 'bench');
+    parseFunction(
+      {
+        name,
+        runtime: 'nodejs22.x',
+        handler: 'index.handler',
+        codeUri: join(BENCH, 'function'),
+        source: { file: join(BENCH, 'template.yaml'), line: 1 },
+        environment,
+        layers,
+        concurrency: 1,
+      },
+      'bench',
+    );
   const proxied = (middlewares: string) => ({ AWS_LAMBDA_EXEC_WRAPPER: '/opt/open-runtime-wrapper', OPEN_RUNTIME_MIDDLEWARES: middlewares });
   const lambda = new LocalLambda({ hotReload: false });
   const names = ['Bare', 'HttpBare', 'ProxyNone', 'ProxyPass', 'Proxy3'] as const;
@@ -100,13 +129,31 @@ async function proxyOverhead(layerDir: string): Promise<void> {
     const median = (values: number[]) => p50([...values].sort((a, b) => a - b));
     const over = (name: (typeof names)[number], base: (typeof names)[number]) => median(rounds.map((r) => r[name] - r[base]));
     process.stderr.write(`rounds (${names.join(' / ')} p50, ms): ${rounds.map((r) => names.map((n) => r[n].toFixed(3)).join(' / ')).join(', ')}\n`);
-    emit('layer invoke p50 overhead, no middleware configured (the proxy execs the runtime; vs the runtime on HTTP)', over('ProxyNone', 'HttpBare'), 'ms', LAYER_CLIENT);
-    emit('layer invoke p50 overhead, proxy in the path, no hook to run (an error-only middleware; vs the runtime on HTTP)', over('ProxyPass', 'HttpBare'), 'ms', LAYER_CLIENT);
+    emit(
+      'layer invoke p50 overhead, no middleware configured (the proxy execs the runtime; vs the runtime on HTTP)',
+      over('ProxyNone', 'HttpBare'),
+      'ms',
+      LAYER_CLIENT,
+    );
+    emit(
+      'layer invoke p50 overhead, proxy in the path, no hook to run (an error-only middleware; vs the runtime on HTTP)',
+      over('ProxyPass', 'HttpBare'),
+      'ms',
+      LAYER_CLIENT,
+    );
     emit('layer invoke p50 overhead, 3 long-lived executable middlewares (vs the runtime on HTTP)', over('Proxy3', 'HttpBare'), 'ms', LAYER_CLIENT);
     emit('layer chain cost p50, 3 long-lived executable middlewares (vs the proxy with no hook to run)', over('Proxy3', 'ProxyPass'), 'ms', LAYER_CLIENT);
-    emit('the runtime on HTTP vs the runner\'s direct socket, p50 (what any exec wrapper costs under the local runner)', over('HttpBare', 'Bare'), 'ms', LAYER_CLIENT);
+    emit(
+      "the runtime on HTTP vs the runner's direct socket, p50 (what any exec wrapper costs under the local runner)",
+      over('HttpBare', 'Bare'),
+      'ms',
+      LAYER_CLIENT,
+    );
     // CPU time, not wall time: what the proxy itself spends per invoke, which a loaded machine does not blur.
-    for (const [name, what] of [['ProxyPass', 'no hook to run'], ['Proxy3', '3 long-lived middlewares, the proxy\'s own share']] as const) {
+    for (const [name, what] of [
+      ['ProxyPass', 'no hook to run'],
+      ['Proxy3', "3 long-lived middlewares, the proxy's own share"],
+    ] as const) {
       const before = proxyCpuNs(layerDir, name);
       await invokeTimes(lambda, name, INVOKES * 2);
       emit(`layer proxy CPU time per invoke, ${what}`, (proxyCpuNs(layerDir, name) - before) / (INVOKES * 2) / 1e6, 'ms', LAYER_CLIENT);
@@ -158,7 +205,12 @@ function proxyColdStart(layerDir: string): void {
   }
   const alone = p50(times.alone.sort((a, b) => a - b));
   emit(`layer cold start p50, no middleware (wrapper + proxy exec; ${runs} runs)`, p50(times.none.sort((a, b) => a - b)) - alone, 'ms', LAYER_CLIENT);
-  emit(`layer cold start p50, with a chain (wrapper + proxy: resolve, listen on 127.0.0.1, start the runtime; ${runs} runs)`, p50(times.chain.sort((a, b) => a - b)) - alone, 'ms', LAYER_CLIENT);
+  emit(
+    `layer cold start p50, with a chain (wrapper + proxy: resolve, listen on 127.0.0.1, start the runtime; ${runs} runs)`,
+    p50(times.chain.sort((a, b) => a - b)) - alone,
+    'ms',
+    LAYER_CLIENT,
+  );
 }
 
 async function layer(): Promise<void> {

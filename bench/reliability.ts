@@ -80,10 +80,14 @@ interface Started {
 
 /** Started as the editor starts its sidecar, in the bench's workspace. */
 async function startRunner(): Promise<Started> {
-  const proc = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--workspace', workspace, '--template', template], {
-    env: { ...process.env, ...RUNNER_ENV },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [...RUNNER_NODE_FLAGS, join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--workspace', workspace, '--template', template],
+    {
+      env: { ...process.env, ...RUNNER_ENV },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   proc.stdin!.write(`${randomBytes(16).toString('hex')}\n`); // the control token travels on stdin
   const ready = ReadyLine.parse(JSON.parse(await new Promise<string>((resolve) => createInterface({ input: proc.stdout! }).once('line', resolve))));
   return { proc, port: ready.port, pid: ready.pid, agent: new Agent({ keepAlive: true, maxSockets: BURST_CALLERS }) };

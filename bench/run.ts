@@ -23,10 +23,23 @@ function emit(metric: string, value: number, unit: 'ms' | 'ops/s' | 'MB' | 'x', 
 const token = randomBytes(16).toString('hex');
 // Started as the editor starts its sidecar.
 // BENCH_RUNNER: another build's runner.js, for A/B figures from the same run of the same clients.
-const runner = spawn(process.execPath, [...RUNNER_NODE_FLAGS, process.env.BENCH_RUNNER ?? join(ROOT, 'dist', 'runner.js'), 'serve', '--quiet', '--port', '0', '--template', join(ROOT, 'bench', 'template.yaml')], {
-  env: { ...process.env, ...RUNNER_ENV },
-  stdio: ['pipe', 'pipe', 'inherit'],
-});
+const runner = spawn(
+  process.execPath,
+  [
+    ...RUNNER_NODE_FLAGS,
+    process.env.BENCH_RUNNER ?? join(ROOT, 'dist', 'runner.js'),
+    'serve',
+    '--quiet',
+    '--port',
+    '0',
+    '--template',
+    join(ROOT, 'bench', 'template.yaml'),
+  ],
+  {
+    env: { ...process.env, ...RUNNER_ENV },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  },
+);
 runner.stdin!.write(`${token}\n`); // the control token travels on stdin
 // What the AWS SDK sends; the runner checks the header's shape, not the signature.
 const SIGNED = { Authorization: 'AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' };
@@ -35,12 +48,15 @@ const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
 function post(path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: ready.port, method: 'POST', path, agent, headers: { 'Content-Length': Buffer.byteLength(body), ...SIGNED, ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: ready.port, method: 'POST', path, agent, headers: { 'Content-Length': Buffer.byteLength(body), ...SIGNED, ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -123,7 +139,11 @@ try {
   await rate(2);
   const rounds: Array<[number, number]> = [];
   for (let r = 0; r < 5; r++) rounds.push([await rate(1), await rate(2)]);
-  const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+  const median = (values: number[]) =>
+    percentile(
+      [...values].sort((a, b) => a - b),
+      50,
+    );
   const sequentialRate = median(rounds.map((r) => r[0]));
   const concurrentRate = median(rounds.map((r) => r[1]));
   emit('throughput_1_caller', sequentialRate, 'ops/s', 'open-runtime node client');
@@ -162,10 +182,17 @@ try {
 
 /** p50 of a keep-alive round trip to a bare HTTP server (raw socket, fixed answer) in another process. */
 async function loopbackRoundTrip(): Promise<number> {
-  const server = spawn(process.execPath, ['-e', `
+  const server = spawn(
+    process.execPath,
+    [
+      '-e',
+      `
     const reply = Buffer.from('HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\n{}');
     const server = require('node:net').createServer({ noDelay: true }, (socket) => socket.on('data', (data) => { for (let at = data.indexOf('\\r\\n\\r\\n'); at >= 0; at = data.indexOf('\\r\\n\\r\\n', at + 4)) socket.write(reply); }));
-    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const port = Number(await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve)));
     const once = () =>
@@ -181,7 +208,10 @@ async function loopbackRoundTrip(): Promise<number> {
     for (let i = 0; i < WARMUP; i++) await once();
     const times: number[] = [];
     for (let i = 0; i < SEQUENTIAL; i++) times.push(await once());
-    return percentile(times.sort((a, b) => a - b), 50);
+    return percentile(
+      times.sort((a, b) => a - b),
+      50,
+    );
   } finally {
     server.kill();
   }

@@ -16,7 +16,23 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { call, cpuBetween, cpuSnapshot, emit, machineLoad, note, ownCpuMs, percentile, PER_ROUND, ROOT, ROUNDS, SIGNED, startRunner, waitForOutput, WARMUP } from './http-bench.ts';
+import {
+  call,
+  cpuBetween,
+  cpuSnapshot,
+  emit,
+  machineLoad,
+  note,
+  ownCpuMs,
+  percentile,
+  PER_ROUND,
+  ROOT,
+  ROUNDS,
+  SIGNED,
+  startRunner,
+  waitForOutput,
+  WARMUP,
+} from './http-bench.ts';
 
 const CONCURRENT = 4;
 // The last Serverless Framework v3 (the one serverless-offline 13 supports; v4 needs an account) and its plugin.
@@ -47,8 +63,13 @@ async function startServerlessOffline(): Promise<{ port: number; child: ChildPro
     process.stderr.write(`gateway bench: installing ${SERVERLESS_OFFLINE.packages.join(' + ')} into .bench-cache/ for the comparison (once, ~20 s)\n`);
     mkdirSync(SERVERLESS_OFFLINE.dir, { recursive: true });
     writeFileSync(join(SERVERLESS_OFFLINE.dir, 'package.json'), '{"name":"bench-serverless-offline","private":true}\n');
-    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...SERVERLESS_OFFLINE.packages], { cwd: SERVERLESS_OFFLINE.dir, encoding: 'utf8', timeout: 300_000 });
-    if (npm.status !== 0) return `npm install ${SERVERLESS_OFFLINE.packages.join(' ')} failed: ${(npm.stderr || npm.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`;
+    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...SERVERLESS_OFFLINE.packages], {
+      cwd: SERVERLESS_OFFLINE.dir,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    if (npm.status !== 0)
+      return `npm install ${SERVERLESS_OFFLINE.packages.join(' ')} failed: ${(npm.stderr || npm.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`;
   }
   const service = join(dir, 'serverless-offline');
   mkdirSync(service);
@@ -69,13 +90,24 @@ functions:
   // The plugin is resolved from the service's node_modules, as in a user's project.
   spawnSync('ln', ['-s', join(SERVERLESS_OFFLINE.dir, 'node_modules'), join(service, 'node_modules')]);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [bin, 'offline', '--host', '127.0.0.1', '--httpPort', String(port), '--lambdaPort', String(port + 1), '--noPrependStageInUrl'], {
-    cwd: service,
-    // No AWS account or network: dummy credentials, no telemetry or update checks.
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [bin, 'offline', '--host', '127.0.0.1', '--httpPort', String(port), '--lambdaPort', String(port + 1), '--noPrependStageInUrl'],
+    {
+      cwd: service,
+      // No AWS account or network: dummy credentials, no telemetry or update checks.
+      env: {
+        ...process.env,
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        SLS_DEPRECATION_DISABLE: '*',
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   try {
     await waitForOutput(child, [/Server ready/], 'serverless-offline', 60_000);
     return { port, child };
@@ -156,17 +188,29 @@ async function concurrent(t: Target, count: number): Promise<void> {
 let offline: Awaited<ReturnType<typeof startServerlessOffline>> | undefined;
 let relay: ChildProcess | undefined;
 try {
-  const gateway = target('gateway', 'gateway (HTTP API, payload 2.0)', runner.child.pid!, (agent) => call(agent, ports.api, 'GET', '/ping', {}, undefined, 'ok'));
-  const invokeApi = target('invoke_api', 'Invoke API', runner.child.pid!, (agent) => call(agent, ports.invoke, 'POST', '/2015-03-31/functions/Ping/invocations', { ...SIGNED, 'Content-Length': '2' }, '{}', 'ok'));
+  const gateway = target('gateway', 'gateway (HTTP API, payload 2.0)', runner.child.pid!, (agent) =>
+    call(agent, ports.api, 'GET', '/ping', {}, undefined, 'ok'),
+  );
+  const invokeApi = target('invoke_api', 'Invoke API', runner.child.pid!, (agent) =>
+    call(agent, ports.invoke, 'POST', '/2015-03-31/functions/Ping/invocations', { ...SIGNED, 'Content-Length': '2' }, '{}', 'ok'),
+  );
   const targets = [gateway, invokeApi];
   relay = spawn(process.execPath, [join(ROOT, 'bench', 'bare-relay.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const relayPort = Number((await waitForOutput(relay, [/bare relay on port (\d+)/], 'the bare relay', 30_000))[0]![1]);
-  targets.push(target('bare_relay', 'bare relay (floor: raw HTTP front + worker process, no runner)', relay.pid!, (agent) => call(agent, relayPort, 'GET', '/ping', {}, undefined, 'ok')));
+  targets.push(
+    target('bare_relay', 'bare relay (floor: raw HTTP front + worker process, no runner)', relay.pid!, (agent) =>
+      call(agent, relayPort, 'GET', '/ping', {}, undefined, 'ok'),
+    ),
+  );
   offline = await startServerlessOffline();
   if (typeof offline === 'string') note('serverless_offline', `not measured: ${offline}`);
   else {
     const port = offline.port;
-    targets.push(target('serverless_offline', 'serverless-offline 13.10.1 (Serverless 3.40.0), HTTP API', offline.child.pid!, (agent) => call(agent, port, 'GET', '/ping', {}, undefined, 'ok')));
+    targets.push(
+      target('serverless_offline', 'serverless-offline 13.10.1 (Serverless 3.40.0), HTTP API', offline.child.pid!, (agent) =>
+        call(agent, port, 'GET', '/ping', {}, undefined, 'ok'),
+      ),
+    );
   }
 
   process.stderr.write(`gateway bench: warming up (${WARMUP} requests each)\n`);
@@ -184,7 +228,8 @@ try {
     if (!t.cpu.server) continue; // no /proc: not Linux
     const perRequest = (ms: number) => ms / t.latencies.length;
     emit(`${t.metric}_cpu_per_request_caller`, perRequest(t.cpu.client), 'ms', `${t.client}: the calling (bench) process`);
-    if (t.metric === 'serverless_offline') emit(`${t.metric}_cpu_per_request_server`, perRequest(t.cpu.server + t.cpu.children), 'ms', `${t.client}: its process (worker threads included)`);
+    if (t.metric === 'serverless_offline')
+      emit(`${t.metric}_cpu_per_request_server`, perRequest(t.cpu.server + t.cpu.children), 'ms', `${t.client}: its process (worker threads included)`);
     else if (t.metric === 'bare_relay') {
       emit(`${t.metric}_cpu_per_request_front`, perRequest(t.cpu.server), 'ms', `${t.client}: the front`);
       emit(`${t.metric}_cpu_per_request_worker`, perRequest(t.cpu.children), 'ms', `${t.client}: the worker process`);
@@ -200,12 +245,22 @@ try {
     const rate = (t: Target) => t.latencies.length / t.sequentialMs;
     const rateConcurrent = (t: Target) => t.concurrentRequests / t.concurrentMs;
     emit('gateway_vs_serverless_offline_requests_per_s_1_caller', rate(gateway) / rate(so), 'x', 'gateway / serverless-offline');
-    emit(`gateway_vs_serverless_offline_requests_per_s_${CONCURRENT}_callers`, rateConcurrent(gateway) / rateConcurrent(so), 'x', 'gateway / serverless-offline');
+    emit(
+      `gateway_vs_serverless_offline_requests_per_s_${CONCURRENT}_callers`,
+      rateConcurrent(gateway) / rateConcurrent(so),
+      'x',
+      'gateway / serverless-offline',
+    );
     // How many gateway requests the CPU of one serverless-offline request pays for, servers only: the bound on the
     // requests/s ratio once the CPUs are the limit (several callers), whatever the machine's speed.
     if (so.cpu.server && gateway.cpu.server) {
       const serverCpu = (t: Target) => (t.cpu.server + t.cpu.children) / t.latencies.length;
-      emit('gateway_vs_serverless_offline_server_cpu_per_request', serverCpu(so) / serverCpu(gateway), 'x', 'serverless-offline CPU per request / (runner + function) CPU per request');
+      emit(
+        'gateway_vs_serverless_offline_server_cpu_per_request',
+        serverCpu(so) / serverCpu(gateway),
+        'x',
+        'serverless-offline CPU per request / (runner + function) CPU per request',
+      );
     }
   }
   for (const t of targets) {

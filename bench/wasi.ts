@@ -39,7 +39,12 @@ const helloJs = example('HelloComponentJs');
 const subjects: Array<{ fn: FunctionSpec; client: string }> = [
   { fn: example('HelloComponentC'), client: 'C component (clang wasm32-wasi)' },
   {
-    fn: { ...helloJs, name: 'HelloComponentQuickJs', handler: 'build/hello-quickjs.wasm', component: { ...helloJs.component!, build: { ...helloJs.component!.build!, backend: 'quickjs' } } },
+    fn: {
+      ...helloJs,
+      name: 'HelloComponentQuickJs',
+      handler: 'build/hello-quickjs.wasm',
+      component: { ...helloJs.component!, build: { ...helloJs.component!.build!, backend: 'quickjs' } },
+    },
     client: 'JS component (QuickJS)',
   },
   { fn: helloJs, client: 'JS component (StarlingMonkey)' },
@@ -63,7 +68,13 @@ const opsJs = FunctionSpec.parse({
   component: { keyValue: { default: { provider: 'local' } }, config: { values: {} }, messaging: { subjects: {} }, build: { language: 'js', source: 'ops.js' } },
 });
 const kvSubjects: Array<{ fn: FunctionSpec; event: (count: number) => unknown; times: (body: unknown) => number[]; client: string; bar?: number }> = [
-  { fn: inProject(kvCounterC), event: (count) => ({ bench: count }), times: (body) => body as number[], client: 'C component, built-in SQLite provider', bar: 0.1 },
+  {
+    fn: inProject(kvCounterC),
+    event: (count) => ({ bench: count }),
+    times: (body) => body as number[],
+    client: 'C component, built-in SQLite provider',
+    bar: 0.1,
+  },
   {
     fn: inProject({ ...kvCounterC, name: 'KvCounterCPython', component: { ...kvCounterC.component!, keyValue: pythonProvider } }),
     event: (count) => ({ bench: count }),
@@ -71,7 +82,12 @@ const kvSubjects: Array<{ fn: FunctionSpec; event: (count: number) => unknown; t
     client: 'C component, executable provider (Python, long-lived)',
     bar: 0.5,
   },
-  { fn: inProject(opsJs), event: (count) => ({ ops: [{ op: 'round-trips', count }] }), times: (body) => (body as Array<{ ok: number[] }>)[0]!.ok, client: 'JS component (StarlingMonkey), built-in SQLite provider' },
+  {
+    fn: inProject(opsJs),
+    event: (count) => ({ ops: [{ op: 'round-trips', count }] }),
+    times: (body) => (body as Array<{ ok: number[] }>)[0]!.ok,
+    client: 'JS component (StarlingMonkey), built-in SQLite provider',
+  },
 ];
 
 // BENCH_WASI_ONLY=keyvalue: only the key-value figures (the rest builds and times every example).
@@ -123,12 +139,24 @@ async function latencies(fn: FunctionSpec, count: number): Promise<number[]> {
 
 function invokeApi(lambda: LocalLambda, name: string, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: lambda.port, method: 'POST', path: `/2015-03-31/functions/${name}/invocations`, agent, headers: { 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => (res.statusCode === 200 && !res.headers['x-amz-function-error'] ? resolve() : reject(new Error(`${name} answered ${res.statusCode}: ${text}`))));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: lambda.port,
+        method: 'POST',
+        path: `/2015-03-31/functions/${name}/invocations`,
+        agent,
+        headers: { 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () =>
+          res.statusCode === 200 && !res.headers['x-amz-function-error'] ? resolve() : reject(new Error(`${name} answered ${res.statusCode}: ${text}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -188,7 +216,9 @@ try {
     const p50 = percentile(times, 50);
     emit('wasi_keyvalue_set_get_p50', p50, 'ms', client);
     emit('wasi_keyvalue_set_get_p99', percentile(times, 99), 'ms', client);
-    process.stderr.write(`bench: ${client}: set+get pair p50 ${p50.toFixed(3)} ms${bar ? ` (bar ${bar} ms per round trip: ${p50 <= bar ? 'met' : 'NOT met'})` : ''}\n`);
+    process.stderr.write(
+      `bench: ${client}: set+get pair p50 ${p50.toFixed(3)} ms${bar ? ` (bar ${bar} ms per round trip: ${p50 <= bar ? 'met' : 'NOT met'})` : ''}\n`,
+    );
   }
 } finally {
   agent.destroy();

@@ -33,8 +33,10 @@ export interface ChainAnalysis {
 /** VS Code's 0-based range of a report's 1-based positions. */
 export function toRange(range: { start: { line: number; column: number }; end: { line: number; column: number } }): vscode.Range {
   return new vscode.Range(
-    Math.max(0, range.start.line - 1), Math.max(0, range.start.column - 1),
-    Math.max(0, range.end.line - 1), Math.max(0, range.end.column - 1),
+    Math.max(0, range.start.line - 1),
+    Math.max(0, range.start.column - 1),
+    Math.max(0, range.end.line - 1),
+    Math.max(0, range.end.column - 1),
   );
 }
 
@@ -78,12 +80,15 @@ export class ChainAnalyses implements vscode.Disposable {
     if (!this.watches(doc)) return;
     const key = doc.uri.toString();
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      // The document may have been closed meanwhile; the runner reads it from disk then, which is not what the user sees.
-      if (doc.isClosed) return;
-      this.analyze(doc).catch(() => undefined /* announced through onDidFail */);
-    }, EDIT_DEBOUNCE_MS));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        // The document may have been closed meanwhile; the runner reads it from disk then, which is not what the user sees.
+        if (doc.isClosed) return;
+        this.analyze(doc).catch(() => undefined /* announced through onDidFail */);
+      }, EDIT_DEBOUNCE_MS),
+    );
   }
 
   /** Analyses a just-opened document when it may hold a chain (diagnostics appear without asking). */
@@ -92,10 +97,16 @@ export class ChainAnalyses implements vscode.Disposable {
   }
 
   /** Whether the document's last analysis found chains. */
-  heldChains(uri: vscode.Uri): boolean { return this.chained.has(uri.toString()); }
+  heldChains(uri: vscode.Uri): boolean {
+    return this.chained.has(uri.toString());
+  }
 
-  follow(uri: vscode.Uri): void { this.followed.add(uri.toString()); }
-  unfollow(uri: vscode.Uri): void { this.followed.delete(uri.toString()); }
+  follow(uri: vscode.Uri): void {
+    this.followed.add(uri.toString());
+  }
+  unfollow(uri: vscode.Uri): void {
+    this.followed.delete(uri.toString());
+  }
 
   /** The report for the document as it is now (its current version), asking the runner once per version. */
   analyze(doc: vscode.TextDocument): Promise<ChainReport> {

@@ -40,7 +40,10 @@ export function watchChainDiagnostics(ctx: Ctx): vscode.DiagnosticCollection {
       clear(uri);
       const byFile = diagnosticsOf(report, uri, fixes);
       for (const [file, diagnostics] of byFile) collection.set(vscode.Uri.parse(file), diagnostics);
-      shownFor.set(uri.toString(), [...byFile.keys()].map((f) => vscode.Uri.parse(f)));
+      shownFor.set(
+        uri.toString(),
+        [...byFile.keys()].map((f) => vscode.Uri.parse(f)),
+      );
       // What kept the analysis from being complete is said once per file and reason, not on every keystroke.
       for (const problem of report.problems) {
         if (reported.has(problem)) continue;
@@ -54,7 +57,13 @@ export function watchChainDiagnostics(ctx: Ctx): vscode.DiagnosticCollection {
       reported.add(line);
     }),
     vscode.languages.registerCodeActionsProvider(
-      [{ scheme: 'file', language: 'typescript' }, { scheme: 'file', language: 'typescriptreact' }, { scheme: 'file', language: 'javascript' }, { scheme: 'file', language: 'javascriptreact' }, { scheme: 'file', pattern: '**/{tsconfig*.json,package.json}' }],
+      [
+        { scheme: 'file', language: 'typescript' },
+        { scheme: 'file', language: 'typescriptreact' },
+        { scheme: 'file', language: 'javascript' },
+        { scheme: 'file', language: 'javascriptreact' },
+        { scheme: 'file', pattern: '**/{tsconfig*.json,package.json}' },
+      ],
       { provideCodeActions: (doc, _range, context) => quickFixes(doc.uri, context.diagnostics, fixes) },
       { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
     ),
@@ -75,7 +84,10 @@ function fixKey(uri: vscode.Uri, code: string, range: vscode.Range): string {
 export function diagnosticsOf(report: ChainReport, analysed: vscode.Uri, fixes?: Map<string, QuickFix>): Map<string, vscode.Diagnostic[]> {
   const byFile = new Map<string, vscode.Diagnostic[]>([[analysed.toString(), []]]);
   const uriOf = (file: string) => (path.resolve(file) === path.resolve(analysed.fsPath) ? analysed : vscode.Uri.file(file));
-  const all: Array<{ d: ChainDiagnostic; chain?: ChainReport['chains'][number] }> = [...report.diagnostics.map((d) => ({ d })), ...report.chains.flatMap((chain) => chain.diagnostics.map((d) => ({ d, chain })))];
+  const all: Array<{ d: ChainDiagnostic; chain?: ChainReport['chains'][number] }> = [
+    ...report.diagnostics.map((d) => ({ d })),
+    ...report.chains.flatMap((chain) => chain.diagnostics.map((d) => ({ d, chain }))),
+  ];
   for (const { d, chain } of all) {
     const uri = uriOf(d.range.file);
     const range = toRange(d.range);
@@ -85,10 +97,12 @@ export function diagnosticsOf(report: ChainReport, analysed: vscode.Uri, fixes?:
     const related = [new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), d.explanation)];
     const step = d.step === undefined || !chain ? undefined : chain.steps[d.step];
     if (step && chain && step.kind !== 'handler' && step.kind !== 'origin') {
-      related.push(new vscode.DiagnosticRelatedInformation(
-        new vscode.Location(uriOf(step.range.file), toRange(step.range)),
-        `${step.middleware} is registered here (step ${d.step} of the chain ${chain.name}).`,
-      ));
+      related.push(
+        new vscode.DiagnosticRelatedInformation(
+          new vscode.Location(uriOf(step.range.file), toRange(step.range)),
+          `${step.middleware} is registered here (step ${d.step} of the chain ${chain.name}).`,
+        ),
+      );
     }
     diagnostic.relatedInformation = related;
     if (d.fix) fixes?.set(fixKey(uri, d.code, range), d.fix);

@@ -25,7 +25,9 @@ export class ChainLensProvider implements vscode.CodeLensProvider {
     this.ctx = ctx;
     ctx.push(
       this.changed,
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('openRuntime.codeLens')) this.changed.fire(); }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('openRuntime.codeLens')) this.changed.fire();
+      }),
       // A lens asked for while the runner was down is redrawn from the next analysis.
       chainAnalyses(ctx).onDidAnalyze(() => this.changed.fire()),
     );

@@ -44,7 +44,9 @@ export class ChainView implements vscode.Disposable {
         // draw (most files a user switches to) keeps the last chain on screen and costs no analysis.
         const doc = editor?.document;
         if (!this.panel || !doc || !isChainSource(doc) || doc === this.doc) return;
-        void this.hasChainsToDraw(doc).then((yes) => (yes && this.panel && vscode.window.activeTextEditor?.document === doc ? this.follow(doc) : undefined)).catch(() => undefined);
+        void this.hasChainsToDraw(doc)
+          .then((yes) => (yes && this.panel && vscode.window.activeTextEditor?.document === doc ? this.follow(doc) : undefined))
+          .catch(() => undefined);
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => {
         if (doc === this.doc) this.doc = undefined;
@@ -52,7 +54,9 @@ export class ChainView implements vscode.Disposable {
     );
   }
 
-  get isOpen(): boolean { return this.panel !== undefined; }
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
   /** What the panel draws now (for the in-host tests and other extensions). */
   get current(): { file: string; version: number; report: ChainReport } | undefined {
     return this.panel && this.shown ? { file: this.shown.report.file, version: this.shown.version, report: this.shown.report } : undefined;
@@ -100,12 +104,17 @@ export class ChainView implements vscode.Disposable {
   private ensurePanel(): vscode.WebviewPanel {
     if (this.panel) return this.panel;
     const distWebview = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel(CHAIN_VIEW_TYPE, 'Chain', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      enableFindWidget: true,
-      retainContextWhenHidden: true,
-      localResourceRoots: [distWebview],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      CHAIN_VIEW_TYPE,
+      'Chain',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      {
+        enableScripts: true,
+        enableFindWidget: true,
+        retainContextWhenHidden: true,
+        localResourceRoots: [distWebview],
+      },
+    );
     panel.iconPath = new vscode.ThemeIcon('type-hierarchy');
     this.ready = false;
     // The page's styles are a constructed style sheet made by its script.
@@ -150,10 +159,15 @@ export class ChainView implements vscode.Disposable {
     const position = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));
     const open = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
     try {
-      const editor = await vscode.window.showTextDocument(uri, { viewColumn: open?.viewColumn ?? vscode.ViewColumn.One, selection: new vscode.Range(position, position) });
+      const editor = await vscode.window.showTextDocument(uri, {
+        viewColumn: open?.viewColumn ?? vscode.ViewColumn.One,
+        selection: new vscode.Range(position, position),
+      });
       editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     } catch (err) {
-      void vscode.window.showWarningMessage(`Cannot open ${file} (${(err as Error).message}): it may have been moved or deleted; run "Show middleware chain" again.`);
+      void vscode.window.showWarningMessage(
+        `Cannot open ${file} (${(err as Error).message}): it may have been moved or deleted; run "Show middleware chain" again.`,
+      );
     }
   }
 
@@ -206,7 +220,9 @@ export async function showMiddlewareChain(ctx: Ctx, args?: ShowChainArgs | vscod
     doc = vscode.window.activeTextEditor?.document;
   }
   if (!doc || !isChainSource(doc)) {
-    void vscode.window.showInformationMessage('Open a TypeScript or JavaScript file (a middy(handler).use(...) chain, or a handler with runner middlewares), then run "Show Middleware Chain".');
+    void vscode.window.showInformationMessage(
+      'Open a TypeScript or JavaScript file (a middy(handler).use(...) chain, or a handler with runner middlewares), then run "Show Middleware Chain".',
+    );
     return undefined;
   }
   try {
@@ -214,8 +230,9 @@ export async function showMiddlewareChain(ctx: Ctx, args?: ShowChainArgs | vscod
   } catch (err) {
     const message = failure((err as Error).message);
     ctx.log(message);
-    void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => { if (choice) ctx.output.show(true); });
+    void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => {
+      if (choice) ctx.output.show(true);
+    });
     return undefined;
   }
 }
-

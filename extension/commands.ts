@@ -11,8 +11,7 @@ import type { RouteArgs, SendRequestArgs } from './routes/send-request.ts';
 type CommandFactory = (ctx: Ctx) => (...args: never[]) => unknown;
 
 /** Opens the WIT of a .wasm component read-only (explorer context menu, the active file or component view, or a chosen file). Returns the WIT. */
-const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri) =>
-  (await import('./component-interface.ts')).showComponentInterface(ctx, uri);
+const showComponentInterface: CommandFactory = (ctx) => async (uri?: vscode.Uri) => (await import('./component-interface.ts')).showComponentInterface(ctx, uri);
 
 /** Browses the project's built-in key-value stores (the one named, or a picked one). Returns the listing shown. */
 const browseKeyValue: CommandFactory = (ctx) => async (store?: string) =>
@@ -22,14 +21,11 @@ const browseKeyValue: CommandFactory = (ctx) => async (store?: string) =>
 const showMiddlewareChain: CommandFactory = (ctx) => async (args?: ShowChainArgs | vscode.Uri) =>
   (await import('./chain-view.ts')).showMiddlewareChain(ctx, args);
 
-const invokeWithEvent: CommandFactory = (ctx) => async (args?: unknown) =>
-  (await import('./invoke.ts')).invokeWithEvent(ctx, args, { debug: false });
+const invokeWithEvent: CommandFactory = (ctx) => async (args?: unknown) => (await import('./invoke.ts')).invokeWithEvent(ctx, args, { debug: false });
 
-const debugWithEvent: CommandFactory = (ctx) => async (args?: unknown) =>
-  (await import('./invoke.ts')).invokeWithEvent(ctx, args, { debug: true });
+const debugWithEvent: CommandFactory = (ctx) => async (args?: unknown) => (await import('./invoke.ts')).invokeWithEvent(ctx, args, { debug: true });
 
-const newFunction: CommandFactory = (ctx) => async (args?: NewFunctionArgs) =>
-  (await import('./new-function.ts')).newFunction(ctx, args);
+const newFunction: CommandFactory = (ctx) => async (args?: NewFunctionArgs) => (await import('./new-function.ts')).newFunction(ctx, args);
 
 /** Pick (or create from a template) an event for a function, and open it when it is a saved one. */
 const pickEvent: CommandFactory = (ctx) => async (args?: unknown) => {
@@ -53,18 +49,23 @@ const saveLastResultAsEvent: CommandFactory = (ctx) => async (args?: { functionN
   if (!folder) return undefined;
   const { checkJson } = await import('../runner/events/json-check.ts');
   if (!checkJson(last.result.payload).ok) {
-    void vscode.window.showErrorMessage(`The last result of ${last.functionName} is not JSON, so it cannot be an event. Return an object from the handler to use its result as an event.`);
+    void vscode.window.showErrorMessage(
+      `The last result of ${last.functionName} is not JSON, so it cannot be an event. Return an object from the handler to use its result as an event.`,
+    );
     return undefined;
   }
   let functionName = args?.functionName;
   if (!functionName) {
     const { functions } = await ctx.functions.get(folder);
     const names = [last.functionName, ...functions.map((f) => f.name).filter((n) => n !== last.functionName)];
-    functionName = await vscode.window.showQuickPick(names, { title: 'Save the last result as an event of which function?', placeHolder: `The response of ${last.functionName} becomes its input` });
+    functionName = await vscode.window.showQuickPick(names, {
+      title: 'Save the last result as an event of which function?',
+      placeHolder: `The response of ${last.functionName} becomes its input`,
+    });
     if (!functionName) return undefined;
   }
   const { askEventName, prettyJsonText } = await import('./events/pick-event.ts');
-  const name = args?.name ?? await askEventName(folder.uri.fsPath, { name: functionName }, `${last.functionName}-result`);
+  const name = args?.name ?? (await askEventName(folder.uri.fsPath, { name: functionName }, `${last.functionName}-result`));
   if (!name) return undefined;
   try {
     const { saveEvent } = await import('../runner/events/saved.ts');
@@ -78,12 +79,10 @@ const saveLastResultAsEvent: CommandFactory = (ctx) => async (args?: { functionN
 };
 
 /** "Send request" on a route (Routes view row, or picked): returns the SentRequest (response, invocation, history entry id). */
-const sendRequest: CommandFactory = (ctx) => async (args?: SendRequestArgs) =>
-  (await import('./routes/send-request.ts')).sendRequestToRoute(ctx, args);
+const sendRequest: CommandFactory = (ctx) => async (args?: SendRequestArgs) => (await import('./routes/send-request.ts')).sendRequestToRoute(ctx, args);
 
 /** "Open in browser" on a GET route: returns the URL opened. */
-const openRouteInBrowser: CommandFactory = (ctx) => async (args?: RouteArgs) =>
-  (await import('./routes/send-request.ts')).openRouteInBrowser(ctx, args);
+const openRouteInBrowser: CommandFactory = (ctx) => async (args?: RouteArgs) => (await import('./routes/send-request.ts')).openRouteInBrowser(ctx, args);
 
 const restartRunner: CommandFactory = (ctx) => async () => {
   try {
@@ -91,7 +90,9 @@ const restartRunner: CommandFactory = (ctx) => async () => {
     return true;
   } catch (err) {
     ctx.log(`Could not restart the runner: ${(err as Error).message}`);
-    void vscode.window.showErrorMessage((err as Error).message, 'Show Output').then((c) => { if (c) ctx.output.show(true); });
+    void vscode.window.showErrorMessage((err as Error).message, 'Show Output').then((c) => {
+      if (c) ctx.output.show(true);
+    });
     return false;
   }
 };
@@ -118,7 +119,9 @@ const openEvent: CommandFactory = (ctx) => async (entry?: HistoryEntry) => {
     try {
       await vscode.workspace.fs.stat(vscode.Uri.file(target.savedEventPath));
       return vscode.window.showTextDocument(vscode.Uri.file(target.savedEventPath), { preview: false });
-    } catch { /* deleted since: show the copy */ }
+    } catch {
+      /* deleted since: show the copy */
+    }
   }
   const doc = await vscode.workspace.openTextDocument(ctx.history.eventUri(target));
   await vscode.languages.setTextDocumentLanguage(doc, 'json');
@@ -131,8 +134,14 @@ const showResult: CommandFactory = (ctx) => async (entry?: HistoryEntry) => {
   if (target.request) return ctx.results.show((await import('./routes/send-request.ts')).httpEntryModel(target), target.codeRoot, target.id);
   const { describeResult, eventRequestView } = await import('./result-model.ts');
   const request = eventRequestView(target.payload);
-  if (target.result) ctx.results.show(describeResult(target.result, { eventLabel: target.eventLabel, debug: target.debug, request }), target.codeRoot, target.id);
-  else ctx.results.show({ functionName: target.functionName, state: 'failed', eventLabel: target.eventLabel, request, message: target.failure ?? 'No result.' }, target.codeRoot, target.id);
+  if (target.result)
+    ctx.results.show(describeResult(target.result, { eventLabel: target.eventLabel, debug: target.debug, request }), target.codeRoot, target.id);
+  else
+    ctx.results.show(
+      { functionName: target.functionName, state: 'failed', eventLabel: target.eventLabel, request, message: target.failure ?? 'No result.' },
+      target.codeRoot,
+      target.id,
+    );
 };
 
 /** Diffs two results (older on the left). With one selected, asks for the other. */
@@ -149,12 +158,15 @@ const compare: CommandFactory = (ctx) => async (entry?: HistoryEntry, selected?:
       void vscode.window.showInformationMessage('There is only one invocation in the history; invoke again to compare.');
       return undefined;
     }
-    const picked = await vscode.window.showQuickPick(others.map((e) => ({
-      label: e.functionName,
-      description: `${entryOutcome(e) === 'ok' ? 'ok' : 'error'} · ${new Date(e.startedAt).toLocaleTimeString()}`,
-      detail: `event: ${e.eventLabel}`,
-      entry: e,
-    })), { title: `Compare the result of ${first.functionName} (${new Date(first.startedAt).toLocaleTimeString()}) with...` });
+    const picked = await vscode.window.showQuickPick(
+      others.map((e) => ({
+        label: e.functionName,
+        description: `${entryOutcome(e) === 'ok' ? 'ok' : 'error'} · ${new Date(e.startedAt).toLocaleTimeString()}`,
+        detail: `event: ${e.eventLabel}`,
+        entry: e,
+      })),
+      { title: `Compare the result of ${first.functionName} (${new Date(first.startedAt).toLocaleTimeString()}) with...` },
+    );
     if (!picked) return undefined;
     pair = [first, picked.entry];
   }
@@ -176,7 +188,10 @@ const editEventBeforeSending: CommandFactory = (ctx) => async (args?: unknown) =
   const chosen = await chooseEvent(ctx, target.folder, target.fn, isInvokeArgs(args) ? args : {});
   if (!chosen || isSwitch(chosen)) return undefined;
   const { openDraft } = await import('./events/edit-event.ts');
-  return openDraft(ctx, target.folder, target.fn, chosen.payload, { label: chosen.label, suggestedName: chosen.label.replace(/^\w+: /, '').replace(/[^\w.-]+/g, '-') });
+  return openDraft(ctx, target.folder, target.fn, chosen.payload, {
+    label: chosen.label,
+    suggestedName: chosen.label.replace(/^\w+: /, '').replace(/[^\w.-]+/g, '-'),
+  });
 };
 
 const sendEditedEvent: CommandFactory = (ctx) => async (uri?: unknown, options?: { debug?: boolean }) =>

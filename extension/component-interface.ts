@@ -46,7 +46,11 @@ export function activeWasm(arg?: vscode.Uri): vscode.Uri | undefined {
 export async function showComponentInterface(ctx: Ctx, arg?: vscode.Uri): Promise<string | undefined> {
   let target = activeWasm(arg);
   if (!target) {
-    const picked = await vscode.window.showOpenDialog({ filters: { 'WebAssembly component': ['wasm'] }, canSelectMany: false, title: 'Show the interface of a WebAssembly component' });
+    const picked = await vscode.window.showOpenDialog({
+      filters: { 'WebAssembly component': ['wasm'] },
+      canSelectMany: false,
+      title: 'Show the interface of a WebAssembly component',
+    });
     target = picked?.[0];
   }
   if (!target) return undefined;
@@ -105,12 +109,17 @@ class ComponentEditor implements vscode.CustomReadonlyEditorProvider {
   }
 }
 
-type PageState = { state: 'reading' } | { state: 'failed'; message: string } | { state: 'read'; wit: string; open: string; capabilities: ComponentCapability[] };
+type PageState =
+  | { state: 'reading' }
+  | { state: 'failed'; message: string }
+  | { state: 'read'; wit: string; open: string; capabilities: ComponentCapability[] };
 
 /** The capabilities the component imports and who serves each (a table), or nothing when it imports none. */
 export function capabilityTable(rows: ComponentCapability[]): string {
   if (!rows.length) return '';
-  const cells = rows.map((r) => `<tr><td>${escape(r.function ?? '')}</td><td>${escape(r.capability)}</td><td>${escape(r.name)}</td><td>${escape(r.provider)}</td></tr>`).join('');
+  const cells = rows
+    .map((r) => `<tr><td>${escape(r.function ?? '')}</td><td>${escape(r.capability)}</td><td>${escape(r.name)}</td><td>${escape(r.provider)}</td></tr>`)
+    .join('');
   return `<h2>Capabilities</h2><table aria-label="Capabilities and their providers"><thead><tr><th>Function</th><th>Capability</th><th>Name</th><th>Served by</th></tr></thead><tbody>${cells}</tbody></table>`;
 }
 
@@ -118,7 +127,8 @@ const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;',
 
 /** WIT with its keywords, comments and package names marked for colour; the rest escaped as it is. */
 export function highlightWit(wit: string): string {
-  const token = /(\/\/[^\n]*)|\b(package|world|interface|import|export|use|func|resource|record|variant|enum|flags|type|constructor|static|include|with|as|borrow|own|list|option|result|tuple|future|stream)\b|([a-z][\w-]*:[a-z][\w-]*(?:\/[\w-]+)?(?:@[\w.+-]+)?)/g;
+  const token =
+    /(\/\/[^\n]*)|\b(package|world|interface|import|export|use|func|resource|record|variant|enum|flags|type|constructor|static|include|with|as|borrow|own|list|option|result|tuple|future|stream)\b|([a-z][\w-]*:[a-z][\w-]*(?:\/[\w-]+)?(?:@[\w.+-]+)?)/g;
   let out = '';
   let last = 0;
   for (const m of wit.matchAll(token)) {

@@ -58,21 +58,25 @@ export class Ctx implements vscode.Disposable {
       saveAsEvent: (id) => void vscode.commands.executeCommand('openRuntime.saveLastResultAsEvent', id ? { entryId: id } : undefined),
     });
     this.disposables.push(this.functions, this.history, this.results);
-    this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('openRuntime.history.size')) this.history.setLimit(readConfig().historySize);
-      if (affectsRunner(e) && this.runners.size > 0) {
-        this.log('openRuntime.nodePath changed: restarting the runner.');
-        void this.restartRunners();
-      }
-    }));
-    this.disposables.push(vscode.workspace.onDidChangeWorkspaceFolders((e) => {
-      for (const removed of e.removed) {
-        const runner = this.runners.get(removed.uri.toString());
-        this.runners.delete(removed.uri.toString());
-        void runner?.dispose();
-      }
-      this.updateStatusBar();
-    }));
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('openRuntime.history.size')) this.history.setLimit(readConfig().historySize);
+        if (affectsRunner(e) && this.runners.size > 0) {
+          this.log('openRuntime.nodePath changed: restarting the runner.');
+          void this.restartRunners();
+        }
+      }),
+    );
+    this.disposables.push(
+      vscode.workspace.onDidChangeWorkspaceFolders((e) => {
+        for (const removed of e.removed) {
+          const runner = this.runners.get(removed.uri.toString());
+          this.runners.delete(removed.uri.toString());
+          void runner?.dispose();
+        }
+        this.updateStatusBar();
+      }),
+    );
   }
 
   get config(): Config {
@@ -118,7 +122,11 @@ export class Ctx implements vscode.Disposable {
       if (pending) return pending;
       const created = this.createRunner(folder);
       this.starting.set(key, created);
-      try { runner = await created; } finally { this.starting.delete(key); }
+      try {
+        runner = await created;
+      } finally {
+        this.starting.delete(key);
+      }
     }
     await runner.ensureStarted();
     return runner;
@@ -131,10 +139,12 @@ export class Ctx implements vscode.Disposable {
 
   async restartRunners(): Promise<void> {
     const nodePath = this.config.nodePath;
-    await Promise.all([...this.runners.entries()].map(async ([key, runner]) => {
-      this.runners.delete(key);
-      await runner.dispose();
-    }));
+    await Promise.all(
+      [...this.runners.entries()].map(async ([key, runner]) => {
+        this.runners.delete(key);
+        await runner.dispose();
+      }),
+    );
     this.updateStatusBar();
     if (nodePath) this.log(`Using Node at ${nodePath} for the runner.`);
     const folders = vscode.workspace.workspaceFolders ?? [];
@@ -171,7 +181,11 @@ export class Ctx implements vscode.Disposable {
     this.runners.clear();
     await Promise.all(runners.map((r) => r.dispose().catch(() => undefined)));
     for (const d of this.disposables.splice(0).reverse()) {
-      try { d.dispose(); } catch { /* already gone */ }
+      try {
+        d.dispose();
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

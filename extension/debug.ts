@@ -37,7 +37,13 @@ export function runnerFiles(extensionRoot: string): string[] {
 }
 
 /** The attach configuration for a debug-ready environment. Exported for the in-host tests. */
-export function attachConfiguration(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: DebuggerLanguage, port: number, extensionRoot: string): vscode.DebugConfiguration {
+export function attachConfiguration(
+  fn: FunctionSpec,
+  folder: vscode.WorkspaceFolder,
+  language: DebuggerLanguage,
+  port: number,
+  extensionRoot: string,
+): vscode.DebugConfiguration {
   if (language === 'node') {
     return {
       type: 'node',
@@ -100,11 +106,19 @@ export function prepareDebugger(runtime: string): void {
 }
 
 /** Starts the debug session; resolves to false (after telling the user) when it could not start. */
-export async function attachDebugger(fn: FunctionSpec, folder: vscode.WorkspaceFolder, language: DebuggerLanguage, port: number, extensionRoot: string): Promise<boolean> {
+export async function attachDebugger(
+  fn: FunctionSpec,
+  folder: vscode.WorkspaceFolder,
+  language: DebuggerLanguage,
+  port: number,
+  extensionRoot: string,
+): Promise<boolean> {
   const config = attachConfiguration(fn, folder, language, port, extensionRoot);
   const started = await vscode.debug.startDebugging(folder, config, { suppressDebugView: false });
   if (!started) {
-    void vscode.window.showErrorMessage(`Could not attach the ${{ node: 'Node.js', python: 'Python', go: 'Go' }[language]} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`);
+    void vscode.window.showErrorMessage(
+      `Could not attach the ${{ node: 'Node.js', python: 'Python', go: 'Go' }[language]} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`,
+    );
   }
   return started;
 }

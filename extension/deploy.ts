@@ -57,7 +57,9 @@ export async function buildAndDeploy(ctx: Ctx, args: DeployArgs): Promise<Deploy
   const fn = await pickFunction(functions, args.functionName);
   if (!fn) return undefined;
   if (fn.runtime === 'wasi') {
-    void vscode.window.showErrorMessage(`${fn.name} is a WASI component: Lambda has no runtime for components, so it can't be deployed there. Build it with the "open-runtime: build ${fn.name}" task.`);
+    void vscode.window.showErrorMessage(
+      `${fn.name} is a WASI component: Lambda has no runtime for components, so it can't be deployed there. Build it with the "open-runtime: build ${fn.name}" task.`,
+    );
     return undefined;
   }
   const arch = args.arch ?? (await pickArchitecture(fn));
@@ -75,7 +77,9 @@ export async function buildAndDeploy(ctx: Ctx, args: DeployArgs): Promise<Deploy
       if (runner.state.kind !== 'ready') throw new Error(runner.state.kind === 'failed' ? runner.state.message : 'it is not running');
       endpointUrl = `http://127.0.0.1:${runner.state.port}`;
     } catch (err) {
-      void vscode.window.showErrorMessage(`Could not reach the local runner to deploy to (${(err as Error).message}). Run "Open Runtime: Restart Runner" and try again.`);
+      void vscode.window.showErrorMessage(
+        `Could not reach the local runner to deploy to (${(err as Error).message}). Run "Open Runtime: Restart Runner" and try again.`,
+      );
       return undefined;
     }
   }
@@ -113,11 +117,22 @@ export async function buildAndDeploy(ctx: Ctx, args: DeployArgs): Promise<Deploy
 
 type Outcome = { result: DeployResult } | { error: string };
 
-function runDeploy(ctx: Ctx, folder: vscode.WorkspaceFolder, args: string[], progress: vscode.Progress<{ message?: string }>, token: vscode.CancellationToken): Promise<Outcome> {
+function runDeploy(
+  ctx: Ctx,
+  folder: vscode.WorkspaceFolder,
+  args: string[],
+  progress: vscode.Progress<{ message?: string }>,
+  token: vscode.CancellationToken,
+): Promise<Outcome> {
   const { command, env } = runnerCommand(ctx);
   const script = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'runner.js').fsPath;
   return new Promise((resolve) => {
-    const child = spawn(command, [script, ...args], { cwd: folder.uri.fsPath, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(command, [script, ...args], {
+      cwd: folder.uri.fsPath,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
     let cancellable = true;
     let result: DeployResult | undefined;
     let error: string | undefined;
@@ -168,13 +183,18 @@ function runDeploy(ctx: Ctx, folder: vscode.WorkspaceFolder, args: string[], pro
 function announce(ctx: Ctx, result: DeployResult): void {
   const where = result.target === 'local' ? 'the local runner' : `AWS Lambda (${result.region})`;
   const layer = result.middlewareLayer;
-  const chain = layer ? ` Its middlewares ${layer.middlewares.join(', ')} run in the Open Runtime layer (${layer.reused ? 'unchanged, reused' : `version ${layer.version}`}).` : '';
+  const chain = layer
+    ? ` Its middlewares ${layer.middlewares.join(', ')} run in the Open Runtime layer (${layer.reused ? 'unchanged, reused' : `version ${layer.version}`}).`
+    : '';
   const message = `Deployed ${result.functionName} version ${result.version}${result.alias ? ` (alias ${result.alias})` : ''} to ${where}.${chain}`;
   ctx.log(`${message} ${result.versionArn}`);
   // Stays in the status bar, clickable, after the notification has gone to the notification centre.
   const short = `${result.functionName} v${result.version} deployed${result.target === 'local' ? ' · Invoke' : ''}`;
-  ctx.deployStatus.deployed(short, `${message}\n\n${result.target === 'local' ? 'Click to invoke it.' : `Invoke it with:\n${result.invokeCommand}\n\nClick to show the output.`}`,
-    result.target === 'local' ? { title: 'Invoke', command: 'openRuntime.invokeWithEvent', arguments: [{ functionName: result.functionName }] } : undefined);
+  ctx.deployStatus.deployed(
+    short,
+    `${message}\n\n${result.target === 'local' ? 'Click to invoke it.' : `Invoke it with:\n${result.invokeCommand}\n\nClick to show the output.`}`,
+    result.target === 'local' ? { title: 'Invoke', command: 'openRuntime.invokeWithEvent', arguments: [{ functionName: result.functionName }] } : undefined,
+  );
   const actions = result.target === 'local' ? ['Invoke', 'Copy Invoke Command'] : ['Copy Invoke Command', 'Open in AWS Console'];
   void vscode.window.showInformationMessage(message, ...actions).then(async (choice) => {
     if (choice === 'Invoke') {
@@ -206,7 +226,12 @@ async function pickFunction(functions: FunctionSpec[], name: string | undefined)
   }
   const picked = await vscode.window.showQuickPick(
     // Labelled by full path, so two projects' HelloWorldFunction are told apart.
-    functions.map((fn) => ({ label: fn.path ?? fn.name, description: `${fn.runtime} · ${fn.architecture}`, detail: fn.source ? vscode.workspace.asRelativePath(fn.source.file) : undefined, fn })),
+    functions.map((fn) => ({
+      label: fn.path ?? fn.name,
+      description: `${fn.runtime} · ${fn.architecture}`,
+      detail: fn.source ? vscode.workspace.asRelativePath(fn.source.file) : undefined,
+      fn,
+    })),
     { title: 'Build and deploy which function?', matchOnDescription: true, matchOnDetail: true },
   );
   return picked?.fn;
@@ -224,11 +249,14 @@ async function pickArchitecture(fn: FunctionSpec): Promise<'arm64' | 'x86_64' | 
 async function pickTarget(): Promise<'aws' | 'local' | undefined> {
   const picked = await vscode.window.showQuickPick(
     [
-      { label: 'AWS Lambda', detail: 'Credentials and region from your AWS profile (openRuntime.deploy.profile / region, or the default chain)', target: 'aws' as const },
+      {
+        label: 'AWS Lambda',
+        detail: 'Credentials and region from your AWS profile (openRuntime.deploy.profile / region, or the default chain)',
+        target: 'aws' as const,
+      },
       { label: 'Local runner', detail: "This workspace's runner: its Lambda control plane on 127.0.0.1, then invoke it here", target: 'local' as const },
     ],
     { title: 'Deploy where?' },
   );
   return picked?.target;
 }
-

@@ -56,10 +56,12 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   const historyView = vscode.window.createTreeView(HISTORY_VIEW_ID, { treeDataProvider: c.history, canSelectMany: true });
   c.push(historyView, vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, c.history));
   // Showing the view counts as "using" the extension: have the runner ready for the first invoke.
-  c.push(historyView.onDidChangeVisibility((e) => {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (e.visible && folder) c.runnerFor(folder).catch((err: Error) => c.log(err.message));
-  }));
+  c.push(
+    historyView.onDidChangeVisibility((e) => {
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      if (e.visible && folder) c.runnerFor(folder).catch((err: Error) => c.log(err.message));
+    }),
+  );
   streamLogsToOutput(c);
   watchSavedEvents(c);
   registerBuildTasks(c);
@@ -73,16 +75,23 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   const loading = bundleEvaluatedAt - bundleStartedAt;
   const activating = performance.now() - activateStartedAt;
   c.activationMs = loading + activating;
-  c.log(`Open Runtime activated in ${c.activationMs.toFixed(1)} ms (loading ${loading.toFixed(1)} ms, activate() ${activating.toFixed(1)} ms). The runner starts on the first invocation.`);
+  c.log(
+    `Open Runtime activated in ${c.activationMs.toFixed(1)} ms (loading ${loading.toFixed(1)} ms, activate() ${activating.toFixed(1)} ms). The runner starts on the first invocation.`,
+  );
 
   return {
-    get activationMs() { return c.activationMs; },
+    get activationMs() {
+      return c.activationMs;
+    },
     history: () => c.history.all,
     resultModel: () => c.results.currentModel,
     resultViewOpen: () => c.results.isOpen,
-    runners: () => c.liveRunners.map(({ folder, runner }) => ({
-      folder, state: runner.state.kind, environments: runner.state.kind === 'ready' ? runner.state.environments : 0,
-    })),
+    runners: () =>
+      c.liveRunners.map(({ folder, runner }) => ({
+        folder,
+        state: runner.state.kind,
+        environments: runner.state.kind === 'ready' ? runner.state.environments : 0,
+      })),
     chainView: () => shownChain(c),
     deployStatus: () => c.deployStatus.shown,
     routeRows: () => routesView.rows(),

@@ -2,9 +2,7 @@
 // "Debug" above them. vscode-free (unit-tested on its own) and deliberately conservative: a lens above
 // something that is not a handler is worse than a missing one (the AWS Toolkit turned its lenses off by
 // default for that reason), while wrapped handlers (`middy(fn).use(...)`) must still be found.
-import {
-  lineAt, maskCommentsAndStrings, readBalanced, skipSpace, splitTopLevel, type SourceLanguage,
-} from './source-scan.ts';
+import { lineAt, maskCommentsAndStrings, readBalanced, skipSpace, splitTopLevel, type SourceLanguage } from './source-scan.ts';
 
 export type { SourceLanguage } from './source-scan.ts';
 
@@ -18,9 +16,17 @@ export interface FoundHandler {
 }
 
 const SOURCE_EXTENSIONS: Record<string, SourceLanguage> = {
-  '.ts': 'typescript', '.mts': 'typescript', '.cts': 'typescript', '.tsx': 'typescript',
-  '.js': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript', '.jsx': 'javascript',
-  '.py': 'python', '.go': 'go', '.rs': 'rust',
+  '.ts': 'typescript',
+  '.mts': 'typescript',
+  '.cts': 'typescript',
+  '.tsx': 'typescript',
+  '.js': 'javascript',
+  '.mjs': 'javascript',
+  '.cjs': 'javascript',
+  '.jsx': 'javascript',
+  '.py': 'python',
+  '.go': 'go',
+  '.rs': 'rust',
 };
 
 export function languageOfFile(fileName: string): SourceLanguage | undefined {
@@ -38,13 +44,18 @@ const EVENT_PARAM = /^(event|evt|ev|_event|_evt|lambdaEvent|[a-z][A-Za-z0-9]*Eve
 /** Second parameter names that mean "the Lambda context" (after an event parameter). */
 const CONTEXT_PARAM = /^(context|_context|lambdaContext|lambda_context|_ctx|ctx|_)$/;
 /** Types from @types/aws-lambda (and Powertools) that only a handler's parameters carry. */
-const LAMBDA_PARAM_TYPE = /\b(Context|APIGateway\w*|ALB\w*|SQS\w*|SNS\w*|S3\w*|DynamoDBStream\w*|Kinesis\w*|EventBridge\w*|ScheduledEvent|CloudWatch\w*|Cognito\w*Event|Firehose\w*|LambdaFunctionURL\w*|MSK\w*|SelfManagedKafka\w*|AppSync\w*|CloudFormationCustomResource\w*|SES\w*Event|IoT\w*Event|Handler\w*|Callback)\b/;
+const LAMBDA_PARAM_TYPE =
+  /\b(Context|APIGateway\w*|ALB\w*|SQS\w*|SNS\w*|S3\w*|DynamoDBStream\w*|Kinesis\w*|EventBridge\w*|ScheduledEvent|CloudWatch\w*|Cognito\w*Event|Firehose\w*|LambdaFunctionURL\w*|MSK\w*|SelfManagedKafka\w*|AppSync\w*|CloudFormationCustomResource\w*|SES\w*Event|IoT\w*Event|Handler\w*|Callback)\b/;
 /** A variable typed as a handler (`const handler: APIGatewayProxyHandlerV2 = ...`). */
 const HANDLER_TYPE = /\b\w*Handler(V2)?\b/;
 /** Functions that take a handler and return one. */
 const WRAPPER_CALLEE = /^(middy|[\w$.]*[wW]rap\w*|with\w+|serverless\w*|configure|instrument\w*|captureLambdaHandler)$/;
 
-interface Params { names: string[]; types: string[]; count: number }
+interface Params {
+  names: string[];
+  types: string[];
+  count: number;
+}
 
 function readParams(masked: string, open: number): { params: Params; end: number } | undefined {
   const end = readBalanced(masked, open);
@@ -79,11 +90,7 @@ function shapedFunction(exportName: string, p: Params): boolean {
   return HANDLER_SUFFIX.test(exportName) && p.count >= 1 && EVENT_PARAM.test(p.names[0]!);
 }
 
-type Initializer =
-  | { kind: 'function'; params: Params }
-  | { kind: 'call'; callee: string }
-  | { kind: 'identifier'; name: string }
-  | { kind: 'other' };
+type Initializer = { kind: 'function'; params: Params } | { kind: 'call'; callee: string } | { kind: 'identifier'; name: string } | { kind: 'other' };
 
 /** Classify what follows `=` in `export const x = ...` / `exports.x = ...`. */
 function classifyInitializer(masked: string, at: number, depth = 0): Initializer {
@@ -94,7 +101,11 @@ function classifyInitializer(masked: string, at: number, depth = 0): Initializer
   const fn = /^function\b\s*\*?\s*(?:[A-Za-z_$][\w$]*)?\s*/.exec(masked.slice(i, i + 200));
   if (fn) {
     let j = i + fn[0].length;
-    if (masked[j] === '<') { j = readBalanced(masked, j); if (j < 0) return { kind: 'other' }; j = skipSpace(masked, j); }
+    if (masked[j] === '<') {
+      j = readBalanced(masked, j);
+      if (j < 0) return { kind: 'other' };
+      j = skipSpace(masked, j);
+    }
     if (masked[j] !== '(') return { kind: 'other' };
     const r = readParams(masked, j);
     return r ? { kind: 'function', params: r.params } : { kind: 'other' };
@@ -103,7 +114,11 @@ function classifyInitializer(masked: string, at: number, depth = 0): Initializer
   const single = /^([A-Za-z_$][\w$]*)\s*=>/.exec(masked.slice(i, i + 200));
   if (single) return { kind: 'function', params: { names: [single[1]!], types: [''], count: 1 } };
   let j = i;
-  if (masked[j] === '<') { j = readBalanced(masked, j); if (j < 0) return { kind: 'other' }; j = skipSpace(masked, j); }
+  if (masked[j] === '<') {
+    j = readBalanced(masked, j);
+    if (j < 0) return { kind: 'other' };
+    j = skipSpace(masked, j);
+  }
   if (masked[j] === '(') {
     const r = readParams(masked, j);
     if (r) {
@@ -129,7 +144,12 @@ function skipReturnType(masked: string, from: number): number {
   while (k < masked.length) {
     if (masked.startsWith('=>', k)) return k;
     const ch = masked[k]!;
-    if ('([{<'.includes(ch)) { const e = readBalanced(masked, k); if (e < 0) return k; k = e; continue; }
+    if ('([{<'.includes(ch)) {
+      const e = readBalanced(masked, k);
+      if (e < 0) return k;
+      k = e;
+      continue;
+    }
     if (ch === ';' || ch === '\n') return k;
     k++;
   }
@@ -139,15 +159,18 @@ function skipReturnType(masked: string, from: number): number {
 function shapedInitializer(exportName: string, init: Initializer, typeAnnotation: string): FoundHandler['kind'] | undefined {
   if (typeAnnotation && HANDLER_TYPE.test(typeAnnotation) && init.kind !== 'other') return 'typed';
   switch (init.kind) {
-    case 'function': return shapedFunction(exportName, init.params) ? 'arrow' : undefined;
+    case 'function':
+      return shapedFunction(exportName, init.params) ? 'arrow' : undefined;
     case 'call': {
       const root = init.callee.split('.')[0]!;
       const last = init.callee.split('.').pop()!;
       if (WRAPPER_CALLEE.test(root) || WRAPPER_CALLEE.test(last) || WRAPPER_CALLEE.test(init.callee)) return 'wrapped';
       return HANDLER_NAME.test(exportName) || HANDLER_SUFFIX.test(exportName) ? 'wrapped' : undefined;
     }
-    case 'identifier': return HANDLER_NAME.test(exportName) ? 'alias' : undefined;
-    case 'other': return undefined;
+    case 'identifier':
+      return HANDLER_NAME.test(exportName) ? 'alias' : undefined;
+    case 'other':
+      return undefined;
   }
 }
 
@@ -157,8 +180,16 @@ function readTypeAnnotation(masked: string, from: number): { type: string; eq: n
   while (k < masked.length) {
     const ch = masked[k]!;
     if (ch === '=' && masked[k + 1] !== '>' && masked[k + 1] !== '=') return { type: masked.slice(from, k), eq: k };
-    if (ch === '=' && masked[k + 1] === '>') { k += 2; continue; }
-    if ('([{<'.includes(ch)) { const e = readBalanced(masked, k); if (e < 0) return undefined; k = e; continue; }
+    if (ch === '=' && masked[k + 1] === '>') {
+      k += 2;
+      continue;
+    }
+    if ('([{<'.includes(ch)) {
+      const e = readBalanced(masked, k);
+      if (e < 0) return undefined;
+      k = e;
+      continue;
+    }
     if (ch === ';') return undefined;
     k++;
   }
@@ -167,12 +198,18 @@ function readTypeAnnotation(masked: string, from: number): { type: string; eq: n
 
 function findJsHandlers(masked: string): FoundHandler[] {
   const found: FoundHandler[] = [];
-  const add = (h: FoundHandler) => { if (!found.some((f) => f.exportName === h.exportName)) found.push(h); };
+  const add = (h: FoundHandler) => {
+    if (!found.some((f) => f.exportName === h.exportName)) found.push(h);
+  };
 
   // export [async] function name(...)
   for (const m of masked.matchAll(/^[ \t]*export\s+(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*/gm)) {
     let j = m.index + m[0].length;
-    if (masked[j] === '<') { j = readBalanced(masked, j); if (j < 0) continue; j = skipSpace(masked, j); }
+    if (masked[j] === '<') {
+      j = readBalanced(masked, j);
+      if (j < 0) continue;
+      j = skipSpace(masked, j);
+    }
     if (masked[j] !== '(') continue;
     const r = readParams(masked, j);
     if (r && shapedFunction(m[1]!, r.params)) add({ exportName: m[1]!, line: lineAt(masked, m.index + m[0].indexOf('export')), kind: 'function' });
@@ -191,7 +228,8 @@ function findJsHandlers(masked: string): FoundHandler[] {
       if (m[2] === ':') {
         const t = readTypeAnnotation(masked, eq);
         if (!t) continue;
-        type = t.type; eq = t.eq;
+        type = t.type;
+        eq = t.eq;
       }
       eq = skipSpace(masked, eq);
       if (masked[eq] !== '=' || masked[eq + 1] === '=' || masked[eq + 1] === '>') continue;
@@ -220,9 +258,8 @@ function findJsHandlers(masked: string): FoundHandler[] {
   }
   for (const v of viaLists) {
     const local = locals.get(v.local);
-    const shaped = local?.kind === 'function' ? shapedFunction(v.exported, local.params)
-      : local ? shapedInitializer(v.exported, local, '') !== undefined
-      : false;
+    const shaped =
+      local?.kind === 'function' ? shapedFunction(v.exported, local.params) : local ? shapedInitializer(v.exported, local, '') !== undefined : false;
     if (shaped) add({ exportName: v.exported, line: lineAt(masked, v.at), kind: local?.kind === 'function' ? 'function' : 'wrapped' });
   }
   return found.sort((a, b) => a.line - b.line);
@@ -233,14 +270,22 @@ function localFunctions(masked: string): Map<string, Initializer> {
   const locals = new Map<string, Initializer>();
   for (const m of masked.matchAll(/^(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*/gm)) {
     let j = m.index + m[0].length;
-    if (masked[j] === '<') { j = readBalanced(masked, j); if (j < 0) continue; j = skipSpace(masked, j); }
+    if (masked[j] === '<') {
+      j = readBalanced(masked, j);
+      if (j < 0) continue;
+      j = skipSpace(masked, j);
+    }
     if (masked[j] !== '(') continue;
     const r = readParams(masked, j);
     if (r) locals.set(m[1]!, { kind: 'function', params: r.params });
   }
   for (const m of masked.matchAll(/^(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(:)?/gm)) {
     let eq = m.index + m[0].length;
-    if (m[2] === ':') { const t = readTypeAnnotation(masked, eq); if (!t) continue; eq = t.eq; }
+    if (m[2] === ':') {
+      const t = readTypeAnnotation(masked, eq);
+      if (!t) continue;
+      eq = t.eq;
+    }
     eq = skipSpace(masked, eq);
     if (masked[eq] !== '=' || masked[eq + 1] === '=') continue;
     locals.set(m[1]!, classifyInitializer(masked, eq + 1));
@@ -288,7 +333,9 @@ function findGoHandlers(masked: string): FoundHandler[] {
 }
 
 function findRustHandlers(masked: string): FoundHandler[] {
-  const run = /\b(?:lambda_runtime|lambda_http|lambda_extension)\s*::\s*run\w*\s*\(|(?<![\w:.])run\w*\s*\(\s*(?:[\w:]+::)?(?:service_fn|handler_fn)\s*\(/.exec(masked);
+  const run = /\b(?:lambda_runtime|lambda_http|lambda_extension)\s*::\s*run\w*\s*\(|(?<![\w:.])run\w*\s*\(\s*(?:[\w:]+::)?(?:service_fn|handler_fn)\s*\(/.exec(
+    masked,
+  );
   if (!run) return [];
   const service = /\b(?:service_fn|handler_fn)\s*\(\s*([A-Za-z_]\w*)\s*\)/.exec(masked);
   if (service) {
@@ -304,10 +351,14 @@ export function findHandlers(text: string, language: SourceLanguage): FoundHandl
   const masked = maskCommentsAndStrings(text, language);
   switch (language) {
     case 'typescript':
-    case 'javascript': return findJsHandlers(masked);
-    case 'python': return findPythonHandlers(masked);
-    case 'go': return findGoHandlers(masked);
-    case 'rust': return findRustHandlers(masked);
+    case 'javascript':
+      return findJsHandlers(masked);
+    case 'python':
+      return findPythonHandlers(masked);
+    case 'go':
+      return findGoHandlers(masked);
+    case 'rust':
+      return findRustHandlers(masked);
   }
 }
 
@@ -319,18 +370,21 @@ export function findDeclarationLine(text: string, language: SourceLanguage, name
   const masked = maskCommentsAndStrings(text, language);
   const id = name.replace(/[$]/g, '\\$');
   const patterns: RegExp[] =
-    language === 'python' ? [new RegExp(`^(?:async[ \\t]+)?def[ \\t]+${id}\\b`, 'm'), new RegExp(`^${id}[ \\t]*(?::[^=\\n]*)?=`, 'm')]
-    : language === 'go' ? [new RegExp(`^func\\s+(?:\\([^)]*\\)\\s*)?${id}\\b`, 'm')]
-    : language === 'rust' ? [new RegExp(`^[ \\t]*(?:pub(?:\\([^)]*\\))?\\s+)?(?:async\\s+)?fn\\s+${id}\\b`, 'm')]
-    : [
-      new RegExp(`^[ \\t]*export\\s+(?:async\\s+)?function\\s*\\*?\\s*${id}\\b`, 'm'),
-      new RegExp(`^[ \\t]*export\\s+(?:const|let|var)\\s+${id}\\b`, 'm'),
-      new RegExp(`^[ \\t]*(?:module\\s*\\.\\s*)?exports\\s*\\.\\s*${id}\\s*=`, 'm'),
-      new RegExp(`^[ \\t]*export\\s*\\{[^}]*\\b(?:as\\s+)?${id}\\b[^}]*\\}`, 'm'),
-      new RegExp(`^[ \\t]*module\\s*\\.\\s*exports\\s*=\\s*\\{[^}]*\\b${id}\\b`, 'm'),
-      new RegExp(`^[ \\t]*(?:async\\s+)?function\\s*\\*?\\s*${id}\\b`, 'm'),
-      new RegExp(`^[ \\t]*(?:const|let|var)\\s+${id}\\b`, 'm'),
-    ];
+    language === 'python'
+      ? [new RegExp(`^(?:async[ \\t]+)?def[ \\t]+${id}\\b`, 'm'), new RegExp(`^${id}[ \\t]*(?::[^=\\n]*)?=`, 'm')]
+      : language === 'go'
+        ? [new RegExp(`^func\\s+(?:\\([^)]*\\)\\s*)?${id}\\b`, 'm')]
+        : language === 'rust'
+          ? [new RegExp(`^[ \\t]*(?:pub(?:\\([^)]*\\))?\\s+)?(?:async\\s+)?fn\\s+${id}\\b`, 'm')]
+          : [
+              new RegExp(`^[ \\t]*export\\s+(?:async\\s+)?function\\s*\\*?\\s*${id}\\b`, 'm'),
+              new RegExp(`^[ \\t]*export\\s+(?:const|let|var)\\s+${id}\\b`, 'm'),
+              new RegExp(`^[ \\t]*(?:module\\s*\\.\\s*)?exports\\s*\\.\\s*${id}\\s*=`, 'm'),
+              new RegExp(`^[ \\t]*export\\s*\\{[^}]*\\b(?:as\\s+)?${id}\\b[^}]*\\}`, 'm'),
+              new RegExp(`^[ \\t]*module\\s*\\.\\s*exports\\s*=\\s*\\{[^}]*\\b${id}\\b`, 'm'),
+              new RegExp(`^[ \\t]*(?:async\\s+)?function\\s*\\*?\\s*${id}\\b`, 'm'),
+              new RegExp(`^[ \\t]*(?:const|let|var)\\s+${id}\\b`, 'm'),
+            ];
   for (const re of patterns) {
     const m = re.exec(masked);
     if (m) return lineAt(masked, m.index + (m[0].length - m[0].trimStart().length));

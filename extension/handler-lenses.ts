@@ -25,8 +25,13 @@ export const LENS_SELECTOR: vscode.DocumentSelector = [
 ];
 
 const LANGUAGE_IDS: Record<string, SourceLanguage> = {
-  typescript: 'typescript', typescriptreact: 'typescript', javascript: 'javascript', javascriptreact: 'javascript',
-  python: 'python', go: 'go', rust: 'rust',
+  typescript: 'typescript',
+  typescriptreact: 'typescript',
+  javascript: 'javascript',
+  javascriptreact: 'javascript',
+  python: 'python',
+  go: 'go',
+  rust: 'rust',
 };
 
 export class HandlerLensProvider implements vscode.CodeLensProvider {
@@ -41,7 +46,9 @@ export class HandlerLensProvider implements vscode.CodeLensProvider {
     ctx.push(
       this.changed,
       ctx.onFunctionsChanged(() => this.changed.fire()),
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('openRuntime.codeLens')) this.changed.fire(); }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('openRuntime.codeLens')) this.changed.fire();
+      }),
     );
   }
 
@@ -61,7 +68,15 @@ export class HandlerLensProvider implements vscode.CodeLensProvider {
     if (!language) return [];
     const text = doc.getText();
     const handlers = findHandlers(text, language);
-    const pointing = folder ? await this.functionsPointingAt(folder, file, language, text, handlers.map((h) => h.line)) : [];
+    const pointing = folder
+      ? await this.functionsPointingAt(
+          folder,
+          file,
+          language,
+          text,
+          handlers.map((h) => h.line),
+        )
+      : [];
     if (token.isCancellationRequested) return [];
 
     const lenses: vscode.CodeLens[] = [];
@@ -81,7 +96,11 @@ export class HandlerLensProvider implements vscode.CodeLensProvider {
       const names = fns.map((fn) => fn.path ?? fn.name);
       lenses.push(
         ...lensPair(line, { file, ...(exportName ? { exportName } : {}), sharedBy: fns.map((fn) => fn.name) }, `one of ${names.join(', ')}`),
-        new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title: `${fns.length} functions`, command: '', tooltip: `This handler runs as ${names.join(', ')}: "Invoke with event" and "Debug" ask which one` }),
+        new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+          title: `${fns.length} functions`,
+          command: '',
+          tooltip: `This handler runs as ${names.join(', ')}: "Invoke with event" and "Debug" ask which one`,
+        }),
       );
     }
     // Go and Rust: one program per folder, so any template function for this folder covers the file.
@@ -94,8 +113,13 @@ export class HandlerLensProvider implements vscode.CodeLensProvider {
   }
 
   /** Template functions whose handler is in this file, with the line their lens goes on. */
-  private async functionsPointingAt(folder: vscode.WorkspaceFolder, file: string, language: SourceLanguage, text: string, handlerLines: number[]):
-    Promise<Array<{ fn: FunctionSpec; line: number; exportName: string | undefined }>> {
+  private async functionsPointingAt(
+    folder: vscode.WorkspaceFolder,
+    file: string,
+    language: SourceLanguage,
+    text: string,
+    handlerLines: number[],
+  ): Promise<Array<{ fn: FunctionSpec; line: number; exportName: string | undefined }>> {
     const { functions } = await this.functions.get(folder);
     const result: Array<{ fn: FunctionSpec; line: number; exportName: string | undefined }> = [];
     for (const fn of functions) {
@@ -120,8 +144,18 @@ export class HandlerLensProvider implements vscode.CodeLensProvider {
 function lensPair(line: number, args: InvokeArgs, what: string): vscode.CodeLens[] {
   const range = new vscode.Range(line, 0, line, 0);
   return [
-    new vscode.CodeLens(range, { title: INVOKE_TITLE, command: 'openRuntime.invokeWithEvent', arguments: [args], tooltip: `Invoke ${what} locally with an event you pick` }),
-    new vscode.CodeLens(range, { title: DEBUG_TITLE, command: 'openRuntime.debugWithEvent', arguments: [args], tooltip: `Invoke ${what} locally with the debugger attached` }),
+    new vscode.CodeLens(range, {
+      title: INVOKE_TITLE,
+      command: 'openRuntime.invokeWithEvent',
+      arguments: [args],
+      tooltip: `Invoke ${what} locally with an event you pick`,
+    }),
+    new vscode.CodeLens(range, {
+      title: DEBUG_TITLE,
+      command: 'openRuntime.debugWithEvent',
+      arguments: [args],
+      tooltip: `Invoke ${what} locally with the debugger attached`,
+    }),
   ];
 }
 

@@ -67,7 +67,9 @@ export class InvocationHistory implements vscode.TreeDataProvider<HistoryEntry>,
     this.entries = Array.isArray(stored) ? stored.filter((e) => e && typeof e.id === 'string') : [];
   }
 
-  get all(): readonly HistoryEntry[] { return this.entries; }
+  get all(): readonly HistoryEntry[] {
+    return this.entries;
+  }
 
   find(id: string): HistoryEntry | undefined {
     return this.entries.find((e) => e.id === id);
@@ -111,17 +113,27 @@ export class InvocationHistory implements vscode.TreeDataProvider<HistoryEntry>,
     const ok = entryOutcome(e) === 'ok';
     const time = new Date(e.startedAt).toLocaleTimeString();
     const duration = e.result ? `${Math.round(e.result.report.durationMs)} ms` : '';
-    const outcome = e.request?.response ? `${e.request.sent.method} ${e.request.response.status}` : e.result ? (ok ? 'ok' : e.result.error?.errorType ?? 'error') : 'failed';
+    const outcome = e.request?.response
+      ? `${e.request.sent.method} ${e.request.response.status}`
+      : e.result
+        ? ok
+          ? 'ok'
+          : (e.result.error?.errorType ?? 'error')
+        : 'failed';
     item.id = e.id;
     item.description = [outcome, duration, time].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon(ok ? 'pass' : 'error', new vscode.ThemeColor(ok ? 'testing.iconPassed' : 'testing.iconFailed'));
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${escapeMd(e.functionName)}**${e.debug ? ' (debug)' : ''}  \n`);
-    tip.appendMarkdown(`${new Date(e.startedAt).toLocaleString()}  \n${e.request ? `Request: ${escapeMd(`${e.request.sent.method} ${e.request.sent.path}`)}` : `Event: ${escapeMd(e.eventLabel)}`}  \n`);
+    tip.appendMarkdown(
+      `${new Date(e.startedAt).toLocaleString()}  \n${e.request ? `Request: ${escapeMd(`${e.request.sent.method} ${e.request.sent.path}`)}` : `Event: ${escapeMd(e.eventLabel)}`}  \n`,
+    );
     if (e.result) {
       tip.appendMarkdown(`Request ID: \`${e.result.requestId}\`  \n`);
       if (e.result.error) tip.appendMarkdown(`Error: \`${escapeMd(e.result.error.errorType)}\` ${escapeMd(e.result.error.errorMessage)}  \n`);
-      tip.appendMarkdown(`Duration ${e.result.report.durationMs.toFixed(2)} ms · billed ${e.result.report.billedDurationMs} ms · max memory ${e.result.report.maxMemoryUsedMB} MB`);
+      tip.appendMarkdown(
+        `Duration ${e.result.report.durationMs.toFixed(2)} ms · billed ${e.result.report.billedDurationMs} ms · max memory ${e.result.report.maxMemoryUsedMB} MB`,
+      );
     } else if (e.failure) {
       tip.appendMarkdown(escapeMd(e.failure));
     }
@@ -160,7 +172,11 @@ export class InvocationHistory implements vscode.TreeDataProvider<HistoryEntry>,
 export function resultDocument(e: HistoryEntry): Record<string, unknown> {
   if (!e.result) return { function: e.functionName, event: e.eventLabel, failure: e.failure ?? 'no result' };
   let response: unknown = e.result.payload;
-  try { response = JSON.parse(e.result.payload); } catch { /* keep the text */ }
+  try {
+    response = JSON.parse(e.result.payload);
+  } catch {
+    /* keep the text */
+  }
   return {
     function: e.functionName,
     event: e.eventLabel,
@@ -185,7 +201,8 @@ function forStorage(e: HistoryEntry): HistoryEntry {
   const cut = (s: string) => (s.length > MAX_STORED_CHARS ? s.slice(0, MAX_STORED_CHARS) : s);
   const response = e.request?.response;
   if (response && response.body.length > MAX_STORED_CHARS) e = { ...e, request: { ...e.request!, response: { ...response, body: cut(response.body) } } };
-  if (e.payload.length <= MAX_STORED_CHARS && (!e.result || (e.result.payload.length <= MAX_STORED_CHARS && e.result.logs.length <= MAX_STORED_CHARS))) return e;
+  if (e.payload.length <= MAX_STORED_CHARS && (!e.result || (e.result.payload.length <= MAX_STORED_CHARS && e.result.logs.length <= MAX_STORED_CHARS)))
+    return e;
   return { ...e, payload: cut(e.payload), ...(e.result ? { result: { ...e.result, payload: cut(e.result.payload), logs: cut(e.result.logs) } } : {}) };
 }
 

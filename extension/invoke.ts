@@ -34,7 +34,9 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
   const file = args.file ? toPath(args.file) : undefined;
   const folder = ctx.folderFor(file ?? vscode.window.activeTextEditor?.document.uri);
   if (!folder) {
-    void vscode.window.showErrorMessage('Open Runtime needs a workspace folder: open the folder that holds your functions (File > Open Folder), then invoke again.');
+    void vscode.window.showErrorMessage(
+      'Open Runtime needs a workspace folder: open the folder that holds your functions (File > Open Folder), then invoke again.',
+    );
     return undefined;
   }
 
@@ -47,8 +49,10 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
     // A shared handler's row: the function used last for it goes straight to its event picker, the others offered there.
     // (Only when the picker will show: an event given in the arguments leaves no place to offer the others.)
     const picksEvent = !options.event && args.payload === undefined && !args.eventName && !args.eventTemplate;
-    const remembered = picksEvent && args.sharedBy && args.sharedBy.length > 1 && !args.functionName
-      ? await rememberedSharedFunction(ctx, runner, folder, args.sharedBy, file, args.exportName) : undefined;
+    const remembered =
+      picksEvent && args.sharedBy && args.sharedBy.length > 1 && !args.functionName
+        ? await rememberedSharedFunction(ctx, runner, folder, args.sharedBy, file, args.exportName)
+        : undefined;
     if (remembered) ({ fn, shared } = remembered);
     else fn = await resolveFunction(ctx, runner, folder, { ...args, ...(file ? { file } : {}) });
     timer.mark('function');
@@ -64,7 +68,7 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
     if (options.debug) prepareDebugger(fn.runtime);
     let chosen: ChosenEvent | SwitchFunction | undefined;
     try {
-      chosen = options.event ?? await chooseEvent(ctx, folder, fn, args, shared);
+      chosen = options.event ?? (await chooseEvent(ctx, folder, fn, args, shared));
     } catch (err) {
       reportFailure(ctx, fn.name, err);
       return undefined;
@@ -84,7 +88,13 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
   const tenantId = args.tenantId ?? (fn.tenantIsolation === 'PER_TENANT' ? await chooseTenant(ctx, fn) : undefined);
   if (fn.tenantIsolation === 'PER_TENANT' && tenantId === undefined) return undefined; // cancelled
 
-  return runInvocation(ctx, runner, folder, fn, event, { debug: options.debug, timer, ...(file ? { file } : {}), ...(args.exportName ? { exportName: args.exportName } : {}), ...(tenantId !== undefined ? { tenantId } : {}) });
+  return runInvocation(ctx, runner, folder, fn, event, {
+    debug: options.debug,
+    timer,
+    ...(file ? { file } : {}),
+    ...(args.exportName ? { exportName: args.exportName } : {}),
+    ...(tenantId !== undefined ? { tenantId } : {}),
+  });
 }
 
 /**
@@ -106,12 +116,25 @@ async function chooseTenant(ctx: Ctx, fn: FunctionSpec): Promise<string | undefi
 }
 
 /** Runs one invocation and shows it; used by invoke, debug and re-run. */
-export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, fn: FunctionSpec, event: ChosenEvent,
-  opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer; tenantId?: string }): Promise<InvokeResult | undefined> {
+export async function runInvocation(
+  ctx: Ctx,
+  runner: RunnerSidecar,
+  folder: vscode.WorkspaceFolder,
+  fn: FunctionSpec,
+  event: ChosenEvent,
+  opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer; tenantId?: string },
+): Promise<InvokeResult | undefined> {
   const startedAt = Date.now();
   const timer = opts.timer ?? new ClickTimer();
   const request = eventRequestView(event.payload);
-  const running: ResultModel = { functionName: fn.name, state: 'running', eventLabel: event.label, request, ...(event.hint ? { eventHint: event.hint } : {}), ...(opts.debug ? { debug: true } : {}) };
+  const running: ResultModel = {
+    functionName: fn.name,
+    state: 'running',
+    eventLabel: event.label,
+    request,
+    ...(event.hint ? { eventHint: event.hint } : {}),
+    ...(opts.debug ? { debug: true } : {}),
+  };
   // Most invocations answer within a few milliseconds: "Running…" is drawn only for those that don't.
   ctx.results.showRunning(running, fn.codeUri, opts.debug ? 0 : RUNNING_SHOWN_AFTER_MS);
   if (ctx.config.revealOutput === 'always') ctx.output.show(true);
@@ -136,7 +159,12 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
   });
 
   const base = {
-    functionName: fn.name, folder: folder.uri.toString(), startedAt, debug: opts.debug, payload: event.payload, eventLabel: event.label,
+    functionName: fn.name,
+    folder: folder.uri.toString(),
+    startedAt,
+    debug: opts.debug,
+    payload: event.payload,
+    eventLabel: event.label,
     codeRoot: fn.codeUri,
     ...(event.savedPath ? { savedEventPath: event.savedPath } : {}),
     ...(event.hint ? { eventHint: event.hint } : {}),
@@ -145,14 +173,22 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
     ...(opts.tenantId !== undefined ? { tenantId: opts.tenantId } : {}),
   };
   try {
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: `$(sync~spin) ${fn.name}` },
-      () => runner.invoke({ function: fn.name, payload: event.payload, ...(opts.debug ? { debug: true } : {}), ...(opts.tenantId !== undefined ? { tenantId: opts.tenantId } : {}) }),
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `$(sync~spin) ${fn.name}` }, () =>
+      runner.invoke({
+        function: fn.name,
+        payload: event.payload,
+        ...(opts.debug ? { debug: true } : {}),
+        ...(opts.tenantId !== undefined ? { tenantId: opts.tenantId } : {}),
+      }),
     );
     timer.mark(opts.debug ? 'debugging' : 'invoke');
     const entry: HistoryEntry = { ...base, id: result.requestId || `${startedAt}`, result };
     // The result first: the history (a tree refresh and a workspace-state write) is not what the user waits for.
-    ctx.results.show(describeResult(result, { eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), debug: opts.debug, request }), fn.codeUri, entry.id);
+    ctx.results.show(
+      describeResult(result, { eventLabel: event.label, ...(event.hint ? { eventHint: event.hint } : {}), debug: opts.debug, request }),
+      fn.codeUri,
+      entry.id,
+    );
     ctx.history.add(entry);
     void ctx.results.drawn().then((drawn) => {
       timer.mark(drawn ? 'drawn' : 'not drawn');
@@ -179,9 +215,8 @@ export async function runInvocation(ctx: Ctx, runner: RunnerSidecar, folder: vsc
 async function startRunner(ctx: Ctx, folder: vscode.WorkspaceFolder): Promise<RunnerSidecar> {
   const live = ctx.liveRunners.find((r) => r.folder === folder.uri.toString());
   if (live && live.runner.state.kind === 'ready') return live.runner;
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: '$(loading~spin) Starting the Open Runtime runner' },
-    () => ctx.runnerFor(folder),
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: '$(loading~spin) Starting the Open Runtime runner' }, () =>
+    ctx.runnerFor(folder),
   );
 }
 
@@ -198,7 +233,10 @@ async function resolveFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.W
     if (fn) return fn;
     if (args.file) return inferFromFile(runner, args.file, args.exportName);
     const known = functions.map((f) => f.name);
-    throw new RunnerError('ResourceNotFoundException', `There is no function named "${args.functionName}" in this workspace${known.length ? ` (it has ${known.join(', ')})` : ''}. Check template.yaml / serverless.yml, or open the handler file and use the lens above it.`);
+    throw new RunnerError(
+      'ResourceNotFoundException',
+      `There is no function named "${args.functionName}" in this workspace${known.length ? ` (it has ${known.join(', ')})` : ''}. Check template.yaml / serverless.yml, or open the handler file and use the lens above it.`,
+    );
   }
   if (args.sharedBy?.length) {
     const chosen = await chooseSharedFunction(ctx, runner, folder, args.sharedBy, args.file, args.exportName);
@@ -216,7 +254,9 @@ function debuggable(fn: FunctionSpec, debug: boolean): boolean {
   if (!debug) return true;
   // Node, Python and (provided) Go functions: the runner says when a provided function is not a Go one.
   if (!fn.runtime.startsWith('python') && !fn.runtime.startsWith('nodejs') && !fn.runtime.startsWith('provided')) {
-    void vscode.window.showErrorMessage(`Debugging ${fn.runtime} functions is not supported yet: "Debug" works for Node.js, Python and Go functions. Use "Invoke with event" to run ${fn.name}.`);
+    void vscode.window.showErrorMessage(
+      `Debugging ${fn.runtime} functions is not supported yet: "Debug" works for Node.js, Python and Go functions. Use "Invoke with event" to run ${fn.name}.`,
+    );
     return false;
   }
   return true;
@@ -237,7 +277,10 @@ async function sharingFunctions(runner: RunnerSidecar, names: readonly string[])
   if (!names.every((n) => functions.some((f) => f.name === n))) ({ functions } = await runner.reloadFunctions().catch(() => ({ functions })));
   const sharing = names.map((n) => functions.find((f) => f.name === n)).filter((f): f is FunctionSpec => f !== undefined);
   if (sharing.length === 0) {
-    throw new RunnerError('ResourceNotFoundException', `None of ${names.join(', ')} is defined any more in this workspace's templates. Save the template, then click the lens again.`);
+    throw new RunnerError(
+      'ResourceNotFoundException',
+      `None of ${names.join(', ')} is defined any more in this workspace's templates. Save the template, then click the lens again.`,
+    );
   }
   return sharing;
 }
@@ -247,19 +290,35 @@ function handlerWhere(file: string | undefined, exportName: string | undefined):
 }
 
 /** The function last chosen for this shared handler (and the others sharing it), or undefined when none is remembered. */
-async function rememberedSharedFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, names: readonly string[], file: string | undefined, exportName: string | undefined): Promise<{ fn: FunctionSpec; shared: SharedHandler } | undefined> {
+async function rememberedSharedFunction(
+  ctx: Ctx,
+  runner: RunnerSidecar,
+  folder: vscode.WorkspaceFolder,
+  names: readonly string[],
+  file: string | undefined,
+  exportName: string | undefined,
+): Promise<{ fn: FunctionSpec; shared: SharedHandler } | undefined> {
   const remembered = ctx.extension.workspaceState.get<Record<string, string>>(SHARED_CHOICES_KEY, {})[sharedKey(file, exportName, names)];
   if (!remembered) return undefined;
   const sharing = await sharingFunctions(runner, names);
   const fn = sharing.find((f) => f.name === remembered);
   if (!fn || sharing.length < 2) return undefined;
   const { orderChoices } = await import('./function-choices.ts');
-  const others = orderChoices(sharing, folder.uri.fsPath, remembered).slice(1).map((c) => c.fn);
+  const others = orderChoices(sharing, folder.uri.fsPath, remembered)
+    .slice(1)
+    .map((c) => c.fn);
   return { fn, shared: { where: handlerWhere(file, exportName), others } };
 }
 
 /** One of the functions that share a handler, picked by the user (the last pick for this handler offered first). */
-async function chooseSharedFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, names: readonly string[], file: string | undefined, exportName: string | undefined): Promise<FunctionSpec | undefined> {
+async function chooseSharedFunction(
+  ctx: Ctx,
+  runner: RunnerSidecar,
+  folder: vscode.WorkspaceFolder,
+  names: readonly string[],
+  file: string | undefined,
+  exportName: string | undefined,
+): Promise<FunctionSpec | undefined> {
   const { orderChoices } = await import('./function-choices.ts');
   const sharing = await sharingFunctions(runner, names);
   if (sharing.length === 1) return sharing[0];
@@ -268,7 +327,12 @@ async function chooseSharedFunction(ctx: Ctx, runner: RunnerSidecar, folder: vsc
   const choices = orderChoices(sharing, folder.uri.fsPath, remembered[key]);
   const picked = await vscode.window.showQuickPick(
     choices.map((c) => ({ label: `$(symbol-event) ${c.label}`, description: c.description, detail: c.detail, choice: c })),
-    { title: `${sharing.length} functions run ${handlerWhere(file, exportName)}: which one?`, placeHolder: 'Each runs with its own template settings (timeout, environment, middlewares)', matchOnDescription: true, matchOnDetail: true },
+    {
+      title: `${sharing.length} functions run ${handlerWhere(file, exportName)}: which one?`,
+      placeHolder: 'Each runs with its own template settings (timeout, environment, middlewares)',
+      matchOnDescription: true,
+      matchOnDetail: true,
+    },
   );
   if (!picked) return undefined;
   await rememberSharedChoice(ctx, key, picked.choice.fn.name);
@@ -276,7 +340,13 @@ async function chooseSharedFunction(ctx: Ctx, runner: RunnerSidecar, folder: vsc
 }
 
 /** The template function whose handler is this file (and export), so a file invoked from the explorer keeps its settings. */
-async function templateFunctionFor(ctx: Ctx, runner: RunnerSidecar, folder: vscode.WorkspaceFolder, file: string, exportName?: string): Promise<FunctionSpec | undefined> {
+async function templateFunctionFor(
+  ctx: Ctx,
+  runner: RunnerSidecar,
+  folder: vscode.WorkspaceFolder,
+  file: string,
+  exportName?: string,
+): Promise<FunctionSpec | undefined> {
   const { functions } = await ctx.functions.get(folder);
   const matches: FunctionSpec[] = [];
   for (const fn of functions) {
@@ -294,10 +364,14 @@ async function inferFromFile(runner: RunnerSidecar, file: string, exportName?: s
     // Custom runtimes run a built `bootstrap`; without a template, use the one next to the source.
     const bootstrap = [path.join(path.dirname(file), 'bootstrap'), path.join(path.dirname(file), '..', 'bootstrap')].find((p) => existsSync(p));
     if (!bootstrap) {
-      const build = language === 'go'
-        ? 'GOOS=linux CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap .'
-        : 'cargo lambda build --release (then point a template.yaml function at target/lambda/<name>/)';
-      throw new RunnerError(RUNTIME_INVALID_ENTRYPOINT, `${path.basename(file)} needs to be built before it can run: build it into a file named bootstrap next to it (${build}), or add the function to template.yaml with Runtime: provided.al2023.`);
+      const build =
+        language === 'go'
+          ? 'GOOS=linux CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap .'
+          : 'cargo lambda build --release (then point a template.yaml function at target/lambda/<name>/)';
+      throw new RunnerError(
+        RUNTIME_INVALID_ENTRYPOINT,
+        `${path.basename(file)} needs to be built before it can run: build it into a file named bootstrap next to it (${build}), or add the function to template.yaml with Runtime: provided.al2023.`,
+      );
     }
     return runner.inferFunction(bootstrap);
   }
@@ -313,20 +387,36 @@ async function pickFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.Work
     const handlers = findHandlers(editor.document.getText(), language);
     if (handlers.length) items.push({ label: 'In this file', kind: vscode.QuickPickItemKind.Separator });
     for (const h of handlers) {
-      items.push({ label: `$(symbol-function) ${h.exportName}`, description: path.basename(editor.document.uri.fsPath), infer: { file: editor.document.uri.fsPath, exportName: h.exportName } });
+      items.push({
+        label: `$(symbol-function) ${h.exportName}`,
+        description: path.basename(editor.document.uri.fsPath),
+        infer: { file: editor.document.uri.fsPath, exportName: h.exportName },
+      });
     }
   }
   const { functions, errors } = await runner.listFunctions();
   if (functions.length) items.push({ label: 'Functions in templates', kind: vscode.QuickPickItemKind.Separator });
   for (const fn of functions) {
-    items.push({ label: `$(symbol-event) ${fn.name}`, description: `${fn.runtime}${fn.handler ? ` · ${fn.handler}` : ''}`, detail: vscode.workspace.asRelativePath(fn.codeUri), fn });
+    items.push({
+      label: `$(symbol-event) ${fn.name}`,
+      description: `${fn.runtime}${fn.handler ? ` · ${fn.handler}` : ''}`,
+      detail: vscode.workspace.asRelativePath(fn.codeUri),
+      fn,
+    });
   }
   if (items.length === 0) {
     const why = errors.length ? ` The definitions have problems: ${errors[0]!.message}` : '';
-    void vscode.window.showInformationMessage(`No functions found in ${folder.name}: add a template.yaml (Open Runtime: New Function...) or open a handler file and use "Invoke with event" above it.${why}`);
+    void vscode.window.showInformationMessage(
+      `No functions found in ${folder.name}: add a template.yaml (Open Runtime: New Function...) or open a handler file and use "Invoke with event" above it.${why}`,
+    );
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(items, { title: 'Invoke which function?', placeHolder: 'Pick a function or a handler', matchOnDescription: true, matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Invoke which function?',
+    placeHolder: 'Pick a function or a handler',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
   if (!picked) return undefined;
   if (picked.fn) return picked.fn;
   if (picked.infer) return inferFromFile(runner, picked.infer.file, picked.infer.exportName);
@@ -334,7 +424,10 @@ async function pickFunction(ctx: Ctx, runner: RunnerSidecar, folder: vscode.Work
 }
 
 /** The function a command is about (by name, by file, or picked), with its folder and running runner. */
-export async function functionFor(ctx: Ctx, rawArgs: unknown): Promise<{ folder: vscode.WorkspaceFolder; runner: RunnerSidecar; fn: FunctionSpec } | undefined> {
+export async function functionFor(
+  ctx: Ctx,
+  rawArgs: unknown,
+): Promise<{ folder: vscode.WorkspaceFolder; runner: RunnerSidecar; fn: FunctionSpec } | undefined> {
   const args: InvokeArgs = isInvokeArgs(rawArgs) ? rawArgs : {};
   const file = args.file ? toPath(args.file) : undefined;
   const folder = ctx.folderFor(file ?? vscode.window.activeTextEditor?.document.uri);
@@ -363,13 +456,23 @@ export async function rerunEntry(ctx: Ctx, entry: HistoryEntry, debug = entry.de
   try {
     const runner = await startRunner(ctx, folder);
     timer.mark('runner');
-    const args: InvokeArgs = { functionName: entry.functionName, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}) };
+    const args: InvokeArgs = {
+      functionName: entry.functionName,
+      ...(entry.file ? { file: entry.file } : {}),
+      ...(entry.exportName ? { exportName: entry.exportName } : {}),
+    };
     const fn = await resolveFunction(ctx, runner, folder, args);
     timer.mark('function');
     if (!fn) return undefined;
     const event: ChosenEvent = { payload: entry.payload, label: entry.eventLabel, ...(entry.savedEventPath ? { savedPath: entry.savedEventPath } : {}) };
     if (debug) prepareDebugger(fn.runtime);
-    return runInvocation(ctx, runner, folder, fn, event, { debug, timer, ...(entry.file ? { file: entry.file } : {}), ...(entry.exportName ? { exportName: entry.exportName } : {}), ...(entry.tenantId !== undefined ? { tenantId: entry.tenantId } : {}) });
+    return runInvocation(ctx, runner, folder, fn, event, {
+      debug,
+      timer,
+      ...(entry.file ? { file: entry.file } : {}),
+      ...(entry.exportName ? { exportName: entry.exportName } : {}),
+      ...(entry.tenantId !== undefined ? { tenantId: entry.tenantId } : {}),
+    });
   } catch (err) {
     reportFailure(ctx, entry.functionName, err);
     return undefined;
@@ -386,7 +489,9 @@ function reportFailure(ctx: Ctx, what: string, err: unknown): void {
   const type = err instanceof RunnerError ? ` [${err.errorType}]` : '';
   ctx.log(`${what}: ${message}${type}`);
   if (!(err instanceof RunnerError)) ctx.log(String((err as Error)?.stack ?? err));
-  void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => { if (choice) ctx.output.show(true); });
+  void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => {
+    if (choice) ctx.output.show(true);
+  });
 }
 
 function toPath(file: string): string {

@@ -17,16 +17,30 @@ export async function browseKeyValue(ctx: Ctx, store?: string): Promise<KeyValue
     if (store === undefined) {
       const { stores } = await runner.keyValue();
       if (!stores.length) {
-        void vscode.window.showInformationMessage('Open Runtime: this project has no built-in key-value stores yet. A component granted "keyValue: { default: local }" creates one when it first opens it.');
+        void vscode.window.showInformationMessage(
+          'Open Runtime: this project has no built-in key-value stores yet. A component granted "keyValue: { default: local }" creates one when it first opens it.',
+        );
         return undefined;
       }
-      store = await vscode.window.showQuickPick(stores, { title: 'Key-value stores (.open-runtime/keyvalue)', placeHolder: 'Pick a store to see its keys and values' });
+      store = await vscode.window.showQuickPick(stores, {
+        title: 'Key-value stores (.open-runtime/keyvalue)',
+        placeHolder: 'Pick a store to see its keys and values',
+      });
       if (store === undefined) return undefined;
     }
     const listing = await runner.keyValue(store);
-    const items = listing.entries.map((e) => ({ label: e.key, description: e.value.length > 120 ? `${e.value.slice(0, 120)}…` : e.value, detail: `${e.bytes} bytes`, value: e.value }));
+    const items = listing.entries.map((e) => ({
+      label: e.key,
+      description: e.value.length > 120 ? `${e.value.slice(0, 120)}…` : e.value,
+      detail: `${e.bytes} bytes`,
+      value: e.value,
+    }));
     const title = `Store "${store}": ${listing.entries.length}${listing.truncated ? '+' : ''} keys${listing.truncated ? ' (the first ones)' : ''}`;
-    const picked = await vscode.window.showQuickPick(items, { title, placeHolder: items.length ? 'Pick a key to copy its value' : 'The store is empty', matchOnDescription: true });
+    const picked = await vscode.window.showQuickPick(items, {
+      title,
+      placeHolder: items.length ? 'Pick a key to copy its value' : 'The store is empty',
+      matchOnDescription: true,
+    });
     if (picked) {
       await vscode.env.clipboard.writeText(picked.value);
       void vscode.window.showInformationMessage(`Open Runtime: copied the value of "${picked.label}" (${store}).`);

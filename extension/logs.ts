@@ -4,9 +4,11 @@
 import type { Ctx } from './ctx.ts';
 
 export function streamLogsToOutput(ctx: Ctx): void {
-  ctx.push(ctx.onRunnerEvent(({ event }) => {
-    if (event.type === 'log') {
-      for (const line of event.line.split(/\r?\n/)) if (line.length > 0) ctx.log(`[${event.function}] ${line}`);
-    }
-  }));
+  ctx.push(
+    ctx.onRunnerEvent(({ event }) => {
+      if (event.type === 'log') {
+        for (const line of event.line.split(/\r?\n/)) if (line.length > 0) ctx.log(`[${event.function}] ${line}`);
+      }
+    }),
+  );
 }

@@ -4,8 +4,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx.ts';
 import {
-  logicalIdFor, planFunction, SCAFFOLD_LANGUAGES, SCAFFOLD_SOURCES, validateFunctionName, writeScaffold,
-  type ScaffoldLanguage, type ScaffoldResult,
+  logicalIdFor,
+  planFunction,
+  SCAFFOLD_LANGUAGES,
+  SCAFFOLD_SOURCES,
+  validateFunctionName,
+  writeScaffold,
+  type ScaffoldLanguage,
+  type ScaffoldResult,
 } from './scaffold.ts';
 
 export interface NewFunctionArgs {
@@ -25,34 +31,54 @@ export async function newFunction(ctx: Ctx, rawArgs?: NewFunctionArgs): Promise<
   const args: NewFunctionArgs = rawArgs && typeof rawArgs === 'object' ? rawArgs : {};
   const folder = args.folder ? ctx.folderFor(args.folder) : await pickFolder();
   if (!folder) {
-    if (!vscode.workspace.workspaceFolders?.length) void vscode.window.showErrorMessage('Open a folder first (File > Open Folder): the new function goes into its template.yaml.');
+    if (!vscode.workspace.workspaceFolders?.length)
+      void vscode.window.showErrorMessage('Open a folder first (File > Open Folder): the new function goes into its template.yaml.');
     return undefined;
   }
 
-  const language = args.language ?? (await vscode.window.showQuickPick(
-    SCAFFOLD_LANGUAGES.map((l) => ({ label: l.label, description: l.runtime, detail: l.description, id: l.id })),
-    { title: 'New Function (1/3): language', placeHolder: 'Which language?', ignoreFocusOut: true },
-  ))?.id;
+  const language =
+    args.language ??
+    (
+      await vscode.window.showQuickPick(
+        SCAFFOLD_LANGUAGES.map((l) => ({ label: l.label, description: l.runtime, detail: l.description, id: l.id })),
+        { title: 'New Function (1/3): language', placeHolder: 'Which language?', ignoreFocusOut: true },
+      )
+    )?.id;
   if (!language) return undefined;
 
-  const source = args.source ?? (await vscode.window.showQuickPick(
-    SCAFFOLD_SOURCES.map((s) => ({ label: s.label, description: s.eventTemplate, detail: `Triggered by ${s.description}`, id: s.id })),
-    // The service's name (SQS, SNS, S3, EventBridge...) is in the detail: search it too.
-    { title: 'New Function (2/3): event source', placeHolder: 'What triggers it? (type a service: SQS, SNS, S3, API Gateway...)', ignoreFocusOut: true, matchOnDescription: true, matchOnDetail: true },
-  ))?.id;
+  const source =
+    args.source ??
+    (
+      await vscode.window.showQuickPick(
+        SCAFFOLD_SOURCES.map((s) => ({ label: s.label, description: s.eventTemplate, detail: `Triggered by ${s.description}`, id: s.id })),
+        // The service's name (SQS, SNS, S3, EventBridge...) is in the detail: search it too.
+        {
+          title: 'New Function (2/3): event source',
+          placeHolder: 'What triggers it? (type a service: SQS, SNS, S3, API Gateway...)',
+          ignoreFocusOut: true,
+          matchOnDescription: true,
+          matchOnDetail: true,
+        },
+      )
+    )?.id;
   if (!source) return undefined;
 
   const taken = new Set((await ctx.functions.get(folder)).functions.map((f) => f.name));
   const base = logicalIdFor(`${SCAFFOLD_SOURCES.find((s) => s.id === source)?.label ?? ''} function`);
   let suggested = base;
   for (let n = 2; taken.has(suggested); n++) suggested = `${base}${n}`;
-  const name = args.name ?? (await vscode.window.showInputBox({
-    title: 'New Function (3/3): name',
-    prompt: 'Logical id in template.yaml (letters and digits); the code goes to functions/<name>/',
-    value: suggested,
-    ignoreFocusOut: true,
-    validateInput: (text) => validateFunctionName(text) ?? (taken.has(text.trim()) ? `There is already a function named ${text.trim()}; choose another name.` : undefined),
-  }))?.trim();
+  const name =
+    args.name ??
+    (
+      await vscode.window.showInputBox({
+        title: 'New Function (3/3): name',
+        prompt: 'Logical id in template.yaml (letters and digits); the code goes to functions/<name>/',
+        value: suggested,
+        ignoreFocusOut: true,
+        validateInput: (text) =>
+          validateFunctionName(text) ?? (taken.has(text.trim()) ? `There is already a function named ${text.trim()}; choose another name.` : undefined),
+      })
+    )?.trim();
   if (!name) return undefined;
 
   try {
@@ -69,11 +95,15 @@ export async function newFunction(ctx: Ctx, rawArgs?: NewFunctionArgs): Promise<
     const main = vscode.Uri.file(path.join(folder.uri.fsPath, plan.mainFile));
     await vscode.window.showTextDocument(main, { preview: false });
     const where = written.templateCreated ? `a new ${path.basename(written.templateFile)}` : path.basename(written.templateFile);
-    ctx.log(`Created ${plan.name}: ${written.written.map((w) => vscode.workspace.asRelativePath(w)).join(', ')}; added to ${where} (line ${written.templateLine}); saved event ${saved.name}.`);
+    ctx.log(
+      `Created ${plan.name}: ${written.written.map((w) => vscode.workspace.asRelativePath(w)).join(', ')}; added to ${where} (line ${written.templateLine}); saved event ${saved.name}.`,
+    );
     if (plan.buildNote) {
       void vscode.window.showInformationMessage(`${plan.name} was added to ${where}. ${plan.buildNote}`);
     } else {
-      void vscode.window.showInformationMessage(`${plan.name} was added to ${where} with the saved event "${saved.name}". Use "Invoke with event" above the handler to run it.`);
+      void vscode.window.showInformationMessage(
+        `${plan.name} was added to ${where} with the saved event "${saved.name}". Use "Invoke with event" above the handler to run it.`,
+      );
     }
     return { ...written, functionName: plan.name, savedEvent: saved.path };
   } catch (err) {

@@ -31,8 +31,9 @@ export function offerMissingParameters(ctx: Ctx, folder: vscode.WorkspaceFolder,
       const action = `Set ${name}`;
       const message = `${where}: parameter ${name} has no Default and no value, so a function using it does not load. Set a local value (saved in .open-runtime/parameters.json, used by the CLI too).`;
       ctx.log(`${message} Or run "Open Runtime: Set Template Parameters...".`);
-      void vscode.window.showWarningMessage(message, action)
-        .then((choice) => { if (choice === action) void promptParameter(ctx, folder, error.file, name); });
+      void vscode.window.showWarningMessage(message, action).then((choice) => {
+        if (choice === action) void promptParameter(ctx, folder, error.file, name);
+      });
     }
   }
 }
@@ -46,7 +47,8 @@ export async function promptParameter(ctx: Ctx, folder: vscode.WorkspaceFolder, 
   let value: string | undefined;
   if (declared?.allowedValues?.length) {
     const items = declared.allowedValues.map((v) => ({ label: v, description: v === current ? 'current' : undefined }));
-    value = (await vscode.window.showQuickPick(items, { title, placeHolder: declared.description ?? `One of the values ${name} allows`, ignoreFocusOut: true }))?.label;
+    value = (await vscode.window.showQuickPick(items, { title, placeHolder: declared.description ?? `One of the values ${name} allows`, ignoreFocusOut: true }))
+      ?.label;
   } else {
     value = await vscode.window.showInputBox({
       title,
@@ -71,7 +73,8 @@ async function saveAndReload(ctx: Ctx, folder: vscode.WorkspaceFolder, template:
   ctx.log(`Parameter ${name} of ${vscode.workspace.asRelativePath(template)} set to "${value}" in ${vscode.workspace.asRelativePath(file)}.`);
   ctx.fireFunctionsChanged();
   const live = ctx.liveRunners.find((r) => r.folder === folder.uri.toString());
-  if (live && live.runner.state.kind === 'ready') await live.runner.reloadFunctions().catch((err: Error) => ctx.log(`Could not reload the functions: ${err.message}`));
+  if (live && live.runner.state.kind === 'ready')
+    await live.runner.reloadFunctions().catch((err: Error) => ctx.log(`Could not reload the functions: ${err.message}`));
   return file;
 }
 
@@ -84,7 +87,9 @@ export async function setTemplateParameters(ctx: Ctx, args: SetParameterArgs = {
     return undefined;
   }
   if (template && args.name) {
-    return args.value !== undefined ? saveAndReload(ctx, folder, path.resolve(template), args.name, args.value) : promptParameter(ctx, folder, path.resolve(template), args.name);
+    return args.value !== undefined
+      ? saveAndReload(ctx, folder, path.resolve(template), args.name, args.value)
+      : promptParameter(ctx, folder, path.resolve(template), args.name);
   }
   const { declaredParameters, readSavedParameters, savedParametersOf } = await import('../runner/functions/saved-parameters.ts');
   const { files } = await ctx.functions.get(folder);
@@ -95,7 +100,13 @@ export async function setTemplateParameters(ctx: Ctx, args: SetParameterArgs = {
     const values = savedParametersOf(saved, folder.uri.fsPath, file);
     for (const p of declaredParameters(await readFile(file, 'utf8').catch(() => ''), file)) {
       const now = values[p.name] !== undefined ? `${values[p.name]} (saved)` : p.default !== undefined ? `${p.default} (Default)` : 'no value';
-      items.push({ label: p.name, description: vscode.workspace.asRelativePath(file), detail: `${now}${p.description ? ` · ${p.description}` : ''}`, template: file, name: p.name });
+      items.push({
+        label: p.name,
+        description: vscode.workspace.asRelativePath(file),
+        detail: `${now}${p.description ? ` · ${p.description}` : ''}`,
+        template: file,
+        name: p.name,
+      });
     }
   }
   if (!items.length) {

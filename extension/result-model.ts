@@ -17,28 +17,28 @@ export type ResponseView =
   | { readonly kind: 'json'; readonly text: string }
   | { readonly kind: 'text'; readonly text: string }
   | {
-    readonly kind: 'http';
-    readonly statusCode: number;
-    readonly headers: ReadonlyArray<readonly [string, string]>;
-    readonly cookies: readonly string[];
-    readonly body: string;
-    readonly bodyKind: 'json' | 'text' | 'binary';
-    /** Sent over HTTP from the editor: milliseconds from the request's first byte to the response's last. */
-    readonly timeMs?: number;
-  };
+      readonly kind: 'http';
+      readonly statusCode: number;
+      readonly headers: ReadonlyArray<readonly [string, string]>;
+      readonly cookies: readonly string[];
+      readonly body: string;
+      readonly bodyKind: 'json' | 'text' | 'binary';
+      /** Sent over HTTP from the editor: milliseconds from the request's first byte to the response's last. */
+      readonly timeMs?: number;
+    };
 
 /** What was sent, shown beside the response: the event of an invoke, or the HTTP request sent to a route. */
 export type RequestView =
   | { readonly kind: 'event'; readonly text: string }
   | {
-    readonly kind: 'http';
-    readonly method: string;
-    readonly url: string;
-    /** The route it was sent to (`GET /orders/{id}`). */
-    readonly route?: string;
-    readonly headers: ReadonlyArray<readonly [string, string]>;
-    readonly body: string;
-  };
+      readonly kind: 'http';
+      readonly method: string;
+      readonly url: string;
+      /** The route it was sent to (`GET /orders/{id}`). */
+      readonly route?: string;
+      readonly headers: ReadonlyArray<readonly [string, string]>;
+      readonly body: string;
+    };
 
 export interface ResultModel {
   readonly functionName: string;
@@ -66,8 +66,7 @@ export interface ResultModel {
 /** Messages from the extension to the webview. */
 export type ToResultView =
   /** `seq` numbers the models shown, so the page can say which one it has drawn. */
-  | { readonly type: 'model'; readonly model: ResultModel; readonly seq?: number }
-  | { readonly type: 'chunk'; readonly data: string };
+  { readonly type: 'model'; readonly model: ResultModel; readonly seq?: number } | { readonly type: 'chunk'; readonly data: string };
 
 /** Messages from the webview to the extension. */
 export type FromResultView =
@@ -84,17 +83,25 @@ const SHOWN_EVENT_CHARS = 64 * 1024;
 /** The event of an invoke as the result view shows it: pretty JSON, cut when it is very large. */
 export function eventRequestView(payload: string): RequestView {
   let text = payload;
-  try { text = JSON.stringify(JSON.parse(payload), null, 2); } catch { /* show it as sent */ }
-  if (text.length > SHOWN_EVENT_CHARS) text = `${text.slice(0, SHOWN_EVENT_CHARS)}\n… (${text.length - SHOWN_EVENT_CHARS} more characters: "Open Event" in the history shows all of it)`;
+  try {
+    text = JSON.stringify(JSON.parse(payload), null, 2);
+  } catch {
+    /* show it as sent */
+  }
+  if (text.length > SHOWN_EVENT_CHARS)
+    text = `${text.slice(0, SHOWN_EVENT_CHARS)}\n… (${text.length - SHOWN_EVENT_CHARS} more characters: "Open Event" in the history shows all of it)`;
   return { kind: 'event', text };
 }
 
-export function describeResult(result: InvokeResult, extra: { eventLabel?: string; eventHint?: string; debug?: boolean; request?: RequestView } = {}): ResultModel {
+export function describeResult(
+  result: InvokeResult,
+  extra: { eventLabel?: string; eventHint?: string; debug?: boolean; request?: RequestView } = {},
+): ResultModel {
   const failed = result.functionError !== undefined || result.error !== undefined;
   const base = {
     functionName: result.function,
     requestId: result.requestId,
-    state: failed ? 'failed' as const : 'succeeded' as const,
+    state: failed ? ('failed' as const) : ('succeeded' as const),
     streamed: result.streamed,
     report: result.report,
     logs: result.logs,
@@ -108,7 +115,17 @@ export function describeResult(result: InvokeResult, extra: { eventLabel?: strin
     const errorType = result.error?.errorType ?? fromPayload?.errorType ?? 'Unhandled';
     const errorMessage = result.error?.errorMessage ?? fromPayload?.errorMessage ?? result.payload;
     const stack = result.error?.stackTrace ?? fromPayload?.stackTrace ?? [];
-    return { ...base, error: { errorType, errorMessage, frames: stack.flatMap((s) => s.split('\n')).filter((s) => s.trim()).map(parseStackFrame) } };
+    return {
+      ...base,
+      error: {
+        errorType,
+        errorMessage,
+        frames: stack
+          .flatMap((s) => s.split('\n'))
+          .filter((s) => s.trim())
+          .map(parseStackFrame),
+      },
+    };
   }
   return { ...base, response: describeResponse(result) };
 }
@@ -123,14 +140,22 @@ function errorFromPayload(payload: string): { errorType?: string; errorMessage?:
         ...(Array.isArray(v.stackTrace) ? { stackTrace: v.stackTrace.map(String) } : {}),
       };
     }
-  } catch { /* not JSON */ }
+  } catch {
+    /* not JSON */
+  }
   return undefined;
 }
 
 export function describeResponse(result: Pick<InvokeResult, 'payload' | 'streamed' | 'httpPrelude'>): ResponseView {
   if (result.streamed && result.httpPrelude) {
     const headers = Object.entries(result.httpPrelude.headers ?? {});
-    return { kind: 'http', statusCode: result.httpPrelude.statusCode ?? 200, headers, cookies: result.httpPrelude.cookies ?? [], ...describeHttpBody(result.payload, false, headers) };
+    return {
+      kind: 'http',
+      statusCode: result.httpPrelude.statusCode ?? 200,
+      headers,
+      cookies: result.httpPrelude.cookies ?? [],
+      ...describeHttpBody(result.payload, false, headers),
+    };
   }
   let value: unknown;
   try {
@@ -145,7 +170,10 @@ export function describeResponse(result: Pick<InvokeResult, 'payload' | 'streame
     }
     const body = typeof value.body === 'string' ? value.body : value.body === undefined ? '' : JSON.stringify(value.body);
     return {
-      kind: 'http', statusCode: value.statusCode, headers, cookies: Array.isArray(value.cookies) ? value.cookies.map(String) : [],
+      kind: 'http',
+      statusCode: value.statusCode,
+      headers,
+      cookies: Array.isArray(value.cookies) ? value.cookies.map(String) : [],
       ...describeHttpBody(body, value.isBase64Encoded === true, headers),
     };
   }
@@ -165,12 +193,21 @@ interface HttpShaped {
 export function isHttpShaped(value: unknown): value is HttpShaped {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.statusCode === 'number' && Number.isInteger(v.statusCode) && v.statusCode >= 100 && v.statusCode <= 599
-    && ('body' in v || 'headers' in v || 'multiValueHeaders' in v || 'cookies' in v);
+  return (
+    typeof v.statusCode === 'number' &&
+    Number.isInteger(v.statusCode) &&
+    v.statusCode >= 100 &&
+    v.statusCode <= 599 &&
+    ('body' in v || 'headers' in v || 'multiValueHeaders' in v || 'cookies' in v)
+  );
 }
 
 /** A response body for display: decoded from base64, pretty JSON, or a line saying it is binary. */
-export function describeHttpBody(raw: string, base64: boolean, headers: ReadonlyArray<readonly [string, string]>): { body: string; bodyKind: 'json' | 'text' | 'binary' } {
+export function describeHttpBody(
+  raw: string,
+  base64: boolean,
+  headers: ReadonlyArray<readonly [string, string]>,
+): { body: string; bodyKind: 'json' | 'text' | 'binary' } {
   let text = raw;
   if (base64) {
     const bytes = decodeBase64(raw);

@@ -37,8 +37,12 @@ export class ResultView implements vscode.Disposable {
     this.actions = actions;
   }
 
-  get currentModel(): ResultModel | undefined { return this.model; }
-  get isOpen(): boolean { return this.panel !== undefined; }
+  get currentModel(): ResultModel | undefined {
+    return this.model;
+  }
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
 
   /** Shows a fresh model (running, finished or failed) and brings the panel forward without taking focus. */
   show(model: ResultModel, codeRoot?: string, entryId?: string): void {
@@ -59,7 +63,10 @@ export class ResultView implements vscode.Disposable {
    * panel is created and brought forward at once. The model is current right away (resultModel(), chunks).
    */
   showRunning(model: ResultModel, codeRoot: string | undefined, afterMs: number): void {
-    if (!this.panel || afterMs <= 0) { this.show(model, codeRoot); return; }
+    if (!this.panel || afterMs <= 0) {
+      this.show(model, codeRoot);
+      return;
+    }
     this.cancelPendingRunning();
     this.model = model;
     this.entryId = undefined;
@@ -87,7 +94,10 @@ export class ResultView implements vscode.Disposable {
     const wanted = this.seq;
     if (this.drawnSeq >= wanted) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.drawnWaiters.delete(check); resolve(false); }, timeoutMs);
+      const timer = setTimeout(() => {
+        this.drawnWaiters.delete(check);
+        resolve(false);
+      }, timeoutMs);
       const check = () => {
         if (this.drawnSeq < wanted) return;
         clearTimeout(timer);
@@ -111,7 +121,10 @@ export class ResultView implements vscode.Disposable {
     this.flushPendingRunning();
     if (this.streamHead !== undefined) {
       const split = takeHttpPrelude(this.streamHead + data);
-      if (!split) { this.streamHead += data; return; }
+      if (!split) {
+        this.streamHead += data;
+        return;
+      }
       this.streamHead = undefined;
       const chunks = split.body ? [split.body] : [];
       this.model = { ...m, requestId: id, streamed: true, chunks, ...(split.prelude ? { streamPrelude: split.prelude } : {}) };
@@ -131,12 +144,17 @@ export class ResultView implements vscode.Disposable {
   private ensurePanel(): vscode.WebviewPanel {
     if (this.panel) return this.panel;
     const distWebview = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel(RESULT_VIEW_TYPE, 'Result', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      enableFindWidget: true,
-      retainContextWhenHidden: true,
-      localResourceRoots: [distWebview],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      RESULT_VIEW_TYPE,
+      'Result',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      {
+        enableScripts: true,
+        enableFindWidget: true,
+        retainContextWhenHidden: true,
+        localResourceRoots: [distWebview],
+      },
+    );
     panel.iconPath = new vscode.ThemeIcon('output');
     this.ready = false;
     panel.webview.html = webviewHtml(panel.webview, vscode.Uri.joinPath(distWebview, 'result.js'), {
@@ -145,7 +163,10 @@ export class ResultView implements vscode.Disposable {
       main: '<main id="result" aria-live="polite">\n  <p id="empty">No invocation yet. Use "Invoke with event" above a handler.</p>\n</main>',
     });
     panel.webview.onDidReceiveMessage((msg: FromResultView) => this.onMessage(msg));
-    panel.onDidDispose(() => { this.panel = undefined; this.ready = false; });
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+      this.ready = false;
+    });
     this.panel = panel;
     return panel;
   }
@@ -179,7 +200,8 @@ export class ResultView implements vscode.Disposable {
 
   private async openFrame(file: string, line: number, column: number): Promise<void> {
     const candidates: string[] = [];
-    if (this.codeRoot && file.startsWith('/var/task/')) candidates.push(vscode.Uri.joinPath(vscode.Uri.file(this.codeRoot), file.slice('/var/task/'.length)).fsPath);
+    if (this.codeRoot && file.startsWith('/var/task/'))
+      candidates.push(vscode.Uri.joinPath(vscode.Uri.file(this.codeRoot), file.slice('/var/task/'.length)).fsPath);
     if (file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file)) candidates.push(file);
     else if (this.codeRoot) candidates.push(vscode.Uri.joinPath(vscode.Uri.file(this.codeRoot), file).fsPath);
     for (const candidate of candidates) {
@@ -202,7 +224,6 @@ export class ResultView implements vscode.Disposable {
     this.panel = undefined;
   }
 }
-
 
 const RESULT_CSS = `
 body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 16px 24px; }

@@ -6,8 +6,21 @@ import { randomBytes } from 'node:crypto';
 import type { Agent } from 'undici';
 import type { z } from 'zod';
 import {
-  ChainReport, ComponentInterface, KeyValueListing, CONTROL_PREFIX, ControlError, FunctionList, InferResponse, InvokeResult, ReadyLine,
-  RouteList, RunnerEvent, RunnerStatus, DurableExecutionList, type CallbackCompletion, type InvokeRequest,
+  ChainReport,
+  ComponentInterface,
+  KeyValueListing,
+  CONTROL_PREFIX,
+  ControlError,
+  FunctionList,
+  InferResponse,
+  InvokeResult,
+  ReadyLine,
+  RouteList,
+  RunnerEvent,
+  RunnerStatus,
+  DurableExecutionList,
+  type CallbackCompletion,
+  type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
 import { RUNNER_ENV, RUNNER_NODE_FLAGS } from '../runner/protocol.ts';
@@ -43,7 +56,9 @@ export class RunnerError extends Error {
   }
 }
 
-export interface Subscription { dispose(): void }
+export interface Subscription {
+  dispose(): void;
+}
 
 const CONTROL_TIMEOUT_MS = 60_000;
 
@@ -90,8 +105,12 @@ export class RunnerSidecar {
     this.options = options;
   }
 
-  get state(): RunnerState { return this.currentState; }
-  get workspace(): string { return this.options.workspace; }
+  get state(): RunnerState {
+    return this.currentState;
+  }
+  get workspace(): string {
+    return this.options.workspace;
+  }
 
   onState(listener: (s: RunnerState) => void): Subscription {
     this.stateListeners.add(listener);
@@ -105,9 +124,14 @@ export class RunnerSidecar {
 
   /** Starts the runner unless it is already up; concurrent callers share one start. */
   ensureStarted(): Promise<void> {
-    if (this.disposed) return Promise.reject(new RunnerError('Runner.Stopped', 'The Open Runtime runner was shut down with the extension; reload the window to start it again.'));
+    if (this.disposed)
+      return Promise.reject(
+        new RunnerError('Runner.Stopped', 'The Open Runtime runner was shut down with the extension; reload the window to start it again.'),
+      );
     if (this.currentState.kind === 'ready' && this.child) return Promise.resolve();
-    this.starting ??= this.start().finally(() => { this.starting = undefined; });
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined;
+    });
     return this.starting;
   }
 
@@ -122,7 +146,9 @@ export class RunnerSidecar {
     if (!this.functionList) {
       const asked = this.call('GET', '/functions', undefined, FunctionList);
       this.functionList = asked;
-      asked.catch(() => { if (this.functionList === asked) this.functionList = undefined; });
+      asked.catch(() => {
+        if (this.functionList === asked) this.functionList = undefined;
+      });
     }
     return this.functionList;
   }
@@ -227,17 +253,32 @@ export class RunnerSidecar {
 
     const ready = await new Promise<ReadyLine>((resolve, reject) => {
       let settled = false;
-      const settle = (fn: () => void) => { if (!settled) { settled = true; clearTimeout(timer); fn(); } };
+      const settle = (fn: () => void) => {
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          fn();
+        }
+      };
       const timeoutMs = this.options.startTimeoutMs ?? 30_000;
-      const timer = setTimeout(() => settle(() => {
-        child.kill('SIGKILL');
-        reject(new RunnerError('Runner.StartTimeout', `The runner did not report ready within ${timeoutMs / 1000} s. Its log is in the "Open Runtime" output.`));
-      }), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          settle(() => {
+            child.kill('SIGKILL');
+            reject(
+              new RunnerError('Runner.StartTimeout', `The runner did not report ready within ${timeoutMs / 1000} s. Its log is in the "Open Runtime" output.`),
+            );
+          }),
+        timeoutMs,
+      );
       onLines(child.stdout!, (line) => {
         if (!settled) {
           const parsed = safeJson(line);
           const r = parsed === undefined ? undefined : ReadyLine.safeParse(parsed);
-          if (r?.success) { settle(() => resolve(r.data)); return; }
+          if (r?.success) {
+            settle(() => resolve(r.data));
+            return;
+          }
         }
         this.options.log(line);
       });
@@ -246,10 +287,26 @@ export class RunnerSidecar {
         if (this.stderrTail.length > 20) this.stderrTail.shift();
         this.options.log(line);
       });
-      child.once('error', (err) => settle(() => reject(new RunnerError('Runner.StartFailed',
-        `Could not start the runner with ${node}: ${err.message}. ${useOwnNode ? 'Set openRuntime.nodePath to a Node.js 20+ executable.' : 'Check the openRuntime.nodePath setting.'}`))));
-      child.once('exit', (code, signal) => settle(() => reject(new RunnerError('Runner.StartFailed',
-        `The runner exited before it was ready (${signal ? `signal ${signal}` : `exit code ${code}`}).${lastWords(this.stderrTail)} See the "Open Runtime" output.`))));
+      child.once('error', (err) =>
+        settle(() =>
+          reject(
+            new RunnerError(
+              'Runner.StartFailed',
+              `Could not start the runner with ${node}: ${err.message}. ${useOwnNode ? 'Set openRuntime.nodePath to a Node.js 20+ executable.' : 'Check the openRuntime.nodePath setting.'}`,
+            ),
+          ),
+        ),
+      );
+      child.once('exit', (code, signal) =>
+        settle(() =>
+          reject(
+            new RunnerError(
+              'Runner.StartFailed',
+              `The runner exited before it was ready (${signal ? `signal ${signal}` : `exit code ${code}`}).${lastWords(this.stderrTail)} See the "Open Runtime" output.`,
+            ),
+          ),
+        ),
+      );
     }).catch((err: RunnerError) => {
       this.child = undefined;
       this.setState({ kind: 'failed', message: err.message });
@@ -259,7 +316,9 @@ export class RunnerSidecar {
     this.port = ready.port;
     this.agent = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
     child.once('exit', (code, signal) => this.onExit(child, code, signal));
-    this.options.log(`Runner ready on 127.0.0.1:${ready.port} (pid ${ready.pid}).${ready.apiPort ? ` The project's HTTP APIs (API Gateway routes, Function URLs) are on http://127.0.0.1:${ready.apiPort}.` : ''}`);
+    this.options.log(
+      `Runner ready on 127.0.0.1:${ready.port} (pid ${ready.pid}).${ready.apiPort ? ` The project's HTTP APIs (API Gateway routes, Function URLs) are on http://127.0.0.1:${ready.apiPort}.` : ''}`,
+    );
     this.setState({ kind: 'ready', port: ready.port, pid: ready.pid, environments: 0, apiPort: ready.apiPort });
     this.followEvents();
   }
@@ -270,7 +329,10 @@ export class RunnerSidecar {
     this.eventsAbort?.abort();
     void this.agent?.destroy().catch(() => undefined);
     this.agent = undefined;
-    if (this.stopping || this.disposed) { this.setState({ kind: 'stopped' }); return; }
+    if (this.stopping || this.disposed) {
+      this.setState({ kind: 'stopped' });
+      return;
+    }
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     const now = Date.now();
     this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
@@ -287,7 +349,10 @@ export class RunnerSidecar {
 
   private async stopProcess(): Promise<void> {
     const child = this.child;
-    if (!child) { if (this.currentState.kind !== 'failed') this.setState({ kind: 'stopped' }); return; }
+    if (!child) {
+      if (this.currentState.kind !== 'failed') this.setState({ kind: 'stopped' });
+      return;
+    }
     this.stopping = true;
     this.eventsAbort?.abort();
     const exited = new Promise<void>((resolve) => {
@@ -299,7 +364,10 @@ export class RunnerSidecar {
     const within = (ms: number) => Promise.race([exited.then(() => true), delay(ms).then(() => false)]);
     if (!(await within(3_000))) {
       child.kill('SIGTERM');
-      if (!(await within(2_000))) { child.kill('SIGKILL'); await within(2_000); }
+      if (!(await within(2_000))) {
+        child.kill('SIGKILL');
+        await within(2_000);
+      }
     }
     this.child = undefined;
     await this.agent?.destroy().catch(() => undefined);
@@ -317,8 +385,12 @@ export class RunnerSidecar {
       while (!abort.signal.aborted && this.child === child) {
         try {
           const res = await request(this.url('/events'), {
-            method: 'GET', headers: this.headers(), dispatcher: this.agent, signal: abort.signal,
-            headersTimeout: CONTROL_TIMEOUT_MS, bodyTimeout: 0,
+            method: 'GET',
+            headers: this.headers(),
+            dispatcher: this.agent,
+            signal: abort.signal,
+            headersTimeout: CONTROL_TIMEOUT_MS,
+            bodyTimeout: 0,
           });
           if (res.statusCode !== 200) {
             const text = await res.body.text();
@@ -349,7 +421,10 @@ export class RunnerSidecar {
 
   private dispatchEvent(line: string): void {
     const parsed = RunnerEvent.safeParse(safeJson(line));
-    if (!parsed.success) { this.options.log(`Ignoring an event the extension does not understand: ${line.slice(0, 200)}`); return; }
+    if (!parsed.success) {
+      this.options.log(`Ignoring an event the extension does not understand: ${line.slice(0, 200)}`);
+      return;
+    }
     const event = parsed.data;
     if (event.type === 'events-dropped') {
       this.options.log(`The runner left out ${event.count} events (logs, results) that the editor did not read in time; the output may have gaps.`);
@@ -360,7 +435,11 @@ export class RunnerSidecar {
       this.setState({ ...this.currentState, environments: event.count });
     }
     for (const l of [...this.eventListeners]) {
-      try { l(event); } catch (err) { this.options.log(`An event listener failed: ${(err as Error).message}`); }
+      try {
+        l(event);
+      } catch (err) {
+        this.options.log(`An event listener failed: ${(err as Error).message}`);
+      }
     }
   }
 
@@ -372,8 +451,13 @@ export class RunnerSidecar {
     return json ? { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' } : { authorization: `Bearer ${this.token}` };
   }
 
-  private async call<T>(method: 'GET' | 'POST', route: string, body: unknown, schema: z.ZodType<T> | undefined,
-    opts: { timeoutMs?: number; signal?: AbortSignal | undefined } = {}): Promise<T> {
+  private async call<T>(
+    method: 'GET' | 'POST',
+    route: string,
+    body: unknown,
+    schema: z.ZodType<T> | undefined,
+    opts: { timeoutMs?: number; signal?: AbortSignal | undefined } = {},
+  ): Promise<T> {
     if (method !== 'POST' || route !== '/shutdown') await this.ensureStarted();
     if (!this.agent) throw new RunnerError('Runner.Stopped', 'The runner is not running. Run "Open Runtime: Restart Runner".');
     const timeout = opts.timeoutMs ?? CONTROL_TIMEOUT_MS;
@@ -381,19 +465,29 @@ export class RunnerSidecar {
     let res;
     try {
       res = await request(this.url(route), {
-        method, dispatcher: this.agent, headers: this.headers(body !== undefined),
+        method,
+        dispatcher: this.agent,
+        headers: this.headers(body !== undefined),
         body: body === undefined ? undefined : JSON.stringify(body),
-        headersTimeout: timeout, bodyTimeout: timeout, signal: opts.signal,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        signal: opts.signal,
       });
     } catch (err) {
       if (opts.signal?.aborted) throw new RunnerError('Runner.Cancelled', 'The request to the runner was cancelled.');
-      throw new RunnerError('Runner.Unreachable', `Could not reach the runner (${(err as Error).message}). It restarts automatically if it stopped; try again.`);
+      throw new RunnerError(
+        'Runner.Unreachable',
+        `Could not reach the runner (${(err as Error).message}). It restarts automatically if it stopped; try again.`,
+      );
     }
     let text: string;
     try {
       text = await res.body.text();
     } catch (err) {
-      throw new RunnerError('Runner.Unreachable', `The runner stopped answering during ${method} ${route} (${(err as Error).message}). It restarts automatically if it stopped; try again.`);
+      throw new RunnerError(
+        'Runner.Unreachable',
+        `The runner stopped answering during ${method} ${route} (${(err as Error).message}). It restarts automatically if it stopped; try again.`,
+      );
     }
     const json = safeJson(text);
     if (res.statusCode < 200 || res.statusCode >= 300) {
@@ -404,23 +498,34 @@ export class RunnerSidecar {
     if (!schema) return undefined as T;
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new RunnerError('Runner.ProtocolError', `The runner's answer to ${method} ${route} does not match the protocol (${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}). Is the extension newer than dist/runner.js? Run npm run build.`);
+      throw new RunnerError(
+        'Runner.ProtocolError',
+        `The runner's answer to ${method} ${route} does not match the protocol (${parsed.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; ')}). Is the extension newer than dist/runner.js? Run npm run build.`,
+      );
     }
     return parsed.data;
   }
 }
 
-
 /** The line of a dying process's stderr that says what went wrong, not its stack frames or Node banner. */
 function lastWords(tail: readonly string[]): string {
-  const meaningful = tail.map((l) => l.trim()).filter((l) => l && !/^at\s/.test(l) && !/^[{}[\]^)(]+$/.test(l) && !/^Node\.js v\d/.test(l) && !/^\w+: ['"[{]/.test(l));
+  const meaningful = tail
+    .map((l) => l.trim())
+    .filter((l) => l && !/^at\s/.test(l) && !/^[{}[\]^)(]+$/.test(l) && !/^Node\.js v\d/.test(l) && !/^\w+: ['"[{]/.test(l));
   const error = meaningful.find((l) => /\b\w*(Error|Exception)\b|error:/i.test(l));
   const words = error ?? meaningful[meaningful.length - 1];
   return words ? ` It said: ${words}` : '';
 }
 
 function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function delay(ms: number): Promise<void> {

@@ -72,7 +72,10 @@ export interface ScaffoldPlan {
 
 /** A CloudFormation logical id: what the user typed, made valid ("orders api" -> "OrdersApi"). */
 export function logicalIdFor(input: string): string {
-  const words = input.trim().split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const words = input
+    .trim()
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean);
   // "HTTP API" -> "HttpApi": all-caps words become capitalised, mixed-case ones ("OrdersAPI") stay as typed.
   const id = words.map((w) => w[0]!.toUpperCase() + (w === w.toUpperCase() ? w.slice(1).toLowerCase() : w.slice(1))).join('');
   return /^[A-Za-z]/.test(id) ? id.slice(0, 64) : `Fn${id}`.slice(0, 64);
@@ -80,14 +83,18 @@ export function logicalIdFor(input: string): string {
 
 export function validateFunctionName(input: string): string | undefined {
   if (!input.trim()) return 'Give the function a name, such as OrdersApi.';
-  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(input.trim())) return `Use letters and digits only, starting with a letter (template.yaml logical id): for example ${logicalIdFor(input) || 'OrdersApi'}.`;
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(input.trim()))
+    return `Use letters and digits only, starting with a letter (template.yaml logical id): for example ${logicalIdFor(input) || 'OrdersApi'}.`;
   if (input.trim().length > 64) return 'Keep it to 64 characters at most.';
   return undefined;
 }
 
 /** "OrdersApi" -> "orders-api", the folder under functions/. */
 export function folderNameFor(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z])([A-Z][a-z])/g, '$1-$2').toLowerCase();
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
 }
 
 export function planFunction(req: ScaffoldRequest): ScaffoldPlan {
@@ -127,32 +134,72 @@ export function planFunction(req: ScaffoldRequest): ScaffoldPlan {
 function samEvents(source: EventSourceKind, name: string): { events?: Record<string, unknown>; extra: Array<[string, Record<string, unknown>]> } {
   const path = `/${folderNameFor(name)}`;
   switch (source.id) {
-    case 'http-api': return { events: { Api: { Type: 'HttpApi', Properties: { Path: path, Method: 'GET' } } }, extra: [] };
-    case 'rest-api': return { events: { Api: { Type: 'Api', Properties: { Path: path, Method: 'get' } } }, extra: [] };
-    case 'function-url': return { events: undefined, extra: [] };
-    case 'queue': return {
-      events: { Queue: { Type: 'SQS', Properties: { Queue: { 'Fn::GetAtt': [`${name}Queue`, 'Arn'] }, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] } } },
-      extra: [[`${name}Queue`, { Type: 'AWS::SQS::Queue' }]],
-    };
-    case 'topic': return { events: { Topic: { Type: 'SNS', Properties: { Topic: { Ref: `${name}Topic` } } } }, extra: [[`${name}Topic`, { Type: 'AWS::SNS::Topic' }]] };
-    case 'schedule': return { events: { Schedule: { Type: 'ScheduleV2', Properties: { ScheduleExpression: 'rate(5 minutes)' } } }, extra: [] };
-    case 'eventbridge': return { events: { Rule: { Type: 'EventBridgeRule', Properties: { Pattern: { source: ['com.example.orders'] } } } }, extra: [] };
-    case 'stream': return {
-      events: { Stream: { Type: 'DynamoDB', Properties: { Stream: { 'Fn::GetAtt': [`${name}Table`, 'StreamArn'] }, StartingPosition: 'LATEST', FunctionResponseTypes: ['ReportBatchItemFailures'] } } },
-      extra: [[`${name}Table`, { Type: 'AWS::DynamoDB::Table', Properties: {
-        BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      } }]],
-    };
-    case 'kinesis': return {
-      events: { Stream: { Type: 'Kinesis', Properties: { Stream: { 'Fn::GetAtt': [`${name}Stream`, 'Arn'] }, StartingPosition: 'LATEST', FunctionResponseTypes: ['ReportBatchItemFailures'] } } },
-      extra: [[`${name}Stream`, { Type: 'AWS::Kinesis::Stream', Properties: { ShardCount: 1 } }]],
-    };
-    case 's3': return {
-      events: { Upload: { Type: 'S3', Properties: { Bucket: { Ref: `${name}Bucket` }, Events: 's3:ObjectCreated:*' } } },
-      extra: [[`${name}Bucket`, { Type: 'AWS::S3::Bucket' }]],
-    };
-    default: return { events: undefined, extra: [] };
+    case 'http-api':
+      return { events: { Api: { Type: 'HttpApi', Properties: { Path: path, Method: 'GET' } } }, extra: [] };
+    case 'rest-api':
+      return { events: { Api: { Type: 'Api', Properties: { Path: path, Method: 'get' } } }, extra: [] };
+    case 'function-url':
+      return { events: undefined, extra: [] };
+    case 'queue':
+      return {
+        events: {
+          Queue: {
+            Type: 'SQS',
+            Properties: { Queue: { 'Fn::GetAtt': [`${name}Queue`, 'Arn'] }, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] },
+          },
+        },
+        extra: [[`${name}Queue`, { Type: 'AWS::SQS::Queue' }]],
+      };
+    case 'topic':
+      return { events: { Topic: { Type: 'SNS', Properties: { Topic: { Ref: `${name}Topic` } } } }, extra: [[`${name}Topic`, { Type: 'AWS::SNS::Topic' }]] };
+    case 'schedule':
+      return { events: { Schedule: { Type: 'ScheduleV2', Properties: { ScheduleExpression: 'rate(5 minutes)' } } }, extra: [] };
+    case 'eventbridge':
+      return { events: { Rule: { Type: 'EventBridgeRule', Properties: { Pattern: { source: ['com.example.orders'] } } } }, extra: [] };
+    case 'stream':
+      return {
+        events: {
+          Stream: {
+            Type: 'DynamoDB',
+            Properties: {
+              Stream: { 'Fn::GetAtt': [`${name}Table`, 'StreamArn'] },
+              StartingPosition: 'LATEST',
+              FunctionResponseTypes: ['ReportBatchItemFailures'],
+            },
+          },
+        },
+        extra: [
+          [
+            `${name}Table`,
+            {
+              Type: 'AWS::DynamoDB::Table',
+              Properties: {
+                BillingMode: 'PAY_PER_REQUEST',
+                AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+                KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+                StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+              },
+            },
+          ],
+        ],
+      };
+    case 'kinesis':
+      return {
+        events: {
+          Stream: {
+            Type: 'Kinesis',
+            Properties: { Stream: { 'Fn::GetAtt': [`${name}Stream`, 'Arn'] }, StartingPosition: 'LATEST', FunctionResponseTypes: ['ReportBatchItemFailures'] },
+          },
+        },
+        extra: [[`${name}Stream`, { Type: 'AWS::Kinesis::Stream', Properties: { ShardCount: 1 } }]],
+      };
+    case 's3':
+      return {
+        events: { Upload: { Type: 'S3', Properties: { Bucket: { Ref: `${name}Bucket` }, Events: 's3:ObjectCreated:*' } } },
+        extra: [[`${name}Bucket`, { Type: 'AWS::S3::Bucket' }]],
+      };
+    default:
+      return { events: undefined, extra: [] };
   }
 }
 
@@ -165,32 +212,47 @@ interface HandlerCode {
 
 function handlerFiles(language: ScaffoldLanguage, source: EventSourceKind, name: string): HandlerCode {
   switch (language) {
-    case 'typescript': return {
-      files: [{ path: 'handler.ts', content: nodeHandler(source, name, true) }, { path: 'package.json', content: nodePackageJson(name) }],
-      handler: 'handler.handler',
-    };
-    case 'javascript': return { files: [{ path: 'handler.mjs', content: nodeHandler(source, name, false) }], handler: 'handler.handler' };
-    case 'python': return { files: [{ path: 'app.py', content: pythonHandler(source, name) }], handler: 'app.handler' };
-    case 'go': return {
-      files: [{ path: 'main.go', content: goHandler(source, name) }, { path: 'go.mod', content: goMod(name) }],
-      handler: 'bootstrap',
-      metadata: { BuildMethod: 'go1.x' },
-      buildNote: `Build it before invoking: cd ${`functions/${folderNameFor(name)}`} && go mod tidy && GOOS=linux CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap . (needs github.com/aws/aws-lambda-go from the Go module proxy).`,
-    };
-    case 'rust': return {
-      files: [{ path: 'src/main.rs', content: rustHandler(source, name) }, { path: 'Cargo.toml', content: cargoToml(name) }],
-      handler: 'bootstrap',
-      metadata: { BuildMethod: 'rust-cargolambda' },
-      buildNote: `Build it before invoking: cd functions/${folderNameFor(name)} && cargo lambda build --release, then copy target/lambda/${folderNameFor(name)}/bootstrap next to Cargo.toml (needs the lambda_runtime crates from crates.io).`,
-    };
-    case 'wasi': return {
-      files: [
-        { path: 'component.js', content: wasiComponent(source, name) },
-        { path: 'wit/handler.wit', content: WASI_WIT },
-      ],
-      handler: 'component.wasm',
-      buildNote: `Build it before invoking: cd functions/${folderNameFor(name)} && npx @bytecodealliance/jco@1.34.0 componentize component.js --wit wit --world-name handler --out component.wasm.`,
-    };
+    case 'typescript':
+      return {
+        files: [
+          { path: 'handler.ts', content: nodeHandler(source, name, true) },
+          { path: 'package.json', content: nodePackageJson(name) },
+        ],
+        handler: 'handler.handler',
+      };
+    case 'javascript':
+      return { files: [{ path: 'handler.mjs', content: nodeHandler(source, name, false) }], handler: 'handler.handler' };
+    case 'python':
+      return { files: [{ path: 'app.py', content: pythonHandler(source, name) }], handler: 'app.handler' };
+    case 'go':
+      return {
+        files: [
+          { path: 'main.go', content: goHandler(source, name) },
+          { path: 'go.mod', content: goMod(name) },
+        ],
+        handler: 'bootstrap',
+        metadata: { BuildMethod: 'go1.x' },
+        buildNote: `Build it before invoking: cd ${`functions/${folderNameFor(name)}`} && go mod tidy && GOOS=linux CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap . (needs github.com/aws/aws-lambda-go from the Go module proxy).`,
+      };
+    case 'rust':
+      return {
+        files: [
+          { path: 'src/main.rs', content: rustHandler(source, name) },
+          { path: 'Cargo.toml', content: cargoToml(name) },
+        ],
+        handler: 'bootstrap',
+        metadata: { BuildMethod: 'rust-cargolambda' },
+        buildNote: `Build it before invoking: cd functions/${folderNameFor(name)} && cargo lambda build --release, then copy target/lambda/${folderNameFor(name)}/bootstrap next to Cargo.toml (needs the lambda_runtime crates from crates.io).`,
+      };
+    case 'wasi':
+      return {
+        files: [
+          { path: 'component.js', content: wasiComponent(source, name) },
+          { path: 'wit/handler.wit', content: WASI_WIT },
+        ],
+        handler: 'component.wasm',
+        buildNote: `Build it before invoking: cd functions/${folderNameFor(name)} && npx @bytecodealliance/jco@1.34.0 componentize component.js --wit wit --world-name handler --out component.wasm.`,
+      };
   }
 }
 
@@ -220,9 +282,12 @@ export const handler = async (event${t(`: ${eventType}`)}, context${t(': Context
 `;
     }
     case 'records-batch': {
-      const [eventType, idOf, body] = source.id === 'queue' ? ['SQSEvent', 'record.messageId', 'record.body']
-        : source.id === 'stream' ? ['DynamoDBStreamEvent', "record.dynamodb?.SequenceNumber ?? ''", 'JSON.stringify(record.dynamodb?.NewImage ?? {})']
-        : ['KinesisStreamEvent', 'record.kinesis.sequenceNumber', "Buffer.from(record.kinesis.data, 'base64').toString('utf8')"];
+      const [eventType, idOf, body] =
+        source.id === 'queue'
+          ? ['SQSEvent', 'record.messageId', 'record.body']
+          : source.id === 'stream'
+            ? ['DynamoDBStreamEvent', "record.dynamodb?.SequenceNumber ?? ''", 'JSON.stringify(record.dynamodb?.NewImage ?? {})']
+            : ['KinesisStreamEvent', 'record.kinesis.sequenceNumber', "Buffer.from(record.kinesis.data, 'base64').toString('utf8')"];
       return `${imports(eventType, 'SQSBatchResponse')}// ${name}: processes batches of ${source.description}; failed records are reported back so only they are retried.
 export const handler = async (event${t(`: ${eventType}`)})${t(': Promise<SQSBatchResponse>')} => {
   const batchItemFailures${t(": SQSBatchResponse['batchItemFailures']")} = [];
@@ -250,13 +315,15 @@ export const handler = async (event${t(`: ${s3 ? 'S3Event' : 'SNSEvent'}`)})${t(
 };
 `;
     }
-    case 'event': return `${imports('EventBridgeEvent')}// ${name}: runs on ${source.id === 'schedule' ? 'a schedule' : 'matching EventBridge events'}.
+    case 'event':
+      return `${imports('EventBridgeEvent')}// ${name}: runs on ${source.id === 'schedule' ? 'a schedule' : 'matching EventBridge events'}.
 export const handler = async (event${t(': EventBridgeEvent<string, unknown>')})${t(': Promise<{ ok: boolean; detailType: string }>')} => {
   console.log(\`\${event['detail-type']} from \${event.source} at \${event.time}\`, JSON.stringify(event.detail));
   return { ok: true, detailType: event['detail-type'] };
 };
 `;
-    case 'direct': return `${imports('Context')}// ${name}: called directly (SDK, CLI, Step Functions...). Returns what it was given, with a greeting.
+    case 'direct':
+      return `${imports('Context')}// ${name}: called directly (SDK, CLI, Step Functions...). Returns what it was given, with a greeting.
 export const handler = async (event${t(': Record<string, unknown>')}, context${t(': Context')}) => {
   console.log('invoked by', context.functionName, 'with', JSON.stringify(event));
   return { message: 'Hello from ${name}!', received: event };
@@ -268,7 +335,8 @@ export const handler = async (event${t(': Record<string, unknown>')}, context${t
 function pythonHandler(source: EventSourceKind, name: string): string {
   switch (source.shape) {
     case 'http': {
-      const [method, path] = source.id === 'rest-api' ? ['event["httpMethod"]', 'event["path"]'] : ['event["requestContext"]["http"]["method"]', 'event["rawPath"]'];
+      const [method, path] =
+        source.id === 'rest-api' ? ['event["httpMethod"]', 'event["path"]'] : ['event["requestContext"]["http"]["method"]', 'event["rawPath"]'];
       return `import json
 import logging
 
@@ -288,9 +356,12 @@ def handler(event, context):
 `;
     }
     case 'records-batch': {
-      const [idOf, body] = source.id === 'queue' ? ['record["messageId"]', 'record["body"]']
-        : source.id === 'stream' ? ['record["dynamodb"]["SequenceNumber"]', 'json.dumps(record["dynamodb"].get("NewImage", {}))']
-        : ['record["kinesis"]["sequenceNumber"]', 'base64.b64decode(record["kinesis"]["data"]).decode("utf-8")'];
+      const [idOf, body] =
+        source.id === 'queue'
+          ? ['record["messageId"]', 'record["body"]']
+          : source.id === 'stream'
+            ? ['record["dynamodb"]["SequenceNumber"]', 'json.dumps(record["dynamodb"].get("NewImage", {}))']
+            : ['record["kinesis"]["sequenceNumber"]', 'base64.b64decode(record["kinesis"]["data"]).decode("utf-8")'];
       return `import base64
 import json
 import logging
@@ -312,7 +383,7 @@ def handler(event, context):
 `;
     }
     case 'records': {
-      const what = source.id === 's3' ? 'f"s3://{record[\'s3\'][\'bucket\'][\'name\']}/{unquote_plus(record[\'s3\'][\'object\'][\'key\'])}"' : 'record["Sns"]["Message"]';
+      const what = source.id === 's3' ? "f\"s3://{record['s3']['bucket']['name']}/{unquote_plus(record['s3']['object']['key'])}\"" : 'record["Sns"]["Message"]';
       return `import logging
 from urllib.parse import unquote_plus
 
@@ -327,7 +398,8 @@ def handler(event, context):
     return {"processed": len(event["Records"])}
 `;
     }
-    case 'event': return `import json
+    case 'event':
+      return `import json
 import logging
 
 logger = logging.getLogger()
@@ -339,7 +411,8 @@ def handler(event, context):
     logger.info("%s from %s at %s: %s", event["detail-type"], event["source"], event["time"], json.dumps(event.get("detail")))
     return {"ok": True, "detailType": event["detail-type"]}
 `;
-    case 'direct': return `import json
+    case 'direct':
+      return `import json
 import logging
 
 logger = logging.getLogger()
@@ -357,19 +430,47 @@ def handler(event, context):
 function goHandler(source: EventSourceKind, name: string): string {
   const [eventType, body] = (() => {
     switch (source.shape) {
-      case 'http': return source.id === 'rest-api'
-        ? ['events.APIGatewayProxyRequest', 'return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"content-type": "application/json"}, Body: `{"message":"Hello from Go!"}`}, nil']
-        : ['events.APIGatewayV2HTTPRequest', 'return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: map[string]string{"content-type": "application/json"}, Body: `{"message":"Hello from Go!"}`}, nil'];
-      case 'records-batch': return [source.id === 'queue' ? 'events.SQSEvent' : source.id === 'stream' ? 'events.DynamoDBEvent' : 'events.KinesisEvent', 'log.Printf("processing %d records", len(event.Records))\n\treturn events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}, nil'];
-      case 'records': return [source.id === 's3' ? 'events.S3Event' : 'events.SNSEvent', 'log.Printf("received %d records", len(event.Records))\n\treturn map[string]int{"processed": len(event.Records)}, nil'];
-      case 'event': return ['events.CloudWatchEvent', 'log.Printf("%s from %s", event.DetailType, event.Source)\n\treturn map[string]any{"ok": true, "detailType": event.DetailType}, nil'];
-      case 'direct': return ['map[string]any', 'log.Printf("invoked with %v", event)\n\treturn map[string]any{"message": "Hello from ' + name + '!", "received": event}, nil'];
+      case 'http':
+        return source.id === 'rest-api'
+          ? [
+              'events.APIGatewayProxyRequest',
+              'return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"content-type": "application/json"}, Body: `{"message":"Hello from Go!"}`}, nil',
+            ]
+          : [
+              'events.APIGatewayV2HTTPRequest',
+              'return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: map[string]string{"content-type": "application/json"}, Body: `{"message":"Hello from Go!"}`}, nil',
+            ];
+      case 'records-batch':
+        return [
+          source.id === 'queue' ? 'events.SQSEvent' : source.id === 'stream' ? 'events.DynamoDBEvent' : 'events.KinesisEvent',
+          'log.Printf("processing %d records", len(event.Records))\n\treturn events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}, nil',
+        ];
+      case 'records':
+        return [
+          source.id === 's3' ? 'events.S3Event' : 'events.SNSEvent',
+          'log.Printf("received %d records", len(event.Records))\n\treturn map[string]int{"processed": len(event.Records)}, nil',
+        ];
+      case 'event':
+        return [
+          'events.CloudWatchEvent',
+          'log.Printf("%s from %s", event.DetailType, event.Source)\n\treturn map[string]any{"ok": true, "detailType": event.DetailType}, nil',
+        ];
+      case 'direct':
+        return [
+          'map[string]any',
+          'log.Printf("invoked with %v", event)\n\treturn map[string]any{"message": "Hello from ' + name + '!", "received": event}, nil',
+        ];
     }
   })();
-  const result = body.startsWith('return events.APIGatewayProxyResponse') ? 'events.APIGatewayProxyResponse'
-    : body.startsWith('return events.APIGatewayV2HTTPResponse') ? 'events.APIGatewayV2HTTPResponse'
-    : body.includes('SQSEventResponse') ? 'events.SQSEventResponse'
-    : body.includes('map[string]int') ? 'map[string]int' : 'map[string]any';
+  const result = body.startsWith('return events.APIGatewayProxyResponse')
+    ? 'events.APIGatewayProxyResponse'
+    : body.startsWith('return events.APIGatewayV2HTTPResponse')
+      ? 'events.APIGatewayV2HTTPResponse'
+      : body.includes('SQSEventResponse')
+        ? 'events.SQSEventResponse'
+        : body.includes('map[string]int')
+          ? 'map[string]int'
+          : 'map[string]any';
   const usesEvents = eventType.startsWith('events.') || result.startsWith('events.');
   return `// ${name}: ${source.description}.
 // Build: GOOS=linux CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap .
@@ -393,12 +494,16 @@ func main() {
 }
 
 function nodePackageJson(name: string): string {
-  return `${JSON.stringify({
-    name: folderNameFor(name),
-    private: true,
-    type: 'module',
-    devDependencies: { '@types/aws-lambda': '^8.10.0' },
-  }, null, 2)}\n`;
+  return `${JSON.stringify(
+    {
+      name: folderNameFor(name),
+      private: true,
+      type: 'module',
+      devDependencies: { '@types/aws-lambda': '^8.10.0' },
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 function goMod(name: string): string {
@@ -419,10 +524,13 @@ use serde_json::{json, Value};
 async fn function_handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
     let (payload, context) = event.into_parts();
     tracing::info!(request_id = %context.request_id, "received an event");
-    ${source.shape === 'http'
-    ? 'Ok(json!({ "statusCode": 200, "headers": { "content-type": "application/json" }, "body": json!({ "message": "Hello from Rust!" }).to_string() }))'
-    : source.shape === 'records-batch' ? 'let _ = payload;\n    Ok(json!({ "batchItemFailures": [] }))'
-    : `Ok(json!({ "message": "Hello from ${name}!", "received": payload }))`}
+    ${
+      source.shape === 'http'
+        ? 'Ok(json!({ "statusCode": 200, "headers": { "content-type": "application/json" }, "body": json!({ "message": "Hello from Rust!" }).to_string() }))'
+        : source.shape === 'records-batch'
+          ? 'let _ = payload;\n    Ok(json!({ "batchItemFailures": [] }))'
+          : `Ok(json!({ "message": "Hello from ${name}!", "received": payload }))`
+    }
 }
 
 #[tokio::main]
@@ -457,10 +565,12 @@ world handler {
 `;
 
 function wasiComponent(source: EventSourceKind, name: string): string {
-  const response = source.shape === 'http'
-    ? "{ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Hello from a component!' }) }"
-    : source.shape === 'records-batch' ? '{ batchItemFailures: [] }'
-    : `{ message: 'Hello from ${name}!', received: event }`;
+  const response =
+    source.shape === 'http'
+      ? "{ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Hello from a component!' }) }"
+      : source.shape === 'records-batch'
+        ? '{ batchItemFailures: [] }'
+        : `{ message: 'Hello from ${name}!', received: event }`;
   return `// ${name}: ${source.description}, as a WASI component (world "handler" in wit/handler.wit).
 // Build: npx @bytecodealliance/jco@1.34.0 componentize component.js --wit wit --world-name handler --out component.wasm
 export function handle(eventJson) {
@@ -523,13 +633,15 @@ export function addResourcesToTemplate(existing: string | undefined, resources: 
   const doc = parseDocument(source, { keepSourceTokens: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new Error(`template.yaml is not valid YAML (line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}); fix it first, then add the function again.`);
+    throw new Error(
+      `template.yaml is not valid YAML (line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}); fix it first, then add the function again.`,
+    );
   }
   if (existing !== undefined && doc.contents !== null && !isMap(doc.contents)) {
     throw new Error('template.yaml does not hold a mapping at its top level, so it is not a SAM/CloudFormation template; fix it or remove it.');
   }
   const resourcesPair = isMap(doc.contents) ? (doc.contents.items as Pair[]).find((p) => isScalar(p.key) && p.key.value === 'Resources') : undefined;
-  const resourcesMap = resourcesPair && isMap(resourcesPair.value) ? resourcesPair.value as YAMLMap : undefined;
+  const resourcesMap = resourcesPair && isMap(resourcesPair.value) ? (resourcesPair.value as YAMLMap) : undefined;
   for (const [id] of resources) {
     if (resourcesMap?.has(id)) throw new Error(`template.yaml already has a resource named ${id}; choose another function name.`);
   }
@@ -545,12 +657,18 @@ export function addResourcesToTemplate(existing: string | undefined, resources: 
     text = `${source.slice(0, end)}${source[end - 1] === '\n' ? '' : '\n'}\n${block}${source.slice(end)}`;
   } else if (resourcesPair === undefined && isMap(doc.contents)) {
     text = `${source}${source.endsWith('\n') ? '' : '\n'}\nResources:\n${serializeResources(resources, 2)}`;
-  } else if (existing === undefined || (resourcesPair && (resourcesPair.value === null || (isScalar(resourcesPair.value) && resourcesPair.value.value === null)))) {
+  } else if (
+    existing === undefined ||
+    (resourcesPair && (resourcesPair.value === null || (isScalar(resourcesPair.value) && resourcesPair.value.value === null)))
+  ) {
     // A template with an empty `Resources:` (or the new template's head).
-    text = existing === undefined ? `${NEW_TEMPLATE_HEAD}${serializeResources(resources, 2)}` : source.replace(/^Resources:[^\n]*\n?/m, `Resources:\n${serializeResources(resources, 2)}`);
+    text =
+      existing === undefined
+        ? `${NEW_TEMPLATE_HEAD}${serializeResources(resources, 2)}`
+        : source.replace(/^Resources:[^\n]*\n?/m, `Resources:\n${serializeResources(resources, 2)}`);
   } else {
     // Flow-style or unusual Resources: fall back to re-serializing the document.
-    const map = resourcesMap ?? doc.createNode({}) as YAMLMap;
+    const map = resourcesMap ?? (doc.createNode({}) as YAMLMap);
     for (const [id, r] of resources) map.set(id, doc.createNode(r));
     doc.set('Resources', map);
     text = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
@@ -582,5 +700,9 @@ function serializeResources(resources: ScaffoldPlan['resources'], indent: number
   const doc = new Document(Object.fromEntries(resources));
   const yamlText = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indent: Math.max(1, indent) });
   const pad = ' '.repeat(indent);
-  return yamlText.split('\n').map((l) => (l ? pad + l : l)).join('\n').replace(/\n*$/, '\n');
+  return yamlText
+    .split('\n')
+    .map((l) => (l ? pad + l : l))
+    .join('\n')
+    .replace(/\n*$/, '\n');
 }

@@ -17,41 +17,88 @@ export function maskCommentsAndStrings(text: string, language: SourceLanguage): 
     const c = text[i]!;
     const next = text[i + 1];
     if (language === 'python') {
-      if (c === '#') { const end = lineEnd(text, i); blank(i, end); i = end; continue; }
+      if (c === '#') {
+        const end = lineEnd(text, i);
+        blank(i, end);
+        i = end;
+        continue;
+      }
       if (c === '"' || c === "'") {
         const triple = text.startsWith(c.repeat(3), i);
         const end = triple ? closeAfter(text, i + 3, c.repeat(3), true) : closeQuote(text, i + 1, c, false);
         blank(i + (triple ? 3 : 1), end - (triple ? 3 : 1));
-        i = end; lastSignificant = c; continue;
+        i = end;
+        lastSignificant = c;
+        continue;
       }
     } else {
-      if (c === '/' && next === '/') { const end = lineEnd(text, i); blank(i, end); i = end; continue; }
+      if (c === '/' && next === '/') {
+        const end = lineEnd(text, i);
+        blank(i, end);
+        i = end;
+        continue;
+      }
       if (c === '/' && next === '*') {
         const end = language === 'rust' ? closeNestedBlockComment(text, i) : closeAfter(text, i + 2, '*/', false);
-        blank(i, end); i = end; continue;
+        blank(i, end);
+        i = end;
+        continue;
       }
-      if (c === '"') { const end = closeQuote(text, i + 1, '"', language === 'go' ? false : true); blank(i + 1, end - 1); i = end; lastSignificant = c; continue; }
+      if (c === '"') {
+        const end = closeQuote(text, i + 1, '"', language === 'go' ? false : true);
+        blank(i + 1, end - 1);
+        i = end;
+        lastSignificant = c;
+        continue;
+      }
       if (language === 'rust' && c === 'r' && /^r#*"/.test(text.slice(i, i + 8)) && !/[\w]/.test(text[i - 1] ?? '')) {
         const hashes = /^r(#*)"/.exec(text.slice(i, i + 260))![1]!;
         const end = closeAfter(text, i + 2 + hashes.length, '"' + hashes, false);
-        blank(i + 2 + hashes.length, end - 1 - hashes.length); i = end; lastSignificant = '"'; continue;
+        blank(i + 2 + hashes.length, end - 1 - hashes.length);
+        i = end;
+        lastSignificant = '"';
+        continue;
       }
       if (c === "'") {
         if (language === 'rust') {
           // 'a' and '\n' are chars; 'a alone is a lifetime.
           const m = /^'(\\.[^']*|[^'\\\n])'/.exec(text.slice(i, i + 12));
-          if (m) { blank(i + 1, i + m[0].length - 1); i += m[0].length; lastSignificant = "'"; continue; }
-          i++; continue;
+          if (m) {
+            blank(i + 1, i + m[0].length - 1);
+            i += m[0].length;
+            lastSignificant = "'";
+            continue;
+          }
+          i++;
+          continue;
         }
-        const end = closeQuote(text, i + 1, "'", false); blank(i + 1, end - 1); i = end; lastSignificant = c; continue;
+        const end = closeQuote(text, i + 1, "'", false);
+        blank(i + 1, end - 1);
+        i = end;
+        lastSignificant = c;
+        continue;
       }
       if (c === '`') {
-        if (language === 'go') { const end = closeAfter(text, i + 1, '`', false); blank(i + 1, end - 1); i = end; continue; }
-        const end = closeTemplate(text, i + 1); blank(i + 1, end - 1); i = end; lastSignificant = c; continue;
+        if (language === 'go') {
+          const end = closeAfter(text, i + 1, '`', false);
+          blank(i + 1, end - 1);
+          i = end;
+          continue;
+        }
+        const end = closeTemplate(text, i + 1);
+        blank(i + 1, end - 1);
+        i = end;
+        lastSignificant = c;
+        continue;
       }
       if (c === '/' && (language === 'typescript' || language === 'javascript') && startsRegex(lastSignificant, text, i)) {
         const end = closeRegex(text, i + 1);
-        if (end > 0) { blank(i + 1, end - 1); i = end; lastSignificant = '/'; continue; }
+        if (end > 0) {
+          blank(i + 1, end - 1);
+          i = end;
+          lastSignificant = '/';
+          continue;
+        }
       }
     }
     if (!/\s/.test(c)) lastSignificant = c;
@@ -68,7 +115,10 @@ function lineEnd(text: string, i: number): number {
 /** Index just past `close`, or the end of the text for an unterminated construct. */
 function closeAfter(text: string, from: number, close: string, escapes: boolean): number {
   for (let k = from; k < text.length; k++) {
-    if (escapes && text[k] === '\\') { k++; continue; }
+    if (escapes && text[k] === '\\') {
+      k++;
+      continue;
+    }
     if (text.startsWith(close, k)) return k + close.length;
   }
   return text.length;
@@ -77,7 +127,10 @@ function closeAfter(text: string, from: number, close: string, escapes: boolean)
 function closeQuote(text: string, from: number, quote: string, multiline: boolean): number {
   for (let k = from; k < text.length; k++) {
     const ch = text[k];
-    if (ch === '\\') { k++; continue; }
+    if (ch === '\\') {
+      k++;
+      continue;
+    }
     if (ch === quote) return k + 1;
     if (ch === '\n' && !multiline) return k; // unterminated: stop at the line end so one typo doesn't mask the file
   }
@@ -87,8 +140,16 @@ function closeQuote(text: string, from: number, quote: string, multiline: boolea
 function closeNestedBlockComment(text: string, from: number): number {
   let depth = 0;
   for (let k = from; k < text.length - 1; k++) {
-    if (text[k] === '/' && text[k + 1] === '*') { depth++; k++; continue; }
-    if (text[k] === '*' && text[k + 1] === '/') { depth--; k++; if (depth === 0) return k + 1; }
+    if (text[k] === '/' && text[k + 1] === '*') {
+      depth++;
+      k++;
+      continue;
+    }
+    if (text[k] === '*' && text[k + 1] === '/') {
+      depth--;
+      k++;
+      if (depth === 0) return k + 1;
+    }
   }
   return text.length;
 }
@@ -97,15 +158,20 @@ function closeNestedBlockComment(text: string, from: number): number {
 function closeTemplate(text: string, from: number): number {
   for (let k = from; k < text.length; k++) {
     const ch = text[k];
-    if (ch === '\\') { k++; continue; }
+    if (ch === '\\') {
+      k++;
+      continue;
+    }
     if (ch === '`') return k + 1;
     if (ch === '$' && text[k + 1] === '{') {
       let depth = 0;
       for (k = k + 1; k < text.length; k++) {
         const d = text[k];
         if (d === '{') depth++;
-        else if (d === '}') { depth--; if (depth === 0) break; }
-        else if (d === '`') k = closeTemplate(text, k + 1) - 1;
+        else if (d === '}') {
+          depth--;
+          if (depth === 0) break;
+        } else if (d === '`') k = closeTemplate(text, k + 1) - 1;
         else if (d === '"' || d === "'") k = closeQuote(text, k + 1, d, false) - 1;
       }
     }
@@ -125,7 +191,10 @@ function closeRegex(text: string, from: number): number {
   for (let k = from; k < text.length; k++) {
     const ch = text[k];
     if (ch === '\n') return -1;
-    if (ch === '\\') { k++; continue; }
+    if (ch === '\\') {
+      k++;
+      continue;
+    }
     if (ch === '[') inClass = true;
     else if (ch === ']') inClass = false;
     else if (ch === '/' && !inClass) return k + 1;
@@ -147,9 +216,15 @@ export function readBalanced(masked: string, openIndex: number): number {
   const stack: string[] = [];
   for (let k = openIndex; k < masked.length; k++) {
     const ch = masked[k]!;
-    if (ch === '=' && masked[k + 1] === '>') { k++; continue; } // arrow, not a closing angle bracket
+    if (ch === '=' && masked[k + 1] === '>') {
+      k++;
+      continue;
+    } // arrow, not a closing angle bracket
     const o = OPEN.indexOf(ch);
-    if (o >= 0 && (o !== 3 || open === '<')) { stack.push(CLOSE[o]!); continue; }
+    if (o >= 0 && (o !== 3 || open === '<')) {
+      stack.push(CLOSE[o]!);
+      continue;
+    }
     const c = CLOSE.indexOf(ch);
     if (c >= 0 && (c !== 3 || open === '<')) {
       if (stack.length === 0 || stack[stack.length - 1] !== ch) {
@@ -170,10 +245,16 @@ export function splitTopLevel(list: string): string[] {
   let start = 0;
   for (let k = 0; k < list.length; k++) {
     const ch = list[k]!;
-    if (ch === '=' && list[k + 1] === '>') { k++; continue; }
+    if (ch === '=' && list[k + 1] === '>') {
+      k++;
+      continue;
+    }
     if ('([{<'.includes(ch)) depth++;
     else if (')]}>'.includes(ch)) depth--;
-    else if (ch === ',' && depth === 0) { parts.push(list.slice(start, k)); start = k + 1; }
+    else if (ch === ',' && depth === 0) {
+      parts.push(list.slice(start, k));
+      start = k + 1;
+    }
   }
   parts.push(list.slice(start));
   return parts.map((p) => p.trim()).filter((p) => p.length > 0);

@@ -80,7 +80,9 @@ export class DeployedStatusBar implements vscode.Disposable {
   /** What it shows now, for the in-host tests. */
   get shown(): { text: string; command: string | undefined; arguments: unknown[] } {
     const c = this.item.command;
-    return typeof c === 'string' || c === undefined ? { text: this.item.text, command: c, arguments: [] } : { text: this.item.text, command: c.command, arguments: c.arguments ?? [] };
+    return typeof c === 'string' || c === undefined
+      ? { text: this.item.text, command: c, arguments: [] }
+      : { text: this.item.text, command: c.command, arguments: c.arguments ?? [] };
   }
 
   dispose(): void {

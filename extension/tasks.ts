@@ -64,7 +64,14 @@ export function buildTask(ctx: Ctx, folder: vscode.WorkspaceFolder, definition: 
   if (definition.arch) args.push('--arch', definition.arch);
   const wasi = fn?.runtime === 'wasi';
   const label = name ?? `build ${definition.function}${wasi ? ' (architecture-independent)' : definition.arch ? ` (${definition.arch})` : ''}`;
-  const task = new vscode.Task(definition, folder, label, TASK_TYPE, new vscode.ProcessExecution(command, args, { cwd: folder.uri.fsPath, env }), PROBLEM_MATCHERS);
+  const task = new vscode.Task(
+    definition,
+    folder,
+    label,
+    TASK_TYPE,
+    new vscode.ProcessExecution(command, args, { cwd: folder.uri.fsPath, env }),
+    PROBLEM_MATCHERS,
+  );
   task.group = vscode.TaskGroup.Build;
   task.detail = wasi
     ? 'WASI component: built once, architecture-independent (the same component serves arm64 and x86_64)'

@@ -31,11 +31,20 @@ export class WorkspaceFunctions implements vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher(DEFINITION_GLOB);
     // Parameter values saved by hand (or by the CLI user) change what loads, as a template edit does.
     const parameters = vscode.workspace.createFileSystemWatcher('**/.open-runtime/parameters.json');
-    const changed = () => { this.cache.clear(); ctx.fireFunctionsChanged(); };
+    const changed = () => {
+      this.cache.clear();
+      ctx.fireFunctionsChanged();
+    };
     this.disposables.push(
-      this.diagnostics, watcher, parameters,
-      parameters.onDidChange(changed), parameters.onDidCreate(changed), parameters.onDidDelete(changed),
-      watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
+      this.diagnostics,
+      watcher,
+      parameters,
+      parameters.onDidChange(changed),
+      parameters.onDidCreate(changed),
+      parameters.onDidDelete(changed),
+      watcher.onDidChange(changed),
+      watcher.onDidCreate(changed),
+      watcher.onDidDelete(changed),
       ctx.onFunctionsChanged(() => this.cache.clear()),
       // A definition file opened that the last reading did not include (created while file events were missed).
       vscode.workspace.onDidOpenTextDocument((doc) => void this.readAgainIfNew(doc.uri)),

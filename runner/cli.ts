@@ -6,14 +6,7 @@ import { parseArgs } from 'node:util';
 import { handleControlApi } from './control.ts';
 import { discoverFunctions, loadFunctionsFrom, type Discovery, type DiscoveryOptions } from './functions/discover.ts';
 import { functionAddressed } from './functions/address.ts';
-import {
-  ProjectSettingsError,
-  parseParameterOverrides,
-  readDotEnv,
-  readEnvVarsFile,
-  readSamConfig,
-  resolveRegion,
-} from './functions/project-settings.ts';
+import { ProjectSettingsError, parseParameterOverrides, readDotEnv, readEnvVarsFile, readSamConfig, resolveRegion } from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
 import { watchDefinitions } from './functions/watch-definitions.ts';
 import { parseFunction, runtimeFamily, type FunctionSpec } from './functions/model.ts';
@@ -83,7 +76,14 @@ ${PROJECT_USAGE}`,
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
 async function usage(): Promise<string> {
-  const [build, layer, deploy, chain, events, durable] = await Promise.all([import('./build/command.ts'), import('./build/layer.ts'), import('./deploy/command.ts'), import('./analysis/chain-command.ts'), import('./events/generate-command.ts'), import('./durable/command.ts')]);
+  const [build, layer, deploy, chain, events, durable] = await Promise.all([
+    import('./build/command.ts'),
+    import('./build/layer.ts'),
+    import('./deploy/command.ts'),
+    import('./analysis/chain-command.ts'),
+    import('./events/generate-command.ts'),
+    import('./durable/command.ts'),
+  ]);
   return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}\n${durable.DURABLE_USAGE}`;
 }
 
@@ -215,7 +215,8 @@ const DEBUG_OPTION = { 'debug-port': { type: 'string', short: 'd' } } as const;
 function debugPortOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`Bad debug port "${value}": give the port your debugger attaches to, 1 to 65535.`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new UsageError(`Bad debug port "${value}": give the port your debugger attaches to, 1 to 65535.`);
   return port;
 }
 
@@ -223,9 +224,12 @@ function debugPortOf(value: string | undefined): number | undefined {
 function sayDebuggerReady(lambda: LocalLambda): void {
   lambda.subscribe((event) => {
     if (event.type !== 'debug-ready') return;
-    const how = event.language === 'node' ? 'a Node debugger (VS Code "Attach", chrome://inspect)'
-      : event.language === 'python' ? 'a Python debugger (debugpy serves the Debug Adapter Protocol: VS Code, nvim-dap or any DAP client attaches)'
-        : 'a Go debugger (Delve serves the Debug Adapter Protocol: attach with mode "remote" from VS Code, nvim-dap or any DAP client)';
+    const how =
+      event.language === 'node'
+        ? 'a Node debugger (VS Code "Attach", chrome://inspect)'
+        : event.language === 'python'
+          ? 'a Python debugger (debugpy serves the Debug Adapter Protocol: VS Code, nvim-dap or any DAP client attaches)'
+          : 'a Go debugger (Delve serves the Debug Adapter Protocol: attach with mode "remote" from VS Code, nvim-dap or any DAP client)';
     process.stderr.write(`open-runtime: ${event.function} waits for ${how} on 127.0.0.1:${event.port}; it runs once one attaches.\n`);
   });
 }
@@ -282,7 +286,10 @@ function noticeContainerFlags(values: Record<string, unknown>): void {
 }
 
 /** The project's settings from the flags, samconfig, env.json and .env, with the one region order. */
-function projectOptions(values: WorkspaceValues, verb: string): DiscoveryOptions & { region: string; profile?: string | undefined; template?: string; settingsError?: DefinitionError } {
+function projectOptions(
+  values: WorkspaceValues,
+  verb: string,
+): DiscoveryOptions & { region: string; profile?: string | undefined; template?: string; settingsError?: DefinitionError } {
   const dir = resolve(values.workspace ?? (values.template ? dirname(resolve(values.template)) : process.cwd()));
   try {
     const config = readSamConfig(values.workspace ? dir : process.cwd(), verb, values['config-env'], values['config-file']);
@@ -335,7 +342,17 @@ function reportDefinitionErrors(errors: DefinitionError[], skipped: DefinitionEr
 }
 
 async function invokeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: samStyleArgs(args), allowPositionals: true, options: { ...WORKSPACE_OPTIONS, ...DEBUG_OPTION, event: { type: 'string', short: 'e' }, 'tenant-id': { type: 'string' }, 'skip-waits': { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    args: samStyleArgs(args),
+    allowPositionals: true,
+    options: {
+      ...WORKSPACE_OPTIONS,
+      ...DEBUG_OPTION,
+      event: { type: 'string', short: 'e' },
+      'tenant-id': { type: 'string' },
+      'skip-waits': { type: 'boolean' },
+    },
+  });
   noticeContainerFlags(values);
   const address = positionals[0];
   if (!address) throw new UsageError('Which function? open-runtime invoke <function>.');
@@ -349,7 +366,10 @@ async function invokeCommand(args: string[]): Promise<number> {
   const fn = functionNamed(functions, address);
   const name = fn.name;
   const language = debugPort ? debuggerLanguage(fn) : undefined;
-  if (debugPort && !language) throw new UsageError(`--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector), Python (debugpy) and Go (Delve) functions can wait for a debugger. Invoke it without --debug-port.`);
+  if (debugPort && !language)
+    throw new UsageError(
+      `--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector), Python (debugpy) and Go (Delve) functions can wait for a debugger. Invoke it without --debug-port.`,
+    );
   let payload: Buffer = Buffer.from('{}');
   if (values.event === '-') payload = readFileSync(0);
   else if (values.event) {
@@ -367,12 +387,13 @@ async function invokeCommand(args: string[]): Promise<number> {
   lambda.setFunctions(functions, errors);
   // A durable function runs as an execution (durable/orchestrator.ts), kept in memory for this one invoke: the runner's
   // port serves the durable execution API its SDK checkpoints to, and the Invoke API for its context.invoke calls.
-  const durable = fn.durable && !language
-    ? await useDurableExecutions(lambda, undefined, {
-      skipWaits: values['skip-waits'] === true || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
-      log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
-    })
-    : undefined;
+  const durable =
+    fn.durable && !language
+      ? await useDurableExecutions(lambda, undefined, {
+          skipWaits: values['skip-waits'] === true || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
+          log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
+        })
+      : undefined;
   if (durable) {
     serveMainPort(lambda, {
       surfaceOf: () => 'aws',
@@ -392,7 +413,9 @@ async function invokeCommand(args: string[]): Promise<number> {
   sayDebuggerReady(lambda);
   if (durable) {
     try {
-      process.stderr.write(`open-runtime: ${name} is a durable function: this invoke runs its execution to the end (callbacks: open-runtime callback succeed <id> --port ${port}).\n`);
+      process.stderr.write(
+        `open-runtime: ${name} is a durable function: this invoke runs its execution to the end (callbacks: open-runtime callback succeed <id> --port ${port}).\n`,
+      );
       const exec = durable.start(fn, payload.toString('utf8'));
       await durable.whenDone(exec);
       const { status, result, error } = exec.record;
@@ -400,7 +423,9 @@ async function invokeCommand(args: string[]): Promise<number> {
         process.stdout.write(`${result ?? ''}\n`);
         return 0;
       }
-      process.stdout.write(`${JSON.stringify({ errorType: error?.ErrorType ?? `Execution.${status}`, errorMessage: error?.ErrorMessage ?? `The durable execution ended ${status}.` })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ errorType: error?.ErrorType ?? `Execution.${status}`, errorMessage: error?.ErrorMessage ?? `The durable execution ended ${status}.` })}\n`,
+      );
       return 1;
     } finally {
       durable.close();
@@ -444,14 +469,26 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   const { values, positionals } = parseArgs({
     args: samStyleArgs(args),
     allowPositionals: !sidecar,
-    options: { ...WORKSPACE_OPTIONS, ...(sidecar ? {} : DEBUG_OPTION), port: { type: 'string', short: 'p' }, 'api-port': { type: 'string' }, 'ws-idle-timeout': { type: 'string' }, 'skip-waits': { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, 'allow-origin': { type: 'string', multiple: true }, ...GATEWAY_AUTH_OPTIONS },
+    options: {
+      ...WORKSPACE_OPTIONS,
+      ...(sidecar ? {} : DEBUG_OPTION),
+      port: { type: 'string', short: 'p' },
+      'api-port': { type: 'string' },
+      'ws-idle-timeout': { type: 'string' },
+      'skip-waits': { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      'allow-origin': { type: 'string', multiple: true },
+      ...GATEWAY_AUTH_OPTIONS,
+    },
   });
   noticeContainerFlags(values);
   const allowedOrigins = originsOrExit(values['allow-origin'] ?? []);
   // Functions run as the same user: without this they could read the runner's memory (the token, other functions'
   // events) through ptrace or /proc/<pid>/mem. Linux, with the build's addon; elsewhere the OS's own rules apply.
   if (process.platform === 'linux' && !forbidInspection()) {
-    process.stderr.write('Open Runtime: the runner could not make itself non-dumpable (dist/peer-pid.node is missing: build with a C compiler); functions running as your user could read its memory.\n');
+    process.stderr.write(
+      'Open Runtime: the runner could not make itself non-dumpable (dist/peer-pid.node is missing: build with a C compiler); functions running as your user could read its memory.\n',
+    );
   }
   const port = values.port ? Number(values.port) : sidecar ? 0 : 3001;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
@@ -489,7 +526,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   // HTTPS beside HTTP on the gateway's port, for WebSocket handlers that call https://${domainName}/${stage}: made
   // before any function starts, since their processes take the certificate from the environment they start with.
   const certificate = lambda.listFunctions().some((fn) => fn.websocketEvents?.length) ? makeLocalCertificate() : undefined;
-  if (certificate && 'problem' in certificate) process.stderr.write(`open-runtime: the gateway serves no HTTPS: ${certificate.problem}. WebSocket handlers must call the @connections API at http://\${domainName}/\${stage} here.\n`);
+  if (certificate && 'problem' in certificate)
+    process.stderr.write(
+      `open-runtime: the gateway serves no HTTPS: ${certificate.problem}. WebSocket handlers must call the @connections API at http://\${domainName}/\${stage} here.\n`,
+    );
   else if (certificate) Object.assign(process.env, certificate.environment); // passed to functions by runtimes/spawn.ts
   // The sidecar's token comes on stdin, not in the environment: every function is a child of the runner, under
   // the same user, and could read the runner's environment in /proc/<pid>/environ.
@@ -514,7 +554,13 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   let analyzer: Promise<import('./analysis/in-worker.ts').ChainAnalyzer> | undefined;
   const warmChainAnalysis = async () => {
     const { middyDirs } = await import('./analysis/middy-installed.ts');
-    const dirs = middyDirs([workspace, ...lambda.listFunctions().filter((fn) => runtimeFamily(fn.runtime) === 'node').map((fn) => fn.codeUri)]);
+    const dirs = middyDirs([
+      workspace,
+      ...lambda
+        .listFunctions()
+        .filter((fn) => runtimeFamily(fn.runtime) === 'node')
+        .map((fn) => fn.codeUri),
+    ]);
     if (!dirs.length || stopping) return;
     analyzer ??= import('./analysis/in-worker.ts').then((m) => m.createChainAnalyzer());
     await (await analyzer).warm(dirs).catch(() => undefined);
@@ -576,28 +622,52 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`Bad API port "${values['api-port']}".`);
   const auth = await gatewayAuthOptions(values, lambda.listFunctions());
   const idleSeconds = Number(values['ws-idle-timeout'] ?? 600);
-  if (!(idleSeconds > 0)) throw new UsageError(`Bad --ws-idle-timeout "${values['ws-idle-timeout']}": give the seconds an idle WebSocket connection stays open (API Gateway's are 600).`);
-  gateway = new Gateway(lambda, { port: apiPort, webSocket: { idleTimeoutMs: idleSeconds * 1000 }, tls: certificate && 'key' in certificate ? certificate : undefined, log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`), auth });
+  if (!(idleSeconds > 0))
+    throw new UsageError(
+      `Bad --ws-idle-timeout "${values['ws-idle-timeout']}": give the seconds an idle WebSocket connection stays open (API Gateway's are 600).`,
+    );
+  gateway = new Gateway(lambda, {
+    port: apiPort,
+    webSocket: { idleTimeoutMs: idleSeconds * 1000 },
+    tls: certificate && 'key' in certificate ? certificate : undefined,
+    log: values.quiet ? undefined : (line) => process.stderr.write(`[gateway] ${line}\n`),
+    auth,
+  });
   const gatewayPort = await gateway.listen(values['api-port'] === undefined).catch((error: Error) => {
     throw new UsageError(error.message);
   });
   // ALB listeners each get a port of their own (gateway/alb.ts), printed below and reported by /status.
   loadBalancers = new LoadBalancers(lambda, { log: values.quiet ? undefined : (line) => process.stderr.write(`[alb] ${line}\n`) });
   await loadBalancers.sync();
-  if (!sidecar) watchDefinitions(values.template && resolve(values.template), workspace, () => void reload().catch((error: Error) => process.stderr.write(`open-runtime: could not reload the functions: ${error.message}\n`)), () => definitionFiles);
+  if (!sidecar)
+    watchDefinitions(
+      values.template && resolve(values.template),
+      workspace,
+      () => void reload().catch((error: Error) => process.stderr.write(`open-runtime: could not reload the functions: ${error.message}\n`)),
+      () => definitionFiles,
+    );
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   if (sidecar) {
     const ready: ReadyLine = { ready: true, port: actual, pid: process.pid, apiPort: gatewayPort };
     process.stdout.write(`${JSON.stringify(ready)}\n`);
     // The extension owns the sidecar: when it goes away (stdin closes), so does the runner.
-    process.stdin.on('end', shutdown).on('data', () => undefined).resume();
+    process.stdin
+      .on('end', shutdown)
+      .on('data', () => undefined)
+      .resume();
   } else {
-    const names = lambda.listFunctions().map((fn) => `  ${fn.name} (${fn.runtime})${fn.path && fn.path !== fn.name ? ` ${fn.path}` : ''}`).join('\n');
+    const names = lambda
+      .listFunctions()
+      .map((fn) => `  ${fn.name} (${fn.runtime})${fn.path && fn.path !== fn.name ? ` ${fn.path}` : ''}`)
+      .join('\n');
     const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn)) : [];
     if (debugPort) {
       process.stderr.write(`Open Runtime: each invocation of a Node, Python or Go function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
-      if (undebuggable.length) process.stderr.write(`Open Runtime: --debug-port is not supported for ${undebuggable.map((fn) => `${fn.name} (${fn.runtime})`).join(', ')}: they run without a debugger.\n`);
+      if (undebuggable.length)
+        process.stderr.write(
+          `Open Runtime: --debug-port is not supported for ${undebuggable.map((fn) => `${fn.name} (${fn.runtime})`).join(', ')}: they run without a debugger.\n`,
+        );
     }
     process.stderr.write(
       `Open Runtime: Lambda Invoke API on http://127.0.0.1:${actual}\n${names}\n` +
@@ -615,18 +685,26 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
  * The gateway's auth settings from flags and environment, with the one-line notices a user needs at start: JWT
  * signatures not checked, AWS_IAM routes checked for shape only (no credentials of the user's found).
  */
-async function gatewayAuthOptions(values: { jwks?: string; 'no-verify-jwt'?: boolean; 'api-key'?: string[]; profile?: string }, functions: readonly FunctionSpec[]): Promise<import('./gateway/auth/authorize.ts').AuthOptions> {
+async function gatewayAuthOptions(
+  values: { jwks?: string; 'no-verify-jwt'?: boolean; 'api-key'?: string[]; profile?: string },
+  functions: readonly FunctionSpec[],
+): Promise<import('./gateway/auth/authorize.ts').AuthOptions> {
   const verifySignatures = !(values['no-verify-jwt'] || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_NO_VERIFY_JWT ?? ''));
   const jwks = values.jwks ?? (process.env.OPEN_RUNTIME_JWKS || undefined);
   const apiKeys = [...(values['api-key'] ?? []), ...(process.env.OPEN_RUNTIME_API_KEYS ?? '').split(',').map((k) => k.trim())].filter(Boolean);
   const events = functions.flatMap((fn) => fn.httpEvents ?? []);
-  if (!verifySignatures) process.stderr.write('Open Runtime: JWT signatures are NOT checked (--no-verify-jwt): any token with the right issuer, audience and expiry is accepted. Never expose this gateway.\n');
+  if (!verifySignatures)
+    process.stderr.write(
+      'Open Runtime: JWT signatures are NOT checked (--no-verify-jwt): any token with the right issuer, audience and expiry is accepted. Never expose this gateway.\n',
+    );
   // Credentials are looked for only when a route needs them: at start if one does (to say so now), else on the
   // first AWS_IAM request after a reload adds one.
   let credentials: Promise<import('./gateway/auth/sigv4.ts').SigningCredentials | undefined> | undefined;
   const findCredentials = () => (credentials ??= import('./gateway/auth/sigv4.ts').then((m) => m.findOwnCredentials(values.profile)));
   if (events.some((e) => e.auth?.iam) && !(await findCredentials())) {
-    process.stderr.write('Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature.\n');
+    process.stderr.write(
+      'Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature.\n',
+    );
   }
   return { jwt: { verifySignatures, ...(jwks ? { jwks: /^https?:\/\//i.test(jwks) ? jwks : resolve(jwks) } : {}) }, apiKeys, findCredentials };
 }
@@ -687,7 +765,13 @@ async function rieCommand(args: string[]): Promise<number> {
 async function exportCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args: samStyleArgs(args),
-    options: { ...WORKSPACE_OPTIONS, out: { type: 'string' }, name: { type: 'string' }, 'keyvalue-provider': { type: 'string' }, 'messaging-provider': { type: 'string' } },
+    options: {
+      ...WORKSPACE_OPTIONS,
+      out: { type: 'string' },
+      name: { type: 'string' },
+      'keyvalue-provider': { type: 'string' },
+      'messaging-provider': { type: 'string' },
+    },
   });
   const result = await loadWorkspace(values, 'export');
   reportDefinitionErrors(result.errors, result.skipped);
@@ -713,7 +797,9 @@ async function listCommand(args: string[]): Promise<number> {
   const result = await loadWorkspace(values, 'list');
   process.stdout.write(`${JSON.stringify({ functions: result.functions, errors: result.errors, skipped: result.skipped, files: result.files }, null, 2)}\n`);
   // Never a silent zero: say on stderr what was found and what was passed over.
-  process.stderr.write(`${result.functions.length} function${result.functions.length === 1 ? '' : 's'}, ${result.errors.length} with errors, ${result.skipped.length} skipped.\n`);
+  process.stderr.write(
+    `${result.functions.length} function${result.functions.length === 1 ? '' : 's'}, ${result.errors.length} with errors, ${result.skipped.length} skipped.\n`,
+  );
   reportDefinitionErrors([], result.skipped);
   return result.errors.length ? 1 : 0;
 }
@@ -721,14 +807,19 @@ async function listCommand(args: string[]): Promise<number> {
 /** --allow-origin values and OPEN_RUNTIME_ALLOW_ORIGINS, checked. */
 function originsOrExit(flags: string[]): Set<string> {
   const { origins, bad } = allowedOriginsFrom(flags, process.env.OPEN_RUNTIME_ALLOW_ORIGINS);
-  if (bad.length) throw new UsageError(`Not an origin: ${bad.map((b) => JSON.stringify(b)).join(', ')}. An origin is scheme://host[:port], e.g. http://localhost:5173.`);
+  if (bad.length)
+    throw new UsageError(`Not an origin: ${bad.map((b) => JSON.stringify(b)).join(', ')}. An origin is scheme://host[:port], e.g. http://localhost:5173.`);
   return origins;
 }
 
 /** The first line of stdin: the control API's per-session token, written there by the editor. */
 function readTokenLine(): Promise<string> {
   if (process.stdin.isTTY) {
-    return Promise.reject(new UsageError('serve reads its control token from the first line of stdin and stops when stdin closes; it is meant to be started by the editor. For a terminal, use open-runtime start.'));
+    return Promise.reject(
+      new UsageError(
+        'serve reads its control token from the first line of stdin and stops when stdin closes; it is meant to be started by the editor. For a terminal, use open-runtime start.',
+      ),
+    );
   }
   return new Promise((resolve, reject) => {
     let text = '';
@@ -736,7 +827,8 @@ function readTokenLine(): Promise<string> {
       process.stdin.off('data', onData).off('end', onEnd).pause();
       if (error) return reject(error);
       const token = text.slice(0, text.indexOf('\n')).trim();
-      if (!/^[A-Za-z0-9_-]{16,256}$/.test(token)) reject(new UsageError('The first line of stdin must be the control token: 16 to 256 letters, digits, - or _.'));
+      if (!/^[A-Za-z0-9_-]{16,256}$/.test(token))
+        reject(new UsageError('The first line of stdin must be the control token: 16 to 256 letters, digits, - or _.'));
       else resolve(token);
     };
     const onData = (chunk: Buffer) => {

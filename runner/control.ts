@@ -7,7 +7,19 @@ import { z } from 'zod';
 import { AwsError, BodyTooLargeError, readBody, sendJson } from './http-util.ts';
 import { durableOf } from './durable/orchestrator.ts';
 import { FunctionNotFoundError, invokeResult, InvalidParameterValueError, TooManyRequestsError, type LocalLambda } from './local-lambda.ts';
-import { CallbackCompletion, CONTROL_PREFIX, InferRequest, InvokeRequest, type ComponentInterface, type ControlError, type KeyValueListing, type FunctionList, type RouteList, type RunnerEvent, type RunnerStatus } from './protocol.ts';
+import {
+  CallbackCompletion,
+  CONTROL_PREFIX,
+  InferRequest,
+  InvokeRequest,
+  type ComponentInterface,
+  type ControlError,
+  type KeyValueListing,
+  type FunctionList,
+  type RouteList,
+  type RunnerEvent,
+  type RunnerStatus,
+} from './protocol.ts';
 import type { DebuggerLanguage, FunctionSpec } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
 
@@ -35,15 +47,24 @@ export function handleControlApi(lambda: LocalLambda, opts: ControlOptions, req:
   if (!path.startsWith(CONTROL_PREFIX)) return false;
   if (!authorized(req, opts.token)) {
     req.resume();
-    sendControlError(res, 401, { errorType: 'Unauthorized', message: 'Missing or wrong control token: send Authorization: Bearer <token>, the token written to the runner\'s stdin when it started.' });
+    sendControlError(res, 401, {
+      errorType: 'Unauthorized',
+      message: "Missing or wrong control token: send Authorization: Bearer <token>, the token written to the runner's stdin when it started.",
+    });
     return true;
   }
   const route = `${req.method} ${path.slice(CONTROL_PREFIX.length)}`;
   void routeControl(lambda, opts, req, res, route).catch((err) => {
     if (res.headersSent) return void res.destroy();
-    if (err instanceof BodyTooLargeError) return sendControlError(res, 413, { errorType: 'RequestTooLargeException', message: `Request must be smaller than 6291456 bytes.` });
-    if (err instanceof z.ZodError) return sendControlError(res, 400, { errorType: 'InvalidRequest', message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-    if (err instanceof SyntaxError) return sendControlError(res, 400, { errorType: 'InvalidRequestContentException', message: `The request body is not JSON (${err.message}). Send a JSON object.` });
+    if (err instanceof BodyTooLargeError)
+      return sendControlError(res, 413, { errorType: 'RequestTooLargeException', message: `Request must be smaller than 6291456 bytes.` });
+    if (err instanceof z.ZodError)
+      return sendControlError(res, 400, { errorType: 'InvalidRequest', message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    if (err instanceof SyntaxError)
+      return sendControlError(res, 400, {
+        errorType: 'InvalidRequestContentException',
+        message: `The request body is not JSON (${err.message}). Send a JSON object.`,
+      });
     sendControlError(res, 500, { errorType: 'ServiceException', message: (err as Error).message });
   });
   return true;
@@ -112,7 +133,9 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
         pid: process.pid,
         ...(opts.apiPort?.() !== undefined ? { apiPort: opts.apiPort()! } : {}),
         ...(opts.loadBalancers?.().length ? { loadBalancers: opts.loadBalancers() } : {}),
-        environments: lambda.environments().map((env) => ({ id: env.id, function: env.fn.name, state: env.state, pid: env.pid, coldStartOverheadMs: env.coldStartOverheadMs })),
+        environments: lambda
+          .environments()
+          .map((env) => ({ id: env.id, function: env.fn.name, state: env.state, pid: env.pid, coldStartOverheadMs: env.coldStartOverheadMs })),
       };
       return sendJson(res, 200, status);
     }
@@ -143,7 +166,10 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
   if (request.debug && fn) {
     const language = debuggerLanguage(fn);
     if (!language) {
-      return sendControlError(res, 400, { errorType: 'DebugUnsupported', message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. Use "Invoke with event" to run ${fn.name}.` });
+      return sendControlError(res, 400, {
+        errorType: 'DebugUnsupported',
+        message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. Use "Invoke with event" to run ${fn.name}.`,
+      });
     }
     // Node picks its own inspector port (0) and prints it; debugpy and Delve need one chosen up front.
     debug = { language, port: language === 'node' ? 0 : await freePort() };

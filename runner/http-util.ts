@@ -44,7 +44,11 @@ export function decodeSegment(segment: string, what: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new AwsError(400, 'InvalidParameterValueException', `The ${what} in the request path, "${segment.slice(0, 200)}", is not valid percent-encoding (a % must be followed by two hex digits of UTF-8). Encode it with encodeURIComponent.`);
+    throw new AwsError(
+      400,
+      'InvalidParameterValueException',
+      `The ${what} in the request path, "${segment.slice(0, 200)}", is not valid percent-encoding (a % must be followed by two hex digits of UTF-8). Encode it with encodeURIComponent.`,
+    );
   }
 }
 
@@ -96,10 +100,15 @@ export function pageOf<T>(query: URLSearchParams, items: T[], key: string, maxIt
 
 /** The AWS JSON error shape of the Lambda service (restJson1): type in a header and in the body. */
 export function sendAwsError(res: ServerResponse, status: number, type: string, message: string, extra: Record<string, unknown> = {}): void {
-  sendJson(res, status, { Type: status >= 500 ? 'Service' : 'User', Message: message, message, __type: type, ...extra }, {
-    'X-Amzn-ErrorType': type,
-    'X-Amzn-RequestId': crypto.randomUUID(),
-  });
+  sendJson(
+    res,
+    status,
+    { Type: status >= 500 ? 'Service' : 'User', Message: message, message, __type: type, ...extra },
+    {
+      'X-Amzn-ErrorType': type,
+      'X-Amzn-RequestId': crypto.randomUUID(),
+    },
+  );
 }
 
 /** Runtime API error shape: `{"errorMessage", "errorType"}`. */

@@ -99,7 +99,12 @@ export interface InvokeOptions {
  */
 export interface EventQueue {
   /** Keeps the event and answers its request id; throws when the queue is full or closing. */
-  enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined, caller?: { tenantId?: string | undefined; traceHeader?: string | undefined }): Promise<string>;
+  enqueue(
+    fn: FunctionSpec,
+    payload: Buffer,
+    clientContext: string | undefined,
+    caller?: { tenantId?: string | undefined; traceHeader?: string | undefined },
+  ): Promise<string>;
   /** Functions were added, changed or removed. */
   functionsChanged(): void;
   /** Runs nothing more; what waits stays where it is kept. */
@@ -144,7 +149,14 @@ export class LocalLambda {
   private readonly noticesSaid = new Set<string>();
 
   constructor(opts: LocalLambdaOptions = {}) {
-    this.opts = { port: 0, region: process.env.AWS_REGION ?? 'us-east-1', initTimeoutMs: Number(process.env.OPEN_RUNTIME_INIT_TIMEOUT_MS ?? 10_000), hotReload: true, runtimeApiAccess: 'environment', ...opts };
+    this.opts = {
+      port: 0,
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      initTimeoutMs: Number(process.env.OPEN_RUNTIME_INIT_TIMEOUT_MS ?? 10_000),
+      hotReload: true,
+      runtimeApiAccess: 'environment',
+      ...opts,
+    };
     this.http = createServer({ keepAlive: true, noDelay: true, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5 * 60_000 }, (req, res) => {
       // No Date header: one less thing to format on every answer of the hot path (Lambda's Runtime API sends none).
       res.sendDate = false;
@@ -234,7 +246,8 @@ export class LocalLambda {
   private runtimeApiOwner(socket: Socket): ReturnType<typeof tcpPeerOwner<Environment>> {
     // The environment that connected last first: a bootstrap that opens a connection per request (curl) is found there.
     const last = this.lastRuntimeApiOwner;
-    const candidates = last && this.sharedEnvironments.has(last) ? [last, ...[...this.sharedEnvironments].filter((env) => env !== last)] : [...this.sharedEnvironments];
+    const candidates =
+      last && this.sharedEnvironments.has(last) ? [last, ...[...this.sharedEnvironments].filter((env) => env !== last)] : [...this.sharedEnvironments];
     return tcpPeerOwner(socket, this.port, candidates, (env) => env.family);
   }
 
@@ -269,7 +282,9 @@ export class LocalLambda {
     });
     this.port = (this.http.address() as AddressInfo).port;
     if (!PEER_CHECKS && this.opts.runtimeApiAccess === 'environment') {
-      console.error(`Note: on ${process.platform} the runner cannot tell which process connects to a function's Runtime API, so any local process can use it (only Linux checks), and each execution environment gets a Runtime API port of its own (a remote editor forwards each one).`);
+      console.error(
+        `Note: on ${process.platform} the runner cannot tell which process connects to a function's Runtime API, so any local process can use it (only Linux checks), and each execution environment gets a Runtime API port of its own (a remote editor forwards each one).`,
+      );
     }
     return this.port;
   }
@@ -401,8 +416,12 @@ export class LocalLambda {
     const middlewares = this.middlewareRunner ? middlewaresOf(fn) : [];
     if (middlewares.length) {
       this.announce(fn.name, inv);
-      this.middlewareRunner!.run(fn, middlewares, inv, (replaced) => this.dispatch(fn, new Invocation(replaced, opts.clientContext, opts.cognitoIdentity, undefined, opts), { ...opts, quiet: true }), (line) =>
-        this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }),
+      this.middlewareRunner!.run(
+        fn,
+        middlewares,
+        inv,
+        (replaced) => this.dispatch(fn, new Invocation(replaced, opts.clientContext, opts.cognitoIdentity, undefined, opts), { ...opts, quiet: true }),
+        (line) => this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }),
       );
       return inv;
     }
@@ -418,7 +437,14 @@ export class LocalLambda {
     let pool = this.pools.get(key);
     if (!pool) {
       const override = this.launchOverrides.get(name);
-      const options = { region: this.opts.region, initTimeoutMs: this.opts.initTimeoutMs, command: override?.command, runtimeApiPort: override?.runtimeApiPort, runtimeApiAccess: this.opts.runtimeApiAccess, lambdaEndpoint: this.lambdaEndpoint() };
+      const options = {
+        region: this.opts.region,
+        initTimeoutMs: this.opts.initTimeoutMs,
+        command: override?.command,
+        runtimeApiPort: override?.runtimeApiPort,
+        runtimeApiAccess: this.opts.runtimeApiAccess,
+        lambdaEndpoint: this.lambdaEndpoint(),
+      };
       pool = new FunctionPool(fn, this.hooks, options, () => this.emitEnvironmentCount());
       this.pools.set(key, pool);
     }
@@ -539,7 +565,8 @@ export class LocalLambda {
     this.closing = true;
     await this.eventQueue?.close();
     for (const gate of this.gates.values()) {
-      for (const waiter of gate.drain('the runner is shutting down')) waiter.refuse('The runner shut down before this queued event could run. Invoke it again once the runner has restarted.');
+      for (const waiter of gate.drain('the runner is shutting down'))
+        waiter.refuse('The runner shut down before this queued event could run. Invoke it again once the runner has restarted.');
     }
     this.idleTrim.dispose();
     for (const watcher of this.watchers.values()) watcher.close();
@@ -584,7 +611,11 @@ export function invokeResult(name: string, inv: Invocation, { outcome, report, l
     try {
       const parsed = JSON.parse(text) as { errorType?: string; errorMessage?: string; stackTrace?: unknown; trace?: unknown };
       const stack = Array.isArray(parsed.stackTrace) ? parsed.stackTrace : Array.isArray(parsed.trace) ? parsed.trace : undefined;
-      result.error = { errorType: parsed.errorType ?? outcome.errorType, errorMessage: parsed.errorMessage ?? text, ...(stack ? { stackTrace: stack.map(String) } : {}) };
+      result.error = {
+        errorType: parsed.errorType ?? outcome.errorType,
+        errorMessage: parsed.errorMessage ?? text,
+        ...(stack ? { stackTrace: stack.map(String) } : {}),
+      };
     } catch {
       result.error = { errorType: outcome.errorType, errorMessage: text };
     }

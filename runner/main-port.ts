@@ -59,7 +59,12 @@ export function serveMainPort(lambda: LocalLambda, opts: MainPortOptions): void 
     try {
       for (const route of opts.routes) if (route(req, res, path, query)) return;
       req.resume();
-      sendAwsError(res, 404, 'UnknownOperationException', `The runner has no ${printable(req.method ?? '')} ${printable(path)}. It serves the Lambda Invoke API (POST /2015-03-31/functions/<name>/invocations)${opts.routes.length > 1 ? ', the local control plane (/2015-03-31/functions) and its control API' : ''}.`);
+      sendAwsError(
+        res,
+        404,
+        'UnknownOperationException',
+        `The runner has no ${printable(req.method ?? '')} ${printable(path)}. It serves the Lambda Invoke API (POST /2015-03-31/functions/<name>/invocations)${opts.routes.length > 1 ? ', the local control plane (/2015-03-31/functions) and its control API' : ''}.`,
+      );
     } catch (err) {
       // A handler's own bug must cost this request, not the runner.
       if (!res.headersSent) sendAwsError(res, 500, 'ServiceException', `The runner failed on this request: ${(err as Error).message}`);
@@ -77,7 +82,12 @@ function watchBody(req: IncomingMessage, res: ServerResponse, idleMs: number): v
     if (req.complete) return;
     if (!res.headersSent) {
       res.setHeader('Connection', 'close');
-      sendAwsError(res, 408, 'RequestTimeoutException', `The request body stopped arriving: nothing came for ${idleMs / 1000} s, so the runner gave up on it. Send the whole body (Content-Length bytes, or chunks up to the last one).`);
+      sendAwsError(
+        res,
+        408,
+        'RequestTimeoutException',
+        `The request body stopped arriving: nothing came for ${idleMs / 1000} s, so the runner gave up on it. Send the whole body (Content-Length bytes, or chunks up to the last one).`,
+      );
       res.once('finish', () => req.socket.destroy());
     } else req.socket.destroy();
   };

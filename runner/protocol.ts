@@ -98,7 +98,9 @@ export const InvokeResult = z.object({
   error: FunctionError.optional(),
   streamed: z.boolean(),
   /** For streamed HTTP-integration responses: the prelude. */
-  httpPrelude: z.object({ statusCode: z.number().optional(), headers: z.record(z.string(), z.string()).optional(), cookies: z.array(z.string()).optional() }).optional(),
+  httpPrelude: z
+    .object({ statusCode: z.number().optional(), headers: z.record(z.string(), z.string()).optional(), cookies: z.array(z.string()).optional() })
+    .optional(),
   report: Report,
   logs: z.string(),
 });

@@ -44,7 +44,11 @@ const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 
 export function judgeRequest(surface: Surface, r: GuardInput, allowedOrigins: ReadonlySet<string>): Verdict {
   if (r.host !== undefined && !isLoopbackHost(r.host)) {
-    return refuse(403, 'AccessDeniedException', `The runner answers only requests addressed to 127.0.0.1, localhost or [::1], and this one was for "${printable(r.host)}" (what a web page using DNS rebinding sends). Call it at http://127.0.0.1:<port>.`);
+    return refuse(
+      403,
+      'AccessDeniedException',
+      `The runner answers only requests addressed to 127.0.0.1, localhost or [::1], and this one was for "${printable(r.host)}" (what a web page using DNS rebinding sends). Call it at http://127.0.0.1:<port>.`,
+    );
   }
   if (r.origin !== undefined) {
     if (!allowedOrigins.has(r.origin)) return refuse(403, 'AccessDeniedException', browserRefusal(`from ${printable(r.origin)}`));
@@ -57,10 +61,18 @@ export function judgeRequest(surface: Surface, r: GuardInput, allowedOrigins: Re
   if (surface !== 'aws') return ALLOW;
   const auth = r.authorization;
   if (auth === undefined || auth === '') {
-    return refuse(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token: the runner takes requests signed the way AWS clients sign them (Signature Version 4). Use the AWS CLI or an SDK with any credentials (for example AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local), or send an "Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..." header.');
+    return refuse(
+      403,
+      'MissingAuthenticationTokenException',
+      'Missing Authentication Token: the runner takes requests signed the way AWS clients sign them (Signature Version 4). Use the AWS CLI or an SDK with any credentials (for example AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local), or send an "Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..." header.',
+    );
   }
   if (!auth.startsWith('AWS4-HMAC-SHA256 ') || !auth.includes('Credential=') || !auth.includes('SignedHeaders=') || !auth.includes('Signature=')) {
-    return refuse(403, 'IncompleteSignatureException', 'The Authorization header is not an AWS Signature Version 4 header ("AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."). Sign the request with the AWS CLI or an SDK; any credentials will do.');
+    return refuse(
+      403,
+      'IncompleteSignatureException',
+      'The Authorization header is not an AWS Signature Version 4 header ("AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."). Sign the request with the AWS CLI or an SDK; any credentials will do.',
+    );
   }
   return ALLOW;
 }
@@ -104,7 +116,10 @@ export function corsHeaders(origin: string, preflight: boolean, requestedHeaders
   if (preflight) {
     headers['Access-Control-Allow-Methods'] = 'GET, POST, PUT, DELETE';
     // Echoed only when it is a plain list of header names, so nothing odd goes back into a header.
-    headers['Access-Control-Allow-Headers'] = requestedHeaders && /^[\w\-, ]{1,2000}$/.test(requestedHeaders) ? requestedHeaders : 'Authorization, Content-Type, X-Amz-Date, X-Amz-Invocation-Type, X-Amz-Log-Type, X-Amz-Client-Context, X-Amz-Security-Token, X-Amz-User-Agent';
+    headers['Access-Control-Allow-Headers'] =
+      requestedHeaders && /^[\w\-, ]{1,2000}$/.test(requestedHeaders)
+        ? requestedHeaders
+        : 'Authorization, Content-Type, X-Amz-Date, X-Amz-Invocation-Type, X-Amz-Log-Type, X-Amz-Client-Context, X-Amz-Security-Token, X-Amz-User-Agent';
     headers['Access-Control-Max-Age'] = '600';
   }
   return headers;

@@ -35,33 +35,61 @@ const requireBuiltins: esbuild.Plugin = {
 const common: esbuild.BuildOptions = { bundle: true, sourcemap: 'linked', logLevel: 'warning', target: 'node22' };
 
 const webviews = existsSync('webview')
-  ? readdirSync('webview').filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join('webview', f))
+  ? readdirSync('webview')
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      .map((f) => join('webview', f))
   : [];
 
 const builds: esbuild.BuildOptions[] = [
   // The runner: sidecar + CLI. ESM. The small pure-JS libraries it needs at start (zod, yaml, fflate, smol-toml)
   // are bundled in: one module to load instead of ~180, which is start time and memory. Big or native ones stay
   // in node_modules and load on demand.
-  { ...common, entryPoints: { runner: 'runner/cli.ts', 'analysis-worker': 'runner/analysis/analysis-worker.ts', 'wasi-worker': 'runner/runtimes/wasi/worker.ts' }, outdir: out, platform: 'node', format: 'esm',
+  {
+    ...common,
+    entryPoints: { runner: 'runner/cli.ts', 'analysis-worker': 'runner/analysis/analysis-worker.ts', 'wasi-worker': 'runner/runtimes/wasi/worker.ts' },
+    outdir: out,
+    platform: 'node',
+    format: 'esm',
     external: RUNNER_EXTERNAL,
     // The shebang carries the runner's flags and allocator settings; bundled CommonJS code (yaml) requires Node's
     // built-ins, so the ES modules get a `require`.
-    banner: { js: `#!/usr/bin/env -S ${Object.entries(RUNNER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} node ${RUNNER_NODE_FLAGS.join(' ')}\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
+    banner: {
+      js: `#!/usr/bin/env -S ${Object.entries(RUNNER_ENV)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')} node ${RUNNER_NODE_FLAGS.join(' ')}\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);`,
+    },
     // Heavy, rarely used parts (TypeScript analysis, the AWS SDK, jco) load in their own chunks, on demand.
-    splitting: true, chunkNames: 'chunks/[name]-[hash]', plugins: [requireBuiltins],
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [requireBuiltins],
     // A chunk made for a dynamic import of CommonJS code exports only `default` (runner/import-commonjs.ts): the
     // packaged build takes the ES module builds of the AWS SDK and Smithy packages it bundles, whose names survive.
     ...(flags.package ? { mainFields: ['module', 'main'] } : {}),
     // Every module's source stays in memory: no whitespace or comments (a comment in another alphabet makes the
     // whole source a two-byte string). Names are kept, so stack traces stay readable.
-    minifyWhitespace: true, minifySyntax: true },
+    minifyWhitespace: true,
+    minifySyntax: true,
+  },
   // The Node runtime client runs inside each function's process: self-contained, CommonJS, no dependencies.
-  { ...common, entryPoints: { 'node-runtime': 'runner/runtimes/node/client.ts' }, outdir: out, outExtension: { '.js': '.cjs' },
-    platform: 'node', format: 'cjs' },
+  {
+    ...common,
+    entryPoints: { 'node-runtime': 'runner/runtimes/node/client.ts' },
+    outdir: out,
+    outExtension: { '.js': '.cjs' },
+    platform: 'node',
+    format: 'cjs',
+  },
   // The extension: CommonJS for the extension host. Its dependencies load from node_modules (as the runner's do):
   // a smaller bundle parses faster, and activation must stay cheap.
-  { ...common, entryPoints: { extension: 'extension/extension.ts' }, outdir: out, outExtension: { '.js': '.cjs' },
-    platform: 'node', format: 'cjs', external: EXTENSION_EXTERNAL },
+  {
+    ...common,
+    entryPoints: { extension: 'extension/extension.ts' },
+    outdir: out,
+    outExtension: { '.js': '.cjs' },
+    platform: 'node',
+    format: 'cjs',
+    external: EXTENSION_EXTERNAL,
+  },
 ];
 if (webviews.length) {
   builds.push({ ...common, entryPoints: webviews, outdir: join(out, 'webview'), platform: 'browser', format: 'iife', target: 'es2022' });
@@ -86,7 +114,8 @@ function buildMallocTrim(): void {
   if (process.platform !== 'linux') return;
   const cc = process.env.CC ?? 'cc';
   const built = spawnSync(cc, ['-O2', '-shared', '-fPIC', '-o', join(out, 'malloc-trim.node'), join('runner', 'malloc-trim.c')], { encoding: 'utf8' });
-  if (built.status !== 0) console.log(`build: no dist/malloc-trim.node (${built.error?.message ?? built.stderr.trim().split('\n')[0]}); the runner works without it`);
+  if (built.status !== 0)
+    console.log(`build: no dist/malloc-trim.node (${built.error?.message ?? built.stderr.trim().split('\n')[0]}); the runner works without it`);
 }
 
 /**
@@ -97,5 +126,8 @@ function buildPeerPid(): void {
   if (process.platform !== 'linux') return;
   const cc = process.env.CC ?? 'cc';
   const built = spawnSync(cc, ['-O2', '-shared', '-fPIC', '-o', join(out, 'peer-pid.node'), join('runner', 'peer-pid.c')], { encoding: 'utf8' });
-  if (built.status !== 0) console.log(`build: no dist/peer-pid.node (${built.error?.message ?? built.stderr.trim().split('\n')[0]}); runtimes use their TCP address instead of the direct socket`);
+  if (built.status !== 0)
+    console.log(
+      `build: no dist/peer-pid.node (${built.error?.message ?? built.stderr.trim().split('\n')[0]}); runtimes use their TCP address instead of the direct socket`,
+    );
 }

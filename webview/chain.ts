@@ -51,11 +51,23 @@ function revealLink(label: string, range: SourceRange, cls: string): HTMLElement
 /** A type on an edge: short text, the full text on hover, its fields when expanded. */
 function typeEdge(direction: 'in' | 'out' | 'error', label: string, type: string, fields: TypeField[] = [], runtime?: string): HTMLElement {
   const arrow = direction === 'in' ? '↓' : direction === 'out' ? '↑' : '⚡';
-  const summary = el('summary', { class: 'edge-summary', title: type }, el('span', { class: 'arrow' }, arrow), el('span', { class: 'edge-label' }, label), el('code', { class: 'type' }, short(type)));
+  const summary = el(
+    'summary',
+    { class: 'edge-summary', title: type },
+    el('span', { class: 'arrow' }, arrow),
+    el('span', { class: 'edge-label' }, label),
+    el('code', { class: 'type' }, short(type)),
+  );
   if (runtime) summary.append(el('span', { class: 'runtime', title: `At run time the event is ${runtime}` }, ` run time: ${short(runtime)}`));
   const body: Child[] = [el('pre', { class: 'full-type' }, type)];
   if (fields.length) {
-    body.push(el('table', { class: 'fields' }, ...fields.map((f) => el('tr', {}, el('th', {}, f.name + (f.optional ? '?' : '')), el('td', { title: f.type }, el('code', {}, short(f.type)))))));
+    body.push(
+      el(
+        'table',
+        { class: 'fields' },
+        ...fields.map((f) => el('tr', {}, el('th', {}, f.name + (f.optional ? '?' : '')), el('td', { title: f.type }, el('code', {}, short(f.type))))),
+      ),
+    );
   }
   return el('details', { class: `edge ${direction}`, 'data-type': type }, summary, ...body);
 }
@@ -66,7 +78,14 @@ function problemList(diagnostics: ChainDiagnostic[]): HTMLElement | undefined {
     'ul',
     { class: 'problems' },
     ...diagnostics.map((d) => {
-      const item = el('li', { class: `problem ${d.severity}`, 'data-code': d.code, title: d.explanation }, el('span', { class: 'icon' }, d.severity === 'error' ? '⛔' : d.severity === 'warning' ? '⚠' : 'ℹ'), ' ', d.message, ' ');
+      const item = el(
+        'li',
+        { class: `problem ${d.severity}`, 'data-code': d.code, title: d.explanation },
+        el('span', { class: 'icon' }, d.severity === 'error' ? '⛔' : d.severity === 'warning' ? '⚠' : 'ℹ'),
+        ' ',
+        d.message,
+        ' ',
+      );
       item.append(el('div', { class: 'explanation' }, d.explanation));
       item.append(revealLink(`line ${d.range.start.line}`, d.range, 'where'));
       return item;
@@ -93,7 +112,12 @@ function renderMiddyChain(chain: MiddyChain, chainIndex: number): HTMLElement {
   let inner: HTMLElement = el(
     'div',
     { class: `handler${loose.length ? ' has-problems' : ''}`, 'data-step': String(handlerIndex) },
-    el('div', { class: 'layer-title' }, el('span', { class: 'kind' }, 'handler'), handler ? revealLink(handler.middleware, chain.handlerRange ?? handler.range, 'name') : el('span', { class: 'name missing' }, 'no handler attached')),
+    el(
+      'div',
+      { class: 'layer-title' },
+      el('span', { class: 'kind' }, 'handler'),
+      handler ? revealLink(handler.middleware, chain.handlerRange ?? handler.range, 'name') : el('span', { class: 'name missing' }, 'no handler attached'),
+    ),
     handler && typeEdge('in', 'event', handler.eventType, handler.eventFields, handler.runtimeEventType),
     handler && typeEdge('in', 'context', handler.contextType),
     handler && typeEdge('out', 'returns', handler.responseType),
@@ -113,20 +137,63 @@ function renderMiddyChain(chain: MiddyChain, chainIndex: number): HTMLElement {
       step.group !== undefined ? el('span', { class: 'group', title: 'Registered in one .use([...]) call' }, '[ ]') : null,
       hooks,
     );
-    const before = step.hooks.includes('before') ? el('div', { class: 'hook-row before' }, el('span', { class: 'hook-name' }, `${i + 1}. before`), typeEdge('in', 'event', step.eventType, step.eventFields, step.runtimeEventType)) : el('div', { class: 'hook-row pass' }, typeEdge('in', 'event', step.eventType, step.eventFields, step.runtimeEventType));
+    const before = step.hooks.includes('before')
+      ? el(
+          'div',
+          { class: 'hook-row before' },
+          el('span', { class: 'hook-name' }, `${i + 1}. before`),
+          typeEdge('in', 'event', step.eventType, step.eventFields, step.runtimeEventType),
+        )
+      : el('div', { class: 'hook-row pass' }, typeEdge('in', 'event', step.eventType, step.eventFields, step.runtimeEventType));
     const out: Child[] = [];
-    if (step.hooks.includes('after')) out.push(el('div', { class: 'hook-row after' }, el('span', { class: 'hook-name' }, `${layers.length * 2 - i}. after`), typeEdge('out', 'response', step.responseType)));
-    if (step.hooks.includes('onError')) out.push(el('div', { class: 'hook-row onError' }, el('span', { class: 'hook-name' }, 'onError'), typeEdge('error', 'error → response', step.responseType)));
-    inner = el('div', { class: `layer ${worst}`, 'data-step': String(index), 'data-middleware': step.middleware }, title, problemList(problems), before, inner, ...out);
+    if (step.hooks.includes('after'))
+      out.push(
+        el(
+          'div',
+          { class: 'hook-row after' },
+          el('span', { class: 'hook-name' }, `${layers.length * 2 - i}. after`),
+          typeEdge('out', 'response', step.responseType),
+        ),
+      );
+    if (step.hooks.includes('onError'))
+      out.push(
+        el('div', { class: 'hook-row onError' }, el('span', { class: 'hook-name' }, 'onError'), typeEdge('error', 'error → response', step.responseType)),
+      );
+    inner = el(
+      'div',
+      { class: `layer ${worst}`, 'data-step': String(index), 'data-middleware': step.middleware },
+      title,
+      problemList(problems),
+      before,
+      inner,
+      ...out,
+    );
   }
-  const onErrorOrder = [...layers].reverse().filter(({ step }) => step.hooks.includes('onError')).map(({ step }) => step.middleware);
+  const onErrorOrder = [...layers]
+    .reverse()
+    .filter(({ step }) => step.hooks.includes('onError'))
+    .map(({ step }) => step.middleware);
   return el(
     'section',
     { class: 'chain', 'data-chain': chain.name, id: `chain-${chainIndex}` },
-    el('h2', {}, revealLink(chain.name, chain.range, 'chain-name'), chain.exported ? el('span', { class: 'badge' }, 'exported') : null, el('span', { class: 'counts' }, `${layers.length} middleware${layers.length === 1 ? '' : 's'}, ${chain.diagnostics.length} problem${chain.diagnostics.length === 1 ? '' : 's'}`)),
+    el(
+      'h2',
+      {},
+      revealLink(chain.name, chain.range, 'chain-name'),
+      chain.exported ? el('span', { class: 'badge' }, 'exported') : null,
+      el(
+        'span',
+        { class: 'counts' },
+        `${layers.length} middleware${layers.length === 1 ? '' : 's'}, ${chain.diagnostics.length} problem${chain.diagnostics.length === 1 ? '' : 's'}`,
+      ),
+    ),
     el('div', { class: 'origin' }, el('span', { class: 'kind' }, 'event arrives'), typeEdge('in', 'middy()', origin.eventType, origin.eventFields)),
     inner,
-    el('p', { class: 'error-order' }, onErrorOrder.length ? `On an error, onError hooks run: ${onErrorOrder.join(' → ')}` : 'No onError hooks: an error goes straight to Lambda.'),
+    el(
+      'p',
+      { class: 'error-order' },
+      onErrorOrder.length ? `On an error, onError hooks run: ${onErrorOrder.join(' → ')}` : 'No onError hooks: an error goes straight to Lambda.',
+    ),
   );
 }
 
@@ -136,30 +203,73 @@ function schemaText(schema: unknown): string {
   const s = schema as { type?: unknown; properties?: Record<string, { type?: unknown; const?: unknown }>; required?: string[] };
   if (s.properties) {
     const req = new Set(s.required ?? []);
-    return `{ ${Object.entries(s.properties).map(([k, v]) => `${k}${req.has(k) ? '' : '?'}: ${v.const !== undefined ? JSON.stringify(v.const) : String(v.type ?? 'any')}`).join('; ')} }`;
+    return `{ ${Object.entries(s.properties)
+      .map(([k, v]) => `${k}${req.has(k) ? '' : '?'}: ${v.const !== undefined ? JSON.stringify(v.const) : String(v.type ?? 'any')}`)
+      .join('; ')} }`;
   }
   return String(s.type ?? 'JSON');
 }
 
 function runnerEdge(direction: 'in' | 'out', label: string, schema: unknown): HTMLElement {
   const text = schemaText(schema);
-  return el('details', { class: `edge ${direction}`, 'data-type': text }, el('summary', { class: 'edge-summary', title: text }, el('span', { class: 'arrow' }, direction === 'in' ? '↓' : '↑'), el('span', { class: 'edge-label' }, label), el('code', { class: 'type' }, short(text))), el('pre', { class: 'full-type' }, schema === undefined ? 'Not declared (middlewares/<name>.json "schemas").' : JSON.stringify(schema, null, 2)));
+  return el(
+    'details',
+    { class: `edge ${direction}`, 'data-type': text },
+    el(
+      'summary',
+      { class: 'edge-summary', title: text },
+      el('span', { class: 'arrow' }, direction === 'in' ? '↓' : '↑'),
+      el('span', { class: 'edge-label' }, label),
+      el('code', { class: 'type' }, short(text)),
+    ),
+    el('pre', { class: 'full-type' }, schema === undefined ? 'Not declared (middlewares/<name>.json "schemas").' : JSON.stringify(schema, null, 2)),
+  );
 }
 
 function renderRunnerChain(chain: RunnerChain): HTMLElement {
-  let inner: HTMLElement = el('div', { class: 'handler' }, el('div', { class: 'layer-title' }, el('span', { class: 'kind' }, 'function'), el('span', { class: 'name' }, `${chain.function} (${chain.runtime})`)));
+  let inner: HTMLElement = el(
+    'div',
+    { class: 'handler' },
+    el('div', { class: 'layer-title' }, el('span', { class: 'kind' }, 'function'), el('span', { class: 'name' }, `${chain.function} (${chain.runtime})`)),
+  );
   for (let i = chain.middlewares.length - 1; i >= 0; i--) {
     const m: RunnerMiddleware = chain.middlewares[i]!;
     const schemas = (m.schemas ?? {}) as Record<string, { input?: unknown; output?: unknown } | undefined>;
     const rows: Child[] = [];
-    if (m.hooks.includes('before')) rows.push(el('div', { class: 'hook-row before' }, el('span', { class: 'hook-name' }, 'before'), runnerEdge('in', 'reads', schemas.before?.input), runnerEdge('in', 'hands on', schemas.before?.output)));
+    if (m.hooks.includes('before'))
+      rows.push(
+        el(
+          'div',
+          { class: 'hook-row before' },
+          el('span', { class: 'hook-name' }, 'before'),
+          runnerEdge('in', 'reads', schemas.before?.input),
+          runnerEdge('in', 'hands on', schemas.before?.output),
+        ),
+      );
     const out: Child[] = [];
-    if (m.hooks.includes('after')) out.push(el('div', { class: 'hook-row after' }, el('span', { class: 'hook-name' }, 'after'), runnerEdge('out', 'reads', schemas.after?.input), runnerEdge('out', 'hands on', schemas.after?.output)));
-    if (m.hooks.includes('error')) out.push(el('div', { class: 'hook-row onError' }, el('span', { class: 'hook-name' }, 'error'), runnerEdge('out', 'error', schemas.error?.input)));
+    if (m.hooks.includes('after'))
+      out.push(
+        el(
+          'div',
+          { class: 'hook-row after' },
+          el('span', { class: 'hook-name' }, 'after'),
+          runnerEdge('out', 'reads', schemas.after?.input),
+          runnerEdge('out', 'hands on', schemas.after?.output),
+        ),
+      );
+    if (m.hooks.includes('error'))
+      out.push(el('div', { class: 'hook-row onError' }, el('span', { class: 'hook-name' }, 'error'), runnerEdge('out', 'error', schemas.error?.input)));
     inner = el(
       'div',
       { class: `layer runner ${m.kind === 'missing' ? 'error' : ''}`, 'data-middleware': m.name, 'data-kind': m.kind },
-      el('div', { class: 'layer-title' }, el('span', { class: 'order' }, `${i + 1}`), el('span', { class: 'name', title: m.path ?? '' }, m.name), el('span', { class: 'package' }, m.kind), el('span', { class: 'hooks' }, ...m.hooks.map((h) => el('span', { class: `hook ${h}` }, h)))),
+      el(
+        'div',
+        { class: 'layer-title' },
+        el('span', { class: 'order' }, `${i + 1}`),
+        el('span', { class: 'name', title: m.path ?? '' }, m.name),
+        el('span', { class: 'package' }, m.kind),
+        el('span', { class: 'hooks' }, ...m.hooks.map((h) => el('span', { class: `hook ${h}` }, h))),
+      ),
       m.description ? el('p', { class: 'description' }, m.description) : null,
       m.problem ? el('ul', { class: 'problems' }, el('li', { class: 'problem error' }, m.problem)) : null,
       m.wit ? el('details', { class: 'wit' }, el('summary', {}, 'WIT world'), el('pre', {}, m.wit)) : null,
@@ -174,10 +284,20 @@ function renderRunnerChain(chain: RunnerChain): HTMLElement {
 function render(report: ChainReport): void {
   vscode.setState(report);
   const sections: Child[] = [
-    el('header', {}, el('h1', {}, report.file.split('/').pop() ?? report.file), el('span', { class: 'meta', title: report.tsconfig ?? 'default compiler options' }, `${report.chains.length} chain${report.chains.length === 1 ? '' : 's'} · analysed in ${report.durationMs.toFixed(0)} ms`)),
+    el(
+      'header',
+      {},
+      el('h1', {}, report.file.split('/').pop() ?? report.file),
+      el(
+        'span',
+        { class: 'meta', title: report.tsconfig ?? 'default compiler options' },
+        `${report.chains.length} chain${report.chains.length === 1 ? '' : 's'} · analysed in ${report.durationMs.toFixed(0)} ms`,
+      ),
+    ),
     ...report.problems.map((p) => el('p', { class: 'report-problem', role: 'alert' }, p)),
   ];
-  if (!report.chains.length && !report.runnerChains.length) sections.push(el('p', { id: 'empty' }, 'No Middy chain in this file: middy(handler).use(...) chains appear here as you write them.'));
+  if (!report.chains.length && !report.runnerChains.length)
+    sections.push(el('p', { id: 'empty' }, 'No Middy chain in this file: middy(handler).use(...) chains appear here as you write them.'));
   report.chains.forEach((c, i) => sections.push(renderMiddyChain(c, i)));
   report.runnerChains.forEach((c) => sections.push(renderRunnerChain(c)));
   root.replaceChildren(...sections.filter((s): s is Node => s instanceof Node));

@@ -44,7 +44,7 @@ function stepRow(step: DurableStep, byParent: Map<string | undefined, DurableSte
   const tip = [`${step.type}${step.subType && step.subType !== step.type ? ` (${step.subType})` : ''} ${step.name ?? step.id}`, `Status: ${step.status}`];
   if (step.result !== undefined) tip.push(`Result: ${step.result}`);
   if (step.error) tip.push(`Error: ${step.error}`);
-  if (waiting) tip.push(`Callback id: ${step.callbackId}`, 'Complete it from the row\'s menu, or: open-runtime callback succeed <id> --result <json>');
+  if (waiting) tip.push(`Callback id: ${step.callbackId}`, "Complete it from the row's menu, or: open-runtime callback succeed <id> --result <json>");
   return {
     id: `${execution}/${step.id}`,
     label: step.name ?? (step.subType ?? step.type).toLowerCase().replace(/_/g, ' '),

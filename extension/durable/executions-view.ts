@@ -10,7 +10,10 @@ import { durableRows, type DurableRow } from './execution-rows.ts';
 export const DURABLE_VIEW_ID = 'openRuntime.durableExecutions';
 const REDRAW_MS = 500;
 
-interface Node { row: DurableRow; folder: vscode.WorkspaceFolder }
+interface Node {
+  row: DurableRow;
+  folder: vscode.WorkspaceFolder;
+}
 
 const ICONS: Record<DurableRow['state'], [string, string]> = {
   running: ['sync~spin', 'charts.blue'],
@@ -29,9 +32,16 @@ export class DurableExecutionsView implements vscode.TreeDataProvider<Node>, vsc
 
   constructor(ctx: Ctx) {
     this.ctx = ctx;
-    this.disposables.push(this.changed, ctx.onRunnerEvent(({ event }) => {
-      if (event.type === 'log' && !this.timer) this.timer = setTimeout(() => { this.timer = undefined; this.refresh(); }, REDRAW_MS);
-    }));
+    this.disposables.push(
+      this.changed,
+      ctx.onRunnerEvent(({ event }) => {
+        if (event.type === 'log' && !this.timer)
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.refresh();
+          }, REDRAW_MS);
+      }),
+    );
   }
 
   refresh(): void {
@@ -78,8 +88,16 @@ async function completeCallback(ctx: Ctx, view: DurableExecutionsView, node: Nod
   const runner = await ctx.runnerFor(node.folder);
   if (choice === 'Succeed') {
     const result = await vscode.window.showInputBox({
-      title: 'Callback result (JSON)', value: '{}',
-      validateInput: (text) => { try { JSON.parse(text); return undefined; } catch (err) { return `Not JSON: ${(err as Error).message}`; } },
+      title: 'Callback result (JSON)',
+      value: '{}',
+      validateInput: (text) => {
+        try {
+          JSON.parse(text);
+          return undefined;
+        } catch (err) {
+          return `Not JSON: ${(err as Error).message}`;
+        }
+      },
     });
     if (result === undefined) return;
     await runner.completeDurableCallback({ callbackId, outcome: 'succeed', result });
@@ -106,14 +124,20 @@ async function runAgain(ctx: Ctx, view: DurableExecutionsView, node: Node | unde
 export function registerDurableExecutionsView(ctx: Ctx): DurableExecutionsView {
   const provider = new DurableExecutionsView(ctx);
   const view = vscode.window.createTreeView(DURABLE_VIEW_ID, { treeDataProvider: provider });
-  ctx.push(provider, view,
+  ctx.push(
+    provider,
+    view,
     vscode.commands.registerCommand('openRuntime.durable.refresh', () => provider.refresh()),
-    vscode.commands.registerCommand('openRuntime.durable.runAgain', (node?: Node) => runAgain(ctx, provider, node).catch((err: Error) => {
-      void vscode.window.showErrorMessage(`Could not run the execution again: ${err.message}`);
-    })),
-    vscode.commands.registerCommand('openRuntime.durable.completeCallback', (node?: Node) => completeCallback(ctx, provider, node).catch((err: Error) => {
-      void vscode.window.showErrorMessage(`Could not complete the callback: ${err.message}`);
-    })),
+    vscode.commands.registerCommand('openRuntime.durable.runAgain', (node?: Node) =>
+      runAgain(ctx, provider, node).catch((err: Error) => {
+        void vscode.window.showErrorMessage(`Could not run the execution again: ${err.message}`);
+      }),
+    ),
+    vscode.commands.registerCommand('openRuntime.durable.completeCallback', (node?: Node) =>
+      completeCallback(ctx, provider, node).catch((err: Error) => {
+        void vscode.window.showErrorMessage(`Could not complete the callback: ${err.message}`);
+      }),
+    ),
   );
   return provider;
 }

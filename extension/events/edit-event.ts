@@ -58,7 +58,9 @@ async function checkedText(ctx: Ctx, uri: vscode.Uri): Promise<string | undefine
   const checked = checkJson(text);
   if (!checked.ok) {
     showJsonProblem(ctx, uri, checked);
-    void vscode.window.showErrorMessage(`The event in ${vscode.workspace.asRelativePath(uri)} is not valid JSON (line ${checked.line}, column ${checked.column}): ${checked.message} Fix it and send again; the file is kept as it is.`);
+    void vscode.window.showErrorMessage(
+      `The event in ${vscode.workspace.asRelativePath(uri)} is not valid JSON (line ${checked.line}, column ${checked.column}): ${checked.message} Fix it and send again; the file is kept as it is.`,
+    );
     return undefined;
   }
   ctx.eventDiagnostics.delete(uri);
@@ -76,7 +78,9 @@ export async function sendEditedEvent(ctx: Ctx, arg?: unknown, options: { debug?
   const uri = targetUri(arg);
   const target = uri && eventFileOf(uri.fsPath);
   if (!uri || !target) {
-    void vscode.window.showErrorMessage('Open an event to send first: pick one with "Invoke with event" and choose "Edit before sending", or open a saved event in .open-runtime/events/<function>/.');
+    void vscode.window.showErrorMessage(
+      'Open an event to send first: pick one with "Invoke with event" and choose "Edit before sending", or open a saved event in .open-runtime/events/<function>/.',
+    );
     return undefined;
   }
   const text = await checkedText(ctx, uri);
@@ -86,9 +90,10 @@ export async function sendEditedEvent(ctx: Ctx, arg?: unknown, options: { debug?
   if (!found) return undefined;
   const { withHint } = await import('./pick-event.ts');
   const origin = ctx.extension.workspaceState.get<Record<string, DraftOrigin>>(ORIGINS_KEY, {})[uri.fsPath];
-  const event = target.kind === 'saved'
-    ? { payload: text, label: `saved: ${target.name}`, savedPath: uri.fsPath, remember: { kind: 'saved' as const, name: target.name } }
-    : { payload: text, label: `edited: ${origin?.label ?? 'event'}` };
+  const event =
+    target.kind === 'saved'
+      ? { payload: text, label: `saved: ${target.name}`, savedPath: uri.fsPath, remember: { kind: 'saved' as const, name: target.name } }
+      : { payload: text, label: `edited: ${origin?.label ?? 'event'}` };
   return runInvocation(ctx, found.runner, found.folder, found.fn, withHint(found.fn, event)!, { debug: options.debug ?? false });
 }
 
@@ -101,7 +106,7 @@ export async function saveEditedEvent(ctx: Ctx, arg?: unknown, args: { name?: st
   if (text === undefined) return undefined;
   const origin = ctx.extension.workspaceState.get<Record<string, DraftOrigin>>(ORIGINS_KEY, {})[uri.fsPath];
   const { askEventName } = await import('./pick-event.ts');
-  const name = args.name ?? await askEventName(target.workspaceDir, { name: target.functionName }, origin?.suggestedName ?? 'event');
+  const name = args.name ?? (await askEventName(target.workspaceDir, { name: target.functionName }, origin?.suggestedName ?? 'event'));
   if (!name) return undefined;
   try {
     const { saveEvent, rememberLastUsed } = await import('../../runner/events/saved.ts');
@@ -125,11 +130,28 @@ export class EventFileLensProvider implements vscode.CodeLensProvider {
     if (!target) return [];
     const range = new vscode.Range(0, 0, 0, 0);
     const lenses = [
-      new vscode.CodeLens(range, { title: `$(play) Send to ${target.functionName}`, command: SEND_COMMAND, arguments: [doc.uri], tooltip: `Invoke ${target.functionName} locally with this JSON as its event` }),
-      new vscode.CodeLens(range, { title: '$(debug-alt-small) Debug', command: SEND_COMMAND, arguments: [doc.uri, { debug: true }], tooltip: `Invoke ${target.functionName} with this event and the debugger attached` }),
+      new vscode.CodeLens(range, {
+        title: `$(play) Send to ${target.functionName}`,
+        command: SEND_COMMAND,
+        arguments: [doc.uri],
+        tooltip: `Invoke ${target.functionName} locally with this JSON as its event`,
+      }),
+      new vscode.CodeLens(range, {
+        title: '$(debug-alt-small) Debug',
+        command: SEND_COMMAND,
+        arguments: [doc.uri, { debug: true }],
+        tooltip: `Invoke ${target.functionName} with this event and the debugger attached`,
+      }),
     ];
     if (target.kind === 'draft') {
-      lenses.push(new vscode.CodeLens(range, { title: '$(save) Save as event...', command: SAVE_COMMAND, arguments: [doc.uri], tooltip: `Keep this event as a named saved event of ${target.functionName}` }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: '$(save) Save as event...',
+          command: SAVE_COMMAND,
+          arguments: [doc.uri],
+          tooltip: `Keep this event as a named saved event of ${target.functionName}`,
+        }),
+      );
     }
     return lenses;
   }

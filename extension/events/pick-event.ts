@@ -10,8 +10,15 @@ import * as vscode from 'vscode';
 import { findEventTemplate, listEventTemplates, renderEventText, type EventTemplate } from '../../runner/events/catalogue.ts';
 import { declaredFieldValues, projectEvents, triggerMismatch, triggerName, triggerTemplates, type ProjectEvent } from '../../runner/events/for-function.ts';
 import {
-  checkEventName, checkJson, lastUsed, listSavedEvents, readSavedEvent, rememberLastUsed, saveEvent,
-  type LastUsedChoice, type SavedEvent,
+  checkEventName,
+  checkJson,
+  lastUsed,
+  listSavedEvents,
+  readSavedEvent,
+  rememberLastUsed,
+  saveEvent,
+  type LastUsedChoice,
+  type SavedEvent,
 } from '../../runner/events/saved.ts';
 import type { FunctionSpec } from '../../runner/functions/model.ts';
 import type { Ctx } from '../ctx.ts';
@@ -34,7 +41,11 @@ export interface ChosenEvent {
 export function withHint(fn: FunctionSpec, event: ChosenEvent | undefined): ChosenEvent | undefined {
   if (!event) return undefined;
   let parsed: unknown;
-  try { parsed = JSON.parse(event.payload); } catch { return event; }
+  try {
+    parsed = JSON.parse(event.payload);
+  } catch {
+    return event;
+  }
   const hint = triggerMismatch(fn, parsed);
   return hint ? { ...event, hint } : event;
 }
@@ -50,19 +61,33 @@ export interface SharedHandler {
 }
 
 /** The user chose to run the handler as another of the functions sharing it. */
-export interface SwitchFunction { readonly switchTo: FunctionSpec }
+export interface SwitchFunction {
+  readonly switchTo: FunctionSpec;
+}
 
 export function isSwitch(choice: ChosenEvent | SwitchFunction | undefined): choice is SwitchFunction {
   return !!choice && 'switchTo' in choice;
 }
 
 /** The event for an invocation: from the arguments when given (tests, re-run), else from the picker. */
-export async function chooseEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, args: InvokeArgs, shared?: SharedHandler): Promise<ChosenEvent | SwitchFunction | undefined> {
+export async function chooseEvent(
+  ctx: Ctx,
+  folder: vscode.WorkspaceFolder,
+  fn: FunctionSpec,
+  args: InvokeArgs,
+  shared?: SharedHandler,
+): Promise<ChosenEvent | SwitchFunction | undefined> {
   const chosen = await chooseEventOf(ctx, folder, fn, args, shared);
   return isSwitch(chosen) ? chosen : withHint(fn, chosen);
 }
 
-async function chooseEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, args: InvokeArgs, shared?: SharedHandler): Promise<ChosenEvent | SwitchFunction | undefined> {
+async function chooseEventOf(
+  ctx: Ctx,
+  folder: vscode.WorkspaceFolder,
+  fn: FunctionSpec,
+  args: InvokeArgs,
+  shared?: SharedHandler,
+): Promise<ChosenEvent | SwitchFunction | undefined> {
   const ws = folder.uri.fsPath;
   if (args.payload !== undefined) {
     const text = typeof args.payload === 'string' ? args.payload : JSON.stringify(args.payload);
@@ -83,21 +108,26 @@ async function chooseEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Funct
       const saved = await saveEvent(ws, fn.name, args.saveAs, text, { overwrite: true });
       return { payload: text, label: `saved: ${saved.name}`, savedPath: saved.path, remember: { kind: 'saved', name: saved.name } };
     }
-    return { payload: text, label: `template: ${template?.label ?? args.eventTemplate}`, remember: { kind: 'template', id: args.eventTemplate, ...(args.fieldValues ? { values: { ...args.fieldValues } } : {}) } };
+    return {
+      payload: text,
+      label: `template: ${template?.label ?? args.eventTemplate}`,
+      remember: { kind: 'template', id: args.eventTemplate, ...(args.fieldValues ? { values: { ...args.fieldValues } } : {}) },
+    };
   }
   return pickEventOf(ctx, folder, fn, shared);
 }
 
-type PickItem = vscode.QuickPickItem & (
-  | { action: 'saved'; saved: SavedEvent }
-  | { action: 'last-template'; choice: Extract<LastUsedChoice, { kind: 'template' }> }
-  | { action: 'template'; template: EventTemplate; values?: Record<string, string> }
-  | { action: 'project'; event: ProjectEvent }
-  | { action: 'empty' }
-  | { action: 'last-result' }
-  | { action: 'switch'; fn: FunctionSpec }
-  | { action: 'none' }
-);
+type PickItem = vscode.QuickPickItem &
+  (
+    | { action: 'saved'; saved: SavedEvent }
+    | { action: 'last-template'; choice: Extract<LastUsedChoice, { kind: 'template' }> }
+    | { action: 'template'; template: EventTemplate; values?: Record<string, string> }
+    | { action: 'project'; event: ProjectEvent }
+    | { action: 'empty' }
+    | { action: 'last-result' }
+    | { action: 'switch'; fn: FunctionSpec }
+    | { action: 'none' }
+  );
 
 /** On every event item: open its JSON in an editor first, with "Send to <function>" above it. */
 const EDIT_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Edit before sending' };
@@ -108,7 +138,12 @@ export async function pickEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Fu
   return isSwitch(chosen) ? undefined : withHint(fn, chosen);
 }
 
-async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec, shared?: SharedHandler): Promise<ChosenEvent | SwitchFunction | undefined> {
+async function pickEventOf(
+  ctx: Ctx,
+  folder: vscode.WorkspaceFolder,
+  fn: FunctionSpec,
+  shared?: SharedHandler,
+): Promise<ChosenEvent | SwitchFunction | undefined> {
   const ws = folder.uri.fsPath;
   const [saved, last, ofProject] = await Promise.all([listSavedEvents(ws, fn.name), lastUsed(ws, fn.name), projectEvents(fn)]);
   const shownName = fn.path ?? fn.name;
@@ -120,7 +155,14 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
     const template = findEventTemplate(last.id);
     if (template) {
       items.push({ label: `Last used for ${shownName}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
-      items.push({ label: `$(history) ${template.label}`, description: 'last used', detail: describeValues(last.values), buttons: [EDIT_BUTTON], action: 'last-template', choice: last });
+      items.push({
+        label: `$(history) ${template.label}`,
+        description: 'last used',
+        detail: describeValues(last.values),
+        buttons: [EDIT_BUTTON],
+        action: 'last-template',
+        choice: last,
+      });
     }
   }
   if (ordered.length) items.push({ label: `Saved events of ${shownName}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
@@ -141,8 +183,16 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
     items.push({ label: `Events of the project · ${where}`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
     for (const e of ofProject) {
       const source = e.trigger && triggerName(e.trigger);
-      const description = e.fits === false ? `project event · ${source} event, not a trigger of this function` : source ? `project event · ${source}` : 'project event';
-      items.push({ label: `$(file) ${e.name}`, description, detail: vscode.workspace.asRelativePath(e.path), buttons: [EDIT_BUTTON], action: 'project', event: e });
+      const description =
+        e.fits === false ? `project event · ${source} event, not a trigger of this function` : source ? `project event · ${source}` : 'project event';
+      items.push({
+        label: `$(file) ${e.name}`,
+        description,
+        detail: vscode.workspace.asRelativePath(e.path),
+        buttons: [EDIT_BUTTON],
+        action: 'project',
+        event: e,
+      });
     }
   }
   // Templates of what the template says triggers the function, with its declared route filled in.
@@ -152,14 +202,27 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
     for (const t of triggered) {
       const values = declaredFieldValues(fn, t);
       const declared = Object.keys(values).length ? ` · ${[values.method, values.route ?? values.resource].filter(Boolean).join(' ')}` : '';
-      items.push({ label: `$(add) ${t.label}`, description: t.id, detail: `${t.source}${declared}: ${t.description} · opens for editing`, action: 'template', template: t, values });
+      items.push({
+        label: `$(add) ${t.label}`,
+        description: t.id,
+        detail: `${t.source}${declared}: ${t.description} · opens for editing`,
+        action: 'template',
+        template: t,
+        values,
+      });
     }
   }
   // The other functions running this handler: searchable by name, one pick away (the picker then opens for that one).
   if (shared?.others.length) {
     items.push({ label: `Run ${shared.where} as another function`, kind: vscode.QuickPickItemKind.Separator, action: 'none' });
     for (const other of shared.others) {
-      items.push({ label: `$(arrow-swap) Run as ${other.path ?? other.name}`, description: other.runtime, detail: 'Its own template settings (timeout, environment, middlewares) and events', action: 'switch', fn: other });
+      items.push({
+        label: `$(arrow-swap) Run as ${other.path ?? other.name}`,
+        description: other.runtime,
+        detail: 'Its own template settings (timeout, environment, middlewares) and events',
+        action: 'switch',
+        fn: other,
+      });
     }
   }
   // Only this function's own last response: another function's is rarely this one's input.
@@ -167,7 +230,12 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
   items.push({ label: 'Other', kind: vscode.QuickPickItemKind.Separator, action: 'none' });
   items.push({ label: '$(json) Empty event', description: '{}', buttons: [EDIT_BUTTON], action: 'empty' });
   if (lastResult?.result && lastResult.result.payload.trim()) {
-    items.push({ label: '$(reply) Last result as event', description: `response of ${lastResult.functionName}`, detail: 'Saves it as a saved event of this function, then uses it', action: 'last-result' });
+    items.push({
+      label: '$(reply) Last result as event',
+      description: `response of ${lastResult.functionName}`,
+      detail: 'Saves it as a saved event of this function, then uses it',
+      action: 'last-result',
+    });
   }
 
   // New from template, grouped by the service that sends the event; the service is in each item's detail too,
@@ -195,9 +263,21 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
     const firstReal = items.find((i) => i.kind !== vscode.QuickPickItemKind.Separator && i.action !== 'switch');
     if (firstReal) qp.activeItems = [firstReal];
     let done = false;
-    qp.onDidAccept(() => { done = true; const item = qp.selectedItems[0]; resolve(item && { item, edit: false }); qp.hide(); });
-    qp.onDidTriggerItemButton((e) => { done = true; resolve({ item: e.item, edit: true }); qp.hide(); });
-    qp.onDidHide(() => { if (!done) resolve(undefined); qp.dispose(); });
+    qp.onDidAccept(() => {
+      done = true;
+      const item = qp.selectedItems[0];
+      resolve(item && { item, edit: false });
+      qp.hide();
+    });
+    qp.onDidTriggerItemButton((e) => {
+      done = true;
+      resolve({ item: e.item, edit: true });
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      if (!done) resolve(undefined);
+      qp.dispose();
+    });
     qp.show();
   });
   if (!picked) return undefined;
@@ -211,7 +291,8 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
 
   const { openDraft } = await import('./edit-event.ts');
   switch (item.action) {
-    case 'saved': return useSavedEvent(ctx, item.saved);
+    case 'saved':
+      return useSavedEvent(ctx, item.saved);
     case 'last-template': {
       const template = findEventTemplate(item.choice.id)!;
       const event = { payload: renderEventText(template.id, item.choice.values ?? {}), label: `template: ${template.label}`, remember: item.choice };
@@ -240,7 +321,8 @@ async function pickEventOf(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: Functio
       if (edit && used) await openDraft(ctx, folder, fn, used.payload, { label: used.label, suggestedName: item.event.name });
       return edit ? undefined : used;
     }
-    case 'none': return undefined;
+    case 'none':
+      return undefined;
   }
 }
 
@@ -254,7 +336,8 @@ export async function askEventName(ws: string, fn: FunctionSpec | { name: string
     validateInput: (text) => {
       try {
         const clean = checkEventName(text.trim());
-        if (existing.has(clean)) return { message: `${fn.name} already has an event "${clean}"; it will be replaced.`, severity: vscode.InputBoxValidationSeverity.Warning };
+        if (existing.has(clean))
+          return { message: `${fn.name} already has an event "${clean}"; it will be replaced.`, severity: vscode.InputBoxValidationSeverity.Warning };
         return undefined;
       } catch (err) {
         return (err as Error).message;
@@ -301,7 +384,9 @@ function isLast(s: SavedEvent, last: LastUsedChoice | undefined): boolean {
 
 function describeValues(values: Readonly<Record<string, string>> | undefined): string {
   if (!values || Object.keys(values).length === 0) return 'with the template defaults';
-  return Object.entries(values).map(([k, v]) => `${k}=${v.length > 30 ? `${v.slice(0, 30)}…` : v}`).join(', ');
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${v.length > 30 ? `${v.slice(0, 30)}…` : v}`)
+    .join(', ');
 }
 
 export function prettyJsonText(text: string): string {

@@ -47,7 +47,9 @@ export function fillPath(pattern: string, values: Readonly<Record<string, string
 export function parametersOf(pattern: string, filledPath: string): Record<string, string> {
   const names = pathParameters(pattern);
   if (!names.length) return {};
-  const source = pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^{}]+?)(\\?\+)?\\?\}/g, (_, __, greedy?: string) => (greedy ? '(.+)' : '([^/]+)'));
+  const source = pattern
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\\?\{([^{}]+?)(\\?\+)?\\?\}/g, (_, __, greedy?: string) => (greedy ? '(.+)' : '([^/]+)'));
   const match = new RegExp(`^${source}/?$`).exec(filledPath.split('?')[0]!);
   if (!match) return {};
   return Object.fromEntries(names.map((p, i) => [p.name, safeDecode(match[i + 1]!)]));
@@ -67,11 +69,15 @@ export function parseHeaderText(text: string): Record<string, string> {
     } catch (error) {
       throw new Error(`The headers are not a JSON object (${(error as Error).message}); write {"name": "value"} or name: value;; name2: value2.`);
     }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('The headers must be a JSON object of names to values: {"accept": "application/json"}.');
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new Error('The headers must be a JSON object of names to values: {"accept": "application/json"}.');
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [checkHeaderName(k), String(v)]));
   }
   const headers: Record<string, string> = {};
-  for (const pair of trimmed.split(';;').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of trimmed
+    .split(';;')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const colon = pair.indexOf(':');
     if (colon <= 0) throw new Error(`"${pair}" is not a header: write name: value (several separated by ;;), or a JSON object.`);
     headers[checkHeaderName(pair.slice(0, colon).trim())] = pair.slice(colon + 1).trim();
@@ -81,7 +87,9 @@ export function parseHeaderText(text: string): Record<string, string> {
 
 /** The one-line form of headers, as parseHeaderText reads it. */
 export function headerText(headers: Readonly<Record<string, string>>): string {
-  return Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join(';; ');
+  return Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(';; ');
 }
 
 function checkHeaderName(name: string): string {
@@ -147,7 +155,11 @@ export function httpResponseView(exchange: HttpExchange): ResponseView {
   const cookies = exchange.headers.filter(([k]) => k.toLowerCase() === 'set-cookie').map(([, v]) => v);
   const headers = exchange.headers.filter(([k]) => k.toLowerCase() !== 'set-cookie');
   return {
-    kind: 'http', statusCode: exchange.status, headers, cookies, timeMs: exchange.durationMs,
+    kind: 'http',
+    statusCode: exchange.status,
+    headers,
+    cookies,
+    timeMs: exchange.durationMs,
     ...describeHttpBody(exchange.body, exchange.bodyBase64 === true, exchange.headers),
   };
 }

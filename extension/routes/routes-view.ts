@@ -15,12 +15,28 @@ export interface RouteNode {
   readonly folder: string;
   readonly route: GatewayRoute;
 }
-interface ApiNode { readonly kind: 'api'; readonly key: string; readonly label: string; readonly description: string; readonly routes: RouteNode[] }
-interface MessageNode { readonly kind: 'message'; readonly label: string; readonly tooltip: string }
+interface ApiNode {
+  readonly kind: 'api';
+  readonly key: string;
+  readonly label: string;
+  readonly description: string;
+  readonly routes: RouteNode[];
+}
+interface MessageNode {
+  readonly kind: 'message';
+  readonly label: string;
+  readonly tooltip: string;
+}
 type Node = RouteNode | ApiNode | MessageNode;
 
 /** Rows as a test or another extension reads them: what each shows and offers. */
-export interface RouteRow { group: string; label: string; description: string; tooltip: string; contextValue: string }
+export interface RouteRow {
+  group: string;
+  label: string;
+  description: string;
+  tooltip: string;
+  contextValue: string;
+}
 
 export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly ctx: Ctx;
@@ -38,8 +54,16 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
         if (runner.state.kind === 'ready') void runner.reloadFunctions().catch((err: Error) => ctx.log(`Could not reload the functions: ${err.message}`));
       }
     };
-    this.disposables.push(this.changed, watcher, watcher.onDidChange(reload), watcher.onDidCreate(reload), watcher.onDidDelete(reload),
-      ctx.onRunnerEvent(({ event }) => { if (event.type === 'functions-changed') this.refresh(); }));
+    this.disposables.push(
+      this.changed,
+      watcher,
+      watcher.onDidChange(reload),
+      watcher.onDidCreate(reload),
+      watcher.onDidDelete(reload),
+      ctx.onRunnerEvent(({ event }) => {
+        if (event.type === 'functions-changed') this.refresh();
+      }),
+    );
   }
 
   refresh(): void {
@@ -65,9 +89,10 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
         let group = byApi.get(key);
         if (!group) {
           const prefix = folders.length > 1 ? `${folder.name}: ` : '';
-          group = route.kind === 'url'
-            ? { kind: 'api', key: `${folder.uri}|${key}`, label: `${prefix}Function URLs`, description: 'payload 2.0', routes: [] }
-            : { kind: 'api', key: `${folder.uri}|${key}`, label: `${prefix}${route.api}`, description: route.kindLabel, routes: [] };
+          group =
+            route.kind === 'url'
+              ? { kind: 'api', key: `${folder.uri}|${key}`, label: `${prefix}Function URLs`, description: 'payload 2.0', routes: [] }
+              : { kind: 'api', key: `${folder.uri}|${key}`, label: `${prefix}${route.api}`, description: route.kindLabel, routes: [] };
           byApi.set(key, group);
         }
         group.routes.push({ kind: 'route', folder: folder.uri.toString(), route });
@@ -99,7 +124,10 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${route.method} ${route.path}** → ${route.functionPath ?? route.function}  \n`);
     tip.appendMarkdown(`${route.url}  \n${route.kindLabel}${route.auth ? ` · auth: ${route.auth}` : ''}`);
-    if (route.shadowedBy) tip.appendMarkdown(`  \n$(warning) ${route.shadowedBy} declares the same route first, and the local gateway serves every API on one port: requests here reach ${route.shadowedBy}.`);
+    if (route.shadowedBy)
+      tip.appendMarkdown(
+        `  \n$(warning) ${route.shadowedBy} declares the same route first, and the local gateway serves every API on one port: requests here reach ${route.shadowedBy}.`,
+      );
     item.tooltip = tip;
     item.iconPath = new vscode.ThemeIcon(route.shadowedBy ? 'warning' : 'globe');
     item.contextValue = takesGet(route) ? 'openRuntime.route.get' : 'openRuntime.route';
@@ -116,7 +144,13 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       for (const node of await this.getChildren(group)) {
         const item = this.getTreeItem(node);
         const tooltip = item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : String(item.tooltip ?? '');
-        rows.push({ group: group.label, label: String(item.label), description: String(item.description ?? ''), tooltip, contextValue: item.contextValue ?? '' });
+        rows.push({
+          group: group.label,
+          label: String(item.label),
+          description: String(item.description ?? ''),
+          tooltip,
+          contextValue: item.contextValue ?? '',
+        });
       }
     }
     return rows;
@@ -135,6 +169,10 @@ function takesGet(route: GatewayRoute): boolean {
 export function registerRoutesView(ctx: Ctx): RoutesView {
   const provider = new RoutesView(ctx);
   const view = vscode.window.createTreeView(ROUTES_VIEW_ID, { treeDataProvider: provider });
-  ctx.push(provider, view, vscode.commands.registerCommand('openRuntime.routes.refresh', () => provider.refresh()));
+  ctx.push(
+    provider,
+    view,
+    vscode.commands.registerCommand('openRuntime.routes.refresh', () => provider.refresh()),
+  );
   return provider;
 }

@@ -12,8 +12,18 @@ import type { HistoryEntry } from '../history.ts';
 import { describeResult, type ResultModel } from '../result-model.ts';
 import { loadUndici, RunnerError, type RunnerSidecar } from '../runner-client.ts';
 import {
-  fillPath, headerText, httpRequestView, httpResponseView, methodChoices, parametersOf, parseHeaderText, pathParameters,
-  requestUrl, sendHttpRequest, takesBody, type HttpExchange,
+  fillPath,
+  headerText,
+  httpRequestView,
+  httpResponseView,
+  methodChoices,
+  parametersOf,
+  parseHeaderText,
+  pathParameters,
+  requestUrl,
+  sendHttpRequest,
+  takesBody,
+  type HttpExchange,
 } from './http-request.ts';
 
 export interface RouteArgs {
@@ -68,11 +78,20 @@ export async function resendEntry(ctx: Ctx, entry: HistoryEntry): Promise<SentRe
   if (!sent) return undefined;
   const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.toString() === entry.folder) ?? ctx.folderFor();
   if (!folder) {
-    void vscode.window.showErrorMessage(`The folder ${entry.folder} of this request is no longer open; open it to send ${sent.sent.method} ${sent.sent.path} again.`);
+    void vscode.window.showErrorMessage(
+      `The folder ${entry.folder} of this request is no longer open; open it to send ${sent.sent.method} ${sent.sent.path} again.`,
+    );
     return undefined;
   }
   try {
-    return await sendAndShow(ctx, folder, await ctx.runnerFor(folder), sent.route, sent.sent, entry.functionName !== sent.route.function ? entry.functionName : undefined);
+    return await sendAndShow(
+      ctx,
+      folder,
+      await ctx.runnerFor(folder),
+      sent.route,
+      sent.sent,
+      entry.functionName !== sent.route.function ? entry.functionName : undefined,
+    );
   } catch (err) {
     void vscode.window.showErrorMessage((err as Error).message);
     return undefined;
@@ -85,7 +104,9 @@ export async function openRouteInBrowser(ctx: Ctx, args: RouteArgs = {}): Promis
   if (!target) return undefined;
   const { folder, runner, route } = target;
   if (route.method !== 'GET' && route.method !== 'ANY') {
-    void vscode.window.showInformationMessage(`${route.method} ${route.path} does not take GET requests, which is all a browser's address bar sends: use "Send request" instead.`);
+    void vscode.window.showInformationMessage(
+      `${route.method} ${route.path} does not take GET requests, which is all a browser's address bar sends: use "Send request" instead.`,
+    );
     return undefined;
   }
   const apiPort = gatewayPort(runner);
@@ -121,22 +142,36 @@ export function httpEntryModel(entry: HistoryEntry): ResultModel {
 }
 
 /** `takenBy`: the function that really takes the route's requests, when another declared the same route first. */
-async function sendAndShow(ctx: Ctx, folder: vscode.WorkspaceFolder, runner: RunnerSidecar, route: RouteKey, request: HttpRequestSpec, takenBy?: string): Promise<SentRequest> {
+async function sendAndShow(
+  ctx: Ctx,
+  folder: vscode.WorkspaceFolder,
+  runner: RunnerSidecar,
+  route: RouteKey,
+  request: HttpRequestSpec,
+  takenBy?: string,
+): Promise<SentRequest> {
   const apiPort = gatewayPort(runner);
   const fnName = takenBy ?? route.function;
-  const hint = takenBy ? `${takenBy} declares ${route.method} ${route.path} first, and the local gateway serves every API on one port: this request reaches ${takenBy}, not ${route.function}.` : undefined;
+  const hint = takenBy
+    ? `${takenBy} declares ${route.method} ${route.path} first, and the local gateway serves every API on one port: this request reaches ${takenBy}, not ${route.function}.`
+    : undefined;
   const url = requestUrl(apiPort, request.path);
   const startedAt = Date.now();
   const codeRoot = (await runner.listFunctions().catch(() => undefined))?.functions.find((f) => f.name === fnName)?.codeUri;
   const label = `${request.method} ${request.path}`;
-  ctx.results.show({ functionName: fnName, state: 'running', eventLabel: label, ...(hint ? { eventHint: hint } : {}), request: httpRequestView(request, apiPort, route) }, codeRoot);
+  ctx.results.show(
+    { functionName: fnName, state: 'running', eventLabel: label, ...(hint ? { eventHint: hint } : {}), request: httpRequestView(request, apiPort, route) },
+    codeRoot,
+  );
   ctx.log(`— Sending ${request.method} ${url} (${route.method} ${route.path} → ${fnName})`);
 
   // The invocation the request causes, followed on the event stream as invoke.ts follows its own.
   let requestId: string | undefined;
   let result: InvokeResult | undefined;
   let ended: () => void = () => undefined;
-  const end = new Promise<void>((resolve) => { ended = resolve; });
+  const end = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
   const follow = runner.onEvent((e) => {
     if (e.type === 'invoke-start' && e.function === fnName && requestId === undefined) {
       requestId = e.requestId;
@@ -147,34 +182,47 @@ async function sendAndShow(ctx: Ctx, folder: vscode.WorkspaceFolder, runner: Run
     }
   });
   const base = {
-    functionName: fnName, folder: folder.uri.toString(), startedAt, debug: false,
+    functionName: fnName,
+    folder: folder.uri.toString(),
+    startedAt,
+    debug: false,
     payload: JSON.stringify({ method: request.method, url, headers: request.headers, body: request.body }),
-    eventLabel: label, ...(codeRoot ? { codeRoot } : {}), ...(hint ? { eventHint: hint } : {}),
+    eventLabel: label,
+    ...(codeRoot ? { codeRoot } : {}),
+    ...(hint ? { eventHint: hint } : {}),
   };
   let entry: HistoryEntry;
   try {
     const undici = await loadUndici();
-    const response = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: `$(sync~spin) ${label}` },
-      () => sendHttpRequest(undici, apiPort, request),
+    const response = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `$(sync~spin) ${label}` }, () =>
+      sendHttpRequest(undici, apiPort, request),
     );
     // The gateway names its request id only when a route took the request, i.e. when a function was invoked.
     const invoked = response.headers.some(([k]) => k === 'apigw-requestid' || k === 'x-amzn-requestid');
     if (invoked && !result) await Promise.race([end, new Promise((r) => setTimeout(r, INVOKE_END_GRACE_MS))]);
-    entry = { ...base, id: result?.requestId ?? `${startedAt}-${Math.random().toString(36).slice(2, 8)}`, ...(result ? { result } : {}), request: { route, sent: request, url, response } };
+    entry = {
+      ...base,
+      id: result?.requestId ?? `${startedAt}-${Math.random().toString(36).slice(2, 8)}`,
+      ...(result ? { result } : {}),
+      request: { route, sent: request, url, response },
+    };
     ctx.log(`${label} → ${response.status} (${response.durationMs.toFixed(1)} ms)`);
   } catch (err) {
     const failure = `Could not send ${label} to the local gateway at ${url}: ${(err as Error).message}. The runner restarts on its own if it stopped; try again, or see the "Open Runtime" output.`;
     entry = { ...base, id: `${startedAt}-${Math.random().toString(36).slice(2, 8)}`, failure, request: { route, sent: request, url } };
     ctx.log(failure);
-    void vscode.window.showErrorMessage(failure, 'Show Output').then((c) => { if (c) ctx.output.show(true); });
+    void vscode.window.showErrorMessage(failure, 'Show Output').then((c) => {
+      if (c) ctx.output.show(true);
+    });
   } finally {
     follow.dispose();
   }
   ctx.history.add(entry);
   ctx.results.show(httpEntryModel(entry), codeRoot, entry.id);
   return {
-    entryId: entry.id, request, url,
+    entryId: entry.id,
+    request,
+    url,
     ...(entry.request?.response ? { response: entry.request.response } : {}),
     ...(entry.result ? { result: entry.result } : {}),
     ...(entry.failure ? { failure: entry.failure } : {}),
@@ -184,7 +232,10 @@ async function sendAndShow(ctx: Ctx, folder: vscode.WorkspaceFolder, runner: Run
 function gatewayPort(runner: RunnerSidecar): number {
   const state = runner.state;
   if (state.kind !== 'ready' || !state.apiPort) {
-    throw new RunnerError('Runner.NoGateway', 'The runner does not serve the HTTP routes (it predates the gateway?): run npm run build, then "Open Runtime: Restart Runner".');
+    throw new RunnerError(
+      'Runner.NoGateway',
+      'The runner does not serve the HTTP routes (it predates the gateway?): run npm run build, then "Open Runtime: Restart Runner".',
+    );
   }
   return state.apiPort;
 }
@@ -194,8 +245,12 @@ function routeKey(route: GatewayRoute | RouteKey): RouteKey {
 }
 
 /** The route a command is about: the one given (checked against the runner's table), or picked from it. */
-async function chooseRoute(ctx: Ctx, args: RouteArgs, title: string, offered: (r: GatewayRoute) => boolean = () => true):
-  Promise<{ folder: vscode.WorkspaceFolder; runner: RunnerSidecar; route: GatewayRoute } | undefined> {
+async function chooseRoute(
+  ctx: Ctx,
+  args: RouteArgs,
+  title: string,
+  offered: (r: GatewayRoute) => boolean = () => true,
+): Promise<{ folder: vscode.WorkspaceFolder; runner: RunnerSidecar; route: GatewayRoute } | undefined> {
   const folder = (args.folder && vscode.workspace.workspaceFolders?.find((f) => f.uri.toString() === args.folder)) || ctx.folderFor();
   if (!folder) {
     void vscode.window.showErrorMessage('Open Runtime needs a workspace folder: open the folder that holds your template.yaml, then try again.');
@@ -209,24 +264,33 @@ async function chooseRoute(ctx: Ctx, args: RouteArgs, title: string, offered: (r
     gatewayPort(runner);
   } catch (err) {
     ctx.log(`Routes of ${folder.name}: ${(err as Error).message}`);
-    void vscode.window.showErrorMessage((err as Error).message, 'Show Output').then((c) => { if (c) ctx.output.show(true); });
+    void vscode.window.showErrorMessage((err as Error).message, 'Show Output').then((c) => {
+      if (c) ctx.output.show(true);
+    });
     return undefined;
   }
   if (args.route) {
     const wanted = args.route;
     const route = routes.find((r) => r.function === wanted.function && r.method === wanted.method && r.path === wanted.path);
     if (!route) {
-      void vscode.window.showErrorMessage(`${wanted.method} ${wanted.path} (${wanted.function}) is no longer a route of ${folder.name}: the template changed. Pick it again in the Routes view.`);
+      void vscode.window.showErrorMessage(
+        `${wanted.method} ${wanted.path} (${wanted.function}) is no longer a route of ${folder.name}: the template changed. Pick it again in the Routes view.`,
+      );
       return undefined;
     }
     return { folder, runner, route };
   }
   const candidates = routes.filter(offered);
   if (!candidates.length) {
-    void vscode.window.showInformationMessage(`${folder.name} declares no HTTP routes${routes.length ? ' that take GET' : ''}: add an Api or HttpApi event, or a FunctionUrlConfig, to a function in template.yaml.`);
+    void vscode.window.showInformationMessage(
+      `${folder.name} declares no HTTP routes${routes.length ? ' that take GET' : ''}: add an Api or HttpApi event, or a FunctionUrlConfig, to a function in template.yaml.`,
+    );
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(candidates.map((route) => ({ label: `${route.method} ${route.path}`, description: route.function, detail: `${route.kindLabel} · ${route.url}`, route })), { title, matchOnDescription: true });
+  const picked = await vscode.window.showQuickPick(
+    candidates.map((route) => ({ label: `${route.method} ${route.path}`, description: route.function, detail: `${route.kindLabel} · ${route.url}`, route })),
+    { title, matchOnDescription: true },
+  );
   return picked ? { folder, runner, route: picked.route } : undefined;
 }
 
@@ -248,7 +312,14 @@ async function askPathParameters(route: GatewayRoute, saved: HttpRequestSpec | u
       prompt: param.greedy ? `Value of {${param.name}+} (it may hold "/": a/b/c)` : `Value of {${param.name}}`,
       value: previous[param.name] ?? '',
       ignoreFocusOut: true,
-      validateInput: (v) => (v === '' ? `{${param.name}} needs a value.` : param.greedy ? undefined : v.includes('/') ? `{${param.name}} is one path segment: no "/" (only a {name+} parameter takes several).` : undefined),
+      validateInput: (v) =>
+        v === ''
+          ? `{${param.name}} needs a value.`
+          : param.greedy
+            ? undefined
+            : v.includes('/')
+              ? `{${param.name}} is one path segment: no "/" (only a {name+} parameter takes several).`
+              : undefined,
     });
     if (value === undefined) return undefined;
     values[param.name] = value;
@@ -261,31 +332,58 @@ async function askRequest(route: GatewayRoute, saved: HttpRequestSpec | undefine
   const title = `Send request: ${route.method} ${route.path} → ${route.function}`;
   const methods = methodChoices(route.method);
   const preset = saved && methods.includes(saved.method) ? saved.method : methods[0]!;
-  const picked = await vscode.window.showQuickPick([preset, ...methods.filter((m) => m !== preset)].map((m) => ({ label: m, description: m === route.method || (route.method === 'ANY' && m === preset) ? 'the route\'s method' : undefined })), {
-    title, placeHolder: 'Method', ignoreFocusOut: true,
-  });
+  const picked = await vscode.window.showQuickPick(
+    [preset, ...methods.filter((m) => m !== preset)].map((m) => ({
+      label: m,
+      description: m === route.method || (route.method === 'ANY' && m === preset) ? "the route's method" : undefined,
+    })),
+    {
+      title,
+      placeHolder: 'Method',
+      ignoreFocusOut: true,
+    },
+  );
   if (!picked) return undefined;
   const method = picked.label;
   const pathParameters = await askPathParameters(route, saved);
   if (!pathParameters) return undefined;
   const query = saved?.path.includes('?') ? saved.path.slice(saved.path.indexOf('?')) : '';
-  const suggested = route.path === '$default' ? saved?.path ?? '/' : `${fillPath(route.path, pathParameters)}${query}`;
+  const suggested = route.path === '$default' ? (saved?.path ?? '/') : `${fillPath(route.path, pathParameters)}${query}`;
   const path = await vscode.window.showInputBox({
-    title, prompt: route.path === '$default' ? 'Path (any path reaches the $default route), with a query string if you like' : 'Path, with a query string if you like (?name=Ada)',
-    value: suggested, ignoreFocusOut: true,
+    title,
+    prompt:
+      route.path === '$default'
+        ? 'Path (any path reaches the $default route), with a query string if you like'
+        : 'Path, with a query string if you like (?name=Ada)',
+    value: suggested,
+    ignoreFocusOut: true,
     validateInput: (v) => (!v.startsWith('/') || v.startsWith('//') ? 'The path starts with a single "/" (it goes to the local gateway).' : undefined),
   });
   if (path === undefined) return undefined;
   const headerValue = await vscode.window.showInputBox({
-    title, prompt: 'Headers: name: value, several separated by ;; (or a JSON object). Empty: none.',
-    value: headerText(saved?.headers ?? (takesBody(method) ? { 'content-type': 'application/json' } : {})), placeHolder: 'accept: application/json;; x-api-key: secret',
+    title,
+    prompt: 'Headers: name: value, several separated by ;; (or a JSON object). Empty: none.',
+    value: headerText(saved?.headers ?? (takesBody(method) ? { 'content-type': 'application/json' } : {})),
+    placeHolder: 'accept: application/json;; x-api-key: secret',
     ignoreFocusOut: true,
-    validateInput: (v) => { try { parseHeaderText(v); return undefined; } catch (err) { return (err as Error).message; } },
+    validateInput: (v) => {
+      try {
+        parseHeaderText(v);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
   });
   if (headerValue === undefined) return undefined;
   let body = '';
   if (takesBody(method)) {
-    const typed = await vscode.window.showInputBox({ title, prompt: 'Body (sent as typed: JSON, text, a form...)', value: saved?.body ?? '{}', ignoreFocusOut: true });
+    const typed = await vscode.window.showInputBox({
+      title,
+      prompt: 'Body (sent as typed: JSON, text, a form...)',
+      value: saved?.body ?? '{}',
+      ignoreFocusOut: true,
+    });
     if (typed === undefined) return undefined;
     body = typed;
   }

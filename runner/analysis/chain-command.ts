@@ -13,8 +13,15 @@ export const CHAIN_USAGE = `  open-runtime chain <file.ts> [--template <path>] [
       and the runner-level middleware chains of the functions whose code holds it, as JSON.`;
 
 /** `loadFunctions` reads the workspace's functions (the CLI's loadWorkspace), for the runner-level chains. */
-export async function chainCommand(args: string[], loadFunctions?: (values: { template?: string; workspace?: string }) => Promise<FunctionSpec[]>): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { template: { type: 'string', short: 't' }, workspace: { type: 'string', short: 'w' }, compact: { type: 'boolean' } } });
+export async function chainCommand(
+  args: string[],
+  loadFunctions?: (values: { template?: string; workspace?: string }) => Promise<FunctionSpec[]>,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { template: { type: 'string', short: 't' }, workspace: { type: 'string', short: 'w' }, compact: { type: 'boolean' } },
+  });
   const file = positionals[0];
   if (!file) {
     process.stderr.write(`Which file? open-runtime chain <file.ts>.\n${CHAIN_USAGE}\n`);
@@ -28,7 +35,10 @@ export async function chainCommand(args: string[], loadFunctions?: (values: { te
   let functions: FunctionSpec[] = [];
   if (loadFunctions) {
     try {
-      functions = await loadFunctions({ ...(values.template ? { template: values.template } : {}), ...(values.workspace ? { workspace: values.workspace } : {}) });
+      functions = await loadFunctions({
+        ...(values.template ? { template: values.template } : {}),
+        ...(values.workspace ? { workspace: values.workspace } : {}),
+      });
     } catch (err) {
       process.stderr.write(`Runner-level chains left out: ${(err as Error).message}\n`);
     }

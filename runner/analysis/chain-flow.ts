@@ -29,7 +29,14 @@ export interface ChainFlow {
 }
 
 export function unwrap(expr: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(expr) || ts.isAsExpression(expr) || ts.isSatisfiesExpression(expr) || ts.isNonNullExpression(expr) || ts.isTypeAssertionExpression(expr)) expr = expr.expression;
+  while (
+    ts.isParenthesizedExpression(expr) ||
+    ts.isAsExpression(expr) ||
+    ts.isSatisfiesExpression(expr) ||
+    ts.isNonNullExpression(expr) ||
+    ts.isTypeAssertionExpression(expr)
+  )
+    expr = expr.expression;
   return expr;
 }
 
@@ -51,7 +58,8 @@ function linksOn(receiver: ts.Expression): { links: ChainLink[]; top: ts.Express
 /** The node an expression's value lands in, past parentheses and type assertions. */
 function outer(expr: ts.Node): ts.Node {
   let n = expr;
-  while (ts.isParenthesizedExpression(n.parent) || ts.isAsExpression(n.parent) || ts.isSatisfiesExpression(n.parent) || ts.isNonNullExpression(n.parent)) n = n.parent;
+  while (ts.isParenthesizedExpression(n.parent) || ts.isAsExpression(n.parent) || ts.isSatisfiesExpression(n.parent) || ts.isNonNullExpression(n.parent))
+    n = n.parent;
   return n;
 }
 
@@ -60,7 +68,8 @@ function boundTo(expr: ts.Expression): ts.Identifier | undefined {
   const n = outer(expr);
   const parent = n.parent;
   if (parent && ts.isVariableDeclaration(parent) && parent.initializer === n && ts.isIdentifier(parent.name)) return parent.name;
-  if (parent && ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && parent.right === n && ts.isIdentifier(parent.left)) return parent.left;
+  if (parent && ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && parent.right === n && ts.isIdentifier(parent.left))
+    return parent.left;
   return undefined;
 }
 
@@ -75,7 +84,11 @@ function conditional(node: ts.Node, scope: ts.Node): string | undefined {
     if (ts.isFunctionLike(n)) return 'inside a function';
     if (ts.isIfStatement(n) || ts.isConditionalExpression(n) || ts.isSwitchStatement(n)) return 'under a condition';
     if (ts.isIterationStatement(n, false)) return 'in a loop';
-    if (ts.isBinaryExpression(n) && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(n.operatorToken.kind)) return 'under a condition';
+    if (
+      ts.isBinaryExpression(n) &&
+      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(n.operatorToken.kind)
+    )
+      return 'under a condition';
     if (ts.isTryStatement(n)) return 'in a try block';
   }
   return undefined;
@@ -96,7 +109,8 @@ export function followChain(checker: ts.TypeChecker, origin: ts.CallExpression):
   const scope = scopeOf(binding);
   const rootOf = (expr: ts.Expression): ts.Symbol | undefined => {
     let e = unwrap(expr);
-    while (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && CHAIN_METHODS.has(e.expression.name.text)) e = unwrap(e.expression.expression);
+    while (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && CHAIN_METHODS.has(e.expression.name.text))
+      e = unwrap(e.expression.expression);
     return ts.isIdentifier(e) ? checker.getSymbolAtLocation(e) : undefined;
   };
   const alias = (id: ts.Identifier) => {
@@ -128,14 +142,23 @@ export function followChain(checker: ts.TypeChecker, origin: ts.CallExpression):
     // `h = <expr>`: the chain goes on when <expr> is rooted in it (`h = h.use(x)`), else the variable leaves it.
     if (ts.isBinaryExpression(parent) && parent.left === outer(id) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
       const from = rootOf(parent.right);
-      if (!from || !tracked.has(from)) unfollowed.push({ node: parent, reason: `${id.text} is assigned something else here; registrations on it after this line are not part of this chain` });
+      if (!from || !tracked.has(from))
+        unfollowed.push({ node: parent, reason: `${id.text} is assigned something else here; registrations on it after this line are not part of this chain` });
       return;
     }
-    if (ts.isPropertyAccessExpression(parent) && CHAIN_METHODS.has(parent.name.text) && ts.isCallExpression(parent.parent) && parent.parent.expression === parent) {
+    if (
+      ts.isPropertyAccessExpression(parent) &&
+      CHAIN_METHODS.has(parent.name.text) &&
+      ts.isCallExpression(parent.parent) &&
+      parent.parent.expression === parent
+    ) {
       const more = linksOn(outer(id) as ts.Expression);
       const why = conditional(id, scope);
       if (why) {
-        unfollowed.push({ node: more.top, reason: `${more.links.map((l) => `.${l.method}()`).join('')} on ${id.text} runs ${why}, so whether and when it registers is not known here` });
+        unfollowed.push({
+          node: more.top,
+          reason: `${more.links.map((l) => `.${l.method}()`).join('')} on ${id.text} runs ${why}, so whether and when it registers is not known here`,
+        });
         return;
       }
       links.push(...more.links);
@@ -156,7 +179,10 @@ export function followChain(checker: ts.TypeChecker, origin: ts.CallExpression):
       return;
     }
     if (ts.isCallExpression(parent) && parent.arguments.includes(outer(id) as ts.Expression)) {
-      unfollowed.push({ node: parent, reason: `${id.text} is passed to ${parent.expression.getText(sf)}(...), which may register middlewares the analysis does not see` });
+      unfollowed.push({
+        node: parent,
+        reason: `${id.text} is passed to ${parent.expression.getText(sf)}(...), which may register middlewares the analysis does not see`,
+      });
     }
   };
   visit(sf);
@@ -172,7 +198,8 @@ function scopeOf(id: ts.Identifier): ts.Node {
 
 function chainName(top: ts.Expression, origin: ts.Node, sf: ts.SourceFile): { name: string; exported: boolean } {
   const parent = outer(top).parent;
-  if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return { name: parent.name.text, exported: isExportedDeclaration(parent.name) };
+  if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name))
+    return { name: parent.name.text, exported: isExportedDeclaration(parent.name) };
   if (parent && ts.isBinaryExpression(parent) && ts.isIdentifier(parent.left)) return { name: parent.left.text, exported: false };
   if (parent && ts.isExportAssignment(parent)) return { name: 'default', exported: true };
   if (parent && ts.isPropertyAssignment(parent)) return { name: parent.name.getText(sf), exported: false };

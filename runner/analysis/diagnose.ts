@@ -39,7 +39,10 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
 
   // The handler reads into the body while nothing parses it.
   const parsesBody = registered.some((s) => s.step.role === 'body-parser' || s.step.role === 'schema-parser');
-  const httpLike = registered.some((s) => ['cors', 'error-handler', 'header-normalizer', 'validator'].includes(s.step.role ?? '')) || hasStringBody(checker, chain.handler?.event) || hasStringBody(checker, chain.chainEvent);
+  const httpLike =
+    registered.some((s) => ['cors', 'error-handler', 'header-normalizer', 'validator'].includes(s.step.role ?? '')) ||
+    hasStringBody(checker, chain.handler?.event) ||
+    hasStringBody(checker, chain.chainEvent);
   if (!parsesBody && httpLike) {
     const stringMembers = checker.getApparentType(checker.getStringType());
     const seen = new Set<string>();
@@ -54,7 +57,8 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
           code: 'body-not-parsed',
           severity: 'error',
           message: `${text} reads a field of the body, but no middleware in this chain parses the body: at run time event.body is still the raw JSON string, so ${text} is undefined.`,
-          explanation: 'Middy runs every before hook ahead of the handler, and only a body parser replaces event.body with the parsed object. Add .use(httpJsonBodyParser()) (@middy/http-json-body-parser) to the chain, or parse the body with Powertools parser({ schema }).',
+          explanation:
+            'Middy runs every before hook ahead of the handler, and only a body parser replaces event.body with the parsed object. Add .use(httpJsonBodyParser()) (@middy/http-json-body-parser) to the chain, or parse the body with Powertools parser({ schema }).',
           ...(fix ? { fix } : {}),
         },
         a.node,
@@ -96,9 +100,21 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
   if (param?.type && !chain.runtimeEvent && chain.handler) {
     const split = splitEventType(checker, checker.getTypeFromTypeNode(param.type));
     // A bare .before() hook, or a middleware of the user's whose event type says nothing, may set any field.
-    const opaque = registered.some((s) => s.step.kind === 'before' || (s.step.role === 'custom' && s.step.hooks.includes('before') && (!s.declaredEvent || s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))));
+    const opaque = registered.some(
+      (s) =>
+        s.step.kind === 'before' ||
+        (s.step.role === 'custom' &&
+          s.step.hooks.includes('before') &&
+          (!s.declaredEvent || s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))),
+    );
     if (split && !opaque) {
-      const provided = new Set(registered.flatMap((s) => (s.declaredEvent && !(s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) ? checker.getPropertiesOfType(checker.getApparentType(s.declaredEvent)).map((p) => p.name) : [])));
+      const provided = new Set(
+        registered.flatMap((s) =>
+          s.declaredEvent && !(s.declaredEvent.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))
+            ? checker.getPropertiesOfType(checker.getApparentType(s.declaredEvent)).map((p) => p.name)
+            : [],
+        ),
+      );
       for (const field of split.extras) {
         if (provided.has(field)) continue;
         const at = accesses.find((a) => a.path[0] === field)?.node ?? param;
@@ -107,7 +123,8 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
             code: 'missing-field',
             severity: 'warning',
             message: `event.${field} is not provided by this chain: the handler's event type adds it to ${split.sources.map((t) => reader.typeText(t, param)).join(' & ')}, but no middleware registered on the chain declares it.`,
-            explanation: "middy(handler) takes its event type from the handler, so the typings accept any field the handler asks for. At run time the event has only what the event source sends and what the middlewares add. Register the middleware that sets the field (typed MiddlewareObj<{ ... }>), or remove it from the handler's event type.",
+            explanation:
+              "middy(handler) takes its event type from the handler, so the typings accept any field the handler asks for. At run time the event has only what the event source sends and what the middlewares add. Register the middleware that sets the field (typed MiddlewareObj<{ ... }>), or remove it from the handler's event type.",
           },
           at,
         );
@@ -134,7 +151,8 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
           code: 'use-array-loses-types',
           severity: 'warning',
           message: `.use([...]) lost the ${what} type of ${names}: after this call the ${what} is ${reader.typeText(actual, call)}, not what ${lost.length > 1 ? 'they declare' : 'it declares'} (${declared}).`,
-          explanation: "Middy's typings infer a single middleware type from an array, so the elements' types do not all reach the handler. Register the middlewares one by one, .use(a).use(b): they run in the same order.",
+          explanation:
+            "Middy's typings infer a single middleware type from an array, so the elements' types do not all reach the handler. Register the middlewares one by one, .use(a).use(b): they run in the same order.",
           step: index(lost[0]!),
         },
         call.arguments[0]!,
@@ -145,7 +163,9 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
   // An error handler that runs its onError before other onError hooks.
   for (const handler of withRole('error-handler')) {
     // Loggers are left out: their onError must run first, to see the error before the handler sanitises it.
-    const later = registered.filter((s) => index(s) > index(handler) && s.step.hooks.includes('onError') && !['response-serializer', 'logger', 'error-logger'].includes(s.step.role ?? ''));
+    const later = registered.filter(
+      (s) => index(s) > index(handler) && s.step.hooks.includes('onError') && !['response-serializer', 'logger', 'error-logger'].includes(s.step.role ?? ''),
+    );
     if (!later.length) continue;
     const names = later.map((s) => s.step.middleware).join(', ');
     const cors = later.some((s) => s.step.role === 'cors');
@@ -199,7 +219,9 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
 
   // Header normalisation after middlewares that already read headers.
   for (const normalizer of withRole('header-normalizer')) {
-    const readers = registered.filter((s) => index(s) < index(normalizer) && s.step.hooks.includes('before') && ['body-parser', 'cors', 'validator'].includes(s.step.role ?? ''));
+    const readers = registered.filter(
+      (s) => index(s) < index(normalizer) && s.step.hooks.includes('before') && ['body-parser', 'cors', 'validator'].includes(s.step.role ?? ''),
+    );
     if (!readers.length) continue;
     const names = readers.map((s) => s.step.middleware).join(', ');
     add(
@@ -278,7 +300,8 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
         code: 'chain-not-followed',
         severity: 'info',
         message: `The chain ${chain.name} is not followed here: ${u.reason}.`,
-        explanation: 'The analysis follows a Middy handler through variables, reassignments and exports in this file, in the order the module runs. Registrations in functions, under conditions or in other modules are not part of the steps shown, and the diagnostics do not take them into account.',
+        explanation:
+          'The analysis follows a Middy handler through variables, reassignments and exports in this file, in the order the module runs. Registrations in functions, under conditions or in other modules are not part of the steps shown, and the diagnostics do not take them into account.',
       },
       u.node,
     );
@@ -297,7 +320,10 @@ function addParserFix(reader: ChainReader, chain: ChainModel): QuickFix | undefi
   if (!origin || origin.step.kind !== 'origin') return undefined;
   const sf = origin.node.getSourceFile();
   if (!installedMiddyModules(dirname(sf.fileName))?.includes(JSON_PARSER)) return undefined;
-  const imported = sf.statements.find((s): s is ts.ImportDeclaration => ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text === JSON_PARSER && !!s.importClause?.name);
+  const imported = sf.statements.find(
+    (s): s is ts.ImportDeclaration =>
+      ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text === JSON_PARSER && !!s.importClause?.name,
+  );
   const name = imported?.importClause?.name?.text ?? 'httpJsonBodyParser';
   const normalizer = chain.steps.find((s) => s.step.role === 'header-normalizer' && !s.useCall && ts.isCallExpression(s.node.parent));
   const after = normalizer ? normalizer.node.parent : origin.node;
@@ -309,20 +335,25 @@ function addParserFix(reader: ChainReader, chain: ChainModel): QuickFix | undefi
   const edits: QuickFix['edits'] = [{ range: point(after.getEnd()), newText: `.use(${name}())` }];
   if (!imported) {
     const lastImport = [...sf.statements].reverse().find(ts.isImportDeclaration);
-    edits.unshift(lastImport ? { range: point(lastImport.getEnd()), newText: `\nimport ${name} from '${JSON_PARSER}';` } : { range: point(0), newText: `import ${name} from '${JSON_PARSER}';\n` });
+    edits.unshift(
+      lastImport
+        ? { range: point(lastImport.getEnd()), newText: `\nimport ${name} from '${JSON_PARSER}';` }
+        : { range: point(0), newText: `import ${name} from '${JSON_PARSER}';\n` },
+    );
   }
   return { title: `Parse the body: add .use(${name}()) to the chain`, edits };
 }
 
 function origin(step: StepModel): string {
-  if (step.useCall) return 'became any in .use([...]), where Middy\'s typings lost the array\'s types';
+  if (step.useCall) return "became any in .use([...]), where Middy's typings lost the array's types";
   return `comes from ${step.step.kind === 'origin' ? 'middy()' : step.step.middleware}, whose typings say any`;
 }
 
 /** An event type as the event source's part (declared in node_modules) and the fields the user's code adds to it. */
 function splitEventType(checker: ts.TypeChecker, type: ts.Type): { sources: ts.Type[]; extras: string[] } | undefined {
   // A type of a package (aws-lambda's APIGatewayProxyEvent), not of TypeScript's lib (Omit<...> is the user's shape).
-  const fromLibrary = (t: ts.Type) => !!(t.aliasSymbol ?? t.getSymbol())?.declarations?.some((d) => /\/node_modules\/(?!typescript\/lib\/)/.test(d.getSourceFile().fileName));
+  const fromLibrary = (t: ts.Type) =>
+    !!(t.aliasSymbol ?? t.getSymbol())?.declarations?.some((d) => /\/node_modules\/(?!typescript\/lib\/)/.test(d.getSourceFile().fileName));
   const sources: ts.Type[] = [];
   const own: ts.Type[] = [];
   for (const part of type.isIntersection() ? type.types : [type]) {
@@ -339,7 +370,12 @@ function splitEventType(checker: ts.TypeChecker, type: ts.Type): { sources: ts.T
   if (!sources.length || !own.length) return undefined;
   const sourceFields = new Set(sources.flatMap((t) => checker.getPropertiesOfType(checker.getApparentType(t)).map((p) => p.name)));
   // Optional fields are not demanded; the body is body-not-parsed's business.
-  const required = own.flatMap((t) => checker.getPropertiesOfType(checker.getApparentType(t)).filter((p) => !(p.flags & ts.SymbolFlags.Optional)).map((p) => p.name));
+  const required = own.flatMap((t) =>
+    checker
+      .getPropertiesOfType(checker.getApparentType(t))
+      .filter((p) => !(p.flags & ts.SymbolFlags.Optional))
+      .map((p) => p.name),
+  );
   const extras = [...new Set(required)].filter((f) => f !== 'body' && !sourceFields.has(f));
   return { sources, extras };
 }
@@ -370,7 +406,13 @@ function eventAccesses(checker: ts.TypeChecker, fn: ts.SignatureDeclaration): Ev
     if (ts.isObjectBindingPattern(name)) {
       for (const el of name.elements) {
         if (el.dotDotDotToken) continue;
-        const key = el.propertyName ? (ts.isIdentifier(el.propertyName) || ts.isStringLiteral(el.propertyName) ? el.propertyName.text : undefined) : ts.isIdentifier(el.name) ? el.name.text : undefined;
+        const key = el.propertyName
+          ? ts.isIdentifier(el.propertyName) || ts.isStringLiteral(el.propertyName)
+            ? el.propertyName.text
+            : undefined
+          : ts.isIdentifier(el.name)
+            ? el.name.text
+            : undefined;
         if (key) bind(el.name, [...path, key]);
       }
     }
@@ -406,9 +448,10 @@ function eventAccesses(checker: ts.TypeChecker, fn: ts.SignatureDeclaration): Ev
       if (root) {
         let outer: ts.Node = node;
         while (
-          ((ts.isPropertyAccessExpression(outer.parent) && outer.parent.expression === outer) ||
-            (ts.isElementAccessExpression(outer.parent) && outer.parent.expression === outer && ts.isStringLiteralLike(outer.parent.argumentExpression)) ||
-            (ts.isNonNullExpression(outer.parent) || ts.isParenthesizedExpression(outer.parent)))
+          (ts.isPropertyAccessExpression(outer.parent) && outer.parent.expression === outer) ||
+          (ts.isElementAccessExpression(outer.parent) && outer.parent.expression === outer && ts.isStringLiteralLike(outer.parent.argumentExpression)) ||
+          ts.isNonNullExpression(outer.parent) ||
+          ts.isParenthesizedExpression(outer.parent)
         ) {
           outer = outer.parent;
         }

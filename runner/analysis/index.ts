@@ -41,11 +41,18 @@ export function analyzeChainsSync(file: string, opts: AnalyzeOptions = {}): Chai
     const reader = new ChainReader(program);
     const unresolved = unresolvedImports(reader.checker, sf);
     const found = reader.chains(sf);
-    const importsMiddy = sf.statements.some((s) => ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text.startsWith('@middy/'));
+    const importsMiddy = sf.statements.some(
+      (s) => ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text.startsWith('@middy/'),
+    );
     if (found.length || importsMiddy) {
       diagnostics.push(...middyEsmConfig(program, sf, workspace.tsconfig));
       for (const [specifier, node] of unresolved) {
-        const pkg = specifier.startsWith('.') ? undefined : specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+        const pkg = specifier.startsWith('.')
+          ? undefined
+          : specifier
+              .split('/')
+              .slice(0, specifier.startsWith('@') ? 2 : 1)
+              .join('/');
         diagnostics.push({
           code: 'unresolved-import',
           severity: 'warning',

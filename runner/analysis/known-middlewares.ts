@@ -18,7 +18,11 @@ const KNOWN: Record<string, Known> = {
   '@middy/http-json-body-parser': { role: 'body-parser', hooks: ['before'] },
   '@middy/http-urlencode-body-parser': { role: 'body-parser', hooks: ['before'] },
   '@middy/http-multipart-body-parser': { role: 'body-parser', hooks: ['before'] },
-  '@middy/validator': { role: 'validator', hooks: ['before', 'after'], hooksByOption: { eventSchema: ['before'], contextSchema: ['before'], responseSchema: ['after'] } },
+  '@middy/validator': {
+    role: 'validator',
+    hooks: ['before', 'after'],
+    hooksByOption: { eventSchema: ['before'], contextSchema: ['before'], responseSchema: ['after'] },
+  },
   '@middy/http-error-handler': { role: 'error-handler', hooks: ['onError'] },
   '@middy/http-header-normalizer': { role: 'header-normalizer', hooks: ['before'] },
   '@middy/http-cors': { role: 'cors', hooks: ['before', 'after', 'onError'] },
@@ -45,6 +49,10 @@ export function packageHooks(pkg: string, options: Map<string, boolean> | undefi
   if (!options) return known.hooks;
   if (known.offWhenFalse && options.get(known.offWhenFalse) === true) return [];
   if (!known.hooksByOption) return known.hooks;
-  const on = new Set(Object.entries(known.hooksByOption).filter(([o]) => options.has(o)).flatMap(([, h]) => h));
+  const on = new Set(
+    Object.entries(known.hooksByOption)
+      .filter(([o]) => options.has(o))
+      .flatMap(([, h]) => h),
+  );
   return known.hooks.filter((h) => on.has(h));
 }

@@ -80,7 +80,11 @@ export class ChainReader {
     const key = `${at.getSourceFile().fileName}\0${text}`;
     const cached = installed ? installedFields.get(key) : undefined;
     if (cached) return cached;
-    const fields = properties.map((p) => ({ name: p.name, type: this.typeText(this.checker.getTypeOfSymbolAtLocation(p, at), at), optional: (p.flags & ts.SymbolFlags.Optional) !== 0 }));
+    const fields = properties.map((p) => ({
+      name: p.name,
+      type: this.typeText(this.checker.getTypeOfSymbolAtLocation(p, at), at),
+      optional: (p.flags & ts.SymbolFlags.Optional) !== 0,
+    }));
     if (installed) {
       if (installedFields.size > 2000) installedFields.clear();
       installedFields.set(key, fields);
@@ -137,21 +141,26 @@ export class ChainReader {
       if (lastFields?.type !== type) lastFields = { type, fields: this.fields(type, node, text) };
       return lastFields.fields;
     };
-    const stepOf = (partial: Omit<ChainStep, 'eventType' | 'contextType' | 'responseType' | 'eventFields' | 'range'>, node: ts.Node, types: { event: ts.Type; response: ts.Type; context: ts.Type }, extra: Partial<StepModel> = {}): StepModel => {
+    const stepOf = (
+      partial: Omit<ChainStep, 'eventType' | 'contextType' | 'responseType' | 'eventFields' | 'range'>,
+      node: ts.Node,
+      types: { event: ts.Type; response: ts.Type; context: ts.Type },
+      extra: Partial<StepModel> = {},
+    ): StepModel => {
       const eventType = this.typeText(types.event, node);
       return {
-      step: {
-        ...partial,
-        eventType,
-        contextType: this.typeText(types.context, node),
-        responseType: this.typeText(types.response, node),
-        eventFields: fieldsOf(types.event, node, eventType),
-        range: this.range(node),
-      },
-      node,
-      event: types.event,
-      context: types.context,
-      ...extra,
+        step: {
+          ...partial,
+          eventType,
+          contextType: this.typeText(types.context, node),
+          responseType: this.typeText(types.response, node),
+          eventFields: fieldsOf(types.event, node, eventType),
+          range: this.range(node),
+        },
+        node,
+        event: types.event,
+        context: types.context,
+        ...extra,
       };
     };
     steps.push(stepOf({ middleware: 'middy', kind: 'origin', hooks: [] }, origin, originTypes));
@@ -176,7 +185,14 @@ export class ChainReader {
           const declared = this.typeArgs(this.checker.getTypeAtLocation(element), 'MiddlewareObj');
           const role = roleOf(pkg?.name) ?? this.roleFromType(declared?.[0], element) ?? 'custom';
           const model = stepOf(
-            { middleware: this.middlewareName(element), kind: 'use', ...(pkg ? { package: pkg.name } : {}), role, hooks: this.hooksOf(element, pkg), ...(ts.isArrayLiteralExpression(arg) ? { group: index } : {}) },
+            {
+              middleware: this.middlewareName(element),
+              kind: 'use',
+              ...(pkg ? { package: pkg.name } : {}),
+              role,
+              hooks: this.hooksOf(element, pkg),
+              ...(ts.isArrayLiteralExpression(arg) ? { group: index } : {}),
+            },
             element,
             types,
             { declaredEvent: declared?.[0], declaredContext: declared?.[3], ...(ts.isArrayLiteralExpression(arg) ? { useCall: call } : {}) },
@@ -185,7 +201,13 @@ export class ChainReader {
           steps.push(model);
         }
       } else if (method !== 'use') {
-        steps.push(stepOf({ middleware: arg ? this.hookName(arg, method) : method, kind: method as 'before' | 'after' | 'onError', hooks: [method as MiddyHook] }, arg ?? call, types));
+        steps.push(
+          stepOf(
+            { middleware: arg ? this.hookName(arg, method) : method, kind: method as 'before' | 'after' | 'onError', hooks: [method as MiddyHook] },
+            arg ?? call,
+            types,
+          ),
+        );
       }
       current = types;
     });
@@ -279,7 +301,11 @@ export class ChainReader {
     if (!decl || decl.getSourceFile().isDeclarationFile) return undefined;
     if (ts.isIdentifier(expr) && ts.isVariableDeclaration(decl) && decl.initializer) return this.objectLiteralOf(decl.initializer, depth + 1);
     if (ts.isCallExpression(expr)) {
-      const fn = ts.isFunctionDeclaration(decl) ? decl : ts.isVariableDeclaration(decl) && decl.initializer && isFunctionLike(unwrap(decl.initializer)) ? (unwrap(decl.initializer) as ts.ArrowFunction | ts.FunctionExpression) : undefined;
+      const fn = ts.isFunctionDeclaration(decl)
+        ? decl
+        : ts.isVariableDeclaration(decl) && decl.initializer && isFunctionLike(unwrap(decl.initializer))
+          ? (unwrap(decl.initializer) as ts.ArrowFunction | ts.FunctionExpression)
+          : undefined;
       if (!fn?.body) return undefined;
       if (!ts.isBlock(fn.body)) return this.objectLiteralOf(fn.body, depth + 1);
       let found: ts.ObjectLiteralExpression | undefined;
@@ -303,7 +329,8 @@ export class ChainReader {
     const decl = symbol?.valueDeclaration;
     if (!decl) return undefined;
     if (ts.isFunctionDeclaration(decl)) return decl;
-    if (ts.isVariableDeclaration(decl) && decl.initializer && isFunctionLike(unwrap(decl.initializer))) return unwrap(decl.initializer) as ts.SignatureDeclaration;
+    if (ts.isVariableDeclaration(decl) && decl.initializer && isFunctionLike(unwrap(decl.initializer)))
+      return unwrap(decl.initializer) as ts.SignatureDeclaration;
     return undefined;
   }
 

@@ -9,7 +9,9 @@ export function installedMiddyModules(dir: string): string[] | undefined {
   for (let d = resolve(dir); ; d = dirname(d)) {
     const scope = join(d, 'node_modules', '@middy');
     if (existsSync(join(scope, 'core', 'package.json'))) {
-      return readdirSync(scope).filter((name) => existsSync(join(scope, name, 'index.d.ts'))).map((name) => `@middy/${name}`);
+      return readdirSync(scope)
+        .filter((name) => existsSync(join(scope, name, 'index.d.ts')))
+        .map((name) => `@middy/${name}`);
     }
     if (dirname(d) === d) return undefined;
   }

@@ -60,7 +60,13 @@ export function warmUp(dir: string): boolean {
   if (!modules) return false;
   const root = join(dirname(findTsconfig(join(dir, 'x.ts')) ?? join(dir, 'x')), WARM_FILE);
   const workspace = workspaceFor(root);
-  const text = [...modules.map((m, i) => `import m${i} from '${m}';`), "import type { Context } from 'aws-lambda';", `export const warm = [${modules.map((_, i) => `m${i}`).join(', ')}];`, 'export type Warm = Context;', ''].join('\n');
+  const text = [
+    ...modules.map((m, i) => `import m${i} from '${m}';`),
+    "import type { Context } from 'aws-lambda';",
+    `export const warm = [${modules.map((_, i) => `m${i}`).join(', ')}];`,
+    'export type Warm = Context;',
+    '',
+  ].join('\n');
   workspace.open(root, text);
   const program = workspace.service.getProgram();
   const sf = program?.getSourceFile(root);
@@ -79,10 +85,15 @@ export function forgetWorkspaces(): void {
 
 function readOptions(tsconfig: string | undefined, problems: string[]): ts.CompilerOptions {
   if (!tsconfig) return DEFAULT_OPTIONS;
-  const parsed = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => problems.push(`${tsconfig}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}; the analysis uses default compiler options.`),
-  });
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    tsconfig,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) =>
+        problems.push(`${tsconfig}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}; the analysis uses default compiler options.`),
+    },
+  );
   if (!parsed) return DEFAULT_OPTIONS;
   for (const d of parsed.errors.filter((e) => e.category === ts.DiagnosticCategory.Error && e.code !== 18003)) {
     problems.push(`${tsconfig}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
@@ -164,7 +175,17 @@ function createWorkspace(tsconfig: string | undefined, dir: string): Workspace {
     getDirectories: ts.sys.getDirectories,
     realpath: installed(ts.sys.realpath!),
     resolveModuleNameLiterals: (literals, containingFile, redirected, compilerOptions, containingSourceFile) =>
-      literals.map((literal) => ts.resolveModuleName(literal.text, containingFile, compilerOptions, host, resolutionCache, redirected, ts.getModeForUsageLocation(containingSourceFile, literal, compilerOptions))),
+      literals.map((literal) =>
+        ts.resolveModuleName(
+          literal.text,
+          containingFile,
+          compilerOptions,
+          host,
+          resolutionCache,
+          redirected,
+          ts.getModeForUsageLocation(containingSourceFile, literal, compilerOptions),
+        ),
+      ),
     useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
   };
   // Module resolution (package.json lookups, exports maps) is cached for the workspace's lifetime: after an edit
@@ -223,4 +244,3 @@ function mtimeVersion(file: string): string {
     return 'missing';
   }
 }
-

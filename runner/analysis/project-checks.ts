@@ -11,7 +11,12 @@ import type { ChainDiagnostic, QuickFix, SourceRange } from './report.ts';
 export function unresolvedImports(checker: ts.TypeChecker, sf: ts.SourceFile): Map<string, ts.Node> {
   const out = new Map<string, ts.Node>();
   for (const statement of sf.statements) {
-    if (!(ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) || !statement.moduleSpecifier || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+    if (
+      !(ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) ||
+      !statement.moduleSpecifier ||
+      !ts.isStringLiteral(statement.moduleSpecifier)
+    )
+      continue;
     if (!checker.getSymbolAtLocation(statement.moduleSpecifier)) out.set(statement.moduleSpecifier.text, statement.moduleSpecifier);
   }
   return out;
@@ -55,9 +60,14 @@ function optionRange(tsconfig: string, key: string): { range: SourceRange; exist
     return { file: tsconfig, start: { line: s.line + 1, column: s.character + 1 }, end: { line: e.line + 1, column: e.character + 1 } };
   };
   const root = json.statements[0]?.expression;
-  const options = root && ts.isObjectLiteralExpression(root) ? root.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && ts.isStringLiteral(p.name) && p.name.text === 'compilerOptions') : undefined;
+  const options =
+    root && ts.isObjectLiteralExpression(root)
+      ? root.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && ts.isStringLiteral(p.name) && p.name.text === 'compilerOptions')
+      : undefined;
   if (!options || !ts.isObjectLiteralExpression(options.initializer)) return { range: at(0), exists: false };
-  const prop = options.initializer.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && ts.isStringLiteral(p.name) && p.name.text.toLowerCase() === key.toLowerCase());
+  const prop = options.initializer.properties.find(
+    (p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && ts.isStringLiteral(p.name) && p.name.text.toLowerCase() === key.toLowerCase(),
+  );
   if (prop) return { range: at(prop.initializer.getStart(json), prop.initializer.getEnd()), exists: true };
   const open = options.initializer.getStart(json) + 1;
   return { range: at(options.name.getStart(json), options.name.getEnd()), exists: false, insertAt: at(open) };
@@ -80,7 +90,10 @@ function nodenextFix(tsconfig: string): QuickFix | undefined {
  * `tsc` reports some of these (TS5107 for node10, TS1479 for a CommonJS file), others fail only at run time.
  */
 export function middyEsmConfig(program: ts.Program, sf: ts.SourceFile, tsconfig: string | undefined): ChainDiagnostic[] {
-  const middy = sf.statements.find((s): s is ts.ImportDeclaration => ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text.startsWith('@middy/') && !s.importClause?.isTypeOnly);
+  const middy = sf.statements.find(
+    (s): s is ts.ImportDeclaration =>
+      ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text.startsWith('@middy/') && !s.importClause?.isTypeOnly,
+  );
   if (!middy) return [];
   const name = (middy.moduleSpecifier as ts.StringLiteral).text.split('/').slice(0, 2).join('/');
   const manifest = packageJsonOf(dirname(sf.fileName), name);
@@ -92,44 +105,59 @@ export function middyEsmConfig(program: ts.Program, sf: ts.SourceFile, tsconfig:
   const fix = tsconfig ? nodenextFix(tsconfig) : undefined;
   const explanation = `${name} ships only ES modules ("type": "module", exports with an "import" condition only). Middy's known-good settings for Node are "module": "nodenext" and "moduleResolution": "nodenext", with "type": "module" in the package.json of the handler's code (or .mts files).`;
   if (resolution === ts.ModuleResolutionKind.Node10 || resolution === ts.ModuleResolutionKind.Classic) {
-    return [{
-      code: 'middy-esm-config',
-      severity: 'error',
-      message: `${where} sets moduleResolution ${resolution === ts.ModuleResolutionKind.Classic ? 'classic' : 'node10'}, which ignores package.json "exports": ${name} and the other @middy packages do not resolve as Node loads them (tsc fails with TS5107 or TS2307).`,
-      explanation,
-      range: range('moduleResolution'),
-      ...(fix ? { fix } : {}),
-    }];
+    return [
+      {
+        code: 'middy-esm-config',
+        severity: 'error',
+        message: `${where} sets moduleResolution ${resolution === ts.ModuleResolutionKind.Classic ? 'classic' : 'node10'}, which ignores package.json "exports": ${name} and the other @middy packages do not resolve as Node loads them (tsc fails with TS5107 or TS2307).`,
+        explanation,
+        range: range('moduleResolution'),
+        ...(fix ? { fix } : {}),
+      },
+    ];
   }
   if (CJS_LIKE.has(module)) {
-    return [{
-      code: 'middy-esm-config',
-      severity: 'error',
-      message: `${where} compiles to CommonJS (module ${ts.ModuleKind[module]}), so the output require()s ${name}, which only exports ES modules: the handler fails to load (ERR_REQUIRE_ESM, or ERR_PACKAGE_PATH_NOT_EXPORTED).`,
-      explanation,
-      range: range('module'),
-      ...(fix ? { fix } : {}),
-    }];
+    return [
+      {
+        code: 'middy-esm-config',
+        severity: 'error',
+        message: `${where} compiles to CommonJS (module ${ts.ModuleKind[module]}), so the output require()s ${name}, which only exports ES modules: the handler fails to load (ERR_REQUIRE_ESM, or ERR_PACKAGE_PATH_NOT_EXPORTED).`,
+        explanation,
+        range: range('module'),
+        ...(fix ? { fix } : {}),
+      },
+    ];
   }
   if (NODE_MODULES.has(module) && sf.impliedNodeFormat === ts.ModuleKind.CommonJS) {
     const pkg = nearestPackageJson(dirname(sf.fileName));
-    return [{
-      code: 'middy-esm-config',
-      severity: 'error',
-      message: `This file is compiled as CommonJS (${pkg ? `${pkg} has no "type": "module"` : 'no package.json says "type": "module"'}), so its import of ${name}, which only exports ES modules, becomes a require() (tsc fails with TS1479).`,
-      explanation,
-      range: rangeOf(middy),
-      ...(pkg ? { fix: typeModuleFix(pkg) } : {}),
-    }];
+    return [
+      {
+        code: 'middy-esm-config',
+        severity: 'error',
+        message: `This file is compiled as CommonJS (${pkg ? `${pkg} has no "type": "module"` : 'no package.json says "type": "module"'}), so its import of ${name}, which only exports ES modules, becomes a require() (tsc fails with TS1479).`,
+        explanation,
+        range: rangeOf(middy),
+        ...(pkg ? { fix: typeModuleFix(pkg) } : {}),
+      },
+    ];
   }
   return [];
 }
 
 /** module and moduleResolution as the compiler applies them (its own defaults when unset; internal API if present). */
 function effectiveModule(options: ts.CompilerOptions): { module: ts.ModuleKind; resolution: ts.ModuleResolutionKind } {
-  const internal = ts as unknown as { getEmitModuleKind?(o: ts.CompilerOptions): ts.ModuleKind; getEmitModuleResolutionKind?(o: ts.CompilerOptions): ts.ModuleResolutionKind };
-  const module = internal.getEmitModuleKind?.(options) ?? options.module ?? ((options.target ?? ts.ScriptTarget.ES5) >= ts.ScriptTarget.ES2015 ? ts.ModuleKind.ES2015 : ts.ModuleKind.CommonJS);
-  const resolution = internal.getEmitModuleResolutionKind?.(options) ?? options.moduleResolution ?? (NODE_MODULES.has(module) ? ts.ModuleResolutionKind.NodeNext : ts.ModuleResolutionKind.Bundler);
+  const internal = ts as unknown as {
+    getEmitModuleKind?(o: ts.CompilerOptions): ts.ModuleKind;
+    getEmitModuleResolutionKind?(o: ts.CompilerOptions): ts.ModuleResolutionKind;
+  };
+  const module =
+    internal.getEmitModuleKind?.(options) ??
+    options.module ??
+    ((options.target ?? ts.ScriptTarget.ES5) >= ts.ScriptTarget.ES2015 ? ts.ModuleKind.ES2015 : ts.ModuleKind.CommonJS);
+  const resolution =
+    internal.getEmitModuleResolutionKind?.(options) ??
+    options.moduleResolution ??
+    (NODE_MODULES.has(module) ? ts.ModuleResolutionKind.NodeNext : ts.ModuleResolutionKind.Bundler);
   return { module, resolution };
 }
 

@@ -18,7 +18,19 @@ export const MiddyHook = z.enum(MIDDY_HOOKS);
 export type MiddyHook = z.infer<typeof MiddyHook>;
 
 /** What a known middleware does to the request, which the diagnostics reason about. */
-export const MiddlewareRole = z.enum(['body-parser', 'schema-parser', 'validator', 'error-handler', 'header-normalizer', 'cors', 'logger', 'error-logger', 'response-serializer', 'response-headers', 'custom']);
+export const MiddlewareRole = z.enum([
+  'body-parser',
+  'schema-parser',
+  'validator',
+  'error-handler',
+  'header-normalizer',
+  'cors',
+  'logger',
+  'error-logger',
+  'response-serializer',
+  'response-headers',
+  'custom',
+]);
 export type MiddlewareRole = z.infer<typeof MiddlewareRole>;
 
 export const ChainStep = z.object({
@@ -43,7 +55,19 @@ export const ChainStep = z.object({
 });
 export type ChainStep = z.infer<typeof ChainStep>;
 
-export const DIAGNOSTIC_CODES = ['body-not-parsed', 'missing-field', 'use-array-loses-types', 'error-handler-order', 'validate-before-parse', 'normalize-after-read', 'any-leak', 'error-logged-after-handling', 'chain-not-followed', 'unresolved-import', 'middy-esm-config'] as const;
+export const DIAGNOSTIC_CODES = [
+  'body-not-parsed',
+  'missing-field',
+  'use-array-loses-types',
+  'error-handler-order',
+  'validate-before-parse',
+  'normalize-after-read',
+  'any-leak',
+  'error-logged-after-handling',
+  'chain-not-followed',
+  'unresolved-import',
+  'middy-esm-config',
+] as const;
 /** One text replacement (an insertion when start = end), in any file (the handler, its tsconfig.json ...). */
 export const TextEdit = z.object({ range: SourceRange, newText: z.string() });
 export type TextEdit = z.infer<typeof TextEdit>;

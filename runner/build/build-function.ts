@@ -102,7 +102,9 @@ export async function buildFunction(fn: FunctionSpec, architecture: Architecture
     kind,
   };
   for (const note of result.notes) log(note);
-  log(`Built ${fn.name} for ${architecture}: ${zipPath} (${size(result.zippedSize)} zipped, ${size(result.unzippedSize)} unzipped, ${result.files} ${result.files === 1 ? 'file' : 'files'}; checked: machine types, ${runtimeFamily(fn.runtime) === 'provided' ? 'bootstrap, ' : ''}size limits)`);
+  log(
+    `Built ${fn.name} for ${architecture}: ${zipPath} (${size(result.zippedSize)} zipped, ${size(result.unzippedSize)} unzipped, ${result.files} ${result.files === 1 ? 'file' : 'files'}; checked: machine types, ${runtimeFamily(fn.runtime) === 'provided' ? 'bootstrap, ' : ''}size limits)`,
+  );
   return result;
 }
 
@@ -133,7 +135,9 @@ const buildComponentPackage: PackageProducer = async ({ fn, staging, log }) => {
       throw err;
     }
   } else if (!fn.handler.endsWith('.wasm') || !existsSync(wasm)) {
-    throw new BuildError(`${fn.name} is a WASI component without build settings, and its Handler "${fn.handler}" is not an existing .wasm file. Add Metadata.OpenRuntime.component.build, or build the .wasm with your own toolchain first.`);
+    throw new BuildError(
+      `${fn.name} is a WASI component without build settings, and its Handler "${fn.handler}" is not an existing .wasm file. Add Metadata.OpenRuntime.component.build, or build the .wasm with your own toolchain first.`,
+    );
   }
   const target = join(staging, fn.handler);
   mkdirSync(dirname(target), { recursive: true });

@@ -37,7 +37,10 @@ export function builtPackageFor(fn: FunctionSpec, workspace?: string): BuiltPack
   }
   const builtAt = statSync(bootstrap).mtimeMs;
   const newest = newestSource(fn.codeUri);
-  const notice = newest > builtAt ? `The ${language} source of ${fn.name} changed after its last build; this runs the older build. Rebuild with "open-runtime build ${fn.name}".` : undefined;
+  const notice =
+    newest > builtAt
+      ? `The ${language} source of ${fn.name} changed after its last build; this runs the older build. Rebuild with "open-runtime build ${fn.name}".`
+      : undefined;
   return { dir, notice };
 }
 

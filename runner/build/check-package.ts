@@ -58,14 +58,20 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation, opts: 
   const result: CheckedPackage = { files: [], zippedSize: zip.length, unzippedSize: 0, problems: [] };
   const problem = (kind: ProblemKind, message: string) => result.problems.push({ kind, message });
   if (zip.length > MAX_ZIPPED_BYTES) {
-    problem('size', `The package is ${MB(zip.length)} zipped; Lambda takes at most 50 MB (${MAX_ZIPPED_BYTES} bytes) uploaded directly. Leave out what the function doesn't need at run time (dev dependencies, tests, the AWS SDK, which the Node runtime has) or move large files to a layer or S3.`);
+    problem(
+      'size',
+      `The package is ${MB(zip.length)} zipped; Lambda takes at most 50 MB (${MAX_ZIPPED_BYTES} bytes) uploaded directly. Leave out what the function doesn't need at run time (dev dependencies, tests, the AWS SDK, which the Node runtime has) or move large files to a layer or S3.`,
+    );
     return result;
   }
   let entries;
   try {
     entries = readZip(zip);
   } catch (err) {
-    problem('format', `The package could not be read: ${err instanceof ZipFormatError ? err.message : (err as Error).message}. Upload a .zip file made with zip, the build task or any zip tool.`);
+    problem(
+      'format',
+      `The package could not be read: ${err instanceof ZipFormatError ? err.message : (err as Error).message}. Upload a .zip file made with zip, the build task or any zip tool.`,
+    );
     return result;
   }
   const declared = entries.reduce((sum, e) => sum + e.size, 0);
@@ -84,7 +90,10 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation, opts: 
   const tooNewGlibc: string[] = [];
   for (const entry of entries) {
     if (unsafeEntryName(entry.name)) {
-      problem('format', `The package has an entry named "${entry.name}", which points outside the function's folder. Make the zip from inside the folder (cd dist && zip -r ../function.zip .).`);
+      problem(
+        'format',
+        `The package has an entry named "${entry.name}", which points outside the function's folder. Make the zip from inside the folder (cd dist && zip -r ../function.zip .).`,
+      );
       continue;
     }
     if (entry.directory) {
@@ -134,29 +143,51 @@ export function checkPackage(zip: Uint8Array, expect: PackageExpectation, opts: 
       const arch = architectureOf(elf);
       if (arch !== expect.architecture) wrongArch.push(`${entry.name} (${elf.machineName}${elf.bits === 32 ? ', 32-bit' : ''})`);
       const tooNew = whole && glibc ? glibcTooNew(neededGlibcVersions(Buffer.concat(whole)), glibc.version) : [];
-      if (tooNew.length) tooNewGlibc.push(`${entry.name} needs ${tooNew.slice(0, 3).map((n) => `${n.version}${n.symbols.length ? ` (${n.symbols.slice(0, 3).join(', ')})` : ''}`).join(', ')}`);
+      if (tooNew.length)
+        tooNewGlibc.push(
+          `${entry.name} needs ${tooNew
+            .slice(0, 3)
+            .map((n) => `${n.version}${n.symbols.length ? ` (${n.symbols.slice(0, 3).join(', ')})` : ''}`)
+            .join(', ')}`,
+        );
     } else if (executable && size === 0) {
       problem('bootstrap', `${entry.name} is empty.`);
     }
   }
   if (wrongArch.length) {
     const shown = wrongArch.slice(0, 5).join(', ') + (wrongArch.length > 5 ? ` and ${wrongArch.length - 5} more` : '');
-    problem('architecture', `The function is ${expect.architecture}, but the package holds native code for another processor: ${shown}. Build it for ${expect.architecture} (open-runtime build <function> --arch ${expect.architecture}), or set the function's architecture to match.`);
+    problem(
+      'architecture',
+      `The function is ${expect.architecture}, but the package holds native code for another processor: ${shown}. Build it for ${expect.architecture} (open-runtime build <function> --arch ${expect.architecture}), or set the function's architecture to match.`,
+    );
   }
   if (tooNewGlibc.length && glibc) {
     const shown = tooNewGlibc.slice(0, 3).join('; ') + (tooNewGlibc.length > 3 ? `; and ${tooNewGlibc.length - 3} more files` : '');
-    problem('glibc', `${expect.runtime} runs on ${glibc.os}, whose glibc is ${glibc.version}, but ${shown}: Lambda would fail to load it ("version \`GLIBC_x' not found"). Build it against glibc ${glibc.version} or older (in an ${glibc.os} container, or with cargo zigbuild --target <arch>-unknown-linux-gnu.${glibc.version}), or link it statically (musl, or CGO_ENABLED=0 for Go).`);
+    problem(
+      'glibc',
+      `${expect.runtime} runs on ${glibc.os}, whose glibc is ${glibc.version}, but ${shown}: Lambda would fail to load it ("version \`GLIBC_x' not found"). Build it against glibc ${glibc.version} or older (in an ${glibc.os} container, or with cargo zigbuild --target <arch>-unknown-linux-gnu.${glibc.version}), or link it statically (musl, or CGO_ENABLED=0 for Go).`,
+    );
   }
   const family = runtimeFamily(expect.runtime);
   if (family === 'provided') {
     const bootstrap = result.files.find((f) => f.name === 'bootstrap');
     if (!bootstrap) {
-      problem('bootstrap', `A ${expect.runtime} function needs an executable named "bootstrap" at the top of the package; this one has ${listNames(result.files)}. For Go, build with -o bootstrap; for Rust, name the binary bootstrap.`);
+      problem(
+        'bootstrap',
+        `A ${expect.runtime} function needs an executable named "bootstrap" at the top of the package; this one has ${listNames(result.files)}. For Go, build with -o bootstrap; for Rust, name the binary bootstrap.`,
+      );
     } else if (!bootstrap.hasUnixMode || (bootstrap.mode & 0o111) === 0) {
-      problem('bootstrap', `bootstrap is not executable in the package${bootstrap.hasUnixMode ? '' : ' (the zip has no Unix permissions: was it made on Windows?)'}, so Lambda can't start it. chmod 755 bootstrap before zipping, or build with open-runtime build.`);
+      problem(
+        'bootstrap',
+        `bootstrap is not executable in the package${bootstrap.hasUnixMode ? '' : ' (the zip has no Unix permissions: was it made on Windows?)'}, so Lambda can't start it. chmod 755 bootstrap before zipping, or build with open-runtime build.`,
+      );
     }
   } else if ((family === 'node' || family === 'python') && expect.handler) {
-    const missing = missingHandlerFile(result.files.map((f) => f.name), family, expect.handler);
+    const missing = missingHandlerFile(
+      result.files.map((f) => f.name),
+      family,
+      expect.handler,
+    );
     if (missing) problem('handler', missing);
   }
   return result;
@@ -192,7 +223,10 @@ function conflictingEntry(entries: ZipEntry[]): string | undefined {
 
 function listNames(files: PackageFile[]): string {
   if (!files.length) return 'no files';
-  const names = files.slice(0, 5).map((f) => f.name).join(', ');
+  const names = files
+    .slice(0, 5)
+    .map((f) => f.name)
+    .join(', ');
   return files.length > 5 ? `${names} and ${files.length - 5} more files` : names;
 }
 
@@ -200,7 +234,8 @@ function listNames(files: PackageFile[]): string {
 function missingHandlerFile(names: string[], family: HandlerFamily, handler: string): string | undefined {
   const parsed = tryParseHandler(handler, family);
   if (!parsed) return `The handler "${handler}" is not "file.function" (e.g. "app.handler").`;
-  const candidates = family === 'python' ? [`${parsed.modulePath}.py`, `${parsed.modulePath}/__init__.py`] : ['.js', '.mjs', '.cjs'].map((ext) => parsed.modulePath + ext);
+  const candidates =
+    family === 'python' ? [`${parsed.modulePath}.py`, `${parsed.modulePath}/__init__.py`] : ['.js', '.mjs', '.cjs'].map((ext) => parsed.modulePath + ext);
   if (candidates.some((c) => names.includes(c))) return undefined;
   return `The handler is "${handler}", but the package has no ${candidates.join(' or ')}. Check the Handler setting, or build the package with open-runtime build.`;
 }

@@ -11,7 +11,10 @@ import { BuildCancelledError, BuildError, buildFunction, type BuildResult } from
 export const BUILD_USAGE = `  open-runtime build <function>... [--arch arm64|x86_64|all] [--all] [--json] [--template <path>] [--workspace <dir>]
       Build deployment packages: .open-runtime/build/<function>/<arch>/function.zip (default arch: the function's).`;
 
-export type LoadWorkspace = (values: { template?: string | undefined; workspace?: string | undefined }) => Promise<{ functions: FunctionSpec[]; errors: DefinitionError[] }>;
+export type LoadWorkspace = (values: {
+  template?: string | undefined;
+  workspace?: string | undefined;
+}) => Promise<{ functions: FunctionSpec[]; errors: DefinitionError[] }>;
 
 export async function buildCommand(args: string[], loadWorkspace: LoadWorkspace): Promise<number> {
   let parsed;
@@ -31,7 +34,8 @@ export async function buildCommand(args: string[], loadWorkspace: LoadWorkspace)
     return usage((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.arch && values.arch !== 'all' && !Architecture.safeParse(values.arch).success) return usage(`Unknown architecture "${values.arch}": use arm64, x86_64 or all.`);
+  if (values.arch && values.arch !== 'all' && !Architecture.safeParse(values.arch).success)
+    return usage(`Unknown architecture "${values.arch}": use arm64, x86_64 or all.`);
   if (!positionals.length && !values.all) return usage('Which function? open-runtime build <function> (or --all).');
   const { functions, errors } = await loadWorkspace(values);
   for (const e of errors) process.stderr.write(`${e.file}:${e.line}:1: error: ${e.message}\n`);
@@ -54,7 +58,10 @@ export async function buildCommand(args: string[], loadWorkspace: LoadWorkspace)
         try {
           const result = await buildFunction(fn, arch, { workspace: values.workspace, log: (line) => process.stderr.write(`${line}\n`), signal: abort.signal });
           results.push(result);
-          if (!values.json) process.stdout.write(`${fn.name} ${arch}: ${relative(process.cwd(), result.zipPath) || result.zipPath} (${result.codeSha256})${result.architectureIndependent ? ' [architecture-independent]' : ''}\n`);
+          if (!values.json)
+            process.stdout.write(
+              `${fn.name} ${arch}: ${relative(process.cwd(), result.zipPath) || result.zipPath} (${result.codeSha256})${result.architectureIndependent ? ' [architecture-independent]' : ''}\n`,
+            );
         } catch (err) {
           if (err instanceof BuildCancelledError) {
             process.stderr.write('open-runtime build: cancelled.\n');

@@ -50,12 +50,16 @@ export async function buildComponent(fn: FunctionSpec, options: BuildOptions = {
     );
   }
   if (!fn.handler.endsWith('.wasm')) {
-    throw new ComponentBuildError(`Function ${fn.name} has Handler "${fn.handler}"; for Runtime wasi it is the .wasm file to build, relative to CodeUri, such as build/${basename(build.source).replace(/\.[^.]+$/, '')}.wasm.`);
+    throw new ComponentBuildError(
+      `Function ${fn.name} has Handler "${fn.handler}"; for Runtime wasi it is the .wasm file to build, relative to CodeUri, such as build/${basename(build.source).replace(/\.[^.]+$/, '')}.wasm.`,
+    );
   }
   const output = resolve(fn.codeUri, fn.handler);
   const source = resolve(fn.codeUri, build.source);
   if (!existsSync(source)) {
-    throw new ComponentBuildError(`Function ${fn.name} builds from ${build.source}, but ${source} doesn't exist. Fix component.build.source (it is relative to CodeUri).`);
+    throw new ComponentBuildError(
+      `Function ${fn.name} builds from ${build.source}, but ${source} doesn't exist. Fix component.build.source (it is relative to CodeUri).`,
+    );
   }
   const work = await mkdtemp(join(tmpdir(), 'open-runtime-build-'));
   try {
@@ -69,12 +73,24 @@ export async function buildComponent(fn: FunctionSpec, options: BuildOptions = {
       const disableFeatures = [...(settings.allowedHosts.length ? [] : ['http' as const]), ...(settings.world === 'handler' ? ['fetch-event' as const] : [])];
       log(`Bundling ${relative(fn.codeUri, source)} with esbuild`);
       const bundle = await bundleJs(source, fn.name);
-      const inputs = hashOf(['js', backend, world, grantedImports(settings).join(','), disableFeatures.join(','), bundle, witFingerprint(), toolVersion(backend)]);
+      const inputs = hashOf([
+        'js',
+        backend,
+        world,
+        grantedImports(settings).join(','),
+        disableFeatures.join(','),
+        bundle,
+        witFingerprint(),
+        toolVersion(backend),
+      ]);
       if (!options.force && upToDate(output, inputs)) return { output, upToDate: true };
       const bundlePath = join(work, `${basename(source).replace(/\.[^.]+$/, '')}.js`);
       await writeFile(bundlePath, bundle);
       log(backend === 'quickjs' ? 'Componentizing with QuickJS (componentize-qjs)' : 'Componentizing with StarlingMonkey (componentize-js, about 10-30 s)');
-      const component = backend === 'quickjs' ? await componentizeQuickJs(witDir, bundlePath, bundle, world, fn.name) : await componentizeStarlingMonkey(witDir, bundlePath, world, disableFeatures, fn.name);
+      const component =
+        backend === 'quickjs'
+          ? await componentizeQuickJs(witDir, bundlePath, bundle, world, fn.name)
+          : await componentizeStarlingMonkey(witDir, bundlePath, world, disableFeatures, fn.name);
       await writeOutput(output, component, inputs);
     } else {
       if (settings.world !== 'handler') {
@@ -156,7 +172,8 @@ function witFingerprint(): string {
     }
   };
   walk(join(WIT_DIR, 'deps'));
-  for (const file of ['lambda.wit', 'http.wit', join('c', 'open_runtime_lambda.h'), join('c', 'open_runtime_capabilities.h')]) files.push(readFileSync(join(WIT_DIR, file), 'utf8'));
+  for (const file of ['lambda.wit', 'http.wit', join('c', 'open_runtime_lambda.h'), join('c', 'open_runtime_capabilities.h')])
+    files.push(readFileSync(join(WIT_DIR, file), 'utf8'));
   return hashOf(files);
 }
 
@@ -215,18 +232,25 @@ async function componentizeStarlingMonkey(witDir: string, bundlePath: string, wo
     const { component } = await componentize({ sourcePath: bundlePath, witPath: witDir, worldName: world, disableFeatures });
     return component;
   } catch (error) {
-    throw new ComponentBuildError(`Function ${name}: componentize-js failed: ${cleanToolError(error)}. Check that the source exports what world "${world}" in wit/lambda.wit expects.`);
+    throw new ComponentBuildError(
+      `Function ${name}: componentize-js failed: ${cleanToolError(error)}. Check that the source exports what world "${world}" in wit/lambda.wit expects.`,
+    );
   }
 }
 
 async function componentizeQuickJs(witDir: string, bundlePath: string, bundle: string, world: string, name: string): Promise<Uint8Array> {
-  const { componentize } = await importTool<{ componentize(opts: Record<string, unknown>): Promise<{ component: Uint8Array }> }>('componentize-qjs', 'JavaScript components (QuickJS)');
+  const { componentize } = await importTool<{ componentize(opts: Record<string, unknown>): Promise<{ component: Uint8Array }> }>(
+    'componentize-qjs',
+    'JavaScript components (QuickJS)',
+  );
   try {
     // `sync`: the non-async runtime, which a host without component-model async (jco's glue today) can call.
     const { component } = await componentize({ witPath: witDir, jsSource: bundle, jsPath: bundlePath, world, sync: true });
     return component;
   } catch (error) {
-    throw new ComponentBuildError(`Function ${name}: componentize-qjs failed: ${cleanToolError(error)}. Check that the source exports what world "${world}" in wit/lambda.wit expects.`);
+    throw new ComponentBuildError(
+      `Function ${name}: componentize-qjs failed: ${cleanToolError(error)}. Check that the source exports what world "${world}" in wit/lambda.wit expects.`,
+    );
   }
 }
 
@@ -237,8 +261,12 @@ function cleanToolError(error: unknown): string {
 /** The C source and the other .c files beside it (one component from the folder). */
 function cSources(source: string): string[] {
   const dir = dirname(source);
-  const siblings = readdirSync(dir).filter((f) => /\.[ch]$/.test(f)).map((f) => join(dir, f));
-  return [...new Set([source, ...siblings, join(C_BINDING_DIR, 'open_runtime_lambda.h'), join(C_BINDING_DIR, 'open_runtime_capabilities.h')])].filter((f) => statSync(f).isFile()).sort();
+  const siblings = readdirSync(dir)
+    .filter((f) => /\.[ch]$/.test(f))
+    .map((f) => join(dir, f));
+  return [...new Set([source, ...siblings, join(C_BINDING_DIR, 'open_runtime_lambda.h'), join(C_BINDING_DIR, 'open_runtime_capabilities.h')])]
+    .filter((f) => statSync(f).isFile())
+    .sort();
 }
 
 function runClang(args: string[], name: string): Promise<void> {
@@ -278,7 +306,9 @@ async function componentFromCore(witDir: string, core: Uint8Array, world: string
   try {
     adapter = readFileSync(new URL('../lib/wasi_snapshot_preview1.reactor.wasm', import.meta.resolve('@bytecodealliance/jco')));
   } catch {
-    throw new ComponentBuildError('Building C components needs the WASI reactor adapter from @bytecodealliance/jco, which is not installed (npm install --save-dev @bytecodealliance/jco@1.34.0).');
+    throw new ComponentBuildError(
+      'Building C components needs the WASI reactor adapter from @bytecodealliance/jco, which is not installed (npm install --save-dev @bytecodealliance/jco@1.34.0).',
+    );
   }
   try {
     return await tools.componentNew(embedded, [['wasi_snapshot_preview1', adapter]]);

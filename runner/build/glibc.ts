@@ -55,7 +55,14 @@ function readNeeded(bytes: Uint8Array): NeededVersion[] {
   const shentsize = u16(is64 ? 0x3a : 0x2e);
   const shnum = u16(is64 ? 0x3c : 0x30);
   if (!shoff || !shnum) return [];
-  interface Section { type: number; offset: number; size: number; link: number; entsize: number; info: number }
+  interface Section {
+    type: number;
+    offset: number;
+    size: number;
+    link: number;
+    entsize: number;
+    info: number;
+  }
   const sections: Section[] = [];
   for (let i = 0; i < shnum; i++) {
     const at = shoff + i * shentsize;

@@ -24,7 +24,8 @@ export const buildGo: PackageProducer = async ({ fn, architecture, staging, log,
     log,
     rewrite: (line) => absoluteGoLocation(fn.codeUri, line),
     signal,
-    missing: 'Go is not installed (no "go" on PATH), so this Go function can\'t be built. Install Go 1.19 or later (Debian: apt-get install golang-go) or set OPEN_RUNTIME_GO to the go binary.',
+    missing:
+      'Go is not installed (no "go" on PATH), so this Go function can\'t be built. Install Go 1.19 or later (Debian: apt-get install golang-go) or set OPEN_RUNTIME_GO to the go binary.',
   });
   if (code !== 0) {
     const offline = /dial tcp|proxy\.golang\.org|no such host|connection refused|i\/o timeout|GOPROXY|GOFLAGS=-mod=mod/i.test(output);

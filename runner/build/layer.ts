@@ -29,7 +29,10 @@ export interface BuiltLayer {
 }
 
 /** Builds the layer for one architecture into `<out>/<arch>/`. */
-export async function buildLayer(architecture: Architecture, options: { out: string; middlewares?: string | undefined; log?: (line: string) => void; signal?: AbortSignal }): Promise<BuiltLayer> {
+export async function buildLayer(
+  architecture: Architecture,
+  options: { out: string; middlewares?: string | undefined; log?: (line: string) => void; signal?: AbortSignal },
+): Promise<BuiltLayer> {
   const base = join(options.out, architecture);
   const dir = join(base, 'layer');
   rmSync(dir, { recursive: true, force: true });
@@ -42,14 +45,18 @@ export async function buildLayer(architecture: Architecture, options: { out: str
     env: { GOOS: 'linux', GOARCH: GOARCH[architecture], CGO_ENABLED: '0', GOTOOLCHAIN: 'local' },
     log: options.log,
     signal: options.signal,
-    missing: 'Go is not installed (no "go" on PATH), so the Open Runtime layer can\'t be built. Install Go 1.19 or later (Debian: apt-get install golang-go) or set OPEN_RUNTIME_GO to the go binary.',
+    missing:
+      'Go is not installed (no "go" on PATH), so the Open Runtime layer can\'t be built. Install Go 1.19 or later (Debian: apt-get install golang-go) or set OPEN_RUNTIME_GO to the go binary.',
   });
-  if (code !== 0) throw new BuildError(`go build of the Open Runtime proxy (${PROXY_SOURCE}) failed (exit code ${code}); the compiler's messages are above.`, output);
+  if (code !== 0)
+    throw new BuildError(`go build of the Open Runtime proxy (${PROXY_SOURCE}) failed (exit code ${code}); the compiler's messages are above.`, output);
   copyFileSync(WRAPPER, join(dir, 'open-runtime-wrapper'));
   chmodSync(join(dir, 'open-runtime-wrapper'), 0o755);
   if (options.middlewares) {
     if (!existsSync(options.middlewares) || !statSync(options.middlewares).isDirectory()) {
-      throw new BuildError(`--middlewares ${options.middlewares} is not a folder: point it at the folder holding your middlewares (usually middlewares/ next to template.yaml).`);
+      throw new BuildError(
+        `--middlewares ${options.middlewares} is not a folder: point it at the folder holding your middlewares (usually middlewares/ next to template.yaml).`,
+      );
     }
     cpSync(options.middlewares, join(dir, 'middlewares'), { recursive: true, dereference: true });
   }
@@ -69,11 +76,13 @@ function listFiles(root: string, sub = ''): ZipInput[] {
   });
 }
 
-
 export async function buildLayerCommand(args: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args, options: { arch: { type: 'string', short: 'a' }, middlewares: { type: 'string', short: 'm' }, out: { type: 'string', short: 'o' } } }).values;
+    values = parseArgs({
+      args,
+      options: { arch: { type: 'string', short: 'a' }, middlewares: { type: 'string', short: 'm' }, out: { type: 'string', short: 'o' } },
+    }).values;
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\nUsage:\n${BUILD_LAYER_USAGE}\n`);
     return 2;

@@ -28,7 +28,10 @@ export const buildNode: PackageProducer = async ({ fn, architecture, staging, bu
   if (!parsed) throw new BuildError(`The handler "${fn.handler}" of ${fn.name} is not "file.export" (e.g. "app.handler"). Fix Handler in the template.`);
   const { modulePath } = parsed;
   const entry = SOURCE_EXTENSIONS.map((ext) => join(fn.codeUri, modulePath + ext)).find((f) => existsSync(f));
-  if (!entry) throw new BuildError(`${fn.name}'s handler "${fn.handler}" names ${modulePath}, but ${fn.codeUri} has no ${modulePath}${SOURCE_EXTENSIONS.join(' / ')}. Fix Handler or CodeUri in the template.`);
+  if (!entry)
+    throw new BuildError(
+      `${fn.name}'s handler "${fn.handler}" names ${modulePath}, but ${fn.codeUri} has no ${modulePath}${SOURCE_EXTENSIONS.join(' / ')}. Fix Handler or CodeUri in the template.`,
+    );
 
   const notes: string[] = [];
   const deps = await installDependencies(fn.codeUri, architecture, buildDir, log, signal);
@@ -38,7 +41,11 @@ export const buildNode: PackageProducer = async ({ fn, architecture, staging, bu
     notes.push(`Native dependencies for linux/${NPM_CPU[architecture]}: ${native.external.join(', ')}.`);
     for (const dir of native.ship) {
       const rel = relative(deps!, dir);
-      cpSync(dir, join(staging, 'node_modules', rel), { recursive: true, dereference: true, filter: (src) => src === dir || !src.startsWith(join(dir, 'node_modules')) });
+      cpSync(dir, join(staging, 'node_modules', rel), {
+        recursive: true,
+        dereference: true,
+        filter: (src) => src === dir || !src.startsWith(join(dir, 'node_modules')),
+      });
     }
   }
   const nodeVersion = /^nodejs(\d+)/.exec(fn.runtime)?.[1] ?? '20';
@@ -73,13 +80,16 @@ export const buildNode: PackageProducer = async ({ fn, architecture, staging, bu
       outdir: undefined,
       outfile,
       // Bundled CommonJS packages call require(); an ES module has none unless it makes one.
-      banner: format === 'esm' ? { js: "import { createRequire as __orCreateRequire } from 'node:module'; const require = __orCreateRequire(import.meta.url);" } : {},
+      banner:
+        format === 'esm' ? { js: "import { createRequire as __orCreateRequire } from 'node:module'; const require = __orCreateRequire(import.meta.url);" } : {},
     },
     fn.codeUri,
     log,
   );
   const bytes = Object.values(result.metafile!.outputs).reduce((sum, o) => sum + o.bytes, 0);
-  log(`Bundled ${relative(fn.codeUri, entry)} -> ${relative(staging, outfile)} (${format === 'esm' ? 'ES module' : 'CommonJS'}, node${nodeVersion}, ${(bytes / 1024).toFixed(1)} KB with its source map)`);
+  log(
+    `Bundled ${relative(fn.codeUri, entry)} -> ${relative(staging, outfile)} (${format === 'esm' ? 'ES module' : 'CommonJS'}, node${nodeVersion}, ${(bytes / 1024).toFixed(1)} KB with its source map)`,
+  );
   return { notes };
 };
 
@@ -94,12 +104,16 @@ async function bundle(options: esbuild.BuildOptions, codeUri: string, log: (line
     const errors = (err as { errors?: esbuild.Message[] }).errors ?? [];
     for (const e of errors) log(formatMessage(codeUri, e, 'error'));
     const first = errors[0];
-    const hint = first && /No loader is configured for "\.node" files/.test(first.text)
-      ? ' A package with native code is imported from outside package.json\'s dependencies: add it to "dependencies" so it is installed for the target.'
-      : first && /Could not resolve/.test(first.text)
-        ? ' Add the package to "dependencies" in package.json (it is installed for the target during the build).'
-        : '';
-    throw new BuildError(`esbuild could not bundle the handler: ${first ? first.text : (err as Error).message}.${hint}`, errors.map((e) => formatMessage(codeUri, e, 'error')).join('\n'));
+    const hint =
+      first && /No loader is configured for "\.node" files/.test(first.text)
+        ? ' A package with native code is imported from outside package.json\'s dependencies: add it to "dependencies" so it is installed for the target.'
+        : first && /Could not resolve/.test(first.text)
+          ? ' Add the package to "dependencies" in package.json (it is installed for the target during the build).'
+          : '';
+    throw new BuildError(
+      `esbuild could not bundle the handler: ${first ? first.text : (err as Error).message}.${hint}`,
+      errors.map((e) => formatMessage(codeUri, e, 'error')).join('\n'),
+    );
   }
 }
 
@@ -113,7 +127,13 @@ function formatMessage(codeUri: string, m: esbuild.Message, severity: 'error' | 
  * `npm install` of package.json's production dependencies for linux/<cpu>/glibc into `<buildDir>/deps`.
  * Returns its node_modules, or undefined when the function has no dependencies.
  */
-async function installDependencies(codeUri: string, architecture: Architecture, buildDir: string, log: (line: string) => void, signal?: AbortSignal): Promise<string | undefined> {
+async function installDependencies(
+  codeUri: string,
+  architecture: Architecture,
+  buildDir: string,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   const manifestPath = join(codeUri, 'package.json');
   if (!existsSync(manifestPath)) return undefined;
   let manifest: PackageJson;
@@ -128,7 +148,10 @@ async function installDependencies(codeUri: string, architecture: Architecture, 
   mkdirSync(depsDir, { recursive: true });
   // Only what installs production dependencies: no scripts of the project itself, no workspaces.
   const { name, type, dependencies, optionalDependencies } = manifest;
-  writeFileSync(join(depsDir, 'package.json'), JSON.stringify({ name: name ?? 'function', version: '0.0.0', private: true, type, dependencies, optionalDependencies }, null, 2));
+  writeFileSync(
+    join(depsDir, 'package.json'),
+    JSON.stringify({ name: name ?? 'function', version: '0.0.0', private: true, type, dependencies, optionalDependencies }, null, 2),
+  );
   for (const file of ['package-lock.json', 'npm-shrinkwrap.json', '.npmrc']) {
     if (existsSync(join(codeUri, file))) cpSync(join(codeUri, file), join(depsDir, file));
   }
@@ -141,7 +164,8 @@ async function installDependencies(codeUri: string, architecture: Architecture, 
     env: { npm_config_os: 'linux', npm_config_cpu: cpu, npm_config_libc: 'glibc' },
     log,
     signal,
-    missing: 'npm is not installed (no "npm" on PATH), so the function\'s dependencies can\'t be installed for the target. Install Node.js with npm, or set OPEN_RUNTIME_NPM.',
+    missing:
+      'npm is not installed (no "npm" on PATH), so the function\'s dependencies can\'t be installed for the target. Install Node.js with npm, or set OPEN_RUNTIME_NPM.',
   });
   if (code !== 0) {
     const platform = /EBADPLATFORM|Unsupported platform/.test(output);

@@ -24,7 +24,19 @@ export interface ProducerResult {
 export type PackageProducer = (ctx: ProducerContext) => Promise<ProducerResult>;
 
 /** Folders that are never part of a function's package. */
-export const NEVER_PACKAGED = new Set(['.git', '.open-runtime', '.aws-sam', '__pycache__', '.venv', 'venv', '.pytest_cache', '.mypy_cache', '.DS_Store', '.idea', '.vscode']);
+export const NEVER_PACKAGED = new Set([
+  '.git',
+  '.open-runtime',
+  '.aws-sam',
+  '__pycache__',
+  '.venv',
+  'venv',
+  '.pytest_cache',
+  '.mypy_cache',
+  '.DS_Store',
+  '.idea',
+  '.vscode',
+]);
 
 /** Copies a folder's files with their permissions (a bootstrap stays executable); symlinks are followed. */
 export function copyCode(from: string, to: string, skip: (name: string, relPath: string) => boolean = () => false, rel = ''): void {
@@ -49,4 +61,3 @@ export function copyCode(from: string, to: string, skip: (name: string, relPath:
     }
   }
 }
-

@@ -13,7 +13,10 @@ export const buildPython: PackageProducer = async ({ fn, architecture, staging, 
   copyCode(fn.codeUri, staging);
   const requirements = join(fn.codeUri, 'requirements.txt');
   const wanted = existsSync(requirements)
-    ? readFileSync(requirements, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean)
+    ? readFileSync(requirements, 'utf8')
+        .split('\n')
+        .map((l) => l.replace(/#.*/, '').trim())
+        .filter(Boolean)
     : [];
   if (!wanted.length) return { notes: [] };
   const version = /^python(\d+\.\d+)/.exec(fn.runtime)![1]!;
@@ -22,8 +25,27 @@ export const buildPython: PackageProducer = async ({ fn, architecture, staging, 
   const { code, output } = await runTool({
     command: process.env.OPEN_RUNTIME_PYTHON ?? 'python3',
     args: [
-      '-m', 'pip', 'install', '-r', requirements, '--target', staging, '--platform', platform, '--implementation', 'cp',
-      '--python-version', version, '--only-binary=:all:', '--upgrade', '--no-input', '--disable-pip-version-check', '--retries', '1', '--timeout', '15',
+      '-m',
+      'pip',
+      'install',
+      '-r',
+      requirements,
+      '--target',
+      staging,
+      '--platform',
+      platform,
+      '--implementation',
+      'cp',
+      '--python-version',
+      version,
+      '--only-binary=:all:',
+      '--upgrade',
+      '--no-input',
+      '--disable-pip-version-check',
+      '--retries',
+      '1',
+      '--timeout',
+      '15',
     ],
     cwd: fn.codeUri,
     log,
@@ -31,7 +53,10 @@ export const buildPython: PackageProducer = async ({ fn, architecture, staging, 
     missing: 'Python is not installed (no "python3" on PATH), so requirements.txt can\'t be installed. Install Python 3 with pip, or set OPEN_RUNTIME_PYTHON.',
   });
   if (code !== 0) {
-    const offline = /NewConnectionError|Failed to establish a new connection|Name or service not known|Temporary failure in name resolution|ProxyError|ConnectTimeout|Network is unreachable/.test(output);
+    const offline =
+      /NewConnectionError|Failed to establish a new connection|Name or service not known|Temporary failure in name resolution|ProxyError|ConnectTimeout|Network is unreachable/.test(
+        output,
+      );
     const noWheel = /Could not find a version that satisfies|No matching distribution found/.test(output);
     const noPip = /No module named pip/.test(output);
     throw new BuildError(

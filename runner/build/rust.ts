@@ -22,7 +22,10 @@ export const buildRust: PackageProducer = async (ctx) => {
   return buildWithCargo(ctx, cargo);
 };
 
-const buildWithCargoLambda: (ctx: Parameters<PackageProducer>[0], cargo: string) => ReturnType<PackageProducer> = async ({ fn, architecture, staging, buildDir, log, signal }, cargo) => {
+const buildWithCargoLambda: (ctx: Parameters<PackageProducer>[0], cargo: string) => ReturnType<PackageProducer> = async (
+  { fn, architecture, staging, buildDir, log, signal },
+  cargo,
+) => {
   const lambdaDir = join(buildDir, 'cargo-lambda');
   const { code, output } = await runTool({
     command: cargo,
@@ -41,12 +44,23 @@ const buildWithCargoLambda: (ctx: Parameters<PackageProducer>[0], cargo: string)
   return { notes: [`Built with cargo-lambda (binary ${bin}).`] };
 };
 
-const buildWithCargo: (ctx: Parameters<PackageProducer>[0], cargo: string) => ReturnType<PackageProducer> = async ({ fn, architecture, staging, log, signal }, cargo) => {
+const buildWithCargo: (ctx: Parameters<PackageProducer>[0], cargo: string) => ReturnType<PackageProducer> = async (
+  { fn, architecture, staging, log, signal },
+  cargo,
+) => {
   const target = pickTarget(architecture);
-  const metadata = spawnSync(cargo, ['metadata', '--no-deps', '--format-version', '1', '--offline'], { cwd: fn.codeUri, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const metadata = spawnSync(cargo, ['metadata', '--no-deps', '--format-version', '1', '--offline'], {
+    cwd: fn.codeUri,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (metadata.error) throw new BuildError(CARGO_MISSING);
-  if (metadata.status !== 0) throw new BuildError(`cargo could not read ${join(fn.codeUri, 'Cargo.toml')}: ${metadata.stderr.trim().split('\n').pop()}`, metadata.stderr);
-  const meta = JSON.parse(metadata.stdout) as { target_directory: string; packages: Array<{ manifest_path: string; targets: Array<{ name: string; kind: string[] }> }> };
+  if (metadata.status !== 0)
+    throw new BuildError(`cargo could not read ${join(fn.codeUri, 'Cargo.toml')}: ${metadata.stderr.trim().split('\n').pop()}`, metadata.stderr);
+  const meta = JSON.parse(metadata.stdout) as {
+    target_directory: string;
+    packages: Array<{ manifest_path: string; targets: Array<{ name: string; kind: string[] }> }>;
+  };
   const pkg = meta.packages.find((p) => resolve(p.manifest_path) === resolve(fn.codeUri, 'Cargo.toml')) ?? meta.packages[0];
   const bins = (pkg?.targets ?? []).filter((t) => t.kind.includes('bin')).map((t) => t.name);
   const bin = pickBinary(bins, fn.name);
@@ -69,7 +83,10 @@ const buildWithCargo: (ctx: Parameters<PackageProducer>[0], cargo: string) => Re
   copyFileSync(join(meta.target_directory, target, 'release', bin), join(staging, 'bootstrap'));
   chmodSync(join(staging, 'bootstrap'), 0o755);
   const notes = [`Built ${bin} for ${target} with cargo (cargo-lambda is not installed).`];
-  if (target.endsWith('-gnu')) notes.push(`${target} links against this machine's glibc; provided.al2023 has glibc 2.34, so prefer the musl target (rustup target add ${CPU[architecture]}-unknown-linux-musl) when the function fails with "GLIBC_2.xx not found".`);
+  if (target.endsWith('-gnu'))
+    notes.push(
+      `${target} links against this machine's glibc; provided.al2023 has glibc 2.34, so prefer the musl target (rustup target add ${CPU[architecture]}-unknown-linux-musl) when the function fails with "GLIBC_2.xx not found".`,
+    );
   return { notes };
 };
 
@@ -99,7 +116,9 @@ function pickBinary(bins: string[], functionName: string): string {
   const match = bins.find((b) => wanted.includes(b));
   if (match) return match;
   if (!bins.length) throw new BuildError('The Rust package has no binary target; a Lambda function needs a [[bin]] (src/main.rs).');
-  throw new BuildError(`The Rust package has several binaries (${bins.join(', ')}); name the function's binary "${kebab(functionName)}" or "bootstrap" so the build knows which one is the function.`);
+  throw new BuildError(
+    `The Rust package has several binaries (${bins.join(', ')}); name the function's binary "${kebab(functionName)}" or "bootstrap" so the build knows which one is the function.`,
+  );
 }
 
 function kebab(name: string): string {

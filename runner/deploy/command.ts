@@ -83,7 +83,9 @@ export async function deployCommand(args: string[], loadWorkspace: LoadWorkspace
     else {
       const layer = result.middlewareLayer;
       const chain = layer ? `Middlewares ${layer.middlewares.join(', ')} in layer ${layer.arn}${layer.reused ? ' (unchanged, reused)' : ''}\n` : '';
-      process.stdout.write(`${result.functionName} version ${result.version}${result.alias ? ` (alias ${result.alias})` : ''}: ${result.versionArn}\n${chain}Invoke it: ${result.invokeCommand}\n`);
+      process.stdout.write(
+        `${result.functionName} version ${result.version}${result.alias ? ` (alias ${result.alias})` : ''}: ${result.versionArn}\n${chain}Invoke it: ${result.invokeCommand}\n`,
+      );
     }
     return 0;
   } catch (err) {

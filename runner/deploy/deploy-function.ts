@@ -102,14 +102,16 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
   }
   const reserved = reservedVariablesIn(Object.keys(fn.environment));
   if (reserved.length) {
-    throw new DeployError(`Nothing was deployed: ${fn.name} sets ${reserved.join(', ')}, which Lambda reserves for itself and refuses in a function's environment. Remove ${reserved.length > 1 ? 'them' : 'it'} from the function's variables.`);
+    throw new DeployError(
+      `Nothing was deployed: ${fn.name} sets ${reserved.join(', ')}, which Lambda reserves for itself and refuses in a function's environment. Remove ${reserved.length > 1 ? 'them' : 'it'} from the function's variables.`,
+    );
   }
   // The chain runs here around the handler; it ships with the function (a layer), unless left behind knowingly.
   const chain = opts.withoutMiddlewares || fn.runtime === 'wasi' ? [] : middlewaresOf(fn);
   if (chain.length && fn.environment.AWS_LAMBDA_EXEC_WRAPPER) {
     throw new DeployError(
       `Nothing was deployed: ${fn.name} sets AWS_LAMBDA_EXEC_WRAPPER (${fn.environment.AWS_LAMBDA_EXEC_WRAPPER}), and its middlewares ${chain.join(', ')} ship in the ` +
-        'Open Runtime layer, which starts the runtime through that same variable. Remove the variable (the layer\'s wrapper takes its place), or deploy without the middlewares (--without-middlewares).',
+        "Open Runtime layer, which starts the runtime through that same variable. Remove the variable (the layer's wrapper takes its place), or deploy without the middlewares (--without-middlewares).",
     );
   }
   const role = resolveRole(fn, opts);
@@ -162,7 +164,10 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
   const fail = (what: string, err: unknown): never => {
     const e = err as { name?: string; message?: string };
     const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
-    throw new DeployError(`${what} failed: ${name}${e.message ?? String(err)}${changed ? ` The function ${functionName} was changed before this step; run the deploy again once the cause is fixed.` : ' Nothing was changed.'}`, changed);
+    throw new DeployError(
+      `${what} failed: ${name}${e.message ?? String(err)}${changed ? ` The function ${functionName} was changed before this step; run the deploy again once the cause is fixed.` : ' Nothing was changed.'}`,
+      changed,
+    );
   };
   const waiter = { client, maxWaitTime: 300, minDelay: 1, maxDelay: 5 };
   try {
@@ -175,10 +180,14 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
       if ((err as { name?: string }).name === 'ResourceNotFoundException') exists = false;
       else fail(`Looking up ${functionName}`, err);
     }
-    if (fn.runtime === 'wasi') throw new DeployError('WASI components have no Lambda runtime: deploy them where a component host runs them. Nothing was deployed.');
+    if (fn.runtime === 'wasi')
+      throw new DeployError('WASI components have no Lambda runtime: deploy them where a component host runs them. Nothing was deployed.');
     let shippedLayer: DeployResult['middlewareLayer'];
     if (layer) {
-      shippedLayer = { ...(await publishChainLayer(sdk, client, layer, architecture, fn, step).catch((err) => fail(`Publishing the middleware layer ${layer.name}`, err))), middlewares: chain };
+      shippedLayer = {
+        ...(await publishChainLayer(sdk, client, layer, architecture, fn, step).catch((err) => fail(`Publishing the middleware layer ${layer.name}`, err))),
+        middlewares: chain,
+      };
     }
     const configuration = {
       Runtime: fn.runtime,
@@ -194,7 +203,16 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
       step('upload', `Creating ${functionName} (${architecture})...`, false);
       changed = true;
       await client
-        .send(new sdk.CreateFunctionCommand({ FunctionName: functionName, ...configuration, Runtime: fn.runtime as never, Architectures: [architecture], PackageType: 'Zip', Code: { ZipFile: zip } }))
+        .send(
+          new sdk.CreateFunctionCommand({
+            FunctionName: functionName,
+            ...configuration,
+            Runtime: fn.runtime as never,
+            Architectures: [architecture],
+            PackageType: 'Zip',
+            Code: { ZipFile: zip },
+          }),
+        )
         .catch((err) => fail('CreateFunction', err));
       created = true;
       step('wait', 'Waiting until the function is active...', false);
@@ -202,16 +220,22 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
     } else {
       step('upload', `Uploading the new code of ${functionName} (${architecture})...`, false);
       changed = true;
-      await client.send(new sdk.UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile: zip, Architectures: [architecture] })).catch((err) => fail('UpdateFunctionCode', err));
+      await client
+        .send(new sdk.UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile: zip, Architectures: [architecture] }))
+        .catch((err) => fail('UpdateFunctionCode', err));
       step('wait', 'Waiting until the code update is done...', false);
       await sdk.waitUntilFunctionUpdatedV2(waiter, { FunctionName: functionName }).catch((err) => fail('Waiting for the code update', err));
       step('configure', `Updating the configuration of ${functionName}...`, false);
-      await client.send(new sdk.UpdateFunctionConfigurationCommand({ FunctionName: functionName, ...configuration, Runtime: fn.runtime as never })).catch((err) => fail('UpdateFunctionConfiguration', err));
+      await client
+        .send(new sdk.UpdateFunctionConfigurationCommand({ FunctionName: functionName, ...configuration, Runtime: fn.runtime as never }))
+        .catch((err) => fail('UpdateFunctionConfiguration', err));
     }
     step('wait', 'Waiting until LastUpdateStatus is Successful...', false);
     await sdk.waitUntilFunctionUpdatedV2(waiter, { FunctionName: functionName }).catch((err) => fail('Waiting for the update', err));
     step('publish', 'Publishing a version...', false);
-    const published = await client.send(new sdk.PublishVersionCommand({ FunctionName: functionName, CodeSha256: codeSha256 })).catch((err) => fail('PublishVersion', err));
+    const published = await client
+      .send(new sdk.PublishVersionCommand({ FunctionName: functionName, CodeSha256: codeSha256 }))
+      .catch((err) => fail('PublishVersion', err));
     const version = published.Version!;
     if (opts.alias) {
       step('alias', `Pointing alias ${opts.alias} at version ${version}...`, false);
@@ -219,8 +243,14 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
         if ((err as { name?: string }).name === 'ResourceNotFoundException') return undefined;
         return fail(`Looking up alias ${opts.alias}`, err);
       });
-      if (current) await client.send(new sdk.UpdateAliasCommand({ FunctionName: functionName, Name: opts.alias, FunctionVersion: version })).catch((err) => fail('UpdateAlias', err));
-      else await client.send(new sdk.CreateAliasCommand({ FunctionName: functionName, Name: opts.alias, FunctionVersion: version })).catch((err) => fail('CreateAlias', err));
+      if (current)
+        await client
+          .send(new sdk.UpdateAliasCommand({ FunctionName: functionName, Name: opts.alias, FunctionVersion: version }))
+          .catch((err) => fail('UpdateAlias', err));
+      else
+        await client
+          .send(new sdk.CreateAliasCommand({ FunctionName: functionName, Name: opts.alias, FunctionVersion: version }))
+          .catch((err) => fail('CreateAlias', err));
     }
     const qualifier = opts.alias ?? version;
     const result: DeployResult = {
@@ -243,9 +273,15 @@ export async function deployFunction(fn: FunctionSpec, opts: DeployOptions): Pro
         `--function-name ${functionName}`,
         opts.target === 'aws' ? `--qualifier ${qualifier}` : '',
         "--cli-binary-format raw-in-base64-out --payload '{}' response.json",
-      ].filter(Boolean).join(' '),
+      ]
+        .filter(Boolean)
+        .join(' '),
     };
-    step('done', `Deployed ${functionName} version ${version}${opts.alias ? ` (alias ${opts.alias})` : ''} to ${opts.target === 'local' ? `the local runner at ${opts.endpointUrl}` : `AWS Lambda in ${region}`}.`, false);
+    step(
+      'done',
+      `Deployed ${functionName} version ${version}${opts.alias ? ` (alias ${opts.alias})` : ''} to ${opts.target === 'local' ? `the local runner at ${opts.endpointUrl}` : `AWS Lambda in ${region}`}.`,
+      false,
+    );
     return result;
   } finally {
     client.destroy();
@@ -261,9 +297,13 @@ function resolveRole(fn: FunctionSpec, opts: DeployOptions): string {
   if (fromTemplate.kind === 'arn') return fromTemplate.arn;
   if (opts.target === 'local') return LOCAL_ROLE;
   if (fromTemplate.kind === 'unresolved') {
-    throw new DeployError(`${fn.name}'s Role in the template is ${fromTemplate.text}, which only CloudFormation can resolve. Pass the role's ARN with --role (or the openRuntime.deploy.role setting). Nothing was deployed.`);
+    throw new DeployError(
+      `${fn.name}'s Role in the template is ${fromTemplate.text}, which only CloudFormation can resolve. Pass the role's ARN with --role (or the openRuntime.deploy.role setting). Nothing was deployed.`,
+    );
   }
-  throw new DeployError(`${fn.name} has no execution role: Lambda needs one to run it. Set Role in the template to an IAM role ARN, or pass --role arn:aws:iam::<account>:role/<name> (openRuntime.deploy.role in the editor). Nothing was deployed.`);
+  throw new DeployError(
+    `${fn.name} has no execution role: Lambda needs one to run it. Set Role in the template to an IAM role ARN, or pass --role arn:aws:iam::<account>:role/<name> (openRuntime.deploy.role in the editor). Nothing was deployed.`,
+  );
 }
 
 async function createClient(sdk: typeof import('@aws-sdk/client-lambda'), opts: DeployOptions): Promise<LambdaClientType> {
@@ -281,7 +321,9 @@ async function createClient(sdk: typeof import('@aws-sdk/client-lambda'), opts: 
   try {
     await credentials();
   } catch (err) {
-    throw new DeployError(`No AWS credentials were found${opts.profile ? ` for profile ${opts.profile}` : ''} (${(err as Error).message}). Run "aws configure" (or "aws sso login"), set AWS_PROFILE, or pass --profile. Nothing was deployed.`);
+    throw new DeployError(
+      `No AWS credentials were found${opts.profile ? ` for profile ${opts.profile}` : ''} (${(err as Error).message}). Run "aws configure" (or "aws sso login"), set AWS_PROFILE, or pass --profile. Nothing was deployed.`,
+    );
   }
   const client = new sdk.LambdaClient({
     ...(opts.region ? { region: opts.region } : {}),
@@ -331,7 +373,7 @@ async function publishChainLayer(
       Content: { ZipFile: layer.zip },
       CompatibleArchitectures: [architecture],
       CompatibleRuntimes: [fn.runtime as never],
-      LicenseInfo: 'Open Runtime layer; the middlewares are the function author\'s',
+      LicenseInfo: "Open Runtime layer; the middlewares are the function author's",
     }),
   );
   return { arn: published.LayerVersionArn!, version: published.Version!, reused: false };

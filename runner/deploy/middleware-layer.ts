@@ -91,7 +91,9 @@ export async function buildChainLayer(
       const name = basename(file);
       const earlier = shipped.get(name);
       if (earlier && earlier !== file && !readFileSync(earlier).equals(readFileSync(file))) {
-        throw new ChainNotShippable(`Nothing was deployed: the middlewares of ${fn.name} need two different files named ${name} (${earlier} and ${file}), and they would land in the same /opt/middlewares folder. Rename one.`);
+        throw new ChainNotShippable(
+          `Nothing was deployed: the middlewares of ${fn.name} need two different files named ${name} (${earlier} and ${file}), and they would land in the same /opt/middlewares folder. Rename one.`,
+        );
       }
       shipped.set(name, file);
       copyFileSync(file, join(staging, name));
@@ -118,7 +120,9 @@ export function interpreterWarnings(fn: FunctionSpec, middlewares: Array<Extract
   return middlewares.flatMap((m) => {
     const language = /\.py$/.test(m.path) ? 'python' : /\.(m|c)?js$|\.ts$/.test(m.path) ? 'node' : undefined;
     if (!language || language === family) return [];
-    return [`Note: the middleware ${m.name} (${basename(m.path)}) runs with ${language === 'python' ? 'python3' : 'node'}, which the ${fn.runtime} runtime's image on Lambda may not have. If it fails there with Middleware.Failed, ship it as a program or a script in the runtime's language, or its interpreter in a layer.`];
+    return [
+      `Note: the middleware ${m.name} (${basename(m.path)}) runs with ${language === 'python' ? 'python3' : 'node'}, which the ${fn.runtime} runtime's image on Lambda may not have. If it fails there with Middleware.Failed, ship it as a program or a script in the runtime's language, or its interpreter in a layer.`,
+    ];
   });
 }
 
@@ -151,7 +155,10 @@ export function wrapBootstrap(zip: Buffer): Buffer {
       files.push({ name: entry.name, data, mode });
     }
   }
-  if (!found) throw new ChainNotShippable('Nothing was deployed: the package has no bootstrap at its root for the Open Runtime layer to start. Build it again (open-runtime build).');
+  if (!found)
+    throw new ChainNotShippable(
+      'Nothing was deployed: the package has no bootstrap at its root for the Open Runtime layer to start. Build it again (open-runtime build).',
+    );
   const script = `#!/bin/sh\n# Open Runtime: the function's middlewares run in the layer's Runtime API proxy, in front of the real bootstrap.\nexec ${WRAPPER_AT_OPT} "\${LAMBDA_TASK_ROOT:-/var/task}/${WRAPPED_BOOTSTRAP}" "$@"\n`;
   files.push({ name: 'bootstrap', data: new TextEncoder().encode(script), mode: 0o755 });
   return Buffer.from(writeZip(files));

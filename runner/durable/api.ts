@@ -46,7 +46,14 @@ const ROUTES: Array<[string, RegExp, Handler]> = [
 ];
 
 /** Answers the request if it is a durable execution API call; returns false otherwise. */
-export function handleDurableApi(lambda: LocalLambda, durable: DurableExecutions | undefined, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): boolean {
+export function handleDurableApi(
+  lambda: LocalLambda,
+  durable: DurableExecutions | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+): boolean {
   if (!path.startsWith('/2025-12-01/')) return false;
   const route = ROUTES.find(([, pattern]) => pattern.test(path));
   if (!route) return false;
@@ -54,7 +61,8 @@ export function handleDurableApi(lambda: LocalLambda, durable: DurableExecutions
     req.resume();
     if (res.headersSent) return void res.destroy();
     if (err instanceof AwsError) return sendAwsError(res, err.status, err.type, err.message);
-    if (err instanceof BodyTooLargeError) return sendAwsError(res, 413, 'RequestTooLargeException', `The request is larger than the operation takes (${err.received} bytes).`);
+    if (err instanceof BodyTooLargeError)
+      return sendAwsError(res, 413, 'RequestTooLargeException', `The request is larger than the operation takes (${err.received} bytes).`);
     sendAwsError(res, 500, 'ServiceException', `The runner failed: ${(err as Error).message}`);
   };
   const [method, pattern, handler] = route;
@@ -63,7 +71,13 @@ export function handleDurableApi(lambda: LocalLambda, durable: DurableExecutions
     return true;
   }
   if (!durable) {
-    fail(new AwsError(503, 'ServiceException', 'This runner runs no durable executions (it is not started with a workspace: use open-runtime start or the editor).'));
+    fail(
+      new AwsError(
+        503,
+        'ServiceException',
+        'This runner runs no durable executions (it is not started with a workspace: use open-runtime start or the editor).',
+      ),
+    );
     return true;
   }
   try {
@@ -97,7 +111,12 @@ async function readJson(req: IncomingMessage, limit: number): Promise<Record<str
 /** The invocation a checkpoint token names, checked against the execution in the path. */
 function invocationOf(exec: DurableExecution, token: unknown): string {
   const read = typeof token === 'string' ? readCheckpointToken(token) : undefined;
-  if (!read || read.executionId !== exec.record.id) throw new AwsError(400, 'InvalidParameterValueException', 'Invalid checkpoint token: pass the CheckpointToken of the invocation event or of the last checkpoint answer.');
+  if (!read || read.executionId !== exec.record.id)
+    throw new AwsError(
+      400,
+      'InvalidParameterValueException',
+      'Invalid checkpoint token: pass the CheckpointToken of the invocation event or of the last checkpoint answer.',
+    );
   return read.invocationId;
 }
 
@@ -169,7 +188,14 @@ function listByFunction(at: At): void {
   let found = at.durable
     .list()
     .map((e) => e.record)
-    .filter((r) => r.functionArn === arn && (!statuses.length || statuses.includes(r.status)) && (!name_ || r.name === name_) && (after === undefined || r.startTimestamp >= after) && (before === undefined || r.startTimestamp <= before))
+    .filter(
+      (r) =>
+        r.functionArn === arn &&
+        (!statuses.length || statuses.includes(r.status)) &&
+        (!name_ || r.name === name_) &&
+        (after === undefined || r.startTimestamp >= after) &&
+        (before === undefined || r.startTimestamp <= before),
+    )
     .sort((a, b) => b.startTimestamp - a.startTimestamp);
   if (at.query.get('ReverseOrder') === 'true') found = found.reverse();
   const { items, next } = page(at.query, found);

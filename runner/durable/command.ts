@@ -34,14 +34,24 @@ export async function durableCommand(noun: string, args: string[]): Promise<numb
   const [verb, target, ...extra] = positionals;
   const verbs = noun === 'execution' ? ['list', 'get', 'history', 'stop'] : ['succeed', 'fail', 'heartbeat'];
   if (!verb || !verbs.includes(verb)) throw new DurableUsageError(`${noun} takes one of ${verbs.join(', ')}${verb ? `, not "${verb}"` : ''}.`);
-  if (!target) throw new DurableUsageError(`${noun} ${verb} needs ${noun === 'callback' ? 'the callback id' : verb === 'list' ? 'the function name' : 'the execution ARN'}.`);
+  if (!target)
+    throw new DurableUsageError(
+      `${noun} ${verb} needs ${noun === 'callback' ? 'the callback id' : verb === 'list' ? 'the function name' : 'the execution ARN'}.`,
+    );
   if (extra.length) throw new DurableUsageError(`Unexpected argument "${extra[0]}".`);
   const port = values.port ?? '3001';
   if (!/^\d{1,5}$/.test(port)) throw new DurableUsageError(`Bad port "${port}".`);
   const endpoint = values['endpoint-url'] ?? `http://127.0.0.1:${port}`;
   const sdk = await import('@aws-sdk/client-lambda');
-  const client = new sdk.LambdaClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'open-runtime', secretAccessKey: 'open-runtime' } });
-  const error = values['error-type'] || values['error-message'] || values['error-data'] ? { ErrorType: values['error-type'], ErrorMessage: values['error-message'], ErrorData: values['error-data'] } : undefined;
+  const client = new sdk.LambdaClient({
+    endpoint,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    credentials: { accessKeyId: 'open-runtime', secretAccessKey: 'open-runtime' },
+  });
+  const error =
+    values['error-type'] || values['error-message'] || values['error-data']
+      ? { ErrorType: values['error-type'], ErrorMessage: values['error-message'], ErrorData: values['error-data'] }
+      : undefined;
   try {
     const answer = await send(sdk, client, noun, verb, target, { statuses: values.status, name: values.name, result: values.result, error });
     const { $metadata: _, ...shown } = answer as { $metadata?: unknown };
@@ -50,7 +60,9 @@ export async function durableCommand(noun: string, args: string[]): Promise<numb
   } catch (err) {
     const e = err as Error & { code?: string; $metadata?: unknown };
     const unreachable = e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String(e.message));
-    process.stderr.write(`open-runtime: ${unreachable ? `no runner answers at ${endpoint}; start one with open-runtime start (or pass --port / --endpoint-url).` : `${e.name}: ${e.message}`}\n`);
+    process.stderr.write(
+      `open-runtime: ${unreachable ? `no runner answers at ${endpoint}; start one with open-runtime start (or pass --port / --endpoint-url).` : `${e.name}: ${e.message}`}\n`,
+    );
     return 1;
   } finally {
     client.destroy();
@@ -59,18 +71,29 @@ export async function durableCommand(noun: string, args: string[]): Promise<numb
 
 type Sdk = typeof import('@aws-sdk/client-lambda');
 
-async function send(sdk: Sdk, client: InstanceType<Sdk['LambdaClient']>, noun: string, verb: string, target: string, o: { statuses?: string[] | undefined; name?: string | undefined; result?: string | undefined; error?: Record<string, string | undefined> | undefined }): Promise<unknown> {
+async function send(
+  sdk: Sdk,
+  client: InstanceType<Sdk['LambdaClient']>,
+  noun: string,
+  verb: string,
+  target: string,
+  o: { statuses?: string[] | undefined; name?: string | undefined; result?: string | undefined; error?: Record<string, string | undefined> | undefined },
+): Promise<unknown> {
   if (noun === 'execution') {
     switch (verb) {
       case 'list':
-        return client.send(new sdk.ListDurableExecutionsByFunctionCommand({ FunctionName: target, Statuses: o.statuses as never, DurableExecutionName: o.name }));
+        return client.send(
+          new sdk.ListDurableExecutionsByFunctionCommand({ FunctionName: target, Statuses: o.statuses as never, DurableExecutionName: o.name }),
+        );
       case 'get':
         return client.send(new sdk.GetDurableExecutionCommand({ DurableExecutionArn: target }));
       case 'history': {
         const events: unknown[] = [];
         let marker: string | undefined;
         do {
-          const page = await client.send(new sdk.GetDurableExecutionHistoryCommand({ DurableExecutionArn: target, IncludeExecutionData: true, Marker: marker }));
+          const page = await client.send(
+            new sdk.GetDurableExecutionHistoryCommand({ DurableExecutionArn: target, IncludeExecutionData: true, Marker: marker }),
+          );
           events.push(...(page.Events ?? []));
           marker = page.NextMarker;
         } while (marker);
@@ -89,9 +112,16 @@ async function send(sdk: Sdk, client: InstanceType<Sdk['LambdaClient']>, noun: s
           throw new DurableUsageError(`--result must be JSON (the function parses it), e.g. --result '{"approved":true}'; got ${o.result}.`);
         }
       }
-      return client.send(new sdk.SendDurableExecutionCallbackSuccessCommand({ CallbackId: target, Result: o.result === undefined ? undefined : Buffer.from(o.result) }));
+      return client.send(
+        new sdk.SendDurableExecutionCallbackSuccessCommand({ CallbackId: target, Result: o.result === undefined ? undefined : Buffer.from(o.result) }),
+      );
     case 'fail':
-      return client.send(new sdk.SendDurableExecutionCallbackFailureCommand({ CallbackId: target, Error: o.error ?? { ErrorMessage: 'Failed from open-runtime callback fail' } }));
+      return client.send(
+        new sdk.SendDurableExecutionCallbackFailureCommand({
+          CallbackId: target,
+          Error: o.error ?? { ErrorMessage: 'Failed from open-runtime callback fail' },
+        }),
+      );
     default:
       return client.send(new sdk.SendDurableExecutionCallbackHeartbeatCommand({ CallbackId: target }));
   }

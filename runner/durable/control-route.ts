@@ -55,7 +55,9 @@ export function completeCallbackFromControl(durable: DurableExecutions | undefin
     }
     durable.completeCallback(exec, operationId, 'SUCCEEDED', { result: request.result });
   } else {
-    durable.completeCallback(exec, operationId, 'FAILED', { error: { ErrorType: request.errorType ?? 'CallbackFailed', ErrorMessage: request.errorMessage ?? 'Failed from the editor.' } });
+    durable.completeCallback(exec, operationId, 'FAILED', {
+      error: { ErrorType: request.errorType ?? 'CallbackFailed', ErrorMessage: request.errorMessage ?? 'Failed from the editor.' },
+    });
   }
 }
 
@@ -78,7 +80,10 @@ export async function invokeDurableFromControl(durable: DurableExecutions, fn: F
     logs: `Durable execution ${record.arn} ended ${record.status}.`,
   };
   if (record.status !== 'SUCCEEDED') {
-    const error = { errorType: record.error?.ErrorType ?? `Execution.${record.status}`, errorMessage: record.error?.ErrorMessage ?? `The durable execution ended ${record.status}.` };
+    const error = {
+      errorType: record.error?.ErrorType ?? `Execution.${record.status}`,
+      errorMessage: record.error?.ErrorMessage ?? `The durable execution ended ${record.status}.`,
+    };
     Object.assign(result, { functionError: 'Unhandled', error, payload: JSON.stringify(error) });
   }
   return result;

@@ -128,7 +128,17 @@ export class DurableExecution {
   }
 
   /** A new execution: its EXECUTION operation STARTED with the input, and the ExecutionStarted event. */
-  static start(params: { arn: string; id: string; name: string; function: string; functionArn: string; input: string; executionTimeout: number; retentionPeriodInDays: number; now: number }): DurableExecution {
+  static start(params: {
+    arn: string;
+    id: string;
+    name: string;
+    function: string;
+    functionArn: string;
+    input: string;
+    executionTimeout: number;
+    retentionPeriodInDays: number;
+    now: number;
+  }): DurableExecution {
     const exec = new DurableExecution({
       v: 1,
       id: params.id,
@@ -146,7 +156,13 @@ export class DurableExecution {
       updated: [],
       callbackDeadlines: {},
     });
-    const op: Operation = { Id: randomUUID(), Type: 'EXECUTION', Status: 'STARTED', StartTimestamp: params.now, ExecutionDetails: { InputPayload: params.input } };
+    const op: Operation = {
+      Id: randomUUID(),
+      Type: 'EXECUTION',
+      Status: 'STARTED',
+      StartTimestamp: params.now,
+      ExecutionDetails: { InputPayload: params.input },
+    };
     exec.add(op);
     exec.event('ExecutionStarted', op, params.now, { Input: { Payload: params.input }, ExecutionTimeout: params.executionTimeout });
     return exec;
@@ -177,7 +193,12 @@ export class DurableExecution {
     const out: Operation[] = [];
     for (const op of this.record.operations) {
       const parent = op.ParentId ? this.byId.get(op.ParentId) : undefined;
-      if (parent && parent.Type === 'CONTEXT' && (parent.Status === 'SUCCEEDED' || parent.Status === 'FAILED') && (!parent.ContextDetails?.ReplayChildren || excluded.has(parent.Id))) {
+      if (
+        parent &&
+        parent.Type === 'CONTEXT' &&
+        (parent.Status === 'SUCCEEDED' || parent.Status === 'FAILED') &&
+        (!parent.ContextDetails?.ReplayChildren || excluded.has(parent.Id))
+      ) {
         excluded.add(op.Id);
         continue;
       }
@@ -204,8 +225,10 @@ export class DurableExecution {
     for (const u of updates) {
       if (!u.Id || typeof u.Id !== 'string') throw invalid('Every operation update needs an Id.');
       const type = u.Type as OperationType;
-      if (typeof type !== 'string' || !Object.hasOwn(ACTIONS, type)) throw invalid(`Operation ${u.Id} has Type ${JSON.stringify(u.Type)}; it must be one of ${Object.keys(ACTIONS).join(', ')}.`);
-      if (!u.Action || !ACTIONS[type].includes(u.Action)) throw invalid(`Invalid action ${u.Action} for an operation of type ${type}; it takes ${ACTIONS[type].join(', ')}.`);
+      if (typeof type !== 'string' || !Object.hasOwn(ACTIONS, type))
+        throw invalid(`Operation ${u.Id} has Type ${JSON.stringify(u.Type)}; it must be one of ${Object.keys(ACTIONS).join(', ')}.`);
+      if (!u.Action || !ACTIONS[type].includes(u.Action))
+        throw invalid(`Invalid action ${u.Action} for an operation of type ${type}; it takes ${ACTIONS[type].join(', ')}.`);
       const seconds = (value: unknown, what: string) => {
         if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_SECONDS)) {
           throw invalid(`${what} of operation ${u.Id} is ${JSON.stringify(value)}; it must be a whole number of seconds from 0 to ${MAX_SECONDS}.`);
@@ -215,18 +238,21 @@ export class DurableExecution {
       seconds(u.StepOptions?.NextAttemptDelaySeconds, 'StepOptions.NextAttemptDelaySeconds');
       seconds(u.CallbackOptions?.TimeoutSeconds, 'CallbackOptions.TimeoutSeconds');
       seconds(u.CallbackOptions?.HeartbeatTimeoutSeconds, 'CallbackOptions.HeartbeatTimeoutSeconds');
-      if (u.Error && Buffer.byteLength(JSON.stringify(u.Error)) > MAX_ERROR_BYTES) throw invalid(`The error of operation ${u.Id} is larger than ${MAX_ERROR_BYTES} bytes.`);
+      if (u.Error && Buffer.byteLength(JSON.stringify(u.Error)) > MAX_ERROR_BYTES)
+        throw invalid(`The error of operation ${u.Id} is larger than ${MAX_ERROR_BYTES} bytes.`);
       if (type === 'EXECUTION') executionUpdates++;
       const existing = this.byId.get(u.Id);
       if (existing && existing.Type !== type) throw invalid(`Operation ${u.Id} is a ${existing.Type}, not a ${type}.`);
       // A step starts again when its retry is due (READY), or after an invocation that died mid-step (STARTED).
       const restartable = type === 'STEP' && (existing?.Status === 'READY' || existing?.Status === 'STARTED');
-      if (u.Action === 'START' && existing && !seen.has(u.Id) && !restartable) throw invalid(`Operation ${u.Id} has already started (status ${existing.Status}).`);
+      if (u.Action === 'START' && existing && !seen.has(u.Id) && !restartable)
+        throw invalid(`Operation ${u.Id} has already started (status ${existing.Status}).`);
       if (existing && isTerminal(existing.Status) && type !== 'EXECUTION') throw invalid(`Operation ${u.Id} has already finished (status ${existing.Status}).`);
       if (!existing && !seen.has(u.Id) && u.Action !== 'START' && !(type === 'STEP' || type === 'CONTEXT' || type === 'EXECUTION')) {
         throw invalid(`Operation ${u.Id} has not started, so it cannot ${u.Action}.`);
       }
-      if (u.ParentId && !this.byId.has(u.ParentId) && !seen.has(u.ParentId)) throw invalid(`Operation ${u.Id} names a parent ${u.ParentId} that does not exist.`);
+      if (u.ParentId && !this.byId.has(u.ParentId) && !seen.has(u.ParentId))
+        throw invalid(`Operation ${u.Id} names a parent ${u.ParentId} that does not exist.`);
       seen.add(u.Id);
     }
     if (executionUpdates > 1) throw invalid('A checkpoint may finish the execution once.');
@@ -254,7 +280,8 @@ export class DurableExecution {
         this.event('WaitStarted', op, now, { Duration: u.WaitOptions?.WaitSeconds, ScheduledEndTimestamp: op.WaitDetails.ScheduledEndTimestamp });
         return op;
       case 'CALLBACK': {
-        if (u.Action === 'CANCEL') return this.finish(op, 'CANCELLED', now, 'CallbackFailed', { Error: { Payload: u.Error ?? { ErrorMessage: 'Callback cancelled' } } });
+        if (u.Action === 'CANCEL')
+          return this.finish(op, 'CANCELLED', now, 'CallbackFailed', { Error: { Payload: u.Error ?? { ErrorMessage: 'Callback cancelled' } } });
         op.CallbackDetails = { CallbackId: newCallbackId(op.Id) };
         const timeout = u.CallbackOptions?.TimeoutSeconds;
         const heartbeat = u.CallbackOptions?.HeartbeatTimeoutSeconds;
@@ -264,7 +291,12 @@ export class DurableExecution {
             ...(heartbeat ? { heartbeatAt: now + heartbeat * 1000, heartbeatSeconds: heartbeat } : {}),
           };
         }
-        this.event('CallbackStarted', op, now, { CallbackId: op.CallbackDetails.CallbackId, Timeout: timeout, HeartbeatTimeout: heartbeat, Input: { Payload: u.Payload } });
+        this.event('CallbackStarted', op, now, {
+          CallbackId: op.CallbackDetails.CallbackId,
+          Timeout: timeout,
+          HeartbeatTimeout: heartbeat,
+          Input: { Payload: u.Payload },
+        });
         return op;
       }
       case 'CHAINED_INVOKE':
@@ -278,7 +310,10 @@ export class DurableExecution {
   private applyStep(op: Operation, u: OperationUpdate, now: number): Operation {
     const attempt = op.StepDetails?.Attempt ?? 0;
     // CurrentAttempt as the SDK's testing checkpoint server writes it: the attempts counted before this update.
-    const retry = { NextAttemptDelaySeconds: u.StepOptions?.NextAttemptDelaySeconds, CurrentAttempt: op.StepDetails?.Attempt ?? (u.Error || u.Action === 'FAIL' ? 1 : undefined) };
+    const retry = {
+      NextAttemptDelaySeconds: u.StepOptions?.NextAttemptDelaySeconds,
+      CurrentAttempt: op.StepDetails?.Attempt ?? (u.Error || u.Action === 'FAIL' ? 1 : undefined),
+    };
     switch (u.Action) {
       case 'START':
         if (op.Status === 'READY') op.Status = 'STARTED';
@@ -297,7 +332,12 @@ export class DurableExecution {
         const next = now + (u.StepOptions?.NextAttemptDelaySeconds ?? 0) * 1000;
         op.Status = 'PENDING';
         op.StepDetails = { ...op.StepDetails, Attempt: attempt + 1, NextAttemptTimestamp: next, Result: u.Payload, Error: u.Error };
-        this.event(u.Error ? 'StepFailed' : 'StepSucceeded', op, now, u.Error ? { Error: { Payload: u.Error }, RetryDetails: retry } : { Result: { Payload: u.Payload }, RetryDetails: retry });
+        this.event(
+          u.Error ? 'StepFailed' : 'StepSucceeded',
+          op,
+          now,
+          u.Error ? { Error: { Payload: u.Error }, RetryDetails: retry } : { Result: { Payload: u.Payload }, RetryDetails: retry },
+        );
         return op;
       }
     }
@@ -327,7 +367,12 @@ export class DurableExecution {
 
   /** The function answered its invocation (or failed it): the execution ends, or waits for what it is waiting on. */
   invocationEnded(requestId: string, started: number, now: number, error: ErrorObject | undefined): void {
-    this.event('InvocationCompleted', undefined, now, { StartTimestamp: started, EndTimestamp: now, RequestId: requestId, ...(error ? { Error: { Payload: error } } : {}) });
+    this.event('InvocationCompleted', undefined, now, {
+      StartTimestamp: started,
+      EndTimestamp: now,
+      RequestId: requestId,
+      ...(error ? { Error: { Payload: error } } : {}),
+    });
     delete this.record.invocation;
   }
 
@@ -352,7 +397,11 @@ export class DurableExecution {
     const op = this.byId.get(operationId);
     if (!op || op.Type !== 'CALLBACK') throw new AwsError(404, 'ResourceNotFoundException', 'The callback does not exist.');
     if (op.Status !== 'STARTED' || !this.running) throw invalid(`The callback has already completed (status ${op.Status}).`);
-    op.CallbackDetails = { ...op.CallbackDetails, ...(outcome.result !== undefined ? { Result: outcome.result } : {}), ...(outcome.error ? { Error: outcome.error } : {}) };
+    op.CallbackDetails = {
+      ...op.CallbackDetails,
+      ...(outcome.result !== undefined ? { Result: outcome.result } : {}),
+      ...(outcome.error ? { Error: outcome.error } : {}),
+    };
     delete this.record.callbackDeadlines[op.Id];
     const type = { SUCCEEDED: 'CallbackSucceeded', FAILED: 'CallbackFailed', TIMED_OUT: 'CallbackTimedOut' }[status];
     this.finish(op, status, now, type, status === 'SUCCEEDED' ? { Result: { Payload: outcome.result } } : { Error: { Payload: outcome.error } });
@@ -374,7 +423,9 @@ export class DurableExecution {
     return this.record.operations
       .filter((op) => op.Type === 'CHAINED_INVOKE' && op.Status === 'STARTED')
       .map((op) => {
-        const started = this.record.events.find((e) => e.Id === op.Id && e.EventType === 'ChainedInvokeStarted')?.ChainedInvokeStartedDetails as { FunctionName?: string; Input?: { Payload?: string } } | undefined;
+        const started = this.record.events.find((e) => e.Id === op.Id && e.EventType === 'ChainedInvokeStarted')?.ChainedInvokeStartedDetails as
+          | { FunctionName?: string; Input?: { Payload?: string } }
+          | undefined;
         return { id: op.Id, functionName: started?.FunctionName ?? '', payload: started?.Input?.Payload ?? '' };
       });
   }
@@ -393,7 +444,8 @@ export class DurableExecution {
     if (!this.running) return undefined;
     const times = [this.record.startTimestamp + this.record.executionTimeout * 1000];
     for (const op of this.record.operations) {
-      if (op.Type === 'WAIT' && op.Status === 'STARTED' && op.WaitDetails?.ScheduledEndTimestamp !== undefined) times.push(op.WaitDetails.ScheduledEndTimestamp);
+      if (op.Type === 'WAIT' && op.Status === 'STARTED' && op.WaitDetails?.ScheduledEndTimestamp !== undefined)
+        times.push(op.WaitDetails.ScheduledEndTimestamp);
       if (op.Type === 'STEP' && op.Status === 'PENDING' && op.StepDetails?.NextAttemptTimestamp !== undefined) times.push(op.StepDetails.NextAttemptTimestamp);
     }
     for (const d of Object.values(this.record.callbackDeadlines)) {
@@ -410,13 +462,20 @@ export class DurableExecution {
   fireDue(now: number, skipWaits = false): boolean {
     if (!this.running) return false;
     if (now >= this.record.startTimestamp + this.record.executionTimeout * 1000) {
-      this.end('TIMED_OUT', now, { error: { ErrorType: DURABLE_EXECUTION_TIMED_OUT, ErrorMessage: `The execution ran longer than its ExecutionTimeout of ${this.record.executionTimeout} seconds.` } });
+      this.end('TIMED_OUT', now, {
+        error: {
+          ErrorType: DURABLE_EXECUTION_TIMED_OUT,
+          ErrorMessage: `The execution ran longer than its ExecutionTimeout of ${this.record.executionTimeout} seconds.`,
+        },
+      });
       return true;
     }
     let changed = false;
     for (const op of this.record.operations) {
       if (op.Type === 'WAIT' && op.Status === 'STARTED' && (skipWaits || (op.WaitDetails?.ScheduledEndTimestamp ?? Infinity) <= now)) {
-        const duration = this.record.events.find((e) => e.Id === op.Id && e.EventType === 'WaitStarted')?.WaitStartedDetails as { Duration?: number } | undefined;
+        const duration = this.record.events.find((e) => e.Id === op.Id && e.EventType === 'WaitStarted')?.WaitStartedDetails as
+          | { Duration?: number }
+          | undefined;
         this.finish(op, 'SUCCEEDED', now, 'WaitSucceeded', { Duration: duration?.Duration });
         this.markUpdated(op.Id);
         changed = true;
@@ -430,7 +489,9 @@ export class DurableExecution {
       const timedOut = (d.timeoutAt !== undefined && d.timeoutAt <= now) || (d.heartbeatAt !== undefined && d.heartbeatAt <= now);
       if (!timedOut) continue;
       const onHeartbeat = d.heartbeatAt !== undefined && d.heartbeatAt <= now && !(d.timeoutAt !== undefined && d.timeoutAt <= now);
-      this.completeCallback(id, 'TIMED_OUT', now, { error: { ErrorType: DURABLE_CALLBACK_TIMED_OUT, ErrorMessage: onHeartbeat ? 'Callback timed out on heartbeat' : 'Callback timed out' } });
+      this.completeCallback(id, 'TIMED_OUT', now, {
+        error: { ErrorType: DURABLE_CALLBACK_TIMED_OUT, ErrorMessage: onHeartbeat ? 'Callback timed out on heartbeat' : 'Callback timed out' },
+      });
       changed = true;
     }
     return changed;
@@ -438,13 +499,15 @@ export class DurableExecution {
 
   /** Whether the function, having answered PENDING, has anything to wait for (else the execution cannot go on). */
   hasPendingWork(): boolean {
-    return this.record.operations.some(
-      (op) =>
-        (op.Type === 'WAIT' && op.Status === 'STARTED') ||
-        (op.Type === 'STEP' && (op.Status === 'PENDING' || op.Status === 'READY')) ||
-        (op.Type === 'CALLBACK' && op.Status === 'STARTED') ||
-        (op.Type === 'CHAINED_INVOKE' && op.Status === 'STARTED'),
-    ) || this.record.updated.length > 0;
+    return (
+      this.record.operations.some(
+        (op) =>
+          (op.Type === 'WAIT' && op.Status === 'STARTED') ||
+          (op.Type === 'STEP' && (op.Status === 'PENDING' || op.Status === 'READY')) ||
+          (op.Type === 'CALLBACK' && op.Status === 'STARTED') ||
+          (op.Type === 'CHAINED_INVOKE' && op.Status === 'STARTED'),
+      ) || this.record.updated.length > 0
+    );
   }
 
   /** The ids changed outside the function since it last ran, handed to the next invocation and forgotten. */

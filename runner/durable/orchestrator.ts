@@ -57,7 +57,11 @@ export class DurableExecutions {
       if (!exec.running) continue;
       // An invocation in flight when the runner stopped never answered: the function replays from its log.
       const cutShort = record.invocation !== undefined;
-      if (cutShort) exec.invocationEnded(record.invocation!.id, record.invocation!.started, Date.now(), { ErrorType: DURABLE_INVOCATION_INTERRUPTED, ErrorMessage: 'The runner stopped during this invocation; the execution replays from its checkpoints.' });
+      if (cutShort)
+        exec.invocationEnded(record.invocation!.id, record.invocation!.started, Date.now(), {
+          ErrorType: DURABLE_INVOCATION_INTERRUPTED,
+          ErrorMessage: 'The runner stopped during this invocation; the execution replays from its checkpoints.',
+        });
       this.save(exec);
       this.advance(exec, cutShort);
     }
@@ -85,11 +89,16 @@ export class DurableExecutions {
     if (!fn.durable) throw new Error(`Function ${fn.name} has no DurableConfig.`);
     const arnOfFunction = functionArn(fn);
     if (name !== undefined) {
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new AwsError(400, 'InvalidParameterValueException', `The durable execution name "${name}" must be 1 to 64 letters, digits, - or _.`);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
+        throw new AwsError(400, 'InvalidParameterValueException', `The durable execution name "${name}" must be 1 to 64 letters, digits, - or _.`);
       const existing = this.list().find((e) => e.record.functionArn === arnOfFunction && e.record.name === name);
       if (existing) {
         if (existing.record.input === input) return existing;
-        throw new AwsError(409, 'DurableExecutionAlreadyStartedException', `A durable execution named ${name} of function ${deployedName(fn)} already exists with a different input: ${existing.record.arn}.`);
+        throw new AwsError(
+          409,
+          'DurableExecutionAlreadyStartedException',
+          `A durable execution named ${name} of function ${deployedName(fn)} already exists with a different input: ${existing.record.arn}.`,
+        );
       }
     }
     const id = randomUUID();
@@ -139,7 +148,11 @@ export class DurableExecutions {
 
   checkInvocation(exec: DurableExecution, invocationId: string): void {
     if (!exec.running || exec.record.invocation?.id !== invocationId) {
-      throw new AwsError(400, 'InvalidParameterValueException', 'Invalid checkpoint token: it belongs to an invocation of this execution that has ended, or to an execution that has ended.');
+      throw new AwsError(
+        400,
+        'InvalidParameterValueException',
+        'Invalid checkpoint token: it belongs to an invocation of this execution that has ended, or to an execution that has ended.',
+      );
     }
   }
 
@@ -148,7 +161,11 @@ export class DurableExecutions {
     const read = readCallbackId(id);
     const exec = read ? this.executions.get(read.executionId) : undefined;
     if (!read || !exec || exec.operation(read.operationId)?.CallbackDetails?.CallbackId !== id) {
-      throw new AwsError(404, 'ResourceNotFoundException', 'No callback has this CallbackId. Use the CallbackId the function got from createCallback or waitForCallback.');
+      throw new AwsError(
+        404,
+        'ResourceNotFoundException',
+        'No callback has this CallbackId. Use the CallbackId the function got from createCallback or waitForCallback.',
+      );
     }
     return { exec, operationId: read.operationId };
   }
@@ -188,7 +205,8 @@ export class DurableExecutions {
     const running = this.invoking.has(exec.record.id);
     if (exec.fireDue(Date.now(), this.skipWaits && !running)) this.save(exec);
     if (!exec.running) return this.finished(exec);
-    if (!running && (replay || exec.record.operations.length === 1 || exec.record.updated.length > 0)) void this.invoke(exec).catch((err: Error) => this.report(exec, err));
+    if (!running && (replay || exec.record.operations.length === 1 || exec.record.updated.length > 0))
+      void this.invoke(exec).catch((err: Error) => this.report(exec, err));
     this.schedule(exec);
     this.runChainedInvokes(exec);
   }
@@ -216,12 +234,25 @@ export class DurableExecutions {
   private async chainedOutcome(functionName: string, payload: string): Promise<{ result?: string; error?: ErrorObject }> {
     const name = /:function:([^:]+)/.exec(functionName)?.[1] ?? functionName.split(':')[0]!;
     const fn = this.lambda.getFunction(name) ?? this.lambda.listFunctions().find((f) => deployedName(f) === name);
-    if (!fn) return { error: { ErrorType: 'ResourceNotFoundException', ErrorMessage: `Function not found: ${functionName}. The runner has ${this.lambda.listFunctions().map((f) => f.name).join(', ') || 'no functions'}.` } };
+    if (!fn)
+      return {
+        error: {
+          ErrorType: 'ResourceNotFoundException',
+          ErrorMessage: `Function not found: ${functionName}. The runner has ${
+            this.lambda
+              .listFunctions()
+              .map((f) => f.name)
+              .join(', ') || 'no functions'
+          }.`,
+        },
+      };
     try {
       if (fn.durable) {
         const child = this.start(fn, payload || '{}');
         await this.whenDone(child);
-        return child.record.status === 'SUCCEEDED' ? { result: child.record.result ?? '' } : { error: child.record.error ?? { ErrorType: `Execution.${child.record.status}` } };
+        return child.record.status === 'SUCCEEDED'
+          ? { result: child.record.result ?? '' }
+          : { error: child.record.error ?? { ErrorType: `Execution.${child.record.status}` } };
       }
       const inv = this.lambda.invoke(fn.name, Buffer.from(payload || '{}'), { queue: true });
       const { outcome } = await inv.completed;
@@ -240,14 +271,17 @@ export class DurableExecutions {
     this.timers.delete(id);
     const due = exec.nextDue();
     if (due === undefined || this.closed) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(id);
-      try {
-        this.advance(exec);
-      } catch (err) {
-        this.report(exec, err as Error);
-      }
-    }, Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(id);
+        try {
+          this.advance(exec);
+        } catch (err) {
+          this.report(exec, err as Error);
+        }
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())),
+    );
     timer.unref();
     this.timers.set(id, timer);
   }
@@ -275,11 +309,18 @@ export class DurableExecutions {
       const text = outcome.body.toString('utf8');
       if (!outcome.ok) {
         const parsed = parseJson(text) as { errorType?: string; errorMessage?: string; stackTrace?: string[] } | undefined;
-        error = { ErrorType: parsed?.errorType ?? outcome.errorType, ErrorMessage: parsed?.errorMessage ?? text, ...(parsed?.stackTrace ? { StackTrace: parsed.stackTrace } : {}) };
+        error = {
+          ErrorType: parsed?.errorType ?? outcome.errorType,
+          ErrorMessage: parsed?.errorMessage ?? text,
+          ...(parsed?.stackTrace ? { StackTrace: parsed.stackTrace } : {}),
+        };
       } else {
         answer = parseJson(text) as typeof answer;
         if (!answer || !['SUCCEEDED', 'FAILED', 'PENDING'].includes(String(answer.Status))) {
-          error = { ErrorType: DURABLE_INVALID_RESPONSE, ErrorMessage: `The function answered ${text.slice(0, 200)}, not a durable invocation output ({"Status": "SUCCEEDED" | "FAILED" | "PENDING"}). Wrap its handler with withDurableExecution from @aws/durable-execution-sdk-js.` };
+          error = {
+            ErrorType: DURABLE_INVALID_RESPONSE,
+            ErrorMessage: `The function answered ${text.slice(0, 200)}, not a durable invocation output ({"Status": "SUCCEEDED" | "FAILED" | "PENDING"}). Wrap its handler with withDurableExecution from @aws/durable-execution-sdk-js.`,
+          };
         }
       }
     } catch (err) {
@@ -296,7 +337,9 @@ export class DurableExecutions {
       else if (answer!.Status === 'SUCCEEDED') exec.end('SUCCEEDED', now, { result: answer!.Result ?? '' });
       else if (answer!.Status === 'FAILED') exec.end('FAILED', now, { error: answer!.Error ?? {} });
       else if (!exec.hasPendingWork()) {
-        exec.end('FAILED', now, { error: { ErrorType: 'InvalidParameterValueException', ErrorMessage: 'Cannot return PENDING status with no pending operations.' } });
+        exec.end('FAILED', now, {
+          error: { ErrorType: 'InvalidParameterValueException', ErrorMessage: 'Cannot return PENDING status with no pending operations.' },
+        });
       }
     }
     this.save(exec);

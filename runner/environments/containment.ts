@@ -139,7 +139,12 @@ export class Containment {
   /** The runner's other children that carry this environment's marker: its extensions (Lambda counts their memory). */
   private findExtensions(): ProcessEntry[] {
     const children = this.treeSource === 'children' ? descendantsFromChildrenFiles(process.pid, 1) : readProcessTable().filter((e) => e.ppid === process.pid);
-    const marked = new Set(markedProcesses(this.marker, children.filter((e) => e.pid !== this.root?.pid)));
+    const marked = new Set(
+      markedProcesses(
+        this.marker,
+        children.filter((e) => e.pid !== this.root?.pid),
+      ),
+    );
     const extensions = children.filter((e) => marked.has(e.pid));
     for (const entry of extensions) this.known.set(entry.pid, entry);
     return extensions;
@@ -206,7 +211,12 @@ export class Containment {
     const signalled = new Set<string>();
     for (let round = 0; round < 5; round++) {
       const table = readProcessTable();
-      const rootAlive = this.root !== undefined && sameProcess(this.root, table.find((e) => e.pid === this.root!.pid));
+      const rootAlive =
+        this.root !== undefined &&
+        sameProcess(
+          this.root,
+          table.find((e) => e.pid === this.root!.pid),
+        );
       const marked = markedProcesses(this.marker, markerCandidates(table, this.createdAtTicks, process.pid));
       const victims = processesToStop(this.known.values(), table, rootAlive ? this.root!.pid : undefined, marked, process.pid);
       // The runtime first: killed after its children, it could exit on its own (a shell's `wait` returning).

@@ -147,7 +147,11 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     this.logStreamName = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
     this.extensions = new ExtensionHost(this);
     this.telemetry = new TelemetryHub(this);
-    this.containment = new Containment({ memorySizeMB: fn.memorySize, busy: () => this.state === 'initializing' || this.state === 'busy', enforce: !opts.debug }); // contain
+    this.containment = new Containment({
+      memorySizeMB: fn.memorySize,
+      busy: () => this.state === 'initializing' || this.state === 'busy',
+      enforce: !opts.debug,
+    }); // contain
   }
 
   /** The invocation it holds (the first, with Lambda Managed Instances). */
@@ -214,7 +218,13 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       this.port = (this.listener.address() as AddressInfo).port;
       this.hooks.attach(this, this.listener);
     }
-    this.telemetry.platform('platform.initStart', { initializationType: 'on-demand', phase: 'init', runtimeVersion: this.fn.runtime, functionName: deployedName(this.fn), functionVersion: '$LATEST' });
+    this.telemetry.platform('platform.initStart', {
+      initializationType: 'on-demand',
+      phase: 'init',
+      runtimeVersion: this.fn.runtime,
+      functionName: deployedName(this.fn),
+      functionVersion: '$LATEST',
+    });
     let plan: LaunchPlan;
     try {
       // The Runtime API's hot routes on a Unix socket too (runtime-api/direct.ts), for the project's own clients.
@@ -243,7 +253,14 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       // Init's clock starts once the launch is planned: a published layer or a Node version downloaded for the
       // first cold start (runtimes/layers.ts, runtimes/node-download.ts) is not the function's init.
       if (!this.debugging && this.state !== 'stopping') {
-        this.initTimer = setTimeout(() => this.failInit(RUNTIME_INIT_ERROR, `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`), this.opts.initTimeoutMs);
+        this.initTimer = setTimeout(
+          () =>
+            this.failInit(
+              RUNTIME_INIT_ERROR,
+              `INIT_REPORT Init Duration: ${this.opts.initTimeoutMs.toFixed(2)} ms Phase: init Status: timeout. The runtime did not ask for its first event within ${this.opts.initTimeoutMs / 1000} s.`,
+            ),
+          this.opts.initTimeoutMs,
+        );
       }
       await listening;
       await this.extensions.startAll(plan.layers ?? this.fn.layers, plan, this.opts.initTimeoutMs);
@@ -351,7 +368,10 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   private detectDebugger(line: string): boolean {
     // Open Runtime's Node client says when it waits (runtimes/node/client.ts); aws-lambda-ric runs under --inspect-brk,
     // where Node itself waits from the moment it listens.
-    const node = this.fn.runtimeClient === 'aws-lambda-ric' ? /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line) : /^OPEN_RUNTIME_INSPECTOR_WAITING (\d+)$/.exec(line);
+    const node =
+      this.fn.runtimeClient === 'aws-lambda-ric'
+        ? /^Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(line)
+        : /^OPEN_RUNTIME_INSPECTOR_WAITING (\d+)$/.exec(line);
     const python = /^OPEN_RUNTIME_DEBUGPY_LISTENING (\d+)/.exec(line);
     const go = DELVE_LISTENING.exec(line);
     const match = node ?? python ?? go;
@@ -399,7 +419,12 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     this.initDurationMs = performance.now() - this.initStartedAt;
     clearTimeout(this.initTimer);
     this.telemetry.platform('platform.initRuntimeDone', { initializationType: 'on-demand', phase: 'init', status: 'success' });
-    this.telemetry.platform('platform.initReport', { initializationType: 'on-demand', phase: 'init', status: 'success', metrics: { durationMs: round(this.initDurationMs) } });
+    this.telemetry.platform('platform.initReport', {
+      initializationType: 'on-demand',
+      phase: 'init',
+      status: 'success',
+      metrics: { durationMs: round(this.initDurationMs) },
+    });
     if (this.move('initDone') && this.lifecycle === 'idle') this.hooks.idle(this);
   }
 
@@ -430,7 +455,10 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       this.coldStartOverheadMs = round(this.spawnedAt - this.initStartedAt + (performance.now() - this.firstNextAt));
     }
     if (!this.debugging) {
-      this.deadlines.set(inv, setTimeout(() => this.timeOut(inv), this.fn.timeout * 1000));
+      this.deadlines.set(
+        inv,
+        setTimeout(() => this.timeOut(inv), this.fn.timeout * 1000),
+      );
     }
   }
 
@@ -455,7 +483,10 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     if (inv.done) return;
     if (this.containment.overLimitAtAnswer()) return; // contain: killed for its memory; onExit fails the invoke
     inv.settle(outcome);
-    this.telemetry.platform('platform.runtimeDone', withTenant({ requestId: inv.requestId, status: outcome.ok ? 'success' : 'error', ...(outcome.ok ? {} : { errorType: outcome.errorType }) }, inv));
+    this.telemetry.platform(
+      'platform.runtimeDone',
+      withTenant({ requestId: inv.requestId, status: outcome.ok ? 'success' : 'error', ...(outcome.ok ? {} : { errorType: outcome.errorType }) }, inv),
+    );
     this.finish(inv);
   }
 
@@ -498,15 +529,28 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       this.platformLog(
         `REPORT RequestId: ${inv.requestId}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${report.billedDurationMs} ms\t` +
           `Memory Size: ${report.memorySizeMB} MB\tMax Memory Used: ${maxMemoryUsedMB} MB` +
-          (report.initDurationMs !== undefined ? `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms` : '') + '\t',
+          (report.initDurationMs !== undefined ? `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms` : '') +
+          '\t',
         false,
         inv,
       );
-      this.telemetry.platform('platform.report', withTenant({
-        requestId: inv.requestId,
-        status: inv.outcome?.ok ? 'success' : inv.outcome?.errorType === SANDBOX_TIMEDOUT ? 'timeout' : 'error',
-        metrics: { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs, memorySizeMB: report.memorySizeMB, maxMemoryUsedMB, ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}) },
-      }, inv));
+      this.telemetry.platform(
+        'platform.report',
+        withTenant(
+          {
+            requestId: inv.requestId,
+            status: inv.outcome?.ok ? 'success' : inv.outcome?.errorType === SANDBOX_TIMEDOUT ? 'timeout' : 'error',
+            metrics: {
+              durationMs: report.durationMs,
+              billedDurationMs: report.billedDurationMs,
+              memorySizeMB: report.memorySizeMB,
+              maxMemoryUsedMB,
+              ...(report.initDurationMs !== undefined ? { initDurationMs: report.initDurationMs } : {}),
+            },
+          },
+          inv,
+        ),
+      );
     }
     inv.complete(report);
     await this.extensions.invokeDone();
@@ -565,7 +609,9 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     clearTimeout(this.initTimer);
     const outcome = errorOutcome(errorType, errorMessage, { ...extra, errorType, errorMessage });
     this.initError = outcome;
-    this.platformLog(`INIT_REPORT Init Duration: ${(performance.now() - this.initStartedAt).toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${errorType}`);
+    this.platformLog(
+      `INIT_REPORT Init Duration: ${(performance.now() - this.initStartedAt).toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${errorType}`,
+    );
     this.telemetry.platform('platform.initRuntimeDone', { initializationType: 'on-demand', phase: 'init', status: 'error', errorType });
     // Stopping first frees the environment's concurrency slot before the caller has its answer: a caller that invokes
     // again at once (concurrency 1, as with `rie`) gets the init error again, not a 429.

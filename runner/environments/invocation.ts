@@ -2,9 +2,7 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import type { Report } from '../protocol.ts';
 
-export type Outcome =
-  | { ok: true; body: Buffer; streamed: boolean; contentType: string }
-  | { ok: false; errorType: string; body: Buffer; streamed: boolean };
+export type Outcome = { ok: true; body: Buffer; streamed: boolean; contentType: string } | { ok: false; errorType: string; body: Buffer; streamed: boolean };
 
 /** Receives a streamed response as it arrives (the Invoke API's streaming route, the control API). */
 export interface StreamListener {

@@ -103,7 +103,13 @@ export function reportedMaxMemoryMB(peakBytes: number, memorySizeMB: number, sto
  * its root's current descendants, and every process carrying its marker variable (which finds the ones that left
  * the process group with setsid and were reparented to init before any sample saw them).
  */
-export function processesToStop(known: Iterable<ProcessEntry>, table: readonly ProcessEntry[], rootPid: number | undefined, markedPids: Iterable<number>, selfPid: number): ProcessEntry[] {
+export function processesToStop(
+  known: Iterable<ProcessEntry>,
+  table: readonly ProcessEntry[],
+  rootPid: number | undefined,
+  markedPids: Iterable<number>,
+  selfPid: number,
+): ProcessEntry[] {
   const byPid = new Map(table.map((entry) => [entry.pid, entry]));
   const out = new Map<number, ProcessEntry>();
   for (const entry of known) if (sameProcess(entry, byPid.get(entry.pid))) out.set(entry.pid, entry);

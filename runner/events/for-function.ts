@@ -28,20 +28,36 @@ const TEMPLATES_OF_TRIGGER: Record<string, readonly string[]> = {
   MQ: ['mq-activemq', 'mq-rabbitmq'],
   CloudWatchLogs: ['cloudwatch-logs'],
   IoTRule: ['iot-rule'],
-  Cognito: listEventTemplates().filter((t) => t.id.startsWith('cognito-')).map((t) => t.id),
+  Cognito: listEventTemplates()
+    .filter((t) => t.id.startsWith('cognito-'))
+    .map((t) => t.id),
 };
 
 /** How a trigger is named to the user. */
 const TRIGGER_NAMES: Record<string, string> = {
-  Api: 'API Gateway REST API', HttpApi: 'API Gateway HTTP API', FunctionUrl: 'Function URL', SQS: 'SQS', SNS: 'SNS', S3: 'S3',
-  Schedule: 'EventBridge schedule', ScheduleV2: 'EventBridge Scheduler', CloudWatchEvent: 'EventBridge', EventBridgeRule: 'EventBridge',
-  Kinesis: 'Kinesis', DynamoDB: 'DynamoDB Streams', WebSocket: 'API Gateway WebSocket', ALB: 'Application Load Balancer',
+  Api: 'API Gateway REST API',
+  HttpApi: 'API Gateway HTTP API',
+  FunctionUrl: 'Function URL',
+  SQS: 'SQS',
+  SNS: 'SNS',
+  S3: 'S3',
+  Schedule: 'EventBridge schedule',
+  ScheduleV2: 'EventBridge Scheduler',
+  CloudWatchEvent: 'EventBridge',
+  EventBridgeRule: 'EventBridge',
+  Kinesis: 'Kinesis',
+  DynamoDB: 'DynamoDB Streams',
+  WebSocket: 'API Gateway WebSocket',
+  ALB: 'Application Load Balancer',
 };
 
 /** Triggers that deliver the same event shape (an HTTP API with payload 1.0 sends what a REST API sends). */
 const SAME_SHAPE: Record<string, readonly string[]> = {
-  HttpApi: ['FunctionUrl'], FunctionUrl: ['HttpApi'], Schedule: ['EventBridgeRule', 'CloudWatchEvent'],
-  EventBridgeRule: ['Schedule', 'CloudWatchEvent'], CloudWatchEvent: ['Schedule', 'EventBridgeRule'],
+  HttpApi: ['FunctionUrl'],
+  FunctionUrl: ['HttpApi'],
+  Schedule: ['EventBridgeRule', 'CloudWatchEvent'],
+  EventBridgeRule: ['Schedule', 'CloudWatchEvent'],
+  CloudWatchEvent: ['Schedule', 'EventBridgeRule'],
 };
 
 export interface ProjectEvent {
@@ -63,15 +79,21 @@ export async function projectEvents(fn: FunctionSpec): Promise<ProjectEvent[]> {
   if (!fn.source?.file) return [];
   const folder = join(dirname(fn.source.file), 'events');
   const names = (await readdir(folder).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
-  const events = await Promise.all(names.map(async (n): Promise<ProjectEvent> => {
-    const path = join(folder, n);
-    const name = n.slice(0, -'.json'.length);
-    let parsed: unknown;
-    try { parsed = JSON.parse(await readFile(path, 'utf8')); } catch { return { name, path }; }
-    const trigger = eventTriggerOf(parsed);
-    if (!trigger) return { name, path };
-    return { name, path, trigger, ...(fn.triggers?.length ? { fits: triggerMismatch(fn, parsed) === undefined } : {}) };
-  }));
+  const events = await Promise.all(
+    names.map(async (n): Promise<ProjectEvent> => {
+      const path = join(folder, n);
+      const name = n.slice(0, -'.json'.length);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await readFile(path, 'utf8'));
+      } catch {
+        return { name, path };
+      }
+      const trigger = eventTriggerOf(parsed);
+      if (!trigger) return { name, path };
+      return { name, path, trigger, ...(fn.triggers?.length ? { fits: triggerMismatch(fn, parsed) === undefined } : {}) };
+    }),
+  );
   const rank = (e: ProjectEvent) => (e.fits === true ? 0 : e.fits === false ? 2 : 1);
   return events.sort((a, b) => rank(a) - rank(b));
 }
@@ -86,7 +108,13 @@ export function triggerTemplates(fn: FunctionSpec): EventTemplate[] {
 
 /** Field values that make a template's event match the function's declared route (method, route and path). */
 export function declaredFieldValues(fn: FunctionSpec, template: EventTemplate): Record<string, string> {
-  const kind = template.id.startsWith('apigw-rest') ? 'rest' : template.id.startsWith('apigw-http') ? 'http' : template.id === 'function-url' ? 'url' : undefined;
+  const kind = template.id.startsWith('apigw-rest')
+    ? 'rest'
+    : template.id.startsWith('apigw-http')
+      ? 'http'
+      : template.id === 'function-url'
+        ? 'url'
+        : undefined;
   const route = kind && fn.httpEvents?.find((e) => e.kind === kind || (kind === 'rest' && e.payloadVersion === '1.0'));
   if (!route) return {};
   const fields = new Set(template.fields.map((f) => f.name));
@@ -129,7 +157,10 @@ export function triggerMismatch(fn: FunctionSpec, event: unknown, displayName = 
   const declared = fn.triggers ?? [];
   const source = eventTriggerOf(event);
   if (!declared.length || !source) return undefined;
-  const fits = declared.some((t) => t === source || (SAME_SHAPE[t] ?? []).includes(source) || (t === 'HttpApi' && source === 'Api' && fn.httpEvents?.some((h) => h.payloadVersion === '1.0')));
+  const fits = declared.some(
+    (t) =>
+      t === source || (SAME_SHAPE[t] ?? []).includes(source) || (t === 'HttpApi' && source === 'Api' && fn.httpEvents?.some((h) => h.payloadVersion === '1.0')),
+  );
   if (fits) return undefined;
   const name = triggerName;
   return `This is ${article(name(source))} ${name(source)} event, but ${displayName} is triggered by ${[...new Set(declared.map(name))].join(', ')}: the handler may not expect its shape.`;

@@ -53,7 +53,13 @@ const SAM_EVENTS: Record<string, Record<string, string>> = {
 const SAM_ONLY_FLAGS = new Set(['region', 'account-id', 'accountId', 'partition', 'dns-suffix', 'dnsSuffix', 'stage']);
 
 function serviceOf(template: EventTemplate): string {
-  return SERVICE_OF_SOURCE[template.source] ?? template.source.replace(/^(Amazon|AWS)\s+/, '').toLowerCase().replace(/\s+/g, '-');
+  return (
+    SERVICE_OF_SOURCE[template.source] ??
+    template.source
+      .replace(/^(Amazon|AWS)\s+/, '')
+      .toLowerCase()
+      .replace(/\s+/g, '-')
+  );
 }
 
 /** Each service with its events: the name shown, and every name that finds the template. */
@@ -69,7 +75,9 @@ function services(): Map<string, Array<{ name: string; names: string[]; template
     const shared = siblings.length > 1 && siblings.every((t) => t.id.split('-')[0] === ownWord);
     const prefix = template.id.startsWith(`${service}-`) ? `${service}-` : shared && template.id.startsWith(`${ownWord}-`) ? `${ownWord}-` : '';
     const short = template.id.slice(prefix.length);
-    const sam = Object.entries(SAM_EVENTS[service] ?? {}).filter(([, id]) => id === template.id).map(([name]) => name);
+    const sam = Object.entries(SAM_EVENTS[service] ?? {})
+      .filter(([, id]) => id === template.id)
+      .map(([name]) => name);
     const list = out.get(service) ?? [];
     list.push({ name: sam[0] ?? short, names: [...new Set([...sam, short, template.id])], template });
     out.set(service, list);
@@ -110,7 +118,8 @@ export function generateEventCommand(args: string[]): number {
     values[flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
   }
   const [serviceName, eventName, extra] = positionals;
-  if (extra !== undefined) throw new GenerateEventUsageError(`generate-event takes a service and an event; "${extra}" is one word too many (quote a value with spaces).`);
+  if (extra !== undefined)
+    throw new GenerateEventUsageError(`generate-event takes a service and an event; "${extra}" is one word too many (quote a value with spaces).`);
   const all = services();
   if (!serviceName) {
     const lines = [...all].map(([service, events]) => `  ${service.padEnd(16)} ${events.map((e) => e.name).join(', ')}`);
@@ -120,16 +129,24 @@ export function generateEventCommand(args: string[]): number {
   const events = all.get(serviceName);
   if (!events) {
     const near = closeMatches(serviceName, [...all.keys()]);
-    throw new GenerateEventUsageError(`There is no service "${serviceName}"${near.length ? `; did you mean ${near.join(' or ')}?` : '.'} Run open-runtime generate-event to list them.`);
+    throw new GenerateEventUsageError(
+      `There is no service "${serviceName}"${near.length ? `; did you mean ${near.join(' or ')}?` : '.'} Run open-runtime generate-event to list them.`,
+    );
   }
   if (!eventName) {
-    const lines = events.map((e) => `  ${e.name.padEnd(24)} ${e.template.label}${e.template.fields.length ? `\n${' '.repeat(27)}${e.template.fields.map((f) => `--${kebab(f.name)}`).join(' ')}` : ''}`);
+    const lines = events.map(
+      (e) =>
+        `  ${e.name.padEnd(24)} ${e.template.label}${e.template.fields.length ? `\n${' '.repeat(27)}${e.template.fields.map((f) => `--${kebab(f.name)}`).join(' ')}` : ''}`,
+    );
     process.stdout.write(`Events of ${serviceName} (open-runtime generate-event ${serviceName} <event> [--field value]):\n${lines.join('\n')}\n`);
     return 0;
   }
   const event = events.find((e) => e.names.includes(eventName));
   if (!event) {
-    const near = closeMatches(eventName, events.flatMap((e) => e.names));
+    const near = closeMatches(
+      eventName,
+      events.flatMap((e) => e.names),
+    );
     throw new GenerateEventUsageError(
       `${serviceName} has no event "${eventName}"${near.length ? `; did you mean ${near.join(' or ')}?` : '.'} Its events: ${events.map((e) => e.name).join(', ')}.`,
     );
@@ -138,7 +155,9 @@ export function generateEventCommand(args: string[]): number {
   try {
     text = renderEventText(event.template.id, values);
   } catch (err) {
-    throw new GenerateEventUsageError((err as Error).message.replace(/([Ff]ield) "([A-Za-z0-9]+)"/g, (_, word: string, name: string) => `${word} "${name}" (--${kebab(name)})`));
+    throw new GenerateEventUsageError(
+      (err as Error).message.replace(/([Ff]ield) "([A-Za-z0-9]+)"/g, (_, word: string, name: string) => `${word} "${name}" (--${kebab(name)})`),
+    );
   }
   process.stdout.write(text);
   return 0;

@@ -175,7 +175,13 @@ function endMessage(text: string, start: number, open: { char: '{' | '['; offset
   const where = positionOf(text, innermost.offset);
   const close = innermost.char === '{' ? '}' : ']';
   const what =
-    expect === 'colon' ? "a ':' and a value" : expect === 'value' || expect === 'valueAfterComma' ? 'a value' : expect === 'key' ? 'a property name' : `'${close}'`;
+    expect === 'colon'
+      ? "a ':' and a value"
+      : expect === 'value' || expect === 'valueAfterComma'
+        ? 'a value'
+        : expect === 'key'
+          ? 'a property name'
+          : `'${close}'`;
   return `The JSON ends too early: expected ${what}; the '${innermost.char}' at line ${where.line}, column ${where.column} is never closed.`;
 }
 

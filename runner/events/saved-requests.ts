@@ -55,7 +55,10 @@ export async function loadSavedRequest(workspaceDir: string, route: RouteKey): P
 export async function saveRequest(workspaceDir: string, route: RouteKey, request: HttpRequestSpec): Promise<string> {
   const file = savedRequestPath(workspaceDir, route);
   const parsed = HttpRequestSpec.safeParse(request);
-  if (!parsed.success) throw new Error(`The request for ${route.method} ${route.path} was not saved: ${parsed.error.issues.map((i) => `${i.path.join('.')} must be ${i.message}`).join('; ')}.`);
+  if (!parsed.success)
+    throw new Error(
+      `The request for ${route.method} ${route.path} was not saved: ${parsed.error.issues.map((i) => `${i.path.join('.')} must be ${i.message}`).join('; ')}.`,
+    );
   const checked = parsed.data;
   try {
     await mkdir(path.dirname(file), { recursive: true });

@@ -74,20 +74,12 @@ export interface SaveOptions {
 }
 
 /** Saves `text` (kept byte for byte) as `<name>.json` for the function; the JSON must be well formed. */
-export async function saveEvent(
-  workspaceDir: string,
-  functionName: string,
-  name: string,
-  text: string,
-  options: SaveOptions = {},
-): Promise<SavedEvent> {
+export async function saveEvent(workspaceDir: string, functionName: string, name: string, text: string, options: SaveOptions = {}): Promise<SavedEvent> {
   const eventName = checkEventName(name);
   const dir = savedEventsDir(workspaceDir, functionName);
   const checked = checkJson(text);
   if (!checked.ok) {
-    throw new Error(
-      `Event "${eventName}" was not saved: line ${checked.line}, column ${checked.column}: ${checked.message}`,
-    );
+    throw new Error(`Event "${eventName}" was not saved: line ${checked.line}, column ${checked.column}: ${checked.message}`);
   }
   const file = path.join(dir, `${eventName}.json`);
   try {
@@ -111,7 +103,13 @@ export async function rememberLastUsed(workspaceDir: string, functionName: strin
   const file = path.join(dir, LAST_USED_FILE);
   const text = `${JSON.stringify(checked)}\n`;
   // Invoking with the same event again (the usual case) leaves the file alone: no write, no file watchers woken.
-  if (await readFile(file, 'utf8').then((old) => old === text, () => false)) return;
+  if (
+    await readFile(file, 'utf8').then(
+      (old) => old === text,
+      () => false,
+    )
+  )
+    return;
   try {
     await mkdir(dir, { recursive: true });
     await writeAtomically(file, text);

@@ -29,7 +29,9 @@ export function cfnAlbConditions(value: unknown): AlbCondition[] | string {
     if (!(field in CONFIG_OF)) return `its condition Field "${describeValue(c.Field)}" is none of ${Object.keys(CONFIG_OF).join(', ')}.`;
     const config = asRecord(c[CONFIG_OF[field]]);
     if (field === 'query-string') {
-      const pairs = (Array.isArray(config.Values) ? config.Values : []).map((p) => asRecord(p)).map((p) => ({ ...(typeof p.Key === 'string' ? { key: p.Key } : {}), value: String(p.Value ?? '') }));
+      const pairs = (Array.isArray(config.Values) ? config.Values : [])
+        .map((p) => asRecord(p))
+        .map((p) => ({ ...(typeof p.Key === 'string' ? { key: p.Key } : {}), value: String(p.Value ?? '') }));
       conditions.push({ field, values: [], pairs });
     } else if (field === 'http-header') {
       conditions.push({ field, values: strings(config.Values), headerName: String(config.HttpHeaderName ?? '') });

@@ -50,7 +50,10 @@ interface ApiExtras {
  * what was passed over. SAM events on an API with a definition get its binary media types and CORS, as SAM merges
  * the events into the definition.
  */
-export function withTemplateRoutes(functions: FunctionSpec[], source: TemplateSource): { functions: FunctionSpec[]; skipped: DefinitionError[]; included: string[] } {
+export function withTemplateRoutes(
+  functions: FunctionSpec[],
+  source: TemplateSource,
+): { functions: FunctionSpec[]; skipped: DefinitionError[]; included: string[] } {
   const found = new Collector(functions, source);
   found.readRestApis();
   found.readHttpApis();
@@ -113,7 +116,8 @@ class Collector {
 
   /** The function an integration's Uri, a TargetFunctionArn or a target Id names, or why there is none. */
   private functionOf(value: unknown): FunctionSpec | string {
-    if (value instanceof Unresolved) return `its target ${value.text} can't be resolved without a deployed stack; point it at a function of this template (!GetAtt Fn.Arn).`;
+    if (value instanceof Unresolved)
+      return `its target ${value.text} can't be resolved without a deployed stack; point it at a function of this template (!GetAtt Fn.Arn).`;
     if (typeof value !== 'string' || !value) return `it names no function (${describeValue(value) || 'empty'}).`;
     const named = /(?:^|:)function:([^:/]+)/.exec(value)?.[1] ?? (value.includes(':') ? undefined : value);
     const fn = named === undefined ? undefined : this.functions.find((f) => f.name === named || f.functionName === named);
@@ -156,12 +160,24 @@ class Collector {
       const target = refOrRoot(props.ResourceId);
       const path = target?.root ? '/' : target ? pathOf(target.id) : undefined;
       if (path === undefined) {
-        this.skip(id, `Method "${id}" is not served: its ResourceId doesn't lead to the API's root through ParentId / PathPart (use !GetAtt ${api}.RootResourceId or !Ref of an AWS::ApiGateway::Resource).`);
+        this.skip(
+          id,
+          `Method "${id}" is not served: its ResourceId doesn't lead to the API's root through ParentId / PathPart (use !GetAtt ${api}.RootResourceId or !Ref of an AWS::ApiGateway::Resource).`,
+        );
         continue;
       }
       const method = String(this.source.resolve(props.HttpMethod) ?? 'ANY').toUpperCase();
       const integration = asRecord(this.source.resolve(props.Integration));
-      const event: HttpEvent = { kind: 'rest', method, path, payloadVersion: '1.0', api, stage: stages.get(api) ?? 'Prod', binaryMediaTypes: this.extras.get(api)?.binaryMediaTypes ?? [], line: 0 };
+      const event: HttpEvent = {
+        kind: 'rest',
+        method,
+        path,
+        payloadVersion: '1.0',
+        api,
+        stage: stages.get(api) ?? 'Prod',
+        binaryMediaTypes: this.extras.get(api)?.binaryMediaTypes ?? [],
+        line: 0,
+      };
       this.addIntegration(id, `Method "${id}" (${method} ${path})`, event, text(integration.Type), integration.Uri);
     }
   }
@@ -186,7 +202,14 @@ class Collector {
     const kind = (type ?? '').toUpperCase();
     if (kind !== 'AWS_PROXY') {
       const described = kind ? `an integration of type ${kind}` : 'no integration';
-      this.skip(id, `${what} is not emulated: it has ${described}. Only Lambda proxy (AWS_PROXY) integrations run locally; the gateway answers it with 501 Not Implemented.`, { ...event, notEmulated: `${what} has ${described}${uri !== undefined ? ` (${describeValue(uri)})` : ''}, which Open Runtime does not emulate; only Lambda proxy (AWS_PROXY) integrations run locally.` });
+      this.skip(
+        id,
+        `${what} is not emulated: it has ${described}. Only Lambda proxy (AWS_PROXY) integrations run locally; the gateway answers it with 501 Not Implemented.`,
+        {
+          ...event,
+          notEmulated: `${what} has ${described}${uri !== undefined ? ` (${describeValue(uri)})` : ''}, which Open Runtime does not emulate; only Lambda proxy (AWS_PROXY) integrations run locally.`,
+        },
+      );
       return;
     }
     const fn = this.functionOf(uri);
@@ -233,11 +256,24 @@ class Collector {
       const integrationId = typeof target === 'string' ? /^integrations\/(.+)$/.exec(target)?.[1] : undefined;
       const integration = integrationId ? integrations.get(integrationId) : undefined;
       if (!integration) {
-        this.skip(id, `Route "${id}" (${routeKey}) is not served: its Target (${describeValue(target) || 'none'}) is not "integrations/<id>" of an AWS::ApiGatewayV2::Integration of this template.`);
+        this.skip(
+          id,
+          `Route "${id}" (${routeKey}) is not served: its Target (${describeValue(target) || 'none'}) is not "integrations/<id>" of an AWS::ApiGatewayV2::Integration of this template.`,
+        );
         continue;
       }
       const payloadVersion = text(integration.PayloadFormatVersion) === '1.0' ? '1.0' : '2.0';
-      const event: HttpEvent = { kind: 'http', method, path, payloadVersion, api: apiId, stage: api.stage, binaryMediaTypes: [], ...(api.cors ? { cors: api.cors } : {}), line: 0 };
+      const event: HttpEvent = {
+        kind: 'http',
+        method,
+        path,
+        payloadVersion,
+        api: apiId,
+        stage: api.stage,
+        binaryMediaTypes: [],
+        ...(api.cors ? { cors: api.cors } : {}),
+        line: 0,
+      };
       this.addIntegration(id, `Route "${id}" (${routeKey})`, event, text(integration.IntegrationType), integration.IntegrationUri);
     }
   }
@@ -269,19 +305,36 @@ class Collector {
       const target = asRecord((Array.isArray(props.Targets) ? props.Targets : [])[0]).Id;
       const attributes = (Array.isArray(props.TargetGroupAttributes) ? props.TargetGroupAttributes : []).map((a) => asRecord(a));
       const multi = attributes.some((a) => a.Key === 'lambda.multi_value_headers.enabled' && String(a.Value).toLowerCase() === 'true');
-      groups.set(id, { fn: target === undefined ? 'it registers no target (Targets: [{ Id: !GetAtt Fn.Arn }]).' : this.functionOf(target), arn: targetGroupArn(text(props.Name) ?? id, region, account), multiValueHeaders: multi });
+      groups.set(id, {
+        fn: target === undefined ? 'it registers no target (Targets: [{ Id: !GetAtt Fn.Arn }]).' : this.functionOf(target),
+        arn: targetGroupArn(text(props.Name) ?? id, region, account),
+        multiValueHeaders: multi,
+      });
     }
     const listeners = new Map<string, { fixed?: AlbRule['listenerDefault'] }>();
     const forward = (id: string, what: string, listener: string, priority: number, conditions: AlbRule['conditions'], actions: unknown): void => {
       const target = forwardTarget(actions);
       if (!target) return this.skip(id, `${what} is not served: it has no forward action.`);
-      if ('other' in target) return this.skip(id, `${what} is not served: its ${target.other} action is not emulated; only forward actions to a Lambda target group run locally.`);
+      if ('other' in target)
+        return this.skip(id, `${what} is not served: its ${target.other} action is not emulated; only forward actions to a Lambda target group run locally.`);
       const groupRef = refOrRoot(target.targetGroup)?.id ?? text(this.source.resolve(target.targetGroup));
       const group = groupRef ? groups.get(groupRef) : undefined;
-      if (!group) return this.skip(id, `${what} is not served: it forwards to ${describeValue(this.source.resolve(target.targetGroup)) || 'nothing'}, which is no target group of this template with TargetType lambda.`);
-      if (typeof group.fn === 'string') return this.skip(id, `${what} is not served: its target group ${groupRef} ${group.fn.replace(/^its target/, 'targets')}`);
+      if (!group)
+        return this.skip(
+          id,
+          `${what} is not served: it forwards to ${describeValue(this.source.resolve(target.targetGroup)) || 'nothing'}, which is no target group of this template with TargetType lambda.`,
+        );
+      if (typeof group.fn === 'string')
+        return this.skip(id, `${what} is not served: its target group ${groupRef} ${group.fn.replace(/^its target/, 'targets')}`);
       const fixed = listeners.get(listener)?.fixed;
-      const rule: AlbRule = { listener, priority, conditions, targetGroupArn: group.arn, multiValueHeaders: group.multiValueHeaders, ...(fixed ? { listenerDefault: fixed } : {}) };
+      const rule: AlbRule = {
+        listener,
+        priority,
+        conditions,
+        targetGroupArn: group.arn,
+        multiValueHeaders: group.multiValueHeaders,
+        ...(fixed ? { listenerDefault: fixed } : {}),
+      };
       const list = this.albRules.get(group.fn.name) ?? [];
       list.push(rule);
       this.albRules.set(group.fn.name, list);
@@ -292,7 +345,13 @@ class Collector {
       const fixed = (Array.isArray(actions) ? actions : []).map((a) => asRecord(a)).find((a) => a.Type === 'fixed-response');
       if (fixed) {
         const config = asRecord(fixed.FixedResponseConfig);
-        listeners.set(id, { fixed: { status: Number(config.StatusCode ?? 200), ...(text(config.ContentType) ? { contentType: text(config.ContentType)! } : {}), body: text(config.MessageBody) ?? '' } });
+        listeners.set(id, {
+          fixed: {
+            status: Number(config.StatusCode ?? 200),
+            ...(text(config.ContentType) ? { contentType: text(config.ContentType)! } : {}),
+            body: text(config.MessageBody) ?? '',
+          },
+        });
       } else listeners.set(id, {});
     }
     for (const [id, raw] of this.ofType('AWS::ElasticLoadBalancingV2::ListenerRule')) {
@@ -303,7 +362,8 @@ class Collector {
       const conditions = cfnAlbConditions(props.Conditions);
       const what = `Listener rule "${id}" (priority ${describeValue(props.Priority)})`;
       if (typeof conditions === 'string') this.skip(id, `${what} is not served: ${conditions}`);
-      else if (!Number.isInteger(priority) || priority < 1 || priority > 50000) this.skip(id, `${what} is not served: Priority must be a whole number from 1 to 50000.`);
+      else if (!Number.isInteger(priority) || priority < 1 || priority > 50000)
+        this.skip(id, `${what} is not served: Priority must be a whole number from 1 to 50000.`);
       else forward(id, what, listener, priority, conditions, props.Actions);
     }
     for (const [id, raw] of listenerResources) {
@@ -311,7 +371,8 @@ class Collector {
       if (!listeners.get(id)?.fixed) forward(id, `The default action of listener "${id}"`, id, 50001, [], actions);
     }
     // Rules read before a listener's fixed-response default was known still learn it.
-    for (const rules of this.albRules.values()) for (const rule of rules) if (!rule.listenerDefault && listeners.get(rule.listener)?.fixed) rule.listenerDefault = listeners.get(rule.listener)!.fixed;
+    for (const rules of this.albRules.values())
+      for (const rule of rules) if (!rule.listenerDefault && listeners.get(rule.listener)?.fixed) rule.listenerDefault = listeners.get(rule.listener)!.fixed;
   }
 
   // ---- OpenAPI definitions ------------------------------------------------------------------------------------------
@@ -319,16 +380,30 @@ class Collector {
   /** SAM Api / HttpApi DefinitionBody or DefinitionUri: routes with integrations, and the API-wide extensions. */
   readSamDefinitions(): void {
     const globals = asRecord(this.source.template.Globals);
-    for (const [type, kind] of [['AWS::Serverless::Api', 'rest'], ['AWS::Serverless::HttpApi', 'http']] as const) {
+    for (const [type, kind] of [
+      ['AWS::Serverless::Api', 'rest'],
+      ['AWS::Serverless::HttpApi', 'http'],
+    ] as const) {
       for (const [id, raw] of this.ofType(type)) {
         const props = { ...asRecord(globals[kind === 'rest' ? 'Api' : 'HttpApi']), ...asRecord(raw.Properties) };
-        const definition = this.definitionOf(id, props.DefinitionBody ?? props.DefinitionUri, props.DefinitionBody === undefined ? 'DefinitionUri' : 'DefinitionBody');
+        const definition = this.definitionOf(
+          id,
+          props.DefinitionBody ?? props.DefinitionUri,
+          props.DefinitionBody === undefined ? 'DefinitionUri' : 'DefinitionBody',
+        );
         if (!definition) continue;
         const resolved = asRecord(this.source.resolve(props));
         const stage = text(resolved.StageName) ?? (kind === 'rest' ? 'Prod' : '$default');
         const binaryMediaTypes = listOf(resolved.BinaryMediaTypes).map((t) => t.replaceAll('~1', '/'));
         const cors = kind === 'http' ? listCors(resolved.CorsConfiguration, PASCAL, ALLOW_ALL) : undefined;
-        this.readOpenApi(id, definition, { kind, api: id, stage, payloadVersion: kind === 'rest' ? '1.0' : '2.0', binaryMediaTypes, ...(cors ? { cors } : {}) });
+        this.readOpenApi(id, definition, {
+          kind,
+          api: id,
+          stage,
+          payloadVersion: kind === 'rest' ? '1.0' : '2.0',
+          binaryMediaTypes,
+          ...(cors ? { cors } : {}),
+        });
       }
     }
   }
@@ -355,7 +430,10 @@ class Collector {
       location = this.source.resolve(value);
     }
     if (typeof location !== 'string' || /^(s3|https?):\/\//.test(location)) {
-      this.skip(id, `The OpenAPI ${property} of "${id}" (${describeValue(location) || 'an S3 object'}) is not a local file, so its routes are not served. Point it at a file next to the template (./api.yaml).`);
+      this.skip(
+        id,
+        `The OpenAPI ${property} of "${id}" (${describeValue(location) || 'an S3 object'}) is not a local file, so its routes are not served. Point it at a file next to the template (./api.yaml).`,
+      );
       return undefined;
     }
     const file = resolvePath(dirname(this.source.file), location);
@@ -391,7 +469,15 @@ class Collector {
         // No integration: SAM adds one for each function event on this path (http-events.ts reads those events).
         if (!Object.keys(integration).length) continue;
         const payloadVersion = base.kind === 'rest' ? '1.0' : text(integration.payloadFormatVersion) === '1.0' ? '1.0' : '2.0';
-        const event: HttpEvent = { ...base, binaryMediaTypes: extra.binaryMediaTypes, ...(apiCors ? { cors: apiCors } : {}), method, path, payloadVersion, line: 0 };
+        const event: HttpEvent = {
+          ...base,
+          binaryMediaTypes: extra.binaryMediaTypes,
+          ...(apiCors ? { cors: apiCors } : {}),
+          method,
+          path,
+          payloadVersion,
+          line: 0,
+        };
         this.addIntegration(id, what, event, text(integration.type)?.replace(/-/g, '_'), integration.uri);
       }
     }

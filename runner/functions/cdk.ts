@@ -17,7 +17,12 @@ export const CDK_MANIFEST = 'manifest.json';
  * The functions of every stack in a cloud assembly folder (or only of the stack whose template is `onlyTemplate`);
  * `files` are the templates read.
  */
-export async function loadCloudAssembly(dir: string, options: TemplateOptions = {}, onlyTemplate?: string, depth = 0): Promise<Definitions & { files: string[] }> {
+export async function loadCloudAssembly(
+  dir: string,
+  options: TemplateOptions = {},
+  onlyTemplate?: string,
+  depth = 0,
+): Promise<Definitions & { files: string[] }> {
   const manifestFile = join(dir, CDK_MANIFEST);
   const result: Definitions & { files: string[] } = { functions: [], errors: [], skipped: [], files: [manifestFile] };
   const fail = (message: string) => ({ ...result, errors: [{ file: manifestFile, line: 0, message } satisfies DefinitionError] });
@@ -46,7 +51,11 @@ export async function loadCloudAssembly(dir: string, options: TemplateOptions = 
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      result.errors.push({ file: manifestFile, line: 0, message: `Stack "${id}" names the template ${file}, which could not be read (${(error as Error).message}). Run "cdk synth" again.` });
+      result.errors.push({
+        file: manifestFile,
+        line: 0,
+        message: `Stack "${id}" names the template ${file}, which could not be read (${(error as Error).message}). Run "cdk synth" again.`,
+      });
       continue;
     }
     result.files.push(file);

@@ -56,12 +56,21 @@ export function checkRuntime(value: unknown, setting: string, line: number, prob
   if (typeof value === 'string' && (RUNTIMES as readonly string[]).includes(value)) return value as Runtime;
   const supported = RUNTIMES.filter((r) => !DEPRECATED_RUNTIMES[r]);
   const deprecated = RUNTIMES.filter((r) => DEPRECATED_RUNTIMES[r]);
-  problems.push({ line, text: `has ${setting} ${shown(value)}, which Open Runtime can't run. Use one of: ${supported.join(', ')} (Lambda's deprecated ${deprecated.join(', ')} still run too).` });
+  problems.push({
+    line,
+    text: `has ${setting} ${shown(value)}, which Open Runtime can't run. Use one of: ${supported.join(', ')} (Lambda's deprecated ${deprecated.join(', ')} still run too).`,
+  });
   return undefined;
 }
 
 /** Node and Python handlers are FILE.EXPORT, read by the runtime's own rule (handler.ts); other runtimes take any text. */
-export function checkHandler(value: unknown, setting: string, line: number, problems: Problem[], family: ReturnType<typeof runtimeFamily> | undefined): string | undefined {
+export function checkHandler(
+  value: unknown,
+  setting: string,
+  line: number,
+  problems: Problem[],
+  family: ReturnType<typeof runtimeFamily> | undefined,
+): string | undefined {
   if (value instanceof Unresolved) {
     problems.push({ line, text: unresolvedText(setting, value) });
     return undefined;
@@ -71,9 +80,10 @@ export function checkHandler(value: unknown, setting: string, line: number, prob
     return undefined;
   }
   if ((family === 'node' || family === 'python') && !tryParseHandler(value, family)) {
-    const text = family === 'node' && value.includes('..')
-      ? `has ${setting} "${value}", which Lambda's Node runtime refuses because of its "..": name the file from CodeUri down, such as "src/app.handler".`
-      : `has ${setting} "${value}", which should be the file and the exported function joined by a dot, such as "app.handler".`;
+    const text =
+      family === 'node' && value.includes('..')
+        ? `has ${setting} "${value}", which Lambda's Node runtime refuses because of its "..": name the file from CodeUri down, such as "src/app.handler".`
+        : `has ${setting} "${value}", which should be the file and the exported function joined by a dot, such as "app.handler".`;
     problems.push({ line, text });
     return undefined;
   }
@@ -87,7 +97,10 @@ export function checkHandler(value: unknown, setting: string, line: number, prob
 export function checkReservedVariables(variables: Array<{ key: string; line: number }>, setting: string, problems: Problem[]): void {
   for (const { key, line } of variables) {
     if (!reservedVariablesIn([key]).length) continue;
-    problems.push({ line, text: `sets ${key} in ${setting}, but Lambda reserves ${key} for itself and refuses to create or update a function that sets it. Remove it: Lambda (and Open Runtime) set it.` });
+    problems.push({
+      line,
+      text: `sets ${key} in ${setting}, but Lambda reserves ${key} for itself and refuses to create or update a function that sets it. Remove it: Lambda (and Open Runtime) set it.`,
+    });
   }
 }
 
@@ -150,7 +163,10 @@ export function checkCodeFolder(value: unknown, setting: string, baseDir: string
     return undefined;
   }
   if (!isDirectory) {
-    problems.push({ line, text: `has ${setting} "${value}", which is a file; Open Runtime runs code from a folder. Point ${setting} at the folder holding the (unzipped) code.` });
+    problems.push({
+      line,
+      text: `has ${setting} "${value}", which is a file; Open Runtime runs code from a folder. Point ${setting} at the folder holding the (unzipped) code.`,
+    });
     return undefined;
   }
   return folder;
@@ -164,11 +180,7 @@ type OpenRuntimeInput = Pick<FunctionInput, 'concurrency' | 'runtimeClient' | 'm
  * Project-specific settings (`Metadata.OpenRuntime` in a template, `custom.openRuntime.functions.<name>`
  * in serverless.yml). Unknown keys are reported: a misspelt setting that silently does nothing is worse.
  */
-export function checkOpenRuntimeSettings(
-  entries: { key: string; line: number; value: unknown }[],
-  where: string,
-  problems: Problem[],
-): OpenRuntimeInput {
+export function checkOpenRuntimeSettings(entries: { key: string; line: number; value: unknown }[], where: string, problems: Problem[]): OpenRuntimeInput {
   const out: OpenRuntimeInput = {};
   for (const { key, line, value } of entries) {
     if (key === 'concurrency') {
@@ -185,7 +197,10 @@ export function checkOpenRuntimeSettings(
       const component = checkComponentSettings(value, `${where}.component`, line, problems);
       if (component) out.component = component;
     } else {
-      problems.push({ line, text: `has an unknown ${where} setting "${key}"; the settings are ${OPEN_RUNTIME_SETTINGS.join(', ')}. Runtime wasi functions also take component.` });
+      problems.push({
+        line,
+        text: `has an unknown ${where} setting "${key}"; the settings are ${OPEN_RUNTIME_SETTINGS.join(', ')}. Runtime wasi functions also take component.`,
+      });
     }
   }
   return out;
@@ -228,10 +243,24 @@ export function checkComponentSettings(value: unknown, where: string, line: numb
       const list = Array.isArray(v) ? v : undefined;
       const preopens = list?.map((p) => asRecord(p));
       const valid = preopens?.every(
-        (p) => typeof p.host === 'string' && p.host.trim() && typeof p.guest === 'string' && p.guest.startsWith('/') && (p.readOnly === undefined || typeof p.readOnly === 'boolean') && Object.keys(p).every((k) => ['host', 'guest', 'readOnly'].includes(k)),
+        (p) =>
+          typeof p.host === 'string' &&
+          p.host.trim() &&
+          typeof p.guest === 'string' &&
+          p.guest.startsWith('/') &&
+          (p.readOnly === undefined || typeof p.readOnly === 'boolean') &&
+          Object.keys(p).every((k) => ['host', 'guest', 'readOnly'].includes(k)),
       );
-      if (preopens && valid) out.preopens = preopens.map((p) => ({ host: p.host as string, guest: p.guest as string, ...(p.readOnly !== undefined ? { readOnly: p.readOnly as boolean } : {}) }));
-      else bad(`has ${where}.preopens ${shown(v)}; it must be a list of { host: ./folder, guest: /path, readOnly: true }, the host folder relative to CodeUri and the guest path absolute.`);
+      if (preopens && valid)
+        out.preopens = preopens.map((p) => ({
+          host: p.host as string,
+          guest: p.guest as string,
+          ...(p.readOnly !== undefined ? { readOnly: p.readOnly as boolean } : {}),
+        }));
+      else
+        bad(
+          `has ${where}.preopens ${shown(v)}; it must be a list of { host: ./folder, guest: /path, readOnly: true }, the host folder relative to CodeUri and the guest path absolute.`,
+        );
     } else if (key === 'keyValue') {
       const stores = v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v as Record<string, unknown>) : undefined;
       if (!stores) {
@@ -248,7 +277,13 @@ export function checkComponentSettings(value: unknown, where: string, line: numb
       const config = checkProvider(v, `${where}.config`, ['values', 'envFile'], bad);
       const values = asRecord(v).values;
       const envFile = asRecord(v).envFile;
-      if (values !== undefined && (!values || typeof values !== 'object' || Array.isArray(values) || !Object.values(values).every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean'))) {
+      if (
+        values !== undefined &&
+        (!values ||
+          typeof values !== 'object' ||
+          Array.isArray(values) ||
+          !Object.values(values).every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean'))
+      ) {
         bad(`has ${where}.config.values ${shown(values)}; it must map keys to text values, such as "values: { greeting: Hello }".`);
       } else if (envFile !== undefined && (typeof envFile !== 'string' || !envFile.trim())) {
         bad(`has ${where}.config.envFile ${shown(envFile)}; it must be a KEY=value file relative to CodeUri, such as config.env.`);
@@ -262,8 +297,13 @@ export function checkComponentSettings(value: unknown, where: string, line: numb
     } else if (key === 'messaging') {
       const messaging = checkProvider(v, `${where}.messaging`, ['subjects'], bad);
       const subjects = asRecord(v).subjects;
-      if (subjects !== undefined && (!subjects || typeof subjects !== 'object' || Array.isArray(subjects) || !Object.values(subjects).every((x) => typeof x === 'string' && x.trim()))) {
-        bad(`has ${where}.messaging.subjects ${shown(subjects)}; it must map each subject to the local function it invokes, such as "subjects: { orders: OrderFunction }".`);
+      if (
+        subjects !== undefined &&
+        (!subjects || typeof subjects !== 'object' || Array.isArray(subjects) || !Object.values(subjects).every((x) => typeof x === 'string' && x.trim()))
+      ) {
+        bad(
+          `has ${where}.messaging.subjects ${shown(subjects)}; it must map each subject to the local function it invokes, such as "subjects: { orders: OrderFunction }".`,
+        );
       } else if (messaging) {
         out.messaging = { ...messaging, ...(subjects ? { subjects: subjects as Record<string, string> } : {}) };
       }
@@ -272,9 +312,12 @@ export function checkComponentSettings(value: unknown, where: string, line: numb
       const language = b.language;
       const backend = b.backend;
       const unknown = Object.keys(b).filter((k) => !['language', 'source', 'backend'].includes(k));
-      if (language !== 'js' && language !== 'c') bad(`has ${where}.build.language ${shown(language)}; it must be "js" (componentize-js) or "c" (clang, wasm32-wasi).`);
-      else if (typeof b.source !== 'string' || !b.source.trim()) bad(`has ${where}.build.source ${shown(b.source)}; it must be the source file relative to CodeUri, such as index.js or hello.c.`);
-      else if (backend !== undefined && backend !== 'starlingmonkey' && backend !== 'quickjs') bad(`has ${where}.build.backend ${shown(backend)}; it must be "starlingmonkey" (the default) or "quickjs".`);
+      if (language !== 'js' && language !== 'c')
+        bad(`has ${where}.build.language ${shown(language)}; it must be "js" (componentize-js) or "c" (clang, wasm32-wasi).`);
+      else if (typeof b.source !== 'string' || !b.source.trim())
+        bad(`has ${where}.build.source ${shown(b.source)}; it must be the source file relative to CodeUri, such as index.js or hello.c.`);
+      else if (backend !== undefined && backend !== 'starlingmonkey' && backend !== 'quickjs')
+        bad(`has ${where}.build.backend ${shown(backend)}; it must be "starlingmonkey" (the default) or "quickjs".`);
       else if (backend !== undefined && language !== 'js') bad(`has ${where}.build.backend, which only applies to language js.`);
       else if (unknown.length) bad(`has an unknown ${where}.build setting "${unknown[0]}"; the settings are language, source, backend.`);
       else out.build = { language, source: b.source, ...(backend ? { backend } : {}) };
@@ -340,13 +383,20 @@ function checkProvider(value: unknown, where: string, extra: string[], bad: (tex
  */
 export function checkComponentFunction(input: FunctionInput, handlerLine: number | undefined, line: number, problems: Problem[]): void {
   if (input.runtime !== 'wasi') {
-    if (input.component) problems.push({ line, text: `has component settings, which only apply to Runtime wasi (WebAssembly components); remove them or set "Runtime: wasi".` });
+    if (input.component)
+      problems.push({ line, text: `has component settings, which only apply to Runtime wasi (WebAssembly components); remove them or set "Runtime: wasi".` });
     return;
   }
   if (!input.handler) {
-    problems.push({ line: handlerLine ?? line, text: 'has no Handler. For Runtime wasi, Handler is the component\'s .wasm file relative to CodeUri, such as "Handler: build/hello.wasm".' });
+    problems.push({
+      line: handlerLine ?? line,
+      text: 'has no Handler. For Runtime wasi, Handler is the component\'s .wasm file relative to CodeUri, such as "Handler: build/hello.wasm".',
+    });
   } else if (!input.handler.endsWith('.wasm')) {
-    problems.push({ line: handlerLine ?? line, text: `has Handler "${input.handler}"; for Runtime wasi it is the component's .wasm file relative to CodeUri, such as "build/hello.wasm".` });
+    problems.push({
+      line: handlerLine ?? line,
+      text: `has Handler "${input.handler}"; for Runtime wasi it is the component's .wasm file relative to CodeUri, such as "build/hello.wasm".`,
+    });
   }
   for (const preopen of input.component?.preopens ?? []) {
     const folder = resolve(input.codeUri, preopen.host);
@@ -356,6 +406,10 @@ export function checkComponentFunction(input: FunctionInput, handlerLine: number
     } catch {
       // reported below
     }
-    if (!isDirectory) problems.push({ line, text: `preopens "${preopen.host}" for the component, but ${folder} is not a folder. Create it or fix component.preopens (host paths are relative to CodeUri).` });
+    if (!isDirectory)
+      problems.push({
+        line,
+        text: `preopens "${preopen.host}" for the component, but ${folder} is not a folder. Create it or fix component.preopens (host paths are relative to CodeUri).`,
+      });
   }
 }

@@ -53,7 +53,12 @@ export async function discoverFunctions(workspaceDir: string, options: Discovery
       .map((d) => d.name)
       .sort();
   } catch (error) {
-    return { functions: [], errors: [{ file: root, line: 0, message: `Could not read the workspace folder ${root}: ${(error as Error).message}.` }], files: [], skipped: [] };
+    return {
+      functions: [],
+      errors: [{ file: root, line: 0, message: `Could not read the workspace folder ${root}: ${(error as Error).message}.` }],
+      files: [],
+      skipped: [],
+    };
   }
   folders.push(...children.map((c) => join(root, c)));
 
@@ -115,7 +120,10 @@ function namesInSeveralProjects(files: { project: string; functions: FunctionSpe
 
 /** The folder a definition file sits in, relative to the workspace (the workspace's own name for its root). */
 function projectLabel(root: string, file: string): string {
-  const folder = relative(root, dirname(file)).split(/[\\/]/).filter((p) => p && p !== CDK_OUT).join('/');
+  const folder = relative(root, dirname(file))
+    .split(/[\\/]/)
+    .filter((p) => p && p !== CDK_OUT)
+    .join('/');
   return folder || basename(root);
 }
 
@@ -155,7 +163,12 @@ export async function loadFunctionsFrom(templatePath: string, options: Discovery
     text = await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} doesn't exist` : `Could not read ${file}: ${(error as Error).message}`;
-    return { functions: [], errors: [{ file, line: 0, message: `${reason}. Pass the path of a template.yaml, serverless.yml or a CDK app's cdk.out.` }], files: [], skipped: [] };
+    return {
+      functions: [],
+      errors: [{ file, line: 0, message: `${reason}. Pass the path of a template.yaml, serverless.yml or a CDK app's cdk.out.` }],
+      files: [],
+      skipped: [],
+    };
   }
   const definitions = parseDefinitions(text, file, options);
   return withUniqueNames(withSkipped({ ...definitions, files: [file, ...(definitions.included ?? [])] }), resolve(file, '..'));

@@ -37,7 +37,14 @@ export const RESOURCE_KINDS: Record<string, DestinationType> = {
  * A destination from an ARN, `!GetAtt X.Arn`, a `!Ref`'s logical id, a function name, or serverless.yml's
  * `{ type, arn }`. `typeHint` is SAM's `Type:` (or serverless.yml's `type:`) when there is one.
  */
-export function readDestination(value: unknown, typeHint: unknown, setting: string, line: number, kindOf: KindOf, problems: Problem[]): Destination | undefined {
+export function readDestination(
+  value: unknown,
+  typeHint: unknown,
+  setting: string,
+  line: number,
+  kindOf: KindOf,
+  problems: Problem[],
+): Destination | undefined {
   if (value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Unresolved)) {
     const record = asRecord(value);
     if ('arn' in record || 'type' in record) return readDestination(record.arn, record.type, setting, line, kindOf, problems);
@@ -52,14 +59,20 @@ export function readDestination(value: unknown, typeHint: unknown, setting: stri
   }
   const text = value instanceof Unresolved ? value.text : typeof value === 'string' ? value.trim() : undefined;
   if (!text) {
-    problems.push({ line, text: `has ${setting} ${describeValue(value) || '(empty)'}; it must name the destination: a function's ARN or name, or a queue's, topic's or event bus's ARN.` });
+    problems.push({
+      line,
+      text: `has ${setting} ${describeValue(value) || '(empty)'}; it must name the destination: a function's ARN or name, or a queue's, topic's or event bus's ARN.`,
+    });
     return undefined;
   }
   const arn = /^arn:aws[\w-]*:(\w+):[^:]*:[^:]*:(.*)$/.exec(text);
   if (arn) {
     const type = ARN_SERVICE[arn[1]!] ?? hint;
     if (!type) {
-      problems.push({ line, text: `has ${setting} "${text}", an ARN of ${arn[1]}; a destination is a Lambda function, an SQS queue, an SNS topic, an EventBridge bus or an S3 bucket.` });
+      problems.push({
+        line,
+        text: `has ${setting} "${text}", an ARN of ${arn[1]}; a destination is a Lambda function, an SQS queue, an SNS topic, an EventBridge bus or an S3 bucket.`,
+      });
       return undefined;
     }
     const fn = type === 'Lambda' ? /^function:([A-Za-z0-9_\-.]+)(?::[^:]+)?$/.exec(arn[2]!) : null;
@@ -70,7 +83,10 @@ export function readDestination(value: unknown, typeHint: unknown, setting: stri
   const name = getAtt ? getAtt[1]! : /^[A-Za-z0-9_\-.]+$/.test(text) ? text : undefined;
   const type = name ? (kindOf(name) ?? hint) : hint;
   if (!type) {
-    problems.push({ line, text: `has ${setting} "${text}", which names no function or resource of this file; give the destination's ARN, or !GetAtt of a resource defined here.` });
+    problems.push({
+      line,
+      text: `has ${setting} "${text}", which names no function or resource of this file; give the destination's ARN, or !GetAtt of a resource defined here.`,
+    });
     return undefined;
   }
   return { type, target: name ?? text };
@@ -98,8 +114,10 @@ export function readEventAge(value: unknown, setting: string, line: number, prob
 export function readEventInvokeConfig(value: unknown, where: string, line: number, kindOf: KindOf, problems: Problem[]): Partial<EventInvokeSettings> {
   const config = asRecord(value);
   const out: Partial<EventInvokeSettings> = {};
-  if (config.MaximumRetryAttempts !== undefined) out.maximumRetryAttempts = readRetryAttempts(config.MaximumRetryAttempts, `${where}.MaximumRetryAttempts`, line, problems);
-  if (config.MaximumEventAgeInSeconds !== undefined) out.maximumEventAgeSeconds = readEventAge(config.MaximumEventAgeInSeconds, `${where}.MaximumEventAgeInSeconds`, line, problems);
+  if (config.MaximumRetryAttempts !== undefined)
+    out.maximumRetryAttempts = readRetryAttempts(config.MaximumRetryAttempts, `${where}.MaximumRetryAttempts`, line, problems);
+  if (config.MaximumEventAgeInSeconds !== undefined)
+    out.maximumEventAgeSeconds = readEventAge(config.MaximumEventAgeInSeconds, `${where}.MaximumEventAgeInSeconds`, line, problems);
   const destinations = asRecord(config.DestinationConfig);
   for (const [key, field] of [
     ['OnSuccess', 'onSuccess'],

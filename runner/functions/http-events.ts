@@ -99,19 +99,52 @@ export function serverlessHttpEvents(name: string, eventList: unknown, url: unkn
       const { method, path } = methodAndPath(entry.http);
       const cors = serverlessRestCors(asRecord(entry.http).cors);
       const auth = serverlessRestAuth(asRecord(entry.http), apiKeys);
-      events.push({ kind: 'rest', method, path, payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage, binaryMediaTypes, ...corsField(cors), ...authField(auth), line: 0 });
+      events.push({
+        kind: 'rest',
+        method,
+        path,
+        payloadVersion: '1.0',
+        api: 'ApiGatewayRestApi',
+        stage,
+        binaryMediaTypes,
+        ...corsField(cors),
+        ...authField(auth),
+        line: 0,
+      });
     } else if (entry.httpApi !== undefined) {
       const { method, path } = entry.httpApi === '*' ? { method: 'ANY', path: '$default' } : methodAndPath(entry.httpApi);
       const auth = serverlessHttpAuth(asRecord(entry.httpApi), provider);
-      events.push({ kind: 'http', method, path, payloadVersion: httpPayload, api: 'HttpApi', stage: '$default', binaryMediaTypes: [], ...corsField(httpCors), ...authField(auth), line: 0 });
+      events.push({
+        kind: 'http',
+        method,
+        path,
+        payloadVersion: httpPayload,
+        api: 'HttpApi',
+        stage: '$default',
+        binaryMediaTypes: [],
+        ...corsField(httpCors),
+        ...authField(auth),
+        line: 0,
+      });
     }
   }
-  if (url !== undefined && url !== false && url !== null) events.push(functionUrl(name, text(asRecord(url).invokeMode), listCors(asRecord(url).cors, CAMEL, SERVERLESS_DEFAULTS)));
+  if (url !== undefined && url !== false && url !== null)
+    events.push(functionUrl(name, text(asRecord(url).invokeMode), listCors(asRecord(url).cors, CAMEL, SERVERLESS_DEFAULTS)));
   return events.length ? events : undefined;
 }
 
 export function functionUrl(name: string, invokeMode: string | undefined, cors: HttpCors | undefined): HttpEvent {
-  const event: HttpEvent = { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: name, stage: '$default', binaryMediaTypes: [], ...corsField(cors), line: 0 };
+  const event: HttpEvent = {
+    kind: 'url',
+    method: 'ANY',
+    path: '/{proxy+}',
+    payloadVersion: '2.0',
+    api: name,
+    stage: '$default',
+    binaryMediaTypes: [],
+    ...corsField(cors),
+    line: 0,
+  };
   if (invokeMode?.toUpperCase() === 'RESPONSE_STREAM') event.invokeMode = 'RESPONSE_STREAM';
   return event;
 }
@@ -171,7 +204,11 @@ const noCors = (): HttpCors => ({ allowOrigins: [], allowMethods: [], allowHeade
 function quotedList(value: unknown): string[] {
   const raw = text(value);
   if (raw === undefined) return [];
-  return raw.replace(/^'(.*)'$/s, '$1').split(',').map((v) => v.trim()).filter(Boolean);
+  return raw
+    .replace(/^'(.*)'$/s, '$1')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** SAM `Cors` of a REST API: a string (the allowed origin) or an object of quoted strings. */
@@ -191,10 +228,31 @@ function samRestCors(value: unknown): HttpCors | undefined {
 }
 
 /** Field names of a list-shaped CORS configuration: SAM / CloudFormation's, and serverless.yml's. */
-export const PASCAL = { origins: 'AllowOrigins', methods: 'AllowMethods', headers: 'AllowHeaders', expose: 'ExposeHeaders', maxAge: 'MaxAge', credentials: 'AllowCredentials' };
-const CAMEL = { origins: 'allowedOrigins', methods: 'allowedMethods', headers: 'allowedHeaders', expose: 'exposedResponseHeaders', maxAge: 'maxAge', credentials: 'allowCredentials' };
+export const PASCAL = {
+  origins: 'AllowOrigins',
+  methods: 'AllowMethods',
+  headers: 'AllowHeaders',
+  expose: 'ExposeHeaders',
+  maxAge: 'MaxAge',
+  credentials: 'AllowCredentials',
+};
+const CAMEL = {
+  origins: 'allowedOrigins',
+  methods: 'allowedMethods',
+  headers: 'allowedHeaders',
+  expose: 'exposedResponseHeaders',
+  maxAge: 'maxAge',
+  credentials: 'allowCredentials',
+};
 /** An OpenAPI definition's x-amazon-apigateway-cors. */
-export const CAMEL_OPENAPI = { origins: 'allowOrigins', methods: 'allowMethods', headers: 'allowHeaders', expose: 'exposeHeaders', maxAge: 'maxAge', credentials: 'allowCredentials' };
+export const CAMEL_OPENAPI = {
+  origins: 'allowOrigins',
+  methods: 'allowMethods',
+  headers: 'allowHeaders',
+  expose: 'exposeHeaders',
+  maxAge: 'maxAge',
+  credentials: 'allowCredentials',
+};
 /** SAM's `CorsConfiguration: true`: every origin, header and method. */
 export const ALLOW_ALL: HttpCors = { ...noCors(), allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'] };
 /** The Serverless Framework's `cors: true`. */

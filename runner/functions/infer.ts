@@ -65,7 +65,9 @@ export function inferFunction(file: string, options: InferOptions = {}): Functio
   }
   if (stem.includes('.')) {
     // Both runtimes would read the dot as the end of the module (handler.ts).
-    throw new Error(`${basename(path)} has a dot in its name, which Lambda's "file.export" handler format can't express. Rename the file (for example to ${stem.replace(/\./g, '-')}${ext}).`);
+    throw new Error(
+      `${basename(path)} has a dot in its name, which Lambda's "file.export" handler format can't express. Rename the file (for example to ${stem.replace(/\./g, '-')}${ext}).`,
+    );
   }
 
   const codeUri = projectRoot(fileDir, PROJECT_MARKERS[family], workspaceDir);
@@ -73,7 +75,9 @@ export function inferFunction(file: string, options: InferOptions = {}): Functio
   // The setting the runtime reads back as this file and export, if there is one.
   const handler = handlerSetting(modulePath, exportName, family);
   if (!handler) {
-    throw new Error(`Lambda's ${family === 'node' ? 'Node' : 'Python'} runtime can't name "${exportName}" in ${modulePath}${ext} with a handler setting: a dot in a Python folder's name reads as a package, and a Python handler is one function name. Rename the folder, or export a plain function.`);
+    throw new Error(
+      `Lambda's ${family === 'node' ? 'Node' : 'Python'} runtime can't name "${exportName}" in ${modulePath}${ext} with a handler setting: a dot in a Python folder's name reads as a package, and a Python handler is one function name. Rename the folder, or export a plain function.`,
+    );
   }
   return FunctionSpec.parse({
     name: functionName(stem, exportName),
@@ -98,7 +102,10 @@ function projectRoot(start: string, markers: readonly string[], workspaceDir?: s
 /** File stem (plus the export when it isn't the usual `handler`), cut to what a function name allows. */
 export function functionName(stem: string, exportName: string): string {
   const raw = exportName === 'handler' ? stem : `${stem}-${exportName}`;
-  const clean = raw.replace(/[^A-Za-z0-9_\-.]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 140);
+  const clean = raw
+    .replace(/[^A-Za-z0-9_\-.]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 140);
   return clean || 'function';
 }
 
@@ -114,7 +121,9 @@ function exportLine(path: string, exportName: string, family: 'node' | 'python')
   const pattern =
     family === 'python'
       ? new RegExp(`^(async\\s+)?def\\s+${name}\\s*\\(|^${name}\\s*=`)
-      : new RegExp(`^\\s*export\\s+(async\\s+)?(function\\*?|const|let|var)\\s+${name}\\b|\\b(module\\.)?exports\\.${name}\\s*=|^\\s*export\\s*\\{[^}]*\\b${name}\\b`);
+      : new RegExp(
+          `^\\s*export\\s+(async\\s+)?(function\\*?|const|let|var)\\s+${name}\\b|\\b(module\\.)?exports\\.${name}\\s*=|^\\s*export\\s*\\{[^}]*\\b${name}\\b`,
+        );
   const index = text.split(/\r?\n/).findIndex((line) => pattern.test(line));
   return index < 0 ? 0 : index + 1;
 }

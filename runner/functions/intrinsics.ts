@@ -79,7 +79,11 @@ function typedParameter(value: unknown, type: unknown): unknown {
   const declared = typeof type === 'string' ? type : 'String';
   if (declared === 'Number' && !Number.isNaN(Number(value))) return Number(value);
   if (declared === 'CommaDelimitedList' || declared.startsWith('List<')) {
-    return Array.isArray(value) ? value.map(String) : String(value).split(',').map((s) => s.trim());
+    return Array.isArray(value)
+      ? value.map(String)
+      : String(value)
+          .split(',')
+          .map((s) => s.trim());
   }
   return typeof value === 'string' ? value : String(value);
 }
@@ -112,7 +116,9 @@ export function describeValue(value: unknown): string {
     return `!${short} ${describeValue(intrinsic.arg)}`;
   }
   if (Object.keys(value).length === 1 && 'Condition' in value) return `!Condition ${describeValue((value as { Condition: unknown }).Condition)}`;
-  return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${describeValue(v)}`).join(', ')} }`;
+  return `{ ${Object.entries(value)
+    .map(([k, v]) => `${k}: ${describeValue(v)}`)
+    .join(', ')} }`;
 }
 
 /** Resolves every intrinsic inside `value`; `AWS::NoValue` entries are dropped. */
@@ -154,7 +160,11 @@ const RESOURCE_VALUES: Record<string, { nameProperty: string; ref: (n: Naming) =
   'AWS::SQS::Queue': {
     nameProperty: 'QueueName',
     ref: (n) => `https://sqs.${n.region}.amazonaws.com/${n.account}/${n.name}`,
-    attributes: { Arn: (n) => `arn:aws:sqs:${n.region}:${n.account}:${n.name}`, QueueName: (n) => n.name, QueueUrl: (n) => `https://sqs.${n.region}.amazonaws.com/${n.account}/${n.name}` },
+    attributes: {
+      Arn: (n) => `arn:aws:sqs:${n.region}:${n.account}:${n.name}`,
+      QueueName: (n) => n.name,
+      QueueUrl: (n) => `https://sqs.${n.region}.amazonaws.com/${n.account}/${n.name}`,
+    },
   },
   'AWS::DynamoDB::Table': {
     nameProperty: 'TableName',
@@ -356,8 +366,7 @@ function substitute(arg: unknown, ctx: StackContext, depth: number): unknown {
       // GetAtt shorthand: `${Queue.Arn}`.
       const [id, attribute] = name.split(/\.(.*)/s, 2) as [string, string];
       value = ctx.resources.has(id) ? resourceValue(id, attribute, ctx, depth) : new Unresolved(whole);
-    }
-    else value = resolveRef(name, ctx);
+    } else value = resolveRef(name, ctx);
     if (value instanceof Unresolved || value === NO_VALUE || (value && typeof value === 'object' && !Array.isArray(value))) {
       incomplete = true;
       return whole;

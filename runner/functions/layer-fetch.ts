@@ -25,7 +25,8 @@ export interface LayerFetchOptions {
 /** Downloads over this size say how far they are. */
 const PROGRESS_ABOVE_BYTES = 5 * 1024 * 1024;
 
-const WHAT_TO_DO = 'Or copy the layer locally (aws lambda get-layer-version-by-arn gives its download URL) and reference the folder or .zip as an AWS::Serverless::LayerVersion with ContentUri.';
+const WHAT_TO_DO =
+  'Or copy the layer locally (aws lambda get-layer-version-by-arn gives its download URL) and reference the folder or .zip as an AWS::Serverless::LayerVersion with ContentUri.';
 
 /** The cache's folders: unpacked layers by content, and the record of which ARN is which content. */
 function layerCache(): { layers: string; byArn: string } {
@@ -56,12 +57,15 @@ export async function fetchLayer(arn: string, opts: LayerFetchOptions): Promise<
   } finally {
     client.destroy();
   }
-  if (!location || !sha256) throw new LayerFetchError(`Layer ${arn} could not be fetched: Lambda's answer had no download location or CodeSha256. ${WHAT_TO_DO}`);
+  if (!location || !sha256)
+    throw new LayerFetchError(`Layer ${arn} could not be fetched: Lambda's answer had no download location or CodeSha256. ${WHAT_TO_DO}`);
 
   const bytes = await download(arn, location, size, opts.progress);
   const actual = createHash('sha256').update(bytes).digest('base64');
   if (actual !== sha256) {
-    throw new LayerFetchError(`Layer ${arn} was downloaded, but its content does not match the CodeSha256 Lambda gave (expected ${sha256}, got ${actual}); nothing was kept. Start the function again to retry; if it repeats, something between you and AWS changes the download. ${WHAT_TO_DO}`);
+    throw new LayerFetchError(
+      `Layer ${arn} was downloaded, but its content does not match the CodeSha256 Lambda gave (expected ${sha256}, got ${actual}); nothing was kept. Start the function again to retry; if it repeats, something between you and AWS changes the download. ${WHAT_TO_DO}`,
+    );
   }
   let folder: string;
   try {
@@ -101,7 +105,9 @@ async function download(arn: string, location: string, size: number | undefined,
     throw new LayerFetchError(`Layer ${arn} could not be downloaded: ${networkCause(err)}. Check your connection and start the function again. ${WHAT_TO_DO}`);
   }
   if (!response.ok || !response.body) {
-    throw new LayerFetchError(`Layer ${arn} could not be downloaded: its download URL answered HTTP ${response.status} (a URL from Lambda is valid for 10 minutes). Start the function again to get a fresh one. ${WHAT_TO_DO}`);
+    throw new LayerFetchError(
+      `Layer ${arn} could not be downloaded: its download URL answered HTTP ${response.status} (a URL from Lambda is valid for 10 minutes). Start the function again to get a fresh one. ${WHAT_TO_DO}`,
+    );
   }
   const total = size ?? Number(response.headers.get('content-length') ?? 0);
   const chunks: Buffer[] = [];
@@ -120,7 +126,9 @@ async function download(arn: string, location: string, size: number | undefined,
       }
     }
   } catch (err) {
-    throw new LayerFetchError(`Layer ${arn} could not be downloaded: the download stopped after ${megabytes(received)} (${networkCause(err)}). Start the function again to retry. ${WHAT_TO_DO}`);
+    throw new LayerFetchError(
+      `Layer ${arn} could not be downloaded: the download stopped after ${megabytes(received)} (${networkCause(err)}). Start the function again to retry. ${WHAT_TO_DO}`,
+    );
   }
   tell?.(`Downloaded layer ${arn} (${megabytes(received)}).`);
   return Buffer.concat(chunks);
@@ -129,7 +137,6 @@ async function download(arn: string, location: string, size: number | undefined,
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
-
 
 /** What went wrong asking Lambda for the layer, and what the user can do about it. */
 function describeAwsFailure(arn: string, region: string, profile: string | undefined, err: unknown): string {

@@ -21,7 +21,10 @@ export function layerFolder(value: unknown, setting: string, baseDir: string, li
       return unpackLayerZip(zip, join(baseDir, '.open-runtime', 'layers'));
     } catch (err) {
       const why = err instanceof ZipFormatError ? err.message : (err as Error).message;
-      problems.push({ line, text: `has ${setting} "${value}", which could not be unpacked: ${why}. Rebuild the zip, or point ${setting} at the layer's folder.` });
+      problems.push({
+        line,
+        text: `has ${setting} "${value}", which could not be unpacked: ${why}. Rebuild the zip, or point ${setting} at the layer's folder.`,
+      });
       return undefined;
     }
   }

@@ -388,11 +388,13 @@ export const TENANT_ID = /^[a-zA-Z0-9._:/=+\-@ ]{1,256}$/;
  */
 export function tenantProblem(fn: Pick<FunctionSpec, 'name' | 'tenantIsolation'>, tenantId: string | undefined): string | undefined {
   if (fn.tenantIsolation === 'PER_TENANT') {
-    if (tenantId === undefined) return `Function ${fn.name} has tenant isolation enabled (TenancyConfig TenantIsolationMode PER_TENANT): invoke it with a tenant id (X-Amz-Tenant-Id, --tenant-id, TenantId).`;
+    if (tenantId === undefined)
+      return `Function ${fn.name} has tenant isolation enabled (TenancyConfig TenantIsolationMode PER_TENANT): invoke it with a tenant id (X-Amz-Tenant-Id, --tenant-id, TenantId).`;
     if (!TENANT_ID.test(tenantId)) return `Tenant id "${tenantId.slice(0, 300)}" is not valid: use 1 to 256 letters, digits, spaces and . _ : / = + - @.`;
     return undefined;
   }
-  if (tenantId !== undefined) return `Function ${fn.name} does not have tenant isolation enabled, so it takes no tenant id: invoke it without X-Amz-Tenant-Id (--tenant-id, TenantId), or create it with TenancyConfig TenantIsolationMode PER_TENANT.`;
+  if (tenantId !== undefined)
+    return `Function ${fn.name} does not have tenant isolation enabled, so it takes no tenant id: invoke it without X-Amz-Tenant-Id (--tenant-id, TenantId), or create it with TenancyConfig TenantIsolationMode PER_TENANT.`;
   return undefined;
 }
 
@@ -419,5 +421,10 @@ export function middlewaresOf(fn: FunctionSpec): string[] {
   if (fn.deployed) return [];
   if (fn.middlewares.length) return fn.middlewares;
   const fromEnv = fn.environment.SLSMIDDLEWARES;
-  return fromEnv ? fromEnv.split(',').map((m) => m.trim()).filter(Boolean) : [];
+  return fromEnv
+    ? fromEnv
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean)
+    : [];
 }

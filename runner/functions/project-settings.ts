@@ -96,11 +96,19 @@ export function readSamConfig(dir: string, verb: string, configEnv = 'default', 
   try {
     data = asRecord(file.endsWith('.toml') ? parseToml(text) : parseYamlText(text));
   } catch (error) {
-    throw new ProjectSettingsError(`${file} could not be read as ${file.endsWith('.toml') ? 'TOML' : 'YAML'}: ${(error as Error).message.split('\n')[0]}. Fix it, or pass another one with --config-file.`);
+    throw new ProjectSettingsError(
+      `${file} could not be read as ${file.endsWith('.toml') ? 'TOML' : 'YAML'}: ${(error as Error).message.split('\n')[0]}. Fix it, or pass another one with --config-file.`,
+    );
   }
   const env = asRecord(data[configEnv]);
   if (configEnv !== 'default' && !(configEnv in data)) {
-    throw new ProjectSettingsError(`${basename(file)} has no environment "${configEnv}" (it has ${Object.keys(data).filter((k) => k !== 'version').join(', ') || 'none'}). Check --config-env.`);
+    throw new ProjectSettingsError(
+      `${basename(file)} has no environment "${configEnv}" (it has ${
+        Object.keys(data)
+          .filter((k) => k !== 'version')
+          .join(', ') || 'none'
+      }). Check --config-env.`,
+    );
   }
   const section = { ...asRecord(asRecord(env.global).parameters), ...asRecord(asRecord(env[SAM_COMMAND[verb] ?? 'local_invoke']).parameters) };
   const text_ = (key: string) => (typeof section[key] === 'string' && section[key] ? (section[key] as string) : undefined);
@@ -108,7 +116,10 @@ export function readSamConfig(dir: string, verb: string, configEnv = 'default', 
   const base = dirname(file);
   return {
     file,
-    parameterOverrides: typeof overrides === 'string' || Array.isArray(overrides) ? parseParameterOverrides(Array.isArray(overrides) ? overrides.map(String) : overrides) : undefined,
+    parameterOverrides:
+      typeof overrides === 'string' || Array.isArray(overrides)
+        ? parseParameterOverrides(Array.isArray(overrides) ? overrides.map(String) : overrides)
+        : undefined,
     envVars: text_('env_vars') && resolve(base, text_('env_vars')!),
     region: text_('region'),
     profile: text_('profile'),
@@ -127,12 +138,16 @@ export function readEnvVarsFile(file: string): EnvVarsFile {
     if (/(^|\.)env$/.test(basename(file))) return { Parameters: parseDotEnv(text) };
     data = JSON.parse(text);
   } catch (error) {
-    throw new ProjectSettingsError(`Could not read the --env-vars file ${file}: ${(error as Error).message}. It must be JSON such as { "MyFunction": { "TABLE": "local" } }.`);
+    throw new ProjectSettingsError(
+      `Could not read the --env-vars file ${file}: ${(error as Error).message}. It must be JSON such as { "MyFunction": { "TABLE": "local" } }.`,
+    );
   }
   const out: EnvVarsFile = {};
   for (const [key, value] of Object.entries(asRecord(data))) {
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      throw new ProjectSettingsError(`The --env-vars file ${file} has "${key}" that is not an object of variables; write it as { "${key}": { "NAME": "value" } }.`);
+      throw new ProjectSettingsError(
+        `The --env-vars file ${file} has "${key}" that is not an object of variables; write it as { "${key}": { "NAME": "value" } }.`,
+      );
     }
     out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
   }

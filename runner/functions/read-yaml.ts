@@ -215,7 +215,13 @@ export function readDefinitionFile(
   const { yaml, broken, fileErrors } = parseIsolating(text, file, section);
   const name = basename(file);
   if (fileErrors.length) {
-    return { failed: fileErrors.map((e) => ({ file, line: e.line, message: `${name} is not valid YAML: ${e.message}. Fix it and save; no function in this file can run until then.` })) };
+    return {
+      failed: fileErrors.map((e) => ({
+        file,
+        line: e.line,
+        message: `${name} is not valid YAML: ${e.message}. Fix it and save; no function in this file can run until then.`,
+      })),
+    };
   }
   const errors = broken.map((b) => ({
     file,

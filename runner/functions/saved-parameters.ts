@@ -25,12 +25,26 @@ export function readSavedParameters(workspaceDir: string): { parameters: SavedPa
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    return { parameters: {}, problem: { file, line: 0, message: `${file} is not valid JSON (${(error as Error).message}), so its parameter values are not used. Fix it, or set the values again with "Open Runtime: Set Template Parameters...".` } };
+    return {
+      parameters: {},
+      problem: {
+        file,
+        line: 0,
+        message: `${file} is not valid JSON (${(error as Error).message}), so its parameter values are not used. Fix it, or set the values again with "Open Runtime: Set Template Parameters...".`,
+      },
+    };
   }
   const parameters: SavedParameters = {};
   for (const [template, values] of Object.entries(asRecord(data))) {
     if (!values || typeof values !== 'object' || Array.isArray(values)) {
-      return { parameters: {}, problem: { file, line: 0, message: `${file} has "${template}" that is not an object of parameter values; write it as { "${template}": { "Stage": "dev" } }.` } };
+      return {
+        parameters: {},
+        problem: {
+          file,
+          line: 0,
+          message: `${file} has "${template}" that is not an object of parameter values; write it as { "${template}": { "Stage": "dev" } }.`,
+        },
+      };
     }
     parameters[template] = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
   }

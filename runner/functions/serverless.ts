@@ -53,7 +53,10 @@ export async function loadServerless(file: string, options: ServerlessOptions = 
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return { functions: [], errors: [{ file, line: 0, message: `Could not read ${file}: ${(error as Error).message}. Check that the file exists and is readable.` }] };
+    return {
+      functions: [],
+      errors: [{ file, line: 0, message: `Could not read ${file}: ${(error as Error).message}. Check that the file exists and is readable.` }],
+    };
   }
   return parseServerless(text, file, options);
 }
@@ -70,12 +73,15 @@ type Settings = (key: string) => Setting | undefined;
 export function parseServerless(text: string, file: string, options: ServerlessOptions = {}): Definitions {
   const read = readDefinitionFile(text, file, 'functions', 'Function');
   if ('failed' in read) return { functions: [], errors: read.failed };
-  const { yaml, errors, broken } = read;
+  const { yaml, errors } = read;
   const name = basename(file);
   const root = yaml.doc.contents;
   const functionsEntry = entryOf(root, 'functions', yaml);
   if (!isMap(root)) {
-    return { functions: [], errors: [{ file, line: 1, message: `${name} is not a Serverless Framework service: it should be a mapping with provider and functions.` }] };
+    return {
+      functions: [],
+      errors: [{ file, line: 1, message: `${name} is not a Serverless Framework service: it should be a mapping with provider and functions.` }],
+    };
   }
 
   const config = asRecord(yaml.plain(root));
@@ -92,7 +98,13 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   if (providerName !== undefined && providerName !== 'aws') {
     return {
       functions: [],
-      errors: [{ file, line: providerNode?.line ?? 1, message: `${name} is for provider "${toText(providerName)}"; Open Runtime runs AWS Lambda functions, so it only reads services with "provider: { name: aws }".` }],
+      errors: [
+        {
+          file,
+          line: providerNode?.line ?? 1,
+          message: `${name} is for provider "${toText(providerName)}"; Open Runtime runs AWS Lambda functions, so it only reads services with "provider: { name: aws }".`,
+        },
+      ],
     };
   }
   const providerEntries = new Map(entriesOf(providerNode?.value, yaml).map((e) => [e.key, e]));
@@ -131,7 +143,16 @@ export function parseServerless(text: string, file: string, options: ServerlessO
       }
     }
     if (!declared.length) {
-      return { functions: [], errors: [{ file, line: functionsEntry.line, message: `${name} has functions ${describeValue(resolved)}, which Open Runtime can't read; list the functions as a mapping under "functions:".` }] };
+      return {
+        functions: [],
+        errors: [
+          {
+            file,
+            line: functionsEntry.line,
+            message: `${name} has functions ${describeValue(resolved)}, which Open Runtime can't read; list the functions as a mapping under "functions:".`,
+          },
+        ],
+      };
     }
   }
 
@@ -148,11 +169,31 @@ export function parseServerless(text: string, file: string, options: ServerlessO
   const functions: FunctionSpec[] = [];
   for (const fn of declared) {
     const problems: Problem[] = [];
-    const spec = readFunction(fn, { yaml, provider, layers, projectSettings: projectSettings[fn.key], valueOf, problems, serviceDir: dirname(file), kindOf, region: vars.region(), deployedPrefix });
+    const spec = readFunction(fn, {
+      yaml,
+      provider,
+      layers,
+      projectSettings: projectSettings[fn.key],
+      valueOf,
+      problems,
+      serviceDir: dirname(file),
+      kindOf,
+      region: vars.region(),
+      deployedPrefix,
+    });
     const events = fn.settings('events')?.value;
     const url = fn.settings('url')?.value;
     const albRules = spec && serverlessAlbRules(spec.name, events, vars.region(), LOCAL_ACCOUNT);
-    if (spec) functions.push(withTriggers(withWebSocketEvents(withHttpEvents(albRules ? { ...spec, albRules } : spec, serverlessHttpEvents(spec.name, events, url, providerConfig)), serverlessWebSocketEvents(events, providerConfig)), serverlessTriggers(events, url)));
+    if (spec)
+      functions.push(
+        withTriggers(
+          withWebSocketEvents(
+            withHttpEvents(albRules ? { ...spec, albRules } : spec, serverlessHttpEvents(spec.name, events, url, providerConfig)),
+            serverlessWebSocketEvents(events, providerConfig),
+          ),
+          serverlessTriggers(events, url),
+        ),
+      );
     else errors.push(functionError(file, fn.key, problems.length ? problems : [{ line: fn.line, text: 'could not be read.' }]));
   }
   return { functions, errors: errors.sort((a, b) => a.line - b.line) };
@@ -186,7 +227,10 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
 
   const image = own('image');
   if (image) {
-    problems.push({ line: image.line, text: 'is a container image (image:); Open Runtime runs functions as local processes without Docker, so it can only run functions with a runtime and a handler.' });
+    problems.push({
+      line: image.line,
+      text: 'is a container image (image:); Open Runtime runs functions as local processes without Docker, so it can only run functions with a runtime and a handler.',
+    });
     return undefined;
   }
 
@@ -222,7 +266,11 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
       continue;
     }
     for (const [key, value] of Object.entries(setting.value)) environment[key] = toText(value);
-    checkReservedVariables(Object.keys(setting.value).map((key) => ({ key, line: setting.line })), 'environment', problems);
+    checkReservedVariables(
+      Object.keys(setting.value).map((key) => ({ key, line: setting.line })),
+      'environment',
+      problems,
+    );
   }
   input.environment = environment;
 
@@ -252,7 +300,10 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
       }
     }
   } else if (layersSetting && layersSetting.raw !== null) {
-    problems.push({ line: layersSetting.line, text: `has layers ${describeValue(layersSetting.raw)}; it must be a list such as [{ Ref: MyLayerLambdaLayer }].` });
+    problems.push({
+      line: layersSetting.line,
+      text: `has layers ${describeValue(layersSetting.raw)}; it must be a list such as [{ Ref: MyLayerLambdaLayer }].`,
+    });
   }
   input.layers = layerDirs;
   if (layerArns.length) Object.assign(input, { layerArns, layerOrder });
@@ -267,7 +318,8 @@ function readFunction(fn: { key: string; line: number; settings: Settings }, ser
   if (destinations) {
     const record = destinations.value && typeof destinations.value === 'object' ? (destinations.value as Record<string, unknown>) : {};
     for (const key of ['onSuccess', 'onFailure'] as const) {
-      if (record[key] !== undefined) eventInvoke[key] = readDestination(record[key], undefined, `destinations.${key}`, destinations.line, service.kindOf, problems);
+      if (record[key] !== undefined)
+        eventInvoke[key] = readDestination(record[key], undefined, `destinations.${key}`, destinations.line, service.kindOf, problems);
     }
   }
   const onError = either('onError');

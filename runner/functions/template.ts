@@ -97,7 +97,10 @@ export async function loadTemplate(file: string, options: TemplateOptions = {}):
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return { functions: [], errors: [{ file, line: 0, message: `Could not read ${file}: ${(error as Error).message}. Check that the file exists and is readable.` }] };
+    return {
+      functions: [],
+      errors: [{ file, line: 0, message: `Could not read ${file}: ${(error as Error).message}. Check that the file exists and is readable.` }],
+    };
   }
   return parseTemplate(text, file, options);
 }
@@ -121,7 +124,10 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
   const resourcesEntry = entryOf(root, 'Resources', yaml);
   const resources = resourcesEntry ? entriesOf(resourcesEntry.value, yaml) : [];
   if (!isMap(root) && !broken.length) {
-    return { functions: [], errors: [{ file, line: 1, message: `${name} is not a CloudFormation template: it should be a mapping with a Resources section.` }] };
+    return {
+      functions: [],
+      errors: [{ file, line: 1, message: `${name} is not a CloudFormation template: it should be a mapping with a Resources section.` }],
+    };
   }
   if ((!resourcesEntry || !isMap(resourcesEntry.value)) && !broken.length) {
     const line = resourcesEntry?.line ?? 1;
@@ -132,7 +138,9 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
   const ctx = createStackContext(template, options);
   const globalsFunction = entryOf(entryOf(root, 'Globals', yaml)?.value, 'Function', yaml);
   const globals = byKey(entriesOf(globalsFunction?.value, yaml));
-  const layers = new Map(resources.map((r) => [r.key, asRecord(yaml.plain(r.value))] as const).filter(([, raw]) => typeof raw.Type === 'string' && raw.Type in LAYER_CONTENT));
+  const layers = new Map(
+    resources.map((r) => [r.key, asRecord(yaml.plain(r.value))] as const).filter(([, raw]) => typeof raw.Type === 'string' && raw.Type in LAYER_CONTENT),
+  );
 
   const resourceTypes = asRecord(template.Resources);
   const kindOf: KindOf = (id) => RESOURCE_KINDS[String(asRecord(resourceTypes[id]).Type)];
@@ -157,7 +165,13 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     const spec = readFunction({ yaml, ctx, resource, isSam: type === SAM_FUNCTION, globals, layers, kindOf, problems, options });
     const resolve = (v: unknown) => resolveValue(v, ctx);
     const names = [spec?.name, spec?.functionName].filter((n): n is string => !!n);
-    if (spec) functions.push(withTriggers(withWebSocketEvents(withHttpEvents(spec, samHttpEvents(spec.name, raw, template, resolve)), samWebSocketEvents(names, template, resolve)), samTriggers(raw, resolve)));
+    if (spec)
+      functions.push(
+        withTriggers(
+          withWebSocketEvents(withHttpEvents(spec, samHttpEvents(spec.name, raw, template, resolve)), samWebSocketEvents(names, template, resolve)),
+          samTriggers(raw, resolve),
+        ),
+      );
     else errors.push(functionError(file, resource.key, problems.length ? problems : [{ line: resource.line, text: 'could not be read.' }]));
   }
   // Routes from raw API resources, Function URLs and OpenAPI definitions reach functions read above.
@@ -171,10 +185,15 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     const raw = asRecord(yaml.plain(resource.value));
     if (raw.Type !== EVENT_INVOKE_CONFIG) continue;
     const props = asRecord(resolveValue(raw.Properties, ctx));
-    const target = functions.find((fn) => fn.name === props.FunctionName || (typeof props.FunctionName === 'string' && props.FunctionName.endsWith(`:function:${fn.name}`)));
+    const target = functions.find(
+      (fn) => fn.name === props.FunctionName || (typeof props.FunctionName === 'string' && props.FunctionName.endsWith(`:function:${fn.name}`)),
+    );
     const problems: Problem[] = [];
     if (!target) {
-      problems.push({ line: resource.line, text: `configures FunctionName ${describeValue(props.FunctionName) || '(empty)'}, which is no function of this template; use !Ref of one.` });
+      problems.push({
+        line: resource.line,
+        text: `configures FunctionName ${describeValue(props.FunctionName) || '(empty)'}, which is no function of this template; use !Ref of one.`,
+      });
     } else {
       const read = readEventInvokeConfig(props, 'Properties', resource.line, kindOf, problems);
       if (!problems.length) target.eventInvoke = EventInvokeSettings.parse({ ...target.eventInvoke, ...read });
@@ -220,9 +239,13 @@ function readNestedStack(
   if (typeof location === 'string' && location && !/^(https?|s3):\/\//.test(location)) path = location;
   else if (typeof asset === 'string' && asset) path = asset;
   else if ('ApplicationId' in asRecord(location)) {
-    return skip(`it is a Serverless Application Repository application (${describeValue(asRecord(location).ApplicationId)}), whose template is not on this machine. Download its template and point ${property} at the file to run its functions.`);
+    return skip(
+      `it is a Serverless Application Repository application (${describeValue(asRecord(location).ApplicationId)}), whose template is not on this machine. Download its template and point ${property} at the file to run its functions.`,
+    );
   } else {
-    return skip(`its ${property} (${describeValue(location) || 'empty'}) is not a local file. Point ${property} at the child template's path, e.g. "./child/template.yaml", to run its functions.`);
+    return skip(
+      `its ${property} (${describeValue(location) || 'empty'}) is not a local file. Point ${property} at the child template's path, e.g. "./child/template.yaml", to run its functions.`,
+    );
   }
   const file = resolvePath(dirname(yaml.file), path);
   const stackPath = [...ctx.stackPath, resource.key];
@@ -233,11 +256,25 @@ function readNestedStack(
     text = readFileSync(real, 'utf8');
   } catch (error) {
     const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} doesn't exist` : (error as Error).message;
-    return { functions: [], errors: [{ file: yaml.file, line: resource.line, message: `Nested application "${resource.key}" has ${property} "${path}", but ${message}. Fix the path.` }] };
+    return {
+      functions: [],
+      errors: [
+        { file: yaml.file, line: resource.line, message: `Nested application "${resource.key}" has ${property} "${path}", but ${message}. Fix the path.` },
+      ],
+    };
   }
   const ancestors = [...(options.ancestors ?? [realpathOr(yaml.file)])];
   if (ancestors.includes(real) || stackPath.length > MAX_NESTING) {
-    return { functions: [], errors: [{ file: yaml.file, line: resource.line, message: `Nested application "${resource.key}" nests ${basename(file)} inside itself (or more than ${MAX_NESTING} deep); its functions are not loaded. Remove the cycle.` }] };
+    return {
+      functions: [],
+      errors: [
+        {
+          file: yaml.file,
+          line: resource.line,
+          message: `Nested application "${resource.key}" nests ${basename(file)} inside itself (or more than ${MAX_NESTING} deep); its functions are not loaded. Remove the cycle.`,
+        },
+      ],
+    };
   }
   const parameterOverrides: Record<string, string> = {};
   for (const [key, value] of Object.entries(asRecord(resolveValue(props.Parameters, ctx)))) {
@@ -283,7 +320,12 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   const setting = (key: string) => own.get(key) ?? globals.get(key);
   const valueOf = (entry: Entry) => resolveValue(yaml.plain(entry.value), ctx);
   const where = isSam ? 'to its Properties or to Globals.Function' : 'to its Properties';
-  const input: FunctionInput = { name: localFunctionName(id, ctx), runtime: 'nodejs22.x', codeUri: templateDir, source: { file: yaml.file, line: resource.line } };
+  const input: FunctionInput = {
+    name: localFunctionName(id, ctx),
+    runtime: 'nodejs22.x',
+    codeUri: templateDir,
+    source: { file: yaml.file, line: resource.line },
+  };
   // SAM's address for the function: the CDK construct path (without its trailing /Resource), else the
   // nested stacks' logical ids and the function's.
   const cdkPath = metadataOf['aws:cdk:path'];
@@ -322,9 +364,10 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   const asset = metadataOf['aws:asset:path'];
   // `aws:asset:path` (written by CDK, and by `sam build`) is where the code really is: it wins over the
   // S3 location or source folder the properties name.
-  const codeUri = typeof asset === 'string' && asset
-    ? checkCodeFolder(asset, 'Metadata aws:asset:path', templateDir, entryOf(resource.value, 'Metadata', yaml)?.line ?? resource.line, problems)
-    : readCode(yaml, resource, own, setting, valueOf, isSam, problems);
+  const codeUri =
+    typeof asset === 'string' && asset
+      ? checkCodeFolder(asset, 'Metadata aws:asset:path', templateDir, entryOf(resource.value, 'Metadata', yaml)?.line ?? resource.line, problems)
+      : readCode(yaml, resource, own, setting, valueOf, isSam, problems);
   if (codeUri) input.codeUri = codeUri;
 
   const memory = setting('MemorySize');
@@ -335,7 +378,11 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   if (tenancy) {
     const mode = asRecord(valueOf(tenancy)).TenantIsolationMode;
     if (mode === 'PER_TENANT') input.tenantIsolation = 'PER_TENANT';
-    else problems.push({ line: tenancy.line, text: `has TenancyConfig TenantIsolationMode ${describeValue(mode) || '(none)'}; the only mode Lambda has is PER_TENANT.` });
+    else
+      problems.push({
+        line: tenancy.line,
+        text: `has TenancyConfig TenantIsolationMode ${describeValue(mode) || '(none)'}; the only mode Lambda has is PER_TENANT.`,
+      });
   }
   const capacity = setting('CapacityProviderConfig');
   if (capacity) {
@@ -343,7 +390,11 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
     const max = managed.PerExecutionEnvironmentMaxConcurrency;
     if (max === undefined) input.maxConcurrency = defaultMaxConcurrency(input.runtime);
     else if (typeof max === 'number' && Number.isInteger(max) && max >= 1 && max <= 1000) input.maxConcurrency = max;
-    else problems.push({ line: capacity.line, text: `has PerExecutionEnvironmentMaxConcurrency ${describeValue(max)}; it must be a whole number from 1 to 1000.` });
+    else
+      problems.push({
+        line: capacity.line,
+        text: `has PerExecutionEnvironmentMaxConcurrency ${describeValue(max)}; it must be a whole number from 1 to 1000.`,
+      });
   }
   const durable = setting('DurableConfig');
   if (durable) {
@@ -362,7 +413,10 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
     const value = valueOf(entry);
     const variables = asRecord(value).Variables;
     if (!isRecord(value) || (variables !== undefined && variables !== null && !isRecord(variables))) {
-      problems.push({ line: entry.line, text: 'has an Environment that is not a mapping with Variables; write it as "Environment: { Variables: { NAME: value } }".' });
+      problems.push({
+        line: entry.line,
+        text: 'has an Environment that is not a mapping with Variables; write it as "Environment: { Variables: { NAME: value } }".',
+      });
       continue;
     }
     const entries = entriesOf(entryOf(entry.value, 'Variables', yaml)?.value, yaml);
@@ -437,7 +491,8 @@ function readFunction({ yaml, ctx, resource, isSam, globals: samGlobals, layers,
   const invokeConfig = isSam ? setting('EventInvokeConfig') : undefined;
   if (invokeConfig) Object.assign(eventInvoke, readEventInvokeConfig(valueOf(invokeConfig), 'EventInvokeConfig', invokeConfig.line, kindOf, problems));
   const deadLetter = isSam ? setting('DeadLetterQueue') : own.get('DeadLetterConfig');
-  if (deadLetter) eventInvoke.deadLetter = readDeadLetter(valueOf(deadLetter), isSam ? 'DeadLetterQueue' : 'DeadLetterConfig', deadLetter.line, kindOf, problems);
+  if (deadLetter)
+    eventInvoke.deadLetter = readDeadLetter(valueOf(deadLetter), isSam ? 'DeadLetterQueue' : 'DeadLetterConfig', deadLetter.line, kindOf, problems);
   if (Object.keys(dropUndefined(eventInvoke)).length) input.eventInvoke = EventInvokeSettings.parse(dropUndefined(eventInvoke));
 
   const metadata = entryOf(entryOf(resource.value, 'Metadata', yaml)?.value, 'OpenRuntime', yaml);
@@ -480,7 +535,10 @@ function readCode(
     const codeUri = setting('CodeUri');
     const inline = setting('InlineCode');
     if (inline && !codeUri) {
-      problems.push({ line: inline.line, text: 'uses InlineCode, which Open Runtime does not run. Move the code into a file and point CodeUri at its folder.' });
+      problems.push({
+        line: inline.line,
+        text: 'uses InlineCode, which Open Runtime does not run. Move the code into a file and point CodeUri at its folder.',
+      });
       return undefined;
     }
     if (!codeUri) return templateDir;
@@ -494,11 +552,17 @@ function readCode(
   const value = valueOf(code);
   const record = asRecord(value);
   if ('ZipFile' in record) {
-    problems.push({ line: code.line, text: 'has inline Code (ZipFile), which Open Runtime does not run. Move the code into a file and set Code to its folder.' });
+    problems.push({
+      line: code.line,
+      text: 'has inline Code (ZipFile), which Open Runtime does not run. Move the code into a file and set Code to its folder.',
+    });
     return undefined;
   }
   if ('ImageUri' in record) {
-    problems.push({ line: code.line, text: 'is a container image (Code.ImageUri); Open Runtime runs functions as local processes without Docker, so it can only run zip functions.' });
+    problems.push({
+      line: code.line,
+      text: 'is a container image (Code.ImageUri); Open Runtime runs functions as local processes without Docker, so it can only run zip functions.',
+    });
     return undefined;
   }
   return checkCodeFolder(value, 'Code', templateDir, code.line, problems);

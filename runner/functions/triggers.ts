@@ -5,9 +5,23 @@ import type { FunctionSpec } from './model.ts';
 
 /** serverless.yml event keys, by the SAM event type that means the same trigger. */
 const SERVERLESS_EVENTS: Record<string, string> = {
-  http: 'Api', httpApi: 'HttpApi', sqs: 'SQS', sns: 'SNS', s3: 'S3', schedule: 'Schedule', eventBridge: 'EventBridgeRule',
-  cloudwatchEvent: 'CloudWatchEvent', cloudwatchLog: 'CloudWatchLogs', msk: 'MSK', kafka: 'SelfManagedKafka',
-  activemq: 'MQ', rabbitmq: 'MQ', iot: 'IoTRule', cognitoUserPool: 'Cognito', alexaSkill: 'AlexaSkill', websocket: 'WebSocket',
+  http: 'Api',
+  httpApi: 'HttpApi',
+  sqs: 'SQS',
+  sns: 'SNS',
+  s3: 'S3',
+  schedule: 'Schedule',
+  eventBridge: 'EventBridgeRule',
+  cloudwatchEvent: 'CloudWatchEvent',
+  cloudwatchLog: 'CloudWatchLogs',
+  msk: 'MSK',
+  kafka: 'SelfManagedKafka',
+  activemq: 'MQ',
+  rabbitmq: 'MQ',
+  iot: 'IoTRule',
+  cognitoUserPool: 'Cognito',
+  alexaSkill: 'AlexaSkill',
+  websocket: 'WebSocket',
   alb: 'ALB',
 };
 

@@ -12,7 +12,12 @@ const SETTLE_MS = 150;
  * Calls `onChange` (once per burst of writes) when `file`, or any definition file in `workspace`, changes; or one of
  * `alsoWatched()` (the files the last load read besides, such as an OpenAPI DefinitionUri) in the same folder.
  */
-export function watchDefinitions(file: string | undefined, workspace: string, onChange: () => void, alsoWatched: () => readonly string[] = () => []): () => void {
+export function watchDefinitions(
+  file: string | undefined,
+  workspace: string,
+  onChange: () => void,
+  alsoWatched: () => readonly string[] = () => [],
+): () => void {
   const dir = file ? dirname(file) : workspace;
   const wanted = (name: string) => (file ? name === basename(file) : DEFINITION_FILE.test(name)) || alsoWatched().includes(join(dir, name));
   let timer: NodeJS.Timeout | undefined;

@@ -33,7 +33,10 @@ export function withWebSocketEvents(fn: FunctionSpec, events: WebSocketEvent[] |
  */
 export function samWebSocketEvents(names: readonly string[], template: Record<string, unknown>, resolve: Resolve): WebSocketEvent[] | undefined {
   const resources = asRecord(template.Resources);
-  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => asRecord(r).Type === type).map(([id, r]) => [id, asRecord(resolve(asRecord(r).Properties ?? {}))] as const);
+  const ofType = (type: string) =>
+    Object.entries(resources)
+      .filter(([, r]) => asRecord(r).Type === type)
+      .map(([id, r]) => [id, asRecord(resolve(asRecord(r).Properties ?? {}))] as const);
   const apis = new Map(ofType('AWS::ApiGatewayV2::Api').filter(([, p]) => String(p.ProtocolType).toUpperCase() === 'WEBSOCKET'));
   if (!apis.size) return undefined;
   const stages = new Map<string, string>();
@@ -41,7 +44,11 @@ export function samWebSocketEvents(names: readonly string[], template: Record<st
     const api = text(props.ApiId);
     if (api && !stages.has(api) && text(props.StageName)) stages.set(api, text(props.StageName)!);
   }
-  const integrations = new Set(ofType('AWS::ApiGatewayV2::Integration').filter(([, p]) => invokes(p.IntegrationUri, names)).map(([id]) => id));
+  const integrations = new Set(
+    ofType('AWS::ApiGatewayV2::Integration')
+      .filter(([, p]) => invokes(p.IntegrationUri, names))
+      .map(([id]) => id),
+  );
   const withResponse = new Set(ofType('AWS::ApiGatewayV2::RouteResponse').map(([, p]) => text(p.RouteId)));
   const events: WebSocketEvent[] = [];
   for (const [id, props] of ofType('AWS::ApiGatewayV2::Route')) {

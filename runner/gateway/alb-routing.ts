@@ -68,7 +68,9 @@ function conditionHolds(condition: AlbCondition, req: AlbRequest): boolean {
     }
     case 'query-string': {
       const pairs = decodedQuery(req.rawQuery);
-      return (condition.pairs ?? []).some((p) => pairs.some(([k, v]) => (p.key === undefined || wildcard(p.key, true).test(k)) && wildcard(p.value, true).test(v)));
+      return (condition.pairs ?? []).some((p) =>
+        pairs.some(([k, v]) => (p.key === undefined || wildcard(p.key, true).test(k)) && wildcard(p.value, true).test(v)),
+      );
     }
     case 'source-ip':
       return condition.values.some((cidr) => inCidr(req.sourceIp, cidr));
@@ -77,7 +79,10 @@ function conditionHolds(condition: AlbCondition, req: AlbRequest): boolean {
 
 /** An ALB pattern (`*` any run, `?` one character) as an anchored regular expression. */
 function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
 }
 
@@ -102,10 +107,13 @@ function headerValues(rawHeaders: readonly string[], lowerName: string): string[
 /** Query pairs exactly as sent (ALB passes them URL-encoded). */
 function rawQueryPairs(rawQuery: string): [string, string][] {
   if (!rawQuery) return [];
-  return rawQuery.split('&').filter(Boolean).map((part) => {
-    const at = part.indexOf('=');
-    return at < 0 ? [part, ''] : [part.slice(0, at), part.slice(at + 1)];
-  });
+  return rawQuery
+    .split('&')
+    .filter(Boolean)
+    .map((part) => {
+      const at = part.indexOf('=');
+      return at < 0 ? [part, ''] : [part.slice(0, at), part.slice(at + 1)];
+    });
 }
 
 function decodedQuery(rawQuery: string): [string, string][] {
@@ -141,13 +149,28 @@ export function albEvent(req: AlbRequest, rule: AlbRule): ALBEvent {
   return event;
 }
 
-const REASONS: Record<number, string> = { 404: 'Not Found', 413: 'Request Entity Too Large', 403: 'Forbidden', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Timeout' };
+const REASONS: Record<number, string> = {
+  404: 'Not Found',
+  413: 'Request Entity Too Large',
+  403: 'Forbidden',
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Timeout',
+};
 
 /** ALB's own error page (status, an HTML body, `Server: awselb/2.0`), with the reason for the log. */
 export function albError(status: 403 | 404 | 413 | 502 | 503 | 504, problem: string): AlbAnswer {
   const title = `${status} ${REASONS[status]}`;
   const body = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`;
-  return { status, headers: [['server', 'awselb/2.0'], ['content-type', 'text/html']], body: Buffer.from(body), problem };
+  return {
+    status,
+    headers: [
+      ['server', 'awselb/2.0'],
+      ['content-type', 'text/html'],
+    ],
+    body: Buffer.from(body),
+    problem,
+  };
 }
 
 /** The answer when no rule matches: the listener's default fixed-response, or 404 when the template has none. */
@@ -156,16 +179,22 @@ export function noRuleAnswer(targets: readonly AlbTarget[]): AlbAnswer {
   const headers: [string, string][] = [['server', 'awselb/2.0']];
   if (fixed) {
     if (fixed.contentType) headers.push(['content-type', fixed.contentType]);
-    return { status: fixed.status, headers, body: Buffer.from(fixed.body), problem: 'no rule matches: the listener\'s default fixed-response' };
+    return { status: fixed.status, headers, body: Buffer.from(fixed.body), problem: "no rule matches: the listener's default fixed-response" };
   }
   headers.push(['content-type', 'text/plain; charset=utf-8']);
-  return { status: 404, headers, body: Buffer.from('Not Found: no listener rule matches this request, and the listener\'s default action is not in the project.\n'), problem: 'no rule matches' };
+  return {
+    status: 404,
+    headers,
+    body: Buffer.from("Not Found: no listener rule matches this request, and the listener's default action is not in the project.\n"),
+    problem: 'no rule matches',
+  };
 }
 
 /** The HTTP answer to a settled invocation of an ALB target. */
 export function albAnswer(outcome: Outcome, rule: AlbRule, functionName: string): AlbAnswer {
   if (!outcome.ok) {
-    if (outcome.errorType === 'Sandbox.Timedout') return albError(504, `${functionName} timed out (${outcome.errorType}); raise its Timeout if the work needs longer.`);
+    if (outcome.errorType === 'Sandbox.Timedout')
+      return albError(504, `${functionName} timed out (${outcome.errorType}); raise its Timeout if the work needs longer.`);
     return albError(502, `${functionName} failed with ${outcome.errorType}: ${errorMessageOf(outcome.body)} (its log has the details).`);
   }
   const malformed = (why: string) => albError(502, `${functionName} returned a response the load balancer can't send: ${why}`);
@@ -178,12 +207,14 @@ export function albAnswer(outcome: Outcome, rule: AlbRule, functionName: string)
   if (!value || typeof value !== 'object' || Array.isArray(value)) return malformed('it is not an object with a statusCode.');
   const record = value as Record<string, unknown>;
   if (!validStatus(record.statusCode)) return malformed(`statusCode ${JSON.stringify(record.statusCode)} is not an HTTP status (100 to 599).`);
-  if (record.body !== undefined && record.body !== null && typeof record.body !== 'string') return malformed('body must be a string (JSON.stringify an object first).');
+  if (record.body !== undefined && record.body !== null && typeof record.body !== 'string')
+    return malformed('body must be a string (JSON.stringify an object first).');
   const headers: [string, string][] = [];
   try {
     if (rule.multiValueHeaders) {
       // With multi-value headers on, ALB reads only multiValueHeaders.
-      for (const [name, list] of Object.entries(asObject(record.multiValueHeaders))) for (const v of Array.isArray(list) ? list : [list]) pushHeader(headers, name, v);
+      for (const [name, list] of Object.entries(asObject(record.multiValueHeaders)))
+        for (const v of Array.isArray(list) ? list : [list]) pushHeader(headers, name, v);
     } else {
       for (const [name, v] of Object.entries(asObject(record.headers))) pushHeader(headers, name, v);
     }
@@ -192,7 +223,12 @@ export function albAnswer(outcome: Outcome, rule: AlbRule, functionName: string)
   }
   const description = typeof record.statusDescription === 'string' ? record.statusDescription.replace(/^\d{3}\s*/, '') : undefined;
   const text = typeof record.body === 'string' ? record.body : '';
-  return { status: Number(record.statusCode), headers, body: Buffer.from(text, record.isBase64Encoded === true ? 'base64' : 'utf8'), ...(description ? { statusText: description } : {}) };
+  return {
+    status: Number(record.statusCode),
+    headers,
+    body: Buffer.from(text, record.isBase64Encoded === true ? 'base64' : 'utf8'),
+    ...(description ? { statusText: description } : {}),
+  };
 }
 
 function asObject(value: unknown): Record<string, unknown> {

@@ -33,7 +33,8 @@ export class LoadBalancers {
     this.lambda = lambda;
     this.log = opts.log;
     this.unsubscribe = lambda.subscribe((event) => {
-      if (event.type === 'functions-changed') void this.sync().catch((error: Error) => this.log?.(`could not serve the load balancer listeners: ${error.message}`));
+      if (event.type === 'functions-changed')
+        void this.sync().catch((error: Error) => this.log?.(`could not serve the load balancer listeners: ${error.message}`));
     });
   }
 
@@ -108,11 +109,19 @@ export class LoadBalancers {
       } catch {
         res.destroy();
       }
-      this.log?.(`${method} :${listener.port}${path} -> ${target} ${answer.status} (${(performance.now() - started).toFixed(1)} ms)${answer.problem ? `: ${answer.problem}` : ''}`);
+      this.log?.(
+        `${method} :${listener.port}${path} -> ${target} ${answer.status} (${(performance.now() - started).toFixed(1)} ms)${answer.problem ? `: ${answer.problem}` : ''}`,
+      );
     };
     if (req.headers.host !== undefined && !isLoopbackHost(req.headers.host)) {
       req.resume();
-      return finish(albError(403, `refused: it was addressed to "${req.headers.host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends).`), '(refused)');
+      return finish(
+        albError(
+          403,
+          `refused: it was addressed to "${req.headers.host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends).`,
+        ),
+        '(refused)',
+      );
     }
     readBody(req, MAX_REQUEST_BYTES).then(
       (body) => {
@@ -124,7 +133,8 @@ export class LoadBalancers {
         this.invoke(target, request, (answer) => finish(answer, target.function));
       },
       (error) => {
-        if (error instanceof BodyTooLargeError) finish(albError(413, `the request body is over ${MAX_REQUEST_BYTES} bytes, ALB's limit for a Lambda target.`), '(refused)');
+        if (error instanceof BodyTooLargeError)
+          finish(albError(413, `the request body is over ${MAX_REQUEST_BYTES} bytes, ALB's limit for a Lambda target.`), '(refused)');
         else res.destroy();
       },
     );
@@ -135,7 +145,8 @@ export class LoadBalancers {
     try {
       inv = this.lambda.invoke(target.function, Buffer.from(JSON.stringify(albEvent(request, target.rule))));
     } catch (error) {
-      if (error instanceof TooManyRequestsError) return answer(albError(503, `${target.function} is at its concurrency limit (${error.message}); Lambda throttled the request.`));
+      if (error instanceof TooManyRequestsError)
+        return answer(albError(503, `${target.function} is at its concurrency limit (${error.message}); Lambda throttled the request.`));
       if (error instanceof FunctionNotFoundError) return answer(albError(502, error.message));
       return answer(albError(502, `the runner could not start ${target.function}: ${(error as Error).message}`));
     }
@@ -158,7 +169,12 @@ export function describeListeners(listeners: ReturnType<LoadBalancers['describe'
   return listeners
     .map(({ listener, port, targets }) => {
       const rules = targets.map(({ function: fn, rule }) => {
-        const when = rule.conditions.map((c) => `${c.field} ${c.field === 'query-string' ? (c.pairs ?? []).map((p) => `${p.key ?? '*'}=${p.value}`).join('|') : `${c.headerName ? `${c.headerName}: ` : ''}${c.values.join('|')}`}`).join(' and ');
+        const when = rule.conditions
+          .map(
+            (c) =>
+              `${c.field} ${c.field === 'query-string' ? (c.pairs ?? []).map((p) => `${p.key ?? '*'}=${p.value}`).join('|') : `${c.headerName ? `${c.headerName}: ` : ''}${c.values.join('|')}`}`,
+          )
+          .join(' and ');
         return `  ${rule.priority === 50001 ? 'default' : `#${rule.priority}`}  ${when || '(any request)'} -> ${fn}${rule.multiValueHeaders ? ' (multi-value headers)' : ''}`;
       });
       return `ALB listener ${listener} on http://127.0.0.1:${port}\n${rules.join('\n')}`;

@@ -43,7 +43,12 @@ export function isPreflight(kind: Kind, cors: HttpCors | undefined, req: CorsReq
  * The preflight's answer. `resourceMethods`: the methods declared on the REST resource, which SAM allows when the
  * configuration names none.
  */
-export function preflightAnswer(kind: Kind, cors: HttpCors, req: CorsRequest, resourceMethods: readonly string[] = []): { status: number; headers: [string, string][] } {
+export function preflightAnswer(
+  kind: Kind,
+  cors: HttpCors,
+  req: CorsRequest,
+  resourceMethods: readonly string[] = [],
+): { status: number; headers: [string, string][] } {
   if (kind === 'rest') {
     const headers: [string, string][] = [['Access-Control-Allow-Origin', cors.allowOrigins.join(',') || '*']];
     const methods = cors.allowMethods.length ? cors.allowMethods : restMethods(resourceMethods);

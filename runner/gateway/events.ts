@@ -68,7 +68,8 @@ export function restEvent(req: GatewayRequest, match: RouteMatch): APIGatewayPro
     (queryStringParameters ??= {})[name] = value;
     ((multiValueQueryStringParameters ??= {})[name] ??= []).push(value);
   }
-  const binary = route.event.kind === 'rest' ? matchesMediaType(contentTypeOf(req.rawHeaders), route.event.binaryMediaTypes) : !isTextType(contentTypeOf(req.rawHeaders));
+  const binary =
+    route.event.kind === 'rest' ? matchesMediaType(contentTypeOf(req.rawHeaders), route.event.binaryMediaTypes) : !isTextType(contentTypeOf(req.rawHeaders));
   const resource = route.isDefault ? '$default' : route.servedPath;
   const event: APIGatewayProxyEvent = {
     resource,

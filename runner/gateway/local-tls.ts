@@ -31,7 +31,29 @@ export function makeLocalCertificate(env: NodeJS.ProcessEnv = process.env): Loca
   const certFile = join(dir, 'gateway.pem');
   const made = spawnSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', '/CN=Open Runtime local gateway', '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'extendedKeyUsage=serverAuth', '-keyout', keyFile, '-out', certFile],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=Open Runtime local gateway',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
     { encoding: 'utf8', timeout: 10_000 },
   );
   if (made.status !== 0 || !existsSync(keyFile) || !existsSync(certFile)) {

@@ -35,7 +35,8 @@ type GatewayError =
   | 'badSignature'
   | 'unknownAccessKey'
   | 'apiKey';
-const SIGNATURE_MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+const SIGNATURE_MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
 /**
  * API Gateway's own answers, per API kind: status, message, and the x-amzn-ErrorType REST adds. A function error
@@ -135,8 +136,13 @@ export function gatewayError(error: GatewayError, kind: Kind, problem: string): 
 /** The HTTP answer to a settled invocation. `accept` is the request's Accept header (REST binary responses). */
 export function answerOf(outcome: Outcome, event: HttpEvent, functionName: string, accept: string | undefined): GatewayAnswer {
   if (!outcome.ok) {
-    if (outcome.errorType === 'Sandbox.Timedout') return gatewayError('timeout', event.kind, `${functionName} timed out (${outcome.errorType}); raise its Timeout if the work needs longer.`);
-    return gatewayError('functionError', event.kind, `${functionName} failed with ${outcome.errorType}: ${errorMessageOf(outcome.body)} (its log has the details).`);
+    if (outcome.errorType === 'Sandbox.Timedout')
+      return gatewayError('timeout', event.kind, `${functionName} timed out (${outcome.errorType}); raise its Timeout if the work needs longer.`);
+    return gatewayError(
+      'functionError',
+      event.kind,
+      `${functionName} failed with ${outcome.errorType}: ${errorMessageOf(outcome.body)} (its log has the details).`,
+    );
   }
   const malformed = (why: string) => gatewayError('malformed', event.kind, `${functionName} returned a response API Gateway can't send: ${why}`);
   try {
@@ -170,7 +176,9 @@ function answerV1(value: unknown, event: HttpEvent, accept: string | undefined, 
   // REST decodes base64 only for binary media types (by the response's Content-Type or the request's Accept);
   // an HTTP API with payload 1.0 always does.
   const contentType = headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1];
-  const decode = value.isBase64Encoded === true && (event.kind !== 'rest' || matchesMediaType(contentType, event.binaryMediaTypes) || matchesMediaType(accept, event.binaryMediaTypes));
+  const decode =
+    value.isBase64Encoded === true &&
+    (event.kind !== 'rest' || matchesMediaType(contentType, event.binaryMediaTypes) || matchesMediaType(accept, event.binaryMediaTypes));
   return { status: Number(value.statusCode), headers, body: Buffer.from(text, decode ? 'base64' : 'utf8') };
 }
 

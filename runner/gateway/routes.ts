@@ -56,7 +56,10 @@ export function routeTable(functions: readonly FunctionSpec[], notEmulated: read
       } else routes.push(makeRoute(fn.name, event, event.path, ''));
     }
   }
-  return routes.map((route, order) => ({ route, order })).sort((a, b) => compareRoutes(a.route, b.route) || a.order - b.order).map((r) => r.route);
+  return routes
+    .map((route, order) => ({ route, order }))
+    .sort((a, b) => compareRoutes(a.route, b.route) || a.order - b.order)
+    .map((r) => r.route);
 }
 
 function makeRoute(name: string, event: HttpEvent, servedPath: string, prefix: string): Route {
@@ -126,8 +129,13 @@ export function matchPath(table: readonly Route[], path: string): { match: Route
   for (const route of table) {
     const params = route.isDefault ? {} : matchSegments(route.segments, parts);
     if (!params) continue;
-    const methods = table.filter((r) => r.event.api === route.event.api && r.event.kind === route.event.kind && r.servedPath === route.servedPath).map((r) => r.event.method);
-    return { match: { route, pathParameters: Object.keys(params).length ? params : null, path: route.prefix ? path.slice(route.prefix.length) || '/' : path }, methods };
+    const methods = table
+      .filter((r) => r.event.api === route.event.api && r.event.kind === route.event.kind && r.servedPath === route.servedPath)
+      .map((r) => r.event.method);
+    return {
+      match: { route, pathParameters: Object.keys(params).length ? params : null, path: route.prefix ? path.slice(route.prefix.length) || '/' : path },
+      methods,
+    };
   }
   return undefined;
 }

@@ -64,13 +64,16 @@ export class Gateway {
     const invokeAuthorizer = (fn: string, payload: Buffer) => this.lambda.invoke(fn, payload).settled;
     this.auth = new GatewayAuth(invokeAuthorizer, { jwt: { verifySignatures: true }, apiKeys: [], ...opts.auth });
     // Only WebSocket handshakes are upgrades: any other Upgrade (curl --http2's h2c) is an ordinary request.
-    this.server = createServer({ keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000, shouldUpgradeCallback: isWebSocketUpgrade }, (req, res) => {
-      try {
-        this.handle(req, res);
-      } catch {
-        res.destroy(); // a bug of the gateway's own costs this request, not the runner
-      }
-    });
+    this.server = createServer(
+      { keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000, shouldUpgradeCallback: isWebSocketUpgrade },
+      (req, res) => {
+        try {
+          this.handle(req, res);
+        } catch {
+          res.destroy(); // a bug of the gateway's own costs this request, not the runner
+        }
+      },
+    );
     this.listener = acceptPlainAndTls(this.server, opts.tls);
     this.webSockets = new WebSocketGateway(lambda, { log: opts.log, ...opts.webSocket, port: () => this.port });
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -117,9 +120,12 @@ export class Gateway {
       await listenOn(this.opts.port);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      if (!orAnyPort) throw new Error(`Port ${this.opts.port} is in use, so the HTTP APIs can't be served there. Choose another with --api-port N (0: any free port).`);
+      if (!orAnyPort)
+        throw new Error(`Port ${this.opts.port} is in use, so the HTTP APIs can't be served there. Choose another with --api-port N (0: any free port).`);
       await listenOn(0);
-      this.opts.log?.(`port ${this.opts.port} is in use; serving the HTTP APIs on port ${(this.listener.address() as AddressInfo).port} instead (choose one with --api-port N).`);
+      this.opts.log?.(
+        `port ${this.opts.port} is in use; serving the HTTP APIs on port ${(this.listener.address() as AddressInfo).port} instead (choose one with --api-port N).`,
+      );
     }
     this.port = (this.listener.address() as AddressInfo).port;
     return this.port;
@@ -129,7 +135,10 @@ export class Gateway {
     this.unsubscribe();
     await this.webSockets.close();
     this.server.closeAllConnections();
-    await Promise.all([new Promise<void>((resolve) => this.listener.close(() => resolve())), new Promise<void>((resolve) => this.server.close(() => resolve()))]);
+    await Promise.all([
+      new Promise<void>((resolve) => this.listener.close(() => resolve())),
+      new Promise<void>((resolve) => this.server.close(() => resolve())),
+    ]);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -142,11 +151,20 @@ export class Gateway {
       } catch {
         res.destroy(); // nothing a request or a function sends may throw out of here: that would end the runner
       }
-      this.opts.log?.(`${method} ${path} -> ${target} ${answer.status} (${(performance.now() - started).toFixed(1)} ms)${answer.problem ? `: ${answer.problem}` : ''}`);
+      this.opts.log?.(
+        `${method} ${path} -> ${target} ${answer.status} (${(performance.now() - started).toFixed(1)} ms)${answer.problem ? `: ${answer.problem}` : ''}`,
+      );
     };
     if (req.headers.host !== undefined && !isLoopbackHost(req.headers.host)) {
       req.resume();
-      return finish(gatewayError('forbiddenHost', noRouteKind(this.table), `refused: it was addressed to "${req.headers.host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends). Call http://127.0.0.1:${this.port}.`), '(refused)');
+      return finish(
+        gatewayError(
+          'forbiddenHost',
+          noRouteKind(this.table),
+          `refused: it was addressed to "${req.headers.host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends). Call http://127.0.0.1:${this.port}.`,
+        ),
+        '(refused)',
+      );
     }
     if (this.webSockets.manage(req, res, path)) return;
     if (method === 'OPTIONS') {
@@ -163,22 +181,43 @@ export class Gateway {
         if (!found || !authorizer) return finish(preflight, '(CORS preflight)');
         // SAM puts a REST API's DefaultAuthorizer on the OPTIONS method too unless AddDefaultAuthorizerToCorsPreflight
         // is false: a browser's preflight carries no Authorization, so it gets the 401 it gets from AWS.
-        const guarded = { ...found.match.route, event: { ...found.match.route.event, auth: { authorizer, iam: false, apiKeyRequired: false, apiKeys: [], scopes: [] } } };
-        const request = { method, rawQuery, rawHeaders: req.rawHeaders, body: Buffer.alloc(0), sourceIp: sourceIpOf(req), domainName: req.headers.host ?? 'localhost', requestId: randomUUID(), timeEpoch: Date.now() };
-        return this.authorize(req, { ...found.match, route: guarded }, request, (outcome) => finish(outcome.ok ? preflight : outcome.answer, `(CORS preflight, authorized by ${authorizer.name})`));
+        const guarded = {
+          ...found.match.route,
+          event: { ...found.match.route.event, auth: { authorizer, iam: false, apiKeyRequired: false, apiKeys: [], scopes: [] } },
+        };
+        const request = {
+          method,
+          rawQuery,
+          rawHeaders: req.rawHeaders,
+          body: Buffer.alloc(0),
+          sourceIp: sourceIpOf(req),
+          domainName: req.headers.host ?? 'localhost',
+          requestId: randomUUID(),
+          timeEpoch: Date.now(),
+        };
+        return this.authorize(req, { ...found.match, route: guarded }, request, (outcome) =>
+          finish(outcome.ok ? preflight : outcome.answer, `(CORS preflight, authorized by ${authorizer.name})`),
+        );
       }
     }
     const match = matchRoute(this.table, method, path);
     if (!match) {
       req.resume();
-      const known = this.table.length ? `The routes are listed when the runner starts (${this.table.length} of them).` : 'The project declares no HTTP routes: add an Api or HttpApi event, or a FunctionUrlConfig, to a function.';
+      const known = this.table.length
+        ? `The routes are listed when the runner starts (${this.table.length} of them).`
+        : 'The project declares no HTTP routes: add an Api or HttpApi event, or a FunctionUrlConfig, to a function.';
       return finish(gatewayError('noRoute', noRouteKind(this.table), `no route matches. ${known}`), '(no route)');
     }
     const { route } = match;
     const kind = route.event.kind;
     if (route.event.notEmulated) {
       req.resume();
-      const answer = { status: 501, headers: [['content-type', 'application/json']] as [string, string][], body: Buffer.from(JSON.stringify({ message: `Not Implemented: ${route.event.notEmulated}` })), problem: route.event.notEmulated };
+      const answer = {
+        status: 501,
+        headers: [['content-type', 'application/json']] as [string, string][],
+        body: Buffer.from(JSON.stringify({ message: `Not Implemented: ${route.event.notEmulated}` })),
+        problem: route.event.notEmulated,
+      };
       return finish(answer, '(not emulated)');
     }
     // Most requests (GET, HEAD, DELETE) have no body: they are run now, without waiting for the stream's end.
@@ -189,7 +228,11 @@ export class Gateway {
     readBody(req, MAX_REQUEST_BYTES).then(
       (body) => this.run(req, res, body, match, rawQuery, finish),
       (error) => {
-        if (error instanceof BodyTooLargeError) finish(gatewayError('tooLarge', kind, `the request body is over ${MAX_REQUEST_BYTES} bytes, Lambda's limit for a synchronous invocation.`), route.function);
+        if (error instanceof BodyTooLargeError)
+          finish(
+            gatewayError('tooLarge', kind, `the request body is over ${MAX_REQUEST_BYTES} bytes, Lambda's limit for a synchronous invocation.`),
+            route.function,
+          );
         else res.destroy(); // the client went away mid-body
       },
     );
@@ -210,7 +253,14 @@ export class Gateway {
   }
 
   /** Builds the event and answers with what the invocation gives. */
-  private run(req: IncomingMessage, res: ServerResponse, body: Buffer, match: RouteMatch, rawQuery: string, finish: (answer: GatewayAnswer, target: string) => void): void {
+  private run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    match: RouteMatch,
+    rawQuery: string,
+    finish: (answer: GatewayAnswer, target: string) => void,
+  ): void {
     const { route } = match;
     const kind = route.event.kind;
     try {
@@ -226,7 +276,10 @@ export class Gateway {
         timeEpoch: Date.now(),
       };
       const decorate = (headers: [string, string][]) =>
-        withCorsHeaders(kind, route.event.cors, req.headers.origin, [...headers, kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId]]);
+        withCorsHeaders(kind, route.event.cors, req.headers.origin, [
+          ...headers,
+          kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId],
+        ]);
       const proceed = (grant: Grant | undefined) => {
         const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
         if (grant) applyGrant(event, grant);
@@ -269,9 +322,11 @@ export class Gateway {
         req.destroy();
       }
     };
-    this.auth.authorize(authRequest).then(settle, (error: Error) =>
-      settle({ ok: false, answer: gatewayError('authorizerError', route.event.kind, `the gateway could not authorize the request: ${error.message}`) }),
-    );
+    this.auth
+      .authorize(authRequest)
+      .then(settle, (error: Error) =>
+        settle({ ok: false, answer: gatewayError('authorizerError', route.event.kind, `the gateway could not authorize the request: ${error.message}`) }),
+      );
   }
 
   /**
@@ -279,13 +334,20 @@ export class Gateway {
    * long. With a `stream` (a RESPONSE_STREAM Function URL) the response goes out as the function writes it, and
    * `answer` is only called when nothing could be streamed (a buffered handler, an error before the first byte).
    */
-  private invoke(route: Route, payload: Buffer, accept: string | undefined, stream: StreamedHttpResponse | undefined, answer: (a: GatewayAnswer) => void): void {
+  private invoke(
+    route: Route,
+    payload: Buffer,
+    accept: string | undefined,
+    stream: StreamedHttpResponse | undefined,
+    answer: (a: GatewayAnswer) => void,
+  ): void {
     const kind = route.event.kind;
     let inv;
     try {
       inv = this.lambda.invoke(route.function, payload, { streamListener: stream });
     } catch (error) {
-      if (error instanceof TooManyRequestsError) return answer(gatewayError('throttled', kind, `${route.function} is at its concurrency limit (${error.message}); Lambda throttled the request.`));
+      if (error instanceof TooManyRequestsError)
+        return answer(gatewayError('throttled', kind, `${route.function} is at its concurrency limit (${error.message}); Lambda throttled the request.`));
       if (error instanceof FunctionNotFoundError) return answer(gatewayError('functionError', kind, error.message));
       return answer(gatewayError('functionError', kind, `the runner could not start ${route.function}: ${(error as Error).message}`));
     }
@@ -294,7 +356,13 @@ export class Gateway {
     const timer = Number.isFinite(limit)
       ? setTimeout(() => {
           done = true;
-          answer(gatewayError('timeout', kind, `${route.function} did not answer within API Gateway's ${limit / 1000} s integration timeout; it keeps running until its own Timeout.`));
+          answer(
+            gatewayError(
+              'timeout',
+              kind,
+              `${route.function} did not answer within API Gateway's ${limit / 1000} s integration timeout; it keeps running until its own Timeout.`,
+            ),
+          );
         }, limit)
       : undefined;
     void inv.settled.then((outcome) => {
@@ -304,7 +372,9 @@ export class Gateway {
       if (stream?.sent) {
         stream.end(outcome);
         // For the log only: the answer has gone out already, so send() leaves it alone.
-        const problem = outcome.ok ? undefined : `${route.function} failed with ${outcome.errorType} after its streamed response had started, so the stream was cut (its log has the details).`;
+        const problem = outcome.ok
+          ? undefined
+          : `${route.function} failed with ${outcome.errorType} after its streamed response had started, so the stream was cut (its log has the details).`;
         return answer({ status: stream.status!, headers: [], body: Buffer.alloc(0), problem });
       }
       if (stream?.problem) return answer(gatewayError('malformed', kind, `${route.function} returned a response Lambda can't send: ${stream.problem}`));
@@ -349,7 +419,12 @@ function send(res: ServerResponse, answer: GatewayAnswer): void {
 
 /** The route table as printed when the runner starts: method, URL, function, API kind (route-list.ts). */
 export function describeRoutes(routes: readonly Route[], port: number): string {
-  const rows = listRoutes(routes, port).map((r) => [r.method, r.path === '$default' ? `${r.url}* ($default)` : r.kind === 'url' ? `${r.url}*` : r.url, r.function, r.auth ? `${r.kindLabel}  auth: ${r.auth}` : r.kindLabel]);
+  const rows = listRoutes(routes, port).map((r) => [
+    r.method,
+    r.path === '$default' ? `${r.url}* ($default)` : r.kind === 'url' ? `${r.url}*` : r.url,
+    r.function,
+    r.auth ? `${r.kindLabel}  auth: ${r.auth}` : r.kindLabel,
+  ]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')).join('\n');
 }

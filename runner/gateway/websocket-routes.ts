@@ -36,7 +36,14 @@ export function webSocketApis(functions: readonly FunctionSpec[]): { apis: WebSo
     for (const event of fn.websocketEvents ?? []) {
       let api = byName.get(event.api);
       if (!api) {
-        api = { api: event.api, apiId: localApiId(event.api), stage: event.stage, path: `/${event.stage}`, routeSelectionExpression: event.routeSelectionExpression, routes: new Map() };
+        api = {
+          api: event.api,
+          apiId: localApiId(event.api),
+          stage: event.stage,
+          path: `/${event.stage}`,
+          routeSelectionExpression: event.routeSelectionExpression,
+          routes: new Map(),
+        };
         byName.set(event.api, api);
       }
       if (!api.routes.has(event.routeKey)) api.routes.set(event.routeKey, { function: fn.name, twoWay: event.twoWay });
@@ -46,7 +53,10 @@ export function webSocketApis(functions: readonly FunctionSpec[]): { apis: WebSo
   const problems: string[] = [];
   for (const api of byName.values()) {
     const taken = apis.find((a) => a.path === api.path);
-    if (taken) problems.push(`WebSocket API ${api.api} is not served: its stage "${api.stage}" is also ${taken.api}'s, and each is served at /<stage>. Give one of them another StageName.`);
+    if (taken)
+      problems.push(
+        `WebSocket API ${api.api} is not served: its stage "${api.stage}" is also ${taken.api}'s, and each is served at /<stage>. Give one of them another StageName.`,
+      );
     else apis.push(api);
   }
   return { apis, problems };
@@ -75,7 +85,8 @@ export function selectRoute(api: WebSocketApi, body: string | undefined): string
     } catch {
       value = undefined;
     }
-    for (const key of field.split('.')) value = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+    for (const key of field.split('.'))
+      value = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
     const key = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
     if (key !== undefined && !key.startsWith('$') && api.routes.has(key)) return key;
   }
@@ -165,9 +176,12 @@ export function errorFrame(message: string, connectionId: string, requestId: str
 export function describeWebSocketApis(apis: readonly WebSocketApi[], port: number): string {
   const lines: string[] = [];
   for (const api of apis) {
-    lines.push(`  ws://127.0.0.1:${port}${api.path}  ${api.api} (stage ${api.stage}, routes by ${api.routeSelectionExpression}; @connections at http://127.0.0.1:${port}${api.path}/@connections/{id})`);
+    lines.push(
+      `  ws://127.0.0.1:${port}${api.path}  ${api.api} (stage ${api.stage}, routes by ${api.routeSelectionExpression}; @connections at http://127.0.0.1:${port}${api.path}/@connections/{id})`,
+    );
     const width = Math.max(...[...api.routes.keys()].map((k) => k.length));
-    for (const [key, route] of api.routes) lines.push(`    ${key.padEnd(width)}  ${route.function}${route.twoWay ? '  (two-way: the response goes back to the client)' : ''}`);
+    for (const [key, route] of api.routes)
+      lines.push(`    ${key.padEnd(width)}  ${route.function}${route.twoWay ? '  (two-way: the response goes back to the client)' : ''}`);
   }
   return lines.join('\n');
 }

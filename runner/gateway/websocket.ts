@@ -22,7 +22,17 @@ import { BodyTooLargeError, headerValue, readBody, sendAwsError, sendJson, split
 import { TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import { isLoopbackHost, judgeRequest } from '../request-guard.ts';
 import { withEdgeHeaders } from './events.ts';
-import { apiAt, errorFrame, selectRoute, webSocketApis, webSocketEvent, webSocketId, type ConnectionFacts, type WebSocketApi, type WebSocketEventInput } from './websocket-routes.ts';
+import {
+  apiAt,
+  errorFrame,
+  selectRoute,
+  webSocketApis,
+  webSocketEvent,
+  webSocketId,
+  type ConnectionFacts,
+  type WebSocketApi,
+  type WebSocketEventInput,
+} from './websocket-routes.ts';
 
 /** API Gateway's limit on a WebSocket message (and on a PostToConnection payload): 128 KB. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
@@ -64,7 +74,12 @@ export class WebSocketGateway {
     this.lambda = lambda;
     this.opts = opts;
     // maxPayload: a bigger message closes the connection with 1009, as API Gateway does.
-    this.server = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false, handleProtocols: (_offered, req) => this.protocols.get(req) ?? false });
+    this.server = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      handleProtocols: (_offered, req) => this.protocols.get(req) ?? false,
+    });
   }
 
   setFunctions(functions: readonly FunctionSpec[]): void {
@@ -87,19 +102,41 @@ export class WebSocketGateway {
       this.opts.log?.(`WebSocket ${path} -> ${status} (${(performance.now() - started).toFixed(1)} ms): ${why}`);
     };
     const host = req.headers.host;
-    if (host !== undefined && !isLoopbackHost(host)) return refuse(403, '{"message":"Forbidden"}', `refused: it was addressed to "${host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends).`);
+    if (host !== undefined && !isLoopbackHost(host))
+      return refuse(
+        403,
+        '{"message":"Forbidden"}',
+        `refused: it was addressed to "${host.slice(0, 100)}", not 127.0.0.1, localhost or [::1] (what a web page using DNS rebinding sends).`,
+      );
     const found = apiAt(this.apis, path);
     if (!found || found.rest !== '') {
       const known = this.apis.length ? `The WebSocket APIs are at ${this.apis.map((a) => a.path).join(', ')}.` : 'The project declares no WebSocket API.';
       return refuse(404, '{"message":"Not Found"}', `no WebSocket API at this path. ${known}`);
     }
     const key = headerValue(req, 'sec-websocket-key');
-    if (req.method !== 'GET' || headerValue(req, 'upgrade')?.toLowerCase() !== 'websocket' || !key || !/^[+/0-9A-Za-z]{22}==$/.test(key) || !['8', '13'].includes(headerValue(req, 'sec-websocket-version') ?? '')) {
-      return refuse(400, '{"message":"Bad Request"}', 'not a WebSocket handshake (a GET with Upgrade: websocket, a Sec-WebSocket-Key and Sec-WebSocket-Version 13).');
+    if (
+      req.method !== 'GET' ||
+      headerValue(req, 'upgrade')?.toLowerCase() !== 'websocket' ||
+      !key ||
+      !/^[+/0-9A-Za-z]{22}==$/.test(key) ||
+      !['8', '13'].includes(headerValue(req, 'sec-websocket-version') ?? '')
+    ) {
+      return refuse(
+        400,
+        '{"message":"Bad Request"}',
+        'not a WebSocket handshake (a GET with Upgrade: websocket, a Sec-WebSocket-Key and Sec-WebSocket-Version 13).',
+      );
     }
     const { api } = found;
     const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
-    const facts: ConnectionFacts = { api, connectionId: webSocketId(), connectedAt: Date.now(), domainName: host ?? `127.0.0.1:${this.opts.port()}`, sourceIp, userAgent: headerValue(req, 'user-agent') };
+    const facts: ConnectionFacts = {
+      api,
+      connectionId: webSocketId(),
+      connectedAt: Date.now(),
+      domainName: host ?? `127.0.0.1:${this.opts.port()}`,
+      sourceIp,
+      userAgent: headerValue(req, 'user-agent'),
+    };
     const accept = () => {
       if (socket.destroyed) return;
       this.server.handleUpgrade(req, socket, head, (ws) => this.open(ws, facts));
@@ -110,10 +147,16 @@ export class WebSocketGateway {
     const rawQuery = req.url && req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
     const input: WebSocketEventInput = { type: 'CONNECT', rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, this.opts.port()), rawQuery };
     this.invoke(connect.function, facts, input, (result) => {
-      if (result.kind !== 'ok') return refuse(result.kind === 'timeout' ? 504 : 502, '{"message":"Internal server error"}', `$connect (${connect.function}): ${result.problem}`);
+      if (result.kind !== 'ok')
+        return refuse(result.kind === 'timeout' ? 504 : 502, '{"message":"Internal server error"}', `$connect (${connect.function}): ${result.problem}`);
       const response = proxyResponse(result.outcome.body);
       const status = response.statusCode ?? 200;
-      if (status < 200 || status > 299) return refuse(status, response.body ?? JSON.stringify({ message: STATUS_CODES[status] ?? 'Refused' }), `$connect (${connect.function}) answered ${status}, so the connection is refused.`);
+      if (status < 200 || status > 299)
+        return refuse(
+          status,
+          response.body ?? JSON.stringify({ message: STATUS_CODES[status] ?? 'Refused' }),
+          `$connect (${connect.function}) answered ${status}, so the connection is refused.`,
+        );
       if (response.protocol) this.protocols.set(req, response.protocol);
       accept();
     });
@@ -126,10 +169,26 @@ export class WebSocketGateway {
     if (id === undefined) return false;
     const started = performance.now();
     res.on('finish', () => this.opts.log?.(`${req.method} ${path} -> ${res.statusCode} (@connections, ${(performance.now() - started).toFixed(1)} ms)`));
-    const verdict = judgeRequest('aws', { method: req.method, host: req.headers.host, origin: headerValue(req, 'origin'), authorization: headerValue(req, 'authorization'), secFetchSite: headerValue(req, 'sec-fetch-site'), preflightMethod: headerValue(req, 'access-control-request-method') }, NO_ORIGINS);
+    const verdict = judgeRequest(
+      'aws',
+      {
+        method: req.method,
+        host: req.headers.host,
+        origin: headerValue(req, 'origin'),
+        authorization: headerValue(req, 'authorization'),
+        secFetchSite: headerValue(req, 'sec-fetch-site'),
+        preflightMethod: headerValue(req, 'access-control-request-method'),
+      },
+      NO_ORIGINS,
+    );
     if (verdict.kind === 'refuse') {
       req.resume();
-      sendAwsError(res, verdict.status, verdict.type, `${verdict.message} (The @connections API sends to and closes WebSocket connections, so it takes what the AWS SDK's ApiGatewayManagementApiClient sends.)`);
+      sendAwsError(
+        res,
+        verdict.status,
+        verdict.type,
+        `${verdict.message} (The @connections API sends to and closes WebSocket connections, so it takes what the AWS SDK's ApiGatewayManagementApiClient sends.)`,
+      );
       return true;
     }
     let connectionId: string;
@@ -139,15 +198,25 @@ export class WebSocketGateway {
       connectionId = id;
     }
     const connection = this.connections.get(connectionId);
-    const gone = () => sendAwsError(res, 410, 'GoneException', `Connection ${connectionId.slice(0, 100)} is gone: it closed, or never existed on this runner. Remove it from wherever you keep connection ids.`);
+    const gone = () =>
+      sendAwsError(
+        res,
+        410,
+        'GoneException',
+        `Connection ${connectionId.slice(0, 100)} is gone: it closed, or never existed on this runner. Remove it from wherever you keep connection ids.`,
+      );
     const method = req.method ?? 'GET';
     if (method === 'GET') {
       req.resume();
-      if (!connection) return gone(), true;
-      sendJson(res, 200, { connectedAt: new Date(connection.connectedAt).toISOString(), identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent ?? '' }, lastActiveAt: new Date(connection.lastActiveAt).toISOString() });
+      if (!connection) return (gone(), true);
+      sendJson(res, 200, {
+        connectedAt: new Date(connection.connectedAt).toISOString(),
+        identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent ?? '' },
+        lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+      });
     } else if (method === 'DELETE') {
       req.resume();
-      if (!connection) return gone(), true;
+      if (!connection) return (gone(), true);
       this.closeConnection(connection, 1000, 'Connection closed by DeleteConnection');
       res.writeHead(204).end();
     } else if (method === 'POST') {
@@ -159,7 +228,13 @@ export class WebSocketGateway {
           res.writeHead(200, { 'Content-Length': 0 }).end();
         },
         (error) => {
-          if (error instanceof BodyTooLargeError) sendAwsError(res, 413, 'PayloadTooLargeException', `The message is over ${MAX_MESSAGE_BYTES} bytes, API Gateway's limit for a WebSocket message. Send it in parts.`);
+          if (error instanceof BodyTooLargeError)
+            sendAwsError(
+              res,
+              413,
+              'PayloadTooLargeException',
+              `The message is over ${MAX_MESSAGE_BYTES} bytes, API Gateway's limit for a WebSocket message. Send it in parts.`,
+            );
           else res.destroy();
         },
       );
@@ -193,7 +268,14 @@ export class WebSocketGateway {
       this.followReload(connection);
       const disconnect = connection.api.routes.get('$disconnect');
       if (!disconnect || this.stopping) return;
-      const closed = connection.closedBy ?? { code, reason: reason.length ? reason.toString('utf8') : code === 1005 ? 'Client-side close frame status not set' : `Client-side close frame status set to ${code}` };
+      const closed = connection.closedBy ?? {
+        code,
+        reason: reason.length
+          ? reason.toString('utf8')
+          : code === 1005
+            ? 'Client-side close frame status not set'
+            : `Client-side close frame status set to ${code}`,
+      };
       this.invoke(disconnect.function, connection, { type: 'DISCONNECT', statusCode: closed.code, reason: closed.reason }, () => undefined);
     });
   }
@@ -205,13 +287,19 @@ export class WebSocketGateway {
     if (routeKey === undefined) {
       const requestId = webSocketId();
       this.sendFrame(connection, Buffer.from(errorFrame('Forbidden', connection.connectionId, requestId)), false);
-      this.opts.log?.(`WebSocket ${connection.api.path} ${connection.connectionId}: no route matches the message and the API has no $default route, so API Gateway answers "Forbidden".`);
+      this.opts.log?.(
+        `WebSocket ${connection.api.path} ${connection.connectionId}: no route matches the message and the API has no $default route, so API Gateway answers "Forbidden".`,
+      );
       return;
     }
     const route = connection.api.routes.get(routeKey)!;
     this.invoke(route.function, connection, { type: 'MESSAGE', routeKey, data, binary }, (result, requestId) => {
       if (result.kind !== 'ok') {
-        this.sendFrame(connection, Buffer.from(errorFrame(result.kind === 'timeout' ? 'Endpoint request timed out' : 'Internal server error', connection.connectionId, requestId)), false);
+        this.sendFrame(
+          connection,
+          Buffer.from(errorFrame(result.kind === 'timeout' ? 'Endpoint request timed out' : 'Internal server error', connection.connectionId, requestId)),
+          false,
+        );
         return;
       }
       if (!route.twoWay) return;
@@ -226,27 +314,38 @@ export class WebSocketGateway {
     const started = performance.now();
     const routeKey = input.type === 'CONNECT' ? '$connect' : input.type === 'DISCONNECT' ? '$disconnect' : input.routeKey;
     const finish = (result: InvokeResult) => {
-      this.opts.log?.(`WebSocket ${facts.api.path} ${routeKey} ${facts.connectionId} -> ${name} (${(performance.now() - started).toFixed(1)} ms)${result.kind === 'ok' ? '' : `: ${result.problem}`}`);
+      this.opts.log?.(
+        `WebSocket ${facts.api.path} ${routeKey} ${facts.connectionId} -> ${name} (${(performance.now() - started).toFixed(1)} ms)${result.kind === 'ok' ? '' : `: ${result.problem}`}`,
+      );
       done(result, requestId);
     };
     let settled: Promise<Outcome>;
     try {
       settled = this.lambda.invoke(name, Buffer.from(JSON.stringify(webSocketEvent(facts, input, requestId, Date.now())))).settled;
     } catch (error) {
-      const problem = error instanceof TooManyRequestsError ? `${name} is at its concurrency limit (${error.message}); Lambda throttled the request.` : `the runner could not start ${name}: ${(error as Error).message}`;
+      const problem =
+        error instanceof TooManyRequestsError
+          ? `${name} is at its concurrency limit (${error.message}); Lambda throttled the request.`
+          : `the runner could not start ${name}: ${(error as Error).message}`;
       return finish({ kind: 'failed', problem });
     }
     let over = false;
     const limit = this.opts.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
     const timer = setTimeout(() => {
       over = true;
-      finish({ kind: 'timeout', problem: `${name} did not answer within API Gateway's ${limit / 1000} s integration timeout; it keeps running until its own Timeout.` });
+      finish({
+        kind: 'timeout',
+        problem: `${name} did not answer within API Gateway's ${limit / 1000} s integration timeout; it keeps running until its own Timeout.`,
+      });
     }, limit);
     void settled.then((outcome) => {
       if (over) return;
       clearTimeout(timer);
       if (outcome.ok) return finish({ kind: 'ok', outcome });
-      finish({ kind: outcome.errorType === 'Sandbox.Timedout' ? 'timeout' : 'failed', problem: `${name} failed with ${outcome.errorType} (its log has the details).` });
+      finish({
+        kind: outcome.errorType === 'Sandbox.Timedout' ? 'timeout' : 'failed',
+        problem: `${name} failed with ${outcome.errorType} (its log has the details).`,
+      });
     });
   }
 
@@ -326,5 +425,7 @@ function replyOf(body: Buffer): { data: Buffer; binary: boolean } | undefined {
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
 function refuseUpgrade(socket: Duplex, status: number, body: string): void {
   if (socket.destroyed) return;
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Refused'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -130,7 +130,11 @@ export function handleLayers(lambda: LocalLambda, req: IncomingMessage, res: Ser
       res.writeHead(204, { 'X-Amzn-RequestId': randomUUID() }).end();
       return;
     }
-    throw new AwsError(404, 'UnknownOperationException', `The local Lambda control plane has no ${method} ${path}. It serves PublishLayerVersion, GetLayerVersion, GetLayerVersionByArn, ListLayerVersions, ListLayers and DeleteLayerVersion.`);
+    throw new AwsError(
+      404,
+      'UnknownOperationException',
+      `The local Lambda control plane has no ${method} ${path}. It serves PublishLayerVersion, GetLayerVersion, GetLayerVersionByArn, ListLayerVersions, ListLayers and DeleteLayerVersion.`,
+    );
   };
   run().catch((err: unknown) => {
     if (err instanceof AwsError) sendAwsError(res, err.status, err.type, err.message);
@@ -145,19 +149,26 @@ export function handleLayers(lambda: LocalLambda, req: IncomingMessage, res: Ser
  * at most five, none twice. For CreateFunction and UpdateFunctionConfiguration.
  */
 export function attachLayers(lambda: LocalLambda, arns: unknown): AttachedLayer[] {
-  if (!Array.isArray(arns) || arns.some((a) => typeof a !== 'string')) throw invalid('Layers must be a list of layer version ARNs (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION).');
+  if (!Array.isArray(arns) || arns.some((a) => typeof a !== 'string'))
+    throw invalid('Layers must be a list of layer version ARNs (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION).');
   if (arns.length > MAX_FUNCTION_LAYERS) throw invalid(`Cannot reference more than ${MAX_FUNCTION_LAYERS} layers.`);
   const names = new Set<string>();
   return (arns as string[]).map((arn) => {
     const parsed = LAYER_VERSION_ARN.exec(arn);
     if (!parsed) {
-      throw new AwsError(400, 'ValidationException', `1 validation error detected: Value '${arn}' at 'layers' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`);
+      throw new AwsError(
+        400,
+        'ValidationException',
+        `1 validation error detected: Value '${arn}' at 'layers' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`,
+      );
     }
     if (names.has(parsed[1]!)) throw invalid(`Two different versions of the same layer are not allowed: ${parsed[1]}.`);
     names.add(parsed[1]!);
     const found = versionByArn(layersOf(lambda), arn);
     if (!found) {
-      throw invalid(`Layer version ${arn} does not exist. The local control plane has the layers published to it (PublishLayerVersion, or open-runtime deploy --target local); a layer published to AWS is not here.`);
+      throw invalid(
+        `Layer version ${arn} does not exist. The local control plane has the layers published to it (PublishLayerVersion, or open-runtime deploy --target local); a layer published to AWS is not here.`,
+      );
     }
     return { Arn: found.version.LayerVersionArn, CodeSize: found.version.Content.CodeSize, dir: found.dir };
   });
@@ -167,7 +178,11 @@ function layerName(raw: string): string {
   const fromArn = /^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:([a-zA-Z0-9-_]+)$/.exec(raw);
   const name = fromArn ? fromArn[1]! : raw;
   if (!LAYER_NAME.test(name)) {
-    throw new AwsError(400, 'ValidationException', `1 validation error detected: Value '${raw}' at 'layerName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+`);
+    throw new AwsError(
+      400,
+      'ValidationException',
+      `1 validation error detected: Value '${raw}' at 'layerName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+`,
+    );
   }
   return name;
 }
@@ -190,7 +205,12 @@ async function publishLayerVersion(layers: Map<string, Layer>, name: string, req
   try {
     raw = await readBody(req, MAX_LAYER_REQUEST_BYTES);
   } catch (err) {
-    if (err instanceof BodyTooLargeError) throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_LAYER_REQUEST_BYTES} bytes for the PublishLayerVersion operation`);
+    if (err instanceof BodyTooLargeError)
+      throw new AwsError(
+        413,
+        'RequestEntityTooLargeException',
+        `Request must be smaller than ${MAX_LAYER_REQUEST_BYTES} bytes for the PublishLayerVersion operation`,
+      );
     throw err;
   }
   let body: Record<string, unknown>;
@@ -201,12 +221,20 @@ async function publishLayerVersion(layers: Map<string, Layer>, name: string, req
     throw new AwsError(400, 'SerializationException', 'The PublishLayerVersion request body is not a JSON object.');
   }
   const content = body.Content as Record<string, unknown> | undefined;
-  if (content?.S3Bucket || content?.S3Key) throw invalid('The local control plane takes a layer\'s content as ZipFile only: it can\'t read S3. Pass the zip itself (aws lambda publish-layer-version --zip-file fileb://layer.zip).');
-  if (typeof content?.ZipFile !== 'string' || !content.ZipFile) throw invalid('Content is required: pass Content.ZipFile (aws lambda publish-layer-version --zip-file fileb://layer.zip).');
+  if (content?.S3Bucket || content?.S3Key)
+    throw invalid(
+      "The local control plane takes a layer's content as ZipFile only: it can't read S3. Pass the zip itself (aws lambda publish-layer-version --zip-file fileb://layer.zip).",
+    );
+  if (typeof content?.ZipFile !== 'string' || !content.ZipFile)
+    throw invalid('Content is required: pass Content.ZipFile (aws lambda publish-layer-version --zip-file fileb://layer.zip).');
   const runtimes = optionalList(body.CompatibleRuntimes, 'compatibleRuntimes', 15, (r) => (RUNTIMES as readonly string[]).includes(r) && r !== 'wasi');
-  const architectures = optionalList(body.CompatibleArchitectures, 'compatibleArchitectures', 2, (a) => a === 'x86_64' || a === 'arm64') as Architecture[] | undefined;
-  if (body.Description !== undefined && (typeof body.Description !== 'string' || body.Description.length > 256)) throw invalid('Description must be a string of at most 256 characters.');
-  if (body.LicenseInfo !== undefined && (typeof body.LicenseInfo !== 'string' || body.LicenseInfo.length > 512)) throw invalid('LicenseInfo must be a string of at most 512 characters.');
+  const architectures = optionalList(body.CompatibleArchitectures, 'compatibleArchitectures', 2, (a) => a === 'x86_64' || a === 'arm64') as
+    | Architecture[]
+    | undefined;
+  if (body.Description !== undefined && (typeof body.Description !== 'string' || body.Description.length > 256))
+    throw invalid('Description must be a string of at most 256 characters.');
+  if (body.LicenseInfo !== undefined && (typeof body.LicenseInfo !== 'string' || body.LicenseInfo.length > 512))
+    throw invalid('LicenseInfo must be a string of at most 512 characters.');
   const zip = Buffer.from(content.ZipFile, 'base64');
   let dir: string;
   try {
@@ -237,7 +265,11 @@ async function publishLayerVersion(layers: Map<string, Layer>, name: string, req
 function optionalList(value: unknown, member: string, max: number, valid: (v: string) => boolean): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length > max || value.some((v) => typeof v !== 'string' || !valid(v))) {
-    throw new AwsError(400, 'ValidationException', `1 validation error detected: Value ${JSON.stringify(value)} at '${member}' failed to satisfy constraint: Member must have at most ${max} items, each one of Lambda's values`);
+    throw new AwsError(
+      400,
+      'ValidationException',
+      `1 validation error detected: Value ${JSON.stringify(value)} at '${member}' failed to satisfy constraint: Member must have at most ${max} items, each one of Lambda's values`,
+    );
   }
   return value as string[];
 }
@@ -248,7 +280,10 @@ function listLayerVersions(layer: Layer | undefined, query: URLSearchParams): Re
   const architecture = query.get('CompatibleArchitecture');
   const items = [...(layer?.versions ?? [])]
     .reverse()
-    .filter(({ version: v }) => (!runtime || v.CompatibleRuntimes?.includes(runtime)) && (!architecture || v.CompatibleArchitectures?.includes(architecture as Architecture)))
+    .filter(
+      ({ version: v }) =>
+        (!runtime || v.CompatibleRuntimes?.includes(runtime)) && (!architecture || v.CompatibleArchitectures?.includes(architecture as Architecture)),
+    )
     .map(({ version: { Content: _content, LayerArn: _arn, ...item } }) => item);
   return pageOf(query, items, 'LayerVersions', 50);
 }

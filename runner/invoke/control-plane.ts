@@ -171,9 +171,15 @@ function specOf(config: FunctionConfiguration, codeDir: string, layerDirs: strin
     version: config.Version,
     ...(config.TenancyConfig ? { tenantIsolation: config.TenancyConfig.TenantIsolationMode } : {}),
     ...(config.CapacityProviderConfig
-      ? { maxConcurrency: config.CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency ?? defaultMaxConcurrency(config.Runtime) }
+      ? {
+          maxConcurrency:
+            config.CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency ??
+            defaultMaxConcurrency(config.Runtime),
+        }
       : {}),
-    ...(config.DurableConfig ? { durable: { executionTimeout: config.DurableConfig.ExecutionTimeout, retentionPeriodInDays: config.DurableConfig.RetentionPeriodInDays } } : {}),
+    ...(config.DurableConfig
+      ? { durable: { executionTimeout: config.DurableConfig.ExecutionTimeout, retentionPeriodInDays: config.DurableConfig.RetentionPeriodInDays } }
+      : {}),
   };
 }
 
@@ -240,7 +246,12 @@ export function handleControlPlane(lambda: LocalLambda, req: IncomingMessage, re
   const operation = OPERATIONS.find(([m, s, named]) => m === method && s === sub && named === (subName !== ''));
   if (!operation) {
     req.resume();
-    sendAwsError(res, 404, 'UnknownOperationException', `The local Lambda control plane has no ${method} ${path}. It serves CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, ListFunctions, DeleteFunction, PublishVersion, ListVersionsByFunction, aliases and layers.`);
+    sendAwsError(
+      res,
+      404,
+      'UnknownOperationException',
+      `The local Lambda control plane has no ${method} ${path}. It serves CreateFunction, GetFunction, GetFunctionConfiguration, UpdateFunctionCode, UpdateFunctionConfiguration, ListFunctions, DeleteFunction, PublishVersion, ListVersionsByFunction, aliases and layers.`,
+    );
     return true;
   }
   operation[3](at, subName).catch(fail);
@@ -275,7 +286,8 @@ async function readJson(req: IncomingMessage, limit: number, operation: string):
   try {
     body = await readBody(req, limit);
   } catch (err) {
-    if (err instanceof BodyTooLargeError) throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
+    if (err instanceof BodyTooLargeError)
+      throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
     throw err;
   }
   if (!body.length) return {};
@@ -293,7 +305,11 @@ function existing(at: At): DeployedFunction {
   if (!fn) {
     const inTemplate = at.lambda.getFunction(at.name);
     if (inTemplate) {
-      throw new AwsError(404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(at.name)}. ${at.name} comes from ${inTemplate.source?.file ?? 'the runner\'s template'}, not from the control plane: create it with CreateFunction to deploy a package under that name.`);
+      throw new AwsError(
+        404,
+        'ResourceNotFoundException',
+        `Function not found: ${lambdaArn(at.name)}. ${at.name} comes from ${inTemplate.source?.file ?? "the runner's template"}, not from the control plane: create it with CreateFunction to deploy a package under that name.`,
+      );
     }
     throw notFound(at.name);
   }
@@ -315,7 +331,28 @@ function configAt(fn: DeployedFunction, name: string, qualifier: string | undefi
 
 const NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 const ROLE = /^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
-const RETIRED_RUNTIMES = new Set(['nodejs', 'nodejs4.3', 'nodejs6.10', 'nodejs8.10', 'nodejs10.x', 'nodejs12.x', 'nodejs14.x', 'nodejs16.x', 'nodejs18.x', 'python2.7', 'python3.6', 'python3.7', 'python3.8', 'go1.x', 'ruby2.5', 'ruby2.7', 'dotnetcore1.0', 'dotnetcore2.1', 'dotnetcore3.1', 'java8']);
+const RETIRED_RUNTIMES = new Set([
+  'nodejs',
+  'nodejs4.3',
+  'nodejs6.10',
+  'nodejs8.10',
+  'nodejs10.x',
+  'nodejs12.x',
+  'nodejs14.x',
+  'nodejs16.x',
+  'nodejs18.x',
+  'python2.7',
+  'python3.6',
+  'python3.7',
+  'python3.8',
+  'go1.x',
+  'ruby2.5',
+  'ruby2.7',
+  'dotnetcore1.0',
+  'dotnetcore2.1',
+  'dotnetcore3.1',
+  'java8',
+]);
 
 interface ConfigInput {
   Runtime?: Runtime;
@@ -334,15 +371,19 @@ interface ConfigInput {
 function readConfigInput(body: Record<string, unknown>, lambda: LocalLambda): ConfigInput {
   const problems: string[] = [];
   const out: ConfigInput = {};
-  const at = (member: string, value: unknown, constraint: string) => problems.push(`Value ${JSON.stringify(value) ?? 'null'} at '${member}' failed to satisfy constraint: ${constraint}`);
+  const at = (member: string, value: unknown, constraint: string) =>
+    problems.push(`Value ${JSON.stringify(value) ?? 'null'} at '${member}' failed to satisfy constraint: ${constraint}`);
   if (body.Role !== undefined) {
-    if (typeof body.Role !== 'string' || !ROLE.test(body.Role)) at('role', body.Role, `Member must satisfy regular expression pattern: ${ROLE.source.slice(1, -1)}`);
+    if (typeof body.Role !== 'string' || !ROLE.test(body.Role))
+      at('role', body.Role, `Member must satisfy regular expression pattern: ${ROLE.source.slice(1, -1)}`);
     else out.Role = body.Role;
   }
   if (body.Runtime !== undefined) {
     const runtime = String(body.Runtime);
     if (RETIRED_RUNTIMES.has(runtime)) {
-      throw invalid(`The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`);
+      throw invalid(
+        `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`,
+      );
     }
     if (!(RUNTIMES as readonly string[]).includes(runtime)) {
       throw invalid(`The runtime parameter of ${runtime} is not supported by the local runner. It runs ${RUNTIMES.filter((r) => r !== 'wasi').join(', ')}.`);
@@ -350,11 +391,13 @@ function readConfigInput(body: Record<string, unknown>, lambda: LocalLambda): Co
     out.Runtime = runtime as Runtime;
   }
   if (body.Handler !== undefined) {
-    if (typeof body.Handler !== 'string' || body.Handler.length > 128 || !/^[^\s]+$/.test(body.Handler)) at('handler', body.Handler, 'Member must satisfy regular expression pattern: [^\\s]+');
+    if (typeof body.Handler !== 'string' || body.Handler.length > 128 || !/^[^\s]+$/.test(body.Handler))
+      at('handler', body.Handler, 'Member must satisfy regular expression pattern: [^\\s]+');
     else out.Handler = body.Handler;
   }
   if (body.Description !== undefined) {
-    if (typeof body.Description !== 'string' || body.Description.length > 256) at('description', body.Description, 'Member must have length less than or equal to 256');
+    if (typeof body.Description !== 'string' || body.Description.length > 256)
+      at('description', body.Description, 'Member must have length less than or equal to 256');
     else out.Description = body.Description;
   }
   if (body.Timeout !== undefined) {
@@ -372,7 +415,8 @@ function readConfigInput(body: Record<string, unknown>, lambda: LocalLambda): Co
   if (body.Architectures !== undefined) {
     const a = body.Architectures;
     if (!Array.isArray(a) || a.length !== 1) at('architectures', a, 'Member must have length less than or equal to 1 and greater than or equal to 1');
-    else if (a[0] !== 'x86_64' && a[0] !== 'arm64') at('architectures', a, 'Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]');
+    else if (a[0] !== 'x86_64' && a[0] !== 'arm64')
+      at('architectures', a, 'Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]');
     else out.Architectures = [a[0]];
   }
   if (body.Environment !== undefined) {
@@ -383,7 +427,8 @@ function readConfigInput(body: Record<string, unknown>, lambda: LocalLambda): Co
       const vars = variables as Record<string, string>;
       const reserved = reservedVariablesIn(Object.keys(vars));
       if (reserved.length) throw invalid(reservedVariablesMessage(reserved));
-      if (Buffer.byteLength(JSON.stringify(vars)) > ENVIRONMENT_LIMIT_BYTES) throw invalid('Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit.');
+      if (Buffer.byteLength(JSON.stringify(vars)) > ENVIRONMENT_LIMIT_BYTES)
+        throw invalid('Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit.');
       out.Environment = vars;
     }
   }
@@ -401,13 +446,22 @@ function readConfigInput(body: Record<string, unknown>, lambda: LocalLambda): Co
 /** The ZipFile of a request, checked like Lambda would check it (plus the architecture of its native code). */
 function readCode(body: Record<string, unknown>, operation: string): Buffer {
   const code = (operation === 'CreateFunction' ? body.Code : body) as Record<string, unknown> | undefined;
-  if (body.PackageType === 'Image' || code?.ImageUri) throw invalid('The local runner runs .zip packages only, not container images. Deploy the function\'s code as a ZipFile.');
-  if (code?.S3Bucket || code?.S3Key) throw invalid('The local control plane takes the code as ZipFile only: it can\'t read S3. Pass the zip itself (aws lambda ... --zip-file fileb://function.zip).');
+  if (body.PackageType === 'Image' || code?.ImageUri)
+    throw invalid("The local runner runs .zip packages only, not container images. Deploy the function's code as a ZipFile.");
+  if (code?.S3Bucket || code?.S3Key)
+    throw invalid(
+      "The local control plane takes the code as ZipFile only: it can't read S3. Pass the zip itself (aws lambda ... --zip-file fileb://function.zip).",
+    );
   if (typeof code?.ZipFile !== 'string' || !code.ZipFile) {
-    throw invalid(operation === 'CreateFunction' ? 'Code is required: pass Code.ZipFile (aws lambda create-function --zip-file fileb://function.zip).' : 'ZipFile is required: pass the new package (aws lambda update-function-code --zip-file fileb://function.zip).');
+    throw invalid(
+      operation === 'CreateFunction'
+        ? 'Code is required: pass Code.ZipFile (aws lambda create-function --zip-file fileb://function.zip).'
+        : 'ZipFile is required: pass the new package (aws lambda update-function-code --zip-file fileb://function.zip).',
+    );
   }
   const zip = Buffer.from(code.ZipFile, 'base64');
-  if (zip.length > MAX_ZIPPED_BYTES) throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes for the ${operation} operation`);
+  if (zip.length > MAX_ZIPPED_BYTES)
+    throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes for the ${operation} operation`);
   return zip;
 }
 
@@ -415,7 +469,12 @@ function readCode(body: Record<string, unknown>, operation: string): Buffer {
  * Unpacks a checked package into `<root>/<name>/<sha hex>/` and returns the folder and the zip's CodeSha256. It is
  * unpacked into a temporary folder next to it and renamed into place, so no half-unpacked folder is ever left.
  */
-function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: string; Architectures: Architecture[] }, operation: string): { codeDir: string; sha256: string; size: number } {
+function unpack(
+  name: string,
+  zip: Buffer,
+  config: { Runtime: Runtime; Handler: string; Architectures: Architecture[] },
+  operation: string,
+): { codeDir: string; sha256: string; size: number } {
   const digest = createHash('sha256').update(zip);
   const sha256 = digest.copy().digest('base64');
   const codeDir = join(deployRoot, name, digest.digest('hex'));
@@ -424,11 +483,20 @@ function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: 
   const partial = `${codeDir}.partial-${randomUUID()}`;
   if (!unpacked) mkdirSync(partial, { recursive: true });
   try {
-    const checked = checkPackage(zip, { architecture: config.Architectures[0] ?? 'x86_64', runtime: config.Runtime, handler: config.Handler }, unpacked ? {} : { extractTo: partial });
+    const checked = checkPackage(
+      zip,
+      { architecture: config.Architectures[0] ?? 'x86_64', runtime: config.Runtime, handler: config.Handler },
+      unpacked ? {} : { extractTo: partial },
+    );
     for (const p of checked.problems) {
       if (p.kind === 'format') throw invalid(`Could not unzip uploaded file. Please check your file, then try to upload again. (${p.message})`);
       if (p.kind === 'size' && checked.unzippedSize > MAX_UNZIPPED_BYTES) throw invalid(`Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes`);
-      if (p.kind === 'size') throw new AwsError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes for the ${operation} operation`);
+      if (p.kind === 'size')
+        throw new AwsError(
+          413,
+          'RequestEntityTooLargeException',
+          `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes for the ${operation} operation`,
+        );
       // Lambda itself would accept the upload and fail at the first invoke; the local runner says so now.
       if (p.kind === 'architecture' || p.kind === 'glibc') throw invalid(p.message);
     }
@@ -448,7 +516,10 @@ function unpack(name: string, zip: Buffer, config: { Runtime: Runtime; Handler: 
 function readTenancy(value: unknown): FunctionConfiguration['TenancyConfig'] {
   if (value === undefined || value === null) return undefined;
   const mode = (value as { TenantIsolationMode?: unknown }).TenantIsolationMode;
-  if (mode !== 'PER_TENANT') throw validation([`Value ${JSON.stringify(mode) ?? 'null'} at 'tenancyConfig.tenantIsolationMode' failed to satisfy constraint: Member must satisfy enum value set: [PER_TENANT]`]);
+  if (mode !== 'PER_TENANT')
+    throw validation([
+      `Value ${JSON.stringify(mode) ?? 'null'} at 'tenancyConfig.tenantIsolationMode' failed to satisfy constraint: Member must satisfy enum value set: [PER_TENANT]`,
+    ]);
   return { TenantIsolationMode: 'PER_TENANT' };
 }
 
@@ -457,12 +528,19 @@ function readCapacityProvider(value: unknown): FunctionConfiguration['CapacityPr
   if (value === undefined || value === null) return undefined;
   const managed = (value as { LambdaManagedInstancesCapacityProviderConfig?: Record<string, unknown> }).LambdaManagedInstancesCapacityProviderConfig;
   const arn = managed?.CapacityProviderArn;
-  if (typeof arn !== 'string' || !arn) throw validation(["Value null at 'capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig.capacityProviderArn' failed to satisfy constraint: Member must not be null"]);
+  if (typeof arn !== 'string' || !arn)
+    throw validation([
+      "Value null at 'capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig.capacityProviderArn' failed to satisfy constraint: Member must not be null",
+    ]);
   const max = managed!.PerExecutionEnvironmentMaxConcurrency;
   if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 1000)) {
-    throw validation([`Value ${JSON.stringify(max)} at 'capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig.perExecutionEnvironmentMaxConcurrency' failed to satisfy constraint: Member must be a whole number from 1 to 1000`]);
+    throw validation([
+      `Value ${JSON.stringify(max)} at 'capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig.perExecutionEnvironmentMaxConcurrency' failed to satisfy constraint: Member must be a whole number from 1 to 1000`,
+    ]);
   }
-  return { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: arn, ...(max !== undefined ? { PerExecutionEnvironmentMaxConcurrency: max } : {}) } };
+  return {
+    LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: arn, ...(max !== undefined ? { PerExecutionEnvironmentMaxConcurrency: max } : {}) },
+  };
 }
 
 function lastModified(): string {
@@ -476,7 +554,10 @@ async function createFunction(ctx: Ctx): Promise<void> {
   const name = typeof body.FunctionName === 'string' ? splitName(body.FunctionName).name : undefined;
   const problems: string[] = [];
   if (!name) problems.push("Value null at 'functionName' failed to satisfy constraint: Member must not be null");
-  else if (!NAME.test(name)) problems.push(`Value '${name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+ and have length less than or equal to 64`);
+  else if (!NAME.test(name))
+    problems.push(
+      `Value '${name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+ and have length less than or equal to 64`,
+    );
   if (body.Role === undefined || body.Role === null) problems.push("Value null at 'role' failed to satisfy constraint: Member must not be null");
   if (problems.length) throw validation(problems);
   if (ctx.registry.has(name!)) throw new AwsError(409, 'ResourceConflictException', `Function already exist: ${name}`);
@@ -515,7 +596,15 @@ async function createFunction(ctx: Ctx): Promise<void> {
     ...(capacity ? { CapacityProviderConfig: capacity } : {}),
     ...(input.DurableConfig ? { DurableConfig: input.DurableConfig } : {}),
   };
-  const fn: DeployedFunction = { latest, codeDir, layerDirs: input.Layers?.map((l) => l.dir) ?? [], versions: [], nextVersion: 1, aliases: new Map(), shadowed: ctx.lambda.getFunction(name!) };
+  const fn: DeployedFunction = {
+    latest,
+    codeDir,
+    layerDirs: input.Layers?.map((l) => l.dir) ?? [],
+    versions: [],
+    nextVersion: 1,
+    aliases: new Map(),
+    shadowed: ctx.lambda.getFunction(name!),
+  };
   ctx.registry.set(name!, fn);
   ctx.lambda.addFunction(specOf(latest, codeDir, fn.layerDirs));
   const answer = body.Publish === true ? publish(fn, undefined).config : latest;
@@ -558,9 +647,15 @@ async function updateFunctionCode(at: At): Promise<void> {
   const body = await readJson(at.req, MAX_CODE_REQUEST_BYTES, 'UpdateFunctionCode');
   const fn = existing(at);
   checkRevision(fn.latest, body.RevisionId);
-  const architectures = body.Architectures !== undefined ? readConfigInput({ Architectures: body.Architectures }, at.lambda).Architectures! : fn.latest.Architectures;
+  const architectures =
+    body.Architectures !== undefined ? readConfigInput({ Architectures: body.Architectures }, at.lambda).Architectures! : fn.latest.Architectures;
   const zip = readCode(body, 'UpdateFunctionCode');
-  const { codeDir, sha256, size } = unpack(at.name, zip, { Runtime: fn.latest.Runtime, Handler: fn.latest.Handler, Architectures: architectures }, 'UpdateFunctionCode');
+  const { codeDir, sha256, size } = unpack(
+    at.name,
+    zip,
+    { Runtime: fn.latest.Runtime, Handler: fn.latest.Handler, Architectures: architectures },
+    'UpdateFunctionCode',
+  );
   if (body.DryRun === true) {
     sendJson(at.res, 200, { ...fn.latest, CodeSha256: sha256, CodeSize: size, Architectures: architectures });
     return;
@@ -575,7 +670,8 @@ async function updateFunctionConfiguration(at: At): Promise<void> {
   const body = await readJson(at.req, MAX_CONFIG_REQUEST_BYTES, 'UpdateFunctionConfiguration');
   const fn = existing(at);
   checkRevision(fn.latest, body.RevisionId);
-  if (body.TenancyConfig !== undefined) throw invalid('Tenant isolation configuration cannot be modified after function creation: TenancyConfig is set by CreateFunction only.');
+  if (body.TenancyConfig !== undefined)
+    throw invalid('Tenant isolation configuration cannot be modified after function creation: TenancyConfig is set by CreateFunction only.');
   const input = readConfigInput(body, at.lambda);
   const { Environment, Layers, ...rest } = input;
   const next: FunctionConfiguration = { ...fn.latest, ...rest, LastModified: lastModified(), RevisionId: randomUUID() };
@@ -592,7 +688,11 @@ async function updateFunctionConfiguration(at: At): Promise<void> {
 
 function checkRevision(config: FunctionConfiguration, revision: unknown): void {
   if (revision !== undefined && revision !== config.RevisionId) {
-    throw new AwsError(412, 'PreconditionFailedException', 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+    throw new AwsError(
+      412,
+      'PreconditionFailedException',
+      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+    );
   }
 }
 
@@ -615,7 +715,19 @@ function publish(fn: DeployedFunction, description: string | undefined): Publish
 }
 
 function fingerprint(c: FunctionConfiguration): string {
-  return JSON.stringify([c.CodeSha256, c.Runtime, c.Handler, c.Role, c.Timeout, c.MemorySize, c.Environment ?? null, c.Layers ?? null, c.Architectures, c.TracingConfig, c.EphemeralStorage]);
+  return JSON.stringify([
+    c.CodeSha256,
+    c.Runtime,
+    c.Handler,
+    c.Role,
+    c.Timeout,
+    c.MemorySize,
+    c.Environment ?? null,
+    c.Layers ?? null,
+    c.Architectures,
+    c.TracingConfig,
+    c.EphemeralStorage,
+  ]);
 }
 
 async function publishVersion(at: At): Promise<void> {
@@ -623,7 +735,9 @@ async function publishVersion(at: At): Promise<void> {
   const fn = existing(at);
   checkRevision(fn.latest, body.RevisionId);
   if (typeof body.CodeSha256 === 'string' && body.CodeSha256 !== fn.latest.CodeSha256) {
-    throw invalid(`CodeSHA256 (${body.CodeSha256}) is different from current CodeSHA256 in $LATEST (${fn.latest.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`);
+    throw invalid(
+      `CodeSHA256 (${body.CodeSha256}) is different from current CodeSHA256 in $LATEST (${fn.latest.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`,
+    );
   }
   sendJson(at.res, 201, publish(fn, typeof body.Description === 'string' ? body.Description : undefined).config);
 }
@@ -669,11 +783,19 @@ async function createAlias(at: At): Promise<void> {
   const fn = existing(at);
   const aliasName = body.Name;
   if (typeof aliasName !== 'string' || !ALIAS_NAME.test(aliasName) || aliasName.length > 128) {
-    throw validation([`Value ${JSON.stringify(aliasName) ?? 'null'} at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)`]);
+    throw validation([
+      `Value ${JSON.stringify(aliasName) ?? 'null'} at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)`,
+    ]);
   }
   const arn = lambdaArn(at.name, aliasName);
   if (fn.aliases.has(aliasName)) throw new AwsError(409, 'ResourceConflictException', `Alias already exists: ${arn}`);
-  const alias: Alias = { AliasArn: arn, Name: aliasName, FunctionVersion: aliasVersion(fn, at.name, body.FunctionVersion), Description: typeof body.Description === 'string' ? body.Description : '', RevisionId: randomUUID() };
+  const alias: Alias = {
+    AliasArn: arn,
+    Name: aliasName,
+    FunctionVersion: aliasVersion(fn, at.name, body.FunctionVersion),
+    Description: typeof body.Description === 'string' ? body.Description : '',
+    RevisionId: randomUUID(),
+  };
   fn.aliases.set(aliasName, alias);
   sendJson(at.res, 201, alias);
 }
@@ -694,7 +816,11 @@ async function updateAlias(at: At, aliasName: string): Promise<void> {
   const body = await readJson(at.req, MAX_CONFIG_REQUEST_BYTES, 'UpdateAlias');
   const { fn, alias } = existingAlias(at, aliasName);
   if (body.RevisionId !== undefined && body.RevisionId !== alias.RevisionId) {
-    throw new AwsError(412, 'PreconditionFailedException', 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
+    throw new AwsError(
+      412,
+      'PreconditionFailedException',
+      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+    );
   }
   const updated: Alias = {
     ...alias,

@@ -41,7 +41,11 @@ export interface EventQueueOptions {
 export function eventQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): EventQueueOptions {
   const number = (name: string) => (env[name] !== undefined && env[name] !== '' && Number(env[name]) > 0 ? Number(env[name]) : undefined);
   const maxMb = number('OPEN_RUNTIME_EVENT_QUEUE_MAX_MB');
-  return { maxEvents: number('OPEN_RUNTIME_EVENT_QUEUE_MAX_EVENTS'), maxBytes: maxMb === undefined ? undefined : maxMb * MIB, timeScale: number('OPEN_RUNTIME_EVENT_TIME_SCALE') };
+  return {
+    maxEvents: number('OPEN_RUNTIME_EVENT_QUEUE_MAX_EVENTS'),
+    maxBytes: maxMb === undefined ? undefined : maxMb * MIB,
+    timeScale: number('OPEN_RUNTIME_EVENT_TIME_SCALE'),
+  };
 }
 
 /** The queue is at its limit: the caller gets 429 TooManyRequestsException. */
@@ -67,7 +71,12 @@ interface Entry {
 }
 
 /** Lambda's invocation record, as a destination receives it. */
-export function invocationRecord(entry: { requestId: string; function: string; version: string; attempts: number }, condition: Condition, payload: Buffer, outcome: Outcome | undefined): Record<string, unknown> {
+export function invocationRecord(
+  entry: { requestId: string; function: string; version: string; attempts: number },
+  condition: Condition,
+  payload: Buffer,
+  outcome: Outcome | undefined,
+): Record<string, unknown> {
   const record: Record<string, unknown> = {
     version: '1.0',
     timestamp: new Date().toISOString(),
@@ -158,12 +167,21 @@ export class DiskEventQueue implements EventQueue {
     }
     for (const [fn, { queued, rerun }] of restored) {
       const waiting = this.lambda.getFunction(fn) ? '' : ` They wait: function ${fn} is not defined now.`;
-      this.log(fn, undefined, `${queued + rerun} asynchronous events restored from ${this.dir}${rerun ? ` (${rerun} were running when the runner stopped: they run again)` : ''}.${waiting}`);
+      this.log(
+        fn,
+        undefined,
+        `${queued + rerun} asynchronous events restored from ${this.dir}${rerun ? ` (${rerun} were running when the runner stopped: they run again)` : ''}.${waiting}`,
+      );
     }
     this.functionsChanged();
   }
 
-  async enqueue(fn: FunctionSpec, payload: Buffer, clientContext: string | undefined, caller: { tenantId?: string | undefined; traceHeader?: string | undefined } = {}): Promise<string> {
+  async enqueue(
+    fn: FunctionSpec,
+    payload: Buffer,
+    clientContext: string | undefined,
+    caller: { tenantId?: string | undefined; traceHeader?: string | undefined } = {},
+  ): Promise<string> {
     if (this.closed) throw new RunnerClosingError('The runner is shutting down; invoke again once it has restarted.');
     const events = this.entries.size + this.reserved.events;
     const bytes = this.bytes + this.reserved.bytes;
@@ -178,7 +196,20 @@ export class DiskEventQueue implements EventQueue {
     const requestId = crypto.randomUUID();
     const enqueuedAt = Date.now();
     const id = `${enqueuedAt.toString(36).padStart(9, '0')}-${requestId}`;
-    const entry: Entry = { v: 1, requestId, function: fn.name, version: fn.version, enqueuedAt, attempts: 0, notBefore: enqueuedAt, state: 'queued', size: payload.length, clientContext, tenantId: caller.tenantId, traceHeader: caller.traceHeader };
+    const entry: Entry = {
+      v: 1,
+      requestId,
+      function: fn.name,
+      version: fn.version,
+      enqueuedAt,
+      attempts: 0,
+      notBefore: enqueuedAt,
+      state: 'queued',
+      size: payload.length,
+      clientContext,
+      tenantId: caller.tenantId,
+      traceHeader: caller.traceHeader,
+    };
     try {
       await writeFile(join(this.dir, `${id}.event`), payload);
       await this.persist(id, entry);
@@ -276,20 +307,23 @@ export class DiskEventQueue implements EventQueue {
           return this.forget(id).catch(() => undefined);
         })
         .finally(() => {
-        const left = (this.active.get(fn.name) ?? 1) - 1;
-        if (left > 0) this.active.set(fn.name, left);
-        else this.active.delete(fn.name);
-        this.pump();
-      });
+          const left = (this.active.get(fn.name) ?? 1) - 1;
+          if (left > 0) this.active.set(fn.name, left);
+          else this.active.delete(fn.name);
+          this.pump();
+        });
     }
     if (next !== this.wakeAt) {
       clearTimeout(this.timer);
       this.wakeAt = next;
       if (next !== Infinity) {
-        this.timer = setTimeout(() => {
-          this.wakeAt = Infinity;
-          this.pump();
-        }, Math.max(0, next - now));
+        this.timer = setTimeout(
+          () => {
+            this.wakeAt = Infinity;
+            this.pump();
+          },
+          Math.max(0, next - now),
+        );
         this.timer.unref();
       }
     }
@@ -306,7 +340,14 @@ export class DiskEventQueue implements EventQueue {
       // Over the function's concurrency it waits for the next free slot: Lambda's retry of a throttled event.
       let expired = false;
       const abandonIf = () => ((expired = tooOld()) ? 'The event is older than its MaximumEventAgeInSeconds.' : undefined);
-      const inv = this.lambda.invoke(fn.name, payload, { queue: true, clientContext: entry.clientContext, tenantId: entry.tenantId, traceHeader: entry.traceHeader, requestId: entry.requestId, abandonIf });
+      const inv = this.lambda.invoke(fn.name, payload, {
+        queue: true,
+        clientContext: entry.clientContext,
+        tenantId: entry.tenantId,
+        traceHeader: entry.traceHeader,
+        requestId: entry.requestId,
+        abandonIf,
+      });
       outcome = (await inv.completed).outcome;
       if (expired && !this.closed) return this.expire(id, entry, fn);
     } catch (err) {
@@ -324,10 +365,18 @@ export class DiskEventQueue implements EventQueue {
       entry.notBefore = Date.now() + delayMs;
       entry.state = 'queued';
       this.lastOutcome.set(id, outcome);
-      this.log(fn.name, entry.requestId, `Asynchronous event ${entry.requestId}: attempt ${entry.attempts} of ${settings.maximumRetryAttempts + 1} failed (${outcome.errorType}); it is retried in ${formatDelay(delayMs)}.`);
+      this.log(
+        fn.name,
+        entry.requestId,
+        `Asynchronous event ${entry.requestId}: attempt ${entry.attempts} of ${settings.maximumRetryAttempts + 1} failed (${outcome.errorType}); it is retried in ${formatDelay(delayMs)}.`,
+      );
       return this.persist(id, entry);
     }
-    this.log(fn.name, entry.requestId, `Asynchronous event ${entry.requestId} failed ${entry.attempts} time${entry.attempts === 1 ? '' : 's'} (${outcome.errorType}): no retries left.`);
+    this.log(
+      fn.name,
+      entry.requestId,
+      `Asynchronous event ${entry.requestId} failed ${entry.attempts} time${entry.attempts === 1 ? '' : 's'} (${outcome.errorType}): no retries left.`,
+    );
     return this.end(id, entry, fn, 'RetriesExhausted', payload, outcome);
   }
 
@@ -343,7 +392,11 @@ export class DiskEventQueue implements EventQueue {
 
   private async expire(id: string, entry: Entry, fn: FunctionSpec): Promise<void> {
     const seconds = settingsOf(fn).maximumEventAgeSeconds;
-    this.log(fn.name, entry.requestId, `Asynchronous event ${entry.requestId} dropped: it is older than MaximumEventAgeInSeconds (${seconds} s${this.timeScale !== 1 ? `, scaled by ${this.timeScale}` : ''}) after ${entry.attempts} attempt${entry.attempts === 1 ? '' : 's'}.`);
+    this.log(
+      fn.name,
+      entry.requestId,
+      `Asynchronous event ${entry.requestId} dropped: it is older than MaximumEventAgeInSeconds (${seconds} s${this.timeScale !== 1 ? `, scaled by ${this.timeScale}` : ''}) after ${entry.attempts} attempt${entry.attempts === 1 ? '' : 's'}.`,
+    );
     const payload = await readFile(join(this.dir, `${id}.event`));
     return this.end(id, entry, fn, 'EventAgeExceeded', payload, this.lastOutcome.get(id));
   }
@@ -353,7 +406,8 @@ export class DiskEventQueue implements EventQueue {
     const settings = settingsOf(fn);
     const destination = condition === 'Success' ? settings.onSuccess : settings.onFailure;
     try {
-      if (destination) await this.deliver(fn, entry, destination, condition === 'Success' ? 'OnSuccess' : 'OnFailure', invocationRecord(entry, condition, payload, outcome));
+      if (destination)
+        await this.deliver(fn, entry, destination, condition === 'Success' ? 'OnSuccess' : 'OnFailure', invocationRecord(entry, condition, payload, outcome));
       if (condition !== 'Success' && settings.deadLetter) await this.deadLetter(fn, entry, settings.deadLetter, payload, outcome);
     } catch (err) {
       this.log(fn.name, entry.requestId, `The record of asynchronous event ${entry.requestId} could not be delivered: ${(err as Error).message}`);
@@ -366,11 +420,19 @@ export class DiskEventQueue implements EventQueue {
     if (target) {
       // Lambda invokes a destination function asynchronously: the record is an event of its own, kept like any other.
       const requestId = await this.enqueue(target, Buffer.from(JSON.stringify(record)), undefined);
-      this.log(fn.name, entry.requestId, `${which} destination: function ${target.name} gets the record of ${entry.requestId} (${(record.requestContext as { condition: string }).condition}) as asynchronous event ${requestId}.`);
+      this.log(
+        fn.name,
+        entry.requestId,
+        `${which} destination: function ${target.name} gets the record of ${entry.requestId} (${(record.requestContext as { condition: string }).condition}) as asynchronous event ${requestId}.`,
+      );
       return;
     }
     const file = await this.writeRecord('destinations', destination.target, entry, record);
-    this.log(fn.name, entry.requestId, `${which} destination ${destination.target} (${destination.type}) is not a local function, so nothing here can receive it: the record is in ${file}.`);
+    this.log(
+      fn.name,
+      entry.requestId,
+      `${which} destination ${destination.target} (${destination.type}) is not a local function, so nothing here can receive it: the record is in ${file}.`,
+    );
   }
 
   /** A dead-letter queue gets the event itself, with Lambda's message attributes. */
@@ -385,7 +447,11 @@ export class DiskEventQueue implements EventQueue {
       },
     };
     const file = await this.writeRecord('dead-letter', queue.target, entry, message);
-    this.log(fn.name, entry.requestId, `Dead-letter queue ${queue.target} (${queue.type}) is not local, so nothing here can receive it: the event is in ${file}.`);
+    this.log(
+      fn.name,
+      entry.requestId,
+      `Dead-letter queue ${queue.target} (${queue.type}) is not local, so nothing here can receive it: the event is in ${file}.`,
+    );
   }
 
   private async writeRecord(kind: string, target: string, entry: Entry, content: unknown): Promise<string> {
@@ -446,7 +512,11 @@ function formatDelay(ms: number): string {
  * the queue (events/runner.pid): a second one (a terminal `start` beside the editor's sidecar) would run the same
  * events twice, so it keeps its own events in memory instead, and says so.
  */
-export async function useEventQueue(lambda: LocalLambda, root: string, options: EventQueueOptions = eventQueueOptionsFromEnv()): Promise<DiskEventQueue | undefined> {
+export async function useEventQueue(
+  lambda: LocalLambda,
+  root: string,
+  options: EventQueueOptions = eventQueueOptionsFromEnv(),
+): Promise<DiskEventQueue | undefined> {
   const queue = new DiskEventQueue(lambda, root, options);
   const holder = await queue.lock();
   if (holder !== undefined) {

@@ -4,7 +4,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventStreamCodec } from '@smithy/core/event-streams';
 import { AwsError, BodyTooLargeError, decodeSegment, headerValue, readBody, sendAwsError } from '../http-util.ts';
-import { FunctionNotFoundError, InvalidParameterValueError, RunnerClosingError, TooManyRequestsError, type InvokeOptions, type LocalLambda } from '../local-lambda.ts';
+import {
+  FunctionNotFoundError,
+  InvalidParameterValueError,
+  RunnerClosingError,
+  TooManyRequestsError,
+  type InvokeOptions,
+  type LocalLambda,
+} from '../local-lambda.ts';
 import { EventQueueFullError } from './event-queue.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
 import { lambdaArn, tenantProblem, type FunctionSpec } from '../functions/model.ts';
@@ -63,12 +70,24 @@ function functionTarget(nameOrArn: string): { name: string; qualifier: string | 
   return match ? { name: match[1]!, qualifier: match[2] } : { name: nameOrArn, qualifier: undefined };
 }
 
-async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResponse, name: string, qualifier: string | undefined, streaming: boolean): Promise<void> {
+async function invoke(
+  lambda: LocalLambda,
+  req: IncomingMessage,
+  res: ServerResponse,
+  name: string,
+  qualifier: string | undefined,
+  streaming: boolean,
+): Promise<void> {
   const type = headerValue(req, 'x-amz-invocation-type') ?? 'RequestResponse';
   const tail = headerValue(req, 'x-amz-log-type') === 'Tail';
   if (!['RequestResponse', 'Event', 'DryRun'].includes(type) || (streaming && type === 'Event')) {
     req.resume();
-    return sendAwsError(res, 400, 'InvalidParameterValueException', `Unsupported X-Amz-Invocation-Type "${type}": use RequestResponse, Event or DryRun${streaming ? ' (streaming takes RequestResponse or DryRun)' : ''}.`);
+    return sendAwsError(
+      res,
+      400,
+      'InvalidParameterValueException',
+      `Unsupported X-Amz-Invocation-Type "${type}": use RequestResponse, Event or DryRun${streaming ? ' (streaming takes RequestResponse or DryRun)' : ''}.`,
+    );
   }
   // A published version or an alias of a function deployed to the local control plane runs its own code.
   let version: { fn: FunctionSpec; label: string } | undefined;
@@ -97,7 +116,12 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
     payload = await readBody(req, limit);
   } catch (err) {
     if (!(err instanceof BodyTooLargeError)) throw err;
-    return sendAwsError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${type === 'Event' ? 'InvokeAsync' : 'InvokeFunction'} operation`);
+    return sendAwsError(
+      res,
+      413,
+      'RequestTooLargeException',
+      `Request must be smaller than ${limit} bytes for the ${type === 'Event' ? 'InvokeAsync' : 'InvokeFunction'} operation`,
+    );
   }
   if (payload.length === 0) payload = Buffer.from('{}');
   const jsonProblem = checkJson(payload);
@@ -107,7 +131,8 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
   const rawContext = headerValue(req, 'x-amz-client-context');
   if (rawContext) {
     const decoded = Buffer.from(rawContext, 'base64').toString('utf8');
-    if (decoded.length > MAX_CLIENT_CONTEXT) return sendAwsError(res, 400, 'InvalidRequestContentException', `Client context must be at most ${MAX_CLIENT_CONTEXT} bytes once decoded.`);
+    if (decoded.length > MAX_CLIENT_CONTEXT)
+      return sendAwsError(res, 400, 'InvalidRequestContentException', `Client context must be at most ${MAX_CLIENT_CONTEXT} bytes once decoded.`);
     if (checkJson(Buffer.from(decoded))) return sendAwsError(res, 400, 'InvalidRequestContentException', 'X-Amz-Client-Context must be base64-encoded JSON.');
     clientContext = decoded;
   }
@@ -171,7 +196,14 @@ async function invoke(lambda: LocalLambda, req: IncomingMessage, res: ServerResp
  * input). Event answers 202 at once; RequestResponse waits for the execution's end and answers its result or error
  * (Lambda's callers stop waiting after 15 minutes, as for any synchronous invocation).
  */
-async function invokeDurable(durable: DurableExecutions, fn: FunctionSpec, req: IncomingMessage, res: ServerResponse, payload: Buffer, type: string): Promise<void> {
+async function invokeDurable(
+  durable: DurableExecutions,
+  fn: FunctionSpec,
+  req: IncomingMessage,
+  res: ServerResponse,
+  payload: Buffer,
+  type: string,
+): Promise<void> {
   let exec;
   try {
     exec = durable.start(fn, payload.toString('utf8'), headerValue(req, 'x-amz-durable-execution-name'));
@@ -191,12 +223,27 @@ async function invokeDurable(durable: DurableExecutions, fn: FunctionSpec, req: 
     res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length });
     return void res.end(body);
   }
-  const body = Buffer.from(JSON.stringify({ errorType: error?.ErrorType ?? `Execution.${status}`, errorMessage: error?.ErrorMessage ?? `The durable execution ended ${status}.`, ...(error?.StackTrace ? { stackTrace: error.StackTrace } : {}) }));
+  const body = Buffer.from(
+    JSON.stringify({
+      errorType: error?.ErrorType ?? `Execution.${status}`,
+      errorMessage: error?.ErrorMessage ?? `The durable execution ended ${status}.`,
+      ...(error?.StackTrace ? { stackTrace: error.StackTrace } : {}),
+    }),
+  );
   res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length, 'X-Amz-Function-Error': 'Unhandled' });
   res.end(body);
 }
 
-function startInvocation(lambda: LocalLambda, res: ServerResponse, name: string, payload: Buffer, caller: Pick<InvokeOptions, 'clientContext' | 'tenantId' | 'traceHeader'>, queue: boolean, streaming: boolean, version: FunctionSpec | undefined) {
+function startInvocation(
+  lambda: LocalLambda,
+  res: ServerResponse,
+  name: string,
+  payload: Buffer,
+  caller: Pick<InvokeOptions, 'clientContext' | 'tenantId' | 'traceHeader'>,
+  queue: boolean,
+  streaming: boolean,
+  version: FunctionSpec | undefined,
+) {
   const stream = streaming ? new EventStreamResponse(res, executedVersion(version)) : undefined;
   try {
     const inv = lambda.invoke(name, payload, { ...caller, queue, streamListener: stream, version });
@@ -293,4 +340,3 @@ function checkJson(payload: Buffer): string | undefined {
 function executedVersion(fn: FunctionSpec | undefined): string {
   return fn?.version ?? '$LATEST';
 }
-

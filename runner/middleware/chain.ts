@@ -158,7 +158,14 @@ export function runChain(run: ChainRun, middlewares: ChainMiddleware[], event: u
       const result = await wrapper.wrap!(e, next, run.ctx);
       return result.kind === 'response' ? responseOf(result.value) : result;
     } catch (err) {
-      return { kind: 'failed', error: { errorType: 'Middleware.Failed', errorMessage: `Middleware "${wrapper.name}" failed: ${(err as Error).message}. Check that the event is one it can convert, or remove it from the function's middlewares.`, middleware: wrapper.name } };
+      return {
+        kind: 'failed',
+        error: {
+          errorType: 'Middleware.Failed',
+          errorMessage: `Middleware "${wrapper.name}" failed: ${(err as Error).message}. Check that the event is one it can convert, or remove it from the function's middlewares.`,
+          middleware: wrapper.name,
+        },
+      };
     } finally {
       // The wrapper's own time (conversions), not the function's it waited for.
       run.middlewareMs += performance.now() - started - innerMs;

@@ -74,14 +74,30 @@ export async function toCloudEvents(event: unknown, functionName: string): Promi
     case 'sqs':
       return {
         kind,
-        events: records.map((r) => make({ id: r.messageId, source: r.eventSourceARN, type: 'com.amazonaws.sqs.message', time: epochToIso(r.attributes?.SentTimestamp, 'ms'), awsregion: r.awsRegion, ...jsonOrText(String(r.body ?? '')) })),
+        events: records.map((r) =>
+          make({
+            id: r.messageId,
+            source: r.eventSourceARN,
+            type: 'com.amazonaws.sqs.message',
+            time: epochToIso(r.attributes?.SentTimestamp, 'ms'),
+            awsregion: r.awsRegion,
+            ...jsonOrText(String(r.body ?? '')),
+          }),
+        ),
       };
     case 'sns':
       return {
         kind,
         events: records.map((r) => {
           const sns = (r.Sns ?? {}) as Rec;
-          return make({ id: sns.MessageId, source: sns.TopicArn, type: `com.amazonaws.sns.${sns.Type ?? 'Notification'}`, subject: sns.Subject, time: sns.Timestamp, ...jsonOrText(String(sns.Message ?? '')) });
+          return make({
+            id: sns.MessageId,
+            source: sns.TopicArn,
+            type: `com.amazonaws.sns.${sns.Type ?? 'Notification'}`,
+            subject: sns.Subject,
+            time: sns.Timestamp,
+            ...jsonOrText(String(sns.Message ?? '')),
+          });
         }),
       };
     case 's3':
@@ -89,7 +105,15 @@ export async function toCloudEvents(event: unknown, functionName: string): Promi
         kind,
         events: records.map((r) => {
           const ids = [r.responseElements?.['x-amz-request-id'], r.responseElements?.['x-amz-id-2']].filter(Boolean);
-          return make({ id: ids.length ? ids.join('.') : undefined, source: `${r.eventSource}.${r.awsRegion}.${r.s3?.bucket?.name}`, type: `com.amazonaws.s3.${r.eventName}`, subject: r.s3?.object?.key, time: r.eventTime, datacontenttype: 'application/json', data: r });
+          return make({
+            id: ids.length ? ids.join('.') : undefined,
+            source: `${r.eventSource}.${r.awsRegion}.${r.s3?.bucket?.name}`,
+            type: `com.amazonaws.s3.${r.eventName}`,
+            subject: r.s3?.object?.key,
+            time: r.eventTime,
+            datacontenttype: 'application/json',
+            data: r,
+          });
         }),
       };
     case 'kinesis':
@@ -98,19 +122,53 @@ export async function toCloudEvents(event: unknown, functionName: string): Promi
         events: records.map((r) => {
           const bytes = Buffer.from(String(r.kinesis?.data ?? ''), 'base64');
           const decoded = jsonOrText(bytes.toString('utf8'));
-          const payload = decoded.datacontenttype === 'application/json' || isUtf8(bytes) ? decoded : { data: new Uint8Array(bytes), datacontenttype: 'application/octet-stream' };
-          return make({ id: r.eventID, source: r.eventSourceARN, type: 'com.amazonaws.kinesis.record', subject: r.kinesis?.partitionKey, time: epochToIso(r.kinesis?.approximateArrivalTimestamp, 's'), awsregion: r.awsRegion, ...payload });
+          const payload =
+            decoded.datacontenttype === 'application/json' || isUtf8(bytes)
+              ? decoded
+              : { data: new Uint8Array(bytes), datacontenttype: 'application/octet-stream' };
+          return make({
+            id: r.eventID,
+            source: r.eventSourceARN,
+            type: 'com.amazonaws.kinesis.record',
+            subject: r.kinesis?.partitionKey,
+            time: epochToIso(r.kinesis?.approximateArrivalTimestamp, 's'),
+            awsregion: r.awsRegion,
+            ...payload,
+          });
         }),
       };
     case 'dynamodb':
       return {
         kind,
         events: records.map((r) =>
-          make({ id: r.eventID, source: r.eventSourceARN, type: `com.amazonaws.dynamodb.${r.eventName}`, subject: r.dynamodb?.Keys ? JSON.stringify(r.dynamodb.Keys) : undefined, time: epochToIso(r.dynamodb?.ApproximateCreationDateTime, 's'), awsregion: r.awsRegion, datacontenttype: 'application/json', data: r.dynamodb }),
+          make({
+            id: r.eventID,
+            source: r.eventSourceARN,
+            type: `com.amazonaws.dynamodb.${r.eventName}`,
+            subject: r.dynamodb?.Keys ? JSON.stringify(r.dynamodb.Keys) : undefined,
+            time: epochToIso(r.dynamodb?.ApproximateCreationDateTime, 's'),
+            awsregion: r.awsRegion,
+            datacontenttype: 'application/json',
+            data: r.dynamodb,
+          }),
         ),
       };
     case 'eventbridge':
-      return { kind, events: [make({ id: e.id, source: e.source, type: e['detail-type'], subject: Array.isArray(e.resources) ? e.resources[0] : undefined, time: e.time, awsregion: e.region, datacontenttype: 'application/json', data: e.detail })] };
+      return {
+        kind,
+        events: [
+          make({
+            id: e.id,
+            source: e.source,
+            type: e['detail-type'],
+            subject: Array.isArray(e.resources) ? e.resources[0] : undefined,
+            time: e.time,
+            awsregion: e.region,
+            datacontenttype: 'application/json',
+            data: e.detail,
+          }),
+        ],
+      };
     case 'http':
     case 'alb': {
       const headers = Object.fromEntries(Object.entries((e.headers ?? {}) as Rec).map(([k, v]) => [k.toLowerCase(), String(v)]));
@@ -126,11 +184,33 @@ export async function toCloudEvents(event: unknown, functionName: string): Promi
       const host = e.requestContext?.domainName ?? headers.host ?? 'localhost';
       const contentType = headers['content-type'] ?? '';
       const data = body === undefined ? undefined : /json/i.test(contentType) ? jsonOrText(body) : { data: body, datacontenttype: contentType || 'text/plain' };
-      const type = kind === 'alb' ? 'com.amazonaws.elasticloadbalancing.request' : /\.lambda-url\./.test(host) ? 'com.amazonaws.lambda.url.request' : 'com.amazonaws.apigateway.request';
-      return { kind, events: [make({ id: e.requestContext?.requestId, source: `https://${host}${path}`, type, time: epochToIso(e.requestContext?.timeEpoch ?? e.requestContext?.requestTimeEpoch, 'ms'), httpmethod: method, ...(data ?? {}) })] };
+      const type =
+        kind === 'alb'
+          ? 'com.amazonaws.elasticloadbalancing.request'
+          : /\.lambda-url\./.test(host)
+            ? 'com.amazonaws.lambda.url.request'
+            : 'com.amazonaws.apigateway.request';
+      return {
+        kind,
+        events: [
+          make({
+            id: e.requestContext?.requestId,
+            source: `https://${host}${path}`,
+            type,
+            time: epochToIso(e.requestContext?.timeEpoch ?? e.requestContext?.requestTimeEpoch, 'ms'),
+            httpmethod: method,
+            ...(data ?? {}),
+          }),
+        ],
+      };
     }
     default:
-      return { kind, events: [make({ source: `urn:open-runtime:function:${functionName}`, type: 'com.amazonaws.lambda.invoke', datacontenttype: 'application/json', data: event })] };
+      return {
+        kind,
+        events: [
+          make({ source: `urn:open-runtime:function:${functionName}`, type: 'com.amazonaws.lambda.invoke', datacontenttype: 'application/json', data: event }),
+        ],
+      };
   }
 }
 

@@ -7,7 +7,10 @@ import type { HookContext } from './executable.ts';
 import type { Hook, MiddlewareCapabilities } from './manifest.ts';
 
 /** The world's `answer` variant, as jco lifts it. JSON values are UTF-8 JSON text. */
-export type ComponentAnswer = { tag: 'next'; val: string } | { tag: 'respond'; val: string } | { tag: 'fail'; val: { errorType: string; errorMessage: string } };
+export type ComponentAnswer =
+  | { tag: 'next'; val: string }
+  | { tag: 'respond'; val: string }
+  | { tag: 'fail'; val: { errorType: string; errorMessage: string } };
 
 /** What the WASI runner provides to run one export of a middleware component. */
 export interface ComponentMiddlewareHost {
@@ -33,15 +36,28 @@ export async function callComponentHook(
   capabilities?: MiddlewareCapabilities,
 ): Promise<HookAnswer> {
   if (!host) {
-    throw new MiddlewareFailure(name, hook, `it is a component middleware (${wasmPath}) and this runner has no WASI component host yet; use an executable middleware for now`);
+    throw new MiddlewareFailure(
+      name,
+      hook,
+      `it is a component middleware (${wasmPath}) and this runner has no WASI component host yet; use an executable middleware for now`,
+    );
   }
   const arg =
     hook === 'error'
-      ? { errorType: String((input as { errorType?: unknown }).errorType ?? 'Error'), errorMessage: String((input as { errorMessage?: unknown }).errorMessage ?? '') }
+      ? {
+          errorType: String((input as { errorType?: unknown }).errorType ?? 'Error'),
+          errorMessage: String((input as { errorMessage?: unknown }).errorMessage ?? ''),
+        }
       : JSON.stringify(input ?? null);
   let answer: ComponentAnswer;
   try {
-    answer = await host.callMiddleware(wasmPath, EXPORTS[hook], arg, { requestId: ctx.requestId, functionName: ctx.functionName, deadlineMs: BigInt(ctx.deadlineMs) }, { timeoutMs, environment: ctx.environment, log: ctx.log, capabilities });
+    answer = await host.callMiddleware(
+      wasmPath,
+      EXPORTS[hook],
+      arg,
+      { requestId: ctx.requestId, functionName: ctx.functionName, deadlineMs: BigInt(ctx.deadlineMs) },
+      { timeoutMs, environment: ctx.environment, log: ctx.log, capabilities },
+    );
   } catch (err) {
     throw new MiddlewareFailure(name, hook, `the component trapped or could not run: ${(err as Error).message}`);
   }

@@ -19,16 +19,19 @@ export function describeRunnerChain(fn: FunctionSpec): RunnerChain {
 
 /** Chains of the functions with middlewares whose code folder holds `file` (all of them without a file). */
 export function describeRunnerChains(functions: FunctionSpec[], file?: string): RunnerChain[] {
-  return functions
-    .filter((fn) => middlewaresOf(fn).length && (!file || !relative(fn.codeUri, resolve(file)).startsWith('..')))
-    .map(describeRunnerChain);
+  return functions.filter((fn) => middlewaresOf(fn).length && (!file || !relative(fn.codeUri, resolve(file)).startsWith('..'))).map(describeRunnerChain);
 }
 
 function describeMiddleware(fn: FunctionSpec, name: string): RunnerMiddleware {
   try {
     const mw = resolveMiddleware(fn, name);
     if (mw.kind === 'builtin') {
-      return { name, kind: 'builtin', hooks: ['before', 'after'], description: 'Built in: hands the function CloudEvents 1.0 (one per record of a batch) and maps its results back.' };
+      return {
+        name,
+        kind: 'builtin',
+        hooks: ['before', 'after'],
+        description: 'Built in: hands the function CloudEvents 1.0 (one per record of a batch) and maps its results back.',
+      };
     }
     const declared = {
       path: mw.path,
@@ -36,7 +39,8 @@ function describeMiddleware(fn: FunctionSpec, name: string): RunnerMiddleware {
       ...(mw.manifest?.description ? { description: mw.manifest.description } : {}),
       ...(mw.manifest?.schemas ? { schemas: mw.manifest.schemas } : {}),
     };
-    if (mw.kind === 'component') return { name, kind: 'component', ...declared, wit: `world middleware {\n${MIDDLEWARE_WORLD_EXPORTS.map((e) => `  ${e}`).join('\n')}\n}` };
+    if (mw.kind === 'component')
+      return { name, kind: 'component', ...declared, wit: `world middleware {\n${MIDDLEWARE_WORLD_EXPORTS.map((e) => `  ${e}`).join('\n')}\n}` };
     return { name, kind: mw.manifest?.longLived ? 'long-lived' : 'executable', ...declared };
   } catch (err) {
     return { name, kind: 'missing', hooks: [], problem: (err as Error).message };

@@ -45,7 +45,12 @@ export function killTree(child: ChildProcess): void {
  * Starts a long-lived process speaking a line protocol, in its own process group (killTree stops what it starts):
  * each stdout line goes to `onLine`; stderr is left to the caller, as UTF-8.
  */
-export function spawnLineProcess(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }, onLine: (line: string) => void): ChildProcess {
+export function spawnLineProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+  onLine: (line: string) => void,
+): ChildProcess {
   const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'], ...ownProcessGroup() });
   child.stdin!.on('error', () => undefined);
   child.stdout!.setEncoding('utf8');
@@ -185,7 +190,14 @@ export class LongLivedMiddleware {
       const id = this.nextId++;
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new MiddlewareFailure(this.spec.name, hook, `it did not answer within its ${timeoutMs} ms timeout; the long-lived process was stopped and starts again on the next call`, { stderr: this.stderrTail }));
+        reject(
+          new MiddlewareFailure(
+            this.spec.name,
+            hook,
+            `it did not answer within its ${timeoutMs} ms timeout; the long-lived process was stopped and starts again on the next call`,
+            { stderr: this.stderrTail },
+          ),
+        );
         this.restart(child, `another call (${hook}) timed out`);
       }, timeoutMs);
       this.pending.set(id, { id, child, hook, ctx, resolve, reject, timer });
@@ -219,7 +231,10 @@ export class LongLivedMiddleware {
     // 'close' comes after the last stdout line: answers still in the pipe are read before what is left fails.
     child.on('close', (code, signal) => {
       if (this.child === child) this.child = undefined;
-      const why = startError && child.pid === undefined ? startFailure(this.spec, startError as NodeJS.ErrnoException) : `its long-lived process ${exitDescription(code, signal)}`;
+      const why =
+        startError && child.pid === undefined
+          ? startFailure(this.spec, startError as NodeJS.ErrnoException)
+          : `its long-lived process ${exitDescription(code, signal)}`;
       this.failAll(child, why);
     });
     return child;
@@ -236,11 +251,22 @@ export class LongLivedMiddleware {
     const m = message as { id?: unknown; output?: unknown };
     const id = typeof m?.id === 'number' ? m.id : typeof m?.id === 'string' ? Number(m.id) : undefined;
     const pending = id !== undefined ? this.pending.get(id) : this.pending.size === 1 ? this.pending.values().next().value : undefined;
-    if (!pending) return this.failOldest(child, `it answered with an unknown id ${JSON.stringify(m?.id)} (answers are {"id": <the request's id>, "output": ...})`, line, true);
+    if (!pending)
+      return this.failOldest(
+        child,
+        `it answered with an unknown id ${JSON.stringify(m?.id)} (answers are {"id": <the request's id>, "output": ...})`,
+        line,
+        true,
+      );
     this.pending.delete(pending.id);
     clearTimeout(pending.timer);
     if (!('output' in (m as object))) {
-      return pending.reject(new MiddlewareFailure(this.spec.name, pending.hook, 'it answered without an "output" (print {"id": ..., "output": <the replacement value>})', { stdout: line, stderr: this.stderrTail }));
+      return pending.reject(
+        new MiddlewareFailure(this.spec.name, pending.hook, 'it answered without an "output" (print {"id": ..., "output": <the replacement value>})', {
+          stdout: line,
+          stderr: this.stderrTail,
+        }),
+      );
     }
     try {
       pending.resolve(readHookValue(m.output, this.spec.name, pending.hook, { stdout: line }));

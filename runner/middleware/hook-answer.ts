@@ -30,14 +30,25 @@ export class MiddlewareFailure extends Error {
   }
 
   toLambdaError(): LambdaError {
-    return { errorType: 'Middleware.Failed', errorMessage: this.message, middleware: this.middleware, hook: this.hook, stdout: this.stdout, stderr: this.stderr };
+    return {
+      errorType: 'Middleware.Failed',
+      errorMessage: this.message,
+      middleware: this.middleware,
+      hook: this.hook,
+      stdout: this.stdout,
+      stderr: this.stderr,
+    };
   }
 }
 
 /** Reads a hook's stdout (one JSON document). */
 export function readHookOutput(stdout: string, middleware: string, hook: Hook, stderr = ''): HookAnswer {
   const text = stdout.trim();
-  if (!text) throw new MiddlewareFailure(middleware, hook, 'it printed nothing on stdout (a hook must print the replacement value as JSON, or {"$response": ...})', { stdout, stderr });
+  if (!text)
+    throw new MiddlewareFailure(middleware, hook, 'it printed nothing on stdout (a hook must print the replacement value as JSON, or {"$response": ...})', {
+      stdout,
+      stderr,
+    });
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -60,7 +71,13 @@ export function readHookValue(value: unknown, middleware: string, hook: Hook, pr
   }
   if (hook === 'error') {
     const error = asLambdaError(value);
-    if (!error) throw new MiddlewareFailure(middleware, hook, 'its error hook printed something that is neither an error object {"errorType", "errorMessage"} nor {"$response": ...}', printed);
+    if (!error)
+      throw new MiddlewareFailure(
+        middleware,
+        hook,
+        'its error hook printed something that is neither an error object {"errorType", "errorMessage"} nor {"$response": ...}',
+        printed,
+      );
     return { kind: 'next', value: error };
   }
   return { kind: 'next', value };

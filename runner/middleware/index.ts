@@ -52,11 +52,21 @@ export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): C
 
   function chainMiddleware(fn: FunctionSpec, mw: ResolvedMiddleware): ChainMiddleware {
     if (mw.kind === 'builtin') {
-      return { name: mw.name, hooks: new Set(), call: () => Promise.reject(new Error('built-in middlewares have no hooks')), wrap: (event, next, ctx) => runCloudEvents(event, fn.name, next, ctx.log) };
+      return {
+        name: mw.name,
+        hooks: new Set(),
+        call: () => Promise.reject(new Error('built-in middlewares have no hooks')),
+        wrap: (event, next, ctx) => runCloudEvents(event, fn.name, next, ctx.log),
+      };
     }
     const hooks = new Set<Hook>(mw.manifest?.hooks ?? HOOKS);
     if (mw.kind === 'component') {
-      return { name: mw.name, hooks, call: (hook, input, ctx) => callComponentHook(options.components, mw.name, mw.path, hook, input, ctx, hookTimeoutMs(mw.manifest, hook), mw.manifest?.capabilities) };
+      return {
+        name: mw.name,
+        hooks,
+        call: (hook, input, ctx) =>
+          callComponentHook(options.components, mw.name, mw.path, hook, input, ctx, hookTimeoutMs(mw.manifest, hook), mw.manifest?.capabilities),
+      };
     }
     const spec = { name: mw.name, path: mw.path, command: mw.command, args: mw.args };
     if (mw.manifest?.longLived) {
@@ -65,7 +75,13 @@ export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): C
     return { name: mw.name, hooks, call: (hook, input, ctx) => runHookProcess(spec, hook, input, ctx, hookTimeoutMs(mw.manifest, hook)) };
   }
 
-  async function runInvocation(fn: FunctionSpec, names: string[], outer: Invocation, dispatch: (payload: Buffer) => Invocation, log: (line: string) => void): Promise<void> {
+  async function runInvocation(
+    fn: FunctionSpec,
+    names: string[],
+    outer: Invocation,
+    dispatch: (payload: Buffer) => Invocation,
+    log: (line: string) => void,
+  ): Promise<void> {
     const reports: Report[] = [];
     const logLine = (line: string) => {
       outer.logs.push(line);
@@ -73,7 +89,13 @@ export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): C
     };
     let result: ChainResult;
     const run: ChainRun = {
-      ctx: { requestId: outer.requestId, functionName: fn.name, deadlineMs: Date.now() + fn.timeout * 1000, environment: fn.environment, log: logLine } satisfies HookContext,
+      ctx: {
+        requestId: outer.requestId,
+        functionName: fn.name,
+        deadlineMs: Date.now() + fn.timeout * 1000,
+        environment: fn.environment,
+        log: logLine,
+      } satisfies HookContext,
       middlewareMs: 0,
       log: logLine,
       callFunction: async (event) => {
@@ -101,7 +123,12 @@ export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): C
         const middlewares = names.map((name) => chainMiddleware(fn, resolveMiddleware(fn, name)));
         result = await runChain(run, middlewares, originalEvent);
       } catch (err) {
-        const errorType = err instanceof MiddlewareNotFoundError ? 'Middleware.NotFound' : err instanceof MiddlewareManifestError ? 'Middleware.InvalidManifest' : 'Middleware.Failed';
+        const errorType =
+          err instanceof MiddlewareNotFoundError
+            ? 'Middleware.NotFound'
+            : err instanceof MiddlewareManifestError
+              ? 'Middleware.InvalidManifest'
+              : 'Middleware.Failed';
         logLine(`MIDDLEWARE ${(err as Error).message}`);
         result = { kind: 'failed', error: { errorType, errorMessage: (err as Error).message } };
       }
@@ -114,7 +141,9 @@ export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): C
     run(fn, names, outer, dispatch, log) {
       void runInvocation(fn, names, outer, dispatch, log).catch((err: Error) => {
         // A bug of the engine itself: still answer the caller.
-        outer.settle(outcomeOf({ kind: 'failed', error: { errorType: 'ServiceException', errorMessage: `The middleware chain failed unexpectedly: ${err.message}` } }));
+        outer.settle(
+          outcomeOf({ kind: 'failed', error: { errorType: 'ServiceException', errorMessage: `The middleware chain failed unexpectedly: ${err.message}` } }),
+        );
         outer.complete(chainReport(fn, [], 0));
       });
     },

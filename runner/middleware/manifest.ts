@@ -24,9 +24,17 @@ export const MiddlewareManifest = z
     /** Started once (`<exe> serve`) and fed line-delimited JSON, instead of one process per hook call. */
     longLived: z.boolean().default(false),
     /** The hooks it implements; the others are not called (no process is started for them). */
-    hooks: z.array(Hook).min(1).default([...HOOKS]),
+    hooks: z
+      .array(Hook)
+      .min(1)
+      .default([...HOOKS]),
     /** Milliseconds one hook call may take: one number for all hooks, or per hook. */
-    timeoutMs: z.union([z.number().int().positive().max(900_000), z.object({ before: z.number().int().positive(), after: z.number().int().positive(), error: z.number().int().positive() }).partial().strict()]).optional(),
+    timeoutMs: z
+      .union([
+        z.number().int().positive().max(900_000),
+        z.object({ before: z.number().int().positive(), after: z.number().int().positive(), error: z.number().int().positive() }).partial().strict(),
+      ])
+      .optional(),
     /** Command to run instead of the file of the same name, relative to the middlewares folder: ["python3", "auth.py"]. */
     command: z.array(z.string().min(1)).min(1).optional(),
     /** What each hook reads (input) and hands on (output), as JSON Schema. */

@@ -62,10 +62,14 @@ export function resolveMiddleware(fn: FunctionSpec, name: string): ResolvedMiddl
       if (suffix === '.wasm') return { name, kind: 'component', path, manifest };
       const interpreter = interpreterFor(path);
       if (interpreter) return { name, kind: 'executable', path, command: interpreter, args: [path], manifest };
-      if (!isExecutable(path)) throw new MiddlewareNotFoundError(`Middleware ${path} is not executable: run "chmod +x ${path}", or give it an extension (.sh, .py, .js, .mjs, .ts).`);
+      if (!isExecutable(path))
+        throw new MiddlewareNotFoundError(`Middleware ${path} is not executable: run "chmod +x ${path}", or give it an extension (.sh, .py, .js, .mjs, .ts).`);
       return { name, kind: 'executable', path, command: path, args: [], manifest };
     }
-    if (manifest) throw new MiddlewareNotFoundError(`Middleware "${name}" has a manifest ${manifestPath} but no program: add ${name}, ${name}.sh, ${name}.py, ${name}.js or ${name}.wasm next to it, or a "command" in the manifest.`);
+    if (manifest)
+      throw new MiddlewareNotFoundError(
+        `Middleware "${name}" has a manifest ${manifestPath} but no program: add ${name}, ${name}.sh, ${name}.py, ${name}.js or ${name}.wasm next to it, or a "command" in the manifest.`,
+      );
   }
   throw new MiddlewareNotFoundError(
     `Middleware "${name}" of function ${fn.name} was not found: looked for ${name}, ${name}.sh, .py, .js, .mjs, .ts, .wasm in ${dirs.join(' and ')}. ` +

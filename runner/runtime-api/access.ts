@@ -49,13 +49,20 @@ export function refuseTcpPeer(socket: Socket, listenerPort: number, family: Proc
  * routing of the shared Runtime API port. One kernel lookup and a few /proc reads; the caller keeps the answer for
  * the connection's life. Where peers cannot be checked, the first candidate (callers share a port only where they can).
  */
-export function tcpPeerOwner<T>(socket: Socket, listenerPort: number, candidates: readonly T[], familyOf: (candidate: T) => ProcessFamily, whose = 'any execution environment'): { owner: T } | { refused: string } {
+export function tcpPeerOwner<T>(
+  socket: Socket,
+  listenerPort: number,
+  candidates: readonly T[],
+  familyOf: (candidate: T) => ProcessFamily,
+  whose = 'any execution environment',
+): { owner: T } | { refused: string } {
   if (!PEER_CHECKS) return candidates.length ? { owner: candidates[0]! } : { refused: 'the runner cannot tell who is connected' };
   const clientPort = socket.remotePort;
   if (clientPort === undefined) return { refused: 'the connection closed before it could be checked' };
   const peer = findTcpPeer(socket.remoteAddress ?? '', clientPort, listenerPort);
   if (!peer) return { refused: `no local socket 127.0.0.1:${clientPort} is connected to it (the peer is gone, or not on this machine)` };
-  if (peer.uid !== undefined && peer.uid !== UID) return { refused: `the connection from port ${clientPort} belongs to user ${peer.uid}, not to this runner's user` };
+  if (peer.uid !== undefined && peer.uid !== UID)
+    return { refused: `the connection from port ${clientPort} belongs to user ${peer.uid}, not to this runner's user` };
   const found = holderAmong(peer.inode, candidates.map(familyOf));
   if (found === undefined) return { refused: `the connection from port ${clientPort} is not made by a process of ${whose}` };
   return { owner: candidates[found.index]! };
@@ -117,7 +124,10 @@ export function findTcpPeer(clientAddress: string, clientPort: number, listenerP
     while (at >= 0) {
       const start = text.lastIndexOf('\n', at) + 1;
       const end = text.indexOf('\n', at);
-      const fields = text.slice(start, end < 0 ? undefined : end).trim().split(/\s+/);
+      const fields = text
+        .slice(start, end < 0 ? undefined : end)
+        .trim()
+        .split(/\s+/);
       // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
       if (fields[1]?.endsWith(local.trimEnd()) && LOOPBACK.has(fields[2]?.slice(0, -5) ?? '') && fields[2]?.endsWith(remote.trimEnd())) {
         const inode = Number(fields[9]);

@@ -218,10 +218,16 @@ export class ExtensionHost {
       return sendRuntimeError(res, 400, 'InvalidRequest', `Bad register body: ${(err as Error).message}`);
     }
     if (this.byId.size >= MAX_EXTENSIONS) return sendRuntimeError(res, 400, 'TooManyExtensions', `At most ${MAX_EXTENSIONS} extensions can register.`);
-    if ([...this.byId.values()].some((e) => e.name === name)) return sendRuntimeError(res, 409, 'ExtensionAlreadyRegistered', `An extension named ${name} is already registered.`);
+    if ([...this.byId.values()].some((e) => e.name === name))
+      return sendRuntimeError(res, 409, 'ExtensionAlreadyRegistered', `An extension named ${name} is already registered.`);
     const id = randomUUID();
     this.byId.set(id, { id, name, events: new Set(parsed.events), parked: undefined, queued: [], busy: false, initDone: false });
-    sendJson(res, 200, { functionName: deployedName(this.env.fn), functionVersion: '$LATEST', handler: this.env.fn.handler }, { 'Lambda-Extension-Identifier': id });
+    sendJson(
+      res,
+      200,
+      { functionName: deployedName(this.env.fn), functionVersion: '$LATEST', handler: this.env.fn.handler },
+      { 'Lambda-Extension-Identifier': id },
+    );
     this.registrationWaiters.get(name)?.();
   }
 
@@ -250,7 +256,11 @@ export class ExtensionHost {
     const errorType = headerValue(req, 'lambda-extension-function-error-type') ?? EXTENSION_UNKNOWN;
     sendJson(res, 202, { status: 'OK' });
     this.env.platformLog(`EXTENSION ${ext.name} reported ${route.slice(1)}: ${errorType} ${body.toString('utf8')}`);
-    if (route === '/init/error') this.env.initFailed(errorType, Buffer.from(JSON.stringify({ errorType, errorMessage: `Extension ${ext.name} failed to initialize: ${body.toString('utf8') || errorType}` })));
+    if (route === '/init/error')
+      this.env.initFailed(
+        errorType,
+        Buffer.from(JSON.stringify({ errorType, errorMessage: `Extension ${ext.name} failed to initialize: ${body.toString('utf8') || errorType}` })),
+      );
   }
 
   private send(ext: RegisteredExtension, event: unknown): void {

@@ -166,7 +166,8 @@ class RuntimeConnection {
       }
       if (!read.done) return false;
       this.body = undefined;
-      if (!body.refused) this.dispatch(body.head, body.chunked.chunks.length === 1 ? body.chunked.chunks[0]! : Buffer.concat(body.chunked.chunks, body.chunked.size));
+      if (!body.refused)
+        this.dispatch(body.head, body.chunked.chunks.length === 1 ? body.chunked.chunks[0]! : Buffer.concat(body.chunked.chunks, body.chunked.size));
       return true;
     }
     const take = Math.min(body.remaining, this.buffer.length);
@@ -176,7 +177,8 @@ class RuntimeConnection {
     this.buffer = take === this.buffer.length ? EMPTY : this.buffer.subarray(take);
     if (body.remaining > 0) return false;
     this.body = undefined;
-    if (!body.refused) this.dispatch(body.head, body.parts.length === 0 ? EMPTY : body.parts.length === 1 ? body.parts[0]! : Buffer.concat(body.parts, body.size));
+    if (!body.refused)
+      this.dispatch(body.head, body.parts.length === 0 ? EMPTY : body.parts.length === 1 ? body.parts[0]! : Buffer.concat(body.parts, body.size));
     return true;
   }
 
@@ -293,5 +295,7 @@ class RuntimeConnection {
 
 function errorReply(status: number, errorType: string, errorMessage: string): Buffer {
   const body = JSON.stringify({ errorMessage, errorType });
-  return Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  return Buffer.from(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

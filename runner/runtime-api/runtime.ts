@@ -144,13 +144,20 @@ export function answerRoute(path: string): { requestId: string; action: 'respons
   }
 }
 
-async function answerInvocation(env: ServedEnvironment, req: IncomingMessage, res: ServerResponse, requestId: string, action: 'response' | 'error'): Promise<void> {
+async function answerInvocation(
+  env: ServedEnvironment,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  action: 'response' | 'error',
+): Promise<void> {
   const inv = claimAnswer(env, requestId, action, headerValue(req, 'lambda-runtime-invocation-id'));
   if (!(inv instanceof Invocation)) {
     req.resume();
     return sendRuntimeError(res, inv.status, inv.errorType, inv.errorMessage);
   }
-  if (action === 'response' && streamsResponse(inv, headerValue(req, 'lambda-runtime-function-response-mode'), headerValue(req, 'transfer-encoding'))) return answerStream(env, inv, req, res);
+  if (action === 'response' && streamsResponse(inv, headerValue(req, 'lambda-runtime-function-response-mode'), headerValue(req, 'transfer-encoding')))
+    return answerStream(env, inv, req, res);
   const limit = action === 'error' ? MAX_ERROR_BYTES : MAX_RESPONSE_BYTES;
   let body: Buffer | BodyTooLargeError;
   try {
@@ -184,7 +191,12 @@ export interface RuntimeErrorReply {
 
 /** The reply to a /runtime/init/error once init is over (as the RIE's): refused, and nothing changes. */
 export function lateInitError(): RuntimeErrorReply {
-  return { status: 403, errorType: 'InvalidStateTransition', errorMessage: 'Transition from READY to INIT_ERROR is not allowed: the runtime finished its init (it asked for an event), so /runtime/init/error no longer applies. Report an invocation\'s failure with /runtime/invocation/{id}/error.' };
+  return {
+    status: 403,
+    errorType: 'InvalidStateTransition',
+    errorMessage:
+      "Transition from READY to INIT_ERROR is not allowed: the runtime finished its init (it asked for an event), so /runtime/init/error no longer applies. Report an invocation's failure with /runtime/invocation/{id}/error.",
+  };
 }
 
 /**
@@ -194,12 +206,26 @@ export function lateInitError(): RuntimeErrorReply {
 export function claimAnswer(env: ServedEnvironment, requestId: string, action: 'response' | 'error', invocationId?: string): Invocation | RuntimeErrorReply {
   const claimed = env.claim(requestId, invocationId);
   // An attempt that timed out (its runtime was still running): the caller already has Sandbox.Timedout.
-  if (claimed === 'timed-out') return { status: 410, errorType: 'ErrorRuntimeInvokeTimeout', errorMessage: `Invocation ${requestId} (attempt ${invocationId}) timed out: its caller already has the timeout error, so this ${action} is not accepted. Take the next event with /runtime/invocation/next.` };
+  if (claimed === 'timed-out')
+    return {
+      status: 410,
+      errorType: 'ErrorRuntimeInvokeTimeout',
+      errorMessage: `Invocation ${requestId} (attempt ${invocationId}) timed out: its caller already has the timeout error, so this ${action} is not accepted. Take the next event with /runtime/invocation/next.`,
+    };
   if (claimed === 'unknown') return { status: 400, errorType: 'InvalidRequestID', errorMessage: `Invalid request ID: ${requestId}` };
   // Every environment shares the runner's port: a process of one must not settle another's invocation.
-  if (claimed === 'foreign') return { status: 403, errorType: 'AccessDenied', errorMessage: `Invocation ${requestId} belongs to another execution environment: a runtime answers only the events its own /next gave it.` };
+  if (claimed === 'foreign')
+    return {
+      status: 403,
+      errorType: 'AccessDenied',
+      errorMessage: `Invocation ${requestId} belongs to another execution environment: a runtime answers only the events its own /next gave it.`,
+    };
   if (claimed === 'answered') {
-    return { status: 403, errorType: 'InvalidStateTransition', errorMessage: `Transition from RUNNING to ${action.toUpperCase()} is not allowed: invocation ${requestId} already has an answer.` };
+    return {
+      status: 403,
+      errorType: 'InvalidStateTransition',
+      errorMessage: `Transition from RUNNING to ${action.toUpperCase()} is not allowed: invocation ${requestId} already has an answer.`,
+    };
   }
   claimed.answered = true;
   return claimed;
@@ -209,9 +235,16 @@ export function claimAnswer(env: ServedEnvironment, requestId: string, action: '
  * A buffered answer (a response, or an error) of a claimed invocation, whatever carried it: the caller gets its
  * outcome. Returns the error reply for the runtime, or undefined for 202.
  */
-export function settleAnswer(env: ServedEnvironment, inv: Invocation, action: 'response' | 'error', body: Buffer | BodyTooLargeError, header: (name: string) => string | undefined): RuntimeErrorReply | undefined {
+export function settleAnswer(
+  env: ServedEnvironment,
+  inv: Invocation,
+  action: 'response' | 'error',
+  body: Buffer | BodyTooLargeError,
+  header: (name: string) => string | undefined,
+): RuntimeErrorReply | undefined {
   if (action === 'error') {
-    if (body instanceof BodyTooLargeError) body = Buffer.from(JSON.stringify({ errorType: RUNTIME_UNKNOWN, errorMessage: 'The error body was larger than 1 MB.' }));
+    if (body instanceof BodyTooLargeError)
+      body = Buffer.from(JSON.stringify({ errorType: RUNTIME_UNKNOWN, errorMessage: 'The error body was larger than 1 MB.' }));
     // Lambda-Runtime-Function-Error-Type is optional: most clients put the type only in the body.
     let errorType = header('lambda-runtime-function-error-type');
     try {
@@ -224,8 +257,15 @@ export function settleAnswer(env: ServedEnvironment, inv: Invocation, action: 'r
     return undefined;
   }
   if (body instanceof BodyTooLargeError) {
-    env.answer(inv, errorOutcome(FUNCTION_RESPONSE_SIZE_TOO_LARGE, `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`));
-    return { status: 413, errorType: 'RequestEntityTooLarge', errorMessage: `Response payload size (${body.received} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` };
+    env.answer(
+      inv,
+      errorOutcome(FUNCTION_RESPONSE_SIZE_TOO_LARGE, `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`),
+    );
+    return {
+      status: 413,
+      errorType: 'RequestEntityTooLarge',
+      errorMessage: `Response payload size (${body.received} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+    };
   }
   env.answer(inv, { ok: true, body, streamed: false, contentType: header('content-type') ?? 'application/json' });
   return undefined;
@@ -254,7 +294,10 @@ function answerStream(env: ServedEnvironment, inv: Invocation, req: IncomingMess
       const errorType = req.trailers['lambda-runtime-function-error-type'];
       const errorBody = req.trailers['lambda-runtime-function-error-body'];
       if (tooLarge) {
-        env.answer(inv, { ...errorOutcome(FUNCTION_RESPONSE_SIZE_TOO_LARGE, `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_BYTES} bytes).`), streamed: true });
+        env.answer(inv, {
+          ...errorOutcome(FUNCTION_RESPONSE_SIZE_TOO_LARGE, `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_BYTES} bytes).`),
+          streamed: true,
+        });
       } else if (errorType) {
         let body = Buffer.from(errorBody ?? '', 'base64');
         if (body.length === 0) body = Buffer.from(JSON.stringify({ errorType, errorMessage: 'The function failed while streaming its response.' }));

@@ -116,7 +116,13 @@ export class TelemetryHub {
       try {
         // undici loads on the first delivery: most environments have no telemetry subscriber.
         const { request } = await importCommonJs(import('undici'));
-        const res = await request(sub.uri, { method: 'POST', body: JSON.stringify(batch), headers: { 'content-type': 'application/json' }, headersTimeout: 5000, bodyTimeout: 5000 });
+        const res = await request(sub.uri, {
+          method: 'POST',
+          body: JSON.stringify(batch),
+          headers: { 'content-type': 'application/json' },
+          headersTimeout: 5000,
+          bodyTimeout: 5000,
+        });
         await res.body.dump();
       } catch (err) {
         this.env.platformLog(`TELEMETRY delivery to ${sub.uri} failed: ${(err as Error).message}`);
@@ -139,16 +145,27 @@ export class TelemetryHub {
     const body = await readBody(req, 64 * 1024);
     // Only an extension of this environment may subscribe: an unknown identifier would otherwise receive the function's logs.
     const extensionName = registered && extensionId !== undefined ? this.env.extensions.nameOf(extensionId) : undefined;
-    if (!extensionId || !extensionName) return sendRuntimeError(res, 403, 'Telemetry.Unknown', 'Subscribe with the Lambda-Extension-Identifier of a registered extension.');
+    if (!extensionId || !extensionName)
+      return sendRuntimeError(res, 403, 'Telemetry.Unknown', 'Subscribe with the Lambda-Extension-Identifier of a registered extension.');
     let parsed: z.infer<typeof SubscribeBody>;
     try {
       parsed = SubscribeBody.parse(JSON.parse(body.toString('utf8')));
     } catch (err) {
-      return sendRuntimeError(res, 400, 'ValidationError', `Bad telemetry subscription: ${err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message}`);
+      return sendRuntimeError(
+        res,
+        400,
+        'ValidationError',
+        `Bad telemetry subscription: ${err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message}`,
+      );
     }
     const destination = new URL(parsed.destination.URI);
     if (!['127.0.0.1', 'localhost', 'sandbox.localdomain', '[::1]'].includes(destination.hostname)) {
-      return sendRuntimeError(res, 400, 'ValidationError', `Telemetry destinations must be local (sandbox.localdomain or 127.0.0.1), not ${destination.hostname}.`);
+      return sendRuntimeError(
+        res,
+        400,
+        'ValidationError',
+        `Telemetry destinations must be local (sandbox.localdomain or 127.0.0.1), not ${destination.hostname}.`,
+      );
     }
     if (destination.hostname === 'sandbox.localdomain') destination.hostname = '127.0.0.1';
     const sub: Subscriber = {
@@ -169,7 +186,6 @@ export class TelemetryHub {
     this.platform('platform.telemetrySubscription', { name: extensionName, state: 'Subscribed', types: parsed.types });
   }
 }
-
 
 /** The event as a subscriber of a schema before 2025-01-29 gets it: the same, without the record's tenantId. */
 function withoutTenant(event: TelemetryEvent): TelemetryEvent {

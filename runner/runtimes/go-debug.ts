@@ -53,16 +53,18 @@ export async function planGoDebug(fn: FunctionSpec, port: number, workspace?: st
       args: ['build', '-tags', 'lambda.norpc', '-gcflags=all=-N -l', '-o', bootstrap, '.'],
       cwd: fn.codeUri,
       env: { GOOS: 'linux', GOARCH: GOARCH[HOST_ARCHITECTURE], CGO_ENABLED: '0', GOTOOLCHAIN: 'local' },
-      missing: 'Go is not installed (no "go" on PATH), so this Go function can\'t be built for debugging. Install Go 1.19 or later (Debian: apt-get install golang-go) or set OPEN_RUNTIME_GO to the go binary.',
+      missing:
+        'Go is not installed (no "go" on PATH), so this Go function can\'t be built for debugging. Install Go 1.19 or later (Debian: apt-get install golang-go) or set OPEN_RUNTIME_GO to the go binary.',
     });
     if (code !== 0) throw new Error(`go build for debugging ${fn.name} failed (exit code ${code}):\n${output.split('\n').slice(-20).join('\n')}`);
   }
   // Delve is looked for only now, so a missing one is said when Debug is clicked, in one sentence.
   const found = await runTool({ command: dlv, args: ['version'], cwd: dir, missing: DELVE_MISSING });
   if (found.code !== 0) throw new Error(`${dlv} version failed (exit code ${found.code}): ${found.output.split('\n')[0] ?? ''}. ${DELVE_MISSING}`);
-  const notice = fn.architecture === HOST_ARCHITECTURE
-    ? undefined
-    : `${fn.name} is an ${fn.architecture} function; Delve cannot debug under qemu, so this debug session runs a build for this machine (${HOST_ARCHITECTURE}). Invoke runs the ${fn.architecture} build.`;
+  const notice =
+    fn.architecture === HOST_ARCHITECTURE
+      ? undefined
+      : `${fn.name} is an ${fn.architecture} function; Delve cannot debug under qemu, so this debug session runs a build for this machine (${HOST_ARCHITECTURE}). Invoke runs the ${fn.architecture} build.`;
   return {
     command: dlv,
     // No --accept-multiclient: when the debugger disconnects, Delve ends and the function with it.

@@ -33,7 +33,14 @@ export async function withLayers(fn: FunctionSpec, plan: LaunchPlan): Promise<La
   const fetched = new Map<string, string>();
   for (const arn of fn.layerArns ?? []) {
     try {
-      fetched.set(arn, await fetchLayer(arn, { region: plan.env.AWS_REGION ?? 'us-east-1', profile: process.env.AWS_PROFILE, progress: (line) => process.stderr.write(`open-runtime: ${line}\n`) }));
+      fetched.set(
+        arn,
+        await fetchLayer(arn, {
+          region: plan.env.AWS_REGION ?? 'us-east-1',
+          profile: process.env.AWS_PROFILE,
+          progress: (line) => process.stderr.write(`open-runtime: ${line}\n`),
+        }),
+      );
     } catch (err) {
       if (err instanceof LayerFetchError) throw new LaunchError(RUNTIME_INIT_ERROR, `Function ${fn.name} cannot start: ${err.message}`);
       throw err;
@@ -48,7 +55,9 @@ export async function withLayers(fn: FunctionSpec, plan: LaunchPlan): Promise<La
     if (mount) result = { ...result, command: mount.command, args: [...mount.args, plan.command, ...plan.args], atOpt: mount };
     else if (!warnedNoOpt) {
       warnedNoOpt = true;
-      notices.push(`The layers of ${fn.name} are not shown at /opt: ${optUnavailable}. Code finds them through NODE_PATH, PYTHONPATH, PATH and LD_LIBRARY_PATH, but a path written as /opt/... will not exist.`);
+      notices.push(
+        `The layers of ${fn.name} are not shown at /opt: ${optUnavailable}. Code finds them through NODE_PATH, PYTHONPATH, PATH and LD_LIBRARY_PATH, but a path written as /opt/... will not exist.`,
+      );
     }
     result = { ...result, env: { ...result.env, ...layerPaths(fn, mount ? [OPT] : [...layers].reverse(), !mount, result.env) } };
   }
@@ -122,7 +131,11 @@ function optTools(): { unshare: string; mount: string } | undefined {
     optUnavailable ||= 'this machine has no /opt folder to mount them on';
     return undefined;
   }
-  const find = (name: string) => [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/bin', '/usr/sbin', '/sbin'].filter(Boolean).map((dir) => join(dir, name)).find((p) => existsSync(p));
+  const find = (name: string) =>
+    [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/bin', '/usr/sbin', '/sbin']
+      .filter(Boolean)
+      .map((dir) => join(dir, name))
+      .find((p) => existsSync(p));
   const unshare = find('unshare');
   const mount = find('mount');
   if (!unshare || !mount) {
@@ -158,7 +171,8 @@ function probeMount(kind: 'bind' | 'overlay'): Promise<boolean> {
   return new Promise((resolve) => {
     execFile(command, [...args, '/bin/sh', '-c', `test -d ${OPT} && test "$(id -u)" = "${process.getuid?.()}"`], { timeout: 5000 }, (err, _stdout, stderr) => {
       rmSync(dir, { recursive: true, force: true });
-      if (err) optUnavailable ||= `this machine does not let ${process.getuid?.() === 0 ? 'root' : 'a normal user'} create a private mount namespace${kind === 'overlay' ? ' with an overlay mount' : ''} (${(stderr || err.message).trim().split('\n')[0]})`;
+      if (err)
+        optUnavailable ||= `this machine does not let ${process.getuid?.() === 0 ? 'root' : 'a normal user'} create a private mount namespace${kind === 'overlay' ? ' with an overlay mount' : ''} (${(stderr || err.message).trim().split('\n')[0]})`;
       resolve(!err);
     });
   });

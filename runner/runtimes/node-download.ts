@@ -65,7 +65,8 @@ export async function downloadNode(major: string, progress: (line: string) => vo
       .sort(byVersion)
       .at(-1);
     const found = version ? packument.versions![version]!.dist : undefined;
-    if (!version || !found?.tarball || !found.integrity?.startsWith('sha512-')) return { problem: `the npm registry has no ${pkg}@${major} with a sha512 integrity` };
+    if (!version || !found?.tarball || !found.integrity?.startsWith('sha512-'))
+      return { problem: `the npm registry has no ${pkg}@${major} with a sha512 integrity` };
     dist = { tarball: found.tarball, integrity: found.integrity, version };
   } catch (err) {
     return { problem: `the npm registry ${registry} could not be reached (${networkCause(err)})` };
@@ -78,7 +79,8 @@ export async function downloadNode(major: string, progress: (line: string) => vo
   try {
     mkdirSync(staging, { recursive: true });
     const sha512 = await fetchTo(dist.tarball, tarball, `${pkg}@${dist.version}`, progress);
-    if (`sha512-${sha512}` !== dist.integrity) return { problem: `the download of ${pkg}@${dist.version} does not match the registry's integrity (${dist.integrity}); nothing was kept` };
+    if (`sha512-${sha512}` !== dist.integrity)
+      return { problem: `the download of ${pkg}@${dist.version} does not match the registry's integrity (${dist.integrity}); nothing was kept` };
     await untar(tarball, staging);
     if (!existsSync(binaryIn(staging))) return { problem: `${pkg}@${dist.version} has no ${platform() === 'win32' ? 'node.exe' : 'bin/node'}` };
     if (!existsSync(folder)) renameSync(staging, folder); // a runner beside this one may have finished first
@@ -96,10 +98,15 @@ export async function downloadNode(major: string, progress: (line: string) => vo
 function npmRegistry(): Promise<string> {
   if (process.env.npm_config_registry) return Promise.resolve(process.env.npm_config_registry);
   return new Promise((resolve) => {
-    execFile(platform() === 'win32' ? 'npm.cmd' : 'npm', ['config', 'get', 'registry'], { encoding: 'utf8', timeout: 10_000, shell: platform() === 'win32' }, (err, stdout) => {
-      const url = stdout?.trim();
-      resolve(!err && /^https?:\/\//.test(url) ? url : DEFAULT_REGISTRY);
-    });
+    execFile(
+      platform() === 'win32' ? 'npm.cmd' : 'npm',
+      ['config', 'get', 'registry'],
+      { encoding: 'utf8', timeout: 10_000, shell: platform() === 'win32' },
+      (err, stdout) => {
+        const url = stdout?.trim();
+        resolve(!err && /^https?:\/\//.test(url) ? url : DEFAULT_REGISTRY);
+      },
+    );
   });
 }
 
@@ -134,7 +141,9 @@ async function fetchTo(url: string, file: string, what: string, progress: (line:
 /** The tarball's `package/` folder into `into` (tar is on Linux, macOS and Windows 10+). */
 function untar(tarball: string, into: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('tar', ['-xzf', tarball, '-C', into, '--strip-components=1'], { timeout: 5 * 60_000 }, (err, _stdout, stderr) => (err ? reject(new Error(`tar: ${(stderr || err.message).trim()}`)) : resolve()));
+    execFile('tar', ['-xzf', tarball, '-C', into, '--strip-components=1'], { timeout: 5 * 60_000 }, (err, _stdout, stderr) =>
+      err ? reject(new Error(`tar: ${(stderr || err.message).trim()}`)) : resolve(),
+    );
   });
 }
 

@@ -1,6 +1,20 @@
 // How each kind of function starts: the command line and environment of one execution environment's process.
 import { execFile } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { builtPackageFor } from '../build/built-package.ts';
 import { architectureOf, readElf } from '../build/elf.ts';
@@ -59,7 +73,21 @@ export interface LaunchOptions {
 }
 
 // NODE_EXTRA_CA_CERTS and AWS_CA_BUNDLE: a proxy's CA the user trusts, and the gateway's local certificate (gateway/local-tls.ts).
-const PASS_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'PYTHONPATH_OPEN_RUNTIME', 'NODE_EXTRA_CA_CERTS', 'AWS_CA_BUNDLE'];
+const PASS_THROUGH = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'TMPDIR',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'PYTHONPATH_OPEN_RUNTIME',
+  'NODE_EXTRA_CA_CERTS',
+  'AWS_CA_BUNDLE',
+];
 
 /** The Lambda environment of a function's process: Lambda's reserved variables plus the function's own, nothing else of the runner's. */
 export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler: string): Record<string, string> {
@@ -110,10 +138,12 @@ export function lambdaEnvironment(fn: FunctionSpec, opts: LaunchOptions, handler
   return env;
 }
 
-
 export async function planLaunch(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> {
   if (!existsSync(fn.codeUri) || !statSync(fn.codeUri).isDirectory()) {
-    throw new LaunchError('Runtime.InvalidEntrypoint', `The code directory ${fn.codeUri} of function ${fn.name} does not exist. Check CodeUri in the template.`);
+    throw new LaunchError(
+      'Runtime.InvalidEntrypoint',
+      `The code directory ${fn.codeUri} of function ${fn.name} does not exist. Check CodeUri in the template.`,
+    );
   }
   const plan = withExecWrapper(fn, await planFamily(fn, opts));
   return withLayers(fn, withNotice(plan, deprecationNotice(fn.runtime)));
@@ -130,14 +160,20 @@ function withExecWrapper(fn: FunctionSpec, plan: LaunchPlan): LaunchPlan {
   if (!wrapper || (family !== 'node' && family !== 'python')) return plan;
   const where = wrapper.startsWith('/opt/') ? [...fn.layers].reverse().map((layer) => join(layer, wrapper.slice('/opt/'.length))) : [wrapper];
   const found = where.find((path) => existsSync(path));
-  const fix = 'Point AWS_LAMBDA_EXEC_WRAPPER at an executable script in the function\'s package or one of its layers, or remove the variable.';
+  const fix = "Point AWS_LAMBDA_EXEC_WRAPPER at an executable script in the function's package or one of its layers, or remove the variable.";
   if (!wrapper.startsWith('/') || !found) {
-    throw new LaunchError('Runtime.InvalidEntrypoint', `AWS_LAMBDA_EXEC_WRAPPER of function ${fn.name} is "${wrapper}", which ${wrapper.startsWith('/') ? `does not exist${wrapper.startsWith('/opt/') ? ' in its layers' : ''}` : 'is not an absolute path'}. ${fix}`);
+    throw new LaunchError(
+      'Runtime.InvalidEntrypoint',
+      `AWS_LAMBDA_EXEC_WRAPPER of function ${fn.name} is "${wrapper}", which ${wrapper.startsWith('/') ? `does not exist${wrapper.startsWith('/opt/') ? ' in its layers' : ''}` : 'is not an absolute path'}. ${fix}`,
+    );
   }
   try {
     accessSync(found, constants.X_OK);
   } catch {
-    throw new LaunchError('Runtime.InvalidEntrypoint', `AWS_LAMBDA_EXEC_WRAPPER of function ${fn.name} is ${found}, which is not executable. Run: chmod +x ${found}`);
+    throw new LaunchError(
+      'Runtime.InvalidEntrypoint',
+      `AWS_LAMBDA_EXEC_WRAPPER of function ${fn.name} is ${found}, which is not executable. Run: chmod +x ${found}`,
+    );
   }
   // The runtime must talk HTTP to what the wrapper started, not to the runner's direct socket around it.
   const env = { ...plan.env };
@@ -213,7 +249,9 @@ async function planNode(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPl
   }
   const node = await nodeFor(fn.runtime, fn.codeUri);
   const notice = node.exact
-    ? node.offPath ? `${fn.runtime} runs on Node ${node.version} from ${node.path} (no Node ${node.wanted} on PATH).` : undefined
+    ? node.offPath
+      ? `${fn.runtime} runs on Node ${node.version} from ${node.path} (no Node ${node.wanted} on PATH).`
+      : undefined
     : `${fn.runtime}: no Node ${node.wanted} found (looked at OPEN_RUNTIME_NODE_${node.wanted}, node on PATH and the project's node_modules) and it was not installed from the npm registry: ${node.notDownloaded}; running on Node ${node.version}. Install Node ${node.wanted} (e.g. with nvm or fnm, or "npm install --save-dev node@${node.wanted}") or set OPEN_RUNTIME_NODE_${node.wanted} to its path.`;
   if (fn.runtimeClient === 'aws-lambda-ric') {
     return { command: node.path, args: [...nodeArgs, awsLambdaRic(fn.name, fn.codeUri), env._HANDLER!], env, cwd: fn.codeUri, notice };
@@ -232,9 +270,14 @@ function awsLambdaRic(name: string, codeUri: string): string {
   for (const from of [join(codeUri, 'noop.js'), import.meta.url]) {
     try {
       return join(dirname(createRequire(from).resolve('aws-lambda-ric/package.json')), 'index.mjs');
-    } catch { /* not there: the next place */ }
+    } catch {
+      /* not there: the next place */
+    }
   }
-  throw new LaunchError('Runtime.InvalidEntrypoint', `${name} uses runtimeClient aws-lambda-ric, which is not installed: run "npm install --save-dev aws-lambda-ric@4.0.2" in ${codeUri}, or remove runtimeClient to use Open Runtime's own client.`);
+  throw new LaunchError(
+    'Runtime.InvalidEntrypoint',
+    `${name} uses runtimeClient aws-lambda-ric, which is not installed: run "npm install --save-dev aws-lambda-ric@4.0.2" in ${codeUri}, or remove runtimeClient to use Open Runtime's own client.`,
+  );
 }
 
 interface NodeBinary {
@@ -255,7 +298,12 @@ const nodeVersions = new Map<string, Promise<string | undefined>>([[realpathSync
 const nodesByMajor = new Map<string, Promise<NodeBinary>>();
 
 /** The version a binary reports for `code` (asked once per real path); undefined when it cannot run. */
-function askVersion(cache: Map<string, Promise<string | undefined>>, bin: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+function askVersion(
+  cache: Map<string, Promise<string | undefined>>,
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   let real: string;
   try {
     real = realpathSync(bin);
@@ -308,7 +356,10 @@ async function findNode(wanted: string, codeUri: string | undefined): Promise<No
   ]);
   const candidates = [
     process.env[`OPEN_RUNTIME_NODE_${wanted}`],
-    ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, 'node')),
+    ...(process.env.PATH ?? '')
+      .split(':')
+      .filter(Boolean)
+      .map((dir) => join(dir, 'node')),
     ...projectNodes,
   ];
   for (const path of candidates) {
@@ -379,7 +430,9 @@ let sdkFolder: string | null | undefined;
 function awsSdkFolder(): string | undefined {
   if (sdkFolder !== undefined) return sdkFolder ?? undefined;
   sdkFolder = null;
-  const target = ancestors(PACKAGE_ROOT).map((dir) => join(dir, 'node_modules', '@aws-sdk')).find((dir) => existsSync(join(dir, 'client-lambda')));
+  const target = ancestors(PACKAGE_ROOT)
+    .map((dir) => join(dir, 'node_modules', '@aws-sdk'))
+    .find((dir) => existsSync(join(dir, 'client-lambda')));
   if (!target) return undefined;
   const folder = userCacheDir('aws-sdk', createHash('sha256').update(target).digest('hex').slice(0, 16), 'node_modules');
   const link = join(folder, '@aws-sdk');
@@ -418,7 +471,9 @@ async function planPython(fn: FunctionSpec, opts: LaunchOptions): Promise<Launch
   }
   const python = await pythonFor(fn.runtime);
   const notice = python.exact
-    ? python.offPath ? `${fn.runtime} runs on Python ${python.version} from ${python.path} (no python${python.wanted} on PATH).` : undefined
+    ? python.offPath
+      ? `${fn.runtime} runs on Python ${python.version} from ${python.path} (no python${python.wanted} on PATH).`
+      : undefined
     : `${fn.runtime}: no Python ${python.wanted} found (looked for python${python.wanted} on PATH, in pyenv and in uv); running on Python ${python.version ?? 'from python3'}. ` +
       `Install Python ${python.wanted} (apt install python${python.wanted}, pyenv install ${python.wanted}, or uv python install ${python.wanted}) or set OPEN_RUNTIME_PYTHON to its path.`;
   return { command: python.path, args, env, cwd: fn.codeUri, notice };
@@ -474,18 +529,35 @@ async function findPython(wanted: string): Promise<PythonBinary> {
   const home = process.env.HOME ?? '';
   const installed = (root: string, pattern: RegExp, bin: string) => {
     try {
-      return readdirSync(root).filter((entry) => pattern.test(entry)).sort().reverse().map((entry) => join(root, entry, bin));
+      return readdirSync(root)
+        .filter((entry) => pattern.test(entry))
+        .sort()
+        .reverse()
+        .map((entry) => join(root, entry, bin));
     } catch {
       return [];
     }
   };
   const escaped = wanted.replace('.', '\\.');
-  const onPath = (process.env.PATH ?? '').split(':').filter(Boolean).flatMap((dir) => [join(dir, name), join(dir, 'python3')]);
+  const onPath = (process.env.PATH ?? '')
+    .split(':')
+    .filter(Boolean)
+    .flatMap((dir) => [join(dir, name), join(dir, 'python3')]);
   const candidates = [
-    ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, name)),
+    ...(process.env.PATH ?? '')
+      .split(':')
+      .filter(Boolean)
+      .map((dir) => join(dir, name)),
     ...installed(join(process.env.PYENV_ROOT ?? join(home, '.pyenv'), 'versions'), new RegExp(`^${escaped}\\.\\d+$`), join('bin', name)),
-    ...installed(join(process.env.UV_PYTHON_INSTALL_DIR ?? join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'uv', 'python')), new RegExp(`^cpython-${escaped}\\.\\d+-`), join('bin', name)),
-    ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, 'python3')),
+    ...installed(
+      join(process.env.UV_PYTHON_INSTALL_DIR ?? join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'uv', 'python')),
+      new RegExp(`^cpython-${escaped}\\.\\d+-`),
+      join('bin', name),
+    ),
+    ...(process.env.PATH ?? '')
+      .split(':')
+      .filter(Boolean)
+      .map((dir) => join(dir, 'python3')),
   ];
   let fallback: PythonBinary | undefined;
   for (const path of candidates) {
@@ -513,7 +585,10 @@ function planProvided(declared: FunctionSpec, opts: LaunchOptions): LaunchPlan {
   }
   const bootstrap = join(fn.codeUri, 'bootstrap');
   if (!existsSync(bootstrap)) {
-    throw new LaunchError('Runtime.InvalidEntrypoint', `Function ${fn.name} (${fn.runtime}) has no bootstrap file in ${fn.codeUri}. A custom runtime needs an executable named "bootstrap".`);
+    throw new LaunchError(
+      'Runtime.InvalidEntrypoint',
+      `Function ${fn.name} (${fn.runtime}) has no bootstrap file in ${fn.codeUri}. A custom runtime needs an executable named "bootstrap".`,
+    );
   }
   try {
     accessSync(bootstrap, constants.X_OK);
@@ -627,7 +702,9 @@ export async function compileTypeScript(fn: FunctionSpec, source: string): Promi
       sourcesContent: true,
       logLevel: 'silent',
       // `require` of the handler's own packages resolves from its source file, as before bundling.
-      banner: { js: `import { createRequire as __orCreateRequire } from 'node:module'; const require = __orCreateRequire(${JSON.stringify(pathToFileURL(source).href)});` },
+      banner: {
+        js: `import { createRequire as __orCreateRequire } from 'node:module'; const require = __orCreateRequire(${JSON.stringify(pathToFileURL(source).href)});`,
+      },
     });
   } catch (err) {
     const errors = (err as { errors?: esbuild.Message[] }).errors ?? [];

@@ -16,8 +16,17 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs, format } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CACHE_DIR, CHROMIUM_ARGS, CHROMIUM_PATH, EXAMPLES_DIR, REPO_ROOT,
-  buildExtension, freePort, installCodeServer, rel, startCodeServer, type VsCodeHost,
+  CACHE_DIR,
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  EXAMPLES_DIR,
+  REPO_ROOT,
+  buildExtension,
+  freePort,
+  installCodeServer,
+  rel,
+  startCodeServer,
+  type VsCodeHost,
 } from '../../scripts/vscode-host.ts';
 import type { SuiteResult } from './suite/index.ts';
 import { uiTests, type UiContext } from './ui/flow.ts';
@@ -39,7 +48,12 @@ process.env.OPEN_RUNTIME_NO_SDK_DOWNLOAD ??= '1';
 const RESULTS_DIR = process.env.E2E_RESULTS_DIR ? resolve(process.env.E2E_RESULTS_DIR) : join(REPO_ROOT, 'test-results/e2e');
 const SUITE_TIMEOUT_MS = Number(process.env.E2E_SUITE_TIMEOUT_MS ?? 300_000);
 
-interface Outcome { part: string; title: string; passed: boolean; error?: string }
+interface Outcome {
+  part: string;
+  title: string;
+  passed: boolean;
+  error?: string;
+}
 const outcomes: Outcome[] = [];
 const log = (line: string) => console.log(`[e2e] ${line}`);
 
@@ -51,7 +65,11 @@ function report(outcome: Outcome, durationMs?: number): void {
 }
 
 function indent(text: string, prefix: string): string {
-  return text.split('\n').slice(0, 25).map((l) => prefix + l).join('\n');
+  return text
+    .split('\n')
+    .slice(0, 25)
+    .map((l) => prefix + l)
+    .join('\n');
 }
 
 /**
@@ -68,7 +86,10 @@ function copyExamples(into: string): string {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isDirectory() || (skip.has(entry.name) && entry.name !== 'node_modules')) continue;
       const source = join(dir, entry.name);
-      if (entry.name !== 'node_modules') { linkPackages(source); continue; }
+      if (entry.name !== 'node_modules') {
+        linkPackages(source);
+        continue;
+      }
       const copy = join(target, source.slice(EXAMPLES_DIR.length));
       for (const pkg of readdirSync(source)) {
         if (pkg === '.cache') continue;
@@ -86,11 +107,20 @@ function copyExamples(into: string): string {
 /** Bundles the in-host suite: index.cjs (the runner VS Code loads) and tests.cjs (every *.test.ts). */
 async function bundleSuite(outdir: string, grep: string | undefined): Promise<string> {
   const suiteDir = join(REPO_ROOT, 'test/e2e/suite');
-  const testFiles = readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts')).sort();
+  const testFiles = readdirSync(suiteDir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort();
   const common: esbuild.BuildOptions = {
-    bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline', logLevel: 'warning',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    sourcemap: 'inline',
+    logLevel: 'warning',
     // vscode is provided by the extension host; mocha is the repo's own copy, resolved from node_modules.
-    external: ['vscode', 'mocha'], outdir, outExtension: { '.js': '.cjs' },
+    external: ['vscode', 'mocha'],
+    outdir,
+    outExtension: { '.js': '.cjs' },
     // --grep reaches mocha inside the extension host through the bundle (its environment is not ours).
     // E2E_REPO_ROOT: the repo's test fixtures, which the extension's folder holds only when it is the repo (not the .vsix).
     define: { 'process.env.E2E_GREP': JSON.stringify(grep ?? ''), 'process.env.E2E_REPO_ROOT': JSON.stringify(REPO_ROOT) },
@@ -99,7 +129,8 @@ async function bundleSuite(outdir: string, grep: string | undefined): Promise<st
   await esbuild.build({
     ...common,
     stdin: { contents: testFiles.map((f) => `import './${f}';`).join('\n'), resolveDir: suiteDir, sourcefile: 'tests.ts' },
-    outfile: join(outdir, 'tests.cjs'), outdir: undefined,
+    outfile: join(outdir, 'tests.cjs'),
+    outdir: undefined,
   });
   return join(outdir, 'index.cjs');
 }
@@ -117,7 +148,14 @@ function removeAbandonedRuns(): void {
       if (Date.now() - statSync(dir).mtimeMs < 60_000) continue;
     }
     let alive = false;
-    try { if (owner) { process.kill(owner, 0); alive = true; } } catch { /* gone */ }
+    try {
+      if (owner) {
+        process.kill(owner, 0);
+        alive = true;
+      }
+    } catch {
+      /* gone */
+    }
     if (!alive) rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -144,14 +182,22 @@ async function launchBrowser(): Promise<Browser> {
 function recordConsole(page: Page, file: string): void {
   writeFileSync(file, '');
   // A log line lost (results folder removed under us) must not crash the run.
-  const append = (text: string) => { try { appendFileSync(file, text); } catch { /* ignore */ } };
+  const append = (text: string) => {
+    try {
+      appendFileSync(file, text);
+    } catch {
+      /* ignore */
+    }
+  };
   page.on('console', async (message) => {
     let line = message.text();
     try {
       const args = await Promise.all(message.args().map((a) => a.jsonValue()));
       // The workbench forwards extension host output as ['%c INFO', 'color: ...', format, ...args].
       if (typeof args[0] === 'string' && args[0].startsWith('%c')) line = `${args[0].slice(2).trim()} ${format(...args.slice(2))}`;
-    } catch { /* page navigated: keep the plain text */ }
+    } catch {
+      /* page navigated: keep the plain text */
+    }
     append(`${line}\n`);
   });
   page.on('pageerror', (error) => append(`PAGE ERROR ${error.stack ?? error.message}\n`));
@@ -166,7 +212,9 @@ async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string
   recordConsole(page, join(RESULTS_DIR, 'suite-console.log'));
   let exitCode: number | undefined;
   // The workbench calls this when the extension host has run the tests (the host itself always exits 0).
-  await page.exposeFunction('codeAutomationExit', (code: number) => { exitCode = code; });
+  await page.exposeFunction('codeAutomationExit', (code: number) => {
+    exitCode = code;
+  });
   const t0 = Date.now();
   let printed = 0;
   let done: SuiteResult | undefined;
@@ -175,8 +223,14 @@ async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string
     const lines = readFileSync(resultsFile, 'utf8').split('\n').filter(Boolean);
     for (; printed < lines.length; printed++) {
       const result = JSON.parse(lines[printed]!) as SuiteResult;
-      if (result.state === 'done') { done = result; continue; }
-      if (result.state === 'note') { console.log(`       ${result.text}`); continue; }
+      if (result.state === 'done') {
+        done = result;
+        continue;
+      }
+      if (result.state === 'note') {
+        console.log(`       ${result.text}`);
+        continue;
+      }
       report({ part: 'in-host', title: result.title ?? '?', passed: result.state === 'passed', error: result.error }, result.durationMs);
     }
   };
@@ -190,11 +244,19 @@ async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string
     printNew();
     await page.screenshot({ path: join(RESULTS_DIR, 'suite-00-workbench-after-tests.png') }).catch(() => {});
     if (exitCode === undefined) {
-      report({ part: 'in-host', title: 'the suite finishes', passed: false,
-        error: `The in-host suite did not finish within ${SUITE_TIMEOUT_MS / 1000} s; see ${rel(join(RESULTS_DIR, 'suite-console.log'))}.` });
+      report({
+        part: 'in-host',
+        title: 'the suite finishes',
+        passed: false,
+        error: `The in-host suite did not finish within ${SUITE_TIMEOUT_MS / 1000} s; see ${rel(join(RESULTS_DIR, 'suite-console.log'))}.`,
+      });
     } else if (!done) {
-      report({ part: 'in-host', title: 'the suite runs', passed: false,
-        error: `The extension host ended the tests (exit code ${exitCode}) without running the mocha suite; see ${rel(join(RESULTS_DIR, 'suite-console.log'))}.` });
+      report({
+        part: 'in-host',
+        title: 'the suite runs',
+        passed: false,
+        error: `The extension host ended the tests (exit code ${exitCode}) without running the mocha suite; see ${rel(join(RESULTS_DIR, 'suite-console.log'))}.`,
+      });
     } else if (exitCode !== 0 && done.failures === 0) {
       report({ part: 'in-host', title: 'the extension host exits cleanly', passed: false, error: `codeAutomationExit(${exitCode}) although no test failed.` });
     }
@@ -212,7 +274,10 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
   recordConsole(page, join(RESULTS_DIR, 'ui-console.log'));
   let shot = 0;
   const context: UiContext = {
-    page, folder, url, resultsDir: RESULTS_DIR,
+    page,
+    folder,
+    url,
+    resultsDir: RESULTS_DIR,
     async screenshot(name: string) {
       shot++;
       const file = join(RESULTS_DIR, `ui-${String(shot).padStart(2, '0')}-${name}.png`);
@@ -225,7 +290,17 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
     // explorer's top rows out of view. The ports are counted once several functions have run and before the timings
     // restart the runner.
     // The timings come last: they restart the runner and leave the Run and Debug view open.
-    const tests = [...uiTests, chainViewUiTest, multiProjectUiTest, componentViewUiTest, editorWorkflowUiTest, routesUiTest, durableViewUiTest, portsUiTest, timingsUiTest].filter((t) => !grep || t.title.includes(grep));
+    const tests = [
+      ...uiTests,
+      chainViewUiTest,
+      multiProjectUiTest,
+      componentViewUiTest,
+      editorWorkflowUiTest,
+      routesUiTest,
+      durableViewUiTest,
+      portsUiTest,
+      timingsUiTest,
+    ].filter((t) => !grep || t.title.includes(grep));
     for (const test of tests) {
       const t0 = Date.now();
       try {
@@ -280,7 +355,11 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     host = await startCodeServer({
-      entry, port: await freePort(), stateDir: runDir, logFile: join(RESULTS_DIR, 'code-server.log'), log,
+      entry,
+      port: await freePort(),
+      stateDir: runDir,
+      logFile: join(RESULTS_DIR, 'code-server.log'),
+      log,
       // Keep the workbench quiet and deterministic: no auto-save surprises, no restored editors between parts.
       extraSettings: { 'explorer.compactFolders': false, 'files.autoSave': 'off', 'workbench.editor.restoreViewState': false, 'window.restoreWindows': 'none' },
       // The in-host suite checks which copy it tests (suite/support.ts).
@@ -290,7 +369,12 @@ async function main(): Promise<number> {
     if (values.only !== 'ui') await runInHostSuite(browser, host, runDir, values.grep);
     if (values.only !== 'suite') await runUiFlow(browser, host, runDir, values.grep);
   } catch (error) {
-    report({ part: 'harness', title: 'start VS Code and run the tests', passed: false, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+    report({
+      part: 'harness',
+      title: 'start VS Code and run the tests',
+      passed: false,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
   } finally {
     await stopAll();
     keepOutputChannelLogs(runDir);
@@ -306,8 +390,11 @@ async function main(): Promise<number> {
   return failed.length || outcomes.length === 0 ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  console.error(`e2e: could not run: ${error instanceof Error ? error.message : String(error)}`);
-  console.log('e2e: 0 passed, 1 failed');
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`e2e: could not run: ${error instanceof Error ? error.message : String(error)}`);
+    console.log('e2e: 0 passed, 1 failed');
+    process.exit(1);
+  },
+);

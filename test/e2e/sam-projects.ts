@@ -39,9 +39,37 @@ const EVENTS: Record<SamProject['trigger'], string> = {
 
 /** The project's own sample event, as `sam init` writes events/event.json (shortened). */
 const SAMPLE_EVENT: Record<SamProject['trigger'], unknown> = {
-  SQS: { Records: [{ messageId: '059f36b4-87a3-44ab-83d2-661975830a7d', body: '{"orderId":"o-1"}', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders', awsRegion: 'us-east-1', attributes: {}, messageAttributes: {} }] },
-  HttpApi: { version: '2.0', routeKey: 'GET /hello', rawPath: '/hello', rawQueryString: '', headers: {}, requestContext: { http: { method: 'GET', path: '/hello', sourceIp: '127.0.0.1' }, routeKey: 'GET /hello', stage: '$default' }, isBase64Encoded: false },
-  Api: { resource: '/items', path: '/items', httpMethod: 'POST', headers: {}, body: '{"item":"tea"}', requestContext: { resourcePath: '/items', httpMethod: 'POST', stage: 'Prod' }, isBase64Encoded: false },
+  SQS: {
+    Records: [
+      {
+        messageId: '059f36b4-87a3-44ab-83d2-661975830a7d',
+        body: '{"orderId":"o-1"}',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders',
+        awsRegion: 'us-east-1',
+        attributes: {},
+        messageAttributes: {},
+      },
+    ],
+  },
+  HttpApi: {
+    version: '2.0',
+    routeKey: 'GET /hello',
+    rawPath: '/hello',
+    rawQueryString: '',
+    headers: {},
+    requestContext: { http: { method: 'GET', path: '/hello', sourceIp: '127.0.0.1' }, routeKey: 'GET /hello', stage: '$default' },
+    isBase64Encoded: false,
+  },
+  Api: {
+    resource: '/items',
+    path: '/items',
+    httpMethod: 'POST',
+    headers: {},
+    body: '{"item":"tea"}',
+    requestContext: { resourcePath: '/items', httpMethod: 'POST', stage: 'Prod' },
+    isBase64Encoded: false,
+  },
 };
 
 function template(p: SamProject): string {

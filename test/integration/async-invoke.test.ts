@@ -76,12 +76,15 @@ const AUDIT = `  Audit:
 `;
 
 test('20 queued events, SIGTERM, restart: every event runs at least once; only the ones in flight may run twice', async () => {
-  const ws = workspace('durable', `  Worker:
+  const ws = workspace(
+    'durable',
+    `  Worker:
     Type: AWS::Serverless::Function
     Metadata:
       OpenRuntime:
         concurrency: 2
-`);
+`,
+  );
   let runner = await startRunner(ws.template);
   const ids = Array.from({ length: 20 }, (_, i) => `e${i}`);
   try {
@@ -104,10 +107,18 @@ test('20 queued events, SIGTERM, restart: every event runs at least once; only t
 
   runner = await startRunner(ws.template);
   try {
-    await waitFor('every event to run', () => {
-      const done = new Set(readRecords(ws.records).filter((r) => r.phase === 'done').map((r) => r.event.id));
-      return ids.every((id) => done.has(id));
-    }, 30_000);
+    await waitFor(
+      'every event to run',
+      () => {
+        const done = new Set(
+          readRecords(ws.records)
+            .filter((r) => r.phase === 'done')
+            .map((r) => r.event.id),
+        );
+        return ids.every((id) => done.has(id));
+      },
+      30_000,
+    );
     assert.match(runner.stderr(), /\[Worker\] \d+ asynchronous events restored from .*\.open-runtime\/events/);
   } finally {
     await runner.stop();
@@ -123,7 +134,9 @@ test('20 queued events, SIGTERM, restart: every event runs at least once; only t
 });
 
 test('a failing function with MaximumRetryAttempts 2 runs 3 times, ~1 then ~2 (scaled) minutes apart, then its OnFailure function gets the record', async () => {
-  const ws = workspace('retries', `  Failing:
+  const ws = workspace(
+    'retries',
+    `  Failing:
     Type: AWS::Serverless::Function
     Properties:
       EventInvokeConfig:
@@ -132,12 +145,31 @@ test('a failing function with MaximumRetryAttempts 2 runs 3 times, ~1 then ~2 (s
           OnFailure:
             Type: Lambda
             Destination: !GetAtt Audit.Arn
-${AUDIT}`);
+${AUDIT}`,
+  );
   const runner = await startRunner(ws.template, FAST);
   try {
     const payload = { id: 'order-1', fail: true };
     const out = join(ws.dir, 'out.json');
-    const cli = await run(AWS, ['lambda', 'invoke', '--endpoint-url', runner.endpoint, '--function-name', 'Failing', '--invocation-type', 'Event', '--cli-binary-format', 'raw-in-base64-out', '--payload', JSON.stringify(payload), out], { env: awsEnv });
+    const cli = await run(
+      AWS,
+      [
+        'lambda',
+        'invoke',
+        '--endpoint-url',
+        runner.endpoint,
+        '--function-name',
+        'Failing',
+        '--invocation-type',
+        'Event',
+        '--cli-binary-format',
+        'raw-in-base64-out',
+        '--payload',
+        JSON.stringify(payload),
+        out,
+      ],
+      { env: awsEnv },
+    );
     assert.equal(JSON.parse(cli.stdout).StatusCode, 202);
     const audit = await waitFor('the OnFailure record', () => readRecords(ws.records).find((r) => r.fn === 'Audit' && r.phase === 'done'), 20_000);
     const attempts = readRecords(ws.records).filter((r) => r.fn === 'Failing' && r.phase === 'start');
@@ -148,7 +180,12 @@ ${AUDIT}`);
     const record = audit.event;
     assert.equal(record.version, '1.0');
     assert.match(record.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.deepEqual(record.requestContext, { requestId: attempts[0]!.requestId, functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:Failing:$LATEST', condition: 'RetriesExhausted', approximateInvokeCount: 3 });
+    assert.deepEqual(record.requestContext, {
+      requestId: attempts[0]!.requestId,
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:Failing:$LATEST',
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: 3,
+    });
     assert.deepEqual(record.requestPayload, payload);
     assert.deepEqual(record.responseContext, { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
     assert.equal(record.responsePayload.errorMessage, 'failing on purpose');
@@ -159,7 +196,9 @@ ${AUDIT}`);
 });
 
 test('OnSuccess: the destination function gets the Success record with the response (AWS SDK caller)', async () => {
-  const ws = workspace('success', `  Succeeding:
+  const ws = workspace(
+    'success',
+    `  Succeeding:
     Type: AWS::Serverless::Function
     Properties:
       EventInvokeConfig:
@@ -167,11 +206,14 @@ test('OnSuccess: the destination function gets the Success record with the respo
           OnSuccess:
             Type: Lambda
             Destination: !GetAtt Audit.Arn
-${AUDIT}`);
+${AUDIT}`,
+  );
   const runner = await startRunner(ws.template, FAST);
   const client = new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
-    const res = await client.send(new InvokeCommand({ FunctionName: 'Succeeding', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ id: 'ok-1' })) }));
+    const res = await client.send(
+      new InvokeCommand({ FunctionName: 'Succeeding', InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ id: 'ok-1' })) }),
+    );
     assert.equal(res.StatusCode, 202);
     const audit = await waitFor('the OnSuccess record', () => readRecords(ws.records).find((r) => r.fn === 'Audit' && r.phase === 'done'), 20_000);
     const record = audit.event;
@@ -187,7 +229,9 @@ ${AUDIT}`);
 });
 
 test('destinations that are not local functions (SQS) and a dead-letter queue get a file under .open-runtime, with one log line each', async () => {
-  const ws = workspace('remote-destinations', `  ToQueue:
+  const ws = workspace(
+    'remote-destinations',
+    `  ToQueue:
     Type: AWS::Serverless::Function
     Properties:
       Environment:
@@ -202,16 +246,31 @@ test('destinations that are not local functions (SQS) and a dead-letter queue ge
       DeadLetterQueue:
         Type: SNS
         TargetArn: arn:aws:sns:us-east-1:123456789012:dead-orders
-`);
+`,
+  );
   const runner = await startRunner(ws.template, FAST);
   try {
     assert.equal((await sendEvent(runner, 'ToQueue', { id: 'q-1' })).status, 202);
-    const line = await waitFor('the destination log line', () => /OnFailure destination arn:aws:sqs:us-east-1:123456789012:failed-orders \(SQS\) is not a local function, so nothing here can receive it: the record is in (\S+)\./.exec(runner.stderr()) ?? undefined, 20_000);
+    const line = await waitFor(
+      'the destination log line',
+      () =>
+        /OnFailure destination arn:aws:sqs:us-east-1:123456789012:failed-orders \(SQS\) is not a local function, so nothing here can receive it: the record is in (\S+)\./.exec(
+          runner.stderr(),
+        ) ?? undefined,
+      20_000,
+    );
     const record = JSON.parse(readFileSync(line[1]!, 'utf8'));
     assert.ok(line[1]!.startsWith(join(ws.dir, '.open-runtime', 'destinations')));
     assert.equal(record.requestContext.condition, 'RetriesExhausted');
     assert.equal(record.requestContext.approximateInvokeCount, 1);
-    const dlq = await waitFor('the dead-letter line', () => /Dead-letter queue arn:aws:sns:us-east-1:123456789012:dead-orders \(SNS\) is not local, so nothing here can receive it: the event is in (\S+)\./.exec(runner.stderr()) ?? undefined, 10_000);
+    const dlq = await waitFor(
+      'the dead-letter line',
+      () =>
+        /Dead-letter queue arn:aws:sns:us-east-1:123456789012:dead-orders \(SNS\) is not local, so nothing here can receive it: the event is in (\S+)\./.exec(
+          runner.stderr(),
+        ) ?? undefined,
+      10_000,
+    );
     const message = JSON.parse(readFileSync(dlq[1]!, 'utf8'));
     assert.deepEqual(JSON.parse(message.body), { id: 'q-1' });
     assert.equal(message.messageAttributes.ErrorMessage, 'failing on purpose');
@@ -221,7 +280,9 @@ test('destinations that are not local functions (SQS) and a dead-letter queue ge
 });
 
 test('an event older than MaximumEventAgeInSeconds is dropped with a log line and an EventAgeExceeded record; it never runs', async () => {
-  const ws = workspace('age', `  Busy:
+  const ws = workspace(
+    'age',
+    `  Busy:
     Type: AWS::Serverless::Function
     Metadata:
       OpenRuntime:
@@ -233,7 +294,8 @@ test('an event older than MaximumEventAgeInSeconds is dropped with a log line an
           OnFailure:
             Type: Lambda
             Destination: !GetAtt Audit.Arn
-${AUDIT}`);
+${AUDIT}`,
+  );
   const runner = await startRunner(ws.template, FAST);
   try {
     // A synchronous call holds the only slot for 2 s; the event (allowed 60 s scaled to 0.6 s) waits behind it.
@@ -245,20 +307,30 @@ ${AUDIT}`);
     assert.equal(audit.event.requestContext.condition, 'EventAgeExceeded');
     assert.equal(audit.event.requestContext.approximateInvokeCount, 0);
     assert.deepEqual(audit.event.requestPayload, { id: 'late' });
-    assert.equal(readRecords(ws.records).some((r) => r.fn === 'Busy' && r.event.id === 'late'), false, 'the late event never ran');
-    assert.match(runner.stderr(), /\[Busy\] Asynchronous event \S+ dropped: it is older than MaximumEventAgeInSeconds \(60 s, scaled by 0\.01\) after 0 attempts\./);
+    assert.equal(
+      readRecords(ws.records).some((r) => r.fn === 'Busy' && r.event.id === 'late'),
+      false,
+      'the late event never ran',
+    );
+    assert.match(
+      runner.stderr(),
+      /\[Busy\] Asynchronous event \S+ dropped: it is older than MaximumEventAgeInSeconds \(60 s, scaled by 0\.01\) after 0 attempts\./,
+    );
   } finally {
     await runner.stop();
   }
 });
 
 test('a full queue answers 429 TooManyRequestsException naming its limit', async () => {
-  const ws = workspace('full', `  Stuck:
+  const ws = workspace(
+    'full',
+    `  Stuck:
     Type: AWS::Serverless::Function
     Metadata:
       OpenRuntime:
         concurrency: 1
-`);
+`,
+  );
   const runner = await startRunner(ws.template, { OPEN_RUNTIME_EVENT_QUEUE_MAX_EVENTS: '3' });
   try {
     const statuses: number[] = [];
@@ -280,7 +352,10 @@ test('removing a function drops its queued events with a log line; they never ru
   const ws = workspace('removed', '');
   const lambda = new LocalLambda({ hotReload: false });
   const spec = (name: string, concurrency = 10) =>
-    parseFunction({ name, runtime: 'nodejs22.x', handler: 'app.handler', codeUri: join(ws.dir, 'src'), environment: { RECORD_FILE: ws.records }, concurrency }, 'test');
+    parseFunction(
+      { name, runtime: 'nodejs22.x', handler: 'app.handler', codeUri: join(ws.dir, 'src'), environment: { RECORD_FILE: ws.records }, concurrency },
+      'test',
+    );
   const lines: string[] = [];
   lambda.subscribe((e) => {
     if (e.type === 'log') lines.push(`[${e.function}] ${e.line}`);
@@ -291,31 +366,51 @@ test('removing a function drops its queued events with a log line; they never ru
   const endpoint = `http://127.0.0.1:${lambda.port}`;
   try {
     for (let i = 0; i < 4; i++) {
-      const reply = await post(`${endpoint}/2015-03-31/functions/Slow/invocations`, JSON.stringify({ id: `r${i}`, sleepMs: 1500 }), { 'X-Amz-Invocation-Type': 'Event', Authorization: SIGV4 });
+      const reply = await post(`${endpoint}/2015-03-31/functions/Slow/invocations`, JSON.stringify({ id: `r${i}`, sleepMs: 1500 }), {
+        'X-Amz-Invocation-Type': 'Event',
+        Authorization: SIGV4,
+      });
       assert.equal(reply.status, 202, reply.text);
     }
     await waitFor('the first to start', () => readRecords(ws.records).some((r) => r.fn === 'Slow'), 20_000);
     const pids = lambda.environments().map((e) => e.pid!);
     lambda.setFunctions([spec('Keep')]);
-    await waitFor('the drop line', () => lines.some((l) => /^\[Slow\] 3 queued asynchronous events were dropped: function Slow is no longer defined\.$/.test(l)), 10_000);
+    await waitFor(
+      'the drop line',
+      () => lines.some((l) => /^\[Slow\] 3 queued asynchronous events were dropped: function Slow is no longer defined\.$/.test(l)),
+      10_000,
+    );
     await sleep(2000);
-    assert.deepEqual(readRecords(ws.records).filter((r) => r.phase === 'start').map((r) => r.event.id), ['r0'], 'only the event already running ran');
+    assert.deepEqual(
+      readRecords(ws.records)
+        .filter((r) => r.phase === 'start')
+        .map((r) => r.event.id),
+      ['r0'],
+      'only the event already running ran',
+    );
     for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} of the removed function is gone`);
-    assert.deepEqual(readdirSync(join(ws.dir, '.open-runtime', 'events')).filter((n) => n !== 'runner.pid'), [], 'nothing of Slow is kept');
+    assert.deepEqual(
+      readdirSync(join(ws.dir, '.open-runtime', 'events')).filter((n) => n !== 'runner.pid'),
+      [],
+      'nothing of Slow is kept',
+    );
   } finally {
     await lambda.close();
   }
 });
 
-test('1,000 queued events of 512 KB wait on disk, not in the runner\'s memory', async () => {
-  const ws = workspace('memory', `  Hold:
+test("1,000 queued events of 512 KB wait on disk, not in the runner's memory", async () => {
+  const ws = workspace(
+    'memory',
+    `  Hold:
     Type: AWS::Serverless::Function
     Metadata:
       OpenRuntime:
         concurrency: 1
     Properties:
       Timeout: 120
-`);
+`,
+  );
   const runner = await startRunner(ws.template);
   const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${runner.proc.pid}/status`, 'utf8'))![1]) / 1024;
   try {
@@ -336,16 +431,24 @@ test('1,000 queued events of 512 KB wait on disk, not in the runner\'s memory', 
 });
 
 test('a second runner in the same workspace leaves the queue to the first, says so, and still runs its own events', async () => {
-  const ws = workspace('two-runners', `  Worker:
+  const ws = workspace(
+    'two-runners',
+    `  Worker:
     Type: AWS::Serverless::Function
-`);
+`,
+  );
   const first = await startRunner(ws.template);
   try {
     const second = await startRunner(ws.template);
     try {
-      assert.match(second.stderr(), new RegExp(`another runner \\(pid ${first.proc.pid}\\) keeps the asynchronous invocations of this workspace in .*events; this one keeps its own Event invocations in memory`));
+      assert.match(
+        second.stderr(),
+        new RegExp(
+          `another runner \\(pid ${first.proc.pid}\\) keeps the asynchronous invocations of this workspace in .*events; this one keeps its own Event invocations in memory`,
+        ),
+      );
       assert.equal((await sendEvent(second, 'Worker', { id: 'from-second' })).status, 202);
-      await waitFor('the second runner\'s event to run', () => readRecords(ws.records).some((r) => r.phase === 'done' && r.event.id === 'from-second'), 20_000);
+      await waitFor("the second runner's event to run", () => readRecords(ws.records).some((r) => r.phase === 'done' && r.event.id === 'from-second'), 20_000);
     } finally {
       await second.stop();
     }
@@ -359,7 +462,11 @@ test('a second runner in the same workspace leaves the queue to the first, says 
 test('a function whose definition breaks keeps its queued events; they run once it is fixed', async () => {
   const ws = workspace('broken', '');
   const lambda = new LocalLambda({ hotReload: false });
-  const spec = (name: string) => parseFunction({ name, runtime: 'nodejs22.x', handler: 'app.handler', codeUri: join(ws.dir, 'src'), environment: { RECORD_FILE: ws.records }, concurrency: 1 }, 'test');
+  const spec = (name: string) =>
+    parseFunction(
+      { name, runtime: 'nodejs22.x', handler: 'app.handler', codeUri: join(ws.dir, 'src'), environment: { RECORD_FILE: ws.records }, concurrency: 1 },
+      'test',
+    );
   const lines: string[] = [];
   lambda.subscribe((e) => {
     if (e.type === 'log') lines.push(`[${e.function}] ${e.line}`);
@@ -371,12 +478,33 @@ test('a function whose definition breaks keeps its queued events; they run once 
   try {
     const holder = post(`${endpoint}/2015-03-31/functions/Fragile/invocations`, JSON.stringify({ id: 'holder', sleepMs: 1000 }), { Authorization: SIGV4 });
     await waitFor('the holder to start', () => readRecords(ws.records).some((r) => r.event?.id === 'holder'), 20_000);
-    assert.equal((await post(`${endpoint}/2015-03-31/functions/Fragile/invocations`, JSON.stringify({ id: 'waits' }), { 'X-Amz-Invocation-Type': 'Event', Authorization: SIGV4 })).status, 202);
+    assert.equal(
+      (
+        await post(`${endpoint}/2015-03-31/functions/Fragile/invocations`, JSON.stringify({ id: 'waits' }), {
+          'X-Amz-Invocation-Type': 'Event',
+          Authorization: SIGV4,
+        })
+      ).status,
+      202,
+    );
     // The template now has an error in Fragile: it is not defined, but it was not removed either.
-    lambda.setFunctions([spec('Keep')], [{ file: join(ws.dir, 'template.yaml'), line: 3, message: 'Function "Fragile" has Timeout "soon"; it must be a number of seconds above 0 and at most 900.' }]);
+    lambda.setFunctions(
+      [spec('Keep')],
+      [
+        {
+          file: join(ws.dir, 'template.yaml'),
+          line: 3,
+          message: 'Function "Fragile" has Timeout "soon"; it must be a number of seconds above 0 and at most 900.',
+        },
+      ],
+    );
     await holder;
     await sleep(500);
-    assert.equal(lines.some((l) => l.includes('dropped')), false, lines.join('\n'));
+    assert.equal(
+      lines.some((l) => l.includes('dropped')),
+      false,
+      lines.join('\n'),
+    );
     lambda.setFunctions([spec('Keep'), spec('Fragile')]);
     await waitFor('the kept event to run', () => readRecords(ws.records).some((r) => r.phase === 'done' && r.event.id === 'waits'), 20_000);
   } finally {
@@ -385,7 +513,9 @@ test('a function whose definition breaks keeps its queued events; they run once 
 });
 
 test('an event that finds the function at its concurrency (throttled) waits for the next free slot; the throttle is not an attempt', async () => {
-  const ws = workspace('throttled', `  Narrow:
+  const ws = workspace(
+    'throttled',
+    `  Narrow:
     Type: AWS::Serverless::Function
     Metadata:
       OpenRuntime:
@@ -396,7 +526,8 @@ test('an event that finds the function at its concurrency (throttled) waits for 
           OnSuccess:
             Type: Lambda
             Destination: !GetAtt Audit.Arn
-${AUDIT}`);
+${AUDIT}`,
+  );
   const runner = await startRunner(ws.template, FAST);
   try {
     const holding = runner.invoke('Narrow', { id: 'holder', sleepMs: 1000 }, { Authorization: SIGV4 });
@@ -408,7 +539,9 @@ ${AUDIT}`);
     const audit = await waitFor('the OnSuccess record', () => readRecords(ws.records).find((r) => r.fn === 'Audit' && r.phase === 'done'), 20_000);
     assert.deepEqual(audit.event.requestPayload, { id: 'patient' });
     assert.equal(audit.event.requestContext.approximateInvokeCount, 1);
-    const narrow = readRecords(ws.records).filter((r) => r.fn === 'Narrow' && r.phase === 'start').map((r) => r.event.id);
+    const narrow = readRecords(ws.records)
+      .filter((r) => r.fn === 'Narrow' && r.phase === 'start')
+      .map((r) => r.event.id);
     assert.deepEqual(narrow, ['holder', 'patient']);
   } finally {
     await runner.stop();

@@ -49,11 +49,17 @@ describe('the Go example', () => {
   });
 
   test('builds a bootstrap for each architecture, with the ELF machine asked for', () => {
-    for (const [arch, machine] of [['arm64', 183], ['x86_64', 62]] as const) {
+    for (const [arch, machine] of [
+      ['arm64', 183],
+      ['x86_64', 62],
+    ] as const) {
       const result = builds[arch]!;
       assert.equal(result.zipPath, join(workspace, '.open-runtime', 'build', 'GoHello', arch, 'function.zip'));
       const entries = readZip(readFileSync(result.zipPath));
-      assert.deepEqual(entries.map((e) => e.name), ['bootstrap']);
+      assert.deepEqual(
+        entries.map((e) => e.name),
+        ['bootstrap'],
+      );
       assert.equal(machineOf(entries[0]!.read()), machine, `${arch} bootstrap machine`);
       // The real zip tool agrees the bootstrap is executable.
       const info = spawnSync('zipinfo', [result.zipPath], { encoding: 'utf8' });
@@ -67,19 +73,22 @@ describe('the Go example', () => {
     assert.ok(spawnSync('qemu-aarch64-static', ['--version']).status === 0, 'qemu-aarch64-static is installed (Debian qemu-user-static)');
     const dir = tempDir('go-arm64');
     const template = join(dir, 'template.yaml');
-    writeFileSync(template, [
-      'Transform: AWS::Serverless-2016-10-31',
-      'Resources:',
-      '  GoArm:',
-      '    Type: AWS::Serverless::Function',
-      '    Properties:',
-      `      CodeUri: ${JSON.stringify(builds.arm64!.packageDir)}`,
-      '      Handler: bootstrap',
-      '      Runtime: provided.al2023',
-      '      Architectures: [arm64]',
-      '      Timeout: 30',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      template,
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  GoArm:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        `      CodeUri: ${JSON.stringify(builds.arm64!.packageDir)}`,
+        '      Handler: bootstrap',
+        '      Runtime: provided.al2023',
+        '      Architectures: [arm64]',
+        '      Timeout: 30',
+        '',
+      ].join('\n'),
+    );
     runner = await startRunner(template);
     const reply = await runner.invoke('GoArm', { name: 'Ada' });
     assert.equal(reply.status, 200, reply.text);
@@ -93,7 +102,10 @@ describe('the Go example', () => {
   test('a Go or Rust function without a bootstrap runs from its latest build, and says how to build it when there is none', () => {
     const fn = example('GoHello');
     assert.deepEqual(builtPackageFor(fn, workspace)?.dir, builds.arm64!.packageDir);
-    assert.throws(() => builtPackageFor(fn, tempDir('no-build')), /GoHello is a Go function and has not been built for arm64 yet\. Build it with "open-runtime build GoHello"/);
+    assert.throws(
+      () => builtPackageFor(fn, tempDir('no-build')),
+      /GoHello is a Go function and has not been built for arm64 yet\. Build it with "open-runtime build GoHello"/,
+    );
     assert.equal(builtPackageFor(example('BashCurl'), workspace), undefined, 'a bootstrap script runs from its folder');
   });
 });
@@ -103,17 +115,31 @@ test('the Node example packaged for arm64 holds the arm64 binary of its native d
   const arm = await buildFunction(example('NodeNative'), 'arm64', { workspace });
   const entries = readZip(readFileSync(arm.zipPath));
   const addons = entries.filter((e) => e.name.endsWith('.node'));
-  assert.deepEqual(addons.map((e) => e.name), ['node_modules/@node-rs/crc32-linux-arm64-gnu/crc32.linux-arm64-gnu.node']);
+  assert.deepEqual(
+    addons.map((e) => e.name),
+    ['node_modules/@node-rs/crc32-linux-arm64-gnu/crc32.linux-arm64-gnu.node'],
+  );
   assert.equal(machineOf(addons[0]!.read()), 183, 'the addon is arm64 code');
   assert.ok(entries.some((e) => e.name === 'index.mjs') && entries.some((e) => e.name === 'index.mjs.map'));
-  assert.ok(entries.some((e) => e.name === 'node_modules/@node-rs/crc32/index.js'), 'the JS part that loads the addon is shipped');
+  assert.ok(
+    entries.some((e) => e.name === 'node_modules/@node-rs/crc32/index.js'),
+    'the JS part that loads the addon is shipped',
+  );
   assert.match(arm.notes.join(' '), /Native dependencies for linux\/arm64: @node-rs\/crc32, @node-rs\/crc32-linux-arm64-gnu/);
 
   const x64 = await buildFunction(example('NodeNative'), 'x86_64', { workspace });
-  assert.deepEqual(readZip(readFileSync(x64.zipPath)).filter((e) => e.name.endsWith('.node')).map((e) => e.name), ['node_modules/@node-rs/crc32-linux-x64-gnu/crc32.linux-x64-gnu.node']);
+  assert.deepEqual(
+    readZip(readFileSync(x64.zipPath))
+      .filter((e) => e.name.endsWith('.node'))
+      .map((e) => e.name),
+    ['node_modules/@node-rs/crc32-linux-x64-gnu/crc32.linux-x64-gnu.node'],
+  );
   const dir = tempDir('node-x64');
   const template = join(dir, 'template.yaml');
-  writeFileSync(template, `Resources:\n  NodeNative:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(x64.packageDir)}\n      Handler: index.handler\n      Runtime: nodejs22.x\n      Timeout: 30\n`);
+  writeFileSync(
+    template,
+    `Resources:\n  NodeNative:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(x64.packageDir)}\n      Handler: index.handler\n      Runtime: nodejs22.x\n      Timeout: 30\n`,
+  );
   const runner = await startRunner(template);
   try {
     const reply = await runner.invoke('NodeNative', { text: 'hello' });
@@ -130,32 +156,40 @@ test('a TypeScript function with Handler: index.handlers.main builds to index.mj
   const source = join(FIXTURES, 'node', 'typescript-nested');
   const fn = parseFunction({ name: 'Nested', runtime: 'nodejs22.x', handler: 'index.handlers.main', codeUri: source }, 'test');
   const built = await buildFunction(fn, 'x86_64', { workspace: tempDir('build-ts-nested') });
-  assert.deepEqual(readZip(readFileSync(built.zipPath)).map((e) => e.name).sort(), ['index.mjs', 'index.mjs.map']);
+  assert.deepEqual(
+    readZip(readFileSync(built.zipPath))
+      .map((e) => e.name)
+      .sort(),
+    ['index.mjs', 'index.mjs.map'],
+  );
   const dir = tempDir('ts-nested-built');
   const template = join(dir, 'template.yaml');
-  writeFileSync(template, [
-    'Resources:',
-    '  Nested:',
-    '    Type: AWS::Serverless::Function',
-    '    Metadata:',
-    '      OpenRuntime:',
-    '        runtimeClient: aws-lambda-ric',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(built.packageDir)}`,
-    '      Handler: index.handlers.main',
-    '      Runtime: nodejs22.x',
-    // The same source compiled by the runner: its _HANDLER for aws-lambda-ric names the compiled module.
-    '  NestedSource:',
-    '    Type: AWS::Serverless::Function',
-    '    Metadata:',
-    '      OpenRuntime:',
-    '        runtimeClient: aws-lambda-ric',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(source)}`,
-    '      Handler: index.handlers.main',
-    '      Runtime: nodejs22.x',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    template,
+    [
+      'Resources:',
+      '  Nested:',
+      '    Type: AWS::Serverless::Function',
+      '    Metadata:',
+      '      OpenRuntime:',
+      '        runtimeClient: aws-lambda-ric',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(built.packageDir)}`,
+      '      Handler: index.handlers.main',
+      '      Runtime: nodejs22.x',
+      // The same source compiled by the runner: its _HANDLER for aws-lambda-ric names the compiled module.
+      '  NestedSource:',
+      '    Type: AWS::Serverless::Function',
+      '    Metadata:',
+      '      OpenRuntime:',
+      '        runtimeClient: aws-lambda-ric',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(source)}`,
+      '      Handler: index.handlers.main',
+      '      Runtime: nodejs22.x',
+      '',
+    ].join('\n'),
+  );
   const runner = await startRunner(template);
   try {
     for (const name of ['Nested', 'NestedSource']) {
@@ -178,33 +212,56 @@ test('Rust builds with cargo for this machine, and names the missing standard li
   const bootstrap = readZip(readFileSync(built.zipPath)).find((e) => e.name === 'bootstrap');
   assert.ok(bootstrap, 'the binary is packaged as bootstrap');
   assert.equal(machineOf(bootstrap.read()), host === 'arm64' ? 183 : 62);
-  const hasOtherStd = [`${other === 'arm64' ? 'aarch64' : 'x86_64'}-unknown-linux-musl`, `${other === 'arm64' ? 'aarch64' : 'x86_64'}-unknown-linux-gnu`].some((t) => {
-    const dir = spawnSync('rustc', ['--print', 'target-libdir', '--target', t], { encoding: 'utf8' }).stdout.trim();
-    return existsSync(dir) && spawnSync('ls', [dir], { encoding: 'utf8' }).stdout.includes('libstd-');
-  });
+  const hasOtherStd = [`${other === 'arm64' ? 'aarch64' : 'x86_64'}-unknown-linux-musl`, `${other === 'arm64' ? 'aarch64' : 'x86_64'}-unknown-linux-gnu`].some(
+    (t) => {
+      const dir = spawnSync('rustc', ['--print', 'target-libdir', '--target', t], { encoding: 'utf8' }).stdout.trim();
+      return existsSync(dir) && spawnSync('ls', [dir], { encoding: 'utf8' }).stdout.includes('libstd-');
+    },
+  );
   const cargoLambda = spawnSync('cargo', ['lambda', '--version']).status === 0;
   if (!hasOtherStd && !cargoLambda) {
-    await assert.rejects(buildFunction(fn, other, { workspace }), /The Rust standard library for .*-unknown-linux-musl or .*-unknown-linux-gnu is not installed, so cargo can't build this function for .*rustup target add .*cargo-lambda/s);
+    await assert.rejects(
+      buildFunction(fn, other, { workspace }),
+      /The Rust standard library for .*-unknown-linux-musl or .*-unknown-linux-gnu is not installed, so cargo can't build this function for .*rustup target add .*cargo-lambda/s,
+    );
   } else {
     const cross = await buildFunction(fn, other, { workspace });
-    assert.equal(machineOf(readZip(readFileSync(cross.zipPath)).find((e) => e.name === 'bootstrap')!.read()), other === 'arm64' ? 183 : 62);
+    assert.equal(
+      machineOf(
+        readZip(readFileSync(cross.zipPath))
+          .find((e) => e.name === 'bootstrap')!
+          .read(),
+      ),
+      other === 'arm64' ? 183 : 62,
+    );
   }
 });
 
 test('Python: a requirement pip cannot get for the target is a clear error; the example builds with its code', async () => {
   const workspace = tempDir('build-python');
   const fn = parseFunction({ name: 'PyMissing', runtime: 'python3.12', handler: 'app.handler', codeUri: join(BUILD_FIXTURES, 'python-missing-wheel') }, 'test');
-  await assert.rejects(buildFunction(fn, 'arm64', { workspace }), /pip (found no manylinux2014_aarch64 wheel for Python 3\.12|could not reach the package index).*requirements\.txt/s);
+  await assert.rejects(
+    buildFunction(fn, 'arm64', { workspace }),
+    /pip (found no manylinux2014_aarch64 wheel for Python 3\.12|could not reach the package index).*requirements\.txt/s,
+  );
   assert.equal(existsSync(join(workspace, '.open-runtime', 'build', 'PyMissing', 'arm64', 'function.zip')), false);
   const hello = await buildFunction(example('PythonHello'), 'arm64', { workspace });
-  assert.deepEqual(readZip(readFileSync(hello.zipPath)).map((e) => e.name).sort(), ['app.py', 'requirements.txt']);
+  assert.deepEqual(
+    readZip(readFileSync(hello.zipPath))
+      .map((e) => e.name)
+      .sort(),
+    ['app.py', 'requirements.txt'],
+  );
 });
 
 test('a Go compile error fails the build at the source line, replaces no package, and the CLI prints it for the problem matcher', async () => {
   const workspace = tempDir('build-broken');
   const codeUri = join(BUILD_FIXTURES, 'go-broken');
   const template = join(workspace, 'template.yaml');
-  writeFileSync(template, `Resources:\n  Broken:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(codeUri)}\n      Handler: bootstrap\n      Runtime: provided.al2023\n`);
+  writeFileSync(
+    template,
+    `Resources:\n  Broken:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(codeUri)}\n      Handler: bootstrap\n      Runtime: provided.al2023\n`,
+  );
   // A package from an earlier good build must not survive a failed one.
   const stale = join(workspace, '.open-runtime', 'build', 'Broken', 'x86_64');
   mkdirSync(stale, { recursive: true });
@@ -213,7 +270,10 @@ test('a Go compile error fails the build at the source line, replaces no package
   const { code, stderr } = runBuildVerb(['Broken', '--arch', 'x86_64', '--workspace', workspace], template);
   assert.equal(code, 1);
   assert.ok(stderr.includes(`${join(codeUri, 'main.go')}:5:2: error: undefined: undefinedFunction`), stderr);
-  assert.match(stderr, new RegExp(`${template.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:1: error: Build of Broken for x86_64 failed: go build failed for Broken`));
+  assert.match(
+    stderr,
+    new RegExp(`${template.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:1: error: Build of Broken for x86_64 failed: go build failed for Broken`),
+  );
   assert.equal(existsSync(join(stale, 'function.zip')), false);
 });
 
@@ -228,21 +288,34 @@ function runBuildVerb(args: string[], template: string): { code: number; stderr:
   return { code: out.status ?? 1, stderr: out.stderr };
 }
 
-test('the build verb takes the addresses invoke takes: a nested function\'s full path or FunctionName; an ambiguous logical id lists the paths', () => {
+test("the build verb takes the addresses invoke takes: a nested function's full path or FunctionName; an ambiguous logical id lists the paths", () => {
   const template = join(FIXTURES, 'projects', 'nested', 'template.yaml');
   const workspace = tempDir('build-nested');
-  const build = (address: string) => spawnSync(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'build', address, '--arch', 'x86_64', '--template', template, '--workspace', workspace], { encoding: 'utf8', timeout: 60_000 });
+  const build = (address: string) =>
+    spawnSync(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'build', address, '--arch', 'x86_64', '--template', template, '--workspace', workspace], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
   const zip = join(workspace, '.open-runtime', 'build', 'Orders-PlaceOrder', 'x86_64', 'function.zip');
   for (const address of ['Orders/PlaceOrder', 'place-order-dev']) {
     const run = build(address);
     assert.equal(run.status, 0, `${address}: ${run.stderr}`);
     assert.match(run.stdout, /^Orders-PlaceOrder x86_64: /);
-    assert.ok(readZip(readFileSync(zip)).some((e) => e.name === 'app.mjs'), 'the package holds the handler');
+    assert.ok(
+      readZip(readFileSync(zip)).some((e) => e.name === 'app.mjs'),
+      'the package holds the handler',
+    );
   }
   const ambiguous = build('Record');
   assert.equal(ambiguous.status, 2);
-  assert.match(ambiguous.stderr, /^open-runtime build: "Record" is the logical id of 2 functions: Orders\/Audit\/Record, Billing\/Record\. Name one by its full path/);
+  assert.match(
+    ambiguous.stderr,
+    /^open-runtime build: "Record" is the logical id of 2 functions: Orders\/Audit\/Record, Billing\/Record\. Name one by its full path/,
+  );
   const unknown = build('Nope');
   assert.equal(unknown.status, 2);
-  assert.match(unknown.stderr, /^open-runtime build: No function "Nope"\. Known functions: Health, Orders\/PlaceOrder, Orders\/Audit\/Record, Billing\/Record\./);
+  assert.match(
+    unknown.stderr,
+    /^open-runtime build: No function "Nope"\. Known functions: Health, Orders\/PlaceOrder, Orders\/Audit\/Record, Billing\/Record\./,
+  );
 });

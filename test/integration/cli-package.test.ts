@@ -10,7 +10,13 @@ import { ROOT, assertBuilt, post, removeTemps, tempDir } from './support/runner.
 
 let installed: string;
 let project: string;
-const npmEnv = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const npmEnv = {
+  ...process.env,
+  PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+};
 
 before(() => {
   assertBuilt();
@@ -25,20 +31,35 @@ before(() => {
   project = join(installed, 'app');
   mkdirSync(join(project, 'ts'), { recursive: true });
   writeFileSync(join(project, 'index.mjs'), 'export const handler = async (event, context) => ({ hello: event.name, fn: context.functionName });\n');
-  writeFileSync(join(project, 'ts', 'app.ts'), 'interface Ev { name: string }\nexport const handler = async (event: Ev): Promise<string> => `typed ${event.name}`;\n');
+  writeFileSync(
+    join(project, 'ts', 'app.ts'),
+    'interface Ev { name: string }\nexport const handler = async (event: Ev): Promise<string> => `typed ${event.name}`;\n',
+  );
   writeFileSync(join(project, 'event.json'), '{ "name": "Ada" }\n');
-  writeFileSync(join(project, 'template.yaml'), [
-    'Transform: AWS::Serverless-2016-10-31', 'Resources:',
-    '  Js:', '    Type: AWS::Serverless::Function', '    Properties: { Runtime: nodejs22.x, Handler: index.handler, CodeUri: . }',
-    '  Ts:', '    Type: AWS::Serverless::Function', '    Properties: { Runtime: nodejs22.x, Handler: app.handler, CodeUri: ts }', '',
-  ].join('\n'));
+  writeFileSync(
+    join(project, 'template.yaml'),
+    [
+      'Transform: AWS::Serverless-2016-10-31',
+      'Resources:',
+      '  Js:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties: { Runtime: nodejs22.x, Handler: index.handler, CodeUri: . }',
+      '  Ts:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties: { Runtime: nodejs22.x, Handler: app.handler, CodeUri: ts }',
+      '',
+    ].join('\n'),
+  );
 });
 after(removeTemps);
 
-const npx = (args: string[]) => spawnSync('npx', ['--no-install', 'open-runtime', ...args], {
-  cwd: project, encoding: 'utf8', timeout: 120_000,
-  env: { ...npmEnv, OPEN_RUNTIME_CACHE_DIR: tempDir('cli-cache'), OPEN_RUNTIME_NO_NODE_DOWNLOAD: '1', OPEN_RUNTIME_NO_SDK_DOWNLOAD: '1' },
-});
+const npx = (args: string[]) =>
+  spawnSync('npx', ['--no-install', 'open-runtime', ...args], {
+    cwd: project,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...npmEnv, OPEN_RUNTIME_CACHE_DIR: tempDir('cli-cache'), OPEN_RUNTIME_NO_NODE_DOWNLOAD: '1', OPEN_RUNTIME_NO_SDK_DOWNLOAD: '1' },
+  });
 
 describe('the CLI installed from its npm tarball', () => {
   it('installs the open-runtime command and none of the repo (tests, examples, sources)', () => {
@@ -61,7 +82,10 @@ describe('the CLI installed from its npm tarball', () => {
 
   it('npx open-runtime start serves the Invoke API', async () => {
     const proc = spawn('npx', ['--no-install', 'open-runtime', 'start', '--port', '0', '--api-port', '0'], {
-      cwd: project, env: { ...npmEnv, OPEN_RUNTIME_CACHE_DIR: tempDir('cli-cache'), OPEN_RUNTIME_NO_NODE_DOWNLOAD: '1' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true,
+      cwd: project,
+      env: { ...npmEnv, OPEN_RUNTIME_CACHE_DIR: tempDir('cli-cache'), OPEN_RUNTIME_NO_NODE_DOWNLOAD: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     });
     try {
       let stderr = '';
@@ -70,16 +94,26 @@ describe('the CLI installed from its npm tarball', () => {
         proc.stderr!.on('data', (chunk: Buffer) => {
           stderr += chunk.toString('utf8');
           const match = /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
-          if (match) { clearTimeout(timer); resolve(Number(match[1])); }
+          if (match) {
+            clearTimeout(timer);
+            resolve(Number(match[1]));
+          }
         });
-        proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`start exited (${code}):\n${stderr}`)); });
+        proc.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`start exited (${code}):\n${stderr}`));
+        });
       });
       const reply = await post(`http://127.0.0.1:${port}/2015-03-31/functions/Ts/invocations`, '{"name":"Grace"}');
       assert.equal(reply.status, 200, reply.text);
       assert.equal(JSON.parse(reply.text), 'typed Grace');
     } finally {
       // npx runs the runner as a child: stop the whole group it leads.
-      try { process.kill(-proc.pid!, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(-proc.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
     }
   });
 });

@@ -27,8 +27,12 @@ function write(root: string, files: Record<string, string>): void {
 
 function invoke(template: string, name: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, 'invoke', name, '--template', template], { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
-      err && typeof err.code !== 'number' ? reject(err) : resolve({ stdout, stderr, code: typeof err?.code === 'number' ? err.code : 0 }),
+    execFile(
+      process.execPath,
+      [CLI, 'invoke', name, '--template', template],
+      { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, ...env }, timeout: 30_000 },
+      (err, stdout, stderr) =>
+        err && typeof err.code !== 'number' ? reject(err) : resolve({ stdout, stderr, code: typeof err?.code === 'number' ? err.code : 0 }),
     );
   });
 }
@@ -44,7 +48,7 @@ test('a TypeScript handler runs with its packages (own, hoisted, ESM-only, Commo
     'functions/api/node_modules/own-cjs/package.json': JSON.stringify({ name: 'own-cjs', main: 'index.js' }),
     'functions/api/node_modules/own-cjs/index.js': "exports.where = 'own';\nexports.shared = require('./state.js');\n",
     'functions/api/node_modules/own-cjs/state.js': 'module.exports = { count: 0 };\n',
-    'functions/api/lib/greet.ts': "export const greet = (name: string): string => `hello ${name}`;\n",
+    'functions/api/lib/greet.ts': 'export const greet = (name: string): string => `hello ${name}`;\n',
     'functions/api/app.ts': [
       "import { where as hoisted } from 'hoisted-esm';",
       "import own from 'own-cjs';",

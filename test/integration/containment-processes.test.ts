@@ -12,7 +12,9 @@ import { isAlive, removeTemps, tempDir, waitFor } from './support/runner.ts';
 const linux = process.platform === 'linux';
 
 for (const treeSource of ['children', 'table'] as const) {
-  test(`a grandchild holding 300 MB puts a 128 MB environment over its limit (descendants from ${treeSource === 'children' ? 'children files' : 'the process table'})`, { skip: !linux }, async () => {
+  test(`a grandchild holding 300 MB puts a 128 MB environment over its limit (descendants from ${treeSource === 'children' ? 'children files' : 'the process table'})`, {
+    skip: !linux,
+  }, async () => {
     const pidFile = join(tempDir('contain'), 'pid');
     const containment = new Containment({ memorySizeMB: 128, busy: () => true, enforce: true, treeSource });
     // sh -> sh -> python3: the root itself stays small; the memory is two levels down.
@@ -36,7 +38,11 @@ for (const treeSource of ['children', 'table'] as const) {
 
 test('a 256 MB environment whose child holds 100 MB is left alone, and its peak counts the child', { skip: !linux }, async () => {
   const containment = new Containment({ memorySizeMB: 256, busy: () => true, enforce: true });
-  const root = spawn('sh', ['-c', `python3 -c "import time; held = bytearray(b'\\x01') * (100 << 20); time.sleep(2)"`], { detached: true, stdio: 'ignore', env: { ...process.env, [ENVIRONMENT_MARKER]: containment.marker } });
+  const root = spawn('sh', ['-c', `python3 -c "import time; held = bytearray(b'\\x01') * (100 << 20); time.sleep(2)"`], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, [ENVIRONMENT_MARKER]: containment.marker },
+  });
   const exited = new Promise<number | null>((resolve) => root.once('exit', (code) => resolve(code)));
   containment.attach(root.pid);
   try {

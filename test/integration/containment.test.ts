@@ -89,7 +89,15 @@ before(async () => {
   mkdirSync(join(layer, 'extensions'), { recursive: true });
   writeFileSync(join(layer, 'extensions', 'hog'), HOG_EXTENSION, { mode: 0o755 });
   const template = writeTemplate(work, [
-    { name: 'ExtensionHog', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 128, layers: [layer], environment: { EXTENSION_HOLDS_MB: '300' } },
+    {
+      name: 'ExtensionHog',
+      codeUri: node,
+      runtime: 'nodejs24.x',
+      handler: 'index.handler',
+      memorySize: 128,
+      layers: [layer],
+      environment: { EXTENSION_HOLDS_MB: '300' },
+    },
     { name: 'ExtensionLight', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 128, layers: [layer] },
     { name: 'NodeHog', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 128 },
     { name: 'NodeUnder', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', memorySize: 256 },
@@ -214,7 +222,8 @@ for (const escape of Object.keys(ESCAPES) as Array<keyof typeof ESCAPES>) {
       assert.ok(isAlive(escaped), 'the child runs while its environment does');
       await assertLeftTheGroup(escaped, body.pid);
       if (escape === 'scrubbed') assert.doesNotMatch(readFileSync(`/proc/${escaped}/environ`, 'latin1'), /OPEN_RUNTIME/, 'no marker');
-      if (escape === 'double-fork') assert.notEqual(Number(readFileSync(`/proc/${escaped}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]), body.pid, 'reparented');
+      if (escape === 'double-fork')
+        assert.notEqual(Number(readFileSync(`/proc/${escaped}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]), body.pid, 'reparented');
     } finally {
       await own.stop();
     }

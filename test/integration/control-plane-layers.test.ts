@@ -39,7 +39,8 @@ function zipOf(name: string, files: Record<string, string>): string {
   return zip;
 }
 
-const sdk = () => new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+const sdk = () =>
+  new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 
 before(async () => {
   work = tempDir('cp-layers');
@@ -54,7 +55,10 @@ before(async () => {
     AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
   };
   const template = join(work, 'template.yaml');
-  writeFileSync(template, `Resources:\n  FromTemplate:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(join(ROOT, 'examples', 'functions', 'callback-js'))}\n      Handler: index.handler\n      Runtime: nodejs22.x\n`);
+  writeFileSync(
+    template,
+    `Resources:\n  FromTemplate:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(join(ROOT, 'examples', 'functions', 'callback-js'))}\n      Handler: index.handler\n      Runtime: nodejs22.x\n`,
+  );
   runner = await startRunner(template);
 });
 
@@ -65,7 +69,19 @@ after(async () => {
 
 test('publish, get, get by ARN (with the content download), list and delete layer versions with the AWS CLI', async () => {
   const zip = zipOf('greeting-1', { 'greeting.txt': 'hello from layer 1' });
-  const published = awsOk('publish-layer-version', '--layer-name', 'greeting', '--zip-file', `fileb://${zip}`, '--compatible-runtimes', 'nodejs22.x', '--compatible-architectures', 'x86_64', '--description', 'first');
+  const published = awsOk(
+    'publish-layer-version',
+    '--layer-name',
+    'greeting',
+    '--zip-file',
+    `fileb://${zip}`,
+    '--compatible-runtimes',
+    'nodejs22.x',
+    '--compatible-architectures',
+    'x86_64',
+    '--description',
+    'first',
+  );
   assert.equal(published.Version, 1);
   assert.equal(published.LayerArn, 'arn:aws:lambda:us-east-1:123456789012:layer:greeting');
   assert.equal(published.LayerVersionArn, 'arn:aws:lambda:us-east-1:123456789012:layer:greeting:1');
@@ -75,7 +91,15 @@ test('publish, get, get by ARN (with the content download), list and delete laye
   assert.deepEqual(published.CompatibleArchitectures, ['x86_64']);
   assert.equal(published.Description, 'first');
 
-  const second = awsOk('publish-layer-version', '--layer-name', 'greeting', '--zip-file', `fileb://${zipOf('greeting-2', { 'greeting.txt': 'hello from layer 2' })}`, '--compatible-architectures', 'arm64');
+  const second = awsOk(
+    'publish-layer-version',
+    '--layer-name',
+    'greeting',
+    '--zip-file',
+    `fileb://${zipOf('greeting-2', { 'greeting.txt': 'hello from layer 2' })}`,
+    '--compatible-architectures',
+    'arm64',
+  );
   assert.equal(second.Version, 2);
 
   const got = awsOk('get-layer-version', '--layer-name', 'greeting', '--version-number', '1');
@@ -93,21 +117,43 @@ test('publish, get, get by ARN (with the content download), list and delete laye
   assert.equal(byArn.Content.CodeSha256, second.Content.CodeSha256);
 
   const listed = awsOk('list-layer-versions', '--layer-name', 'greeting');
-  assert.deepEqual(listed.LayerVersions.map((v: any) => v.Version), [2, 1], 'newest first, as Lambda lists them');
-  assert.deepEqual(awsOk('list-layer-versions', '--layer-name', 'greeting', '--compatible-architecture', 'x86_64').LayerVersions.map((v: any) => v.Version), [1]);
-  assert.deepEqual(awsOk('list-layers').Layers.map((l: any) => [l.LayerName, l.LatestMatchingVersion.Version]), [['greeting', 2]]);
+  assert.deepEqual(
+    listed.LayerVersions.map((v: any) => v.Version),
+    [2, 1],
+    'newest first, as Lambda lists them',
+  );
+  assert.deepEqual(
+    awsOk('list-layer-versions', '--layer-name', 'greeting', '--compatible-architecture', 'x86_64').LayerVersions.map((v: any) => v.Version),
+    [1],
+  );
+  assert.deepEqual(
+    awsOk('list-layers').Layers.map((l: any) => [l.LayerName, l.LatestMatchingVersion.Version]),
+    [['greeting', 2]],
+  );
 
   awsOk('delete-layer-version', '--layer-name', 'greeting', '--version-number', '2');
-  assert.deepEqual(awsOk('list-layer-versions', '--layer-name', 'greeting').LayerVersions.map((v: any) => v.Version), [1]);
+  assert.deepEqual(
+    awsOk('list-layer-versions', '--layer-name', 'greeting').LayerVersions.map((v: any) => v.Version),
+    [1],
+  );
   const gone = aws('get-layer-version', '--layer-name', 'greeting', '--version-number', '2');
   assert.notEqual(gone.status, 0);
   assert.match(gone.stderr, /ResourceNotFoundException/);
   // Numbers are not reused after a delete.
-  assert.equal(awsOk('publish-layer-version', '--layer-name', 'greeting', '--zip-file', `fileb://${zipOf('greeting-3', { 'greeting.txt': 'three' })}`).Version, 3);
+  assert.equal(
+    awsOk('publish-layer-version', '--layer-name', 'greeting', '--zip-file', `fileb://${zipOf('greeting-3', { 'greeting.txt': 'three' })}`).Version,
+    3,
+  );
 });
 
 test('a function created and updated with --layers sees their files at /opt, the later layer over the earlier', async () => {
-  const base = awsOk('publish-layer-version', '--layer-name', 'base', '--zip-file', `fileb://${zipOf('base', { 'shared.txt': 'from base', 'only-base.txt': 'base only', 'nodejs/node_modules/layer-lib/index.js': 'module.exports = "lib from the layer";' })}`);
+  const base = awsOk(
+    'publish-layer-version',
+    '--layer-name',
+    'base',
+    '--zip-file',
+    `fileb://${zipOf('base', { 'shared.txt': 'from base', 'only-base.txt': 'base only', 'nodejs/node_modules/layer-lib/index.js': 'module.exports = "lib from the layer";' })}`,
+  );
   const top = awsOk('publish-layer-version', '--layer-name', 'top', '--zip-file', `fileb://${zipOf('top', { 'shared.txt': 'from top' })}`);
   const code = zipOf('reads-opt', {
     'index.mjs': [
@@ -118,8 +164,26 @@ test('a function created and updated with --layers sees their files at /opt, the
       '',
     ].join('\n'),
   });
-  const created = awsOk('create-function', '--function-name', 'ReadsOpt', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${code}`, '--layers', base.LayerVersionArn, top.LayerVersionArn);
-  assert.deepEqual(created.Layers.map((l: any) => l.Arn), [base.LayerVersionArn, top.LayerVersionArn]);
+  const created = awsOk(
+    'create-function',
+    '--function-name',
+    'ReadsOpt',
+    '--runtime',
+    'nodejs22.x',
+    '--handler',
+    'index.handler',
+    '--role',
+    ROLE,
+    '--zip-file',
+    `fileb://${code}`,
+    '--layers',
+    base.LayerVersionArn,
+    top.LayerVersionArn,
+  );
+  assert.deepEqual(
+    created.Layers.map((l: any) => l.Arn),
+    [base.LayerVersionArn, top.LayerVersionArn],
+  );
   let reply = await runner.invoke('ReadsOpt', {});
   assert.equal(reply.status, 200, reply.text);
   assert.deepEqual(reply.json(), { shared: 'from top', onlyBase: 'base only', lib: 'lib from the layer' });
@@ -130,11 +194,17 @@ test('a function created and updated with --layers sees their files at /opt, the
   assert.equal(reply.json().shared, 'from top');
 
   const updated = awsOk('update-function-configuration', '--function-name', 'ReadsOpt', '--layers', base.LayerVersionArn);
-  assert.deepEqual(updated.Layers.map((l: any) => l.Arn), [base.LayerVersionArn]);
+  assert.deepEqual(
+    updated.Layers.map((l: any) => l.Arn),
+    [base.LayerVersionArn],
+  );
   reply = await runner.invoke('ReadsOpt', {});
   assert.equal(reply.json().shared, 'from base');
   const published = awsOk('publish-version', '--function-name', 'ReadsOpt');
-  assert.deepEqual(published.Layers.map((l: any) => l.Arn), [base.LayerVersionArn]);
+  assert.deepEqual(
+    published.Layers.map((l: any) => l.Arn),
+    [base.LayerVersionArn],
+  );
 
   // --layers with nothing detaches them all.
   const bare = awsOk('update-function-configuration', '--function-name', 'ReadsOpt', '--layers', '[]');
@@ -150,12 +220,17 @@ test('the SDK publishes and finds layer versions too', async () => {
   const client = sdk();
   try {
     const zip = readFileSync(zipOf('sdk-layer', { 'bin/tool': '#!/bin/sh\necho tool\n' }));
-    const published = await client.send(new PublishLayerVersionCommand({ LayerName: 'sdk-layer', Content: { ZipFile: zip }, CompatibleArchitectures: ['arm64'], Description: 'via sdk' }));
+    const published = await client.send(
+      new PublishLayerVersionCommand({ LayerName: 'sdk-layer', Content: { ZipFile: zip }, CompatibleArchitectures: ['arm64'], Description: 'via sdk' }),
+    );
     assert.equal(published.Version, 1);
     const found = await client.send(new GetLayerVersionByArnCommand({ Arn: published.LayerVersionArn! }));
     assert.equal(found.Description, 'via sdk');
     const listed = await client.send(new ListLayerVersionsCommand({ LayerName: 'sdk-layer', CompatibleArchitecture: 'arm64' }));
-    assert.deepEqual(listed.LayerVersions?.map((v) => v.LayerVersionArn), [published.LayerVersionArn]);
+    assert.deepEqual(
+      listed.LayerVersions?.map((v) => v.LayerVersionArn),
+      [published.LayerVersionArn],
+    );
   } finally {
     client.destroy();
   }
@@ -163,7 +238,21 @@ test('the SDK publishes and finds layer versions too', async () => {
 
 test('a deployed function runs as on Lambda: SLSMIDDLEWARES without the Open Runtime layer means nothing, not Middleware.NotFound', async () => {
   const code = zipOf('sls-env', { 'index.mjs': 'export const handler = async () => ({ ran: true, chain: process.env.SLSMIDDLEWARES });\n' });
-  awsOk('create-function', '--function-name', 'SlsEnv', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${code}`, '--environment', 'Variables={SLSMIDDLEWARES=auth}');
+  awsOk(
+    'create-function',
+    '--function-name',
+    'SlsEnv',
+    '--runtime',
+    'nodejs22.x',
+    '--handler',
+    'index.handler',
+    '--role',
+    ROLE,
+    '--zip-file',
+    `fileb://${code}`,
+    '--environment',
+    'Variables={SLSMIDDLEWARES=auth}',
+  );
   const reply = await runner.invoke('SlsEnv', {});
   assert.equal(reply.headers['x-amz-function-error'], undefined, reply.text);
   assert.deepEqual(reply.json(), { ran: true, chain: 'auth' });
@@ -171,7 +260,22 @@ test('a deployed function runs as on Lambda: SLSMIDDLEWARES without the Open Run
 
 test('bad layer input: an unknown or malformed layer ARN, too many layers, two versions of one layer, a broken zip, S3 content', async () => {
   const code = zipOf('plain', { 'index.mjs': 'export const handler = async () => 1;\n' });
-  const create = (...layers: string[]) => aws('create-function', '--function-name', 'BadLayers', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${code}`, '--layers', ...layers);
+  const create = (...layers: string[]) =>
+    aws(
+      'create-function',
+      '--function-name',
+      'BadLayers',
+      '--runtime',
+      'nodejs22.x',
+      '--handler',
+      'index.handler',
+      '--role',
+      ROLE,
+      '--zip-file',
+      `fileb://${code}`,
+      '--layers',
+      ...layers,
+    );
   let r = create('arn:aws:lambda:us-east-1:123456789012:layer:nope:1');
   assert.match(r.stderr, /InvalidParameterValueException.*Layer version arn:aws:lambda:us-east-1:123456789012:layer:nope:1 does not exist/);
   r = create('not-an-arn');
@@ -187,7 +291,10 @@ test('bad layer input: an unknown or malformed layer ARN, too many layers, two v
   // The CLI checks a --zip-file is a zip before sending it: the SDK sends what it is given.
   const client = sdk();
   try {
-    await assert.rejects(client.send(new PublishLayerVersionCommand({ LayerName: 'broken', Content: { ZipFile: Buffer.from('not a zip') } })), (err: Error) => err.name === 'InvalidParameterValueException' && /Could not unzip uploaded file/.test(err.message));
+    await assert.rejects(
+      client.send(new PublishLayerVersionCommand({ LayerName: 'broken', Content: { ZipFile: Buffer.from('not a zip') } })),
+      (err: Error) => err.name === 'InvalidParameterValueException' && /Could not unzip uploaded file/.test(err.message),
+    );
   } finally {
     client.destroy();
   }

@@ -9,7 +9,16 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
 import { buildFunction } from '../../runner/build/build-function.ts';
 import { discoverFunctions } from '../../runner/functions/discover.ts';
 import { ROOT, removeTemps, startRunner, tempDir, type Runner } from './support/runner.ts';
@@ -29,7 +38,12 @@ interface CliResult {
 }
 
 function aws(...args: string[]): CliResult {
-  const out = spawnSync(AWS, ['lambda', ...args, '--endpoint-url', runner.endpoint, '--output', 'json'], { encoding: 'utf8', env: awsEnv, cwd: work, maxBuffer: 64 * 1024 * 1024 });
+  const out = spawnSync(AWS, ['lambda', ...args, '--endpoint-url', runner.endpoint, '--output', 'json'], {
+    encoding: 'utf8',
+    env: awsEnv,
+    cwd: work,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: out.status, stdout: out.stdout, stderr: out.stderr, json: () => JSON.parse(out.stdout) };
 }
 
@@ -50,7 +64,10 @@ function invoke(name: string, payload: unknown, ...extra: string[]): { meta: any
 function nodeZip(name: string, version: number): string {
   const dir = join(work, `${name}-src`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'index.mjs'), `export const handler = async (event, context) => ({ version: ${version}, echo: event, greeting: process.env.GREETING ?? null, fn: context.functionName, memory: context.memoryLimitInMB });\n`);
+  writeFileSync(
+    join(dir, 'index.mjs'),
+    `export const handler = async (event, context) => ({ version: ${version}, echo: event, greeting: process.env.GREETING ?? null, fn: context.functionName, memory: context.memoryLimitInMB });\n`,
+  );
   const zip = join(work, `${name}.zip`);
   const made = spawnSync('zip', ['-q', '-X', zip, 'index.mjs'], { cwd: dir });
   assert.equal(made.status, 0);
@@ -72,7 +89,10 @@ before(async () => {
     AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
   };
   const template = join(work, 'template.yaml');
-  writeFileSync(template, `Resources:\n  FromTemplate:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(join(ROOT, 'examples', 'functions', 'callback-js'))}\n      Handler: index.handler\n      Runtime: nodejs22.x\n`);
+  writeFileSync(
+    template,
+    `Resources:\n  FromTemplate:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(join(ROOT, 'examples', 'functions', 'callback-js'))}\n      Handler: index.handler\n      Runtime: nodejs22.x\n`,
+  );
   runner = await startRunner(template);
 });
 
@@ -89,8 +109,22 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
     v2 = nodeZip('v2', 2);
   });
 
-  test('create-function answers Active / Successful with the zip\'s CodeSha256, and invoke runs it at once', () => {
-    const created = awsOk('create-function', '--function-name', 'Hello', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--memory-size', '256', '--zip-file', `fileb://${v1}`);
+  test("create-function answers Active / Successful with the zip's CodeSha256, and invoke runs it at once", () => {
+    const created = awsOk(
+      'create-function',
+      '--function-name',
+      'Hello',
+      '--runtime',
+      'nodejs22.x',
+      '--handler',
+      'index.handler',
+      '--role',
+      ROLE,
+      '--memory-size',
+      '256',
+      '--zip-file',
+      `fileb://${v1}`,
+    );
     assert.equal(created.FunctionName, 'Hello');
     assert.equal(created.FunctionArn, 'arn:aws:lambda:us-east-1:123456789012:function:Hello');
     assert.equal(created.State, 'Active');
@@ -107,7 +141,19 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
   });
 
   test('creating it again is a ResourceConflictException', () => {
-    const again = aws('create-function', '--function-name', 'Hello', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${v1}`);
+    const again = aws(
+      'create-function',
+      '--function-name',
+      'Hello',
+      '--runtime',
+      'nodejs22.x',
+      '--handler',
+      'index.handler',
+      '--role',
+      ROLE,
+      '--zip-file',
+      `fileb://${v1}`,
+    );
     assert.notEqual(again.status, 0);
     assert.match(again.stderr, /ResourceConflictException.*Function already exist: Hello/);
   });
@@ -171,9 +217,15 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
 
   test('list-functions lists what was deployed (with --function-version ALL, every version)', () => {
     const listed = awsOk('list-functions');
-    assert.deepEqual(listed.Functions.map((f: any) => [f.FunctionName, f.Version]), [['Hello', '$LATEST']]);
+    assert.deepEqual(
+      listed.Functions.map((f: any) => [f.FunctionName, f.Version]),
+      [['Hello', '$LATEST']],
+    );
     const all = awsOk('list-functions', '--function-version', 'ALL');
-    assert.deepEqual(all.Functions.map((f: any) => f.Version), ['$LATEST', '1', '2']);
+    assert.deepEqual(
+      all.Functions.map((f: any) => f.Version),
+      ['$LATEST', '1', '2'],
+    );
   });
 
   test('delete-function removes it: get-function and invoke answer ResourceNotFoundException', () => {
@@ -190,7 +242,23 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
 test('an arm64 Go package deploys with --architectures arm64 and runs under qemu', async () => {
   const { functions } = await discoverFunctions(join(ROOT, 'examples'));
   const build = await buildFunction(functions.find((f) => f.name === 'GoHello')!, 'arm64', { workspace: work });
-  const created = awsOk('create-function', '--function-name', 'GoArm', '--runtime', 'provided.al2023', '--handler', 'bootstrap', '--role', ROLE, '--architectures', 'arm64', '--timeout', '30', '--zip-file', `fileb://${build.zipPath}`);
+  const created = awsOk(
+    'create-function',
+    '--function-name',
+    'GoArm',
+    '--runtime',
+    'provided.al2023',
+    '--handler',
+    'bootstrap',
+    '--role',
+    ROLE,
+    '--architectures',
+    'arm64',
+    '--timeout',
+    '30',
+    '--zip-file',
+    `fileb://${build.zipPath}`,
+  );
   assert.deepEqual(created.Architectures, ['arm64']);
   assert.equal(created.CodeSha256, build.codeSha256);
   const { response } = invoke('GoArm', { name: 'Lambda' });
@@ -198,9 +266,26 @@ test('an arm64 Go package deploys with --architectures arm64 and runs under qemu
   assert.equal(response.architecture, 'arm64');
 
   // The same package declared x86_64 is refused, and nothing is created.
-  const wrong = aws('create-function', '--function-name', 'GoWrongArch', '--runtime', 'provided.al2023', '--handler', 'bootstrap', '--role', ROLE, '--architectures', 'x86_64', '--zip-file', `fileb://${build.zipPath}`);
+  const wrong = aws(
+    'create-function',
+    '--function-name',
+    'GoWrongArch',
+    '--runtime',
+    'provided.al2023',
+    '--handler',
+    'bootstrap',
+    '--role',
+    ROLE,
+    '--architectures',
+    'x86_64',
+    '--zip-file',
+    `fileb://${build.zipPath}`,
+  );
   assert.notEqual(wrong.status, 0);
-  assert.match(wrong.stderr, /InvalidParameterValueException.*The function is x86_64, but the package holds native code for another processor: bootstrap \(arm64\)/);
+  assert.match(
+    wrong.stderr,
+    /InvalidParameterValueException.*The function is x86_64, but the package holds native code for another processor: bootstrap \(arm64\)/,
+  );
   assert.match(aws('get-function', '--function-name', 'GoWrongArch').stderr, /ResourceNotFoundException/);
   // So is an update to the other architecture; the function keeps its code.
   const wrongUpdate = aws('update-function-code', '--function-name', 'GoArm', '--architectures', 'x86_64', '--zip-file', `fileb://${build.zipPath}`);
@@ -211,14 +296,30 @@ test('an arm64 Go package deploys with --architectures arm64 and runs under qemu
 
 describe('tenant isolation (TenancyConfig) through the SDK', () => {
   test('CreateFunction with TenancyConfig PER_TENANT: the configuration says so, invokes need a TenantId, and an update keeps it', async () => {
-    const client = new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const client = new LambdaClient({
+      endpoint: runner.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     try {
       const zip = readFileSync(nodeZip('tenants', 1));
-      const created = await client.send(new CreateFunctionCommand({ FunctionName: 'PerTenant', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip }, TenancyConfig: { TenantIsolationMode: 'PER_TENANT' } }));
+      const created = await client.send(
+        new CreateFunctionCommand({
+          FunctionName: 'PerTenant',
+          Runtime: 'nodejs22.x',
+          Handler: 'index.handler',
+          Role: ROLE,
+          Code: { ZipFile: zip },
+          TenancyConfig: { TenantIsolationMode: 'PER_TENANT' },
+        }),
+      );
       assert.deepEqual(created.TenancyConfig, { TenantIsolationMode: 'PER_TENANT' });
       const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'PerTenant' }));
       assert.deepEqual(config.TenancyConfig, { TenantIsolationMode: 'PER_TENANT' });
-      await assert.rejects(client.send(new InvokeCommand({ FunctionName: 'PerTenant', Payload: Buffer.from('{}') })), { name: 'InvalidParameterValueException' });
+      await assert.rejects(client.send(new InvokeCommand({ FunctionName: 'PerTenant', Payload: Buffer.from('{}') })), {
+        name: 'InvalidParameterValueException',
+      });
       const ran = await client.send(new InvokeCommand({ FunctionName: 'PerTenant', TenantId: 'blue', Payload: Buffer.from('{"a":1}') }));
       assert.equal(ran.FunctionError, undefined);
       assert.deepEqual(JSON.parse(Buffer.from(ran.Payload!).toString()).echo, { a: 1 });
@@ -226,7 +327,16 @@ describe('tenant isolation (TenancyConfig) through the SDK', () => {
       const updated = await client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'PerTenant', Timeout: 5 }));
       assert.deepEqual(updated.TenancyConfig, { TenantIsolationMode: 'PER_TENANT' });
       await assert.rejects(
-        client.send(new CreateFunctionCommand({ FunctionName: 'BadTenancy', Runtime: 'nodejs22.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip }, TenancyConfig: { TenantIsolationMode: 'PER_REQUEST' } } as never)),
+        client.send(
+          new CreateFunctionCommand({
+            FunctionName: 'BadTenancy',
+            Runtime: 'nodejs22.x',
+            Handler: 'index.handler',
+            Role: ROLE,
+            Code: { ZipFile: zip },
+            TenancyConfig: { TenantIsolationMode: 'PER_REQUEST' },
+          } as never),
+        ),
         { name: 'ValidationException' },
       );
     } finally {
@@ -239,19 +349,47 @@ describe('tenant isolation (TenancyConfig) through the SDK', () => {
 
 describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
   test('CreateFunction with a CapacityProviderConfig: the configuration keeps it, and the function is told its AWS_LAMBDA_MAX_CONCURRENCY', async () => {
-    const client = new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const client = new LambdaClient({
+      endpoint: runner.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     const dir = join(work, 'managed-src');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? null;\n');
     assert.equal(spawnSync('zip', ['-q', '-X', join(work, 'managed.zip'), 'index.mjs'], { cwd: dir }).status, 0);
-    const capacity = { LambdaManagedInstancesCapacityProviderConfig: { CapacityProviderArn: 'arn:aws:lambda:us-east-1:123456789012:capacity-provider:local', PerExecutionEnvironmentMaxConcurrency: 8 } };
+    const capacity = {
+      LambdaManagedInstancesCapacityProviderConfig: {
+        CapacityProviderArn: 'arn:aws:lambda:us-east-1:123456789012:capacity-provider:local',
+        PerExecutionEnvironmentMaxConcurrency: 8,
+      },
+    };
     try {
-      const created = await client.send(new CreateFunctionCommand({ FunctionName: 'Managed', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: readFileSync(join(work, 'managed.zip')) }, CapacityProviderConfig: capacity }));
+      const created = await client.send(
+        new CreateFunctionCommand({
+          FunctionName: 'Managed',
+          Runtime: 'nodejs24.x',
+          Handler: 'index.handler',
+          Role: ROLE,
+          Code: { ZipFile: readFileSync(join(work, 'managed.zip')) },
+          CapacityProviderConfig: capacity,
+        }),
+      );
       assert.deepEqual(created.CapacityProviderConfig, capacity);
       const ran = await client.send(new InvokeCommand({ FunctionName: 'Managed', Payload: Buffer.from('{}') }));
       assert.equal(Buffer.from(ran.Payload!).toString(), '"8"');
       await assert.rejects(
-        client.send(new CreateFunctionCommand({ FunctionName: 'BadManaged', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: readFileSync(join(work, 'managed.zip')) }, CapacityProviderConfig: { LambdaManagedInstancesCapacityProviderConfig: {} } } as never)),
+        client.send(
+          new CreateFunctionCommand({
+            FunctionName: 'BadManaged',
+            Runtime: 'nodejs24.x',
+            Handler: 'index.handler',
+            Role: ROLE,
+            Code: { ZipFile: readFileSync(join(work, 'managed.zip')) },
+            CapacityProviderConfig: { LambdaManagedInstancesCapacityProviderConfig: {} },
+          } as never),
+        ),
         { name: 'ValidationException' },
       );
     } finally {
@@ -262,7 +400,8 @@ describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
 });
 
 describe('bad input', () => {
-  const sdk = () => new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  const sdk = () =>
+    new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 
   test('a missing role is a ValidationException naming the member; a malformed one names the pattern', async () => {
     const client = sdk();
@@ -272,8 +411,23 @@ describe('bad input', () => {
         client.send(new CreateFunctionCommand({ FunctionName: 'NoRole', Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: zip } } as never)),
         (err: Error) => err.name === 'ValidationException' && /Value null at 'role' failed to satisfy constraint: Member must not be null/.test(err.message),
       );
-      const cli = aws('create-function', '--function-name', 'BadRole', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', 'lambda-role', '--zip-file', `fileb://${join(work, 'norole.zip')}`);
-      assert.match(cli.stderr, /ValidationException.*Value "lambda-role" at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern/);
+      const cli = aws(
+        'create-function',
+        '--function-name',
+        'BadRole',
+        '--runtime',
+        'nodejs22.x',
+        '--handler',
+        'index.handler',
+        '--role',
+        'lambda-role',
+        '--zip-file',
+        `fileb://${join(work, 'norole.zip')}`,
+      );
+      assert.match(
+        cli.stderr,
+        /ValidationException.*Value "lambda-role" at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern/,
+      );
       await assert.rejects(client.send(new GetFunctionCommand({ FunctionName: 'NoRole' })), { name: 'ResourceNotFoundException' });
     } finally {
       client.destroy();
@@ -293,7 +447,10 @@ describe('bad input', () => {
       assert.match(result.stderr, /ResourceNotFoundException.*Function not found: arn:aws:lambda:us-east-1:123456789012:function:Nope/, args.join(' '));
     }
     // A function of the runner's template is not the control plane's to change; the message says so.
-    assert.match(aws('get-function', '--function-name', 'FromTemplate').stderr, /ResourceNotFoundException.*FromTemplate comes from .*template\.yaml, not from the control plane/);
+    assert.match(
+      aws('get-function', '--function-name', 'FromTemplate').stderr,
+      /ResourceNotFoundException.*FromTemplate comes from .*template\.yaml, not from the control plane/,
+    );
   });
 
   test('a package over 250 MB unzipped is refused (InvalidParameterValueException); over 50 MB zipped, RequestEntityTooLargeException', () => {
@@ -302,7 +459,19 @@ describe('bad input', () => {
     writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => 1;\n');
     spawnSync('truncate', ['-s', '251M', join(dir, 'zeros.bin')]);
     assert.equal(spawnSync('zip', ['-q', join(work, 'bomb.zip'), 'index.mjs', 'zeros.bin'], { cwd: dir }).status, 0);
-    const bomb = aws('create-function', '--function-name', 'TooBig', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${join(work, 'bomb.zip')}`);
+    const bomb = aws(
+      'create-function',
+      '--function-name',
+      'TooBig',
+      '--runtime',
+      'nodejs22.x',
+      '--handler',
+      'index.handler',
+      '--role',
+      ROLE,
+      '--zip-file',
+      `fileb://${join(work, 'bomb.zip')}`,
+    );
     assert.match(bomb.stderr, /InvalidParameterValueException.*Unzipped size must be smaller than 262144000 bytes/);
 
     // 51 MB that does not compress.
@@ -310,23 +479,61 @@ describe('bad input', () => {
     for (let i = 0; i < random.length; i += 64) createHash('sha512').update(`${i}`).digest().copy(random, i);
     writeFileSync(join(dir, 'random.bin'), random);
     assert.equal(spawnSync('zip', ['-q', '-0', join(work, 'large.zip'), 'index.mjs', 'random.bin'], { cwd: dir }).status, 0);
-    const large = aws('create-function', '--function-name', 'TooBig', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', `fileb://${join(work, 'large.zip')}`);
+    const large = aws(
+      'create-function',
+      '--function-name',
+      'TooBig',
+      '--runtime',
+      'nodejs22.x',
+      '--handler',
+      'index.handler',
+      '--role',
+      ROLE,
+      '--zip-file',
+      `fileb://${join(work, 'large.zip')}`,
+    );
     assert.match(large.stderr, /RequestEntityTooLargeException.*Request must be smaller than 70167211 bytes for the CreateFunction operation/);
     assert.match(aws('get-function', '--function-name', 'TooBig').stderr, /ResourceNotFoundException/);
   });
 
   test('a runtime the runner does not run, or one Lambda retired, is an InvalidParameterValueException', () => {
     const zip = `fileb://${nodeZip('rt', 1)}`;
-    assert.match(aws('create-function', '--function-name', 'Java', '--runtime', 'java21', '--handler', 'x::y', '--role', ROLE, '--zip-file', zip).stderr, /InvalidParameterValueException.*java21 is not supported by the local runner/);
-    assert.match(aws('create-function', '--function-name', 'Old', '--runtime', 'nodejs16.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', zip).stderr, /InvalidParameterValueException.*nodejs16\.x is no longer supported/);
-    assert.match(aws('create-function', '--function-name', 'Env', '--runtime', 'nodejs22.x', '--handler', 'index.handler', '--role', ROLE, '--environment', 'Variables={AWS_REGION=eu-west-1}', '--zip-file', zip).stderr, /reserved keys .* AWS_REGION/);
+    assert.match(
+      aws('create-function', '--function-name', 'Java', '--runtime', 'java21', '--handler', 'x::y', '--role', ROLE, '--zip-file', zip).stderr,
+      /InvalidParameterValueException.*java21 is not supported by the local runner/,
+    );
+    assert.match(
+      aws('create-function', '--function-name', 'Old', '--runtime', 'nodejs16.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', zip).stderr,
+      /InvalidParameterValueException.*nodejs16\.x is no longer supported/,
+    );
+    assert.match(
+      aws(
+        'create-function',
+        '--function-name',
+        'Env',
+        '--runtime',
+        'nodejs22.x',
+        '--handler',
+        'index.handler',
+        '--role',
+        ROLE,
+        '--environment',
+        'Variables={AWS_REGION=eu-west-1}',
+        '--zip-file',
+        zip,
+      ).stderr,
+      /reserved keys .* AWS_REGION/,
+    );
   });
 
   test('what was refused left nothing behind', async () => {
     const client = sdk();
     try {
       const listed = await client.send(new ListFunctionsCommand({}));
-      assert.deepEqual(listed.Functions?.map((f) => f.FunctionName), []);
+      assert.deepEqual(
+        listed.Functions?.map((f) => f.FunctionName),
+        [],
+      );
     } finally {
       client.destroy();
     }

@@ -24,7 +24,12 @@ function project(fns: Array<Omit<TemplateFunction, 'codeUri'> & { files: Record<
   return writeTemplate(dir, entries);
 }
 
-const NODE_FN = { name: 'NodeDebugged', runtime: 'nodejs20.x', handler: 'app.handler', files: { 'app.mjs': 'export const handler = async (event) => ({ debugged: true, got: event });\n' } };
+const NODE_FN = {
+  name: 'NodeDebugged',
+  runtime: 'nodejs20.x',
+  handler: 'app.handler',
+  files: { 'app.mjs': 'export const handler = async (event) => ({ debugged: true, got: event });\n' },
+};
 
 /** Attaches to the inspector on `port` as a debugger does, asks one question, and lets the program run. */
 async function attachAndRun(port: number): Promise<{ functionName: string; close: () => void }> {
@@ -55,7 +60,10 @@ async function attachAndRun(port: number): Promise<{ functionName: string; close
 test('invoke --debug-port: the Node function waits for a debugger on that port, and answers once a real inspector client attaches', async () => {
   const template = project([NODE_FN]);
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'invoke', 'NodeDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], { env: { ...process.env, PATH: FIXTURE_PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'invoke', 'NodeDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], {
+    env: { ...process.env, PATH: FIXTURE_PATH },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stdin.end('{"order":7}');
   let stdout = '';
   let stderr = '';
@@ -63,12 +71,16 @@ test('invoke --debug-port: the Node function waits for a debugger on that port, 
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
-    await waitFor('the function to wait for a debugger', () => stderr.includes(`NodeDebugged waits for a Node debugger (VS Code "Attach", chrome://inspect) on 127.0.0.1:${port}`), 20_000).catch(() => assert.fail(stderr));
+    await waitFor(
+      'the function to wait for a debugger',
+      () => stderr.includes(`NodeDebugged waits for a Node debugger (VS Code "Attach", chrome://inspect) on 127.0.0.1:${port}`),
+      20_000,
+    ).catch(() => assert.fail(stderr));
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(stdout, '', 'nothing runs before a debugger attaches');
     assert.equal(child.exitCode, null);
     const debuggerSession = await attachAndRun(port);
-    assert.equal(debuggerSession.functionName, 'NodeDebugged', 'the debugger is attached to the function\'s own process');
+    assert.equal(debuggerSession.functionName, 'NodeDebugged', "the debugger is attached to the function's own process");
     assert.equal(await exited, 0, stderr);
     debuggerSession.close();
     assert.deepEqual(JSON.parse(stdout), { debugged: true, got: { order: 7 } });
@@ -80,12 +92,24 @@ test('invoke --debug-port: the Node function waits for a debugger on that port, 
 test('start --debug-port: an Invoke API call waits for the debugger, then answers; a provided function is named as not debuggable', async () => {
   const template = project([NODE_FN, { name: 'Shell', runtime: 'provided.al2023', handler: 'x', files: { bootstrap: '#!/bin/sh\nexit 1\n' } }]);
   const port = await freePort();
-  const runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template, '--debug-port', String(port)], { cwd: tempDir('debug-start'), banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
+  const runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template, '--debug-port', String(port)], {
+    cwd: tempDir('debug-start'),
+    banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   try {
     assert.match(runner.stderr(), new RegExp(`each invocation of a Node, Python or Go function waits for a debugger on 127\\.0\\.0\\.1:${port}`));
     assert.match(runner.stderr(), /--debug-port is not supported for Shell \(provided\.al2023\): they run without a debugger\./);
-    const reply = post(`${runner.endpoint}/2015-03-31/functions/NodeDebugged/invocations`, '{"n":1}', { Authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' }, 30_000);
-    await waitFor('the function to wait for a debugger', () => runner.stderr().includes(`waits for a Node debugger (VS Code "Attach", chrome://inspect) on 127.0.0.1:${port}`), 20_000);
+    const reply = post(
+      `${runner.endpoint}/2015-03-31/functions/NodeDebugged/invocations`,
+      '{"n":1}',
+      { Authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' },
+      30_000,
+    );
+    await waitFor(
+      'the function to wait for a debugger',
+      () => runner.stderr().includes(`waits for a Node debugger (VS Code "Attach", chrome://inspect) on 127.0.0.1:${port}`),
+      20_000,
+    );
     const session = await attachAndRun(port);
     const answer = await reply;
     session.close();
@@ -98,8 +122,11 @@ test('start --debug-port: an Invoke API call waits for the debugger, then answer
 
 function invokeCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'invoke', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: FIXTURE_PATH, ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [CLI, 'invoke', ...args],
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: FIXTURE_PATH, ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -108,7 +135,10 @@ test('invoke --debug-port on a provided function is refused in one line naming t
   const template = project([{ name: 'Custom', runtime: 'provided.al2023', handler: 'x', files: { bootstrap: '#!/bin/sh\nexit 1\n' } }]);
   const refused = await invokeCli(['Custom', '--template', template, '--debug-port', String(await freePort())]);
   assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /^open-runtime: --debug-port is not supported for provided\.al2023 \(Custom\): only Node \(inspector\), Python \(debugpy\) and Go \(Delve\) functions can wait for a debugger\./);
+  assert.match(
+    refused.stderr,
+    /^open-runtime: --debug-port is not supported for provided\.al2023 \(Custom\): only Node \(inspector\), Python \(debugpy\) and Go \(Delve\) functions can wait for a debugger\./,
+  );
   const bad = await invokeCli(['Custom', '--template', template, '-d', 'abc']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^open-runtime: Bad debug port "abc"/);
@@ -133,18 +163,29 @@ test('invoke --debug-port on a port something else holds: a Runtime.DebuggerUnav
 test('invoke --debug-port on a Python function without debugpy: the init error says how to install it', async (t) => {
   const hasDebugpy = await new Promise<boolean>((resolve) => execFile('python3', ['-c', 'import debugpy'], (err) => resolve(!err)));
   if (hasDebugpy) return t.skip('debugpy is installed into python3 itself here: the missing-debugpy error cannot happen');
-  const template = project([{ name: 'PyDebugged', runtime: 'python3.11', handler: 'app.handler', files: { 'app.py': 'def handler(event, context):\n    return 1\n' } }]);
+  const template = project([
+    { name: 'PyDebugged', runtime: 'python3.11', handler: 'app.handler', files: { 'app.py': 'def handler(event, context):\n    return 1\n' } },
+  ]);
   // No system debugpy either: the folder where the client looks for Debian's python3-debugpy is empty.
-  const result = await invokeCli(['PyDebugged', '--template', template, '--debug-port', String(await freePort())], { OPEN_RUNTIME_DEBUGPY_PATH: tempDir('no-debugpy') });
+  const result = await invokeCli(['PyDebugged', '--template', template, '--debug-port', String(await freePort())], {
+    OPEN_RUNTIME_DEBUGPY_PATH: tempDir('no-debugpy'),
+  });
   assert.equal(result.code, 1, result.stderr);
   const error = JSON.parse(result.stdout);
   assert.match(error.errorMessage, /Debugging needs the debugpy package, which is not installed .* apt install python3-debugpy/);
 });
 
 /** A Debug Adapter Protocol client over TCP (Content-Length framed JSON), as VS Code or any DAP editor speaks it. */
-async function dapClient(port: number): Promise<{ request: (command: string, args?: object) => Promise<any>; event: (name: string, test?: (body: any) => boolean) => Promise<any>; close: () => void }> {
+async function dapClient(port: number): Promise<{
+  request: (command: string, args?: object) => Promise<any>;
+  event: (name: string, test?: (body: any) => boolean) => Promise<any>;
+  close: () => void;
+}> {
   const socket = connect(port, '127.0.0.1');
-  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
   let buffer = Buffer.alloc(0);
   let seq = 0;
   const pending = new Map<number, { resolve: (body: any) => void; reject: (e: Error) => void }>();
@@ -168,24 +209,33 @@ async function dapClient(port: number): Promise<{ request: (command: string, arg
       }
     }
   });
-  const request = (command: string, args: object = {}) => new Promise<any>((resolve, reject) => {
-    const body = Buffer.from(JSON.stringify({ seq: ++seq, type: 'request', command, arguments: args }));
-    pending.set(seq, { resolve, reject });
-    socket.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]));
-  });
-  const event = (name: string, test: (body: any) => boolean = () => true) => waitFor(`the ${name} event`, () => {
-    const found = events.findIndex((e) => e.event === name && test(e.body ?? {}));
-    return found < 0 ? undefined : events.splice(found, 1)[0].body ?? {};
-  }, 30_000);
+  const request = (command: string, args: object = {}) =>
+    new Promise<any>((resolve, reject) => {
+      const body = Buffer.from(JSON.stringify({ seq: ++seq, type: 'request', command, arguments: args }));
+      pending.set(seq, { resolve, reject });
+      socket.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]));
+    });
+  const event = (name: string, test: (body: any) => boolean = () => true) =>
+    waitFor(
+      `the ${name} event`,
+      () => {
+        const found = events.findIndex((e) => e.event === name && test(e.body ?? {}));
+        return found < 0 ? undefined : (events.splice(found, 1)[0].body ?? {});
+      },
+      30_000,
+    );
   return { request, event, close: () => socket.destroy() };
 }
 
-test('invoke --debug-port on a Python function: any DAP client attaches to debugpy (Debian\'s python3-debugpy), stops on a breakpoint, reads a local and continues', async () => {
+test("invoke --debug-port on a Python function: any DAP client attaches to debugpy (Debian's python3-debugpy), stops on a breakpoint, reads a local and continues", async () => {
   const source = 'def handler(event, context):\n    order = event["order"]\n    return {"debugged": True, "order": order}\n';
   const template = project([{ name: 'PyDebugged', runtime: 'python3.11', handler: 'app.handler', files: { 'app.py': source } }]);
   const file = join(dirname(template), 'PyDebugged', 'app.py');
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'invoke', 'PyDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], { env: { ...process.env, PATH: FIXTURE_PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'invoke', 'PyDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], {
+    env: { ...process.env, PATH: FIXTURE_PATH },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stdin.end('{"order":7}');
   let stdout = '';
   let stderr = '';
@@ -223,12 +273,23 @@ test('invoke --debug-port on a Go function: built for debugging, run under Delve
   const example = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'go-hello');
   const source = readFileSync(join(example, 'main.go'), 'utf8');
   // An arm64 function: Delve cannot debug under qemu, so the session runs a build for this machine and says so.
-  const template = project([{ name: 'GoDebugged', runtime: 'provided.al2023', handler: 'bootstrap', architectures: ['arm64'], files: { 'main.go': source, 'go.mod': readFileSync(join(example, 'go.mod'), 'utf8') } }]);
+  const template = project([
+    {
+      name: 'GoDebugged',
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      architectures: ['arm64'],
+      files: { 'main.go': source, 'go.mod': readFileSync(join(example, 'go.mod'), 'utf8') },
+    },
+  ]);
   const file = join(dirname(template), 'GoDebugged', 'main.go');
   const line = source.split('\n').findIndex((l) => l.includes('if e.Name == ""')) + 1;
   assert.ok(line > 0, 'the handler checks the name');
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'invoke', 'GoDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], { env: { ...process.env, PATH: FIXTURE_PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'invoke', 'GoDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], {
+    env: { ...process.env, PATH: FIXTURE_PATH },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stdin.end('{"name":"Ada"}');
   let stdout = '';
   let stderr = '';
@@ -237,7 +298,9 @@ test('invoke --debug-port on a Go function: built for debugging, run under Delve
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
     // The first debug build compiles the standard library without optimisations: give it time on a busy machine.
-    await waitFor('the Go function to wait for a debugger', () => stderr.includes(`waits for a Go debugger`) || undefined, 180_000).catch(() => assert.fail(stderr));
+    await waitFor('the Go function to wait for a debugger', () => stderr.includes(`waits for a Go debugger`) || undefined, 180_000).catch(() =>
+      assert.fail(stderr),
+    );
     assert.match(stderr, /GoDebugged is an arm64 function; Delve cannot debug under qemu, so this debug session runs a build for this machine/);
     const dap = await dapClient(port);
     await dap.request('initialize', { adapterID: 'go', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });

@@ -22,7 +22,8 @@ let runner: Runner;
 let workspace: string;
 let functions: FunctionSpec[];
 const fn = (name: string) => functions.find((f) => f.name === name)!;
-const sdk = () => new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+const sdk = () =>
+  new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 const TOKEN = { headers: { authorization: 'Bearer demo' }, routeKey: 'GET /hello', rawPath: '/hello', queryStringParameters: { name: 'Ada' } };
 const NO_TOKEN = { headers: {}, routeKey: 'GET /hello', rawPath: '/hello' };
 
@@ -41,60 +42,66 @@ before(async () => {
   symlinkSync(join(EXAMPLES, 'middlewares'), join(workspace, 'middlewares'));
   const layer = join(workspace, 'shout-layer');
   mkdirSync(join(layer, 'middlewares'), { recursive: true });
-  writeFileSync(join(layer, 'middlewares', 'shout.sh'), '#!/usr/bin/env bash\n# Upper-cases the response (after hook); passes the rest on.\nif [ "$1" = after ]; then tr a-z A-Z; else cat; fi\n');
+  writeFileSync(
+    join(layer, 'middlewares', 'shout.sh'),
+    '#!/usr/bin/env bash\n# Upper-cases the response (after hook); passes the rest on.\nif [ "$1" = after ]; then tr a-z A-Z; else cat; fi\n',
+  );
   const template = join(workspace, 'template.yaml');
-  writeFileSync(template, [
-    'Transform: AWS::Serverless-2016-10-31',
-    'Resources:',
-    '  ShoutLayer:',
-    '    Type: AWS::Serverless::LayerVersion',
-    '    Properties:',
-    '      ContentUri: shout-layer/',
-    '  HelloGuarded:',
-    '    Type: AWS::Serverless::Function',
-    '    Metadata:',
-    '      OpenRuntime:',
-    '        middlewares: [request-log, auth, cors]',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(EXAMPLES, 'functions', 'hello-ts'))}`,
-    '      Handler: app.handler',
-    '      Runtime: nodejs22.x',
-    '      Timeout: 30',
-    '      Environment:',
-    '        Variables:',
-    '          CORS_ORIGIN: https://example.com',
-    '  PythonGuarded:',
-    '    Type: AWS::Serverless::Function',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(EXAMPLES, 'functions', 'python-hello'))}`,
-    '      Handler: app.handler',
-    '      Runtime: python3.12',
-    '      Timeout: 30',
-    '      Environment:',
-    '        Variables:',
-    '          SLSMIDDLEWARES: auth,cors',
-    '  ProvidedGuarded:',
-    '    Type: AWS::Serverless::Function',
-    '    Metadata:',
-    '      OpenRuntime:',
-    '        middlewares: [auth, shout]',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(MW_FIXTURE, 'functions', 'provided-echo'))}`,
-    '      Handler: bootstrap',
-    '      Runtime: provided.al2023',
-    '      Timeout: 30',
-    '      Layers: [!Ref ShoutLayer]',
-    '  CloudEventsFn:',
-    '    Type: AWS::Serverless::Function',
-    '    Metadata:',
-    '      OpenRuntime:',
-    '        middlewares: [request-log, cloudevents]',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(EXAMPLES, 'functions', 'cloudevents-js'))}`,
-    '      Handler: index.handler',
-    '      Runtime: nodejs22.x',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    template,
+    [
+      'Transform: AWS::Serverless-2016-10-31',
+      'Resources:',
+      '  ShoutLayer:',
+      '    Type: AWS::Serverless::LayerVersion',
+      '    Properties:',
+      '      ContentUri: shout-layer/',
+      '  HelloGuarded:',
+      '    Type: AWS::Serverless::Function',
+      '    Metadata:',
+      '      OpenRuntime:',
+      '        middlewares: [request-log, auth, cors]',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(EXAMPLES, 'functions', 'hello-ts'))}`,
+      '      Handler: app.handler',
+      '      Runtime: nodejs22.x',
+      '      Timeout: 30',
+      '      Environment:',
+      '        Variables:',
+      '          CORS_ORIGIN: https://example.com',
+      '  PythonGuarded:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(EXAMPLES, 'functions', 'python-hello'))}`,
+      '      Handler: app.handler',
+      '      Runtime: python3.12',
+      '      Timeout: 30',
+      '      Environment:',
+      '        Variables:',
+      '          SLSMIDDLEWARES: auth,cors',
+      '  ProvidedGuarded:',
+      '    Type: AWS::Serverless::Function',
+      '    Metadata:',
+      '      OpenRuntime:',
+      '        middlewares: [auth, shout]',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(MW_FIXTURE, 'functions', 'provided-echo'))}`,
+      '      Handler: bootstrap',
+      '      Runtime: provided.al2023',
+      '      Timeout: 30',
+      '      Layers: [!Ref ShoutLayer]',
+      '  CloudEventsFn:',
+      '    Type: AWS::Serverless::Function',
+      '    Metadata:',
+      '      OpenRuntime:',
+      '        middlewares: [request-log, cloudevents]',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(EXAMPLES, 'functions', 'cloudevents-js'))}`,
+      '      Handler: index.handler',
+      '      Runtime: nodejs22.x',
+      '',
+    ].join('\n'),
+  );
   functions = (await loadFunctionsFrom(template)).functions;
   runner = await startRunner(template);
 });
@@ -107,13 +114,14 @@ after(async () => {
 /** What an answer is, whoever gave it: the status and error header, and the payload without per-request values. */
 function answer(reply: Reply): unknown {
   const payload = reply.json();
-  const normalize = (value: unknown): unknown => JSON.parse(JSON.stringify(value).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<request id>'));
+  const normalize = (value: unknown): unknown =>
+    JSON.parse(JSON.stringify(value).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<request id>'));
   if (payload && typeof payload === 'object' && 'remainingTimeInMillis' in payload) delete (payload as Record<string, unknown>).remainingTimeInMillis;
   if (payload && typeof payload === 'object' && 'functionName' in payload) delete (payload as Record<string, unknown>).functionName;
   return { status: reply.status, functionError: reply.headers['x-amz-function-error'] ?? null, payload: normalize(payload) };
 }
 
-describe('deployed to the local control plane, the chain runs in the layer\'s proxy', () => {
+describe("deployed to the local control plane, the chain runs in the layer's proxy", () => {
   for (const name of ['HelloGuarded', 'PythonGuarded']) {
     test(`${name}: 401 without a token, the same answer and headers with one, as the template's function`, async () => {
       const deployed = `${name}Deployed`;
@@ -142,7 +150,10 @@ describe('deployed to the local control plane, the chain runs in the layer\'s pr
       const client = sdk();
       try {
         const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: deployed }));
-        assert.deepEqual(config.Layers?.map((l) => l.Arn), [result.middlewareLayer.arn]);
+        assert.deepEqual(
+          config.Layers?.map((l) => l.Arn),
+          [result.middlewareLayer.arn],
+        );
         assert.equal(config.Environment?.Variables?.AWS_LAMBDA_EXEC_WRAPPER, '/opt/open-runtime-wrapper');
         assert.equal(config.Environment?.Variables?.OPEN_RUNTIME_MIDDLEWARES, name === 'HelloGuarded' ? 'request-log,auth,cors' : 'auth,cors');
       } finally {
@@ -166,9 +177,18 @@ describe('deployed to the local control plane, the chain runs in the layer\'s pr
     const client = sdk();
     try {
       const versions = await client.send(new ListLayerVersionsCommand({ LayerName: 'open-runtime-HelloAgain' }));
-      assert.deepEqual(versions.LayerVersions?.map((v) => v.Version), [2, 1]);
+      assert.deepEqual(
+        versions.LayerVersions?.map((v) => v.Version),
+        [2, 1],
+      );
       // Left behind knowingly: the chain's layer comes off the function and the handler answers alone.
-      await deployFunction(fn('HelloGuarded'), { target: 'local', endpointUrl: runner.endpoint, functionName: 'HelloAgain', workspace, withoutMiddlewares: true });
+      await deployFunction(fn('HelloGuarded'), {
+        target: 'local',
+        endpointUrl: runner.endpoint,
+        functionName: 'HelloAgain',
+        workspace,
+        withoutMiddlewares: true,
+      });
       const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'HelloAgain' }));
       assert.equal(config.Layers, undefined);
       assert.equal(config.Environment?.Variables?.AWS_LAMBDA_EXEC_WRAPPER, undefined);
@@ -178,13 +198,13 @@ describe('deployed to the local control plane, the chain runs in the layer\'s pr
     }
   });
 
-  test('a custom runtime: its bootstrap starts the layer\'s wrapper; a middleware from one of its layers ships too', async () => {
+  test("a custom runtime: its bootstrap starts the layer's wrapper; a middleware from one of its layers ships too", async () => {
     const result = await deployFunction(fn('ProvidedGuarded'), { target: 'local', endpointUrl: runner.endpoint, functionName: 'ProvidedDeployed', workspace });
     assert.deepEqual(result.middlewareLayer?.middlewares, ['auth', 'shout']);
     const denied = await runner.invoke('ProvidedDeployed', { headers: {}, trace: 'x' });
     assert.equal(denied.json().statusCode, 401, denied.text);
     const ok = await runner.invoke('ProvidedDeployed', { headers: { authorization: 'Bearer demo' }, trace: 'x' });
-    assert.deepEqual(ok.json(), { TRACE: 'X,HANDLER' }, 'the handler ran behind auth, and shout (from the template\'s layer) upper-cased its answer');
+    assert.deepEqual(ok.json(), { TRACE: 'X,HANDLER' }, "the handler ran behind auth, and shout (from the template's layer) upper-cased its answer");
     assert.deepEqual(answer(ok), answer(await runner.invoke('ProvidedGuarded', { headers: { authorization: 'Bearer demo' }, trace: 'x' })));
     const client = sdk();
     try {
@@ -197,11 +217,21 @@ describe('deployed to the local control plane, the chain runs in the layer\'s pr
 });
 
 test('the AWS target through the SDK endpoint override sends the layer (proxy, wrapper, middlewares) and the wrapper settings', async () => {
-  const result = await deployFunction(fn('HelloGuarded'), { target: 'aws', endpointUrl: runner.endpoint, functionName: 'HelloOnAws', architecture: 'arm64', role: 'arn:aws:iam::123456789012:role/hello', workspace });
+  const result = await deployFunction(fn('HelloGuarded'), {
+    target: 'aws',
+    endpointUrl: runner.endpoint,
+    functionName: 'HelloOnAws',
+    architecture: 'arm64',
+    role: 'arn:aws:iam::123456789012:role/hello',
+    workspace,
+  });
   const client = sdk();
   try {
     const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'HelloOnAws' }));
-    assert.deepEqual(config.Layers?.map((l) => l.Arn), [result.middlewareLayer!.arn]);
+    assert.deepEqual(
+      config.Layers?.map((l) => l.Arn),
+      [result.middlewareLayer!.arn],
+    );
     assert.deepEqual(config.Architectures, ['arm64']);
     assert.equal(config.Environment?.Variables?.AWS_LAMBDA_EXEC_WRAPPER, '/opt/open-runtime-wrapper');
     assert.equal(config.Environment?.Variables?.OPEN_RUNTIME_MIDDLEWARES, 'request-log,auth,cors');
@@ -211,33 +241,70 @@ test('the AWS target through the SDK endpoint override sends the layer (proxy, w
     assert.deepEqual(layer.CompatibleRuntimes, ['nodejs22.x']);
     const zip = Buffer.from(await (await fetch(layer.Content!.Location!)).arrayBuffer());
     const entries = new Map(readZip(zip).map((e) => [e.name, e]));
-    assert.deepEqual([...entries.keys()].sort(), ['bin/open-runtime-proxy', 'middlewares/auth.json', 'middlewares/auth.sh', 'middlewares/cors.json', 'middlewares/cors.mjs', 'middlewares/request-log.py', 'open-runtime-wrapper']);
+    assert.deepEqual([...entries.keys()].sort(), [
+      'bin/open-runtime-proxy',
+      'middlewares/auth.json',
+      'middlewares/auth.sh',
+      'middlewares/cors.json',
+      'middlewares/cors.mjs',
+      'middlewares/request-log.py',
+      'open-runtime-wrapper',
+    ]);
     assert.equal((entries.get('open-runtime-wrapper')!.mode! & 0o111) !== 0, true, 'the wrapper is executable');
     assert.equal((entries.get('bin/open-runtime-proxy')!.mode! & 0o111) !== 0, true, 'the proxy is executable');
     // An arm64 ELF: the proxy was built for the function's architecture.
     const proxy = Buffer.from(entries.get('bin/open-runtime-proxy')!.read());
     assert.equal(proxy.readUInt16LE(18), 183, 'EM_AARCH64');
-    assert.deepEqual(readZip(zip).find((e) => e.name === 'middlewares/auth.sh')!.read(), new Uint8Array(readFileSync(join(EXAMPLES, 'middlewares', 'auth.sh'))));
+    assert.deepEqual(
+      readZip(zip)
+        .find((e) => e.name === 'middlewares/auth.sh')!
+        .read(),
+      new Uint8Array(readFileSync(join(EXAMPLES, 'middlewares', 'auth.sh'))),
+    );
   } finally {
     client.destroy();
   }
 });
 
-test('what the proxy can\'t run is refused by name before anything changes; --without-middlewares deploys the handler alone', async () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'deploy', ...args, '--target', 'local', '--endpoint-url', runner.endpoint, '--template', join(workspace, 'template.yaml'), '--workspace', workspace, '--json-lines'], { encoding: 'utf8', timeout: 120_000 });
+test("what the proxy can't run is refused by name before anything changes; --without-middlewares deploys the handler alone", async () => {
+  const cli = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'dist', 'runner.js'),
+        'deploy',
+        ...args,
+        '--target',
+        'local',
+        '--endpoint-url',
+        runner.endpoint,
+        '--template',
+        join(workspace, 'template.yaml'),
+        '--workspace',
+        workspace,
+        '--json-lines',
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
   const refused = cli('CloudEventsFn', '--function-name', 'CloudEventsRefused');
   assert.equal(refused.status, 1, refused.stderr);
   assert.match(refused.stderr, /Nothing was deployed: CloudEventsFn's middlewares cloudevents \(built into the runner\) can't run on Lambda yet/);
   const client = sdk();
   try {
-    await assert.rejects(client.send(new GetFunctionConfigurationCommand({ FunctionName: 'CloudEventsRefused' })), /ResourceNotFoundException|Function not found/);
+    await assert.rejects(
+      client.send(new GetFunctionConfigurationCommand({ FunctionName: 'CloudEventsRefused' })),
+      /ResourceNotFoundException|Function not found/,
+    );
   } finally {
     client.destroy();
   }
   const component = { ...fn('HelloGuarded'), middlewares: ['http-guard'] };
   writeFileSync(join(workspace, 'shout-layer', 'middlewares', 'http-guard.wasm'), 'not really a component');
   await assert.rejects(
-    deployFunction({ ...component, layers: [join(workspace, 'shout-layer')] }, { target: 'local', endpointUrl: runner.endpoint, functionName: 'ComponentRefused', workspace }),
+    deployFunction(
+      { ...component, layers: [join(workspace, 'shout-layer')] },
+      { target: 'local', endpointUrl: runner.endpoint, functionName: 'ComponentRefused', workspace },
+    ),
     /http-guard \(a WebAssembly component\) can't run on Lambda yet/,
   );
   const alone = cli('PythonGuarded', '--without-middlewares', '--function-name', 'PythonAlone');

@@ -20,7 +20,8 @@ let workspace: string;
 let template: string;
 let functions: FunctionSpec[];
 const fn = (name: string) => functions.find((f) => f.name === name)!;
-const sdk = () => new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+const sdk = () =>
+  new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 
 async function deployedNames(): Promise<string[]> {
   const client = sdk();
@@ -43,50 +44,53 @@ before(async () => {
   });
   delete process.env.AWS_PROFILE;
   template = join(workspace, 'template.yaml');
-  writeFileSync(template, [
-    'Transform: AWS::Serverless-2016-10-31',
-    'Resources:',
-    '  GoHello:',
-    '    Type: AWS::Serverless::Function',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(EXAMPLE_FUNCTIONS, 'go-hello'))}`,
-    '      Handler: bootstrap',
-    '      Runtime: provided.al2023',
-    '      Architectures: [arm64]',
-    '      Timeout: 30',
-    '  NodeNative:',
-    '    Type: AWS::Serverless::Function',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(EXAMPLE_FUNCTIONS, 'node-native'))}`,
-    '      Handler: index.handler',
-    '      Runtime: nodejs22.x',
-    '      Role: arn:aws:iam::123456789012:role/from-template',
-    '      Timeout: 30',
-    '      Environment:',
-    '        Variables:',
-    '          STAGE: test',
-    '  NoRole:',
-    '    Type: AWS::Serverless::Function',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(EXAMPLE_FUNCTIONS, 'callback-js'))}`,
-    '      Handler: index.handler',
-    '      Runtime: nodejs22.x',
-    '  RoleFromStack:',
-    '    Type: AWS::Serverless::Function',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(EXAMPLE_FUNCTIONS, 'callback-js'))}`,
-    '      Handler: index.handler',
-    '      Runtime: nodejs22.x',
-    '      Role: !GetAtt LambdaRole.Arn',
-    '  Broken:',
-    '    Type: AWS::Serverless::Function',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(FIXTURES, 'build', 'go-broken'))}`,
-    '      Handler: bootstrap',
-    '      Runtime: provided.al2023',
-    '      Role: arn:aws:iam::123456789012:role/broken',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    template,
+    [
+      'Transform: AWS::Serverless-2016-10-31',
+      'Resources:',
+      '  GoHello:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(EXAMPLE_FUNCTIONS, 'go-hello'))}`,
+      '      Handler: bootstrap',
+      '      Runtime: provided.al2023',
+      '      Architectures: [arm64]',
+      '      Timeout: 30',
+      '  NodeNative:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(EXAMPLE_FUNCTIONS, 'node-native'))}`,
+      '      Handler: index.handler',
+      '      Runtime: nodejs22.x',
+      '      Role: arn:aws:iam::123456789012:role/from-template',
+      '      Timeout: 30',
+      '      Environment:',
+      '        Variables:',
+      '          STAGE: test',
+      '  NoRole:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(EXAMPLE_FUNCTIONS, 'callback-js'))}`,
+      '      Handler: index.handler',
+      '      Runtime: nodejs22.x',
+      '  RoleFromStack:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(EXAMPLE_FUNCTIONS, 'callback-js'))}`,
+      '      Handler: index.handler',
+      '      Runtime: nodejs22.x',
+      '      Role: !GetAtt LambdaRole.Arn',
+      '  Broken:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(FIXTURES, 'build', 'go-broken'))}`,
+      '      Handler: bootstrap',
+      '      Runtime: provided.al2023',
+      '      Role: arn:aws:iam::123456789012:role/broken',
+      '',
+    ].join('\n'),
+  );
   functions = (await loadFunctionsFrom(template)).functions;
   runner = await startRunner(template);
 });
@@ -99,7 +103,13 @@ after(async () => {
 describe('the local target', () => {
   test('creates the function, publishes version 1 with an alias, and the runner invokes the deployed arm64 build', async () => {
     const steps: DeployStep[] = [];
-    const result = await deployFunction(fn('GoHello'), { target: 'local', endpointUrl: runner.endpoint, alias: 'live', workspace, progress: (step) => steps.push(step) });
+    const result = await deployFunction(fn('GoHello'), {
+      target: 'local',
+      endpointUrl: runner.endpoint,
+      alias: 'live',
+      workspace,
+      progress: (step) => steps.push(step),
+    });
     assert.equal(result.created, true);
     assert.equal(result.version, '1');
     assert.equal(result.architecture, 'arm64');
@@ -110,7 +120,10 @@ describe('the local target', () => {
     // The deployed package shadows the template's GoHello (whose folder holds Go source, not a bootstrap).
     const reply = await runner.invoke('GoHello', { name: 'deployed' });
     assert.equal(reply.status, 200, reply.text);
-    assert.deepEqual({ ...reply.json(), requestId: undefined }, { message: 'Hello, deployed!', architecture: 'arm64', functionName: 'GoHello', requestId: undefined });
+    assert.deepEqual(
+      { ...reply.json(), requestId: undefined },
+      { message: 'Hello, deployed!', architecture: 'arm64', functionName: 'GoHello', requestId: undefined },
+    );
   });
 
   test('deploying again updates code and configuration, publishes version 2 and moves the alias', async () => {
@@ -126,7 +139,14 @@ describe('the local target', () => {
       const alias = await client.send(new GetAliasCommand({ FunctionName: 'GoHello', Name: 'live' }));
       assert.equal(alias.FunctionVersion, '2');
       const versions = await client.send(new ListVersionsByFunctionCommand({ FunctionName: 'GoHello' }));
-      assert.deepEqual(versions.Versions?.map((v) => [v.Version, v.Timeout]), [['$LATEST', 20], ['1', 30], ['2', 20]]);
+      assert.deepEqual(
+        versions.Versions?.map((v) => [v.Version, v.Timeout]),
+        [
+          ['$LATEST', 20],
+          ['1', 30],
+          ['2', 20],
+        ],
+      );
     } finally {
       client.destroy();
     }
@@ -134,7 +154,13 @@ describe('the local target', () => {
 });
 
 test('the AWS target through the SDK endpoint override: role from the template, credentials from the chain', async () => {
-  const result = await deployFunction(fn('NodeNative'), { target: 'aws', endpointUrl: runner.endpoint, architecture: 'x86_64', functionName: 'NodeNativeAws', workspace });
+  const result = await deployFunction(fn('NodeNative'), {
+    target: 'aws',
+    endpointUrl: runner.endpoint,
+    architecture: 'x86_64',
+    functionName: 'NodeNativeAws',
+    workspace,
+  });
   assert.equal(result.target, 'aws');
   assert.equal(result.region, 'us-east-1');
   assert.equal(result.version, '1');
@@ -159,10 +185,19 @@ describe('bad input changes nothing', () => {
     const before = await deployedNames();
     await assert.rejects(
       deployFunction(fn('NoRole'), { target: 'aws', endpointUrl: runner.endpoint, workspace }),
-      (err: unknown) => err instanceof DeployError && !err.changedRemote && /NoRole has no execution role: Lambda needs one to run it\. Set Role in the template .* or pass --role/.test(err.message),
+      (err: unknown) =>
+        err instanceof DeployError &&
+        !err.changedRemote &&
+        /NoRole has no execution role: Lambda needs one to run it\. Set Role in the template .* or pass --role/.test(err.message),
     );
-    await assert.rejects(deployFunction(fn('RoleFromStack'), { target: 'aws', endpointUrl: runner.endpoint, workspace }), /RoleFromStack's Role in the template is !GetAtt LambdaRole\.Arn, which only CloudFormation can resolve\. Pass the role's ARN with --role/);
-    await assert.rejects(deployFunction(fn('NoRole'), { target: 'aws', endpointUrl: runner.endpoint, role: 'my-role', workspace }), /"my-role" is not an IAM role ARN/);
+    await assert.rejects(
+      deployFunction(fn('RoleFromStack'), { target: 'aws', endpointUrl: runner.endpoint, workspace }),
+      /RoleFromStack's Role in the template is !GetAtt LambdaRole\.Arn, which only CloudFormation can resolve\. Pass the role's ARN with --role/,
+    );
+    await assert.rejects(
+      deployFunction(fn('NoRole'), { target: 'aws', endpointUrl: runner.endpoint, role: 'my-role', workspace }),
+      /"my-role" is not an IAM role ARN/,
+    );
     assert.deepEqual(await deployedNames(), before);
   });
 
@@ -178,7 +213,14 @@ describe('bad input changes nothing', () => {
   test('a package for the wrong architecture is refused before upload', async () => {
     const arm = await buildFunction(fn('GoHello'), 'arm64', { workspace });
     await assert.rejects(
-      deployFunction(fn('GoHello'), { target: 'local', endpointUrl: runner.endpoint, architecture: 'x86_64', functionName: 'GoWrong', zipPath: arm.zipPath, workspace }),
+      deployFunction(fn('GoHello'), {
+        target: 'local',
+        endpointUrl: runner.endpoint,
+        architecture: 'x86_64',
+        functionName: 'GoWrong',
+        zipPath: arm.zipPath,
+        workspace,
+      }),
       /Nothing was deployed: The function is x86_64, but the package holds native code for another processor: bootstrap \(arm64\)/,
     );
     assert.ok(!(await deployedNames()).includes('GoWrong'));
@@ -187,7 +229,10 @@ describe('bad input changes nothing', () => {
   test('a cancelled deploy stops before anything changes', async () => {
     const abort = new AbortController();
     abort.abort();
-    await assert.rejects(deployFunction(fn('NodeNative'), { target: 'local', endpointUrl: runner.endpoint, functionName: 'Cancelled', workspace, signal: abort.signal }), /cancelled/);
+    await assert.rejects(
+      deployFunction(fn('NodeNative'), { target: 'local', endpointUrl: runner.endpoint, functionName: 'Cancelled', workspace, signal: abort.signal }),
+      /cancelled/,
+    );
     assert.ok(!(await deployedNames()).includes('Cancelled'));
   });
 
@@ -198,9 +243,25 @@ describe('bad input changes nothing', () => {
     const local = await runDeployVerb(['NodeNative', '--target', 'local']);
     assert.equal(local.code, 1);
     assert.match(local.stderr, /Deploying to the local runner needs its address: pass --endpoint-url/);
-    const ok = await runDeployVerb(['NodeNative', '--target', 'local', '--endpoint-url', runner.endpoint, '--function-name', 'ViaCli', '--arch', 'x86_64', '--workspace', workspace, '--json-lines']);
+    const ok = await runDeployVerb([
+      'NodeNative',
+      '--target',
+      'local',
+      '--endpoint-url',
+      runner.endpoint,
+      '--function-name',
+      'ViaCli',
+      '--arch',
+      'x86_64',
+      '--workspace',
+      workspace,
+      '--json-lines',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
-    const lines = ok.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = ok.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(lines.slice(0, -1).every((l) => l.progress && typeof l.progress.message === 'string'));
     assert.equal(lines.at(-1).result.functionName, 'ViaCli');
     assert.equal(lines.at(-1).result.version, '1');
@@ -210,7 +271,25 @@ describe('bad input changes nothing', () => {
 test('the deploy verb takes the addresses invoke takes, and deploys a function to the FunctionName its template gives it', async () => {
   const nested = join(FIXTURES, 'projects', 'nested', 'template.yaml');
   const deploy = (address: string, ...flags: string[]) =>
-    spawnSync(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'deploy', address, '--target', 'local', '--endpoint-url', runner.endpoint, '--template', nested, '--workspace', workspace, '--json-lines', ...flags], { encoding: 'utf8', timeout: 60_000 });
+    spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'dist', 'runner.js'),
+        'deploy',
+        address,
+        '--target',
+        'local',
+        '--endpoint-url',
+        runner.endpoint,
+        '--template',
+        nested,
+        '--workspace',
+        workspace,
+        '--json-lines',
+        ...flags,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
   const byFunctionName = deploy('place-order-dev');
   assert.equal(byFunctionName.status, 0, byFunctionName.stderr);
   assert.equal(JSON.parse(byFunctionName.stdout.trim().split('\n').at(-1)!).result.functionName, 'place-order-dev');
@@ -222,7 +301,10 @@ test('the deploy verb takes the addresses invoke takes, and deploys a function t
   assert.deepEqual(reply.json(), { from: 'orders/src/place' });
   const ambiguous = deploy('Record');
   assert.equal(ambiguous.status, 2);
-  assert.match(ambiguous.stderr, /^open-runtime deploy: "Record" is the logical id of 2 functions: Orders\/Audit\/Record, Billing\/Record\. Name one by its full path/);
+  assert.match(
+    ambiguous.stderr,
+    /^open-runtime deploy: "Record" is the logical id of 2 functions: Orders\/Audit\/Record, Billing\/Record\. Name one by its full path/,
+  );
 });
 
 /**

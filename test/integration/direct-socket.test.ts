@@ -37,11 +37,14 @@ interface Reply {
 function invoke(payload: unknown, headers: Record<string, string> = {}, name = 'Manual'): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(payload);
-    const req = request({ host: '127.0.0.1', port: lambda.port, method: 'POST', path: `/2015-03-31/functions/${name}/invocations`, headers, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers as Record<string, string>, body: text }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: lambda.port, method: 'POST', path: `/2015-03-31/functions/${name}/invocations`, headers, agent: false },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers as Record<string, string>, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -69,7 +72,11 @@ class RawRuntime {
         for (const line of lines.slice(1)) headers[line.slice(0, line.indexOf(':')).toLowerCase()] = line.slice(line.indexOf(':') + 1).trim();
         const length = Number(headers['content-length'] ?? 0);
         if (this.buffer.length < end + 4 + length) break;
-        this.replies.push({ status: Number(lines[0]!.split(' ')[1]), headers, body: Buffer.from(this.buffer.slice(end + 4, end + 4 + length), 'latin1').toString('utf8') });
+        this.replies.push({
+          status: Number(lines[0]!.split(' ')[1]),
+          headers,
+          body: Buffer.from(this.buffer.slice(end + 4, end + 4 + length), 'latin1').toString('utf8'),
+        });
         this.buffer = this.buffer.slice(end + 4 + length);
       }
       this.wake();
@@ -225,7 +232,9 @@ test('what the socket cannot read gets a 400 naming the problem and a closed con
 
 test('a chunked answer, with trailers, is read as the TCP address reads it', async () => {
   const { caller, runtime, id } = await eventOnNewConnection({ n: 8 });
-  runtime.send(`POST /2018-06-01/runtime/invocation/${id}/response HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n4;ext=1\r\n":8}\r\n0\r\nX-Trailer: t\r\n\r\n`);
+  runtime.send(
+    `POST /2018-06-01/runtime/invocation/${id}/response HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n4;ext=1\r\n":8}\r\n0\r\nX-Trailer: t\r\n\r\n`,
+  );
   const [, accepted] = await runtime.replyCount(2);
   assert.equal(accepted!.status, 202);
   assert.equal((await caller).body, '{"a":8}');
@@ -237,7 +246,9 @@ test('init/error on the socket answers 202 and fails the pending invoke with the
   const caller = invoke({ n: 7 }, {}, 'InitFails');
   const runtime = await RawRuntime.open('InitFails');
   const body = JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: 'no module' });
-  runtime.send(`POST /2018-06-01/runtime/init/error HTTP/1.1\r\nLambda-Runtime-Function-Error-Type: Runtime.ImportModuleError\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  runtime.send(
+    `POST /2018-06-01/runtime/init/error HTTP/1.1\r\nLambda-Runtime-Function-Error-Type: Runtime.ImportModuleError\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
   const [reply] = await runtime.replyCount(1);
   assert.equal(reply!.status, 202);
   const result = await caller;

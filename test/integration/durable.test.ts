@@ -39,7 +39,9 @@ after(() => removeTemps());
 /** A workspace whose template runs `codeUri` (default: the example) as a durable function named Workflow. */
 function workspace(name: string, opts: { codeUri?: string; executionTimeout?: number; environment?: Record<string, string>; more?: string } = {}): string {
   const dir = tempDir(name);
-  const variables = Object.entries(opts.environment ?? {}).map(([k, v]) => `          ${k}: ${JSON.stringify(v)}`).join('\n');
+  const variables = Object.entries(opts.environment ?? {})
+    .map(([k, v]) => `          ${k}: ${JSON.stringify(v)}`)
+    .join('\n');
   writeFileSync(
     join(dir, 'template.yaml'),
     `Transform: AWS::Serverless-2016-10-31
@@ -148,7 +150,9 @@ test('the example workflow reaches the same result and history under the runner 
   const runner = await startRunner(workspace('durable-parity'));
   try {
     const lambda = client(runner);
-    const invoked = lambda.send(new InvokeCommand({ FunctionName: 'Workflow', Payload: Buffer.from(JSON.stringify(payload)), DurableExecutionName: 'order-o-42' }));
+    const invoked = lambda.send(
+      new InvokeCommand({ FunctionName: 'Workflow', Payload: Buffer.from(JSON.stringify(payload)), DurableExecutionName: 'order-o-42' }),
+    );
     const listed = await (async () => {
       for (let i = 0; i < 100; i++) {
         const found = (await lambda.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: 'Workflow' }))).DurableExecutions ?? [];
@@ -183,7 +187,10 @@ test('the example workflow reaches the same result and history under the runner 
     assert.equal(events.filter((e) => e.EventType === 'StepFailed' && e.Name === 'reserve-stock').length, 2);
     assert.ok(events.filter((e) => e.EventType === 'InvocationCompleted').length >= 4);
     assert.equal(events.at(-1)!.EventType, 'ExecutionSucceeded');
-    assert.ok(events.every((e, i) => e.EventId === i + 1), 'event ids count up from 1');
+    assert.ok(
+      events.every((e, i) => e.EventId === i + 1),
+      'event ids count up from 1',
+    );
     const got = await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: arn }));
     assert.equal(got.Status, 'SUCCEEDED');
     assert.deepEqual(JSON.parse(got.Result!), result);
@@ -215,7 +222,9 @@ test('a runner stopped during a wait and during a callback resumes both executio
   // Stopped once both are checkpointed as waiting (a step that ran but was not yet checkpointed would run again,
   // at least once, as in Lambda).
   await eventually('the wait to start', async () => (await history(lambda, waiting)).some((e) => e.EventType === 'WaitStarted'));
-  await eventually('the callback submitter to be checkpointed', async () => (await history(lambda, calling)).some((e) => e.EventType === 'StepSucceeded' && e.Name === undefined));
+  await eventually('the callback submitter to be checkpointed', async () =>
+    (await history(lambda, calling)).some((e) => e.EventType === 'StepSucceeded' && e.Name === undefined),
+  );
   assert.equal(await statusOf(lambda, waiting), 'RUNNING');
   assert.equal(await runner.stop(), 0);
   lambda.destroy();
@@ -224,26 +233,58 @@ test('a runner stopped during a wait and during a callback resumes both executio
   try {
     lambda = client(runner);
     // The wait ends on time after the restart, and the execution carries on to its end.
-    assert.equal(await ended(lambda, waiting), 'SUCCEEDED', JSON.stringify((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: waiting }))).Error) + runner.stderr().slice(-3000));
-    assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: waiting }))).Result!), { first: 10, second: 11, answer: null });
+    assert.equal(
+      await ended(lambda, waiting),
+      'SUCCEEDED',
+      JSON.stringify((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: waiting }))).Error) + runner.stderr().slice(-3000),
+    );
+    assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: waiting }))).Result!), {
+      first: 10,
+      second: 11,
+      answer: null,
+    });
     // The callback started before the restart is completed after it, with the CLI.
     assert.equal(await statusOf(lambda, calling), 'RUNNING');
     const id = await callbackIdOf(lambda, calling);
     const cli = await run(process.execPath, [CLI, 'callback', 'succeed', id, '--port', String(runner.port), '--result', '{"ok":true}']);
     assert.equal(cli.stdout.trim(), '{}');
     assert.equal(await ended(lambda, calling), 'SUCCEEDED');
-    assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: calling }))).Result!), { first: 20, second: 21, answer: '{"ok":true}' });
+    assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: calling }))).Result!), {
+      first: 20,
+      second: 21,
+      answer: '{"ok":true}',
+    });
     // Each step's work ran once: replays after the restart took the checkpointed results.
     const lines = readFileSync(log, 'utf8').trim().split('\n').sort();
-    assert.deepEqual(lines.filter((l) => !l.startsWith('callback')), ['first 1', 'first 2', 'second 1', 'second 2']);
+    assert.deepEqual(
+      lines.filter((l) => !l.startsWith('callback')),
+      ['first 1', 'first 2', 'second 1', 'second 2'],
+    );
     assert.equal(lines.filter((l) => l.startsWith('callback')).length, 1);
     // The CLI lists and shows them as the API does.
-    const listed = JSON.parse((await run(process.execPath, [CLI, 'execution', 'list', 'Workflow', '--port', String(runner.port), '--status', 'SUCCEEDED'])).stdout);
+    const listed = JSON.parse(
+      (await run(process.execPath, [CLI, 'execution', 'list', 'Workflow', '--port', String(runner.port), '--status', 'SUCCEEDED'])).stdout,
+    );
     assert.deepEqual(listed.DurableExecutions.map((e: { DurableExecutionArn: string }) => e.DurableExecutionArn).sort(), [waiting, calling].sort());
     const shown = JSON.parse((await run(process.execPath, [CLI, 'execution', 'history', calling, '--port', String(runner.port)])).stdout);
     assert.deepEqual(
       shown.Events.filter((e: Event) => e.EventType !== 'InvocationCompleted').map((e: Event) => `${e.EventType} ${e.Name ?? ''}`),
-      ['ExecutionStarted ', 'StepStarted first', 'StepSucceeded first', 'WaitStarted pause', 'WaitSucceeded pause', 'ContextStarted answer', 'CallbackStarted ', 'StepStarted ', 'StepSucceeded ', 'CallbackSucceeded ', 'ContextSucceeded answer', 'StepStarted second', 'StepSucceeded second', 'ExecutionSucceeded '],
+      [
+        'ExecutionStarted ',
+        'StepStarted first',
+        'StepSucceeded first',
+        'WaitStarted pause',
+        'WaitSucceeded pause',
+        'ContextStarted answer',
+        'CallbackStarted ',
+        'StepStarted ',
+        'StepSucceeded ',
+        'CallbackSucceeded ',
+        'ContextSucceeded answer',
+        'StepStarted second',
+        'StepSucceeded second',
+        'ExecutionSucceeded ',
+      ],
     );
   } finally {
     lambda.destroy();
@@ -251,14 +292,19 @@ test('a runner stopped during a wait and during a callback resumes both executio
   }
 });
 
-test('callbacks fail, heartbeat and time out; executions stop and time out; tokens and ids that are not the runner\'s are refused', async () => {
+test("callbacks fail, heartbeat and time out; executions stop and time out; tokens and ids that are not the runner's are refused", async () => {
   const code = fixture('control');
   const runner = await startRunner(workspace('durable-control', { codeUri: code, executionTimeout: 8 }));
   const lambda = client(runner);
   try {
     // A failure reaches the function as an error it can catch.
     const failing = await startAsync(runner, {});
-    await lambda.send(new SendDurableExecutionCallbackFailureCommand({ CallbackId: await callbackIdOf(lambda, failing), Error: { ErrorType: 'Rejected', ErrorMessage: 'not approved' } }));
+    await lambda.send(
+      new SendDurableExecutionCallbackFailureCommand({
+        CallbackId: await callbackIdOf(lambda, failing),
+        Error: { ErrorType: 'Rejected', ErrorMessage: 'not approved' },
+      }),
+    );
     assert.equal(await ended(lambda, failing), 'SUCCEEDED');
     assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: failing }))).Result!), { failed: 'not approved' });
 
@@ -276,16 +322,26 @@ test('callbacks fail, heartbeat and time out; executions stop and time out; toke
     assert.deepEqual(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: beating }))).Result!), { value: '"yes"' });
     assert.equal(await ended(lambda, silent), 'SUCCEEDED');
     const silentEvents = await history(lambda, silent);
-    assert.ok(silentEvents.some((e) => e.EventType === 'CallbackTimedOut'), 'the silent callback timed out');
+    assert.ok(
+      silentEvents.some((e) => e.EventType === 'CallbackTimedOut'),
+      'the silent callback timed out',
+    );
     assert.match(JSON.parse((await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: silent }))).Result!).failed, /timed out/i);
     // A completed callback can't complete again.
-    await assert.rejects(lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: beatingId, Result: Buffer.from('"again"') })), /already completed/);
-    await assert.rejects(lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: 'bm90LWEtY2FsbGJhY2s', Result: Buffer.from('1') })), { name: 'ResourceNotFoundException' });
+    await assert.rejects(
+      lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: beatingId, Result: Buffer.from('"again"') })),
+      /already completed/,
+    );
+    await assert.rejects(lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: 'bm90LWEtY2FsbGJhY2s', Result: Buffer.from('1') })), {
+      name: 'ResourceNotFoundException',
+    });
 
     // StopDurableExecution ends a running execution with the caller's error; a stopped one can't be stopped again.
     const stopping = await startAsync(runner, { mode: 'sleep' });
     await eventually('the wait to start', async () => (await history(lambda, stopping)).some((e) => e.EventType === 'WaitStarted'));
-    const stopped = await lambda.send(new StopDurableExecutionCommand({ DurableExecutionArn: stopping, Error: { ErrorType: 'Cancelled', ErrorMessage: 'by the test' } }));
+    const stopped = await lambda.send(
+      new StopDurableExecutionCommand({ DurableExecutionArn: stopping, Error: { ErrorType: 'Cancelled', ErrorMessage: 'by the test' } }),
+    );
     assert.ok(stopped.StopTimestamp instanceof Date);
     const afterStop = await lambda.send(new GetDurableExecutionCommand({ DurableExecutionArn: stopping }));
     assert.equal(afterStop.Status, 'STOPPED');
@@ -299,10 +355,16 @@ test('callbacks fail, heartbeat and time out; executions stop and time out; toke
     assert.equal((await history(lambda, sleeping)).at(-1)!.EventType, 'ExecutionTimedOut');
 
     // The function's own API calls need its invocation's token: a made-up or stale one is refused.
-    const forged = await post(`${runner.endpoint}/2025-12-01/durable-executions/${encodeURIComponent(sleeping)}/checkpoint`, JSON.stringify({ CheckpointToken: 'bm9wZQ', Updates: [] }));
+    const forged = await post(
+      `${runner.endpoint}/2025-12-01/durable-executions/${encodeURIComponent(sleeping)}/checkpoint`,
+      JSON.stringify({ CheckpointToken: 'bm9wZQ', Updates: [] }),
+    );
     assert.equal(forged.status, 400);
     assert.equal(forged.headers['x-amzn-errortype'], 'InvalidParameterValueException');
-    const unknown = await post(`${runner.endpoint}/2025-12-01/durable-executions/${encodeURIComponent(sleeping.replace(/[0-9a-f-]{36}$/, '00000000-0000-0000-0000-000000000000'))}/checkpoint`, JSON.stringify({ CheckpointToken: 'x', Updates: [] }));
+    const unknown = await post(
+      `${runner.endpoint}/2025-12-01/durable-executions/${encodeURIComponent(sleeping.replace(/[0-9a-f-]{36}$/, '00000000-0000-0000-0000-000000000000'))}/checkpoint`,
+      JSON.stringify({ CheckpointToken: 'x', Updates: [] }),
+    );
     assert.equal(unknown.status, 404);
     assert.equal(unknown.headers['x-amzn-errortype'], 'ResourceNotFoundException');
     await assert.rejects(lambda.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: 'NoSuchFunction' })), { name: 'ResourceNotFoundException' });
@@ -315,7 +377,10 @@ test('callbacks fail, heartbeat and time out; executions stop and time out; toke
 test('--skip-waits ends waits and retry delays at once', async () => {
   const code = fixture('skip');
   const template = workspace('durable-skip', { codeUri: code });
-  const cli = await (await import('./support/runner.ts')).startCli(['start', '--port', '0', '--api-port', '0', '--skip-waits', '--template', template], { cwd: join(template, '..'), banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
+  const cli = await (await import('./support/runner.ts')).startCli(['start', '--port', '0', '--api-port', '0', '--skip-waits', '--template', template], {
+    cwd: join(template, '..'),
+    banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   try {
     const answer = await post(`${cli.endpoint}/2015-03-31/functions/Workflow/invocations`, '{}', {}, 30_000);
     assert.equal(answer.status, 200, answer.text);
@@ -333,24 +398,61 @@ test('CreateFunction takes a DurableConfig; the function then runs as a durable 
     // with what it was given, so the test sees the invocation event the runner sends.
     const code = `export const handler = async (event) => ({ Status: 'SUCCEEDED', Result: JSON.stringify({ arn: event.DurableExecutionArn, token: typeof event.CheckpointToken, operations: event.InitialExecutionState.Operations.map((o) => [o.Type, o.Status, o.ExecutionDetails?.InputPayload]) }) });`;
     const zip = zipSync({ 'index.mjs': Buffer.from(code) });
-    const created = await lambda.send(new CreateFunctionCommand({ FunctionName: 'Deployed', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: 'arn:aws:iam::123456789012:role/r', Code: { ZipFile: zip }, DurableConfig: { ExecutionTimeout: 120 } }));
+    const created = await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'Deployed',
+        Runtime: 'nodejs24.x',
+        Handler: 'index.handler',
+        Role: 'arn:aws:iam::123456789012:role/r',
+        Code: { ZipFile: zip },
+        DurableConfig: { ExecutionTimeout: 120 },
+      }),
+    );
     assert.deepEqual(created.DurableConfig, { ExecutionTimeout: 120, RetentionPeriodInDays: 14 });
-    assert.deepEqual((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'Deployed' }))).DurableConfig, { ExecutionTimeout: 120, RetentionPeriodInDays: 14 });
+    assert.deepEqual((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'Deployed' }))).DurableConfig, {
+      ExecutionTimeout: 120,
+      RetentionPeriodInDays: 14,
+    });
     const answer = await lambda.send(new InvokeCommand({ FunctionName: 'Deployed', Payload: Buffer.from('{"n":1}') }));
     const seen = JSON.parse(Buffer.from(answer.Payload!).toString('utf8'));
     assert.equal(seen.arn, answer.DurableExecutionArn);
     assert.equal(seen.token, 'string');
     assert.deepEqual(seen.operations, [['EXECUTION', 'STARTED', '{"n":1}']]);
     await assert.rejects(
-      lambda.send(new CreateFunctionCommand({ FunctionName: 'Bad', Runtime: 'nodejs24.x', Handler: 'index.handler', Role: 'arn:aws:iam::123456789012:role/r', Code: { ZipFile: zip }, DurableConfig: { ExecutionTimeout: 0 } })),
+      lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'Bad',
+          Runtime: 'nodejs24.x',
+          Handler: 'index.handler',
+          Role: 'arn:aws:iam::123456789012:role/r',
+          Code: { ZipFile: zip },
+          DurableConfig: { ExecutionTimeout: 0 },
+        }),
+      ),
       (err: Error) => err.name === 'InvalidParameterValueException' && /ExecutionTimeout is 0/.test(err.message),
     );
 
     // The AWS CLI v2 (an Invoke like any other) gets the example workflow's result once its callback is completed.
     const out = join(tempDir('durable-cli-out'), 'out.json');
-    const cli = run('/usr/bin/aws', ['lambda', 'invoke', '--endpoint-url', runner.endpoint, '--function-name', 'Workflow', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"orderId":"cli-1","items":["cup"]}', out], { env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' } });
+    const cli = run(
+      '/usr/bin/aws',
+      [
+        'lambda',
+        'invoke',
+        '--endpoint-url',
+        runner.endpoint,
+        '--function-name',
+        'Workflow',
+        '--cli-binary-format',
+        'raw-in-base64-out',
+        '--payload',
+        '{"orderId":"cli-1","items":["cup"]}',
+        out,
+      ],
+      { env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' } },
+    );
     let arn: string | undefined;
-    await eventually('the CLI\'s execution', async () => {
+    await eventually("the CLI's execution", async () => {
       arn = (await lambda.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: 'Workflow' }))).DurableExecutions?.[0]?.DurableExecutionArn;
       return arn !== undefined;
     });
@@ -368,7 +470,12 @@ test('CreateFunction takes a DurableConfig; the function then runs as a durable 
 
 test('context.invoke runs a plain function, a durable one as an execution of its own, and reports a missing one', async () => {
   const code = fixture('chained');
-  const runner = await startRunner(workspace('durable-chained', { codeUri: code, more: `  Helper:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${code}\n      Handler: helper.handler\n      Runtime: nodejs24.x\n` }));
+  const runner = await startRunner(
+    workspace('durable-chained', {
+      codeUri: code,
+      more: `  Helper:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${code}\n      Handler: helper.handler\n      Runtime: nodejs24.x\n`,
+    }),
+  );
   const lambda = client(runner);
   try {
     const answer = await runner.invoke('Workflow', {}, {}, 30_000);
@@ -379,7 +486,14 @@ test('context.invoke runs a plain function, a durable one as an execution of its
     assert.match(result.missing, /NoSuchFunction/);
     const arn = answer.headers['x-amz-durable-execution-arn'] as string;
     const events = (await history(lambda, arn)).map((e) => `${e.EventType} ${e.Name ?? ''}`).filter((e) => e.startsWith('ChainedInvoke'));
-    assert.deepEqual(events, ['ChainedInvokeStarted help', 'ChainedInvokeSucceeded help', 'ChainedInvokeStarted double', 'ChainedInvokeSucceeded double', 'ChainedInvokeStarted missing', 'ChainedInvokeFailed missing']);
+    assert.deepEqual(events, [
+      'ChainedInvokeStarted help',
+      'ChainedInvokeSucceeded help',
+      'ChainedInvokeStarted double',
+      'ChainedInvokeSucceeded double',
+      'ChainedInvokeStarted missing',
+      'ChainedInvokeFailed missing',
+    ]);
     // The durable target ran as an execution of its own.
     const executions = (await lambda.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: 'Workflow' }))).DurableExecutions ?? [];
     assert.equal(executions.length, 2);
@@ -389,14 +503,20 @@ test('context.invoke runs a plain function, a durable one as an execution of its
   }
 });
 
-test('the editor\'s control API lists executions with their steps and completes a callback', async () => {
+test("the editor's control API lists executions with their steps and completes a callback", async () => {
   const serve = await startServe(dirname(workspace('durable-editor')), 'durable-editor-token-0123456789');
   const control = async (method: string, route: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}${route}`, { method, headers: { Authorization: `Bearer ${serve.token}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}${route}`, {
+      method,
+      headers: { Authorization: `Bearer ${serve.token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as any };
   };
   try {
-    const started = await post(`http://127.0.0.1:${serve.port}/2015-03-31/functions/Workflow/invocations`, JSON.stringify({ orderId: 'ed-1' }), { 'X-Amz-Invocation-Type': 'Event' });
+    const started = await post(`http://127.0.0.1:${serve.port}/2015-03-31/functions/Workflow/invocations`, JSON.stringify({ orderId: 'ed-1' }), {
+      'X-Amz-Invocation-Type': 'Event',
+    });
     assert.equal(started.status, 202);
     let callbackId: string | undefined;
     await eventually('a waiting callback in the list', async () => {
@@ -419,14 +539,19 @@ test('the editor\'s control API lists executions with their steps and completes 
     assert.equal(reserve.attempts, 3);
     assert.equal(reserve.status, 'SUCCEEDED');
     const price = done!.steps.find((s) => s.name === 'price')!;
-    assert.deepEqual(done!.steps.filter((s) => s.parentId === price.id).map((s) => s.name), ['base-price', 'tax']);
+    assert.deepEqual(
+      done!.steps.filter((s) => s.parentId === price.id).map((s) => s.name),
+      ['base-price', 'tax'],
+    );
 
     // The editor's Invoke of a durable function is an execution too, answered when it ends.
     const invoked = control('POST', '/invoke', { function: 'Workflow', payload: JSON.stringify({ orderId: 'ed-2' }) });
     let second: string | undefined;
-    await eventually('the invoked execution\'s callback', async () => {
+    await eventually("the invoked execution's callback", async () => {
       const list = DurableExecutionList.parse((await control('GET', '/durable-executions')).json);
-      second = list.executions.find((e) => JSON.parse(e.input).orderId === 'ed-2')?.steps.find((s) => s.type === 'CALLBACK' && s.status === 'STARTED')?.callbackId;
+      second = list.executions
+        .find((e) => JSON.parse(e.input).orderId === 'ed-2')
+        ?.steps.find((s) => s.type === 'CALLBACK' && s.status === 'STARTED')?.callbackId;
       return second !== undefined;
     });
     assert.equal((await control('POST', '/durable-callbacks', { callbackId: second, outcome: 'fail', errorMessage: 'Rejected in the editor' })).status, 200);
@@ -442,7 +567,9 @@ test('the editor\'s control API lists executions with their steps and completes 
 test('open-runtime invoke on a durable function runs its execution to the end: waits skipped, a callback completed with open-runtime callback on the port it names', async () => {
   const template = workspace('durable-invoke');
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [CLI, 'invoke', 'Workflow', '--template', template, '--skip-waits', '--event', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'invoke', 'Workflow', '--template', template, '--skip-waits', '--event', '-'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stdin.end(JSON.stringify({ orderId: 'o-cli', items: ['book', 'pen'] }));
   let stdout = '';
   let stderr = '';
@@ -467,7 +594,16 @@ test('open-runtime invoke on a durable function runs its execution to the end: w
 
 test('Middy 7 in its durable execution mode: the chain runs around the durable handler on every replay, and a wait is skipped with --skip-waits', async () => {
   const template = workspace('durable-middy', { codeUri: fixture('middy') });
-  const { stdout, stderr } = await run(process.execPath, [CLI, 'invoke', 'Workflow', '--template', template, '--skip-waits', '--event', join(fixture('middy'), '..', 'middy-event.json')]).catch((err: { stdout: string; stderr: string }) => assert.fail(`${err.stderr}\n${err.stdout}`));
+  const { stdout, stderr } = await run(process.execPath, [
+    CLI,
+    'invoke',
+    'Workflow',
+    '--template',
+    template,
+    '--skip-waits',
+    '--event',
+    join(fixture('middy'), '..', 'middy-event.json'),
+  ]).catch((err: { stdout: string; stderr: string }) => assert.fail(`${err.stderr}\n${err.stdout}`));
   const result = JSON.parse(stdout);
   assert.equal(result.doubled, 42, stderr);
   assert.equal(result.stamped, true, 'the before middleware ran on the replay that produced the answer');

@@ -26,7 +26,20 @@ export const handler = async (event) => {
 `,
   );
   const lambda = new LocalLambda({ hotReload: false });
-  lambda.setFunctions([parseFunction({ name: 'One', runtime: 'nodejs22.x', handler: 'app.handler', codeUri: join(dir, 'src'), environment: { RECORD_FILE: records }, concurrency: 1, timeout: 30 }, 'test')]);
+  lambda.setFunctions([
+    parseFunction(
+      {
+        name: 'One',
+        runtime: 'nodejs22.x',
+        handler: 'app.handler',
+        codeUri: join(dir, 'src'),
+        environment: { RECORD_FILE: records },
+        concurrency: 1,
+        timeout: 30,
+      },
+      'test',
+    ),
+  ]);
   await lambda.listen();
   const running = lambda.invoke('One', Buffer.from(JSON.stringify({ id: 'running', sleepMs: 5000 })), { queue: true });
   await waitFor('the first event to start', () => readRecords(records).length === 1, 20_000);
@@ -39,6 +52,10 @@ export const handler = async (event) => {
   await running.completed;
   await sleep(1000);
   const seen = readRecords(records);
-  assert.deepEqual(seen.map((r) => r.id), ['running'], 'the waiting event never ran');
+  assert.deepEqual(
+    seen.map((r) => r.id),
+    ['running'],
+    'the waiting event never ran',
+  );
   for (const { pid } of seen) assert.equal(isAlive(pid), false, `function process ${pid} is gone`);
 });

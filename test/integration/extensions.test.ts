@@ -26,7 +26,13 @@ const records = (name: string) => join(work, `${name}.jsonl`);
 
 /** A function with the recorder extension in a layer, recording to its own file. */
 function withRecorder(name: string, extra: { timeout?: number; environment?: Record<string, string> } = {}) {
-  return { name, codeUri: NODE_BOOTSTRAP_DIR, layers: [RECORDER_LAYER], timeout: extra.timeout ?? 10, environment: { RECORD_FILE: records(name), ...extra.environment } };
+  return {
+    name,
+    codeUri: NODE_BOOTSTRAP_DIR,
+    layers: [RECORDER_LAYER],
+    timeout: extra.timeout ?? 10,
+    environment: { RECORD_FILE: records(name), ...extra.environment },
+  };
 }
 
 before(async () => {
@@ -60,7 +66,7 @@ function extensionEvents(file: string, eventType: string): Array<Record<string, 
     .map((r) => r.event);
 }
 
-test('the extension registers, gets INVOKE events with the invoke\'s details, and the runtime waits for its event/next', async () => {
+test("the extension registers, gets INVOKE events with the invoke's details, and the runtime waits for its event/next", async () => {
   const file = records('Recorded');
   const invokes: Array<{ requestId: string; runtime: Record<string, any>; sentAt: number }> = [];
   for (let i = 0; i < 2; i++) {
@@ -97,7 +103,10 @@ test('the extension registers, gets INVOKE events with the invoke\'s details, an
     if (line.who === 'extension' && line.kind === 'next-call') nextCalls++;
     if (line.who === 'runtime' && line.kind === 'event') {
       runtimeEvents++;
-      assert.ok(nextCalls >= runtimeEvents, `the runtime got event ${runtimeEvents} after only ${nextCalls} event/next calls of the extension:\n${readFileSync(file, 'utf8')}`);
+      assert.ok(
+        nextCalls >= runtimeEvents,
+        `the runtime got event ${runtimeEvents} after only ${nextCalls} event/next calls of the extension:\n${readFileSync(file, 'utf8')}`,
+      );
     }
   }
   assert.equal(runtimeEvents, 2);
@@ -130,7 +139,9 @@ test('an extension reporting /init/error fails the invoke with its error type', 
   assert.equal(body.errorType, 'Extension.RecorderFailed');
   assert.match(body.errorMessage, /recorder/);
   // The extension notes the 202 it got; the caller's answer may come first.
-  const initError = await waitFor('the extension to note its /init/error reply', () => readRecords(records('ExtensionInitError')).find((r) => r.kind === 'init-error'));
+  const initError = await waitFor('the extension to note its /init/error reply', () =>
+    readRecords(records('ExtensionInitError')).find((r) => r.kind === 'init-error'),
+  );
   assert.equal(initError.reply.status, 202);
   assertOk(await runner.invoke('Plain', {}), 'another function after the failed init');
 });
@@ -165,7 +176,12 @@ test('an extension crashing during an invoke fails it with Extension.Crash; the 
 test('an extension that never asks for its first event fails the invoke at the init cap', async () => {
   const dir = tempDir('ext-never-ready');
   const template = writeTemplate(dir, [
-    { name: 'NeverReady', codeUri: NODE_BOOTSTRAP_DIR, layers: [RECORDER_LAYER], environment: { RECORD_FILE: join(dir, 'records.jsonl'), EXTENSION_MODE: 'never-next' } },
+    {
+      name: 'NeverReady',
+      codeUri: NODE_BOOTSTRAP_DIR,
+      layers: [RECORDER_LAYER],
+      environment: { RECORD_FILE: join(dir, 'records.jsonl'), EXTENSION_MODE: 'never-next' },
+    },
     { name: 'Plain', codeUri: SHELL_BOOTSTRAP_DIR },
   ]);
   const own = await startRunner(template, { OPEN_RUNTIME_INIT_TIMEOUT_MS: '1500' });
@@ -185,7 +201,9 @@ test('stopping the runner sends SHUTDOWN with reason spindown and the extension 
   const dir = tempDir('ext-spindown');
   mkdirSync(join(dir, 'app'));
   const file = join(dir, 'records.jsonl');
-  const template = writeTemplate(join(dir, 'app'), [{ name: 'Spindown', codeUri: NODE_BOOTSTRAP_DIR, layers: [RECORDER_LAYER], environment: { RECORD_FILE: file } }]);
+  const template = writeTemplate(join(dir, 'app'), [
+    { name: 'Spindown', codeUri: NODE_BOOTSTRAP_DIR, layers: [RECORDER_LAYER], environment: { RECORD_FILE: file } },
+  ]);
   const own = await startRunner(template);
   try {
     assertOk(await own.invoke('Spindown', {}), 'invoke');

@@ -36,7 +36,12 @@ before(async () => {
   execFileSync('python3', ['-c', 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2])', join(dir, 'layer'), source]);
   zip = readFileSync(join(dir, 'layer.zip'));
   // A layer big enough to report progress: 8 MB that do not compress, plus the same greeting and module.
-  execFileSync('python3', ['-c', 'import os, shutil, sys, zipfile\nshutil.copy(sys.argv[2], sys.argv[1])\nwith zipfile.ZipFile(sys.argv[1], "a") as z: z.writestr("data/big.bin", os.urandom(8 << 20))', join(dir, 'big.zip'), join(dir, 'layer.zip')]);
+  execFileSync('python3', [
+    '-c',
+    'import os, shutil, sys, zipfile\nshutil.copy(sys.argv[2], sys.argv[1])\nwith zipfile.ZipFile(sys.argv[1], "a") as z: z.writestr("data/big.bin", os.urandom(8 << 20))',
+    join(dir, 'big.zip'),
+    join(dir, 'layer.zip'),
+  ]);
   bigZip = readFileSync(join(dir, 'big.zip'));
   const sha = createHash('sha256').update(zip).digest('base64');
 
@@ -56,12 +61,20 @@ before(async () => {
     const arn = url.searchParams.get('Arn');
     if (arn === FORBIDDEN) {
       res.writeHead(403, { 'x-amzn-errortype': 'AccessDeniedException', 'content-type': 'application/json' });
-      res.end(JSON.stringify({ Message: `User: arn:aws:iam::123456789012:user/dev is not authorized to perform: lambda:GetLayerVersion on resource: ${FORBIDDEN}` }));
+      res.end(
+        JSON.stringify({ Message: `User: arn:aws:iam::123456789012:user/dev is not authorized to perform: lambda:GetLayerVersion on resource: ${FORBIDDEN}` }),
+      );
       return;
     }
     if (arn === BIG) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ LayerVersionArn: arn, Version: 1, Content: { Location: `${endpoint}/big.zip`, CodeSha256: createHash('sha256').update(bigZip).digest('base64'), CodeSize: bigZip.length } }));
+      res.end(
+        JSON.stringify({
+          LayerVersionArn: arn,
+          Version: 1,
+          Content: { Location: `${endpoint}/big.zip`, CodeSha256: createHash('sha256').update(bigZip).digest('base64'), CodeSize: bigZip.length },
+        }),
+      );
       return;
     }
     const codeSha = arn === TAMPERED ? createHash('sha256').update('other bytes').digest('base64') : sha;
@@ -98,7 +111,16 @@ function invoke(name: string, template: string, env: Record<string, string> = {}
       {
         encoding: 'utf8',
         timeout: 60_000,
-        env: { ...process.env, PATH: FIXTURE_PATH, XDG_CACHE_HOME: join(dir, 'cache'), OPEN_RUNTIME_CACHE_DIR: '', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_ENDPOINT_URL_LAMBDA: endpoint, ...env },
+        env: {
+          ...process.env,
+          PATH: FIXTURE_PATH,
+          XDG_CACHE_HOME: join(dir, 'cache'),
+          OPEN_RUNTIME_CACHE_DIR: '',
+          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          AWS_ENDPOINT_URL_LAMBDA: endpoint,
+          ...env,
+        },
       },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -109,7 +131,11 @@ test('a published layer is fetched with the SDK, checked, unpacked into the user
   const template = project('Published', [GOOD]);
   const result = await invoke('Published', template);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(JSON.parse(result.stdout), { greeting: 'hello from a published layer', tools: 'tools from the layer', toolsPath: '/opt/nodejs/node_modules/tools/index.js' });
+  assert.deepEqual(JSON.parse(result.stdout), {
+    greeting: 'hello from a published layer',
+    tools: 'tools from the layer',
+    toolsPath: '/opt/nodejs/node_modules/tools/index.js',
+  });
   assert.deepEqual(requests, [`GET /2018-10-31/layers ${GOOD}`, 'GET /layer.zip']);
   const cached = readdirSync(join(dir, 'cache', 'open-runtime', 'layers')).filter((f) => f !== 'by-arn');
   assert.equal(cached.length, 1, `one unpacked layer in the cache: ${cached.join(', ')}`);
@@ -154,9 +180,14 @@ test('a download whose SHA-256 differs from CodeSha256 is refused, nothing is ke
   assert.equal(result.code, 1, result.stderr);
   const error = JSON.parse(result.stdout);
   assert.equal(error.errorType, 'Runtime.InitError');
-  assert.match(error.errorMessage, new RegExp(`Function Tampered cannot start: Layer ${TAMPERED} was downloaded, but its content does not match the CodeSha256`));
+  assert.match(
+    error.errorMessage,
+    new RegExp(`Function Tampered cannot start: Layer ${TAMPERED} was downloaded, but its content does not match the CodeSha256`),
+  );
   assert.match(error.errorMessage, /copy the layer locally .* ContentUri/);
-  const records = readdirSync(join(dir, 'cache', 'open-runtime', 'layers', 'by-arn')).map((f) => readFileSync(join(dir, 'cache', 'open-runtime', 'layers', 'by-arn', f), 'utf8'));
+  const records = readdirSync(join(dir, 'cache', 'open-runtime', 'layers', 'by-arn')).map((f) =>
+    readFileSync(join(dir, 'cache', 'open-runtime', 'layers', 'by-arn', f), 'utf8'),
+  );
   assert.ok(!records.some((r) => r.includes(TAMPERED)), 'the tampered layer is not recorded');
 });
 
@@ -174,7 +205,10 @@ test('403 AccessDeniedException, or no credentials: the error names the ARN, the
   assert.match(error.errorMessage, /ContentUri/);
 
   const noCredentials = await invoke('Forbidden', template, { ...profile, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials') });
-  assert.match(JSON.parse(noCredentials.stdout).errorMessage, new RegExp(`Layer ${FORBIDDEN} could not be fetched: no AWS credentials were found .*aws sso login --profile dev`));
+  assert.match(
+    JSON.parse(noCredentials.stdout).errorMessage,
+    new RegExp(`Layer ${FORBIDDEN} could not be fetched: no AWS credentials were found .*aws sso login --profile dev`),
+  );
 });
 
 test('Lambda unreachable (offline): the error says so and what to do; the runner answered and exited normally', async () => {
@@ -183,6 +217,9 @@ test('Lambda unreachable (offline): the error says so and what to do; the runner
   assert.equal(result.code, 1, result.stderr);
   const error = JSON.parse(result.stdout);
   assert.equal(error.errorType, 'Runtime.InitError');
-  assert.match(error.errorMessage, /Layer arn:aws:lambda:eu-west-1:123456789012:layer:never-fetched:1 could not be fetched: Lambda in eu-west-1 could not be reached \(.*ECONNREFUSED.*\)\. Are you offline\?/);
+  assert.match(
+    error.errorMessage,
+    /Layer arn:aws:lambda:eu-west-1:123456789012:layer:never-fetched:1 could not be fetched: Lambda in eu-west-1 could not be reached \(.*ECONNREFUSED.*\)\. Are you offline\?/,
+  );
   assert.ok(!existsSync(join(dir, 'cache', 'open-runtime', 'layers', 'by-arn', 'never')), 'nothing recorded');
 });

@@ -30,7 +30,7 @@ before(async () => {
   const folderLayer = files(join(dir, 'folder-layer'), {
     'data/greeting.txt': 'hello from a folder layer',
     'shared.txt': 'folder layer (the zip layer, listed later, wins)',
-    'nodejs/node_modules/greet/index.js': "module.exports = (name) => `hi ${name}`;\n",
+    'nodejs/node_modules/greet/index.js': 'module.exports = (name) => `hi ${name}`;\n',
   });
   const zipSource = files(join(dir, 'zip-source'), {
     'config/settings.json': '{"from":"a zip layer"}',
@@ -70,7 +70,9 @@ after(async () => {
   removeTemps();
 });
 
-test('a folder layer and a zip layer are both at /opt, the later one over the earlier, with /opt/nodejs/node_modules on NODE_PATH', { skip: !LINUX }, async () => {
+test('a folder layer and a zip layer are both at /opt, the later one over the earlier, with /opt/nodejs/node_modules on NODE_PATH', {
+  skip: !LINUX,
+}, async () => {
   const reply = await runner.invoke('NodeLayers', {});
   assert.equal(reply.status, 200, reply.text);
   const body = reply.json();
@@ -81,7 +83,7 @@ test('a folder layer and a zip layer are both at /opt, the later one over the ea
   assert.equal(body.greetPath, '/opt/nodejs/node_modules/greet/index.js');
 });
 
-test('the runtime behind /opt is still the runner\'s own child, as the user, and is killed at its timeout', { skip: !LINUX }, async () => {
+test("the runtime behind /opt is still the runner's own child, as the user, and is killed at its timeout", { skip: !LINUX }, async () => {
   const body = (await runner.invoke('NodeLayers', {})).json();
   assert.equal(body.ppid, runner.proc.pid, 'no process between the runner and the runtime');
   assert.equal(body.uid, process.getuid!());
@@ -90,7 +92,7 @@ test('the runtime behind /opt is still the runner\'s own child, as the user, and
   await waitFor(`the timed-out runtime (pid ${body.pid}) to be gone`, () => !isAlive(body.pid));
 });
 
-test('a Python function imports from a zip layer\'s python/ folder at /opt/python', { skip: !LINUX }, async () => {
+test("a Python function imports from a zip layer's python/ folder at /opt/python", { skip: !LINUX }, async () => {
   const reply = await runner.invoke('PythonZipLayer', {});
   assert.equal(reply.status, 200, reply.text);
   assert.deepEqual(reply.json(), { where: '/opt/python/zipmod.py', settings: '{"from":"a zip layer"}' });
@@ -126,19 +128,31 @@ exports.handler = async () => {
   const template = writeTemplate(own, [{ name: 'Alone', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler', layers: [layer] }]);
   const user = asNormalUser();
   const [command, ...args] = [...user, process.execPath, CLI, 'invoke', 'Alone', '--template', template];
-  const stdout = execFileSync(command!, args, { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, HOME: own }, timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout = execFileSync(command!, args, {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: FIXTURE_PATH, HOME: own },
+    timeout: 30_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   assert.deepEqual(JSON.parse(stdout), { greeting: 'hello from a folder layer', tool: 'tool', writable: false, uid: user.length ? 65534 : process.getuid!() });
 });
 
 test('without /opt (OPEN_RUNTIME_LAYERS_AT_OPT=0, or no namespaces) layers stay on the paths, and a notice says /opt is not there', async () => {
   const own = tempDir('layer-paths');
-  const layer = files(join(own, 'layer'), { 'nodejs/node_modules/greet/index.js': "module.exports = () => 'from the layer folder';\n", 'python/pymod.py': 'X = 1\n' });
-  const code = files(join(own, 'code'), { 'app.cjs': "exports.handler = async () => ({ greet: require('greet')(), opt: require('node:fs').existsSync('/opt/nodejs') });\n" });
+  const layer = files(join(own, 'layer'), {
+    'nodejs/node_modules/greet/index.js': "module.exports = () => 'from the layer folder';\n",
+    'python/pymod.py': 'X = 1\n',
+  });
+  const code = files(join(own, 'code'), {
+    'app.cjs': "exports.handler = async () => ({ greet: require('greet')(), opt: require('node:fs').existsSync('/opt/nodejs') });\n",
+  });
   const template = writeTemplate(own, [{ name: 'Paths', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler', layers: [layer] }]);
   const env = { ...process.env, PATH: FIXTURE_PATH, OPEN_RUNTIME_LAYERS_AT_OPT: '0' };
   const run = () =>
     new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-      execFile(process.execPath, [CLI, 'invoke', 'Paths', '--template', template], { encoding: 'utf8', env, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(err) : resolve({ stdout, stderr }))),
+      execFile(process.execPath, [CLI, 'invoke', 'Paths', '--template', template], { encoding: 'utf8', env, timeout: 30_000 }, (err, stdout, stderr) =>
+        err ? reject(err) : resolve({ stdout, stderr }),
+      ),
     );
   const { stdout, stderr } = await run();
   assert.deepEqual(JSON.parse(stdout), { greet: 'from the layer folder', opt: false });
@@ -163,7 +177,12 @@ exports.handler = async () => {
   });
   const template = writeTemplate(own, [{ name: 'Escapes', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler', layers: [layer] }]);
   const [command, ...args] = [...asNormalUser(), process.execPath, CLI, 'invoke', 'Escapes', '--template', template];
-  const stdout = execFileSync(command!, args, { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, HOME: own }, timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout = execFileSync(command!, args, {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: FIXTURE_PATH, HOME: own },
+    timeout: 30_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   assert.equal(JSON.parse(stdout), 'x');
   const escaped = Number(readFileSync(pidFile, 'utf8'));
   await waitFor(`the setsid'd sleep (pid ${escaped}) to be stopped with its environment`, () => !isAlive(escaped), 5000);
@@ -192,9 +211,16 @@ done
   chmodSync(join(layer, 'extensions', 'reader'), 0o755);
   const code = files(join(own, 'code'), { 'app.cjs': "exports.handler = async () => require('node:fs').readFileSync('/opt/reader/config.txt', 'utf8');\n" });
   const readFile = join(out, 'read.txt');
-  const template = writeTemplate(own, [{ name: 'WithExtension', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler', layers: [layer], environment: { READ_FILE: readFile } }]);
+  const template = writeTemplate(own, [
+    { name: 'WithExtension', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler', layers: [layer], environment: { READ_FILE: readFile } },
+  ]);
   const [command, ...args] = [...asNormalUser(), process.execPath, CLI, 'invoke', 'WithExtension', '--template', template];
-  const stdout = execFileSync(command!, args, { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, HOME: own }, timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout = execFileSync(command!, args, {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: FIXTURE_PATH, HOME: own },
+    timeout: 30_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   assert.equal(JSON.parse(stdout), 'settings from /opt/reader');
   // Registered (so the Runtime API's access check admitted it), then wrote its path and what it read under /opt.
   assert.equal(existsSync(readFile) ? readFileSync(readFile, 'utf8') : 'the extension did not register', '/opt/extensions/reader\nsettings from /opt/reader\n');

@@ -24,7 +24,10 @@ def handler(event, context):
 
 before(async () => {
   const dir = tempDir('names');
-  for (const [folder, file, text] of [['node', 'app.mjs', NODE], ['python', 'app.py', PYTHON]] as const) {
+  for (const [folder, file, text] of [
+    ['node', 'app.mjs', NODE],
+    ['python', 'app.py', PYTHON],
+  ] as const) {
     mkdirSync(join(dir, folder));
     writeFileSync(join(dir, folder, file), text);
   }
@@ -89,13 +92,23 @@ const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${
 test('a Node function with a FunctionName sees that name in its environment, log group, context and ARN', async () => {
   const reply = await runner.invoke('CreateOrder', {});
   assert.equal(reply.status, 200, reply.text);
-  assert.deepEqual(reply.json(), { env: 'orders-prod-create', logGroup: '/aws/lambda/orders-prod-create', contextName: 'orders-prod-create', arn: arn('orders-prod-create') });
+  assert.deepEqual(reply.json(), {
+    env: 'orders-prod-create',
+    logGroup: '/aws/lambda/orders-prod-create',
+    contextName: 'orders-prod-create',
+    arn: arn('orders-prod-create'),
+  });
 });
 
 test('a Python function with a FunctionName sees it too', async () => {
   const reply = await runner.invoke('Reporter', {});
   assert.equal(reply.status, 200, reply.text);
-  assert.deepEqual(reply.json(), { env: 'orders-reporter', logGroup: '/aws/lambda/orders-reporter', contextName: 'orders-reporter', arn: arn('orders-reporter') });
+  assert.deepEqual(reply.json(), {
+    env: 'orders-reporter',
+    logGroup: '/aws/lambda/orders-reporter',
+    contextName: 'orders-reporter',
+    arn: arn('orders-reporter'),
+  });
 });
 
 test('without a FunctionName the logical id is the name, also inside a nested application', async () => {

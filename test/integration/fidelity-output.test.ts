@@ -21,13 +21,16 @@ test('a line written without a newline shows up while the function still runs, b
   const dir = tempDir('partial');
   const code = join(dir, 'code');
   mkdirSync(code);
-  writeFileSync(join(code, 'app.mjs'), "export const handler = async () => { process.stdout.write('working on it...'); await new Promise((r) => setTimeout(r, 1500)); return { done: true }; };\n");
+  writeFileSync(
+    join(code, 'app.mjs'),
+    "export const handler = async () => { process.stdout.write('working on it...'); await new Promise((r) => setTimeout(r, 1500)); return { done: true }; };\n",
+  );
   const runner = await startRunner(writeTemplate(dir, [{ name: 'Partial', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler' }]));
   runners.push(runner);
   const reply = runner.invoke('Partial', {});
-  await waitFor('the partial line in the runner\'s log while the invocation runs', () => runner.stderr().includes('[Partial] working on it...'), 1200);
+  await waitFor("the partial line in the runner's log while the invocation runs", () => runner.stderr().includes('[Partial] working on it...'), 1200);
   assert.equal((await reply).status, 200);
-  const log = await waitFor('END in the runner\'s log', () => runner.stderr().includes('[Partial] END RequestId') && runner.stderr());
+  const log = await waitFor("END in the runner's log", () => runner.stderr().includes('[Partial] END RequestId') && runner.stderr());
   assert.ok(log.indexOf('working on it...') < log.indexOf('[Partial] END RequestId'), log);
 });
 
@@ -35,11 +38,11 @@ test('a partial line written just before the answer is logged before END, not af
   const dir = tempDir('partial-end');
   const code = join(dir, 'code');
   mkdirSync(code);
-  writeFileSync(join(code, 'app.mjs'), "let n = 0; export const handler = async () => { process.stdout.write(`no newline ${++n}`); return n; };\n");
+  writeFileSync(join(code, 'app.mjs'), 'let n = 0; export const handler = async () => { process.stdout.write(`no newline ${++n}`); return n; };\n');
   const runner = await startRunner(writeTemplate(dir, [{ name: 'Tail', codeUri: code, runtime: 'nodejs22.x', handler: 'app.handler' }]));
   runners.push(runner);
   assert.equal((await runner.invoke('Tail', {})).text, '1');
-  const log = await waitFor('END in the runner\'s log', () => runner.stderr().includes('[Tail] END RequestId') && runner.stderr());
+  const log = await waitFor("END in the runner's log", () => runner.stderr().includes('[Tail] END RequestId') && runner.stderr());
   assert.match(log, /\[Tail\] no newline 1\n\[Tail\] END RequestId/);
 });
 
@@ -62,8 +65,11 @@ await new Promise(() => {});
   chmodSync(join(code, 'bootstrap'), 0o755);
   const template = writeTemplate(dir, [{ name: 'Image', codeUri: code }]);
   const stdout = await new Promise<Buffer>((resolve, reject) => {
-    execFile(process.execPath, [CLI, 'invoke', 'Image', '--template', template], { encoding: 'buffer', env: { ...process.env, PATH: FIXTURE_PATH }, timeout: 20_000 }, (err, out, errOut) =>
-      err ? reject(new Error(`${err.message}\n${errOut.toString()}`)) : resolve(out),
+    execFile(
+      process.execPath,
+      [CLI, 'invoke', 'Image', '--template', template],
+      { encoding: 'buffer', env: { ...process.env, PATH: FIXTURE_PATH }, timeout: 20_000 },
+      (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut.toString()}`)) : resolve(out)),
     );
   });
   assert.deepEqual(stdout, PNG);

@@ -22,10 +22,15 @@ interface Invoked {
 /** `<node> dist/runner.js invoke NAME --template T` with this environment: the answer on stdout, the logs on stderr. */
 function invokeCli(template: string, name: string, env: Record<string, string>, node = process.execPath): Promise<Invoked> {
   return new Promise((resolve, reject) => {
-    execFile(node, [CLI, 'invoke', name, '--template', template], { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') reject(err);
-      else resolve({ stdout, stderr, code: typeof err?.code === 'number' ? err.code : 0 });
-    });
+    execFile(
+      node,
+      [CLI, 'invoke', name, '--template', template],
+      { encoding: 'utf8', env: { ...process.env, PATH: FIXTURE_PATH, ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') reject(err);
+        else resolve({ stdout, stderr, code: typeof err?.code === 'number' ? err.code : 0 });
+      },
+    );
   });
 }
 
@@ -57,7 +62,7 @@ async function otherNode(): Promise<string> {
   }
 }
 
-test('nodejs24.x runs on Node 24 from the project\'s node_modules when the runner and PATH have another Node', async () => {
+test("nodejs24.x runs on Node 24 from the project's node_modules when the runner and PATH have another Node", async () => {
   const dir = tempDir('node24');
   const template = functionIn(dir, { name: 'V24', runtime: 'nodejs24.x', handler: 'app.handler' }, NODE_VERSION);
   const { stdout, stderr } = await invokeCli(template, 'V24', { PATH: `/usr/bin:/bin` }, await otherNode());
@@ -104,32 +109,50 @@ test('python3.12 runs on Python 3.12 when python3.12 is on PATH', { skip: realPy
   assert.doesNotMatch(stderr, /no Python 3\.12 found|runs on Python 3\.12 from/);
 });
 
-test('python3.12 runs on a pyenv-installed Python 3.12 when PATH has none, and the log says which', { skip: realPython312() ? false : 'no Python 3.12 on this machine' }, async () => {
+test('python3.12 runs on a pyenv-installed Python 3.12 when PATH has none, and the log says which', {
+  skip: realPython312() ? false : 'no Python 3.12 on this machine',
+}, async () => {
   const dir = tempDir('py312-pyenv');
   const bin = join(dir, 'pyenv', 'versions', '3.12.99', 'bin');
   mkdirSync(bin, { recursive: true });
   symlinkSync(realPython312()!, join(bin, 'python3.12'));
   const template = functionIn(dir, { name: 'Pyenv312', runtime: 'python3.12', handler: 'app.handler' }, PYTHON_VERSION);
-  const path = FIXTURE_PATH.split(':').filter((d) => !d.includes('pyenv')).join(':');
+  const path = FIXTURE_PATH.split(':')
+    .filter((d) => !d.includes('pyenv'))
+    .join(':');
   const { stdout, stderr } = await invokeCli(template, 'Pyenv312', { PATH: path, PYENV_ROOT: join(dir, 'pyenv') });
   assert.equal(JSON.parse(stdout), '3.12', stderr);
   assert.match(stderr, /NOTICE python3\.12 runs on Python 3\.12 from .*\/pyenv\/versions\/3\.12\.99\/bin\/python3\.12 \(no python3\.12 on PATH\)\./);
 });
 
-test('a Python version that is not installed runs on the host\'s python3, with a notice naming both and how to install it', async () => {
+test("a Python version that is not installed runs on the host's python3, with a notice naming both and how to install it", async () => {
   const dir = tempDir('py314');
   const template = functionIn(dir, { name: 'Py314', runtime: 'python3.14', handler: 'app.handler' }, PYTHON_VERSION);
-  const { stdout, stderr, code } = await invokeCli(template, 'Py314', { PYENV_ROOT: join(dir, 'no-pyenv'), HOME: dir, PATH: FIXTURE_PATH.split(':').filter((d) => !d.includes('pyenv')).join(':') });
+  const { stdout, stderr, code } = await invokeCli(template, 'Py314', {
+    PYENV_ROOT: join(dir, 'no-pyenv'),
+    HOME: dir,
+    PATH: FIXTURE_PATH.split(':')
+      .filter((d) => !d.includes('pyenv'))
+      .join(':'),
+  });
   assert.equal(code, 0, stderr);
   const host = JSON.parse(stdout);
   assert.notEqual(host, '3.14');
-  assert.match(stderr, new RegExp(`NOTICE python3\\.14: no Python 3\\.14 found .*running on Python ${host.replace('.', '\\.')}(\\.\\d+)?\\. Install Python 3\\.14 \\(apt install python3\\.14, pyenv install 3\\.14, or uv python install 3\\.14\\)`));
+  assert.match(
+    stderr,
+    new RegExp(
+      `NOTICE python3\\.14: no Python 3\\.14 found .*running on Python ${host.replace('.', '\\.')}(\\.\\d+)?\\. Install Python 3\\.14 \\(apt install python3\\.14, pyenv install 3\\.14, or uv python install 3\\.14\\)`,
+    ),
+  );
 });
 
 test('a #!/bin/sh bootstrap using bash features (set -o pipefail) runs with bash, as on Amazon Linux', async () => {
   const dir = tempDir('sh');
-  const template = functionIn(dir, { name: 'Sh' }, {
-    bootstrap: `#!/bin/sh
+  const template = functionIn(
+    dir,
+    { name: 'Sh' },
+    {
+      bootstrap: `#!/bin/sh
 set -euo pipefail
 API="http://\${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
 while true; do
@@ -140,14 +163,15 @@ while true; do
   curl -sS -o /dev/null -X POST "$API/invocation/$REQUEST_ID/response" -d "$ANSWER"
 done
 `,
-  });
+    },
+  );
   chmodSync(join(dir, 'Sh', 'bootstrap'), 0o755);
   const { stdout, stderr, code } = await invokeCli(template, 'Sh', {});
   assert.equal(code, 0, stderr);
   assert.equal(JSON.parse(stdout), 'bash');
 });
 
-test('a runtime NOTICE is said at the function\'s first cold start in a runner, not at every one', async () => {
+test("a runtime NOTICE is said at the function's first cold start in a runner, not at every one", async () => {
   const { LocalLambda } = await import('../../runner/local-lambda.ts');
   const { parseFunction } = await import('../../runner/functions/model.ts');
   const dir = tempDir('notice-once');

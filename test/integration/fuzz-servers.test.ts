@@ -12,7 +12,23 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { CONTROL_PREFIX } from '../../runner/protocol.ts';
-import { SHELL_BOOTSTRAP_DIR, SIGNED, isAlive, post, removeTemps, startCli, startRunner, startServe, stopServe, tempDir, waitFor, writeTemplate, type CliProcess, type Runner, type Serve } from './support/runner.ts';
+import {
+  SHELL_BOOTSTRAP_DIR,
+  SIGNED,
+  isAlive,
+  post,
+  removeTemps,
+  startCli,
+  startRunner,
+  startServe,
+  stopServe,
+  tempDir,
+  waitFor,
+  writeTemplate,
+  type CliProcess,
+  type Runner,
+  type Serve,
+} from './support/runner.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 const CASES_PER_TARGET = Number(process.env.FUZZ_CASES ?? 120);
@@ -36,7 +52,24 @@ const pick = <T>(rand: Rand, items: readonly T[]): T => items[Math.floor(rand() 
 const bytes = (rand: Rand, n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'HEAD', 'TRACE', 'PROPFIND', 'BREW', 'G\tET', ''];
-const SEGMENTS = ['Echo', '%', '%ZZ', '%E0%A4%A', '%C3%28', '%00', '..', '.', '', 'a'.repeat(5000), 'Echo:%', 'arn:aws:lambda:us-east-1:123456789012:function:Echo:1', '\u00e9', '%F0%9F%98%80', 'Echo?Qualifier=%', '$LATEST'];
+const SEGMENTS = [
+  'Echo',
+  '%',
+  '%ZZ',
+  '%E0%A4%A',
+  '%C3%28',
+  '%00',
+  '..',
+  '.',
+  '',
+  'a'.repeat(5000),
+  'Echo:%',
+  'arn:aws:lambda:us-east-1:123456789012:function:Echo:1',
+  '\u00e9',
+  '%F0%9F%98%80',
+  'Echo?Qualifier=%',
+  '$LATEST',
+];
 const PATHS = [
   '/items/{}',
   '/lambda-url/{}/x',
@@ -79,7 +112,18 @@ const PATHS = [
   '//evil/x',
   '/%',
 ];
-const BODIES = ['{}', '{"a":', 'null', '[]', '"x"', '{"FunctionName":"%","Code":{"ZipFile":"!!!"}}', '{"function":"Echo","payload":"{"}', '{"Code":{"ZipFile":"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},"FunctionName":"Z","Role":"arn:aws:iam::123456789012:role/r","Runtime":"nodejs22.x","Handler":"a.b"}', '{"file":"/nonexistent.wasm"}', '{"schemaVersion":"2022-12-13","destination":{"protocol":"HTTP","URI":"http://%"},"types":["platform"]}'];
+const BODIES = [
+  '{}',
+  '{"a":',
+  'null',
+  '[]',
+  '"x"',
+  '{"FunctionName":"%","Code":{"ZipFile":"!!!"}}',
+  '{"function":"Echo","payload":"{"}',
+  '{"Code":{"ZipFile":"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},"FunctionName":"Z","Role":"arn:aws:iam::123456789012:role/r","Runtime":"nodejs22.x","Handler":"a.b"}',
+  '{"file":"/nonexistent.wasm"}',
+  '{"schemaVersion":"2022-12-13","destination":{"protocol":"HTTP","URI":"http://%"},"types":["platform"]}',
+];
 
 /** One malformed HTTP request, as bytes. */
 function malformedRequest(rand: Rand, token: string | undefined): Buffer {
@@ -92,7 +136,11 @@ function malformedRequest(rand: Rand, token: string | undefined): Buffer {
   if (rand() < 0.1) path += `?${pick(rand, ['Qualifier=%', 'Marker=-1&MaxItems=1e309', 'FunctionVersion=ALL', '%=%', 'a'.repeat(3000)])}`;
   // Most requests to the WebSocket API are real handshakes (a GET to a loopback Host), so that hostile frames reach it.
   const handshake = path.startsWith('/ws') && rand() < 0.7;
-  const head: Array<Buffer | string> = [handshake ? `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n` : `${method} ${path} ${pick(rand, ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/9.9', 'HTCPCP/1.0'])}\r\n`];
+  const head: Array<Buffer | string> = [
+    handshake
+      ? `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n`
+      : `${method} ${path} ${pick(rand, ['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/9.9', 'HTCPCP/1.0'])}\r\n`,
+  ];
   if (!handshake && rand() < 0.9) head.push(`Host: ${pick(rand, ['127.0.0.1', 'localhost:1', '[::1]', 'attacker.example', '', '127.0.0.1:99999999'])}\r\n`);
   const auth = rand();
   if (auth < 0.5) head.push(`Authorization: ${SIGNED.Authorization}\r\n`);
@@ -123,12 +171,18 @@ function malformedRequest(rand: Rand, token: string | undefined): Buffer {
   let body: Buffer = rand() < 0.6 ? Buffer.from(pick(rand, BODIES)) : bytes(rand, Math.floor(rand() * 2000));
   const framing = rand();
   if (framing < 0.45) head.push(`Content-Length: ${body.length}\r\n`);
-  else if (framing < 0.55) head.push(`Content-Length: ${pick(rand, ['99999999999999999999', '-1', 'abc', '1e3', `${body.length + 100}`, `${body.length}, ${body.length + 1}`])}\r\n`);
+  else if (framing < 0.55)
+    head.push(`Content-Length: ${pick(rand, ['99999999999999999999', '-1', 'abc', '1e3', `${body.length + 100}`, `${body.length}, ${body.length + 1}`])}\r\n`);
   else if (framing < 0.7) {
     head.push('Transfer-Encoding: chunked\r\n');
-    body = rand() < 0.5
-      ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
-      : Buffer.concat([Buffer.from(`${pick(rand, ['zz', 'ffffffffffffffff', '-5', '5;ext="\u00ff"'])}\r\n`), body, Buffer.from(pick(rand, ['\r\n', '', '\r\n0\r\nX-Trailer: %\r\n\r\n']))]);
+    body =
+      rand() < 0.5
+        ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
+        : Buffer.concat([
+            Buffer.from(`${pick(rand, ['zz', 'ffffffffffffffff', '-5', '5;ext="\u00ff"'])}\r\n`),
+            body,
+            Buffer.from(pick(rand, ['\r\n', '', '\r\n0\r\nX-Trailer: %\r\n\r\n'])),
+          ]);
   } else if (framing < 0.75) head.push('Transfer-Encoding: gzip, chunked\r\nContent-Length: 5\r\n');
   // An upgrade keeps the socket: what follows the head reaches the WebSocket as frames (unmasked, oversized, garbage).
   head.push(handshake || rand() < 0.2 ? 'Connection: Upgrade\r\n\r\n' : 'Connection: close\r\n\r\n');
@@ -171,7 +225,10 @@ before(async () => {
   const addressed = join(dir, 'addressed');
   mkdirSync(addressed);
   copyFileSync(join(SHELL_BOOTSTRAP_DIR, 'function.sh'), join(addressed, 'function.sh'));
-  writeFileSync(join(addressed, 'bootstrap'), `#!/bin/sh\necho "$AWS_LAMBDA_RUNTIME_API" > "${join(dir, 'address')}"\nexec "${join(SHELL_BOOTSTRAP_DIR, 'bootstrap')}"\n`);
+  writeFileSync(
+    join(addressed, 'bootstrap'),
+    `#!/bin/sh\necho "$AWS_LAMBDA_RUNTIME_API" > "${join(dir, 'address')}"\nexec "${join(SHELL_BOOTSTRAP_DIR, 'bootstrap')}"\n`,
+  );
   chmodSync(join(addressed, 'bootstrap'), 0o755);
   const written = writeTemplate(dir, [
     { name: 'Echo', codeUri: SHELL_BOOTSTRAP_DIR },
@@ -210,7 +267,10 @@ before(async () => {
   [start, serve, rie] = await Promise.all([
     startRunner(template),
     startServe(dir, 'fuzz-token-0123456789abcdef'),
-    startCli(['rie', '--runtime-interface-emulator-address', '127.0.0.1:0', './bootstrap'], { cwd: SHELL_BOOTSTRAP_DIR, banner: /POST http:\/\/127\.0\.0\.1:(\d+)\// }),
+    startCli(['rie', '--runtime-interface-emulator-address', '127.0.0.1:0', './bootstrap'], {
+      cwd: SHELL_BOOTSTRAP_DIR,
+      banner: /POST http:\/\/127\.0\.0\.1:(\d+)\//,
+    }),
   ]);
   const first = await start.invoke('Addressed', { warm: true });
   assert.equal(first.status, 200, first.text);
@@ -260,7 +320,9 @@ test(`every server survives malformed input (seed ${SEED})`, async () => {
   assert.equal(JSON.parse(viaWebSocket).event.body, '{"after":"fuzz"}');
   const viaServe = await post(`http://127.0.0.1:${serve.port}/2015-03-31/functions/Echo/invocations`, '{"after":"fuzz"}');
   assert.equal(viaServe.status, 200, viaServe.text);
-  const viaControl = await post(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}/invoke`, JSON.stringify({ function: 'Echo', payload: '{"control":true}' }), { Authorization: `Bearer ${serve.token}` });
+  const viaControl = await post(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}/invoke`, JSON.stringify({ function: 'Echo', payload: '{"control":true}' }), {
+    Authorization: `Bearer ${serve.token}`,
+  });
   assert.equal(viaControl.status, 200, viaControl.text);
   const viaRie = await post(`${rie.endpoint}/2015-03-31/functions/function/invocations`, '{"after":"fuzz"}');
   assert.equal(viaRie.status, 200, viaRie.text);

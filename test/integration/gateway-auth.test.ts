@@ -13,7 +13,13 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, APIGatewayRequestAuthorizerEventSchema, APIGatewayRequestAuthorizerEventV2Schema, APIGatewayTokenAuthorizerEventSchema } from '@aws-lambda-powertools/parser/schemas';
+import {
+  APIGatewayProxyEventSchema,
+  APIGatewayProxyEventV2Schema,
+  APIGatewayRequestAuthorizerEventSchema,
+  APIGatewayRequestAuthorizerEventV2Schema,
+  APIGatewayTokenAuthorizerEventSchema,
+} from '@aws-lambda-powertools/parser/schemas';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { FIXTURES, removeTemps, startCli, tempDir, type CliProcess } from './support/runner.ts';
 
@@ -74,7 +80,10 @@ async function logged(cli: CliProcess, pattern: RegExp): Promise<void> {
 
 /** How many times a function has been invoked so far, from the runner's log (one START line each). */
 function invocations(cli: CliProcess, fn: string): number {
-  return cli.stderr().split('\n').filter((line) => line.startsWith(`[${fn}] START`)).length;
+  return cli
+    .stderr()
+    .split('\n')
+    .filter((line) => line.startsWith(`[${fn}] START`)).length;
 }
 
 function jwt(claims: Record<string, unknown>, opts: { key?: KeyObject; alg?: 'RS256' | 'ES256'; kid?: string } = {}): string {
@@ -103,14 +112,41 @@ class TestSha256 {
 }
 
 async function sdkSigned(port: number, path: string, secret: string, signingDate = new Date()): Promise<Answer> {
-  const signer = new SignatureV4({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: secret }, region: 'us-east-1', service: 'execute-api', sha256: TestSha256 as never });
-  const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}` } }, { signingDate });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: secret },
+    region: 'us-east-1',
+    service: 'execute-api',
+    sha256: TestSha256 as never,
+  });
+  const signed = await signer.sign(
+    { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}` } },
+    { signingDate },
+  );
   return call(port, 'GET', path, signed.headers as Record<string, string>);
 }
 
 /** curl's own SigV4 implementation, a client independent of the SDK. */
 function curlSigned(port: number, path: string, accessKey: string, secret: string): { status: number; body: string } {
-  const out = execFileSync('curl', ['-s', '-X', 'POST', '-d', '{"order":1}', '-H', 'content-type: application/json', '--aws-sigv4', 'aws:amz:us-east-1:execute-api', '--user', `${accessKey}:${secret}`, '-w', '\n%{http_code}', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
+  const out = execFileSync(
+    'curl',
+    [
+      '-s',
+      '-X',
+      'POST',
+      '-d',
+      '{"order":1}',
+      '-H',
+      'content-type: application/json',
+      '--aws-sigv4',
+      'aws:amz:us-east-1:execute-api',
+      '--user',
+      `${accessKey}:${secret}`,
+      '-w',
+      '\n%{http_code}',
+      `http://127.0.0.1:${port}${path}`,
+    ],
+    { encoding: 'utf8' },
+  );
   const at = out.lastIndexOf('\n');
   return { status: Number(out.slice(at + 1)), body: out.slice(0, at) };
 }
@@ -131,13 +167,34 @@ before(async () => {
   await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
   unreachableIssuer = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
   await new Promise((resolve) => gone.close(resolve));
-  const args = (cwd: string) => ['start', '--port', '0', '--api-port', '0', '--template', TEMPLATE, '--workspace', cwd, '--parameter-overrides', `Issuer=${issuer}`, `UnreachableIssuer=${unreachableIssuer}`];
+  const args = (cwd: string) => [
+    'start',
+    '--port',
+    '0',
+    '--api-port',
+    '0',
+    '--template',
+    TEMPLATE,
+    '--workspace',
+    cwd,
+    '--parameter-overrides',
+    `Issuer=${issuer}`,
+    `UnreachableIssuer=${unreachableIssuer}`,
+  ];
   const banner = /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/;
   const cwd = tempDir('gateway-auth');
-  runner = await startCli([...args(cwd), '--api-key', EXTRA_KEY, '--api-key', AUTHORIZER_KEY], { cwd, banner, env: { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_REGION: 'us-east-1' } });
+  runner = await startCli([...args(cwd), '--api-key', EXTRA_KEY, '--api-key', AUTHORIZER_KEY], {
+    cwd,
+    banner,
+    env: { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_REGION: 'us-east-1' },
+  });
   const laxCwd = tempDir('gateway-auth-lax');
   // No credentials anywhere: empty environment values and a HOME without ~/.aws.
-  lax = await startCli([...args(laxCwd), '--no-verify-jwt'], { cwd: laxCwd, banner, env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', HOME: laxCwd, AWS_REGION: 'us-east-1' } });
+  lax = await startCli([...args(laxCwd), '--no-verify-jwt'], {
+    cwd: laxCwd,
+    banner,
+    env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', HOME: laxCwd, AWS_REGION: 'us-east-1' },
+  });
 });
 
 after(async () => {
@@ -183,7 +240,10 @@ test('REST TOKEN: the answer is cached per token for 300 s, and the cached polic
   const calls = invocations(runner, 'TokenAuthorizer');
   const first = restEvent(await get('/token', { Authorization: 'Bearer allow-cached' }));
   const second = restEvent(await get('/token', { Authorization: 'Bearer allow-cached' }));
-  assert.equal((second.requestContext.authorizer as Record<string, unknown>).invocation, (first.requestContext.authorizer as Record<string, unknown>).invocation);
+  assert.equal(
+    (second.requestContext.authorizer as Record<string, unknown>).invocation,
+    (first.requestContext.authorizer as Record<string, unknown>).invocation,
+  );
   assert.equal(invocations(runner, 'TokenAuthorizer'), calls + 1);
   // The policy names only GET /token: the same token on /token/5 is denied from the cache, as in AWS.
   const other = await get('/token/5', { Authorization: 'Bearer allow-cached' });
@@ -270,7 +330,7 @@ test('HTTP API payload 2.0 authorizer answering with an IAM policy (no EnableSim
   assert.deepEqual([denied.status, JSON.parse(denied.text)], [403, { message: 'Forbidden' }]);
 });
 
-test('JWT: RS256 and ES256 tokens signed with the issuer\'s keys pass; claims and scopes reach requestContext.authorizer.jwt', async () => {
+test("JWT: RS256 and ES256 tokens signed with the issuer's keys pass; claims and scopes reach requestContext.authorizer.jwt", async () => {
   for (const alg of ['RS256', 'ES256'] as const) {
     const event = httpEvent(await get('/jwt', { Authorization: `Bearer ${jwt({ scope: 'read write', groups: ['a', 'b'] }, { alg })}` }));
     const auth = (event.requestContext as unknown as { authorizer: { jwt: { claims: Record<string, string>; scopes: string[] } } }).authorizer.jwt;
@@ -292,7 +352,11 @@ test('JWT: expired, not yet valid, wrong audience, wrong issuer, wrong signature
     ['wrong issuer', jwt({ iss: 'https://evil.example' }), /issuer/],
     ['no issuer', jwt({ iss: undefined }), /issuer/],
     ['no exp', jwt({ exp: undefined }), /no exp/],
-    ['alg none', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: issuer, aud: 'my-app', exp: now + 60 })).toString('base64url')}.`, /signing method is invalid/],
+    [
+      'alg none',
+      `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: issuer, aud: 'my-app', exp: now + 60 })).toString('base64url')}.`,
+      /signing method is invalid/,
+    ],
     ['wrong signature', jwt({}, { key: stranger.privateKey }), /signature is invalid/],
     ['garbage', 'Bearer not.a-jwt', /not a JWT/],
     ['missing', undefined, /^Bearer$/],
@@ -312,7 +376,7 @@ test('JWT: a route with AuthorizationScopes needs one of them (403 otherwise)', 
   assert.equal((await get('/jwt-admin', { Authorization: jwt({ scope: 'read admin' }) })).status, 200);
 });
 
-test('JWT: an issuer whose JWKS can\'t be read is 401 with the reason in the log (and how to give the keys instead)', async () => {
+test("JWT: an issuer whose JWKS can't be read is 401 with the reason in the log (and how to give the keys instead)", async () => {
   for (let i = 0; i < 2; i++) {
     const answer = await get('/jwt-unreachable', { Authorization: jwt({ iss: unreachableIssuer }) });
     assert.equal(answer.status, 401);
@@ -324,10 +388,13 @@ test('JWT: an issuer whose JWKS can\'t be read is 401 with the reason in the log
 test('--no-verify-jwt: signatures are not checked (with a warning at start), the claims still are', async () => {
   assert.match(lax.stderr(), /JWT signatures are NOT checked/);
   assert.equal((await call(lax.port, 'GET', '/jwt', { Authorization: jwt({}, { key: stranger.privateKey }) })).status, 200);
-  assert.equal((await call(lax.port, 'GET', '/jwt', { Authorization: jwt({ exp: Math.floor(Date.now() / 1000) - 5 }, { key: stranger.privateKey }) })).status, 401);
+  assert.equal(
+    (await call(lax.port, 'GET', '/jwt', { Authorization: jwt({ exp: Math.floor(Date.now() / 1000) - 5 }, { key: stranger.privateKey }) })).status,
+    401,
+  );
 });
 
-test('AWS_IAM: unsigned is 403 Missing Authentication Token; curl and the SDK signing with the user\'s credentials pass, with the caller in requestContext', async () => {
+test("AWS_IAM: unsigned is 403 Missing Authentication Token; curl and the SDK signing with the user's credentials pass, with the caller in requestContext", async () => {
   const unsigned = await call(runner.port, 'POST', '/iam', {}, '{}');
   assert.equal(unsigned.status, 403);
   assert.deepEqual(JSON.parse(unsigned.text), { message: 'Missing Authentication Token' });
@@ -357,12 +424,12 @@ test('AWS_IAM: a wrong secret, another access key or a stale signature is 403, a
   assert.deepEqual(JSON.parse(stranger.body), { message: 'The security token included in the request is invalid.' });
 });
 
-test('AWS_IAM without the user\'s credentials: a notice at start, and any SigV4-shaped request passes', () => {
+test("AWS_IAM without the user's credentials: a notice at start, and any SigV4-shaped request passes", () => {
   assert.match(lax.stderr(), /no AWS credentials found .* AWS_IAM routes check that requests are SigV4-signed but not the signature/);
   assert.equal(curlSigned(lax.port, '/iam', 'AKIDANYTHING00000000', 'any-secret').status, 200);
 });
 
-test('API keys: absent or unknown is 403 Forbidden; the template\'s key, a --api-key key and an authorizer\'s usageIdentifierKey pass into identity.apiKey', async () => {
+test("API keys: absent or unknown is 403 Forbidden; the template's key, a --api-key key and an authorizer's usageIdentifierKey pass into identity.apiKey", async () => {
   for (const headers of [{}, { 'x-api-key': 'not-a-key' }] as Record<string, string>[]) {
     const answer = await get('/key', headers);
     assert.deepEqual([answer.status, JSON.parse(answer.text)], [403, { message: 'Forbidden' }]);
@@ -377,7 +444,7 @@ test('API keys: absent or unknown is 403 Forbidden; the template\'s key, a --api
   assert.equal((await get('/token-key', { Authorization: 'Bearer allow-key' })).status, 403);
 });
 
-test('a REST API\'s CORS preflight goes through its DefaultAuthorizer as SAM configures it (AddDefaultAuthorizerToCorsPreflight)', async () => {
+test("a REST API's CORS preflight goes through its DefaultAuthorizer as SAM configures it (AddDefaultAuthorizerToCorsPreflight)", async () => {
   const preflight = { Origin: 'http://app.example', 'Access-Control-Request-Method': 'GET' };
   const refused = await call(runner.port, 'OPTIONS', '/open', preflight);
   assert.equal(refused.status, 401);
@@ -392,11 +459,14 @@ test('serverless.yml: an http authorizer, a private route with an apiKeys value 
   const dir = tempDir('gateway-auth-sls');
   const keysFile = join(dir, 'jwks.json');
   writeFileSync(keysFile, JSON.stringify({ keys: [{ ...stranger.publicKey.export({ format: 'jwk' }), kid: 'local-1', alg: 'RS256' }] }));
-  const sls = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(FIXTURES, 'gateway-auth', 'serverless.yml'), '--workspace', dir, '--jwks', keysFile], {
-    cwd: dir,
-    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
-    env: { JWT_ISSUER: issuer, OPEN_RUNTIME_API_KEYS: 'env-key-0123456789, other', AWS_REGION: 'us-east-1' },
-  });
+  const sls = await startCli(
+    ['start', '--port', '0', '--api-port', '0', '--template', join(FIXTURES, 'gateway-auth', 'serverless.yml'), '--workspace', dir, '--jwks', keysFile],
+    {
+      cwd: dir,
+      banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+      env: { JWT_ISSUER: issuer, OPEN_RUNTIME_API_KEYS: 'env-key-0123456789, other', AWS_REGION: 'us-east-1' },
+    },
+  );
   try {
     const at = (path: string, headers: Record<string, string> = {}) => call(sls.port, 'GET', path, headers);
     assert.match(sls.stderr(), /\/token +echo +REST API \(beta, payload 1\.0\) +auth: tokenAuth \(Lambda TOKEN -> tokenAuth\)/);
@@ -422,4 +492,3 @@ test('the runner is still serving after all of that', async () => {
   assert.equal(runner.proc.exitCode, null);
   assert.equal((await get('/open')).status, 200);
 });
-

@@ -61,7 +61,10 @@ const get = (path: string, opts?: Parameters<typeof call>[3]) => call(port, 'GET
 before(async () => {
   runnerDir = tempDir('gateway-cfn');
   cpSync(join(FIXTURES, 'gateway-cfn'), runnerDir, { recursive: true });
-  runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(runnerDir, 'template.yaml')], { cwd: runnerDir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(runnerDir, 'template.yaml')], {
+    cwd: runnerDir,
+    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   port = runner.port;
 });
 
@@ -71,18 +74,35 @@ after(async () => {
 });
 
 test('list: what is not served is a skipped line saying why (unresolvable target, dangling Target, non-proxy integrations)', () => {
-  const out = JSON.parse(execFileSync(process.execPath, [CLI, 'list', '--template', join(FIXTURES, 'gateway-cfn', 'template.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as {
+  const out = JSON.parse(
+    execFileSync(process.execPath, [CLI, 'list', '--template', join(FIXTURES, 'gateway-cfn', 'template.yaml')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  ) as {
     skipped: { line: number; message: string; route?: { method: string; path: string; notEmulated?: string } }[];
   };
   const messages = out.skipped.map((s) => s.message);
-  assert.ok(messages.some((m) => /^Method "ShopElsewhere" \(POST \/shop\) is not served: its target .*\$\{SomeImportedArn\}.* can't be resolved without a deployed stack/.test(m)), messages.join('\n'));
+  assert.ok(
+    messages.some((m) =>
+      /^Method "ShopElsewhere" \(POST \/shop\) is not served: its target .*\$\{SomeImportedArn\}.* can't be resolved without a deployed stack/.test(m),
+    ),
+    messages.join('\n'),
+  );
   assert.ok(messages.some((m) => /^Route "OrdersDangling" \(GET \/dangling\) is not served: its Target \(integrations\/NoSuchIntegration\)/.test(m)));
-  assert.ok(messages.some((m) => /^Method "ShopMock" \(GET \/shop\) is not emulated: it has an integration of type MOCK\. Only Lambda proxy \(AWS_PROXY\)/.test(m)));
+  assert.ok(
+    messages.some((m) => /^Method "ShopMock" \(GET \/shop\) is not emulated: it has an integration of type MOCK\. Only Lambda proxy \(AWS_PROXY\)/.test(m)),
+  );
   assert.ok(messages.some((m) => /^GET \/uri\/mock of the OpenAPI definition of "UriApi" is not emulated/.test(m)));
-  assert.ok(messages.some((m) => /^GET \/included-http of the OpenAPI definition of "IncludedApi" is not emulated: it has an integration of type HTTP_PROXY/.test(m)));
+  assert.ok(
+    messages.some((m) => /^GET \/included-http of the OpenAPI definition of "IncludedApi" is not emulated: it has an integration of type HTTP_PROXY/.test(m)),
+  );
   const mock = out.skipped.find((s) => s.route?.path === '/shop');
   assert.equal(mock?.route?.method, 'GET');
-  assert.ok(out.skipped.every((s) => s.line > 0), 'each skipped line names its resource line');
+  assert.ok(
+    out.skipped.every((s) => s.line > 0),
+    'each skipped line names its resource line',
+  );
 });
 
 test('the route table lists raw and OpenAPI routes, and the non-proxy ones as not emulated', () => {
@@ -109,7 +129,7 @@ test('raw REST API: the Resource tree gives /shop/{id}; the Stage resource names
   assert.equal((event as unknown as { version?: string }).version, undefined);
 });
 
-test('raw REST API: {proxy+} under a Resource (Fn::Join Uri) takes any method and depth; the API\'s BinaryMediaTypes apply', async () => {
+test("raw REST API: {proxy+} under a Resource (Fn::Join Uri) takes any method and depth; the API's BinaryMediaTypes apply", async () => {
   const bytes = Buffer.from([0, 1, 2, 250, 255]);
   const answer = await call(port, 'PUT', '/shop/a/b/c', { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
   assert.equal(answer.status, 200, answer.text);
@@ -120,13 +140,16 @@ test('raw REST API: {proxy+} under a Resource (Fn::Join Uri) takes any method an
 test('a method with a mock integration answers 501 naming what is not emulated, without running anything', async () => {
   const answer = await get('/shop');
   assert.equal(answer.status, 501);
-  assert.match(JSON.parse(answer.text).message, /^Not Implemented: Method "ShopMock" \(GET \/shop\) has an integration of type MOCK, which Open Runtime does not emulate/);
+  assert.match(
+    JSON.parse(answer.text).message,
+    /^Not Implemented: Method "ShopMock" \(GET \/shop\) has an integration of type MOCK, which Open Runtime does not emulate/,
+  );
   const http = await get('/included-http');
   assert.equal(http.status, 501);
   assert.match(JSON.parse(http.text).message, /HTTP_PROXY \(https:\/\/example\.com\/\)/);
 });
 
-test('raw HTTP API: a Route to an Integration with PayloadFormatVersion 1.0, and $default with 2.0, on the Stage resource\'s stage', async () => {
+test("raw HTTP API: a Route to an Integration with PayloadFormatVersion 1.0, and $default with 2.0, on the Stage resource's stage", async () => {
   const one = v1(await get('/orders/7'));
   assert.equal((one as unknown as { version: string }).version, '1.0');
   assert.deepEqual(one.pathParameters, { id: '7' });
@@ -139,7 +162,7 @@ test('raw HTTP API: a Route to an Integration with PayloadFormatVersion 1.0, and
   assert.equal(two.requestContext.http.method, 'DELETE');
 });
 
-test('quick-create HTTP API: the Api\'s Target and RouteKey are one route, payload 2.0, stage $default', async () => {
+test("quick-create HTTP API: the Api's Target and RouteKey are one route, payload 2.0, stage $default", async () => {
   const event = v2(await call(port, 'POST', '/quick', { headers: { 'content-type': 'application/json' }, body: '{"q":1}' }));
   assert.equal(event.routeKey, 'POST /quick');
   assert.equal(event.requestContext.stage, '$default');
@@ -207,9 +230,14 @@ Resources:
     Properties: { ApiId: !Ref Api, RouteKey: 'GET /one', Target: !Sub 'integrations/\${Integ}' }
 `;
   writeFileSync(join(small, 'template.yaml'), template);
-  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(small, 'template.yaml')], { cwd: small, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(small, 'template.yaml')], {
+    cwd: small,
+    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   try {
-    const preflight = await call(cli.port, 'OPTIONS', '/no/route/here', { headers: { origin: 'https://page.example', 'access-control-request-method': 'GET' } });
+    const preflight = await call(cli.port, 'OPTIONS', '/no/route/here', {
+      headers: { origin: 'https://page.example', 'access-control-request-method': 'GET' },
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], 'https://page.example');
     assert.equal(preflight.headers['access-control-allow-methods'], 'GET');
@@ -236,7 +264,13 @@ test('hot reload: a path added to a DefinitionUri file next to the template is s
   const isNewRoute = (a: Answer) => a.status === 200 && (JSON.parse(a.text) as { resource?: string }).resource === '/uri/added';
   assert.equal(v2(await get('/uri/added')).routeKey, '$default'); // before: the $default route of Orders takes it
   const file = join(runnerDir, 'api-uri.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace('  /uri/bytes:', '  /uri/added:\n    get:\n      x-amazon-apigateway-integration: { type: aws_proxy, uri: arn:aws:lambda:us-east-1:123456789012:function:OpenApiFn }\n  /uri/bytes:'));
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace(
+      '  /uri/bytes:',
+      '  /uri/added:\n    get:\n      x-amazon-apigateway-integration: { type: aws_proxy, uri: arn:aws:lambda:us-east-1:123456789012:function:OpenApiFn }\n  /uri/bytes:',
+    ),
+  );
   let answer = await get('/uri/added');
   for (let i = 0; i < 100 && !isNewRoute(answer); i++) {
     await new Promise((r) => setTimeout(r, 100));
@@ -267,7 +301,10 @@ test('ALB: each listener on its own port, printed with its rules in priority ord
   const second = listenerPort('SecondListener');
   assert.notEqual(first, second);
   assert.notEqual(first, port);
-  assert.match(out, /ALB listener Listener on http:\/\/127\.0\.0\.1:\d+\n {2}#5 {2}path-pattern \/api\/special\? -> AlbMultiFn \(multi-value headers\)\n {2}#10 {2}path-pattern \/api\/\* and http-request-method GET\|POST -> AlbFn\n/);
+  assert.match(
+    out,
+    /ALB listener Listener on http:\/\/127\.0\.0\.1:\d+\n {2}#5 {2}path-pattern \/api\/special\? -> AlbMultiFn \(multi-value headers\)\n {2}#10 {2}path-pattern \/api\/\* and http-request-method GET\|POST -> AlbFn\n/,
+  );
   assert.match(out, /ALB listener SecondListener on http:\/\/127\.0\.0\.1:\d+\n {2}default {2}\(any request\) -> AlbDefaultFn/);
 });
 
@@ -275,7 +312,10 @@ test('ALB event: targetGroupArn, path as sent, query values URL-encoded as sent 
   const albPort = listenerPort('Listener');
   const answer = await call(albPort, 'GET', '/api/items?name=J%C3%BCrgen&a=1&a=2&sp=x+y', { headers: { 'X-Two': 'x', 'User-Agent': 'test' } });
   const event = albEventOf(answer);
-  assert.equal(event.requestContext.elb.targetGroupArn.replace(/[0-9a-f]{16}$/, 'HASH'), 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/alb-targets/HASH');
+  assert.equal(
+    event.requestContext.elb.targetGroupArn.replace(/[0-9a-f]{16}$/, 'HASH'),
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/alb-targets/HASH',
+  );
   assert.equal(event.httpMethod, 'GET');
   assert.equal(event.path, '/api/items');
   assert.deepEqual(event.queryStringParameters, { name: 'J%C3%BCrgen', a: '2', sp: 'x+y' });
@@ -292,7 +332,9 @@ test('ALB event: targetGroupArn, path as sent, query values URL-encoded as sent 
   // The answer: statusDescription is the reason phrase; without multi-value headers ALB reads `headers` only.
   assert.equal(answer.headers['x-single'], 'yes');
   assert.equal(answer.headers['x-multi'], undefined);
-  const binary = albEventOf(await call(albPort, 'POST', '/api/upload', { headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 255, 1]) }));
+  const binary = albEventOf(
+    await call(albPort, 'POST', '/api/upload', { headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 255, 1]) }),
+  );
   assert.equal(binary.isBase64Encoded, true);
   assert.deepEqual(Buffer.from(binary.body ?? '', 'base64'), Buffer.from([0, 255, 1]));
 });
@@ -331,7 +373,7 @@ test('ALB rules: priority order, wildcards, method, header, query, source-ip and
   assert.equal((await call(albPort, 'PATCH', '/z', { headers: { host: '127.0.0.1' } })).status, 418);
 });
 
-test('ALB errors: a function error and a malformed answer are the load balancer\'s 502 page, a timeout its 504; a listener whose default forwards takes every path', async () => {
+test("ALB errors: a function error and a malformed answer are the load balancer's 502 page, a timeout its 504; a listener whose default forwards takes every path", async () => {
   const second = listenerPort('SecondListener');
   const failed = await call(second, 'GET', '/anything?mode=fail');
   assert.equal(failed.status, 502);
@@ -354,7 +396,10 @@ test('ALB errors: a function error and a malformed answer are the load balancer\
 test('serverless.yml alb events: one listener by its listenerArn, rules by priority with each condition, multiValueHeaders; no match is 404', async () => {
   const service = tempDir('gateway-cfn-sls');
   cpSync(join(FIXTURES, 'gateway-cfn', 'serverless'), service, { recursive: true });
-  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(service, 'serverless.yml')], { cwd: service, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(service, 'serverless.yml')], {
+    cwd: service,
+    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   try {
     const albPort = listenerPort('arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2', cli.stderr());
     const users = albEventOf(await call(albPort, 'GET', '/users/7?view=full', { headers: { 'x-tenant': 'ACME-eu' } }));
@@ -403,10 +448,19 @@ Resources:
   // Built from source (incremental: unchanged sources keep the last build).
   const { functions } = await loadTemplate(template);
   await buildComponent(functions.find((f) => f.name === 'Web')!);
-  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template], { cwd: project, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template], {
+    cwd: project,
+    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   try {
     const invokePort = Number(/Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stderr())![1]);
-    const viaInvoke = (await post(`http://127.0.0.1:${invokePort}/2015-03-31/functions/Web/invocations`, readFileSync(join(ROOT, 'examples', 'components', 'events', 'http-get.json'), 'utf8'), SIGNED)).json();
+    const viaInvoke = (
+      await post(
+        `http://127.0.0.1:${invokePort}/2015-03-31/functions/Web/invocations`,
+        readFileSync(join(ROOT, 'examples', 'components', 'events', 'http-get.json'), 'utf8'),
+        SIGNED,
+      )
+    ).json();
     const hello = await call(cli.port, 'GET', '/hello?name=Ada');
     assert.equal(hello.status, viaInvoke.statusCode);
     assert.equal(hello.text, viaInvoke.body);
@@ -435,7 +489,9 @@ test("serve (the editor's sidecar) reports each ALB listener's port in GET /stat
   const token = 'gateway-cfn-serve-token-0123456789';
   const serve = await startServe(workspace, token);
   try {
-    const status = RunnerStatus.parse(JSON.parse((await call(serve.port, 'GET', `${CONTROL_PREFIX}/status`, { headers: { authorization: `Bearer ${token}` } })).text));
+    const status = RunnerStatus.parse(
+      JSON.parse((await call(serve.port, 'GET', `${CONTROL_PREFIX}/status`, { headers: { authorization: `Bearer ${token}` } })).text),
+    );
     const listeners = Object.fromEntries((status.loadBalancers ?? []).map((l) => [l.listener, l.port]));
     assert.deepEqual(Object.keys(listeners).sort(), ['Listener', 'SecondListener']);
     assert.ok(![serve.port, serve.apiPort].includes(listeners.Listener));

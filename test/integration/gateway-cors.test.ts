@@ -69,7 +69,10 @@ before(async () => {
   mkdirSync(join(dir, 'src'));
   writeFileSync(join(dir, 'src', 'index.mjs'), HANDLER);
   writeFileSync(join(dir, 'template.yaml'), template(pageOrigin));
-  runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], {
+    cwd: dir,
+    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   api = `http://127.0.0.1:${runner.port}`;
 });
 
@@ -80,7 +83,11 @@ after(async () => {
 });
 
 test('HTTP API with CorsConfiguration: the gateway answers the preflight (204, configured headers) without running the function', async () => {
-  const answer = await call('OPTIONS', '/cors-http', { origin: pageOrigin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-custom' });
+  const answer = await call('OPTIONS', '/cors-http', {
+    origin: pageOrigin,
+    'access-control-request-method': 'GET',
+    'access-control-request-headers': 'x-custom',
+  });
   assert.equal(answer.status, 204);
   assert.equal(answer.headers.get('access-control-allow-origin'), pageOrigin);
   assert.equal(answer.headers.get('access-control-allow-methods'), 'GET,POST');
@@ -135,7 +142,19 @@ test('a Function URL with Cors answers the preflight and sets the CORS headers o
 
 test('a real browser: a page on another origin may call the routes whose API configures CORS, and is blocked elsewhere', async () => {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   try {
     const tab = await browser.newPage();
     await tab.goto(pageOrigin);

@@ -30,7 +30,10 @@ const fn = (name: string, handler: string, path: string, extra: Partial<Function
     'test',
   );
 
-const echoFunction = () => fn('Echo', 'index.echo', '/echo', { httpEvents: [{ kind: 'http', method: 'ANY', path: '/echo', payloadVersion: '2.0', api: 'ServerlessHttpApi', stage: '$default' }] });
+const echoFunction = () =>
+  fn('Echo', 'index.echo', '/echo', {
+    httpEvents: [{ kind: 'http', method: 'ANY', path: '/echo', payloadVersion: '2.0', api: 'ServerlessHttpApi', stage: '$default' }],
+  });
 
 async function get(path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${gateway.port}${path}`);
@@ -61,7 +64,7 @@ after(async () => {
   removeTemps();
 });
 
-test("past the integration timeout the caller gets 504 while the function runs on to its end", async () => {
+test('past the integration timeout the caller gets 504 while the function runs on to its end', async () => {
   const ends: string[] = [];
   const unsubscribe = lambda.subscribe((event) => {
     if (event.type === 'invoke-end') ends.push(event.result.payload);
@@ -72,7 +75,10 @@ test("past the integration timeout the caller gets 504 while the function runs o
     assert.deepEqual(JSON.parse(answer.text), { message: 'Endpoint request timed out' });
     assert.deepEqual(ends, []); // not finished when the gateway gave up
     for (let i = 0; i < 300 && !ends.length; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(ends.map((p) => JSON.parse(p).body), ['late']);
+    assert.deepEqual(
+      ends.map((p) => JSON.parse(p).body),
+      ['late'],
+    );
   } finally {
     unsubscribe();
   }
@@ -85,7 +91,10 @@ test('the route table follows the functions when the runner reloads them', async
   lambda.emit({ type: 'functions-changed' });
   assert.equal((await get('/bonjour')).text, 'hello');
   assert.equal((await get('/hello')).status, 403);
-  assert.deepEqual(gateway.routes().map((r) => r.servedPath), ['/bonjour']);
+  assert.deepEqual(
+    gateway.routes().map((r) => r.servedPath),
+    ['/bonjour'],
+  );
 });
 
 test('requests with and without a body, pipelined on one keep-alive connection, each reach the function with their own body', async () => {

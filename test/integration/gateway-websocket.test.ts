@@ -31,8 +31,25 @@ before(async () => {
   slsState = tempDir('ws-sls');
   const banner = /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/;
   [sam, sls] = await Promise.all([
-    startCli(['start', '--port', '0', '--api-port', '0', '--template', join(FIXTURES, 'websocket', 'sam', 'template.yaml'), '--parameter-overrides', `StateDir=${samState}`], { cwd: join(FIXTURES, 'websocket', 'sam'), env: CREDENTIALS, banner }),
-    startCli(['start', '--port', '0', '--api-port', '0', '--ws-idle-timeout', '2', '--template', join(FIXTURES, 'websocket', 'serverless', 'serverless.yml')], { cwd: join(FIXTURES, 'websocket', 'serverless'), env: { ...CREDENTIALS, CHAT_STATE_DIR: slsState }, banner }),
+    startCli(
+      [
+        'start',
+        '--port',
+        '0',
+        '--api-port',
+        '0',
+        '--template',
+        join(FIXTURES, 'websocket', 'sam', 'template.yaml'),
+        '--parameter-overrides',
+        `StateDir=${samState}`,
+      ],
+      { cwd: join(FIXTURES, 'websocket', 'sam'), env: CREDENTIALS, banner },
+    ),
+    startCli(['start', '--port', '0', '--api-port', '0', '--ws-idle-timeout', '2', '--template', join(FIXTURES, 'websocket', 'serverless', 'serverless.yml')], {
+      cwd: join(FIXTURES, 'websocket', 'serverless'),
+      env: { ...CREDENTIALS, CHAT_STATE_DIR: slsState },
+      banner,
+    }),
   ]);
   page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>chat page</title>'));
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
@@ -92,7 +109,13 @@ function open(port: number, path: string, headers: Record<string, string> = {}, 
 
 function eventsOf(state: string): Record<string, any>[] {
   const file = join(state, 'events.jsonl');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+    : [];
 }
 
 /** Every field API Gateway puts in a WebSocket event's requestContext (@types/aws-lambda's, and the extras it documents). */
@@ -116,7 +139,12 @@ function assertContext(context: APIGatewayEventWebsocketRequestContextV2 & Recor
 
 test('start prints the WebSocket APIs: URL, stage, selection expression and routes', () => {
   const out = sam.stderr();
-  assert.match(out, new RegExp(`ws://127\\.0\\.0\\.1:${sam.port}/Prod +ChatApi \\(stage Prod, routes by \\$request\\.body\\.action; @connections at http://127\\.0\\.0\\.1:${sam.port}/Prod/@connections/\\{id\\}\\)`));
+  assert.match(
+    out,
+    new RegExp(
+      `ws://127\\.0\\.0\\.1:${sam.port}/Prod +ChatApi \\(stage Prod, routes by \\$request\\.body\\.action; @connections at http://127\\.0\\.0\\.1:${sam.port}/Prod/@connections/\\{id\\}\\)`,
+    ),
+  );
   assert.match(out, /\$connect +OnConnect\n/);
   assert.match(out, /whoami +Manage +\(two-way: the response goes back to the client\)/);
   assert.match(out, /sendmessage +SendMessage\n/);
@@ -134,7 +162,9 @@ test('$connect gets the query string and headers; a two-way route answers with t
     assert.equal(message.isBase64Encoded, false);
     assert.equal(message.headers, undefined, 'headers only come with $connect');
     assert.equal(message.queryStringParameters, undefined);
-    const connect = eventsOf(samState).find((e) => e.requestContext?.eventType === 'CONNECT' && e.requestContext.connectionId === message.requestContext.connectionId)!;
+    const connect = eventsOf(samState).find(
+      (e) => e.requestContext?.eventType === 'CONNECT' && e.requestContext.connectionId === message.requestContext.connectionId,
+    )!;
     assertContext(connect.requestContext, 'CONNECT', '$connect', 'Prod');
     assert.equal(connect.requestContext.connectedAt, message.requestContext.connectedAt);
     assert.equal(connect.requestContext.identity.userAgent, 'chat-test/1.0');
@@ -156,7 +186,7 @@ test('$connect gets the query string and headers; a two-way route answers with t
   }
 });
 
-test('the subprotocol $connect answers with (its Sec-WebSocket-Protocol header) is the connection\'s', async () => {
+test("the subprotocol $connect answers with (its Sec-WebSocket-Protocol header) is the connection's", async () => {
   const client = await open(sam.port, '/Prod?token=letmein', {}, ['v2.chat', 'chat']);
   assert.equal(client.ws.protocol, 'chat');
   client.ws.close();
@@ -219,7 +249,9 @@ test('DeleteConnection closes a client, whose $disconnect follows; the closed id
     assert.deepEqual(JSON.parse((await admin.next()).text), { kicked: victimId, afterwards: 'GoneException 410' });
     const closed = await victim.closed;
     assert.equal(closed.code, 1000);
-    const disconnect = await waitFor('$disconnect of the kicked client', () => eventsOf(samState).find((e) => e.requestContext?.eventType === 'DISCONNECT' && e.requestContext.connectionId === victimId));
+    const disconnect = await waitFor('$disconnect of the kicked client', () =>
+      eventsOf(samState).find((e) => e.requestContext?.eventType === 'DISCONNECT' && e.requestContext.connectionId === victimId),
+    );
     assertContext(disconnect.requestContext, 'DISCONNECT', '$disconnect', 'Prod');
     assert.equal(disconnect.requestContext.disconnectStatusCode, 1000);
   } finally {
@@ -232,7 +264,9 @@ test('a client closing sends $disconnect with its close code and reason', async 
   client.ws.send(JSON.stringify({ action: 'whoami' }));
   const id = JSON.parse((await client.next()).text).event.requestContext.connectionId;
   client.ws.close(4000, 'bye now');
-  const disconnect = await waitFor('the $disconnect event', () => eventsOf(samState).find((e) => e.requestContext?.eventType === 'DISCONNECT' && e.requestContext.connectionId === id));
+  const disconnect = await waitFor('the $disconnect event', () =>
+    eventsOf(samState).find((e) => e.requestContext?.eventType === 'DISCONNECT' && e.requestContext.connectionId === id),
+  );
   assert.equal(disconnect.requestContext.disconnectStatusCode, 4000);
   assert.equal(disconnect.requestContext.disconnectReason, 'bye now');
   assert.equal(disconnect.headers, undefined);
@@ -251,12 +285,19 @@ test('the management API takes SDK calls from outside the functions too, and ref
   const id: string = JSON.parse((await client.next()).text).event.requestContext.connectionId;
   const url = `http://127.0.0.1:${sam.port}/Prod/@connections/${encodeURIComponent(id)}`;
   try {
-    const sdk = new ApiGatewayManagementApiClient({ endpoint: `http://127.0.0.1:${sam.port}/Prod`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const sdk = new ApiGatewayManagementApiClient({
+      endpoint: `http://127.0.0.1:${sam.port}/Prod`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     await sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'from outside' }));
     assert.equal((await client.next()).text, 'from outside');
     const info = await sdk.send(new GetConnectionCommand({ ConnectionId: id }));
     assert.equal(info.Identity?.SourceIp, '127.0.0.1');
-    await assert.rejects(sdk.send(new GetConnectionCommand({ ConnectionId: 'NoSuchConnecti0=' })), (error: Error & { $metadata?: { httpStatusCode?: number } }) => error.name === 'GoneException' && error.$metadata?.httpStatusCode === 410);
+    await assert.rejects(
+      sdk.send(new GetConnectionCommand({ ConnectionId: 'NoSuchConnecti0=' })),
+      (error: Error & { $metadata?: { httpStatusCode?: number } }) => error.name === 'GoneException' && error.$metadata?.httpStatusCode === 410,
+    );
 
     const unsigned = await fetch(url, { method: 'POST', body: 'spoofed' });
     assert.equal(unsigned.status, 403);
@@ -277,7 +318,19 @@ test('the management API takes SDK calls from outside the functions too, and ref
 
 test('a real browser: a page on another origin connects (API Gateway checks no Origin; $connect sees it), but may not call @connections', async () => {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   try {
     const tab = await browser.newPage();
     await tab.goto(pageOrigin);
@@ -367,10 +420,16 @@ test('a changed definition file reloads the routes, an open connection follows t
 test('an idle connection is closed after --ws-idle-timeout with 1001 "Going away", and $disconnect says so', async () => {
   const client = await open(sls.port, '/local');
   client.ws.send(JSON.stringify({ type: 'echo', text: 'one' }));
-  const id = (await client.next()) && eventsOf(slsState).filter((e) => e.requestContext?.routeKey === 'echo').at(-1)!.requestContext.connectionId;
+  const id =
+    (await client.next()) &&
+    eventsOf(slsState)
+      .filter((e) => e.requestContext?.routeKey === 'echo')
+      .at(-1)!.requestContext.connectionId;
   const closed = await client.closed;
   assert.deepEqual(closed, { code: 1001, reason: 'Going away' });
-  const disconnect = await waitFor('the idle connection\'s $disconnect', () => eventsOf(slsState).find((e) => e.requestContext?.eventType === 'DISCONNECT' && e.requestContext.connectionId === id));
+  const disconnect = await waitFor("the idle connection's $disconnect", () =>
+    eventsOf(slsState).find((e) => e.requestContext?.eventType === 'DISCONNECT' && e.requestContext.connectionId === id),
+  );
   assert.equal(disconnect.requestContext.disconnectStatusCode, 1001);
   assert.equal(disconnect.requestContext.disconnectReason, 'Going away');
 });

@@ -145,7 +145,11 @@ interface Answer {
 let runner: CliProcess;
 let apiPort: number;
 
-function call(method: string, path: string, opts: { headers?: Record<string, string | string[]>; body?: Buffer | string; port?: number } = {}): Promise<Answer> {
+function call(
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string | string[]>; body?: Buffer | string; port?: number } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: opts.port ?? apiPort, method, path, headers: opts.headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -179,7 +183,10 @@ before(async () => {
   mkdirSync(join(dir, 'src'));
   writeFileSync(join(dir, 'src', 'index.mjs'), HANDLERS);
   writeFileSync(join(dir, 'template.yaml'), TEMPLATE);
-  runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], {
+    cwd: dir,
+    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   apiPort = runner.port;
 });
 
@@ -197,7 +204,9 @@ test('start prints the route table: method, URL, function and API kind', () => {
 });
 
 test('curl reaches a REST route; the event is payload 1.0 with path parameters, the stage in requestContext and no stage in the path', () => {
-  const text = execFileSync('curl', ['-s', `http://localhost:${apiPort}/rest/items/42?tag=a&tag=b&one=1`, '-H', 'X-Two: x', '-H', 'X-Two: y'], { encoding: 'utf8' });
+  const text = execFileSync('curl', ['-s', `http://localhost:${apiPort}/rest/items/42?tag=a&tag=b&one=1`, '-H', 'X-Two: x', '-H', 'X-Two: y'], {
+    encoding: 'utf8',
+  });
   const event = restEventOf({ status: 200, headers: {}, body: Buffer.from(text), text });
   assert.equal(event.resource, '/rest/items/{id}');
   assert.equal(event.path, '/rest/items/42');
@@ -280,7 +289,10 @@ test('methods: the HTTP API POST-only greedy route refuses GET with 404, and tak
 });
 
 test('a Function URL is served under /lambda-url/<function>/ and sees its own path (LambdaFunctionUrlSchema)', async () => {
-  const event = httpEventOf(await call('PUT', '/lambda-url/Url/some/where?q=1', { headers: { 'content-type': 'text/plain' }, body: 'hi' }), LambdaFunctionUrlSchema);
+  const event = httpEventOf(
+    await call('PUT', '/lambda-url/Url/some/where?q=1', { headers: { 'content-type': 'text/plain' }, body: 'hi' }),
+    LambdaFunctionUrlSchema,
+  );
   assert.equal(event.rawPath, '/some/where');
   assert.equal(event.routeKey, '$default');
   assert.equal(event.requestContext.http.method, 'PUT');
@@ -383,7 +395,10 @@ test('the 2.0 simple response: a string is the body, any other value its JSON, 2
 });
 
 test('response cookies: 2.0 cookies and 1.0 multiValueHeaders become Set-Cookie headers', async () => {
-  for (const [path, body] of [['/http-cookies', 'v2'], ['/rest-cookies', 'v1']]) {
+  for (const [path, body] of [
+    ['/http-cookies', 'v2'],
+    ['/rest-cookies', 'v1'],
+  ]) {
     const answer = await call('GET', path!);
     assert.equal(answer.status, 201);
     assert.equal(answer.text, body);
@@ -406,7 +421,10 @@ test("API Gateway's error answers: function error, malformed response, no route"
     assert.equal(answer.headers['content-type'], 'application/json');
   }
   // The reason goes to the runner's log, since the caller only gets the terse message.
-  assert.match(runner.stderr(), /GET \/rest-malformed -> Malformed 502 \([\d.]+ ms\): Malformed returned a response API Gateway can't send: payload format 1\.0 needs an object with a statusCode/);
+  assert.match(
+    runner.stderr(),
+    /GET \/rest-malformed -> Malformed 502 \([\d.]+ ms\): Malformed returned a response API Gateway can't send: payload format 1\.0 needs an object with a statusCode/,
+  );
   assert.match(runner.stderr(), /GET \/rest-fail -> Fail 502 \([\d.]+ ms\): Fail failed with Error: boom \(its log has the details\)/);
 });
 
@@ -437,7 +455,10 @@ test('browsers may call it (no signature needed), but a request for another Host
 });
 
 test('the Invoke API is still on its own port and still wants a signature', async () => {
-  const invoke = await call('POST', '/2015-03-31/functions/Simple/invocations', { port: Number(/Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/.exec(runner.stderr())![1]), body: '{}' });
+  const invoke = await call('POST', '/2015-03-31/functions/Simple/invocations', {
+    port: Number(/Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/.exec(runner.stderr())![1]),
+    body: '{}',
+  });
   assert.equal(invoke.status, 403);
   const gateway = await call('POST', '/2015-03-31/functions/Simple/invocations', { body: '{}' });
   assert.equal(gateway.status, 404); // not a route of the project's APIs
@@ -485,7 +506,10 @@ test('a REST-only project answers an unknown path with 403 Missing Authenticatio
     join(dir, 'template.yaml'),
     `Transform: AWS::Serverless-2016-10-31\nResources:\n  Only:\n    Type: AWS::Serverless::Function\n    Properties: { Runtime: nodejs22.x, CodeUri: ./src, Handler: index.echo, Events: { Get: { Type: Api, Properties: { Path: /only, Method: get } } } }\n`,
   );
-  const rest = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  const rest = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'template.yaml')], {
+    cwd: dir,
+    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   try {
     const answer = await call('GET', '/elsewhere', { port: rest.port });
     assert.equal(answer.status, 403);
@@ -519,7 +543,10 @@ functions:
   http: { handler: handler.echo, url: true, events: [{ httpApi: 'POST /things' }, { httpApi: '*' }] }
 `,
   );
-  const sls = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'serverless.yml')], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+  const sls = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(dir, 'serverless.yml')], {
+    cwd: dir,
+    banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   try {
     const rest = restEventOf(await call('GET', '/users/7', { port: sls.port }));
     assert.deepEqual(rest.pathParameters, { id: '7' });
@@ -545,7 +572,10 @@ test('ports: the default 3000, when taken, falls back to a free port and says so
   const holder = createServer();
   await new Promise<void>((resolve) => holder.once('error', () => resolve()).listen(3000, '127.0.0.1', () => resolve()));
   try {
-    const fallback = await startCli(['start', '--port', '0', '--template', join(dir, 'template.yaml')], { cwd: dir, banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/ });
+    const fallback = await startCli(['start', '--port', '0', '--template', join(dir, 'template.yaml')], {
+      cwd: dir,
+      banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+    });
     try {
       assert.notEqual(fallback.port, 3000);
       assert.match(fallback.stderr(), /port 3000 is in use; serving the HTTP APIs on port \d+ instead \(choose one with --api-port N\)/);
@@ -553,7 +583,11 @@ test('ports: the default 3000, when taken, falls back to a free port and says so
     } finally {
       await fallback.stop();
     }
-    const chosen = spawnSync(process.execPath, [join(ROOT, 'dist', 'runner.js'), 'start', '--port', '0', '--api-port', '3000', '--template', join(dir, 'template.yaml')], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    const chosen = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist', 'runner.js'), 'start', '--port', '0', '--api-port', '3000', '--template', join(dir, 'template.yaml')],
+      { cwd: dir, encoding: 'utf8', timeout: 20_000 },
+    );
     assert.equal(chosen.status, 2, chosen.stderr);
     assert.match(chosen.stderr, /Port 3000 is in use, so the HTTP APIs can't be served there\. Choose another with --api-port N \(0: any free port\)\./);
   } finally {
@@ -572,7 +606,9 @@ test("serve (the editor's sidecar) serves the HTTP routes too, on a free port na
     assert.ok(serve.apiPort, 'the ready line names the gateway port');
     assert.notEqual(serve.apiPort, serve.port);
     assert.equal((await call('GET', '/simple/string', { port: serve.apiPort })).text, 'hello');
-    const status = RunnerStatus.parse(JSON.parse((await call('GET', `${CONTROL_PREFIX}/status`, { port: serve.port, headers: { authorization: `Bearer ${token}` } })).text));
+    const status = RunnerStatus.parse(
+      JSON.parse((await call('GET', `${CONTROL_PREFIX}/status`, { port: serve.port, headers: { authorization: `Bearer ${token}` } })).text),
+    );
     assert.equal(status.apiPort, serve.apiPort);
     // Still loopback-only, like start's.
     assert.equal((await call('GET', '/simple/string', { port: serve.apiPort, headers: { host: 'evil.example' } })).status, 403);

@@ -13,7 +13,7 @@ function generate(...args: string[]): Promise<{ code: number; stdout: string; st
   });
 }
 
-test('without arguments it lists the services with their events, SAM\'s names first', async () => {
+test("without arguments it lists the services with their events, SAM's names first", async () => {
   const { code, stdout } = await generate();
   assert.equal(code, 0);
   assert.match(stdout, /^ {2}apigateway +aws-proxy, .*http-api-proxy/m);
@@ -21,7 +21,7 @@ test('without arguments it lists the services with their events, SAM\'s names fi
   assert.match(stdout, /^ {2}cloudwatch +.*scheduled-event/m);
 });
 
-test('with a service only it lists that service\'s events and their flags', async () => {
+test("with a service only it lists that service's events and their flags", async () => {
   const { code, stdout } = await generate('sqs');
   assert.equal(code, 0);
   assert.match(stdout, /receive-message +SQS/);
@@ -38,7 +38,7 @@ test('apigateway http-api-proxy with --path and --body prints an HTTP API payloa
   assert.equal(event.body, '{"id":1}');
 });
 
-test('sqs receive-message --body x, with SAM\'s kebab flags (--queue-name) and its account flags accepted with a notice', async () => {
+test("sqs receive-message --body x, with SAM's kebab flags (--queue-name) and its account flags accepted with a notice", async () => {
   const { code, stdout, stderr } = await generate('sqs', 'receive-message', '--body', 'x', '--queue-name', 'jobs', '--region', 'eu-west-1');
   assert.equal(code, 0, stderr);
   const record = JSON.parse(stdout).Records[0];
@@ -48,7 +48,7 @@ test('sqs receive-message --body x, with SAM\'s kebab flags (--queue-name) and i
   assert.match(stderr, /--region has no effect/);
 });
 
-test('the catalogue\'s own ids work too (sqs sqs-fifo, cloudwatch scheduled-event is EventBridge\'s)', async () => {
+test("the catalogue's own ids work too (sqs sqs-fifo, cloudwatch scheduled-event is EventBridge's)", async () => {
   const fifo = await generate('sqs', 'sqs-fifo', '--message-group-id', 'g1');
   assert.equal(fifo.code, 0, fifo.stderr);
   assert.equal(JSON.parse(fifo.stdout).Records[0].attributes.MessageGroupId, 'g1');

@@ -39,21 +39,33 @@ const bootstrapZip = (bytes: Buffer) => writeZip([{ name: 'bootstrap', data: byt
 
 test('the glibc versions a binary needs are read from its ELF version section, with the symbols that need them', () => {
   const needed = neededGlibcVersions(binaries.newest);
-  assert.deepEqual(needed.find((n) => n.version === 'GLIBC_2.36'), { library: 'libc.so.6', version: 'GLIBC_2.36', symbols: ['arc4random'] });
+  assert.deepEqual(
+    needed.find((n) => n.version === 'GLIBC_2.36'),
+    { library: 'libc.so.6', version: 'GLIBC_2.36', symbols: ['arc4random'] },
+  );
   assert.deepEqual(neededGlibcVersions(binaries.static), [], 'a static binary needs no glibc');
 });
 
 test('the package check refuses a bootstrap needing GLIBC_2.36 for provided.al2023 (glibc 2.34), naming it and the symbol', () => {
   const { problems } = checkPackage(bootstrapZip(binaries.newest), { architecture: 'x86_64', runtime: 'provided.al2023' });
-  assert.deepEqual(problems.map((p) => p.kind), ['glibc']);
-  assert.match(problems[0]!.message, /^provided\.al2023 runs on Amazon Linux 2023, whose glibc is 2\.34, but bootstrap needs GLIBC_2\.36 \(arc4random\): Lambda would fail to load it/);
+  assert.deepEqual(
+    problems.map((p) => p.kind),
+    ['glibc'],
+  );
+  assert.match(
+    problems[0]!.message,
+    /^provided\.al2023 runs on Amazon Linux 2023, whose glibc is 2\.34, but bootstrap needs GLIBC_2\.36 \(arc4random\): Lambda would fail to load it/,
+  );
   assert.match(problems[0]!.message, /link it statically \(musl, or CGO_ENABLED=0 for Go\)/);
 });
 
 test('a plain binary built here passes for Amazon Linux 2023 but not for Amazon Linux 2 (glibc 2.26); a static one passes both', () => {
   assert.deepEqual(checkPackage(bootstrapZip(binaries.plain), { architecture: 'x86_64', runtime: 'provided.al2023' }).problems, []);
   const al2 = checkPackage(bootstrapZip(binaries.plain), { architecture: 'x86_64', runtime: 'provided.al2' }).problems;
-  assert.deepEqual(al2.map((p) => p.kind), ['glibc']);
+  assert.deepEqual(
+    al2.map((p) => p.kind),
+    ['glibc'],
+  );
   assert.match(al2[0]!.message, /whose glibc is 2\.26, but bootstrap needs GLIBC_2\.34 \(__libc_start_main\)/);
   for (const runtime of ['provided.al2023', 'provided.al2'] as const) {
     assert.deepEqual(checkPackage(bootstrapZip(binaries.static), { architecture: 'x86_64', runtime }).problems, [], runtime);
@@ -66,14 +78,30 @@ test('a native addon in a Node package is checked too', () => {
     { name: 'node_modules/fast/build/fast.node', data: binaries.newest, mode: 0o755 },
   ]);
   const { problems } = checkPackage(zip, { architecture: 'x86_64', runtime: 'nodejs24.x', handler: 'index.handler' });
-  assert.match(problems.map((p) => p.message).join(' '), /nodejs24\.x runs on Amazon Linux 2023, whose glibc is 2\.34, but node_modules\/fast\/build\/fast\.node needs GLIBC_2\.36/);
+  assert.match(
+    problems.map((p) => p.message).join(' '),
+    /nodejs24\.x runs on Amazon Linux 2023, whose glibc is 2\.34, but node_modules\/fast\/build\/fast\.node needs GLIBC_2\.36/,
+  );
 });
 
 test('the local control plane refuses the package as Lambda would, through the AWS SDK', async () => {
-  const client = new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  const client = new LambdaClient({
+    endpoint: runner.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
   try {
     await assert.rejects(
-      client.send(new CreateFunctionCommand({ FunctionName: 'TooNew', Runtime: 'provided.al2023', Handler: 'bootstrap', Role: 'arn:aws:iam::123456789012:role/x', Code: { ZipFile: bootstrapZip(binaries.newest) } })),
+      client.send(
+        new CreateFunctionCommand({
+          FunctionName: 'TooNew',
+          Runtime: 'provided.al2023',
+          Handler: 'bootstrap',
+          Role: 'arn:aws:iam::123456789012:role/x',
+          Code: { ZipFile: bootstrapZip(binaries.newest) },
+        }),
+      ),
       (error: Error) => {
         assert.equal(error.name, 'InvalidParameterValueException');
         assert.match(error.message, /needs GLIBC_2\.36 \(arc4random\)/);

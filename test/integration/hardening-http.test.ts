@@ -12,7 +12,23 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
-import { SHELL_BOOTSTRAP_DIR, SIGNED, assertBuilt, isAlive, removeTemps, startCli, startRunner, startServe, stopServe, tempDir, waitFor, writeTemplate, type CliProcess, type Runner, type Serve } from './support/runner.ts';
+import {
+  SHELL_BOOTSTRAP_DIR,
+  SIGNED,
+  assertBuilt,
+  isAlive,
+  removeTemps,
+  startCli,
+  startRunner,
+  startServe,
+  stopServe,
+  tempDir,
+  waitFor,
+  writeTemplate,
+  type CliProcess,
+  type Runner,
+  type Serve,
+} from './support/runner.ts';
 import { CONTROL_PREFIX, RUNNER_ENV } from '../../runner/protocol.ts';
 
 interface Answer {
@@ -39,11 +55,13 @@ function send(port: number, method: string, path: string, headers: Record<string
   });
 }
 
-const sdk = (endpoint: string) => new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+const sdk = (endpoint: string) =>
+  new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
 
 function nodeZip(files: Record<string, string | Uint8Array>): Uint8Array {
   const tree: Record<string, [Uint8Array, { os: number; attrs: number }]> = {};
-  for (const [name, data] of Object.entries(files)) tree[name] = [typeof data === 'string' ? Buffer.from(data) : data, { os: 3, attrs: (0o100644 << 16) >>> 0 }];
+  for (const [name, data] of Object.entries(files))
+    tree[name] = [typeof data === 'string' ? Buffer.from(data) : data, { os: 3, attrs: (0o100644 << 16) >>> 0 }];
   return zipSync(tree);
 }
 
@@ -108,8 +126,20 @@ describe('who may call start (the Invoke API and the local control plane)', () =
 
   test('what Chromium sends for a cross-origin no-cors CreateFunction + invoke creates and runs nothing', async () => {
     // The headers of fetch(runner, {method: 'POST', mode: 'no-cors', headers: {'Content-Type': 'text/plain'}}).
-    const browser = { Origin: 'http://127.0.0.1:8000', 'Content-Type': 'text/plain;charset=UTF-8', 'Sec-Fetch-Site': 'same-site', 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Dest': 'empty' };
-    const create = JSON.stringify({ FunctionName: 'FromPage', Runtime: 'nodejs22.x', Role: 'arn:aws:iam::123456789012:role/x', Handler: 'index.handler', Code: { ZipFile: Buffer.from(nodeZip({ 'index.js': HANDLER })).toString('base64') } });
+    const browser = {
+      Origin: 'http://127.0.0.1:8000',
+      'Content-Type': 'text/plain;charset=UTF-8',
+      'Sec-Fetch-Site': 'same-site',
+      'Sec-Fetch-Mode': 'no-cors',
+      'Sec-Fetch-Dest': 'empty',
+    };
+    const create = JSON.stringify({
+      FunctionName: 'FromPage',
+      Runtime: 'nodejs22.x',
+      Role: 'arn:aws:iam::123456789012:role/x',
+      Handler: 'index.handler',
+      Code: { ZipFile: Buffer.from(nodeZip({ 'index.js': HANDLER })).toString('base64') },
+    });
     const created = await send(runner.port, 'POST', '/2015-03-31/functions', browser, create);
     assert.equal(created.status, 403, created.text);
     assert.equal(created.json().__type, 'AccessDeniedException');
@@ -117,13 +147,28 @@ describe('who may call start (the Invoke API and the local control plane)', () =
     const invoked = await send(runner.port, 'POST', '/2015-03-31/functions/Echo/invocations', browser, '{}');
     assert.equal(invoked.status, 403, invoked.text);
     const listed = await sdk(runner.endpoint).send(new ListFunctionsCommand({}));
-    assert.deepEqual((listed.Functions ?? []).map((f) => f.FunctionName), []);
+    assert.deepEqual(
+      (listed.Functions ?? []).map((f) => f.FunctionName),
+      [],
+    );
   });
 
   test('a real Chromium page on another port can neither create nor run a function', async (t) => {
     const { chromium } = await import('playwright-core');
     const page = await servePage();
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     t.after(async () => {
       await browser.close();
       page.server.close();
@@ -131,24 +176,64 @@ describe('who may call start (the Invoke API and the local control plane)', () =
     const tab = await browser.newPage();
     await tab.goto(page.url);
     const zip = Buffer.from(nodeZip({ 'index.js': HANDLER })).toString('base64');
-    const outcome = await tab.evaluate(async ({ endpoint, zip }) => {
-      const body = JSON.stringify({ FunctionName: 'FromChromium', Runtime: 'nodejs22.x', Role: 'arn:aws:iam::123456789012:role/x', Handler: 'index.handler', Code: { ZipFile: zip } });
-      await fetch(`${endpoint}/2015-03-31/functions`, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body });
-      await fetch(`${endpoint}/2015-03-31/functions/FromChromium/invocations`, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
-      // A CORS request with the header AWS clients send needs a preflight, which is refused.
-      return fetch(`${endpoint}/2015-03-31/functions/Echo/invocations`, { method: 'POST', headers: { Authorization: 'AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=0' }, body: '{}' }).then(() => 'read', (err: Error) => `blocked: ${err.message}`);
-    }, { endpoint: runner.endpoint, zip });
+    const outcome = await tab.evaluate(
+      async ({ endpoint, zip }) => {
+        const body = JSON.stringify({
+          FunctionName: 'FromChromium',
+          Runtime: 'nodejs22.x',
+          Role: 'arn:aws:iam::123456789012:role/x',
+          Handler: 'index.handler',
+          Code: { ZipFile: zip },
+        });
+        await fetch(`${endpoint}/2015-03-31/functions`, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body });
+        await fetch(`${endpoint}/2015-03-31/functions/FromChromium/invocations`, {
+          method: 'POST',
+          mode: 'no-cors',
+          headers: { 'Content-Type': 'text/plain' },
+          body: '{}',
+        });
+        // A CORS request with the header AWS clients send needs a preflight, which is refused.
+        return fetch(`${endpoint}/2015-03-31/functions/Echo/invocations`, {
+          method: 'POST',
+          headers: { Authorization: 'AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=0' },
+          body: '{}',
+        }).then(
+          () => 'read',
+          (err: Error) => `blocked: ${err.message}`,
+        );
+      },
+      { endpoint: runner.endpoint, zip },
+    );
     assert.match(outcome, /^blocked/);
     const listed = await sdk(runner.endpoint).send(new ListFunctionsCommand({}));
-    assert.deepEqual((listed.Functions ?? []).map((f) => f.FunctionName), [], 'nothing was created');
+    assert.deepEqual(
+      (listed.Functions ?? []).map((f) => f.FunctionName),
+      [],
+      'nothing was created',
+    );
   });
 
   test('--allow-origin lets that page in on purpose: preflight and CORS answers, from a real Chromium', async (t) => {
     const { chromium } = await import('playwright-core');
     const page = await servePage();
     const template = writeTemplate(tempDir('allowed'), [{ name: 'Echo', codeUri: SHELL_BOOTSTRAP_DIR }]);
-    const allowed = await startCli(['start', '--port', '0', '--template', template, '--allow-origin', page.origin], { cwd: dir, banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const allowed = await startCli(['start', '--port', '0', '--template', template, '--allow-origin', page.origin], {
+      cwd: dir,
+      banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/,
+    });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     t.after(async () => {
       await browser.close();
       page.server.close();
@@ -157,17 +242,28 @@ describe('who may call start (the Invoke API and the local control plane)', () =
     const tab = await browser.newPage();
     await tab.goto(page.url);
     const answer = await tab.evaluate(async (endpoint) => {
-      const res = await fetch(`${endpoint}/2015-03-31/functions/Echo/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Amz-Log-Type': 'Tail' }, body: '{"from":"page"}' });
+      const res = await fetch(`${endpoint}/2015-03-31/functions/Echo/invocations`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Amz-Log-Type': 'Tail' },
+        body: '{"from":"page"}',
+      });
       return { status: res.status, body: await res.json(), version: res.headers.get('x-amz-executed-version') };
     }, allowed.endpoint);
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body.event, { from: 'page' });
     assert.equal(answer.version, '$LATEST', 'the X-Amz-* answer headers are exposed to the page');
-    const preflight = await send(allowed.port, 'OPTIONS', '/2015-03-31/functions/Echo/invocations', { Origin: page.origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-amz-log-type' });
+    const preflight = await send(allowed.port, 'OPTIONS', '/2015-03-31/functions/Echo/invocations', {
+      Origin: page.origin,
+      'Access-Control-Request-Method': 'POST',
+      'Access-Control-Request-Headers': 'content-type,x-amz-log-type',
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], page.origin);
     assert.equal(preflight.headers['access-control-allow-headers'], 'content-type,x-amz-log-type');
-    const other = await send(allowed.port, 'OPTIONS', '/2015-03-31/functions/Echo/invocations', { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' });
+    const other = await send(allowed.port, 'OPTIONS', '/2015-03-31/functions/Echo/invocations', {
+      Origin: 'http://evil.example',
+      'Access-Control-Request-Method': 'POST',
+    });
     assert.equal(other.status, 403);
     assert.equal(other.headers['access-control-allow-origin'], undefined);
   });
@@ -183,7 +279,10 @@ async function servePage(): Promise<{ server: Server; url: string; origin: strin
 
 describe('rie: unsigned like aws-lambda-rie, but not for web pages', () => {
   test('curl-style unsigned invoke works; an Origin or a foreign Host is refused', async () => {
-    const rie = await startCli(['rie', '--runtime-interface-emulator-address', '127.0.0.1:0', './bootstrap'], { cwd: SHELL_BOOTSTRAP_DIR, banner: /POST http:\/\/127\.0\.0\.1:(\d+)\// });
+    const rie = await startCli(['rie', '--runtime-interface-emulator-address', '127.0.0.1:0', './bootstrap'], {
+      cwd: SHELL_BOOTSTRAP_DIR,
+      banner: /POST http:\/\/127\.0\.0\.1:(\d+)\//,
+    });
     try {
       const path = '/2015-03-31/functions/function/invocations';
       const ok = await send(rie.port, 'POST', path, {}, '{"curl":true}');
@@ -207,7 +306,10 @@ describe('a request body that stops arriving', () => {
     const template = writeTemplate(tempDir('slow'), [{ name: 'Echo', codeUri: SHELL_BOOTSTRAP_DIR }]);
     const slow = await startRunner(template, { OPEN_RUNTIME_BODY_IDLE_TIMEOUT_MS: '400' });
     try {
-      for (const [method, path] of [['POST', '/2015-03-31/functions/Echo/invocations'], ['POST', '/2015-03-31/functions']]) {
+      for (const [method, path] of [
+        ['POST', '/2015-03-31/functions/Echo/invocations'],
+        ['POST', '/2015-03-31/functions'],
+      ]) {
         const answer = await new Promise<{ text: string; closed: boolean }>((resolve, reject) => {
           const socket = connect(slow.port, '127.0.0.1');
           let text = '';
@@ -221,7 +323,9 @@ describe('a request body that stops arriving', () => {
             resolve({ text, closed: true });
           });
           socket.on('error', reject);
-          socket.write(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${SIGNED.Authorization}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"partial":`);
+          socket.write(
+            `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${SIGNED.Authorization}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"partial":`,
+          );
         });
         assert.match(answer.text, /^HTTP\/1\.1 408 /, `${method} ${path}: ${answer.text || '(no answer within 15 s)'}`);
         assert.match(answer.text, /RequestTimeoutException/);
@@ -288,25 +392,41 @@ done
   });
 
   const control = (method: string, route: string, body?: unknown) =>
-    send(serve.port, method, `${CONTROL_PREFIX}${route}`, { Authorization: `Bearer ${serve.token}`, 'Content-Type': 'application/json' }, body === undefined ? undefined : JSON.stringify(body));
+    send(
+      serve.port,
+      method,
+      `${CONTROL_PREFIX}${route}`,
+      { Authorization: `Bearer ${serve.token}`, 'Content-Type': 'application/json' },
+      body === undefined ? undefined : JSON.stringify(body),
+    );
 
   test('takes its control token from the first line of stdin, and no function can read it in /proc', async () => {
     const reply = await control('POST', '/invoke', { function: 'Snoop', payload: '{}' });
     assert.equal(reply.status, 200, reply.text);
     const file = JSON.parse(reply.json().payload).file as string;
     const seen = readFileSync(file, 'utf8');
-    assert.match(seen, new RegExp(`^ppid=${serve.pid}$`, 'm'), `the function is a child of the runner (pid ${serve.pid}), so it read the runner's /proc entries:\n${seen.slice(0, 500)}`);
+    assert.match(
+      seen,
+      new RegExp(`^ppid=${serve.pid}$`, 'm'),
+      `the function is a child of the runner (pid ${serve.pid}), so it read the runner's /proc entries:\n${seen.slice(0, 500)}`,
+    );
     // As root (CI) the environment is readable, so the check means something; as a normal user the runner is
     // non-dumpable and it is not readable at all (the test below).
     assert.match(seen, /--- runner environ\n([A-Z_]+=|DENIED)/, seen.slice(0, 500));
-    assert.ok(!seen.includes(TOKEN), 'the token is in neither the runner\'s environment, nor its command line, nor the function\'s environment');
+    assert.ok(!seen.includes(TOKEN), "the token is in neither the runner's environment, nor its command line, nor the function's environment");
     assert.ok(!seen.includes('OPEN_RUNTIME_TOKEN'));
     const wrong = await send(serve.port, 'GET', `${CONTROL_PREFIX}/status`, { Authorization: 'Bearer not-the-token' });
     assert.equal(wrong.status, 401);
   });
 
   test('a control API body that is not JSON is a 400 saying so, not a 500', async () => {
-    const reply = await send(serve.port, 'POST', `${CONTROL_PREFIX}/invoke`, { Authorization: `Bearer ${serve.token}`, 'Content-Type': 'application/json' }, '{"function":');
+    const reply = await send(
+      serve.port,
+      'POST',
+      `${CONTROL_PREFIX}/invoke`,
+      { Authorization: `Bearer ${serve.token}`, 'Content-Type': 'application/json' },
+      '{"function":',
+    );
     assert.equal(reply.status, 400, reply.text);
     assert.equal(reply.json().errorType, 'InvalidRequestContentException');
   });
@@ -322,7 +442,11 @@ done
     const reply = await send(serve.port, 'POST', '/2015-03-31/functions/Chatty/invocations', { ...SIGNED }, '{}');
     assert.equal(reply.status, 200, reply.text);
     socket.resume();
-    const dropped = await waitFor('an events-dropped line once the reader caught up', () => /\{"type":"events-dropped","count":(\d+)\}/.exec(received) ?? undefined, 30_000);
+    const dropped = await waitFor(
+      'an events-dropped line once the reader caught up',
+      () => /\{"type":"events-dropped","count":(\d+)\}/.exec(received) ?? undefined,
+      30_000,
+    );
     assert.ok(Number(dropped[1]) > 0);
     assert.ok(received.length < 30_000_000, `fewer bytes than the logs written (${received.length})`);
     socket.destroy();
@@ -335,7 +459,15 @@ done
 
 describe('zip packages sent to the local control plane', () => {
   const create = (name: string, zip: Uint8Array) =>
-    sdk(runner.endpoint).send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs22.x', Role: 'arn:aws:iam::123456789012:role/x', Handler: 'index.handler', Code: { ZipFile: zip } }));
+    sdk(runner.endpoint).send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Runtime: 'nodejs22.x',
+        Role: 'arn:aws:iam::123456789012:role/x',
+        Handler: 'index.handler',
+        Code: { ZipFile: zip },
+      }),
+    );
   const deployed = (name: string) => join(dir, '.open-runtime', 'deployed', name);
 
   async function refused(name: string, zip: Uint8Array, pattern: RegExp): Promise<void> {

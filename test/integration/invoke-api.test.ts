@@ -56,20 +56,40 @@ test('AWS CLI v2 is the real one', async () => {
 
 test('AWS CLI: each example answers through aws lambda invoke', async () => {
   const cases: Array<[string, string, (body: any) => void]> = [
-    ['HelloTs', 'hello-query.json', (b) => {
-      assert.equal(b.statusCode, 200);
-      assert.match(JSON.parse(b.body).message, /^Hello, /);
-    }],
-    ['CallbackJs', 'callback.json', (b) => {
-      assert.equal(b.functionName, 'CallbackJs');
-      assert.ok(b.remainingTimeInMillis > 0 && b.remainingTimeInMillis <= 5000);
-    }],
+    [
+      'HelloTs',
+      'hello-query.json',
+      (b) => {
+        assert.equal(b.statusCode, 200);
+        assert.match(JSON.parse(b.body).message, /^Hello, /);
+      },
+    ],
+    [
+      'CallbackJs',
+      'callback.json',
+      (b) => {
+        assert.equal(b.functionName, 'CallbackJs');
+        assert.ok(b.remainingTimeInMillis > 0 && b.remainingTimeInMillis <= 5000);
+      },
+    ],
     ['PythonHello', 'python.json', (b) => assert.equal(typeof b, 'object')],
     ['BashCurl', 'bash.json', (b) => assert.ok(b !== undefined)],
   ];
   for (const [name, event, check] of cases) {
     const file = join(out, `${name}.json`);
-    const result = await aws('lambda', 'invoke', '--function-name', name, '--cli-binary-format', 'raw-in-base64-out', '--payload', `file://${join(EXAMPLES, 'events', event)}`, '--log-type', 'Tail', file);
+    const result = await aws(
+      'lambda',
+      'invoke',
+      '--function-name',
+      name,
+      '--cli-binary-format',
+      'raw-in-base64-out',
+      '--payload',
+      `file://${join(EXAMPLES, 'events', event)}`,
+      '--log-type',
+      'Tail',
+      file,
+    );
     assert.equal(result.code, 0, `${name}: ${result.stderr}`);
     const meta = JSON.parse(result.stdout);
     assert.equal(meta.StatusCode, 200, name);
@@ -84,7 +104,17 @@ test('AWS CLI: each example answers through aws lambda invoke', async () => {
 
 test('AWS CLI: a function error is FunctionError Unhandled with the error document', async () => {
   const file = join(out, 'failing.json');
-  const result = await aws('lambda', 'invoke', '--function-name', 'FailingJs', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{"orderId":"order-42"}', file);
+  const result = await aws(
+    'lambda',
+    'invoke',
+    '--function-name',
+    'FailingJs',
+    '--cli-binary-format',
+    'raw-in-base64-out',
+    '--payload',
+    '{"orderId":"order-42"}',
+    file,
+  );
   assert.equal(result.code, 0);
   assert.equal(JSON.parse(result.stdout).FunctionError, 'Unhandled');
   const error = JSON.parse(readFileSync(file, 'utf8'));
@@ -93,7 +123,19 @@ test('AWS CLI: a function error is FunctionError Unhandled with the error docume
 });
 
 test('AWS CLI: Event and DryRun invocation types; unknown function', async () => {
-  const event = await aws('lambda', 'invoke', '--function-name', 'CallbackJs', '--invocation-type', 'Event', '--cli-binary-format', 'raw-in-base64-out', '--payload', '{}', join(out, 'event.json'));
+  const event = await aws(
+    'lambda',
+    'invoke',
+    '--function-name',
+    'CallbackJs',
+    '--invocation-type',
+    'Event',
+    '--cli-binary-format',
+    'raw-in-base64-out',
+    '--payload',
+    '{}',
+    join(out, 'event.json'),
+  );
   assert.equal(JSON.parse(event.stdout).StatusCode, 202);
   const dry = await aws('lambda', 'invoke', '--function-name', 'CallbackJs', '--invocation-type', 'DryRun', join(out, 'dry.json'));
   assert.equal(JSON.parse(dry.stdout).StatusCode, 204);
@@ -104,12 +146,14 @@ test('AWS CLI: Event and DryRun invocation types; unknown function', async () =>
 });
 
 test('SDK: Invoke with client context, log tail and the executed version', async () => {
-  const res = await client.send(new InvokeCommand({
-    FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:CallbackJs',
-    Payload: Buffer.from(JSON.stringify({ via: 'sdk' })),
-    LogType: 'Tail',
-    ClientContext: Buffer.from(JSON.stringify({ custom: { tenant: 't1' } })).toString('base64'),
-  }));
+  const res = await client.send(
+    new InvokeCommand({
+      FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:CallbackJs',
+      Payload: Buffer.from(JSON.stringify({ via: 'sdk' })),
+      LogType: 'Tail',
+      ClientContext: Buffer.from(JSON.stringify({ custom: { tenant: 't1' } })).toString('base64'),
+    }),
+  );
   assert.equal(res.StatusCode, 200);
   assert.equal(res.ExecutedVersion, '$LATEST');
   const body = JSON.parse(Buffer.from(res.Payload!).toString('utf8'));
@@ -124,7 +168,12 @@ test('SDK: errors come back as the SDK exception classes', async () => {
   // StreamJs has the default cap of 10 concurrent environments and holds each for ~300 ms.
   // The SDK retries throttling on its own; one attempt shows what the runner answered.
   const once = new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
-  const slow = Array.from({ length: 11 }, () => once.send(new InvokeCommand({ FunctionName: 'StreamJs', Payload: Buffer.from('{"chunks":3}') })).then(() => 'ok', (e) => e));
+  const slow = Array.from({ length: 11 }, () =>
+    once.send(new InvokeCommand({ FunctionName: 'StreamJs', Payload: Buffer.from('{"chunks":3}') })).then(
+      () => 'ok',
+      (e) => e,
+    ),
+  );
   const outcomes = await Promise.all(slow);
   once.destroy();
   const refused = outcomes.filter((o) => o instanceof TooManyRequestsException);
@@ -164,26 +213,31 @@ test('the Invoke API refuses malformed JSON events with InvalidRequestContentExc
 test('aws-lambda-ric, the official Node runtime client, runs the TypeScript example', async () => {
   const dir = tempDir('ric');
   const template = join(dir, 'template.yaml');
-  writeFileSync(template, [
-    'Resources:',
-    '  HelloRic:',
-    '    Type: AWS::Serverless::Function',
-    '    Metadata:',
-    '      OpenRuntime:',
-    '        runtimeClient: aws-lambda-ric',
-    '    Properties:',
-    `      CodeUri: ${JSON.stringify(join(EXAMPLES, 'functions', 'hello-ts'))}`,
-    '      Handler: app.handler',
-    '      Runtime: nodejs22.x',
-    '      Environment:',
-    '        Variables:',
-    '          GREETING: Hi',
-  ].join('\n'));
+  writeFileSync(
+    template,
+    [
+      'Resources:',
+      '  HelloRic:',
+      '    Type: AWS::Serverless::Function',
+      '    Metadata:',
+      '      OpenRuntime:',
+      '        runtimeClient: aws-lambda-ric',
+      '    Properties:',
+      `      CodeUri: ${JSON.stringify(join(EXAMPLES, 'functions', 'hello-ts'))}`,
+      '      Handler: app.handler',
+      '      Runtime: nodejs22.x',
+      '      Environment:',
+      '        Variables:',
+      '          GREETING: Hi',
+    ].join('\n'),
+  );
   const ric = await startRunner(template);
   try {
     const ricClient = new LambdaClient({ endpoint: ric.endpoint, region: 'us-east-1', credentials });
     for (let i = 0; i < 3; i++) {
-      const res = await ricClient.send(new InvokeCommand({ FunctionName: 'HelloRic', Payload: Buffer.from(JSON.stringify({ queryStringParameters: { name: `ric${i}` } })), LogType: 'Tail' }));
+      const res = await ricClient.send(
+        new InvokeCommand({ FunctionName: 'HelloRic', Payload: Buffer.from(JSON.stringify({ queryStringParameters: { name: `ric${i}` } })), LogType: 'Tail' }),
+      );
       assert.equal(res.FunctionError, undefined, Buffer.from(res.Payload!).toString());
       const body = JSON.parse(Buffer.from(res.Payload!).toString('utf8'));
       assert.equal(JSON.parse(body.body).message, `Hi, ric${i}!`);

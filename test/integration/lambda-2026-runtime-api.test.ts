@@ -33,7 +33,10 @@ function managedFunction(name: string, max: number) {
   const code = join(dir, name);
   mkdirSync(code, { recursive: true });
   const bootstrap = join(code, 'bootstrap');
-  writeFileSync(bootstrap, `#!/bin/sh\necho "$AWS_LAMBDA_MAX_CONCURRENCY" > "${join(code, 'max')}"\necho "$AWS_LAMBDA_RUNTIME_API" > "${join(code, 'address')}"\nexec sleep 600\n`);
+  writeFileSync(
+    bootstrap,
+    `#!/bin/sh\necho "$AWS_LAMBDA_MAX_CONCURRENCY" > "${join(code, 'max')}"\necho "$AWS_LAMBDA_RUNTIME_API" > "${join(code, 'address')}"\nexec sleep 600\n`,
+  );
   chmodSync(bootstrap, 0o755);
   return parseFunction({ name, runtime: 'provided.al2023', handler: 'manual.handler', codeUri: code, timeout: 30, maxConcurrency: max }, 'test');
 }
@@ -41,7 +44,13 @@ function managedFunction(name: string, max: number) {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-lambda-2026-'));
   lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
-  lambda.setFunctions([manualFunction(dir, 'Manual'), manualFunction(dir, 'Tenanted', { tenantIsolation: 'PER_TENANT' }), stubbornFunction('Slow', 1), manualFunction(dir, 'GoStyle'), managedFunction('Managed', 3)]);
+  lambda.setFunctions([
+    manualFunction(dir, 'Manual'),
+    manualFunction(dir, 'Tenanted', { tenantIsolation: 'PER_TENANT' }),
+    stubbornFunction('Slow', 1),
+    manualFunction(dir, 'GoStyle'),
+    managedFunction('Managed', 3),
+  ]);
   await serveInvokeApi(lambda);
 });
 
@@ -94,7 +103,10 @@ test('/next names the attempt (Lambda-Runtime-Invocation-Id); an answer echoing 
   assert.notEqual(attempt, requestId, 'the attempt id is not the request id');
   assert.equal(next.headers['lambda-runtime-aws-tenant-id'], undefined, 'no tenant header for a function without tenant isolation');
 
-  const wrong = await call(api, 'POST', respond(requestId), { body: '"wrong"', headers: { 'Lambda-Runtime-Invocation-Id': '00000000-0000-4000-8000-000000000000' } });
+  const wrong = await call(api, 'POST', respond(requestId), {
+    body: '"wrong"',
+    headers: { 'Lambda-Runtime-Invocation-Id': '00000000-0000-4000-8000-000000000000' },
+  });
   assert.equal(wrong.status, 400, wrong.body.toString());
   const right = await call(api, 'POST', respond(requestId), { body: '"right"', headers: { 'Lambda-Runtime-Invocation-Id': attempt } });
   assert.equal(right.status, 202, right.body.toString());
@@ -175,7 +187,18 @@ test('a tenant-isolated function gets Lambda-Runtime-Aws-Tenant-Id; Lambda refus
 function chunkedAnswer(api: string, requestId: string): { write(text: string): void; end(): Promise<number> } {
   const [host, port] = api.split(':');
   let status: Promise<number>;
-  const req = request({ host, port: Number(port), method: 'POST', path: respond(requestId), agent: false, headers: { 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked', Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body' } });
+  const req = request({
+    host,
+    port: Number(port),
+    method: 'POST',
+    path: respond(requestId),
+    agent: false,
+    headers: {
+      'Content-Type': 'application/octet-stream',
+      'Transfer-Encoding': 'chunked',
+      Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+    },
+  });
   status = new Promise((resolve, reject) => {
     req.on('response', (res) => {
       res.resume();
@@ -194,7 +217,11 @@ function chunkedAnswer(api: string, requestId: string): { write(text: string): v
 }
 
 test('a chunked answer without the streaming header reaches an InvokeWithResponseStream caller chunk by chunk (as Lambda streams aws-lambda-go lambdaurl); a buffered caller gets it whole', async () => {
-  const sdk = new LambdaClient({ endpoint: `http://127.0.0.1:${lambda.port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const sdk = new LambdaClient({
+    endpoint: `http://127.0.0.1:${lambda.port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     const reply = sdk.send(new InvokeWithResponseStreamCommand({ FunctionName: 'GoStyle', Payload: Buffer.from('{}') }));
     const api = await runtimeAddress('GoStyle');
@@ -250,12 +277,18 @@ test('Managed Instances: one environment takes AWS_LAMBDA_MAX_CONCURRENCY events
     assert.equal(answered.status, 202, answered.body.toString());
   }
   const replies = await Promise.all(callers);
-  assert.deepEqual(replies.map((r) => JSON.parse(r.body.toString()).answer), [1, 2, 3]);
+  assert.deepEqual(
+    replies.map((r) => JSON.parse(r.body.toString()).answer),
+    [1, 2, 3],
+  );
 
   // A second round reuses the same environment.
   const again = [4, 5].map((n) => invoke('Managed', { n }));
   const nexts2 = await Promise.all([1, 2].map(() => call(api, 'GET', NEXT)));
   for (const next of nexts2) await call(api, 'POST', respond(next.headers['lambda-runtime-aws-request-id'] as string), { body: next.body.toString() });
-  assert.deepEqual((await Promise.all(again)).map((r) => JSON.parse(r.body.toString()).n), [4, 5]);
+  assert.deepEqual(
+    (await Promise.all(again)).map((r) => JSON.parse(r.body.toString()).n),
+    [4, 5],
+  );
   assert.equal(lambda.environments().filter((env) => env.fn.name === 'Managed').length, 1);
 });

@@ -14,7 +14,11 @@ const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 process.on('exit', removeTemps);
 
 function typecheck(config: string) {
-  return spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(PLANTED, config), '--noEmit'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(PLANTED, config), '--noEmit'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 }
 
 test("the runner importing 'vscode' fails the runner's typecheck", () => {
@@ -32,7 +36,14 @@ test("a webview importing 'vscode' fails the webview's typecheck", () => {
 test('a webview importing a Node built-in fails the browser build', async () => {
   // The webviews' build (scripts/build.ts): bundled for the browser.
   await assert.rejects(
-    esbuild.build({ entryPoints: [join(PLANTED, 'webview-imports-node.ts')], bundle: true, platform: 'browser', format: 'iife', write: false, logLevel: 'silent' }),
+    esbuild.build({
+      entryPoints: [join(PLANTED, 'webview-imports-node.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      write: false,
+      logLevel: 'silent',
+    }),
     (err: { errors?: Array<{ text: string }> }) => /Could not resolve "node:fs"/.test(err.errors?.[0]?.text ?? ''),
   );
 });

@@ -122,13 +122,21 @@ test('one caller over the concurrency cap gets 429 TooManyRequestsException whil
   assert.match(body.message, /concurrency limit is 2/);
 
   // The AWS SDK reads the same reply as its modelled exception.
-  const client = new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new LambdaClient({
+    endpoint: runner.endpoint,
+    region: 'us-east-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
-    await assert.rejects(client.send(new InvokeCommand({ FunctionName: 'Capped', Payload: Buffer.from('{}') })), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
-      assert.equal(err.name, 'TooManyRequestsException');
-      assert.equal(err.$metadata?.httpStatusCode, 429);
-      return true;
-    });
+    await assert.rejects(
+      client.send(new InvokeCommand({ FunctionName: 'Capped', Payload: Buffer.from('{}') })),
+      (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        assert.equal(err.name, 'TooManyRequestsException');
+        assert.equal(err.$metadata?.httpStatusCode, 429);
+        return true;
+      },
+    );
   } finally {
     client.destroy();
   }
@@ -187,7 +195,7 @@ test('a runtime exiting mid-invoke is Runtime.ExitError with its exit status', a
   assert.notEqual(after, before);
 });
 
-test('/runtime/init/error fails the pending invoke with the runtime\'s error type', async () => {
+test("/runtime/init/error fails the pending invoke with the runtime's error type", async () => {
   const error = assertFunctionError(await runner.invoke('InitError', {}), 'Fixture.InitFailed');
   assert.equal(error.errorMessage, 'The fixture failed its init on purpose.');
   // The environment was discarded: the next invoke starts a new one, which fails the same way.
@@ -224,13 +232,17 @@ test('a bootstrap whose interpreter does not exist is a clear error, and the run
   await assertStillAnswers('Warm');
 });
 
-const REPORT = /^REPORT RequestId: (\S+)\tDuration: (\d+\.\d{2}) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\tMax Memory Used: (\d+) MB(?:\tInit Duration: (\d+\.\d{2}) ms)?\t?$/m;
+const REPORT =
+  /^REPORT RequestId: (\S+)\tDuration: (\d+\.\d{2}) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\tMax Memory Used: (\d+) MB(?:\tInit Duration: (\d+\.\d{2}) ms)?\t?$/m;
 
 test('X-Amz-Log-Type: Tail returns START, the function output, END and REPORT; Init Duration only on the cold invoke', async () => {
   const tail = { 'X-Amz-Log-Type': 'Tail' };
   const cold = await runner.invoke('Reporter', { log: ['first line from the function'] }, tail);
   const warm = await runner.invoke('Reporter', { log: ['second line from the function'] }, tail);
-  for (const [reply, line, cold_] of [[cold, 'first line from the function', true], [warm, 'second line from the function', false]] as const) {
+  for (const [reply, line, cold_] of [
+    [cold, 'first line from the function', true],
+    [warm, 'second line from the function', false],
+  ] as const) {
     const body = assertOk(reply, 'Reporter');
     const requestId = String(reply.headers['x-amzn-requestid']);
     assert.equal(body.requestId, requestId, 'the runtime got the request id the caller sees');

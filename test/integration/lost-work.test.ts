@@ -91,6 +91,9 @@ test('a runtime that exits before it reads any event: the invocation gets two fr
   const reply = await runner.invoke('NeverReads', {});
   assert.equal(reply.status, 200, reply.text);
   assert.equal(reply.json().errorType, 'Runtime.ExitError');
-  const retried = runner.stderr().match(/\[NeverReads\] RequestId: \S+ The runtime exited \(exit status 2\) before it read this event; it runs in a new execution environment\./g) ?? [];
+  const retried =
+    runner
+      .stderr()
+      .match(/\[NeverReads\] RequestId: \S+ The runtime exited \(exit status 2\) before it read this event; it runs in a new execution environment\./g) ?? [];
   assert.equal(retried.length, 2, 'retried twice, then failed');
 });

@@ -56,7 +56,10 @@ before(async () => {
   for (const pkg of ['keyvalue', 'config']) cpSync(join(WIT_DIR, 'deps', pkg), join(wit, 'deps', pkg), { recursive: true });
   writeFileSync(join(dir, 'counted.js'), COUNTER_JS);
   await buildMiddlewareComponent({ source: join(dir, 'counted.js'), output: join(middlewares, 'counted.wasm'), witDir: wit, world: 'counted-middleware' });
-  writeFileSync(join(middlewares, 'counted.json'), JSON.stringify({ capabilities: { keyValue: { default: { provider: 'local' } }, config: { values: { greeting: 'hi from the manifest' } } } }));
+  writeFileSync(
+    join(middlewares, 'counted.json'),
+    JSON.stringify({ capabilities: { keyValue: { default: { provider: 'local' } }, config: { values: { greeting: 'hi from the manifest' } } } }),
+  );
   copyFileSync(join(middlewares, 'counted.wasm'), join(middlewares, 'ungranted.wasm'));
 
   lambda = new LocalLambda({ hotReload: false });
@@ -64,7 +67,18 @@ before(async () => {
   lambda.setComponentRunner(runner);
   lambda.setMiddlewareRunner(createMiddlewareRunner({ components: createComponentMiddlewareHost(runner) }));
   const echo = (name: string, middlewares: string[]) =>
-    parseFunction({ name, runtime: 'nodejs22.x', handler: 'index.handler', codeUri: join(dir, 'echo'), source: { file: join(dir, 'template.yaml'), line: 1 }, timeout: 10, middlewares }, 'test');
+    parseFunction(
+      {
+        name,
+        runtime: 'nodejs22.x',
+        handler: 'index.handler',
+        codeUri: join(dir, 'echo'),
+        source: { file: join(dir, 'template.yaml'), line: 1 },
+        timeout: 10,
+        middlewares,
+      },
+      'test',
+    );
   lambda.setFunctions([echo('Counted', ['counted']), echo('Ungranted', ['ungranted'])]);
 });
 
@@ -79,7 +93,7 @@ async function invoke(name: string, event: unknown): Promise<{ ok: boolean; body
   return { ok: outcome.ok, body: JSON.parse(outcome.body.toString()) };
 }
 
-test('a component middleware granted key-value and config in its manifest uses them; the store is the project\'s', async () => {
+test("a component middleware granted key-value and config in its manifest uses them; the store is the project's", async () => {
   assert.deepEqual(await invoke('Counted', { order: 1 }), { ok: true, body: { order: 1, calls: 1, greeting: 'hi from the manifest' } });
   assert.deepEqual(await invoke('Counted', { order: 2 }), { ok: true, body: { order: 2, calls: 2, greeting: 'hi from the manifest' } });
   const db = new DatabaseSync(join(dir, '.open-runtime', 'keyvalue', 'default.sqlite'), { readOnly: true });
@@ -93,5 +107,8 @@ test('a component middleware granted key-value and config in its manifest uses t
 test('the same middleware without the grant is refused at load, naming the import and the setting', async () => {
   const reply = await invoke('Ungranted', {});
   assert.equal(reply.ok, false);
-  assert.match(JSON.stringify(reply.body), /imports wasi:keyvalue\/store@0\.2\.0-draft, which a component middleware is not granted: grant it in the middleware's manifest \(middlewares\/<name>\.json\) under \\"capabilities\\", with the settings a component function takes \(keyValue: \{ default: local \}/);
+  assert.match(
+    JSON.stringify(reply.body),
+    /imports wasi:keyvalue\/store@0\.2\.0-draft, which a component middleware is not granted: grant it in the middleware's manifest \(middlewares\/<name>\.json\) under \\"capabilities\\", with the settings a component function takes \(keyValue: \{ default: local \}/,
+  );
 });

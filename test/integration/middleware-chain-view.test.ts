@@ -18,7 +18,10 @@ let page: Page;
 
 before(async () => {
   assert.ok(existsSync(SCRIPT), `${SCRIPT} is missing: run "npm run build" first`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
   page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
   await page.setContent('<!DOCTYPE html><html><body><main id="chain"></main></body></html>');
   // What VS Code gives a webview: acquireVsCodeApi() with postMessage/getState/setState.
@@ -41,7 +44,20 @@ test('the page says it is ready, then draws a report as an onion with the proble
   assert.deepEqual(await posted(), [{ type: 'ready' }]);
   const report = await analyzeChains(join(ROOT, 'test', 'fixtures', 'chains', 'order.ts'));
   const fixture = join(ROOT, 'test', 'fixtures', 'middleware');
-  report.runnerChains = [describeRunnerChain(parseFunction({ name: 'Guarded', runtime: 'nodejs22.x', codeUri: join(fixture, 'functions', 'echo'), source: { file: join(fixture, 'template.yaml'), line: 1 }, middlewares: ['deny', 'counter-ll', 'cloudevents'] }, 'test'))];
+  report.runnerChains = [
+    describeRunnerChain(
+      parseFunction(
+        {
+          name: 'Guarded',
+          runtime: 'nodejs22.x',
+          codeUri: join(fixture, 'functions', 'echo'),
+          source: { file: join(fixture, 'template.yaml'), line: 1 },
+          middlewares: ['deny', 'counter-ll', 'cloudevents'],
+        },
+        'test',
+      ),
+    ),
+  ];
   await page.evaluate((r) => window.postMessage({ type: 'report', report: r }, '*'), report);
   await page.waitForSelector('section.chain[data-chain="wellOrdered"]');
 
@@ -50,10 +66,16 @@ test('the page says it is ready, then draws a report as an onion with the proble
   assert.deepEqual(nesting, ['httpHeaderNormalizer', 'httpCors', 'httpJsonBodyParser', 'validator', 'httpErrorHandler']);
   const innermost = await page.$eval('section[data-chain="wellOrdered"] .layer[data-middleware="httpErrorHandler"] > .handler .name', (n) => n.textContent);
   assert.equal(innermost, 'createUser');
-  assert.equal(await page.$eval('section[data-chain="wellOrdered"] .error-order', (n) => n.textContent), 'On an error, onError hooks run: httpErrorHandler → httpCors');
+  assert.equal(
+    await page.$eval('section[data-chain="wellOrdered"] .error-order', (n) => n.textContent),
+    'On an error, onError hooks run: httpErrorHandler → httpCors',
+  );
 
   // Problems: on the layer they are about, with their explanation.
-  const marked = await page.$eval('section[data-chain="errorsFirst"] .layer[data-middleware="httpErrorHandler"]', (n) => ({ cls: n.className, code: n.querySelector('.problem')?.getAttribute('data-code') }));
+  const marked = await page.$eval('section[data-chain="errorsFirst"] .layer[data-middleware="httpErrorHandler"]', (n) => ({
+    cls: n.className,
+    code: n.querySelector('.problem')?.getAttribute('data-code'),
+  }));
   assert.deepEqual(marked, { cls: 'layer warning', code: 'error-handler-order' });
   assert.equal(await page.$$eval('section[data-chain="wellOrdered"] .problem', (p) => p.length), 0);
 

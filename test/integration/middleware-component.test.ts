@@ -143,7 +143,17 @@ async function waitFor(done: () => boolean, what: string): Promise<void> {
 }
 
 function fn(input: Omit<FunctionInput, 'codeUri' | 'runtime' | 'handler'> & Partial<FunctionInput>) {
-  return parseFunction({ runtime: 'nodejs22.x', handler: 'index.handler', codeUri: join(dir, 'echo'), source: { file: join(dir, 'template.yaml'), line: 1 }, timeout: 10, ...input }, 'test');
+  return parseFunction(
+    {
+      runtime: 'nodejs22.x',
+      handler: 'index.handler',
+      codeUri: join(dir, 'echo'),
+      source: { file: join(dir, 'template.yaml'), line: 1 },
+      timeout: 10,
+      ...input,
+    },
+    'test',
+  );
 }
 
 before(async () => {
@@ -176,7 +186,13 @@ before(async () => {
   // A component function (the project's C build), also put where a middleware is expected; and garbage bytes.
   mkdirSync(join(dir, 'component'));
   writeFileSync(join(dir, 'component', 'echo.c'), ECHO_C);
-  const echoComponent = fn({ name: 'EchoComponentBuild', runtime: 'wasi', handler: 'echo.wasm', codeUri: join(dir, 'component'), component: { build: { language: 'c', source: 'echo.c' } } });
+  const echoComponent = fn({
+    name: 'EchoComponentBuild',
+    runtime: 'wasi',
+    handler: 'echo.wasm',
+    codeUri: join(dir, 'component'),
+    component: { build: { language: 'c', source: 'echo.c' } },
+  });
   await buildComponent(echoComponent);
   copyFileSync(join(dir, 'component', 'echo.wasm'), join(middlewares, 'not-a-middleware.wasm'));
   writeFileSync(join(middlewares, 'garbage.wasm'), 'this is not webassembly');
@@ -208,7 +224,14 @@ before(async () => {
     guarded,
   ]);
   lambda.subscribe((event) => {
-    if (event.type === 'invoke-end') announced.push({ type: event.type, requestId: event.result.requestId, function: event.result.function, payload: event.result.payload, functionError: event.result.functionError });
+    if (event.type === 'invoke-end')
+      announced.push({
+        type: event.type,
+        requestId: event.result.requestId,
+        function: event.result.function,
+        payload: event.result.payload,
+        functionError: event.result.functionError,
+      });
     else if (event.type === 'log') announced.push({ type: event.type, requestId: event.requestId, function: event.function, line: event.line });
   });
   await serveInvokeApi(lambda);
@@ -249,7 +272,7 @@ async function assertBroken(name: string, event: unknown, middleware: string, ho
   return reply;
 }
 
-test('before replaces the event and after replaces the response, with the invocation\'s context', async () => {
+test("before replaces the event and after replaces the response, with the invocation's context", async () => {
   const reply = await invoke('Probed', { trace: 'start' });
   assertSucceeded(reply);
   const requestId = String(reply.headers['x-amzn-requestid']);
@@ -258,9 +281,16 @@ test('before replaces the event and after replaces the response, with the invoca
   assert.equal(reply.json.context.functionName, 'Probed');
   assert.ok(reply.json.context.deadlineMs > Date.now() - 1000, `the deadline is the function's: ${reply.json.context.deadlineMs}`);
   const lines = reply.logs.split('\n');
-  for (const hook of ['before', 'after']) assert.ok(lines.some((l) => new RegExp(`^MIDDLEWARE probe ${hook} \\d+\\.\\d\\d ms$`).test(l)), reply.logs);
+  for (const hook of ['before', 'after'])
+    assert.ok(
+      lines.some((l) => new RegExp(`^MIDDLEWARE probe ${hook} \\d+\\.\\d\\d ms$`).test(l)),
+      reply.logs,
+    );
   const order = ['MIDDLEWARE probe before', 'START RequestId', 'echo handler ran', 'MIDDLEWARE probe after'].map((p) => lines.findIndex((l) => l.includes(p)));
-  assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), `befores, the function, afters in order: ${reply.logs}`);
+  assert.ok(
+    order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)),
+    `befores, the function, afters in order: ${reply.logs}`,
+  );
 });
 
 test('each hook call runs in a fresh instance: the global counter never passes 1', async () => {
@@ -273,7 +303,7 @@ test('each hook call runs in a fresh instance: the global counter never passes 1
   assert.deepEqual(recovered.json, { recoveredFrom: 'TypeError', errorCalls: 1 });
 });
 
-test('chains mixing an executable and a component middleware keep Middy\'s order, both ways round', async () => {
+test("chains mixing an executable and a component middleware keep Middy's order, both ways round", async () => {
   assert.equal((await invoke('ExecutableFirst', { trace: 's' })).json.trace, 's,node:before,probe:before,handler,probe:after,node:after');
   assert.equal((await invoke('ComponentFirst', { trace: 's' })).json.trace, 's,probe:before,node:before,handler,node:after,probe:after');
   // The error path: every error hook, in reverse order.
@@ -304,7 +334,7 @@ test('respond from after replaces the response and skips the remaining afters', 
   assert.doesNotMatch(reply.logs, /MIDDLEWARE trace-node after/);
 });
 
-test('fail from before gives the middleware\'s error, the function is skipped and every error hook sees it', async () => {
+test("fail from before gives the middleware's error, the function is skipped and every error hook sees it", async () => {
   const reply = await invoke('ExecutableFirst', { trace: 's', probe: { before: 'fail' } });
   assertFailed(reply, 'ProbeRefused', /^probe refused in before,probe:error,node:error$/);
   assert.match(reply.logs, /MIDDLEWARE probe before \d+\.\d\d ms raised ProbeRefused/);
@@ -321,20 +351,50 @@ test('a trap fails the invocation naming the middleware and hook, with what the 
   await assertBroken('Probed', { probe: { after: 'throw' } }, 'probe', 'after', /trapped.*probe blew up in after/);
 });
 
-test('an infinite loop is stopped at the middleware\'s own timeout; the pool heals', async () => {
-  await assertBroken('Slow', { trace: 's', probe: { before: 'loop' } }, 'slow', 'before', /did not answer within its 1000 ms timeout, so the runner stopped it/);
+test("an infinite loop is stopped at the middleware's own timeout; the pool heals", async () => {
+  await assertBroken(
+    'Slow',
+    { trace: 's', probe: { before: 'loop' } },
+    'slow',
+    'before',
+    /did not answer within its 1000 ms timeout, so the runner stopped it/,
+  );
   await assertBroken('Slow', { trace: 's', probe: { after: 'loop' } }, 'slow', 'after', /did not answer within its 1000 ms timeout/);
   assert.ok(runner.workerCount <= 2, `at most the pool size of workers (${runner.workerCount})`);
 });
 
 test('a middleware importing what no middleware is granted is refused on load, naming the import', async () => {
-  await assertBroken('Vault', { trace: 's' }, 'vault', 'before', /Runtime\.ImportNotGranted: middlewares\/vault\.wasm \(middleware vault\) imports acme:secrets\/vault@0\.1\.0, which a component middleware is not granted/);
+  await assertBroken(
+    'Vault',
+    { trace: 's' },
+    'vault',
+    'before',
+    /Runtime\.ImportNotGranted: middlewares\/vault\.wasm \(middleware vault\) imports acme:secrets\/vault@0\.1\.0, which a component middleware is not granted/,
+  );
 });
 
 test('a function component, bytes that are not WebAssembly and a core module each fail with a sentence', async () => {
-  await assertBroken('NotAMiddleware', {}, 'not-a-middleware', 'before', /is a function component \(it exports open-runtime:lambda\/handler@0\.1\.0\), not a middleware\. Build it for the world "middleware"/);
-  await assertBroken('Garbage', {}, 'garbage', 'before', /Runtime\.InvalidEntrypoint: middlewares\/garbage\.wasm \(middleware garbage\) is not a WebAssembly component/);
-  await assertBroken('CoreModule', {}, 'core-module', 'before', /is a core WebAssembly module, not a component\. Make it a component of the world "middleware"/);
+  await assertBroken(
+    'NotAMiddleware',
+    {},
+    'not-a-middleware',
+    'before',
+    /is a function component \(it exports open-runtime:lambda\/handler@0\.1\.0\), not a middleware\. Build it for the world "middleware"/,
+  );
+  await assertBroken(
+    'Garbage',
+    {},
+    'garbage',
+    'before',
+    /Runtime\.InvalidEntrypoint: middlewares\/garbage\.wasm \(middleware garbage\) is not a WebAssembly component/,
+  );
+  await assertBroken(
+    'CoreModule',
+    {},
+    'core-module',
+    'before',
+    /is a core WebAssembly module, not a component\. Make it a component of the world "middleware"/,
+  );
 });
 
 test('a rebuilt middleware is picked up on the next call', async () => {
@@ -356,7 +416,7 @@ test('a component middleware around a component function: both on the one shared
   assert.ok(runner.workerCount <= 2);
 });
 
-test('over a component function\'s concurrency an Event invoke waits for its turn; RequestResponse still gets 429', async () => {
+test("over a component function's concurrency an Event invoke waits for its turn; RequestResponse still gets 429", async () => {
   const busy = invoke('Busy', { mode: 'loop' });
   // Wait until the looping invocation is running in the function's one slot.
   await waitFor(() => announced.some((e) => e.type === 'log' && e.function === 'Busy' && e.line === 'looping'), 'the looping invocation to start');
@@ -386,7 +446,10 @@ test('the example http-guard middleware (examples/template.yaml HelloWasmGuarded
   assert.match(ok.logs, /\[request-log\] request-log: GET \/hello/);
   assert.match(ok.logs, /MIDDLEWARE http-guard after/);
 
-  const denied = await invoke('HelloWasmGuarded', { ...query, requestContext: { ...query.requestContext, http: { ...query.requestContext.http, method: 'DELETE' } } });
+  const denied = await invoke('HelloWasmGuarded', {
+    ...query,
+    requestContext: { ...query.requestContext, http: { ...query.requestContext.http, method: 'DELETE' } },
+  });
   assert.equal(denied.json.statusCode, 405);
   assert.match(JSON.parse(denied.json.body).message, /Method DELETE is not allowed here/);
   assert.doesNotMatch(denied.logs, /START RequestId/);

@@ -23,7 +23,7 @@ before(async () => {
   const dir = tempDir('mw-layers');
   const code = join(dir, 'code');
   mkdirSync(code);
-  writeFileSync(join(code, 'app.mjs'), "export const handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ tag: event.tag ?? null }) });\n");
+  writeFileSync(join(code, 'app.mjs'), 'export const handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ tag: event.tag ?? null }) });\n');
   // The example's bearer-token check, shipped in a layer.
   const auth = join(dir, 'auth-layer');
   mkdirSync(join(auth, 'middlewares'), { recursive: true });
@@ -35,14 +35,16 @@ before(async () => {
   const second = layerWith(dir, 'second-layer', { 'tag.sh': tag('second layer') });
   const own = join(dir, 'own');
   mkdirSync(join(own, 'middlewares'), { recursive: true });
-  writeFileSync(join(own, 'app.mjs'), "export const handler = async (event) => ({ tag: event.tag ?? null });\n");
+  writeFileSync(join(own, 'app.mjs'), 'export const handler = async (event) => ({ tag: event.tag ?? null });\n');
   writeFileSync(join(own, 'middlewares', 'tag.sh'), tag('own package'));
   chmodSync(join(own, 'middlewares', 'tag.sh'), 0o755);
-  runner = await startRunner(writeTemplate(dir, [
-    { name: 'Guarded', codeUri: code, runtime: 'nodejs24.x', handler: 'app.handler', layers: [auth], environment: { SLSMIDDLEWARES: 'auth' } },
-    { name: 'Tagged', codeUri: code, runtime: 'nodejs24.x', handler: 'app.handler', layers: [first, second], environment: { SLSMIDDLEWARES: 'tag' } },
-    { name: 'OwnFirst', codeUri: own, runtime: 'nodejs24.x', handler: 'app.handler', layers: [first], environment: { SLSMIDDLEWARES: 'tag' } },
-  ]));
+  runner = await startRunner(
+    writeTemplate(dir, [
+      { name: 'Guarded', codeUri: code, runtime: 'nodejs24.x', handler: 'app.handler', layers: [auth], environment: { SLSMIDDLEWARES: 'auth' } },
+      { name: 'Tagged', codeUri: code, runtime: 'nodejs24.x', handler: 'app.handler', layers: [first, second], environment: { SLSMIDDLEWARES: 'tag' } },
+      { name: 'OwnFirst', codeUri: own, runtime: 'nodejs24.x', handler: 'app.handler', layers: [first], environment: { SLSMIDDLEWARES: 'tag' } },
+    ]),
+  );
 });
 after(async () => {
   await runner?.stop();
@@ -57,7 +59,7 @@ test('a middleware from a layer runs: the auth check answers 401 without a token
   assert.equal(allowed.json().statusCode, 200, allowed.text);
 });
 
-test('the last layer wins, and the function\'s own middlewares/ folder before any layer', async () => {
+test("the last layer wins, and the function's own middlewares/ folder before any layer", async () => {
   assert.equal(JSON.parse((await runner.invoke('Tagged', { x: 1 })).json().body).tag, 'second layer');
   assert.equal((await runner.invoke('OwnFirst', { x: 1 })).json().tag, 'own package');
 });

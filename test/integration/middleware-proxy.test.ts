@@ -43,7 +43,13 @@ interface Variant {
 
 /** The same function twice: with the local chain (Metadata middlewares), and through the layer's proxy. */
 function pair(name: string, middlewares: string[], variant: Variant = {}): FunctionInput[] {
-  const base = { runtime: 'nodejs22.x' as FunctionInput['runtime'], handler: 'index.handler', codeUri: join(FIXTURE, 'functions', 'echo'), source: { file: TEMPLATE, line: 1 }, ...variant };
+  const base = {
+    runtime: 'nodejs22.x' as FunctionInput['runtime'],
+    handler: 'index.handler',
+    codeUri: join(FIXTURE, 'functions', 'echo'),
+    source: { file: TEMPLATE, line: 1 },
+    ...variant,
+  };
   return [
     { ...base, name: `local-${name}`, middlewares, environment: { ...variant.environment } },
     {
@@ -100,7 +106,12 @@ async function invoke(where: Where, name: string, event: unknown, clientContext?
 }
 
 /** Both places, the same event: each answer checked by `expect`, and both answers the same. */
-async function conforms(name: string, event: unknown, expect: (r: Result, where: Where) => void, same: (r: Result) => unknown = (r) => ({ ok: r.ok, errorType: r.errorType, body: r.body })): Promise<Record<Where, Result>> {
+async function conforms(
+  name: string,
+  event: unknown,
+  expect: (r: Result, where: Where) => void,
+  same: (r: Result) => unknown = (r) => ({ ok: r.ok, errorType: r.errorType, body: r.body }),
+): Promise<Record<Where, Result>> {
   const results = {} as Record<Where, Result>;
   for (const where of WHERE) {
     results[where] = await invoke(where, name, event);
@@ -132,11 +143,18 @@ before(async () => {
     ...pair('Slow', ['trace-node'], { timeout: 3, environment: { OPEN_RUNTIME_TIMEOUT_MARGIN_MS: '1000' } }),
     ...['crash', 'hang', 'badjson', 'silent', 'raise', 'recover'].flatMap((mode) =>
       // On Lambda the hooks run inside the function's timeout (the local chain does not count them): room for a hang.
-      (['before', 'after', 'error'] as const).flatMap((hook) => pair(`Misbehave-${mode}-${hook}`, ['trace-node', 'misbehave'], { timeout: 10, environment: { MISBEHAVE: `${mode}:${hook}` } })),
+      (['before', 'after', 'error'] as const).flatMap((hook) =>
+        pair(`Misbehave-${mode}-${hook}`, ['trace-node', 'misbehave'], { timeout: 10, environment: { MISBEHAVE: `${mode}:${hook}` } }),
+      ),
     ),
   ];
   const wrapped = (name: string, wrapper: string, variant: Partial<FunctionInput> = {}): FunctionInput => ({
-    name, runtime: 'nodejs22.x', handler: 'index.handler', codeUri: WRAPPER.code, environment: { AWS_LAMBDA_EXEC_WRAPPER: wrapper }, ...variant,
+    name,
+    runtime: 'nodejs22.x',
+    handler: 'index.handler',
+    codeUri: WRAPPER.code,
+    environment: { AWS_LAMBDA_EXEC_WRAPPER: wrapper },
+    ...variant,
   });
   functions.push(
     wrapped('WrappedNode', join(WRAPPER.dir, 'wrapper')),
@@ -144,7 +162,11 @@ before(async () => {
     wrapped('WrapperMissing', join(WRAPPER.dir, 'no-such-wrapper')),
     wrapped('WrapperMissingInLayer', '/opt/no-such-wrapper', { layers: [LAYER_DIR] }),
     wrapped('WrapperNotExecutable', join(WRAPPER.dir, 'not-executable')),
-    wrapped('WrapperProvided', join(WRAPPER.dir, 'no-such-wrapper'), { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: join(FIXTURE, 'functions', 'provided-echo') }),
+    wrapped('WrapperProvided', join(WRAPPER.dir, 'no-such-wrapper'), {
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      codeUri: join(FIXTURE, 'functions', 'provided-echo'),
+    }),
   );
   const provided = pair('EchoProvided', TRACE, { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: join(FIXTURE, 'functions', 'provided-echo') });
   provided[1] = { ...provided[1]!, codeUri: providedThroughWrapper() };
@@ -158,9 +180,11 @@ after(async () => {
 });
 
 describe('open-runtime build-layer', () => {
-  test('both architectures: a static, stripped proxy, the wrapper at the root and the project\'s middlewares, executable in the zip', () => {
+  test("both architectures: a static, stripped proxy, the wrapper at the root and the project's middlewares, executable in the zip", () => {
     const out = tempDir('mw-proxy-build-layer');
-    const printed = execFileSync(process.execPath, [CLI, 'build-layer', '--arch', 'all', '--out', out, '--middlewares', join(FIXTURE, 'middlewares')], { encoding: 'utf8' });
+    const printed = execFileSync(process.execPath, [CLI, 'build-layer', '--arch', 'all', '--out', out, '--middlewares', join(FIXTURE, 'middlewares')], {
+      encoding: 'utf8',
+    });
     for (const architecture of ['x86_64', 'arm64'] as const) {
       assert.match(printed, new RegExp(`^${architecture}: .*open-runtime-layer\\.zip \\(zip \\d+ KiB, proxy \\d+ KiB\\)$`, 'm'));
       const entries = new Map(readZip(readFileSync(join(out, architecture, 'open-runtime-layer.zip'))).map((e) => [e.name, e]));
@@ -177,7 +201,10 @@ describe('open-runtime build-layer', () => {
   });
 
   test('a bad option is a sentence and exit code 2', () => {
-    assert.throws(() => execFileSync(process.execPath, [CLI, 'build-layer', '--arch', 'mips'], { encoding: 'utf8', stdio: 'pipe' }), (err: { status: number; stderr: string }) => err.status === 2 && /Unknown architecture "mips": use arm64, x86_64 or all\./.test(err.stderr));
+    assert.throws(
+      () => execFileSync(process.execPath, [CLI, 'build-layer', '--arch', 'mips'], { encoding: 'utf8', stdio: 'pipe' }),
+      (err: { status: number; stderr: string }) => err.status === 2 && /Unknown architecture "mips": use arm64, x86_64 or all\./.test(err.stderr),
+    );
   });
 });
 
@@ -192,15 +219,25 @@ describe('order: before in declared order, after and error in reverse', () => {
   }
 
   test('a function error goes through every error hook in reverse and keeps its error type', async () => {
-    await conforms('EchoNode', { trace: 'x', throw: 'now' }, (r) => {
-      assert.equal(r.errorType, 'TypeError');
-      assert.equal(r.body.errorMessage, 'boom now,py:error,node:error,bash:error');
-    }, (r) => ({ ok: r.ok, errorType: r.errorType, errorMessage: r.body.errorMessage }));
+    await conforms(
+      'EchoNode',
+      { trace: 'x', throw: 'now' },
+      (r) => {
+        assert.equal(r.errorType, 'TypeError');
+        assert.equal(r.body.errorMessage, 'boom now,py:error,node:error,bash:error');
+      },
+      (r) => ({ ok: r.ok, errorType: r.errorType, errorMessage: r.body.errorMessage }),
+    );
   });
 
   test('hook durations and middleware stderr are in the invocation logs', async () => {
     await conforms('EchoNode', { trace: 's' }, (r) => {
-      for (const mw of TRACE) for (const hook of ['before', 'after']) assert.ok(r.logs.some((l) => new RegExp(`^MIDDLEWARE ${mw} ${hook} \\d+\\.\\d\\d ms$`).test(l)), `${mw} ${hook}`);
+      for (const mw of TRACE)
+        for (const hook of ['before', 'after'])
+          assert.ok(
+            r.logs.some((l) => new RegExp(`^MIDDLEWARE ${mw} ${hook} \\d+\\.\\d\\d ms$`).test(l)),
+            `${mw} ${hook}`,
+          );
       assert.ok(r.logs.includes('[trace-node] node middleware saw before'));
     });
   });
@@ -277,7 +314,10 @@ describe('AWS_LAMBDA_EXEC_WRAPPER, as Lambda honours it', () => {
   test('a wrapper that is missing or not executable is a clear Runtime.InvalidEntrypoint error', async () => {
     const missing = await run('WrapperMissing');
     assert.equal(missing.errorType, 'Runtime.InvalidEntrypoint');
-    assert.match(missing.body.errorMessage, /AWS_LAMBDA_EXEC_WRAPPER of function WrapperMissing is ".*no-such-wrapper", which does not exist\. Point AWS_LAMBDA_EXEC_WRAPPER at/);
+    assert.match(
+      missing.body.errorMessage,
+      /AWS_LAMBDA_EXEC_WRAPPER of function WrapperMissing is ".*no-such-wrapper", which does not exist\. Point AWS_LAMBDA_EXEC_WRAPPER at/,
+    );
     const inLayer = await run('WrapperMissingInLayer');
     assert.match(inLayer.body.errorMessage, /"\/opt\/no-such-wrapper", which does not exist in its layers\./);
     const notExecutable = await run('WrapperNotExecutable');
@@ -322,27 +362,40 @@ describe('every failure mode: Middleware.Failed naming the middleware, its hook 
   ];
   for (const { mode, hook, says } of cases) {
     test(`${mode} in ${hook}`, async () => {
-      await conforms(`Misbehave-${mode}-${hook}`, { trace: 't', ...(hook === 'error' ? { throw: 'x' } : {}) }, (r) => {
-        assert.equal(r.ok, false);
-        assert.equal(r.errorType, 'Middleware.Failed');
-        assert.equal(r.body.middleware, 'misbehave');
-        assert.equal(r.body.hook, hook);
-        assert.match(r.body.errorMessage, new RegExp(`^Middleware "misbehave" failed in its ${hook} hook: `));
-        assert.match(r.body.errorMessage, says);
-        assert.match(r.body.errorMessage, /Fix the middleware, or remove it from the function's middlewares\.$/);
-        assert.ok(r.logs.some((l) => new RegExp(`^MIDDLEWARE misbehave ${hook} [\\d.]+ ms failed$`).test(l)), 'the failed hook is logged');
-        // A broken chain is not an application error: no error hook runs for it.
-        assert.ok(!r.logs.some((l) => l.startsWith('MIDDLEWARE trace-node error')));
-      }, (r) => ({ ok: r.ok, errorType: r.errorType, middleware: r.body.middleware, hook: r.body.hook, stderr: r.body.stderr }));
+      await conforms(
+        `Misbehave-${mode}-${hook}`,
+        { trace: 't', ...(hook === 'error' ? { throw: 'x' } : {}) },
+        (r) => {
+          assert.equal(r.ok, false);
+          assert.equal(r.errorType, 'Middleware.Failed');
+          assert.equal(r.body.middleware, 'misbehave');
+          assert.equal(r.body.hook, hook);
+          assert.match(r.body.errorMessage, new RegExp(`^Middleware "misbehave" failed in its ${hook} hook: `));
+          assert.match(r.body.errorMessage, says);
+          assert.match(r.body.errorMessage, /Fix the middleware, or remove it from the function's middlewares\.$/);
+          assert.ok(
+            r.logs.some((l) => new RegExp(`^MIDDLEWARE misbehave ${hook} [\\d.]+ ms failed$`).test(l)),
+            'the failed hook is logged',
+          );
+          // A broken chain is not an application error: no error hook runs for it.
+          assert.ok(!r.logs.some((l) => l.startsWith('MIDDLEWARE trace-node error')));
+        },
+        (r) => ({ ok: r.ok, errorType: r.errorType, middleware: r.body.middleware, hook: r.body.hook, stderr: r.body.stderr }),
+      );
     });
   }
 
   test('an unknown middleware name fails every invocation with Middleware.NotFound, saying where it looked', async () => {
-    await conforms('Missing', { trace: 't' }, (r, where) => {
-      assert.equal(r.errorType, 'Middleware.NotFound');
-      assert.match(r.body.errorMessage, /Middleware "no-such-middleware" .*was not found: looked for/);
-      if (where === 'proxy') assert.match(r.body.errorMessage, /\/opt\/middlewares/);
-    }, (r) => r.errorType);
+    await conforms(
+      'Missing',
+      { trace: 't' },
+      (r, where) => {
+        assert.equal(r.errorType, 'Middleware.NotFound');
+        assert.match(r.body.errorMessage, /Middleware "no-such-middleware" .*was not found: looked for/);
+        if (where === 'proxy') assert.match(r.body.errorMessage, /\/opt\/middlewares/);
+      },
+      (r) => r.errorType,
+    );
     // The proxy keeps serving: the next invocation gets the same clear answer, not a dead environment.
     assert.equal((await invoke('proxy', 'Missing', {})).errorType, 'Middleware.NotFound');
   });
@@ -353,11 +406,19 @@ describe('long-lived middlewares ("longLived": true): one `serve` process for ev
     for (const where of WHERE) {
       const bodies = [];
       for (let i = 0; i < 3; i++) bodies.push((await invoke(where, 'Counted', {})).body);
-      assert.deepEqual(bodies.map((b) => b.count), [1, 2, 3], where);
+      assert.deepEqual(
+        bodies.map((b) => b.count),
+        [1, 2, 3],
+        where,
+      );
       assert.equal(new Set(bodies.map((b) => b.pid)).size, 1, where);
       const crashed = await invoke(where, 'Counted', { crash: true });
       assert.equal(crashed.errorType, 'Middleware.Failed');
-      assert.match(crashed.body.errorMessage, /^Middleware "counter-ll" failed in its before hook: its long-lived process exited with code 7\..*asked to crash/s, where);
+      assert.match(
+        crashed.body.errorMessage,
+        /^Middleware "counter-ll" failed in its before hook: its long-lived process exited with code 7\..*asked to crash/s,
+        where,
+      );
       const again = await invoke(where, 'Counted', {});
       assert.equal(again.body.count, 1, where);
       assert.notEqual(again.body.pid, bodies[0].pid, where);
@@ -378,10 +439,15 @@ describe('long-lived middlewares ("longLived": true): one `serve` process for ev
   });
 
   test('a long-lived Python middleware with before and after hooks', async () => {
-    await conforms('Shouted', { name: 'ada', trace: '' }, (r) => {
-      assert.equal(r.body.name, 'ADA');
-      assert.match(r.body.headers['x-served-by'], /^upper-ll\/\d+$/);
-    }, (r) => r.body.name);
+    await conforms(
+      'Shouted',
+      { name: 'ada', trace: '' },
+      (r) => {
+        assert.equal(r.body.name, 'ADA');
+        assert.match(r.body.headers['x-served-by'], /^upper-ll\/\d+$/);
+      },
+      (r) => r.body.name,
+    );
   });
 });
 
@@ -389,7 +455,9 @@ describe('streamed responses', () => {
   async function stream(where: Where, name: string) {
     const chunks: string[] = [];
     let contentType = '';
-    const inv = lambda.invoke(`${where}-${name}`, Buffer.from('{"trace":""}'), { streamListener: { start: (type) => (contentType = type), chunk: (data) => chunks.push(data.toString('utf8')) } });
+    const inv = lambda.invoke(`${where}-${name}`, Buffer.from('{"trace":""}'), {
+      streamListener: { start: (type) => (contentType = type), chunk: (data) => chunks.push(data.toString('utf8')) },
+    });
     const { outcome, logs } = await inv.completed;
     return { ok: outcome.ok, streamed: outcome.streamed, contentType, body: chunks.join(''), logs };
   }
@@ -400,8 +468,14 @@ describe('streamed responses', () => {
       assert.equal(r.ok, true, `${where}: ${r.logs.join('\n')}`);
       assert.equal(r.streamed, true, where);
       assert.equal(r.body, 'abc', where);
-      assert.ok(r.logs.some((l) => /^MIDDLEWARE trace-node before [\d.]+ ms$/.test(l)), where);
-      assert.ok(r.logs.includes('MIDDLEWARE after hooks skipped: the response was streamed to the caller as the function wrote it'), `${where}: ${r.logs.join('\n')}`);
+      assert.ok(
+        r.logs.some((l) => /^MIDDLEWARE trace-node before [\d.]+ ms$/.test(l)),
+        where,
+      );
+      assert.ok(
+        r.logs.includes('MIDDLEWARE after hooks skipped: the response was streamed to the caller as the function wrote it'),
+        `${where}: ${r.logs.join('\n')}`,
+      );
       const http = await stream(where, 'StreamedHttp');
       assert.equal(http.contentType, 'application/vnd.awslambda.http-integration-response', where);
       assert.match(http.body, /"statusCode":201.*\0{8}<h1>hello<\/h1>$/s, where);
@@ -414,8 +488,14 @@ describe('the graceful-timeout hook (OPEN_RUNTIME_TIMEOUT_MARGIN_MS)', () => {
     const proxy = await invoke('proxy', 'Slow', { trace: 't', sleepMs: 10_000 });
     assert.equal(proxy.errorType, 'Sandbox.Timedout');
     // The error hooks saw it (trace-node appends to the message) and the message says what happened and what to do.
-    assert.match(proxy.body.errorMessage, /^RequestId: \S+ Error: Task is about to time out \(\d+ ms before its deadline, OPEN_RUNTIME_TIMEOUT_MARGIN_MS=1000\).*Raise the function's Timeout.*,node:error$/);
-    assert.ok(proxy.logs.some((l) => l.startsWith('MIDDLEWARE graceful timeout')), proxy.logs.join('\n'));
+    assert.match(
+      proxy.body.errorMessage,
+      /^RequestId: \S+ Error: Task is about to time out \(\d+ ms before its deadline, OPEN_RUNTIME_TIMEOUT_MARGIN_MS=1000\).*Raise the function's Timeout.*,node:error$/,
+    );
+    assert.ok(
+      proxy.logs.some((l) => l.startsWith('MIDDLEWARE graceful timeout')),
+      proxy.logs.join('\n'),
+    );
     // The local runner has no margin: its own timeout error, after the whole timeout, goes through the same hooks.
     const local = await invoke('local', 'Slow', { trace: 't', sleepMs: 10_000 });
     assert.equal(local.errorType, 'Sandbox.Timedout');

@@ -20,13 +20,22 @@ const FIXTURE = join(ROOT, 'test', 'fixtures', 'middleware');
 const TEMPLATE = join(FIXTURE, 'template.yaml');
 
 function fn(input: Omit<FunctionInput, 'codeUri' | 'runtime' | 'handler'> & Partial<FunctionInput>) {
-  return parseFunction({ runtime: 'nodejs22.x', handler: 'index.handler', codeUri: join(FIXTURE, 'functions', 'echo'), source: { file: TEMPLATE, line: 1 }, ...input }, 'test');
+  return parseFunction(
+    { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: join(FIXTURE, 'functions', 'echo'), source: { file: TEMPLATE, line: 1 }, ...input },
+    'test',
+  );
 }
 
 const TRACE = ['trace-bash', 'trace-node', 'trace-py'];
 const functions = [
   fn({ name: 'EchoNode', middlewares: TRACE }),
-  fn({ name: 'EchoPython', runtime: 'python3.12', handler: 'app.handler', codeUri: join(FIXTURE, 'functions', 'py-echo'), environment: { SLSMIDDLEWARES: TRACE.join(',') } }),
+  fn({
+    name: 'EchoPython',
+    runtime: 'python3.12',
+    handler: 'app.handler',
+    codeUri: join(FIXTURE, 'functions', 'py-echo'),
+    environment: { SLSMIDDLEWARES: TRACE.join(',') },
+  }),
   fn({ name: 'EchoProvided', runtime: 'provided.al2023', handler: 'bootstrap', codeUri: join(FIXTURE, 'functions', 'provided-echo'), middlewares: TRACE }),
   fn({ name: 'Guarded', middlewares: ['deny', 'trace-node'] }),
   fn({ name: 'Counted', middlewares: ['counter-ll'] }),
@@ -36,7 +45,9 @@ const functions = [
   fn({ name: 'CloudEvents', codeUri: join(FIXTURE, 'functions', 'ce-handler'), middlewares: ['cloudevents'] }),
   fn({ name: 'TracedCloudEvents', codeUri: join(FIXTURE, 'functions', 'ce-handler'), middlewares: ['trace-node', 'cloudevents'] }),
   ...['crash', 'hang', 'badjson', 'silent', 'raise', 'recover'].flatMap((mode) =>
-    (['before', 'after', 'error'] as const).map((hook) => fn({ name: `Misbehave-${mode}-${hook}`, middlewares: ['trace-node', 'misbehave'], environment: { MISBEHAVE: `${mode}:${hook}` } })),
+    (['before', 'after', 'error'] as const).map((hook) =>
+      fn({ name: `Misbehave-${mode}-${hook}`, middlewares: ['trace-node', 'misbehave'], environment: { MISBEHAVE: `${mode}:${hook}` } }),
+    ),
   ),
 ];
 
@@ -91,14 +102,23 @@ describe('ordering (Middy rules): before in declared order, after and error in r
   test('hook durations, middleware stderr and the function logs are in the invocation logs; the report adds it up', async () => {
     const r = await invoke('EchoNode', { trace: 's' });
     for (const mw of TRACE) {
-      for (const hook of ['before', 'after']) assert.ok(r.logs.some((l) => new RegExp(`^MIDDLEWARE ${mw} ${hook} \\d+\\.\\d\\d ms$`).test(l)), `${mw} ${hook} in ${r.logs.join('\n')}`);
+      for (const hook of ['before', 'after'])
+        assert.ok(
+          r.logs.some((l) => new RegExp(`^MIDDLEWARE ${mw} ${hook} \\d+\\.\\d\\d ms$`).test(l)),
+          `${mw} ${hook} in ${r.logs.join('\n')}`,
+        );
     }
     assert.ok(r.logs.includes('[trace-node] node middleware saw before'));
     assert.ok(r.logs.some((l) => l.startsWith('START RequestId:')));
     assert.ok(r.logs.some((l) => l.includes('echo handler ran')));
     assert.ok(r.logs.some((l) => l.startsWith('REPORT RequestId:')));
-    const order = ['MIDDLEWARE trace-py before', 'START RequestId', 'REPORT RequestId', 'MIDDLEWARE trace-py after'].map((p) => r.logs.findIndex((l) => l.startsWith(p)));
-    assert.deepEqual([...order].sort((a, b) => a - b), order);
+    const order = ['MIDDLEWARE trace-py before', 'START RequestId', 'REPORT RequestId', 'MIDDLEWARE trace-py after'].map((p) =>
+      r.logs.findIndex((l) => l.startsWith(p)),
+    );
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+    );
     assert.equal(r.report.memorySizeMB, 128);
     assert.ok(r.report.durationMs > 0);
   });
@@ -109,7 +129,10 @@ describe('ordering (Middy rules): before in declared order, after and error in r
     const inv = lambda.invoke('Guarded', Buffer.from('{"token":"secret","trace":""}'));
     await inv.completed;
     stop();
-    assert.ok(lines.some((l) => l.startsWith(`${inv.requestId} MIDDLEWARE deny before`)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith(`${inv.requestId} MIDDLEWARE deny before`)),
+      lines.join('\n'),
+    );
   });
 });
 
@@ -164,7 +187,10 @@ describe('every failure mode fails the invocation with Middleware.Failed naming 
       assert.equal(r.body.hook, hook);
       assert.match(r.body.errorMessage, new RegExp(`^Middleware "misbehave" failed in its ${hook} hook: `));
       assert.match(r.body.errorMessage, says);
-      assert.ok(r.logs.some((l) => new RegExp(`^MIDDLEWARE misbehave ${hook} [\\d.]+ ms failed$`).test(l)), r.logs.join('\n'));
+      assert.ok(
+        r.logs.some((l) => new RegExp(`^MIDDLEWARE misbehave ${hook} [\\d.]+ ms failed$`).test(l)),
+        r.logs.join('\n'),
+      );
       // A broken chain is not an application error: no error hook runs for it.
       assert.ok(!r.logs.some((l) => l.startsWith('MIDDLEWARE trace-node error')));
     });
@@ -190,14 +216,23 @@ describe('every failure mode fails the invocation with Middleware.Failed naming 
       if (e.type === 'log' && e.function === 'Single') lines.push(e.line);
     });
     try {
-      assert.throws(() => lambda.invoke('Single', Buffer.from(JSON.stringify({ trace: 'b' }))), (err: Error) => err instanceof TooManyRequestsError && /concurrency limit is 1/.test(err.message));
+      assert.throws(
+        () => lambda.invoke('Single', Buffer.from(JSON.stringify({ trace: 'b' }))),
+        (err: Error) => err instanceof TooManyRequestsError && /concurrency limit is 1/.test(err.message),
+      );
       // Over real HTTP, as the AWS CLI or SDK sees it: a service error (429), not 200 + X-Amz-Function-Error.
-      const reply = await post(`http://127.0.0.1:${lambda.port}/2015-03-31/functions/Single/invocations`, JSON.stringify({ trace: 'c' }), { Authorization: SIGV4 });
+      const reply = await post(`http://127.0.0.1:${lambda.port}/2015-03-31/functions/Single/invocations`, JSON.stringify({ trace: 'c' }), {
+        Authorization: SIGV4,
+      });
       assert.equal(reply.status, 429, reply.text);
       assert.equal(reply.headers['x-amz-function-error'], undefined);
       assert.equal(reply.json().__type ?? reply.headers['x-amzn-errortype'], 'TooManyRequestsException');
       await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(lines.filter((l) => l.startsWith('MIDDLEWARE')), [], 'no hook ran for the refused invocation');
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith('MIDDLEWARE')),
+        [],
+        'no hook ran for the refused invocation',
+      );
     } finally {
       unsubscribe();
     }

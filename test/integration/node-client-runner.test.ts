@@ -95,10 +95,13 @@ describe('node runtime client behind the runner', { timeout: 60_000 }, () => {
     assert.equal(functionError, 'Unhandled');
     assert.equal(payload.errorMessage, 'thrown from TypeScript');
     const trace: string[] = payload.trace ?? payload.stackTrace;
-    assert.ok(trace.some((line) => /src\/app\.ts:12:\d+/.test(line)), `a frame in src/app.ts:12 (the throw), got:\n${trace.join('\n')}`);
+    assert.ok(
+      trace.some((line) => /src\/app\.ts:12:\d+/.test(line)),
+      `a frame in src/app.ts:12 (the throw), got:\n${trace.join('\n')}`,
+    );
   });
 
-  it('runs a TypeScript handler exported as a nested property (Handler: index.handlers.main), as Lambda\'s Node runtime reads it', async () => {
+  it("runs a TypeScript handler exported as a nested property (Handler: index.handlers.main), as Lambda's Node runtime reads it", async () => {
     const { functionError, payload } = await invoke('TypeScriptNested', { id: 'o-1' });
     assert.equal(functionError, undefined, JSON.stringify(payload));
     assert.deepEqual(payload, { handled: 'o-1', by: 'handlers.main' });
@@ -125,9 +128,7 @@ describe('node runtime client behind the runner', { timeout: 60_000 }, () => {
     });
     const gateUrl = `http://127.0.0.1:${(gate.address() as { port: number }).port}/`;
 
-    const reply = await lambda.send(
-      new InvokeWithResponseStreamCommand({ FunctionName: 'Streams', Payload: Buffer.from(JSON.stringify({ gate: gateUrl })) }),
-    );
+    const reply = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'Streams', Payload: Buffer.from(JSON.stringify({ gate: gateUrl })) }));
     const received: string[] = [];
     let completed = false;
     for await (const event of reply.EventStream!) {

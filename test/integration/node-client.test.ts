@@ -325,11 +325,15 @@ describe('node runtime client: handlers', TEST_TIMEOUT, () => {
   it('gives the handler the full context, and sets _X_AMZN_TRACE_ID per invoke', async (t) => {
     const { api } = await withRuntime(t, 'index.context', ESM);
     const first = json(
-      await api.invoke({}, {
-        'Lambda-Runtime-Trace-Id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
-        'Lambda-Runtime-Client-Context': JSON.stringify({ client: { app_title: 'demo' }, custom: { k: 'v' }, env: {} }),
-        'Lambda-Runtime-Cognito-Identity': JSON.stringify({ cognitoIdentityId: 'id-1', cognitoIdentityPoolId: 'pool-1' }),
-      }, 'req-ctx-1'),
+      await api.invoke(
+        {},
+        {
+          'Lambda-Runtime-Trace-Id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+          'Lambda-Runtime-Client-Context': JSON.stringify({ client: { app_title: 'demo' }, custom: { k: 'v' }, env: {} }),
+          'Lambda-Runtime-Cognito-Identity': JSON.stringify({ cognitoIdentityId: 'id-1', cognitoIdentityPoolId: 'pool-1' }),
+        },
+        'req-ctx-1',
+      ),
     );
     assert.equal(first.awsRequestId, 'req-ctx-1');
     assert.equal(first.invokedFunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:test-fn');
@@ -363,7 +367,7 @@ describe('node runtime client: handlers', TEST_TIMEOUT, () => {
     assert.deepEqual(untraced, { read: null, listed: false, has: false, spread: null, child: 'unset' });
   });
 
-  it('does not grow the C heap with each invocation\'s trace id (glibc keeps every value setenv was given)', async (t) => {
+  it("does not grow the C heap with each invocation's trace id (glibc keeps every value setenv was given)", async (t) => {
     const { api, runtime } = await withRuntime(t, 'index.handler', ESM);
     // The brk heap, where glibc's malloc puts small blocks; V8's heap is mapped elsewhere.
     const heapKb = () => {
@@ -596,7 +600,7 @@ describe('node runtime client: init errors', TEST_TIMEOUT, () => {
 describe('node runtime client: response streaming', TEST_TIMEOUT, () => {
   const STREAMING = join(FIXTURES, 'streaming');
 
-  it('streams each write as it happens, with Lambda\'s streaming headers', async (t) => {
+  it("streams each write as it happens, with Lambda's streaming headers", async (t) => {
     const { api } = await withRuntime(t, 'index.chunks', STREAMING);
     const requestId = 'req-stream-1';
     // The handler only writes 'second' after this server has received 'first': the test cannot pass if the
@@ -677,7 +681,10 @@ describe('node runtime client: response streaming', TEST_TIMEOUT, () => {
     const posted = await api.invoke({}, {}, 'req-not-async');
     // The handler had already ended the stream, so the body is complete and only the log shows the error.
     assert.equal(posted.body.toString(), 'sync');
-    await waitForOutput(runtime, /\treq-not-async\tERROR\tInvoke Error \t\{"errorType":"Error","errorMessage":"Streaming does not support non-async handlers\."/);
+    await waitForOutput(
+      runtime,
+      /\treq-not-async\tERROR\tInvoke Error \t\{"errorType":"Error","errorMessage":"Streaming does not support non-async handlers\."/,
+    );
   });
 });
 
@@ -691,7 +698,7 @@ describe('node runtime client: logs', TEST_TIMEOUT, () => {
     for (const line of lines) assert.match(line, record);
     const parsed = lines.map((line) => record.exec(line)!.slice(2));
     assert.deepEqual(parsed[0], ['undefined', 'INFO', 'loaded at init']);
-    assert.deepEqual(parsed[1], ['req-log-1', 'INFO', "hello world { n: 1 }"]);
+    assert.deepEqual(parsed[1], ['req-log-1', 'INFO', 'hello world { n: 1 }']);
     assert.deepEqual(parsed[2], ['req-log-1', 'INFO', 'info line']);
     assert.deepEqual(parsed[3], ['req-log-1', 'WARN', 'warn line']);
     assert.equal(parsed[4]![1], 'ERROR');
@@ -711,8 +718,15 @@ describe('node runtime client: logs', TEST_TIMEOUT, () => {
     });
     await api.invoke({}, {}, 'req-log-json');
     await waitForOutput(runtime, /"level":"ERROR"[^\n]*\n/);
-    const records = runtime.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line));
-    assert.deepEqual(records.map((r) => r.level), ['WARN', 'ERROR']);
+    const records = runtime
+      .stdout()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      records.map((r) => r.level),
+      ['WARN', 'ERROR'],
+    );
     assert.equal(records[0].requestId, 'req-log-json');
     assert.equal(records[0].message, 'warn line');
     assert.equal(records[1].errorType, 'Error');

@@ -33,7 +33,9 @@ process.on('exit', removeTemps);
 
 function cli(node: string, args: string[]) {
   return spawnSync(node, [CLI, ...args], {
-    cwd: EXAMPLES, encoding: 'utf8', timeout: 120_000,
+    cwd: EXAMPLES,
+    encoding: 'utf8',
+    timeout: 120_000,
     env: { ...process.env, OPEN_RUNTIME_CACHE_DIR: tempDir('node-versions-cache'), OPEN_RUNTIME_NO_NODE_DOWNLOAD: '1', OPEN_RUNTIME_NO_SDK_DOWNLOAD: '1' },
   });
 }

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { ROOT, removeTemps, tempDir } from './support/runner.ts';
 import { TARGETS, checkTarget, listEntries } from '../../scripts/package.ts';
 
-interface Made { target: string; file: string; megabytes: number; files: number; withinBudget: boolean; problems: string[] }
+interface Made {
+  target: string;
+  file: string;
+  megabytes: number;
+  files: number;
+  withinBudget: boolean;
+  problems: string[];
+}
 const made = new Map<string, Made>();
 let unpacked: string;
 
@@ -44,7 +51,10 @@ describe('npm run package', () => {
     assert.ok(windows.includes('extension/dist/node_modules/@esbuild/win32-x64/esbuild.exe'));
     assert.ok(mac.includes('extension/dist/node_modules/@esbuild/darwin-arm64/bin/esbuild'));
     for (const other of [windows, mac]) {
-      assert.ok(!other.some((f) => f.includes('linux-x64') || f.endsWith('.node') && !f.includes('/node_modules/')), 'no Linux binary outside Linux packages');
+      assert.ok(
+        !other.some((f) => f.includes('linux-x64') || (f.endsWith('.node') && !f.includes('/node_modules/'))),
+        'no Linux binary outside Linux packages',
+      );
     }
     for (const entries of [linux, windows, mac]) {
       assert.ok(!entries.some((f) => f.startsWith('extension/node_modules/') || f.endsWith('.map') || f.includes('binaryen')));
@@ -69,11 +79,17 @@ describe('npm run package', () => {
   it("the linux-x64 package's runner says how to get aws-lambda-ric, which it does not carry", () => {
     const dir = tempDir('package-ric');
     writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => "hi";\n');
-    writeFileSync(join(dir, 'template.yaml'), [
-      'Resources:', '  Ric:', '    Type: AWS::Serverless::Function',
-      '    Metadata: { OpenRuntime: { runtimeClient: aws-lambda-ric } }',
-      '    Properties: { Runtime: nodejs22.x, Handler: index.handler, CodeUri: . }', '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'template.yaml'),
+      [
+        'Resources:',
+        '  Ric:',
+        '    Type: AWS::Serverless::Function',
+        '    Metadata: { OpenRuntime: { runtimeClient: aws-lambda-ric } }',
+        '    Properties: { Runtime: nodejs22.x, Handler: index.handler, CodeUri: . }',
+        '',
+      ].join('\n'),
+    );
     const out = invoke(join(unpacked, 'extension', 'dist', 'runner.js'), 'Ric', '-', dir);
     const reply = JSON.parse(out.stdout);
     assert.equal(reply.errorType, 'Runtime.InvalidEntrypoint', out.stdout + out.stderr);
@@ -81,16 +97,26 @@ describe('npm run package', () => {
   });
 
   it("the linux-x64 package's runner analyses a Middy chain with its own TypeScript", () => {
-    const out = spawnSync(process.execPath, [join(unpacked, 'extension', 'dist', 'runner.js'), 'chain', 'functions/middy-ts/app.ts'], { cwd: join(ROOT, 'examples'), encoding: 'utf8', timeout: 120_000 });
+    const out = spawnSync(process.execPath, [join(unpacked, 'extension', 'dist', 'runner.js'), 'chain', 'functions/middy-ts/app.ts'], {
+      cwd: join(ROOT, 'examples'),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     assert.equal(out.status, 0, out.stderr);
     const chains = JSON.parse(out.stdout).chains as Array<{ name: string }>;
-    assert.ok(chains.some((c) => c.name === 'handler'), out.stdout);
+    assert.ok(
+      chains.some((c) => c.name === 'handler'),
+      out.stdout,
+    );
   });
 });
 
 function invoke(runner: string, name: string, event: string, cwd = join(ROOT, 'examples')) {
   return spawnSync(process.execPath, [runner, 'invoke', name, '--event', event], {
-    cwd, encoding: 'utf8', timeout: 120_000, input: '{}',
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+    input: '{}',
     env: { ...process.env, OPEN_RUNTIME_CACHE_DIR: tempDir('package-cache'), OPEN_RUNTIME_NO_SDK_DOWNLOAD: '1', OPEN_RUNTIME_NO_NODE_DOWNLOAD: '1' },
   });
 }

@@ -21,7 +21,10 @@ function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
 function echoProject(extraResources = '', extraParameters = ''): string {
   const dir = tempDir('project');
   mkdirSync(join(dir, 'src'));
-  writeFileSync(join(dir, 'src', 'app.mjs'), 'export const handler = async () => ({ region: process.env.AWS_REGION, pseudo: process.env.PSEUDO, stage: process.env.STAGE, table: process.env.TABLE, secret: process.env.SECRET });\n');
+  writeFileSync(
+    join(dir, 'src', 'app.mjs'),
+    'export const handler = async () => ({ region: process.env.AWS_REGION, pseudo: process.env.PSEUDO, stage: process.env.STAGE, table: process.env.TABLE, secret: process.env.SECRET });\n',
+  );
   writeFileSync(
     join(dir, 'template.yaml'),
     `AWSTemplateFormatVersion: '2010-09-09'
@@ -60,11 +63,14 @@ function invokeEcho(dir: string, args: string[] = [], env: Record<string, string
 before(assertBuilt);
 after(removeTemps);
 
-test('list shows the nested applications\' functions and what was skipped and why, not a silent zero', () => {
+test("list shows the nested applications' functions and what was skipped and why, not a silent zero", () => {
   const run = cli(['list', '--template', join(NESTED, 'template.yaml')]);
   assert.equal(run.code, 0, run.stderr);
   const listed = JSON.parse(run.stdout);
-  assert.deepEqual(listed.functions.map((f: { path?: string; name: string }) => f.path ?? f.name), ['Health', 'Orders/PlaceOrder', 'Orders/Audit/Record', 'Billing/Record']);
+  assert.deepEqual(
+    listed.functions.map((f: { path?: string; name: string }) => f.path ?? f.name),
+    ['Health', 'Orders/PlaceOrder', 'Orders/Audit/Record', 'Billing/Record'],
+  );
   assert.equal(listed.skipped.length, 2);
   assert.match(run.stderr, /^4 functions, 0 with errors, 2 skipped\.\n.*template\.yaml:\d+: note: Nested application "FromRepository" is skipped/);
 });
@@ -76,11 +82,18 @@ test('invoke addresses a nested function by full path, FunctionName or unique lo
   assert.deepEqual(JSON.parse(cli(['invoke', 'PlaceOrder', '--template', template]).stdout), { from: 'orders/src/place' });
   const ambiguous = cli(['invoke', 'Record', '--template', template]);
   assert.equal(ambiguous.code, 2);
-  assert.match(ambiguous.stderr, /^open-runtime: "Record" is the logical id of 2 functions: Orders\/Audit\/Record, Billing\/Record\. Name one by its full path/);
+  assert.match(
+    ambiguous.stderr,
+    /^open-runtime: "Record" is the logical id of 2 functions: Orders\/Audit\/Record, Billing\/Record\. Name one by its full path/,
+  );
 });
 
-test('start serves only the functions named, and the Invoke API takes a nested function\'s full path', async () => {
-  const server = await startCli(['start', 'Orders/PlaceOrder', '--port', '0', '--template', join(NESTED, 'template.yaml')], { cwd: NESTED, env: BASE_ENV, banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
+test("start serves only the functions named, and the Invoke API takes a nested function's full path", async () => {
+  const server = await startCli(['start', 'Orders/PlaceOrder', '--port', '0', '--template', join(NESTED, 'template.yaml')], {
+    cwd: NESTED,
+    env: BASE_ENV,
+    banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   try {
     const byPath = await post(`${server.endpoint}/2015-03-31/functions/${encodeURIComponent('Orders/PlaceOrder')}/invocations`, '{}');
     assert.equal(byPath.status, 200, byPath.text);
@@ -94,12 +107,25 @@ test('start serves only the functions named, and the Invoke API takes a nested f
 
 test('a CDK app synthesized by the aws-cdk CLI runs its functions by construct path, with local values for its references', () => {
   const workspace = tempDir('cdk');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk'), 'synth', '--app', `${process.execPath} ${join(FIXTURES, 'projects', 'cdk-app', 'app.mjs')}`, '--no-notices', '--no-version-reporting', '--quiet', '--ci'], {
-    cwd: workspace,
-    env: { ...BASE_ENV, HOME: workspace, AWS_EC2_METADATA_DISABLED: 'true' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 120_000,
-  });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk'),
+      'synth',
+      '--app',
+      `${process.execPath} ${join(FIXTURES, 'projects', 'cdk-app', 'app.mjs')}`,
+      '--no-notices',
+      '--no-version-reporting',
+      '--quiet',
+      '--ci',
+    ],
+    {
+      cwd: workspace,
+      env: { ...BASE_ENV, HOME: workspace, AWS_EC2_METADATA_DISABLED: 'true' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120_000,
+    },
+  );
   const hello = cli(['invoke', 'OrdersStack/Hello', '--workspace', workspace], { AWS_REGION: 'us-west-2' }, workspace);
   assert.equal(hello.code, 0, hello.stderr);
   const result = JSON.parse(hello.stdout);
@@ -114,7 +140,7 @@ test('a CDK app synthesized by the aws-cdk CLI runs its functions by construct p
   assert.deepEqual(JSON.parse(nested.stdout), { from: 'cdk billing' });
 });
 
-test('one region order for AWS::Region and AWS_REGION: --region > AWS_REGION > AWS_DEFAULT_REGION > the profile\'s region > us-east-1', () => {
+test("one region order for AWS::Region and AWS_REGION: --region > AWS_REGION > AWS_DEFAULT_REGION > the profile's region > us-east-1", () => {
   const dir = echoProject();
   const config = join(dir, 'aws-config');
   writeFileSync(config, '[default]\nregion = ap-south-1\n[profile dev]\nregion = eu-central-1\n');
@@ -131,7 +157,10 @@ test('one region order for AWS::Region and AWS_REGION: --region > AWS_REGION > A
 test('serverless.yml keeps its own region order: --region, then provider.region', () => {
   const dir = tempDir('serverless');
   writeFileSync(join(dir, 'handler.mjs'), 'export const hello = async () => ({ region: process.env.REGION });\n');
-  writeFileSync(join(dir, 'serverless.yml'), 'service: s\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  region: eu-west-1\nfunctions:\n  hello:\n    handler: handler.hello\n    environment:\n      REGION: ${aws:region}\n');
+  writeFileSync(
+    join(dir, 'serverless.yml'),
+    'service: s\nprovider:\n  name: aws\n  runtime: nodejs22.x\n  region: eu-west-1\nfunctions:\n  hello:\n    handler: handler.hello\n    environment:\n      REGION: ${aws:region}\n',
+  );
   const own = cli(['invoke', 'hello', '--workspace', dir], { AWS_REGION: 'us-west-2' }, dir);
   assert.equal(own.code, 0, own.stderr);
   assert.equal(JSON.parse(own.stdout).region, 'eu-west-1');
@@ -139,11 +168,17 @@ test('serverless.yml keeps its own region order: --region, then provider.region'
   assert.equal(JSON.parse(flag.stdout).region, 'ap-east-1');
 });
 
-test('a serverless.yml function runs in its service\'s region (--region > provider.region > us-east-1): AWS_REGION and its ARN, not the shell\'s', () => {
+test("a serverless.yml function runs in its service's region (--region > provider.region > us-east-1): AWS_REGION and its ARN, not the shell's", () => {
   const service = (region: string) => {
     const dir = tempDir('serverless-region');
-    writeFileSync(join(dir, 'handler.mjs'), 'export const hello = async (_event, context) => ({ region: process.env.AWS_REGION, defaultRegion: process.env.AWS_DEFAULT_REGION, arn: context.invokedFunctionArn });\n');
-    writeFileSync(join(dir, 'serverless.yml'), `service: s\nprovider:\n  name: aws\n  runtime: nodejs22.x\n${region}functions:\n  hello:\n    handler: handler.hello\n`);
+    writeFileSync(
+      join(dir, 'handler.mjs'),
+      'export const hello = async (_event, context) => ({ region: process.env.AWS_REGION, defaultRegion: process.env.AWS_DEFAULT_REGION, arn: context.invokedFunctionArn });\n',
+    );
+    writeFileSync(
+      join(dir, 'serverless.yml'),
+      `service: s\nprovider:\n  name: aws\n  runtime: nodejs22.x\n${region}functions:\n  hello:\n    handler: handler.hello\n`,
+    );
     return dir;
   };
   const run = (dir: string, flags: string[]) => {
@@ -156,10 +191,10 @@ test('a serverless.yml function runs in its service\'s region (--region > provid
   const declared = service('  region: eu-west-1\n');
   assert.deepEqual(run(declared, []), expect('eu-west-1'));
   assert.deepEqual(run(declared, ['--region', 'ap-east-1']), expect('ap-east-1'));
-  assert.deepEqual(run(service(''), []), expect('us-east-1'), 'the Serverless Framework\'s default, whatever the shell says');
+  assert.deepEqual(run(service(''), []), expect('us-east-1'), "the Serverless Framework's default, whatever the shell says");
 });
 
-test('parameters: --parameter-overrides (both of SAM\'s syntaxes) > samconfig (--config-env) > Default', () => {
+test("parameters: --parameter-overrides (both of SAM's syntaxes) > samconfig (--config-env) > Default", () => {
   const dir = echoProject();
   writeFileSync(
     join(dir, 'samconfig.toml'),
@@ -172,7 +207,10 @@ parameter_overrides = ["Stage=prod"]
 `,
   );
   const fromConfig = invokeEcho(dir);
-  assert.deepEqual([fromConfig.stage, fromConfig.table, fromConfig.region, fromConfig.pseudo], ['from-samconfig', 'table from samconfig', 'eu-north-1', 'eu-north-1']);
+  assert.deepEqual(
+    [fromConfig.stage, fromConfig.table, fromConfig.region, fromConfig.pseudo],
+    ['from-samconfig', 'table from samconfig', 'eu-north-1', 'eu-north-1'],
+  );
   const prod = invokeEcho(dir, ['--config-env', 'prod']);
   assert.deepEqual([prod.stage, prod.table, prod.region], ['prod', 'from-default', 'us-east-1']);
   const flags = invokeEcho(dir, ['--parameter-overrides', 'Stage=from-flag', 'ParameterKey=TableName,ParameterValue=t1']);
@@ -189,13 +227,17 @@ test('variables: --env-vars for the function > its Parameters > .env > the templ
   writeFileSync(join(dir, '.env'), 'SECRET=from-dotenv\nTABLE=from-dotenv\nUNDECLARED=x\n');
   const dotenv = invokeEcho(dir);
   assert.deepEqual([dotenv.secret, dotenv.table], ['from-dotenv', 'from-dotenv']);
-  writeFileSync(join(dir, 'env.json'), JSON.stringify({ Parameters: { SECRET: 'from-parameters', TABLE: 'from-parameters' }, Echo: { TABLE: 'from-function' } }));
+  writeFileSync(
+    join(dir, 'env.json'),
+    JSON.stringify({ Parameters: { SECRET: 'from-parameters', TABLE: 'from-parameters' }, Echo: { TABLE: 'from-function' } }),
+  );
   const envVars = invokeEcho(dir, ['--env-vars', join(dir, 'env.json')]);
   assert.deepEqual([envVars.secret, envVars.table], ['from-parameters', 'from-function']);
 });
 
 test('a parameter with no value stops the function with a sentence naming file:line and how to set it', () => {
-  const dir = echoProject(`  NeedsKey:
+  const dir = echoProject(
+    `  NeedsKey:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: src/
@@ -204,18 +246,24 @@ test('a parameter with no value stops the function with a sentence naming file:l
       Environment:
         Variables:
           KEY: !Ref ApiKey
-`, `  ApiKey:
+`,
+    `  ApiKey:
     Type: String
-`);
+`,
+  );
   const run = cli(['invoke', 'NeedsKey', '--workspace', dir], {}, dir);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /template\.yaml:\d+: Function "NeedsKey" has Environment variable KEY from parameter ApiKey, which has no Default and was given no value\. Set it with --parameter-overrides ApiKey=value/);
+  assert.match(
+    run.stderr,
+    /template\.yaml:\d+: Function "NeedsKey" has Environment variable KEY from parameter ApiKey, which has no Default and was given no value\. Set it with --parameter-overrides ApiKey=value/,
+  );
   const given = cli(['invoke', 'NeedsKey', '--workspace', dir, '--parameter-overrides', 'ApiKey=k'], {}, dir);
   assert.equal(given.code, 0, given.stderr);
 });
 
 test('a value saved by the editor in .open-runtime/parameters.json is used by the CLI, below --parameter-overrides', () => {
-  const dir = echoProject(`  NeedsKey:
+  const dir = echoProject(
+    `  NeedsKey:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: src/
@@ -224,9 +272,11 @@ test('a value saved by the editor in .open-runtime/parameters.json is used by th
       Environment:
         Variables:
           SECRET: !Ref ApiKey
-`, `  ApiKey:
+`,
+    `  ApiKey:
     Type: String
-`);
+`,
+  );
   mkdirSync(join(dir, '.open-runtime'));
   // As the editor writes it: keyed by the template's path in the workspace.
   writeFileSync(join(dir, '.open-runtime', 'parameters.json'), JSON.stringify({ 'template.yaml': { ApiKey: 'from-the-editor' } }));
@@ -243,7 +293,7 @@ test('a value saved by the editor in .open-runtime/parameters.json is used by th
   assert.match(broken.stderr, /parameters\.json is not valid JSON .* Fix it, or set the values again with "Open Runtime: Set Template Parameters\.\.\."/);
 });
 
-test('flags: an unknown one is one line and the verb\'s usage; SAM\'s container flags get a notice; --debugger-path is refused', () => {
+test("flags: an unknown one is one line and the verb's usage; SAM's container flags get a notice; --debugger-path is refused", () => {
   const dir = echoProject();
   const unknown = cli(['invoke', 'Echo', '--workspace', dir, '--bogus'], {}, dir);
   assert.equal(unknown.code, 2);
@@ -258,4 +308,3 @@ test('flags: an unknown one is one line and the verb\'s usage; SAM\'s container 
   assert.equal(debug.code, 2);
   assert.match(debug.stderr, /^open-runtime: --debugger-path is not supported: there is no container to mount a debugger into/);
 });
-

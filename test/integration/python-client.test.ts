@@ -261,11 +261,7 @@ after(async () => {
 });
 
 /** Starts a stand-in Runtime API and the real client for `handler`, and disposes of both afterwards. */
-async function withClient(
-  handler: string,
-  options: ClientOptions,
-  body: (api: RuntimeApiStandIn, client: PythonClient) => Promise<void>,
-): Promise<void> {
+async function withClient(handler: string, options: ClientOptions, body: (api: RuntimeApiStandIn, client: PythonClient) => Promise<void>): Promise<void> {
   const api = new RuntimeApiStandIn();
   const address = await api.listen();
   const client = new PythonClient(address, handler, options);
@@ -399,12 +395,17 @@ describe('Python runtime client: handler errors', { timeout: TEST_TIMEOUT }, () 
         exceptions: { type: string; message: string; stack: { label: string }[] }[];
       };
       assert.equal(cause.exceptions[0].type, 'ValueError');
-      assert.deepEqual(cause.exceptions[0].stack.map((frame) => frame.label), ['raises', 'check_stock']);
+      assert.deepEqual(
+        cause.exceptions[0].stack.map((frame) => frame.label),
+        ['raises', 'check_stock'],
+      );
 
       await client.waitForOutput('stdout', 'raise ValueError');
       assert.match(
         client.stdout,
-        new RegExp(`\\[ERROR\\] ValueError: out of stock: apples\\nTraceback \\(most recent call last\\):\\n${NBSP}{2}File "${file}", line \\d+, in raises\\n${NBSP}{4}check_stock`),
+        new RegExp(
+          `\\[ERROR\\] ValueError: out of stock: apples\\nTraceback \\(most recent call last\\):\\n${NBSP}{2}File "${file}", line \\d+, in raises\\n${NBSP}{4}check_stock`,
+        ),
       );
     });
   });
@@ -682,16 +683,20 @@ describe('Python runtime client: connection', { timeout: TEST_TIMEOUT }, () => {
 describe('Python runtime client: debugging and signals', { timeout: TEST_TIMEOUT }, () => {
   test('debugging without debugpy installed posts Runtime.DebuggerUnavailable saying how to install it', async () => {
     // No debugpy in this Python, nor where the client looks for Debian's python3-debugpy (an empty folder).
-    await withClient('handlers.echo', { env: { OPEN_RUNTIME_DEBUGPY_PORT: '5678', OPEN_RUNTIME_DEBUGPY_PATH: await mkdtemp(path.join(tmpdir(), 'no-debugpy-')) } }, async (api, client) => {
-      const posted = await api.nextInitError();
-      const error = json(posted);
-      assert.equal(error.errorType, 'Runtime.DebuggerUnavailable');
-      assert.equal(posted.headers['lambda-runtime-function-error-type'], 'Runtime.DebuggerUnavailable');
-      assert.ok(String(error.errorMessage).includes('pip install debugpy'), String(error.errorMessage));
-      assert.ok(String(error.errorMessage).includes(pythonExecutable), String(error.errorMessage));
-      assert.equal((await client.exited).code, 1);
-      assert.doesNotMatch(client.stderr, /OPEN_RUNTIME_DEBUGPY_LISTENING/);
-    });
+    await withClient(
+      'handlers.echo',
+      { env: { OPEN_RUNTIME_DEBUGPY_PORT: '5678', OPEN_RUNTIME_DEBUGPY_PATH: await mkdtemp(path.join(tmpdir(), 'no-debugpy-')) } },
+      async (api, client) => {
+        const posted = await api.nextInitError();
+        const error = json(posted);
+        assert.equal(error.errorType, 'Runtime.DebuggerUnavailable');
+        assert.equal(posted.headers['lambda-runtime-function-error-type'], 'Runtime.DebuggerUnavailable');
+        assert.ok(String(error.errorMessage).includes('pip install debugpy'), String(error.errorMessage));
+        assert.ok(String(error.errorMessage).includes(pythonExecutable), String(error.errorMessage));
+        assert.equal((await client.exited).code, 1);
+        assert.doesNotMatch(client.stderr, /OPEN_RUNTIME_DEBUGPY_LISTENING/);
+      },
+    );
   });
 
   test('SIGTERM ends the client while it waits for an event', async () => {

@@ -76,7 +76,10 @@ test('rie runs a BOOTSTRAP command of any name, with its last argument as the ha
 });
 
 test('rie passes ARGS that look like options (e.g. python -m awslambdaric) to the command', async () => {
-  const rie = await startRie(['--runtime-interface-emulator-address', `127.0.0.1:${await freePort()}`, './bootstrap', '-m', 'function.handler'], SHELL_BOOTSTRAP_DIR);
+  const rie = await startRie(
+    ['--runtime-interface-emulator-address', `127.0.0.1:${await freePort()}`, './bootstrap', '-m', 'function.handler'],
+    SHELL_BOOTSTRAP_DIR,
+  );
   const reply = await invokeRie(rie, {});
   assert.equal(reply.status, 200, reply.text);
   assert.equal(reply.json().args, '-m function.handler');
@@ -90,7 +93,10 @@ test('after an init failure (concurrency 1), a caller invoking one at a time get
   );
   chmodSync(join(dir, 'bootstrap'), 0o755);
   // A fixed Runtime API port too: each new environment needs the one the failed environment had.
-  const rie = await startRie(['--runtime-interface-emulator-address', `127.0.0.1:${await freePort()}`, '--runtime-api-address', `127.0.0.1:${await freePort()}`, './bootstrap'], dir);
+  const rie = await startRie(
+    ['--runtime-interface-emulator-address', `127.0.0.1:${await freePort()}`, '--runtime-api-address', `127.0.0.1:${await freePort()}`, './bootstrap'],
+    dir,
+  );
   const answers: string[] = [];
   for (let i = 0; i < 12; i++) {
     const reply = await invokeRie(rie, { i });

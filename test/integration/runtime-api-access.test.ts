@@ -58,7 +58,10 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'or-access-'));
   // The victim: the project's Node runtime client, which uses both the direct socket and the TCP address.
   mkdirSync(join(dir, 'victim'));
-  writeFileSync(join(dir, 'victim', 'index.mjs'), 'export const handler = async (event) => ({ ok: true, event, tcp: process.env.AWS_LAMBDA_RUNTIME_API, socket: process.env.OPEN_RUNTIME_RUNTIME_API_SOCKET });\n');
+  writeFileSync(
+    join(dir, 'victim', 'index.mjs'),
+    'export const handler = async (event) => ({ ok: true, event, tcp: process.env.AWS_LAMBDA_RUNTIME_API, socket: process.env.OPEN_RUNTIME_RUNTIME_API_SOCKET });\n',
+  );
   // The thief: a custom runtime that, for each of its own events, attacks the addresses the event names.
   mkdirSync(join(dir, 'thief'));
   writeFileSync(
@@ -140,12 +143,26 @@ test("a second function can neither take a first one's event nor fail it through
   const second = await invoke('Victim', { n: 2 });
   assert.equal(second.headers['x-amz-function-error'], undefined, `the victim still answers: ${JSON.stringify(second.json)}`);
   assert.deepEqual(second.json.event, { n: 2 });
-  assert.ok(logs.some((line) => /^Refused a connection to the direct Runtime API socket of execution environment Victim-\d+: process \d+ \(\S*node \S*thief\.cjs\) is not a process/.test(line)), logs.filter((l) => l.startsWith("Refused")).join("\n"));
+  assert.ok(
+    logs.some((line) =>
+      /^Refused a connection to the direct Runtime API socket of execution environment Victim-\d+: process \d+ \(\S*node \S*thief\.cjs\) is not a process/.test(
+        line,
+      ),
+    ),
+    logs.filter((l) => l.startsWith('Refused')).join('\n'),
+  );
 });
 
 test('a plain local process is refused on both addresses, and the function works on', async () => {
   const first = await invoke('Victim', { n: 3 });
-  const child = spawn(process.execPath, ['-e', `${TRY}\nattack(${JSON.stringify(first.json.tcp)}, ${JSON.stringify(first.json.socket)}).then((r) => { console.log(JSON.stringify(r)); process.exit(0); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `${TRY}\nattack(${JSON.stringify(first.json.tcp)}, ${JSON.stringify(first.json.socket)}).then((r) => { console.log(JSON.stringify(r)); process.exit(0); });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise((resolve) => child.once('exit', resolve));

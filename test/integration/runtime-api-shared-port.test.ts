@@ -73,8 +73,18 @@ before(async () => {
   writeFileSync(join(intruder, 'bootstrap'), `#!/bin/sh\nexec node "${join(intruder, 'intruder.cjs')}"\n`);
   chmodSync(join(intruder, 'bootstrap'), 0o755);
   const template = writeTemplate(work, [
-    { name: 'First', codeUri: NODE_BOOTSTRAP_DIR, layers: [RECORDER_LAYER], environment: { RECORD_FILE: records('First'), TELEMETRY_URI: telemetryUri('First') } },
-    { name: 'Second', codeUri: NODE_BOOTSTRAP_DIR, layers: [RECORDER_LAYER], environment: { RECORD_FILE: records('Second'), TELEMETRY_URI: telemetryUri('Second') } },
+    {
+      name: 'First',
+      codeUri: NODE_BOOTSTRAP_DIR,
+      layers: [RECORDER_LAYER],
+      environment: { RECORD_FILE: records('First'), TELEMETRY_URI: telemetryUri('First') },
+    },
+    {
+      name: 'Second',
+      codeUri: NODE_BOOTSTRAP_DIR,
+      layers: [RECORDER_LAYER],
+      environment: { RECORD_FILE: records('Second'), TELEMETRY_URI: telemetryUri('Second') },
+    },
     { name: 'Intruder', codeUri: intruder },
   ]);
   runner = await startRunner(template);
@@ -128,12 +138,17 @@ test("two functions, and two concurrent environments of one function, all use th
   assert.equal(two.env.AWS_LAMBDA_RUNTIME_API, address);
   // Three environments of two functions with their extensions, and the runner listens on its two ports only: the
   // Invoke API (with every Runtime API) and the HTTP gateway.
-  assert.deepEqual(listeningPorts(runner.proc.pid!), [runner.port, runner.apiPort].sort((a, b) => a - b));
+  assert.deepEqual(
+    listeningPorts(runner.proc.pid!),
+    [runner.port, runner.apiPort].sort((a, b) => a - b),
+  );
 });
 
 test("each environment's extension registers on the shared port, as its own environment's", linux, async () => {
   for (const name of ['First', 'Second']) {
-    await waitFor(`${name}'s extension to record an INVOKE`, () => readRecords(records(name)).some((r) => r.kind === 'event' && r.event?.eventType === 'INVOKE'));
+    await waitFor(`${name}'s extension to record an INVOKE`, () =>
+      readRecords(records(name)).some((r) => r.kind === 'event' && r.event?.eventType === 'INVOKE'),
+    );
     const registered = readRecords(records(name)).filter((r) => r.who === 'extension' && r.kind === 'registered');
     assert.ok(registered.length >= 1, `${name}'s extension registered`);
     for (const { reply } of registered) {
@@ -144,7 +159,10 @@ test("each environment's extension registers on the shared port, as its own envi
     assert.equal(subscribed?.reply.status, 200, `${name}'s extension subscribed to the Telemetry API: ${JSON.stringify(subscribed)}`);
     // Its subscription is its own environment's: the platform events it gets name its own function only.
     const starts = await waitFor(`telemetry for ${name}`, () => {
-      const found = delivered.filter((d) => d.path === `/${name}`).flatMap((d) => d.records).filter((r) => r.type === 'platform.initStart');
+      const found = delivered
+        .filter((d) => d.path === `/${name}`)
+        .flatMap((d) => d.records)
+        .filter((r) => r.type === 'platform.initStart');
       return found.length ? found : undefined;
     });
     assert.deepEqual([...new Set(starts.map((r) => r.record.functionName))], [name]);
@@ -154,7 +172,10 @@ test("each environment's extension registers on the shared port, as its own envi
 test("a process of one environment can neither answer another's invocation nor take its events", linux, async () => {
   const before = readRecords(records('First')).filter((r) => r.who === 'runtime' && r.kind === 'event').length;
   const slow = runner.invoke('First', { sleepMs: 1500 });
-  const victimId = await waitFor("First's runtime to receive its event", () => readRecords(records('First')).filter((r) => r.who === 'runtime' && r.kind === 'event')[before]?.requestId as string | undefined);
+  const victimId = await waitFor(
+    "First's runtime to receive its event",
+    () => readRecords(records('First')).filter((r) => r.who === 'runtime' && r.kind === 'event')[before]?.requestId as string | undefined,
+  );
   const parkedFile = join(work, 'parked');
   const intruding = runner.invoke('Intruder', { otherRequestId: victimId, parkMs: 1500, parkedFile });
   await waitFor("the intruder's second /next to park", () => existsSync(parkedFile));
@@ -164,7 +185,10 @@ test("a process of one environment can neither answer another's invocation nor t
   const intruder = (await intruding).json();
   assert.deepEqual(intruder.answer, {
     status: 403,
-    body: { errorType: 'AccessDenied', errorMessage: `Invocation ${victimId} belongs to another execution environment: a runtime answers only the events its own /next gave it.` },
+    body: {
+      errorType: 'AccessDenied',
+      errorMessage: `Invocation ${victimId} belongs to another execution environment: a runtime answers only the events its own /next gave it.`,
+    },
   });
   assert.equal(intruder.secondNext, 'parked', "no event of First's reached the intruder's /next");
   const victim = await slow;
@@ -200,10 +224,17 @@ test('a process of no environment is refused on the shared port, and said why', 
   for (const reply of replies) {
     assert.equal(reply.status, 403, JSON.stringify(reply));
     assert.equal(reply.body.errorType, 'AccessDenied');
-    assert.match(reply.body.errorMessage, /^Refused a connection to the Runtime API at 127\.0\.0\.1:\d+: the connection from port \d+ is not made by a process of any execution environment\./);
+    assert.match(
+      reply.body.errorMessage,
+      /^Refused a connection to the Runtime API at 127\.0\.0\.1:\d+: the connection from port \d+ is not made by a process of any execution environment\./,
+    );
     assert.equal(reply.connection, 'close', 'the refused connection is closed');
   }
-  assert.match(runner.stderr(), /Refused a connection to the Runtime API at 127\.0\.0\.1:\d+: the connection from port \d+ is not made by a process of any execution environment/, 'the runner logs the refusal');
+  assert.match(
+    runner.stderr(),
+    /Refused a connection to the Runtime API at 127\.0\.0\.1:\d+: the connection from port \d+ is not made by a process of any execution environment/,
+    'the runner logs the refusal',
+  );
   const after = await runner.invoke('Second', {});
   assert.equal(after.status, 200, 'the functions work on');
 });

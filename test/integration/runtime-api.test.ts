@@ -35,7 +35,12 @@ interface Reply {
   body: Buffer;
 }
 
-function call(address: string, method: string, path: string, opts: { body?: Buffer | string; headers?: Record<string, string>; agent?: Agent } = {}): Promise<Reply> {
+function call(
+  address: string,
+  method: string,
+  path: string,
+  opts: { body?: Buffer | string; headers?: Record<string, string>; agent?: Agent } = {},
+): Promise<Reply> {
   const [host, port] = address.split(':');
   return new Promise((resolve, reject) => {
     const req = request({ host, port: Number(port), method, path, headers: opts.headers, agent: opts.agent ?? false }, (res) => {
@@ -139,7 +144,9 @@ function rawChunked(address: string, path: string, chunks: string[], trailers: R
     const socket = connect(Number(port), host!, () => {
       let text = `POST ${path} HTTP/1.1\r\nHost: ${address}\r\nTransfer-Encoding: chunked\r\nTrailer: ${Object.keys(trailers).join(', ')}\r\n${extraHeaders}\r\n`;
       for (const chunk of chunks) text += `${Buffer.byteLength(chunk).toString(16)}\r\n${chunk}\r\n`;
-      text += `0\r\n${Object.entries(trailers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+      text += `0\r\n${Object.entries(trailers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('')}\r\n`;
       socket.write(text);
     });
     let reply = '';
@@ -243,7 +250,11 @@ test("an environment's address only sees its own function's invocations", async 
   assert.equal((await other).body.toString(), '"other"');
   assert.equal((await mine).body.toString(), '"manual"');
   const onMainPort = await call(`127.0.0.1:${lambda.port}`, 'GET', NEXT);
-  assert.equal(onMainPort.status, 404, 'where any process may use any environment (this test plays the runtimes), each environment keeps its own port and the main port serves no Runtime API');
+  assert.equal(
+    onMainPort.status,
+    404,
+    'where any process may use any environment (this test plays the runtimes), each environment keeps its own port and the main port serves no Runtime API',
+  );
 });
 
 function decodeEvents(body: Buffer) {
@@ -261,15 +272,16 @@ function decodeEvents(body: Buffer) {
 
 test('streamed responses reach the caller chunk by chunk; a mid-stream error arrives through the trailers', async () => {
   const received: Buffer[] = [];
-  let firstChunkAt = 0;
   const caller = new Promise<Reply>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: lambda.port, method: 'POST', path: '/2021-11-15/functions/Streamer/response-streaming-invocations', agent: false }, (res) => {
-      res.on('data', (c: Buffer) => {
-        received.push(c);
-        firstChunkAt ||= Date.now();
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(received) }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: lambda.port, method: 'POST', path: '/2021-11-15/functions/Streamer/response-streaming-invocations', agent: false },
+      (res) => {
+        res.on('data', (c: Buffer) => {
+          received.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(received) }));
+      },
+    );
     req.on('error', reject);
     req.end('{}');
   });
@@ -286,7 +298,10 @@ test('streamed responses reach the caller chunk by chunk; a mid-stream error arr
   socket.write('5\r\nfirst\r\n');
   for (let i = 0; i < 200 && received.length === 0; i++) await sleep(10);
   assert.ok(received.length > 0, 'the first chunk reached the caller before the stream ended');
-  assert.deepEqual(decodeEvents(Buffer.concat(received)).map((e) => e.body), ['first']);
+  assert.deepEqual(
+    decodeEvents(Buffer.concat(received)).map((e) => e.body),
+    ['first'],
+  );
   const errorBody = Buffer.from(JSON.stringify({ errorType: 'StreamBroke', errorMessage: 'half way' })).toString('base64');
   socket.write(`6\r\nsecond\r\n0\r\nLambda-Runtime-Function-Error-Type: StreamBroke\r\nLambda-Runtime-Function-Error-Body: ${errorBody}\r\n\r\n`);
   const result = await caller;
@@ -294,7 +309,10 @@ test('streamed responses reach the caller chunk by chunk; a mid-stream error arr
   assert.equal(result.status, 200);
   assert.equal(result.headers['content-type'], 'text/plain');
   const events = decodeEvents(result.body);
-  assert.deepEqual(events.slice(0, 2), [{ type: 'PayloadChunk', body: 'first' }, { type: 'PayloadChunk', body: 'second' }]);
+  assert.deepEqual(events.slice(0, 2), [
+    { type: 'PayloadChunk', body: 'first' },
+    { type: 'PayloadChunk', body: 'second' },
+  ]);
   const complete = JSON.parse(events[2]!.body);
   assert.equal(events[2]!.type, 'InvokeComplete');
   assert.equal(complete.ErrorCode, 'StreamBroke');
@@ -330,7 +348,9 @@ test('init/error after init (as minlambda posts one after a 413) is 403 InvalidS
   const oversized = await call(api, 'POST', respond(next.headers['lambda-runtime-aws-request-id'] as string), { body: 'x'.repeat(6_291_557) });
   assert.equal(oversized.status, 413);
   assert.equal(JSON.parse((await caller).body.toString()).errorType, 'Function.ResponseSizeTooLarge');
-  const late = await call(api, 'POST', '/2018-06-01/runtime/init/error', { body: JSON.stringify({ errorMessage: 'response too large', errorType: 'Runtime.Unknown' }) });
+  const late = await call(api, 'POST', '/2018-06-01/runtime/init/error', {
+    body: JSON.stringify({ errorMessage: 'response too large', errorType: 'Runtime.Unknown' }),
+  });
   assert.equal(late.status, 403);
   assert.equal(JSON.parse(late.body.toString()).errorType, 'InvalidStateTransition');
   // The environment serves on, with the same address: the next invoke runs.

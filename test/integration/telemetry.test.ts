@@ -46,7 +46,11 @@ before(async () => {
       codeUri: NODE_BOOTSTRAP_DIR,
       layers: [RECORDER_LAYER],
       perTenant: true,
-      environment: { RECORD_FILE: join(work, `records-${kind}.jsonl`), TELEMETRY_URI: `http://sandbox.localdomain:${port}/tenant-${kind}`, TELEMETRY_SCHEMA: kind === 'default' ? 'none' : '2022-12-13' },
+      environment: {
+        RECORD_FILE: join(work, `records-${kind}.jsonl`),
+        TELEMETRY_URI: `http://sandbox.localdomain:${port}/tenant-${kind}`,
+        TELEMETRY_SCHEMA: kind === 'default' ? 'none' : '2022-12-13',
+      },
     })),
   ]);
   runner = await startRunner(template);
@@ -61,13 +65,15 @@ after(async () => {
 
 const delivered = (path = '/telemetry'): TelemetryEvent[] => batches.filter((b) => b.path === path).flatMap((b) => b.body as TelemetryEvent[]);
 
-test('platform and function events reach the subscriber\'s destination in batches', async () => {
+test("platform and function events reach the subscriber's destination in batches", async () => {
   // The function logs, then works a while: its start and its end fall into different buffering windows (25 ms).
   const reply = await runner.invoke('Telemetered', { log: ['a line for the telemetry subscriber'], sleepMs: 300 });
   assert.equal(reply.status, 200, reply.text);
   assert.equal(reply.headers['x-amz-function-error'], undefined, reply.text);
   const requestId = String(reply.headers['x-amzn-requestid']);
-  await waitFor('platform.report of the invoke at the destination', () => delivered().some((e) => e.type === 'platform.report' && e.record?.requestId === requestId));
+  await waitFor('platform.report of the invoke at the destination', () =>
+    delivered().some((e) => e.type === 'platform.report' && e.record?.requestId === requestId),
+  );
 
   for (const batch of batches.filter((b) => b.path === '/telemetry')) {
     assert.match(batch.contentType ?? '', /^application\/json/);
@@ -104,7 +110,11 @@ test('platform and function events reach the subscriber\'s destination in batche
   assert.ok(log, `the function's log line is delivered as a function event: ${JSON.stringify(events.filter((e) => e.type === 'function'))}`);
 
   const order = [start, log, runtimeDone, report].map((e) => events.indexOf(e!));
-  assert.deepEqual([...order].sort((a, b) => a - b), order, 'start, function log, runtimeDone, report arrive in order');
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+    'start, function log, runtimeDone, report arrive in order',
+  );
 
   const subscription = find('platform.telemetrySubscription');
   assert.deepEqual(subscription?.record, { name: 'recorder', state: 'Subscribed', types: ['platform', 'function', 'extension'] });
@@ -131,7 +141,10 @@ test('the subscription answers: 200 for a good body, 400 with a clear message fo
 });
 
 test('schema 2025-01-29 is the default and carries the tenant on platform events; a 2022-12-13 subscriber gets them without it', async () => {
-  for (const [name, path, withTenant] of [['TenantTelemetry', '/tenant-default', true], ['TenantOldSchema', '/tenant-old', false]] as const) {
+  for (const [name, path, withTenant] of [
+    ['TenantTelemetry', '/tenant-default', true],
+    ['TenantOldSchema', '/tenant-old', false],
+  ] as const) {
     const reply = await runner.invoke(name, { log: ['tenant work'] }, { 'X-Amz-Tenant-Id': 'blue' });
     assert.equal(reply.status, 200, reply.text);
     const requestId = String(reply.headers['x-amzn-requestid']);

@@ -61,7 +61,9 @@ before(async () => {
     `      Handler: ${handler}`,
     '      Timeout: 10',
     ...(tenancy ? ['      TenancyConfig:', '        TenantIsolationMode: PER_TENANT'] : []),
-    ...(Object.keys(variables).length ? ['      Environment:', '        Variables:', ...Object.entries(variables).map(([k, v]) => `          ${k}: ${v}`)] : []),
+    ...(Object.keys(variables).length
+      ? ['      Environment:', '        Variables:', ...Object.entries(variables).map(([k, v]) => `          ${k}: ${v}`)]
+      : []),
   ];
   template = join(dir, 'template.yaml');
   writeFileSync(
@@ -144,7 +146,9 @@ describe('tenant isolation', { timeout: 120_000 }, () => {
 
   it('an asynchronous (Event) invocation keeps its tenant through the queue', async () => {
     const record = join(tempDir('tenant-async'), 'seen.jsonl');
-    const reply = await lambda.send(new InvokeCommand({ FunctionName: 'Tenants', InvocationType: 'Event', TenantId: 'queued', Payload: Buffer.from(JSON.stringify({ recordTo: record })) }));
+    const reply = await lambda.send(
+      new InvokeCommand({ FunctionName: 'Tenants', InvocationType: 'Event', TenantId: 'queued', Payload: Buffer.from(JSON.stringify({ recordTo: record })) }),
+    );
     assert.equal(reply.StatusCode, 202);
     const missing = await lambda.send(new InvokeCommand({ FunctionName: 'Tenants', InvocationType: 'Event', Payload: Buffer.from('{}') })).then(
       () => undefined,
@@ -164,8 +168,12 @@ describe('tenant isolation', { timeout: 120_000 }, () => {
 
   it("the function's JSON log records carry the tenant", async () => {
     await invoke('JsonLogs', 'logging-tenant');
-    const logged = () => runner.stderr().split('\n').find((l) => l.includes('work for the tenant'));
-    await waitFor('the JSON log line in the runner\'s output', () => logged() !== undefined);
+    const logged = () =>
+      runner
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('work for the tenant'));
+    await waitFor("the JSON log line in the runner's output", () => logged() !== undefined);
     const line = logged()!;
     const record = JSON.parse(line.slice(line.indexOf('{')));
     assert.equal(record.message, 'work for the tenant');
@@ -192,11 +200,25 @@ describe('tenant isolation', { timeout: 120_000 }, () => {
 
   it('aws lambda invoke --tenant-id reaches the function', { skip: AWS_WITH_TENANT ? false : 'no AWS CLI with --tenant-id on this machine' }, () => {
     const out = join(tempDir('tenant-cli'), 'out.json');
-    const env = { PATH: process.env.PATH ?? '', HOME: tempDir('tenant-cli-home'), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
-    const run = spawnSync(AWS_WITH_TENANT!, ['lambda', 'invoke', '--function-name', 'Tenants', '--tenant-id', 'from-aws-cli', '--endpoint-url', runner.endpoint, out], { encoding: 'utf8', env });
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: tempDir('tenant-cli-home'),
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_PAGER: '',
+    };
+    const run = spawnSync(
+      AWS_WITH_TENANT!,
+      ['lambda', 'invoke', '--function-name', 'Tenants', '--tenant-id', 'from-aws-cli', '--endpoint-url', runner.endpoint, out],
+      { encoding: 'utf8', env },
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.equal(JSON.parse(readFileSync(out, 'utf8')).tenantId, 'from-aws-cli');
-    const refused = spawnSync(AWS_WITH_TENANT!, ['lambda', 'invoke', '--function-name', 'Tenants', '--endpoint-url', runner.endpoint, out], { encoding: 'utf8', env });
+    const refused = spawnSync(AWS_WITH_TENANT!, ['lambda', 'invoke', '--function-name', 'Tenants', '--endpoint-url', runner.endpoint, out], {
+      encoding: 'utf8',
+      env,
+    });
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /InvalidParameterValueException/);
   });

@@ -69,11 +69,23 @@ before(async () => {
   lambda.setFunctions([
     opsFunction('OpsLocal', {}),
     opsFunction('OpsAudit', {}),
-    opsFunction('OpsPython', { keyValue: execKeyValue(['python3', PYTHON_PROVIDER]), config: { provider: 'exec', command: ['python3', PYTHON_PROVIDER], timeoutMs: 5000, values: {} } }, { environment: {} }),
+    opsFunction(
+      'OpsPython',
+      {
+        keyValue: execKeyValue(['python3', PYTHON_PROVIDER]),
+        config: { provider: 'exec', command: ['python3', PYTHON_PROVIDER], timeoutMs: 5000, values: {} },
+      },
+      { environment: {} },
+    ),
     opsFunction('OpsFaulty', { keyValue: execKeyValue([process.execPath, 'faulty-provider.mjs'], 1500) }),
     opsFunction('OpsNoMessaging', { messaging: undefined }),
     { ...counterC, ...inWork },
-    { ...counterC, ...inWork, name: 'KvCounterCBash', component: { ...counterC.component!, keyValue: { default: { provider: 'exec', command: [BASH_PROVIDER], timeoutMs: 5000 } } } },
+    {
+      ...counterC,
+      ...inWork,
+      name: 'KvCounterCBash',
+      component: { ...counterC.component!, keyValue: { default: { provider: 'exec', command: [BASH_PROVIDER], timeoutMs: 5000 } } },
+    },
   ]);
   await serveInvokeApi(lambda);
 });
@@ -101,7 +113,7 @@ async function ops(name: string, list: Array<Record<string, unknown>>): Promise<
   return { results: reply.json as Array<{ ok?: unknown; error?: string }>, logs: reply.logs };
 }
 
-test('the built-in key-value provider: store, atomics and batch, kept in SQLite under the project\'s .open-runtime/', async () => {
+test("the built-in key-value provider: store, atomics and batch, kept in SQLite under the project's .open-runtime/", async () => {
   const { results } = await ops('OpsLocal', [
     { op: 'set', key: 'name', value: 'Ada' },
     { op: 'get', key: 'name' },
@@ -109,7 +121,13 @@ test('the built-in key-value provider: store, atomics and batch, kept in SQLite 
     { op: 'exists', key: 'name' },
     { op: 'increment', key: 'visits', delta: 2 },
     { op: 'increment', key: 'visits', delta: 3 },
-    { op: 'set-many', entries: [['a', '1'], ['b', '2']] },
+    {
+      op: 'set-many',
+      entries: [
+        ['a', '1'],
+        ['b', '2'],
+      ],
+    },
     { op: 'get-many', keys: ['a', 'absent', 'b'] },
     { op: 'delete-many', keys: ['a'] },
     { op: 'delete', key: 'b' },
@@ -151,12 +169,12 @@ test('opening a store the function was not granted: the guest gets no-such-store
   assert.match(logs, /opened key-value store "secrets", which the function was not granted \(granted: default, other\)/);
 });
 
-test('config: the template\'s values over the env file\'s', async () => {
+test("config: the template's values over the env file's", async () => {
   const { results } = await ops('OpsLocal', [{ op: 'config', key: 'greeting' }, { op: 'config', key: 'absent' }, { op: 'config-all' }]);
   assert.deepEqual(results, [{ ok: 'Hello' }, { ok: null }, { ok: { region: 'template wins', from_file: 'yes', greeting: 'Hello' } }]);
 });
 
-test('messaging: publish invokes the subject\'s function, request returns its result, an unknown subject is an error', async () => {
+test("messaging: publish invokes the subject's function, request returns its result, an unknown subject is an error", async () => {
   const { results } = await ops('OpsLocal', [
     { op: 'publish', subject: 'audit', body: 'order 42 paid' },
     { op: 'request', subject: 'echo', body: 'ping' },
@@ -173,7 +191,10 @@ test('messaging: publish invokes the subject\'s function, request returns its re
   }
   assert.equal(stored, 'order 42 paid');
   const failed = await ops('OpsLocal', [{ op: 'request', subject: 'broken', body: 'x' }]);
-  assert.match(String(failed.results[0]!.error), /the message to "broken" \(function Missing\) failed: function Missing could not be invoked: Function not found: Missing/);
+  assert.match(
+    String(failed.results[0]!.error),
+    /the message to "broken" \(function Missing\) failed: function Missing could not be invoked: Function not found: Missing/,
+  );
 });
 
 test('a component importing a capability the function was not granted is refused at load, naming the import and the setting', async () => {
@@ -181,7 +202,10 @@ test('a component importing a capability the function was not granted is refused
   assert.equal(reply.functionError, 'Unhandled');
   const { errorType, errorMessage } = reply.json as { errorType: string; errorMessage: string };
   assert.equal(errorType, 'Runtime.ImportNotGranted');
-  assert.match(errorMessage, /imports wasmcloud:messaging\/(types|consumer)@0\.2\.0, which the function was not granted: grant it in the template: add "messaging: \{ subjects: \{ orders: OrderFunction \} \}"/);
+  assert.match(
+    errorMessage,
+    /imports wasmcloud:messaging\/(types|consumer)@0\.2\.0, which the function was not granted: grant it in the template: add "messaging: \{ subjects: \{ orders: OrderFunction \} \}"/,
+  );
 });
 
 test('an executable provider (the Python example): the same component, unchanged, long-lived across invocations', async () => {
@@ -197,16 +221,28 @@ test('an executable provider (the Python example): the same component, unchanged
   ]);
   // The Python store is its own (in memory): the name Ada the SQLite store holds is not there.
   assert.deepEqual(first.results, [{ ok: null }, { ok: null }, { ok: 7 }, { ok: null }, { ok: [['x', '1'], null] }, { ok: true }, { ok: null }]);
-  const pids = runner.providers.running().filter((p) => p.name.includes('kv_provider.py')).map((p) => p.pid);
+  const pids = runner.providers
+    .running()
+    .filter((p) => p.name.includes('kv_provider.py'))
+    .map((p) => p.pid);
   assert.equal(pids.length, 1, JSON.stringify(runner.providers.running()));
-  const second = await ops('OpsPython', [{ op: 'get', key: 'name' }, { op: 'increment', key: 'n', delta: 1 }]);
+  const second = await ops('OpsPython', [
+    { op: 'get', key: 'name' },
+    { op: 'increment', key: 'n', delta: 1 },
+  ]);
   assert.deepEqual(second.results, [{ ok: 'Grace' }, { ok: 8 }]);
-  assert.deepEqual(runner.providers.running().filter((p) => p.name.includes('kv_provider.py')).map((p) => p.pid), pids);
+  assert.deepEqual(
+    runner.providers
+      .running()
+      .filter((p) => p.name.includes('kv_provider.py'))
+      .map((p) => p.pid),
+    pids,
+  );
   // Nothing was rebuilt: the same file served the SQLite and the Python functions.
   assert.equal(statSync(join(OPS, 'build', 'ops.wasm')).mtimeMs, wasm.mtimeMs);
 });
 
-test('swapping a function\'s provider in the template takes effect at the next invocation, without a rebuild', async () => {
+test("swapping a function's provider in the template takes effect at the next invocation, without a rebuild", async () => {
   await ops('OpsLocal', [{ op: 'set', key: 'swap', value: 'from SQLite' }]);
   const wasm = statSync(join(OPS, 'build', 'ops.wasm'));
   const swapped = opsFunction('OpsLocal', { keyValue: execKeyValue(['python3', PYTHON_PROVIDER]) });
@@ -221,7 +257,13 @@ test('a provider that crashes, hangs or prints garbage: an error naming it, and 
   const name = `${process.execPath} faulty-provider.mjs`;
   const named = (text: string | undefined) => assert.ok(text?.includes(`the keyvalue provider \`${name}\``), text);
 
-  const crashed = await ops('OpsFaulty', [{ op: 'set', key: 'k', value: 'v' }, { op: 'get', key: 'crash' }, { op: 'get', key: 'k' }, { op: 'set', key: 'k2', value: 'after the crash' }, { op: 'get', key: 'k2' }]);
+  const crashed = await ops('OpsFaulty', [
+    { op: 'set', key: 'k', value: 'v' },
+    { op: 'get', key: 'crash' },
+    { op: 'get', key: 'k' },
+    { op: 'set', key: 'k2', value: 'after the crash' },
+    { op: 'get', key: 'k2' },
+  ]);
   assert.deepEqual(crashed.results[0], { ok: null });
   named(crashed.results[1]!.error);
   assert.match(crashed.results[1]!.error!, /failed get: its process exited with code 3\. Its stderr: faulty provider: crashing on purpose/);
@@ -229,12 +271,20 @@ test('a provider that crashes, hangs or prints garbage: an error naming it, and 
   assert.deepEqual(crashed.results.slice(2), [{ ok: null }, { ok: null }, { ok: 'after the crash' }]);
   assert.match(crashed.logs, /wasi:keyvalue get on store "default" failed: the keyvalue provider .* exited with code 3/);
 
-  const hung = await ops('OpsFaulty', [{ op: 'get', key: 'hang' }, { op: 'set', key: 'k3', value: 'after the hang' }, { op: 'get', key: 'k3' }]);
+  const hung = await ops('OpsFaulty', [
+    { op: 'get', key: 'hang' },
+    { op: 'set', key: 'k3', value: 'after the hang' },
+    { op: 'get', key: 'k3' },
+  ]);
   named(hung.results[0]!.error);
   assert.match(hung.results[0]!.error!, /did not answer within 1500 ms; the runner stopped it/);
   assert.deepEqual(hung.results.slice(1), [{ ok: null }, { ok: 'after the hang' }]);
 
-  const garbage = await ops('OpsFaulty', [{ op: 'get', key: 'garbage' }, { op: 'set', key: 'k4', value: 'after the garbage' }, { op: 'get', key: 'k4' }]);
+  const garbage = await ops('OpsFaulty', [
+    { op: 'get', key: 'garbage' },
+    { op: 'set', key: 'k4', value: 'after the garbage' },
+    { op: 'get', key: 'k4' },
+  ]);
   named(garbage.results[0]!.error);
   assert.match(garbage.results[0]!.error!, /printed a line that is not JSON .*: this is not JSON; the runner stopped it/);
   assert.deepEqual(garbage.results.slice(1), [{ ok: null }, { ok: 'after the garbage' }]);
@@ -257,7 +307,7 @@ test('the C example: key-value (atomics, get, set) and config from its env file,
   assert.deepEqual((await invoke('KvCounterCBash', { name: 'Ada' })).json, { message: 'Hi from config.env, Ada!', visits: 2, previous: 'Ada' });
 });
 
-test('the editor\'s component view lists each capability and its provider per function; the key-value browser lists the stores and entries', async () => {
+test("the editor's component view lists each capability and its provider per function; the key-value browser lists the stores and entries", async () => {
   const file = join(OPS, 'build', 'ops.wasm');
   const wit = await componentInterfaceOfFile(file);
   // The WIT shows the capability interfaces' definitions too (shipped in wit/deps).
@@ -272,7 +322,10 @@ test('the editor\'s component view lists each capability and its provider per fu
     'messaging messaging: built-in: audit -> OpsAudit, echo -> OpsAudit, broken -> Missing',
   ]);
   assert.match(of('OpsPython')[0]!, /^key-value default: exec: python3 .*kv_provider\.py$/);
-  assert.deepEqual(of('OpsNoMessaging').filter((r) => r.startsWith('messaging')), ['messaging : not granted: the runner refuses the component at load']);
+  assert.deepEqual(
+    of('OpsNoMessaging').filter((r) => r.startsWith('messaging')),
+    ['messaging : not granted: the runner refuses the component at load'],
+  );
 
   const stores = listKeyValue(work, undefined);
   assert.deepEqual(stores.stores, ['default', 'other']);

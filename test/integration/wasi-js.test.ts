@@ -29,7 +29,10 @@ function event(name: string): unknown {
 before(async () => {
   cacheDir = mkdtempSync(join(tmpdir(), 'or-wasi-js-'));
   const { functions, errors } = await loadTemplate(join(EXAMPLES, 'template.yaml'));
-  assert.deepEqual(errors.filter((e) => /Component/.test(e.message)), []);
+  assert.deepEqual(
+    errors.filter((e) => /Component/.test(e.message)),
+    [],
+  );
   const byName = (name: string) => {
     const fn = functions.find((f) => f.name === name);
     assert.ok(fn, `${name} is in examples/template.yaml`);
@@ -118,15 +121,21 @@ test('JavaScript on QuickJS, with reuseInstance: the same source, state kept acr
   assert.equal(first.json.message, 'Hello, Ada!');
   assert.equal(first.json.invocations, 1);
   assert.equal((await invoke('HelloComponentQuickJs', event('hello.json'))).json.invocations, 2);
-  assert.deepEqual((await invoke('HelloComponentQuickJs', {})).json, { errorType: 'MissingName', errorMessage: 'The event has no "name" to greet, e.g. {"name": "Ada"}.' });
+  assert.deepEqual((await invoke('HelloComponentQuickJs', {})).json, {
+    errorType: 'MissingName',
+    errorMessage: 'The event has no "name" to greet, e.g. {"name": "Ada"}.',
+  });
 });
 
-test('C: the greeting from the function\'s Environment, printf in the log', async () => {
+test("C: the greeting from the function's Environment, printf in the log", async () => {
   const reply = await invoke('HelloComponentC', event('hello.json'));
   assert.equal(reply.functionError, undefined, JSON.stringify(reply.json));
   assert.deepEqual(reply.json, { message: 'Hi, Ada!', invocations: 1, memoryLimitMb: 128 });
   assert.match(reply.logs, new RegExp(`greeting Ada in HelloComponentC \\(request ${reply.requestId}\\)`));
-  assert.deepEqual((await invoke('HelloComponentC', {})).json, { errorType: 'MissingName', errorMessage: 'The event has no "name" to greet, e.g. {"name": "Ada"}.' });
+  assert.deepEqual((await invoke('HelloComponentC', {})).json, {
+    errorType: 'MissingName',
+    errorMessage: 'The event has no "name" to greet, e.g. {"name": "Ada"}.',
+  });
 });
 
 test('wasi:http: a Function URL (v2) event becomes a request, the response a v2 result with cookies', async () => {
@@ -158,7 +167,10 @@ test('wasi:http: a non-HTTP event and a handler-world setting are clear errors',
 
   const wrongWorld = await invoke('HttpAsHandler', event('hello.json'));
   assert.equal(wrongWorld.json.errorType, 'Runtime.InvalidEntrypoint');
-  assert.match(String(wrongWorld.json.errorMessage), /is a wasi:http component \(it exports wasi:http\/incoming-handler@0\.2\.10\), but the function uses the handler world\. Set "world: http"/);
+  assert.match(
+    String(wrongWorld.json.errorMessage),
+    /is a wasi:http component \(it exports wasi:http\/incoming-handler@0\.2\.10\), but the function uses the handler world\. Set "world: http"/,
+  );
 });
 
 test('outgoing HTTP: the granted host is reached, any other is refused with a log line, and no grant refuses the component', async () => {
@@ -177,5 +189,8 @@ test('outgoing HTTP: the granted host is reached, any other is refused with a lo
 
   const none = await invoke('HttpNoHosts', fetchEvent(`http://127.0.0.1:${port}/`));
   assert.equal(none.json.errorType, 'Runtime.ImportNotGranted');
-  assert.match(String(none.json.errorMessage), /imports wasi:http\/outgoing-handler@0\.2\.10, which the function was not granted: it makes outgoing HTTP requests, and the function allows no hosts/);
+  assert.match(
+    String(none.json.errorMessage),
+    /imports wasi:http\/outgoing-handler@0\.2\.10, which the function was not granted: it makes outgoing HTTP requests, and the function allows no hosts/,
+  );
 });

@@ -182,11 +182,18 @@ before(async () => {
   writeFileSync(join(code, 'misbehave.c'), MISBEHAVING_C);
 
   // The handler world through the project's own build (clang + jco embed + jco new).
-  const built = await buildComponent(
-    fn('Build', 'misbehave.wasm', { component: { build: { language: 'c', source: 'misbehave.c' } } }),
-  );
+  const built = await buildComponent(fn('Build', 'misbehave.wasm', { component: { build: { language: 'c', source: 'misbehave.c' } } }));
   assert.equal(built.output, join(code, 'misbehave.wasm'));
-  run('clang', ['--target=wasm32-wasi', '-mexec-model=reactor', '-O2', '-I', join(WIT_DIR, 'c'), '-o', join(code, 'core-module.wasm'), join(code, 'misbehave.c')]);
+  run('clang', [
+    '--target=wasm32-wasi',
+    '-mexec-model=reactor',
+    '-O2',
+    '-I',
+    join(WIT_DIR, 'c'),
+    '-o',
+    join(code, 'core-module.wasm'),
+    join(code, 'misbehave.c'),
+  ]);
   writeFileSync(join(code, 'garbage.wasm'), 'this is not webassembly at all');
   const component = readFileSync(built.output);
   writeFileSync(join(code, 'truncated.wasm'), component.subarray(0, Math.floor(component.length / 2)));
@@ -255,7 +262,12 @@ test('a handler-world component answers with its result, the Lambda context and 
   assert.ok(lines.includes('count 1 in Guest'), reply.logs);
   assert.ok(lines.includes('a line on stderr'), reply.logs);
   assert.equal(lines.at(-2), `END RequestId: ${requestId}`);
-  assert.match(lines.at(-1)!, new RegExp(`^REPORT RequestId: ${requestId}\\tDuration: \\d+\\.\\d{2} ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB\\tMax Memory Used: \\d+ MB(\\tInit Duration: \\d+\\.\\d{2} ms)?\\t$`));
+  assert.match(
+    lines.at(-1)!,
+    new RegExp(
+      `^REPORT RequestId: ${requestId}\\tDuration: \\d+\\.\\d{2} ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB\\tMax Memory Used: \\d+ MB(\\tInit Duration: \\d+\\.\\d{2} ms)?\\t$`,
+    ),
+  );
 });
 
 test('each invocation gets a fresh instance: a global counter does not persist', async () => {
@@ -324,7 +336,7 @@ test('a guest exit ends the invocation with Runtime.ExitError, never the host', 
   await assertStillServing();
 });
 
-test('the guest sees the function\'s Environment only', async () => {
+test("the guest sees the function's Environment only", async () => {
   const reply = await invoke('Guest', { mode: 'env' });
   assert.deepEqual(reply.json, { SECRET: 's3cr3t', HOME: null, PATH: null });
 });
@@ -346,12 +358,28 @@ test('files: preopens are readable, read-only unless granted, and nothing outsid
 });
 
 test('bad components: each invocation gets a clear error and the runner keeps serving', async () => {
-  assertFailed(await invoke('Garbage', {}), 'Runtime.InvalidEntrypoint', /garbage\.wasm \(function Garbage\) is not a WebAssembly component: .*first bytes are 74 68 69 73/);
-  assertFailed(await invoke('CoreModule', {}), 'Runtime.InvalidEntrypoint', /core-module\.wasm \(function CoreModule\) is a core WebAssembly module, not a component/);
+  assertFailed(
+    await invoke('Garbage', {}),
+    'Runtime.InvalidEntrypoint',
+    /garbage\.wasm \(function Garbage\) is not a WebAssembly component: .*first bytes are 74 68 69 73/,
+  );
+  assertFailed(
+    await invoke('CoreModule', {}),
+    'Runtime.InvalidEntrypoint',
+    /core-module\.wasm \(function CoreModule\) is a core WebAssembly module, not a component/,
+  );
   assertFailed(await invoke('Truncated', {}), 'Runtime.InvalidEntrypoint', /truncated\.wasm \(function Truncated\) is not a valid WebAssembly component: /);
-  assertFailed(await invoke('OtherExport', {}), 'Runtime.InvalidEntrypoint', /does not export open-runtime:lambda\/handler@0\.1\.0; it exports acme:tools\/run@0\.1\.0/);
+  assertFailed(
+    await invoke('OtherExport', {}),
+    'Runtime.InvalidEntrypoint',
+    /does not export open-runtime:lambda\/handler@0\.1\.0; it exports acme:tools\/run@0\.1\.0/,
+  );
   assertFailed(await invoke('AsHttp', {}), 'Runtime.InvalidEntrypoint', /is a handler-world component .* but the function uses the http world/);
-  assertFailed(await invoke('Vault', {}), 'Runtime.ImportNotGranted', /vault\.wasm \(function Vault\) imports acme:secrets\/vault@0\.1\.0, which the function was not granted: Open Runtime does not provide it/);
+  assertFailed(
+    await invoke('Vault', {}),
+    'Runtime.ImportNotGranted',
+    /vault\.wasm \(function Vault\) imports acme:secrets\/vault@0\.1\.0, which the function was not granted: Open Runtime does not provide it/,
+  );
   const missing = await invoke('Missing', {});
   assertFailed(missing, 'Runtime.InvalidEntrypoint', /build\/not-built\.wasm \(function Missing\) does not exist/);
   assert.match(missing.logs, /^START RequestId: .*\nRuntime\.InvalidEntrypoint: .*\nEND RequestId: .*\nREPORT RequestId: /);
@@ -369,7 +397,7 @@ test('a rebuilt component is picked up on the next invocation', async () => {
   assert.equal((await invoke('Swap', {})).json.count, 1);
 });
 
-test('concurrency: past the function\'s limit the caller gets 429 TooManyRequestsException', async () => {
+test("concurrency: past the function's limit the caller gets 429 TooManyRequestsException", async () => {
   const busy = invoke('Single', { mode: 'loop' });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const second = await invoke('Single', {});
@@ -392,7 +420,10 @@ test('Show Component Interface prints the WIT of a component, and says so for an
   assert.match(wit, /export open-runtime:lambda\/handler@0\.1\.0;/);
   assert.match(wit, /import wasi:cli\/stdout@0\.2\.\d+;/);
   // The interfaces it names come with their contents: the handler's function signature and the types it uses.
-  assert.match(wit, /package open-runtime:lambda@0\.1\.0 \{[\s\S]*interface handler \{[\s\S]*handle: func\(event: string, context: context\) -> result<string, function-error>;/);
+  assert.match(
+    wit,
+    /package open-runtime:lambda@0\.1\.0 \{[\s\S]*interface handler \{[\s\S]*handle: func\(event: string, context: context\) -> result<string, function-error>;/,
+  );
   assert.match(wit, /interface types \{[\s\S]*record context \{[\s\S]*request-id: string,/);
   assert.match(wit, /interface stdout \{[\s\S]*get-stdout: func\(\) -> output-stream;/);
   await assert.rejects(componentInterface(readFileSync(join(dir, 'code', 'core-module.wasm'))), /core WebAssembly module, not a component/);

@@ -11,18 +11,24 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const DOC = readFileSync(join(ROOT, 'docs', 'chain-rules.md'), 'utf8');
 const TSCONFIG = { compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true, types: [] } };
 
-interface Rule { code: string; bad: { lang: string; text: string }; good: { lang: string; text: string } }
+interface Rule {
+  code: string;
+  bad: { lang: string; text: string };
+  good: { lang: string; text: string };
+}
 
 function rules(): Rule[] {
-  return DOC.split(/^## /m).slice(1).map((section) => {
-    const code = /^([a-z-]+)/.exec(section)![1]!;
-    const block = (kind: string) => {
-      const m = new RegExp('```(ts|json) ' + kind + '\\n([\\s\\S]*?)```').exec(section);
-      assert.ok(m, `${code} has a ${kind} example`);
-      return { lang: m[1]!, text: m[2]! };
-    };
-    return { code, bad: block('bad'), good: block('good') };
-  });
+  return DOC.split(/^## /m)
+    .slice(1)
+    .map((section) => {
+      const code = /^([a-z-]+)/.exec(section)![1]!;
+      const block = (kind: string) => {
+        const m = new RegExp('```(ts|json) ' + kind + '\\n([\\s\\S]*?)```').exec(section);
+        assert.ok(m, `${code} has a ${kind} example`);
+        return { lang: m[1]!, text: m[2]! };
+      };
+      return { code, bad: block('bad'), good: block('good') };
+    });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'or-chain-rules-'));
@@ -45,13 +51,17 @@ function apply(fix: QuickFix): void {
     const lines = text.split('\n');
     const offset = (p: { line: number; column: number }) => lines.slice(0, p.line - 1).reduce((n, l) => n + l.length + 1, 0) + p.column - 1;
     let out = text;
-    for (const e of [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start))) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
+    for (const e of [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start)))
+      out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
     writeFileSync(file, out);
   }
 }
 
 /** The codes of warnings and errors reported for an example (a handler, or a tsconfig for a fixed handler). */
-async function codesOf(example: { lang: string; text: string }, name: string): Promise<{ all: string[]; alarms: string[]; fixes: Map<string, QuickFix>; file: string }> {
+async function codesOf(
+  example: { lang: string; text: string },
+  name: string,
+): Promise<{ all: string[]; alarms: string[]; fixes: Map<string, QuickFix>; file: string }> {
   const file = join(dir, `${name}.ts`);
   if (example.lang === 'json') {
     writeFileSync(join(dir, 'tsconfig.json'), example.text);
@@ -63,7 +73,12 @@ async function codesOf(example: { lang: string; text: string }, name: string): P
   forgetWorkspaces();
   const report = await analyzeChains(file);
   const diagnostics = [...report.diagnostics, ...report.chains.flatMap((c) => c.diagnostics)];
-  return { all: diagnostics.map((d) => d.code), alarms: diagnostics.filter((d) => d.severity !== 'info').map((d) => d.code), fixes: new Map(diagnostics.filter((d) => d.fix).map((d) => [d.code, d.fix!])), file };
+  return {
+    all: diagnostics.map((d) => d.code),
+    alarms: diagnostics.filter((d) => d.severity !== 'info').map((d) => d.code),
+    fixes: new Map(diagnostics.filter((d) => d.fix).map((d) => [d.code, d.fix!])),
+    file,
+  };
 }
 
 async function reanalysed(file: string): Promise<string[]> {
@@ -73,7 +88,12 @@ async function reanalysed(file: string): Promise<string[]> {
 }
 
 test('every diagnostic code is documented with a bad and a good example', () => {
-  assert.deepEqual(rules().map((r) => r.code).sort(), [...DIAGNOSTIC_CODES].sort());
+  assert.deepEqual(
+    rules()
+      .map((r) => r.code)
+      .sort(),
+    [...DIAGNOSTIC_CODES].sort(),
+  );
 });
 
 for (const rule of rules()) {

@@ -12,7 +12,10 @@ test('the worker answers ChainReports; queued requests for one file get the late
   const analyzer = createChainAnalyzer();
   try {
     const order = await analyzer.analyze(join(CHAINS, 'order.ts'));
-    assert.deepEqual(order.chains.map((c) => c.name), ['errorsFirst', 'validatesText', 'normalizesLate', 'wellOrdered']);
+    assert.deepEqual(
+      order.chains.map((c) => c.name),
+      ['errorsFirst', 'validatesText', 'normalizesLate', 'wellOrdered'],
+    );
     const file = join(CHAINS, 'http-basic.ts');
     const text = readFileSync(file, 'utf8');
     const busy = analyzer.analyze(join(CHAINS, 'parser.ts'));
@@ -20,7 +23,10 @@ test('the worker answers ChainReports; queued requests for one file get the late
     const latest = analyzer.analyze(file, { text });
     const [, a, b] = await Promise.all([busy, first, latest]);
     // Both callers got the analysis of the latest text: the chain with httpErrorHandler.
-    assert.deepEqual(a.chains[0]!.steps.map((s) => s.middleware), ['middy', 'httpJsonBodyParser', 'httpErrorHandler', 'base']);
+    assert.deepEqual(
+      a.chains[0]!.steps.map((s) => s.middleware),
+      ['middy', 'httpJsonBodyParser', 'httpErrorHandler', 'base'],
+    );
     assert.deepEqual(b, a);
   } finally {
     await analyzer.close();
@@ -36,7 +42,10 @@ test('the worker warms a workspace with @middy/core ahead of the first analysis,
     assert.deepEqual(warm.warmed, [CHAINS]);
     assert.ok(warm.durationMs > 0);
     const report = await analyzer.analyze(join(CHAINS, 'http-basic.ts'));
-    assert.deepEqual(report.chains[0]!.steps.map((s) => s.middleware), ['middy', 'httpJsonBodyParser', 'httpErrorHandler', 'base']);
+    assert.deepEqual(
+      report.chains[0]!.steps.map((s) => s.middleware),
+      ['middy', 'httpJsonBodyParser', 'httpErrorHandler', 'base'],
+    );
     // The warm-up's own virtual file is never reported as a problem or a chain.
     assert.deepEqual(report.problems, []);
   } finally {

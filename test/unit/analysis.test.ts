@@ -37,12 +37,15 @@ test('an exported middy(handler) chain: steps, packages, roles, hooks and types'
     ['use', 'httpErrorHandler', 'import("@middy/http-json-body-parser").RequestEvent & APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
     ['handler', 'base', 'APIGatewayProxyEvent', CTX, 'APIGatewayProxyResult'],
   ]);
-  assert.deepEqual(chain!.steps.map((s) => [s.package, s.role, s.hooks.join('+')]), [
-    [undefined, undefined, ''],
-    ['@middy/http-json-body-parser', 'body-parser', 'before'],
-    ['@middy/http-error-handler', 'error-handler', 'onError'],
-    [undefined, undefined, ''],
-  ]);
+  assert.deepEqual(
+    chain!.steps.map((s) => [s.package, s.role, s.hooks.join('+')]),
+    [
+      [undefined, undefined, ''],
+      ['@middy/http-json-body-parser', 'body-parser', 'before'],
+      ['@middy/http-error-handler', 'error-handler', 'onError'],
+      [undefined, undefined, ''],
+    ],
+  );
   assert.deepEqual(chain!.steps[1]!.range.start, { line: 10, column: 40 });
   assert.deepEqual(chain!.handlerRange?.start, { line: 6, column: 14 });
   const body = chain!.steps[0]!.eventFields.find((f) => f.name === 'body');
@@ -75,7 +78,10 @@ test('Powertools parser: the event becomes the schema output, with or without an
   ]);
   assert.equal(chains.get('placeOrder')!.steps[1]!.package, '@aws-lambda-powertools/parser/middleware');
   assert.equal(chains.get('placeOrder')!.steps[1]!.role, 'schema-parser');
-  assert.deepEqual(table(chains.get('drainQueue')).map((r) => r[2]), ['unknown', `${order}[]`, `${order}[]`]);
+  assert.deepEqual(
+    table(chains.get('drainQueue')).map((r) => r[2]),
+    ['unknown', `${order}[]`, `${order}[]`],
+  );
   assert.deepEqual(codes(chains.get('placeOrder')), []);
   assert.deepEqual(codes(chains.get('drainQueue')), []);
 });
@@ -91,12 +97,24 @@ test('Powertools parser replaces the event: reading a field of the original even
 
 test('.use([a, b]): kept types are shown, lost ones reported', async () => {
   const chains = await chainsOf('use-array.ts');
-  assert.deepEqual(table(chains.get('grouped')).map((r) => r[2]), ['unknown', 'WithUser & WithTenant', 'WithUser & WithTenant', 'WithUser & WithTenant']);
-  assert.deepEqual(chains.get('grouped')!.steps.map((s) => s.group), [undefined, 0, 0, undefined]);
+  assert.deepEqual(
+    table(chains.get('grouped')).map((r) => r[2]),
+    ['unknown', 'WithUser & WithTenant', 'WithUser & WithTenant', 'WithUser & WithTenant'],
+  );
+  assert.deepEqual(
+    chains.get('grouped')!.steps.map((s) => s.group),
+    [undefined, 0, 0, undefined],
+  );
   assert.deepEqual(codes(chains.get('grouped')), []);
-  assert.deepEqual(table(chains.get('chained')).map((r) => r[2]), ['unknown', 'WithUser', 'WithTenant & WithUser', 'WithTenant & WithUser']);
+  assert.deepEqual(
+    table(chains.get('chained')).map((r) => r[2]),
+    ['unknown', 'WithUser', 'WithTenant & WithUser', 'WithTenant & WithUser'],
+  );
   const lost = chains.get('parsedTogether');
-  assert.deepEqual(table(lost).map((r) => r[2]), ['unknown', 'any', 'any', 'any']);
+  assert.deepEqual(
+    table(lost).map((r) => r[2]),
+    ['unknown', 'any', 'any', 'any'],
+  );
   assert.deepEqual(codes(lost), ['use-array-loses-types@36:8', 'any-leak@37:19']);
   assert.match(lost!.diagnostics[0]!.message, /lost the event type of parser: after this call the event is any/);
   assert.match(lost!.diagnostics[1]!.message, /became any in \.use\(\[\.\.\.\]\)/);
@@ -109,7 +127,10 @@ test('orders that defeat middlewares', async () => {
   assert.deepEqual(codes(chains.get('validatesText')), ['validate-before-parse@17:52']);
   assert.deepEqual(codes(chains.get('normalizesLate')), ['normalize-after-read@19:79']);
   assert.deepEqual(codes(chains.get('wellOrdered')), []);
-  assert.deepEqual(chains.get('wellOrdered')!.steps.map((s) => s.hooks.join('+')), ['', 'before', 'before+after+onError', 'before', 'before', 'onError', '']);
+  assert.deepEqual(
+    chains.get('wellOrdered')!.steps.map((s) => s.hooks.join('+')),
+    ['', 'before', 'before+after+onError', 'before', 'before', 'onError', ''],
+  );
 });
 
 test('any leaking into the handler from a middleware typed any', async () => {
@@ -140,8 +161,12 @@ test('custom middleware objects, bare hooks and a handler declared apart', async
   // Middy's context after a middleware is Context, or Context with the durable functions SDK's when that optional
   // peer is installed; it is never printed with a name the file cannot use.
   assert.deepEqual([chain!.steps[0]!.contextType, chain!.steps[5]!.contextType], ['Context', 'Context']);
-  for (const s of chain!.steps.slice(1, 5)) assert.match(s.contextType, /^(any|Context \| \(.*import\("@aws\/durable-execution-sdk-js"\)\.DurableContext.*\))$/);
-  assert.deepEqual(chain!.steps.map((s) => s.eventType), Array(6).fill('SQSEvent & Timed'));
+  for (const s of chain!.steps.slice(1, 5))
+    assert.match(s.contextType, /^(any|Context \| \(.*import\("@aws\/durable-execution-sdk-js"\)\.DurableContext.*\))$/);
+  assert.deepEqual(
+    chain!.steps.map((s) => s.eventType),
+    Array(6).fill('SQSEvent & Timed'),
+  );
   assert.equal(chain!.steps[2]!.package, '@middy/input-output-logger');
   assert.deepEqual(chain!.diagnostics, []);
 });
@@ -150,10 +175,16 @@ test('after an edit (unsaved text), the analysis sees the new chain', async () =
   const file = join(CHAINS, 'body-not-parsed.ts');
   const original = readFileSync(file, 'utf8');
   const fixed = original
-    .replace("import httpErrorHandler from '@middy/http-error-handler';", "import httpErrorHandler from '@middy/http-error-handler';\nimport httpJsonBodyParser from '@middy/http-json-body-parser';")
+    .replace(
+      "import httpErrorHandler from '@middy/http-error-handler';",
+      "import httpErrorHandler from '@middy/http-error-handler';\nimport httpJsonBodyParser from '@middy/http-json-body-parser';",
+    )
     .replace('.use(httpErrorHandler())', '.use(httpJsonBodyParser()).use(httpErrorHandler())');
   const edited = await analyzeChains(file, { text: fixed });
-  assert.deepEqual(edited.chains[0]!.steps.map((s) => s.middleware), ['middy', 'httpJsonBodyParser', 'httpErrorHandler', 'handler']);
+  assert.deepEqual(
+    edited.chains[0]!.steps.map((s) => s.middleware),
+    ['middy', 'httpJsonBodyParser', 'httpErrorHandler', 'handler'],
+  );
   assert.deepEqual(edited.chains[0]!.diagnostics, []);
   const back = await analyzeChains(file);
   assert.deepEqual(codes(back.chains[0]), ['body-not-parsed@12:48', 'body-not-parsed@12:68']);
@@ -196,7 +227,10 @@ test('chains across statements: a variable, reassignments, hooks on their own li
   assert.deepEqual(codes(chains.get('reported')), ['error-handler-order@13:7']);
   assert.deepEqual(steps('reassigned'), ['origin:middy', 'use:httpJsonBodyParser', 'use:errorLogger', 'use:httpErrorHandler', 'handler:base']);
   assert.deepEqual(codes(chains.get('reassigned')), ['error-logged-after-handling@18:29']);
-  assert.match(chains.get('reassigned')!.diagnostics[0]!.message, /^errorLogger is registered before httpErrorHandler, so its onError runs after httpErrorHandler has replaced an unexpected error with a generic 500/);
+  assert.match(
+    chains.get('reassigned')!.diagnostics[0]!.message,
+    /^errorLogger is registered before httpErrorHandler, so its onError runs after httpErrorHandler has replaced an unexpected error with a generic 500/,
+  );
   // httpErrorHandler then errorLogger is the right order: no advice to swap them.
   assert.deepEqual(steps('handler'), ['origin:middy', 'use:httpErrorHandler', 'use:errorLogger', 'before:inline before', 'handler:base']);
   assert.deepEqual(codes(chains.get('handler')), []);
@@ -216,7 +250,10 @@ test('the tsconfig/ESM check: node10, CommonJS output and a CommonJS file, each 
   try {
     symlinkSync(resolve(import.meta.dirname, '..', '..', 'node_modules'), join(dir, 'node_modules'));
     const file = join(dir, 'app.ts');
-    writeFileSync(file, "import middy from '@middy/core';\nimport httpCors from '@middy/http-cors';\nimport nope from '@middy/not-installed';\nexport const handler = middy(async () => ({ statusCode: 200 })).use(httpCors()).use(nope());\n");
+    writeFileSync(
+      file,
+      "import middy from '@middy/core';\nimport httpCors from '@middy/http-cors';\nimport nope from '@middy/not-installed';\nexport const handler = middy(async () => ({ statusCode: 200 })).use(httpCors()).use(nope());\n",
+    );
     const check = async (compilerOptions: object, pkg: object) => {
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, types: [], ...compilerOptions } }, null, 2));
       writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
@@ -228,22 +265,43 @@ test('the tsconfig/ESM check: node10, CommonJS output and a CommonJS file, each 
     assert.equal(esm?.severity, 'error');
     assert.match(esm!.message, /sets moduleResolution node10, which ignores package\.json "exports"/);
     assert.equal(esm!.range.file, join(dir, 'tsconfig.json'));
-    assert.deepEqual(esm!.fix?.edits.map((e) => [e.range.start.line, e.newText]), [[5, '"nodenext"'], [6, '"nodenext"']]);
+    assert.deepEqual(
+      esm!.fix?.edits.map((e) => [e.range.start.line, e.newText]),
+      [
+        [5, '"nodenext"'],
+        [6, '"nodenext"'],
+      ],
+    );
     const unresolved = node10.diagnostics.filter((d) => d.code === 'unresolved-import');
-    assert.deepEqual(unresolved.map((d) => d.range.start.line), [3]);
+    assert.deepEqual(
+      unresolved.map((d) => d.range.start.line),
+      [3],
+    );
     assert.match(unresolved[0]!.message, /'@middy\/not-installed' does not resolve from this file/);
-    assert.deepEqual(node10.chains[0]!.diagnostics.map((d) => d.code), ['unresolved-import']);
+    assert.deepEqual(
+      node10.chains[0]!.diagnostics.map((d) => d.code),
+      ['unresolved-import'],
+    );
 
     const cjs = await check({ module: 'commonjs' }, { type: 'module' });
-    assert.match(cjs.diagnostics.find((d) => d.code === 'middy-esm-config')!.message, /compiles to CommonJS \(module CommonJS\), so the output require\(\)s @middy\/core/);
+    assert.match(
+      cjs.diagnostics.find((d) => d.code === 'middy-esm-config')!.message,
+      /compiles to CommonJS \(module CommonJS\), so the output require\(\)s @middy\/core/,
+    );
 
     const cjsFile = await check({ module: 'nodenext', moduleResolution: 'nodenext' }, { name: 'app' });
     const typeFix = cjsFile.diagnostics.find((d) => d.code === 'middy-esm-config');
     assert.match(typeFix!.message, /This file is compiled as CommonJS/);
-    assert.deepEqual(typeFix!.fix?.edits.map((e) => [e.range.file, e.newText]), [[join(dir, 'package.json'), ' "type": "module",']]);
+    assert.deepEqual(
+      typeFix!.fix?.edits.map((e) => [e.range.file, e.newText]),
+      [[join(dir, 'package.json'), ' "type": "module",']],
+    );
 
     const good = await check({ module: 'nodenext', moduleResolution: 'nodenext' }, { type: 'module' });
-    assert.deepEqual(good.diagnostics.map((d) => d.code), ['unresolved-import']);
+    assert.deepEqual(
+      good.diagnostics.map((d) => d.code),
+      ['unresolved-import'],
+    );
   } finally {
     forgetWorkspaces();
     rmSync(dir, { recursive: true, force: true });

@@ -46,7 +46,13 @@ test('a written zip keeps names, bytes and Unix modes, as zipinfo reads them too
     { name: 'lib/data.json', data: text('{"a":1}'), mode: 0o644 },
   ]);
   const entries = readZip(zip);
-  assert.deepEqual(entries.map((e) => [e.name, (e.mode ?? 0) & 0o777, e.size]), [['bootstrap', 0o755, 64], ['lib/data.json', 0o644, 7]]);
+  assert.deepEqual(
+    entries.map((e) => [e.name, (e.mode ?? 0) & 0o777, e.size]),
+    [
+      ['bootstrap', 0o755, 64],
+      ['lib/data.json', 0o644, 7],
+    ],
+  );
   assert.equal(new TextDecoder().decode(entries[1]!.read()), '{"a":1}');
   const file = join(temp(), 'p.zip');
   writeFileSync(file, zip);
@@ -55,7 +61,13 @@ test('a written zip keeps names, bytes and Unix modes, as zipinfo reads them too
   assert.match(info.stdout, /-rwxr-xr-x .* bootstrap/);
   assert.match(info.stdout, /-rw-r--r-- .* lib\/data\.json/);
   // Same files, same zip: an unchanged build keeps its CodeSha256.
-  assert.deepEqual(writeZip([{ name: 'lib/data.json', data: text('{"a":1}'), mode: 0o644 }, { name: 'bootstrap', data: elf(AARCH64), mode: 0o755 }]), zip);
+  assert.deepEqual(
+    writeZip([
+      { name: 'lib/data.json', data: text('{"a":1}'), mode: 0o644 },
+      { name: 'bootstrap', data: elf(AARCH64), mode: 0o755 },
+    ]),
+    zip,
+  );
 });
 
 test('zips made by the zip command are read with their modes', () => {
@@ -90,7 +102,10 @@ test('the package check finds native code for the wrong processor, wherever it i
     { name: 'lib/libfoo.so', data: elf(X86_64), mode: 0o644 },
   ]);
   const arm = checkPackage(zip, { architecture: 'arm64', runtime: 'provided.al2023' });
-  assert.deepEqual(arm.problems.map((p) => p.kind), ['architecture']);
+  assert.deepEqual(
+    arm.problems.map((p) => p.kind),
+    ['architecture'],
+  );
   assert.match(arm.problems[0]!.message, /The function is arm64, but the package holds native code for another processor: lib\/libfoo\.so \(x86_64\)/);
   const x86 = checkPackage(zip, { architecture: 'x86_64', runtime: 'provided.al2023' });
   assert.match(x86.problems[0]!.message, /bootstrap \(arm64\)/);
@@ -99,7 +114,10 @@ test('the package check finds native code for the wrong processor, wherever it i
 
 test('a custom runtime needs an executable bootstrap at the top of the package', () => {
   const notExecutable = checkPackage(writeZip([{ name: 'bootstrap', data: elf(X86_64), mode: 0o644 }]), { architecture: 'x86_64', runtime: 'provided.al2023' });
-  assert.deepEqual(notExecutable.problems.map((p) => p.kind), ['bootstrap']);
+  assert.deepEqual(
+    notExecutable.problems.map((p) => p.kind),
+    ['bootstrap'],
+  );
   assert.match(notExecutable.problems[0]!.message, /bootstrap is not executable in the package/);
   const missing = checkPackage(writeZip([{ name: 'bin/bootstrap', data: elf(X86_64), mode: 0o755 }]), { architecture: 'x86_64', runtime: 'provided.al2' });
   assert.match(missing.problems[0]!.message, /needs an executable named "bootstrap" at the top of the package; this one has bin\/bootstrap/);
@@ -112,14 +130,21 @@ test('a Node or Python package must hold the handler file Lambda looks for', () 
   assert.deepEqual(checkPackage(zip, { architecture: 'x86_64', runtime: 'nodejs22.x', handler: 'index.handler' }).problems, []);
   const wrong = checkPackage(zip, { architecture: 'x86_64', runtime: 'nodejs22.x', handler: 'app.handler' });
   assert.match(wrong.problems[0]!.message, /The handler is "app.handler", but the package has no app\.js or app\.mjs or app\.cjs/);
-  const py = checkPackage(writeZip([{ name: 'pkg/app.py', data: text('def handler(e, c): pass'), mode: 0o644 }]), { architecture: 'arm64', runtime: 'python3.12', handler: 'pkg.app.handler' });
+  const py = checkPackage(writeZip([{ name: 'pkg/app.py', data: text('def handler(e, c): pass'), mode: 0o644 }]), {
+    architecture: 'arm64',
+    runtime: 'python3.12',
+    handler: 'pkg.app.handler',
+  });
   assert.deepEqual(py.problems, []);
 });
 
 test('packages over 50 MB zipped are refused before anything is read', () => {
   const big = new Uint8Array(MAX_ZIPPED_BYTES + 1);
   const checked = checkPackage(big, { architecture: 'x86_64', runtime: 'nodejs22.x' });
-  assert.deepEqual(checked.problems.map((p) => p.kind), ['size']);
+  assert.deepEqual(
+    checked.problems.map((p) => p.kind),
+    ['size'],
+  );
   assert.match(checked.problems[0]!.message, /50\.0 MB zipped; Lambda takes at most 50 MB/);
 });
 
@@ -133,7 +158,10 @@ test('native npm packages, and the packages that depend on them, are left out of
   const tree = join(FIXTURES, 'native-tree', 'node_modules');
   const { external, ship } = nativePackages(tree);
   assert.deepEqual(external, ['@scope/addon', '@scope/addon-linux-arm64-gnu', 'uses-addon']);
-  assert.deepEqual(ship.map((d) => d.slice(tree.length + 1)), ['@scope/addon', '@scope/addon-linux-arm64-gnu', 'helper', 'uses-addon', 'uses-addon/node_modules/nested-helper']);
+  assert.deepEqual(
+    ship.map((d) => d.slice(tree.length + 1)),
+    ['@scope/addon', '@scope/addon-linux-arm64-gnu', 'helper', 'uses-addon', 'uses-addon/node_modules/nested-helper'],
+  );
 });
 
 test('compiler locations become absolute file:line:col: error: lines for the problem matcher', () => {
@@ -147,7 +175,9 @@ test('a CommonJS handler is bundled as CommonJS (index.cjs) and still exports ha
   const workspace = temp();
   const fn = parseFunction({ name: 'Cjs', runtime: 'nodejs20.x', handler: 'index.handler', codeUri: join(FIXTURES, 'node-cjs') }, 'test');
   const result = await buildFunction(fn, 'arm64', { workspace });
-  const names = readZip(readFileSync(result.zipPath)).map((e) => e.name).sort();
+  const names = readZip(readFileSync(result.zipPath))
+    .map((e) => e.name)
+    .sort();
   assert.deepEqual(names, ['index.cjs', 'index.cjs.map']);
   const mod = createRequire(import.meta.url)(join(result.packageDir, 'index.cjs')) as { handler: (e: unknown) => Promise<unknown> };
   assert.deepEqual(await mod.handler({ text: 'hey' }), { said: 'HEY!' });
@@ -159,7 +189,10 @@ test('a TypeScript ES module handler is bundled to app.mjs with a source map poi
   const result = await buildFunction(fn, 'x86_64', { workspace });
   assert.equal(result.zipPath, join(workspace, '.open-runtime', 'build', 'Ts', 'x86_64', 'function.zip'));
   const map = JSON.parse(readFileSync(join(result.packageDir, 'app.mjs.map'), 'utf8')) as { sources: string[] };
-  assert.ok(map.sources.some((s) => s.endsWith('greet.ts')), `sources: ${map.sources.join(', ')}`);
+  assert.ok(
+    map.sources.some((s) => s.endsWith('greet.ts')),
+    `sources: ${map.sources.join(', ')}`,
+  );
   const mod = (await import(pathToFileURL(join(result.packageDir, 'app.mjs')).href)) as { handler: (e: unknown, c: unknown) => Promise<unknown> };
   assert.deepEqual(await mod.handler({ name: 'Ada' }, { functionName: 'Ts' }), { message: 'Hello, Ada!', fn: 'Ts' });
 });
@@ -169,7 +202,10 @@ test('a handler that names a missing file fails the build with the fix, and leav
   const fn = parseFunction({ name: 'Missing', runtime: 'nodejs22.x', handler: 'nope.handler', codeUri: join(FIXTURES, 'node-cjs') }, 'test');
   await assert.rejects(buildFunction(fn, 'x86_64', { workspace }), /handler "nope.handler" names nope, but .* has no nope\.ts/);
   const provided = parseFunction({ name: 'NoBootstrap', runtime: 'provided.al2023', codeUri: join(FIXTURES, 'node-cjs') }, 'test');
-  await assert.rejects(buildFunction(provided, 'x86_64', { workspace }), (err: unknown) => err instanceof PackageCheckError && /needs an executable named "bootstrap"/.test(err.message));
+  await assert.rejects(
+    buildFunction(provided, 'x86_64', { workspace }),
+    (err: unknown) => err instanceof PackageCheckError && /needs an executable named "bootstrap"/.test(err.message),
+  );
 });
 
 test('a WASI component is packaged once for any architecture: the same zip for arm64 and x86_64', async () => {
@@ -182,9 +218,15 @@ test('a WASI component is packaged once for any architecture: the same zip for a
   assert.equal(arm.architectureIndependent, true);
   assert.match(arm.notes.join(' '), /architecture-independent: the same component serves arm64 and x86_64/);
   assert.equal(arm.codeSha256, x86.codeSha256);
-  assert.deepEqual(readZip(readFileSync(arm.zipPath)).map((e) => e.name), ['fn.wasm']);
+  assert.deepEqual(
+    readZip(readFileSync(arm.zipPath)).map((e) => e.name),
+    ['fn.wasm'],
+  );
   const missing = parseFunction({ name: 'NoWasm', runtime: 'wasi', handler: 'absent.wasm', codeUri }, 'test');
-  await assert.rejects(buildFunction(missing, 'arm64', { workspace }), /WASI component without build settings, and its Handler "absent\.wasm" is not an existing \.wasm file/);
+  await assert.rejects(
+    buildFunction(missing, 'arm64', { workspace }),
+    /WASI component without build settings, and its Handler "absent\.wasm" is not an existing \.wasm file/,
+  );
 });
 
 /** Offset of the first central directory record (PK\1\2) of a zip. */
@@ -218,9 +260,20 @@ test('an entry is inflated a slice at a time: a 64 MB entry never reaches the si
 });
 
 test('a package with the same path twice, or a path that is both a file and a folder, is a format problem', () => {
-  const conflict = checkPackage(writeZip([{ name: 'lib', data: text('x'), mode: 0o644 }, { name: 'lib/a.js', data: text('y'), mode: 0o644 }]), { architecture: 'x86_64', runtime: 'nodejs22.x' });
+  const conflict = checkPackage(
+    writeZip([
+      { name: 'lib', data: text('x'), mode: 0o644 },
+      { name: 'lib/a.js', data: text('y'), mode: 0o644 },
+    ]),
+    { architecture: 'x86_64', runtime: 'nodejs22.x' },
+  );
   assert.match(conflict.problems[0]!.message, /"lib" both as a file and as a folder/);
-  const twice = Buffer.from(writeZip([{ name: 'a.js', data: text('1'), mode: 0o644 }, { name: 'b.js', data: text('2'), mode: 0o644 }]));
+  const twice = Buffer.from(
+    writeZip([
+      { name: 'a.js', data: text('1'), mode: 0o644 },
+      { name: 'b.js', data: text('2'), mode: 0o644 },
+    ]),
+  );
   for (let at = twice.indexOf('b.js'); at >= 0; at = twice.indexOf('b.js', at + 1)) twice.write('a.js', at, 'latin1');
   assert.match(checkPackage(twice, { architecture: 'x86_64', runtime: 'nodejs22.x' }).problems[0]!.message, /two entries named "a\.js"/);
 });

@@ -9,18 +9,27 @@ import { after, test } from 'node:test';
 import { readZip, writeZip } from '../../runner/build/zip.ts';
 import { parseFunction } from '../../runner/functions/model.ts';
 import { layersAfterDeploy } from '../../runner/deploy/deploy-function.ts';
-import { ChainNotShippable, chainLayerName, interpreterWarnings, shippableChain, WRAPPED_BOOTSTRAP, wrapBootstrap } from '../../runner/deploy/middleware-layer.ts';
+import {
+  ChainNotShippable,
+  chainLayerName,
+  interpreterWarnings,
+  shippableChain,
+  WRAPPED_BOOTSTRAP,
+  wrapBootstrap,
+} from '../../runner/deploy/middleware-layer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'or-mw-layer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-test('a custom runtime\'s bootstrap moves aside and a script starts the layer\'s wrapper with it, keeping the other files', () => {
-  const zip = Buffer.from(writeZip([
-    { name: 'bootstrap', data: text('#!/bin/sh\necho real "$@"\n'), mode: 0o755 },
-    { name: 'lib/data.txt', data: text('data'), mode: 0o644 },
-  ]));
+test("a custom runtime's bootstrap moves aside and a script starts the layer's wrapper with it, keeping the other files", () => {
+  const zip = Buffer.from(
+    writeZip([
+      { name: 'bootstrap', data: text('#!/bin/sh\necho real "$@"\n'), mode: 0o755 },
+      { name: 'lib/data.txt', data: text('data'), mode: 0o644 },
+    ]),
+  );
   const wrapped = readZip(wrapBootstrap(zip));
   const byName = new Map(wrapped.map((e) => [e.name, e]));
   assert.deepEqual([...byName.keys()].sort(), [WRAPPED_BOOTSTRAP, 'bootstrap', 'lib/data.txt']);
@@ -46,7 +55,10 @@ test('a custom runtime\'s bootstrap moves aside and a script starts the layer\'s
 
 test('a package without a bootstrap is refused', () => {
   const zip = Buffer.from(writeZip([{ name: 'main', data: text('x'), mode: 0o755 }]));
-  assert.throws(() => wrapBootstrap(zip), (err: Error) => err instanceof ChainNotShippable && /no bootstrap at its root/.test(err.message));
+  assert.throws(
+    () => wrapBootstrap(zip),
+    (err: Error) => err instanceof ChainNotShippable && /no bootstrap at its root/.test(err.message),
+  );
 });
 
 function fnWith(middlewares: string[], runtime: 'nodejs22.x' | 'python3.12' = 'nodejs22.x') {
@@ -59,26 +71,39 @@ function fnWith(middlewares: string[], runtime: 'nodejs22.x' | 'python3.12' = 'n
 }
 
 test('the chain resolves as the runner resolves it; components and cloudevents are refused by name; a missing one too', () => {
-  assert.deepEqual(shippableChain(fnWith(['auth', 'log']), ['auth', 'log']).map((m) => m.name), ['auth', 'log']);
-  assert.throws(() => shippableChain(fnWith([]), ['auth', 'guard', 'cloudevents']), (err: Error) =>
-    err instanceof ChainNotShippable && /F's middlewares guard \(a WebAssembly component\), cloudevents \(built into the runner\) can't run on Lambda yet/.test(err.message));
-  assert.throws(() => shippableChain(fnWith([]), ['nope']), (err: Error) => err instanceof ChainNotShippable && /Nothing was deployed: Middleware "nope" of function F was not found/.test(err.message));
+  assert.deepEqual(
+    shippableChain(fnWith(['auth', 'log']), ['auth', 'log']).map((m) => m.name),
+    ['auth', 'log'],
+  );
+  assert.throws(
+    () => shippableChain(fnWith([]), ['auth', 'guard', 'cloudevents']),
+    (err: Error) =>
+      err instanceof ChainNotShippable &&
+      /F's middlewares guard \(a WebAssembly component\), cloudevents \(built into the runner\) can't run on Lambda yet/.test(err.message),
+  );
+  assert.throws(
+    () => shippableChain(fnWith([]), ['nope']),
+    (err: Error) => err instanceof ChainNotShippable && /Nothing was deployed: Middleware "nope" of function F was not found/.test(err.message),
+  );
 });
 
-test('a middleware in another language than the runtime\'s gets a note; one in the runtime\'s own or in sh does not', () => {
+test("a middleware in another language than the runtime's gets a note; one in the runtime's own or in sh does not", () => {
   const node = fnWith([]);
   assert.deepEqual(interpreterWarnings(node, shippableChain(node, ['auth'])), []);
-  assert.match(interpreterWarnings(node, shippableChain(node, ['log'])).join('\n'), /log \(log\.py\) runs with python3, which the nodejs22\.x runtime's image on Lambda may not have/);
+  assert.match(
+    interpreterWarnings(node, shippableChain(node, ['log'])).join('\n'),
+    /log \(log\.py\) runs with python3, which the nodejs22\.x runtime's image on Lambda may not have/,
+  );
   const python = fnWith([], 'python3.12');
   assert.deepEqual(interpreterWarnings(python, shippableChain(python, ['log'])), []);
 });
 
-test('the layer is named after the function, within Lambda\'s 140 characters', () => {
+test("the layer is named after the function, within Lambda's 140 characters", () => {
   assert.equal(chainLayerName('HelloGuarded'), 'open-runtime-HelloGuarded');
   assert.ok(chainLayerName('x'.repeat(64)).length <= 140);
 });
 
-test('a deploy keeps the function\'s other layers, puts its chain layer last (replacing an older version), and takes it off when the chain stays behind', () => {
+test("a deploy keeps the function's other layers, puts its chain layer last (replacing an older version), and takes it off when the chain stays behind", () => {
   const other = 'arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:4';
   const old = 'arn:aws:lambda:us-east-1:123456789012:layer:open-runtime-F:1';
   const fresh = 'arn:aws:lambda:us-east-1:123456789012:layer:open-runtime-F:2';
@@ -86,5 +111,9 @@ test('a deploy keeps the function\'s other layers, puts its chain layer last (re
   assert.deepEqual(layersAfterDeploy([old, other], 'open-runtime-F', fresh), { Layers: [other, fresh] });
   assert.deepEqual(layersAfterDeploy([other, old], 'open-runtime-F', undefined), { Layers: [other] });
   assert.deepEqual(layersAfterDeploy([other], 'open-runtime-F', undefined), {}, 'nothing to change: Layers left as they are');
-  assert.deepEqual(layersAfterDeploy(['arn:aws:lambda:us-east-1:123456789012:layer:open-runtime-Fx:1'], 'open-runtime-F', undefined), {}, 'another function\'s layer is not this one\'s');
+  assert.deepEqual(
+    layersAfterDeploy(['arn:aws:lambda:us-east-1:123456789012:layer:open-runtime-Fx:1'], 'open-runtime-F', undefined),
+    {},
+    "another function's layer is not this one's",
+  );
 });

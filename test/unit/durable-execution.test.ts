@@ -10,7 +10,17 @@ import { callbackId, checkpointToken, executionArn, executionIdOf, readCallbackI
 const T0 = 1_700_000_000_000;
 
 function fresh(executionTimeout = 60): DurableExecution {
-  return DurableExecution.start({ id: 'e1', arn: 'arn', name: 'n', function: 'F', functionArn: 'arn:f', input: '{"a":1}', executionTimeout, retentionPeriodInDays: 14, now: T0 });
+  return DurableExecution.start({
+    id: 'e1',
+    arn: 'arn',
+    name: 'n',
+    function: 'F',
+    functionArn: 'arn:f',
+    input: '{"a":1}',
+    executionTimeout,
+    retentionPeriodInDays: 14,
+    now: T0,
+  });
 }
 
 const cb = (op: string) => `cb-${op}`;
@@ -18,10 +28,14 @@ const types = (exec: DurableExecution) => exec.record.events.map((e) => `${e.Eve
 
 test('a step that starts and succeeds is one operation with its result, and two events', () => {
   const exec = fresh();
-  const changed = exec.checkpoint([
-    { Id: 's1', Type: 'STEP', Action: 'START', Name: 'one' },
-    { Id: 's1', Type: 'STEP', Action: 'SUCCEED', Payload: '42' },
-  ], T0 + 5, cb);
+  const changed = exec.checkpoint(
+    [
+      { Id: 's1', Type: 'STEP', Action: 'START', Name: 'one' },
+      { Id: 's1', Type: 'STEP', Action: 'SUCCEED', Payload: '42' },
+    ],
+    T0 + 5,
+    cb,
+  );
   assert.equal(changed.length, 1);
   assert.equal(changed[0]!.Status, 'SUCCEEDED');
   assert.deepEqual(changed[0]!.StepDetails, { Attempt: 1, Result: '42' });
@@ -40,7 +54,14 @@ test('a retried step is PENDING until its next attempt is due, then READY and ma
   assert.equal(op.Status, 'READY');
   assert.deepEqual(exec.takeUpdated(), ['s']);
   assert.deepEqual(exec.takeUpdated(), []);
-  exec.checkpoint([{ Id: 's', Type: 'STEP', Action: 'START' }, { Id: 's', Type: 'STEP', Action: 'SUCCEED', Payload: '"ok"' }], T0 + 6000, cb);
+  exec.checkpoint(
+    [
+      { Id: 's', Type: 'STEP', Action: 'START' },
+      { Id: 's', Type: 'STEP', Action: 'SUCCEED', Payload: '"ok"' },
+    ],
+    T0 + 6000,
+    cb,
+  );
   assert.equal(op.StepDetails!.Attempt, 2);
   assert.deepEqual(types(exec), ['ExecutionStarted', 'StepFailed', 'StepStarted', 'StepSucceeded']);
 });
@@ -70,21 +91,35 @@ test('a callback gets an id, completes once, and times out on its heartbeat', ()
 
 test('the replay state leaves out the children of a finished context that does not replay them', () => {
   const exec = fresh();
-  exec.checkpoint([
-    { Id: 'ctx', Type: 'CONTEXT', Action: 'START', Name: 'child' },
-    { Id: 'inner', ParentId: 'ctx', Type: 'STEP', Action: 'SUCCEED', Payload: '1' },
-    { Id: 'ctx', Type: 'CONTEXT', Action: 'SUCCEED', Payload: '1' },
-    { Id: 'kept', Type: 'CONTEXT', Action: 'START', ContextOptions: { ReplayChildren: true } },
-    { Id: 'kid', ParentId: 'kept', Type: 'STEP', Action: 'SUCCEED', Payload: '2' },
-    { Id: 'kept', Type: 'CONTEXT', Action: 'SUCCEED', Payload: '2' },
-  ], T0, cb);
-  assert.deepEqual(exec.state().map((op) => op.Id).slice(1), ['ctx', 'kept', 'kid']);
+  exec.checkpoint(
+    [
+      { Id: 'ctx', Type: 'CONTEXT', Action: 'START', Name: 'child' },
+      { Id: 'inner', ParentId: 'ctx', Type: 'STEP', Action: 'SUCCEED', Payload: '1' },
+      { Id: 'ctx', Type: 'CONTEXT', Action: 'SUCCEED', Payload: '1' },
+      { Id: 'kept', Type: 'CONTEXT', Action: 'START', ContextOptions: { ReplayChildren: true } },
+      { Id: 'kid', ParentId: 'kept', Type: 'STEP', Action: 'SUCCEED', Payload: '2' },
+      { Id: 'kept', Type: 'CONTEXT', Action: 'SUCCEED', Payload: '2' },
+    ],
+    T0,
+    cb,
+  );
+  assert.deepEqual(
+    exec
+      .state()
+      .map((op) => op.Id)
+      .slice(1),
+    ['ctx', 'kept', 'kid'],
+  );
   assert.equal(exec.operations().length, 5);
 });
 
 test('updates Lambda refuses are refused with its error type and a sentence', () => {
   const exec = fresh();
-  const refuse = (updates: OperationUpdate[], message: RegExp) => assert.throws(() => exec.checkpoint(updates, T0, cb), (err: Error & { type?: string }) => err.type === 'InvalidParameterValueException' && message.test(err.message));
+  const refuse = (updates: OperationUpdate[], message: RegExp) =>
+    assert.throws(
+      () => exec.checkpoint(updates, T0, cb),
+      (err: Error & { type?: string }) => err.type === 'InvalidParameterValueException' && message.test(err.message),
+    );
   refuse([{ Type: 'STEP', Action: 'START' }], /needs an Id/);
   refuse([{ Id: 'x', Type: 'TIMER', Action: 'START' }], /Type "TIMER"/);
   refuse([{ Id: 'x', Type: 'toString', Action: 'START' }], /Type "toString"/);
@@ -126,10 +161,13 @@ test('ARNs, checkpoint tokens and callback ids round-trip; times go out in epoch
   assert.deepEqual(readCallbackId(callbackId('e', 'o')), { executionId: 'e', operationId: 'o' });
   assert.notEqual(callbackId('e', 'o'), callbackId('e', 'o'), 'each id has its own nonce');
   assert.equal(readCheckpointToken('not base64 json'), undefined);
-  assert.deepEqual(withWireTimes({ StartTimestamp: 1500, StepDetails: { NextAttemptTimestamp: 2500, Attempt: 3 }, Gone: undefined }), { StartTimestamp: 1.5, StepDetails: { NextAttemptTimestamp: 2.5, Attempt: 3 } });
+  assert.deepEqual(withWireTimes({ StartTimestamp: 1500, StepDetails: { NextAttemptTimestamp: 2500, Attempt: 3 }, Gone: undefined }), {
+    StartTimestamp: 1.5,
+    StepDetails: { NextAttemptTimestamp: 2.5, Attempt: 3 },
+  });
 });
 
-test('DurableConfig is read with Lambda\'s limits', () => {
+test("DurableConfig is read with Lambda's limits", () => {
   assert.deepEqual(readDurableConfig({ ExecutionTimeout: 900 }), { executionTimeout: 900, retentionPeriodInDays: 14 });
   assert.deepEqual(readDurableConfig({ ExecutionTimeout: 31_622_400, RetentionPeriodInDays: 90 }), { executionTimeout: 31_622_400, retentionPeriodInDays: 90 });
   assert.match((readDurableConfig({}) as { problems: string[] }).problems[0]!, /needs ExecutionTimeout/);

@@ -49,7 +49,12 @@ const EXPECTED: Array<[LifecycleState, LifecycleEvent, LifecycleState | null, st
 
 test('the table covers every state and event', () => {
   assert.equal(EXPECTED.length, STATES.length * EVENTS.length);
-  for (const state of STATES) for (const event of EVENTS) assert.ok(EXPECTED.some(([s, e]) => s === state && e === event), `${state} + ${event}`);
+  for (const state of STATES)
+    for (const event of EVENTS)
+      assert.ok(
+        EXPECTED.some(([s, e]) => s === state && e === event),
+        `${state} + ${event}`,
+      );
 });
 
 for (const [from, event, to, why] of EXPECTED) {

@@ -56,14 +56,23 @@ describe('saved events', () => {
     await mkdir(path.join(dir, 'folder.json'));
     await rememberLastUsed(workspace, 'A', { kind: 'saved', name: 'beta' });
     const listed = await listSavedEvents(workspace, 'A');
-    assert.deepEqual(listed.map((e) => e.name), ['Alpha', 'beta', 'order 2', 'order 10']);
+    assert.deepEqual(
+      listed.map((e) => e.name),
+      ['Alpha', 'beta', 'order 2', 'order 10'],
+    );
     assert.ok(listed.every((e) => e.function === 'A' && e.path === path.join(dir, `${e.name}.json`)));
-    assert.deepEqual((await listSavedEvents(workspace, 'B')).map((e) => e.name), ['other']);
+    assert.deepEqual(
+      (await listSavedEvents(workspace, 'B')).map((e) => e.name),
+      ['other'],
+    );
   });
 
   it('refuses to overwrite unless asked, and overwrites cleanly when asked', async () => {
     await saveEvent(workspace, 'Fn', 'e1', '{"v":1}');
-    await assert.rejects(saveEvent(workspace, 'Fn', 'e1', '{"v":2}'), /A saved event called "e1" already exists for Fn; choose another name or save with overwrite\./);
+    await assert.rejects(
+      saveEvent(workspace, 'Fn', 'e1', '{"v":2}'),
+      /A saved event called "e1" already exists for Fn; choose another name or save with overwrite\./,
+    );
     assert.equal(await readFile(path.join(savedEventsDir(workspace, 'Fn'), 'e1.json'), 'utf8'), '{"v":1}');
     await saveEvent(workspace, 'Fn', 'e1', '{"v":2}', { overwrite: true });
     assert.equal(await readFile(path.join(savedEventsDir(workspace, 'Fn'), 'e1.json'), 'utf8'), '{"v":2}');
@@ -71,7 +80,10 @@ describe('saved events', () => {
   });
 
   it('refuses malformed JSON with its position, and writes nothing', async () => {
-    await assert.rejects(saveEvent(workspace, 'Fn', 'bad', '{\n  "a": 1,\n}'), /Event "bad" was not saved: line 2, column 9: A comma before '}' is not allowed/);
+    await assert.rejects(
+      saveEvent(workspace, 'Fn', 'bad', '{\n  "a": 1,\n}'),
+      /Event "bad" was not saved: line 2, column 9: A comma before '}' is not allowed/,
+    );
     assert.deepEqual(await listSavedEvents(workspace, 'Fn'), []);
   });
 

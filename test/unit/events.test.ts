@@ -102,21 +102,60 @@ describe('event catalogue', () => {
     assert.ok(ids.length >= 45, `only ${ids.length} templates`);
     assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) {
-      assert.ok((id in SCHEMA_FOR) !== WITHOUT_SCHEMA.has(id), `template "${id}" must be in exactly one of SCHEMA_FOR and WITHOUT_SCHEMA`);
+      assert.ok(id in SCHEMA_FOR !== WITHOUT_SCHEMA.has(id), `template "${id}" must be in exactly one of SCHEMA_FOR and WITHOUT_SCHEMA`);
     }
     for (const id of [...Object.keys(SCHEMA_FOR), ...WITHOUT_SCHEMA]) assert.ok(ids.includes(id), `"${id}" is listed but no such template exists`);
   });
 
   it('covers the event sources users ask for', () => {
     const wanted = [
-      'apigw-rest-proxy', 'apigw-rest-authorizer-token', 'apigw-rest-authorizer-request', 'apigw-http', 'apigw-http-authorizer',
-      'apigw-websocket-connect', 'apigw-websocket-message', 'apigw-websocket-disconnect', 'alb', 'function-url', 'sqs', 'sqs-fifo',
-      'sns', 's3-put', 's3-delete', 'eventbridge-custom', 'eventbridge-scheduled', 'dynamodb-insert', 'dynamodb-modify',
-      'dynamodb-remove', 'kinesis', 'kinesis-firehose', 'cloudwatch-logs', 'cognito-pre-sign-up', 'cognito-post-confirmation',
-      'cognito-pre-token-generation', 'cognito-custom-message', 'ses-receive', 'msk', 'kafka-self-managed', 'mq-activemq',
-      'mq-rabbitmq', 'cloudfront-viewer-request', 'cloudfront-viewer-response', 'cloudfront-origin-request', 'appsync-resolver',
-      'stepfunctions-task', 'iot-rule', 'secrets-manager-rotation', 'cloudformation-create', 'cloudformation-update',
-      'cloudformation-delete', 'cloudevents', 'lex-v2', 'config-rule', 'codepipeline-job', 's3-batch',
+      'apigw-rest-proxy',
+      'apigw-rest-authorizer-token',
+      'apigw-rest-authorizer-request',
+      'apigw-http',
+      'apigw-http-authorizer',
+      'apigw-websocket-connect',
+      'apigw-websocket-message',
+      'apigw-websocket-disconnect',
+      'alb',
+      'function-url',
+      'sqs',
+      'sqs-fifo',
+      'sns',
+      's3-put',
+      's3-delete',
+      'eventbridge-custom',
+      'eventbridge-scheduled',
+      'dynamodb-insert',
+      'dynamodb-modify',
+      'dynamodb-remove',
+      'kinesis',
+      'kinesis-firehose',
+      'cloudwatch-logs',
+      'cognito-pre-sign-up',
+      'cognito-post-confirmation',
+      'cognito-pre-token-generation',
+      'cognito-custom-message',
+      'ses-receive',
+      'msk',
+      'kafka-self-managed',
+      'mq-activemq',
+      'mq-rabbitmq',
+      'cloudfront-viewer-request',
+      'cloudfront-viewer-response',
+      'cloudfront-origin-request',
+      'appsync-resolver',
+      'stepfunctions-task',
+      'iot-rule',
+      'secrets-manager-rotation',
+      'cloudformation-create',
+      'cloudformation-update',
+      'cloudformation-delete',
+      'cloudevents',
+      'lex-v2',
+      'config-rule',
+      'codepipeline-job',
+      's3-batch',
     ];
     for (const id of wanted) assert.ok(findEventTemplate(id), `missing template "${id}"`);
   });
@@ -334,7 +373,10 @@ describe('rendering with user values', () => {
   });
 
   it('Kinesis, Firehose, Kafka and MQ base64-encode the data', () => {
-    const kinesis = parseWith(schemas.KinesisDataStreamSchema, renderEvent('kinesis', { data: '{"a":1}', partitionKey: 'p', count: '2' })) as Record<string, any>;
+    const kinesis = parseWith(schemas.KinesisDataStreamSchema, renderEvent('kinesis', { data: '{"a":1}', partitionKey: 'p', count: '2' })) as Record<
+      string,
+      any
+    >;
     assert.deepEqual(kinesis.Records[0].kinesis.data, { a: 1 });
     assert.equal(kinesis.Records.length, 2);
     const raw = renderEvent('kinesis', { data: 'plain text' }) as Record<string, any>;
@@ -362,7 +404,10 @@ describe('rendering with user values', () => {
     assert.equal(decoded.owner, '123456789012');
     assert.equal(decoded.logGroup, '/aws/lambda/x');
     assert.deepEqual(decoded.subscriptionFilters, ['f']);
-    assert.deepEqual(decoded.logEvents.map((e: { message: string }) => e.message), messages);
+    assert.deepEqual(
+      decoded.logEvents.map((e: { message: string }) => e.message),
+      messages,
+    );
     assert.ok(decoded.logEvents.every((e: { id: string }) => /^\d{56}$/.test(e.id)));
     const parsed = parseWith(schemas.CloudWatchLogsSchema, event) as Record<string, any>;
     assert.deepEqual(parsed.awslogs.data, decoded);
@@ -379,14 +424,23 @@ describe('rendering with user values', () => {
   });
 
   it('Cognito: user name, attributes and trigger source', () => {
-    const signUp = renderEvent('cognito-pre-sign-up', { username: 'grace', email: 'grace@example.com', clientMetadata: '{"plan":"pro"}' }) as Record<string, any>;
+    const signUp = renderEvent('cognito-pre-sign-up', { username: 'grace', email: 'grace@example.com', clientMetadata: '{"plan":"pro"}' }) as Record<
+      string,
+      any
+    >;
     assert.equal(signUp.userName, 'grace');
     assert.deepEqual(signUp.request.userAttributes, { email: 'grace@example.com' });
     assert.deepEqual(signUp.request.clientMetadata, { plan: 'pro' });
-    const message = parseWith(schemas.CustomMessageTriggerSchema, renderEvent('cognito-custom-message', { triggerSource: 'CustomMessage_ForgotPassword' })) as Record<string, any>;
+    const message = parseWith(
+      schemas.CustomMessageTriggerSchema,
+      renderEvent('cognito-custom-message', { triggerSource: 'CustomMessage_ForgotPassword' }),
+    ) as Record<string, any>;
     assert.equal(message.triggerSource, 'CustomMessage_ForgotPassword');
     assert.equal(message.request.codeParameter, '{####}');
-    const token = parseWith(schemas.PreTokenGenerationTriggerSchemaV2AndV3, renderEvent('cognito-pre-token-generation-v2', { groups: 'admins, staff', scopes: 'openid' })) as Record<string, any>;
+    const token = parseWith(
+      schemas.PreTokenGenerationTriggerSchemaV2AndV3,
+      renderEvent('cognito-pre-token-generation-v2', { groups: 'admins, staff', scopes: 'openid' }),
+    ) as Record<string, any>;
     assert.deepEqual(token.request.groupConfiguration.groupsToOverride, ['admins', 'staff']);
     assert.deepEqual(token.request.scopes, ['openid']);
   });
@@ -449,17 +503,23 @@ describe('rendering with user values', () => {
 
 describe('rendering mistakes are sentences', () => {
   it('an unknown id lists the close ids', () => {
-    assert.throws(() => renderEvent('sqs-fio'), (error: Error) => {
-      assert.match(error.message, /^There is no event template "sqs-fio"\. Did you mean "sqs-fifo"/);
-      return true;
-    });
+    assert.throws(
+      () => renderEvent('sqs-fio'),
+      (error: Error) => {
+        assert.match(error.message, /^There is no event template "sqs-fio"\. Did you mean "sqs-fifo"/);
+        return true;
+      },
+    );
     assert.throws(() => renderEvent('dynamodb'), /"dynamodb-insert", "dynamodb-modify" or "dynamodb-remove"/);
     assert.throws(() => renderEvent('apigateway-rest-proxy'), /Did you mean "apigw-rest-proxy"/);
-    assert.throws(() => renderEvent('zzzzzzzz'), (error: Error) => {
-      assert.doesNotMatch(error.message, /Did you mean/);
-      assert.match(error.message, /There is no event template "zzzzzzzz"\./);
-      return true;
-    });
+    assert.throws(
+      () => renderEvent('zzzzzzzz'),
+      (error: Error) => {
+        assert.doesNotMatch(error.message, /Did you mean/);
+        assert.match(error.message, /There is no event template "zzzzzzzz"\./);
+        return true;
+      },
+    );
   });
 
   it('an unknown field, a bad choice, a bad number and bad JSON each name the field', () => {

@@ -63,7 +63,9 @@ test('the example project and a component with every capability export to manife
   const orders = list.find((c) => c.name === 'orders-api')!;
   assert.equal(orders.properties.image, 'file://./orders/build/orders.wasm');
   assert.deepEqual(orders.properties.config, [{ name: 'orders-api-config', properties: { greeting: 'Hello', 'Max-Items': '3' } }]);
-  const links = orders.traits.filter((t: { type: string }) => t.type === 'link').map((t: { properties: { package: string; name?: string } }) => `${t.properties.package}:${t.properties.name ?? ''}`);
+  const links = orders.traits
+    .filter((t: { type: string }) => t.type === 'link')
+    .map((t: { properties: { package: string; name?: string } }) => `${t.properties.package}:${t.properties.name ?? ''}`);
   assert.deepEqual(links, ['keyvalue:default', 'keyvalue:cache', 'messaging:']);
   assert.ok(list.some((c) => c.name === 'keyvalue' && c.type === 'capability'));
   assert.ok(list.some((c) => c.name === 'messaging' && c.type === 'capability'));
@@ -81,5 +83,13 @@ test('the example project and a component with every capability export to manife
 
 test('a manifest missing what the engines require fails the schemas (the check can fail)', () => {
   assert.equal(validSpin({ spin_manifest_version: 2, application: {}, component: { Bad_Name: {} } }), false);
-  assert.equal(validWadm({ apiVersion: 'core.oam.dev/v1beta1', kind: 'Application', metadata: { name: 'x', annotations: { version: 'v1' } }, spec: { components: [{ name: 'c', type: 'component', properties: { image: 'i' }, traits: [{ type: 'link', properties: { target: 'kv' } }] }] } }), false);
+  assert.equal(
+    validWadm({
+      apiVersion: 'core.oam.dev/v1beta1',
+      kind: 'Application',
+      metadata: { name: 'x', annotations: { version: 'v1' } },
+      spec: { components: [{ name: 'c', type: 'component', properties: { image: 'i' }, traits: [{ type: 'link', properties: { target: 'kv' } }] }] },
+    }),
+    false,
+  );
 });

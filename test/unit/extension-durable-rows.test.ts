@@ -18,12 +18,32 @@ const list: DurableExecutionList = {
       input: '{"orderId":"1"}',
       steps: [
         { id: 'cb', parentId: 'ctx', type: 'CALLBACK', status: 'STARTED', startTimestamp: T0 + 3000, callbackId: 'CB-ID' },
-        { id: 's1', name: 'reserve', type: 'STEP', subType: 'Step', status: 'SUCCEEDED', startTimestamp: T0, endTimestamp: T0 + 2500, attempts: 3, result: '{"ok":true}' },
+        {
+          id: 's1',
+          name: 'reserve',
+          type: 'STEP',
+          subType: 'Step',
+          status: 'SUCCEEDED',
+          startTimestamp: T0,
+          endTimestamp: T0 + 2500,
+          attempts: 3,
+          result: '{"ok":true}',
+        },
         { id: 'ctx', name: 'approval', type: 'CONTEXT', subType: 'WaitForCallback', status: 'STARTED', startTimestamp: T0 + 2900 },
         { id: 'w', name: 'cool-off', type: 'WAIT', status: 'SUCCEEDED', startTimestamp: T0 + 2600, endTimestamp: T0 + 2800 },
       ],
     },
-    { arn: 'arn:done', name: '9b3f0c1e-1111-4000-8000-000000000000', function: 'Flow', status: 'FAILED', startTimestamp: T0, endTimestamp: T0 + 61_000, input: '{}', error: '{"ErrorMessage":"no"}', steps: [] },
+    {
+      arn: 'arn:done',
+      name: '9b3f0c1e-1111-4000-8000-000000000000',
+      function: 'Flow',
+      status: 'FAILED',
+      startTimestamp: T0,
+      endTimestamp: T0 + 61_000,
+      input: '{}',
+      error: '{"ErrorMessage":"no"}',
+      steps: [],
+    },
   ],
 };
 
@@ -32,11 +52,14 @@ test('operations nest under their parents in start order, with status, duration 
   assert.equal(running!.label, 'Flow order-1');
   assert.equal(running!.description, 'running (waiting for a callback) · 5.0 s');
   assert.equal(running!.state, 'waiting');
-  assert.deepEqual(running!.children.map((r) => [r.label, r.description, r.state]), [
-    ['reserve', 'succeeded · 2.5 s · 3 attempts', 'succeeded'],
-    ['cool-off', 'succeeded · 200 ms', 'succeeded'],
-    ['approval', 'started · 2.1 s', 'running'],
-  ]);
+  assert.deepEqual(
+    running!.children.map((r) => [r.label, r.description, r.state]),
+    [
+      ['reserve', 'succeeded · 2.5 s · 3 attempts', 'succeeded'],
+      ['cool-off', 'succeeded · 200 ms', 'succeeded'],
+      ['approval', 'started · 2.1 s', 'running'],
+    ],
+  );
   const callback = running!.children[2]!.children[0]!;
   assert.equal(callback.label, 'callback');
   assert.equal(callback.state, 'waiting');

@@ -5,8 +5,17 @@ import { draftPath, eventFileOf } from '../../extension/events/event-files.ts';
 
 describe('event files in the editor', () => {
   it('reads a draft and a saved event', () => {
-    assert.deepEqual(eventFileOf('/ws/.open-runtime/drafts/sam-hello-HelloWorldFunction.json'), { kind: 'draft', functionName: 'sam-hello-HelloWorldFunction', workspaceDir: '/ws' });
-    assert.deepEqual(eventFileOf('/ws/.open-runtime/events/HelloTs/big-order.json'), { kind: 'saved', functionName: 'HelloTs', name: 'big-order', workspaceDir: '/ws' });
+    assert.deepEqual(eventFileOf('/ws/.open-runtime/drafts/sam-hello-HelloWorldFunction.json'), {
+      kind: 'draft',
+      functionName: 'sam-hello-HelloWorldFunction',
+      workspaceDir: '/ws',
+    });
+    assert.deepEqual(eventFileOf('/ws/.open-runtime/events/HelloTs/big-order.json'), {
+      kind: 'saved',
+      functionName: 'HelloTs',
+      name: 'big-order',
+      workspaceDir: '/ws',
+    });
   });
 
   it('is nothing for other JSON, the last-used marker, or deeper folders', () => {

@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { findDeclarationLine, findHandlers, languageOfFile, type SourceLanguage } from '../../extension/find-handlers.ts';
 import { maskCommentsAndStrings } from '../../extension/source-scan.ts';
 
-const found = (text: string, language: SourceLanguage = 'typescript') =>
-  findHandlers(text, language).map((h) => `${h.exportName}@${h.line}`);
+const found = (text: string, language: SourceLanguage = 'typescript') => findHandlers(text, language).map((h) => `${h.exportName}@${h.line}`);
 
 describe('TypeScript / JavaScript handlers', () => {
   const cases: Array<[string, string, string[]]> = [
@@ -20,12 +19,20 @@ describe('TypeScript / JavaScript handlers', () => {
     ['typed multi-line parameters', 'export async function consume(\n  records: SQSEvent,\n  context: Context,\n): Promise<void> {\n}', ['consume@0']],
     ['typed const', 'export const api: APIGatewayProxyHandlerV2 = async (e) => ({ statusCode: 200 });', ['api@0']],
     ['generic arrow with return type', 'export const handler = async <T,>(event: T): Promise<{ ok: boolean }> => ({ ok: true });', ['handler@0']],
-    ['middy-wrapped', "import middy from '@middy/core';\nconst base = async (event) => event;\nexport const handler = middy(base)\n  .use(jsonBodyParser())\n  .use(httpErrorHandler());", ['handler@2']],
+    [
+      'middy-wrapped',
+      "import middy from '@middy/core';\nconst base = async (event) => event;\nexport const handler = middy(base)\n  .use(jsonBodyParser())\n  .use(httpErrorHandler());",
+      ['handler@2'],
+    ],
     ['middy-wrapped under another name', 'export const main = middy(base).use(logger());', ['main@0']],
     ['Sentry wrapper', 'export const run = Sentry.AWSLambda.wrapHandler(async (event) => event);', ['run@0']],
     ['exports.handler', 'exports.handler = async function (event, context) {\n};', ['handler@0']],
     ['module.exports.handler', "'use strict';\nmodule.exports.handler = async (event) => event;", ['handler@1']],
-    ['module.exports object', 'async function handler(event) { return event; }\nfunction add(a, b) { return a + b; }\nmodule.exports = { handler, add };', ['handler@2']],
+    [
+      'module.exports object',
+      'async function handler(event) { return event; }\nfunction add(a, b) { return a + b; }\nmodule.exports = { handler, add };',
+      ['handler@2'],
+    ],
     ['export list with alias', 'const impl = async (event, context) => 1;\nexport { impl as handler };', ['handler@1']],
     ['two handlers', 'export async function create(event, context) {}\n\nexport async function remove(evt, ctx) {}', ['create@0', 'remove@2']],
     ['callback-style handler', 'exports.handler = function (event, context, callback) { callback(null, 1); };', ['handler@0']],
@@ -44,11 +51,17 @@ describe('TypeScript / JavaScript handlers', () => {
     ['a constant', "export const VERSION = '1.0.0';\nexport const handlerTimeout = 30;"],
     ['a config object built by a call', 'export const config = defineConfig({ a: 1 });'],
     ['a handler-looking function inside a comment', '// export async function handler(event) {}\n/* export const handler = async (event) => 1; */'],
-    ['a handler-looking function inside a string', 'const doc = `\nexport async function handler(event) {}\n`;\nconst s = "exports.handler = async (event) => 1";'],
+    [
+      'a handler-looking function inside a string',
+      'const doc = `\nexport async function handler(event) {}\n`;\nconst s = "exports.handler = async (event) => 1";',
+    ],
     ['an instance made with new', 'export const handler = new Router();'],
     ['too many params (Express error middleware)', 'export function errorHandler(err, req, res, next) {}'],
     ['a re-export from another module', "export { handler } from './impl';"],
-    ['an exported helper that takes an event', 'export function isEventValid(event) { return !!event; }\nexport async function saveEvent(event: Record<string, unknown>) {}'],
+    [
+      'an exported helper that takes an event',
+      'export function isEventValid(event) { return !!event; }\nexport async function saveEvent(event: Record<string, unknown>) {}',
+    ],
     ['a UI click handler', 'export const onClickHandler = (e) => console.log(e);\nexport const Button = (props) => null;'],
     ['a type', 'export type Handler = (event: unknown) => Promise<void>;\nexport interface EventHandler { (event: unknown): void }'],
   ];
@@ -57,7 +70,7 @@ describe('TypeScript / JavaScript handlers', () => {
   }
 
   it('is not fooled by a regex literal that contains quotes', () => {
-    const text = "const re = /[\"']/g;\nexport const handler = async (event) => event;";
+    const text = 'const re = /["\']/g;\nexport const handler = async (event) => event;';
     assert.deepEqual(found(text, 'javascript'), ['handler@1']);
   });
 
@@ -93,11 +106,22 @@ describe('Python handlers', () => {
   });
   it('ignores helpers, methods, classes and defs in docstrings', () => {
     const text = [
-      'def add(a, b):', '    return a + b', '',
-      'class Handler:', '    def handler(self, event, context):', '        pass', '',
-      '"""', 'def handler(event, context):', '"""', '',
-      'def handler_of_one(event):', '    pass', '',
-      'def parse(body, flags, extra):', '    pass',
+      'def add(a, b):',
+      '    return a + b',
+      '',
+      'class Handler:',
+      '    def handler(self, event, context):',
+      '        pass',
+      '',
+      '"""',
+      'def handler(event, context):',
+      '"""',
+      '',
+      'def handler_of_one(event):',
+      '    pass',
+      '',
+      'def parse(body, flags, extra):',
+      '    pass',
     ].join('\n');
     assert.deepEqual(found(text, 'python'), []);
   });
@@ -105,7 +129,8 @@ describe('Python handlers', () => {
 
 describe('Go and Rust handlers', () => {
   it('puts the Go lens above the function passed to lambda.Start', () => {
-    const text = 'package main\n\nimport "github.com/aws/aws-lambda-go/lambda"\n\nfunc handleRequest(ctx context.Context, event Event) (string, error) {\n\treturn "ok", nil\n}\n\nfunc main() {\n\tlambda.Start(handleRequest)\n}\n';
+    const text =
+      'package main\n\nimport "github.com/aws/aws-lambda-go/lambda"\n\nfunc handleRequest(ctx context.Context, event Event) (string, error) {\n\treturn "ok", nil\n}\n\nfunc main() {\n\tlambda.Start(handleRequest)\n}\n';
     assert.deepEqual(found(text, 'go'), ['handleRequest@4']);
   });
   it('falls back to the lambda.Start line when the function lives elsewhere', () => {
@@ -115,11 +140,13 @@ describe('Go and Rust handlers', () => {
     assert.deepEqual(found('package main\n// lambda.Start(x)\nfunc main() { run() }\n', 'go'), []);
   });
   it('finds the Rust function given to service_fn in lambda_runtime::run', () => {
-    const text = 'use lambda_runtime::{service_fn, LambdaEvent, Error};\n\nasync fn func(event: LambdaEvent<Value>) -> Result<Value, Error> {\n    Ok(event.payload)\n}\n\n#[tokio::main]\nasync fn main() -> Result<(), Error> {\n    lambda_runtime::run(service_fn(func)).await\n}\n';
+    const text =
+      'use lambda_runtime::{service_fn, LambdaEvent, Error};\n\nasync fn func(event: LambdaEvent<Value>) -> Result<Value, Error> {\n    Ok(event.payload)\n}\n\n#[tokio::main]\nasync fn main() -> Result<(), Error> {\n    lambda_runtime::run(service_fn(func)).await\n}\n';
     assert.deepEqual(found(text, 'rust'), ['func@2']);
   });
   it('finds run(service_fn(...)) imported unqualified, with a pub fn', () => {
-    const text = 'use lambda_http::{run, service_fn};\npub async fn function_handler(req: Request) -> Result<Response<Body>, Error> { todo!() }\nasync fn main() { run(service_fn(function_handler)).await }\n';
+    const text =
+      'use lambda_http::{run, service_fn};\npub async fn function_handler(req: Request) -> Result<Response<Body>, Error> { todo!() }\nasync fn main() { run(service_fn(function_handler)).await }\n';
     assert.deepEqual(found(text, 'rust'), ['function_handler@1']);
   });
   it('ignores Rust code that merely calls some run()', () => {
@@ -146,9 +173,9 @@ describe('languageOfFile and masking', () => {
     assert.equal(languageOfFile('README.md'), undefined);
   });
   it('keeps offsets and newlines while blanking comments and strings', () => {
-    const text = 'a = "x\\"y" # c\nb = \'\'\'\nz\n\'\'\'\n';
+    const text = "a = \"x\\\"y\" # c\nb = '''\nz\n'''\n";
     const masked = maskCommentsAndStrings(text, 'python');
     assert.equal(masked.length, text.length);
-    assert.equal(masked, 'a = "    "    \nb = \'\'\'\n \n\'\'\'\n');
+    assert.equal(masked, "a = \"    \"    \nb = '''\n \n'''\n");
   });
 });

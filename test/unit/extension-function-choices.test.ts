@@ -11,17 +11,32 @@ const fn = (input: Partial<FunctionInput> & { name: string }) =>
 describe('choosing among the functions that share a handler', () => {
   const hello = fn({ name: 'HelloTs', source: { file: '/ws/template.yaml', line: 27 }, triggers: ['HttpApi'] });
   const guarded = fn({ name: 'HelloGuarded', source: { file: '/ws/template.yaml', line: 152 }, middlewares: ['cors'] });
-  const other = fn({ name: 'sam-hello-HelloWorldFunction', path: 'sam-hello/HelloWorldFunction', source: { file: '/ws/sam-hello/template.yaml', line: 10 }, triggers: ['SQS', 'SQS'] });
+  const other = fn({
+    name: 'sam-hello-HelloWorldFunction',
+    path: 'sam-hello/HelloWorldFunction',
+    source: { file: '/ws/sam-hello/template.yaml', line: 10 },
+    triggers: ['SQS', 'SQS'],
+  });
 
   it('keeps the template order when nothing was chosen yet', () => {
     const choices = orderChoices([hello, guarded, other], '/ws', undefined);
-    assert.deepEqual(choices.map((c) => c.label), ['HelloTs', 'HelloGuarded', 'sam-hello/HelloWorldFunction']);
+    assert.deepEqual(
+      choices.map((c) => c.label),
+      ['HelloTs', 'HelloGuarded', 'sam-hello/HelloWorldFunction'],
+    );
     assert.ok(choices.every((c) => !c.lastUsed));
   });
 
   it('offers the last choice first, marked', () => {
     const choices = orderChoices([hello, guarded, other], '/ws', 'HelloGuarded');
-    assert.deepEqual(choices.map((c) => [c.label, c.lastUsed]), [['HelloGuarded', true], ['HelloTs', false], ['sam-hello/HelloWorldFunction', false]]);
+    assert.deepEqual(
+      choices.map((c) => [c.label, c.lastUsed]),
+      [
+        ['HelloGuarded', true],
+        ['HelloTs', false],
+        ['sam-hello/HelloWorldFunction', false],
+      ],
+    );
     assert.equal(choices[0]!.description, 'last used · template.yaml');
   });
 

@@ -11,15 +11,27 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as undici from 'undici';
 import {
-  fillPath, headerText, httpRequestView, httpResponseView, methodChoices, parametersOf, parseHeaderText, pathParameters,
-  requestUrl, sendHttpRequest, takesBody,
+  fillPath,
+  headerText,
+  httpRequestView,
+  httpResponseView,
+  methodChoices,
+  parametersOf,
+  parseHeaderText,
+  pathParameters,
+  requestUrl,
+  sendHttpRequest,
+  takesBody,
 } from '../../extension/routes/http-request.ts';
 import { eventRequestView } from '../../extension/result-model.ts';
 import { loadSavedRequest, saveRequest, savedRequestPath } from '../../runner/events/saved-requests.ts';
 
 describe('path parameters', () => {
   it('finds {name} and greedy {name+} in order', () => {
-    assert.deepEqual(pathParameters('/users/{userId}/files/{path+}'), [{ name: 'userId', greedy: false }, { name: 'path', greedy: true }]);
+    assert.deepEqual(pathParameters('/users/{userId}/files/{path+}'), [
+      { name: 'userId', greedy: false },
+      { name: 'path', greedy: true },
+    ]);
     assert.deepEqual(pathParameters('/hello'), []);
     assert.deepEqual(pathParameters('$default'), []);
   });
@@ -82,15 +94,24 @@ describe('sending over real HTTP', () => {
   before(async () => {
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-        seen.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        if (req.url === '/binary') {
-          res.writeHead(200, { 'content-type': 'image/png' });
-          return res.end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]));
-        }
-        res.writeHead(201, [['content-type', 'application/json'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']].flat());
-        res.end(JSON.stringify({ ok: true, method: req.method }));
-      });
+      req
+        .on('data', (c: Buffer) => chunks.push(c))
+        .on('end', () => {
+          seen.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+          if (req.url === '/binary') {
+            res.writeHead(200, { 'content-type': 'image/png' });
+            return res.end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]));
+          }
+          res.writeHead(
+            201,
+            [
+              ['content-type', 'application/json'],
+              ['set-cookie', 'a=1'],
+              ['set-cookie', 'b=2'],
+            ].flat(),
+          );
+          res.end(JSON.stringify({ ok: true, method: req.method }));
+        });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
@@ -98,10 +119,20 @@ describe('sending over real HTTP', () => {
   after(() => new Promise<void>((r) => server.close(() => r())));
 
   it('sends method, path, headers and body, and reads status, headers, cookies and body back', async () => {
-    const request = { method: 'POST', path: '/orders/42?x=1', pathParameters: { id: '42' }, headers: { 'content-type': 'application/json', 'x-trace': 't1' }, body: '{"qty":2}' };
+    const request = {
+      method: 'POST',
+      path: '/orders/42?x=1',
+      pathParameters: { id: '42' },
+      headers: { 'content-type': 'application/json', 'x-trace': 't1' },
+      body: '{"qty":2}',
+    };
     const exchange = await sendHttpRequest(undici, port, request);
-    assert.deepEqual(seen.at(-1) && { method: seen.at(-1)!.method, url: seen.at(-1)!.url, trace: seen.at(-1)!.headers['x-trace'], body: seen.at(-1)!.body },
-      { method: 'POST', url: '/orders/42?x=1', trace: 't1', body: '{"qty":2}' });
+    assert.deepEqual(seen.at(-1) && { method: seen.at(-1)!.method, url: seen.at(-1)!.url, trace: seen.at(-1)!.headers['x-trace'], body: seen.at(-1)!.body }, {
+      method: 'POST',
+      url: '/orders/42?x=1',
+      trace: 't1',
+      body: '{"qty":2}',
+    });
     assert.equal(exchange.status, 201);
     assert.ok(exchange.durationMs > 0);
     const view = httpResponseView(exchange);
@@ -123,7 +154,10 @@ describe('sending over real HTTP', () => {
   });
 
   it('shows the request beside the response: request line, route, headers, body', () => {
-    const view = httpRequestView({ method: 'PUT', path: '/orders/7', pathParameters: {}, headers: { a: 'b' }, body: 'x' }, 3000, { method: 'PUT', path: '/orders/{id}' });
+    const view = httpRequestView({ method: 'PUT', path: '/orders/7', pathParameters: {}, headers: { a: 'b' }, body: 'x' }, 3000, {
+      method: 'PUT',
+      path: '/orders/{id}',
+    });
     assert.deepEqual(view, { kind: 'http', method: 'PUT', url: 'http://127.0.0.1:3000/orders/7', route: 'PUT /orders/{id}', headers: [['a', 'b']], body: 'x' });
   });
 });
@@ -139,12 +173,20 @@ describe('the event of an ordinary invoke, as the request', () => {
 
 describe('the request saved per route', () => {
   let workspace: string;
-  before(async () => { workspace = await mkdtemp(path.join(tmpdir(), 'open-runtime-requests-')); });
+  before(async () => {
+    workspace = await mkdtemp(path.join(tmpdir(), 'open-runtime-requests-'));
+  });
   after(() => rm(workspace, { recursive: true, force: true }));
 
   it('lives beside saved events, in requests/<function>/, one file per route', () => {
-    assert.equal(savedRequestPath(workspace, { function: 'Orders', method: 'GET', path: '/orders/{id}' }), path.join(workspace, '.open-runtime', 'requests', 'Orders', 'GET orders-_id_.json'));
-    assert.notEqual(savedRequestPath(workspace, { function: 'Orders', method: 'GET', path: '/orders/id' }), savedRequestPath(workspace, { function: 'Orders', method: 'GET', path: '/orders/{id}' }));
+    assert.equal(
+      savedRequestPath(workspace, { function: 'Orders', method: 'GET', path: '/orders/{id}' }),
+      path.join(workspace, '.open-runtime', 'requests', 'Orders', 'GET orders-_id_.json'),
+    );
+    assert.notEqual(
+      savedRequestPath(workspace, { function: 'Orders', method: 'GET', path: '/orders/id' }),
+      savedRequestPath(workspace, { function: 'Orders', method: 'GET', path: '/orders/{id}' }),
+    );
     assert.equal(path.basename(savedRequestPath(workspace, { function: 'All', method: 'ANY', path: '$default' })), 'ANY default.json');
     assert.throws(() => savedRequestPath(workspace, { function: '../escape', method: 'GET', path: '/' }), /not a function name/);
   });

@@ -15,26 +15,62 @@ describe('responses', () => {
   });
 
   it('shows status, headers (single and multi-value), cookies and a JSON body for proxy results', () => {
-    const view = describeResponse(result({ payload: JSON.stringify({
-      statusCode: 201, headers: { 'content-type': 'application/json' }, multiValueHeaders: { 'x-id': ['1', '2'] }, cookies: ['a=b'], body: '{"ok":true}',
-    }) }));
+    const view = describeResponse(
+      result({
+        payload: JSON.stringify({
+          statusCode: 201,
+          headers: { 'content-type': 'application/json' },
+          multiValueHeaders: { 'x-id': ['1', '2'] },
+          cookies: ['a=b'],
+          body: '{"ok":true}',
+        }),
+      }),
+    );
     assert.deepEqual(view, {
-      kind: 'http', statusCode: 201, cookies: ['a=b'], bodyKind: 'json', body: '{\n  "ok": true\n}',
-      headers: [['content-type', 'application/json'], ['x-id', '1'], ['x-id', '2']],
+      kind: 'http',
+      statusCode: 201,
+      cookies: ['a=b'],
+      bodyKind: 'json',
+      body: '{\n  "ok": true\n}',
+      headers: [
+        ['content-type', 'application/json'],
+        ['x-id', '1'],
+        ['x-id', '2'],
+      ],
     });
   });
 
   it('decodes base64 text bodies and describes binary ones', () => {
-    const text = describeResponse(result({ payload: JSON.stringify({ statusCode: 200, body: Buffer.from('héllo').toString('base64'), isBase64Encoded: true }) }));
+    const text = describeResponse(
+      result({ payload: JSON.stringify({ statusCode: 200, body: Buffer.from('héllo').toString('base64'), isBase64Encoded: true }) }),
+    );
     assert.equal(text.kind === 'http' && text.body, 'héllo');
-    const png = describeResponse(result({ payload: JSON.stringify({ statusCode: 200, headers: { 'Content-Type': 'image/png' }, body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]).toString('base64'), isBase64Encoded: true }) }));
+    const png = describeResponse(
+      result({
+        payload: JSON.stringify({
+          statusCode: 200,
+          headers: { 'Content-Type': 'image/png' },
+          body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]).toString('base64'),
+          isBase64Encoded: true,
+        }),
+      }),
+    );
     assert.equal(png.kind === 'http' && png.bodyKind, 'binary');
     assert.match(png.kind === 'http' ? png.body : '', /7 bytes of binary data \(image\/png\)/);
   });
 
   it('uses the prelude of a streamed HTTP response', () => {
-    const view = describeResponse(result({ streamed: true, payload: 'chunk 1\nchunk 2\n', httpPrelude: { statusCode: 200, headers: { 'content-type': 'text/plain' } } }));
-    assert.deepEqual(view, { kind: 'http', statusCode: 200, headers: [['content-type', 'text/plain']], cookies: [], body: 'chunk 1\nchunk 2\n', bodyKind: 'text' });
+    const view = describeResponse(
+      result({ streamed: true, payload: 'chunk 1\nchunk 2\n', httpPrelude: { statusCode: 200, headers: { 'content-type': 'text/plain' } } }),
+    );
+    assert.deepEqual(view, {
+      kind: 'http',
+      statusCode: 200,
+      headers: [['content-type', 'text/plain']],
+      cookies: [],
+      body: 'chunk 1\nchunk 2\n',
+      bodyKind: 'text',
+    });
   });
 
   it('does not take a business object with a statusCode field for an HTTP response', () => {
@@ -45,25 +81,45 @@ describe('responses', () => {
 
 describe('errors', () => {
   it('links Node and Python frames to their files and leaves internals as text', () => {
-    assert.deepEqual(parseStackFrame('    at handler (/work/fn/app.ts:12:5)'), { text: '    at handler (/work/fn/app.ts:12:5)', file: '/work/fn/app.ts', line: 12, column: 5 });
+    assert.deepEqual(parseStackFrame('    at handler (/work/fn/app.ts:12:5)'), {
+      text: '    at handler (/work/fn/app.ts:12:5)',
+      file: '/work/fn/app.ts',
+      line: 12,
+      column: 5,
+    });
     assert.deepEqual(parseStackFrame('    at /work/fn/index.js:3:1'), { text: '    at /work/fn/index.js:3:1', file: '/work/fn/index.js', line: 3, column: 1 });
     assert.equal(parseStackFrame('    at async Runtime.handler (file:///work/fn/index.mjs:14:9)').file, '/work/fn/index.mjs');
-    assert.deepEqual(parseStackFrame('  File "/work/py/app.py", line 7, in handler'), { text: '  File "/work/py/app.py", line 7, in handler', file: '/work/py/app.py', line: 7, column: 1 });
+    assert.deepEqual(parseStackFrame('  File "/work/py/app.py", line 7, in handler'), {
+      text: '  File "/work/py/app.py", line 7, in handler',
+      file: '/work/py/app.py',
+      line: 7,
+      column: 1,
+    });
     assert.deepEqual(parseStackFrame('    at node:internal/process/task_queues:95:5'), { text: '    at node:internal/process/task_queues:95:5' });
     assert.deepEqual(parseStackFrame('    at async Promise.all (index 0)'), { text: '    at async Promise.all (index 0)' });
   });
 
   it('describes a function error with its type, message and frames', () => {
-    const model = describeResult(result({
-      functionError: 'Unhandled',
-      payload: '{"errorType":"OrderNotFoundError","errorMessage":"Order 42 does not exist"}',
-      error: { errorType: 'OrderNotFoundError', errorMessage: 'Order 42 does not exist', stackTrace: ['OrderNotFoundError: Order 42 does not exist', '    at handler (file:///w/index.mjs:5:11)'] },
-    }), { eventLabel: 'saved: big' });
+    const model = describeResult(
+      result({
+        functionError: 'Unhandled',
+        payload: '{"errorType":"OrderNotFoundError","errorMessage":"Order 42 does not exist"}',
+        error: {
+          errorType: 'OrderNotFoundError',
+          errorMessage: 'Order 42 does not exist',
+          stackTrace: ['OrderNotFoundError: Order 42 does not exist', '    at handler (file:///w/index.mjs:5:11)'],
+        },
+      }),
+      { eventLabel: 'saved: big' },
+    );
     assert.equal(model.state, 'failed');
     assert.equal(model.eventLabel, 'saved: big');
     assert.equal(model.response, undefined);
     assert.equal(model.error?.errorType, 'OrderNotFoundError');
-    assert.deepEqual(model.error?.frames.map((f) => f.file), [undefined, '/w/index.mjs']);
+    assert.deepEqual(
+      model.error?.frames.map((f) => f.file),
+      [undefined, '/w/index.mjs'],
+    );
   });
 
   it('falls back to the error in the payload when the runner gives no structured error', () => {
@@ -74,7 +130,10 @@ describe('errors', () => {
 });
 
 it('summarises REPORT like Lambda', () => {
-  assert.equal(reportSummary({ ...report, initDurationMs: 100.5 }), 'Duration: 12.35 ms  Billed Duration: 13 ms  Memory Size: 128 MB  Max Memory Used: 61 MB  Init Duration: 100.50 ms');
+  assert.equal(
+    reportSummary({ ...report, initDurationMs: 100.5 }),
+    'Duration: 12.35 ms  Billed Duration: 13 ms  Memory Size: 128 MB  Max Memory Used: 61 MB  Init Duration: 100.50 ms',
+  );
 });
 
 describe('streamed HTTP preludes', () => {
@@ -82,7 +141,10 @@ describe('streamed HTTP preludes', () => {
     const { takeHttpPrelude } = await import('../../extension/result-model.ts');
     const nul8 = '\u0000'.repeat(8);
     assert.equal(takeHttpPrelude('{"statusCode":201,"head'), undefined);
-    assert.deepEqual(takeHttpPrelude(`{"statusCode":201,"headers":{"x":"1"}}${nul8}chunk 1`), { prelude: { statusCode: 201, headers: { x: '1' } }, body: 'chunk 1' });
+    assert.deepEqual(takeHttpPrelude(`{"statusCode":201,"headers":{"x":"1"}}${nul8}chunk 1`), {
+      prelude: { statusCode: 201, headers: { x: '1' } },
+      body: 'chunk 1',
+    });
     assert.deepEqual(takeHttpPrelude('plain text stream'), { body: 'plain text stream' });
     assert.deepEqual(takeHttpPrelude(`{not json${nul8}x`), { body: `{not json${nul8}x` });
   });

@@ -36,7 +36,9 @@ describe('RunnerSidecar with the real runner', () => {
     runner.onState((s) => states.push(s.kind));
     runner.onEvent((e) => events.push(e));
   });
-  after(async () => { await runner.dispose(); });
+  after(async () => {
+    await runner.dispose();
+  });
 
   it('starts on first use and reports ready with its port and pid', async () => {
     assert.equal(runner.state.kind, 'stopped');
@@ -50,7 +52,10 @@ describe('RunnerSidecar with the real runner', () => {
     await runner.ensureStarted();
     const s = runner.state as RunnerState;
     assert.ok(s.kind === 'ready' && s.apiPort && s.apiPort !== s.port, JSON.stringify(s));
-    assert.ok(logs.some((l) => l.includes(`HTTP APIs (API Gateway routes, Function URLs) are on http://127.0.0.1:${s.apiPort}`)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.includes(`HTTP APIs (API Gateway routes, Function URLs) are on http://127.0.0.1:${s.apiPort}`)),
+      logs.join('\n'),
+    );
     const res = await fetch(`http://127.0.0.1:${s.apiPort}/no-such-route`);
     assert.equal(res.status, 404); // the gateway's own answer: the examples declare no route there
     await res.body?.cancel();
@@ -61,9 +66,15 @@ describe('RunnerSidecar with the real runner', () => {
     const s = runner.state as RunnerState;
     assert.ok(s.kind === 'ready' && apiPort === s.apiPort, `the table names the gateway's port: ${apiPort}`);
     const hello = routes.find((r) => r.function === 'HelloTs');
-    assert.deepEqual(hello && { method: hello.method, path: hello.path, url: hello.url, kind: hello.kind, kindLabel: hello.kindLabel },
-      { method: 'GET', path: '/hello', url: `http://127.0.0.1:${apiPort}/hello`, kind: 'http', kindLabel: 'HTTP API (payload 2.0)' }, JSON.stringify(routes));
-    assert.ok(routes.some((r) => r.function === 'StreamJs' && r.kind === 'url' && r.path === '/lambda-url/StreamJs/'), JSON.stringify(routes));
+    assert.deepEqual(
+      hello && { method: hello.method, path: hello.path, url: hello.url, kind: hello.kind, kindLabel: hello.kindLabel },
+      { method: 'GET', path: '/hello', url: `http://127.0.0.1:${apiPort}/hello`, kind: 'http', kindLabel: 'HTTP API (payload 2.0)' },
+      JSON.stringify(routes),
+    );
+    assert.ok(
+      routes.some((r) => r.function === 'StreamJs' && r.kind === 'url' && r.path === '/lambda-url/StreamJs/'),
+      JSON.stringify(routes),
+    );
     const exchange = await sendHttpRequest(undici, apiPort!, { method: 'GET', path: '/hello?name=Ada', pathParameters: {}, headers: {}, body: '' });
     assert.equal(exchange.status, 200);
     assert.equal(JSON.parse(exchange.body).message, 'Hello, Ada!');
@@ -71,7 +82,10 @@ describe('RunnerSidecar with the real runner', () => {
 
   it('lists the workspace functions through the control API', async () => {
     const { functions } = await runner.listFunctions();
-    assert.ok(functions.some((f) => f.name === 'BashCurl' && f.runtime === 'provided.al2023'), functions.map((f) => f.name).join(', '));
+    assert.ok(
+      functions.some((f) => f.name === 'BashCurl' && f.runtime === 'provided.al2023'),
+      functions.map((f) => f.name).join(', '),
+    );
   });
 
   it('asks the runner for its functions once, and again after it reloaded them', async () => {
@@ -82,7 +96,10 @@ describe('RunnerSidecar with the real runner', () => {
     await waitFor('functions-changed on /events', () => events.some((e) => e.type === 'functions-changed') || undefined);
     const after = await runner.listFunctions();
     assert.notEqual(after, first, 'functions-changed drops the kept list');
-    assert.deepEqual(after.functions.map((f) => f.name), first.functions.map((f) => f.name));
+    assert.deepEqual(
+      after.functions.map((f) => f.name),
+      first.functions.map((f) => f.name),
+    );
   });
 
   it('invokes, and streams the logs and the environment count on /events', async () => {
@@ -93,8 +110,12 @@ describe('RunnerSidecar with the real runner', () => {
     assert.ok(result.report.billedDurationMs >= 1);
     const started = await waitFor('invoke-start', () => events.find((e) => e.type === 'invoke-start' && e.requestId === result.requestId));
     assert.equal(started.type === 'invoke-start' && started.function, 'BashCurl');
-    await waitFor('the REPORT log line', () => events.find((e) => e.type === 'log' && e.function === 'BashCurl' && e.line.startsWith('REPORT RequestId: ' + result.requestId)));
-    const warm = await waitFor('a warm environment', () => (runner.state.kind === 'ready' && runner.state.environments > 0 ? runner.state.environments : undefined));
+    await waitFor('the REPORT log line', () =>
+      events.find((e) => e.type === 'log' && e.function === 'BashCurl' && e.line.startsWith('REPORT RequestId: ' + result.requestId)),
+    );
+    const warm = await waitFor('a warm environment', () =>
+      runner.state.kind === 'ready' && runner.state.environments > 0 ? runner.state.environments : undefined,
+    );
     assert.ok(warm >= 1);
   });
 
@@ -105,7 +126,10 @@ describe('RunnerSidecar with the real runner', () => {
       assert.match(err.message, /NoSuchFunction/);
       return true;
     });
-    await assert.rejects(runner.invoke({ function: 'BashCurl', payload: '{not json' }), (err: unknown) => err instanceof RunnerError && /not valid JSON/.test(err.message));
+    await assert.rejects(
+      runner.invoke({ function: 'BashCurl', payload: '{not json' }),
+      (err: unknown) => err instanceof RunnerError && /not valid JSON/.test(err.message),
+    );
   });
 
   it('infers a function from a lone handler file', async () => {
@@ -118,7 +142,10 @@ describe('RunnerSidecar with the real runner', () => {
     assert.equal(before.kind, 'ready');
     process.kill(before.kind === 'ready' ? before.pid : 0, 'SIGKILL');
     await waitFor('a restarted runner', () => (runner.state.kind === 'ready' && before.kind === 'ready' && runner.state.pid !== before.pid ? true : undefined));
-    assert.ok(logs.some((l) => /stopped unexpectedly \(signal SIGKILL\); restarting it/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /stopped unexpectedly \(signal SIGKILL\); restarting it/.test(l)),
+      logs.join('\n'),
+    );
     const result = await runner.invoke({ function: 'BashCurl', payload: '{"after":"restart"}' });
     assert.match(result.payload, /after/);
   });
@@ -147,8 +174,16 @@ describe('RunnerSidecar start failures', () => {
   });
 
   it('reports a runner that exits before it is ready, with its last words', async () => {
-    const runner = new RunnerSidecar({ workspace: EXAMPLES, runnerScript: `${ROOT}test/unit/extension-runner-client.test.ts.missing`, nodePath: process.execPath, log: () => undefined });
-    await assert.rejects(runner.ensureStarted(), (err: unknown) => err instanceof RunnerError && /exited before it was ready \(exit code 1\)\. It said: Error: Cannot find module/.test(err.message));
+    const runner = new RunnerSidecar({
+      workspace: EXAMPLES,
+      runnerScript: `${ROOT}test/unit/extension-runner-client.test.ts.missing`,
+      nodePath: process.execPath,
+      log: () => undefined,
+    });
+    await assert.rejects(
+      runner.ensureStarted(),
+      (err: unknown) => err instanceof RunnerError && /exited before it was ready \(exit code 1\)\. It said: Error: Cannot find module/.test(err.message),
+    );
     await runner.dispose();
   });
 });

@@ -11,8 +11,15 @@ import { parseDocument } from 'yaml';
 import { renderEventText } from '../../runner/events/catalogue.ts';
 import { discoverFunctions } from '../../runner/functions/discover.ts';
 import {
-  addResourcesToTemplate, folderNameFor, logicalIdFor, planFunction, SCAFFOLD_LANGUAGES, SCAFFOLD_SOURCES,
-  validateFunctionName, writeScaffold, type ScaffoldLanguage,
+  addResourcesToTemplate,
+  folderNameFor,
+  logicalIdFor,
+  planFunction,
+  SCAFFOLD_LANGUAGES,
+  SCAFFOLD_SOURCES,
+  validateFunctionName,
+  writeScaffold,
+  type ScaffoldLanguage,
 } from '../../extension/scaffold.ts';
 import { findHandlers, languageOfFile } from '../../extension/find-handlers.ts';
 
@@ -54,8 +61,14 @@ describe('scaffolded handlers run on their saved event', () => {
     },
     'records-batch': (r) => assert.deepEqual(r, { batchItemFailures: [] }),
     records: (r) => assert.ok(typeof r.processed === 'number' && r.processed >= 1, `processed: ${JSON.stringify(r)}`),
-    event: (r) => { assert.equal(r.ok, true); assert.equal(typeof r.detailType, 'string'); },
-    direct: (r) => { assert.equal(r.message, 'Hello from Scaffolded!'); assert.equal(typeof r.received, 'object'); },
+    event: (r) => {
+      assert.equal(r.ok, true);
+      assert.equal(typeof r.detailType, 'string');
+    },
+    direct: (r) => {
+      assert.equal(r.message, 'Hello from Scaffolded!');
+      assert.equal(typeof r.received, 'object');
+    },
   };
 
   for (const language of ['typescript', 'javascript', 'python'] as const) {
@@ -76,7 +89,10 @@ describe('scaffolded handlers run on their saved event', () => {
         expectations[source.shape]!(JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>);
         // And the editor puts a lens above it.
         const lang = languageOfFile(main)!;
-        assert.deepEqual(findHandlers(readFileSync(main, 'utf8'), lang).map((h) => h.exportName), ['handler']);
+        assert.deepEqual(
+          findHandlers(readFileSync(main, 'utf8'), lang).map((h) => h.exportName),
+          ['handler'],
+        );
       });
     }
   }
@@ -123,7 +139,10 @@ describe('template.yaml', () => {
     const removed = examples.split('\n').filter((l) => !text.split('\n').includes(l));
     assert.deepEqual(removed, []);
     assert.ok(text.startsWith(examples.trimEnd()), 'the original text is untouched and comes first');
-    assert.ok(added.some((l) => /^ {2}OrderQueue:$/.test(l)), added.join('\n'));
+    assert.ok(
+      added.some((l) => /^ {2}OrderQueue:$/.test(l)),
+      added.join('\n'),
+    );
     assert.ok(added.some((l) => /^ {2}OrderQueueQueue:$/.test(l)));
     assert.equal(text.split('\n')[line - 1], '  OrderQueue:');
     const doc = parseDocument(text).toJS({}) as { Resources: Record<string, { Properties?: Record<string, unknown> }> };
@@ -141,7 +160,10 @@ describe('template.yaml', () => {
 
   it('adds Resources to a template that has none, and fills an empty one', () => {
     const plan = planFunction({ name: 'Hello', language: 'python', source: 'direct' });
-    assert.match(addResourcesToTemplate("AWSTemplateFormatVersion: '2010-09-09'\n", plan.resources).text, /\nResources:\n {2}Hello:\n {4}Type: AWS::Serverless::Function/);
+    assert.match(
+      addResourcesToTemplate("AWSTemplateFormatVersion: '2010-09-09'\n", plan.resources).text,
+      /\nResources:\n {2}Hello:\n {4}Type: AWS::Serverless::Function/,
+    );
     assert.match(addResourcesToTemplate('Resources:\n# later\n', plan.resources).text, /^Resources:\n {2}Hello:\n/);
   });
 

@@ -19,12 +19,27 @@ before(() => {
   workspace = mkdtempSync(join(tmpdir(), 'or-cdk-'));
   cdkOut = join(workspace, 'cdk.out');
   // `cdk synth` offline: no notices, no version reporting, no credentials (the stack has no environment).
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk'), 'synth', '--app', `${process.execPath} ${APP}`, '--output', cdkOut, '--no-notices', '--no-version-reporting', '--quiet', '--ci'], {
-    cwd: workspace,
-    env: { PATH: process.env.PATH, HOME: workspace, AWS_EC2_METADATA_DISABLED: 'true' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 120_000,
-  });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk'),
+      'synth',
+      '--app',
+      `${process.execPath} ${APP}`,
+      '--output',
+      cdkOut,
+      '--no-notices',
+      '--no-version-reporting',
+      '--quiet',
+      '--ci',
+    ],
+    {
+      cwd: workspace,
+      env: { PATH: process.env.PATH, HOME: workspace, AWS_EC2_METADATA_DISABLED: 'true' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120_000,
+    },
+  );
   assert.ok(existsSync(join(cdkOut, 'manifest.json')), 'cdk synth wrote the cloud assembly');
 });
 
@@ -58,7 +73,10 @@ function checkApp(functions: FunctionSpec[]): void {
   assert.equal((findFunction(functions, 'OrdersStack/Billing/Charge') as { found: FunctionSpec }).found, charge);
   assert.equal((findFunction(functions, hello.name) as { found: FunctionSpec }).found, hello);
   assert.equal((findFunction(functions, report.logicalId!) as { found: FunctionSpec }).found, report);
-  assert.deepEqual((findFunction(functions, hello.logicalId!) as { ambiguous: FunctionSpec[] }).ambiguous.map((f) => f.path), ['OrdersStack/Hello', 'ReportsStack/Hello']);
+  assert.deepEqual(
+    (findFunction(functions, hello.logicalId!) as { ambiguous: FunctionSpec[] }).ambiguous.map((f) => f.path),
+    ['OrdersStack/Hello', 'ReportsStack/Hello'],
+  );
 }
 
 test('discovery finds cdk.out/manifest.json in the workspace and loads every stack, nested ones included', async () => {

@@ -111,85 +111,128 @@ test('every example handler maps back to its source file', async () => {
   });
 });
 
-test('definitions are found in the root and one level below, never in dependencies, tool folders or deeper', withWorkspace(async (dir) => {
-  write(join(dir, 'template.yaml'), samFunction('RootFn'));
-  write(join(dir, 'api', 'template.yml'), samFunction('ApiFn'));
-  write(join(dir, 'svc', 'serverless.yml'), 'service: s\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  svcFn:\n    handler: h.run\n');
-  write(join(dir, 'cfn', 'template.json'), JSON.stringify({ Resources: { JsonFn: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'i.h', Runtime: 'python3.12', Code: '.' } } } }));
-  // Not definitions: an unrelated template.json, dependencies, tool state and anything two levels down.
-  write(join(dir, 'web', 'template.json'), '{"title": "email template"}');
-  write(join(dir, 'node_modules', 'pkg', 'template.yaml'), samFunction('FromDependency'));
-  write(join(dir, 'node_modules', 'template.yaml'), samFunction('FromNodeModules'));
-  write(join(dir, '.open-runtime', 'template.yaml'), samFunction('FromToolState'));
-  write(join(dir, '.aws-sam', 'template.yaml'), samFunction('FromSamBuild'));
-  write(join(dir, '.git', 'template.yaml'), samFunction('FromGit'));
-  write(join(dir, 'deep', 'nested', 'template.yaml'), samFunction('TooDeep'));
+test(
+  'definitions are found in the root and one level below, never in dependencies, tool folders or deeper',
+  withWorkspace(async (dir) => {
+    write(join(dir, 'template.yaml'), samFunction('RootFn'));
+    write(join(dir, 'api', 'template.yml'), samFunction('ApiFn'));
+    write(join(dir, 'svc', 'serverless.yml'), 'service: s\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  svcFn:\n    handler: h.run\n');
+    write(
+      join(dir, 'cfn', 'template.json'),
+      JSON.stringify({ Resources: { JsonFn: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'i.h', Runtime: 'python3.12', Code: '.' } } } }),
+    );
+    // Not definitions: an unrelated template.json, dependencies, tool state and anything two levels down.
+    write(join(dir, 'web', 'template.json'), '{"title": "email template"}');
+    write(join(dir, 'node_modules', 'pkg', 'template.yaml'), samFunction('FromDependency'));
+    write(join(dir, 'node_modules', 'template.yaml'), samFunction('FromNodeModules'));
+    write(join(dir, '.open-runtime', 'template.yaml'), samFunction('FromToolState'));
+    write(join(dir, '.aws-sam', 'template.yaml'), samFunction('FromSamBuild'));
+    write(join(dir, '.git', 'template.yaml'), samFunction('FromGit'));
+    write(join(dir, 'deep', 'nested', 'template.yaml'), samFunction('TooDeep'));
 
-  const { functions, errors, files } = await discoverFunctions(dir);
-  assert.deepEqual(errors, []);
-  assert.deepEqual(functions.map((f) => f.name), ['RootFn', 'ApiFn', 'JsonFn', 'svcFn']);
-  assert.deepEqual(files, [join(dir, 'template.yaml'), join(dir, 'api', 'template.yml'), join(dir, 'cfn', 'template.json'), join(dir, 'svc', 'serverless.yml')]);
-  assert.equal(functions.find((f) => f.name === 'ApiFn')!.codeUri, join(dir, 'api'));
-}));
+    const { functions, errors, files } = await discoverFunctions(dir);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      functions.map((f) => f.name),
+      ['RootFn', 'ApiFn', 'JsonFn', 'svcFn'],
+    );
+    assert.deepEqual(files, [
+      join(dir, 'template.yaml'),
+      join(dir, 'api', 'template.yml'),
+      join(dir, 'cfn', 'template.json'),
+      join(dir, 'svc', 'serverless.yml'),
+    ]);
+    assert.equal(functions.find((f) => f.name === 'ApiFn')!.codeUri, join(dir, 'api'));
+  }),
+);
 
-test('two projects side by side with the same function name both load, each named and addressed by its project', withWorkspace(async (dir) => {
-  // Every `sam init` project calls its function HelloWorldFunction.
-  write(join(dir, 'orders', 'template.yaml'), samFunction('HelloWorldFunction'));
-  write(join(dir, 'billing', 'template.yaml'), `# billing\n${samFunction('HelloWorldFunction', 'billing.handler')}`);
-  write(join(dir, 'billing', 'serverless.yml'), 'service: b\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  Unique:\n    handler: u.run\n');
-  const { functions, errors } = await discoverFunctions(dir);
-  assert.deepEqual(errors, []);
-  assert.deepEqual(functions.map((f) => [f.name, f.path, f.logicalId, f.handler]), [
-    ['billing-HelloWorldFunction', 'billing/HelloWorldFunction', 'HelloWorldFunction', 'billing.handler'],
-    ['Unique', undefined, undefined, 'u.run'], // a name only one project uses keeps it
-    ['orders-HelloWorldFunction', 'orders/HelloWorldFunction', 'HelloWorldFunction', 'app.handler'],
-  ]);
-  assert.equal(functions[0]!.codeUri, join(dir, 'billing'));
-  // The path names each; the logical id alone is ambiguous and says which paths to use.
-  assert.equal((findFunction(functions, 'orders/HelloWorldFunction') as { found: { name: string } }).found.name, 'orders-HelloWorldFunction');
-  assert.ok('ambiguous' in findFunction(functions, 'HelloWorldFunction'));
-}));
+test(
+  'two projects side by side with the same function name both load, each named and addressed by its project',
+  withWorkspace(async (dir) => {
+    // Every `sam init` project calls its function HelloWorldFunction.
+    write(join(dir, 'orders', 'template.yaml'), samFunction('HelloWorldFunction'));
+    write(join(dir, 'billing', 'template.yaml'), `# billing\n${samFunction('HelloWorldFunction', 'billing.handler')}`);
+    write(join(dir, 'billing', 'serverless.yml'), 'service: b\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  Unique:\n    handler: u.run\n');
+    const { functions, errors } = await discoverFunctions(dir);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      functions.map((f) => [f.name, f.path, f.logicalId, f.handler]),
+      [
+        ['billing-HelloWorldFunction', 'billing/HelloWorldFunction', 'HelloWorldFunction', 'billing.handler'],
+        ['Unique', undefined, undefined, 'u.run'], // a name only one project uses keeps it
+        ['orders-HelloWorldFunction', 'orders/HelloWorldFunction', 'HelloWorldFunction', 'app.handler'],
+      ],
+    );
+    assert.equal(functions[0]!.codeUri, join(dir, 'billing'));
+    // The path names each; the logical id alone is ambiguous and says which paths to use.
+    assert.equal((findFunction(functions, 'orders/HelloWorldFunction') as { found: { name: string } }).found.name, 'orders-HelloWorldFunction');
+    assert.ok('ambiguous' in findFunction(functions, 'HelloWorldFunction'));
+  }),
+);
 
-test('a name defined twice in one project is an error at the second definition pointing at the first', withWorkspace(async (dir) => {
-  write(join(dir, 'template.yaml'), samFunction('Orders'));
-  const second = write(join(dir, 'serverless.yml'), 'service: b\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  Orders:\n    handler: u.run\n');
-  const { functions, errors } = await discoverFunctions(dir);
-  assert.equal(functions.length, 1);
-  assert.equal(functions[0]!.handler, 'app.handler'); // the first definition wins
-  assert.equal(errors.length, 1);
-  assert.equal(errors[0]!.file, second);
-  assert.match(errors[0]!.message, /^Function "Orders" is also defined in template.yaml line 3; .* Rename one of them\.$/);
-}));
+test(
+  'a name defined twice in one project is an error at the second definition pointing at the first',
+  withWorkspace(async (dir) => {
+    write(join(dir, 'template.yaml'), samFunction('Orders'));
+    const second = write(join(dir, 'serverless.yml'), 'service: b\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  Orders:\n    handler: u.run\n');
+    const { functions, errors } = await discoverFunctions(dir);
+    assert.equal(functions.length, 1);
+    assert.equal(functions[0]!.handler, 'app.handler'); // the first definition wins
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.file, second);
+    assert.match(errors[0]!.message, /^Function "Orders" is also defined in template.yaml line 3; .* Rename one of them\.$/);
+  }),
+);
 
-test('errors from every file are collected while the good functions load', withWorkspace(async (dir) => {
-  write(join(dir, 'template.yaml'), samFunction('Fine'));
-  const broken = write(join(dir, 'other', 'serverless.yml'), 'service: x\nprovider:\n  name: aws\nfunctions:\n  noRuntime:\n    handler: a.b\n');
-  const { functions, errors, files } = await discoverFunctions(dir);
-  assert.deepEqual(functions.map((f) => f.name), ['Fine']);
-  assert.equal(files.length, 2);
-  assert.equal(errors.length, 1);
-  assert.deepEqual([errors[0]!.file, errors[0]!.line], [broken, 5]);
-  assert.match(errors[0]!.message, /^Function "noRuntime" has no runtime\./);
-}));
+test(
+  'errors from every file are collected while the good functions load',
+  withWorkspace(async (dir) => {
+    write(join(dir, 'template.yaml'), samFunction('Fine'));
+    const broken = write(join(dir, 'other', 'serverless.yml'), 'service: x\nprovider:\n  name: aws\nfunctions:\n  noRuntime:\n    handler: a.b\n');
+    const { functions, errors, files } = await discoverFunctions(dir);
+    assert.deepEqual(
+      functions.map((f) => f.name),
+      ['Fine'],
+    );
+    assert.equal(files.length, 2);
+    assert.equal(errors.length, 1);
+    assert.deepEqual([errors[0]!.file, errors[0]!.line], [broken, 5]);
+    assert.match(errors[0]!.message, /^Function "noRuntime" has no runtime\./);
+  }),
+);
 
-test('loadFunctionsFrom reads one file for --template, a folder like a workspace, and explains a missing path', withWorkspace(async (dir) => {
-  const file = write(join(dir, 'infra', 'stack.yaml'), samFunction('FromFlag'));
-  write(join(dir, 'template.yaml'), samFunction('InWorkspace'));
-  const fromFile = await loadFunctionsFrom(file);
-  assert.deepEqual([fromFile.functions.map((f) => f.name), fromFile.errors, fromFile.files], [['FromFlag'], [], [file]]);
-  assert.equal(fromFile.functions[0]!.codeUri, join(dir, 'infra'));
+test(
+  'loadFunctionsFrom reads one file for --template, a folder like a workspace, and explains a missing path',
+  withWorkspace(async (dir) => {
+    const file = write(join(dir, 'infra', 'stack.yaml'), samFunction('FromFlag'));
+    write(join(dir, 'template.yaml'), samFunction('InWorkspace'));
+    const fromFile = await loadFunctionsFrom(file);
+    assert.deepEqual([fromFile.functions.map((f) => f.name), fromFile.errors, fromFile.files], [['FromFlag'], [], [file]]);
+    assert.equal(fromFile.functions[0]!.codeUri, join(dir, 'infra'));
 
-  const fromFolder = await loadFunctionsFrom(dir);
-  assert.deepEqual(fromFolder.functions.map((f) => f.name), ['InWorkspace']);
+    const fromFolder = await loadFunctionsFrom(dir);
+    assert.deepEqual(
+      fromFolder.functions.map((f) => f.name),
+      ['InWorkspace'],
+    );
 
-  const sls = write(join(dir, 'sls', 'serverless.yml'), 'service: x\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n  job:\n    handler: job.run\n');
-  assert.deepEqual((await loadFunctionsFrom(sls)).functions.map((f) => [f.name, f.runtime]), [['job', 'python3.12']]);
+    const sls = write(
+      join(dir, 'sls', 'serverless.yml'),
+      'service: x\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n  job:\n    handler: job.run\n',
+    );
+    assert.deepEqual(
+      (await loadFunctionsFrom(sls)).functions.map((f) => [f.name, f.runtime]),
+      [['job', 'python3.12']],
+    );
 
-  const missing = join(dir, 'nope.yaml');
-  const none = await loadFunctionsFrom(missing);
-  assert.deepEqual(none.functions, []);
-  assert.deepEqual(none.errors, [{ file: missing, line: 0, message: `${missing} doesn't exist. Pass the path of a template.yaml, serverless.yml or a CDK app's cdk.out.` }]);
-}));
+    const missing = join(dir, 'nope.yaml');
+    const none = await loadFunctionsFrom(missing);
+    assert.deepEqual(none.functions, []);
+    assert.deepEqual(none.errors, [
+      { file: missing, line: 0, message: `${missing} doesn't exist. Pass the path of a template.yaml, serverless.yml or a CDK app's cdk.out.` },
+    ]);
+  }),
+);
 
 test('a workspace folder that does not exist is one error, not an exception', async () => {
   const missing = join(tmpdir(), 'open-runtime-no-such-workspace-7f3a');
@@ -199,23 +242,26 @@ test('a workspace folder that does not exist is one error, not an exception', as
   assert.match(errors[0]!.message, /^Could not read the workspace folder .*open-runtime-no-such-workspace-7f3a: /);
 });
 
-test('resolveHandlerSource follows each runtime\'s rules for finding the module', withWorkspace(async (dir) => {
-  const spec = (runtime: string, handler: string) => FunctionSpec.parse({ name: 'f', runtime, handler, codeUri: dir });
-  // Node: folder up to the last '/', module up to the first '.' after it; TypeScript wins over built JS.
-  const ts = write(join(dir, 'src', 'app.ts'), '');
-  write(join(dir, 'src', 'app.js'), '');
-  assert.equal(resolveHandlerSource(spec('nodejs22.x', 'src/app.handler')), ts);
-  const cjs = write(join(dir, 'lib', 'v1.0', 'legacy.cjs'), '');
-  assert.equal(resolveHandlerSource(spec('nodejs20.x', 'lib/v1.0/legacy.handlers.main')), cjs);
-  assert.equal(resolveHandlerSource(spec('nodejs22.x', 'src/missing.handler')), undefined);
-  // Python: the module is everything before the last '.', dots and slashes both meaning folders.
-  const py = write(join(dir, 'pkg', 'jobs', 'nightly.py'), '');
-  assert.equal(resolveHandlerSource(spec('python3.12', 'pkg.jobs.nightly.handler')), py);
-  assert.equal(resolveHandlerSource(spec('python3.12', 'pkg/jobs/nightly.handler')), py);
-  const init = write(join(dir, 'service', '__init__.py'), '');
-  assert.equal(resolveHandlerSource(spec('python3.13', 'service.handler')), init);
-  assert.equal(resolveHandlerSource(spec('python3.12', 'handler')), undefined);
-  // Custom runtimes have no handler source.
-  write(join(dir, 'bootstrap'), '');
-  assert.equal(resolveHandlerSource(spec('provided.al2023', 'bootstrap.handler')), undefined);
-}));
+test(
+  "resolveHandlerSource follows each runtime's rules for finding the module",
+  withWorkspace(async (dir) => {
+    const spec = (runtime: string, handler: string) => FunctionSpec.parse({ name: 'f', runtime, handler, codeUri: dir });
+    // Node: folder up to the last '/', module up to the first '.' after it; TypeScript wins over built JS.
+    const ts = write(join(dir, 'src', 'app.ts'), '');
+    write(join(dir, 'src', 'app.js'), '');
+    assert.equal(resolveHandlerSource(spec('nodejs22.x', 'src/app.handler')), ts);
+    const cjs = write(join(dir, 'lib', 'v1.0', 'legacy.cjs'), '');
+    assert.equal(resolveHandlerSource(spec('nodejs20.x', 'lib/v1.0/legacy.handlers.main')), cjs);
+    assert.equal(resolveHandlerSource(spec('nodejs22.x', 'src/missing.handler')), undefined);
+    // Python: the module is everything before the last '.', dots and slashes both meaning folders.
+    const py = write(join(dir, 'pkg', 'jobs', 'nightly.py'), '');
+    assert.equal(resolveHandlerSource(spec('python3.12', 'pkg.jobs.nightly.handler')), py);
+    assert.equal(resolveHandlerSource(spec('python3.12', 'pkg/jobs/nightly.handler')), py);
+    const init = write(join(dir, 'service', '__init__.py'), '');
+    assert.equal(resolveHandlerSource(spec('python3.13', 'service.handler')), init);
+    assert.equal(resolveHandlerSource(spec('python3.12', 'handler')), undefined);
+    // Custom runtimes have no handler source.
+    write(join(dir, 'bootstrap'), '');
+    assert.equal(resolveHandlerSource(spec('provided.al2023', 'bootstrap.handler')), undefined);
+  }),
+);

@@ -82,7 +82,11 @@ test('settings the runtimes refuse are Runtime.MalformedHandlerName', () => {
     ['python', 'app.'],
   ];
   for (const [family, setting] of refused) {
-    assert.throws(() => parseHandler(setting, family), (err: unknown) => err instanceof MalformedHandlerError && err.name === 'Runtime.MalformedHandlerName' && err.message.includes(setting), `${family}: ${setting}`);
+    assert.throws(
+      () => parseHandler(setting, family),
+      (err: unknown) => err instanceof MalformedHandlerError && err.name === 'Runtime.MalformedHandlerName' && err.message.includes(setting),
+      `${family}: ${setting}`,
+    );
   }
 });
 
@@ -119,7 +123,7 @@ test('a package with index.mjs passes the handler check for index.handlers.main;
   assert.match(python[0]!.message, /the package has no index\/handlers\.py or index\/handlers\/__init__\.py/);
 });
 
-test('handler discovery finds a TypeScript source for a nested export, and reads the handler by the runtime\'s rule', () => {
+test("handler discovery finds a TypeScript source for a nested export, and reads the handler by the runtime's rule", () => {
   const root = tempDir();
   try {
     const ts = write(root, 'index.ts');
@@ -147,7 +151,7 @@ test('inference refuses a Python file in a folder with a dot, which the handler 
   }
 });
 
-test('a template handler is checked by its runtime\'s rule, at its line', () => {
+test("a template handler is checked by its runtime's rule, at its line", () => {
   const text = `Transform: AWS::Serverless-2016-10-31
 Resources:
   Nested:
@@ -163,7 +167,10 @@ Resources:
 `;
   const file = '/work/x/template.yaml';
   const { functions, errors } = parseTemplate(text, file);
-  assert.deepEqual(functions.map((f) => [f.name, f.handler]), [['Nested', 'index.handlers.main']]);
+  assert.deepEqual(
+    functions.map((f) => [f.name, f.handler]),
+    [['Nested', 'index.handlers.main']],
+  );
   assert.equal(errors.length, 1);
   assert.equal(errors[0]!.line, 12);
   assert.match(errors[0]!.message, /^Function "Escapes" has Handler "\.\.\/shared\/app\.handler", which Lambda's Node runtime refuses because of its "\.\."/);

@@ -23,7 +23,10 @@ before(() => {
   write(join(root, 'package.json'), '{"name":"outside"}');
   workspace = join(root, 'ws');
   write(join(workspace, 'api', 'package.json'), '{"name":"api","type":"module"}');
-  write(join(workspace, 'api', 'src', 'handlers', 'user.ts'), '// users\nimport type { Context } from "aws-lambda";\n\nexport const handler = async () => ({ ok: true });\nexport async function create(event: unknown) {\n  return event;\n}\n');
+  write(
+    join(workspace, 'api', 'src', 'handlers', 'user.ts'),
+    '// users\nimport type { Context } from "aws-lambda";\n\nexport const handler = async () => ({ ok: true });\nexport async function create(event: unknown) {\n  return event;\n}\n',
+  );
   write(join(workspace, 'api', 'src', 'legacy.cjs'), 'exports.handler = (event, context, callback) => callback(null, 1);\n');
   write(join(workspace, 'api', 'src', 'esm.mjs'), 'export const handler = async () => 1;\n');
   write(join(workspace, 'api', 'src', 'types.mts'), 'export const handler = async (): Promise<number> => 1;\n');
@@ -83,7 +86,7 @@ test('a Python handler takes its root from requirements.txt, not package.json', 
   assert.equal(resolveHandlerSource(fn), file);
 });
 
-test('without a marker inside the workspace the file\'s own folder is the code folder', () => {
+test("without a marker inside the workspace the file's own folder is the code folder", () => {
   const file = join(workspace, 'loose', 'my handler!.js');
   const fn = inferFunction(file, { workspaceDir: workspace });
   assert.equal(fn.codeUri, join(workspace, 'loose')); // not root/, whose package.json is outside the workspace
@@ -91,7 +94,7 @@ test('without a marker inside the workspace the file\'s own folder is the code f
   assert.equal(fn.name, 'my-handler'); // sanitized to what a function name allows
 });
 
-test('without a workspace the file\'s folder is used, and a relative path is read from the workspace', () => {
+test("without a workspace the file's folder is used, and a relative path is read from the workspace", () => {
   const file = join(workspace, 'api', 'src', 'esm.mjs');
   assert.equal(inferFunction(file).codeUri, join(workspace, 'api', 'src'));
   assert.equal(inferFunction('api/src/esm.mjs', { workspaceDir: workspace }).codeUri, join(workspace, 'api'));
@@ -104,12 +107,16 @@ test('an executable named bootstrap is a custom runtime named after its folder',
 
 test('files that cannot be run this way are refused with a sentence saying what to do', () => {
   assert.throws(() => inferFunction(join(workspace, 'loose', 'main.go'), { workspaceDir: workspace }), {
-    message: /^Open Runtime can't tell how to run main\.go: without a template it runs \.ts, \.mts, \.cts, \.js, \.mjs, \.cjs and \.py handlers, and executables named bootstrap\. Add the function to a template\.yaml/,
+    message:
+      /^Open Runtime can't tell how to run main\.go: without a template it runs \.ts, \.mts, \.cts, \.js, \.mjs, \.cjs and \.py handlers, and executables named bootstrap\. Add the function to a template\.yaml/,
   });
   assert.throws(() => inferFunction(join(workspace, 'loose', 'app.test.ts'), { workspaceDir: workspace }), {
-    message: /^app\.test\.ts has a dot in its name, which Lambda's "file\.export" handler format can't express\. Rename the file \(for example to app-test\.ts\)\.$/,
+    message:
+      /^app\.test\.ts has a dot in its name, which Lambda's "file\.export" handler format can't express\. Rename the file \(for example to app-test\.ts\)\.$/,
   });
-  assert.throws(() => inferFunction(join(workspace, 'nope.ts'), { workspaceDir: workspace }), { message: /nope\.ts doesn't exist, so there is no handler to run\. Check the path\.$/ });
+  assert.throws(() => inferFunction(join(workspace, 'nope.ts'), { workspaceDir: workspace }), {
+    message: /nope\.ts doesn't exist, so there is no handler to run\. Check the path\.$/,
+  });
   assert.throws(() => inferFunction(join(workspace, 'api'), { workspaceDir: workspace }), { message: /api is a folder; pick the handler file inside it\.$/ });
   assert.throws(() => inferFunction(join(workspace, 'api', 'src', 'esm.mjs'), { workspaceDir: workspace, exportName: 'not-a-name' }), {
     message: /^"not-a-name" is not a name a handler can be exported as/,

@@ -17,10 +17,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const text = (s: string) => new TextEncoder().encode(s);
 
 test('a zip layer unpacks into .open-runtime/layers/<hash>, modes kept, once per content', () => {
-  writeFileSync(join(dir, 'layer.zip'), writeZip([
-    { name: 'bin/tool', data: text('#!/bin/sh\necho hi\n'), mode: 0o755 },
-    { name: 'python/mod.py', data: text('X = 1\n'), mode: 0o644 },
-  ]));
+  writeFileSync(
+    join(dir, 'layer.zip'),
+    writeZip([
+      { name: 'bin/tool', data: text('#!/bin/sh\necho hi\n'), mode: 0o755 },
+      { name: 'python/mod.py', data: text('X = 1\n'), mode: 0o644 },
+    ]),
+  );
   const problems: Problem[] = [];
   const folder = layerFolder('layer.zip', 'ContentUri', dir, 3, problems);
   assert.deepEqual(problems, []);
@@ -31,16 +34,22 @@ test('a zip layer unpacks into .open-runtime/layers/<hash>, modes kept, once per
 });
 
 test('a zip entry that would land outside the layer is refused, and nothing is left behind', () => {
-  const zip = writeZip([{ name: 'ok.txt', data: text('ok'), mode: 0o644 }, { name: '../escaped.txt', data: text('no'), mode: 0o644 }]);
+  const zip = writeZip([
+    { name: 'ok.txt', data: text('ok'), mode: 0o644 },
+    { name: '../escaped.txt', data: text('no'), mode: 0o644 },
+  ]);
   writeFileSync(join(dir, 'evil.zip'), zip);
   const problems: Problem[] = [];
   assert.equal(layerFolder('evil.zip', 'ContentUri', dir, 7, problems), undefined);
-  assert.match(problems[0]!.text, /has ContentUri "evil\.zip", which could not be unpacked: the entry \.\.\/escaped\.txt would land outside the layer's folder/);
+  assert.match(
+    problems[0]!.text,
+    /has ContentUri "evil\.zip", which could not be unpacked: the entry \.\.\/escaped\.txt would land outside the layer's folder/,
+  );
   assert.equal(existsSync(join(dir, '.open-runtime', 'escaped.txt')), false);
   assert.equal(existsSync(join(dir, '.open-runtime', 'layers', 'escaped.txt')), false);
 });
 
-test('symbolic links in a zip layer become links (a library\'s .so names)', () => {
+test("symbolic links in a zip layer become links (a library's .so names)", () => {
   // Made by Python's zipfile as `zip --symlinks` makes them: the link's target as content, S_IFLNK in the mode.
   const script = [
     'import sys, zipfile',
@@ -57,7 +66,10 @@ test('symbolic links in a zip layer become links (a library\'s .so names)', () =
 test('a missing zip is a sentence naming the path; layer ARNs are told apart from other text', () => {
   const problems: Problem[] = [];
   assert.equal(layerFolder('build/missing.zip', 'ContentUri', dir, 2, problems), undefined);
-  assert.match(problems[0]!.text, /has ContentUri "build\/missing\.zip", but .*missing\.zip doesn't exist\. Build the layer \(e\.g\. sam build\) or fix the path\./);
+  assert.match(
+    problems[0]!.text,
+    /has ContentUri "build\/missing\.zip", but .*missing\.zip doesn't exist\. Build the layer \(e\.g\. sam build\) or fix the path\./,
+  );
   assert.equal(isLayerArn('arn:aws:lambda:us-east-1:123456789012:layer:tools:3'), true);
   assert.equal(isLayerArn('arn:aws:s3:::bucket'), false);
 });
@@ -96,7 +108,15 @@ test('a template keeps published layer ARNs beside its local layers, a zip Conte
 });
 
 test('serverless.yml keeps published layer ARNs too', () => {
-  const yml = ['service: s', 'provider: { name: aws, runtime: nodejs22.x }', 'functions:', '  f:', '    handler: fn/app.handler', '    layers:', '      - arn:aws:lambda:us-east-1:123456789012:layer:tools:3'].join('\n');
+  const yml = [
+    'service: s',
+    'provider: { name: aws, runtime: nodejs22.x }',
+    'functions:',
+    '  f:',
+    '    handler: fn/app.handler',
+    '    layers:',
+    '      - arn:aws:lambda:us-east-1:123456789012:layer:tools:3',
+  ].join('\n');
   const { functions, errors } = parseServerless(yml, join(dir, 'serverless.yml'));
   assert.deepEqual(errors, []);
   assert.deepEqual(functions[0]!.layerArns, ['arn:aws:lambda:us-east-1:123456789012:layer:tools:3']);

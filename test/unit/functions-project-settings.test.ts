@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProjectSettingsError, parseDotEnv, parseParameterOverrides, profileRegion, readEnvVarsFile, readSamConfig, resolveRegion } from '../../runner/functions/project-settings.ts';
+import {
+  ProjectSettingsError,
+  parseDotEnv,
+  parseParameterOverrides,
+  profileRegion,
+  readEnvVarsFile,
+  readSamConfig,
+  resolveRegion,
+} from '../../runner/functions/project-settings.ts';
 
 test('--parameter-overrides takes Key=Value, ParameterKey=K,ParameterValue=V, quotes and several strings', () => {
   assert.deepEqual(parseParameterOverrides('Stage=prod ParameterKey=Table,ParameterValue=orders Name="a b" Empty= Eq=a=b'), {
@@ -27,11 +35,14 @@ test('.env lines: export, comments, quotes', () => {
   });
 });
 
-test('a profile\'s region comes from [profile name] (or [default]) of AWS_CONFIG_FILE', () => {
+test("a profile's region comes from [profile name] (or [default]) of AWS_CONFIG_FILE", () => {
   const dir = mkdtempSync(join(tmpdir(), 'or-settings-'));
   try {
     const config = join(dir, 'config');
-    writeFileSync(config, '[default]\nregion = ap-south-1\n\n[profile dev]\noutput = json\nregion=eu-central-1 ; comment\n[sso-session x]\nregion = us-west-1\n');
+    writeFileSync(
+      config,
+      '[default]\nregion = ap-south-1\n\n[profile dev]\noutput = json\nregion=eu-central-1 ; comment\n[sso-session x]\nregion = us-west-1\n',
+    );
     const env = { AWS_CONFIG_FILE: config };
     assert.equal(profileRegion('default', env), 'ap-south-1');
     assert.equal(profileRegion('dev', env), 'eu-central-1');
@@ -41,7 +52,10 @@ test('a profile\'s region comes from [profile name] (or [default]) of AWS_CONFIG
     assert.equal(resolveRegion({}, { AWS_CONFIG_FILE: join(dir, 'none') }), 'us-east-1');
 
     // samconfig.yaml: the command's section over global; paths relative to the file.
-    writeFileSync(join(dir, 'samconfig.yaml'), 'version: 0.1\ndefault:\n  global:\n    parameters:\n      region: eu-west-1\n      template_file: infra/template.yaml\n  local_start_lambda:\n    parameters:\n      region: us-west-2\n      env_vars: env.json\n');
+    writeFileSync(
+      join(dir, 'samconfig.yaml'),
+      'version: 0.1\ndefault:\n  global:\n    parameters:\n      region: eu-west-1\n      template_file: infra/template.yaml\n  local_start_lambda:\n    parameters:\n      region: us-west-2\n      env_vars: env.json\n',
+    );
     assert.deepEqual(readSamConfig(dir, 'start'), {
       file: join(dir, 'samconfig.yaml'),
       parameterOverrides: undefined,
@@ -56,7 +70,7 @@ test('a profile\'s region comes from [profile name] (or [default]) of AWS_CONFIG
   }
 });
 
-test('--env-vars takes SAM\'s env.json, or a dotenv file whose values go to every function', () => {
+test("--env-vars takes SAM's env.json, or a dotenv file whose values go to every function", () => {
   const dir = mkdtempSync(join(tmpdir(), 'or-envvars-'));
   try {
     writeFileSync(join(dir, 'env.json'), JSON.stringify({ Fn: { A: 'x', N: 3 }, Parameters: { B: true } }));
@@ -64,7 +78,10 @@ test('--env-vars takes SAM\'s env.json, or a dotenv file whose values go to ever
     writeFileSync(join(dir, 'prod.env'), 'A=1\nB="two"\n');
     assert.deepEqual(readEnvVarsFile(join(dir, 'prod.env')), { Parameters: { A: '1', B: 'two' } });
     writeFileSync(join(dir, 'bad.json'), '{ nope');
-    assert.throws(() => readEnvVarsFile(join(dir, 'bad.json')), (e: Error) => e instanceof ProjectSettingsError && /^Could not read the --env-vars file .*bad\.json: .*It must be JSON/.test(e.message));
+    assert.throws(
+      () => readEnvVarsFile(join(dir, 'bad.json')),
+      (e: Error) => e instanceof ProjectSettingsError && /^Could not read the --env-vars file .*bad\.json: .*It must be JSON/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,7 +20,10 @@ function byPath(functions: FunctionSpec[], path: string): FunctionSpec {
 test('nested applications with a local template load their functions, with the parameters the parent passes', async () => {
   const { functions, errors, skipped } = await loadTemplate(join(NESTED, 'template.yaml'));
   assert.deepEqual(errors, []);
-  assert.deepEqual(functions.map((f) => f.path ?? f.name), ['Health', 'Orders/PlaceOrder', 'Orders/Audit/Record', 'Billing/Record']);
+  assert.deepEqual(
+    functions.map((f) => f.path ?? f.name),
+    ['Health', 'Orders/PlaceOrder', 'Orders/Audit/Record', 'Billing/Record'],
+  );
 
   const place = byPath(functions, 'Orders/PlaceOrder');
   assert.equal(place.name, 'Orders-PlaceOrder'); // a Lambda-safe local name, unique in the workspace
@@ -39,12 +42,20 @@ test('nested applications with a local template load their functions, with the p
   // Nothing is dropped silently: the two applications with no local template are listed with the reason.
   assert.equal(skipped?.length, 2);
   assert.match(skipped![0]!.message, /^Nested application "FromRepository" is skipped: it is a Serverless Application Repository application/);
-  assert.match(skipped![1]!.message, /^Nested application "OnlyInS3" is skipped: its TemplateURL \(https:\/\/s3\.amazonaws\.com\/some-bucket\/child\.yaml\) is not a local file\. Point TemplateURL at/);
+  assert.match(
+    skipped![1]!.message,
+    /^Nested application "OnlyInS3" is skipped: its TemplateURL \(https:\/\/s3\.amazonaws\.com\/some-bucket\/child\.yaml\) is not a local file\. Point TemplateURL at/,
+  );
 });
 
 test('the nested templates read are listed with the root one, so a watcher sees an edit to a child', async () => {
   const { files } = await loadFunctionsFrom(join(NESTED, 'template.yaml'));
-  assert.deepEqual(files, [join(NESTED, 'template.yaml'), join(NESTED, 'orders', 'template.yaml'), join(NESTED, 'orders', 'audit', 'template.yaml'), join(NESTED, 'billing', 'template.yaml')]);
+  assert.deepEqual(files, [
+    join(NESTED, 'template.yaml'),
+    join(NESTED, 'orders', 'template.yaml'),
+    join(NESTED, 'orders', 'audit', 'template.yaml'),
+    join(NESTED, 'billing', 'template.yaml'),
+  ]);
 });
 
 test('a parameter override at the root reaches every nested stack that is passed it', async () => {
@@ -59,7 +70,7 @@ test('functions are found by full path, by logical id when only one has it, and 
   const { functions } = await loadTemplate(join(NESTED, 'template.yaml'));
   const found = (address: string) => {
     const lookup = findFunction(functions, address);
-    return 'found' in lookup ? lookup.found.path ?? lookup.found.name : lookup;
+    return 'found' in lookup ? (lookup.found.path ?? lookup.found.name) : lookup;
   };
   assert.equal(found('Orders/Audit/Record'), 'Orders/Audit/Record');
   assert.equal(found('Billing/Record'), 'Billing/Record');
@@ -120,7 +131,7 @@ Resources:
   assert.deepEqual(envVars.functions[0]!.environment, { KEY: 'from-env-vars', URL: 'u' });
 });
 
-test('!Ref and !GetAtt of the template\'s functions, queues, tables and roles give local names and ARNs', () => {
+test("!Ref and !GetAtt of the template's functions, queues, tables and roles give local names and ARNs", () => {
   const text = `Resources:
   Caller:
     Type: AWS::Serverless::Function
@@ -163,7 +174,10 @@ test('!Ref and !GetAtt of the template\'s functions, queues, tables and roles gi
     Properties:
       RoleName: runner
 `;
-  const { functions, errors } = parseTemplate(text, join(NESTED, 'template.yaml'), { region: 'eu-west-1', envVars: { Parameters: { ONLY_IN_ENV_VARS: 'given' } } });
+  const { functions, errors } = parseTemplate(text, join(NESTED, 'template.yaml'), {
+    region: 'eu-west-1',
+    envVars: { Parameters: { ONLY_IN_ENV_VARS: 'given' } },
+  });
   assert.deepEqual(errors, []);
   assert.deepEqual(functions.find((f) => f.name === 'Caller')!.environment, {
     CALLEE: 'Callee',
@@ -183,7 +197,10 @@ test('a workspace whose root template nests its neighbours loads each child once
   const { functions, errors, files } = await discoverFunctions(NESTED);
   assert.deepEqual(errors, []);
   // orders/ and billing/ hold child templates (read through the root one); built/ holds a template of its own.
-  assert.deepEqual(functions.map((f) => f.path ?? f.name), ['Health', 'Orders/PlaceOrder', 'Orders/Audit/Record', 'Billing/Record', 'Built']);
+  assert.deepEqual(
+    functions.map((f) => f.path ?? f.name),
+    ['Health', 'Orders/PlaceOrder', 'Orders/Audit/Record', 'Billing/Record', 'Built'],
+  );
   assert.ok(files.includes(join(NESTED, 'orders', 'template.yaml')));
 });
 
@@ -193,13 +210,19 @@ test('a nested application whose template is missing, or that nests itself, is a
   const dir = mkdtempSync(join(tmpdir(), 'or-nested-'));
   try {
     const file = join(dir, 'template.yaml');
-    writeFileSync(file, 'Resources:\n  Missing:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: ./nope/template.yaml\n  Self:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: ./template.yaml\n');
+    writeFileSync(
+      file,
+      'Resources:\n  Missing:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: ./nope/template.yaml\n  Self:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: ./template.yaml\n',
+    );
     const { functions, errors } = await loadTemplate(file);
     assert.deepEqual(functions, []);
-    assert.deepEqual(errors.map((e) => [e.line, e.message]), [
-      [2, `Nested application "Missing" has Location "./nope/template.yaml", but ${join(dir, 'nope', 'template.yaml')} doesn't exist. Fix the path.`],
-      [6, 'Nested application "Self" nests template.yaml inside itself (or more than 10 deep); its functions are not loaded. Remove the cycle.'],
-    ]);
+    assert.deepEqual(
+      errors.map((e) => [e.line, e.message]),
+      [
+        [2, `Nested application "Missing" has Location "./nope/template.yaml", but ${join(dir, 'nope', 'template.yaml')} doesn't exist. Fix the path.`],
+        [6, 'Nested application "Self" nests template.yaml inside itself (or more than 10 deep); its functions are not loaded. Remove the cycle.'],
+      ],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

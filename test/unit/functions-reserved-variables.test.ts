@@ -8,9 +8,18 @@ import { RESERVED_VARIABLES } from '../../runner/functions/reserved-variables.ts
 import { parseServerless } from '../../runner/functions/serverless.ts';
 import { parseTemplate } from '../../runner/functions/template.ts';
 
-test('the list is the Lambda Developer Guide\'s reserved variables', () => {
+test("the list is the Lambda Developer Guide's reserved variables", () => {
   // "Defined runtime environment variables": the names Lambda refuses in Environment.Variables.
-  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'LAMBDA_TASK_ROOT']) {
+  for (const name of [
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    '_HANDLER',
+    '_X_AMZN_TRACE_ID',
+    'AWS_LAMBDA_INITIALIZATION_TYPE',
+    'AWS_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'LAMBDA_TASK_ROOT',
+  ]) {
     assert.ok(RESERVED_VARIABLES.includes(name), name);
   }
   // Not reserved: functions may set these.
@@ -20,7 +29,7 @@ test('the list is the Lambda Developer Guide\'s reserved variables', () => {
   assert.equal(RESERVED_VARIABLES.length, 18);
 });
 
-test('a template setting AWS_REGION is a definition error at the variable\'s line, and the function is not loaded', () => {
+test("a template setting AWS_REGION is a definition error at the variable's line, and the function is not loaded", () => {
   const text = `Transform: AWS::Serverless-2016-10-31
 Resources:
   Api:
@@ -43,7 +52,10 @@ Resources:
 `;
   const file = '/work/x/template.yaml';
   const { functions, errors } = parseTemplate(text, file);
-  assert.deepEqual(functions.map((f) => f.name), ['Worker']);
+  assert.deepEqual(
+    functions.map((f) => f.name),
+    ['Worker'],
+  );
   assert.equal(errors.length, 1);
   assert.equal(errors[0]!.file, file);
   assert.equal(errors[0]!.line, 11);
@@ -66,11 +78,14 @@ Resources:
 `;
   const { functions, errors } = parseTemplate(text, '/work/x/template.yaml');
   assert.deepEqual(functions, []);
-  assert.deepEqual(errors.map((e) => e.line), [6]);
+  assert.deepEqual(
+    errors.map((e) => e.line),
+    [6],
+  );
   assert.match(errors[0]!.message, /AWS_DEFAULT_REGION/);
 });
 
-test('serverless.yml: a reserved variable in a function\'s environment is an error at its environment line', () => {
+test("serverless.yml: a reserved variable in a function's environment is an error at its environment line", () => {
   const text = `service: shop
 provider:
   name: aws
@@ -85,7 +100,10 @@ functions:
 `;
   const file = '/work/x/serverless.yml';
   const { functions, errors } = parseServerless(text, file);
-  assert.deepEqual(functions.map((f) => f.name), ['worker']);
+  assert.deepEqual(
+    functions.map((f) => f.name),
+    ['worker'],
+  );
   assert.equal(errors.length, 1);
   assert.equal(errors[0]!.line, readFileLine(text, 'environment:'));
   assert.match(errors[0]!.message, /^Function "api" sets _HANDLER in environment, but Lambda reserves _HANDLER/);
@@ -96,16 +114,28 @@ function readFileLine(text: string, needle: string): number {
 }
 
 test('deploy refuses a function with a reserved variable before building or calling anything', async () => {
-  const fn = FunctionSpec.parse({ name: 'Api', runtime: 'nodejs22.x', handler: 'app.handler', codeUri: '/nonexistent', environment: { AWS_REGION: 'eu-west-1', TABLE: 'orders' } });
+  const fn = FunctionSpec.parse({
+    name: 'Api',
+    runtime: 'nodejs22.x',
+    handler: 'app.handler',
+    codeUri: '/nonexistent',
+    environment: { AWS_REGION: 'eu-west-1', TABLE: 'orders' },
+  });
   await assert.rejects(
     deployFunction(fn, { target: 'local', endpointUrl: 'http://127.0.0.1:9', zipPath: '/nonexistent/function.zip', workspace: '/nonexistent' }),
     (err: unknown) => err instanceof DeployError && !err.changedRemote && /^Nothing was deployed: Api sets AWS_REGION, which Lambda reserves/.test(err.message),
   );
 });
 
-test('a function that reaches the launch with a reserved variable anyway (an in-process FunctionSpec) keeps Lambda\'s value', async () => {
+test("a function that reaches the launch with a reserved variable anyway (an in-process FunctionSpec) keeps Lambda's value", async () => {
   const { lambdaEnvironment } = await import('../../runner/runtimes/spawn.ts');
-  const fn = FunctionSpec.parse({ name: 'Sneaky', runtime: 'nodejs22.x', handler: 'index.handler', codeUri: '/tmp', environment: { AWS_REGION: 'evil-1', AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start', MINE: 'kept' } });
+  const fn = FunctionSpec.parse({
+    name: 'Sneaky',
+    runtime: 'nodejs22.x',
+    handler: 'index.handler',
+    codeUri: '/tmp',
+    environment: { AWS_REGION: 'evil-1', AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start', MINE: 'kept' },
+  });
   const env = lambdaEnvironment(fn, { runtimeApi: '127.0.0.1:1', logStreamName: 'stream', region: 'eu-west-1' }, 'index.handler');
   assert.equal(env.AWS_REGION, 'eu-west-1');
   assert.equal(env.AWS_LAMBDA_INITIALIZATION_TYPE, 'on-demand');
@@ -125,7 +155,7 @@ test('functions find Lambda at the runner (AWS_ENDPOINT_URL_LAMBDA), with placeh
     assert.equal(none.AWS_ACCESS_KEY_ID, 'local');
     process.env.AWS_PROFILE = 'work';
     const withProfile = lambdaEnvironment(fn, launch, 'index.handler');
-    assert.equal(withProfile.AWS_ACCESS_KEY_ID, undefined, 'the user\'s profile is left to the SDK');
+    assert.equal(withProfile.AWS_ACCESS_KEY_ID, undefined, "the user's profile is left to the SDK");
     assert.equal(lambdaEnvironment(fn, { ...launch, lambdaEndpoint: undefined }, 'index.handler').AWS_ENDPOINT_URL_LAMBDA, undefined);
     const own = FunctionSpec.parse({ ...fn, environment: { AWS_ENDPOINT_URL_LAMBDA: 'https://lambda.example' } });
     assert.equal(lambdaEnvironment(own, launch, 'index.handler').AWS_ENDPOINT_URL_LAMBDA, 'https://lambda.example', 'a function that sets its own keeps it');

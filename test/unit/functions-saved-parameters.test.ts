@@ -9,7 +9,9 @@ import { discoverFunctions } from '../../runner/functions/discover.ts';
 import { declaredParameters, saveParameter } from '../../runner/functions/saved-parameters.ts';
 
 const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const template = (variable: string) => `AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
@@ -49,20 +51,37 @@ test('a saved value loads the function of its own template only', async () => {
   const dir = workspace();
   const before = await discoverFunctions(dir);
   assert.deepEqual(before.functions, []);
-  assert.deepEqual(before.errors.map((e) => e.missingParameters), [['Stage'], ['Stage']]);
+  assert.deepEqual(
+    before.errors.map((e) => e.missingParameters),
+    [['Stage'], ['Stage']],
+  );
 
   const file = await saveParameter(dir, join(dir, 'sam-a', 'template.yaml'), 'Stage', 'qa');
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { 'sam-a/template.yaml': { Stage: 'qa' } });
   const after = await discoverFunctions(dir);
-  assert.deepEqual(after.functions.map((f) => [f.path ?? f.name, f.environment.STAGE]), [['HelloWorldFunction', 'qa']], 'alone, it keeps its own name');
-  assert.deepEqual(after.errors.map((e) => e.file), [join(dir, 'sam-b', 'template.yaml')], 'sam-b still needs its own value');
+  assert.deepEqual(
+    after.functions.map((f) => [f.path ?? f.name, f.environment.STAGE]),
+    [['HelloWorldFunction', 'qa']],
+    'alone, it keeps its own name',
+  );
+  assert.deepEqual(
+    after.errors.map((e) => e.file),
+    [join(dir, 'sam-b', 'template.yaml')],
+    'sam-b still needs its own value',
+  );
 
   // Another value is added beside it; an override from the command line wins over the saved one.
   await saveParameter(dir, join(dir, 'sam-b', 'template.yaml'), 'Stage', 'prod');
   const both = await discoverFunctions(dir, { parameterOverrides: { Stage: 'flag' } });
-  assert.deepEqual(both.functions.map((f) => f.environment.STAGE), ['flag', 'flag']);
+  assert.deepEqual(
+    both.functions.map((f) => f.environment.STAGE),
+    ['flag', 'flag'],
+  );
   const saved = await discoverFunctions(dir);
-  assert.deepEqual(saved.functions.map((f) => f.environment.STAGE), ['qa', 'prod']);
+  assert.deepEqual(
+    saved.functions.map((f) => f.environment.STAGE),
+    ['qa', 'prod'],
+  );
 });
 
 test('a broken parameters file is an error naming it, and saving over it is refused rather than losing it', async () => {

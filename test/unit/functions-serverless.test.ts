@@ -29,7 +29,10 @@ test('a service loads every function with provider settings and its own override
   const file = join(SERVICE, 'serverless.yml');
   const { functions, errors } = await loadServerless(file, { env: ENV });
   assert.deepEqual(errors, []);
-  assert.deepEqual(functions.map((f) => f.name), ['hello', 'list', 'worker']);
+  assert.deepEqual(
+    functions.map((f) => f.name),
+    ['hello', 'list', 'worker'],
+  );
 
   const hello = byName(functions, 'hello');
   assert.equal(hello.runtime, 'nodejs22.x');
@@ -80,7 +83,7 @@ test('--stage and --region options change the resolved values', async () => {
   assert.equal(env.HOME_DIR, '/nowhere'); // the env fallback when the variable is unset
 });
 
-test('each function has the name the Framework deploys it as (SERVICE-STAGE-KEY, or its own name:) and the service\'s region', async () => {
+test("each function has the name the Framework deploys it as (SERVICE-STAGE-KEY, or its own name:) and the service's region", async () => {
   const text = `service: \${self:custom.base}-api
 custom:
   base: shop
@@ -98,8 +101,14 @@ functions:
 `;
   const file = join(SERVICE, 'serverless.yml');
   const names = (options = {}) => parseServerless(text, file, options).functions.map((f) => [f.name, f.functionName, f.region]);
-  assert.deepEqual(names(), [['ping', 'shop-api-dev-ping', 'eu-central-1'], ['pong', 'shop-api-pong-dev', 'eu-central-1']]);
-  assert.deepEqual(names({ stage: 'prod', region: 'us-west-2' }), [['ping', 'shop-api-prod-ping', 'us-west-2'], ['pong', 'shop-api-pong-prod', 'us-west-2']]);
+  assert.deepEqual(names(), [
+    ['ping', 'shop-api-dev-ping', 'eu-central-1'],
+    ['pong', 'shop-api-pong-dev', 'eu-central-1'],
+  ]);
+  assert.deepEqual(names({ stage: 'prod', region: 'us-west-2' }), [
+    ['ping', 'shop-api-prod-ping', 'us-west-2'],
+    ['pong', 'shop-api-pong-prod', 'us-west-2'],
+  ]);
 });
 
 test('the framework defaults (1024 MB, 6 s) apply when the service sets none', () => {
@@ -122,13 +131,28 @@ functions:
 test('each bad function gets one error with its line while the good one still loads', async () => {
   const file = join(BROKEN, 'serverless.yml');
   const { functions, errors } = await loadServerless(file, { env: {} });
-  assert.deepEqual(functions.map((f) => f.name), ['ok']);
+  assert.deepEqual(
+    functions.map((f) => f.name),
+    ['ok'],
+  );
   const expectations: [string, number, RegExp][] = [
-    ['tuned', lineOf(file, 'concurrency: 0'), /^Function "tuned" has custom\.openRuntime\.functions\.concurrency 0; it must be a whole number from 1 to 1000\.$/],
+    [
+      'tuned',
+      lineOf(file, 'concurrency: 0'),
+      /^Function "tuned" has custom\.openRuntime\.functions\.concurrency 0; it must be a whole number from 1 to 1000\.$/,
+    ],
     ['noHandler', lineOf(file, '  noHandler:'), /^Function "noHandler" has no handler\. Add one such as "handler: handler\.hello"/],
     ['badRuntime', lineOf(file, 'runtime: ruby3.3'), /^Function "badRuntime" has runtime "ruby3\.3", which Open Runtime can't run\./],
-    ['badValues', lineOf(file, 'memorySize: lots'), /^Function "badValues" has memorySize "lots"; .* Line \d+: it has timeout 0; .* Line \d+: it has architecture \[arm64\]; it must be one of x86_64 or arm64/],
-    ['unclosed', lineOf(file, 'handler: "src/handler.ok'), /^Function "unclosed" is not valid YAML: Missing closing "quote\. Fix it and save; the rest of serverless\.yml still loads\.$/],
+    [
+      'badValues',
+      lineOf(file, 'memorySize: lots'),
+      /^Function "badValues" has memorySize "lots"; .* Line \d+: it has timeout 0; .* Line \d+: it has architecture \[arm64\]; it must be one of x86_64 or arm64/,
+    ],
+    [
+      'unclosed',
+      lineOf(file, 'handler: "src/handler.ok'),
+      /^Function "unclosed" is not valid YAML: Missing closing "quote\. Fix it and save; the rest of serverless\.yml still loads\.$/,
+    ],
     ['image', lineOf(file, 'image: 1234'), /^Function "image" is a container image/],
   ];
   assert.equal(errors.length, expectations.length, errors.map((e) => `${e.line}: ${e.message}`).join('\n'));
@@ -153,7 +177,13 @@ functions:
   const file = join(SERVICE, 'serverless.yml');
   const { functions, errors } = parseServerless(text, file);
   assert.deepEqual(functions, []);
-  assert.deepEqual(errors, [{ file, line: 2, message: 'serverless.yml is for provider "google"; Open Runtime runs AWS Lambda functions, so it only reads services with "provider: { name: aws }".' }]);
+  assert.deepEqual(errors, [
+    {
+      file,
+      line: 2,
+      message: 'serverless.yml is for provider "google"; Open Runtime runs AWS Lambda functions, so it only reads services with "provider: { name: aws }".',
+    },
+  ]);
 });
 
 test('functions given as a list of mappings load like a mapping', () => {
@@ -170,7 +200,13 @@ functions:
 `;
   const { functions, errors } = parseServerless(text, join(SERVICE, 'serverless.yml'));
   assert.deepEqual(errors, []);
-  assert.deepEqual(functions.map((f) => [f.name, f.handler, f.timeout, f.source?.line]), [['first', 'a.first', 6, 6], ['second', 'b.second', 9, 8]]);
+  assert.deepEqual(
+    functions.map((f) => [f.name, f.handler, f.timeout, f.source?.line]),
+    [
+      ['first', 'a.first', 6, 6],
+      ['second', 'b.second', 9, 8],
+    ],
+  );
 });
 
 test('asynchronous invocation settings: maximumRetryAttempts, maximumEventAge, destinations and onError', () => {

@@ -30,7 +30,10 @@ test('a SAM template with Globals, intrinsics, layers and metadata loads every f
   const { functions, errors } = await loadTemplate(file);
   assert.deepEqual(errors, []);
   // OnlyInProd has Condition: IsProd, which is false with the default Stage, so it is not in the stack.
-  assert.deepEqual(functions.map((f) => f.name), ['Hello', 'PythonWorker', 'CustomRuntime']);
+  assert.deepEqual(
+    functions.map((f) => f.name),
+    ['Hello', 'PythonWorker', 'CustomRuntime'],
+  );
 
   const hello = byName(functions, 'Hello');
   assert.equal(hello.runtime, 'nodejs22.x'); // from Globals
@@ -76,7 +79,7 @@ test('environment variables merge with Globals and every intrinsic gives a strin
   assert.deepEqual(worker.environment, { STAGE: 'dev', SHARED: 'from-globals', LOG_LEVEL: 'debug' });
 });
 
-test('Globals apply under the function\'s own settings, and layers are not repeated', async () => {
+test("Globals apply under the function's own settings, and layers are not repeated", async () => {
   const { functions } = await loadTemplate(join(FIXTURES, 'sam', 'template.yaml'));
   const worker = byName(functions, 'PythonWorker');
   assert.equal(worker.runtime, 'python3.12');
@@ -96,7 +99,10 @@ test('parameter overrides and another region change what intrinsics resolve to',
   const file = join(FIXTURES, 'sam', 'template.yaml');
   const { functions, errors } = parseTemplate(readFileSync(file, 'utf8'), file, { parameterOverrides: { Stage: 'prod' }, region: 'eu-west-1' });
   assert.deepEqual(errors, []);
-  assert.deepEqual(functions.map((f) => f.name), ['Hello', 'PythonWorker', 'CustomRuntime', 'OnlyInProd']);
+  assert.deepEqual(
+    functions.map((f) => f.name),
+    ['Hello', 'PythonWorker', 'CustomRuntime', 'OnlyInProd'],
+  );
   const env = byName(functions, 'Hello').environment;
   assert.equal(env.STAGE, 'prod');
   assert.equal(env.LOG_LEVEL, 'warn');
@@ -109,22 +115,49 @@ test('parameter overrides and another region change what intrinsics resolve to',
 test('each bad function gets one error with its line while the good one still loads', async () => {
   const file = join(FIXTURES, 'broken', 'template.yaml');
   const { functions, errors } = await loadTemplate(file);
-  assert.deepEqual(functions.map((f) => f.name), ['Good']);
+  assert.deepEqual(
+    functions.map((f) => f.name),
+    ['Good'],
+  );
   for (const e of errors) assert.equal(e.file, file);
 
   const expectations: [string, number, RegExp][] = [
     ['NoRuntime', lineOf(file, '  NoRuntime:'), /Function "NoRuntime" has no Runtime\. Add one such as "Runtime: nodejs22\.x"/],
     ['NoHandler', lineOf(file, '  NoHandler:'), /Function "NoHandler" has no Handler\. Add one such as "Handler: app\.handler"/],
-    ['UnknownRuntime', lineOf(file, 'Runtime: java21'), /Function "UnknownRuntime" has Runtime "java21", which Open Runtime can't run\. Use one of: nodejs22\.x/],
+    [
+      'UnknownRuntime',
+      lineOf(file, 'Runtime: java21'),
+      /Function "UnknownRuntime" has Runtime "java21", which Open Runtime can't run\. Use one of: nodejs22\.x/,
+    ],
     ['BadValues', lineOf(file, 'MemorySize: 64'), /MemorySize 64; it must be a whole number of MB from 128 to 10240\./],
-    ['S3Code', lineOf(file, 'CodeUri:', '  S3Code:'), /Function "S3Code" has CodeUri in S3 .*can't run locally, and no Metadata "aws:asset:path" naming a local copy\. Point CodeUri at the local folder/],
-    ['MissingFolder', lineOf(file, 'CodeUri: does-not-exist/'), /Function "MissingFolder" has CodeUri "does-not-exist\/", but .*does-not-exist doesn't exist\. Create the folder or fix the path\./],
+    [
+      'S3Code',
+      lineOf(file, 'CodeUri:', '  S3Code:'),
+      /Function "S3Code" has CodeUri in S3 .*can't run locally, and no Metadata "aws:asset:path" naming a local copy\. Point CodeUri at the local folder/,
+    ],
+    [
+      'MissingFolder',
+      lineOf(file, 'CodeUri: does-not-exist/'),
+      /Function "MissingFolder" has CodeUri "does-not-exist\/", but .*does-not-exist doesn't exist\. Create the folder or fix the path\./,
+    ],
     ['ZipCode', lineOf(file, 'CodeUri: code.zip'), /Function "ZipCode" has CodeUri "code\.zip", which is a file/],
     ['Inline', lineOf(file, 'InlineCode:'), /Function "Inline" uses InlineCode, which Open Runtime does not run/],
     ['Image', lineOf(file, 'PackageType: Image'), /Function "Image" is a container image \(PackageType: Image\)/],
-    ['BadHandler', lineOf(file, 'Handler: app', '  BadHandler:'), /Function "BadHandler" has Handler "app", which should be the file and the exported function joined by a dot/],
-    ['UnresolvedRuntime', lineOf(file, 'Runtime: !Ref RuntimeParam'), /Function "UnresolvedRuntime" has Runtime !Ref RuntimeParam, which can't be resolved locally\. Give the parameter a Default/],
-    ['BadMetadata', lineOf(file, 'concurency: 5'), /unknown Metadata\.OpenRuntime setting "concurency"; the settings are concurrency, runtimeClient, middlewares\./],
+    [
+      'BadHandler',
+      lineOf(file, 'Handler: app', '  BadHandler:'),
+      /Function "BadHandler" has Handler "app", which should be the file and the exported function joined by a dot/,
+    ],
+    [
+      'UnresolvedRuntime',
+      lineOf(file, 'Runtime: !Ref RuntimeParam'),
+      /Function "UnresolvedRuntime" has Runtime !Ref RuntimeParam, which can't be resolved locally\. Give the parameter a Default/,
+    ],
+    [
+      'BadMetadata',
+      lineOf(file, 'concurency: 5'),
+      /unknown Metadata\.OpenRuntime setting "concurency"; the settings are concurrency, runtimeClient, middlewares\./,
+    ],
   ];
   assert.equal(errors.length, expectations.length, errors.map((e) => e.message).join('\n'));
   for (const [name, line, pattern] of expectations) {
@@ -148,17 +181,28 @@ test('a function with several problems names each with its line, top to bottom',
   );
   const metadata = errors.find((e) => e.message.startsWith('Function "BadMetadata"'));
   assert.ok(metadata);
-  assert.match(metadata.message, new RegExp(`Line ${lineOf(file, 'runtimeClient: bun')}: it has Metadata\\.OpenRuntime\\.runtimeClient "bun"; it must be "open-runtime" or "aws-lambda-ric"\\.`));
+  assert.match(
+    metadata.message,
+    new RegExp(
+      `Line ${lineOf(file, 'runtimeClient: bun')}: it has Metadata\\.OpenRuntime\\.runtimeClient "bun"; it must be "open-runtime" or "aws-lambda-ric"\\.`,
+    ),
+  );
 });
 
 test('a YAML mistake inside one resource breaks only that resource', async () => {
   const file = join(FIXTURES, 'syntax-in-resource', 'template.yaml');
   const { functions, errors } = await loadTemplate(file);
-  assert.deepEqual(functions.map((f) => f.name), ['First', 'Last']);
+  assert.deepEqual(
+    functions.map((f) => f.name),
+    ['First', 'Last'],
+  );
   assert.equal(byName(functions, 'Last').runtime, 'nodejs20.x');
   assert.equal(errors.length, 1);
   assert.equal(errors[0]!.line, lineOf(file, 'Handler: app.other'));
-  assert.match(errors[0]!.message, /^Resource "Broken" is not valid YAML: Map keys must be unique\. Fix it and save; the rest of template\.yaml still loads\.$/);
+  assert.match(
+    errors[0]!.message,
+    /^Resource "Broken" is not valid YAML: Map keys must be unique\. Fix it and save; the rest of template\.yaml still loads\.$/,
+  );
 });
 
 test('unclosed quotes, tabs and bad indents in one function do not swallow the functions after it', () => {
@@ -191,7 +235,11 @@ ${broken}
   ];
   for (const [line, pattern] of cases) {
     const { functions, errors } = parseTemplate(template(line), join(FIXTURES, 'sam', 'template.yaml'));
-    assert.deepEqual(functions.map((f) => f.name), ['First', 'Last'], `with ${JSON.stringify(line)}`);
+    assert.deepEqual(
+      functions.map((f) => f.name),
+      ['First', 'Last'],
+      `with ${JSON.stringify(line)}`,
+    );
     assert.equal(errors.length, 1, `with ${JSON.stringify(line)}: ${errors.map((e) => e.message).join('; ')}`);
     assert.match(errors[0]!.message, /^Resource "Broken" is not valid YAML: /);
     assert.match(errors[0]!.message, pattern);
@@ -259,10 +307,16 @@ Resources:
 `;
   const file = join(FIXTURES, 'broken', 'template.yaml');
   const { functions, errors } = parseTemplate(text, file);
-  assert.deepEqual(functions.map((f) => [f.name, f.runtime, f.handler, f.codeUri]), [['Sam', 'nodejs22.x', 'app.handler', join(FIXTURES, 'broken')]]);
+  assert.deepEqual(
+    functions.map((f) => [f.name, f.runtime, f.handler, f.codeUri]),
+    [['Sam', 'nodejs22.x', 'app.handler', join(FIXTURES, 'broken')]],
+  );
   assert.equal(errors.length, 1);
   assert.equal(errors[0]!.line, 9);
-  assert.match(errors[0]!.message, /^Function "Raw" has no Runtime\. Add one such as "Runtime: nodejs22\.x" to its Properties\. It also has no Handler\. .* to its Properties\.$/);
+  assert.match(
+    errors[0]!.message,
+    /^Function "Raw" has no Runtime\. Add one such as "Runtime: nodejs22\.x" to its Properties\. It also has no Handler\. .* to its Properties\.$/,
+  );
 });
 
 test('a template without Resources, or not a mapping at all, is one error at the right line', () => {
@@ -353,10 +407,19 @@ Resources:
   // What only a deployed stack knows never reaches a function as text: one error, each value shown as written.
   assert.equal(functions.length, 1);
   assert.equal(errors.length, 1);
-  for (const shown of ['IF_UNKNOWABLE = !If [Unknowable, a, b]', 'FIND = !FindInMap [Missing, a, b]', 'IMPORT = !ImportValue qa-vpc', 'CIDR = !Cidr [!GetAtt Vpc.CidrBlock, 2, 8]', 'TRANSFORM = !Transform { Name: AWS::Include, Parameters: { Location: s3://b/k } }']) {
+  for (const shown of [
+    'IF_UNKNOWABLE = !If [Unknowable, a, b]',
+    'FIND = !FindInMap [Missing, a, b]',
+    'IMPORT = !ImportValue qa-vpc',
+    'CIDR = !Cidr [!GetAtt Vpc.CidrBlock, 2, 8]',
+    'TRANSFORM = !Transform { Name: AWS::Include, Parameters: { Location: s3://b/k } }',
+  ]) {
     assert.ok(errors[0]!.message.includes(shown), `${shown} in ${errors[0]!.message}`);
   }
-  assert.match(errors[0]!.message, /^Function "Unknowable" has Environment variable IF_UNKNOWABLE = .*which only a deployed stack knows\. Give it a local value with --env-vars/);
+  assert.match(
+    errors[0]!.message,
+    /^Function "Unknowable" has Environment variable IF_UNKNOWABLE = .*which only a deployed stack knows\. Give it a local value with --env-vars/,
+  );
   assert.deepEqual(functions[0]!.environment, {
     REF: 'qa',
     SUB: 'qa-local-amazonaws.com',

@@ -6,12 +6,33 @@ import assert from 'node:assert/strict';
 import type { AlbCondition, AlbRule } from '../../runner/functions/model.ts';
 import { albAnswer, albEvent, listenerOrder, matchAlbRule, noRuleAnswer, type AlbRequest, type AlbTarget } from '../../runner/gateway/alb-routing.ts';
 
-const rule = (priority: number, conditions: AlbCondition[], extra: Partial<AlbRule> = {}): AlbRule => ({ listener: 'L', priority, conditions, targetGroupArn: `tg-${priority}`, multiValueHeaders: false, ...extra });
-const req = (over: Partial<AlbRequest> = {}): AlbRequest => ({ method: 'GET', path: '/', rawQuery: '', rawHeaders: ['Host', 'localhost:8080'], body: Buffer.alloc(0), sourceIp: '127.0.0.1', ...over });
+const rule = (priority: number, conditions: AlbCondition[], extra: Partial<AlbRule> = {}): AlbRule => ({
+  listener: 'L',
+  priority,
+  conditions,
+  targetGroupArn: `tg-${priority}`,
+  multiValueHeaders: false,
+  ...extra,
+});
+const req = (over: Partial<AlbRequest> = {}): AlbRequest => ({
+  method: 'GET',
+  path: '/',
+  rawQuery: '',
+  rawHeaders: ['Host', 'localhost:8080'],
+  body: Buffer.alloc(0),
+  sourceIp: '127.0.0.1',
+  ...over,
+});
 
 const targets: AlbTarget[] = listenerOrder([
   { function: 'Catch', rule: rule(50001, []) },
-  { function: 'Api', rule: rule(10, [{ field: 'path-pattern', values: ['/api/*'] }, { field: 'http-request-method', values: ['GET'] }]) },
+  {
+    function: 'Api',
+    rule: rule(10, [
+      { field: 'path-pattern', values: ['/api/*'] },
+      { field: 'http-request-method', values: ['GET'] },
+    ]),
+  },
   { function: 'One', rule: rule(5, [{ field: 'path-pattern', values: ['/api/v?'] }]) },
   { function: 'Header', rule: rule(20, [{ field: 'http-header', headerName: 'X-Env', values: ['prod*'] }]) },
   { function: 'Query', rule: rule(30, [{ field: 'query-string', values: [], pairs: [{ value: 'y?s' }, { key: 'k', value: 'a b' }] }]) },
@@ -52,7 +73,10 @@ test('ALB event without multi-value headers: last values, lower-case names, quer
 });
 
 test('ALB event with multi-value headers: every value, no single-value fields; a binary body is base64', () => {
-  const event = albEvent(req({ rawQuery: 'a=1&a=2', rawHeaders: ['X-A', '1', 'x-a', '2', 'Content-Type', 'image/png'], body: Buffer.from([1, 2]) }), rule(1, [], { multiValueHeaders: true }));
+  const event = albEvent(
+    req({ rawQuery: 'a=1&a=2', rawHeaders: ['X-A', '1', 'x-a', '2', 'Content-Type', 'image/png'], body: Buffer.from([1, 2]) }),
+    rule(1, [], { multiValueHeaders: true }),
+  );
   assert.deepEqual(event.multiValueHeaders, { 'x-a': ['1', '2'], 'content-type': ['image/png'] });
   assert.deepEqual(event.multiValueQueryStringParameters, { a: ['1', '2'] });
   assert.equal(event.headers, undefined);
@@ -64,11 +88,21 @@ test('ALB event with multi-value headers: every value, no single-value fields; a
 const ok = (value: unknown) => ({ ok: true as const, body: Buffer.from(JSON.stringify(value)), streamed: false, contentType: 'application/json' });
 
 test('ALB answers: statusDescription, headers or multiValueHeaders per the target group, base64 bodies', () => {
-  const response = { statusCode: 202, statusDescription: '202 Accepted Locally', headers: { a: '1' }, multiValueHeaders: { b: ['1', '2'] }, body: 'aGk=', isBase64Encoded: true };
+  const response = {
+    statusCode: 202,
+    statusDescription: '202 Accepted Locally',
+    headers: { a: '1' },
+    multiValueHeaders: { b: ['1', '2'] },
+    body: 'aGk=',
+    isBase64Encoded: true,
+  };
   const single = albAnswer(ok(response), rule(1, []), 'Fn');
   assert.deepEqual([single.status, single.statusText, single.headers, single.body.toString()], [202, 'Accepted Locally', [['a', '1']], 'hi']);
   const multi = albAnswer(ok(response), rule(1, [], { multiValueHeaders: true }), 'Fn');
-  assert.deepEqual(multi.headers, [['b', '1'], ['b', '2']]);
+  assert.deepEqual(multi.headers, [
+    ['b', '1'],
+    ['b', '2'],
+  ]);
 });
 
 test('ALB answers: a malformed response and a function error are 502, a timeout 504, with the reason for the log', () => {
@@ -85,6 +119,16 @@ test('ALB answers: a malformed response and a function error are 502, a timeout 
 
 test('no rule matches: the listener default fixed-response, else 404', () => {
   const fixed = noRuleAnswer([{ function: 'F', rule: rule(1, [], { listenerDefault: { status: 503, contentType: 'text/plain', body: 'down' } }) }]);
-  assert.deepEqual([fixed.status, fixed.body.toString(), fixed.headers], [503, 'down', [['server', 'awselb/2.0'], ['content-type', 'text/plain']]]);
+  assert.deepEqual(
+    [fixed.status, fixed.body.toString(), fixed.headers],
+    [
+      503,
+      'down',
+      [
+        ['server', 'awselb/2.0'],
+        ['content-type', 'text/plain'],
+      ],
+    ],
+  );
   assert.equal(noRuleAnswer([{ function: 'F', rule: rule(1, []) }]).status, 404);
 });

@@ -48,9 +48,16 @@ test('SAM: Api Auth with a default TOKEN authorizer, per-event NONE / AWS_IAM / 
             DefaultAuthorizer: 'Tok',
             ApiKeyRequired: true,
             Authorizers: {
-              Tok: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:AuthFn', Identity: { Header: 'X-Token', ValidationExpression: '^x', ReauthorizeEvery: 60 } },
+              Tok: {
+                FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:AuthFn',
+                Identity: { Header: 'X-Token', ValidationExpression: '^x', ReauthorizeEvery: 60 },
+              },
               Pool: { UserPoolArn: 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x' },
-              Req: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:ReqFn', FunctionPayloadType: 'REQUEST', Identity: { Headers: ['H'], QueryStrings: ['q'], StageVariables: ['s'], Context: ['identity.sourceIp'] } },
+              Req: {
+                FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:ReqFn',
+                FunctionPayloadType: 'REQUEST',
+                Identity: { Headers: ['H'], QueryStrings: ['q'], StageVariables: ['s'], Context: ['identity.sourceIp'] },
+              },
             },
           },
         },
@@ -59,14 +66,40 @@ test('SAM: Api Auth with a default TOKEN authorizer, per-event NONE / AWS_IAM / 
     },
   };
   const event = (props: Record<string, unknown>) => ({ Type: 'Api', Properties: { RestApiId: { Ref: 'Api' }, Path: '/p', Method: 'get', ...props } });
-  const events = samHttpEvents('F', { Properties: { Events: { A: event({}), B: event({ Auth: { Authorizer: 'NONE', ApiKeyRequired: false } }), C: event({ Auth: { Authorizer: 'AWS_IAM' } }), D: event({ Auth: { Authorizer: 'Req' } }), E: event({ Auth: { Authorizer: 'Pool' } }), G: event({ Auth: { Authorizer: 'Typo' } }) } } }, template, id)!;
+  const events = samHttpEvents(
+    'F',
+    {
+      Properties: {
+        Events: {
+          A: event({}),
+          B: event({ Auth: { Authorizer: 'NONE', ApiKeyRequired: false } }),
+          C: event({ Auth: { Authorizer: 'AWS_IAM' } }),
+          D: event({ Auth: { Authorizer: 'Req' } }),
+          E: event({ Auth: { Authorizer: 'Pool' } }),
+          G: event({ Auth: { Authorizer: 'Typo' } }),
+        },
+      },
+    },
+    template,
+    id,
+  )!;
   const [a, b, c, d, e, g] = events.map((x) => x.auth);
   // What the gateway can't apply is served without it, and the route table says so.
   assert.match(describeAuth(e), /NOT CHECKED: Pool is a Cognito user pool authorizer/);
   assert.match(describeAuth(g), /NOT CHECKED: Typo is not among the API's Authorizers/);
   assert.equal(describeAuth(a), 'Tok (Lambda TOKEN -> AuthFn) + API key');
   assert.deepEqual(a, {
-    authorizer: { type: 'lambda', name: 'Tok', function: 'AuthFn', payload: 'TOKEN', payloadVersion: '1.0', identitySources: ['method.request.header.X-Token'], ttlSeconds: 60, validationExpression: '^x', simpleResponses: false },
+    authorizer: {
+      type: 'lambda',
+      name: 'Tok',
+      function: 'AuthFn',
+      payload: 'TOKEN',
+      payloadVersion: '1.0',
+      identitySources: ['method.request.header.X-Token'],
+      ttlSeconds: 60,
+      validationExpression: '^x',
+      simpleResponses: false,
+    },
     iam: false,
     apiKeyRequired: true,
     apiKeys: ['k-1'],
@@ -78,10 +111,22 @@ test('SAM: Api Auth with a default TOKEN authorizer, per-event NONE / AWS_IAM / 
   assert.ok(b!.preflightAuthorizer, 'the OPTIONS method still has the default authorizer');
   assert.equal(c!.iam, true);
   assert.equal(d!.authorizer?.type === 'lambda' && d!.authorizer.ttlSeconds, 300);
-  assert.deepEqual(d!.authorizer?.type === 'lambda' && d!.authorizer.identitySources, ['method.request.header.H', 'method.request.querystring.q', 'stageVariables.s', 'context.identity.sourceIp']);
-  const noPreflight = { Resources: { Api: { ...template.Resources.Api, Properties: { Auth: { ...template.Resources.Api.Properties.Auth, AddDefaultAuthorizerToCorsPreflight: false } } } } };
+  assert.deepEqual(d!.authorizer?.type === 'lambda' && d!.authorizer.identitySources, [
+    'method.request.header.H',
+    'method.request.querystring.q',
+    'stageVariables.s',
+    'context.identity.sourceIp',
+  ]);
+  const noPreflight = {
+    Resources: {
+      Api: { ...template.Resources.Api, Properties: { Auth: { ...template.Resources.Api.Properties.Auth, AddDefaultAuthorizerToCorsPreflight: false } } },
+    },
+  };
   assert.equal(samHttpEvents('F', { Properties: { Events: { A: event({}) } } }, noPreflight, id)![0]!.auth!.preflightAuthorizer, undefined);
-  assert.equal(samHttpEvents('F', { Properties: { Events: { A: { Type: 'Api', Properties: { Path: '/x', Method: 'get' } } } } }, { Resources: {} }, id)![0]!.auth, undefined);
+  assert.equal(
+    samHttpEvents('F', { Properties: { Events: { A: { Type: 'Api', Properties: { Path: '/x', Method: 'get' } } } } }, { Resources: {} }, id)![0]!.auth,
+    undefined,
+  );
 });
 
 test('SAM: HttpApi Lambda (simple, 1.0) and JWT authorizers, scopes, AWS_IAM', () => {
@@ -94,7 +139,12 @@ test('SAM: HttpApi Lambda (simple, 1.0) and JWT authorizers, scopes, AWS_IAM', (
             DefaultAuthorizer: 'Jwt',
             Authorizers: {
               Jwt: { JwtConfiguration: { issuer: 'https://issuer.test', audience: ['app'] }, IdentitySource: '$request.header.Authorization' },
-              Lam: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:L', AuthorizerPayloadFormatVersion: '2.0', EnableSimpleResponses: true, Identity: { Headers: ['Authorization'], ReauthorizeEvery: 30 } },
+              Lam: {
+                FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:L',
+                AuthorizerPayloadFormatVersion: '2.0',
+                EnableSimpleResponses: true,
+                Identity: { Headers: ['Authorization'], ReauthorizeEvery: 30 },
+              },
               Old: { FunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:L', AuthorizerPayloadFormatVersion: '1.0' },
             },
           },
@@ -103,10 +153,39 @@ test('SAM: HttpApi Lambda (simple, 1.0) and JWT authorizers, scopes, AWS_IAM', (
     },
   };
   const event = (props: Record<string, unknown>) => ({ Type: 'HttpApi', Properties: { ApiId: { Ref: 'H' }, Path: '/p', Method: 'GET', ...props } });
-  const [jwt, lam, old, iam] = samHttpEvents('F', { Properties: { Events: { A: event({ Auth: { AuthorizationScopes: ['admin'] } }), B: event({ Auth: { Authorizer: 'Lam' } }), C: event({ Auth: { Authorizer: 'Old' } }), D: event({ Auth: { Authorizer: 'AWS_IAM' } }) } } }, template, id)!.map((e) => e.auth!);
-  assert.deepEqual(jwt!.authorizer, { type: 'jwt', name: 'Jwt', issuer: 'https://issuer.test', audience: ['app'], identitySource: '$request.header.Authorization' });
+  const [jwt, lam, old, iam] = samHttpEvents(
+    'F',
+    {
+      Properties: {
+        Events: {
+          A: event({ Auth: { AuthorizationScopes: ['admin'] } }),
+          B: event({ Auth: { Authorizer: 'Lam' } }),
+          C: event({ Auth: { Authorizer: 'Old' } }),
+          D: event({ Auth: { Authorizer: 'AWS_IAM' } }),
+        },
+      },
+    },
+    template,
+    id,
+  )!.map((e) => e.auth!);
+  assert.deepEqual(jwt!.authorizer, {
+    type: 'jwt',
+    name: 'Jwt',
+    issuer: 'https://issuer.test',
+    audience: ['app'],
+    identitySource: '$request.header.Authorization',
+  });
   assert.deepEqual(jwt!.scopes, ['admin']);
-  assert.deepEqual(lam!.authorizer, { type: 'lambda', name: 'Lam', function: 'L', payload: 'REQUEST', payloadVersion: '2.0', identitySources: ['$request.header.Authorization'], ttlSeconds: 30, simpleResponses: true });
+  assert.deepEqual(lam!.authorizer, {
+    type: 'lambda',
+    name: 'Lam',
+    function: 'L',
+    payload: 'REQUEST',
+    payloadVersion: '2.0',
+    identitySources: ['$request.header.Authorization'],
+    ttlSeconds: 30,
+    simpleResponses: true,
+  });
   assert.equal(old!.authorizer?.type === 'lambda' && old!.authorizer.payloadVersion, '1.0');
   assert.equal(old!.authorizer?.type === 'lambda' && old!.authorizer.ttlSeconds, 0);
   assert.equal(iam!.iam, true);
@@ -127,7 +206,13 @@ test('serverless.yml: http authorizer (name, arn, request type), aws_iam, privat
     'f',
     [
       { http: { method: 'get', path: 'a', authorizer: 'authFn' } },
-      { http: { method: 'get', path: 'b', authorizer: { name: 'authFn', type: 'request', identitySource: 'method.request.header.X-A, method.request.querystring.q', resultTtlInSeconds: 0 } } },
+      {
+        http: {
+          method: 'get',
+          path: 'b',
+          authorizer: { name: 'authFn', type: 'request', identitySource: 'method.request.header.X-A, method.request.querystring.q', resultTtlInSeconds: 0 },
+        },
+      },
       { http: { method: 'get', path: 'c', authorizer: { arn: 'arn:aws:lambda:us-east-1:123456789012:function:other-auth' } } },
       { http: { method: 'get', path: 'd', authorizer: 'aws_iam', private: true } },
       { httpApi: { method: 'GET', path: '/e', authorizer: { name: 'jwtAuth', scopes: ['read'] } } },
@@ -139,13 +224,41 @@ test('serverless.yml: http authorizer (name, arn, request type), aws_iam, privat
     provider,
   )!;
   const [a, b, c, d, e, f, g, h] = events.map((x) => x.auth);
-  assert.deepEqual(a!.authorizer, { type: 'lambda', name: 'authFn', function: 'authFn', payload: 'TOKEN', payloadVersion: '1.0', identitySources: ['method.request.header.Authorization'], ttlSeconds: 300, simpleResponses: false });
-  assert.deepEqual(b!.authorizer?.type === 'lambda' && [b!.authorizer.payload, b!.authorizer.identitySources, b!.authorizer.ttlSeconds], ['REQUEST', ['method.request.header.X-A', 'method.request.querystring.q'], 0]);
+  assert.deepEqual(a!.authorizer, {
+    type: 'lambda',
+    name: 'authFn',
+    function: 'authFn',
+    payload: 'TOKEN',
+    payloadVersion: '1.0',
+    identitySources: ['method.request.header.Authorization'],
+    ttlSeconds: 300,
+    simpleResponses: false,
+  });
+  assert.deepEqual(b!.authorizer?.type === 'lambda' && [b!.authorizer.payload, b!.authorizer.identitySources, b!.authorizer.ttlSeconds], [
+    'REQUEST',
+    ['method.request.header.X-A', 'method.request.querystring.q'],
+    0,
+  ]);
   assert.equal(c!.authorizer?.type === 'lambda' && c!.authorizer.function, 'other-auth');
   assert.deepEqual([d!.iam, d!.apiKeyRequired, d!.apiKeys], [true, true, ['sls-key-1', 'sls-key-2']]);
-  assert.deepEqual(e!.authorizer, { type: 'jwt', name: 'jwtAuth', issuer: 'https://cognito.test/pool', audience: ['client-1'], identitySource: '$request.header.Authorization' });
+  assert.deepEqual(e!.authorizer, {
+    type: 'jwt',
+    name: 'jwtAuth',
+    issuer: 'https://cognito.test/pool',
+    audience: ['client-1'],
+    identitySource: '$request.header.Authorization',
+  });
   assert.deepEqual(e!.scopes, ['read']);
-  assert.deepEqual(f!.authorizer, { type: 'lambda', name: 'reqAuth', function: 'authFn', payload: 'REQUEST', payloadVersion: '2.0', identitySources: ['$request.header.X-Key'], ttlSeconds: 10, simpleResponses: true });
+  assert.deepEqual(f!.authorizer, {
+    type: 'lambda',
+    name: 'reqAuth',
+    function: 'authFn',
+    payload: 'REQUEST',
+    payloadVersion: '2.0',
+    identitySources: ['$request.header.X-Key'],
+    ttlSeconds: 10,
+    simpleResponses: true,
+  });
   assert.equal(g!.iam, true);
   assert.equal(h, undefined);
 });

@@ -8,7 +8,13 @@ import type { HttpCors } from '../../runner/functions/model.ts';
 import { allowedOrigin, isPreflight, preflightAnswer, withCorsHeaders } from '../../runner/gateway/cors.ts';
 
 const cors = (c: Partial<HttpCors>): HttpCors => ({ allowOrigins: [], allowMethods: [], allowHeaders: [], exposeHeaders: [], allowCredentials: false, ...c });
-const SITE = cors({ allowOrigins: ['http://localhost:5173'], allowMethods: ['GET', 'POST'], allowHeaders: ['x-custom'], exposeHeaders: ['x-total'], maxAge: 600 });
+const SITE = cors({
+  allowOrigins: ['http://localhost:5173'],
+  allowMethods: ['GET', 'POST'],
+  allowHeaders: ['x-custom'],
+  exposeHeaders: ['x-total'],
+  maxAge: 600,
+});
 const ANY = cors({ allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'] });
 const preflight = (origin?: string, requestMethod?: string) => ({ method: 'OPTIONS', origin, requestMethod });
 
@@ -22,7 +28,11 @@ test('which requests are preflights the gateway answers', () => {
     ['no CORS configured', isPreflight('http', undefined, preflight('http://x', 'GET'))],
     ['not OPTIONS', isPreflight('http', SITE, { method: 'GET', origin: 'http://x', requestMethod: 'GET' })],
   ];
-  assert.deepEqual(cases.map(([, v]) => v), [true, false, false, true, true, false, false], cases.map(([n]) => n).join('; '));
+  assert.deepEqual(
+    cases.map(([, v]) => v),
+    [true, false, false, true, true, false, false],
+    cases.map(([n]) => n).join('; '),
+  );
 });
 
 test('allowed origins: "*", exact (any case), scheme wildcards, credentials echo the origin', () => {
@@ -60,11 +70,17 @@ test('preflight answers: HTTP API and URL 204 with the configured headers for an
       ['Access-Control-Allow-Credentials', 'true'],
     ],
   });
-  assert.deepEqual(preflightAnswer('rest', cors({ allowOrigins: ['https://a.test'] }), preflight(), ['ANY']).headers[1], ['Access-Control-Allow-Methods', 'DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT']);
+  assert.deepEqual(preflightAnswer('rest', cors({ allowOrigins: ['https://a.test'] }), preflight(), ['ANY']).headers[1], [
+    'Access-Control-Allow-Methods',
+    'DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT',
+  ]);
 });
 
 test("actual responses: HTTP API and URL replace the function's CORS headers; REST leaves them to the function", () => {
-  const fromFunction: [string, string][] = [['content-type', 'text/plain'], ['Access-Control-Allow-Origin', 'http://wrong']];
+  const fromFunction: [string, string][] = [
+    ['content-type', 'text/plain'],
+    ['Access-Control-Allow-Origin', 'http://wrong'],
+  ];
   assert.deepEqual(withCorsHeaders('http', SITE, 'http://localhost:5173', fromFunction), [
     ['content-type', 'text/plain'],
     ['Access-Control-Allow-Origin', 'http://localhost:5173'],
@@ -79,7 +95,12 @@ test("actual responses: HTTP API and URL replace the function's CORS headers; RE
 test('reading CORS: SAM Api (quoted strings, Globals), HttpApi CorsConfiguration, FunctionUrlConfig.Cors, serverless.yml', () => {
   const id = (v: unknown) => v;
   const template = {
-    Globals: { Api: { Cors: { AllowOrigin: "'http://localhost:5173'", AllowMethods: "'GET, POST'", AllowHeaders: "'X-Custom'", MaxAge: "'600'", AllowCredentials: true } }, HttpApi: { CorsConfiguration: true } },
+    Globals: {
+      Api: {
+        Cors: { AllowOrigin: "'http://localhost:5173'", AllowMethods: "'GET, POST'", AllowHeaders: "'X-Custom'", MaxAge: "'600'", AllowCredentials: true },
+      },
+      HttpApi: { CorsConfiguration: true },
+    },
     Resources: {},
   };
   const resource = {
@@ -89,16 +110,32 @@ test('reading CORS: SAM Api (quoted strings, Globals), HttpApi CorsConfiguration
     },
   };
   const [rest, http, url] = samHttpEvents('F', resource, template, id)!;
-  assert.deepEqual(rest!.cors, cors({ allowOrigins: ['http://localhost:5173'], allowMethods: ['GET', 'POST'], allowHeaders: ['X-Custom'], maxAge: 600, allowCredentials: true }));
+  assert.deepEqual(
+    rest!.cors,
+    cors({ allowOrigins: ['http://localhost:5173'], allowMethods: ['GET', 'POST'], allowHeaders: ['X-Custom'], maxAge: 600, allowCredentials: true }),
+  );
   assert.deepEqual(http!.cors, cors({ allowOrigins: ['*'], allowMethods: ['*'], allowHeaders: ['*'] }));
   assert.deepEqual(url!.cors, cors({ allowOrigins: ['https://*'], exposeHeaders: ['x-total'], maxAge: 60 }));
   assert.equal(url!.invokeMode, 'RESPONSE_STREAM');
-  const plain = samHttpEvents('F', { Properties: { Events: { R: { Type: 'Api', Properties: { Path: '/r', Method: 'get' } } } } }, { Resources: {}, Globals: { Api: { Cors: "'*'" } } }, id)!;
+  const plain = samHttpEvents(
+    'F',
+    { Properties: { Events: { R: { Type: 'Api', Properties: { Path: '/r', Method: 'get' } } } } },
+    { Resources: {}, Globals: { Api: { Cors: "'*'" } } },
+    id,
+  )!;
   assert.deepEqual(plain[0]!.cors, cors({ allowOrigins: ['*'] }));
   assert.equal(samHttpEvents('F', { Properties: { Events: { R: { Type: 'Api', Properties: { Path: '/r' } } } } }, { Resources: {} }, id)![0]!.cors, undefined);
 
-  const sls = serverlessHttpEvents('f', [{ http: { method: 'get', path: 'a', cors: true } }, { http: 'GET b' }, { httpApi: 'GET /c' }], { cors: { allowedOrigins: ['http://localhost:5173'] }, invokeMode: 'RESPONSE_STREAM' }, { httpApi: { cors: true } })!;
-  assert.deepEqual(sls.map((e) => e.cors?.allowOrigins), [['*'], undefined, ['*'], ['http://localhost:5173']]);
+  const sls = serverlessHttpEvents(
+    'f',
+    [{ http: { method: 'get', path: 'a', cors: true } }, { http: 'GET b' }, { httpApi: 'GET /c' }],
+    { cors: { allowedOrigins: ['http://localhost:5173'] }, invokeMode: 'RESPONSE_STREAM' },
+    { httpApi: { cors: true } },
+  )!;
+  assert.deepEqual(
+    sls.map((e) => e.cors?.allowOrigins),
+    [['*'], undefined, ['*'], ['http://localhost:5173']],
+  );
   assert.deepEqual(sls[0]!.cors!.allowHeaders.slice(0, 3), ['Content-Type', 'X-Amz-Date', 'Authorization']);
   assert.equal(sls[3]!.invokeMode, 'RESPONSE_STREAM');
 });

@@ -26,7 +26,17 @@ function fn(name: string, events: Partial<HttpEvent>[]): FunctionSpec {
     layers: [],
     middlewares: [],
     version: '$LATEST',
-    httpEvents: events.map((e) => ({ kind: 'http', method: 'ANY', path: '/', payloadVersion: '2.0', api: 'Api', stage: '$default', binaryMediaTypes: [], line: 0, ...e })),
+    httpEvents: events.map((e) => ({
+      kind: 'http',
+      method: 'ANY',
+      path: '/',
+      payloadVersion: '2.0',
+      api: 'Api',
+      stage: '$default',
+      binaryMediaTypes: [],
+      line: 0,
+      ...e,
+    })),
   };
 }
 
@@ -150,14 +160,24 @@ Resources:
   const events = Object.fromEntries(functions.map((f) => [f.name, f.httpEvents?.map(({ line: _line, ...e }) => e)]));
   assert.deepEqual(events.Rest, [
     { kind: 'rest', method: 'GET', path: '/hello', payloadVersion: '1.0', api: 'ServerlessRestApi', stage: 'Prod', binaryMediaTypes: ['image/png'] },
-    { kind: 'rest', method: 'ANY', path: '/items/{id}', payloadVersion: '1.0', api: 'MyApi', stage: 'v1', binaryMediaTypes: ['application/octet-stream', 'image/*'] },
+    {
+      kind: 'rest',
+      method: 'ANY',
+      path: '/items/{id}',
+      payloadVersion: '1.0',
+      api: 'MyApi',
+      stage: 'v1',
+      binaryMediaTypes: ['application/octet-stream', 'image/*'],
+    },
   ]);
   assert.deepEqual(events.Http, [
     { kind: 'http', method: 'POST', path: '/v2/{proxy+}', payloadVersion: '2.0', api: 'ServerlessHttpApi', stage: '$default', binaryMediaTypes: [] },
     { kind: 'http', method: 'GET', path: '/v1', payloadVersion: '1.0', api: 'ServerlessHttpApi', stage: '$default', binaryMediaTypes: [] },
     { kind: 'http', method: 'ANY', path: '$default', payloadVersion: '2.0', api: 'ServerlessHttpApi', stage: '$default', binaryMediaTypes: [] },
   ]);
-  assert.deepEqual(events.WithUrl, [{ kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: 'WithUrl', stage: '$default', binaryMediaTypes: [] }]);
+  assert.deepEqual(events.WithUrl, [
+    { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: 'WithUrl', stage: '$default', binaryMediaTypes: [] },
+  ]);
   assert.equal(events.Plain, undefined);
   assert.equal('httpEvents' in functions.find((f) => f.name === 'Plain')!, false); // the field stays absent
 });
@@ -185,17 +205,30 @@ functions:
 `;
   const { functions, errors } = parseServerless(service, join(dir, 'serverless.yml'));
   assert.deepEqual(errors, []);
-  assert.deepEqual(functions[0]!.httpEvents!.map(({ line: _line, ...e }) => e), [
-    { kind: 'rest', method: 'GET', path: '/hello/{name}', payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage: 'beta', binaryMediaTypes: ['image/png'] },
-    { kind: 'rest', method: 'POST', path: '/orders', payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage: 'beta', binaryMediaTypes: ['image/png'] },
-    { kind: 'http', method: 'ANY', path: '$default', payloadVersion: '1.0', api: 'HttpApi', stage: '$default', binaryMediaTypes: [] },
-    { kind: 'http', method: 'PUT', path: '/things/{id}', payloadVersion: '1.0', api: 'HttpApi', stage: '$default', binaryMediaTypes: [] },
-    { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: 'hello', stage: '$default', binaryMediaTypes: [] },
-  ]);
+  assert.deepEqual(
+    functions[0]!.httpEvents!.map(({ line: _line, ...e }) => e),
+    [
+      { kind: 'rest', method: 'GET', path: '/hello/{name}', payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage: 'beta', binaryMediaTypes: ['image/png'] },
+      { kind: 'rest', method: 'POST', path: '/orders', payloadVersion: '1.0', api: 'ApiGatewayRestApi', stage: 'beta', binaryMediaTypes: ['image/png'] },
+      { kind: 'http', method: 'ANY', path: '$default', payloadVersion: '1.0', api: 'HttpApi', stage: '$default', binaryMediaTypes: [] },
+      { kind: 'http', method: 'PUT', path: '/things/{id}', payloadVersion: '1.0', api: 'HttpApi', stage: '$default', binaryMediaTypes: [] },
+      { kind: 'url', method: 'ANY', path: '/{proxy+}', payloadVersion: '2.0', api: 'hello', stage: '$default', binaryMediaTypes: [] },
+    ],
+  );
 });
 
 test('a route whose integration is not a Lambda proxy takes its place in the table (shadowing as in AWS), with no function', () => {
-  const mock: HttpEvent = { kind: 'http', method: 'GET', path: '/items/special', payloadVersion: '2.0', api: 'Api', stage: '$default', binaryMediaTypes: [], line: 0, notEmulated: 'a MOCK integration' };
+  const mock: HttpEvent = {
+    kind: 'http',
+    method: 'GET',
+    path: '/items/special',
+    payloadVersion: '2.0',
+    api: 'Api',
+    stage: '$default',
+    binaryMediaTypes: [],
+    line: 0,
+    notEmulated: 'a MOCK integration',
+  };
   const table = routeTable([fn('Items', [{ path: '/items/{id}', method: 'GET' }])], [mock]);
   const special = matchRoute(table, 'GET', '/items/special');
   assert.equal(special?.route.event.notEmulated, 'a MOCK integration');

@@ -15,7 +15,12 @@ test('the SAM chat template: every route reaches its function through !Sub, !Joi
   const file = join(FIXTURES, 'sam', 'template.yaml');
   const { functions, errors } = parseTemplate(readFileSync(file, 'utf8'), file);
   assert.deepEqual(errors, []);
-  const routes = Object.fromEntries(functions.map((fn) => [fn.name, (fn.websocketEvents ?? []).map((e) => `${e.api} ${e.stage} ${e.routeKey}${e.twoWay ? ' two-way' : ''} ${e.routeSelectionExpression}`)]));
+  const routes = Object.fromEntries(
+    functions.map((fn) => [
+      fn.name,
+      (fn.websocketEvents ?? []).map((e) => `${e.api} ${e.stage} ${e.routeKey}${e.twoWay ? ' two-way' : ''} ${e.routeSelectionExpression}`),
+    ]),
+  );
   assert.deepEqual(routes, {
     OnConnect: ['ChatApi Prod $connect $request.body.action'],
     OnDisconnect: ['ChatApi Prod $disconnect $request.body.action'],
@@ -48,13 +53,21 @@ Resources:
   });
 });
 
-test('serverless.yml: `websocket: $connect` and `websocket: { route, routeResponseSelectionExpression }`, with the provider\'s selection expression and stage', () => {
+test("serverless.yml: `websocket: $connect` and `websocket: { route, routeResponseSelectionExpression }`, with the provider's selection expression and stage", () => {
   const file = join(FIXTURES, 'serverless', 'serverless.yml');
   const { functions, errors } = parseServerless(readFileSync(file, 'utf8'), file, { env: { CHAT_STATE_DIR: '/tmp/x' } });
   assert.deepEqual(errors, []);
   const routes = Object.fromEntries(functions.map((fn) => [fn.name, fn.websocketEvents]));
-  const event = (routeKey: string, twoWay = false) => [{ api: 'WebsocketsApi', routeKey, stage: 'local', routeSelectionExpression: '$request.body.type', twoWay }];
-  assert.deepEqual(routes, { connect: event('$connect'), disconnect: event('$disconnect'), echo: event('echo', true), shout: event('shout'), health: undefined });
+  const event = (routeKey: string, twoWay = false) => [
+    { api: 'WebsocketsApi', routeKey, stage: 'local', routeSelectionExpression: '$request.body.type', twoWay },
+  ];
+  assert.deepEqual(routes, {
+    connect: event('$connect'),
+    disconnect: event('$disconnect'),
+    echo: event('echo', true),
+    shout: event('shout'),
+    health: undefined,
+  });
 });
 
 const API: WebSocketApi = {
@@ -96,15 +109,24 @@ test('paths: the API at /<stage> (with or without a slash), its @connections und
 });
 
 test('two APIs on one stage: the second is not served, with a sentence saying what to change', () => {
-  const fn = (name: string, api: string) => ({ name, websocketEvents: [{ api, routeKey: '$default', stage: 'dev', routeSelectionExpression: '$request.body.action', twoWay: false }] }) as never;
+  const fn = (name: string, api: string) =>
+    ({ name, websocketEvents: [{ api, routeKey: '$default', stage: 'dev', routeSelectionExpression: '$request.body.action', twoWay: false }] }) as never;
   const { apis, problems } = webSocketApis([fn('A', 'One'), fn('B', 'Two')]);
-  assert.deepEqual(apis.map((a) => a.api), ['One']);
+  assert.deepEqual(
+    apis.map((a) => a.api),
+    ['One'],
+  );
   assert.match(problems[0]!, /WebSocket API Two is not served: its stage "dev" is also One's.*Give one of them another StageName/);
 });
 
 test('events: headers and query strings only on $connect, body and messageId only on messages, close code and reason only on $disconnect', () => {
   const facts = { api: API, connectionId: 'Abcdefghijklmno=', connectedAt: 1000, domainName: '127.0.0.1:3000', sourceIp: '127.0.0.1', userAgent: 'ua' };
-  const connect = webSocketEvent(facts, { type: 'CONNECT', rawHeaders: ['Host', '127.0.0.1:3000', 'X-A', '1', 'X-A', '2'], rawQuery: 'a=1&a=2&b=3' }, 'Req000000000000=', 2000) as any;
+  const connect = webSocketEvent(
+    facts,
+    { type: 'CONNECT', rawHeaders: ['Host', '127.0.0.1:3000', 'X-A', '1', 'X-A', '2'], rawQuery: 'a=1&a=2&b=3' },
+    'Req000000000000=',
+    2000,
+  ) as any;
   assert.deepEqual(connect.headers, { Host: '127.0.0.1:3000', 'X-A': '2' });
   assert.deepEqual(connect.multiValueHeaders, { Host: ['127.0.0.1:3000'], 'X-A': ['1', '2'] });
   assert.deepEqual(connect.queryStringParameters, { a: '2', b: '3' });

@@ -9,7 +9,10 @@ import { IdleTrim, loadMallocTrim } from '../../runner/idle-trim.ts';
 describe('idle trim', () => {
   it('collects once, a second after the last activity, and not again until new work', async () => {
     const calls: unknown[] = [];
-    const trim = new IdleTrim((options) => calls.push(options), () => Boolean(calls.push('malloc_trim')));
+    const trim = new IdleTrim(
+      (options) => calls.push(options),
+      () => Boolean(calls.push('malloc_trim')),
+    );
     try {
       for (let i = 0; i < 6; i++) {
         trim.activity();

@@ -9,7 +9,8 @@ import { LAMBDA_ERROR_TYPES } from '../../runner/lambda-errors.ts';
 test('every error type the Python runtime reports is in the list', () => {
   // Ask Python itself for the FaultException constants, rather than reading the file's text.
   const bootstrap = join(import.meta.dirname, '..', '..', 'runner', 'runtimes', 'python');
-  const script = `import sys, json; sys.path.insert(0, ${JSON.stringify(bootstrap)}); import bootstrap as b; ` +
+  const script =
+    `import sys, json; sys.path.insert(0, ${JSON.stringify(bootstrap)}); import bootstrap as b; ` +
     'print(json.dumps([v for k, v in vars(b.FaultException).items() if k.isupper() and isinstance(v, str)]))';
   const run = spawnSync('python3', ['-c', script], { encoding: 'utf8', env: { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9' } });
   assert.equal(run.status, 0, run.stderr);

@@ -22,13 +22,19 @@ const p = (pid: number, ppid: number, startTime = 100): ProcessEntry => ({ pid, 
 const TABLE = [p(1, 0), p(10, 1), p(20, 10), p(21, 20), p(22, 21), p(30, 1), p(31, 30)];
 
 test('descendants: children and grandchildren of the root, nobody else', () => {
-  assert.deepEqual(descendantsOf(20, TABLE).map((e) => e.pid), [21, 22]);
+  assert.deepEqual(
+    descendantsOf(20, TABLE).map((e) => e.pid),
+    [21, 22],
+  );
   assert.deepEqual(descendantsOf(22, TABLE), []);
   assert.deepEqual(descendantsOf(99, TABLE), [], 'a root that is gone has no descendants');
 });
 
 test('descendants: a cycle in a torn read of the table does not loop', () => {
-  assert.deepEqual(descendantsOf(20, [p(21, 20), p(20, 21)]).map((e) => e.pid), [21]);
+  assert.deepEqual(
+    descendantsOf(20, [p(21, 20), p(20, 21)]).map((e) => e.pid),
+    [21],
+  );
 });
 
 test('a pid is the same process only with the same start time', () => {
@@ -80,14 +86,22 @@ test('the tree is read on the first sample, then often through children files, l
 
 test('marker candidates: only processes started since the environment was created, never the runner', () => {
   const table = [p(1, 0, 5), p(10, 1, 50), p(20, 10, 300), p(21, 1, 301), p(30, 1, 299)];
-  assert.deepEqual(markerCandidates(table, 300, 10).map((e) => e.pid), [20, 21]);
-  assert.deepEqual(markerCandidates(table, 0, 10).map((e) => e.pid), [1, 20, 21, 30]);
+  assert.deepEqual(
+    markerCandidates(table, 300, 10).map((e) => e.pid),
+    [20, 21],
+  );
+  assert.deepEqual(
+    markerCandidates(table, 0, 10).map((e) => e.pid),
+    [1, 20, 21, 30],
+  );
 });
 
 test('stopping: known processes still the same, the live tree, marked processes; never a reused pid, never the runner', () => {
   const now = [p(1, 0), p(10, 1), p(20, 10), p(21, 20), p(40, 1, 100), p(41, 1, 999), p(50, 1), p(60, 1)];
   const known = [p(40, 20, 100), p(41, 20, 100)];
-  const stop = processesToStop(known, now, 20, [50, 10, 77], 10).map((e) => e.pid).sort((a, b) => a - b);
+  const stop = processesToStop(known, now, 20, [50, 10, 77], 10)
+    .map((e) => e.pid)
+    .sort((a, b) => a - b);
   // 40: seen in the tree, reparented to init; 41: its pid now belongs to another process; 21: the live tree;
   // 50: carries the marker; 10: the runner itself; 77: marked but already gone; 60: a stranger.
   assert.deepEqual(stop, [21, 40, 50]);
@@ -95,5 +109,8 @@ test('stopping: known processes still the same, the live tree, marked processes;
 
 test('stopping after the root exited: only known and marked processes', () => {
   const now = [p(1, 0), p(21, 1), p(22, 21)];
-  assert.deepEqual(processesToStop([p(21, 20)], now, undefined, [], 10).map((e) => e.pid), [21]);
+  assert.deepEqual(
+    processesToStop([p(21, 20)], now, undefined, [], 10).map((e) => e.pid),
+    [21],
+  );
 });

@@ -16,14 +16,63 @@ async function one(id: string, values?: Record<string, string>) {
 
 describe('AWS events as CloudEvents', () => {
   const cases: Array<[string, string, Record<string, unknown>]> = [
-    ['sqs', 'sqs', { source: 'arn:aws:sqs:us-east-1:123456789012:orders', type: 'com.amazonaws.sqs.message', datacontenttype: 'application/json', data: { orderId: '42', item: 'coffee', quantity: 2 } }],
-    ['sns', 'sns', { source: 'arn:aws:sns:us-east-1:123456789012:order-events', type: 'com.amazonaws.sns.Notification', subject: 'Order placed', data: { orderId: '42', item: 'coffee', quantity: 2 } }],
-    ['s3-put', 's3', { source: 'aws:s3.us-east-1.orders-uploads', type: 'com.amazonaws.s3.ObjectCreated:Put', subject: 'invoices/2026/order+42.pdf', time: '2026-01-15T12:00:00.000Z' }],
-    ['kinesis', 'kinesis', { source: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders', type: 'com.amazonaws.kinesis.record', subject: 'customer-1001', data: { orderId: '42', item: 'coffee', quantity: 2 } }],
+    [
+      'sqs',
+      'sqs',
+      {
+        source: 'arn:aws:sqs:us-east-1:123456789012:orders',
+        type: 'com.amazonaws.sqs.message',
+        datacontenttype: 'application/json',
+        data: { orderId: '42', item: 'coffee', quantity: 2 },
+      },
+    ],
+    [
+      'sns',
+      'sns',
+      {
+        source: 'arn:aws:sns:us-east-1:123456789012:order-events',
+        type: 'com.amazonaws.sns.Notification',
+        subject: 'Order placed',
+        data: { orderId: '42', item: 'coffee', quantity: 2 },
+      },
+    ],
+    [
+      's3-put',
+      's3',
+      {
+        source: 'aws:s3.us-east-1.orders-uploads',
+        type: 'com.amazonaws.s3.ObjectCreated:Put',
+        subject: 'invoices/2026/order+42.pdf',
+        time: '2026-01-15T12:00:00.000Z',
+      },
+    ],
+    [
+      'kinesis',
+      'kinesis',
+      {
+        source: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders',
+        type: 'com.amazonaws.kinesis.record',
+        subject: 'customer-1001',
+        data: { orderId: '42', item: 'coffee', quantity: 2 },
+      },
+    ],
     ['dynamodb-insert', 'dynamodb', { type: 'com.amazonaws.dynamodb.INSERT', subject: '{"orderId":{"S":"42"}}' }],
     ['eventbridge-custom', 'eventbridge', { source: 'com.example.orders', type: 'Order Placed', data: { orderId: '42', customerId: '1001', total: 19.5 } }],
-    ['eventbridge-scheduled', 'eventbridge', { source: 'aws.events', type: 'Scheduled Event', subject: 'arn:aws:events:us-east-1:123456789012:rule/nightly-report' }],
-    ['apigw-http', 'http', { type: 'com.amazonaws.apigateway.request', source: 'https://r3pmxmplak.execute-api.us-east-1.amazonaws.com/orders/42', httpmethod: 'POST', data: { item: 'coffee', quantity: 2 } }],
+    [
+      'eventbridge-scheduled',
+      'eventbridge',
+      { source: 'aws.events', type: 'Scheduled Event', subject: 'arn:aws:events:us-east-1:123456789012:rule/nightly-report' },
+    ],
+    [
+      'apigw-http',
+      'http',
+      {
+        type: 'com.amazonaws.apigateway.request',
+        source: 'https://r3pmxmplak.execute-api.us-east-1.amazonaws.com/orders/42',
+        httpmethod: 'POST',
+        data: { item: 'coffee', quantity: 2 },
+      },
+    ],
     ['apigw-rest-proxy', 'http', { type: 'com.amazonaws.apigateway.request', source: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/orders/42' }],
     ['function-url', 'http', { type: 'com.amazonaws.lambda.url.request' }],
     ['alb', 'alb', { type: 'com.amazonaws.elasticloadbalancing.request', source: 'https://orders-alb-1234567890.us-east-1.elb.amazonaws.com/orders' }],
@@ -42,7 +91,10 @@ describe('AWS events as CloudEvents', () => {
   test('one CloudEvent per record of a batch, ids from the records', async () => {
     const event = renderEvent('sqs', { count: '4' }) as { Records: Array<{ messageId: string }> };
     const { events } = await toCloudEvents(event, 'Orders');
-    assert.deepEqual(events.map((e) => e.id), event.Records.map((r) => r.messageId));
+    assert.deepEqual(
+      events.map((e) => e.id),
+      event.Records.map((r) => r.messageId),
+    );
   });
 
   test('an HTTP request that already is a CloudEvent (binary mode) is read as that CloudEvent', async () => {
@@ -50,7 +102,10 @@ describe('AWS events as CloudEvents', () => {
     const message = HTTP.binary(sent);
     const event = { ...(renderEvent('apigw-http') as object), headers: message.headers, body: message.body as string };
     const { events } = await toCloudEvents(event, 'Orders');
-    assert.deepEqual({ id: events[0]!.id, type: events[0]!.type, source: events[0]!.source, data: events[0]!.data }, { id: 'c-1', type: 'com.example.cart.checkout', source: 'https://shop.example/cart', data: { items: 3 } });
+    assert.deepEqual(
+      { id: events[0]!.id, type: events[0]!.type, source: events[0]!.source, data: events[0]!.data },
+      { id: 'c-1', type: 'com.example.cart.checkout', source: 'https://shop.example/cart', data: { items: 3 } },
+    );
   });
 });
 
@@ -61,7 +116,12 @@ describe('results mapped back', () => {
   test('SQS: every record runs; failures become batchItemFailures', async () => {
     const event = renderEvent('sqs', { count: '3' }) as { Records: Array<{ messageId: string }> };
     const seen: string[] = [];
-    const result = await runCloudEvents(event, 'Orders', async (ce) => (seen.push(String(ce.id)), ce.id === event.Records[0]!.messageId ? fail('no') : ok(null)), () => undefined);
+    const result = await runCloudEvents(
+      event,
+      'Orders',
+      async (ce) => (seen.push(String(ce.id)), ce.id === event.Records[0]!.messageId ? fail('no') : ok(null)),
+      () => undefined,
+    );
     assert.equal(seen.length, 3);
     assert.deepEqual(result, { kind: 'response', value: { batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] } });
   });
@@ -69,37 +129,83 @@ describe('results mapped back', () => {
   test('Kinesis and DynamoDB streams: stop at the first failure and report its sequence number', async () => {
     const kinesis = renderEvent('kinesis', { count: '3' }) as { Records: Array<{ kinesis: { sequenceNumber: string } }> };
     let calls = 0;
-    const result = await runCloudEvents(kinesis, 'Orders', async () => (++calls === 2 ? fail('bad record') : ok(1)), () => undefined);
+    const result = await runCloudEvents(
+      kinesis,
+      'Orders',
+      async () => (++calls === 2 ? fail('bad record') : ok(1)),
+      () => undefined,
+    );
     assert.equal(calls, 2);
     assert.deepEqual(result, { kind: 'response', value: { batchItemFailures: [{ itemIdentifier: kinesis.Records[1]!.kinesis.sequenceNumber }] } });
     const dynamo = renderEvent('dynamodb-insert') as { Records: Array<{ dynamodb: { SequenceNumber: string } }> };
-    const failed = await runCloudEvents(dynamo, 'Orders', async () => fail('x'), () => undefined);
+    const failed = await runCloudEvents(
+      dynamo,
+      'Orders',
+      async () => fail('x'),
+      () => undefined,
+    );
     assert.deepEqual(failed, { kind: 'response', value: { batchItemFailures: [{ itemIdentifier: dynamo.Records[0]!.dynamodb.SequenceNumber }] } });
   });
 
   test('SNS and S3: a failed record fails the invocation; results come back as they are', async () => {
-    assert.deepEqual(await runCloudEvents(renderEvent('sns'), 'Orders', async () => ok({ done: true }), () => undefined), { kind: 'response', value: { done: true } });
+    assert.deepEqual(
+      await runCloudEvents(
+        renderEvent('sns'),
+        'Orders',
+        async () => ok({ done: true }),
+        () => undefined,
+      ),
+      { kind: 'response', value: { done: true } },
+    );
     const s3 = renderEvent('s3-put') as { Records: unknown[] };
     const two = { Records: [s3.Records[0], s3.Records[0]] };
-    const result = await runCloudEvents(two, 'Orders', async (ce) => (ce.subject ? fail('cannot read') : ok(1)), () => undefined);
+    const result = await runCloudEvents(
+      two,
+      'Orders',
+      async (ce) => (ce.subject ? fail('cannot read') : ok(1)),
+      () => undefined,
+    );
     assert.deepEqual(result, { kind: 'error', error: { errorType: 'Error', errorMessage: 'Record 1 of 2: cannot read' } });
   });
 
   test('HTTP: a CloudEvent answer goes back in binary mode, a plain value as a JSON response', async () => {
-    const asCe = await runCloudEvents(renderEvent('apigw-http'), 'Orders', async () => ok({ specversion: '1.0', id: 'r-1', source: '/orders', type: 'com.example.order.accepted', data: { ok: true } }), () => undefined);
+    const asCe = await runCloudEvents(
+      renderEvent('apigw-http'),
+      'Orders',
+      async () => ok({ specversion: '1.0', id: 'r-1', source: '/orders', type: 'com.example.order.accepted', data: { ok: true } }),
+      () => undefined,
+    );
     assert.equal(asCe.kind, 'response');
     const response = (asCe as { value: { statusCode: number; headers: Record<string, string>; body: string } }).value;
     assert.equal(response.statusCode, 200);
     assert.equal(response.headers['ce-type'], 'com.example.order.accepted');
     assert.deepEqual(JSON.parse(response.body), { ok: true });
-    const plain = await runCloudEvents(renderEvent('apigw-http'), 'Orders', async () => ok({ total: 3 }), () => undefined);
+    const plain = await runCloudEvents(
+      renderEvent('apigw-http'),
+      'Orders',
+      async () => ok({ total: 3 }),
+      () => undefined,
+    );
     assert.deepEqual(plain, { kind: 'response', value: { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"total":3}' } });
-    const http = await runCloudEvents(renderEvent('apigw-http'), 'Orders', async () => ok({ statusCode: 204 }), () => undefined);
+    const http = await runCloudEvents(
+      renderEvent('apigw-http'),
+      'Orders',
+      async () => ok({ statusCode: 204 }),
+      () => undefined,
+    );
     assert.deepEqual(http, { kind: 'response', value: { statusCode: 204 } });
   });
 
   test('a failure of the chain itself is passed on untouched', async () => {
     const failed: CloudEventsResult = { kind: 'failed', error: { errorType: 'Middleware.Failed', errorMessage: 'broken' } };
-    assert.deepEqual(await runCloudEvents(renderEvent('sqs', { count: '2' }), 'Orders', async () => failed, () => undefined), failed);
+    assert.deepEqual(
+      await runCloudEvents(
+        renderEvent('sqs', { count: '2' }),
+        'Orders',
+        async () => failed,
+        () => undefined,
+      ),
+      failed,
+    );
   });
 });

@@ -41,7 +41,11 @@ test('the executable middleware snippets run as middlewares', () => {
   for (const [name, file, command] of cases) {
     const path = join(dir, file);
     writeFileSync(path, expand(all.get(name)!.body));
-    const out = execFileSync(command[0]!, [...command.slice(1), path, 'after'], { input: '{"statusCode":200,"name":"x"}', encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = execFileSync(command[0]!, [...command.slice(1), path, 'after'], {
+      input: '{"statusCode":200,"name":"x"}',
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     assert.deepEqual(JSON.parse(out), { statusCode: 200, name: 'x' }, name);
   }
   const node = execFileSync(process.execPath, [join(dir, 'mw.mjs'), 'before'], { input: '{"headers":{}}', encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
@@ -53,8 +57,14 @@ test('the executable middleware snippets run as middlewares', () => {
 test('the long-lived snippets answer line by line', () => {
   const node = join(dir, 'serve.mjs');
   writeFileSync(node, expand(all.get('Long-lived executable middleware (Node)')!.body));
-  const out = execFileSync(process.execPath, [node, 'serve'], { input: '{"id":1,"hook":"after","input":{"a":1}}\n{"id":2,"hook":"before","input":{}}\n', encoding: 'utf8' });
-  const [first, second] = out.trim().split('\n').map((l) => JSON.parse(l));
+  const out = execFileSync(process.execPath, [node, 'serve'], {
+    input: '{"id":1,"hook":"after","input":{"a":1}}\n{"id":2,"hook":"before","input":{}}\n',
+    encoding: 'utf8',
+  });
+  const [first, second] = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(first, { id: 1, output: { a: 1 } });
   assert.equal(second.id, 2);
   assert.equal(typeof second.output.receivedAt, 'number');

@@ -17,32 +17,62 @@ const temps: string[] = [];
 after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function fn(middlewares: string[], extra: Record<string, unknown> = {}) {
-  return parseFunction({ name: 'Fn', runtime: 'nodejs22.x', handler: 'index.handler', codeUri: join(FIXTURE, 'functions', 'echo'), source: { file: join(FIXTURE, 'template.yaml'), line: 1 }, middlewares, ...extra }, 'test');
+  return parseFunction(
+    {
+      name: 'Fn',
+      runtime: 'nodejs22.x',
+      handler: 'index.handler',
+      codeUri: join(FIXTURE, 'functions', 'echo'),
+      source: { file: join(FIXTURE, 'template.yaml'), line: 1 },
+      middlewares,
+      ...extra,
+    },
+    'test',
+  );
 }
 
 describe('reading what a hook printed', () => {
   test('the replacement value, {"$response"} and {"$error"}', () => {
     assert.deepEqual(readHookOutput('{"a":1}\n', 'm', 'before'), { kind: 'next', value: { a: 1 } });
     assert.deepEqual(readHookOutput('{"$response":{"statusCode":401}}', 'm', 'before'), { kind: 'respond', value: { statusCode: 401 } });
-    assert.deepEqual(readHookOutput('{"$error":{"errorType":"Auth","errorMessage":"no"}}', 'm', 'after'), { kind: 'raise', error: { errorType: 'Auth', errorMessage: 'no' } });
+    assert.deepEqual(readHookOutput('{"$error":{"errorType":"Auth","errorMessage":"no"}}', 'm', 'after'), {
+      kind: 'raise',
+      error: { errorType: 'Auth', errorMessage: 'no' },
+    });
     // Only an object whose single key is the envelope is one: an event with more keys is just an event.
     assert.deepEqual(readHookOutput('{"$response":1,"x":2}', 'm', 'before'), { kind: 'next', value: { $response: 1, x: 2 } });
     assert.deepEqual(readHookOutput('"text"', 'm', 'after'), { kind: 'next', value: 'text' });
   });
 
   test('the error hook hands on an error object', () => {
-    assert.deepEqual(readHookOutput('{"errorType":"E","errorMessage":"m","extra":1}', 'm', 'error'), { kind: 'next', value: { errorType: 'E', errorMessage: 'm', extra: 1 } });
+    assert.deepEqual(readHookOutput('{"errorType":"E","errorMessage":"m","extra":1}', 'm', 'error'), {
+      kind: 'next',
+      value: { errorType: 'E', errorMessage: 'm', extra: 1 },
+    });
     assert.throws(() => readHookOutput('[1,2]', 'm', 'error'), /its error hook printed something that is neither an error object/);
   });
 
   test('nothing, invalid JSON and a bad $error are failures naming the middleware, hook and output', () => {
-    assert.throws(() => readHookOutput('  \n', 'auth', 'before'), (err: MiddlewareFailure) => {
-      assert.ok(err instanceof MiddlewareFailure);
-      assert.match(err.message, /^Middleware "auth" failed in its before hook: it printed nothing on stdout/);
-      assert.deepEqual(err.toLambdaError(), { errorType: 'Middleware.Failed', errorMessage: err.message, middleware: 'auth', hook: 'before', stdout: '', stderr: '' });
-      return true;
-    });
-    assert.throws(() => readHookOutput('{oops', 'auth', 'after', 'line 3: boom'), /failed in its after hook: it printed invalid JSON .*It printed: \{oops Its stderr: line 3: boom/);
+    assert.throws(
+      () => readHookOutput('  \n', 'auth', 'before'),
+      (err: MiddlewareFailure) => {
+        assert.ok(err instanceof MiddlewareFailure);
+        assert.match(err.message, /^Middleware "auth" failed in its before hook: it printed nothing on stdout/);
+        assert.deepEqual(err.toLambdaError(), {
+          errorType: 'Middleware.Failed',
+          errorMessage: err.message,
+          middleware: 'auth',
+          hook: 'before',
+          stdout: '',
+          stderr: '',
+        });
+        return true;
+      },
+    );
+    assert.throws(
+      () => readHookOutput('{oops', 'auth', 'after', 'line 3: boom'),
+      /failed in its after hook: it printed invalid JSON .*It printed: \{oops Its stderr: line 3: boom/,
+    );
     assert.throws(() => readHookOutput('{"$error":"nope"}', 'auth', 'before'), /without an object holding errorType and errorMessage/);
   });
 });
@@ -64,7 +94,10 @@ describe('manifests', () => {
     writeFileSync(join(dir, 'middlewares', 'auth.json'), JSON.stringify({ longLived: 'yes', hooks: ['before'] }));
     writeFileSync(join(dir, 'middlewares', 'auth.sh'), 'cat\n');
     const f = parseFunction({ name: 'F', runtime: 'nodejs22.x', codeUri: dir, middlewares: ['auth'] }, 'test');
-    assert.throws(() => resolveMiddleware(f, 'auth'), (err: Error) => err instanceof MiddlewareManifestError && /auth\.json is not valid: longLived: /.test(err.message));
+    assert.throws(
+      () => resolveMiddleware(f, 'auth'),
+      (err: Error) => err instanceof MiddlewareManifestError && /auth\.json is not valid: longLived: /.test(err.message),
+    );
   });
 });
 
@@ -83,7 +116,10 @@ describe('resolving names in the function workspace', () => {
 
   test('unknown names, names that are paths, and files that cannot run are refused with what to do', () => {
     const f = fn([]);
-    assert.throws(() => resolveMiddleware(f, 'nope'), (err: Error) => err instanceof MiddlewareNotFoundError && /was not found: looked for nope, nope\.sh/.test(err.message));
+    assert.throws(
+      () => resolveMiddleware(f, 'nope'),
+      (err: Error) => err instanceof MiddlewareNotFoundError && /was not found: looked for nope, nope\.sh/.test(err.message),
+    );
     assert.throws(() => resolveMiddleware(f, '../secrets'), /is not a file name/);
     const dir = mkdtempSync(join(tmpdir(), 'or-mw-'));
     temps.push(dir);
@@ -102,23 +138,41 @@ describe('resolving names in the function workspace', () => {
 describe('runner-level chains for the visualizer', () => {
   test('each middleware with its kind, hooks, schemas and problems', () => {
     const chain = describeRunnerChain(fn(['deny', 'counter-ll', 'trace-py', 'cloudevents', 'gone']));
-    assert.deepEqual(chain.middlewares.map((m) => [m.name, m.kind, m.hooks.join('+')]), [
-      ['deny', 'executable', 'before'],
-      ['counter-ll', 'long-lived', 'before'],
-      ['trace-py', 'executable', 'before+after+error'],
-      ['cloudevents', 'builtin', 'before+after'],
-      ['gone', 'missing', ''],
-    ]);
+    assert.deepEqual(
+      chain.middlewares.map((m) => [m.name, m.kind, m.hooks.join('+')]),
+      [
+        ['deny', 'executable', 'before'],
+        ['counter-ll', 'long-lived', 'before'],
+        ['trace-py', 'executable', 'before+after+error'],
+        ['cloudevents', 'builtin', 'before+after'],
+        ['gone', 'missing', ''],
+      ],
+    );
     assert.deepEqual((chain.middlewares[0]!.schemas as any).before.output.required, ['token']);
     assert.match(chain.middlewares[4]!.problem!, /was not found/);
   });
 
   test('only functions with middlewares whose code holds the file; SLSMIDDLEWARES counts', () => {
     const a = fn(['deny']);
-    const b = parseFunction({ name: 'B', runtime: 'python3.12', codeUri: join(FIXTURE, 'functions', 'py-echo'), environment: { SLSMIDDLEWARES: 'trace-py, trace-node' }, source: { file: join(FIXTURE, 'template.yaml'), line: 1 } }, 'test');
+    const b = parseFunction(
+      {
+        name: 'B',
+        runtime: 'python3.12',
+        codeUri: join(FIXTURE, 'functions', 'py-echo'),
+        environment: { SLSMIDDLEWARES: 'trace-py, trace-node' },
+        source: { file: join(FIXTURE, 'template.yaml'), line: 1 },
+      },
+      'test',
+    );
     const c = parseFunction({ name: 'C', runtime: 'nodejs22.x', codeUri: join(FIXTURE, 'functions', 'ce-handler') }, 'test');
-    assert.deepEqual(describeRunnerChains([a, b, c]).map((r) => r.function), ['Fn', 'B']);
-    assert.deepEqual(describeRunnerChains([a, b, c], join(FIXTURE, 'functions', 'py-echo', 'app.py')).map((r) => [r.function, r.middlewares.map((m) => m.name)]), [['B', ['trace-py', 'trace-node']]]);
+    assert.deepEqual(
+      describeRunnerChains([a, b, c]).map((r) => r.function),
+      ['Fn', 'B'],
+    );
+    assert.deepEqual(
+      describeRunnerChains([a, b, c], join(FIXTURE, 'functions', 'py-echo', 'app.py')).map((r) => [r.function, r.middlewares.map((m) => m.name)]),
+      [['B', ['trace-py', 'trace-node']]],
+    );
   });
 
   test('the WIT world declares the exports the runner describes', () => {

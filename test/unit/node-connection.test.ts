@@ -38,11 +38,18 @@ describe('node runtime client connection', () => {
     const { port } = await rawServer(t, (socket, received) => {
       const requests = requestsIn(received);
       if (requests.length === 2 && received.endsWith('\r\n\r\n')) {
-        socket.write('HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{"status":"OK"}HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r2\r\nContent-Length: 7\r\n\r\n{"n":2}');
+        socket.write(
+          'HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{"status":"OK"}HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r2\r\nContent-Length: 7\r\n\r\n{"n":2}',
+        );
       }
     });
     const connection = new Connection({ host: '127.0.0.1', port });
-    const posted = connection.request({ method: 'POST', path: '/2018-06-01/runtime/invocation/r1/response', headers: 'Content-Type: application/json\r\n', body: '"é"' });
+    const posted = connection.request({
+      method: 'POST',
+      path: '/2018-06-01/runtime/invocation/r1/response',
+      headers: 'Content-Type: application/json\r\n',
+      body: '"é"',
+    });
     const next = connection.request({ method: 'GET', path: '/2018-06-01/runtime/invocation/next' });
     const a = await posted;
     const b = await next;

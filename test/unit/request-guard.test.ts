@@ -7,7 +7,14 @@ import { allowedOriginsFrom, isLoopbackHost, judgeRequest, type GuardInput, type
 
 const SIGV4 = 'AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=abcdef';
 const ALLOWED = new Set(['http://localhost:5173']);
-const base: GuardInput = { method: 'POST', host: '127.0.0.1:3001', origin: undefined, authorization: SIGV4, secFetchSite: undefined, preflightMethod: undefined };
+const base: GuardInput = {
+  method: 'POST',
+  host: '127.0.0.1:3001',
+  origin: undefined,
+  authorization: SIGV4,
+  secFetchSite: undefined,
+  preflightMethod: undefined,
+};
 
 // [what, surface, request, expected: 'allow' | 'preflight' | AWS error type, CORS origin when allowed]
 const CASES: Array<[string, Surface, Partial<GuardInput>, string, string?]> = [
@@ -28,8 +35,19 @@ const CASES: Array<[string, Surface, Partial<GuardInput>, string, string?]> = [
   ['a no-cors GET (no Origin) from another site', 'aws', { method: 'GET', secFetchSite: 'cross-site' }, 'AccessDeniedException'],
   ['the user typing the address', 'unsigned', { method: 'GET', authorization: undefined, secFetchSite: 'none' }, 'allow'],
   ['an allowed origin, unsigned', 'aws', { origin: 'http://localhost:5173', authorization: undefined }, 'allow', 'http://localhost:5173'],
-  ['an allowed origin\'s preflight', 'aws', { method: 'OPTIONS', origin: 'http://localhost:5173', authorization: undefined, preflightMethod: 'POST' }, 'preflight', 'http://localhost:5173'],
-  ['a preflight from elsewhere', 'aws', { method: 'OPTIONS', origin: 'http://evil.example', authorization: undefined, preflightMethod: 'POST' }, 'AccessDeniedException'],
+  [
+    "an allowed origin's preflight",
+    'aws',
+    { method: 'OPTIONS', origin: 'http://localhost:5173', authorization: undefined, preflightMethod: 'POST' },
+    'preflight',
+    'http://localhost:5173',
+  ],
+  [
+    'a preflight from elsewhere',
+    'aws',
+    { method: 'OPTIONS', origin: 'http://evil.example', authorization: undefined, preflightMethod: 'POST' },
+    'AccessDeniedException',
+  ],
   ['rie: curl, unsigned', 'unsigned', { authorization: undefined }, 'allow'],
   ['rie: a page', 'unsigned', { authorization: undefined, origin: 'http://evil.example' }, 'AccessDeniedException'],
   ['rie: DNS rebinding', 'unsigned', { authorization: undefined, host: 'attacker.example' }, 'AccessDeniedException'],

@@ -81,12 +81,21 @@ test('family membership: the runtime, its descendants and its process group; not
 test('among several families, the one whose process holds the socket owns the connection; none, and it is refused', linux, () => {
   const socket = accepted[0]!;
   const { inode } = findTcpPeer(socket.remoteAddress!, socket.remotePort!, port)!;
-  const families = [{ runtimePid: stranger.pid, extensionPids: [] }, { runtimePid: parent.pid, extensionPids: [] }];
+  const families = [
+    { runtimePid: stranger.pid, extensionPids: [] },
+    { runtimePid: parent.pid, extensionPids: [] },
+  ];
   assert.deepEqual(holderAmong(inode, families), { index: 1, pid: childPid }, "found through the second family's runtime, as its child");
   assert.equal(holderAmong(inode, [families[0]!]), undefined);
   const names = ['stranger', 'runtime'];
-  assert.deepEqual(tcpPeerOwner(socket, port, names, (name) => families[names.indexOf(name)]!), { owner: 'runtime' });
+  assert.deepEqual(
+    tcpPeerOwner(socket, port, names, (name) => families[names.indexOf(name)]!),
+    { owner: 'runtime' },
+  );
   const refused = tcpPeerOwner(socket, port, ['stranger'], () => families[0]!);
   assert.ok('refused' in refused && /is not made by a process of any execution environment$/.test(refused.refused), JSON.stringify(refused));
-  assert.deepEqual(tcpPeerOwner(socket, port, [], () => families[0]!), { refused: `the connection from port ${socket.remotePort} is not made by a process of any execution environment` });
+  assert.deepEqual(
+    tcpPeerOwner(socket, port, [], () => families[0]!),
+    { refused: `the connection from port ${socket.remotePort} is not made by a process of any execution environment` },
+  );
 });

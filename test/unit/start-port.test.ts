@@ -27,7 +27,10 @@ test('the default port, when taken, falls back to a free one and says so', async
 test('a port the user chose that is taken is an error naming it; a free one is used as it is', async () => {
   const { server, port } = await occupy();
   try {
-    await assert.rejects(portToServeOn(port, true, () => undefined), new RegExp(`Port ${port} is in use on 127\\.0\\.0\\.1\\. Choose another with --port N`));
+    await assert.rejects(
+      portToServeOn(port, true, () => undefined),
+      new RegExp(`Port ${port} is in use on 127\\.0\\.0\\.1\\. Choose another with --port N`),
+    );
   } finally {
     server.close();
   }

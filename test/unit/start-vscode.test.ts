@@ -19,5 +19,8 @@ test('opens examples/ in a new window with the repo as the development extension
 });
 
 test('without a code command it says how to get one, or to use code-server', () => {
-  assert.throws(() => openInVsCode(EXAMPLES_DIR, () => {}, 'no-such-code-command-here'), /There is no "no-such-code-command-here" command: in VS Code run "Shell Command: Install 'code' command in PATH".*leave out --vscode to use code-server/);
+  assert.throws(
+    () => openInVsCode(EXAMPLES_DIR, () => {}, 'no-such-code-command-here'),
+    /There is no "no-such-code-command-here" command: in VS Code run "Shell Command: Install 'code' command in PATH".*leave out --vscode to use code-server/,
+  );
 });

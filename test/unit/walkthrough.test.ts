@@ -12,7 +12,10 @@ const BUILT_IN = new Set(['workbench.action.files.openFolder']);
 
 test('the walkthrough opens a template, invokes, debugs, shows the chain and builds for arm64', () => {
   const [walkthrough] = manifest.contributes.walkthroughs;
-  assert.deepEqual(walkthrough.steps.map((s: { id: string }) => s.id), ['openTemplate', 'invoke', 'debug', 'chain', 'buildArm64']);
+  assert.deepEqual(
+    walkthrough.steps.map((s: { id: string }) => s.id),
+    ['openTemplate', 'invoke', 'debug', 'chain', 'buildArm64'],
+  );
   for (const step of walkthrough.steps) {
     assert.ok(existsSync(join(ROOT, step.media.markdown)), `${step.id}: ${step.media.markdown} exists`);
     const linked = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]);

@@ -64,7 +64,10 @@ test('a v1 event with single-value maps only, no body and no query', () => {
 
 test('any other event is refused with a sentence naming the HTTP event shapes', () => {
   assert.throws(() => requestFromEvent({ Records: [{ eventSource: 'aws:sqs' }] }), NotAnHttpEventError);
-  assert.throws(() => requestFromEvent('just text'), /takes HTTP events: API Gateway REST \(v1, with "httpMethod"\), HTTP API or Function URL \(version "2\.0"/);
+  assert.throws(
+    () => requestFromEvent('just text'),
+    /takes HTTP events: API Gateway REST \(v1, with "httpMethod"\), HTTP API or Function URL \(version "2\.0"/,
+  );
 });
 
 test('a response becomes a v2 result: joined headers, set-cookie as cookies, text body', () => {
@@ -82,12 +85,29 @@ test('a response becomes a v2 result: joined headers, set-cookie as cookies, tex
     },
     'v2',
   );
-  assert.deepEqual(result, { statusCode: 201, headers: { 'content-type': 'application/json', vary: 'Accept, Origin' }, cookies: ['a=1', 'b=2'], body: '{"ok":true}', isBase64Encoded: false });
+  assert.deepEqual(result, {
+    statusCode: 201,
+    headers: { 'content-type': 'application/json', vary: 'Accept, Origin' },
+    cookies: ['a=1', 'b=2'],
+    body: '{"ok":true}',
+    isBase64Encoded: false,
+  });
 });
 
 test('a response becomes a v1 result with multiValueHeaders; binary bodies are base64', () => {
   const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0xff]);
-  const result = resultFromResponse({ status: 200, headers: [['content-type', 'image/png'], ['x-a', '1'], ['x-a', '2']], body: png }, 'v1');
+  const result = resultFromResponse(
+    {
+      status: 200,
+      headers: [
+        ['content-type', 'image/png'],
+        ['x-a', '1'],
+        ['x-a', '2'],
+      ],
+      body: png,
+    },
+    'v1',
+  );
   assert.deepEqual(result, {
     statusCode: 200,
     headers: { 'content-type': 'image/png', 'x-a': '2' },
@@ -96,7 +116,20 @@ test('a response becomes a v1 result with multiValueHeaders; binary bodies are b
     isBase64Encoded: true,
   });
   // Gzip is binary whatever its type; no content type: text when it is valid UTF-8.
-  assert.equal(resultFromResponse({ status: 200, headers: [['content-type', 'text/plain'], ['content-encoding', 'gzip']], body: Buffer.from('x') }, 'v2').isBase64Encoded, true);
+  assert.equal(
+    resultFromResponse(
+      {
+        status: 200,
+        headers: [
+          ['content-type', 'text/plain'],
+          ['content-encoding', 'gzip'],
+        ],
+        body: Buffer.from('x'),
+      },
+      'v2',
+    ).isBase64Encoded,
+    true,
+  );
   assert.equal(resultFromResponse({ status: 200, headers: [], body: Buffer.from('héllo') }, 'v2').body, 'héllo');
   assert.equal(resultFromResponse({ status: 204, headers: [], body: Buffer.alloc(0) }, 'v2').body, '');
 });

@@ -9,19 +9,61 @@ import { GROW_PAST_MEMORY_SIZE, trapOnFailedGrow } from '../../runner/runtimes/w
 function moduleWithMemory(min: number, max?: number): Uint8Array {
   const limits = max === undefined ? [0x00, min] : [0x01, min, max];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     // type section: (func (param i32) (result i32))
-    0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x01,
+    0x06,
+    0x01,
+    0x60,
+    0x01,
+    0x7f,
+    0x01,
+    0x7f,
     // function section
-    0x03, 0x02, 0x01, 0x00,
+    0x03,
+    0x02,
+    0x01,
+    0x00,
     // memory section
-    0x05, limits.length + 1, 0x01, ...limits,
+    0x05,
+    limits.length + 1,
+    0x01,
+    ...limits,
     // export section: "memory" (memory 0), "grow" (func 0)
-    0x07, 0x11, 0x02, 0x06, ...Buffer.from('memory'), 0x02, 0x00, 0x04, ...Buffer.from('grow'), 0x00, 0x00,
+    0x07,
+    0x11,
+    0x02,
+    0x06,
+    ...Buffer.from('memory'),
+    0x02,
+    0x00,
+    0x04,
+    ...Buffer.from('grow'),
+    0x00,
+    0x00,
     // code section: local.get 0; memory.grow 0; end
-    0x0a, 0x08, 0x01, 0x06, 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b,
+    0x0a,
+    0x08,
+    0x01,
+    0x06,
+    0x00,
+    0x20,
+    0x00,
+    0x40,
+    0x00,
+    0x0b,
     // a custom section that must survive the rewrite
-    0x00, 0x05, 0x04, ...Buffer.from('note'),
+    0x00,
+    0x05,
+    0x04,
+    ...Buffer.from('note'),
   ];
   return Uint8Array.from(bytes);
 }
@@ -67,19 +109,77 @@ test('a module needing more than the cap to start reports its initial size; no m
  */
 function moduleWithDecoy(): Uint8Array {
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     // types: 0 (func), 1 (func (param i32) (result i32))
-    0x01, 0x09, 0x02, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x01,
+    0x09,
+    0x02,
+    0x60,
+    0x00,
+    0x00,
+    0x60,
+    0x01,
+    0x7f,
+    0x01,
+    0x7f,
     // import env.f: func of type 0 (function index 0)
-    0x02, 0x09, 0x01, 0x03, ...Buffer.from('env'), 0x01, ...Buffer.from('f'), 0x00, 0x00,
+    0x02,
+    0x09,
+    0x01,
+    0x03,
+    ...Buffer.from('env'),
+    0x01,
+    ...Buffer.from('f'),
+    0x00,
+    0x00,
     // functions 1 ($grow, type 1) and 2 ($decoy, type 0)
-    0x03, 0x03, 0x02, 0x01, 0x00,
-    0x05, 0x04, 0x01, 0x01, 0x01, 0x02,
+    0x03,
+    0x03,
+    0x02,
+    0x01,
+    0x00,
+    0x05,
+    0x04,
+    0x01,
+    0x01,
+    0x01,
+    0x02,
     // exports: grow = func 1, decoy = func 2
-    0x07, 0x10, 0x02, 0x04, ...Buffer.from('grow'), 0x00, 0x01, 0x05, ...Buffer.from('decoy'), 0x00, 0x02,
-    0x0a, 0x0f, 0x02,
-    0x06, 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b,
-    0x06, 0x00, 0x02, 0x40, 0x00, 0x0b, 0x0b,
+    0x07,
+    0x10,
+    0x02,
+    0x04,
+    ...Buffer.from('grow'),
+    0x00,
+    0x01,
+    0x05,
+    ...Buffer.from('decoy'),
+    0x00,
+    0x02,
+    0x0a,
+    0x0f,
+    0x02,
+    0x06,
+    0x00,
+    0x20,
+    0x00,
+    0x40,
+    0x00,
+    0x0b,
+    0x06,
+    0x00,
+    0x02,
+    0x40,
+    0x00,
+    0x0b,
+    0x0b,
   ]);
 }
 
@@ -90,12 +190,18 @@ test('only real memory.grow instructions are rewritten; imported functions keep 
   const instance = new WebAssembly.Instance(new WebAssembly.Module(rewritten as Uint8Array<ArrayBuffer>), { env: { f: () => undefined } });
   const { grow, decoy } = instance.exports as { grow(pages: number): number; decoy(): void };
   assert.equal(grow(1), 1);
-  assert.throws(() => grow(1), (error: Error) => error instanceof WebAssembly.RuntimeError && error.stack!.includes(GROW_PAST_MEMORY_SIZE), 'past its own maximum of 2 pages, a trap named in the stack');
+  assert.throws(
+    () => grow(1),
+    (error: Error) => error instanceof WebAssembly.RuntimeError && error.stack!.includes(GROW_PAST_MEMORY_SIZE),
+    'past its own maximum of 2 pages, a trap named in the stack',
+  );
   assert.throws(() => decoy(), /unreachable/, 'the decoy still runs its own code');
 });
 
 test('a module that never grows memory, or uses an instruction the decoder does not know, is left as it is', () => {
-  const noGrow = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]);
+  const noGrow = Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,
+  ]);
   assert.equal(trapOnFailedGrow(noGrow), noGrow);
   // A body starting with a GC-proposal instruction (0xfb ...) before its memory.grow.
   const unknown = moduleWithMemory(1);
@@ -114,5 +220,9 @@ test("a module's own name section keeps its names and gains the grow function's"
   const instance = new WebAssembly.Instance(new WebAssembly.Module(rewritten as Uint8Array<ArrayBuffer>), { env: { f: () => undefined } });
   const { grow } = instance.exports as { grow(pages: number): number };
   assert.equal(grow(1), 1);
-  assert.throws(() => grow(1), (error: Error) => error.stack!.includes(GROW_PAST_MEMORY_SIZE) && error.stack!.includes('mygrow'), 'both names in the stack');
+  assert.throws(
+    () => grow(1),
+    (error: Error) => error.stack!.includes(GROW_PAST_MEMORY_SIZE) && error.stack!.includes('mygrow'),
+    'both names in the stack',
+  );
 });

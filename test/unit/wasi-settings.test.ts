@@ -70,7 +70,10 @@ test('a wasi function with every component setting loads into the model', () => 
 
 test('a wasi function without component settings gets the defaults: handler world, fresh instances, no grants', () => {
   withFolder((dir) => {
-    const { functions, errors } = parseTemplate(template(`  Plain:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: fn/\n      Handler: hello.wasm\n      Runtime: wasi\n`), join(dir, 'template.yaml'));
+    const { functions, errors } = parseTemplate(
+      template(`  Plain:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: fn/\n      Handler: hello.wasm\n      Runtime: wasi\n`),
+      join(dir, 'template.yaml'),
+    );
     assert.deepEqual(errors, []);
     assert.equal(functions[0]!.component, undefined);
   });
@@ -106,7 +109,10 @@ test('component mistakes are sentences naming the setting and what it must be', 
     assert.match(message, /component\.preopens .*the host folder relative to CodeUri and the guest path absolute/);
     assert.match(message, /component\.allowedHosts "example\.com"; it must be a list of host names/);
     assert.match(message, /component\.build\.language "rust"; it must be "js" \(componentize-js\) or "c"/);
-    assert.match(message, /unknown Metadata\.OpenRuntime\.component setting "memory"; the settings are world, reuseInstance, preopens, allowedHosts, keyValue, config, messaging, build/);
+    assert.match(
+      message,
+      /unknown Metadata\.OpenRuntime\.component setting "memory"; the settings are world, reuseInstance, preopens, allowedHosts, keyValue, config, messaging, build/,
+    );
   });
 });
 
@@ -147,7 +153,10 @@ test('wasi needs a .wasm Handler; component settings need Runtime wasi; preopene
       join(dir, 'template.yaml'),
     );
     const byName = (name: string) => errors.find((e) => e.message.startsWith(`Function "${name}"`))?.message ?? '';
-    assert.match(byName('NoHandler'), /has no Handler\. For Runtime wasi, Handler is the component's \.wasm file relative to CodeUri, such as "Handler: build\/hello\.wasm"/);
+    assert.match(
+      byName('NoHandler'),
+      /has no Handler\. For Runtime wasi, Handler is the component's \.wasm file relative to CodeUri, such as "Handler: build\/hello\.wasm"/,
+    );
     assert.match(byName('NotWasm'), /has Handler "app\.handler"; for Runtime wasi it is the component's \.wasm file/);
     assert.match(byName('NodeWithComponent'), /has component settings, which only apply to Runtime wasi/);
     assert.match(byName('MissingPreopen'), /preopens "nowhere" for the component, but .*fn\/nowhere is not a folder/);
@@ -188,7 +197,10 @@ test('capabilities: keyValue, config and messaging with built-in or executable p
 `),
       join(dir, 'template.yaml'),
     );
-    assert.deepEqual(functions.map((f) => f.name), ['Orders']);
+    assert.deepEqual(
+      functions.map((f) => f.name),
+      ['Orders'],
+    );
     const { keyValue, config, messaging } = functions[0]!.component!;
     assert.deepEqual(keyValue, {
       default: { provider: 'local', timeoutMs: 5000 },

@@ -93,14 +93,23 @@ test('a missing export lists what the component does export; a command is called
 
 test('another version of the handler interface is refused with the version this runner speaks', () => {
   const result = checkComponent(readWorld('world root {\n  export open-runtime:lambda/handler@0.2.0;\n}\n'), handler, 'new.wasm');
-  assert.match(!result.ok ? result.errorMessage : '', /exports open-runtime:lambda\/handler@0\.2\.0, but this runner speaks open-runtime:lambda\/handler@0\.1\.0/);
+  assert.match(
+    !result.ok ? result.errorMessage : '',
+    /exports open-runtime:lambda\/handler@0\.2\.0, but this runner speaks open-runtime:lambda\/handler@0\.1\.0/,
+  );
 });
 
 test('imports: outgoing HTTP needs allowedHosts; sockets, unknown interfaces, bare functions and WASI 0.3 are refused by name', () => {
   const noHosts = checkComponent(readWorld(PROXY), http, 'proxy.wasm');
   assert.equal(!noHosts.ok && noHosts.errorType, 'Runtime.ImportNotGranted');
-  assert.match(!noHosts.ok ? noHosts.errorMessage : '', /proxy\.wasm imports wasi:http\/outgoing-handler@0\.2\.10, which the function was not granted: .*allowedHosts/);
-  assert.deepEqual(checkComponent(readWorld(PROXY), { ...http, allowedHosts: ['api.example.com'] }, 'proxy.wasm'), { ok: true, exportName: 'wasi:http/incoming-handler@0.2.10' });
+  assert.match(
+    !noHosts.ok ? noHosts.errorMessage : '',
+    /proxy\.wasm imports wasi:http\/outgoing-handler@0\.2\.10, which the function was not granted: .*allowedHosts/,
+  );
+  assert.deepEqual(checkComponent(readWorld(PROXY), { ...http, allowedHosts: ['api.example.com'] }, 'proxy.wasm'), {
+    ok: true,
+    exportName: 'wasi:http/incoming-handler@0.2.10',
+  });
 
   const refused = (imports: string) => {
     const result = checkComponent(readWorld(`world root {\n${imports}\n  export open-runtime:lambda/handler@0.1.0;\n}\n`), handler, 'x.wasm');
@@ -108,7 +117,10 @@ test('imports: outgoing HTTP needs allowedHosts; sockets, unknown interfaces, ba
   };
   assert.match(refused('  import wasi:sockets/tcp@0.2.10;'), /imports wasi:sockets\/tcp@0\.2\.10, .*raw network sockets are not available/);
   assert.match(refused('  import acme:db/query@1.0.0;'), /imports acme:db\/query@1\.0\.0, .*Open Runtime does not provide it/);
-  assert.match(refused('  import wasi:keyvalue/store@0.2.0-draft;'), /imports wasi:keyvalue\/store@0\.2\.0-draft, which the function was not granted: grant it in the template: add "keyValue: \{ default: local \}"/);
+  assert.match(
+    refused('  import wasi:keyvalue/store@0.2.0-draft;'),
+    /imports wasi:keyvalue\/store@0\.2\.0-draft, which the function was not granted: grant it in the template: add "keyValue: \{ default: local \}"/,
+  );
   assert.match(refused('  import log: func(line: string);'), /imports log, .*not bare function or inline interface imports/);
   assert.match(refused('  import wasi:cli/stdout@0.3.0;'), /imports wasi:cli\/stdout@0\.3\.0, .*this is WASI 0\.3\.0/);
   assert.equal(refused('  import wasi:clocks/wall-clock@0.2.0;\n  import wasi:random/random@0.2.3;\n  import wasi:cli/exit@0.2.12;'), 'granted');
@@ -136,8 +148,16 @@ test('allowedHosts: exact hosts on any port, host:port, subdomain wildcards, URL
 });
 
 test('capabilities: key-value, config and messaging imports are granted by their template settings, at the versions the runner serves', () => {
-  const world = (imports: string[]) => readWorld(`world root {\n${imports.map((i) => `  import ${i};`).join('\n')}\n  export open-runtime:lambda/handler@0.1.0;\n}\n`);
-  const all = ['wasi:keyvalue/store@0.2.0-draft', 'wasi:keyvalue/atomics@0.2.0-draft', 'wasi:keyvalue/batch@0.2.0-draft', 'wasi:config/store@0.2.0-draft', 'wasmcloud:messaging/types@0.2.0', 'wasmcloud:messaging/consumer@0.2.0'];
+  const world = (imports: string[]) =>
+    readWorld(`world root {\n${imports.map((i) => `  import ${i};`).join('\n')}\n  export open-runtime:lambda/handler@0.1.0;\n}\n`);
+  const all = [
+    'wasi:keyvalue/store@0.2.0-draft',
+    'wasi:keyvalue/atomics@0.2.0-draft',
+    'wasi:keyvalue/batch@0.2.0-draft',
+    'wasi:config/store@0.2.0-draft',
+    'wasmcloud:messaging/types@0.2.0',
+    'wasmcloud:messaging/consumer@0.2.0',
+  ];
   const provider = { provider: 'local' as const, timeoutMs: 5000 };
   const granted = { ...handler, keyValue: { default: provider }, config: { ...provider, values: {} }, messaging: { ...provider, subjects: {} } };
   assert.deepEqual(checkComponent(world(all), granted, 'app.wasm'), { ok: true, exportName: 'open-runtime:lambda/handler@0.1.0' });
@@ -146,10 +166,16 @@ test('capabilities: key-value, config and messaging imports are granted by their
     const result = checkComponent(world(imports), settings, 'app.wasm');
     return result.ok ? 'granted' : result.errorMessage;
   };
-  assert.match(refusal(all, { ...granted, keyValue: {} }), /imports wasi:keyvalue\/store@0\.2\.0-draft, which the function was not granted: grant it in the template: add "keyValue: \{ default: local \}"/);
+  assert.match(
+    refusal(all, { ...granted, keyValue: {} }),
+    /imports wasi:keyvalue\/store@0\.2\.0-draft, which the function was not granted: grant it in the template: add "keyValue: \{ default: local \}"/,
+  );
   assert.match(refusal(['wasi:config/store@0.2.0-draft'], handler), /imports wasi:config\/store@0\.2\.0-draft, .*add "config: \{ values: \{ key: value \} \}"/);
   assert.match(refusal(['wasmcloud:messaging/consumer@0.2.0'], handler), /add "messaging: \{ subjects: \{ orders: OrderFunction \} \}"/);
   // Another draft of an interface is refused with the version to build for, even when the capability is granted.
-  assert.match(refusal(['wasi:keyvalue/store@0.2.0-draft2'], granted), /imports wasi:keyvalue\/store@0\.2\.0-draft2, .*this runner serves wasi:keyvalue@0\.2\.0-draft, and the component was built for 0\.2\.0-draft2/);
+  assert.match(
+    refusal(['wasi:keyvalue/store@0.2.0-draft2'], granted),
+    /imports wasi:keyvalue\/store@0\.2\.0-draft2, .*this runner serves wasi:keyvalue@0\.2\.0-draft, and the component was built for 0\.2\.0-draft2/,
+  );
   assert.match(refusal(['wasi:config/runtime@0.2.0-draft'], granted), /imports wasi:config\/runtime@0\.2\.0-draft, .*Open Runtime does not provide it/);
 });

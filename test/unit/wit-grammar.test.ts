@@ -39,31 +39,42 @@ test('the grammar is valid JSON with the scope name the editor registers', () =>
   assert.deepEqual(configuration.comments, { lineComment: '//', blockComment: ['/*', '*/'] });
 });
 
-test('the project\'s WIT files tokenize with every word scoped (nothing falls through the grammar)', async () => {
+test("the project's WIT files tokenize with every word scoped (nothing falls through the grammar)", async () => {
   // CommonJS packages (vscode-tmgrammar-test's own tokenizer): their API is on the default export.
   const textmate = (await import('vscode-textmate')).default;
   const oniguruma = (await import('vscode-oniguruma')).default;
   const wasm = readFileSync(join(ROOT, 'node_modules', 'vscode-oniguruma', 'release', 'onig.wasm'));
   await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
   const registry = new textmate.Registry({
-    onigLib: Promise.resolve({ createOnigScanner: (p: string[]) => new oniguruma.OnigScanner(p), createOnigString: (s: string) => new oniguruma.OnigString(s) }),
+    onigLib: Promise.resolve({
+      createOnigScanner: (p: string[]) => new oniguruma.OnigScanner(p),
+      createOnigString: (s: string) => new oniguruma.OnigString(s),
+    }),
     loadGrammar: async () => textmate.parseRawGrammar(readFileSync(GRAMMAR, 'utf8'), GRAMMAR),
   });
   const grammar = (await registry.loadGrammar('source.wit'))!;
-  const files = [join(ROOT, 'wit', 'lambda.wit'), join(ROOT, 'wit', 'http.wit'), ...readdirSync(join(ROOT, 'wit', 'deps'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(ROOT, 'wit', 'deps', d.name, 'package.wit'))];
+  const files = [
+    join(ROOT, 'wit', 'lambda.wit'),
+    join(ROOT, 'wit', 'http.wit'),
+    ...readdirSync(join(ROOT, 'wit', 'deps'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => join(ROOT, 'wit', 'deps', d.name, 'package.wit')),
+  ];
   const unscoped: string[] = [];
   for (const file of files) {
     let state = textmate.INITIAL;
-    readFileSync(file, 'utf8').split('\n').forEach((line, index) => {
-      const { tokens, ruleStack } = grammar.tokenizeLine(line, state);
-      state = ruleStack;
-      for (const token of tokens) {
-        const text = line.slice(token.startIndex, token.endIndex);
-        if (text.trim() && !token.scopes.some((s) => s !== 'source.wit' && !s.startsWith('meta.'))) {
-          unscoped.push(`${file.slice(ROOT.length + 1)}:${index + 1}: "${text.trim()}" (${token.scopes.join(' ')})`);
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, index) => {
+        const { tokens, ruleStack } = grammar.tokenizeLine(line, state);
+        state = ruleStack;
+        for (const token of tokens) {
+          const text = line.slice(token.startIndex, token.endIndex);
+          if (text.trim() && !token.scopes.some((s) => s !== 'source.wit' && !s.startsWith('meta.'))) {
+            unscoped.push(`${file.slice(ROOT.length + 1)}:${index + 1}: "${text.trim()}" (${token.scopes.join(' ')})`);
+          }
         }
-      }
-    });
+      });
   }
   assert.deepEqual(unscoped, []);
 });

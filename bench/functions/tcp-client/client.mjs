@@ -44,6 +44,9 @@ for (;;) {
   const reply =
     mode === 'keep-alive'
       ? await send(`POST ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${answer.length}\r\n\r\n`, answer)
-      : await send(`POST ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${answer.length.toString(16)}\r\n`, Buffer.concat([answer, Buffer.from('\r\n0\r\n\r\n')]));
+      : await send(
+          `POST ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${answer.length.toString(16)}\r\n`,
+          Buffer.concat([answer, Buffer.from('\r\n0\r\n\r\n')]),
+        );
   if (reply.status !== 202) throw new Error(`the Runtime API answered ${reply.status}: ${reply.body}`);
 }

@@ -31,7 +31,12 @@ export interface MiddlewareBuild {
 }
 
 /** Builds one component middleware; `upToDate` says the existing output was kept. */
-export async function buildMiddlewareComponent({ source, output, witDir = MIDDLEWARE_WIT_DIR, world = 'middleware' }: MiddlewareBuild): Promise<{ output: string; upToDate: boolean }> {
+export async function buildMiddlewareComponent({
+  source,
+  output,
+  witDir = MIDDLEWARE_WIT_DIR,
+  world = 'middleware',
+}: MiddlewareBuild): Promise<{ output: string; upToDate: boolean }> {
   if (!existsSync(source)) throw new Error(`The middleware source ${source} does not exist.`);
   const bundle = await bundleSource(source);
   const inputs = hash([bundle, world, ...(await witFiles(witDir)), toolVersion()]);
@@ -72,17 +77,31 @@ export function exampleMiddlewares(): Array<{ name: string; source: string; outp
 async function bundleSource(source: string): Promise<string> {
   const esbuild = await import('esbuild');
   try {
-    const result = await esbuild.build({ entryPoints: [source], bundle: true, write: false, format: 'esm', platform: 'neutral', target: 'es2022', mainFields: ['module', 'main'], logLevel: 'silent', external: WIT_IMPORTS });
+    const result = await esbuild.build({
+      entryPoints: [source],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      mainFields: ['module', 'main'],
+      logLevel: 'silent',
+      external: WIT_IMPORTS,
+    });
     return result.outputFiles[0]!.text;
   } catch (error) {
     const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors ?? [];
-    throw new Error(`Bundling ${source} failed: ${errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join('; ') || (error as Error).message}`);
+    throw new Error(
+      `Bundling ${source} failed: ${errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join('; ') || (error as Error).message}`,
+    );
   }
 }
 
 async function witFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true, recursive: true })).sort((a, b) => join(a.parentPath, a.name).localeCompare(join(b.parentPath, b.name)))) {
+  for (const entry of (await readdir(dir, { withFileTypes: true, recursive: true })).sort((a, b) =>
+    join(a.parentPath, a.name).localeCompare(join(b.parentPath, b.name)),
+  )) {
     if (entry.isFile()) out.push(readFileSync(join(entry.parentPath, entry.name), 'utf8'));
   }
   return out;

@@ -89,7 +89,11 @@ const postAuthentication = defineTemplate({
   source: SOURCE,
   label: 'Cognito post authentication',
   description: 'A user signed in (PostAuthentication_Authentication): a place for audit logging.',
-  fields: [usernameField, emailField, { name: 'newDevice', prompt: 'Signed in from a new device?', default: 'false', kind: 'choice', choices: ['false', 'true'] }],
+  fields: [
+    usernameField,
+    emailField,
+    { name: 'newDevice', prompt: 'Signed in from a new device?', default: 'false', kind: 'choice', choices: ['false', 'true'] },
+  ],
   render: (v) => ({
     ...envelope('1', 'PostAuthentication_Authentication', v.username),
     request: { userAttributes: confirmedAttributes(v.username, v.email), newDeviceUsed: v.newDevice === 'true' },
@@ -98,7 +102,11 @@ const postAuthentication = defineTemplate({
 });
 
 const groupsField = { name: 'groups' as const, prompt: 'Groups the user belongs to, comma separated', default: 'customers' };
-const groupsOf = (text: string) => text.split(',').map((g) => g.trim()).filter(Boolean);
+const groupsOf = (text: string) =>
+  text
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
 
 const preTokenGeneration = defineTemplate({
   id: 'cognito-pre-token-generation',
@@ -121,7 +129,12 @@ const preTokenGenerationV2 = defineTemplate({
   source: SOURCE,
   label: 'Cognito pre token generation (V2)',
   description: 'Tokens are about to be issued with trigger version 2: the function can also change access token claims and scopes.',
-  fields: [usernameField, emailField, groupsField, { name: 'scopes', prompt: 'Requested scopes, space separated', default: 'openid email aws.cognito.signin.user.admin' }],
+  fields: [
+    usernameField,
+    emailField,
+    groupsField,
+    { name: 'scopes', prompt: 'Requested scopes, space separated', default: 'openid email aws.cognito.signin.user.admin' },
+  ],
   render: (v) => ({
     ...envelope('2', 'TokenGeneration_Authentication', v.username),
     request: {
@@ -158,7 +171,11 @@ const customMessage = defineTemplate({
     return {
       ...envelope('1', v.triggerSource, v.username),
       request: {
-        userAttributes: { ...confirmedAttributes(v.username, v.email), 'cognito:user_status': invitation ? 'FORCE_CHANGE_PASSWORD' : 'UNCONFIRMED', email_verified: 'false' },
+        userAttributes: {
+          ...confirmedAttributes(v.username, v.email),
+          'cognito:user_status': invitation ? 'FORCE_CHANGE_PASSWORD' : 'UNCONFIRMED',
+          email_verified: 'false',
+        },
         codeParameter: '{####}',
         linkParameter: '{##Click Here##}',
         usernameParameter: invitation ? '{username}' : null,
@@ -204,11 +221,11 @@ const verifyAuthChallenge = defineTemplate({
   id: 'cognito-verify-auth-challenge',
   source: SOURCE,
   label: 'Cognito verify auth challenge response',
-  description: 'Custom authentication flow: check the user\'s answer against the private challenge parameters.',
+  description: "Custom authentication flow: check the user's answer against the private challenge parameters.",
   fields: [
     usernameField,
     emailField,
-    { name: 'answer', prompt: 'The user\'s answer', default: '7R4Q' },
+    { name: 'answer', prompt: "The user's answer", default: '7R4Q' },
     { name: 'expected', prompt: 'Expected answer (privateChallengeParameters.answer)', default: '7R4Q' },
   ],
   render: (v) => ({

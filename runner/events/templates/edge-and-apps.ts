@@ -1,17 +1,7 @@
 // Application-facing callers: CloudFront (Lambda@Edge), AppSync (resolvers and Events), Lex V2 bots and
 // SES inbound mail.
 import type { CloudFrontHeaders, CloudFrontRequestEvent, CloudFrontResponseEvent, LexV2Event, LexV2Slots } from 'aws-lambda';
-import {
-  CLIENT_IP,
-  EVENT_TIME_MS,
-  FUNCTION_ARN,
-  REGION,
-  USER_AGENT,
-  isoTime,
-  stableAlnum,
-  stableDigits,
-  stableUuid,
-} from '../aws-values.ts';
+import { CLIENT_IP, EVENT_TIME_MS, FUNCTION_ARN, REGION, USER_AGENT, isoTime, stableAlnum, stableDigits, stableUuid } from '../aws-values.ts';
 import { JsonObject, StringMap, defineTemplate, parseJsonField, type EventTemplate } from '../template.ts';
 
 // ------------------------------------------------------------------------------------------- CloudFront (Edge)
@@ -66,7 +56,16 @@ const edgeMethodField = {
 };
 const statusField = { name: 'status' as const, prompt: 'Response status code', default: '200', kind: 'integer' as const, min: 100, max: 599 };
 
-const STATUS_TEXT: Record<string, string> = { '200': 'OK', '301': 'Moved Permanently', '302': 'Found', '304': 'Not Modified', '403': 'Forbidden', '404': 'Not Found', '500': 'Internal Server Error', '503': 'Service Unavailable' };
+const STATUS_TEXT: Record<string, string> = {
+  '200': 'OK',
+  '301': 'Moved Permanently',
+  '302': 'Found',
+  '304': 'Not Modified',
+  '403': 'Forbidden',
+  '404': 'Not Found',
+  '500': 'Internal Server Error',
+  '503': 'Service Unavailable',
+};
 const responseHeaders = () =>
   cloudFrontHeaders({
     'Content-Type': 'application/json',
@@ -83,7 +82,14 @@ const viewerRequest = defineTemplate({
   description: 'A viewer request reaches the edge before the cache: rewrite the URI, add headers or answer directly.',
   fields: [uriField, querystringField, edgeMethodField],
   render: (v): CloudFrontRequestEvent => ({
-    Records: [{ cf: { config: cloudFrontConfig('viewer-request'), request: { clientIp: CLIENT_IP, headers: cloudFrontHeaders(viewerHeaders), method: v.method, querystring: v.querystring, uri: v.uri } } }],
+    Records: [
+      {
+        cf: {
+          config: cloudFrontConfig('viewer-request'),
+          request: { clientIp: CLIENT_IP, headers: cloudFrontHeaders(viewerHeaders), method: v.method, querystring: v.querystring, uri: v.uri },
+        },
+      },
+    ],
   }),
 });
 
@@ -98,7 +104,14 @@ const originRequest = defineTemplate({
       {
         cf: {
           config: cloudFrontConfig('origin-request'),
-          request: { clientIp: CLIENT_IP, headers: cloudFrontHeaders(originHeaders), method: v.method, origin: customOrigin, querystring: v.querystring, uri: v.uri },
+          request: {
+            clientIp: CLIENT_IP,
+            headers: cloudFrontHeaders(originHeaders),
+            method: v.method,
+            origin: customOrigin,
+            querystring: v.querystring,
+            uri: v.uri,
+          },
         },
       },
     ],
@@ -160,7 +173,10 @@ const appSyncResolver = defineTemplate({
     { name: 'selection', prompt: 'Selected fields, comma separated', default: 'id,status,total' },
   ],
   render: (v) => {
-    const selection = v.selection.split(',').map((s) => s.trim()).filter(Boolean);
+    const selection = v.selection
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const args = parseJsonField<Record<string, unknown>>(v.arguments);
     return {
       arguments: args,
@@ -245,7 +261,13 @@ const lexV2 = defineTemplate({
     { name: 'botName', prompt: 'Bot name', default: 'OrderBot' },
     { name: 'intentName', prompt: 'Intent name', default: 'OrderCoffee' },
     { name: 'inputTranscript', prompt: 'What the user said', default: 'two large lattes please' },
-    { name: 'slots', prompt: 'Slot values as a JSON object of strings', default: '{"drink":"latte","size":"large","quantity":"2"}', kind: 'json', schema: StringMap },
+    {
+      name: 'slots',
+      prompt: 'Slot values as a JSON object of strings',
+      default: '{"drink":"latte","size":"large","quantity":"2"}',
+      kind: 'json',
+      schema: StringMap,
+    },
     { name: 'invocationSource', prompt: 'Code hook', default: 'DialogCodeHook', kind: 'choice', choices: ['DialogCodeHook', 'FulfillmentCodeHook'] },
   ],
   render: (v): LexV2Event => {
@@ -256,7 +278,12 @@ const lexV2 = defineTemplate({
       ]),
     );
     const fulfilling = v.invocationSource === 'FulfillmentCodeHook';
-    const intent = { name: v.intentName, slots, state: fulfilling ? ('ReadyForFulfillment' as const) : ('InProgress' as const), confirmationState: 'None' as const };
+    const intent = {
+      name: v.intentName,
+      slots,
+      state: fulfilling ? ('ReadyForFulfillment' as const) : ('InProgress' as const),
+      confirmationState: 'None' as const,
+    };
     return {
       messageVersion: '1.0',
       invocationSource: v.invocationSource as LexV2Event['invocationSource'],
@@ -264,11 +291,15 @@ const lexV2 = defineTemplate({
       responseContentType: 'text/plain; charset=utf-8',
       sessionId: stableDigits('lex-v2/session', 15),
       inputTranscript: v.inputTranscript,
-      bot: { id: stableAlnum('lex-v2/bot', 10).toUpperCase(), name: v.botName, aliasId: 'TSTALIASID', aliasName: 'TestBotAlias', localeId: 'en_US', version: 'DRAFT' },
-      interpretations: [
-        { intent, nluConfidence: 0.94 },
-        { intent: { name: 'FallbackIntent', slots: {}, state: 'InProgress', confirmationState: 'None' } },
-      ],
+      bot: {
+        id: stableAlnum('lex-v2/bot', 10).toUpperCase(),
+        name: v.botName,
+        aliasId: 'TSTALIASID',
+        aliasName: 'TestBotAlias',
+        localeId: 'en_US',
+        version: 'DRAFT',
+      },
+      interpretations: [{ intent, nluConfidence: 0.94 }, { intent: { name: 'FallbackIntent', slots: {}, state: 'InProgress', confirmationState: 'None' } }],
       proposedNextState: { dialogAction: { type: 'Close' }, intent },
       sessionState: { sessionAttributes: {}, intent, originatingRequestId: stableUuid('lex-v2/request') },
       transcriptions: [],
@@ -306,7 +337,10 @@ const sesReceive = defineTemplate({
               headersTruncated: false,
               headers: [
                 { name: 'Return-Path', value: `<${v.from}>` },
-                { name: 'Received', value: `from mail.example.com (mail.example.com [${CLIENT_IP}]) by inbound-smtp.${REGION}.amazonaws.com with SMTP id ${messageId} for ${v.to}; ${date}` },
+                {
+                  name: 'Received',
+                  value: `from mail.example.com (mail.example.com [${CLIENT_IP}]) by inbound-smtp.${REGION}.amazonaws.com with SMTP id ${messageId} for ${v.to}; ${date}`,
+                },
                 { name: 'From', value: v.from },
                 { name: 'To', value: v.to },
                 { name: 'Subject', value: v.subject },

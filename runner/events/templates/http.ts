@@ -36,8 +36,7 @@ const HTTP_API_ID = 'r3pmxmplak';
 const WEBSOCKET_API_ID = 'w5x6y7z8a9';
 const REST_STAGE = 'prod';
 const domainOf = (apiId: string) => `${apiId}.execute-api.${REGION}.amazonaws.com`;
-const EXAMPLE_JWT =
-  'eyJhbGciOiJSUzI1NiIsImtpZCI6ImV4YW1wbGUifQ.eyJzdWIiOiI3ZDhjYTUyOC00OTMxLTQyNTQtOTI3My1lYTVlZTg1M2YyNzEifQ.c2lnbmF0dXJl';
+const EXAMPLE_JWT = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImV4YW1wbGUifQ.eyJzdWIiOiI3ZDhjYTUyOC00OTMxLTQyNTQtOTI3My1lYTVlZTg1M2YyNzEifQ.c2lnbmF0dXJl';
 const COGNITO_POOL = 'us-east-1_Ab12Cd34E';
 const COGNITO_SUB = '7d8ca528-4931-4254-9273-ea5ee853f271';
 
@@ -216,8 +215,7 @@ const restProxyCognito = defineTemplate({
     ),
 });
 
-const restMethodArn = (method: string, path: string, apiId = REST_API_ID, stage = REST_STAGE) =>
-  arn('execute-api', `${apiId}/${stage}/${method}${path}`);
+const restMethodArn = (method: string, path: string, apiId = REST_API_ID, stage = REST_STAGE) => arn('execute-api', `${apiId}/${stage}/${method}${path}`);
 
 const restTokenAuthorizer = defineTemplate({
   id: 'apigw-rest-authorizer-token',
@@ -290,7 +288,10 @@ interface HttpRequest {
 /** Payload format 2.0, shared by HTTP APIs and Function URLs. Header names arrive lowercased. */
 function httpV2Event(request: HttpRequest): APIGatewayProxyEventV2 {
   const headers = lowercaseKeys(edgeHeaders(request.domainName, request.seed, request.body, request.headers));
-  const cookies = request.cookies.split(';').map((c) => c.trim()).filter(Boolean);
+  const cookies = request.cookies
+    .split(';')
+    .map((c) => c.trim())
+    .filter(Boolean);
   if (cookies.length > 0) headers.cookie = cookies.join('; ');
   const query = parseQuery(request.query);
   const route = request.routeKey.includes(' ') ? request.routeKey.slice(request.routeKey.indexOf(' ') + 1) : request.routeKey;
@@ -407,9 +408,7 @@ const httpApiAuthorizer = defineTemplate({
   ],
   render: (v) => {
     const seed = 'apigw-http-authorizer';
-    const request = httpV2Event(
-      httpApiRequest({ ...v, body: '', cookies: '' }, seed, JSON.stringify({ Authorization: v.authorization })),
-    );
+    const request = httpV2Event(httpApiRequest({ ...v, body: '', cookies: '' }, seed, JSON.stringify({ Authorization: v.authorization })));
     return {
       version: '2.0',
       type: 'REQUEST',
@@ -573,7 +572,7 @@ const websocketAuthorizer = defineTemplate({
   id: 'apigw-websocket-authorizer',
   source: 'Amazon API Gateway',
   label: 'WebSocket $connect authorizer',
-  description: 'A REQUEST Lambda authorizer on a WebSocket API\'s $connect route, before the connection is accepted.',
+  description: "A REQUEST Lambda authorizer on a WebSocket API's $connect route, before the connection is accepted.",
   fields: [connectionField, queryField('token=abc123')],
   render: (v) => {
     const seed = 'apigw-websocket-authorizer';
@@ -608,7 +607,13 @@ const alb = defineTemplate({
   source: 'Elastic Load Balancing',
   label: 'Application Load Balancer request',
   description: 'A request forwarded by an ALB to a Lambda target group (multi-value headers off). Query values arrive still URL-encoded.',
-  fields: [methodField('POST'), { name: 'path', prompt: 'Request path', default: '/orders' }, queryField('notify=email'), bodyField('{"item":"coffee","quantity":2}'), headersField],
+  fields: [
+    methodField('POST'),
+    { name: 'path', prompt: 'Request path', default: '/orders' },
+    queryField('notify=email'),
+    bodyField('{"item":"coffee","quantity":2}'),
+    headersField,
+  ],
   render: (v): ALBEvent => ({
     requestContext: { elb: { targetGroupArn: TARGET_GROUP_ARN } },
     httpMethod: v.method,
@@ -625,7 +630,13 @@ const albMultiValue = defineTemplate({
   source: 'Elastic Load Balancing',
   label: 'ALB request with multi-value headers',
   description: 'A request forwarded by an ALB whose target group has multi-value headers on: every header and query value is a list.',
-  fields: [methodField('GET'), { name: 'path', prompt: 'Request path', default: '/orders' }, queryField('status=open&status=paid'), bodyField(''), headersField],
+  fields: [
+    methodField('GET'),
+    { name: 'path', prompt: 'Request path', default: '/orders' },
+    queryField('status=open&status=paid'),
+    bodyField(''),
+    headersField,
+  ],
   render: (v): ALBEvent => ({
     requestContext: { elb: { targetGroupArn: TARGET_GROUP_ARN } },
     httpMethod: v.method,

@@ -1,14 +1,7 @@
 // Queues, topics, buses and streams: SQS, SNS, EventBridge, Kinesis, Firehose, Kafka (MSK and self-managed),
 // Amazon MQ and CloudEvents. Where the service base64-encodes the payload (Kinesis, Firehose, Kafka, MQ)
 // the template does too, and where it computes a digest (SQS MD5s) the template computes the real one.
-import type {
-  EventBridgeEvent,
-  FirehoseTransformationEvent,
-  KinesisStreamEvent,
-  MSKEvent,
-  ScheduledEvent,
-  SelfManagedKafkaEvent,
-} from 'aws-lambda';
+import type { EventBridgeEvent, FirehoseTransformationEvent, KinesisStreamEvent, MSKEvent, ScheduledEvent, SelfManagedKafkaEvent } from 'aws-lambda';
 import {
   ACCOUNT,
   EVENT_TIME_MS,
@@ -203,7 +196,10 @@ const eventBridgeCustom = defineTemplate({
     account: ACCOUNT,
     time: isoTimeSeconds(),
     region: REGION,
-    resources: v.resources.split(',').map((r) => r.trim()).filter(Boolean),
+    resources: v.resources
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
     detail: parseJsonField(v.detail),
   }),
 });
@@ -255,7 +251,7 @@ const kinesis = defineTemplate({
   id: 'kinesis',
   source: 'Amazon Kinesis',
   label: 'Kinesis Data Streams batch',
-  description: 'A batch of records from a Kinesis data stream; each record\'s data is base64 like the service sends it.',
+  description: "A batch of records from a Kinesis data stream; each record's data is base64 like the service sends it.",
   fields: [
     { name: 'streamName', prompt: 'Stream name', default: 'orders' },
     { name: 'partitionKey', prompt: 'Partition key', default: 'customer-1001' },
@@ -399,7 +395,10 @@ const kafkaSelfManaged = defineTemplate({
   source: 'Apache Kafka',
   label: 'Self-managed Kafka record batch',
   description: 'Records from a self-managed Apache Kafka topic, grouped by topic-partition; key and value are base64.',
-  fields: [{ name: 'bootstrapServers', prompt: 'Bootstrap servers, comma separated', default: 'kafka-1.example.com:9092,kafka-2.example.com:9092' }, ...kafkaFields],
+  fields: [
+    { name: 'bootstrapServers', prompt: 'Bootstrap servers, comma separated', default: 'kafka-1.example.com:9092,kafka-2.example.com:9092' },
+    ...kafkaFields,
+  ],
   render: (v): SelfManagedKafkaEvent => ({
     eventSource: 'SelfManagedKafka',
     bootstrapServers: v.bootstrapServers,

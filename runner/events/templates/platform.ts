@@ -189,7 +189,7 @@ const customResourceUpdate = defineTemplate({
   id: 'cloudformation-update',
   source: 'AWS CloudFormation',
   label: 'CloudFormation custom resource Update',
-  description: 'A stack update changes a custom resource\'s properties: new and old properties plus the physical id.',
+  description: "A stack update changes a custom resource's properties: new and old properties plus the physical id.",
   fields: [
     logicalIdField,
     resourceTypeField,
@@ -288,7 +288,7 @@ const codePipeline = defineTemplate({
   id: 'codepipeline-job',
   source: 'AWS CodePipeline',
   label: 'CodePipeline Lambda action job',
-  description: 'A pipeline\'s Invoke action: the job id to report back with PutJobSuccessResult, artifacts and temporary credentials.',
+  description: "A pipeline's Invoke action: the job id to report back with PutJobSuccessResult, artifacts and temporary credentials.",
   fields: [
     { name: 'userParameters', prompt: 'UserParameters configured on the action', default: '{"environment":"staging"}' },
     { name: 'pipelineBucket', prompt: 'Artifact bucket', default: 'codepipeline-us-east-1-123456789012' },
@@ -303,14 +303,20 @@ const codePipeline = defineTemplate({
           {
             name: 'BuildOutput',
             revision: stableHex('codepipeline-job/revision', 40),
-            location: { type: 'S3', s3Location: { bucketName: v.pipelineBucket, objectKey: `orders-pipeline/BuildOutpu/${stableAlnum('codepipeline-job/in', 7)}` } },
+            location: {
+              type: 'S3',
+              s3Location: { bucketName: v.pipelineBucket, objectKey: `orders-pipeline/BuildOutpu/${stableAlnum('codepipeline-job/in', 7)}` },
+            },
           },
         ],
         outputArtifacts: [
           {
             name: 'DeployOutput',
             revision: null,
-            location: { type: 'S3', s3Location: { bucketName: v.pipelineBucket, objectKey: `orders-pipeline/DeployOutp/${stableAlnum('codepipeline-job/out', 7)}` } },
+            location: {
+              type: 'S3',
+              s3Location: { bucketName: v.pipelineBucket, objectKey: `orders-pipeline/DeployOutp/${stableAlnum('codepipeline-job/out', 7)}` },
+            },
           },
         ],
         artifactCredentials: {
@@ -360,8 +366,7 @@ const stepFunctionsTaskToken = defineTemplate({
   id: 'stepfunctions-task-token',
   source: 'AWS Step Functions',
   label: 'Step Functions task with callback token',
-  description:
-    'A .waitForTaskToken Task with Payload {"input.$": "$", "taskToken.$": "$$.Task.Token"}: report back with SendTaskSuccess.',
+  description: 'A .waitForTaskToken Task with Payload {"input.$": "$", "taskToken.$": "$$.Task.Token"}: report back with SendTaskSuccess.',
   fields: [{ name: 'input', prompt: 'State input as JSON', default: stepFunctionsInput, kind: 'json' }],
   render: (v) => ({ input: parseJsonField(v.input), taskToken: `AQCEAAAAKgAAAAMAAAAAAAAAA${stableBase64('stepfunctions-task-token', 240)}` }),
 });
@@ -375,7 +380,13 @@ const iotRule = defineTemplate({
   description: 'An IoT topic rule "SELECT *, topic() AS topic, timestamp() AS timestamp FROM \'devices/+/telemetry\'" invoking the function.',
   fields: [
     { name: 'topic', prompt: 'MQTT topic the device published to', default: 'devices/thermostat-42/telemetry' },
-    { name: 'payload', prompt: 'Message payload as a JSON object', default: '{"temperature":21.5,"humidity":48,"battery":0.87}', kind: 'json', schema: JsonObject },
+    {
+      name: 'payload',
+      prompt: 'Message payload as a JSON object',
+      default: '{"temperature":21.5,"humidity":48,"battery":0.87}',
+      kind: 'json',
+      schema: JsonObject,
+    },
   ],
   render: (v) => ({ ...parseJsonField<Record<string, unknown>>(v.payload), topic: v.topic, timestamp: EVENT_TIME_MS }),
 });

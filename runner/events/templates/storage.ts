@@ -136,7 +136,13 @@ const s3Batch = defineTemplate({
   fields: [
     bucketField,
     { name: 'key', prompt: 'Object key', default: 'invoices/2026/order-42.pdf' },
-    { name: 'userArguments', prompt: 'Job user arguments as a JSON object of strings', default: '{"targetStorageClass":"GLACIER_IR"}', kind: 'json', schema: StringMap },
+    {
+      name: 'userArguments',
+      prompt: 'Job user arguments as a JSON object of strings',
+      default: '{"targetStorageClass":"GLACIER_IR"}',
+      kind: 'json',
+      schema: StringMap,
+    },
   ],
   render: (v) => ({
     invocationSchemaVersion: '2.0',
@@ -216,7 +222,10 @@ const itemField = (name: 'item' | 'oldItem' | 'newItem', prompt: string, value: 
 });
 
 function keysOf(item: Record<string, unknown>, keyAttributes: string, tableName: string): Record<string, unknown> {
-  const names = keyAttributes.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = keyAttributes
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const missing = names.filter((name) => !(name in item));
   if (names.length === 0 || missing.length > 0) {
     throw new Error(

@@ -10,8 +10,11 @@ import { refuse, type AuthOutcome, type AuthRequest } from './outcome.ts';
 export function checkApiKey(auth: HttpAuth, r: AuthRequest, extraKeys: ReadonlySet<string>, usageIdentifierKey?: string): AuthOutcome {
   const key = headerOf(r.clientRawHeaders, 'x-api-key') ?? usageIdentifierKey;
   const known = auth.apiKeys.length + extraKeys.size;
-  const where = known ? `one of the ${known} API key(s) of the project` : 'an API key, and the project declares none with a value: add an AWS::ApiGateway::ApiKey with a Value (or an apiKeys value in serverless.yml), or start with --api-key <value>';
-  if (key === undefined || key === '') return refuse('apiKey', r.route.event.kind, `the route requires an API key and the request sent no x-api-key header; send ${where}.`);
+  const where = known
+    ? `one of the ${known} API key(s) of the project`
+    : 'an API key, and the project declares none with a value: add an AWS::ApiGateway::ApiKey with a Value (or an apiKeys value in serverless.yml), or start with --api-key <value>';
+  if (key === undefined || key === '')
+    return refuse('apiKey', r.route.event.kind, `the route requires an API key and the request sent no x-api-key header; send ${where}.`);
   if (!auth.apiKeys.includes(key) && !extraKeys.has(key)) return refuse('apiKey', r.route.event.kind, `the x-api-key sent is not ${where}.`);
   return { ok: true, grant: { apiKey: { key, id: localApiId(`key ${key}`) } } };
 }

@@ -56,7 +56,8 @@ export class GatewayAuth {
       grant = { ...grant, ...outcome.grant };
     }
     if (auth.authorizer) {
-      const outcome = auth.authorizer.type === 'lambda' ? await this.lambdas.authorize(auth.authorizer, r) : await this.jwts.authorize(auth.authorizer, auth.scopes, r);
+      const outcome =
+        auth.authorizer.type === 'lambda' ? await this.lambdas.authorize(auth.authorizer, r) : await this.jwts.authorize(auth.authorizer, auth.scopes, r);
       if (!outcome.ok) return outcome;
       grant = { ...grant, ...outcome.grant };
     }
@@ -78,14 +79,37 @@ export function methodArnOf(route: Route, method: string, path: string, region =
 export function applyGrant(event: APIGatewayProxyEvent | APIGatewayProxyEventV2, grant: Grant): void {
   if ('httpMethod' in event) {
     const rc = event.requestContext as APIGatewayProxyEvent['requestContext'] & { authorizer?: Record<string, unknown> };
-    if (grant.lambda) rc.authorizer = { ...(grant.lambda.principalId !== undefined ? { principalId: grant.lambda.principalId } : {}), integrationLatency: grant.lambda.latency, ...grant.lambda.context };
+    if (grant.lambda)
+      rc.authorizer = {
+        ...(grant.lambda.principalId !== undefined ? { principalId: grant.lambda.principalId } : {}),
+        integrationLatency: grant.lambda.latency,
+        ...grant.lambda.context,
+      };
     if (grant.jwt) rc.authorizer = { claims: grant.jwt.claims, scopes: grant.jwt.scopes };
-    if (grant.iam) Object.assign(rc.identity, { accessKey: grant.iam.accessKey, accountId: grant.iam.accountId, caller: grant.iam.caller, user: grant.iam.user, userArn: grant.iam.userArn });
+    if (grant.iam)
+      Object.assign(rc.identity, {
+        accessKey: grant.iam.accessKey,
+        accountId: grant.iam.accountId,
+        caller: grant.iam.caller,
+        user: grant.iam.user,
+        userArn: grant.iam.userArn,
+      });
     if (grant.apiKey) Object.assign(rc.identity, { apiKey: grant.apiKey.key, apiKeyId: grant.apiKey.id });
     return;
   }
   const rc = event.requestContext as APIGatewayProxyEventV2['requestContext'] & { authorizer?: Record<string, unknown> };
   if (grant.lambda) rc.authorizer = { lambda: grant.lambda.context };
   if (grant.jwt) rc.authorizer = { jwt: { claims: grant.jwt.claims, scopes: grant.jwt.scopes } };
-  if (grant.iam) rc.authorizer = { iam: { accessKey: grant.iam.accessKey, accountId: grant.iam.accountId, callerId: grant.iam.caller, principalOrgId: null, userArn: grant.iam.userArn, userId: grant.iam.user, cognitoIdentity: null } };
+  if (grant.iam)
+    rc.authorizer = {
+      iam: {
+        accessKey: grant.iam.accessKey,
+        accountId: grant.iam.accountId,
+        callerId: grant.iam.caller,
+        principalOrgId: null,
+        userArn: grant.iam.userArn,
+        userId: grant.iam.user,
+        cognitoIdentity: null,
+      },
+    };
 }

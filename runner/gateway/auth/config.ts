@@ -43,9 +43,19 @@ export function samRouteAuth(kind: Kind, apiAuthValue: unknown, eventAuthValue: 
   const scopes = listOf(eventAuth.AuthorizationScopes ?? asRecord(authorizers[chosen ?? '']).AuthorizationScopes);
   const defaultName = text(apiAuth.DefaultAuthorizer);
   const preflightAuthorizer =
-    kind === 'rest' && defaultName && defaultName !== 'NONE' && defaultName !== 'AWS_IAM' && apiAuth.AddDefaultAuthorizerToCorsPreflight !== false ? samRestAuthorizer(defaultName, asRecord(authorizers[defaultName])) : undefined;
+    kind === 'rest' && defaultName && defaultName !== 'NONE' && defaultName !== 'AWS_IAM' && apiAuth.AddDefaultAuthorizerToCorsPreflight !== false
+      ? samRestAuthorizer(defaultName, asRecord(authorizers[defaultName]))
+      : undefined;
   if (!authorizer && !iam && !apiKeyRequired && !preflightAuthorizer && !unchecked) return undefined;
-  return { ...(authorizer ? { authorizer } : {}), iam, apiKeyRequired, apiKeys, scopes, ...(preflightAuthorizer ? { preflightAuthorizer } : {}), ...(unchecked ? { unchecked } : {}) };
+  return {
+    ...(authorizer ? { authorizer } : {}),
+    iam,
+    apiKeyRequired,
+    apiKeys,
+    scopes,
+    ...(preflightAuthorizer ? { preflightAuthorizer } : {}),
+    ...(unchecked ? { unchecked } : {}),
+  };
 }
 
 /** Why a named authorizer is not applied locally: the route is served without it, and the route table says so. */
@@ -70,7 +80,14 @@ function samRestAuthorizer(name: string, config: Record<string, unknown>): HttpA
           ...listOf(identity.StageVariables).map((s) => `stageVariables.${s}`),
           ...listOf(identity.Context).map((c) => `context.${c}`),
         ];
-  return lambdaAuthorizer({ name, function: fn, payload, identitySources: sources, ttlSeconds: numberOf(identity.ReauthorizeEvery) ?? 300, validationExpression: text(identity.ValidationExpression) });
+  return lambdaAuthorizer({
+    name,
+    function: fn,
+    payload,
+    identitySources: sources,
+    ttlSeconds: numberOf(identity.ReauthorizeEvery) ?? 300,
+    validationExpression: text(identity.ValidationExpression),
+  });
 }
 
 function samHttpAuthorizer(name: string, config: Record<string, unknown>): HttpAuthorizer | undefined {
@@ -78,7 +95,12 @@ function samHttpAuthorizer(name: string, config: Record<string, unknown>): HttpA
   if (config.JwtConfiguration !== undefined) {
     const issuer = text(jwt.issuer ?? jwt.Issuer);
     if (!issuer) return undefined;
-    return jwtAuthorizer({ name, issuer, audience: listOf(jwt.audience ?? jwt.Audience), identitySource: text(config.IdentitySource) ?? '$request.header.Authorization' });
+    return jwtAuthorizer({
+      name,
+      issuer,
+      audience: listOf(jwt.audience ?? jwt.Audience),
+      identitySource: text(config.IdentitySource) ?? '$request.header.Authorization',
+    });
   }
   const fn = functionNameOf(config.FunctionArn);
   if (!fn) return undefined;
@@ -141,7 +163,7 @@ export function serverlessRestAuth(http: Record<string, unknown>, apiKeys: strin
     else authorizer = serverlessLambdaAuthorizer(record, 'rest');
   }
   if (!authorizer && !iam && !apiKeyRequired) return undefined;
-  return { ...(authorizer ? { authorizer } : {}), iam, apiKeyRequired, apiKeys, scopes: [], };
+  return { ...(authorizer ? { authorizer } : {}), iam, apiKeyRequired, apiKeys, scopes: [] };
 }
 
 /** serverless.yml `httpApi` event's authorizer, with provider.httpApi.authorizers. */
@@ -149,7 +171,7 @@ export function serverlessHttpAuth(httpApi: Record<string, unknown>, provider: R
   const value = httpApi.authorizer;
   if (value === undefined || value === null) return undefined;
   const record = typeof value === 'string' ? { name: value } : asRecord(value);
-  if (text(record.type)?.toLowerCase() === 'aws_iam') return { iam: true, apiKeyRequired: false, apiKeys: [], scopes: [], };
+  if (text(record.type)?.toLowerCase() === 'aws_iam') return { iam: true, apiKeyRequired: false, apiKeys: [], scopes: [] };
   const name = text(record.name) ?? text(record.id);
   const config = asRecord(asRecord(asRecord(provider.httpApi).authorizers)[name ?? '']);
   let authorizer: HttpAuthorizer | undefined;
@@ -157,10 +179,16 @@ export function serverlessHttpAuth(httpApi: Record<string, unknown>, provider: R
     authorizer = serverlessLambdaAuthorizer({ ...config, name: text(config.functionName) ?? name, type: 'request', authorizerName: name }, 'http');
   } else if (config.issuerUrl !== undefined) {
     const issuer = text(config.issuerUrl);
-    if (issuer) authorizer = jwtAuthorizer({ name: name!, issuer, audience: listOf(config.audience).length ? listOf(config.audience) : text(config.audience) ? [text(config.audience)!] : [], identitySource: text(config.identitySource) ?? '$request.header.Authorization' });
+    if (issuer)
+      authorizer = jwtAuthorizer({
+        name: name!,
+        issuer,
+        audience: listOf(config.audience).length ? listOf(config.audience) : text(config.audience) ? [text(config.audience)!] : [],
+        identitySource: text(config.identitySource) ?? '$request.header.Authorization',
+      });
   }
   if (!authorizer) return undefined;
-  return { authorizer, iam: false, apiKeyRequired: false, apiKeys: [], scopes: listOf(record.scopes), };
+  return { authorizer, iam: false, apiKeyRequired: false, apiKeys: [], scopes: listOf(record.scopes) };
 }
 
 function serverlessLambdaAuthorizer(record: Record<string, unknown>, kind: Kind): HttpAuthorizer | undefined {
@@ -168,7 +196,10 @@ function serverlessLambdaAuthorizer(record: Record<string, unknown>, kind: Kind)
   if (!fn) return undefined;
   const request = text(record.type)?.toLowerCase() === 'request';
   const identity = text(record.identitySource) ?? listOf(record.identitySource).join(',');
-  const sources = (identity || (kind === 'rest' ? 'method.request.header.Authorization' : '')).split(',').map((s) => s.trim()).filter(Boolean);
+  const sources = (identity || (kind === 'rest' ? 'method.request.header.Authorization' : ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return lambdaAuthorizer({
     name: text(record.authorizerName) ?? fn,
     function: fn,
@@ -182,7 +213,16 @@ function serverlessLambdaAuthorizer(record: Record<string, unknown>, kind: Kind)
 }
 
 /** A Lambda authorizer with AWS's defaults for what is not given. */
-export function lambdaAuthorizer(a: { name: string; function: string; payload: 'TOKEN' | 'REQUEST'; payloadVersion?: '1.0' | '2.0'; identitySources: string[]; ttlSeconds: number; validationExpression?: string; simpleResponses?: boolean }): HttpAuthorizer {
+export function lambdaAuthorizer(a: {
+  name: string;
+  function: string;
+  payload: 'TOKEN' | 'REQUEST';
+  payloadVersion?: '1.0' | '2.0';
+  identitySources: string[];
+  ttlSeconds: number;
+  validationExpression?: string;
+  simpleResponses?: boolean;
+}): HttpAuthorizer {
   return {
     type: 'lambda',
     name: a.name,
@@ -213,7 +253,10 @@ export function functionNameOf(value: unknown): string | undefined {
 export function describeAuth(auth: HttpAuth | undefined): string {
   if (!auth) return '';
   const parts: string[] = [];
-  if (auth.authorizer?.type === 'lambda') parts.push(`${auth.authorizer.name} (Lambda ${auth.authorizer.payload === 'TOKEN' ? 'TOKEN' : `REQUEST ${auth.authorizer.payloadVersion}`} -> ${auth.authorizer.function})`);
+  if (auth.authorizer?.type === 'lambda')
+    parts.push(
+      `${auth.authorizer.name} (Lambda ${auth.authorizer.payload === 'TOKEN' ? 'TOKEN' : `REQUEST ${auth.authorizer.payloadVersion}`} -> ${auth.authorizer.function})`,
+    );
   if (auth.authorizer?.type === 'jwt') parts.push(`${auth.authorizer.name} (JWT ${auth.authorizer.issuer})`);
   if (auth.iam) parts.push('AWS_IAM');
   if (auth.apiKeyRequired) parts.push('API key');

@@ -27,7 +27,10 @@ export function evaluatePolicy(document: unknown, arn: string): PolicyVerdict | 
 
 /** IAM's string match: `*` any run of characters (slashes too), `?` exactly one; actions ignore case, resources do not. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
   return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
 }
 

@@ -50,36 +50,64 @@ export class JwtAuthorizers {
       const problem = await this.checkSignature(authorizer, header, parts as [string, string, string]);
       if (problem) return invalid(problem.reason, authorizer, problem.detail);
     }
-    if (claims.iss !== authorizer.issuer) return invalid('the token has an invalid issuer', authorizer, `(${quote(claims.iss)}, the authorizer expects ${authorizer.issuer})`);
+    if (claims.iss !== authorizer.issuer)
+      return invalid('the token has an invalid issuer', authorizer, `(${quote(claims.iss)}, the authorizer expects ${authorizer.issuer})`);
     if (authorizer.audience.length) {
       const aud = Array.isArray(claims.aud) ? claims.aud : claims.aud === undefined ? [] : [claims.aud];
       const audiences = aud.length ? aud : claims.client_id === undefined ? [] : [claims.client_id];
-      if (!audiences.some((a) => authorizer.audience.includes(String(a)))) return invalid('the token does not have a valid audience', authorizer, `(it has ${quote(audiences)}, the authorizer accepts ${authorizer.audience.join(', ')})`);
+      if (!audiences.some((a) => authorizer.audience.includes(String(a))))
+        return invalid(
+          'the token does not have a valid audience',
+          authorizer,
+          `(it has ${quote(audiences)}, the authorizer accepts ${authorizer.audience.join(', ')})`,
+        );
     }
     const now = Date.now() / 1000;
     if (typeof claims.exp !== 'number') return invalid('the token has no exp claim', authorizer);
     if (claims.exp <= now) return invalid('the token has expired', authorizer);
     if (typeof claims.nbf === 'number' && claims.nbf > now) return invalid('the token is not valid yet (nbf)', authorizer);
-    const tokenScopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : Array.isArray(claims.scp) ? claims.scp.map(String) : typeof claims.scp === 'string' ? claims.scp.split(' ') : [];
+    const tokenScopes =
+      typeof claims.scope === 'string'
+        ? claims.scope.split(' ').filter(Boolean)
+        : Array.isArray(claims.scp)
+          ? claims.scp.map(String)
+          : typeof claims.scp === 'string'
+            ? claims.scp.split(' ')
+            : [];
     if (scopes.length && !scopes.some((s) => tokenScopes.includes(s))) {
-      const answer = gatewayError('notAuthorized', 'http', `the token's scopes (${tokenScopes.join(' ') || 'none'}) include none of the route's AuthorizationScopes (${scopes.join(', ')}).`);
-      answer.headers.push(['www-authenticate', `Bearer scope="${scopes.join(' ')}" error="insufficient_scope" error_description="expected scopes: [${scopes.join(' ')}]"`]);
+      const answer = gatewayError(
+        'notAuthorized',
+        'http',
+        `the token's scopes (${tokenScopes.join(' ') || 'none'}) include none of the route's AuthorizationScopes (${scopes.join(', ')}).`,
+      );
+      answer.headers.push([
+        'www-authenticate',
+        `Bearer scope="${scopes.join(' ')}" error="insufficient_scope" error_description="expected scopes: [${scopes.join(' ')}]"`,
+      ]);
       return { ok: false, answer };
     }
     return { ok: true, grant: { jwt: { claims: claimStrings(claims), scopes: tokenScopes.length ? tokenScopes : null } } };
   }
 
   /** Why the signature can't be trusted (what the caller is told, and more for the log), or undefined when it checks out. */
-  private async checkSignature(authorizer: JwtAuthorizer, header: Record<string, unknown>, [h, p, s]: [string, string, string]): Promise<{ reason: string; detail?: string } | undefined> {
+  private async checkSignature(
+    authorizer: JwtAuthorizer,
+    header: Record<string, unknown>,
+    [h, p, s]: [string, string, string],
+  ): Promise<{ reason: string; detail?: string } | undefined> {
     const alg = String(header.alg);
     const hash = HASHES[alg];
-    if (!hash) return { reason: 'the token signing method is invalid', detail: `(${quote(header.alg)}; RS256, RS384, RS512, ES256, ES384 and ES512 are checked)` };
+    if (!hash)
+      return { reason: 'the token signing method is invalid', detail: `(${quote(header.alg)}; RS256, RS384, RS512, ES256, ES384 and ES512 are checked)` };
     const source = this.opts.jwks ?? `${authorizer.issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
     let key: KeyObject | undefined;
     try {
       key = await this.keyFor(source, header.kid, alg);
     } catch (error) {
-      return { reason: 'the signing keys could not be read', detail: `from ${source} (${(error as Error).message}); give a JWKS file with --jwks <file>, or start with --no-verify-jwt to skip signatures` };
+      return {
+        reason: 'the signing keys could not be read',
+        detail: `from ${source} (${(error as Error).message}); give a JWKS file with --jwks <file>, or start with --no-verify-jwt to skip signatures`,
+      };
     }
     if (!key) return { reason: 'no signing key matches the token', detail: `(no key in ${source} has the kid ${quote(header.kid)})` };
     const ok = verify(hash, Buffer.from(`${h}.${p}`), alg.startsWith('ES') ? { key, dsaEncoding: 'ieee-p1363' } : key, Buffer.from(s, 'base64url'));
@@ -87,7 +115,8 @@ export class JwtAuthorizers {
   }
 
   private async keyFor(source: string, kid: unknown, alg: string): Promise<KeyObject | undefined> {
-    const pick = (keys: JsonWebKey[]) => keys.find((k) => (kid === undefined || k.kid === kid) && (k.alg === undefined || k.alg === alg) && (k.kty === (alg.startsWith('ES') ? 'EC' : 'RSA')));
+    const pick = (keys: JsonWebKey[]) =>
+      keys.find((k) => (kid === undefined || k.kid === kid) && (k.alg === undefined || k.alg === alg) && k.kty === (alg.startsWith('ES') ? 'EC' : 'RSA'));
     let set = this.keySets.get(source);
     // An unknown kid reads the set again (the provider rotated its keys), and so does a failed read, at most every
     // 10 s: an unreachable issuer costs each request its answer, not a 5 s wait.
@@ -129,7 +158,15 @@ function decodePart(part: string): Record<string, unknown> | undefined {
 /** Claims as API Gateway passes them: strings, arrays as "[a b]", objects as JSON. */
 function claimStrings(claims: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(claims)) out[name] = typeof value === 'string' ? value : Array.isArray(value) ? `[${value.join(' ')}]` : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+  for (const [name, value] of Object.entries(claims))
+    out[name] =
+      typeof value === 'string'
+        ? value
+        : Array.isArray(value)
+          ? `[${value.join(' ')}]`
+          : typeof value === 'object' && value !== null
+            ? JSON.stringify(value)
+            : String(value);
   return out;
 }
 
@@ -140,7 +177,10 @@ function quote(value: unknown): string {
 
 /** `reason` is fixed text (it goes into a response header); `detail`, which may quote the token, only to the log. */
 function invalid(reason: string, authorizer: JwtAuthorizer, detail?: string): AuthOutcome {
-  return unauthorized(`${reason}${detail ? ` ${detail}` : ''} (JWT authorizer ${authorizer.name}).`, `Bearer scope="" error="invalid_token" error_description="${reason}"`);
+  return unauthorized(
+    `${reason}${detail ? ` ${detail}` : ''} (JWT authorizer ${authorizer.name}).`,
+    `Bearer scope="" error="invalid_token" error_description="${reason}"`,
+  );
 }
 
 function unauthorized(problem: string, wwwAuthenticate: string): AuthOutcome {

@@ -38,10 +38,18 @@ export class LambdaAuthorizers {
     const kind = r.route.event.kind;
     const values = identityValues(authorizer.identitySources, r);
     if (values.some((v) => v === undefined)) {
-      return refuse('unauthorized', kind, `${authorizer.name} needs ${authorizer.identitySources.join(', ')} and the request lacks one, so API Gateway answers 401 without calling ${authorizer.function}.`);
+      return refuse(
+        'unauthorized',
+        kind,
+        `${authorizer.name} needs ${authorizer.identitySources.join(', ')} and the request lacks one, so API Gateway answers 401 without calling ${authorizer.function}.`,
+      );
     }
     if (authorizer.payload === 'TOKEN' && authorizer.validationExpression && !new RegExp(`^(?:${authorizer.validationExpression})$`).test(values[0]!)) {
-      return refuse('unauthorized', kind, `the token does not match ${authorizer.name}'s ValidationExpression, so API Gateway answers 401 without calling ${authorizer.function}.`);
+      return refuse(
+        'unauthorized',
+        kind,
+        `the token does not match ${authorizer.name}'s ValidationExpression, so API Gateway answers 401 without calling ${authorizer.function}.`,
+      );
     }
     const key = authorizer.ttlSeconds > 0 && values.length ? [r.route.event.api, authorizer.name, ...(values as string[])].join('\0') : undefined;
     const cached = key === undefined ? undefined : this.cache.get(key);
@@ -62,10 +70,19 @@ export class LambdaAuthorizers {
       if (!outcome.ok) {
         const message = errorMessageOf(outcome.body);
         if (message === 'Unauthorized') return refuse('unauthorized', kind, `${authorizer.function} (authorizer ${authorizer.name}) answered "Unauthorized".`);
-        return refuse('authorizerError', kind, `${authorizer.function} (authorizer ${authorizer.name}) failed with ${outcome.errorType}: ${message ?? ''}; API Gateway answers 500. Throw "Unauthorized" for a 401, or return a Deny policy for a 403.`);
+        return refuse(
+          'authorizerError',
+          kind,
+          `${authorizer.function} (authorizer ${authorizer.name}) failed with ${outcome.errorType}: ${message ?? ''}; API Gateway answers 500. Throw "Unauthorized" for a 401, or return a Deny policy for a 403.`,
+        );
       }
       const parsed = parseJson(outcome.body);
-      if (!parsed) return refuse('authorizerError', kind, `${authorizer.function} (authorizer ${authorizer.name}) returned ${outcome.body.toString('utf8').slice(0, 200) || 'nothing'}, not an object; it must return ${expectedAnswer(authorizer)}.`);
+      if (!parsed)
+        return refuse(
+          'authorizerError',
+          kind,
+          `${authorizer.function} (authorizer ${authorizer.name}) returned ${outcome.body.toString('utf8').slice(0, 200) || 'nothing'}, not an object; it must return ${expectedAnswer(authorizer)}.`,
+        );
       response = parsed;
       if (key !== undefined) {
         if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!); // the oldest
@@ -82,28 +99,51 @@ function judge(authorizer: LambdaAuthorizer, r: AuthRequest, response: Record<st
   const who = `${authorizer.function} (authorizer ${authorizer.name})`;
   const simple = kind === 'http' && authorizer.payloadVersion === '2.0' && authorizer.simpleResponses;
   const context = response.context;
-  if (context !== undefined && context !== null && (typeof context !== 'object' || Array.isArray(context))) return refuse('authorizerError', kind, `${who} returned a context that is not an object.`);
+  if (context !== undefined && context !== null && (typeof context !== 'object' || Array.isArray(context)))
+    return refuse('authorizerError', kind, `${who} returned a context that is not an object.`);
   if (kind === 'rest' && context) {
     const bad = Object.entries(context).find(([, v]) => !['string', 'number', 'boolean'].includes(typeof v));
-    if (bad) return refuse('authorizerError', kind, `${who} returned context.${bad[0]} as ${Array.isArray(bad[1]) ? 'an array' : typeof bad[1]}; API Gateway passes only strings, numbers and booleans (JSON.stringify it).`);
+    if (bad)
+      return refuse(
+        'authorizerError',
+        kind,
+        `${who} returned context.${bad[0]} as ${Array.isArray(bad[1]) ? 'an array' : typeof bad[1]}; API Gateway passes only strings, numbers and booleans (JSON.stringify it).`,
+      );
   }
   const grantContext = (context ?? null) as Record<string, unknown> | null;
   if (simple) {
-    if (typeof response.isAuthorized !== 'boolean') return refuse('authorizerError', kind, `${who} must return { isAuthorized: true | false, context } (EnableSimpleResponses), and isAuthorized is ${JSON.stringify(response.isAuthorized)}.`);
+    if (typeof response.isAuthorized !== 'boolean')
+      return refuse(
+        'authorizerError',
+        kind,
+        `${who} must return { isAuthorized: true | false, context } (EnableSimpleResponses), and isAuthorized is ${JSON.stringify(response.isAuthorized)}.`,
+      );
     if (!response.isAuthorized) return refuse('notAuthorized', kind, `${who} answered isAuthorized: false.`);
     return { ok: true, grant: { lambda: { context: grantContext, latency } } };
   }
   const verdict = evaluatePolicy(response.policyDocument, r.methodArn);
   if (verdict === undefined) return refuse('authorizerError', kind, `${who} returned no valid policyDocument; it must return ${expectedAnswer(authorizer)}.`);
   if (verdict === 'explicit-deny') return refuse('explicitDeny', kind, `${who}'s policy denies ${r.methodArn}.`);
-  if (verdict === 'implicit-deny') return refuse('notAuthorized', kind, `${who}'s policy does not allow ${r.methodArn}${authorizer.ttlSeconds > 0 ? ` (the answer is cached for ${authorizer.ttlSeconds} s per identity: a policy naming only the first method ARN denies the others)` : ''}.`);
+  if (verdict === 'implicit-deny')
+    return refuse(
+      'notAuthorized',
+      kind,
+      `${who}'s policy does not allow ${r.methodArn}${authorizer.ttlSeconds > 0 ? ` (the answer is cached for ${authorizer.ttlSeconds} s per identity: a policy naming only the first method ARN denies the others)` : ''}.`,
+    );
   const principalId = typeof response.principalId === 'string' ? response.principalId : undefined;
   const usageIdentifierKey = typeof response.usageIdentifierKey === 'string' ? response.usageIdentifierKey : undefined;
-  return { ok: true, grant: { lambda: { context: grantContext, latency, ...(principalId !== undefined ? { principalId } : {}), ...(usageIdentifierKey ? { usageIdentifierKey } : {}) } } };
+  return {
+    ok: true,
+    grant: {
+      lambda: { context: grantContext, latency, ...(principalId !== undefined ? { principalId } : {}), ...(usageIdentifierKey ? { usageIdentifierKey } : {}) },
+    },
+  };
 }
 
 function expectedAnswer(authorizer: LambdaAuthorizer): string {
-  return authorizer.simpleResponses && authorizer.payloadVersion === '2.0' ? '{ isAuthorized, context }' : '{ principalId, policyDocument: { Version, Statement: [{ Action: "execute-api:Invoke", Effect, Resource }] }, context }';
+  return authorizer.simpleResponses && authorizer.payloadVersion === '2.0'
+    ? '{ isAuthorized, context }'
+    : '{ principalId, policyDocument: { Version, Statement: [{ Action: "execute-api:Invoke", Effect, Resource }] }, context }';
 }
 
 /** The event the authorizer function receives, as AWS documents each kind. */
@@ -111,7 +151,15 @@ function authorizerEvent(authorizer: LambdaAuthorizer, r: AuthRequest, values: s
   if (authorizer.payload === 'TOKEN') return { type: 'TOKEN', authorizationToken: values[0]!, methodArn: r.methodArn };
   if (r.route.event.kind === 'http' && authorizer.payloadVersion === '2.0') {
     const { body: _body, isBase64Encoded: _b, version, ...event } = r.proxyEvent('2.0') as APIGatewayProxyEventV2;
-    return { version, type: 'REQUEST', routeArn: r.methodArn, identitySource: values, ...event, pathParameters: event.pathParameters ?? {}, stageVariables: {} };
+    return {
+      version,
+      type: 'REQUEST',
+      routeArn: r.methodArn,
+      identitySource: values,
+      ...event,
+      pathParameters: event.pathParameters ?? {},
+      stageVariables: {},
+    };
   }
   const { body: _body, isBase64Encoded: _b, ...event } = r.proxyEvent('1.0') as APIGatewayProxyEvent;
   const request = {
@@ -134,7 +182,8 @@ export function identityValues(sources: readonly string[], r: AuthRequest): (str
     const s = source.replace(/^\$/, '');
     let value: string | undefined;
     if (/^(method\.)?request\.header\./i.test(s)) value = headerValue(r.request.rawHeaders, s.slice(s.indexOf('header.') + 7), r.route.event.kind !== 'rest');
-    else if (/^(method\.)?request\.querystring\./i.test(s)) value = new URLSearchParams(r.request.rawQuery).getAll(s.slice(s.indexOf('querystring.') + 12)).join(',') || undefined;
+    else if (/^(method\.)?request\.querystring\./i.test(s))
+      value = new URLSearchParams(r.request.rawQuery).getAll(s.slice(s.indexOf('querystring.') + 12)).join(',') || undefined;
     else if (s.startsWith('context.')) value = contextValue(r.proxyEvent(r.route.event.payloadVersion).requestContext, s.slice(8));
     // stageVariables: none are set locally.
     return value === '' ? undefined : value;

@@ -21,7 +21,8 @@ export async function findOwnCredentials(profile?: string): Promise<SigningCrede
   for (const provider of [fromEnv(), fromIni(profile ? { profile } : {})]) {
     try {
       const c = await provider();
-      if (c.accessKeyId && c.secretAccessKey) return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
+      if (c.accessKeyId && c.secretAccessKey)
+        return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
     } catch {
       // not this source
     }
@@ -30,24 +31,53 @@ export async function findOwnCredentials(profile?: string): Promise<SigningCrede
 }
 
 const SIGNATURE_WINDOW_MS = 15 * 60_000;
-const AUTH_SHAPE = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([a-z0-9\-;]+),\s*Signature=([0-9a-f]{64})$/;
+const AUTH_SHAPE =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([a-z0-9\-;]+),\s*Signature=([0-9a-f]{64})$/;
 
 /** Checks an AWS_IAM route's signature; `credentials` undefined: the shape only. */
 export async function checkSignature(r: AuthRequest, credentials: SigningCredentials | undefined): Promise<AuthOutcome> {
   const kind = r.route.event.kind;
   const header = headerOf(r.clientRawHeaders, 'authorization');
-  if (!header) return refuse('missingSignature', kind, 'the route is AWS_IAM and the request is not signed: sign it with SigV4 (an AWS SDK, `aws`-signed curl --aws-sigv4) using your credentials.');
+  if (!header)
+    return refuse(
+      'missingSignature',
+      kind,
+      'the route is AWS_IAM and the request is not signed: sign it with SigV4 (an AWS SDK, `aws`-signed curl --aws-sigv4) using your credentials.',
+    );
   const m = AUTH_SHAPE.exec(header.trim());
-  if (!m) return refuse('missingSignature', kind, 'the Authorization header is not a SigV4 one ("AWS4-HMAC-SHA256 Credential=AKID/date/region/execute-api/aws4_request, SignedHeaders=..., Signature=...").');
+  if (!m)
+    return refuse(
+      'missingSignature',
+      kind,
+      'the Authorization header is not a SigV4 one ("AWS4-HMAC-SHA256 Credential=AKID/date/region/execute-api/aws4_request, SignedHeaders=..., Signature=...").',
+    );
   const [, accessKeyId, , region, service, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string, string];
-  const identity = { accessKey: accessKeyId, accountId: LOCAL_ACCOUNT, caller: accessKeyId, user: accessKeyId, userArn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/${accessKeyId}` };
+  const identity = {
+    accessKey: accessKeyId,
+    accountId: LOCAL_ACCOUNT,
+    caller: accessKeyId,
+    user: accessKeyId,
+    userArn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/${accessKeyId}`,
+  };
   if (!credentials) return { ok: true, grant: { iam: identity } };
-  if (accessKeyId !== credentials.accessKeyId) return refuse('unknownAccessKey', kind, `the request is signed with the access key ${accessKeyId}, and the runner knows only yours (${credentials.accessKeyId}, from the environment or your AWS profile).`);
+  if (accessKeyId !== credentials.accessKeyId)
+    return refuse(
+      'unknownAccessKey',
+      kind,
+      `the request is signed with the access key ${accessKeyId}, and the runner knows only yours (${credentials.accessKeyId}, from the environment or your AWS profile).`,
+    );
   const amzDate = headerOf(r.clientRawHeaders, 'x-amz-date');
   if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) return refuse('badSignature', kind, 'the signed request has no X-Amz-Date header.');
-  const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const date = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
   // AWS refuses a signature more than 15 minutes from its own clock (a captured request can't be replayed later).
-  if (!(Math.abs(Date.now() - date.getTime()) <= SIGNATURE_WINDOW_MS)) return refuse('badSignature', kind, `the signature is dated ${amzDate}, more than 15 minutes from now: AWS answers "Signature expired". Sign the request again.`);
+  if (!(Math.abs(Date.now() - date.getTime()) <= SIGNATURE_WINDOW_MS))
+    return refuse(
+      'badSignature',
+      kind,
+      `the signature is dated ${amzDate}, more than 15 minutes from now: AWS answers "Signature expired". Sign the request again.`,
+    );
   const signed = new Set(signedHeaders.split(';'));
   const headers: Record<string, string> = {};
   for (let i = 0; i < r.clientRawHeaders.length; i += 2) {
@@ -68,7 +98,11 @@ export async function checkSignature(r: AuthRequest, credentials: SigningCredent
   );
   const expected = /Signature=([0-9a-f]{64})/.exec(String(again.headers.authorization ?? again.headers.Authorization))?.[1] ?? '';
   if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
-    return refuse('badSignature', kind, `the SigV4 signature does not match one computed with your credentials (${credentials.accessKeyId}): the request was signed with another secret, or changed after signing.`);
+    return refuse(
+      'badSignature',
+      kind,
+      `the SigV4 signature does not match one computed with your credentials (${credentials.accessKeyId}): the request was signed with another secret, or changed after signing.`,
+    );
   }
   return { ok: true, grant: { iam: identity } };
 }
@@ -77,11 +111,18 @@ export async function checkSignature(r: AuthRequest, credentials: SigningCredent
 class NodeHash {
   private readonly hash;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    const key = secret === undefined ? undefined : typeof secret === 'string' ? secret : Buffer.from(ArrayBuffer.isView(secret) ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength) : new Uint8Array(secret));
+    const key =
+      secret === undefined
+        ? undefined
+        : typeof secret === 'string'
+          ? secret
+          : Buffer.from(ArrayBuffer.isView(secret) ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength) : new Uint8Array(secret));
     this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', key);
   }
   update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
+    this.hash.update(
+      typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data),
+    );
   }
   digest(): Promise<Uint8Array> {
     return Promise.resolve(new Uint8Array(this.hash.digest()));

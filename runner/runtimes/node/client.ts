@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const address = env.AWS_LAMBDA_RUNTIME_API;
   const handlerSetting = env._HANDLER;
   if (!address) stop('AWS_LAMBDA_RUNTIME_API is not set. This program runs inside a function started by the runner.');
-  if (!handlerSetting) stop('_HANDLER is not set. Set the function\'s handler (FILE.EXPORT, e.g. index.handler).');
+  if (!handlerSetting) stop("_HANDLER is not set. Set the function's handler (FILE.EXPORT, e.g. index.handler).");
   const taskRoot = env.LAMBDA_TASK_ROOT || process.cwd();
 
   patchConsole();
@@ -97,7 +97,11 @@ async function main(): Promise<void> {
     const inspector = require('node:inspector') as typeof import('node:inspector');
     if (!inspector.url()) {
       // Node could not listen (its own line in the log says why): nothing could ever attach.
-      failInit(debuggerUnavailableError(`The debugger could not listen on 127.0.0.1:${process.debugPort}: the port is taken (by another debug session of this or another function?). Let that session end, or debug on another port.`));
+      failInit(
+        debuggerUnavailableError(
+          `The debugger could not listen on 127.0.0.1:${process.debugPort}: the port is taken (by another debug session of this or another function?). Let that session end, or debug on another port.`,
+        ),
+      );
       return;
     }
     writeSync(2, `OPEN_RUNTIME_INSPECTOR_WAITING ${process.debugPort}\n`); // synchronous: the wait blocks the event loop

@@ -246,6 +246,7 @@ function parseHead(text: string): Head {
   else if (encoding.includes('chunked')) length = 'chunked';
   else if (headers['content-length'] !== undefined) length = Number(headers['content-length']);
   else length = 'close';
-  if (typeof length === 'number' && !(Number.isInteger(length) && length >= 0)) throw new ConnectionError(`The Runtime API sent a bad Content-Length: ${String(headers['content-length'])}.`);
+  if (typeof length === 'number' && !(Number.isInteger(length) && length >= 0))
+    throw new ConnectionError(`The Runtime API sent a bad Content-Length: ${String(headers['content-length'])}.`);
   return { status: code, headers, length, chunks: [] };
 }

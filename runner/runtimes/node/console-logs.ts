@@ -87,10 +87,7 @@ export function patchConsole(): void {
   jsonFormat = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
   const write = jsonFormat ? writeJson : writeText;
   const minimum = LEVELS[process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase() ?? ''] ?? LEVELS.TRACE!;
-  const writer = (level: Level) =>
-    level.priority >= minimum.priority
-      ? (message?: unknown, ...params: unknown[]) => write(level, message, params)
-      : () => {};
+  const writer = (level: Level) => (level.priority >= minimum.priority ? (message?: unknown, ...params: unknown[]) => write(level, message, params) : () => {});
   const target = console as unknown as Record<string, unknown>;
   target.trace = writer(LEVELS.TRACE!);
   target.debug = writer(LEVELS.DEBUG!);

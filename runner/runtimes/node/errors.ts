@@ -106,8 +106,7 @@ export function toRuntimeErrorBody(error: unknown): RuntimeErrorBody {
   } catch {
     return {
       errorType: 'handled',
-      errorMessage:
-        'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+      errorMessage: 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
       trace: [],
     };
   }

@@ -92,7 +92,14 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** The parts of `context` that come from the invoke headers and the environment. */
-function describeInvocation(context: Record<string, unknown>, fn: FunctionEnvironment, headers: IncomingHttpHeaders, requestId: string, traceId: string | undefined, tenantId: string | undefined): void {
+function describeInvocation(
+  context: Record<string, unknown>,
+  fn: FunctionEnvironment,
+  headers: IncomingHttpHeaders,
+  requestId: string,
+  traceId: string | undefined,
+  tenantId: string | undefined,
+): void {
   const deadline = Number(header(headers, 'lambda-runtime-deadline-ms'));
   context.functionVersion = fn.functionVersion;
   context.functionName = fn.functionName;
@@ -109,7 +116,10 @@ function describeInvocation(context: Record<string, unknown>, fn: FunctionEnviro
 }
 
 /** Per-invoke process state Lambda's runtime keeps: request id for logs and the InvokeStore, trace id env. */
-function enterInvocation(deps: InvokeDependencies, headers: IncomingHttpHeaders): { requestId: string; traceId: string | undefined; tenantId: string | undefined } {
+function enterInvocation(
+  deps: InvokeDependencies,
+  headers: IncomingHttpHeaders,
+): { requestId: string; traceId: string | undefined; tenantId: string | undefined } {
   const requestId = header(headers, 'lambda-runtime-aws-request-id');
   if (!requestId) throw new Error('The Runtime API sent an invocation without a Lambda-Runtime-Aws-Request-Id header.');
   const traceId = header(headers, 'lambda-runtime-trace-id');

@@ -6,13 +6,7 @@ import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { missingSdkAdvice } from './aws-sdk.ts';
-import {
-  callbackHandlerDeprecatedError,
-  handlerNotFoundError,
-  importModuleError,
-  malformedStreamingHandlerError,
-  userCodeSyntaxError,
-} from './errors.ts';
+import { callbackHandlerDeprecatedError, handlerNotFoundError, importModuleError, malformedStreamingHandlerError, userCodeSyntaxError } from './errors.ts';
 import { parseHandler } from '../../functions/handler.ts';
 
 // The symbols `awslambda.streamifyResponse` marks a handler with; libraries set them directly too.
@@ -106,9 +100,7 @@ export async function loadHandler(taskRoot: string, setting: string, moduleFile:
   let file: string;
   if (moduleFile) {
     if (!isFile(moduleFile)) {
-      throw importModuleError(
-        `Error: Cannot find module '${moduleFile}', the compiled form of '${modulePath}'. Rebuild the function and invoke it again.`,
-      );
+      throw importModuleError(`Error: Cannot find module '${moduleFile}', the compiled form of '${modulePath}'. Rebuild the function and invoke it again.`);
     }
     file = moduleFile;
   } else {

@@ -54,12 +54,7 @@ export class ResponseStream extends Writable {
   // Lambda JSON-encodes anything that is not a string or bytes instead of rejecting it.
   override write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
     const data = typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk);
-    return (Writable.prototype.write as (this: Writable, c: unknown, e?: unknown, cb?: unknown) => boolean).call(
-      this,
-      data,
-      encoding,
-      callback,
-    );
+    return (Writable.prototype.write as (this: Writable, c: unknown, e?: unknown, cb?: unknown) => boolean).call(this, data, encoding, callback);
   }
 
   private start(): void {

@@ -24,9 +24,7 @@ function parseAddress(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(':');
   const port = Number(address.slice(colon + 1));
   if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new RuntimeApiError(
-      `AWS_LAMBDA_RUNTIME_API is "${address}", which is not HOST:PORT. Start the function through the runner, which sets it.`,
-    );
+    throw new RuntimeApiError(`AWS_LAMBDA_RUNTIME_API is "${address}", which is not HOST:PORT. Start the function through the runner, which sets it.`);
   }
   return { host: address.slice(0, colon).replace(/^\[|\]$/g, ''), port };
 }

@@ -76,22 +76,45 @@ export interface SdkDownload {
 export async function ensureSdkPackages(codeUri: string, carried: string | undefined, version: string, log: (line: string) => void): Promise<SdkDownload> {
   const folder = downloadedSdkFolder(version);
   const wanted = sdkPackagesImported(codeUri).filter(
-    (name) => !installedAbove(codeUri, name) && !(carried && existsSync(join(carried, name.slice('@aws-sdk/'.length), 'package.json'))) && !existsSync(join(folder, name, 'package.json')),
+    (name) =>
+      !installedAbove(codeUri, name) &&
+      !(carried && existsSync(join(carried, name.slice('@aws-sdk/'.length), 'package.json'))) &&
+      !existsSync(join(folder, name, 'package.json')),
   );
   if (!wanted.length) return { folder, installed: [] };
-  if (process.env.OPEN_RUNTIME_NO_SDK_DOWNLOAD === '1') return { folder, installed: [], problem: `${wanted.join(', ')} not installed: OPEN_RUNTIME_NO_SDK_DOWNLOAD=1 turns installing SDK packages off.` };
+  if (process.env.OPEN_RUNTIME_NO_SDK_DOWNLOAD === '1')
+    return { folder, installed: [], problem: `${wanted.join(', ')} not installed: OPEN_RUNTIME_NO_SDK_DOWNLOAD=1 turns installing SDK packages off.` };
   const specs = wanted.map((name) => `${name}@${version}`);
   log(`installing ${specs.join(', ')} from the npm registry into ${folder} (Lambda's Node runtime includes the AWS SDK v3; once per package) ...`);
   const started = Date.now();
   const root = join(folder, '..');
   const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile('npm', ['install', '--prefix', root, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--fetch-retries=1', '--fetch-retry-mintimeout=1000', '--fetch-retry-maxtimeout=5000', ...specs], { timeout: 300_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } }, (error, _stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr: String(stderr) }),
+    execFile(
+      'npm',
+      [
+        'install',
+        '--prefix',
+        root,
+        '--no-save',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        '--fetch-retries=1',
+        '--fetch-retry-mintimeout=1000',
+        '--fetch-retry-maxtimeout=5000',
+        ...specs,
+      ],
+      { timeout: 300_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } },
+      (error, _stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr: String(stderr) }),
     );
   });
   if (result.code !== 0 || !wanted.every((name) => existsSync(join(folder, name, 'package.json')))) {
     const why = result.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ') || `npm exited with ${result.code}`;
-    return { folder, installed: [], problem: `${wanted.join(', ')} could not be installed from the npm registry (${why}); the function's import of ${wanted.length > 1 ? 'them' : 'it'} fails until you install ${wanted.length > 1 ? 'them' : 'it'} for the function.` };
+    return {
+      folder,
+      installed: [],
+      problem: `${wanted.join(', ')} could not be installed from the npm registry (${why}); the function's import of ${wanted.length > 1 ? 'them' : 'it'} fails until you install ${wanted.length > 1 ? 'them' : 'it'} for the function.`,
+    };
   }
   log(`installed ${specs.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { folder, installed: wanted };

@@ -32,7 +32,12 @@ export function installTraceEnvironment(owner: { env: NodeJS.ProcessEnv } = proc
       return true;
     },
     ownKeys: (target) => (value === undefined ? Reflect.ownKeys(target) : [...Reflect.ownKeys(target), NAME]),
-    getOwnPropertyDescriptor: (target, key) => (own(key) ? (value === undefined ? undefined : { value, writable: true, enumerable: true, configurable: true }) : Reflect.getOwnPropertyDescriptor(target, key)),
+    getOwnPropertyDescriptor: (target, key) =>
+      own(key)
+        ? value === undefined
+          ? undefined
+          : { value, writable: true, enumerable: true, configurable: true }
+        : Reflect.getOwnPropertyDescriptor(target, key),
     defineProperty: (target, key, descriptor) => {
       if (!own(key)) return Reflect.defineProperty(target, key, descriptor);
       value = String(descriptor.value);

@@ -94,7 +94,10 @@ export class ComponentStore {
       info = await stat(file);
     } catch {
       this.files.delete(file);
-      throw new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `${shown} does not exist (${file}). Build it (open-runtime build) or point Handler at the component's .wasm file.`);
+      throw new ComponentLoadError(
+        RUNTIME_INVALID_ENTRYPOINT,
+        `${shown} does not exist (${file}). Build it (open-runtime build) or point Handler at the component's .wasm file.`,
+      );
     }
     const known = this.files.get(file);
     if (known && known.mtimeMs === info.mtimeMs && known.size === info.size && known.ino === info.ino) {
@@ -166,7 +169,9 @@ export class ComponentStore {
         else done(() => resolve(message));
       });
       worker.on('error', (error) => done(() => reject(new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `Preparing the component failed: ${error.message}`))));
-      worker.on('exit', (code) => done(() => reject(new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `Preparing the component failed: its worker stopped (exit code ${code}).`))));
+      worker.on('exit', (code) =>
+        done(() => reject(new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `Preparing the component failed: its worker stopped (exit code ${code}).`))),
+      );
     });
   }
 
@@ -197,13 +202,17 @@ export class ComponentStore {
         try {
           limited = limitMemory(bytes, maxPages);
         } catch (error) {
-          if (error instanceof MemoryLimitError) throw new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `${shown} has a malformed core module (${name}): ${error.message}.`);
+          if (error instanceof MemoryLimitError)
+            throw new ComponentLoadError(RUNTIME_INVALID_ENTRYPOINT, `${shown} has a malformed core module (${name}): ${error.message}.`);
           throw error;
         }
         const needed = Math.max(0, ...limited.initialPages);
         if (needed > maxPages) {
           const mb = Math.ceil((needed * WASM_PAGE) / (1024 * 1024));
-          throw new ComponentLoadError(RUNTIME_OUT_OF_MEMORY, `${shown} needs ${mb} MB of memory just to start, more than its MemorySize of ${memorySizeMB} MB. Raise MemorySize to at least ${mb}.`);
+          throw new ComponentLoadError(
+            RUNTIME_OUT_OF_MEMORY,
+            `${shown} needs ${mb} MB of memory just to start, more than its MemorySize of ${memorySizeMB} MB. Raise MemorySize to at least ${mb}.`,
+          );
         }
         try {
           modules[name] = await WebAssembly.compile(limited.bytes as Uint8Array<ArrayBuffer>);

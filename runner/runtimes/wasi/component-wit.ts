@@ -26,7 +26,9 @@ export async function componentInterface(bytes: Uint8Array): Promise<string> {
     return withInterfaceDefinitions(await componentWit(bytes));
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).replace(/^(Component)?Error:\s*/, '');
-    throw new NotAComponentError(`This file looks like a component but could not be read: ${message}. It may be truncated or built by an incompatible toolchain.`);
+    throw new NotAComponentError(
+      `This file looks like a component but could not be read: ${message}. It may be truncated or built by an incompatible toolchain.`,
+    );
   }
 }
 
@@ -98,7 +100,14 @@ export function withInterfaceDefinitions(wit: string, packages = shippedPackages
   const sections = [...wanted].map(([pkgName, { version, names }]) => {
     const shippedVersion = packages.get(pkgName)!.version;
     const note = shippedVersion === version ? '' : ` (definitions of ${shippedVersion}, the version Open Runtime ships)`;
-    const body = names.map((n) => packages.get(pkgName)!.interfaces.get(n)!.replace(/^(?=.)/gm, '  ')).join('\n\n');
+    const body = names
+      .map((n) =>
+        packages
+          .get(pkgName)!
+          .interfaces.get(n)!
+          .replace(/^(?=.)/gm, '  '),
+      )
+      .join('\n\n');
     return `/// ${pkgName}@${version}${note}\npackage ${pkgName}@${version} {\n${body}\n}`;
   });
   const unknown = missing.length ? `\n\n// Not shipped with Open Runtime, so not shown: ${[...new Set(missing)].join(', ')}.` : '';
@@ -111,7 +120,9 @@ export async function componentInterfaceOfFile(file: string): Promise<string> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new NotAComponentError(`Could not read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}. Build the component first (open-runtime build <function>).`);
+    throw new NotAComponentError(
+      `Could not read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}. Build the component first (open-runtime build <function>).`,
+    );
   }
   return componentInterface(bytes);
 }

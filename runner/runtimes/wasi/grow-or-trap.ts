@@ -250,7 +250,8 @@ function instruction(reader: Reader): void {
   if (op <= 0x01 || op === 0x05 || op === 0x0a || op === 0x0b || op === 0x0f || op === 0x19 || op === 0x1a || op === 0x1b) return;
   if (op >= 0x02 && op <= 0x04) return blockType(reader);
   if (op === 0x06) return blockType(reader);
-  if ((op >= 0x07 && op <= 0x09) || op === 0x0c || op === 0x0d || op === 0x10 || op === 0x12 || op === 0x14 || op === 0x15 || op === 0x18) return void reader.u32();
+  if ((op >= 0x07 && op <= 0x09) || op === 0x0c || op === 0x0d || op === 0x10 || op === 0x12 || op === 0x14 || op === 0x15 || op === 0x18)
+    return void reader.u32();
   if (op === 0x0e) {
     const n = reader.u32();
     for (let i = 0; i <= n; i++) reader.u32();

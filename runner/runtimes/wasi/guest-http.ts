@@ -129,7 +129,9 @@ class IncomingRequest {
   }
   method(): { tag: string; val?: string } {
     const lower = this.request.method.toLowerCase();
-    return ['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch'].includes(lower) ? { tag: lower } : { tag: 'other', val: this.request.method };
+    return ['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch'].includes(lower)
+      ? { tag: lower }
+      : { tag: 'other', val: this.request.method };
   }
   pathWithQuery(): string {
     return this.request.pathWithQuery;
@@ -142,7 +144,9 @@ class IncomingRequest {
   }
   headers(): Fields {
     return types.Fields.fromList(
-      this.request.headers.filter(([name]) => !FORBIDDEN.has(name.toLowerCase()) && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)).map(([n, v]) => [n, encoder.encode(v)]),
+      this.request.headers
+        .filter(([name]) => !FORBIDDEN.has(name.toLowerCase()) && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))
+        .map(([n, v]) => [n, encoder.encode(v)]),
     );
   }
   consume(): RequestBody {
@@ -230,10 +234,17 @@ export type ExchangeOutcome = { ok: true; response: HttpResponse } | { ok: false
 /** What the component answered, once `handle` returned. */
 export function exchangeOutcome(exchange: HttpExchange): ExchangeOutcome {
   const value = exchange.outparam.value;
-  if (!value) return { ok: false, reason: 'The component returned from wasi:http/incoming-handler.handle without setting a response (response-outparam.set was never called).' };
+  if (!value)
+    return {
+      ok: false,
+      reason: 'The component returned from wasi:http/incoming-handler.handle without setting a response (response-outparam.set was never called).',
+    };
   if (value.tag === 'err') {
     const code = value.val;
-    return { ok: false, reason: `The component answered with the wasi:http error code "${code.tag}"${code.val !== undefined ? ` (${JSON.stringify(code.val, (_k, v) => (typeof v === 'bigint' ? String(v) : v))})` : ''} instead of a response.` };
+    return {
+      ok: false,
+      reason: `The component answered with the wasi:http error code "${code.tag}"${code.val !== undefined ? ` (${JSON.stringify(code.val, (_k, v) => (typeof v === 'bigint' ? String(v) : v))})` : ''} instead of a response.`,
+    };
   }
   const response = value.val;
   const decoder = new TextDecoder();
@@ -241,7 +252,10 @@ export function exchangeOutcome(exchange: HttpExchange): ExchangeOutcome {
     ok: true,
     response: {
       status: response.statusCode(),
-      headers: response.headers().entries().map(([name, v]) => [name, decoder.decode(v)]),
+      headers: response
+        .headers()
+        .entries()
+        .map(([name, v]) => [name, decoder.decode(v)]),
       body: Buffer.concat(response.body_?.chunks ?? []),
     },
   };
@@ -251,7 +265,10 @@ export function exchangeOutcome(exchange: HttpExchange): ExchangeOutcome {
  * The `wasi:http/types` and `wasi:http/outgoing-handler` imports of one instance. `refused` hears about each
  * request to a host outside `allowedHosts`, so the invocation's log says why the guest's request failed.
  */
-export function guestHttp(allowedHosts: string[], refused: (authority: string) => void): { types: unknown; outgoingHandler: unknown; incomingHandler?: unknown } {
+export function guestHttp(
+  allowedHosts: string[],
+  refused: (authority: string) => void,
+): { types: unknown; outgoingHandler: unknown; incomingHandler?: unknown } {
   patchFinish();
   return {
     ...(shimHttp as object),

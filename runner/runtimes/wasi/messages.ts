@@ -11,9 +11,7 @@ export interface PrepareRequest {
   outDir: string;
 }
 
-export type PrepareResult =
-  | { ok: true; wit: string; coreFiles: string[]; glue: string }
-  | { ok: false; stage: 'wit' | 'transpile'; message: string };
+export type PrepareResult = { ok: true; wit: string; coreFiles: string[]; glue: string } | { ok: false; stage: 'wit' | 'transpile'; message: string };
 
 /** Everything a run worker needs to know about the function, besides the compiled component. */
 export interface GuestSettings {
@@ -97,12 +95,17 @@ export interface ForgetRequest {
 
 export type ToWorker = RunRequest | ForgetRequest;
 
-export type GuestResult =
-  | { ok: true; body: string }
-  | { ok: false; errorType: string; errorMessage: string; stackTrace?: string[] };
+export type GuestResult = { ok: true; body: string } | { ok: false; errorType: string; errorMessage: string; stackTrace?: string[] };
 
 export type FromWorker =
   /** `hostPort`: where the worker's host calls arrive; the main thread answers there, then wakes it through `signal`. */
   | { type: 'ready'; hostPort?: import('node:worker_threads').MessagePort; signal?: Int32Array }
   | { type: 'output'; id: number; stream: 'stdout' | 'stderr'; line: string }
-  | { type: 'result'; id: number; result: GuestResult; memoryBytes: number; instantiated: boolean; /** The instance stays for the function's next invocation. */ kept: boolean };
+  | {
+      type: 'result';
+      id: number;
+      result: GuestResult;
+      memoryBytes: number;
+      instantiated: boolean /** The instance stays for the function's next invocation. */;
+      kept: boolean;
+    };

@@ -84,7 +84,12 @@ export function createComponentMiddlewareHost(runner: ComponentRunner): Componen
           timeoutMs: opts.timeoutMs,
           component: compiled,
           settings,
-          start: () => ({ payload: typeof input === 'string' ? input : JSON.stringify(input), requestId: ctx.requestId, deadlineMs: Number(ctx.deadlineMs), clientContext: undefined }),
+          start: () => ({
+            payload: typeof input === 'string' ? input : JSON.stringify(input),
+            requestId: ctx.requestId,
+            deadlineMs: Number(ctx.deadlineMs),
+            clientContext: undefined,
+          }),
           line(stream, line) {
             opts.log(`[${name}] ${line}`);
             if (stream === 'stderr' && line.trim()) stderrTail = [...stderrTail.slice(-4), line.trim()];
@@ -92,7 +97,10 @@ export function createComponentMiddlewareHost(runner: ComponentRunner): Componen
           end: resolve,
         });
       });
-      if (end.kind === 'timeout') throw new Error(`it did not answer within its ${opts.timeoutMs} ms timeout, so the runner stopped it (raise "timeoutMs" in middlewares/${name}.json if it needs longer)`);
+      if (end.kind === 'timeout')
+        throw new Error(
+          `it did not answer within its ${opts.timeoutMs} ms timeout, so the runner stopped it (raise "timeoutMs" in middlewares/${name}.json if it needs longer)`,
+        );
       if (end.kind === 'crash') throw new Error(end.message);
       if (!end.result.ok) {
         const said = stderrTail.length ? ` Its stderr: ${stderrTail.join(' | ')}` : '';
@@ -111,7 +119,10 @@ export function createComponentMiddlewareHost(runner: ComponentRunner): Componen
 function middlewareCapabilities(wasmPath: string, name: string, grants: MiddlewareCapabilities): GuestCapabilities {
   const folder = dirname(wasmPath);
   const settings = ComponentSettings.parse(grants);
-  return guestCapabilities({ name: `middleware ${name}`, codeUri: folder, source: { file: join(dirname(folder), 'template.yaml'), line: 0 } } as never, settings);
+  return guestCapabilities(
+    { name: `middleware ${name}`, codeUri: folder, source: { file: join(dirname(folder), 'template.yaml'), line: 0 } } as never,
+    settings,
+  );
 }
 
 /** The pool's name for a middleware's jobs (instances are never kept, so it only scopes `forget`). */

@@ -9,7 +9,14 @@ import { exchangeOutcome, incomingExchange } from './guest-http.ts';
 import { NotAnHttpEventError, requestFromEvent, resultFromResponse } from './http-event.ts';
 import { GROW_PAST_MEMORY_SIZE } from './grow-or-trap.ts';
 import { openHostChannel } from './capabilities/host-call.ts';
-import { RUNTIME_EXIT_ERROR, RUNTIME_INVALID_EVENT, RUNTIME_INVALID_RESPONSE, RUNTIME_OUT_OF_MEMORY, RUNTIME_UNKNOWN, RUNTIME_WASM_TRAP } from '../../lambda-errors.ts';
+import {
+  RUNTIME_EXIT_ERROR,
+  RUNTIME_INVALID_EVENT,
+  RUNTIME_INVALID_RESPONSE,
+  RUNTIME_OUT_OF_MEMORY,
+  RUNTIME_UNKNOWN,
+  RUNTIME_WASM_TRAP,
+} from '../../lambda-errors.ts';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -47,7 +54,14 @@ export function serveInvocations(port: MessagePort): void {
     }
     void runInvocation(port, message).catch((error: unknown) => {
       // Only a bug in this file gets here; the invocation still gets an answer.
-      post(port, { type: 'result', id: message.id, result: { ok: false, errorType: RUNTIME_UNKNOWN, errorMessage: `The runner failed while running the component: ${String(error)}` }, memoryBytes: 0, instantiated: false, kept: false });
+      post(port, {
+        type: 'result',
+        id: message.id,
+        result: { ok: false, errorType: RUNTIME_UNKNOWN, errorMessage: `The runner failed while running the component: ${String(error)}` },
+        memoryBytes: 0,
+        instantiated: false,
+        kept: false,
+      });
     });
   });
   post(port, { type: 'ready', ...openHostChannel() });
@@ -269,7 +283,13 @@ function failure(error: unknown, live: Live | undefined, settings: GuestSettings
       errorMessage: `The component ran out of memory${during}: its linear memory reached ${Math.ceil(used / MIB)} MB of the ${settings.memorySizeMB} MB its MemorySize allows (${message}). Raise MemorySize or make it use less.`,
     };
   }
-  const stackTrace = error instanceof Error && error.stack ? error.stack.split('\n').filter((l) => l.includes('wasm://') || l.includes('wasm-function')).map((l) => l.trim()) : [];
+  const stackTrace =
+    error instanceof Error && error.stack
+      ? error.stack
+          .split('\n')
+          .filter((l) => l.includes('wasm://') || l.includes('wasm-function'))
+          .map((l) => l.trim())
+      : [];
   const what = trap || error instanceof RangeError ? 'trapped' : 'failed';
   return {
     ok: false,

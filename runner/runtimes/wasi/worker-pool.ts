@@ -112,9 +112,7 @@ export class WorkerPool {
       const job = this.queue[0]!;
       const idle = [...this.workers].filter((w) => w.ready && !w.job && !w.gone && !w.reservedFor);
       const worker =
-        (job.reuseInstance ? idle.find((w) => w.kept.has(job.functionName)) : undefined) ??
-        idle.find((w) => w.keys.has(job.component.key)) ??
-        idle[0];
+        (job.reuseInstance ? idle.find((w) => w.kept.has(job.functionName)) : undefined) ?? idle.find((w) => w.keys.has(job.component.key)) ?? idle[0];
       if (worker) {
         this.queue.shift();
         this.assign(worker, job, 0);
@@ -144,7 +142,10 @@ export class WorkerPool {
     };
     this.workers.add(w);
     // Whatever the worker itself prints (not the guest: its output is captured) belongs to the current job.
-    for (const [stream, name] of [[w.worker.stdout, 'stdout'], [w.worker.stderr, 'stderr']] as const) {
+    for (const [stream, name] of [
+      [w.worker.stdout, 'stdout'],
+      [w.worker.stderr, 'stderr'],
+    ] as const) {
       createInterface({ input: stream }).on('line', (line) => w.job?.line(name, line));
     }
     w.worker.on('message', (message: FromWorker) => this.onMessage(w, message));
@@ -179,7 +180,9 @@ export class WorkerPool {
   /** Answers the worker's host calls on its channel, then wakes it (it sleeps on `signal`, host-call.ts). */
   private serveHostCalls(w: PoolWorker, port: MessagePort, signal: Int32Array): void {
     port.on('message', (call: HostCall) => {
-      const answered = this.hostCalls ? this.hostCalls(call) : Promise.resolve<HostAnswer>({ id: call.id, ok: false, error: 'this runner serves no capabilities' });
+      const answered = this.hostCalls
+        ? this.hostCalls(call)
+        : Promise.resolve<HostAnswer>({ id: call.id, ok: false, error: 'this runner serves no capabilities' });
       void answered.then((answer) => {
         if (w.gone) return;
         port.postMessage(answer);

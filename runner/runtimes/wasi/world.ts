@@ -130,7 +130,9 @@ function checkExports(world: ComponentWorld, wanted: 'handler' | 'http', where: 
         `${where} is a wasi:http component (it exports ${itemText(http)}), but the function uses the handler world. Set "world: http" under Metadata.OpenRuntime.component so API Gateway and Function URL events reach it as HTTP requests.`,
       );
     }
-    return invalid(`${where} does not export ${HANDLER_INTERFACE}@${HANDLER_VERSION}; it exports ${describeExports(world)}. Build it for the world "function" in the project's wit/lambda.wit.`);
+    return invalid(
+      `${where} does not export ${HANDLER_INTERFACE}@${HANDLER_VERSION}; it exports ${describeExports(world)}. Build it for the world "function" in the project's wit/lambda.wit.`,
+    );
   }
   if (http) {
     if (!http.version?.startsWith('0.2.')) {
@@ -143,7 +145,9 @@ function checkExports(world: ComponentWorld, wanted: 'handler' | 'http', where: 
       `${where} is a handler-world component (it exports ${itemText(handler)}), but the function uses the http world. Remove "world: http" from Metadata.OpenRuntime.component, or build the component for wasi:http.`,
     );
   }
-  return invalid(`${where} does not export ${HTTP_INTERFACE}; it exports ${describeExports(world)}. Build it for the world "http-function" in the project's wit/lambda.wit (or any wasi:http/proxy world).`);
+  return invalid(
+    `${where} does not export ${HTTP_INTERFACE}; it exports ${describeExports(world)}. Build it for the world "http-function" in the project's wit/lambda.wit (or any wasi:http/proxy world).`,
+  );
 }
 
 function describeExports(world: ComponentWorld): string {
@@ -156,7 +160,7 @@ function describeExports(world: ComponentWorld): string {
 /** Why an import can't be granted, or undefined when it can. */
 function refuseImport(item: WorldItem, settings: Pick<ComponentSettings, 'allowedHosts'> & Grants): string | undefined {
   if (item.kind !== 'interface') {
-    return 'Open Runtime provides WASI 0.2 interfaces only, not bare function or inline interface imports. Remove the import from the component\'s world.';
+    return "Open Runtime provides WASI 0.2 interfaces only, not bare function or inline interface imports. Remove the import from the component's world.";
   }
   const capability = capabilityOf(item.name);
   if (capability) {
@@ -191,11 +195,17 @@ export const MIDDLEWARE_EXPORTS = { before: 'before', after: 'after', 'on-error'
  * granted less than a function: the function's environment variables, stdout/stderr, clocks and random; no
  * files, no network.
  */
-export function checkMiddlewareComponent(world: ComponentWorld, where: string, grants: Grants = {}): { ok: true } | { ok: false; errorType: typeof RUNTIME_INVALID_ENTRYPOINT | typeof RUNTIME_IMPORT_NOT_GRANTED; errorMessage: string } {
+export function checkMiddlewareComponent(
+  world: ComponentWorld,
+  where: string,
+  grants: Grants = {},
+): { ok: true } | { ok: false; errorType: typeof RUNTIME_INVALID_ENTRYPOINT | typeof RUNTIME_IMPORT_NOT_GRANTED; errorMessage: string } {
   const missing = Object.keys(MIDDLEWARE_EXPORTS).filter((hook) => !world.exports.some((e) => e.kind === 'func' && e.name === hook));
   if (missing.length) {
     const handler = world.exports.find((e) => e.name === HANDLER_INTERFACE || e.name === HTTP_INTERFACE);
-    const what = handler ? `is a function component (it exports ${itemText(handler)}), not a middleware` : `does not export ${missing.join(', ')}; it exports ${describeExports(world)}`;
+    const what = handler
+      ? `is a function component (it exports ${itemText(handler)}), not a middleware`
+      : `does not export ${missing.join(', ')}; it exports ${describeExports(world)}`;
     return {
       ok: false,
       errorType: RUNTIME_INVALID_ENTRYPOINT,
@@ -205,7 +215,11 @@ export function checkMiddlewareComponent(world: ComponentWorld, where: string, g
   for (const item of world.imports) {
     const refusal = refuseMiddlewareImport(item, grants);
     if (refusal) {
-      return { ok: false, errorType: RUNTIME_IMPORT_NOT_GRANTED, errorMessage: `${where} imports ${itemText(item)}, which a component middleware is not granted: ${refusal}` };
+      return {
+        ok: false,
+        errorType: RUNTIME_IMPORT_NOT_GRANTED,
+        errorMessage: `${where} imports ${itemText(item)}, which a component middleware is not granted: ${refusal}`,
+      };
     }
   }
   return { ok: true };
@@ -213,7 +227,9 @@ export function checkMiddlewareComponent(world: ComponentWorld, where: string, g
 
 function refuseMiddlewareImport(item: WorldItem, grants: Grants): string | undefined {
   if (item.name === MIDDLEWARE_TYPES) {
-    return sameMinor(item.version, MIDDLEWARE_VERSION) ? undefined : `this runner speaks ${MIDDLEWARE_TYPES}@${MIDDLEWARE_VERSION}. Rebuild it against the project's wit/middleware/middleware.wit.`;
+    return sameMinor(item.version, MIDDLEWARE_VERSION)
+      ? undefined
+      : `this runner speaks ${MIDDLEWARE_TYPES}@${MIDDLEWARE_VERSION}. Rebuild it against the project's wit/middleware/middleware.wit.`;
   }
   if (item.name === 'wasi:http/outgoing-handler' || item.name.startsWith('wasi:sockets/')) {
     return 'a middleware gets no network. Make the call in the function, or use an executable middleware (runner/middleware/PROTOCOL.md) for work that needs it.';

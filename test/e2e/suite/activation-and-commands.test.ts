@@ -5,9 +5,16 @@ import * as vscode from 'vscode';
 import { EXTENSION_ID, note, openRuntime, until, workspaceDir } from './support.ts';
 
 const EXPECTED_COMMANDS = [
-  'openRuntime.invokeWithEvent', 'openRuntime.debugWithEvent', 'openRuntime.newFunction', 'openRuntime.pickEvent',
-  'openRuntime.restartRunner', 'openRuntime.showHistory', 'openRuntime.activationTime',
-  'openRuntime.history.rerun', 'openRuntime.history.openEvent', 'openRuntime.history.compare',
+  'openRuntime.invokeWithEvent',
+  'openRuntime.debugWithEvent',
+  'openRuntime.newFunction',
+  'openRuntime.pickEvent',
+  'openRuntime.restartRunner',
+  'openRuntime.showHistory',
+  'openRuntime.activationTime',
+  'openRuntime.history.rerun',
+  'openRuntime.history.openEvent',
+  'openRuntime.history.compare',
 ];
 
 describe('activation and commands', () => {
@@ -49,7 +56,12 @@ describe('activation and commands', () => {
     await vscode.commands.executeCommand('openRuntime.showHistory');
     // The view is contributed by the manifest; focusing it must not fail.
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes?: { views?: Record<string, Array<{ id: string }>> } };
-    const views = Object.values(manifest.contributes?.views ?? {}).flat().map((v) => v.id);
-    assert.ok(views.some((id) => id.startsWith('openRuntime')), `package.json contributes an Open Runtime view (views: ${views.join(', ') || 'none'})`);
+    const views = Object.values(manifest.contributes?.views ?? {})
+      .flat()
+      .map((v) => v.id);
+    assert.ok(
+      views.some((id) => id.startsWith('openRuntime')),
+      `package.json contributes an Open Runtime view (views: ${views.join(', ') || 'none'})`,
+    );
   });
 });

@@ -20,7 +20,9 @@ const fixture = (name: string) => join(dir(), name);
 
 /** 0-based lines of `... = middy(` / `middy<...>(` in a file: where its chains start, read from the text alone. */
 function chainLines(file: string): number[] {
-  return readFileSync(file, 'utf8').split('\n').flatMap((line, i) => (/=\s*middy\s*[<(]/.test(line) ? [i] : []));
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line, i) => (/=\s*middy\s*[<(]/.test(line) ? [i] : []));
 }
 
 async function chainLenses(file: string): Promise<vscode.CodeLens[]> {
@@ -49,7 +51,10 @@ describe('middleware chain view', () => {
     mkdirSync(dir(), { recursive: true });
     for (const name of FIXTURES) copyFileSync(join(repo, 'test', 'fixtures', 'chains', name), fixture(name));
     // Passes the cheap text check (`middy(` in a comment) but holds no chain: the analysis decides.
-    writeFileSync(fixture('mentions-middy.ts'), '// Not wrapped in middy(handler) on purpose.\nexport const handler = async (event: { name?: string }) => ({ hello: event.name ?? "world" });\n');
+    writeFileSync(
+      fixture('mentions-middy.ts'),
+      '// Not wrapped in middy(handler) on purpose.\nexport const handler = async (event: { name?: string }) => ({ hello: event.name ?? "world" });\n',
+    );
     writeFileSync(fixture('edited.ts'), readFileSync(fixture('body-not-parsed.ts'), 'utf8'));
   });
 
@@ -65,11 +70,19 @@ describe('middleware chain view', () => {
     for (const name of ['http-basic.ts', 'order.ts', 'body-not-parsed.ts']) {
       const expected = chainLines(fixture(name));
       assert.ok(expected.length > 0, `${name} has chains`);
-      const lenses = await until(`the chain lenses of ${name}`, async () => {
-        const found = await chainLenses(fixture(name));
-        return found.length ? found : undefined;
-      }, ANALYSIS_TIMEOUT_MS);
-      assert.deepEqual(lenses.map((l) => l.range.start.line).sort((a, b) => a - b), expected, `lines (0-based) of the chain lenses of ${name}`);
+      const lenses = await until(
+        `the chain lenses of ${name}`,
+        async () => {
+          const found = await chainLenses(fixture(name));
+          return found.length ? found : undefined;
+        },
+        ANALYSIS_TIMEOUT_MS,
+      );
+      assert.deepEqual(
+        lenses.map((l) => l.range.start.line).sort((a, b) => a - b),
+        expected,
+        `lines (0-based) of the chain lenses of ${name}`,
+      );
       for (const lens of lenses) {
         assert.equal(lens.command!.title, SHOW_CHAIN_TITLE);
         assert.deepEqual(lens.command!.arguments, [{ file: fixture(name) }]);
@@ -98,15 +111,24 @@ describe('middleware chain view', () => {
     const source = readFileSync(file, 'utf8').split('\n')[chainLines(file)[0]!]!;
     const handlerName = /middy\((\w+)\)/.exec(source)![1]!;
     const used = [...source.matchAll(/\.use\((\w+)\(/g)].map((m) => m[1]!);
-    assert.deepEqual(chain!.steps.map((s) => s.middleware), ['middy', ...used, handlerName]);
-    assert.deepEqual(chain!.steps.map((s) => s.kind), ['origin', ...used.map(() => 'use'), 'handler']);
+    assert.deepEqual(
+      chain!.steps.map((s) => s.middleware),
+      ['middy', ...used, handlerName],
+    );
+    assert.deepEqual(
+      chain!.steps.map((s) => s.kind),
+      ['origin', ...used.map(() => 'use'), 'handler'],
+    );
     assert.equal(chain!.steps.find((s) => s.middleware === 'httpJsonBodyParser')?.package, '@middy/http-json-body-parser');
     assert.match(chain!.steps.at(-1)!.eventType, /APIGatewayProxyEvent/, 'the handler step has the event type the code declares');
     assert.deepEqual(chain!.diagnostics, []);
     assert.equal(chain!.range.start.line - 1, chainLines(file)[0], 'positions are 1-based');
 
     // The panel is open on the file and draws that very report.
-    assert.ok(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label === 'Chain: http-basic.ts'), 'a "Chain: http-basic.ts" tab is open');
+    assert.ok(
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label === 'Chain: http-basic.ts'),
+      'a "Chain: http-basic.ts" tab is open',
+    );
     assert.deepEqual(api.chainView()?.report, report);
   });
 
@@ -129,10 +151,14 @@ describe('middleware chain view', () => {
     const uri = vscode.Uri.file(fixture('body-not-parsed.ts'));
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
-    const diagnostics = await until('the body-not-parsed diagnostics', () => {
-      const found = ourDiagnostics(uri);
-      return found.length ? found : undefined;
-    }, ANALYSIS_TIMEOUT_MS);
+    const diagnostics = await until(
+      'the body-not-parsed diagnostics',
+      () => {
+        const found = ourDiagnostics(uri);
+        return found.length ? found : undefined;
+      },
+      ANALYSIS_TIMEOUT_MS,
+    );
     // The handler reads event.body.name and (destructured) email, and nothing parses the body.
     assert.deepEqual(diagnostics.map((d) => [d.code, d.severity, doc.getText(d.range)]).sort(), [
       ['body-not-parsed', vscode.DiagnosticSeverity.Error, 'email'],
@@ -140,25 +166,35 @@ describe('middleware chain view', () => {
     ]);
     for (const d of diagnostics) {
       assert.match(d.message, /no middleware in this chain parses the body/);
-      assert.ok(d.relatedInformation?.some((r) => /httpJsonBodyParser/.test(r.message) && r.location.uri.fsPath === uri.fsPath),
-        `the explanation says what to add: ${JSON.stringify(d.relatedInformation?.map((r) => r.message))}`);
+      assert.ok(
+        d.relatedInformation?.some((r) => /httpJsonBodyParser/.test(r.message) && r.location.uri.fsPath === uri.fsPath),
+        `the explanation says what to add: ${JSON.stringify(d.relatedInformation?.map((r) => r.message))}`,
+      );
     }
 
     // An error handler registered first cannot see errors of later middlewares: a warning on it, pointing at where it is registered.
     const order = vscode.Uri.file(fixture('order.ts'));
     await vscode.window.showTextDocument(order);
     const orderDoc = await vscode.workspace.openTextDocument(order);
-    const warnings = await until('the order.ts diagnostics', () => {
-      const found = ourDiagnostics(order);
-      return found.length ? found : undefined;
-    }, ANALYSIS_TIMEOUT_MS);
+    const warnings = await until(
+      'the order.ts diagnostics',
+      () => {
+        const found = ourDiagnostics(order);
+        return found.length ? found : undefined;
+      },
+      ANALYSIS_TIMEOUT_MS,
+    );
     assert.deepEqual(warnings.map((d) => d.code).sort(), ['error-handler-order', 'normalize-after-read', 'validate-before-parse']);
     assert.ok(warnings.every((d) => d.severity === vscode.DiagnosticSeverity.Warning));
     const errorOrder = warnings.find((d) => d.code === 'error-handler-order')!;
     assert.equal(errorOrder.range.start.line, chainLines(order.fsPath)[0], 'on the chain that registers the error handler first');
     const registered = errorOrder.relatedInformation?.find((r) => /is registered here/.test(r.message));
     assert.ok(registered, 'related information points at the middleware');
-    assert.equal(orderDoc.getText(registered.location.range).startsWith('httpErrorHandler'), true, `points at httpErrorHandler: ${orderDoc.getText(registered.location.range)}`);
+    assert.equal(
+      orderDoc.getText(registered.location.range).startsWith('httpErrorHandler'),
+      true,
+      `points at httpErrorHandler: ${orderDoc.getText(registered.location.range)}`,
+    );
   });
 
   it('follows an unsaved edit: the view redraws and the diagnostics clear once a body parser runs', async function () {
@@ -179,7 +215,10 @@ describe('middleware chain view', () => {
     const doc = await vscode.workspace.openTextDocument(uri);
     const editor = await vscode.window.showTextDocument(doc);
     const before = await vscode.commands.executeCommand<ChainReport>(SHOW_CHAIN, { file: uri.fsPath });
-    assert.deepEqual(before?.chains[0]?.steps.map((s) => s.middleware), ['middy', 'httpErrorHandler', 'handler']);
+    assert.deepEqual(
+      before?.chains[0]?.steps.map((s) => s.middleware),
+      ['middy', 'httpErrorHandler', 'handler'],
+    );
     await until('the diagnostics of edited.ts', () => ourDiagnostics(uri).length === 2 || undefined, ANALYSIS_TIMEOUT_MS);
 
     // Add the JSON body parser (import and .use) without saving.
@@ -193,11 +232,18 @@ describe('middleware chain view', () => {
     });
     assert.ok(edited && doc.isDirty, 'the edit is applied and not saved');
 
-    const shown = await until('the chain view to draw the edited text', () => {
-      const now = api.chainView();
-      return now && now.file === uri.fsPath && now.version === doc.version ? now.report : undefined;
-    }, ANALYSIS_TIMEOUT_MS);
-    assert.deepEqual(shown.chains[0]?.steps.map((s) => s.middleware), ['middy', 'httpErrorHandler', 'httpJsonBodyParser', 'handler']);
+    const shown = await until(
+      'the chain view to draw the edited text',
+      () => {
+        const now = api.chainView();
+        return now && now.file === uri.fsPath && now.version === doc.version ? now.report : undefined;
+      },
+      ANALYSIS_TIMEOUT_MS,
+    );
+    assert.deepEqual(
+      shown.chains[0]?.steps.map((s) => s.middleware),
+      ['middy', 'httpErrorHandler', 'httpJsonBodyParser', 'handler'],
+    );
     assert.deepEqual(shown.chains[0]?.diagnostics, []);
     await until('the body-not-parsed diagnostics to clear', () => ourDiagnostics(uri).length === 0 || undefined, ANALYSIS_TIMEOUT_MS);
 

@@ -6,7 +6,17 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import {
-  DEBUG_TITLE, INVOKE_TITLE, assertSucceeded, exampleFunctions, type ExampleFunction, invoke, lensTable, lensesOf, openRuntime, payloadOf, workspaceDir,
+  DEBUG_TITLE,
+  INVOKE_TITLE,
+  assertSucceeded,
+  exampleFunctions,
+  type ExampleFunction,
+  invoke,
+  lensTable,
+  lensesOf,
+  openRuntime,
+  payloadOf,
+  workspaceDir,
 } from './support.ts';
 
 describe('CodeLens', () => {
@@ -22,23 +32,43 @@ describe('CodeLens', () => {
       const lenses = await lensesOf(uri);
       // One pair per handler; when several functions share it, the pair asks which one (editor-workflow.test.ts).
       const line = fns[0]!.line!;
-      assert.ok(fns.every((f) => f.line === line), `the functions sharing ${file} name the same export`);
-      assert.deepEqual(lensTable(lenses), [[line, DEBUG_TITLE], [line, INVOKE_TITLE]],
-        `lenses of ${vscode.workspace.asRelativePath(uri)} (0-based line, title); handlers: ${fns.map((f) => `${f.name} ${f.exportName} line ${f.line}`).join('; ')}`);
+      assert.ok(
+        fns.every((f) => f.line === line),
+        `the functions sharing ${file} name the same export`,
+      );
+      assert.deepEqual(
+        lensTable(lenses),
+        [
+          [line, DEBUG_TITLE],
+          [line, INVOKE_TITLE],
+        ],
+        `lenses of ${vscode.workspace.asRelativePath(uri)} (0-based line, title); handlers: ${fns.map((f) => `${f.name} ${f.exportName} line ${f.line}`).join('; ')}`,
+      );
       const invokeLens = lenses.find((l) => l.command!.title === INVOKE_TITLE);
       const debugLens = lenses.find((l) => l.command!.title === DEBUG_TITLE);
       assert.equal(invokeLens?.command!.command, 'openRuntime.invokeWithEvent');
       assert.equal(debugLens?.command!.command, 'openRuntime.debugWithEvent');
       const args = invokeLens!.command!.arguments?.[0] as { functionName?: string; sharedBy?: string[] };
       if (fns.length === 1) assert.equal(args.functionName, fns[0]!.name, `the lens invokes ${fns[0]!.name} by name`);
-      else assert.deepEqual(args.sharedBy, fns.map((f) => f.name), `the lens asks which of ${names} to run`);
+      else
+        assert.deepEqual(
+          args.sharedBy,
+          fns.map((f) => f.name),
+          `the lens asks which of ${names} to run`,
+        );
     });
   }
 
   it('puts a lens pair on each function resource in template.yaml', async () => {
     const uri = vscode.Uri.file(join(workspaceDir(), 'template.yaml'));
     const functions = exampleFunctions();
-    const expected = functions.flatMap((fn): Array<[number, string]> => [[fn.templateLine, DEBUG_TITLE], [fn.templateLine, INVOKE_TITLE]])
+    const expected = functions
+      .flatMap(
+        (fn): Array<[number, string]> => [
+          [fn.templateLine, DEBUG_TITLE],
+          [fn.templateLine, INVOKE_TITLE],
+        ],
+      )
       .sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
     assert.deepEqual(lensTable(await lensesOf(uri)), expected, 'lenses of template.yaml (0-based line of each resource id)');
   });
@@ -50,36 +80,51 @@ describe('CodeLens', () => {
     it('gets lenses on handler-shaped exports, including a middy-wrapped one, and none on other code', async () => {
       mkdirSync(dir(), { recursive: true });
       const file = join(dir(), 'wrapped.ts');
-      writeFileSync(file, [
-        "import middy from '@middy/core';",                                     // 0
-        "import jsonBodyParser from '@middy/http-json-body-parser';",            // 1
-        '',                                                                      // 2
-        'export const config = { retries: 3 };',                                 // 3
-        'export function add(a: number, b: number): number { return a + b; }',  // 4
-        'const baseHandler = async (event: { body: unknown }) => ({ statusCode: 200, body: JSON.stringify(event.body) });', // 5
-        'export const handler = middy(baseHandler).use(jsonBodyParser());',      // 6
-        'export class Orders { list() { return []; } }',                         // 7
-        '',
-      ].join('\n'));
+      writeFileSync(
+        file,
+        [
+          "import middy from '@middy/core';", // 0
+          "import jsonBodyParser from '@middy/http-json-body-parser';", // 1
+          '', // 2
+          'export const config = { retries: 3 };', // 3
+          'export function add(a: number, b: number): number { return a + b; }', // 4
+          'const baseHandler = async (event: { body: unknown }) => ({ statusCode: 200, body: JSON.stringify(event.body) });', // 5
+          'export const handler = middy(baseHandler).use(jsonBodyParser());', // 6
+          'export class Orders { list() { return []; } }', // 7
+          '',
+        ].join('\n'),
+      );
       const uri = vscode.Uri.file(file);
       await vscode.window.showTextDocument(uri);
-      assert.deepEqual(lensTable(await lensesOf(uri)), [[6, DEBUG_TITLE], [6, INVOKE_TITLE]],
-        'only the middy-wrapped handler (line 6) gets lenses');
+      assert.deepEqual(
+        lensTable(await lensesOf(uri)),
+        [
+          [6, DEBUG_TITLE],
+          [6, INVOKE_TITLE],
+        ],
+        'only the middy-wrapped handler (line 6) gets lenses',
+      );
     });
 
     it('runs from its lens with zero configuration (the function is inferred)', async () => {
       mkdirSync(dir(), { recursive: true });
       const file = join(dir(), 'lone.mjs');
-      writeFileSync(file, [
-        '// not in template.yaml',
-        'export function helper(a, b) { return a * b; }',
-        'export const handler = async (event, context) => ({ lone: true, got: event, fn: context.functionName, product: helper(6, 7) });',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        file,
+        [
+          '// not in template.yaml',
+          'export function helper(a, b) { return a * b; }',
+          'export const handler = async (event, context) => ({ lone: true, got: event, fn: context.functionName, product: helper(6, 7) });',
+          '',
+        ].join('\n'),
+      );
       const uri = vscode.Uri.file(file);
       await vscode.window.showTextDocument(uri);
       const lenses = await lensesOf(uri);
-      assert.deepEqual(lensTable(lenses), [[2, DEBUG_TITLE], [2, INVOKE_TITLE]]);
+      assert.deepEqual(lensTable(lenses), [
+        [2, DEBUG_TITLE],
+        [2, INVOKE_TITLE],
+      ]);
       const lens = lenses.find((l) => l.command!.title === INVOKE_TITLE)!;
       const lensArgs = lens.command!.arguments?.[0] as Record<string, unknown>;
       // What the lens passes, plus an inline event so no picker opens.
@@ -98,7 +143,9 @@ function exampleFunctionsOrEmpty() {
   try {
     return exampleFunctions();
   } catch (error) {
-    it('reads examples/template.yaml', () => { throw error; });
+    it('reads examples/template.yaml', () => {
+      throw error;
+    });
     return [];
   }
 }

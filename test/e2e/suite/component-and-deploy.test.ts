@@ -14,11 +14,17 @@ function runnerCli(args: string[]): Promise<string> {
   const script = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'runner.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
-      cwd: workspaceDir(), env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: workspaceDir(),
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`open-runtime ${args.join(' ')} exited with ${code}:\n${output}`))));
   });
@@ -52,7 +58,10 @@ describe('component interface and deploy', () => {
       assert.equal(editor?.document.isUntitled, false);
       assert.equal(editor?.document.isDirty, false);
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
-      assert.ok(!vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputText && t.input.uri.scheme === 'open-runtime-wit'), 'closed without a save prompt');
+      assert.ok(
+        !vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputText && t.input.uri.scheme === 'open-runtime-wit'),
+        'closed without a save prompt',
+      );
     });
 
     it('opens a .wasm in the component view (not the binary-file warning), and the command then uses that file', async () => {
@@ -72,7 +81,11 @@ describe('component interface and deploy', () => {
   describe('Build and Deploy Function...', () => {
     it('deploys CallbackJs to the local runner, and the deployed version answers', async function () {
       this.timeout(180_000);
-      const result = await vscode.commands.executeCommand<DeployResult | undefined>('openRuntime.buildAndDeploy', { functionName: 'CallbackJs', arch: 'x86_64', target: 'local' });
+      const result = await vscode.commands.executeCommand<DeployResult | undefined>('openRuntime.buildAndDeploy', {
+        functionName: 'CallbackJs',
+        arch: 'x86_64',
+        target: 'local',
+      });
       assert.ok(result, 'openRuntime.buildAndDeploy returned a result (see the "Open Runtime" output for why not)');
       assert.equal(result.target, 'local');
       assert.equal(result.functionName, 'CallbackJs');
@@ -91,7 +104,12 @@ describe('component interface and deploy', () => {
       const event = exampleEvent('callback.json');
       const res = await fetch(`${command[1]}/2015-03-31/functions/${command[2]}/invocations`, {
         // Signed-shaped, as the AWS CLI sends it: the runner refuses unsigned (web-page-shaped) requests.
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' }, body: JSON.stringify(event),
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0',
+        },
+        body: JSON.stringify(event),
       });
       const text = await res.text();
       assert.equal(res.status, 200, text);

@@ -9,21 +9,39 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { InvokeResult } from '../../../runner/protocol.ts';
 import type { DeployResult } from '../../../runner/deploy/deploy-function.ts';
-import { DEBUG_TITLE, INVOKE_TITLE, assertSucceeded, exampleFunctions, invoke, lensTable, lensesOf, openRuntime, payloadOf, until, workspaceDir } from './support.ts';
+import {
+  DEBUG_TITLE,
+  INVOKE_TITLE,
+  assertSucceeded,
+  exampleFunctions,
+  invoke,
+  lensTable,
+  lensesOf,
+  openRuntime,
+  payloadOf,
+  until,
+  workspaceDir,
+} from './support.ts';
 
 /** Runs a command that opens a QuickPick; `answer` drives the picker once it is up, until the command settles. */
 async function withPicker<T>(run: Thenable<T>, answer: () => Promise<void>): Promise<T> {
   let settled = false;
-  const pending = Promise.resolve(run).finally(() => { settled = true; });
+  const pending = Promise.resolve(run).finally(() => {
+    settled = true;
+  });
   // The picker opens after the runner answered the function list: give it the time to be shown before answering.
   await new Promise((r) => setTimeout(r, 2000));
   await answer();
-  await until('the QuickPick to accept its item', async () => {
-    if (settled) return true;
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    await new Promise((r) => setTimeout(r, 300));
-    return settled || undefined;
-  }, 30_000);
+  await until(
+    'the QuickPick to accept its item',
+    async () => {
+      if (settled) return true;
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await new Promise((r) => setTimeout(r, 300));
+      return settled || undefined;
+    },
+    30_000,
+  );
   return pending;
 }
 
@@ -38,23 +56,36 @@ describe('the editor workflow', () => {
       assert.ok(fns.length >= 2, `examples/ has functions sharing hello-ts/app.ts: ${fns.map((f) => f.name).join(', ')}`);
       const uri = vscode.Uri.file(fns[0]!.file!);
       const lenses = await lensesOf(uri);
-      assert.deepEqual(lensTable(lenses), [[fns[0]!.line!, DEBUG_TITLE], [fns[0]!.line!, INVOKE_TITLE]]);
+      assert.deepEqual(lensTable(lenses), [
+        [fns[0]!.line!, DEBUG_TITLE],
+        [fns[0]!.line!, INVOKE_TITLE],
+      ]);
       const args = lenses[0]!.command!.arguments![0] as { sharedBy: string[]; file: string };
-      assert.deepEqual(args.sharedBy, fns.map((f) => f.name));
+      assert.deepEqual(
+        args.sharedBy,
+        fns.map((f) => f.name),
+      );
       const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 1000);
-      assert.ok(all.some((l) => l.command?.title === `${fns.length} functions` && l.range.start.line === fns[0]!.line), 'the row says how many functions share the handler');
+      assert.ok(
+        all.some((l) => l.command?.title === `${fns.length} functions` && l.range.start.line === fns[0]!.line),
+        'the row says how many functions share the handler',
+      );
     });
 
     it('asks which function, runs the one chosen, and offers it first next time', async function () {
       this.timeout(120_000);
       const fns = shared();
       const lens = (await lensesOf(vscode.Uri.file(fns[0]!.file!))).find((l) => l.command!.title === INVOKE_TITLE)!;
-      const args = { ...(lens.command!.arguments![0] as object), payload: { version: '2.0', rawPath: '/hello', requestContext: { http: { method: 'GET' } }, headers: { authorization: 'Bearer local' } } };
+      const args = {
+        ...(lens.command!.arguments![0] as object),
+        payload: { version: '2.0', rawPath: '/hello', requestContext: { http: { method: 'GET' } }, headers: { authorization: 'Bearer local' } },
+      };
       // A running runner first, so the chooser is up well within withPicker's wait.
       await vscode.commands.executeCommand('openRuntime.invokeWithEvent', { functionName: fns[0]!.name, payload: args.payload });
       // The second function of the list, as a user moving down one row would choose.
-      const second = await withPicker(vscode.commands.executeCommand<InvokeResult | undefined>('openRuntime.invokeWithEvent', args),
-        async () => { await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext'); });
+      const second = await withPicker(vscode.commands.executeCommand<InvokeResult | undefined>('openRuntime.invokeWithEvent', args), async () => {
+        await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+      });
       assert.ok(second, 'the chosen function ran');
       assert.equal(second.function, fns[1]!.name, `the second function of the chooser (${fns[1]!.name}) ran`);
       // Next time the first row is the last choice.
@@ -69,12 +100,18 @@ describe('the editor workflow', () => {
     it('opens the event as JSON with "Send to" above it, and sends the edited text', async function () {
       this.timeout(90_000);
       const api = await openRuntime();
-      const file = await vscode.commands.executeCommand<string | undefined>('openRuntime.editEventBeforeSending', { functionName: 'CallbackJs', eventTemplate: 'sqs' });
+      const file = await vscode.commands.executeCommand<string | undefined>('openRuntime.editEventBeforeSending', {
+        functionName: 'CallbackJs',
+        eventTemplate: 'sqs',
+      });
       assert.equal(file, draftFile());
       const editor = vscode.window.activeTextEditor;
       assert.equal(editor?.document.uri.fsPath, draftFile(), 'the draft is the active editor');
       const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri, 10);
-      assert.deepEqual(lenses.map((l) => l.command?.title), ['$(play) Send to CallbackJs', '$(debug-alt-small) Debug', '$(save) Save as event...']);
+      assert.deepEqual(
+        lenses.map((l) => l.command?.title),
+        ['$(play) Send to CallbackJs', '$(debug-alt-small) Debug', '$(save) Save as event...'],
+      );
 
       const event = JSON.parse(editor.document.getText());
       assert.equal(event.Records[0].eventSource, 'aws:sqs');
@@ -104,7 +141,11 @@ describe('the editor workflow', () => {
       const saved = await vscode.commands.executeCommand<string | undefined>('openRuntime.saveEditedEvent', doc.uri, { name: 'edited-sqs' });
       assert.equal(saved, join(workspaceDir(), '.open-runtime', 'events', 'CallbackJs', 'edited-sqs.json'));
       assert.deepEqual(JSON.parse(readFileSync(saved, 'utf8')), { Records: [{ body: 'fixed' }] });
-      assert.deepEqual(vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'Open Runtime'), [], 'the diagnostic is gone once the JSON is valid');
+      assert.deepEqual(
+        vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'Open Runtime'),
+        [],
+        'the diagnostic is gone once the JSON is valid',
+      );
       const result = await vscode.commands.executeCommand<InvokeResult | undefined>('openRuntime.sendEditedEvent', vscode.Uri.file(saved));
       assert.ok(result);
       assert.equal(payloadOf(result).echo.Records[0].body, 'fixed');
@@ -124,7 +165,9 @@ describe('the editor workflow', () => {
       this.timeout(120_000);
       mkdirSync(join(project(), 'src'), { recursive: true });
       writeFileSync(join(project(), 'src', 'app.mjs'), 'export const handler = async () => ({ stage: process.env.STAGE });\n');
-      writeFileSync(template(), `AWSTemplateFormatVersion: '2010-09-09'
+      writeFileSync(
+        template(),
+        `AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
 Parameters:
   Stage:
@@ -139,20 +182,33 @@ Resources:
       Environment:
         Variables:
           STAGE: !Ref Stage
-`);
+`,
+      );
       const uri = vscode.Uri.file(template());
-      await until('the missing parameter on sam-staged/template.yaml', async () => {
-        await lensesOf(uri);
-        return vscode.languages.getDiagnostics(uri).some((d) => /parameter Stage, which has no Default/.test(d.message)) || undefined;
-      }, 60_000);
+      await until(
+        'the missing parameter on sam-staged/template.yaml',
+        async () => {
+          await lensesOf(uri);
+          return vscode.languages.getDiagnostics(uri).some((d) => /parameter Stage, which has no Default/.test(d.message)) || undefined;
+        },
+        60_000,
+      );
 
-      const file = await vscode.commands.executeCommand<string | undefined>('openRuntime.setTemplateParameters', { template: template(), name: 'Stage', value: 'qa' });
+      const file = await vscode.commands.executeCommand<string | undefined>('openRuntime.setTemplateParameters', {
+        template: template(),
+        name: 'Stage',
+        value: 'qa',
+      });
       assert.equal(file, join(workspaceDir(), '.open-runtime', 'parameters.json'));
       assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { 'sam-staged/template.yaml': { Stage: 'qa' } });
-      await until('the problem on the template to clear', async () => {
-        await lensesOf(uri);
-        return vscode.languages.getDiagnostics(uri).length === 0 || undefined;
-      }, 30_000);
+      await until(
+        'the problem on the template to clear',
+        async () => {
+          await lensesOf(uri);
+          return vscode.languages.getDiagnostics(uri).length === 0 || undefined;
+        },
+        30_000,
+      );
       const result = await invoke({ functionName: 'StagedFunction', payload: {} });
       assertSucceeded(result);
       assert.equal(payloadOf(result).stage, 'qa', 'the function runs with the saved value');
@@ -162,15 +218,29 @@ Resources:
   describe('Build and Deploy with two projects defining HelloWorldFunction', () => {
     it('finds the function by its full path, and names the paths when the logical id is ambiguous', async function () {
       this.timeout(180_000);
-      const ambiguous = await vscode.commands.executeCommand<DeployResult | undefined>('openRuntime.buildAndDeploy', { functionName: 'HelloWorldFunction', arch: 'x86_64', target: 'local' });
+      const ambiguous = await vscode.commands.executeCommand<DeployResult | undefined>('openRuntime.buildAndDeploy', {
+        functionName: 'HelloWorldFunction',
+        arch: 'x86_64',
+        target: 'local',
+      });
       assert.equal(ambiguous, undefined, 'an ambiguous logical id deploys nothing');
       // Deployed under another name, so the runner's own sam-hello-HelloWorldFunction (with its HttpApi trigger) stays as it is for the other tests.
-      const result = await vscode.commands.executeCommand<DeployResult | undefined>('openRuntime.buildAndDeploy', { functionName: 'sam-hello/HelloWorldFunction', arch: 'x86_64', target: 'local', deployedName: 'sam-hello-deployed' });
+      const result = await vscode.commands.executeCommand<DeployResult | undefined>('openRuntime.buildAndDeploy', {
+        functionName: 'sam-hello/HelloWorldFunction',
+        arch: 'x86_64',
+        target: 'local',
+        deployedName: 'sam-hello-deployed',
+      });
       assert.ok(result, 'openRuntime.buildAndDeploy returned a result (see the "Open Runtime" output for why not)');
       assert.equal(result.functionName, 'sam-hello-deployed');
       // What runs is sam-hello's code and environment, not another project's HelloWorldFunction.
       const res = await fetch(`${result.endpointUrl}/2015-03-31/functions/sam-hello-deployed/invocations`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0' }, body: '{}',
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0',
+        },
+        body: '{}',
       });
       const text = await res.text();
       assert.equal(res.status, 200, text);

@@ -40,13 +40,24 @@ describe('event picker', () => {
     // The picker is real UI: open it through the command and accept what it puts first, as Enter would.
     const picking = vscode.commands.executeCommand<{ label: string; savedPath?: string } | undefined>('openRuntime.pickEvent', { functionName: 'HelloTs' });
     let settled = false;
-    void picking.then(() => { settled = true; }, () => { settled = true; });
-    await until('the event QuickPick to accept its first item', async () => {
-      if (settled) return true;
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      await new Promise((r) => setTimeout(r, 300));
-      return settled || undefined;
-    }, 30_000);
+    void picking.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    await until(
+      'the event QuickPick to accept its first item',
+      async () => {
+        if (settled) return true;
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        await new Promise((r) => setTimeout(r, 300));
+        return settled || undefined;
+      },
+      30_000,
+    );
     const chosen = await picking;
     assert.ok(chosen, 'the picker returned the event it offered first');
     assert.equal(chosen.label, 'saved: ada-query');
@@ -62,17 +73,32 @@ describe('event picker', () => {
     const api = await openRuntime();
     const historyBefore = api.history().length;
     const invoking = vscode.commands.executeCommand('openRuntime.invokeWithEvent', { functionName: 'HelloTs', eventName: 'broken' });
-    const diagnostics = await until('a diagnostic on broken.json', () => {
-      const found = vscode.languages.getDiagnostics(vscode.Uri.file(file));
-      return found.length ? found : undefined;
-    }, 30_000);
+    const diagnostics = await until(
+      'a diagnostic on broken.json',
+      () => {
+        const found = vscode.languages.getDiagnostics(vscode.Uri.file(file));
+        return found.length ? found : undefined;
+      },
+      30_000,
+    );
     // The error message offers "Open Event" and waits for an answer: dismiss it as a user would.
     let settled = false;
-    void invoking.then(() => { settled = true; }, () => { settled = true; });
-    await until('the command to finish once the message is dismissed', async () => {
-      if (!settled) await vscode.commands.executeCommand('notifications.clearAll');
-      return settled || undefined;
-    }, 30_000);
+    void invoking.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    await until(
+      'the command to finish once the message is dismissed',
+      async () => {
+        if (!settled) await vscode.commands.executeCommand('notifications.clearAll');
+        return settled || undefined;
+      },
+      30_000,
+    );
     assert.equal(await invoking, undefined, 'nothing was invoked');
     assert.equal(api.history().length, historyBefore, 'no invocation was recorded');
     assert.equal(diagnostics[0]!.severity, vscode.DiagnosticSeverity.Error);

@@ -2,9 +2,7 @@
 // written to return; plus what the result view and the history show afterwards.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import {
-  assertSucceeded, exampleEvent, exampleFunction, invoke, openRuntime, payloadOf, tabLabels, until,
-} from './support.ts';
+import { assertSucceeded, exampleEvent, exampleFunction, invoke, openRuntime, payloadOf, tabLabels, until } from './support.ts';
 
 describe('invoking the examples', () => {
   before(openRuntime);
@@ -36,7 +34,10 @@ describe('invoking the examples', () => {
     assert.equal(response.functionName, 'CallbackJs');
     assert.equal(String(response.memoryLimitInMB), '256');
     assert.equal(response.awsRequestId, result.requestId);
-    assert.ok(response.remainingTimeInMillis > 0 && response.remainingTimeInMillis <= 5000, `remaining time within the 5 s timeout: ${response.remainingTimeInMillis}`);
+    assert.ok(
+      response.remainingTimeInMillis > 0 && response.remainingTimeInMillis <= 5000,
+      `remaining time within the 5 s timeout: ${response.remainingTimeInMillis}`,
+    );
   });
 
   it('StreamJs streams its chunks after an HTTP prelude', async () => {
@@ -74,7 +75,10 @@ describe('invoking the examples', () => {
     assert.equal(result.functionError, 'Unhandled');
     assert.equal(result.error?.errorType, 'OrderNotFoundError');
     assert.equal(result.error?.errorMessage, 'Order order-42 does not exist');
-    assert.ok(result.error?.stackTrace?.some((line) => line.includes('index.mjs')), `the stack points into index.mjs: ${result.error?.stackTrace?.join(' | ')}`);
+    assert.ok(
+      result.error?.stackTrace?.some((line) => line.includes('index.mjs')),
+      `the stack points into index.mjs: ${result.error?.stackTrace?.join(' | ')}`,
+    );
 
     const model = api.resultModel();
     assert.equal(model?.functionName, 'FailingJs');

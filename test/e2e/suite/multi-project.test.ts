@@ -21,31 +21,53 @@ describe('several SAM projects side by side', () => {
         return found.length ? found : undefined;
       });
       const invokeLens = lenses.filter((l) => l.command!.title.startsWith(INVOKE_TITLE));
-      assert.deepEqual(invokeLens.map((l) => l.command!.arguments), [[{ functionName: nameOf(project.folder) }]],
-        `one "Invoke with event" lens in ${project.folder}, for its own template's function (not an ad-hoc handler)`);
+      assert.deepEqual(
+        invokeLens.map((l) => l.command!.arguments),
+        [[{ functionName: nameOf(project.folder) }]],
+        `one "Invoke with event" lens in ${project.folder}, for its own template's function (not an ad-hoc handler)`,
+      );
       const result = await invoke({ ...invokeLens[0]!.command!.arguments![0], payload: {} });
       assertSucceeded(result);
       const body = JSON.parse(payloadOf(result).body);
       assert.equal(body.greeting, project.greeting, `${project.folder}'s own environment`);
       // The name the code sees is the template's (its logical id, as SAM and Lambda give it), not the editor's label.
       assert.equal(body.functionName, 'HelloWorldFunction');
-      assert.ok(body.remainingMs > 3000 && body.remainingMs <= project.timeout * 1000,
-        `${project.folder}'s Timeout of ${project.timeout} s, not the default 3 s: ${body.remainingMs} ms were left`);
+      assert.ok(
+        body.remainingMs > 3000 && body.remainingMs <= project.timeout * 1000,
+        `${project.folder}'s Timeout of ${project.timeout} s, not the default 3 s: ${body.remainingMs} ms were left`,
+      );
       const problems = vscode.languages.getDiagnostics(vscode.Uri.file(join(workspaceDir(), project.folder, 'template.yaml')));
-      assert.deepEqual(problems.map((d) => d.message), [], `no problem reported on ${project.folder}/template.yaml`);
+      assert.deepEqual(
+        problems.map((d) => d.message),
+        [],
+        `no problem reported on ${project.folder}/template.yaml`,
+      );
     }
   });
 
   it("offers the project's events/*.json first in the event picker", async () => {
-    const picking = vscode.commands.executeCommand<{ label: string; payload: string } | undefined>('openRuntime.pickEvent', { functionName: nameOf('sam-orders') });
+    const picking = vscode.commands.executeCommand<{ label: string; payload: string } | undefined>('openRuntime.pickEvent', {
+      functionName: nameOf('sam-orders'),
+    });
     let settled = false;
-    void picking.then(() => { settled = true; }, () => { settled = true; });
-    await until('the event QuickPick to accept its first item', async () => {
-      if (settled) return true;
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      await new Promise((r) => setTimeout(r, 300));
-      return settled || undefined;
-    }, 30_000);
+    void picking.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    await until(
+      'the event QuickPick to accept its first item',
+      async () => {
+        if (settled) return true;
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        await new Promise((r) => setTimeout(r, 300));
+        return settled || undefined;
+      },
+      30_000,
+    );
     const chosen = await picking;
     assert.ok(chosen, 'the picker returned the event it offered first');
     assert.equal(chosen.label, 'project: sam-orders/events/event.json');
@@ -63,15 +85,23 @@ describe('several SAM projects side by side', () => {
 
     const sqs = await invoke({ functionName: nameOf('sam-hello'), eventTemplate: 'sqs' });
     assertSucceeded(sqs);
-    assert.equal(api.history()[0]!.eventHint,
-      'This is an SQS event, but sam-hello/HelloWorldFunction is triggered by API Gateway HTTP API: the handler may not expect its shape.');
+    assert.equal(
+      api.history()[0]!.eventHint,
+      'This is an SQS event, but sam-hello/HelloWorldFunction is triggered by API Gateway HTTP API: the handler may not expect its shape.',
+    );
     assert.equal(api.resultModel()?.eventHint, api.history()[0]!.eventHint, 'the result view shows the hint above the response');
   });
 
   it('reveals the build task terminal as it runs', async () => {
     const tasks = await vscode.tasks.fetchTasks({ type: 'open-runtime' });
     const build = tasks.find((t) => t.name.startsWith(`build ${nameOf('sam-hello')}`));
-    assert.ok(build, `a build task for ${nameOf('sam-hello')}: ${tasks.map((t) => t.name).slice(0, 10).join(', ')}`);
+    assert.ok(
+      build,
+      `a build task for ${nameOf('sam-hello')}: ${tasks
+        .map((t) => t.name)
+        .slice(0, 10)
+        .join(', ')}`,
+    );
     assert.equal(build.presentationOptions.reveal, vscode.TaskRevealKind.Always);
   });
 });

@@ -6,15 +6,27 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { DEBUG_TITLE, INVOKE_TITLE, assertSucceeded, invoke, lensesOf, openRuntime, payloadOf, workspaceDir } from './support.ts';
 
-interface NewFunctionResult { functionName: string; savedEvent: string; written: string[]; templateFile: string; templateLine: number }
+interface NewFunctionResult {
+  functionName: string;
+  savedEvent: string;
+  written: string[];
+  templateFile: string;
+  templateLine: number;
+}
 
 describe('new function', () => {
   before(openRuntime);
 
-  for (const [language, source, name] of [['typescript', 'queue', 'ScaffoldedQueueTs'], ['python', 'http-api', 'ScaffoldedApiPy']] as const) {
+  for (const [language, source, name] of [
+    ['typescript', 'queue', 'ScaffoldedQueueTs'],
+    ['python', 'http-api', 'ScaffoldedApiPy'],
+  ] as const) {
     it(`scaffolds a ${language} ${source} function that invokes right away with its saved event`, async () => {
       const created = await vscode.commands.executeCommand<NewFunctionResult | undefined>('openRuntime.newFunction', {
-        name, language, source, folder: workspaceDir(),
+        name,
+        language,
+        source,
+        folder: workspaceDir(),
       });
       assert.ok(created, 'openRuntime.newFunction returned what it created');
       assert.equal(created.functionName, name);
@@ -29,7 +41,10 @@ describe('new function', () => {
       const lenses = await lensesOf(vscode.Uri.file(handlerFile));
       assert.deepEqual(lenses.map((l) => l.command!.title).sort(), [DEBUG_TITLE, INVOKE_TITLE], 'the new handler has its lenses');
 
-      const eventName = created.savedEvent.split('/').at(-1)!.replace(/\.json$/, '');
+      const eventName = created.savedEvent
+        .split('/')
+        .at(-1)!
+        .replace(/\.json$/, '');
       const result = await invoke({ functionName: name, eventName });
       assertSucceeded(result);
       assert.ok(payloadOf(result) !== null, 'the new function returned a JSON response');

@@ -13,7 +13,9 @@ import { openRuntime, until, workspaceDir } from './support.ts';
 /** `[method, path, function]` of each route the examples' template declares: HttpApi events and Function URLs. */
 function declaredRoutes(): Array<[string, string, string]> {
   const text = readFileSync(join(workspaceDir(), 'template.yaml'), 'utf8');
-  const resources = (parseDocument(text, { logLevel: 'silent' }).toJS({}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, any> }> }).Resources ?? {};
+  const resources =
+    (parseDocument(text, { logLevel: 'silent' }).toJS({}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, any> }> }).Resources ??
+    {};
   const routes: Array<[string, string, string]> = [];
   for (const [name, resource] of Object.entries(resources)) {
     if (resource.Type !== 'AWS::Serverless::Function') continue;
@@ -30,7 +32,7 @@ const HELLO = { function: 'HelloTs', method: 'GET', path: '/hello' };
 describe('the Routes view and Send request', () => {
   before(openRuntime);
 
-  it("shows a row per route of template.yaml: method and path, the function, the local URL and API kind", async () => {
+  it('shows a row per route of template.yaml: method and path, the function, the local URL and API kind', async () => {
     const api = await openRuntime();
     const rows = await api.routeRows();
     const expected = declaredRoutes();
@@ -38,24 +40,36 @@ describe('the Routes view and Send request', () => {
     for (const [method, path, fn] of expected) {
       const row = rows.find((r) => r.label === `${method} ${path}` && r.description.startsWith(fn));
       assert.ok(row, `a row "${method} ${path}" for ${fn} among ${rows.map((r) => `${r.label} (${r.description})`).join(', ')}`);
-      assert.match(row.tooltip, new RegExp(`http://127\\.0\\.0\\.1:\\d+${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), `the tooltip has the local URL: ${row.tooltip}`);
+      assert.match(
+        row.tooltip,
+        new RegExp(`http://127\\.0\\.0\\.1:\\d+${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+        `the tooltip has the local URL: ${row.tooltip}`,
+      );
       assert.match(row.tooltip, path.startsWith('/lambda-url/') ? /Function URL/ : /HTTP API|REST API/);
-      assert.equal(row.contextValue, method === 'GET' || method === 'ANY' ? 'openRuntime.route.get' : 'openRuntime.route', `"Open in browser" is offered for GET routes only (${row.label})`);
+      assert.equal(
+        row.contextValue,
+        method === 'GET' || method === 'ANY' ? 'openRuntime.route.get' : 'openRuntime.route',
+        `"Open in browser" is offered for GET routes only (${row.label})`,
+      );
     }
-    assert.ok(rows.some((r) => r.group === 'Function URLs'), `Function URLs are grouped: ${[...new Set(rows.map((r) => r.group))].join(', ')}`);
+    assert.ok(
+      rows.some((r) => r.group === 'Function URLs'),
+      `Function URLs are grouped: ${[...new Set(rows.map((r) => r.group))].join(', ')}`,
+    );
   });
 
   it("sends a request to HelloTs's GET /hello: the handler answers, the result view shows request and response, the history keeps the request", async () => {
     const api = await openRuntime();
     const sent = await vscode.commands.executeCommand<SentRequest | undefined>('openRuntime.routes.sendRequest', {
-      route: HELLO, request: { path: '/hello?name=Ada', headers: { accept: 'application/json', 'x-from-test': 'routes' } },
+      route: HELLO,
+      request: { path: '/hello?name=Ada', headers: { accept: 'application/json', 'x-from-test': 'routes' } },
     });
     assert.ok(sent?.response, `a response came back: ${JSON.stringify(sent)}`);
     assert.equal(sent.response.status, 200, sent.response.body);
     const body = JSON.parse(sent.response.body);
     assert.equal(body.message, 'Hello, Ada!');
     assert.ok(sent.result, 'the invocation the request caused was followed');
-    assert.equal(sent.result.requestId, body.requestId, "the invocation recorded is the one that answered (the handler returns its request id)");
+    assert.equal(sent.result.requestId, body.requestId, 'the invocation recorded is the one that answered (the handler returns its request id)');
     assert.match(sent.result.logs, /greeting Ada/);
 
     const model = api.resultModel();
@@ -71,8 +85,10 @@ describe('the Routes view and Send request', () => {
     const entry = api.history()[0];
     assert.equal(entry?.id, sent.entryId);
     assert.equal(entry.functionName, 'HelloTs');
-    assert.deepEqual(entry.request && { route: entry.request.route, method: entry.request.sent.method, path: entry.request.sent.path, status: entry.request.response?.status },
-      { route: HELLO, method: 'GET', path: '/hello?name=Ada', status: 200 });
+    assert.deepEqual(
+      entry.request && { route: entry.request.route, method: entry.request.sent.method, path: entry.request.sent.path, status: entry.request.response?.status },
+      { route: HELLO, method: 'GET', path: '/hello?name=Ada', status: 200 },
+    );
     assert.equal(entry.result?.requestId, body.requestId);
 
     const saved = join(workspaceDir(), '.open-runtime', 'requests', 'HelloTs', 'GET hello.json');
@@ -109,7 +125,10 @@ describe('the Routes view and Send request', () => {
   it('refuses a path that would leave the local gateway, saying why', async () => {
     const api = await openRuntime();
     const before = api.history().length;
-    const sent = await vscode.commands.executeCommand<SentRequest | undefined>('openRuntime.routes.sendRequest', { route: HELLO, request: { path: '//evil.example/x' } });
+    const sent = await vscode.commands.executeCommand<SentRequest | undefined>('openRuntime.routes.sendRequest', {
+      route: HELLO,
+      request: { path: '//evil.example/x' },
+    });
     assert.equal(sent, undefined);
     assert.equal(api.history().length, before, 'nothing was sent');
   });
@@ -122,7 +141,13 @@ describe('the Routes view and Send request', () => {
     assert.ok(original.includes(anchor), 'CallbackJs is declared as this test expects');
     const label = 'POST /echo/{id}';
     try {
-      writeFileSync(file, original.replace(anchor, `${anchor}      Events:\n        Echo:\n          Type: HttpApi\n          Properties:\n            Path: /echo/{id}\n            Method: POST\n`));
+      writeFileSync(
+        file,
+        original.replace(
+          anchor,
+          `${anchor}      Events:\n        Echo:\n          Type: HttpApi\n          Properties:\n            Path: /echo/{id}\n            Method: POST\n`,
+        ),
+      );
       const row = await until('the new route in the Routes view', async () => (await api.routeRows()).find((r) => r.label === label));
       assert.equal(row.description, 'CallbackJs');
       assert.equal(row.contextValue, 'openRuntime.route', 'no "Open in browser" for a POST route');

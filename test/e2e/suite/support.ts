@@ -24,7 +24,11 @@ export async function openRuntime(): Promise<OpenRuntimeApi> {
   assert.ok(extension, `the extension ${EXTENSION_ID} is loaded`);
   // run.ts --package: the .vsix installed into code-server's extensions folder, not the repo folder.
   if (process.env.OPEN_RUNTIME_E2E_INSTALLED) {
-    assert.match(extension.extensionPath, /[\\/]extensions[\\/]open-runtime\.open-runtime-[\d.]+(-linux-x64)?$/, `the installed .vsix is tested, not ${extension.extensionPath}`);
+    assert.match(
+      extension.extensionPath,
+      /[\\/]extensions[\\/]open-runtime\.open-runtime-[\d.]+(-linux-x64)?$/,
+      `the installed .vsix is tested, not ${extension.extensionPath}`,
+    );
   }
   return extension.activate();
 }
@@ -92,10 +96,10 @@ export function declarationLine(source: string, name: string, python: boolean): 
   const patterns = python
     ? [new RegExp(`^(async\\s+)?def\\s+${name}\\s*\\(`)]
     : [
-      new RegExp(`^export\\s+(async\\s+)?function\\s*\\*?\\s*${name}\\b`),
-      new RegExp(`^export\\s+(const|let|var)\\s+${name}\\b`),
-      new RegExp(`^(module\\.)?exports\\.${name}\\s*=`),
-    ];
+        new RegExp(`^export\\s+(async\\s+)?function\\s*\\*?\\s*${name}\\b`),
+        new RegExp(`^export\\s+(const|let|var)\\s+${name}\\b`),
+        new RegExp(`^(module\\.)?exports\\.${name}\\s*=`),
+      ];
   return source.split('\n').findIndex((line) => patterns.some((p) => p.test(line)));
 }
 
@@ -121,7 +125,11 @@ export function payloadOf(result: InvokeResult): any {
 }
 
 export function assertSucceeded(result: InvokeResult): void {
-  assert.equal(result.functionError, undefined, `${result.function} succeeded, but failed with ${result.error?.errorType}: ${result.error?.errorMessage}\n${result.logs}`);
+  assert.equal(
+    result.functionError,
+    undefined,
+    `${result.function} succeeded, but failed with ${result.error?.errorType}: ${result.error?.errorMessage}\n${result.logs}`,
+  );
 }
 
 export async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
@@ -135,8 +143,7 @@ export async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
 
 /** `[line, title]` of each of our lenses, sorted: easy to compare and to read in a failure. */
 export function lensTable(lenses: vscode.CodeLens[]): Array<[number, string]> {
-  return lenses.map((l): [number, string] => [l.range.start.line, l.command!.title])
-    .sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+  return lenses.map((l): [number, string] => [l.range.start.line, l.command!.title]).sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
 }
 
 export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

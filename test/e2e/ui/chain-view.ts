@@ -54,7 +54,13 @@ async function chainFrame(page: Page): Promise<FrameLocator> {
     const frames = page.locator('iframe.webview.ready:visible');
     for (let i = 0; i < (await frames.count()); i++) {
       const frame = page.frameLocator('iframe.webview.ready:visible').nth(i).frameLocator('#active-frame');
-      if (await frame.locator('main#chain').count().catch(() => 0)) return frame;
+      if (
+        await frame
+          .locator('main#chain')
+          .count()
+          .catch(() => 0)
+      )
+        return frame;
     }
     if (Date.now() > deadline) throw new Error('The "Chain: app.ts" tab opened, but no visible webview draws main#chain.');
     await page.waitForTimeout(200);
@@ -112,17 +118,30 @@ export async function showMiddlewareChain({ page, folder, screenshot }: UiContex
   assert.ok(validator, `${MIDDY_TS} uses the validator`);
   await view.locator('section.chain[data-chain="handler"] .layer[data-middleware="validator"] > .layer-title a.name').click();
   const cursor = page.locator('.statusbar-item[id="status.editor.selection"]');
-  await cursor.filter({ hasText: new RegExp(`Ln ${validator.line},`) }).waitFor({ timeout: 10_000 })
-    .catch(async () => { throw new Error(`The click did not put the cursor on line ${validator.line}: the status bar says "${await cursor.innerText().catch(() => '?')}".`); });
+  await cursor
+    .filter({ hasText: new RegExp(`Ln ${validator.line},`) })
+    .waitFor({ timeout: 10_000 })
+    .catch(async () => {
+      throw new Error(`The click did not put the cursor on line ${validator.line}: the status bar says "${await cursor.innerText().catch(() => '?')}".`);
+    });
 
   // Delete that line (unsaved): the view redraws without the validator; undo brings it back.
   await page.keyboard.press('Control+Shift+K');
-  await waitForLayers(page, view, names.filter((n) => n !== 'validator'), 'the layers after deleting the validator line');
+  await waitForLayers(
+    page,
+    view,
+    names.filter((n) => n !== 'validator'),
+    'the layers after deleting the validator line',
+  );
   await screenshot('middy-ts-chain-view-edited');
   await page.keyboard.press('Control+Z');
   await waitForLayers(page, view, names, 'the layers after undoing the deletion');
-  await page.locator('.tabs-container .tab.dirty', { hasText: 'app.ts' }).waitFor({ state: 'detached', timeout: 10_000 })
-    .catch(() => { throw new Error('app.ts is still modified after undoing the deletion.'); });
+  await page
+    .locator('.tabs-container .tab.dirty', { hasText: 'app.ts' })
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => {
+      throw new Error('app.ts is still modified after undoing the deletion.');
+    });
 }
 
 /** The step as a UI test, for `uiTests` in run.ts. */

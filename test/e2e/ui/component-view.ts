@@ -12,11 +12,12 @@ const WASM = 'components/c-hello/build/hello.wasm';
 const KV_WASM = 'components/c-kv/build/counter.wasm';
 
 export const componentViewUiTest: UiTest = {
-  title: 'opens a built .wasm as its WIT, with the signatures of the interfaces it uses, and who serves its capabilities; browses the key-value store it filled',
+  title:
+    'opens a built .wasm as its WIT, with the signatures of the interfaces it uses, and who serves its capabilities; browses the key-value store it filled',
   slug: 'component-view',
   async run({ page, folder, url, screenshot }) {
     // Run alone (--grep), the workbench is not open yet.
-    if (await page.locator('.monaco-workbench').count() === 0) await openWorkbench(page, url);
+    if ((await page.locator('.monaco-workbench').count()) === 0) await openWorkbench(page, url);
     execFileSync(process.execPath, [RUNNER, 'build', 'HelloComponentC'], { cwd: folder, stdio: 'pipe', timeout: 180_000 });
     // Alone on screen, so the webview found is the component view's (the result and chain views are webviews too),
     // and from the Explorer, whichever view the tests before left in the side bar.
@@ -36,7 +37,14 @@ export const componentViewUiTest: UiTest = {
     // A component with capabilities (issue 20): the view says which provider serves each, per function; one run of it
     // fills the built-in store, which the key-value browser then lists.
     execFileSync(process.execPath, [RUNNER, 'build', 'KvCounterC'], { cwd: folder, stdio: 'pipe', timeout: 180_000 });
-    const counted = JSON.parse(execFileSync(process.execPath, [RUNNER, 'invoke', 'KvCounterC', '--event', '-'], { cwd: folder, input: '{"name":"Ada"}', encoding: 'utf8', timeout: 120_000 }));
+    const counted = JSON.parse(
+      execFileSync(process.execPath, [RUNNER, 'invoke', 'KvCounterC', '--event', '-'], {
+        cwd: folder,
+        input: '{"name":"Ada"}',
+        encoding: 'utf8',
+        timeout: 120_000,
+      }),
+    );
     assert.match(JSON.stringify(counted), /Hi from config\.env/, `the component read its config: ${JSON.stringify(counted)}`);
     // (c-hello's build folder is open in the explorer: fold it, so the path to c-kv's is the only "build" row.)
     await runCommand(page, 'Collapse Folders in Explorer');
@@ -45,8 +53,14 @@ export const componentViewUiTest: UiTest = {
     const table = kvView.locator('table[aria-label="Capabilities and their providers"]');
     await table.waitFor({ timeout: 60_000 });
     const rows = await table.locator('tbody tr').allInnerTexts();
-    assert.ok(rows.some((r) => /KvCounterC/.test(r) && /key-value/.test(r) && /SQLite|built-in|local/i.test(r)), `the table says who serves KvCounterC's key-value store: ${rows.join(' | ')}`);
-    assert.ok(rows.some((r) => /KvCounterC/.test(r) && /config/.test(r)), `and its config: ${rows.join(' | ')}`);
+    assert.ok(
+      rows.some((r) => /KvCounterC/.test(r) && /key-value/.test(r) && /SQLite|built-in|local/i.test(r)),
+      `the table says who serves KvCounterC's key-value store: ${rows.join(' | ')}`,
+    );
+    assert.ok(
+      rows.some((r) => /KvCounterC/.test(r) && /config/.test(r)),
+      `and its config: ${rows.join(' | ')}`,
+    );
     await screenshot('component-capabilities');
     await closeAllEditors(page);
 

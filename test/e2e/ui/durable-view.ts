@@ -14,7 +14,7 @@ export const durableViewUiTest: UiTest = {
   title: 'runs the durable example from its lens, shows its steps and the callback it waits for, completes it from the Durable Executions view',
   slug: 'durable-view',
   async run({ page, folder, url, screenshot }) {
-    if (await page.locator('.monaco-workbench').count() === 0) await openWorkbench(page, url);
+    if ((await page.locator('.monaco-workbench').count()) === 0) await openWorkbench(page, url);
     // A saved event with an order id, so the picker's first row is it.
     const events = join(folder, '.open-runtime', 'events', 'DurableOrder');
     mkdirSync(events, { recursive: true });
@@ -42,7 +42,10 @@ export const durableViewUiTest: UiTest = {
     await approval.waitFor({ timeout: 30_000 });
     const rows = await view.locator('.monaco-list-row').allInnerTexts();
     for (const step of ['validate', 'reserve-stock', 'price', 'checks', 'labels', 'cool-off', 'approval']) {
-      assert.ok(rows.some((r) => r.includes(step)), `the view lists the step "${step}": ${rows.join(' | ')}`);
+      assert.ok(
+        rows.some((r) => r.includes(step)),
+        `the view lists the step "${step}": ${rows.join(' | ')}`,
+      );
     }
     await screenshot('durable-view-waiting');
 
@@ -51,7 +54,10 @@ export const durableViewUiTest: UiTest = {
     if ((await approval.getAttribute('aria-expanded')) !== 'true') await approval.click();
     // The pane is short: End moves the tree's focus (and its scroll) to its last rows, the callback inside approval.
     await page.keyboard.press('End');
-    const callback = view.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: exactly('callback') }) }).filter({ has: page.locator('.codicon-bell') }).first();
+    const callback = view
+      .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: exactly('callback') }) })
+      .filter({ has: page.locator('.codicon-bell') })
+      .first();
     await callback.waitFor({ timeout: 30_000 });
     assert.notEqual(await callback.getAttribute('aria-level'), await execution.getAttribute('aria-level'), 'the callback row is a step, not the execution');
     await callback.click();
@@ -69,7 +75,7 @@ export const durableViewUiTest: UiTest = {
     await result.locator('#status[data-state="succeeded"]').waitFor({ timeout: INVOKE_TIMEOUT_MS });
     const body = await result.locator('main#result').innerText();
     assert.match(body, /o-ui/, 'the result names the order');
-    assert.match(body, /the UI test/, 'the result carries the callback\'s answer');
+    assert.match(body, /the UI test/, "the result carries the callback's answer");
     await screenshot('durable-view-succeeded');
     await closeAllEditors(page);
   },

@@ -27,12 +27,17 @@ export const editorWorkflowUiTest: UiTest = {
     // A fresh REST event: one click, the declared POST /items filled in, and the JSON to edit.
     await openPicker();
     await input.fill('apigw-rest-proxy');
-    await rows.filter({ has: page.locator('.label-description', { hasText: exactly('apigw-rest-proxy') }) }).first().click();
+    await rows
+      .filter({ has: page.locator('.label-description', { hasText: exactly('apigw-rest-proxy') }) })
+      .first()
+      .click();
     await page.locator('.tabs-container .tab.active', { hasText: `${ITEMS_FN}.json` }).waitFor({ timeout: 30_000 });
     await activeEditor(page).locator('.view-lines', { hasText: '"httpMethod": "POST"' }).waitFor({ timeout: 30_000 });
     await activeEditor(page).locator('.view-lines', { hasText: '"resource": "/items"' }).waitFor({ timeout: 30_000 });
     assert.equal(await quickInput(page).isVisible(), false, 'no prompt follows the template');
-    await lenses(page, /Send\s+to/).first().waitFor({ timeout: LENS_TIMEOUT_MS });
+    await lenses(page, /Send\s+to/)
+      .first()
+      .waitFor({ timeout: LENS_TIMEOUT_MS });
     await screenshot('rest-event-preview');
 
     // The project's own event, edited before sending: the handler answers how many records it got.
@@ -47,9 +52,14 @@ export const editorWorkflowUiTest: UiTest = {
     await page.keyboard.press('Delete');
     await page.keyboard.insertText('{ "Records": [ { "body": "one" }, { "body": "two" } ] }');
     await screenshot('edited-event');
-    await lenses(page, /Send\s+to/).first().click();
+    await lenses(page, /Send\s+to/)
+      .first()
+      .click();
     const view = activeWebview(page);
-    await page.locator('.tabs-container .tab', { hasText: `Result: ${ITEMS_FN}` }).first().waitFor({ timeout: INVOKE_TIMEOUT_MS });
+    await page
+      .locator('.tabs-container .tab', { hasText: `Result: ${ITEMS_FN}` })
+      .first()
+      .waitFor({ timeout: INVOKE_TIMEOUT_MS });
     await view.locator('#event-label', { hasText: 'edited: project: sam-items/events/event.json' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
     await view.locator('#status[data-state="succeeded"]').waitFor({ timeout: INVOKE_TIMEOUT_MS });
     const body = JSON.parse(await view.locator('#http-body').innerText());
@@ -60,7 +70,9 @@ export const editorWorkflowUiTest: UiTest = {
     const project = join(folder, 'sam-staged');
     mkdirSync(join(project, 'src'), { recursive: true });
     writeFileSync(join(project, 'src', 'app.mjs'), 'export const handler = async () => ({ stage: process.env.STAGE });\n');
-    writeFileSync(join(project, 'template.yaml'), `AWSTemplateFormatVersion: '2010-09-09'
+    writeFileSync(
+      join(project, 'template.yaml'),
+      `AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
 Parameters:
   Stage:
@@ -76,7 +88,8 @@ Resources:
       Environment:
         Variables:
           STAGE: !Ref Stage
-`);
+`,
+    );
     await openByQuickOpen(page, 'sam-staged/template.yaml');
     // The offer is a notification: a toast while it is fresh, in the notification centre after it has timed out.
     const offer = page.locator('.notification-list-item', { hasText: 'parameter Stage has no Default' }).first();

@@ -8,8 +8,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import {
-  INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, exactly, activeWebview, acceptDefaults, lensLines, lenses, openFromExplorer,
-  openWorkbench, quickInput, quickPickLabels, showOutputChannel,
+  INVOKE_TIMEOUT_MS,
+  LENS_TIMEOUT_MS,
+  activeEditor,
+  exactly,
+  activeWebview,
+  acceptDefaults,
+  lensLines,
+  lenses,
+  openFromExplorer,
+  openWorkbench,
+  quickInput,
+  quickPickLabels,
+  showOutputChannel,
 } from './workbench.ts';
 
 export interface UiContext {
@@ -23,7 +34,11 @@ export interface UiContext {
   screenshot(name: string): Promise<string>;
 }
 
-export interface UiTest { title: string; slug: string; run(context: UiContext): Promise<void> }
+export interface UiTest {
+  title: string;
+  slug: string;
+  run(context: UiContext): Promise<void>;
+}
 
 const HELLO_TS = 'functions/hello-ts/app.ts';
 const FAILING_JS = 'functions/failing-js/index.mjs';
@@ -60,7 +75,11 @@ async function chooseFunction(page: Page, fn: string, screenshot?: (name: string
     if (screenshot) await screenshot('shared-handler-chooser');
     const input = quickInput(page).locator('.quick-input-box input');
     await input.fill(fn);
-    await quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactly(fn) }) }).first().click();
+    await quickInput(page)
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: exactly(fn) }) })
+      .first()
+      .click();
   } else if (!eventPickerOf(fn).test(shown)) {
     // The picker of the function used last for this handler: the others are "Run as <name>" items in it.
     await switchFunction(page, fn);
@@ -77,8 +96,15 @@ function eventPickerOf(fn: string): RegExp {
 /** In a shared handler's event picker, "Run as `fn`" (found by typing its name, as a user would). */
 async function switchFunction(page: Page, fn: string): Promise<void> {
   await quickInput(page).locator('.quick-input-box input').fill(fn);
-  await quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactly(`Run as ${fn}`) }) }).first().click();
-  await quickInput(page).locator('.quick-input-title').filter({ hasText: eventPickerOf(fn) }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  await quickInput(page)
+    .locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactly(`Run as ${fn}`) }) })
+    .first()
+    .click();
+  await quickInput(page)
+    .locator('.quick-input-title')
+    .filter({ hasText: eventPickerOf(fn) })
+    .waitFor({ timeout: INVOKE_TIMEOUT_MS });
 }
 
 async function waitForLenses(page: Page, file: string, fn: string): Promise<void> {
@@ -108,8 +134,13 @@ async function clickLens(page: Page, file: string, fn: string): Promise<void> {
 
 /** The request id the result view shows now ('' when it is not open yet). */
 async function shownRequestId(page: Page): Promise<string> {
-  if (await page.locator('.tabs-container .tab', { hasText: /^Result: / }).count() === 0) return '';
-  return (await activeWebview(page).locator('#request-id').innerText({ timeout: 5000 }).catch(() => '')).trim();
+  if ((await page.locator('.tabs-container .tab', { hasText: /^Result: / }).count()) === 0) return '';
+  return (
+    await activeWebview(page)
+      .locator('#request-id')
+      .innerText({ timeout: 5000 })
+      .catch(() => '')
+  ).trim();
 }
 
 /**
@@ -117,7 +148,10 @@ async function shownRequestId(page: Page): Promise<string> {
  * (Running… / Debugging… are not final) and returns its state label.
  */
 async function finalStatus(page: Page, functionName: string, previousRequestId: string): Promise<string> {
-  await page.locator('.tabs-container .tab', { hasText: `Result: ${functionName}` }).first().waitFor({ timeout: INVOKE_TIMEOUT_MS });
+  await page
+    .locator('.tabs-container .tab', { hasText: `Result: ${functionName}` })
+    .first()
+    .waitFor({ timeout: INVOKE_TIMEOUT_MS });
   const view = activeWebview(page);
   await view.locator('#function', { hasText: functionName }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
   await view.locator('#status[data-state="succeeded"], #status[data-state="failed"]').waitFor({ timeout: INVOKE_TIMEOUT_MS });
@@ -147,18 +181,26 @@ export const uiTests: UiTest[] = [
       await lenses(page, lensTitle('Debug', 'HelloTs')).first().waitFor({ timeout: 10_000 });
       const line = handlerLine(folder, HELLO_TS);
       await screenshot('hello-ts-lenses');
-      assert.deepEqual(await lensLines(page, lensTitle('Invoke with event', 'HelloTs')), [line], `"Invoke with event" lenses of HelloTs (by line) in ${HELLO_TS}; the handler is on line ${line}`);
+      assert.deepEqual(
+        await lensLines(page, lensTitle('Invoke with event', 'HelloTs')),
+        [line],
+        `"Invoke with event" lenses of HelloTs (by line) in ${HELLO_TS}; the handler is on line ${line}`,
+      );
       assert.deepEqual(await lensLines(page, lensTitle('Debug', 'HelloTs')), [line], `"Debug" lenses of HelloTs (by line) in ${HELLO_TS}`);
       // No lens anywhere else in the file (nameFrom() takes an `event` too, but is not exported).
       // One row for the three functions sharing this handler: it says so, and fits in the editor of a 1400 px window.
       await page.setViewportSize({ width: 1400, height: 1000 });
       await page.waitForTimeout(500);
       await screenshot('hello-ts-lenses-1400px');
-      const row = activeEditor(page).locator('.codelens-decoration', { hasText: /3 functions/ }).first();
+      const row = activeEditor(page)
+        .locator('.codelens-decoration', { hasText: /3 functions/ })
+        .first();
       await row.waitFor({ timeout: 10_000 });
       const [rowBox, editorBox] = [await row.boundingBox(), await activeEditor(page).boundingBox()];
-      assert.ok(rowBox && editorBox && rowBox.x + rowBox.width <= editorBox.x + editorBox.width - 20,
-        `the lens row "${(await row.innerText()).trim()}" ends inside the editor: ${JSON.stringify(rowBox)} in ${JSON.stringify(editorBox)}`);
+      assert.ok(
+        rowBox && editorBox && rowBox.x + rowBox.width <= editorBox.x + editorBox.width - 20,
+        `the lens row "${(await row.innerText()).trim()}" ends inside the editor: ${JSON.stringify(rowBox)} in ${JSON.stringify(editorBox)}`,
+      );
       await page.setViewportSize({ width: 1600, height: 1000 });
       const everyLens = await lensLines(page, /\S/);
       assert.ok(everyLens.length >= 2 && everyLens.every((l) => l === line), `every lens is on line ${line}: ${everyLens.join(', ')}`);
@@ -181,13 +223,22 @@ export const uiTests: UiTest[] = [
       const input = quickInput(page).locator('.quick-input-box input');
       // Templates are found by the service that sends them, which each one names.
       await input.fill('Amazon SQS');
-      await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: 'Amazon SQS' })
-        .filter({ has: page.locator('.label-description', { hasText: exactly('sqs') }) }).first().waitFor({ timeout: 10_000 });
+      await quickInput(page)
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Amazon SQS' })
+        .filter({ has: page.locator('.label-description', { hasText: exactly('sqs') }) })
+        .first()
+        .waitFor({ timeout: 10_000 });
       for (const id of PICKER_SAMPLES) {
         await input.fill(id);
-        const row = quickInput(page).locator('.quick-input-list .monaco-list-row')
+        const row = quickInput(page)
+          .locator('.quick-input-list .monaco-list-row')
           .filter({ has: page.locator('.label-description', { hasText: exactly(id) }) });
-        await row.first().waitFor({ timeout: 10_000 }).catch(() => { throw new Error(`The event picker offers no "${id}" template.`); });
+        await row
+          .first()
+          .waitFor({ timeout: 10_000 })
+          .catch(() => {
+            throw new Error(`The event picker offers no "${id}" template.`);
+          });
       }
       await input.fill(TEMPLATE_ID);
       const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: TEMPLATE_LABEL }).first();
@@ -197,15 +248,21 @@ export const uiTests: UiTest[] = [
       // No field-by-field prompts: the template, filled with HelloTs's declared HttpApi GET /hello, opens as JSON.
       await page.locator('.tabs-container .tab.active', { hasText: 'HelloTs.json' }).waitFor({ timeout: 30_000 });
       await activeEditor(page).locator('.view-lines', { hasText: '"routeKey": "GET /hello"' }).waitFor({ timeout: 30_000 });
-      await lenses(page, /Send\s+to\s+HelloTs/).first().waitFor({ timeout: LENS_TIMEOUT_MS });
+      await lenses(page, /Send\s+to\s+HelloTs/)
+        .first()
+        .waitFor({ timeout: LENS_TIMEOUT_MS });
       await screenshot('template-preview');
       // Kept as a named event: the saved file takes the draft's place, with the same "Send to" lens.
-      await lenses(page, /Save\s+as\s+event/).first().click();
+      await lenses(page, /Save\s+as\s+event/)
+        .first()
+        .click();
       const answered = await acceptDefaults(page);
       assert.equal(answered.length, 1, `one prompt, the event's name: ${answered.join(' | ')}`);
       assert.ok(answered[0]!.includes(`= ${TEMPLATE_ID}`), `the name proposed is "${TEMPLATE_ID}": ${answered.join(' | ')}`);
       await page.locator('.tabs-container .tab.active', { hasText: `${TEMPLATE_ID}.json` }).waitFor({ timeout: 30_000 });
-      await lenses(page, /Send\s+to\s+HelloTs/).first().click();
+      await lenses(page, /Send\s+to\s+HelloTs/)
+        .first()
+        .click();
 
       const status = await finalStatus(page, 'HelloTs', previous);
       await screenshot('hello-ts-result');
@@ -224,7 +281,10 @@ export const uiTests: UiTest[] = [
       assert.equal(JSON.parse(readFileSync(saved, 'utf8')).version, '2.0');
 
       const output = await showOutputChannel(page, 'Open Runtime');
-      await output.locator('.view-line', { hasText: /REPORT\s+RequestId:/ }).first().waitFor({ timeout: 30_000 });
+      await output
+        .locator('.view-line', { hasText: /REPORT\s+RequestId:/ })
+        .first()
+        .waitFor({ timeout: 30_000 });
       await screenshot('output-report-line');
     },
   },
@@ -248,7 +308,7 @@ export const uiTests: UiTest[] = [
       assert.equal((await view.locator('#error-type').innerText()).trim(), 'OrderNotFoundError');
       assert.match(await view.locator('#error-message').innerText(), /Order unknown does not exist/);
       const frames = view.locator('.stack-frame');
-      assert.ok(await frames.count() > 0, 'the stack trace is shown');
+      assert.ok((await frames.count()) > 0, 'the stack trace is shown');
       // A frame in the handler's file is a link that opens the source line.
       const link = view.locator('.stack-frame-link', { hasText: 'index.mjs' }).first();
       await link.click();
@@ -264,7 +324,10 @@ export const uiTests: UiTest[] = [
       const previous = await shownRequestId(page);
       // The function chosen last for this shared handler: its picker opens at once, the others offered in it.
       const title = quickInput(page).locator('.quick-input-title');
-      for (const [from, to] of [['HelloTs', 'HelloGuarded'], ['HelloGuarded', 'HelloTs']] as const) {
+      for (const [from, to] of [
+        ['HelloTs', 'HelloGuarded'],
+        ['HelloGuarded', 'HelloTs'],
+      ] as const) {
         await clickLens(page, HELLO_TS, from);
         await title.filter({ hasText: eventPickerOf(from) }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
         assert.match(await title.innerText(), new RegExp(`app\\.ts( handler)? also runs as .*${to}`), 'the title names the other functions running app.ts');

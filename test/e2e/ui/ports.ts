@@ -10,14 +10,16 @@ import type { UiTest } from './flow.ts';
 
 /** The `open-runtime serve` process the window started for `folder`. */
 function runnerPid(folder: string): number {
-  const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((pid) => {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return args.some((a) => a.endsWith('/dist/runner.js')) && args.includes('serve') && args[args.indexOf('--workspace') + 1] === folder;
-    } catch {
-      return false;
-    }
-  });
+  const pids = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args.some((a) => a.endsWith('/dist/runner.js')) && args.includes('serve') && args[args.indexOf('--workspace') + 1] === folder;
+      } catch {
+        return false;
+      }
+    });
   assert.equal(pids.length, 1, `one runner serves ${folder}`);
   return Number(pids[0]);
 }
@@ -55,7 +57,10 @@ function listeners(): Map<number, string> {
 /** The TCP ports a process listens on. */
 function listeningPorts(pid: number): number[] {
   const inodes = socketInodes(String(pid));
-  return [...listeners()].filter(([, inode]) => inodes.has(inode)).map(([port]) => port).sort((a, b) => a - b);
+  return [...listeners()]
+    .filter(([, inode]) => inodes.has(inode))
+    .map(([port]) => port)
+    .sort((a, b) => a - b);
 }
 
 /** Whether `port` is listened on by `root` or a process it started (a function, an extension). */
@@ -67,7 +72,11 @@ function listenedInTree(port: number, root: number): boolean {
     for (let at = Number(pid), depth = 0; at > 1 && depth < 64; depth++) {
       if (at === root) return true;
       try {
-        at = Number(readFileSync(`/proc/${at}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+        at = Number(
+          readFileSync(`/proc/${at}/stat`, 'utf8')
+            .replace(/^.*\) /s, '')
+            .split(' ')[1],
+        );
       } catch {
         break;
       }
@@ -101,9 +110,20 @@ export const portsUiTest: UiTest = {
     const rows = page.locator('.part.panel .monaco-list-row, .part.panel .monaco-table-tr').filter({ hasText: /\d{2,5}/ });
     await rows.first().waitFor({ timeout: 10_000 });
     await screenshot('ports-after-invokes');
-    const listed = [...new Set((await rows.allInnerTexts()).map((text) => /(?:^|\s)(\d{2,5})(?:\s|$)/.exec(text)?.[1]).filter(Boolean).map(Number))].sort((a, b) => a - b);
+    const listed = [
+      ...new Set(
+        (await rows.allInnerTexts())
+          .map((text) => /(?:^|\s)(\d{2,5})(?:\s|$)/.exec(text)?.[1])
+          .filter(Boolean)
+          .map(Number),
+      ),
+    ].sort((a, b) => a - b);
     const ours = listed.filter((port) => listenedInTree(port, runner));
-    assert.deepEqual(ours, runnerPorts, `of the forwarded ports (${listed.join(', ')}), the runner's and its functions' are its two own, with ${environments} warm environments`);
+    assert.deepEqual(
+      ours,
+      runnerPorts,
+      `of the forwarded ports (${listed.join(', ')}), the runner's and its functions' are its two own, with ${environments} warm environments`,
+    );
     assert.equal(count, listed.length, `the status bar counts the ${listed.length} ports the Ports view lists`);
   },
 };

@@ -16,7 +16,13 @@ async function resultWithRequest(page: Page, text: string): Promise<FrameLocator
     const frames = page.locator('iframe.webview.ready:visible');
     for (let i = 0; i < (await frames.count()); i++) {
       const frame = page.frameLocator('iframe.webview.ready:visible').nth(i).frameLocator('#active-frame');
-      if (await frame.locator('#request-line', { hasText: text }).count().catch(() => 0)) return frame;
+      if (
+        await frame
+          .locator('#request-line', { hasText: text })
+          .count()
+          .catch(() => 0)
+      )
+        return frame;
     }
     if (Date.now() > deadline) throw new Error(`No result view shows a request to ${text} within ${INVOKE_TIMEOUT_MS / 1000} s.`);
     await page.waitForTimeout(200);
@@ -33,7 +39,16 @@ async function answer(page: Page, value?: string): Promise<void> {
   await input.press('Enter');
   // The next prompt replaces this one (or the widget goes) once the extension host has the answer.
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && (await widget.isVisible()) && JSON.stringify(await widget.locator('.quick-input-message, .quick-input-title').allInnerTexts().catch(() => [])) === JSON.stringify(before)) {
+  while (
+    Date.now() < deadline &&
+    (await widget.isVisible()) &&
+    JSON.stringify(
+      await widget
+        .locator('.quick-input-message, .quick-input-title')
+        .allInnerTexts()
+        .catch(() => []),
+    ) === JSON.stringify(before)
+  ) {
     await page.waitForTimeout(100);
   }
 }
@@ -43,10 +58,16 @@ export const routesUiTest: UiTest = {
   slug: 'routes-send-request',
   async run({ page, screenshot }) {
     // Through the activity bar, as a user does (the Command Palette may not get the keys while a webview has focus).
-    const container = page.locator('.activitybar .action-item').filter({ has: page.locator('a.action-label[aria-label^="Open Runtime"]') }).first();
+    const container = page
+      .locator('.activitybar .action-item')
+      .filter({ has: page.locator('a.action-label[aria-label^="Open Runtime"]') })
+      .first();
     await container.waitFor({ timeout: 10_000 });
     if (!(await container.evaluate((e) => e.classList.contains('checked')))) await container.click();
-    const header = page.locator('.pane-header').filter({ hasText: /^\s*Routes/ }).first();
+    const header = page
+      .locator('.pane-header')
+      .filter({ hasText: /^\s*Routes/ })
+      .first();
     await header.waitFor({ timeout: 10_000 });
     if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
     const row = page.locator(`.monaco-list-row[aria-label^="${ROW_LABEL}"]`);
@@ -69,8 +90,10 @@ export const routesUiTest: UiTest = {
     await screenshot('routes-request-and-response-narrow');
     const narrowRequest = await view.locator('#request').boundingBox();
     const narrowStatus = await view.locator('#http-status').boundingBox();
-    assert.ok(narrowRequest && narrowStatus && narrowRequest.y < narrowStatus.y && narrowStatus.y < 700,
-      `the request sits above the response, whose status shows without scrolling: request ${JSON.stringify(narrowRequest)}, status ${JSON.stringify(narrowStatus)}`);
+    assert.ok(
+      narrowRequest && narrowStatus && narrowRequest.y < narrowStatus.y && narrowStatus.y < 700,
+      `the request sits above the response, whose status shows without scrolling: request ${JSON.stringify(narrowRequest)}, status ${JSON.stringify(narrowStatus)}`,
+    );
     // Given the room (the result's group maximized), request and response sit side by side, as in REST Client.
     await page.locator('.tabs-container .tab', { hasText: 'Result: HelloTs' }).first().click();
     // With one editor group the result already has the width (and VS Code offers no "maximize" then).
@@ -86,8 +109,10 @@ export const routesUiTest: UiTest = {
         request = await wide.locator('#request').boundingBox();
         response = await wide.locator('#response').boundingBox();
       } while (!(request && response && request.x + request.width <= response.x + 1) && Date.now() < deadline);
-      assert.ok(request && response && request.x + request.width <= response.x + 1 && Math.abs(request.y - response.y) < 40,
-        `the request sits beside the response: request ${JSON.stringify(request)}, response ${JSON.stringify(response)}`);
+      assert.ok(
+        request && response && request.x + request.width <= response.x + 1 && Math.abs(request.y - response.y) < 40,
+        `the request sits beside the response: request ${JSON.stringify(request)}, response ${JSON.stringify(response)}`,
+      );
       await screenshot('routes-request-and-response');
       // The request can be folded away; the response then takes the room.
       await wide.locator('#request > summary').click();

@@ -9,14 +9,27 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConsoleMessage, Frame, Locator, Page } from 'playwright-core';
 import type { UiTest } from './flow.ts';
-import { INVOKE_TIMEOUT_MS, LENS_TIMEOUT_MS, activeEditor, closeAllEditors, lenses, openWorkbench, quickInput, runCommand, focusWorkbench } from './workbench.ts';
+import {
+  INVOKE_TIMEOUT_MS,
+  LENS_TIMEOUT_MS,
+  activeEditor,
+  closeAllEditors,
+  lenses,
+  openWorkbench,
+  quickInput,
+  runCommand,
+  focusWorkbench,
+} from './workbench.ts';
 
 const HELLO_TS = 'functions/hello-ts/app.ts';
 const PYTHON_HELLO = 'functions/python-hello/app.py';
 const ROUNDS = { cold: 3, warm: 5, rerun: 5, debug: 3, debugPython: 3 };
 
 type Kind = keyof typeof ROUNDS;
-interface Round { totalMs: number; pickerShownMs?: number }
+interface Round {
+  totalMs: number;
+  pickerShownMs?: number;
+}
 
 /** The result view's page (the frame holding main#result), found among the workbench's frames; waits `timeoutMs` for it. */
 async function resultFrame(page: Page, timeoutMs = INVOKE_TIMEOUT_MS): Promise<Frame | undefined> {
@@ -42,11 +55,15 @@ async function shownRequestId(frame: Frame): Promise<string> {
 
 /** Waits (polling the page every few ms, not through Playwright locators) for a finished result other than `previous`. */
 async function newResult(frame: Frame, previous: string): Promise<void> {
-  await frame.waitForFunction((prev) => {
-    const id = document.getElementById('request-id')?.textContent?.trim();
-    const state = document.getElementById('status')?.getAttribute('data-state');
-    return !!id && id !== prev && (state === 'succeeded' || state === 'failed');
-  }, previous, { polling: 5, timeout: INVOKE_TIMEOUT_MS });
+  await frame.waitForFunction(
+    (prev) => {
+      const id = document.getElementById('request-id')?.textContent?.trim();
+      const state = document.getElementById('status')?.getAttribute('data-state');
+      return !!id && id !== prev && (state === 'succeeded' || state === 'failed');
+    },
+    previous,
+    { polling: 5, timeout: INVOKE_TIMEOUT_MS },
+  );
 }
 
 /** Where to click `locator` (lenses are redrawn now and then: wait until one stays on screen). */
@@ -64,7 +81,12 @@ async function centre(locator: Locator): Promise<{ x: number; y: number }> {
 const lensOf = (page: Page, base: string, fn = 'HelloTs') => lenses(page, new RegExp(`^\\s*${base.replace(/ /g, '\\s+')}(\\s+\\(${fn}\\))?\\s*$`)).first();
 
 /** Click a lens, take the first event the picker offers (the saved event used last), until the result is shown. */
-async function invokeThroughPicker(page: Page, lens: 'Invoke with event' | 'Debug', until: (frame: Frame, previous: string) => Promise<void>, fn = 'HelloTs'): Promise<Round> {
+async function invokeThroughPicker(
+  page: Page,
+  lens: 'Invoke with event' | 'Debug',
+  until: (frame: Frame, previous: string) => Promise<void>,
+  fn = 'HelloTs',
+): Promise<Round> {
   const before = await resultFrame(page, 0);
   const previous = before ? await shownRequestId(before) : '';
   const at = await centre(lensOf(page, lens, fn));
@@ -82,7 +104,7 @@ async function invokeThroughPicker(page: Page, lens: 'Invoke with event' | 'Debu
   await quickInput(page).locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: INVOKE_TIMEOUT_MS });
   const pickerShownMs = performance.now() - t0;
   await quickInput(page).locator('.quick-input-box input').press('Enter');
-  await until(before ?? await openResultFrame(page), previous);
+  await until(before ?? (await openResultFrame(page)), previous);
   return { totalMs: performance.now() - t0, pickerShownMs };
 }
 
@@ -104,7 +126,9 @@ async function openByQuickOpen(page: Page, relativePath: string): Promise<void> 
   await row.waitFor({ timeout: 30_000 });
   await row.click();
   await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
-  await activeEditor(page).locator('.view-lines', { hasText: /export\s+const\s+handler|def\s+handler/ }).waitFor({ timeout: 30_000 });
+  await activeEditor(page)
+    .locator('.view-lines', { hasText: /export\s+const\s+handler|def\s+handler/ })
+    .waitFor({ timeout: 30_000 });
 }
 
 /** F9 on `line` of app.ts in the first editor group, through Go to Line, then back to the top where the lenses are. */
@@ -144,7 +168,7 @@ export const timingsUiTest: UiTest = {
     const rounds: Record<Kind, Round[]> = { cold: [], warm: [], rerun: [], debug: [], debugPython: [] };
     try {
       // Run alone (--grep), the workbench is not open yet.
-      if (await page.locator('.monaco-workbench').count() === 0) await openWorkbench(page, url);
+      if ((await page.locator('.monaco-workbench').count()) === 0) await openWorkbench(page, url);
       // A saved event, so the picker's first row is one (the flow before this test saved and used one already).
       const events = join(folder, '.open-runtime', 'events', 'HelloTs');
       mkdirSync(events, { recursive: true });
@@ -196,10 +220,13 @@ export const timingsUiTest: UiTest = {
         await page.locator('.debug-toolbar .codicon-debug-continue').click();
         await newResult(frameNow, previous);
         // The debugged environment ends with its invocation, and the session with it.
-        await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 }).catch(async () => {
-          await page.locator('.debug-toolbar .codicon-debug-disconnect, .debug-toolbar .codicon-debug-stop').first().click();
-          await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
-        });
+        await page
+          .locator('.debug-toolbar')
+          .waitFor({ state: 'hidden', timeout: 30_000 })
+          .catch(async () => {
+            await page.locator('.debug-toolbar .codicon-debug-disconnect, .debug-toolbar .codicon-debug-stop').first().click();
+            await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+          });
       }
       await screenshot('timings-debug-done');
       await toggleBreakpoint(page, handlerLine + 1);
@@ -224,20 +251,33 @@ export const timingsUiTest: UiTest = {
         const previous = await shownRequestId(frameNow);
         await page.locator('.debug-toolbar .codicon-debug-continue').click();
         await newResult(frameNow, previous);
-        await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 }).catch(async () => {
-          await page.locator('.debug-toolbar .codicon-debug-disconnect, .debug-toolbar .codicon-debug-stop').first().click();
-          await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
-        });
+        await page
+          .locator('.debug-toolbar')
+          .waitFor({ state: 'hidden', timeout: 30_000 })
+          .catch(async () => {
+            await page.locator('.debug-toolbar .codicon-debug-disconnect, .debug-toolbar .codicon-debug-stop').first().click();
+            await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+          });
       }
       await toggleBreakpoint(page, pyHandler + 1, 'app.py');
     } finally {
       page.off('console', onConsole);
       // Printed even when a later part failed: the figures measured so far still say where the time goes.
-      const figures = Object.fromEntries((Object.keys(rounds) as Kind[]).map((k) => {
-        const totals = rounds[k].map((r) => Math.round(r.totalMs));
-        const picker = rounds[k].flatMap((r) => (r.pickerShownMs === undefined ? [] : [Math.round(r.pickerShownMs)]));
-        return [k, { medianMs: Math.round(median(totals)), roundsMs: totals, ...(picker.length ? { pickerShownMedianMs: Math.round(median(picker)) } : {}), inExtension: breakdown[k] }];
-      }));
+      const figures = Object.fromEntries(
+        (Object.keys(rounds) as Kind[]).map((k) => {
+          const totals = rounds[k].map((r) => Math.round(r.totalMs));
+          const picker = rounds[k].flatMap((r) => (r.pickerShownMs === undefined ? [] : [Math.round(r.pickerShownMs)]));
+          return [
+            k,
+            {
+              medianMs: Math.round(median(totals)),
+              roundsMs: totals,
+              ...(picker.length ? { pickerShownMedianMs: Math.round(median(picker)) } : {}),
+              inExtension: breakdown[k],
+            },
+          ];
+        }),
+      );
       const labels: Record<Kind, string> = {
         cold: 'cold invoke (first after Restart Runner), click -> result',
         warm: 'warm invoke through the picker, click -> result',
@@ -248,7 +288,10 @@ export const timingsUiTest: UiTest = {
       console.log('       UI timings (median of rounds; the picker part is click -> picker shown):');
       for (const k of Object.keys(rounds) as Kind[]) {
         const f = figures[k] as { medianMs: number; roundsMs: number[]; pickerShownMedianMs?: number; inExtension: string[] };
-        if (f.roundsMs.length === 0) { console.log(`         ${labels[k]}: not measured`); continue; }
+        if (f.roundsMs.length === 0) {
+          console.log(`         ${labels[k]}: not measured`);
+          continue;
+        }
         const picker = f.pickerShownMedianMs === undefined ? '' : `, picker shown after ${f.pickerShownMedianMs} ms`;
         console.log(`         ${labels[k]}: ${f.medianMs} ms (rounds ${f.roundsMs.join(', ')} ms${picker})`);
         for (const line of f.inExtension.slice(-2)) console.log(`           in the extension: ${line}`);

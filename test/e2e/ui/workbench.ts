@@ -22,7 +22,8 @@ export function exactly(text: string): RegExp {
 
 /** The explorer row whose label is exactly `name` at tree depth `level` (1 = top level of the folder). */
 export function explorerRow(page: Page, name: string, level: number): Locator {
-  return page.locator(`.explorer-folders-view .monaco-list-row[aria-level="${level}"]`)
+  return page
+    .locator(`.explorer-folders-view .monaco-list-row[aria-level="${level}"]`)
     .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) });
 }
 
@@ -38,8 +39,10 @@ export async function openFromExplorer(page: Page, relativePath: string, opts: {
     const isFolder = index < parts.length - 1;
     if (isFolder) {
       if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-      await page.locator(`.explorer-folders-view .monaco-list-row[aria-level="${index + 1}"][aria-expanded="true"]`)
-        .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) }).waitFor({ timeout: 10_000 });
+      await page
+        .locator(`.explorer-folders-view .monaco-list-row[aria-level="${index + 1}"][aria-expanded="true"]`)
+        .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) })
+        .waitFor({ timeout: 10_000 });
     } else {
       await row.click();
     }
@@ -67,19 +70,22 @@ export function lenses(page: Page, title: string | RegExp): Locator {
 export async function lensLines(page: Page, title: string | RegExp): Promise<number[]> {
   const pattern = typeof title === 'string' ? exactly(title) : title;
   // Lenses fade in and push the lines below them down: read both in one go, until two readings agree.
-  const read = () => activeEditor(page).evaluate((editor, source) => {
-    const matcher = new RegExp(source);
-    const numbers = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')]
-      .map((e) => ({ line: Number(e.textContent?.trim()), top: e.getBoundingClientRect().top }));
-    return [...editor.querySelectorAll('.codelens-decoration a')]
-      .filter((a) => matcher.test(a.textContent ?? ''))
-      .map((a) => {
-        const bottom = a.getBoundingClientRect().bottom;
-        const below = numbers.filter((n) => n.top >= bottom - 2).sort((x, y) => x.top - y.top)[0];
-        return below ? below.line : -1;
-      })
-      .sort((x, y) => x - y);
-  }, pattern.source);
+  const read = () =>
+    activeEditor(page).evaluate((editor, source) => {
+      const matcher = new RegExp(source);
+      const numbers = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')].map((e) => ({
+        line: Number(e.textContent?.trim()),
+        top: e.getBoundingClientRect().top,
+      }));
+      return [...editor.querySelectorAll('.codelens-decoration a')]
+        .filter((a) => matcher.test(a.textContent ?? ''))
+        .map((a) => {
+          const bottom = a.getBoundingClientRect().bottom;
+          const below = numbers.filter((n) => n.top >= bottom - 2).sort((x, y) => x.top - y.top)[0];
+          return below ? below.line : -1;
+        })
+        .sort((x, y) => x - y);
+    }, pattern.source);
   // A provider refresh removes and re-adds lenses: an empty reading only counts once it lasted the whole wait.
   let previous = await read();
   for (let i = 0; i < 20; i++) {
@@ -197,5 +203,9 @@ export async function showOutputChannel(page: Page, name: string): Promise<Locat
 
 export async function closeAllEditors(page: Page): Promise<void> {
   await runCommand(page, 'View: Close All Editors');
-  await page.locator('.part.editor .tabs-container .tab').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+  await page
+    .locator('.part.editor .tabs-container .tab')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => {});
 }

@@ -70,7 +70,10 @@ export function manualFunction(dir: string, name: string, extra: Record<string, 
   const code = join(dir, name);
   mkdirSync(code, { recursive: true });
   const bootstrap = join(code, 'bootstrap');
-  writeFileSync(bootstrap, `#!/bin/sh\necho "$AWS_LAMBDA_RUNTIME_API" > "${join(code, 'address')}"\necho "$OPEN_RUNTIME_RUNTIME_API_SOCKET" > "${join(code, 'socket')}"\nexec sleep 600\n`);
+  writeFileSync(
+    bootstrap,
+    `#!/bin/sh\necho "$AWS_LAMBDA_RUNTIME_API" > "${join(code, 'address')}"\necho "$OPEN_RUNTIME_RUNTIME_API_SOCKET" > "${join(code, 'socket')}"\nexec sleep 600\n`,
+  );
   chmodSync(bootstrap, 0o755);
   return parseFunction({ name, runtime: 'provided.al2023', handler: 'manual.handler', codeUri: code, timeout: 30, ...extra }, 'test');
 }
@@ -205,13 +208,18 @@ export async function startCli(args: string[], opts: { cwd: string; env?: Record
 
 /** `open-runtime start --port 0 --template X`, the Invoke API for every function of the template. */
 export async function startRunner(template: string, env: Record<string, string> = {}): Promise<Runner> {
-  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template], { cwd: dirname(template), env, banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/ });
+  const cli = await startCli(['start', '--port', '0', '--api-port', '0', '--template', template], {
+    cwd: dirname(template),
+    env,
+    banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
   // The banner is one write: the gateway's line is in it.
   const apiPort = Number(/HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stderr())?.[1] ?? 0);
   return {
     ...cli,
     apiPort,
-    invoke: (name, payload, headers = {}, timeoutMs) => post(`${cli.endpoint}/2015-03-31/functions/${name}/invocations`, JSON.stringify(payload), headers, timeoutMs),
+    invoke: (name, payload, headers = {}, timeoutMs) =>
+      post(`${cli.endpoint}/2015-03-31/functions/${name}/invocations`, JSON.stringify(payload), headers, timeoutMs),
   };
 }
 
@@ -219,7 +227,9 @@ export async function startRunner(template: string, env: Record<string, string> 
  * What an AWS client's signed request carries: `start` and `serve` check the shape of this header (not the
  * signature), as they refuse what a web page can send (runner/request-guard.ts).
  */
-export const SIGNED = { Authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000' } as const;
+export const SIGNED = {
+  Authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000',
+} as const;
 
 /** One HTTP POST on a new connection, signed as AWS clients sign; the whole reply, or an error after `timeoutMs` without one. */
 export function post(url: string, body: string, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Reply> {
@@ -257,7 +267,11 @@ export interface Serve {
 
 export async function startServe(workspace: string, token: string): Promise<Serve> {
   assertBuilt();
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--quiet', '--workspace', workspace], { cwd: workspace, env: { ...process.env, PATH: FIXTURE_PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--quiet', '--workspace', workspace], {
+    cwd: workspace,
+    env: { ...process.env, PATH: FIXTURE_PATH },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   proc.stdin!.write(`${token}\n`);

@@ -13,10 +13,17 @@ const NAMES: Record<Capability, string> = { keyValue: 'key-value', config: 'conf
 
 /** Each capability `wit` imports, per function whose Handler is `file`; "not granted" where none grants it. */
 export function componentCapabilities(wit: string, file: string, functions: FunctionSpec[]): ComponentCapability[] {
-  const needed = [...new Set(readWorld(wit).imports.map((i) => capabilityOf(i.name)).filter((c): c is Capability => !!c))];
+  const needed = [
+    ...new Set(
+      readWorld(wit)
+        .imports.map((i) => capabilityOf(i.name))
+        .filter((c): c is Capability => !!c),
+    ),
+  ];
   if (!needed.length) return [];
   const running = functions.filter((f) => f.runtime === 'wasi' && resolve(f.codeUri, f.handler) === resolve(file));
-  if (!running.length) return needed.map((capability) => ({ capability: NAMES[capability], name: '', provider: 'no function in the project runs this component' }));
+  if (!running.length)
+    return needed.map((capability) => ({ capability: NAMES[capability], name: '', provider: 'no function in the project runs this component' }));
   const rows: ComponentCapability[] = [];
   for (const fn of running) {
     const settings = ComponentSettings.parse(fn.component ?? {});
@@ -32,7 +39,8 @@ export function componentCapabilities(wit: string, file: string, functions: Func
         rows.push({ function: fn.name, capability: NAMES[capability], name: '', provider: 'not granted: the runner refuses the component at load' });
         continue;
       }
-      for (const row of served.filter((r) => r.capability === capability)) rows.push({ function: fn.name, capability: NAMES[capability], name: row.name, provider: row.provider });
+      for (const row of served.filter((r) => r.capability === capability))
+        rows.push({ function: fn.name, capability: NAMES[capability], name: row.name, provider: row.provider });
     }
   }
   return rows;
@@ -43,9 +51,17 @@ const MAX_ENTRIES = 500;
 /** The project's built-in stores (names), or one store's first entries, values shown as text when they are UTF-8. */
 export function listKeyValue(projectDir: string, store: string | undefined): KeyValueListing {
   const dir = join(projectDir, '.open-runtime', 'keyvalue');
-  const stores = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sqlite')).map((f) => decodeURIComponent(f.slice(0, -'.sqlite'.length))).sort() : [];
+  const stores = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.sqlite'))
+        .map((f) => decodeURIComponent(f.slice(0, -'.sqlite'.length)))
+        .sort()
+    : [];
   if (store === undefined) return { stores, entries: [], truncated: false };
-  if (!stores.includes(store)) throw new Error(`There is no built-in key-value store "${store}" in ${dir}; the stores are ${stores.join(', ') || 'none yet (a component creates one when it first opens it)'}.`);
+  if (!stores.includes(store))
+    throw new Error(
+      `There is no built-in key-value store "${store}" in ${dir}; the stores are ${stores.join(', ') || 'none yet (a component creates one when it first opens it)'}.`,
+    );
   const db = new (sqlite().DatabaseSync)(join(dir, `${encodeURIComponent(store)}.sqlite`), { readOnly: true });
   try {
     const rows = db.prepare('SELECT key, value FROM kv ORDER BY key LIMIT ?').all(MAX_ENTRIES + 1) as Array<{ key: string; value: Uint8Array }>;

@@ -7,7 +7,13 @@ import type { KeyValueBackend } from './guest-keyvalue.ts';
 import { CapabilityError, keyValueError } from './keyvalue-error.ts';
 
 /** One request to a provider; its answer's `result`, or a CapabilityError naming the provider. */
-export function askProvider(provider: ExecProvider, capability: HostCall['capability'], op: string, args: Record<string, unknown>, timeoutMs: number): Record<string, unknown> {
+export function askProvider(
+  provider: ExecProvider,
+  capability: HostCall['capability'],
+  op: string,
+  args: Record<string, unknown>,
+  timeoutMs: number,
+): Record<string, unknown> {
   const answer = callHost({ provider, capability, op, args, timeoutMs: Math.min(provider.timeoutMs, timeoutMs) });
   if (answer.ok) return answer.result;
   const error = answer.error;
@@ -24,7 +30,9 @@ const bytesOf = (value: unknown): Uint8Array | undefined => (typeof value === 's
 export function execKeyValue(provider: ExecProvider, store: string, timeoutMs: () => number): KeyValueBackend {
   const ask = (op: string, args: Record<string, unknown> = {}) => askProvider(provider, 'keyvalue', op, { store, ...args }, timeoutMs());
   const garbage = (op: string, field: string, value: unknown): never => {
-    throw keyValueError(`the keyvalue provider \`${provider.name}\` answered ${op} with ${field} ${JSON.stringify(value)?.slice(0, 80)}, which is not what PROVIDERS.md says`);
+    throw keyValueError(
+      `the keyvalue provider \`${provider.name}\` answered ${op} with ${field} ${JSON.stringify(value)?.slice(0, 80)}, which is not what PROVIDERS.md says`,
+    );
   };
   const optionalBytes = (op: string, value: unknown): Uint8Array | undefined => {
     if (value === null || value === undefined) return undefined;

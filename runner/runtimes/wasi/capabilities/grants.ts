@@ -16,9 +16,17 @@ export type Capability = 'keyValue' | 'config' | 'messaging';
 
 /** Each capability's WIT imports (without versions), and the version the runner serves. */
 export const CAPABILITY_IMPORTS: Record<Capability, { interfaces: string[]; version: string; setting: string }> = {
-  keyValue: { interfaces: ['wasi:keyvalue/store', 'wasi:keyvalue/atomics', 'wasi:keyvalue/batch'], version: KEYVALUE_VERSION, setting: 'keyValue: { default: local }' },
+  keyValue: {
+    interfaces: ['wasi:keyvalue/store', 'wasi:keyvalue/atomics', 'wasi:keyvalue/batch'],
+    version: KEYVALUE_VERSION,
+    setting: 'keyValue: { default: local }',
+  },
   config: { interfaces: ['wasi:config/store'], version: CONFIG_VERSION, setting: 'config: { values: { key: value } }' },
-  messaging: { interfaces: ['wasmcloud:messaging/consumer', 'wasmcloud:messaging/types'], version: MESSAGING_VERSION, setting: 'messaging: { subjects: { orders: OrderFunction } }' },
+  messaging: {
+    interfaces: ['wasmcloud:messaging/consumer', 'wasmcloud:messaging/types'],
+    version: MESSAGING_VERSION,
+    setting: 'messaging: { subjects: { orders: OrderFunction } }',
+  },
 };
 
 export const NO_CAPABILITIES: GuestCapabilities = { keyValue: {} };
@@ -76,7 +84,9 @@ export function guestCapabilities(fn: FunctionSpec, settings: Grants): GuestCapa
         try {
           fromFile = parseDotEnv(readFileSync(file, 'utf8'));
         } catch (error) {
-          throw new Error(`Could not read the config file ${file} of function ${fn.name} (component.config.envFile): ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}.`);
+          throw new Error(
+            `Could not read the config file ${file} of function ${fn.name} (component.config.envFile): ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}.`,
+          );
         }
       }
       capabilities.config = { kind: 'local', values: { ...fromFile, ...settings.config.values } };
@@ -93,13 +103,26 @@ export function describeProviders(capabilities: GuestCapabilities): Array<{ capa
     rows.push({ capability: 'keyValue', name: store, provider: spec.kind === 'local' ? `built-in SQLite (${spec.file})` : `exec: ${spec.name}` });
   }
   const config = capabilities.config;
-  if (config) rows.push({ capability: 'config', name: 'config', provider: config.kind === 'local' ? `built-in (${plural(Object.keys(config.values).length, 'value')} from the template / env file)` : `exec: ${config.name}` });
+  if (config)
+    rows.push({
+      capability: 'config',
+      name: 'config',
+      provider:
+        config.kind === 'local' ? `built-in (${plural(Object.keys(config.values).length, 'value')} from the template / env file)` : `exec: ${config.name}`,
+    });
   const messaging = capabilities.messaging;
   if (messaging) {
     rows.push({
       capability: 'messaging',
       name: 'messaging',
-      provider: messaging.kind === 'local' ? `built-in: ${Object.entries(messaging.subjects).map(([s, f]) => `${s} -> ${f}`).join(', ') || 'no subjects'}` : `exec: ${messaging.name}`,
+      provider:
+        messaging.kind === 'local'
+          ? `built-in: ${
+              Object.entries(messaging.subjects)
+                .map(([s, f]) => `${s} -> ${f}`)
+                .join(', ') || 'no subjects'
+            }`
+          : `exec: ${messaging.name}`,
     });
   }
   return rows;

@@ -6,7 +6,11 @@ import { askProvider } from './exec-backends.ts';
 
 export const CONFIG_VERSION = '0.2.0-draft';
 
-export function guestConfig(config: NonNullable<GuestCapabilities['config']>, timeoutMs: () => number, notice: (line: string) => void): Record<string, unknown> {
+export function guestConfig(
+  config: NonNullable<GuestCapabilities['config']>,
+  timeoutMs: () => number,
+  notice: (line: string) => void,
+): Record<string, unknown> {
   if (config.kind === 'local') {
     const entries = Object.entries(config.values);
     return {
@@ -38,7 +42,8 @@ export function guestConfig(config: NonNullable<GuestCapabilities['config']>, ti
       },
       getAll(): Array<[string, string]> {
         const { values } = ask('get-all', {});
-        if (!values || typeof values !== 'object' || Array.isArray(values) || !Object.values(values).every((v) => typeof v === 'string')) return garbage('get-all', values);
+        if (!values || typeof values !== 'object' || Array.isArray(values) || !Object.values(values).every((v) => typeof v === 'string'))
+          return garbage('get-all', values);
         return Object.entries(values as Record<string, string>);
       },
     },

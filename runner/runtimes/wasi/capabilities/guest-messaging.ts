@@ -14,7 +14,11 @@ interface BrokerMessage {
   replyTo?: string;
 }
 
-export function guestMessaging(messaging: NonNullable<GuestCapabilities['messaging']>, timeoutMs: () => number, notice: (line: string) => void): Record<string, unknown> {
+export function guestMessaging(
+  messaging: NonNullable<GuestCapabilities['messaging']>,
+  timeoutMs: () => number,
+  notice: (line: string) => void,
+): Record<string, unknown> {
   const fail = (message: string): never => {
     notice(`Open Runtime: ${message}`);
     throw new CapabilityError(message, message);
@@ -31,7 +35,9 @@ export function guestMessaging(messaging: NonNullable<GuestCapabilities['messagi
     const target = Object.hasOwn(messaging.subjects, subject) ? messaging.subjects[subject] : undefined;
     if (!target) {
       const granted = Object.keys(messaging.subjects);
-      return fail(`the component sent a message to subject "${subject}", which no function listens to (${granted.length ? `granted subjects: ${granted.join(', ')}` : 'the function was granted none'}). Map it under Metadata.OpenRuntime.component.messaging.subjects.`);
+      return fail(
+        `the component sent a message to subject "${subject}", which no function listens to (${granted.length ? `granted subjects: ${granted.join(', ')}` : 'the function was granted none'}). Map it under Metadata.OpenRuntime.component.messaging.subjects.`,
+      );
     }
     const answer = callHost({ capability: 'messaging', op, target, args: { subject, body, ...(replyTo ? { replyTo } : {}) }, timeoutMs: waitMs });
     return answer.ok ? answer.result : fail(`the message to "${subject}" (function ${target}) failed: ${answer.error}`);

@@ -74,7 +74,8 @@ export function localKeyValue(file: string): KeyValueBackend {
       return inTransaction(() => {
         const now = valueOf(key);
         const text = now === undefined ? '0' : Buffer.from(now).toString('utf8');
-        if (!/^\d+$/.test(text)) throw keyValueError(`the value of "${key}" is not a number (${JSON.stringify(text.slice(0, 40))}), so it cannot be incremented`);
+        if (!/^\d+$/.test(text))
+          throw keyValueError(`the value of "${key}" is not a number (${JSON.stringify(text.slice(0, 40))}), so it cannot be incremented`);
         const next = BigInt(text) + delta;
         set.run(key, Buffer.from(next.toString(), 'utf8'));
         return next;

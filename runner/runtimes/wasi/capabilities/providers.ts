@@ -132,7 +132,9 @@ class ProviderProcess {
 
   private start(): ChildProcess {
     const [program, ...args] = this.provider.command;
-    const child: ChildProcess = spawnLineProcess(program!, args, { cwd: this.provider.cwd, env: { ...process.env, OPEN_RUNTIME_PROVIDER: '1' } }, (line) => this.answer(child, line));
+    const child: ChildProcess = spawnLineProcess(program!, args, { cwd: this.provider.cwd, env: { ...process.env, OPEN_RUNTIME_PROVIDER: '1' } }, (line) =>
+      this.answer(child, line),
+    );
     this.child = child;
     this.stderrTail = '';
     child.stderr!.on('data', (text: string) => {
@@ -145,7 +147,10 @@ class ProviderProcess {
     // 'close' comes after the last stdout line: answers still in the pipe are read before the rest fail.
     child.on('close', (code, signal) => {
       if (this.child === child) this.child = undefined;
-      const why = startError && child.pid === undefined ? startFailure({ command: program! }, startError as NodeJS.ErrnoException) : `its process ${exitDescription(code, signal)}${this.said()}`;
+      const why =
+        startError && child.pid === undefined
+          ? startFailure({ command: program! }, startError as NodeJS.ErrnoException)
+          : `its process ${exitDescription(code, signal)}${this.said()}`;
       this.failAll(child, why);
     });
     return child;
