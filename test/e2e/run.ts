@@ -179,6 +179,9 @@ async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
+/** The extension's "Timing" lines (extension/ctx.ts logTiming), one JSON line per click, for the UI timings. */
+const TIMINGS_FILE = 'timings.jsonl';
+
 /** Keeps the browser console (which carries the extension host's log while tests run) in a file. */
 function recordConsole(page: Page, file: string): void {
   writeFileSync(file, '');
@@ -279,6 +282,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
     folder,
     url,
     resultsDir: RESULTS_DIR,
+    timingsFile: join(runDir, TIMINGS_FILE),
     async screenshot(name: string) {
       shot++;
       const file = join(RESULTS_DIR, `ui-${String(shot).padStart(2, '0')}-${name}.png`);
@@ -376,7 +380,8 @@ async function main(): Promise<number> {
       // Keep the workbench quiet and deterministic: no auto-save surprises, no restored editors between parts.
       extraSettings: { 'explorer.compactFolders': false, 'files.autoSave': 'off', 'workbench.editor.restoreViewState': false, 'window.restoreWindows': 'none' },
       // The in-host suite checks which copy it tests (suite/support.ts).
-      ...(vsix ? { vsix, env: { OPEN_RUNTIME_E2E_INSTALLED: '1' } } : {}),
+      env: { OPEN_RUNTIME_TIMINGS_FILE: join(runDir, TIMINGS_FILE), ...(vsix ? { OPEN_RUNTIME_E2E_INSTALLED: '1' } : {}) },
+      ...(vsix ? { vsix } : {}),
     });
     browser = await launchBrowser();
     if (values.only !== 'ui') await runInHostSuite(browser, host, runDir, values.grep);
