@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { ROOT, removeTemps, startRunner, tempDir, type Runner } from './runner.ts';
+import { ROOT, startRunner, tempDir, type Runner, useStarted } from './runner.ts';
 
 const AWS = '/usr/bin/aws';
 /** A role ARN of the shape CreateFunction requires (nothing checks that it exists, as on a fresh account's console). */
@@ -37,21 +36,14 @@ export interface ControlPlane {
 
 /**
  * The control plane of a test file: started in a `before` hook, stopped (and the temp folders removed) in an `after`
- * hook, both registered by this call (at the top level of the file). Its members are for the tests, once started.
+ * hook, both registered by this call (useStarted, at the top level of the file). Its members are for the tests.
  */
 export function useControlPlane(prefix: string): ControlPlane {
-  let plane: ControlPlane | undefined;
-  const started = (): ControlPlane => {
-    if (!plane) throw new Error('The control plane is not started yet: use it inside a test or a hook.');
-    return plane;
-  };
-  before(async () => {
-    plane = await startControlPlane(prefix);
-  });
-  after(async () => {
-    await plane?.stop();
-    removeTemps();
-  });
+  const started = useStarted(
+    'The control plane',
+    () => startControlPlane(prefix),
+    (plane) => plane.stop(),
+  );
   return {
     get runner() {
       return started().runner;

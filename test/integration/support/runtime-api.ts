@@ -5,11 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type Agent, type IncomingHttpHeaders, request } from 'node:http';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FunctionSpec } from '../../../runner/functions/model.ts';
 import { LocalLambda } from '../../../runner/local-lambda.ts';
-import { removeTemps, serveInvokeApi, tempDir } from './runner.ts';
+import { serveInvokeApi, tempDir, useStarted } from './runner.ts';
 
 export const NEXT = '/2018-06-01/runtime/invocation/next';
 export const respond = (id: string) => `/2018-06-01/runtime/invocation/${id}/response`;
@@ -52,27 +51,22 @@ export interface RuntimeApiHarness {
 
 /**
  * The harness of a test file: a LocalLambda with the functions `functions(dir)` makes, started in a `before` hook and
- * closed (its temp folder removed) in an `after` hook, both registered by this call (at the top level of the file).
+ * closed (its temp folder removed) in an `after` hook, both registered by this call (useStarted, at the top level of the file).
  */
 export function useRuntimeApiHarness(prefix: string, functions: (dir: string) => FunctionSpec[]): RuntimeApiHarness {
-  let lambda: LocalLambda | undefined;
-  let dir: string | undefined;
-  const started = () => {
-    if (!lambda || !dir) throw new Error('The runner is not started yet: use the harness inside a test or a hook.');
-    return { lambda, dir };
-  };
-  before(async () => {
-    dir = tempDir(prefix);
-    // The test process plays the runtime, so it must be let in: by default only an environment's own processes are
-    // (runtime-api-access.test.ts shows that).
-    lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
-    lambda.setFunctions(functions(dir));
-    await serveInvokeApi(lambda);
-  });
-  after(async () => {
-    await lambda?.close();
-    removeTemps();
-  });
+  const started = useStarted(
+    'The runner',
+    async () => {
+      const dir = tempDir(prefix);
+      // The test process plays the runtime, so it must be let in: by default only an environment's own processes are
+      // (runtime-api-access.test.ts shows that).
+      const lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
+      lambda.setFunctions(functions(dir));
+      await serveInvokeApi(lambda);
+      return { lambda, dir };
+    },
+    ({ lambda }) => lambda.close(),
+  );
   return {
     get lambda() {
       return started().lambda;
