@@ -359,7 +359,7 @@ async function invokeCommand(args: string[]): Promise<number> {
   const tenantId = values['tenant-id'];
   const debugPort = debugPortOf(values['debug-port']);
   const { region, profile } = projectOptions(values, 'invoke');
-  process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
+  process.env.AWS_REGION = region; // lambdaArn (functions/arns.ts) reads it: ARNs name the region the functions run in
   if (profile) process.env.AWS_PROFILE = profile; // as with SAM, the functions and the published layers' fetch use it
   const { functions, errors } = await loadWorkspace(values, 'invoke');
   reportDefinitionErrors(errors);
@@ -494,7 +494,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Bad port "${values.port}".`);
   const verb = sidecar ? 'serve' : 'start';
   const { region, profile } = projectOptions(values, verb);
-  process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
+  process.env.AWS_REGION = region; // lambdaArn (functions/arns.ts) reads it: ARNs name the region the functions run in
   if (profile) process.env.AWS_PROFILE = profile; // as with SAM, the functions and the published layers' fetch use it
   const debugPort = debugPortOf((values as { 'debug-port'?: string })['debug-port']);
   const lambda = new LocalLambda({ port, region, debugPort });

@@ -1,11 +1,12 @@
 // The chain visualizer's page (runs in the webview: no Node, no vscode module, postMessage only). It draws a
 // ChainReport (runner/analysis/report.ts) as an onion: each middleware a layer around the handler, its before
 // hook on the way in and its after / onError hooks on the way out, in execution order, with the type on every
-// edge (short text, the full type on hover, the fields when expanded) and the problems marked. Clicking a
+// edge (short names, the full type on hover, the fields when expanded) and the problems marked. Clicking a
 // middleware, the handler or a problem asks the extension to reveal it in the source. Runner-level chains are
 // drawn the same way with their declared JSON Schemas (executables) or WIT (components).
 // Everything is built with textContent: type text never reaches innerHTML.
 import type { ChainDiagnostic, ChainReport, ChainStep, MiddyChain, RunnerChain, RunnerMiddleware, SourceRange, TypeField } from '../runner/analysis/report.ts';
+import { shortTypeText } from '../runner/analysis/type-names.ts';
 
 /** Messages the extension posts to the page. */
 export type ToChainView = { type: 'report'; report: ChainReport } | { type: 'analyzing'; file: string } | { type: 'failed'; message: string };
@@ -33,7 +34,11 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 }
 
 const SHORT = 60;
-const short = (text: string) => (text.length > SHORT ? `${text.slice(0, SHORT - 1)}…` : text);
+/** A type as the edge shows it: short names (`Context`, not `import("aws-lambda").Context`), cut at SHORT characters. */
+const short = (text: string) => {
+  const names = shortTypeText(text);
+  return names.length > SHORT ? `${names.slice(0, SHORT - 1)}…` : names;
+};
 
 function reveal(range: SourceRange): void {
   vscode.postMessage({ type: 'reveal', file: range.file, line: range.start.line, column: range.start.column });

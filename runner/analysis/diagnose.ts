@@ -7,6 +7,26 @@ import type { ChainModel, ChainReader, StepModel } from './middy-chains.ts';
 import { unwrap } from './middy-chains.ts';
 import { installedMiddyModules } from './middy-installed.ts';
 import type { ChainDiagnostic, QuickFix } from './report.ts';
+import { shortTypeText } from './type-names.ts';
+
+/**
+ * The types one diagnostic's sentence names: their short names in the message (`Context`, not
+ * `import("aws-lambda").Context`), and the long forms those stand for, added to the explanation.
+ */
+function typeNamer(reader: ChainReader) {
+  const full: string[] = [];
+  return {
+    name(type: ts.Type, at: ts.Node): string {
+      const text = reader.typeText(type, at);
+      const short = shortTypeText(text);
+      if (short !== text && !full.includes(text)) full.push(text);
+      return short;
+    },
+    explain(explanation: string): string {
+      return full.length ? `${explanation} The type${full.length > 1 ? 's' : ''} above in full: ${full.join('; ')}.` : explanation;
+    },
+  };
+}
 
 interface EventAccess {
   path: string[];
@@ -75,7 +95,8 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
       const field = a.path[0]!;
       if (seen.has(field) || checker.getPropertyOfType(apparent, field)) continue;
       seen.add(field);
-      const providedText = reader.typeText(provided, a.node);
+      const types = typeNamer(reader);
+      const providedText = types.name(provided, a.node);
       const byParser = chain.runtimeEvent;
       add(
         {
@@ -84,9 +105,11 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
           message: byParser
             ? `event.${field} is not provided by this chain: ${byParser.from.step.middleware}(...) replaces the event with its schema's output (${providedText}), which has no ${field}.`
             : `event.${field} is not provided by this chain: the event it hands the handler is ${providedText}, which has no ${field}.`,
-          explanation: byParser
-            ? "Powertools' parser middleware validates the event and hands on only what the schema outputs; Middy's typings still show the original event's fields because .use() intersects types. Add the field to the schema, or read it from the original event before parsing."
-            : "The handler's own parameter type promises a field that neither the event source nor any middleware of the chain adds. Add a middleware that sets it, or correct the handler's event type.",
+          explanation: types.explain(
+            byParser
+              ? "Powertools' parser middleware validates the event and hands on only what the schema outputs; Middy's typings still show the original event's fields because .use() intersects types. Add the field to the schema, or read it from the original event before parsing."
+              : "The handler's own parameter type promises a field that neither the event source nor any middleware of the chain adds. Add a middleware that sets it, or correct the handler's event type.",
+          ),
         },
         a.node,
       );
@@ -118,13 +141,15 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
       for (const field of split.extras) {
         if (provided.has(field)) continue;
         const at = accesses.find((a) => a.path[0] === field)?.node ?? param;
+        const types = typeNamer(reader);
         add(
           {
             code: 'missing-field',
             severity: 'warning',
-            message: `event.${field} is not provided by this chain: the handler's event type adds it to ${split.sources.map((t) => reader.typeText(t, param)).join(' & ')}, but no middleware registered on the chain declares it.`,
-            explanation:
+            message: `event.${field} is not provided by this chain: the handler's event type adds it to ${split.sources.map((t) => types.name(t, param)).join(' & ')}, but no middleware registered on the chain declares it.`,
+            explanation: types.explain(
               "middy(handler) takes its event type from the handler, so the typings accept any field the handler asks for. At run time the event has only what the event source sends and what the middlewares add. Register the middleware that sets the field (typed MiddlewareObj<{ ... }>), or remove it from the handler's event type.",
+            ),
           },
           at,
         );
@@ -145,14 +170,17 @@ export function diagnoseChain(reader: ChainReader, chain: ChainModel, unresolved
       });
       if (!lost.length) continue;
       const names = lost.map((s) => s.step.middleware).join(' and ');
-      const declared = lost.map((s) => reader.typeText((what === 'event' ? s.declaredEvent : s.declaredContext)!, s.node)).join(', ');
+      const types = typeNamer(reader);
+      const actualText = types.name(actual, call);
+      const declared = lost.map((s) => types.name((what === 'event' ? s.declaredEvent : s.declaredContext)!, s.node)).join(', ');
       add(
         {
           code: 'use-array-loses-types',
           severity: 'warning',
-          message: `.use([...]) lost the ${what} type of ${names}: after this call the ${what} is ${reader.typeText(actual, call)}, not what ${lost.length > 1 ? 'they declare' : 'it declares'} (${declared}).`,
-          explanation:
+          message: `.use([...]) lost the ${what} type of ${names}: after this call the ${what} is ${actualText}, not what ${lost.length > 1 ? 'they declare' : 'it declares'} (${declared}).`,
+          explanation: types.explain(
             "Middy's typings infer a single middleware type from an array, so the elements' types do not all reach the handler. Register the middlewares one by one, .use(a).use(b): they run in the same order.",
+          ),
           step: index(lost[0]!),
         },
         call.arguments[0]!,

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsError, BodyTooLargeError, decodeSegment, readBody, sendAwsError, sendJson } from '../http-util.ts';
 import type { LocalLambda } from '../local-lambda.ts';
-import { functionArn } from '../functions/model.ts';
+import { functionArn } from '../functions/arns.ts';
 import type { DurableExecution, ErrorObject } from './execution.ts';
 import { describeExecution, type DurableExecutions } from './orchestrator.ts';
 import { executionIdOf, readCheckpointToken, withWireTimes } from './wire.ts';

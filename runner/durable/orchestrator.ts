@@ -9,7 +9,8 @@
 // Waits are real time unless skipWaits is on (OPEN_RUNTIME_DURABLE_SKIP_WAITS=1, `start --skip-waits`): then a wait
 // or a retry delay ends as soon as the function has answered PENDING, as the SDK testing package's skipTime does.
 import { randomUUID } from 'node:crypto';
-import { deployedName, functionArn, type FunctionSpec } from '../functions/model.ts';
+import { deployedName, type FunctionSpec } from '../functions/model.ts';
+import { functionArn } from '../functions/arns.ts';
 import { RunnerClosingError, type LocalLambda } from '../local-lambda.ts';
 import { AwsError } from '../http-util.ts';
 import { DURABLE_EXECUTION_STOPPED, DURABLE_INVALID_RESPONSE, DURABLE_INVOCATION_INTERRUPTED } from '../lambda-errors.ts';

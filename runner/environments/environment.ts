@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { deployedName, functionArn, type DebuggerLanguage, type FunctionSpec } from '../functions/model.ts';
+import { deployedName, type DebuggerLanguage, type FunctionSpec } from '../functions/model.ts';
+import { functionArn } from '../functions/arns.ts';
 import { DELVE_LISTENING } from '../runtimes/go-debug.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';

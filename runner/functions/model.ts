@@ -3,21 +3,8 @@
 import { z } from 'zod';
 import { DurableSettings } from '../durable/config.ts';
 
-/** The account id local ARNs carry (Lambda's documentation example account). */
+/** The account id local ARNs carry (Lambda's documentation example account). ARNs themselves: ./arns.ts. */
 export const LOCAL_ACCOUNT = '123456789012';
-
-/**
- * A function's ARN as Lambda writes it, in `region` (its own, see FunctionSpec.region) or the runner's AWS_REGION (or
- * us-east-1), optionally with a version or alias.
- */
-export function lambdaArn(name: string, qualifier?: string, region = process.env.AWS_REGION ?? 'us-east-1'): string {
-  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
-}
-
-/** A layer's ARN as Lambda writes it (the local control plane's layers), optionally with a version. */
-export function layerArn(name: string, version?: number, region = process.env.AWS_REGION ?? 'us-east-1'): string {
-  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:layer:${name}${version !== undefined ? `:${version}` : ''}`;
-}
 
 /**
  * The name the function has in Lambda, as its code sees it (AWS_LAMBDA_FUNCTION_NAME, its log group, its ARN): the
@@ -25,18 +12,6 @@ export function layerArn(name: string, version?: number, region = process.env.AW
  */
 export function deployedName(fn: Pick<FunctionSpec, 'name' | 'functionName' | 'logicalId'>): string {
   return fn.functionName ?? fn.logicalId ?? fn.name;
-}
-
-const arns = new WeakMap<FunctionSpec, string>();
-
-/** A function's ARN (its deployed name) with its version, built once per function (it is on every event's headers). */
-export function functionArn(fn: FunctionSpec): string {
-  let arn = arns.get(fn);
-  if (arn === undefined) {
-    arn = lambdaArn(deployedName(fn), fn.version === '$LATEST' ? undefined : fn.version, fn.region);
-    arns.set(fn, arn);
-  }
-  return arn;
 }
 
 export const NODE_RUNTIMES = ['nodejs16.x', 'nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;

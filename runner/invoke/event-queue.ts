@@ -16,7 +16,8 @@
 // most `concurrency` attempts per function are started at once.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EventInvokeSettings, lambdaArn, type Destination, type FunctionSpec } from '../functions/model.ts';
+import { EventInvokeSettings, type Destination, type FunctionSpec } from '../functions/model.ts';
+import { lambdaArn } from '../functions/arns.ts';
 import type { Outcome } from '../environments/invocation.ts';
 import { FunctionNotFoundError, RunnerClosingError, type EventQueue, type LocalLambda } from '../local-lambda.ts';
 

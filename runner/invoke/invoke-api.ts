@@ -14,7 +14,8 @@ import {
 } from '../local-lambda.ts';
 import { EventQueueFullError } from './event-queue.ts';
 import type { Completion, Outcome } from '../environments/invocation.ts';
-import { lambdaArn, tenantProblem, type FunctionSpec } from '../functions/model.ts';
+import { tenantProblem, type FunctionSpec } from '../functions/model.ts';
+import { lambdaArn } from '../functions/arns.ts';
 import { resolveQualifier } from './control-plane.ts';
 import { durableOf, type DurableExecutions } from '../durable/orchestrator.ts';
 

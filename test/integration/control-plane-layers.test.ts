@@ -7,65 +7,24 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { GetLayerVersionByArnCommand, LambdaClient, ListLayerVersionsCommand, PublishLayerVersionCommand } from '@aws-sdk/client-lambda';
-import { ROOT, removeTemps, startRunner, tempDir, type Runner } from './support/runner.ts';
+import { test } from 'node:test';
+import { GetLayerVersionByArnCommand, ListLayerVersionsCommand, PublishLayerVersionCommand } from '@aws-sdk/client-lambda';
+import { ROLE, useControlPlane } from './support/control-plane.ts';
 
-const AWS = '/usr/bin/aws';
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-test';
-let runner: Runner;
-let work: string;
-let awsEnv: Record<string, string>;
-
-function aws(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(AWS, ['lambda', ...args, '--endpoint-url', runner.endpoint, '--output', 'json'], { encoding: 'utf8', env: awsEnv, cwd: work });
-}
-
-function awsOk(...args: string[]): any {
-  const r = aws(...args);
-  assert.equal(r.status, 0, `aws lambda ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
-}
+const plane = useControlPlane('cp-layers');
+const { aws, awsOk, sdk } = plane;
 
 /** A folder zipped with the real zip command: `files` by path inside the zip. */
 function zipOf(name: string, files: Record<string, string>): string {
-  const dir = join(work, `${name}-src`);
+  const dir = join(plane.work, `${name}-src`);
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), text);
   }
-  const zip = join(work, `${name}.zip`);
+  const zip = join(plane.work, `${name}.zip`);
   assert.equal(spawnSync('zip', ['-q', '-r', '-X', zip, '.'], { cwd: dir }).status, 0);
   return zip;
 }
-
-const sdk = () =>
-  new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-
-before(async () => {
-  work = tempDir('cp-layers');
-  awsEnv = {
-    PATH: process.env.PATH ?? '',
-    HOME: work,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_PAGER: '',
-    AWS_CONFIG_FILE: join(work, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-  };
-  const template = join(work, 'template.yaml');
-  writeFileSync(
-    template,
-    `Resources:\n  FromTemplate:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(join(ROOT, 'examples', 'functions', 'callback-js'))}\n      Handler: index.handler\n      Runtime: nodejs22.x\n`,
-  );
-  runner = await startRunner(template);
-});
-
-after(async () => {
-  await runner?.stop();
-  removeTemps();
-});
 
 test('publish, get, get by ARN (with the content download), list and delete layer versions with the AWS CLI', async () => {
   const zip = zipOf('greeting-1', { 'greeting.txt': 'hello from layer 1' });
@@ -184,13 +143,13 @@ test('a function created and updated with --layers sees their files at /opt, the
     created.Layers.map((l: any) => l.Arn),
     [base.LayerVersionArn, top.LayerVersionArn],
   );
-  let reply = await runner.invoke('ReadsOpt', {});
+  let reply = await plane.runner.invoke('ReadsOpt', {});
   assert.equal(reply.status, 200, reply.text);
   assert.deepEqual(reply.json(), { shared: 'from top', onlyBase: 'base only', lib: 'lib from the layer' });
 
   // A deleted version keeps working for the function that has it, as on Lambda.
   awsOk('delete-layer-version', '--layer-name', 'top', '--version-number', String(top.Version));
-  reply = await runner.invoke('ReadsOpt', {});
+  reply = await plane.runner.invoke('ReadsOpt', {});
   assert.equal(reply.json().shared, 'from top');
 
   const updated = awsOk('update-function-configuration', '--function-name', 'ReadsOpt', '--layers', base.LayerVersionArn);
@@ -198,7 +157,7 @@ test('a function created and updated with --layers sees their files at /opt, the
     updated.Layers.map((l: any) => l.Arn),
     [base.LayerVersionArn],
   );
-  reply = await runner.invoke('ReadsOpt', {});
+  reply = await plane.runner.invoke('ReadsOpt', {});
   assert.equal(reply.json().shared, 'from base');
   const published = awsOk('publish-version', '--function-name', 'ReadsOpt');
   assert.deepEqual(
@@ -209,10 +168,10 @@ test('a function created and updated with --layers sees their files at /opt, the
   // --layers with nothing detaches them all.
   const bare = awsOk('update-function-configuration', '--function-name', 'ReadsOpt', '--layers', '[]');
   assert.equal(bare.Layers, undefined);
-  reply = await runner.invoke('ReadsOpt', {});
+  reply = await plane.runner.invoke('ReadsOpt', {});
   assert.deepEqual(reply.json(), { shared: null, onlyBase: null, lib: null });
   // The published version still has its layer.
-  const v = await runner.invoke(`ReadsOpt:${published.Version}`, {});
+  const v = await plane.runner.invoke(`ReadsOpt:${published.Version}`, {});
   assert.equal(v.json().shared, 'from base');
 });
 
@@ -253,7 +212,7 @@ test('a deployed function runs as on Lambda: SLSMIDDLEWARES without the Open Run
     '--environment',
     'Variables={SLSMIDDLEWARES=auth}',
   );
-  const reply = await runner.invoke('SlsEnv', {});
+  const reply = await plane.runner.invoke('SlsEnv', {});
   assert.equal(reply.headers['x-amz-function-error'], undefined, reply.text);
   assert.deepEqual(reply.json(), { ran: true, chain: 'auth' });
 });

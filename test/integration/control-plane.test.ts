@@ -8,98 +8,46 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
-  LambdaClient,
   ListFunctionsCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { buildFunction } from '../../runner/build/build-function.ts';
 import { discoverFunctions } from '../../runner/functions/discover.ts';
-import { ROOT, removeTemps, startRunner, tempDir, type Runner } from './support/runner.ts';
+import { ROLE, useControlPlane } from './support/control-plane.ts';
+import { ROOT } from './support/runner.ts';
 
-const AWS = '/usr/bin/aws'; // AWS CLI v2; the `aws` first on PATH may be a v1
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-test';
-
-let runner: Runner;
-let work: string;
-let awsEnv: Record<string, string>;
-
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  json: () => any;
-}
-
-function aws(...args: string[]): CliResult {
-  const out = spawnSync(AWS, ['lambda', ...args, '--endpoint-url', runner.endpoint, '--output', 'json'], {
-    encoding: 'utf8',
-    env: awsEnv,
-    cwd: work,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: out.status, stdout: out.stdout, stderr: out.stderr, json: () => JSON.parse(out.stdout) };
-}
-
-function awsOk(...args: string[]): any {
-  const result = aws(...args);
-  assert.equal(result.status, 0, `aws lambda ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout.trim() ? result.json() : undefined;
-}
+const plane = useControlPlane('control-plane');
+const { aws, awsOk, sdk } = plane;
 
 /** `aws lambda invoke` and the function's response. */
 function invoke(name: string, payload: unknown, ...extra: string[]): { meta: any; response: any } {
-  const out = join(work, `out-${Math.random().toString(36).slice(2)}.json`);
+  const out = join(plane.work, `out-${Math.random().toString(36).slice(2)}.json`);
   const meta = awsOk('invoke', '--function-name', name, '--cli-binary-format', 'raw-in-base64-out', '--payload', JSON.stringify(payload), ...extra, out);
   return { meta, response: JSON.parse(readFileSync(out, 'utf8')) };
 }
 
 /** A Node handler zipped with the real zip command, as people deploy them. */
 function nodeZip(name: string, version: number): string {
-  const dir = join(work, `${name}-src`);
+  const dir = join(plane.work, `${name}-src`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'index.mjs'),
     `export const handler = async (event, context) => ({ version: ${version}, echo: event, greeting: process.env.GREETING ?? null, fn: context.functionName, memory: context.memoryLimitInMB });\n`,
   );
-  const zip = join(work, `${name}.zip`);
+  const zip = join(plane.work, `${name}.zip`);
   const made = spawnSync('zip', ['-q', '-X', zip, 'index.mjs'], { cwd: dir });
   assert.equal(made.status, 0);
   return zip;
 }
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('base64');
-
-before(async () => {
-  work = tempDir('control-plane');
-  awsEnv = {
-    PATH: process.env.PATH ?? '',
-    HOME: work,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_PAGER: '',
-    AWS_CONFIG_FILE: join(work, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-  };
-  const template = join(work, 'template.yaml');
-  writeFileSync(
-    template,
-    `Resources:\n  FromTemplate:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ${JSON.stringify(join(ROOT, 'examples', 'functions', 'callback-js'))}\n      Handler: index.handler\n      Runtime: nodejs22.x\n`,
-  );
-  runner = await startRunner(template);
-});
-
-after(async () => {
-  await runner?.stop();
-  removeTemps();
-});
 
 describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
   let v1: string;
@@ -201,7 +149,7 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
     const live = invoke('Hello', {}, '--qualifier', 'live');
     assert.equal(live.meta.ExecutedVersion, '1');
     assert.equal(live.response.version, 2);
-    const missing = aws('invoke', '--function-name', 'Hello', '--qualifier', '9', join(work, 'v9.json'));
+    const missing = aws('invoke', '--function-name', 'Hello', '--qualifier', '9', join(plane.work, 'v9.json'));
     assert.match(missing.stderr, /ResourceNotFoundException/);
   });
 
@@ -233,7 +181,7 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
     const got = aws('get-function', '--function-name', 'Hello');
     assert.notEqual(got.status, 0);
     assert.match(got.stderr, /ResourceNotFoundException.*Function not found: arn:aws:lambda:us-east-1:123456789012:function:Hello/);
-    const invoked = aws('invoke', '--function-name', 'Hello', join(work, 'gone.json'));
+    const invoked = aws('invoke', '--function-name', 'Hello', join(plane.work, 'gone.json'));
     assert.match(invoked.stderr, /ResourceNotFoundException/);
     assert.deepEqual(awsOk('list-functions').Functions, []);
   });
@@ -241,7 +189,7 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
 
 test('an arm64 Go package deploys with --architectures arm64 and runs under qemu', async () => {
   const { functions } = await discoverFunctions(join(ROOT, 'examples'));
-  const build = await buildFunction(functions.find((f) => f.name === 'GoHello')!, 'arm64', { workspace: work });
+  const build = await buildFunction(functions.find((f) => f.name === 'GoHello')!, 'arm64', { workspace: plane.work });
   const created = awsOk(
     'create-function',
     '--function-name',
@@ -296,12 +244,7 @@ test('an arm64 Go package deploys with --architectures arm64 and runs under qemu
 
 describe('tenant isolation (TenancyConfig) through the SDK', () => {
   test('CreateFunction with TenancyConfig PER_TENANT: the configuration says so, invokes need a TenantId, and an update keeps it', async () => {
-    const client = new LambdaClient({
-      endpoint: runner.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const client = sdk();
     try {
       const zip = readFileSync(nodeZip('tenants', 1));
       const created = await client.send(
@@ -349,16 +292,11 @@ describe('tenant isolation (TenancyConfig) through the SDK', () => {
 
 describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
   test('CreateFunction with a CapacityProviderConfig: the configuration keeps it, and the function is told its AWS_LAMBDA_MAX_CONCURRENCY', async () => {
-    const client = new LambdaClient({
-      endpoint: runner.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
-    const dir = join(work, 'managed-src');
+    const client = sdk();
+    const dir = join(plane.work, 'managed-src');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? null;\n');
-    assert.equal(spawnSync('zip', ['-q', '-X', join(work, 'managed.zip'), 'index.mjs'], { cwd: dir }).status, 0);
+    assert.equal(spawnSync('zip', ['-q', '-X', join(plane.work, 'managed.zip'), 'index.mjs'], { cwd: dir }).status, 0);
     const capacity = {
       LambdaManagedInstancesCapacityProviderConfig: {
         CapacityProviderArn: 'arn:aws:lambda:us-east-1:123456789012:capacity-provider:local',
@@ -372,7 +310,7 @@ describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
           Runtime: 'nodejs24.x',
           Handler: 'index.handler',
           Role: ROLE,
-          Code: { ZipFile: readFileSync(join(work, 'managed.zip')) },
+          Code: { ZipFile: readFileSync(join(plane.work, 'managed.zip')) },
           CapacityProviderConfig: capacity,
         }),
       );
@@ -386,7 +324,7 @@ describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
             Runtime: 'nodejs24.x',
             Handler: 'index.handler',
             Role: ROLE,
-            Code: { ZipFile: readFileSync(join(work, 'managed.zip')) },
+            Code: { ZipFile: readFileSync(join(plane.work, 'managed.zip')) },
             CapacityProviderConfig: { LambdaManagedInstancesCapacityProviderConfig: {} },
           } as never),
         ),
@@ -400,9 +338,6 @@ describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
 });
 
 describe('bad input', () => {
-  const sdk = () =>
-    new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-
   test('a missing role is a ValidationException naming the member; a malformed one names the pattern', async () => {
     const client = sdk();
     try {
@@ -422,7 +357,7 @@ describe('bad input', () => {
         '--role',
         'lambda-role',
         '--zip-file',
-        `fileb://${join(work, 'norole.zip')}`,
+        `fileb://${join(plane.work, 'norole.zip')}`,
       );
       assert.match(
         cli.stderr,
@@ -454,11 +389,11 @@ describe('bad input', () => {
   });
 
   test('a package over 250 MB unzipped is refused (InvalidParameterValueException); over 50 MB zipped, RequestEntityTooLargeException', () => {
-    const dir = join(work, 'big');
+    const dir = join(plane.work, 'big');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => 1;\n');
     spawnSync('truncate', ['-s', '251M', join(dir, 'zeros.bin')]);
-    assert.equal(spawnSync('zip', ['-q', join(work, 'bomb.zip'), 'index.mjs', 'zeros.bin'], { cwd: dir }).status, 0);
+    assert.equal(spawnSync('zip', ['-q', join(plane.work, 'bomb.zip'), 'index.mjs', 'zeros.bin'], { cwd: dir }).status, 0);
     const bomb = aws(
       'create-function',
       '--function-name',
@@ -470,7 +405,7 @@ describe('bad input', () => {
       '--role',
       ROLE,
       '--zip-file',
-      `fileb://${join(work, 'bomb.zip')}`,
+      `fileb://${join(plane.work, 'bomb.zip')}`,
     );
     assert.match(bomb.stderr, /InvalidParameterValueException.*Unzipped size must be smaller than 262144000 bytes/);
 
@@ -478,7 +413,7 @@ describe('bad input', () => {
     const random = Buffer.alloc(51 * 1024 * 1024);
     for (let i = 0; i < random.length; i += 64) createHash('sha512').update(`${i}`).digest().copy(random, i);
     writeFileSync(join(dir, 'random.bin'), random);
-    assert.equal(spawnSync('zip', ['-q', '-0', join(work, 'large.zip'), 'index.mjs', 'random.bin'], { cwd: dir }).status, 0);
+    assert.equal(spawnSync('zip', ['-q', '-0', join(plane.work, 'large.zip'), 'index.mjs', 'random.bin'], { cwd: dir }).status, 0);
     const large = aws(
       'create-function',
       '--function-name',
@@ -490,7 +425,7 @@ describe('bad input', () => {
       '--role',
       ROLE,
       '--zip-file',
-      `fileb://${join(work, 'large.zip')}`,
+      `fileb://${join(plane.work, 'large.zip')}`,
     );
     assert.match(large.stderr, /RequestEntityTooLargeException.*Request must be smaller than 70167211 bytes for the CreateFunction operation/);
     assert.match(aws('get-function', '--function-name', 'TooBig').stderr, /ResourceNotFoundException/);

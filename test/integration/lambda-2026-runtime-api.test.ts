@@ -2,23 +2,19 @@
 // real server and the caller through the Invoke API. Lambda-Runtime-Invocation-Id names each attempt and is checked on
 // answers (an attempt that timed out gets 410), the caller's X-Amzn-Trace-Id keeps its Root and Sampled decision, and a
 // tenant-isolated function gets Lambda-Runtime-Aws-Tenant-Id (and refuses an invocation without a tenant, as Lambda).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request, type IncomingHttpHeaders } from 'node:http';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { LocalLambda } from '../../runner/local-lambda.ts';
 import { parseFunction } from '../../runner/functions/model.ts';
-import { manualFunction, serveInvokeApi } from './support/runner.ts';
-
-let lambda: LocalLambda;
-let dir: string;
+import { manualFunction } from './support/runner.ts';
+import { call, NEXT, respond, useRuntimeApiHarness } from './support/runtime-api.ts';
 
 /** A function the test answers for, whose runtime outlives SIGTERM (as a runtime still busy with a timed-out event). */
-function stubbornFunction(name: string, timeout: number) {
+function stubbornFunction(dir: string, name: string, timeout: number) {
   const code = join(dir, name);
   mkdirSync(code, { recursive: true });
   const bootstrap = join(code, 'bootstrap');
@@ -29,7 +25,7 @@ function stubbornFunction(name: string, timeout: number) {
 }
 
 /** A function the test answers for, run on Lambda Managed Instances: up to `max` invocations at once per environment. */
-function managedFunction(name: string, max: number) {
+function managedFunction(dir: string, name: string, max: number) {
   const code = join(dir, name);
   mkdirSync(code, { recursive: true });
   const bootstrap = join(code, 'bootstrap');
@@ -41,55 +37,15 @@ function managedFunction(name: string, max: number) {
   return parseFunction({ name, runtime: 'provided.al2023', handler: 'manual.handler', codeUri: code, timeout: 30, maxConcurrency: max }, 'test');
 }
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'or-lambda-2026-'));
-  lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
-  lambda.setFunctions([
-    manualFunction(dir, 'Manual'),
-    manualFunction(dir, 'Tenanted', { tenantIsolation: 'PER_TENANT' }),
-    stubbornFunction('Slow', 1),
-    manualFunction(dir, 'GoStyle'),
-    managedFunction('Managed', 3),
-  ]);
-  await serveInvokeApi(lambda);
-});
+const harness = useRuntimeApiHarness('lambda-2026', (dir) => [
+  manualFunction(dir, 'Manual'),
+  manualFunction(dir, 'Tenanted', { tenantIsolation: 'PER_TENANT' }),
+  stubbornFunction(dir, 'Slow', 1),
+  manualFunction(dir, 'GoStyle'),
+  managedFunction(dir, 'Managed', 3),
+]);
+const { invoke, runtimeAddress } = harness;
 
-after(async () => {
-  await lambda.close();
-});
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function call(address: string, method: string, path: string, opts: { body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const [host, port] = address.split(':');
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port: Number(port), method, path, headers: opts.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-function invoke(name: string, payload: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return call(`127.0.0.1:${lambda.port}`, 'POST', `/2015-03-31/functions/${name}/invocations`, { body: JSON.stringify(payload), headers });
-}
-
-async function runtimeAddress(name: string): Promise<string> {
-  const marker = join(dir, name, 'address');
-  for (let i = 0; i < 500 && !existsSync(marker); i++) await sleep(10);
-  for (let i = 0; i < 100 && readFileSync(marker, 'utf8').trim() === ''; i++) await sleep(10);
-  return readFileSync(marker, 'utf8').trim();
-}
-
-const NEXT = '/2018-06-01/runtime/invocation/next';
-const respond = (id: string) => `/2018-06-01/runtime/invocation/${id}/response`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 test('/next names the attempt (Lambda-Runtime-Invocation-Id); an answer echoing another attempt is refused, the right one is taken', async () => {
@@ -218,7 +174,7 @@ function chunkedAnswer(api: string, requestId: string): { write(text: string): v
 
 test('a chunked answer without the streaming header reaches an InvokeWithResponseStream caller chunk by chunk (as Lambda streams aws-lambda-go lambdaurl); a buffered caller gets it whole', async () => {
   const sdk = new LambdaClient({
-    endpoint: `http://127.0.0.1:${lambda.port}`,
+    endpoint: `http://127.0.0.1:${harness.lambda.port}`,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
@@ -264,13 +220,13 @@ test('a chunked answer without the streaming header reaches an InvokeWithRespons
 test('Managed Instances: one environment takes AWS_LAMBDA_MAX_CONCURRENCY events at once, on concurrent /next, answered in any order', async () => {
   const callers = [1, 2, 3].map((n) => invoke('Managed', { n }));
   const api = await runtimeAddress('Managed');
-  assert.equal(readFileSync(join(dir, 'Managed', 'max'), 'utf8').trim(), '3', 'the runtime is told how many it may run at once');
+  assert.equal(readFileSync(join(harness.dir, 'Managed', 'max'), 'utf8').trim(), '3', 'the runtime is told how many it may run at once');
   // Three /next in flight at once, each on its own connection: each gets an event of its own.
   const nexts = await Promise.all([1, 2, 3].map(() => call(api, 'GET', NEXT)));
   const events = nexts.map((next) => ({ id: next.headers['lambda-runtime-aws-request-id'] as string, n: JSON.parse(next.body.toString()).n as number }));
   assert.deepEqual(events.map((e) => e.n).sort(), [1, 2, 3]);
   assert.equal(new Set(events.map((e) => e.id)).size, 3);
-  assert.equal(lambda.environments().filter((env) => env.fn.name === 'Managed').length, 1, 'all three run in one execution environment');
+  assert.equal(harness.lambda.environments().filter((env) => env.fn.name === 'Managed').length, 1, 'all three run in one execution environment');
   // Answered last to first: each caller gets its own answer.
   for (const event of [...events].reverse()) {
     const answered = await call(api, 'POST', respond(event.id), { body: JSON.stringify({ answer: event.n }) });
@@ -290,5 +246,5 @@ test('Managed Instances: one environment takes AWS_LAMBDA_MAX_CONCURRENCY events
     (await Promise.all(again)).map((r) => JSON.parse(r.body.toString()).n),
     [4, 5],
   );
-  assert.equal(lambda.environments().filter((env) => env.fn.name === 'Managed').length, 1);
+  assert.equal(harness.lambda.environments().filter((env) => env.fn.name === 'Managed').length, 1);
 });

@@ -1,6 +1,7 @@
 // The layering is checked, not a habit: planted files (test/fixtures/layering/) that break it fail. The runner importing
 // 'vscode' fails the runner's typecheck (runner/tsconfig.json) and the linter; a webview importing 'vscode' fails the
-// webview's typecheck, and one importing a Node built-in fails the browser build and the linter (biome.json).
+// webview's typecheck, and one importing a Node built-in fails the browser build and the linter (biome.json). Node's
+// globals (process, Buffer) and built-ins fail the webview's typecheck too (webview/tsconfig.json has no Node types).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +32,23 @@ test("a webview importing 'vscode' fails the webview's typecheck", () => {
   const out = typecheck('webview.tsconfig.json');
   assert.notEqual(out.status, 0);
   assert.match(out.stdout, /webview-imports-vscode\.ts\(2,\d+\): error TS2305: Module '"vscode"' has no exported member 'window'/);
+});
+
+test("a webview reading Node's globals (process.env, Buffer) or importing a built-in fails the webview's typecheck", () => {
+  const out = typecheck('webview-node.tsconfig.json');
+  assert.notEqual(out.status, 0);
+  assert.match(out.stdout, /webview-reads-node-global\.ts\(3,\d+\): error TS2591: Cannot find name 'process'/);
+  assert.match(out.stdout, /webview-reads-node-global\.ts\(4,\d+\): error TS2591: Cannot find name 'Buffer'/);
+  assert.match(out.stdout, /webview-imports-node\.ts\(2,\d+\): error TS2591: Cannot find name 'node:fs'/);
+});
+
+test('the webviews themselves, and the shared files they name, typecheck without Node', () => {
+  const out = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'webview', 'tsconfig.json'), '--noEmit'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(out.status, 0, out.stdout + out.stderr);
 });
 
 test('a webview importing a Node built-in fails the browser build', async () => {

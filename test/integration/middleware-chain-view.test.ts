@@ -83,6 +83,13 @@ test('the page says it is ready, then draws a report as an onion with the proble
   const edge = page.locator('section[data-chain="wellOrdered"] .layer[data-middleware="httpJsonBodyParser"] > .hook-row.before details.edge');
   assert.equal(await edge.getAttribute('data-type'), 'import("@middy/http-json-body-parser").RequestEvent & APIGatewayProxyEvent');
   assert.equal(await edge.locator('summary').getAttribute('title'), 'import("@middy/http-json-body-parser").RequestEvent & APIGatewayProxyEvent');
+  // The edge itself shows the short names (no import("…"). qualifiers); the hover keeps the long form.
+  assert.equal(await edge.locator('summary code.type').textContent(), 'RequestEvent & APIGatewayProxyEvent');
+  const context = page
+    .locator('section[data-chain="wellOrdered"] .handler > details.edge')
+    .filter({ has: page.locator('.edge-label', { hasText: /^context$/ }) });
+  assert.equal(await context.locator('summary code.type').textContent(), 'Context');
+  assert.equal(await context.locator('summary').getAttribute('title'), 'import("aws-lambda").Context');
   await edge.locator('summary').click();
   assert.equal(await edge.locator('.full-type').isVisible(), true);
   assert.ok((await edge.locator('.fields th').allTextContents()).includes('body'));

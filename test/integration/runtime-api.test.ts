@@ -1,71 +1,17 @@
 // Runtime API contract: the test plays the runtime over real HTTP (keep-alive, new connections, raw chunked
 // bodies with trailers) against the runner's real server, and plays the caller through the Invoke API.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { LocalLambda } from '../../runner/local-lambda.ts';
-import { manualFunction, serveInvokeApi } from './support/runner.ts';
+import { manualFunction } from './support/runner.ts';
+import { call, NEXT, type RawReply, respond, useRuntimeApiHarness } from './support/runtime-api.ts';
 
-let lambda: LocalLambda;
-let dir: string;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'or-runtime-api-'));
-  // The test process plays the runtime, so it must be let in: by default only an environment's own processes are
-  // (runtime-api-access.test.ts shows that).
-  lambda = new LocalLambda({ hotReload: false, runtimeApiAccess: 'any' });
-  lambda.setFunctions([manualFunction(dir, 'Manual'), manualFunction(dir, 'Other'), manualFunction(dir, 'Streamer')]);
-  await serveInvokeApi(lambda);
-});
-
-after(async () => {
-  await lambda.close();
-});
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function call(
-  address: string,
-  method: string,
-  path: string,
-  opts: { body?: Buffer | string; headers?: Record<string, string>; agent?: Agent } = {},
-): Promise<Reply> {
-  const [host, port] = address.split(':');
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port: Number(port), method, path, headers: opts.headers, agent: opts.agent ?? false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-function invoke(name: string, payload: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return call(`127.0.0.1:${lambda.port}`, 'POST', `/2015-03-31/functions/${name}/invocations`, { body: JSON.stringify(payload), headers });
-}
-
-async function runtimeAddress(name: string): Promise<string> {
-  const marker = join(dir, name, 'address');
-  for (let i = 0; i < 500 && !existsSync(marker); i++) await sleep(10);
-  for (let i = 0; i < 100 && readFileSync(marker, 'utf8').trim() === ''; i++) await sleep(10);
-  return readFileSync(marker, 'utf8').trim();
-}
-
-const NEXT = '/2018-06-01/runtime/invocation/next';
-const respond = (id: string) => `/2018-06-01/runtime/invocation/${id}/response`;
+const harness = useRuntimeApiHarness('runtime-api', (dir) => [manualFunction(dir, 'Manual'), manualFunction(dir, 'Other'), manualFunction(dir, 'Streamer')]);
+const { invoke, runtimeAddress } = harness;
 
 test('next delivers the event with the Lambda headers; response is 202 and reaches the caller', async () => {
   const clientContext = Buffer.from(JSON.stringify({ custom: { a: 1 } })).toString('base64');
@@ -249,7 +195,7 @@ test("an environment's address only sees its own function's invocations", async 
   await call(manualApi, 'POST', respond(next.headers['lambda-runtime-aws-request-id'] as string), { body: '"manual"' });
   assert.equal((await other).body.toString(), '"other"');
   assert.equal((await mine).body.toString(), '"manual"');
-  const onMainPort = await call(`127.0.0.1:${lambda.port}`, 'GET', NEXT);
+  const onMainPort = await call(`127.0.0.1:${harness.lambda.port}`, 'GET', NEXT);
   assert.equal(
     onMainPort.status,
     404,
@@ -272,9 +218,9 @@ function decodeEvents(body: Buffer) {
 
 test('streamed responses reach the caller chunk by chunk; a mid-stream error arrives through the trailers', async () => {
   const received: Buffer[] = [];
-  const caller = new Promise<Reply>((resolve, reject) => {
+  const caller = new Promise<RawReply>((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: lambda.port, method: 'POST', path: '/2021-11-15/functions/Streamer/response-streaming-invocations', agent: false },
+      { host: '127.0.0.1', port: harness.lambda.port, method: 'POST', path: '/2021-11-15/functions/Streamer/response-streaming-invocations', agent: false },
       (res) => {
         res.on('data', (c: Buffer) => {
           received.push(c);
@@ -320,8 +266,8 @@ test('streamed responses reach the caller chunk by chunk; a mid-stream error arr
 });
 
 test('init/error answers 202 and fails the pending invoke with the runtime error', async () => {
-  const fn = manualFunction(dir, 'InitFails');
-  lambda.addFunction(fn);
+  const fn = manualFunction(harness.dir, 'InitFails');
+  harness.lambda.addFunction(fn);
   const caller = invoke('InitFails', {});
   const api = await runtimeAddress('InitFails');
   const posted = await call(api, 'POST', '/2018-06-01/runtime/init/error', {

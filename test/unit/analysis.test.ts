@@ -95,6 +95,28 @@ test('Powertools parser replaces the event: reading a field of the original even
   assert.match(chain!.diagnostics[0]!.message, /^event\.headers is not provided by this chain: parser\(\.\.\.\) replaces the event with its schema's output/);
 });
 
+test('types the file does not import: the report keeps import("…").X, the diagnostic says X and gives the long form in its explanation', async () => {
+  const chains = await chainsOf('type-names.ts');
+  const handler = chains.get('handler');
+  // The report (CLI JSON, the view's hover) names them as the file could write them.
+  assert.deepEqual(table(handler)[1], [
+    'use',
+    'httpErrorHandler',
+    'import("aws-lambda").APIGatewayProxyEvent & { user: import("./shared-events.ts").User; }',
+    CTX,
+    '{ statusCode: number; body: string; }',
+  ]);
+  assert.deepEqual(table(chains.get('parsed'))[1]!.slice(2, 4), ['import("@middy/http-json-body-parser").RequestEvent', CTX]);
+  // The sentence says the short name; the explanation, what it stands for.
+  assert.deepEqual(codes(handler), ['missing-field@9:86']);
+  const [missing] = handler!.diagnostics;
+  assert.equal(
+    missing!.message,
+    "event.user is not provided by this chain: the handler's event type adds it to APIGatewayProxyEvent, but no middleware registered on the chain declares it.",
+  );
+  assert.match(missing!.explanation, /\. The type above in full: import\("aws-lambda"\)\.APIGatewayProxyEvent\.$/);
+});
+
 test('.use([a, b]): kept types are shown, lost ones reported', async () => {
   const chains = await chainsOf('use-array.ts');
   assert.deepEqual(

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { handleInvokeApi } from '../../../runner/invoke/invoke-api.ts';
 import type { LocalLambda } from '../../../runner/local-lambda.ts';
@@ -49,6 +50,25 @@ export function tempDir(prefix: string): string {
 
 export function removeTemps(): void {
   for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * What a test file starts once for its tests: `start` in a `before` hook, `stop` and then removeTemps() in an `after`
+ * hook, both registered by this call (at the top level of the file). Returns a getter that throws before the start.
+ */
+export function useStarted<T>(what: string, start: () => Promise<T>, stop: (started: T) => Promise<unknown>): () => T {
+  let started: T | undefined;
+  before(async () => {
+    started = await start();
+  });
+  after(async () => {
+    if (started !== undefined) await stop(started);
+    removeTemps();
+  });
+  return () => {
+    if (started === undefined) throw new Error(`${what} is not started yet: use it inside a test or a hook.`);
+    return started;
+  };
 }
 
 // ---- templates ----------------------------------------------------------------------------------------------
