@@ -19,6 +19,7 @@ import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts
 import { streamLogsToOutput } from './logs.ts';
 import { registerRoutesView, type RouteRow } from './routes/routes-view.ts';
 import { registerDurableExecutionsView } from './durable/executions-view.ts';
+import { registerLanguageModelTools } from './lm-tools.ts';
 import type { ChainReport } from '../runner/protocol.ts';
 import type { ResultModel } from './result-model.ts';
 
@@ -70,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   registerComponentViews(c);
   const routesView = registerRoutesView(c);
   registerDurableExecutionsView(c);
+  registerLanguageModelTools(c);
 
   // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
   const loading = bundleEvaluatedAt - bundleStartedAt;

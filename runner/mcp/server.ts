@@ -100,7 +100,7 @@ export function serveMcp(opts: McpServerOptions): Promise<void> {
         return reply(id, { tools: toolListing() });
       case 'tools/call': {
         const name = params.name;
-        if (typeof name !== 'string' || !(TOOL_NAMES as string[]).includes(name))
+        if (typeof name !== 'string' || !(TOOL_NAMES as readonly string[]).includes(name))
           return fail(id, INVALID_PARAMS, `Unknown tool ${JSON.stringify(name)}. The tools are ${TOOL_NAMES.join(', ')}.`);
         if (params.arguments !== undefined && (typeof params.arguments !== 'object' || params.arguments === null || Array.isArray(params.arguments)))
           return fail(id, INVALID_PARAMS, `The arguments of ${name} must be an object.`);

@@ -16,6 +16,9 @@ import { NODE_EXTENSIONS } from '../functions/infer.ts';
 import { middlewaresOf, runtimeFamily, type FunctionSpec } from '../functions/model.ts';
 import { describeRunnerChain } from '../middleware/describe.ts';
 import type { DefinitionError, InvokeResult } from '../protocol.ts';
+import { TOOL_NAMES, type ToolName } from './tool-names.ts';
+
+export { TOOL_NAMES, type ToolName } from './tool-names.ts';
 
 /** One past invocation, as get_logs tells it. */
 export interface RecentInvocation {
@@ -94,9 +97,7 @@ export const TOOL_INPUTS = {
     function: FunctionArg.optional().describe("A function whose declared route (method, path) fills the template's fields first."),
   }),
   show_chain: z.object({ function: FunctionArg }),
-} as const;
-
-export type ToolName = keyof typeof TOOL_INPUTS;
+} satisfies { [N in ToolName]: z.ZodObject };
 
 export const TOOL_DESCRIPTIONS: Record<ToolName, { title: string; description: string }> = {
   list_functions: {
@@ -134,8 +135,6 @@ export function toolInputSchema(name: ToolName): Record<string, unknown> {
   const { $schema: _, ...schema } = z.toJSONSchema(TOOL_INPUTS[name], { io: 'input' }) as Record<string, unknown>;
   return schema;
 }
-
-export const TOOL_NAMES = Object.keys(TOOL_INPUTS) as ToolName[];
 
 /** Runs one tool; a ToolError or a bad argument becomes an isError answer with its sentence, anything else throws. */
 export async function callTool(backend: ToolBackend, name: string, args: unknown): Promise<ToolAnswer> {
