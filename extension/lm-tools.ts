@@ -11,11 +11,14 @@ import { languageModelToolName, TOOL_NAMES, type ToolName } from '../runner/mcp/
 import type { RecentInvocation, ToolBackend } from '../runner/mcp/tools.ts';
 import type { Ctx } from './ctx.ts';
 
-export function registerLanguageModelTools(ctx: Ctx): void {
+/** Registers the tools; answers them by name (the extension's API hands them to the in-host tests, see extension.ts). */
+export function registerLanguageModelTools(ctx: Ctx): ReadonlyMap<string, vscode.LanguageModelTool<Record<string, unknown>>> {
+  const tools = new Map(TOOL_NAMES.map((name) => [languageModelToolName(name), toolFor(ctx, name)] as const));
   // Hosts without the API (older VS Code forks) simply get no tools.
-  if (typeof vscode.lm?.registerTool !== 'function') return;
-  for (const name of TOOL_NAMES) ctx.push(vscode.lm.registerTool(languageModelToolName(name), toolFor(ctx, name)));
+  if (typeof vscode.lm?.registerTool !== 'function') return tools;
+  for (const [name, tool] of tools) ctx.push(vscode.lm.registerTool(name, tool));
   if (typeof vscode.lm.registerMcpServerDefinitionProvider === 'function') registerMcpServer(ctx);
+  return tools;
 }
 
 function toolFor(ctx: Ctx, name: ToolName): vscode.LanguageModelTool<Record<string, unknown>> {

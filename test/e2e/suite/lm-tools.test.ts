@@ -1,7 +1,9 @@
 // The Language Model tools as chat and agents reach them, through VS Code's own API (vscode.lm.tools and
 // vscode.lm.invokeTool), with the examples workspace: ours are listed with their input schemas, list_functions answers
-// with the example functions, invoke_function runs one (and the run lands in the history and the result view, like a
-// click), get_logs reads it back, show_chain explains the Middy example, and a mistake reaches the model as an error.
+// with the example functions, invoke_function runs one (the run lands in the history like a click) and get_logs reads
+// it back, show_chain explains the Middy example, and a mistake reaches the model as an error. In a chat session VS Code
+// shows the confirmation invoke_function's prepareInvocation asks for; an invokeTool call outside one (this test) is
+// not confirmed, so that confirmation is read from the registered tool (the extension's API hands it out).
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { OpenRuntimeApi } from '../../../extension/extension.ts';
@@ -18,11 +20,6 @@ describe('language model tools', () => {
   let api: OpenRuntimeApi;
   before(async () => {
     api = await openRuntime();
-    // Outside a chat session VS Code confirms an invoke with a modal dialog; the user's global auto-approve skips it.
-    await vscode.workspace.getConfiguration('chat.tools.global').update('autoApprove', true, vscode.ConfigurationTarget.Global);
-  });
-  after(async () => {
-    await vscode.workspace.getConfiguration('chat.tools.global').update('autoApprove', undefined, vscode.ConfigurationTarget.Global);
   });
 
   it('vscode.lm.tools lists the six Open Runtime tools with their input schemas', async () => {
@@ -42,9 +39,16 @@ describe('language model tools', () => {
     assert.match(text, /- HelloTs \(nodejs22\.x, handler app\.handler\); triggers: HttpApi; routes: GET \/hello/);
   });
 
-  it('invoke_function runs HelloTs with a project event; the run is in the history, and get_logs reads it back', async () => {
+  it('invoke_function asks the user first, runs HelloTs with a project event; the run is in the history, and get_logs reads it back', async () => {
+    const tool = api.languageModelTool('openRuntime_invoke_function');
+    assert.ok(tool?.prepareInvocation, 'the registered tool');
+    const input = { function: 'HelloTs', savedEvent: 'hello-query' };
+    const prepared = await tool.prepareInvocation({ input }, new vscode.CancellationTokenSource().token);
+    const message = prepared?.confirmationMessages?.message;
+    assert.match(typeof message === 'string' ? message : (message?.value ?? ''), /Run \*\*HelloTs\*\* locally with the saved event \*\*hello-query\*\*/);
+    assert.equal(prepared?.confirmationMessages?.title, 'Invoke HelloTs?');
     const before = api.history().length;
-    const text = await invokeTool('invoke_function', { function: 'HelloTs', savedEvent: 'hello-query' });
+    const text = await invokeTool('invoke_function', input);
     assert.match(text, /^HelloTs succeeded \(request [0-9a-f-]{36}\)/);
     assert.match(text, /Hello, Ada!/);
     assert.match(text, /REPORT RequestId: /);
