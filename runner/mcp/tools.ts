@@ -112,7 +112,8 @@ export const TOOL_DESCRIPTIONS: Record<ToolName, { title: string; description: s
   },
   get_logs: {
     title: 'Get logs',
-    description: "The logs of a function's most recent invocations (newest first), each with its outcome and REPORT figures.",
+    description:
+      "The logs of a function's most recent invocations (newest first), each with its outcome and REPORT figures: those run through these tools (in VS Code, every invocation in the editor's Invocations history).",
   },
   list_events: {
     title: 'List events',
