@@ -19,7 +19,7 @@ import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts
 import { streamLogsToOutput } from './logs.ts';
 import { registerRoutesView, type RouteRow } from './routes/routes-view.ts';
 import { registerDurableExecutionsView } from './durable/executions-view.ts';
-import { registerLanguageModelTools } from './lm-tools.ts';
+import { registerLanguageModelTools } from './assistants/language-model-tools.ts';
 import type { ChainReport } from '../runner/protocol.ts';
 import type { ResultModel } from './result-model.ts';
 

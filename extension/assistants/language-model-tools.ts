@@ -5,11 +5,11 @@
 // `open-runtime mcp` server itself (for agents that take MCP servers only); it is off by default, since the two give
 // the model the same tools twice.
 import * as vscode from 'vscode';
-import type { FunctionSpec } from '../runner/functions/model.ts';
-import type { InvokeResult } from '../runner/protocol.ts';
-import { languageModelToolName, TOOL_NAMES, type ToolName } from '../runner/mcp/tool-names.ts';
-import type { RecentInvocation, ToolBackend } from '../runner/mcp/tools.ts';
-import type { Ctx } from './ctx.ts';
+import type { FunctionSpec } from '../../runner/functions/model.ts';
+import type { InvokeResult } from '../../runner/protocol.ts';
+import { languageModelToolName, TOOL_NAMES, type ToolName } from '../../runner/mcp/tool-names.ts';
+import type { RecentInvocation, ToolBackend } from '../../runner/mcp/tools.ts';
+import type { Ctx } from '../ctx.ts';
 
 /** Registers the tools; answers them by name (the extension's API hands them to the in-host tests, see extension.ts). */
 export function registerLanguageModelTools(ctx: Ctx): ReadonlyMap<string, vscode.LanguageModelTool<Record<string, unknown>>> {
@@ -45,7 +45,7 @@ function toolFor(ctx: Ctx, name: ToolName): vscode.LanguageModelTool<Record<stri
     async invoke(options) {
       const folder = ctx.folderFor(vscode.window.activeTextEditor?.document.uri);
       if (!folder) throw new Error('Open Runtime needs a workspace folder with a template.yaml or serverless.yml: ask the user to open one.');
-      const { callTool } = await import('../runner/mcp/tools.ts');
+      const { callTool } = await import('../../runner/mcp/tools.ts');
       const answer = await callTool(backendFor(ctx, folder), name, options.input);
       // The model gets a thrown error's message as the tool's failure.
       if (answer.isError) throw new Error(answer.text);
@@ -70,8 +70,8 @@ function backendFor(ctx: Ctx, folder: vscode.WorkspaceFolder): ToolBackend {
     functions: async () => (await ctx.runnerFor(folder)).listFunctions(),
     async invoke(fn: FunctionSpec, payload: string, options): Promise<InvokeResult> {
       const runner = await ctx.runnerFor(folder);
-      const { runInvocation } = await import('./invoke.ts');
-      const { ToolError } = await import('../runner/mcp/tools.ts');
+      const { runInvocation } = await import('../invoke.ts');
+      const { ToolError } = await import('../../runner/mcp/tools.ts');
       const result = await runInvocation(
         ctx,
         runner,
@@ -111,7 +111,7 @@ function registerMcpServer(ctx: Ctx): void {
       async provideMcpServerDefinitions() {
         if (!vscode.workspace.getConfiguration('openRuntime').get<boolean>('mcpServer.enabled', false)) return [];
         // protocol.ts loads zod: only when a server is asked for, not at activation.
-        const { RUNNER_ENV, RUNNER_NODE_FLAGS } = await import('../runner/protocol.ts');
+        const { RUNNER_ENV, RUNNER_NODE_FLAGS } = await import('../../runner/protocol.ts');
         const script = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'runner.js').fsPath;
         const nodePath = ctx.config.nodePath;
         return (vscode.workspace.workspaceFolders ?? []).map((folder) => {
