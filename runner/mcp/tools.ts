@@ -1,7 +1,7 @@
 // The tools a coding assistant gets: list the project's functions, invoke one with an event, read the logs of its
 // recent invocations, find events that fit it, render a catalogue event, show its middleware chain. One definition
 // serves both surfaces: `open-runtime mcp` (runner/mcp/server.ts, the functions run in that process) and the editor's
-// Language Model tools (extension/lm-tools.ts, the functions run in the sidecar). Each surface supplies a ToolBackend;
+// Language Model tools (extension/assistants/language-model-tools.ts, the functions run in the sidecar). Each surface supplies a ToolBackend;
 // the input schemas are zod (one definition: the JSON Schemas in package.json are checked against these by a test).
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
