@@ -19,6 +19,7 @@ import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts
 import { streamLogsToOutput } from './logs.ts';
 import { registerRoutesView, type RouteRow } from './routes/routes-view.ts';
 import { registerDurableExecutionsView } from './durable/executions-view.ts';
+import { registerLanguageModelTools } from './assistants/language-model-tools.ts';
 import type { ChainReport } from '../runner/protocol.ts';
 import type { ResultModel } from './result-model.ts';
 
@@ -42,6 +43,11 @@ export interface OpenRuntimeApi {
   routeRows(): Promise<RouteRow[]>;
   /** The last deploy's status bar entry: its text and the command a click runs. */
   deployStatus(): { text: string; command: string | undefined; arguments: unknown[] };
+  /**
+   * One of the Language Model tools as registered (`openRuntime_invoke_function` ...): what its prepareInvocation asks
+   * chat to confirm can be read here (VS Code shows it only inside a chat session).
+   */
+  languageModelTool(name: string): vscode.LanguageModelTool<Record<string, unknown>> | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
@@ -70,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   registerComponentViews(c);
   const routesView = registerRoutesView(c);
   registerDurableExecutionsView(c);
+  const lmTools = registerLanguageModelTools(c);
 
   // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
   const loading = bundleEvaluatedAt - bundleStartedAt;
@@ -95,6 +102,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
     chainView: () => shownChain(c),
     deployStatus: () => c.deployStatus.shown,
     routeRows: () => routesView.rows(),
+    languageModelTool: (name) => lmTools.get(name),
   };
 }
 

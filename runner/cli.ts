@@ -76,15 +76,16 @@ ${PROJECT_USAGE}`,
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
 async function usage(): Promise<string> {
-  const [build, layer, deploy, chain, events, durable] = await Promise.all([
+  const [build, layer, deploy, chain, events, durable, mcp] = await Promise.all([
     import('./build/command.ts'),
     import('./build/layer.ts'),
     import('./deploy/command.ts'),
     import('./analysis/chain-command.ts'),
     import('./events/generate-command.ts'),
     import('./durable/command.ts'),
+    import('./mcp/command.ts'),
   ]);
-  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}\n${durable.DURABLE_USAGE}`;
+  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}\n${durable.DURABLE_USAGE}\n${mcp.MCP_USAGE}`;
 }
 
 /** One verb's usage, for a mistake in that verb's arguments; the whole text when the verb itself is unknown. */
@@ -95,6 +96,7 @@ async function usageOf(verb: string | undefined): Promise<string> {
   if (verb === 'deploy') return `Usage:\n${(await import('./deploy/command.ts')).DEPLOY_USAGE}`;
   if (verb === 'chain') return `Usage:\n${(await import('./analysis/chain-command.ts')).CHAIN_USAGE}`;
   if (verb === 'execution' || verb === 'callback') return `Usage:\n${(await import('./durable/command.ts')).DURABLE_USAGE}`;
+  if (verb === 'mcp') return `Usage:\n${(await import('./mcp/command.ts')).MCP_USAGE}\n${PROJECT_USAGE}`;
   if (verb === 'generate-event') return `Usage:\n${(await import('./events/generate-command.ts')).GENERATE_EVENT_USAGE}`;
   return usage();
 }
@@ -138,6 +140,8 @@ async function main(argv: string[]): Promise<number> {
     case 'execution':
     case 'callback':
       return durableExecutionCommand(command, rest);
+    case 'mcp':
+      return mcpServerCommand(rest);
     case 'chain':
       return (await import('./analysis/chain-command.ts')).chainCommand(rest, async (v) => (await loadWorkspace(v)).functions);
     case undefined:
@@ -789,6 +793,24 @@ async function exportCommand(args: string[]): Promise<number> {
   writeFileSync(join(out, 'wadm.yaml'), wadmYaml);
   process.stderr.write(`Wrote ${join(out, 'spin.toml')} and ${join(out, 'wadm.yaml')}.\n${notes.map((n) => `note: ${n}\n`).join('')}`);
   return result.errors.length ? 1 : 0;
+}
+
+/** `open-runtime mcp` (mcp/command.ts): the project as MCP tools on stdio; its project options are start's. */
+async function mcpServerCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args: samStyleArgs(args), options: WORKSPACE_OPTIONS });
+  noticeContainerFlags(values);
+  const { region, profile, template } = projectOptions(values, 'start');
+  process.env.AWS_REGION = region; // lambdaArn (functions/model.ts) reads it: ARNs name the region the functions run in
+  if (profile) process.env.AWS_PROFILE = profile;
+  if (template && !existsSync(resolve(template))) throw new UsageError(`Template ${resolve(template)} does not exist.`);
+  const workspaceDir = resolve(values.workspace ?? (values.template ? dirname(resolve(values.template)) : process.cwd()));
+  return (await import('./mcp/command.ts')).mcpCommand({
+    workspaceDir,
+    template: template && resolve(template),
+    region,
+    load: () => loadWorkspace(values, 'start'),
+    attachRunners,
+  });
 }
 
 async function listCommand(args: string[]): Promise<number> {
