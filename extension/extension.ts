@@ -19,6 +19,7 @@ import { HISTORY_SCHEME, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts
 import { streamLogsToOutput } from './logs.ts';
 import { registerRoutesView, type RouteRow } from './routes/routes-view.ts';
 import { registerDurableExecutionsView } from './durable/executions-view.ts';
+import { registerSavedEventTests, type SavedEventTestsApi } from './testing/saved-event-tests.ts';
 import type { ChainReport } from '../runner/protocol.ts';
 import type { ResultModel } from './result-model.ts';
 
@@ -42,6 +43,8 @@ export interface OpenRuntimeApi {
   routeRows(): Promise<RouteRow[]>;
   /** The last deploy's status bar entry: its text and the command a click runs. */
   deployStatus(): { text: string; command: string | undefined; arguments: unknown[] };
+  /** Saved events in the Test Explorer: its tree, a run through its Run profile, the last outcomes. */
+  readonly savedEventTests: SavedEventTestsApi;
 }
 
 export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
@@ -70,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   registerComponentViews(c);
   const routesView = registerRoutesView(c);
   registerDurableExecutionsView(c);
+  const savedEventTests = registerSavedEventTests(c);
 
   // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
   const loading = bundleEvaluatedAt - bundleStartedAt;
@@ -95,6 +99,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
     chainView: () => shownChain(c),
     deployStatus: () => c.deployStatus.shown,
     routeRows: () => routesView.rows(),
+    savedEventTests,
   };
 }
 

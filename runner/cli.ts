@@ -479,7 +479,7 @@ async function testCommand(args: string[]): Promise<number> {
   const chosen = positionals.length ? positionals.map((address) => functionNamed(functions, address)) : functions;
   // Saved events are kept per workspace folder, as the editor keeps them: --workspace, else the current folder.
   const workspaceDir = resolve(values.workspace ?? process.cwd());
-  const { runEventTests } = await import('./events/test-command.ts');
+  const [{ runEventTests }, { invokedEventOf }] = await Promise.all([import('./events/test-command.ts'), import('./events/event-tests.ts')]);
   const lambda = new LocalLambda({ hotReload: false, region });
   attachRunners(lambda);
   lambda.setFunctions(functions, errors);
@@ -524,11 +524,7 @@ async function testCommand(args: string[]): Promise<number> {
           return { outcome: { payload: JSON.stringify(failure), error: failure }, logs: '' };
         }
         const inv = lambda.invoke(name, Buffer.from(payload));
-        const result = invokeResult(name, inv, await inv.completed);
-        const error = result.functionError
-          ? { errorType: result.error?.errorType ?? 'Unhandled', errorMessage: result.error?.errorMessage ?? result.payload }
-          : undefined;
-        return { outcome: { payload: result.payload, error }, logs: result.logs };
+        return invokedEventOf(invokeResult(name, inv, await inv.completed));
       },
     });
   } finally {

@@ -4,6 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { checkOutcome, readExpectation, snapshotOf, writeExpectation, type Outcome, type Verdict } from './expectations.ts';
+import type { InvokeResult } from '../protocol.ts';
 import { listSavedEvents, readSavedEvent, SAVED_EVENTS_DIR, type SavedEvent } from './saved.ts';
 
 /** What running one event answered. */
@@ -11,6 +12,14 @@ export interface InvokedEvent {
   outcome: Outcome;
   /** The function's log lines of this invocation. */
   logs: string;
+}
+
+/** An invocation's result as the check reads it (a failed one by its Lambda error type and message). */
+export function invokedEventOf(result: InvokeResult): InvokedEvent {
+  const error = result.functionError
+    ? { errorType: result.error?.errorType ?? result.functionError, errorMessage: result.error?.errorMessage ?? result.payload }
+    : undefined;
+  return { outcome: { payload: result.payload, error }, logs: result.logs };
 }
 
 export type InvokeEvent = (functionName: string, payload: string) => Promise<InvokedEvent>;
