@@ -29,8 +29,8 @@ export const CONTROLLER_ID = 'openRuntime.savedEvents';
 
 /** What the in-host tests (and other extensions) read: the tree, and the last outcome of each event run. */
 export interface SavedEventTestsApi {
-  /** The tree as shown: `folder/function/event` ids with labels, after reading the files again. */
-  tree(): Promise<
+  /** The tree as shown (after reading the files again unless `reread` is false): folder > function > event items. */
+  tree(reread?: boolean): Promise<
     Array<{
       id: string;
       label: string;
@@ -281,8 +281,9 @@ export function registerSavedEventTests(ctx: Ctx): SavedEventTestsApi {
   );
 
   return {
-    tree: async () => {
-      await loadAll();
+    tree: async (reread = true) => {
+      if (reread) await loadAll();
+      else if (loading) await loading;
       const describe = (item: vscode.TestItem) => ({
         id: item.id,
         label: item.label,
