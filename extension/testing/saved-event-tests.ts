@@ -50,6 +50,8 @@ export interface EventTestOutcome {
   expected?: string;
   actual?: string;
   durationMs: number;
+  /** When the run reported it (Date.now()). */
+  finishedAt: number;
   /** Where VS Code shows the message inline. */
   location?: string;
 }
@@ -195,7 +197,7 @@ export function registerSavedEventTests(ctx: Ctx): SavedEventTestsApi {
     const location = new vscode.Location(vscode.Uri.file(result.file), new vscode.Position(0, 0));
     if (result.status === 'passed') {
       run.passed(item, result.durationMs);
-      outcomes.set(item.id, { state: 'passed', message: result.message, durationMs: result.durationMs });
+      outcomes.set(item.id, { state: 'passed', message: result.message, durationMs: result.durationMs, finishedAt: Date.now() });
       return;
     }
     const text = result.verdict ? result.verdict.problems.join('\n') : result.message;
@@ -212,6 +214,7 @@ export function registerSavedEventTests(ctx: Ctx): SavedEventTestsApi {
       ...(result.verdict?.expected !== undefined ? { expected: result.verdict.expected } : {}),
       ...(result.verdict?.actual !== undefined ? { actual: result.verdict.actual } : {}),
       durationMs: result.durationMs,
+      finishedAt: Date.now(),
       location: location.uri.fsPath,
     });
   };

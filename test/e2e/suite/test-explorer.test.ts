@@ -48,6 +48,22 @@ describe('saved events in the Test Explorer', () => {
     assert.ok(outcome.durationMs > 0, 'with its duration');
   });
 
+  it("VS Code's own Run command runs the event of the file in the editor through the Run profile", async () => {
+    const before = api.savedEventTests.outcomes().get(id('explorer-ada'))?.finishedAt ?? 0;
+    await vscode.window.showTextDocument(vscode.Uri.file(file('explorer-ada')));
+    await vscode.commands.executeCommand('testing.runCurrentFile');
+    const outcome = await until(
+      'explorer-ada run again by testing.runCurrentFile',
+      () => {
+        const now = api.savedEventTests.outcomes().get(id('explorer-ada'));
+        return now && now.finishedAt > before ? now : undefined;
+      },
+      60_000,
+    );
+    assert.equal(outcome.state, 'passed', outcome.message);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('a failing expectation fails with a diff message at the event file', async () => {
     await api.savedEventTests.run([id('explorer-bob')]);
     const outcome = api.savedEventTests.outcomes().get(id('explorer-bob'));
