@@ -38,8 +38,8 @@ export interface SavedEventTestsApi {
       children: Array<{ id: string; label: string; description?: string; children: Array<{ id: string; label: string; description?: string; uri?: string }> }>;
     }>
   >;
-  /** Runs the events (ids of event, function or folder items; all when none) through the Run profile's handler. */
-  run(ids?: string[]): Promise<void>;
+  /** Runs the events (ids of event, function or folder items; all when none) through the Run (or Debug) profile's handler. */
+  run(ids?: string[], options?: { debug?: boolean }): Promise<void>;
   /** The last outcome of each event item run, by id. */
   outcomes(): ReadonlyMap<string, EventTestOutcome>;
 }
@@ -220,7 +220,7 @@ export function registerSavedEventTests(ctx: Ctx): SavedEventTestsApi {
   };
 
   const runProfile = controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, (request, token) => runEvents(request, token, false), true);
-  controller.createRunProfile('Debug', vscode.TestRunProfileKind.Debug, (request, token) => runEvents(request, token, true), true);
+  const debugProfile = controller.createRunProfile('Debug', vscode.TestRunProfileKind.Debug, (request, token) => runEvents(request, token, true), true);
 
   /** "Save Result as Expected": the test item's last result (run it first when it has none), or the last invocation's. */
   const saveResultAsExpected = async (target?: vscode.TestItem | { file?: string; entryId?: string }): Promise<string | undefined> => {
@@ -305,10 +305,12 @@ export function registerSavedEventTests(ctx: Ctx): SavedEventTestsApi {
       });
       return out;
     },
-    run: async (ids) => {
+    run: async (ids, options) => {
       if (loading) await loading;
       const include = ids?.map((id) => findItem(controller.items, id)).filter((i): i is vscode.TestItem => i !== undefined);
-      await runEvents(new vscode.TestRunRequest(include, undefined, runProfile), new vscode.CancellationTokenSource().token, false);
+      const debug = options?.debug === true;
+      const request = new vscode.TestRunRequest(include, undefined, debug ? debugProfile : runProfile);
+      await runEvents(request, new vscode.CancellationTokenSource().token, debug);
     },
     outcomes: () => outcomes,
   };

@@ -103,7 +103,22 @@ describe('saved events in the Test Explorer', () => {
         const fn = tree.find((f) => f.label === 'examples')?.children.find((f) => f.label === 'HelloTs');
         return fn?.children.find((e) => e.label === 'explorer-cy');
       },
-      20_000,
+      60_000,
     );
+  });
+
+  it('Debug runs the event under the debugger (the Debug path) and checks it the same way', async () => {
+    const sessions: string[] = [];
+    const listening = vscode.debug.onDidStartDebugSession((session) => void sessions.push(session.type));
+    try {
+      await api.savedEventTests.run([id('explorer-ada')], { debug: true });
+    } finally {
+      listening.dispose();
+      await vscode.debug.stopDebugging();
+    }
+    assert.ok(sessions.length > 0, 'a debug session started');
+    const outcome = api.savedEventTests.outcomes().get(id('explorer-ada'));
+    assert.equal(outcome?.state, 'passed', outcome?.message);
+    assert.equal((await openRuntime()).resultModel()?.debug, true, 'the result view shows the debugged invocation');
   });
 });
