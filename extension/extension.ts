@@ -20,6 +20,7 @@ import { streamLogsToOutput } from './logs.ts';
 import { registerRoutesView, type RouteRow } from './routes/routes-view.ts';
 import { registerDurableExecutionsView } from './durable/executions-view.ts';
 import { registerLanguageModelTools } from './assistants/language-model-tools.ts';
+import { registerSavedEventTests, type SavedEventTestsApi } from './testing/saved-event-tests.ts';
 import type { ChainReport } from '../runner/protocol.ts';
 import type { ResultModel } from './result-model.ts';
 
@@ -48,6 +49,8 @@ export interface OpenRuntimeApi {
    * chat to confirm can be read here (VS Code shows it only inside a chat session).
    */
   languageModelTool(name: string): vscode.LanguageModelTool<Record<string, unknown>> | undefined;
+  /** Saved events in the Test Explorer: its tree, a run through its Run profile, the last outcomes. */
+  readonly savedEventTests: SavedEventTestsApi;
 }
 
 export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
@@ -77,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
   const routesView = registerRoutesView(c);
   registerDurableExecutionsView(c);
   const lmTools = registerLanguageModelTools(c);
+  const savedEventTests = registerSavedEventTests(c);
 
   // Loading the bundle's eager modules plus activate() itself; VS Code's own scheduling in between is not ours.
   const loading = bundleEvaluatedAt - bundleStartedAt;
@@ -103,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
     deployStatus: () => c.deployStatus.shown,
     routeRows: () => routesView.rows(),
     languageModelTool: (name) => lmTools.get(name),
+    savedEventTests,
   };
 }
 

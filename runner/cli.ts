@@ -76,7 +76,7 @@ ${PROJECT_USAGE}`,
 
 /** The whole usage text. The build, deploy and chain verbs load heavy modules (TypeScript, the AWS SDK): only on demand. */
 async function usage(): Promise<string> {
-  const [build, layer, deploy, chain, events, durable, mcp] = await Promise.all([
+  const [build, layer, deploy, chain, events, durable, mcp, tests] = await Promise.all([
     import('./build/command.ts'),
     import('./build/layer.ts'),
     import('./deploy/command.ts'),
@@ -84,8 +84,9 @@ async function usage(): Promise<string> {
     import('./events/generate-command.ts'),
     import('./durable/command.ts'),
     import('./mcp/command.ts'),
+    import('./events/test-command.ts'),
   ]);
-  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}\n${durable.DURABLE_USAGE}\n${mcp.MCP_USAGE}`;
+  return `Usage:\n${Object.values(VERB_USAGE).join('\n')}\n${tests.TEST_USAGE}\n${events.GENERATE_EVENT_USAGE}\n${build.BUILD_USAGE}\n${layer.BUILD_LAYER_USAGE}\n${deploy.DEPLOY_USAGE}\n${chain.CHAIN_USAGE}\n${durable.DURABLE_USAGE}\n${mcp.MCP_USAGE}`;
 }
 
 /** One verb's usage, for a mistake in that verb's arguments; the whole text when the verb itself is unknown. */
@@ -98,6 +99,7 @@ async function usageOf(verb: string | undefined): Promise<string> {
   if (verb === 'execution' || verb === 'callback') return `Usage:\n${(await import('./durable/command.ts')).DURABLE_USAGE}`;
   if (verb === 'mcp') return `Usage:\n${(await import('./mcp/command.ts')).MCP_USAGE}\n${PROJECT_USAGE}`;
   if (verb === 'generate-event') return `Usage:\n${(await import('./events/generate-command.ts')).GENERATE_EVENT_USAGE}`;
+  if (verb === 'test') return `Usage:\n${(await import('./events/test-command.ts')).TEST_USAGE}\n${PROJECT_USAGE}`;
   return usage();
 }
 
@@ -125,6 +127,8 @@ async function main(argv: string[]): Promise<number> {
       return rieCommand(rest);
     case 'list':
       return listCommand(rest);
+    case 'test':
+      return testCommand(rest);
     case 'build':
       return (await import('./build/command.ts')).buildCommand(rest, loadWorkspace);
     case 'build-layer':
@@ -455,6 +459,80 @@ async function invokeCommand(args: string[]): Promise<number> {
     if (err instanceof FunctionNotFoundError || err instanceof InvalidParameterValueError) throw new UsageError(err.message);
     throw err;
   } finally {
+    await lambda.close();
+  }
+}
+
+/**
+ * `open-runtime test`: the saved events of the project's functions (or of those named) run through the same invoke path
+ * as `invoke`, one runner for the whole run (warm environments are reused, as in the editor), checked by
+ * events/test-command.ts.
+ */
+async function testCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: samStyleArgs(args),
+    allowPositionals: true,
+    options: { ...WORKSPACE_OPTIONS, junit: { type: 'string' }, 'update-snapshots': { type: 'boolean', short: 'u' }, 'skip-waits': { type: 'boolean' } },
+  });
+  noticeContainerFlags(values);
+  const { region, profile } = projectOptions(values, 'invoke');
+  process.env.AWS_REGION = region;
+  if (profile) process.env.AWS_PROFILE = profile;
+  const { functions, errors } = await loadWorkspace(values, 'invoke');
+  reportDefinitionErrors(errors);
+  const chosen = positionals.length ? positionals.map((address) => functionNamed(functions, address)) : functions;
+  // Saved events are kept per workspace folder, as the editor keeps them: --workspace, else the current folder.
+  const workspaceDir = resolve(values.workspace ?? process.cwd());
+  const [{ runEventTests }, { invokedEventOf }] = await Promise.all([import('./events/test-command.ts'), import('./events/event-tests.ts')]);
+  const lambda = new LocalLambda({ hotReload: false, region });
+  attachRunners(lambda);
+  lambda.setFunctions(functions, errors);
+  const durable = chosen.some((fn) => fn.durable)
+    ? await useDurableExecutions(lambda, undefined, {
+        skipWaits: values['skip-waits'] === true || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
+        log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
+      })
+    : undefined;
+  if (durable) {
+    serveMainPort(lambda, {
+      surfaceOf: () => 'aws',
+      routes: [
+        (req, res, path, query) => handleDurableApi(lambda, durable, req, res, path, query),
+        (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
+      ],
+      allowedOrigins: originsOrExit([]),
+      bodyIdleMs: bodyIdleMsFromEnv(),
+    });
+  }
+  await lambda.listen();
+  durable?.open();
+  const byName = new Map(functions.map((fn) => [fn.name, fn]));
+  try {
+    return await runEventTests({
+      workspaceDir,
+      functions: chosen.map((fn) => fn.name),
+      named: positionals.length > 0,
+      junit: values.junit,
+      updateSnapshots: values['update-snapshots'],
+      invoke: async (name, payload) => {
+        const fn = byName.get(name)!;
+        if (durable && fn.durable) {
+          const exec = durable.start(fn, payload);
+          await durable.whenDone(exec);
+          const { status, result, error } = exec.record;
+          if (status === 'SUCCEEDED') return { outcome: { payload: result ?? '' }, logs: '' };
+          const failure = {
+            errorType: error?.ErrorType ?? `Execution.${status}`,
+            errorMessage: error?.ErrorMessage ?? `The durable execution ended ${status}.`,
+          };
+          return { outcome: { payload: JSON.stringify(failure), error: failure }, logs: '' };
+        }
+        const inv = lambda.invoke(name, Buffer.from(payload));
+        return invokedEventOf(invokeResult(name, inv, await inv.completed));
+      },
+    });
+  } finally {
+    durable?.close();
     await lambda.close();
   }
 }

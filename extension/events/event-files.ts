@@ -16,7 +16,8 @@ export function eventFileOf(file: string): EventFile | undefined {
   const draft = DRAFT.exec(file);
   if (draft) return { kind: 'draft', functionName: draft[2]!, workspaceDir: draft[1]! };
   const saved = SAVED.exec(file);
-  if (saved) return { kind: 'saved', functionName: saved[2]!, name: saved[3]!, workspaceDir: saved[1]! };
+  // `<name>.expected.json` beside a saved event is its expected response (runner/events/expectations.ts), not an event.
+  if (saved && !/\.expected$/i.test(saved[3]!)) return { kind: 'saved', functionName: saved[2]!, name: saved[3]!, workspaceDir: saved[1]! };
   return undefined;
 }
 

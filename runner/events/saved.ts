@@ -45,10 +45,13 @@ export async function listSavedEvents(workspaceDir: string, functionName: string
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new Error(`Could not list the saved events in ${dir}: ${(error as Error).message}.`);
   }
-  return entries
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.json') && !entry.name.startsWith('.'))
-    .map((entry) => ({ name: entry.name.slice(0, -'.json'.length), function: functionName, path: path.join(dir, entry.name) }))
-    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true, sensitivity: 'base' }));
+  return (
+    entries
+      // `<name>.expected.json` is the expectation of `<name>.json` (expectations.ts), not an event.
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.json') && !entry.name.startsWith('.') && !entry.name.toLowerCase().endsWith('.expected.json'))
+      .map((entry) => ({ name: entry.name.slice(0, -'.json'.length), function: functionName, path: path.join(dir, entry.name) }))
+      .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true, sensitivity: 'base' }))
+  );
 }
 
 /**
@@ -152,9 +155,11 @@ export function checkEventName(name: string): string {
           ? 'may only use letters, digits, spaces, - _ . and must start with a letter or digit'
           : /[ .]$/.test(trimmed)
             ? 'cannot end with a space or a dot'
-            : WINDOWS_RESERVED.test(trimmed.split('.')[0]!)
-              ? 'is a reserved file name on Windows'
-              : undefined;
+            : /\.expected$/i.test(trimmed)
+              ? 'cannot end with ".expected" (that is the name of an event\'s expected response)'
+              : WINDOWS_RESERVED.test(trimmed.split('.')[0]!)
+                ? 'is a reserved file name on Windows'
+                : undefined;
   if (problem) throw new Error(`The event name "${name}" ${problem}; choose a name like "large-order" or "missing customer id".`);
   return trimmed;
 }

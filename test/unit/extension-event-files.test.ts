@@ -23,6 +23,8 @@ describe('event files in the editor', () => {
     assert.equal(eventFileOf('/ws/.open-runtime/events/HelloTs/.last-used.json'), undefined);
     assert.equal(eventFileOf('/ws/.open-runtime/events/HelloTs/sub/x.json'), undefined);
     assert.equal(eventFileOf('/ws/.open-runtime/parameters.json'), undefined);
+    // A saved event's expected response (runner/events/expectations.ts) is not an event to send.
+    assert.equal(eventFileOf('/ws/.open-runtime/events/HelloTs/big-order.expected.json'), undefined);
   });
 
   it('puts the draft where it reads it back', () => {
