@@ -10,6 +10,7 @@ import { FunctionNotFoundError, invokeResult, InvalidParameterValueError, TooMan
 import {
   CallbackCompletion,
   CONTROL_PREFIX,
+  DebugModeRequest,
   InferRequest,
   InvokeRequest,
   type ComponentInterface,
@@ -126,6 +127,8 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
     }
     case 'POST /invoke':
       return invokeFromControl(lambda, InvokeRequest.parse(await readJson(req)), res);
+    case 'POST /debug-mode':
+      return setDebugMode(lambda, DebugModeRequest.parse(await readJson(req)), res);
     case 'GET /status': {
       req.resume();
       const status: RunnerStatus = {
@@ -188,6 +191,25 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
     if (err instanceof InvalidParameterValueError) return sendControlError(res, 400, { errorType: 'InvalidParameterValueException', message: err.message });
     throw err;
   }
+}
+
+/**
+ * Arms a function for a debugger whoever invokes it (a request through the HTTP gateway, the Invoke API, a queue):
+ * the editor attaches on each `debug-ready` event for it. debugpy and Delve get a port chosen now.
+ */
+async function setDebugMode(lambda: LocalLambda, request: DebugModeRequest, res: ServerResponse): Promise<void> {
+  const fn = lambda.getFunction(request.function);
+  if (!fn) return sendControlError(res, 404, { errorType: 'ResourceNotFoundException', message: `Function not found: ${request.function}.` });
+  const language = debuggerLanguage(fn);
+  if (!language && request.mode !== 'off') {
+    return sendControlError(res, 400, {
+      errorType: 'DebugUnsupported',
+      message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. ${fn.name} runs without a debugger.`,
+    });
+  }
+  if (!language) return sendJson(res, 200, { function: fn.name, mode: 'off' });
+  const port = language === 'node' || request.mode === 'off' ? 0 : await freePort();
+  sendJson(res, 200, lambda.setDebugMode(fn.name, request.mode, port));
 }
 
 /**
