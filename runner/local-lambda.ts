@@ -202,7 +202,7 @@ export class LocalLambda {
       debugReady: (env, language, port) => {
         // Inside a middleware chain the function's invocation is not the one its caller knows: name the caller's.
         const requestId = env.current?.callerRequestId ?? env.current?.requestId ?? '';
-        this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port });
+        this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port, ...(env.current?.debugArmed ? { armed: true } : {}) });
       },
       heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.holdsRequest(requestId)),
       shareRuntimeApi: (env) => {
@@ -367,6 +367,7 @@ export class LocalLambda {
     if (!opts.debug) {
       const debug = this.debuggerFor(fn);
       if (debug) opts = { ...opts, debug };
+      inv.debugArmed = debug !== undefined;
     }
     inv.debugged = opts.debug !== undefined;
     const start = () => this.start(fn, inv, opts);
@@ -484,6 +485,7 @@ export class LocalLambda {
         (replaced) => {
           const inner = new Invocation(replaced, opts.clientContext, opts.cognitoIdentity, undefined, opts);
           inner.debugged = inv.debugged;
+          inner.debugArmed = inv.debugArmed;
           inner.callerRequestId = inv.requestId;
           return this.dispatch(fn, inner, { ...opts, quiet: true });
         },

@@ -152,7 +152,15 @@ export const RunnerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chunk'), function: z.string(), requestId: z.string(), data: z.string() }),
   z.object({ type: z.literal('invoke-end'), result: InvokeResult }),
   z.object({ type: z.literal('environments'), count: z.number() }),
-  z.object({ type: z.literal('debug-ready'), function: z.string(), requestId: z.string(), language: z.enum(['node', 'python', 'go']), port: z.number() }),
+  z.object({
+    type: z.literal('debug-ready'),
+    function: z.string(),
+    requestId: z.string(),
+    language: z.enum(['node', 'python', 'go']),
+    port: z.number(),
+    /** Its caller did not ask for a debugger: the function was armed (POST /debug-mode), so whoever armed it attaches. */
+    armed: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('functions-changed') }),
   /** A function's debug mode changed (POST /debug-mode, or `next` used by an invocation). */
   z.object({ type: z.literal('debug-mode'), function: z.string(), mode: DebugMode }),

@@ -53,6 +53,8 @@ export class Invocation {
    * function's own (an API Gateway's integration timeout) are suspended for it, as the function's own is.
    */
   debugged = false;
+  /** The debugger was not asked for by its caller but armed on the function (LocalLambda.setDebugMode, --debug-port). */
+  debugArmed = false;
   /**
    * The request id its caller knows, when that is not its own: the function run inside a middleware chain is a
    * second invocation, and what it tells the editor (the debugger is ready) must name the chain's request.

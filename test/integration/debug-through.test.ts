@@ -160,6 +160,7 @@ test('a request through the gateway to an armed function stops at the breakpoint
     const response = fetch(`http://127.0.0.1:${gateway.port}/hello?name=Ada`);
     const ready = await waitFor('debug-ready', () => seen.events.find((e) => e.type === 'debug-ready'), 30_000);
     assert.equal(ready.type === 'debug-ready' && ready.function, 'Hello');
+    assert.equal(ready.type === 'debug-ready' && ready.armed, true, 'armed, not asked for by its caller: the editor that armed it attaches');
     const started = seen.events.find((e) => e.type === 'invoke-start');
     assert.equal(ready.type === 'debug-ready' && ready.requestId, started?.type === 'invoke-start' && started.requestId);
     // `next` is used up by this request: the view hears that the function is no longer armed.
