@@ -15,7 +15,9 @@ import { Gateway } from '../../runner/gateway/server.ts';
 import { LocalLambda } from '../../runner/local-lambda.ts';
 import { createMiddlewareRunner } from '../../runner/middleware/index.ts';
 import type { RunnerEvent } from '../../runner/protocol.ts';
-import { FIXTURE_PATH, freePort, removeTemps, startCli, tempDir, waitFor } from './support/runner.ts';
+import { CONTROL_PREFIX } from '../../runner/protocol.ts';
+import { dapClient } from './support/dap-client.ts';
+import { FIXTURE_PATH, freePort, removeTemps, startCli, startServe, stopServe, tempDir, waitFor } from './support/runner.ts';
 
 // Executable middlewares start a process per hook: room for that on a busy machine.
 process.env.OPEN_RUNTIME_MIDDLEWARE_TIMEOUT_MS = '15000';
@@ -305,4 +307,96 @@ test('start --debug-function without --debug-port, or naming a function that is 
   const missing = await run(['--debug-port', String(await freePort()), '--debug-function', 'X']);
   assert.equal(missing.code, 2, missing.stderr);
   assert.match(missing.stderr, /X/);
+});
+
+test("the editor's way, for Python: serve's POST /debug-mode arms the function, a request through the gateway waits, an armed debug-ready comes on /events, a DAP client (debugpy) stops in the handler, and the response follows continue", async () => {
+  const workspace = tempDir('debug-through-serve');
+  mkdirSync(join(workspace, 'py'));
+  const source =
+    'def handler(event, context):\n    name = (event.get("queryStringParameters") or {}).get("name", "nobody")\n    return {"statusCode": 200, "body": "hi " + name}\n';
+  writeFileSync(join(workspace, 'py', 'app.py'), source);
+  writeFileSync(
+    join(workspace, 'template.yaml'),
+    [
+      "AWSTemplateFormatVersion: '2010-09-09'",
+      'Transform: AWS::Serverless-2016-10-31',
+      'Resources:',
+      '  PyRoute:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      '      Runtime: python3.12',
+      '      Handler: app.handler',
+      '      CodeUri: py/',
+      '      Timeout: 1',
+      '      Events:',
+      '        Get:',
+      '          Type: HttpApi',
+      '          Properties:',
+      '            Path: /py',
+      '            Method: GET',
+      '',
+    ].join('\n'),
+  );
+  const serve = await startServe(workspace, 'debug-through-token');
+  const control = (path: string, body?: unknown) =>
+    fetch(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const events: RunnerEvent[] = [];
+  try {
+    const reader = (await control('/events')).body!.getReader();
+    void (async () => {
+      let text = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += Buffer.from(value).toString('utf8');
+        const lines = text.split('\n');
+        text = lines.pop()!;
+        for (const line of lines) if (line) events.push(JSON.parse(line));
+      }
+    })().catch(() => undefined);
+    const refused = await control('/debug-mode', { function: 'Nope', mode: 'next' });
+    assert.equal(refused.status, 404);
+    const armed = await control('/debug-mode', { function: 'PyRoute', mode: 'next' });
+    assert.deepEqual(await armed.json(), { function: 'PyRoute', mode: 'next', language: 'python' });
+    const response = fetch(`http://127.0.0.1:${serve.apiPort}/py?name=Ada`);
+    const ready = await waitFor('an armed debug-ready', () => events.find((e) => e.type === 'debug-ready'), 60_000).catch(() => assert.fail(serve.stderr()));
+    assert.ok(ready.type === 'debug-ready');
+    assert.equal(ready.function, 'PyRoute');
+    assert.equal(ready.language, 'python');
+    assert.equal(ready.armed, true);
+    const dap = await dapClient(ready.port);
+    try {
+      await dap.request('initialize', { adapterID: 'debugpy', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+      const attached = dap.request('attach', { justMyCode: true });
+      await dap.event('initialized');
+      const file = join(workspace, 'py', 'app.py');
+      await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line: 3 }] });
+      await dap.request('configurationDone');
+      await attached;
+      const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
+      const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
+      assert.equal(stackFrames[0].line, 3);
+      const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
+      const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+      assert.equal(variables.find((v: { name: string }) => v.name === 'name')?.value, "'Ada'", JSON.stringify(variables));
+      // Stopped past the function's 1 s Timeout: suspended while debugging, as the gateway's integration timeout is.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await dap.request('continue', { threadId: stopped.threadId });
+      const answer = await response;
+      assert.equal(answer.status, 200);
+      assert.equal(await answer.text(), 'hi Ada');
+    } finally {
+      dap.close();
+    }
+    assert.ok(
+      events.some((e) => e.type === 'debug-mode' && e.function === 'PyRoute' && e.mode === 'off'),
+      'next was used up',
+    );
+  } finally {
+    await stopServe(serve);
+  }
 });
