@@ -176,7 +176,6 @@ test('invoke --debug-port on a Python function without debugpy: the init error s
   assert.match(error.errorMessage, /Debugging needs the debugpy package, which is not installed .* apt install python3-debugpy/);
 });
 
-
 test("invoke --debug-port on a Python function: any DAP client attaches to debugpy (Debian's python3-debugpy), stops on a breakpoint, reads a local and continues", async () => {
   const source = 'def handler(event, context):\n    order = event["order"]\n    return {"debugged": True, "order": order}\n';
   const template = project([{ name: 'PyDebugged', runtime: 'python3.11', handler: 'app.handler', files: { 'app.py': source } }]);
