@@ -17,7 +17,9 @@ interface Stop {
 }
 type Frame = { id: number; name: string; line: number; source?: { path?: string } };
 
-describe('debugging through the gateway and a middleware chain', () => {
+describe('debugging through the gateway and a middleware chain', function () {
+  // Attaching js-debug and loading the TypeScript source maps takes minutes on a loaded 2-core machine.
+  this.timeout(300_000);
   before(openRuntime);
 
   const disposables: vscode.Disposable[] = [];
@@ -69,7 +71,7 @@ describe('debugging through the gateway and a middleware chain', () => {
           assert.fail(`it finished (${outcome}) without stopping on the breakpoint; stops: ${stops.map((s) => s.reason).join(', ') || 'none'}`);
         return stops.slice(after).find((s) => s.reason === 'breakpoint');
       },
-      90_000,
+      240_000,
     );
     const trace = (await stop.session.customRequest('stackTrace', { threadId: stop.threadId, startFrame: 0, levels: 20 })) as { stackFrames: Frame[] };
     const frame = trace.stackFrames[0]!;
