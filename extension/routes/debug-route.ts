@@ -39,9 +39,27 @@ export class RouteDebugging implements vscode.Disposable {
           if (event.mode === 'off') this.modes.delete(key);
           else this.modes.set(key, event.mode);
           changed();
+          if (event.mode !== 'off') void this.forgetOnRestart(folder, changed);
         } else if (event.type === 'debug-ready' && event.armed) {
           void this.attach(folder, event).catch((err: Error) => ctx.log(`Could not attach the debugger to ${event.function}: ${err.message}`));
         }
+      }),
+    );
+  }
+
+  /** Runners whose restarts are watched: a new runner process has armed nothing. */
+  private readonly watched = new WeakSet<object>();
+
+  private async forgetOnRestart(folder: vscode.WorkspaceFolder, changed: () => void): Promise<void> {
+    const runner = await this.ctx.runnerFor(folder);
+    if (this.watched.has(runner)) return;
+    this.watched.add(runner);
+    this.disposables.push(
+      runner.onState((state) => {
+        if (state.kind === 'ready') return;
+        const prefix = `${folder.uri}|`;
+        for (const key of [...this.modes.keys()]) if (key.startsWith(prefix)) this.modes.delete(key);
+        changed();
       }),
     );
   }
