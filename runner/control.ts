@@ -195,7 +195,7 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
 
 /**
  * Arms a function for a debugger whoever invokes it (a request through the HTTP gateway, the Invoke API, a queue):
- * the editor attaches on each `debug-ready` event for it. debugpy and Delve get a port chosen now.
+ * the editor attaches on each `debug-ready` event for it.
  */
 async function setDebugMode(lambda: LocalLambda, request: DebugModeRequest, res: ServerResponse): Promise<void> {
   const fn = lambda.getFunction(request.function);
@@ -208,7 +208,9 @@ async function setDebugMode(lambda: LocalLambda, request: DebugModeRequest, res:
     });
   }
   if (!language) return sendJson(res, 200, { function: fn.name, mode: 'off' });
-  const port = language === 'node' || request.mode === 'off' ? 0 : await freePort();
+  // Node's inspector and debugpy take port 0 and say which port they got, so concurrent invocations of an armed
+  // function never share one; Delve needs one chosen up front.
+  const port = language === 'go' && request.mode !== 'off' ? await freePort() : 0;
   sendJson(res, 200, lambda.setDebugMode(fn.name, request.mode, port));
 }
 

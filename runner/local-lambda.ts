@@ -430,7 +430,8 @@ export class LocalLambda {
   /**
    * Arms a function for a debugger: its next invocation (`next`) or each one (`every`) starts in an environment of its
    * own waiting for a debugger, whatever calls it (the HTTP gateway, the Invoke API, a queue); `debug-ready` on the
-   * event stream says where to attach. `port` is where debugpy or Delve listen (Node's inspector picks its own).
+   * event stream says where to attach. `port` is where the debugger listens: 0 lets Node's inspector and debugpy pick
+   * one per invocation (Delve needs a real one).
    * Throws FunctionNotFoundError, or Error when the runtime cannot be debugged.
    */
   setDebugMode(name: string, mode: DebugMode, port = 0): { function: string; mode: DebugMode; language: DebuggerLanguage } {
@@ -442,7 +443,7 @@ export class LocalLambda {
         `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. ${fn.name} runs without a debugger.`,
       );
     if (mode === 'off') this.debugTargets.delete(fn.name);
-    else this.debugTargets.set(fn.name, { mode, language, port: language === 'node' ? 0 : port });
+    else this.debugTargets.set(fn.name, { mode, language, port });
     this.emit({ type: 'debug-mode', function: fn.name, mode });
     return { function: fn.name, mode, language };
   }

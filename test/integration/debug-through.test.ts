@@ -396,6 +396,39 @@ test("the editor's way, for Python: serve's POST /debug-mode arms the function, 
       events.some((e) => e.type === 'debug-mode' && e.function === 'PyRoute' && e.mode === 'off'),
       'next was used up',
     );
+
+    // `every`, two requests at once: each environment's debugpy listens on a port of its own (none is shared).
+    events.length = 0;
+    await control('/debug-mode', { function: 'PyRoute', mode: 'every' });
+    const both = ['Bo', 'Cy'].map((name) => fetch(`http://127.0.0.1:${serve.apiPort}/py?name=${name}`));
+    const readies = await waitFor(
+      'two armed debug-ready events',
+      () => {
+        const found = events.filter((e) => e.type === 'debug-ready');
+        return found.length === 2 ? found : undefined;
+      },
+      60_000,
+    ).catch(() => assert.fail(serve.stderr()));
+    const ports = readies.map((e) => (e.type === 'debug-ready' ? e.port : 0));
+    assert.notEqual(ports[0], ports[1], `two ports: ${ports.join(', ')}`);
+    for (const port of ports) {
+      const session = await dapClient(port);
+      await session.request('initialize', {
+        adapterID: 'debugpy',
+        clientID: 'open-runtime-test',
+        linesStartAt1: true,
+        columnsStartAt1: true,
+        pathFormat: 'path',
+      });
+      const attached = session.request('attach', { justMyCode: true });
+      await session.event('initialized');
+      await session.request('configurationDone');
+      await attached;
+      setTimeout(() => session.close(), 2000);
+    }
+    const answers = await Promise.all(both.map(async (r) => `${(await r).status} ${await (await r).text()}`));
+    assert.deepEqual(answers.sort(), ['200 hi Bo', '200 hi Cy']);
+    await control('/debug-mode', { function: 'PyRoute', mode: 'off' });
   } finally {
     await stopServe(serve);
   }
