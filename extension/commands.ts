@@ -7,6 +7,7 @@ import { entryOutcome, HISTORY_VIEW_ID, type HistoryEntry } from './history.ts';
 import type { NewFunctionArgs } from './new-function.ts';
 import type { ShowChainArgs } from './chain-view.ts';
 import type { RouteArgs, SendRequestArgs } from './routes/send-request.ts';
+import type { DebugRouteArgs } from './routes/debug-route.ts';
 
 type CommandFactory = (ctx: Ctx) => (...args: never[]) => unknown;
 
@@ -79,6 +80,11 @@ const saveLastResultAsEvent: CommandFactory = (ctx) => async (args?: { functionN
 };
 
 /** "Send request" on a route (Routes view row, or picked): returns the SentRequest (response, invocation, history entry id). */
+/** Arms the route's function: requests to it (browser, curl, Send Request) stop at breakpoints. Returns the DebuggedRoute. */
+const debugRoute: CommandFactory = (ctx) => async (args?: DebugRouteArgs) => (await import('./routes/debug-route.ts')).debugRoute(ctx, args);
+
+const stopDebuggingRoute: CommandFactory = (ctx) => async (args?: RouteArgs) => (await import('./routes/debug-route.ts')).stopDebuggingRoute(ctx, args);
+
 const sendRequest: CommandFactory = (ctx) => async (args?: SendRequestArgs) => (await import('./routes/send-request.ts')).sendRequestToRoute(ctx, args);
 
 /** "Open in browser" on a GET route: returns the URL opened. */
@@ -214,6 +220,8 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'openRuntime.saveLastResultAsEvent': saveLastResultAsEvent,
   'openRuntime.routes.sendRequest': sendRequest,
   'openRuntime.routes.openInBrowser': openRouteInBrowser,
+  'openRuntime.routes.debug': debugRoute,
+  'openRuntime.routes.stopDebugging': stopDebuggingRoute,
   'openRuntime.restartRunner': restartRunner,
   'openRuntime.showOutput': showOutput,
   'openRuntime.showHistory': showHistory,

@@ -11,6 +11,7 @@ import {
   KeyValueListing,
   CONTROL_PREFIX,
   ControlError,
+  DebugModeResponse,
   FunctionList,
   InferResponse,
   InvokeResult,
@@ -20,6 +21,7 @@ import {
   RunnerStatus,
   DurableExecutionList,
   type CallbackCompletion,
+  type DebugMode,
   type InvokeRequest,
 } from '../runner/protocol.ts';
 import type { FunctionSpec } from '../runner/functions/model.ts';
@@ -176,6 +178,14 @@ export class RunnerSidecar {
   /** Blocks until the invocation ends; a function error is a normal result with `error` set. */
   async invoke(req: InvokeRequest, signal?: AbortSignal): Promise<InvokeResult> {
     return this.call('POST', '/invoke', req, InvokeResult, { timeoutMs: 0, signal });
+  }
+
+  /**
+   * Arms `fn` for a debugger whoever invokes it (the gateway, the Invoke API, a queue): its next (or every) invocation
+   * waits for one, announced by an `armed` debug-ready event; `off` disarms it.
+   */
+  async setDebugMode(fn: string, mode: DebugMode): Promise<DebugModeResponse> {
+    return this.call('POST', '/debug-mode', { function: fn, mode }, DebugModeResponse);
   }
 
   /** The WIT world of a .wasm component (the runner reads it with jco). */

@@ -47,13 +47,15 @@ const VERB_USAGE: Record<string, string> = {
       --debug-port N (-d): a Node, Python or Go function waits for a debugger on 127.0.0.1:N before it runs.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
-  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--debug-port N] [--skip-waits] [--allow-origin <origin>]... [gateway auth options] [project options]
+  start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--debug-port N [--debug-function F]...] [--skip-waits] [--allow-origin <origin>]... [gateway auth options] [project options]
       Serve the Lambda Invoke API (like sam local start-lambda) on 127.0.0.1 (port 3001), for every function or only
       those named, and the project's HTTP routes (API Gateway, Function URLs; like sam local start-api) on --api-port (3000).
       WebSocket APIs are on the same port at ws://127.0.0.1:3000/<stage>; an idle connection closes after --ws-idle-timeout (600 s).
       Invoke API callers sign their requests as AWS clients do (any credentials); web pages are refused there unless allowed.
       Functions with a DurableConfig run as durable executions, kept in .open-runtime/durable-executions/;
       --skip-waits (OPEN_RUNTIME_DURABLE_SKIP_WAITS=1) ends their waits and retry delays at once.
+      --debug-port N (-d): each invocation of a Node, Python or Go function waits for a debugger on 127.0.0.1:N, whatever
+      calls it (an HTTP request to one of its routes, the Invoke API); --debug-function F (repeatable): only F's do.
 ${GATEWAY_AUTH_USAGE}
 ${PROJECT_USAGE}`,
   serve: `  open-runtime serve [--port N] [--api-port N] [--workspace <dir>] [--allow-origin <origin>]...
@@ -553,7 +555,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     allowPositionals: !sidecar,
     options: {
       ...WORKSPACE_OPTIONS,
-      ...(sidecar ? {} : DEBUG_OPTION),
+      ...(sidecar ? {} : { ...DEBUG_OPTION, 'debug-function': { type: 'string', multiple: true } }),
       port: { type: 'string', short: 'p' },
       'api-port': { type: 'string' },
       'ws-idle-timeout': { type: 'string' },
@@ -579,7 +581,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   process.env.AWS_REGION = region; // lambdaArn (functions/arns.ts) reads it: ARNs name the region the functions run in
   if (profile) process.env.AWS_PROFILE = profile; // as with SAM, the functions and the published layers' fetch use it
   const debugPort = debugPortOf((values as { 'debug-port'?: string })['debug-port']);
-  const lambda = new LocalLambda({ port, region, debugPort });
+  const debugFunctions = (values as { 'debug-function'?: string[] })['debug-function'] ?? [];
+  if (debugFunctions.length && !debugPort)
+    throw new UsageError('--debug-function needs --debug-port N: the port its debugger listens on (start --debug-port 9229 --debug-function F).');
+  const lambda = new LocalLambda({ port, region, debugPort, debugFunctions });
   attachRunners(lambda);
   if (debugPort) sayDebuggerReady(lambda);
   let firstLoad = true;
@@ -605,6 +610,14 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     if (!sidecar) reportDefinitionErrors(errors, skipped);
   };
   await reload();
+  // --debug-function names functions that must exist and be debuggable: a debugger waiting for nothing helps no one.
+  for (const address of debugFunctions) {
+    const fn = functionNamed(lambda.listFunctions(), address);
+    if (!debuggerLanguage(fn))
+      throw new UsageError(
+        `--debug-function is not supported for ${fn.name} (${fn.runtime}): only Node (inspector), Python (debugpy) and Go (Delve) functions can wait for a debugger.`,
+      );
+  }
   // HTTPS beside HTTP on the gateway's port, for WebSocket handlers that call https://${domainName}/${stage}: made
   // before any function starts, since their processes take the certificate from the environment they start with.
   const certificate = lambda.listFunctions().some((fn) => fn.websocketEvents?.length) ? makeLocalCertificate() : undefined;
@@ -744,7 +757,11 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
       .map((fn) => `  ${fn.name} (${fn.runtime})${fn.path && fn.path !== fn.name ? ` ${fn.path}` : ''}`)
       .join('\n');
     const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn)) : [];
-    if (debugPort) {
+    if (debugPort && debugFunctions.length) {
+      process.stderr.write(
+        `Open Runtime: each invocation of ${debugFunctions.map((address) => functionNamed(lambda.listFunctions(), address).name).join(', ')} (an HTTP request to its routes, an Invoke API call) waits for a debugger on 127.0.0.1:${debugPort} (one at a time); the gateway's integration timeout is suspended for it.\n`,
+      );
+    } else if (debugPort) {
       process.stderr.write(`Open Runtime: each invocation of a Node, Python or Go function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
       if (undebuggable.length)
         process.stderr.write(

@@ -10,6 +10,7 @@ import { FunctionNotFoundError, invokeResult, InvalidParameterValueError, TooMan
 import {
   CallbackCompletion,
   CONTROL_PREFIX,
+  DebugModeRequest,
   InferRequest,
   InvokeRequest,
   type ComponentInterface,
@@ -126,6 +127,8 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
     }
     case 'POST /invoke':
       return invokeFromControl(lambda, InvokeRequest.parse(await readJson(req)), res);
+    case 'POST /debug-mode':
+      return setDebugMode(lambda, DebugModeRequest.parse(await readJson(req)), res);
     case 'GET /status': {
       req.resume();
       const status: RunnerStatus = {
@@ -188,6 +191,27 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
     if (err instanceof InvalidParameterValueError) return sendControlError(res, 400, { errorType: 'InvalidParameterValueException', message: err.message });
     throw err;
   }
+}
+
+/**
+ * Arms a function for a debugger whoever invokes it (a request through the HTTP gateway, the Invoke API, a queue):
+ * the editor attaches on each `debug-ready` event for it.
+ */
+async function setDebugMode(lambda: LocalLambda, request: DebugModeRequest, res: ServerResponse): Promise<void> {
+  const fn = lambda.getFunction(request.function);
+  if (!fn) return sendControlError(res, 404, { errorType: 'ResourceNotFoundException', message: `Function not found: ${request.function}.` });
+  const language = debuggerLanguage(fn);
+  if (!language && request.mode !== 'off') {
+    return sendControlError(res, 400, {
+      errorType: 'DebugUnsupported',
+      message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. ${fn.name} runs without a debugger.`,
+    });
+  }
+  if (!language) return sendJson(res, 200, { function: fn.name, mode: 'off' });
+  // Node's inspector and debugpy take port 0 and say which port they got, so concurrent invocations of an armed
+  // function never share one; Delve needs one chosen up front.
+  const port = language === 'go' && request.mode !== 'off' ? await freePort() : 0;
+  sendJson(res, 200, lambda.setDebugMode(fn.name, request.mode, port));
 }
 
 /**

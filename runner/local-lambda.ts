@@ -9,7 +9,7 @@ import { relative } from 'node:path';
 import { middlewaresOf, tenantProblem, type DebuggerLanguage, type FunctionSpec, type HttpEvent } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { findFunction } from './functions/address.ts';
-import type { DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
+import type { DebugMode, DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
 import { Environment, type EnvironmentHooks } from './environments/environment.ts';
 import { errorOutcome, Invocation, type Completion, type StreamListener } from './environments/invocation.ts';
 import { FunctionPool, TooManyRequestsError } from './environments/pool.ts';
@@ -69,6 +69,15 @@ export interface LocalLambdaOptions {
    * `sam local start-lambda -d`); like an editor's debug session, each gets an environment of its own.
    */
   debugPort?: number | undefined;
+  /** With `debugPort`: only these functions' invocations wait for the debugger (`start --debug-function F`); all when empty. */
+  debugFunctions?: string[] | undefined;
+}
+
+/** A function armed for a debugger (setDebugMode): the port its debugger listens on (0: Node's inspector picks one). */
+interface DebugTarget {
+  mode: Exclude<DebugMode, 'off'>;
+  language: DebuggerLanguage;
+  port: number;
 }
 
 export interface InvokeOptions {
@@ -138,7 +147,9 @@ export class LocalLambda {
   private mainRoutes: MainRouteHandler = (_req, res) => {
     res.writeHead(404).end();
   };
-  private readonly opts: Required<Omit<LocalLambdaOptions, 'debugPort'>> & Pick<LocalLambdaOptions, 'debugPort'>;
+  private readonly opts: Required<Omit<LocalLambdaOptions, 'debugPort' | 'debugFunctions'>> & Pick<LocalLambdaOptions, 'debugPort' | 'debugFunctions'>;
+  /** Functions whose next (or every) invocation waits for a debugger, whoever calls them (setDebugMode). */
+  private readonly debugTargets = new Map<string, DebugTarget>();
   private readonly hooks: Omit<EnvironmentHooks, 'retry'>;
   private readonly idleTrim = new IdleTrim();
   /** Gives a connection, with the bytes read from it but not answered, to node:http. */
@@ -189,8 +200,9 @@ export class LocalLambda {
         return true;
       },
       debugReady: (env, language, port) => {
-        const requestId = env.current?.requestId ?? '';
-        this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port });
+        // Inside a middleware chain the function's invocation is not the one its caller knows: name the caller's.
+        const requestId = env.current?.callerRequestId ?? env.current?.requestId ?? '';
+        this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port, ...(env.current?.debugArmed ? { armed: true } : {}) });
       },
       heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.holdsRequest(requestId)),
       shareRuntimeApi: (env) => {
@@ -317,6 +329,7 @@ export class LocalLambda {
         this.gates.delete(key);
       } else if (!key.includes(':')) gate.setLimit(fn.concurrency);
     }
+    for (const name of [...this.debugTargets.keys()]) if (!next.has(name)) this.debugTargets.delete(name);
     this.functions = next;
     this.definitionErrors = errors;
     this.eventQueue?.functionsChanged();
@@ -351,8 +364,12 @@ export class LocalLambda {
     const tenantRefusal = tenantProblem(fn, opts.tenantId);
     if (tenantRefusal) throw new InvalidParameterValueError(tenantRefusal);
     const inv = new Invocation(payload, opts.clientContext, opts.cognitoIdentity, opts.requestId, opts);
-    const language = this.opts.debugPort && !opts.debug ? debuggerLanguage(fn) : undefined;
-    if (language) opts = { ...opts, debug: { language, port: this.opts.debugPort! } };
+    if (!opts.debug) {
+      const debug = this.debuggerFor(fn);
+      if (debug) opts = { ...opts, debug };
+      inv.debugArmed = debug !== undefined;
+    }
+    inv.debugged = opts.debug !== undefined;
     const start = () => this.start(fn, inv, opts);
     // A debug session gets its own environment, outside the function's concurrency.
     if (opts.debug) return start();
@@ -390,6 +407,52 @@ export class LocalLambda {
     return this.startGuarded(start, inv);
   }
 
+  /**
+   * Whether this invocation of `fn` waits for a debugger, and where: the function is armed (setDebugMode: `next` is
+   * used up here), or `start --debug-port` covers it (every function, or those of `--debug-function`).
+   */
+  private debuggerFor(fn: FunctionSpec): { language: DebuggerLanguage; port: number } | undefined {
+    const target = this.debugTargets.get(fn.name);
+    if (target) {
+      if (target.mode === 'next') {
+        this.debugTargets.delete(fn.name);
+        this.emit({ type: 'debug-mode', function: fn.name, mode: 'off' });
+      }
+      return { language: target.language, port: target.port };
+    }
+    if (!this.opts.debugPort) return undefined;
+    const only = this.opts.debugFunctions;
+    if (only?.length && !only.some((address) => this.getFunction(address)?.name === fn.name)) return undefined;
+    const language = debuggerLanguage(fn);
+    return language ? { language, port: this.opts.debugPort } : undefined;
+  }
+
+  /**
+   * Arms a function for a debugger: its next invocation (`next`) or each one (`every`) starts in an environment of its
+   * own waiting for a debugger, whatever calls it (the HTTP gateway, the Invoke API, a queue); `debug-ready` on the
+   * event stream says where to attach. `port` is where the debugger listens: 0 lets Node's inspector and debugpy pick
+   * one per invocation (Delve needs a real one).
+   * Throws FunctionNotFoundError, or Error when the runtime cannot be debugged.
+   */
+  setDebugMode(name: string, mode: DebugMode, port = 0): { function: string; mode: DebugMode; language: DebuggerLanguage } {
+    const fn = this.getFunction(name);
+    if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
+    const language = debuggerLanguage(fn);
+    if (!language)
+      throw new Error(
+        `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. ${fn.name} runs without a debugger.`,
+      );
+    if (mode === 'off') this.debugTargets.delete(fn.name);
+    else this.debugTargets.set(fn.name, { mode, language, port });
+    this.emit({ type: 'debug-mode', function: fn.name, mode });
+    return { function: fn.name, mode, language };
+  }
+
+  /** The functions armed for a debugger now, and how. */
+  debugModes(): Array<{ function: string; mode: DebugMode }> {
+    return [...this.debugTargets].map(([name, target]) => ({ function: name, mode: target.mode }));
+  }
+
   /** A start that throws still answers its caller, so its slot goes back. */
   private startGuarded(start: () => Invocation, inv: Invocation): Invocation {
     try {
@@ -420,7 +483,13 @@ export class LocalLambda {
         fn,
         middlewares,
         inv,
-        (replaced) => this.dispatch(fn, new Invocation(replaced, opts.clientContext, opts.cognitoIdentity, undefined, opts), { ...opts, quiet: true }),
+        (replaced) => {
+          const inner = new Invocation(replaced, opts.clientContext, opts.cognitoIdentity, undefined, opts);
+          inner.debugged = inv.debugged;
+          inner.debugArmed = inv.debugArmed;
+          inner.callerRequestId = inv.requestId;
+          return this.dispatch(fn, inner, { ...opts, quiet: true });
+        },
         (line) => this.emit({ type: 'log', function: fn.name, requestId: inv.requestId, line }),
       );
       return inv;

@@ -72,6 +72,24 @@ export const InvokeRequest = z.object({
 });
 export type InvokeRequest = z.infer<typeof InvokeRequest>;
 
+/**
+ * How a function's invocations start, whatever calls it (the HTTP gateway, the Invoke API, a queue, another function):
+ * `next` = the next one waits for a debugger, `every` = each one does, `off` = none does.
+ */
+export const DebugMode = z.enum(['next', 'every', 'off']);
+export type DebugMode = z.infer<typeof DebugMode>;
+
+/** POST /debug-mode: arms (or disarms) a function's invocations for a debugger; `debug-ready` events say when to attach. */
+export const DebugModeRequest = z.object({ function: z.string(), mode: DebugMode });
+export type DebugModeRequest = z.infer<typeof DebugModeRequest>;
+export const DebugModeResponse = z.object({
+  function: z.string(),
+  mode: DebugMode,
+  /** Absent for a function that cannot be debugged (only `off` is accepted for it). */
+  language: z.enum(['node', 'python', 'go']).optional(),
+});
+export type DebugModeResponse = z.infer<typeof DebugModeResponse>;
+
 export const Report = z.object({
   durationMs: z.number(),
   billedDurationMs: z.number(),
@@ -134,8 +152,18 @@ export const RunnerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chunk'), function: z.string(), requestId: z.string(), data: z.string() }),
   z.object({ type: z.literal('invoke-end'), result: InvokeResult }),
   z.object({ type: z.literal('environments'), count: z.number() }),
-  z.object({ type: z.literal('debug-ready'), function: z.string(), requestId: z.string(), language: z.enum(['node', 'python', 'go']), port: z.number() }),
+  z.object({
+    type: z.literal('debug-ready'),
+    function: z.string(),
+    requestId: z.string(),
+    language: z.enum(['node', 'python', 'go']),
+    port: z.number(),
+    /** Its caller did not ask for a debugger: the function was armed (POST /debug-mode), so whoever armed it attaches. */
+    armed: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('functions-changed') }),
+  /** A function's debug mode changed (POST /debug-mode, or `next` used by an invocation). */
+  z.object({ type: z.literal('debug-mode'), function: z.string(), mode: DebugMode }),
   /** Only on /events: `count` events were left out because this reader was not reading them (control.ts). */
   z.object({ type: z.literal('events-dropped'), count: z.number() }),
 ]);

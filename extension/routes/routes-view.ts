@@ -1,11 +1,13 @@
 // The "Routes" view in the Open Runtime container: the HTTP routes the runner's gateway serves (method and path, the
 // function as description, the local URL and API kind as tooltip), grouped by API, with "Send request" and, for GET
-// routes, "Open in browser". The table is the runner's own (GET /routes), so the view shows what `curl` would reach;
+// routes, "Open in browser", "Debug Route" (debug-route.ts: the route's requests stop at breakpoints; the row says
+// so while it lasts). The table is the runner's own (GET /routes), so the view shows what `curl` would reach;
 // it is asked again whenever the runner reloads its functions, and a template edit makes live runners reload.
 import * as vscode from 'vscode';
 import type { GatewayRoute } from '../../runner/protocol.ts';
 import type { Ctx } from '../ctx.ts';
 import { DEFINITION_GLOB } from '../workspace-functions.ts';
+import { RouteDebugging } from './debug-route.ts';
 
 export const ROUTES_VIEW_ID = 'openRuntime.routes';
 
@@ -43,9 +45,12 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   private readonly disposables: vscode.Disposable[] = [];
   readonly onDidChangeTreeData = this.changed.event;
+  /** Which functions are armed for a debugger; attaches to them when a request reaches them. */
+  private readonly debugging: RouteDebugging;
 
   constructor(ctx: Ctx) {
     this.ctx = ctx;
+    this.debugging = new RouteDebugging(ctx, () => this.refresh());
     // The sidecar does not watch templates itself: a template edit makes each live runner reload, and the reload's
     // `functions-changed` event (like any other reload: New Function, an invoke of a new function) redraws the view.
     const watcher = vscode.workspace.createFileSystemWatcher(DEFINITION_GLOB);
@@ -56,6 +61,7 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     };
     this.disposables.push(
       this.changed,
+      this.debugging,
       watcher,
       watcher.onDidChange(reload),
       watcher.onDidCreate(reload),
@@ -120,7 +126,9 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const { route } = node;
     const item = new vscode.TreeItem(`${route.method} ${route.path}`, vscode.TreeItemCollapsibleState.None);
     item.id = `${node.folder}|${route.function}|${route.method}|${route.path}`;
-    item.description = `${route.functionPath ?? route.function}${route.shadowedBy ? ` (unreachable: ${route.shadowedBy} takes it)` : ''}`;
+    const debugMode = this.debugging.modeOf(node.folder, route.function);
+    const debugNote = debugMode === 'every' ? ' · debugging' : debugMode === 'next' ? ' · debugging the next request' : '';
+    item.description = `${route.functionPath ?? route.function}${route.shadowedBy ? ` (unreachable: ${route.shadowedBy} takes it)` : ''}${debugNote}`;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${route.method} ${route.path}** → ${route.functionPath ?? route.function}  \n`);
     tip.appendMarkdown(`${route.url}  \n${route.kindLabel}${route.auth ? ` · auth: ${route.auth}` : ''}`);
@@ -129,8 +137,8 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
         `  \n$(warning) ${route.shadowedBy} declares the same route first, and the local gateway serves every API on one port: requests here reach ${route.shadowedBy}.`,
       );
     item.tooltip = tip;
-    item.iconPath = new vscode.ThemeIcon(route.shadowedBy ? 'warning' : 'globe');
-    item.contextValue = takesGet(route) ? 'openRuntime.route.get' : 'openRuntime.route';
+    item.iconPath = new vscode.ThemeIcon(route.shadowedBy ? 'warning' : debugNote ? 'debug-alt' : 'globe');
+    item.contextValue = `${takesGet(route) ? 'openRuntime.route.get' : 'openRuntime.route'}${debugNote ? '.debugging' : ''}`;
     item.command = { command: 'openRuntime.routes.sendRequest', title: 'Send request', arguments: [node] };
     item.accessibilityInformation = { label: `${route.method} ${route.path}, ${route.function}, ${route.kindLabel}` };
     return item;

@@ -229,7 +229,7 @@ async function sendAndShow(
   };
 }
 
-function gatewayPort(runner: RunnerSidecar): number {
+export function gatewayPort(runner: RunnerSidecar): number {
   const state = runner.state;
   if (state.kind !== 'ready' || !state.apiPort) {
     throw new RunnerError(
@@ -245,7 +245,7 @@ function routeKey(route: GatewayRoute | RouteKey): RouteKey {
 }
 
 /** The route a command is about: the one given (checked against the runner's table), or picked from it. */
-async function chooseRoute(
+export async function chooseRoute(
   ctx: Ctx,
   args: RouteArgs,
   title: string,

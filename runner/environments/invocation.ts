@@ -48,6 +48,18 @@ export class Invocation {
   /** The runtime has started or finished answering: a second answer is an invalid state transition. */
   answered = false;
   outcome: Outcome | undefined;
+  /**
+   * It runs under a debugger (its environment waits for one, then may stop at breakpoints): timeouts that are not the
+   * function's own (an API Gateway's integration timeout) are suspended for it, as the function's own is.
+   */
+  debugged = false;
+  /** The debugger was not asked for by its caller but armed on the function (LocalLambda.setDebugMode, --debug-port). */
+  debugArmed = false;
+  /**
+   * The request id its caller knows, when that is not its own: the function run inside a middleware chain is a
+   * second invocation, and what it tells the editor (the debugger is ready) must name the chain's request.
+   */
+  callerRequestId: string | undefined;
 
   readonly settled: Promise<Outcome>;
   readonly completed: Promise<Completion>;

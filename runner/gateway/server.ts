@@ -352,7 +352,9 @@ export class Gateway {
       return answer(gatewayError('functionError', kind, `the runner could not start ${route.function}: ${(error as Error).message}`));
     }
     let done = false;
-    const limit = this.opts.integrationTimeoutMs?.[kind] ?? INTEGRATION_TIMEOUT_MS[kind];
+    // Suspended while a debugger holds the function (it waits for one to attach, then stops at breakpoints), as the
+    // function's own timeout is: the runner cannot see a breakpoint from here, so a debugged request has none.
+    const limit = inv.debugged ? Infinity : (this.opts.integrationTimeoutMs?.[kind] ?? INTEGRATION_TIMEOUT_MS[kind]);
     const timer = Number.isFinite(limit)
       ? setTimeout(() => {
           done = true;

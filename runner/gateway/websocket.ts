@@ -320,8 +320,11 @@ export class WebSocketGateway {
       done(result, requestId);
     };
     let settled: Promise<Outcome>;
+    let debugged = false;
     try {
-      settled = this.lambda.invoke(name, Buffer.from(JSON.stringify(webSocketEvent(facts, input, requestId, Date.now())))).settled;
+      const inv = this.lambda.invoke(name, Buffer.from(JSON.stringify(webSocketEvent(facts, input, requestId, Date.now()))));
+      settled = inv.settled;
+      debugged = inv.debugged;
     } catch (error) {
       const problem =
         error instanceof TooManyRequestsError
@@ -331,13 +334,16 @@ export class WebSocketGateway {
     }
     let over = false;
     const limit = this.opts.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
-    const timer = setTimeout(() => {
-      over = true;
-      finish({
-        kind: 'timeout',
-        problem: `${name} did not answer within API Gateway's ${limit / 1000} s integration timeout; it keeps running until its own Timeout.`,
-      });
-    }, limit);
+    // Suspended while a debugger holds the function, as for HTTP routes (server.ts).
+    const timer = debugged
+      ? undefined
+      : setTimeout(() => {
+          over = true;
+          finish({
+            kind: 'timeout',
+            problem: `${name} did not answer within API Gateway's ${limit / 1000} s integration timeout; it keeps running until its own Timeout.`,
+          });
+        }, limit);
     void settled.then((outcome) => {
       if (over) return;
       clearTimeout(timer);

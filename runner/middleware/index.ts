@@ -107,7 +107,11 @@ export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): C
           // The concurrency slot was taken before the chain ran (a throttle never reaches here): the runner failed.
           return { kind: 'failed', error: { errorType: 'ServiceException', errorMessage: (err as Error).message } };
         }
+        const dispatched = Date.now();
         const completion = await inv.completed;
+        // Under a debugger the function's timeout is suspended (it may sit at a breakpoint for minutes): that time is
+        // not the chain's either, so the hooks after it get a deadline moved on by it, not one long past.
+        if (inv.debugged) run.ctx.deadlineMs += Date.now() - dispatched;
         reports.push(completion.report);
         outer.logs.push(...completion.logs);
         const o = completion.outcome;

@@ -5,10 +5,11 @@
 // python3-debugpy is found for any Python 3), with a clear init error when there is none; other runtimes are refused.
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dapClient } from './support/dap-client.ts';
 import { CLI, FIXTURE_PATH, freePort, post, removeTemps, startCli, tempDir, waitFor, writeTemplate, type TemplateFunction } from './support/runner.ts';
 
 after(removeTemps);
@@ -174,58 +175,6 @@ test('invoke --debug-port on a Python function without debugpy: the init error s
   const error = JSON.parse(result.stdout);
   assert.match(error.errorMessage, /Debugging needs the debugpy package, which is not installed .* apt install python3-debugpy/);
 });
-
-/** A Debug Adapter Protocol client over TCP (Content-Length framed JSON), as VS Code or any DAP editor speaks it. */
-async function dapClient(port: number): Promise<{
-  request: (command: string, args?: object) => Promise<any>;
-  event: (name: string, test?: (body: any) => boolean) => Promise<any>;
-  close: () => void;
-}> {
-  const socket = connect(port, '127.0.0.1');
-  await new Promise((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  let buffer = Buffer.alloc(0);
-  let seq = 0;
-  const pending = new Map<number, { resolve: (body: any) => void; reject: (e: Error) => void }>();
-  const events: any[] = [];
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    for (;;) {
-      const end = buffer.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const length = Number(/Content-Length: (\d+)/i.exec(buffer.subarray(0, end).toString())?.[1]);
-      if (buffer.length < end + 4 + length) return;
-      const message = JSON.parse(buffer.subarray(end + 4, end + 4 + length).toString('utf8'));
-      buffer = buffer.subarray(end + 4 + length);
-      if (message.type === 'response') {
-        const p = pending.get(message.request_seq);
-        pending.delete(message.request_seq);
-        if (message.success) p?.resolve(message.body ?? {});
-        else p?.reject(new Error(`${message.command}: ${message.message}`));
-      } else if (message.type === 'event') {
-        events.push(message);
-      }
-    }
-  });
-  const request = (command: string, args: object = {}) =>
-    new Promise<any>((resolve, reject) => {
-      const body = Buffer.from(JSON.stringify({ seq: ++seq, type: 'request', command, arguments: args }));
-      pending.set(seq, { resolve, reject });
-      socket.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]));
-    });
-  const event = (name: string, test: (body: any) => boolean = () => true) =>
-    waitFor(
-      `the ${name} event`,
-      () => {
-        const found = events.findIndex((e) => e.event === name && test(e.body ?? {}));
-        return found < 0 ? undefined : (events.splice(found, 1)[0].body ?? {});
-      },
-      30_000,
-    );
-  return { request, event, close: () => socket.destroy() };
-}
 
 test("invoke --debug-port on a Python function: any DAP client attaches to debugpy (Debian's python3-debugpy), stops on a breakpoint, reads a local and continues", async () => {
   const source = 'def handler(event, context):\n    order = event["order"]\n    return {"debugged": True, "order": order}\n';

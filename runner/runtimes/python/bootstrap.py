@@ -635,7 +635,10 @@ def wait_for_debugger(port_text):
         )
     try:
         port = int(port_text)
-        debugpy.listen(("127.0.0.1", port))
+        endpoint = debugpy.listen(("127.0.0.1", port))
+        # Port 0: the system picked one (each invocation of an armed function gets its own), so say which.
+        if isinstance(endpoint, tuple) and len(endpoint) == 2:
+            port = int(endpoint[1])
     except OSError as error:
         raise FaultException(
             FaultException.DEBUGGER_UNAVAILABLE,
