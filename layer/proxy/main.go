@@ -37,6 +37,7 @@ func logLine(line string) {
 // invocation is one event between its /next and its answer.
 type invocation struct {
 	ctx      hookContext
+	ce       *ceRun // the records of a cloudevents invocation, handed to the function one by one
 	mu       sync.Mutex
 	answered bool
 	timer    *time.Timer
@@ -74,6 +75,10 @@ type proxy struct {
 	functionName        string
 	mu                  sync.Mutex
 	invocations         map[string]*invocation
+	// cloudevents: its place in the chain (-1: not in it); the hooks before it run on the event Lambda sent, the
+	// ones after it on each CloudEvent. ready: CloudEvents waiting for the runtime's next /next.
+	ceAt  int
+	ready []handout
 }
 
 func main() {
@@ -119,7 +124,16 @@ func main() {
 		}
 		p.chain = append(p.chain, mw)
 	}
-	p.hasBefore, p.hasAfter = hasHook(p.chain, "before"), hasHook(p.chain, "after")
+	p.ceAt = -1
+	for i, mw := range p.chain {
+		if mw.builtin && p.ceAt >= 0 && p.chainErr == nil {
+			p.chainErr = &chainError{"Middleware.Failed", `"cloudevents" is named twice in the chain: name it once.`}
+		}
+		if mw.builtin && p.ceAt < 0 {
+			p.ceAt = i
+		}
+	}
+	p.hasBefore, p.hasAfter = hasHook(p.outer(), "before"), hasHook(p.outer(), "after")
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "open-runtime-proxy: could not listen on 127.0.0.1: %v\n", err)

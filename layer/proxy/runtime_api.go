@@ -65,6 +65,9 @@ func (p *proxy) relay(requestID string, o outcome, header headerBlock) reply {
 
 // nextEvent fetches events until one reaches the function: one a before hook answers is answered here.
 func (p *proxy) nextEvent(header headerBlock) reply {
+	if h, ok := p.takeReady(); ok {
+		return reply{http.StatusOK, h.header, h.event}
+	}
 	for {
 		res, err := p.up.do(http.MethodGet, apiPrefix+"next", header, nil)
 		if err != nil {
@@ -91,7 +94,7 @@ func (p *proxy) nextEvent(header headerBlock) reply {
 		handed, early := event, (*outcome)(nil)
 		if p.hasBefore {
 			input := responseValue(event)
-			handed, early = runBefore(p.chain, input, ctx)
+			handed, early = runBefore(p.outer(), input, ctx)
 			if early == nil && bytes.Equal(handed, input) {
 				// Nothing changed it: the function gets the event exactly as the caller sent it.
 				handed = event
@@ -106,6 +109,12 @@ func (p *proxy) nextEvent(header headerBlock) reply {
 		}
 		if inv.isAnswered() {
 			// The graceful timeout answered while the befores ran: the function has nothing left to do for it.
+			continue
+		}
+		if p.ceAt >= 0 {
+			if first, ok := p.startCloudEvents(inv, res.header, handed); ok {
+				return reply{http.StatusOK, res.header, first}
+			}
 			continue
 		}
 		return reply{http.StatusOK, res.header, handed}
@@ -140,6 +149,9 @@ func (p *proxy) forget(requestID string) {
 
 // answer: the function's response (not streamed), through the after hooks.
 func (p *proxy) answer(inv *invocation, header headerBlock, body []byte) reply {
+	if inv.ce != nil {
+		return p.cloudEventAnswered(inv, header, body, false)
+	}
 	if !inv.claim() {
 		return answeredReply
 	}
@@ -148,7 +160,7 @@ func (p *proxy) answer(inv *invocation, header headerBlock, body []byte) reply {
 	if !p.hasAfter {
 		return p.relay(requestID, outcome{ok: true, body: body}, header)
 	}
-	o := runAfter(p.chain, body, inv.ctx)
+	o := runAfter(p.outer(), body, inv.ctx)
 	if !bytes.Equal(o.body, body) {
 		header = header.without("content-type")
 	}
@@ -157,6 +169,9 @@ func (p *proxy) answer(inv *invocation, header headerBlock, body []byte) reply {
 
 // functionError: the function's error, through the error hooks.
 func (p *proxy) functionError(inv *invocation, header headerBlock, body []byte) reply {
+	if inv.ce != nil {
+		return p.cloudEventAnswered(inv, header, body, true)
+	}
 	if !inv.claim() {
 		return answeredReply
 	}
@@ -170,5 +185,5 @@ func (p *proxy) functionError(inv *invocation, header headerBlock, body []byte) 
 	if cause := header.get("lambda-runtime-function-xray-error-cause"); cause != "" {
 		kept = kept.with("Lambda-Runtime-Function-Xray-Error-Cause", cause)
 	}
-	return p.relay(requestID, runError(p.chain, errorFromBody(body, errorType), inv.ctx), kept)
+	return p.relay(requestID, runError(p.outer(), errorFromBody(body, errorType), inv.ctx), kept)
 }
