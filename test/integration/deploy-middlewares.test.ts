@@ -266,7 +266,7 @@ test('the AWS target through the SDK endpoint override sends the layer (proxy, w
   }
 });
 
-test("what the proxy can't run is refused by name before anything changes; --without-middlewares deploys the handler alone", async () => {
+test('cloudevents ships in the proxy; a component middleware is refused by name before anything changes; --without-middlewares deploys the handler alone', async () => {
   const cli = (...args: string[]) =>
     spawnSync(
       process.execPath,
@@ -286,18 +286,33 @@ test("what the proxy can't run is refused by name before anything changes; --wit
       ],
       { encoding: 'utf8', timeout: 120_000 },
     );
-  const refused = cli('CloudEventsFn', '--function-name', 'CloudEventsRefused');
-  assert.equal(refused.status, 1, refused.stderr);
-  assert.match(refused.stderr, /Nothing was deployed: CloudEventsFn's middlewares cloudevents \(built into the runner\) can't run on Lambda yet/);
-  const client = sdk();
-  try {
-    await assert.rejects(
-      client.send(new GetFunctionConfigurationCommand({ FunctionName: 'CloudEventsRefused' })),
-      /ResourceNotFoundException|Function not found/,
-    );
-  } finally {
-    client.destroy();
-  }
+  // The built-in cloudevents runs in the proxy: the deployed copy answers an SQS batch as the template's function does.
+  const shipped = cli('CloudEventsFn', '--function-name', 'CloudEventsDeployed');
+  assert.equal(shipped.status, 0, shipped.stderr);
+  const arn = 'arn:aws:sqs:us-east-1:123456789012:orders';
+  const batch = {
+    Records: [
+      {
+        messageId: 'm-1',
+        eventSource: 'aws:sqs',
+        eventSourceARN: arn,
+        awsRegion: 'us-east-1',
+        body: '{"order":1}',
+        attributes: { SentTimestamp: '1767225600000' },
+      },
+      {
+        messageId: 'm-2',
+        eventSource: 'aws:sqs',
+        eventSourceARN: arn,
+        awsRegion: 'us-east-1',
+        body: '{"reject":true}',
+        attributes: { SentTimestamp: '1767225601000' },
+      },
+    ],
+  };
+  const deployedBatch = await runner.invoke('CloudEventsDeployed', batch);
+  assert.deepEqual(deployedBatch.json(), { batchItemFailures: [{ itemIdentifier: 'm-2' }] }, deployedBatch.text);
+  assert.deepEqual(answer(deployedBatch), answer(await runner.invoke('CloudEventsFn', batch)));
   const component = { ...fn('HelloGuarded'), middlewares: ['http-guard'] };
   writeFileSync(join(workspace, 'shout-layer', 'middlewares', 'http-guard.wasm'), 'not really a component');
   await assert.rejects(
@@ -305,7 +320,7 @@ test("what the proxy can't run is refused by name before anything changes; --wit
       { ...component, layers: [join(workspace, 'shout-layer')] },
       { target: 'local', endpointUrl: runner.endpoint, functionName: 'ComponentRefused', workspace },
     ),
-    /http-guard \(a WebAssembly component\) can't run on Lambda yet/,
+    /Nothing was deployed: HelloGuarded's middleware http-guard is a WebAssembly component, which can't run on Lambda: .*components need the runner's WebAssembly host.*--without-middlewares/,
   );
   const alone = cli('PythonGuarded', '--without-middlewares', '--function-name', 'PythonAlone');
   assert.equal(alone.status, 0, alone.stderr);

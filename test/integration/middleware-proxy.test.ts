@@ -131,8 +131,10 @@ before(async () => {
   await buildLayer(ARCH, { out: layerOut, middlewares: join(FIXTURE, 'middlewares') });
   lambda.setMiddlewareRunner(chains);
   const functions: FunctionInput[] = [
-    ...pair('EchoNode', TRACE),
-    ...pair('EchoPython', TRACE, { runtime: 'python3.12', handler: 'app.handler', codeUri: join(FIXTURE, 'functions', 'py-echo') }),
+    // Six middleware processes (bash, Node, Python; before and after) start per invoke, inside the function's timeout
+    // in the proxy as on Lambda: room for them on a loaded machine (3 s was exceeded at a load average of 29).
+    ...pair('EchoNode', TRACE, { timeout: 15 }),
+    ...pair('EchoPython', TRACE, { runtime: 'python3.12', handler: 'app.handler', codeUri: join(FIXTURE, 'functions', 'py-echo'), timeout: 15 }),
     ...pair('Guarded', ['deny', 'trace-node']),
     ...pair('Counted', ['counter-ll']),
     ...pair('Shouted', ['upper-ll']),
@@ -169,7 +171,12 @@ before(async () => {
       codeUri: join(FIXTURE, 'functions', 'provided-echo'),
     }),
   );
-  const provided = pair('EchoProvided', TRACE, { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: join(FIXTURE, 'functions', 'provided-echo') });
+  const provided = pair('EchoProvided', TRACE, {
+    runtime: 'provided.al2023',
+    handler: 'bootstrap',
+    codeUri: join(FIXTURE, 'functions', 'provided-echo'),
+    timeout: 15,
+  });
   provided[1] = { ...provided[1]!, codeUri: providedThroughWrapper() };
   functions.push(...provided);
   lambda.setFunctions(functions.map((f) => parseFunction(f, 'test')));
