@@ -210,7 +210,7 @@ func (p *proxy) finishCloudEvents(inv *invocation, header headerBlock) reply {
 		p.postAndDrop(requestID, o)
 		return answeredReply
 	}
-	return p.relay(requestID, o, header.without("content-type"))
+	return p.relay(requestID, o, header.without("content-type"), nil)
 }
 
 // cloudEventAnswered: the function answered one CloudEvent (a response, or an error when isError).

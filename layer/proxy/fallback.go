@@ -66,7 +66,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(path, apiPrefix)
 	switch {
 	case rest == "next" && r.Method == http.MethodGet:
-		writeReply(w, p.nextEvent(headerBlockOf(r.Header)))
+		writeReply(w, p.nextEvent(headerBlockOf(r.Header), nil))
 	case strings.HasSuffix(rest, "/response") && r.Method == http.MethodPost:
 		p.response(w, r, strings.TrimSuffix(rest, "/response"))
 	case strings.HasSuffix(rest, "/error") && r.Method == http.MethodPost:
@@ -80,7 +80,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		writeReply(w, p.functionError(inv, headerBlockOf(r.Header), body))
+		writeReply(w, p.functionError(inv, headerBlockOf(r.Header), body, nil))
 	default:
 		p.pass(w, r)
 	}
@@ -118,7 +118,7 @@ func (p *proxy) response(w http.ResponseWriter, r *http.Request, requestID strin
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	writeReply(w, p.answer(inv, headerBlockOf(r.Header), body))
+	writeReply(w, p.answer(inv, headerBlockOf(r.Header), body, nil))
 }
 
 var hopHeaders = map[string]bool{"Connection": true, "Keep-Alive": true, "Transfer-Encoding": true, "Content-Length": true, "Te": true, "Trailer": true, "Upgrade": true}

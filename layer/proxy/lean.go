@@ -49,10 +49,17 @@ func (p *proxy) serveConn(c net.Conn, fallback *handoff) {
 	r := bufio.NewReaderSize(c, maxHead)
 	w := bufio.NewWriterSize(c, 64*1024)
 	var body []byte
+	// A GET /next sent upstream behind the last answer, whose event is still to be read.
+	var pending *upstreamConn
+	defer func() {
+		if pending != nil {
+			pending.conn.Close()
+		}
+	}()
 	for {
 		head, err := peekHead(r)
 		if err != nil {
-			if err == errHeadTooLarge {
+			if err == errHeadTooLarge && pending == nil {
 				fallback.give(c, r)
 				return
 			}
@@ -60,7 +67,12 @@ func (p *proxy) serveConn(c net.Conn, fallback *handoff) {
 			return
 		}
 		req, ok := p.parseRuntimeRequest(head)
-		if !ok {
+		if !ok || pending != nil && req.kind != leanNext {
+			if pending != nil {
+				// Not the GET /next that was pipelined: never happens with a runtime that pipelined it; start afresh.
+				c.Close()
+				return
+			}
 			fallback.give(c, r)
 			return
 		}
@@ -73,12 +85,44 @@ func (p *proxy) serveConn(c net.Conn, fallback *handoff) {
 			c.Close()
 			return
 		}
-		writeRawReply(w, p.serveLean(req, body))
+		var then *pipelinedNext
+		if req.kind != leanNext && p.ceAt < 0 {
+			then = p.pipelinedNext(r)
+		}
+		var rep reply
+		if req.kind == leanNext {
+			rep = p.nextEvent(req.header, pending)
+			pending = nil
+		} else {
+			rep = p.serveLean(req, body, then)
+		}
+		if then != nil {
+			pending = then.conn
+		}
+		writeRawReply(w, rep)
 		if err := w.Flush(); err != nil {
 			c.Close()
 			return
 		}
 	}
+}
+
+// pipelinedNext: when the runtime has already sent its GET /next behind this answer (the Node client pipelines
+// them), the proxy sends it upstream behind the answer too. Only a complete, usual GET /next already in the buffer.
+func (p *proxy) pipelinedNext(r *bufio.Reader) *pipelinedNext {
+	if r.Buffered() == 0 {
+		return nil
+	}
+	buf, _ := r.Peek(r.Buffered())
+	end := bytes.Index(buf, []byte("\r\n\r\n"))
+	if end < 0 {
+		return nil
+	}
+	req, ok := p.parseRuntimeRequest(buf[:end+4])
+	if !ok || req.kind != leanNext {
+		return nil
+	}
+	return &pipelinedNext{header: req.header}
 }
 
 // parseRuntimeRequest: one of the three usual requests, or false for net/http.
@@ -122,19 +166,16 @@ func (p *proxy) parseRuntimeRequest(head []byte) (leanRequest, bool) {
 	return req, true
 }
 
-func (p *proxy) serveLean(req leanRequest, body []byte) reply {
-	if req.kind == leanNext {
-		return p.nextEvent(req.header)
-	}
+func (p *proxy) serveLean(req leanRequest, body []byte, then *pipelinedNext) reply {
 	inv := p.take(req.requestID)
 	if inv == nil {
 		// Not an invocation of this proxy's (a late or unknown id): Lambda says what it says about it.
-		return p.forward(http.MethodPost, req.path, req.header, body)
+		return p.forward(http.MethodPost, req.path, req.header, body, then)
 	}
 	if req.kind == leanResponse {
-		return p.answer(inv, req.header, body)
+		return p.answer(inv, req.header, body, then)
 	}
-	return p.functionError(inv, req.header, body)
+	return p.functionError(inv, req.header, body, then)
 }
 
 func writeRawReply(w *bufio.Writer, rep reply) {

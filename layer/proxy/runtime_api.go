@@ -29,8 +29,8 @@ func upstreamFailed(err error) reply {
 var answeredReply = reply{http.StatusAccepted, headerBlock("Content-Type: application/json\r\n"), []byte(`{"status":"OK"}`)}
 
 // forward sends a request with its whole body as it is and answers with the real Runtime API's answer.
-func (p *proxy) forward(method, path string, header headerBlock, body []byte) reply {
-	res, err := p.up.do(method, path, header, body)
+func (p *proxy) forward(method, path string, header headerBlock, body []byte, then *pipelinedNext) reply {
+	res, err := p.up.doThenNext(method, path, header, body, then)
 	if err != nil {
 		return upstreamFailed(err)
 	}
@@ -38,7 +38,7 @@ func (p *proxy) forward(method, path string, header headerBlock, body []byte) re
 }
 
 // post sends the invocation's answer to the real Runtime API.
-func (p *proxy) post(requestID string, o outcome, header headerBlock) (*response, error) {
+func (p *proxy) post(requestID string, o outcome, header headerBlock, then *pipelinedNext) (*response, error) {
 	kind := "/response"
 	header = header.without("content-type", "lambda-runtime-function-error-type")
 	if !o.ok {
@@ -46,30 +46,38 @@ func (p *proxy) post(requestID string, o outcome, header headerBlock) (*response
 		header = header.with("Lambda-Runtime-Function-Error-Type", errorTypeOf(o.body))
 	}
 	header = append(header, "Content-Type: application/json\r\n"...)
-	return p.up.do(http.MethodPost, apiPrefix+requestID+kind, header, o.body)
+	return p.up.doThenNext(http.MethodPost, apiPrefix+requestID+kind, header, o.body, then)
 }
 
 func (p *proxy) postAndDrop(requestID string, o outcome) {
-	if _, err := p.post(requestID, o, nil); err != nil {
+	if _, err := p.post(requestID, o, nil, nil); err != nil {
 		logLine("open-runtime-proxy: could not post the answer of " + requestID + ": " + err.Error())
 	}
 }
 
-func (p *proxy) relay(requestID string, o outcome, header headerBlock) reply {
-	res, err := p.post(requestID, o, header)
+func (p *proxy) relay(requestID string, o outcome, header headerBlock, then *pipelinedNext) reply {
+	res, err := p.post(requestID, o, header, then)
 	if err != nil {
 		return upstreamFailed(err)
 	}
 	return upstreamReply(res)
 }
 
-// nextEvent fetches events until one reaches the function: one a before hook answers is answered here.
-func (p *proxy) nextEvent(header headerBlock) reply {
+// nextEvent fetches events until one reaches the function: one a before hook answers is answered here. The first
+// may have been asked for already (pre: a GET /next pipelined behind the runtime's answer).
+func (p *proxy) nextEvent(header headerBlock, pre *upstreamConn) reply {
 	if h, ok := p.takeReady(); ok {
 		return reply{http.StatusOK, h.header, h.event}
 	}
 	for {
-		res, err := p.up.do(http.MethodGet, apiPrefix+"next", header, nil)
+		var res *response
+		var err error
+		if pre != nil {
+			res, err = p.up.readNext(pre)
+			pre = nil
+		} else {
+			res, err = p.up.do(http.MethodGet, apiPrefix+"next", header, nil)
+		}
 		if err != nil {
 			return upstreamFailed(err)
 		}
@@ -148,7 +156,7 @@ func (p *proxy) forget(requestID string) {
 }
 
 // answer: the function's response (not streamed), through the after hooks.
-func (p *proxy) answer(inv *invocation, header headerBlock, body []byte) reply {
+func (p *proxy) answer(inv *invocation, header headerBlock, body []byte, then *pipelinedNext) reply {
 	if inv.ce != nil {
 		return p.cloudEventAnswered(inv, header, body, false)
 	}
@@ -158,17 +166,17 @@ func (p *proxy) answer(inv *invocation, header headerBlock, body []byte) reply {
 	requestID := inv.ctx.requestID
 	p.forget(requestID)
 	if !p.hasAfter {
-		return p.relay(requestID, outcome{ok: true, body: body}, header)
+		return p.relay(requestID, outcome{ok: true, body: body}, header, then)
 	}
 	o := runAfter(p.outer(), body, inv.ctx)
 	if !bytes.Equal(o.body, body) {
 		header = header.without("content-type")
 	}
-	return p.relay(requestID, o, header)
+	return p.relay(requestID, o, header, then)
 }
 
 // functionError: the function's error, through the error hooks.
-func (p *proxy) functionError(inv *invocation, header headerBlock, body []byte) reply {
+func (p *proxy) functionError(inv *invocation, header headerBlock, body []byte, then *pipelinedNext) reply {
 	if inv.ce != nil {
 		return p.cloudEventAnswered(inv, header, body, true)
 	}
@@ -185,5 +193,5 @@ func (p *proxy) functionError(inv *invocation, header headerBlock, body []byte) 
 	if cause := header.get("lambda-runtime-function-xray-error-cause"); cause != "" {
 		kept = kept.with("Lambda-Runtime-Function-Xray-Error-Cause", cause)
 	}
-	return p.relay(requestID, runError(p.outer(), errorFromBody(body, errorType), inv.ctx), kept)
+	return p.relay(requestID, runError(p.outer(), errorFromBody(body, errorType), inv.ctx), kept, then)
 }

@@ -66,12 +66,19 @@ type response struct {
 // do sends a request whose body is in memory (or nil). A kept-alive connection the peer closed while it was idle
 // fails before any answer: the request is then sent once more on a new one.
 func (c *upstreamClient) do(method, path string, header headerBlock, body []byte) (*response, error) {
+	return c.doThenNext(method, path, header, body, nil)
+}
+
+// doThenNext is do, with the runtime's next GET /next sent right behind the request when then is not nil (as the
+// runtime pipelined them to the proxy: one write instead of two). Its answer is read later from then.conn, which
+// stays out of the idle pool until then; then.conn is nil when the GET did not go (the peer closes the connection).
+func (c *upstreamClient) doThenNext(method, path string, header headerBlock, body []byte, then *pipelinedNext) (*response, error) {
 	for attempt := 0; ; attempt++ {
 		uc, reused, err := c.get()
 		if err != nil {
 			return nil, err
 		}
-		res, answered, err := c.roundTrip(uc, method, path, header, body)
+		res, answered, err := c.roundTrip(uc, method, path, header, body, then)
 		if err == nil {
 			return res, nil
 		}
@@ -82,8 +89,17 @@ func (c *upstreamClient) do(method, path string, header headerBlock, body []byte
 	}
 }
 
-func (c *upstreamClient) roundTrip(uc *upstreamConn, method, path string, header headerBlock, body []byte) (*response, bool, error) {
+// pipelinedNext: a GET /next the proxy sent upstream behind an answer, and the connection its event arrives on.
+type pipelinedNext struct {
+	header headerBlock
+	conn   *upstreamConn
+}
+
+func (c *upstreamClient) roundTrip(uc *upstreamConn, method, path string, header headerBlock, body []byte, then *pipelinedNext) (*response, bool, error) {
 	writeRequest(uc.w, method, path, c.address, header, body)
+	if then != nil {
+		writeRequest(uc.w, http.MethodGet, apiPrefix+"next", c.address, then.header, nil)
+	}
 	if err := uc.w.Flush(); err != nil {
 		return nil, false, err
 	}
@@ -91,12 +107,26 @@ func (c *upstreamClient) roundTrip(uc *upstreamConn, method, path string, header
 	if err != nil {
 		return nil, res != nil, err
 	}
-	if keep {
-		c.put(uc)
-	} else {
+	switch {
+	case !keep:
 		uc.conn.Close()
+	case then != nil:
+		then.conn = uc
+	default:
+		c.put(uc)
 	}
 	return res, true, nil
+}
+
+// readNext reads the event of a pipelined GET /next and gives its connection back to the pool.
+func (c *upstreamClient) readNext(uc *upstreamConn) (*response, error) {
+	res, keep, err := readResponse(uc.r, http.MethodGet)
+	if err != nil || !keep {
+		uc.conn.Close()
+		return res, err
+	}
+	c.put(uc)
+	return res, nil
 }
 
 var errUnusual = errors.New("unusual message")
