@@ -3,8 +3,7 @@
 // mode, one invocation per record for batch sources, and its results are mapped back to what the source expects
 // (batchItemFailures for SQS, Kinesis and DynamoDB Streams, an HTTP response for HTTP sources, the result otherwise).
 // Attributes come out in the SDK's order; the SDK's defaults are kept (a random v4 id, the time now).
-// An HTTP request that already is a CloudEvent (ce-* headers, application/cloudevents+json) is not read in the
-// layer yet: it fails with a sentence that says so.
+// An HTTP request that already is a CloudEvent is read as the SDK's HTTP.toEvent reads it (ce_http.go).
 package main
 
 import (
@@ -388,9 +387,7 @@ func toCloudEvents(event jsValue, functionName string) (string, []jsValue, error
 			{"time", field(event, "time")}, {"awsregion", field(event, "region")}, {"datacontenttype", jsonString("application/json")}, {"data", compactJSON(field(event, "detail"))}})
 		events = []jsValue{ce}
 	case "http", "alb":
-		var ce jsValue
-		ce, err = httpCloudEvent(kind, event)
-		events = []jsValue{ce}
+		events, err = httpCloudEvent(kind, event)
 	default:
 		var ce jsValue
 		ce, err = makeCloudEvent([]attr{{"source", jsonString("urn:open-runtime:function:" + functionName)}, {"type", jsonString("com.amazonaws.lambda.invoke")},
@@ -434,7 +431,7 @@ func decodeBase64Lenient(s string) []byte {
 	return out
 }
 
-func httpCloudEvent(kind string, event jsValue) (jsValue, error) {
+func httpCloudEvent(kind string, event jsValue) ([]jsValue, error) {
 	headers := map[string]string{}
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(field(event, "headers"), &raw)
@@ -450,8 +447,11 @@ func httpCloudEvent(kind string, event jsValue) (jsValue, error) {
 		body = &text
 	}
 	contentType := headers["content-type"]
-	if body != nil && (strings.HasPrefix(contentType, "application/cloudevents") || headers["ce-id"] != "") {
-		return nil, errors.New("the request already is a CloudEvent (ce-* headers or an application/cloudevents content type), which the Open Runtime layer does not read yet; the local runner does. Send the data without the CloudEvents HTTP binding")
+	if body != nil {
+		// A request that already is a CloudEvent (binary or structured HTTP mode, or a batch) is read as one.
+		if events, isEvent, err := httpToCloudEvents(headers, *body); isEvent {
+			return events, err
+		}
 	}
 	rc := field(event, "requestContext")
 	method := coalesce(field(event, "httpMethod"), field(rc, "http", "method"))
@@ -477,7 +477,8 @@ func httpCloudEvent(kind string, event jsValue) (jsValue, error) {
 			attrs = append(attrs, attr{"data", jsonString(*body)}, attr{"datacontenttype", jsonString(ct)})
 		}
 	}
-	return makeCloudEvent(attrs)
+	ce, err := makeCloudEvent(attrs)
+	return []jsValue{ce}, err
 }
 
 func jsonStringOrNil(m map[string]string, k string) jsValue {

@@ -664,6 +664,51 @@ describe('the built-in cloudevents middleware (hooks before it see the AWS event
     });
   }
 
+  const ceRequest = (headers: Record<string, string>, body: string) => ({
+    ...http(body),
+    headers: { host: 'abc.execute-api.us-east-1.amazonaws.com', ...headers },
+  });
+  for (const [name, event] of [
+    [
+      'binary mode (ce-* headers)',
+      ceRequest(
+        {
+          'ce-id': 'b-1',
+          'ce-type': 'com.example.order',
+          'ce-source': '/orders',
+          'ce-specversion': '1.0',
+          'ce-time': '2026-01-01T00:00:00Z',
+          'ce-tenant': 'acme',
+          'Content-Type': 'application/json',
+        },
+        '{"order":9}',
+      ),
+    ],
+    [
+      'structured mode',
+      ceRequest(
+        { 'Content-Type': 'application/cloudevents+json' },
+        '{"specversion":"1.0","id":"s-1","type":"com.example.order","source":"/orders","time":"2026-01-01T00:00:01Z","tenant":"acme","data":{"order":10}}',
+      ),
+    ],
+    [
+      'a batch',
+      ceRequest(
+        { 'Content-Type': 'application/cloudevents-batch+json' },
+        '[{"specversion":"1.0","id":"x-1","type":"t","source":"/s","time":"2026-01-01T00:00:02Z","data":{"n":1}},{"specversion":"1.0","id":"x-2","type":"t","source":"/s","time":"2026-01-01T00:00:03Z","data":{"n":2}}]',
+      ),
+    ],
+  ] as const) {
+    test(`an HTTP request that already is a CloudEvent, ${name}, is read as one`, async () => {
+      await conforms('CloudEvents', event, (r) => {
+        assert.equal(r.body.statusCode, 200, JSON.stringify(r.body));
+        const answered = JSON.parse(r.body.body);
+        assert.match(answered.event.id, /^(b-1|s-1|x-1)$/);
+        assert.equal(answered.trace, ',handler,bash:after');
+      });
+    });
+  }
+
   test('a CloudEvent returned for an HTTP request goes back in binary HTTP mode', async () => {
     await conforms('CloudEvents', http('{"reply":"cloudevent"}'), (r) => {
       assert.equal(r.body.statusCode, 200);
