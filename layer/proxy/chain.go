@@ -99,18 +99,21 @@ func responseValue(body []byte) []byte {
 type outcome struct {
 	ok   bool
 	body []byte
+	// broken: the chain itself failed (Middleware.Failed ...): no error hook sees it, and it fails a whole
+	// cloudevents batch rather than one record.
+	broken bool
 }
 
 func failed(err error) outcome {
 	if f, ok := err.(*hookFailure); ok {
-		return outcome{body: f.lambdaError()}
+		return outcome{body: f.lambdaError(), broken: true}
 	}
 	if c, ok := err.(*chainError); ok {
 		b, _ := json.Marshal(map[string]string{"errorType": c.errorType, "errorMessage": c.message})
-		return outcome{body: b}
+		return outcome{body: b, broken: true}
 	}
 	b, _ := json.Marshal(map[string]string{"errorType": "Middleware.Failed", "errorMessage": err.Error()})
-	return outcome{body: b}
+	return outcome{body: b, broken: true}
 }
 
 func callHook(mw *middleware, hook string, input []byte, ctx hookContext) (answerKind, []byte, error) {

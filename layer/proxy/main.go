@@ -9,9 +9,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -39,6 +37,7 @@ func logLine(line string) {
 // invocation is one event between its /next and its answer.
 type invocation struct {
 	ctx      hookContext
+	ce       *ceRun // the records of a cloudevents invocation, handed to the function one by one
 	mu       sync.Mutex
 	answered bool
 	timer    *time.Timer
@@ -76,6 +75,10 @@ type proxy struct {
 	functionName        string
 	mu                  sync.Mutex
 	invocations         map[string]*invocation
+	// cloudevents: its place in the chain (-1: not in it); the hooks before it run on the event Lambda sent, the
+	// ones after it on each CloudEvent. ready: CloudEvents waiting for the runtime's next /next.
+	ceAt  int
+	ready []handout
 }
 
 func main() {
@@ -121,13 +124,22 @@ func main() {
 		}
 		p.chain = append(p.chain, mw)
 	}
-	p.hasBefore, p.hasAfter = hasHook(p.chain, "before"), hasHook(p.chain, "after")
+	p.ceAt = -1
+	for i, mw := range p.chain {
+		if mw.builtin && p.ceAt >= 0 && p.chainErr == nil {
+			p.chainErr = &chainError{"Middleware.Failed", `"cloudevents" is named twice in the chain: name it once.`}
+		}
+		if mw.builtin && p.ceAt < 0 {
+			p.ceAt = i
+		}
+	}
+	p.hasBefore, p.hasAfter = hasHook(p.outer(), "before"), hasHook(p.outer(), "after")
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "open-runtime-proxy: could not listen on 127.0.0.1: %v\n", err)
 		os.Exit(1)
 	}
-	go func() { _ = http.Serve(guardedListener{listener, listener.Addr().(*net.TCPAddr).Port}, p) }()
+	go p.serveRuntime(guardedListener{listener, listener.Addr().(*net.TCPAddr).Port})
 	os.Exit(runRuntime(os.Args[1], os.Args[2:], listener.Addr().String(), upstream))
 }
 
@@ -169,288 +181,4 @@ func runRuntime(command string, args []string, address, upstream string) int {
 		return 128 + int(ws.Signal())
 	}
 	return cmd.ProcessState.ExitCode()
-}
-
-func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if !strings.HasPrefix(path, apiPrefix) || p.chainErr == nil && len(p.chain) == 0 {
-		p.pass(w, r)
-		return
-	}
-	rest := strings.TrimPrefix(path, apiPrefix)
-	switch {
-	case rest == "next" && r.Method == http.MethodGet:
-		p.next(w, r)
-	case strings.HasSuffix(rest, "/response") && r.Method == http.MethodPost:
-		p.response(w, r, strings.TrimSuffix(rest, "/response"))
-	case strings.HasSuffix(rest, "/error") && r.Method == http.MethodPost:
-		p.functionError(w, r, strings.TrimSuffix(rest, "/error"))
-	default:
-		p.pass(w, r)
-	}
-}
-
-var hopHeaders = map[string]bool{"Connection": true, "Keep-Alive": true, "Transfer-Encoding": true, "Content-Length": true, "Te": true, "Trailer": true, "Upgrade": true}
-
-func copyHeaders(to, from http.Header) {
-	for k, vs := range from {
-		if hopHeaders[k] {
-			continue
-		}
-		for _, v := range vs {
-			to.Add(k, v)
-		}
-	}
-}
-
-// trailerCopier hands the runtime's trailers (a streamed response's mid-stream error) on when its body ends.
-type trailerCopier struct {
-	body io.ReadCloser
-	from *http.Request
-	to   *http.Request
-}
-
-func (t *trailerCopier) Read(b []byte) (int, error) {
-	n, err := t.body.Read(b)
-	if err == io.EOF {
-		for k, vs := range t.from.Trailer {
-			t.to.Trailer[k] = vs
-		}
-	}
-	return n, err
-}
-
-func (t *trailerCopier) Close() error { return t.body.Close() }
-
-// pass forwards a request as it is (init errors, streamed responses, anything the chain has no part in).
-func (p *proxy) pass(w http.ResponseWriter, r *http.Request) {
-	out, err := http.NewRequest(r.Method, "http://"+p.upstream+r.URL.RequestURI(), nil)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	copyHeaders(out.Header, r.Header)
-	if r.Body != nil && r.Body != http.NoBody {
-		out.ContentLength = r.ContentLength
-		out.Body = r.Body
-		if len(r.Trailer) > 0 {
-			out.Trailer = http.Header{}
-			for k := range r.Trailer {
-				out.Trailer[k] = nil
-			}
-			out.Body = &trailerCopier{body: r.Body, from: r, to: out}
-			out.ContentLength = -1
-		}
-	}
-	res, err := p.client.Do(out)
-	if err != nil {
-		p.upstreamFailed(w, err)
-		return
-	}
-	defer res.Body.Close()
-	copyHeaders(w.Header(), res.Header)
-	w.WriteHeader(res.StatusCode)
-	_, _ = io.Copy(w, res.Body)
-}
-
-func (p *proxy) upstreamFailed(w http.ResponseWriter, err error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusBadGateway)
-	fmt.Fprintf(w, `{"errorType":"Runtime.ProxyError","errorMessage":%q}`, "The Open Runtime layer could not reach the Lambda Runtime API: "+err.Error())
-}
-
-// post sends the invocation's answer to the real Runtime API.
-func (p *proxy) post(requestID string, o outcome, headers http.Header) (*response, error) {
-	kind := "response"
-	if !o.ok {
-		kind = "error"
-	}
-	req, _ := http.NewRequest(http.MethodPost, "http://"+p.upstream+apiPrefix+requestID+"/"+kind, nil)
-	if headers != nil {
-		copyHeaders(req.Header, headers)
-	}
-	if !o.ok {
-		req.Header.Set("Lambda-Runtime-Function-Error-Type", errorTypeOf(o.body))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return p.up.do(req, o.body)
-}
-
-func (p *proxy) postAndDrop(requestID string, o outcome) {
-	if _, err := p.post(requestID, o, nil); err != nil {
-		logLine("open-runtime-proxy: could not post the answer of " + requestID + ": " + err.Error())
-	}
-}
-
-// next fetches events until one reaches the function: one a before hook answers is answered here.
-func (p *proxy) next(w http.ResponseWriter, r *http.Request) {
-	for {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+p.upstream+apiPrefix+"next", nil)
-		copyHeaders(req.Header, r.Header)
-		res, err := p.up.do(req, nil)
-		if err != nil {
-			p.upstreamFailed(w, err)
-			return
-		}
-		event := res.Body
-		requestID := res.Header.Get("Lambda-Runtime-Aws-Request-Id")
-		if res.StatusCode != http.StatusOK || requestID == "" {
-			copyHeaders(w.Header(), res.Header)
-			w.WriteHeader(res.StatusCode)
-			_, _ = w.Write(event)
-			return
-		}
-		deadline, _ := strconv.ParseInt(res.Header.Get("Lambda-Runtime-Deadline-Ms"), 10, 64)
-		ctx := hookContext{requestID: requestID, functionName: p.functionName, deadlineMs: deadline}
-		if p.chainErr != nil {
-			p.postAndDrop(requestID, failed(p.chainErr))
-			continue
-		}
-		inv := &invocation{ctx: ctx}
-		p.mu.Lock()
-		p.invocations[requestID] = inv
-		p.mu.Unlock()
-		if p.marginMs > 0 && deadline > 0 {
-			inv.timer = time.AfterFunc(time.Until(time.UnixMilli(deadline-p.marginMs)), func() { p.timedOut(inv) })
-		}
-		handed, early := event, (*outcome)(nil)
-		if p.hasBefore {
-			input := responseValue(event)
-			handed, early = runBefore(p.chain, input, ctx)
-			if early == nil && bytes.Equal(handed, input) {
-				// Nothing changed it: the function gets the event exactly as the caller sent it.
-				handed = event
-			}
-		}
-		if early != nil {
-			if inv.claim() {
-				p.forget(requestID)
-				p.postAndDrop(requestID, *early)
-			}
-			continue
-		}
-		if inv.isAnswered() {
-			// The graceful timeout answered while the befores ran: the function has nothing left to do for it.
-			continue
-		}
-		copyHeaders(w.Header(), res.Header)
-		w.Header().Set("Content-Length", strconv.Itoa(len(handed)))
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(handed)
-		return
-	}
-}
-
-// timedOut: the graceful-timeout margin is reached and the function has not answered: the error hooks get a
-// timeout error and the caller their answer, instead of Lambda's bare timeout.
-func (p *proxy) timedOut(inv *invocation) {
-	if !inv.claim() {
-		return
-	}
-	p.forget(inv.ctx.requestID)
-	left := inv.ctx.deadlineMs - time.Now().UnixMilli()
-	message := fmt.Sprintf("RequestId: %s Error: Task is about to time out (%d ms before its deadline, OPEN_RUNTIME_TIMEOUT_MARGIN_MS=%d): the Open Runtime layer answered for the function. Raise the function's Timeout if the work needs longer.", inv.ctx.requestID, left, p.marginMs)
-	body := []byte(fmt.Sprintf(`{"errorType":"Sandbox.Timedout","errorMessage":%q}`, message))
-	logLine("MIDDLEWARE graceful timeout: the function had not answered " + strconv.FormatInt(p.marginMs, 10) + " ms before its deadline; running the error hooks")
-	p.postAndDrop(inv.ctx.requestID, runError(p.chain, body, inv.ctx))
-}
-
-func (p *proxy) take(requestID string) *invocation {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.invocations[requestID]
-}
-
-func (p *proxy) forget(requestID string) {
-	p.mu.Lock()
-	delete(p.invocations, requestID)
-	p.mu.Unlock()
-}
-
-// answered tells the runtime its answer was taken, as Lambda does (202), when the proxy has answered already.
-func answered(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	_, _ = w.Write([]byte(`{"status":"OK"}`))
-}
-
-func (p *proxy) relay(w http.ResponseWriter, requestID string, o outcome, headers http.Header) {
-	res, err := p.post(requestID, o, headers)
-	if err != nil {
-		p.upstreamFailed(w, err)
-		return
-	}
-	copyHeaders(w.Header(), res.Header)
-	w.Header().Set("Content-Length", strconv.Itoa(len(res.Body)))
-	w.WriteHeader(res.StatusCode)
-	_, _ = w.Write(res.Body)
-}
-
-func (p *proxy) response(w http.ResponseWriter, r *http.Request, requestID string) {
-	inv := p.take(requestID)
-	if inv == nil {
-		p.pass(w, r)
-		return
-	}
-	if strings.EqualFold(r.Header.Get("Lambda-Runtime-Function-Response-Mode"), "streaming") {
-		// A stream goes to the caller as the function writes it: nothing is left for after hooks to replace.
-		if !inv.claim() {
-			_, _ = io.Copy(io.Discard, r.Body)
-			answered(w)
-			return
-		}
-		p.forget(requestID)
-		if p.hasAfter {
-			logLine("MIDDLEWARE after hooks skipped: the response was streamed to the caller as the function wrote it")
-		}
-		p.pass(w, r)
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if !inv.claim() {
-		answered(w)
-		return
-	}
-	p.forget(requestID)
-	if !p.hasAfter {
-		p.relay(w, requestID, outcome{ok: true, body: body}, r.Header)
-		return
-	}
-	headers := r.Header.Clone()
-	o := runAfter(p.chain, body, inv.ctx)
-	if !bytes.Equal(o.body, body) {
-		headers.Del("Content-Type")
-	}
-	p.relay(w, requestID, o, headers)
-}
-
-func (p *proxy) functionError(w http.ResponseWriter, r *http.Request, requestID string) {
-	inv := p.take(requestID)
-	if inv == nil {
-		p.pass(w, r)
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if !inv.claim() {
-		answered(w)
-		return
-	}
-	p.forget(requestID)
-	errorType := r.Header.Get("Lambda-Runtime-Function-Error-Type")
-	if errorType == "" || errorType == "unhandled" {
-		errorType = "Runtime.Unknown"
-	}
-	headers := http.Header{}
-	if cause := r.Header.Get("Lambda-Runtime-Function-Xray-Error-Cause"); cause != "" {
-		headers.Set("Lambda-Runtime-Function-Xray-Error-Cause", cause)
-	}
-	p.relay(w, requestID, runError(p.chain, errorFromBody(body, errorType), inv.ctx), headers)
 }

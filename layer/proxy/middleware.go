@@ -39,6 +39,7 @@ type middleware struct {
 	hooks    map[string]bool
 	timeouts map[string]time.Duration
 	serve    *longLived
+	builtin  bool
 }
 
 // hookFailure is the Middleware.Failed error of runner/middleware/hook-answer.ts, sentence for sentence.
@@ -133,7 +134,8 @@ func isFile(path string) bool {
 
 func resolveMiddleware(name string) (*middleware, error) {
 	if name == "cloudevents" {
-		return nil, &chainError{"Middleware.NotFound", `The built-in middleware "cloudevents" does not run in the Open Runtime layer yet: remove it from OPEN_RUNTIME_MIDDLEWARES / SLSMIDDLEWARES, or run the function with the local runner.`}
+		// Built in (cloudevents.go): it wraps the rest of the chain instead of having hooks.
+		return &middleware{name: name, builtin: true, hooks: map[string]bool{}, timeouts: map[string]time.Duration{}}, nil
 	}
 	if !namePattern.MatchString(name) || name == "." || name == ".." {
 		return nil, &chainError{"Middleware.NotFound", fmt.Sprintf(`Middleware name %q is not a file name: use letters, digits, "-", "_" and ".".`, name)}

@@ -1,15 +1,17 @@
 // The proxy's client of the real Runtime API: plain HTTP/1.1 on kept-alive connections, each request written and its
 // response read on the calling goroutine (net/http's Transport hands every request to two more goroutines per
 // connection: a cost on each hop of every invoke). Lambda's Runtime API is one local peer that keeps connections open.
+// Headers travel as raw header blocks (headers.go): what the runtime sent is what Lambda gets, without a map between.
 package main
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -54,21 +56,29 @@ func (c *upstreamClient) put(uc *upstreamConn) {
 }
 
 // response is an upstream answer, its body read in full (Runtime API bodies are bounded: 6 MB events and answers).
+// header holds its header lines, hop-by-hop ones left out.
 type response struct {
 	StatusCode int
-	Header     http.Header
+	header     headerBlock
 	Body       []byte
 }
 
 // do sends a request whose body is in memory (or nil). A kept-alive connection the peer closed while it was idle
 // fails before any answer: the request is then sent once more on a new one.
-func (c *upstreamClient) do(req *http.Request, body []byte) (*response, error) {
+func (c *upstreamClient) do(method, path string, header headerBlock, body []byte) (*response, error) {
+	return c.doThenNext(method, path, header, body, nil)
+}
+
+// doThenNext is do, with the runtime's next GET /next sent right behind the request when then is not nil (as the
+// runtime pipelined them to the proxy: one write instead of two). Its answer is read later from then.conn, which
+// stays out of the idle pool until then; then.conn is nil when the GET did not go (the peer closes the connection).
+func (c *upstreamClient) doThenNext(method, path string, header headerBlock, body []byte, then *pipelinedNext) (*response, error) {
 	for attempt := 0; ; attempt++ {
 		uc, reused, err := c.get()
 		if err != nil {
 			return nil, err
 		}
-		res, answered, err := c.roundTrip(uc, req, body)
+		res, answered, err := c.roundTrip(uc, method, path, header, body, then)
 		if err == nil {
 			return res, nil
 		}
@@ -79,50 +89,105 @@ func (c *upstreamClient) do(req *http.Request, body []byte) (*response, error) {
 	}
 }
 
-func (c *upstreamClient) roundTrip(uc *upstreamConn, req *http.Request, body []byte) (*response, bool, error) {
-	writeRequest(uc.w, req, c.address, body)
+// pipelinedNext: a GET /next the proxy sent upstream behind an answer, and the connection its event arrives on.
+type pipelinedNext struct {
+	header headerBlock
+	conn   *upstreamConn
+}
+
+func (c *upstreamClient) roundTrip(uc *upstreamConn, method, path string, header headerBlock, body []byte, then *pipelinedNext) (*response, bool, error) {
+	writeRequest(uc.w, method, path, c.address, header, body)
+	if then != nil {
+		writeRequest(uc.w, http.MethodGet, apiPrefix+"next", c.address, then.header, nil)
+	}
 	if err := uc.w.Flush(); err != nil {
 		return nil, false, err
 	}
-	res, err := http.ReadResponse(uc.r, req)
+	res, keep, err := readResponse(uc.r, method)
+	if err != nil {
+		return nil, res != nil, err
+	}
+	switch {
+	case !keep:
+		uc.conn.Close()
+	case then != nil:
+		then.conn = uc
+	default:
+		c.put(uc)
+	}
+	return res, true, nil
+}
+
+// readNext reads the event of a pipelined GET /next and gives its connection back to the pool.
+func (c *upstreamClient) readNext(uc *upstreamConn) (*response, error) {
+	res, keep, err := readResponse(uc.r, http.MethodGet)
+	if err != nil || !keep {
+		uc.conn.Close()
+		return res, err
+	}
+	c.put(uc)
+	return res, nil
+}
+
+var errUnusual = errors.New("unusual message")
+
+// readResponse reads one response. The Runtime API's usual answer (a status line, headers, a Content-Length body) is
+// read from the connection's buffer as it is; anything else (chunked, no length, 1xx) goes through net/http's parser.
+func readResponse(r *bufio.Reader, method string) (*response, bool, error) {
+	head, err := peekHead(r)
 	if err != nil {
 		return nil, false, err
 	}
-	data, err := io.ReadAll(res.Body)
-	res.Body.Close()
+	if res, length, keep, err := parseResponseHead(head); err == nil {
+		_, _ = r.Discard(len(head))
+		res.Body = make([]byte, length)
+		if _, err := io.ReadFull(r, res.Body); err != nil {
+			return res, false, err
+		}
+		return res, keep, nil
+	}
+	req := &http.Request{Method: method}
+	hres, err := http.ReadResponse(r, req)
 	if err != nil {
-		return nil, true, err
+		return nil, false, err
 	}
-	if res.Close {
-		uc.conn.Close()
-	} else {
-		c.put(uc)
+	data, err := io.ReadAll(hres.Body)
+	hres.Body.Close()
+	res := &response{StatusCode: hres.StatusCode, header: headerBlockOf(hres.Header), Body: data}
+	if err != nil {
+		return res, false, err
 	}
-	return &response{StatusCode: res.StatusCode, Header: res.Header, Body: data}, true, nil
+	return res, !hres.Close, nil
 }
 
-// writeRequest writes an HTTP/1.1 request with its whole body, as Request.Write would, without its general path
-// (fmt.Fprintf and default headers: a tenth of the proxy's CPU per invoke went there). Header values never carry a
-// line break (net/http's parser refused them on the way in); one is replaced by a space all the same.
-func writeRequest(w *bufio.Writer, req *http.Request, host string, body []byte) {
-	w.WriteString(req.Method)
+// parseResponseHead: an HTTP/1.1 response head with a Content-Length and nothing unusual; errUnusual otherwise.
+func parseResponseHead(head []byte) (*response, int, bool, error) {
+	line, rest := cutLine(head)
+	if !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) || len(line) < 12 {
+		return nil, 0, false, errUnusual
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil || status < 200 {
+		return nil, 0, false, errUnusual
+	}
+	fields, ok := scanHeaders(rest)
+	if !ok || fields.chunkedOrOther || fields.contentLength < 0 {
+		return nil, 0, false, errUnusual
+	}
+	return &response{StatusCode: status, header: fields.kept}, fields.contentLength, !fields.close, nil
+}
+
+// writeRequest writes an HTTP/1.1 request with its whole body (no fmt, no default headers: a tenth of the proxy's CPU
+// per invoke went to Request.Write's general path).
+func writeRequest(w *bufio.Writer, method, path, host string, header headerBlock, body []byte) {
+	w.WriteString(method)
 	w.WriteByte(' ')
-	w.WriteString(req.URL.RequestURI())
+	w.WriteString(path)
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(host)
 	w.WriteString("\r\n")
-	for k, vs := range req.Header {
-		for _, v := range vs {
-			w.WriteString(k)
-			w.WriteString(": ")
-			if strings.ContainsAny(v, "\r\n") {
-				v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
-			}
-			w.WriteString(v)
-			w.WriteString("\r\n")
-		}
-	}
-	if body != nil || req.Method != http.MethodGet {
+	w.Write(header)
+	if body != nil || method != http.MethodGet {
 		w.WriteString("Content-Length: ")
 		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(body)), 10))
 		w.WriteString("\r\n")

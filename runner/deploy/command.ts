@@ -15,7 +15,7 @@ export const DEPLOY_USAGE = `  open-runtime deploy <function> [--target aws|loca
       (--target local --endpoint-url http://127.0.0.1:PORT); publishes a version and optionally points an alias at it.
       A function with middlewares ships them: the Open Runtime layer (the Runtime API proxy and the middlewares) is
       published as open-runtime-<name> (an unchanged version is reused) and attached, and the runtime starts through it.
-      --without-middlewares deploys the handler alone. Component middlewares and cloudevents are refused (the layer can't run them).`;
+      --without-middlewares deploys the handler alone. Component (.wasm) middlewares are refused (the layer can't run them).`;
 
 export async function deployCommand(args: string[], loadWorkspace: LoadWorkspace): Promise<number> {
   let parsed;

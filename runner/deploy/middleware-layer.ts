@@ -8,8 +8,8 @@
 // (provided.al2023, provided.al2) has no wrapper on Lambda, so its package's `bootstrap` becomes a two-line script
 // that starts the layer's wrapper with the original bootstrap, moved to `.open-runtime/bootstrap`.
 //
-// What the proxy can't run is refused here, by name, before anything is changed: component (.wasm) middlewares and
-// the built-in `cloudevents` (the proxy is a small static Go program; see layer/proxy/middleware.go).
+// What the proxy can't run is refused here, by name, before anything is changed: component (.wasm) middlewares (the
+// proxy is a small static Go program with no WebAssembly host). The built-in `cloudevents` is in the proxy itself.
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -59,15 +59,16 @@ export function shippableChain(fn: FunctionSpec, chain: string[]): Array<Extract
     }
   });
   const components = resolved.filter((m) => m.kind === 'component');
-  const builtins = resolved.filter((m) => m.kind === 'builtin');
-  if (components.length || builtins.length) {
-    const named = [...components.map((m) => `${m.name} (a WebAssembly component)`), ...builtins.map((m) => `${m.name} (built into the runner)`)].join(', ');
+  if (components.length) {
+    const named = components.map((m) => m.name).join(', ');
     throw new ChainNotShippable(
-      `Nothing was deployed: ${fn.name}'s middlewares ${named} can't run on Lambda yet. The Open Runtime layer's proxy runs executable middlewares ` +
-        '(scripts and programs reading the event on stdin); components and the built-in cloudevents need the runner, which is not in the layer. ' +
+      `Nothing was deployed: ${fn.name}'s middleware${components.length > 1 ? 's' : ''} ${named} ${components.length > 1 ? 'are WebAssembly components, which' : 'is a WebAssembly component, which'} can't run on Lambda: ` +
+        "the Open Runtime layer's proxy runs executable middlewares (scripts and programs reading the event on stdin) and the built-in cloudevents, " +
+        "and components need the runner's WebAssembly host, which is not in the layer. " +
         'Replace them with executable middlewares, or deploy the handler alone with --without-middlewares.',
     );
   }
+  // Built-ins (cloudevents) are in the proxy itself (layer/proxy/cloudevents.go): no files to ship.
   return resolved.filter((m): m is Extract<ResolvedMiddleware, { kind: 'executable' }> => m.kind === 'executable');
 }
 

@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetFunctionConfigurationCommand, GetLayerVersionByArnCommand, LambdaClient, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
@@ -216,15 +218,96 @@ describe("deployed to the local control plane, the chain runs in the layer's pro
   });
 });
 
+interface Recorded {
+  method: string;
+  path: string;
+  userAgent: string;
+  body: string;
+}
+
+/** An HTTP server in front of the control plane that records every request the SDK sends, then forwards it as it is. */
+async function recordingEndpoint(target: string): Promise<{ url: string; requests: Recorded[]; close(): Promise<void> }> {
+  const requests: Recorded[] = [];
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({
+        method: req.method!,
+        path: req.url!,
+        userAgent: String(req.headers['x-amz-user-agent'] ?? req.headers['user-agent'] ?? ''),
+        body: body.toString('utf8'),
+      });
+      const out = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+        (answer) => {
+          res.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      out.on('error', (err) => {
+        res.writeHead(502);
+        res.end(String(err));
+      });
+      out.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 test('the AWS target through the SDK endpoint override sends the layer (proxy, wrapper, middlewares) and the wrapper settings', async () => {
+  const recorder = await recordingEndpoint(runner.endpoint);
   const result = await deployFunction(fn('HelloGuarded'), {
     target: 'aws',
-    endpointUrl: runner.endpoint,
+    endpointUrl: recorder.url,
     functionName: 'HelloOnAws',
     architecture: 'arm64',
     role: 'arn:aws:iam::123456789012:role/hello',
     workspace,
   });
+  await recorder.close();
+  // What the real @aws-sdk client sent: PublishLayerVersion with the zip, then the function with the layer and the
+  // wrapper settings (CreateFunction, or UpdateFunctionConfiguration when it exists).
+  const sent = recorder.requests;
+  assert.ok(
+    sent.every((r) => /aws-sdk-js/.test(r.userAgent)),
+    sent.map((r) => r.userAgent).join('\n'),
+  );
+  const published = sent.filter((r) => r.method === 'POST' && r.path === '/2018-10-31/layers/open-runtime-HelloOnAws/versions');
+  assert.equal(published.length, 1, sent.map((r) => `${r.method} ${r.path}`).join('\n'));
+  const publishBody = JSON.parse(published[0]!.body);
+  assert.deepEqual(publishBody.CompatibleArchitectures, ['arm64']);
+  assert.deepEqual(publishBody.CompatibleRuntimes, ['nodejs22.x']);
+  assert.deepEqual(
+    readZip(Buffer.from(publishBody.Content.ZipFile, 'base64'))
+      .map((e) => e.name)
+      .sort(),
+    [
+      'bin/open-runtime-proxy',
+      'middlewares/auth.json',
+      'middlewares/auth.sh',
+      'middlewares/cors.json',
+      'middlewares/cors.mjs',
+      'middlewares/request-log.py',
+      'open-runtime-wrapper',
+    ],
+  );
+  const configured = sent
+    .filter((r) => r.method === 'POST' && r.path === '/2015-03-31/functions')
+    .concat(sent.filter((r) => r.method === 'PUT' && r.path === '/2015-03-31/functions/HelloOnAws/configuration'))
+    .map((r) => JSON.parse(r.body));
+  assert.ok(configured.length >= 1, sent.map((r) => `${r.method} ${r.path}`).join('\n'));
+  const settings = configured.at(-1);
+  assert.deepEqual(settings.Layers, [result.middlewareLayer!.arn]);
+  assert.equal(settings.Environment.Variables.AWS_LAMBDA_EXEC_WRAPPER, '/opt/open-runtime-wrapper');
+  assert.equal(settings.Environment.Variables.OPEN_RUNTIME_MIDDLEWARES, 'request-log,auth,cors');
   const client = sdk();
   try {
     const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'HelloOnAws' }));
@@ -266,7 +349,7 @@ test('the AWS target through the SDK endpoint override sends the layer (proxy, w
   }
 });
 
-test("what the proxy can't run is refused by name before anything changes; --without-middlewares deploys the handler alone", async () => {
+test('cloudevents ships in the proxy; a component middleware is refused by name before anything changes; --without-middlewares deploys the handler alone', async () => {
   const cli = (...args: string[]) =>
     spawnSync(
       process.execPath,
@@ -286,18 +369,33 @@ test("what the proxy can't run is refused by name before anything changes; --wit
       ],
       { encoding: 'utf8', timeout: 120_000 },
     );
-  const refused = cli('CloudEventsFn', '--function-name', 'CloudEventsRefused');
-  assert.equal(refused.status, 1, refused.stderr);
-  assert.match(refused.stderr, /Nothing was deployed: CloudEventsFn's middlewares cloudevents \(built into the runner\) can't run on Lambda yet/);
-  const client = sdk();
-  try {
-    await assert.rejects(
-      client.send(new GetFunctionConfigurationCommand({ FunctionName: 'CloudEventsRefused' })),
-      /ResourceNotFoundException|Function not found/,
-    );
-  } finally {
-    client.destroy();
-  }
+  // The built-in cloudevents runs in the proxy: the deployed copy answers an SQS batch as the template's function does.
+  const shipped = cli('CloudEventsFn', '--function-name', 'CloudEventsDeployed');
+  assert.equal(shipped.status, 0, shipped.stderr);
+  const arn = 'arn:aws:sqs:us-east-1:123456789012:orders';
+  const batch = {
+    Records: [
+      {
+        messageId: 'm-1',
+        eventSource: 'aws:sqs',
+        eventSourceARN: arn,
+        awsRegion: 'us-east-1',
+        body: '{"order":1}',
+        attributes: { SentTimestamp: '1767225600000' },
+      },
+      {
+        messageId: 'm-2',
+        eventSource: 'aws:sqs',
+        eventSourceARN: arn,
+        awsRegion: 'us-east-1',
+        body: '{"reject":true}',
+        attributes: { SentTimestamp: '1767225601000' },
+      },
+    ],
+  };
+  const deployedBatch = await runner.invoke('CloudEventsDeployed', batch);
+  assert.deepEqual(deployedBatch.json(), { batchItemFailures: [{ itemIdentifier: 'm-2' }] }, deployedBatch.text);
+  assert.deepEqual(answer(deployedBatch), answer(await runner.invoke('CloudEventsFn', batch)));
   const component = { ...fn('HelloGuarded'), middlewares: ['http-guard'] };
   writeFileSync(join(workspace, 'shout-layer', 'middlewares', 'http-guard.wasm'), 'not really a component');
   await assert.rejects(
@@ -305,7 +403,7 @@ test("what the proxy can't run is refused by name before anything changes; --wit
       { ...component, layers: [join(workspace, 'shout-layer')] },
       { target: 'local', endpointUrl: runner.endpoint, functionName: 'ComponentRefused', workspace },
     ),
-    /http-guard \(a WebAssembly component\) can't run on Lambda yet/,
+    /Nothing was deployed: HelloGuarded's middleware http-guard is a WebAssembly component, which can't run on Lambda: .*components need the runner's WebAssembly host.*--without-middlewares/,
   );
   const alone = cli('PythonGuarded', '--without-middlewares', '--function-name', 'PythonAlone');
   assert.equal(alone.status, 0, alone.stderr);

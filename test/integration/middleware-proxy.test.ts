@@ -131,8 +131,10 @@ before(async () => {
   await buildLayer(ARCH, { out: layerOut, middlewares: join(FIXTURE, 'middlewares') });
   lambda.setMiddlewareRunner(chains);
   const functions: FunctionInput[] = [
-    ...pair('EchoNode', TRACE),
-    ...pair('EchoPython', TRACE, { runtime: 'python3.12', handler: 'app.handler', codeUri: join(FIXTURE, 'functions', 'py-echo') }),
+    // Six middleware processes (bash, Node, Python; before and after) start per invoke, inside the function's timeout
+    // in the proxy as on Lambda: room for them on a loaded machine (3 s was exceeded at a load average of 29).
+    ...pair('EchoNode', TRACE, { timeout: 15 }),
+    ...pair('EchoPython', TRACE, { runtime: 'python3.12', handler: 'app.handler', codeUri: join(FIXTURE, 'functions', 'py-echo'), timeout: 15 }),
     ...pair('Guarded', ['deny', 'trace-node']),
     ...pair('Counted', ['counter-ll']),
     ...pair('Shouted', ['upper-ll']),
@@ -140,6 +142,7 @@ before(async () => {
     ...pair('Context', ['trace-node'], { codeUri: join(FIXTURE, 'functions', 'context-echo') }),
     ...pair('Streamed', ['trace-node'], { handler: 'index.piped', codeUri: join(ROOT, 'test', 'fixtures', 'node', 'streaming') }),
     ...pair('StreamedHttp', ['trace-node'], { handler: 'index.http', codeUri: join(ROOT, 'test', 'fixtures', 'node', 'streaming') }),
+    ...pair('CloudEvents', ['trace-node', 'cloudevents', 'trace-bash'], { handler: 'index.whole', codeUri: join(FIXTURE, 'functions', 'ce-handler') }),
     ...pair('Slow', ['trace-node'], { timeout: 3, environment: { OPEN_RUNTIME_TIMEOUT_MARGIN_MS: '1000' } }),
     ...['crash', 'hang', 'badjson', 'silent', 'raise', 'recover'].flatMap((mode) =>
       // On Lambda the hooks run inside the function's timeout (the local chain does not count them): room for a hang.
@@ -168,7 +171,12 @@ before(async () => {
       codeUri: join(FIXTURE, 'functions', 'provided-echo'),
     }),
   );
-  const provided = pair('EchoProvided', TRACE, { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: join(FIXTURE, 'functions', 'provided-echo') });
+  const provided = pair('EchoProvided', TRACE, {
+    runtime: 'provided.al2023',
+    handler: 'bootstrap',
+    codeUri: join(FIXTURE, 'functions', 'provided-echo'),
+    timeout: 15,
+  });
   provided[1] = { ...provided[1]!, codeUri: providedThroughWrapper() };
   functions.push(...provided);
   lambda.setFunctions(functions.map((f) => parseFunction(f, 'test')));
@@ -502,5 +510,245 @@ describe('the graceful-timeout hook (OPEN_RUNTIME_TIMEOUT_MARGIN_MS)', () => {
     assert.match(local.body.errorMessage, /Task timed out after 3\.00 seconds,node:error$/);
     // The environment whose function overran is replaced: the next invocation works.
     assert.equal((await invoke('proxy', 'Slow', { trace: 'n' })).body.trace, 'n,node:before,handler,node:after');
+  });
+});
+
+describe('the built-in cloudevents middleware (hooks before it see the AWS event, hooks after it each CloudEvent)', () => {
+  const arn = 'arn:aws:sqs:us-east-1:123456789012:orders';
+  const sqs = {
+    Records: [
+      {
+        messageId: 'm-1',
+        eventSource: 'aws:sqs',
+        eventSourceARN: arn,
+        awsRegion: 'us-east-1',
+        body: '{"order":1}',
+        attributes: { SentTimestamp: '1767225600000' },
+      },
+      {
+        messageId: 'm-2',
+        eventSource: 'aws:sqs',
+        eventSourceARN: arn,
+        awsRegion: 'us-east-1',
+        body: '{"fail":true}',
+        attributes: { SentTimestamp: '1767225601000' },
+      },
+      {
+        messageId: 'm-3',
+        eventSource: 'aws:sqs',
+        eventSourceARN: arn,
+        awsRegion: 'us-east-1',
+        body: 'plain <text> & more',
+        attributes: { SentTimestamp: '1767225602000' },
+      },
+    ],
+  };
+  const kinesisRecord = (n: number, data: Buffer) => ({
+    eventSource: 'aws:kinesis',
+    eventID: `shardId-000:${n}`,
+    eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks',
+    awsRegion: 'us-east-1',
+    kinesis: { partitionKey: `pk-${n}`, sequenceNumber: `seq-${n}`, data: data.toString('base64'), approximateArrivalTimestamp: 1767225600.5 + n },
+  });
+  const eventbridge = (detail: unknown) => ({
+    version: '0',
+    id: 'eb-1',
+    'detail-type': 'Order Placed',
+    source: 'com.example.orders',
+    account: '123456789012',
+    time: '2026-01-01T00:00:00Z',
+    region: 'eu-west-1',
+    resources: ['arn:aws:events:eu-west-1:123456789012:rule/orders'],
+    detail,
+  });
+  const http = (body: string, contentType = 'application/json') => ({
+    version: '2.0',
+    rawPath: '/orders',
+    headers: { 'Content-Type': contentType, host: 'abc.execute-api.us-east-1.amazonaws.com' },
+    requestContext: {
+      requestId: 'req-1',
+      domainName: 'abc.execute-api.us-east-1.amazonaws.com',
+      http: { method: 'POST', path: '/orders' },
+      timeEpoch: 1767225600000,
+    },
+    body,
+    isBase64Encoded: false,
+  });
+
+  test('SQS: one CloudEvent per record through the inner hooks and the function, failures in batchItemFailures', async () => {
+    const { proxy } = await conforms('CloudEvents', sqs, (r) => {
+      assert.equal(r.ok, true, JSON.stringify(r.body));
+      assert.deepEqual(r.body.batchItemFailures, [{ itemIdentifier: 'm-2' }]);
+      // The outer after hook saw the mapped answer (the AWS event had no trace for it to extend).
+      assert.equal(r.body.trace, 'undefined,node:after');
+    });
+    assert.ok(
+      proxy.logs.some((l) => l.startsWith('CLOUDEVENTS sqs: 3 record(s) as CloudEvents, 1 reported in batchItemFailures')),
+      proxy.logs.join('\n'),
+    );
+  });
+
+  test('Kinesis stops at its first failed record; JSON, text and binary data', async () => {
+    const event = {
+      Records: [
+        kinesisRecord(1, Buffer.from('{"n":1}')),
+        kinesisRecord(2, Buffer.from([0xff, 0xfe, 0x00])),
+        kinesisRecord(3, Buffer.from('{"fail":1}')),
+        kinesisRecord(4, Buffer.from('x')),
+      ],
+    };
+    await conforms('CloudEvents', event, (r) => assert.deepEqual(r.body.batchItemFailures, [{ itemIdentifier: 'seq-3' }]));
+  });
+
+  for (const [name, event] of [
+    ['EventBridge', eventbridge({ order: 7, note: '<b>' })],
+    [
+      'SNS',
+      {
+        Records: [
+          {
+            EventSource: 'aws:sns',
+            Sns: {
+              Type: 'Notification',
+              MessageId: 'sns-1',
+              TopicArn: 'arn:aws:sns:us-east-1:123456789012:t',
+              Subject: 'hi',
+              Message: '{"a":[1,2]}',
+              Timestamp: '2026-01-01T00:00:00.000Z',
+            },
+          },
+        ],
+      },
+    ],
+    [
+      'S3',
+      {
+        Records: [
+          {
+            eventSource: 'aws:s3',
+            awsRegion: 'us-east-1',
+            eventTime: '2026-01-01T00:00:00.000Z',
+            eventName: 'ObjectCreated:Put',
+            responseElements: { 'x-amz-request-id': 'R1', 'x-amz-id-2': 'I2' },
+            s3: { bucket: { name: 'b' }, object: { key: 'k.txt', size: 3 } },
+          },
+        ],
+      },
+    ],
+    [
+      'DynamoDB',
+      {
+        Records: [
+          {
+            eventID: 'd-1',
+            eventName: 'INSERT',
+            eventSource: 'aws:dynamodb',
+            eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x',
+            awsRegion: 'us-east-1',
+            dynamodb: { Keys: { id: { S: '1' } }, NewImage: { id: { S: '1' } }, SequenceNumber: '111', ApproximateCreationDateTime: 1767225600 },
+          },
+        ],
+      },
+    ],
+    ['an HTTP API request (JSON body)', http('{"item":"book"}')],
+    ['an HTTP API request (text body)', http('just text', 'text/plain')],
+  ] as const) {
+    test(`${name}: the same CloudEvents, the same answer`, async () => {
+      await conforms('CloudEvents', event, (r) => {
+        assert.equal(r.ok, true, JSON.stringify(r.body));
+        // The outer before changed the AWS event, not the CloudEvent made from it; the inner after and the outer after
+        // each extended the function's trace (an HTTP answer carries it in its JSON body).
+        if (name === 'DynamoDB') assert.deepEqual(r.body.batchItemFailures, []);
+        else assert.match(JSON.stringify(r.body), /,handler,bash:after/);
+      });
+    });
+  }
+
+  const ceRequest = (headers: Record<string, string>, body: string) => ({
+    ...http(body),
+    headers: { host: 'abc.execute-api.us-east-1.amazonaws.com', ...headers },
+  });
+  for (const [name, event] of [
+    [
+      'binary mode (ce-* headers)',
+      ceRequest(
+        {
+          'ce-id': 'b-1',
+          'ce-type': 'com.example.order',
+          'ce-source': '/orders',
+          'ce-specversion': '1.0',
+          'ce-time': '2026-01-01T00:00:00Z',
+          'ce-tenant': 'acme',
+          'Content-Type': 'application/json',
+        },
+        '{"order":9}',
+      ),
+    ],
+    [
+      'structured mode',
+      ceRequest(
+        { 'Content-Type': 'application/cloudevents+json' },
+        '{"specversion":"1.0","id":"s-1","type":"com.example.order","source":"/orders","time":"2026-01-01T00:00:01Z","tenant":"acme","data":{"order":10}}',
+      ),
+    ],
+    [
+      'a batch',
+      ceRequest(
+        { 'Content-Type': 'application/cloudevents-batch+json' },
+        '[{"specversion":"1.0","id":"x-1","type":"t","source":"/s","time":"2026-01-01T00:00:02Z","data":{"n":1}},{"specversion":"1.0","id":"x-2","type":"t","source":"/s","time":"2026-01-01T00:00:03Z","data":{"n":2}}]',
+      ),
+    ],
+  ] as const) {
+    test(`an HTTP request that already is a CloudEvent, ${name}, is read as one`, async () => {
+      await conforms('CloudEvents', event, (r) => {
+        assert.equal(r.body.statusCode, 200, JSON.stringify(r.body));
+        const answered = JSON.parse(r.body.body);
+        assert.match(answered.event.id, /^(b-1|s-1|x-1)$/);
+        assert.equal(answered.trace, ',handler,bash:after');
+      });
+    });
+  }
+
+  test('a CloudEvent returned for an HTTP request goes back in binary HTTP mode', async () => {
+    await conforms('CloudEvents', http('{"reply":"cloudevent"}'), (r) => {
+      assert.equal(r.body.statusCode, 200);
+      assert.equal(r.body.headers['ce-id'], 'reply-1');
+      assert.equal(r.body.headers['ce-time'], '2026-01-02T03:04:05.000Z');
+      assert.equal(r.body.headers['content-type'], 'application/json; charset=utf-8');
+      assert.deepEqual(JSON.parse(r.body.body), { got: 'req-1' });
+    });
+  });
+
+  test('a plain invoke is one CloudEvent with a generated id and time', async () => {
+    const strip = (r: Result) => {
+      const body = structuredClone(r.body);
+      assert.match(body.event.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(body.event.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      delete body.event.id;
+      delete body.event.time;
+      assert.match(body.event.source, /^urn:open-runtime:function:(local|proxy)-CloudEvents$/);
+      delete body.event.source;
+      return { ok: r.ok, body };
+    };
+    await conforms('CloudEvents', { hello: 'world' }, (r) => assert.equal(r.body.event.type, 'com.amazonaws.lambda.invoke'), strip);
+  });
+
+  test('a failed single event goes through the inner then the outer error hooks', async () => {
+    await conforms('CloudEvents', eventbridge({ fail: true }), (r) => {
+      assert.equal(r.errorType, 'Error');
+      assert.equal(r.body.errorMessage, 'cannot process eb-1,bash:error,node:error');
+    });
+  });
+
+  test('an event it cannot convert fails as Middleware.Failed naming cloudevents', async () => {
+    await conforms(
+      'CloudEvents',
+      { Records: [{ eventSource: 'aws:sqs', messageId: 'm', body: 'x' }] },
+      (r) => {
+        assert.equal(r.errorType, 'Middleware.Failed');
+        assert.match(r.body.errorMessage, /^Middleware "cloudevents" failed: .*Check that the event is one it can convert/s);
+      },
+      (r) => ({ errorType: r.errorType, middleware: r.body.middleware }),
+    );
   });
 });

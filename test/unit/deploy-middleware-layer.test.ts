@@ -70,16 +70,23 @@ function fnWith(middlewares: string[], runtime: 'nodejs22.x' | 'python3.12' = 'n
   return parseFunction({ name: 'F', runtime, handler: 'index.handler', codeUri: code, middlewares }, 'test');
 }
 
-test('the chain resolves as the runner resolves it; components and cloudevents are refused by name; a missing one too', () => {
+test('the chain resolves as the runner resolves it; cloudevents ships (in the proxy); components are refused by name; a missing one too', () => {
   assert.deepEqual(
     shippableChain(fnWith(['auth', 'log']), ['auth', 'log']).map((m) => m.name),
     ['auth', 'log'],
+  );
+  // The built-in is in the proxy: no files of its own to ship.
+  assert.deepEqual(
+    shippableChain(fnWith([]), ['auth', 'cloudevents']).map((m) => m.name),
+    ['auth'],
   );
   assert.throws(
     () => shippableChain(fnWith([]), ['auth', 'guard', 'cloudevents']),
     (err: Error) =>
       err instanceof ChainNotShippable &&
-      /F's middlewares guard \(a WebAssembly component\), cloudevents \(built into the runner\) can't run on Lambda yet/.test(err.message),
+      /^Nothing was deployed: F's middleware guard is a WebAssembly component, which can't run on Lambda: .*built-in cloudevents, and components need the runner's WebAssembly host, which is not in the layer\. Replace them with executable middlewares, or deploy the handler alone with --without-middlewares\.$/.test(
+        err.message,
+      ),
   );
   assert.throws(
     () => shippableChain(fnWith([]), ['nope']),
