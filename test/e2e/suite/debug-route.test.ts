@@ -20,7 +20,6 @@ type Frame = { id: number; name: string; line: number; source?: { path?: string 
 describe('debugging through the gateway and a middleware chain', function () {
   // Attaching js-debug and loading the TypeScript source maps takes minutes on a loaded 2-core machine.
   this.timeout(300_000);
-  before(openRuntime);
 
   const disposables: vscode.Disposable[] = [];
   const breakpoints: vscode.Breakpoint[] = [];
@@ -31,6 +30,7 @@ describe('debugging through the gateway and a middleware chain', function () {
   let line = 0;
 
   before(async () => {
+    await openRuntime();
     const fn = exampleFunction('HelloTs');
     file = fn.file ?? '';
     assert.ok(file.endsWith('.ts') && fn.line !== undefined, 'HelloTs is a TypeScript handler');
