@@ -20,6 +20,8 @@ import { answerRoute, claimAnswer, INIT_ERROR_PATH, lateInitError, MAX_ERROR_BYT
 import type { NextRequest, ServedEnvironment } from './served-environment.ts';
 
 const EMPTY = Buffer.alloc(0);
+const LINE_BREAK = /[\r\n]/;
+const LINE_BREAKS = /[\r\n]/g;
 const ACCEPTED = Buffer.from('HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"OK"}', 'latin1');
 
 /** Gives the connection, with the bytes it has read but not answered, to node:http. */
@@ -245,11 +247,15 @@ class RuntimeConnection {
     return {
       send: (headers, payload) => {
         let head = 'HTTP/1.1 200 OK\r\n';
-        for (const name in headers) head += `${name}: ${String(headers[name]).replace(/[\r\n]/g, ' ')}\r\n`;
-        const bytes = Buffer.byteLength(head, 'latin1') + 2;
-        const data = Buffer.allocUnsafe(bytes + payload.length);
-        data.write(`${head}\r\n`, 0, 'latin1');
-        payload.copy(data, bytes);
+        for (const name in headers) {
+          const value = headers[name]!;
+          head += `${name}: ${typeof value === 'number' ? value : LINE_BREAK.test(value) ? value.replace(LINE_BREAKS, ' ') : value}\r\n`;
+        }
+        head += '\r\n';
+        // latin1: a character a byte.
+        const data = Buffer.allocUnsafe(head.length + payload.length);
+        data.write(head, 0, 'latin1');
+        payload.copy(data, head.length);
         this.reply(slot, data);
       },
       onGone: (callback) => {
