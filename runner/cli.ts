@@ -232,16 +232,19 @@ function debugPortOf(value: string | undefined): number | undefined {
 
 /** What a person attaches, said once the function waits (the runtime's own line is in the log too). */
 function sayDebuggerReady(lambda: LocalLambda): void {
-  lambda.subscribe((event) => {
-    if (event.type !== 'debug-ready') return;
-    const how =
-      event.language === 'node'
-        ? 'a Node debugger (VS Code "Attach", chrome://inspect)'
-        : event.language === 'python'
-          ? 'a Python debugger (debugpy serves the Debug Adapter Protocol: VS Code, nvim-dap or any DAP client attaches)'
-          : 'a Go debugger (Delve serves the Debug Adapter Protocol: attach with mode "remote" from VS Code, nvim-dap or any DAP client)';
-    process.stderr.write(`open-runtime: ${event.function} waits for ${how} on 127.0.0.1:${event.port}; it runs once one attaches.\n`);
-  });
+  lambda.subscribe(
+    (event) => {
+      if (event.type !== 'debug-ready') return;
+      const how =
+        event.language === 'node'
+          ? 'a Node debugger (VS Code "Attach", chrome://inspect)'
+          : event.language === 'python'
+            ? 'a Python debugger (debugpy serves the Debug Adapter Protocol: VS Code, nvim-dap or any DAP client attaches)'
+            : 'a Go debugger (Delve serves the Debug Adapter Protocol: attach with mode "remote" from VS Code, nvim-dap or any DAP client)';
+      process.stderr.write(`open-runtime: ${event.function} waits for ${how} on 127.0.0.1:${event.port}; it runs once one attaches.\n`);
+    },
+    ['debug-ready'],
+  );
 }
 
 const WORKSPACE_OPTIONS = {
@@ -417,9 +420,12 @@ async function invokeCommand(args: string[]): Promise<number> {
   }
   const port = await lambda.listen();
   durable?.open();
-  lambda.subscribe((event) => {
-    if (event.type === 'log') process.stderr.write(`${event.line}\n`);
-  });
+  lambda.subscribe(
+    (event) => {
+      if (event.type === 'log') process.stderr.write(`${event.line}\n`);
+    },
+    ['log'],
+  );
   sayDebuggerReady(lambda);
   if (durable) {
     try {
@@ -693,9 +699,12 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     bodyIdleMs: bodyIdleMsFromEnv(),
   });
   if (!values.quiet) {
-    lambda.subscribe((event) => {
-      if (event.type === 'log') process.stderr.write(`[${event.function}] ${event.line}\n`);
-    });
+    lambda.subscribe(
+      (event) => {
+        if (event.type === 'log') process.stderr.write(`[${event.function}] ${event.line}\n`);
+      },
+      ['log'],
+    );
   }
   // Asynchronous invocations wait, and survive restarts, in the workspace (invoke/event-queue.ts).
   const queue = await (await import('./invoke/event-queue.ts')).useEventQueue(lambda, join(workspace, '.open-runtime'));
@@ -849,9 +858,12 @@ async function rieCommand(args: string[]): Promise<number> {
     allowedOrigins: originsOrExit([]),
     bodyIdleMs: bodyIdleMsFromEnv(),
   });
-  lambda.subscribe((event) => {
-    if (event.type === 'log') process.stderr.write(`${event.line}\n`);
-  });
+  lambda.subscribe(
+    (event) => {
+      if (event.type === 'log') process.stderr.write(`${event.line}\n`);
+    },
+    ['log'],
+  );
   const port = await lambda.listen();
   process.stderr.write(`Open Runtime RIE: POST http://127.0.0.1:${port}/2015-03-31/functions/function/invocations\n`);
   const stop = () => void lambda.close().then(() => process.exit(0));

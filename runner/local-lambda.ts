@@ -138,6 +138,11 @@ export class LocalLambda {
   /** The environment whose process made the last new Runtime API connection (the likeliest to make the next). */
   private lastRuntimeApiOwner: Environment | undefined;
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
+  /** The kinds of event each listener takes (all kinds when absent). */
+  private readonly listenerTypes = new Map<(event: RunnerEvent) => void, ReadonlySet<RunnerEvent['type']>>();
+  /** Listeners of every kind, and of each kind: an event nobody takes is not even built (the hot path's log lines). */
+  private listenersOfAll = 0;
+  private readonly listenersOf = new Map<RunnerEvent['type'], number>();
   private readonly watchers = new Map<string, FSWatcher>();
   private componentRunner: InProcessRunner | undefined;
   /** Asynchronous invocations, when a workspace keeps them (start, serve). */
@@ -190,7 +195,9 @@ export class LocalLambda {
     };
     this.http.on('connection', (socket: Socket) => this.onMainPortConnection(socket));
     this.hooks = {
-      log: (fn, line, requestId) => this.emit({ type: 'log', function: fn.name, requestId, line }),
+      log: (fn, line, requestId) => {
+        if (this.wants('log')) this.emit({ type: 'log', function: fn.name, requestId, line });
+      },
       gone: () => undefined,
       idle: () => this.idleTrim.activity(),
       firstNotice: (fn, notice) => {
@@ -523,7 +530,7 @@ export class LocalLambda {
       start: (contentType) => caller?.start(contentType),
       chunk: (data) => {
         caller?.chunk(data);
-        if (this.listeners.size) this.emit({ type: 'chunk', function: name, requestId: inv.requestId, data: data.toString('utf8') });
+        if (this.wants('chunk')) this.emit({ type: 'chunk', function: name, requestId: inv.requestId, data: data.toString('utf8') });
       },
     };
     pool.run(inv, { debug: opts.debug });
@@ -533,9 +540,8 @@ export class LocalLambda {
 
   /** invoke-start now, invoke-end with the result when it completes. */
   private announce(name: string, inv: Invocation): void {
-    if (!this.listeners.size) return;
-    this.emit({ type: 'invoke-start', function: name, requestId: inv.requestId });
-    void inv.completed.then((completion) => this.emit({ type: 'invoke-end', result: invokeResult(name, inv, completion) }));
+    if (this.wants('invoke-start')) this.emit({ type: 'invoke-start', function: name, requestId: inv.requestId });
+    if (this.wants('invoke-end')) void inv.completed.then((completion) => this.emit({ type: 'invoke-end', result: invokeResult(name, inv, completion) }));
   }
 
   /**
@@ -576,13 +582,36 @@ export class LocalLambda {
 
   // ---- events -----------------------------------------------------------------------------------------------
 
-  subscribe(listener: (event: RunnerEvent) => void): () => void {
+  /** Calls `listener` with every event, or only with those of `types`; returns the call that ends it. */
+  subscribe(listener: (event: RunnerEvent) => void, types?: ReadonlyArray<RunnerEvent['type']>): () => void {
+    if (this.listeners.has(listener)) return () => this.unsubscribe(listener);
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (types) {
+      const kinds = new Set(types);
+      this.listenerTypes.set(listener, kinds);
+      for (const kind of kinds) this.listenersOf.set(kind, (this.listenersOf.get(kind) ?? 0) + 1);
+    } else this.listenersOfAll++;
+    return () => this.unsubscribe(listener);
+  }
+
+  private unsubscribe(listener: (event: RunnerEvent) => void): void {
+    if (!this.listeners.delete(listener)) return;
+    const kinds = this.listenerTypes.get(listener);
+    if (!kinds) return void this.listenersOfAll--;
+    this.listenerTypes.delete(listener);
+    for (const kind of kinds) this.listenersOf.set(kind, this.listenersOf.get(kind)! - 1);
+  }
+
+  /** Whether some listener takes events of this kind. */
+  wants(type: RunnerEvent['type']): boolean {
+    return this.listenersOfAll > 0 || (this.listenersOf.get(type) ?? 0) > 0;
   }
 
   emit(event: RunnerEvent): void {
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      const kinds = this.listenerTypes.get(listener);
+      if (!kinds || kinds.has(event.type)) listener(event);
+    }
   }
 
   private environmentCount = 0;

@@ -11,9 +11,13 @@ export const CONTROL_PREFIX = '/__open-runtime/v1';
  * Node flags the runner runs with (the CLI's shebang has them too): a small young generation (its short-lived
  * garbage, one invocation's buffers, is collected often and cheaply) and an old generation that grows by a quarter
  * over what is live instead of V8's default up to 4x, which left a busy sidecar holding 15 MB of empty pages; and
- * `gc`, which the runner calls once when it goes quiet after work (idle-trim.ts).
+ * `gc`, which the runner calls once when it goes quiet after work (idle-trim.ts). The collector works on the main
+ * thread alone: a young generation of 1 MB gains nothing from helper threads, and on a busy machine (the functions'
+ * processes share its cores) a parallel scavenge waits for helpers that are not running, which made its pauses
+ * (one every ~30 invokes, so in every p99) 3-5x longer: median 3.1-4.9 ms against 1.1 ms single-threaded, at load 20
+ * on 2 cores (bench/invoke-cpu.ts with --trace-gc).
  */
-export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=25', '--expose-gc'];
+export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=25', '--expose-gc', '--single-threaded-gc'];
 /**
  * Environment the runner starts with (the CLI's shebang sets it too): one malloc arena (Node's helper threads
  * would each get their own) and blocks of 32 KiB and more mapped on their own, so that the compilers' short-lived

@@ -156,11 +156,11 @@ export class Containment {
    */
   overLimitAtAnswer(): boolean {
     if (!this.opts.enforce || this.stoppedForMemory) return this.stoppedForMemory;
-    const root = this.readRoot();
-    if (!root) return false;
-    this.peakBytes = Math.max(this.peakBytes, root.peakBytes);
+    const rootPeakBytes = this.readRootPeak();
+    if (rootPeakBytes === undefined) return false;
+    this.peakBytes = Math.max(this.peakBytes, rootPeakBytes);
     this.peakReadAt = performance.now();
-    if (!overMemorySize({ totalRssBytes: 0, rootPeakBytes: root.peakBytes }, this.opts.memorySizeMB)) return false;
+    if (!overMemorySize({ totalRssBytes: 0, rootPeakBytes }, this.opts.memorySizeMB)) return false;
     this.killForMemory();
     return true;
   }
@@ -169,18 +169,33 @@ export class Containment {
   maxMemoryUsedMB(): number {
     // REPORT follows the answer by a turn or two of the event loop: the peak read then is the invocation's.
     if (performance.now() - this.peakReadAt > REPORT_REUSES_ANSWER_READ_MS) {
-      const root = this.readRoot();
-      if (root) this.peakBytes = Math.max(this.peakBytes, root.peakBytes);
+      const rootPeakBytes = this.readRootPeak();
+      if (rootPeakBytes !== undefined) this.peakBytes = Math.max(this.peakBytes, rootPeakBytes);
     }
     return reportedMaxMemoryMB(this.peakBytes, this.opts.memorySizeMB, this.stoppedForMemory);
   }
 
   private readRoot(): (Resident & { peakBytes: number }) | undefined {
+    const length = this.readRootStatus();
+    if (length === undefined) return undefined;
+    return {
+      anonBytes: (statusKb(length, RSS_ANON) + statusKb(length, RSS_SHMEM)) * KIB,
+      fileBytes: statusKb(length, RSS_FILE) * KIB,
+      peakBytes: statusKb(length, VM_HWM) * KIB,
+    };
+  }
+
+  /** The root's peak (VmHWM), bytes: the one figure an answer needs (read once per invocation, on the hot path). */
+  private readRootPeak(): number | undefined {
+    const length = this.readRootStatus();
+    return length === undefined ? undefined : statusKb(length, VM_HWM) * KIB;
+  }
+
+  /** Reads the root's /proc/<pid>/status into STATUS_BUFFER: its length, or undefined once the root is gone. */
+  private readRootStatus(): number | undefined {
     if (this.rootStatusFd === undefined) return undefined;
     try {
-      const length = readSync(this.rootStatusFd, STATUS_BUFFER, 0, STATUS_BUFFER.length, 0);
-      const text = STATUS_BUFFER.toString('latin1', 0, length);
-      return { ...resident(text), peakBytes: kbField(text, 'VmHWM') * KIB };
+      return readSync(this.rootStatusFd, STATUS_BUFFER, 0, STATUS_BUFFER.length, 0);
     } catch {
       // The root exited (a zombie's status has no Vm lines, so it reads as 0).
       return undefined;
@@ -236,6 +251,26 @@ export class Containment {
     }
     return signalled.size;
   }
+}
+
+const VM_HWM = Buffer.from('\nVmHWM:');
+const RSS_ANON = Buffer.from('\nRssAnon:');
+const RSS_FILE = Buffer.from('\nRssFile:');
+const RSS_SHMEM = Buffer.from('\nRssShmem:');
+
+/** A `Name:   1234 kB` field of the status in STATUS_BUFFER (its first `length` bytes), read off the bytes: 0 when absent. */
+function statusKb(length: number, field: Buffer): number {
+  const at = STATUS_BUFFER.indexOf(field);
+  if (at < 0 || at + field.length >= length) return 0;
+  let i = at + field.length;
+  while (i < length && (STATUS_BUFFER[i] === 32 || STATUS_BUFFER[i] === 9)) i++;
+  let kb = 0;
+  for (; i < length; i++) {
+    const digit = STATUS_BUFFER[i]! - 48;
+    if (digit < 0 || digit > 9) break;
+    kb = kb * 10 + digit;
+  }
+  return kb;
 }
 
 function kbField(status: string, name: string): number {

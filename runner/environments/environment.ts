@@ -509,10 +509,10 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     // With Managed Instances it is idle once it holds none.
     if (!this.debugging && !this.exited && this.held.length === 0 && this.move('finish') && this.lifecycle === 'idle') this.hooks.idle(this);
     // Two turns of the event loop: output the function wrote before answering is read from its pipes first.
-    setImmediate(() => void this.report(inv, durationMs));
+    setImmediate(() => this.report(inv, durationMs));
   }
 
-  private async report(inv: Invocation, durationMs: number): Promise<void> {
+  private report(inv: Invocation, durationMs: number): void {
     const maxMemoryUsedMB = this.maxMemoryUsedMB();
     const report: Report = {
       durationMs: round(durationMs),
@@ -554,7 +554,15 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
       );
     }
     inv.complete(report);
-    await this.extensions.invokeDone();
+    // The next event waits for every extension that saw this one (none, most often: then no promise of its own), and
+    // for what waits on this invocation's completion (a microtask: they run first, as they did behind an await).
+    const extensionsDone = this.extensions.invokeDone();
+    if (extensionsDone) void extensionsDone.then(() => this.reported(inv));
+    else queueMicrotask(() => this.reported(inv));
+  }
+
+  /** END/REPORT of `inv` are out and its extensions are done: the next event may go. */
+  private reported(inv: Invocation): void {
     if (this.reporting === inv) this.reporting = undefined;
     if (this.debugging && this.state !== 'stopping') return void this.stop('spindown');
     this.deliverIfReady();

@@ -32,10 +32,13 @@ export class LoadBalancers {
   constructor(lambda: LocalLambda, opts: { log?: (line: string) => void } = {}) {
     this.lambda = lambda;
     this.log = opts.log;
-    this.unsubscribe = lambda.subscribe((event) => {
-      if (event.type === 'functions-changed')
-        void this.sync().catch((error: Error) => this.log?.(`could not serve the load balancer listeners: ${error.message}`));
-    });
+    this.unsubscribe = lambda.subscribe(
+      (event) => {
+        if (event.type === 'functions-changed')
+          void this.sync().catch((error: Error) => this.log?.(`could not serve the load balancer listeners: ${error.message}`));
+      },
+      ['functions-changed'],
+    );
   }
 
   /** Starts a server for every listener the functions name, closes those no function names any more. */

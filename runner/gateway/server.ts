@@ -85,9 +85,12 @@ export class Gateway {
       }
     });
     this.setFunctions(lambda.listFunctions());
-    this.unsubscribe = lambda.subscribe((event) => {
-      if (event.type === 'functions-changed') this.setFunctions(lambda.listFunctions());
-    });
+    this.unsubscribe = lambda.subscribe(
+      (event) => {
+        if (event.type === 'functions-changed') this.setFunctions(lambda.listFunctions());
+      },
+      ['functions-changed'],
+    );
   }
 
   setFunctions(functions: readonly FunctionSpec[]): void {

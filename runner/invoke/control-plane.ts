@@ -123,15 +123,18 @@ function registryOf(lambda: LocalLambda): Map<string, DeployedFunction> {
     registry = created;
     registries.set(lambda, created);
     // Re-reading the templates replaces the runner's function list: keep what was deployed on top of it.
-    lambda.subscribe((event) => {
-      if (event.type !== 'functions-changed') return;
-      for (const [name, fn] of created) {
-        const current = lambda.getFunction(name);
-        if (current && current.codeUri !== fn.codeDir) fn.shadowed = current;
-        else if (!current) fn.shadowed = undefined;
-        if (current?.codeUri !== fn.codeDir) lambda.addFunction(specOf(fn.latest, fn.codeDir, fn.layerDirs));
-      }
-    });
+    lambda.subscribe(
+      (event) => {
+        if (event.type !== 'functions-changed') return;
+        for (const [name, fn] of created) {
+          const current = lambda.getFunction(name);
+          if (current && current.codeUri !== fn.codeDir) fn.shadowed = current;
+          else if (!current) fn.shadowed = undefined;
+          if (current?.codeUri !== fn.codeDir) lambda.addFunction(specOf(fn.latest, fn.codeDir, fn.layerDirs));
+        }
+      },
+      ['functions-changed'],
+    );
   }
   return registry;
 }

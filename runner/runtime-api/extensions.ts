@@ -163,9 +163,10 @@ export class ExtensionHost {
   }
 
   /** Resolves once every extension that saw the invoke asked for its next event. */
-  invokeDone(): Promise<void> {
-    if (this.shuttingDown || ![...this.byId.values()].some((e) => e.busy)) return Promise.resolve();
-    return new Promise((resolve) => this.invokeWaiters.push(resolve));
+  invokeDone(): Promise<void> | undefined {
+    if (this.shuttingDown || this.byId.size === 0) return undefined;
+    for (const ext of this.byId.values()) if (ext.busy) return new Promise((resolve) => this.invokeWaiters.push(resolve));
+    return undefined;
   }
 
   async shutdown(reason: 'spindown' | 'timeout' | 'failure', deadlineMs: number): Promise<void> {

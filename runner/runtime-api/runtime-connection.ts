@@ -20,6 +20,8 @@ import { answerRoute, claimAnswer, INIT_ERROR_PATH, lateInitError, MAX_ERROR_BYT
 import type { NextRequest, ServedEnvironment } from './served-environment.ts';
 
 const EMPTY = Buffer.alloc(0);
+const LINE_BREAK = /[\r\n]/;
+const LINE_BREAKS = /[\r\n]/g;
 const ACCEPTED = Buffer.from('HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"OK"}', 'latin1');
 
 /** Gives the connection, with the bytes it has read but not answered, to node:http. */
@@ -44,6 +46,8 @@ interface Body {
   chunked: ChunkedBody | undefined;
   /** Dispatched already as too large: the rest is read and dropped. */
   refused: boolean;
+  /** The invocation serves() claimed to read the head (a chunked /response): dispatch() answers it without a second claim. */
+  claimed: Invocation | undefined;
 }
 
 /** Serves `socket`. `handOff`: node:http, for what this does not serve (TCP); without it (the direct socket) such requests are refused. */
@@ -69,6 +73,8 @@ class RuntimeConnection {
   private readonly socket: Socket;
   private readonly handOff: HandOff | undefined;
   private readonly halfOpen: boolean;
+  /** What the last serves() claimed, for the body it reads next. */
+  private claimedByServes: Invocation | undefined;
 
   constructor(env: ServedEnvironment, socket: Socket, handOff: HandOff | undefined) {
     this.env = env;
@@ -136,14 +142,15 @@ class RuntimeConnection {
       this.buffer = this.buffer.subarray(end + 4);
       if (typeof head === 'string') return this.refuse(400, head);
       const limit = head.path === INIT_ERROR_PATH || head.path.endsWith('/error') ? MAX_ERROR_BYTES : MAX_RESPONSE_BYTES;
-      const body: Body = { head, limit, parts: [], size: 0, remaining: 0, chunked: undefined, refused: false };
+      const body: Body = { head, limit, parts: [], size: 0, remaining: 0, chunked: undefined, refused: false, claimed: this.claimedByServes };
+      this.claimedByServes = undefined;
       if (head.body === 'chunked') body.chunked = chunkedBody(limit);
       else {
         body.remaining = head.body;
         if (head.body > limit) {
           // Answered now; the body is skipped so that the connection stays usable.
           body.refused = true;
-          this.dispatch(head, new BodyTooLargeError(limit, head.body));
+          this.dispatch(head, new BodyTooLargeError(limit, head.body), body.claimed);
         }
       }
       this.body = body;
@@ -162,12 +169,16 @@ class RuntimeConnection {
       this.buffer = read.used === this.buffer.length ? EMPTY : this.buffer.subarray(read.used);
       if (!body.refused && body.chunked.size > body.limit) {
         body.refused = true;
-        this.dispatch(body.head, new BodyTooLargeError(body.limit, body.chunked.size));
+        this.dispatch(body.head, new BodyTooLargeError(body.limit, body.chunked.size), body.claimed);
       }
       if (!read.done) return false;
       this.body = undefined;
       if (!body.refused)
-        this.dispatch(body.head, body.chunked.chunks.length === 1 ? body.chunked.chunks[0]! : Buffer.concat(body.chunked.chunks, body.chunked.size));
+        this.dispatch(
+          body.head,
+          body.chunked.chunks.length === 1 ? body.chunked.chunks[0]! : Buffer.concat(body.chunked.chunks, body.chunked.size),
+          body.claimed,
+        );
       return true;
     }
     const take = Math.min(body.remaining, this.buffer.length);
@@ -194,11 +205,14 @@ class RuntimeConnection {
     if (head.body === 'chunked') {
       const inv = this.env.claim(answer.requestId, head.headers.get('lambda-runtime-invocation-id'));
       if (inv instanceof Invocation && inv.callerStreams) return false;
+      // Remembered for dispatch(): one claim per answer.
+      if (inv instanceof Invocation) this.claimedByServes = inv;
     }
     return true;
   }
 
-  private dispatch(head: RequestHead, body: Buffer | BodyTooLargeError): void {
+  /** `claimed`: what serves() found for this request's invocation (see claimAnswer). */
+  private dispatch(head: RequestHead, body: Buffer | BodyTooLargeError, claimed?: Invocation): void {
     const slot: Slot = { data: undefined, close: head.close };
     this.slots.push(slot);
     const { method, path } = head;
@@ -212,7 +226,7 @@ class RuntimeConnection {
       if (action === 'response' && head.headers.get('lambda-runtime-function-response-mode')?.toLowerCase() === 'streaming') {
         return this.reply(slot, errorReply(400, 'InvalidRequest', 'Streamed responses go to AWS_LAMBDA_RUNTIME_API, not to the direct socket.'));
       }
-      const inv = claimAnswer(this.env, requestId, action, head.headers.get('lambda-runtime-invocation-id'));
+      const inv = claimAnswer(this.env, requestId, action, head.headers.get('lambda-runtime-invocation-id'), claimed);
       if (!(inv instanceof Invocation)) return this.reply(slot, errorReply(inv.status, inv.errorType, inv.errorMessage));
       const problem = settleAnswer(this.env, inv, action, body, (name) => head.headers.get(name));
       return this.reply(slot, problem ? errorReply(problem.status, problem.errorType, problem.errorMessage) : ACCEPTED);
@@ -233,11 +247,15 @@ class RuntimeConnection {
     return {
       send: (headers, payload) => {
         let head = 'HTTP/1.1 200 OK\r\n';
-        for (const name in headers) head += `${name}: ${String(headers[name]).replace(/[\r\n]/g, ' ')}\r\n`;
-        const bytes = Buffer.byteLength(head, 'latin1') + 2;
-        const data = Buffer.allocUnsafe(bytes + payload.length);
-        data.write(`${head}\r\n`, 0, 'latin1');
-        payload.copy(data, bytes);
+        for (const name in headers) {
+          const value = headers[name]!;
+          head += `${name}: ${typeof value === 'number' ? value : LINE_BREAK.test(value) ? value.replace(LINE_BREAKS, ' ') : value}\r\n`;
+        }
+        head += '\r\n';
+        // latin1: a character a byte.
+        const data = Buffer.allocUnsafe(head.length + payload.length);
+        data.write(head, 0, 'latin1');
+        payload.copy(data, head.length);
         this.reply(slot, data);
       },
       onGone: (callback) => {

@@ -203,8 +203,18 @@ export function lateInitError(): RuntimeErrorReply {
  * The invocation a POST answers, or the reply when it cannot be answered (400 unknown id, 403 second answer). A
  * claimed invocation counts as answered from here on.
  */
-export function claimAnswer(env: ServedEnvironment, requestId: string, action: 'response' | 'error', invocationId?: string): Invocation | RuntimeErrorReply {
-  const claimed = env.claim(requestId, invocationId);
+export function claimAnswer(
+  env: ServedEnvironment,
+  requestId: string,
+  action: 'response' | 'error',
+  invocationId?: string,
+  /**
+   * The same request's claim made earlier (to read its head), while its body came in: still the answer if nothing has
+   * settled or answered the invocation since (an environment's invocation changes only that way while its runtime runs).
+   */
+  earlier?: Invocation,
+): Invocation | RuntimeErrorReply {
+  const claimed = earlier && !earlier.done && !earlier.answered ? earlier : env.claim(requestId, invocationId);
   // An attempt that timed out (its runtime was still running): the caller already has Sandbox.Timedout.
   if (claimed === 'timed-out')
     return {
