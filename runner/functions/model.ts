@@ -286,10 +286,41 @@ export const AlbRule = z.object({
   targetGroupArn: z.string(),
   /** The target group's lambda.multi_value_headers.enabled: multiValueHeaders / multiValueQueryStringParameters. */
   multiValueHeaders: z.boolean().default(false),
-  /** The listener's default fixed-response, when it declares one: the answer when no rule matches. */
-  listenerDefault: z.object({ status: z.number().int(), contentType: z.string().optional(), body: z.string().default('') }).optional(),
 });
 export type AlbRule = z.infer<typeof AlbRule>;
+
+/**
+ * What a listener answers itself, with no target: a rule's or a default action's RedirectConfig or
+ * FixedResponseConfig. Redirect parts keep ALB's placeholders (#{protocol}, #{host}, #{port}, #{path}, #{query}),
+ * filled per request (runner/gateway/alb-routing.ts).
+ */
+export const AlbAction = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('redirect'),
+    /** `HTTP`, `HTTPS` or `#{protocol}`. */
+    protocol: z.string().default('#{protocol}'),
+    host: z.string().default('#{host}'),
+    port: z.string().default('#{port}'),
+    /** Absolute, starting with "/". */
+    path: z.string().default('/#{path}'),
+    /** Without the "?". */
+    query: z.string().default('#{query}'),
+    statusCode: z.union([z.literal(301), z.literal(302)]),
+  }),
+  z.object({ type: z.literal('fixed-response'), status: z.number().int(), contentType: z.string().optional(), body: z.string().default('') }),
+]);
+export type AlbAction = z.infer<typeof AlbAction>;
+
+/** A listener rule (or default action, priority 50001) whose action is a redirect or a fixed response. */
+export const AlbActionRule = z.object({
+  listener: z.string(),
+  priority: z.number().int().min(1).max(50001),
+  conditions: z.array(AlbCondition).default([]),
+  action: AlbAction,
+  /** The rule's (or listener's) logical id, for messages. */
+  id: z.string(),
+});
+export type AlbActionRule = z.infer<typeof AlbActionRule>;
 
 export const FunctionSpec = z.object({
   /** Logical name: the template's resource id, the serverless.yml key, or the file stem. */
