@@ -249,6 +249,9 @@ class Collector {
       const apiId = refOrRoot(asRecord(raw.Properties).ApiId)?.id;
       const api = apiId ? apis.get(apiId) : undefined;
       const routeKey = text(props.RouteKey) ?? '';
+      // A WebSocket API's routes are read by websocket-events.ts.
+      if (apiId && text(asRecord(this.source.resolve(asRecord(asRecord(this.resources[apiId]).Properties))).ProtocolType)?.toUpperCase() === 'WEBSOCKET')
+        continue;
       if (!apiId || !api) {
         this.skip(id, `Route "${id}" (${routeKey}) is not served: its ApiId is not !Ref of an HTTP AWS::ApiGatewayV2::Api of this template.`);
         continue;

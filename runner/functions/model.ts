@@ -258,6 +258,20 @@ export const WebSocketEvent = z.object({
   routeSelectionExpression: z.string(),
   /** A two-way route (it has a route response): the function's response body goes back to the client. */
   twoWay: z.boolean().default(false),
+  /**
+   * $connect only: a Lambda REQUEST authorizer (AuthorizationType CUSTOM). WebSocket APIs cache no authorizer answers.
+   * `function` is the name the definition gives (local name or FunctionName); the gateway finds the function by it.
+   */
+  authorizer: z
+    .object({
+      name: z.string(),
+      function: z.string(),
+      /** `route.request.header.Auth`, `route.request.querystring.token`, `stageVariables.x`, `context.x`. */
+      identitySources: z.array(z.string()).default([]),
+    })
+    .optional(),
+  /** $connect only: an authorization the gateway can't apply (AWS_IAM, an authorizer it can't find): why, for the route table. */
+  unchecked: z.string().optional(),
 });
 export type WebSocketEvent = z.infer<typeof WebSocketEvent>;
 
