@@ -194,6 +194,14 @@ export const HttpAuthorizer = z.discriminatedUnion('type', [
     audience: z.array(z.string()).default([]),
     identitySource: z.string().default('$request.header.Authorization'),
   }),
+  z.object({
+    /** REST COGNITO_USER_POOLS (SAM `UserPoolArn`, serverless `type: COGNITO_USER_POOLS`): the pool's ID or access tokens. */
+    type: z.literal('cognito'),
+    name: z.string(),
+    /** `https://cognito-idp.<region>.amazonaws.com/<poolId>`, one per user pool the authorizer accepts. */
+    issuers: z.array(z.string()).min(1),
+    identitySource: z.string().default('method.request.header.Authorization'),
+  }),
 ]);
 export type HttpAuthorizer = z.infer<typeof HttpAuthorizer>;
 
