@@ -18,7 +18,7 @@ import { handleDurableApi } from './durable/api.ts';
 import { durableOf, useDurableExecutions } from './durable/orchestrator.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
-import { describeWebSocketApis } from './gateway/websocket-routes.ts';
+import { describeWebSocketApis, webSocketRouteRows } from './gateway/websocket-routes.ts';
 import { makeLocalCertificate } from './gateway/local-tls.ts';
 import { listRoutes } from './gateway/route-list.ts';
 import { describeAction, describeListeners, LoadBalancers } from './gateway/alb.ts';
@@ -586,7 +586,14 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     keyValue: async (store: string | undefined) => (await import('./runtimes/wasi/capabilities/describe.ts')).listKeyValue(workspace, store),
     shutdown,
     apiPort: () => (gateway?.port ? gateway.port : undefined),
-    routes: () => (gateway?.port ? { apiPort: gateway.port, routes: listRoutes(gateway.routes(), gateway.port, lambda.listFunctions()) } : { routes: [] }),
+    routes: () =>
+      gateway?.port
+        ? {
+            apiPort: gateway.port,
+            routes: listRoutes(gateway.routes(), gateway.port, lambda.listFunctions()),
+            webSockets: webSocketRouteRows(gateway.webSocketApis(), gateway.port),
+          }
+        : { routes: [] },
     loadBalancers: () => loadBalancers?.describe().map(({ listener, port }) => ({ listener, port })) ?? [],
   };
   serveMainPort(lambda, {

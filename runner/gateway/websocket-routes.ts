@@ -13,6 +13,7 @@
 // context reach requestContext.authorizer of every event of the connection. No caching: WebSocket APIs have none.
 import { randomBytes } from 'node:crypto';
 import { LOCAL_ACCOUNT, type FunctionSpec } from '../functions/model.ts';
+import type { WebSocketRouteRow } from '../protocol.ts';
 import { clfTime, localApiId } from './events.ts';
 
 export interface WebSocketRoute {
@@ -243,6 +244,25 @@ export function connectAuthorizerEvent(connectEvent: Record<string, unknown>, me
 /** API Gateway's error frame: `{"message": "Forbidden", "connectionId": ..., "requestId": ...}`. */
 export function errorFrame(message: string, connectionId: string, requestId: string): string {
   return JSON.stringify({ message, connectionId, requestId });
+}
+
+/** The rows of the Routes view (GET /routes `webSockets`): one per route, under its API's ws:// URL. */
+export function webSocketRouteRows(apis: readonly WebSocketApi[], port: number): WebSocketRouteRow[] {
+  return apis.flatMap((api) =>
+    [...api.routes].map(([routeKey, route]) => ({
+      api: api.api,
+      stage: api.stage,
+      url: `ws://127.0.0.1:${port}${api.path}`,
+      routeKey,
+      function: route.function,
+      twoWay: route.twoWay,
+      ...(route.authorizer
+        ? { auth: `${route.authorizer.name} (Lambda REQUEST -> ${route.authorizer.function})` }
+        : route.unchecked
+          ? { auth: `NOT CHECKED: ${route.unchecked}` }
+          : {}),
+    })),
+  );
 }
 
 /** The WebSocket APIs as printed when the runner starts: one line per route, under the API's URL. */

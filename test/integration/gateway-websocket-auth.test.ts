@@ -6,9 +6,12 @@
 // Fixtures: test/fixtures/websocket/auth/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { FIXTURES, removeTemps, startCli, type CliProcess } from './support/runner.ts';
+import { CONTROL_PREFIX, RouteList } from '../../runner/protocol.ts';
+import { FIXTURES, removeTemps, startCli, startServe, stopServe, tempDir, type CliProcess } from './support/runner.ts';
 
 let sam: CliProcess;
 let sls: CliProcess;
@@ -128,3 +131,35 @@ for (const [label, cli, path] of [
     }
   });
 }
+
+test("serve's GET /routes lists each WebSocket route for the editor's Routes view: API, stage, ws:// URL, route key, function, auth", async () => {
+  const workspace = tempDir('ws-auth-serve');
+  cpSync(join(FIXTURES, 'websocket', 'auth'), workspace, { recursive: true });
+  const token = 'ws-auth-serve-token-0123456789';
+  const serve = await startServe(workspace, token);
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: serve.port, path: `${CONTROL_PREFIX}/routes`, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const list = RouteList.parse(JSON.parse(text));
+    const rows = (list.webSockets ?? []).map((r) => [r.api, r.stage, r.url, r.routeKey, r.function, r.twoWay, r.auth ?? '']);
+    const url = (stage: string) => `ws://127.0.0.1:${list.apiPort}/${stage}`;
+    assert.deepEqual(
+      rows.sort((a, b) => String(a).localeCompare(String(b))),
+      [
+        ['AuthApi', 'live', url('live'), '$connect', 'Echo', false, 'token-check (Lambda REQUEST -> Authorize)'],
+        ['AuthApi', 'live', url('live'), '$default', 'Echo', true, ''],
+        ['WebsocketsApi', 'local', url('local'), '$connect', 'connect', false, 'authorize (Lambda REQUEST -> authorize)'],
+        ['WebsocketsApi', 'local', url('local'), '$default', 'echo', true, ''],
+      ].sort((a, b) => String(a).localeCompare(String(b))),
+    );
+  } finally {
+    await stopServe(serve);
+  }
+});
