@@ -193,6 +193,10 @@ describe('the Routes view and Send request', () => {
         '  WsGateFn: { Type: AWS::Serverless::Function, Properties: { Runtime: nodejs22.x, CodeUri: ./src, Handler: ws.handler } }',
       ].join('\n'),
     );
+    // A change to the examples' template makes the runner read the workspace again (a new folder alone may not be seen).
+    const root = join(workspaceDir(), 'template.yaml');
+    const touch = () => writeFileSync(root, readFileSync(root));
+    touch();
     try {
       const rows = await until('the WebSocket API in the Routes view', async () => {
         const all = await api.routeRows();
@@ -212,6 +216,7 @@ describe('the Routes view and Send request', () => {
       assert.equal(await vscode.env.clipboard.readText(), connect.url);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      touch();
       await until('the WebSocket API gone from the Routes view', async () => ((await api.routeRows()).some((r) => r.group === 'ChatE2E') ? undefined : true));
     }
   });
