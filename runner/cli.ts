@@ -9,7 +9,7 @@ import { functionAddressed } from './functions/address.ts';
 import { ProjectSettingsError, parseParameterOverrides, readDotEnv, readEnvVarsFile, readSamConfig, resolveRegion } from './functions/project-settings.ts';
 import { inferFunction } from './functions/infer.ts';
 import { watchDefinitions } from './functions/watch-definitions.ts';
-import { parseFunction, runtimeFamily, type FunctionSpec } from './functions/model.ts';
+import { parseFunction, runtimeFamily, type AlbActionRule, type FunctionSpec } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
 import { handleInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
@@ -18,10 +18,10 @@ import { handleDurableApi } from './durable/api.ts';
 import { durableOf, useDurableExecutions } from './durable/orchestrator.ts';
 import { bodyIdleMsFromEnv, serveMainPort } from './main-port.ts';
 import { describeRoutes, Gateway } from './gateway/server.ts';
-import { describeWebSocketApis } from './gateway/websocket-routes.ts';
+import { describeWebSocketApis, webSocketRouteRows } from './gateway/websocket-routes.ts';
 import { makeLocalCertificate } from './gateway/local-tls.ts';
 import { listRoutes } from './gateway/route-list.ts';
-import { describeListeners, LoadBalancers } from './gateway/alb.ts';
+import { describeAction, describeListeners, LoadBalancers } from './gateway/alb.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
@@ -595,8 +595,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
   if (debugPort) sayDebuggerReady(lambda);
   let firstLoad = true;
   let definitionFiles: string[] = [];
+  // ALB rules that redirect or answer with a fixed response: served by the listeners (gateway/alb.ts), no function.
+  let albActions: AlbActionRule[] = [];
   const reload = async () => {
-    const { functions, errors, skipped, files } = await loadWorkspace(values, verb);
+    const { functions, errors, skipped, files, albActions: actions } = await loadWorkspace(values, verb);
     definitionFiles = files;
     // `start A B` serves only the functions named (cargo lambda watch style). A name that matches none stops
     // the start; after an edit it is only reported, so a half-saved template doesn't end the server.
@@ -611,6 +613,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     }
     firstLoad = false;
     lambda.notEmulatedRoutes = skipped.flatMap((s) => (s.route ? [s.route] : []));
+    albActions = positionals.length ? [] : (actions ?? []);
     lambda.setFunctions(positionals.length ? served : functions, errors);
     lambda.emit({ type: 'functions-changed' });
     if (!sidecar) reportDefinitionErrors(errors, skipped);
@@ -684,7 +687,14 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     keyValue: async (store: string | undefined) => (await import('./runtimes/wasi/capabilities/describe.ts')).listKeyValue(workspace, store),
     shutdown,
     apiPort: () => (gateway?.port ? gateway.port : undefined),
-    routes: () => (gateway?.port ? { apiPort: gateway.port, routes: listRoutes(gateway.routes(), gateway.port, lambda.listFunctions()) } : { routes: [] }),
+    routes: () =>
+      gateway?.port
+        ? {
+            apiPort: gateway.port,
+            routes: listRoutes(gateway.routes(), gateway.port, lambda.listFunctions()),
+            webSockets: webSocketRouteRows(gateway.webSocketApis(), gateway.port),
+          }
+        : { routes: [] },
     loadBalancers: () => loadBalancers?.describe().map(({ listener, port }) => ({ listener, port })) ?? [],
   };
   serveMainPort(lambda, {
@@ -741,7 +751,10 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     throw new UsageError(error.message);
   });
   // ALB listeners each get a port of their own (gateway/alb.ts), printed below and reported by /status.
-  loadBalancers = new LoadBalancers(lambda, { log: values.quiet ? undefined : (line) => process.stderr.write(`[alb] ${line}\n`) });
+  loadBalancers = new LoadBalancers(lambda, {
+    log: values.quiet ? undefined : (line) => process.stderr.write(`[alb] ${line}\n`),
+    listenerActions: () => albActions,
+  });
   await loadBalancers.sync();
   if (!sidecar)
     watchDefinitions(
@@ -924,11 +937,15 @@ async function listCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args: samStyleArgs(args), options: WORKSPACE_OPTIONS });
   noticeContainerFlags(values);
   const result = await loadWorkspace(values, 'list');
-  process.stdout.write(`${JSON.stringify({ functions: result.functions, errors: result.errors, skipped: result.skipped, files: result.files }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ functions: result.functions, errors: result.errors, skipped: result.skipped, files: result.files, albActions: result.albActions ?? [] }, null, 2)}\n`,
+  );
   // Never a silent zero: say on stderr what was found and what was passed over.
   process.stderr.write(
     `${result.functions.length} function${result.functions.length === 1 ? '' : 's'}, ${result.errors.length} with errors, ${result.skipped.length} skipped.\n`,
   );
+  for (const rule of result.albActions ?? [])
+    process.stderr.write(`ALB listener ${rule.listener} ${rule.priority === 50001 ? 'default' : `#${rule.priority}`}: ${describeAction(rule)}\n`);
   reportDefinitionErrors([], result.skipped);
   return result.errors.length ? 1 : 0;
 }

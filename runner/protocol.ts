@@ -199,11 +199,30 @@ export const GatewayRoute = z.object({
 });
 export type GatewayRoute = z.infer<typeof GatewayRoute>;
 
+/** One route of a WebSocket API the gateway serves (runner/gateway/websocket.ts), as the Routes view lists it. */
+export const WebSocketRouteRow = z.object({
+  /** The API's logical id (`WebsocketsApi` for serverless.yml). */
+  api: z.string(),
+  stage: z.string(),
+  /** Where clients connect: `ws://127.0.0.1:<port>/<stage>`. */
+  url: z.string(),
+  /** `$connect`, `$disconnect`, `$default` or a custom key. */
+  routeKey: z.string(),
+  function: z.string(),
+  /** The function's answer goes back to the client. */
+  twoWay: z.boolean(),
+  /** $connect: its authorizer, or what is not checked. */
+  auth: z.string().optional(),
+});
+export type WebSocketRouteRow = z.infer<typeof WebSocketRouteRow>;
+
 /** GET /routes: the gateway's route table, most specific first (the order requests are matched in). */
 export const RouteList = z.object({
   /** The gateway's port; absent while it does not listen yet. */
   apiPort: z.number().int().optional(),
   routes: z.array(GatewayRoute),
+  /** The WebSocket APIs' routes, by API; absent from runners that predate them. */
+  webSockets: z.array(WebSocketRouteRow).optional(),
 });
 export type RouteList = z.infer<typeof RouteList>;
 

@@ -3,8 +3,10 @@
 // routes, "Open in browser", "Debug Route" (debug-route.ts: the route's requests stop at breakpoints; the row says
 // so while it lasts). The table is the runner's own (GET /routes), so the view shows what `curl` would reach;
 // it is asked again whenever the runner reloads its functions, and a template edit makes live runners reload.
+// WebSocket APIs are groups too: a row per route key ($connect, $default, custom) with its function, the ws:// URL
+// and the $connect authorizer; "Copy URL" puts a row's URL (ws:// or http://) on the clipboard.
 import * as vscode from 'vscode';
-import type { GatewayRoute } from '../../runner/protocol.ts';
+import type { GatewayRoute, WebSocketRouteRow } from '../../runner/protocol.ts';
 import type { Ctx } from '../ctx.ts';
 import { DEFINITION_GLOB } from '../workspace-functions.ts';
 import { RouteDebugging } from './debug-route.ts';
@@ -17,19 +19,24 @@ export interface RouteNode {
   readonly folder: string;
   readonly route: GatewayRoute;
 }
+interface WebSocketNode {
+  readonly kind: 'ws';
+  readonly folder: string;
+  readonly route: WebSocketRouteRow;
+}
 interface ApiNode {
   readonly kind: 'api';
   readonly key: string;
   readonly label: string;
   readonly description: string;
-  readonly routes: RouteNode[];
+  readonly routes: (RouteNode | WebSocketNode)[];
 }
 interface MessageNode {
   readonly kind: 'message';
   readonly label: string;
   readonly tooltip: string;
 }
-type Node = RouteNode | ApiNode | MessageNode;
+type Node = RouteNode | WebSocketNode | ApiNode | MessageNode;
 
 /** Rows as a test or another extension reads them: what each shows and offers. */
 export interface RouteRow {
@@ -38,6 +45,8 @@ export interface RouteRow {
   description: string;
   tooltip: string;
   contextValue: string;
+  /** What "Copy URL" copies: `http://...` or `ws://...`. */
+  url: string;
 }
 
 export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -82,9 +91,10 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const groups: Node[] = [];
     for (const folder of folders) {
       let routes: GatewayRoute[];
+      let webSockets: WebSocketRouteRow[];
       try {
         // Showing the view counts as using the extension: the folder's runner starts if it has not yet.
-        routes = (await (await this.ctx.runnerFor(folder)).listRoutes()).routes;
+        ({ routes, webSockets = [] } = await (await this.ctx.runnerFor(folder)).listRoutes());
       } catch (err) {
         groups.push({ kind: 'message', label: `${folder.name}: the routes could not be read`, tooltip: (err as Error).message });
         continue;
@@ -103,6 +113,16 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
         }
         group.routes.push({ kind: 'route', folder: folder.uri.toString(), route });
       }
+      for (const route of webSockets) {
+        const key = `ws:${route.api}`;
+        let group = byApi.get(key);
+        if (!group) {
+          const prefix = folders.length > 1 ? `${folder.name}: ` : '';
+          group = { kind: 'api', key: `${folder.uri}|${key}`, label: `${prefix}${route.api}`, description: `WebSocket API (${route.stage})`, routes: [] };
+          byApi.set(key, group);
+        }
+        group.routes.push({ kind: 'ws', folder: folder.uri.toString(), route });
+      }
       groups.push(...byApi.values());
     }
     return groups;
@@ -119,8 +139,25 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
       item.id = node.key;
       item.description = node.description;
-      item.iconPath = new vscode.ThemeIcon(node.description.startsWith('REST') ? 'server' : 'cloud');
+      item.iconPath = new vscode.ThemeIcon(node.description.startsWith('REST') ? 'server' : node.description.startsWith('WebSocket') ? 'plug' : 'cloud');
       item.contextValue = 'openRuntime.api';
+      return item;
+    }
+    if (node.kind === 'ws') {
+      const { route } = node;
+      const item = new vscode.TreeItem(route.routeKey, vscode.TreeItemCollapsibleState.None);
+      item.id = `${node.folder}|ws|${route.api}|${route.routeKey}`;
+      item.description = `${route.function}${route.auth ? ` · auth: ${route.auth}` : ''}`;
+      const tip = new vscode.MarkdownString(undefined, true);
+      tip.appendMarkdown(`**${route.routeKey}** → ${route.function}  \n`);
+      tip.appendMarkdown(
+        `${route.url}  \nWebSocket API ${route.api} (stage ${route.stage})${route.twoWay ? ' · two-way: the answer goes back to the client' : ''}`,
+      );
+      if (route.auth) tip.appendMarkdown(`  \nauth: ${route.auth}`);
+      item.tooltip = tip;
+      item.iconPath = new vscode.ThemeIcon(route.routeKey.startsWith('$') ? 'plug' : 'symbol-event');
+      item.contextValue = 'openRuntime.wsRoute';
+      item.accessibilityInformation = { label: `WebSocket route ${route.routeKey}, ${route.function}, ${route.url}` };
       return item;
     }
     const { route } = node;
@@ -158,6 +195,7 @@ export class RoutesView implements vscode.TreeDataProvider<Node>, vscode.Disposa
           description: String(item.description ?? ''),
           tooltip,
           contextValue: item.contextValue ?? '',
+          url: node.kind === 'ws' || node.kind === 'route' ? node.route.url : '',
         });
       }
     }
@@ -181,6 +219,14 @@ export function registerRoutesView(ctx: Ctx): RoutesView {
     provider,
     view,
     vscode.commands.registerCommand('openRuntime.routes.refresh', () => provider.refresh()),
+    // The row's URL on the clipboard (and returned, for tests): ws:// for a WebSocket route, http:// for an HTTP one.
+    vscode.commands.registerCommand('openRuntime.routes.copyUrl', async (node?: { route?: { url?: unknown } }) => {
+      const url = node?.route?.url;
+      if (typeof url !== 'string') return undefined;
+      await vscode.env.clipboard.writeText(url);
+      vscode.window.setStatusBarMessage(`Copied ${url}`, 3000);
+      return url;
+    }),
   );
   return provider;
 }

@@ -6,8 +6,10 @@
 //                   { HttpHeaderName, Values }, SourceIpConfig).
 //   serverless.yml  alb: { listenerArn, priority, conditions: { path, method, host, header: { name, values },
 //                   query: { key: value }, ip }, multiValueHeaders }.
+// A rule or default action that redirects or answers with a fixed response has no target: it is an AlbActionRule,
+// served by the listener itself (listenerAction below).
 import { createHash } from 'node:crypto';
-import type { AlbCondition, AlbRule } from './model.ts';
+import type { AlbAction, AlbCondition, AlbRule } from './model.ts';
 import { asRecord, describeValue, intrinsicOf } from './intrinsics.ts';
 
 /** The condition fields, and where the *Config form keeps each one's values. */
@@ -52,6 +54,55 @@ export function forwardTarget(actions: unknown): { targetGroup: unknown } | { ot
   }
   const other = list.map((a) => a.Type).find((t): t is string => typeof t === 'string');
   return other ? { other } : undefined;
+}
+
+/**
+ * A rule's terminal redirect or fixed-response action (RedirectConfig / FixedResponseConfig, as CloudFormation
+ * declares them), or why it can't be served. Undefined when the actions end in neither.
+ */
+export function listenerAction(actions: unknown): AlbAction | { problem: string } | undefined {
+  const list = (Array.isArray(actions) ? actions : []).map((a) => asRecord(a)).sort((a, b) => Number(a.Order ?? 0) - Number(b.Order ?? 0));
+  const last = list.at(-1);
+  if (last?.Type === 'fixed-response') {
+    const config = asRecord(last.FixedResponseConfig);
+    const status = Number(config.StatusCode);
+    if (!/^[245]\d\d$/.test(String(config.StatusCode ?? '')) || !Number.isInteger(status))
+      return { problem: `its FixedResponseConfig.StatusCode "${describeValue(config.StatusCode)}" is not a 2XX, 4XX or 5XX code.` };
+    const body = typeof config.MessageBody === 'string' ? config.MessageBody : '';
+    if (Buffer.byteLength(body) > 1024) return { problem: "its FixedResponseConfig.MessageBody is over 1024 bytes, ALB's limit." };
+    return { type: 'fixed-response', status, ...(typeof config.ContentType === 'string' ? { contentType: config.ContentType } : {}), body };
+  }
+  if (last?.Type === 'redirect') {
+    const config = asRecord(last.RedirectConfig);
+    const code = String(config.StatusCode ?? '');
+    if (code !== 'HTTP_301' && code !== 'HTTP_302')
+      return { problem: `its RedirectConfig.StatusCode "${describeValue(config.StatusCode)}" is neither HTTP_301 nor HTTP_302.` };
+    const part = (value: unknown, fallback: string) => (typeof value === 'string' || typeof value === 'number' ? String(value) : fallback);
+    const protocol = part(config.Protocol, '#{protocol}');
+    const upper = protocol.toUpperCase();
+    if (upper !== 'HTTP' && upper !== 'HTTPS' && protocol !== '#{protocol}')
+      return { problem: `its RedirectConfig.Protocol "${protocol}" is none of HTTP, HTTPS, #{protocol}.` };
+    const port = part(config.Port, '#{port}');
+    if (port !== '#{port}' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))
+      return { problem: `its RedirectConfig.Port "${port}" is neither 1 to 65535 nor #{port}.` };
+    const path = part(config.Path, '/#{path}');
+    if (!path.startsWith('/')) return { problem: `its RedirectConfig.Path "${path}" does not start with "/".` };
+    const host = part(config.Host, '#{host}');
+    const query = part(config.Query, '#{query}');
+    if (query.startsWith('?')) return { problem: 'its RedirectConfig.Query starts with "?"; ALB adds the "?" itself.' };
+    if (protocol === '#{protocol}' && host === '#{host}' && port === '#{port}' && path === '/#{path}' && query === '#{query}')
+      return { problem: 'its RedirectConfig changes nothing (a redirect to the same URL, which ALB refuses); set Protocol, Host, Port, Path or Query.' };
+    return {
+      type: 'redirect',
+      protocol: upper === 'HTTP' || upper === 'HTTPS' ? upper : protocol,
+      host,
+      port,
+      path,
+      query,
+      statusCode: code === 'HTTP_301' ? 301 : 302,
+    };
+  }
+  return undefined;
 }
 
 /** A local target group ARN, stable per name, shaped like AWS's. */

@@ -11,8 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
-import type { AlbRule, FunctionSpec, HttpCors, HttpEvent } from './model.ts';
-import { cfnAlbConditions, forwardTarget, targetGroupArn } from './alb-rules.ts';
+import type { AlbActionRule, AlbRule, FunctionSpec, HttpCors, HttpEvent } from './model.ts';
+import { cfnAlbConditions, forwardTarget, listenerAction, targetGroupArn } from './alb-rules.ts';
 import { asRecord, describeValue, intrinsicOf, Unresolved } from './intrinsics.ts';
 import { CAMEL_OPENAPI, functionUrl, listCors, ALLOW_ALL, PASCAL } from './http-events.ts';
 import { parseYaml } from './read-yaml.ts';
@@ -53,7 +53,7 @@ interface ApiExtras {
 export function withTemplateRoutes(
   functions: FunctionSpec[],
   source: TemplateSource,
-): { functions: FunctionSpec[]; skipped: DefinitionError[]; included: string[] } {
+): { functions: FunctionSpec[]; skipped: DefinitionError[]; included: string[]; albActions: AlbActionRule[] } {
   const found = new Collector(functions, source);
   found.readRestApis();
   found.readHttpApis();
@@ -67,7 +67,7 @@ export function withTemplateRoutes(
     const albRules = found.albRules.get(fn.name);
     return { ...fn, ...(all.length ? { httpEvents: all } : {}), ...(albRules ? { albRules } : {}) };
   });
-  return { functions: out, skipped: found.skipped, included: found.included };
+  return { functions: out, skipped: found.skipped, included: found.included, albActions: found.albActions };
 }
 
 function sameRoute(a: HttpEvent, b: HttpEvent): boolean {
@@ -77,6 +77,8 @@ function sameRoute(a: HttpEvent, b: HttpEvent): boolean {
 class Collector {
   readonly events = new Map<string, HttpEvent[]>();
   readonly albRules = new Map<string, AlbRule[]>();
+  /** Listener rules and default actions that redirect or answer with a fixed response. */
+  readonly albActions: AlbActionRule[] = [];
   /** The OpenAPI files read (DefinitionUri, AWS::Include), so that `start` reloads when one changes. */
   readonly included: string[] = [];
   readonly skipped: DefinitionError[] = [];
@@ -247,6 +249,9 @@ class Collector {
       const apiId = refOrRoot(asRecord(raw.Properties).ApiId)?.id;
       const api = apiId ? apis.get(apiId) : undefined;
       const routeKey = text(props.RouteKey) ?? '';
+      // A WebSocket API's routes are read by websocket-events.ts.
+      if (apiId && text(asRecord(this.source.resolve(asRecord(asRecord(this.resources[apiId]).Properties))).ProtocolType)?.toUpperCase() === 'WEBSOCKET')
+        continue;
       if (!apiId || !api) {
         this.skip(id, `Route "${id}" (${routeKey}) is not served: its ApiId is not !Ref of an HTTP AWS::ApiGatewayV2::Api of this template.`);
         continue;
@@ -311,12 +316,20 @@ class Collector {
         multiValueHeaders: multi,
       });
     }
-    const listeners = new Map<string, { fixed?: AlbRule['listenerDefault'] }>();
     const forward = (id: string, what: string, listener: string, priority: number, conditions: AlbRule['conditions'], actions: unknown): void => {
+      const answer = listenerAction(actions);
       const target = forwardTarget(actions);
-      if (!target) return this.skip(id, `${what} is not served: it has no forward action.`);
+      if (answer && !(target && 'targetGroup' in target)) {
+        if ('problem' in answer) return this.skip(id, `${what} is not served: ${answer.problem}`);
+        this.albActions.push({ listener, priority, conditions, action: answer, id });
+        return;
+      }
+      if (!target) return this.skip(id, `${what} is not served: it has no forward, redirect or fixed-response action.`);
       if ('other' in target)
-        return this.skip(id, `${what} is not served: its ${target.other} action is not emulated; only forward actions to a Lambda target group run locally.`);
+        return this.skip(
+          id,
+          `${what} is not served: its ${target.other} action is not emulated; forward actions to a Lambda target group, redirects and fixed responses run locally.`,
+        );
       const groupRef = refOrRoot(target.targetGroup)?.id ?? text(this.source.resolve(target.targetGroup));
       const group = groupRef ? groups.get(groupRef) : undefined;
       if (!group)
@@ -326,34 +339,11 @@ class Collector {
         );
       if (typeof group.fn === 'string')
         return this.skip(id, `${what} is not served: its target group ${groupRef} ${group.fn.replace(/^its target/, 'targets')}`);
-      const fixed = listeners.get(listener)?.fixed;
-      const rule: AlbRule = {
-        listener,
-        priority,
-        conditions,
-        targetGroupArn: group.arn,
-        multiValueHeaders: group.multiValueHeaders,
-        ...(fixed ? { listenerDefault: fixed } : {}),
-      };
+      const rule: AlbRule = { listener, priority, conditions, targetGroupArn: group.arn, multiValueHeaders: group.multiValueHeaders };
       const list = this.albRules.get(group.fn.name) ?? [];
       list.push(rule);
       this.albRules.set(group.fn.name, list);
     };
-    const listenerResources = this.ofType('AWS::ElasticLoadBalancingV2::Listener');
-    for (const [id, raw] of listenerResources) {
-      const actions = asRecord(this.source.resolve(raw.Properties)).DefaultActions;
-      const fixed = (Array.isArray(actions) ? actions : []).map((a) => asRecord(a)).find((a) => a.Type === 'fixed-response');
-      if (fixed) {
-        const config = asRecord(fixed.FixedResponseConfig);
-        listeners.set(id, {
-          fixed: {
-            status: Number(config.StatusCode ?? 200),
-            ...(text(config.ContentType) ? { contentType: text(config.ContentType)! } : {}),
-            body: text(config.MessageBody) ?? '',
-          },
-        });
-      } else listeners.set(id, {});
-    }
     for (const [id, raw] of this.ofType('AWS::ElasticLoadBalancingV2::ListenerRule')) {
       const rawProps = asRecord(raw.Properties);
       const props = asRecord(this.source.resolve(rawProps));
@@ -366,13 +356,10 @@ class Collector {
         this.skip(id, `${what} is not served: Priority must be a whole number from 1 to 50000.`);
       else forward(id, what, listener, priority, conditions, props.Actions);
     }
-    for (const [id, raw] of listenerResources) {
+    for (const [id, raw] of this.ofType('AWS::ElasticLoadBalancingV2::Listener')) {
       const actions = asRecord(this.source.resolve(raw.Properties)).DefaultActions;
-      if (!listeners.get(id)?.fixed) forward(id, `The default action of listener "${id}"`, id, 50001, [], actions);
+      forward(id, `The default action of listener "${id}"`, id, 50001, [], actions);
     }
-    // Rules read before a listener's fixed-response default was known still learn it.
-    for (const rules of this.albRules.values())
-      for (const rule of rules) if (!rule.listenerDefault && listeners.get(rule.listener)?.fixed) rule.listenerDefault = listeners.get(rule.listener)!.fixed;
   }
 
   // ---- OpenAPI definitions ------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ export async function loadCloudAssembly(
       result.functions.push(...stage.functions);
       result.errors.push(...stage.errors);
       result.skipped!.push(...(stage.skipped ?? []));
+      if (stage.albActions?.length) (result.albActions ??= []).push(...stage.albActions);
       result.files.push(...stage.files.slice(1));
       continue;
     }
@@ -64,6 +65,7 @@ export async function loadCloudAssembly(
     result.functions.push(...stack.functions);
     result.errors.push(...stack.errors);
     result.skipped!.push(...(stack.skipped ?? []));
+    if (stack.albActions?.length) (result.albActions ??= []).push(...stack.albActions);
     result.files.push(...(stack.included ?? []));
   }
   return result;

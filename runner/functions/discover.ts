@@ -7,7 +7,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
 import type { Definitions } from './read-yaml.ts';
-import { runtimeFamily, type FunctionSpec } from './model.ts';
+import { runtimeFamily, type AlbActionRule, type FunctionSpec } from './model.ts';
 import { parseTemplate, looksLikeTemplate, type TemplateOptions } from './template.ts';
 import { parseServerless, type ServerlessOptions } from './serverless.ts';
 import { CDK_MANIFEST, isAssemblyStack, loadCloudAssembly } from './cdk.ts';
@@ -22,6 +22,8 @@ export interface Discovery {
   files: string[];
   /** What was passed over on purpose, with the reason (a nested stack with no local template, ...). */
   skipped: DefinitionError[];
+  /** ALB listener rules and default actions that redirect or answer with a fixed response (they have no function). */
+  albActions?: AlbActionRule[];
 }
 
 export type DiscoveryOptions = TemplateOptions &
@@ -142,6 +144,7 @@ function addDefinitions(result: Discovery, definitions: Definitions): void {
   result.errors.push(...definitions.errors);
   result.skipped.push(...(definitions.skipped ?? []));
   result.files.push(...(definitions.included ?? []));
+  if (definitions.albActions?.length) (result.albActions ??= []).push(...definitions.albActions);
 }
 
 /**
@@ -212,7 +215,7 @@ function withUniqueNames(result: Discovery, root: string): Discovery {
       message: `Function "${fn.name}" is also defined in ${where}; function names must be unique in the workspace, so this one is ignored. Rename one of them.`,
     });
   }
-  return { functions, errors, files: result.files, skipped: result.skipped };
+  return { functions, errors, files: result.files, skipped: result.skipped, ...(result.albActions ? { albActions: result.albActions } : {}) };
 }
 
 /**

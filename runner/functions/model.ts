@@ -169,6 +169,14 @@ export const HttpAuthorizer = z.discriminatedUnion('type', [
     audience: z.array(z.string()).default([]),
     identitySource: z.string().default('$request.header.Authorization'),
   }),
+  z.object({
+    /** REST COGNITO_USER_POOLS (SAM `UserPoolArn`, serverless `type: COGNITO_USER_POOLS`): the pool's ID or access tokens. */
+    type: z.literal('cognito'),
+    name: z.string(),
+    /** `https://cognito-idp.<region>.amazonaws.com/<poolId>`, one per user pool the authorizer accepts. */
+    issuers: z.array(z.string()).min(1),
+    identitySource: z.string().default('method.request.header.Authorization'),
+  }),
 ]);
 export type HttpAuthorizer = z.infer<typeof HttpAuthorizer>;
 
@@ -233,6 +241,20 @@ export const WebSocketEvent = z.object({
   routeSelectionExpression: z.string(),
   /** A two-way route (it has a route response): the function's response body goes back to the client. */
   twoWay: z.boolean().default(false),
+  /**
+   * $connect only: a Lambda REQUEST authorizer (AuthorizationType CUSTOM). WebSocket APIs cache no authorizer answers.
+   * `function` is the name the definition gives (local name or FunctionName); the gateway finds the function by it.
+   */
+  authorizer: z
+    .object({
+      name: z.string(),
+      function: z.string(),
+      /** `route.request.header.Auth`, `route.request.querystring.token`, `stageVariables.x`, `context.x`. */
+      identitySources: z.array(z.string()).default([]),
+    })
+    .optional(),
+  /** $connect only: an authorization the gateway can't apply (AWS_IAM, an authorizer it can't find): why, for the route table. */
+  unchecked: z.string().optional(),
 });
 export type WebSocketEvent = z.infer<typeof WebSocketEvent>;
 
@@ -261,10 +283,41 @@ export const AlbRule = z.object({
   targetGroupArn: z.string(),
   /** The target group's lambda.multi_value_headers.enabled: multiValueHeaders / multiValueQueryStringParameters. */
   multiValueHeaders: z.boolean().default(false),
-  /** The listener's default fixed-response, when it declares one: the answer when no rule matches. */
-  listenerDefault: z.object({ status: z.number().int(), contentType: z.string().optional(), body: z.string().default('') }).optional(),
 });
 export type AlbRule = z.infer<typeof AlbRule>;
+
+/**
+ * What a listener answers itself, with no target: a rule's or a default action's RedirectConfig or
+ * FixedResponseConfig. Redirect parts keep ALB's placeholders (#{protocol}, #{host}, #{port}, #{path}, #{query}),
+ * filled per request (runner/gateway/alb-routing.ts).
+ */
+export const AlbAction = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('redirect'),
+    /** `HTTP`, `HTTPS` or `#{protocol}`. */
+    protocol: z.string().default('#{protocol}'),
+    host: z.string().default('#{host}'),
+    port: z.string().default('#{port}'),
+    /** Absolute, starting with "/". */
+    path: z.string().default('/#{path}'),
+    /** Without the "?". */
+    query: z.string().default('#{query}'),
+    statusCode: z.union([z.literal(301), z.literal(302)]),
+  }),
+  z.object({ type: z.literal('fixed-response'), status: z.number().int(), contentType: z.string().optional(), body: z.string().default('') }),
+]);
+export type AlbAction = z.infer<typeof AlbAction>;
+
+/** A listener rule (or default action, priority 50001) whose action is a redirect or a fixed response. */
+export const AlbActionRule = z.object({
+  listener: z.string(),
+  priority: z.number().int().min(1).max(50001),
+  conditions: z.array(AlbCondition).default([]),
+  action: AlbAction,
+  /** The rule's (or listener's) logical id, for messages. */
+  id: z.string(),
+});
+export type AlbActionRule = z.infer<typeof AlbActionRule>;
 
 export const FunctionSpec = z.object({
   /** Logical name: the template's resource id, the serverless.yml key, or the file stem. */

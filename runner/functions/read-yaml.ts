@@ -3,7 +3,7 @@
 // `!Sub`, ...), which become their long forms (`{ Ref: ... }`, `{ 'Fn::Sub': ... }`) instead of warnings.
 import { basename } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
-import type { FunctionSpec } from './model.ts';
+import type { AlbActionRule, FunctionSpec } from './model.ts';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 
 /** Short-form CloudFormation tags and the long-form key each stands for. */
@@ -36,6 +36,8 @@ export interface Definitions {
   errors: DefinitionError[];
   /** What was passed over on purpose and why (a nested stack only in S3, ...): not mistakes, but never silent. */
   skipped?: DefinitionError[];
+  /** ALB listener rules and default actions that redirect or answer with a fixed response (they have no function). */
+  albActions?: AlbActionRule[];
   /** Other definition files this one brought in (nested applications' templates), so a caller can watch them too. */
   included?: string[];
   /** A nested template's Outputs, resolved in it, for the parent's `!GetAtt Child.Outputs.Name`. */

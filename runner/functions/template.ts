@@ -180,6 +180,7 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
   functions.splice(0, functions.length, ...withRoutes.functions);
   skipped.push(...withRoutes.skipped);
   const included: string[] = [...withRoutes.included];
+  const albActions = [...withRoutes.albActions];
   // AWS::Lambda::EventInvokeConfig resources configure a function defined elsewhere in the template.
   for (const resource of resources) {
     const raw = asRecord(yaml.plain(resource.value));
@@ -206,11 +207,12 @@ export function parseTemplate(text: string, file: string, options: TemplateOptio
     errors.push(...child.errors);
     skipped.push(...(child.skipped ?? []));
     included.push(...(child.included ?? []));
+    albActions.push(...(child.albActions ?? []));
   }
   // Outputs resolved here, for a parent's `!GetAtt ThisStack.Outputs.Name`.
   const outputs: Record<string, unknown> = {};
   for (const [name, output] of Object.entries(asRecord(template.Outputs))) outputs[name] = resolveValue(asRecord(output).Value, ctx);
-  return { functions, errors, skipped, included, outputs };
+  return { functions, errors, skipped, included, outputs, ...(albActions.length ? { albActions } : {}) };
 }
 
 /**

@@ -8,8 +8,11 @@
 //                   `$request.body.action`); AWS::ApiGatewayV2::Route (ApiId, RouteKey, Target `integrations/<id>`,
 //                   RouteResponseSelectionExpression); AWS::ApiGatewayV2::Integration (IntegrationUri: the function's
 //                   invocation ARN or its ARN, through !Sub, !Join or !GetAtt); AWS::ApiGatewayV2::RouteResponse (makes
-//                   its route two-way); AWS::ApiGatewayV2::Stage (StageName; "Prod" when the API has none).
+//                   its route two-way); AWS::ApiGatewayV2::Stage (StageName; "Prod" when the API has none);
+//                   $connect's AuthorizationType CUSTOM with AuthorizerId -> AWS::ApiGatewayV2::Authorizer
+//                   (AuthorizerType REQUEST, AuthorizerUri: the function's invocation ARN, IdentitySource).
 //   serverless.yml  `- websocket: $connect` or `- websocket: { route, routeResponseSelectionExpression }`;
+//                   $connect's `authorizer: name | { name, arn, identitySource }` (default route.request.header.Auth);
 //                   provider.websocketsApiRouteSelectionExpression; the stage is provider.stage or "dev".
 import type { FunctionSpec, WebSocketEvent } from './model.ts';
 import { asRecord } from './intrinsics.ts';
@@ -50,6 +53,7 @@ export function samWebSocketEvents(names: readonly string[], template: Record<st
       .map(([id]) => id),
   );
   const withResponse = new Set(ofType('AWS::ApiGatewayV2::RouteResponse').map(([, p]) => text(p.RouteId)));
+  const authorizers = new Map(ofType('AWS::ApiGatewayV2::Authorizer'));
   const events: WebSocketEvent[] = [];
   for (const [id, props] of ofType('AWS::ApiGatewayV2::Route')) {
     const api = text(props.ApiId);
@@ -62,6 +66,7 @@ export function samWebSocketEvents(names: readonly string[], template: Record<st
       stage: stages.get(api) ?? DEFAULT_STAGE,
       routeSelectionExpression: text(apis.get(api)!.RouteSelectionExpression) ?? DEFAULT_ROUTE_SELECTION,
       twoWay: withResponse.has(id) || text(props.RouteResponseSelectionExpression) !== undefined,
+      ...(routeKey === '$connect' ? cfnConnectAuth(props, asRecord(asRecord(resources[id]).Properties).AuthorizerId, authorizers) : {}),
     });
   }
   return events.length ? events : undefined;
@@ -76,15 +81,46 @@ export function serverlessWebSocketEvents(eventList: unknown, provider: Record<s
     const settings = asRecord(entry.websocket);
     const routeKey = typeof entry.websocket === 'string' ? entry.websocket : text(settings.route);
     if (!routeKey) continue;
+    const authorizer = routeKey === '$connect' ? serverlessConnectAuthorizer(settings.authorizer) : undefined;
     events.push({
       api: SERVERLESS_WEBSOCKET_API,
       routeKey,
       stage: text(provider.stage) ?? 'dev',
       routeSelectionExpression: text(provider.websocketsApiRouteSelectionExpression) ?? DEFAULT_ROUTE_SELECTION,
       twoWay: text(settings.routeResponseSelectionExpression) !== undefined,
+      ...(authorizer ? { authorizer } : {}),
     });
   }
   return events.length ? events : undefined;
+}
+
+type ConnectAuth = Pick<WebSocketEvent, 'authorizer' | 'unchecked'>;
+
+/** A CloudFormation $connect route's authorization: its CUSTOM authorizer, or why it is not applied. */
+function cfnConnectAuth(props: Record<string, unknown>, rawAuthorizerId: unknown, authorizers: Map<string, Record<string, unknown>>): ConnectAuth {
+  const type = text(props.AuthorizationType)?.toUpperCase() ?? 'NONE';
+  if (type === 'NONE') return {};
+  if (type !== 'CUSTOM') return { unchecked: `AuthorizationType ${type} is not checked locally` };
+  const ref = asRecord(rawAuthorizerId).Ref;
+  const id = typeof ref === 'string' ? ref : text(props.AuthorizerId);
+  const config = id === undefined ? undefined : authorizers.get(id);
+  if (!config) return { unchecked: `its AuthorizerId (${id ?? 'none'}) is no AWS::ApiGatewayV2::Authorizer of this template` };
+  const fn = /:function:([^:/]+)/.exec(text(config.AuthorizerUri) ?? '')?.[1];
+  if (!fn) return { unchecked: `authorizer ${id}'s AuthorizerUri names no function of this template` };
+  const sources = Array.isArray(config.IdentitySource) ? config.IdentitySource.filter((s): s is string => typeof s === 'string') : [];
+  return { authorizer: { name: text(config.Name) ?? id!, function: fn, identitySources: sources } };
+}
+
+/** serverless.yml's `authorizer` of a $connect route: a function of the service by name, or by ARN. */
+function serverlessConnectAuthorizer(value: unknown): WebSocketEvent['authorizer'] {
+  if (value === undefined) return undefined;
+  const settings = asRecord(value);
+  const named = typeof value === 'string' ? value : (text(settings.name) ?? text(settings.arn));
+  const fn = named && (/:function:([^:/]+)/.exec(named)?.[1] ?? named);
+  if (!fn) return undefined;
+  const sources = settings.identitySource;
+  const identitySources = typeof sources === 'string' ? [sources] : Array.isArray(sources) ? sources.filter((s): s is string => typeof s === 'string') : [];
+  return { name: fn, function: fn, identitySources: identitySources.length ? identitySources : ['route.request.header.Auth'] };
 }
 
 /**

@@ -12,18 +12,21 @@
 //             there is none; isBase64Encoded is always present (binary bodies are base64).
 //   Answer    { statusCode, statusDescription, headers | multiValueHeaders (per the same setting), body,
 //             isBase64Encoded }. Anything else, and a function error, is ALB's own 502 Bad Gateway page; a timeout
-//             504; no matching rule, the listener's default fixed-response (404 when it is not in the template).
+//             504; no matching rule and no default action in the template, 404.
+//   Actions   a rule or default action without a target: fixed-response (StatusCode, ContentType, MessageBody) or
+//             redirect (HTTP_301 / HTTP_302; Location built from Protocol://Host:Port/Path?Query, each part
+//             defaulting to its placeholder, #{protocol} #{host} #{port} #{path} #{query} being the request's own:
+//             #{path} without its leading "/", #{port} the listener's, #{query} as sent; no "?" when the query is
+//             empty; the port always written, as ALB does).
 import { BlockList, isIPv6 } from 'node:net';
 import type { ALBEvent } from 'aws-lambda';
 import type { Outcome } from '../environments/invocation.ts';
-import type { AlbCondition, AlbRule } from '../functions/model.ts';
+import type { AlbAction, AlbActionRule, AlbCondition, AlbRule } from '../functions/model.ts';
 import { isTextType } from './events.ts';
 import { errorMessageOf, pushHeader, validStatus, type GatewayAnswer } from './responses.ts';
 
-export interface AlbTarget {
-  function: string;
-  rule: AlbRule;
-}
+/** What a listener's rule leads to: a function (through its target group), or an answer the listener gives itself. */
+export type AlbTarget = { function: string; rule: AlbRule } | { function?: undefined; rule: AlbActionRule };
 
 export interface AlbRequest {
   method: string;
@@ -43,12 +46,12 @@ export interface AlbAnswer extends GatewayAnswer {
 }
 
 /** The targets of one listener in the order ALB evaluates its rules. */
-export function listenerOrder(targets: AlbTarget[]): AlbTarget[] {
+export function listenerOrder<T extends { rule: { priority: number } }>(targets: T[]): T[] {
   return [...targets].sort((a, b) => a.rule.priority - b.rule.priority);
 }
 
 /** The first target whose rule matches the request, or undefined. `targets` in listenerOrder. */
-export function matchAlbRule(targets: readonly AlbTarget[], req: AlbRequest): AlbTarget | undefined {
+export function matchAlbRule<T extends { rule: { conditions: AlbCondition[] } }>(targets: readonly T[], req: AlbRequest): T | undefined {
   return targets.find((t) => t.rule.conditions.every((c) => conditionHolds(c, req)));
 }
 
@@ -150,6 +153,8 @@ export function albEvent(req: AlbRequest, rule: AlbRule): ALBEvent {
 }
 
 const REASONS: Record<number, string> = {
+  301: 'Moved Permanently',
+  302: 'Found',
   404: 'Not Found',
   413: 'Request Entity Too Large',
   403: 'Forbidden',
@@ -158,36 +163,71 @@ const REASONS: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+/** ALB's own HTML page for a status (its error pages and its redirects). */
+function albPage(status: keyof typeof REASONS): Buffer {
+  const title = `${status} ${REASONS[status]}`;
+  return Buffer.from(`<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`);
+}
+
 /** ALB's own error page (status, an HTML body, `Server: awselb/2.0`), with the reason for the log. */
 export function albError(status: 403 | 404 | 413 | 502 | 503 | 504, problem: string): AlbAnswer {
-  const title = `${status} ${REASONS[status]}`;
-  const body = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`;
   return {
     status,
     headers: [
       ['server', 'awselb/2.0'],
       ['content-type', 'text/html'],
     ],
-    body: Buffer.from(body),
+    body: albPage(status),
     problem,
   };
 }
 
-/** The answer when no rule matches: the listener's default fixed-response, or 404 when the template has none. */
-export function noRuleAnswer(targets: readonly AlbTarget[]): AlbAnswer {
-  const fixed = targets.find((t) => t.rule.listenerDefault)?.rule.listenerDefault;
-  const headers: [string, string][] = [['server', 'awselb/2.0']];
-  if (fixed) {
-    if (fixed.contentType) headers.push(['content-type', fixed.contentType]);
-    return { status: fixed.status, headers, body: Buffer.from(fixed.body), problem: "no rule matches: the listener's default fixed-response" };
-  }
-  headers.push(['content-type', 'text/plain; charset=utf-8']);
+/** The answer when no rule matches and the template declares no default action for the listener. */
+export function noRuleAnswer(): AlbAnswer {
   return {
     status: 404,
-    headers,
+    headers: [
+      ['server', 'awselb/2.0'],
+      ['content-type', 'text/plain; charset=utf-8'],
+    ],
     body: Buffer.from("Not Found: no listener rule matches this request, and the listener's default action is not in the project.\n"),
     problem: 'no rule matches',
   };
+}
+
+/** The listener's own answer for a redirect or fixed-response action. `listenerPort` is the port the request came in on. */
+export function actionAnswer(action: AlbAction, req: AlbRequest, listenerPort: number): AlbAnswer {
+  if (action.type === 'fixed-response') {
+    const headers: [string, string][] = [['server', 'awselb/2.0']];
+    if (action.contentType) headers.push(['content-type', action.contentType]);
+    return { status: action.status, headers, body: Buffer.from(action.body) };
+  }
+  const location = redirectLocation(action, req, listenerPort);
+  return {
+    status: action.statusCode,
+    headers: [
+      ['server', 'awselb/2.0'],
+      ['content-type', 'text/html'],
+      ['location', location],
+    ],
+    body: albPage(action.statusCode),
+    problem: `redirected to ${location}`,
+  };
+}
+
+/** The Location of a redirect action: each part with the request's own values in place of the placeholders. */
+export function redirectLocation(action: Extract<AlbAction, { type: 'redirect' }>, req: AlbRequest, listenerPort: number): string {
+  const host = (headerValues(req.rawHeaders, 'host')[0] ?? '127.0.0.1').replace(/:\d+$/, '');
+  const values: Record<string, string> = {
+    protocol: 'http', // the local listener speaks HTTP
+    host,
+    port: String(listenerPort),
+    path: req.path.replace(/^\//, ''),
+    query: req.rawQuery,
+  };
+  const fill = (part: string) => part.replace(/#\{(protocol|host|port|path|query)\}/g, (_, key: string) => values[key]!);
+  const query = fill(action.query);
+  return `${fill(action.protocol).toLowerCase()}://${fill(action.host)}:${fill(action.port)}${fill(action.path)}${query ? `?${query}` : ''}`;
 }
 
 /** The HTTP answer to a settled invocation of an ALB target. */

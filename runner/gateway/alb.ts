@@ -4,14 +4,27 @@
 // gateway's port. The ports are printed with the route table and reported by the control API's /status. Like the
 // API gateway (server.ts) it is an ordinary client of LocalLambda.invoke, and it follows the functions when the
 // runner reloads them: a listener that appears gets a port, one that goes away is closed, the others keep theirs.
-// What a listener does with a request is policy in alb-routing.ts.
+// Rules that redirect or answer with a fixed response (no function) come from the project's albActions, passed in as
+// `listenerActions`. What a listener does with a request is policy in alb-routing.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BodyTooLargeError, readBody, splitTarget } from '../http-util.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import { isLoopbackHost } from '../request-guard.ts';
 import { withEdgeHeaders } from './events.ts';
-import { albAnswer, albError, albEvent, listenerOrder, matchAlbRule, noRuleAnswer, type AlbAnswer, type AlbRequest, type AlbTarget } from './alb-routing.ts';
+import type { AlbActionRule, AlbRule } from '../functions/model.ts';
+import {
+  actionAnswer,
+  albAnswer,
+  albError,
+  albEvent,
+  listenerOrder,
+  matchAlbRule,
+  noRuleAnswer,
+  type AlbAnswer,
+  type AlbRequest,
+  type AlbTarget,
+} from './alb-routing.ts';
 
 /** ALB's limit on a request body sent to a Lambda target. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -26,12 +39,14 @@ export class LoadBalancers {
   private readonly listeners = new Map<string, Listener>();
   private readonly lambda: LocalLambda;
   private readonly log: ((line: string) => void) | undefined;
+  private readonly listenerActions: () => readonly AlbActionRule[];
   private readonly unsubscribe: () => void;
   private syncing: Promise<void> = Promise.resolve();
 
-  constructor(lambda: LocalLambda, opts: { log?: (line: string) => void } = {}) {
+  constructor(lambda: LocalLambda, opts: { log?: (line: string) => void; listenerActions?: () => readonly AlbActionRule[] } = {}) {
     this.lambda = lambda;
     this.log = opts.log;
+    this.listenerActions = opts.listenerActions ?? (() => []);
     this.unsubscribe = lambda.subscribe(
       (event) => {
         if (event.type === 'functions-changed')
@@ -55,6 +70,11 @@ export class LoadBalancers {
         list.push({ function: fn.name, rule });
         wanted.set(rule.listener, list);
       }
+    }
+    for (const rule of this.listenerActions()) {
+      const list = wanted.get(rule.listener) ?? [];
+      list.push({ rule });
+      wanted.set(rule.listener, list);
     }
     for (const [name, listener] of this.listeners) {
       if (wanted.has(name)) continue;
@@ -132,8 +152,10 @@ export class LoadBalancers {
         const rawQuery = req.url && req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
         const request: AlbRequest = { method, path, rawQuery, rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, listener.port), body, sourceIp };
         const target = matchAlbRule(listener.targets, request);
-        if (!target) return finish(noRuleAnswer(listener.targets), '(default action)');
-        this.invoke(target, request, (answer) => finish(answer, target.function));
+        if (!target) return finish(noRuleAnswer(), '(no rule)');
+        if (target.function === undefined)
+          return finish(actionAnswer(target.rule.action, request, listener.port), `(${target.rule.action.type} ${target.rule.id})`);
+        this.invoke(target.function, target.rule, request, (answer) => finish(answer, target.function));
       },
       (error) => {
         if (error instanceof BodyTooLargeError)
@@ -143,17 +165,17 @@ export class LoadBalancers {
     );
   }
 
-  private invoke(target: AlbTarget, request: AlbRequest, answer: (a: AlbAnswer) => void): void {
+  private invoke(fn: string, rule: AlbRule, request: AlbRequest, answer: (a: AlbAnswer) => void): void {
     let inv;
     try {
-      inv = this.lambda.invoke(target.function, Buffer.from(JSON.stringify(albEvent(request, target.rule))));
+      inv = this.lambda.invoke(fn, Buffer.from(JSON.stringify(albEvent(request, rule))));
     } catch (error) {
       if (error instanceof TooManyRequestsError)
-        return answer(albError(503, `${target.function} is at its concurrency limit (${error.message}); Lambda throttled the request.`));
+        return answer(albError(503, `${fn} is at its concurrency limit (${error.message}); Lambda throttled the request.`));
       if (error instanceof FunctionNotFoundError) return answer(albError(502, error.message));
-      return answer(albError(502, `the runner could not start ${target.function}: ${(error as Error).message}`));
+      return answer(albError(502, `the runner could not start ${fn}: ${(error as Error).message}`));
     }
-    void inv.settled.then((outcome) => answer(albAnswer(outcome, target.rule, target.function)));
+    void inv.settled.then((outcome) => answer(albAnswer(outcome, rule, fn)));
   }
 }
 
@@ -171,16 +193,26 @@ function send(res: ServerResponse, answer: AlbAnswer): void {
 export function describeListeners(listeners: ReturnType<LoadBalancers['describe']>): string {
   return listeners
     .map(({ listener, port, targets }) => {
-      const rules = targets.map(({ function: fn, rule }) => {
+      const rules = targets.map((target) => {
+        const rule = target.rule;
         const when = rule.conditions
           .map(
             (c) =>
               `${c.field} ${c.field === 'query-string' ? (c.pairs ?? []).map((p) => `${p.key ?? '*'}=${p.value}`).join('|') : `${c.headerName ? `${c.headerName}: ` : ''}${c.values.join('|')}`}`,
           )
           .join(' and ');
-        return `  ${rule.priority === 50001 ? 'default' : `#${rule.priority}`}  ${when || '(any request)'} -> ${fn}${rule.multiValueHeaders ? ' (multi-value headers)' : ''}`;
+        const to =
+          target.function === undefined ? describeAction(target.rule) : `${target.function}${target.rule.multiValueHeaders ? ' (multi-value headers)' : ''}`;
+        return `  ${rule.priority === 50001 ? 'default' : `#${rule.priority}`}  ${when || '(any request)'} -> ${to}`;
       });
       return `ALB listener ${listener} on http://127.0.0.1:${port}\n${rules.join('\n')}`;
     })
     .join('\n');
+}
+
+/** A redirect or fixed-response rule as the route table shows it. */
+export function describeAction(rule: AlbActionRule): string {
+  const a = rule.action;
+  if (a.type === 'fixed-response') return `fixed-response ${a.status}${a.contentType ? ` ${a.contentType}` : ''} (${rule.id})`;
+  return `redirect ${a.statusCode} to ${a.protocol}://${a.host}:${a.port}${a.path}${a.query ? `?${a.query}` : ''} (${rule.id})`;
 }

@@ -7,14 +7,23 @@
 // A message takes the route the API's route selection expression (`$request.body.action`) picks from its JSON
 // body, `$default` when the body is not JSON, has no such field or names no route; no `$default` either: API
 // Gateway's "Forbidden" error frame.
+// A $connect route may have a Lambda REQUEST authorizer: its identity sources (route.request.header.X,
+// route.request.querystring.X) must all be present, else 401 without calling it; its IAM policy must allow the
+// route's ARN (`arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/$connect`), else 403; its principalId and
+// context reach requestContext.authorizer of every event of the connection. No caching: WebSocket APIs have none.
 import { randomBytes } from 'node:crypto';
-import type { FunctionSpec } from '../functions/model.ts';
+import { LOCAL_ACCOUNT, type FunctionSpec } from '../functions/model.ts';
+import type { WebSocketRouteRow } from '../protocol.ts';
 import { clfTime, localApiId } from './events.ts';
 
 export interface WebSocketRoute {
   function: string;
   /** The function's response body goes back to the client (a route with a route response). */
   twoWay: boolean;
+  /** $connect: its Lambda REQUEST authorizer, with the local name of the function. */
+  authorizer?: { name: string; function: string; identitySources: string[] };
+  /** $connect: an authorization that is not applied, and why. */
+  unchecked?: string;
 }
 
 export interface WebSocketApi {
@@ -46,11 +55,24 @@ export function webSocketApis(functions: readonly FunctionSpec[]): { apis: WebSo
         };
         byName.set(event.api, api);
       }
-      if (!api.routes.has(event.routeKey)) api.routes.set(event.routeKey, { function: fn.name, twoWay: event.twoWay });
+      if (api.routes.has(event.routeKey)) continue;
+      let unchecked = event.unchecked;
+      let authorizer: WebSocketRoute['authorizer'];
+      if (event.authorizer) {
+        const named = event.authorizer.function;
+        const local = functions.find((f) => f.name === named || f.functionName === named);
+        if (local) authorizer = { ...event.authorizer, function: local.name };
+        else unchecked = `its authorizer ${event.authorizer.name} names ${named}, which is no function of this project`;
+      }
+      api.routes.set(event.routeKey, { function: fn.name, twoWay: event.twoWay, ...(authorizer ? { authorizer } : {}), ...(unchecked ? { unchecked } : {}) });
     }
   }
   const apis: WebSocketApi[] = [];
   const problems: string[] = [];
+  for (const api of byName.values()) {
+    const unchecked = api.routes.get('$connect')?.unchecked;
+    if (unchecked) problems.push(`WebSocket API ${api.api}: $connect is served without its authorization (${unchecked}); every connection is accepted by it.`);
+  }
   for (const api of byName.values()) {
     const taken = apis.find((a) => a.path === api.path);
     if (taken)
@@ -110,6 +132,8 @@ export interface ConnectionFacts {
   domainName: string;
   sourceIp: string;
   userAgent: string | undefined;
+  /** What the $connect authorizer granted: principalId, its context's keys, integrationLatency. */
+  authorizer?: Record<string, unknown>;
 }
 
 export type WebSocketEventInput =
@@ -140,6 +164,7 @@ export function webSocketEvent(facts: ConnectionFacts, input: WebSocketEventInpu
     domainName: facts.domainName,
     connectionId: facts.connectionId,
     apiId: facts.api.apiId,
+    ...(facts.authorizer ? { authorizer: facts.authorizer } : {}),
   };
   if (input.type === 'MESSAGE') {
     return { requestContext, body: input.data.toString(input.binary ? 'base64' : 'utf8'), isBase64Encoded: input.binary };
@@ -167,9 +192,77 @@ export function webSocketEvent(facts: ConnectionFacts, input: WebSocketEventInpu
   return { ...event, requestContext, isBase64Encoded: false };
 }
 
+/** The ARN an authorizer's policy is checked against: the $connect route of this API and stage. */
+export function connectRouteArn(api: WebSocketApi, region: string): string {
+  return `arn:aws:execute-api:${region}:${LOCAL_ACCOUNT}:${api.apiId}/${api.stage}/$connect`;
+}
+
+/** Each identity source's value in the upgrade request; undefined where absent or empty (API Gateway then answers 401). */
+export function connectIdentityValues(
+  sources: readonly string[],
+  rawHeaders: readonly string[],
+  rawQuery: string,
+  context: Record<string, unknown>,
+): (string | undefined)[] {
+  return sources.map((source) => {
+    const s = source.replace(/^\$/, '');
+    let value: string | undefined;
+    const header = /^(?:route\.)?request\.header\.(.+)$/i.exec(s)?.[1];
+    const query = /^(?:route\.)?request\.querystring\.(.+)$/i.exec(s)?.[1];
+    if (header !== undefined) {
+      const lower = header.toLowerCase();
+      for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === lower) value = rawHeaders[i + 1]!;
+    } else if (query !== undefined) value = new URLSearchParams(rawQuery).getAll(query).at(-1);
+    else if (s.startsWith('context.')) {
+      const at = context[s.slice(8)];
+      value = typeof at === 'string' || typeof at === 'number' ? String(at) : undefined;
+    }
+    // stageVariables: none are set locally.
+    return value === '' ? undefined : value;
+  });
+}
+
+/**
+ * The event a $connect REQUEST authorizer receives (AWS's "WebSocket API Lambda REQUEST authorizer" input): the
+ * $connect event's headers, query strings and requestContext, with type and methodArn, without body.
+ */
+export function connectAuthorizerEvent(connectEvent: Record<string, unknown>, methodArn: string): Record<string, unknown> {
+  const { isBase64Encoded: _b, requestContext, ...rest } = connectEvent;
+  return {
+    type: 'REQUEST',
+    methodArn,
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: {},
+    multiValueQueryStringParameters: {},
+    ...rest,
+    stageVariables: {},
+    requestContext,
+  };
+}
+
 /** API Gateway's error frame: `{"message": "Forbidden", "connectionId": ..., "requestId": ...}`. */
 export function errorFrame(message: string, connectionId: string, requestId: string): string {
   return JSON.stringify({ message, connectionId, requestId });
+}
+
+/** The rows of the Routes view (GET /routes `webSockets`): one per route, under its API's ws:// URL. */
+export function webSocketRouteRows(apis: readonly WebSocketApi[], port: number): WebSocketRouteRow[] {
+  return apis.flatMap((api) =>
+    [...api.routes].map(([routeKey, route]) => ({
+      api: api.api,
+      stage: api.stage,
+      url: `ws://127.0.0.1:${port}${api.path}`,
+      routeKey,
+      function: route.function,
+      twoWay: route.twoWay,
+      ...(route.authorizer
+        ? { auth: `${route.authorizer.name} (Lambda REQUEST -> ${route.authorizer.function})` }
+        : route.unchecked
+          ? { auth: `NOT CHECKED: ${route.unchecked}` }
+          : {}),
+    })),
+  );
 }
 
 /** The WebSocket APIs as printed when the runner starts: one line per route, under the API's URL. */
@@ -181,7 +274,9 @@ export function describeWebSocketApis(apis: readonly WebSocketApi[], port: numbe
     );
     const width = Math.max(...[...api.routes.keys()].map((k) => k.length));
     for (const [key, route] of api.routes)
-      lines.push(`    ${key.padEnd(width)}  ${route.function}${route.twoWay ? '  (two-way: the response goes back to the client)' : ''}`);
+      lines.push(
+        `    ${key.padEnd(width)}  ${route.function}${route.twoWay ? '  (two-way: the response goes back to the client)' : ''}${route.authorizer ? `  (authorizer ${route.authorizer.name}: ${route.authorizer.function}, ${route.authorizer.identitySources.join(', ') || 'no identity sources'})` : ''}${route.unchecked ? `  (NOT CHECKED: ${route.unchecked})` : ''}`,
+      );
   }
   return lines.join('\n');
 }

@@ -22,8 +22,12 @@ import { BodyTooLargeError, headerValue, readBody, sendAwsError, sendJson, split
 import { TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import { isLoopbackHost, judgeRequest } from '../request-guard.ts';
 import { withEdgeHeaders } from './events.ts';
+import { evaluatePolicy } from './auth/iam-policy.ts';
 import {
   apiAt,
+  connectAuthorizerEvent,
+  connectIdentityValues,
+  connectRouteArn,
   errorFrame,
   selectRoute,
   webSocketApis,
@@ -32,6 +36,7 @@ import {
   type ConnectionFacts,
   type WebSocketApi,
   type WebSocketEventInput,
+  type WebSocketRoute,
 } from './websocket-routes.ts';
 
 /** API Gateway's limit on a WebSocket message (and on a PostToConnection payload): 128 KB. */
@@ -146,16 +151,103 @@ export class WebSocketGateway {
     if (!connect) return accept();
     const rawQuery = req.url && req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
     const input: WebSocketEventInput = { type: 'CONNECT', rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, this.opts.port()), rawQuery };
-    this.invoke(connect.function, facts, input, (result) => {
+    const runConnect = () => this.connectRoute(connect.function, facts, input, req, accept, refuse);
+    if (!connect.authorizer) return runConnect();
+    void this.authorizeConnect(connect.authorizer, facts, input).then((verdict) => {
+      if (!verdict.ok) return refuse(verdict.status, JSON.stringify({ message: verdict.message }), verdict.problem);
+      facts.authorizer = verdict.authorizer;
+      runConnect();
+    });
+  }
+
+  /**
+   * A $connect authorizer's verdict, as API Gateway gives it: 401 for a missing identity source or a thrown
+   * "Unauthorized", 403 for a policy that does not allow the $connect route, 500 for a broken authorizer.
+   */
+  private async authorizeConnect(
+    authorizer: NonNullable<WebSocketRoute['authorizer']>,
+    facts: ConnectionFacts,
+    input: Extract<WebSocketEventInput, { type: 'CONNECT' }>,
+  ): Promise<{ ok: true; authorizer: Record<string, unknown> } | { ok: false; status: number; message: string; problem: string }> {
+    const who = `${authorizer.function} (authorizer ${authorizer.name})`;
+    const requestId = webSocketId();
+    const connectEvent = webSocketEvent(facts, input, requestId, Date.now());
+    const values = connectIdentityValues(authorizer.identitySources, input.rawHeaders, input.rawQuery, connectEvent.requestContext as Record<string, unknown>);
+    if (values.some((v) => v === undefined))
+      return {
+        ok: false,
+        status: 401,
+        message: 'Unauthorized',
+        problem: `${authorizer.name} needs ${authorizer.identitySources.join(', ')} and the upgrade lacks one, so API Gateway answers 401 without calling ${authorizer.function}.`,
+      };
+    const methodArn = connectRouteArn(facts.api, process.env.AWS_REGION ?? 'us-east-1');
+    const broken = (why: string) => ({ ok: false as const, status: 500, message: 'Internal server error', problem: `${who} ${why}` });
+    const started = performance.now();
+    let outcome: Outcome;
+    try {
+      outcome = await this.lambda.invoke(authorizer.function, Buffer.from(JSON.stringify(connectAuthorizerEvent(connectEvent, methodArn)))).settled;
+    } catch (error) {
+      return broken(`could not run: ${(error as Error).message}`);
+    }
+    const latency = Math.round(performance.now() - started);
+    let answer: Record<string, unknown> | undefined;
+    try {
+      const value: unknown = JSON.parse(outcome.body.toString('utf8'));
+      answer = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    } catch {
+      answer = undefined;
+    }
+    if (!outcome.ok) {
+      if (answer?.errorMessage === 'Unauthorized') return { ok: false, status: 401, message: 'Unauthorized', problem: `${who} answered "Unauthorized".` };
+      return broken(`failed with ${outcome.errorType}; API Gateway answers 500. Throw "Unauthorized" for a 401, or return a Deny policy for a 403.`);
+    }
+    if (!answer) return broken('returned no object; it must return { principalId, policyDocument, context }.');
+    const context = answer.context;
+    if (context !== undefined && context !== null && (typeof context !== 'object' || Array.isArray(context)))
+      return broken('returned a context that is not an object.');
+    const bad = Object.entries((context ?? {}) as Record<string, unknown>).find(([, v]) => !['string', 'number', 'boolean'].includes(typeof v));
+    if (bad)
+      return broken(
+        `returned context.${bad[0]} as ${Array.isArray(bad[1]) ? 'an array' : typeof bad[1]}; API Gateway passes only strings, numbers and booleans.`,
+      );
+    const verdict = evaluatePolicy(answer.policyDocument, methodArn);
+    if (verdict === undefined) return broken('returned no valid policyDocument; it must return { principalId, policyDocument, context }.');
+    if (verdict !== 'allow')
+      return {
+        ok: false,
+        status: 403,
+        message: 'Forbidden',
+        problem: `${who}'s policy ${verdict === 'explicit-deny' ? 'denies' : 'does not allow'} ${methodArn}, so the connection is refused.`,
+      };
+    return {
+      ok: true,
+      authorizer: {
+        ...(context as Record<string, unknown> | undefined),
+        ...(typeof answer.principalId === 'string' ? { principalId: answer.principalId } : {}),
+        integrationLatency: latency,
+      },
+    };
+  }
+
+  /** The $connect route's function: a 2xx answer accepts the upgrade, anything else refuses it. */
+  private connectRoute(
+    name: string,
+    facts: ConnectionFacts,
+    input: WebSocketEventInput,
+    req: IncomingMessage,
+    accept: () => void,
+    refuse: (status: number, body: string, why: string) => void,
+  ): void {
+    this.invoke(name, facts, input, (result) => {
       if (result.kind !== 'ok')
-        return refuse(result.kind === 'timeout' ? 504 : 502, '{"message":"Internal server error"}', `$connect (${connect.function}): ${result.problem}`);
+        return refuse(result.kind === 'timeout' ? 504 : 502, '{"message":"Internal server error"}', `$connect (${name}): ${result.problem}`);
       const response = proxyResponse(result.outcome.body);
       const status = response.statusCode ?? 200;
       if (status < 200 || status > 299)
         return refuse(
           status,
           response.body ?? JSON.stringify({ message: STATUS_CODES[status] ?? 'Refused' }),
-          `$connect (${connect.function}) answered ${status}, so the connection is refused.`,
+          `$connect (${name}) answered ${status}, so the connection is refused.`,
         );
       if (response.protocol) this.protocols.set(req, response.protocol);
       accept();

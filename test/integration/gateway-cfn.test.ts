@@ -303,7 +303,7 @@ test('ALB: each listener on its own port, printed with its rules in priority ord
   assert.notEqual(first, port);
   assert.match(
     out,
-    /ALB listener Listener on http:\/\/127\.0\.0\.1:\d+\n {2}#5 {2}path-pattern \/api\/special\? -> AlbMultiFn \(multi-value headers\)\n {2}#10 {2}path-pattern \/api\/\* and http-request-method GET\|POST -> AlbFn\n/,
+    /ALB listener Listener on http:\/\/127\.0\.0\.1:\d+\n {2}#3 .*\n {2}#5 {2}path-pattern \/api\/special\? -> AlbMultiFn \(multi-value headers\)\n {2}#10 {2}path-pattern \/api\/\* and http-request-method GET\|POST -> AlbFn\n/,
   );
   assert.match(out, /ALB listener SecondListener on http:\/\/127\.0\.0\.1:\d+\n {2}default {2}\(any request\) -> AlbDefaultFn/);
 });
@@ -391,6 +391,57 @@ test("ALB errors: a function error and a malformed answer are the load balancer'
   const ok = albEventOf(await call(second, 'POST', '/deep/path', { headers: { 'content-type': 'application/json' }, body: '{"x":1}' }));
   assert.equal(ok.body, '{"x":1}');
   assert.equal(ok.isBase64Encoded, false);
+});
+
+test('ALB redirect and fixed-response rules: answered by the listener itself (curl and undici), shown in the route table and in list', async () => {
+  const albPort = listenerPort('Listener');
+  const out = runner.stderr();
+  assert.match(out, /\n {2}#3 {2}path-pattern \/api\/maintenance -> fixed-response 503 application\/json \(MaintenanceRule\)\n/);
+  assert.match(
+    out,
+    /\n {2}#60 {2}path-pattern \/old\/\* -> redirect 301 to #\{protocol\}:\/\/#\{host\}:#\{port\}\/new\/#\{path\}\?from=old&#\{query\} \(RedirectRule\)\n/,
+  );
+  assert.match(
+    out,
+    /ALB listener HttpsRedirectListener on http:\/\/127\.0\.0\.1:\d+\n {2}default {2}\(any request\) -> redirect 302 to HTTPS:\/\/#\{host\}:443\/#\{path\}\?#\{query\}/,
+  );
+  // curl shows the redirect as it comes, without following it.
+  const head = execFileSync('curl', ['-s', '-i', `http://127.0.0.1:${albPort}/old/a/b?x=1&y=%2F`], { encoding: 'utf8' });
+  assert.match(head, /^HTTP\/1\.1 301 Moved Permanently\r\n/);
+  assert.match(head, new RegExp(`\r\nlocation: http://127\\.0\\.0\\.1:${albPort}/new/old/a/b\\?from=old&x=1&y=%2F\r\n`, 'i'));
+  assert.match(head, /\r\nserver: awselb\/2\.0\r\n/i);
+  // undici follows it to the rule that takes /new/... (none: the listener's fixed-response default, 418).
+  const { fetch, request: undiciRequest } = await import('undici');
+  const followed = await fetch(`http://127.0.0.1:${albPort}/old/page`);
+  assert.equal(followed.status, 418);
+  assert.equal(followed.url, `http://127.0.0.1:${albPort}/new/old/page?from=old&`);
+  const manual = await undiciRequest(`http://127.0.0.1:${albPort}/old/q`, { headers: { host: `[::1]:${albPort}` } });
+  assert.equal(manual.headers.location, `http://[::1]:${albPort}/new/old/q?from=old&`); // #{host}: the Host sent, without its port
+  await manual.body.dump();
+  // A fixed-response rule at priority 3 comes before the functions' rules on /api/*.
+  const down = await fetch(`http://127.0.0.1:${albPort}/api/maintenance`);
+  assert.deepEqual([down.status, down.headers.get('content-type'), await down.text()], [503, 'application/json', '{"down":true}']);
+  assert.equal((await call(albPort, 'GET', '/api/other')).status, 201); // the function's rule still answers the rest
+  // A listener with only a redirect default (the usual HTTP -> HTTPS listener) has a port of its own.
+  const https = await undiciRequest(`http://127.0.0.1:${listenerPort('HttpsRedirectListener')}/login?next=%2Fhome`);
+  assert.equal(https.statusCode, 302);
+  assert.equal(https.headers.location, 'https://127.0.0.1:443/login?next=%2Fhome');
+  assert.match(await https.body.text(), /<h1>302 Found<\/h1>/);
+  // A redirect ALB would refuse is a skipped line, not served.
+  assert.match(out, /Listener rule "BadRedirectRule" \(priority 70\) is not served: its RedirectConfig changes nothing/);
+  assert.equal((await call(albPort, 'GET', '/loop/x')).status, 418);
+  const list = JSON.parse(
+    execFileSync(process.execPath, [CLI, 'list', '--template', join(FIXTURES, 'gateway-cfn', 'template.yaml')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  ) as { albActions: { id: string; listener: string; priority: number; action: { type: string } }[] };
+  assert.deepEqual(list.albActions.map((a) => [a.id, a.listener, a.priority, a.action.type]).sort(), [
+    ['HttpsRedirectListener', 'HttpsRedirectListener', 50001, 'redirect'],
+    ['Listener', 'Listener', 50001, 'fixed-response'],
+    ['MaintenanceRule', 'Listener', 3, 'fixed-response'],
+    ['RedirectRule', 'Listener', 60, 'redirect'],
+  ]);
 });
 
 test('serverless.yml alb events: one listener by its listenerArn, rules by priority with each condition, multiValueHeaders; no match is 404', async () => {
@@ -493,7 +544,7 @@ test("serve (the editor's sidecar) reports each ALB listener's port in GET /stat
       JSON.parse((await call(serve.port, 'GET', `${CONTROL_PREFIX}/status`, { headers: { authorization: `Bearer ${token}` } })).text),
     );
     const listeners = Object.fromEntries((status.loadBalancers ?? []).map((l) => [l.listener, l.port]));
-    assert.deepEqual(Object.keys(listeners).sort(), ['Listener', 'SecondListener']);
+    assert.deepEqual(Object.keys(listeners).sort(), ['HttpsRedirectListener', 'Listener', 'SecondListener']);
     assert.ok(![serve.port, serve.apiPort].includes(listeners.Listener));
     assert.equal((await call(listeners.Listener!, 'DELETE', '/nothing')).status, 418);
     // Loopback names only, like the gateway.

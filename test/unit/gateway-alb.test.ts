@@ -3,8 +3,19 @@
 // answer or failure becomes HTTP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AlbCondition, AlbRule } from '../../runner/functions/model.ts';
-import { albAnswer, albEvent, listenerOrder, matchAlbRule, noRuleAnswer, type AlbRequest, type AlbTarget } from '../../runner/gateway/alb-routing.ts';
+import type { AlbAction, AlbActionRule, AlbCondition, AlbRule } from '../../runner/functions/model.ts';
+import { listenerAction } from '../../runner/functions/alb-rules.ts';
+import {
+  actionAnswer,
+  albAnswer,
+  albEvent,
+  listenerOrder,
+  matchAlbRule,
+  noRuleAnswer,
+  redirectLocation,
+  type AlbRequest,
+  type AlbTarget,
+} from '../../runner/gateway/alb-routing.ts';
 
 const rule = (priority: number, conditions: AlbCondition[], extra: Partial<AlbRule> = {}): AlbRule => ({
   listener: 'L',
@@ -117,8 +128,12 @@ test('ALB answers: a malformed response and a function error are 502, a timeout 
   assert.equal(albAnswer({ ok: false, errorType: 'Sandbox.Timedout', body: Buffer.from('{}'), streamed: false }, rule(1, []), 'Fn').status, 504);
 });
 
-test('no rule matches: the listener default fixed-response, else 404', () => {
-  const fixed = noRuleAnswer([{ function: 'F', rule: rule(1, [], { listenerDefault: { status: 503, contentType: 'text/plain', body: 'down' } }) }]);
+test('no rule matches and no default action in the project: 404', () => {
+  assert.equal(noRuleAnswer().status, 404);
+});
+
+test('fixed-response action: its status, content type and body, from the load balancer itself', () => {
+  const fixed = actionAnswer({ type: 'fixed-response', status: 503, contentType: 'text/plain', body: 'down' }, req(), 8080);
   assert.deepEqual(
     [fixed.status, fixed.body.toString(), fixed.headers],
     [
@@ -130,5 +145,78 @@ test('no rule matches: the listener default fixed-response, else 404', () => {
       ],
     ],
   );
-  assert.equal(noRuleAnswer([{ function: 'F', rule: rule(1, []) }]).status, 404);
+});
+
+// AWS's RedirectActionConfig: each part defaults to its placeholder; #{path} is the path without its leading "/".
+const redirect = (over: Partial<Extract<AlbAction, { type: 'redirect' }>>) =>
+  ({ type: 'redirect', protocol: '#{protocol}', host: '#{host}', port: '#{port}', path: '/#{path}', query: '#{query}', statusCode: 301, ...over }) as const;
+const location = (action: ReturnType<typeof redirect>, r: AlbRequest, port = 8080) => redirectLocation(action, r, port);
+
+test('redirect action: Location from the placeholders, as ALB fills them', () => {
+  const r = req({ path: '/a/b%20c', rawQuery: 'x=1&y=%2F', rawHeaders: ['Host', 'Shop.example.com:8080'] });
+  const table: [Partial<Extract<AlbAction, { type: 'redirect' }>>, string][] = [
+    [{ protocol: 'HTTPS', port: '443' }, 'https://Shop.example.com:443/a/b%20c?x=1&y=%2F'],
+    [{ path: '/new/#{path}' }, 'http://Shop.example.com:8080/new/a/b%20c?x=1&y=%2F'],
+    [{ path: '/new', query: '' }, 'http://Shop.example.com:8080/new'],
+    [{ host: 'www.#{host}', path: '/#{host}/#{port}/#{path}' }, 'http://www.Shop.example.com:8080/Shop.example.com/8080/a/b%20c?x=1&y=%2F'],
+    [{ query: '#{query}&from=#{path}' }, 'http://Shop.example.com:8080/a/b%20c?x=1&y=%2F&from=a/b%20c'],
+  ];
+  for (const [over, expected] of table) assert.equal(location(redirect(over), r), expected, JSON.stringify(over));
+  // No query sent: no "?"; no Host header: the address the listener serves.
+  assert.equal(location(redirect({ path: '/x' }), req({ path: '/', rawHeaders: [] }), 9000), 'http://127.0.0.1:9000/x');
+  const answer = actionAnswer(redirect({ path: '/moved', statusCode: 302 }), r, 8080);
+  assert.equal(answer.status, 302);
+  assert.deepEqual(
+    answer.headers.find(([n]) => n === 'location'),
+    ['location', 'http://Shop.example.com:8080/moved?x=1&y=%2F'],
+  );
+  assert.match(answer.body.toString(), /<h1>302 Found<\/h1>/);
+});
+
+test("redirect and fixed-response rules take their place among the listener's rules by priority", () => {
+  const entries: AlbTarget[] = listenerOrder<AlbTarget>([
+    { function: 'Api', rule: rule(20, [{ field: 'path-pattern', values: ['/api/*'] }]) },
+    {
+      rule: { listener: 'L', priority: 10, conditions: [{ field: 'path-pattern', values: ['/api/old*'] }], action: redirect({ path: '/api/new' }), id: 'Old' },
+    },
+    { rule: { listener: 'L', priority: 50001, conditions: [], action: { type: 'fixed-response', status: 404, body: 'none' }, id: 'L' } },
+  ]);
+  const at = (path: string) => {
+    const t = matchAlbRule(entries, req({ path }));
+    return t?.function ?? (t?.rule as AlbActionRule | undefined)?.id;
+  };
+  assert.deepEqual([at('/api/old/1'), at('/api/x'), at('/other')], ['Old', 'Api', 'L']);
+});
+
+test('listenerAction reads RedirectConfig / FixedResponseConfig and refuses what ALB refuses', () => {
+  assert.deepEqual(listenerAction([{ Type: 'redirect', RedirectConfig: { Protocol: 'https', Port: 443, StatusCode: 'HTTP_301' } }]), {
+    type: 'redirect',
+    protocol: 'HTTPS',
+    host: '#{host}',
+    port: '443',
+    path: '/#{path}',
+    query: '#{query}',
+    statusCode: 301,
+  });
+  assert.deepEqual(
+    listenerAction([{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'application/json', MessageBody: '{}' } }]),
+    {
+      type: 'fixed-response',
+      status: 503,
+      contentType: 'application/json',
+      body: '{}',
+    },
+  );
+  for (const [actions, why] of [
+    [[{ Type: 'redirect', RedirectConfig: { Path: '/x', StatusCode: 'HTTP_307' } }], /neither HTTP_301 nor HTTP_302/],
+    [[{ Type: 'redirect', RedirectConfig: { StatusCode: 'HTTP_301' } }], /changes nothing/],
+    [[{ Type: 'redirect', RedirectConfig: { Path: 'x', StatusCode: 'HTTP_301' } }], /does not start with/],
+    [[{ Type: 'redirect', RedirectConfig: { Protocol: 'FTP', StatusCode: 'HTTP_301' } }], /none of HTTP, HTTPS/],
+    [[{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '302' } }], /not a 2XX, 4XX or 5XX/],
+    [[{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '200', MessageBody: 'x'.repeat(1025) } }], /over 1024 bytes/],
+  ] as const) {
+    const got = listenerAction(actions);
+    assert.ok(got && 'problem' in got && why.test(got.problem), JSON.stringify(got));
+  }
+  assert.equal(listenerAction([{ Type: 'forward', TargetGroupArn: 'x' }]), undefined);
 });

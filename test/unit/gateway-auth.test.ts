@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { samHttpEvents, serverlessHttpEvents } from '../../runner/functions/http-events.ts';
-import { describeAuth } from '../../runner/gateway/auth/config.ts';
+import { describeAuth, serverlessRestAuth } from '../../runner/gateway/auth/config.ts';
 import { evaluatePolicy, wildcardMatch } from '../../runner/gateway/auth/iam-policy.ts';
 
 const ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/orders/42';
@@ -85,7 +85,14 @@ test('SAM: Api Auth with a default TOKEN authorizer, per-event NONE / AWS_IAM / 
   )!;
   const [a, b, c, d, e, g] = events.map((x) => x.auth);
   // What the gateway can't apply is served without it, and the route table says so.
-  assert.match(describeAuth(e), /NOT CHECKED: Pool is a Cognito user pool authorizer/);
+  // A Cognito user pool: its issuer, from the pool's ARN.
+  assert.equal(describeAuth(e), 'Pool (Cognito https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x) + API key');
+  assert.deepEqual(e?.authorizer, {
+    type: 'cognito',
+    name: 'Pool',
+    issuers: ['https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x'],
+    identitySource: 'method.request.header.Authorization',
+  });
   assert.match(describeAuth(g), /NOT CHECKED: Typo is not among the API's Authorizers/);
   assert.equal(describeAuth(a), 'Tok (Lambda TOKEN -> AuthFn) + API key');
   assert.deepEqual(a, {
@@ -261,4 +268,32 @@ test('serverless.yml: http authorizer (name, arn, request type), aws_iam, privat
   });
   assert.equal(g!.iam, true);
   assert.equal(h, undefined);
+});
+
+test('serverless.yml: an http authorizer of type COGNITO_USER_POOLS is the pool issuer with its scopes; an ARN that names no pool is NOT CHECKED', () => {
+  const auth = serverlessRestAuth(
+    {
+      authorizer: {
+        type: 'COGNITO_USER_POOLS',
+        name: 'pool',
+        arn: 'arn:aws:cognito-idp:eu-central-1:123456789012:userpool/eu-central-1_Abc',
+        scopes: ['s/read'],
+      },
+    },
+    [],
+  );
+  assert.deepEqual(auth, {
+    authorizer: {
+      type: 'cognito',
+      name: 'pool',
+      issuers: ['https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Abc'],
+      identitySource: 'method.request.header.Authorization',
+    },
+    iam: false,
+    apiKeyRequired: false,
+    apiKeys: [],
+    scopes: ['s/read'],
+  });
+  const broken = serverlessRestAuth({ authorizer: { type: 'COGNITO_USER_POOLS', arn: { 'Fn::GetAtt': ['Pool', 'Arn'] } } }, []);
+  assert.match(describeAuth(broken), /NOT CHECKED: the Cognito authorizer's arn .* names no user pool/);
 });

@@ -57,7 +57,11 @@ export class GatewayAuth {
     }
     if (auth.authorizer) {
       const outcome =
-        auth.authorizer.type === 'lambda' ? await this.lambdas.authorize(auth.authorizer, r) : await this.jwts.authorize(auth.authorizer, auth.scopes, r);
+        auth.authorizer.type === 'lambda'
+          ? await this.lambdas.authorize(auth.authorizer, r)
+          : auth.authorizer.type === 'cognito'
+            ? await this.jwts.authorizeCognito(auth.authorizer, auth.scopes, r)
+            : await this.jwts.authorize(auth.authorizer, auth.scopes, r);
       if (!outcome.ok) return outcome;
       grant = { ...grant, ...outcome.grant };
     }
@@ -86,6 +90,7 @@ export function applyGrant(event: APIGatewayProxyEvent | APIGatewayProxyEventV2,
         ...grant.lambda.context,
       };
     if (grant.jwt) rc.authorizer = { claims: grant.jwt.claims, scopes: grant.jwt.scopes };
+    if (grant.cognito) rc.authorizer = { claims: grant.cognito.claims };
     if (grant.iam)
       Object.assign(rc.identity, {
         accessKey: grant.iam.accessKey,

@@ -19,7 +19,9 @@
 //                httpApi: { authorizer: name | { name, scopes } | { type: aws_iam } } with provider.httpApi.authorizers:
 //                { X: { type: jwt, issuerUrl, audience, identitySource } | { type: request, functionName,
 //                enableSimpleResponses, payloadVersion (2.0), identitySource, resultTtlInSeconds (0) } }.
-// Cognito user-pool authorizers are not read (the route is served without one; the route table says so).
+//   Cognito      SAM Api Authorizers: { X: { UserPoolArn: arn | [arn], Identity: { Header }, AuthorizationScopes } };
+//                serverless.yml http: { authorizer: { type: COGNITO_USER_POOLS, arn, scopes } }: tokens checked by jwt.ts
+//                against the pool's issuer (region and pool id from the ARN).
 import type { HttpAuth, HttpAuthorizer } from '../../functions/model.ts';
 import { asRecord } from '../../functions/intrinsics.ts';
 
@@ -62,11 +64,16 @@ export function samRouteAuth(kind: Kind, apiAuthValue: unknown, eventAuthValue: 
 function uncheckedReason(name: string, config: unknown): string {
   const record = asRecord(config);
   if (config === undefined) return `${name} is not among the API's Authorizers`;
-  if (record.UserPoolArn !== undefined) return `${name} is a Cognito user pool authorizer, not checked locally`;
+  if (record.UserPoolArn !== undefined)
+    return `${name}'s UserPoolArn (${JSON.stringify(record.UserPoolArn)}) names no user pool (arn:aws:cognito-idp:<region>:<account>:userpool/<poolId>)`;
   return `${name}'s FunctionArn does not name a function (${JSON.stringify(record.FunctionArn ?? null)})`;
 }
 
 function samRestAuthorizer(name: string, config: Record<string, unknown>): HttpAuthorizer | undefined {
+  if (config.UserPoolArn !== undefined) {
+    const arns = Array.isArray(config.UserPoolArn) ? config.UserPoolArn : [config.UserPoolArn];
+    return cognitoAuthorizer(name, arns, `method.request.header.${text(asRecord(config.Identity).Header) ?? 'Authorization'}`);
+  }
   const fn = functionNameOf(config.FunctionArn);
   if (!fn) return undefined;
   const identity = asRecord(config.Identity);
@@ -160,7 +167,12 @@ export function serverlessRestAuth(http: Record<string, unknown>, apiKeys: strin
   } else if (value !== undefined && value !== null) {
     const record = asRecord(value);
     if (text(record.type)?.toLowerCase() === 'aws_iam') iam = true;
+    else if (text(record.type)?.toUpperCase() === 'COGNITO_USER_POOLS' || /:cognito-idp:/.test(text(record.arn) ?? ''))
+      authorizer = cognitoAuthorizer(text(record.name) ?? 'cognito', [record.arn], text(record.identitySource) ?? 'method.request.header.Authorization');
     else authorizer = serverlessLambdaAuthorizer(record, 'rest');
+    if (!authorizer && record.arn !== undefined && /cognito/i.test(String(record.type ?? record.arn)))
+      return { iam, apiKeyRequired, apiKeys, scopes: [], unchecked: `the Cognito authorizer's arn (${JSON.stringify(record.arn)}) names no user pool` };
+    if (authorizer?.type === 'cognito') return { authorizer, iam, apiKeyRequired, apiKeys, scopes: listOf(record.scopes) };
   }
   if (!authorizer && !iam && !apiKeyRequired) return undefined;
   return { ...(authorizer ? { authorizer } : {}), iam, apiKeyRequired, apiKeys, scopes: [] };
@@ -236,6 +248,18 @@ export function lambdaAuthorizer(a: {
   };
 }
 
+/**
+ * A Cognito user-pool authorizer from its pools' ARNs (`arn:aws:cognito-idp:<region>:<account>:userpool/<poolId>`);
+ * undefined when none names a pool.
+ */
+export function cognitoAuthorizer(name: string, arns: unknown[], identitySource: string): HttpAuthorizer | undefined {
+  const issuers = arns.flatMap((arn) => {
+    const found = /^arn:aws[\w-]*:cognito-idp:([a-z0-9-]+):\d*:userpool\/([\w-]+)$/.exec(text(arn) ?? '');
+    return found ? [`https://cognito-idp.${found[1]}.amazonaws.com/${found[2]}`] : [];
+  });
+  return issuers.length ? { type: 'cognito', name, issuers, identitySource } : undefined;
+}
+
 export function jwtAuthorizer(a: { name: string; issuer: string; audience: string[]; identitySource: string }): HttpAuthorizer {
   return { type: 'jwt', ...a };
 }
@@ -258,6 +282,7 @@ export function describeAuth(auth: HttpAuth | undefined): string {
       `${auth.authorizer.name} (Lambda ${auth.authorizer.payload === 'TOKEN' ? 'TOKEN' : `REQUEST ${auth.authorizer.payloadVersion}`} -> ${auth.authorizer.function})`,
     );
   if (auth.authorizer?.type === 'jwt') parts.push(`${auth.authorizer.name} (JWT ${auth.authorizer.issuer})`);
+  if (auth.authorizer?.type === 'cognito') parts.push(`${auth.authorizer.name} (Cognito ${auth.authorizer.issuers.join(', ')})`);
   if (auth.iam) parts.push('AWS_IAM');
   if (auth.apiKeyRequired) parts.push('API key');
   if (auth.unchecked) parts.push(`NOT CHECKED: ${auth.unchecked}`);

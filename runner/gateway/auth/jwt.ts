@@ -5,6 +5,11 @@
 // (OPEN_RUNTIME_JWKS) when the issuer is not reachable from here. --no-verify-jwt (OPEN_RUNTIME_NO_VERIFY_JWT=1)
 // skips the signature only, for tokens signed by a provider this machine cannot reach; the runner warns at start.
 // A failure is 401 {"message":"Unauthorized"} with a WWW-Authenticate header saying why, as AWS sends it.
+// REST Cognito user-pool authorizers (authorizeCognito) use the same keys and signature check, with a REST API's
+// rules: the token (raw, or after "Bearer ") must come from one of the authorizer's pools (`iss`), be an ID token
+// (`token_use: id`) when the method has no AuthorizationScopes and an access token carrying one of them when it has,
+// and be unexpired; any failure is REST's 401 {"message":"Unauthorized"}. Its claims go to
+// requestContext.authorizer.claims, as strings, `exp` and `iat` as dates the way API Gateway writes them.
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { HttpAuthorizer } from '../../functions/model.ts';
@@ -13,6 +18,7 @@ import type { AuthOutcome, AuthRequest } from './outcome.ts';
 import { identityValues } from './lambda-authorizer.ts';
 
 type JwtAuthorizer = Extract<HttpAuthorizer, { type: 'jwt' }>;
+type CognitoAuthorizer = Extract<HttpAuthorizer, { type: 'cognito' }>;
 
 export interface JwtOptions {
   /** Check signatures (the default); false: only the claims. */
@@ -47,7 +53,7 @@ export class JwtAuthorizers {
     const claims = parts.length === 3 ? decodePart(parts[1]!) : undefined;
     if (!header || !claims) return invalid('the token is not a JWT (three base64url JSON parts)', authorizer);
     if (this.opts.verifySignatures) {
-      const problem = await this.checkSignature(authorizer, header, parts as [string, string, string]);
+      const problem = await this.checkSignature(authorizer.issuer, header, parts as [string, string, string]);
       if (problem) return invalid(problem.reason, authorizer, problem.detail);
     }
     if (claims.iss !== authorizer.issuer)
@@ -89,9 +95,45 @@ export class JwtAuthorizers {
     return { ok: true, grant: { jwt: { claims: claimStrings(claims), scopes: tokenScopes.length ? tokenScopes : null } } };
   }
 
+  /** A REST API's Cognito user-pool authorizer. `scopes`: the method's AuthorizationScopes. */
+  async authorizeCognito(authorizer: CognitoAuthorizer, scopes: readonly string[], r: AuthRequest): Promise<AuthOutcome> {
+    const refuse = (why: string): AuthOutcome => ({
+      ok: false,
+      answer: gatewayError('unauthorized', 'rest', `${why} (Cognito authorizer ${authorizer.name}); API Gateway answers 401.`),
+    });
+    const [raw] = identityValues([authorizer.identitySource], r);
+    if (raw === undefined) return refuse(`the request has no token in ${authorizer.identitySource.replace(/^method\.request\.header\./, '')}`);
+    const token = raw.replace(/^Bearer\s+/i, '');
+    const parts = token.split('.');
+    const header = parts.length === 3 ? decodePart(parts[0]!) : undefined;
+    const claims = parts.length === 3 ? decodePart(parts[1]!) : undefined;
+    if (!header || !claims) return refuse('the token is not a JWT (three base64url JSON parts)');
+    const issuer = authorizer.issuers.find((i) => i === claims.iss);
+    if (!issuer) return refuse(`the token's issuer ${quote(claims.iss)} is none of the authorizer's user pools (${authorizer.issuers.join(', ')})`);
+    if (this.opts.verifySignatures) {
+      const problem = await this.checkSignature(issuer, header, parts as [string, string, string]);
+      if (problem) return refuse(`${problem.reason}${problem.detail ? ` ${problem.detail}` : ''}`);
+    }
+    const now = Date.now() / 1000;
+    if (typeof claims.exp !== 'number') return refuse('the token has no exp claim');
+    if (claims.exp <= now) return refuse('the token has expired');
+    const tokenScopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    if (scopes.length) {
+      if (claims.token_use !== 'access')
+        return refuse(
+          `the method has AuthorizationScopes (${scopes.join(', ')}), so it takes an access token, and this one's token_use is ${quote(claims.token_use)}`,
+        );
+      if (!scopes.some((s) => tokenScopes.includes(s)))
+        return refuse(`the access token's scopes (${tokenScopes.join(' ') || 'none'}) include none of the method's AuthorizationScopes (${scopes.join(', ')})`);
+    } else if (claims.token_use !== 'id') {
+      return refuse(`the method has no AuthorizationScopes, so it takes an ID token, and this one's token_use is ${quote(claims.token_use)}`);
+    }
+    return { ok: true, grant: { cognito: { claims: restClaimStrings(claims) } } };
+  }
+
   /** Why the signature can't be trusted (what the caller is told, and more for the log), or undefined when it checks out. */
   private async checkSignature(
-    authorizer: JwtAuthorizer,
+    issuer: string,
     header: Record<string, unknown>,
     [h, p, s]: [string, string, string],
   ): Promise<{ reason: string; detail?: string } | undefined> {
@@ -99,7 +141,7 @@ export class JwtAuthorizers {
     const hash = HASHES[alg];
     if (!hash)
       return { reason: 'the token signing method is invalid', detail: `(${quote(header.alg)}; RS256, RS384, RS512, ES256, ES384 and ES512 are checked)` };
-    const source = this.opts.jwks ?? `${authorizer.issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
+    const source = this.opts.jwks ?? `${issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
     let key: KeyObject | undefined;
     try {
       key = await this.keyFor(source, header.kid, alg);
@@ -167,6 +209,19 @@ function claimStrings(claims: Record<string, unknown>): Record<string, string> {
           : typeof value === 'object' && value !== null
             ? JSON.stringify(value)
             : String(value);
+  return out;
+}
+
+/** Claims as a REST API's Cognito authorizer passes them: strings, with `exp` and `iat` as dates ("Wed Dec 02 20:00:00 UTC 2026"). */
+function restClaimStrings(claims: Record<string, unknown>): Record<string, string> {
+  const out = claimStrings(claims);
+  for (const name of ['exp', 'iat'])
+    if (typeof claims[name] === 'number') {
+      const d = new Date((claims[name] as number) * 1000);
+      const [day, date, month, year, time] = d.toUTCString().replace(',', '').split(' ') as [string, string, string, string, string];
+      // toUTCString: "Wed, 02 Dec 2026 20:00:00 GMT" -> "Wed Dec 02 20:00:00 UTC 2026"
+      out[name] = `${day} ${month} ${date} ${time} UTC ${year}`;
+    }
   return out;
 }
 

@@ -25,6 +25,8 @@ export interface AuthRequest {
 export interface Grant {
   lambda?: { principalId?: string; context: Record<string, unknown> | null; latency: number; usageIdentifierKey?: string };
   jwt?: { claims: Record<string, string>; scopes: string[] | null };
+  /** A REST API's Cognito user-pool authorizer: the token's claims, as strings. */
+  cognito?: { claims: Record<string, string> };
   iam?: { accessKey: string; accountId: string; caller: string; user: string; userArn: string };
   apiKey?: { key: string; id: string };
 }

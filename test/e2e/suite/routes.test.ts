@@ -3,7 +3,7 @@
 // handler over real HTTP through the runner's gateway, the result view showing that request beside the response,
 // the history entry carrying the request (and "Re-run" sending it again), and "Open in browser" on a GET route.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseDocument } from 'yaml';
@@ -169,5 +169,55 @@ describe('the Routes view and Send request', () => {
     const url = await vscode.commands.executeCommand<string | undefined>('openRuntime.routes.openInBrowser', { route: HELLO });
     assert.ok(url, 'a URL was opened');
     assert.match(url, /\/hello(\?|$)/, `the URL opened is the route's: ${url}`);
+  });
+
+  it('lists a WebSocket API: route keys, functions, the ws:// URL and the $connect authorizer; "Copy URL" copies the ws:// URL', async () => {
+    const api = await openRuntime();
+    // A second project beside the examples (discovery reads one folder down), removed at the end.
+    const dir = join(workspaceDir(), 'ws-routes-e2e');
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    writeFileSync(join(dir, 'src', 'ws.mjs'), 'export const handler = async () => ({ statusCode: 200 });\n');
+    writeFileSync(
+      join(dir, 'template.yaml'),
+      [
+        "AWSTemplateFormatVersion: '2010-09-09'",
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  ChatE2E: { Type: AWS::ApiGatewayV2::Api, Properties: { Name: chat, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action } }',
+        '  ChatStage: { Type: AWS::ApiGatewayV2::Stage, Properties: { ApiId: !Ref ChatE2E, StageName: e2e } }',
+        '  Gate: { Type: AWS::ApiGatewayV2::Authorizer, Properties: { ApiId: !Ref ChatE2E, Name: gate, AuthorizerType: REQUEST, IdentitySource: [route.request.querystring.token], AuthorizerUri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${WsGateFn.Arn}/invocations" } }',
+        '  ConnectE2E: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref ChatE2E, RouteKey: $connect, AuthorizationType: CUSTOM, AuthorizerId: !Ref Gate, Target: !Sub "integrations/${WsIntegration}" } }',
+        '  SendE2E: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref ChatE2E, RouteKey: sendmessage, Target: !Sub "integrations/${WsIntegration}" } }',
+        '  WsIntegration: { Type: AWS::ApiGatewayV2::Integration, Properties: { ApiId: !Ref ChatE2E, IntegrationType: AWS_PROXY, IntegrationUri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${WsChatFn.Arn}/invocations" } }',
+        '  WsChatFn: { Type: AWS::Serverless::Function, Properties: { Runtime: nodejs22.x, CodeUri: ./src, Handler: ws.handler } }',
+        '  WsGateFn: { Type: AWS::Serverless::Function, Properties: { Runtime: nodejs22.x, CodeUri: ./src, Handler: ws.handler } }',
+      ].join('\n'),
+    );
+    // A change to the examples' template makes the runner read the workspace again (a new folder alone may not be seen).
+    const root = join(workspaceDir(), 'template.yaml');
+    const touch = () => writeFileSync(root, readFileSync(root));
+    touch();
+    try {
+      const rows = await until('the WebSocket API in the Routes view', async () => {
+        const all = await api.routeRows();
+        return all.filter((r) => r.group === 'ChatE2E').length === 2 ? all.filter((r) => r.group === 'ChatE2E') : undefined;
+      });
+      const connect = rows.find((r) => r.label === '$connect');
+      const send = rows.find((r) => r.label === 'sendmessage');
+      assert.ok(connect && send, JSON.stringify(rows));
+      assert.match(connect.description, /^WsChatFn · auth: gate \(Lambda REQUEST -> WsGateFn\)$/);
+      assert.equal(send.description, 'WsChatFn');
+      assert.match(connect.url, /^ws:\/\/127\.0\.0\.1:\d+\/e2e$/);
+      assert.match(connect.tooltip, /ws:\/\/127\.0\.0\.1:\d+\/e2e/);
+      assert.match(connect.tooltip, /WebSocket API ChatE2E \(stage e2e\)/);
+      assert.equal(connect.contextValue, 'openRuntime.wsRoute', 'no "Send request" or "Open in browser" on a WebSocket route');
+      const copied = await vscode.commands.executeCommand<string | undefined>('openRuntime.routes.copyUrl', { route: { url: connect.url } });
+      assert.equal(copied, connect.url);
+      assert.equal(await vscode.env.clipboard.readText(), connect.url);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      touch();
+      await until('the WebSocket API gone from the Routes view', async () => ((await api.routeRows()).some((r) => r.group === 'ChatE2E') ? undefined : true));
+    }
   });
 });

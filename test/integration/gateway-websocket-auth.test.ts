@@ -1,0 +1,165 @@
+// $connect authorizers of WebSocket APIs, driven with the `ws` client against a real runner: a CloudFormation
+// AWS::ApiGatewayV2::Authorizer (REQUEST, identity from a header and a query string) and serverless.yml's
+// `websocket: { route: $connect, authorizer }`. A missing identity source is 401 without calling the authorizer, a
+// thrown "Unauthorized" 401, a Deny policy 403, a broken answer 500; an Allow opens the connection and the
+// authorizer's principalId and context reach requestContext.authorizer of the connection's events.
+// Fixtures: test/fixtures/websocket/auth/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { CONTROL_PREFIX, RouteList } from '../../runner/protocol.ts';
+import { FIXTURES, removeTemps, startCli, startServe, stopServe, tempDir, type CliProcess } from './support/runner.ts';
+
+let sam: CliProcess;
+let sls: CliProcess;
+
+before(async () => {
+  const banner = /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/;
+  [sam, sls] = await Promise.all([
+    startCli(['start', '--port', '0', '--api-port', '0', '--template', join(FIXTURES, 'websocket', 'auth', 'template.yaml')], {
+      cwd: join(FIXTURES, 'websocket', 'auth'),
+      banner,
+    }),
+    startCli(['start', '--port', '0', '--api-port', '0', '--template', join(FIXTURES, 'websocket', 'auth', 'serverless', 'serverless.yml')], {
+      cwd: join(FIXTURES, 'websocket', 'auth', 'serverless'),
+      banner,
+    }),
+  ]);
+});
+
+after(async () => {
+  await Promise.all([sam?.stop(), sls?.stop()]);
+  removeTemps();
+});
+
+type Connected = { ws: WebSocket; ask(text: string): Promise<Record<string, any>> };
+
+/** Connects, or rejects with the upgrade's status and body. */
+function connect(port: number, path: string, headers: Record<string, string>): Promise<Connected> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => reject(Object.assign(new Error(`refused: ${res.statusCode} ${body}`), { status: res.statusCode, body })));
+    });
+    ws.on('error', reject);
+    ws.on('open', () =>
+      resolve({
+        ws,
+        ask: (text) =>
+          new Promise((answer) => {
+            ws.once('message', (data: Buffer) => answer(JSON.parse(data.toString('utf8'))));
+            ws.send(text);
+          }),
+      }),
+    );
+  });
+}
+
+async function refused(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const error = await connect(port, path, headers).then(
+    (c) => {
+      c.ws.close();
+      return undefined;
+    },
+    (e: { status?: number; body?: string }) => e,
+  );
+  assert.ok(error && typeof error.status === 'number', 'the upgrade is refused with an HTTP status');
+  return { status: error.status!, body: error.body ?? '' };
+}
+
+test('start prints the $connect authorizer beside its route (and no note about the WebSocket routes)', () => {
+  assert.doesNotMatch(sam.stderr(), /is not !Ref of an HTTP AWS::ApiGatewayV2::Api/);
+  assert.match(sam.stderr(), /\$connect {2}Echo {2}\(authorizer token-check: Authorize, route\.request\.header\.Auth, route\.request\.querystring\.token\)/);
+  assert.match(sls.stderr(), /\$connect {2}connect {2}\(authorizer authorize: authorize, route\.request\.header\.Auth, route\.request\.querystring\.token\)/);
+});
+
+for (const [label, cli, path] of [
+  ['CloudFormation', () => sam, '/live'],
+  ['serverless.yml', () => sls, '/local'],
+] as const) {
+  test(`${label}: an identity source missing is 401 without calling the authorizer; "Unauthorized" 401; Deny 403; a broken answer 500`, async () => {
+    const port = cli().port;
+    const starts = () =>
+      (
+        cli()
+          .stderr()
+          .match(/\[(Authorize|authorize)\] START RequestId/g) ?? []
+      ).length;
+    const before = starts();
+    assert.deepEqual(await refused(port, `${path}?token=ada`, {}), { status: 401, body: '{"message":"Unauthorized"}' });
+    assert.deepEqual(await refused(port, path, { Auth: 'allow' }), { status: 401, body: '{"message":"Unauthorized"}' });
+    assert.match(cli().stderr(), /needs route\.request\.header\.Auth, route\.request\.querystring\.token and the upgrade lacks one/);
+    assert.equal(starts(), before, 'the authorizer did not run');
+    assert.deepEqual(await refused(port, `${path}?token=ada`, { Auth: 'throw' }), { status: 401, body: '{"message":"Unauthorized"}' });
+    assert.deepEqual(await refused(port, `${path}?token=ada`, { Auth: 'deny' }), { status: 403, body: '{"message":"Forbidden"}' });
+    assert.deepEqual(await refused(port, `${path}?token=ada`, { Auth: 'broken' }), { status: 500, body: '{"message":"Internal server error"}' });
+    assert.match(
+      cli().stderr(),
+      /policy denies arn:aws:execute-api:us-east-1:123456789012:[a-z0-9]{10}\/(live|local)\/\$connect, so the connection is refused/,
+    );
+  });
+
+  test(`${label}: an Allow opens the connection; principalId and context reach requestContext.authorizer of its events`, async () => {
+    const client = await connect(cli().port, `${path}?token=ada`, { Auth: 'allow' });
+    try {
+      const event = await client.ask('hello');
+      const authorizer = event.requestContext.authorizer as Record<string, unknown>;
+      assert.equal(authorizer.principalId, 'user-ada');
+      assert.equal(authorizer.user, 'ada');
+      assert.equal(authorizer.level, 7);
+      assert.equal(authorizer.admin, false);
+      assert.equal(typeof authorizer.integrationLatency, 'number');
+      // What the authorizer itself received: AWS's WebSocket REQUEST authorizer input.
+      const seen = JSON.parse(String(authorizer.seen)) as Record<string, any>;
+      assert.equal(seen.type, 'REQUEST');
+      assert.match(seen.methodArn, /^arn:aws:execute-api:us-east-1:123456789012:[a-z0-9]{10}\/(live|local)\/\$connect$/);
+      assert.equal(seen.headers.Auth, 'allow');
+      assert.deepEqual(seen.queryStringParameters, { token: 'ada' });
+      assert.deepEqual(seen.multiValueQueryStringParameters, { token: ['ada'] });
+      assert.deepEqual(seen.stageVariables, {});
+      assert.equal(seen.requestContext.routeKey, '$connect');
+      assert.equal(seen.requestContext.eventType, 'CONNECT');
+      assert.equal(seen.requestContext.connectionId, event.requestContext.connectionId);
+      assert.equal(seen.body, undefined);
+    } finally {
+      client.ws.close();
+    }
+  });
+}
+
+test("serve's GET /routes lists each WebSocket route for the editor's Routes view: API, stage, ws:// URL, route key, function, auth", async () => {
+  const workspace = tempDir('ws-auth-serve');
+  cpSync(join(FIXTURES, 'websocket', 'auth'), workspace, { recursive: true });
+  const token = 'ws-auth-serve-token-0123456789';
+  const serve = await startServe(workspace, token);
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: serve.port, path: `${CONTROL_PREFIX}/routes`, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const list = RouteList.parse(JSON.parse(text));
+    const rows = (list.webSockets ?? []).map((r) => [r.api, r.stage, r.url, r.routeKey, r.function, r.twoWay, r.auth ?? '']);
+    const url = (stage: string) => `ws://127.0.0.1:${list.apiPort}/${stage}`;
+    assert.deepEqual(
+      rows.sort((a, b) => String(a).localeCompare(String(b))),
+      [
+        ['AuthApi', 'live', url('live'), '$connect', 'Echo', false, 'token-check (Lambda REQUEST -> Authorize)'],
+        ['AuthApi', 'live', url('live'), '$default', 'Echo', true, ''],
+        ['WebsocketsApi', 'local', url('local'), '$connect', 'connect', false, 'authorize (Lambda REQUEST -> authorize)'],
+        ['WebsocketsApi', 'local', url('local'), '$default', 'echo', true, ''],
+      ].sort((a, b) => String(a).localeCompare(String(b))),
+    );
+  } finally {
+    await stopServe(serve);
+  }
+});
