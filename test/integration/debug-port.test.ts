@@ -331,3 +331,77 @@ test('invoke --debug-port on a Go function: built for debugging, run under Delve
     child.kill('SIGKILL');
   }
 });
+
+/** `invoke --debug-port` of `name` as a child process, its output collected. */
+function debugInvoke(name: string, template: string, port: number, event: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI, 'invoke', name, '--template', template, '--debug-port', String(port), '--event', '-'], {
+    env: { ...process.env, PATH: FIXTURE_PATH, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end(event);
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk) => (out.stdout += chunk));
+  child.stderr.on('data', (chunk) => (out.stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, out, exited };
+}
+
+test('invoke --debug-port on a Rust function: a debug build under lldb, any DAP client attaches, stops on a breakpoint in the .rs source, reads a local and continues', async () => {
+  const example = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'rust-hello');
+  const source = readFileSync(join(example, 'src', 'main.rs'), 'utf8');
+  // An arm64 function: lldb cannot debug under qemu, so the session runs a build for this machine and says so.
+  const template = project([
+    {
+      name: 'RustDebugged',
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      architectures: ['arm64'],
+      files: { 'Cargo.toml': readFileSync(join(example, 'Cargo.toml'), 'utf8'), 'Cargo.lock': readFileSync(join(example, 'Cargo.lock'), 'utf8') },
+    },
+  ]);
+  const code = join(dirname(template), 'RustDebugged');
+  mkdirSync(join(code, 'src'));
+  writeFileSync(join(code, 'src', 'main.rs'), source);
+  const file = join(code, 'src', 'main.rs');
+  // A line of the handler's own (a line inside a macro such as format! has several code locations, each a stop).
+  const line = source.split('\n').findIndex((l) => l.includes('if name.is_empty()')) + 1;
+  assert.ok(line > 0, 'the handler checks the name');
+  const port = await freePort();
+  const { child, out, exited } = debugInvoke('RustDebugged', template, port, '{"name":"Ada"}');
+  try {
+    await waitFor('the Rust function to wait for a debugger', () => out.stderr.includes('waits for an lldb debugger') || undefined, 180_000).catch(() =>
+      assert.fail(out.stderr),
+    );
+    assert.match(out.stderr, /RustDebugged is an arm64 function; lldb cannot debug under qemu, so this debug session runs a build for this machine/);
+    assert.equal(out.stdout, '', 'nothing runs before a debugger attaches');
+    const dap = await dapClient(port);
+    await dap.request('initialize', { adapterID: 'lldb', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    // The client says only "attach": the runner's proxy launches the function's debug build under lldb.
+    const attached = dap.request('attach', {});
+    await dap.event('initialized');
+    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] });
+    assert.equal(set.breakpoints[0].verified, true, JSON.stringify(set));
+    await dap.request('configurationDone');
+    await attached;
+    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
+    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
+    assert.equal(stackFrames[0].source.path, file);
+    assert.equal(stackFrames[0].line, line);
+    assert.match(stackFrames[0].name, /rust_hello::handle/);
+    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
+    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    const requestId = variables.find((v: { name: string }) => v.name === 'request_id');
+    assert.ok(requestId, JSON.stringify(variables));
+    const evaluated = await dap.request('evaluate', { expression: 'name.vec.len', frameId: stackFrames[0].id, context: 'watch' });
+    assert.equal(evaluated.result, '3', `the local "name" holds "Ada": ${JSON.stringify(evaluated)}`);
+    await dap.request('continue', { threadId: stopped.threadId });
+    assert.equal(await exited, 0, out.stderr);
+    dap.close();
+    const answer = JSON.parse(out.stdout);
+    assert.equal(answer.message, 'Hello, Ada!');
+    assert.equal(answer.functionName, 'RustDebugged', 'lldb launched the function with its Lambda environment');
+    assert.match(out.stderr, /handling request [0-9a-f-]{36}/, "the function's output under lldb is its log");
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
