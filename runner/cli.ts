@@ -665,7 +665,9 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
       .join('\n');
     const undebuggable = debugPort ? lambda.listFunctions().filter((fn) => !debuggerLanguage(fn)) : [];
     if (debugPort) {
-      process.stderr.write(`Open Runtime: each invocation of a Node, Python, Go, Rust, C or C++ function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
+      process.stderr.write(
+        `Open Runtime: each invocation of a Node, Python, Go, Rust, C or C++ function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`,
+      );
       if (undebuggable.length)
         process.stderr.write(
           `Open Runtime: --debug-port is not supported for ${undebuggable.map((fn) => `${fn.name} (${fn.runtime})`).join(', ')}: they run without a debugger.\n`,

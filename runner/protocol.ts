@@ -134,7 +134,13 @@ export const RunnerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chunk'), function: z.string(), requestId: z.string(), data: z.string() }),
   z.object({ type: z.literal('invoke-end'), result: InvokeResult }),
   z.object({ type: z.literal('environments'), count: z.number() }),
-  z.object({ type: z.literal('debug-ready'), function: z.string(), requestId: z.string(), language: z.enum(['node', 'python', 'go', 'lldb']), port: z.number() }),
+  z.object({
+    type: z.literal('debug-ready'),
+    function: z.string(),
+    requestId: z.string(),
+    language: z.enum(['node', 'python', 'go', 'lldb']),
+    port: z.number(),
+  }),
   z.object({ type: z.literal('functions-changed') }),
   /** Only on /events: `count` events were left out because this reader was not reading them (control.ts). */
   z.object({ type: z.literal('events-dropped'), count: z.number() }),

@@ -123,7 +123,7 @@ async function buildWithMakeForDebugging(fn: FunctionSpec, debugDir: string): Pr
     args: [`build-${fn.name}`, `ARTIFACTS_DIR=${debugDir}`, 'CFLAGS=-g -O0', 'CXXFLAGS=-g -O0'],
     cwd: fn.codeUri,
     env: { ARTIFACTS_DIR: debugDir },
-    missing: 'make is not installed, so this function can\'t be built for debugging from its Makefile. Install it (Debian: apt-get install make).',
+    missing: "make is not installed, so this function can't be built for debugging from its Makefile. Install it (Debian: apt-get install make).",
   });
   if (code !== 0)
     throw new Error(

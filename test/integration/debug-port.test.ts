@@ -97,7 +97,10 @@ test('start --debug-port: an Invoke API call waits for the debugger, then answer
     banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/,
   });
   try {
-    assert.match(runner.stderr(), new RegExp(`each invocation of a Node, Python or Go function waits for a debugger on 127\\.0\\.0\\.1:${port}`));
+    assert.match(
+      runner.stderr(),
+      new RegExp(`each invocation of a Node, Python, Go, Rust, C or C\\+\\+ function waits for a debugger on 127\\.0\\.0\\.1:${port}`),
+    );
     assert.match(runner.stderr(), /--debug-port is not supported for Shell \(provided\.al2023\): they run without a debugger\./);
     const reply = post(
       `${runner.endpoint}/2015-03-31/functions/NodeDebugged/invocations`,
@@ -131,13 +134,13 @@ function invokeCli(args: string[], env: Record<string, string> = {}): Promise<{ 
   });
 }
 
-test('invoke --debug-port on a provided function is refused in one line naming the runtime; a bad port too', async () => {
+test('invoke --debug-port on a provided function with a shell bootstrap is refused in one line naming the runtime; a bad port too', async () => {
   const template = project([{ name: 'Custom', runtime: 'provided.al2023', handler: 'x', files: { bootstrap: '#!/bin/sh\nexit 1\n' } }]);
   const refused = await invokeCli(['Custom', '--template', template, '--debug-port', String(await freePort())]);
   assert.equal(refused.code, 2);
   assert.match(
     refused.stderr,
-    /^open-runtime: --debug-port is not supported for provided\.al2023 \(Custom\): only Node \(inspector\), Python \(debugpy\) and Go \(Delve\) functions can wait for a debugger\./,
+    /^open-runtime: --debug-port is not supported for provided\.al2023 \(Custom\): only Node \(inspector\), Python \(debugpy\), Go \(Delve\), and Rust, C or C\+\+ \(lldb\) functions can wait for a debugger\./,
   );
   const bad = await invokeCli(['Custom', '--template', template, '-d', 'abc']);
   assert.equal(bad.code, 2);
@@ -404,4 +407,30 @@ test('invoke --debug-port on a Rust function: a debug build under lldb, any DAP 
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+test('invoke --debug-port without lldb or Delve installed: the init error is one sentence with the install command (no version probe is spawned)', async () => {
+  const rust = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'rust-hello');
+  const go = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'go-hello');
+  const template = project([
+    { name: 'RustNoLldb', runtime: 'provided.al2023', handler: 'bootstrap', files: { 'Cargo.toml': readFileSync(join(rust, 'Cargo.toml'), 'utf8') } },
+    {
+      name: 'GoNoDelve',
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      files: { 'main.go': readFileSync(join(go, 'main.go'), 'utf8'), 'go.mod': readFileSync(join(go, 'go.mod'), 'utf8') },
+    },
+  ]);
+  const missing = join(tempDir('no-debugger'), 'absent');
+  const lldb = await invokeCli(['RustNoLldb', '--template', template, '--debug-port', String(await freePort())], { OPEN_RUNTIME_LLDB_DAP: missing });
+  assert.equal(lldb.code, 1, lldb.stderr);
+  const lldbError = JSON.parse(lldb.stdout);
+  assert.equal(lldbError.errorType, 'Runtime.DebuggerUnavailable');
+  assert.match(lldbError.errorMessage, /^Debugging Rust, C and C\+\+ functions needs LLDB's debug adapter .* sudo apt-get install lldb/);
+  // Delve is found by spawning it for the session itself: its ENOENT is the sentence.
+  const delve = await invokeCli(['GoNoDelve', '--template', template, '--debug-port', String(await freePort())], { OPEN_RUNTIME_DLV: missing });
+  assert.equal(delve.code, 1, delve.stderr);
+  const delveError = JSON.parse(delve.stdout);
+  assert.equal(delveError.errorType, 'Runtime.DebuggerUnavailable');
+  assert.match(delveError.errorMessage, /^Debugging Go functions needs Delve \(dlv\), which is not installed\. .*sudo apt-get install delve/);
 });

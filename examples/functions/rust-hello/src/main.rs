@@ -73,7 +73,7 @@ fn header(head: &str, name: &str) -> Option<String> {
 
 /// A chunked body (Transfer-Encoding: chunked) as one string.
 fn dechunk(head: &str, body: &str) -> String {
-    if !header(head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    if !header(head, "transfer-encoding").map_or(false, |v| v.eq_ignore_ascii_case("chunked")) {
         return body.to_string();
     }
     let mut out = String::new();
