@@ -434,3 +434,49 @@ test('invoke --debug-port without lldb or Delve installed: the init error is one
   assert.equal(delveError.errorType, 'Runtime.DebuggerUnavailable');
   assert.match(delveError.errorMessage, /^Debugging Go functions needs Delve \(dlv\), which is not installed\. .*sudo apt-get install delve/);
 });
+
+test('invoke --debug-port on a C function with a Makefile: built by its build-<Function> target with -g -O0 (as sam build runs it), stopped under lldb on a breakpoint in the .c source', async () => {
+  const fixture = join(import.meta.dirname, '..', 'fixtures', 'debug', 'c-hello');
+  const source = readFileSync(join(fixture, 'hello.c'), 'utf8');
+  const template = project([
+    {
+      name: 'CHello',
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      files: { 'hello.c': source, Makefile: readFileSync(join(fixture, 'Makefile'), 'utf8') },
+    },
+  ]);
+  const file = join(dirname(template), 'CHello', 'hello.c');
+  const line = source.split('\n').findIndex((l) => l.includes('snprintf(answer, size')) + 1;
+  assert.ok(line > 0, 'handle() writes the answer');
+  const port = await freePort();
+  const { child, out, exited } = debugInvoke('CHello', template, port, '{"name":"Ada"}');
+  try {
+    await waitFor('the C function to wait for a debugger', () => out.stderr.includes('waits for an lldb debugger') || undefined, 60_000).catch(() =>
+      assert.fail(out.stderr),
+    );
+    const dap = await dapClient(port);
+    await dap.request('initialize', { adapterID: 'lldb', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const attached = dap.request('attach', {});
+    await dap.event('initialized');
+    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] });
+    assert.equal(set.breakpoints[0].verified, true, `the debug build has line information: ${JSON.stringify(set)}`);
+    await dap.request('configurationDone');
+    await attached;
+    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
+    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
+    assert.equal(stackFrames[0].source.path, file);
+    assert.equal(stackFrames[0].line, line);
+    assert.equal(stackFrames[0].name, 'handle');
+    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
+    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    // -O0: the local is in memory with its value, not optimised away.
+    assert.equal(variables.find((v: { name: string }) => v.name === 'length')?.value, '3', JSON.stringify(variables));
+    await dap.request('continue', { threadId: stopped.threadId });
+    assert.equal(await exited, 0, out.stderr);
+    dap.close();
+    assert.deepEqual(JSON.parse(out.stdout), { message: 'Hello, Ada!', length: 3 });
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
