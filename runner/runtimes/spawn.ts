@@ -635,7 +635,6 @@ async function planUnderLldb(fn: FunctionSpec, opts: LaunchOptions, port: number
   try {
     const launch = await planLldbDebug(fn, port);
     const env = lambdaEnvironment({ ...fn, codeUri: launch.dir }, opts, fn.handler);
-    if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1'; // the proxy runs on the runner's own Node
     return { command: launch.command, args: launch.args, env, cwd: launch.dir, notice: launch.notice };
   } catch (err) {
     throw new LaunchError(RUNTIME_DEBUGGER_UNAVAILABLE, (err as Error).message);
