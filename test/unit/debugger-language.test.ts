@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type { Runtime } from '../../runner/functions/model.ts';
 import { debuggerLanguage } from '../../runner/runtimes/go-debug.ts';
 import { findLldbAdapter, LLDB_MISSING } from '../../runner/runtimes/lldb-debug.ts';
 
@@ -22,7 +23,7 @@ function folder(name: string, files: Record<string, string>): string {
 test('each runtime and kind of provided function gets its debugger, and a shell bootstrap none', () => {
   const elf = folder('native', {});
   copyFileSync(process.execPath, join(elf, 'bootstrap')); // any native executable: Node's own is at hand
-  const cases: Array<[string, string, string | undefined]> = [
+  const cases: Array<[Runtime, string, string | undefined]> = [
     ['nodejs22.x', folder('node', { 'app.mjs': '' }), 'node'],
     ['python3.12', folder('python', { 'app.py': '' }), 'python'],
     ['provided.al2023', folder('go', { 'go.mod': 'module x\n', 'main.go': 'package main\n' }), 'go'],
