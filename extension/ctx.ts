@@ -4,6 +4,7 @@
 //
 // Only light modules are imported here: the runner client (undici, zod) is loaded on first use, so
 // activation stays well under 50 ms.
+import { appendFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { RunnerEvent } from '../runner/protocol.ts';
 import type { ClickTimer } from './click-timer.ts';
@@ -94,9 +95,20 @@ export class Ctx implements vscode.Disposable {
     if (this.extension.extensionMode !== vscode.ExtensionMode.Production) console.log(`[open-runtime] ${line}`);
   }
 
-  /** Under development and test: where the time of a click went (see click-timer.ts), for the E2E timings. */
+  /**
+   * Under development and test: where the time of a click went (see click-timer.ts), for the E2E timings. With
+   * OPEN_RUNTIME_TIMINGS_FILE set (the E2E run sets it, for the installed .vsix too), also one JSON line there.
+   */
   logTiming(what: string, timer: ClickTimer): void {
     if (this.extension.extensionMode !== vscode.ExtensionMode.Production) this.log(`Timing ${what}: ${timer.describe()}`);
+    const file = process.env.OPEN_RUNTIME_TIMINGS_FILE;
+    if (file) {
+      try {
+        appendFileSync(file, `${JSON.stringify({ at: Date.now(), what, parts: timer.describe() })}\n`);
+      } catch {
+        /* a timings file that cannot be written changes nothing for the user */
+      }
+    }
   }
 
   fireFunctionsChanged(): void {

@@ -11,6 +11,8 @@ export const HISTORY_SCHEME = 'open-runtime-history';
 const STATE_KEY = 'openRuntime.history.v1';
 /** Bigger payloads are cut in the stored copy so workspace state stays small. */
 const MAX_STORED_CHARS = 256 * 1024;
+/** How long after an invocation the history tree and its stored copy are updated (see publishSoon). */
+const PUBLISH_AFTER_MS = 150;
 
 /** The HTTP request that caused an invocation through the gateway ("Send request" in the Routes view), and its answer. */
 export interface HistoryHttpRequest {
@@ -55,6 +57,7 @@ export class InvocationHistory implements vscode.TreeDataProvider<HistoryEntry>,
   private readonly memento: vscode.Memento;
   private entries: HistoryEntry[];
   private limit: number;
+  private publishTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly treeChanged = new vscode.EventEmitter<HistoryEntry | undefined>();
   private readonly docChanged = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChangeTreeData = this.treeChanged.event;
@@ -88,11 +91,29 @@ export class InvocationHistory implements vscode.TreeDataProvider<HistoryEntry>,
   add(entry: HistoryEntry): void {
     this.entries = [entry, ...this.entries.filter((e) => e.id !== entry.id)];
     this.trim();
+    this.publishSoon();
+  }
+
+  /**
+   * The tree and the stored copy follow a moment later, in one go: an invocation's result is drawn first (both cross
+   * to the workbench, the stored copy with every entry), and a burst of invocations costs one refresh and one write.
+   * The entries themselves (find, re-run, lastResultOf) are current at once.
+   */
+  private publishSoon(): void {
+    if (this.publishTimer !== undefined) return;
+    this.publishTimer = setTimeout(() => this.publish(), PUBLISH_AFTER_MS);
+  }
+
+  private publish(): void {
+    if (this.publishTimer !== undefined) clearTimeout(this.publishTimer);
+    this.publishTimer = undefined;
     this.treeChanged.fire(undefined);
     void this.memento.update(STATE_KEY, this.entries.map(forStorage));
   }
 
   clear(): void {
+    if (this.publishTimer !== undefined) clearTimeout(this.publishTimer);
+    this.publishTimer = undefined;
     this.entries = [];
     this.treeChanged.fire(undefined);
     void this.memento.update(STATE_KEY, []);
@@ -163,6 +184,8 @@ export class InvocationHistory implements vscode.TreeDataProvider<HistoryEntry>,
   }
 
   dispose(): void {
+    // An entry added just before the window closes is still stored.
+    if (this.publishTimer !== undefined) this.publish();
     this.treeChanged.dispose();
     this.docChanged.dispose();
   }

@@ -68,7 +68,7 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
     if (options.debug) prepareDebugger(fn.runtime);
     let chosen: ChosenEvent | SwitchFunction | undefined;
     try {
-      chosen = options.event ?? (await chooseEvent(ctx, folder, fn, args, shared));
+      chosen = options.event ?? (await chooseEvent(ctx, folder, fn, args, shared, timer));
     } catch (err) {
       reportFailure(ctx, fn.name, err);
       return undefined;
@@ -84,7 +84,7 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
     if (file) await rememberSharedChoice(ctx, sharedKey(file, args.exportName, args.sharedBy ?? []), fn.name);
   }
   if (!event) return undefined; // the user cancelled the picker
-  timer.mark(options.event ? 'event' : 'picker');
+  timer.mark(options.event ? 'event' : 'event read');
   const tenantId = args.tenantId ?? (fn.tenantIsolation === 'PER_TENANT' ? await chooseTenant(ctx, fn) : undefined);
   if (fn.tenantIsolation === 'PER_TENANT' && tenantId === undefined) return undefined; // cancelled
 

@@ -24,6 +24,7 @@ import type { FunctionSpec } from '../../runner/functions/model.ts';
 import type { Ctx } from '../ctx.ts';
 import { showJsonProblem } from './event-diagnostics.ts';
 import type { InvokeArgs } from '../invoke-args.ts';
+import type { ClickTimer } from '../click-timer.ts';
 
 export interface ChosenEvent {
   /** The event as JSON text. */
@@ -76,8 +77,9 @@ export async function chooseEvent(
   fn: FunctionSpec,
   args: InvokeArgs,
   shared?: SharedHandler,
+  timer?: ClickTimer,
 ): Promise<ChosenEvent | SwitchFunction | undefined> {
-  const chosen = await chooseEventOf(ctx, folder, fn, args, shared);
+  const chosen = await chooseEventOf(ctx, folder, fn, args, shared, timer);
   return isSwitch(chosen) ? chosen : withHint(fn, chosen);
 }
 
@@ -87,6 +89,7 @@ async function chooseEventOf(
   fn: FunctionSpec,
   args: InvokeArgs,
   shared?: SharedHandler,
+  timer?: ClickTimer,
 ): Promise<ChosenEvent | SwitchFunction | undefined> {
   const ws = folder.uri.fsPath;
   if (args.payload !== undefined) {
@@ -114,7 +117,7 @@ async function chooseEventOf(
       remember: { kind: 'template', id: args.eventTemplate, ...(args.fieldValues ? { values: { ...args.fieldValues } } : {}) },
     };
   }
-  return pickEventOf(ctx, folder, fn, shared);
+  return pickEventOf(ctx, folder, fn, shared, timer);
 }
 
 type PickItem = vscode.QuickPickItem &
@@ -143,6 +146,7 @@ async function pickEventOf(
   folder: vscode.WorkspaceFolder,
   fn: FunctionSpec,
   shared?: SharedHandler,
+  timer?: ClickTimer,
 ): Promise<ChosenEvent | SwitchFunction | undefined> {
   const ws = folder.uri.fsPath;
   const [saved, last, ofProject] = await Promise.all([listSavedEvents(ws, fn.name), lastUsed(ws, fn.name), projectEvents(fn)]);
@@ -264,6 +268,7 @@ async function pickEventOf(
     if (firstReal) qp.activeItems = [firstReal];
     let done = false;
     qp.onDidAccept(() => {
+      timer?.mark('chosen');
       done = true;
       const item = qp.selectedItems[0];
       resolve(item && { item, edit: false });
@@ -279,6 +284,7 @@ async function pickEventOf(
       qp.dispose();
     });
     qp.show();
+    timer?.mark('picker shown');
   });
   if (!picked) return undefined;
   const { item, edit } = picked;

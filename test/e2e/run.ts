@@ -7,7 +7,8 @@
 // Screenshots and logs go to test-results/e2e/ (with ui-timings.json, the UI round trips timed by ui/timings.ts).
 // `--only suite` or `--only ui` runs one part; `--grep text` runs the tests (in-host and UI) whose title contains text.
 // `--package` makes the linux-x64 .vsix (scripts/package.ts) and runs everything against it, installed into code-server
-// as a user installs it, instead of the repo folder; `--vsix file` does the same with a given .vsix.
+// as a user installs it, instead of the repo folder; `--vsix file` does the same with a given .vsix. `--package --all-targets`
+// (npm test, CI) makes every platform's .vsix first, so a target that breaks its budget or binaries fails the run.
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cpSync, existsSync, statSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, appendFileSync, writeFileSync } from 'node:fs';
@@ -178,6 +179,9 @@ async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
+/** The extension's "Timing" lines (extension/ctx.ts logTiming), one JSON line per click, for the UI timings. */
+const TIMINGS_FILE = 'timings.jsonl';
+
 /** Keeps the browser console (which carries the extension host's log while tests run) in a file. */
 function recordConsole(page: Page, file: string): void {
   writeFileSync(file, '');
@@ -279,6 +283,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
     folder,
     url,
     resultsDir: RESULTS_DIR,
+    timingsFile: join(runDir, TIMINGS_FILE),
     async screenshot(name: string) {
       shot++;
       const file = join(RESULTS_DIR, `ui-${String(shot).padStart(2, '0')}-${name}.png`);
@@ -320,25 +325,37 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
   }
 }
 
-/** out/open-runtime-linux-x64-VERSION.vsix, made now (npm run package -- --target linux-x64). */
-function packageLinuxX64(): string {
-  log('packaging the linux-x64 .vsix (scripts/package.ts)');
-  const made = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'package.ts'), '--target', 'linux-x64'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  const line = made.stdout.split('\n').find((l) => l.startsWith('{'));
-  if (made.status !== 0 || !line) throw new Error(`npm run package failed:\n${made.stdout}${made.stderr}`);
-  const { file, megabytes, files } = JSON.parse(line) as { file: string; megabytes: number; files: number };
-  log(`${file}: ${megabytes} MB, ${files} files`);
-  return join(REPO_ROOT, file);
+/**
+ * out/open-runtime-linux-x64-VERSION.vsix, made now (npm run package -- --target linux-x64). With `allTargets`, every
+ * platform's .vsix is made (as CI does: a target over budget or with another platform's binaries fails the run), and
+ * the linux-x64 one is tested.
+ */
+function packageLinuxX64(allTargets: boolean): string {
+  log(allTargets ? 'packaging every target (scripts/package.ts); testing linux-x64' : 'packaging the linux-x64 .vsix (scripts/package.ts)');
+  const args = [join(REPO_ROOT, 'scripts', 'package.ts'), ...(allTargets ? [] : ['--target', 'linux-x64'])];
+  const made = spawnSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8' });
+  const lines = made.stdout.split('\n').filter((l) => l.startsWith('{'));
+  if (made.status !== 0 || lines.length === 0) throw new Error(`npm run package failed:\n${made.stdout}${made.stderr}`);
+  let linux: string | undefined;
+  for (const line of lines) {
+    const { target, file, megabytes, files } = JSON.parse(line) as { target: string; file: string; megabytes: number; files: number };
+    log(`${file}: ${megabytes} MB, ${files} files`);
+    if (target === 'linux-x64') linux = file;
+  }
+  if (!linux) throw new Error(`npm run package made no linux-x64 .vsix:\n${made.stdout}`);
+  return join(REPO_ROOT, linux);
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, grep: { type: 'string' }, package: { type: 'boolean' }, vsix: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { only: { type: 'string' }, grep: { type: 'string' }, package: { type: 'boolean' }, 'all-targets': { type: 'boolean' }, vsix: { type: 'string' } },
+  });
   if (values.only && values.only !== 'suite' && values.only !== 'ui') throw new Error('--only takes "suite" or "ui".');
   const t0 = Date.now();
   rmSync(RESULTS_DIR, { recursive: true, force: true });
   mkdirSync(RESULTS_DIR, { recursive: true });
   buildExtension(log);
-  const vsix = values.package ? packageLinuxX64() : values.vsix && resolve(values.vsix);
+  const vsix = values.package ? packageLinuxX64(values['all-targets'] === true) : values.vsix && resolve(values.vsix);
   const entry = await installCodeServer(log);
   mkdirSync(CACHE_DIR, { recursive: true });
   removeAbandonedRuns();
@@ -364,7 +381,8 @@ async function main(): Promise<number> {
       // Keep the workbench quiet and deterministic: no auto-save surprises, no restored editors between parts.
       extraSettings: { 'explorer.compactFolders': false, 'files.autoSave': 'off', 'workbench.editor.restoreViewState': false, 'window.restoreWindows': 'none' },
       // The in-host suite checks which copy it tests (suite/support.ts).
-      ...(vsix ? { vsix, env: { OPEN_RUNTIME_E2E_INSTALLED: '1' } } : {}),
+      env: { OPEN_RUNTIME_TIMINGS_FILE: join(runDir, TIMINGS_FILE), ...(vsix ? { OPEN_RUNTIME_E2E_INSTALLED: '1' } : {}) },
+      ...(vsix ? { vsix } : {}),
     });
     browser = await launchBrowser();
     if (values.only !== 'ui') await runInHostSuite(browser, host, runDir, values.grep);

@@ -32,6 +32,8 @@ export interface UiContext {
   resultsDir: string;
   /** Saves a numbered screenshot into test-results/e2e/ and returns its path. */
   screenshot(name: string): Promise<string>;
+  /** Where the extension writes its "Timing" lines (OPEN_RUNTIME_TIMINGS_FILE), as JSON lines. */
+  timingsFile?: string;
 }
 
 export interface UiTest {
