@@ -207,7 +207,6 @@ export const timingsUiTest: UiTest = {
       const tab = file.split('/').pop()!;
       await closeAllEditors(page);
       await openByQuickOpen(page, file);
-      await lensOf(page, 'Debug', fn).waitFor({ timeout: LENS_TIMEOUT_MS });
       const line =
         readFileSync(join(folder, file), 'utf8')
           .split('\n')
