@@ -3,7 +3,9 @@
 // TypeScript sources bind. Python: debugpy, which serves the Debug Adapter Protocol itself on the port the runner gave
 // it, so VS Code talks to it directly (our own debug type, `openruntime-python`, whose adapter is that port): no
 // Python extension is needed. Go: Delve's headless server runs the function's debug build and serves DAP the same way
-// (`openruntime-go`, attach in mode "remote"), without the Go extension. Either way the runner's own code (its runtime clients, which call the handler) is not
+// (`openruntime-go`, attach in mode "remote"), without the Go extension. Rust, C and C++: lldb's DAP server, behind the
+// runner's proxy that launches the function's debug build when the client attaches (`openruntime-lldb`), without
+// CodeLLDB or the C/C++ extension. Either way the runner's own code (its runtime clients, which call the handler) is not
 // the user's: a stack starts at their handler.
 import * as vscode from 'vscode';
 import type { DebuggerLanguage, FunctionSpec } from '../runner/functions/model.ts';
@@ -12,8 +14,10 @@ import type { DebuggerLanguage, FunctionSpec } from '../runner/functions/model.t
 export const PYTHON_DEBUG_TYPE = 'openruntime-python';
 /** The debug type of a Go function's session: its adapter is Delve's headless server, which runs the function. */
 export const GO_DEBUG_TYPE = 'openruntime-go';
+/** The debug type of a Rust, C or C++ function's session: its adapter is lldb's DAP server (runner/runtimes/lldb-dap-proxy.ts). */
+export const LLDB_DEBUG_TYPE = 'openruntime-lldb';
 
-/** VS Code reaches the DAP server of a debug-ready environment (debugpy, Delve) at the port in the session's configuration. */
+/** VS Code reaches the DAP server of a debug-ready environment (debugpy, Delve, lldb) at the port in the session's configuration. */
 export function registerDebugAdapters(): vscode.Disposable {
   const factory: vscode.DebugAdapterDescriptorFactory = {
     createDebugAdapterDescriptor(session) {
@@ -25,6 +29,7 @@ export function registerDebugAdapters(): vscode.Disposable {
   return vscode.Disposable.from(
     vscode.debug.registerDebugAdapterDescriptorFactory(PYTHON_DEBUG_TYPE, factory),
     vscode.debug.registerDebugAdapterDescriptorFactory(GO_DEBUG_TYPE, factory),
+    vscode.debug.registerDebugAdapterDescriptorFactory(LLDB_DEBUG_TYPE, factory),
   );
 }
 
@@ -80,6 +85,16 @@ export function attachConfiguration(
       openRuntimeFunction: fn.name,
     };
   }
+  if (language === 'lldb') {
+    return {
+      type: LLDB_DEBUG_TYPE,
+      // The runner's proxy turns the attach into lldb's launch of the function's debug build, with its environment.
+      request: 'attach',
+      name: `Open Runtime: ${fn.name}`,
+      connect: { host: '127.0.0.1', port },
+      openRuntimeFunction: fn.name,
+    };
+  }
   return {
     type: PYTHON_DEBUG_TYPE,
     request: 'attach',
@@ -117,7 +132,7 @@ export async function attachDebugger(
   const started = await vscode.debug.startDebugging(folder, config, { suppressDebugView: false });
   if (!started) {
     void vscode.window.showErrorMessage(
-      `Could not attach the ${{ node: 'Node.js', python: 'Python', go: 'Go' }[language]} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`,
+      `Could not attach the ${{ node: 'Node.js', python: 'Python', go: 'Go', lldb: 'lldb' }[language]} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`,
     );
   }
   return started;

@@ -44,7 +44,7 @@ const VERB_USAGE: Record<string, string> = {
   invoke: `  open-runtime invoke <function> [--event <file>|-] [--tenant-id <id>] [--debug-port N] [project options]
       Run one invocation; the response goes to stdout, logs to stderr; exit 1 on a function error.
       --tenant-id <id>: the tenant of a tenant-isolated function (TenancyConfig PER_TENANT), as aws lambda invoke --tenant-id.
-      --debug-port N (-d): a Node, Python or Go function waits for a debugger on 127.0.0.1:N before it runs.
+      --debug-port N (-d): a Node, Python, Go, Rust, C or C++ function waits for a debugger on 127.0.0.1:N before it runs.
       <function>: its name, its full path (Parent/Child/Function, MyStack/MyFunction), its logical id or FunctionName.
 ${PROJECT_USAGE}`,
   start: `  open-runtime start [<function>...] [--port N] [--api-port N] [--ws-idle-timeout S] [--debug-port N [--debug-function F]...] [--skip-waits] [--allow-origin <origin>]... [gateway auth options] [project options]
@@ -240,7 +240,9 @@ function sayDebuggerReady(lambda: LocalLambda): void {
           ? 'a Node debugger (VS Code "Attach", chrome://inspect)'
           : event.language === 'python'
             ? 'a Python debugger (debugpy serves the Debug Adapter Protocol: VS Code, nvim-dap or any DAP client attaches)'
-            : 'a Go debugger (Delve serves the Debug Adapter Protocol: attach with mode "remote" from VS Code, nvim-dap or any DAP client)';
+            : event.language === 'go'
+              ? 'a Go debugger (Delve serves the Debug Adapter Protocol: attach with mode "remote" from VS Code, nvim-dap or any DAP client)'
+              : 'an lldb debugger (lldb serves the Debug Adapter Protocol: "attach" from VS Code, nvim-dap or any DAP client; the function is launched under lldb then)';
       process.stderr.write(`open-runtime: ${event.function} waits for ${how} on 127.0.0.1:${event.port}; it runs once one attaches.\n`);
     },
     ['debug-ready'],
@@ -381,7 +383,7 @@ async function invokeCommand(args: string[]): Promise<number> {
   const language = debugPort ? debuggerLanguage(fn) : undefined;
   if (debugPort && !language)
     throw new UsageError(
-      `--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector), Python (debugpy) and Go (Delve) functions can wait for a debugger. Invoke it without --debug-port.`,
+      `--debug-port is not supported for ${fn.runtime} (${name}): only Node (inspector), Python (debugpy), Go (Delve), and Rust, C or C++ (lldb) functions can wait for a debugger. Invoke it without --debug-port.`,
     );
   let payload: Buffer = Buffer.from('{}');
   if (values.event === '-') payload = readFileSync(0);
@@ -784,7 +786,9 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
         `Open Runtime: each invocation of ${debugFunctions.map((address) => functionNamed(lambda.listFunctions(), address).name).join(', ')} (an HTTP request to its routes, an Invoke API call) waits for a debugger on 127.0.0.1:${debugPort} (one at a time); the gateway's integration timeout is suspended for it.\n`,
       );
     } else if (debugPort) {
-      process.stderr.write(`Open Runtime: each invocation of a Node, Python or Go function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`);
+      process.stderr.write(
+        `Open Runtime: each invocation of a Node, Python, Go, Rust, C or C++ function waits for a debugger on 127.0.0.1:${debugPort} (one at a time).\n`,
+      );
       if (undebuggable.length)
         process.stderr.write(
           `Open Runtime: --debug-port is not supported for ${undebuggable.map((fn) => `${fn.name} (${fn.runtime})`).join(', ')}: they run without a debugger.\n`,

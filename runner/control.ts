@@ -171,10 +171,10 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
     if (!language) {
       return sendControlError(res, 400, {
         errorType: 'DebugUnsupported',
-        message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. Use "Invoke with event" to run ${fn.name}.`,
+        message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python, Go, Rust, C and C++ functions can be debugged. Use "Invoke with event" to run ${fn.name}.`,
       });
     }
-    // Node picks its own inspector port (0) and prints it; debugpy and Delve need one chosen up front.
+    // Node picks its own inspector port (0) and prints it; debugpy, Delve and lldb need one chosen up front.
     debug = { language, port: language === 'node' ? 0 : await freePort() };
   }
   try {

@@ -65,7 +65,7 @@ export interface LocalLambdaOptions {
    */
   runtimeApiAccess?: RuntimeApiAccess;
   /**
-   * Every invocation of a Node, Python or Go function waits for a debugger on this port (`start --debug-port`, as
+   * Every invocation of a Node, Python, Go, Rust, C or C++ function waits for a debugger on this port (`start --debug-port`, as
    * `sam local start-lambda -d`); like an editor's debug session, each gets an environment of its own.
    */
   debugPort?: number | undefined;

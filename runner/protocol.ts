@@ -160,7 +160,7 @@ export const RunnerEvent = z.discriminatedUnion('type', [
     type: z.literal('debug-ready'),
     function: z.string(),
     requestId: z.string(),
-    language: z.enum(['node', 'python', 'go']),
+    language: z.enum(['node', 'python', 'go', 'lldb']),
     port: z.number(),
     /** Its caller did not ask for a debugger: the function was armed (POST /debug-mode), so whoever armed it attaches. */
     armed: z.boolean().optional(),

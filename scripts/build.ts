@@ -73,7 +73,7 @@ const builds: esbuild.BuildOptions[] = [
   // The Node runtime client runs inside each function's process: self-contained, CommonJS, no dependencies.
   {
     ...common,
-    entryPoints: { 'node-runtime': 'runner/runtimes/node/client.ts' },
+    entryPoints: { 'node-runtime': 'runner/runtimes/node/client.ts', 'lldb-dap-proxy': 'runner/runtimes/lldb-dap-proxy.ts' },
     outdir: out,
     outExtension: { '.js': '.cjs' },
     platform: 'node',

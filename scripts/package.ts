@@ -223,6 +223,7 @@ export function checkTarget(target: string, files: string[]): string[] {
     'dist/extension.cjs',
     'dist/runner.js',
     'dist/node-runtime.cjs',
+    'dist/lldb-dap-proxy.cjs',
     'runner/runtimes/python/bootstrap.py',
     'dist/node_modules/typescript/lib/lib.es5.d.ts',
     'walkthroughs/invoke.md',

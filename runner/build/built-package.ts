@@ -44,7 +44,8 @@ export function builtPackageFor(fn: FunctionSpec, workspace?: string): BuiltPack
   return { dir, notice };
 }
 
-export function newestSource(dir: string, depth = 0): number {
+/** The newest modification time of the source files (by default Go's and Rust's) under `dir`. */
+export function newestSource(dir: string, depth = 0, files = /\.(go|rs|mod|sum|toml|lock)$/): number {
   let newest = 0;
   for (const name of readdirSync(dir)) {
     if (name.startsWith('.') || name === 'target' || name === 'node_modules') continue;
@@ -52,8 +53,8 @@ export function newestSource(dir: string, depth = 0): number {
     const info = statSync(path, { throwIfNoEntry: false });
     if (!info) continue;
     if (info.isDirectory()) {
-      if (depth < 6) newest = Math.max(newest, newestSource(path, depth + 1));
-    } else if (/\.(go|rs|mod|sum|toml|lock)$/.test(name)) {
+      if (depth < 6) newest = Math.max(newest, newestSource(path, depth + 1, files));
+    } else if (files.test(name)) {
       newest = Math.max(newest, info.mtimeMs);
     }
   }

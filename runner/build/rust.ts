@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Architecture } from '../functions/model.ts';
+import type { Architecture, FunctionSpec } from '../functions/model.ts';
 import type { PackageProducer } from './producer.ts';
 import { BuildError, runTool } from './run-tool.ts';
 
@@ -49,21 +49,7 @@ const buildWithCargo: (ctx: Parameters<PackageProducer>[0], cargo: string) => Re
   cargo,
 ) => {
   const target = pickTarget(architecture);
-  const metadata = spawnSync(cargo, ['metadata', '--no-deps', '--format-version', '1', '--offline'], {
-    cwd: fn.codeUri,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (metadata.error) throw new BuildError(CARGO_MISSING);
-  if (metadata.status !== 0)
-    throw new BuildError(`cargo could not read ${join(fn.codeUri, 'Cargo.toml')}: ${metadata.stderr.trim().split('\n').pop()}`, metadata.stderr);
-  const meta = JSON.parse(metadata.stdout) as {
-    target_directory: string;
-    packages: Array<{ manifest_path: string; targets: Array<{ name: string; kind: string[] }> }>;
-  };
-  const pkg = meta.packages.find((p) => resolve(p.manifest_path) === resolve(fn.codeUri, 'Cargo.toml')) ?? meta.packages[0];
-  const bins = (pkg?.targets ?? []).filter((t) => t.kind.includes('bin')).map((t) => t.name);
-  const bin = pickBinary(bins, fn.name);
+  const { bin, targetDirectory } = rustBinary(fn, cargo);
   const env: Record<string, string> = {};
   const linkerVar = `CARGO_TARGET_${target.toUpperCase().replace(/-/g, '_')}_LINKER`;
   const crossGcc = `${CPU[architecture]}-linux-gnu-gcc`;
@@ -80,7 +66,7 @@ const buildWithCargo: (ctx: Parameters<PackageProducer>[0], cargo: string) => Re
     missing: CARGO_MISSING,
   });
   if (code !== 0) throw new BuildError(failureMessage('cargo build', code, output, target, architecture), output);
-  copyFileSync(join(meta.target_directory, target, 'release', bin), join(staging, 'bootstrap'));
+  copyFileSync(join(targetDirectory, target, 'release', bin), join(staging, 'bootstrap'));
   chmodSync(join(staging, 'bootstrap'), 0o755);
   const notes = [`Built ${bin} for ${target} with cargo (cargo-lambda is not installed).`];
   if (target.endsWith('-gnu'))
@@ -89,6 +75,25 @@ const buildWithCargo: (ctx: Parameters<PackageProducer>[0], cargo: string) => Re
     );
   return { notes };
 };
+
+/** The function's binary target and cargo's target folder, from `cargo metadata` (offline: no crate is fetched for it). */
+export function rustBinary(fn: FunctionSpec, cargo: string): { bin: string; targetDirectory: string } {
+  const metadata = spawnSync(cargo, ['metadata', '--no-deps', '--format-version', '1', '--offline'], {
+    cwd: fn.codeUri,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (metadata.error) throw new BuildError(CARGO_MISSING);
+  if (metadata.status !== 0)
+    throw new BuildError(`cargo could not read ${join(fn.codeUri, 'Cargo.toml')}: ${metadata.stderr.trim().split('\n').pop()}`, metadata.stderr);
+  const meta = JSON.parse(metadata.stdout) as {
+    target_directory: string;
+    packages: Array<{ manifest_path: string; targets: Array<{ name: string; kind: string[] }> }>;
+  };
+  const pkg = meta.packages.find((p) => resolve(p.manifest_path) === resolve(fn.codeUri, 'Cargo.toml')) ?? meta.packages[0];
+  const bins = (pkg?.targets ?? []).filter((t) => t.kind.includes('bin')).map((t) => t.name);
+  return { bin: pickBinary(bins, fn.name), targetDirectory: meta.target_directory };
+}
 
 /** musl (static, runs on any Lambda OS) when its standard library is installed, else gnu; else a clear error. */
 function pickTarget(architecture: Architecture): string {

@@ -6,6 +6,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { deployedName, type DebuggerLanguage, type FunctionSpec } from '../functions/model.ts';
 import { functionArn } from '../functions/arns.ts';
 import { DELVE_LISTENING } from '../runtimes/go-debug.ts';
+import { LLDB_LISTENING } from '../runtimes/lldb-debug.ts';
 import { planCommand, planLaunch, LaunchError, type LaunchPlan } from '../runtimes/spawn.ts';
 import { errorOutcome, Invocation, type Outcome } from './invocation.ts';
 import { shownState, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
@@ -284,6 +285,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     proc.stdout!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stdout'));
     proc.stderr!.on('data', (chunk: Buffer) => this.captureOutput(chunk, 'stderr'));
     proc.on('error', (err) => {
+      if (plan.missing && (err as NodeJS.ErrnoException).code === 'ENOENT') return this.failInit(plan.missing.errorType, plan.missing.message);
       this.failInit(RUNTIME_INVALID_ENTRYPOINT, `Could not start ${plan.command}: ${err.message}`);
     });
     proc.on('exit', (code, signal) => this.onExit(code, signal));
@@ -375,8 +377,9 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
         : /^OPEN_RUNTIME_INSPECTOR_WAITING (\d+)$/.exec(line);
     const python = /^OPEN_RUNTIME_DEBUGPY_LISTENING (\d+)/.exec(line);
     const go = DELVE_LISTENING.exec(line);
-    const match = node ?? python ?? go;
-    if (match) this.hooks.debugReady?.(this, node ? 'node' : python ? 'python' : 'go', Number(match[1]));
+    const lldb = LLDB_LISTENING.exec(line);
+    const match = node ?? python ?? go ?? lldb;
+    if (match) this.hooks.debugReady?.(this, node ? 'node' : python ? 'python' : go ? 'go' : 'lldb', Number(match[1]));
     return match !== null;
   }
 

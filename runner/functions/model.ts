@@ -433,8 +433,11 @@ export function runtimeFamily(runtime: Runtime): 'node' | 'python' | 'provided' 
   return 'provided';
 }
 
-/** The debuggers functions wait for: Node's inspector, debugpy, Delve (the last two serve the Debug Adapter Protocol). */
-export type DebuggerLanguage = 'node' | 'python' | 'go';
+/**
+ * The debuggers functions wait for: Node's inspector, debugpy, Delve, and LLVM's lldb for Rust, C and C++ `provided`
+ * functions (the last three serve the Debug Adapter Protocol).
+ */
+export type DebuggerLanguage = 'node' | 'python' | 'go' | 'lldb';
 
 /** Parse with a readable message: `Function "X": timeout: must be <= 900`. */
 export function parseFunction(input: unknown, where: string): FunctionSpec {

@@ -12,13 +12,19 @@ import { newestSource } from '../build/built-package.ts';
 import { buildDirOf } from '../build/build-function.ts';
 import { runTool } from '../build/run-tool.ts';
 import { isGoFunction } from '../build/go.ts';
+import { isNativeFunction } from './lldb-debug.ts';
 import { runtimeFamily, type Architecture, type DebuggerLanguage, type FunctionSpec } from '../functions/model.ts';
 
-/** The debugger a function takes (a `provided` function written in Go: Delve), or undefined when it has none here. */
+/**
+ * The debugger a function takes (a `provided` function written in Go: Delve; in Rust, C or C++: lldb, see
+ * lldb-debug.ts), or undefined when it has none here (a shell bootstrap).
+ */
 export function debuggerLanguage(fn: Pick<FunctionSpec, 'runtime' | 'codeUri'>): DebuggerLanguage | undefined {
   const family = runtimeFamily(fn.runtime);
   if (family === 'node' || family === 'python') return family;
-  return family === 'provided' && isGoFunction(fn.codeUri) ? 'go' : undefined;
+  if (family !== 'provided') return undefined;
+  if (isGoFunction(fn.codeUri)) return 'go';
+  return isNativeFunction(fn.codeUri) ? 'lldb' : undefined;
 }
 
 /** What Delve prints once its server listens; the environment reports the debugger ready on it. */
@@ -35,6 +41,8 @@ export const DELVE_MISSING =
 export interface GoDebugLaunch {
   command: string;
   args: string[];
+  /** Said instead of spawn's ENOENT when `command` is not installed: no `dlv version` is spawned to find out first. */
+  missing: string;
   /** The debug build's folder: the function runs from here (its LAMBDA_TASK_ROOT). */
   dir: string;
   notice?: string | undefined;
@@ -58,9 +66,6 @@ export async function planGoDebug(fn: FunctionSpec, port: number, workspace?: st
     });
     if (code !== 0) throw new Error(`go build for debugging ${fn.name} failed (exit code ${code}):\n${output.split('\n').slice(-20).join('\n')}`);
   }
-  // Delve is looked for only now, so a missing one is said when Debug is clicked, in one sentence.
-  const found = await runTool({ command: dlv, args: ['version'], cwd: dir, missing: DELVE_MISSING });
-  if (found.code !== 0) throw new Error(`${dlv} version failed (exit code ${found.code}): ${found.output.split('\n')[0] ?? ''}. ${DELVE_MISSING}`);
   const notice =
     fn.architecture === HOST_ARCHITECTURE
       ? undefined
@@ -69,6 +74,7 @@ export async function planGoDebug(fn: FunctionSpec, port: number, workspace?: st
     command: dlv,
     // No --accept-multiclient: when the debugger disconnects, Delve ends and the function with it.
     args: ['exec', '--headless', `--listen=127.0.0.1:${port}`, '--api-version=2', bootstrap],
+    missing: DELVE_MISSING,
     dir,
     notice,
   };

@@ -32,6 +32,7 @@ import { ensureSdkPackages, type SdkDownload } from './node/sdk-download.ts';
 import { ENVIRONMENT_MARKER } from '../environments/containment.ts';
 import { withLayers } from './layers.ts';
 import { debuggerLanguage, planGoDebug } from './go-debug.ts';
+import { planLldbDebug } from './lldb-debug.ts';
 import { RUNTIME_DEBUGGER_UNAVAILABLE } from '../lambda-errors.ts';
 import { cachedNode, downloadNode } from './node-download.ts';
 import { isReservedVariable } from '../functions/reserved-variables.ts';
@@ -48,6 +49,11 @@ export interface LaunchPlan {
   atOpt?: { command: string; args: string[] } | undefined;
   /** Every layer's folder, the published ones fetched (runtimes/layers.ts): their extensions start with the runtime. */
   layers?: string[] | undefined;
+  /**
+   * When `command` is a debugger that may not be installed: the init error (its type and sentence, with the install
+   * command) said when spawning it finds no such file, instead of spawn's ENOENT.
+   */
+  missing?: { errorType: string; message: string } | undefined;
 }
 
 /** A problem that prevents the environment from starting: reported to the caller as this Lambda error type. */
@@ -189,7 +195,9 @@ function planFamily(fn: FunctionSpec, opts: LaunchOptions): Promise<LaunchPlan> 
     case 'python':
       return planPython(fn, opts);
     case 'provided':
-      return opts.debug && debuggerLanguage(fn) === 'go' ? planGoUnderDelve(fn, opts, opts.debug.port) : planProvided(fn, opts);
+      if (opts.debug && debuggerLanguage(fn) === 'go') return planGoUnderDelve(fn, opts, opts.debug.port);
+      if (opts.debug && debuggerLanguage(fn) === 'lldb') return planUnderLldb(fn, opts, opts.debug.port);
+      return planProvided(fn, opts);
     case 'wasi':
       throw new LaunchError('Runtime.InvalidRuntime', `Function ${fn.name} is a WASI component; components do not run as processes.`);
   }
@@ -608,6 +616,24 @@ function planProvided(declared: FunctionSpec, opts: LaunchOptions): LaunchPlan {
 async function planGoUnderDelve(fn: FunctionSpec, opts: LaunchOptions, port: number): Promise<LaunchPlan> {
   try {
     const launch = await planGoDebug(fn, port);
+    const env = lambdaEnvironment({ ...fn, codeUri: launch.dir }, opts, fn.handler);
+    return {
+      command: launch.command,
+      args: launch.args,
+      env,
+      cwd: launch.dir,
+      notice: launch.notice,
+      missing: { errorType: RUNTIME_DEBUGGER_UNAVAILABLE, message: launch.missing },
+    };
+  } catch (err) {
+    throw new LaunchError(RUNTIME_DEBUGGER_UNAVAILABLE, (err as Error).message);
+  }
+}
+
+/** A Rust, C or C++ function under lldb's DAP server, built for debugging (lldb-debug.ts). */
+async function planUnderLldb(fn: FunctionSpec, opts: LaunchOptions, port: number): Promise<LaunchPlan> {
+  try {
+    const launch = await planLldbDebug(fn, port);
     const env = lambdaEnvironment({ ...fn, codeUri: launch.dir }, opts, fn.handler);
     return { command: launch.command, args: launch.args, env, cwd: launch.dir, notice: launch.notice };
   } catch (err) {

@@ -239,7 +239,8 @@ async function runInHostSuite(browser: Browser, host: VsCodeHost, runDir: string
     }
   };
   try {
-    await page.goto(host.workbenchUrl({ folder, extensionTestsPath: testsPath }));
+    // The workbench loads slowly on a busy 2-core machine (load 20-30 with other jobs): more than the 30 s default.
+    await page.goto(host.workbenchUrl({ folder, extensionTestsPath: testsPath }), { timeout: 120_000 });
     while (exitCode === undefined && Date.now() - t0 < SUITE_TIMEOUT_MS) {
       printNew();
       await sleep(250);

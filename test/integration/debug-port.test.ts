@@ -98,7 +98,10 @@ test('start --debug-port: an Invoke API call waits for the debugger, then answer
     banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/,
   });
   try {
-    assert.match(runner.stderr(), new RegExp(`each invocation of a Node, Python or Go function waits for a debugger on 127\\.0\\.0\\.1:${port}`));
+    assert.match(
+      runner.stderr(),
+      new RegExp(`each invocation of a Node, Python, Go, Rust, C or C\\+\\+ function waits for a debugger on 127\\.0\\.0\\.1:${port}`),
+    );
     assert.match(runner.stderr(), /--debug-port is not supported for Shell \(provided\.al2023\): they run without a debugger\./);
     const reply = post(
       `${runner.endpoint}/2015-03-31/functions/NodeDebugged/invocations`,
@@ -132,13 +135,13 @@ function invokeCli(args: string[], env: Record<string, string> = {}): Promise<{ 
   });
 }
 
-test('invoke --debug-port on a provided function is refused in one line naming the runtime; a bad port too', async () => {
+test('invoke --debug-port on a provided function with a shell bootstrap is refused in one line naming the runtime; a bad port too', async () => {
   const template = project([{ name: 'Custom', runtime: 'provided.al2023', handler: 'x', files: { bootstrap: '#!/bin/sh\nexit 1\n' } }]);
   const refused = await invokeCli(['Custom', '--template', template, '--debug-port', String(await freePort())]);
   assert.equal(refused.code, 2);
   assert.match(
     refused.stderr,
-    /^open-runtime: --debug-port is not supported for provided\.al2023 \(Custom\): only Node \(inspector\), Python \(debugpy\) and Go \(Delve\) functions can wait for a debugger\./,
+    /^open-runtime: --debug-port is not supported for provided\.al2023 \(Custom\): only Node \(inspector\), Python \(debugpy\), Go \(Delve\), and Rust, C or C\+\+ \(lldb\) functions can wait for a debugger\./,
   );
   const bad = await invokeCli(['Custom', '--template', template, '-d', 'abc']);
   assert.equal(bad.code, 2);
@@ -276,6 +279,152 @@ test('invoke --debug-port on a Go function: built for debugging, run under Delve
     const answer = JSON.parse(stdout);
     assert.equal(answer.message, 'Hello, Ada!');
     assert.equal(answer.architecture, process.arch === 'arm64' ? 'arm64' : 'amd64', 'the debug build is for this machine');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+/** `invoke --debug-port` of `name` as a child process, its output collected. */
+function debugInvoke(name: string, template: string, port: number, event: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI, 'invoke', name, '--template', template, '--debug-port', String(port), '--event', '-'], {
+    env: { ...process.env, PATH: FIXTURE_PATH, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end(event);
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk) => (out.stdout += chunk));
+  child.stderr.on('data', (chunk) => (out.stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, out, exited };
+}
+
+test('invoke --debug-port on a Rust function: a debug build under lldb, any DAP client attaches, stops on a breakpoint in the .rs source, reads a local and continues', async () => {
+  const example = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'rust-hello');
+  const source = readFileSync(join(example, 'src', 'main.rs'), 'utf8');
+  // An arm64 function: lldb cannot debug under qemu, so the session runs a build for this machine and says so.
+  const template = project([
+    {
+      name: 'RustDebugged',
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      architectures: ['arm64'],
+      files: { 'Cargo.toml': readFileSync(join(example, 'Cargo.toml'), 'utf8'), 'Cargo.lock': readFileSync(join(example, 'Cargo.lock'), 'utf8') },
+    },
+  ]);
+  const code = join(dirname(template), 'RustDebugged');
+  mkdirSync(join(code, 'src'));
+  writeFileSync(join(code, 'src', 'main.rs'), source);
+  const file = join(code, 'src', 'main.rs');
+  // A line of the handler's own (a line inside a macro such as format! has several code locations, each a stop).
+  const line = source.split('\n').findIndex((l) => l.includes('if name.is_empty()')) + 1;
+  assert.ok(line > 0, 'the handler checks the name');
+  const port = await freePort();
+  const { child, out, exited } = debugInvoke('RustDebugged', template, port, '{"name":"Ada"}');
+  try {
+    await waitFor('the Rust function to wait for a debugger', () => out.stderr.includes('waits for an lldb debugger') || undefined, 180_000).catch(() =>
+      assert.fail(out.stderr),
+    );
+    assert.match(out.stderr, /RustDebugged is an arm64 function; lldb cannot debug under qemu, so this debug session runs a build for this machine/);
+    assert.equal(out.stdout, '', 'nothing runs before a debugger attaches');
+    const dap = await dapClient(port);
+    await dap.request('initialize', { adapterID: 'lldb', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    // The client says only "attach": the runner's proxy launches the function's debug build under lldb.
+    const attached = dap.request('attach', {});
+    await dap.event('initialized');
+    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] });
+    assert.equal(set.breakpoints[0].verified, true, JSON.stringify(set));
+    await dap.request('configurationDone');
+    await attached;
+    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
+    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
+    assert.equal(stackFrames[0].source.path, file);
+    assert.equal(stackFrames[0].line, line);
+    assert.match(stackFrames[0].name, /rust_hello::handle/);
+    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
+    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    const requestId = variables.find((v: { name: string }) => v.name === 'request_id');
+    assert.ok(requestId, JSON.stringify(variables));
+    const evaluated = await dap.request('evaluate', { expression: 'name.vec.len', frameId: stackFrames[0].id, context: 'watch' });
+    assert.equal(evaluated.result, '3', `the local "name" holds "Ada": ${JSON.stringify(evaluated)}`);
+    await dap.request('continue', { threadId: stopped.threadId });
+    assert.equal(await exited, 0, out.stderr);
+    dap.close();
+    const answer = JSON.parse(out.stdout);
+    assert.equal(answer.message, 'Hello, Ada!');
+    assert.equal(answer.functionName, 'RustDebugged', 'lldb launched the function with its Lambda environment');
+    assert.match(out.stderr, /handling request [0-9a-f-]{36}/, "the function's output under lldb is its log");
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('invoke --debug-port without lldb or Delve installed: the init error is one sentence with the install command (no version probe is spawned)', async () => {
+  const rust = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'rust-hello');
+  const go = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'go-hello');
+  const template = project([
+    { name: 'RustNoLldb', runtime: 'provided.al2023', handler: 'bootstrap', files: { 'Cargo.toml': readFileSync(join(rust, 'Cargo.toml'), 'utf8') } },
+    {
+      name: 'GoNoDelve',
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      files: { 'main.go': readFileSync(join(go, 'main.go'), 'utf8'), 'go.mod': readFileSync(join(go, 'go.mod'), 'utf8') },
+    },
+  ]);
+  const missing = join(tempDir('no-debugger'), 'absent');
+  const lldb = await invokeCli(['RustNoLldb', '--template', template, '--debug-port', String(await freePort())], { OPEN_RUNTIME_LLDB_DAP: missing });
+  assert.equal(lldb.code, 1, lldb.stderr);
+  const lldbError = JSON.parse(lldb.stdout);
+  assert.equal(lldbError.errorType, 'Runtime.DebuggerUnavailable');
+  assert.match(lldbError.errorMessage, /^Debugging Rust, C and C\+\+ functions needs LLDB's debug adapter .* sudo apt-get install lldb/);
+  // Delve is found by spawning it for the session itself: its ENOENT is the sentence.
+  const delve = await invokeCli(['GoNoDelve', '--template', template, '--debug-port', String(await freePort())], { OPEN_RUNTIME_DLV: missing });
+  assert.equal(delve.code, 1, delve.stderr);
+  const delveError = JSON.parse(delve.stdout);
+  assert.equal(delveError.errorType, 'Runtime.DebuggerUnavailable');
+  assert.match(delveError.errorMessage, /^Debugging Go functions needs Delve \(dlv\), which is not installed\. .*sudo apt-get install delve/);
+});
+
+test('invoke --debug-port on a C function with a Makefile: built by its build-<Function> target with -g -O0 (as sam build runs it), stopped under lldb on a breakpoint in the .c source', async () => {
+  const fixture = join(import.meta.dirname, '..', 'fixtures', 'debug', 'c-hello');
+  const source = readFileSync(join(fixture, 'hello.c'), 'utf8');
+  const template = project([
+    {
+      name: 'CHello',
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      files: { 'hello.c': source, Makefile: readFileSync(join(fixture, 'Makefile'), 'utf8') },
+    },
+  ]);
+  const file = join(dirname(template), 'CHello', 'hello.c');
+  const line = source.split('\n').findIndex((l) => l.includes('snprintf(answer, size')) + 1;
+  assert.ok(line > 0, 'handle() writes the answer');
+  const port = await freePort();
+  const { child, out, exited } = debugInvoke('CHello', template, port, '{"name":"Ada"}');
+  try {
+    await waitFor('the C function to wait for a debugger', () => out.stderr.includes('waits for an lldb debugger') || undefined, 60_000).catch(() =>
+      assert.fail(out.stderr),
+    );
+    const dap = await dapClient(port);
+    await dap.request('initialize', { adapterID: 'lldb', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const attached = dap.request('attach', {});
+    await dap.event('initialized');
+    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] });
+    assert.equal(set.breakpoints[0].verified, true, `the debug build has line information: ${JSON.stringify(set)}`);
+    await dap.request('configurationDone');
+    await attached;
+    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
+    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
+    assert.equal(stackFrames[0].source.path, file);
+    assert.equal(stackFrames[0].line, line);
+    assert.equal(stackFrames[0].name, 'handle');
+    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
+    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    // -O0: the local is in memory with its value, not optimised away.
+    assert.equal(variables.find((v: { name: string }) => v.name === 'length')?.value, '3', JSON.stringify(variables));
+    await dap.request('continue', { threadId: stopped.threadId });
+    assert.equal(await exited, 0, out.stderr);
+    dap.close();
+    assert.deepEqual(JSON.parse(out.stdout), { message: 'Hello, Ada!', length: 3 });
   } finally {
     child.kill('SIGKILL');
   }

@@ -55,6 +55,7 @@ test('the examples workspace has every example function with the right settings'
     BashCurl: { runtime: 'provided.al2023', handler: 'function.handler', codeUri: at('bash-curl'), memorySize: 256, timeout: 10 },
     FailingJs: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('failing-js'), memorySize: 256, timeout: 10 },
     GoHello: { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: at('go-hello'), memorySize: 256, timeout: 10 },
+    RustHello: { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: at('rust-hello'), memorySize: 256, timeout: 10 },
     NodeNative: { runtime: 'nodejs22.x', handler: 'index.handler', codeUri: at('node-native'), memorySize: 256, timeout: 10 },
     HelloComponentJs: { runtime: 'wasi', handler: 'build/hello.wasm', codeUri: component('js-hello'), memorySize: 128, timeout: 10 },
     HelloComponentC: { runtime: 'wasi', handler: 'build/hello.wasm', codeUri: component('c-hello'), memorySize: 128, timeout: 10 },
@@ -97,6 +98,7 @@ test('every example handler maps back to its source file', async () => {
     BashCurl: undefined, // a custom runtime's handler is not a source file
     FailingJs: at('failing-js/index.mjs'),
     GoHello: undefined,
+    RustHello: undefined,
     NodeNative: at('node-native/index.mjs'),
     HelloComponentJs: join(EXAMPLES, 'components', 'js-hello', 'hello.js'), // a component's source is what its build compiles
     HelloComponentC: join(EXAMPLES, 'components', 'c-hello', 'hello.c'),

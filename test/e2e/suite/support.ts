@@ -159,3 +159,102 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
 export function tabLabels(): string[] {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label);
 }
+
+/** A stop of a debug session (its Debug Adapter Protocol `stopped` event). */
+export interface DebugStop {
+  session: vscode.DebugSession;
+  reason: string;
+  threadId: number;
+}
+
+export interface DebugFrame {
+  id: number;
+  name: string;
+  line: number;
+  presentationHint?: string;
+  source?: { path?: string; presentationHint?: string; origin?: string };
+}
+
+/**
+ * "Debug" of one function through `openRuntime.debugWithEvent`, with the stops of the sessions of `debugType` ('*':
+ * every session, as js-debug makes a child session per target) seen through a DAP tracker registered first.
+ */
+export function debugInvocation(opts: { debugType: string; functionName: string; payload: unknown }, disposables: vscode.Disposable[]) {
+  const sessions: vscode.DebugSession[] = [];
+  const stops: DebugStop[] = [];
+  disposables.push(
+    vscode.debug.onDidStartDebugSession((s) => sessions.push(s)),
+    vscode.debug.registerDebugAdapterTrackerFactory(opts.debugType, {
+      createDebugAdapterTracker: (session) => ({
+        onDidSendMessage: (message: { type?: string; event?: string; body?: { reason?: string; threadId?: number } }) => {
+          if (message.type === 'event' && message.event === 'stopped')
+            stops.push({ session, reason: message.body?.reason ?? '', threadId: message.body?.threadId ?? 0 });
+        },
+      }),
+    }),
+  );
+  const invoking = Promise.resolve(
+    vscode.commands.executeCommand<InvokeResult | undefined>('openRuntime.debugWithEvent', { functionName: opts.functionName, payload: opts.payload }),
+  );
+  let settled = false;
+  let outcome = 'no result';
+  void invoking.then(
+    (r) => {
+      settled = true;
+      outcome = r ? (r.error ? `${r.error.errorType}: ${r.error.errorMessage}` : 'succeeded') : 'no result';
+    },
+    (e: Error) => {
+      settled = true;
+      outcome = e.message;
+    },
+  );
+  /** The first stop for `reason` after the first `after` stops; fails at once when the invocation ends without it. */
+  const stopped = (reason: string, after = 0, timeoutMs = 90_000) =>
+    until(
+      `the ${opts.functionName} debugger to stop (${reason})`,
+      () => {
+        const found = stops.slice(after).find((s) => s.reason === reason);
+        if (found) return found;
+        if (settled)
+          assert.fail(
+            `the invocation finished (${outcome}) without stopping (${reason}); sessions: ${sessions.map((s) => `${s.type}:${s.name}`).join(', ') || 'none'}; stops: ${stops.map((s) => s.reason).join(', ') || 'none'}`,
+          );
+        return undefined;
+      },
+      timeoutMs,
+    );
+  const frames = async (stop: DebugStop, threadId = stop.threadId, levels = 20) =>
+    ((await stop.session.customRequest('stackTrace', { threadId, startFrame: 0, levels })) as { stackFrames: DebugFrame[] }).stackFrames;
+  /** Continues from `stop` and returns the invocation's result, checked to have succeeded. */
+  const completes = async (stop: DebugStop) => {
+    await stop.session.customRequest('continue', { threadId: stop.threadId });
+    await until('the invocation to complete after continuing', () => settled || undefined, 60_000);
+    const result = await invoking;
+    assert.ok(result, 'openRuntime.debugWithEvent returned a result');
+    assertSucceeded(result);
+    return result;
+  };
+  return {
+    sessions,
+    stops,
+    stopped,
+    frames,
+    topFrame: async (stop: DebugStop, threadId = stop.threadId) => (await frames(stop, threadId))[0]!,
+    /** The first scope's variables (Locals) of `frame`. */
+    locals: async (stop: DebugStop, frame: DebugFrame) => {
+      const { scopes } = (await stop.session.customRequest('scopes', { frameId: frame.id })) as { scopes: { name: string; variablesReference: number }[] };
+      const scope = scopes.find((sc) => /local/i.test(sc.name)) ?? scopes[0]!;
+      return (
+        (await stop.session.customRequest('variables', { variablesReference: scope.variablesReference })) as {
+          variables: { name: string; value: string; variablesReference: number }[];
+        }
+      ).variables;
+    },
+    completes,
+  };
+}
+
+/** A frame's file path: in a remote window (code-server) VS Code hands DAP paths to extensions as vscode-remote:// URIs. */
+export function framePath(frame: DebugFrame): string | undefined {
+  return frame.source?.path?.includes('://') ? vscode.Uri.parse(frame.source.path).path : frame.source?.path;
+}

@@ -1,6 +1,7 @@
 // How fast the editor feels, measured as a user meets it (issue 14, item 10): real clicks in Chromium, timed from
 // the click to the result on screen in the result view, for a cold invoke (first after "Restart Runner"), a warm
-// invoke through the event picker, "Re-run" in the result view, and "Debug" to stopped at a breakpoint (Node, Python). The figures
+// invoke through the event picker, "Re-run" in the result view, and "Debug" to stopped at a breakpoint (Node, Python, Go
+// under Delve, Rust under lldb; for Go and Rust one untimed Debug first makes the debug build, which is cached after). The figures
 // (median of several rounds) are printed and written to test-results/e2e/ui-timings.json with the extension's own
 // breakdown ("Timing" lines: runner, function, picker, invoke, drawn); nothing here asserts a time, the bars are
 // judged from the printed figures.
@@ -23,7 +24,11 @@ import {
 
 const HELLO_TS = 'functions/hello-ts/app.ts';
 const PYTHON_HELLO = 'functions/python-hello/app.py';
-const ROUNDS = { cold: 3, warm: 5, rerun: 5, debug: 3, debugPython: 3 };
+const GO_HELLO = 'functions/go-hello/main.go';
+const RUST_HELLO = 'functions/rust-hello/src/main.rs';
+const ROUNDS = { cold: 3, warm: 5, rerun: 5, debug: 3, debugPython: 3, debugGo: 3, debugRust: 3 };
+/** The first debug build of a Go or Rust function (Go's standard library without optimisations) on a busy machine. */
+const DEBUG_BUILD_TIMEOUT_MS = 300_000;
 
 type Kind = keyof typeof ROUNDS;
 interface Round {
@@ -114,9 +119,24 @@ async function invokeThroughPicker(
 }
 
 /** The debugger stopped in the handler: the debug toolbar is up and the editor marks the paused line. */
-async function stoppedAtBreakpoint(page: Page): Promise<void> {
-  await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: INVOKE_TIMEOUT_MS });
-  await activeEditor(page).locator('.codicon-debug-stackframe').first().waitFor({ state: 'visible', timeout: INVOKE_TIMEOUT_MS });
+async function stoppedAtBreakpoint(page: Page, timeout = INVOKE_TIMEOUT_MS): Promise<void> {
+  await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout });
+  await activeEditor(page).locator('.codicon-debug-stackframe').first().waitFor({ state: 'visible', timeout });
+}
+
+/** Continue from the breakpoint until the result is shown, and the debug session has ended with its environment. */
+async function continueToResult(page: Page): Promise<void> {
+  const frameNow = await openResultFrame(page);
+  const previous = await shownRequestId(frameNow);
+  await page.locator('.debug-toolbar .codicon-debug-continue').click();
+  await newResult(frameNow, previous);
+  await page
+    .locator('.debug-toolbar')
+    .waitFor({ state: 'hidden', timeout: 30_000 })
+    .catch(async () => {
+      await page.locator('.debug-toolbar .codicon-debug-disconnect, .debug-toolbar .codicon-debug-stop').first().click();
+      await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+    });
 }
 
 async function openByQuickOpen(page: Page, relativePath: string): Promise<void> {
@@ -132,7 +152,7 @@ async function openByQuickOpen(page: Page, relativePath: string): Promise<void> 
   await row.click();
   await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
   await activeEditor(page)
-    .locator('.view-lines', { hasText: /export\s+const\s+handler|def\s+handler/ })
+    .locator('.view-lines', { hasText: /export\s+const\s+handler|def\s+handler|package\s+main|use\s+std::/ })
     .waitFor({ timeout: 30_000 });
 }
 
@@ -163,7 +183,7 @@ export const timingsUiTest: UiTest = {
   title: 'times cold invoke, warm invoke through the picker, Re-run and Debug to stopped, as a user clicks them (figures, no assertion on time)',
   slug: 'timings',
   async run({ page, folder, url, screenshot, resultsDir, timingsFile }) {
-    const breakdown: Record<Kind, string[]> = { cold: [], warm: [], rerun: [], debug: [], debugPython: [] };
+    const breakdown: Record<Kind, string[]> = { cold: [], warm: [], rerun: [], debug: [], debugPython: [], debugGo: [], debugRust: [] };
     let kind: Kind = 'cold';
     // When each kind's rounds began (epoch ms), to file the extension's timing lines (timingsFile) under their kind.
     const began: Array<[Kind, number]> = [['cold', Date.now()]];
@@ -176,101 +196,121 @@ export const timingsUiTest: UiTest = {
       if (line) breakdown[kind].push(line);
     };
     page.on('console', onConsole);
-    const rounds: Record<Kind, Round[]> = { cold: [], warm: [], rerun: [], debug: [], debugPython: [] };
+    const rounds: Record<Kind, Round[]> = { cold: [], warm: [], rerun: [], debug: [], debugPython: [], debugGo: [], debugRust: [] };
+    const buildRounds: Partial<Record<Kind, number>> = {};
+    /**
+     * Debug of a Go or Rust example: a breakpoint on `marker`'s line, one untimed Debug that makes the debug build (its
+     * time is kept apart), then the timed rounds from the click to stopped there.
+     */
+    const debugNative = async (k: 'debugGo' | 'debugRust', file: string, fn: string, marker: string) => {
+      setKind(k);
+      const tab = file.split('/').pop()!;
+      await closeAllEditors(page);
+      await openByQuickOpen(page, file);
+      const line =
+        readFileSync(join(folder, file), 'utf8')
+          .split('\n')
+          .findIndex((l) => l.includes(marker)) + 1;
+      assert.ok(line > 0, `${file} has ${marker}`);
+      await toggleBreakpoint(page, line, tab);
+      await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
+      // The lens sits above the handler, which may be below the first screenful: Go to Line brings it into view.
+      await page.keyboard.press('Control+G');
+      await quickInput(page).locator('.quick-input-box input').fill(`:${line}`);
+      await quickInput(page).locator('.quick-input-box input').press('Enter');
+      const build = await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page, DEBUG_BUILD_TIMEOUT_MS), fn);
+      buildRounds[k] = Math.round(build.totalMs);
+      await continueToResult(page);
+      for (let i = 0; i < ROUNDS[k]; i++) {
+        rounds[k].push(await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page), fn));
+        if (i === 0) await screenshot(`timings-${k === 'debugGo' ? 'debug-go' : 'debug-rust'}-stopped`);
+        await continueToResult(page);
+      }
+      await toggleBreakpoint(page, line, tab);
+    };
+    // E2E_TIMINGS_ONLY=debugGo,debugRust measures only those kinds (the others take ten minutes on a busy machine).
+    const only = process.env.E2E_TIMINGS_ONLY?.split(',') as Kind[] | undefined;
+    const measured = (k: Kind) => !only || only.includes(k);
     try {
       // Run alone (--grep), the workbench is not open yet.
       if ((await page.locator('.monaco-workbench').count()) === 0) await openWorkbench(page, url);
-      // A saved event, so the picker's first row is one (the flow before this test saved and used one already).
-      const events = join(folder, '.open-runtime', 'events', 'HelloTs');
-      mkdirSync(events, { recursive: true });
-      writeFileSync(join(events, 'timing.json'), '{ "queryStringParameters": { "name": "timing" } }\n');
-      // One app.ts open (the flow before left others, and the explorer shows several app.ts), found like a user would.
-      await closeAllEditors(page);
-      await openByQuickOpen(page, HELLO_TS);
-      await lensOf(page, 'Invoke with event').waitFor({ timeout: LENS_TIMEOUT_MS });
+      if (!only || only.some((k) => !k.startsWith('debug') || k === 'debug' || k === 'debugPython')) {
+        // A saved event, so the picker's first row is one (the flow before this test saved and used one already).
+        const events = join(folder, '.open-runtime', 'events', 'HelloTs');
+        mkdirSync(events, { recursive: true });
+        writeFileSync(join(events, 'timing.json'), '{ "queryStringParameters": { "name": "timing" } }\n');
+        // One app.ts open (the flow before left others, and the explorer shows several app.ts), found like a user would.
+        await closeAllEditors(page);
+        await openByQuickOpen(page, HELLO_TS);
+        await lensOf(page, 'Invoke with event').waitFor({ timeout: LENS_TIMEOUT_MS });
 
-      // Cold: a fresh runner (its function environments gone), then the first invoke.
-      for (let i = 0; i < ROUNDS.cold; i++) {
-        await runCommand(page, 'Open Runtime: Restart Runner');
-        await page.locator('.statusbar-item', { hasText: 'Open Runtime: ready' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
-        await page.waitForTimeout(300); // the lenses redraw once the new runner lists the functions
-        rounds.cold.push(await invokeThroughPicker(page, 'Invoke with event', newResult));
+        // Cold: a fresh runner (its function environments gone), then the first invoke.
+        for (let i = 0; i < ROUNDS.cold; i++) {
+          await runCommand(page, 'Open Runtime: Restart Runner');
+          await page.locator('.statusbar-item', { hasText: 'Open Runtime: ready' }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
+          await page.waitForTimeout(300); // the lenses redraw once the new runner lists the functions
+          rounds.cold.push(await invokeThroughPicker(page, 'Invoke with event', newResult));
+        }
+        await screenshot('timings-cold-invoke');
+
+        setKind('warm');
+        for (let i = 0; i < ROUNDS.warm; i++) rounds.warm.push(await invokeThroughPicker(page, 'Invoke with event', newResult));
+        await screenshot('timings-warm-invoke');
+
+        setKind('rerun');
+        const frame = await openResultFrame(page);
+        for (let i = 0; i < ROUNDS.rerun; i++) {
+          const previous = await shownRequestId(frame);
+          const button = frame.locator('#rerun');
+          const at = await centre(button);
+          const t0 = performance.now();
+          await page.mouse.click(at.x, at.y);
+          await newResult(frame, previous);
+          rounds.rerun.push({ totalMs: performance.now() - t0 });
+        }
+        await screenshot('timings-rerun');
+
+        // Debug: a breakpoint on the handler's first statement, then Debug -> stopped there; continue to the result.
+        setKind('debug');
+        const lines = readFileSync(join(folder, HELLO_TS), 'utf8').split('\n');
+        const handlerLine = lines.findIndex((l) => l.startsWith('export const handler')) + 1;
+        assert.ok(handlerLine > 0, `${HELLO_TS} has an exported handler`);
+        // Re-run's clicks left the focus in the result view: toggleBreakpoint goes back to the handler's editor first.
+        await toggleBreakpoint(page, handlerLine + 1);
+        await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
+        for (let i = 0; i < ROUNDS.debug; i++) {
+          rounds.debug.push(await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page)));
+          if (i === 0) await screenshot('timings-debug-stopped');
+          // The debugged environment ends with its invocation, and the session with it.
+          await continueToResult(page);
+        }
+        await screenshot('timings-debug-done');
+        await toggleBreakpoint(page, handlerLine + 1);
+        await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ state: 'detached', timeout: 10_000 });
+
+        // Debug a Python handler: debugpy in the function's process, reached over DAP by the extension itself.
+        setKind('debugPython');
+        await closeAllEditors(page);
+        await openByQuickOpen(page, PYTHON_HELLO);
+        await lensOf(page, 'Debug', 'PythonHello').waitFor({ timeout: LENS_TIMEOUT_MS });
+        const pyLines = readFileSync(join(folder, PYTHON_HELLO), 'utf8').split('\n');
+        const pyHandler = pyLines.findIndex((l) => l.startsWith('def handler')) + 1;
+        assert.ok(pyHandler > 0, `${PYTHON_HELLO} defines handler`);
+        // app.py is shared by two functions: one untimed invoke answers the chooser, as a user's first click does.
+        await invokeThroughPicker(page, 'Invoke with event', newResult, 'PythonHello');
+        await toggleBreakpoint(page, pyHandler + 1, 'app.py');
+        await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
+        for (let i = 0; i < ROUNDS.debugPython; i++) {
+          rounds.debugPython.push(await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page), 'PythonHello'));
+          if (i === 0) await screenshot('timings-debug-python-stopped');
+          await continueToResult(page);
+        }
+        await toggleBreakpoint(page, pyHandler + 1, 'app.py');
       }
-      await screenshot('timings-cold-invoke');
 
-      setKind('warm');
-      for (let i = 0; i < ROUNDS.warm; i++) rounds.warm.push(await invokeThroughPicker(page, 'Invoke with event', newResult));
-      await screenshot('timings-warm-invoke');
-
-      setKind('rerun');
-      const frame = await openResultFrame(page);
-      for (let i = 0; i < ROUNDS.rerun; i++) {
-        const previous = await shownRequestId(frame);
-        const button = frame.locator('#rerun');
-        const at = await centre(button);
-        const t0 = performance.now();
-        await page.mouse.click(at.x, at.y);
-        await newResult(frame, previous);
-        rounds.rerun.push({ totalMs: performance.now() - t0 });
-      }
-      await screenshot('timings-rerun');
-
-      // Debug: a breakpoint on the handler's first statement, then Debug -> stopped there; continue to the result.
-      setKind('debug');
-      const lines = readFileSync(join(folder, HELLO_TS), 'utf8').split('\n');
-      const handlerLine = lines.findIndex((l) => l.startsWith('export const handler')) + 1;
-      assert.ok(handlerLine > 0, `${HELLO_TS} has an exported handler`);
-      // Re-run's clicks left the focus in the result view: toggleBreakpoint goes back to the handler's editor first.
-      await toggleBreakpoint(page, handlerLine + 1);
-      await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
-      for (let i = 0; i < ROUNDS.debug; i++) {
-        rounds.debug.push(await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page)));
-        if (i === 0) await screenshot('timings-debug-stopped');
-        const frameNow = await openResultFrame(page);
-        const previous = await shownRequestId(frameNow);
-        await page.locator('.debug-toolbar .codicon-debug-continue').click();
-        await newResult(frameNow, previous);
-        // The debugged environment ends with its invocation, and the session with it.
-        await page
-          .locator('.debug-toolbar')
-          .waitFor({ state: 'hidden', timeout: 30_000 })
-          .catch(async () => {
-            await page.locator('.debug-toolbar .codicon-debug-disconnect, .debug-toolbar .codicon-debug-stop').first().click();
-            await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
-          });
-      }
-      await screenshot('timings-debug-done');
-      await toggleBreakpoint(page, handlerLine + 1);
-      await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ state: 'detached', timeout: 10_000 });
-
-      // Debug a Python handler: debugpy in the function's process, reached over DAP by the extension itself.
-      setKind('debugPython');
-      await closeAllEditors(page);
-      await openByQuickOpen(page, PYTHON_HELLO);
-      await lensOf(page, 'Debug', 'PythonHello').waitFor({ timeout: LENS_TIMEOUT_MS });
-      const pyLines = readFileSync(join(folder, PYTHON_HELLO), 'utf8').split('\n');
-      const pyHandler = pyLines.findIndex((l) => l.startsWith('def handler')) + 1;
-      assert.ok(pyHandler > 0, `${PYTHON_HELLO} defines handler`);
-      // app.py is shared by two functions: one untimed invoke answers the chooser, as a user's first click does.
-      await invokeThroughPicker(page, 'Invoke with event', newResult, 'PythonHello');
-      await toggleBreakpoint(page, pyHandler + 1, 'app.py');
-      await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
-      for (let i = 0; i < ROUNDS.debugPython; i++) {
-        rounds.debugPython.push(await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page), 'PythonHello'));
-        if (i === 0) await screenshot('timings-debug-python-stopped');
-        const frameNow = await openResultFrame(page);
-        const previous = await shownRequestId(frameNow);
-        await page.locator('.debug-toolbar .codicon-debug-continue').click();
-        await newResult(frameNow, previous);
-        await page
-          .locator('.debug-toolbar')
-          .waitFor({ state: 'hidden', timeout: 30_000 })
-          .catch(async () => {
-            await page.locator('.debug-toolbar .codicon-debug-disconnect, .debug-toolbar .codicon-debug-stop').first().click();
-            await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
-          });
-      }
-      await toggleBreakpoint(page, pyHandler + 1, 'app.py');
+      // Go under Delve and Rust under lldb, each through the extension's own DAP connection.
+      if (measured('debugGo')) await debugNative('debugGo', GO_HELLO, 'GoHello', 'if e.Name == ""');
+      if (measured('debugRust')) await debugNative('debugRust', RUST_HELLO, 'RustHello', 'if name.is_empty()');
     } finally {
       page.off('console', onConsole);
       // The installed .vsix logs no console lines: its timing lines come from the file the run names (run.ts).
@@ -294,6 +334,7 @@ export const timingsUiTest: UiTest = {
               medianMs: Math.round(median(totals)),
               roundsMs: totals,
               ...(picker.length ? { pickerShownMedianMs: Math.round(median(picker)) } : {}),
+              ...(buildRounds[k] === undefined ? {} : { firstWithDebugBuildMs: buildRounds[k] }),
               ...(afterChoice.length ? { afterChoiceMedianMs: Math.round(median(afterChoice)) } : {}),
               // What the user waits for: the picker to appear after the click, and the result after the choice.
               ...(picker.length && afterChoice.length
@@ -310,6 +351,8 @@ export const timingsUiTest: UiTest = {
         rerun: 'Re-run in the result view, click -> result',
         debug: 'Debug, click -> stopped at the breakpoint',
         debugPython: 'Debug a Python handler (debugpy), click -> stopped at the breakpoint',
+        debugGo: 'Debug a Go handler (Delve, debug build made before), click -> stopped at the breakpoint',
+        debugRust: 'Debug a Rust handler (lldb, debug build made before), click -> stopped at the breakpoint',
       };
       console.log('       UI timings (median of rounds; the picker part is click -> picker shown):');
       for (const k of Object.keys(rounds) as Kind[]) {
@@ -329,12 +372,13 @@ export const timingsUiTest: UiTest = {
           f.pickerShownMedianMs === undefined
             ? ''
             : `, picker shown after ${f.pickerShownMedianMs} ms, result ${f.afterChoiceMedianMs} ms after the choice; waited ${f.waitedMedianMs} ms`;
-        console.log(`         ${labels[k]}: ${f.medianMs} ms (rounds ${f.roundsMs.join(', ')} ms${picker})`);
+        const built = buildRounds[k] === undefined ? '' : `; the untimed first, with the debug build: ${buildRounds[k]} ms`;
+        console.log(`         ${labels[k]}: ${f.medianMs} ms (rounds ${f.roundsMs.join(', ')} ms${picker}${built})`);
         for (const line of f.inExtension.slice(-2)) console.log(`           in the extension: ${line}`);
       }
       writeFileSync(join(resultsDir, 'ui-timings.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), figures }, null, 2)}\n`);
     }
 
-    for (const k of Object.keys(rounds) as Kind[]) assert.equal(rounds[k].length, ROUNDS[k], `${ROUNDS[k]} ${k} rounds ran`);
+    for (const k of (Object.keys(rounds) as Kind[]).filter(measured)) assert.equal(rounds[k].length, ROUNDS[k], `${ROUNDS[k]} ${k} rounds ran`);
   },
 };

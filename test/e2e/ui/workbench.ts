@@ -9,7 +9,7 @@ export const LENS_TIMEOUT_MS = Number(process.env.E2E_LENS_TIMEOUT_MS ?? 60_000)
 export const INVOKE_TIMEOUT_MS = Number(process.env.E2E_INVOKE_TIMEOUT_MS ?? 90_000);
 
 export async function openWorkbench(page: Page, url: string): Promise<void> {
-  await page.goto(url);
+  await page.goto(url, { timeout: 120_000 }); // slow to load on a busy 2-core machine
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
 }
