@@ -338,7 +338,12 @@ test("callbacks fail, heartbeat and time out; executions stop and time out; toke
 
     // StopDurableExecution ends a running execution with the caller's error; a stopped one can't be stopped again.
     const stopping = await startAsync(runner, { mode: 'sleep' });
-    await eventually('the wait to start', async () => (await history(lambda, stopping)).some((e) => e.EventType === 'WaitStarted'));
+    // Stopped while it waits: the wait started and the invocation that started it has returned (suspended).
+    await eventually('the wait to start and its invocation to end', async () => {
+      const events = await history(lambda, stopping);
+      const waitAt = events.findIndex((e) => e.EventType === 'WaitStarted');
+      return waitAt >= 0 && events.slice(waitAt).some((e) => e.EventType === 'InvocationCompleted');
+    });
     const stopped = await lambda.send(
       new StopDurableExecutionCommand({ DurableExecutionArn: stopping, Error: { ErrorType: 'Cancelled', ErrorMessage: 'by the test' } }),
     );
