@@ -402,24 +402,7 @@ async function invokeCommand(args: string[]): Promise<number> {
   lambda.setFunctions(functions, errors);
   // A durable function runs as an execution (durable/orchestrator.ts), kept in memory for this one invoke: the runner's
   // port serves the durable execution API its SDK checkpoints to, and the Invoke API for its context.invoke calls.
-  const durable =
-    fn.durable && !language
-      ? await useDurableExecutions(lambda, undefined, {
-          skipWaits: values['skip-waits'] === true || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
-          log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
-        })
-      : undefined;
-  if (durable) {
-    serveMainPort(lambda, {
-      surfaceOf: () => 'aws',
-      routes: [
-        (req, res, path, query) => handleDurableApi(lambda, durable, req, res, path, query),
-        (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
-      ],
-      allowedOrigins: originsOrExit([]),
-      bodyIdleMs: bodyIdleMsFromEnv(),
-    });
-  }
+  const durable = fn.durable && !language ? await serveDurableForOneRun(lambda, values['skip-waits'] === true) : undefined;
   const port = await lambda.listen();
   durable?.open();
   lambda.subscribe(
@@ -497,23 +480,7 @@ async function testCommand(args: string[]): Promise<number> {
   const lambda = new LocalLambda({ hotReload: false, region });
   attachRunners(lambda);
   lambda.setFunctions(functions, errors);
-  const durable = chosen.some((fn) => fn.durable)
-    ? await useDurableExecutions(lambda, undefined, {
-        skipWaits: values['skip-waits'] === true || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
-        log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
-      })
-    : undefined;
-  if (durable) {
-    serveMainPort(lambda, {
-      surfaceOf: () => 'aws',
-      routes: [
-        (req, res, path, query) => handleDurableApi(lambda, durable, req, res, path, query),
-        (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
-      ],
-      allowedOrigins: originsOrExit([]),
-      bodyIdleMs: bodyIdleMsFromEnv(),
-    });
-  }
+  const durable = chosen.some((fn) => fn.durable) ? await serveDurableForOneRun(lambda, values['skip-waits'] === true) : undefined;
   await lambda.listen();
   durable?.open();
   const byName = new Map(functions.map((fn) => [fn.name, fn]));
@@ -1014,3 +981,24 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/**
+ * `invoke` and `test` on durable functions: executions kept in memory for this run, and the runner's port serving the
+ * durable execution API their SDK checkpoints to and the Invoke API for their context.invoke calls.
+ */
+async function serveDurableForOneRun(lambda: LocalLambda, skipWaitsFlag: boolean): Promise<Awaited<ReturnType<typeof useDurableExecutions>>> {
+  const durable = await useDurableExecutions(lambda, undefined, {
+    skipWaits: skipWaitsFlag || /^(1|true|yes)$/i.test(process.env.OPEN_RUNTIME_DURABLE_SKIP_WAITS ?? ''),
+    log: (line) => process.stderr.write(`open-runtime: ${line}\n`),
+  });
+  serveMainPort(lambda, {
+    surfaceOf: () => 'aws',
+    routes: [
+      (req, res, path, query) => handleDurableApi(lambda, durable, req, res, path, query),
+      (req, res, path, query) => handleInvokeApi(lambda, req, res, path, query),
+    ],
+    allowedOrigins: originsOrExit([]),
+    bodyIdleMs: bodyIdleMsFromEnv(),
+  });
+  return durable;
+}
