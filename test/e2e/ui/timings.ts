@@ -216,7 +216,6 @@ export const timingsUiTest: UiTest = {
           .findIndex((l) => l.includes(marker)) + 1;
       assert.ok(line > 0, `${file} has ${marker}`);
       await toggleBreakpoint(page, line, tab);
-      await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
       // The lens sits above the handler, which may be below the first screenful: Go to Line brings it into view (again
       // before each round: stopping and continuing scrolls the editor).
       const revealLens = async () => {
@@ -227,6 +226,8 @@ export const timingsUiTest: UiTest = {
         await page.waitForTimeout(500); // the editor scrolls there and redraws its lenses: click where they settled
       };
       await revealLens();
+      // Its line is in view now (toggleBreakpoint went back to the top): the breakpoint is drawn there.
+      await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
       const build = await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page, DEBUG_BUILD_TIMEOUT_MS), fn);
       buildRounds[k] = Math.round(build.totalMs);
       await continueToResult(page);
