@@ -16,6 +16,10 @@ export class ClickTimer {
   /** `picker 812 ms · invoke 40 ms · total 852 ms`. */
   describe(): string {
     const ms = (n: number) => `${Math.round(n)} ms`;
-    return [...this.parts.map(([part, n]) => `${part} ${ms(n)}`), `total ${ms(this.last - this.startedAt)}`].join(' · ');
+    return [
+      ...this.parts.map(([part, n]) => `${part} ${ms(n)}`),
+      `total ${ms(this.last - this.startedAt)}`,
+      `from ${Math.round(performance.timeOrigin + this.startedAt)}`,
+    ].join(' · ');
   }
 }
