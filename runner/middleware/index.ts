@@ -27,6 +27,20 @@ export interface ChainMiddlewareRunner extends MiddlewareRunner {
   longLivedPids(): number[];
 }
 
+/**
+ * A wrapping built-in named twice (cloudevents inside cloudevents would convert its own CloudEvents again): the chain
+ * is refused, every invocation failing with Middleware.Failed, as the layer's proxy refuses it (layer/proxy/main.go).
+ */
+function builtinNamedTwice(middlewares: readonly ChainMiddleware[]): string | undefined {
+  const seen = new Set<string>();
+  for (const mw of middlewares) {
+    if (!mw.wrap) continue;
+    if (seen.has(mw.name)) return mw.name;
+    seen.add(mw.name);
+  }
+  return undefined;
+}
+
 export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): ChainMiddlewareRunner {
   const longLived = new Map<string, { key: string; process: LongLivedMiddleware }>();
   /** Hash of a function's environment, per FunctionSpec object (a reload makes new objects). */
@@ -125,6 +139,8 @@ export function createMiddlewareRunner(options: MiddlewareRunnerOptions = {}): C
     } else {
       try {
         const middlewares = names.map((name) => chainMiddleware(fn, resolveMiddleware(fn, name)));
+        const twice = builtinNamedTwice(middlewares);
+        if (twice) throw new Error(`"${twice}" is named twice in the chain: name it once.`);
         result = await runChain(run, middlewares, originalEvent);
       } catch (err) {
         const errorType =

@@ -144,6 +144,7 @@ before(async () => {
     ...pair('StreamedHttp', ['trace-node'], { handler: 'index.http', codeUri: join(ROOT, 'test', 'fixtures', 'node', 'streaming') }),
     ...pair('CloudEvents', ['trace-node', 'cloudevents', 'trace-bash'], { handler: 'index.whole', codeUri: join(FIXTURE, 'functions', 'ce-handler') }),
     ...pair('Slow', ['trace-node'], { timeout: 3, environment: { OPEN_RUNTIME_TIMEOUT_MARGIN_MS: '1000' } }),
+    ...pair('CloudEventsTwice', ['cloudevents', 'trace-node', 'cloudevents'], { handler: 'index.whole', codeUri: join(FIXTURE, 'functions', 'ce-handler') }),
     ...['crash', 'hang', 'badjson', 'silent', 'raise', 'recover'].flatMap((mode) =>
       // On Lambda the hooks run inside the function's timeout (the local chain does not count them): room for a hang.
       (['before', 'after', 'error'] as const).flatMap((hook) =>
@@ -750,5 +751,13 @@ describe('the built-in cloudevents middleware (hooks before it see the AWS event
       },
       (r) => ({ errorType: r.errorType, middleware: r.body.middleware }),
     );
+  });
+
+  test('named twice in one chain, every invocation fails as Middleware.Failed with the same sentence, and the function is not run', async () => {
+    await conforms('CloudEventsTwice', eventbridge({ order: 1 }), (r) => {
+      assert.equal(r.errorType, 'Middleware.Failed');
+      assert.equal(r.body.errorMessage, '"cloudevents" is named twice in the chain: name it once.');
+      assert.ok(!r.logs.some((l) => l.includes('trace-node')), 'no hook ran');
+    });
   });
 });
