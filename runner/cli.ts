@@ -793,9 +793,10 @@ async function gatewayAuthOptions(
   // first AWS_IAM request after a reload adds one.
   let credentials: Promise<import('./gateway/auth/sigv4.ts').SigningCredentials | undefined> | undefined;
   const findCredentials = () => (credentials ??= import('./gateway/auth/sigv4.ts').then((m) => m.findOwnCredentials(values.profile)));
-  if (events.some((e) => e.auth?.iam) && !(await findCredentials())) {
+  const iamRoutes = events.some((e) => e.auth?.iam) || functions.some((fn) => fn.websocketEvents?.some((e) => e.iam));
+  if (iamRoutes && !(await findCredentials())) {
     process.stderr.write(
-      'Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature.\n',
+      'Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature (WebSocket AWS_IAM $connect routes too).\n',
     );
   }
   return { jwt: { verifySignatures, ...(jwks ? { jwks: /^https?:\/\//i.test(jwks) ? jwks : resolve(jwks) } : {}) }, apiKeys, findCredentials };

@@ -253,7 +253,9 @@ export const WebSocketEvent = z.object({
       identitySources: z.array(z.string()).default([]),
     })
     .optional(),
-  /** $connect only: an authorization the gateway can't apply (AWS_IAM, an authorizer it can't find): why, for the route table. */
+  /** $connect only: AuthorizationType AWS_IAM, the upgrade request must be SigV4-signed (a header or a presigned URL). */
+  iam: z.boolean().optional(),
+  /** $connect only: an authorization the gateway can't apply (an authorizer it can't find): why, for the route table. */
   unchecked: z.string().optional(),
 });
 export type WebSocketEvent = z.infer<typeof WebSocketEvent>;
