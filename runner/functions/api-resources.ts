@@ -1,8 +1,9 @@
 // The HTTP routes a template declares outside a function's own Events: raw CloudFormation API resources
-// (AWS::ApiGateway::RestApi + Resource + Method + Stage/Deployment, AWS::ApiGatewayV2::Api + Route + Integration +
-// Stage and the quick-create Api with a Target, AWS::Lambda::Url, ALB ListenerRules / Listener default actions
-// forwarding to a TargetType lambda TargetGroup) and OpenAPI definitions (SAM DefinitionBody /
-// DefinitionUri, AWS::Include, a raw API's Body / local BodyS3Location) with x-amazon-apigateway-integration.
+// (AWS::ApiGateway::RestApi + Resource + Method + Stage/Deployment, each Method's auth read by gateway/auth/config.ts;
+// AWS::ApiGatewayV2::Api + Route + Integration + Stage and the quick-create Api with a Target, AWS::Lambda::Url, ALB
+// ListenerRules / Listener default actions forwarding to TargetType lambda TargetGroups) and OpenAPI definitions (SAM
+// DefinitionBody / DefinitionUri, AWS::Include, a raw API's Body / local BodyS3Location) with
+// x-amazon-apigateway-integration.
 // They become HttpEvents on the functions they reach, the same shape SAM events give (http-events.ts), so the
 // gateway serves them all alike. Integrations are followed to a function through the intrinsics resolver (the Uri's
 // `.../functions/<function ARN>/invocations`, a Route's `integrations/<id>` Target); one that leads nowhere local is a
@@ -13,6 +14,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
 import type { AlbActionRule, AlbRule, FunctionSpec, HttpCors, HttpEvent } from './model.ts';
 import { cfnAlbConditions, forwardTarget, listenerAction, targetGroupArn } from './alb-rules.ts';
+import { cfnMethodAuth, templateApiKeys } from '../gateway/auth/config.ts';
 import { asRecord, describeValue, intrinsicOf, Unresolved } from './intrinsics.ts';
 import { CAMEL_OPENAPI, functionUrl, listCors, ALLOW_ALL, PASCAL } from './http-events.ts';
 import { parseYaml } from './read-yaml.ts';
@@ -152,6 +154,8 @@ class Collector {
       const definition = this.definitionOf(id, props.Body ?? props.BodyS3Location, props.Body === undefined ? 'BodyS3Location' : 'Body');
       if (definition) this.readOpenApi(id, definition, { kind: 'rest', api: id, stage, payloadVersion: '1.0', binaryMediaTypes, cors: undefined });
     }
+    let keys: string[] | undefined;
+    const apiKeys = () => (keys ??= templateApiKeys(this.resources, this.source.resolve));
     for (const [id, raw] of this.ofType('AWS::ApiGateway::Method')) {
       const props = asRecord(raw.Properties);
       const api = refOrRoot(props.RestApiId)?.id;
@@ -170,6 +174,7 @@ class Collector {
       }
       const method = String(this.source.resolve(props.HttpMethod) ?? 'ANY').toUpperCase();
       const integration = asRecord(this.source.resolve(props.Integration));
+      const auth = cfnMethodAuth(asRecord(this.source.resolve(props)), this.resources, this.source.resolve, apiKeys);
       const event: HttpEvent = {
         kind: 'rest',
         method,
@@ -178,6 +183,7 @@ class Collector {
         api,
         stage: stages.get(api) ?? 'Prod',
         binaryMediaTypes: this.extras.get(api)?.binaryMediaTypes ?? [],
+        ...(auth ? { auth } : {}),
         line: 0,
       };
       this.addIntegration(id, `Method "${id}" (${method} ${path})`, event, text(integration.Type), integration.Uri);
