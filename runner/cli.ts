@@ -22,6 +22,7 @@ import { describeWebSocketApis, webSocketRouteRows } from './gateway/websocket-r
 import { makeLocalCertificate } from './gateway/local-tls.ts';
 import { listRoutes } from './gateway/route-list.ts';
 import { describeAction, describeListeners, LoadBalancers } from './gateway/alb.ts';
+import { parseLocalIdentity } from './gateway/alb-routing.ts';
 import { allowedOriginsFrom } from './request-guard.ts';
 import { createMiddlewareRunner } from './middleware/index.ts';
 import { createComponentRunner } from './runtimes/wasi/index.ts';
@@ -720,9 +721,13 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     throw new UsageError(error.message);
   });
   // ALB listeners each get a port of their own (gateway/alb.ts), printed below and reported by /status.
+  // The user to act as behind authenticate-oidc / -cognito listener rules, which can't log anyone in locally.
+  const albIdentity = process.env.OPEN_RUNTIME_ALB_IDENTITY ? parseLocalIdentity(process.env.OPEN_RUNTIME_ALB_IDENTITY) : undefined;
+  if (typeof albIdentity === 'string') process.stderr.write(`Open Runtime: ${albIdentity} Its x-amzn-oidc-* headers are not sent.\n`);
   loadBalancers = new LoadBalancers(lambda, {
     log: values.quiet ? undefined : (line) => process.stderr.write(`[alb] ${line}\n`),
     listenerActions: () => albActions,
+    identity: typeof albIdentity === 'string' ? undefined : albIdentity,
   });
   await loadBalancers.sync();
   if (!sidecar)
@@ -793,9 +798,10 @@ async function gatewayAuthOptions(
   // first AWS_IAM request after a reload adds one.
   let credentials: Promise<import('./gateway/auth/sigv4.ts').SigningCredentials | undefined> | undefined;
   const findCredentials = () => (credentials ??= import('./gateway/auth/sigv4.ts').then((m) => m.findOwnCredentials(values.profile)));
-  if (events.some((e) => e.auth?.iam) && !(await findCredentials())) {
+  const iamRoutes = events.some((e) => e.auth?.iam) || functions.some((fn) => fn.websocketEvents?.some((e) => e.iam));
+  if (iamRoutes && !(await findCredentials())) {
     process.stderr.write(
-      'Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature.\n',
+      'Open Runtime: no AWS credentials found (environment or profile), so AWS_IAM routes check that requests are SigV4-signed but not the signature (WebSocket AWS_IAM $connect routes too).\n',
     );
   }
   return { jwt: { verifySignatures, ...(jwks ? { jwks: /^https?:\/\//i.test(jwks) ? jwks : resolve(jwks) } : {}) }, apiKeys, findCredentials };

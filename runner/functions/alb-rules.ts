@@ -7,9 +7,11 @@
 //   serverless.yml  alb: { listenerArn, priority, conditions: { path, method, host, header: { name, values },
 //                   query: { key: value }, ip }, multiValueHeaders }.
 // A rule or default action that redirects or answers with a fixed response has no target: it is an AlbActionRule,
-// served by the listener itself (listenerAction below).
+// served by the listener itself (listenerAction below). A forward may share requests among several target groups by
+// Weight (forwardTargets); an authenticate-oidc / -cognito action before it is read (authenticateAction) so the rule
+// is served without it, said at start and in the listener's table.
 import { createHash } from 'node:crypto';
-import type { AlbAction, AlbCondition, AlbRule } from './model.ts';
+import type { AlbAction, AlbAuthenticate, AlbCondition, AlbRule } from './model.ts';
 import { asRecord, describeValue, intrinsicOf } from './intrinsics.ts';
 
 /** The condition fields, and where the *Config form keeps each one's values. */
@@ -44,16 +46,53 @@ export function cfnAlbConditions(value: unknown): AlbCondition[] | string {
   return conditions;
 }
 
-/** The target group a rule's actions forward to (`TargetGroupArn`, or the first of `ForwardConfig.TargetGroups`). */
-export function forwardTarget(actions: unknown): { targetGroup: unknown } | { other: string } | undefined {
-  const list = (Array.isArray(actions) ? actions : []).map((a) => asRecord(a)).sort((a, b) => Number(a.Order ?? 0) - Number(b.Order ?? 0));
+/** A rule's actions in the order ALB runs them (by Order). */
+function ordered(actions: unknown): Record<string, unknown>[] {
+  return (Array.isArray(actions) ? actions : []).map((a) => asRecord(a)).sort((a, b) => Number(a.Order ?? 0) - Number(b.Order ?? 0));
+}
+
+/**
+ * The target groups a rule's forward action sends to, each with its Weight (`TargetGroupArn`: one group, weight 1;
+ * `ForwardConfig.TargetGroups`: each `Weight`, 1 when absent), and whether it asks for stickiness; or the first action
+ * that is neither forward nor authenticate (`other`).
+ */
+export function forwardTargets(actions: unknown): { groups: { targetGroup: unknown; weight: number }[]; sticky: boolean } | { other: string } | undefined {
+  const list = ordered(actions);
   const forward = list.find((a) => a.Type === 'forward');
   if (forward) {
-    const groups = asRecord(forward.ForwardConfig).TargetGroups;
-    return { targetGroup: forward.TargetGroupArn ?? (Array.isArray(groups) ? asRecord(groups[0]).TargetGroupArn : undefined) };
+    const config = asRecord(forward.ForwardConfig);
+    const sticky = asRecord(config.TargetGroupStickinessConfig).Enabled === true || asRecord(config.TargetGroupStickinessConfig).Enabled === 'true';
+    if (forward.TargetGroupArn !== undefined) return { groups: [{ targetGroup: forward.TargetGroupArn, weight: 1 }], sticky };
+    const groups = (Array.isArray(config.TargetGroups) ? config.TargetGroups : []).map((g) => {
+      const group = asRecord(g);
+      const weight = Number(group.Weight ?? 1);
+      return { targetGroup: group.TargetGroupArn, weight: Number.isInteger(weight) && weight >= 0 && weight <= 999 ? weight : Number.NaN };
+    });
+    return { groups, sticky };
   }
-  const other = list.map((a) => a.Type).find((t): t is string => typeof t === 'string');
+  const other = list.map((a) => a.Type).find((t): t is string => typeof t === 'string' && !t.startsWith('authenticate-'));
   return other ? { other } : undefined;
+}
+
+/** A rule's authenticate-oidc / authenticate-cognito action (AuthenticateOidcConfig / AuthenticateCognitoConfig), if any. */
+export function authenticateAction(actions: unknown): AlbAuthenticate | undefined {
+  const action = ordered(actions).find((a) => a.Type === 'authenticate-oidc' || a.Type === 'authenticate-cognito');
+  if (!action) return undefined;
+  if (action.Type === 'authenticate-oidc') {
+    const config = asRecord(action.AuthenticateOidcConfig);
+    return {
+      type: 'authenticate-oidc',
+      ...(typeof config.Issuer === 'string' ? { issuer: config.Issuer } : {}),
+      ...(typeof config.ClientId === 'string' ? { clientId: config.ClientId } : {}),
+    };
+  }
+  const config = asRecord(action.AuthenticateCognitoConfig);
+  const pool = /^arn:aws[\w-]*:cognito-idp:([a-z0-9-]+):\d*:userpool\/([\w-]+)$/.exec(typeof config.UserPoolArn === 'string' ? config.UserPoolArn : '');
+  return {
+    type: 'authenticate-cognito',
+    ...(pool ? { issuer: `https://cognito-idp.${pool[1]}.amazonaws.com/${pool[2]}` } : {}),
+    ...(typeof config.UserPoolClientId === 'string' ? { clientId: config.UserPoolClientId } : {}),
+  };
 }
 
 /**
@@ -61,8 +100,7 @@ export function forwardTarget(actions: unknown): { targetGroup: unknown } | { ot
  * declares them), or why it can't be served. Undefined when the actions end in neither.
  */
 export function listenerAction(actions: unknown): AlbAction | { problem: string } | undefined {
-  const list = (Array.isArray(actions) ? actions : []).map((a) => asRecord(a)).sort((a, b) => Number(a.Order ?? 0) - Number(b.Order ?? 0));
-  const last = list.at(-1);
+  const last = ordered(actions).at(-1);
   if (last?.Type === 'fixed-response') {
     const config = asRecord(last.FixedResponseConfig);
     const status = Number(config.StatusCode);

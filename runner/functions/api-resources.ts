@@ -1,8 +1,9 @@
 // The HTTP routes a template declares outside a function's own Events: raw CloudFormation API resources
-// (AWS::ApiGateway::RestApi + Resource + Method + Stage/Deployment, AWS::ApiGatewayV2::Api + Route + Integration +
-// Stage and the quick-create Api with a Target, AWS::Lambda::Url, ALB ListenerRules / Listener default actions
-// forwarding to a TargetType lambda TargetGroup) and OpenAPI definitions (SAM DefinitionBody /
-// DefinitionUri, AWS::Include, a raw API's Body / local BodyS3Location) with x-amazon-apigateway-integration.
+// (AWS::ApiGateway::RestApi + Resource + Method + Stage/Deployment, each Method's auth read by gateway/auth/config.ts;
+// AWS::ApiGatewayV2::Api + Route + Integration + Stage and the quick-create Api with a Target, AWS::Lambda::Url, ALB
+// ListenerRules / Listener default actions forwarding to TargetType lambda TargetGroups) and OpenAPI definitions (SAM
+// DefinitionBody / DefinitionUri, AWS::Include, a raw API's Body / local BodyS3Location) with
+// x-amazon-apigateway-integration.
 // They become HttpEvents on the functions they reach, the same shape SAM events give (http-events.ts), so the
 // gateway serves them all alike. Integrations are followed to a function through the intrinsics resolver (the Uri's
 // `.../functions/<function ARN>/invocations`, a Route's `integrations/<id>` Target); one that leads nowhere local is a
@@ -12,7 +13,8 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { DefinitionError } from '../protocol.ts';
 import type { AlbActionRule, AlbRule, FunctionSpec, HttpCors, HttpEvent } from './model.ts';
-import { cfnAlbConditions, forwardTarget, listenerAction, targetGroupArn } from './alb-rules.ts';
+import { authenticateAction, cfnAlbConditions, forwardTargets, listenerAction, targetGroupArn } from './alb-rules.ts';
+import { cfnMethodAuth, templateApiKeys } from '../gateway/auth/config.ts';
 import { asRecord, describeValue, intrinsicOf, Unresolved } from './intrinsics.ts';
 import { CAMEL_OPENAPI, functionUrl, listCors, ALLOW_ALL, PASCAL } from './http-events.ts';
 import { parseYaml } from './read-yaml.ts';
@@ -152,6 +154,8 @@ class Collector {
       const definition = this.definitionOf(id, props.Body ?? props.BodyS3Location, props.Body === undefined ? 'BodyS3Location' : 'Body');
       if (definition) this.readOpenApi(id, definition, { kind: 'rest', api: id, stage, payloadVersion: '1.0', binaryMediaTypes, cors: undefined });
     }
+    let keys: string[] | undefined;
+    const apiKeys = () => (keys ??= templateApiKeys(this.resources, this.source.resolve));
     for (const [id, raw] of this.ofType('AWS::ApiGateway::Method')) {
       const props = asRecord(raw.Properties);
       const api = refOrRoot(props.RestApiId)?.id;
@@ -170,6 +174,7 @@ class Collector {
       }
       const method = String(this.source.resolve(props.HttpMethod) ?? 'ANY').toUpperCase();
       const integration = asRecord(this.source.resolve(props.Integration));
+      const auth = cfnMethodAuth(asRecord(this.source.resolve(props)), this.resources, this.source.resolve, apiKeys);
       const event: HttpEvent = {
         kind: 'rest',
         method,
@@ -178,6 +183,7 @@ class Collector {
         api,
         stage: stages.get(api) ?? 'Prod',
         binaryMediaTypes: this.extras.get(api)?.binaryMediaTypes ?? [],
+        ...(auth ? { auth } : {}),
         line: 0,
       };
       this.addIntegration(id, `Method "${id}" (${method} ${path})`, event, text(integration.Type), integration.Uri);
@@ -318,31 +324,69 @@ class Collector {
     }
     const forward = (id: string, what: string, listener: string, priority: number, conditions: AlbRule['conditions'], actions: unknown): void => {
       const answer = listenerAction(actions);
-      const target = forwardTarget(actions);
-      if (answer && !(target && 'targetGroup' in target)) {
+      const target = forwardTargets(actions);
+      const authenticate = authenticateAction(actions);
+      // ALB would log the user in first; here nobody can, so the rule is served without it, and start says so.
+      const served = () => {
+        if (authenticate)
+          this.skip(
+            id,
+            `${what} is served WITHOUT its ${authenticate.type} action: there is no identity provider to log in with locally, so every request passes. Set OPEN_RUNTIME_ALB_IDENTITY to a JSON object of claims ('{"sub":"ada","email":"ada@example.com"}') to get the x-amzn-oidc-identity, -data and -accesstoken headers as if that user had logged in.`,
+          );
+      };
+      if (answer && !(target && 'groups' in target)) {
         if ('problem' in answer) return this.skip(id, `${what} is not served: ${answer.problem}`);
-        this.albActions.push({ listener, priority, conditions, action: answer, id });
-        return;
+        this.albActions.push({ listener, priority, conditions, action: answer, id, ...(authenticate ? { authenticate } : {}) });
+        return served();
       }
       if (!target) return this.skip(id, `${what} is not served: it has no forward, redirect or fixed-response action.`);
       if ('other' in target)
         return this.skip(
           id,
-          `${what} is not served: its ${target.other} action is not emulated; forward actions to a Lambda target group, redirects and fixed responses run locally.`,
+          `${what} is not served: its ${target.other} action is not emulated; forward actions to Lambda target groups, redirects and fixed responses run locally.`,
         );
-      const groupRef = refOrRoot(target.targetGroup)?.id ?? text(this.source.resolve(target.targetGroup));
-      const group = groupRef ? groups.get(groupRef) : undefined;
-      if (!group)
-        return this.skip(
+      const bad = target.groups.find((g) => Number.isNaN(g.weight));
+      if (bad) return this.skip(id, `${what} is not served: a target group's Weight is not a whole number from 0 to 999.`);
+      if (!target.groups.some((g) => g.weight > 0))
+        return this.skip(id, `${what} is not served: it forwards to no target group (or each has Weight 0), so ALB would send it nowhere.`);
+      const weighted = target.groups.length > 1;
+      const rules: [FunctionSpec, AlbRule][] = [];
+      for (const { targetGroup, weight } of target.groups) {
+        const groupRef = refOrRoot(targetGroup)?.id ?? text(this.source.resolve(targetGroup));
+        const group = groupRef ? groups.get(groupRef) : undefined;
+        // A group that gets no requests (Weight 0) may be anything: it is left out.
+        if (weight === 0 && (!group || typeof group.fn === 'string')) continue;
+        if (!group)
+          return this.skip(
+            id,
+            `${what} is not served: it forwards to ${describeValue(this.source.resolve(targetGroup)) || 'nothing'}${weighted ? ` (Weight ${weight})` : ''}, which is no target group of this template with TargetType lambda.`,
+          );
+        if (typeof group.fn === 'string')
+          return this.skip(id, `${what} is not served: its target group ${groupRef} ${group.fn.replace(/^its target/, 'targets')}`);
+        rules.push([
+          group.fn,
+          {
+            listener,
+            priority,
+            conditions,
+            targetGroupArn: group.arn,
+            multiValueHeaders: group.multiValueHeaders,
+            ...(weighted ? { weight } : {}),
+            ...(authenticate ? { authenticate } : {}),
+          },
+        ]);
+      }
+      for (const [fn, rule] of rules) {
+        const list = this.albRules.get(fn.name) ?? [];
+        list.push(rule);
+        this.albRules.set(fn.name, list);
+      }
+      if (weighted && target.sticky)
+        this.skip(
           id,
-          `${what} is not served: it forwards to ${describeValue(this.source.resolve(target.targetGroup)) || 'nothing'}, which is no target group of this template with TargetType lambda.`,
+          `${what} is served with its TargetGroupStickinessConfig ignored: locally each request is given to a target group by Weight, with no stickiness cookie.`,
         );
-      if (typeof group.fn === 'string')
-        return this.skip(id, `${what} is not served: its target group ${groupRef} ${group.fn.replace(/^its target/, 'targets')}`);
-      const rule: AlbRule = { listener, priority, conditions, targetGroupArn: group.arn, multiValueHeaders: group.multiValueHeaders };
-      const list = this.albRules.get(group.fn.name) ?? [];
-      list.push(rule);
-      this.albRules.set(group.fn.name, list);
+      served();
     };
     for (const [id, raw] of this.ofType('AWS::ElasticLoadBalancingV2::ListenerRule')) {
       const rawProps = asRecord(raw.Properties);

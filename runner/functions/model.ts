@@ -253,7 +253,9 @@ export const WebSocketEvent = z.object({
       identitySources: z.array(z.string()).default([]),
     })
     .optional(),
-  /** $connect only: an authorization the gateway can't apply (AWS_IAM, an authorizer it can't find): why, for the route table. */
+  /** $connect only: AuthorizationType AWS_IAM, the upgrade request must be SigV4-signed (a header or a presigned URL). */
+  iam: z.boolean().optional(),
+  /** $connect only: an authorization the gateway can't apply (an authorizer it can't find): why, for the route table. */
   unchecked: z.string().optional(),
 });
 export type WebSocketEvent = z.infer<typeof WebSocketEvent>;
@@ -270,6 +272,16 @@ export const AlbCondition = z.object({
 });
 export type AlbCondition = z.infer<typeof AlbCondition>;
 
+/** A listener rule's authenticate-oidc / authenticate-cognito action: who would log the user in on AWS. */
+export const AlbAuthenticate = z.object({
+  type: z.enum(['authenticate-oidc', 'authenticate-cognito']),
+  /** The OIDC Issuer, or the Cognito pool's issuer (https://cognito-idp.<region>.amazonaws.com/<poolId>), when known. */
+  issuer: z.string().optional(),
+  /** The OIDC ClientId or the Cognito UserPoolClientId, when known. */
+  clientId: z.string().optional(),
+});
+export type AlbAuthenticate = z.infer<typeof AlbAuthenticate>;
+
 /**
  * An Application Load Balancer listener rule (or a listener's default action) forwarding to a target group whose
  * target is the function: CloudFormation's AWS::ElasticLoadBalancingV2::* or serverless.yml `alb` events.
@@ -283,6 +295,13 @@ export const AlbRule = z.object({
   targetGroupArn: z.string(),
   /** The target group's lambda.multi_value_headers.enabled: multiValueHeaders / multiValueQueryStringParameters. */
   multiValueHeaders: z.boolean().default(false),
+  /**
+   * A forward to several target groups (ForwardConfig.TargetGroups): this group's Weight (0 to 999). The listener's
+   * targets with the same priority share the rule's requests by weight (runner/gateway/alb-routing.ts pickByWeight).
+   */
+  weight: z.number().int().min(0).max(999).optional(),
+  /** The rule's authenticate-oidc / authenticate-cognito action, which can't log in locally (served without it). */
+  authenticate: AlbAuthenticate.optional(),
 });
 export type AlbRule = z.infer<typeof AlbRule>;
 
@@ -316,6 +335,8 @@ export const AlbActionRule = z.object({
   action: AlbAction,
   /** The rule's (or listener's) logical id, for messages. */
   id: z.string(),
+  /** An authenticate-oidc / -cognito action before it, served without logging in. */
+  authenticate: AlbAuthenticate.optional(),
 });
 export type AlbActionRule = z.infer<typeof AlbActionRule>;
 

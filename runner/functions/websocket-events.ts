@@ -10,7 +10,8 @@
 //                   invocation ARN or its ARN, through !Sub, !Join or !GetAtt); AWS::ApiGatewayV2::RouteResponse (makes
 //                   its route two-way); AWS::ApiGatewayV2::Stage (StageName; "Prod" when the API has none);
 //                   $connect's AuthorizationType CUSTOM with AuthorizerId -> AWS::ApiGatewayV2::Authorizer
-//                   (AuthorizerType REQUEST, AuthorizerUri: the function's invocation ARN, IdentitySource).
+//                   (AuthorizerType REQUEST, AuthorizerUri: the function's invocation ARN, IdentitySource), or
+//                   AWS_IAM (the upgrade must be SigV4-signed, checked by runner/gateway/auth/sigv4.ts).
 //   serverless.yml  `- websocket: $connect` or `- websocket: { route, routeResponseSelectionExpression }`;
 //                   $connect's `authorizer: name | { name, arn, identitySource }` (default route.request.header.Auth);
 //                   provider.websocketsApiRouteSelectionExpression; the stage is provider.stage or "dev".
@@ -94,13 +95,14 @@ export function serverlessWebSocketEvents(eventList: unknown, provider: Record<s
   return events.length ? events : undefined;
 }
 
-type ConnectAuth = Pick<WebSocketEvent, 'authorizer' | 'unchecked'>;
+type ConnectAuth = Pick<WebSocketEvent, 'authorizer' | 'iam' | 'unchecked'>;
 
-/** A CloudFormation $connect route's authorization: its CUSTOM authorizer, or why it is not applied. */
+/** A CloudFormation $connect route's authorization: AWS_IAM, its CUSTOM authorizer, or why it is not applied. */
 function cfnConnectAuth(props: Record<string, unknown>, rawAuthorizerId: unknown, authorizers: Map<string, Record<string, unknown>>): ConnectAuth {
   const type = text(props.AuthorizationType)?.toUpperCase() ?? 'NONE';
   if (type === 'NONE') return {};
-  if (type !== 'CUSTOM') return { unchecked: `AuthorizationType ${type} is not checked locally` };
+  if (type === 'AWS_IAM') return { iam: true };
+  if (type !== 'CUSTOM') return { unchecked: `AuthorizationType ${type} is none of NONE, AWS_IAM, CUSTOM` };
   const ref = asRecord(rawAuthorizerId).Ref;
   const id = typeof ref === 'string' ? ref : text(props.AuthorizerId);
   const config = id === undefined ? undefined : authorizers.get(id);

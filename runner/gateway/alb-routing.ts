@@ -13,15 +13,21 @@
 //   Answer    { statusCode, statusDescription, headers | multiValueHeaders (per the same setting), body,
 //             isBase64Encoded }. Anything else, and a function error, is ALB's own 502 Bad Gateway page; a timeout
 //             504; no matching rule and no default action in the template, 404.
+//   Weights   a forward to several target groups shares the rule's requests by their Weight (0: none); ALB draws at
+//             random, here it is smooth weighted round robin (pickByWeight), so any run of sum-of-weights requests
+//             splits exactly by weight and tests can count. Stickiness is not emulated (start says so).
+//   Login     authenticate-oidc / -cognito can't log in locally: the rule is served without them; with a local
+//             identity (OPEN_RUNTIME_ALB_IDENTITY) the function gets ALB's x-amzn-oidc-* headers (oidcHeaders).
 //   Actions   a rule or default action without a target: fixed-response (StatusCode, ContentType, MessageBody) or
 //             redirect (HTTP_301 / HTTP_302; Location built from Protocol://Host:Port/Path?Query, each part
 //             defaulting to its placeholder, #{protocol} #{host} #{port} #{path} #{query} being the request's own:
 //             #{path} without its leading "/", #{port} the listener's, #{query} as sent; no "?" when the query is
 //             empty; the port always written, as ALB does).
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { BlockList, isIPv6 } from 'node:net';
 import type { ALBEvent } from 'aws-lambda';
 import type { Outcome } from '../environments/invocation.ts';
-import type { AlbAction, AlbActionRule, AlbCondition, AlbRule } from '../functions/model.ts';
+import { LOCAL_ACCOUNT, type AlbAction, type AlbActionRule, type AlbAuthenticate, type AlbCondition, type AlbRule } from '../functions/model.ts';
 import { isTextType } from './events.ts';
 import { errorMessageOf, pushHeader, validStatus, type GatewayAnswer } from './responses.ts';
 
@@ -53,6 +59,70 @@ export function listenerOrder<T extends { rule: { priority: number } }>(targets:
 /** The first target whose rule matches the request, or undefined. `targets` in listenerOrder. */
 export function matchAlbRule<T extends { rule: { conditions: AlbCondition[] } }>(targets: readonly T[], req: AlbRequest): T | undefined {
   return targets.find((t) => t.rule.conditions.every((c) => conditionHolds(c, req)));
+}
+
+/**
+ * Which of a weighted forward's target groups takes the next request: smooth weighted round robin (nginx's). `state`
+ * holds each group's running score between calls (start with zeros); a group of Weight 0 is never chosen.
+ */
+export function pickByWeight(weights: readonly number[], state: number[]): number {
+  let total = 0;
+  let best = -1;
+  for (let i = 0; i < weights.length; i++) {
+    const weight = weights[i]!;
+    if (weight <= 0) continue;
+    state[i] = (state[i] ?? 0) + weight;
+    total += weight;
+    if (best < 0 || state[i]! > state[best]!) best = i;
+  }
+  if (best >= 0) state[best]! -= total;
+  return best;
+}
+
+/** The claims a user gives as the locally logged-in identity (OPEN_RUNTIME_ALB_IDENTITY): at least a string `sub`. */
+export type LocalIdentity = { sub: string; accessToken?: string } & Record<string, unknown>;
+
+/** OPEN_RUNTIME_ALB_IDENTITY's JSON as a LocalIdentity, or the sentence saying what is wrong with it. */
+export function parseLocalIdentity(text: string): LocalIdentity | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return `OPEN_RUNTIME_ALB_IDENTITY is not JSON; give the claims of the user to act as, e.g. '{"sub":"ada","email":"ada@example.com"}'.`;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value) || typeof (value as Record<string, unknown>).sub !== 'string')
+    return `OPEN_RUNTIME_ALB_IDENTITY must be a JSON object with a string "sub", e.g. '{"sub":"ada","email":"ada@example.com"}'.`;
+  return value as LocalIdentity;
+}
+
+let signingKey: KeyObject | undefined;
+
+/**
+ * The headers ALB adds after authenticate-oidc / -cognito, for a local identity: x-amzn-oidc-identity (the sub),
+ * x-amzn-oidc-data (a JWT of the claims, ES256 with ALB's header fields signer / iss / client / exp; signed with a key
+ * made for this run, since ALB's own key is not here), x-amzn-oidc-accesstoken (the identity's accessToken, if any).
+ */
+export function oidcHeaders(identity: LocalIdentity, authenticate: AlbAuthenticate, listener: string, now = Date.now()): [string, string][] {
+  signingKey ??= generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const { accessToken, ...claims } = identity;
+  const exp = Math.floor(now / 1000) + 120;
+  const header = {
+    typ: 'JWT',
+    kid: 'open-runtime-local',
+    alg: 'ES256',
+    iss: authenticate.issuer ?? 'https://open-runtime.local',
+    client: authenticate.clientId ?? 'local',
+    signer: `arn:aws:elasticloadbalancing:${process.env.AWS_REGION ?? 'us-east-1'}:${LOCAL_ACCOUNT}:loadbalancer/app/${listener}/local`,
+    exp,
+  };
+  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = `${part(header)}.${part({ ...claims, exp, iss: header.iss })}`;
+  const signature = sign('sha256', Buffer.from(body), { key: signingKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  return [
+    ...(typeof accessToken === 'string' ? ([['x-amzn-oidc-accesstoken', accessToken]] as [string, string][]) : []),
+    ['x-amzn-oidc-identity', identity.sub],
+    ['x-amzn-oidc-data', `${body}.${signature}`],
+  ];
 }
 
 function conditionHolds(condition: AlbCondition, req: AlbRequest): boolean {

@@ -5,7 +5,8 @@
 // API gateway (server.ts) it is an ordinary client of LocalLambda.invoke, and it follows the functions when the
 // runner reloads them: a listener that appears gets a port, one that goes away is closed, the others keep theirs.
 // Rules that redirect or answer with a fixed response (no function) come from the project's albActions, passed in as
-// `listenerActions`. What a listener does with a request is policy in alb-routing.ts.
+// `listenerActions`. What a listener does with a request is policy in alb-routing.ts; here are only its state (each
+// weighted forward's turn) and the local identity behind authenticate-oidc / -cognito rules (OPEN_RUNTIME_ALB_IDENTITY).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BodyTooLargeError, readBody, splitTarget } from '../http-util.ts';
@@ -21,7 +22,10 @@ import {
   listenerOrder,
   matchAlbRule,
   noRuleAnswer,
+  oidcHeaders,
+  pickByWeight,
   type AlbAnswer,
+  type LocalIdentity,
   type AlbRequest,
   type AlbTarget,
 } from './alb-routing.ts';
@@ -33,6 +37,8 @@ interface Listener {
   server: Server;
   port: number;
   targets: AlbTarget[];
+  /** Each weighted forward's running scores (by priority), for pickByWeight. */
+  rotation: Map<number, number[]>;
 }
 
 export class LoadBalancers {
@@ -40,12 +46,18 @@ export class LoadBalancers {
   private readonly lambda: LocalLambda;
   private readonly log: ((line: string) => void) | undefined;
   private readonly listenerActions: () => readonly AlbActionRule[];
+  /** The user to act as behind authenticate-oidc / -cognito rules (OPEN_RUNTIME_ALB_IDENTITY); absent: no x-amzn-oidc-* headers. */
+  private readonly identity: LocalIdentity | undefined;
   private readonly unsubscribe: () => void;
   private syncing: Promise<void> = Promise.resolve();
 
-  constructor(lambda: LocalLambda, opts: { log?: (line: string) => void; listenerActions?: () => readonly AlbActionRule[] } = {}) {
+  constructor(
+    lambda: LocalLambda,
+    opts: { log?: (line: string) => void; listenerActions?: () => readonly AlbActionRule[]; identity?: LocalIdentity | undefined } = {},
+  ) {
     this.lambda = lambda;
     this.log = opts.log;
+    this.identity = opts.identity;
     this.listenerActions = opts.listenerActions ?? (() => []);
     this.unsubscribe = lambda.subscribe(
       (event) => {
@@ -86,9 +98,15 @@ export class LoadBalancers {
       const existing = this.listeners.get(name);
       if (existing) {
         existing.targets = listenerOrder(targets);
+        existing.rotation.clear();
         continue;
       }
-      const listener: Listener = { server: createServer({ keepAlive: true, noDelay: true }), port: 0, targets: listenerOrder(targets) };
+      const listener: Listener = {
+        server: createServer({ keepAlive: true, noDelay: true }),
+        port: 0,
+        targets: listenerOrder(targets),
+        rotation: new Map(),
+      };
       listener.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
         try {
           this.handle(listener, req, res);
@@ -151,10 +169,14 @@ export class LoadBalancers {
         const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
         const rawQuery = req.url && req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
         const request: AlbRequest = { method, path, rawQuery, rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, listener.port), body, sourceIp };
-        const target = matchAlbRule(listener.targets, request);
-        if (!target) return finish(noRuleAnswer(), '(no rule)');
-        if (target.function === undefined)
-          return finish(actionAnswer(target.rule.action, request, listener.port), `(${target.rule.action.type} ${target.rule.id})`);
+        const matched = matchAlbRule(listener.targets, request);
+        if (!matched) return finish(noRuleAnswer(), '(no rule)');
+        if (matched.function === undefined)
+          return finish(actionAnswer(matched.rule.action, request, listener.port), `(${matched.rule.action.type} ${matched.rule.id})`);
+        const target = matched.rule.weight === undefined ? matched : this.byWeight(listener, matched);
+        const login = target.rule.authenticate && this.identity ? oidcHeaders(this.identity, target.rule.authenticate, target.rule.listener) : [];
+        // With a local identity, its headers replace any the client sent, as ALB's own do.
+        if (login.length) request.rawHeaders = [...request.rawHeaders.filter((_, i, all) => !/^x-amzn-oidc-/i.test(all[i - (i % 2)]!)), ...login.flat()];
         this.invoke(target.function, target.rule, request, (answer) => finish(answer, target.function));
       },
       (error) => {
@@ -162,6 +184,23 @@ export class LoadBalancers {
           finish(albError(413, `the request body is over ${MAX_REQUEST_BYTES} bytes, ALB's limit for a Lambda target.`), '(refused)');
         else res.destroy();
       },
+    );
+  }
+
+  /** The target group of a weighted forward that takes this request: the rule's targets share its priority. */
+  private byWeight(listener: Listener, matched: Extract<AlbTarget, { function: string }>): Extract<AlbTarget, { function: string }> {
+    const group = listener.targets.filter(
+      (t): t is Extract<AlbTarget, { function: string }> => t.function !== undefined && t.rule.priority === matched.rule.priority,
+    );
+    let state = listener.rotation.get(matched.rule.priority);
+    if (!state) listener.rotation.set(matched.rule.priority, (state = []));
+    return (
+      group[
+        pickByWeight(
+          group.map((t) => t.rule.weight ?? 0),
+          state,
+        )
+      ] ?? matched
     );
   }
 
@@ -202,8 +241,11 @@ export function describeListeners(listeners: ReturnType<LoadBalancers['describe'
           )
           .join(' and ');
         const to =
-          target.function === undefined ? describeAction(target.rule) : `${target.function}${target.rule.multiValueHeaders ? ' (multi-value headers)' : ''}`;
-        return `  ${rule.priority === 50001 ? 'default' : `#${rule.priority}`}  ${when || '(any request)'} -> ${to}`;
+          target.function === undefined
+            ? describeAction(target.rule)
+            : `${target.function}${target.rule.weight !== undefined ? ` (weight ${target.rule.weight})` : ''}${target.rule.multiValueHeaders ? ' (multi-value headers)' : ''}`;
+        const login = rule.authenticate ? `  (${rule.authenticate.type} NOT CHECKED: served without logging in)` : '';
+        return `  ${rule.priority === 50001 ? 'default' : `#${rule.priority}`}  ${when || '(any request)'} -> ${to}${login}`;
       });
       return `ALB listener ${listener} on http://127.0.0.1:${port}\n${rules.join('\n')}`;
     })

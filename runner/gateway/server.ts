@@ -75,7 +75,12 @@ export class Gateway {
       },
     );
     this.listener = acceptPlainAndTls(this.server, opts.tls);
-    this.webSockets = new WebSocketGateway(lambda, { log: opts.log, ...opts.webSocket, port: () => this.port });
+    this.webSockets = new WebSocketGateway(lambda, {
+      log: opts.log,
+      ...opts.webSocket,
+      port: () => this.port,
+      verifySignature: (req) => this.auth.verifySignature(req),
+    });
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
         if (isWebSocketUpgrade(req)) this.webSockets.upgrade(req, socket, head);

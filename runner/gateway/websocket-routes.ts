@@ -11,6 +11,8 @@
 // route.request.querystring.X) must all be present, else 401 without calling it; its IAM policy must allow the
 // route's ARN (`arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/$connect`), else 403; its principalId and
 // context reach requestContext.authorizer of every event of the connection. No caching: WebSocket APIs have none.
+// Or it may be AWS_IAM: the upgrade is SigV4-signed (header or presigned URL), else 403 before $connect runs; the
+// signer goes to requestContext.identity of the $connect event.
 import { randomBytes } from 'node:crypto';
 import { LOCAL_ACCOUNT, type FunctionSpec } from '../functions/model.ts';
 import type { WebSocketRouteRow } from '../protocol.ts';
@@ -22,6 +24,8 @@ export interface WebSocketRoute {
   twoWay: boolean;
   /** $connect: its Lambda REQUEST authorizer, with the local name of the function. */
   authorizer?: { name: string; function: string; identitySources: string[] };
+  /** $connect: AWS_IAM, the upgrade request must be SigV4-signed. */
+  iam?: boolean;
   /** $connect: an authorization that is not applied, and why. */
   unchecked?: string;
 }
@@ -64,7 +68,13 @@ export function webSocketApis(functions: readonly FunctionSpec[]): { apis: WebSo
         if (local) authorizer = { ...event.authorizer, function: local.name };
         else unchecked = `its authorizer ${event.authorizer.name} names ${named}, which is no function of this project`;
       }
-      api.routes.set(event.routeKey, { function: fn.name, twoWay: event.twoWay, ...(authorizer ? { authorizer } : {}), ...(unchecked ? { unchecked } : {}) });
+      api.routes.set(event.routeKey, {
+        function: fn.name,
+        twoWay: event.twoWay,
+        ...(authorizer ? { authorizer } : {}),
+        ...(event.iam ? { iam: true } : {}),
+        ...(unchecked ? { unchecked } : {}),
+      });
     }
   }
   const apis: WebSocketApi[] = [];
@@ -134,6 +144,8 @@ export interface ConnectionFacts {
   userAgent: string | undefined;
   /** What the $connect authorizer granted: principalId, its context's keys, integrationLatency. */
   authorizer?: Record<string, unknown>;
+  /** AWS_IAM $connect: the signer, for requestContext.identity of the $connect event. */
+  iam?: { accessKey: string; accountId: string; caller: string; user: string; userArn: string };
 }
 
 export type WebSocketEventInput =
@@ -159,7 +171,11 @@ export function webSocketEvent(facts: ConnectionFacts, input: WebSocketEventInpu
     stage: facts.api.stage,
     connectedAt: facts.connectedAt,
     requestTimeEpoch: now,
-    identity: { ...(facts.userAgent !== undefined && input.type !== 'MESSAGE' ? { userAgent: facts.userAgent } : {}), sourceIp: facts.sourceIp },
+    identity: {
+      ...(facts.iam && input.type === 'CONNECT' ? facts.iam : {}),
+      ...(facts.userAgent !== undefined && input.type !== 'MESSAGE' ? { userAgent: facts.userAgent } : {}),
+      sourceIp: facts.sourceIp,
+    },
     requestId,
     domainName: facts.domainName,
     connectionId: facts.connectionId,
@@ -258,9 +274,11 @@ export function webSocketRouteRows(apis: readonly WebSocketApi[], port: number):
       twoWay: route.twoWay,
       ...(route.authorizer
         ? { auth: `${route.authorizer.name} (Lambda REQUEST -> ${route.authorizer.function})` }
-        : route.unchecked
-          ? { auth: `NOT CHECKED: ${route.unchecked}` }
-          : {}),
+        : route.iam
+          ? { auth: 'AWS_IAM' }
+          : route.unchecked
+            ? { auth: `NOT CHECKED: ${route.unchecked}` }
+            : {}),
     })),
   );
 }
@@ -275,7 +293,7 @@ export function describeWebSocketApis(apis: readonly WebSocketApi[], port: numbe
     const width = Math.max(...[...api.routes.keys()].map((k) => k.length));
     for (const [key, route] of api.routes)
       lines.push(
-        `    ${key.padEnd(width)}  ${route.function}${route.twoWay ? '  (two-way: the response goes back to the client)' : ''}${route.authorizer ? `  (authorizer ${route.authorizer.name}: ${route.authorizer.function}, ${route.authorizer.identitySources.join(', ') || 'no identity sources'})` : ''}${route.unchecked ? `  (NOT CHECKED: ${route.unchecked})` : ''}`,
+        `    ${key.padEnd(width)}  ${route.function}${route.twoWay ? '  (two-way: the response goes back to the client)' : ''}${route.authorizer ? `  (authorizer ${route.authorizer.name}: ${route.authorizer.function}, ${route.authorizer.identitySources.join(', ') || 'no identity sources'})` : ''}${route.iam ? '  (AWS_IAM: SigV4-signed upgrade or presigned URL)' : ''}${route.unchecked ? `  (NOT CHECKED: ${route.unchecked})` : ''}`,
       );
   }
   return lines.join('\n');

@@ -4,7 +4,8 @@
 // ordinary client of LocalLambda.invoke: the same environments, logs, timeouts and throttling as any invocation.
 //
 // Who may do what:
-//   - Connecting: any Origin, as API Gateway accepts any. Browsers are the real clients of a WebSocket API, from
+//   - Connecting: any Origin, as API Gateway accepts any (unless $connect is AWS_IAM: then only a SigV4-signed
+//     upgrade or presigned URL, as the HTTP routes' AWS_IAM, auth/sigv4.ts). Browsers are the real clients of a WebSocket API, from
 //     pages on any origin (a local dev server, a file), and API Gateway checks no Origin either: the $connect
 //     handler gets the Origin header and may refuse, exactly as on AWS. What the gateway does refuse is a Host that
 //     is not a loopback name, so a page using DNS rebinding can't reach it under a name of its own.
@@ -23,6 +24,8 @@ import { TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import { isLoopbackHost, judgeRequest } from '../request-guard.ts';
 import { withEdgeHeaders } from './events.ts';
 import { evaluatePolicy } from './auth/iam-policy.ts';
+import type { SignatureVerdict, SignedRequest } from './auth/sigv4.ts';
+import { gatewayError } from './responses.ts';
 import {
   apiAt,
   connectAuthorizerEvent,
@@ -55,6 +58,8 @@ export interface WebSocketOptions {
   integrationTimeoutMs?: number | undefined;
   /** The gateway's port, for the X-Forwarded-Port header of $connect. */
   port: () => number;
+  /** Checks an AWS_IAM $connect's SigV4 signature, as the HTTP gateway checks AWS_IAM routes (auth/authorize.ts). */
+  verifySignature?: ((req: SignedRequest) => Promise<SignatureVerdict>) | undefined;
 }
 
 interface Connection extends ConnectionFacts {
@@ -152,6 +157,23 @@ export class WebSocketGateway {
     const rawQuery = req.url && req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
     const input: WebSocketEventInput = { type: 'CONNECT', rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, this.opts.port()), rawQuery };
     const runConnect = () => this.connectRoute(connect.function, facts, input, req, accept, refuse);
+    if (connect.iam) {
+      // AWS_IAM: the upgrade as the client sent it (its own headers, not the edge's) must be signed, before $connect runs.
+      const signed: SignedRequest = { method: req.method ?? 'GET', rawPath: path, rawQuery, rawHeaders: req.rawHeaders, body: undefined };
+      const check = this.opts.verifySignature?.(signed) ?? import('./auth/sigv4.ts').then((m) => m.verifySignature(signed, undefined));
+      void check.then(
+        (verdict) => {
+          if (!verdict.ok) {
+            const answer = gatewayError(verdict.error, 'http', verdict.problem);
+            return refuse(answer.status, answer.body.toString('utf8'), `$connect is AWS_IAM: ${verdict.problem}`);
+          }
+          facts.iam = verdict.identity;
+          runConnect();
+        },
+        (error: Error) => refuse(500, '{"message":"Internal server error"}', `the signature could not be checked: ${error.message}`),
+      );
+      return;
+    }
     if (!connect.authorizer) return runConnect();
     void this.authorizeConnect(connect.authorizer, facts, input).then((verdict) => {
       if (!verdict.ok) return refuse(verdict.status, JSON.stringify({ message: verdict.message }), verdict.problem);

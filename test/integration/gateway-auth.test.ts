@@ -424,6 +424,29 @@ test('AWS_IAM: a wrong secret, another access key or a stale signature is 403, a
   assert.deepEqual(JSON.parse(stranger.body), { message: 'The security token included in the request is invalid.' });
 });
 
+test('AWS_IAM: a presigned URL (the signature in the query, as the SDK presigns) passes with the right secret, 403 with another', async () => {
+  const presign = async (secret: string) => {
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: secret },
+      region: 'us-east-1',
+      service: 'execute-api',
+      sha256: TestSha256 as never,
+    });
+    const port = runner.port;
+    const signed = await signer.presign(
+      { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path: '/http-iam', query: { q: 'a b' }, headers: { host: `127.0.0.1:${port}` } },
+      { expiresIn: 120 },
+    );
+    return `/http-iam?${new URLSearchParams(signed.query as Record<string, string>).toString()}`;
+  };
+  const ok = await call(runner.port, 'GET', await presign(SECRET));
+  assert.equal(ok.status, 200, ok.text);
+  const event = httpEvent(ok);
+  assert.equal((event.requestContext as unknown as { authorizer: { iam: { accessKey: string } } }).authorizer.iam.accessKey, ACCESS_KEY);
+  assert.equal(event.queryStringParameters?.q, 'a b');
+  assert.equal((await call(runner.port, 'GET', await presign('not-the-secret'))).status, 403);
+});
+
 test("AWS_IAM without the user's credentials: a notice at start, and any SigV4-shaped request passes", () => {
   assert.match(lax.stderr(), /no AWS credentials found .* AWS_IAM routes check that requests are SigV4-signed but not the signature/);
   assert.equal(curlSigned(lax.port, '/iam', 'AKIDANYTHING00000000', 'any-secret').status, 200);

@@ -58,12 +58,16 @@ let runner: CliProcess;
 let port: number;
 const get = (path: string, opts?: Parameters<typeof call>[3]) => call(port, 'GET', path, opts);
 
+const IDENTITY = { sub: 'ada', email: 'ada@example.com', accessToken: 'local-access-token' };
+
 before(async () => {
   runnerDir = tempDir('gateway-cfn');
   cpSync(join(FIXTURES, 'gateway-cfn'), runnerDir, { recursive: true });
   runner = await startCli(['start', '--port', '0', '--api-port', '0', '--template', join(runnerDir, 'template.yaml')], {
     cwd: runnerDir,
     banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
+    // The user to act as behind authenticate-oidc / -cognito rules.
+    env: { OPEN_RUNTIME_ALB_IDENTITY: JSON.stringify(IDENTITY) },
   });
   port = runner.port;
 });
@@ -440,7 +444,9 @@ test('ALB redirect and fixed-response rules: answered by the listener itself (cu
     ['HttpsRedirectListener', 'HttpsRedirectListener', 50001, 'redirect'],
     ['Listener', 'Listener', 50001, 'fixed-response'],
     ['MaintenanceRule', 'Listener', 3, 'fixed-response'],
+    ['MembersRule', 'WeightedListener', 4, 'fixed-response'],
     ['RedirectRule', 'Listener', 60, 'redirect'],
+    ['WeightedListener', 'WeightedListener', 50001, 'fixed-response'],
   ]);
 });
 
@@ -544,7 +550,7 @@ test("serve (the editor's sidecar) reports each ALB listener's port in GET /stat
       JSON.parse((await call(serve.port, 'GET', `${CONTROL_PREFIX}/status`, { headers: { authorization: `Bearer ${token}` } })).text),
     );
     const listeners = Object.fromEntries((status.loadBalancers ?? []).map((l) => [l.listener, l.port]));
-    assert.deepEqual(Object.keys(listeners).sort(), ['HttpsRedirectListener', 'Listener', 'SecondListener']);
+    assert.deepEqual(Object.keys(listeners).sort(), ['HttpsRedirectListener', 'Listener', 'SecondListener', 'WeightedListener']);
     assert.ok(![serve.port, serve.apiPort].includes(listeners.Listener));
     assert.equal((await call(listeners.Listener!, 'DELETE', '/nothing')).status, 418);
     // Loopback names only, like the gateway.
@@ -552,4 +558,53 @@ test("serve (the editor's sidecar) reports each ALB listener's port in GET /stat
   } finally {
     await stopServe(serve);
   }
+});
+
+test('ALB weighted forward: the rule and its groups with their weights in the table, stickiness and authentication noted at start', () => {
+  const out = runner.stderr();
+  assert.match(
+    out,
+    /ALB listener WeightedListener on http:\/\/127\.0\.0\.1:\d+\n {2}#1 {2}path-pattern \/split -> AlbFn \(weight 3\)\n {2}#1 {2}path-pattern \/split -> AlbDefaultFn \(weight 1\)\n/,
+  );
+  assert.match(out, /\n {2}#2 {2}path-pattern \/one-way -> AlbFn \(weight 100\)\n/);
+  assert.match(out, /\n {2}#2 {2}path-pattern \/one-way -> AlbDefaultFn \(weight 0\)\n/);
+  assert.match(out, /#3 {2}path-pattern \/login -> AlbFn {2}\(authenticate-oidc NOT CHECKED: served without logging in\)/);
+  assert.match(
+    out,
+    /#4 {2}path-pattern \/members -> fixed-response 200 text\/plain \(MembersRule\) {2}\(authenticate-cognito NOT CHECKED: served without logging in\)/,
+  );
+  assert.match(out, /note: Listener rule "SplitRule" \(priority 1\) is served with its TargetGroupStickinessConfig ignored/);
+  assert.match(out, /note: Listener rule "LoginRule" \(priority 3\) is served WITHOUT its authenticate-oidc action: there is no identity provider/);
+  assert.match(out, /note: Listener rule "MembersRule" \(priority 4\) is served WITHOUT its authenticate-cognito action/);
+  assert.doesNotMatch(out, /"OneWayRule".*is not served/);
+});
+
+test('ALB weighted forward: requests split by Weight (3:1 exactly over 8), Weight 0 never, 100/0 always the one way', async () => {
+  const albPort = listenerPort('WeightedListener');
+  const groupOf = async (path: string) => /targetgroup\/([^/]+)\//.exec(albEventOf(await call(albPort, 'GET', path)).requestContext.elb.targetGroupArn)![1]!;
+  const split: string[] = [];
+  for (let i = 0; i < 8; i++) split.push(await groupOf('/split'));
+  const count = (name: string) => split.filter((g) => g === name).length;
+  assert.deepEqual([count('alb-targets'), split.length - count('alb-targets')], [6, 2], split.join(' '));
+  for (let i = 0; i < 6; i++) assert.equal(await groupOf('/one-way'), 'alb-targets');
+});
+
+test('ALB authenticate-oidc / -cognito: served without logging in; with a local identity the function gets the x-amzn-oidc-* headers', async () => {
+  const albPort = listenerPort('WeightedListener');
+  const event = albEventOf(await call(albPort, 'GET', '/login', { headers: { 'x-amzn-oidc-identity': 'mallory' } }));
+  const headers = event.headers!;
+  assert.equal(headers['x-amzn-oidc-identity'], 'ada', "the identity's headers replace the client's");
+  assert.equal(headers['x-amzn-oidc-accesstoken'], 'local-access-token');
+  const [head, claims, signature] = headers['x-amzn-oidc-data']!.split('.');
+  const header = JSON.parse(Buffer.from(head!, 'base64url').toString()) as Record<string, unknown>;
+  assert.deepEqual([header.alg, header.iss, header.client, typeof header.exp], ['ES256', 'https://idp.example.com', 'app-client', 'number']);
+  assert.match(String(header.signer), /^arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer\/app\/WeightedListener\//);
+  const payload = JSON.parse(Buffer.from(claims!, 'base64url').toString()) as Record<string, unknown>;
+  assert.deepEqual([payload.sub, payload.email, payload.accessToken], ['ada', 'ada@example.com', undefined]);
+  assert.equal(Buffer.from(signature!, 'base64url').length, 64, 'an ES256 signature');
+  const members = await call(albPort, 'GET', '/members');
+  assert.deepEqual([members.status, members.text], [200, 'members only']);
+  // A rule without authenticate passes the client's headers as they are.
+  const plain = albEventOf(await call(albPort, 'GET', '/one-way', { headers: { 'x-amzn-oidc-identity': 'mallory' } }));
+  assert.equal(plain.headers!['x-amzn-oidc-identity'], 'mallory');
 });

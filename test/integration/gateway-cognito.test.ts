@@ -2,7 +2,8 @@
 // node:crypto, shaped as Cognito issues them (ID tokens with token_use id and aud, access tokens with token_use access,
 // client_id and scope), checked against a JWKS file given with --jwks (no internet here): issuer, signature, token_use
 // per method (ID token without AuthorizationScopes, access token with one of them), expiry; claims in
-// requestContext.authorizer.claims as a REST API fills it. --no-verify-jwt skips the signature only.
+// requestContext.authorizer.claims as a REST API fills it. --no-verify-jwt skips the signature only. The same checks
+// hold for a raw CloudFormation AWS::ApiGateway::Authorizer (Type COGNITO_USER_POOLS) on AWS::ApiGateway::Method.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
@@ -82,6 +83,8 @@ after(async () => {
 
 test('the route table names the Cognito authorizer and its pool (no "NOT CHECKED")', () => {
   assert.match(runner.stderr(), /\/profile .*Pool \(Cognito https:\/\/cognito-idp\.eu-west-1\.amazonaws\.com\/eu-west-1_L0cal\)/);
+  assert.match(runner.stderr(), /\/raw\/profile .*RawPool \(Cognito https:\/\/cognito-idp\.eu-west-1\.amazonaws\.com\/eu-west-1_L0cal\)/);
+  assert.match(runner.stderr(), /\/raw\/orders .*RawPool \(Cognito /);
   assert.doesNotMatch(runner.stderr(), /NOT CHECKED/);
 });
 
@@ -98,6 +101,9 @@ test('an ID token of the pool passes a method without scopes; its claims reach r
   assert.equal(claims.aud, 'client-123');
   assert.match(claims.exp!, /^[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d UTC \d{4}$/);
   assert.match(claims.auth_time!, /^\d+$/);
+  // One group: its bare name, as a deployed REST API passes it.
+  assert.equal(claims['cognito:groups'], 'admins');
+  for (const [name, value] of Object.entries(claims)) assert.equal(typeof value, 'string', name);
   // "Bearer <token>" is taken too.
   assert.equal((await get(runner.port, '/profile', { Authorization: `Bearer ${idToken()}` })).status, 200);
 });
@@ -148,4 +154,29 @@ test('--no-verify-jwt: a token signed with any key passes, the claims are still 
     200,
   );
   assert.equal((await get(lax.port, '/profile', { Authorization: idToken({ exp: now() - 5 }) })).status, 401);
+});
+
+test('raw CloudFormation: AWS::ApiGateway::Authorizer COGNITO_USER_POOLS on AWS::ApiGateway::Method checks the token in its IdentitySource', async () => {
+  const iat = now() - 10;
+  const answer = await get(runner.port, '/raw/profile', { 'X-Token': idToken({ iat, exp: iat + 3600, 'cognito:groups': ['admins', 'ops'] }) });
+  assert.equal(answer.status, 200, answer.text);
+  const event = JSON.parse(answer.text) as APIGatewayProxyEvent;
+  APIGatewayProxyEventSchema.parse(event);
+  const claims = (event.requestContext.authorizer as { claims: Record<string, string> }).claims;
+  assert.deepEqual([claims.sub, claims['cognito:username'], claims.token_use, claims['cognito:groups']], ['a1b2', 'ada', 'id', 'admins,ops']);
+  // exp and iat as API Gateway renders them: "Fri Jul 29 18:52:53 UTC 2016".
+  const rendered = (epoch: number) => {
+    const [day, date, month, year, time] = new Date(epoch * 1000).toUTCString().replace(',', '').split(' ');
+    return `${day} ${month} ${date} ${time} UTC ${year}`;
+  };
+  assert.deepEqual([claims.iat, claims.exp], [rendered(iat), rendered(iat + 3600)]);
+  // The token belongs in X-Token: in Authorization it is no token at all.
+  const misplaced = await get(runner.port, '/raw/profile', { Authorization: idToken() });
+  assert.deepEqual([misplaced.status, misplaced.text], [401, '{"message":"Unauthorized"}']);
+  assert.equal((await get(runner.port, '/raw/profile', { 'X-Token': idToken({ exp: now() - 5 }) })).status, 401);
+  assert.equal((await get(runner.port, '/raw/profile', { 'X-Token': accessToken('orders/read') })).status, 401);
+  // AuthorizationScopes on the method: an access token with one of them.
+  assert.equal((await get(runner.port, '/raw/orders', { 'X-Token': accessToken('orders/read') })).status, 200);
+  assert.equal((await get(runner.port, '/raw/orders', { 'X-Token': accessToken('orders/write') })).status, 401);
+  assert.equal((await get(runner.port, '/raw/orders', { 'X-Token': idToken() })).status, 401);
 });

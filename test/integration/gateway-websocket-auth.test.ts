@@ -2,19 +2,25 @@
 // AWS::ApiGatewayV2::Authorizer (REQUEST, identity from a header and a query string) and serverless.yml's
 // `websocket: { route: $connect, authorizer }`. A missing identity source is 401 without calling the authorizer, a
 // thrown "Unauthorized" 401, a Deny policy 403, a broken answer 500; an Allow opens the connection and the
-// authorizer's principalId and context reach requestContext.authorizer of the connection's events.
+// authorizer's principalId and context reach requestContext.authorizer of the connection's events. An AWS_IAM $connect
+// takes only upgrades signed with the user's credentials (a presigned URL made by the SDK's own signer, or a signed
+// Authorization header), 403 otherwise before $connect runs; the signer reaches requestContext.identity.
 // Fixtures: test/fixtures/websocket/auth/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
 import { CONTROL_PREFIX, RouteList } from '../../runner/protocol.ts';
 import { FIXTURES, removeTemps, startCli, startServe, stopServe, tempDir, type CliProcess } from './support/runner.ts';
 
 let sam: CliProcess;
 let sls: CliProcess;
+const ACCESS_KEY = 'AKIDWEBSOCKETTEST000';
+const SECRET = 'websocket-test-secret';
 
 before(async () => {
   const banner = /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/;
@@ -22,6 +28,8 @@ before(async () => {
     startCli(['start', '--port', '0', '--api-port', '0', '--template', join(FIXTURES, 'websocket', 'auth', 'template.yaml')], {
       cwd: join(FIXTURES, 'websocket', 'auth'),
       banner,
+      // The user's own credentials: AWS_IAM signatures are checked with them.
+      env: { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: '', AWS_REGION: 'us-east-1' },
     }),
     startCli(['start', '--port', '0', '--api-port', '0', '--template', join(FIXTURES, 'websocket', 'auth', 'serverless', 'serverless.yml')], {
       cwd: join(FIXTURES, 'websocket', 'auth', 'serverless'),
@@ -72,10 +80,109 @@ async function refused(port: number, path: string, headers: Record<string, strin
   return { status: error.status!, body: error.body ?? '' };
 }
 
+/** node:crypto as the SDK signer's hash, as the SDK's Node hash does. */
+class TestSha256 {
+  private readonly h;
+  constructor(secret?: string | Uint8Array) {
+    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  }
+  update(data: string | Uint8Array): void {
+    this.h.update(data);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.h.digest());
+  }
+}
+
+function signer(secret: string, accessKeyId = ACCESS_KEY): SignatureV4 {
+  return new SignatureV4({ credentials: { accessKeyId, secretAccessKey: secret }, region: 'us-east-1', service: 'execute-api', sha256: TestSha256 as never });
+}
+
+/** `/signed?X-Amz-...`: the URL a browser or SDK client opens, presigned by the SDK's own signer. */
+async function presigned(port: number, secret: string, opts: { accessKeyId?: string; signingDate?: Date; expiresIn?: number } = {}): Promise<string> {
+  const request = await signer(secret, opts.accessKeyId).presign(
+    { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path: '/signed', query: {}, headers: { host: `127.0.0.1:${port}` } },
+    { ...(opts.signingDate ? { signingDate: opts.signingDate } : {}), expiresIn: opts.expiresIn ?? 300 },
+  );
+  return `/signed?${new URLSearchParams(request.query as Record<string, string>).toString()}`;
+}
+
+/** Waits for a line of the runner's log (it is written after the answer). */
+async function logged(cli: CliProcess, line: RegExp): Promise<void> {
+  for (let i = 0; i < 100 && !line.test(cli.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(cli.stderr(), line);
+}
+
+const signedConnects = () => (sam.stderr().match(/\[Signed\] START RequestId/g) ?? []).length;
+
 test('start prints the $connect authorizer beside its route (and no note about the WebSocket routes)', () => {
   assert.doesNotMatch(sam.stderr(), /is not !Ref of an HTTP AWS::ApiGatewayV2::Api/);
   assert.match(sam.stderr(), /\$connect {2}Echo {2}\(authorizer token-check: Authorize, route\.request\.header\.Auth, route\.request\.querystring\.token\)/);
   assert.match(sls.stderr(), /\$connect {2}connect {2}\(authorizer authorize: authorize, route\.request\.header\.Auth, route\.request\.querystring\.token\)/);
+  assert.match(sam.stderr(), /\$connect {2}Signed {2}\(AWS_IAM: SigV4-signed upgrade or presigned URL\)/);
+  assert.doesNotMatch(sam.stderr(), /NOT CHECKED|no AWS credentials found/);
+});
+
+test('AWS_IAM $connect: unsigned, another secret, another key, an expired or altered presigned URL are 403 before $connect runs', async () => {
+  const port = sam.port;
+  const before = signedConnects();
+  const mismatch = {
+    status: 403,
+    body: '{"message":"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}',
+  };
+  assert.deepEqual(await refused(port, '/signed', {}), { status: 403, body: '{"message":"Forbidden"}' });
+  assert.deepEqual(await refused(port, await presigned(port, 'not-the-secret'), {}), mismatch);
+  assert.deepEqual(await refused(port, await presigned(port, SECRET, { accessKeyId: 'AKIDSOMEONEELSE00000' }), {}), {
+    status: 403,
+    body: '{"message":"The security token included in the request is invalid."}',
+  });
+  const expired = await presigned(port, SECRET, { signingDate: new Date(Date.now() - 10 * 60_000), expiresIn: 60 });
+  assert.deepEqual(await refused(port, expired, {}), mismatch);
+  await logged(sam, /the presigned URL expired 60 s after \d{8}T\d{6}Z: AWS answers "Request has expired"/);
+  assert.deepEqual(await refused(port, `${await presigned(port, SECRET)}&room=other`, {}), mismatch);
+  // A header-signed upgrade with the wrong secret.
+  const wrongHeaders = await signer('not-the-secret').sign({
+    method: 'GET',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port,
+    path: '/signed',
+    query: {},
+    headers: { host: `127.0.0.1:${port}` },
+  });
+  assert.equal((await refused(port, '/signed', wrongHeaders.headers as Record<string, string>)).status, 403);
+  await logged(sam, /WebSocket \/signed -> 403 .*\$connect is AWS_IAM: the SigV4 signature does not match/);
+  assert.equal(signedConnects(), before, "$connect's function never ran");
+});
+
+test("AWS_IAM $connect: a presigned URL or a signed upgrade with the user's credentials connects; the signer reaches requestContext.identity", async () => {
+  const port = sam.port;
+  const client = await connect(port, await presigned(port, SECRET), {});
+  try {
+    const event = await client.ask('hello');
+    assert.equal(event.body, 'hello');
+    assert.equal(event.requestContext.routeKey, '$default');
+  } finally {
+    client.ws.close();
+  }
+  let line: RegExpExecArray | null = null;
+  for (let i = 0; i < 100 && !(line = /CONNECT-IDENTITY (\{.*\})/.exec(sam.stderr())); i++) await new Promise((r) => setTimeout(r, 20));
+  const identity = JSON.parse(line![1]!) as Record<string, string>;
+  assert.deepEqual(
+    [identity.accessKey, identity.accountId, identity.caller, identity.user, identity.userArn, identity.sourceIp],
+    [ACCESS_KEY, '123456789012', ACCESS_KEY, ACCESS_KEY, `arn:aws:iam::123456789012:user/${ACCESS_KEY}`, '127.0.0.1'],
+  );
+  const headers = await signer(SECRET).sign({
+    method: 'GET',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port,
+    path: '/signed',
+    query: {},
+    headers: { host: `127.0.0.1:${port}` },
+  });
+  const second = await connect(port, '/signed', headers.headers as Record<string, string>);
+  second.ws.close();
 });
 
 for (const [label, cli, path] of [
@@ -157,6 +264,8 @@ test("serve's GET /routes lists each WebSocket route for the editor's Routes vie
         ['AuthApi', 'live', url('live'), '$default', 'Echo', true, ''],
         ['WebsocketsApi', 'local', url('local'), '$connect', 'connect', false, 'authorize (Lambda REQUEST -> authorize)'],
         ['WebsocketsApi', 'local', url('local'), '$default', 'echo', true, ''],
+        ['IamApi', 'signed', url('signed'), '$connect', 'Signed', false, 'AWS_IAM'],
+        ['IamApi', 'signed', url('signed'), '$default', 'Signed', true, ''],
       ].sort((a, b) => String(a).localeCompare(String(b))),
     );
   } finally {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AlbAction, AlbActionRule, AlbCondition, AlbRule } from '../../runner/functions/model.ts';
-import { listenerAction } from '../../runner/functions/alb-rules.ts';
+import { authenticateAction, forwardTargets, listenerAction } from '../../runner/functions/alb-rules.ts';
 import {
   actionAnswer,
   albAnswer,
@@ -12,6 +12,8 @@ import {
   listenerOrder,
   matchAlbRule,
   noRuleAnswer,
+  parseLocalIdentity,
+  pickByWeight,
   redirectLocation,
   type AlbRequest,
   type AlbTarget,
@@ -219,4 +221,68 @@ test('listenerAction reads RedirectConfig / FixedResponseConfig and refuses what
     assert.ok(got && 'problem' in got && why.test(got.problem), JSON.stringify(got));
   }
   assert.equal(listenerAction([{ Type: 'forward', TargetGroupArn: 'x' }]), undefined);
+});
+
+test('weighted forwards: smooth round robin splits any run of sum(weights) requests exactly by weight; Weight 0 never', () => {
+  const run = (weights: number[], n: number) => {
+    const state: number[] = [];
+    return Array.from({ length: n }, () => pickByWeight(weights, state));
+  };
+  assert.deepEqual(run([3, 1], 8), [0, 0, 1, 0, 0, 0, 1, 0]);
+  assert.deepEqual(run([100, 0], 5), [0, 0, 0, 0, 0]);
+  assert.deepEqual(run([0, 2, 0, 1], 6), [1, 3, 1, 1, 3, 1]);
+  const many = run([5, 3, 2], 100);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => many.filter((p) => p === i).length),
+    [50, 30, 20],
+  );
+  assert.deepEqual(run([0, 0], 2), [-1, -1]);
+});
+
+test('forward actions: TargetGroupArn, ForwardConfig groups with Weight (1 when absent), stickiness; authenticate actions read, not "other"', () => {
+  assert.deepEqual(forwardTargets([{ Type: 'forward', TargetGroupArn: 'a' }]), { groups: [{ targetGroup: 'a', weight: 1 }], sticky: false });
+  assert.deepEqual(
+    forwardTargets([
+      {
+        Type: 'forward',
+        ForwardConfig: { TargetGroups: [{ TargetGroupArn: 'a', Weight: 7 }, { TargetGroupArn: 'b' }], TargetGroupStickinessConfig: { Enabled: true } },
+      },
+    ]),
+    {
+      groups: [
+        { targetGroup: 'a', weight: 7 },
+        { targetGroup: 'b', weight: 1 },
+      ],
+      sticky: true,
+    },
+  );
+  const bad = forwardTargets([{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: 'a', Weight: 1000 }] } }]);
+  assert.ok(bad && 'groups' in bad && Number.isNaN(bad.groups[0]!.weight));
+  const login = [
+    {
+      Type: 'authenticate-cognito',
+      Order: 1,
+      AuthenticateCognitoConfig: { UserPoolArn: 'arn:aws:cognito-idp:eu-west-1:1:userpool/eu-west-1_P', UserPoolClientId: 'c' },
+    },
+    { Type: 'fixed-response', Order: 2, FixedResponseConfig: { StatusCode: '200' } },
+  ];
+  assert.deepEqual(forwardTargets(login), { other: 'fixed-response' });
+  assert.deepEqual(authenticateAction(login), {
+    type: 'authenticate-cognito',
+    issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_P',
+    clientId: 'c',
+  });
+  assert.deepEqual(authenticateAction([{ Type: 'authenticate-oidc', AuthenticateOidcConfig: { Issuer: 'https://i', ClientId: 'x' } }]), {
+    type: 'authenticate-oidc',
+    issuer: 'https://i',
+    clientId: 'x',
+  });
+  assert.equal(authenticateAction([{ Type: 'forward', TargetGroupArn: 'a' }]), undefined);
+});
+
+test('OPEN_RUNTIME_ALB_IDENTITY: a JSON object with a string sub, else a sentence saying so', () => {
+  assert.deepEqual(parseLocalIdentity('{"sub":"ada","email":"a@x"}'), { sub: 'ada', email: 'a@x' });
+  assert.match(String(parseLocalIdentity('ada')), /is not JSON/);
+  assert.match(String(parseLocalIdentity('{"email":"a@x"}')), /with a string "sub"/);
+  assert.match(String(parseLocalIdentity('["ada"]')), /with a string "sub"/);
 });

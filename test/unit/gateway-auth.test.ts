@@ -1,9 +1,14 @@
 // The gateway's auth rules as tables: how an authorizer's IAM policy is evaluated against a method ARN
 // (runner/gateway/auth/iam-policy.ts), and how SAM and serverless.yml auth settings are read into the Function model
-// (runner/gateway/auth/config.ts through runner/functions/http-events.ts).
+// (runner/gateway/auth/config.ts through runner/functions/http-events.ts and, for raw CloudFormation methods,
+// runner/functions/api-resources.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { samHttpEvents, serverlessHttpEvents } from '../../runner/functions/http-events.ts';
+import { parseTemplate } from '../../runner/functions/template.ts';
 import { describeAuth, serverlessRestAuth } from '../../runner/gateway/auth/config.ts';
 import { evaluatePolicy, wildcardMatch } from '../../runner/gateway/auth/iam-policy.ts';
 
@@ -296,4 +301,77 @@ test('serverless.yml: an http authorizer of type COGNITO_USER_POOLS is the pool 
   });
   const broken = serverlessRestAuth({ authorizer: { type: 'COGNITO_USER_POOLS', arn: { 'Fn::GetAtt': ['Pool', 'Arn'] } } }, []);
   assert.match(describeAuth(broken), /NOT CHECKED: the Cognito authorizer's arn .* names no user pool/);
+});
+
+test('raw CloudFormation AWS::ApiGateway::Method: AWS_IAM, CUSTOM TOKEN / REQUEST, COGNITO_USER_POOLS, API keys, and what is NOT CHECKED', () => {
+  const uri = (fn: string) => `!Sub "arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${fn}.Arn}/invocations"`;
+  const method = (id: string, part: string, extra: string) =>
+    [
+      `  ${id}Path: { Type: AWS::ApiGateway::Resource, Properties: { RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: ${part} } }`,
+      `  ${id}: { Type: AWS::ApiGateway::Method, Properties: { RestApiId: !Ref Api, ResourceId: !Ref ${id}Path, HttpMethod: GET, ${extra}`,
+      `    Integration: { Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: ${uri('Echo')} } } }`,
+    ].join('\n');
+  const text = [
+    'Resources:',
+    '  Api: { Type: AWS::ApiGateway::RestApi, Properties: { Name: raw } }',
+    '  Key: { Type: AWS::ApiGateway::ApiKey, Properties: { Value: key-value-0123456789 } }',
+    '  Echo: { Type: AWS::Lambda::Function, Properties: { Runtime: nodejs22.x, Handler: index.handler, Code: ./src } }',
+    '  Auth: { Type: AWS::Lambda::Function, Properties: { Runtime: nodejs22.x, Handler: index.auth, Code: ./src } }',
+    `  Token: { Type: AWS::ApiGateway::Authorizer, Properties: { RestApiId: !Ref Api, Name: tok, Type: TOKEN, AuthorizerUri: ${uri('Auth')}, IdentitySource: method.request.header.X-Auth, AuthorizerResultTtlInSeconds: 60, IdentityValidationExpression: '^ok' } }`,
+    `  Request: { Type: AWS::ApiGateway::Authorizer, Properties: { RestApiId: !Ref Api, Type: REQUEST, AuthorizerUri: ${uri('Auth')}, IdentitySource: 'method.request.header.A, method.request.querystring.b' } }`,
+    '  Pool: { Type: AWS::ApiGateway::Authorizer, Properties: { RestApiId: !Ref Api, Name: pool, Type: COGNITO_USER_POOLS, ProviderARNs: [arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Abc] } }',
+    '  UserPool: { Type: AWS::Cognito::UserPool, Properties: {} }',
+    '  Deployed: { Type: AWS::ApiGateway::Authorizer, Properties: { RestApiId: !Ref Api, Type: COGNITO_USER_POOLS, ProviderARNs: [!GetAtt UserPool.Arn] } }',
+    method('Iam', 'iam', 'AuthorizationType: AWS_IAM, ApiKeyRequired: true,'),
+    method('Tok', 'tok', 'AuthorizationType: CUSTOM, AuthorizerId: !Ref Token,'),
+    method('Req', 'req', 'AuthorizationType: CUSTOM, AuthorizerId: !Ref Request,'),
+    method('Cog', 'cog', 'AuthorizationType: COGNITO_USER_POOLS, AuthorizerId: !Ref Pool, AuthorizationScopes: [a/read],'),
+    method('Gone', 'gone', 'AuthorizationType: CUSTOM, AuthorizerId: nope,'),
+    method('Unknown', 'unknown', 'AuthorizationType: COGNITO_USER_POOLS, AuthorizerId: !Ref Deployed,'),
+    method('Open', 'open', 'AuthorizationType: NONE,'),
+  ].join('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'raw-auth-'));
+  mkdirSync(join(dir, 'src'));
+  const { functions, errors } = parseTemplate(text, join(dir, 'template.yaml'));
+  rmSync(dir, { recursive: true });
+  assert.deepEqual(errors, []);
+  const auth = (path: string) => functions.find((f) => f.name === 'Echo')!.httpEvents!.find((e) => e.path === path)!.auth;
+  assert.deepEqual(auth('/iam'), { iam: true, apiKeyRequired: true, apiKeys: ['key-value-0123456789'], scopes: [] });
+  assert.deepEqual(auth('/tok')?.authorizer, {
+    type: 'lambda',
+    name: 'tok',
+    function: 'Auth',
+    payload: 'TOKEN',
+    payloadVersion: '1.0',
+    identitySources: ['method.request.header.X-Auth'],
+    ttlSeconds: 60,
+    validationExpression: '^ok',
+    simpleResponses: false,
+  });
+  assert.deepEqual(auth('/req')?.authorizer, {
+    type: 'lambda',
+    name: 'Request',
+    function: 'Auth',
+    payload: 'REQUEST',
+    payloadVersion: '1.0',
+    identitySources: ['method.request.header.A', 'method.request.querystring.b'],
+    ttlSeconds: 300,
+    simpleResponses: false,
+  });
+  assert.deepEqual(auth('/cog'), {
+    iam: false,
+    apiKeyRequired: false,
+    apiKeys: [],
+    scopes: ['a/read'],
+    authorizer: {
+      type: 'cognito',
+      name: 'pool',
+      issuers: ['https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc'],
+      identitySource: 'method.request.header.Authorization',
+    },
+  });
+  assert.match(auth('/gone')?.unchecked ?? '', /its AuthorizerId \(nope\) is not !Ref of an AWS::ApiGateway::Authorizer/);
+  assert.match(auth('/unknown')?.unchecked ?? '', /Deployed's ProviderARNs name no user pool ARN .* give its ARN as a parameter/);
+  assert.match(describeAuth(auth('/unknown')), /^NOT CHECKED: /);
+  assert.equal(auth('/open'), undefined);
 });

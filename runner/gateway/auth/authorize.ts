@@ -10,7 +10,7 @@ import { checkApiKey } from './api-keys.ts';
 import { JwtAuthorizers, type JwtOptions } from './jwt.ts';
 import { LambdaAuthorizers, type InvokeAuthorizer } from './lambda-authorizer.ts';
 import type { AuthOutcome, AuthRequest, Grant } from './outcome.ts';
-import { checkSignature, type SigningCredentials } from './sigv4.ts';
+import { checkSignature, verifySignature, type SignatureVerdict, type SignedRequest, type SigningCredentials } from './sigv4.ts';
 
 export type { AuthOutcome, AuthRequest, Grant } from './outcome.ts';
 
@@ -45,13 +45,22 @@ export class GatewayAuth {
     this.jwts.clear();
   }
 
+  /** A WebSocket AWS_IAM $connect's signature, checked with the same credentials as the HTTP routes' AWS_IAM. */
+  async verifySignature(req: SignedRequest): Promise<SignatureVerdict> {
+    return verifySignature(req, await this.ownCredentials());
+  }
+
+  private ownCredentials(): Promise<SigningCredentials | undefined> {
+    this.credentials ??= this.opts.findCredentials?.() ?? Promise.resolve(undefined);
+    return this.credentials;
+  }
+
   async authorize(r: AuthRequest): Promise<AuthOutcome> {
     const auth = r.route.event.auth;
     if (!auth) return { ok: true, grant: {} };
     let grant: Grant = {};
     if (auth.iam) {
-      this.credentials ??= this.opts.findCredentials?.() ?? Promise.resolve(undefined);
-      const outcome = await checkSignature(r, await this.credentials);
+      const outcome = await checkSignature(r, await this.ownCredentials());
       if (!outcome.ok) return outcome;
       grant = { ...grant, ...outcome.grant };
     }

@@ -22,6 +22,10 @@
 //   Cognito      SAM Api Authorizers: { X: { UserPoolArn: arn | [arn], Identity: { Header }, AuthorizationScopes } };
 //                serverless.yml http: { authorizer: { type: COGNITO_USER_POOLS, arn, scopes } }: tokens checked by jwt.ts
 //                against the pool's issuer (region and pool id from the ARN).
+//   CloudFormation  a raw AWS::ApiGateway::Method's AuthorizationType (NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS),
+//                AuthorizerId -> AWS::ApiGateway::Authorizer (Type TOKEN | REQUEST with AuthorizerUri, IdentitySource,
+//                AuthorizerResultTtlInSeconds (300), IdentityValidationExpression; or COGNITO_USER_POOLS with
+//                ProviderARNs, IdentitySource), AuthorizationScopes and ApiKeyRequired (cfnMethodAuth).
 import type { HttpAuth, HttpAuthorizer } from '../../functions/model.ts';
 import { asRecord } from '../../functions/intrinsics.ts';
 
@@ -139,6 +143,61 @@ export function templateApiKeys(resources: Record<string, unknown>, resolve: (v:
     if (value) keys.push(value);
   }
   return keys;
+}
+
+/**
+ * A raw CloudFormation AWS::ApiGateway::Method's auth, from its resolved Properties (`!Ref` of an authorizer resolves to
+ * its logical id) and the template's Resources; undefined when anyone may call it.
+ */
+export function cfnMethodAuth(
+  props: Record<string, unknown>,
+  resources: Record<string, unknown>,
+  resolve: (v: unknown) => unknown,
+  apiKeys: () => string[],
+): HttpAuth | undefined {
+  const type = (text(props.AuthorizationType) ?? 'NONE').toUpperCase();
+  const apiKeyRequired = props.ApiKeyRequired === true || props.ApiKeyRequired === 'true';
+  const base: HttpAuth = { iam: type === 'AWS_IAM', apiKeyRequired, apiKeys: apiKeyRequired ? apiKeys() : [], scopes: listOf(props.AuthorizationScopes) };
+  if (type === 'NONE' || type === 'AWS_IAM') return base.iam || apiKeyRequired ? base : undefined;
+  const unchecked = (why: string): HttpAuth => ({ ...base, unchecked: why });
+  if (type !== 'CUSTOM' && type !== 'COGNITO_USER_POOLS') return unchecked(`AuthorizationType ${type} is none of NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS`);
+  const id = text(props.AuthorizerId);
+  const resource = asRecord(id === undefined ? undefined : resources[id]);
+  if (resource.Type !== 'AWS::ApiGateway::Authorizer')
+    return unchecked(`its AuthorizerId (${id ?? 'none'}) is not !Ref of an AWS::ApiGateway::Authorizer of this template`);
+  const config = asRecord(resolve(resource.Properties ?? {}));
+  const name = text(config.Name) ?? id!;
+  const kind = text(config.Type)?.toUpperCase();
+  const sources = (text(config.IdentitySource) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (type === 'COGNITO_USER_POOLS') {
+    if (kind !== 'COGNITO_USER_POOLS') return unchecked(`the method is COGNITO_USER_POOLS and its authorizer ${name} has Type ${kind ?? 'none'}`);
+    const arns = Array.isArray(config.ProviderARNs) ? config.ProviderARNs : [];
+    const authorizer = cognitoAuthorizer(name, arns, sources[0] ?? 'method.request.header.Authorization');
+    if (!authorizer)
+      return unchecked(
+        `${name}'s ProviderARNs name no user pool ARN (arn:aws:cognito-idp:<region>:<account>:userpool/<poolId>); a pool of this template has no id until it is deployed, so give its ARN as a parameter`,
+      );
+    return { ...base, authorizer };
+  }
+  if (kind !== 'TOKEN' && kind !== 'REQUEST')
+    return unchecked(`the method is CUSTOM and its authorizer ${name} has Type ${kind ?? 'none'}, not TOKEN or REQUEST`);
+  const fn = /:function:([^:/]+)/.exec(text(config.AuthorizerUri) ?? '')?.[1];
+  if (!fn) return unchecked(`authorizer ${name}'s AuthorizerUri names no function of this template`);
+  return {
+    ...base,
+    scopes: [],
+    authorizer: lambdaAuthorizer({
+      name,
+      function: fn,
+      payload: kind,
+      identitySources: kind === 'TOKEN' ? [sources[0] ?? 'method.request.header.Authorization'] : sources,
+      ttlSeconds: numberOf(config.AuthorizerResultTtlInSeconds) ?? 300,
+      validationExpression: text(config.IdentityValidationExpression),
+    }),
+  };
 }
 
 /** serverless.yml provider.apiGateway.apiKeys: names, { name, value }, or usage-plan groups of those. */

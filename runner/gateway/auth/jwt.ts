@@ -212,9 +212,14 @@ function claimStrings(claims: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-/** Claims as a REST API's Cognito authorizer passes them: strings, with `exp` and `iat` as dates ("Wed Dec 02 20:00:00 UTC 2026"). */
+/**
+ * Claims as a REST API's Cognito authorizer passes them: strings, with `exp` and `iat` as dates ("Wed Dec 02 20:00:00
+ * UTC 2026"), numbers such as auth_time as digits, booleans as "true", and arrays (cognito:groups) as their values
+ * joined by commas: one group is its bare name, as deployed APIs show it.
+ */
 function restClaimStrings(claims: Record<string, unknown>): Record<string, string> {
   const out = claimStrings(claims);
+  for (const [name, value] of Object.entries(claims)) if (Array.isArray(value)) out[name] = value.join(',');
   for (const name of ['exp', 'iat'])
     if (typeof claims[name] === 'number') {
       const d = new Date((claims[name] as number) * 1000);
