@@ -208,6 +208,16 @@ describe('open-runtime build-layer', () => {
     }
   });
 
+  test("the proxy's Go unit tests pass (its hand-written JSON reads and writes exactly as encoding/json)", () => {
+    const go = process.env.OPEN_RUNTIME_GO ?? 'go';
+    const printed = execFileSync(go, ['test', '-count=1', './...'], {
+      cwd: join(ROOT, 'layer', 'proxy'),
+      encoding: 'utf8',
+      env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local' },
+    });
+    assert.match(printed, /^ok\s/m);
+  });
+
   test('a bad option is a sentence and exit code 2', () => {
     assert.throws(
       () => execFileSync(process.execPath, [CLI, 'build-layer', '--arch', 'mips'], { encoding: 'utf8', stdio: 'pipe' }),
