@@ -442,7 +442,14 @@ func (l *longLived) start() error {
 	}
 	l.cmd = cmd
 	l.stdin = stdin
-	go l.read(cmd, stdout, stderr)
+	if raw := newRawPipe(stdin); raw != nil {
+		l.stdin = raw
+	}
+	var reader io.Reader = stdout
+	if raw := newRawPipe(stdout); raw != nil {
+		reader = raw
+	}
+	go l.read(cmd, reader, stderr)
 	return nil
 }
 
