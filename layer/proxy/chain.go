@@ -7,7 +7,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -19,20 +19,17 @@ const (
 	answerRaise
 )
 
-// readAnswer reads a hook's JSON answer as hook-answer.ts does.
+// readAnswer reads a hook's JSON answer (valid JSON) as hook-answer.ts does.
 func readAnswer(mw *middleware, hook string, raw []byte) (answerKind, []byte, error) {
-	var obj map[string]json.RawMessage
-	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) && json.Unmarshal(raw, &obj) == nil && len(obj) == 1 {
-		if v, ok := obj["$response"]; ok {
-			return answerRespond, v, nil
+	if key, value, ok := envelope(raw); ok {
+		if key == "$response" {
+			return answerRespond, value, nil
 		}
-		if v, ok := obj["$error"]; ok {
-			e := asLambdaError(v)
-			if e == nil {
-				return 0, nil, &hookFailure{middleware: mw.name, hook: hook, what: `it printed {"$error": ...} without an object holding errorType and errorMessage`, stdout: string(raw)}
-			}
-			return answerRaise, e, nil
+		e := asLambdaError(value)
+		if e == nil {
+			return 0, nil, &hookFailure{middleware: mw.name, hook: hook, what: `it printed {"$error": ...} without an object holding errorType and errorMessage`, stdout: string(raw)}
 		}
+		return answerRaise, e, nil
 	}
 	if hook == "error" {
 		e := asLambdaError(raw)
@@ -42,6 +39,41 @@ func readAnswer(mw *middleware, hook string, raw []byte) (answerKind, []byte, er
 		return answerNext, e, nil
 	}
 	return answerNext, raw, nil
+}
+
+// envelope: whether raw (valid JSON) is an object whose only key is "$response" or "$error", and that key's value
+// (the last one, as encoding/json keeps it).
+func envelope(raw []byte) (key string, value []byte, ok bool) {
+	var first []byte
+	single := true
+	if objectMembers(raw, func(k, v []byte) {
+		if first == nil {
+			first = k
+		} else if !bytes.Equal(k, first) {
+			single = false
+		}
+		value = v
+	}) {
+		switch {
+		case !single || first == nil:
+			return "", nil, false
+		case string(first) == "$response":
+			return "$response", value, true
+		case string(first) == "$error":
+			return "$error", value, true
+		}
+		return "", nil, false
+	}
+	var obj map[string]json.RawMessage
+	if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) || json.Unmarshal(raw, &obj) != nil || len(obj) != 1 {
+		return "", nil, false
+	}
+	for _, k := range []string{"$response", "$error"} {
+		if v, found := obj[k]; found {
+			return k, v, true
+		}
+	}
+	return "", nil, false
 }
 
 // asLambdaError: an object with errorType or errorMessage, the missing one filled in; nil for anything else.
@@ -118,28 +150,36 @@ func failed(err error) outcome {
 
 func callHook(mw *middleware, hook string, input []byte, ctx hookContext) (answerKind, []byte, error) {
 	started := time.Now()
-	suffix := ""
 	raw, err := mw.call(hook, input, ctx)
 	var kind answerKind
 	var value []byte
 	if err == nil {
 		kind, value, err = readAnswer(mw, hook, raw)
 	}
+	line := make([]byte, 0, 96)
+	line = append(line, "MIDDLEWARE "...)
+	line = append(line, mw.name...)
+	line = append(line, ' ')
+	line = append(line, hook...)
+	line = append(line, ' ')
+	line = strconv.AppendFloat(line, float64(time.Since(started).Microseconds())/1000, 'f', 2, 64)
+	line = append(line, " ms"...)
 	switch {
 	case err != nil:
-		suffix = " failed"
+		line = append(line, " failed"...)
 	case kind == answerRespond:
-		suffix = " answered early"
+		line = append(line, " answered early"...)
 	case kind == answerRaise:
-		suffix = " raised " + errorTypeOf(value)
+		line = append(line, " raised "+errorTypeOf(value)...)
 	}
-	logLine(fmt.Sprintf("MIDDLEWARE %s %s %.2f ms%s", mw.name, hook, float64(time.Since(started).Microseconds())/1000, suffix))
+	holdLogLine(line)
 	return kind, value, err
 }
 
 // runBefore runs the befores in order: the event for the function, or the invocation's outcome when a hook
 // answered, raised or broke.
 func runBefore(chain []*middleware, event []byte, ctx hookContext) ([]byte, *outcome) {
+	defer flushLog()
 	for _, mw := range chain {
 		if !mw.hooks["before"] {
 			continue
@@ -163,6 +203,7 @@ func runBefore(chain []*middleware, event []byte, ctx hookContext) ([]byte, *out
 
 // runAfter runs the afters in reverse over the function's response.
 func runAfter(chain []*middleware, body []byte, ctx hookContext) outcome {
+	defer flushLog()
 	response := responseValue(body)
 	changed := false
 	for i := len(chain) - 1; i >= 0; i-- {
@@ -190,6 +231,7 @@ func runAfter(chain []*middleware, body []byte, ctx hookContext) outcome {
 
 // runError runs every error hook in reverse; a {"$response"} recovers.
 func runError(chain []*middleware, lambdaError []byte, ctx hookContext) outcome {
+	defer flushLog()
 	for i := len(chain) - 1; i >= 0; i-- {
 		mw := chain[i]
 		if !mw.hooks["error"] {

@@ -27,11 +27,40 @@ const apiPrefix = "/2018-06-01/runtime/invocation/"
 
 var logMu sync.Mutex
 
+// heldLog: hook timing lines waiting for the end of their chain phase (or for the next line logged, which goes
+// after them): one write to the function's log per phase instead of one per hook. (logMu)
+var heldLog []byte
+
 // logLine writes one line to the function's log (Lambda sends the runtime's stderr to CloudWatch).
 func logLine(line string) {
 	logMu.Lock()
 	defer logMu.Unlock()
-	_, _ = os.Stderr.WriteString(line + "\n")
+	heldLog = append(append(heldLog, line...), '\n')
+	writeHeldLog()
+}
+
+// holdLogLine keeps a line for the next flushLog or logLine.
+func holdLogLine(line []byte) {
+	logMu.Lock()
+	heldLog = append(append(heldLog, line...), '\n')
+	logMu.Unlock()
+}
+
+// flushLog writes the held lines: the chain's runBefore / runAfter / runError do on their way out.
+func flushLog() {
+	logMu.Lock()
+	defer logMu.Unlock()
+	if len(heldLog) > 0 {
+		writeHeldLog()
+	}
+}
+
+func writeHeldLog() {
+	_, _ = os.Stderr.Write(heldLog)
+	heldLog = heldLog[:0]
+	if cap(heldLog) > 64*1024 {
+		heldLog = nil
+	}
 }
 
 // invocation is one event between its /next and its answer.

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -419,6 +420,7 @@ type longLived struct {
 	stderr  *stderrLogger
 	pending map[int]*pendingCall
 	nextID  int
+	line    []byte // the request line being written (l.mu)
 }
 
 func (l *longLived) start() error {
@@ -440,43 +442,33 @@ func (l *longLived) start() error {
 	}
 	l.cmd = cmd
 	l.stdin = stdin
-	go l.read(cmd, stdout, stderr)
+	if raw := newRawPipe(stdin); raw != nil {
+		l.stdin = raw
+	}
+	var reader io.Reader = stdout
+	if raw := newRawPipe(stdout); raw != nil {
+		reader = raw
+	}
+	go l.read(cmd, reader, stderr)
 	return nil
 }
 
-func (l *longLived) read(cmd *exec.Cmd, stdout interface{ Read([]byte) (int, error) }, stderr *stderrLogger) {
+func (l *longLived) read(cmd *exec.Cmd, stdout io.Reader, stderr *stderrLogger) {
 	scanner := bufio.NewScanner(stdout)
 	scanner.Buffer(make([]byte, 64*1024), maxOutput)
 	for scanner.Scan() {
-		line := string(scanner.Bytes())
-		if strings.TrimSpace(line) == "" {
-			l.failOldest(cmd, stderr, `it printed an empty line instead of an answer (print {"id": ..., "output": ...})`, line, false)
+		line := scanner.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			l.failOldest(cmd, stderr, `it printed an empty line instead of an answer (print {"id": ..., "output": ...})`, string(line), false)
 			continue
 		}
-		var answer map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(line), &answer); err != nil || answer == nil {
-			what := "it printed invalid JSON"
-			if err != nil {
-				what = fmt.Sprintf("it printed invalid JSON (%v)", err)
-			}
-			l.failOldest(cmd, stderr, what, line, true)
+		idRaw, output, what := readServeAnswer(line)
+		if what != "" {
+			l.failOldest(cmd, stderr, what, string(line), true)
 			continue
 		}
 		l.mu.Lock()
-		id, known := -1, false
-		var number int
-		var text string
-		if raw, ok := answer["id"]; ok && json.Unmarshal(raw, &number) == nil {
-			id, known = number, true
-		} else if ok && json.Unmarshal(raw, &text) == nil {
-			if n, err := strconv.Atoi(text); err == nil {
-				id, known = n, true
-			}
-		} else if !ok && len(l.pending) == 1 {
-			for k := range l.pending {
-				id, known = k, true
-			}
-		}
+		id, known := l.answerID(idRaw)
 		call, found := l.pending[id]
 		if found && call.cmd != cmd {
 			found = false
@@ -486,12 +478,11 @@ func (l *longLived) read(cmd *exec.Cmd, stdout interface{ Read([]byte) (int, err
 		}
 		l.mu.Unlock()
 		if !known || !found {
-			l.failOldest(cmd, stderr, fmt.Sprintf(`it answered with an unknown id %s (answers are {"id": <the request's id>, "output": ...})`, answer["id"]), line, true)
+			l.failOldest(cmd, stderr, fmt.Sprintf(`it answered with an unknown id %s (answers are {"id": <the request's id>, "output": ...})`, idRaw), string(line), true)
 			continue
 		}
-		output, ok := answer["output"]
-		if !ok {
-			call.ch <- serveAnswer{err: &hookFailure{middleware: l.mw.name, what: `it answered without an "output" (print {"id": ..., "output": <the replacement value>})`, stdout: line, stderr: stderr.String()}}
+		if output == nil {
+			call.ch <- serveAnswer{err: &hookFailure{middleware: l.mw.name, what: `it answered without an "output" (print {"id": ..., "output": <the replacement value>})`, stdout: string(line), stderr: stderr.String()}}
 			continue
 		}
 		call.ch <- serveAnswer{output: append([]byte{}, output...)}
@@ -503,6 +494,66 @@ func (l *longLived) read(cmd *exec.Cmd, stdout interface{ Read([]byte) (int, err
 	}
 	l.mu.Unlock()
 	l.failAll(cmd, stderr, "its long-lived process "+exitDescription(cmd.ProcessState))
+}
+
+// readServeAnswer reads an answer line as encoding/json reads it into a map: its "id" and "output" (nil when
+// absent; the last one when repeated), or what is wrong with it.
+func readServeAnswer(line []byte) (id, output []byte, what string) {
+	if json.Valid(line) && objectMembers(line, func(key, value []byte) {
+		switch string(key) {
+		case "id":
+			id = value
+		case "output":
+			output = value
+		}
+	}) {
+		return id, output, ""
+	}
+	var answer map[string]json.RawMessage
+	if err := json.Unmarshal(line, &answer); err != nil {
+		return nil, nil, fmt.Sprintf("it printed invalid JSON (%v)", err)
+	}
+	if answer == nil {
+		return nil, nil, "it printed invalid JSON"
+	}
+	return answer["id"], answer["output"], ""
+}
+
+// answerID: the pending call an answer is for: its id as a number or a numeric string, or, with no id, the only
+// call waiting. Called with l.mu held.
+func (l *longLived) answerID(raw []byte) (int, bool) {
+	if raw == nil {
+		if len(l.pending) == 1 {
+			for k := range l.pending {
+				return k, true
+			}
+		}
+		return -1, false
+	}
+	if len(raw) <= 18 {
+		n := 0
+		for _, c := range raw {
+			if c < '0' || c > '9' {
+				n = -1
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		if n >= 0 {
+			return n, true
+		}
+	}
+	var number int
+	if json.Unmarshal(raw, &number) == nil {
+		return number, true
+	}
+	var text string
+	if json.Unmarshal(raw, &text) == nil {
+		if n, err := strconv.Atoi(text); err == nil {
+			return n, true
+		}
+	}
+	return -1, false
 }
 
 func (l *longLived) failOldest(cmd *exec.Cmd, stderr *stderrLogger, what, line string, restart bool) {
@@ -558,9 +609,12 @@ func (l *longLived) call(hook string, input []byte, ctx hookContext) ([]byte, er
 	id := l.nextID
 	ch := make(chan serveAnswer, 1)
 	l.pending[id] = &pendingCall{ch: ch, cmd: cmd}
-	context, _ := json.Marshal(map[string]interface{}{"requestId": ctx.requestID, "functionName": ctx.functionName, "deadlineMs": ctx.deadlineMs})
-	line := fmt.Sprintf(`{"id":%d,"hook":%q,"input":%s,"context":%s}`+"\n", id, hook, input, context)
-	_, werr := l.stdin.Write([]byte(line))
+	l.line = appendServeRequest(l.line[:0], id, hook, input, ctx)
+	_, werr := l.stdin.Write(l.line)
+	if cap(l.line) > 64*1024 {
+		// A large event's line is not kept for the next call (a function's memory is the function's).
+		l.line = nil
+	}
 	l.mu.Unlock()
 	if werr != nil {
 		l.mu.Lock()
@@ -569,13 +623,15 @@ func (l *longLived) call(hook string, input []byte, ctx hookContext) ([]byte, er
 		return nil, &hookFailure{middleware: l.mw.name, hook: hook, what: "its long-lived process could not be written to: " + werr.Error()}
 	}
 	timeout := l.mw.timeouts[hook]
+	timer := startTimer(timeout)
+	defer stopTimer(timer)
 	select {
 	case answer := <-ch:
 		if f, ok := answer.err.(*hookFailure); ok {
 			f.hook = hook
 		}
 		return answer.output, answer.err
-	case <-time.After(timeout):
+	case <-timer.C:
 		l.mu.Lock()
 		delete(l.pending, id)
 		if l.cmd == cmd {
@@ -585,4 +641,44 @@ func (l *longLived) call(hook string, input []byte, ctx hookContext) ([]byte, er
 		killTree(cmd)
 		return nil, &hookFailure{middleware: l.mw.name, hook: hook, what: fmt.Sprintf("it did not answer within its %d ms timeout; the long-lived process was stopped and starts again on the next call", timeout.Milliseconds()), stderr: stderr.String()}
 	}
+}
+
+// appendServeRequest: the request line {"id","hook","input","context"} a `serve` process reads, the context's
+// members in encoding/json's order.
+func appendServeRequest(b []byte, id int, hook string, input []byte, ctx hookContext) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, int64(id), 10)
+	b = append(b, `,"hook":`...)
+	b = appendJSONString(b, hook)
+	b = append(b, `,"input":`...)
+	b = append(b, input...)
+	b = append(b, `,"context":{"deadlineMs":`...)
+	b = strconv.AppendInt(b, ctx.deadlineMs, 10)
+	b = append(b, `,"functionName":`...)
+	b = appendJSONString(b, ctx.functionName)
+	b = append(b, `,"requestId":`...)
+	b = appendJSONString(b, ctx.requestID)
+	return append(b, "}}\n"...)
+}
+
+// Hook timeouts come from a pool of stopped timers: time.After's timer would stay in the runtime's heap until it
+// fires (3 s by default, six per invoke with three middlewares), and firing wakes the proxy for nothing.
+var idleTimers sync.Pool
+
+func startTimer(d time.Duration) *time.Timer {
+	if t, ok := idleTimers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+func stopTimer(t *time.Timer) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	idleTimers.Put(t)
 }

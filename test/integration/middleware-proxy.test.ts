@@ -209,6 +209,16 @@ describe('open-runtime build-layer', () => {
     }
   });
 
+  test("the proxy's Go unit tests pass (its hand-written JSON reads and writes exactly as encoding/json)", () => {
+    const go = process.env.OPEN_RUNTIME_GO ?? 'go';
+    const printed = execFileSync(go, ['test', '-count=1', './...'], {
+      cwd: join(ROOT, 'layer', 'proxy'),
+      encoding: 'utf8',
+      env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local' },
+    });
+    assert.match(printed, /^ok\s/m);
+  });
+
   test('a bad option is a sentence and exit code 2', () => {
     assert.throws(
       () => execFileSync(process.execPath, [CLI, 'build-layer', '--arch', 'mips'], { encoding: 'utf8', stdio: 'pipe' }),
@@ -693,6 +703,21 @@ describe('the built-in cloudevents middleware (hooks before it see the AWS event
       ),
     ],
     [
+      // Bytes ff fe 00 7b in the URL-safe alphabet, unpadded, with a line break: read as Buffer.from(..., 'base64').
+      'structured mode, binary data (data_base64)',
+      ceRequest(
+        { 'Content-Type': 'application/cloudevents+json' },
+        '{"specversion":"1.0","id":"s-2","type":"com.example.blob","source":"/blobs","time":"2026-01-01T00:00:04Z","tenant":"acme","data_base64":"__4\\nAew"}',
+      ),
+    ],
+    [
+      'structured mode, base64 data (datacontentencoding)',
+      ceRequest(
+        { 'Content-Type': 'application/cloudevents+json' },
+        '{"specversion":"1.0","id":"s-3","type":"com.example.blob","source":"/blobs","time":"2026-01-01T00:00:05Z","datacontentencoding":"base64","data":"eyJvcmRlciI6MTJ9"}',
+      ),
+    ],
+    [
       'a batch',
       ceRequest(
         { 'Content-Type': 'application/cloudevents-batch+json' },
@@ -704,8 +729,14 @@ describe('the built-in cloudevents middleware (hooks before it see the AWS event
       await conforms('CloudEvents', event, (r) => {
         assert.equal(r.body.statusCode, 200, JSON.stringify(r.body));
         const answered = JSON.parse(r.body.body);
-        assert.match(answered.event.id, /^(b-1|s-1|x-1)$/);
+        assert.match(answered.event.id, /^(b-1|s-1|s-2|s-3|x-1)$/);
         assert.equal(answered.trace, ',handler,bash:after');
+        // Binary data reaches the function as canonical data_base64, with no data and no datacontentencoding.
+        const binary = { 's-2': '//4Aew==', 's-3': Buffer.from('{"order":12}').toString('base64') }[answered.event.id as string];
+        if (binary) {
+          assert.equal(answered.event.data_base64, binary);
+          assert.ok(!('data' in answered.event) && !('datacontentencoding' in answered.event), JSON.stringify(answered.event));
+        }
       });
     });
   }
