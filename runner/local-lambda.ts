@@ -252,24 +252,25 @@ export class LocalLambda {
    */
   private onMainPortConnection(socket: Socket): void {
     if (!this.sharedEnvironments.size && !this.plainRoute) return this.toNodeHttp(socket, EMPTY);
+    // Until its first bytes node:http does not know the connection: the runner closes it when it closes, or after
+    // node:http's headersTimeout of silence, as node:http would.
+    this.ownConnections.add(socket);
+    socket.once('close', () => this.ownConnections.delete(socket));
     const failed = () => socket.destroy();
     socket.once('error', failed);
+    socket.setTimeout(this.http.headersTimeout, failed);
     socket.once('data', (first: Buffer) => {
       socket.off('error', failed);
+      socket.off('timeout', failed);
+      socket.setTimeout(0);
       const start = this.sharedEnvironments.size ? first.toString('latin1', 0, Math.min(first.length, 32)) : '';
       const owner = RUNTIME_REQUEST.test(start) ? this.runtimeApiOwner(socket) : undefined;
       if (!owner || !('owner' in owner)) {
-        if (this.plainRoute && !owner) {
-          this.ownConnections.add(socket);
-          socket.once('close', () => this.ownConnections.delete(socket));
-          return servePlainRequests(socket, first, this.plainRoute, this.toNodeHttp);
-        }
+        if (this.plainRoute && !owner) return servePlainRequests(socket, first, this.plainRoute, this.toNodeHttp);
         return this.toNodeHttp(socket, first);
       }
       this.socketOwner.set(socket, owner.owner);
       this.lastRuntimeApiOwner = owner.owner;
-      this.ownConnections.add(socket);
-      socket.once('close', () => this.ownConnections.delete(socket));
       serveRuntimeConnection(owner.owner, socket, this.toNodeHttp, first);
     });
   }

@@ -10,9 +10,12 @@ import { after, before, test } from 'node:test';
 import { removeTemps, SIGNED, startRunner, tempDir, waitFor, writeTemplate, type Runner } from './support/runner.ts';
 
 let runner: Runner;
+/** The functions' code (app.mjs). */
+let codeDir: string;
 
 before(async () => {
   const dir = tempDir('invoke-plain');
+  codeDir = dir;
   writeFileSync(
     `${dir}/app.mjs`,
     `export const handler = async (event) => {
@@ -182,4 +185,15 @@ test("a request without Host is node:http's to refuse (400), as before, though e
   connection.send(invokeRequest('Echo', '{}').replace(/Host: [^\r]*\r\n/, ''));
   assert.match((await connection.answers(1))[0]!, /^HTTP\/1\.1 400 Bad Request\r\n/);
   connection.close();
+});
+
+test('a connection that has sent nothing yet does not keep the runner from stopping', async () => {
+  const other = await startRunner(
+    writeTemplate(tempDir('invoke-plain-silent'), [{ name: 'Echo', runtime: 'nodejs22.x', handler: 'app.handler', codeUri: codeDir }]),
+  );
+  const silent = connect({ host: '127.0.0.1', port: other.port });
+  await new Promise((resolve) => silent.once('connect', resolve));
+  // SIGTERM: the runner closes its servers and exits 0 (stop() kills it after 10 s otherwise, and resolves null).
+  assert.equal(await other.stop(), 0);
+  silent.destroy();
 });
