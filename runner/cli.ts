@@ -11,7 +11,7 @@ import { inferFunction } from './functions/infer.ts';
 import { watchDefinitions } from './functions/watch-definitions.ts';
 import { parseFunction, runtimeFamily, type AlbActionRule, type FunctionSpec } from './functions/model.ts';
 import { debuggerLanguage } from './runtimes/go-debug.ts';
-import { handleInvokeApi } from './invoke/invoke-api.ts';
+import { handleInvokeApi, plainInvokeApi } from './invoke/invoke-api.ts';
 import { CODE_DOWNLOAD, handleControlPlane, setDeployRoot } from './invoke/control-plane.ts';
 import { LAYER_DOWNLOAD } from './invoke/control-plane-layers.ts';
 import { handleDurableApi } from './durable/api.ts';
@@ -677,6 +677,7 @@ async function serveCommand(args: string[], sidecar: boolean): Promise<number> {
     ],
     allowedOrigins,
     bodyIdleMs: bodyIdleMsFromEnv(),
+    plainRoutes: [plainInvokeApi(lambda)],
   });
   if (!values.quiet) {
     lambda.subscribe(
@@ -847,6 +848,7 @@ async function rieCommand(args: string[]): Promise<number> {
     routes: [(req, res, path, query) => handleInvokeApi(lambda, req, res, path, query)],
     allowedOrigins: originsOrExit([]),
     bodyIdleMs: bodyIdleMsFromEnv(),
+    plainRoutes: [plainInvokeApi(lambda)],
   });
   lambda.subscribe(
     (event) => {

@@ -1,5 +1,6 @@
 // Small HTTP helpers shared by the Runtime, Invoke and control APIs.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { plainReply } from './plain-requests.ts';
 
 /**
  * A failure the caller gets as Lambda's JSON error shape: an HTTP status and an AWS error code
@@ -100,14 +101,19 @@ export function pageOf<T>(query: URLSearchParams, items: T[], key: string, maxIt
 
 /** The AWS JSON error shape of the Lambda service (restJson1): type in a header and in the body. */
 export function sendAwsError(res: ServerResponse, status: number, type: string, message: string, extra: Record<string, unknown> = {}): void {
-  sendJson(
-    res,
-    status,
-    { Type: status >= 500 ? 'Service' : 'User', Message: message, message, __type: type, ...extra },
-    {
-      'X-Amzn-ErrorType': type,
-      'X-Amzn-RequestId': crypto.randomUUID(),
-    },
+  sendJson(res, status, awsErrorBody(status, type, message, extra), { 'X-Amzn-ErrorType': type, 'X-Amzn-RequestId': crypto.randomUUID() });
+}
+
+function awsErrorBody(status: number, type: string, message: string, extra: Record<string, unknown>): Record<string, unknown> {
+  return { Type: status >= 500 ? 'Service' : 'User', Message: message, message, __type: type, ...extra };
+}
+
+/** sendAwsError's answer as the bytes node:http writes for it on a keep-alive connection (plain-requests.ts). */
+export function awsErrorReply(status: number, type: string, message: string, extra: Record<string, unknown> = {}): Buffer {
+  const body = Buffer.from(JSON.stringify(awsErrorBody(status, type, message, extra)));
+  return plainReply(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Amzn-ErrorType: ${type}\r\nX-Amzn-RequestId: ${crypto.randomUUID()}\r\n`,
+    body,
   );
 }
 

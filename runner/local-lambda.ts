@@ -18,6 +18,7 @@ import { handleEnvironmentRequest, isRuntimeApiPath } from './runtime-api/runtim
 import { PEER_CHECKS, tcpPeerOwner, type RuntimeApiAccess } from './runtime-api/access.ts';
 import { sendRuntimeError } from './http-util.ts';
 import { serveRuntimeConnection } from './runtime-api/runtime-connection.ts';
+import { IDLE_CONNECTION_MS, servePlainRequests, type PlainRoute } from './plain-requests.ts';
 import { forgetCompiled } from './runtimes/spawn.ts';
 import { IdleTrim } from './idle-trim.ts';
 
@@ -149,6 +150,8 @@ export class LocalLambda {
   eventQueue: EventQueue | undefined;
   private middlewareRunner: MiddlewareRunner | undefined;
   private readonly launchOverrides = new Map<string, { command: { command: string; args: string[] }; runtimeApiPort: number | undefined }>();
+  /** The main routes a plain keep-alive request may take without node:http (plain-requests.ts). */
+  private plainRoute: PlainRoute | undefined;
   private mainRoutes: MainRouteHandler = (_req, res) => {
     res.writeHead(404).end();
   };
@@ -159,8 +162,8 @@ export class LocalLambda {
   private readonly idleTrim = new IdleTrim();
   /** Gives a connection, with the bytes read from it but not answered, to node:http. */
   private readonly toNodeHttp: (socket: Socket, unread: Buffer) => void;
-  /** Runtime API connections served without node:http: closed with the runner. */
-  private readonly runtimeConnections = new Set<Socket>();
+  /** Connections served without node:http (Runtime API, plain Invoke API requests): closed with the runner. */
+  private readonly ownConnections = new Set<Socket>();
   /** Runtime NOTICEs already said, per function (EnvironmentHooks.firstNotice). */
   private readonly noticesSaid = new Set<string>();
 
@@ -173,14 +176,17 @@ export class LocalLambda {
       runtimeApiAccess: 'environment',
       ...opts,
     };
-    this.http = createServer({ keepAlive: true, noDelay: true, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5 * 60_000 }, (req, res) => {
-      // No Date header: one less thing to format on every answer of the hot path (Lambda's Runtime API sends none).
-      res.sendDate = false;
-      const env = this.socketOwner.get(req.socket);
-      if (env) handleEnvironmentRequest(env, req, res);
-      else if (this.sharedEnvironments.size && isRuntimeApiPath(req.url)) this.routeRuntimeApi(req, res);
-      else this.mainRoutes(req, res);
-    });
+    this.http = createServer(
+      { keepAlive: true, noDelay: true, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: IDLE_CONNECTION_MS },
+      (req, res) => {
+        // No Date header: one less thing to format on every answer of the hot path (Lambda's Runtime API sends none).
+        res.sendDate = false;
+        const env = this.socketOwner.get(req.socket);
+        if (env) handleEnvironmentRequest(env, req, res);
+        else if (this.sharedEnvironments.size && isRuntimeApiPath(req.url)) this.routeRuntimeApi(req, res);
+        else this.mainRoutes(req, res);
+      },
+    );
     // A runtime parks on /next for as long as it is idle: no server-side timeout may close it.
     this.http.timeout = 0;
     // A runtime's connection is served without node:http (runtime-api/runtime-connection.ts); node:http gets the rest,
@@ -222,8 +228,8 @@ export class LocalLambda {
           // Checked before node:http reads a byte: another local process must not use this environment's API.
           if (!env.admit(socket, 'tcp')) return;
           this.socketOwner.set(socket, env);
-          this.runtimeConnections.add(socket);
-          socket.once('close', () => this.runtimeConnections.delete(socket));
+          this.ownConnections.add(socket);
+          socket.once('close', () => this.ownConnections.delete(socket));
           serveRuntimeConnection(env, socket, this.toNodeHttp);
         });
       },
@@ -245,18 +251,26 @@ export class LocalLambda {
    * environment's own (runtime-connection.ts); everything else goes to node:http as it came.
    */
   private onMainPortConnection(socket: Socket): void {
-    if (!this.sharedEnvironments.size) return this.toNodeHttp(socket, EMPTY);
+    if (!this.sharedEnvironments.size && !this.plainRoute) return this.toNodeHttp(socket, EMPTY);
+    // Until its first bytes node:http does not know the connection: the runner closes it when it closes, or after
+    // node:http's headersTimeout of silence, as node:http would.
+    this.ownConnections.add(socket);
+    socket.once('close', () => this.ownConnections.delete(socket));
     const failed = () => socket.destroy();
     socket.once('error', failed);
+    socket.setTimeout(this.http.headersTimeout, failed);
     socket.once('data', (first: Buffer) => {
       socket.off('error', failed);
-      const start = first.toString('latin1', 0, Math.min(first.length, 32));
+      socket.off('timeout', failed);
+      socket.setTimeout(0);
+      const start = this.sharedEnvironments.size ? first.toString('latin1', 0, Math.min(first.length, 32)) : '';
       const owner = RUNTIME_REQUEST.test(start) ? this.runtimeApiOwner(socket) : undefined;
-      if (!owner || !('owner' in owner)) return this.toNodeHttp(socket, first);
+      if (!owner || !('owner' in owner)) {
+        if (this.plainRoute && !owner) return servePlainRequests(socket, first, this.plainRoute, this.toNodeHttp);
+        return this.toNodeHttp(socket, first);
+      }
       this.socketOwner.set(socket, owner.owner);
       this.lastRuntimeApiOwner = owner.owner;
-      this.runtimeConnections.add(socket);
-      socket.once('close', () => this.runtimeConnections.delete(socket));
       serveRuntimeConnection(owner.owner, socket, this.toNodeHttp, first);
     });
   }
@@ -289,9 +303,10 @@ export class LocalLambda {
     sendRuntimeError(res, 403, 'AccessDenied', message);
   }
 
-  /** Serves the main routes (Invoke API, control API) on the main port. */
-  routeMain(handler: MainRouteHandler): void {
+  /** Serves the main routes (Invoke API, control API) on the main port; `plain`: those of them served without node:http. */
+  routeMain(handler: MainRouteHandler, plain?: PlainRoute): void {
     this.mainRoutes = handler;
+    this.plainRoute = plain;
   }
 
   async listen(): Promise<number> {
@@ -673,7 +688,7 @@ export class LocalLambda {
     await this.componentRunner?.close();
     await this.middlewareRunner?.close();
     this.http.closeAllConnections();
-    for (const socket of this.runtimeConnections) socket.destroy();
+    for (const socket of this.ownConnections) socket.destroy();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 }

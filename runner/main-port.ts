@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headerValue, sendAwsError, splitTarget } from './http-util.ts';
 import type { LocalLambda } from './local-lambda.ts';
 import { corsHeaders, judgeRequest, type Surface } from './request-guard.ts';
+import type { PlainRoute } from './plain-requests.ts';
 
 /** Answers the request and returns true, or returns false for the next route. */
 export type MainRoute = (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => boolean;
@@ -19,6 +20,8 @@ export interface MainPortOptions {
   allowedOrigins: ReadonlySet<string>;
   /** How long a request body may go without a byte before the runner answers 408. */
   bodyIdleMs: number;
+  /** The routes' plain-request forms (plain-requests.ts), tried for requests the guard lets through as they are. */
+  plainRoutes?: readonly PlainRoute[];
 }
 
 export const DEFAULT_BODY_IDLE_MS = 30_000;
@@ -30,47 +33,76 @@ export function bodyIdleMsFromEnv(): number {
 }
 
 export function serveMainPort(lambda: LocalLambda, opts: MainPortOptions): void {
-  lambda.routeMain((req, res) => {
-    const { path, query } = splitTarget(req.url);
-    const h = req.headers;
+  lambda.routeMain(
+    (req, res) => {
+      const { path, query } = splitTarget(req.url);
+      const h = req.headers;
+      const verdict = judgeRequest(
+        opts.surfaceOf(path),
+        {
+          method: req.method,
+          host: h.host,
+          origin: h.origin,
+          authorization: h.authorization,
+          secFetchSite: headerValue(req, 'sec-fetch-site'),
+          preflightMethod: headerValue(req, 'access-control-request-method'),
+        },
+        opts.allowedOrigins,
+      );
+      if (verdict.kind === 'refuse') {
+        req.resume();
+        return sendAwsError(res, verdict.status, verdict.type, verdict.message);
+      }
+      if (verdict.kind === 'preflight') {
+        req.resume();
+        res.writeHead(204, corsHeaders(verdict.corsOrigin, true, headerValue(req, 'access-control-request-headers')));
+        return void res.end();
+      }
+      if (verdict.corsOrigin) for (const [name, value] of Object.entries(corsHeaders(verdict.corsOrigin, false, undefined))) res.setHeader(name, value);
+      watchBody(req, res, opts.bodyIdleMs);
+      try {
+        for (const route of opts.routes) if (route(req, res, path, query)) return;
+        req.resume();
+        sendAwsError(
+          res,
+          404,
+          'UnknownOperationException',
+          `The runner has no ${printable(req.method ?? '')} ${printable(path)}. It serves the Lambda Invoke API (POST /2015-03-31/functions/<name>/invocations)${opts.routes.length > 1 ? ', the local control plane (/2015-03-31/functions) and its control API' : ''}.`,
+        );
+      } catch (err) {
+        // A handler's own bug must cost this request, not the runner.
+        if (!res.headersSent) sendAwsError(res, 500, 'ServiceException', `The runner failed on this request: ${(err as Error).message}`);
+        else res.destroy();
+      }
+    },
+    opts.plainRoutes?.length ? plainMainRoute(opts, opts.plainRoutes) : undefined,
+  );
+}
+
+/** The guard, then the plain routes: a request the guard refuses, or answers with CORS headers, is node:http's. */
+function plainMainRoute(opts: MainPortOptions, routes: readonly PlainRoute[]): PlainRoute {
+  return (head, target, body, answer) => {
+    const h = head.headers;
     const verdict = judgeRequest(
-      opts.surfaceOf(path),
+      opts.surfaceOf(head.path),
       {
-        method: req.method,
-        host: h.host,
-        origin: h.origin,
-        authorization: h.authorization,
-        secFetchSite: headerValue(req, 'sec-fetch-site'),
-        preflightMethod: headerValue(req, 'access-control-request-method'),
+        method: head.method,
+        host: h.get('host'),
+        origin: h.get('origin'),
+        authorization: h.get('authorization'),
+        secFetchSite: h.get('sec-fetch-site'),
+        preflightMethod: h.get('access-control-request-method'),
       },
       opts.allowedOrigins,
     );
-    if (verdict.kind === 'refuse') {
-      req.resume();
-      return sendAwsError(res, verdict.status, verdict.type, verdict.message);
-    }
-    if (verdict.kind === 'preflight') {
-      req.resume();
-      res.writeHead(204, corsHeaders(verdict.corsOrigin, true, headerValue(req, 'access-control-request-headers')));
-      return void res.end();
-    }
-    if (verdict.corsOrigin) for (const [name, value] of Object.entries(corsHeaders(verdict.corsOrigin, false, undefined))) res.setHeader(name, value);
-    watchBody(req, res, opts.bodyIdleMs);
+    if (verdict.kind !== 'allow' || verdict.corsOrigin) return false;
     try {
-      for (const route of opts.routes) if (route(req, res, path, query)) return;
-      req.resume();
-      sendAwsError(
-        res,
-        404,
-        'UnknownOperationException',
-        `The runner has no ${printable(req.method ?? '')} ${printable(path)}. It serves the Lambda Invoke API (POST /2015-03-31/functions/<name>/invocations)${opts.routes.length > 1 ? ', the local control plane (/2015-03-31/functions) and its control API' : ''}.`,
-      );
-    } catch (err) {
-      // A handler's own bug must cost this request, not the runner.
-      if (!res.headersSent) sendAwsError(res, 500, 'ServiceException', `The runner failed on this request: ${(err as Error).message}`);
-      else res.destroy();
+      for (const route of routes) if (route(head, target, body, answer)) return true;
+    } catch {
+      // A route's own bug: node:http's route answers the request (its 500 included).
     }
-  });
+    return false;
+  };
 }
 
 /**

@@ -3,7 +3,8 @@
 //   POST /2021-11-15/functions/{name}/response-streaming-invocations  (event-stream framing)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventStreamCodec } from '@smithy/core/event-streams';
-import { AwsError, BodyTooLargeError, decodeSegment, headerValue, readBody, sendAwsError } from '../http-util.ts';
+import { AwsError, awsErrorReply, BodyTooLargeError, decodeSegment, headerValue, readBody, sendAwsError } from '../http-util.ts';
+import { plainReply, type PlainRoute } from '../plain-requests.ts';
 import {
   FunctionNotFoundError,
   InvalidParameterValueError,
@@ -13,7 +14,7 @@ import {
   type LocalLambda,
 } from '../local-lambda.ts';
 import { EventQueueFullError } from './event-queue.ts';
-import type { Completion, Outcome } from '../environments/invocation.ts';
+import type { Completion, Invocation, Outcome } from '../environments/invocation.ts';
 import { tenantProblem, type FunctionSpec } from '../functions/model.ts';
 import { lambdaArn } from '../functions/arns.ts';
 import { resolveQualifier } from './control-plane.ts';
@@ -250,17 +251,67 @@ function startInvocation(
     const inv = lambda.invoke(name, payload, { ...caller, queue, streamListener: stream, version });
     return { inv, stream };
   } catch (err) {
-    if (err instanceof TooManyRequestsError) {
-      sendAwsError(res, 429, 'TooManyRequestsException', err.message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
-    } else if (err instanceof FunctionNotFoundError) {
-      sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}`);
-    } else if (err instanceof RunnerClosingError) {
-      sendAwsError(res, 503, 'ServiceException', err.message);
-    } else if (err instanceof InvalidParameterValueError) {
-      sendAwsError(res, 400, 'InvalidParameterValueException', err.message);
-    } else throw err;
+    const refusal = invokeRefusal(err, name);
+    sendAwsError(res, refusal.status, refusal.type, refusal.message, refusal.extra);
     return undefined;
   }
+}
+
+/** The Invoke API's answer to an invocation LocalLambda.invoke refused (it rethrows anything else). */
+function invokeRefusal(err: unknown, name: string): AwsError & { extra?: Record<string, unknown> } {
+  if (err instanceof TooManyRequestsError)
+    return Object.assign(new AwsError(429, 'TooManyRequestsException', err.message), {
+      extra: { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
+    });
+  if (err instanceof FunctionNotFoundError) return new AwsError(404, 'ResourceNotFoundException', `Function not found: ${lambdaArn(name)}`);
+  if (err instanceof RunnerClosingError) return new AwsError(503, 'ServiceException', err.message);
+  if (err instanceof InvalidParameterValueError) return new AwsError(400, 'InvalidParameterValueException', err.message);
+  throw err;
+}
+
+/**
+ * The Invoke API for a plain keep-alive request (plain-requests.ts): a synchronous invoke of $LATEST without a log
+ * tail, client context or qualifier, whose payload is JSON. Anything else is left to handleInvokeApi (node:http),
+ * which this answers exactly as: the same headers in the same order, the same errors.
+ */
+export function plainInvokeApi(lambda: LocalLambda): PlainRoute {
+  return (head, target, body, answer) => {
+    if (head.method !== 'POST' || target.includes('?')) return false;
+    const match = INVOKE.exec(head.path);
+    if (!match) return false;
+    const headers = head.headers;
+    const type = headers.get('x-amz-invocation-type');
+    if ((type !== undefined && type !== 'RequestResponse') || headers.get('x-amz-log-type') === 'Tail' || headers.has('x-amz-client-context')) return false;
+    let address: { name: string; qualifier: string | undefined };
+    try {
+      address = functionTarget(decodeURIComponent(match[1]!));
+    } catch {
+      return false;
+    }
+    const { name, qualifier } = address;
+    if (qualifier !== undefined || body.length > MAX_SYNC_PAYLOAD) return false;
+    const fn = lambda.getFunction(name);
+    if (!fn || (fn.durable && durableOf(lambda))) return false;
+    const payload = body.length === 0 ? Buffer.from('{}') : body;
+    if (checkJson(payload)) return false;
+    let inv: Invocation;
+    try {
+      inv = lambda.invoke(name, payload, { tenantId: headers.get('x-amz-tenant-id'), traceHeader: headers.get('x-amzn-trace-id'), queue: false });
+    } catch (err) {
+      const refusal = invokeRefusal(err, name);
+      answer(awsErrorReply(refusal.status, refusal.type, refusal.message, refusal.extra));
+      return true;
+    }
+    const reply = (outcome: Outcome) => {
+      let text = `HTTP/1.1 200 OK\r\nContent-Type: ${outcome.ok ? outcome.contentType : 'application/json'}\r\nX-Amz-Executed-Version: ${executedVersion(undefined)}\r\nX-Amzn-RequestId: ${inv.requestId}\r\nContent-Length: ${outcome.body.length}\r\n`;
+      if (!outcome.ok) text += 'X-Amz-Function-Error: Unhandled\r\n';
+      answer(plainReply(text, outcome.body));
+    };
+    // Answered the moment the runtime answers, synchronously, as handleInvokeApi does.
+    if (inv.outcome) reply(inv.outcome);
+    else inv.onSettle = reply;
+    return true;
+  };
 }
 
 /**
