@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { isAlive, post, readRecords, removeTemps, serveInvokeApi, startRunner, tempDir, waitFor, type Runner } from './support/runner.ts';
+import { isAlive, post, readRecords, removeTemps, serveInvokeApi, startRunner, tempDir, waitFor } from './support/runner.ts';
 import { parseFunction } from '../../runner/functions/model.ts';
 import { useEventQueue } from '../../runner/invoke/event-queue.ts';
 import { LocalLambda } from '../../runner/local-lambda.ts';
@@ -67,8 +67,37 @@ ${resources}`,
   return { dir, template, records };
 }
 
-function sendEvent(runner: Runner, name: string, event: unknown) {
-  return post(`${runner.endpoint}/2015-03-31/functions/${name}/invocations`, JSON.stringify(event), { 'X-Amz-Invocation-Type': 'Event', Authorization: SIGV4 });
+function sendEvent(target: { endpoint: string }, name: string, event: unknown) {
+  return post(`${target.endpoint}/2015-03-31/functions/${name}/invocations`, JSON.stringify(event), { 'X-Amz-Invocation-Type': 'Event', Authorization: SIGV4 });
+}
+
+/**
+ * An in-process LocalLambda serving the Invoke API with the event queue in the workspace, for tests that change its
+ * functions while events wait: `spec(name)` defines app.mjs as `name` (concurrency from `concurrency`, else 10), and
+ * `lines` gathers its log lines as `[function] line`.
+ */
+async function queueingLambda(ws: { dir: string; records: string }, concurrency: Record<string, number>) {
+  const lambda = new LocalLambda({ hotReload: false });
+  const spec = (name: string) =>
+    parseFunction(
+      {
+        name,
+        runtime: 'nodejs22.x',
+        handler: 'app.handler',
+        codeUri: join(ws.dir, 'src'),
+        environment: { RECORD_FILE: ws.records },
+        concurrency: concurrency[name] ?? 10,
+      },
+      'test',
+    );
+  const lines: string[] = [];
+  lambda.subscribe((e) => {
+    if (e.type === 'log') lines.push(`[${e.function}] ${e.line}`);
+  });
+  lambda.setFunctions(Object.keys(concurrency).map(spec));
+  await serveInvokeApi(lambda);
+  await useEventQueue(lambda, join(ws.dir, '.open-runtime'));
+  return { lambda, spec, lines, endpoint: `http://127.0.0.1:${lambda.port}` };
 }
 
 const AUDIT = `  Audit:
@@ -350,26 +379,11 @@ test('a full queue answers 429 TooManyRequestsException naming its limit', async
 
 test('removing a function drops its queued events with a log line; they never run, and its processes go', async () => {
   const ws = workspace('removed', '');
-  const lambda = new LocalLambda({ hotReload: false });
-  const spec = (name: string, concurrency = 10) =>
-    parseFunction(
-      { name, runtime: 'nodejs22.x', handler: 'app.handler', codeUri: join(ws.dir, 'src'), environment: { RECORD_FILE: ws.records }, concurrency },
-      'test',
-    );
-  const lines: string[] = [];
-  lambda.subscribe((e) => {
-    if (e.type === 'log') lines.push(`[${e.function}] ${e.line}`);
-  });
-  lambda.setFunctions([spec('Keep'), spec('Slow', 1)]);
-  await serveInvokeApi(lambda);
-  await useEventQueue(lambda, join(ws.dir, '.open-runtime'));
-  const endpoint = `http://127.0.0.1:${lambda.port}`;
+  const local = await queueingLambda(ws, { Keep: 10, Slow: 1 });
+  const { lambda, spec, lines } = local;
   try {
     for (let i = 0; i < 4; i++) {
-      const reply = await post(`${endpoint}/2015-03-31/functions/Slow/invocations`, JSON.stringify({ id: `r${i}`, sleepMs: 1500 }), {
-        'X-Amz-Invocation-Type': 'Event',
-        Authorization: SIGV4,
-      });
+      const reply = await sendEvent(local, 'Slow', { id: `r${i}`, sleepMs: 1500 });
       assert.equal(reply.status, 202, reply.text);
     }
     await waitFor('the first to start', () => readRecords(ws.records).some((r) => r.fn === 'Slow'), 20_000);
@@ -461,32 +475,14 @@ test('a second runner in the same workspace leaves the queue to the first, says 
 
 test('a function whose definition breaks keeps its queued events; they run once it is fixed', async () => {
   const ws = workspace('broken', '');
-  const lambda = new LocalLambda({ hotReload: false });
-  const spec = (name: string) =>
-    parseFunction(
-      { name, runtime: 'nodejs22.x', handler: 'app.handler', codeUri: join(ws.dir, 'src'), environment: { RECORD_FILE: ws.records }, concurrency: 1 },
-      'test',
-    );
-  const lines: string[] = [];
-  lambda.subscribe((e) => {
-    if (e.type === 'log') lines.push(`[${e.function}] ${e.line}`);
-  });
-  lambda.setFunctions([spec('Keep'), spec('Fragile')]);
-  await serveInvokeApi(lambda);
-  await useEventQueue(lambda, join(ws.dir, '.open-runtime'));
-  const endpoint = `http://127.0.0.1:${lambda.port}`;
+  const local = await queueingLambda(ws, { Keep: 1, Fragile: 1 });
+  const { lambda, spec, lines } = local;
   try {
-    const holder = post(`${endpoint}/2015-03-31/functions/Fragile/invocations`, JSON.stringify({ id: 'holder', sleepMs: 1000 }), { Authorization: SIGV4 });
+    const holder = post(`${local.endpoint}/2015-03-31/functions/Fragile/invocations`, JSON.stringify({ id: 'holder', sleepMs: 1000 }), {
+      Authorization: SIGV4,
+    });
     await waitFor('the holder to start', () => readRecords(ws.records).some((r) => r.event?.id === 'holder'), 20_000);
-    assert.equal(
-      (
-        await post(`${endpoint}/2015-03-31/functions/Fragile/invocations`, JSON.stringify({ id: 'waits' }), {
-          'X-Amz-Invocation-Type': 'Event',
-          Authorization: SIGV4,
-        })
-      ).status,
-      202,
-    );
+    assert.equal((await sendEvent(local, 'Fragile', { id: 'waits' })).status, 202);
     // The template now has an error in Fragile: it is not defined, but it was not removed either.
     lambda.setFunctions(
       [spec('Keep')],

@@ -3,28 +3,14 @@
 // (and its Content.Location download), list-layer-versions, list-layers, delete-layer-version; a function created and
 // updated with --layers sees the layers' files at /opt, later layers over earlier ones, as on Lambda; the bad inputs.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { GetLayerVersionByArnCommand, ListLayerVersionsCommand, PublishLayerVersionCommand } from '@aws-sdk/client-lambda';
-import { ROLE, useControlPlane } from './support/control-plane.ts';
+import { createFunctionArgs, useControlPlane } from './support/control-plane.ts';
 
 const plane = useControlPlane('cp-layers');
-const { aws, awsOk, sdk } = plane;
-
-/** A folder zipped with the real zip command: `files` by path inside the zip. */
-function zipOf(name: string, files: Record<string, string>): string {
-  const dir = join(plane.work, `${name}-src`);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  const zip = join(plane.work, `${name}.zip`);
-  assert.equal(spawnSync('zip', ['-q', '-r', '-X', zip, '.'], { cwd: dir }).status, 0);
-  return zip;
-}
+const { aws, awsOk, sdk, zip: zipOf } = plane;
 
 test('publish, get, get by ARN (with the content download), list and delete layer versions with the AWS CLI', async () => {
   const zip = zipOf('greeting-1', { 'greeting.txt': 'hello from layer 1' });
@@ -123,22 +109,7 @@ test('a function created and updated with --layers sees their files at /opt, the
       '',
     ].join('\n'),
   });
-  const created = awsOk(
-    'create-function',
-    '--function-name',
-    'ReadsOpt',
-    '--runtime',
-    'nodejs22.x',
-    '--handler',
-    'index.handler',
-    '--role',
-    ROLE,
-    '--zip-file',
-    `fileb://${code}`,
-    '--layers',
-    base.LayerVersionArn,
-    top.LayerVersionArn,
-  );
+  const created = awsOk(...createFunctionArgs('ReadsOpt', 'nodejs22.x', 'index.handler', code, '--layers', base.LayerVersionArn, top.LayerVersionArn));
   assert.deepEqual(
     created.Layers.map((l: any) => l.Arn),
     [base.LayerVersionArn, top.LayerVersionArn],
@@ -197,21 +168,7 @@ test('the SDK publishes and finds layer versions too', async () => {
 
 test('a deployed function runs as on Lambda: SLSMIDDLEWARES without the Open Runtime layer means nothing, not Middleware.NotFound', async () => {
   const code = zipOf('sls-env', { 'index.mjs': 'export const handler = async () => ({ ran: true, chain: process.env.SLSMIDDLEWARES });\n' });
-  awsOk(
-    'create-function',
-    '--function-name',
-    'SlsEnv',
-    '--runtime',
-    'nodejs22.x',
-    '--handler',
-    'index.handler',
-    '--role',
-    ROLE,
-    '--zip-file',
-    `fileb://${code}`,
-    '--environment',
-    'Variables={SLSMIDDLEWARES=auth}',
-  );
+  awsOk(...createFunctionArgs('SlsEnv', 'nodejs22.x', 'index.handler', code, '--environment', 'Variables={SLSMIDDLEWARES=auth}'));
   const reply = await plane.runner.invoke('SlsEnv', {});
   assert.equal(reply.headers['x-amz-function-error'], undefined, reply.text);
   assert.deepEqual(reply.json(), { ran: true, chain: 'auth' });
@@ -219,22 +176,7 @@ test('a deployed function runs as on Lambda: SLSMIDDLEWARES without the Open Run
 
 test('bad layer input: an unknown or malformed layer ARN, too many layers, two versions of one layer, a broken zip, S3 content', async () => {
   const code = zipOf('plain', { 'index.mjs': 'export const handler = async () => 1;\n' });
-  const create = (...layers: string[]) =>
-    aws(
-      'create-function',
-      '--function-name',
-      'BadLayers',
-      '--runtime',
-      'nodejs22.x',
-      '--handler',
-      'index.handler',
-      '--role',
-      ROLE,
-      '--zip-file',
-      `fileb://${code}`,
-      '--layers',
-      ...layers,
-    );
+  const create = (...layers: string[]) => aws(...createFunctionArgs('BadLayers', 'nodejs22.x', 'index.handler', code, '--layers', ...layers));
   let r = create('arn:aws:lambda:us-east-1:123456789012:layer:nope:1');
   assert.match(r.stderr, /InvalidParameterValueException.*Layer version arn:aws:lambda:us-east-1:123456789012:layer:nope:1 does not exist/);
   r = create('not-an-arn');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
   CreateFunctionCommand,
+  type CreateFunctionRequest,
   DeleteFunctionCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
@@ -20,7 +21,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { buildFunction } from '../../runner/build/build-function.ts';
 import { discoverFunctions } from '../../runner/functions/discover.ts';
-import { ROLE, useControlPlane } from './support/control-plane.ts';
+import { createFunctionArgs, ROLE, useControlPlane } from './support/control-plane.ts';
 import { ROOT } from './support/runner.ts';
 
 const plane = useControlPlane('control-plane');
@@ -35,16 +36,14 @@ function invoke(name: string, payload: unknown, ...extra: string[]): { meta: any
 
 /** A Node handler zipped with the real zip command, as people deploy them. */
 function nodeZip(name: string, version: number): string {
-  const dir = join(plane.work, `${name}-src`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'index.mjs'),
-    `export const handler = async (event, context) => ({ version: ${version}, echo: event, greeting: process.env.GREETING ?? null, fn: context.functionName, memory: context.memoryLimitInMB });\n`,
-  );
-  const zip = join(plane.work, `${name}.zip`);
-  const made = spawnSync('zip', ['-q', '-X', zip, 'index.mjs'], { cwd: dir });
-  assert.equal(made.status, 0);
-  return zip;
+  return plane.zip(name, {
+    'index.mjs': `export const handler = async (event, context) => ({ version: ${version}, echo: event, greeting: process.env.GREETING ?? null, fn: context.functionName, memory: context.memoryLimitInMB });\n`,
+  });
+}
+
+/** CreateFunction's input for a Node function (index.handler, nodejs22.x unless `input` says) in `zip`, with the test ROLE. */
+function nodeFunction(zip: Buffer, input: Partial<CreateFunctionRequest> & { FunctionName: string }): CreateFunctionRequest {
+  return { Runtime: 'nodejs22.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile: zip }, ...input };
 }
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('base64');
@@ -58,21 +57,7 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
   });
 
   test("create-function answers Active / Successful with the zip's CodeSha256, and invoke runs it at once", () => {
-    const created = awsOk(
-      'create-function',
-      '--function-name',
-      'Hello',
-      '--runtime',
-      'nodejs22.x',
-      '--handler',
-      'index.handler',
-      '--role',
-      ROLE,
-      '--memory-size',
-      '256',
-      '--zip-file',
-      `fileb://${v1}`,
-    );
+    const created = awsOk(...createFunctionArgs('Hello', 'nodejs22.x', 'index.handler', v1, '--memory-size', '256'));
     assert.equal(created.FunctionName, 'Hello');
     assert.equal(created.FunctionArn, 'arn:aws:lambda:us-east-1:123456789012:function:Hello');
     assert.equal(created.State, 'Active');
@@ -89,19 +74,7 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
   });
 
   test('creating it again is a ResourceConflictException', () => {
-    const again = aws(
-      'create-function',
-      '--function-name',
-      'Hello',
-      '--runtime',
-      'nodejs22.x',
-      '--handler',
-      'index.handler',
-      '--role',
-      ROLE,
-      '--zip-file',
-      `fileb://${v1}`,
-    );
+    const again = aws(...createFunctionArgs('Hello', 'nodejs22.x', 'index.handler', v1));
     assert.notEqual(again.status, 0);
     assert.match(again.stderr, /ResourceConflictException.*Function already exist: Hello/);
   });
@@ -190,23 +163,7 @@ describe('a function deployed, changed and deleted with the AWS CLI v2', () => {
 test('an arm64 Go package deploys with --architectures arm64 and runs under qemu', async () => {
   const { functions } = await discoverFunctions(join(ROOT, 'examples'));
   const build = await buildFunction(functions.find((f) => f.name === 'GoHello')!, 'arm64', { workspace: plane.work });
-  const created = awsOk(
-    'create-function',
-    '--function-name',
-    'GoArm',
-    '--runtime',
-    'provided.al2023',
-    '--handler',
-    'bootstrap',
-    '--role',
-    ROLE,
-    '--architectures',
-    'arm64',
-    '--timeout',
-    '30',
-    '--zip-file',
-    `fileb://${build.zipPath}`,
-  );
+  const created = awsOk(...createFunctionArgs('GoArm', 'provided.al2023', 'bootstrap', build.zipPath, '--architectures', 'arm64', '--timeout', '30'));
   assert.deepEqual(created.Architectures, ['arm64']);
   assert.equal(created.CodeSha256, build.codeSha256);
   const { response } = invoke('GoArm', { name: 'Lambda' });
@@ -214,21 +171,7 @@ test('an arm64 Go package deploys with --architectures arm64 and runs under qemu
   assert.equal(response.architecture, 'arm64');
 
   // The same package declared x86_64 is refused, and nothing is created.
-  const wrong = aws(
-    'create-function',
-    '--function-name',
-    'GoWrongArch',
-    '--runtime',
-    'provided.al2023',
-    '--handler',
-    'bootstrap',
-    '--role',
-    ROLE,
-    '--architectures',
-    'x86_64',
-    '--zip-file',
-    `fileb://${build.zipPath}`,
-  );
+  const wrong = aws(...createFunctionArgs('GoWrongArch', 'provided.al2023', 'bootstrap', build.zipPath, '--architectures', 'x86_64'));
   assert.notEqual(wrong.status, 0);
   assert.match(
     wrong.stderr,
@@ -248,14 +191,7 @@ describe('tenant isolation (TenancyConfig) through the SDK', () => {
     try {
       const zip = readFileSync(nodeZip('tenants', 1));
       const created = await client.send(
-        new CreateFunctionCommand({
-          FunctionName: 'PerTenant',
-          Runtime: 'nodejs22.x',
-          Handler: 'index.handler',
-          Role: ROLE,
-          Code: { ZipFile: zip },
-          TenancyConfig: { TenantIsolationMode: 'PER_TENANT' },
-        }),
+        new CreateFunctionCommand(nodeFunction(zip, { FunctionName: 'PerTenant', TenancyConfig: { TenantIsolationMode: 'PER_TENANT' } })),
       );
       assert.deepEqual(created.TenancyConfig, { TenantIsolationMode: 'PER_TENANT' });
       const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'PerTenant' }));
@@ -271,14 +207,7 @@ describe('tenant isolation (TenancyConfig) through the SDK', () => {
       assert.deepEqual(updated.TenancyConfig, { TenantIsolationMode: 'PER_TENANT' });
       await assert.rejects(
         client.send(
-          new CreateFunctionCommand({
-            FunctionName: 'BadTenancy',
-            Runtime: 'nodejs22.x',
-            Handler: 'index.handler',
-            Role: ROLE,
-            Code: { ZipFile: zip },
-            TenancyConfig: { TenantIsolationMode: 'PER_REQUEST' },
-          } as never),
+          new CreateFunctionCommand(nodeFunction(zip, { FunctionName: 'BadTenancy', TenancyConfig: { TenantIsolationMode: 'PER_REQUEST' } } as never)),
         ),
         { name: 'ValidationException' },
       );
@@ -293,10 +222,7 @@ describe('tenant isolation (TenancyConfig) through the SDK', () => {
 describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
   test('CreateFunction with a CapacityProviderConfig: the configuration keeps it, and the function is told its AWS_LAMBDA_MAX_CONCURRENCY', async () => {
     const client = sdk();
-    const dir = join(plane.work, 'managed-src');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? null;\n');
-    assert.equal(spawnSync('zip', ['-q', '-X', join(plane.work, 'managed.zip'), 'index.mjs'], { cwd: dir }).status, 0);
+    const zip = readFileSync(plane.zip('managed', { 'index.mjs': 'export const handler = async () => process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? null;\n' }));
     const capacity = {
       LambdaManagedInstancesCapacityProviderConfig: {
         CapacityProviderArn: 'arn:aws:lambda:us-east-1:123456789012:capacity-provider:local',
@@ -305,28 +231,20 @@ describe('Managed Instances (CapacityProviderConfig) through the SDK', () => {
     };
     try {
       const created = await client.send(
-        new CreateFunctionCommand({
-          FunctionName: 'Managed',
-          Runtime: 'nodejs24.x',
-          Handler: 'index.handler',
-          Role: ROLE,
-          Code: { ZipFile: readFileSync(join(plane.work, 'managed.zip')) },
-          CapacityProviderConfig: capacity,
-        }),
+        new CreateFunctionCommand(nodeFunction(zip, { FunctionName: 'Managed', Runtime: 'nodejs24.x', CapacityProviderConfig: capacity })),
       );
       assert.deepEqual(created.CapacityProviderConfig, capacity);
       const ran = await client.send(new InvokeCommand({ FunctionName: 'Managed', Payload: Buffer.from('{}') }));
       assert.equal(Buffer.from(ran.Payload!).toString(), '"8"');
       await assert.rejects(
         client.send(
-          new CreateFunctionCommand({
-            FunctionName: 'BadManaged',
-            Runtime: 'nodejs24.x',
-            Handler: 'index.handler',
-            Role: ROLE,
-            Code: { ZipFile: readFileSync(join(plane.work, 'managed.zip')) },
-            CapacityProviderConfig: { LambdaManagedInstancesCapacityProviderConfig: {} },
-          } as never),
+          new CreateFunctionCommand(
+            nodeFunction(zip, {
+              FunctionName: 'BadManaged',
+              Runtime: 'nodejs24.x',
+              CapacityProviderConfig: { LambdaManagedInstancesCapacityProviderConfig: {} },
+            } as never),
+          ),
         ),
         { name: 'ValidationException' },
       );
@@ -394,19 +312,7 @@ describe('bad input', () => {
     writeFileSync(join(dir, 'index.mjs'), 'export const handler = async () => 1;\n');
     spawnSync('truncate', ['-s', '251M', join(dir, 'zeros.bin')]);
     assert.equal(spawnSync('zip', ['-q', join(plane.work, 'bomb.zip'), 'index.mjs', 'zeros.bin'], { cwd: dir }).status, 0);
-    const bomb = aws(
-      'create-function',
-      '--function-name',
-      'TooBig',
-      '--runtime',
-      'nodejs22.x',
-      '--handler',
-      'index.handler',
-      '--role',
-      ROLE,
-      '--zip-file',
-      `fileb://${join(plane.work, 'bomb.zip')}`,
-    );
+    const bomb = aws(...createFunctionArgs('TooBig', 'nodejs22.x', 'index.handler', join(plane.work, 'bomb.zip')));
     assert.match(bomb.stderr, /InvalidParameterValueException.*Unzipped size must be smaller than 262144000 bytes/);
 
     // 51 MB that does not compress.
@@ -414,49 +320,23 @@ describe('bad input', () => {
     for (let i = 0; i < random.length; i += 64) createHash('sha512').update(`${i}`).digest().copy(random, i);
     writeFileSync(join(dir, 'random.bin'), random);
     assert.equal(spawnSync('zip', ['-q', '-0', join(plane.work, 'large.zip'), 'index.mjs', 'random.bin'], { cwd: dir }).status, 0);
-    const large = aws(
-      'create-function',
-      '--function-name',
-      'TooBig',
-      '--runtime',
-      'nodejs22.x',
-      '--handler',
-      'index.handler',
-      '--role',
-      ROLE,
-      '--zip-file',
-      `fileb://${join(plane.work, 'large.zip')}`,
-    );
+    const large = aws(...createFunctionArgs('TooBig', 'nodejs22.x', 'index.handler', join(plane.work, 'large.zip')));
     assert.match(large.stderr, /RequestEntityTooLargeException.*Request must be smaller than 70167211 bytes for the CreateFunction operation/);
     assert.match(aws('get-function', '--function-name', 'TooBig').stderr, /ResourceNotFoundException/);
   });
 
   test('a runtime the runner does not run, or one Lambda retired, is an InvalidParameterValueException', () => {
-    const zip = `fileb://${nodeZip('rt', 1)}`;
+    const zip = nodeZip('rt', 1);
     assert.match(
-      aws('create-function', '--function-name', 'Java', '--runtime', 'java21', '--handler', 'x::y', '--role', ROLE, '--zip-file', zip).stderr,
+      aws(...createFunctionArgs('Java', 'java21', 'x::y', zip)).stderr,
       /InvalidParameterValueException.*java21 is not supported by the local runner/,
     );
     assert.match(
-      aws('create-function', '--function-name', 'Old', '--runtime', 'nodejs16.x', '--handler', 'index.handler', '--role', ROLE, '--zip-file', zip).stderr,
+      aws(...createFunctionArgs('Old', 'nodejs16.x', 'index.handler', zip)).stderr,
       /InvalidParameterValueException.*nodejs16\.x is no longer supported/,
     );
     assert.match(
-      aws(
-        'create-function',
-        '--function-name',
-        'Env',
-        '--runtime',
-        'nodejs22.x',
-        '--handler',
-        'index.handler',
-        '--role',
-        ROLE,
-        '--environment',
-        'Variables={AWS_REGION=eu-west-1}',
-        '--zip-file',
-        zip,
-      ).stderr,
+      aws(...createFunctionArgs('Env', 'nodejs22.x', 'index.handler', zip, '--environment', 'Variables={AWS_REGION=eu-west-1}')).stderr,
       /reserved keys .* AWS_REGION/,
     );
   });

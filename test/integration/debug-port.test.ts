@@ -32,6 +32,41 @@ const NODE_FN = {
   files: { 'app.mjs': 'export const handler = async (event) => ({ debugged: true, got: event });\n' },
 };
 
+/** `invoke --debug-port` of `name` as a child process, its output collected. */
+function debugInvoke(name: string, template: string, port: number, event: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI, 'invoke', name, '--template', template, '--debug-port', String(port), '--event', '-'], {
+    env: { ...process.env, PATH: FIXTURE_PATH, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end(event);
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk) => (out.stdout += chunk));
+  child.stderr.on('data', (chunk) => (out.stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, out, exited };
+}
+
+/**
+ * Attaches a DAP client to the debugger on `port` as an editor does (initialize, attach, one breakpoint at file:line,
+ * configurationDone) and waits for the function to stop there; `checkSet` sees the setBreakpoints answer.
+ */
+async function stopAtBreakpoint(port: number, adapterID: string, attach: object, file: string, line: number, checkSet: (set: any) => void) {
+  const dap = await dapClient(port);
+  await dap.request('initialize', { adapterID, clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  const attached = dap.request('attach', attach);
+  await dap.event('initialized');
+  checkSet(await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] }));
+  await dap.request('configurationDone');
+  await attached;
+  const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
+  const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
+  assert.equal(stackFrames[0].source.path, file);
+  assert.equal(stackFrames[0].line, line);
+  const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
+  const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+  return { dap, frame: stackFrames[0], variables, resume: () => dap.request('continue', { threadId: stopped.threadId }) };
+}
+
 /** Attaches to the inspector on `port` as a debugger does, asks one question, and lets the program run. */
 async function attachAndRun(port: number): Promise<{ functionName: string; close: () => void }> {
   const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
@@ -61,30 +96,21 @@ async function attachAndRun(port: number): Promise<{ functionName: string; close
 test('invoke --debug-port: the Node function waits for a debugger on that port, and answers once a real inspector client attaches', async () => {
   const template = project([NODE_FN]);
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'invoke', 'NodeDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], {
-    env: { ...process.env, PATH: FIXTURE_PATH },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin.end('{"order":7}');
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { child, out, exited } = debugInvoke('NodeDebugged', template, port, '{"order":7}');
   try {
     await waitFor(
       'the function to wait for a debugger',
-      () => stderr.includes(`NodeDebugged waits for a Node debugger (VS Code "Attach", chrome://inspect) on 127.0.0.1:${port}`),
+      () => out.stderr.includes(`NodeDebugged waits for a Node debugger (VS Code "Attach", chrome://inspect) on 127.0.0.1:${port}`),
       20_000,
-    ).catch(() => assert.fail(stderr));
+    ).catch(() => assert.fail(out.stderr));
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(stdout, '', 'nothing runs before a debugger attaches');
+    assert.equal(out.stdout, '', 'nothing runs before a debugger attaches');
     assert.equal(child.exitCode, null);
     const debuggerSession = await attachAndRun(port);
     assert.equal(debuggerSession.functionName, 'NodeDebugged', "the debugger is attached to the function's own process");
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await exited, 0, out.stderr);
     debuggerSession.close();
-    assert.deepEqual(JSON.parse(stdout), { debugged: true, got: { order: 7 } });
+    assert.deepEqual(JSON.parse(out.stdout), { debugged: true, got: { order: 7 } });
   } finally {
     child.kill('SIGKILL');
   }
@@ -184,38 +210,18 @@ test("invoke --debug-port on a Python function: any DAP client attaches to debug
   const template = project([{ name: 'PyDebugged', runtime: 'python3.11', handler: 'app.handler', files: { 'app.py': source } }]);
   const file = join(dirname(template), 'PyDebugged', 'app.py');
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'invoke', 'PyDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], {
-    env: { ...process.env, PATH: FIXTURE_PATH },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin.end('{"order":7}');
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { child, out, exited } = debugInvoke('PyDebugged', template, port, '{"order":7}');
   try {
-    await waitFor('the function to wait for a debugger', () => stderr.includes(`on 127.0.0.1:${port}`) || undefined, 30_000).catch(() => assert.fail(stderr));
-    assert.equal(stdout, '', 'nothing runs before a debugger attaches');
-    const dap = await dapClient(port);
-    await dap.request('initialize', { adapterID: 'debugpy', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-    const attached = dap.request('attach', { justMyCode: true });
-    await dap.event('initialized');
-    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line: 3 }] });
-    assert.equal(set.breakpoints.length, 1);
-    await dap.request('configurationDone');
-    await attached;
-    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
-    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
-    assert.equal(stackFrames[0].source.path, file);
-    assert.equal(stackFrames[0].line, 3);
-    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
-    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    await waitFor('the function to wait for a debugger', () => out.stderr.includes(`on 127.0.0.1:${port}`) || undefined, 30_000).catch(() =>
+      assert.fail(out.stderr),
+    );
+    assert.equal(out.stdout, '', 'nothing runs before a debugger attaches');
+    const { dap, variables, resume } = await stopAtBreakpoint(port, 'debugpy', { justMyCode: true }, file, 3, (set) => assert.equal(set.breakpoints.length, 1));
     assert.equal(variables.find((v: { name: string }) => v.name === 'order')?.value, '7', JSON.stringify(variables));
-    await dap.request('continue', { threadId: stopped.threadId });
-    assert.equal(await exited, 0, stderr);
+    await resume();
+    assert.equal(await exited, 0, out.stderr);
     dap.close();
-    assert.deepEqual(JSON.parse(stdout), { debugged: true, order: 7 });
+    assert.deepEqual(JSON.parse(out.stdout), { debugged: true, order: 7 });
   } finally {
     child.kill('SIGKILL');
   }
@@ -238,65 +244,31 @@ test('invoke --debug-port on a Go function: built for debugging, run under Delve
   const line = source.split('\n').findIndex((l) => l.includes('if e.Name == ""')) + 1;
   assert.ok(line > 0, 'the handler checks the name');
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'invoke', 'GoDebugged', '--template', template, '--debug-port', String(port), '--event', '-'], {
-    env: { ...process.env, PATH: FIXTURE_PATH },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin.end('{"name":"Ada"}');
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { child, out, exited } = debugInvoke('GoDebugged', template, port, '{"name":"Ada"}');
   try {
     // The first debug build compiles the standard library without optimisations: give it time on a busy machine.
-    await waitFor('the Go function to wait for a debugger', () => stderr.includes(`waits for a Go debugger`) || undefined, 180_000).catch(() =>
-      assert.fail(stderr),
+    await waitFor('the Go function to wait for a debugger', () => out.stderr.includes(`waits for a Go debugger`) || undefined, 180_000).catch(() =>
+      assert.fail(out.stderr),
     );
-    assert.match(stderr, /GoDebugged is an arm64 function; Delve cannot debug under qemu, so this debug session runs a build for this machine/);
-    const dap = await dapClient(port);
-    await dap.request('initialize', { adapterID: 'go', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-    const attached = dap.request('attach', { mode: 'remote' });
-    await dap.event('initialized');
-    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] });
-    assert.equal(set.breakpoints[0].verified, true, JSON.stringify(set));
-    await dap.request('configurationDone');
-    await attached;
-    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
-    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
-    assert.equal(stackFrames[0].source.path, file);
-    assert.equal(stackFrames[0].line, line);
-    assert.equal(stackFrames[0].name, 'main.handle');
-    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
-    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    assert.match(out.stderr, /GoDebugged is an arm64 function; Delve cannot debug under qemu, so this debug session runs a build for this machine/);
+    const { dap, frame, variables, resume } = await stopAtBreakpoint(port, 'go', { mode: 'remote' }, file, line, (set) =>
+      assert.equal(set.breakpoints[0].verified, true, JSON.stringify(set)),
+    );
+    assert.equal(frame.name, 'main.handle');
     const e = variables.find((v: { name: string }) => v.name === 'e');
     assert.ok(e, JSON.stringify(variables));
     const fields = await dap.request('variables', { variablesReference: e.variablesReference });
     assert.equal(fields.variables.find((v: { name: string }) => v.name === 'Name')?.value, '"Ada"', JSON.stringify(fields.variables));
-    await dap.request('continue', { threadId: stopped.threadId });
-    assert.equal(await exited, 0, stderr);
+    await resume();
+    assert.equal(await exited, 0, out.stderr);
     dap.close();
-    const answer = JSON.parse(stdout);
+    const answer = JSON.parse(out.stdout);
     assert.equal(answer.message, 'Hello, Ada!');
     assert.equal(answer.architecture, process.arch === 'arm64' ? 'arm64' : 'amd64', 'the debug build is for this machine');
   } finally {
     child.kill('SIGKILL');
   }
 });
-
-/** `invoke --debug-port` of `name` as a child process, its output collected. */
-function debugInvoke(name: string, template: string, port: number, event: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, 'invoke', name, '--template', template, '--debug-port', String(port), '--event', '-'], {
-    env: { ...process.env, PATH: FIXTURE_PATH, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin.end(event);
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk) => (out.stdout += chunk));
-  child.stderr.on('data', (chunk) => (out.stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, out, exited };
-}
 
 test('invoke --debug-port on a Rust function: a debug build under lldb, any DAP client attaches, stops on a breakpoint in the .rs source, reads a local and continues', async () => {
   const example = join(import.meta.dirname, '..', '..', 'examples', 'functions', 'rust-hello');
@@ -326,27 +298,16 @@ test('invoke --debug-port on a Rust function: a debug build under lldb, any DAP 
     );
     assert.match(out.stderr, /RustDebugged is an arm64 function; lldb cannot debug under qemu, so this debug session runs a build for this machine/);
     assert.equal(out.stdout, '', 'nothing runs before a debugger attaches');
-    const dap = await dapClient(port);
-    await dap.request('initialize', { adapterID: 'lldb', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
     // The client says only "attach": the runner's proxy launches the function's debug build under lldb.
-    const attached = dap.request('attach', {});
-    await dap.event('initialized');
-    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] });
-    assert.equal(set.breakpoints[0].verified, true, JSON.stringify(set));
-    await dap.request('configurationDone');
-    await attached;
-    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
-    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
-    assert.equal(stackFrames[0].source.path, file);
-    assert.equal(stackFrames[0].line, line);
-    assert.match(stackFrames[0].name, /rust_hello::handle/);
-    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
-    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    const { dap, frame, variables, resume } = await stopAtBreakpoint(port, 'lldb', {}, file, line, (set) =>
+      assert.equal(set.breakpoints[0].verified, true, JSON.stringify(set)),
+    );
+    assert.match(frame.name, /rust_hello::handle/);
     const requestId = variables.find((v: { name: string }) => v.name === 'request_id');
     assert.ok(requestId, JSON.stringify(variables));
-    const evaluated = await dap.request('evaluate', { expression: 'name.vec.len', frameId: stackFrames[0].id, context: 'watch' });
+    const evaluated = await dap.request('evaluate', { expression: 'name.vec.len', frameId: frame.id, context: 'watch' });
     assert.equal(evaluated.result, '3', `the local "name" holds "Ada": ${JSON.stringify(evaluated)}`);
-    await dap.request('continue', { threadId: stopped.threadId });
+    await resume();
     assert.equal(await exited, 0, out.stderr);
     dap.close();
     const answer = JSON.parse(out.stdout);
@@ -404,24 +365,13 @@ test('invoke --debug-port on a C function with a Makefile: built by its build-<F
     await waitFor('the C function to wait for a debugger', () => out.stderr.includes('waits for an lldb debugger') || undefined, 60_000).catch(() =>
       assert.fail(out.stderr),
     );
-    const dap = await dapClient(port);
-    await dap.request('initialize', { adapterID: 'lldb', clientID: 'open-runtime-test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-    const attached = dap.request('attach', {});
-    await dap.event('initialized');
-    const set = await dap.request('setBreakpoints', { source: { path: file }, breakpoints: [{ line }] });
-    assert.equal(set.breakpoints[0].verified, true, `the debug build has line information: ${JSON.stringify(set)}`);
-    await dap.request('configurationDone');
-    await attached;
-    const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
-    const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
-    assert.equal(stackFrames[0].source.path, file);
-    assert.equal(stackFrames[0].line, line);
-    assert.equal(stackFrames[0].name, 'handle');
-    const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
-    const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
+    const { dap, frame, variables, resume } = await stopAtBreakpoint(port, 'lldb', {}, file, line, (set) =>
+      assert.equal(set.breakpoints[0].verified, true, `the debug build has line information: ${JSON.stringify(set)}`),
+    );
+    assert.equal(frame.name, 'handle');
     // -O0: the local is in memory with its value, not optimised away.
     assert.equal(variables.find((v: { name: string }) => v.name === 'length')?.value, '3', JSON.stringify(variables));
-    await dap.request('continue', { threadId: stopped.threadId });
+    await resume();
     assert.equal(await exited, 0, out.stderr);
     dap.close();
     assert.deepEqual(JSON.parse(out.stdout), { message: 'Hello, Ada!', length: 3 });

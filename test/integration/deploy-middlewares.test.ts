@@ -11,12 +11,12 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { GetFunctionConfigurationCommand, GetLayerVersionByArnCommand, LambdaClient, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, GetLayerVersionByArnCommand, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
 import { readZip } from '../../runner/build/zip.ts';
 import { deployFunction } from '../../runner/deploy/deploy-function.ts';
-import { loadFunctionsFrom } from '../../runner/functions/discover.ts';
 import type { FunctionSpec } from '../../runner/functions/model.ts';
-import { FIXTURES, ROOT, removeTemps, startRunner, tempDir, type Reply, type Runner } from './support/runner.ts';
+import { FIXTURES, ROOT, removeTemps, tempDir, type Reply, type Runner } from './support/runner.ts';
+import { controlPlaneClient, startDeployTarget, useTestCredentials } from './support/deploy.ts';
 
 const EXAMPLES = join(ROOT, 'examples');
 const MW_FIXTURE = join(FIXTURES, 'middleware');
@@ -24,21 +24,13 @@ let runner: Runner;
 let workspace: string;
 let functions: FunctionSpec[];
 const fn = (name: string) => functions.find((f) => f.name === name)!;
-const sdk = () =>
-  new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+const sdk = () => controlPlaneClient(runner);
 const TOKEN = { headers: { authorization: 'Bearer demo' }, routeKey: 'GET /hello', rawPath: '/hello', queryStringParameters: { name: 'Ada' } };
 const NO_TOKEN = { headers: {}, routeKey: 'GET /hello', rawPath: '/hello' };
 
 before(async () => {
   workspace = tempDir('deploy-mw');
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(workspace, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(workspace, 'no-credentials'),
-  });
-  delete process.env.AWS_PROFILE;
+  useTestCredentials(workspace);
   // The examples' two Guarded functions as they are (their middlewares/ folder beside the template), a custom
   // runtime with a chain, a middleware that comes from a local layer, and what the proxy can't run.
   symlinkSync(join(EXAMPLES, 'middlewares'), join(workspace, 'middlewares'));
@@ -104,8 +96,7 @@ before(async () => {
       '',
     ].join('\n'),
   );
-  functions = (await loadFunctionsFrom(template)).functions;
-  runner = await startRunner(template);
+  ({ runner, functions } = await startDeployTarget(template));
 });
 
 after(async () => {

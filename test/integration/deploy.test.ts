@@ -7,12 +7,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { GetAliasCommand, LambdaClient, ListFunctionsCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
+import { GetAliasCommand, ListFunctionsCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { buildFunction } from '../../runner/build/build-function.ts';
 import { DeployError, deployFunction, type DeployStep } from '../../runner/deploy/deploy-function.ts';
-import { loadFunctionsFrom } from '../../runner/functions/discover.ts';
 import type { FunctionSpec } from '../../runner/functions/model.ts';
-import { FIXTURES, ROOT, removeTemps, startRunner, tempDir, type Runner } from './support/runner.ts';
+import { FIXTURES, ROOT, removeTemps, tempDir, type Runner } from './support/runner.ts';
+import { controlPlaneClient, startDeployTarget, useTestCredentials } from './support/deploy.ts';
 
 const EXAMPLE_FUNCTIONS = join(ROOT, 'examples', 'functions');
 let runner: Runner;
@@ -20,8 +20,7 @@ let workspace: string;
 let template: string;
 let functions: FunctionSpec[];
 const fn = (name: string) => functions.find((f) => f.name === name)!;
-const sdk = () =>
-  new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+const sdk = () => controlPlaneClient(runner);
 
 async function deployedNames(): Promise<string[]> {
   const client = sdk();
@@ -34,15 +33,7 @@ async function deployedNames(): Promise<string[]> {
 
 before(async () => {
   workspace = tempDir('deploy');
-  // The AWS target reads credentials from the standard chain: here the environment, and no profile files.
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(workspace, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(workspace, 'no-credentials'),
-  });
-  delete process.env.AWS_PROFILE;
+  useTestCredentials(workspace);
   template = join(workspace, 'template.yaml');
   writeFileSync(
     template,
@@ -91,8 +82,7 @@ before(async () => {
       '',
     ].join('\n'),
   );
-  functions = (await loadFunctionsFrom(template)).functions;
-  runner = await startRunner(template);
+  ({ runner, functions } = await startDeployTarget(template));
 });
 
 after(async () => {

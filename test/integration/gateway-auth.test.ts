@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash, createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +22,7 @@ import {
 } from '@aws-lambda-powertools/parser/schemas';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { FIXTURES, removeTemps, startCli, tempDir, type CliProcess } from './support/runner.ts';
+import { NodeSha256 } from './support/gateway.ts';
 
 const TEMPLATE = join(FIXTURES, 'gateway-auth', 'template.yaml');
 const ACCESS_KEY = 'AKIDGATEWAYAUTHTEST1';
@@ -97,26 +98,12 @@ function jwt(claims: Record<string, unknown>, opts: { key?: KeyObject; alg?: 'RS
   return `${data}.${signature.toString('base64url')}`;
 }
 
-/** The AWS SDK's own SigV4 signer (with node:crypto as its hash, as the SDK's Node hash does). */
-class TestSha256 {
-  private readonly h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
-
 async function sdkSigned(port: number, path: string, secret: string, signingDate = new Date()): Promise<Answer> {
   const signer = new SignatureV4({
     credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: secret },
     region: 'us-east-1',
     service: 'execute-api',
-    sha256: TestSha256 as never,
+    sha256: NodeSha256 as never,
   });
   const signed = await signer.sign(
     { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}` } },
@@ -430,7 +417,7 @@ test('AWS_IAM: a presigned URL (the signature in the query, as the SDK presigns)
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: secret },
       region: 'us-east-1',
       service: 'execute-api',
-      sha256: TestSha256 as never,
+      sha256: NodeSha256 as never,
     });
     const port = runner.port;
     const signed = await signer.presign(

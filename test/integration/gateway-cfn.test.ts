@@ -8,55 +8,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { AlbSchema, APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
-import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { AlbSchema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
+import type { ALBEvent } from 'aws-lambda';
 import { buildComponent } from '../../runner/build/components.ts';
 import { loadTemplate } from '../../runner/functions/template.ts';
 import { CONTROL_PREFIX, RunnerStatus } from '../../runner/protocol.ts';
+import { callGateway, type GatewayAnswer, httpEventOf, restEventOf } from './support/gateway.ts';
 import { CLI, FIXTURES, post, removeTemps, ROOT, SIGNED, startCli, startServe, stopServe, tempDir, type CliProcess } from './support/runner.ts';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-  text: string;
-}
-
-function call(port: number, method: string, path: string, opts: { headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: opts.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode!, headers: res.headers, body, text: body.toString('utf8') });
-      });
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-function v1(answer: Answer): APIGatewayProxyEvent {
-  assert.equal(answer.status, 200, answer.text);
-  const event = JSON.parse(answer.text) as APIGatewayProxyEvent;
-  APIGatewayProxyEventSchema.parse(event);
-  return event;
-}
-
-function v2(answer: Answer, schema = APIGatewayProxyEventV2Schema): APIGatewayProxyEventV2 {
-  assert.equal(answer.status, 200, answer.text);
-  const event = JSON.parse(answer.text) as APIGatewayProxyEventV2;
-  schema.parse(event);
-  return event;
-}
 
 let runnerDir: string;
 let runner: CliProcess;
 let port: number;
-const get = (path: string, opts?: Parameters<typeof call>[3]) => call(port, 'GET', path, opts);
+const get = (path: string, opts?: Parameters<typeof callGateway>[3]) => callGateway(port, 'GET', path, opts);
 
 const IDENTITY = { sub: 'ada', email: 'ada@example.com', accessToken: 'local-access-token' };
 
@@ -122,7 +86,7 @@ test('the route table lists raw and OpenAPI routes, and the non-proxy ones as no
 
 test('raw REST API: the Resource tree gives /shop/{id}; the Stage resource names the stage in requestContext and its path', () => {
   const text = execFileSync('curl', ['-s', `http://127.0.0.1:${port}/shop/42?a=1&a=2`], { encoding: 'utf8' });
-  const event = v1({ status: 200, headers: {}, body: Buffer.from(text), text });
+  const event = restEventOf({ status: 200, headers: {}, body: Buffer.from(text), text });
   assert.equal(event.resource, '/shop/{id}');
   assert.equal(event.path, '/shop/42');
   assert.deepEqual(event.pathParameters, { id: '42' });
@@ -135,7 +99,7 @@ test('raw REST API: the Resource tree gives /shop/{id}; the Stage resource names
 
 test("raw REST API: {proxy+} under a Resource (Fn::Join Uri) takes any method and depth; the API's BinaryMediaTypes apply", async () => {
   const bytes = Buffer.from([0, 1, 2, 250, 255]);
-  const answer = await call(port, 'PUT', '/shop/a/b/c', { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+  const answer = await callGateway(port, 'PUT', '/shop/a/b/c', { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
   assert.equal(answer.status, 200, answer.text);
   assert.equal(answer.headers['x-was-base64'], 'true');
   assert.deepEqual(answer.body, bytes);
@@ -154,12 +118,12 @@ test('a method with a mock integration answers 501 naming what is not emulated, 
 });
 
 test("raw HTTP API: a Route to an Integration with PayloadFormatVersion 1.0, and $default with 2.0, on the Stage resource's stage", async () => {
-  const one = v1(await get('/orders/7'));
+  const one = restEventOf(await get('/orders/7'));
   assert.equal((one as unknown as { version: string }).version, '1.0');
   assert.deepEqual(one.pathParameters, { id: '7' });
   assert.equal(one.requestContext.stage, 'beta');
   assert.equal(one.requestContext.path, '/orders/7');
-  const two = v2(await call(port, 'DELETE', '/any/thing?x=1'));
+  const two = httpEventOf(await callGateway(port, 'DELETE', '/any/thing?x=1'));
   assert.equal(two.routeKey, '$default');
   assert.equal(two.rawPath, '/any/thing');
   assert.equal(two.requestContext.stage, 'beta');
@@ -167,15 +131,18 @@ test("raw HTTP API: a Route to an Integration with PayloadFormatVersion 1.0, and
 });
 
 test("quick-create HTTP API: the Api's Target and RouteKey are one route, payload 2.0, stage $default", async () => {
-  const event = v2(await call(port, 'POST', '/quick', { headers: { 'content-type': 'application/json' }, body: '{"q":1}' }));
+  const event = httpEventOf(await callGateway(port, 'POST', '/quick', { headers: { 'content-type': 'application/json' }, body: '{"q":1}' }));
   assert.equal(event.routeKey, 'POST /quick');
   assert.equal(event.requestContext.stage, '$default');
   assert.equal(event.body, '{"q":1}');
 });
 
 test('AWS::Lambda::Url: served under /lambda-url/<function>/ with its Cors', async () => {
-  const answer = await call(port, 'POST', '/lambda-url/UrlFn/p?x=1', { headers: { origin: 'https://any.example', 'content-type': 'text/plain' }, body: 'hi' });
-  const event = v2(answer, LambdaFunctionUrlSchema);
+  const answer = await callGateway(port, 'POST', '/lambda-url/UrlFn/p?x=1', {
+    headers: { origin: 'https://any.example', 'content-type': 'text/plain' },
+    body: 'hi',
+  });
+  const event = httpEventOf(answer, LambdaFunctionUrlSchema);
   assert.equal(event.rawPath, '/p');
   assert.equal(event.body, 'hi');
   assert.equal(event.requestContext.accountId, 'anonymous');
@@ -183,34 +150,34 @@ test('AWS::Lambda::Url: served under /lambda-url/<function>/ with its Cors', asy
 });
 
 test('OpenAPI DefinitionUri: a REST route from the file, its x-amazon-apigateway-binary-media-types, its stage', async () => {
-  const event = v1(await get('/uri/items/5'));
+  const event = restEventOf(await get('/uri/items/5'));
   assert.equal(event.resource, '/uri/items/{id}');
   assert.equal(event.requestContext.stage, 'uri');
   const png = Buffer.from([137, 80, 78, 71, 0, 255]);
-  const binary = await call(port, 'POST', '/uri/bytes', { headers: { 'content-type': 'image/png' }, body: png });
+  const binary = await callGateway(port, 'POST', '/uri/bytes', { headers: { 'content-type': 'image/png' }, body: png });
   assert.equal(binary.headers['x-was-base64'], 'true');
-  const text = await call(port, 'POST', '/uri/bytes', { headers: { 'content-type': 'text/plain' }, body: 'plain' });
+  const text = await callGateway(port, 'POST', '/uri/bytes', { headers: { 'content-type': 'text/plain' }, body: 'plain' });
   assert.equal(text.headers['x-was-base64'], 'false');
 });
 
 test('OpenAPI DefinitionBody inline: a greedy any-method route, image/* binary, and a SAM event merged into the definition', async () => {
   const jpeg = Buffer.from([255, 216, 255, 0]);
-  const binary = await call(port, 'PATCH', '/inline/x/y', { headers: { 'content-type': 'image/jpeg' }, body: jpeg });
+  const binary = await callGateway(port, 'PATCH', '/inline/x/y', { headers: { 'content-type': 'image/jpeg' }, body: jpeg });
   assert.equal(binary.headers['x-was-base64'], 'true');
-  const merged = v1(await get('/inline/event'));
+  const merged = restEventOf(await get('/inline/event'));
   assert.equal(merged.resource, '/inline/event');
   assert.equal(merged.requestContext.stage, 'inline');
 });
 
 test('OpenAPI through AWS::Include: intrinsics resolved, payloadFormatVersion per operation, x-amazon-apigateway-cors', async () => {
-  const one = v1(await get('/included/bob', { headers: { origin: 'https://app.example' } }));
+  const one = restEventOf(await get('/included/bob', { headers: { origin: 'https://app.example' } }));
   assert.equal((one as unknown as { version: string }).version, '1.0');
   assert.deepEqual(one.pathParameters, { name: 'bob' });
-  const answer = await call(port, 'PUT', '/included-v2', { headers: { origin: 'https://app.example' } });
-  const two = v2(answer);
+  const answer = await callGateway(port, 'PUT', '/included-v2', { headers: { origin: 'https://app.example' } });
+  const two = httpEventOf(answer);
   assert.equal(two.routeKey, 'ANY /included-v2');
   assert.equal(answer.headers['access-control-allow-origin'], 'https://app.example');
-  const preflight = await call(port, 'OPTIONS', '/included-v2', { headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+  const preflight = await callGateway(port, 'OPTIONS', '/included-v2', { headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
   assert.equal(preflight.status, 204);
   assert.equal(preflight.headers['access-control-allow-methods'], 'GET,POST');
   assert.equal(preflight.headers['access-control-max-age'], '300');
@@ -239,34 +206,34 @@ Resources:
     banner: /HTTP APIs on http:\/\/127\.0\.0\.1:(\d+)/,
   });
   try {
-    const preflight = await call(cli.port, 'OPTIONS', '/no/route/here', {
+    const preflight = await callGateway(cli.port, 'OPTIONS', '/no/route/here', {
       headers: { origin: 'https://page.example', 'access-control-request-method': 'GET' },
     });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], 'https://page.example');
     assert.equal(preflight.headers['access-control-allow-methods'], 'GET');
     // Not a preflight (no Access-Control-Request-Method): the path still has no route.
-    assert.equal((await call(cli.port, 'OPTIONS', '/no/route/here', { headers: { origin: 'https://page.example' } })).status, 404);
+    assert.equal((await callGateway(cli.port, 'OPTIONS', '/no/route/here', { headers: { origin: 'https://page.example' } })).status, 404);
 
-    assert.equal((await call(cli.port, 'GET', '/two')).status, 404);
+    assert.equal((await callGateway(cli.port, 'GET', '/two')).status, 404);
     writeFileSync(
       join(small, 'template.yaml'),
       `${template}  Two:\n    Type: AWS::ApiGatewayV2::Route\n    Properties: { ApiId: !Ref Api, RouteKey: 'GET /two', Target: !Join ['/', [integrations, !Ref Integ]] }\n`,
     );
-    let answer = await call(cli.port, 'GET', '/two');
+    let answer = await callGateway(cli.port, 'GET', '/two');
     for (let i = 0; i < 100 && answer.status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      answer = await call(cli.port, 'GET', '/two');
+      answer = await callGateway(cli.port, 'GET', '/two');
     }
-    assert.equal(v2(answer).routeKey, 'GET /two');
+    assert.equal(httpEventOf(answer).routeKey, 'GET /two');
   } finally {
     await cli.stop();
   }
 });
 
 test('hot reload: a path added to a DefinitionUri file next to the template is served without a restart', async () => {
-  const isNewRoute = (a: Answer) => a.status === 200 && (JSON.parse(a.text) as { resource?: string }).resource === '/uri/added';
-  assert.equal(v2(await get('/uri/added')).routeKey, '$default'); // before: the $default route of Orders takes it
+  const isNewRoute = (a: GatewayAnswer) => a.status === 200 && (JSON.parse(a.text) as { resource?: string }).resource === '/uri/added';
+  assert.equal(httpEventOf(await get('/uri/added')).routeKey, '$default'); // before: the $default route of Orders takes it
   const file = join(runnerDir, 'api-uri.yaml');
   writeFileSync(
     file,
@@ -280,7 +247,7 @@ test('hot reload: a path added to a DefinitionUri file next to the template is s
     await new Promise((r) => setTimeout(r, 100));
     answer = await get('/uri/added');
   }
-  assert.equal(v1(answer).requestContext.stage, 'uri');
+  assert.equal(restEventOf(answer).requestContext.stage, 'uri');
   assert.ok(isNewRoute(answer));
 });
 
@@ -292,7 +259,7 @@ function listenerPort(name: string, stderr = runner.stderr()): number {
   return Number(found[1]);
 }
 
-function albEventOf(answer: Answer): ALBEvent {
+function albEventOf(answer: GatewayAnswer): ALBEvent {
   assert.equal(answer.status, 201, answer.text);
   const event = JSON.parse(answer.text) as ALBEvent;
   AlbSchema.parse(event);
@@ -314,7 +281,7 @@ test('ALB: each listener on its own port, printed with its rules in priority ord
 
 test('ALB event: targetGroupArn, path as sent, query values URL-encoded as sent (last value wins), lower-case headers, body "" and isBase64Encoded', async () => {
   const albPort = listenerPort('Listener');
-  const answer = await call(albPort, 'GET', '/api/items?name=J%C3%BCrgen&a=1&a=2&sp=x+y', { headers: { 'X-Two': 'x', 'User-Agent': 'test' } });
+  const answer = await callGateway(albPort, 'GET', '/api/items?name=J%C3%BCrgen&a=1&a=2&sp=x+y', { headers: { 'X-Two': 'x', 'User-Agent': 'test' } });
   const event = albEventOf(answer);
   assert.equal(
     event.requestContext.elb.targetGroupArn.replace(/[0-9a-f]{16}$/, 'HASH'),
@@ -337,7 +304,7 @@ test('ALB event: targetGroupArn, path as sent, query values URL-encoded as sent 
   assert.equal(answer.headers['x-single'], 'yes');
   assert.equal(answer.headers['x-multi'], undefined);
   const binary = albEventOf(
-    await call(albPort, 'POST', '/api/upload', { headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 255, 1]) }),
+    await callGateway(albPort, 'POST', '/api/upload', { headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 255, 1]) }),
   );
   assert.equal(binary.isBase64Encoded, true);
   assert.deepEqual(Buffer.from(binary.body ?? '', 'base64'), Buffer.from([0, 255, 1]));
@@ -351,7 +318,7 @@ test('ALB: statusDescription becomes the reason phrase (curl shows it)', () => {
 test('ALB rules: priority order, wildcards, method, header, query, source-ip and host conditions; a target group with multi-value headers', async () => {
   const albPort = listenerPort('Listener');
   // #5 (/api/special?) beats #10 (/api/*); its target group has multi-value headers on.
-  const special = await call(albPort, 'GET', '/api/special1?a=1&a=2', { headers: { 'X-Two': 'x' } });
+  const special = await callGateway(albPort, 'GET', '/api/special1?a=1&a=2', { headers: { 'X-Two': 'x' } });
   const multi = albEventOf(special);
   assert.deepEqual(multi.multiValueQueryStringParameters, { a: ['1', '2'] });
   assert.deepEqual(multi.multiValueHeaders?.['x-two'], ['x']);
@@ -360,39 +327,39 @@ test('ALB rules: priority order, wildcards, method, header, query, source-ip and
   assert.equal(special.headers['x-multi'], 'a, b'); // multiValueHeaders read, headers ignored
   assert.equal(special.headers['x-single'], undefined);
   // `?` is one character: /api/special12 is not #5's, so #10 takes it.
-  assert.match(albEventOf(await call(albPort, 'GET', '/api/special12')).requestContext.elb.targetGroupArn, /targetgroup\/alb-targets\//);
+  assert.match(albEventOf(await callGateway(albPort, 'GET', '/api/special12')).requestContext.elb.targetGroupArn, /targetgroup\/alb-targets\//);
   // #10 wants GET or POST: a DELETE falls through to the next rules, then to the listener's fixed response.
-  const deleted = await call(albPort, 'DELETE', '/api/x');
+  const deleted = await callGateway(albPort, 'DELETE', '/api/x');
   assert.equal(deleted.status, 418);
   assert.equal(deleted.text, 'no rule for you');
   assert.equal(deleted.headers['content-type'], 'text/plain');
   // #20: a header value matched case-insensitively with a wildcard.
-  assert.ok(albEventOf(await call(albPort, 'DELETE', '/x', { headers: { 'x-env': 'PRODUCTION' } })).multiValueHeaders);
+  assert.ok(albEventOf(await callGateway(albPort, 'DELETE', '/x', { headers: { 'x-env': 'PRODUCTION' } })).multiValueHeaders);
   // #30: a query pair.
-  assert.ok(albEventOf(await call(albPort, 'PUT', '/y?version=2.1')).multiValueQueryStringParameters);
-  assert.equal((await call(albPort, 'PUT', '/y?version=1')).status, 418);
+  assert.ok(albEventOf(await callGateway(albPort, 'PUT', '/y?version=2.1')).multiValueQueryStringParameters);
+  assert.equal((await callGateway(albPort, 'PUT', '/y?version=1')).status, 418);
   // #40 (source 10.0.0.0/8) never matches from 127.0.0.1; #50 needs a Host like LOCAL* from 127.0.0.0/8.
-  const host = albEventOf(await call(albPort, 'PATCH', '/z', { headers: { host: 'localhost' } }));
+  const host = albEventOf(await callGateway(albPort, 'PATCH', '/z', { headers: { host: 'localhost' } }));
   assert.equal(host.headers?.host, 'localhost');
-  assert.equal((await call(albPort, 'PATCH', '/z', { headers: { host: '127.0.0.1' } })).status, 418);
+  assert.equal((await callGateway(albPort, 'PATCH', '/z', { headers: { host: '127.0.0.1' } })).status, 418);
 });
 
 test("ALB errors: a function error and a malformed answer are the load balancer's 502 page, a timeout its 504; a listener whose default forwards takes every path", async () => {
   const second = listenerPort('SecondListener');
-  const failed = await call(second, 'GET', '/anything?mode=fail');
+  const failed = await callGateway(second, 'GET', '/anything?mode=fail');
   assert.equal(failed.status, 502);
   assert.equal(failed.headers.server, 'awselb/2.0');
   assert.equal(failed.headers['content-type'], 'text/html');
   assert.match(failed.text, /<title>502 Bad Gateway<\/title>/);
-  const malformed = await call(second, 'GET', '/else?mode=malformed');
+  const malformed = await callGateway(second, 'GET', '/else?mode=malformed');
   assert.equal(malformed.status, 502);
   const why = /AlbDefaultFn returned a response the load balancer can't send: statusCode undefined is not an HTTP status/;
   for (let i = 0; i < 100 && !why.test(runner.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
   assert.match(runner.stderr(), why);
-  const slow = await call(second, 'GET', '/slow?mode=slow');
+  const slow = await callGateway(second, 'GET', '/slow?mode=slow');
   assert.equal(slow.status, 504);
   assert.match(slow.text, /<title>504 Gateway Timeout<\/title>/);
-  const ok = albEventOf(await call(second, 'POST', '/deep/path', { headers: { 'content-type': 'application/json' }, body: '{"x":1}' }));
+  const ok = albEventOf(await callGateway(second, 'POST', '/deep/path', { headers: { 'content-type': 'application/json' }, body: '{"x":1}' }));
   assert.equal(ok.body, '{"x":1}');
   assert.equal(ok.isBase64Encoded, false);
 });
@@ -425,7 +392,7 @@ test('ALB redirect and fixed-response rules: answered by the listener itself (cu
   // A fixed-response rule at priority 3 comes before the functions' rules on /api/*.
   const down = await fetch(`http://127.0.0.1:${albPort}/api/maintenance`);
   assert.deepEqual([down.status, down.headers.get('content-type'), await down.text()], [503, 'application/json', '{"down":true}']);
-  assert.equal((await call(albPort, 'GET', '/api/other')).status, 201); // the function's rule still answers the rest
+  assert.equal((await callGateway(albPort, 'GET', '/api/other')).status, 201); // the function's rule still answers the rest
   // A listener with only a redirect default (the usual HTTP -> HTTPS listener) has a port of its own.
   const https = await undiciRequest(`http://127.0.0.1:${listenerPort('HttpsRedirectListener')}/login?next=%2Fhome`);
   assert.equal(https.statusCode, 302);
@@ -433,7 +400,7 @@ test('ALB redirect and fixed-response rules: answered by the listener itself (cu
   assert.match(await https.body.text(), /<h1>302 Found<\/h1>/);
   // A redirect ALB would refuse is a skipped line, not served.
   assert.match(out, /Listener rule "BadRedirectRule" \(priority 70\) is not served: its RedirectConfig changes nothing/);
-  assert.equal((await call(albPort, 'GET', '/loop/x')).status, 418);
+  assert.equal((await callGateway(albPort, 'GET', '/loop/x')).status, 418);
   const list = JSON.parse(
     execFileSync(process.execPath, [CLI, 'list', '--template', join(FIXTURES, 'gateway-cfn', 'template.yaml')], {
       encoding: 'utf8',
@@ -459,14 +426,14 @@ test('serverless.yml alb events: one listener by its listenerArn, rules by prior
   });
   try {
     const albPort = listenerPort('arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2', cli.stderr());
-    const users = albEventOf(await call(albPort, 'GET', '/users/7?view=full', { headers: { 'x-tenant': 'ACME-eu' } }));
+    const users = albEventOf(await callGateway(albPort, 'GET', '/users/7?view=full', { headers: { 'x-tenant': 'ACME-eu' } }));
     assert.match(users.requestContext.elb.targetGroupArn, /^arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup\/users-2\/[0-9a-f]{16}$/);
     assert.deepEqual(users.queryStringParameters, { view: 'full' });
     // Without the header, #2 doesn't match; #9 (multi-value, Host local*) does.
-    const catchall = albEventOf(await call(albPort, 'GET', '/users/7?view=full', { headers: { host: 'localhost' } }));
+    const catchall = albEventOf(await callGateway(albPort, 'GET', '/users/7?view=full', { headers: { host: 'localhost' } }));
     assert.deepEqual(catchall.multiValueQueryStringParameters, { view: ['full'] });
     assert.match(catchall.requestContext.elb.targetGroupArn, /targetgroup\/catchall-9\//);
-    const none = await call(albPort, 'GET', '/elsewhere', { headers: { host: 'localhost' } });
+    const none = await callGateway(albPort, 'GET', '/elsewhere', { headers: { host: 'localhost' } });
     assert.equal(none.status, 404);
     assert.match(none.text, /no listener rule matches/);
   } finally {
@@ -518,23 +485,23 @@ Resources:
         SIGNED,
       )
     ).json();
-    const hello = await call(cli.port, 'GET', '/hello?name=Ada');
+    const hello = await callGateway(cli.port, 'GET', '/hello?name=Ada');
     assert.equal(hello.status, viaInvoke.statusCode);
     assert.equal(hello.text, viaInvoke.body);
     assert.equal(hello.text, 'Hello, Ada!');
     assert.equal(hello.headers['content-type'], 'text/plain; charset=utf-8');
     assert.deepEqual(hello.headers['set-cookie'], ['visited=1']);
 
-    const echo = await call(cli.port, 'POST', '/echo', { headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
+    const echo = await callGateway(cli.port, 'POST', '/echo', { headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
     assert.equal(echo.status, 200, echo.text);
     assert.deepEqual(JSON.parse(echo.text), { echo: '{"n":1}', contentType: 'application/json' });
 
     // ALB passes query values URL-encoded: the component must see them decoded once, not twice.
     const albPort = listenerPort('WebListener', cli.stderr());
-    const viaAlb = await call(albPort, 'GET', '/hello?name=J%C3%BCrgen');
+    const viaAlb = await callGateway(albPort, 'GET', '/hello?name=J%C3%BCrgen');
     assert.equal(viaAlb.status, 200, viaAlb.text);
     assert.equal(viaAlb.text, 'Hello, Jürgen!');
-    assert.equal((await call(albPort, 'GET', '/nowhere')).status, 404);
+    assert.equal((await callGateway(albPort, 'GET', '/nowhere')).status, 404);
   } finally {
     await cli.stop();
   }
@@ -547,14 +514,14 @@ test("serve (the editor's sidecar) reports each ALB listener's port in GET /stat
   const serve = await startServe(workspace, token);
   try {
     const status = RunnerStatus.parse(
-      JSON.parse((await call(serve.port, 'GET', `${CONTROL_PREFIX}/status`, { headers: { authorization: `Bearer ${token}` } })).text),
+      JSON.parse((await callGateway(serve.port, 'GET', `${CONTROL_PREFIX}/status`, { headers: { authorization: `Bearer ${token}` } })).text),
     );
     const listeners = Object.fromEntries((status.loadBalancers ?? []).map((l) => [l.listener, l.port]));
     assert.deepEqual(Object.keys(listeners).sort(), ['HttpsRedirectListener', 'Listener', 'SecondListener', 'WeightedListener']);
     assert.ok(![serve.port, serve.apiPort].includes(listeners.Listener));
-    assert.equal((await call(listeners.Listener!, 'DELETE', '/nothing')).status, 418);
+    assert.equal((await callGateway(listeners.Listener!, 'DELETE', '/nothing')).status, 418);
     // Loopback names only, like the gateway.
-    assert.equal((await call(listeners.SecondListener!, 'GET', '/x', { headers: { host: 'evil.example' } })).status, 403);
+    assert.equal((await callGateway(listeners.SecondListener!, 'GET', '/x', { headers: { host: 'evil.example' } })).status, 403);
   } finally {
     await stopServe(serve);
   }
@@ -581,7 +548,8 @@ test('ALB weighted forward: the rule and its groups with their weights in the ta
 
 test('ALB weighted forward: requests split by Weight (3:1 exactly over 8), Weight 0 never, 100/0 always the one way', async () => {
   const albPort = listenerPort('WeightedListener');
-  const groupOf = async (path: string) => /targetgroup\/([^/]+)\//.exec(albEventOf(await call(albPort, 'GET', path)).requestContext.elb.targetGroupArn)![1]!;
+  const groupOf = async (path: string) =>
+    /targetgroup\/([^/]+)\//.exec(albEventOf(await callGateway(albPort, 'GET', path)).requestContext.elb.targetGroupArn)![1]!;
   const split: string[] = [];
   for (let i = 0; i < 8; i++) split.push(await groupOf('/split'));
   const count = (name: string) => split.filter((g) => g === name).length;
@@ -591,7 +559,7 @@ test('ALB weighted forward: requests split by Weight (3:1 exactly over 8), Weigh
 
 test('ALB authenticate-oidc / -cognito: served without logging in; with a local identity the function gets the x-amzn-oidc-* headers', async () => {
   const albPort = listenerPort('WeightedListener');
-  const event = albEventOf(await call(albPort, 'GET', '/login', { headers: { 'x-amzn-oidc-identity': 'mallory' } }));
+  const event = albEventOf(await callGateway(albPort, 'GET', '/login', { headers: { 'x-amzn-oidc-identity': 'mallory' } }));
   const headers = event.headers!;
   assert.equal(headers['x-amzn-oidc-identity'], 'ada', "the identity's headers replace the client's");
   assert.equal(headers['x-amzn-oidc-accesstoken'], 'local-access-token');
@@ -602,9 +570,9 @@ test('ALB authenticate-oidc / -cognito: served without logging in; with a local 
   const payload = JSON.parse(Buffer.from(claims!, 'base64url').toString()) as Record<string, unknown>;
   assert.deepEqual([payload.sub, payload.email, payload.accessToken], ['ada', 'ada@example.com', undefined]);
   assert.equal(Buffer.from(signature!, 'base64url').length, 64, 'an ES256 signature');
-  const members = await call(albPort, 'GET', '/members');
+  const members = await callGateway(albPort, 'GET', '/members');
   assert.deepEqual([members.status, members.text], [200, 'members only']);
   // A rule without authenticate passes the client's headers as they are.
-  const plain = albEventOf(await call(albPort, 'GET', '/one-way', { headers: { 'x-amzn-oidc-identity': 'mallory' } }));
+  const plain = albEventOf(await callGateway(albPort, 'GET', '/one-way', { headers: { 'x-amzn-oidc-identity': 'mallory' } }));
   assert.equal(plain.headers!['x-amzn-oidc-identity'], 'mallory');
 });

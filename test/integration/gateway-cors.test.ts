@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { removeTemps, startCli, tempDir, type CliProcess } from './support/runner.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const HANDLER = `
 export const handler = async (event) => ({
@@ -141,20 +142,7 @@ test('a Function URL with Cors answers the preflight and sets the CORS headers o
 });
 
 test('a real browser: a page on another origin may call the routes whose API configures CORS, and is blocked elsewhere', async () => {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const tab = await browser.newPage();
     await tab.goto(pageOrigin);

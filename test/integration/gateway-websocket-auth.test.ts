@@ -8,7 +8,6 @@
 // Fixtures: test/fixtures/websocket/auth/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
 import { CONTROL_PREFIX, RouteList } from '../../runner/protocol.ts';
 import { FIXTURES, removeTemps, startCli, startServe, stopServe, tempDir, type CliProcess } from './support/runner.ts';
+import { NodeSha256, rejectRefusedUpgrade } from './support/gateway.ts';
 
 let sam: CliProcess;
 let sls: CliProcess;
@@ -49,11 +49,7 @@ type Connected = { ws: WebSocket; ask(text: string): Promise<Record<string, any>
 function connect(port: number, path: string, headers: Record<string, string>): Promise<Connected> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      res.on('end', () => reject(Object.assign(new Error(`refused: ${res.statusCode} ${body}`), { status: res.statusCode, body })));
-    });
+    rejectRefusedUpgrade(ws, reject);
     ws.on('error', reject);
     ws.on('open', () =>
       resolve({
@@ -80,22 +76,8 @@ async function refused(port: number, path: string, headers: Record<string, strin
   return { status: error.status!, body: error.body ?? '' };
 }
 
-/** node:crypto as the SDK signer's hash, as the SDK's Node hash does. */
-class TestSha256 {
-  private readonly h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
-
 function signer(secret: string, accessKeyId = ACCESS_KEY): SignatureV4 {
-  return new SignatureV4({ credentials: { accessKeyId, secretAccessKey: secret }, region: 'us-east-1', service: 'execute-api', sha256: TestSha256 as never });
+  return new SignatureV4({ credentials: { accessKeyId, secretAccessKey: secret }, region: 'us-east-1', service: 'execute-api', sha256: NodeSha256 as never });
 }
 
 /** `/signed?X-Amz-...`: the URL a browser or SDK client opens, presigned by the SDK's own signer. */

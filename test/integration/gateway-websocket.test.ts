@@ -16,6 +16,8 @@ import { ApiGatewayManagementApiClient, GetConnectionCommand, PostToConnectionCo
 import type { APIGatewayEventWebsocketRequestContextV2 } from 'aws-lambda';
 import WebSocket from 'ws';
 import { FIXTURES, SIGNED, removeTemps, startCli, tempDir, waitFor, type CliProcess } from './support/runner.ts';
+import { rejectRefusedUpgrade } from './support/gateway.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
 
@@ -81,11 +83,7 @@ function open(port: number, path: string, headers: Record<string, string> = {}, 
       else inbox.push(message);
     });
     const closed = new Promise<{ code: number; reason: string }>((done) => ws.on('close', (code, reason) => done({ code, reason: reason.toString('utf8') })));
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      res.on('end', () => reject(Object.assign(new Error(`refused: ${res.statusCode} ${body}`), { status: res.statusCode, body })));
-    });
+    rejectRefusedUpgrade(ws, reject);
     ws.on('error', reject);
     ws.on('open', () =>
       resolve({
@@ -317,20 +315,7 @@ test('the management API takes SDK calls from outside the functions too, and ref
 });
 
 test('a real browser: a page on another origin connects (API Gateway checks no Origin; $connect sees it), but may not call @connections', async () => {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const tab = await browser.newPage();
     await tab.goto(pageOrigin);

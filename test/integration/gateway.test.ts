@@ -10,10 +10,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { APIGatewayProxyEventSchema, APIGatewayProxyEventV2Schema, LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas';
 import { CONTROL_PREFIX, RunnerStatus } from '../../runner/protocol.ts';
 import { removeTemps, ROOT, startCli, startServe, stopServe, tempDir, type CliProcess } from './support/runner.ts';
+import { callGateway, httpEventOf, restEventOf } from './support/gateway.ts';
 
 const HANDLERS = `
 import { existsSync } from 'node:fs';
@@ -135,48 +135,12 @@ Resources:
         Http: { Type: HttpApi, Properties: { Path: /busy, Method: GET } }
 `;
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-  text: string;
-}
-
 let runner: CliProcess;
 let apiPort: number;
 
-function call(
-  method: string,
-  path: string,
-  opts: { headers?: Record<string, string | string[]>; body?: Buffer | string; port?: number } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: opts.port ?? apiPort, method, path, headers: opts.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode!, headers: res.headers, body, text: body.toString('utf8') });
-      });
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-function restEventOf(answer: Answer): APIGatewayProxyEvent {
-  assert.equal(answer.status, 200, answer.text);
-  const event = JSON.parse(answer.text) as APIGatewayProxyEvent;
-  APIGatewayProxyEventSchema.parse(event);
-  return event;
-}
-
-function httpEventOf(answer: Answer, schema = APIGatewayProxyEventV2Schema): APIGatewayProxyEventV2 {
-  assert.equal(answer.status, 200, answer.text);
-  const event = JSON.parse(answer.text) as APIGatewayProxyEventV2;
-  schema.parse(event);
-  return event;
-}
+/** `method path` to the gateway (on `opts.port`, else the API port). */
+const call = (method: string, path: string, opts: Parameters<typeof callGateway>[3] & { port?: number } = {}) =>
+  callGateway(opts.port ?? apiPort, method, path, opts);
 
 before(async () => {
   const dir = tempDir('gateway');

@@ -30,6 +30,7 @@ import {
   type Serve,
 } from './support/runner.ts';
 import { CONTROL_PREFIX, RUNNER_ENV } from '../../runner/protocol.ts';
+import { launchChromium } from './support/chromium.ts';
 
 interface Answer {
   status: number;
@@ -154,21 +155,8 @@ describe('who may call start (the Invoke API and the local control plane)', () =
   });
 
   test('a real Chromium page on another port can neither create nor run a function', async (t) => {
-    const { chromium } = await import('playwright-core');
     const page = await servePage();
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     t.after(async () => {
       await browser.close();
       page.server.close();
@@ -214,26 +202,13 @@ describe('who may call start (the Invoke API and the local control plane)', () =
   });
 
   test('--allow-origin lets that page in on purpose: preflight and CORS answers, from a real Chromium', async (t) => {
-    const { chromium } = await import('playwright-core');
     const page = await servePage();
     const template = writeTemplate(tempDir('allowed'), [{ name: 'Echo', codeUri: SHELL_BOOTSTRAP_DIR }]);
     const allowed = await startCli(['start', '--port', '0', '--template', template, '--allow-origin', page.origin], {
       cwd: dir,
       banner: /Lambda Invoke API on http:\/\/127\.0\.0\.1:(\d+)/,
     });
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     t.after(async () => {
       await browser.close();
       page.server.close();

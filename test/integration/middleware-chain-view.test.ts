@@ -5,23 +5,20 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { analyzeChains } from '../../runner/analysis/index.ts';
 import { describeRunnerChain } from '../../runner/middleware/describe.ts';
 import { parseFunction } from '../../runner/functions/model.ts';
+import { launchChromium } from './support/chromium.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SCRIPT = join(ROOT, 'dist', 'webview', 'chain.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
 let page: Page;
 
 before(async () => {
   assert.ok(existsSync(SCRIPT), `${SCRIPT} is missing: run "npm run build" first`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
   await page.setContent('<!DOCTYPE html><html><body><main id="chain"></main></body></html>');
   // What VS Code gives a webview: acquireVsCodeApi() with postMessage/getState/setState.

@@ -17,6 +17,25 @@ function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+/** An echoProject whose function NeedsKey sets `variable` from the parameter ApiKey, which has no Default. */
+function needsKeyProject(variable: string): string {
+  return echoProject(
+    `  NeedsKey:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: nodejs22.x
+      Environment:
+        Variables:
+          ${variable}: !Ref ApiKey
+`,
+    `  ApiKey:
+    Type: String
+`,
+  );
+}
+
 /** A SAM project whose one function returns its region, pseudo-parameter region and variables. */
 function echoProject(extraResources = '', extraParameters = ''): string {
   const dir = tempDir('project');
@@ -236,21 +255,7 @@ test('variables: --env-vars for the function > its Parameters > .env > the templ
 });
 
 test('a parameter with no value stops the function with a sentence naming file:line and how to set it', () => {
-  const dir = echoProject(
-    `  NeedsKey:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: src/
-      Handler: app.handler
-      Runtime: nodejs22.x
-      Environment:
-        Variables:
-          KEY: !Ref ApiKey
-`,
-    `  ApiKey:
-    Type: String
-`,
-  );
+  const dir = needsKeyProject('KEY');
   const run = cli(['invoke', 'NeedsKey', '--workspace', dir], {}, dir);
   assert.equal(run.code, 2);
   assert.match(
@@ -262,21 +267,7 @@ test('a parameter with no value stops the function with a sentence naming file:l
 });
 
 test('a value saved by the editor in .open-runtime/parameters.json is used by the CLI, below --parameter-overrides', () => {
-  const dir = echoProject(
-    `  NeedsKey:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: src/
-      Handler: app.handler
-      Runtime: nodejs22.x
-      Environment:
-        Variables:
-          SECRET: !Ref ApiKey
-`,
-    `  ApiKey:
-    Type: String
-`,
-  );
+  const dir = needsKeyProject('SECRET');
   mkdirSync(join(dir, '.open-runtime'));
   // As the editor writes it: keyed by the template's path in the workspace.
   writeFileSync(join(dir, '.open-runtime', 'parameters.json'), JSON.stringify({ 'template.yaml': { ApiKey: 'from-the-editor' } }));

@@ -7,15 +7,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { DebuggedRoute } from '../../../extension/routes/debug-route.ts';
-import type { InvokeResult } from '../../../runner/protocol.ts';
-import { exampleEvent, exampleFunction, openRuntime, until } from './support.ts';
-
-interface Stop {
-  session: vscode.DebugSession;
-  reason: string;
-  threadId: number;
-}
-type Frame = { id: number; name: string; line: number; source?: { path?: string } };
+import { type DebugFrame, type DebugStop, debugInvocation, debugStops, exampleEvent, exampleFunction, framePath, openRuntime, until } from './support.ts';
 
 describe('debugging through the gateway and a middleware chain', function () {
   // Attaching js-debug and loading the TypeScript source maps takes minutes on a loaded 2-core machine.
@@ -23,7 +15,8 @@ describe('debugging through the gateway and a middleware chain', function () {
 
   const disposables: vscode.Disposable[] = [];
   const breakpoints: vscode.Breakpoint[] = [];
-  const stops: Stop[] = [];
+  /** Stops of every session: the route's debugging is started by an HTTP request, not by a command of the test. */
+  let tracked: ReturnType<typeof debugStops>;
   const HELLO = { function: 'HelloTs', method: 'GET', path: '/hello' };
   let file = '';
   /** 0-based: `const greeting = ...`, where `name` has its value. */
@@ -37,16 +30,7 @@ describe('debugging through the gateway and a middleware chain', function () {
     const source = (await vscode.workspace.openTextDocument(file)).getText().split('\n');
     line = source.findIndex((l, i) => i > fn.line! && l.includes('const greeting'));
     assert.ok(line > fn.line!, 'the handler sets greeting after name');
-    disposables.push(
-      vscode.debug.registerDebugAdapterTrackerFactory('*', {
-        createDebugAdapterTracker: (session) => ({
-          onDidSendMessage: (message: { type?: string; event?: string; body?: { reason?: string; threadId?: number } }) => {
-            if (message.type === 'event' && message.event === 'stopped')
-              stops.push({ session, reason: message.body?.reason ?? '', threadId: message.body?.threadId ?? 0 });
-          },
-        }),
-      }),
-    );
+    tracked = debugStops('*', disposables);
     const breakpoint = new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(file), new vscode.Position(line, 0)));
     breakpoints.push(breakpoint);
     vscode.debug.addBreakpoints([breakpoint]);
@@ -59,25 +43,9 @@ describe('debugging through the gateway and a middleware chain', function () {
     await vscode.debug.stopDebugging();
   });
 
-  const pathOf = (frame: Frame) => (frame.source?.path?.includes('://') ? vscode.Uri.parse(frame.source.path).path : frame.source?.path);
-
-  /** Waits for the stop at the breakpoint; reads `name` in the top frame; continues. Returns what it read. */
-  async function stopReadContinue(after: number, settled: () => string | undefined): Promise<{ frame: Frame; name: string }> {
-    const stop = await until(
-      'the debugger to stop on the breakpoint in the handler',
-      () => {
-        const outcome = settled();
-        if (outcome !== undefined && !stops.slice(after).some((s) => s.reason === 'breakpoint'))
-          assert.fail(`it finished (${outcome}) without stopping on the breakpoint; stops: ${stops.map((s) => s.reason).join(', ') || 'none'}`);
-        return stops.slice(after).find((s) => s.reason === 'breakpoint');
-      },
-      240_000,
-    );
-    const trace = (await stop.session.customRequest('stackTrace', { threadId: stop.threadId, startFrame: 0, levels: 20 })) as { stackFrames: Frame[] };
-    const frame = trace.stackFrames[0]!;
-    const read = (await stop.session.customRequest('evaluate', { expression: 'name', frameId: frame.id, context: 'watch' })) as { result: string };
-    await stop.session.customRequest('continue', { threadId: stop.threadId });
-    return { frame, name: read.result };
+  /** Reads `name` in `frame`, the top frame of `stop`. */
+  async function readName(stop: DebugStop, frame: DebugFrame): Promise<string> {
+    return ((await stop.session.customRequest('evaluate', { expression: 'name', frameId: frame.id, context: 'watch' })) as { result: string }).result;
   }
 
   it('Debug Route: a plain HTTP request to the route stops at the breakpoint in the handler; after continue the response is 200', async () => {
@@ -90,7 +58,7 @@ describe('debugging through the gateway and a middleware chain', function () {
       (await api.routeRows()).find((r) => r.label === 'GET /hello' && r.description.includes('debugging') && r.contextValue.endsWith('.debugging')),
     );
 
-    const before = stops.length;
+    const before = tracked.stops.length;
     let outcome: string | undefined;
     // Not through the extension: the request a browser or curl would send.
     const response = fetch(`${armed.url}?name=Ada`).then(
@@ -103,8 +71,11 @@ describe('debugging through the gateway and a middleware chain', function () {
         throw e;
       },
     );
-    const { frame, name } = await stopReadContinue(before, () => outcome);
-    assert.equal(pathOf(frame), file, `stopped in the TypeScript handler (frame: ${JSON.stringify(frame)})`);
+    const stop = await tracked.stopped('the debugger on the breakpoint in the handler', 'breakpoint', () => outcome, before, 240_000);
+    const frame = await tracked.topFrame(stop);
+    const name = await readName(stop, frame);
+    await stop.session.customRequest('continue', { threadId: stop.threadId });
+    assert.equal(framePath(frame), file, `stopped in the TypeScript handler (frame: ${JSON.stringify(frame)})`);
     assert.equal(frame.line, line + 1, 'on the breakpoint line (1-based)');
     assert.match(name, /Ada/, 'the local holds the query parameter the request carried');
     const answer = await response;
@@ -124,18 +95,12 @@ describe('debugging through the gateway and a middleware chain', function () {
   it('Debug on a function with a middleware chain (HelloGuarded): stops in the handler, and the result keeps the hook timings', async () => {
     const event = exampleEvent('hello-query.json') as { headers?: Record<string, string> };
     const payload = { ...event, headers: { ...event.headers, authorization: 'Bearer demo' } };
-    const before = stops.length;
-    let outcome: string | undefined;
-    const invoking = Promise.resolve(
-      vscode.commands.executeCommand<InvokeResult | undefined>('openRuntime.debugWithEvent', { functionName: 'HelloGuarded', payload }),
-    ).then((r) => {
-      outcome = r ? (r.error ? `${r.error.errorType}: ${r.error.errorMessage}` : 'succeeded') : 'no result';
-      return r;
-    });
-    const { frame, name } = await stopReadContinue(before, () => outcome);
-    assert.equal(pathOf(frame), file);
-    assert.match(name, /Ada/);
-    const result = await invoking;
+    const debugging = debugInvocation({ debugType: '*', functionName: 'HelloGuarded', payload }, disposables);
+    const stop = await debugging.stopped('breakpoint', 0, 240_000);
+    const frame = await debugging.topFrame(stop);
+    assert.equal(framePath(frame), file);
+    assert.match(await readName(stop, frame), /Ada/);
+    const result = await debugging.completes(stop);
     assert.ok(result && !result.error, `HelloGuarded succeeded: ${JSON.stringify(result)}`);
     assert.equal(JSON.parse(JSON.parse(result.payload).body).message, 'Hello, Ada!');
     for (const mw of ['request-log', 'auth', 'cors']) assert.match(result.logs, new RegExp(`^MIDDLEWARE ${mw} (before|after) \\d+\\.\\d\\d ms`, 'm'));

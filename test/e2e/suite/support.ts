@@ -176,15 +176,15 @@ export interface DebugFrame {
 }
 
 /**
- * "Debug" of one function through `openRuntime.debugWithEvent`, with the stops of the sessions of `debugType` ('*':
- * every session, as js-debug makes a child session per target) seen through a DAP tracker registered first.
+ * The stops of the debug sessions of `debugType` ('*': every session, as js-debug makes a child session per target),
+ * seen through a DAP tracker registered now, and what a test reads at a stop.
  */
-export function debugInvocation(opts: { debugType: string; functionName: string; payload: unknown }, disposables: vscode.Disposable[]) {
+export function debugStops(debugType: string, disposables: vscode.Disposable[]) {
   const sessions: vscode.DebugSession[] = [];
   const stops: DebugStop[] = [];
   disposables.push(
     vscode.debug.onDidStartDebugSession((s) => sessions.push(s)),
-    vscode.debug.registerDebugAdapterTrackerFactory(opts.debugType, {
+    vscode.debug.registerDebugAdapterTrackerFactory(debugType, {
       createDebugAdapterTracker: (session) => ({
         onDidSendMessage: (message: { type?: string; event?: string; body?: { reason?: string; threadId?: number } }) => {
           if (message.type === 'event' && message.event === 'stopped')
@@ -193,6 +193,52 @@ export function debugInvocation(opts: { debugType: string; functionName: string;
       }),
     }),
   );
+  /**
+   * The first stop for `reason` after the first `after` stops of `what` (a debugger); fails at once when `finished()`
+   * says how the run ended (its outcome) without it.
+   */
+  const stopped = (what: string, reason: string, finished: () => string | undefined, after = 0, timeoutMs = 90_000) =>
+    until(
+      `${what} to stop (${reason})`,
+      () => {
+        const found = stops.slice(after).find((s) => s.reason === reason);
+        if (found) return found;
+        const outcome = finished();
+        if (outcome !== undefined)
+          assert.fail(
+            `it finished (${outcome}) without stopping (${reason}); sessions: ${sessions.map((s) => `${s.type}:${s.name}`).join(', ') || 'none'}; stops: ${stops.map((s) => s.reason).join(', ') || 'none'}`,
+          );
+        return undefined;
+      },
+      timeoutMs,
+    );
+  const frames = async (stop: DebugStop, threadId = stop.threadId, levels = 20) =>
+    ((await stop.session.customRequest('stackTrace', { threadId, startFrame: 0, levels })) as { stackFrames: DebugFrame[] }).stackFrames;
+  return {
+    sessions,
+    stops,
+    stopped,
+    frames,
+    topFrame: async (stop: DebugStop, threadId = stop.threadId) => (await frames(stop, threadId))[0]!,
+    /** The first scope's variables (Locals) of `frame`. */
+    locals: async (stop: DebugStop, frame: DebugFrame) => {
+      const { scopes } = (await stop.session.customRequest('scopes', { frameId: frame.id })) as { scopes: { name: string; variablesReference: number }[] };
+      const scope = scopes.find((sc) => /local/i.test(sc.name)) ?? scopes[0]!;
+      return (
+        (await stop.session.customRequest('variables', { variablesReference: scope.variablesReference })) as {
+          variables: { name: string; value: string; variablesReference: number }[];
+        }
+      ).variables;
+    },
+  };
+}
+
+/**
+ * "Debug" of one function through `openRuntime.debugWithEvent`, with the stops of the sessions of `debugType` ('*':
+ * every session) seen through a DAP tracker registered first (debugStops).
+ */
+export function debugInvocation(opts: { debugType: string; functionName: string; payload: unknown }, disposables: vscode.Disposable[]) {
+  const tracked = debugStops(opts.debugType, disposables);
   const invoking = Promise.resolve(
     vscode.commands.executeCommand<InvokeResult | undefined>('openRuntime.debugWithEvent', { functionName: opts.functionName, payload: opts.payload }),
   );
@@ -210,21 +256,7 @@ export function debugInvocation(opts: { debugType: string; functionName: string;
   );
   /** The first stop for `reason` after the first `after` stops; fails at once when the invocation ends without it. */
   const stopped = (reason: string, after = 0, timeoutMs = 90_000) =>
-    until(
-      `the ${opts.functionName} debugger to stop (${reason})`,
-      () => {
-        const found = stops.slice(after).find((s) => s.reason === reason);
-        if (found) return found;
-        if (settled)
-          assert.fail(
-            `the invocation finished (${outcome}) without stopping (${reason}); sessions: ${sessions.map((s) => `${s.type}:${s.name}`).join(', ') || 'none'}; stops: ${stops.map((s) => s.reason).join(', ') || 'none'}`,
-          );
-        return undefined;
-      },
-      timeoutMs,
-    );
-  const frames = async (stop: DebugStop, threadId = stop.threadId, levels = 20) =>
-    ((await stop.session.customRequest('stackTrace', { threadId, startFrame: 0, levels })) as { stackFrames: DebugFrame[] }).stackFrames;
+    tracked.stopped(`the ${opts.functionName} debugger`, reason, () => (settled ? outcome : undefined), after, timeoutMs);
   /** Continues from `stop` and returns the invocation's result, checked to have succeeded. */
   const completes = async (stop: DebugStop) => {
     await stop.session.customRequest('continue', { threadId: stop.threadId });
@@ -234,24 +266,7 @@ export function debugInvocation(opts: { debugType: string; functionName: string;
     assertSucceeded(result);
     return result;
   };
-  return {
-    sessions,
-    stops,
-    stopped,
-    frames,
-    topFrame: async (stop: DebugStop, threadId = stop.threadId) => (await frames(stop, threadId))[0]!,
-    /** The first scope's variables (Locals) of `frame`. */
-    locals: async (stop: DebugStop, frame: DebugFrame) => {
-      const { scopes } = (await stop.session.customRequest('scopes', { frameId: frame.id })) as { scopes: { name: string; variablesReference: number }[] };
-      const scope = scopes.find((sc) => /local/i.test(sc.name)) ?? scopes[0]!;
-      return (
-        (await stop.session.customRequest('variables', { variablesReference: scope.variablesReference })) as {
-          variables: { name: string; value: string; variablesReference: number }[];
-        }
-      ).variables;
-    },
-    completes,
-  };
+  return { ...tracked, stopped, completes };
 }
 
 /** A frame's file path: in a remote window (code-server) VS Code hands DAP paths to extensions as vscode-remote:// URIs. */

@@ -1,10 +1,11 @@
 // Shared by the control-plane tests (functions, layers): a real runner (`open-runtime start`) whose template has one
 // function, and the two clients people deploy with, pointed at its local Lambda control plane: the real AWS CLI v2
 // (/usr/bin/aws, Debian awscli; the `aws` first on PATH may be a v1) in a clean environment of its own (test
-// credentials, no config or credentials file, no pager), and @aws-sdk/client-lambda.
+// credentials, no config or credentials file, no pager), and @aws-sdk/client-lambda; and the packages and
+// create-function arguments every such test deploys with.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ROOT, startRunner, tempDir, type Runner, useStarted } from './runner.ts';
@@ -12,6 +13,14 @@ import { ROOT, startRunner, tempDir, type Runner, useStarted } from './runner.ts
 const AWS = '/usr/bin/aws';
 /** A role ARN of the shape CreateFunction requires (nothing checks that it exists, as on a fresh account's console). */
 export const ROLE = 'arn:aws:iam::123456789012:role/lambda-test';
+
+/**
+ * `aws lambda create-function` for a function `name` of `runtime` and `handler` with the test ROLE and the package at
+ * `zip` (a path), then `more` (--layers, --environment ...).
+ */
+export function createFunctionArgs(name: string, runtime: string, handler: string, zip: string, ...more: string[]): string[] {
+  return ['create-function', '--function-name', name, '--runtime', runtime, '--handler', handler, '--role', ROLE, '--zip-file', `fileb://${zip}`, ...more];
+}
 
 export interface AwsCliResult {
   status: number | null;
@@ -31,6 +40,8 @@ export interface ControlPlane {
   awsOk(...args: string[]): any;
   /** A new SDK client for the control plane, retries off (the caller destroys it). */
   sdk(): LambdaClient;
+  /** `files` (by path) in a folder of `work`, zipped with the real zip command as people deploy them; the zip's path. */
+  zip(name: string, files: Record<string, string>): string;
   stop(): Promise<void>;
 }
 
@@ -54,6 +65,7 @@ export function useControlPlane(prefix: string): ControlPlane {
     aws: (...args) => started().aws(...args),
     awsOk: (...args) => started().awsOk(...args),
     sdk: () => started().sdk(),
+    zip: (name, files) => started().zip(name, files),
     stop: () => started().stop(),
   };
 }
@@ -97,6 +109,16 @@ export async function startControlPlane(prefix: string): Promise<ControlPlane> {
     },
     sdk: () =>
       new LambdaClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 }),
+    zip(name, files) {
+      const dir = join(work, `${name}-src`);
+      for (const [path, text] of Object.entries(files)) {
+        mkdirSync(join(dir, path, '..'), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      }
+      const zip = join(work, `${name}.zip`);
+      assert.equal(spawnSync('zip', ['-q', '-r', '-X', zip, '.'], { cwd: dir }).status, 0);
+      return zip;
+    },
     stop: async () => {
       await runner.stop();
     },
