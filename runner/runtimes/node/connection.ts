@@ -276,14 +276,14 @@ class ResponseHead implements RawResponse {
   private parsed: IncomingHttpHeaders | undefined;
 
   constructor(text: string) {
-    const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-    if (!status) {
+    // "HTTP/1.x NNN", read by character: no regex match object per response.
+    const code = statusCode(text);
+    if (code < 0) {
       const line = text.split('\r\n', 1)[0]!;
       throw new ConnectionError(`The Runtime API answered with "${line.slice(0, 100)}", not an HTTP/1.1 status line.`);
     }
     this.text = text;
     this.lower = text.toLowerCase();
-    const code = Number(status[1]);
     this.status = code;
     const contentLength = this.header('content-length');
     if (code === 204 || code === 304 || (code >= 100 && code < 200)) this.length = 0;
@@ -312,6 +312,18 @@ class ResponseHead implements RawResponse {
     this.parsed ??= parseHeaders(this.text);
     return this.parsed;
   }
+}
+
+/** The status of an "HTTP/1.0 NNN" or "HTTP/1.1 NNN" status line, or -1. */
+function statusCode(text: string): number {
+  if (!text.startsWith('HTTP/1.') || (text[7] !== '0' && text[7] !== '1') || text[8] !== ' ') return -1;
+  let code = 0;
+  for (let i = 9; i < 12; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return -1;
+    code = code * 10 + digit;
+  }
+  return code;
 }
 
 /** Every header of a head, names lower-cased, repeated ones joined with ", " (node:http's form). */

@@ -193,15 +193,19 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
       if (error !== undefined && error !== null) sendError(error);
       else sendResponse(result);
     };
-    const firstOnly =
-      <A extends unknown[]>(fn: (...args: A) => void) =>
-      (...args: A) => {
-        if (answered) return;
-        answered = true;
-        fn(...args);
-      };
-    const succeed = firstOnly((result?: unknown) => done(null, result));
-    const fail = firstOnly((error?: unknown) => (error === undefined || error === null ? done('handled') : done(error, null)));
+    // Only the first of callback/done/succeed/fail counts. One closure each (no wrapper around an inner one, no
+    // rest array per call): four of them are made per invoke.
+    const first = (): boolean => {
+      if (answered) return false;
+      answered = true;
+      return true;
+    };
+    const succeed = (result?: unknown) => {
+      if (first()) done(null, result);
+    };
+    const fail = (error?: unknown) => {
+      if (first()) error === undefined || error === null ? done('handled') : done(error, null);
+    };
 
     // Nothing reported and nothing left to run.
     whenEventLoopEmpties = () => {
@@ -210,7 +214,9 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
       else sendResponse(null);
     };
 
-    const userCallback = firstOnly(callback);
+    const userCallback = (error?: unknown, result?: unknown) => {
+      if (first()) callback(error, result);
+    };
     try {
       const event = JSON.parse(invocation.body) as unknown;
       const context: Record<string, unknown> = {
@@ -222,7 +228,9 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
         },
         succeed,
         fail,
-        done: firstOnly(done),
+        done: (error?: unknown, result?: unknown) => {
+          if (first()) done(error, result);
+        },
         functionVersion: fn.functionVersion,
         functionName: fn.functionName,
         memoryLimitInMB: fn.memoryLimitInMB,
