@@ -172,6 +172,39 @@ describe('node runtime client connection', () => {
     await assert.rejects(connection.request({ method: 'GET', path: '/next' }), /was ended/);
   });
 
+  it('keeps the bytes a read left over (a head cut short, a character split in two) until the rest arrives', async (t) => {
+    // Each read lands in the connection's one read buffer: what a read leaves unparsed must survive the next read.
+    const parts = [
+      Buffer.from('HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nLambda-Runt', 'latin1'),
+      Buffer.concat([Buffer.from('ime-Aws-Request-Id: r2\r\nContent-Length: 10\r\n\r\n{"e":"', 'latin1'), Buffer.from([0xc3])]),
+      Buffer.concat([Buffer.from([0xa9]), Buffer.from('"}', 'latin1')]),
+    ];
+    const { port } = await rawServer(t, (socket, received) => {
+      if (requestsIn(received).length !== 2) return;
+      socket.setNoDelay(true);
+      parts.forEach((part, i) => setTimeout(() => socket.write(part), 30 * i));
+    });
+    const connection = new Connection({ host: '127.0.0.1', port });
+    const posted = connection.request({ method: 'POST', path: '/r1/response', body: '1' }, true);
+    const next = connection.request({ method: 'GET', path: '/next' });
+    assert.equal((await posted).status, 202);
+    const event = await next;
+    assert.equal(event.header('lambda-runtime-aws-request-id'), 'r2');
+    assert.equal(event.body, '{"e":"é"}');
+  });
+
+  it('finds one header by name, in any case, joining repeats, without taking a longer name that ends with it', async (t) => {
+    const { port } = await rawServer(t, (socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nX-Content-Length: 99\r\nCONTENT-LENGTH: 2\r\nX-A: 1\r\nx-a:  2 \r\n\r\nok');
+    });
+    const res = await new Connection({ host: '127.0.0.1', port }).request({ method: 'GET', path: '/next' });
+    assert.equal(res.body, 'ok');
+    assert.equal(res.header('content-length'), '2');
+    assert.equal(res.header('x-a'), '1, 2');
+    assert.equal(res.header('x-b'), undefined);
+    assert.equal(res.headers['x-content-length'], '99');
+  });
+
   it('speaks the same HTTP on a Unix socket', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'or-conn-'));
     const path = join(dir, 'api.sock');

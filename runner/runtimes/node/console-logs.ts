@@ -35,8 +35,8 @@ type LogLine = (level: Level, message: unknown, params: unknown[]) => void;
 
 const writeText: LogLine = (level, message, params) => {
   const text = params.length === 0 && typeof message === 'string' ? message : format(message, ...params);
-  const line = `${new Date().toISOString()}\t${currentRequestId}\t${level.name}\t${text}`;
-  process.stdout.write(line.replace(/\n/g, '\r') + '\n');
+  // Only the message can hold a line break (the request id comes from a header, which cannot).
+  process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level.name}\t${text.includes('\n') ? text.replace(/\n/g, '\r') : text}\n`);
 };
 
 function errorFieldsForJson(_key: string, value: unknown): unknown {

@@ -5,7 +5,6 @@
 // - a handler that never reports is answered when the event loop empties: `null` for a plain function,
 //   Runtime.NodeJsExit for an async one whose promise never settled;
 // - a streaming handler writes to a chunked /response POST and is over when that request is answered.
-import type { IncomingHttpHeaders } from 'node:http';
 import { logRuntimeError, setLogRequestId } from './console-logs.ts';
 import { jsonStringifyError, nodeJsExitError, toRuntimeErrorBody } from './errors.ts';
 import type { InvokeStore } from './invoke-store.ts';
@@ -73,11 +72,6 @@ export class Runtime {
   }
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function parseJsonHeader(value: string | undefined, what: string): unknown {
   if (value === undefined || value === '') return undefined;
   try {
@@ -91,39 +85,22 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
-/** The parts of `context` that come from the invoke headers and the environment. */
-function describeInvocation(
-  context: Record<string, unknown>,
-  fn: FunctionEnvironment,
-  headers: IncomingHttpHeaders,
-  requestId: string,
-  traceId: string | undefined,
-  tenantId: string | undefined,
-): void {
-  const deadline = Number(header(headers, 'lambda-runtime-deadline-ms'));
-  context.functionVersion = fn.functionVersion;
-  context.functionName = fn.functionName;
-  context.memoryLimitInMB = fn.memoryLimitInMB;
-  context.logGroupName = fn.logGroupName;
-  context.logStreamName = fn.logStreamName;
-  context.clientContext = parseJsonHeader(header(headers, 'lambda-runtime-client-context'), 'ClientContext');
-  context.identity = parseJsonHeader(header(headers, 'lambda-runtime-cognito-identity'), 'CognitoIdentity');
-  context.invokedFunctionArn = header(headers, 'lambda-runtime-invoked-function-arn');
-  context.awsRequestId = requestId;
+/**
+ * The members of `context` that follow the fixed ones: the tenant and trace ids when there are some, then
+ * getRemainingTimeInMillis (Lambda's order). The fixed members are written out in one object literal where the context
+ * is made (one shape, one allocation per invoke, rather than a property added and the store grown at a time).
+ */
+function finishContext(context: Record<string, unknown>, invocation: Invocation, traceId: string | undefined, tenantId: string | undefined): void {
+  const deadline = Number(invocation.deadlineMs);
   if (tenantId !== undefined) context.tenantId = tenantId;
   if (traceId !== undefined) context.xRayTraceId = traceId;
   context.getRemainingTimeInMillis = () => deadline - Date.now();
 }
 
 /** Per-invoke process state Lambda's runtime keeps: request id for logs and the InvokeStore, trace id env. */
-function enterInvocation(
-  deps: InvokeDependencies,
-  headers: IncomingHttpHeaders,
-): { requestId: string; traceId: string | undefined; tenantId: string | undefined } {
-  const requestId = header(headers, 'lambda-runtime-aws-request-id');
+function enterInvocation(deps: InvokeDependencies, invocation: Invocation): { requestId: string; traceId: string | undefined; tenantId: string | undefined } {
+  const { requestId, traceId, tenantId } = invocation;
   if (!requestId) throw new Error('The Runtime API sent an invocation without a Lambda-Runtime-Aws-Request-Id header.');
-  const traceId = header(headers, 'lambda-runtime-trace-id');
-  const tenantId = header(headers, 'lambda-runtime-aws-tenant-id');
   if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
   else delete process.env._X_AMZN_TRACE_ID;
   setLogRequestId(requestId, tenantId);
@@ -141,8 +118,8 @@ export function runInvocation(deps: InvokeDependencies, invocation: Invocation):
 }
 
 function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation): Promise<void> {
-  const { requestId, traceId, tenantId } = enterInvocation(deps, invocation.headers);
-  const { api, loaded } = deps;
+  const { requestId, traceId, tenantId } = enterInvocation(deps, invocation);
+  const { api, loaded, fn } = deps;
   return new Promise<void>((readyForNext) => {
     let reported = false;
     let answered = false; // one of callback/done/succeed/fail was called
@@ -216,15 +193,19 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
       if (error !== undefined && error !== null) sendError(error);
       else sendResponse(result);
     };
-    const firstOnly =
-      <A extends unknown[]>(fn: (...args: A) => void) =>
-      (...args: A) => {
-        if (answered) return;
-        answered = true;
-        fn(...args);
-      };
-    const succeed = firstOnly((result?: unknown) => done(null, result));
-    const fail = firstOnly((error?: unknown) => (error === undefined || error === null ? done('handled') : done(error, null)));
+    // Only the first of callback/done/succeed/fail counts. One closure each (no wrapper around an inner one, no
+    // rest array per call): four of them are made per invoke.
+    const first = (): boolean => {
+      if (answered) return false;
+      answered = true;
+      return true;
+    };
+    const succeed = (result?: unknown) => {
+      if (first()) done(null, result);
+    };
+    const fail = (error?: unknown) => {
+      if (first()) error === undefined || error === null ? done('handled') : done(error, null);
+    };
 
     // Nothing reported and nothing left to run.
     whenEventLoopEmpties = () => {
@@ -233,7 +214,9 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
       else sendResponse(null);
     };
 
-    const userCallback = firstOnly(callback);
+    const userCallback = (error?: unknown, result?: unknown) => {
+      if (first()) callback(error, result);
+    };
     try {
       const event = JSON.parse(invocation.body) as unknown;
       const context: Record<string, unknown> = {
@@ -245,9 +228,20 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
         },
         succeed,
         fail,
-        done: firstOnly(done),
+        done: (error?: unknown, result?: unknown) => {
+          if (first()) done(error, result);
+        },
+        functionVersion: fn.functionVersion,
+        functionName: fn.functionName,
+        memoryLimitInMB: fn.memoryLimitInMB,
+        logGroupName: fn.logGroupName,
+        logStreamName: fn.logStreamName,
+        clientContext: parseJsonHeader(invocation.clientContext, 'ClientContext'),
+        identity: parseJsonHeader(invocation.cognitoIdentity, 'CognitoIdentity'),
+        invokedFunctionArn: invocation.invokedFunctionArn,
+        awsRequestId: requestId,
       };
-      describeInvocation(context, deps.fn, invocation.headers, requestId, traceId, tenantId);
+      finishContext(context, invocation, traceId, tenantId);
       const result = deps.runtime.handler(event, context, userCallback);
       if (isPromiseLike(result)) result.then(succeed, fail);
     } catch (error) {
@@ -257,8 +251,8 @@ function runBufferedInvocation(deps: InvokeDependencies, invocation: Invocation)
 }
 
 function runStreamingInvocation(deps: InvokeDependencies, invocation: Invocation): Promise<void> {
-  const { requestId, traceId, tenantId } = enterInvocation(deps, invocation.headers);
-  const { api, loaded } = deps;
+  const { requestId, traceId, tenantId } = enterInvocation(deps, invocation);
+  const { api, loaded, fn } = deps;
   return new Promise<void>((readyForNext) => {
     let waitForEmptyEventLoop = true;
     let failed = false;
@@ -313,8 +307,17 @@ function runStreamingInvocation(deps: InvokeDependencies, invocation: Invocation
         set callbackWaitsForEmptyEventLoop(value: boolean) {
           waitForEmptyEventLoop = value;
         },
+        functionVersion: fn.functionVersion,
+        functionName: fn.functionName,
+        memoryLimitInMB: fn.memoryLimitInMB,
+        logGroupName: fn.logGroupName,
+        logStreamName: fn.logStreamName,
+        clientContext: parseJsonHeader(invocation.clientContext, 'ClientContext'),
+        identity: parseJsonHeader(invocation.cognitoIdentity, 'CognitoIdentity'),
+        invokedFunctionArn: invocation.invokedFunctionArn,
+        awsRequestId: requestId,
       };
-      describeInvocation(context, deps.fn, invocation.headers, requestId, traceId, tenantId);
+      finishContext(context, invocation, traceId, tenantId);
       result = deps.runtime.handler(event, stream, context);
     } catch (error) {
       fail(error);

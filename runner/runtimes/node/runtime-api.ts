@@ -2,14 +2,21 @@
 // over one pipelined keep-alive connection (connection.ts): the next /next follows an answer without waiting for
 // its 202. Streamed answers use node:http (chunked, with trailers) on a socket of their own.
 import { Agent, request } from 'node:http';
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Connection, type RawRequest, type RawResponse } from './connection.ts';
 import type { RuntimeErrorBody } from './errors.ts';
 
 const PREFIX = '/2018-06-01/runtime';
 
+/** An event from /next: what its headers say (read by name, the others left unparsed) and its body. */
 export interface Invocation {
-  headers: IncomingHttpHeaders;
+  requestId: string | undefined;
+  traceId: string | undefined;
+  tenantId: string | undefined;
+  deadlineMs: string | undefined;
+  clientContext: string | undefined;
+  cognitoIdentity: string | undefined;
+  invokedFunctionArn: string | undefined;
   body: string;
 }
 
@@ -77,10 +84,19 @@ export class RuntimeApiClient {
     this.following = 'none';
     const res = await pending;
     if (res.status !== 200) throw new RuntimeApiError(`GET ${PREFIX}/invocation/next answered ${res.status}.`);
-    const attempt = res.headers['lambda-runtime-invocation-id'];
-    const requestId = res.headers['lambda-runtime-aws-request-id'];
-    if (typeof attempt === 'string' && typeof requestId === 'string') this.attempts.set(requestId, attempt);
-    return { headers: res.headers, body: res.body.toString('utf8') };
+    const attempt = res.header('lambda-runtime-invocation-id');
+    const requestId = res.header('lambda-runtime-aws-request-id');
+    if (attempt !== undefined && requestId !== undefined) this.attempts.set(requestId, attempt);
+    return {
+      requestId,
+      traceId: res.header('lambda-runtime-trace-id'),
+      tenantId: res.header('lambda-runtime-aws-tenant-id'),
+      deadlineMs: res.header('lambda-runtime-deadline-ms'),
+      clientContext: res.header('lambda-runtime-client-context'),
+      cognitoIdentity: res.header('lambda-runtime-cognito-identity'),
+      invokedFunctionArn: res.header('lambda-runtime-invoked-function-arn'),
+      body: res.body,
+    };
   }
 
   /** POST /invocation/{id}/response. Resolves with the status (202, or 413 when the payload is too large). */
