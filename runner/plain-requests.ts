@@ -14,31 +14,38 @@ const EMPTY = Buffer.alloc(0);
 const MAX_WAITING_BYTES = 6 * 1024 * 1024 + PLAIN_HEAD_BYTES;
 /** node:http's keepAliveTimeout on the main port (local-lambda.ts): an idle connection closes after it. */
 export const IDLE_CONNECTION_MS = 5 * 60_000;
-/** What node:http ends each answer's head with on a keep-alive connection of the main port. */
-const KEEP_ALIVE = `Connection: keep-alive\r\nKeep-Alive: timeout=${IDLE_CONNECTION_MS / 1000}\r\n\r\n`;
+/** What node:http ends each answer's head with on a keep-alive connection whose server has this keepAliveTimeout. */
+export function keepAliveLines(idleMs: number): string {
+  return `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(idleMs / 1000)}\r\n\r\n`;
+}
+const KEEP_ALIVE = keepAliveLines(IDLE_CONNECTION_MS);
 
-/** An answer in one buffer: `head` (the status line and headers, each line ending in CRLF, latin1), then `body`. */
-export function plainReply(head: string, body: Buffer): Buffer {
-  const headLength = head.length + KEEP_ALIVE.length;
+/**
+ * An answer in one buffer: `head` (the status line and headers, each line ending in CRLF, latin1), the keep-alive
+ * lines (the main port's unless given: keepAliveLines), then `body`.
+ */
+export function plainReply(head: string, body: Buffer, keepAlive = KEEP_ALIVE): Buffer {
+  const headLength = head.length + keepAlive.length;
   const reply = Buffer.allocUnsafe(headLength + body.length);
   reply.write(head, 0, 'latin1');
-  reply.write(KEEP_ALIVE, head.length, 'latin1');
+  reply.write(keepAlive, head.length, 'latin1');
   body.copy(reply, headLength);
   return reply;
 }
 
 /**
  * Serves one plain request: true when it takes it (it calls `answer` once, with the whole reply: head and body), false
- * to leave it (and the connection) to node:http. It must decide before it answers and must not throw.
+ * to leave it (and the connection) to node:http. It must decide before it answers and must not throw. `socket`: the
+ * connection it came on (its peer's address), never to be read or written by the route.
  */
-export type PlainRoute = (head: RequestHead, target: string, body: Buffer, answer: (reply: Buffer) => void) => boolean;
+export type PlainRoute = (head: RequestHead, target: string, body: Buffer, answer: (reply: Buffer) => void, socket: Socket) => boolean;
 
 /** Gives the connection, with the bytes it has read but not answered, to node:http. */
 export type HandOff = (socket: Socket, unread: Buffer) => void;
 
-/** Serves `socket` from its first bytes `first`. */
-export function servePlainRequests(socket: Socket, first: Buffer, route: PlainRoute, handOff: HandOff): void {
-  new PlainConnection(socket, route, handOff).receive(first);
+/** Serves `socket` from its first bytes `first`; `idleMs`: the keepAliveTimeout of the node:http server behind it. */
+export function servePlainRequests(socket: Socket, first: Buffer, route: PlainRoute, handOff: HandOff, idleMs = IDLE_CONNECTION_MS): void {
+  new PlainConnection(socket, route, handOff, idleMs).receive(first);
 }
 
 class PlainConnection {
@@ -50,12 +57,12 @@ class PlainConnection {
   private readonly route: PlainRoute;
   private readonly handOff: HandOff;
 
-  constructor(socket: Socket, route: PlainRoute, handOff: HandOff) {
+  constructor(socket: Socket, route: PlainRoute, handOff: HandOff, idleMs: number) {
     this.socket = socket;
     this.route = route;
     this.handOff = handOff;
     // As node:http's keepAliveTimeout: the socket's own timeout (refreshed by its reads and writes), no timer per request.
-    socket.setTimeout(IDLE_CONNECTION_MS);
+    socket.setTimeout(idleMs);
     socket.on('data', this.onData).on('timeout', this.onTimeout).on('error', this.onError).on('close', this.onClose);
   }
 
@@ -103,7 +110,7 @@ class PlainConnection {
     // The bytes after it (and what arrives meanwhile) wait for its answer.
     this.buffer = whole.length === bodyEnd ? EMPTY : whole.subarray(bodyEnd);
     this.busy = true;
-    if (!this.route(head, target, body, this.answer)) {
+    if (!this.route(head, target, body, this.answer, this.socket)) {
       this.busy = false;
       this.buffer = whole;
       this.giveAway();

@@ -13,6 +13,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, rootCertificates } from 'node:tls';
+import { servePlainRequests, type PlainRoute } from '../plain-requests.ts';
 
 export interface LocalCertificate {
   key: Buffer;
@@ -77,29 +78,54 @@ const FIRST_BYTE_TIMEOUT_MS = 60_000;
 /** TLS's first byte: a handshake record. */
 const TLS_HANDSHAKE = 0x16;
 
+/** Plain HTTP connections read without node:http while their requests are plain (plain-requests.ts). */
+export interface PlainHttp {
+  route: PlainRoute;
+  /** `http`'s keepAliveTimeout. */
+  idleMs: number;
+  /** Connections the listener serves itself until it hands them to `http`: the owner closes them when it closes. */
+  connections: Set<Socket>;
+}
+
 /**
  * A listener that hands each connection to `http`: as it is, or through TLS when it starts with a TLS handshake and
  * there is a certificate. Bytes are only peeked at (read, then put back), so HTTP sees the connection untouched.
+ * With `plain`, a plain HTTP connection is first served by its route, which gives it to `http` at a request boundary
+ * with the bytes not yet answered.
  */
-export function acceptPlainAndTls(http: HttpServer, certificate: Pick<LocalCertificate, 'key' | 'cert'> | undefined): NetServer {
+export function acceptPlainAndTls(http: HttpServer, certificate: Pick<LocalCertificate, 'key' | 'cert'> | undefined, plain?: PlainHttp): NetServer {
   const tls = certificate ? createTlsServer({ key: certificate.key, cert: certificate.cert }, (secure) => http.emit('connection', secure)) : undefined;
   tls?.on('tlsClientError', (_error, socket) => socket.destroy());
+  const toHttp = (socket: Socket, unread: Buffer) => {
+    socket.pause();
+    if (unread.length) socket.unshift(unread);
+    http.emit('connection', socket);
+    process.nextTick(() => socket.resume());
+  };
   return createNetServer({ pauseOnConnect: true, noDelay: true, keepAlive: true }, (socket: Socket) => {
     socket.on('error', () => undefined);
-    if (!tls) {
+    if (!tls && !plain) {
       http.emit('connection', socket);
       socket.resume();
       return;
+    }
+    if (plain) {
+      plain.connections.add(socket);
+      socket.once('close', () => plain.connections.delete(socket));
     }
     // A connection that never says its first byte is not kept for ever (node:http's header timeout starts after it).
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       socket.setTimeout(0);
       socket.pause();
-      socket.unshift(first);
-      if (first[0] === TLS_HANDSHAKE) tls.emit('connection', socket);
-      else http.emit('connection', socket);
-      process.nextTick(() => socket.resume());
+      if (first[0] === TLS_HANDSHAKE && tls) {
+        socket.unshift(first);
+        tls.emit('connection', socket);
+        process.nextTick(() => socket.resume());
+      } else if (plain) {
+        servePlainRequests(socket, first, plain.route, toHttp, plain.idleMs);
+        socket.resume();
+      } else toHttp(socket, first);
     });
     socket.resume();
   });

@@ -9,7 +9,7 @@
 // A route's authorizer, AWS_IAM and API key (auth/) are checked before its function is invoked.
 // WebSocket APIs share the port, at /<stage> (websocket.ts).
 import { randomUUID } from 'node:crypto';
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FunctionSpec } from '../functions/model.ts';
@@ -25,8 +25,11 @@ import { StreamedHttpResponse } from './streaming.ts';
 import { applyGrant, GatewayAuth, methodArnOf, type AuthOptions, type AuthOutcome, type AuthRequest, type Grant } from './auth/authorize.ts';
 import { WebSocketGateway } from './websocket.ts';
 import { acceptPlainAndTls, type LocalCertificate } from './local-tls.ts';
+import { keepAliveLines, plainReply, type PlainRoute } from '../plain-requests.ts';
 import type { WebSocketApi } from './websocket-routes.ts';
 
+/** node:http's keepAliveTimeout for the gateway's connections (and the plain path's, which answers as node:http). */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Lambda's synchronous payload limit: a bigger request could never reach the function. */
 const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 /** API Gateway's integration timeouts. Function URLs have none beyond the function's own. */
@@ -56,6 +59,8 @@ export class Gateway {
   private readonly webSockets: WebSocketGateway;
   /** Takes the connections: plain HTTP, or TLS when there is a certificate, both handed to `server`. */
   private readonly listener: NetServer;
+  /** Plain HTTP connections served without node:http (plainRoute) until they are handed to `server`. */
+  private readonly plainConnections = new Set<Socket>();
   port = 0;
 
   constructor(lambda: LocalLambda, opts: GatewayOptions) {
@@ -65,7 +70,7 @@ export class Gateway {
     this.auth = new GatewayAuth(invokeAuthorizer, { jwt: { verifySignatures: true }, apiKeys: [], ...opts.auth });
     // Only WebSocket handshakes are upgrades: any other Upgrade (curl --http2's h2c) is an ordinary request.
     this.server = createServer(
-      { keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: 5_000, shouldUpgradeCallback: isWebSocketUpgrade },
+      { keepAlive: true, noDelay: true, headersTimeout: 60_000, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, shouldUpgradeCallback: isWebSocketUpgrade },
       (req, res) => {
         try {
           this.handle(req, res);
@@ -74,7 +79,11 @@ export class Gateway {
         }
       },
     );
-    this.listener = acceptPlainAndTls(this.server, opts.tls);
+    this.listener = acceptPlainAndTls(this.server, opts.tls, {
+      route: this.plainRoute,
+      idleMs: KEEP_ALIVE_TIMEOUT_MS,
+      connections: this.plainConnections,
+    });
     this.webSockets = new WebSocketGateway(lambda, {
       log: opts.log,
       ...opts.webSocket,
@@ -143,26 +152,34 @@ export class Gateway {
     this.unsubscribe();
     await this.webSockets.close();
     this.server.closeAllConnections();
+    for (const socket of this.plainConnections) socket.destroy();
     await Promise.all([
       new Promise<void>((resolve) => this.listener.close(() => resolve())),
       new Promise<void>((resolve) => this.server.close(() => resolve())),
     ]);
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  /** What answers a request (`deliver`), then logs its line. */
+  private finisher(method: string, path: string, deliver: (answer: GatewayAnswer) => void): (answer: GatewayAnswer, target: string) => void {
     const started = performance.now();
+    return (answer, target) => {
+      deliver(answer);
+      this.opts.log?.(
+        `${method} ${path} -> ${target} ${answer.status} (${(performance.now() - started).toFixed(1)} ms)${answer.problem ? `: ${answer.problem}` : ''}`,
+      );
+    };
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? 'GET';
     const { path, rawQuery } = splitRawTarget(req.url);
-    const finish = (answer: GatewayAnswer, target: string) => {
+    const finish = this.finisher(method, path, (answer) => {
       try {
         send(res, answer);
       } catch {
         res.destroy(); // nothing a request or a function sends may throw out of here: that would end the runner
       }
-      this.opts.log?.(
-        `${method} ${path} -> ${target} ${answer.status} (${(performance.now() - started).toFixed(1)} ms)${answer.problem ? `: ${answer.problem}` : ''}`,
-      );
-    };
+    });
     if (req.headers.host !== undefined && !isLoopbackHost(req.headers.host)) {
       req.resume();
       return finish(
@@ -193,16 +210,7 @@ export class Gateway {
           ...found.match.route,
           event: { ...found.match.route.event, auth: { authorizer, iam: false, apiKeyRequired: false, apiKeys: [], scopes: [] } },
         };
-        const request = {
-          method,
-          rawQuery,
-          rawHeaders: req.rawHeaders,
-          body: Buffer.alloc(0),
-          sourceIp: sourceIpOf(req),
-          domainName: req.headers.host ?? 'localhost',
-          requestId: randomUUID(),
-          timeEpoch: Date.now(),
-        };
+        const request = gatewayRequest(method, rawQuery, req.rawHeaders, EMPTY, sourceIpOf(req.socket), req.headers.host);
         return this.authorize(req, { ...found.match, route: guarded }, request, (outcome) =>
           finish(outcome.ok ? preflight : outcome.answer, `(CORS preflight, authorized by ${authorizer.name})`),
         );
@@ -247,6 +255,50 @@ export class Gateway {
   }
 
   /**
+   * The plain path (plain-requests.ts): a whole keep-alive request to an HTTP API route with payload 2.0 or a
+   * BUFFERED Function URL, with no authorization or CORS on its API, and no Origin (no browser's): the same guard,
+   * event, invocation, answer and log line as handle() and run(), answered in one write with node:http's bytes.
+   * Anything else is left to node:http (false), which answers it as before.
+   */
+  private readonly plainRoute: PlainRoute = (head, target, body, answer, socket) => {
+    const h = head.headers;
+    const host = h.get('host');
+    if (head.method === 'HEAD' || head.method === 'OPTIONS' || h.has('origin') || host === undefined || !isLoopbackHost(host)) return false;
+    const path = head.path;
+    if (this.webSockets.manages(path) !== undefined) return false;
+    const match = matchRoute(this.table, head.method, path);
+    const event = match?.route.event;
+    if (!match || !event || event.notEmulated || event.kind === 'rest' || event.payloadVersion !== '2.0' || event.auth || event.cors) return false;
+    if (event.invokeMode === 'RESPONSE_STREAM' || body.length > MAX_REQUEST_BYTES) return false;
+    const { route } = match;
+    // Started here, as handle()'s: the log line's time covers the event's building too.
+    const finish = this.finisher(head.method, path, (reply) => {
+      try {
+        answer(plainAnswer(reply));
+      } catch {
+        socket.destroy();
+      }
+    });
+    let payload: Buffer;
+    let request: GatewayRequest;
+    try {
+      const sourceIp = sourceIpOf(socket);
+      const rawHeaders: string[] = [];
+      for (const [name, value] of h) rawHeaders.push(name, value);
+      const rawQuery = target.length > path.length ? target.slice(path.length + 1) : '';
+      request = gatewayRequest(head.method, rawQuery, withEdgeHeaders(rawHeaders, sourceIp, this.port), body, sourceIp, host);
+      payload = Buffer.from(JSON.stringify(eventOf(request, match)));
+    } catch {
+      return false; // node:http's path answers it (a gateway bug there is the request's 500, not the runner's end)
+    }
+    this.invoke(route, payload, h.get('accept'), undefined, (reply) => {
+      reply.headers = decorated(route, undefined, request.requestId, reply.headers);
+      finish(reply, route.function);
+    });
+    return true;
+  };
+
+  /**
    * A request with an Upgrade that is not WebSocket, on a Node without shouldUpgradeCallback (before 24.9), which hands
    * it over as an upgrade: answered as the ordinary request it is, with the body bytes that came with its head.
    */
@@ -272,24 +324,11 @@ export class Gateway {
     const { route } = match;
     const kind = route.event.kind;
     try {
-      const sourceIp = sourceIpOf(req);
-      const request: GatewayRequest = {
-        method: req.method ?? 'GET',
-        rawQuery,
-        rawHeaders: withEdgeHeaders(req.rawHeaders, sourceIp, this.port),
-        body,
-        sourceIp,
-        domainName: req.headers.host ?? 'localhost',
-        requestId: randomUUID(),
-        timeEpoch: Date.now(),
-      };
-      const decorate = (headers: [string, string][]) =>
-        withCorsHeaders(kind, route.event.cors, req.headers.origin, [
-          ...headers,
-          kind === 'rest' ? ['x-amzn-RequestId', request.requestId] : ['apigw-requestid', request.requestId],
-        ]);
+      const sourceIp = sourceIpOf(req.socket);
+      const request = gatewayRequest(req.method ?? 'GET', rawQuery, withEdgeHeaders(req.rawHeaders, sourceIp, this.port), body, sourceIp, req.headers.host);
+      const decorate = (headers: [string, string][]) => decorated(route, req.headers.origin, request.requestId, headers);
       const proceed = (grant: Grant | undefined) => {
-        const event = route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
+        const event = eventOf(request, match);
         if (grant) applyGrant(event, grant);
         const stream = route.event.invokeMode === 'RESPONSE_STREAM' ? new StreamedHttpResponse(res, decorate) : undefined;
         this.invoke(route, Buffer.from(JSON.stringify(event)), req.headers.accept, stream, (answer) => {
@@ -408,8 +447,31 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function sourceIpOf(req: IncomingMessage): string {
-  return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+function sourceIpOf(socket: Socket): string {
+  return socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+}
+
+/** The request as the event builders (events.ts) take it, from either path: a fresh request id and time. */
+function gatewayRequest(
+  method: string,
+  rawQuery: string,
+  rawHeaders: readonly string[],
+  body: Buffer,
+  sourceIp: string,
+  host: string | undefined,
+): GatewayRequest {
+  return { method, rawQuery, rawHeaders, body, sourceIp, domainName: host ?? 'localhost', requestId: randomUUID(), timeEpoch: Date.now() };
+}
+
+/** The event a route's function gets: payload 1.0 or 2.0. */
+function eventOf(request: GatewayRequest, match: RouteMatch) {
+  return match.route.event.payloadVersion === '1.0' ? restEvent(request, match) : httpEvent(request, match);
+}
+
+/** An answer's headers with what API Gateway adds: its request id header, and the API's CORS headers for `origin`. */
+function decorated(route: Route, origin: string | undefined, requestId: string, headers: [string, string][]): [string, string][] {
+  const kind = route.event.kind;
+  return withCorsHeaders(kind, route.event.cors, origin, [...headers, kind === 'rest' ? ['x-amzn-RequestId', requestId] : ['apigw-requestid', requestId]]);
 }
 
 function isWebSocketUpgrade(req: IncomingMessage): boolean {
@@ -422,10 +484,41 @@ function header(value: string | string[] | undefined): string | undefined {
 
 function send(res: ServerResponse, answer: GatewayAnswer): void {
   if (res.headersSent || res.destroyed) return;
-  const headers: [string, string][] = [...answer.headers, ['content-length', String(answer.body.length)]];
-  res.writeHead(answer.status, headers.flat());
+  res.writeHead(answer.status, sentHeaders(answer).flat());
   res.end(answer.body);
 }
+
+/** The headers an answer goes out with: its own, then its Content-Length. */
+function sentHeaders(answer: GatewayAnswer): [string, string][] {
+  return [...answer.headers, ['content-length', String(answer.body.length)]];
+}
+
+const KEEP_ALIVE = keepAliveLines(KEEP_ALIVE_TIMEOUT_MS);
+
+/**
+ * send()'s answer as the bytes node:http writes for it on a keep-alive connection: the status line, the headers as
+ * given, node:http's Date unless one is among them, its keep-alive lines; no body for 1xx, 204 and 304.
+ */
+function plainAnswer(answer: GatewayAnswer): Buffer {
+  const { status } = answer;
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+  let date = false;
+  for (const [name, value] of sentHeaders(answer)) {
+    head += `${name}: ${value}\r\n`;
+    if (name.length === 4 && name.toLowerCase() === 'date') date = true;
+  }
+  if (!date) head += `Date: ${httpDate()}\r\n`;
+  const bodiless = status < 200 || status === 204 || status === 304;
+  return plainReply(head, bodiless ? EMPTY : answer.body, KEEP_ALIVE);
+}
+
+/** The Date header's value, formatted once a second (node:http caches its own the same way). */
+function httpDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateCache.second) dateCache = { second, text: new Date(second * 1000).toUTCString() };
+  return dateCache.text;
+}
+let dateCache = { second: -1, text: '' };
 
 /** The route table as printed when the runner starts: method, URL, function, API kind (route-list.ts). */
 export function describeRoutes(routes: readonly Route[], port: number): string {

@@ -276,10 +276,15 @@ export class WebSocketGateway {
     });
   }
 
+  /** Whether a path is an API's @connections management API (a connection's id in it), else undefined. */
+  manages(path: string): string | undefined {
+    const found = apiAt(this.apis, path);
+    return found ? /^\/@connections\/([^/]+)$/.exec(found.rest)?.[1] : undefined;
+  }
+
   /** A request to an API's @connections management API; false when the path is not one. */
   manage(req: IncomingMessage, res: ServerResponse, path: string): boolean {
-    const found = apiAt(this.apis, path);
-    const id = found && /^\/@connections\/([^/]+)$/.exec(found.rest)?.[1];
+    const id = this.manages(path);
     if (id === undefined) return false;
     const started = performance.now();
     res.on('finish', () => this.opts.log?.(`${req.method} ${path} -> ${res.statusCode} (@connections, ${(performance.now() - started).toFixed(1)} ms)`));
