@@ -9,12 +9,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseFunction, type FunctionInput } from '../../runner/functions/model.ts';
 import { Gateway } from '../../runner/gateway/server.ts';
 import { LocalLambda } from '../../runner/local-lambda.ts';
 import type { RunnerEvent } from '../../runner/protocol.ts';
+import { RawConnection } from './support/raw-connection.ts';
 import { removeTemps, tempDir } from './support/runner.ts';
 
 let lambda: LocalLambda;
@@ -120,56 +120,6 @@ function request(method: string, target: string, extra: string[] = [], body = ''
 /** What makes a request node:http's: a repeated header, which the plain path leaves to it. */
 const REPEATED = ['X-Repeated: 1', 'X-Repeated: 2'];
 
-/** A keep-alive connection that reads whole answers (Content-Length framed) as they come. */
-class Connection {
-  private readonly socket: Socket;
-  private data = Buffer.alloc(0);
-  private waiting: (() => void) | undefined;
-  closed = false;
-  constructor() {
-    this.socket = connect({ host: '127.0.0.1', port: gateway.port });
-    this.socket.on('data', (chunk: Buffer) => {
-      this.data = Buffer.concat([this.data, chunk]);
-      this.waiting?.();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.waiting?.();
-    });
-  }
-  send(bytes: string): void {
-    this.socket.write(bytes);
-  }
-  /** The next `count` answers, each as its text (head and body); a 204's has no body whatever its Content-Length, nor any to a HEAD (`heads`). */
-  async answers(count: number, heads = false): Promise<string[]> {
-    const out: string[] = [];
-    while (out.length < count) {
-      const end = this.data.indexOf('\r\n\r\n');
-      const head = end < 0 ? '' : this.data.toString('latin1', 0, end);
-      const length = end < 0 ? undefined : heads || / 204 /.test(head.split('\r\n')[0]!) ? 0 : Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
-      if (length !== undefined && this.data.length >= end + 4 + length) {
-        const size = end + 4 + length;
-        out.push(this.data.toString('utf8', 0, size));
-        this.data = this.data.subarray(size);
-        continue;
-      }
-      if (this.closed) throw new Error(`The connection closed after ${out.length} of ${count} answers.`);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`No answer within 20 s; so far: ${this.data.toString('latin1')}`)), 20_000);
-        this.waiting = () => {
-          clearTimeout(timer);
-          this.waiting = undefined;
-          resolve();
-        };
-      });
-    }
-    return out;
-  }
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
 /** An answer with what differs per request masked: its request id, and the Date (a second may pass between two). */
 function masked(answer: string): string {
   return answer.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>').replace(/\r\nDate: [^\r]+\r\n/, '\r\nDate: <date>\r\n');
@@ -178,7 +128,7 @@ function masked(answer: string): string {
 /** One request on a fresh connection: its answer, and whether node:http read it. */
 async function once(bytes: string, heads = false): Promise<{ answer: string; nodeHttp: boolean }> {
   const before = nodeHttpRequests;
-  const connection = new Connection();
+  const connection = new RawConnection(gateway.port);
   try {
     connection.send(bytes);
     const [answer] = await connection.answers(1, heads);
@@ -273,7 +223,7 @@ test("an invocation's history events are the same by both paths", async () => {
 
 test('plain and node:http requests pipelined on one connection are answered in order', async () => {
   const before = nodeHttpRequests;
-  const connection = new Connection();
+  const connection = new RawConnection(gateway.port);
   try {
     connection.send(
       request('GET', '/simple') + request('GET', '/cookies') + request('GET', '/simple?object', REPEATED) + request('POST', '/echo?after', [], '{"n":1}'),
@@ -314,7 +264,7 @@ test("what the plain path leaves alone is node:http's: an authorizer (still chec
   assert.match(foreign.answer, /^HTTP\/1\.1 403 Forbidden\r\n/);
   // The head now, its body in a later packet: node:http reads the rest.
   const before = nodeHttpRequests;
-  const connection = new Connection();
+  const connection = new RawConnection(gateway.port);
   try {
     const whole = request('POST', '/echo', [], '{"late":true}');
     const split = whole.indexOf('\r\n\r\n') + 4;

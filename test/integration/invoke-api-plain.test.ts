@@ -5,8 +5,9 @@
 // are answered in order; a body that comes after its head, in a later packet, is still read.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
+import { RawConnection } from './support/raw-connection.ts';
 import { removeTemps, SIGNED, startRunner, tempDir, waitFor, writeTemplate, type Runner } from './support/runner.ts';
 
 let runner: Runner;
@@ -51,56 +52,6 @@ function invokeRequest(name: string, body: string, extra: string[] = []): string
   ].join('\r\n');
 }
 
-/** A keep-alive connection that reads whole answers (Content-Length framed, or without a body) as they come. */
-class Connection {
-  private readonly socket: Socket;
-  private data = Buffer.alloc(0);
-  private waiting: (() => void) | undefined;
-  closed = false;
-  constructor() {
-    this.socket = connect({ host: '127.0.0.1', port: runner.port });
-    this.socket.on('data', (chunk: Buffer) => {
-      this.data = Buffer.concat([this.data, chunk]);
-      this.waiting?.();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.waiting?.();
-    });
-  }
-  send(bytes: string): void {
-    this.socket.write(bytes);
-  }
-  /** The next `count` answers, each as its text (head and body). */
-  async answers(count: number): Promise<string[]> {
-    const out: string[] = [];
-    while (out.length < count) {
-      const end = this.data.indexOf('\r\n\r\n');
-      // No Content-Length: no body (a 204).
-      const length = end < 0 ? undefined : Number(/\r\ncontent-length: (\d+)/i.exec(this.data.toString('latin1', 0, end))?.[1] ?? 0);
-      if (length !== undefined && this.data.length >= end + 4 + length) {
-        const size = end + 4 + length;
-        out.push(this.data.toString('utf8', 0, size));
-        this.data = this.data.subarray(size);
-        continue;
-      }
-      if (this.closed) throw new Error(`The connection closed after ${out.length} of ${count} answers.`);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`No answer within 20 s; so far: ${this.data.toString('latin1')}`)), 20_000);
-        this.waiting = () => {
-          clearTimeout(timer);
-          this.waiting = undefined;
-          resolve();
-        };
-      });
-    }
-    return out;
-  }
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
 /** An answer with its request id (a fresh one per answer) masked. */
 function masked(answer: string): string {
   return answer.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>');
@@ -108,8 +59,8 @@ function masked(answer: string): string {
 
 test("a plain invoke's answer is node:http's, byte for byte, for a result and for a function error", async () => {
   for (const event of ['{"hello":"world"}', '{"fail":true}', '']) {
-    const plain = new Connection();
-    const nodeHttp = new Connection();
+    const plain = new RawConnection(runner.port);
+    const nodeHttp = new RawConnection(runner.port);
     plain.send(invokeRequest('Echo', event));
     // A repeated header: a request only node:http reads.
     nodeHttp.send(invokeRequest('Echo', event, ['X-Repeated: 1', 'X-Repeated: 2']));
@@ -124,7 +75,7 @@ test("a plain invoke's answer is node:http's, byte for byte, for a result and fo
 });
 
 test('plain and node:http requests pipelined on one keep-alive connection are answered in order', async () => {
-  const connection = new Connection();
+  const connection = new RawConnection(runner.port);
   connection.send(
     invokeRequest('Echo', '{"n":1}') +
       invokeRequest('Echo', '{"n":2}', ['X-Amz-Invocation-Type: DryRun']) +
@@ -149,7 +100,7 @@ test('plain and node:http requests pipelined on one keep-alive connection are an
 });
 
 test('a keep-alive connection serves plain invokes one after another, and a body sent after its head', async () => {
-  const connection = new Connection();
+  const connection = new RawConnection(runner.port);
   for (let n = 0; n < 5; n++) {
     connection.send(invokeRequest('Echo', `{"n":${n}}`));
     assert.match((await connection.answers(1))[0]!, new RegExp(`\\{"echo":\\{"n":${n}\\}\\}$`));
@@ -164,11 +115,11 @@ test('a keep-alive connection serves plain invokes one after another, and a body
 });
 
 test("a plain invoke refused for the function's concurrency gets node:http's 429", async () => {
-  const holder = new Connection();
+  const holder = new RawConnection(runner.port);
   holder.send(invokeRequest('One', '{"wait":8000}'));
   await waitFor('the first invocation of One to start', () => /\[One\] START RequestId/.test(runner.stderr()), 20_000);
-  const plain = new Connection();
-  const nodeHttp = new Connection();
+  const plain = new RawConnection(runner.port);
+  const nodeHttp = new RawConnection(runner.port);
   plain.send(invokeRequest('One', '{}'));
   nodeHttp.send(invokeRequest('One', '{}', ['X-Repeated: 1', 'X-Repeated: 2']));
   const [a] = await plain.answers(1);
@@ -181,7 +132,7 @@ test("a plain invoke refused for the function's concurrency gets node:http's 429
 });
 
 test("a request without Host is node:http's to refuse (400), as before, though everything else about it is plain", async () => {
-  const connection = new Connection();
+  const connection = new RawConnection(runner.port);
   connection.send(invokeRequest('Echo', '{}').replace(/Host: [^\r]*\r\n/, ''));
   assert.match((await connection.answers(1))[0]!, /^HTTP\/1\.1 400 Bad Request\r\n/);
   connection.close();
