@@ -89,6 +89,20 @@ async function presigned(port: number, secret: string, opts: { accessKeyId?: str
   return `/signed?${new URLSearchParams(request.query as Record<string, string>).toString()}`;
 }
 
+/** The headers of a SigV4 header-signed upgrade to /signed, with `secret`. */
+async function signedUpgrade(port: number, secret: string): Promise<Record<string, string>> {
+  const request = await signer(secret).sign({
+    method: 'GET',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port,
+    path: '/signed',
+    query: {},
+    headers: { host: `127.0.0.1:${port}` },
+  });
+  return request.headers as Record<string, string>;
+}
+
 /** Waits for a line of the runner's log (it is written after the answer). */
 async function logged(cli: CliProcess, line: RegExp): Promise<void> {
   for (let i = 0; i < 100 && !line.test(cli.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
@@ -123,16 +137,7 @@ test('AWS_IAM $connect: unsigned, another secret, another key, an expired or alt
   await logged(sam, /the presigned URL expired 60 s after \d{8}T\d{6}Z: AWS answers "Request has expired"/);
   assert.deepEqual(await refused(port, `${await presigned(port, SECRET)}&room=other`, {}), mismatch);
   // A header-signed upgrade with the wrong secret.
-  const wrongHeaders = await signer('not-the-secret').sign({
-    method: 'GET',
-    protocol: 'http:',
-    hostname: '127.0.0.1',
-    port,
-    path: '/signed',
-    query: {},
-    headers: { host: `127.0.0.1:${port}` },
-  });
-  assert.equal((await refused(port, '/signed', wrongHeaders.headers as Record<string, string>)).status, 403);
+  assert.equal((await refused(port, '/signed', await signedUpgrade(port, 'not-the-secret'))).status, 403);
   await logged(sam, /WebSocket \/signed -> 403 .*\$connect is AWS_IAM: the SigV4 signature does not match/);
   assert.equal(signedConnects(), before, "$connect's function never ran");
 });
@@ -154,16 +159,7 @@ test("AWS_IAM $connect: a presigned URL or a signed upgrade with the user's cred
     [identity.accessKey, identity.accountId, identity.caller, identity.user, identity.userArn, identity.sourceIp],
     [ACCESS_KEY, '123456789012', ACCESS_KEY, ACCESS_KEY, `arn:aws:iam::123456789012:user/${ACCESS_KEY}`, '127.0.0.1'],
   );
-  const headers = await signer(SECRET).sign({
-    method: 'GET',
-    protocol: 'http:',
-    hostname: '127.0.0.1',
-    port,
-    path: '/signed',
-    query: {},
-    headers: { host: `127.0.0.1:${port}` },
-  });
-  const second = await connect(port, '/signed', headers.headers as Record<string, string>);
+  const second = await connect(port, '/signed', await signedUpgrade(port, SECRET));
   second.ws.close();
 });
 
