@@ -76,6 +76,10 @@ export function registerSavedEventTests(ctx: Ctx): SavedEventTestsApi {
     const { listSavedEvents, readExpectation, savedEventsDir } = await eventModules();
     const { functions } = await ctx.functions.get(folder);
     const folderId = `folder:${folder.uri.toString()}`;
+    // Items that already exist are kept and updated, not made anew: VS Code's main thread knows a new item as
+    // collapsed, so a fresh tree on every file change would fold the user's Test Explorer and leave "Run Tests in
+    // Current File" finding nothing in the open event file until the tree was expanded again.
+    const previousFolder = controller.items.get(folderId);
     const functionItems: vscode.TestItem[] = [];
     for (const fn of functions) {
       let saved: SavedEvent[];
@@ -87,11 +91,15 @@ export function registerSavedEventTests(ctx: Ctx): SavedEventTestsApi {
       }
       if (saved.length === 0) continue;
       const dir = vscode.Uri.file(savedEventsDir(folder.uri.fsPath, fn.name));
-      const fnItem = controller.createTestItem(`function:${folder.uri.toString()}:${fn.name}`, fn.path ?? fn.name, dir);
+      const fnId = `function:${folder.uri.toString()}:${fn.name}`;
+      const fnItem = reuse(previousFolder?.children.get(fnId), dir) ?? controller.createTestItem(fnId, fn.path ?? fn.name, dir);
+      fnItem.label = fn.path ?? fn.name;
       fnItem.description = fn.runtime;
       const children: vscode.TestItem[] = [];
       for (const event of saved) {
-        const item = controller.createTestItem(eventId(event.path), event.name, vscode.Uri.file(event.path));
+        const uri = vscode.Uri.file(event.path);
+        const item = reuse(fnItem.children.get(eventId(event.path)), uri) ?? controller.createTestItem(eventId(event.path), event.name, uri);
+        item.label = event.name;
         item.range = new vscode.Range(0, 0, 0, 0);
         item.description = describeExpectation(await readExpectation(event.path).catch(() => ({ kind: 'none' as const })));
         events.set(item, { folder, event });
@@ -104,9 +112,10 @@ export function registerSavedEventTests(ctx: Ctx): SavedEventTestsApi {
       controller.items.delete(folderId);
       return;
     }
-    const folderItem = controller.items.get(folderId) ?? controller.createTestItem(folderId, folder.name, folder.uri);
+    const folderItem = previousFolder ?? controller.createTestItem(folderId, folder.name, folder.uri);
+    folderItem.label = folder.name;
     folderItem.children.replace(functionItems);
-    controller.items.add(folderItem);
+    if (!previousFolder) controller.items.add(folderItem);
   };
 
   let loading: Promise<void> | undefined;
@@ -323,6 +332,11 @@ function describeExpectation(read: ReadExpectation): string {
   if (e.errorType !== undefined) return `expects ${e.errorType}`;
   if (!('response' in e)) return 'must not fail';
   return e.match === 'exact' ? 'snapshot' : 'subset';
+}
+
+/** An existing item, when it still points at the same place (a TestItem's uri cannot change). */
+function reuse(item: vscode.TestItem | undefined, uri: vscode.Uri): vscode.TestItem | undefined {
+  return item && item.uri?.toString() === uri.toString() ? item : undefined;
 }
 
 function itemIds(collection: vscode.TestItemCollection): string[] {
