@@ -90,7 +90,7 @@ async function measure(invokes: number): Promise<void> {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    child = spawn(join(built.dir, 'bin', 'open-runtime-proxy'), [process.execPath, import.meta.filename, 'runtime'], {
+    child = spawn(join(built.dir, 'open-runtime-wrapper'), [process.execPath, import.meta.filename, 'runtime'], {
       stdio: ['ignore', 'inherit', 'inherit'],
       env: {
         ...process.env,

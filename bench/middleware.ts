@@ -169,7 +169,7 @@ function proxyCpuNs(layerDir: string, functionName: string): number {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const exe = readlinkSync(`/proc/${pid}/exe`);
-      if (!exe.endsWith('/bin/open-runtime-proxy')) continue;
+      if (!exe.endsWith('/open-runtime-wrapper')) continue;
       const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
       if (!env.includes(`AWS_LAMBDA_FUNCTION_NAME=${functionName}`)) continue;
       for (const tid of readdirSync(`/proc/${pid}/task`)) total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);

@@ -3,7 +3,7 @@
 // runtime: it starts the runtime's command as its child with AWS_LAMBDA_RUNTIME_API pointed at itself
 // (127.0.0.1, a port the kernel picks), serves the Runtime API to it, and forwards to the real one.
 //
-//	open-runtime-proxy COMMAND [ARGS...]   (the layer's `open-runtime-wrapper` script: AWS_LAMBDA_EXEC_WRAPPER)
+//	open-runtime-wrapper COMMAND [ARGS...]   (the layer's root: what AWS_LAMBDA_EXEC_WRAPPER names)
 //
 // Go, standard library only: one static binary per architecture, no runtime to install, a cold start of a few ms.
 package main

@@ -1,9 +1,10 @@
 // `open-runtime build-layer`: the Open Runtime layer, the Runtime API proxy (layer/proxy, Go, standard library
-// only) that runs a function's middlewares on AWS Lambda itself. One layer zip per architecture: a static,
-// stripped `bin/open-runtime-proxy`, the `open-runtime-wrapper` script at the layer's root (AWS_LAMBDA_EXEC_WRAPPER),
-// and, when asked, a project's `middlewares/` folder (they land at /opt/middlewares, where the proxy looks).
+// only) that runs a function's middlewares on AWS Lambda itself. One layer zip per architecture: the static, stripped
+// proxy itself as `open-runtime-wrapper` at the layer's root (what AWS_LAMBDA_EXEC_WRAPPER names; no shell script in
+// front of it: a `sh` that only exec'd the proxy cost about 1 ms of every cold start), and, when asked, a project's
+// `middlewares/` folder (they land at /opt/middlewares, where the proxy looks).
 // The unpacked folder is kept next to the zip: it is a local layer the runner shows at /opt as it is.
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Architecture } from '../functions/model.ts';
@@ -17,7 +18,8 @@ export const BUILD_LAYER_USAGE = `  open-runtime build-layer [--arch arm64|x86_6
 
 const GOARCH: Record<Architecture, string> = { x86_64: 'amd64', arm64: 'arm64' };
 export const PROXY_SOURCE = join(PACKAGE_ROOT, 'layer', 'proxy');
-const WRAPPER = join(PACKAGE_ROOT, 'layer', 'open-runtime-wrapper');
+/** The layer's entry (AWS_LAMBDA_EXEC_WRAPPER, or `exec`'d by a custom runtime's bootstrap): the proxy binary. */
+export const LAYER_ENTRY = 'open-runtime-wrapper';
 
 export interface BuiltLayer {
   architecture: Architecture;
@@ -36,8 +38,8 @@ export async function buildLayer(
   const base = join(options.out, architecture);
   const dir = join(base, 'layer');
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, 'bin'), { recursive: true });
-  const proxy = join(dir, 'bin', 'open-runtime-proxy');
+  mkdirSync(dir, { recursive: true });
+  const proxy = join(dir, LAYER_ENTRY);
   const { code, output } = await runTool({
     command: process.env.OPEN_RUNTIME_GO ?? 'go',
     args: ['build', '-trimpath', '-ldflags=-s -w', '-o', proxy, '.'],
@@ -50,8 +52,7 @@ export async function buildLayer(
   });
   if (code !== 0)
     throw new BuildError(`go build of the Open Runtime proxy (${PROXY_SOURCE}) failed (exit code ${code}); the compiler's messages are above.`, output);
-  copyFileSync(WRAPPER, join(dir, 'open-runtime-wrapper'));
-  chmodSync(join(dir, 'open-runtime-wrapper'), 0o755);
+  chmodSync(proxy, 0o755);
   if (options.middlewares) {
     if (!existsSync(options.middlewares) || !statSync(options.middlewares).isDirectory()) {
       throw new BuildError(

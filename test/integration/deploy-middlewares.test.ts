@@ -281,7 +281,6 @@ test('the AWS target through the SDK endpoint override sends the layer (proxy, w
       .map((e) => e.name)
       .sort(),
     [
-      'bin/open-runtime-proxy',
       'middlewares/auth.json',
       'middlewares/auth.sh',
       'middlewares/cors.json',
@@ -316,7 +315,6 @@ test('the AWS target through the SDK endpoint override sends the layer (proxy, w
     const zip = Buffer.from(await (await fetch(layer.Content!.Location!)).arrayBuffer());
     const entries = new Map(readZip(zip).map((e) => [e.name, e]));
     assert.deepEqual([...entries.keys()].sort(), [
-      'bin/open-runtime-proxy',
       'middlewares/auth.json',
       'middlewares/auth.sh',
       'middlewares/cors.json',
@@ -324,10 +322,9 @@ test('the AWS target through the SDK endpoint override sends the layer (proxy, w
       'middlewares/request-log.py',
       'open-runtime-wrapper',
     ]);
-    assert.equal((entries.get('open-runtime-wrapper')!.mode! & 0o111) !== 0, true, 'the wrapper is executable');
-    assert.equal((entries.get('bin/open-runtime-proxy')!.mode! & 0o111) !== 0, true, 'the proxy is executable');
+    assert.equal((entries.get('open-runtime-wrapper')!.mode! & 0o111) !== 0, true, 'the wrapper (the proxy itself) is executable');
     // An arm64 ELF: the proxy was built for the function's architecture.
-    const proxy = Buffer.from(entries.get('bin/open-runtime-proxy')!.read());
+    const proxy = Buffer.from(entries.get('open-runtime-wrapper')!.read());
     assert.equal(proxy.readUInt16LE(18), 183, 'EM_AARCH64');
     assert.deepEqual(
       readZip(zip)
