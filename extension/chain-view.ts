@@ -231,7 +231,7 @@ export async function showMiddlewareChain(ctx: Ctx, args?: ShowChainArgs | vscod
     const message = failure((err as Error).message);
     ctx.log(message);
     void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => {
-      if (choice) ctx.output.show(true);
+      if (choice) ctx.showOutput();
     });
     return undefined;
   }

@@ -97,13 +97,13 @@ const restartRunner: CommandFactory = (ctx) => async () => {
   } catch (err) {
     ctx.log(`Could not restart the runner: ${(err as Error).message}`);
     void vscode.window.showErrorMessage((err as Error).message, 'Show Output').then((c) => {
-      if (c) ctx.output.show(true);
+      if (c) ctx.showOutput();
     });
     return false;
   }
 };
 
-const showOutput: CommandFactory = (ctx) => () => ctx.output.show(true);
+const showOutput: CommandFactory = (ctx) => () => ctx.showOutput();
 
 const showHistory: CommandFactory = () => () => vscode.commands.executeCommand(`${HISTORY_VIEW_ID}.focus`);
 

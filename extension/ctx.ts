@@ -15,6 +15,9 @@ import type { RunnerSidecar, RunnerState } from './runner-client.ts';
 import { DeployedStatusBar, RunnerStatusBar } from './status-bar.ts';
 import { WorkspaceFunctions } from './workspace-functions.ts';
 
+/** How long log lines wait to be written together (see Ctx.log). */
+const LOG_BATCH_MS = 40;
+
 export interface FolderEvent {
   readonly folder: vscode.WorkspaceFolder;
   readonly event: RunnerEvent;
@@ -38,6 +41,9 @@ export class Ctx implements vscode.Disposable {
   private readonly runners = new Map<string, RunnerSidecar>();
   private readonly starting = new Map<string, Promise<RunnerSidecar>>();
   private readonly disposables: vscode.Disposable[] = [];
+  private pendingLog: string[] = [];
+  private pendingLogTimer: ReturnType<typeof setTimeout> | undefined;
+  private logClosed = false;
   private readonly runnerEventEmitter = new vscode.EventEmitter<FolderEvent>();
   private readonly functionsChangedEmitter = new vscode.EventEmitter<void>();
   /** Every event of every runner, tagged with its folder. */
@@ -88,11 +94,34 @@ export class Ctx implements vscode.Disposable {
     this.disposables.push(...items);
   }
 
+  /**
+   * A line for the output channel. Lines are written in batches (one append per LOG_BATCH_MS): each append is a
+   * message to the workbench, which redraws a visible Output view for it, and an invocation logs five or more lines
+   * at once; one by one they queued in front of the result view's own message and delayed the result on screen.
+   */
   log(line: string): void {
-    this.output.appendLine(line);
+    if (this.logClosed) return;
+    this.pendingLog.push(line);
+    this.pendingLogTimer ??= setTimeout(() => this.flushLog(), LOG_BATCH_MS);
+  }
+
+  /** Writes the lines `log` holds (at once: before showing the channel, at dispose). */
+  flushLog(): void {
+    if (this.pendingLogTimer !== undefined) clearTimeout(this.pendingLogTimer);
+    this.pendingLogTimer = undefined;
+    if (this.pendingLog.length === 0) return;
+    const lines = this.pendingLog.join('\n');
+    this.pendingLog = [];
+    this.output.appendLine(lines);
     // Under test (and when developing the extension) the output also goes to the extension host's log,
     // which is where an E2E failure is investigated from.
-    if (this.extension.extensionMode !== vscode.ExtensionMode.Production) console.log(`[open-runtime] ${line}`);
+    if (this.extension.extensionMode !== vscode.ExtensionMode.Production) console.log(`[open-runtime] ${lines.replaceAll('\n', '\n[open-runtime] ')}`);
+  }
+
+  /** Shows the output channel with every line logged so far. */
+  showOutput(preserveFocus = true): void {
+    this.flushLog();
+    this.output.show(preserveFocus);
   }
 
   /**
@@ -192,6 +221,8 @@ export class Ctx implements vscode.Disposable {
     const runners = [...this.runners.values()];
     this.runners.clear();
     await Promise.all(runners.map((r) => r.dispose().catch(() => undefined)));
+    this.flushLog();
+    this.logClosed = true;
     for (const d of this.disposables.splice(0).reverse()) {
       try {
         d.dispose();

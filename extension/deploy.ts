@@ -107,7 +107,7 @@ export async function buildAndDeploy(ctx: Ctx, args: DeployArgs): Promise<Deploy
   if ('error' in outcome) {
     ctx.deployStatus.hide();
     void vscode.window.showErrorMessage(outcome.error, 'Show Output').then((choice) => {
-      if (choice) ctx.output.show(true);
+      if (choice) ctx.showOutput();
     });
     return undefined;
   }

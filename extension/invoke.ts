@@ -115,6 +115,24 @@ async function chooseTenant(ctx: Ctx, fn: FunctionSpec): Promise<string | undefi
   return tenantId;
 }
 
+/**
+ * The status bar's progress for `work` once it has run `afterMs`: an invocation that answers sooner draws none (the
+ * start and the end of a progress each redraw the workbench's status bar, in front of the result view's own message).
+ */
+function progressAfter<T>(afterMs: number, title: string, work: Promise<T>): Promise<T> {
+  const shown = setTimeout(
+    () =>
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, () =>
+        work.then(
+          () => undefined,
+          () => undefined,
+        ),
+      ),
+    afterMs,
+  );
+  return work.finally(() => clearTimeout(shown));
+}
+
 /** Runs one invocation and shows it; used by invoke, debug and re-run. */
 export async function runInvocation(
   ctx: Ctx,
@@ -137,7 +155,7 @@ export async function runInvocation(
   };
   // Most invocations answer within a few milliseconds: "Running…" is drawn only for those that don't.
   ctx.results.showRunning(running, fn.codeUri, opts.debug ? 0 : RUNNING_SHOWN_AFTER_MS);
-  if (ctx.config.revealOutput === 'always') ctx.output.show(true);
+  if (ctx.config.revealOutput === 'always') ctx.showOutput();
   ctx.log(`— ${opts.debug ? 'Debugging' : 'Invoking'} ${fn.name} with ${event.label}`);
   // Sent anyway (trying an unexpected shape is legitimate), but said in the result view, above the response.
   if (event.hint) ctx.log(event.hint);
@@ -173,7 +191,9 @@ export async function runInvocation(
     ...(opts.tenantId !== undefined ? { tenantId: opts.tenantId } : {}),
   };
   try {
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `$(sync~spin) ${fn.name}` }, () =>
+    const result = await progressAfter(
+      opts.debug ? 0 : RUNNING_SHOWN_AFTER_MS,
+      `$(sync~spin) ${fn.name}`,
       runner.invoke({
         function: fn.name,
         payload: event.payload,
@@ -196,7 +216,7 @@ export async function runInvocation(
     });
     if (event.remember) await rememberEvent(folder, fn, event).catch((err: Error) => ctx.log(err.message));
     const failed = result.functionError !== undefined || result.error !== undefined;
-    if (failed && ctx.config.revealOutput === 'onError') ctx.output.show(true);
+    if (failed && ctx.config.revealOutput === 'onError') ctx.showOutput();
     if (failed) ctx.log(`${fn.name} failed: ${result.error?.errorType ?? 'Unhandled'}: ${result.error?.errorMessage ?? result.payload}`);
     return result;
   } catch (err) {
@@ -490,7 +510,7 @@ function reportFailure(ctx: Ctx, what: string, err: unknown): void {
   ctx.log(`${what}: ${message}${type}`);
   if (!(err instanceof RunnerError)) ctx.log(String((err as Error)?.stack ?? err));
   void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => {
-    if (choice) ctx.output.show(true);
+    if (choice) ctx.showOutput();
   });
 }
 

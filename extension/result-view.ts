@@ -52,7 +52,8 @@ export class ResultView implements vscode.Disposable {
     this.streamHead = '';
     if (codeRoot !== undefined) this.codeRoot = codeRoot;
     const panel = this.ensurePanel();
-    panel.title = `Result: ${model.functionName}`;
+    const title = `Result: ${model.functionName}`;
+    if (panel.title !== title) panel.title = title;
     if (!panel.visible) panel.reveal(vscode.ViewColumn.Beside, true);
     this.postModel();
   }
@@ -85,7 +86,7 @@ export class ResultView implements vscode.Disposable {
   private flushPendingRunning(): void {
     if (this.pendingRunning === undefined) return;
     this.cancelPendingRunning();
-    if (this.panel && this.model) this.panel.title = `Result: ${this.model.functionName}`;
+    if (this.panel && this.model && this.panel.title !== `Result: ${this.model.functionName}`) this.panel.title = `Result: ${this.model.functionName}`;
     this.postModel();
   }
 

@@ -212,7 +212,7 @@ async function sendAndShow(
     entry = { ...base, id: `${startedAt}-${Math.random().toString(36).slice(2, 8)}`, failure, request: { route, sent: request, url } };
     ctx.log(failure);
     void vscode.window.showErrorMessage(failure, 'Show Output').then((c) => {
-      if (c) ctx.output.show(true);
+      if (c) ctx.showOutput();
     });
   } finally {
     follow.dispose();
@@ -265,7 +265,7 @@ export async function chooseRoute(
   } catch (err) {
     ctx.log(`Routes of ${folder.name}: ${(err as Error).message}`);
     void vscode.window.showErrorMessage((err as Error).message, 'Show Output').then((c) => {
-      if (c) ctx.output.show(true);
+      if (c) ctx.showOutput();
     });
     return undefined;
   }
