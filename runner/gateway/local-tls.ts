@@ -114,8 +114,13 @@ export function acceptPlainAndTls(http: HttpServer, certificate: Pick<LocalCerti
       socket.once('close', () => plain.connections.delete(socket));
     }
     // A connection that never says its first byte is not kept for ever (node:http's header timeout starts after it).
-    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
+    // Its own listener, taken off with the timer: setTimeout(0) alone leaves a callback given to setTimeout in place, and
+    // that stale destroy() then closed any request answered after the next idle timeout (5 s) of whoever serves it next.
+    const silent = () => socket.destroy();
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS);
+    socket.once('timeout', silent);
     socket.once('data', (first: Buffer) => {
+      socket.off('timeout', silent);
       socket.setTimeout(0);
       socket.pause();
       if (first[0] === TLS_HANDSHAKE && tls) {

@@ -47,6 +47,7 @@ export const cookies = async () => ({ statusCode: 201, headers: { 'x-one': '1', 
 export const empty = async () => ({ statusCode: 204 });
 export const fail = async () => { throw new Error('failed on purpose'); };
 export const v1 = async (event) => ({ statusCode: 200, body: JSON.stringify({ version: event.version, path: event.path }) });
+export const slow = async () => { await new Promise((r) => setTimeout(r, 6500)); return { statusCode: 200, body: 'worth the wait' }; };
 export const decide = async (event) => ({ isAuthorized: event.headers?.authorization === 'let-me-in' });
 `,
   );
@@ -90,6 +91,7 @@ export const decide = async (event) => ({ isAuthorized: event.headers?.authoriza
       ],
     }),
     fn('Decide', 'index.decide'),
+    fn('Slow', 'index.slow', { httpEvents: [{ ...HTTP_API, method: 'GET', path: '/slow' }] }),
   ]);
   await lambda.listen();
   gateway = new Gateway(lambda, { port: 0, log: (line) => logLines.push(line) });
@@ -276,5 +278,14 @@ test("what the plain path leaves alone is node:http's: an authorizer (still chec
     assert.equal(nodeHttpRequests - before, 1);
   } finally {
     connection.close();
+  }
+});
+
+test("a request that takes longer than the connections' idle timeout (5 s) is answered by both paths, not closed under it", async () => {
+  const [plain, nodeHttp] = await Promise.all([once(request('GET', '/slow')), once(request('GET', '/slow', REPEATED))]);
+  assert.equal(plain.nodeHttp || nodeHttp.nodeHttp, true, 'one of them went to node:http');
+  for (const { answer } of [plain, nodeHttp]) {
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(answer, /\r\n\r\nworth the wait$/);
   }
 });
