@@ -33,7 +33,8 @@ const HANDLERS: Record<string, string> = {
 };
 const PYTHON_HANDLERS: Record<string, string> = {
   trivial: "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n",
-  log: "def handler(event, context):\n    print('hello ' + context.aws_request_id)\n    return {'statusCode': 200, 'body': 'ok'}\n",
+  // As examples/functions/python-hello logs: through the root logger the client sets up.
+  log: "import logging\nlogger = logging.getLogger()\nlogger.setLevel(logging.INFO)\n\ndef handler(event, context):\n    logger.info('hello %s', context.aws_request_id)\n    return {'statusCode': 200, 'body': 'ok'}\n",
 };
 const python = process.env.BENCH_RUNTIME === 'python';
 const tcp = process.env.BENCH_TCP === '1';
