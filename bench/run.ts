@@ -94,6 +94,10 @@ async function sequential(fn: string, count: number): Promise<number[]> {
 }
 
 try {
+  // The sidecar loads the TypeScript chain analysis's declarations in a worker thread after it starts (cli.ts
+  // warmChainAnalysis): seconds of a whole core. On a 2-core machine the figures below would share the other core with
+  // it: they are taken once the runner is quiet.
+  await runnerQuiet();
   // The physical floor of an invoke: two bare loopback HTTP round trips (caller -> runner, runtime -> runner), each
   // from this caller's keep-alive agent to a server that answers at once, in a process of its own.
   const floor = await loopbackRoundTrip();
@@ -185,6 +189,20 @@ try {
 } finally {
   agent.destroy();
   runner.kill('SIGTERM');
+}
+
+/** Resolves once the runner has used under 5% of a core for a second (at most 60 s): its start-up work is done. */
+async function runnerQuiet(): Promise<void> {
+  const started = performance.now();
+  let quietFor = 0;
+  let last = cpuNs(ready.pid);
+  while (quietFor < 4 && performance.now() - started < 60_000) {
+    await sleep(250);
+    const now = cpuNs(ready.pid);
+    quietFor = now - last < 0.05 * 250e6 ? quietFor + 1 : 0;
+    last = now;
+  }
+  process.stderr.write(`bench: the runner was quiet after ${Math.round(performance.now() - started)} ms\n`);
 }
 
 /** p50 of a keep-alive round trip to a bare HTTP server (raw socket, fixed answer) in another process. */
