@@ -3,7 +3,7 @@
 // /next and answers, a 202 then the next event in one write), so the runner's own CPU is not on the machine, and the
 // figure moves less with other work than bench/invoke-cpu.ts's. CPU from /proc/<pid>/task/<tid>/schedstat, all threads.
 //   node bench/node-client-cpu.ts [trivial|log]   (after npm run build)
-//   BENCH_INVOKES (default 20000), BENCH_CLIENT=path/to/node-runtime.cjs (A/B; BENCH_LABEL names it),
+//   BENCH_INVOKES (default 20000), BENCH_CLIENT=path/to/node-runtime.cjs or bootstrap.py (A/B; BENCH_LABEL names it),
 //   BENCH_NODE=path/to/node (default: this one; the runner gives nodejs22.x functions a Node 22),
 //   BENCH_DELAY_MS=1 (a pause before each event, see DELAY_MS), BENCH_CLIENT_STDOUT=1 (the client's stdout here: with
 //   --trace-gc(-nvp) its collections), BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/X" (the client exits
@@ -127,7 +127,11 @@ const node = process.env.BENCH_NODE ?? process.execPath;
 const [command, args] = python
   ? [
       process.env.BENCH_PYTHON ?? 'python3',
-      ['-u', ...(process.env.BENCH_PYTHON_FLAGS ?? '').split(' ').filter(Boolean), join(ROOT, 'runner', 'runtimes', 'python', 'bootstrap.py')],
+      [
+        '-u',
+        ...(process.env.BENCH_PYTHON_FLAGS ?? '').split(' ').filter(Boolean),
+        process.env.BENCH_CLIENT ?? join(ROOT, 'runner', 'runtimes', 'python', 'bootstrap.py'),
+      ],
     ]
   : [
       node,
