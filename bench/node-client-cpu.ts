@@ -3,11 +3,14 @@
 // /next and answers, a 202 then the next event in one write), so the runner's own CPU is not on the machine, and the
 // figure moves less with other work than bench/invoke-cpu.ts's. CPU from /proc/<pid>/task/<tid>/schedstat, all threads.
 //   node bench/node-client-cpu.ts [trivial|log]   (after npm run build)
-//   BENCH_INVOKES (default 20000), BENCH_CLIENT=path/to/node-runtime.cjs (A/B; BENCH_LABEL names it),
+//   BENCH_INVOKES (default 20000), BENCH_CLIENT=path/to/node-runtime.cjs or bootstrap.py (A/B; BENCH_LABEL names it),
 //   BENCH_NODE=path/to/node (default: this one; the runner gives nodejs22.x functions a Node 22),
 //   BENCH_DELAY_MS=1 (a pause before each event, see DELAY_MS), BENCH_CLIENT_STDOUT=1 (the client's stdout here: with
 //   --trace-gc(-nvp) its collections), BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/X" (the client exits
 //   cleanly at the end, so profiles are written)
+//   BENCH_RUNTIME=python: the project's Python client (runner/runtimes/python/bootstrap.py, BENCH_PYTHON=python3) instead
+//   (BENCH_PYTHON_FLAGS="-m cProfile -o /tmp/X.prof" profiles it); BENCH_TCP=1: the Runtime API on a loopback TCP address
+//   (AWS_LAMBDA_RUNTIME_API, as every other client uses it) instead of the direct socket.
 // One JSON line per figure on stdout, like bench/run.ts.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,10 +31,18 @@ const HANDLERS: Record<string, string> = {
   trivial: "export const handler = async () => ({ statusCode: 200, body: 'ok' });\n",
   log: "export const handler = async (event, context) => {\n  console.log(`hello ${context.awsRequestId}`);\n  return { statusCode: 200, body: 'ok' };\n};\n",
 };
+const PYTHON_HANDLERS: Record<string, string> = {
+  trivial: "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n",
+  // As examples/functions/python-hello logs: through the root logger the client sets up.
+  log: "import logging\nlogger = logging.getLogger()\nlogger.setLevel(logging.INFO)\n\ndef handler(event, context):\n    logger.info('hello %s', context.aws_request_id)\n    return {'statusCode': 200, 'body': 'ok'}\n",
+};
+const python = process.env.BENCH_RUNTIME === 'python';
+const tcp = process.env.BENCH_TCP === '1';
 const handlerKind = process.argv[2] ?? 'trivial';
 if (!HANDLERS[handlerKind]) throw new Error(`No handler "${handlerKind}": use ${Object.keys(HANDLERS).join(' or ')}.`);
 const taskRoot = dir;
 writeFileSync(join(dir, 'app.mjs'), HANDLERS[handlerKind]);
+writeFileSync(join(dir, 'app.py'), PYTHON_HANDLERS[handlerKind]!);
 const socketPath = join(dir, 'api.sock');
 
 function cpuNs(pid: number): number {
@@ -88,7 +99,8 @@ function serve(socket: Socket): void {
       if (served === WARMUP) startNs = cpuNs(childPid);
       if (served === WARMUP + COUNT) {
         const ns = cpuNs(childPid) - startNs;
-        emit('node_client_cpu_us_per_invoke', ns / COUNT / 1000, 'x', `${process.env.BENCH_LABEL ?? 'NodeClient'} ${handlerKind}`);
+        const label = process.env.BENCH_LABEL ?? (python ? 'PythonClient' : 'NodeClient');
+        emit(`${python ? 'python' : 'node'}_client_cpu_us_per_invoke`, ns / COUNT / 1000, 'x', `${label}${tcp ? ' on TCP' : ''} ${handlerKind}`);
         done();
         continue; // the /next stays unanswered: the client waits, and is stopped below
       }
@@ -106,34 +118,47 @@ const server = createServer((socket) => {
   sockets.add(socket);
   serve(socket);
 });
-await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+// BENCH_PORT: a port of one's own (else any free one).
+if (tcp) await new Promise<void>((resolve) => server.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1', resolve));
+else await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+const address = server.address();
+const runtimeApi = typeof address === 'object' && address ? `127.0.0.1:${address.port}` : '127.0.0.1:9'; // :9 streaming only, never used here
 const node = process.env.BENCH_NODE ?? process.execPath;
-const child = spawn(
-  node,
-  [
-    '--enable-source-maps',
-    '--max-semi-space-size=12',
-    '--max-old-space-size=231',
-    ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-    process.env.BENCH_CLIENT ?? join(ROOT, 'dist', 'node-runtime.cjs'),
-  ],
-  {
-    cwd: taskRoot,
-    stdio: ['ignore', process.env.BENCH_CLIENT_STDOUT ? 'inherit' : 'pipe', 'inherit'],
-    env: {
-      PATH: process.env.PATH,
-      _HANDLER: 'app.handler',
-      LAMBDA_TASK_ROOT: taskRoot,
-      AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9', // streaming only; never used by this handler
-      OPEN_RUNTIME_RUNTIME_API_SOCKET: socketPath,
-      AWS_LAMBDA_FUNCTION_NAME: 'bench',
-      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-      AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/bench',
-      AWS_LAMBDA_LOG_STREAM_NAME: 'stream',
-    },
+const [command, args] = python
+  ? [
+      process.env.BENCH_PYTHON ?? 'python3',
+      [
+        '-u',
+        ...(process.env.BENCH_PYTHON_FLAGS ?? '').split(' ').filter(Boolean),
+        process.env.BENCH_CLIENT ?? join(ROOT, 'runner', 'runtimes', 'python', 'bootstrap.py'),
+      ],
+    ]
+  : [
+      node,
+      [
+        '--enable-source-maps',
+        '--max-semi-space-size=12',
+        '--max-old-space-size=231',
+        ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+        process.env.BENCH_CLIENT ?? join(ROOT, 'dist', 'node-runtime.cjs'),
+      ],
+    ];
+const child = spawn(command, args, {
+  cwd: taskRoot,
+  stdio: ['ignore', process.env.BENCH_CLIENT_STDOUT ? 'inherit' : 'pipe', 'inherit'],
+  env: {
+    PATH: process.env.PATH,
+    _HANDLER: 'app.handler',
+    LAMBDA_TASK_ROOT: taskRoot,
+    AWS_LAMBDA_RUNTIME_API: runtimeApi,
+    OPEN_RUNTIME_RUNTIME_API_SOCKET: tcp ? '' : socketPath,
+    AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/bench',
+    AWS_LAMBDA_LOG_STREAM_NAME: 'stream',
   },
-);
+});
 childPid = child.pid!;
 let measured = false;
 child.once('exit', (code) => {

@@ -94,6 +94,10 @@ async function sequential(fn: string, count: number): Promise<number[]> {
 }
 
 try {
+  // The sidecar loads the TypeScript chain analysis's declarations in a worker thread after it starts (cli.ts
+  // warmChainAnalysis): seconds of a whole core. On a 2-core machine the figures below would share the other core with
+  // it: they are taken once the runner is quiet.
+  await runnerQuiet();
   // The physical floor of an invoke: two bare loopback HTTP round trips (caller -> runner, runtime -> runner), each
   // from this caller's keep-alive agent to a server that answers at once, in a process of its own.
   const floor = await loopbackRoundTrip();
@@ -116,10 +120,17 @@ try {
     await sequential(fn, fn === 'ProvidedBootstrap' ? 30 : WARMUP);
     const count = fn === 'ProvidedBootstrap' ? Math.min(SEQUENTIAL, 100) : SEQUENTIAL;
     process.stderr.write(`bench: ${count} sequential warm invokes of ${fn}\n`);
+    // The function's process (the runtime client and its handler): the bash bootstrap's curl runs in processes of its own.
+    const fnPid = (await status()).environments.find((e) => e.function === fn)?.pid;
     const cpuBefore = cpuNs(ready.pid);
+    const mainBefore = threadCpuNs(ready.pid, ready.pid);
+    const fnBefore = fnPid === undefined ? 0 : cpuNs(fnPid);
     const times = await sequential(fn, count);
     // The runner's CPU per invoke, from the kernel's accounting: unlike the times, it barely moves on a busy machine.
     emit('runner_cpu_per_invoke', (cpuNs(ready.pid) - cpuBefore) / count / 1e6, 'ms', client);
+    // Its main thread alone: the one that serves invokes (the others compile, and analyse the functions' code).
+    emit('runner_main_thread_cpu_per_invoke', (threadCpuNs(ready.pid, ready.pid) - mainBefore) / count / 1e6, 'ms', client);
+    if (fnPid !== undefined && fn !== 'ProvidedBootstrap') emit('function_process_cpu_per_invoke', (cpuNs(fnPid) - fnBefore) / count / 1e6, 'ms', client);
     const p50 = percentile(times, 50);
     emit('warm_invoke_p50', p50, 'ms', client);
     emit('warm_invoke_p99', percentile(times, 99), 'ms', client);
@@ -180,6 +191,20 @@ try {
   runner.kill('SIGTERM');
 }
 
+/** Resolves once the runner has used under 5% of a core for a second (at most 60 s): its start-up work is done. */
+async function runnerQuiet(): Promise<void> {
+  const started = performance.now();
+  let quietFor = 0;
+  let last = cpuNs(ready.pid);
+  while (quietFor < 4 && performance.now() - started < 60_000) {
+    await sleep(250);
+    const now = cpuNs(ready.pid);
+    quietFor = now - last < 0.05 * 250e6 ? quietFor + 1 : 0;
+    last = now;
+  }
+  process.stderr.write(`bench: the runner was quiet after ${Math.round(performance.now() - started)} ms\n`);
+}
+
 /** p50 of a keep-alive round trip to a bare HTTP server (raw socket, fixed answer) in another process. */
 async function loopbackRoundTrip(): Promise<number> {
   const server = spawn(
@@ -219,13 +244,16 @@ async function loopbackRoundTrip(): Promise<number> {
 
 /** CPU time a process has used so far, all its threads, in ns (/proc/<pid>/task/<tid>/schedstat). */
 function cpuNs(pid: number): number {
-  return readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => {
-    try {
-      return sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      return sum; // the thread ended
-    }
-  }, 0);
+  return readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + threadCpuNs(pid, Number(tid)), 0);
+}
+
+/** CPU time one thread has used so far, in ns; 0 once it ended. */
+function threadCpuNs(pid: number, tid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
+  }
 }
 
 /** PSS of a process, when this user may read it. */

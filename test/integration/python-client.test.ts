@@ -141,7 +141,9 @@ class RuntimeApiStandIn {
     while (this.queue.length > 0) {
       const response = this.waitingForNext.shift();
       if (!response) return;
-      if (response.destroyed) continue;
+      // A pipelined /next (sent with the previous answer) waits behind that answer in node:http, which then never marks
+      // it destroyed nor emits its 'close' when the connection drops: its socket tells.
+      if (response.destroyed || response.req.socket.destroyed) continue;
       const invoke = this.queue.shift()!;
       this.inFlight.set(invoke.id, invoke);
       response.writeHead(200, { ...invoke.headers, 'Lambda-Runtime-Aws-Request-Id': invoke.id });

@@ -11,7 +11,6 @@ per-invoke imports, no per-invoke objects beyond the context.
 """
 
 import decimal
-import http.client
 import importlib
 import io
 import json
@@ -28,7 +27,7 @@ import traceback
 RUNTIME_PATH = "/2018-06-01/runtime"
 NEXT_PATH = RUNTIME_PATH + "/invocation/next"
 INIT_ERROR_PATH = RUNTIME_PATH + "/init/error"
-USER_AGENT = "open-runtime-python/%d.%d.%d" % sys.version_info[:3]
+USER_AGENT_BYTES = b"open-runtime-python/%d.%d.%d" % sys.version_info[:3]
 THIS_FILE = os.path.abspath(__file__)
 
 # Lambda's X-Ray cause header is capped at 1 MiB by awslambdaric; locally nothing consumes it and
@@ -66,105 +65,283 @@ class RuntimeApiGone(Exception):
 
 # ---------------------------------------------------------------------------------------------
 # Runtime API client: one persistent keep-alive connection, reopened when the runner closed it.
+#
+# HTTP/1.1 written and read by hand rather than with http.client: per request, http.client builds the head a header at
+# a time, sends the head and the body in two writes, and parses the answer's headers with the email package, which cost
+# several times the rest of an invoke here (and the runner a wake-up per write). Each invoke's answer is also pipelined
+# with the next GET /next, as the project's Node client does: one write per invoke, and the runner sends the 202 and the
+# next event together. What it reads is the Runtime API's answers: a status line, headers, and a body with a
+# Content-Length, chunked, or up to the connection's end.
+
+MAX_HEAD_BYTES = 64 * 1024
+NEXT_DESCRIPTIONS = ("GET " + NEXT_PATH,)
+READ_SIZE = 64 * 1024
+# Characters a request id may carry in a path as they are; anything else is percent-encoded (the runner decodes it).
+ID_SAFE = re.compile(r"[A-Za-z0-9._~:@!$&'()*+,;=-]*\Z")
 
 
-def connection_was_closed(sock):
-    """True when an idle keep-alive socket is readable, i.e. the runner closed it (or broke protocol)."""
-    try:
-        if hasattr(select, "poll"):
-            poller = select.poll()
-            poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
-            return bool(poller.poll(0))
-        readable, _, _ = select.select([sock], [], [], 0)
-        return bool(readable)
-    except (OSError, ValueError):
-        return True
+class ConnectionBroken(Exception):
+    """The connection ended, or carried something that is not an HTTP/1.1 answer: it is replaced once."""
 
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP/1.1 on the runner's direct socket (OPEN_RUNTIME_RUNTIME_API_SOCKET): the Runtime API's /next and buffered
-    answers on a Unix socket, cheaper for both sides than loopback TCP. Bodies always have a Content-Length there."""
+class Response(object):
+    __slots__ = ["status", "headers", "body"]
 
-    def __init__(self, path):
-        super().__init__("localhost")
-        self.path = path
+    def __init__(self, status, headers, body):
+        self.status = status
+        # Names in lower case; the first of repeated names.
+        self.headers = headers
+        self.body = body
 
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.connect(self.path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
+
+def invocation_path(request_id, action):
+    if not ID_SAFE.match(request_id):
+        from urllib.parse import quote
+
+        request_id = quote(request_id, safe="")
+    return RUNTIME_PATH + "/invocation/" + request_id + "/" + action
+
+
+def header_value(value):
+    """A header value as bytes: line breaks (which would end the header) become spaces; beyond Latin-1, "?"."""
+    if "\r" in value or "\n" in value:
+        value = value.replace("\r", " ").replace("\n", " ")
+    return value.encode("latin-1", "replace")
 
 
 class RuntimeApi:
     def __init__(self, address, direct_socket=None):
         self.address = address
-        self.connection = UnixHTTPConnection(direct_socket) if direct_socket else http.client.HTTPConnection(address)
-        self.get_headers = {"User-Agent": USER_AGENT}
+        self.direct_socket = direct_socket
+        self.sock = None
+        self.poller = None
+        # Bytes read past the last answer parsed.
+        self.buffer = b""
+        self.host = ("localhost" if direct_socket else address).encode("latin-1", "replace")
+        self.next_request = self.encode("GET", NEXT_PATH)
 
-    def request(self, method, path, body=None, headers=None):
-        """Send one request; if the kept-alive connection turns out to be closed, retry once on a new one."""
-        connection = self.connection
-        for attempt in (1, 2):
-            if connection.sock is not None and connection_was_closed(connection.sock):
-                connection.close()
+    def encode(self, method, path, body=None, headers=()):
+        """One whole request; `headers`: (name, value) pairs besides Host, User-Agent and Content-Length."""
+        head = [b"%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n" % (method.encode(), path.encode("ascii"), self.host, USER_AGENT_BYTES)]
+        for name, value in headers:
+            head.append(b"%s: %s\r\n" % (name, header_value(value)))
+        if body is None:
+            head.append(b"\r\n")
+            return b"".join(head)
+        head.append(b"Content-Length: %d\r\n\r\n" % len(body))
+        head.append(body)
+        return b"".join(head)
+
+    def connect(self):
+        if self.direct_socket:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                connection.request(method, path, body, headers or self.get_headers)
-                response = connection.getresponse()
-                return response, response.read()
-            except (OSError, http.client.HTTPException) as error:
-                connection.close()
+                sock.connect(self.direct_socket)
+            except OSError:
+                sock.close()
+                raise
+        else:
+            host, _, port = self.address.rpartition(":")
+            sock = socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)))
+            # Each write is a whole request (or two): nothing to wait for.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
+        self.buffer = b""
+        if hasattr(select, "poll"):
+            self.poller = select.poll()
+            self.poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = None
+        self.poller = None
+        self.buffer = b""
+
+    def was_closed(self):
+        """True when the idle kept-alive socket is readable, i.e. the runner closed it (or broke protocol)."""
+        try:
+            if self.poller is not None:
+                return bool(self.poller.poll(0))
+            readable, _, _ = select.select([self.sock], [], [], 0)
+            return bool(readable)
+        except (OSError, ValueError):
+            return True
+
+    def exchange(self, requests, descriptions, on_answer=None):
+        """Sends `requests` in one write and reads their answers in order: each but the last goes to on_answer as it is
+        read, the last is returned. A connection that turns out to be closed is replaced once, and the requests not yet
+        answered are sent again on the new one."""
+        done = 0
+        for attempt in (1, 2):
+            try:
+                if self.sock is not None and self.was_closed():
+                    self.close()
+                if self.sock is None:
+                    self.connect()
+                self.sock.sendall(requests[done] if len(requests) - done == 1 else b"".join(requests[done:]))
+                while True:
+                    response = self.read_response()
+                    done += 1
+                    if done == len(requests):
+                        return response
+                    on_answer(response)
+            except (OSError, ConnectionBroken, ValueError) as error:
+                self.close()
                 if attempt == 2:
                     raise RuntimeApiGone(
-                        "The Runtime API at %s could not be reached (%s %s failed: %s). "
+                        "The Runtime API at %s could not be reached (%s failed: %s). "
                         "The runner has probably stopped; this environment ends here."
-                        % (self.address, method, path, str(error) or type(error).__name__)
+                        % (self.address, descriptions[done], str(error) or type(error).__name__)
                     ) from error
 
-    def next_invocation(self):
-        response, body = self.request("GET", NEXT_PATH)
+    def fill(self, size):
+        """The buffer, read up to at least `size` bytes."""
+        buffer = self.buffer
+        have = len(buffer)
+        if have >= size:
+            return buffer
+        parts = [buffer]
+        while have < size:
+            data = self.sock.recv(max(READ_SIZE, size - have))
+            if not data:
+                raise ConnectionBroken("the connection closed in the middle of an answer")
+            parts.append(data)
+            have += len(data)
+        self.buffer = buffer = b"".join(parts)
+        return buffer
+
+    def read_response(self):
+        if self.sock is None:
+            raise ConnectionBroken("the Runtime API closed the connection after its answer")
+        buffer = self.buffer
+        end = buffer.find(b"\r\n\r\n")
+        while end < 0:
+            if len(buffer) > MAX_HEAD_BYTES:
+                raise ConnectionBroken("the answer's head is over 64 KiB")
+            data = self.sock.recv(READ_SIZE)
+            if not data:
+                raise ConnectionBroken("the Runtime API closed the connection" if not buffer else "the connection closed in the middle of an answer")
+            # Only the new bytes (and the three before them) can hold the end of the head.
+            searched = max(0, len(buffer) - 3)
+            buffer = self.buffer = buffer + data
+            end = buffer.find(b"\r\n\r\n", searched)
+        lines = buffer[:end].decode("latin-1").split("\r\n")
+        status_line = lines[0]
+        if not status_line.startswith(("HTTP/1.1 ", "HTTP/1.0 ")) or not status_line[9:12].isdigit():
+            raise ConnectionBroken("the Runtime API answered %r, not an HTTP/1.1 status line" % status_line[:100])
+        status = int(status_line[9:12])
+        headers = {}
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            if colon:
+                name = name.strip().lower()
+                if name not in headers:
+                    headers[name] = value.strip()
+        start = end + 4
+        length = headers.get("content-length")
+        if status == 204 or status == 304 or status < 200:
+            body = b""
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
+            body, start = self.read_chunks(start)
+        elif length is not None:
+            if not length.isdigit():
+                raise ConnectionBroken("the Runtime API sent a bad Content-Length: %r" % length)
+            stop = start + int(length)
+            buffer = self.fill(stop)
+            body = buffer[start:stop]
+            start = stop
+        else:
+            # No length: the body ends with the connection.
+            parts = [self.buffer[start:]]
+            while True:
+                data = self.sock.recv(READ_SIZE)
+                if not data:
+                    break
+                parts.append(data)
+            self.close()
+            return Response(status, headers, b"".join(parts))
+        self.buffer = self.buffer[start:]
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return Response(status, headers, body)
+
+    def read_chunks(self, at):
+        """A chunked body starting at buffer[at:]: its data, and where what follows it starts."""
+        parts = []
+        while True:
+            line_end = self.buffer.find(b"\r\n", at)
+            while line_end < 0:
+                if len(self.buffer) - at > 1024:
+                    raise ConnectionBroken("a chunk size line is over 1 KiB")
+                line_end = self.fill(len(self.buffer) + 1).find(b"\r\n", at)
+            size_text = self.buffer[at:line_end].split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise ConnectionBroken("the Runtime API sent a malformed chunk")
+            at = line_end + 2
+            if size == 0:
+                # Trailers (dropped), then an empty line.
+                while True:
+                    line_end = self.buffer.find(b"\r\n", at)
+                    if line_end < 0:
+                        self.fill(len(self.buffer) + 1)
+                        continue
+                    if line_end == at:
+                        return b"".join(parts), at + 2
+                    at = line_end + 2
+            buffer = self.fill(at + size + 2)
+            parts.append(buffer[at : at + size])
+            at += size + 2
+
+    def next_invocation(self, answer=None):
+        """The next event (its headers and body); `answer`, the previous invocation's (request, path), goes first in the
+        same write, and its refusal is dealt with as soon as it is read."""
+        if answer is None:
+            response = self.exchange([self.next_request], NEXT_DESCRIPTIONS)
+        else:
+            request, path = answer
+            response = self.exchange(
+                [request, self.next_request], ("POST " + path,) + NEXT_DESCRIPTIONS, lambda accepted: self.check_accepted(accepted, path)
+            )
         if response.status != 200:
             raise RuntimeApiGone(
                 "The Runtime API answered %d to GET %s (%s); this environment ends here."
-                % (response.status, NEXT_PATH, body.decode("utf-8", "replace").strip())
+                % (response.status, NEXT_PATH, response.body.decode("utf-8", "replace").strip())
             )
-        return response.headers, body
+        return response.headers, response.body
 
-    @staticmethod
-    def answer_headers(content_type, invocation_id):
+    def answer_headers(self, content_type, invocation_id):
         """An answer's headers; it echoes the attempt's Lambda-Runtime-Invocation-Id when /next gave one (a late
         answer of an attempt that timed out is then refused with 410 instead of taken for a newer attempt)."""
-        headers = {"User-Agent": USER_AGENT, "Content-Type": content_type}
         if invocation_id:
-            headers["Lambda-Runtime-Invocation-Id"] = invocation_id
-        return headers
+            return ((b"Content-Type", content_type), (b"Lambda-Runtime-Invocation-Id", invocation_id))
+        return ((b"Content-Type", content_type),)
 
-    def post_response(self, request_id, payload, content_type, invocation_id=None):
-        path = RUNTIME_PATH + "/invocation/" + request_id + "/response"
-        response, body = self.request("POST", path, payload, self.answer_headers(content_type, invocation_id))
-        self.check_accepted(response, body, path)
+    def response_request(self, request_id, payload, content_type, invocation_id=None):
+        """POST .../response, for next_invocation: (request, path)."""
+        path = invocation_path(request_id, "response")
+        return self.encode("POST", path, payload, self.answer_headers(content_type, invocation_id)), path
 
-    def post_error(self, request_id, error_json, xray_cause, invocation_id=None):
-        path = RUNTIME_PATH + "/invocation/" + request_id + "/error"
+    def error_request(self, request_id, error_json, xray_cause, invocation_id=None):
+        """POST .../error, for next_invocation: (request, path)."""
+        path = invocation_path(request_id, "error")
         headers = self.answer_headers("application/json", invocation_id)
         if xray_cause:
-            headers["Lambda-Runtime-Function-XRay-Error-Cause"] = xray_cause
-        response, body = self.request("POST", path, error_json.encode("utf-8"), headers)
-        self.check_accepted(response, body, path)
+            headers += ((b"Lambda-Runtime-Function-XRay-Error-Cause", xray_cause),)
+        return self.encode("POST", path, error_json.encode("utf-8"), headers), path
 
     def post_init_error(self, error):
-        headers = {"User-Agent": USER_AGENT, "Lambda-Runtime-Function-Error-Type": error["errorType"]}
-        response, body = self.request("POST", INIT_ERROR_PATH, to_json(error).encode("utf-8"), headers)
-        self.check_accepted(response, body, INIT_ERROR_PATH)
+        headers = ((b"Lambda-Runtime-Function-Error-Type", error["errorType"]),)
+        request = self.encode("POST", INIT_ERROR_PATH, to_json(error).encode("utf-8"), headers)
+        self.check_accepted(self.exchange([request], ("POST " + INIT_ERROR_PATH,)), INIT_ERROR_PATH)
 
     @staticmethod
-    def check_accepted(response, body, path):
+    def check_accepted(response, path):
         if 200 <= response.status < 300:
             return
-        detail = body.decode("utf-8", "replace").strip()
+        detail = response.body.decode("utf-8", "replace").strip()
         if response.status >= 500:
             # The Runtime API spec: a 500 means a non-recoverable state and the runtime should exit.
             raise RuntimeApiGone(
@@ -662,18 +839,20 @@ def wait_for_debugger(port_text):
 
 
 def handle_invocation(api, handler, request_id, headers, body):
+    """Runs the handler on one event: the answer to send, as next_invocation takes it."""
+    invocation_id = headers.get("lambda-runtime-invocation-id")
     try:
-        client_context = headers.get("Lambda-Runtime-Client-Context")
-        cognito_identity = headers.get("Lambda-Runtime-Cognito-Identity")
+        client_context = headers.get("lambda-runtime-client-context")
+        cognito_identity = headers.get("lambda-runtime-cognito-identity")
         context = LambdaContext(
             request_id,
             parse_json_header(client_context, "Client Context") if client_context else None,
             parse_json_header(cognito_identity, "Cognito Identity") if cognito_identity else None,
-            int(headers.get("Lambda-Runtime-Deadline-Ms") or 0),
-            headers.get("Lambda-Runtime-Invoked-Function-Arn"),
-            headers.get("Lambda-Runtime-Aws-Tenant-Id"),
+            int(headers.get("lambda-runtime-deadline-ms") or 0),
+            headers.get("lambda-runtime-invoked-function-arn"),
+            headers.get("lambda-runtime-aws-tenant-id"),
         )
-        event = unmarshal_event(body, headers.get("Content-Type"))
+        event = unmarshal_event(body, headers.get("content-type"))
         payload, content_type = marshal_response(handler(event, context))
     except FaultException as fault:
         error = make_error(fault.message, fault.error_type, fault.trace, request_id)
@@ -682,25 +861,25 @@ def handle_invocation(api, handler, request_id, headers, body):
         error, frames = error_from_exception(sys.exc_info(), request_id)
         cause = xray_cause(error["errorType"], error["errorMessage"], frames)
     else:
-        api.post_response(request_id, payload, content_type, headers.get("Lambda-Runtime-Invocation-Id"))
-        return
+        return api.response_request(request_id, payload, content_type, invocation_id)
     log_error(error)
-    api.post_error(request_id, to_json(error), cause, headers.get("Lambda-Runtime-Invocation-Id"))
+    return api.error_request(request_id, to_json(error), cause, invocation_id)
 
 
 def serve_invocations(api, handler):
     global current_request_id
     environ = os.environ
+    answer = None
     while True:
-        headers, body = api.next_invocation()
-        request_id = headers.get("Lambda-Runtime-Aws-Request-Id") or ""
+        headers, body = api.next_invocation(answer)
+        request_id = headers.get("lambda-runtime-aws-request-id") or ""
         current_request_id = request_id
-        trace_id = headers.get("Lambda-Runtime-Trace-Id")
+        trace_id = headers.get("lambda-runtime-trace-id")
         if trace_id is not None:
             environ["_X_AMZN_TRACE_ID"] = trace_id
         elif "_X_AMZN_TRACE_ID" in environ:
             del environ["_X_AMZN_TRACE_ID"]
-        handle_invocation(api, handler, request_id, headers, body)
+        answer = handle_invocation(api, handler, request_id, headers, body)
 
 
 def start_workers(max_concurrency):
