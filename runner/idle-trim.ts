@@ -29,7 +29,8 @@ export class IdleTrim {
   private readonly collect: Collect | undefined;
   private readonly release: Release | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  /** When the last invocation ended (performance.now()). */
+  private lastActivity = 0;
 
   /** Without `--expose-gc` (RUNNER_NODE_FLAGS) there is no way to ask, and this does nothing. */
   constructor(collect = (globalThis as { gc?: Collect }).gc, release = collect ? loadMallocTrim() : undefined) {
@@ -37,17 +38,28 @@ export class IdleTrim {
     this.release = release;
   }
 
-  /** An invocation ended: trim once the runner has been quiet for a second. */
+  /**
+   * An invocation ended: trim once the runner has been quiet for a second. Called at every invocation, so it only
+   * notes the time: the timer, armed at the first, looks again when it falls (re-arming a timer each time cost more).
+   */
   activity(): void {
     if (!this.collect) return;
-    this.busy = true;
-    if (this.timer) this.timer.refresh();
-    else this.timer = setTimeout(() => this.trim(), QUIET_MS).unref();
+    this.lastActivity = performance.now();
+    this.timer ??= setTimeout(this.check, QUIET_MS).unref();
   }
 
+  private readonly check = (): void => {
+    const quietMs = performance.now() - this.lastActivity;
+    // Within a millisecond counts: the timer runs on the loop's clock, which may trail this one by that much.
+    if (quietMs < QUIET_MS - 1) {
+      this.timer = setTimeout(this.check, QUIET_MS - quietMs).unref();
+      return;
+    }
+    this.timer = undefined;
+    this.trim();
+  };
+
   private trim(): void {
-    if (!this.busy) return;
-    this.busy = false;
     this.collect!({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     // After the collection: it frees the off-heap memory of what it collected.
     this.release?.();

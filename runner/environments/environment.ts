@@ -18,6 +18,7 @@ import { directSocketAllowed, refuseConnection, refuseTcpPeer, refuseUnixPeer, t
 import type { ExtensionsEnvironment, NextRequest, ServedEnvironment, TelemetryEnvironment } from '../runtime-api/served-environment.ts';
 import type { Report } from '../protocol.ts';
 import { Containment } from './containment.ts'; // contain: MemorySize and no process left behind
+import { setDeadline, type Deadline } from './deadlines.ts';
 
 export type EnvironmentState = ReturnType<typeof shownState>;
 import { RUNTIME_EXIT_ERROR, RUNTIME_INIT_ERROR, RUNTIME_INVALID_ENTRYPOINT, RUNTIME_OUT_OF_MEMORY, SANDBOX_TIMEDOUT } from '../lambda-errors.ts';
@@ -127,7 +128,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   private initReported = false;
   private initTimer: NodeJS.Timeout | undefined;
   /** Each delivered invocation's timeout. */
-  private readonly deadlines = new Map<Invocation, NodeJS.Timeout>();
+  private readonly deadlines = new Map<Invocation, Deadline>();
   /** Request ids this environment answered, to tell 403 (second answer) from 400 (unknown id). */
   private readonly answered = new Set<string>();
   /** Invocation ids (attempts) that timed out here: their late answers get 410 (runtime-api/runtime.ts). */
@@ -461,7 +462,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     if (!this.debugging) {
       this.deadlines.set(
         inv,
-        setTimeout(() => this.timeOut(inv), this.fn.timeout * 1000),
+        setDeadline(this.fn.timeout * 1000, () => this.timeOut(inv)),
       );
     }
   }
@@ -500,7 +501,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
    * function's last output is in and every extension that saw this invoke asked for its next event.
    */
   private finish(inv: Invocation): void {
-    clearTimeout(this.deadlines.get(inv));
+    this.deadlines.get(inv)?.cancel();
     this.deadlines.delete(inv);
     this.deliveredOn.delete(inv);
     this.answered.add(inv.requestId);
@@ -701,7 +702,7 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   async stop(reason: 'spindown' | 'timeout' | 'failure'): Promise<void> {
     if (!this.move('stop')) return this.stopped;
     clearTimeout(this.initTimer);
-    for (const timer of this.deadlines.values()) clearTimeout(timer);
+    for (const deadline of this.deadlines.values()) deadline.cancel();
     // A fixed Runtime API port (`rie --runtime-api-address`) is needed by the environment that replaces this one.
     if (this.opts.runtimeApiPort !== undefined) this.listener?.close();
     this.hooks.gone(this);

@@ -62,9 +62,12 @@ export class Invocation {
   callerRequestId: string | undefined;
 
   readonly settled: Promise<Outcome>;
-  readonly completed: Promise<Completion>;
   private resolveSettled!: (o: Outcome) => void;
-  private resolveCompleted!: (c: Completion) => void;
+  /** Made when asked for: most callers (the gateway, the Invoke API without a log tail) never wait for the REPORT. */
+  private completion: Promise<Completion> | undefined;
+  private resolveCompleted: ((c: Completion) => void) | undefined;
+  /** What `complete` was given, for a `completed` asked for afterwards. */
+  private report: Report | undefined;
 
   /** `requestId`: an asynchronous event keeps the id its caller got with the 202 through every attempt. */
   constructor(payload: Buffer, clientContext?: string, cognitoIdentity?: string, requestId: string = randomUUID(), caller: CallerContext = {}) {
@@ -75,7 +78,16 @@ export class Invocation {
     this.tenantId = caller.tenantId;
     this.traceId = xrayTraceId(caller.traceHeader);
     this.settled = new Promise((r) => (this.resolveSettled = r));
-    this.completed = new Promise((r) => (this.resolveCompleted = r));
+  }
+
+  /** Resolves once the invocation is over: its outcome, its REPORT and its log lines. */
+  get completed(): Promise<Completion> {
+    if (!this.completion) {
+      const report = this.report;
+      this.completion =
+        report === undefined ? new Promise((r) => (this.resolveCompleted = r)) : Promise.resolve({ outcome: this.outcome!, report, logs: this.logs });
+    }
+    return this.completion;
   }
 
   get done(): boolean {
@@ -95,7 +107,9 @@ export class Invocation {
   onSettle: ((outcome: Outcome) => void) | undefined;
 
   complete(report: Report): void {
-    this.resolveCompleted({ outcome: this.outcome!, report, logs: this.logs });
+    if (this.report !== undefined) return;
+    this.report = report;
+    this.resolveCompleted?.({ outcome: this.outcome!, report, logs: this.logs });
   }
 }
 

@@ -14,6 +14,8 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FunctionSpec } from '../functions/model.ts';
 import { BodyTooLargeError, readBody } from '../http-util.ts';
+import { setDeadline, type Deadline } from '../environments/deadlines.ts';
+import type { Outcome } from '../environments/invocation.ts';
 import { FunctionNotFoundError, TooManyRequestsError, type LocalLambda } from '../local-lambda.ts';
 import { isLoopbackHost } from '../request-guard.ts';
 import { httpEvent, restEvent, withEdgeHeaders, type GatewayRequest } from './events.ts';
@@ -399,25 +401,11 @@ export class Gateway {
       return answer(gatewayError('functionError', kind, `the runner could not start ${route.function}: ${(error as Error).message}`));
     }
     let done = false;
-    // Suspended while a debugger holds the function (it waits for one to attach, then stops at breakpoints), as the
-    // function's own timeout is: the runner cannot see a breakpoint from here, so a debugged request has none.
-    const limit = inv.debugged ? Infinity : (this.opts.integrationTimeoutMs?.[kind] ?? INTEGRATION_TIMEOUT_MS[kind]);
-    const timer = Number.isFinite(limit)
-      ? setTimeout(() => {
-          done = true;
-          answer(
-            gatewayError(
-              'timeout',
-              kind,
-              `${route.function} did not answer within API Gateway's ${limit / 1000} s integration timeout; it keeps running until its own Timeout.`,
-            ),
-          );
-        }, limit)
-      : undefined;
-    void inv.settled.then((outcome) => {
+    let deadline: Deadline | undefined;
+    const settle = (outcome: Outcome): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      deadline?.cancel();
       if (stream?.sent) {
         stream.end(outcome);
         // For the log only: the answer has gone out already, so send() leaves it alone.
@@ -428,7 +416,25 @@ export class Gateway {
       }
       if (stream?.problem) return answer(gatewayError('malformed', kind, `${route.function} returned a response Lambda can't send: ${stream.problem}`));
       answer(answerOf(outcome, route.event, route.function, accept));
-    });
+    };
+    // Answered the moment the runtime answers, synchronously, as the Invoke API is (no promise hop on the hot path).
+    if (inv.outcome) return settle(inv.outcome);
+    // Suspended while a debugger holds the function (it waits for one to attach, then stops at breakpoints), as the
+    // function's own timeout is: the runner cannot see a breakpoint from here, so a debugged request has none.
+    const limit = inv.debugged ? Infinity : (this.opts.integrationTimeoutMs?.[kind] ?? INTEGRATION_TIMEOUT_MS[kind]);
+    deadline = Number.isFinite(limit)
+      ? setDeadline(limit, () => {
+          done = true;
+          answer(
+            gatewayError(
+              'timeout',
+              kind,
+              `${route.function} did not answer within API Gateway's ${limit / 1000} s integration timeout; it keeps running until its own Timeout.`,
+            ),
+          );
+        })
+      : undefined;
+    inv.onSettle = settle;
   }
 }
 
