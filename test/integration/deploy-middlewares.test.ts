@@ -280,14 +280,7 @@ test('the AWS target through the SDK endpoint override sends the layer (proxy, w
     readZip(Buffer.from(publishBody.Content.ZipFile, 'base64'))
       .map((e) => e.name)
       .sort(),
-    [
-      'middlewares/auth.json',
-      'middlewares/auth.sh',
-      'middlewares/cors.json',
-      'middlewares/cors.mjs',
-      'middlewares/request-log.py',
-      'open-runtime-wrapper',
-    ],
+    ['middlewares/auth.json', 'middlewares/auth.sh', 'middlewares/cors.json', 'middlewares/cors.mjs', 'middlewares/request-log.py', 'open-runtime-wrapper'],
   );
   const configured = sent
     .filter((r) => r.method === 'POST' && r.path === '/2015-03-31/functions')
