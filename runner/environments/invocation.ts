@@ -104,7 +104,16 @@ export class Invocation {
   }
 
   /** Called synchronously when the outcome is known: the hot path of a waiting caller. */
-  onSettle: ((outcome: Outcome) => void) | undefined;
+  private onSettle: ((outcome: Outcome) => void) | undefined;
+
+  /**
+   * `answer` with the outcome the moment it is known: now when it is, else synchronously from `settle` (no promise
+   * hop on the hot path). One waiting caller: it takes `onSettle`.
+   */
+  whenSettled(answer: (outcome: Outcome) => void): void {
+    if (this.outcome) answer(this.outcome);
+    else this.onSettle = answer;
+  }
 
   complete(report: Report): void {
     if (this.report !== undefined) return;

@@ -417,8 +417,7 @@ export class Gateway {
       if (stream?.problem) return answer(gatewayError('malformed', kind, `${route.function} returned a response Lambda can't send: ${stream.problem}`));
       answer(answerOf(outcome, route.event, route.function, accept));
     };
-    // Answered the moment the runtime answers, synchronously, as the Invoke API is (no promise hop on the hot path).
-    if (inv.outcome) return settle(inv.outcome);
+    if (inv.outcome) return settle(inv.outcome); // answered already: no deadline to arm
     // Suspended while a debugger holds the function (it waits for one to attach, then stops at breakpoints), as the
     // function's own timeout is: the runner cannot see a breakpoint from here, so a debugged request has none.
     const limit = inv.debugged ? Infinity : (this.opts.integrationTimeoutMs?.[kind] ?? INTEGRATION_TIMEOUT_MS[kind]);
@@ -434,7 +433,7 @@ export class Gateway {
           );
         })
       : undefined;
-    inv.onSettle = settle;
+    inv.whenSettled(settle);
   }
 }
 

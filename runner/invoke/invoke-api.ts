@@ -188,9 +188,7 @@ async function invoke(
     const { outcome, logs } = await inv.completed;
     return answer(outcome, logs);
   }
-  // Answered the moment the runtime answers, synchronously (no promise hop on the hot path).
-  if (inv.outcome) return answer(inv.outcome);
-  inv.onSettle = (outcome) => answer(outcome);
+  inv.whenSettled((outcome) => answer(outcome));
 }
 
 /**
@@ -307,9 +305,7 @@ export function plainInvokeApi(lambda: LocalLambda): PlainRoute {
       if (!outcome.ok) text += 'X-Amz-Function-Error: Unhandled\r\n';
       answer(plainReply(text, outcome.body));
     };
-    // Answered the moment the runtime answers, synchronously, as handleInvokeApi does.
-    if (inv.outcome) reply(inv.outcome);
-    else inv.onSettle = reply;
+    inv.whenSettled(reply);
     return true;
   };
 }

@@ -16,7 +16,17 @@ import { Invocation } from '../environments/invocation.ts';
 import { BodyTooLargeError } from '../http-util.ts';
 import { RUNTIME_INIT_ERROR } from '../lambda-errors.ts';
 import { chunkedBody, MAX_HEAD_BYTES, parseRequestHead, PLAIN_HEAD_BYTES, readChunks, type ChunkedBody, type RequestHead } from './http1.ts';
-import { answerRoute, claimAnswer, INIT_ERROR_PATH, lateInitError, MAX_ERROR_BYTES, MAX_RESPONSE_BYTES, NEXT_PATH, settleAnswer } from './runtime.ts';
+import {
+  answerRoute,
+  claimAnswer,
+  INIT_ERROR_PATH,
+  lateInitError,
+  MAX_ERROR_BYTES,
+  MAX_RESPONSE_BYTES,
+  NEXT_PATH,
+  refusedAnswer,
+  settleAnswer,
+} from './runtime.ts';
 import type { NextRequest, ServedEnvironment } from './served-environment.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -228,19 +238,15 @@ class RuntimeConnection {
       }
       const inv = claimAnswer(this.env, requestId, action, head.headers.get('lambda-runtime-invocation-id'), claimed);
       if (!(inv instanceof Invocation)) return this.reply(slot, errorReply(inv.status, inv.errorType, inv.errorMessage));
-      // Only a response over the limit is refused (settleAnswer's 413); every other answer is accepted.
-      if (!(action === 'response' && body instanceof BodyTooLargeError)) {
-        this.reply(slot, ACCEPTED);
-        // A runtime that sent nothing behind its answer waits for this 202 before it asks for its next event
-        // (aws-lambda-ric, curl, most clients): it goes out now, before the caller's answer is written, so that the
-        // runtime's turn-around overlaps the caller's rather than following it. A pipelined /next behind the answer
-        // still gets the 202 with its event, in one write.
-        if (this.buffer.length === 0) this.flush();
-        settleAnswer(this.env, inv, action, body, (name) => head.headers.get(name));
-        return;
-      }
-      const problem = settleAnswer(this.env, inv, action, body, (name) => head.headers.get(name));
-      return this.reply(slot, problem ? errorReply(problem.status, problem.errorType, problem.errorMessage) : ACCEPTED);
+      const refused = refusedAnswer(action, body);
+      this.reply(slot, refused ? errorReply(refused.status, refused.errorType, refused.errorMessage) : ACCEPTED);
+      // A runtime that sent nothing behind its answer waits for this 202 before it asks for its next event
+      // (aws-lambda-ric, curl, most clients): it goes out now, before the caller's answer is written, so that the
+      // runtime's turn-around overlaps the caller's rather than following it. A pipelined /next behind the answer
+      // still gets the 202 with its event, in one write.
+      if (!refused && this.buffer.length === 0) this.flush();
+      settleAnswer(this.env, inv, action, body, (name) => head.headers.get(name));
+      return;
     }
     if (method === 'POST' && path === INIT_ERROR_PATH) {
       if (body instanceof BodyTooLargeError) return this.reply(slot, errorReply(413, 'RequestEntityTooLarge', body.message));

@@ -242,8 +242,21 @@ export function claimAnswer(
 }
 
 /**
+ * The runtime's reply to a buffered answer when it is refused (a response over the limit: 413), or undefined when it
+ * is accepted (202). Known before the answer is settled: the direct socket writes its 202 before the caller's answer.
+ */
+export function refusedAnswer(action: 'response' | 'error', body: Buffer | BodyTooLargeError): RuntimeErrorReply | undefined {
+  if (action !== 'response' || !(body instanceof BodyTooLargeError)) return undefined;
+  return {
+    status: 413,
+    errorType: 'RequestEntityTooLarge',
+    errorMessage: `Response payload size (${body.received} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+  };
+}
+
+/**
  * A buffered answer (a response, or an error) of a claimed invocation, whatever carried it: the caller gets its
- * outcome. Returns the error reply for the runtime, or undefined for 202.
+ * outcome. Returns the error reply for the runtime (refusedAnswer's), or undefined for 202.
  */
 export function settleAnswer(
   env: ServedEnvironment,
@@ -271,11 +284,7 @@ export function settleAnswer(
       inv,
       errorOutcome(FUNCTION_RESPONSE_SIZE_TOO_LARGE, `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`),
     );
-    return {
-      status: 413,
-      errorType: 'RequestEntityTooLarge',
-      errorMessage: `Response payload size (${body.received} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
-    };
+    return refusedAnswer(action, body);
   }
   env.answer(inv, { ok: true, body, streamed: false, contentType: header('content-type') ?? 'application/json' });
   return undefined;
