@@ -57,11 +57,9 @@ class DeadlineQueue {
       }
     } finally {
       this.falling = false;
-      // What a deadline's own work set meanwhile is among these.
-      for (const entry of this.entries) {
-        this.timer = setTimeout(this.fall, Math.max(1, Math.ceil(entry.at - performance.now()))).unref();
-        break;
-      }
+      // The oldest left (what a deadline's own work set meanwhile is among them).
+      const oldest = this.entries.values().next().value;
+      if (oldest) this.timer = setTimeout(this.fall, Math.max(1, Math.ceil(oldest.at - performance.now()))).unref();
     }
   };
 }
