@@ -52,3 +52,28 @@ test('the worker warms a workspace with @middy/core ahead of the first analysis,
     await analyzer.close();
   }
 });
+
+test('the analysis thread runs at the lowest priority (Linux: per thread), the rest of the process at its own', {
+  skip: process.platform !== 'linux' && 'nice values are per thread on Linux only',
+}, async () => {
+  const { readdirSync } = await import('node:fs');
+  /** Each thread of this process: its name and nice value (/proc/self/task/<tid>/stat, the 19th field). */
+  const threads = () =>
+    readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { tid: Number(tid), name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
+    });
+  const before = new Set(threads().map((t) => t.tid));
+  const analyzer = createChainAnalyzer();
+  try {
+    await analyzer.analyze(join(CHAINS, 'order.ts'));
+    const added = threads().filter((t) => !before.has(t.tid));
+    const worker = added.filter((t) => t.name === 'WorkerThread');
+    assert.equal(worker.length, 1, `one worker thread was started: ${JSON.stringify(added)}`);
+    assert.equal(worker[0]!.nice, 19, 'the analysis thread is niced');
+    assert.equal(threads().find((t) => t.tid === process.pid)!.nice, 0, "the process's main thread keeps its priority");
+  } finally {
+    await analyzer.close();
+  }
+});
