@@ -15,6 +15,9 @@ import type { RunnerSidecar, RunnerState } from './runner-client.ts';
 import { DeployedStatusBar, RunnerStatusBar } from './status-bar.ts';
 import { WorkspaceFunctions } from './workspace-functions.ts';
 
+/** The output channel's name (what the Output view's list shows). */
+const OUTPUT_NAME = 'Open Runtime';
+
 /** How long log lines wait to be written together (see Ctx.log). */
 const LOG_BATCH_MS = 40;
 
@@ -53,7 +56,7 @@ export class Ctx implements vscode.Disposable {
 
   constructor(extension: vscode.ExtensionContext) {
     this.extension = extension;
-    this.output = vscode.window.createOutputChannel('Open Runtime');
+    this.output = vscode.window.createOutputChannel(OUTPUT_NAME);
     this.eventDiagnostics = vscode.languages.createDiagnosticCollection('open-runtime-events');
     this.statusBar = new RunnerStatusBar();
     this.deployStatus = new DeployedStatusBar();
@@ -118,10 +121,27 @@ export class Ctx implements vscode.Disposable {
     if (this.extension.extensionMode !== vscode.ExtensionMode.Production) console.log(`[open-runtime] ${lines.replaceAll('\n', '\n[open-runtime] ')}`);
   }
 
-  /** Shows the output channel with every line logged so far. */
+  /**
+   * Shows the output channel with every line logged so far. When it is on screen already (VS Code lists a visible
+   * output channel among the visible text editors, scheme `output`), it is left as it is: asking the workbench to show
+   * it again made it redraw the whole channel, 100-300 ms of its main thread at each invocation (growing with the
+   * channel's length), in front of the result view's message.
+   */
   showOutput(preserveFocus = true): void {
     this.flushLog();
+    if (preserveFocus && this.outputOnScreen()) return;
     this.output.show(preserveFocus);
+  }
+
+  /** Whether the Output view shows this channel now (its document's path is `extension-output-<extension id>-#<n>-<name>`). */
+  outputOnScreen(): boolean {
+    const id = this.extension.extension.id.toLowerCase();
+    return vscode.window.visibleTextEditors.some((editor) => {
+      const uri = editor.document.uri;
+      if (uri.scheme !== 'output') return false;
+      const path = uri.path.toLowerCase();
+      return path.includes(id) && path.endsWith(`-${OUTPUT_NAME.toLowerCase()}`);
+    });
   }
 
   /**

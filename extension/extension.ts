@@ -36,6 +36,8 @@ export interface OpenRuntimeApi {
   /** What the result view shows now (undefined before the first invocation). */
   resultModel(): ResultModel | undefined;
   resultViewOpen(): boolean;
+  /** Whether the extension takes its output channel for on screen now (it then does not ask to show it again). */
+  outputShown(): boolean;
   /** State of each started runner, by workspace folder URI. */
   runners(): ReadonlyArray<{ folder: string; state: string; environments: number }>;
   /** What the middleware chain view draws now (undefined while it is closed), with the document version. */
@@ -97,6 +99,7 @@ export function activate(context: vscode.ExtensionContext): OpenRuntimeApi {
     history: () => c.history.all,
     resultModel: () => c.results.currentModel,
     resultViewOpen: () => c.results.isOpen,
+    outputShown: () => c.outputOnScreen(),
     runners: () =>
       c.liveRunners.map(({ folder, runner }) => ({
         folder,

@@ -48,6 +48,28 @@ async function withPicker<T>(run: Thenable<T>, answer: () => Promise<void>): Pro
 describe('the editor workflow', () => {
   before(openRuntime);
 
+  describe('the Output view', () => {
+    /** The visible output channel editors whose text has `marker`: found by what they show, not by their URI's form. */
+    const outputsShowing = (marker: string) =>
+      vscode.window.visibleTextEditors.filter((e) => e.document.uri.scheme === 'output' && e.document.getText().includes(marker));
+
+    it('is revealed by an invocation when it is hidden, and is known to be on screen when it shows the channel', async () => {
+      const api = await openRuntime();
+      await vscode.commands.executeCommand('workbench.action.closePanel');
+      await until('the Output view to be hidden', () => !vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'output'));
+      assert.equal(api.outputShown(), false, 'the channel is not taken for on screen once the panel is closed');
+      const marker = `output-reveal-${Date.now()}`;
+      assertSucceeded(await invoke({ functionName: 'HelloTs', payload: { queryStringParameters: { name: marker } } }));
+      // The function logs its greeting with the name: the channel on screen is the one with that line.
+      await until('the Output view to show the invocation', () => outputsShowing(marker).length > 0 || undefined);
+      assert.equal(api.outputShown(), true, "the channel on screen is recognised as the extension's own");
+      // Shown already: the next invocation leaves it as it is, and it still shows the new lines.
+      const next = `output-kept-${Date.now()}`;
+      assertSucceeded(await invoke({ functionName: 'HelloTs', payload: { queryStringParameters: { name: next } } }));
+      await until('the Output view to show the next invocation', () => outputsShowing(next).length > 0 || undefined);
+    });
+  });
+
   describe('a handler several functions share', () => {
     const shared = () => exampleFunctions().filter((f) => f.file?.endsWith(join('hello-ts', 'app.ts')));
 
