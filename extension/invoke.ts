@@ -12,7 +12,7 @@ import { attachDebugger, prepareDebugger } from './debug.ts';
 import { findHandlers, languageOfFile } from './find-handlers.ts';
 import type { HistoryEntry } from './history.ts';
 import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
-import { chooseEvent, isSwitch, rememberEvent, type ChosenEvent, type SharedHandler, type SwitchFunction } from './events/pick-event.ts';
+import { chooseEvent, closeChosenPicker, isSwitch, rememberEvent, type ChosenEvent, type SharedHandler, type SwitchFunction } from './events/pick-event.ts';
 import { ClickTimer } from './click-timer.ts';
 import { handlerKey } from './function-choices.ts';
 import { describeResult, eventRequestView, type ResultModel } from './result-model.ts';
@@ -172,6 +172,7 @@ export async function runInvocation(
     } else if (e.type === 'debug-ready' && opts.debug && e.function === fn.name && !attaching && (requestId === undefined || e.requestId === requestId)) {
       ctx.log(`Debugger listening for ${fn.name} on 127.0.0.1:${e.port} (${e.language}); attaching.`);
       timer.mark('debuggee ready');
+      closeChosenPicker(); // the debugger's views take the window now
       attaching = attachDebugger(fn, folder, e.language, e.port, ctx.extension.extensionUri.fsPath).finally(() => timer.mark('debugger attached'));
     }
   });
@@ -211,6 +212,7 @@ export async function runInvocation(
     );
     ctx.history.add(entry);
     void ctx.results.drawn().then((drawn) => {
+      closeChosenPicker();
       timer.mark(drawn ? 'drawn' : 'not drawn');
       ctx.logTiming(`${opts.debug ? 'debug' : 'invoke'} ${fn.name} (function ${result.report.durationMs.toFixed(1)} ms)`, timer);
     });

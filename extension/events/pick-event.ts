@@ -135,6 +135,29 @@ type PickItem = vscode.QuickPickItem &
 /** On every event item: open its JSON in an editor first, with "Send to <function>" above it. */
 const EDIT_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Edit before sending' };
 
+/**
+ * How long an event picker whose choice is sent as it is stays up (busy) after the choice, at most. Closing a picker
+ * makes the workbench give the editor its focus back and redraw it, 100-250 ms of its main thread on a small machine:
+ * done while the invocation's result was on its way, that work came first and held the result back. Closed once the
+ * result is drawn (closeChosenPicker) or after this long, whichever comes first.
+ */
+const PICKER_LINGERS_MS = 200;
+
+/** The picker of the choice being sent, until closeChosenPicker. */
+let chosenPicker: vscode.QuickPick<PickItem> | undefined;
+
+/** Closes the picker of the event just chosen (the invocation's result is on screen, or something else needs the focus). */
+export function closeChosenPicker(): void {
+  const picker = chosenPicker;
+  chosenPicker = undefined;
+  picker?.hide();
+}
+
+/** Choices sent as they are, with no other prompt after the picker (those close it at once). */
+function sentAsChosen(item: PickItem | undefined): boolean {
+  return item?.action === 'saved' || item?.action === 'last-template' || item?.action === 'empty' || item?.action === 'project';
+}
+
 /** The picker itself (openRuntime.pickEvent uses it too). */
 export async function pickEvent(ctx: Ctx, folder: vscode.WorkspaceFolder, fn: FunctionSpec): Promise<ChosenEvent | undefined> {
   const chosen = await pickEventOf(ctx, folder, fn);
@@ -268,11 +291,19 @@ async function pickEventOf(
     if (firstReal) qp.activeItems = [firstReal];
     let done = false;
     qp.onDidAccept(() => {
+      if (done) return; // a second Enter while the choice is being sent
       timer?.mark('chosen');
       done = true;
       const item = qp.selectedItems[0];
       resolve(item && { item, edit: false });
-      qp.hide();
+      if (!sentAsChosen(item)) return qp.hide();
+      closeChosenPicker();
+      chosenPicker = qp;
+      qp.busy = true;
+      qp.enabled = false;
+      setTimeout(() => {
+        if (chosenPicker === qp) closeChosenPicker();
+      }, PICKER_LINGERS_MS);
     });
     qp.onDidTriggerItemButton((e) => {
       done = true;
@@ -364,6 +395,7 @@ async function useSavedEvent(ctx: Ctx, saved: SavedEvent): Promise<ChosenEvent |
   const checked = await readSavedEvent(saved.path);
   const uri = vscode.Uri.file(saved.path);
   if (!checked.ok) {
+    closeChosenPicker();
     showJsonProblem(ctx, uri, checked);
     const choice = await vscode.window.showErrorMessage(
       `The saved event "${saved.name}" is not valid JSON (line ${checked.line}, column ${checked.column}): ${checked.message} Fix it and invoke again.`,
