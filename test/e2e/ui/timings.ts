@@ -117,6 +117,13 @@ async function armResultProbe(frame: Frame, previous: string): Promise<void> {
 }
 
 async function readResultProbe(frame: Frame): Promise<{ click?: number; shown?: number }> {
+  // The result may be found in the page (newResult polls) before the probe's next animation frame stamps it.
+  await frame
+    .waitForFunction(() => (window as unknown as { __orResult?: { shown?: number } }).__orResult?.shown !== undefined, undefined, {
+      polling: 'raf',
+      timeout: 2_000,
+    })
+    .catch(() => undefined);
   return frame.evaluate(() => ({ ...(window as unknown as { __orResult?: { click?: number; shown?: number } }).__orResult }));
 }
 
@@ -198,6 +205,9 @@ async function invokeThroughPicker(
   await title.filter({ hasText: pickerOf }).waitFor({ timeout: INVOKE_TIMEOUT_MS });
   await quickInput(page).locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: INVOKE_TIMEOUT_MS });
   const pickerShownMs = performance.now() - t0;
+  // The workbench moves the focus into the picker's input a moment after drawing it: an Enter before that goes to the
+  // editor (a user waits for the picker to take their keys too).
+  await page.waitForFunction(() => !!document.activeElement?.closest('.quick-input-widget'), undefined, { polling: 5, timeout: INVOKE_TIMEOUT_MS });
   // The picker's input has the focus: Enter takes its first row (a key press, as a user gives it).
   const chosenAt = performance.now();
   await page.keyboard.press('Enter');
@@ -390,7 +400,14 @@ export const timingsUiTest: UiTest = {
         await screenshot('timings-cold-invoke');
 
         setKind('warm');
+        const tracing = process.env.E2E_TRACE ? page.context().browser() : null;
+        if (tracing)
+          await tracing.startTracing(page, {
+            path: process.env.E2E_TRACE,
+            categories: (process.env.E2E_TRACE_CATEGORIES ?? 'devtools.timeline,toplevel').split(','),
+          });
         for (let i = 0; i < ROUNDS.warm; i++) rounds.warm.push(await invokeThroughPicker(page, 'Invoke with event', newResult));
+        if (tracing) await tracing.stopTracing();
         await screenshot('timings-warm-invoke');
 
         setKind('rerun');
