@@ -312,6 +312,8 @@ async function pickEventOf(
     });
     qp.onDidHide(() => {
       if (!done) resolve(undefined);
+      // Hidden already (another quick input took its place): a later closeChosenPicker must not hide that one.
+      if (chosenPicker === qp) chosenPicker = undefined;
       qp.dispose();
     });
     qp.show();
