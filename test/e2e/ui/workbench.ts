@@ -38,11 +38,25 @@ export async function openFromExplorer(page: Page, relativePath: string, opts: {
     await row.waitFor({ timeout: 30_000 });
     const isFolder = index < parts.length - 1;
     if (isFolder) {
-      if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-      await page
+      // The tree can still be applying an earlier command (Collapse Folders in Explorer) when the row is read: a row
+      // read as expanded may fold a moment later, and a click may land before the row takes clicks. So: click while
+      // it is folded, and look again, until it stays open.
+      const expanded = page
         .locator(`.explorer-folders-view .monaco-list-row[aria-level="${index + 1}"][aria-expanded="true"]`)
-        .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) })
-        .waitFor({ timeout: 10_000 });
+        .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) });
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+        const open = await expanded.waitFor({ timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        );
+        if (open) {
+          await page.waitForTimeout(100);
+          if ((await row.getAttribute('aria-expanded')) === 'true') break;
+        }
+        if (Date.now() > deadline) throw new Error(`the explorer folder "${name}" did not open (aria-expanded ${await row.getAttribute('aria-expanded')})`);
+      }
     } else {
       await row.click();
     }
