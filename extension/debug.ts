@@ -7,8 +7,11 @@
 // runner's proxy that launches the function's debug build when the client attaches (`openruntime-lldb`), without
 // CodeLLDB or the C/C++ extension. Either way the runner's own code (its runtime clients, which call the handler) is not
 // the user's: a stack starts at their handler.
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { DebuggerLanguage, FunctionSpec } from '../runner/functions/model.ts';
+import type { ClickTimer } from './click-timer.ts';
+import type { RunnerSidecar } from './runner-client.ts';
 
 /** The debug type of a Python function's session: its adapter is debugpy, listening in the function's process. */
 export const PYTHON_DEBUG_TYPE = 'openruntime-python';
@@ -136,4 +139,53 @@ export async function attachDebugger(
     );
   }
   return started;
+}
+
+/**
+ * A debug environment started when Debug is clicked, before the event is chosen: its runtime starts (debugpy's start
+ * alone takes a second or two) and the debugger attaches while the user picks the event, so the breakpoint is what
+ * remains after the Enter. The invocation claims it by `id` (runInvocation's `prepared`); leaving the picker discards
+ * it. Where the runner cannot prepare one (a function that needs its tenant first), the invocation starts its own as
+ * before.
+ */
+export class PreparedDebug {
+  readonly id = randomUUID();
+  private attached: Promise<boolean> | undefined;
+  private readonly follow: { dispose(): void };
+  private ended = false;
+  private readonly runner: RunnerSidecar;
+  private readonly fn: FunctionSpec;
+
+  constructor(runner: RunnerSidecar, fn: FunctionSpec, folder: vscode.WorkspaceFolder, extensionRoot: string, log: (line: string) => void, timer?: ClickTimer) {
+    this.runner = runner;
+    this.fn = fn;
+    this.follow = runner.onEvent((e) => {
+      if (e.type !== 'debug-ready' || e.prepared !== this.id || this.attached || this.ended) return;
+      log(`Debugger listening for ${fn.name} on 127.0.0.1:${e.port} (${e.language}); attaching while the event is chosen.`);
+      timer?.mark('debuggee ready');
+      this.attached = attachDebugger(fn, folder, e.language, e.port, extensionRoot).finally(() => timer?.mark('debugger attached'));
+    });
+    void runner.prepareDebug(fn.name, this.id).catch((err: Error) => {
+      // Not fatal: the invocation starts a debug environment of its own, as it did before this existed.
+      log(`Could not start ${fn.name}'s debug environment ahead of the event (${err.message}); it starts with the invocation.`);
+      this.follow.dispose();
+    });
+  }
+
+  /** The debugger's attach to this environment, once it began (undefined before its runtime is ready). */
+  get attaching(): Promise<boolean> | undefined {
+    return this.attached;
+  }
+
+  /**
+   * The invocation ended, or never came (the user left the picker, or chose another function): stop following it, and
+   * have the runner stop the environment if no invocation claimed it (one prepared after its invocation came, or left
+   * unused; its debug session ends with it). A claimed one is no longer the runner's to discard: nothing happens to it.
+   */
+  discard(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.follow.dispose();
+    void this.runner.prepareDebug(this.fn.name, this.id, true).catch(() => undefined);
+  }
 }

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { TENANT_ID, type FunctionSpec } from '../runner/functions/model.ts';
 import type { InvokeResult, RunnerEvent } from '../runner/protocol.ts';
 import type { Ctx } from './ctx.ts';
-import { attachDebugger, prepareDebugger } from './debug.ts';
+import { attachDebugger, PreparedDebug, prepareDebugger } from './debug.ts';
 import { findHandlers, languageOfFile } from './find-handlers.ts';
 import type { HistoryEntry } from './history.ts';
 import { isInvokeArgs, type InvokeArgs } from './invoke-args.ts';
@@ -63,15 +63,28 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
   if (!fn) return undefined;
 
   let event: ChosenEvent | undefined;
+  // Debug: the function's environment starts, and the debugger attaches, while the user picks the event.
+  let prepared: { fn: FunctionSpec; debug: PreparedDebug } | undefined;
+  const leave = () => {
+    prepared?.debug.discard();
+    return undefined;
+  };
   for (;;) {
-    if (!debuggable(fn, options.debug)) return undefined;
-    if (options.debug) prepareDebugger(fn.runtime);
+    if (!debuggable(fn, options.debug)) return leave();
+    if (options.debug) {
+      prepareDebugger(fn.runtime);
+      if (!options.event && fn.tenantIsolation !== 'PER_TENANT' && prepared?.fn !== fn) {
+        leave();
+        const root = ctx.extension.extensionUri.fsPath;
+        prepared = { fn, debug: new PreparedDebug(runner, fn, folder, root, (line) => ctx.log(line), timer) };
+      }
+    }
     let chosen: ChosenEvent | SwitchFunction | undefined;
     try {
       chosen = options.event ?? (await chooseEvent(ctx, folder, fn, args, shared, timer));
     } catch (err) {
       reportFailure(ctx, fn.name, err);
-      return undefined;
+      return leave();
     }
     if (!isSwitch(chosen)) {
       event = chosen;
@@ -83,14 +96,15 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
     shared = shared && { where: shared.where, others: [previous, ...shared.others.filter((o) => o.name !== chosen.switchTo.name)] };
     if (file) await rememberSharedChoice(ctx, sharedKey(file, args.exportName, args.sharedBy ?? []), fn.name);
   }
-  if (!event) return undefined; // the user cancelled the picker
+  if (!event) return leave(); // the user cancelled the picker
   timer.mark(options.event ? 'event' : 'event read');
   const tenantId = args.tenantId ?? (fn.tenantIsolation === 'PER_TENANT' ? await chooseTenant(ctx, fn) : undefined);
-  if (fn.tenantIsolation === 'PER_TENANT' && tenantId === undefined) return undefined; // cancelled
+  if (fn.tenantIsolation === 'PER_TENANT' && tenantId === undefined) return leave(); // cancelled
 
   return runInvocation(ctx, runner, folder, fn, event, {
     debug: options.debug,
     timer,
+    ...(prepared?.fn === fn ? { prepared: prepared.debug } : {}),
     ...(file ? { file } : {}),
     ...(args.exportName ? { exportName: args.exportName } : {}),
     ...(tenantId !== undefined ? { tenantId } : {}),
@@ -140,7 +154,7 @@ export async function runInvocation(
   folder: vscode.WorkspaceFolder,
   fn: FunctionSpec,
   event: ChosenEvent,
-  opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer; tenantId?: string },
+  opts: { debug: boolean; file?: string; exportName?: string; timer?: ClickTimer; tenantId?: string; prepared?: PreparedDebug },
 ): Promise<InvokeResult | undefined> {
   const startedAt = Date.now();
   const timer = opts.timer ?? new ClickTimer();
@@ -169,7 +183,15 @@ export async function runInvocation(
       ctx.results.setRequestId(fn.name, e.requestId);
     } else if (e.type === 'chunk' && e.function === fn.name && (requestId === undefined || e.requestId === requestId)) {
       ctx.results.appendChunk(fn.name, e.requestId, e.data);
-    } else if (e.type === 'debug-ready' && opts.debug && e.function === fn.name && !attaching && (requestId === undefined || e.requestId === requestId)) {
+    } else if (
+      e.type === 'debug-ready' &&
+      opts.debug &&
+      e.function === fn.name &&
+      !attaching &&
+      // The environment prepared for this Debug click: its debugger attaches by itself (PreparedDebug).
+      (e.prepared === undefined || e.prepared !== opts.prepared?.id) &&
+      (requestId === undefined || e.requestId === requestId)
+    ) {
       ctx.log(`Debugger listening for ${fn.name} on 127.0.0.1:${e.port} (${e.language}); attaching.`);
       timer.mark('debuggee ready');
       closeChosenPicker(); // the debugger's views take the window now
@@ -199,6 +221,7 @@ export async function runInvocation(
         function: fn.name,
         payload: event.payload,
         ...(opts.debug ? { debug: true } : {}),
+        ...(opts.debug && opts.prepared ? { debugPrepared: opts.prepared.id } : {}),
         ...(opts.tenantId !== undefined ? { tenantId: opts.tenantId } : {}),
       }),
     );
@@ -230,6 +253,8 @@ export async function runInvocation(
     return undefined;
   } finally {
     follow.dispose();
+    opts.prepared?.discard();
+    attaching ??= opts.prepared?.attaching;
     if (attaching) await attaching.catch(() => false);
   }
 }

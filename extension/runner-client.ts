@@ -12,6 +12,7 @@ import {
   CONTROL_PREFIX,
   ControlError,
   DebugModeResponse,
+  DebugPrepareResponse,
   FunctionList,
   InferResponse,
   InvokeResult,
@@ -186,6 +187,14 @@ export class RunnerSidecar {
    */
   async setDebugMode(fn: string, mode: DebugMode): Promise<DebugModeResponse> {
     return this.call('POST', '/debug-mode', { function: fn, mode }, DebugModeResponse);
+  }
+
+  /**
+   * Starts a debug environment of `fn` ahead of its invocation (POST /debug-prepare), announced by a debug-ready event
+   * with `prepared: id`; `discard` stops it.
+   */
+  async prepareDebug(fn: string, id: string, discard = false): Promise<DebugPrepareResponse> {
+    return this.call('POST', '/debug-prepare', { function: fn, id, ...(discard ? { discard: true } : {}) }, DebugPrepareResponse);
   }
 
   /** The WIT world of a .wasm component (the runner reads it with jco). */

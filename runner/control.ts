@@ -11,6 +11,7 @@ import {
   CallbackCompletion,
   CONTROL_PREFIX,
   DebugModeRequest,
+  DebugPrepareRequest,
   InferRequest,
   InvokeRequest,
   type ComponentInterface,
@@ -129,6 +130,8 @@ async function routeControl(lambda: LocalLambda, opts: ControlOptions, req: Inco
       return invokeFromControl(lambda, InvokeRequest.parse(await readJson(req)), res);
     case 'POST /debug-mode':
       return setDebugMode(lambda, DebugModeRequest.parse(await readJson(req)), res);
+    case 'POST /debug-prepare':
+      return prepareDebug(lambda, DebugPrepareRequest.parse(await readJson(req)), res);
     case 'GET /status': {
       req.resume();
       const status: RunnerStatus = {
@@ -165,7 +168,7 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
   if (fn?.durable && durable && !request.debug) {
     return sendJson(res, 200, await (await import('./durable/control-route.ts')).invokeDurableFromControl(durable, fn, payload.toString('utf8')));
   }
-  let debug: { language: DebuggerLanguage; port: number } | undefined;
+  let debug: { language: DebuggerLanguage; port: number; prepared?: string } | undefined;
   if (request.debug && fn) {
     const language = debuggerLanguage(fn);
     if (!language) {
@@ -174,8 +177,13 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
         message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python, Go, Rust, C and C++ functions can be debugged. Use "Invoke with event" to run ${fn.name}.`,
       });
     }
-    // Node picks its own inspector port (0) and prints it; debugpy, Delve and lldb need one chosen up front.
-    debug = { language, port: language === 'node' ? 0 : await freePort() };
+    // In the environment started for it ahead, if that is still there: its debugger is already attached (or attaching).
+    if (request.debugPrepared !== undefined && lambda.hasPreparedDebug(request.function, request.debugPrepared)) {
+      debug = { language, port: 0, prepared: request.debugPrepared };
+    } else {
+      // Node picks its own inspector port (0) and prints it; debugpy, Delve and lldb need one chosen up front.
+      debug = { language, port: language === 'node' ? 0 : await freePort() };
+    }
   }
   try {
     const inv = lambda.invoke(request.function, payload, {
@@ -191,6 +199,30 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
     if (err instanceof InvalidParameterValueError) return sendControlError(res, 400, { errorType: 'InvalidParameterValueException', message: err.message });
     throw err;
   }
+}
+
+/** Starts (or, with `discard`, stops) a debug environment ahead of its invocation: LocalLambda.prepareDebug. */
+async function prepareDebug(lambda: LocalLambda, request: DebugPrepareRequest, res: ServerResponse): Promise<void> {
+  const fn = lambda.getFunction(request.function);
+  if (!fn) return sendControlError(res, 404, { errorType: 'ResourceNotFoundException', message: `Function not found: ${request.function}.` });
+  if (request.discard) {
+    lambda.discardDebug(fn.name, request.id);
+    return sendJson(res, 200, { function: fn.name, id: request.id, prepared: false });
+  }
+  const language = debuggerLanguage(fn);
+  if (!language) {
+    return sendControlError(res, 400, {
+      errorType: 'DebugUnsupported',
+      message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python, Go, Rust, C and C++ functions can be debugged.`,
+    });
+  }
+  try {
+    lambda.prepareDebug(fn.name, request.id, { language, port: language === 'node' ? 0 : await freePort() });
+  } catch (err) {
+    if (err instanceof InvalidParameterValueError) return sendControlError(res, 400, { errorType: 'InvalidParameterValueException', message: err.message });
+    throw err;
+  }
+  sendJson(res, 200, { function: fn.name, id: request.id, prepared: true });
 }
 
 /**

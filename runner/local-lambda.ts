@@ -81,13 +81,17 @@ interface DebugTarget {
   port: number;
 }
 
+/** How long a debug environment started ahead of its invocation (prepareDebug) waits for it before it is stopped. */
+export const PREPARED_DEBUG_TTL_MS = 10 * 60_000;
+
 export interface InvokeOptions {
   clientContext?: string | undefined;
   cognitoIdentity?: string | undefined;
   streamListener?: StreamListener | undefined;
   /** Wait for a free environment instead of answering 429 (asynchronous `Event` invocations). */
   queue?: boolean;
-  debug?: { language: DebuggerLanguage; port: number } | undefined;
+  /** `prepared`: the debug environment started for it ahead (prepareDebug), used when it is still there. */
+  debug?: { language: DebuggerLanguage; port: number; prepared?: string | undefined } | undefined;
   /** A published version (local control plane) to run instead of $LATEST. */
   version?: FunctionSpec | undefined;
   /**
@@ -215,7 +219,15 @@ export class LocalLambda {
       debugReady: (env, language, port) => {
         // Inside a middleware chain the function's invocation is not the one its caller knows: name the caller's.
         const requestId = env.current?.callerRequestId ?? env.current?.requestId ?? '';
-        this.emit({ type: 'debug-ready', function: env.fn.name, requestId, language, port, ...(env.current?.debugArmed ? { armed: true } : {}) });
+        this.emit({
+          type: 'debug-ready',
+          function: env.fn.name,
+          requestId,
+          language,
+          port,
+          ...(env.current?.debugArmed ? { armed: true } : {}),
+          ...(env.preparedId !== undefined ? { prepared: env.preparedId } : {}),
+        });
       },
       heldElsewhere: (env, requestId) => this.environments().some((other) => other !== env && other.holdsRequest(requestId)),
       shareRuntimeApi: (env) => {
@@ -470,6 +482,38 @@ export class LocalLambda {
     return { function: fn.name, mode, language };
   }
 
+  /**
+   * Starts a debug environment of `name` before its invocation: the editor does it when Debug is clicked, so that the
+   * runtime starts and the debugger attaches while the user picks the event. `debug-ready` (with `prepared: id`) says
+   * where to attach; an invocation with `debug.prepared = id` runs in it. One not claimed within PREPARED_DEBUG_TTL_MS
+   * (or discarded) is stopped. Throws FunctionNotFoundError, RunnerClosingError, or InvalidParameterValueError for a
+   * function that cannot have one (a component, a tenant-isolated function: its tenant is chosen after the event).
+   */
+  prepareDebug(name: string, id: string, debug: { language: DebuggerLanguage; port: number }): void {
+    if (this.closing) throw new RunnerClosingError('The runner is shutting down; debug again once it has restarted.');
+    const fn = this.getFunction(name);
+    if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
+    if (fn.runtime === 'wasi' || fn.tenantIsolation === 'PER_TENANT') {
+      throw new InvalidParameterValueError(`${fn.name} cannot start a debug environment before its invocation: its environment depends on the invocation.`);
+    }
+    const pool = this.poolOf(fn);
+    if (pool.hasPrepared(id)) return;
+    pool.prepareDebug(id, debug);
+    setTimeout(() => pool.discardPrepared(id), PREPARED_DEBUG_TTL_MS).unref();
+  }
+
+  /** Stops the debug environment prepared as `id` for `name` (the user left the picker); false when there is none. */
+  discardDebug(name: string, id: string): boolean {
+    const fn = this.getFunction(name);
+    return fn ? (this.pools.get(poolKey(fn))?.discardPrepared(id) ?? false) : false;
+  }
+
+  /** Whether the debug environment prepared as `id` for `name` still waits for its invocation. */
+  hasPreparedDebug(name: string, id: string): boolean {
+    const fn = this.getFunction(name);
+    return fn ? (this.pools.get(poolKey(fn))?.hasPrepared(id) ?? false) : false;
+  }
+
   /** The functions armed for a debugger now, and how. */
   debugModes(): Array<{ function: string; mode: DebugMode }> {
     return [...this.debugTargets].map(([name, target]) => ({ function: name, mode: target.mode }));
@@ -524,10 +568,27 @@ export class LocalLambda {
     const name = fn.name;
     if (fn.runtime === 'wasi') return this.invokeComponent(fn, inv, opts);
     // Each published version has its own environments, as in Lambda.
+    const pool = this.poolOf(fn);
+    const caller = opts.streamListener;
+    inv.callerStreams = caller !== undefined;
+    inv.streamListener = {
+      start: (contentType) => caller?.start(contentType),
+      chunk: (data) => {
+        caller?.chunk(data);
+        if (this.wants('chunk')) this.emit({ type: 'chunk', function: name, requestId: inv.requestId, data: data.toString('utf8') });
+      },
+    };
+    pool.run(inv, { debug: opts.debug, prepared: opts.debug?.prepared });
+    if (!opts.quiet) this.announce(name, inv);
+    return inv;
+  }
+
+  /** The environments of a function (or of one published version), created on first use. */
+  private poolOf(fn: FunctionSpec): FunctionPool {
     const key = poolKey(fn);
     let pool = this.pools.get(key);
     if (!pool) {
-      const override = this.launchOverrides.get(name);
+      const override = this.launchOverrides.get(fn.name);
       const options = {
         region: this.opts.region,
         initTimeoutMs: this.opts.initTimeoutMs,
@@ -539,18 +600,7 @@ export class LocalLambda {
       pool = new FunctionPool(fn, this.hooks, options, () => this.emitEnvironmentCount());
       this.pools.set(key, pool);
     }
-    const caller = opts.streamListener;
-    inv.callerStreams = caller !== undefined;
-    inv.streamListener = {
-      start: (contentType) => caller?.start(contentType),
-      chunk: (data) => {
-        caller?.chunk(data);
-        if (this.wants('chunk')) this.emit({ type: 'chunk', function: name, requestId: inv.requestId, data: data.toString('utf8') });
-      },
-    };
-    pool.run(inv, { debug: opts.debug });
-    if (!opts.quiet) this.announce(name, inv);
-    return inv;
+    return pool;
   }
 
   /** invoke-start now, invoke-end with the result when it completes. */

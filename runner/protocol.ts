@@ -73,6 +73,8 @@ export const InvokeRequest = z.object({
   tenantId: z.string().optional(),
   /** Start the environment with the language's debugger listening; see DebugInfo. */
   debug: z.boolean().optional(),
+  /** With `debug`: run in the environment started for it ahead (POST /debug-prepare), if it is still there. */
+  debugPrepared: z.string().optional(),
 });
 export type InvokeRequest = z.infer<typeof InvokeRequest>;
 
@@ -82,6 +84,22 @@ export type InvokeRequest = z.infer<typeof InvokeRequest>;
  */
 export const DebugMode = z.enum(['next', 'every', 'off']);
 export type DebugMode = z.infer<typeof DebugMode>;
+
+/**
+ * POST /debug-prepare: starts a debug environment of `function` before its invocation (the editor's Debug click, while
+ * the user picks the event), so that its runtime starts and the debugger attaches meanwhile; `debug-ready` with
+ * `prepared: id` says where. An invocation with `debug` and `debugPrepared: id` runs in it. `discard` stops it (the
+ * user left the picker); unclaimed, it stops after ten minutes.
+ */
+export const DebugPrepareRequest = z.object({ function: z.string(), id: z.string().min(1).max(100), discard: z.boolean().optional() });
+export type DebugPrepareRequest = z.infer<typeof DebugPrepareRequest>;
+export const DebugPrepareResponse = z.object({
+  function: z.string(),
+  id: z.string(),
+  /** Whether an environment is prepared (true) or was discarded / was not there (false). */
+  prepared: z.boolean(),
+});
+export type DebugPrepareResponse = z.infer<typeof DebugPrepareResponse>;
 
 /** POST /debug-mode: arms (or disarms) a function's invocations for a debugger; `debug-ready` events say when to attach. */
 export const DebugModeRequest = z.object({ function: z.string(), mode: DebugMode });
@@ -164,6 +182,8 @@ export const RunnerEvent = z.discriminatedUnion('type', [
     port: z.number(),
     /** Its caller did not ask for a debugger: the function was armed (POST /debug-mode), so whoever armed it attaches. */
     armed: z.boolean().optional(),
+    /** Started ahead of its invocation (POST /debug-prepare): whoever prepared it attaches. */
+    prepared: z.string().optional(),
   }),
   z.object({ type: z.literal('functions-changed') }),
   /** A function's debug mode changed (POST /debug-mode, or `next` used by an invocation). */

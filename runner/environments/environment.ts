@@ -65,6 +65,11 @@ export interface EnvironmentOptions {
   region: string;
   initTimeoutMs: number;
   debug?: { language: DebuggerLanguage; port: number } | undefined;
+  /**
+   * A debug environment started before its invocation (the editor's Debug click, while the user picks the event): the
+   * id its debugger attaches by and the invocation claims it by (FunctionPool.prepareDebug).
+   */
+  prepared?: string | undefined;
   /** Fixed Runtime API address (the `rie` command's --runtime-api-address); a free port otherwise. */
   runtimeApiPort?: number | undefined;
   /** Replaces the planned command (the `rie` command runs the given BOOTSTRAP). */
@@ -200,6 +205,16 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
 
   get debugging(): boolean {
     return this.opts.debug !== undefined;
+  }
+
+  /** The id of a debug environment started ahead of its invocation (EnvironmentOptions.prepared). */
+  get preparedId(): string | undefined {
+    return this.opts.prepared;
+  }
+
+  /** Stale (new code or configuration), or stopping: it takes no invocation any more. */
+  get retired(): boolean {
+    return this.stale || this.lifecycle === 'stopping' || this.lifecycle === 'stopped' || this.exited;
   }
 
   /** Listens on this environment's own address, then starts its extensions and its runtime process. */

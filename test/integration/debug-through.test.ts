@@ -16,6 +16,7 @@ import { LocalLambda } from '../../runner/local-lambda.ts';
 import { createMiddlewareRunner } from '../../runner/middleware/index.ts';
 import type { RunnerEvent } from '../../runner/protocol.ts';
 import { CONTROL_PREFIX } from '../../runner/protocol.ts';
+import { cdpClient as inspector } from './support/cdp-client.ts';
 import { dapClient } from './support/dap-client.ts';
 import { FIXTURE_PATH, freePort, removeTemps, startCli, startServe, stopServe, tempDir, waitFor } from './support/runner.ts';
 
@@ -87,39 +88,6 @@ after(async () => {
   await lambda?.close();
   removeTemps();
 });
-
-/** A debugger attached to a Node inspector (a debug-ready environment's), speaking CDP as js-debug does. */
-async function inspector(port: number) {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
-  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = reject;
-  });
-  const answers = new Map<number, (message: any) => void>();
-  const events: any[] = [];
-  ws.onmessage = (message) => {
-    const data = JSON.parse(String(message.data));
-    if (data.id !== undefined) answers.get(data.id)?.(data);
-    else events.push(data);
-  };
-  let id = 0;
-  const send = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<any>((resolve, reject) => {
-      answers.set(++id, (data) => (data.error ? reject(new Error(`${method}: ${data.error.message}`)) : resolve(data.result)));
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  const event = (method: string) =>
-    waitFor(
-      method,
-      () => {
-        const at = events.findIndex((e) => e.method === method);
-        return at < 0 ? undefined : events.splice(at, 1)[0].params;
-      },
-      30_000,
-    );
-  return { send, event, close: () => ws.close() };
-}
 
 /**
  * Attaches when the function is ready, stops at the breakpoint in the handler, reads `greeting`, stays stopped for
