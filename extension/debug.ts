@@ -74,6 +74,8 @@ export function attachConfiguration(
       skipFiles: ['<node_internals>/**', ...runnerFiles(extensionRoot)],
       attachExistingChildren: false,
       autoAttachChildProcesses: false,
+      // js-debug's own log of the session (every CDP and DAP message, timed), to find where a slow attach goes.
+      ...(process.env.OPEN_RUNTIME_JS_DEBUG_TRACE ? { trace: { logFile: process.env.OPEN_RUNTIME_JS_DEBUG_TRACE } } : {}),
       openRuntimeFunction: fn.name,
     };
   }

@@ -10,7 +10,19 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { type DebugFrame, debugInvocation, EXTENSION_ID, exampleEvent, exampleFunction, framePath, openRuntime, payloadOf, workspaceDir } from './support.ts';
+import {
+  type DebugFrame,
+  debugInvocation,
+  debugStops,
+  EXTENSION_ID,
+  exampleEvent,
+  exampleFunction,
+  framePath,
+  openRuntime,
+  payloadOf,
+  until,
+  workspaceDir,
+} from './support.ts';
 
 describe('debugging', () => {
   before(openRuntime);
@@ -71,6 +83,62 @@ describe('debugging', () => {
 
     const result = await debug.completes(stop);
     assert.equal(JSON.parse(payloadOf(result).body).message, 'Hello, Ada!');
+  });
+
+  it('attaches while the event is picked (no event sent yet); the picked event stops in that session; leaving the picker instead ends the session', async function () {
+    this.timeout(180_000);
+    const api = await openRuntime();
+    const fn = exampleFunction('HelloTs');
+    const file = fn.file ?? '';
+    const line = (fn.line ?? 0) + 1;
+    const bound = vscode.debug.breakpoints.some(
+      (b) => b instanceof vscode.SourceBreakpoint && b.location.uri.fsPath === file && b.location.range.start.line === line,
+    );
+    if (!bound) assert.ok(await breakAt(file, line), 'VS Code registered the breakpoint');
+    const ended: vscode.DebugSession[] = [];
+    disposables.push(vscode.debug.onDidTerminateDebugSession((s) => ended.push(s)));
+    const attachedFor = (sessions: readonly vscode.DebugSession[]) =>
+      sessions.find((s) => s.configuration.request === 'attach' && s.name === 'Open Runtime: HelloTs' && !ended.includes(s));
+
+    // Debug, then Escape in the picker: the session that attached meanwhile ends with its environment, nothing ran.
+    const historyBefore = api.history().length;
+    const leaving = debugStops('*', disposables);
+    const left = Promise.resolve(vscode.commands.executeCommand('openRuntime.debugWithEvent', { functionName: 'HelloTs' }));
+    const early = await until('a debugger attached while the event picker is open', () => attachedFor(leaving.sessions), 60_000);
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.equal(await left, undefined, 'leaving the picker runs nothing');
+    await until('the session of the left picker to end', () => ended.includes(early) || undefined, 30_000);
+    assert.equal(api.history().length, historyBefore, 'no invocation in the history');
+    assert.deepEqual(leaving.stops, [], 'it never stopped: no event reached the function');
+
+    // Debug, and pick the first event once the debugger is attached: the stop comes in that same session.
+    const picking = debugStops('*', disposables);
+    const invoking = Promise.resolve(
+      vscode.commands.executeCommand<{ payload: string } | undefined>('openRuntime.debugWithEvent', { functionName: 'HelloTs' }),
+    );
+    const attached = await until('a debugger attached while the event picker is open', () => attachedFor(picking.sessions), 60_000);
+    assert.equal(api.history().length, historyBefore, 'attached before any event was sent');
+    await until(
+      'the event QuickPick to accept its first item',
+      async () => {
+        if (picking.stops.length) return true;
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        await new Promise((r) => setTimeout(r, 300));
+        return picking.stops.length > 0 || undefined;
+      },
+      60_000,
+    );
+    const stop = await picking.stopped('the HelloTs debugger', 'breakpoint', () => undefined, 0, 60_000);
+    assert.ok(stop.session === attached || stop.session.parentSession === attached, `stopped in the session attached during the picker (${stop.session.name})`);
+    assert.equal(framePath(await picking.topFrame(stop)), file);
+    assert.equal(
+      picking.sessions.filter((s) => s.configuration.request === 'attach' && s.name === 'Open Runtime: HelloTs').length,
+      1,
+      'one attach, not a second',
+    );
+    await stop.session.customRequest('continue', { threadId: stop.threadId });
+    const result = await invoking;
+    assert.ok(result, 'the picked event ran');
   });
 
   it('stops on a breakpoint in a Python handler without the Python extension, shows a local, steps and completes', async () => {

@@ -400,14 +400,22 @@ export const timingsUiTest: UiTest = {
         await screenshot('timings-cold-invoke');
 
         setKind('warm');
+        // E2E_TRACE=<file>: a Chromium trace of the warm rounds, or (E2E_TRACE_KIND=debug) of the Node Debug rounds.
         const tracing = process.env.E2E_TRACE ? page.context().browser() : null;
-        if (tracing)
-          await tracing.startTracing(page, {
-            path: process.env.E2E_TRACE,
-            categories: (process.env.E2E_TRACE_CATEGORIES ?? 'devtools.timeline,toplevel').split(','),
-          });
-        for (let i = 0; i < ROUNDS.warm; i++) rounds.warm.push(await invokeThroughPicker(page, 'Invoke with event', newResult));
-        if (tracing) await tracing.stopTracing();
+        const trace = async (kind: 'warm' | 'debug', rounds: () => Promise<void>) => {
+          const traced = tracing && (process.env.E2E_TRACE_KIND ?? 'warm') === kind;
+          if (traced) {
+            await tracing.startTracing(page, {
+              path: process.env.E2E_TRACE,
+              categories: (process.env.E2E_TRACE_CATEGORIES ?? 'devtools.timeline,toplevel').split(','),
+            });
+          }
+          await rounds();
+          if (traced) await tracing.stopTracing();
+        };
+        await trace('warm', async () => {
+          for (let i = 0; i < ROUNDS.warm; i++) rounds.warm.push(await invokeThroughPicker(page, 'Invoke with event', newResult));
+        });
         await screenshot('timings-warm-invoke');
 
         setKind('rerun');
@@ -435,12 +443,14 @@ export const timingsUiTest: UiTest = {
         // Re-run's clicks left the focus in the result view: toggleBreakpoint goes back to the handler's editor first.
         await toggleBreakpoint(page, handlerLine + 1);
         await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ timeout: 10_000 });
-        for (let i = 0; i < ROUNDS.debug; i++) {
-          rounds.debug.push(await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page)));
-          if (i === 0) await screenshot('timings-debug-stopped');
-          // The debugged environment ends with its invocation, and the session with it.
-          await continueToResult(page);
-        }
+        await trace('debug', async () => {
+          for (let i = 0; i < ROUNDS.debug; i++) {
+            rounds.debug.push(await invokeThroughPicker(page, 'Debug', () => stoppedAtBreakpoint(page)));
+            if (i === 0) await screenshot('timings-debug-stopped');
+            // The debugged environment ends with its invocation, and the session with it.
+            await continueToResult(page);
+          }
+        });
         await screenshot('timings-debug-done');
         await toggleBreakpoint(page, handlerLine + 1);
         await activeEditor(page).locator('.codicon-debug-breakpoint').first().waitFor({ state: 'detached', timeout: 10_000 });
