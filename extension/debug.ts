@@ -20,6 +20,45 @@ export const GO_DEBUG_TYPE = 'openruntime-go';
 /** The debug type of a Rust, C or C++ function's session: its adapter is lldb's DAP server (runner/runtimes/lldb-dap-proxy.ts). */
 export const LLDB_DEBUG_TYPE = 'openruntime-lldb';
 
+/**
+ * The debugger's port of each environment started ahead of its invocation (PreparedDebug), by its id: the session is
+ * started right away (VS Code's own start of a session takes most of a second), and its configuration waits here for
+ * the port until the runtime says it waits for a debugger. Undefined once the environment was discarded.
+ */
+const preparedPorts = new Map<string, { port: Promise<number | undefined>; settle: (port: number | undefined) => void }>();
+
+function preparedPort(id: string): { port: Promise<number | undefined>; settle: (port: number | undefined) => void } {
+  let entry = preparedPorts.get(id);
+  if (!entry) {
+    let settle!: (port: number | undefined) => void;
+    const port = new Promise<number | undefined>((resolve) => {
+      settle = resolve;
+    });
+    entry = { port, settle };
+    preparedPorts.set(id, entry);
+  }
+  return entry;
+}
+
+/** The configuration key naming the prepared environment a session attaches to (its port still to come). */
+const PREPARED_KEY = 'openRuntimePrepared';
+
+/**
+ * A session started for a prepared environment gets its port once the runtime waits for a debugger: before that, Node
+ * would take the debugger's "run" before it waits (and then wait forever), and debugpy, Delve and lldb do not listen
+ * yet. Returning undefined (the environment was discarded: the user left the picker) starts no session.
+ */
+const awaitPreparedPort: vscode.DebugConfigurationProvider = {
+  async resolveDebugConfigurationWithSubstitutedVariables(_folder, config) {
+    const id = config[PREPARED_KEY];
+    if (typeof id !== 'string') return config;
+    const port = await preparedPort(id).port;
+    if (port === undefined) return undefined;
+    const { [PREPARED_KEY]: _done, ...rest } = config;
+    return rest.connect ? { ...rest, connect: { ...rest.connect, port } } : { ...rest, port };
+  },
+};
+
 /** VS Code reaches the DAP server of a debug-ready environment (debugpy, Delve, lldb) at the port in the session's configuration. */
 export function registerDebugAdapters(): vscode.Disposable {
   const factory: vscode.DebugAdapterDescriptorFactory = {
@@ -29,7 +68,12 @@ export function registerDebugAdapters(): vscode.Disposable {
       return new vscode.DebugAdapterServer(connect.port, connect.host ?? '127.0.0.1');
     },
   };
+  // js-debug takes attach configurations as `node` and makes them `pwa-node`: whichever sees the key first waits.
+  const waiting = ['node', 'pwa-node', PYTHON_DEBUG_TYPE, GO_DEBUG_TYPE, LLDB_DEBUG_TYPE].map((type) =>
+    vscode.debug.registerDebugConfigurationProvider(type, awaitPreparedPort),
+  );
   return vscode.Disposable.from(
+    ...waiting,
     vscode.debug.registerDebugAdapterDescriptorFactory(PYTHON_DEBUG_TYPE, factory),
     vscode.debug.registerDebugAdapterDescriptorFactory(GO_DEBUG_TYPE, factory),
     vscode.debug.registerDebugAdapterDescriptorFactory(LLDB_DEBUG_TYPE, factory),
@@ -125,16 +169,23 @@ export function prepareDebugger(runtime: string): void {
   if (extension && !extension.isActive) void Promise.resolve(extension.activate()).catch(() => undefined);
 }
 
-/** Starts the debug session; resolves to false (after telling the user) when it could not start. */
+/**
+ * Starts the debug session; resolves to false (after telling the user) when it could not start. `prepared`: the id of
+ * an environment started ahead of its invocation, whose port comes later (awaitPreparedPort); `abandoned` says when
+ * a session that did not start was not wanted any more (nothing to tell the user).
+ */
 export async function attachDebugger(
   fn: FunctionSpec,
   folder: vscode.WorkspaceFolder,
   language: DebuggerLanguage,
   port: number,
   extensionRoot: string,
+  opts: { prepared?: string; abandoned?: () => boolean } = {},
 ): Promise<boolean> {
   const config = attachConfiguration(fn, folder, language, port, extensionRoot);
+  if (opts.prepared !== undefined) config[PREPARED_KEY] = opts.prepared;
   const started = await vscode.debug.startDebugging(folder, config, { suppressDebugView: false });
+  if (!started && opts.abandoned?.()) return false;
   if (!started) {
     void vscode.window.showErrorMessage(
       `Could not attach the ${{ node: 'Node.js', python: 'Python', go: 'Go', lldb: 'lldb' }[language]} debugger to ${fn.name} on 127.0.0.1:${port}. The function is waiting for a debugger: run "Open Runtime: Restart Runner" to end it.`,
@@ -162,16 +213,25 @@ export class PreparedDebug {
     this.runner = runner;
     this.fn = fn;
     this.follow = runner.onEvent((e) => {
-      if (e.type !== 'debug-ready' || e.prepared !== this.id || this.attached || this.ended) return;
+      if (e.type !== 'debug-ready' || e.prepared !== this.id || this.ended) return;
       log(`Debugger listening for ${fn.name} on 127.0.0.1:${e.port} (${e.language}); attaching while the event is chosen.`);
       timer?.mark('debuggee ready');
-      this.attached = attachDebugger(fn, folder, e.language, e.port, extensionRoot).finally(() => timer?.mark('debugger attached'));
+      preparedPort(this.id).settle(e.port);
     });
-    void runner.prepareDebug(fn.name, this.id).catch((err: Error) => {
-      // Not fatal: the invocation starts a debug environment of its own, as it did before this existed.
-      log(`Could not start ${fn.name}'s debug environment ahead of the event (${err.message}); it starts with the invocation.`);
-      this.follow.dispose();
-    });
+    void runner.prepareDebug(fn.name, this.id).then(
+      ({ language }) => {
+        if (this.ended || !language) return;
+        // The session starts now; its configuration waits for the port (awaitPreparedPort).
+        this.attached = attachDebugger(fn, folder, language, 0, extensionRoot, { prepared: this.id, abandoned: () => this.ended }).finally(() =>
+          timer?.mark('debugger attached'),
+        );
+      },
+      (err: Error) => {
+        // Not fatal: the invocation starts a debug environment of its own, as it did before this existed.
+        log(`Could not start ${fn.name}'s debug environment ahead of the event (${err.message}); it starts with the invocation.`);
+        this.follow.dispose();
+      },
+    );
   }
 
   /** The debugger's attach to this environment, once it began (undefined before its runtime is ready). */
@@ -188,6 +248,9 @@ export class PreparedDebug {
     if (this.ended) return;
     this.ended = true;
     this.follow.dispose();
+    // A session still waiting for the port starts no more (one already attached ends with the environment).
+    preparedPort(this.id).settle(undefined);
+    preparedPorts.delete(this.id);
     void this.runner.prepareDebug(this.fn.name, this.id, true).catch(() => undefined);
   }
 }

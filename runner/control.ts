@@ -222,7 +222,7 @@ async function prepareDebug(lambda: LocalLambda, request: DebugPrepareRequest, r
     if (err instanceof InvalidParameterValueError) return sendControlError(res, 400, { errorType: 'InvalidParameterValueException', message: err.message });
     throw err;
   }
-  sendJson(res, 200, { function: fn.name, id: request.id, prepared: true });
+  sendJson(res, 200, { function: fn.name, id: request.id, prepared: true, language });
 }
 
 /**

@@ -98,6 +98,8 @@ export const DebugPrepareResponse = z.object({
   id: z.string(),
   /** Whether an environment is prepared (true) or was discarded / was not there (false). */
   prepared: z.boolean(),
+  /** The debugger it waits for, when prepared: the editor starts its session at once, and it attaches on `debug-ready`. */
+  language: z.enum(['node', 'python', 'go', 'lldb']).optional(),
 });
 export type DebugPrepareResponse = z.infer<typeof DebugPrepareResponse>;
 

@@ -240,7 +240,12 @@ test('POST /debug-prepare on `serve`: a Python function prepared, debugpy attach
     assert.equal((await control('/debug-prepare', { function: 'Py', id: '' })).status, 400, 'an empty id is refused');
 
     // Discarded before anyone attached: its process ends.
-    assert.deepEqual(await (await control('/debug-prepare', { function: 'Py', id: 'left' })).json(), { function: 'Py', id: 'left', prepared: true });
+    assert.deepEqual(await (await control('/debug-prepare', { function: 'Py', id: 'left' })).json(), {
+      function: 'Py',
+      id: 'left',
+      prepared: true,
+      language: 'python',
+    });
     await waitFor('debug-ready for "left"', () => readyOf(events, 'left'), 60_000).catch(() => assert.fail(serve.stderr()));
     const leftPid = ((await (await control('/status')).json()) as { environments: Array<{ pid: number }> }).environments[0]!.pid;
     assert.deepEqual(await (await control('/debug-prepare', { function: 'Py', id: 'left', discard: true })).json(), {
