@@ -11,10 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFunction, type FunctionInput } from '../../runner/functions/model.ts';
 import { invokeResult, LocalLambda } from '../../runner/local-lambda.ts';
-import { CONTROL_PREFIX, type RunnerEvent } from '../../runner/protocol.ts';
+import type { RunnerEvent } from '../../runner/protocol.ts';
 import { cdpClient } from './support/cdp-client.ts';
 import { dapClient } from './support/dap-client.ts';
-import { isAlive, removeTemps, startServe, stopServe, tempDir, waitFor } from './support/runner.ts';
+import { controlOf, recordEvents, isAlive, removeTemps, startServe, stopServe, tempDir, waitFor } from './support/runner.ts';
 
 const HANDLER = `export const hello = async (event) => {
   const greeting = 'hello ' + (event.name ?? 'nobody');
@@ -55,11 +55,7 @@ after(async () => {
   removeTemps();
 });
 
-function record(): { events: RunnerEvent[]; stop: () => void } {
-  const events: RunnerEvent[] = [];
-  const stop = lambda.subscribe((e) => events.push(e));
-  return { events, stop };
-}
+const record = () => recordEvents(lambda);
 
 const readyOf = (events: RunnerEvent[], id?: string) =>
   events.find((e): e is Extract<RunnerEvent, { type: 'debug-ready' }> => e.type === 'debug-ready' && (id === undefined || e.prepared === id));
@@ -213,26 +209,8 @@ test('POST /debug-prepare on `serve`: a Python function prepared, debugpy attach
     ].join('\n'),
   );
   const serve = await startServe(workspace, 'debug-prepared-token');
-  const control = (path: string, body?: unknown) =>
-    fetch(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  const events: RunnerEvent[] = [];
   try {
-    const reader = (await control('/events')).body!.getReader();
-    void (async () => {
-      let text = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        text += Buffer.from(value).toString('utf8');
-        const lines = text.split('\n');
-        text = lines.pop()!;
-        for (const line of lines) if (line) events.push(JSON.parse(line));
-      }
-    })().catch(() => undefined);
+    const { control, events } = await controlOf(serve);
     assert.equal((await control('/debug-prepare', { function: 'Nope', id: 'a' })).status, 404);
     const shell = await control('/debug-prepare', { function: 'Shell', id: 'a' });
     assert.equal(shell.status, 400);

@@ -14,11 +14,9 @@ import { parseFunction, type FunctionInput } from '../../runner/functions/model.
 import { Gateway } from '../../runner/gateway/server.ts';
 import { LocalLambda } from '../../runner/local-lambda.ts';
 import { createMiddlewareRunner } from '../../runner/middleware/index.ts';
-import type { RunnerEvent } from '../../runner/protocol.ts';
-import { CONTROL_PREFIX } from '../../runner/protocol.ts';
 import { cdpClient as inspector } from './support/cdp-client.ts';
 import { dapClient } from './support/dap-client.ts';
-import { FIXTURE_PATH, freePort, removeTemps, startCli, startServe, stopServe, tempDir, waitFor } from './support/runner.ts';
+import { controlOf, recordEvents, FIXTURE_PATH, freePort, removeTemps, startCli, startServe, stopServe, tempDir, waitFor } from './support/runner.ts';
 
 // Executable middlewares start a process per hook: room for that on a busy machine.
 process.env.OPEN_RUNTIME_MIDDLEWARE_TIMEOUT_MS = '15000';
@@ -117,11 +115,7 @@ async function debugOnce(port: number): Promise<{ greeting: string; line: number
   }
 }
 
-function record(): { events: RunnerEvent[]; stop: () => void } {
-  const events: RunnerEvent[] = [];
-  const stop = lambda.subscribe((e) => events.push(e));
-  return { events, stop };
-}
+const record = () => recordEvents(lambda);
 
 test('a request through the gateway to an armed function stops at the breakpoint in the handler; on continue the response arrives, past the integration timeout', async () => {
   const seen = record();
@@ -306,26 +300,8 @@ test("the editor's way, for Python: serve's POST /debug-mode arms the function, 
     ].join('\n'),
   );
   const serve = await startServe(workspace, 'debug-through-token');
-  const control = (path: string, body?: unknown) =>
-    fetch(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  const events: RunnerEvent[] = [];
   try {
-    const reader = (await control('/events')).body!.getReader();
-    void (async () => {
-      let text = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        text += Buffer.from(value).toString('utf8');
-        const lines = text.split('\n');
-        text = lines.pop()!;
-        for (const line of lines) if (line) events.push(JSON.parse(line));
-      }
-    })().catch(() => undefined);
+    const { control, events } = await controlOf(serve);
     const refused = await control('/debug-mode', { function: 'Nope', mode: 'next' });
     assert.equal(refused.status, 404);
     const armed = await control('/debug-mode', { function: 'PyRoute', mode: 'next' });

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { handleInvokeApi } from '../../../runner/invoke/invoke-api.ts';
 import type { LocalLambda } from '../../../runner/local-lambda.ts';
 import { parseFunction, type FunctionSpec } from '../../../runner/functions/model.ts';
-import { ReadyLine } from '../../../runner/protocol.ts';
+import { CONTROL_PREFIX, ReadyLine, type RunnerEvent } from '../../../runner/protocol.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'runner.js');
@@ -305,6 +305,40 @@ export async function startServe(workspace: string, token: string): Promise<Serv
   });
   const ready = ReadyLine.parse(JSON.parse(line));
   return { proc, port: ready.port, pid: ready.pid, apiPort: ready.apiPort, token, stderr: () => stderr };
+}
+
+/** Every event `lambda` emits from now on, until `stop()`. */
+export function recordEvents(lambda: LocalLambda): { events: RunnerEvent[]; stop: () => void } {
+  const events: RunnerEvent[] = [];
+  const stop = lambda.subscribe((e) => events.push(e));
+  return { events, stop };
+}
+
+/**
+ * serve's control API as the editor uses it: `control(path, body?)` (GET without a body, POST with one), and `events`,
+ * every event of /events so far (followed from the call on).
+ */
+export async function controlOf(serve: Serve): Promise<{ control: (path: string, body?: unknown) => Promise<Response>; events: RunnerEvent[] }> {
+  const control = (path: string, body?: unknown) =>
+    fetch(`http://127.0.0.1:${serve.port}${CONTROL_PREFIX}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const events: RunnerEvent[] = [];
+  const reader = (await control('/events')).body!.getReader();
+  void (async () => {
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += Buffer.from(value).toString('utf8');
+      const lines = text.split('\n');
+      text = lines.pop()!;
+      for (const line of lines) if (line) events.push(JSON.parse(line));
+    }
+  })().catch(() => undefined);
+  return { control, events };
 }
 
 /** Closes serve's stdin, as the editor going away does, and waits for it to exit. */
