@@ -208,6 +208,11 @@ export class PreparedDebug {
   private ended = false;
   private readonly runner: RunnerSidecar;
   private readonly fn: FunctionSpec;
+  /**
+   * Settles once the runner answered the prepare: the invocation is sent after it, so that it finds the environment
+   * (sent first, it would start one of its own, and the prepared one would get a session of its own too).
+   */
+  readonly requested: Promise<void>;
 
   constructor(runner: RunnerSidecar, fn: FunctionSpec, folder: vscode.WorkspaceFolder, extensionRoot: string, log: (line: string) => void, timer?: ClickTimer) {
     this.runner = runner;
@@ -218,7 +223,7 @@ export class PreparedDebug {
       timer?.mark('debuggee ready');
       preparedPort(this.id).settle(e.port);
     });
-    void runner.prepareDebug(fn.name, this.id).then(
+    this.requested = runner.prepareDebug(fn.name, this.id).then(
       ({ language }) => {
         if (this.ended || !language) return;
         // The session starts now; its configuration waits for the port (awaitPreparedPort).

@@ -100,6 +100,7 @@ export async function invokeWithEvent(ctx: Ctx, rawArgs: unknown, options: Invok
   timer.mark(options.event ? 'event' : 'event read');
   const tenantId = args.tenantId ?? (fn.tenantIsolation === 'PER_TENANT' ? await chooseTenant(ctx, fn) : undefined);
   if (fn.tenantIsolation === 'PER_TENANT' && tenantId === undefined) return leave(); // cancelled
+  if (prepared?.fn === fn) await prepared.debug.requested;
 
   return runInvocation(ctx, runner, folder, fn, event, {
     debug: options.debug,

@@ -83,6 +83,9 @@ describe('debugging', () => {
 
     const result = await debug.completes(stop);
     assert.equal(JSON.parse(payloadOf(result).body).message, 'Hello, Ada!');
+    // The event was given (no picker): the invocation still ran in the environment prepared for the click, with one session.
+    const attaches = debug.sessions.filter((s) => s.configuration.request === 'attach' && s.name === 'Open Runtime: HelloTs');
+    assert.equal(attaches.length, 1, `one debug session for the click: ${debug.sessions.map((s) => s.name).join(', ')}`);
   });
 
   it('attaches while the event is picked (no event sent yet); the picked event stops in that session; leaving the picker instead ends the session', async function () {
