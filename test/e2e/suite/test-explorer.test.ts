@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { OpenRuntimeApi } from '../../../extension/extension.ts';
-import { openRuntime, until, workspaceDir } from './support.ts';
+import { note, openRuntime, tabLabels, until, workspaceDir } from './support.ts';
 
 const dir = () => join(workspaceDir(), '.open-runtime', 'events', 'HelloTs');
 const query = (name: string) => `${JSON.stringify({ queryStringParameters: { name } }, null, 2)}\n`;
@@ -50,16 +50,29 @@ describe('saved events in the Test Explorer', () => {
 
   it("VS Code's own Run command runs the event of the file in the editor through the Run profile", async () => {
     const before = api.savedEventTests.outcomes().get(id('explorer-ada'))?.finishedAt ?? 0;
-    await vscode.window.showTextDocument(vscode.Uri.file(file('explorer-ada')));
-    await vscode.commands.executeCommand('testing.runCurrentFile');
-    const outcome = await until(
-      'explorer-ada run again by testing.runCurrentFile',
-      () => {
-        const now = api.savedEventTests.outcomes().get(id('explorer-ada'));
-        return now && now.finishedAt > before ? now : undefined;
-      },
-      60_000,
-    );
+    const ranAgain = () => {
+      const now = api.savedEventTests.outcomes().get(id('explorer-ada'));
+      return now && now.finishedAt > before ? now : undefined;
+    };
+    // VS Code's command does nothing (no message either) when the active editor is not a text editor at that moment:
+    // the event file is shown and active first, and the command is given again (as a user would press the key again)
+    // if the editor lost that place before the command read it. What it says when it still did not run is kept.
+    const seen: string[] = [];
+    let outcome: ReturnType<typeof ranAgain>;
+    for (let attempt = 0; attempt < 3 && !outcome; attempt++) {
+      await vscode.window.showTextDocument(vscode.Uri.file(file('explorer-ada')));
+      await until(
+        'the event file as the active editor',
+        () => vscode.window.activeTextEditor?.document.uri.fsPath === file('explorer-ada') || undefined,
+        10_000,
+      );
+      await vscode.commands.executeCommand('testing.runCurrentFile');
+      outcome = await until('explorer-ada run again by testing.runCurrentFile', ranAgain, 20_000).catch(() => undefined);
+      if (!outcome)
+        seen.push(`attempt ${attempt + 1}: active editor ${vscode.window.activeTextEditor?.document.uri.fsPath ?? 'none'}, tabs ${tabLabels().join(', ')}`);
+    }
+    assert.ok(outcome, `testing.runCurrentFile ran explorer-ada again:\n${seen.join('\n')}`);
+    if (seen.length) note(`testing.runCurrentFile needed ${seen.length + 1} attempts: ${seen.join('; ')}`);
     assert.equal(outcome.state, 'passed', outcome.message);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
