@@ -16,6 +16,8 @@ const PREFIX = '/2018-06-01/runtime/invocation/';
 function runtime(): void {
   const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API!.split(':') as [string, string];
   const socket = connect({ host, port: Number(port), noDelay: true });
+  // Killed with the proxy at the end of the bench: a reset connection is the end, not a crash to print.
+  socket.on('error', () => process.exit(0));
   const hostHeader = `Host: ${host}:${port}\r\n`;
   const next = () => `GET ${PREFIX}next HTTP/1.1\r\n${hostHeader}User-Agent: bench\r\n\r\n`;
   let buffer = Buffer.alloc(0);
@@ -62,6 +64,8 @@ async function measure(invokes: number): Promise<void> {
     };
     const server = createServer((socket) => {
       socket.setNoDelay(true);
+      // The proxy is killed at the end: its connection may reset under a write (not a failure of the bench).
+      socket.on('error', () => undefined);
       let buffer = Buffer.alloc(0);
       socket.on('data', (data: Buffer) => {
         buffer = Buffer.concat([buffer, data]);
