@@ -189,8 +189,8 @@ export async function runInvocation(
       opts.debug &&
       e.function === fn.name &&
       !attaching &&
-      // The environment prepared for this Debug click: its debugger attaches by itself (PreparedDebug).
-      (e.prepared === undefined || e.prepared !== opts.prepared?.id) &&
+      // A prepared environment (this click's or another's) has its debugger attached by its PreparedDebug.
+      e.prepared === undefined &&
       (requestId === undefined || e.requestId === requestId)
     ) {
       ctx.log(`Debugger listening for ${fn.name} on 127.0.0.1:${e.port} (${e.language}); attaching.`);

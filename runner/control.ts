@@ -174,7 +174,7 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
     if (!language) {
       return sendControlError(res, 400, {
         errorType: 'DebugUnsupported',
-        message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python, Go, Rust, C and C++ functions can be debugged. Use "Invoke with event" to run ${fn.name}.`,
+        message: `${notDebuggable(fn)} Use "Invoke with event" to run ${fn.name}.`,
       });
     }
     // In the environment started for it ahead, if that is still there: its debugger is already attached (or attaching).
@@ -201,6 +201,11 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
   }
 }
 
+/** Why Debug refuses `fn` (a runtime without a debugger here), for the invoke and prepare routes alike. */
+function notDebuggable(fn: FunctionSpec): string {
+  return `Debugging ${fn.runtime} functions is not supported yet: Node, Python, Go, Rust, C and C++ functions can be debugged.`;
+}
+
 /** Starts (or, with `discard`, stops) a debug environment ahead of its invocation: LocalLambda.prepareDebug. */
 async function prepareDebug(lambda: LocalLambda, request: DebugPrepareRequest, res: ServerResponse): Promise<void> {
   const fn = lambda.getFunction(request.function);
@@ -213,7 +218,7 @@ async function prepareDebug(lambda: LocalLambda, request: DebugPrepareRequest, r
   if (!language) {
     return sendControlError(res, 400, {
       errorType: 'DebugUnsupported',
-      message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python, Go, Rust, C and C++ functions can be debugged.`,
+      message: notDebuggable(fn),
     });
   }
   try {
