@@ -1,6 +1,6 @@
 // npm run bench, the local HTTP gateway: what a request through `open-runtime start`'s API port costs over the same
 // invocation through the Invoke API. One runner process (`start --quiet`), one trivial Node handler behind an HTTP API
-// route (and behind an ALB listener's default action, on the listener's own port), one keep-alive caller; the same
+// route (and a REST API route, and behind an ALB listener's default action, on the listener's own port), one keep-alive caller; the same
 // number of sequential requests each way, interleaved in rounds so background load hits all alike. Also what auth adds
 // (runner/gateway/auth/): the same route behind a Lambda authorizer whose answer is cached (the common case: one
 // invocation per token per TTL) and behind a JWT authorizer (an RS256 signature checked per request against a --jwks
@@ -29,6 +29,7 @@ Resources:
       CodeUri: .
       Events:
         Get: { Type: HttpApi, Properties: { Path: /ping, Method: GET } }
+        Rest: { Type: Api, Properties: { Path: /rest/ping, Method: GET } }
         Cached: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: /cached, Method: GET, Auth: { Authorizer: Cached } } }
         Jwt: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: /jwt, Method: GET, Auth: { Authorizer: Jwt } } }
   Authorizer:
@@ -77,6 +78,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 const call = (port: number, method: string, path: string, headers: Record<string, string>, body?: string) => callOn(agent, port, method, path, headers, body);
 
 const viaGateway = () => call(ports.api, 'GET', '/ping', {});
+const viaRest = () => call(ports.api, 'GET', '/rest/ping', {});
 const viaAlb = () => call(ports.alb, 'GET', '/ping', {});
 const viaCachedAuthorizer = () => call(ports.api, 'GET', '/cached', { Authorization: 'bench-token' });
 const viaJwt = () => call(ports.api, 'GET', '/jwt', { Authorization: `Bearer ${TOKEN}` });
@@ -97,11 +99,14 @@ try {
   await timed(viaGateway, WARMUP, []);
   await timed(viaInvokeApi, WARMUP, []);
   await timed(viaAlb, WARMUP, []);
+  await timed(viaRest, WARMUP, []);
   await timed(viaCachedAuthorizer, WARMUP, []);
   await timed(viaJwt, WARMUP, []);
   const gateway: number[] = [];
   const alb: number[] = [];
   let albMs = 0;
+  const rest: number[] = [];
+  let restMs = 0;
   const invoke: number[] = [];
   const cached: number[] = [];
   const jwt: number[] = [];
@@ -111,10 +116,12 @@ try {
     gatewayMs += await timed(viaGateway, PER_ROUND, gateway);
     invokeMs += await timed(viaInvokeApi, PER_ROUND, invoke);
     albMs += await timed(viaAlb, PER_ROUND, alb);
+    restMs += await timed(viaRest, PER_ROUND, rest);
     await timed(viaCachedAuthorizer, PER_ROUND, cached);
     await timed(viaJwt, PER_ROUND, jwt);
   }
   alb.sort((a, b) => a - b);
+  rest.sort((a, b) => a - b);
   cached.sort((a, b) => a - b);
   jwt.sort((a, b) => a - b);
   gateway.sort((a, b) => a - b);
@@ -130,6 +137,10 @@ try {
   emit('alb_p99', percentile(alb, 99), 'ms', 'ALB listener (default forward)');
   emit('alb_added_p50', percentile(alb, 50) - percentile(invoke, 50), 'ms', 'ALB listener over Invoke API');
   emit('gateway_added_p50', percentile(gateway, 50) - percentile(invoke, 50), 'ms', 'gateway over Invoke API');
+  emit('rest_requests_per_s_1_caller', (rest.length / restMs) * 1000, 'ops/s', 'gateway (REST API, payload 1.0)');
+  emit('rest_p50', percentile(rest, 50), 'ms', 'gateway (REST API, payload 1.0)');
+  emit('rest_p99', percentile(rest, 99), 'ms', 'gateway (REST API, payload 1.0)');
+  emit('rest_added_p50', percentile(rest, 50) - percentile(invoke, 50), 'ms', 'REST API over Invoke API');
   emit('gateway_cached_authorizer_p50', percentile(cached, 50), 'ms', 'gateway, Lambda authorizer (cached answer)');
   emit('gateway_cached_authorizer_added_p50', percentile(cached, 50) - percentile(gateway, 50), 'ms', 'cached Lambda authorizer over no auth');
   emit('gateway_jwt_p50', percentile(jwt, 50), 'ms', 'gateway, JWT authorizer (RS256)');

@@ -81,7 +81,7 @@ export function serveMainPort(lambda: LocalLambda, opts: MainPortOptions): void 
 
 /** The guard, then the plain routes: a request the guard refuses, or answers with CORS headers, is node:http's. */
 function plainMainRoute(opts: MainPortOptions, routes: readonly PlainRoute[]): PlainRoute {
-  return (head, target, body, answer, socket) => {
+  return (head, target, body, answer, socket, text) => {
     const h = head.headers;
     const verdict = judgeRequest(
       opts.surfaceOf(head.path),
@@ -97,7 +97,7 @@ function plainMainRoute(opts: MainPortOptions, routes: readonly PlainRoute[]): P
     );
     if (verdict.kind !== 'allow' || verdict.corsOrigin) return false;
     try {
-      for (const route of routes) if (route(head, target, body, answer, socket)) return true;
+      for (const route of routes) if (route(head, target, body, answer, socket, text)) return true;
     } catch {
       // A route's own bug: node:http's route answers the request (its 500 included).
     }

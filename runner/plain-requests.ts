@@ -36,9 +36,10 @@ export function plainReply(head: string, body: Buffer, keepAlive = KEEP_ALIVE): 
 /**
  * Serves one plain request: true when it takes it (it calls `answer` once, with the whole reply: head and body), false
  * to leave it (and the connection) to node:http. It must decide before it answers and must not throw. `socket`: the
- * connection it came on (its peer's address), never to be read or written by the route.
+ * connection it came on (its peer's address), never to be read or written by the route. `text`: the head as it came
+ * (latin1), for what needs the header names as sent (rawHeadersOf).
  */
-export type PlainRoute = (head: RequestHead, target: string, body: Buffer, answer: (reply: Buffer) => void, socket: Socket) => boolean;
+export type PlainRoute = (head: RequestHead, target: string, body: Buffer, answer: (reply: Buffer) => void, socket: Socket, text: string) => boolean;
 
 /** Gives the connection, with the bytes it has read but not answered, to node:http. */
 export type HandOff = (socket: Socket, unread: Buffer) => void;
@@ -110,7 +111,7 @@ class PlainConnection {
     // The bytes after it (and what arrives meanwhile) wait for its answer.
     this.buffer = whole.length === bodyEnd ? EMPTY : whole.subarray(bodyEnd);
     this.busy = true;
-    if (!this.route(head, target, body, this.answer, this.socket)) {
+    if (!this.route(head, target, body, this.answer, this.socket, text)) {
       this.busy = false;
       this.buffer = whole;
       this.giveAway();

@@ -28,6 +28,7 @@ import { applyGrant, GatewayAuth, methodArnOf, type AuthOptions, type AuthOutcom
 import { WebSocketGateway } from './websocket.ts';
 import { acceptPlainAndTls, type LocalCertificate } from './local-tls.ts';
 import { keepAliveLines, plainReply, type PlainRoute } from '../plain-requests.ts';
+import { rawHeadersOf } from '../runtime-api/http1.ts';
 import type { WebSocketApi } from './websocket-routes.ts';
 
 /** node:http's keepAliveTimeout for the gateway's connections (and the plain path's, which answers as node:http). */
@@ -257,12 +258,12 @@ export class Gateway {
   }
 
   /**
-   * The plain path (plain-requests.ts): a whole keep-alive request to an HTTP API route with payload 2.0 or a
-   * BUFFERED Function URL, with no authorization or CORS on its API, and no Origin (no browser's): the same guard,
-   * event, invocation, answer and log line as handle() and run(), answered in one write with node:http's bytes.
+   * The plain path (plain-requests.ts): a whole keep-alive request to a REST API or HTTP API route (payload 1.0 or
+   * 2.0) or a BUFFERED Function URL, with no authorization or CORS on its API, and no Origin (no browser's): the same
+   * guard, event, invocation, answer and log line as handle() and run(), answered in one write with node:http's bytes.
    * Anything else is left to node:http (false), which answers it as before.
    */
-  private readonly plainRoute: PlainRoute = (head, target, body, answer, socket) => {
+  private readonly plainRoute: PlainRoute = (head, target, body, answer, socket, text) => {
     const h = head.headers;
     const host = h.get('host');
     if (head.method === 'HEAD' || head.method === 'OPTIONS' || h.has('origin') || host === undefined || !isLoopbackHost(host)) return false;
@@ -270,7 +271,7 @@ export class Gateway {
     if (this.webSockets.manages(path) !== undefined) return false;
     const match = matchRoute(this.table, head.method, path);
     const event = match?.route.event;
-    if (!match || !event || event.notEmulated || event.kind === 'rest' || event.payloadVersion !== '2.0' || event.auth || event.cors) return false;
+    if (!match || !event || event.notEmulated || event.auth || event.cors) return false;
     if (event.invokeMode === 'RESPONSE_STREAM' || body.length > MAX_REQUEST_BYTES) return false;
     const { route } = match;
     // Started here, as handle()'s: the log line's time covers the event's building too.
@@ -285,8 +286,13 @@ export class Gateway {
     let request: GatewayRequest;
     try {
       const sourceIp = sourceIpOf(socket);
-      const rawHeaders: string[] = [];
-      for (const [name, value] of h) rawHeaders.push(name, value);
+      // Payload 1.0 keeps the names as sent; 2.0 lower-cases them, as the parsed head has them already.
+      let rawHeaders: string[];
+      if (event.payloadVersion === '1.0') rawHeaders = rawHeadersOf(text);
+      else {
+        rawHeaders = [];
+        for (const [name, value] of h) rawHeaders.push(name, value);
+      }
       const rawQuery = target.length > path.length ? target.slice(path.length + 1) : '';
       request = gatewayRequest(head.method, rawQuery, withEdgeHeaders(rawHeaders, sourceIp, this.port), body, sourceIp, host);
       payload = Buffer.from(JSON.stringify(eventOf(request, match)));

@@ -68,6 +68,25 @@ export function parseRequestHead(text: string): RequestHead | string {
   return { method: request[1]!, path: query < 0 ? target : target.slice(0, query), headers, body, close: connection === 'close', plain };
 }
 
+/**
+ * The header lines of a plain head's text (parseRequestHead's `plain`) as node:http's rawHeaders has them: name as
+ * sent, value without the white space around it, in arrival order. Only for plain heads: their names are tokens and
+ * their values trim as fieldValue trims them.
+ */
+export function rawHeadersOf(text: string): string[] {
+  const raw: string[] = [];
+  let lineEnd = text.indexOf('\r\n');
+  while (lineEnd >= 0 && lineEnd < text.length) {
+    const start = lineEnd + 2;
+    lineEnd = text.indexOf('\r\n', start);
+    const end = lineEnd < 0 ? text.length : lineEnd;
+    const colon = text.indexOf(':', start);
+    if (colon < 0 || colon >= end) break;
+    raw.push(text.slice(start, colon), fieldValue(text, colon + 1, end));
+  }
+  return raw;
+}
+
 /** The characters of an HTTP token (RFC 9110: tchar), by character code. */
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;

@@ -1,5 +1,6 @@
-// The gateway's plain path (server.ts plainRoute, plain-requests.ts): a whole keep-alive request to an HTTP API route
-// with payload 2.0, or a BUFFERED Function URL, with no authorization or CORS, is read and answered without node:http;
+// The gateway's plain path (server.ts plainRoute, plain-requests.ts): a whole keep-alive request to a REST API or HTTP
+// API route (payload 1.0 or 2.0), or a BUFFERED Function URL, with no authorization or CORS, is read and answered
+// without node:http;
 // everything else goes to node:http. Over raw keep-alive connections to a real in-process gateway and real function
 // processes: a plain answer is byte for byte node:http's for the same request (sent with a repeated header, which only
 // node:http reads; the functions leave that header out of what they echo), the function sees the same event, the log
@@ -46,6 +47,17 @@ export const simple = async (event) => (event.rawQueryString === 'object' ? { he
 export const cookies = async () => ({ statusCode: 201, headers: { 'x-one': '1', 'x-two': 'two words' }, cookies: ['a=1', 'b=2; Path=/; HttpOnly'], body: 'made' });
 export const empty = async () => ({ statusCode: 204 });
 export const fail = async () => { throw new Error('failed on purpose'); };
+// Payload 1.0: what differs per request or per path left out the same way (names keep the case they were sent in).
+const stable1 = (event) => {
+  const copy = structuredClone(event);
+  for (const name of ['X-Repeated', 'X-Amzn-Trace-Id']) {
+    delete copy.headers[name];
+    delete copy.multiValueHeaders[name];
+  }
+  for (const name of ['requestId', 'extendedRequestId', 'requestTime', 'requestTimeEpoch']) delete copy.requestContext[name];
+  return copy;
+};
+export const echo1 = async (event) => ({ statusCode: 200, multiValueHeaders: { 'x-list': ['a', 'b'] }, body: JSON.stringify(stable1(event)) });
 export const v1 = async (event) => ({ statusCode: 200, body: JSON.stringify({ version: event.version, path: event.path }) });
 export const slow = async () => { await new Promise((r) => setTimeout(r, 6500)); return { statusCode: 200, body: 'worth the wait' }; };
 export const decide = async (event) => ({ isAuthorized: event.headers?.authorization === 'let-me-in' });
@@ -69,6 +81,12 @@ export const decide = async (event) => ({ isAuthorized: event.headers?.authoriza
       ],
     }),
     fn('Version1', 'index.v1', { httpEvents: [{ ...HTTP_API, method: 'GET', path: '/v1', payloadVersion: '1.0' }] }),
+    fn('Echo1', 'index.echo1', {
+      httpEvents: [
+        { kind: 'rest', payloadVersion: '1.0', api: 'ServerlessRestApi', stage: 'Prod', method: 'ANY', path: '/rest/{item}' },
+        { ...HTTP_API, method: 'POST', path: '/v1/echo', payloadVersion: '1.0' },
+      ],
+    }),
     fn('Guarded', 'index.echo', {
       httpEvents: [
         {
@@ -174,6 +192,38 @@ test('a 200 JSON answer, its event (headers, cookies, query, body) and its log l
   assert.equal(lines.length, 2, logLines.join('\n'));
 });
 
+test('payload 1.0, from a REST API and from an HTTP API: the event (header names as sent, multi-value headers and query) and the answer are the same by both paths', async () => {
+  const rest = await bothWays('POST', '/rest/wheel%20nut?a=1&a=2&b=x', '{"order":7}');
+  assert.match(
+    rest.plain,
+    /^HTTP\/1\.1 200 OK\r\nx-list: a\r\nx-list: b\r\nx-amzn-RequestId: [0-9a-f-]{36}\r\ncontent-length: \d+\r\nDate: [^\r]+ GMT\r\nConnection: keep-alive\r\n/,
+  );
+  const event = JSON.parse(bodyOf(rest.plain));
+  assert.equal(event.httpMethod, 'POST');
+  assert.equal(event.resource, '/rest/{item}');
+  assert.equal(event.path, '/rest/wheel%20nut');
+  assert.equal(event.requestContext.path, '/Prod/rest/wheel%20nut');
+  assert.equal(event.requestContext.stage, 'Prod');
+  assert.deepEqual(event.pathParameters, { item: 'wheel nut' });
+  assert.deepEqual(event.queryStringParameters, { a: '2', b: 'x' });
+  assert.deepEqual(event.multiValueQueryStringParameters, { a: ['1', '2'], b: ['x'] });
+  assert.equal(event.headers['User-Agent'], 'plain-test/1');
+  assert.equal(event.headers['Cookie'], 'session=abc; theme=dark');
+  assert.deepEqual(event.multiValueHeaders['Accept'], ['*/*']);
+  assert.equal(event.headers['X-Forwarded-For'], '127.0.0.1');
+  assert.equal(event.headers['user-agent'], undefined);
+  assert.equal(event.requestContext.identity.userAgent, 'plain-test/1');
+  assert.equal(event.body, '{"order":7}');
+  assert.equal(event.isBase64Encoded, false);
+  const http = await bothWays('POST', '/v1/echo?q=1', '{"n":2}');
+  assert.match(http.plain, /^HTTP\/1\.1 200 OK\r\nx-list: a\r\nx-list: b\r\napigw-requestid: [0-9a-f-]{36}\r\n/);
+  const v1 = JSON.parse(bodyOf(http.plain));
+  assert.equal(v1.version, '1.0');
+  assert.equal(v1.headers['User-Agent'], 'plain-test/1');
+  assert.equal(v1.requestContext.path, '/v1/echo');
+  assert.equal(v1.body, '{"n":2}');
+});
+
 test('path parameters reach the function the same way by both paths', async () => {
   const { plain } = await bothWays('GET', '/items/42/parts/wheel%20nut');
   assert.deepEqual(JSON.parse(bodyOf(plain)).pathParameters, { id: '42', part: 'wheel nut' });
@@ -242,7 +292,7 @@ test('plain and node:http requests pipelined on one connection are answered in o
   }
 });
 
-test("what the plain path leaves alone is node:http's: an authorizer (still checked), payload 1.0, an Origin, HEAD, Connection: close, a body yet to come, a foreign Host", async () => {
+test("what the plain path leaves alone is node:http's: an authorizer (still checked), an Origin, HEAD, Connection: close, a body yet to come, a foreign Host", async () => {
   const missing = await once(request('GET', '/guarded'));
   assert.equal(missing.nodeHttp, true);
   assert.match(missing.answer, /^HTTP\/1\.1 401 Unauthorized\r\n/);
@@ -251,7 +301,7 @@ test("what the plain path leaves alone is node:http's: an authorizer (still chec
   const allowed = await once(request('GET', '/guarded', ['Authorization: let-me-in']));
   assert.match(allowed.answer, /^HTTP\/1\.1 200 OK\r\n/);
   const v1 = await once(request('GET', '/v1'));
-  assert.equal(v1.nodeHttp, true);
+  assert.equal(v1.nodeHttp, false);
   assert.deepEqual(JSON.parse(bodyOf(v1.answer)), { version: '1.0', path: '/v1' });
   for (const extra of [['Origin: http://localhost:5173'], ['Connection: close']]) {
     const answer = await once(request('GET', '/simple', extra));
