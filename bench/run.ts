@@ -106,6 +106,13 @@ try {
   // from this caller's keep-alive agent to a server that answers at once, in a process of its own.
   const floor = await loopbackRoundTrip();
   emit('loopback_round_trip_p50', floor, 'ms', 'bare loopback HTTP');
+  // The tail's floor: an invoke's shape (caller -> front -> worker process -> front -> caller) with nothing but the
+  // mechanics (bench/bare-relay.ts), timed the same way as the clients below. Its p99 / p50 is what this machine's
+  // scheduling gives three processes on its cores, whatever the runner does.
+  const relay = await relayFloor();
+  emit('relay_floor_p50', percentile(relay, 50), 'ms', 'bare relay (three processes, nothing but the mechanics)');
+  emit('relay_floor_p99', percentile(relay, 99), 'ms', 'bare relay (three processes, nothing but the mechanics)');
+  emit('relay_floor_p99_over_p50', percentile(relay, 99) / percentile(relay, 50), 'x', 'bare relay (three processes, nothing but the mechanics)');
   // [function, client, the bar on p50 / two round trips]: the project's own clients use the direct socket; the
   // others use the TCP address, keep-alive (2.0) or a new connection per request (3.0). The bash bootstrap forks curl
   // per call: its figures are curl's.
@@ -243,6 +250,31 @@ async function loopbackRoundTrip(): Promise<number> {
     );
   } finally {
     server.kill();
+  }
+}
+
+/** Sorted times of keep-alive requests through bench/bare-relay.ts (a raw HTTP front and its worker process). */
+async function relayFloor(): Promise<number[]> {
+  const relay = spawn(process.execPath, [join(ROOT, 'bench', 'bare-relay.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve) => createInterface({ input: relay.stdout! }).once('line', resolve));
+    const port = Number(/port (\d+)/.exec(line)?.[1]);
+    const once = () =>
+      new Promise<number>((resolve, reject) => {
+        const start = performance.now();
+        request({ host: '127.0.0.1', port, method: 'GET', path: '/ping', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(performance.now() - start));
+        })
+          .on('error', reject)
+          .end();
+      });
+    for (let i = 0; i < WARMUP; i++) await once();
+    const times: number[] = [];
+    for (let i = 0; i < SEQUENTIAL; i++) times.push(await once());
+    return times.sort((a, b) => a - b);
+  } finally {
+    relay.kill();
   }
 }
 
