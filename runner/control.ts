@@ -23,7 +23,7 @@ import {
   type RunnerStatus,
 } from './protocol.ts';
 import type { DebuggerLanguage, FunctionSpec } from './functions/model.ts';
-import { debuggerLanguage } from './runtimes/go-debug.ts';
+import { debuggerLanguage, notDebuggable } from './runtimes/go-debug.ts';
 
 export interface ControlOptions {
   token: string;
@@ -202,10 +202,6 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
 }
 
 /** Why Debug refuses `fn` (a runtime without a debugger here), for the invoke and prepare routes alike. */
-function notDebuggable(fn: FunctionSpec): string {
-  return `Debugging ${fn.runtime} functions is not supported yet: Node, Python, Go, Rust, C and C++ functions can be debugged.`;
-}
-
 /** Starts (or, with `discard`, stops) a debug environment ahead of its invocation: LocalLambda.prepareDebug. */
 async function prepareDebug(lambda: LocalLambda, request: DebugPrepareRequest, res: ServerResponse): Promise<void> {
   const fn = lambda.getFunction(request.function);
@@ -241,7 +237,7 @@ async function setDebugMode(lambda: LocalLambda, request: DebugModeRequest, res:
   if (!language && request.mode !== 'off') {
     return sendControlError(res, 400, {
       errorType: 'DebugUnsupported',
-      message: `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. ${fn.name} runs without a debugger.`,
+      message: `${notDebuggable(fn)} ${fn.name} runs without a debugger.`,
     });
   }
   if (!language) return sendJson(res, 200, { function: fn.name, mode: 'off' });

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { relative } from 'node:path';
 import { middlewaresOf, tenantProblem, type DebuggerLanguage, type FunctionSpec, type HttpEvent } from './functions/model.ts';
-import { debuggerLanguage } from './runtimes/go-debug.ts';
+import { debuggerLanguage, notDebuggable } from './runtimes/go-debug.ts';
 import { findFunction } from './functions/address.ts';
 import type { DebugMode, DefinitionError, InvokeResult, RunnerEvent } from './protocol.ts';
 import { Environment, type EnvironmentHooks } from './environments/environment.ts';
@@ -472,10 +472,7 @@ export class LocalLambda {
     const fn = this.getFunction(name);
     if (!fn) throw new FunctionNotFoundError(`Function not found: ${name}. Known functions: ${[...this.functions.keys()].join(', ') || '(none)'}.`);
     const language = debuggerLanguage(fn);
-    if (!language)
-      throw new Error(
-        `Debugging ${fn.runtime} functions is not supported yet: Node, Python and Go functions can be debugged. ${fn.name} runs without a debugger.`,
-      );
+    if (!language) throw new Error(`${notDebuggable(fn)} ${fn.name} runs without a debugger.`);
     if (mode === 'off') this.debugTargets.delete(fn.name);
     else this.debugTargets.set(fn.name, { mode, language, port });
     this.emit({ type: 'debug-mode', function: fn.name, mode });

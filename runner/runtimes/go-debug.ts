@@ -27,6 +27,11 @@ export function debuggerLanguage(fn: Pick<FunctionSpec, 'runtime' | 'codeUri'>):
   return isNativeFunction(fn.codeUri) ? 'lldb' : undefined;
 }
 
+/** Why a function without a debugger (debuggerLanguage undefined) cannot be debugged, and which ones can. */
+export function notDebuggable(fn: Pick<FunctionSpec, 'runtime'>): string {
+  return `Debugging ${fn.runtime} functions is not supported yet: Node, Python, Go, Rust, C and C++ functions can be debugged.`;
+}
+
 /** What Delve prints once its server listens; the environment reports the debugger ready on it. */
 export const DELVE_LISTENING = /^API server listening at: 127\.0\.0\.1:(\d+)/;
 

@@ -215,6 +215,10 @@ test('POST /debug-prepare on `serve`: a Python function prepared, debugpy attach
     const shell = await control('/debug-prepare', { function: 'Shell', id: 'a' });
     assert.equal(shell.status, 400);
     assert.match((await shell.json()).message, /Debugging provided\.al2023 functions is not supported yet/);
+    // Arming it for the next invocation is refused the same way, naming every language that can be debugged.
+    const armed = await control('/debug-mode', { function: 'Shell', mode: 'next' });
+    assert.equal(armed.status, 400);
+    assert.match((await armed.json()).message, /Node, Python, Go, Rust, C and C\+\+ functions can be debugged\. Shell runs without a debugger\./);
     assert.equal((await control('/debug-prepare', { function: 'Py', id: '' })).status, 400, 'an empty id is refused');
 
     // Discarded before anyone attached: its process ends.
