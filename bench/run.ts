@@ -104,8 +104,18 @@ try {
   await runnerQuiet();
   // The physical floor of an invoke: two bare loopback HTTP round trips (caller -> runner, runtime -> runner), each
   // from this caller's keep-alive agent to a server that answers at once, in a process of its own.
-  const floor = await loopbackRoundTrip();
+  const floor = await loopbackRoundTrip(agent);
   emit('loopback_round_trip_p50', floor, 'ms', 'bare loopback HTTP');
+  // A client that opens a connection per request pays, on the same bare server, a new connection for its /next and
+  // another for its answer: the mechanics of its invoke, against the floor its ratio is taken to.
+  const fresh = await loopbackRoundTrip(false);
+  emit('loopback_new_connection_round_trip_p50', fresh, 'ms', 'bare loopback HTTP, a new connection per request');
+  emit(
+    'connection_per_request_floor_over_two_round_trips',
+    (floor + 2 * fresh) / (2 * floor),
+    'x',
+    'bare loopback HTTP: one keep-alive + two new-connection round trips',
+  );
   // The tail's floor: an invoke's shape (caller -> front -> worker process -> front -> caller) with nothing but the
   // mechanics (bench/bare-relay.ts), timed the same way as the clients below. Its p99 / p50 is what this machine's
   // scheduling gives three processes on its cores, whatever the runner does.
@@ -216,8 +226,8 @@ async function runnerQuiet(): Promise<void> {
   process.stderr.write(`bench: the runner was quiet after ${Math.round(performance.now() - started)} ms\n`);
 }
 
-/** p50 of a keep-alive round trip to a bare HTTP server (raw socket, fixed answer) in another process. */
-async function loopbackRoundTrip(): Promise<number> {
+/** p50 of a round trip to a bare HTTP server (raw socket, fixed answer) in another process: keep-alive by `via`, or a new connection each (false). */
+async function loopbackRoundTrip(via: Agent | false): Promise<number> {
   const server = spawn(
     process.execPath,
     [
@@ -234,7 +244,7 @@ async function loopbackRoundTrip(): Promise<number> {
     const once = () =>
       new Promise<number>((resolve, reject) => {
         const start = performance.now();
-        request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { 'Content-Length': 2 } }, (res) => {
+        request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: via, headers: { 'Content-Length': 2 } }, (res) => {
           res.resume();
           res.on('end', () => resolve(performance.now() - start));
         })
