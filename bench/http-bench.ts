@@ -167,6 +167,22 @@ function descendants(pid: number): number[] {
   return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
+/** Resident memory of a process and its descendants (VmRSS summed, MB) and how many they are; undefined off Linux. */
+export function treeRss(pid: number): { mb: number; processes: number } | undefined {
+  if (!LINUX) return undefined;
+  let kb = 0;
+  let processes = 0;
+  for (const each of [pid, ...descendants(pid)]) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${each}/status`, 'latin1'))?.[1] ?? 0);
+      processes++;
+    } catch {
+      /* gone */
+    }
+  }
+  return { mb: kb / 1024, processes };
+}
+
 /** This process's CPU time so far, ms. */
 export function ownCpuMs(): number {
   const { user, system } = process.cpuUsage();

@@ -8,6 +8,10 @@
 // move with its load, what a request costs in CPU much less, and it shows where the floor is. The floor itself is
 // measured too: bench/bare-relay.ts, the same three processes with nothing but the mechanics (raw HTTP in, a JSON line
 // to a worker process and back).
+// Then a sustained run: 10 more windows of 1,000 requests on each of the two servers (one caller, alternating), each
+// window's requests/s and the memory each holds after it. serverless-offline 13 slows down as it serves (its CPU per
+// request and its memory grow with the requests served), so its figures depend on how long it has run: the rounds
+// above are its first few thousand requests, the sustained windows the ones after (BENCH_SUSTAINED_WINDOWS=0: none).
 //
 // serverless-offline is installed on first use into .bench-cache/ (npm registry, ~20 s; pinned versions), never into the
 // project's node_modules: the project does not depend on it. Where it cannot be installed or started, the bench says
@@ -30,11 +34,15 @@ import {
   ROUNDS,
   SIGNED,
   startRunner,
+  treeRss,
   waitForOutput,
   WARMUP,
 } from './http-bench.ts';
 
 const CONCURRENT = 4;
+/** The sustained run after the figures above: windows of one caller's requests, alternating between the two servers. */
+const SUSTAINED_WINDOWS = Number(process.env.BENCH_SUSTAINED_WINDOWS ?? 10);
+const SUSTAINED_PER_WINDOW = 1000;
 // The last Serverless Framework v3 (the one serverless-offline 13 supports; v4 needs an account) and its plugin.
 const SERVERLESS_OFFLINE = { dir: join(ROOT, '.bench-cache', 'serverless-offline'), packages: ['serverless@3.40.0', 'serverless-offline@13.10.1'] };
 
@@ -262,6 +270,46 @@ try {
         'serverless-offline CPU per request / (runner + function) CPU per request',
       );
     }
+  }
+  // Sustained use: the same two servers kept busy, window by window (alternating, so the machine's load hits both),
+  // each window's requests/s printed, and the memory each holds at the end. The figures above are from the first
+  // few thousand requests each server has served; a long session serves many more.
+  if (so && SUSTAINED_WINDOWS > 0) {
+    const served = WARMUP + ROUNDS * PER_ROUND * 2;
+    process.stderr.write(`gateway bench: sustained run, ${SUSTAINED_WINDOWS} x ${SUSTAINED_PER_WINDOW} requests each, after the ${served} above\n`);
+    const curves = new Map<Target, number[]>([
+      [gateway, []],
+      [so, []],
+    ]);
+    for (let w = 0; w < SUSTAINED_WINDOWS; w++) {
+      for (const [t, curve] of curves) {
+        const start = performance.now();
+        for (let i = 0; i < SUSTAINED_PER_WINDOW; i++) await t.call(t.single);
+        curve.push((SUSTAINED_PER_WINDOW / (performance.now() - start)) * 1000);
+      }
+    }
+    const total = served + SUSTAINED_WINDOWS * SUSTAINED_PER_WINDOW;
+    for (const [t, curve] of curves) {
+      note(
+        `${t.metric}_sustained_requests_per_s`,
+        `${t.client}, one caller, windows of ${SUSTAINED_PER_WINDOW} from request ${served} to ${total}: ${curve.map((r) => Math.round(r)).join(' ')}`,
+      );
+      emit(`${t.metric}_sustained_requests_per_s_last_window`, curve.at(-1)!, 'ops/s', `${t.client}, requests ${total - SUSTAINED_PER_WINDOW}-${total}`);
+      const rss = treeRss(t.pid);
+      if (rss !== undefined)
+        note(
+          `${t.metric}_rss_after_sustained_run`,
+          `${rss.mb.toFixed(1)} MB in ${rss.processes} process(es) (${t.client} after ${total} requests; the runner's tree holds an environment per concurrent caller, serverless-offline's worker threads are in its one process)`,
+        );
+    }
+    const ratios = curves.get(gateway)!.map((r, i) => r / curves.get(so)!.at(i)!);
+    note('gateway_vs_serverless_offline_sustained', `requests/s ratio per window, one caller: ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
+    emit(
+      'gateway_vs_serverless_offline_sustained_last_window',
+      ratios.at(-1)!,
+      'x',
+      `gateway / serverless-offline, requests ${total - SUSTAINED_PER_WINDOW}-${total}, one caller`,
+    );
   }
   for (const t of targets) {
     t.single.destroy();
