@@ -119,10 +119,13 @@ try {
   // The tail's floor: an invoke's shape (caller -> front -> worker process -> front -> caller) with nothing but the
   // mechanics (bench/bare-relay.ts), timed the same way as the clients below. Its p99 / p50 is what this machine's
   // scheduling gives three processes on its cores, whatever the runner does.
+  // And the floor of the two-caller speedup below: the same relay from one caller, then two, alternating.
   const relay = await relayFloor();
-  emit('relay_floor_p50', percentile(relay, 50), 'ms', 'bare relay (three processes, nothing but the mechanics)');
-  emit('relay_floor_p99', percentile(relay, 99), 'ms', 'bare relay (three processes, nothing but the mechanics)');
-  emit('relay_floor_p99_over_p50', percentile(relay, 99) / percentile(relay, 50), 'x', 'bare relay (three processes, nothing but the mechanics)');
+  const RELAY = 'bare relay (three processes, nothing but the mechanics)';
+  emit('relay_floor_p50', percentile(relay.times, 50), 'ms', RELAY);
+  emit('relay_floor_p99', percentile(relay.times, 99), 'ms', RELAY);
+  emit('relay_floor_p99_over_p50', percentile(relay.times, 99) / percentile(relay.times, 50), 'x', RELAY);
+  emit('relay_floor_2_callers_speedup', relay.speedup, 'x', RELAY);
   // [function, client, the bar on p50 / two round trips]: the project's own clients use the direct socket; the
   // others use the TCP address, keep-alive (2.0) or a new connection per request (3.0). The bash bootstrap forks curl
   // per call: its figures are curl's.
@@ -263,8 +266,11 @@ async function loopbackRoundTrip(via: Agent | false): Promise<number> {
   }
 }
 
-/** Sorted times of keep-alive requests through bench/bare-relay.ts (a raw HTTP front and its worker process). */
-async function relayFloor(): Promise<number[]> {
+/**
+ * Keep-alive requests through bench/bare-relay.ts (a raw HTTP front and its worker process): their sorted times, and
+ * the median over five alternating rounds of two callers' rate over one caller's.
+ */
+async function relayFloor(): Promise<{ times: number[]; speedup: number }> {
   const relay = spawn(process.execPath, [join(ROOT, 'bench', 'bare-relay.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const line = await new Promise<string>((resolve) => createInterface({ input: relay.stdout! }).once('line', resolve));
@@ -282,7 +288,24 @@ async function relayFloor(): Promise<number[]> {
     for (let i = 0; i < WARMUP; i++) await once();
     const times: number[] = [];
     for (let i = 0; i < SEQUENTIAL; i++) times.push(await once());
-    return times.sort((a, b) => a - b);
+    const rate = async (callers: number) => {
+      const start = performance.now();
+      await Promise.all(
+        Array.from({ length: callers }, async () => {
+          for (let i = 0; i < 3000 / callers; i++) await once();
+        }),
+      );
+      return 3000 / (performance.now() - start);
+    };
+    const speedups: number[] = [];
+    for (let r = 0; r < 5; r++) speedups.push((await rate(2)) / (await rate(1)));
+    return {
+      times: times.sort((a, b) => a - b),
+      speedup: percentile(
+        speedups.sort((a, b) => a - b),
+        50,
+      ),
+    };
   } finally {
     relay.kill();
   }
