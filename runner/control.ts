@@ -201,7 +201,6 @@ async function invokeFromControl(lambda: LocalLambda, request: InvokeRequest, re
   }
 }
 
-/** Why Debug refuses `fn` (a runtime without a debugger here), for the invoke and prepare routes alike. */
 /** Starts (or, with `discard`, stops) a debug environment ahead of its invocation: LocalLambda.prepareDebug. */
 async function prepareDebug(lambda: LocalLambda, request: DebugPrepareRequest, res: ServerResponse): Promise<void> {
   const fn = lambda.getFunction(request.function);
