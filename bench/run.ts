@@ -15,6 +15,8 @@ const SEQUENTIAL = Number(process.env.BENCH_INVOKES ?? 500);
 // Warm means steady state: the runner's and the runtime's JIT have settled (a few hundred invokes), as in a function
 // that serves traffic. The bash bootstrap forks curl per call and has nothing to warm.
 const WARMUP = 500;
+/** Each client's invokes come in this many rounds, alternating with rounds of bare round trips (its ratio's floor). */
+const CLIENT_ROUNDS = 4;
 
 function emit(metric: string, value: number, unit: 'ms' | 'ops/s' | 'MB' | 'x', client: string): void {
   process.stdout.write(`${JSON.stringify({ metric, value: Math.round(value * 1000) / 1000, unit, client })}\n`);
@@ -97,6 +99,7 @@ async function sequential(fn: string, count: number): Promise<number[]> {
   return times.sort((a, b) => a - b);
 }
 
+let bare: { port: number; stop(): void } | undefined;
 try {
   // The sidecar loads the TypeScript chain analysis's declarations in a worker thread after it starts (cli.ts
   // warmChainAnalysis): seconds of a whole core. On a 2-core machine the figures below would share the other core with
@@ -104,11 +107,16 @@ try {
   await runnerQuiet();
   // The physical floor of an invoke: two bare loopback HTTP round trips (caller -> runner, runtime -> runner), each
   // from this caller's keep-alive agent to a server that answers at once, in a process of its own.
-  const floor = await loopbackRoundTrip(agent);
+  // The machine's speed moves by 2x within minutes here: each client's ratio below is taken to round trips timed
+  // between its own rounds (CLIENT_ROUNDS of each, alternating), not to this first figure.
+  bare = await bareServer();
+  await roundTrips(bare.port, agent, WARMUP);
+  const floor = percentile(await roundTrips(bare.port, agent, SEQUENTIAL), 50);
   emit('loopback_round_trip_p50', floor, 'ms', 'bare loopback HTTP');
   // A client that opens a connection per request pays, on the same bare server, a new connection for its /next and
   // another for its answer: the mechanics of its invoke, against the floor its ratio is taken to.
-  const fresh = await loopbackRoundTrip(false);
+  await roundTrips(bare.port, false, WARMUP);
+  const fresh = percentile(await roundTrips(bare.port, false, SEQUENTIAL), 50);
   emit('loopback_new_connection_round_trip_p50', fresh, 'ms', 'bare loopback HTTP, a new connection per request');
   emit(
     'connection_per_request_floor_over_two_round_trips',
@@ -146,21 +154,35 @@ try {
     process.stderr.write(`bench: ${count} sequential warm invokes of ${fn}\n`);
     // The function's process (the runtime client and its handler): the bash bootstrap's curl runs in processes of its own.
     const fnPid = (await status()).environments.find((e) => e.function === fn)?.pid;
-    const cpuBefore = cpuNs(ready.pid);
-    const mainBefore = threadCpuNs(ready.pid, ready.pid);
-    const fnBefore = fnPid === undefined ? 0 : cpuNs(fnPid);
-    const times = await sequential(fn, count);
+    // Rounds of the client's invokes, each after a round of bare round trips: both sets of times from the same minutes.
+    const times: number[] = [];
+    const beside: number[] = [];
+    const cpu = { runner: 0, main: 0, fn: 0 };
+    for (let round = 0; round < CLIENT_ROUNDS; round++) {
+      beside.push(...(await roundTrips(bare.port, agent, SEQUENTIAL / CLIENT_ROUNDS)));
+      const cpuBefore = cpuNs(ready.pid);
+      const mainBefore = threadCpuNs(ready.pid, ready.pid);
+      const fnBefore = fnPid === undefined ? 0 : cpuNs(fnPid);
+      times.push(...(await sequential(fn, count / CLIENT_ROUNDS)));
+      cpu.runner += cpuNs(ready.pid) - cpuBefore;
+      cpu.main += threadCpuNs(ready.pid, ready.pid) - mainBefore;
+      if (fnPid !== undefined) cpu.fn += cpuNs(fnPid) - fnBefore;
+    }
+    times.sort((a, b) => a - b);
+    beside.sort((a, b) => a - b);
     // The runner's CPU per invoke, from the kernel's accounting: unlike the times, it barely moves on a busy machine.
-    emit('runner_cpu_per_invoke', (cpuNs(ready.pid) - cpuBefore) / count / 1e6, 'ms', client);
+    emit('runner_cpu_per_invoke', cpu.runner / count / 1e6, 'ms', client);
     // Its main thread alone: the one that serves invokes (the others compile, and analyse the functions' code).
-    emit('runner_main_thread_cpu_per_invoke', (threadCpuNs(ready.pid, ready.pid) - mainBefore) / count / 1e6, 'ms', client);
-    if (fnPid !== undefined && fn !== 'ProvidedBootstrap') emit('function_process_cpu_per_invoke', (cpuNs(fnPid) - fnBefore) / count / 1e6, 'ms', client);
+    emit('runner_main_thread_cpu_per_invoke', cpu.main / count / 1e6, 'ms', client);
+    if (fnPid !== undefined && fn !== 'ProvidedBootstrap') emit('function_process_cpu_per_invoke', cpu.fn / count / 1e6, 'ms', client);
     const p50 = percentile(times, 50);
     emit('warm_invoke_p50', p50, 'ms', client);
     emit('warm_invoke_p99', percentile(times, 99), 'ms', client);
     emit('warm_invoke_p99_over_p50 (bar 3)', percentile(times, 99) / p50, 'x', client);
-    emit(`warm_invoke_p50_over_two_round_trips${bar ? ` (bar ${bar})` : ''}`, p50 / (2 * floor), 'x', client);
+    emit('loopback_round_trip_p50_beside', percentile(beside, 50), 'ms', `bare loopback HTTP, between the rounds of ${client}`);
+    emit(`warm_invoke_p50_over_two_round_trips${bar ? ` (bar ${bar})` : ''}`, p50 / (2 * percentile(beside, 50)), 'x', client);
   }
+  bare.stop();
 
   // Throughput: the same number of invokes from one caller, then from two concurrent callers (two environments,
   // both warmed first). Five rounds of a second or so each alternate the two, so that a slower moment of a shared
@@ -212,6 +234,7 @@ try {
   emit(`runner_rss_right_after_load_with_${warm}_warm_environments`, busy.rssKb / 1024, 'MB', 'runner');
 } finally {
   agent.destroy();
+  bare?.stop();
   runner.kill('SIGTERM');
 }
 
@@ -229,8 +252,8 @@ async function runnerQuiet(): Promise<void> {
   process.stderr.write(`bench: the runner was quiet after ${Math.round(performance.now() - started)} ms\n`);
 }
 
-/** p50 of a round trip to a bare HTTP server (raw socket, fixed answer) in another process: keep-alive by `via`, or a new connection each (false). */
-async function loopbackRoundTrip(via: Agent | false): Promise<number> {
+/** A bare HTTP server (raw socket, fixed answer) in a process of its own, the floor's other end; kept for the whole run. */
+async function bareServer(): Promise<{ port: number; stop(): void }> {
   const server = spawn(
     process.execPath,
     [
@@ -242,28 +265,25 @@ async function loopbackRoundTrip(via: Agent | false): Promise<number> {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  try {
-    const port = Number(await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve)));
-    const once = () =>
-      new Promise<number>((resolve, reject) => {
-        const start = performance.now();
-        request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: via, headers: { 'Content-Length': 2 } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(performance.now() - start));
-        })
-          .on('error', reject)
-          .end('{}');
-      });
-    for (let i = 0; i < WARMUP; i++) await once();
-    const times: number[] = [];
-    for (let i = 0; i < SEQUENTIAL; i++) times.push(await once());
-    return percentile(
-      times.sort((a, b) => a - b),
-      50,
-    );
-  } finally {
-    server.kill();
-  }
+  const port = Number(await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve)));
+  return { port, stop: () => server.kill() };
+}
+
+/** Sorted times of `count` round trips to the bare server: keep-alive through `via`, or a new connection each (false). */
+async function roundTrips(port: number, via: Agent | false, count: number): Promise<number[]> {
+  const once = () =>
+    new Promise<number>((resolve, reject) => {
+      const start = performance.now();
+      request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: via, headers: { 'Content-Length': 2 } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(performance.now() - start));
+      })
+        .on('error', reject)
+        .end('{}');
+    });
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) times.push(await once());
+  return times.sort((a, b) => a - b);
 }
 
 /**
