@@ -3,7 +3,7 @@
 // `Authorization: Bearer <token>`, the per-session token the extension writes as the first line of the runner's
 // stdin (never in its environment or command line, which every function the runner starts could read in /proc).
 import { z } from 'zod';
-import { FunctionSpec, HttpEvent } from './functions/model.ts';
+import { DebuggerLanguage, FunctionSpec, HttpEvent } from './functions/model.ts';
 
 export const CONTROL_PREFIX = '/__open-runtime/v1';
 
@@ -99,7 +99,7 @@ export const DebugPrepareResponse = z.object({
   /** Whether an environment is prepared (true) or was discarded / was not there (false). */
   prepared: z.boolean(),
   /** The debugger it waits for, when prepared: the editor starts its session at once, and it attaches on `debug-ready`. */
-  language: z.enum(['node', 'python', 'go', 'lldb']).optional(),
+  language: DebuggerLanguage.optional(),
 });
 export type DebugPrepareResponse = z.infer<typeof DebugPrepareResponse>;
 
@@ -110,7 +110,7 @@ export const DebugModeResponse = z.object({
   function: z.string(),
   mode: DebugMode,
   /** Absent for a function that cannot be debugged (only `off` is accepted for it). */
-  language: z.enum(['node', 'python', 'go']).optional(),
+  language: DebuggerLanguage.optional(),
 });
 export type DebugModeResponse = z.infer<typeof DebugModeResponse>;
 
@@ -180,7 +180,7 @@ export const RunnerEvent = z.discriminatedUnion('type', [
     type: z.literal('debug-ready'),
     function: z.string(),
     requestId: z.string(),
-    language: z.enum(['node', 'python', 'go', 'lldb']),
+    language: DebuggerLanguage,
     port: z.number(),
     /** Its caller did not ask for a debugger: the function was armed (POST /debug-mode), so whoever armed it attaches. */
     armed: z.boolean().optional(),

@@ -458,7 +458,8 @@ export function runtimeFamily(runtime: Runtime): 'node' | 'python' | 'provided' 
  * The debuggers functions wait for: Node's inspector, debugpy, Delve, and LLVM's lldb for Rust, C and C++ `provided`
  * functions (the last three serve the Debug Adapter Protocol).
  */
-export type DebuggerLanguage = 'node' | 'python' | 'go' | 'lldb';
+export const DebuggerLanguage = z.enum(['node', 'python', 'go', 'lldb']);
+export type DebuggerLanguage = z.infer<typeof DebuggerLanguage>;
 
 /** Parse with a readable message: `Function "X": timeout: must be <= 900`. */
 export function parseFunction(input: unknown, where: string): FunctionSpec {

@@ -88,6 +88,11 @@ describe('RunnerSidecar with the real runner', () => {
     );
   });
 
+  it('arms and disarms a Rust function for a debugger (Debug Route): the answer names lldb, which the client accepts', async () => {
+    assert.deepEqual(await runner.setDebugMode('RustHello', 'every'), { function: 'RustHello', mode: 'every', language: 'lldb' });
+    assert.deepEqual(await runner.setDebugMode('RustHello', 'off'), { function: 'RustHello', mode: 'off', language: 'lldb' });
+  });
+
   it('asks the runner for its functions once, and again after it reloaded them', async () => {
     const first = await runner.listFunctions();
     assert.equal(await runner.listFunctions(), first, 'the second click reuses the list (no request to the runner)');
