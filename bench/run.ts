@@ -187,20 +187,7 @@ try {
   // Throughput: the same number of invokes from one caller, then from two concurrent callers (two environments,
   // both warmed first). Five rounds of a second or so each alternate the two, so that a slower moment of a shared
   // machine weighs on both; each figure is the median of the rounds.
-  const total = 3000;
-  const rate = async (callers: number) => {
-    const start = performance.now();
-    await Promise.all(Array.from({ length: callers }, () => sequential('NodeClient', total / callers)));
-    return total / ((performance.now() - start) / 1000);
-  };
-  await rate(2);
-  const rounds: Array<[number, number]> = [];
-  for (let r = 0; r < 5; r++) rounds.push([await rate(1), await rate(2)]);
-  const median = (values: number[]) =>
-    percentile(
-      [...values].sort((a, b) => a - b),
-      50,
-    );
+  const rounds = await callerRounds((count) => sequential('NodeClient', count));
   const sequentialRate = median(rounds.map((r) => r[0]));
   const concurrentRate = median(rounds.map((r) => r[1]));
   emit('throughput_1_caller', sequentialRate, 'ops/s', 'open-runtime node client');
@@ -269,63 +256,71 @@ async function bareServer(): Promise<{ port: number; stop(): void }> {
   return { port, stop: () => server.kill() };
 }
 
+/** The time of one request to 127.0.0.1:`port` (ms), until its answer's end: keep-alive through `via`, or a new connection (false). */
+function timedRequest(port: number, via: Agent | false, method: string, path: string, body?: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const start = performance.now();
+    const headers = body === undefined ? {} : { 'Content-Length': Buffer.byteLength(body) };
+    request({ host: '127.0.0.1', port, method, path, agent: via, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(performance.now() - start));
+    })
+      .on('error', reject)
+      .end(body);
+  });
+}
+
 /** Sorted times of `count` round trips to the bare server: keep-alive through `via`, or a new connection each (false). */
 async function roundTrips(port: number, via: Agent | false, count: number): Promise<number[]> {
-  const once = () =>
-    new Promise<number>((resolve, reject) => {
-      const start = performance.now();
-      request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent: via, headers: { 'Content-Length': 2 } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(performance.now() - start));
-      })
-        .on('error', reject)
-        .end('{}');
-    });
   const times: number[] = [];
-  for (let i = 0; i < count; i++) times.push(await once());
+  for (let i = 0; i < count; i++) times.push(await timedRequest(port, via, 'POST', '/', '{}'));
   return times.sort((a, b) => a - b);
+}
+
+/** The median of `values` (not sorted in place). */
+function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
+/**
+ * Throughput from one caller, then from two concurrent callers, the same 3,000 calls split among them (`run(count)`
+ * makes `count` calls one after another): a warm-up with two, then five rounds alternating the two, so that a slower
+ * moment of a shared machine weighs on both. Each round's [one caller, two callers] in calls per second.
+ */
+async function callerRounds(run: (count: number) => Promise<unknown>): Promise<Array<[number, number]>> {
+  const total = 3000;
+  const rate = async (callers: number) => {
+    const start = performance.now();
+    await Promise.all(Array.from({ length: callers }, () => run(total / callers)));
+    return total / ((performance.now() - start) / 1000);
+  };
+  await rate(2);
+  const rounds: Array<[number, number]> = [];
+  for (let r = 0; r < 5; r++) rounds.push([await rate(1), await rate(2)]);
+  return rounds;
 }
 
 /**
  * Keep-alive requests through bench/bare-relay.ts (a raw HTTP front and its worker process): their sorted times, and
- * the median over five alternating rounds of two callers' rate over one caller's.
+ * the median of two callers' rate over one caller's (callerRounds).
  */
 async function relayFloor(): Promise<{ times: number[]; speedup: number }> {
   const relay = spawn(process.execPath, [join(ROOT, 'bench', 'bare-relay.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const line = await new Promise<string>((resolve) => createInterface({ input: relay.stdout! }).once('line', resolve));
     const port = Number(/port (\d+)/.exec(line)?.[1]);
-    const once = () =>
-      new Promise<number>((resolve, reject) => {
-        const start = performance.now();
-        request({ host: '127.0.0.1', port, method: 'GET', path: '/ping', agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(performance.now() - start));
-        })
-          .on('error', reject)
-          .end();
-      });
+    const once = () => timedRequest(port, agent, 'GET', '/ping');
     for (let i = 0; i < WARMUP; i++) await once();
     const times: number[] = [];
     for (let i = 0; i < SEQUENTIAL; i++) times.push(await once());
-    const rate = async (callers: number) => {
-      const start = performance.now();
-      await Promise.all(
-        Array.from({ length: callers }, async () => {
-          for (let i = 0; i < 3000 / callers; i++) await once();
-        }),
-      );
-      return 3000 / (performance.now() - start);
-    };
-    const speedups: number[] = [];
-    for (let r = 0; r < 5; r++) speedups.push((await rate(2)) / (await rate(1)));
-    return {
-      times: times.sort((a, b) => a - b),
-      speedup: percentile(
-        speedups.sort((a, b) => a - b),
-        50,
-      ),
-    };
+    // Measured as the Node client's throughput is (callerRounds).
+    const rounds = await callerRounds(async (count) => {
+      for (let i = 0; i < count; i++) await once();
+    });
+    return { times: times.sort((a, b) => a - b), speedup: median(rounds.map(([one, two]) => two / one)) };
   } finally {
     relay.kill();
   }
