@@ -1,11 +1,12 @@
 // npm run bench, the local HTTP gateway: what a request through `open-runtime start`'s API port costs over the same
 // invocation through the Invoke API. One runner process (`start --quiet`), one trivial Node handler behind an HTTP API
-// route (and a REST API route, and behind an ALB listener's default action, on the listener's own port), one keep-alive caller; the same
-// number of sequential requests each way, interleaved in rounds so background load hits all alike. Also what auth adds
-// (runner/gateway/auth/): the same route behind a Lambda authorizer whose answer is cached (the common case: one
-// invocation per token per TTL) and behind a JWT authorizer (an RS256 signature checked per request against a --jwks
-// file). Then WebSocket round trips: a message on one open connection to a two-way $default route of the same
-// handler, answered with its body. Figures as JSON lines on stdout ({"metric","value","unit","client"}), like bench/run.ts.
+// route (and a REST API route, and behind an ALB listener's default action, on the listener's own port), one
+// keep-alive caller; the same number of sequential requests each way, interleaved in rounds so background load hits
+// all alike. Also what auth adds (runner/gateway/auth/): the same route behind a Lambda authorizer whose answer is
+// cached (the common case: one invocation per token per TTL) and behind a JWT authorizer (an RS256 signature checked
+// per request against a --jwks file). Then WebSocket round trips: a message on one open connection to a two-way
+// $default route of the same handler, answered with its body. Figures as JSON lines on stdout
+// ({"metric","value","unit","client"}), like bench/run.ts.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
