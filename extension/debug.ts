@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { DebuggerLanguage, FunctionSpec } from '../runner/functions/model.ts';
 import type { ClickTimer } from './click-timer.ts';
+import { PreparedPorts } from './prepared-ports.ts';
 import type { RunnerSidecar } from './runner-client.ts';
 
 /** The debug type of a Python function's session: its adapter is debugpy, listening in the function's process. */
@@ -20,25 +21,8 @@ export const GO_DEBUG_TYPE = 'openruntime-go';
 /** The debug type of a Rust, C or C++ function's session: its adapter is lldb's DAP server (runner/runtimes/lldb-dap-proxy.ts). */
 export const LLDB_DEBUG_TYPE = 'openruntime-lldb';
 
-/**
- * The debugger's port of each environment started ahead of its invocation (PreparedDebug), by its id: the session is
- * started right away (VS Code's own start of a session takes most of a second), and its configuration waits here for
- * the port until the runtime says it waits for a debugger. Undefined once the environment was discarded.
- */
-const preparedPorts = new Map<string, { port: Promise<number | undefined>; settle: (port: number | undefined) => void }>();
-
-function preparedPort(id: string): { port: Promise<number | undefined>; settle: (port: number | undefined) => void } {
-  let entry = preparedPorts.get(id);
-  if (!entry) {
-    let settle!: (port: number | undefined) => void;
-    const port = new Promise<number | undefined>((resolve) => {
-      settle = resolve;
-    });
-    entry = { port, settle };
-    preparedPorts.set(id, entry);
-  }
-  return entry;
-}
+/** The debugger ports of environments started ahead of their invocation (PreparedDebug), waited for by their sessions. */
+const preparedPorts = new PreparedPorts();
 
 /** The configuration key naming the prepared environment a session attaches to (its port still to come). */
 const PREPARED_KEY = 'openRuntimePrepared';
@@ -52,7 +36,7 @@ const awaitPreparedPort: vscode.DebugConfigurationProvider = {
   async resolveDebugConfigurationWithSubstitutedVariables(_folder, config) {
     const id = config[PREPARED_KEY];
     if (typeof id !== 'string') return config;
-    const port = await preparedPort(id).port;
+    const port = await preparedPorts.take(id);
     if (port === undefined) return undefined;
     const { [PREPARED_KEY]: _done, ...rest } = config;
     return rest.connect ? { ...rest, connect: { ...rest.connect, port } } : { ...rest, port };
@@ -206,6 +190,8 @@ export class PreparedDebug {
   private attached: Promise<boolean> | undefined;
   private readonly follow: { dispose(): void };
   private ended = false;
+  /** Its session is being started: its configuration has still to take the port. */
+  private starting = false;
   private readonly runner: RunnerSidecar;
   private readonly fn: FunctionSpec;
   /**
@@ -221,15 +207,19 @@ export class PreparedDebug {
       if (e.type !== 'debug-ready' || e.prepared !== this.id || this.ended) return;
       log(`Debugger listening for ${fn.name} on 127.0.0.1:${e.port} (${e.language}); attaching while the event is chosen.`);
       timer?.mark('debuggee ready');
-      preparedPort(this.id).settle(e.port);
+      preparedPorts.ready(this.id, e.port);
     });
     this.requested = runner.prepareDebug(fn.name, this.id).then(
       ({ language }) => {
         if (this.ended || !language) return;
         // The session starts now; its configuration waits for the port (awaitPreparedPort).
-        this.attached = attachDebugger(fn, folder, language, 0, extensionRoot, { prepared: this.id, abandoned: () => this.ended }).finally(() =>
-          timer?.mark('debugger attached'),
-        );
+        preparedPorts.expect(this.id);
+        this.starting = true;
+        this.attached = attachDebugger(fn, folder, language, 0, extensionRoot, { prepared: this.id, abandoned: () => this.ended }).finally(() => {
+          this.starting = false;
+          preparedPorts.done(this.id);
+          timer?.mark('debugger attached');
+        });
       },
       (err: Error) => {
         // Not fatal: the invocation starts a debug environment of its own, as it did before this existed.
@@ -254,8 +244,7 @@ export class PreparedDebug {
     this.ended = true;
     this.follow.dispose();
     // A session still waiting for the port starts no more (one already attached ends with the environment).
-    preparedPort(this.id).settle(undefined);
-    preparedPorts.delete(this.id);
+    preparedPorts.discard(this.id, this.starting);
     void this.runner.prepareDebug(this.fn.name, this.id, true).catch(() => undefined);
   }
 }
