@@ -157,9 +157,10 @@ try {
     // Rounds of the client's invokes, each after a round of bare round trips: both sets of times from the same minutes.
     const times: number[] = [];
     const beside: number[] = [];
-    const cpu = { runner: 0, main: 0, fn: 0 };
+    const cpu = { runner: 0, main: 0, fn: 0, caller: 0 };
     for (let round = 0; round < CLIENT_ROUNDS; round++) {
       beside.push(...(await roundTrips(bare.port, agent, SEQUENTIAL / CLIENT_ROUNDS)));
+      const callerBefore = ownCpuNs();
       const cpuBefore = cpuNs(ready.pid);
       const mainBefore = threadCpuNs(ready.pid, ready.pid);
       const fnBefore = fnPid === undefined ? 0 : cpuNs(fnPid);
@@ -167,6 +168,7 @@ try {
       cpu.runner += cpuNs(ready.pid) - cpuBefore;
       cpu.main += threadCpuNs(ready.pid, ready.pid) - mainBefore;
       if (fnPid !== undefined) cpu.fn += cpuNs(fnPid) - fnBefore;
+      cpu.caller += ownCpuNs() - callerBefore;
     }
     times.sort((a, b) => a - b);
     beside.sort((a, b) => a - b);
@@ -175,6 +177,9 @@ try {
     // Its main thread alone: the one that serves invokes (the others compile, and analyse the functions' code).
     emit('runner_main_thread_cpu_per_invoke', cpu.main / count / 1e6, 'ms', client);
     if (fnPid !== undefined && fn !== 'ProvidedBootstrap') emit('function_process_cpu_per_invoke', cpu.fn / count / 1e6, 'ms', client);
+    // This process's own (node:http's keep-alive client, the same code in every run): a reading of the machine's speed
+    // beside the others, since what one invoke costs every process here moves with it.
+    emit('caller_cpu_per_invoke', cpu.caller / count / 1e6, 'ms', client);
     const p50 = percentile(times, 50);
     emit('warm_invoke_p50', p50, 'ms', client);
     emit('warm_invoke_p99', percentile(times, 99), 'ms', client);
@@ -187,12 +192,44 @@ try {
   // Throughput: the same number of invokes from one caller, then from two concurrent callers (two environments,
   // both warmed first). Five rounds of a second or so each alternate the two, so that a slower moment of a shared
   // machine weighs on both; each figure is the median of the rounds.
-  const rounds = await callerRounds((count) => sequential('NodeClient', count));
+  // Where the CPU of the two-caller rounds goes: the runner's main thread and this caller each serve both callers one
+  // request at a time, so their share of an invoke bounds the speedup (two requests queue there), whatever the cores.
+  const nodeEnvironments = async () => (await status()).environments.filter((e) => e.function === 'NodeClient' && e.pid !== undefined).map((e) => e.pid!);
+  const stages = { runnerMain: 0, functions: 0, caller: 0, wallMs: 0, invokes: 0 };
+  let environmentPids: number[] = [];
+  const rounds = await callerRounds(
+    (count) => sequential('NodeClient', count),
+    async (callers, measure) => {
+      if (callers !== 2) return measure();
+      if (environmentPids.length < 2) environmentPids = await nodeEnvironments();
+      const before = [threadCpuNs(ready.pid, ready.pid), environmentPids.reduce((sum, pid) => sum + cpuNs(pid), 0), ownCpuNs()];
+      const result = await measure();
+      stages.runnerMain += threadCpuNs(ready.pid, ready.pid) - before[0]!;
+      stages.functions += environmentPids.reduce((sum, pid) => sum + cpuNs(pid), 0) - before[1]!;
+      stages.caller += ownCpuNs() - before[2]!;
+      stages.wallMs += result.ms;
+      stages.invokes += result.calls;
+      return result;
+    },
+  );
   const sequentialRate = median(rounds.map((r) => r[0]));
   const concurrentRate = median(rounds.map((r) => r[1]));
   emit('throughput_1_caller', sequentialRate, 'ops/s', 'open-runtime node client');
   emit('throughput_2_callers', concurrentRate, 'ops/s', 'open-runtime node client');
   emit('throughput_2_callers_speedup', median(rounds.map(([one, two]) => two / one)), 'x', 'open-runtime node client');
+  if (stages.invokes > 0) {
+    const perInvoke = (ns: number) => ns / stages.invokes / 1e6;
+    emit('throughput_2_callers_runner_main_thread_cpu_per_invoke', perInvoke(stages.runnerMain), 'ms', 'open-runtime node client, two callers');
+    emit('throughput_2_callers_functions_cpu_per_invoke', perInvoke(stages.functions), 'ms', 'open-runtime node client, two callers: both environments');
+    emit('throughput_2_callers_caller_cpu_per_invoke', perInvoke(stages.caller), 'ms', 'open-runtime node client, two callers: this process');
+    // Of the machine's cores, how many these three kept busy on average over the two-caller rounds.
+    emit(
+      'throughput_2_callers_cores_busy',
+      (stages.runnerMain + stages.functions + stages.caller) / 1e6 / stages.wallMs,
+      'x',
+      'open-runtime node client, two callers',
+    );
+  }
 
   // Cold start overhead and RSS with 10 warm environments: 10 concurrent slow invokes of a fresh function.
   process.stderr.write('bench: 10 concurrent cold starts\n');
@@ -288,16 +325,21 @@ function median(values: number[]): number {
 /**
  * Throughput from one caller, then from two concurrent callers, the same 3,000 calls split among them (`run(count)`
  * makes `count` calls one after another): a warm-up with two, then five rounds alternating the two, so that a slower
- * moment of a shared machine weighs on both. Each round's [one caller, two callers] in calls per second.
+ * moment of a shared machine weighs on both. Each round's [one caller, two callers] in calls per second. `around`
+ * wraps each round's timed calls (not the warm-up's), for what a caller measures beside them.
  */
-async function callerRounds(run: (count: number) => Promise<unknown>): Promise<Array<[number, number]>> {
+async function callerRounds(
+  run: (count: number) => Promise<unknown>,
+  around: (callers: number, measure: () => Promise<{ ms: number; calls: number }>) => Promise<{ ms: number; calls: number }> = (_, measure) => measure(),
+): Promise<Array<[number, number]>> {
   const total = 3000;
-  const rate = async (callers: number) => {
+  const timed = async (callers: number) => {
     const start = performance.now();
     await Promise.all(Array.from({ length: callers }, () => run(total / callers)));
-    return total / ((performance.now() - start) / 1000);
+    return { ms: performance.now() - start, calls: total };
   };
-  await rate(2);
+  const rate = async (callers: number) => total / ((await around(callers, () => timed(callers))).ms / 1000);
+  await timed(2);
   const rounds: Array<[number, number]> = [];
   for (let r = 0; r < 5; r++) rounds.push([await rate(1), await rate(2)]);
   return rounds;
@@ -329,6 +371,12 @@ async function relayFloor(): Promise<{ times: number[]; speedup: number }> {
 /** CPU time a process has used so far, all its threads, in ns (/proc/<pid>/task/<tid>/schedstat). */
 function cpuNs(pid: number): number {
   return readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + threadCpuNs(pid, Number(tid)), 0);
+}
+
+/** CPU time this process (the caller) has used so far, all its threads, in ns. */
+function ownCpuNs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) * 1000;
 }
 
 /** CPU time one thread has used so far, in ns; 0 once it ended. */
