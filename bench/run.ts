@@ -160,7 +160,7 @@ try {
     const cpu = { runner: 0, main: 0, fn: 0, caller: 0 };
     for (let round = 0; round < CLIENT_ROUNDS; round++) {
       beside.push(...(await roundTrips(bare.port, agent, SEQUENTIAL / CLIENT_ROUNDS)));
-      const callerBefore = ownCpuNs();
+      const callerBefore = cpuNs(process.pid);
       const cpuBefore = cpuNs(ready.pid);
       const mainBefore = threadCpuNs(ready.pid, ready.pid);
       const fnBefore = fnPid === undefined ? 0 : cpuNs(fnPid);
@@ -168,7 +168,7 @@ try {
       cpu.runner += cpuNs(ready.pid) - cpuBefore;
       cpu.main += threadCpuNs(ready.pid, ready.pid) - mainBefore;
       if (fnPid !== undefined) cpu.fn += cpuNs(fnPid) - fnBefore;
-      cpu.caller += ownCpuNs() - callerBefore;
+      cpu.caller += cpuNs(process.pid) - callerBefore;
     }
     times.sort((a, b) => a - b);
     beside.sort((a, b) => a - b);
@@ -195,18 +195,22 @@ try {
   // Where the CPU of the two-caller rounds goes: the runner's main thread and this caller each serve both callers one
   // request at a time, so their share of an invoke bounds the speedup (two requests queue there), whatever the cores.
   const nodeEnvironments = async () => (await status()).environments.filter((e) => e.function === 'NodeClient' && e.pid !== undefined).map((e) => e.pid!);
-  const stages = { runnerMain: 0, functions: 0, caller: 0, wallMs: 0, invokes: 0 };
   let environmentPids: number[] = [];
+  const stageCpu = () => ({
+    runnerMain: threadCpuNs(ready.pid, ready.pid),
+    functions: environmentPids.reduce((sum, pid) => sum + cpuNs(pid), 0),
+    caller: cpuNs(process.pid),
+  });
+  const stages = { runnerMain: 0, functions: 0, caller: 0, wallMs: 0, invokes: 0 };
   const rounds = await callerRounds(
     (count) => sequential('NodeClient', count),
     async (callers, measure) => {
       if (callers !== 2) return measure();
       if (environmentPids.length < 2) environmentPids = await nodeEnvironments();
-      const before = [threadCpuNs(ready.pid, ready.pid), environmentPids.reduce((sum, pid) => sum + cpuNs(pid), 0), ownCpuNs()];
+      const before = stageCpu();
       const result = await measure();
-      stages.runnerMain += threadCpuNs(ready.pid, ready.pid) - before[0]!;
-      stages.functions += environmentPids.reduce((sum, pid) => sum + cpuNs(pid), 0) - before[1]!;
-      stages.caller += ownCpuNs() - before[2]!;
+      const after = stageCpu();
+      for (const stage of ['runnerMain', 'functions', 'caller'] as const) stages[stage] += after[stage] - before[stage];
       stages.wallMs += result.ms;
       stages.invokes += result.calls;
       return result;
@@ -371,12 +375,6 @@ async function relayFloor(): Promise<{ times: number[]; speedup: number }> {
 /** CPU time a process has used so far, all its threads, in ns (/proc/<pid>/task/<tid>/schedstat). */
 function cpuNs(pid: number): number {
   return readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + threadCpuNs(pid, Number(tid)), 0);
-}
-
-/** CPU time this process (the caller) has used so far, all its threads, in ns. */
-function ownCpuNs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) * 1000;
 }
 
 /** CPU time one thread has used so far, in ns; 0 once it ended. */
