@@ -190,6 +190,8 @@ export class PreparedDebug {
   private attached: Promise<boolean> | undefined;
   private readonly follow: { dispose(): void };
   private ended = false;
+  /** Its session is being started: its configuration has still to take the port. */
+  private starting = false;
   private readonly runner: RunnerSidecar;
   private readonly fn: FunctionSpec;
   /**
@@ -212,7 +214,9 @@ export class PreparedDebug {
         if (this.ended || !language) return;
         // The session starts now; its configuration waits for the port (awaitPreparedPort).
         preparedPorts.expect(this.id);
+        this.starting = true;
         this.attached = attachDebugger(fn, folder, language, 0, extensionRoot, { prepared: this.id, abandoned: () => this.ended }).finally(() => {
+          this.starting = false;
           preparedPorts.done(this.id);
           timer?.mark('debugger attached');
         });
@@ -240,7 +244,7 @@ export class PreparedDebug {
     this.ended = true;
     this.follow.dispose();
     // A session still waiting for the port starts no more (one already attached ends with the environment).
-    preparedPorts.discard(this.id);
+    preparedPorts.discard(this.id, this.starting);
     void this.runner.prepareDebug(this.fn.name, this.id, true).catch(() => undefined);
   }
 }

@@ -7,8 +7,6 @@
 interface Entry {
   port: Promise<number | undefined>;
   settle(port: number | undefined): void;
-  /** A session is being started for it (expect, until done): its configuration has still to take the port. */
-  starting: boolean;
 }
 
 export class PreparedPorts {
@@ -21,7 +19,7 @@ export class PreparedPorts {
       const port = new Promise<number | undefined>((resolve) => {
         settle = resolve;
       });
-      entry = { port, settle, starting: false };
+      entry = { port, settle };
       this.entries.set(id, entry);
     }
     return entry;
@@ -29,7 +27,7 @@ export class PreparedPorts {
 
   /** A session is being started for `id`: its configuration takes the port later (take). */
   expect(id: string): void {
-    this.entry(id).starting = true;
+    this.entry(id);
   }
 
   /** The runtime of `id` waits for a debugger on `port`. */
@@ -51,10 +49,9 @@ export class PreparedPorts {
    * `id`'s environment was discarded: a configuration still to take its port gets undefined (no session). With no
    * session being started, nothing will take it.
    */
-  discard(id: string): void {
-    const entry = this.entries.get(id);
-    entry?.settle(undefined);
-    if (!entry?.starting) this.entries.delete(id);
+  discard(id: string, sessionStarting: boolean): void {
+    this.entries.get(id)?.settle(undefined);
+    if (!sessionStarting) this.entries.delete(id);
   }
 
   /** How many ids are held (for tests: none is left behind). */

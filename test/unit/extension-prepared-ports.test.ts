@@ -16,14 +16,14 @@ test('the configuration gets the port once the runtime waits; nothing is left on
   ports.ready('a', 9229);
   assert.deepEqual(await settledWithin(taken), { value: 9229 });
   ports.done('a');
-  ports.discard('a'); // the invocation ended afterwards
+  ports.discard('a', false); // the invocation ended afterwards
   assert.equal(ports.size, 0);
 });
 
 test('a discard before the configuration asks for its port still reaches it: undefined, not a wait without end', async () => {
   const ports = new PreparedPorts();
   ports.expect('b');
-  ports.discard('b');
+  ports.discard('b', true);
   assert.deepEqual(await settledWithin(ports.take('b')), { value: undefined });
   ports.done('b');
   assert.equal(ports.size, 0);
@@ -33,7 +33,7 @@ test('a configuration waiting when the discard comes gets undefined', async () =
   const ports = new PreparedPorts();
   ports.expect('c');
   const taken = ports.take('c');
-  ports.discard('c');
+  ports.discard('c', true);
   assert.deepEqual(await settledWithin(taken), { value: undefined });
   ports.done('c');
   assert.equal(ports.size, 0);
@@ -42,6 +42,6 @@ test('a configuration waiting when the discard comes gets undefined', async () =
 test('with no session started (a discard before the runner answered), a debug-ready of its own leaves nothing behind', () => {
   const ports = new PreparedPorts();
   ports.ready('d', 5678);
-  ports.discard('d');
+  ports.discard('d', false);
   assert.equal(ports.size, 0);
 });
