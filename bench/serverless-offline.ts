@@ -5,9 +5,12 @@
 // ({"metric","value","unit","client"}), like bench/run.ts. bench/gateway.ts measures the gateway's other paths.
 // Beside the rates, the CPU one request costs each process (the caller, the runner, the function's process; the
 // serverless-offline process with its worker threads), over the one-caller rounds: requests/s on a shared machine
-// move with its load, what a request costs in CPU much less, and it shows where the floor is. The floor itself is
+// move with its load, what a request costs in CPU much less, and it shows where the floor is. Two floors are
 // measured too: bench/bare-relay.ts, the same three processes with nothing but the mechanics (raw HTTP in, a JSON line
-// to a worker process and back).
+// to a worker process and back), and bench/faithful-relay.ts, the least a faithful emulator does on top (the payload
+// 2.0 event, the Runtime API's HTTP both ways, a worker per concurrent request, API Gateway's answer). How the
+// faithful floor compares with serverless-offline in the same run says whether the 3x bar is within reach of any
+// faithful design on this machine in that run; how the gateway compares with it is the runner's own cost.
 // Then a sustained run: 10 more windows of 1,000 requests on each of the two servers (one caller, alternating), each
 // window's requests/s and the memory each holds after it. serverless-offline 13 slows down as it serves (its CPU per
 // request and its memory grow with the requests served), so its figures depend on how long it has run: the rounds
@@ -195,6 +198,7 @@ async function concurrent(t: Target, count: number): Promise<void> {
 
 let offline: Awaited<ReturnType<typeof startServerlessOffline>> | undefined;
 let relay: ChildProcess | undefined;
+let faithful: ChildProcess | undefined;
 try {
   const gateway = target('gateway', 'gateway (HTTP API, payload 2.0)', runner.child.pid!, (agent) =>
     call(agent, ports.api, 'GET', '/ping', {}, undefined, 'ok'),
@@ -208,6 +212,16 @@ try {
   targets.push(
     target('bare_relay', 'bare relay (floor: raw HTTP front + worker process, no runner)', relay.pid!, (agent) =>
       call(agent, relayPort, 'GET', '/ping', {}, undefined, 'ok'),
+    ),
+  );
+  faithful = spawn(process.execPath, [join(ROOT, 'bench', 'faithful-relay.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const faithfulPort = Number((await waitForOutput(faithful, [/faithful relay on port (\d+)/], 'the faithful relay', 30_000))[0]![1]);
+  targets.push(
+    target(
+      'faithful_relay',
+      'faithful relay (floor: payload 2.0 event, Runtime API HTTP both ways, a worker process per concurrent request, no runner)',
+      faithful.pid!,
+      (agent) => call(agent, faithfulPort, 'GET', '/ping', {}, undefined, 'ok'),
     ),
   );
   offline = await startServerlessOffline();
@@ -238,9 +252,9 @@ try {
     emit(`${t.metric}_cpu_per_request_caller`, perRequest(t.cpu.client), 'ms', `${t.client}: the calling (bench) process`);
     if (t.metric === 'serverless_offline')
       emit(`${t.metric}_cpu_per_request_server`, perRequest(t.cpu.server + t.cpu.children), 'ms', `${t.client}: its process (worker threads included)`);
-    else if (t.metric === 'bare_relay') {
+    else if (t.metric === 'bare_relay' || t.metric === 'faithful_relay') {
       emit(`${t.metric}_cpu_per_request_front`, perRequest(t.cpu.server), 'ms', `${t.client}: the front`);
-      emit(`${t.metric}_cpu_per_request_worker`, perRequest(t.cpu.children), 'ms', `${t.client}: the worker process`);
+      emit(`${t.metric}_cpu_per_request_worker`, perRequest(t.cpu.children), 'ms', `${t.client}: the worker process(es)`);
     } else {
       emit(`${t.metric}_cpu_per_request_runner`, perRequest(t.cpu.server), 'ms', `${t.client}: the runner`);
       emit(`${t.metric}_cpu_per_request_function`, perRequest(t.cpu.children), 'ms', `${t.client}: the function's process (runtime client and handler)`);
@@ -259,6 +273,16 @@ try {
       'x',
       'gateway / serverless-offline',
     );
+    // The same ratios for the faithful floor: above 3x, the bar is within reach of a faithful design in this run.
+    const floor = targets.find((t) => t.metric === 'faithful_relay')!;
+    emit('faithful_relay_vs_serverless_offline_requests_per_s_1_caller', rate(floor) / rate(so), 'x', 'faithful relay / serverless-offline');
+    emit(
+      `faithful_relay_vs_serverless_offline_requests_per_s_${CONCURRENT}_callers`,
+      rateConcurrent(floor) / rateConcurrent(so),
+      'x',
+      'faithful relay / serverless-offline',
+    );
+    emit('gateway_vs_faithful_relay_requests_per_s_1_caller', rate(gateway) / rate(floor), 'x', 'gateway / faithful relay');
     // How many gateway requests the CPU of one serverless-offline request pays for, servers only: the bound on the
     // requests/s ratio once the CPUs are the limit (several callers), whatever the machine's speed.
     if (so.cpu.server && gateway.cpu.server) {
@@ -318,5 +342,6 @@ try {
 } finally {
   if (offline && typeof offline !== 'string') kill(offline.child);
   relay?.kill('SIGTERM'); // it stops its worker
+  faithful?.kill('SIGTERM'); // and this one its workers
   runner.stop();
 }
