@@ -766,7 +766,7 @@ function round(ms: number): number {
 }
 
 /** A runtime's reported peak memory (PEAK_RSS_HEADER, KiB) in bytes; undefined when absent or not a plain number of KiB. */
-function reportedBytes(kb: string | undefined): number | undefined {
+export function reportedBytes(kb: string | undefined): number | undefined {
   if (kb === undefined || kb.length === 0 || kb.length > 12) return undefined;
   for (let i = 0; i < kb.length; i++) {
     const c = kb.charCodeAt(i);

@@ -62,7 +62,7 @@ export interface ExtensionsEnvironment {
   /** A line in the function's log stream. */
   platformLog(line: string): void;
   initFailed(errorType: string, body: Buffer): void;
-  answer(inv: Invocation, outcome: Outcome): void;
+  answer(inv: Invocation, outcome: Outcome, peakRssKb?: string): void;
   stop(reason: 'spindown' | 'timeout' | 'failure'): Promise<void>;
   /** An extension became ready: the runtime's event may go now. */
   deliverIfReady(): void;
