@@ -152,15 +152,11 @@ export class Containment {
 
   /**
    * The runtime answered: a spike of the root process between two samples (its VmHWM) still fails the invocation,
-   * as the kernel would have stopped it in Lambda. True when the environment was killed for it. `reportedPeakBytes`:
-   * the peak the runtime sent with its answer (the project's own clients do, PEAK_RSS_HEADER), taken instead of a
-   * read of /proc/<pid>/status; the root's own figure either way.
+   * as the kernel would have stopped it in Lambda. True when the environment was killed for it.
    */
-  overLimitAtAnswer(reportedPeakBytes?: number): boolean {
+  overLimitAtAnswer(): boolean {
     if (!this.opts.enforce || this.stoppedForMemory) return this.stoppedForMemory;
-    // Only where the status file would have been read: no root watched (not Linux, or it is gone), no check.
-    if (this.rootStatusFd === undefined) return false;
-    const rootPeakBytes = reportedPeakBytes ?? this.readRootPeak();
+    const rootPeakBytes = this.readRootPeak();
     if (rootPeakBytes === undefined) return false;
     this.peakBytes = Math.max(this.peakBytes, rootPeakBytes);
     this.peakReadAt = performance.now();

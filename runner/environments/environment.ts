@@ -498,10 +498,10 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
     return this.hooks.heldElsewhere?.(this, requestId) ? 'foreign' : 'unknown';
   }
 
-  /** The runtime answered (response or error); the caller gets `outcome`. `peakRssKb`: what the runtime reported of its memory. */
-  answer(inv: Invocation, outcome: Outcome, peakRssKb?: string): void {
+  /** The runtime answered (response or error); the caller gets `outcome`. */
+  answer(inv: Invocation, outcome: Outcome): void {
     if (inv.done) return;
-    if (this.containment.overLimitAtAnswer(reportedBytes(peakRssKb))) return; // contain: killed for its memory; onExit fails the invoke
+    if (this.containment.overLimitAtAnswer()) return; // contain: killed for its memory; onExit fails the invoke
     inv.settle(outcome);
     this.telemetry.platform(
       'platform.runtimeDone',
@@ -763,14 +763,4 @@ function withTenant<T extends Record<string, unknown>>(record: T, inv: Invocatio
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
-}
-
-/** A runtime's reported peak memory (PEAK_RSS_HEADER, KiB) in bytes; undefined when absent or not a plain number of KiB. */
-export function reportedBytes(kb: string | undefined): number | undefined {
-  if (kb === undefined || kb.length === 0 || kb.length > 12) return undefined;
-  for (let i = 0; i < kb.length; i++) {
-    const c = kb.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-  }
-  return Number(kb) * 1024;
 }

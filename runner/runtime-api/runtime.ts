@@ -5,10 +5,6 @@ import { BodyTooLargeError, headerValue, readBody, sendJson, sendRuntimeError } 
 import type { ServedEnvironment } from './served-environment.ts';
 import { errorOutcome, Invocation } from '../environments/invocation.ts';
 import { FUNCTION_RESPONSE_SIZE_TOO_LARGE, RUNTIME_INIT_ERROR, RUNTIME_UNKNOWN } from '../lambda-errors.ts';
-import { PEAK_RSS_HEADER } from '../runtimes/node/direct-socket.ts';
-
-/** PEAK_RSS_HEADER as headers are looked up (lower case). */
-const PEAK_RSS = PEAK_RSS_HEADER.toLowerCase();
 
 /** 6 MiB + 100 bytes: the largest buffered response Lambda accepts from a runtime. */
 export const MAX_RESPONSE_BYTES = 6_291_556;
@@ -280,7 +276,7 @@ export function settleAnswer(
     } catch {
       body = Buffer.from(JSON.stringify({ errorType: errorType ?? RUNTIME_UNKNOWN, errorMessage: body.toString('utf8') }));
     }
-    env.answer(inv, { ok: false, errorType: errorType ?? 'Unhandled', body, streamed: false }, header(PEAK_RSS));
+    env.answer(inv, { ok: false, errorType: errorType ?? 'Unhandled', body, streamed: false });
     return undefined;
   }
   if (body instanceof BodyTooLargeError) {
@@ -290,7 +286,7 @@ export function settleAnswer(
     );
     return refusedAnswer(action, body);
   }
-  env.answer(inv, { ok: true, body, streamed: false, contentType: header('content-type') ?? 'application/json' }, header(PEAK_RSS));
+  env.answer(inv, { ok: true, body, streamed: false, contentType: header('content-type') ?? 'application/json' });
   return undefined;
 }
 

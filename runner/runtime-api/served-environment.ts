@@ -29,11 +29,8 @@ export interface ServedEnvironment {
    * the attempt `invocationId` names timed out).
    */
   claim(requestId: string, invocationId?: string): Invocation | 'unknown' | 'answered' | 'foreign' | 'timed-out';
-  /**
-   * The runtime answered; the caller gets `outcome`. `peakRssKb`: the peak resident memory the runtime process reported
-   * with its answer (PEAK_RSS_HEADER), if it did.
-   */
-  answer(inv: Invocation, outcome: Outcome, peakRssKb?: string): void;
+  /** The runtime answered; the caller gets `outcome`. */
+  answer(inv: Invocation, outcome: Outcome): void;
   /** Whether `/runtime/init/error` is a valid move now (only during init). */
   acceptsInitError(): boolean;
   /** Init failed: the pending invoke gets the error and the environment is discarded. */
@@ -62,7 +59,7 @@ export interface ExtensionsEnvironment {
   /** A line in the function's log stream. */
   platformLog(line: string): void;
   initFailed(errorType: string, body: Buffer): void;
-  answer(inv: Invocation, outcome: Outcome, peakRssKb?: string): void;
+  answer(inv: Invocation, outcome: Outcome): void;
   stop(reason: 'spindown' | 'timeout' | 'failure'): Promise<void>;
   /** An extension became ready: the runtime's event may go now. */
   deliverIfReady(): void;

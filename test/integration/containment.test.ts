@@ -71,21 +71,6 @@ while True:
     urllib.request.urlopen(urllib.request.Request(base + '/event/next', headers={'Lambda-Extension-Identifier': identifier})).read()
 `;
 
-/**
- * A provided runtime that answers with the peak memory the event tells it to report (Open-Runtime-Peak-Rss-Kb, as the
- * project's Node client reports its own), and its pid.
- */
-const REPORTING_BOOTSTRAP = `#!/bin/sh
-API="http://\${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
-HEADERS="$(mktemp)"
-while true; do
-  EVENT=$(curl -sS -D "$HEADERS" "$API/next")
-  ID=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | cut -d: -f2 | tr -d '[:space:]')
-  KB=$(printf '%s' "$EVENT" | sed -n 's/.*"reportKb": *"\\([^"]*\\)".*/\\1/p')
-  curl -sS -o /dev/null -X POST -H "Open-Runtime-Peak-Rss-Kb: $KB" -d "{\\"pid\\":$$}" "$API/$ID/response"
-done
-`;
-
 let runner: Runner;
 let work: string;
 
@@ -100,9 +85,6 @@ before(async () => {
   const shell = join(work, 'shell');
   cpSync(SHELL_BOOTSTRAP_DIR, shell, { recursive: true });
   writeFileSync(join(shell, 'function.sh'), SHELL_HANDLER);
-  const reporter = join(work, 'reporter');
-  mkdirSync(reporter);
-  writeFileSync(join(reporter, 'bootstrap'), REPORTING_BOOTSTRAP, { mode: 0o755 });
   const layer = join(work, 'hog-layer');
   mkdirSync(join(layer, 'extensions'), { recursive: true });
   writeFileSync(join(layer, 'extensions', 'hog'), HOG_EXTENSION, { mode: 0o755 });
@@ -122,7 +104,6 @@ before(async () => {
     { name: 'PythonHog', codeUri: python, runtime: 'python3.12', handler: 'app.handler', memorySize: 128 },
     { name: 'PythonInitHog', codeUri: python, runtime: 'python3.12', handler: 'app.handler', memorySize: 128, environment: { ALLOCATE_AT_INIT_MB: '600' } },
     { name: 'ShellHog', codeUri: shell, memorySize: 128 },
-    { name: 'Reporter', codeUri: reporter, memorySize: 128 },
     { name: 'Escaper', codeUri: node, runtime: 'nodejs24.x', handler: 'index.handler', timeout: 1 },
   ]);
   runner = await startRunner(template);
@@ -179,22 +160,6 @@ test("a provided function whose child process holds 600 MB in 128 MB fails with 
 
 test('a Node function allocating 600 MB at once and returning at once is still out of memory (its peak counts)', async () => {
   await assertOutOfMemory('NodeHog', { allocateMB: 600 });
-});
-
-test("a runtime's reported peak (Open-Runtime-Peak-Rss-Kb) is what its answer is checked against; a malformed one is not taken", async () => {
-  // A shell runtime holds a few MB: reporting 600 MB at its answer fails the invocation as Lambda's OOM kill would.
-  await assertOutOfMemory('Reporter', { reportKb: String(600 * 1024) });
-  // Not a plain number of KiB: ignored, the runtime's own status is read instead, and it is well under 128 MB.
-  for (const reportKb of ['lots', '-5', '1e9', '9'.repeat(13), '']) {
-    const reply = await runner.invoke('Reporter', { reportKb }, { 'X-Amz-Log-Type': 'Tail' });
-    assertOk(reply, `Reporter reporting "${reportKb}"`);
-    const used = Number(/Max Memory Used: (\d+) MB/.exec(logTail(reply))?.[1]);
-    assert.ok(used > 0 && used < 64, `Max Memory Used ${used} MB, read from /proc`);
-  }
-  // A report under the limit is the REPORT's figure when it is the higher one.
-  const reply = await runner.invoke('Reporter', { reportKb: String(100 * 1024) }, { 'X-Amz-Log-Type': 'Tail' });
-  assertOk(reply, 'Reporter reporting 100 MB');
-  assert.match(logTail(reply), /Max Memory Used: 100 MB/);
 });
 
 test("an extension's memory is the environment's too: one holding 300 MB in a 128 MB function is Runtime.OutOfMemory", async () => {

@@ -5,7 +5,6 @@ import { Agent, request } from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Connection, type RawRequest, type RawResponse } from './connection.ts';
 import type { RuntimeErrorBody } from './errors.ts';
-import { PEAK_RSS_HEADER } from './direct-socket.ts';
 
 const PREFIX = '/2018-06-01/runtime';
 
@@ -109,14 +108,10 @@ export class RuntimeApiClient {
     return this.postThenNext(`${PREFIX}/invocation/${encodeURIComponent(requestId)}/error`, this.answerHeaders(requestId), JSON.stringify(error));
   }
 
-  /**
-   * The headers of an answer: JSON, this process's peak memory for the runner's MemorySize check (PEAK_RSS_HEADER),
-   * and the attempt it answers when the runner named one (its last use).
-   */
+  /** The headers of an answer: JSON, and the attempt it answers when the runner named one (its last use). */
   private answerHeaders(requestId: string): string {
     const attempt = this.takeAttempt(requestId);
-    const headers = `${JSON_HEADERS}${PEAK_RSS_HEADER}: ${process.resourceUsage().maxRSS}\r\n`;
-    return attempt === undefined ? headers : `${headers}Lambda-Runtime-Invocation-Id: ${headerSafe(attempt)}\r\n`;
+    return attempt === undefined ? JSON_HEADERS : `${JSON_HEADERS}Lambda-Runtime-Invocation-Id: ${headerSafe(attempt)}\r\n`;
   }
 
   private takeAttempt(requestId: string): string | undefined {
