@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rawHttpServer } from './raw-http.ts';
 
 /** Calls `each` with every complete line that arrives on the socket. */
 function onLines(socket: Socket, each: (line: string) => void): void {
@@ -44,20 +45,11 @@ if (socketPath) {
       waiting.delete(answer.id);
       client?.write(`HTTP/1.1 ${answer.statusCode} OK\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(answer.body)}\r\n\r\n${answer.body}`);
     });
-    const http = createServer({ noDelay: true }, (client) => {
-      client.on('error', () => undefined);
-      let buffer = '';
-      client.on('data', (data: Buffer) => {
-        buffer += data.toString('latin1');
-        // Requests without bodies (the bench's GETs): the head is the request.
-        for (let end = buffer.indexOf('\r\n\r\n'); end >= 0; end = buffer.indexOf('\r\n\r\n')) {
-          const [method, target] = buffer.slice(0, end).split(' ', 2);
-          buffer = buffer.slice(end + 4);
-          const id = next++;
-          waiting.set(id, client);
-          worker!.write(`${JSON.stringify({ id, version: '2.0', rawPath: target, requestContext: { http: { method } } })}\n`);
-        }
-      });
+    const http = rawHttpServer((head, client) => {
+      const [method, target] = head.split(' ', 2);
+      const id = next++;
+      waiting.set(id, client);
+      worker!.write(`${JSON.stringify({ id, version: '2.0', rawPath: target, requestContext: { http: { method } } })}\n`);
     });
     http.listen(0, '127.0.0.1', () => process.stdout.write(`bare relay on port ${(http.address() as { port: number }).port}\n`));
   }).listen(path, () => {

@@ -22,6 +22,7 @@ import { rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rawHttpServer } from './raw-http.ts';
 
 /** As many workers as the bench's callers at once: one request per worker at a time. */
 const WORKERS = 4;
@@ -191,27 +192,18 @@ if (socketPath) {
       rmSync(path, { force: true });
       process.exit(0);
     });
-    const http = createServer({ noDelay: true }, (client) => {
-      client.on('error', () => undefined);
-      let buffer = '';
-      client.on('data', (data: Buffer) => {
-        buffer += data.toString('latin1');
-        // Requests without bodies (the bench's GETs): the head is the request.
-        for (let end = buffer.indexOf('\r\n\r\n'); end >= 0; end = buffer.indexOf('\r\n\r\n')) {
-          const lines = buffer.slice(0, end).split('\r\n');
-          buffer = buffer.slice(end + 4);
-          const [method, target] = lines[0]!.split(' ', 2) as [string, string];
-          const headers: Record<string, string> = {};
-          for (let i = 1; i < lines.length; i++) {
-            const colon = lines[i]!.indexOf(':');
-            headers[lines[i]!.slice(0, colon).trim().toLowerCase()] = lines[i]!.slice(colon + 1).trim();
-          }
-          const request = { client, method, target, headers };
-          const worker = idle.pop();
-          if (worker) dispatch(worker, request);
-          else queue.push(request);
-        }
-      });
+    const http = rawHttpServer((head, client) => {
+      const lines = head.split('\r\n');
+      const [method, target] = lines[0]!.split(' ', 2) as [string, string];
+      const headers: Record<string, string> = {};
+      for (let i = 1; i < lines.length; i++) {
+        const colon = lines[i]!.indexOf(':');
+        headers[lines[i]!.slice(0, colon).trim().toLowerCase()] = lines[i]!.slice(colon + 1).trim();
+      }
+      const request = { client, method, target, headers };
+      const worker = idle.pop();
+      if (worker) dispatch(worker, request);
+      else queue.push(request);
     });
     http.listen(0, '127.0.0.1', () => {
       port = (http.address() as { port: number }).port;

@@ -266,23 +266,17 @@ try {
   if (so) {
     const rate = (t: Target) => t.latencies.length / t.sequentialMs;
     const rateConcurrent = (t: Target) => t.concurrentRequests / t.concurrentMs;
-    emit('gateway_vs_serverless_offline_requests_per_s_1_caller', rate(gateway) / rate(so), 'x', 'gateway / serverless-offline');
-    emit(
-      `gateway_vs_serverless_offline_requests_per_s_${CONCURRENT}_callers`,
-      rateConcurrent(gateway) / rateConcurrent(so),
-      'x',
-      'gateway / serverless-offline',
-    );
-    // The same ratios for the faithful floor: above 3x, the bar is within reach of a faithful design in this run.
+    /** a's requests/s over b's, with one caller and with CONCURRENT. */
+    const ratios = (a: Target, b: Target, aName: string, bName: string) => {
+      const metric = `${a.metric}_vs_${b.metric}_requests_per_s`;
+      emit(`${metric}_1_caller`, rate(a) / rate(b), 'x', `${aName} / ${bName}`);
+      emit(`${metric}_${CONCURRENT}_callers`, rateConcurrent(a) / rateConcurrent(b), 'x', `${aName} / ${bName}`);
+    };
     const floor = targets.find((t) => t.metric === 'faithful_relay')!;
-    emit('faithful_relay_vs_serverless_offline_requests_per_s_1_caller', rate(floor) / rate(so), 'x', 'faithful relay / serverless-offline');
-    emit(
-      `faithful_relay_vs_serverless_offline_requests_per_s_${CONCURRENT}_callers`,
-      rateConcurrent(floor) / rateConcurrent(so),
-      'x',
-      'faithful relay / serverless-offline',
-    );
-    emit('gateway_vs_faithful_relay_requests_per_s_1_caller', rate(gateway) / rate(floor), 'x', 'gateway / faithful relay');
+    ratios(gateway, so, 'gateway', 'serverless-offline');
+    // The faithful floor's: above 3x, the bar is within reach of a faithful design in this run.
+    ratios(floor, so, 'faithful relay', 'serverless-offline');
+    ratios(gateway, floor, 'gateway', 'faithful relay');
     // How many gateway requests the CPU of one serverless-offline request pays for, servers only: the bound on the
     // requests/s ratio once the CPUs are the limit (several callers), whatever the machine's speed.
     if (so.cpu.server && gateway.cpu.server) {
