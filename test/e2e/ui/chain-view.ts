@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import type { UiContext, UiTest } from './flow.ts';
-import { LENS_TIMEOUT_MS, activeEditor, exactly, lensLines, lenses, quickInput } from './workbench.ts';
+import { LENS_TIMEOUT_MS, activeEditor, exactly, lensLines, goToLine, lenses, quickInput } from './workbench.ts';
 
 const MIDDY_TS = 'functions/middy-ts/app.ts';
 const LENS_TITLE = 'Show middleware chain';
@@ -90,9 +90,7 @@ export async function showMiddlewareChain({ page, folder, screenshot }: UiContex
   // The chain is at the end of the file: bring its line to the middle of the editor with Go to Line (a lens is
   // drawn above its line, so the line must not be the first one shown, and Monaco only renders what is visible).
   await activeEditor(page).locator('.view-lines').click();
-  await page.keyboard.press('Control+G');
-  await quickInput(page).locator('.quick-input-box input').fill(`:${source.line}`);
-  await page.keyboard.press('Enter');
+  await goToLine(page, source.line);
   try {
     await lenses(page, exactly(LENS_TITLE)).first().waitFor({ timeout: LENS_TIMEOUT_MS });
   } catch {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { ConsoleMessage, Frame, Locator, Page } from 'playwright-core';
 import type { UiTest } from './flow.ts';
 import {
+  goToLine,
   INVOKE_TIMEOUT_MS,
   LENS_TIMEOUT_MS,
   activeEditor,
@@ -269,9 +270,7 @@ async function openByQuickOpen(page: Page, relativePath: string): Promise<void> 
 async function toggleBreakpoint(page: Page, line: number, tab = 'app.ts'): Promise<void> {
   // (Not a click into .view-lines: Playwright would scroll that wide element sideways, lenses out of sight.)
   await page.locator('.part.editor .editor-group-container').first().locator('.tab', { hasText: tab }).first().click();
-  await page.keyboard.press('Control+G');
-  await quickInput(page).locator('.quick-input-box input').fill(`:${line}`);
-  await quickInput(page).locator('.quick-input-box input').press('Enter');
+  await goToLine(page, line);
   await page.keyboard.press('F9');
   await page.keyboard.press('Control+Home');
 }
@@ -355,9 +354,7 @@ export const timingsUiTest: UiTest = {
       // before each round: stopping and continuing scrolls the editor).
       const revealLens = async () => {
         await page.locator('.part.editor .editor-group-container').first().locator('.tab', { hasText: tab }).first().click();
-        await page.keyboard.press('Control+G');
-        await quickInput(page).locator('.quick-input-box input').fill(`:${line}`);
-        await quickInput(page).locator('.quick-input-box input').press('Enter');
+        await goToLine(page, line);
         await page.waitForTimeout(500); // the editor scrolls there and redraws its lenses: click where they settled
       };
       await revealLens();

@@ -115,6 +115,29 @@ export function quickInput(page: Page): Locator {
   return page.locator('.quick-input-widget');
 }
 
+/**
+ * Go to Line in the focused editor: Ctrl+G, then `:line` and Enter once its input is open and editable. A Ctrl+G
+ * pressed while an earlier quick input is still closing can be lost (its input is inert, then hidden): then it is
+ * pressed again. Returns once the quick input has closed.
+ */
+export async function goToLine(page: Page, line: number): Promise<void> {
+  const input = quickInput(page).locator('.quick-input-box input');
+  await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+G');
+    try {
+      await input.fill(`:${line}`, { timeout: 5_000 });
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await page.keyboard.press('Escape');
+      await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
+    }
+  }
+  await input.press('Enter');
+  await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
 /** The labels of the rows the QuickPick shows right now (separators excluded). */
 export async function quickPickLabels(page: Page): Promise<string[]> {
   const rows = quickInput(page).locator('.quick-input-list .monaco-list-row');
