@@ -93,8 +93,6 @@ if (socketPath) {
   rmSync(path, { force: true });
   interface Worker {
     socket: Socket;
-    /** Its GET /next is parked: it can take a request. */
-    waiting: boolean;
     /** The 202 of its last answer, sent with its next event. */
     accepted: string;
     current: { client: Socket; apigwId: string } | undefined;
@@ -153,7 +151,6 @@ if (socketPath) {
       isBase64Encoded: false,
     };
     const payload = Buffer.from(JSON.stringify(event));
-    worker.waiting = false;
     worker.current = { client: request.client, apigwId };
     worker.socket.write(
       `${worker.accepted}HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: ${randomUUID()}\r\nLambda-Runtime-Invocation-Id: ${randomUUID()}\r\nLambda-Runtime-Deadline-Ms: ${ms + 3000}\r\nLambda-Runtime-Invoked-Function-Arn: ${ARN}\r\nLambda-Runtime-Trace-Id: ${traceId};Parent=${randomBytes(8).toString('hex')};Sampled=0\r\nDate: ${httpDate}\r\nContent-Length: ${payload.length}\r\n\r\n${payload.toString('latin1')}`,
@@ -162,11 +159,10 @@ if (socketPath) {
   };
 
   createServer((socket) => {
-    const worker: Worker = { socket, waiting: false, accepted: '', current: undefined };
+    const worker: Worker = { socket, accepted: '', current: undefined };
     onMessages(socket, (head, _lower, body) => {
       if (head.startsWith('GET ')) {
         // GET /next: the next queued request, or idle (the most recently used first, as the runner's pool).
-        worker.waiting = true;
         const request = queue.shift();
         if (request) dispatch(worker, request);
         else idle.push(worker);

@@ -197,8 +197,17 @@ async function concurrent(t: Target, count: number): Promise<void> {
 }
 
 let offline: Awaited<ReturnType<typeof startServerlessOffline>> | undefined;
-let relay: ChildProcess | undefined;
-let faithful: ChildProcess | undefined;
+/** The relays (the floors), stopped at the end: each stops its workers on SIGTERM. */
+const relays: ChildProcess[] = [];
+
+/** Starts bench/<script> (it prints "... relay on port N") and gives its target. */
+async function relayTarget(script: string, metric: string, client: string): Promise<Target> {
+  const child = spawn(process.execPath, [join(ROOT, 'bench', script)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  relays.push(child);
+  const port = Number((await waitForOutput(child, [/relay on port (\d+)/], script, 30_000))[0]![1]);
+  return target(metric, client, child.pid!, (agent) => call(agent, port, 'GET', '/ping', {}, undefined, 'ok'));
+}
+
 try {
   const gateway = target('gateway', 'gateway (HTTP API, payload 2.0)', runner.child.pid!, (agent) =>
     call(agent, ports.api, 'GET', '/ping', {}, undefined, 'ok'),
@@ -207,23 +216,13 @@ try {
     call(agent, ports.invoke, 'POST', '/2015-03-31/functions/Ping/invocations', { ...SIGNED, 'Content-Length': '2' }, '{}', 'ok'),
   );
   const targets = [gateway, invokeApi];
-  relay = spawn(process.execPath, [join(ROOT, 'bench', 'bare-relay.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const relayPort = Number((await waitForOutput(relay, [/bare relay on port (\d+)/], 'the bare relay', 30_000))[0]![1]);
-  targets.push(
-    target('bare_relay', 'bare relay (floor: raw HTTP front + worker process, no runner)', relay.pid!, (agent) =>
-      call(agent, relayPort, 'GET', '/ping', {}, undefined, 'ok'),
-    ),
+  targets.push(await relayTarget('bare-relay.ts', 'bare_relay', 'bare relay (floor: raw HTTP front + worker process, no runner)'));
+  const floor = await relayTarget(
+    'faithful-relay.ts',
+    'faithful_relay',
+    'faithful relay (floor: payload 2.0 event, Runtime API HTTP both ways, a worker process per concurrent request, no runner)',
   );
-  faithful = spawn(process.execPath, [join(ROOT, 'bench', 'faithful-relay.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const faithfulPort = Number((await waitForOutput(faithful, [/faithful relay on port (\d+)/], 'the faithful relay', 30_000))[0]![1]);
-  targets.push(
-    target(
-      'faithful_relay',
-      'faithful relay (floor: payload 2.0 event, Runtime API HTTP both ways, a worker process per concurrent request, no runner)',
-      faithful.pid!,
-      (agent) => call(agent, faithfulPort, 'GET', '/ping', {}, undefined, 'ok'),
-    ),
-  );
+  targets.push(floor);
   offline = await startServerlessOffline();
   if (typeof offline === 'string') note('serverless_offline', `not measured: ${offline}`);
   else {
@@ -272,7 +271,6 @@ try {
       emit(`${metric}_1_caller`, rate(a) / rate(b), 'x', `${aName} / ${bName}`);
       emit(`${metric}_${CONCURRENT}_callers`, rateConcurrent(a) / rateConcurrent(b), 'x', `${aName} / ${bName}`);
     };
-    const floor = targets.find((t) => t.metric === 'faithful_relay')!;
     ratios(gateway, so, 'gateway', 'serverless-offline');
     // The faithful floor's: above 3x, the bar is within reach of a faithful design in this run.
     ratios(floor, so, 'faithful relay', 'serverless-offline');
@@ -335,7 +333,6 @@ try {
   }
 } finally {
   if (offline && typeof offline !== 'string') kill(offline.child);
-  relay?.kill('SIGTERM'); // it stops its worker
-  faithful?.kill('SIGTERM'); // and this one its workers
+  for (const relay of relays) relay.kill('SIGTERM');
   runner.stop();
 }
