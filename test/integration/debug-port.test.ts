@@ -9,6 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cdpClient } from './support/cdp-client.ts';
 import { dapClient } from './support/dap-client.ts';
 import { CLI, FIXTURE_PATH, freePort, post, removeTemps, startCli, tempDir, waitFor, writeTemplate, type TemplateFunction } from './support/runner.ts';
 
@@ -64,33 +65,16 @@ async function stopAtBreakpoint(port: number, adapterID: string, attach: object,
   assert.equal(stackFrames[0].line, line);
   const { scopes } = await dap.request('scopes', { frameId: stackFrames[0].id });
   const { variables } = await dap.request('variables', { variablesReference: scopes[0].variablesReference });
-  return { dap, frame: stackFrames[0], variables, resume: () => dap.request('continue', { threadId: stopped.threadId }) };
+  return { dap, frame: stackFrames[0], variables, resume: () => dap.request('continue', { threadId: stopped.threadId }, { programMayEnd: true }) };
 }
 
 /** Attaches to the inspector on `port` as a debugger does, asks one question, and lets the program run. */
 async function attachAndRun(port: number): Promise<{ functionName: string; close: () => void }> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
-  assert.equal(targets.length, 1, JSON.stringify(targets));
-  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = reject;
-  });
-  const answers = new Map<number, (result: any) => void>();
-  ws.onmessage = (message) => {
-    const data = JSON.parse(String(message.data));
-    if (data.id !== undefined) answers.get(data.id)?.(data.result);
-  };
-  let id = 0;
-  const send = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<any>((resolve) => {
-      answers.set(++id, resolve);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  await send('Runtime.enable');
-  const evaluated = await send('Runtime.evaluate', { expression: 'process.env.AWS_LAMBDA_FUNCTION_NAME' });
-  await send('Runtime.runIfWaitingForDebugger');
-  return { functionName: evaluated.result.value, close: () => ws.close() };
+  const session = await cdpClient(port);
+  await session.send('Runtime.enable');
+  const evaluated = await session.send('Runtime.evaluate', { expression: 'process.env.AWS_LAMBDA_FUNCTION_NAME' });
+  await session.send('Runtime.runIfWaitingForDebugger', {}, { programMayEnd: true });
+  return { functionName: evaluated.result.value, close: session.close };
 }
 
 test('invoke --debug-port: the Node function waits for a debugger on that port, and answers once a real inspector client attaches', async () => {

@@ -74,7 +74,7 @@ async function attach(port: number) {
       const top = paused.callFrames[0];
       if (paused.hitBreakpoints?.length) {
         const read = await session.send('Debugger.evaluateOnCallFrame', { callFrameId: top.callFrameId, expression: 'event.name' });
-        await session.send('Debugger.resume');
+        await session.send('Debugger.resume', {}, { programMayEnd: true });
         return { name: read.result.value, line: top.location.lineNumber };
       }
       await session.send('Debugger.resume');
@@ -254,7 +254,7 @@ test('POST /debug-prepare on `serve`: a Python function prepared, debugpy attach
       const stopped = await dap.event('stopped', (b) => b.reason === 'breakpoint');
       const { stackFrames } = await dap.request('stackTrace', { threadId: stopped.threadId, levels: 5 });
       assert.equal(stackFrames[0].line, 3);
-      await dap.request('continue', { threadId: stopped.threadId });
+      await dap.request('continue', { threadId: stopped.threadId }, { programMayEnd: true });
       const result = await (await response).json();
       assert.deepEqual(JSON.parse(result.payload), { greeting: 'hi Ada' });
       assert.equal(events.filter((e) => e.type === 'debug-ready').length, 2, 'one per prepared environment ("left", "click"): the invocation started none');

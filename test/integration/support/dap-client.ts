@@ -1,23 +1,36 @@
 // A Debug Adapter Protocol client over TCP, as VS Code or any DAP editor speaks it to debugpy and Delve: the tests'
-// debugger for Python and Go functions.
+// debugger for Python and Go functions. Every wait is bounded, and the adapter going away fails what waits on it at
+// once: a test that loses its debuggee fails saying so, it never hangs.
 import { connect } from 'node:net';
-import { waitFor } from './runner.ts';
+import { handled, waitFor } from './runner.ts';
+
+/** How long one response or event may take. */
+const WAIT_MS = 30_000;
 
 /** A Debug Adapter Protocol client over TCP (Content-Length framed JSON), as VS Code or any DAP editor speaks it. */
 export async function dapClient(port: number): Promise<{
-  request: (command: string, args?: object) => Promise<any>;
+  request: (command: string, args?: object, options?: { programMayEnd?: boolean }) => Promise<any>;
   event: (name: string, test?: (body: any) => boolean) => Promise<any>;
   close: () => void;
 }> {
   const socket = connect(port, '127.0.0.1');
+  socket.setTimeout(WAIT_MS, () => socket.destroy(new Error(`No connection to the debug adapter on port ${port} in ${WAIT_MS} ms.`)));
   await new Promise((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
+  socket.setTimeout(0);
   let buffer = Buffer.alloc(0);
   let seq = 0;
-  const pending = new Map<number, { resolve: (body: any) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (body: any) => void; reject: (e: Error) => void; programMayEnd: boolean }>();
   const events: any[] = [];
+  let closed: Error | undefined;
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = new Error(`The debug adapter on port ${port} closed the connection.`);
+    for (const p of pending.values()) p.programMayEnd ? p.resolve({}) : p.reject(closed);
+    pending.clear();
+  });
   socket.on('data', (chunk: Buffer) => {
     buffer = Buffer.concat([buffer, chunk]);
     for (;;) {
@@ -31,26 +44,44 @@ export async function dapClient(port: number): Promise<{
         const p = pending.get(message.request_seq);
         pending.delete(message.request_seq);
         if (message.success) p?.resolve(message.body ?? {});
-        else p?.reject(new Error(`${message.command}: ${message.message}`));
+        else p?.reject(new Error(message.message));
       } else if (message.type === 'event') {
         events.push(message);
       }
     }
   });
-  const request = (command: string, args: object = {}) =>
-    new Promise<any>((resolve, reject) => {
-      const body = Buffer.from(JSON.stringify({ seq: ++seq, type: 'request', command, arguments: args }));
-      pending.set(seq, { resolve, reject });
-      socket.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]));
-    });
+  // A request is often sent before what it waits on (attach, then the `initialized` event): its failure is thrown where
+  // it is awaited, never as an unhandled rejection in between. `programMayEnd`: the request lets the program run to its
+  // end (configurationDone with no breakpoint, a last continue), and the adapter may end with it before it answers:
+  // the connection closing then answers it.
+  const request = (command: string, args: object = {}, { programMayEnd = false } = {}) =>
+    handled(
+      new Promise<any>((resolve, reject) => {
+        if (closed) return programMayEnd ? resolve({}) : reject(new Error(`${command}: ${closed.message}`));
+        const sent = ++seq;
+        const timer = setTimeout(() => {
+          pending.delete(sent);
+          reject(new Error(`${command}: no response in ${WAIT_MS} ms.`));
+        }, WAIT_MS);
+        const body = Buffer.from(JSON.stringify({ seq: sent, type: 'request', command, arguments: args }));
+        pending.set(sent, {
+          resolve: (value) => (clearTimeout(timer), resolve(value)),
+          reject: (e) => (clearTimeout(timer), reject(new Error(`${command}: ${e.message}`))),
+          programMayEnd,
+        });
+        socket.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]));
+      }),
+    );
   const event = (name: string, test: (body: any) => boolean = () => true) =>
     waitFor(
       `the ${name} event`,
       () => {
         const found = events.findIndex((e) => e.event === name && test(e.body ?? {}));
-        return found < 0 ? undefined : (events.splice(found, 1)[0].body ?? {});
+        if (found >= 0) return events.splice(found, 1)[0].body ?? {};
+        if (closed) throw new Error(`Waiting for the ${name} event: ${closed.message}`);
+        return undefined;
       },
-      30_000,
+      WAIT_MS,
     );
   return { request, event, close: () => socket.destroy() };
 }
