@@ -48,6 +48,8 @@ process.env.OPEN_RUNTIME_NO_NODE_DOWNLOAD ??= '1';
 process.env.OPEN_RUNTIME_NO_SDK_DOWNLOAD ??= '1';
 const RESULTS_DIR = process.env.E2E_RESULTS_DIR ? resolve(process.env.E2E_RESULTS_DIR) : join(REPO_ROOT, 'test-results/e2e');
 const SUITE_TIMEOUT_MS = Number(process.env.E2E_SUITE_TIMEOUT_MS ?? 300_000);
+/** One UI test's bound: a wait that never ends (outside Playwright's own timeouts) fails that test, not the whole run. */
+const UI_TEST_TIMEOUT_MS = Number(process.env.E2E_UI_TEST_TIMEOUT_MS ?? 600_000);
 
 interface Outcome {
   part: string;
@@ -310,7 +312,7 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
     for (const test of tests) {
       const t0 = Date.now();
       try {
-        await test.run(context);
+        await bounded(test.run(context), UI_TEST_TIMEOUT_MS, `${test.title} did not finish within ${UI_TEST_TIMEOUT_MS / 1000} s.`);
         report({ part: 'ui', title: test.title, passed: true }, Date.now() - t0);
       } catch (error) {
         await context.screenshot(`FAILED-${test.slug}`).catch(() => {});
@@ -322,6 +324,17 @@ async function runUiFlow(browser: Browser, host: VsCodeHost, runDir: string, gre
     }
   } finally {
     await page.close().catch(() => {});
+  }
+}
+
+/** `work`, or `message` as an error once `ms` have passed without it settling. */
+async function bounded<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
