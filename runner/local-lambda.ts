@@ -309,7 +309,8 @@ export class LocalLambda {
       return handleEnvironmentRequest(found.owner, req, res);
     }
     const message = `Refused a connection to the Runtime API at 127.0.0.1:${this.port}: ${found.refused}. The Runtime API serves only the runtimes and extensions of this runner's execution environments, each its own environment's events.`;
-    process.stderr.write(`open-runtime: ${message}\n`);
+    // A peer already gone (a runtime stopped as it asked for its next event) reads no refusal: not worth a line.
+    if (!found.gone) process.stderr.write(`open-runtime: ${message}\n`);
     req.resume();
     res.setHeader('Connection', 'close');
     sendRuntimeError(res, 403, 'AccessDenied', message);

@@ -318,11 +318,11 @@ export class Environment implements ServedEnvironment, ExtensionsEnvironment, Te
   admit(socket: Socket, via: 'tcp' | 'unix'): boolean {
     if (this.access === 'any') return true;
     const family = this.family;
-    const reason = via === 'tcp' ? refuseTcpPeer(socket, this.port, family) : refuseUnixPeer(socket, family);
-    if (reason === undefined) return true;
+    const refusal = via === 'tcp' ? refuseTcpPeer(socket, this.port, family) : refuseUnixPeer(socket, family);
+    if (refusal === undefined) return true;
     const where = via === 'tcp' ? `Runtime API address 127.0.0.1:${this.port}` : 'direct Runtime API socket';
-    const message = `Refused a connection to the ${where} of execution environment ${this.id}: ${reason}. An environment's Runtime API serves only its own runtime and extensions.`;
-    this.hooks.log(this.fn, message, undefined);
+    const message = `Refused a connection to the ${where} of execution environment ${this.id}: ${refusal.refused}. An environment's Runtime API serves only its own runtime and extensions.`;
+    if (!refusal.gone) this.hooks.log(this.fn, message, undefined);
     refuseConnection(socket, message);
     return false;
   }

@@ -36,12 +36,21 @@ export const PEER_CHECKS = process.platform === 'linux' && existsSync('/proc/net
 const UID = process.getuid?.() ?? -1;
 
 /**
+ * Why a connection is refused. `gone`: its peer went away before it could be checked (a runtime stopped as it asked
+ * for its next event): nobody reads the refusal, and it is no news for the log.
+ */
+export interface Refusal {
+  refused: string;
+  gone?: true;
+}
+
+/**
  * Why a TCP connection to an environment's listener is refused, or undefined if one of `family` made it. Synchronous
  * (a few /proc reads), so the socket is checked before node:http reads a byte of it.
  */
-export function refuseTcpPeer(socket: Socket, listenerPort: number, family: ProcessFamily): string | undefined {
+export function refuseTcpPeer(socket: Socket, listenerPort: number, family: ProcessFamily): Refusal | undefined {
   const owner = tcpPeerOwner(socket, listenerPort, [family], (f) => f, 'this execution environment');
-  return 'refused' in owner ? owner.refused : undefined;
+  return 'refused' in owner ? owner : undefined;
 }
 
 /**
@@ -55,12 +64,13 @@ export function tcpPeerOwner<T>(
   candidates: readonly T[],
   familyOf: (candidate: T) => ProcessFamily,
   whose = 'any execution environment',
-): { owner: T } | { refused: string } {
+): { owner: T } | Refusal {
   if (!PEER_CHECKS) return candidates.length ? { owner: candidates[0]! } : { refused: 'the runner cannot tell who is connected' };
   const clientPort = socket.remotePort;
-  if (clientPort === undefined) return { refused: 'the connection closed before it could be checked' };
+  if (clientPort === undefined) return { refused: 'the connection closed before it could be checked', gone: true };
   const peer = findTcpPeer(socket.remoteAddress ?? '', clientPort, listenerPort);
-  if (!peer) return { refused: `no local socket 127.0.0.1:${clientPort} is connected to it (the peer is gone, or not on this machine)` };
+  // The listener is on 127.0.0.1 only: a peer that is not found has closed its socket (its process may have ended).
+  if (!peer) return { refused: `no local socket 127.0.0.1:${clientPort} is connected to it any more (the peer is gone)`, gone: true };
   if (peer.uid !== undefined && peer.uid !== UID)
     return { refused: `the connection from port ${clientPort} belongs to user ${peer.uid}, not to this runner's user` };
   const found = holderAmong(peer.inode, candidates.map(familyOf));
@@ -69,13 +79,13 @@ export function tcpPeerOwner<T>(
 }
 
 /** Why a connection to an environment's direct socket is refused, or undefined if one of `family` made it. */
-export function refuseUnixPeer(socket: Socket, family: ProcessFamily): string | undefined {
+export function refuseUnixPeer(socket: Socket, family: ProcessFamily): Refusal | undefined {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   const peerPid = loadAddon()?.peerPid;
-  if (!peerPid || fd === undefined || fd < 0) return 'the runner cannot tell who is connected to this socket';
+  if (!peerPid || fd === undefined || fd < 0) return { refused: 'the runner cannot tell who is connected to this socket' };
   const pid = peerPid(fd);
-  if (pid <= 0) return 'the connection closed before it could be checked';
-  if (!inFamily(pid, family)) return `process ${pid} (${commandOf(pid)}) is not a process of this execution environment`;
+  if (pid <= 0) return { refused: 'the connection closed before it could be checked', gone: true };
+  if (!inFamily(pid, family)) return { refused: `process ${pid} (${commandOf(pid)}) is not a process of this execution environment` };
   return undefined;
 }
 

@@ -238,3 +238,33 @@ test('a process of no environment is refused on the shared port, and said why', 
   const after = await runner.invoke('Second', {});
   assert.equal(after.status, 200, 'the functions work on');
 });
+
+test(
+  'a connection whose process is gone before it is checked is refused without a line in the log (a function stopped as its runtime asked for the next event)',
+  linux,
+  async () => {
+    // Warm environments: the main port routes Runtime API requests by who makes them (without one it needs no check).
+    assert.equal((await runner.invoke('Second', {})).status, 200);
+    const before = runner.stderr().length;
+    // Each of these asks for /next and is gone at once (RST): by the time the runner looks, no socket of theirs is left.
+    const script = `
+    const { connect } = require('node:net');
+    let left = 20;
+    const once = () => {
+      const socket = connect(${runner.port}, '127.0.0.1', () => {
+        socket.write('GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n');
+        socket.resetAndDestroy();
+        if (--left > 0) setTimeout(once, 20); else setTimeout(() => process.exit(0), 200);
+      });
+      socket.on('error', () => undefined);
+    };
+    once();`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
+    await new Promise((resolve) => child.once('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const said = runner.stderr().slice(before);
+    assert.doesNotMatch(said, /Refused a connection/, 'nobody is left to refuse: the refusal is not news');
+    assert.equal((await runner.invoke('Second', {})).status, 200, 'the functions work on');
+    // A live stranger is still refused, and said (the test above): only the vanished peer goes unsaid.
+  },
+);

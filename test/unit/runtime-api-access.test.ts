@@ -58,14 +58,16 @@ test("the holder is the runtime's child, found from the runtime; a stranger fami
   assert.equal(holderOf(inode, { runtimePid: undefined, extensionPids: [childPid] }), childPid, 'an extension itself');
   assert.equal(holderOf(inode, { runtimePid: stranger.pid, extensionPids: [] }), undefined);
   assert.equal(refuseTcpPeer(socket, port, { runtimePid: parent.pid, extensionPids: [] }), undefined);
-  assert.match(refuseTcpPeer(socket, port, { runtimePid: stranger.pid, extensionPids: [] })!, /is not made by a process of this execution environment/);
+  assert.match(refuseTcpPeer(socket, port, { runtimePid: stranger.pid, extensionPids: [] })!.refused, /is not made by a process of this execution environment/);
 });
 
 test('a connection of the test process itself is refused for the runtime family', linux, async () => {
   const connected = new Promise<Socket>((resolve) => (waiting = resolve));
   const own = connect(port, '127.0.0.1');
   const socket = await connected;
-  assert.match(refuseTcpPeer(socket, port, { runtimePid: parent.pid, extensionPids: [] })!, /not made by a process of this execution environment/);
+  const refusal = refuseTcpPeer(socket, port, { runtimePid: parent.pid, extensionPids: [] })!;
+  assert.match(refusal.refused, /not made by a process of this execution environment/);
+  assert.equal(refusal.gone, undefined, 'a live stranger: the refusal is news');
   own.destroy();
 });
 
