@@ -233,10 +233,17 @@ async function stoppedAtBreakpoint(page: Page, timeout = INVOKE_TIMEOUT_MS): Pro
 
 /**
  * The first stop of a kind, shot as a user sees it a moment after the editor marks the line (untimed): the Variables
- * view lists the frame's first scope and a variable in it. A stop whose variables never come fails here.
+ * view lists the frame's scopes (a stop whose scopes never come fails here), and the first one's variables where VS Code
+ * expands it (it does, 400 ms later, for debugpy and lldb; js-debug's "Local" is left collapsed now and then).
  */
 async function screenshotStopped(page: Page, screenshot: (name: string) => Promise<unknown>, name: string): Promise<void> {
-  await page.locator('.debug-variables .monaco-list-row').nth(1).waitFor({ state: 'visible', timeout: 15_000 });
+  const rows = page.locator('.debug-variables .monaco-list-row');
+  await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
+  await rows
+    .and(page.locator('[aria-level="2"]'))
+    .first()
+    .waitFor({ state: 'visible', timeout: 3_000 })
+    .catch(() => undefined);
   await screenshot(name);
 }
 
