@@ -379,13 +379,13 @@ export function logTail(reply: Reply): string {
 
 // ---- waiting on real processes ------------------------------------------------------------------------------
 
-/** Polls until `check` returns a value other than undefined/false; fails with `what` after `timeoutMs`. */
 /** `promise`, marked handled: a rejection is seen where it is awaited. */
 export function handled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
 }
 
+/** Polls until `check` returns a value other than undefined/false; fails with `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
