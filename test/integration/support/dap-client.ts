@@ -2,7 +2,8 @@
 // debugger for Python and Go functions. Every wait is bounded, and the adapter going away fails what waits on it at
 // once: a test that loses its debuggee fails saying so, it never hangs.
 import { connect } from 'node:net';
-import { handled, waitFor } from './runner.ts';
+import { pendingAnswers } from './pending-answers.ts';
+import { waitFor } from './runner.ts';
 
 /** How long one response or event may take. */
 const WAIT_MS = 30_000;
@@ -22,15 +23,10 @@ export async function dapClient(port: number): Promise<{
   socket.setTimeout(0);
   let buffer = Buffer.alloc(0);
   let seq = 0;
-  const pending = new Map<number, { resolve: (body: any) => void; reject: (e: Error) => void; programMayEnd: boolean }>();
+  const pending = pendingAnswers(WAIT_MS, {});
   const events: any[] = [];
-  let closed: Error | undefined;
   socket.on('error', () => {});
-  socket.on('close', () => {
-    closed = new Error(`The debug adapter on port ${port} closed the connection.`);
-    for (const p of pending.values()) p.programMayEnd ? p.resolve({}) : p.reject(closed);
-    pending.clear();
-  });
+  socket.on('close', () => pending.close(new Error(`The debug adapter on port ${port} closed the connection.`)));
   socket.on('data', (chunk: Buffer) => {
     buffer = Buffer.concat([buffer, chunk]);
     for (;;) {
@@ -41,10 +37,7 @@ export async function dapClient(port: number): Promise<{
       const message = JSON.parse(buffer.subarray(end + 4, end + 4 + length).toString('utf8'));
       buffer = buffer.subarray(end + 4 + length);
       if (message.type === 'response') {
-        const p = pending.get(message.request_seq);
-        pending.delete(message.request_seq);
-        if (message.success) p?.resolve(message.body ?? {});
-        else p?.reject(new Error(message.message));
+        pending.settle(message.request_seq, message.body ?? {}, message.success ? undefined : new Error(message.message));
       } else if (message.type === 'event') {
         events.push(message);
       }
@@ -54,31 +47,18 @@ export async function dapClient(port: number): Promise<{
   // it is awaited, never as an unhandled rejection in between. `programMayEnd`: the request lets the program run to its
   // end (configurationDone with no breakpoint, a last continue), and the adapter may end with it before it answers:
   // the connection closing then answers it.
-  const request = (command: string, args: object = {}, { programMayEnd = false } = {}) =>
-    handled(
-      new Promise<any>((resolve, reject) => {
-        if (closed) return programMayEnd ? resolve({}) : reject(new Error(`${command}: ${closed.message}`));
-        const sent = ++seq;
-        const timer = setTimeout(() => {
-          pending.delete(sent);
-          reject(new Error(`${command}: no response in ${WAIT_MS} ms.`));
-        }, WAIT_MS);
-        const body = Buffer.from(JSON.stringify({ seq: sent, type: 'request', command, arguments: args }));
-        pending.set(sent, {
-          resolve: (value) => (clearTimeout(timer), resolve(value)),
-          reject: (e) => (clearTimeout(timer), reject(new Error(`${command}: ${e.message}`))),
-          programMayEnd,
-        });
-        socket.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]));
-      }),
-    );
+  const request = (command: string, args: object = {}, { programMayEnd = false } = {}) => {
+    const sent = ++seq;
+    const body = Buffer.from(JSON.stringify({ seq: sent, type: 'request', command, arguments: args }));
+    return pending.expect(sent, command, programMayEnd, () => socket.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body])));
+  };
   const event = (name: string, test: (body: any) => boolean = () => true) =>
     waitFor(
       `the ${name} event`,
       () => {
         const found = events.findIndex((e) => e.event === name && test(e.body ?? {}));
         if (found >= 0) return events.splice(found, 1)[0].body ?? {};
-        if (closed) throw new Error(`Waiting for the ${name} event: ${closed.message}`);
+        if (pending.closed) throw new Error(`Waiting for the ${name} event: ${pending.closed.message}`);
         return undefined;
       },
       WAIT_MS,
